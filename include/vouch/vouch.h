@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vouch: umbrella header
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCH_VOUCH_H
+#define VOUCH_VOUCH_H
+
+#include <vouch/ctx.h>
+#include <vouch/digest.h>
+#include <vouch/key.h>
+
+#endif /* VOUCH_VOUCH_H */

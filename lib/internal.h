@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvouch internals shared by every module.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCH_LIB_INTERNAL_H
+#define VOUCH_LIB_INTERNAL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include <vouch/vouch.h>
+
+#define VOUCH_EXPORT __attribute__((visibility("default")))
+#define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
+
+#define VOUCH_ERRMSG_SIZE 512
+
+struct evp_md_st;
+
+struct vouch_ctx {
+	vouch_log_fn log_fn;
+	void *log_userdata;
+	int log_max_level;
+	char *root;
+	char errmsg[VOUCH_ERRMSG_SIZE];
+	/* EVP_MD fetched once per algorithm: fetching is slow and not needed per digest */
+	struct evp_md_st *md_cache[_VOUCH_HASH_MAX];
+	bool md_probed[_VOUCH_HASH_MAX];
+};
+
+/*
+ * Record a failure: formats the message into ctx->errmsg, drains OpenSSL's error queue into
+ * it (when @with_ssl) and returns @err, so call sites read "return ctx_err(ctx, -EBADMSG, ...)".
+ */
+int ctx_err(vouch_ctx *ctx, int err, const char *fmt, ...) PRINTF_FMT(3, 4);
+int ctx_err_ssl(vouch_ctx *ctx, int err, const char *fmt, ...) PRINTF_FMT(3, 4);
+void ctx_log(vouch_ctx *ctx, int level, const char *fmt, ...) PRINTF_FMT(3, 4);
+/* Drop OpenSSL's error queue (after an expected failure that is not reported). */
+void ssl_clear_errors(void);
+
+/* Allocation wrappers: every library allocation goes through them (fault injection). */
+void *mem_alloc(size_t n);
+void *mem_zalloc(size_t n);
+void *mem_realloc(void *p, size_t n);
+void *mem_reallocarray(void *p, size_t nmemb, size_t size);
+char *mem_strdup(const char *s);
+void *mem_dup(const void *p, size_t n);
+/* true when VOUCH_TEST_FAIL_ALLOC says this allocation must fail */
+bool mem_fail_injected(void);
+/* Tests: fail the Nth allocation from now on (0 turns injection off). */
+void mem_fail_at(long n);
+
+/* File helpers (lib/fileio.c). */
+#define VOUCH_MAX_FILE_SIZE ((size_t)1 << 30)
+int read_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **ret_buf,
+		size_t *ret_len);
+int read_file_all(vouch_ctx *ctx, const char *path, size_t max, uint8_t **ret_buf,
+		  size_t *ret_len);
+/* Write @len bytes to @path through a temp file in the same directory, fsync, rename. */
+int write_file_atomic(vouch_ctx *ctx, const char *path, const void *buf, size_t len,
+		      unsigned mode);
+/* Same, for data gathered from several pieces. */
+struct iovec;
+int write_file_atomic_iov(vouch_ctx *ctx, const char *path, const struct iovec *iov, size_t n,
+			  unsigned mode);
+int write_all(int fd, const void *buf, size_t len);
+/* Join ctx root and an absolute kernel path; returns a malloc'd string or NULL. */
+char *ctx_path(const vouch_ctx *ctx, const char *abs_path);
+
+/* Hex (lib/hex.c). */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+int hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *ret_len);
+
+/* Numbers. */
+int parse_u64(const char *s, uint64_t *ret);
+int parse_u32(const char *s, uint32_t *ret);
+
+/* OpenSSL digest handle for an algorithm, cached in the context. */
+const struct evp_md_st *ctx_md(vouch_ctx *ctx, int algo);
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+#endif /* VOUCH_LIB_INTERNAL_H */

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Cleanup helpers for OpenSSL types and the structures behind the key handles.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCH_LIB_OPENSSL_INTERNAL_H
+#define VOUCH_LIB_OPENSSL_INTERNAL_H
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "internal.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(EVP_PKEY *, EVP_PKEY_freep, EVP_PKEY_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(EVP_PKEY_CTX *, EVP_PKEY_CTX_freep, EVP_PKEY_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(EVP_MD_CTX *, EVP_MD_CTX_freep, EVP_MD_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(X509 *, X509_freep, X509_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(X509_NAME *, X509_NAME_freep, X509_NAME_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(X509V3_CTX *, X509V3_CTX_freep, free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(X509_EXTENSION *, X509_EXTENSION_freep, X509_EXTENSION_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(BIO *, BIO_freep, BIO_free_all)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(BIGNUM *, BN_freep, BN_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(ASN1_INTEGER *, ASN1_INTEGER_freep, ASN1_INTEGER_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(ASN1_OCTET_STRING *, ASN1_OCTET_STRING_freep,
+				 ASN1_OCTET_STRING_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(CMS_ContentInfo *, CMS_ContentInfo_freep, CMS_ContentInfo_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(ECDSA_SIG *, ECDSA_SIG_freep, ECDSA_SIG_free)
+
+struct vouch_key {
+	EVP_PKEY *pkey;
+};
+
+struct vouch_cert {
+	int refs;
+	X509 *x509;
+	EVP_PKEY *pubkey; /* borrowed from x509 via X509_get0_pubkey */
+	uint8_t *der;
+	size_t der_len;
+	char *subject;
+	char *issuer;
+	uint8_t *serial;
+	size_t serial_len;
+	uint8_t *skid;
+	size_t skid_len;
+	uint8_t *issuer_der;
+	size_t issuer_der_len;
+	struct vouch_cert_info info;
+};
+
+struct trust_entry {
+	struct vouch_cert *cert;
+	char *keyring;
+};
+
+struct vouch_trust {
+	vouch_ctx *ctx;
+	struct trust_entry *entries;
+	size_t n, cap;
+};
+
+/* Internal accessors used by the signature modules. */
+EVP_PKEY *key_pkey(const vouch_key *key);
+EVP_PKEY *cert_pkey(const vouch_cert *cert);
+X509 *cert_x509(const vouch_cert *cert);
+vouch_cert *cert_ref(const vouch_cert *cert);
+/* Wrap an X509 (reference taken) into a vouch_cert. */
+int cert_from_x509(vouch_ctx *ctx, X509 *x509, vouch_cert **ret);
+/* Map a key to the digest/signature OIDs; returns the EVP_MD for @algo. */
+const EVP_MD *ssl_md(vouch_ctx *ctx, int algo);
+
+#endif /* VOUCH_LIB_OPENSSL_INTERNAL_H */

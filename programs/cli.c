@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Helpers shared by the vouch subcommands.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char *program_name = "vouch";
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", program_name, prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", program_name, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s %s --help'.\n", program_name, cmd);
+	return EXIT_USAGE;
+}
+
+void cli_lib_error(vouch_ctx *ctx, int r, const char *what)
+{
+	const char *msg = ctx ? vouch_ctx_last_error(ctx) : "";
+
+	if (!msg || !*msg)
+		msg = vouch_strerror(r);
+	if (what)
+		cli_error("%s: %s", what, msg);
+	else
+		cli_error("%s", msg);
+}
+
+int cli_exit_for(int r)
+{
+	if (r >= 0)
+		return EXIT_OK;
+	return vouch_error_is_verdict(r) ? EXIT_UNTRUSTED : EXIT_ERROR;
+}
+
+static void log_stderr(void *userdata, int level, const char *msg)
+{
+	fprintf(stderr, "%s: %s%s\n", program_name, level <= VOUCH_LOG_WARNING ? "warning: " : "",
+		msg);
+}
+
+int cli_ctx_new(vouch_ctx **ret)
+{
+	const char *dbg = getenv("VOUCH_DEBUG");
+	int r = vouch_ctx_new(ret);
+
+	if (r < 0) {
+		cli_error("cannot create a library context: %s", vouch_strerror(r));
+		return r;
+	}
+	vouch_ctx_set_log_fn(*ret, log_stderr, NULL,
+			     dbg && *dbg && strcmp(dbg, "0") ? VOUCH_LOG_DEBUG : VOUCH_LOG_WARNING);
+	return 0;
+}
+
+int cli_parse_hash(vouch_ctx *ctx, const char *cmd, const char *name)
+{
+	int a = vouch_hash_by_name(name);
+
+	if (a >= 0 && vouch_hash_available(ctx, a))
+		return a;
+	fprintf(stderr, "%s %s: %s hash algorithm '%s'; known: ", program_name, cmd,
+		a >= 0 ? "unavailable" : "unknown", name);
+	for (int i = 0, first = 1; i < _VOUCH_HASH_MAX; i++) {
+		if (!vouch_hash_available(ctx, i))
+			continue;
+		fprintf(stderr, "%s%s", first ? "" : ", ", vouch_hash_info(i)->name);
+		first = 0;
+	}
+	fputc('\n', stderr);
+	return -1;
+}
+
+int cli_parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int cli_parse_u32(const char *s, uint32_t *ret)
+{
+	uint64_t v;
+
+	if (cli_parse_u64(s, &v) < 0 || v > UINT32_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	return argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+}
+
+void cli_print_help(const struct command *cmd)
+{
+	printf("Usage: %s %s\n\n%s\n", program_name, cmd->usage, cmd->summary);
+}
+
+/* --- passphrases --------------------------------------------------------------------- */
+
+static int read_pass_fd(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t k = read(fd, buf + n, size - n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (memchr(buf + n - (size_t)k, '\n', (size_t)k))
+			break;
+	}
+	/* the passphrase is the first line */
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\n' || buf[i] == '\r') {
+			n = i;
+			break;
+		}
+	return (int)n;
+}
+
+int cli_pass_cb(void *userdata, char *buf, size_t size)
+{
+	struct cli_pass *p = userdata;
+	int r;
+
+	if (p->fd >= 0)
+		return read_pass_fd(p->fd, buf, size);
+	if (p->file) {
+		_cleanup_close_ int fd = open(p->file, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		return read_pass_fd(fd, buf, size);
+	}
+	{
+		_cleanup_close_ int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+		struct termios old, noecho;
+		char prompt[512];
+
+		if (tty < 0)
+			return -ENOKEY;
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", p->what ? p->what : "key");
+		if (write(tty, prompt, strlen(prompt)) < 0)
+			return -errno;
+		if (tcgetattr(tty, &old) == 0) {
+			noecho = old;
+			noecho.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(tty, TCSAFLUSH, &noecho);
+			r = read_pass_fd(tty, buf, size);
+			tcsetattr(tty, TCSAFLUSH, &old);
+		} else {
+			r = read_pass_fd(tty, buf, size);
+		}
+		if (write(tty, "\n", 1) < 0) {
+			/* nothing to do: the prompt is cosmetic */
+		}
+		return r;
+	}
+}
+
+int cli_pass_option(const char *cmd, struct cli_pass *p, int opt, const char *arg)
+{
+	uint32_t fd;
+
+	if (p->fd >= 0 || p->file)
+		return cli_usage_error(cmd, "--pass-fd and --pass-file given more than once, refusing");
+	if (opt == 'F') {
+		if (cli_parse_u32(arg, &fd) < 0 || fd > INT32_MAX)
+			return cli_usage_error(cmd, "invalid file descriptor '%s'", arg);
+		p->fd = (int)fd;
+	} else {
+		p->file = arg;
+	}
+	return 0;
+}
+
+int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_key **ret)
+{
+	char what[512];
+	int r;
+
+	snprintf(what, sizeof(what), "'%s'", path);
+	pass->what = what;
+	r = vouch_key_load(ctx, path, cli_pass_cb, pass, ret);
+	if (r < 0)
+		cli_lib_error(ctx, r, NULL);
+	return r;
+}
+
+/* --- output -------------------------------------------------------------------------- */
+
+void cli_json_print(json_object *obj)
+{
+	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_NOSLASHESCAPE |
+							 JSON_C_TO_STRING_SPACED));
+}
+
+json_object *cli_json_hex(const uint8_t *buf, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	_cleanup_free_ char *s = malloc(2 * len + 1);
+	json_object *o;
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		s[2 * i] = digits[buf[i] >> 4];
+		s[2 * i + 1] = digits[buf[i] & 15];
+	}
+	s[2 * len] = '\0';
+	o = json_object_new_string(s);
+	return o;
+}
+
+void cli_time_iso(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "%lld", (long long)t);
+}

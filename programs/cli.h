@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the vouch subcommands: diagnostics, exit codes, option parsing.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCH_PROGRAMS_CLI_H
+#define VOUCH_PROGRAMS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "cleanup.h"
+#include <vouch/vouch.h>
+
+/* Documented in man/vouch.1. */
+enum {
+	EXIT_OK = 0,
+	EXIT_UNTRUSTED = 1, /* a negative verification result */
+	EXIT_USAGE = 2,	    /* bad command line */
+	EXIT_ERROR = 3,	    /* could not check: I/O, crypto, TPM */
+};
+
+/* Command flags. */
+#define CMD_NEEDS_ROOT (1U << 0)
+#define CMD_NEEDS_TPM (1U << 1)
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	unsigned flags;
+	const char *summary;
+	const char *usage;
+};
+
+extern const char *program_name;
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a usage error and return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print the library's last error (prefixed with @what when non-NULL). */
+void cli_lib_error(vouch_ctx *ctx, int r, const char *what);
+/* Exit code for a library error: verdicts map to 1, the rest to 3. */
+int cli_exit_for(int r);
+
+/* Create a context with stderr logging at the verbosity of VOUCH_DEBUG. */
+int cli_ctx_new(vouch_ctx **ret);
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ctx *, vouch_ctx_freep, vouch_ctx_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_key *, vouch_key_freep, vouch_key_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_cert *, vouch_cert_freep, vouch_cert_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_trust *, vouch_trust_freep, vouch_trust_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_object_putp, json_object_put)
+
+/*
+ * Parse an algorithm name for command @cmd.  Unknown or unavailable: prints the list of
+ * known ones and returns -1.
+ */
+int cli_parse_hash(vouch_ctx *ctx, const char *cmd, const char *name);
+
+/* Parse decimal/hex numbers strictly. */
+int cli_parse_u32(const char *s, uint32_t *ret);
+int cli_parse_u64(const char *s, uint64_t *ret);
+
+/* Whether a help flag was given as the first argument. */
+bool cli_wants_help(int argc, char **argv);
+void cli_print_help(const struct command *cmd);
+
+/*
+ * Passphrase sources for encrypted keys: --pass-fd N, --pass-file FILE, or the terminal.
+ * Never from argv.
+ */
+struct cli_pass {
+	int fd;		  /* -1 when not given */
+	const char *file; /* NULL when not given */
+	const char *what; /* "key 'x.key'" for the prompt */
+};
+#define CLI_PASS_INIT { .fd = -1 }
+int cli_pass_cb(void *userdata, char *buf, size_t size);
+/* Handle --pass-fd / --pass-file; returns 0, or EXIT_USAGE after printing. */
+int cli_pass_option(const char *cmd, struct cli_pass *p, int opt, const char *arg);
+
+/* Load a private key with the passphrase policy above; prints on failure. */
+int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_key **ret);
+
+/* Print a JSON document on stdout, pretty and newline-terminated. */
+void cli_json_print(json_object *obj);
+json_object *cli_json_hex(const uint8_t *buf, size_t len);
+
+/* Format seconds since the epoch as ISO 8601 UTC. */
+void cli_time_iso(int64_t t, char *buf, size_t size);
+
+#endif /* VOUCH_PROGRAMS_CLI_H */

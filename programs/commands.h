@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The subcommands of vouch: one cmd-<family>.c each.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCH_PROGRAMS_COMMANDS_H
+#define VOUCH_PROGRAMS_COMMANDS_H
+
+#include "cli.h"
+
+int cmd_digest(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* Dispatch "vouch FAMILY SUB ..." over a sub-table; used by command families. */
+int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
+		 char **argv);
+
+#endif /* VOUCH_PROGRAMS_COMMANDS_H */

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * vouch: the command-line front end of libvouch.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config.h"
+
+static const struct command commands[] = {
+	{ "digest", cmd_digest, 0, "Compute file digests with the kernel's algorithm names",
+	  "digest [-a ALGO]... [--json] FILE..." },
+	{ "key", cmd_key, 0, "Generate and inspect signing keys and certificates",
+	  "key generate|show ..." },
+	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
+	  "demo [--dir DIR] [--keep]" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s COMMAND [ARGS...]\n\nCommands:\n", program_name);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'%s COMMAND --help' describes a command.\n"
+		   "Exit status: 0 ok, 1 not trusted / does not verify, 2 usage error,\n"
+		   "3 could not check (I/O, crypto, TPM).\n",
+		program_name);
+}
+
+int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
+		 char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		FILE *f = argc < 2 ? stderr : stdout;
+
+		fprintf(f, "Usage: %s %s SUBCOMMAND [ARGS...]\n\n", program_name, family);
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "  %s %s\n      %s\n", program_name, cmds[i].usage,
+				cmds[i].summary);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[1], cmds[i].name) != 0)
+			continue;
+		if (cli_wants_help(argc - 1, argv + 1)) {
+			cli_print_help(&cmds[i]);
+			return EXIT_OK;
+		}
+		if ((cmds[i].flags & CMD_NEEDS_ROOT) && geteuid() != 0) {
+			cli_error("'%s %s' needs root", family, cmds[i].name);
+			return EXIT_ERROR;
+		}
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s %s: unknown subcommand '%s'\nTry '%s %s --help'.\n", program_name,
+		family, argv[1], program_name, family);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("vouch %s (libvouch %s)\n", VOUCH_VERSION, vouch_version());
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct command *c = &commands[i];
+
+		if (strcmp(argv[1], c->name) != 0)
+			continue;
+		/* families print their own sub-table for --help */
+		if (cli_wants_help(argc - 1, argv + 1) && !strchr(c->usage, '|')) {
+			cli_print_help(c);
+			return EXIT_OK;
+		}
+		if ((c->flags & CMD_NEEDS_ROOT) && geteuid() != 0) {
+			cli_error("'%s' needs root", c->name);
+			return EXIT_ERROR;
+		}
+		return c->fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", program_name, argv[1],
+		program_name);
+	return EXIT_USAGE;
+}

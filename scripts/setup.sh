@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Install every Debian package vouch and its tests need, then build.  Idempotent: apt runs
+# only when a package is missing, 'apt-get update' at most once, and it waits for the dpkg
+# lock instead of failing.  Run as root on Debian 12 (bookworm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+	# build
+	gcc g++ clang llvm libclang-rt-14-dev pkg-config meson ninja-build binutils
+	libssl-dev libjson-c-dev libkeyutils-dev libtss2-dev libsqlite3-dev libpq-dev
+	# tools the tests use
+	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip
+	# real peers
+	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: missing packages: ${missing[*]}; run as root" >&2
+		exit 1
+	fi
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt_opts=(-o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
+	apt-get "${apt_opts[@]}" update -qq
+	apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f build/build.ninja ]; then
+	meson setup build --buildtype=debugoptimized -Dwerror=true
+fi
+ninja -C build
+echo "setup: ready; vouch is build/programs/vouch"

@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The whole test suite: -Werror build, every suite (unit, integration with real peers,
+# fuzz-corpus replay), then the unit and fuzz-replay suites again under ASan+UBSan.
+# Ends with "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CI=${CI:-}
+
+fail_setup() { echo "test: $*" >&2; echo "vouch: 0 passed, 1 failed, 0 skipped"; exit 1; }
+
+[ -f build/build.ninja ] || meson setup build --buildtype=debugoptimized -Dwerror=true >/dev/null ||
+	fail_setup "meson setup failed"
+ninja -C build >/dev/null || { ninja -C build; fail_setup "build failed"; }
+
+if [ ! -f build-asan/build.ninja ]; then
+	CC=${ASAN_CC:-gcc} meson setup build-asan --buildtype=debug -Dwerror=true \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null ||
+		fail_setup "meson setup (sanitizers) failed"
+fi
+ninja -C build-asan >/dev/null || { ninja -C build-asan; fail_setup "sanitizer build failed"; }
+
+rc=0
+meson test -C build --print-errorlogs --num-processes 2 || rc=1
+meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz-replay || rc=1
+
+# Summary over both runs, from meson's JSON logs.
+summary() {
+	jq -rs --arg leg "$2" '.[] | [$leg + "/" + .name, .result] | @tsv' "$1/meson-logs/testlog.json"
+}
+results=$( { summary build all; summary build-asan asan; } )
+passed=$(grep -cP '\t(OK|EXPECTEDFAIL)$' <<<"$results")
+failed=$(grep -cP '\t(FAIL|ERROR|TIMEOUT|UNEXPECTEDPASS)$' <<<"$results")
+skipped=$(grep -cP '\tSKIP$' <<<"$results")
+if [ "$failed" -gt 0 ]; then
+	echo "failed tests:"; grep -P '\t(FAIL|ERROR|TIMEOUT|UNEXPECTEDPASS)$' <<<"$results" | sed 's/^/  /'
+	rc=1
+fi
+if [ "$skipped" -gt 0 ]; then
+	echo "skipped tests:"; grep -P '\tSKIP$' <<<"$results" | sed 's/^/  /'
+fi
+# TAP subtests that skipped, with their reasons
+subskips=$(jq -rs '.[] | .name as $n | (.stdo // "") | split("\n")[] | select(test("# SKIP")) | $n + ": " + .' \
+	build/meson-logs/testlog.json 2>/dev/null | sort -u)
+if [ -n "$subskips" ]; then
+	echo "skipped subtests:"; sed 's/^/  /' <<<"$subskips"
+fi
+echo "vouch: $passed passed, $failed failed, $skipped skipped"
+exit $rc

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Copyright (C) 2026 The vouch authors */
+#include "internal.h"
+#include "tap.h"
+
+static int logged;
+static void log_fn(void *userdata, int level, const char *msg)
+{
+	(void)userdata;
+	(void)level;
+	(void)msg;
+	logged++;
+}
+
+int main(void)
+{
+	vouch_ctx *ctx = NULL;
+	char *p;
+
+	ok_err(vouch_ctx_new(NULL), -EINVAL, "NULL out-pointer refused");
+	ok_ret(vouch_ctx_new(&ctx), "context created");
+	ok_streq(vouch_ctx_last_error(ctx), "", "no error yet");
+	ok_err(ctx_err(ctx, -EBADMSG, "broken '%s'", "x"), -EBADMSG, "ctx_err returns its code");
+	ok_streq(vouch_ctx_last_error(ctx), "broken 'x'", "message kept");
+	vouch_ctx_clear_error(ctx);
+	ok_streq(vouch_ctx_last_error(ctx), "", "message cleared");
+
+	ok_streq(vouch_ctx_get_root(ctx), "/", "default root");
+	ok_err(vouch_ctx_set_root(ctx, "relative"), -EINVAL, "relative root refused");
+	ok_ret(vouch_ctx_set_root(ctx, "/tmp/fake///"), "root set");
+	ok_streq(vouch_ctx_get_root(ctx), "/tmp/fake", "trailing slashes dropped");
+	p = ctx_path(ctx, "/sys/kernel/security/ima/policy");
+	ok_streq(p, "/tmp/fake/sys/kernel/security/ima/policy", "paths are prefixed with the root");
+	free(p);
+	ok_ret(vouch_ctx_set_root(ctx, NULL), "root reset");
+	p = ctx_path(ctx, "/dev/tpmrm0");
+	ok_streq(p, "/dev/tpmrm0", "no prefix without a root");
+	free(p);
+
+	ok(vouch_error_is_verdict(-EKEYREJECTED) && vouch_error_is_verdict(-ENOKEY) &&
+		   vouch_error_is_verdict(-EBADMSG) && vouch_error_is_verdict(-EPERM),
+	   "verification outcomes are verdicts");
+	ok(!vouch_error_is_verdict(-EIO) && !vouch_error_is_verdict(-ENOMEM) &&
+		   !vouch_error_is_verdict(-ENOENT) && !vouch_error_is_verdict(0),
+	   "could-not-check errors are not verdicts");
+	ok_streq(vouch_strerror(-EKEYREJECTED), "does not verify", "strerror of a verdict");
+
+	vouch_ctx_set_log_fn(ctx, log_fn, NULL, VOUCH_LOG_INFO);
+	ctx_log(ctx, VOUCH_LOG_DEBUG, "hidden");
+	ctx_log(ctx, VOUCH_LOG_WARNING, "shown");
+	ok(logged == 1, "log level filter honoured");
+	vouch_ctx_free(ctx);
+	vouch_ctx_free(NULL);
+	ok(1, "free accepts NULL");
+
+	/* fault injection: the Nth allocation fails, and only that one */
+	mem_fail_at(1);
+	ok(mem_alloc(8) == NULL, "first allocation fails when asked");
+	p = mem_alloc(8);
+	ok(p != NULL, "the next one succeeds");
+	free(p);
+	mem_fail_at(0);
+	return tap_done();
+}

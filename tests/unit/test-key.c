@@ -190,6 +190,8 @@ int main(void)
 		vouch_key_free(key);
 		key = NULL;
 
+		vouch_cert_free(cert);
+		cert = NULL;
 		o.type = VOUCH_KEY_EC;
 		o.curve = "P-384";
 		o.serial = 0;

@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	  "key generate|show ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
+	{ "policy", cmd_policy, 0, "Check, print and simulate IMA policies",
+	  "policy check|show|simulate ..." },
 };
 
 static void usage(FILE *f)

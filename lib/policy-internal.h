@@ -85,5 +85,6 @@ void sb_free(struct sb *b);
 
 const char *policy_action_name(uint32_t action);
 int policy_format_rule_sb(const vouch_policy *p, size_t index, struct sb *b);
+bool policy_has_appraise(const vouch_policy *p, int func);
 
 #endif /* VOUCH_LIB_POLICY_INTERNAL_H */

@@ -1636,3 +1636,13 @@ static int policy_analyse(vouch_policy *p)
 	}
 	return r;
 }
+
+bool policy_has_appraise(const vouch_policy *p, int func)
+{
+	if (!p)
+		return false;
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (p->rules[i].action == VOUCH_ACT_APPRAISE && p->rules[i].func == func)
+			return true;
+	return false;
+}

@@ -286,6 +286,11 @@ static const struct command policy_cmds[] = {
 	  "policy check [--json] [--no-modsig] [--strict] FILE..." },
 	{ "show", policy_show, 0, "Print a policy, or a built-in one, in canonical form",
 	  "policy show FILE | --builtin tcb|appraise_tcb|secure_boot|fail_securely|..." },
+	{ "simulate", cmd_policy_simulate, 0,
+	  "Predict what a policy measures and would deny when enforcing, file by file, on an "
+	  "image tree",
+	  "policy simulate -p POLICY [-t TRUST]... [-k KERNEL_TRUST]... --root DIR "
+	  "[--map GLOB=FUNC]... [--json]" },
 };
 
 int cmd_policy(int argc, char **argv)

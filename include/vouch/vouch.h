@@ -11,5 +11,6 @@
 #include <vouch/digest.h>
 #include <vouch/key.h>
 #include <vouch/policy.h>
+#include <vouch/engine.h>
 
 #endif /* VOUCH_VOUCH_H */

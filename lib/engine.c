@@ -736,6 +736,8 @@ VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_opti
 	e->ctx = ctx;
 	e->list_fd = -1;
 	e->flags = opts->flags;
+	e->audit_fn = opts->audit_fn;
+	e->audit_ud = opts->audit_userdata;
 	e->hash_algo = opts->hash_algo ? opts->hash_algo : VOUCH_HASH_SHA256;
 	e->template_name = mem_strdup(opts->template_name ? opts->template_name : "ima-sig");
 	e->xattr_name = mem_strdup(opts->xattr_name ? opts->xattr_name : "security.ima");

@@ -144,6 +144,8 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 	int r;
 
 	o.state_dir = a->memory ? NULL : a->state_dir ? a->state_dir : state_dir_default();
+	o.audit_fn = audit_print;
+	o.audit_userdata = audit_flag;
 	r = vouch_engine_new(ctx, &o, &e);
 	if (r < 0) {
 		cli_lib_error(ctx, r, cmd);

@@ -59,6 +59,10 @@ enum vouch_keyring {
 /** typedef vouch_engine - an engine instance (opaque) */
 typedef struct vouch_engine vouch_engine;
 
+struct vouch_engine_event;
+/** vouch_engine_audit_fn - receives audit events; pointers valid only during the call */
+typedef void (*vouch_engine_audit_fn)(void *userdata, const struct vouch_engine_event *event);
+
 /* vouch_engine_options.flags */
 #define VOUCH_ENGINE_NO_CACHE 0x1u /* re-evaluate every call (benchmarks, tests) */
 
@@ -71,6 +75,8 @@ typedef struct vouch_engine vouch_engine;
  * @hash_algo: enum vouch_hash_algo used to measure files (ima_hash=); 0 selects sha256
  * @template_name: default template ("ima-ng", "ima-sig", "ima-buf", "ima"); NULL: "ima-sig"
  * @xattr_name: the appraisal xattr; NULL: "security.ima"
+ * @audit_fn: audit callback from the start (recovery events of the state), or NULL
+ * @audit_userdata: passed to @audit_fn
  * @reserved: must be zero
  */
 struct vouch_engine_options {
@@ -80,6 +86,8 @@ struct vouch_engine_options {
 	int hash_algo;
 	const char *template_name;
 	const char *xattr_name;
+	vouch_engine_audit_fn audit_fn;
+	void *audit_userdata;
 	uint64_t reserved[6];
 };
 #define VOUCH_ENGINE_OPTIONS_INIT { .version = 1 }
@@ -178,9 +186,6 @@ struct vouch_engine_event {
 	unsigned rule;
 	const struct vouch_digest *digest;
 };
-
-/** vouch_engine_audit_fn - receives audit events; pointers valid only during the call */
-typedef void (*vouch_engine_audit_fn)(void *userdata, const struct vouch_engine_event *event);
 
 /**
  * vouch_engine_set_audit_fn() - install the audit callback (none by default)

@@ -18,6 +18,19 @@ static const struct command commands[] = {
 	  "key generate|show ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
+	{ "sign", cmd_sign, 0,
+	  "Append (or detach) a kernel-style PKCS#7 signature, byte-compatible with sign-file",
+	  "sign -k KEY -c CERT [-a ALGO] [--signer-id issuer-serial|skid] [-o OUT] [--replace] "
+	  "[--detached] [--pass-fd N|--pass-file F] FILE..." },
+	{ "verify", cmd_verify, 0,
+	  "Verify appended or detached signatures with the kernel's rules, per file",
+	  "verify -t [KEYRING=]PATH... [--detached SIG] [--blacklist FILE] [--allow-hash ALGO]... "
+	  "[--json] FILE..." },
+	{ "strip", cmd_strip, 0, "Remove the appended signature (in place or to -o OUT)",
+	  "strip [-o OUT] FILE..." },
+	{ "show", cmd_show, 0,
+	  "Show what modinfo shows (signer, sig_key, sig_hashalgo) plus signature size and offset",
+	  "show [--json] FILE..." },
 };
 
 static void usage(FILE *f)

@@ -10,5 +10,8 @@
 #include <vouch/ctx.h>
 #include <vouch/digest.h>
 #include <vouch/key.h>
+#include <vouch/ima.h>
+#include <vouch/evm.h>
+#include <vouch/keyring.h>
 
 #endif /* VOUCH_VOUCH_H */

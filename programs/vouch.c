@@ -18,6 +18,10 @@ static const struct command commands[] = {
 	  "key generate|show ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
+	{ "ima", cmd_ima, 0, "security.ima digests and signatures (v2, v3/fs-verity), whole trees",
+	  "ima hash|sign|verify|show ..." },
+	{ "evm", cmd_evm, 0, "security.evm portable signatures and HMACs",
+	  "evm sign|verify ..." },
 };
 
 static void usage(FILE *f)

@@ -85,6 +85,11 @@ VOUCH_EXPORT int vouch_keyring_import(vouch_ctx *ctx, const vouch_cert *cert, co
 			return ctx_err(ctx, -EKEYREJECTED,
 				       "keyring '%s' refused the certificate: %s", spec,
 				       strerror(e));
+		if (e == ENOENT || e == ENOPKG)
+			/* no asymmetric parser for the key type (e.g. ECDSA without CRYPTO_ECDSA) */
+			return ctx_err(ctx, -EOPNOTSUPP,
+				       "the kernel cannot parse the certificate for keyring '%s' "
+				       "(no support for its key type?): %s", spec, strerror(e));
 		return ctx_err(ctx, -e, "cannot add the certificate to keyring '%s': %s", spec,
 			       strerror(e));
 	}

@@ -37,7 +37,8 @@ int vouch_keyring_find(vouch_ctx *ctx, const char *spec, int32_t *ret_serial);
  * @cert: the certificate
  * @spec: the keyring, as for vouch_keyring_find(); "_ima" when NULL
  * @ret_key: the new key's serial number; may be NULL
- * Return: 0; the errors of vouch_keyring_find(); -EKEYREJECTED (the keyring refused the
+ * Return: 0; the errors of vouch_keyring_find(); -EOPNOTSUPP (the kernel cannot parse the
+ * certificate, e.g. no ECDSA support); -EKEYREJECTED (the keyring refused the
  * certificate, e.g. .ima without a CA signature); other add_key(2) errors.
  * Since: 0.1
  */

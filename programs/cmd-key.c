@@ -295,6 +295,43 @@ static int key_check(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int key_import(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "keyring", required_argument, NULL, 'K' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	const char *ring = NULL;
+	int32_t serial = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'K')
+			return cli_usage_error("key import", "invalid option");
+		if (ring)
+			return cli_usage_error("key import", "--keyring given twice, refusing");
+		ring = optarg;
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("key import", "give exactly one certificate");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	r = vouch_cert_load(ctx, argv[optind], &cert);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	r = vouch_keyring_import(ctx, cert, ring ? ring : "_ima", &serial);
+	if (r < 0) {
+		cli_lib_error(ctx, r, argv[optind]);
+		return r == -EKEYREJECTED ? EXIT_UNTRUSTED : EXIT_ERROR;
+	}
+	printf("%d\n", serial);
+	return EXIT_OK;
+}
+
 static const struct command key_commands[] = {
 	{ "generate", key_generate, 0,
 	  "Write PREFIX.key (PKCS#8, 0600, never overwritten) and PREFIX.crt (self-signed, "
@@ -308,6 +345,10 @@ static const struct command key_commands[] = {
 	  "Load a private key (asking for its passphrase if encrypted) and check it against a "
 	  "certificate",
 	  "key check [--cert CERT] [--pass-fd N | --pass-file FILE] KEY" },
+	{ "import", key_import, 0,
+	  "Load a certificate into a kernel keyring (_ima by default) as evmctl import does; "
+	  "prints the key serial",
+	  "key import CERT [--keyring _ima|_evm|.ima|@u|SERIAL]" },
 };
 
 int cmd_key(int argc, char **argv)

@@ -31,6 +31,10 @@ static const struct command commands[] = {
 	{ "show", cmd_show, 0,
 	  "Show what modinfo shows (signer, sig_key, sig_hashalgo) plus signature size and offset",
 	  "show [--json] FILE..." },
+	{ "ima", cmd_ima, 0, "security.ima digests and signatures (v2, v3/fs-verity), whole trees",
+	  "ima hash|sign|verify|show ..." },
+	{ "evm", cmd_evm, 0, "security.evm portable signatures and HMACs",
+	  "evm sign|verify ..." },
 };
 
 static void usage(FILE *f)

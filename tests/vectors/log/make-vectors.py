@@ -48,5 +48,8 @@ open("bad-unknown-template.bin", "wb").write(b)
 open("short-list.bin", "wb").write(b"".join(recs[:3]))   # shorter than the PCR state
 b = bytearray(struct.pack("<HHIQQ", 1, 0, 0, 24 + len(lst), len(recs) + 1) + lst)
 open("bad-kexec-count.kexec", "wb").write(b)
-open("pcrs-s13.9-sha1.txt", "w").write("PCR-10: 907be86361f3eabd2a1e26cf50a37757dcb36e30\n")
-open("pcrs-s13.9-sha256.txt", "w").write("PCR-10: 8996b926daa141138fecd43093a11ff156c1c5956cdc04f9b1bd22bdd96f0981\n")
+# all 24 PCRs (evmctl reads them in order): 0-9 zero as in §13.9, PCR 10 as printed there
+def pcrs(size, pcr10):
+    return "".join("PCR-%02d: %s\n" % (i, pcr10.upper() if i == 10 else "00" * size) for i in range(24))
+open("pcrs-s13.9-sha1.txt", "w").write(pcrs(20, "907be86361f3eabd2a1e26cf50a37757dcb36e30"))
+open("pcrs-s13.9-sha256.txt", "w").write(pcrs(32, "8996b926daa141138fecd43093a11ff156c1c5956cdc04f9b1bd22bdd96f0981"))

@@ -16,6 +16,8 @@ static const struct command commands[] = {
 	  "digest [-a ALGO]... [--json] FILE..." },
 	{ "key", cmd_key, 0, "Generate and inspect signing keys and certificates",
 	  "key generate|show ..." },
+	{ "log", cmd_log, 0, "Show, replay, verify and export IMA measurement lists",
+	  "log show|replay|verify|export ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
 	{ "sign", cmd_sign, 0,

@@ -14,5 +14,6 @@
 #include <vouch/ima.h>
 #include <vouch/evm.h>
 #include <vouch/keyring.h>
+#include <vouch/log.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -17,6 +17,7 @@
 
 #include "engine-internal.h"
 #include "policy-internal.h"
+#include <vouch/log.h>
 
 #define N_PCR 24
 #define N_BANKS 2
@@ -160,65 +161,63 @@ static int pread_all(vouch_ctx *ctx, int fd, const char *name, uint8_t **ret, si
 
 /* ---------------------------------------------------------------- list records */
 
-static void put_le32_sb(struct sb *b, uint32_t v)
+/*
+ * Templates the engine can fill: any built-in name or format whose fields are among d-ng,
+ * d-ngv2, n-ng, sig, buf, d-modsig, modsig, evmsig (the last three are left empty).  The
+ * list encoding itself is the log module's (vouch_log_writer_append()).
+ */
+static bool field_fillable(int id)
 {
-	uint8_t x[4];
-
-	put_le32(x, v);
-	sb_add(b, (const char *)x, 4);
+	switch (id) {
+	case VOUCH_LOG_FIELD_D_NG:
+	case VOUCH_LOG_FIELD_D_NGV2:
+	case VOUCH_LOG_FIELD_N_NG:
+	case VOUCH_LOG_FIELD_SIG:
+	case VOUCH_LOG_FIELD_BUF:
+	case VOUCH_LOG_FIELD_D_MODSIG:
+	case VOUCH_LOG_FIELD_MODSIG:
+	case VOUCH_LOG_FIELD_EVMSIG:
+		return true;
+	default:
+		return false;
+	}
 }
 
-/* One field: le32 length + bytes. */
-static void field(struct sb *b, const void *p, size_t n)
+/* Field ids of a template name or format; -EOPNOTSUPP when the engine cannot fill one. */
+static int template_fields(const char *t, int *ids, size_t *ret_n)
 {
-	put_le32_sb(b, (uint32_t)n);
-	sb_add(b, p, n);
-}
+	const char *fmt = policy_template_fmt(t);
+	size_t n = 0;
 
-static void field_dng(struct sb *b, const struct vouch_digest *d)
-{
-	const char *an = vouch_hash_info(d->algo)->name;
-	size_t al = strlen(an);
-	uint8_t tmp[32 + VOUCH_HASH_MAX_SIZE];
+	if (!fmt)
+		fmt = t;
+	while (*fmt) {
+		size_t k = strcspn(fmt, "|");
+		char name[32];
+		int id;
 
-	memcpy(tmp, an, al);
-	tmp[al] = ':';
-	tmp[al + 1] = '\0';
-	memcpy(tmp + al + 2, d->bytes, d->len);
-	field(b, tmp, al + 2 + d->len);
+		if (k == 0 || k >= sizeof(name) || n >= VOUCH_LOG_MAX_FIELDS)
+			return -EOPNOTSUPP;
+		memcpy(name, fmt, k);
+		name[k] = '\0';
+		id = vouch_log_field_by_name(name);
+		if (id < 0 || !field_fillable(id))
+			return -EOPNOTSUPP;
+		ids[n++] = id;
+		fmt += k;
+		if (*fmt == '|')
+			fmt++;
+	}
+	*ret_n = n;
+	return n ? 0 : -EOPNOTSUPP;
 }
 
 static bool template_supported(const char *t)
 {
-	return !strcmp(t, "ima-ng") || !strcmp(t, "ima-sig") || !strcmp(t, "ima-buf") ||
-	       !strcmp(t, "d-ng|n-ng") || !strcmp(t, "d-ng|n-ng|sig") || !strcmp(t, "d-ng|n-ng|buf");
-}
+	int ids[VOUCH_LOG_MAX_FIELDS];
+	size_t n;
 
-/* Template data for ima-ng / ima-sig / ima-buf. */
-static int template_data(const char *tmpl, const struct vouch_digest *d, const char *name,
-			 const uint8_t *sig, size_t sig_len, const uint8_t *buf, size_t buf_len,
-			 struct sb *out, const char **ret_name)
-{
-	size_t nl = strlen(name);
-
-	if (!template_supported(tmpl))
-		tmpl = "ima-ng";
-	if (nl > NAME_MAX_LEN)
-		nl = NAME_MAX_LEN;
-	field_dng(out, d);
-	put_le32_sb(out, (uint32_t)nl + 1);
-	sb_add(out, name, nl);
-	sb_add(out, "", 1);
-	if (!strcmp(tmpl, "ima-sig") || !strcmp(tmpl, "d-ng|n-ng|sig")) {
-		field(out, sig, sig ? sig_len : 0);
-		*ret_name = "ima-sig";
-	} else if (!strcmp(tmpl, "ima-buf") || !strcmp(tmpl, "d-ng|n-ng|buf")) {
-		field(out, buf, buf ? buf_len : 0);
-		*ret_name = "ima-buf";
-	} else {
-		*ret_name = "ima-ng";
-	}
-	return out->oom ? -ENOMEM : 0;
+	return template_fields(t, ids, &n) == 0;
 }
 
 static int extend(vouch_engine *e, int bank, uint32_t pcr, const struct vouch_digest *v)
@@ -380,7 +379,7 @@ static int list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 static int pcr_file_write(vouch_engine *e)
 {
 	_cleanup_free_ char *path = NULL;
-	struct sb b = { 0 };
+	struct textbuf b = { 0 };
 	int r;
 
 	if (!e->state_dir)
@@ -388,7 +387,7 @@ static int pcr_file_write(vouch_engine *e)
 	path = state_path(e, PCR_FILE);
 	if (!path)
 		return -ENOMEM;
-	sb_printf(&b, "vouch-pcrs 1\nentries %llu\n", (unsigned long long)e->entries);
+	tb_printf(&b, "vouch-pcrs 1\nentries %llu\n", (unsigned long long)e->entries);
 	for (int k = 0; k < N_BANKS; k++) {
 		size_t n = vouch_hash_info(bank_algo[k])->size;
 
@@ -396,14 +395,14 @@ static int pcr_file_write(vouch_engine *e)
 			char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
 
 			hex_encode(e->pcr[k][i], n, hex);
-			sb_printf(&b, "%s PCR-%02d: %s\n", vouch_hash_info(bank_algo[k])->name, i,
+			tb_printf(&b, "%s PCR-%02d: %s\n", vouch_hash_info(bank_algo[k])->name, i,
 				  hex);
 		}
 	}
 	if (b.oom)
 		return -ENOMEM;
 	r = write_file_atomic(e->ctx, path, b.s, b.len, 0600);
-	sb_free(&b);
+	tb_free(&b);
 	return r;
 }
 
@@ -465,7 +464,7 @@ static int pcr_file_read(vouch_engine *e, uint64_t *ret_entries,
 static int latch_write(vouch_engine *e)
 {
 	_cleanup_free_ char *path = NULL;
-	struct sb b = { 0 };
+	struct textbuf b = { 0 };
 	int r;
 
 	if (!e->state_dir)
@@ -473,14 +472,14 @@ static int latch_write(vouch_engine *e)
 	path = state_path(e, LATCH_FILE);
 	if (!path)
 		return -ENOMEM;
-	sb_add(&b, "", 0);
+	tb_add(&b, "", 0);
 	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
 		if (e->latch[f])
-			sb_printf(&b, "%s\n", vouch_policy_func_name(f));
+			tb_printf(&b, "%s\n", vouch_policy_func_name(f));
 	if (b.oom)
 		return -ENOMEM;
 	r = write_file_atomic(e->ctx, path, b.s, b.len, 0600);
-	sb_free(&b);
+	tb_free(&b);
 	return r;
 }
 
@@ -657,55 +656,96 @@ static int state_open(vouch_engine *e)
 }
 
 /* Append one record: durable in the list first, then the PCRs. */
+/* Append one record: durable in the list first, then the PCRs. */
 static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 			  const struct vouch_digest *d, const char *name, const uint8_t *sig,
 			  size_t sig_len, const uint8_t *buf, size_t buf_len)
 {
-	struct sb data = { 0 }, rec = { 0 };
-	struct vouch_digest sha1;
-	const char *tname = NULL;
+	struct vouch_log_field f[VOUCH_LOG_MAX_FIELDS];
+	int ids[VOUCH_LOG_MAX_FIELDS];
+	uint8_t dng[48 + VOUCH_HASH_MAX_SIZE], dngv2[48 + VOUCH_HASH_MAX_SIZE];
+	const char *an = vouch_hash_info(d->algo)->name;
+	size_t al = strlen(an), n = 0, rec_len;
+	_cleanup_free_ char *nm = NULL;
+	vouch_log_writer *w = NULL;
+	struct vouch_log_entry ent;
+	const uint8_t *rec;
 	int r;
 
-	r = template_data(tmpl, d, name, sig, sig_len, buf, buf_len, &data, &tname);
+	if (template_fields(tmpl, ids, &n) < 0) {
+		tmpl = "ima-ng";
+		template_fields(tmpl, ids, &n);
+	}
+	/* d-ng: "algo:" NUL digest; d-ngv2: "ima:algo:" NUL digest; n-ng: name NUL */
+	memcpy(dng, an, al);
+	dng[al] = ':';
+	dng[al + 1] = '\0';
+	memcpy(dng + al + 2, d->bytes, d->len);
+	memcpy(dngv2, "ima:", 4);
+	memcpy(dngv2 + 4, dng, al + 2 + d->len);
+	nm = mem_strdup(name);
+	if (!nm)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		f[i].id = ids[i];
+		f[i].data = NULL;
+		f[i].len = 0;
+		switch (ids[i]) {
+		case VOUCH_LOG_FIELD_D_NG:
+			f[i].data = dng;
+			f[i].len = al + 2 + d->len;
+			break;
+		case VOUCH_LOG_FIELD_D_NGV2:
+			f[i].data = dngv2;
+			f[i].len = 4 + al + 2 + d->len;
+			break;
+		case VOUCH_LOG_FIELD_N_NG:
+			f[i].data = (const uint8_t *)nm;
+			f[i].len = strlen(nm) + 1;
+			break;
+		case VOUCH_LOG_FIELD_SIG:
+			f[i].data = sig;
+			f[i].len = sig ? sig_len : 0;
+			break;
+		case VOUCH_LOG_FIELD_BUF:
+			f[i].data = buf;
+			f[i].len = buf ? buf_len : 0;
+			break;
+		default: /* d-modsig, modsig, evmsig: empty */
+			break;
+		}
+	}
+	r = vouch_log_writer_new(e->ctx, NULL, &w);
+	if (r < 0)
+		return r;
+	r = vouch_log_writer_append(w, pcr, tmpl, f, n, false, &ent);
+	if (r == 0)
+		r = vouch_log_writer_get(w, &rec, &rec_len);
 	if (r < 0)
 		goto out;
-	r = vouch_digest_buf(e->ctx, VOUCH_HASH_SHA1, data.s, data.len, &sha1);
-	if (r < 0)
-		goto out;
-	if (seen_has(e, sha1.bytes, pcr)) {
+	if (seen_has(e, ent.template_digest, pcr)) {
 		r = 1; /* "hash_exists": the same entry is already in the list */
 		goto out;
 	}
-	put_le32_sb(&rec, pcr);
-	sb_add(&rec, (const char *)sha1.bytes, 20);
-	put_le32_sb(&rec, (uint32_t)strlen(tname));
-	sb_add(&rec, tname, strlen(tname));
-	put_le32_sb(&rec, (uint32_t)data.len);
-	sb_add(&rec, data.s, data.len);
-	if (rec.oom) {
-		r = -ENOMEM;
-		goto out;
-	}
 	if (e->list_fd >= 0) {
-		r = write_all(e->list_fd, rec.s, rec.len);
+		r = write_all(e->list_fd, rec, rec_len);
 		if (r < 0 || fdatasync(e->list_fd) < 0) {
 			r = ctx_err(e->ctx, r < 0 ? r : -errno, "cannot append to the measurement list");
 			goto out;
 		}
 	}
-	r = list_append_mem(e, (const uint8_t *)rec.s, rec.len);
+	r = list_append_mem(e, rec, rec_len);
 	if (r < 0)
 		goto out;
-	r = record_extend(e, pcr, sha1.bytes, (const uint8_t *)data.s, data.len);
+	r = record_extend(e, pcr, ent.template_digest, ent.template_data, ent.template_data_len);
 	if (r < 0)
 		goto out;
 	e->entries++;
-	r = seen_add(e, sha1.bytes, pcr);
+	r = seen_add(e, ent.template_digest, pcr);
 	if (r == 0)
 		r = pcr_file_write(e);
 out:
-	sb_free(&data);
-	sb_free(&rec);
+	vouch_log_writer_free(w);
 	return r;
 }
 
@@ -757,11 +797,18 @@ VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_opti
 		}
 	}
 	if (e->entries == 0) {
-		/* the first entry, as the kernel's: boot_aggregate (zeros: no TPM behind us) */
-		struct vouch_digest z = { .algo = e->hash_algo,
-					  .len = vouch_hash_info(e->hash_algo)->size };
+		/* the first entry, as the kernel's: boot_aggregate over PCRs 0-9 of the software
+		 * bank (all zero: nothing measures the boot into it) */
+		struct vouch_pcr_bank bank = { .algo = e->hash_algo == VOUCH_HASH_SHA1
+							       ? VOUCH_HASH_SHA1
+							       : VOUCH_HASH_SHA256,
+					       .present = 0xffffff };
+		struct vouch_digest ba;
 
-		r = measure_append(e, 10, e->template_name, &z, "boot_aggregate", NULL, 0, NULL, 0);
+		r = vouch_log_boot_aggregate(ctx, &bank, &ba);
+		if (r == 0)
+			r = measure_append(e, 10, e->template_name, &ba, "boot_aggregate", NULL, 0,
+					   NULL, 0);
 		if (r < 0) {
 			vouch_engine_free(e);
 			return r;

@@ -74,17 +74,19 @@ struct vouch_policy {
 };
 
 /* A growable string through mem_realloc (fault injection); oom is sticky. */
-struct sb {
+struct textbuf {
 	char *s;
 	size_t len, cap;
 	bool oom;
 };
-int sb_add(struct sb *b, const char *s, size_t n);
-int sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_free(struct sb *b);
+int tb_add(struct textbuf *b, const char *s, size_t n);
+int tb_printf(struct textbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tb_free(struct textbuf *b);
 
 const char *policy_action_name(uint32_t action);
-int policy_format_rule_sb(const vouch_policy *p, size_t index, struct sb *b);
+int policy_format_rule_sb(const vouch_policy *p, size_t index, struct textbuf *b);
 bool policy_has_appraise(const vouch_policy *p, int func);
+/* The field format of a built-in template name ("d-ng|n-ng|sig"), NULL if not one. */
+const char *policy_template_fmt(const char *name);
 
 #endif /* VOUCH_LIB_POLICY_INTERNAL_H */

@@ -77,14 +77,14 @@ VOUCH_EXPORT int vouch_policy_func_by_name(const char *name)
 
 /* ---------------------------------------------------------------- string builder */
 
-void sb_free(struct sb *b)
+void tb_free(struct textbuf *b)
 {
 	free(b->s);
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
 
-int sb_add(struct sb *b, const char *s, size_t n)
+int tb_add(struct textbuf *b, const char *s, size_t n)
 {
 	if (b->oom)
 		return -ENOMEM;
@@ -108,7 +108,7 @@ int sb_add(struct sb *b, const char *s, size_t n)
 	return 0;
 }
 
-int sb_printf(struct sb *b, const char *fmt, ...)
+int tb_printf(struct textbuf *b, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -121,7 +121,7 @@ int sb_printf(struct sb *b, const char *fmt, ...)
 		return -EINVAL;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	return sb_add(b, buf, (size_t)n);
+	return tb_add(b, buf, (size_t)n);
 }
 
 /* ---------------------------------------------------------------- numbers (kstrto*) */
@@ -1042,7 +1042,7 @@ VOUCH_EXPORT int vouch_policy_builtin(vouch_ctx *ctx, const char *names, vouch_p
 	     critical = false;
 	struct vouch_policy_parse_options o = VOUCH_POLICY_PARSE_OPTIONS_INIT;
 	_cleanup_free_ char *copy = NULL;
-	struct sb text = { 0 };
+	struct textbuf text = { 0 };
 	vouch_policy *p = NULL;
 	char *s;
 	int r;
@@ -1083,22 +1083,22 @@ VOUCH_EXPORT int vouch_policy_builtin(vouch_ctx *ctx, const char *names, vouch_p
 	}
 	/* ima_init_policy(): the order the kernel inserts the rules */
 	if (tcb || original)
-		sb_add(&text, builtin_dont_measure, strlen(builtin_dont_measure));
+		tb_add(&text, builtin_dont_measure, strlen(builtin_dont_measure));
 	if (original)
-		sb_add(&text, builtin_original_tcb, strlen(builtin_original_tcb));
+		tb_add(&text, builtin_original_tcb, strlen(builtin_original_tcb));
 	else if (tcb)
-		sb_add(&text, builtin_default_tcb, strlen(builtin_default_tcb));
+		tb_add(&text, builtin_default_tcb, strlen(builtin_default_tcb));
 	if (secure)
-		sb_add(&text, builtin_secure_boot, strlen(builtin_secure_boot));
+		tb_add(&text, builtin_secure_boot, strlen(builtin_secure_boot));
 	if (appraise)
-		sb_add(&text, builtin_appraise_tcb, strlen(builtin_appraise_tcb));
+		tb_add(&text, builtin_appraise_tcb, strlen(builtin_appraise_tcb));
 	if (critical)
-		sb_add(&text, builtin_critical_data, strlen(builtin_critical_data));
+		tb_add(&text, builtin_critical_data, strlen(builtin_critical_data));
 	if (text.oom)
 		return -ENOMEM;
 	o.flags = VOUCH_POLICY_PARSE_BUILTIN;
 	r = vouch_policy_parse(ctx, text.s, text.len, &o, &p, NULL);
-	sb_free(&text);
+	tb_free(&text);
 	if (r < 0)
 		return r;
 	p->fail_securely = fail;
@@ -1108,45 +1108,45 @@ VOUCH_EXPORT int vouch_policy_builtin(vouch_ctx *ctx, const char *names, vouch_p
 
 /* ---------------------------------------------------------------- printer */
 
-static void print_id(struct sb *b, const char *key, char op, uint32_t v)
+static void print_id(struct textbuf *b, const char *key, char op, uint32_t v)
 {
-	sb_printf(b, "%s%c%u ", key, op, v);
+	tb_printf(b, "%s%c%u ", key, op, v);
 }
 
-static int format_rule(const struct policy_rule *r, struct sb *b)
+static int format_rule(const struct policy_rule *r, struct textbuf *b)
 {
-	sb_printf(b, "%s ", policy_action_name(r->action));
+	tb_printf(b, "%s ", policy_action_name(r->action));
 	if (r->flags & RF_FUNC)
-		sb_printf(b, "func=%s ", func_names[r->func]);
+		tb_printf(b, "func=%s ", func_names[r->func]);
 	if (r->flags & (RF_MASK | RF_INMASK)) {
 		for (size_t i = 0; i < ARRAY_SIZE(mask_names); i++)
 			if (mask_names[i].bit == r->mask)
-				sb_printf(b, "mask=%s%s ", (r->flags & RF_INMASK) ? "^" : "",
+				tb_printf(b, "mask=%s%s ", (r->flags & RF_INMASK) ? "^" : "",
 					  mask_names[i].name);
 	}
 	if (r->flags & RF_FSMAGIC)
-		sb_printf(b, "fsmagic=0x%llx ", (unsigned long long)r->fsmagic);
+		tb_printf(b, "fsmagic=0x%llx ", (unsigned long long)r->fsmagic);
 	if (r->flags & RF_FSNAME) {
-		sb_add(b, "fsname=", 7);
-		sb_add(b, r->fsname, strlen(r->fsname));
-		sb_add(b, " ", 1);
+		tb_add(b, "fsname=", 7);
+		tb_add(b, r->fsname, strlen(r->fsname));
+		tb_add(b, " ", 1);
 	}
 	if (r->flags & RF_KEYRINGS) {
-		sb_add(b, "keyrings=", 9);
-		sb_add(b, r->keyrings, strlen(r->keyrings));
-		sb_add(b, " ", 1);
+		tb_add(b, "keyrings=", 9);
+		tb_add(b, r->keyrings, strlen(r->keyrings));
+		tb_add(b, " ", 1);
 	}
 	if (r->flags & RF_LABEL) {
-		sb_add(b, "label=", 6);
-		sb_add(b, r->label, strlen(r->label));
-		sb_add(b, " ", 1);
+		tb_add(b, "label=", 6);
+		tb_add(b, r->label, strlen(r->label));
+		tb_add(b, " ", 1);
 	}
 	if (r->flags & RF_PCR)
-		sb_printf(b, "pcr=%d ", r->pcr);
+		tb_printf(b, "pcr=%d ", r->pcr);
 	if (r->flags & RF_FSUUID) {
 		const uint8_t *u = r->fsuuid;
 
-		sb_printf(b,
+		tb_printf(b,
 			  "fsuuid=%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 			  "%02x%02x%02x%02x%02x%02x ",
 			  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
@@ -1163,60 +1163,60 @@ static int format_rule(const struct policy_rule *r, struct sb *b)
 	if (r->flags & RF_ALGOS) {
 		bool first = true;
 
-		sb_add(b, "appraise_algos=", 15);
+		tb_add(b, "appraise_algos=", 15);
 		for (int a = 0; a < _VOUCH_HASH_MAX; a++) {
 			if (!(r->algos & ((uint64_t)1 << a)))
 				continue;
-			sb_printf(b, "%s%s", first ? "" : ",", vouch_hash_info(a)->name);
+			tb_printf(b, "%s%s", first ? "" : ",", vouch_hash_info(a)->name);
 			first = false;
 		}
-		sb_add(b, " ", 1);
+		tb_add(b, " ", 1);
 	}
 	for (int i = 0; i < POLICY_LSM_N; i++) {
 		if (!r->lsm[i])
 			continue;
-		sb_printf(b, "%s=", lsm_names[i]);
-		sb_add(b, r->lsm[i], strlen(r->lsm[i]));
-		sb_add(b, " ", 1);
+		tb_printf(b, "%s=", lsm_names[i]);
+		tb_add(b, r->lsm[i], strlen(r->lsm[i]));
+		tb_add(b, " ", 1);
 	}
 	if (r->template_name) {
-		sb_add(b, "template=", 9);
-		sb_add(b, r->template_name, strlen(r->template_name));
-		sb_add(b, " ", 1);
+		tb_add(b, "template=", 9);
+		tb_add(b, r->template_name, strlen(r->template_name));
+		tb_add(b, " ", 1);
 	}
 	/* verity before sigv3 so that the output parses again (the kernel prints it after) */
 	if (r->flags & RF_VERITY)
-		sb_add(b, "digest_type=verity ", 19);
+		tb_add(b, "digest_type=verity ", 19);
 	if (r->flags & RF_DIGSIG) {
 		if (r->flags & RF_VERITY)
-			sb_add(b, "appraise_type=sigv3 ", 20);
+			tb_add(b, "appraise_type=sigv3 ", 20);
 		else if (r->flags & RF_MODSIG)
-			sb_add(b, "appraise_type=imasig|modsig ", 28);
+			tb_add(b, "appraise_type=imasig|modsig ", 28);
 		else
-			sb_add(b, "appraise_type=imasig ", 21);
+			tb_add(b, "appraise_type=imasig ", 21);
 	}
 	if (r->flags & RF_BLACKLIST)
-		sb_add(b, "appraise_flag=check_blacklist ", 30);
+		tb_add(b, "appraise_flag=check_blacklist ", 30);
 	if (r->flags & RF_DIRECTIO)
-		sb_add(b, "permit_directio ", 16);
+		tb_add(b, "permit_directio ", 16);
 	return b->oom ? -ENOMEM : 0;
 }
 
-int policy_format_rule_sb(const vouch_policy *p, size_t index, struct sb *b)
+int policy_format_rule_sb(const vouch_policy *p, size_t index, struct textbuf *b)
 {
 	return format_rule(&p->rules[index], b);
 }
 
 VOUCH_EXPORT int vouch_policy_format_rule(const vouch_policy *p, size_t index, char **ret)
 {
-	struct sb b = { 0 };
+	struct textbuf b = { 0 };
 
 	if (!p || !ret)
 		return -EINVAL;
 	if (index >= p->n_rules)
 		return -ERANGE;
 	if (format_rule(&p->rules[index], &b) < 0) {
-		sb_free(&b);
+		tb_free(&b);
 		return -ENOMEM;
 	}
 	/* drop the trailing space for a single rule */
@@ -1228,17 +1228,17 @@ VOUCH_EXPORT int vouch_policy_format_rule(const vouch_policy *p, size_t index, c
 
 VOUCH_EXPORT int vouch_policy_format(const vouch_policy *p, char **ret)
 {
-	struct sb b = { 0 };
+	struct textbuf b = { 0 };
 
 	if (!p || !ret)
 		return -EINVAL;
-	sb_add(&b, "", 0);
+	tb_add(&b, "", 0);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		format_rule(&p->rules[i], &b);
-		sb_add(&b, "\n", 1);
+		tb_add(&b, "\n", 1);
 	}
 	if (b.oom) {
-		sb_free(&b);
+		tb_free(&b);
 		return -ENOMEM;
 	}
 	*ret = b.s;
@@ -1645,4 +1645,12 @@ bool policy_has_appraise(const vouch_policy *p, int func)
 		if (p->rules[i].action == VOUCH_ACT_APPRAISE && p->rules[i].func == func)
 			return true;
 	return false;
+}
+
+const char *policy_template_fmt(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(templates); i++)
+		if (!strcmp(name, templates[i].name))
+			return templates[i].fmt;
+	return NULL;
 }

@@ -17,6 +17,13 @@ if ! { : >"$T/probe" && setfattr -n security.ima -v 0x0401 "$T/probe" 2>/dev/nul
 	echo "1..0 # SKIP cannot write security.ima here (needs root)"; exit 0
 fi
 
+# the list tooling (vouch log verify) must replay a state's list to its software PCRs
+replay_ok() {
+	grep '^sha256 ' "$1/pcrs" | cut -d' ' -f2- >"$T/p256"
+	grep '^sha1 ' "$1/pcrs" | cut -d' ' -f2- >"$T/p1"
+	$VOUCH log verify --pcrs sha256="$T/p256" --pcrs sha1="$T/p1" "$1/measurements" >"$T/replay.out" 2>&1
+}
+
 mkdir -p tree
 printf 'signed\n' >tree/signed
 printf 'unsigned\n' >tree/unsigned
@@ -50,6 +57,25 @@ expect_rc 2 "unknown func is a usage error" $VOUCH load --state-dir "$S" --func 
 expect_rc 2 "--func given twice" $VOUCH load --state-dir "$S" --func FILE_CHECK --func FILE_CHECK tree/signed
 expect_rc 3 "missing file could not be checked" $VOUCH load --state-dir "$S" --func FILE_CHECK no-such-file
 expect_rc 0 "state replays to its PCRs" $VOUCH engine status --state-dir "$S"
+check "the list tooling replays the list to the software PCRs (vouch log verify)" replay_ok "$S"
+
+# --- appended signatures (modsig) through MODULE_CHECK ------------------------------------
+printf 'module payload\n' >m.ko
+printf 'other module\n' >m-bad.ko
+printf 'unsigned module\n' >m-none.ko
+$VOUCH sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" m.ko >/dev/null 2>&1
+$VOUCH sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" m-bad.ko >/dev/null 2>&1
+printf 'X' | dd of=m-bad.ko bs=1 seek=0 conv=notrunc 2>/dev/null
+printf 'appraise func=MODULE_CHECK appraise_type=imasig|modsig\nmeasure func=MODULE_CHECK template=ima-modsig\n' >mod.pol
+expect_rc 0 "module with an appended signature loads (imasig|modsig)" $VOUCH load --state-dir "$T/mstate" --policy mod.pol --trust "$K/rsa2048.crt" --func kernel-module m.ko
+expect_rc 1 "module whose payload changed after signing: denied" $VOUCH load --state-dir "$T/mstate" --policy mod.pol --trust "$K/rsa2048.crt" --func kernel-module m-bad.ko
+expect_rc 1 "unsigned module: denied" $VOUCH load --state-dir "$T/mstate" --policy mod.pol --trust "$K/rsa2048.crt" --func kernel-module m-none.ko
+expect_rc 1 "appended signature by an untrusted key: denied" $VOUCH load --state-dir "$T/mstate" --policy mod.pol --trust "$K/ecdsa-p256.crt" --func kernel-module m.ko
+printf 'appraise func=MODULE_CHECK appraise_type=imasig\n' >imasig.pol
+expect_rc 1 "imasig alone does not accept the appended signature" $VOUCH load --state-dir "$T/mstate" --policy imasig.pol --trust "$K/rsa2048.crt" --func kernel-module m.ko
+expect_rc 0 "module buffer (init_module) with sig_enforce latched: appended signature checked" $VOUCH load --state-dir "$T/mstate2" --sig-enforce --kernel-trust "$K/rsa2048.crt" --trust "$K/rsa2048.crt" --buffer --func kernel-module --desc init_module m.ko
+expect_rc 1 "unsigned module buffer with sig_enforce latched: denied" $VOUCH load --state-dir "$T/mstate2" --kernel-trust "$K/rsa2048.crt" --buffer --func kernel-module --desc init_module m-none.ko
+check "module state replays with the list tooling" replay_ok "$T/mstate"
 VOUCH_STATE_DIR=$S expect_rc 0 "VOUCH_STATE_DIR selects the state" $VOUCH engine status
 eq "env and --state-dir see the same list" "$(VOUCH_STATE_DIR=$S $VOUCH engine status --json | jq .entries)" \
 	"$($VOUCH engine status --state-dir "$S" --json | jq .entries)"
@@ -89,10 +115,11 @@ for i in $(seq 1 100); do
 	if ! $VOUCH engine status --state-dir "$C" --audit >st.out 2>st.err; then
 		bad=$((bad + 1)); sed 's/^/#   /' st.err | head -3
 	fi
+	replay_ok "$C" || { bad=$((bad + 1)); sed 's/^/#   /' "$T/replay.out" | head -3; }
 	grep -q 'durable tail entry extended' st.err && recovered=$((recovered + 1))
 	grep -q 'torn final record' st.err && torn=$((torn + 1))
 done
-eq "100 SIGKILLed runs: the list always replays to the PCRs" "$bad" 0
+eq "100 SIGKILLed runs: the list always replays to the PCRs (engine and vouch log verify)" "$bad" 0
 diag "tail entries recovered: $recovered, torn records cut: $torn, entries: $($VOUCH engine status --state-dir "$C" --json | jq .entries)"
 n=$($VOUCH engine list --state-dir "$C" | wc -l)
 eq "engine list prints every entry" "$n" "$($VOUCH engine status --state-dir "$C" --json | jq .entries)"

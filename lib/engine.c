@@ -67,6 +67,14 @@ struct vouch_engine {
 
 	struct cache_ent *cache[CACHE_BUCKETS];
 	uint64_t gen;
+	bool policy_creds; /* the policy tests task ids: read them per call */
+	/* superblock magic per device (fixed for a superblock's lifetime) */
+	struct {
+		uint64_t dev;
+		uint64_t magic;
+		bool valid;
+	} fsmagic[8];
+	unsigned fsmagic_next;
 
 	/* template digests already in the list, per PCR (ima_lookup_digest_entry) */
 	struct seen_ent {
@@ -856,6 +864,7 @@ VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
 	}
 	vouch_policy_free(e->policy);
 	e->policy = policy;
+	e->policy_creds = policy_uses_creds(policy);
 	e->gen++;
 	return 0;
 }
@@ -1074,6 +1083,14 @@ static struct cache_ent *cache_find(vouch_engine *e, const struct stat *st, bool
 	return c;
 }
 
+static void copy_reason(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
 static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_policy_decision *d,
 		    bool latched, const uint8_t *data, size_t len, const struct vouch_digest *md,
 		    const uint8_t *xv, size_t xlen, uint64_t fsmagic, const char **ret_reason)
@@ -1176,7 +1193,8 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 
 	q.func = h->func;
 	q.mask = h->mask;
-	if (getresuid(&ruid, &euid, &suid) == 0 && getresgid(&rgid, &egid, &sgid) == 0) {
+	if (e->policy_creds && getresuid(&ruid, &euid, &suid) == 0 &&
+	    getresgid(&rgid, &egid, &sgid) == 0) {
 		q.uid = ruid;
 		q.euid = euid;
 		q.suid = suid;
@@ -1195,8 +1213,24 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 			return ctx_err(e->ctx, -EINVAL, "'%s' is not a regular file", h->name);
 		q.fowner = st.st_uid;
 		q.fgroup = st.st_gid;
-		if (fstatfs(h->fd, &sfs) == 0)
-			fsmagic = (uint64_t)(unsigned long)sfs.f_type;
+		{
+			bool found = false;
+
+			for (size_t i = 0; i < ARRAY_SIZE(e->fsmagic); i++)
+				if (e->fsmagic[i].valid && e->fsmagic[i].dev == (uint64_t)st.st_dev) {
+					fsmagic = e->fsmagic[i].magic;
+					found = true;
+					break;
+				}
+			if (!found && fstatfs(h->fd, &sfs) == 0) {
+				unsigned k = e->fsmagic_next++ % ARRAY_SIZE(e->fsmagic);
+
+				fsmagic = (uint64_t)(unsigned long)sfs.f_type;
+				e->fsmagic[k].dev = (uint64_t)st.st_dev;
+				e->fsmagic[k].magic = fsmagic;
+				e->fsmagic[k].valid = true;
+			}
+		}
 		q.fsmagic = fsmagic;
 	}
 	if (e->policy) {
@@ -1228,7 +1262,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 			if (want_appraise) {
 				res.appraised = true;
 				res.appraisal = c->appraisal[h->func];
-				snprintf(res.reason, sizeof(res.reason), "%s", c->reason[h->func]);
+				copy_reason(res.reason, sizeof(res.reason), c->reason[h->func]);
 			}
 			goto decide;
 		}
@@ -1273,7 +1307,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 			return r;
 		res.appraised = true;
 		res.appraisal = r;
-		snprintf(res.reason, sizeof(res.reason), "%s", reason);
+		copy_reason(res.reason, sizeof(res.reason), reason);
 		emit(e, h->func, "appraise", h->name, r, reason, mode,
 		     latched ? 0 : d.appraise_rule, &res.digest);
 		if (r < 0 && mode == VOUCH_MODE_FIX) {

@@ -86,6 +86,8 @@ void tb_free(struct textbuf *b);
 const char *policy_action_name(uint32_t action);
 int policy_format_rule_sb(const vouch_policy *p, size_t index, struct textbuf *b);
 bool policy_has_appraise(const vouch_policy *p, int func);
+/* Whether any rule tests the task's uid/euid/gid/egid (the hooks then read them). */
+bool policy_uses_creds(const vouch_policy *p);
 /* The field format of a built-in template name ("d-ng|n-ng|sig"), NULL if not one. */
 const char *policy_template_fmt(const char *name);
 

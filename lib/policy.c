@@ -1654,3 +1654,11 @@ const char *policy_template_fmt(const char *name)
 			return templates[i].fmt;
 	return NULL;
 }
+
+bool policy_uses_creds(const vouch_policy *p)
+{
+	for (size_t i = 0; p && i < p->n_rules; i++)
+		if (p->rules[i].flags & (RF_UID | RF_EUID | RF_GID | RF_EGID))
+			return true;
+	return false;
+}

@@ -101,6 +101,7 @@ struct engine_args {
 	int mode;
 	bool audit;
 	bool memory;
+	const char *xattr;
 };
 
 static int add_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *const *paths,
@@ -146,6 +147,7 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 	o.state_dir = a->memory ? NULL : a->state_dir ? a->state_dir : state_dir_default();
 	o.audit_fn = audit_print;
 	o.audit_userdata = audit_flag;
+	o.xattr_name = a->xattr;
 	r = vouch_engine_new(ctx, &o, &e);
 	if (r < 0) {
 		cli_lib_error(ctx, r, cmd);
@@ -214,6 +216,11 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 	case 'A':
 		a->audit = true;
 		return 1;
+	case 'X':
+		if (a->xattr)
+			return -cli_usage_error(cmd, "--xattr given twice, refusing");
+		a->xattr = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -223,7 +230,8 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 	{ "state-dir", required_argument, NULL, 'S' }, { "policy", required_argument, NULL, 'p' }, \
 		{ "trust", required_argument, NULL, 't' },                                         \
 		{ "kernel-trust", required_argument, NULL, 'k' },                                  \
-		{ "mode", required_argument, NULL, 'm' }, { "audit", no_argument, NULL, 'A' }
+		{ "mode", required_argument, NULL, 'm' }, { "audit", no_argument, NULL, 'A' },     \
+		{ "xattr", required_argument, NULL, 'X' }
 
 static json_object *result_json(const char *file, const char *func,
 				const struct vouch_engine_result *res, int r)
@@ -712,6 +720,7 @@ int cmd_policy_simulate(int argc, char **argv)
 		{ "kernel-trust", required_argument, NULL, 'k' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "map", required_argument, NULL, 'M' },
+		{ "xattr", required_argument, NULL, 'X' },
 		{ "json", no_argument, NULL, 'j' },
 		{ 0 },
 	};
@@ -729,6 +738,7 @@ int cmd_policy_simulate(int argc, char **argv)
 		case 'p':
 		case 't':
 		case 'k':
+		case 'X':
 			r = engine_option("policy simulate", &a, c, optarg);
 			if (r < 0)
 				return -r;

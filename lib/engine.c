@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
@@ -382,19 +383,29 @@ static int list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 	return 0;
 }
 
-/* ---------------------------------------------------------------- PCR state file */
+/* ---------------------------------------------------------------- state files */
+
+/* Replace state file @name with the text in @b (temp + fsync + rename); frees @b. */
+static int state_file_write(vouch_engine *e, const char *name, struct textbuf *b)
+{
+	_cleanup_free_ char *path = state_path(e, name);
+	int r;
+
+	if (!path || b->oom) {
+		tb_free(b);
+		return -ENOMEM;
+	}
+	r = write_file_atomic(e->ctx, path, b->s ? b->s : "", b->len, 0600);
+	tb_free(b);
+	return r;
+}
 
 static int pcr_file_write(vouch_engine *e)
 {
-	_cleanup_free_ char *path = NULL;
 	struct textbuf b = { 0 };
-	int r;
 
 	if (!e->state_dir)
 		return 0;
-	path = state_path(e, PCR_FILE);
-	if (!path)
-		return -ENOMEM;
 	tb_printf(&b, "vouch-pcrs 1\nentries %llu\n", (unsigned long long)e->entries);
 	for (int k = 0; k < N_BANKS; k++) {
 		size_t n = vouch_hash_info(bank_algo[k])->size;
@@ -407,11 +418,7 @@ static int pcr_file_write(vouch_engine *e)
 				  hex);
 		}
 	}
-	if (b.oom)
-		return -ENOMEM;
-	r = write_file_atomic(e->ctx, path, b.s, b.len, 0600);
-	tb_free(&b);
-	return r;
+	return state_file_write(e, PCR_FILE, &b);
 }
 
 /* Parse the PCR file; missing = all zero and 0 entries. */
@@ -471,24 +478,14 @@ static int pcr_file_read(vouch_engine *e, uint64_t *ret_entries,
 
 static int latch_write(vouch_engine *e)
 {
-	_cleanup_free_ char *path = NULL;
 	struct textbuf b = { 0 };
-	int r;
 
 	if (!e->state_dir)
 		return 0;
-	path = state_path(e, LATCH_FILE);
-	if (!path)
-		return -ENOMEM;
-	tb_add(&b, "", 0);
 	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
 		if (e->latch[f])
 			tb_printf(&b, "%s\n", vouch_policy_func_name(f));
-	if (b.oom)
-		return -ENOMEM;
-	r = write_file_atomic(e->ctx, path, b.s, b.len, 0600);
-	tb_free(&b);
-	return r;
+	return state_file_write(e, LATCH_FILE, &b);
 }
 
 static int latch_read(vouch_engine *e)
@@ -586,6 +583,9 @@ static int state_open(vouch_engine *e)
 	e->list_fd = open(lpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (e->list_fd < 0)
 		return ctx_err(e->ctx, -errno, "cannot open '%s': %m", lpath);
+	/* one engine per state at a time: the list and the PCR file move together */
+	if (flock(e->list_fd, LOCK_EX) < 0)
+		return ctx_err(e->ctx, -errno, "cannot lock '%s': %m", lpath);
 	r = read_fd_all(e->ctx, e->list_fd, lpath, VOUCH_MAX_FILE_SIZE, &buf, &len);
 	if (r < 0)
 		return r;
@@ -1102,8 +1102,8 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 	int r;
 
 	if ((d->appraise_flags & VOUCH_APPRAISE_FAIL_UNVERIFIABLE) && fsmagic == FUSE_SUPER_MAGIC) {
-		*ret_reason = "unverifiable file system (fail_securely)";
-		return ctx_err(e->ctx, -EPERM, "'%s': signatures on this file system are not "
+		*ret_reason = "unverifiable filesystem (fail_securely)";
+		return ctx_err(e->ctx, -EPERM, "'%s': signatures on this filesystem are not "
 					       "verifiable", h->name);
 	}
 	/* an appended signature is used when allowed and there is no signature xattr */

@@ -160,17 +160,6 @@ static int kstrtoull(const char *s, unsigned base, uint64_t *ret)
 	return 0;
 }
 
-static int hexnib(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* uuid_parse(): exactly xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx */
 static int parse_uuid(const char *s, uint8_t out[16])
 {
@@ -179,11 +168,10 @@ static int parse_uuid(const char *s, uint8_t out[16])
 	if (strlen(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
 		return -EINVAL;
 	for (int i = 0; i < 16; i++) {
-		int hi = hexnib(s[pos[i]]), lo = hexnib(s[pos[i] + 1]);
+		size_t n;
 
-		if (hi < 0 || lo < 0)
+		if (hex_decode(s + pos[i], 2, out + i, 1, &n) < 0 || n != 1)
 			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }
@@ -1094,8 +1082,10 @@ VOUCH_EXPORT int vouch_policy_builtin(vouch_ctx *ctx, const char *names, vouch_p
 		tb_add(&text, builtin_appraise_tcb, strlen(builtin_appraise_tcb));
 	if (critical)
 		tb_add(&text, builtin_critical_data, strlen(builtin_critical_data));
-	if (text.oom)
+	if (text.oom) {
+		tb_free(&text);
 		return -ENOMEM;
+	}
 	o.flags = VOUCH_POLICY_PARSE_BUILTIN;
 	r = vouch_policy_parse(ctx, text.s, text.len, &o, &p, NULL);
 	tb_free(&text);

@@ -351,7 +351,7 @@ static int cmd_load_impl(int argc, char **argv)
 			continue;
 		}
 		if (buffer) {
-			r = cli_read_small_file(file, LOAD_FILE_MAX, &buf, &len);
+			r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
 			if (r == 0)
 				r = vouch_engine_load_data(e, id, true, &res);
 			if (r == 0)
@@ -367,7 +367,7 @@ static int cmd_load_impl(int argc, char **argv)
 			 * post hook sees exactly those bytes */
 			r = vouch_engine_read_file(e, id, fd, file, true, &res);
 			if (r == 0)
-				r = cli_read_small_file(file, LOAD_FILE_MAX, &buf, &len);
+				r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
 			if (r == 0)
 				r = vouch_engine_post_read_file(e, id, fd, file, buf, len, &res);
 		}

@@ -18,15 +18,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_policy *, vouch_policy_freep, vouch_polic
 
 #define POLICY_FILE_MAX ((size_t)16 << 20)
 
-int cli_read_small_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+int cli_read_fd_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 
-	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : dup(0);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t n;
 
@@ -61,6 +57,16 @@ int cli_read_small_file(const char *path, size_t max, char **ret_buf, size_t *re
 	*ret_buf = TAKE_PTR(buf);
 	*ret_len = len;
 	return 0;
+}
+
+int cli_read_small_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : dup(0);
+	if (fd < 0)
+		return -errno;
+	return cli_read_fd_all(fd, max, ret_buf, ret_len);
 }
 
 /*

@@ -16,6 +16,8 @@ static const struct command commands[] = {
 	  "digest [-a ALGO]... [--json] FILE..." },
 	{ "key", cmd_key, 0, "Generate and inspect signing keys and certificates",
 	  "key generate|show ..." },
+	{ "initramfs", cmd_initramfs, 0, "Create, list, extract and verify initramfs images with xattrs",
+	  "initramfs create|list|extract|verify ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
 };

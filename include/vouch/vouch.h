@@ -10,5 +10,6 @@
 #include <vouch/ctx.h>
 #include <vouch/digest.h>
 #include <vouch/key.h>
+#include <vouch/cpio.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -292,22 +292,25 @@ static int add_dir(struct create *c, const char *dir)
 	for (size_t i = first; i < c->n; i++) {
 		struct item *it = &c->items[i];
 		size_t count = 0, last = i;
+		long key;
+		uint32_t kmaj, kmin;
 
 		if (it->nlink != 0)
 			continue;
+		key = it->group;
+		kmaj = it->rmaj;
+		kmin = it->rmin;
 		for (size_t j = i; j < c->n; j++) {
 			struct item *o = &c->items[j];
 
-			if (o->nlink == 0 && o->group == it->group && o->rmaj == it->rmaj &&
-			    o->rmin == it->rmin && S_ISREG(o->mode))
+			if (o->nlink == 0 && o->group == key && o->rmaj == kmaj && o->rmin == kmin)
 				count++, last = j;
 		}
 		c->groups++;
 		for (size_t j = i; j < c->n; j++) {
 			struct item *o = &c->items[j];
 
-			if (j != i && !(o->nlink == 0 && o->group == it->group &&
-					o->rmaj == it->rmaj && o->rmin == it->rmin))
+			if (!(o->nlink == 0 && o->group == key && o->rmaj == kmaj && o->rmin == kmin))
 				continue;
 			o->group = -2 - c->groups; /* final id, distinct from provisional inodes */
 			o->nlink = (uint32_t)count;
@@ -317,7 +320,7 @@ static int add_dir(struct create *c, const char *dir)
 	}
 	for (size_t i = first; i < c->n; i++)
 		if (c->items[i].group < -1)
-			c->items[i].group = -c->items[i].group;
+			c->items[i].group = -c->items[i].group - 2;
 	return 0;
 }
 
@@ -469,7 +472,7 @@ static int spec_line(struct create *c, const char *spec, unsigned lineno, char *
 			it->nlink = (uint32_t)(nt - 5);
 			it->mtime = st.st_mtime > UINT32_MAX ? UINT32_MAX : st.st_mtime;
 			it->group = nt > 6 ? c->groups : -1;
-			if (k + 5 > nt || nt == 6) {
+			if (k + 5 == nt || nt == 6) {
 				it->src = strdup(loc);
 				it->size = (uint64_t)st.st_size;
 				it->carries_data = true;

@@ -15,5 +15,6 @@
 #include <vouch/evm.h>
 #include <vouch/keyring.h>
 #include <vouch/log.h>
+#include <vouch/cpio.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -157,6 +157,10 @@ check "vouch log verify: the list replays to PCR 10 in every bank (sha384/512 pa
 "$VOUCH" log show --ascii "$T/binary_runtime_measurements" > "$T/vouch-ascii" 2>"$T/.err"
 check "vouch log show --ascii equals the kernel's ascii list byte for byte" cmp "$T/vouch-ascii" "$T/ascii_runtime_measurements"
 "$VOUCH" log verify --json --verify-sigs -t "$T/ima-rsa.crt" "${pcr_args[@]}" "$T/binary_runtime_measurements" > "$T/sigs.json" 2>"$T/.err"
+eq "sha256 bank replayed from sha256 template digests" "$(jq -r .sha256.mode "$T/sigs.json")" hashed
+eq "sha384 bank: the kernel could not allocate sha384 and extended padded SHA-1" "$(jq -r .sha384.mode "$T/sigs.json")" padded-sha1
+eq "sha512 bank: padded SHA-1 likewise" "$(jq -r .sha512.mode "$T/sigs.json")" padded-sha1
+check "and the kernel said so" grep -aq 'ima: Can not allocate sha384' "$T/console.txt"
 verdict() { jq -r --arg p "/mnt/test/bin/$1" '[.signatures[] | select(.name == $p) | .signature] | last // "none"' "$T/sigs.json"; }
 eq "--verify-sigs: the signed binary verified, as the kernel ran it" "$(verdict hello-signed)" verified
 eq "--verify-sigs: the wrong-key binary has an unknown key, as the kernel refused it" "$(verdict hello-wrongkey)" unknown-key

@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	  "key generate|show ..." },
 	{ "log", cmd_log, 0, "Show, replay, verify and export IMA measurement lists",
 	  "log show|replay|verify|export ..." },
+	{ "initramfs", cmd_initramfs, 0, "Create, list, extract and verify initramfs images with xattrs",
+	  "initramfs create|list|extract|verify ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
 	{ "sign", cmd_sign, 0,

@@ -15,6 +15,7 @@
 #include <vouch/evm.h>
 #include <vouch/keyring.h>
 #include <vouch/log.h>
+#include <vouch/cpio.h>
 #include <vouch/policy.h>
 #include <vouch/engine.h>
 

@@ -385,6 +385,22 @@ static int list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 
 /* ---------------------------------------------------------------- state files */
 
+/* Read state file @name, NUL-terminated; 1 (and nothing) when it does not exist. */
+static int state_file_read(vouch_engine *e, const char *path, size_t max, uint8_t **ret_buf)
+{
+	size_t len;
+	int r = read_file_all(e->ctx, path, max, ret_buf, &len);
+
+	if (r == -ENOENT) {
+		vouch_ctx_clear_error(e->ctx);
+		return 1;
+	}
+	if (r < 0)
+		return r;
+	(*ret_buf)[len] = '\0';
+	return 0;
+}
+
 /* Replace state file @name with the text in @b (temp + fsync + rename); frees @b. */
 static int state_file_write(vouch_engine *e, const char *name, struct textbuf *b)
 {
@@ -427,7 +443,6 @@ static int pcr_file_read(vouch_engine *e, uint64_t *ret_entries,
 {
 	_cleanup_free_ char *path = state_path(e, PCR_FILE);
 	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len;
 	char *line, *save = NULL;
 	bool header = false, have_entries = false;
 	int r;
@@ -435,15 +450,11 @@ static int pcr_file_read(vouch_engine *e, uint64_t *ret_entries,
 	if (!path)
 		return -ENOMEM;
 	memset(pcrs, 0, sizeof(e->pcr));
-	r = read_file_all(e->ctx, path, 1 << 20, &buf, &len);
-	if (r == -ENOENT) {
+	r = state_file_read(e, path, 1 << 20, &buf);
+	if (r == 1)
 		*ret_entries = 0;
-		vouch_ctx_clear_error(e->ctx);
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	buf[len] = '\0';
+	if (r != 0)
+		return r < 0 ? r : 0;
 	for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char alg[16], hex[2 * VOUCH_HASH_MAX_SIZE + 2];
 		unsigned idx;
@@ -493,19 +504,13 @@ static int latch_read(vouch_engine *e)
 	_cleanup_free_ char *path = state_path(e, LATCH_FILE);
 	_cleanup_free_ uint8_t *buf = NULL;
 	char *line, *save = NULL;
-	size_t len;
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	r = read_file_all(e->ctx, path, 1 << 16, &buf, &len);
-	if (r == -ENOENT) {
-		vouch_ctx_clear_error(e->ctx);
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	buf[len] = '\0';
+	r = state_file_read(e, path, 1 << 16, &buf);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		int f = vouch_policy_func_by_name(line);
 

@@ -586,12 +586,113 @@ static int engine_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Write @len bytes to @path: temp file beside it, fsync, rename (never half a file). */
+static int write_atomic(const char *path, const char *buf, size_t len)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t off = 0;
+
+	if (asprintf(&tmp, "%s.vouch-XXXXXX", path) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int r = n < 0 ? -errno : -EIO;
+
+			unlink(tmp);
+			return r;
+		}
+		off += (size_t)n;
+	}
+	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
+		int r = -errno;
+
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+/* Copy @src into the state as @name after it was validated. */
+static int install_file(const char *state, const char *name, const char *src)
+{
+	_cleanup_free_ char *buf = NULL, *dst = NULL;
+	size_t len;
+	int r;
+
+	r = cli_read_small_file(src, (size_t)16 << 20, &buf, &len);
+	if (r < 0) {
+		cli_error("cannot read '%s': %s", src, strerror(-r));
+		return EXIT_ERROR;
+	}
+	if (asprintf(&dst, "%s/%s", state, name) < 0)
+		return EXIT_ERROR;
+	r = write_atomic(dst, buf, len);
+	if (r < 0) {
+		cli_error("cannot write '%s': %s", dst, strerror(-r));
+		return EXIT_ERROR;
+	}
+	printf("%s\n", dst);
+	return 0;
+}
+
+static int engine_init(int argc, char **argv)
+{
+	static const struct option longopts[] = { ENGINE_LONGOPTS, { 0 } };
+	struct engine_args a = { .mode = -1 };
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
+	const char *state;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		r = engine_option("engine init", &a, c, optarg);
+		if (r < 0)
+			return -r;
+		if (!r || c == 'm' || c == 'X')
+			return cli_usage_error("engine init", "invalid option");
+	}
+	if (optind != argc)
+		return cli_usage_error("engine init", "unexpected argument '%s'", argv[optind]);
+	if (!a.policy && !a.n_trust && !a.n_ktrust)
+		return cli_usage_error("engine init", "give --policy, --trust or --kernel-trust");
+	if (a.n_trust > 1 || a.n_ktrust > 1)
+		return cli_usage_error("engine init", "one --trust and one --kernel-trust file (a PEM "
+						       "bundle holds several certificates)");
+	if (a.policy && !strncmp(a.policy, "builtin:", 8))
+		return cli_usage_error("engine init", "--policy must be a file here");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	/* validates the policy and the certificates, and creates the state */
+	r = engine_open(ctx, "engine init", &a, &a.audit, &e);
+	if (r)
+		return r;
+	state = a.state_dir ? a.state_dir : state_dir_default();
+	if (a.policy && (r = install_file(state, "policy", a.policy)))
+		return r;
+	if (a.n_trust && (r = install_file(state, "trust", a.trust[0])))
+		return r;
+	if (a.n_ktrust && (r = install_file(state, "trust-kernel", a.ktrust[0])))
+		return r;
+	return EXIT_OK;
+}
+
 static const struct command engine_cmds[] = {
 	{ "status", engine_status, 0,
 	  "Show the list size, PCR 10, latched consumers, and replay the list against the PCRs",
 	  "engine status [--state-dir DIR] [--json]" },
 	{ "list", engine_list, 0, "Print the measurement list (ascii form)",
 	  "engine list [--state-dir DIR]" },
+	{ "init", engine_init, 0,
+	  "Install a checked policy and trust stores into the state (used when 'load' is given none)",
+	  "engine init [--state-dir DIR] [--policy FILE] [--trust PEM] [--kernel-trust PEM]" },
 	{ "enforce", engine_enforce, 0,
 	  "Latch signature enforcement on for a consumer (never off again for this state)",
 	  "engine enforce [--state-dir DIR] --func FUNC | --all" },

@@ -45,7 +45,7 @@ static const struct command commands[] = {
 	  "load [--state-dir DIR] [--policy P] [--trust T]... [--mode M] [--json] --func FUNC "
 	  "FILE..., or load --buffer --func ID --desc NAME FILE" },
 	{ "engine", cmd_engine, 0, "Inspect the engine state, print its list, latch enforcement",
-	  "engine status|list|enforce ..." },
+	  "engine status|list|init|enforce ..." },
 };
 
 static void usage(FILE *f)

@@ -59,6 +59,13 @@ expect_rc 3 "missing file could not be checked" $VOUCH load --state-dir "$S" --f
 expect_rc 0 "state replays to its PCRs" $VOUCH engine status --state-dir "$S"
 check "the list tooling replays the list to the software PCRs (vouch log verify)" replay_ok "$S"
 
+# --- engine init: policy and trust kept in the state ----------------------------------------
+expect_rc 0 "engine init installs a checked policy and trust" $VOUCH engine init --state-dir "$T/istate" --policy pol --trust "$K/rsa2048.crt"
+expect_rc 1 "load without --policy/--trust uses the installed ones (unsigned: denied)" $VOUCH load --state-dir "$T/istate" --func FILE_CHECK tree/unsigned
+printf 'measure\nmeasure func=X\n' >badinit.pol
+expect_rc 1 "engine init refuses a bad policy" $VOUCH engine init --state-dir "$T/istate" --policy badinit.pol
+check "and leaves the installed policy alone" cmp pol "$T/istate/policy"
+
 # --- appended signatures (modsig) through MODULE_CHECK ------------------------------------
 printf 'module payload\n' >m.ko
 printf 'other module\n' >m-bad.ko

@@ -29,6 +29,7 @@
 #define PCR_FILE "pcrs"
 #define LATCH_FILE "sig_enforce"
 #define FUSE_SUPER_MAGIC 0x65735546
+#define HASH_CHUNK ((size_t)256 << 10)
 
 static const int bank_algo[N_BANKS] = { VOUCH_HASH_SHA1, VOUCH_HASH_SHA256 };
 
@@ -1088,6 +1089,42 @@ static struct cache_ent *cache_find(vouch_engine *e, const struct stat *st, bool
 	return c;
 }
 
+/* Hash a file from offset 0 in one pass, in up to two algorithms (pread: no offset change). */
+static int hash_fd(vouch_engine *e, int fd, const char *name, const int *algos, size_t n,
+		   struct vouch_digest *ret)
+{
+	_cleanup_free_ uint8_t *chunk = mem_alloc(HASH_CHUNK);
+	vouch_hasher *hs = NULL;
+	uint64_t off = 0;
+	int r;
+
+	if (!chunk)
+		return -ENOMEM;
+	r = vouch_hasher_new(e->ctx, algos, n, &hs);
+	if (r < 0)
+		return r;
+	for (;;) {
+		ssize_t k = pread(fd, chunk, HASH_CHUNK, (off_t)off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = ctx_err(e->ctx, -errno, "cannot read '%s': %m", name);
+			break;
+		}
+		if (k == 0) {
+			r = vouch_hasher_final(hs, ret);
+			break;
+		}
+		r = vouch_hasher_update(hs, chunk, (size_t)k);
+		if (r < 0)
+			break;
+		off += (uint64_t)k;
+	}
+	vouch_hasher_free(hs);
+	return r;
+}
+
 static void copy_reason(char *dst, size_t size, const char *src)
 {
 	size_t n = src ? strnlen(src, size - 1) : 0;
@@ -1098,7 +1135,7 @@ static void copy_reason(char *dst, size_t size, const char *src)
 
 static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_policy_decision *d,
 		    bool latched, const uint8_t *data, size_t len, const struct vouch_digest *md,
-		    const uint8_t *xv, size_t xlen, uint64_t fsmagic, const char **ret_reason)
+		    const struct vouch_digest *alt, const uint8_t *xv, size_t xlen, uint64_t fsmagic, const char **ret_reason)
 {
 	bool sig_required = latched || (d->appraise_flags & VOUCH_APPRAISE_IMASIG);
 	bool modsig_ok = latched || h->is_buffer || (d->appraise_flags & VOUCH_APPRAISE_MODSIG);
@@ -1140,7 +1177,9 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 		}
 		if (algo == md->algo) {
 			dd = *md;
-		} else if (!vouch_hash_available(e->ctx, algo)) {
+		} else if (alt->algo == algo) {
+			dd = *alt;
+		} else if (!vouch_hash_available(e->ctx, algo) || !data) {
 			*ret_reason = "algorithm not allowed";
 			return ctx_err(e->ctx, -EPERM, "'%s': hash algorithm %d not available",
 				       h->name, algo);
@@ -1185,7 +1224,8 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 	struct vouch_policy_decision d = { .pcr = 10 };
 	struct vouch_engine_result res = { 0 };
 	bool latched = e->latch[h->func];
-	bool want_measure, want_appraise, want_audit, need_data;
+	bool want_measure, want_appraise, want_audit;
+	struct vouch_digest alt = { .algo = -1 };
 	_cleanup_free_ uint8_t *owned = NULL, *xv = NULL;
 	const uint8_t *data = h->buf;
 	size_t len = h->len, xlen = 0;
@@ -1273,41 +1313,65 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 		}
 	}
 
-	/* cold: read the bytes once (through the fd), hash them */
-	need_data = true;
-	if (!data && h->fd >= 0) {
-		r = pread_all(e->ctx, h->fd, h->name, &owned, &len);
-		if (r < 0)
-			return r;
-		data = owned;
-	}
-	if (!data)
-		data = (const uint8_t *)"";
-	(void)need_data;
-	r = vouch_digest_buf(e->ctx, e->hash_algo, data, len, &res.digest);
-	if (r < 0)
-		return r;
+	/* cold: the appraisal value first, so that one pass hashes in both algorithms */
 	if (h->fd >= 0) {
-		ssize_t n;
+		/* ask for the size first: values are small, XATTR_SIZE_MAX is 64 KiB */
+		ssize_t n = fgetxattr(h->fd, e->xattr_name, NULL, 0);
 
-		xv = mem_alloc(65536);
-		if (!xv)
-			return -ENOMEM;
-		n = fgetxattr(h->fd, e->xattr_name, xv, 65536);
+		if (n > 65536)
+			return ctx_err(e->ctx, -EBADMSG, "%s of '%s' is too large", e->xattr_name,
+				       h->name);
+		if (n > 0) {
+			xv = mem_alloc((size_t)n);
+			if (!xv)
+				return -ENOMEM;
+			n = fgetxattr(h->fd, e->xattr_name, xv, (size_t)n);
+		}
 		if (n < 0) {
 			if (errno != ENODATA && errno != ENOTSUP)
 				return ctx_err(e->ctx, -errno, "cannot read %s of '%s': %m",
 					       e->xattr_name, h->name);
 			free(xv);
 			xv = NULL;
-		} else {
+		} else if (n > 0) {
 			xlen = (size_t)n;
 		}
+	}
+	/*
+	 * Read the bytes once, through the fd.  The whole file is kept only when an appended
+	 * signature may be checked; otherwise it is hashed as it streams by.
+	 */
+	if (!data && h->fd >= 0 &&
+	    (latched || (d.appraise_flags & VOUCH_APPRAISE_MODSIG))) {
+		r = pread_all(e->ctx, h->fd, h->name, &owned, &len);
+		if (r < 0)
+			return r;
+		data = owned;
+	}
+	if (!data && h->fd >= 0) {
+		int xa = xv ? engine_xattr_algo(xv, xlen) : -1;
+		int algos[2] = { e->hash_algo, xa };
+		size_t na = xa >= 0 && xa != e->hash_algo && vouch_hash_available(e->ctx, xa) ? 2 : 1;
+		struct vouch_digest ds[2];
+
+		r = hash_fd(e, h->fd, h->name, algos, na, ds);
+		if (r < 0)
+			return r;
+		res.digest = ds[0];
+		if (na == 2)
+			alt = ds[1];
+	} else {
+		if (!data)
+			data = (const uint8_t *)"";
+		r = vouch_digest_buf(e->ctx, e->hash_algo, data, len, &res.digest);
+		if (r < 0)
+			return r;
 	}
 	if (want_appraise) {
 		const char *reason = "ok";
 
-		r = appraise(e, h, &d, latched, data, len, &res.digest, xv, xlen, fsmagic, &reason);
+		r = appraise(e, h, &d, latched, data, len, &res.digest, &alt, xv, xlen, fsmagic,
+			     &reason);
 		if (r < 0 && !vouch_error_is_verdict(r) && r != -EOPNOTSUPP)
 			return r;
 		res.appraised = true;

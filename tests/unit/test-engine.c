@@ -68,23 +68,30 @@ static void write_file(const char *name, const char *content)
 }
 
 /* security.ima v2 signature (RSA PKCS#1 v1.5 over the sha256 file digest), as evmctl. */
+static void sign_file_algo(const char *name, int algo);
+
 static void sign_file(const char *name)
+{
+	sign_file_algo(name, VOUCH_HASH_SHA256);
+}
+
+static void sign_file_algo(const char *name, int algo)
 {
 	struct vouch_digest d;
 	uint8_t v[9 + 512];
 	size_t sl = sizeof(v) - 9;
 	EVP_PKEY_CTX *pc;
 
-	vouch_digest_file(ctx, path(name), (int[]){ VOUCH_HASH_SHA256 }, 1, &d);
+	vouch_digest_file(ctx, path(name), (int[]){ algo }, 1, &d);
 	pc = EVP_PKEY_CTX_new(key_pkey(key), NULL);
 	EVP_PKEY_sign_init(pc);
 	EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING);
-	EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256());
+	EVP_PKEY_CTX_set_signature_md(pc, algo == VOUCH_HASH_SHA512 ? EVP_sha512() : EVP_sha256());
 	EVP_PKEY_sign(pc, v + 9, &sl, d.bytes, d.len);
 	EVP_PKEY_CTX_free(pc);
 	v[0] = 0x03;
 	v[1] = 2;
-	v[2] = VOUCH_HASH_SHA256;
+	v[2] = (uint8_t)algo;
 	put_be32(v + 3, keyid);
 	put_be16(v + 7, (uint16_t)sl);
 	setxattr(path(name), XATTR, v, 9 + sl, 0);
@@ -364,6 +371,13 @@ static void test_cache(void)
 	vouch_engine_set_mode(e, VOUCH_FUNC_NONE, VOUCH_MODE_LOG);
 	load(e, VOUCH_FUNC_BPRM_CHECK, -1, "cached", &r4);
 	ok(!r4.cached && r4.appraised && !r4.denied, "a mode change invalidates cached appraisals");
+	/* signed with sha512, measured with sha256: one pass hashes both */
+	write_file("sha512-signed", "signed with sha512\n");
+	sign_file_algo("sha512-signed", VOUCH_HASH_SHA512);
+	vouch_engine_set_mode(e, VOUCH_FUNC_NONE, VOUCH_MODE_ENFORCE);
+	ok(load(e, VOUCH_FUNC_BPRM_CHECK, -1, "sha512-signed", &r4) == 0 && r4.appraisal == 0 &&
+		   r4.measured && r4.digest.algo == VOUCH_HASH_SHA256,
+	   "a sha512 signature verifies while the file is measured with sha256");
 	vouch_engine_free(e);
 }
 

@@ -240,7 +240,11 @@ int cmd_sign(int argc, char **argv)
 		const char *f = batch.files[i];
 
 		if (res->r < 0) {
-			cli_error("%s: %s", f, res->msg);
+			/* library messages about the file already name it */
+			if (strstr(res->msg, f))
+				cli_error("%s", res->msg);
+			else
+				cli_error("%s: %s", f, res->msg);
 			ret = EXIT_ERROR;
 		} else if (detached) {
 			printf("%s: signed, detached PKCS#7 (%zu bytes, %s) in %s%s\n", f,

@@ -1070,6 +1070,14 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 		res->keyring = keyring;
 	}
 
+	/* crypto/ecdsa.c in 6.1 registers NIST P-192, P-256 and P-384 only */
+	if (signer && signer->info.key_type == VOUCH_KEY_EC &&
+	    (!signer->info.curve || (strcmp(signer->info.curve, "P-192") != 0 &&
+				     strcmp(signer->info.curve, "P-256") != 0 &&
+				     strcmp(signer->info.curve, "P-384") != 0)))
+		fail(v, VOUCH_MODSIG_ALGO_NOT_ALLOWED,
+		     "the signer's curve %s is not one the kernel verifies (P-192, P-256, P-384)",
+		     signer->info.curve ? signer->info.curve : "(unknown)");
 	if (signer && p.sig_row && have_digest) {
 		r = check_signature(ctx, cert_pkey(signer), &p, &res->digest, v);
 		if (r < 0)

@@ -603,6 +603,7 @@ struct vouch_modsig_signer {
 	 * the message is built once with sign-file's CMS calls (over an empty payload) and each
 	 * blob only costs a digest and one EVP_PKEY_sign() into a copy of that template.
 	 */
+	bool tmpl_tried; /* built on first use: a signer that signs nothing costs nothing */
 	uint8_t *tmpl;
 	size_t tmpl_len;
 	size_t tmpl_sig_off;
@@ -714,7 +715,6 @@ VOUCH_EXPORT int vouch_modsig_signer_new(vouch_ctx *ctx, const vouch_key *key,
 	s->md = md;
 	s->hash_algo = opts->hash_algo;
 	s->signer_id = opts->signer_id;
-	template_init(s);
 	*ret_signer = s;
 	return 0;
 }
@@ -760,6 +760,10 @@ VOUCH_EXPORT int vouch_modsig_sign_pkcs7(vouch_modsig_signer *s, const uint8_t *
 		return -EINVAL;
 	if (len > INT32_MAX)
 		return ctx_err(s->ctx, -EFBIG, "cannot sign more than 2 GiB in one blob");
+	if (!s->tmpl_tried) {
+		s->tmpl_tried = true;
+		template_init(s);
+	}
 	if (s->tmpl)
 		return template_sign(s, payload, len, ret_pkcs7, ret_len);
 	return cms_sign(s, payload, len, ret_pkcs7, ret_len);

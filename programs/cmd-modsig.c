@@ -48,6 +48,8 @@ struct sign_batch {
 	const vouch_key *key;
 	const vouch_cert *cert;
 	const struct vouch_modsig_sign_options *opts;
+	vouch_ctx *ctx;		     /* the calling thread's context and signer */
+	vouch_modsig_signer *signer;
 	int next;
 	struct sign_result {
 		int r;
@@ -56,15 +58,8 @@ struct sign_batch {
 	} *results;
 };
 
-static void *sign_worker(void *arg)
+static void sign_files(struct sign_batch *b, vouch_ctx *ctx, vouch_modsig_signer *signer, int r)
 {
-	struct sign_batch *b = arg;
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
-	int r = vouch_ctx_new(&ctx);
-
-	if (r == 0)
-		r = vouch_modsig_signer_new(ctx, b->key, b->cert, b->opts, &signer);
 	for (;;) {
 		int i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
 		struct sign_result *res;
@@ -80,6 +75,18 @@ static void *sign_worker(void *arg)
 				 ctx && *vouch_ctx_last_error(ctx) ? vouch_ctx_last_error(ctx)
 								   : vouch_strerror(res->r));
 	}
+}
+
+static void *sign_worker(void *arg)
+{
+	struct sign_batch *b = arg;
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
+	int r = vouch_ctx_new(&ctx);
+
+	if (r == 0)
+		r = vouch_modsig_signer_new(ctx, b->key, b->cert, b->opts, &signer);
+	sign_files(b, ctx, signer, r);
 	return NULL;
 }
 
@@ -93,11 +100,11 @@ static int sign_all(struct sign_batch *b, unsigned jobs)
 		return -ENOMEM;
 	if (jobs > (unsigned)b->n)
 		jobs = (unsigned)b->n;
-	/* the calling thread is a worker too */
+	/* the calling thread is a worker too, with the signer it already has */
 	for (unsigned t = 1; t < jobs && t < ARRAY_SIZE(tids); t++)
 		if (pthread_create(&tids[started], NULL, sign_worker, b) == 0)
 			started++;
-	sign_worker(b);
+	sign_files(b, b->ctx, b->signer, 0);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(tids[t], NULL);
 	return 0;
@@ -230,7 +237,8 @@ int cmd_sign(int argc, char **argv)
 		jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (uint32_t)cpus;
 	}
 	batch = (struct sign_batch){ .files = argv + optind, .n = argc - optind, .out = out,
-				     .flags = flags, .key = key, .cert = cert, .opts = &opts };
+				     .flags = flags, .key = key, .cert = cert, .opts = &opts,
+				     .ctx = ctx, .signer = signer };
 	if (sign_all(&batch, jobs) < 0) {
 		cli_error("out of memory");
 		return EXIT_ERROR;

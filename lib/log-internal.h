@@ -75,6 +75,9 @@ void fast_md_done(struct fast_md *f);
 int fast_md_digest(struct fast_md *f, const void *a, size_t alen, const void *b, size_t blen,
 		   const void *c, size_t clen, uint8_t *out);
 
+/* Start reading a list again from its first record (lib/log.c). */
+void reader_rewind(vouch_log_reader *r);
+
 /* One bank of a replay (lib/log.c): where it matched and the value of PCR @pcr. */
 int replay_bank_info(const vouch_log_replay *rp, int algo, int mode, unsigned pcr,
 		     uint64_t *ret_matched, struct vouch_digest *ret_pcr);

@@ -27,6 +27,8 @@ struct vouch_log_reader {
 	vouch_ctx *ctx;
 	uint8_t *owned;
 	struct cursor cur;
+	struct cursor start; /* where the records begin, for reader_rewind() */
+	const uint8_t *base;
 	size_t total;
 	int format;
 	int order;
@@ -124,6 +126,8 @@ VOUCH_EXPORT int vouch_log_reader_new(vouch_ctx *ctx, const uint8_t *buf, size_t
 	}
 	if (r->format == VOUCH_LOG_FORMAT_ASCII)
 		r->order = VOUCH_LOG_ORDER_LE;
+	r->start = r->cur;
+	r->base = buf;
 	*ret_reader = r;
 	return 0;
 }
@@ -166,6 +170,13 @@ VOUCH_EXPORT int vouch_log_reader_open(vouch_ctx *ctx, const char *path,
 	return 0;
 }
 
+void reader_rewind(vouch_log_reader *r)
+{
+	r->cur = r->start;
+	r->index = 0;
+	r->err = 0;
+}
+
 VOUCH_EXPORT int vouch_log_reader_format(const vouch_log_reader *r, int *ret_format,
 					 int *ret_order)
 {
@@ -189,7 +200,7 @@ static int reader_fail(vouch_log_reader *r, int err, const char *fmt, ...)
 	va_end(ap);
 	r->err = err;
 	return ctx_err(r->ctx, err, "entry %llu (byte %zu): %s", (unsigned long long)r->index + 1,
-		       r->total - cur_left(&r->cur), msg);
+		       (size_t)(r->cur.p - r->base), msg);
 }
 
 static int lookup_template(vouch_log_reader *r, const char *name, size_t len,

@@ -659,11 +659,16 @@ static int log_verify(int argc, char **argv)
 				       vouch_hash_info(res.boot_aggregate_algo)->name :
 				       "",
 			       res.boot_aggregate_algo >= 0 ? ")" : "");
-		printf("entries: %llu, violations: %llu, attested: %llu, measured after the PCRs "
-		       "were read: %llu\n",
-		       (unsigned long long)res.entries, (unsigned long long)res.violations,
-		       (unsigned long long)res.covered,
-		       (unsigned long long)(res.entries - res.covered));
+		if (res.failed_bank < 0)
+			printf("entries: %llu, violations: %llu, attested: %llu, measured after the "
+			       "PCRs were read: %llu\n",
+			       (unsigned long long)res.entries, (unsigned long long)res.violations,
+			       (unsigned long long)res.covered,
+			       (unsigned long long)(res.entries - res.covered));
+		else
+			printf("entries: %llu, violations: %llu, attested: none from entry %llu on\n",
+			       (unsigned long long)res.entries, (unsigned long long)res.violations,
+			       (unsigned long long)res.failed_entry);
 		if (sigs)
 			printf("signatures: %llu verified, %llu bad, %llu unknown key, %llu "
 			       "unsupported, %llu malformed\n",
@@ -674,13 +679,8 @@ static int log_verify(int argc, char **argv)
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_MALFORMED]);
 	}
 	fflush(stdout);
-	if (v < 0) {
-		if (res.failed_entry)
-			cli_error("'%s': first entry that cannot be attested: %llu",
-				  lc.list ? lc.list : VOUCH_LOG_DEFAULT_PATH,
-				  (unsigned long long)res.failed_entry);
+	if (v < 0)
 		return list_error(ctx, &lc, v);
-	}
 	return EXIT_OK;
 }
 

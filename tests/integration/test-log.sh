@@ -99,7 +99,7 @@ expect_rc 0 "sysfs tree and default list below --root" "$VOUCH" log verify --roo
 cp "$BIN" "$T/tampered"
 printf '\x00' | dd of="$T/tampered" bs=1 seek=4000 conv=notrunc status=none
 expect_rc 1 "a tampered list" "$VOUCH" log verify "${PCRS[@]}" "$T/tampered"
-one_line_err "names the entry" "first entry that cannot be attested: 17"
+one_line_err "names the entry" "entry 17: the template digest does not match"
 expect_rc 1 "flipped digest byte (§13.9 twin)" "$VOUCH" log verify --no-boot-aggregate \
 	--pcrs "sha256=$L/pcrs-s13.9-sha256.txt" "$L/bad-flipped-digest.bin"
 one_line_err "reported at entry 2" "entry 2: the template digest does not match"

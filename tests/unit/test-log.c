@@ -425,6 +425,76 @@ static void test_sigs(void)
 	free(buf);
 }
 
+/* ima-modsig: the appended PKCS#7 of sign-file over d-modsig (issuer+serial and SKID ids) */
+static void test_modsig(void)
+{
+	static const struct {
+		const char *p7;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ "peer/blob.rsa2048.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "RSA, issuer and serial" },
+		{ "peer/blob.rsa2048-skid.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "RSA, SKID" },
+		{ "peer/blob.ecdsa-p256.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "ECDSA P-256" },
+	};
+	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
+	uint8_t dng[40], dmod[40];
+	size_t blen = 0;
+	uint8_t *blob = slurp(vec("peer/blob.ko"), &blen);
+	struct vouch_digest bd;
+	vouch_trust *t = NULL, *rsa_only = NULL;
+	vouch_log_writer *w = NULL;
+
+	ok_ret(vouch_digest_buf(ctx, VOUCH_HASH_SHA256, blob, blen, &bd), "blob digest");
+	memcpy(dmod, "sha256:", 8);
+	memcpy(dmod + 8, bd.bytes, 32);
+	memcpy(dng, dmod, 40);
+	dng[10] ^= 1; /* the file digest covers the signature: another value */
+	vouch_trust_new(ctx, &t);
+	vouch_trust_add_path(t, vec("keys/rsa2048.crt"), NULL);
+	vouch_trust_add_path(t, vec("keys/ecdsa-p256.crt"), NULL);
+	vouch_trust_new(ctx, &rsa_only);
+	vouch_trust_add_path(rsa_only, vec("keys/rsa2048.crt"), NULL);
+	vouch_log_writer_new(ctx, &wo, &w);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t plen = 0;
+		uint8_t *p7 = slurp(vec(cases[i].p7), &plen);
+		struct vouch_log_field f[5] = {
+			{ VOUCH_LOG_FIELD_D_NG, dng, 40 },
+			{ VOUCH_LOG_FIELD_N_NG, (const uint8_t *)"/lib/modules/blob.ko", 21 },
+			{ VOUCH_LOG_FIELD_SIG, NULL, 0 },
+			{ VOUCH_LOG_FIELD_D_MODSIG, dmod, 40 },
+			{ VOUCH_LOG_FIELD_MODSIG, p7, plen },
+		};
+		struct vouch_log_entry e;
+		int v = -1;
+
+		ok_ret(vouch_log_writer_append(w, 10, "ima-modsig", f, 5, false, &e), "modsig entry");
+		ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+		ok(v == cases[i].want, "modsig %s: %s", cases[i].what, vouch_log_sig_verdict_name(v));
+		if (i == 2) {
+			ok_ret(vouch_log_entry_verify_sig(ctx, rsa_only, NULL, &e, &v), "check");
+			ok(v == VOUCH_LOG_SIG_UNKNOWN_KEY, "modsig signer not trusted: unknown key");
+		}
+		if (i == 0) {
+			dmod[20] ^= 1;
+			ok_ret(vouch_log_writer_append(w, 10, "ima-modsig", f, 5, false, &e), "again");
+			ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+			ok(v == VOUCH_LOG_SIG_BAD, "modsig over another d-modsig: bad");
+			dmod[20] ^= 1;
+			f[4].len = plen - 1;
+			ok_ret(vouch_log_writer_append(w, 10, "ima-modsig", f, 5, false, &e), "cut");
+			ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+			ok(v == VOUCH_LOG_SIG_MALFORMED, "truncated PKCS#7: malformed");
+		}
+		free(p7);
+	}
+	vouch_log_writer_free(w);
+	vouch_trust_free(t);
+	vouch_trust_free(rsa_only);
+	free(blob);
+}
+
 /* Every template: build, write binary, then binary -> ascii -> binary and LE -> BE -> LE. */
 static void test_round_trips(void)
 {
@@ -699,6 +769,7 @@ int main(void)
 	test_s13_11();
 	test_must_fail();
 	test_sigs();
+	test_modsig();
 	test_round_trips();
 	test_pcr_files();
 	test_ascii_strict();

@@ -426,11 +426,12 @@ struct verify_state {
 static void on_entry(void *userdata, const struct vouch_log_entry *e, int verdict, int status)
 {
 	struct verify_state *st = userdata;
-	char name[4096] = "";
+	char name[4096];
 
 	if (verdict == VOUCH_LOG_SIG_NONE || !st->sigs)
 		return;
-	vouch_log_entry_name(e, name, sizeof(name));
+	if (vouch_log_entry_name(e, name, sizeof(name)) < 0)
+		name[0] = '\0';
 	if (st->json) {
 		json_object *o = json_object_new_object();
 

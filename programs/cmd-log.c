@@ -76,8 +76,8 @@ static int open_list(vouch_ctx *ctx, struct log_common *lc, vouch_log_reader **r
 		return EXIT_ERROR;
 	}
 	o.format = lc->format;
-	r = vouch_log_reader_open(ctx, lc->list && strcmp(lc->list, "-") ? lc->list : NULL, &o,
-				  ret);
+	r = vouch_log_reader_open(ctx, lc->list && !strcmp(lc->list, "-") ? "/dev/stdin" : lc->list,
+				  &o, ret);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		return cli_exit_for(r);

@@ -14,6 +14,8 @@ PCRS=(--pcrs "sha1=$D/pcrs-sha1.txt" --pcrs "sha256=$D/pcrs-sha256.txt"
 # 1. the kernel's ascii list, byte for byte (trailing spaces, %2d)
 "$VOUCH" log show --ascii "$BIN" >"$T/ascii"
 check "--ascii reproduces ascii_runtime_measurements byte for byte" cmp "$T/ascii" "$D/ascii_runtime_measurements"
+"$VOUCH" log show --ascii - <"$BIN" >"$T/stdin.ascii"
+check "LIST - reads standard input" cmp "$T/stdin.ascii" "$D/ascii_runtime_measurements"
 eq "summary lists 26 entries" "$("$VOUCH" log show "$BIN" | wc -l)" 26
 eq "JSON names entry 9 (ima-buf, _ima keyring)" \
 	"$("$VOUCH" log show --json "$BIN" | jq -r '.[8].template + " " + .[8].name')" "ima-buf _ima"

@@ -10,7 +10,8 @@
  */
 #include <stdlib.h>
 
-#include <openssl/cms.h>
+#include <openssl/crypto.h>
+#include <openssl//cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -97,7 +98,8 @@ static struct cache_slot *cache_find(vouch_sig_cache *c, const void *cert, int a
 	*ret_hash = h;
 	s = &c->slots[h % c->n];
 	if (s->used && s->hash == h && s->cert == cert && s->algo == algo && s->dlen == dlen &&
-	    s->slen == slen && memcmp(s->digest, digest, dlen) == 0 && memcmp(s->sig, sig, slen) == 0)
+	    s->slen == slen && CRYPTO_memcmp(s->digest, digest, dlen) == 0 &&
+	    CRYPTO_memcmp(s->sig, sig, slen) == 0)
 		return s;
 	return NULL;
 }

@@ -14,6 +14,8 @@ PACKAGES=(
 	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip
 	# real peers
 	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
+	# issue 4 tests and bench/sign-tree (lsattr, /usr/bin/time, bc)
+	e2fsprogs time bc python3
 )
 
 missing=()

@@ -10,12 +10,16 @@ PACKAGES=(
 	# build
 	gcc g++ clang llvm libclang-rt-14-dev pkg-config meson ninja-build binutils
 	libssl-dev libjson-c-dev libkeyutils-dev libtss2-dev libsqlite3-dev libpq-dev
+	zlib1g-dev libzstd-dev liblzma-dev
 	# tools the tests use
-	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip
+	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
+	# the kernel rig (tests/kernel): Debian's kernel under QEMU
+	qemu-system-x86 busybox-static e2fsprogs libc6-dev
 	# real peers
 	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
-	# issue 4 tests and bench/sign-tree (lsattr, /usr/bin/time, bc)
-	e2fsprogs time bc python3
+	linux-source-6.1 busybox-static
+	# issue 4: bench/sign-tree (/usr/bin/time, bc, python3); lsattr from e2fsprogs above
+	time bc python3
 )
 
 missing=()

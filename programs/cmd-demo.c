@@ -115,6 +115,40 @@ static const struct demo_step steps[] = {
 	  { "log", "verify", "--pcrs", "sha1=@/pcrs-sha1.txt", "--pcrs", "sha256=@/pcrs-sha256.txt",
 	    "@/ima-tampered.txt" },
 	  EXIT_UNTRUSTED },
+	{ "IMA: hash the payloads as security.ima values, into PATH.sig files",
+	  { "ima", "hash", "--sigfile", "@/firmware.bin", "@/policy.txt", "@/module.ko",
+	    "@/tool.sh" },
+	  EXIT_OK },
+	{ "IMA: decode a digest value",
+	  { "ima", "show", "--sigfile", "@/tool.sh" },
+	  EXIT_OK },
+	{ "IMA: sign the whole demo tree on every core (signature v2, RSA-2048, key id = SKID)",
+	  { "ima", "sign", "-r", "-k", "@/rsa.key", "-c", "@/rsa.crt", "--sigfile", "@" },
+	  EXIT_OK },
+	{ "IMA: verify the tree against the RSA certificate",
+	  { "ima", "verify", "-r", "-t", "@/rsa.crt", "--sigfile", "@" },
+	  EXIT_OK },
+	{ "IMA: a tampered file does not verify (exit 1)",
+	  { "ima", "verify", "-t", "@/rsa.crt", "--sigfile", "@/tool.sh" },
+	  EXIT_UNTRUSTED },
+	{ "IMA: a key the trust store does not hold (exit 1)",
+	  { "ima", "verify", "-t", "@/ec.crt", "--sigfile", "@/policy.txt" },
+	  EXIT_UNTRUSTED },
+	{ "IMA: sign the firmware with signature v3 over its fs-verity digest (ECDSA P-256)",
+	  { "ima", "sign", "--v3", "-k", "@/ec.key", "-c", "@/ec.crt", "--sigfile",
+	    "@/firmware.bin" },
+	  EXIT_OK },
+	{ "IMA: show and verify the v3 signature",
+	  { "ima", "verify", "--json", "-t", "@/ec.crt", "--sigfile", "@/firmware.bin" },
+	  EXIT_OK },
+};
+
+/* Steps (by title) before which a line is appended to a file ("@/name"): tampering. */
+static const struct {
+	const char *title;
+	const char *file;
+} tamper_before[] = {
+	{ "IMA: a tampered file does not verify (exit 1)", "@/tool.sh" },
 };
 
 struct payload {
@@ -279,7 +313,22 @@ static int run_step(const char *self, const char *dir, const struct demo_step *s
 	}
 	argv[n] = NULL;
 
-	printf("\n== %s\n$", s->title);
+	printf("\n== %s\n", s->title);
+	for (size_t i = 0; i < ARRAY_SIZE(tamper_before); i++) {
+		char path[4096];
+		_cleanup_fclose_ FILE *f = NULL;
+
+		if (strcmp(tamper_before[i].title, s->title) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s%s", dir, tamper_before[i].file + 1);
+		printf("$ echo 'echo tampered' >> %s\n", path);
+		f = fopen(path, "ae");
+		if (!f || fputs("echo tampered\n", f) < 0 || fflush(f) != 0) {
+			cli_error("cannot tamper with '%s': %m", path);
+			return -1;
+		}
+	}
+	printf("$");
 	for (size_t i = 0; i < n; i++)
 		printf(" %s", argv[i]);
 	printf("\n");

@@ -14,8 +14,8 @@
 static const struct command commands[] = {
 	{ "digest", cmd_digest, 0, "Compute file digests with the kernel's algorithm names",
 	  "digest [-a ALGO]... [--json] FILE..." },
-	{ "key", cmd_key, 0, "Generate and inspect signing keys and certificates",
-	  "key generate|show ..." },
+	{ "key", cmd_key, 0, "Generate, check and inspect signing keys; load certificates into keyrings",
+	  "key generate|show|check|import ..." },
 	{ "log", cmd_log, 0, "Show, replay, verify and export IMA measurement lists",
 	  "log show|replay|verify|export ..." },
 	{ "initramfs", cmd_initramfs, 0, "Create, list, extract and verify initramfs images with xattrs",

@@ -16,10 +16,29 @@ static const struct command commands[] = {
 	  "digest [-a ALGO]... [--json] FILE..." },
 	{ "key", cmd_key, 0, "Generate and inspect signing keys and certificates",
 	  "key generate|show ..." },
+	{ "log", cmd_log, 0, "Show, replay, verify and export IMA measurement lists",
+	  "log show|replay|verify|export ..." },
 	{ "initramfs", cmd_initramfs, 0, "Create, list, extract and verify initramfs images with xattrs",
 	  "initramfs create|list|extract|verify ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
+	{ "sign", cmd_sign, 0,
+	  "Append (or detach) a kernel-style PKCS#7 signature, byte-compatible with sign-file",
+	  "sign -k KEY -c CERT [-a ALGO] [--signer-id issuer-serial|skid] [-o OUT] [--replace] "
+	  "[--detached] [--pass-fd N|--pass-file F] FILE..." },
+	{ "verify", cmd_verify, 0,
+	  "Verify appended or detached signatures with the kernel's rules, per file",
+	  "verify -t [KEYRING=]PATH... [--detached SIG] [--blacklist FILE] [--allow-hash ALGO]... "
+	  "[--json] FILE..." },
+	{ "strip", cmd_strip, 0, "Remove the appended signature (in place or to -o OUT)",
+	  "strip [-o OUT] FILE..." },
+	{ "show", cmd_show, 0,
+	  "Show what modinfo shows (signer, sig_key, sig_hashalgo) plus signature size and offset",
+	  "show [--json] FILE..." },
+	{ "ima", cmd_ima, 0, "security.ima digests and signatures (v2, v3/fs-verity), whole trees",
+	  "ima hash|sign|verify|show ..." },
+	{ "evm", cmd_evm, 0, "security.evm portable signatures and HMACs",
+	  "evm sign|verify ..." },
 };
 
 static void usage(FILE *f)

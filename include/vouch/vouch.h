@@ -10,6 +10,11 @@
 #include <vouch/ctx.h>
 #include <vouch/digest.h>
 #include <vouch/key.h>
+#include <vouch/modsig.h>
+#include <vouch/ima.h>
+#include <vouch/evm.h>
+#include <vouch/keyring.h>
+#include <vouch/log.h>
 #include <vouch/cpio.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -58,7 +58,7 @@ struct vouch_cpio_writer {
 
 static int w_out(vouch_cpio_writer *w, const uint8_t *p, size_t n)
 {
-	int r = w->write_fn(w->userdata, p, n);
+	int r = n ? w->write_fn(w->userdata, p, n) : 0;
 
 	if (r < 0) {
 		w->failed = true;

@@ -193,6 +193,12 @@ head -c 150 "$T/tree.cpio" >"$T/trunc.bad"; mf trunc "truncated archive" "trunca
 member ok 0100644 data >"$T/notrailer.bad"; mf notrailer "no trailer" "no TRAILER"
 head -c 300 "$T/tree.gzip" >"$T/truncgz.bad"; mf truncgz "truncated gzip stream" "truncated gzip"
 { member ok 0100644 data; trailer; } | sed '1s/^070701/070707/' >"$T/odc.bad"; mf odc "old 070707 format" "070707"
+eq "the committed 13.13 vector is gen_init_cpio's output" "$(sha256sum <"$TVEC/cpio/gen-init-cpio-1313.cpio")" "$(sha256sum <"$T/v1.cpio")"
+for b in bad-magic odc-magic nonhex size-past-end truncated no-trailer name-no-nul bad-checksum \
+	newcx-bad-xattr-size metadata-bad-version; do
+	expect_rc 1 "must-fail vector $b.cpio refused" "$V" initramfs list "$TVEC/cpio/$b.cpio"
+	one_line_err "$b.cpio: one line naming the file" "$b.cpio"
+done
 for b in magic nonhex size trunc; do
 	expect_rc 1 "list refuses $b" "$V" initramfs list "$T/$b.bad"
 done

@@ -632,9 +632,24 @@ static int check_duplicates(struct create *c)
 	return 0;
 }
 
+struct out {
+	int fd;
+	bool is_file;
+	uint64_t written, flushed;
+};
+
 static int write_fd_cb(void *userdata, const uint8_t *buf, size_t len)
 {
-	int fd = *(int *)userdata;
+	struct out *o = userdata;
+	int fd = o->fd;
+
+	o->written += len;
+	/* start writeback early so the final fsync has little left to wait for */
+	if (o->is_file && o->written - o->flushed >= (8U << 20)) {
+		sync_file_range(fd, (off_t)o->flushed, (off_t)(o->written - len - o->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		o->flushed = o->written - len;
+	}
 
 	while (len) {
 		ssize_t n = write(fd, buf, len);
@@ -768,6 +783,7 @@ static int initramfs_create(int argc, char **argv)
 	struct create c = { 0 };
 	const char *out = NULL, *fmt = NULL, *comp = NULL, *mt = NULL, *owner = NULL;
 	_cleanup_free_ char *tmp = NULL;
+	struct out o = { .fd = -1 };
 	const char *sde;
 	size_t n_inputs = 0;
 	int fd = -1, r, ret = EXIT_ERROR, ch;
@@ -867,7 +883,13 @@ static int initramfs_create(int argc, char **argv)
 			goto out;
 		}
 	}
-	r = vouch_cpio_writer_new(ctx, &wo, write_fd_cb, &fd, &w);
+	{
+		struct stat st;
+
+		o.fd = fd;
+		o.is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	}
+	r = vouch_cpio_writer_new(ctx, &wo, write_fd_cb, &o, &w);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		goto out;

@@ -21,8 +21,9 @@
 extern char **environ;
 
 /*
- * One step: a vouch command line ("@" is replaced by the scratch directory) and the exit
- * status it must have.  Steps run in order; the first unexpected status stops the demo.
+ * One step: a vouch command line ("@" is replaced by the scratch directory, at the start of
+ * an argument or after "NAME=") and the exit status it must have.  Steps run in order; the
+ * first unexpected status stops the demo.
  */
 struct demo_step {
 	const char *title;
@@ -79,6 +80,45 @@ static const struct demo_step steps[] = {
 	{ "verify the tampered image (exit 1)",
 	  { "initramfs", "verify", "-t", "@/rsa.crt", "--allow-digest", "@/tampered.img" },
 	  EXIT_UNTRUSTED },
+	{ "sign a module, a firmware blob and a policy with appended PKCS#7 (sign-file format)",
+	  { "sign", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/module.ko", "@/firmware.bin",
+	    "@/policy.txt" },
+	  EXIT_OK },
+	{ "show what modinfo would show, plus the signature's size and offset",
+	  { "show", "@/module.ko" },
+	  EXIT_OK },
+	{ "verify them with the kernel's rules; the verdict names the keyring that vouched",
+	  { "verify", "-t", "builtin=@/rsa.crt", "@/module.ko", "@/firmware.bin", "@/policy.txt" },
+	  EXIT_OK },
+	{ "an already signed file is refused (exit 3) unless --replace",
+	  { "sign", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/module.ko" },
+	  EXIT_ERROR },
+	{ "re-sign the module by SKID with ECDSA, replacing the old signature",
+	  { "sign", "--replace", "--signer-id", "skid", "-k", "@/ec.key", "-c", "@/ec.crt",
+	    "@/module.ko" },
+	  EXIT_OK },
+	{ "trust stores named like the kernel's keyrings: the EC key is on 'platform'",
+	  { "verify", "--json", "-t", "builtin=@/rsa.crt", "-t", "platform=@/ec.crt",
+	    "@/module.ko" },
+	  EXIT_OK },
+	{ "a detached signature for the tool (firmware-signing style .p7s)",
+	  { "sign", "--detached", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/tool.sh" },
+	  EXIT_OK },
+	{ "verify the tool against its .p7s",
+	  { "verify", "-t", "@/rsa.crt", "--detached", "@/tool.sh.p7s", "@/tool.sh" },
+	  EXIT_OK },
+	{ "the firmware verified against the wrong trust store: unknown signer (exit 1)",
+	  { "verify", "-t", "@/ec.crt", "@/firmware.bin" },
+	  EXIT_UNTRUSTED },
+	{ "strip the policy's signature",
+	  { "strip", "-o", "@/policy-unsigned.txt", "@/policy.txt" },
+	  EXIT_OK },
+	{ "an unsigned copy: no signature (exit 1)",
+	  { "verify", "-t", "@/rsa.crt", "@/policy-unsigned.txt" },
+	  EXIT_UNTRUSTED },
+	{ "a tampered copy of the tool with the tool's .p7s: bad signature (exit 1)",
+	  { "verify", "-t", "@/rsa.crt", "--detached", "@/tool.sh.p7s", "@/tool-tampered.sh" },
+	  EXIT_UNTRUSTED },
 };
 
 struct payload {
@@ -105,6 +145,7 @@ static const struct payload payloads[] = {
 	{ "tampered.list",
 	  "xattr security.ima=0x0404a1722e8693a964bac9f47c315add016703c37ae1f0baa6ab8d72e69131512b9d\n"
 	  "file /bin/tool policy.txt 0755 0 0\n", 1 },
+	{ "tool-tampered.sh", "#!/bin/sh\necho hello from a signed tool; rm -rf ~\n", 1 },
 };
 
 static int write_payloads(const char *dir)
@@ -141,8 +182,13 @@ static int run_step(const char *self, const char *dir, const struct demo_step *s
 	for (size_t i = 0; i < ARRAY_SIZE(s->args) && s->args[i]; i++) {
 		const char *a = s->args[i];
 
+		const char *eq = strstr(a, "=@");
+
 		if (a[0] == '@')
 			snprintf(bufs[i], sizeof(bufs[i]), "%s%s", dir, a + 1);
+		else if (eq) /* NAME=@/file */
+			snprintf(bufs[i], sizeof(bufs[i]), "%.*s%s%s", (int)(eq - a + 1), a, dir,
+				 eq + 2);
 		else
 			snprintf(bufs[i], sizeof(bufs[i]), "%s", a);
 		argv[n++] = bufs[i];

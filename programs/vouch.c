@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{ "sign", cmd_sign, 0,
 	  "Append (or detach) a kernel-style PKCS#7 signature, byte-compatible with sign-file",
 	  "sign -k KEY -c CERT [-a ALGO] [--signer-id issuer-serial|skid] [-o OUT] [--replace] "
-	  "[--detached] [--pass-fd N|--pass-file F] FILE..." },
+	  "[--detached] [-j JOBS] [--pass-fd N|--pass-file F] FILE..." },
 	{ "verify", cmd_verify, 0,
 	  "Verify appended or detached signatures with the kernel's rules, per file",
 	  "verify -t [KEYRING=]PATH... [--detached SIG] [--blacklist FILE] [--allow-hash ALGO]... "

@@ -119,6 +119,8 @@ done
 check "gzip -d reads ours" sh -c "gzip -dc '$T/tree.gzip' | cmp - '$T/tree.cpio'"
 check "zstd -d reads ours" sh -c "zstd -dcq '$T/tree.zstd' | cmp - '$T/tree.cpio'"
 check "xz -d reads ours (crc32 check for the kernel)" sh -c "xz -dc '$T/tree.xz' | cmp - '$T/tree.cpio' && xz -lvv '$T/tree.xz' | grep -q CRC32"
+{ head -c 1048575 /dev/zero; cat "$T/tree.gzip"; } >"$T/straddle.img"
+eq "gzip magic straddling two reads after NUL padding" "$("$V" initramfs list "$T/straddle.img")" "$base"
 cat "$T/v1.cpio" "$T/tree.zstd" "$T/v-newc.cpio" >"$T/concat.img"
 gzip -c "$T/v1.cpio" >>"$T/concat.img"
 eq "concatenated raw+zstd+raw+gzip: all members listed" "$("$V" initramfs list --json "$T/concat.img" | jq length)" \

@@ -12,6 +12,7 @@
 int cmd_digest(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_audit_kernel(int argc, char **argv);
 
 /* Dispatch "vouch FAMILY SUB ..." over a sub-table; used by command families. */
 int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,

@@ -18,6 +18,9 @@ static const struct command commands[] = {
 	  "key generate|show ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
+	{ "audit-kernel", cmd_audit_kernel, 0,
+	  "List where a kernel tree loads user data and which integrity hook checks it",
+	  "audit-kernel [--json] [--jobs N] [--data-dir DIR] KERNEL_TREE" },
 };
 
 static void usage(FILE *f)

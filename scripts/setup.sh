@@ -14,6 +14,8 @@ PACKAGES=(
 	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip
 	# real peers
 	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
+	# vouch audit-kernel: Coccinelle, and the 6.1 tree its full-run test audits
+	coccinelle linux-source-6.1
 )
 
 missing=()

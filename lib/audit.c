@@ -229,18 +229,19 @@ static int parse_line(vouch_ctx *ctx, vouch_audit *a, size_t rule, const char *l
 		{ "consumer", REC_CONSUMER },
 	};
 	struct rec r = { .rule = (uint32_t)rule };
+	_cleanup_free_ char *raw = NULL;
 	char *f[4 + MAX_KV];
 	size_t nf = 0;
 	uint32_t ln;
 	char *p;
 	bool known = false;
 
-	r.raw = mem_alloc(len + 1);
-	if (!r.raw)
+	raw = mem_alloc(len + 1);
+	if (!raw)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
-	memcpy(r.raw, line, len);
-	r.raw[len] = '\0';
-	for (p = r.raw; nf < ARRAY_SIZE(f);) {
+	memcpy(raw, line, len);
+	raw[len] = '\0';
+	for (p = raw; nf < ARRAY_SIZE(f);) {
 		char *tab = strchr(p, '\t');
 
 		f[nf++] = p;
@@ -249,19 +250,15 @@ static int parse_line(vouch_ctx *ctx, vouch_audit *a, size_t rule, const char *l
 		*tab = '\0';
 		p = tab + 1;
 	}
-	if (nf < 4 || parse_u32(f[3], &ln) < 0) {
-		free(r.raw);
+	if (nf < 4 || parse_u32(f[3], &ln) < 0)
 		return ctx_err(ctx, -EBADMSG, "malformed audit record '%.*s'", (int)len, line);
-	}
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (!strcmp(f[1], kinds[i].name)) {
 			r.kind = kinds[i].kind;
 			known = true;
 		}
-	if (!known) {
-		free(r.raw);
+	if (!known)
 		return ctx_err(ctx, -EBADMSG, "unknown audit record kind '%s'", f[1]);
-	}
 	r.file = f[2];
 	/* spatch prints paths as given: relative to the tree, sometimes with "./" */
 	while (r.file[0] == '.' && r.file[1] == '/')
@@ -278,15 +275,12 @@ static int parse_line(vouch_ctx *ctx, vouch_audit *a, size_t rule, const char *l
 	}
 	r.fn = rec_get(&r, "fn");
 	r.callee = rec_get(&r, "callee");
-	if (!r.fn || (r.kind == REC_CALL && !r.callee)) {
-		free(r.raw);
+	if (!r.fn || (r.kind == REC_CALL && !r.callee))
 		return ctx_err(ctx, -EBADMSG, "audit record without a function: '%.*s'", (int)len,
 			       line);
-	}
-	if (grow(&a->recs, &a->cap_recs, a->n_recs + 1, sizeof(*a->recs)) < 0) {
-		free(r.raw);
+	if (grow(&a->recs, &a->cap_recs, a->n_recs + 1, sizeof(*a->recs)) < 0)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
-	}
+	r.raw = TAKE_PTR(raw);
 	a->recs[a->n_recs++] = r;
 	if (r.kind == REC_CONSUMER && rule < a->n_rules)
 		a->rules[rule].matches++;

@@ -21,8 +21,9 @@
 extern char **environ;
 
 /*
- * One step: a vouch command line ("@" is replaced by the scratch directory) and the exit
- * status it must have.  Steps run in order; the first unexpected status stops the demo.
+ * One step: a vouch command line ("@" is replaced by the scratch directory, at the start of
+ * an argument or after "NAME=") and the exit status it must have.  Steps run in order; the
+ * first unexpected status stops the demo.
  */
 struct demo_step {
 	const char *title;
@@ -52,6 +53,45 @@ static const struct demo_step steps[] = {
 	{ "a missing file could not be checked (exit 3)",
 	  { "digest", "@/no-such-file" },
 	  EXIT_ERROR },
+	{ "sign a module, a firmware blob and a policy with appended PKCS#7 (sign-file format)",
+	  { "sign", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/module.ko", "@/firmware.bin",
+	    "@/policy.txt" },
+	  EXIT_OK },
+	{ "show what modinfo would show, plus the signature's size and offset",
+	  { "show", "@/module.ko" },
+	  EXIT_OK },
+	{ "verify them with the kernel's rules; the verdict names the keyring that vouched",
+	  { "verify", "-t", "builtin=@/rsa.crt", "@/module.ko", "@/firmware.bin", "@/policy.txt" },
+	  EXIT_OK },
+	{ "an already signed file is refused (exit 3) unless --replace",
+	  { "sign", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/module.ko" },
+	  EXIT_ERROR },
+	{ "re-sign the module by SKID with ECDSA, replacing the old signature",
+	  { "sign", "--replace", "--signer-id", "skid", "-k", "@/ec.key", "-c", "@/ec.crt",
+	    "@/module.ko" },
+	  EXIT_OK },
+	{ "trust stores named like the kernel's keyrings: the EC key is on 'platform'",
+	  { "verify", "--json", "-t", "builtin=@/rsa.crt", "-t", "platform=@/ec.crt",
+	    "@/module.ko" },
+	  EXIT_OK },
+	{ "a detached signature for the tool (firmware-signing style .p7s)",
+	  { "sign", "--detached", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/tool.sh" },
+	  EXIT_OK },
+	{ "verify the tool against its .p7s",
+	  { "verify", "-t", "@/rsa.crt", "--detached", "@/tool.sh.p7s", "@/tool.sh" },
+	  EXIT_OK },
+	{ "the firmware verified against the wrong trust store: unknown signer (exit 1)",
+	  { "verify", "-t", "@/ec.crt", "@/firmware.bin" },
+	  EXIT_UNTRUSTED },
+	{ "strip the policy's signature",
+	  { "strip", "-o", "@/policy-unsigned.txt", "@/policy.txt" },
+	  EXIT_OK },
+	{ "an unsigned copy: no signature (exit 1)",
+	  { "verify", "-t", "@/rsa.crt", "@/policy-unsigned.txt" },
+	  EXIT_UNTRUSTED },
+	{ "a tampered copy of the tool with the tool's .p7s: bad signature (exit 1)",
+	  { "verify", "-t", "@/rsa.crt", "--detached", "@/tool.sh.p7s", "@/tool-tampered.sh" },
+	  EXIT_UNTRUSTED },
 	{ "audit kernel-like C: where is user data loaded, which hook checks it (Coccinelle)",
 	  { "audit-kernel", "@" },
 	  EXIT_OK },
@@ -71,6 +111,7 @@ static const struct payload payloads[] = {
 	{ "policy.txt", "measure func=FIRMWARE_CHECK\nappraise func=MODULE_CHECK appraise_type=imasig\n", 1 },
 	{ "module.ko", "ELF-not-really-a-module\n", 1 },
 	{ "tool.sh", "#!/bin/sh\necho hello from a signed tool\n", 1 },
+	{ "tool-tampered.sh", "#!/bin/sh\necho hello from a signed tool; rm -rf ~\n", 1 },
 	{ "consumers.c",
 	  "SYSCALL_DEFINE3(finit_module, int, fd, const char __user *, uargs, int, flags)\n"
 	  "{\n\tvoid *buf;\n\tint len = kernel_read_file_from_fd(fd, 0, &buf, INT_MAX, NULL,\n"
@@ -122,8 +163,13 @@ static int run_step(const char *self, const char *dir, const struct demo_step *s
 	for (size_t i = 0; i < ARRAY_SIZE(s->args) && s->args[i]; i++) {
 		const char *a = s->args[i];
 
+		const char *eq = strstr(a, "=@");
+
 		if (a[0] == '@')
 			snprintf(bufs[i], sizeof(bufs[i]), "%s%s", dir, a + 1);
+		else if (eq) /* NAME=@/file */
+			snprintf(bufs[i], sizeof(bufs[i]), "%.*s%s%s", (int)(eq - a + 1), a, dir,
+				 eq + 2);
 		else
 			snprintf(bufs[i], sizeof(bufs[i]), "%s", a);
 		argv[n++] = bufs[i];

@@ -12,6 +12,14 @@
 int cmd_digest(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_strip(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_ima(int argc, char **argv);
+int cmd_evm(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_initramfs(int argc, char **argv);
 int cmd_audit_kernel(int argc, char **argv);
 
 /* Dispatch "vouch FAMILY SUB ..." over a sub-table; used by command families. */

@@ -10,12 +10,16 @@ PACKAGES=(
 	# build
 	gcc g++ clang llvm libclang-rt-14-dev pkg-config meson ninja-build binutils
 	libssl-dev libjson-c-dev libkeyutils-dev libtss2-dev libsqlite3-dev libpq-dev
+	zlib1g-dev libzstd-dev liblzma-dev
 	# tools the tests use
-	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip
+	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
+	# the kernel rig (tests/kernel): Debian's kernel under QEMU
+	qemu-system-x86 busybox-static e2fsprogs libc6-dev
 	# real peers
 	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
-	# vouch audit-kernel: Coccinelle, and the 6.1 tree its full-run test audits
-	coccinelle linux-source-6.1
+	linux-source-6.1 busybox-static
+	# vouch audit-kernel: Coccinelle (the full-run test audits linux-source-6.1)
+	coccinelle
 )
 
 missing=()

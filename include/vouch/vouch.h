@@ -11,5 +11,11 @@
 #include <vouch/audit.h>
 #include <vouch/digest.h>
 #include <vouch/key.h>
+#include <vouch/modsig.h>
+#include <vouch/ima.h>
+#include <vouch/evm.h>
+#include <vouch/keyring.h>
+#include <vouch/log.h>
+#include <vouch/cpio.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -3,8 +3,8 @@
 # vouch audit-kernel over Debian's linux-source-6.1 (issue 10): every consumer FORMATS.md
 # section 9 lists is found with its verdict, every other one is in the reviewed
 # linux-source-6.1.expected with a justification, and the run takes < 5 minutes on 2 cores.
-# The tarball is unpacked once into $VOUCH_KERNEL_CACHE (default /var/cache/vouch), in a
-# directory named for the package version, and reused by later runs.
+# The tarball is unpacked once into $VOUCH_CACHE (default /var/cache/vouch, as the kernel
+# rig), in a directory named for the package version, and reused by later runs.
 . "$(dirname "$0")/lib.sh"
 require_peer spatch coccinelle
 require_peer jq jq
@@ -12,7 +12,7 @@ TARBALL=/usr/src/linux-source-6.1.tar.xz
 [ -f "$TARBALL" ] || require_peer "$TARBALL" linux-source-6.1
 VERSION=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null)
 [ -n "$VERSION" ] || { not_ok "linux-source-6.1 is not installed"; done_testing; }
-CACHE=${VOUCH_KERNEL_CACHE:-/var/cache/vouch}
+CACHE=${VOUCH_CACHE:-/var/cache/vouch}
 TREE=$CACHE/linux-source-6.1-$VERSION
 EXPECTED=$TVEC/audit/linux-source-6.1.expected
 

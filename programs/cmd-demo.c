@@ -168,6 +168,12 @@ static const struct demo_step steps[] = {
 	{ "IMA: show and verify the v3 signature",
 	  { "ima", "verify", "--json", "-t", "@/ec.crt", "--sigfile", "@/firmware.bin" },
 	  EXIT_OK },
+	{ "audit kernel-like C: where is user data loaded, which hook checks it (Coccinelle)",
+	  { "audit-kernel", "@" },
+	  EXIT_OK },
+	{ "auditing a kernel tree that does not exist could not run (exit 3)",
+	  { "audit-kernel", "@/no-such-tree" },
+	  EXIT_ERROR },
 };
 
 /* Steps (by title) before which a line is appended to a file ("@/name"): tampering. */
@@ -303,6 +309,21 @@ static const struct payload payloads[] = {
 	  "odRpJcwP2E+bJKNQQC3fywGYuirup4ery7CrRwW4bfBk4O1+QqYXwkfPryWNuyJd\n"
 	  "ocq8OH6/lR5P7dG3rf0klA==\n"
 	  "-----END CERTIFICATE-----\n",
+	  1 },
+	{ "consumers.c",
+	  "SYSCALL_DEFINE3(finit_module, int, fd, const char __user *, uargs, int, flags)\n"
+	  "{\n\tvoid *buf;\n\tint len = kernel_read_file_from_fd(fd, 0, &buf, INT_MAX, NULL,\n"
+	  "\t\t\t\t\t   READING_MODULE);\n\n\treturn load_module(buf, len, uargs, flags);\n}\n\n"
+	  "static int do_ipt_set_ctl(struct sock *sk, int cmd, sockptr_t arg, unsigned int len)\n"
+	  "{\n\tswitch (cmd) {\n\tcase IPT_SO_SET_REPLACE:\n\t\treturn do_replace(sock_net(sk), arg, len);\n"
+	  "\tdefault:\n\t\treturn -EINVAL;\n\t}\n}\n",
+	  1 },
+	/* the API the consumer calls: its hooks are what make finit_module measurable */
+	{ "kernel_read_file.c",
+	  "ssize_t kernel_read_file_from_fd(int fd, loff_t off, void **buf, size_t max, size_t *size,\n"
+	  "\t\t\t\t enum kernel_read_file_id id)\n"
+	  "{\n\tint ret = security_kernel_read_file(fdget(fd).file, id, true);\n\n"
+	  "\treturn ret ? ret : security_kernel_post_read_file(fdget(fd).file, *buf, max, id);\n}\n",
 	  1 },
 };
 

@@ -20,6 +20,7 @@ int cmd_ima(int argc, char **argv);
 int cmd_evm(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_initramfs(int argc, char **argv);
+int cmd_audit_kernel(int argc, char **argv);
 
 /* Dispatch "vouch FAMILY SUB ..." over a sub-table; used by command families. */
 int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,

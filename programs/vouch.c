@@ -39,6 +39,9 @@ static const struct command commands[] = {
 	  "ima hash|sign|verify|show ..." },
 	{ "evm", cmd_evm, 0, "security.evm portable signatures and HMACs",
 	  "evm sign|verify ..." },
+	{ "audit-kernel", cmd_audit_kernel, 0,
+	  "List where a kernel tree loads user data and which integrity hook checks it",
+	  "audit-kernel [--json] [--jobs N] [--data-dir DIR] KERNEL_TREE" },
 };
 
 static void usage(FILE *f)

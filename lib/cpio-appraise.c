@@ -4,16 +4,13 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
-
 #include "cpio-internal.h"
-#include "cursor.h"
 #include "internal.h"
-#include "openssl-internal.h"
+#include <vouch/ima.h>
 
 static const struct vouch_digest *find_digest(const struct vouch_digest *d, size_t n, int algo)
 {
@@ -31,111 +28,50 @@ static int verdict(struct vouch_cpio_appraisal *a, int result, const char *msg)
 }
 
 /*
- * INTERIM signature check for security.ima type 0x03 version 2 (FORMATS.md §3.2-3.4): the
- * shared IMA signature verifier is being written on branch issue-4; replace this with it
- * when it lands.  The message is the digest itself: RSA PKCS#1 v1.5 with the DigestInfo of
- * hash_algo, or ECDSA over the digest.
+ * Appraise one security.ima value against the content digests computed while reading it,
+ * through the shared IMA verifier (vouch_ima_verify_digest(), FORMATS.md §3).
  */
-static int sig_v2_verify(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t *value,
-			 size_t len, const struct vouch_digest *digests, size_t n_digests,
-			 struct vouch_cpio_appraisal *a)
+static int ima_xattr_appraise(vouch_ctx *ctx, const vouch_trust *trust, uint32_t flags,
+			      const uint8_t *value, size_t len, const struct vouch_digest *digests,
+			      size_t n_digests, struct vouch_cpio_appraisal *a, char *msg,
+			      size_t msg_size)
 {
-	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *pctx = NULL;
-	const struct vouch_hash_info *hi;
+	struct vouch_ima_verify_options o = VOUCH_IMA_VERIFY_OPTIONS_INIT;
+	struct vouch_xattr_value v;
 	const struct vouch_digest *d;
-	const vouch_cert *cert;
-	const uint8_t *sig;
-	const EVP_MD *md;
-	struct cursor c;
-	uint8_t type, version, algo;
-	uint32_t keyid;
-	uint16_t sig_size;
-	EVP_PKEY *pkey;
 	int k;
-
-	a->kind = "signature";
-	cur_init(&c, value, len);
-	if (cur_u8(&c, &type) < 0 || cur_u8(&c, &version) < 0 || cur_u8(&c, &algo) < 0 ||
-	    cur_u32be(&c, &keyid) < 0 || cur_u16be(&c, &sig_size) < 0)
-		return verdict(a, -EBADMSG, "security.ima signature header truncated");
-	a->algo = algo;
-	a->keyid = keyid;
-	if (version != 2)
-		return verdict(a, -EOPNOTSUPP, "security.ima signature version not supported");
-	if (sig_size == 0 || cur_left(&c) != sig_size || cur_bytes(&c, sig_size, &sig) < 0)
-		return verdict(a, -EBADMSG, "security.ima signature size does not match its length");
-	hi = vouch_hash_info(algo);
-	d = find_digest(digests, n_digests, algo);
-	md = ssl_md(ctx, algo);
-	if (!hi || !d || !md)
-		return verdict(a, -EOPNOTSUPP, "signature hash algorithm not supported");
-	if (vouch_trust_find_keyid(trust, keyid, &cert, NULL) < 0)
-		return verdict(a, -ENOKEY, "no trusted certificate with the signature's key id");
-	pkey = cert_pkey(cert);
-	pctx = pkey ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
-	if (!pctx || EVP_PKEY_verify_init(pctx) <= 0 || EVP_PKEY_CTX_set_signature_md(pctx, md) <= 0 ||
-	    (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA &&
-	     EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)) {
-		ssl_clear_errors();
-		return verdict(a, -EOPNOTSUPP, "cannot set up the signature check for this key");
-	}
-	k = EVP_PKEY_verify(pctx, sig, sig_size, d->bytes, d->len);
-	ssl_clear_errors();
-	if (k != 1)
-		return verdict(a, -EKEYREJECTED, "signature does not verify against the content");
-	return verdict(a, 0, "signature verified");
-}
-
-int ima_xattr_appraise(vouch_ctx *ctx, const vouch_trust *trust, uint32_t flags,
-		       const uint8_t *value, size_t len, const struct vouch_digest *digests,
-		       size_t n_digests, struct vouch_cpio_appraisal *a)
-{
-	const struct vouch_digest *d;
-	const uint8_t *want;
-	size_t want_len;
-	int algo;
 
 	a->algo = -1;
 	a->kind = NULL;
-	if (len < 2)
-		return verdict(a, -EBADMSG, "security.ima too short");
-	switch (value[0]) {
-	case 0x01: /* §3.1: algorithm inferred from the length */
-		if (len == 21 && !(value[17] | value[18] | value[19] | value[20]))
-			algo = VOUCH_HASH_MD5;
-		else if (len == 21)
-			algo = VOUCH_HASH_SHA1;
-		else if (len == 17)
-			algo = VOUCH_HASH_MD5;
-		else
-			return verdict(a, -EOPNOTSUPP, "security.ima 0x01 digest of unknown length");
-		want = value + 1;
-		break;
-	case 0x04:
-		algo = value[1];
-		want = value + 2;
-		break;
-	case 0x03:
-		return sig_v2_verify(ctx, trust, value, len, digests, n_digests, a);
-	case 0x06:
-		a->kind = "signature";
-		return verdict(a, -EOPNOTSUPP, "sigv3 (fs-verity) signatures cannot be checked here");
-	default:
-		return verdict(a, -EBADMSG, "security.ima of unknown type");
+	k = vouch_xattr_parse(ctx, value, len, &v);
+	if (k < 0) {
+		snprintf(msg, msg_size, "malformed security.ima: %s", vouch_ctx_last_error(ctx));
+		return verdict(a, k, msg);
 	}
-	a->kind = "digest";
-	a->algo = algo;
-	d = find_digest(digests, n_digests, algo);
+	a->algo = v.algo;
+	a->kind = v.is_signature ? "signature" : "digest";
+	a->keyid = v.keyid;
+	if (v.type == VOUCH_XATTR_VERITY_DIGSIG)
+		return verdict(a, -EOPNOTSUPP,
+			       "sigv3 (fs-verity) signatures are not checked inside an archive");
+	d = find_digest(digests, n_digests, v.algo);
 	if (!d)
-		return verdict(a, -EOPNOTSUPP, "security.ima digest algorithm not supported");
-	want_len = len - (size_t)(want - value);
-	if (want_len < d->len)
-		return verdict(a, -EBADMSG, "security.ima digest shorter than its algorithm");
-	if (CRYPTO_memcmp(want, d->bytes, d->len) != 0)
-		return verdict(a, -EKEYREJECTED, "digest does not match the content");
-	if (!(flags & VOUCH_CPIO_APPRAISE_ALLOW_DIGEST))
-		return verdict(a, -EPERM, "unsigned digest matches, but a signature is required");
-	return verdict(a, 0, "digest matches the content");
+		return verdict(a, -EOPNOTSUPP, "security.ima hash algorithm not supported");
+	if (flags & VOUCH_CPIO_APPRAISE_ALLOW_DIGEST)
+		o.flags |= VOUCH_IMA_VERIFY_ALLOW_DIGEST;
+	k = vouch_ima_verify_digest(ctx, trust, &o, value, len, d, NULL);
+	switch (k) {
+	case 0:
+		return verdict(a, 0, v.is_signature ? "signature verified" : "digest matches the content");
+	case -EKEYREJECTED:
+		return verdict(a, k, v.is_signature ? "signature does not verify against the content" :
+						      "digest does not match the content");
+	case -ENOKEY:
+		return verdict(a, k, "no trusted certificate with the signature's key id");
+	default:
+		snprintf(msg, msg_size, "%s", vouch_ctx_last_error(ctx));
+		return verdict(a, k, msg);
+	}
 }
 
 /* Algorithms hashed when security.ima only arrives after the data (METADATA!!!). */
@@ -183,12 +119,13 @@ static void judge(struct appraise *ap, const char *name, const struct vouch_cpio
 		  const struct vouch_digest *d, size_t n)
 {
 	struct vouch_cpio_appraisal a = { .name = name, .algo = -1 };
+	char msg[VOUCH_ERRMSG_SIZE + 32];
 
 	if (!ima)
 		verdict(&a, -ENODATA, "no security.ima");
 	else
 		ima_xattr_appraise(ap->ctx, ap->trust, ap->flags, ima->value, ima->value_len, d, n,
-				   &a);
+				   &a, msg, sizeof(msg));
 	report(ap, &a);
 }
 
@@ -257,12 +194,11 @@ VOUCH_EXPORT int vouch_cpio_appraise(vouch_cpio_reader *r, const vouch_trust *tr
 		ima = find_ima(&e);
 		if (ima) { /* newcx: the xattr comes first, hash only what it needs */
 			struct vouch_digest d[8];
+			struct vouch_xattr_value v;
 			int algo = -1;
 
-			if (ima->value_len >= 2 && ima->value[0] == 0x04)
-				algo = ima->value[1];
-			else if (ima->value_len >= 3 && ima->value[0] == 0x03)
-				algo = ima->value[2];
+			if (vouch_xattr_parse(ap.ctx, ima->value, ima->value_len, &v) == 0)
+				algo = v.algo;
 			if (algo >= 0 && vouch_hash_available(ap.ctx, algo)) {
 				k = hash_member(&ap, r, &algo, 1, d, buf);
 				if (k < 0)

@@ -741,6 +741,29 @@ static int raw_avail(vouch_cpio_reader *r, const uint8_t **p, size_t *n)
 	return 0;
 }
 
+/* Make at least @need raw bytes visible when the input has them (a magic across reads). */
+static int raw_fill(vouch_cpio_reader *r, size_t need)
+{
+	if (r->mem || r->ilen - r->ipos >= need || r->ieof)
+		return 0;
+	memmove(r->ibuf, r->ibuf + r->ipos, r->ilen - r->ipos);
+	r->ilen -= r->ipos;
+	r->ipos = 0;
+	while (r->ilen < need && !r->ieof) {
+		ssize_t k = read(r->fd, r->ibuf + r->ilen, IO_BUF_SIZE - r->ilen);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return ctx_err(r->ctx, -errno, "cannot read the archive: %m");
+		if (k == 0)
+			r->ieof = true;
+		r->ilen += (size_t)k;
+		r->fpos += (uint64_t)k;
+	}
+	return 0;
+}
+
 static void raw_consume(vouch_cpio_reader *r, size_t n)
 {
 	r->ipos += n;
@@ -1146,6 +1169,12 @@ static int next_header(vouch_cpio_reader *r, struct vouch_cpio_entry *e)
 			}
 			if (r->dec == DEC_NONE) {
 				int kind = DEC_NONE;
+
+				k = raw_fill(r, 6);
+				if (k >= 0)
+					k = raw_avail(r, &p, &n);
+				if (k < 0)
+					return k;
 
 				if (n >= 2 && p[0] == 0x1f && (p[1] == 0x8b || p[1] == 0x9e))
 					kind = DEC_GZIP;

@@ -53,6 +53,33 @@ static const struct demo_step steps[] = {
 	{ "a missing file could not be checked (exit 3)",
 	  { "digest", "@/no-such-file" },
 	  EXIT_ERROR },
+	{ "build an initramfs (newcx: security.ima travels in each header) from a spec list",
+	  { "initramfs", "create", "--format", "newcx", "--mtime", "1700000000", "-C", "@", "-o",
+	    "@/initrd.img", "--list", "@/initramfs.list" },
+	  EXIT_OK },
+	{ "list it: modes, sizes and the xattr of each member",
+	  { "initramfs", "list", "@/initrd.img" },
+	  EXIT_OK },
+	{ "extract it safely (xattrs restored when root)",
+	  { "initramfs", "extract", "-v", "@/initrd.img", "@/initrd" },
+	  EXIT_OK },
+	{ "appraise every member's security.ima against its content before boot",
+	  { "initramfs", "verify", "-t", "@/rsa.crt", "--allow-digest", "@/initrd.img" },
+	  EXIT_OK },
+	{ "the same image as METADATA!!! records, compressed with zstd",
+	  { "initramfs", "create", "--format", "metadata", "--compress", "zstd", "-C", "@", "-o",
+	    "@/initrd-meta.img", "--list", "@/initramfs.list" },
+	  EXIT_OK },
+	{ "appraise the METADATA!!! image",
+	  { "initramfs", "verify", "-t", "@/rsa.crt", "--allow-digest", "@/initrd-meta.img" },
+	  EXIT_OK },
+	{ "a member whose content does not match its security.ima is flagged (exit 1)",
+	  { "initramfs", "create", "--format", "newcx", "-C", "@", "-o", "@/tampered.img", "--list",
+	    "@/tampered.list" },
+	  EXIT_OK },
+	{ "verify the tampered image (exit 1)",
+	  { "initramfs", "verify", "-t", "@/rsa.crt", "--allow-digest", "@/tampered.img" },
+	  EXIT_UNTRUSTED },
 	{ "sign a module, a firmware blob and a policy with appended PKCS#7 (sign-file format)",
 	  { "sign", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/module.ko", "@/firmware.bin",
 	    "@/policy.txt" },
@@ -141,6 +168,12 @@ static const struct demo_step steps[] = {
 	{ "IMA: show and verify the v3 signature",
 	  { "ima", "verify", "--json", "-t", "@/ec.crt", "--sigfile", "@/firmware.bin" },
 	  EXIT_OK },
+	{ "audit kernel-like C: where is user data loaded, which hook checks it (Coccinelle)",
+	  { "audit-kernel", "@" },
+	  EXIT_OK },
+	{ "auditing a kernel tree that does not exist could not run (exit 3)",
+	  { "audit-kernel", "@/no-such-tree" },
+	  EXIT_ERROR },
 	{ "engine: check the IMA policy the engine will enforce (errors carry line and column)",
 	  { "policy", "check", "@/engine.pol" },
 	  EXIT_OK },
@@ -220,6 +253,19 @@ static const struct payload payloads[] = {
 	{ "policy.txt", "measure func=FIRMWARE_CHECK\nappraise func=MODULE_CHECK appraise_type=imasig\n", 1 },
 	{ "module.ko", "ELF-not-really-a-module\n", 1 },
 	{ "tool.sh", "#!/bin/sh\necho hello from a signed tool\n", 1 },
+	/* gen_init_cpio syntax; "xattr" lines (Proposal A's generator) apply to the next object */
+	{ "initramfs.list",
+	  "dir /bin 0755 0 0\n"
+	  "xattr security.ima=0x0404a1722e8693a964bac9f47c315add016703c37ae1f0baa6ab8d72e69131512b9d\n"
+	  "file /bin/tool tool.sh 0755 0 0\n"
+	  "dir /lib 0755 0 0\n"
+	  "xattr security.ima=0x040477f58760c1d2116ef6334a81570a13fa1e29318b8ee25768b4c2ec69cee54894\n"
+	  "file /lib/module.ko module.ko 0644 0 0\n"
+	  "slink /sbin /bin 0777 0 0\n", 1 },
+	/* tool.sh's digest on another file's content */
+	{ "tampered.list",
+	  "xattr security.ima=0x0404a1722e8693a964bac9f47c315add016703c37ae1f0baa6ab8d72e69131512b9d\n"
+	  "file /bin/tool policy.txt 0755 0 0\n", 1 },
 	{ "tool-tampered.sh", "#!/bin/sh\necho hello from a signed tool; rm -rf ~\n", 1 },
 	{ "unsigned.sh", "#!/bin/sh\necho nobody signed me\n", 1 },
 	{ "engine.pol",
@@ -334,6 +380,21 @@ static const struct payload payloads[] = {
 	  "odRpJcwP2E+bJKNQQC3fywGYuirup4ery7CrRwW4bfBk4O1+QqYXwkfPryWNuyJd\n"
 	  "ocq8OH6/lR5P7dG3rf0klA==\n"
 	  "-----END CERTIFICATE-----\n",
+	  1 },
+	{ "consumers.c",
+	  "SYSCALL_DEFINE3(finit_module, int, fd, const char __user *, uargs, int, flags)\n"
+	  "{\n\tvoid *buf;\n\tint len = kernel_read_file_from_fd(fd, 0, &buf, INT_MAX, NULL,\n"
+	  "\t\t\t\t\t   READING_MODULE);\n\n\treturn load_module(buf, len, uargs, flags);\n}\n\n"
+	  "static int do_ipt_set_ctl(struct sock *sk, int cmd, sockptr_t arg, unsigned int len)\n"
+	  "{\n\tswitch (cmd) {\n\tcase IPT_SO_SET_REPLACE:\n\t\treturn do_replace(sock_net(sk), arg, len);\n"
+	  "\tdefault:\n\t\treturn -EINVAL;\n\t}\n}\n",
+	  1 },
+	/* the API the consumer calls: its hooks are what make finit_module measurable */
+	{ "kernel_read_file.c",
+	  "ssize_t kernel_read_file_from_fd(int fd, loff_t off, void **buf, size_t max, size_t *size,\n"
+	  "\t\t\t\t enum kernel_read_file_id id)\n"
+	  "{\n\tint ret = security_kernel_read_file(fdget(fd).file, id, true);\n\n"
+	  "\treturn ret ? ret : security_kernel_post_read_file(fdget(fd).file, *buf, max, id);\n}\n",
 	  1 },
 };
 

@@ -51,6 +51,7 @@ struct create {
 	int64_t mtime;
 	bool have_owner;
 	uint32_t uid, gid;
+	const char *base; /* -C: relative spec-list locations are resolved here */
 	/* pending "xattr" lines of a spec list, for its next object */
 	struct xattr_buf *pend;
 	size_t n_pend;
@@ -449,6 +450,14 @@ static int spec_line(struct create *c, const char *spec, unsigned lineno, char *
 		loc = expand_env(tok[2]);
 		if (!loc)
 			return -1;
+		if (c->base && loc[0] != '/') {
+			char *abs = NULL;
+
+			if (asprintf(&abs, "%s/%s", c->base, loc) < 0)
+				return -1;
+			free(loc);
+			loc = abs;
+		}
 		fd = open(loc, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			cli_error("'%s' line %u: cannot read '%s': %s", spec, lineno, loc,
@@ -623,9 +632,24 @@ static int check_duplicates(struct create *c)
 	return 0;
 }
 
+struct out {
+	int fd;
+	bool is_file;
+	uint64_t written, flushed;
+};
+
 static int write_fd_cb(void *userdata, const uint8_t *buf, size_t len)
 {
-	int fd = *(int *)userdata;
+	struct out *o = userdata;
+	int fd = o->fd;
+
+	o->written += len;
+	/* start writeback early so the final fsync has little left to wait for */
+	if (o->is_file && o->written - o->flushed >= (8U << 20)) {
+		sync_file_range(fd, (off_t)o->flushed, (off_t)(o->written - len - o->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		o->flushed = o->written - len;
+	}
 
 	while (len) {
 		ssize_t n = write(fd, buf, len);
@@ -750,6 +774,7 @@ static int initramfs_create(int argc, char **argv)
 		{ "mtime", required_argument, NULL, 'm' },
 		{ "owner", required_argument, NULL, 'O' },
 		{ "no-xattrs", no_argument, NULL, 'X' },
+		{ "directory", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	struct vouch_cpio_writer_options wo = VOUCH_CPIO_WRITER_OPTIONS_INIT;
@@ -758,6 +783,7 @@ static int initramfs_create(int argc, char **argv)
 	struct create c = { 0 };
 	const char *out = NULL, *fmt = NULL, *comp = NULL, *mt = NULL, *owner = NULL;
 	_cleanup_free_ char *tmp = NULL;
+	struct out o = { .fd = -1 };
 	const char *sde;
 	size_t n_inputs = 0;
 	int fd = -1, r, ret = EXIT_ERROR, ch;
@@ -765,7 +791,7 @@ static int initramfs_create(int argc, char **argv)
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	/* "-": inputs come back in command-line order as option 1 */
-	while ((ch = getopt_long(argc, argv, "-o:H:z:l:m:O:X", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-o:H:z:l:m:O:XC:", longopts, NULL)) != -1) {
 		const char **slot = NULL;
 
 		switch (ch) {
@@ -782,6 +808,13 @@ static int initramfs_create(int argc, char **argv)
 		case 'O': slot = &owner; break;
 		case 'X':
 			c.no_xattrs = true;
+			continue;
+		case 'C':
+			if (c.base) {
+				ret = cli_usage_error("initramfs create", "--directory given twice, refusing");
+				goto out;
+			}
+			c.base = optarg;
 			continue;
 		default:
 			ret = cli_usage_error("initramfs create", "invalid option");
@@ -850,7 +883,13 @@ static int initramfs_create(int argc, char **argv)
 			goto out;
 		}
 	}
-	r = vouch_cpio_writer_new(ctx, &wo, write_fd_cb, &fd, &w);
+	{
+		struct stat st;
+
+		o.fd = fd;
+		o.is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	}
+	r = vouch_cpio_writer_new(ctx, &wo, write_fd_cb, &o, &w);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		goto out;
@@ -1103,8 +1142,13 @@ static int initramfs_extract(int argc, char **argv)
 		return cli_usage_error("initramfs extract", "expected FILE DIR");
 	if ((flags & VOUCH_CPIO_EXTRACT_DEVICES) && geteuid() != 0)
 		return cli_usage_error("initramfs extract", "--devices needs root");
-	if (geteuid() == 0)
+	if (geteuid() == 0) {
 		flags |= VOUCH_CPIO_EXTRACT_OWNERS;
+	} else if (!(flags & VOUCH_CPIO_EXTRACT_NO_XATTRS)) {
+		/* security.* needs CAP_SYS_ADMIN: say so once instead of failing on every member */
+		cli_warn("not root: xattrs are not restored (security.* needs CAP_SYS_ADMIN)");
+		flags |= VOUCH_CPIO_EXTRACT_NO_XATTRS;
+	}
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	fd = open_archive(argv[optind]);
@@ -1251,7 +1295,7 @@ static const struct command initramfs_commands[] = {
 	{ "create", initramfs_create, 0,
 	  "Build an initramfs from directories and gen_init_cpio spec lists, reproducibly",
 	  "initramfs create -o OUT [--format newc|crc|newcx|metadata] [--compress none|gzip|zstd|xz] "
-	  "[--mtime T] [--owner UID:GID] [--no-xattrs] (DIR | --list SPEC)..." },
+	  "[--mtime T] [--owner UID:GID] [--no-xattrs] [-C DIR] (DIR | --list SPEC)..." },
 	{ "list", initramfs_list, 0,
 	  "List members with modes, sizes and xattrs (compressed and concatenated archives too)",
 	  "initramfs list [--json] FILE" },

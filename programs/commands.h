@@ -20,6 +20,7 @@ int cmd_ima(int argc, char **argv);
 int cmd_evm(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_initramfs(int argc, char **argv);
+int cmd_audit_kernel(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_policy_simulate(int argc, char **argv);
 int cmd_load(int argc, char **argv);

@@ -20,6 +20,8 @@ PACKAGES=(
 	linux-source-6.1 busybox-static
 	# issue 4: bench/sign-tree (/usr/bin/time, bc, python3); lsattr from e2fsprogs above
 	time bc python3
+	# vouch audit-kernel: Coccinelle (the full-run test audits linux-source-6.1)
+	coccinelle
 )
 
 missing=()

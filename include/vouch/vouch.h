@@ -8,6 +8,7 @@
 #define VOUCH_VOUCH_H
 
 #include <vouch/ctx.h>
+#include <vouch/audit.h>
 #include <vouch/digest.h>
 #include <vouch/key.h>
 #include <vouch/modsig.h>

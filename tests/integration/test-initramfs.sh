@@ -119,6 +119,8 @@ done
 check "gzip -d reads ours" sh -c "gzip -dc '$T/tree.gzip' | cmp - '$T/tree.cpio'"
 check "zstd -d reads ours" sh -c "zstd -dcq '$T/tree.zstd' | cmp - '$T/tree.cpio'"
 check "xz -d reads ours (crc32 check for the kernel)" sh -c "xz -dc '$T/tree.xz' | cmp - '$T/tree.cpio' && xz -lvv '$T/tree.xz' | grep -q CRC32"
+{ head -c 1048575 /dev/zero; cat "$T/tree.gzip"; } >"$T/straddle.img"
+eq "gzip magic straddling two reads after NUL padding" "$("$V" initramfs list "$T/straddle.img")" "$base"
 cat "$T/v1.cpio" "$T/tree.zstd" "$T/v-newc.cpio" >"$T/concat.img"
 gzip -c "$T/v1.cpio" >>"$T/concat.img"
 eq "concatenated raw+zstd+raw+gzip: all members listed" "$("$V" initramfs list --json "$T/concat.img" | jq length)" \
@@ -193,6 +195,12 @@ head -c 150 "$T/tree.cpio" >"$T/trunc.bad"; mf trunc "truncated archive" "trunca
 member ok 0100644 data >"$T/notrailer.bad"; mf notrailer "no trailer" "no TRAILER"
 head -c 300 "$T/tree.gzip" >"$T/truncgz.bad"; mf truncgz "truncated gzip stream" "truncated gzip"
 { member ok 0100644 data; trailer; } | sed '1s/^070701/070707/' >"$T/odc.bad"; mf odc "old 070707 format" "070707"
+eq "the committed 13.13 vector is gen_init_cpio's output" "$(sha256sum <"$TVEC/cpio/gen-init-cpio-1313.cpio")" "$(sha256sum <"$T/v1.cpio")"
+for b in bad-magic odc-magic nonhex size-past-end truncated no-trailer name-no-nul bad-checksum \
+	newcx-bad-xattr-size metadata-bad-version; do
+	expect_rc 1 "must-fail vector $b.cpio refused" "$V" initramfs list "$TVEC/cpio/$b.cpio"
+	one_line_err "$b.cpio: one line naming the file" "$b.cpio"
+done
 for b in magic nonhex size trunc; do
 	expect_rc 1 "list refuses $b" "$V" initramfs list "$T/$b.bad"
 done

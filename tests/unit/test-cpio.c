@@ -21,6 +21,8 @@ static int sink_write(void *userdata, const uint8_t *b, size_t n)
 {
 	struct sink *s = userdata;
 
+	if (!n)
+		return 0;
 	if (s->len + n > s->cap) {
 		size_t cap = (s->len + n) * 2;
 		uint8_t *p = realloc(s->buf, cap);

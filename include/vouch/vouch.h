@@ -10,5 +10,7 @@
 #include <vouch/ctx.h>
 #include <vouch/digest.h>
 #include <vouch/key.h>
+#include <vouch/quote.h>
+#include <vouch/eventlog.h>
 
 #endif /* VOUCH_VOUCH_H */

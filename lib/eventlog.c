@@ -32,7 +32,7 @@ static bool is_padding(const struct cursor *c)
 	return c->left && (p[0] == 0 || p[0] == 0xff);
 }
 
-static int extend(vouch_ctx *ctx, struct vouch_pcr_bank *b, uint32_t pcr, const uint8_t *digest)
+static int extend(vouch_ctx *ctx, struct vouch_pcrs_bank *b, uint32_t pcr, const uint8_t *digest)
 {
 	const EVP_MD *md = ssl_md(ctx, b->algo);
 	size_t sz = vouch_hash_info(b->algo)->size;

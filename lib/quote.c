@@ -57,7 +57,7 @@ VOUCH_EXPORT int vouch_pcrs_parse_selection(const char *spec, struct vouch_pcrs 
 		const char *colon = strchr(s, ':');
 		const char *end = strchr(s, '+');
 		char name[32];
-		struct vouch_pcr_bank *b;
+		struct vouch_pcrs_bank *b;
 		int algo;
 
 		if (!end)
@@ -141,7 +141,7 @@ VOUCH_EXPORT int vouch_pcrs_set_values(struct vouch_pcrs *pcrs, const uint8_t *b
 		return -EINVAL;
 	cur_init(&c, buf, len);
 	for (uint32_t b = 0; b < pcrs->n_banks; b++) {
-		struct vouch_pcr_bank *bank = &pcrs->banks[b];
+		struct vouch_pcrs_bank *bank = &pcrs->banks[b];
 		size_t sz = bank_size(bank->algo);
 
 		if (!sz)
@@ -186,7 +186,7 @@ int tpml_pcr_selection_parse(struct cursor *c, struct vouch_pcrs *ret)
 	if (cur_u32be(c, &count) < 0 || count > VOUCH_PCR_MAX_BANKS)
 		return -EBADMSG;
 	for (uint32_t i = 0; i < count; i++) {
-		struct vouch_pcr_bank *b = &ret->banks[i];
+		struct vouch_pcrs_bank *b = &ret->banks[i];
 		const uint8_t *sel;
 		uint16_t alg;
 		uint8_t n;

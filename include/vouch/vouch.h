@@ -12,5 +12,7 @@
 #include <vouch/key.h>
 #include <vouch/quote.h>
 #include <vouch/eventlog.h>
+#include <vouch/tpm.h>
+#include <vouch/evidence.h>
 
 #endif /* VOUCH_VOUCH_H */

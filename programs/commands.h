@@ -12,6 +12,14 @@
 int cmd_digest(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_tpm(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
+
+/* TPM helpers shared by cmd-tpm.c and cmd-attest.c */
+const char *cli_tcti(const char *opt);
+int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret);
+int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret);
+json_object *cli_pcrs_json(const struct vouch_pcrs *p);
 
 /* Dispatch "vouch FAMILY SUB ..." over a sub-table; used by command families. */
 int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,

@@ -18,6 +18,10 @@ static const struct command commands[] = {
 	  "key generate|show ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
+	{ "tpm", cmd_tpm, 0, "TPM 2.0: read and extend PCRs, create and show attestation keys",
+	  "tpm pcrread|extend|ak ..." },
+	{ "attest", cmd_attest, 0, "Quote PCRs into an evidence file; verify evidence",
+	  "attest quote|verify ..." },
 };
 
 static void usage(FILE *f)

@@ -6,6 +6,7 @@
  * Copyright (C) 2026 The vouch authors
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -258,16 +259,148 @@ VOUCH_EXPORT int vouch_digest_buf(vouch_ctx *ctx, int algo, const void *data, si
 }
 
 /*
- * Large reads amortise the syscall cost; 1 MiB keeps the buffer in L2 on most machines while
- * reaching OpenSSL's own throughput (bench/digest measures it).
+ * Reads of 256 KiB stay in L2 between the copy out of the page cache and the hash.  For large
+ * files a reader thread fills the next buffers while this thread hashes, so the copy is off
+ * the critical path and throughput approaches OpenSSL's in-cache speed (bench/digest).
  */
-#define READ_CHUNK (1024 * 1024)
+#define READ_CHUNK (256 * 1024)
+#define PIPE_BUFS 4
+#define PIPE_MIN_SIZE (8 * 1024 * 1024)
+
+struct read_pipe {
+	int fd;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint8_t *buf[PIPE_BUFS];
+	ssize_t len[PIPE_BUFS]; /* bytes, 0 = EOF, <0 = -errno */
+	size_t head, tail;	/* produced / consumed counts */
+	bool stop;
+};
+
+static void *reader_main(void *arg)
+{
+	struct read_pipe *p = arg;
+
+	for (;;) {
+		size_t slot;
+		ssize_t n;
+
+		pthread_mutex_lock(&p->lock);
+		while (!p->stop && p->head - p->tail == PIPE_BUFS)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		slot = p->head % PIPE_BUFS;
+		pthread_mutex_unlock(&p->lock);
+
+		do
+			n = read(p->fd, p->buf[slot], READ_CHUNK);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			n = -errno;
+
+		pthread_mutex_lock(&p->lock);
+		p->len[slot] = n;
+		p->head++;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		if (n <= 0)
+			return NULL;
+	}
+}
+
+static int digest_fd_threaded(vouch_ctx *ctx, vouch_hasher *h, int fd,
+			      struct vouch_digest *ret_digests)
+{
+	struct read_pipe p = { .fd = fd };
+	pthread_t tid;
+	int r = 0;
+
+	for (size_t i = 0; i < PIPE_BUFS; i++) {
+		p.buf[i] = mem_alloc(READ_CHUNK);
+		if (!p.buf[i]) {
+			r = ctx_err(ctx, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.cond, NULL);
+	if (pthread_create(&tid, NULL, reader_main, &p) != 0) {
+		r = 1; /* fall back to reading in this thread */
+		goto destroy;
+	}
+	for (;;) {
+		size_t slot;
+		ssize_t n;
+
+		pthread_mutex_lock(&p.lock);
+		while (p.head == p.tail)
+			pthread_cond_wait(&p.cond, &p.lock);
+		slot = p.tail % PIPE_BUFS;
+		n = p.len[slot];
+		pthread_mutex_unlock(&p.lock);
+		if (n < 0) {
+			errno = (int)-n;
+			r = ctx_err(ctx, (int)n, "read failed: %m");
+			break;
+		}
+		if (n == 0) {
+			r = vouch_hasher_final(h, ret_digests);
+			break;
+		}
+		r = vouch_hasher_update(h, p.buf[slot], (size_t)n);
+		pthread_mutex_lock(&p.lock);
+		p.tail++;
+		pthread_cond_broadcast(&p.cond);
+		pthread_mutex_unlock(&p.lock);
+		if (r < 0)
+			break;
+	}
+	pthread_mutex_lock(&p.lock);
+	p.stop = true;
+	pthread_cond_broadcast(&p.cond);
+	pthread_mutex_unlock(&p.lock);
+	pthread_join(tid, NULL);
+destroy:
+	pthread_cond_destroy(&p.cond);
+	pthread_mutex_destroy(&p.lock);
+out:
+	for (size_t i = 0; i < PIPE_BUFS; i++)
+		free(p.buf[i]);
+	return r;
+}
+
+static int digest_fd_simple(vouch_ctx *ctx, vouch_hasher *h, int fd,
+			    struct vouch_digest *ret_digests)
+{
+	_cleanup_free_ uint8_t *buf = mem_alloc(READ_CHUNK);
+
+	if (!buf)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t n = read(fd, buf, READ_CHUNK);
+		int r;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return ctx_err(ctx, -errno, "read failed: %m");
+		}
+		if (n == 0)
+			return vouch_hasher_final(h, ret_digests);
+		r = vouch_hasher_update(h, buf, (size_t)n);
+		if (r < 0)
+			return r;
+	}
+}
 
 VOUCH_EXPORT int vouch_digest_fd(vouch_ctx *ctx, int fd, const int *algo_list, size_t n_algos,
 				 struct vouch_digest *ret_digests)
 {
 	vouch_hasher *h = NULL;
-	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
 	int r;
 
 	if (!ctx || fd < 0 || !ret_digests)
@@ -275,29 +408,12 @@ VOUCH_EXPORT int vouch_digest_fd(vouch_ctx *ctx, int fd, const int *algo_list, s
 	r = vouch_hasher_new(ctx, algo_list, n_algos, &h);
 	if (r < 0)
 		return r;
-	buf = mem_alloc(READ_CHUNK);
-	if (!buf) {
-		vouch_hasher_free(h);
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = ctx_err(ctx, -errno, "read failed: %m");
-			break;
-		}
-		if (n == 0) {
-			r = vouch_hasher_final(h, ret_digests);
-			break;
-		}
-		r = vouch_hasher_update(h, buf, (size_t)n);
-		if (r < 0)
-			break;
-	}
+	r = 1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= PIPE_MIN_SIZE)
+		r = digest_fd_threaded(ctx, h, fd, ret_digests);
+	if (r == 1)
+		r = digest_fd_simple(ctx, h, fd, ret_digests);
 	vouch_hasher_free(h);
 	return r;
 }

@@ -235,6 +235,103 @@ static int key_show(int argc, char **argv)
 	return ret;
 }
 
+static int key_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "cert", required_argument, NULL, 'c' },
+		{ "pass-fd", required_argument, NULL, 'F' },
+		{ "pass-file", required_argument, NULL, 'P' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	struct cli_pass pass = CLI_PASS_INIT;
+	const char *certpath = NULL;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (certpath)
+				return cli_usage_error("key check", "--cert given twice, refusing");
+			certpath = optarg;
+			break;
+		case 'F':
+		case 'P':
+			r = cli_pass_option("key check", &pass, c, optarg);
+			if (r)
+				return r;
+			break;
+		default:
+			return cli_usage_error("key check", "invalid option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("key check", "exactly one private key expected");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if (cli_load_key(ctx, argv[optind], &pass, &key) < 0)
+		return EXIT_ERROR;
+	if (certpath) {
+		r = vouch_cert_load(ctx, certpath, &cert);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+	}
+	printf("%s: %s %u", argv[optind], key_type_name(vouch_key_type(key)), vouch_key_bits(key));
+	if (cert) {
+		bool match = vouch_key_matches_cert(key, cert);
+
+		printf(", %s '%s'\n", match ? "matches" : "does NOT match", certpath);
+		if (!match) {
+			cli_error("'%s' is not the key of '%s'", argv[optind], certpath);
+			return EXIT_UNTRUSTED;
+		}
+		return EXIT_OK;
+	}
+	printf("\n");
+	return EXIT_OK;
+}
+
+static int key_import(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "keyring", required_argument, NULL, 'K' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	const char *ring = NULL;
+	int32_t serial = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'K')
+			return cli_usage_error("key import", "invalid option");
+		if (ring)
+			return cli_usage_error("key import", "--keyring given twice, refusing");
+		ring = optarg;
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("key import", "give exactly one certificate");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	r = vouch_cert_load(ctx, argv[optind], &cert);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	r = vouch_keyring_import(ctx, cert, ring ? ring : "_ima", &serial);
+	if (r < 0) {
+		cli_lib_error(ctx, r, argv[optind]);
+		return r == -EKEYREJECTED ? EXIT_UNTRUSTED : EXIT_ERROR;
+	}
+	printf("%d\n", serial);
+	return EXIT_OK;
+}
+
 static const struct command key_commands[] = {
 	{ "generate", key_generate, 0,
 	  "Write PREFIX.key (PKCS#8, 0600, never overwritten) and PREFIX.crt (self-signed, "
@@ -244,6 +341,14 @@ static const struct command key_commands[] = {
 	{ "show", key_show, 0,
 	  "Show subject, issuer, serial, SKID, IMA key id, key type and validity",
 	  "key show [--json] CERT..." },
+	{ "check", key_check, 0,
+	  "Load a private key (asking for its passphrase if encrypted) and check it against a "
+	  "certificate",
+	  "key check [--cert CERT] [--pass-fd N | --pass-file FILE] KEY" },
+	{ "import", key_import, 0,
+	  "Load a certificate into a kernel keyring (_ima by default) as evmctl import does; "
+	  "prints the key serial",
+	  "key import CERT [--keyring _ima|_evm|.ima|@u|SERIAL]" },
 };
 
 int cmd_key(int argc, char **argv)

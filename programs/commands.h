@@ -12,6 +12,12 @@
 int cmd_digest(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_strip(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_ima(int argc, char **argv);
+int cmd_evm(int argc, char **argv);
 int cmd_tpm(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 

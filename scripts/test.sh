@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The whole test suite: -Werror build, every suite (unit, integration with real peers,
-# fuzz-corpus replay), then the unit and fuzz-replay suites again under ASan+UBSan.
+# fuzz-corpus replay), then the unit, fuzz-replay and bad-input suites again under ASan+UBSan.
 # Ends with "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ ninja -C build-asan >/dev/null || { ninja -C build-asan; fail_setup "sanitizer b
 
 rc=0
 meson test -C build --print-errorlogs --num-processes 2 || rc=1
-meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz-replay || rc=1
+meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz-replay --suite bad-input || rc=1
 
 # Summary over both runs, from meson's JSON logs.
 summary() {

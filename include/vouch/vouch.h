@@ -10,6 +10,10 @@
 #include <vouch/ctx.h>
 #include <vouch/digest.h>
 #include <vouch/key.h>
+#include <vouch/modsig.h>
+#include <vouch/ima.h>
+#include <vouch/evm.h>
+#include <vouch/keyring.h>
 #include <vouch/quote.h>
 #include <vouch/eventlog.h>
 #include <vouch/tpm.h>

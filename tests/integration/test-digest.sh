@@ -8,10 +8,10 @@ require_peer openssl openssl
 printf 'hello IMA\n' > "$T/small"
 head -c 1000003 /dev/urandom > "$T/medium"
 # 3 GiB sparse with data at both ends and in the middle
-truncate -s 3G "$T/sparse"
-printf 'start' | dd of="$T/sparse" conv=notrunc status=none
-printf 'middle' | dd of="$T/sparse" bs=1 seek=1610612736 conv=notrunc status=none
-printf 'end' | dd of="$T/sparse" bs=1 seek=$((3*1024*1024*1024 - 3)) conv=notrunc status=none
+[ -n "${VOUCH_SANITIZED:-}" ] || truncate -s 3G "$T/sparse"
+[ -n "${VOUCH_SANITIZED:-}" ] || printf 'start' | dd of="$T/sparse" conv=notrunc status=none
+[ -n "${VOUCH_SANITIZED:-}" ] || printf 'middle' | dd of="$T/sparse" bs=1 seek=1610612736 conv=notrunc status=none
+[ -n "${VOUCH_SANITIZED:-}" ] || printf 'end' | dd of="$T/sparse" bs=1 seek=$((3*1024*1024*1024 - 3)) conv=notrunc status=none
 
 for f in empty small medium; do
 	for a in sha1 sha224 sha256 sha384 sha512 md5; do
@@ -29,12 +29,18 @@ done
 # streebog needs the GOST engine: vouch must say so with exit 2
 expect_rc 2 "streebog256 unavailable from OpenSSL 3" "$VOUCH" digest -a streebog256 "$T/small"
 
-# one pass, two algorithms, over 3 GiB
+# one pass, two algorithms, over 3 GiB (the sanitizer leg covers the same reader-thread path
+# with a 9 MiB file in test-digest; 3 GiB of reference hashing twice would only cost time)
+if [ -n "${VOUCH_SANITIZED:-}" ]; then
+	skip "3 GiB sparse file: not repeated in the sanitizer leg"; skip "3 GiB sha512"
+else
 out=$("$VOUCH" digest -a sha256 -a sha512 "$T/sparse")
+# (references from openssl: coreutils' sha256sum has no SHA-NI and would take 20 s here)
 eq "sha256 of a 3 GiB sparse file" "$(echo "$out" | sed -n 's/^sha256:\([0-9a-f]*\) .*/\1/p')" \
-	"$(sha256sum "$T/sparse" | cut -d' ' -f1)"
+	"$(openssl dgst -sha256 -r "$T/sparse" | cut -d' ' -f1)"
 eq "sha512 of a 3 GiB sparse file (same pass)" "$(echo "$out" | sed -n 's/^sha512:\([0-9a-f]*\) .*/\1/p')" \
 	"$(openssl dgst -sha512 -r "$T/sparse" | cut -d' ' -f1)"
+fi
 
 # format: ALGO:HEX two spaces FILE; default sha256; stdin
 eq "default algorithm and line format" "$("$VOUCH" digest "$T/small")" \

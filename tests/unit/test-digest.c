@@ -98,12 +98,12 @@ int main(void)
 	ok_streq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		 "sha256 of the empty file");
 	{
-		static uint8_t big[3 * 1024 * 1024 + 7];
+		static uint8_t big[9 * 1024 * 1024 + 7]; /* above the reader-thread threshold */
 		struct vouch_digest ref;
 
 		for (size_t i = 0; i < sizeof(big); i++)
 			big[i] = (uint8_t)(i * 31 + 7);
-		ok(write_all(fd, big, sizeof(big)) == 0, "write 3 MiB");
+		ok(write_all(fd, big, sizeof(big)) == 0, "write 9 MiB");
 		ok_ret(vouch_digest_buf(ctx, VOUCH_HASH_SHA256, big, sizeof(big), &ref), "ref");
 		ok_ret(vouch_digest_file(ctx, path, algos, 1, d), "file larger than a read chunk");
 		ok(d[0].len == 32 && memcmp(d[0].bytes, ref.bytes, 32) == 0,

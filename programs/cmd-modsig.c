@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * vouch sign / verify / strip / show: appended ("module-style") and detached PKCS#7
+ * signatures for modules, firmware, kernels, policies, any blob.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_modsig_signer *, vouch_modsig_signer_freep,
+				 vouch_modsig_signer_free)
+
+static const char *signer_id_name(int id)
+{
+	return id == VOUCH_MODSIG_SKID ? "skid" : id == VOUCH_MODSIG_ISSUER_SERIAL ? "issuer-serial"
+										    : "unknown";
+}
+
+static const char *hash_name(int algo)
+{
+	const struct vouch_hash_info *h = algo >= 0 ? vouch_hash_info(algo) : NULL;
+
+	return h ? h->name : "unknown";
+}
+
+/* --- vouch sign ----------------------------------------------------------------------- */
+
+int cmd_sign(int argc, char **argv)
+{
+	enum { OPT_SIGNER_ID = 256, OPT_REPLACE, OPT_DETACHED };
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "hash", required_argument, NULL, 'a' },
+		{ "signer-id", required_argument, NULL, OPT_SIGNER_ID },
+		{ "out", required_argument, NULL, 'o' },
+		{ "replace", no_argument, NULL, OPT_REPLACE },
+		{ "detached", no_argument, NULL, OPT_DETACHED },
+		{ "pass-fd", required_argument, NULL, 'F' },
+		{ "pass-file", required_argument, NULL, 'P' },
+		{ 0 },
+	};
+	struct vouch_modsig_sign_options opts = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
+	struct cli_pass pass = CLI_PASS_INIT;
+	const char *keypath = NULL, *certpath = NULL, *hash = NULL, *sid = NULL, *out = NULL;
+	bool replace = false, detached = false;
+	uint32_t flags = 0;
+	int c, r, ret = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "k:c:a:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if (keypath)
+				return cli_usage_error("sign", "--key given twice, refusing");
+			keypath = optarg;
+			break;
+		case 'c':
+			if (certpath)
+				return cli_usage_error("sign", "--cert given twice, refusing");
+			certpath = optarg;
+			break;
+		case 'a':
+			if (hash)
+				return cli_usage_error("sign", "--hash given twice, refusing");
+			hash = optarg;
+			break;
+		case OPT_SIGNER_ID:
+			if (sid)
+				return cli_usage_error("sign", "--signer-id given twice, refusing");
+			sid = optarg;
+			break;
+		case 'o':
+			if (out)
+				return cli_usage_error("sign", "--out given twice, refusing");
+			out = optarg;
+			break;
+		case OPT_REPLACE:
+			if (replace)
+				return cli_usage_error("sign", "--replace given twice, refusing");
+			replace = true;
+			break;
+		case OPT_DETACHED:
+			if (detached)
+				return cli_usage_error("sign", "--detached given twice, refusing");
+			detached = true;
+			break;
+		case 'F':
+		case 'P':
+			r = cli_pass_option("sign", &pass, c, optarg);
+			if (r)
+				return r;
+			break;
+		default:
+			return cli_usage_error("sign", "invalid option");
+		}
+	}
+	if (!keypath || !certpath)
+		return cli_usage_error("sign", "--key KEY and --cert CERT are required");
+	if (optind >= argc)
+		return cli_usage_error("sign", "no file to sign");
+	if (out && argc - optind != 1)
+		return cli_usage_error("sign", "--out takes one input file, %d given",
+				       argc - optind);
+	if (replace && detached)
+		return cli_usage_error("sign", "--replace is for appended signatures, not with "
+					       "--detached");
+	if (!sid || !strcmp(sid, "issuer-serial"))
+		opts.signer_id = VOUCH_MODSIG_ISSUER_SERIAL;
+	else if (!strcmp(sid, "skid"))
+		opts.signer_id = VOUCH_MODSIG_SKID;
+	else
+		return cli_usage_error("sign", "unknown --signer-id '%s' (issuer-serial or skid)",
+				       sid);
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if (hash) {
+		opts.hash_algo = cli_parse_hash(ctx, "sign", hash);
+		if (opts.hash_algo < 0)
+			return EXIT_USAGE;
+	}
+	if (cli_load_key(ctx, keypath, &pass, &key) < 0)
+		return EXIT_ERROR;
+	r = vouch_cert_load(ctx, certpath, &cert);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	r = vouch_modsig_signer_new(ctx, key, cert, &opts, &signer);
+	if (r < 0) {
+		cli_lib_error(ctx, r, "sign");
+		return r == -EINVAL ? EXIT_USAGE : EXIT_ERROR;
+	}
+	if (replace)
+		flags |= VOUCH_MODSIG_REPLACE;
+	if (detached)
+		flags |= VOUCH_MODSIG_DETACHED;
+	for (int i = optind; i < argc; i++) {
+		size_t sig_len = 0;
+
+		r = vouch_modsig_sign_file(signer, argv[i], out, flags, &sig_len);
+		if (r < 0) {
+			cli_lib_error(ctx, r, argv[i]);
+			ret = EXIT_ERROR;
+			continue;
+		}
+		if (detached)
+			printf("%s: signed, detached PKCS#7 (%zu bytes, %s) in %s%s\n", argv[i],
+			       sig_len, hash_name(opts.hash_algo), out ? out : argv[i],
+			       out ? "" : ".p7s");
+		else
+			printf("%s: signed, appended PKCS#7 (%zu bytes, %s)%s%s\n", argv[i], sig_len,
+			       hash_name(opts.hash_algo), out ? " to " : "", out ? out : "");
+	}
+	return ret;
+}
+
+/* --- vouch verify --------------------------------------------------------------------- */
+
+/* -t [KEYRING=]PATH: a name made of letters, digits, '.', '_' and '-' before the '=' */
+static int add_trust(vouch_ctx *ctx, vouch_trust *trust, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	_cleanup_free_ char *name = NULL;
+	const char *path = arg;
+	int r;
+
+	if (eq && eq != arg) {
+		bool is_name = true;
+
+		for (const char *p = arg; p < eq; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+				is_name = false;
+		if (is_name) {
+			name = strndup(arg, (size_t)(eq - arg));
+			if (!name)
+				return -ENOMEM;
+			path = eq + 1;
+		}
+	}
+	r = vouch_trust_add_path(trust, path, name ? name : "builtin");
+	if (r < 0)
+		cli_lib_error(ctx, r, NULL);
+	return r;
+}
+
+/*
+ * --blacklist FILE: one hex digest per line, optionally prefixed "bin:" or "ALGO:" (the
+ * kernel's blacklist key descriptions); '#' starts a comment.
+ */
+static int load_blacklist(const char *path, struct vouch_digest **ret, size_t *ret_n)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ struct vouch_digest *list = NULL;
+	size_t n = 0, cap = 0, lineno = 0, sz = 0;
+	ssize_t len;
+
+	if (!f) {
+		cli_error("cannot open blacklist '%s': %m", path);
+		return -errno;
+	}
+	while ((len = getline(&line, &sz, f)) >= 0) {
+		char *s = line, *colon, *end;
+		size_t hl;
+
+		lineno++;
+		while (len > 0 && isspace((unsigned char)s[len - 1]))
+			s[--len] = '\0';
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		colon = strchr(s, ':');
+		if (colon)
+			s = colon + 1;
+		for (end = s; isxdigit((unsigned char)*end); end++)
+			;
+		hl = (size_t)(end - s);
+		if (*end || hl < 32 || hl > 2 * VOUCH_HASH_MAX_SIZE || hl % 2) {
+			cli_error("blacklist '%s' line %zu: not a hex digest", path, lineno);
+			return -EBADMSG;
+		}
+		if (n == cap) {
+			struct vouch_digest *nl;
+
+			cap = cap ? cap * 2 : 16;
+			nl = reallocarray(list, cap, sizeof(*nl));
+			if (!nl)
+				return -ENOMEM;
+			list = nl;
+		}
+		memset(&list[n], 0, sizeof(list[n]));
+		list[n].algo = -1;
+		list[n].len = hl / 2;
+		for (size_t i = 0; i < hl / 2; i++) {
+			char b[3] = { s[2 * i], s[2 * i + 1], 0 };
+
+			list[n].bytes[i] = (uint8_t)strtoul(b, NULL, 16);
+		}
+		n++;
+	}
+	*ret = TAKE_PTR(list);
+	*ret_n = n;
+	return 0;
+}
+
+static json_object *result_json(const char *file, int r, const struct vouch_modsig_result *res,
+				const char *reason)
+{
+	json_object *o = json_object_new_object();
+	bool verdict = r == 0 || res->status != VOUCH_MODSIG_OK;
+
+	json_object_object_add(o, "file", json_object_new_string(file));
+	json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
+	json_object_object_add(o, "status",
+			       json_object_new_string(verdict ? vouch_modsig_status_name(res->status)
+							      : "could not check"));
+	json_object_object_add(o, "reason", r ? json_object_new_string(reason) : NULL);
+	if (!verdict)
+		return o;
+	json_object_object_add(o, "payload_len", json_object_new_int64((int64_t)res->payload_len));
+	json_object_object_add(o, "sig_offset", json_object_new_int64((int64_t)res->sig_offset));
+	json_object_object_add(o, "sig_len", json_object_new_int64((int64_t)res->sig_len));
+	json_object_object_add(o, "hash", res->hash_algo >= 0
+						  ? json_object_new_string(hash_name(res->hash_algo))
+						  : NULL);
+	json_object_object_add(o, "signer_id",
+			       res->signer_id >= 0
+				       ? json_object_new_string(signer_id_name(res->signer_id))
+				       : NULL);
+	if (res->signer) {
+		struct vouch_cert_info info;
+
+		vouch_cert_get_info(res->signer, &info);
+		json_object_object_add(o, "signer", json_object_new_string(info.subject));
+		json_object_object_add(o, "keyring", json_object_new_string(res->keyring));
+	} else {
+		json_object_object_add(o, "signer", NULL);
+		json_object_object_add(o, "keyring", NULL);
+	}
+	json_object_object_add(o, "digest", res->digest.len ? cli_json_hex(res->digest.bytes,
+									   res->digest.len)
+							    : NULL);
+	return o;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	enum { OPT_DETACHED = 256, OPT_BLACKLIST, OPT_ALLOW, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "trust", required_argument, NULL, 't' },
+		{ "detached", required_argument, NULL, OPT_DETACHED },
+		{ "blacklist", required_argument, NULL, OPT_BLACKLIST },
+		{ "allow-hash", required_argument, NULL, OPT_ALLOW },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ 0 },
+	};
+	struct vouch_modsig_verify_options opts = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
+	_cleanup_(json_object_putp) json_object *arr = NULL;
+	_cleanup_free_ struct vouch_digest *bl = NULL;
+	_cleanup_free_ const char **trusts = NULL;
+	const char *detached = NULL, *blacklist = NULL;
+	size_t n_trusts = 0;
+	bool json = false, any_fail = false, any_error = false;
+	int c, r;
+
+	trusts = calloc((size_t)argc, sizeof(*trusts));
+	if (!trusts)
+		return EXIT_ERROR;
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	while ((c = getopt_long(argc, argv, "t:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			trusts[n_trusts++] = optarg;
+			break;
+		case OPT_DETACHED:
+			if (detached)
+				return cli_usage_error("verify", "--detached given twice, refusing");
+			detached = optarg;
+			break;
+		case OPT_BLACKLIST:
+			if (blacklist)
+				return cli_usage_error("verify", "--blacklist given twice, refusing");
+			blacklist = optarg;
+			break;
+		case OPT_ALLOW: {
+			int a = cli_parse_hash(ctx, "verify", optarg);
+
+			if (a < 0)
+				return EXIT_USAGE;
+			if (opts.allowed_hashes & (1U << a))
+				return cli_usage_error("verify", "--allow-hash %s given twice, refusing",
+						       optarg);
+			opts.allowed_hashes |= 1U << a;
+			break;
+		}
+		case OPT_JSON:
+			if (json)
+				return cli_usage_error("verify", "--json given twice, refusing");
+			json = true;
+			break;
+		default:
+			return cli_usage_error("verify", "invalid option");
+		}
+	}
+	if (n_trusts == 0)
+		return cli_usage_error("verify", "at least one --trust [KEYRING=]PATH is required");
+	if (optind >= argc)
+		return cli_usage_error("verify", "no file to verify");
+	if (detached && argc - optind != 1)
+		return cli_usage_error("verify", "--detached SIG goes with exactly one file");
+	if (vouch_trust_new(ctx, &trust) < 0)
+		return EXIT_ERROR;
+	for (size_t i = 0; i < n_trusts; i++)
+		if (add_trust(ctx, trust, trusts[i]) < 0)
+			return EXIT_ERROR;
+	if (blacklist) {
+		if (load_blacklist(blacklist, &bl, &opts.n_blacklist) < 0)
+			return EXIT_ERROR;
+		opts.blacklist = bl;
+	}
+	if (json)
+		arr = json_object_new_array();
+	for (int i = optind; i < argc; i++) {
+		struct vouch_modsig_result res = { 0 };
+		char reason[512];
+
+		r = vouch_modsig_verify_file(ctx, trust, argv[i], detached, &opts, &res);
+		snprintf(reason, sizeof(reason), "%s",
+			 r ? (*vouch_ctx_last_error(ctx) ? vouch_ctx_last_error(ctx)
+							 : vouch_strerror(r))
+			   : "");
+		if (r < 0 && res.status == VOUCH_MODSIG_OK) {
+			/* not a verdict: the check could not run */
+			any_error = true;
+			cli_error("%s: could not check: %s", argv[i], reason);
+			if (json)
+				json_object_array_add(arr, result_json(argv[i], r, &res, reason));
+			else
+				printf("%s: ERROR (could not check)\n", argv[i]);
+			continue;
+		}
+		if (json) {
+			json_object_array_add(arr, result_json(argv[i], r, &res, reason));
+		} else if (r == 0) {
+			struct vouch_cert_info info;
+
+			vouch_cert_get_info(res.signer, &info);
+			printf("%s: OK signed by \"%s\" (keyring %s, %s, %s)\n", argv[i],
+			       info.subject, res.keyring, hash_name(res.hash_algo),
+			       signer_id_name(res.signer_id));
+		} else {
+			printf("%s: FAILED (%s)\n", argv[i], vouch_modsig_status_name(res.status));
+		}
+		if (r < 0) {
+			const char *rule = vouch_modsig_status_name(res.status);
+
+			any_fail = true;
+			/* the library's message may already start with the rule's name */
+			if (!strncmp(reason, rule, strlen(rule)))
+				cli_error("%s: %s", argv[i], reason);
+			else
+				cli_error("%s: %s: %s", argv[i], rule, reason);
+		}
+	}
+	if (json)
+		cli_json_print(arr);
+	/* "not trusted" is definite for some file: it wins over "could not check" */
+	return any_fail ? EXIT_UNTRUSTED : any_error ? EXIT_ERROR : EXIT_OK;
+}
+
+/* --- vouch strip ---------------------------------------------------------------------- */
+
+int cmd_strip(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	const char *out = NULL;
+	int c, ret = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		if (c != 'o')
+			return cli_usage_error("strip", "invalid option");
+		if (out)
+			return cli_usage_error("strip", "--out given twice, refusing");
+		out = optarg;
+	}
+	if (optind >= argc)
+		return cli_usage_error("strip", "no file given");
+	if (out && argc - optind != 1)
+		return cli_usage_error("strip", "--out takes one input file");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	for (int i = optind; i < argc; i++) {
+		size_t removed = 0;
+		int r = vouch_modsig_strip_file(ctx, argv[i], out, &removed);
+
+		if (r == -ENODATA) {
+			cli_error("%s: no signature, left unchanged", argv[i]);
+			if (ret == EXIT_OK)
+				ret = EXIT_UNTRUSTED;
+		} else if (r < 0) {
+			cli_lib_error(ctx, r, argv[i]);
+			ret = r == -EBADMSG && ret != EXIT_ERROR ? EXIT_UNTRUSTED : EXIT_ERROR;
+		} else {
+			printf("%s: removed %zu signature bytes%s%s\n", argv[i], removed,
+			       out ? ", payload in " : "", out ? out : "");
+		}
+	}
+	return ret;
+}
+
+/* --- vouch show ----------------------------------------------------------------------- */
+
+static int read_whole(const char *path, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if ((uint64_t)st.st_size > INT32_MAX)
+		return -EFBIG;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+/* modinfo's format: upper-case hex bytes joined by ':' */
+static char *colon_hex(const uint8_t *b, size_t n)
+{
+	char *s = malloc(3 * n + 1);
+	size_t o = 0;
+
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(s + o, 4, "%s%02X", i ? ":" : "", b[i]);
+	return s;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(json_object_putp) json_object *arr = NULL;
+	bool json = false;
+	int c, ret = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage_error("show", "invalid option");
+		if (json)
+			return cli_usage_error("show", "--json given twice, refusing");
+		json = true;
+	}
+	if (optind >= argc)
+		return cli_usage_error("show", "no file given");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if (json)
+		arr = json_object_new_array();
+	for (int i = optind; i < argc; i++) {
+		_cleanup_free_ uint8_t *buf = NULL;
+		_cleanup_free_ char *key = NULL, *sig = NULL;
+		struct vouch_modsig_info info;
+		const uint8_t *kb;
+		size_t len = 0, kn, nl = strlen(argv[i]);
+		bool p7s = nl > 4 && !strcmp(argv[i] + nl - 4, ".p7s");
+		int r = read_whole(argv[i], &buf, &len);
+
+		if (r < 0) {
+			errno = -r;
+			cli_error("cannot read '%s': %m", argv[i]);
+			ret = EXIT_ERROR;
+			continue;
+		}
+		r = vouch_modsig_parse(ctx, buf, len, &info);
+		if (r == -ENODATA && p7s)
+			r = vouch_modsig_parse_pkcs7(ctx, buf, len, &info);
+		if (r < 0) {
+			cli_error("%s: %s: %s", argv[i],
+				  r == -ENODATA ? "no signature" : "malformed signature",
+				  vouch_ctx_last_error(ctx));
+			if (ret == EXIT_OK)
+				ret = vouch_error_is_verdict(r) || r == -ENODATA ? EXIT_UNTRUSTED
+										 : EXIT_ERROR;
+			continue;
+		}
+		if (info.signer_id == VOUCH_MODSIG_SKID) {
+			kb = info.skid;
+			kn = info.skid_len;
+		} else {
+			kb = info.serial;
+			kn = info.serial_len;
+			/* a DER INTEGER's sign byte is not part of the serial modinfo shows */
+			if (kn > 1 && kb[0] == 0) {
+				kb++;
+				kn--;
+			}
+		}
+		key = colon_hex(kb, kn);
+		sig = colon_hex(info.signature, info.signature_len);
+		if (!key || !sig)
+			return EXIT_ERROR;
+		if (json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "file", json_object_new_string(argv[i]));
+			json_object_object_add(o, "sig_id", json_object_new_string("PKCS#7"));
+			json_object_object_add(o, "signer", json_object_new_string(info.signer));
+			json_object_object_add(o, "issuer", json_object_new_string(info.issuer));
+			json_object_object_add(o, "sig_key", json_object_new_string(key));
+			json_object_object_add(o, "sig_hashalgo",
+					       json_object_new_string(hash_name(info.hash_algo)));
+			json_object_object_add(o, "signature", json_object_new_string(sig));
+			json_object_object_add(o, "signer_id", json_object_new_string(
+								       signer_id_name(info.signer_id)));
+			json_object_object_add(o, "payload_len",
+					       json_object_new_int64((int64_t)info.payload_len));
+			json_object_object_add(o, "sig_offset",
+					       json_object_new_int64((int64_t)info.sig_offset));
+			json_object_object_add(o, "sig_len",
+					       json_object_new_int64((int64_t)info.sig_len));
+			json_object_object_add(o, "signers", json_object_new_int((int)info.n_signers));
+			json_object_array_add(arr, o);
+			continue;
+		}
+		printf("%s:\n", argv[i]);
+		printf("  sig_id:        PKCS#7\n");
+		printf("  signer:        %s\n", info.signer);
+		printf("  sig_key:       %s\n", key);
+		printf("  sig_hashalgo:  %s\n", hash_name(info.hash_algo));
+		printf("  signature:     %s\n", sig);
+		printf("  signer_id:     %s\n", signer_id_name(info.signer_id));
+		if (info.issuer[0])
+			printf("  issuer:        %s\n", info.issuer);
+		printf("  sig_offset:    %zu\n", info.sig_offset);
+		printf("  sig_len:       %zu\n", info.sig_len);
+		printf("  payload_len:   %zu\n", info.payload_len);
+	}
+	if (json)
+		cli_json_print(arr);
+	return ret;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the ima and evm commands.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCH_PROGRAMS_IMA_CLI_H
+#define VOUCH_PROGRAMS_IMA_CLI_H
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+
+const char *ima_type_name(int type);
+/* The library's reason for @r, or the errno text when there is none. */
+const char *ima_lib_reason(vouch_ctx *ctx, int r);
+/* lower-case hex in a new string */
+char *ima_hex(const uint8_t *b, size_t n);
+/* Read the value from the xattr @xattr of @fd, or from PATH.sig; -ENODATA when absent. */
+int ima_read_value(const char *path, int fd, const char *xattr, bool sigfile, uint8_t **ret,
+		   size_t *ret_len, char *why, size_t why_size);
+/* Write the value to the xattr @xattr of @fd, or atomically to PATH.sig. */
+int ima_write_value(const char *path, int fd, const char *xattr, bool sigfile,
+		    const uint8_t *value, size_t len, char *why, size_t why_size);
+/* Load -k KEY (and -c CERT) and derive the key id; prints on failure and returns EXIT_*. */
+int ima_load_signer(vouch_ctx *ctx, const char *cmd, const char *keypath, const char *certpath,
+		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid);
+/* Load every -t path into one trust store; prints on failure and returns EXIT_*. */
+int ima_load_trust(vouch_ctx *ctx, const char *cmd, char **paths, size_t n, vouch_trust **ret);
+json_object *ima_value_json(const struct vouch_xattr_value *v);
+char *ima_value_text(const struct vouch_xattr_value *v);
+
+#endif /* VOUCH_PROGRAMS_IMA_CLI_H */

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Guest-side helper for the kernel rig: runs one action and prints one result line
+ * "NAME | action target -> OK ... | ERR EXXX(n) text", so the host can assert each step.
+ * Built static; it is the only program besides busybox in the guest.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case EACCES: return "EACCES";
+	case EPERM: return "EPERM";
+	case EBADMSG: return "EBADMSG";
+	case EKEYREJECTED: return "EKEYREJECTED";
+	case ENOKEY: return "ENOKEY";
+	case ENOENT: return "ENOENT";
+	case EINVAL: return "EINVAL";
+	case ENOPKG: return "ENOPKG";
+	case EEXIST: return "EEXIST";
+	case EBUSY: return "EBUSY";
+	case ENODATA: return "ENODATA";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	default: return "E?";
+	}
+}
+
+static int report_err(const char *name, const char *what, const char *target, int e)
+{
+	printf("%s | %s %s -> ERR %s(%d) %s\n", name, what, target, errname(e), e, strerror(e));
+	return 1;
+}
+
+static int do_exec(const char *name, const char *path)
+{
+	int pfd[2], status, e = 0;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return report_err(name, "exec", path, errno);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { (char *)path, NULL };
+
+		execv(path, argv);
+		e = errno;
+		if (write(pfd[1], &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &e, sizeof(e)) == (ssize_t)sizeof(e) && e) {
+		waitpid(pid, &status, 0);
+		return report_err(name, "exec", path, e);
+	}
+	waitpid(pid, &status, 0);
+	printf("%s | exec %s -> OK exit=%d\n", name, path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return 0;
+}
+
+static int do_finit(const char *name, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return report_err(name, "finit", path, errno);
+	if (syscall(SYS_finit_module, fd, "", 0) < 0) {
+		int e = errno;
+
+		close(fd);
+		return report_err(name, "finit", path, e);
+	}
+	close(fd);
+	printf("%s | finit %s -> OK loaded\n", name, path);
+	return 0;
+}
+
+/* The _ima keyring is not linked to any process keyring: find its id in /proc/keys. */
+static long find_keyring(const char *desc)
+{
+	char line[512];
+	FILE *f = fopen("/proc/keys", "re");
+	long id = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char type[64], d[128];
+		unsigned long kid;
+
+		/* 0ed34f42 I------     1 perm 1f0b0000     0     0 keyring   _ima: empty */
+		if (sscanf(line, "%lx %*s %*s %*s %*s %*s %*s %63s %127[^:]", &kid, type, d) == 3 &&
+		    !strcmp(type, "keyring") && !strcmp(d, desc)) {
+			id = (long)kid;
+			break;
+		}
+	}
+	fclose(f);
+	return id;
+}
+
+static int do_keyload(const char *name, const char *keyring, const char *path)
+{
+	static unsigned char buf[65536];
+	long ring = find_keyring(keyring), id;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return report_err(name, "add_key", path, errno);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return report_err(name, "add_key", path, n < 0 ? errno : ENODATA);
+	/*
+	 * The kernel finds "_ima" with request_key() from the process keyrings of whoever
+	 * opens the file, as evmctl import does: create it in the user keyring if needed.
+	 */
+	if (ring < 0)
+		ring = syscall(SYS_add_key, "keyring", keyring, NULL, 0, -4 /* KEY_SPEC_USER_KEYRING */);
+	if (ring < 0)
+		return report_err(name, "add_key", keyring, errno);
+	id = syscall(SYS_add_key, "asymmetric", NULL, buf, (size_t)n, (int)ring);
+	if (id < 0)
+		return report_err(name, "add_key", path, errno);
+	printf("%s | add_key %s -> OK id=%ld\n", name, path, id);
+	return 0;
+}
+
+static int do_write(const char *name, const char *dst, const char *src)
+{
+	static char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out;
+	ssize_t n;
+
+	if (in < 0)
+		return report_err(name, "write", src, errno);
+	n = read(in, buf, sizeof(buf));
+	close(in);
+	out = open(dst, O_WRONLY | O_CLOEXEC);
+	if (out < 0)
+		return report_err(name, "write", dst, errno);
+	/* the IMA policy file takes one rule per write() and returns its length */
+	for (ssize_t off = 0; n >= 0 && off < n;) {
+		ssize_t w = write(out, buf + off, (size_t)(n - off));
+
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+
+			close(out);
+			return report_err(name, "write", dst, e);
+		}
+		off += w;
+	}
+	if (close(out) < 0)
+		return report_err(name, "write", dst, errno);
+	printf("%s | write %s -> OK\n", name, dst);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "exec"))
+		return do_exec(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "finit"))
+		return do_finit(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "keyload"))
+		return do_keyload(argv[2], argv[3], argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "write"))
+		return do_write(argv[2], argv[3], argv[4]);
+	fprintf(stderr, "usage: gh exec|finit NAME PATH | keyload NAME KEYRING DER | write NAME DST SRC\n");
+	return 2;
+}

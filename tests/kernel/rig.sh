@@ -1,0 +1,165 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The kernel rig: boot Debian's own 6.1 kernel under QEMU (TCG) with a swtpm TPM 2.0, on a
+# test disk signed by vouch and an initramfs built by vouch, and check vouch against what the
+# kernel decided, in both directions.  TAP output.
+#
+# RIG_CORRUPT=1 gives the must-run binary a deliberately wrong signature: the rig must then
+# fail (tests/kernel/test-rig-can-fail.sh checks that it does).
+. "$(dirname "$0")/../integration/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+require_peer qemu-system-x86_64 qemu-system-x86
+require_peer swtpm swtpm
+require_peer mke2fs e2fsprogs
+require_peer debugfs e2fsprogs
+require_peer /bin/busybox busybox-static
+require_peer gcc gcc
+CACHE=${VOUCH_CACHE:-/var/cache/vouch}/kernel
+UUID=6c61622d-696d-4161-2d74-657374646b31
+
+# --- the kernel: the image linux-image-amd64 depends on, cached between runs -----------
+pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$pkg" ] || { not_ok "find the kernel package linux-image-amd64 depends on"; done_testing; }
+kver=${pkg#linux-image-}
+kroot=$CACHE/$pkg/root
+if [ ! -f "$kroot/boot/vmlinuz-$kver" ]; then
+	mkdir -p "$CACHE/$pkg"
+	(cd "$CACHE/$pkg" && apt-get download "$pkg" >/dev/null 2>&1 && dpkg -x "$pkg"_*.deb root.new && mv root.new root)
+fi
+if [ -f "$kroot/boot/vmlinuz-$kver" ]; then ok "kernel $kver fetched with apt and unpacked"; else
+	not_ok "kernel $kver fetched with apt and unpacked"; done_testing; fi
+mods=$kroot/lib/modules/$kver
+
+# --- keys: made by vouch --------------------------------------------------------------
+"$VOUCH" key generate --type rsa --subject "/CN=vouch rig RSA" --out "$T/ima-rsa" >/dev/null 2>&1
+"$VOUCH" key generate --type rsa --subject "/CN=vouch rig other" --out "$T/other" >/dev/null 2>&1
+"$VOUCH" key generate --type ec --subject "/CN=vouch rig EC" --out "$T/ima-ec" >/dev/null 2>&1
+check "vouch generated the RSA, other-RSA and EC keys" test -s "$T/ima-rsa.crt" -a -s "$T/other.crt" -a -s "$T/ima-ec.crt"
+openssl x509 -in "$T/ima-rsa.crt" -outform DER -out "$T/ima-rsa.der"
+openssl x509 -in "$T/ima-ec.crt" -outform DER -out "$T/ima-ec.der"
+
+# --- the test disk: binaries signed by vouch, a vouch-signed module ----------------------
+disk=$T/disk; mkdir -p "$disk/bin" "$disk/mod" "$T/sig"
+gcc -static -O2 -o "$T/hello" "$HERE/hello.c"
+for n in signed unsigned tampered wrongkey badsig hashonly ecdsa; do cp "$T/hello" "$disk/bin/hello-$n"; done
+sign() { # KEYPREFIX FILE -> $T/sig/NAME (the security.ima value)
+	"$VOUCH" ima sign -k "$1.key" -c "$1.crt" -a sha256 --sigfile "$2" >/dev/null &&
+		mv "$2.sig" "$T/sig/${2##*/}"
+}
+sign "$T/ima-rsa" "$disk/bin/hello-signed"
+sign "$T/ima-rsa" "$disk/bin/hello-tampered"; printf 'x' >> "$disk/bin/hello-tampered"
+sign "$T/other" "$disk/bin/hello-wrongkey"
+sign "$T/ima-rsa" "$disk/bin/hello-badsig"
+sign "$T/ima-ec" "$disk/bin/hello-ecdsa"
+# a digest-only xattr (04 04 sha256): appraise_type=imasig must refuse it
+"$VOUCH" ima hash -a sha256 --sigfile "$disk/bin/hello-hashonly" >/dev/null && mv "$disk/bin/hello-hashonly.sig" "$T/sig/hello-hashonly"
+flip_last() { # flip the last byte of a file
+	local f=$1 n b; n=$(stat -c %s "$f"); b=$(od -An -tu1 -j $((n-1)) -N1 "$f" | tr -d ' ')
+	printf "\\x$(printf %02x $(( (b ^ 0xff) & 0xff )))" | dd of="$f" bs=1 seek=$((n-1)) conv=notrunc status=none
+}
+flip_last "$T/sig/hello-badsig"
+[ "${RIG_CORRUPT:-}" = 1 ] && flip_last "$T/sig/hello-signed"
+check "vouch signed six binaries and hashed one" test -s "$T/sig/hello-signed" -a -s "$T/sig/hello-tampered" \
+	-a -s "$T/sig/hello-wrongkey" -a -s "$T/sig/hello-badsig" -a -s "$T/sig/hello-ecdsa" -a -s "$T/sig/hello-hashonly"
+
+cp "$VEC/debian-6.1/mod/labmod-unsigned.ko" "$disk/mod/labmod.ko"; chmod 644 "$disk/mod/labmod.ko"
+check "vouch sign appends a module signature" "$VOUCH" sign -k "$T/ima-rsa.key" -c "$T/ima-rsa.crt" -a sha256 \
+	-o "$disk/mod/labmod-vouch.ko" "$disk/mod/labmod.ko"
+rm "$disk/mod/labmod.ko"
+# a broken PKCS#7: the outer SEQUENCE tag of the signature blob replaced
+cp "$disk/mod/labmod-vouch.ko" "$disk/mod/labmod-badpkcs7.ko"
+size=$(stat -c %s "$disk/mod/labmod-badpkcs7.ko")
+siglen=$(od -An -tu1 -j $((size - 28 - 4)) -N4 "$disk/mod/labmod-badpkcs7.ko" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+printf '\x31' | dd of="$disk/mod/labmod-badpkcs7.ko" bs=1 seek=$((size - 28 - 12 - siglen)) conv=notrunc status=none
+expect_rc 1 "vouch verify refuses the broken PKCS#7 too" "$VOUCH" verify -t "$T/ima-rsa.crt" "$disk/mod/labmod-badpkcs7.ko"
+
+rm -f "$T/disk.img"
+mke2fs -q -t ext4 -U "$UUID" -d "$disk" "$T/disk.img" 32M
+for f in "$T"/sig/*; do
+	debugfs -w -R "ea_set -f $f /bin/${f##*/} security.ima" "$T/disk.img" >/dev/null 2>&1
+done
+n_xattrs=$(debugfs -R "ea_list /bin/hello-signed" "$T/disk.img" 2>/dev/null | grep -c 'security.ima')
+eq "ext4 test disk carries the vouch signatures as security.ima" "$n_xattrs" 1
+
+# --- the initramfs: built by vouch ----------------------------------------------------
+gcc -static -O2 -o "$T/gh" "$HERE/guest-helper.c"
+order="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4"
+printf '%s\n' $order > "$T/modules.order"
+cp "$VEC/debian-6.1/ima-policy" "$T/ima-policy"
+{
+	echo "dir /bin 0755 0 0"; echo "dir /etc 0755 0 0"; echo "dir /keys 0755 0 0"; echo "dir /lib 0755 0 0"
+	echo "dir /lib/modules 0755 0 0"; echo "dir /dev 0755 0 0"; echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "file /init $HERE/init.sh 0755 0 0"
+	echo "file /bin/busybox /bin/busybox 0755 0 0"
+	echo "file /bin/gh $T/gh 0755 0 0"
+	echo "file /etc/modules.order $T/modules.order 0644 0 0"
+	echo "file /etc/ima-policy $T/ima-policy 0644 0 0"
+	echo "file /keys/ima-rsa.der $T/ima-rsa.der 0644 0 0"
+	echo "file /keys/ima-ec.der $T/ima-ec.der 0644 0 0"
+	for m in $order; do
+		f=$(find "$mods/kernel" -name "$m.ko" | head -1)
+		[ -n "$f" ] && echo "file /lib/modules/$m.ko $f 0644 0 0"
+	done
+} > "$T/initramfs.list"
+check "vouch initramfs create builds the guest initramfs" "$VOUCH" initramfs create --compress gzip -o "$T/initrd" --list "$T/initramfs.list"
+
+# --- boot ------------------------------------------------------------------------------
+mkdir -p "$T/tpm"
+swtpm socket --tpm2 --tpmstate dir="$T/tpm" --ctrl type=unixio,path="$T/swtpm.sock" \
+	--flags startup-clear --daemon --pid file="$T/swtpm.pid" --log file="$T/swtpm.log"
+check "swtpm started" test -s "$T/swtpm.pid"
+start=$(date +%s)
+timeout 300 qemu-system-x86_64 -M pc -m 1024 -smp 1 -display none -no-reboot -monitor none \
+	-serial file:"$T/console.log" \
+	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$T/initrd" \
+	-append "console=ttyS0 panic=-1 ima_hash=sha256 ima_template=ima-sig" \
+	-drive file="$T/disk.img",if=virtio,format=raw \
+	-chardev socket,id=chrtpm,path="$T/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
+	-device tpm-tis,tpmdev=tpm0 >/dev/null 2>&1
+[ -f "$T/swtpm.pid" ] && kill "$(cat "$T/swtpm.pid")" 2>/dev/null
+diag "guest ran $(( $(date +%s) - start )) s"
+tr -d '\r' < "$T/console.log" > "$T/console.txt"
+[ -n "${RIG_KEEP:-}" ] && cp "$T/console.txt" "$RIG_KEEP"
+if grep -q RIG-DONE "$T/console.txt"; then ok "the guest booted and finished its script"; else
+	not_ok "the guest booted and finished its script"; tail -30 "$T/console.txt" | sed 's/^/#   /'; done_testing; fi
+
+# --- what the kernel decided -------------------------------------------------------------
+result() { grep -a "^$1 | " "$T/console.txt" | tail -1; }
+expect() { # NAME PATTERN DESCRIPTION
+	local line; line=$(result "$1")
+	if grep -qE -- "$2" <<<"$line"; then ok "$3"; else not_ok "$3"; diag "got: ${line:-nothing}"; fi
+}
+expect mount '-> OK' "ext4 and virtio are modules, loaded from the vouch initramfs; the disk mounts"
+expect keyload-rsa '-> OK' "the vouch RSA certificate loads into _ima"
+expect keyload-ecdsa '-> ERR' "the EC certificate cannot load: this kernel has no ECDSA"
+expect policy-load '-> OK' "the appraisal policy loads"
+expect policy-again '-> ERR' "the policy can be written once per boot"
+expect exec-hello-signed '-> OK exit=0' "a binary signed by vouch runs"
+for n in unsigned tampered wrongkey badsig hashonly ecdsa; do
+	expect "exec-hello-$n" 'ERR EACCES' "hello-$n is denied (EACCES)"
+done
+expect mod-vouch '-> OK loaded' "the vouch-signed module loads"
+expect taint-mod-vouch 'E' "and taints the kernel: its key is unknown to the kernel"
+expect mod-badpkcs7 'ERR EBADMSG' "a broken PKCS#7 is refused with EBADMSG"
+
+# --- vouch on what the kernel measured ---------------------------------------------------
+extract() { awk -v f="$1" '$0 == "RIG-FILE " f {on=1; next} /^RIG-END/ {on=0} on' "$T/console.txt" | base64 -d > "$T/$1"; }
+extract binary_runtime_measurements
+extract ascii_runtime_measurements
+pcr_args=()
+for alg in sha1 sha256 sha384 sha512; do
+	extract "pcrs-$alg.txt"
+	[ -s "$T/pcrs-$alg.txt" ] && pcr_args+=(--pcrs "$alg=$T/pcrs-$alg.txt")
+done
+eq "PCRs captured from all four banks" "${#pcr_args[@]}" 8
+check "vouch log verify: the list replays to PCR 10 in every bank (sha384/512 padded SHA-1)" \
+	"$VOUCH" log verify "${pcr_args[@]}" "$T/binary_runtime_measurements"
+"$VOUCH" log show --ascii "$T/binary_runtime_measurements" > "$T/vouch-ascii" 2>"$T/.err"
+check "vouch log show --ascii equals the kernel's ascii list byte for byte" cmp "$T/vouch-ascii" "$T/ascii_runtime_measurements"
+"$VOUCH" log verify --json --verify-sigs -t "$T/ima-rsa.crt" "${pcr_args[@]}" "$T/binary_runtime_measurements" > "$T/sigs.json" 2>"$T/.err"
+verdict() { jq -r --arg p "/mnt/test/bin/$1" '[.. | objects | select(.path? == $p) | .signature?] | map(select(. != null)) | last // "none"' "$T/sigs.json"; }
+eq "--verify-sigs: the signed binary verified, as the kernel ran it" "$(verdict hello-signed)" verified
+eq "--verify-sigs: the wrong-key binary has an unknown key, as the kernel refused it" "$(verdict hello-wrongkey)" unknown-key
+eq "--verify-sigs: the bad signature is bad, as the kernel refused it" "$(verdict hello-badsig)" bad
+eq "--verify-sigs: the tampered binary is bad, as the kernel refused it" "$(verdict hello-tampered)" bad
+done_testing

@@ -229,6 +229,60 @@ static void test_ak(void)
 	vouch_ak_free(ak);
 }
 
+static void test_evidence(void)
+{
+	struct vouch_evidence *ev = NULL, *back = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	char *json = NULL;
+	size_t len;
+
+	{
+		char path[4096];
+		const char *src = getenv("VOUCH_SRCDIR");
+
+		snprintf(path, sizeof(path), "%s/fuzz/corpus/fuzz-evidence/full.json", src ? src : ".");
+		buf = slurp(path, &len);
+	}
+	if (!ok(buf != NULL, "evidence seed read"))
+		return;
+	if (ok_ret(vouch_evidence_parse(ctx, (const char *)buf, len, &ev), "parse evidence") < 0)
+		return;
+	ok(ev->attest_len == 121 + 12 && ev->sig_len == 262 && ev->pcrs.n_banks == 1 &&
+		   ev->pcrs.banks[0].mask == 1U << 10 && ev->ima_from_entry == 3 &&
+		   ev->ima_list_len == 9 && ev->eventlog_len == 3 && ev->ak_name_len == 34,
+	   "fields (attest %zu, ima %zu, eventlog %zu)", ev->attest_len, ev->ima_list_len,
+	   ev->eventlog_len);
+	ok_ret(vouch_evidence_format(ctx, ev, &json), "format");
+	ok_ret(vouch_evidence_parse(ctx, json, strlen(json), &back), "parse what we wrote");
+	ok(back && back->attest_len == ev->attest_len &&
+		   !memcmp(back->attest, ev->attest, ev->attest_len) &&
+		   back->eventlog_len == ev->eventlog_len && back->ima_list_len == ev->ima_list_len &&
+		   !memcmp(&back->pcrs, &ev->pcrs, sizeof(ev->pcrs)),
+	   "round trip");
+	vouch_evidence_free(back);
+	vouch_evidence_free(ev);
+	vouch_free(json);
+	{
+		static const char *const bad[] = {
+			"",
+			"[]",
+			"{\"format\":\"vouch-evidence\",\"version\":2}",
+			"{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"0\","
+			"\"signature\":\"00\"},\"pcrs\":[{\"bank\":\"sha256\",\"values\":{}}]}",
+			"{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"00\","
+			"\"signature\":\"00\"},\"pcrs\":[{\"bank\":\"sha256\",\"values\":{\"24\":\"00\"}}]}",
+			"{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"00\","
+			"\"signature\":\"00\"},\"pcrs\":[{\"bank\":\"md5\",\"values\":{}}]}",
+			"{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"00\","
+			"\"signature\":\"00\"},\"pcrs\":[]}",
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+			ok_err(vouch_evidence_parse(ctx, bad[i], strlen(bad[i]), &ev), -EBADMSG,
+			       "malformed evidence %zu rejected", i);
+	}
+}
+
 int main(void)
 {
 	if (vouch_ctx_new(&ctx) < 0)
@@ -236,6 +290,7 @@ int main(void)
 	test_selection();
 	test_parsers();
 	test_ak();
+	test_evidence();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run(&cases[i]);
 	vouch_ctx_free(ctx);

@@ -18,6 +18,8 @@ int cmd_strip(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_ima(int argc, char **argv);
 int cmd_evm(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_initramfs(int argc, char **argv);
 int cmd_tpm(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 

@@ -10,10 +10,12 @@ PACKAGES=(
 	# build
 	gcc g++ clang llvm libclang-rt-14-dev pkg-config meson ninja-build binutils
 	libssl-dev libjson-c-dev libkeyutils-dev libtss2-dev libsqlite3-dev libpq-dev
+	zlib1g-dev libzstd-dev liblzma-dev
 	# tools the tests use
 	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
 	# real peers
 	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
+	linux-source-6.1 busybox-static
 )
 
 missing=()

@@ -14,6 +14,8 @@
 #include <vouch/ima.h>
 #include <vouch/evm.h>
 #include <vouch/keyring.h>
+#include <vouch/log.h>
+#include <vouch/cpio.h>
 #include <vouch/quote.h>
 #include <vouch/eventlog.h>
 #include <vouch/tpm.h>

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Safe extraction of cpio archives: every path is walked one component at a time below the
+ * target directory with O_NOFOLLOW, names with ".." or a leading "/" are refused, and an
+ * existing entry is unlinked (never opened) before it is replaced, so nothing is written
+ * through a symlink or outside the target.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "cpio-internal.h"
+#include "internal.h"
+
+struct link_rec {
+	uint32_t devmajor, devminor, ino, type;
+	char *name;
+};
+
+struct dir_rec {
+	char *name;
+	uint32_t mode, uid, gid;
+	int64_t mtime;
+};
+
+struct extract {
+	vouch_ctx *ctx;
+	int dirfd;
+	uint32_t flags;
+	struct link_rec *links;
+	size_t n_links, cap_links;
+	unsigned archive_no;
+	struct dir_rec *dirs;
+	size_t n_dirs, cap_dirs;
+	uint8_t *buf;
+};
+
+/*
+ * Split @name into components and check it: no leading "/", no "..".  "." and empty
+ * components are dropped.  Returns the number of components written to @comp (pointers
+ * into @copy), 0 for the root itself.
+ */
+static int split_name(vouch_ctx *ctx, const char *name, char *copy, size_t size, char **comp,
+		      size_t max)
+{
+	size_t n = 0;
+	char *p, *save = NULL;
+
+	if (name[0] == '/')
+		return ctx_err(ctx, -EPERM, "member '%s': absolute name, refusing", name);
+	if (strlen(name) >= size)
+		return ctx_err(ctx, -EPERM, "member '%s': name too long", name);
+	memcpy(copy, name, strlen(name) + 1);
+	for (p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(p, "."))
+			continue;
+		if (!strcmp(p, ".."))
+			return ctx_err(ctx, -EPERM, "member '%s': '..' in the name, refusing", name);
+		if (n == max)
+			return ctx_err(ctx, -EPERM, "member '%s': too deep", name);
+		comp[n++] = p;
+	}
+	return (int)n;
+}
+
+/*
+ * Open the parent directory of @name below ex->dirfd, creating missing directories 0755,
+ * never following a symlink.  Returns the fd and points *ret_leaf at the last component.
+ */
+static int walk_parent(struct extract *ex, const char *name, bool create, char *copy,
+		       size_t size, const char **ret_leaf)
+{
+	char *comp[VOUCH_CPIO_NAME_MAX / 2];
+	int n = split_name(ex->ctx, name, copy, size, comp, ARRAY_SIZE(comp));
+	int fd;
+
+	if (n <= 0)
+		return n < 0 ? n : -ENOENT;
+	fd = fcntl(ex->dirfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return ctx_err(ex->ctx, -errno, "cannot duplicate the target directory: %m");
+	for (int i = 0; i < n - 1; i++) {
+		int nfd = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (nfd < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp[i], 0755) < 0 && errno != EEXIST) {
+				int e = -errno;
+
+				close(fd);
+				return ctx_err(ex->ctx, e, "member '%s': cannot create directory '%s': %s",
+					       name, comp[i], strerror(-e));
+			}
+			nfd = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (nfd < 0) {
+			int e = errno;
+			struct stat st;
+
+			if ((e == ELOOP || e == ENOTDIR) &&
+			    fstatat(fd, comp[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+				close(fd);
+				return ctx_err(ex->ctx, -EPERM,
+					       "member '%s': '%s' is a symlink, refusing to write through it",
+					       name, comp[i]);
+			}
+			close(fd);
+			return ctx_err(ex->ctx, -e, "member '%s': cannot open directory '%s': %s", name,
+				       comp[i], strerror(e));
+		}
+		close(fd);
+		fd = nfd;
+	}
+	*ret_leaf = comp[n - 1];
+	return fd;
+}
+
+/* Remove whatever is at @leaf unless it is a directory we may keep. */
+static int clear_leaf(struct extract *ex, int pfd, const char *leaf, const char *name,
+		      bool keep_dir)
+{
+	struct stat st;
+
+	if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : ctx_err(ex->ctx, -errno, "member '%s': cannot stat: %m", name);
+	if (S_ISDIR(st.st_mode)) {
+		if (keep_dir)
+			return 1;
+		if (unlinkat(pfd, leaf, AT_REMOVEDIR) < 0)
+			return ctx_err(ex->ctx, -errno, "member '%s': cannot replace directory: %m", name);
+		return 0;
+	}
+	if (unlinkat(pfd, leaf, 0) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot replace existing file: %m", name);
+	return 0;
+}
+
+/* Set xattrs on @leaf in @pfd without following it (through /proc/self/fd). */
+static int set_xattrs_at(struct extract *ex, int pfd, const char *leaf, int fd, const char *name,
+			 const struct vouch_cpio_xattr *x, size_t n)
+{
+	char path[64 + VOUCH_CPIO_NAME_MAX];
+
+	if (ex->flags & VOUCH_CPIO_EXTRACT_NO_XATTRS)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, leaf);
+	for (size_t i = 0; i < n; i++) {
+		int k = fd >= 0 ? fsetxattr(fd, x[i].name, x[i].value, x[i].value_len, 0) :
+				  lsetxattr(path, x[i].name, x[i].value, x[i].value_len, 0);
+
+		if (k < 0)
+			return ctx_err(ex->ctx, -errno, "member '%s': cannot set xattr '%s': %m", name,
+				       x[i].name);
+	}
+	return 0;
+}
+
+static struct link_rec *link_find(struct extract *ex, const struct vouch_cpio_entry *e)
+{
+	for (size_t i = 0; i < ex->n_links; i++) {
+		struct link_rec *l = &ex->links[i];
+
+		if (l->ino == e->ino && l->devmajor == e->devmajor && l->devminor == e->devminor &&
+		    l->type == (e->mode & S_IFMT))
+			return l;
+	}
+	return NULL;
+}
+
+static int link_add(struct extract *ex, const struct vouch_cpio_entry *e)
+{
+	if (ex->n_links == ex->cap_links) {
+		size_t cap = ex->cap_links ? ex->cap_links * 2 : 16;
+		struct link_rec *l = mem_reallocarray(ex->links, cap, sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		ex->links = l;
+		ex->cap_links = cap;
+	}
+	ex->links[ex->n_links] = (struct link_rec){ e->devmajor, e->devminor, e->ino,
+						    e->mode & S_IFMT, mem_strdup(e->name) };
+	if (!ex->links[ex->n_links].name)
+		return -ENOMEM;
+	ex->n_links++;
+	return 0;
+}
+
+static void links_clear(struct extract *ex)
+{
+	for (size_t i = 0; i < ex->n_links; i++)
+		free(ex->links[i].name);
+	ex->n_links = 0;
+}
+
+static int copy_data(struct extract *ex, vouch_cpio_reader *r, int fd, const char *name)
+{
+	for (;;) {
+		size_t got;
+		int k = vouch_cpio_reader_read(r, ex->buf, 1 << 20, &got);
+
+		if (k < 0)
+			return k;
+		if (!got)
+			return 0;
+		if (write_all(fd, ex->buf, got) < 0)
+			return ctx_err(ex->ctx, -errno, "member '%s': cannot write: %m", name);
+	}
+}
+
+static int extract_file(struct extract *ex, vouch_cpio_reader *r, const struct vouch_cpio_entry *e,
+			int pfd, const char *leaf)
+{
+	_cleanup_close_ int fd = -1;
+	struct link_rec *l = e->nlink >= 2 ? link_find(ex, e) : NULL;
+	struct timespec ts[2] = { { e->mtime, 0 }, { e->mtime, 0 } };
+	int k = clear_leaf(ex, pfd, leaf, e->name, false);
+
+	if (k < 0)
+		return k;
+	if (l) {
+		char copy[VOUCH_CPIO_NAME_MAX + 1];
+		const char *oleaf;
+		_cleanup_close_ int opfd = walk_parent(ex, l->name, false, copy, sizeof(copy), &oleaf);
+
+		if (opfd < 0)
+			return opfd;
+		/* flags 0: a symlink that replaced the first link is linked, never followed */
+		if (linkat(opfd, oleaf, pfd, leaf, 0) < 0)
+			return ctx_err(ex->ctx, -errno, "member '%s': cannot link to '%s': %m", e->name,
+				       l->name);
+		fd = openat(pfd, leaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && e->size && ftruncate(fd, 0) < 0)
+			return ctx_err(ex->ctx, -errno, "member '%s': cannot truncate: %m", e->name);
+	} else {
+		fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 && e->nlink >= 2) {
+			k = link_add(ex, e);
+			if (k < 0)
+				return k;
+		}
+	}
+	if (fd < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot create: %m", e->name);
+	k = copy_data(ex, r, fd, e->name);
+	if (k < 0)
+		return k;
+	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) && fchown(fd, e->uid, e->gid) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
+	k = set_xattrs_at(ex, pfd, leaf, fd, e->name, e->xattrs, e->n_xattrs);
+	if (k < 0)
+		return k;
+	if (fchmod(fd, e->mode & 07777) < 0 || futimens(fd, ts) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot set mode or time: %m", e->name);
+	return 0;
+}
+
+static int extract_symlink(struct extract *ex, vouch_cpio_reader *r,
+			   const struct vouch_cpio_entry *e, int pfd, const char *leaf)
+{
+	char target[VOUCH_CPIO_NAME_MAX + 1];
+	struct timespec ts[2] = { { e->mtime, 0 }, { e->mtime, 0 } };
+	size_t got, len = 0;
+	int k;
+
+	if (e->size == 0 || e->size > VOUCH_CPIO_NAME_MAX)
+		return ctx_err(ex->ctx, -EBADMSG, "member '%s': symlink target size %llu out of range",
+			       e->name, (unsigned long long)e->size);
+	while (len < e->size) {
+		k = vouch_cpio_reader_read(r, (uint8_t *)target + len, (size_t)e->size - len, &got);
+		if (k < 0)
+			return k;
+		len += got;
+	}
+	target[len] = '\0';
+	if (!target[0])
+		return ctx_err(ex->ctx, -EBADMSG, "member '%s': empty symlink target", e->name);
+	k = clear_leaf(ex, pfd, leaf, e->name, false);
+	if (k < 0)
+		return k;
+	if (symlinkat(target, pfd, leaf) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot create symlink: %m", e->name);
+	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) &&
+	    fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
+	k = set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+	if (k < 0)
+		return k;
+	if (utimensat(pfd, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot set time: %m", e->name);
+	return 0;
+}
+
+static int extract_dir(struct extract *ex, const struct vouch_cpio_entry *e, int pfd,
+		       const char *leaf)
+{
+	struct dir_rec *d;
+	int k = clear_leaf(ex, pfd, leaf, e->name, true);
+
+	if (k < 0)
+		return k;
+	if (k == 0 && mkdirat(pfd, leaf, 0700) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot create directory: %m", e->name);
+	k = set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+	if (k < 0)
+		return k;
+	/* mode, owner and time last, so a read-only directory can still be filled */
+	if (ex->n_dirs == ex->cap_dirs) {
+		size_t cap = ex->cap_dirs ? ex->cap_dirs * 2 : 16;
+
+		d = mem_reallocarray(ex->dirs, cap, sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		ex->dirs = d;
+		ex->cap_dirs = cap;
+	}
+	d = &ex->dirs[ex->n_dirs];
+	*d = (struct dir_rec){ mem_strdup(e->name), e->mode, e->uid, e->gid, e->mtime };
+	if (!d->name)
+		return -ENOMEM;
+	ex->n_dirs++;
+	return 0;
+}
+
+static int extract_node(struct extract *ex, const struct vouch_cpio_entry *e, int pfd,
+			const char *leaf, const char **skipped)
+{
+	struct timespec ts[2] = { { e->mtime, 0 }, { e->mtime, 0 } };
+	dev_t dev = 0;
+	int k;
+
+	if (S_ISBLK(e->mode) || S_ISCHR(e->mode)) {
+		if (!(ex->flags & VOUCH_CPIO_EXTRACT_DEVICES)) {
+			*skipped = "device node (not asked to create devices)";
+			return 0;
+		}
+		if (geteuid() != 0) {
+			*skipped = "device node (not root)";
+			return 0;
+		}
+		dev = makedev(e->rdevmajor, e->rdevminor);
+	} else if (!S_ISFIFO(e->mode) && !S_ISSOCK(e->mode)) {
+		return ctx_err(ex->ctx, -EBADMSG, "member '%s': unknown file type 0%o", e->name,
+			       e->mode & S_IFMT);
+	}
+	k = clear_leaf(ex, pfd, leaf, e->name, false);
+	if (k < 0)
+		return k;
+	if (mknodat(pfd, leaf, (e->mode & S_IFMT) | 0600, dev) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot create node: %m", e->name);
+	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) &&
+	    fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
+	k = set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+	if (k < 0)
+		return k;
+	if (fchmodat(pfd, leaf, e->mode & 07777, 0) < 0 ||
+	    utimensat(pfd, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot set mode or time: %m", e->name);
+	return 0;
+}
+
+static int finish_dirs(struct extract *ex)
+{
+	for (size_t i = ex->n_dirs; i-- > 0;) {
+		struct dir_rec *d = &ex->dirs[i];
+		struct timespec ts[2] = { { d->mtime, 0 }, { d->mtime, 0 } };
+		char copy[VOUCH_CPIO_NAME_MAX + 1];
+		const char *leaf;
+		_cleanup_close_ int pfd = walk_parent(ex, d->name, false, copy, sizeof(copy), &leaf);
+		_cleanup_close_ int fd = -1;
+
+		if (pfd < 0)
+			return pfd;
+		fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) /* replaced by a later member: nothing to apply */
+			continue;
+		if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) && fchown(fd, d->uid, d->gid) < 0)
+			return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", d->name);
+		if (fchmod(fd, d->mode & 07777) < 0 || futimens(fd, ts) < 0)
+			return ctx_err(ex->ctx, -errno, "member '%s': cannot set mode or time: %m",
+				       d->name);
+	}
+	return 0;
+}
+
+static int extract_one(struct extract *ex, vouch_cpio_reader *r, const struct vouch_cpio_entry *e,
+		       const char **skipped)
+{
+	char copy[VOUCH_CPIO_NAME_MAX + 1];
+	const char *leaf, *name = e->metadata ? e->metadata_for : e->name;
+	_cleanup_close_ int pfd = -1;
+	struct stat st;
+
+	if (e->metadata && !name)
+		return ctx_err(ex->ctx, -EBADMSG, "METADATA!!! member with no object before it");
+	pfd = walk_parent(ex, name, !e->metadata, copy, sizeof(copy), &leaf);
+	if (pfd == -ENOENT) { /* the root itself ("." or "./") */
+		*skipped = "the target directory itself";
+		return 0;
+	}
+	if (pfd < 0)
+		return pfd;
+	if (e->metadata) {
+		_cleanup_close_ int fd = -1;
+
+		/* the object was created by us a moment ago; set on the link itself, never through it */
+		if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return ctx_err(ex->ctx, -errno, "METADATA!!! for '%s': %m", name);
+		if (S_ISREG(st.st_mode)) {
+			fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				return ctx_err(ex->ctx, -errno, "METADATA!!! for '%s': %m", name);
+		}
+		return set_xattrs_at(ex, pfd, leaf, fd, name, e->xattrs, e->n_xattrs);
+	}
+	switch (e->mode & S_IFMT) {
+	case S_IFREG:
+		return extract_file(ex, r, e, pfd, leaf);
+	case S_IFLNK:
+		return extract_symlink(ex, r, e, pfd, leaf);
+	case S_IFDIR:
+		return extract_dir(ex, e, pfd, leaf);
+	default:
+		return extract_node(ex, e, pfd, leaf, skipped);
+	}
+}
+
+VOUCH_EXPORT int vouch_cpio_extract(vouch_cpio_reader *r, int dirfd, uint32_t flags,
+				    vouch_cpio_extract_fn fn, void *userdata)
+{
+	struct extract ex = { .dirfd = dirfd, .flags = flags };
+	struct vouch_cpio_entry e;
+	int k;
+
+	if (!r || dirfd < 0 || (flags & ~7U))
+		return -EINVAL;
+	ex.ctx = cpio_reader_ctx(r);
+	ex.buf = mem_alloc(1 << 20);
+	if (!ex.buf)
+		return -ENOMEM;
+	while ((k = vouch_cpio_reader_next(r, &e)) > 0) {
+		const char *skipped = NULL;
+
+		if (cpio_reader_archive_no(r) != ex.archive_no) {
+			links_clear(&ex);
+			ex.archive_no = cpio_reader_archive_no(r);
+		}
+		k = extract_one(&ex, r, &e, &skipped);
+		if (k < 0)
+			break;
+		if (fn)
+			fn(userdata, &e, skipped);
+	}
+	if (k == 0)
+		k = finish_dirs(&ex);
+	links_clear(&ex);
+	free(ex.links);
+	for (size_t i = 0; i < ex.n_dirs; i++)
+		free(ex.dirs[i].name);
+	free(ex.dirs);
+	free(ex.buf);
+	return k;
+}

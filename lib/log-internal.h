@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Measurement-list internals: template descriptions, field codecs, fast digests.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCH_LIB_LOG_INTERNAL_H
+#define VOUCH_LIB_LOG_INTERNAL_H
+
+#include "internal.h"
+#include <vouch/log.h>
+
+/* Hard caps on untrusted lists (FORMATS.md §5.1: <= 15 fields, ids <= 16 chars). */
+#define LOG_MAX_NAME_LEN 255		      /* template name / custom format string */
+#define LOG_MAX_ENTRY_DATA (16u << 20)	      /* template data of one entry */
+#define LOG_DEFAULT_MAX_ENTRIES (64ull << 20) /* entries per list */
+#define LOG_IMA_NAME_MAX 255		      /* IMA_EVENT_NAME_LEN_MAX */
+
+struct log_template {
+	char name[LOG_MAX_NAME_LEN + 1];
+	size_t name_len;
+	size_t n_fields;
+	uint8_t ids[VOUCH_LOG_MAX_FIELDS];
+	bool is_ima; /* the legacy "ima" template: no lengths, d raw, n without NUL */
+};
+
+/* Resolve a template name (built-in or "f1|f2|..." format); -EBADMSG when unknown. */
+int log_template_parse(const char *name, size_t name_len, struct log_template *ret);
+
+/* Validate one field's data the way the kernel writes it; @order for the u16/u32 fields. */
+int log_field_check(int id, const uint8_t *data, size_t len, bool is_ima, const char **ret_why);
+
+/* Append the ascii rendering of a field (ima_show_template_data_ascii) to @out. */
+struct strbuf {
+	char *p;
+	size_t len, cap;
+};
+int sb_reserve(struct strbuf *sb, size_t more);
+int sb_add(struct strbuf *sb, const void *s, size_t n);
+int log_field_ascii(struct strbuf *sb, int id, const uint8_t *data, size_t len, int order);
+/* Parse an ascii rendering back into field data (appended to @out). */
+int log_field_from_ascii(int id, const char *tok, size_t tok_len, bool is_ima, int order,
+			 struct strbuf *out);
+/* Byte-swap the u16/u32 words inside a field's data (iuid, igid, imode, xattrlengths). */
+void log_field_swap(int id, uint8_t *data, size_t len);
+
+static inline uint32_t log_get32(const uint8_t *p, int order)
+{
+	if (order == VOUCH_LOG_ORDER_BE)
+		return get_be32(p);
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void log_put32(uint8_t *p, uint32_t v, int order)
+{
+	if (order == VOUCH_LOG_ORDER_BE)
+		put_be32(p, v);
+	else
+		put_le32(p, v);
+}
+
+/*
+ * Fast one-shot digests for the replay hot path: OpenSSL's one-shot functions for the
+ * SHA family (no EVP_MD_CTX set-up per call), EVP with a reused context otherwise.
+ */
+struct fast_md {
+	int algo;
+	size_t size;
+	const struct evp_md_st *md;
+	struct evp_md_ctx_st *mctx;
+};
+int fast_md_init(vouch_ctx *ctx, struct fast_md *f, int algo);
+void fast_md_done(struct fast_md *f);
+/* Digest of the concatenation of up to three pieces. */
+int fast_md_digest(struct fast_md *f, const void *a, size_t alen, const void *b, size_t blen,
+		   const void *c, size_t clen, uint8_t *out);
+
+/* One bank of a replay (lib/log.c): where it matched and the value of PCR @pcr. */
+int replay_bank_info(const vouch_log_replay *rp, int algo, int mode, unsigned pcr,
+		     uint64_t *ret_matched, struct vouch_digest *ret_pcr);
+
+/* IMA signature v2/v3 check over a digest (lib/sigv2.c); shared with security.ima code. */
+struct vouch_cert;
+int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
+			const uint8_t *sig, size_t sig_len, int digest_algo, const uint8_t *digest,
+			size_t digest_len, bool verity, int *ret_verdict);
+int modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
+			 const uint8_t *p7, size_t p7_len, int digest_algo, const uint8_t *digest,
+			 size_t digest_len, int *ret_verdict);
+
+#endif /* VOUCH_LIB_LOG_INTERNAL_H */

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Verification of IMA signatures over a known digest: security.ima v2 (type 0x03) and v3
+ * (type 0x06, over the ima_file_id), and the PKCS#7 of an appended modsig, against a trust
+ * store; with a fixed-size cache of (key, digest, signature) outcomes.  Used by the
+ * measurement-list checks and meant to be shared with the security.ima code.
+ * FORMATS.md §3.2-3.5, §1.6.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+#include <openssl//cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "cursor.h"
+#include "log-internal.h"
+#include "openssl-internal.h"
+
+#define CACHE_SIG_MAX 512 /* RSA-4096; larger signatures are verified but not cached */
+#define CACHE_PCTX 8
+
+struct cache_slot {
+	uint64_t hash;
+	const void *cert;
+	uint8_t used, algo, verdict, dlen;
+	uint16_t slen;
+	uint8_t digest[VOUCH_HASH_MAX_SIZE];
+	uint8_t sig[CACHE_SIG_MAX];
+};
+
+struct pctx_slot {
+	const void *cert;
+	int algo;
+	EVP_PKEY_CTX *pctx;
+};
+
+struct vouch_sig_cache {
+	vouch_ctx *ctx;
+	size_t n;
+	struct cache_slot *slots;
+	struct pctx_slot pctx[CACHE_PCTX];
+	size_t pctx_next;
+	uint64_t hits, misses;
+};
+
+VOUCH_EXPORT int vouch_sig_cache_new(vouch_ctx *ctx, size_t slots, vouch_sig_cache **ret_cache)
+{
+	vouch_sig_cache *c;
+
+	if (!ctx || !ret_cache || slots > (1u << 20))
+		return -EINVAL;
+	c = mem_zalloc(sizeof(*c));
+	if (!c)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	c->ctx = ctx;
+	c->n = slots ? slots : 4096;
+	c->slots = mem_zalloc(c->n * sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	}
+	*ret_cache = c;
+	return 0;
+}
+
+VOUCH_EXPORT void vouch_sig_cache_free(vouch_sig_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CACHE_PCTX; i++)
+		EVP_PKEY_CTX_free(c->pctx[i].pctx);
+	free(c->slots);
+	free(c);
+}
+
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static struct cache_slot *cache_find(vouch_sig_cache *c, const void *cert, int algo,
+				     const uint8_t *digest, size_t dlen, const uint8_t *sig,
+				     size_t slen, uint64_t *ret_hash)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, digest, dlen);
+	struct cache_slot *s;
+
+	h = fnv(h, sig, slen < 32 ? slen : 32);
+	h ^= (uint64_t)(uintptr_t)cert * 0x9e3779b97f4a7c15ull ^ (uint64_t)algo ^ (uint64_t)slen << 40;
+	*ret_hash = h;
+	s = &c->slots[h % c->n];
+	if (s->used && s->hash == h && s->cert == cert && s->algo == algo && s->dlen == dlen &&
+	    s->slen == slen && CRYPTO_memcmp(s->digest, digest, dlen) == 0 &&
+	    CRYPTO_memcmp(s->sig, sig, slen) == 0)
+		return s;
+	return NULL;
+}
+
+static void cache_store(vouch_sig_cache *c, uint64_t h, const void *cert, int algo,
+			const uint8_t *digest, size_t dlen, const uint8_t *sig, size_t slen,
+			int verdict)
+{
+	struct cache_slot *s = &c->slots[h % c->n];
+
+	if (slen > CACHE_SIG_MAX || dlen > VOUCH_HASH_MAX_SIZE)
+		return;
+	s->used = 1;
+	s->hash = h;
+	s->cert = cert;
+	s->algo = (uint8_t)algo;
+	s->dlen = (uint8_t)dlen;
+	s->slen = (uint16_t)slen;
+	s->verdict = (uint8_t)verdict;
+	memcpy(s->digest, digest, dlen);
+	memcpy(s->sig, sig, slen);
+}
+
+/* A verify context for (key, digest algorithm): built once per pair when a cache is given. */
+static EVP_PKEY_CTX *make_pctx(vouch_ctx *ctx, EVP_PKEY *pkey, int algo)
+{
+	const EVP_MD *md = ssl_md(ctx, algo);
+	EVP_PKEY_CTX *p;
+
+	if (!md)
+		return NULL;
+	p = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (!p)
+		return NULL;
+	if (EVP_PKEY_verify_init(p) <= 0 ||
+	    (EVP_PKEY_is_a(pkey, "RSA") &&
+	     EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PADDING) <= 0) ||
+	    EVP_PKEY_CTX_set_signature_md(p, md) <= 0) {
+		EVP_PKEY_CTX_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Verify @sig over @digest with @cert's key: VERIFIED, BAD or UNSUPPORTED; < 0 on errors. */
+static int pkey_verify(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert *cert, int algo,
+		       const uint8_t *digest, size_t dlen, const uint8_t *sig, size_t slen)
+{
+	EVP_PKEY *pkey = cert_pkey(cert);
+	EVP_PKEY_CTX *p = NULL, *own = NULL;
+	uint64_t h = 0;
+	int v;
+
+	if (!pkey)
+		return -EINVAL;
+	if (!EVP_PKEY_is_a(pkey, "RSA") && !EVP_PKEY_is_a(pkey, "EC"))
+		return VOUCH_LOG_SIG_UNSUPPORTED; /* SM2 and EC-RDSA keys: not handled */
+	if (cache) {
+		struct cache_slot *s = cache_find(cache, cert, algo, digest, dlen, sig, slen, &h);
+
+		if (s) {
+			cache->hits++;
+			return s->verdict;
+		}
+		cache->misses++;
+		for (size_t i = 0; i < CACHE_PCTX; i++)
+			if (cache->pctx[i].pctx && cache->pctx[i].cert == cert &&
+			    cache->pctx[i].algo == algo)
+				p = cache->pctx[i].pctx;
+		if (!p) {
+			struct pctx_slot *ps = &cache->pctx[cache->pctx_next];
+
+			p = make_pctx(ctx, pkey, algo);
+			if (!p) {
+				ssl_clear_errors();
+				return VOUCH_LOG_SIG_UNSUPPORTED;
+			}
+			EVP_PKEY_CTX_free(ps->pctx);
+			ps->pctx = p;
+			ps->cert = cert;
+			ps->algo = algo;
+			cache->pctx_next = (cache->pctx_next + 1) % CACHE_PCTX;
+		}
+	} else {
+		own = p = make_pctx(ctx, pkey, algo);
+		if (!p) {
+			ssl_clear_errors();
+			return VOUCH_LOG_SIG_UNSUPPORTED;
+		}
+	}
+	v = EVP_PKEY_verify(p, sig, slen, digest, dlen) == 1 ? VOUCH_LOG_SIG_VERIFIED :
+								 VOUCH_LOG_SIG_BAD;
+	ssl_clear_errors();
+	EVP_PKEY_CTX_free(own);
+	if (cache)
+		cache_store(cache, h, cert, algo, digest, dlen, sig, slen, v);
+	return v;
+}
+
+int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
+			const uint8_t *sig, size_t sig_len, int digest_algo, const uint8_t *digest,
+			size_t digest_len, bool verity, int *ret_verdict)
+{
+	struct cursor c;
+	uint8_t type, version, algo;
+	uint32_t keyid;
+	uint16_t size;
+	const uint8_t *raw;
+	const vouch_cert *cert = NULL;
+	struct vouch_digest msg;
+	int v;
+
+	cur_init(&c, sig, sig_len);
+	*ret_verdict = VOUCH_LOG_SIG_MALFORMED;
+	if (cur_u8(&c, &type) < 0)
+		return 0;
+	if (type == 0x05) {
+		/* an EVM portable signature in the sig field (§5.2): over EVM data, not the file */
+		*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED;
+		return 0;
+	}
+	if ((type != 0x03 && type != 0x06) || cur_u8(&c, &version) < 0)
+		return 0;
+	if (type == 0x03 && version == 1) {
+		*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED; /* legacy v1 (§3.7) */
+		return 0;
+	}
+	if ((type == 0x03 && version != 2) || (type == 0x06 && version != 3) ||
+	    cur_u8(&c, &algo) < 0 || cur_u32be(&c, &keyid) < 0 || cur_u16be(&c, &size) < 0 ||
+	    size == 0 || cur_bytes(&c, size, &raw) < 0 || cur_left(&c) != 0 ||
+	    algo >= _VOUCH_HASH_MAX)
+		return 0; /* asymmetric_verify: exactly 9 + sig_size bytes, hash_algo < 20 */
+	if (vouch_trust_find_keyid(trust, keyid, &cert, NULL) < 0) {
+		*ret_verdict = VOUCH_LOG_SIG_UNKNOWN_KEY;
+		return 0;
+	}
+	if (type == 0x06) {
+		/* sigv3 signs H(ima_file_id[0 .. 2+L)) = H(0x06 || algo || digest), §3.5 */
+		uint8_t id[2 + VOUCH_HASH_MAX_SIZE];
+		int k;
+
+		if (algo != digest_algo || digest_len > VOUCH_HASH_MAX_SIZE) {
+			*ret_verdict = VOUCH_LOG_SIG_BAD;
+			return 0;
+		}
+		id[0] = 0x06;
+		id[1] = (uint8_t)digest_algo;
+		memcpy(id + 2, digest, digest_len);
+		k = vouch_digest_buf(ctx, algo, id, 2 + digest_len, &msg);
+		if (k == -EOPNOTSUPP) {
+			*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED;
+			return 0;
+		}
+		if (k < 0)
+			return k;
+		digest = msg.bytes;
+		digest_len = msg.len;
+	} else if (verity || algo != digest_algo) {
+		/* the signature is over another digest than the one measured */
+		*ret_verdict = VOUCH_LOG_SIG_BAD;
+		return 0;
+	}
+	v = pkey_verify(ctx, cache, cert, algo, digest, digest_len, raw, size);
+	if (v < 0)
+		return v;
+	*ret_verdict = v;
+	return 0;
+}
+
+int modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
+			 const uint8_t *p7, size_t p7_len, int digest_algo, const uint8_t *digest,
+			 size_t digest_len, int *ret_verdict)
+{
+	_cleanup_(CMS_ContentInfo_freep) CMS_ContentInfo *cms = NULL;
+	const unsigned char *p = p7;
+	STACK_OF(CMS_SignerInfo) *sis;
+	CMS_SignerInfo *si;
+	ASN1_OCTET_STRING *keyid = NULL, *sigos;
+	X509_NAME *issuer = NULL;
+	ASN1_INTEGER *sno = NULL;
+	X509_ALGOR *dig = NULL, *sigalg = NULL;
+	const vouch_cert *cert = NULL;
+	int v, found;
+
+	*ret_verdict = VOUCH_LOG_SIG_MALFORMED;
+	if (p7_len > LONG_MAX)
+		return 0;
+	cms = d2i_CMS_ContentInfo(NULL, &p, (long)p7_len);
+	if (!cms || p != p7 + p7_len || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+		ssl_clear_errors();
+		return 0;
+	}
+	sis = CMS_get0_SignerInfos(cms);
+	/* the kernel's pkcs7 parser accepts one signer for modsig */
+	if (!sis || sk_CMS_SignerInfo_num(sis) != 1)
+		return 0;
+	si = sk_CMS_SignerInfo_value(sis, 0);
+	if (CMS_signed_get_attr_count(si) > 0) {
+		*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED; /* authenticated attributes: not handled */
+		return 0;
+	}
+	if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &sno) != 1) {
+		ssl_clear_errors();
+		return 0;
+	}
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sigalg);
+	if (dig) {
+		int nid = OBJ_obj2nid(dig->algorithm);
+		const char *sn = OBJ_nid2sn(nid);
+
+		if (!sn || vouch_hash_by_name(sn) != digest_algo) {
+			*ret_verdict = VOUCH_LOG_SIG_BAD;
+			return 0;
+		}
+	}
+	if (keyid) {
+		found = vouch_trust_find_skid(trust, ASN1_STRING_get0_data(keyid),
+					      (size_t)ASN1_STRING_length(keyid), &cert, NULL);
+	} else {
+		_cleanup_free_ unsigned char *idn = NULL;
+		_cleanup_(BN_freep) BIGNUM *bn = ASN1_INTEGER_to_BN(sno, NULL);
+		unsigned char serial[64];
+		int idn_len = i2d_X509_NAME(issuer, &idn), slen = bn ? BN_num_bytes(bn) : -1;
+
+		if (idn_len <= 0 || slen < 0 || slen > (int)sizeof(serial)) {
+			ssl_clear_errors();
+			return 0;
+		}
+		BN_bn2bin(bn, serial);
+		if (slen == 0)
+			serial[slen++] = 0;
+		found = vouch_trust_find_issuer_serial(trust, idn, (size_t)idn_len, serial,
+						       (size_t)slen, &cert, NULL);
+	}
+	if (found < 0) {
+		*ret_verdict = VOUCH_LOG_SIG_UNKNOWN_KEY;
+		return 0;
+	}
+	sigos = CMS_SignerInfo_get0_signature(si);
+	if (!sigos)
+		return 0;
+	v = pkey_verify(ctx, cache, cert, digest_algo, digest, digest_len,
+			ASN1_STRING_get0_data(sigos), (size_t)ASN1_STRING_length(sigos));
+	if (v < 0)
+		return v;
+	*ret_verdict = v;
+	return 0;
+}
+
+int log_field_digest(const struct vouch_log_field *f, struct vouch_digest *ret);
+
+VOUCH_EXPORT int vouch_log_entry_verify_sig(vouch_ctx *ctx, const vouch_trust *trust,
+					    vouch_sig_cache *cache,
+					    const struct vouch_log_entry *e, int *ret_verdict)
+{
+	const struct vouch_log_field *sig, *dm, *ms;
+	struct vouch_digest d;
+	bool verity = false;
+	int k, verdict = VOUCH_LOG_SIG_NONE;
+
+	if (!ctx || !trust || !e || !ret_verdict)
+		return -EINVAL;
+	sig = vouch_log_entry_find(e, VOUCH_LOG_FIELD_SIG);
+	dm = vouch_log_entry_find(e, VOUCH_LOG_FIELD_D_MODSIG);
+	ms = vouch_log_entry_find(e, VOUCH_LOG_FIELD_MODSIG);
+	if (sig && sig->len) {
+		k = vouch_log_entry_digest(e, &d, &verity);
+		if (k == -ENOENT || k == -EBADMSG) {
+			verdict = VOUCH_LOG_SIG_MALFORMED;
+		} else {
+			k = sigv2_verify_digest(ctx, trust, cache, sig->data, sig->len, d.algo,
+						d.bytes, d.len, verity, &verdict);
+			if (k < 0)
+				return k;
+		}
+	} else if (ms && ms->len) {
+		if (!dm || !dm->len || log_field_digest(dm, &d) < 0) {
+			verdict = VOUCH_LOG_SIG_MALFORMED;
+		} else {
+			k = modsig_verify_digest(ctx, trust, cache, ms->data, ms->len, d.algo,
+						 d.bytes, d.len, &verdict);
+			if (k < 0)
+				return k;
+		}
+	}
+	*ret_verdict = verdict;
+	return 0;
+}
+
+VOUCH_EXPORT const char *vouch_log_sig_verdict_name(int v)
+{
+	switch (v) {
+	case VOUCH_LOG_SIG_NONE:
+		return "none";
+	case VOUCH_LOG_SIG_VERIFIED:
+		return "verified";
+	case VOUCH_LOG_SIG_BAD:
+		return "bad";
+	case VOUCH_LOG_SIG_UNKNOWN_KEY:
+		return "unknown-key";
+	case VOUCH_LOG_SIG_UNSUPPORTED:
+		return "unsupported";
+	case VOUCH_LOG_SIG_MALFORMED:
+		return "malformed";
+	default:
+		return "?";
+	}
+}

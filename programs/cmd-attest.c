@@ -15,12 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "attest.h"
 
 #define AK_DEFAULT_HANDLE 0x81010010U
 #define IMA_LIST "/sys/kernel/security/ima/binary_runtime_measurements"
 #define BIOS_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
-#define MAX_CHECKS 24
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_tpm *, vouch_tpm_closep, vouch_tpm_close)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ak *, vouch_ak_freep, vouch_ak_free)
@@ -81,6 +80,51 @@ static int read_all(const char *path, uint8_t **ret, size_t *ret_len)
 	}
 	*ret = buf;
 	*ret_len = len;
+	return 0;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, vouch_log_reader_freep, vouch_log_reader_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, vouch_log_writer_freep, vouch_log_writer_free)
+
+/* Keep the entries after the first @from (the verifier has those): re-serialised, binary. */
+static int list_from(vouch_ctx *ctx, uint8_t *buf, size_t len, uint64_t from, uint8_t **ret,
+		     size_t *ret_len)
+{
+	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
+	_cleanup_(vouch_log_reader_freep) vouch_log_reader *rd = NULL;
+	_cleanup_(vouch_log_writer_freep) vouch_log_writer *w = NULL;
+	struct vouch_log_entry e;
+	const uint8_t *out;
+	size_t out_len;
+	uint64_t n = 0;
+	uint8_t *copy;
+	int r;
+
+	r = vouch_log_reader_new(ctx, buf, len, NULL, &rd);
+	if (r == 0)
+		r = vouch_log_writer_new(ctx, &wo, &w);
+	while (r == 0 && (r = vouch_log_next(rd, &e)) > 0) {
+		r = ++n > from ? vouch_log_writer_add(w, &e) : 0;
+	}
+	if (r == 0 && n < from)
+		r = -ERANGE;
+	if (r == 0)
+		r = vouch_log_writer_get(w, &out, &out_len);
+	if (r < 0) {
+		if (r == -ERANGE)
+			cli_error("--from-entry %llu: the list has only %llu entries",
+				  (unsigned long long)from, (unsigned long long)n);
+		else
+			cli_lib_error(ctx, r, "IMA list");
+		return r;
+	}
+	copy = malloc(out_len ? out_len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, out, out_len);
+	free(buf);
+	*ret = copy;
+	*ret_len = out_len;
 	return 0;
 }
 
@@ -198,10 +242,9 @@ static int attest_quote(int argc, char **argv)
 			ima_path = ima_default;
 		if (ima_path && read_all(ima_path, &ima, &ev->ima_list_len) < 0)
 			return EXIT_ERROR;
-		if (from && ima) {
-			cli_error("--from-entry needs the measurement-list module (not merged yet)");
+		if (from && ima && list_from(ctx, ima, ev->ima_list_len, from, &ima,
+					     &ev->ima_list_len) < 0)
 			return EXIT_ERROR;
-		}
 		ev->ima_list = ima;
 	}
 	if (!no_log) {
@@ -257,33 +300,6 @@ static int attest_quote(int argc, char **argv)
 }
 
 /* --- verify ------------------------------------------------------------------------- */
-
-struct check {
-	const char *name;
-	int status; /* 0 ok, <0 errno, 1 not applicable */
-	char detail[256];
-};
-
-struct report {
-	struct check c[MAX_CHECKS];
-	size_t n;
-};
-
-__attribute__((format(printf, 4, 5))) static void add_check(struct report *rep, const char *name,
-							    int status, const char *fmt, ...)
-{
-	struct check *c;
-	va_list ap;
-
-	if (rep->n == MAX_CHECKS)
-		return;
-	c = &rep->c[rep->n++];
-	c->name = name;
-	c->status = status;
-	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-	va_end(ap);
-}
 
 /* Values for the requested selection from the evidence; PCRs it lacks stay zero. */
 static int fill_values(const struct vouch_evidence *ev, struct vouch_pcrs *req, char *missing,
@@ -362,6 +378,22 @@ static void check_eventlog(vouch_ctx *ctx, const struct vouch_evidence *ev,
 			  info.startup_locality ? ", startup locality honoured" : "");
 }
 
+static int ak_fingerprint(vouch_ctx *ctx, const vouch_ak *ak, char *hex)
+{
+	_cleanup_free_ char *pem = NULL;
+	struct vouch_digest d;
+	int r = vouch_ak_export_pem(ctx, ak, &pem);
+
+	if (r == 0)
+		r = vouch_digest_buf(ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return r;
+	}
+	vouch_digest_to_hex(&d, hex, 65);
+	return 0;
+}
+
 static const char *status_word(int s)
 {
 	return s == 0 ? "ok" : s > 0 ? "n/a" : "FAIL";
@@ -391,6 +423,8 @@ static int attest_verify(int argc, char **argv)
 	_cleanup_free_ struct vouch_pcrs *req = calloc(1, sizeof(*req));
 	_cleanup_free_ struct vouch_quote_result *res = calloc(1, sizeof(*res));
 	_cleanup_free_ struct report *rep = calloc(1, sizeof(*rep));
+	_cleanup_free_ struct ima_state *st_in = calloc(1, sizeof(*st_in));
+	_cleanup_free_ struct ima_state *st_out = calloc(1, sizeof(*st_out));
 	struct vouch_quote_verify_options o = VOUCH_QUOTE_VERIFY_OPTIONS_INIT;
 	const char *akp = NULL, *sel = NULL, *ref = NULL, *trust = NULL, *state = NULL;
 	const char *msgp = NULL, *sigp = NULL, *valp = NULL, *evp = NULL;
@@ -401,7 +435,7 @@ static int attest_verify(int argc, char **argv)
 	char missing[64];
 	int c, r, worst = 0;
 
-	if (!req || !res || !rep)
+	if (!req || !res || !rep || !st_in || !st_out)
 		return EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "k:n:p:r:t:s:jm:S:f:", longopts, NULL)) != -1) {
 		const char **slot = NULL;
@@ -477,11 +511,6 @@ static int attest_verify(int argc, char **argv)
 	if (!!evp == !!(msgp || sigp || valp) || (!evp && !(msgp && sigp && valp && sel)))
 		return cli_usage_error(cmd, "give EVIDENCE, or --message, --signature, --pcr-values "
 					    "and --pcrs (tpm2_quote's files)");
-	if (ref || trust || state) {
-		cli_error("--reference, --trust and --state need the measurement-list module, which "
-			  "is not merged yet");
-		return EXIT_ERROR;
-	}
 	if (vouch_pcrs_parse_selection(sel ? sel : "sha256:0-10", req) < 0)
 		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
 	if (cli_ctx_new(&ctx) < 0)
@@ -539,10 +568,31 @@ static int attest_verify(int argc, char **argv)
 	for (int i = 0; i < _VOUCH_QUOTE_CHECK_MAX; i++)
 		add_check(rep, vouch_quote_check_name(i), res->checks[i], "%s", res->detail[i]);
 	check_eventlog(ctx, ev, req, rep);
-	if (ev->ima_list)
-		add_check(rep, "ima_list", -EOPNOTSUPP,
-			  "the evidence carries an IMA list, which needs the measurement-list "
-			  "module (not merged yet)");
+	{
+		struct ima_check ic = { .ev = ev, .quoted = req, .reference = ref, .trust = trust,
+					.state_in = st_in, .state_out = st_out };
+
+		if (state) {
+			r = ima_state_load(state, st_in);
+			if (r < 0)
+				return EXIT_ERROR;
+			if (ak_fingerprint(ctx, ak, st_out->ak) < 0)
+				return EXIT_ERROR;
+			if (st_in->valid && strcmp(st_in->ak, st_out->ak) != 0) {
+				add_check(rep, "state", -EPERM,
+					  "'%s' belongs to another attestation key", state);
+				ic.state_in = NULL;
+			}
+		}
+		r = attest_check_ima(ctx, &ic, rep);
+		if (r < 0) {
+			cli_lib_error(ctx, r, evp);
+			return EXIT_ERROR;
+		}
+		if (!ev->ima_list && (ref || trust))
+			add_check(rep, "reference", -EPERM,
+				  "--reference/--trust given but the evidence has no IMA list");
+	}
 
 	for (size_t i = 0; i < rep->n; i++) {
 		int s = rep->c[i].status;
@@ -605,6 +655,9 @@ static int attest_verify(int argc, char **argv)
 			cli_error("'%s': %s: %s", evp, rep->c[i].name, rep->c[i].detail);
 			break;
 		}
+	/* remember what is now verified: the next evidence only carries new entries */
+	if (state && worst == 0 && st_out->valid && ima_state_save(state, st_out) < 0)
+		return EXIT_ERROR;
 	return worst;
 }
 

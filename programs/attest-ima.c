@@ -413,14 +413,14 @@ int attest_check_ima(vouch_ctx *ctx, const struct ima_check *ic, struct report *
 
 				if (k < 0 && !ref_bad++) {
 					ref_first = base + entries;
-					snprintf(ref_why, sizeof(ref_why), "entry %llu '%s': %s",
+					snprintf(ref_why, sizeof(ref_why), "entry %llu '%.300s': %s",
 						 (unsigned long long)ref_first, name,
 						 k == -ENOENT ? "not in the reference values"
 							      : "digest not in the reference values");
 				}
 			} else if (ref.root && !excluded(&ref, name) && !ref_bad++) {
 				ref_first = base + entries;
-				snprintf(ref_why, sizeof(ref_why), "entry %llu '%s': no file digest",
+				snprintf(ref_why, sizeof(ref_why), "entry %llu '%.300s': no file digest",
 					 (unsigned long long)ref_first, name);
 			}
 			if (trust) {
@@ -434,7 +434,7 @@ int attest_check_ima(vouch_ctx *ctx, const struct ima_check *ic, struct report *
 					sig_ok++;
 				else if (verdict != VOUCH_LOG_SIG_NONE && !sig_bad++) {
 					sig_first = base + entries;
-					snprintf(sig_why, sizeof(sig_why), "entry %llu '%s': signature %s",
+					snprintf(sig_why, sizeof(sig_why), "entry %llu '%.200s': signature %s",
 						 (unsigned long long)sig_first, name,
 						 vouch_log_sig_verdict_name(verdict));
 				}

@@ -58,7 +58,12 @@ struct vouch_cpio_writer {
 
 static int w_out(vouch_cpio_writer *w, const uint8_t *p, size_t n)
 {
-	int r = w->write_fn(w->userdata, p, n);
+	int r;
+
+	/* never hand the callback an empty (possibly NULL) buffer */
+	if (n == 0)
+		return 0;
+	r = w->write_fn(w->userdata, p, n);
 
 	if (r < 0) {
 		w->failed = true;

@@ -13,6 +13,8 @@ PACKAGES=(
 	zlib1g-dev libzstd-dev liblzma-dev
 	# tools the tests use
 	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
+	# the kernel rig (tests/kernel): Debian's kernel under QEMU
+	qemu-system-x86 busybox-static e2fsprogs libc6-dev
 	# real peers
 	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
 	linux-source-6.1 busybox-static

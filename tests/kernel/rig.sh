@@ -74,7 +74,7 @@ printf '\x31' | dd of="$disk/mod/labmod-badpkcs7.ko" bs=1 seek=$((size - 28 - 12
 expect_rc 1 "vouch verify refuses the broken PKCS#7 too" "$VOUCH" verify -t "$T/ima-rsa.crt" "$disk/mod/labmod-badpkcs7.ko"
 
 rm -f "$T/disk.img"
-mke2fs -q -t ext4 -U "$UUID" -d "$disk" "$T/disk.img" 32M
+mke2fs -q -t ext4 -U "$UUID" -d "$disk" "$T/disk.img" 32M >/dev/null 2>&1
 for f in "$T"/sig/*; do
 	debugfs -w -R "ea_set -f $f /bin/${f##*/} security.ima" "$T/disk.img" >/dev/null 2>&1
 done
@@ -109,7 +109,7 @@ swtpm socket --tpm2 --tpmstate dir="$T/tpm" --ctrl type=unixio,path="$T/swtpm.so
 	--flags startup-clear --daemon --pid file="$T/swtpm.pid" --log file="$T/swtpm.log"
 check "swtpm started" test -s "$T/swtpm.pid"
 start=$(date +%s)
-timeout 300 qemu-system-x86_64 -M pc -m 1024 -smp 1 -display none -no-reboot -monitor none \
+timeout 300 qemu-system-x86_64 -M pc -m 1024 -smp 1 -display none -no-reboot -monitor none -nic none \
 	-serial file:"$T/console.log" \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$T/initrd" \
 	-append "console=ttyS0 panic=-1 ima_hash=sha256 ima_template=ima-sig" \
@@ -157,7 +157,11 @@ check "vouch log verify: the list replays to PCR 10 in every bank (sha384/512 pa
 "$VOUCH" log show --ascii "$T/binary_runtime_measurements" > "$T/vouch-ascii" 2>"$T/.err"
 check "vouch log show --ascii equals the kernel's ascii list byte for byte" cmp "$T/vouch-ascii" "$T/ascii_runtime_measurements"
 "$VOUCH" log verify --json --verify-sigs -t "$T/ima-rsa.crt" "${pcr_args[@]}" "$T/binary_runtime_measurements" > "$T/sigs.json" 2>"$T/.err"
-verdict() { jq -r --arg p "/mnt/test/bin/$1" '[.. | objects | select(.path? == $p) | .signature?] | map(select(. != null)) | last // "none"' "$T/sigs.json"; }
+eq "sha256 bank replayed from sha256 template digests" "$(jq -r .sha256.mode "$T/sigs.json")" hashed
+eq "sha384 bank: the kernel could not allocate sha384 and extended padded SHA-1" "$(jq -r .sha384.mode "$T/sigs.json")" padded-sha1
+eq "sha512 bank: padded SHA-1 likewise" "$(jq -r .sha512.mode "$T/sigs.json")" padded-sha1
+check "and the kernel said so" grep -aq 'ima: Can not allocate sha384' "$T/console.txt"
+verdict() { jq -r --arg p "/mnt/test/bin/$1" '[.signatures[] | select(.name == $p) | .signature] | last // "none"' "$T/sigs.json"; }
 eq "--verify-sigs: the signed binary verified, as the kernel ran it" "$(verdict hello-signed)" verified
 eq "--verify-sigs: the wrong-key binary has an unknown key, as the kernel refused it" "$(verdict hello-wrongkey)" unknown-key
 eq "--verify-sigs: the bad signature is bad, as the kernel refused it" "$(verdict hello-badsig)" bad

@@ -17,12 +17,9 @@
 
 #include "attest.h"
 
-#define AK_DEFAULT_HANDLE 0x81010010U
 #define IMA_LIST "/sys/kernel/security/ima/binary_runtime_measurements"
 #define BIOS_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_tpm *, vouch_tpm_closep, vouch_tpm_close)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ak *, vouch_ak_freep, vouch_ak_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_evidence *, vouch_evidence_freep, vouch_evidence_free)
 
 static int parse_nonce(const char *cmd, const char *arg, uint8_t *buf, size_t *len)
@@ -169,9 +166,8 @@ static int attest_quote(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "T:n:p:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
-			if (tcti)
-				return cli_usage_error(cmd, "--tcti given twice, refusing");
-			tcti = optarg;
+			if (cli_opt_once(cmd, &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			if (handle)
@@ -187,14 +183,14 @@ static int attest_quote(int argc, char **argv)
 			have_nonce = true;
 			break;
 		case 'p':
-			if (sel)
-				return cli_usage_error(cmd, "--pcrs given twice, refusing");
-			sel = optarg;
+			if (cli_opt_once(cmd, &sel, optarg, "pcrs"))
+				return EXIT_USAGE;
 			break;
 		case 'i':
-			if (ima_path || no_ima)
-				return cli_usage_error(cmd, "--ima given twice, refusing");
-			ima_path = optarg;
+			if (no_ima)
+				return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
+			if (cli_opt_once(cmd, &ima_path, optarg, "ima"))
+				return EXIT_USAGE;
 			break;
 		case 'I':
 			if (ima_path)
@@ -206,9 +202,10 @@ static int attest_quote(int argc, char **argv)
 				return cli_usage_error(cmd, "invalid --from-entry '%s'", optarg);
 			break;
 		case 'e':
-			if (log_path || no_log)
-				return cli_usage_error(cmd, "--eventlog given twice, refusing");
-			log_path = optarg;
+			if (no_log)
+				return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
+			if (cli_opt_once(cmd, &log_path, optarg, "eventlog"))
+				return EXIT_USAGE;
 			break;
 		case 'E':
 			if (log_path)
@@ -216,9 +213,8 @@ static int attest_quote(int argc, char **argv)
 			no_log = true;
 			break;
 		case 'o':
-			if (out)
-				return cli_usage_error(cmd, "--out given twice, refusing");
-			out = optarg;
+			if (cli_opt_once(cmd, &out, optarg, "out"))
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_usage_error(cmd, "invalid option");
@@ -231,7 +227,7 @@ static int attest_quote(int argc, char **argv)
 	if (vouch_pcrs_parse_selection(sel, &ev->pcrs) < 0)
 		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
 	if (!handle)
-		handle = AK_DEFAULT_HANDLE;
+		handle = CLI_AK_DEFAULT_HANDLE;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	/* the logs are read before the quote: entries added later are simply not covered */
@@ -491,15 +487,13 @@ static int attest_verify(int argc, char **argv)
 			return cli_usage_error(cmd, "invalid option");
 		}
 		if (slot) {
-			if (*slot) {
-				const char *name = "option";
+			const char *name = "option";
 
-				for (size_t k = 0; longopts[k].name; k++)
-					if (longopts[k].val == c)
-						name = longopts[k].name;
-				return cli_usage_error(cmd, "--%s given twice, refusing", name);
-			}
-			*slot = optarg;
+			for (size_t k = 0; longopts[k].name; k++)
+				if (longopts[k].val == c)
+					name = longopts[k].name;
+			if (cli_opt_once(cmd, slot, optarg, name))
+				return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)

@@ -14,10 +14,7 @@
 
 #include "commands.h"
 
-#define AK_DEFAULT_HANDLE 0x81010010U
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_tpm *, vouch_tpm_closep, vouch_tpm_close)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ak *, vouch_ak_freep, vouch_ak_free)
 
 const char *cli_tcti(const char *opt)
 {
@@ -35,6 +32,14 @@ int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret)
 	if (r < 0)
 		cli_lib_error(ctx, r, NULL);
 	return r;
+}
+
+int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name)
+{
+	if (*slot)
+		return cli_usage_error(cmd, "--%s given twice, refusing", name);
+	*slot = arg;
+	return 0;
 }
 
 int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret)
@@ -361,7 +366,7 @@ static int ak_create(int argc, char **argv)
 	struct stat st;
 	int c, r;
 
-	o.handle = AK_DEFAULT_HANDLE;
+	o.handle = CLI_AK_DEFAULT_HANDLE;
 	while ((c = getopt_long(argc, argv, "T:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
@@ -490,7 +495,7 @@ static int ak_show(int argc, char **argv)
 		return print_ak(ctx, ak, argv[optind], json);
 	}
 	if (!handle)
-		handle = AK_DEFAULT_HANDLE;
+		handle = CLI_AK_DEFAULT_HANDLE;
 	if (cli_tpm_open(ctx, tcti, &tpm) < 0)
 		return EXIT_ERROR;
 	r = vouch_tpm_ak_load(tpm, handle, &ak);

@@ -562,6 +562,15 @@ static int attest_verify(int argc, char **argv)
 	for (int i = 0; i < _VOUCH_QUOTE_CHECK_MAX; i++)
 		add_check(rep, vouch_quote_check_name(i), res->checks[i], "%s", res->detail[i]);
 	check_eventlog(ctx, ev, req, rep);
+	if (ev->ak_name) {
+		struct vouch_ak_info info;
+
+		vouch_ak_get_info(ak, &info);
+		if (info.name_len && (info.name_len != ev->ak_name_len ||
+				      memcmp(info.name, ev->ak_name, info.name_len)))
+			add_check(rep, "ak_name", -EKEYREJECTED,
+				  "the evidence names another attestation key than '%s'", akp);
+	}
 	{
 		struct ima_check ic = { .ev = ev, .quoted = req, .reference = ref, .trust = trust,
 					.state_in = st_in, .state_out = st_out };

@@ -145,7 +145,7 @@ void ssl_clear_errors(void)
 	ERR_clear_error();
 }
 
-static void ctx_vset(vouch_ctx *ctx, bool with_ssl, const char *fmt, va_list ap)
+static void PRINTF_FMT(3, 0) ctx_vset(vouch_ctx *ctx, bool with_ssl, const char *fmt, va_list ap)
 {
 	size_t n;
 	unsigned long e;

@@ -75,17 +75,13 @@ void fast_md_done(struct fast_md *f);
 int fast_md_digest(struct fast_md *f, const void *a, size_t alen, const void *b, size_t blen,
 		   const void *c, size_t clen, uint8_t *out);
 
+/* Start reading a list again from its first record (lib/log.c). */
+void reader_rewind(vouch_log_reader *r);
+
 /* One bank of a replay (lib/log.c): where it matched and the value of PCR @pcr. */
 int replay_bank_info(const vouch_log_replay *rp, int algo, int mode, unsigned pcr,
 		     uint64_t *ret_matched, struct vouch_digest *ret_pcr);
 
-/* IMA signature v2/v3 check over a digest (lib/sigv2.c); shared with security.ima code. */
-struct vouch_cert;
-int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
-			const uint8_t *sig, size_t sig_len, int digest_algo, const uint8_t *digest,
-			size_t digest_len, bool verity, int *ret_verdict);
-int modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
-			 const uint8_t *p7, size_t p7_len, int digest_algo, const uint8_t *digest,
-			 size_t digest_len, int *ret_verdict);
+#include "sigv2-internal.h"
 
 #endif /* VOUCH_LIB_LOG_INTERNAL_H */

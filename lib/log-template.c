@@ -152,12 +152,19 @@ static int digest_prefix(int id, const uint8_t *data, size_t len, int *ret_algo,
 	}
 	if (alen == 0 || alen >= sizeof(tmp))
 		return -EBADMSG;
-	memcpy(tmp, algo_name, alen);
-	tmp[alen] = '\0';
-	algo = -ENOENT;
-	for (int i = 0; i < _VOUCH_HASH_MAX; i++)
-		if (strcmp(vouch_hash_info(i)->name, tmp) == 0)
-			algo = i;
+	/* the common names first: this runs for every entry of a list */
+	if (alen == 6 && memcmp(algo_name, "sha256", 6) == 0) {
+		algo = VOUCH_HASH_SHA256;
+	} else if (alen == 4 && memcmp(algo_name, "sha1", 4) == 0) {
+		algo = VOUCH_HASH_SHA1;
+	} else {
+		memcpy(tmp, algo_name, alen);
+		tmp[alen] = '\0';
+		algo = -ENOENT;
+		for (int i = 0; i < _VOUCH_HASH_MAX; i++)
+			if (strcmp(vouch_hash_info(i)->name, tmp) == 0)
+				algo = i;
+	}
 	if (algo < 0 || len - plen != vouch_hash_info(algo)->size)
 		return -EBADMSG;
 	*ret_algo = algo;

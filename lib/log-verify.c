@@ -48,6 +48,56 @@ static int check_boot_aggregate(vouch_ctx *ctx, const struct vouch_log_entry *e,
 		       vouch_hash_info(listed.algo)->name);
 }
 
+static int padded_pass(vouch_ctx *ctx, vouch_log_reader *reader,
+		       const struct vouch_log_verify_options *o, uint32_t mask,
+		       struct vouch_log_verify_result *res)
+{
+	int algos[VERIFY_MAX_BANKS], modes[VERIFY_MAX_BANKS];
+	size_t idx[VERIFY_MAX_BANKS], n = 0;
+	unsigned low = (unsigned)__builtin_ctz(mask);
+	vouch_log_replay *rp = NULL;
+	struct vouch_log_entry e;
+	int k;
+
+	for (size_t i = 0; i < res->n_banks; i++)
+		if (res->banks[i].matched_at == UINT64_MAX && res->banks[i].algo != VOUCH_HASH_SHA1) {
+			idx[n] = i;
+			algos[n] = res->banks[i].algo;
+			modes[n++] = VOUCH_LOG_BANK_PADDED;
+		}
+	if (n == 0)
+		return 0;
+	k = vouch_log_replay_new(ctx, algos, modes, n, &rp);
+	for (size_t i = 0; k >= 0 && i < o->n_banks; i++)
+		for (size_t j = 0; j < n; j++)
+			if (o->banks[i].algo == algos[j])
+				k = vouch_log_replay_set_target(rp, &o->banks[i], mask);
+	if (k < 0)
+		goto out;
+	reader_rewind(reader);
+	while ((k = vouch_log_next(reader, &e)) > 0) {
+		k = vouch_log_replay_add(rp, &e);
+		if (k < 0 && k != -EKEYREJECTED) /* already reported by the first pass */
+			goto out;
+	}
+	if (k < 0)
+		goto out;
+	for (size_t j = 0; j < n; j++) {
+		struct vouch_log_bank_result *b = &res->banks[idx[j]];
+		uint64_t at;
+
+		replay_bank_info(rp, algos[j], VOUCH_LOG_BANK_PADDED, low, &at, NULL);
+		if (at != UINT64_MAX) {
+			b->mode = VOUCH_LOG_BANK_PADDED;
+			b->matched_at = at;
+			replay_bank_info(rp, algos[j], VOUCH_LOG_BANK_PADDED, low, NULL, &b->replayed);
+		}
+	}
+out:
+	vouch_log_replay_free(rp);
+	return k;
+}
+
 static bool is_boot_aggregate(const struct vouch_log_entry *e)
 {
 	char name[32];
@@ -64,6 +114,7 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 	vouch_log_replay *rp = NULL;
 	struct vouch_log_entry e;
 	uint32_t mask;
+	unsigned low;
 	size_t n = 0;
 	int k, ret = 0, first_err = 0;
 
@@ -91,11 +142,6 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 					       vouch_hash_info(o->banks[i].algo)->name);
 		algos[n] = o->banks[i].algo;
 		modes[n++] = VOUCH_LOG_BANK_HASHED;
-		/* a bank the kernel could not hash with holds zero-padded SHA-1 (§5.6) */
-		if (o->banks[i].algo != VOUCH_HASH_SHA1) {
-			algos[n] = o->banks[i].algo;
-			modes[n++] = VOUCH_LOG_BANK_PADDED;
-		}
 	}
 	k = vouch_log_replay_new(ctx, algos, modes, n, &rp);
 	if (k < 0)
@@ -153,22 +199,26 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 	vouch_log_replay_count(rp, &res.entries, &res.violations);
 	res.covered = res.entries;
 	res.n_banks = o->n_banks;
+	low = (unsigned)__builtin_ctz(mask);
 	for (size_t i = 0; i < o->n_banks; i++) {
 		struct vouch_log_bank_result *b = &res.banks[i];
-		unsigned low = (unsigned)__builtin_ctz(mask);
-		uint64_t at;
 
 		b->algo = o->banks[i].algo;
 		b->mode = VOUCH_LOG_BANK_HASHED;
 		replay_bank_info(rp, b->algo, VOUCH_LOG_BANK_HASHED, low, &b->matched_at,
 				 &b->replayed);
-		if (b->matched_at == UINT64_MAX && b->algo != VOUCH_HASH_SHA1 &&
-		    replay_bank_info(rp, b->algo, VOUCH_LOG_BANK_PADDED, low, &at, NULL) == 0 &&
-		    at != UINT64_MAX) {
-			b->mode = VOUCH_LOG_BANK_PADDED;
-			b->matched_at = at;
-			replay_bank_info(rp, b->algo, VOUCH_LOG_BANK_PADDED, low, &at, &b->replayed);
-		}
+	}
+	/*
+	 * A bank the kernel could not hash with holds zero-padded SHA-1 digests (§5.6): replay
+	 * the banks that matched nothing a second time that way.  A second pass instead of a
+	 * twin in the first keeps the common case at one replay per bank.
+	 */
+	k = padded_pass(ctx, reader, o, mask, &res);
+	if (k < 0)
+		goto out;
+	for (size_t i = 0; i < o->n_banks; i++) {
+		struct vouch_log_bank_result *b = &res.banks[i];
+
 		if (b->matched_at == UINT64_MAX) {
 			if (res.failed_bank < 0) {
 				res.failed_bank = b->algo;
@@ -185,9 +235,10 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 		snprintf(bmsg, sizeof(bmsg), "the list has no boot_aggregate entry");
 	if (res.failed_bank >= 0)
 		ret = ctx_err(ctx, -EKEYREJECTED,
-			      "%s: no prefix of the %llu entries replays to the PCR values%s%s",
+			      "%s: no prefix of the %llu entries replays to the PCR values; %s",
 			      vouch_hash_info(res.failed_bank)->name,
-			      (unsigned long long)res.entries, msg[0] ? "; " : "", msg);
+			      (unsigned long long)res.entries,
+			      msg[0] ? msg : "no entry from the first on can be attested");
 	else if (first_err)
 		ret = ctx_err(ctx, -EKEYREJECTED, "%s", msg);
 	else if (res.boot_aggregate < 0 && res.boot_aggregate != -ENODATA)

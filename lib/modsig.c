@@ -597,7 +597,56 @@ struct vouch_modsig_signer {
 	const EVP_MD *md;
 	int hash_algo;
 	int signer_id;
+	/*
+	 * RSA fast path: without signed attributes the only bytes of the message that depend on
+	 * the payload are the signature value, and an RSA signature is always modulus-sized.  So
+	 * the message is built once with sign-file's CMS calls (over an empty payload) and each
+	 * blob only costs a digest and one EVP_PKEY_sign() into a copy of that template.
+	 */
+	bool tmpl_tried; /* built on first use: a signer that signs nothing costs nothing */
+	uint8_t *tmpl;
+	size_t tmpl_len;
+	size_t tmpl_sig_off;
+	size_t tmpl_sig_len;
+	EVP_PKEY_CTX *sign_ctx;
 };
+
+static int cms_sign(vouch_modsig_signer *s, const uint8_t *payload, size_t len, uint8_t **ret,
+		    size_t *ret_len);
+
+/* Build the RSA template; on any surprise the signer simply keeps using CMS per blob. */
+static void template_init(vouch_modsig_signer *s)
+{
+	struct vouch_modsig_info info;
+	struct pk7 p = { .info = &info };
+	uint8_t *der = NULL;
+	size_t der_len;
+
+	if (EVP_PKEY_get_base_id(s->pkey) != EVP_PKEY_RSA)
+		return;
+	if (cms_sign(s, NULL, 0, &der, &der_len) < 0)
+		goto fail;
+	info_init(&info, der_len);
+	if (pk7_decode(s->ctx, der, der_len, &p) < 0 || p.has_authattrs ||
+	    info.signature_len != (size_t)EVP_PKEY_get_size(s->pkey))
+		goto fail;
+	s->sign_ctx = EVP_PKEY_CTX_new(s->pkey, NULL);
+	if (!s->sign_ctx || EVP_PKEY_sign_init(s->sign_ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(s->sign_ctx, RSA_PKCS1_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(s->sign_ctx, s->md) <= 0)
+		goto fail;
+	s->tmpl = der;
+	s->tmpl_len = der_len;
+	s->tmpl_sig_off = (size_t)(info.signature - der);
+	s->tmpl_sig_len = info.signature_len;
+	return;
+fail:
+	EVP_PKEY_CTX_free(s->sign_ctx);
+	s->sign_ctx = NULL;
+	free(der);
+	ssl_clear_errors();
+	vouch_ctx_clear_error(s->ctx);
+}
 
 VOUCH_EXPORT int vouch_modsig_signer_new(vouch_ctx *ctx, const vouch_key *key,
 					 const vouch_cert *cert,
@@ -676,11 +725,53 @@ VOUCH_EXPORT void vouch_modsig_signer_free(vouch_modsig_signer *signer)
 		return;
 	EVP_PKEY_free(signer->pkey);
 	X509_free(signer->x509);
+	EVP_PKEY_CTX_free(signer->sign_ctx);
+	free(signer->tmpl);
 	free(signer);
+}
+
+static int template_sign(vouch_modsig_signer *s, const uint8_t *payload, size_t len,
+			 uint8_t **ret, size_t *ret_len)
+{
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	size_t sig_len = s->tmpl_sig_len;
+	uint8_t *der;
+
+	if (!EVP_Digest(payload ? (const void *)payload : "", len, digest, &dlen, s->md, NULL))
+		return ctx_err_ssl(s->ctx, -EIO, "cannot compute the digest");
+	der = mem_dup(s->tmpl, s->tmpl_len);
+	if (!der)
+		return ctx_err(s->ctx, -ENOMEM, "out of memory");
+	if (EVP_PKEY_sign(s->sign_ctx, der + s->tmpl_sig_off, &sig_len, digest, dlen) <= 0 ||
+	    sig_len != s->tmpl_sig_len) {
+		free(der);
+		return ctx_err_ssl(s->ctx, -EIO, "cannot sign");
+	}
+	*ret = der;
+	*ret_len = s->tmpl_len;
+	return 0;
 }
 
 VOUCH_EXPORT int vouch_modsig_sign_pkcs7(vouch_modsig_signer *s, const uint8_t *payload,
 					 size_t len, uint8_t **ret_pkcs7, size_t *ret_len)
+{
+	if (!s || (!payload && len) || !ret_pkcs7 || !ret_len)
+		return -EINVAL;
+	if (len > INT32_MAX)
+		return ctx_err(s->ctx, -EFBIG, "cannot sign more than 2 GiB in one blob");
+	if (!s->tmpl_tried) {
+		s->tmpl_tried = true;
+		template_init(s);
+	}
+	if (s->tmpl)
+		return template_sign(s, payload, len, ret_pkcs7, ret_len);
+	return cms_sign(s, payload, len, ret_pkcs7, ret_len);
+}
+
+/* The message exactly as scripts/sign-file.c builds it (FORMATS.md §1.5). */
+static int cms_sign(vouch_modsig_signer *s, const uint8_t *payload, size_t len,
+		    uint8_t **ret_pkcs7, size_t *ret_len)
 {
 	_cleanup_(CMS_ContentInfo_freep) CMS_ContentInfo *cms = NULL;
 	_cleanup_(BIO_freep) BIO *bio = NULL;
@@ -689,11 +780,6 @@ VOUCH_EXPORT int vouch_modsig_sign_pkcs7(vouch_modsig_signer *s, const uint8_t *
 	uint8_t *der;
 	int n;
 
-	if (!s || (!payload && len) || !ret_pkcs7 || !ret_len)
-		return -EINVAL;
-	if (len > INT32_MAX)
-		return ctx_err(s->ctx, -EFBIG, "cannot sign more than 2 GiB in one blob");
-	/* exactly scripts/sign-file.c's sequence of calls and flags (FORMATS.md §1.5) */
 	bio = BIO_new_mem_buf(payload ? (const void *)payload : "", (int)len);
 	if (!bio)
 		return ctx_err_ssl(s->ctx, -ENOMEM, "out of memory");
@@ -988,6 +1074,14 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 		res->keyring = keyring;
 	}
 
+	/* crypto/ecdsa.c in 6.1 registers NIST P-192, P-256 and P-384 only */
+	if (signer && signer->info.key_type == VOUCH_KEY_EC &&
+	    (!signer->info.curve || (strcmp(signer->info.curve, "P-192") != 0 &&
+				     strcmp(signer->info.curve, "P-256") != 0 &&
+				     strcmp(signer->info.curve, "P-384") != 0)))
+		fail(v, VOUCH_MODSIG_ALGO_NOT_ALLOWED,
+		     "the signer's curve %s is not one the kernel verifies (P-192, P-256, P-384)",
+		     signer->info.curve ? signer->info.curve : "(unknown)");
 	if (signer && p.sig_row && have_digest) {
 		r = check_signature(ctx, cert_pkey(signer), &p, &res->digest, v);
 		if (r < 0)

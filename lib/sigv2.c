@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
-#include <openssl//cms.h>
+#include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -19,6 +19,7 @@
 #include "cursor.h"
 #include "log-internal.h"
 #include "openssl-internal.h"
+#include <vouch/ima.h>
 
 #define CACHE_SIG_MAX 512 /* RSA-4096; larger signatures are verified but not cached */
 #define CACHE_PCTX 8
@@ -203,69 +204,75 @@ int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cach
 			const uint8_t *sig, size_t sig_len, int digest_algo, const uint8_t *digest,
 			size_t digest_len, bool verity, int *ret_verdict)
 {
-	struct cursor c;
-	uint8_t type, version, algo;
-	uint32_t keyid;
-	uint16_t size;
-	const uint8_t *raw;
-	const vouch_cert *cert = NULL;
+	/* the allow-list of lib/ima.c: sha1, sha224, sha256, sha384, sha512 */
+	const uint64_t allowed = (1ULL << VOUCH_HASH_SHA1) | (1ULL << VOUCH_HASH_SHA224) |
+				 (1ULL << VOUCH_HASH_SHA256) | (1ULL << VOUCH_HASH_SHA384) |
+				 (1ULL << VOUCH_HASH_SHA512);
+	struct vouch_xattr_value v;
 	struct vouch_digest msg;
-	int v;
+	const vouch_cert *cert = NULL;
+	EVP_PKEY *pkey;
+	char saved[VOUCH_ERRMSG_SIZE];
+	int k, verdict;
 
-	cur_init(&c, sig, sig_len);
 	*ret_verdict = VOUCH_LOG_SIG_MALFORMED;
-	if (cur_u8(&c, &type) < 0)
-		return 0;
-	if (type == 0x05) {
-		/* an EVM portable signature in the sig field (§5.2): over EVM data, not the file */
-		*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED;
-		return 0;
+	if (digest_len > VOUCH_HASH_MAX_SIZE)
+		return -EINVAL;
+	/* the caller's last error survives: a verdict here is a report, not a failure */
+	snprintf(saved, sizeof(saved), "%s", vouch_ctx_last_error(ctx));
+	/* the kernel's format checks, shared with security.ima (vouch_xattr_parse, lib/ima.c) */
+	k = vouch_xattr_parse(ctx, sig, sig_len, &v);
+	if (k == -EOPNOTSUPP || (sig_len && sig[0] == 0x05)) {
+		/* legacy v1, or an EVM portable signature in the sig field (§5.2): over EVM data */
+		verdict = VOUCH_LOG_SIG_UNSUPPORTED;
+		goto out;
 	}
-	if ((type != 0x03 && type != 0x06) || cur_u8(&c, &version) < 0)
-		return 0;
-	if (type == 0x03 && version == 1) {
-		*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED; /* legacy v1 (§3.7) */
-		return 0;
+	if (k < 0 || !v.is_signature) {
+		verdict = VOUCH_LOG_SIG_MALFORMED;
+		goto out;
 	}
-	if ((type == 0x03 && version != 2) || (type == 0x06 && version != 3) ||
-	    cur_u8(&c, &algo) < 0 || cur_u32be(&c, &keyid) < 0 || cur_u16be(&c, &size) < 0 ||
-	    size == 0 || cur_bytes(&c, size, &raw) < 0 || cur_left(&c) != 0 ||
-	    algo >= _VOUCH_HASH_MAX)
-		return 0; /* asymmetric_verify: exactly 9 + sig_size bytes, hash_algo < 20 */
-	if (vouch_trust_find_keyid(trust, keyid, &cert, NULL) < 0) {
-		*ret_verdict = VOUCH_LOG_SIG_UNKNOWN_KEY;
-		return 0;
+	/* a v2 signature is over the file digest; v3 over the ima_file_id of a verity digest */
+	if (v.algo != digest_algo || (verity && v.type != VOUCH_XATTR_VERITY_DIGSIG) ||
+	    digest_len != vouch_hash_info(v.algo)->size) {
+		verdict = VOUCH_LOG_SIG_BAD;
+		goto out;
 	}
-	if (type == 0x06) {
+	if (vouch_trust_find_keyid(trust, v.keyid, &cert, NULL) < 0) {
+		verdict = VOUCH_LOG_SIG_UNKNOWN_KEY;
+		goto out;
+	}
+	if (!(allowed >> v.algo & 1)) {
+		verdict = VOUCH_LOG_SIG_UNSUPPORTED;
+		goto out;
+	}
+	pkey = cert_pkey(cert);
+	/* pkcs1pad: an RSA signature is exactly modulus-sized */
+	if (pkey && EVP_PKEY_is_a(pkey, "RSA") && v.sig_len != (size_t)EVP_PKEY_get_size(pkey)) {
+		verdict = VOUCH_LOG_SIG_MALFORMED;
+		goto out;
+	}
+	if (v.type == VOUCH_XATTR_VERITY_DIGSIG) {
 		/* sigv3 signs H(ima_file_id[0 .. 2+L)) = H(0x06 || algo || digest), §3.5 */
 		uint8_t id[2 + VOUCH_HASH_MAX_SIZE];
-		int k;
 
-		if (algo != digest_algo || digest_len > VOUCH_HASH_MAX_SIZE) {
-			*ret_verdict = VOUCH_LOG_SIG_BAD;
-			return 0;
-		}
 		id[0] = 0x06;
 		id[1] = (uint8_t)digest_algo;
 		memcpy(id + 2, digest, digest_len);
-		k = vouch_digest_buf(ctx, algo, id, 2 + digest_len, &msg);
-		if (k == -EOPNOTSUPP) {
-			*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED;
-			return 0;
-		}
+		k = vouch_digest_buf(ctx, v.algo, id, 2 + digest_len, &msg);
 		if (k < 0)
 			return k;
-		digest = msg.bytes;
-		digest_len = msg.len;
-	} else if (verity || algo != digest_algo) {
-		/* the signature is over another digest than the one measured */
-		*ret_verdict = VOUCH_LOG_SIG_BAD;
-		return 0;
+	} else {
+		msg.len = digest_len;
+		memcpy(msg.bytes, digest, digest_len);
 	}
-	v = pkey_verify(ctx, cache, cert, algo, digest, digest_len, raw, size);
-	if (v < 0)
-		return v;
-	*ret_verdict = v;
+	/* cached per (key, digest, signature); the verify context is kept per key and hash */
+	k = pkey_verify(ctx, cache, cert, v.algo, msg.bytes, msg.len, v.sig, v.sig_len);
+	if (k < 0)
+		return k;
+	verdict = k;
+out:
+	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", saved);
+	*ret_verdict = verdict;
 	return 0;
 }
 

@@ -18,7 +18,7 @@
 
 const char *program_name = "vouch";
 
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0))) vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: %s", program_name, prefix);
 	vfprintf(stderr, fmt, ap);

@@ -24,8 +24,9 @@
 extern char **environ;
 
 /*
- * One step: a vouch command line ("@" is replaced by the scratch directory) and the exit
- * status it must have.  Steps run in order; the first unexpected status stops the demo.
+ * One step: a vouch command line ("@" is replaced by the scratch directory, at the start of
+ * an argument or after "NAME=") and the exit status it must have.  Steps run in order; the
+ * first unexpected status stops the demo.
  */
 struct demo_step {
 	const char *title;
@@ -59,17 +60,107 @@ static const struct demo_step steps[] = {
 	{ "a missing file could not be checked (exit 3)",
 	  { "digest", "@/no-such-file" },
 	  EXIT_ERROR },
-	{ "verify the shared swtpm quote (quote-rsa from ../shared/vectors/tpm2): every check passes",
-	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce", "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs",
-	    "sha256:10", "@/quote-rsa.evidence" },
+	{ "sign a module, a firmware blob and a policy with appended PKCS#7 (sign-file format)",
+	  { "sign", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/module.ko", "@/firmware.bin",
+	    "@/policy.txt" },
+	  EXIT_OK },
+	{ "show what modinfo would show, plus the signature's size and offset",
+	  { "show", "@/module.ko" },
+	  EXIT_OK },
+	{ "verify them with the kernel's rules; the verdict names the keyring that vouched",
+	  { "verify", "-t", "builtin=@/rsa.crt", "@/module.ko", "@/firmware.bin", "@/policy.txt" },
+	  EXIT_OK },
+	{ "an already signed file is refused (exit 3) unless --replace",
+	  { "sign", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/module.ko" },
+	  EXIT_ERROR },
+	{ "re-sign the module by SKID with ECDSA, replacing the old signature",
+	  { "sign", "--replace", "--signer-id", "skid", "-k", "@/ec.key", "-c", "@/ec.crt",
+	    "@/module.ko" },
+	  EXIT_OK },
+	{ "trust stores named like the kernel's keyrings: the EC key is on 'platform'",
+	  { "verify", "--json", "-t", "builtin=@/rsa.crt", "-t", "platform=@/ec.crt",
+	    "@/module.ko" },
+	  EXIT_OK },
+	{ "a detached signature for the tool (firmware-signing style .p7s)",
+	  { "sign", "--detached", "-k", "@/rsa.key", "-c", "@/rsa.crt", "@/tool.sh" },
+	  EXIT_OK },
+	{ "verify the tool against its .p7s",
+	  { "verify", "-t", "@/rsa.crt", "--detached", "@/tool.sh.p7s", "@/tool.sh" },
+	  EXIT_OK },
+	{ "the firmware verified against the wrong trust store: unknown signer (exit 1)",
+	  { "verify", "-t", "@/ec.crt", "@/firmware.bin" },
+	  EXIT_UNTRUSTED },
+	{ "strip the policy's signature",
+	  { "strip", "-o", "@/policy-unsigned.txt", "@/policy.txt" },
+	  EXIT_OK },
+	{ "an unsigned copy: no signature (exit 1)",
+	  { "verify", "-t", "@/rsa.crt", "@/policy-unsigned.txt" },
+	  EXIT_UNTRUSTED },
+	{ "a tampered copy of the tool with the tool's .p7s: bad signature (exit 1)",
+	  { "verify", "-t", "@/rsa.crt", "--detached", "@/tool.sh.p7s", "@/tool-tampered.sh" },
+	  EXIT_UNTRUSTED },
+	{ "turn a kernel-format ascii measurement list into a binary list",
+	  { "log", "export", "--binary", "-o", "@/ima.bin", "@/ima-ascii.txt" },
+	  EXIT_OK },
+	{ "show it as the kernel's ascii_runtime_measurements (byte for byte)",
+	  { "log", "show", "--ascii", "@/ima.bin" },
+	  EXIT_OK },
+	{ "replay it into the sha1 and sha256 banks (violations extend all-ones)",
+	  { "log", "replay", "--bank", "sha1", "--bank", "sha256", "@/ima.bin" },
+	  EXIT_OK },
+	{ "verify PCR 10 in both banks, the boot_aggregate and the IMA signatures",
+	  { "log", "verify", "--pcrs", "sha1=@/pcrs-sha1.txt", "--pcrs", "sha256=@/pcrs-sha256.txt",
+	    "--verify-sigs", "-t", "@/ima-test.crt", "@/ima.bin" },
+	  EXIT_OK },
+	{ "export the list as a kexec carry-over buffer",
+	  { "log", "export", "--kexec", "-o", "@/ima.kexec", "@/ima.bin" },
+	  EXIT_OK },
+	{ "the kexec buffer reads back as a list",
+	  { "log", "show", "@/ima.kexec" },
+	  EXIT_OK },
+	{ "a list with one digest changed does not verify (exit 1)",
+	  { "log", "verify", "--pcrs", "sha1=@/pcrs-sha1.txt", "--pcrs", "sha256=@/pcrs-sha256.txt",
+	    "@/ima-tampered.txt" },
+	  EXIT_UNTRUSTED },
+	{ "IMA: hash the payloads as security.ima values, into PATH.sig files",
+	  { "ima", "hash", "--sigfile", "@/firmware.bin", "@/policy.txt", "@/module.ko",
+	    "@/tool.sh" },
+	  EXIT_OK },
+	{ "IMA: decode a digest value",
+	  { "ima", "show", "--sigfile", "@/tool.sh" },
+	  EXIT_OK },
+	{ "IMA: sign the whole demo tree on every core (signature v2, RSA-2048, key id = SKID)",
+	  { "ima", "sign", "-r", "-k", "@/rsa.key", "-c", "@/rsa.crt", "--sigfile", "@" },
+	  EXIT_OK },
+	{ "IMA: verify the tree against the RSA certificate",
+	  { "ima", "verify", "-r", "-t", "@/rsa.crt", "--sigfile", "@" },
+	  EXIT_OK },
+	{ "IMA: a tampered file does not verify (exit 1)",
+	  { "ima", "verify", "-t", "@/rsa.crt", "--sigfile", "@/tool.sh" },
+	  EXIT_UNTRUSTED },
+	{ "IMA: a key the trust store does not hold (exit 1)",
+	  { "ima", "verify", "-t", "@/ec.crt", "--sigfile", "@/policy.txt" },
+	  EXIT_UNTRUSTED },
+	{ "IMA: sign the firmware with signature v3 over its fs-verity digest (ECDSA P-256)",
+	  { "ima", "sign", "--v3", "-k", "@/ec.key", "-c", "@/ec.crt", "--sigfile",
+	    "@/firmware.bin" },
+	  EXIT_OK },
+	{ "IMA: show and verify the v3 signature",
+	  { "ima", "verify", "--json", "-t", "@/ec.crt", "--sigfile", "@/firmware.bin" },
+	  EXIT_OK },
+	{ "verify the shared swtpm quote (../shared/vectors/tpm2 quote-rsa): every check passes",
+	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce",
+	    "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs", "sha256:10",
+	    "@/quote-rsa.evidence" },
 	  EXIT_OK },
 	{ "the same quote for another nonce: a replayed quote does not verify (exit 1)",
 	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce", "0123456789", "--pcrs",
 	    "sha256:10", "@/quote-rsa.evidence" },
 	  EXIT_UNTRUSTED },
 	{ "the same quote offered for PCR 11: the selection differs from the request (exit 1)",
-	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce", "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs",
-	    "sha256:11", "@/quote-rsa.evidence" },
+	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce",
+	    "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs", "sha256:11",
+	    "@/quote-rsa.evidence" },
 	  EXIT_UNTRUSTED },
 	{ "swtpm: extend PCR 10 in every active bank",
 	  { "tpm", "extend", "10", "--data", "vouch demo event" },
@@ -92,6 +183,14 @@ static const struct demo_step steps[] = {
 	  EXIT_UNTRUSTED },
 };
 
+/* Steps (by title) before which a line is appended to a file ("@/name"): tampering. */
+static const struct {
+	const char *title;
+	const char *file;
+} tamper_before[] = {
+	{ "IMA: a tampered file does not verify (exit 1)", "@/tool.sh" },
+};
+
 struct payload {
 	const char *name;
 	const char *content;
@@ -103,6 +202,108 @@ static const struct payload payloads[] = {
 	{ "policy.txt", "measure func=FIRMWARE_CHECK\nappraise func=MODULE_CHECK appraise_type=imasig\n", 1 },
 	{ "module.ko", "ELF-not-really-a-module\n", 1 },
 	{ "tool.sh", "#!/bin/sh\necho hello from a signed tool\n", 1 },
+	{ "tool-tampered.sh", "#!/bin/sh\necho hello from a signed tool; rm -rf ~\n", 1 },
+	/* FORMATS.md §13.9: a kernel-format ascii measurement list, its PCRs and signing cert */
+	{ "ima-ascii.txt",
+	  "10 6bdad7efa602f84ca31ffe3f11ff7c476e25dcdd ima-ng sha256:7b6436b0c98f62380866d9"
+	  "432c2af0ee08ce16a171bda6951aecd95ee1307d61 boot_aggregate\n"
+	  "10 d93a2d5e0e8ba2ae7a7407e55658aeb7432eaf96 ima-ng sha256:3f865664cafc0007c6ef91"
+	  "f7e6caacd1797d92f9b707100170bf3a656331b6cf /tmp/tv/file.txt\n"
+	  "10 9de92d7a3f392c13cd256952f70807a11f7bdc8b ima-sig sha256:3f865664cafc0007c6ef9"
+	  "1f7e6caacd1797d92f9b707100170bf3a656331b6cf /tmp/tv/file.txt 0302043d0b896801001"
+	  "c1da881e5df7bc17ee4c39fcacedfa6baae3e615cdb1d4f617eb4ead5e720e5e823f9c8894ab2e16"
+	  "da7744f609d63d0ab1d2a93e026e395bf3c83337249b1d2a0f1cb4c2fa0d5bfde5a943a95876fd31"
+	  "fecbc43142946c2332f2d2fa3ed1aaf478a5690021718068f5028d934b4b1eb28a4e1689eb25c173"
+	  "be14a3c1ec1ea6f45d18a60a0630a5142d77e8eafe82d55955af00db1f2e00e59c340adbc73e82d6"
+	  "925e808e63b9ebac745db9a5808c7bbd4fb122044786a11e330579b2d7b8c39baf905a037458305c"
+	  "967bc85afd8c009c8e519f2e188e3af0594d3e1a443197b1d8fa725d7473e41ab587ae531558d40b"
+	  "5cf23c3b98eb2a9a03e593e3bac0f7a\n"
+	  "10 720d996686fcf5ec14b503ec20210ccd58093218 ima-sig sha256:3f865664cafc0007c6ef9"
+	  "1f7e6caacd1797d92f9b707100170bf3a656331b6cf /tmp/tv/file_with_space.txt \n"
+	  "10 0000000000000000000000000000000000000000 ima-ng sha256:0000000000000000000000"
+	  "000000000000000000000000000000000000000000 /tmp/tv/file.txt\n",
+	  1 },
+	/* its first two lines, one digest changed */
+	{ "ima-tampered.txt",
+	  "10 6bdad7efa602f84ca31ffe3f11ff7c476e25dcdd ima-ng sha256:7b6436b0c98f62380866d9"
+	  "432c2af0ee08ce16a171bda6951aecd95ee1307d61 boot_aggregate\n"
+	  "10 d93a2d5e0e8ba2ae7a7407e55658aeb7432eaf96 ima-ng sha256:3f865664cafc0007c6ef91"
+	  "f7e6caacd1797d92f9b707100170bf3a656331b6ce /tmp/tv/file.txt\n",
+	  1 },
+	{ "pcrs-sha1.txt",
+	  "PCR-00: 0000000000000000000000000000000000000000\n"
+	  "PCR-01: 0000000000000000000000000000000000000000\n"
+	  "PCR-02: 0000000000000000000000000000000000000000\n"
+	  "PCR-03: 0000000000000000000000000000000000000000\n"
+	  "PCR-04: 0000000000000000000000000000000000000000\n"
+	  "PCR-05: 0000000000000000000000000000000000000000\n"
+	  "PCR-06: 0000000000000000000000000000000000000000\n"
+	  "PCR-07: 0000000000000000000000000000000000000000\n"
+	  "PCR-08: 0000000000000000000000000000000000000000\n"
+	  "PCR-09: 0000000000000000000000000000000000000000\n"
+	  "PCR-10: 907BE86361F3EABD2A1E26CF50A37757DCB36E30\n"
+	  "PCR-11: 0000000000000000000000000000000000000000\n"
+	  "PCR-12: 0000000000000000000000000000000000000000\n"
+	  "PCR-13: 0000000000000000000000000000000000000000\n"
+	  "PCR-14: 0000000000000000000000000000000000000000\n"
+	  "PCR-15: 0000000000000000000000000000000000000000\n"
+	  "PCR-16: 0000000000000000000000000000000000000000\n"
+	  "PCR-17: 0000000000000000000000000000000000000000\n"
+	  "PCR-18: 0000000000000000000000000000000000000000\n"
+	  "PCR-19: 0000000000000000000000000000000000000000\n"
+	  "PCR-20: 0000000000000000000000000000000000000000\n"
+	  "PCR-21: 0000000000000000000000000000000000000000\n"
+	  "PCR-22: 0000000000000000000000000000000000000000\n"
+	  "PCR-23: 0000000000000000000000000000000000000000\n",
+	  1 },
+	{ "pcrs-sha256.txt",
+	  "PCR-00: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-01: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-02: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-03: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-04: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-05: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-06: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-07: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-08: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-09: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-10: 8996B926DAA141138FECD43093A11FF156C1C5956CDC04F9B1BD22BDD96F0981\n"
+	  "PCR-11: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-12: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-13: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-14: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-15: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-16: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-17: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-18: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-19: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-20: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-21: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-22: 0000000000000000000000000000000000000000000000000000000000000000\n"
+	  "PCR-23: 0000000000000000000000000000000000000000000000000000000000000000\n",
+	  1 },
+	{ "ima-test.crt",
+	  "-----BEGIN CERTIFICATE-----\n"
+	  "MIIDPDCCAiSgAwIBAgICEjQwDQYJKoZIhvcNAQELBQAwJjEVMBMGA1UEAwwMSU1B\n"
+	  "IHRlc3QgUlNBMQ0wCwYDVQQKDARUZXN0MCAXDTI2MTEyODE4NDAwOVoYDzIxMjYx\n"
+	  "MTA0MTg0MDA5WjAmMRUwEwYDVQQDDAxJTUEgdGVzdCBSU0ExDTALBgNVBAoMBFRl\n"
+	  "c3QwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEKAoIBAQCRsHLn3edXNZSpSrfj\n"
+	  "rVGFesirMm/nQr1nn5clY56yRIPYIfJ2kukS9Eon3pCXA0F9Z2tuz47rqJMx9pbr\n"
+	  "7nnMlZw5QfkG4HGZvUP4mbHylDj4OyBBUULe7mhwa00XkvFbU2KzSAJou0OLhMrS\n"
+	  "PPOoBEcXe19iAVnSOBoDXVS+z26UsBRdQ7eAEPWvAHTvqSTyRHOX525oYcTVZ85k\n"
+	  "FumBAK0NjrDquyYOGIvDRj7uvOjpG9EXkotN6lw2BKjt6c9K1Zbl2cEGaYcKbztm\n"
+	  "Rh85zeg+BkRMjxdfpZks+La2IIeq1UT9ZWHqlmHyfKmZvtm1gomwu7L4DW6m1zCh\n"
+	  "znV7AgMBAAGjcjBwMB8GA1UdIwQYMBaAFI05+WR1h8+PUh3D8Ur50XE9C4loMB0G\n"
+	  "A1UdDgQWBBSNOflkdYfPj1Idw/FK+dFxPQuJaDAMBgNVHRMBAf8EAjAAMAsGA1Ud\n"
+	  "DwQEAwIHgDATBgNVHSUEDDAKBggrBgEFBQcDAzANBgkqhkiG9w0BAQsFAAOCAQEA\n"
+	  "R+2eXRQEz3bSb+l1K70fMiyL5oycQtDsCy8ZKFYYqVqJQi9l3GWIg5/IOaChlc+9\n"
+	  "1un88lb9TMUZGiDMzAuFFlzHP4fhK/WHTFyNUd1pJ8Q8h1+N06OtSUZnFoGAKDX6\n"
+	  "KXZND8Qfd7fIwP52gpnolFQNDONQW0/pcj/TEM7ZZsZbQhxH0uG/cqf6ttybeoWo\n"
+	  "kU3HbPkcZU+NbGKFr307oH8uNzrHF2jNc8ZYk1+2y4e56xbjsXo+liCLhSYIHCCo\n"
+	  "odRpJcwP2E+bJKNQQC3fywGYuirup4ery7CrRwW4bfBk4O1+QqYXwkfPryWNuyJd\n"
+	  "ocq8OH6/lR5P7dG3rf0klA==\n"
+	  "-----END CERTIFICATE-----\n",
+	  1 },
 	/* ../shared/vectors/tpm2 quote-rsa.{msg,sig,pcrs} as evidence, and its AK */
 	{ "quote-rsa.evidence",
 	  "{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"ff5443478018002"
@@ -162,15 +363,35 @@ static int run_step(const char *self, const char *dir, const struct demo_step *s
 	for (size_t i = 0; i < ARRAY_SIZE(s->args) && s->args[i]; i++) {
 		const char *a = s->args[i];
 
+		const char *eq = strstr(a, "=@");
+
 		if (a[0] == '@')
 			snprintf(bufs[i], sizeof(bufs[i]), "%s%s", dir, a + 1);
+		else if (eq) /* NAME=@/file */
+			snprintf(bufs[i], sizeof(bufs[i]), "%.*s%s%s", (int)(eq - a + 1), a, dir,
+				 eq + 2);
 		else
 			snprintf(bufs[i], sizeof(bufs[i]), "%s", a);
 		argv[n++] = bufs[i];
 	}
 	argv[n] = NULL;
 
-	printf("\n== %s\n$", s->title);
+	printf("\n== %s\n", s->title);
+	for (size_t i = 0; i < ARRAY_SIZE(tamper_before); i++) {
+		char path[4096];
+		_cleanup_fclose_ FILE *f = NULL;
+
+		if (strcmp(tamper_before[i].title, s->title) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s%s", dir, tamper_before[i].file + 1);
+		printf("$ echo 'echo tampered' >> %s\n", path);
+		f = fopen(path, "ae");
+		if (!f || fputs("echo tampered\n", f) < 0 || fflush(f) != 0) {
+			cli_error("cannot tamper with '%s': %m", path);
+			return -1;
+		}
+	}
+	printf("$");
 	for (size_t i = 0; i < n; i++)
 		printf(" %s", argv[i]);
 	printf("\n");

@@ -76,8 +76,8 @@ static int open_list(vouch_ctx *ctx, struct log_common *lc, vouch_log_reader **r
 		return EXIT_ERROR;
 	}
 	o.format = lc->format;
-	r = vouch_log_reader_open(ctx, lc->list && strcmp(lc->list, "-") ? lc->list : NULL, &o,
-				  ret);
+	r = vouch_log_reader_open(ctx, lc->list && !strcmp(lc->list, "-") ? "/dev/stdin" : lc->list,
+				  &o, ret);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		return cli_exit_for(r);
@@ -426,11 +426,12 @@ struct verify_state {
 static void on_entry(void *userdata, const struct vouch_log_entry *e, int verdict, int status)
 {
 	struct verify_state *st = userdata;
-	char name[4096] = "";
+	char name[4096];
 
 	if (verdict == VOUCH_LOG_SIG_NONE || !st->sigs)
 		return;
-	vouch_log_entry_name(e, name, sizeof(name));
+	if (vouch_log_entry_name(e, name, sizeof(name)) < 0)
+		name[0] = '\0';
 	if (st->json) {
 		json_object *o = json_object_new_object();
 
@@ -659,11 +660,16 @@ static int log_verify(int argc, char **argv)
 				       vouch_hash_info(res.boot_aggregate_algo)->name :
 				       "",
 			       res.boot_aggregate_algo >= 0 ? ")" : "");
-		printf("entries: %llu, violations: %llu, attested: %llu, measured after the PCRs "
-		       "were read: %llu\n",
-		       (unsigned long long)res.entries, (unsigned long long)res.violations,
-		       (unsigned long long)res.covered,
-		       (unsigned long long)(res.entries - res.covered));
+		if (res.failed_bank < 0)
+			printf("entries: %llu, violations: %llu, attested: %llu, measured after the "
+			       "PCRs were read: %llu\n",
+			       (unsigned long long)res.entries, (unsigned long long)res.violations,
+			       (unsigned long long)res.covered,
+			       (unsigned long long)(res.entries - res.covered));
+		else
+			printf("entries: %llu, violations: %llu, attested: none from entry %llu on\n",
+			       (unsigned long long)res.entries, (unsigned long long)res.violations,
+			       (unsigned long long)res.failed_entry);
 		if (sigs)
 			printf("signatures: %llu verified, %llu bad, %llu unknown key, %llu "
 			       "unsupported, %llu malformed\n",
@@ -674,13 +680,8 @@ static int log_verify(int argc, char **argv)
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_MALFORMED]);
 	}
 	fflush(stdout);
-	if (v < 0) {
-		if (res.failed_entry)
-			cli_error("'%s': first entry that cannot be attested: %llu",
-				  lc.list ? lc.list : VOUCH_LOG_DEFAULT_PATH,
-				  (unsigned long long)res.failed_entry);
+	if (v < 0)
 		return list_error(ctx, &lc, v);
-	}
 	return EXIT_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -34,6 +35,81 @@ static const char *hash_name(int algo)
 
 /* --- vouch sign ----------------------------------------------------------------------- */
 
+/*
+ * Batch signing: the key and certificate are loaded once; each worker thread has its own
+ * library context (contexts are not thread safe) and its own signer over the shared key,
+ * and takes the next file from a shared counter.  Results are printed in argument order.
+ */
+struct sign_batch {
+	char **files;
+	int n;
+	const char *out;
+	uint32_t flags;
+	const vouch_key *key;
+	const vouch_cert *cert;
+	const struct vouch_modsig_sign_options *opts;
+	vouch_ctx *ctx;		     /* the calling thread's context and signer */
+	vouch_modsig_signer *signer;
+	int next;
+	struct sign_result {
+		int r;
+		size_t sig_len;
+		char msg[512];
+	} *results;
+};
+
+static void sign_files(struct sign_batch *b, vouch_ctx *ctx, vouch_modsig_signer *signer, int r)
+{
+	for (;;) {
+		int i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+		struct sign_result *res;
+
+		if (i >= b->n)
+			break;
+		res = &b->results[i];
+		res->r = r < 0 ? r
+			       : vouch_modsig_sign_file(signer, b->files[i], b->out, b->flags,
+							&res->sig_len);
+		if (res->r < 0)
+			snprintf(res->msg, sizeof(res->msg), "%s",
+				 ctx && *vouch_ctx_last_error(ctx) ? vouch_ctx_last_error(ctx)
+								   : vouch_strerror(res->r));
+	}
+}
+
+static void *sign_worker(void *arg)
+{
+	struct sign_batch *b = arg;
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
+	int r = vouch_ctx_new(&ctx);
+
+	if (r == 0)
+		r = vouch_modsig_signer_new(ctx, b->key, b->cert, b->opts, &signer);
+	sign_files(b, ctx, signer, r);
+	return NULL;
+}
+
+static int sign_all(struct sign_batch *b, unsigned jobs)
+{
+	pthread_t tids[16];
+	unsigned started = 0;
+
+	b->results = calloc((size_t)b->n, sizeof(*b->results));
+	if (!b->results)
+		return -ENOMEM;
+	if (jobs > (unsigned)b->n)
+		jobs = (unsigned)b->n;
+	/* the calling thread is a worker too, with the signer it already has */
+	for (unsigned t = 1; t < jobs && t < ARRAY_SIZE(tids); t++)
+		if (pthread_create(&tids[started], NULL, sign_worker, b) == 0)
+			started++;
+	sign_files(b, b->ctx, b->signer, 0);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	return 0;
+}
+
 int cmd_sign(int argc, char **argv)
 {
 	enum { OPT_SIGNER_ID = 256, OPT_REPLACE, OPT_DETACHED };
@@ -47,6 +123,7 @@ int cmd_sign(int argc, char **argv)
 		{ "detached", no_argument, NULL, OPT_DETACHED },
 		{ "pass-fd", required_argument, NULL, 'F' },
 		{ "pass-file", required_argument, NULL, 'P' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ 0 },
 	};
 	struct vouch_modsig_sign_options opts = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
@@ -57,10 +134,11 @@ int cmd_sign(int argc, char **argv)
 	struct cli_pass pass = CLI_PASS_INIT;
 	const char *keypath = NULL, *certpath = NULL, *hash = NULL, *sid = NULL, *out = NULL;
 	bool replace = false, detached = false;
-	uint32_t flags = 0;
+	uint32_t flags = 0, jobs = 0;
+	struct sign_batch batch = { 0 };
 	int c, r, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "k:c:a:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:c:a:o:j:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			if (keypath)
@@ -96,6 +174,12 @@ int cmd_sign(int argc, char **argv)
 			if (detached)
 				return cli_usage_error("sign", "--detached given twice, refusing");
 			detached = true;
+			break;
+		case 'j':
+			if (jobs)
+				return cli_usage_error("sign", "--jobs given twice, refusing");
+			if (cli_parse_u32(optarg, &jobs) < 0 || jobs == 0 || jobs > 16)
+				return cli_usage_error("sign", "invalid --jobs '%s' (1 to 16)", optarg);
 			break;
 		case 'F':
 		case 'P':
@@ -147,23 +231,39 @@ int cmd_sign(int argc, char **argv)
 		flags |= VOUCH_MODSIG_REPLACE;
 	if (detached)
 		flags |= VOUCH_MODSIG_DETACHED;
-	for (int i = optind; i < argc; i++) {
-		size_t sig_len = 0;
+	if (!jobs) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-		r = vouch_modsig_sign_file(signer, argv[i], out, flags, &sig_len);
-		if (r < 0) {
-			cli_lib_error(ctx, r, argv[i]);
-			ret = EXIT_ERROR;
-			continue;
-		}
-		if (detached)
-			printf("%s: signed, detached PKCS#7 (%zu bytes, %s) in %s%s\n", argv[i],
-			       sig_len, hash_name(opts.hash_algo), out ? out : argv[i],
-			       out ? "" : ".p7s");
-		else
-			printf("%s: signed, appended PKCS#7 (%zu bytes, %s)%s%s\n", argv[i], sig_len,
-			       hash_name(opts.hash_algo), out ? " to " : "", out ? out : "");
+		jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (uint32_t)cpus;
 	}
+	batch = (struct sign_batch){ .files = argv + optind, .n = argc - optind, .out = out,
+				     .flags = flags, .key = key, .cert = cert, .opts = &opts,
+				     .ctx = ctx, .signer = signer };
+	if (sign_all(&batch, jobs) < 0) {
+		cli_error("out of memory");
+		return EXIT_ERROR;
+	}
+	for (int i = 0; i < batch.n; i++) {
+		const struct sign_result *res = &batch.results[i];
+		const char *f = batch.files[i];
+
+		if (res->r < 0) {
+			/* library messages about the file already name it */
+			if (strstr(res->msg, f))
+				cli_error("%s", res->msg);
+			else
+				cli_error("%s: %s", f, res->msg);
+			ret = EXIT_ERROR;
+		} else if (detached) {
+			printf("%s: signed, detached PKCS#7 (%zu bytes, %s) in %s%s\n", f,
+			       res->sig_len, hash_name(opts.hash_algo), out ? out : f,
+			       out ? "" : ".p7s");
+		} else {
+			printf("%s: signed, appended PKCS#7 (%zu bytes, %s)%s%s\n", f, res->sig_len,
+			       hash_name(opts.hash_algo), out ? " to " : "", out ? out : "");
+		}
+	}
+	free(batch.results);
 	return ret;
 }
 

@@ -14,8 +14,8 @@
 static const struct command commands[] = {
 	{ "digest", cmd_digest, 0, "Compute file digests with the kernel's algorithm names",
 	  "digest [-a ALGO]... [--json] FILE..." },
-	{ "key", cmd_key, 0, "Generate and inspect signing keys and certificates",
-	  "key generate|show ..." },
+	{ "key", cmd_key, 0, "Generate, check and inspect signing keys; load certificates into keyrings",
+	  "key generate|show|check|import ..." },
 	{ "log", cmd_log, 0, "Show, replay, verify and export IMA measurement lists",
 	  "log show|replay|verify|export ..." },
 	{ "initramfs", cmd_initramfs, 0, "Create, list, extract and verify initramfs images with xattrs",
@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{ "sign", cmd_sign, 0,
 	  "Append (or detach) a kernel-style PKCS#7 signature, byte-compatible with sign-file",
 	  "sign -k KEY -c CERT [-a ALGO] [--signer-id issuer-serial|skid] [-o OUT] [--replace] "
-	  "[--detached] [--pass-fd N|--pass-file F] FILE..." },
+	  "[--detached] [-j JOBS] [--pass-fd N|--pass-file F] FILE..." },
 	{ "verify", cmd_verify, 0,
 	  "Verify appended or detached signatures with the kernel's rules, per file",
 	  "verify -t [KEYRING=]PATH... [--detached SIG] [--blacklist FILE] [--allow-hash ALGO]... "

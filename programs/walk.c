@@ -202,7 +202,7 @@ static int collect_dir(struct walk *w, int dfd, const char *path, unsigned depth
 		} else if (!S_ISREG(st.st_mode)) {
 			note_skip(w, child, type_name(st.st_mode));
 		} else if (w->opts->skip_suffix && has_suffix(child, w->opts->skip_suffix)) {
-			note_skip(w, child, "a signature file");
+			/* PATH.sig files hold the signatures themselves: not part of the tree */
 		} else {
 			r = add_item(w, child);
 		}
@@ -325,9 +325,15 @@ int walk_run(const struct walk_options *opts, char **paths, size_t n_paths, walk
 		}
 	}
 	if (nthreads == 0) {
+		const char *env = getenv("VOUCH_THREADS");
+		uint32_t v = 0;
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 
-		nthreads = c > 0 ? (unsigned)c : 1;
+		/* VOUCH_THREADS caps the workers (benchmarks, shared machines) */
+		if (env && cli_parse_u32(env, &v) == 0 && v > 0 && v <= 1024)
+			nthreads = v;
+		else
+			nthreads = c > 0 ? (unsigned)c : 1;
 	}
 	if (nthreads > w.n)
 		nthreads = w.n ? (unsigned)w.n : 1;
@@ -389,6 +395,7 @@ int walk_run(const struct walk_options *opts, char **paths, size_t n_paths, walk
 		cli_json_print(arr);
 	n_skipped = w.skipped;
 	n_failed = w.failed;
+	fflush(stdout);
 	if (opts->recursive || n_paths > 1 || n_skipped)
 		fprintf(stderr, "%s %s: %zu %s, %zu skipped, %zu failed\n", program_name, opts->cmd,
 			n_done, opts->done_verb, n_skipped, n_failed);

@@ -18,6 +18,8 @@ PACKAGES=(
 	# real peers
 	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
 	linux-source-6.1 busybox-static
+	# issue 4: bench/sign-tree (/usr/bin/time, bc, python3); lsattr from e2fsprogs above
+	time bc python3
 )
 
 missing=()

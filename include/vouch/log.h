@@ -473,7 +473,9 @@ typedef struct vouch_sig_cache vouch_sig_cache;
 /**
  * vouch_sig_cache_new() - a fixed-size cache of signature verifications
  * @ctx: the context
- * @slots: number of entries (0: 4096); the cache never grows
+ * @slots: number of entries (0: 4096, at most 1 Mi); the cache never grows. Outcomes are
+ *         keyed by certificate handle, so use a cache with one trust store only, and free
+ *         it before that store
  * @ret_cache: the cache, to be released with vouch_sig_cache_free()
  * Return: 0, -ENOMEM.
  * Since: 0.1

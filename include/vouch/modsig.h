@@ -327,7 +327,7 @@ struct vouch_modsig_result {
  * SignerInfo version matching the sid form; encapsulated contentType data with no content
  * (detached); no signed attributes; exactly one SignerInfo; digest algorithm known and
  * allowed; signature algorithm rsaEncryption or ecdsa-with-<the same hash>; signer found
- * in @trust and of the same key type; RSA signature exactly modulus-sized; the signature
+ * in @trust and of the same key type, EC keys on P-192, P-256 or P-384 (kernel 6.1); RSA signature exactly modulus-sized; the signature
  * verifies over the payload digest; not blacklisted.  The reason is also the last error.
  * Return: 0 (trusted); -ENODATA, -EBADMSG, -EPERM, -ENOKEY, -EKEYREJECTED as given by
  * enum vouch_modsig_status; -EINVAL, -ENOMEM, -EIO (could not check).

@@ -14,6 +14,8 @@ PCRS=(--pcrs "sha1=$D/pcrs-sha1.txt" --pcrs "sha256=$D/pcrs-sha256.txt"
 # 1. the kernel's ascii list, byte for byte (trailing spaces, %2d)
 "$VOUCH" log show --ascii "$BIN" >"$T/ascii"
 check "--ascii reproduces ascii_runtime_measurements byte for byte" cmp "$T/ascii" "$D/ascii_runtime_measurements"
+"$VOUCH" log show --ascii - <"$BIN" >"$T/stdin.ascii"
+check "LIST - reads standard input" cmp "$T/stdin.ascii" "$D/ascii_runtime_measurements"
 eq "summary lists 26 entries" "$("$VOUCH" log show "$BIN" | wc -l)" 26
 eq "JSON names entry 9 (ima-buf, _ima keyring)" \
 	"$("$VOUCH" log show --json "$BIN" | jq -r '.[8].template + " " + .[8].name')" "ima-buf _ima"
@@ -99,7 +101,7 @@ expect_rc 0 "sysfs tree and default list below --root" "$VOUCH" log verify --roo
 cp "$BIN" "$T/tampered"
 printf '\x00' | dd of="$T/tampered" bs=1 seek=4000 conv=notrunc status=none
 expect_rc 1 "a tampered list" "$VOUCH" log verify "${PCRS[@]}" "$T/tampered"
-one_line_err "names the entry" "first entry that cannot be attested: 17"
+one_line_err "names the entry" "entry 17: the template digest does not match"
 expect_rc 1 "flipped digest byte (§13.9 twin)" "$VOUCH" log verify --no-boot-aggregate \
 	--pcrs "sha256=$L/pcrs-s13.9-sha256.txt" "$L/bad-flipped-digest.bin"
 one_line_err "reported at entry 2" "entry 2: the template digest does not match"

@@ -153,12 +153,21 @@ for i in $(seq 20); do head -c 3000 /dev/urandom > "$T/batch-$i.bin"; done
 check "sign 20 files in one process" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T"/batch-*.bin
 expect_rc 0 "verify the 20" "$VOUCH" verify -t "$K/rsa2048.crt" "$T"/batch-*.bin
 
+# an encrypted key, passphrase from a file (never argv)
+openssl pkcs8 -topk8 -v2 aes256 -in "$K/rsa2048.key" -out "$T/enc.key" -passout pass:s3cret 2>/dev/null
+chmod 600 "$T/enc.key"; printf 's3cret\n' > "$T/pass"
+check "sign with an encrypted key and --pass-file" "$VOUCH" sign -k "$T/enc.key" --pass-file "$T/pass" -c "$K/rsa2048.crt" -o "$T/enc.ko" "$T/blob.ko"
+check "  == sign-file" cmp "$T/enc.ko" "$VEC/peer/blob.rsa2048.ko"
+check "-j1 signs the same bytes" "$VOUCH" sign -j1 -k "$K/rsa2048.key" -c "$K/rsa2048.crt" -o "$T/j1.ko" "$T/blob.ko"
+check "  == sign-file" cmp "$T/j1.ko" "$VEC/peer/blob.rsa2048.ko"
+
 # --- usage errors -------------------------------------------------------------------------
 expect_rc 2 "sign without --key" "$VOUCH" sign -c "$K/rsa2048.crt" "$T/blob.ko"
 expect_rc 2 "--out twice" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" -o a -o b "$T/blob.ko"
 expect_rc 2 "--out with two files" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" -o a "$T/blob.ko" "$T/p.bin"
 expect_rc 2 "unknown --signer-id" "$VOUCH" sign --signer-id name -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/blob.ko"
 expect_rc 2 "--replace with --detached" "$VOUCH" sign --replace --detached -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/blob.ko"
+expect_rc 2 "--jobs 0" "$VOUCH" sign -j 0 -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/blob.ko"
 expect_rc 2 "unknown hash" "$VOUCH" sign -a sha3-999 -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/blob.ko"
 expect_rc 3 "key and certificate do not match" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/ecdsa-p256.crt" "$T/blob.ko"
 expect_rc 2 "verify without --trust" "$VOUCH" verify "$T/blob.ko"

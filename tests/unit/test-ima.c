@@ -468,6 +468,51 @@ static void test_evm(void)
 	ok(vouch_evm_xattr_name(8) == NULL, "eight names");
 }
 
+/* Every allocation on the sign, verify and EVM paths may fail: -ENOMEM, never a crash. */
+static void test_alloc_failures(void)
+{
+	_cleanup_(vouch_key_freep) vouch_key *key = load_key(tvec("ima/fmt-rsa.key"));
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = load_cert(tvec("ima/fmt-rsa.crt"));
+	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
+	_cleanup_close_ int fd = open_ro(tvec("ima/file.txt"));
+	int n, fails = 0;
+
+	vouch_trust_new(ctx, &trust);
+	vouch_trust_add_cert(trust, cert, NULL);
+	for (n = 1; n < 200; n++) {
+		struct vouch_ima_sign_options o = VOUCH_IMA_SIGN_OPTIONS_INIT;
+		struct vouch_evm_inputs in = VOUCH_EVM_INPUTS_INIT;
+		struct vouch_evm_xattr x;
+		uint8_t *v = NULL, *e = NULL, *h = NULL;
+		size_t vn = 0, en = 0, hn = 0;
+		int r1, r2 = -ENOMEM, r3 = -ENOMEM, r4 = -ENOMEM;
+
+		o.keyid = 0x3d0b8968;
+		o.flags = n % 2 ? VOUCH_IMA_SIGN_V3 : 0;
+		mem_fail_at(n);
+		r1 = vouch_ima_sign_fd(ctx, key, &o, fd, &v, &vn);
+		if (r1 == 0) {
+			r2 = vouch_ima_verify_fd(ctx, trust, NULL, v, vn, fd, NULL);
+			x = (struct vouch_evm_xattr){ "security.ima", v, vn };
+			in.xattrs = &x;
+			in.n_xattrs = 1;
+			o.flags = 0;
+			r3 = vouch_evm_sign(ctx, key, &o, &in, &e, &en);
+			r4 = vouch_evm_hmac(ctx, (const uint8_t *)"k", 1, &in, &h, &hn);
+		}
+		mem_fail_at(0);
+		if ((r1 < 0 && r1 != -ENOMEM) || (r2 < 0 && r2 != -ENOMEM) ||
+		    (r3 < 0 && r3 != -ENOMEM) || (r4 < 0 && r4 != -ENOMEM))
+			fails++;
+		free(v);
+		free(e);
+		free(h);
+		if (r1 == 0 && r2 == 0 && r3 == 0 && r4 == 0 && n > 20)
+			break;
+	}
+	ok(fails == 0, "every injected allocation failure returns -ENOMEM (%d points)", n);
+}
+
 int main(void)
 {
 	if (vouch_ctx_new(&ctx) < 0)
@@ -478,6 +523,7 @@ int main(void)
 	test_peer_rows();
 	test_must_fail();
 	test_evm();
+	test_alloc_failures();
 	vouch_ctx_free(ctx);
 	return tap_done();
 }

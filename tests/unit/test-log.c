@@ -425,6 +425,122 @@ static void test_sigs(void)
 	free(buf);
 }
 
+/* ima-sigv2 with a d-ngv2 "verity:" digest and the §13.5 sigv3 signature */
+static void test_sigv3(void)
+{
+	static const char sig_hex[] =
+		"060304" "3d0b8968" "0100"
+		"121e574e9642356d844196e4d9722559dbc644c941164012d275d3c38d4dc50dac727e0f6ae5c2e4"
+		"6554ff6798932c79f3313e3844da42bbf8a53ec81b83f5286cb5c4e0490e7a7fc3945e895bd8cb0b"
+		"75d6d1235468f6b87cd82e9c69abd46fb16855ffb657942a86dd1b006d5537bc5744890c380bbf3d"
+		"9b2defc51308b4926caee266c14fe16cd09dac5fc1b9d9284dc85e0b831ffc490f3378d1eaa074db"
+		"f9a2d8bf3f77198a8e46750da23123a74cd87203237edbbd062db599d1ebe7431ca01d06f024b3a5"
+		"99e369c1eaaae573959f1f7708eb62727da494ca0c79ee157e1f3c566a18857d28e3bd779d4ac4a4"
+		"3edbc0635db8e3137466c9eff5257209";
+	static const char verity_hex[] =
+		"5701372e3bf270c88bc63396adac4cd7e21dec8e8d5e42500006d23bb0bdfb5e";
+	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
+	uint8_t sig[265], dv[15 + 32];
+	vouch_trust *t = NULL;
+	vouch_log_writer *w = NULL;
+	struct vouch_log_entry e;
+	int v = -1;
+	struct vouch_log_field f[3] = {
+		{ VOUCH_LOG_FIELD_D_NGV2, dv, sizeof(dv) },
+		{ VOUCH_LOG_FIELD_N_NG, (const uint8_t *)"/tmp/tv/file.txt", 17 },
+		{ VOUCH_LOG_FIELD_SIG, sig, sizeof(sig) },
+	};
+
+	hex_decode(sig_hex, strlen(sig_hex), sig, sizeof(sig), NULL);
+	memcpy(dv, "verity:sha256:", 15);
+	hex_decode(verity_hex, 64, dv + 15, 32, NULL);
+	vouch_trust_new(ctx, &t);
+	vouch_trust_add_path(t, tvec("log/s13-rsa.crt"), NULL);
+	vouch_log_writer_new(ctx, &wo, &w);
+	ok_ret(vouch_log_writer_append(w, 10, "ima-sigv2", f, 3, false, &e), "ima-sigv2 entry");
+	ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+	ok(v == VOUCH_LOG_SIG_VERIFIED, "§13.5 sigv3 over the ima_file_id verifies: %s",
+	   vouch_log_sig_verdict_name(v));
+	sig[0] = 0x03; /* a v2 signature where fs-verity requires sigv3 */
+	sig[1] = 2;
+	ok_ret(vouch_log_writer_append(w, 10, "ima-sigv2", f, 3, false, &e), "v2 over verity");
+	ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+	ok(v == VOUCH_LOG_SIG_BAD, "a v2 signature on a verity digest: bad (%s)",
+	   vouch_log_sig_verdict_name(v));
+	vouch_log_writer_free(w);
+	vouch_trust_free(t);
+}
+
+/* ima-modsig: the appended PKCS#7 of sign-file over d-modsig (issuer+serial and SKID ids) */
+static void test_modsig(void)
+{
+	static const struct {
+		const char *p7;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ "peer/blob.rsa2048.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "RSA, issuer and serial" },
+		{ "peer/blob.rsa2048-skid.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "RSA, SKID" },
+		{ "peer/blob.ecdsa-p256.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "ECDSA P-256" },
+	};
+	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
+	uint8_t dng[40], dmod[40];
+	size_t blen = 0;
+	uint8_t *blob = slurp(vec("peer/blob.ko"), &blen);
+	struct vouch_digest bd;
+	vouch_trust *t = NULL, *rsa_only = NULL;
+	vouch_log_writer *w = NULL;
+
+	ok_ret(vouch_digest_buf(ctx, VOUCH_HASH_SHA256, blob, blen, &bd), "blob digest");
+	memcpy(dmod, "sha256:", 8);
+	memcpy(dmod + 8, bd.bytes, 32);
+	memcpy(dng, dmod, 40);
+	dng[10] ^= 1; /* the file digest covers the signature: another value */
+	vouch_trust_new(ctx, &t);
+	vouch_trust_add_path(t, vec("keys/rsa2048.crt"), NULL);
+	vouch_trust_add_path(t, vec("keys/ecdsa-p256.crt"), NULL);
+	vouch_trust_new(ctx, &rsa_only);
+	vouch_trust_add_path(rsa_only, vec("keys/rsa2048.crt"), NULL);
+	vouch_log_writer_new(ctx, &wo, &w);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t plen = 0;
+		uint8_t *p7 = slurp(vec(cases[i].p7), &plen);
+		struct vouch_log_field f[5] = {
+			{ VOUCH_LOG_FIELD_D_NG, dng, 40 },
+			{ VOUCH_LOG_FIELD_N_NG, (const uint8_t *)"/lib/modules/blob.ko", 21 },
+			{ VOUCH_LOG_FIELD_SIG, NULL, 0 },
+			{ VOUCH_LOG_FIELD_D_MODSIG, dmod, 40 },
+			{ VOUCH_LOG_FIELD_MODSIG, p7, plen },
+		};
+		struct vouch_log_entry e;
+		int v = -1;
+
+		ok_ret(vouch_log_writer_append(w, 10, "ima-modsig", f, 5, false, &e), "modsig entry");
+		ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+		ok(v == cases[i].want, "modsig %s: %s", cases[i].what, vouch_log_sig_verdict_name(v));
+		if (i == 2) {
+			ok_ret(vouch_log_entry_verify_sig(ctx, rsa_only, NULL, &e, &v), "check");
+			ok(v == VOUCH_LOG_SIG_UNKNOWN_KEY, "modsig signer not trusted: unknown key");
+		}
+		if (i == 0) {
+			dmod[20] ^= 1;
+			ok_ret(vouch_log_writer_append(w, 10, "ima-modsig", f, 5, false, &e), "again");
+			ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+			ok(v == VOUCH_LOG_SIG_BAD, "modsig over another d-modsig: bad");
+			dmod[20] ^= 1;
+			f[4].len = plen - 1;
+			ok_ret(vouch_log_writer_append(w, 10, "ima-modsig", f, 5, false, &e), "cut");
+			ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+			ok(v == VOUCH_LOG_SIG_MALFORMED, "truncated PKCS#7: malformed");
+		}
+		free(p7);
+	}
+	vouch_log_writer_free(w);
+	vouch_trust_free(t);
+	vouch_trust_free(rsa_only);
+	free(blob);
+}
+
 /* Every template: build, write binary, then binary -> ascii -> binary and LE -> BE -> LE. */
 static void test_round_trips(void)
 {
@@ -699,6 +815,8 @@ int main(void)
 	test_s13_11();
 	test_must_fail();
 	test_sigs();
+	test_modsig();
+	test_sigv3();
 	test_round_trips();
 	test_pcr_files();
 	test_ascii_strict();

@@ -264,6 +264,36 @@ int main(void)
 		   "  with its reason: %s", vouch_ctx_last_error(ctx));
 	}
 
+	/* ECDSA on a curve the 6.1 kernel cannot verify (P-521) */
+	{
+		struct vouch_keygen_options ko = VOUCH_KEYGEN_OPTIONS_INIT;
+		vouch_key *k521 = NULL;
+		vouch_cert *c521 = NULL;
+		vouch_modsig_signer *s521 = NULL;
+		vouch_trust *t521 = NULL;
+		_cleanup_free_ uint8_t *sig521 = NULL;
+		size_t sig521_len = 0;
+
+		ko.type = VOUCH_KEY_EC;
+		ko.curve = "P-521";
+		ok_ret(vouch_key_generate(ctx, &ko, &k521, &c521), "generate a P-521 key");
+		ok_ret(vouch_modsig_signer_new(ctx, k521, c521, NULL, &s521), "P-521 signer");
+		ok_ret(vouch_modsig_sign_pkcs7(s521, blob, blob_len, &sig521, &sig521_len),
+		       "P-521 signature");
+		vouch_trust_new(ctx, &t521);
+		vouch_trust_add_cert(t521, c521, NULL);
+		ok_err(vouch_modsig_verify_detached(ctx, t521, blob, blob_len, sig521, sig521_len,
+						    NULL, &res),
+		       -EPERM, "P-521: algorithm not allowed (the kernel has P-192/256/384)");
+		ok(res.status == VOUCH_MODSIG_ALGO_NOT_ALLOWED &&
+			   !(res.failed & (1U << VOUCH_MODSIG_BAD_SIGNATURE)),
+		   "  while the signature itself verifies");
+		vouch_trust_free(t521);
+		vouch_modsig_signer_free(s521);
+		vouch_cert_free(c521);
+		vouch_key_free(k521);
+	}
+
 	/* --- blacklist ---------------------------------------------------------------------- */
 	{
 		struct vouch_digest bl[2];

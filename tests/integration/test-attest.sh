@@ -30,6 +30,9 @@ expect_rc 2 "extend PCR 24 is a usage error" "$VOUCH" tpm extend 24 --data x
 expect_rc 3 "no TPM at the TCTI: could not check" env VOUCH_TCTI=swtpm:host=127.0.0.1,port=1 \
 	"$VOUCH" tpm pcrread
 one_line_err "one line naming the TCTI" "port=1"
+expect_rc 3 "no such TPM device: could not check" env VOUCH_TCTI=device:/nonexistent/tpmrm0 \
+	"$VOUCH" tpm pcrread
+one_line_err "one line naming the device" "/nonexistent/tpmrm0"
 check "tss2 printed nothing itself" bash -c "! grep -q '^ERROR:\|^WARNING:' '$T/.err'"
 
 # --- attestation keys ---------------------------------------------------------------------

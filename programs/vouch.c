@@ -42,6 +42,10 @@ static const struct command commands[] = {
 	{ "audit-kernel", cmd_audit_kernel, 0,
 	  "List where a kernel tree loads user data and which integrity hook checks it",
 	  "audit-kernel [--json] [--jobs N] [--data-dir DIR] KERNEL_TREE" },
+	{ "tpm", cmd_tpm, 0, "TPM 2.0: read and extend PCRs, create and show attestation keys",
+	  "tpm pcrread|extend|ak ..." },
+	{ "attest", cmd_attest, 0, "Quote PCRs into an evidence file; verify evidence",
+	  "attest quote|verify ..." },
 };
 
 static void usage(FILE *f)

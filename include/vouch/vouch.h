@@ -17,5 +17,9 @@
 #include <vouch/keyring.h>
 #include <vouch/log.h>
 #include <vouch/cpio.h>
+#include <vouch/quote.h>
+#include <vouch/eventlog.h>
+#include <vouch/tpm.h>
+#include <vouch/evidence.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -7,6 +7,9 @@
  */
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <getopt.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -30,6 +33,10 @@ struct demo_step {
 	const char *args[24];
 	int expect;
 };
+
+/* Steps titled "swtpm: ..." run against a private swtpm the demo starts ($VOUCH_TCTI), and
+ * are skipped with a printed reason when swtpm is not installed or does not start. */
+#define DEMO_SWTPM_PREFIX "swtpm: "
 
 static const struct demo_step steps[] = {
 	{ "generate an RSA-2048 signing key and certificate",
@@ -230,6 +237,38 @@ static const struct demo_step steps[] = {
 	    "--xattr", "user.ima",
 	    "--root", "@/", "--map", "*.sh=BPRM_CHECK", "--map", "*.bin=FIRMWARE_CHECK", "--map",
 	    "*.txt=POLICY_CHECK" },
+	{ "verify the shared swtpm quote (../shared/vectors/tpm2 quote-rsa): every check passes",
+	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce",
+	    "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs", "sha256:10",
+	    "@/quote-rsa.evidence" },
+	  EXIT_OK },
+	{ "the same quote for another nonce: a replayed quote does not verify (exit 1)",
+	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce", "0123456789", "--pcrs",
+	    "sha256:10", "@/quote-rsa.evidence" },
+	  EXIT_UNTRUSTED },
+	{ "the same quote offered for PCR 11: the selection differs from the request (exit 1)",
+	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce",
+	    "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs", "sha256:11",
+	    "@/quote-rsa.evidence" },
+	  EXIT_UNTRUSTED },
+	{ "swtpm: extend PCR 10 in every active bank",
+	  { "tpm", "extend", "10", "--data", "vouch demo event" },
+	  EXIT_OK },
+	{ "swtpm: create an ECDSA attestation key in the endorsement hierarchy",
+	  { "tpm", "ak", "create", "--hierarchy", "endorsement", "--scheme", "ecdsa", "--out",
+	    "@/ak" },
+	  EXIT_OK },
+	{ "swtpm: quote PCRs 0-10 with a fresh nonce into an evidence file",
+	  { "attest", "quote", "--nonce", "c0ffee0123", "--pcrs", "sha256:0-10", "--no-ima",
+	    "--no-eventlog", "--out", "@/tpm.evidence" },
+	  EXIT_OK },
+	{ "swtpm: verify it with the AK's TPM public area",
+	  { "attest", "verify", "--ak", "@/ak.pub", "--nonce", "c0ffee0123", "--pcrs",
+	    "sha256:0-10", "@/tpm.evidence" },
+	  EXIT_OK },
+	{ "swtpm: the quote under another key does not verify (exit 1)",
+	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce", "c0ffee0123", "--pcrs",
+	    "sha256:0-10", "@/tpm.evidence" },
 	  EXIT_UNTRUSTED },
 };
 
@@ -396,6 +435,29 @@ static const struct payload payloads[] = {
 	  "{\n\tint ret = security_kernel_read_file(fdget(fd).file, id, true);\n\n"
 	  "\treturn ret ? ret : security_kernel_post_read_file(fdget(fd).file, *buf, max, id);\n}\n",
 	  1 },
+	/* ../shared/vectors/tpm2 quote-rsa.{msg,sig,pcrs} as evidence, and its AK */
+	{ "quote-rsa.evidence",
+	  "{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"ff5443478018002"
+	  "2000bfa403455e34a05f543b0550b28440b98b145bbb03a6d6ff8be117b7c303a80140014d86c9818ffb"
+	  "8898bcaef09e5b0fcc7c17a76b5e50000000000000314000000010000000001201910230016363600000"
+	  "001000b0300040000206254ecceb3736bc4d8aa0100e585e2aab107a25e7775bf3acf5fe0d5147768f0"
+	  "\",\"signature\":\"0014000b010062e142b54bd548469c49de42a82c1253a04e8452fd5ad4f60359c"
+	  "25db569e5c781f2b20fcc07fe84cb7b0794785469d27b34c7a5774908197be67c2636d81d8626c11ace6"
+	  "c328909e68ed740619c47e94bcfcd423e2c91dda9952797bc58c1b3e64e747960ec1b575dde5a8f29f85"
+	  "bad389e4f748a99b818566f1b7fc5afe8522fe84335a63929c65a4bd50a325c1f263f17555b1ea3888e1"
+	  "b96394e7ea950c40135a8098eabe445370e022f7b9fc5200d9e9fe5920b4225f7c59e864af3f138e1479"
+	  "546b5d2aa607456f8258435686c1aaed0194690013681a8abc64808cbd169cee32918a3167135e672b19"
+	  "3e7e4321054609e8b29b740ed106c0453c62b5d\"},\"pcrs\":[{\"bank\":\"sha256\",\"values\""
+	  ":{\"10\":\"e3e99cb5b74f22d24ae9ee0cfc1fffa56a0bbf5e22fdd818027a92097dfcbc2d\"}}]}\n",
+	  1 },
+	{ "ak-rsa.pem",
+	  "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAn0a3cRg/uQ4x"
+	  "jvgSsR8Q\nZjBHz5DYmNwtTJ4TXQCAxkQjkuNrZ9OYRlRwZZj7bqB2laJX/E0rgJChddokdsSK\nptQGsElp"
+	  "WA3sl7YxSVWJRf/Zvge6a/FOREVOv8CA1Q1bO0Xw1B34jeww2O9Hl4b+\nOUogVvtMSXadt475zV3Lp0ghK4"
+	  "rZLl9ImMA4XxeQc8aJYcejm4InxfhBCNax0GM3\ndq/BwMzX9hFXS58t1RYILra6Oz3yd3NELTEV4ubVzZ2/"
+	  "V3/zxxSRJKQJSnrwXukZ\nnMEO6S2iXu9ynVz/rLdUPEAgzvP0LlE8EKi1iwvokmbEXUnWaDPYLVMSoV6rsg"
+	  "jM\n2wIDAQAB\n-----END PUBLIC KEY-----\n",
+	  1 },
 };
 
 static int write_payloads(const char *dir)
@@ -485,6 +547,74 @@ static int run_step(const char *self, const char *dir, const struct demo_step *s
 	return 0;
 }
 
+/* Start a private swtpm on a free loopback port for the "swtpm: " steps; 0 when unavailable. */
+static pid_t demo_swtpm_start(const char *dir, char *why, size_t why_size)
+{
+	char state[4200], tpmstate[4300], server[96], ctrl[96], tcti[96];
+	const char *path = getenv("PATH");
+	bool found = false;
+
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p && !found;) {
+		const char *end = strchrnul(p, ':');
+		char cand[4096];
+
+		snprintf(cand, sizeof(cand), "%.*s/swtpm", (int)(end - p), p);
+		found = access(cand, X_OK) == 0;
+		p = *end ? end + 1 : end;
+	}
+	if (!found) {
+		snprintf(why, why_size, "swtpm is not installed (package swtpm)");
+		return 0;
+	}
+	snprintf(state, sizeof(state), "%s/swtpm-state", dir);
+	if (mkdir(state, 0700) < 0) {
+		snprintf(why, why_size, "cannot create the swtpm state directory: %m");
+		return 0;
+	}
+	snprintf(tpmstate, sizeof(tpmstate), "dir=%s", state);
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int port = 20000 + (int)(((unsigned)getpid() * 7919U + (unsigned)attempt * 104729U) %
+					 10000U) * 2;
+		char *args[] = { "swtpm", "socket", "--tpm2", "--tpmstate", tpmstate, "--server", server,
+				 "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", NULL };
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		posix_spawn_file_actions_t fa;
+		pid_t pid;
+
+		snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1", port);
+		snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1", port + 1);
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+		if (posix_spawnp(&pid, "swtpm", &fa, NULL, args, environ) != 0) {
+			posix_spawn_file_actions_destroy(&fa);
+			snprintf(why, why_size, "cannot run swtpm: %m");
+			return 0;
+		}
+		posix_spawn_file_actions_destroy(&fa);
+		sa.sin_port = htons((uint16_t)port);
+		for (int i = 0; i < 50; i++) {
+			_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			int status;
+
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				break; /* exited: port taken, try another */
+			if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+				snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%d", port);
+				setenv("VOUCH_TCTI", tcti, 1);
+				printf("\n(swtpm started, pid %d, %s)\n", (int)pid, tcti);
+				return pid;
+			}
+			usleep(100000);
+		}
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	snprintf(why, why_size, "swtpm did not start");
+	return 0;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -500,7 +630,10 @@ int cmd_demo(int argc, char **argv)
 	char tmpl[] = "/tmp/vouch-demo-XXXXXX";
 	char self[4096];
 	const char *dir = NULL;
-	bool keep = false, made = false;
+	bool keep = false, made = false, swtpm_tried = false;
+	char swtpm_why[256] = "";
+	size_t skipped = 0;
+	pid_t swtpm = 0;
 	ssize_t n;
 	int c, ret = EXIT_OK;
 
@@ -540,14 +673,32 @@ int cmd_demo(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		if (!strncmp(steps[i].title, DEMO_SWTPM_PREFIX, strlen(DEMO_SWTPM_PREFIX))) {
+			if (!swtpm_tried) {
+				swtpm_tried = true;
+				swtpm = demo_swtpm_start(dir, swtpm_why, sizeof(swtpm_why));
+			}
+			if (!swtpm) {
+				printf("\n== %s\n-> skipped: %s\n", steps[i].title, swtpm_why);
+				skipped++;
+				continue;
+			}
+		}
 		if (run_step(self, dir, &steps[i]) < 0) {
 			cli_error("demo failed at step %zu: %s", i + 1, steps[i].title);
 			ret = EXIT_ERROR;
 			goto out;
 		}
 	}
-	printf("\ndemo: all %zu steps behaved as expected\n", ARRAY_SIZE(steps));
+	printf("\ndemo: all %zu steps behaved as expected", ARRAY_SIZE(steps) - skipped);
+	if (skipped)
+		printf(" (%zu skipped: %s)", skipped, swtpm_why);
+	printf("\n");
 out:
+	if (swtpm > 0) {
+		kill(swtpm, SIGTERM);
+		waitpid(swtpm, NULL, 0);
+	}
 	if (made && !keep)
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	else if (made)

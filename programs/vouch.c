@@ -49,6 +49,10 @@ static const struct command commands[] = {
 	  "FILE..., or load --buffer --func ID --desc NAME FILE" },
 	{ "engine", cmd_engine, 0, "Inspect the engine state, print its list, latch enforcement",
 	  "engine status|list|init|enforce ..." },
+	{ "tpm", cmd_tpm, 0, "TPM 2.0: read and extend PCRs, create and show attestation keys",
+	  "tpm pcrread|extend|ak ..." },
+	{ "attest", cmd_attest, 0, "Quote PCRs into an evidence file; verify evidence",
+	  "attest quote|verify ..." },
 };
 
 static void usage(FILE *f)

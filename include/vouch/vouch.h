@@ -19,5 +19,9 @@
 #include <vouch/cpio.h>
 #include <vouch/policy.h>
 #include <vouch/engine.h>
+#include <vouch/quote.h>
+#include <vouch/eventlog.h>
+#include <vouch/tpm.h>
+#include <vouch/evidence.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Fuzz the firmware event log parser and replay (sha1 + sha256, and sha256 alone).
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vouch/vouch.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct vouch_pcrs pcrs;
+	struct vouch_eventlog_info info;
+	vouch_ctx *ctx = NULL;
+
+	if (vouch_ctx_new(&ctx) < 0)
+		return 0;
+	memset(&pcrs, 0, sizeof(pcrs));
+	pcrs.n_banks = 2;
+	pcrs.banks[0].algo = VOUCH_HASH_SHA1;
+	pcrs.banks[1].algo = VOUCH_HASH_SHA256;
+	vouch_eventlog_replay(ctx, data, size, &pcrs, &info);
+	memset(&pcrs, 0, sizeof(pcrs));
+	pcrs.n_banks = 1;
+	pcrs.banks[0].algo = VOUCH_HASH_SHA256;
+	vouch_eventlog_replay(ctx, data, size, &pcrs, &info);
+	vouch_ctx_free(ctx);
+	return 0;
+}

@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * TPM 2.0 backend through tss2 ESYS (3.x): PCR read/extend, attestation keys, quotes.
+ * The TPM's answers are re-parsed by our own parsers (quote.c) before anything trusts them.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "quote-internal.h"
+
+#ifdef VOUCH_HAVE_TSS2
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+struct vouch_tpm {
+	vouch_ctx *ctx;
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *esys;
+};
+
+/* TSS2_RC -> errno; the message carries tss2's decoded text */
+static int tpm_err(vouch_ctx *ctx, TSS2_RC rc, const char *what)
+{
+	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
+	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+	int err = -EIO;
+
+	if (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) {
+		TSS2_RC code = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
+
+		switch (code) {
+		case TPM2_RC_NV_DEFINED:
+			err = -EEXIST;
+			break;
+		case TPM2_RC_HANDLE:
+			err = -ENOENT;
+			break;
+		case TPM2_RC_AUTH_FAIL:
+		case TPM2_RC_BAD_AUTH:
+		case TPM2_RC_LOCALITY:
+			err = -EACCES;
+			break;
+		case TPM2_RC_LOCKOUT:
+			err = -EBUSY;
+			break;
+		case TPM2_RC_RETRY:
+		case TPM2_RC_YIELDED:
+		case TPM2_RC_TESTING:
+			err = -EAGAIN;
+			break;
+		case TPM2_RC_OBJECT_MEMORY:
+		case TPM2_RC_SESSION_MEMORY:
+		case TPM2_RC_MEMORY:
+		case TPM2_RC_NV_SPACE:
+			err = -ENOSPC;
+			break;
+		case TPM2_RC_VALUE:
+		case TPM2_RC_SCHEME:
+		case TPM2_RC_HASH:
+		case TPM2_RC_SIZE:
+		case TPM2_RC_SYMMETRIC:
+		case TPM2_RC_KEY_SIZE:
+		case TPM2_RC_CURVE:
+		case TPM2_RC_ATTRIBUTES:
+		case TPM2_RC_PCR:
+			err = -EINVAL;
+			break;
+		default:
+			err = -EIO;
+		}
+	} else if (base == TSS2_BASE_RC_NO_CONNECTION || base == TSS2_BASE_RC_IO_ERROR) {
+		err = -ECONNREFUSED;
+	} else if (base == TSS2_BASE_RC_MEMORY) {
+		err = -ENOMEM;
+	} else if (base == TSS2_BASE_RC_NOT_IMPLEMENTED || base == TSS2_BASE_RC_NOT_SUPPORTED) {
+		err = -EOPNOTSUPP;
+	}
+	return ctx_err(ctx, err, "TPM: %s: %s (0x%x)", what, Tss2_RC_Decode(rc), rc);
+}
+
+VOUCH_EXPORT int vouch_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret_tpm)
+{
+	vouch_tpm *t;
+	TSS2_RC rc;
+
+	if (!ctx || !ret_tpm)
+		return -EINVAL;
+	/* tss2 3.x reads TSS2_LOG on first use; there is no API to silence it (see tpm.h) */
+	setenv("TSS2_LOG", "all+NONE", 0);
+	t = mem_zalloc(sizeof(*t));
+	if (!t)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	t->ctx = ctx;
+	if (!tcti)
+		tcti = VOUCH_TPM_DEFAULT_TCTI;
+	rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti);
+	if (rc != TSS2_RC_SUCCESS) {
+		free(t);
+		return ctx_err(ctx, (rc & ~TSS2_RC_LAYER_MASK) == TSS2_BASE_RC_NOT_SUPPORTED ? -ENODEV
+											 : -ECONNREFUSED,
+			       "cannot connect to the TPM at '%s': %s", tcti, Tss2_RC_Decode(rc));
+	}
+	rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		int r = tpm_err(ctx, rc, "initialize");
+
+		Tss2_TctiLdr_Finalize(&t->tcti);
+		free(t);
+		return r;
+	}
+	*ret_tpm = t;
+	return 0;
+}
+
+VOUCH_EXPORT void vouch_tpm_close(vouch_tpm *tpm)
+{
+	if (!tpm)
+		return;
+	if (tpm->esys)
+		Esys_Finalize(&tpm->esys);
+	if (tpm->tcti)
+		Tss2_TctiLdr_Finalize(&tpm->tcti);
+	free(tpm);
+}
+
+VOUCH_EXPORT int vouch_tpm_get_banks(vouch_tpm *tpm, int *ret_algos, size_t size, size_t *ret_n)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	size_t n = 0;
+	TSS2_RC rc;
+
+	if (!tpm || !ret_algos || !ret_n)
+		return -EINVAL;
+	rc = Esys_GetCapability(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS,
+				0, 1, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_err(tpm->ctx, rc, "get the PCR banks");
+	for (uint32_t i = 0; i < cap->data.assignedPCR.count && i < TPM2_NUM_PCR_BANKS; i++) {
+		const TPMS_PCR_SELECTION *s = &cap->data.assignedPCR.pcrSelections[i];
+		bool active = false;
+		int algo = vouch_hash_by_tpm_alg(s->hash);
+
+		for (unsigned k = 0; k < s->sizeofSelect && k < TPM2_PCR_SELECT_MAX; k++)
+			active |= s->pcrSelect[k] != 0;
+		if (active && algo >= 0 && n < size)
+			ret_algos[n++] = algo;
+	}
+	Esys_Free(cap);
+	*ret_n = n;
+	return 0;
+}
+
+static void to_tpml(const struct vouch_pcrs *p, TPML_PCR_SELECTION *sel)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->count = p->n_banks;
+	for (uint32_t i = 0; i < p->n_banks; i++) {
+		sel->pcrSelections[i].hash = vouch_hash_info(p->banks[i].algo)->tpm_alg;
+		sel->pcrSelections[i].sizeofSelect = 3;
+		sel->pcrSelections[i].pcrSelect[0] = (uint8_t)p->banks[i].mask;
+		sel->pcrSelections[i].pcrSelect[1] = (uint8_t)(p->banks[i].mask >> 8);
+		sel->pcrSelections[i].pcrSelect[2] = (uint8_t)(p->banks[i].mask >> 16);
+	}
+}
+
+static int check_selection(vouch_ctx *ctx, const struct vouch_pcrs *p)
+{
+	if (!p->n_banks || p->n_banks > TPM2_NUM_PCR_BANKS)
+		return ctx_err(ctx, -EINVAL, "invalid PCR selection");
+	for (uint32_t i = 0; i < p->n_banks; i++)
+		if (!vouch_hash_info(p->banks[i].algo) || !vouch_hash_info(p->banks[i].algo)->tpm_alg ||
+		    !p->banks[i].mask || p->banks[i].mask >> VOUCH_PCR_COUNT)
+			return ctx_err(ctx, -EINVAL, "invalid PCR selection");
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_tpm_pcr_read(vouch_tpm *tpm, struct vouch_pcrs *pcrs)
+{
+	uint32_t left[VOUCH_PCR_MAX_BANKS];
+	int r;
+
+	if (!tpm || !pcrs)
+		return -EINVAL;
+	r = check_selection(tpm->ctx, pcrs);
+	if (r < 0)
+		return r;
+	for (uint32_t b = 0; b < pcrs->n_banks; b++)
+		left[b] = pcrs->banks[b].mask;
+	/* TPM2_PCR_Read returns at most 8 digests: ask again for what is left */
+	for (int round = 0; round < 3 * VOUCH_PCR_COUNT; round++) {
+		struct vouch_pcrs want = *pcrs;
+		TPML_PCR_SELECTION sel, *out = NULL;
+		TPML_DIGEST *vals = NULL;
+		uint32_t counter, k = 0, n_left = 0;
+		TSS2_RC rc;
+
+		for (uint32_t b = 0; b < pcrs->n_banks; b++) {
+			want.banks[b].mask = left[b];
+			n_left += left[b] != 0;
+		}
+		if (!n_left)
+			return 0;
+		/* banks with nothing left are sent with an empty mask */
+		to_tpml(&want, &sel);
+		rc = Esys_PCR_Read(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel,
+				   &counter, &out, &vals);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_err(tpm->ctx, rc, "read PCRs");
+		for (uint32_t i = 0; i < out->count; i++) {
+			const TPMS_PCR_SELECTION *s = &out->pcrSelections[i];
+			int algo = vouch_hash_by_tpm_alg(s->hash);
+			uint32_t b;
+
+			for (b = 0; b < pcrs->n_banks && pcrs->banks[b].algo != algo; b++)
+				;
+			for (unsigned pcr = 0; pcr < VOUCH_PCR_COUNT; pcr++) {
+				if (pcr / 8 >= s->sizeofSelect || !(s->pcrSelect[pcr / 8] & (1U << (pcr % 8))))
+					continue;
+				if (b == pcrs->n_banks || k >= vals->count ||
+				    vals->digests[k].size != vouch_hash_info(algo)->size) {
+					Esys_Free(out);
+					Esys_Free(vals);
+					return ctx_err(tpm->ctx, -EIO, "TPM: unexpected PCR_Read answer");
+				}
+				memcpy(pcrs->banks[b].values[pcr], vals->digests[k].buffer,
+				       vals->digests[k].size);
+				left[b] &= ~(1U << pcr);
+				k++;
+			}
+		}
+		Esys_Free(out);
+		Esys_Free(vals);
+		if (k == 0)
+			return ctx_err(tpm->ctx, -EINVAL, "TPM: a selected PCR bank is not active");
+	}
+	return ctx_err(tpm->ctx, -EIO, "TPM: PCR_Read does not make progress");
+}
+
+VOUCH_EXPORT int vouch_tpm_pcr_extend(vouch_tpm *tpm, uint32_t pcr,
+				      const struct vouch_digest *digests, size_t n)
+{
+	TPML_DIGEST_VALUES v = { 0 };
+	TSS2_RC rc;
+
+	if (!tpm || !digests || !n || n > TPM2_NUM_PCR_BANKS || pcr >= VOUCH_PCR_COUNT)
+		return -EINVAL;
+	v.count = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		const struct vouch_hash_info *hi = vouch_hash_info(digests[i].algo);
+
+		if (!hi || !hi->tpm_alg || digests[i].len != hi->size)
+			return ctx_err(tpm->ctx, -EINVAL, "invalid digest for PCR %u", pcr);
+		v.digests[i].hashAlg = hi->tpm_alg;
+		memcpy(&v.digests[i].digest, digests[i].bytes, hi->size);
+	}
+	rc = Esys_PCR_Extend(tpm->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			     ESYS_TR_NONE, &v);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_err(tpm->ctx, rc, "extend PCR");
+	return 0;
+}
+
+static int ak_from_public(vouch_tpm *tpm, const TPM2B_PUBLIC *pub, vouch_ak **ret)
+{
+	uint8_t buf[sizeof(TPM2B_PUBLIC) + 16];
+	size_t off = 0;
+	TSS2_RC rc;
+
+	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_err(tpm->ctx, rc, "encode the public area");
+	return vouch_ak_load_mem(tpm->ctx, buf, off, ret);
+}
+
+static bool persistent_handle(uint32_t h)
+{
+	return h >= 0x81000000U && h <= 0x81ffffffU;
+}
+
+VOUCH_EXPORT int vouch_tpm_ak_create(vouch_tpm *tpm, const struct vouch_tpm_ak_options *opts,
+				     vouch_ak **ret_ak)
+{
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_PUBLIC tmpl = { 0 }, *out_pub = NULL;
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION creation_pcr = { 0 };
+	TPM2B_CREATION_DATA *cdata = NULL;
+	TPM2B_DIGEST *chash = NULL;
+	TPMT_TK_CREATION *ticket = NULL;
+	ESYS_TR obj = ESYS_TR_NONE, persisted = ESYS_TR_NONE, hier;
+	const struct vouch_hash_info *hi;
+	vouch_ak *ak = NULL;
+	TSS2_RC rc;
+	int r;
+
+	if (!tpm || !opts || opts->version != 1 || !persistent_handle(opts->handle))
+		return tpm ? ctx_err(tpm->ctx, -EINVAL, "invalid AK options (handle 0x81xxxxxx)")
+			   : -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
+		if (opts->reserved[i])
+			return ctx_err(tpm->ctx, -EINVAL, "reserved option fields must be zero");
+	hi = vouch_hash_info(opts->hash);
+	if (!hi || (opts->hash != VOUCH_HASH_SHA256 && opts->hash != VOUCH_HASH_SHA384 &&
+		    opts->hash != VOUCH_HASH_SHA512))
+		return ctx_err(tpm->ctx, -EINVAL, "AK hash must be sha256, sha384 or sha512");
+	switch (opts->hierarchy) {
+	case 0:
+	case VOUCH_TPM_HIERARCHY_OWNER:
+		hier = ESYS_TR_RH_OWNER;
+		break;
+	case VOUCH_TPM_HIERARCHY_ENDORSEMENT:
+		hier = ESYS_TR_RH_ENDORSEMENT;
+		break;
+	default:
+		return ctx_err(tpm->ctx, -EINVAL, "unknown hierarchy");
+	}
+	tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
+	tmpl.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					   TPMA_OBJECT_SENSITIVEDATAORIGIN |
+					   TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED |
+					   TPMA_OBJECT_SIGN_ENCRYPT;
+	switch (opts->scheme) {
+	case 0:
+	case VOUCH_TPM_SCHEME_RSASSA:
+	case VOUCH_TPM_SCHEME_RSAPSS:
+		tmpl.publicArea.type = TPM2_ALG_RSA;
+		tmpl.publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+		tmpl.publicArea.parameters.rsaDetail.scheme.scheme =
+			opts->scheme == VOUCH_TPM_SCHEME_RSAPSS ? TPM2_ALG_RSAPSS : TPM2_ALG_RSASSA;
+		tmpl.publicArea.parameters.rsaDetail.scheme.details.anySig.hashAlg = hi->tpm_alg;
+		tmpl.publicArea.parameters.rsaDetail.keyBits = 2048;
+		break;
+	case VOUCH_TPM_SCHEME_ECDSA:
+		tmpl.publicArea.type = TPM2_ALG_ECC;
+		tmpl.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+		tmpl.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+		tmpl.publicArea.parameters.eccDetail.scheme.details.anySig.hashAlg = hi->tpm_alg;
+		tmpl.publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+		tmpl.publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+		break;
+	default:
+		return ctx_err(tpm->ctx, -EINVAL, "unknown AK scheme");
+	}
+	/* a random unique field: each create makes a new key, never the same primary twice */
+	if (tmpl.publicArea.type == TPM2_ALG_RSA) {
+		tmpl.publicArea.unique.rsa.size = 32;
+		r = RAND_bytes(tmpl.publicArea.unique.rsa.buffer, 32) == 1 ? 0 : -1;
+	} else {
+		tmpl.publicArea.unique.ecc.x.size = 32;
+		r = RAND_bytes(tmpl.publicArea.unique.ecc.x.buffer, 32) == 1 ? 0 : -1;
+	}
+	if (r < 0)
+		return ctx_err(tpm->ctx, -EIO, "no randomness");
+
+	rc = Esys_TR_FromTPMPublic(tpm->esys, opts->handle, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, &persisted);
+	if (rc == TSS2_RC_SUCCESS) {
+		Esys_TR_Close(tpm->esys, &persisted);
+		return ctx_err(tpm->ctx, -EEXIST, "TPM: handle 0x%08x is already in use",
+			       opts->handle);
+	}
+	rc = Esys_CreatePrimary(tpm->esys, hier, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
+				&tmpl, &outside, &creation_pcr, &obj, &out_pub, &cdata, &chash,
+				&ticket);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_err(tpm->ctx, rc, "create the attestation key");
+	Esys_Free(cdata);
+	Esys_Free(chash);
+	Esys_Free(ticket);
+	rc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			       ESYS_TR_NONE, opts->handle, &persisted);
+	Esys_FlushContext(tpm->esys, obj);
+	if (rc != TSS2_RC_SUCCESS) {
+		Esys_Free(out_pub);
+		return tpm_err(tpm->ctx, rc, "persist the attestation key");
+	}
+	Esys_TR_Close(tpm->esys, &persisted);
+	r = ret_ak ? ak_from_public(tpm, out_pub, &ak) : 0;
+	Esys_Free(out_pub);
+	if (r < 0)
+		return r;
+	if (ret_ak)
+		*ret_ak = ak;
+	return 0;
+}
+
+static int open_handle(vouch_tpm *tpm, uint32_t handle, ESYS_TR *ret)
+{
+	TSS2_RC rc;
+
+	if (!persistent_handle(handle))
+		return ctx_err(tpm->ctx, -EINVAL, "0x%08x is not a persistent handle", handle);
+	rc = Esys_TR_FromTPMPublic(tpm->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret);
+	if (rc != TSS2_RC_SUCCESS) {
+		tpm_err(tpm->ctx, rc, "open the key");
+		return ctx_err(tpm->ctx, -ENOENT, "TPM: no key at handle 0x%08x", handle);
+	}
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_tpm_ak_load(vouch_tpm *tpm, uint32_t handle, vouch_ak **ret_ak)
+{
+	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_NAME *name = NULL, *qname = NULL;
+	ESYS_TR tr;
+	TSS2_RC rc;
+	int r;
+
+	if (!tpm || !ret_ak)
+		return -EINVAL;
+	r = open_handle(tpm, handle, &tr);
+	if (r < 0)
+		return r;
+	rc = Esys_ReadPublic(tpm->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
+			     &qname);
+	Esys_TR_Close(tpm->esys, &tr);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_err(tpm->ctx, rc, "read the public key");
+	r = ak_from_public(tpm, pub, ret_ak);
+	Esys_Free(pub);
+	Esys_Free(name);
+	Esys_Free(qname);
+	return r;
+}
+
+VOUCH_EXPORT int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle)
+{
+	ESYS_TR tr, gone = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	if (!tpm)
+		return -EINVAL;
+	r = open_handle(tpm, handle, &tr);
+	if (r < 0)
+		return r;
+	rc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			       ESYS_TR_NONE, handle, &gone);
+	if (rc != TSS2_RC_SUCCESS) {
+		Esys_TR_Close(tpm->esys, &tr);
+		return tpm_err(tpm->ctx, rc, "evict the key");
+	}
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_tpm_quote(vouch_tpm *tpm, uint32_t handle, const uint8_t *nonce,
+				 size_t nonce_len, struct vouch_pcrs *pcrs, uint8_t **ret_attest,
+				 size_t *ret_attest_len, uint8_t **ret_sig, size_t *ret_sig_len)
+{
+	TPM2B_DATA qd = { 0 };
+	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+	TPML_PCR_SELECTION sel;
+	ESYS_TR tr;
+	int r;
+
+	if (!tpm || !nonce || !nonce_len || nonce_len > sizeof(qd.buffer) || !pcrs || !ret_attest ||
+	    !ret_attest_len || !ret_sig || !ret_sig_len)
+		return tpm ? ctx_err(tpm->ctx, -EINVAL, "invalid quote arguments") : -EINVAL;
+	r = check_selection(tpm->ctx, pcrs);
+	if (r < 0)
+		return r;
+	r = open_handle(tpm, handle, &tr);
+	if (r < 0)
+		return r;
+	qd.size = (uint16_t)nonce_len;
+	memcpy(qd.buffer, nonce, nonce_len);
+	to_tpml(pcrs, &sel);
+	for (int attempt = 0; attempt < 5; attempt++) {
+		TPM2B_ATTEST *quoted = NULL;
+		TPMT_SIGNATURE *sig = NULL;
+		struct tpms_attest a;
+		struct vouch_digest d;
+		uint8_t sigbuf[sizeof(TPMT_SIGNATURE) + 16];
+		size_t sig_len = 0;
+		_cleanup_free_ uint8_t *concat = NULL;
+		size_t concat_len;
+		TSS2_RC rc;
+		int algo;
+
+		rc = Esys_Quote(tpm->esys, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd,
+				&scheme, &sel, &quoted, &sig);
+		if (rc != TSS2_RC_SUCCESS) {
+			Esys_TR_Close(tpm->esys, &tr);
+			return tpm_err(tpm->ctx, rc, "quote");
+		}
+		rc = Tss2_MU_TPMT_SIGNATURE_Marshal(sig, sigbuf, sizeof(sigbuf), &sig_len);
+		algo = vouch_hash_by_tpm_alg(sig->signature.any.hashAlg);
+		Esys_Free(sig);
+		r = rc == TSS2_RC_SUCCESS ? vouch_tpm_pcr_read(tpm, pcrs) : tpm_err(tpm->ctx, rc,
+										      "encode the signature");
+		if (r == 0 && (tpms_attest_parse(quoted->attestationData, quoted->size, &a) < 0 ||
+			       a.type != TPM_ST_ATTEST_QUOTE || algo < 0))
+			r = ctx_err(tpm->ctx, -EIO, "TPM: the quote does not parse");
+		if (r == 0)
+			r = pcrs_concat(pcrs, &concat, &concat_len);
+		if (r == 0)
+			r = vouch_digest_buf(tpm->ctx, algo, concat, concat_len, &d);
+		if (r < 0) {
+			Esys_Free(quoted);
+			Esys_TR_Close(tpm->esys, &tr);
+			return r;
+		}
+		if (d.len == a.pcr_digest_len && !CRYPTO_memcmp(d.bytes, a.pcr_digest, d.len)) {
+			uint8_t *att = mem_dup(quoted->attestationData, quoted->size);
+			uint8_t *s = mem_dup(sigbuf, sig_len);
+
+			*ret_attest_len = quoted->size;
+			Esys_Free(quoted);
+			Esys_TR_Close(tpm->esys, &tr);
+			if (!att || !s) {
+				free(att);
+				free(s);
+				return ctx_err(tpm->ctx, -ENOMEM, "out of memory");
+			}
+			*ret_attest = att;
+			*ret_sig = s;
+			*ret_sig_len = sig_len;
+			return 0;
+		}
+		Esys_Free(quoted); /* a PCR moved between quote and read: quote again */
+	}
+	Esys_TR_Close(tpm->esys, &tr);
+	return ctx_err(tpm->ctx, -EAGAIN, "TPM: the PCRs kept changing during the quote");
+}
+
+#else /* !VOUCH_HAVE_TSS2 */
+
+VOUCH_EXPORT int vouch_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret_tpm)
+{
+	return ctx_err(ctx, -EOPNOTSUPP, "vouch was built without TPM support (tss2)");
+}
+VOUCH_EXPORT void vouch_tpm_close(vouch_tpm *tpm)
+{
+}
+VOUCH_EXPORT int vouch_tpm_get_banks(vouch_tpm *tpm, int *ret_algos, size_t size, size_t *ret_n)
+{
+	return -EOPNOTSUPP;
+}
+VOUCH_EXPORT int vouch_tpm_pcr_read(vouch_tpm *tpm, struct vouch_pcrs *pcrs)
+{
+	return -EOPNOTSUPP;
+}
+VOUCH_EXPORT int vouch_tpm_pcr_extend(vouch_tpm *tpm, uint32_t pcr,
+				      const struct vouch_digest *digests, size_t n)
+{
+	return -EOPNOTSUPP;
+}
+VOUCH_EXPORT int vouch_tpm_ak_create(vouch_tpm *tpm, const struct vouch_tpm_ak_options *opts,
+				     vouch_ak **ret_ak)
+{
+	return -EOPNOTSUPP;
+}
+VOUCH_EXPORT int vouch_tpm_ak_load(vouch_tpm *tpm, uint32_t handle, vouch_ak **ret_ak)
+{
+	return -EOPNOTSUPP;
+}
+VOUCH_EXPORT int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle)
+{
+	return -EOPNOTSUPP;
+}
+VOUCH_EXPORT int vouch_tpm_quote(vouch_tpm *tpm, uint32_t handle, const uint8_t *nonce,
+				 size_t nonce_len, struct vouch_pcrs *pcrs, uint8_t **ret_attest,
+				 size_t *ret_attest_len, uint8_t **ret_sig, size_t *ret_sig_len)
+{
+	return -EOPNOTSUPP;
+}
+
+#endif

@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * vouch attest: quote PCRs (and the logs they cover) into an evidence file, and verify
+ * evidence with every check always on (STYLE.md rule 15).
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attest.h"
+
+#define IMA_LIST "/sys/kernel/security/ima/binary_runtime_measurements"
+#define BIOS_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_evidence *, vouch_evidence_freep, vouch_evidence_free)
+
+static int parse_nonce(const char *cmd, const char *arg, uint8_t *buf, size_t *len)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0 || n % 2 || n / 2 > 64)
+		return cli_usage_error(cmd, "invalid --nonce '%s' (1 to 64 bytes of hex)", arg);
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (!strchr("0123456789abcdefABCDEF", arg[2 * i]) || !arg[2 * i] ||
+		    !strchr("0123456789abcdefABCDEF", arg[2 * i + 1]) || !arg[2 * i + 1] ||
+		    sscanf(arg + 2 * i, "%2x", &v) != 1)
+			return cli_usage_error(cmd, "invalid --nonce '%s' (hex)", arg);
+		buf[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+static int read_all(const char *path, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!f) {
+		cli_error("cannot open '%s': %m", path);
+		return -1;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			uint8_t *nb;
+
+			cap = cap ? 2 * cap : 65536;
+			if (cap > ((size_t)1 << 31) || !(nb = realloc(buf, cap))) {
+				free(buf);
+				cli_error("'%s' is too large", path);
+				return -1;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		cli_error("cannot read '%s': %m", path);
+		return -1;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, vouch_log_reader_freep, vouch_log_reader_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, vouch_log_writer_freep, vouch_log_writer_free)
+
+/* Keep the entries after the first @from (the verifier has those): re-serialised, binary. */
+static int list_from(vouch_ctx *ctx, uint8_t *buf, size_t len, uint64_t from, uint8_t **ret,
+		     size_t *ret_len)
+{
+	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
+	_cleanup_(vouch_log_reader_freep) vouch_log_reader *rd = NULL;
+	_cleanup_(vouch_log_writer_freep) vouch_log_writer *w = NULL;
+	struct vouch_log_entry e;
+	const uint8_t *out;
+	size_t out_len;
+	uint64_t n = 0;
+	uint8_t *copy;
+	int r;
+
+	r = vouch_log_reader_new(ctx, buf, len, NULL, &rd);
+	if (r == 0)
+		r = vouch_log_writer_new(ctx, &wo, &w);
+	while (r == 0 && (r = vouch_log_next(rd, &e)) > 0) {
+		r = ++n > from ? vouch_log_writer_add(w, &e) : 0;
+	}
+	if (r == 0 && n < from)
+		r = -ERANGE;
+	if (r == 0)
+		r = vouch_log_writer_get(w, &out, &out_len);
+	if (r < 0) {
+		if (r == -ERANGE)
+			cli_error("--from-entry %llu: the list has only %llu entries",
+				  (unsigned long long)from, (unsigned long long)n);
+		else
+			cli_lib_error(ctx, r, "IMA list");
+		return r;
+	}
+	copy = malloc(out_len ? out_len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, out, out_len);
+	free(buf);
+	*ret = copy;
+	*ret_len = out_len;
+	return 0;
+}
+
+static bool readable(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+static int attest_quote(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "handle", required_argument, NULL, 'h' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "ima", required_argument, NULL, 'i' },
+		{ "no-ima", no_argument, NULL, 'I' },
+		{ "from-entry", required_argument, NULL, 'F' },
+		{ "eventlog", required_argument, NULL, 'e' },
+		{ "no-eventlog", no_argument, NULL, 'E' },
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char *cmd = "attest quote";
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
+	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
+	_cleanup_free_ struct vouch_evidence *ev = calloc(1, sizeof(*ev));
+	_cleanup_free_ char *json = NULL, *ima_default = NULL, *log_default = NULL;
+	_cleanup_free_ uint8_t *attest = NULL, *sig = NULL, *ima = NULL, *elog = NULL;
+	const char *tcti = NULL, *sel = NULL, *ima_path = NULL, *log_path = NULL, *out = NULL;
+	bool no_ima = false, no_log = false, have_nonce = false;
+	uint32_t handle = 0;
+	uint64_t from = 0;
+	uint8_t nonce[64];
+	size_t nonce_len = 0;
+	struct vouch_ak_info info;
+	int c, r;
+
+	if (!ev)
+		return EXIT_ERROR;
+	while ((c = getopt_long(argc, argv, "T:n:p:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (cli_opt_once(cmd, &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			if (handle)
+				return cli_usage_error(cmd, "--handle given twice, refusing");
+			if (cli_parse_handle(cmd, optarg, &handle))
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			if (have_nonce)
+				return cli_usage_error(cmd, "--nonce given twice, refusing");
+			if (parse_nonce(cmd, optarg, nonce, &nonce_len))
+				return EXIT_USAGE;
+			have_nonce = true;
+			break;
+		case 'p':
+			if (cli_opt_once(cmd, &sel, optarg, "pcrs"))
+				return EXIT_USAGE;
+			break;
+		case 'i':
+			if (no_ima)
+				return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
+			if (cli_opt_once(cmd, &ima_path, optarg, "ima"))
+				return EXIT_USAGE;
+			break;
+		case 'I':
+			if (ima_path)
+				return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
+			no_ima = true;
+			break;
+		case 'F':
+			if (cli_parse_u64(optarg, &from) < 0)
+				return cli_usage_error(cmd, "invalid --from-entry '%s'", optarg);
+			break;
+		case 'e':
+			if (no_log)
+				return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
+			if (cli_opt_once(cmd, &log_path, optarg, "eventlog"))
+				return EXIT_USAGE;
+			break;
+		case 'E':
+			if (log_path)
+				return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
+			no_log = true;
+			break;
+		case 'o':
+			if (cli_opt_once(cmd, &out, optarg, "out"))
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(cmd, "invalid option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!have_nonce || !sel || !out)
+		return cli_usage_error(cmd, "--nonce HEX, --pcrs SELECTION and --out FILE are required");
+	if (vouch_pcrs_parse_selection(sel, &ev->pcrs) < 0)
+		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
+	if (!handle)
+		handle = CLI_AK_DEFAULT_HANDLE;
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	/* the logs are read before the quote: entries added later are simply not covered */
+	if (!no_ima) {
+		if (!ima_path && asprintf(&ima_default, "%s%s", strcmp(vouch_ctx_get_root(ctx), "/") ?
+								     vouch_ctx_get_root(ctx) : "",
+					  IMA_LIST) >= 0 && readable(ima_default))
+			ima_path = ima_default;
+		if (ima_path && read_all(ima_path, &ima, &ev->ima_list_len) < 0)
+			return EXIT_ERROR;
+		if (from && ima && list_from(ctx, ima, ev->ima_list_len, from, &ima,
+					     &ev->ima_list_len) < 0)
+			return EXIT_ERROR;
+		ev->ima_list = ima;
+	}
+	if (!no_log) {
+		if (!log_path && asprintf(&log_default, "%s%s", strcmp(vouch_ctx_get_root(ctx), "/") ?
+								     vouch_ctx_get_root(ctx) : "",
+					  BIOS_LOG) >= 0 && readable(log_default))
+			log_path = log_default;
+		if (log_path && read_all(log_path, &elog, &ev->eventlog_len) < 0)
+			return EXIT_ERROR;
+		ev->eventlog = elog;
+	}
+	if (cli_tpm_open(ctx, tcti, &tpm) < 0)
+		return EXIT_ERROR;
+	r = vouch_tpm_ak_load(tpm, handle, &ak);
+	if (r == 0)
+		r = vouch_tpm_quote(tpm, handle, nonce, nonce_len, &ev->pcrs, &attest, &ev->attest_len,
+				    &sig, &ev->sig_len);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	ev->attest = attest;
+	ev->sig = sig;
+	vouch_ak_get_info(ak, &info);
+	ev->ak_name = info.name;
+	ev->ak_name_len = info.name_len;
+	ev->ima_from_entry = from;
+	r = vouch_evidence_format(ctx, ev, &json);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	{
+		size_t n = strlen(json);
+		_cleanup_free_ char *tmp = NULL;
+		_cleanup_close_ int fd = -1;
+
+		if (asprintf(&tmp, "%s.tmp.XXXXXX", out) < 0)
+			return EXIT_ERROR;
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0 || write(fd, json, n) != (ssize_t)n || write(fd, "\n", 1) != 1 ||
+		    fsync(fd) < 0 || rename(tmp, out) < 0) {
+			cli_error("cannot write '%s': %m", out);
+			if (fd >= 0)
+				unlink(tmp);
+			return EXIT_ERROR;
+		}
+	}
+	fprintf(stderr, "%s: quoted %s with AK 0x%08x into '%s'%s%s\n", program_name, sel, handle,
+		out, ev->ima_list ? ", with the IMA list" : "",
+		ev->eventlog ? ", with the firmware event log" : "");
+	return EXIT_OK;
+}
+
+/* --- verify ------------------------------------------------------------------------- */
+
+/* Values for the requested selection from the evidence; PCRs it lacks stay zero. */
+static int fill_values(const struct vouch_evidence *ev, struct vouch_pcrs *req, char *missing,
+		       size_t size)
+{
+	int n_missing = 0;
+
+	missing[0] = '\0';
+	for (uint32_t b = 0; b < req->n_banks; b++) {
+		const struct vouch_pcrs_bank *src = NULL;
+
+		for (uint32_t k = 0; k < ev->pcrs.n_banks; k++)
+			if (ev->pcrs.banks[k].algo == req->banks[b].algo)
+				src = &ev->pcrs.banks[k];
+		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
+			if (!(req->banks[b].mask & (1U << i)))
+				continue;
+			if (src && (src->mask & (1U << i))) {
+				memcpy(req->banks[b].values[i], src->values[i], VOUCH_HASH_MAX_SIZE);
+			} else if (n_missing++ == 0) {
+				snprintf(missing, size, "%s:%u",
+					 vouch_hash_info(req->banks[b].algo)->name, i);
+			}
+		}
+	}
+	return n_missing;
+}
+
+static void check_eventlog(vouch_ctx *ctx, const struct vouch_evidence *ev,
+			   const struct vouch_pcrs *quoted, struct report *rep)
+{
+	_cleanup_free_ struct vouch_pcrs *rp = calloc(1, sizeof(*rp));
+	struct vouch_eventlog_info info;
+	uint32_t covered = 0;
+	int r;
+
+	if (!ev->eventlog) {
+		add_check(rep, "eventlog", 1, "no firmware event log in the evidence");
+		return;
+	}
+	if (!rp) {
+		add_check(rep, "eventlog", -ENOMEM, "out of memory");
+		return;
+	}
+	rp->n_banks = quoted->n_banks;
+	for (uint32_t b = 0; b < quoted->n_banks; b++)
+		rp->banks[b].algo = quoted->banks[b].algo;
+	r = vouch_eventlog_replay(ctx, ev->eventlog, ev->eventlog_len, rp, &info);
+	if (r < 0) {
+		add_check(rep, "eventlog", r == -ENODATA ? -EKEYREJECTED : r, "%s",
+			  vouch_ctx_last_error(ctx));
+		return;
+	}
+	for (uint32_t b = 0; b < quoted->n_banks; b++) {
+		size_t sz = vouch_hash_info(quoted->banks[b].algo)->size;
+
+		for (unsigned i = 0; i <= 9; i++) {
+			if (!(quoted->banks[b].mask & (1U << i)))
+				continue;
+			covered |= 1U << i;
+			if (memcmp(rp->banks[b].values[i], quoted->banks[b].values[i], sz)) {
+				add_check(rep, "eventlog", -EKEYREJECTED,
+					  "the firmware event log (%u events) does not replay to "
+					  "quoted %s PCR %u",
+					  info.n_events, vouch_hash_info(quoted->banks[b].algo)->name, i);
+				return;
+			}
+		}
+	}
+	if (!covered)
+		add_check(rep, "eventlog", 1,
+			  "no PCR 0-9 quoted: the firmware event log is not attested");
+	else
+		add_check(rep, "eventlog", 0, "%u events replay to the quoted PCRs (mask 0x%03x)%s",
+			  info.n_events, covered,
+			  info.startup_locality ? ", startup locality honoured" : "");
+}
+
+static int ak_fingerprint(vouch_ctx *ctx, const vouch_ak *ak, char *hex)
+{
+	_cleanup_free_ char *pem = NULL;
+	struct vouch_digest d;
+	int r = vouch_ak_export_pem(ctx, ak, &pem);
+
+	if (r == 0)
+		r = vouch_digest_buf(ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return r;
+	}
+	vouch_digest_to_hex(&d, hex, 65);
+	return 0;
+}
+
+static const char *status_word(int s)
+{
+	return s == 0 ? "ok" : s > 0 ? "n/a" : "FAIL";
+}
+
+static int attest_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ak", required_argument, NULL, 'k' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "reference", required_argument, NULL, 'r' },
+		{ "trust", required_argument, NULL, 't' },
+		{ "state", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "message", required_argument, NULL, 'm' },
+		{ "signature", required_argument, NULL, 'S' },
+		{ "pcr-values", required_argument, NULL, 'f' },
+		{ "allow-hash", required_argument, NULL, 'a' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ 0 },
+	};
+	const char *cmd = "attest verify";
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
+	_cleanup_(vouch_evidence_freep) struct vouch_evidence *ev = NULL;
+	_cleanup_free_ struct vouch_pcrs *req = calloc(1, sizeof(*req));
+	_cleanup_free_ struct vouch_quote_result *res = calloc(1, sizeof(*res));
+	_cleanup_free_ struct report *rep = calloc(1, sizeof(*rep));
+	_cleanup_free_ struct ima_state *st_in = calloc(1, sizeof(*st_in));
+	_cleanup_free_ struct ima_state *st_out = calloc(1, sizeof(*st_out));
+	struct vouch_quote_verify_options o = VOUCH_QUOTE_VERIFY_OPTIONS_INIT;
+	const char *akp = NULL, *sel = NULL, *ref = NULL, *trust = NULL, *state = NULL;
+	const char *msgp = NULL, *sigp = NULL, *valp = NULL, *evp = NULL;
+	uint32_t repeat = 1, allowed = 0;
+	bool json = false, have_nonce = false;
+	uint8_t nonce[64];
+	size_t nonce_len = 0;
+	char missing[64];
+	int c, r, worst = 0;
+
+	if (!req || !res || !rep || !st_in || !st_out)
+		return EXIT_ERROR;
+	while ((c = getopt_long(argc, argv, "k:n:p:r:t:s:jm:S:f:", longopts, NULL)) != -1) {
+		const char **slot = NULL;
+
+		switch (c) {
+		case 'k':
+			slot = &akp;
+			break;
+		case 'p':
+			slot = &sel;
+			break;
+		case 'r':
+			slot = &ref;
+			break;
+		case 't':
+			slot = &trust;
+			break;
+		case 's':
+			slot = &state;
+			break;
+		case 'm':
+			slot = &msgp;
+			break;
+		case 'S':
+			slot = &sigp;
+			break;
+		case 'f':
+			slot = &valp;
+			break;
+		case 'n':
+			if (have_nonce)
+				return cli_usage_error(cmd, "--nonce given twice, refusing");
+			if (parse_nonce(cmd, optarg, nonce, &nonce_len))
+				return EXIT_USAGE;
+			have_nonce = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'a': {
+			int a = vouch_hash_by_name(optarg);
+
+			if (a < 0)
+				return cli_usage_error(cmd, "unknown hash '%s'", optarg);
+			allowed |= 1U << a;
+			break;
+		}
+		case 'R':
+			if (cli_parse_u32(optarg, &repeat) < 0 || repeat == 0)
+				return cli_usage_error(cmd, "invalid --repeat '%s'", optarg);
+			break;
+		default:
+			return cli_usage_error(cmd, "invalid option");
+		}
+		if (slot) {
+			const char *name = "option";
+
+			for (size_t k = 0; longopts[k].name; k++)
+				if (longopts[k].val == c)
+					name = longopts[k].name;
+			if (cli_opt_once(cmd, slot, optarg, name))
+				return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		evp = argv[optind++];
+	if (optind != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!akp || !have_nonce)
+		return cli_usage_error(cmd, "--ak FILE and --nonce HEX are required");
+	if (!!evp == !!(msgp || sigp || valp) || (!evp && !(msgp && sigp && valp && sel)))
+		return cli_usage_error(cmd, "give EVIDENCE, or --message, --signature, --pcr-values "
+					    "and --pcrs (tpm2_quote's files)");
+	if (vouch_pcrs_parse_selection(sel ? sel : "sha256:0-10", req) < 0)
+		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	r = vouch_ak_load(ctx, akp, &ak);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	if (evp) {
+		r = vouch_evidence_load(ctx, evp, &ev);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return cli_exit_for(r);
+		}
+		if (fill_values(ev, req, missing, sizeof(missing)))
+			add_check(rep, "pcr_values", -EBADMSG,
+				  "the evidence lacks the value of requested PCR %s", missing);
+	} else {
+		_cleanup_free_ uint8_t *vals = NULL;
+		size_t vals_len;
+
+		ev = calloc(1, sizeof(*ev));
+		if (!ev || read_all(msgp, &ev->attest, &ev->attest_len) < 0 ||
+		    read_all(sigp, &ev->sig, &ev->sig_len) < 0 || read_all(valp, &vals, &vals_len) < 0)
+			return EXIT_ERROR;
+		if (vouch_pcrs_set_values(req, vals, vals_len) < 0)
+			add_check(rep, "pcr_values", -EBADMSG,
+				  "'%s' holds %zu bytes, not the values of %s", valp, vals_len, sel);
+		evp = msgp;
+	}
+	o.nonce = nonce;
+	o.nonce_len = nonce_len;
+	o.pcrs = req;
+	o.allowed_hashes = allowed;
+	{
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (uint32_t i = 0; i < repeat; i++)
+			r = vouch_quote_verify(ctx, ak, ev->attest, ev->attest_len, ev->sig,
+					       ev->sig_len, &o, res);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (repeat > 1) {
+			double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+			fprintf(stderr, "%s: %u quote verifications in %.3f s: %.0f/s\n",
+				program_name, repeat, s, repeat / s);
+		}
+	}
+	if (r < 0 && !vouch_error_is_verdict(r)) {
+		cli_lib_error(ctx, r, evp);
+		return EXIT_ERROR;
+	}
+	for (int i = 0; i < _VOUCH_QUOTE_CHECK_MAX; i++)
+		add_check(rep, vouch_quote_check_name(i), res->checks[i], "%s", res->detail[i]);
+	check_eventlog(ctx, ev, req, rep);
+	if (ev->ak_name) {
+		struct vouch_ak_info info;
+
+		vouch_ak_get_info(ak, &info);
+		if (info.name_len && (info.name_len != ev->ak_name_len ||
+				      memcmp(info.name, ev->ak_name, info.name_len)))
+			add_check(rep, "ak_name", -EKEYREJECTED,
+				  "the evidence names another attestation key than '%s'", akp);
+	}
+	{
+		struct ima_check ic = { .ev = ev, .quoted = req, .reference = ref, .trust = trust,
+					.state_in = st_in, .state_out = st_out };
+
+		if (state) {
+			r = ima_state_load(state, st_in);
+			if (r < 0)
+				return EXIT_ERROR;
+			if (ak_fingerprint(ctx, ak, st_out->ak) < 0)
+				return EXIT_ERROR;
+			if (st_in->valid && strcmp(st_in->ak, st_out->ak) != 0) {
+				add_check(rep, "state", -EPERM,
+					  "'%s' belongs to another attestation key", state);
+				ic.state_in = NULL;
+			}
+		}
+		r = attest_check_ima(ctx, &ic, rep);
+		if (r < 0) {
+			cli_lib_error(ctx, r, evp);
+			return EXIT_ERROR;
+		}
+		if (!ev->ima_list && (ref || trust))
+			add_check(rep, "reference", -EPERM,
+				  "--reference/--trust given but the evidence has no IMA list");
+	}
+
+	for (size_t i = 0; i < rep->n; i++) {
+		int s = rep->c[i].status;
+
+		if (s < 0 && !vouch_error_is_verdict(s))
+			worst = EXIT_ERROR;
+		else if (s < 0 && worst == 0)
+			worst = EXIT_UNTRUSTED;
+	}
+	if (json) {
+		_cleanup_(json_object_putp) json_object *o2 = json_object_new_object();
+		json_object *arr = json_object_new_array(), *first = NULL, *q = json_object_new_object();
+
+		json_object_object_add(o2, "evidence", json_object_new_string(evp));
+		json_object_object_add(o2, "verdict",
+				       json_object_new_string(worst == 0   ? "trusted"
+							      : worst == 1 ? "untrusted"
+									   : "error"));
+		for (size_t i = 0; i < rep->n; i++) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "check", json_object_new_string(rep->c[i].name));
+			json_object_object_add(e, "result",
+					       json_object_new_string(rep->c[i].status == 0 ? "pass"
+								      : rep->c[i].status > 0 ? "not_applicable"
+											   : "fail"));
+			json_object_object_add(e, "detail", json_object_new_string(rep->c[i].detail));
+			if (rep->c[i].status < 0 && !first) {
+				first = json_object_new_object();
+				json_object_object_add(first, "check",
+						       json_object_new_string(rep->c[i].name));
+				json_object_object_add(first, "detail",
+						       json_object_new_string(rep->c[i].detail));
+			}
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o2, "checks", arr);
+		json_object_object_add(o2, "first_failure", first ? first : json_object_new_null());
+		if (res->parsed) {
+			json_object_object_add(q, "clock", json_object_new_int64((int64_t)res->clock));
+			json_object_object_add(q, "reset_count", json_object_new_int64(res->reset_count));
+			json_object_object_add(q, "restart_count",
+					       json_object_new_int64(res->restart_count));
+			json_object_object_add(q, "safe", json_object_new_boolean(res->safe));
+			json_object_object_add(q, "qualified_signer",
+					       cli_json_hex(res->qualified_signer,
+							    res->qualified_signer_len));
+			json_object_object_add(q, "pcrs", cli_pcrs_json(req));
+		}
+		json_object_object_add(o2, "quote", q);
+		cli_json_print(o2);
+	} else {
+		for (size_t i = 0; i < rep->n; i++)
+			printf("%-5s %-14s %s\n", status_word(rep->c[i].status), rep->c[i].name,
+			       rep->c[i].detail);
+		printf("%s: %s\n", evp, worst == 0 ? "trusted" : worst == 1 ? "NOT trusted" : "could not check");
+	}
+	for (size_t i = 0; i < rep->n; i++)
+		if (rep->c[i].status < 0) {
+			cli_error("'%s': %s: %s", evp, rep->c[i].name, rep->c[i].detail);
+			break;
+		}
+	/* remember what is now verified: the next evidence only carries new entries */
+	if (state && worst == 0 && st_out->valid && ima_state_save(state, st_out) < 0)
+		return EXIT_ERROR;
+	return worst;
+}
+
+static const struct command attest_commands[] = {
+	{ "quote", attest_quote, CMD_NEEDS_TPM,
+	  "Quote PCRs with the AK and write one evidence file with the quote, the PCR values, the "
+	  "IMA list and the firmware event log",
+	  "attest quote [--tcti T] [--handle H] --nonce HEX --pcrs sha256:0-10 [--ima FILE|--no-ima] "
+	  "[--from-entry N] [--eventlog FILE|--no-eventlog] --out EVIDENCE" },
+	{ "verify", attest_verify, 0,
+	  "Verify evidence: every quote check, the event log replay, the IMA list; exit 0 trusted, "
+	  "1 not trusted, 3 could not check",
+	  "attest verify --ak AK --nonce HEX [--pcrs SEL] [--reference REF.json] [-t TRUST] "
+	  "[--state FILE] [--json] [--allow-hash ALGO]... [--repeat N] "
+	  "EVIDENCE | --message MSG --signature SIG --pcr-values FILE --pcrs SEL" },
+};
+
+int cmd_attest(int argc, char **argv)
+{
+	return cli_dispatch("attest", attest_commands, ARRAY_SIZE(attest_commands), argc, argv);
+}

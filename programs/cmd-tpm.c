@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * vouch tpm: PCR read/extend and attestation keys on a TPM 2.0 (tss2 TCTI strings).
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+
+
+const char *cli_tcti(const char *opt)
+{
+	const char *env = getenv("VOUCH_TCTI");
+
+	if (opt)
+		return opt;
+	return env && *env ? env : VOUCH_TPM_DEFAULT_TCTI;
+}
+
+int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret)
+{
+	int r = vouch_tpm_open(ctx, cli_tcti(tcti), ret);
+
+	if (r < 0)
+		cli_lib_error(ctx, r, NULL);
+	return r;
+}
+
+int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name)
+{
+	if (*slot)
+		return cli_usage_error(cmd, "--%s given twice, refusing", name);
+	*slot = arg;
+	return 0;
+}
+
+int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret)
+{
+	if (cli_parse_u32(arg, ret) < 0 || *ret < 0x81000000U || *ret > 0x81ffffffU)
+		return cli_usage_error(cmd, "invalid persistent handle '%s' (0x81000000-0x81ffffff)",
+				       arg);
+	return 0;
+}
+
+static void print_bank_text(const struct vouch_pcrs_bank *b)
+{
+	const struct vouch_hash_info *hi = vouch_hash_info(b->algo);
+
+	printf("%s:\n", hi->name);
+	for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
+		char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
+
+		if (!(b->mask & (1U << i)))
+			continue;
+		for (size_t k = 0; k < hi->size; k++)
+			snprintf(hex + 2 * k, 3, "%02x", b->values[i][k]);
+		printf("  %2u : %s\n", i, hex);
+	}
+}
+
+json_object *cli_pcrs_json(const struct vouch_pcrs *p)
+{
+	json_object *o = json_object_new_object();
+
+	for (uint32_t b = 0; b < p->n_banks; b++) {
+		const struct vouch_hash_info *hi = vouch_hash_info(p->banks[b].algo);
+		json_object *bank = json_object_new_object();
+
+		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
+			char key[4];
+
+			if (!(p->banks[b].mask & (1U << i)))
+				continue;
+			snprintf(key, sizeof(key), "%u", i);
+			json_object_object_add(bank, key, cli_json_hex(p->banks[b].values[i], hi->size));
+		}
+		json_object_object_add(o, hi->name, bank);
+	}
+	return o;
+}
+
+static int all_banks(vouch_ctx *ctx, vouch_tpm *tpm, struct vouch_pcrs *p)
+{
+	int algos[VOUCH_PCR_MAX_BANKS];
+	size_t n;
+	int r = vouch_tpm_get_banks(tpm, algos, ARRAY_SIZE(algos), &n);
+
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return r;
+	}
+	memset(p, 0, sizeof(*p));
+	p->n_banks = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		p->banks[i].algo = algos[i];
+		p->banks[i].mask = (1U << VOUCH_PCR_COUNT) - 1;
+	}
+	return 0;
+}
+
+static int tpm_pcrread(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
+	_cleanup_free_ struct vouch_pcrs *p = calloc(1, sizeof(*p));
+	const char *tcti = NULL;
+	bool json = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
+		if (c == 'T') {
+			if (tcti)
+				return cli_usage_error("tpm pcrread", "--tcti given twice, refusing");
+			tcti = optarg;
+		} else if (c == 'j') {
+			json = true;
+		} else {
+			return cli_usage_error("tpm pcrread", "invalid option");
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error("tpm pcrread", "unexpected argument '%s'", argv[optind + 1]);
+	if (!p)
+		return EXIT_ERROR;
+	if (optind < argc && vouch_pcrs_parse_selection(argv[optind], p) < 0)
+		return cli_usage_error("tpm pcrread", "invalid PCR selection '%s' (e.g. sha256:0-10)",
+				       argv[optind]);
+	if (cli_ctx_new(&ctx) < 0 || cli_tpm_open(ctx, tcti, &tpm) < 0)
+		return EXIT_ERROR;
+	if (optind == argc && all_banks(ctx, tpm, p) < 0)
+		return EXIT_ERROR;
+	r = vouch_tpm_pcr_read(tpm, p);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	if (json) {
+		_cleanup_(json_object_putp) json_object *o = cli_pcrs_json(p);
+
+		cli_json_print(o);
+	} else {
+		for (uint32_t b = 0; b < p->n_banks; b++)
+			print_bank_text(&p->banks[b]);
+	}
+	return EXIT_OK;
+}
+
+static int tpm_extend(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "file", required_argument, NULL, 'f' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
+	struct vouch_digest d[VOUCH_PCR_MAX_BANKS];
+	const char *tcti = NULL, *data = NULL, *file = NULL;
+	uint32_t pcr;
+	size_t n = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (tcti)
+				return cli_usage_error("tpm extend", "--tcti given twice, refusing");
+			tcti = optarg;
+			break;
+		case 'd':
+		case 'f':
+			if (data || file)
+				return cli_usage_error("tpm extend",
+						       "--data/--file given twice, refusing");
+			*(c == 'd' ? &data : &file) = optarg;
+			break;
+		default:
+			return cli_usage_error("tpm extend", "invalid option");
+		}
+	}
+	if (optind >= argc || cli_parse_u32(argv[optind], &pcr) < 0 || pcr >= VOUCH_PCR_COUNT)
+		return cli_usage_error("tpm extend", "a PCR index (0-23) is required");
+	optind++;
+	if ((data || file) == (optind < argc))
+		return cli_usage_error("tpm extend",
+				       "give --data STRING, --file FILE, or ALGO:HEX digests");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	for (; optind < argc; optind++) {
+		const char *colon = strchr(argv[optind], ':');
+		char name[32];
+		int algo;
+
+		if (n == ARRAY_SIZE(d) || !colon || (size_t)(colon - argv[optind]) >= sizeof(name))
+			return cli_usage_error("tpm extend", "invalid digest '%s' (ALGO:HEX)",
+					       argv[optind]);
+		memcpy(name, argv[optind], (size_t)(colon - argv[optind]));
+		name[colon - argv[optind]] = '\0';
+		algo = vouch_hash_by_name(name);
+		if (algo < 0 || strlen(colon + 1) != 2 * vouch_hash_info(algo)->size)
+			return cli_usage_error("tpm extend", "invalid digest '%s' (ALGO:HEX)",
+					       argv[optind]);
+		d[n].algo = algo;
+		d[n].len = vouch_hash_info(algo)->size;
+		for (size_t k = 0; k < d[n].len; k++) {
+			unsigned v;
+
+			if (sscanf(colon + 1 + 2 * k, "%2x", &v) != 1)
+				return cli_usage_error("tpm extend", "invalid hex in '%s'",
+						       argv[optind]);
+			d[n].bytes[k] = (uint8_t)v;
+		}
+		n++;
+	}
+	if (cli_tpm_open(ctx, tcti, &tpm) < 0)
+		return EXIT_ERROR;
+	if (data || file) {
+		int algos[VOUCH_PCR_MAX_BANKS];
+
+		r = vouch_tpm_get_banks(tpm, algos, ARRAY_SIZE(algos), &n);
+		if (r == 0 && data) {
+			for (size_t i = 0; i < n && r == 0; i++)
+				r = vouch_digest_buf(ctx, algos[i], data, strlen(data), &d[i]);
+		} else if (r == 0) {
+			r = vouch_digest_file(ctx, file, algos, n, d);
+		}
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+	}
+	r = vouch_tpm_pcr_extend(tpm, pcr, d, n);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
+
+		vouch_digest_to_hex(&d[i], hex, sizeof(hex));
+		printf("%u %s:%s\n", pcr, vouch_hash_info(d[i].algo)->name, hex);
+	}
+	return EXIT_OK;
+}
+
+static const char *scheme_name(uint16_t s)
+{
+	switch (s) {
+	case 0x0014:
+		return "rsassa";
+	case 0x0016:
+		return "rsapss";
+	case 0x0018:
+		return "ecdsa";
+	case 0x0010:
+		return "any";
+	default:
+		return "other";
+	}
+}
+
+static int print_ak(vouch_ctx *ctx, const vouch_ak *ak, const char *what, bool json)
+{
+	struct vouch_ak_info info;
+	_cleanup_free_ char *pem = NULL;
+
+	vouch_ak_get_info(ak, &info);
+	if (vouch_ak_export_pem(ctx, ak, &pem) < 0) {
+		cli_lib_error(ctx, -EIO, NULL);
+		return EXIT_ERROR;
+	}
+	if (json) {
+		_cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "key", json_object_new_string(what));
+		json_object_object_add(o, "type", json_object_new_string(
+							  info.key_type == VOUCH_KEY_RSA ? "rsa" : "ec"));
+		json_object_object_add(o, "bits", json_object_new_int((int)info.key_bits));
+		if (info.has_public_area) {
+			char attrs[11];
+
+			snprintf(attrs, sizeof(attrs), "0x%08x", info.attributes);
+			json_object_object_add(o, "attributes", json_object_new_string(attrs));
+			json_object_object_add(o, "restricted_signing",
+					       json_object_new_boolean((info.attributes & 0x50000) ==
+								       0x50000));
+			json_object_object_add(o, "scheme",
+					       json_object_new_string(scheme_name(info.scheme)));
+			json_object_object_add(o, "scheme_hash",
+					       info.scheme_hash >= 0
+						       ? json_object_new_string(
+								 vouch_hash_info(info.scheme_hash)->name)
+						       : json_object_new_null());
+			json_object_object_add(o, "name", cli_json_hex(info.name, info.name_len));
+		}
+		json_object_object_add(o, "pem", json_object_new_string(pem));
+		cli_json_print(o);
+		return EXIT_OK;
+	}
+	printf("%s:\n  key:        %s %u\n", what, info.key_type == VOUCH_KEY_RSA ? "rsa" : "ec",
+	       info.key_bits);
+	if (info.has_public_area) {
+		printf("  attributes: 0x%08x%s\n  scheme:     %s%s%s\n  name:       ", info.attributes,
+		       (info.attributes & 0x50000) == 0x50000 ? " (restricted signing key)"
+							      : " (NOT a restricted signing key)",
+		       scheme_name(info.scheme), info.scheme_hash >= 0 ? "-" : "",
+		       info.scheme_hash >= 0 ? vouch_hash_info(info.scheme_hash)->name : "");
+		for (size_t i = 0; i < info.name_len; i++)
+			printf("%02x", info.name[i]);
+		printf("\n");
+	}
+	fputs(pem, stdout);
+	return EXIT_OK;
+}
+
+static int write_new(const char *path, const void *buf, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	if (fd < 0) {
+		cli_error("cannot create '%s': %m", path);
+		return -1;
+	}
+	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) < 0) {
+		cli_error("cannot write '%s': %m", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+static int ak_create(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "hierarchy", required_argument, NULL, 'H' },
+		{ "scheme", required_argument, NULL, 's' },
+		{ "hash", required_argument, NULL, 'a' },
+		{ "handle", required_argument, NULL, 'h' },
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	struct vouch_tpm_ak_options o = VOUCH_TPM_AK_OPTIONS_INIT;
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
+	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
+	_cleanup_free_ char *pem = NULL, *p_pem = NULL, *p_pub = NULL, *p_name = NULL;
+	const char *tcti = NULL, *out = NULL, *hash = NULL;
+	struct vouch_ak_info info;
+	const uint8_t *pub;
+	size_t pub_len;
+	struct stat st;
+	int c, r;
+
+	o.handle = CLI_AK_DEFAULT_HANDLE;
+	while ((c = getopt_long(argc, argv, "T:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (tcti)
+				return cli_usage_error("tpm ak create", "--tcti given twice, refusing");
+			tcti = optarg;
+			break;
+		case 'H':
+			if (!strcmp(optarg, "owner") || !strcmp(optarg, "o"))
+				o.hierarchy = VOUCH_TPM_HIERARCHY_OWNER;
+			else if (!strcmp(optarg, "endorsement") || !strcmp(optarg, "e"))
+				o.hierarchy = VOUCH_TPM_HIERARCHY_ENDORSEMENT;
+			else
+				return cli_usage_error("tpm ak create",
+						       "unknown hierarchy '%s' (owner, endorsement)",
+						       optarg);
+			break;
+		case 's':
+			if (!strcmp(optarg, "rsassa"))
+				o.scheme = VOUCH_TPM_SCHEME_RSASSA;
+			else if (!strcmp(optarg, "rsapss"))
+				o.scheme = VOUCH_TPM_SCHEME_RSAPSS;
+			else if (!strcmp(optarg, "ecdsa"))
+				o.scheme = VOUCH_TPM_SCHEME_ECDSA;
+			else
+				return cli_usage_error("tpm ak create",
+						       "unknown scheme '%s' (rsassa, rsapss, ecdsa)",
+						       optarg);
+			break;
+		case 'a':
+			hash = optarg;
+			break;
+		case 'h':
+			if (cli_parse_handle("tpm ak create", optarg, &o.handle))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			if (out)
+				return cli_usage_error("tpm ak create", "--out given twice, refusing");
+			out = optarg;
+			break;
+		default:
+			return cli_usage_error("tpm ak create", "invalid option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("tpm ak create", "unexpected argument '%s'", argv[optind]);
+	if (!out)
+		return cli_usage_error("tpm ak create", "--out PREFIX is required");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if (hash) {
+		o.hash = cli_parse_hash(ctx, "tpm ak create", hash);
+		if (o.hash < 0)
+			return EXIT_USAGE;
+	}
+	if (asprintf(&p_pem, "%s.pem", out) < 0 || asprintf(&p_pub, "%s.pub", out) < 0 ||
+	    asprintf(&p_name, "%s.name", out) < 0)
+		return EXIT_ERROR;
+	if (lstat(p_pem, &st) == 0 || lstat(p_pub, &st) == 0 || lstat(p_name, &st) == 0) {
+		cli_error("refusing to overwrite '%s.*'", out);
+		return EXIT_ERROR;
+	}
+	if (cli_tpm_open(ctx, tcti, &tpm) < 0)
+		return EXIT_ERROR;
+	r = vouch_tpm_ak_create(tpm, &o, &ak);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return r == -EINVAL ? EXIT_USAGE : EXIT_ERROR;
+	}
+	vouch_ak_get_info(ak, &info);
+	if (vouch_ak_export_pem(ctx, ak, &pem) < 0 || vouch_ak_get_public_area(ak, &pub, &pub_len) < 0 ||
+	    write_new(p_pem, pem, strlen(pem)) < 0 || write_new(p_pub, pub, pub_len) < 0 ||
+	    write_new(p_name, info.name, info.name_len) < 0)
+		return EXIT_ERROR;
+	printf("%s\n%s\n%s\n", p_pem, p_pub, p_name);
+	fprintf(stderr, "%s: attestation key persisted at 0x%08x\n", program_name, o.handle);
+	return EXIT_OK;
+}
+
+static int ak_show(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "handle", required_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
+	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
+	const char *tcti = NULL;
+	uint32_t handle = 0;
+	bool json = false;
+	char what[64];
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			tcti = optarg;
+			break;
+		case 'h':
+			if (handle)
+				return cli_usage_error("tpm ak show", "--handle given twice, refusing");
+			if (cli_parse_handle("tpm ak show", optarg, &handle))
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return cli_usage_error("tpm ak show", "invalid option");
+		}
+	}
+	if (argc - optind > 1 || (optind < argc && (handle || tcti)))
+		return cli_usage_error("tpm ak show", "give a key FILE or a TPM --handle, not both");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if (optind < argc) {
+		r = vouch_ak_load(ctx, argv[optind], &ak);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+		return print_ak(ctx, ak, argv[optind], json);
+	}
+	if (!handle)
+		handle = CLI_AK_DEFAULT_HANDLE;
+	if (cli_tpm_open(ctx, tcti, &tpm) < 0)
+		return EXIT_ERROR;
+	r = vouch_tpm_ak_load(tpm, handle, &ak);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	snprintf(what, sizeof(what), "handle 0x%08x", handle);
+	return print_ak(ctx, ak, what, json);
+}
+
+static const struct command ak_commands[] = {
+	{ "create", ak_create, CMD_NEEDS_TPM,
+	  "Create a restricted signing key in the owner or endorsement hierarchy, persist it, "
+	  "write PREFIX.pem, PREFIX.pub (TPM2B_PUBLIC) and PREFIX.name",
+	  "tpm ak create [--tcti T] [--hierarchy owner|endorsement] [--scheme rsassa|rsapss|ecdsa] "
+	  "[--hash ALGO] [--handle 0x81010010] --out PREFIX" },
+	{ "show", ak_show, 0, "Show an attestation key from the TPM or from a PEM/TPM2B_PUBLIC file",
+	  "tpm ak show [--tcti T] [--handle H] [--json] [FILE]" },
+};
+
+static int tpm_ak(int argc, char **argv)
+{
+	return cli_dispatch("tpm ak", ak_commands, ARRAY_SIZE(ak_commands), argc, argv);
+}
+
+static const struct command tpm_commands[] = {
+	{ "pcrread", tpm_pcrread, CMD_NEEDS_TPM, "Read PCRs (default: every active bank, 0-23)",
+	  "tpm pcrread [--tcti T] [--json] [SELECTION]" },
+	{ "extend", tpm_extend, CMD_NEEDS_TPM,
+	  "Extend a PCR in every active bank with the digest of --data/--file, or with given "
+	  "digests",
+	  "tpm extend [--tcti T] PCR --data STRING|--file FILE|ALGO:HEX..." },
+	{ "ak", tpm_ak, CMD_NEEDS_TPM, "Attestation keys", "tpm ak create|show ..." },
+};
+
+int cmd_tpm(int argc, char **argv)
+{
+	return cli_dispatch("tpm", tpm_commands, ARRAY_SIZE(tpm_commands), argc, argv);
+}

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright (C) 2026 The vouch authors
+#
+# Test helper: start a private swtpm on a free loopback port, stop it by PID.  Source it.
+#   swtpm_start DIR   -> sets SWTPM_PID, SWTPM_PORT, SWTPM_TCTI (and TPM2TOOLS_TCTI); returns
+#                        1 when swtpm is missing or does not come up
+#   swtpm_stop        -> kills exactly $SWTPM_PID (never by name) and waits for it
+SWTPM_PID=
+SWTPM_PORT=
+SWTPM_TCTI=
+
+_swtpm_port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+swtpm_start() {
+	local dir=$1 try port
+	command -v swtpm >/dev/null 2>&1 || return 1
+	mkdir -p "$dir/state"
+	for try in 1 2 3 4 5 6 7 8; do
+		port=$((20000 + (RANDOM % 20000) * 2))
+		_swtpm_port_free "$port" && _swtpm_port_free $((port + 1)) || continue
+		swtpm socket --tpm2 --tpmstate dir="$dir/state" \
+			--server type=tcp,port="$port",bindaddr=127.0.0.1 \
+			--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
+			--flags not-need-init,startup-clear --pid file="$dir/swtpm.pid" \
+			>"$dir/swtpm.log" 2>&1 &
+		SWTPM_PID=$!
+		for _ in $(seq 1 50); do
+			if ! kill -0 "$SWTPM_PID" 2>/dev/null; then break; fi
+			if ! _swtpm_port_free "$port"; then
+				SWTPM_PORT=$port
+				SWTPM_TCTI="swtpm:host=127.0.0.1,port=$port"
+				export TPM2TOOLS_TCTI=$SWTPM_TCTI
+				return 0
+			fi
+			sleep 0.1
+		done
+		kill "$SWTPM_PID" 2>/dev/null; wait "$SWTPM_PID" 2>/dev/null
+		SWTPM_PID=
+	done
+	return 1
+}
+
+swtpm_stop() {
+	if [ -n "$SWTPM_PID" ]; then
+		kill "$SWTPM_PID" 2>/dev/null
+		wait "$SWTPM_PID" 2>/dev/null
+		SWTPM_PID=
+	fi
+}

@@ -237,6 +237,7 @@ static const struct demo_step steps[] = {
 	    "--xattr", "user.ima",
 	    "--root", "@/", "--map", "*.sh=BPRM_CHECK", "--map", "*.bin=FIRMWARE_CHECK", "--map",
 	    "*.txt=POLICY_CHECK" },
+	  EXIT_UNTRUSTED },
 	{ "verify the shared swtpm quote (../shared/vectors/tpm2 quote-rsa): every check passes",
 	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce",
 	    "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs", "sha256:10",

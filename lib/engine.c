@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine-internal.h"
+#include "engine-pcr-internal.h"
 #include "policy-internal.h"
 #include <vouch/log.h>
 
@@ -66,6 +67,7 @@ struct vouch_engine {
 	size_t list_len, list_cap;
 	uint64_t entries;
 	uint8_t pcr[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
+	struct engine_tpm *tpm; /* also extended when set (engine-pcr.c) */
 
 	struct cache_ent *cache[CACHE_BUCKETS];
 	uint64_t gen;
@@ -741,6 +743,9 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 		r = 1; /* "hash_exists": the same entry is already in the list */
 		goto out;
 	}
+	r = engine_tpm_sync(e->tpm); /* never more than one entry ahead of the TPM */
+	if (r < 0)
+		goto out;
 	if (e->list_fd >= 0) {
 		r = write_all(e->list_fd, rec, rec_len);
 		if (r < 0 || fdatasync(e->list_fd) < 0) {
@@ -755,6 +760,10 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 	if (r < 0)
 		goto out;
 	e->entries++;
+	if (e->tpm && (r = engine_tpm_extend(e->tpm, &ent)) < 0) {
+		pcr_file_write(e); /* the software bank has it; the TPM catches up or restarts */
+		goto out;
+	}
 	r = seen_add(e, ent.template_digest, pcr);
 	if (r == 0)
 		r = pcr_file_write(e);
@@ -810,6 +819,15 @@ VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_opti
 			return r;
 		}
 	}
+	r = engine_tpm_attach(ctx, opts->tcti, e->state_dir, e->list, e->list_len, e->entries,
+			      &e->tpm);
+	if (r < 0) {
+		vouch_engine_free(e);
+		return r;
+	}
+	if (r == 1)
+		emit(e, 0, "recover", engine_tpm_tcti(e->tpm), 0,
+		     "durable tail entry extended into the TPM", 0, 0, NULL);
 	if (e->entries == 0) {
 		/* the first entry, as the kernel's: boot_aggregate over PCRs 0-9 of the software
 		 * bank (all zero: nothing measures the boot into it) */
@@ -819,7 +837,10 @@ VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_opti
 					       .present = 0xffffff };
 		struct vouch_digest ba;
 
-		r = vouch_log_boot_aggregate(ctx, &bank, &ba);
+		/* with a TPM, its PCRs 0-9 as the kernel reads them */
+		r = e->tpm ? engine_tpm_boot_bank(e->tpm, e->hash_algo, &bank) : 0;
+		if (r == 0)
+			r = vouch_log_boot_aggregate(ctx, &bank, &ba);
 		if (r == 0)
 			r = measure_append(e, 10, e->template_name, &ba, "boot_aggregate", NULL, 0,
 					   NULL, 0);
@@ -850,6 +871,7 @@ VOUCH_EXPORT void vouch_engine_free(vouch_engine *e)
 		return;
 	cache_clear(e);
 	vouch_policy_free(e->policy);
+	engine_tpm_free(e->tpm);
 	for (int i = 0; i < _VOUCH_KEYRING_MAX; i++)
 		vouch_trust_free(e->trust[i]);
 	if (e->list_fd >= 0)
@@ -1024,6 +1046,8 @@ VOUCH_EXPORT int vouch_engine_verify_state(vouch_engine *e)
 	if (r == 0 && memcmp(saved, e->pcr, sizeof(saved)) != 0)
 		r = ctx_err(e->ctx, -EBADMSG, "software PCRs do not match the measurement list");
 	memcpy(e->pcr, saved, sizeof(saved));
+	if (r == 0)
+		r = engine_tpm_verify(e->tpm, e->list, e->list_len, e->entries);
 	return r;
 }
 
@@ -1551,4 +1575,9 @@ VOUCH_EXPORT int vouch_engine_post_load_data(vouch_engine *e, int id, const void
 	}
 	h.func = func;
 	return process(e, &h, ret);
+}
+
+VOUCH_EXPORT const char *vouch_engine_get_tcti(const vouch_engine *e)
+{
+	return e ? engine_tpm_tcti(e->tpm) : NULL;
 }

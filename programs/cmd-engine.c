@@ -102,6 +102,7 @@ struct engine_args {
 	bool audit;
 	bool memory;
 	const char *xattr;
+	const char *tcti; /* --tcti T, or --tpm: $VOUCH_TCTI or the default device */
 };
 
 static int add_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *const *paths,
@@ -148,6 +149,7 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 	o.audit_fn = audit_print;
 	o.audit_userdata = audit_flag;
 	o.xattr_name = a->xattr;
+	o.tcti = a->tcti;
 	r = vouch_engine_new(ctx, &o, &e);
 	if (r < 0) {
 		cli_lib_error(ctx, r, cmd);
@@ -221,6 +223,12 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 			return -cli_usage_error(cmd, "--xattr given twice, refusing");
 		a->xattr = arg;
 		return 1;
+	case 'T':
+	case 'P':
+		if (a->tcti)
+			return -cli_usage_error(cmd, "--tcti or --tpm given twice, refusing");
+		a->tcti = c == 'T' ? arg : cli_tcti(NULL);
+		return 1;
 	default:
 		return 0;
 	}
@@ -231,7 +239,8 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 		{ "trust", required_argument, NULL, 't' },                                         \
 		{ "kernel-trust", required_argument, NULL, 'k' },                                  \
 		{ "mode", required_argument, NULL, 'm' }, { "audit", no_argument, NULL, 'A' },     \
-		{ "xattr", required_argument, NULL, 'X' }
+		{ "xattr", required_argument, NULL, 'X' }, { "tcti", required_argument, NULL, 'T' }, \
+		{ "tpm", no_argument, NULL, 'P' }
 
 static json_object *result_json(const char *file, const char *func,
 				const struct vouch_engine_result *res, int r)
@@ -435,6 +444,9 @@ static int engine_status(int argc, char **argv)
 		json_object_object_add(o, "entries",
 				       json_object_new_int64((int64_t)vouch_engine_entry_count(e)));
 		json_object_object_add(o, "replay_ok", json_object_new_boolean(r == 0));
+		json_object_object_add(o, "tpm", vouch_engine_get_tcti(e)
+							 ? json_object_new_string(vouch_engine_get_tcti(e))
+							 : json_object_new_null());
 		for (int algo = VOUCH_HASH_SHA1; algo <= VOUCH_HASH_SHA256; algo += 2) {
 			struct vouch_digest d;
 			char key[32];
@@ -463,7 +475,11 @@ static int engine_status(int argc, char **argv)
 		for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
 			if (vouch_engine_get_sig_enforce(e, f))
 				printf(" %s", vouch_policy_func_name(f));
-		printf("\nreplay: %s\n", r == 0 ? "list matches the software PCRs" : "MISMATCH");
+		if (vouch_engine_get_tcti(e))
+			printf("\ntpm: %s", vouch_engine_get_tcti(e));
+		printf("\nreplay: %s\n", r != 0		       ? "MISMATCH"
+				      : vouch_engine_get_tcti(e) ? "list matches the software PCRs and the TPM"
+								 : "list matches the software PCRs");
 	}
 	if (r < 0) {
 		cli_lib_error(ctx, r, "engine status");

@@ -77,6 +77,11 @@ typedef void (*vouch_engine_audit_fn)(void *userdata, const struct vouch_engine_
  * @xattr_name: the appraisal xattr; NULL: "security.ima"
  * @audit_fn: audit callback from the start (recovery events of the state), or NULL
  * @audit_userdata: passed to @audit_fn
+ * @tcti: a TPM (tss2 TCTI string, see vouch_tpm_open()) that every measurement is also
+ *        extended into, in every active bank, as the kernel does (Since: 0.1); NULL: the
+ *        TPM the state directory is bound to, if any.  A state directory is bound to the
+ *        first TPM it is used with (file "tcti"); at start its list must replay to the
+ *        TPM's PCRs, except for a last entry whose extend a crash lost (it is completed)
  * @reserved: must be zero
  */
 struct vouch_engine_options {
@@ -88,7 +93,8 @@ struct vouch_engine_options {
 	const char *xattr_name;
 	vouch_engine_audit_fn audit_fn;
 	void *audit_userdata;
-	uint64_t reserved[6];
+	const char *tcti;
+	uint64_t reserved[5];
 };
 #define VOUCH_ENGINE_OPTIONS_INIT { .version = 1 }
 
@@ -103,8 +109,9 @@ struct vouch_engine_options {
  * extend (a crash between the two), in which case the extend is completed.  A torn final
  * record (never acknowledged) is cut off.
  *
- * Return: 0; -EBADMSG (list and PCRs disagree beyond the tail, or a corrupt list);
- * -EINVAL; -ENOMEM; I/O errors.
+ * Return: 0; -EBADMSG (list and PCRs disagree beyond the tail, or a corrupt list; with a
+ * TPM: its PCRs disagree with the list, or the state was measured without a TPM);
+ * -EINVAL; -ENOMEM; I/O errors; the errors of vouch_tpm_open().
  * Since: 0.1
  */
 int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_options *opts,
@@ -329,10 +336,20 @@ int vouch_engine_get_list(const vouch_engine *engine, const uint8_t **ret_buf, s
 /**
  * vouch_engine_verify_state() - replay the list and compare with the software PCRs
  * @engine: the engine
- * Return: 0 when every PCR equals the replay; -EBADMSG otherwise.
+ *
+ * With a TPM (&vouch_engine_options.tcti), its PCRs must equal the replay too.
+ * Return: 0 when every PCR equals the replay; -EBADMSG otherwise; TPM errors.
  * Since: 0.1
  */
 int vouch_engine_verify_state(vouch_engine *engine);
+
+/**
+ * vouch_engine_get_tcti() - the TPM the engine extends besides its software bank
+ * @engine: the engine
+ * Return: its TCTI string (owned by the engine), or NULL for the software bank only.
+ * Since: 0.1
+ */
+const char *vouch_engine_get_tcti(const vouch_engine *engine);
 
 #ifdef __cplusplus
 }

@@ -211,7 +211,7 @@ int engine_tpm_verify(struct engine_tpm *t, const uint8_t *list, size_t list_len
 		return r;
 	if (prefix == (int64_t)entries)
 		return 0;
-	if (prefix >= 0)
+	if (prefix > 0)
 		return ctx_err(t->ctx, -EBADMSG,
 			       "the PCRs of TPM '%s' include only the first %lld of the %llu list "
 			       "entries",
@@ -309,7 +309,7 @@ int engine_tpm_attach(vouch_ctx *ctx, const char *tcti, const char *state_dir,
 			return r;
 		tail = true;
 	} else if (prefix != (int64_t)entries) {
-		if (prefix >= 0)
+		if (prefix > 0)
 			return ctx_err(ctx, -EBADMSG,
 				       "TPM '%s' includes only %lld of the %llu entries in '%s' "
 				       "(more than the one-entry tail a crash can leave)",
@@ -318,8 +318,8 @@ int engine_tpm_attach(vouch_ctx *ctx, const char *tcti, const char *state_dir,
 		return ctx_err(ctx, -EBADMSG,
 			       "the PCRs of TPM '%s' do not match the measurement list in '%s' (%s)",
 			       tcti, state_dir ? state_dir : "memory",
-			       reset ? "its PCR 10 is reset: the TPM restarted, start a new state "
-				       "directory"
+			       reset ? "its PCR 10 is reset: the TPM restarted or is another one, "
+				       "start a new state directory"
 				     : "another writer extended them, or another TPM");
 	}
 	if (path && (!bound || strcmp(bound, tcti) != 0)) {

@@ -61,6 +61,13 @@ eq "ima_list passes" "$(res ima_list)" pass
 eq "boot_aggregate (over the TPM's PCR 0-9) passes" "$(res boot_aggregate)" pass
 eq "reference passes" "$(res reference)" pass
 eq "the verifier's state holds 3 entries" "$(jq -r .entries "$T/vstate")" 3
+# every active bank was extended the kernel's way (template digest hashed per bank)
+ALL=sha256:0-10+sha384:10+sha512:10 # sha1 (not in the default allow-list) is compared above
+check "quote PCR 10 of the sha256, sha384 and sha512 banks" "$VOUCH" attest quote --nonce 0a --pcrs $ALL \
+	--ima "$ST/measurements" --no-eventlog --out "$T/banks.ev"
+expect_rc 0 "the list replays to PCR 10 in sha256, sha384 and sha512" "$VOUCH" attest \
+	verify --json --ak "$T/ak.pub" --nonce 0a --pcrs $ALL "$T/banks.ev"
+eq "ima_list passes in every bank" "$(res ima_list)" pass
 expect_rc 1 "the round 1 quote replayed for a fresh nonce" "$VOUCH" attest verify --json \
 	--ak "$T/ak.pub" --nonce 02 --reference "$T/ref.json" "$T/r1.ev"
 eq "reason: nonce" "$(jq -r .first_failure.check "$T/.out")" nonce

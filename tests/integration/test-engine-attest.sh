@@ -133,6 +133,31 @@ expect_rc 0 "the whole list still replays to the TPM" "$VOUCH" attest verify --j
 eq "all 6 entries attested" "$(detail ima_list | cut -d';' -f1)" \
 	"entries 1-6 replay to the quoted PCR 10"
 
+# runs killed with SIGKILL at random points: the next start always finds the TPM in step
+mkdir -p "$T/crash"
+bad=0 recovered=0
+for i in $(seq 1 30); do
+	for f in $(seq 1 40); do echo "run $i file $f" >"$T/crash/f$f"; done
+	"$VOUCH" load --state-dir "$ST" --policy "$POL" --mode log --func BPRM_CHECK "$T"/crash/f* \
+		>/dev/null 2>&1 &
+	pid=$!
+	sleep "$(printf '0.%03d' $((RANDOM % 60)))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	if ! "$VOUCH" engine status --state-dir "$ST" --audit --json >"$T/st.out" 2>"$T/st.err"; then
+		bad=$((bad + 1)); sed 's/^/#   /' "$T/st.err" | head -3
+	fi
+	grep -q 'extended into the TPM' "$T/st.err" && recovered=$((recovered + 1))
+done
+eq "30 SIGKILLed runs: list, software PCRs and TPM always agree at the next start" "$bad" 0
+diag "TPM tail entries recovered: $recovered, entries: $(jq .entries "$T/st.out")"
+check "quote after the crashes" "$VOUCH" attest quote --nonce 05 --pcrs sha256:0-10 \
+	--ima "$ST/measurements" --no-eventlog --out "$T/r5.ev"
+expect_rc 0 "the whole list replays to the TPM" "$VOUCH" attest verify --json \
+	--ak "$T/ak.pub" --nonce 05 "$T/r5.ev"
+eq "every entry attested" "$(detail ima_list | cut -d';' -f1)" \
+	"entries 1-$(jq .entries "$T/st.out") replay to the quoted PCR 10"
+
 # a list measured without a TPM cannot be continued on one
 "$VOUCH" load --state-dir "$T/soft" --policy "$POL" --mode log --func BPRM_CHECK "$T/bin/a" \
 	>/dev/null 2>&1 || not_ok "software-only state"

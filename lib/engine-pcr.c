@@ -149,12 +149,11 @@ static int replay(struct engine_tpm *t, const uint8_t *list, size_t len, uint64_
 	if (!tp || !rp)
 		return -ENOMEM;
 	/* pass 1: which PCRs the list touches */
-	r = vouch_log_reader_new(t->ctx, list, len, NULL, &rd);
-	while (r == 0 && (r = vouch_log_next(rd, &e)) > 0) {
+	r = len ? vouch_log_reader_new(t->ctx, list, len, NULL, &rd) : 0;
+	while (rd && (r = vouch_log_next(rd, &e)) > 0) {
 		if (e.pcr >= VOUCH_PCR_COUNT)
 			return ctx_err(t->ctx, -EBADMSG, "measurement list entry for PCR %u", e.pcr);
 		mask |= 1U << e.pcr;
-		r = 0;
 	}
 	if (r < 0)
 		return r;
@@ -174,13 +173,16 @@ static int replay(struct engine_tpm *t, const uint8_t *list, size_t len, uint64_
 	/* pass 2: replay, comparing after every entry */
 	if (same_pcrs(tp, rp))
 		prefix = 0;
-	r = vouch_log_reader_new(t->ctx, list, len, NULL, &rd);
-	while (r == 0 && (r = vouch_log_next(rd, &e)) > 0) {
-		r = bank_digests(t, &e, last);
-		for (size_t b = 0; r == 0 && b < t->n_banks; b++)
-			r = pcr_extend_value(t->ctx, &rp->banks[b], e.pcr, &last[b]);
-		if (r < 0)
-			return r;
+	r = len ? vouch_log_reader_new(t->ctx, list, len, NULL, &rd) : 0;
+	if (r < 0)
+		return r;
+	while (rd && (r = vouch_log_next(rd, &e)) > 0) {
+		int k = bank_digests(t, &e, last);
+
+		for (size_t b = 0; k == 0 && b < t->n_banks; b++)
+			k = pcr_extend_value(t->ctx, &rp->banks[b], e.pcr, &last[b]);
+		if (k < 0)
+			return k;
 		*ret_last_pcr = e.pcr;
 		if (same_pcrs(tp, rp))
 			prefix = (int64_t)n + 1;
@@ -262,10 +264,14 @@ int engine_tpm_attach(vouch_ctx *ctx, const char *tcti, const char *state_dir,
 
 	*ret = NULL;
 	if (state_dir) {
-		if (asprintf(&path, "%s/%s", state_dir, ENGINE_TCTI_FILE) < 0) {
-			path = NULL;
+		size_t a = strlen(state_dir), b = strlen(ENGINE_TCTI_FILE);
+
+		path = mem_alloc(a + b + 2);
+		if (!path)
 			return -ENOMEM;
-		}
+		memcpy(path, state_dir, a);
+		path[a] = '/';
+		memcpy(path + a + 1, ENGINE_TCTI_FILE, b + 1);
 		r = read_binding(ctx, path, &bound);
 		if (r < 0)
 			return r;
@@ -286,11 +292,12 @@ int engine_tpm_attach(vouch_ctx *ctx, const char *tcti, const char *state_dir,
 	t->tcti = mem_strdup(tcti);
 	if (!t->tcti)
 		return -ENOMEM;
-	r = vouch_tpm_open(ctx, tcti, &t->tpm);
-	if (r == 0)
-		r = vouch_tpm_get_banks(t->tpm, algos, ARRAY_SIZE(algos), &t->n_banks);
+	r = vouch_tpm_open(ctx, tcti, &t->tpm); /* its message names the TCTI */
 	if (r < 0)
-		return tpm_fail(ctx, r, "use the PCR banks", tcti);
+		return r;
+	r = vouch_tpm_get_banks(t->tpm, algos, ARRAY_SIZE(algos), &t->n_banks);
+	if (r < 0)
+		return tpm_fail(ctx, r, "read the PCR banks", tcti);
 	if (t->n_banks == 0)
 		return ctx_err(ctx, -EOPNOTSUPP, "TPM '%s' has no PCR bank vouch knows", tcti);
 	for (size_t b = 0; b < t->n_banks; b++) {

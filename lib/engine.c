@@ -760,13 +760,11 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 	if (r < 0)
 		goto out;
 	e->entries++;
-	if (e->tpm && (r = engine_tpm_extend(e->tpm, &ent)) < 0) {
-		pcr_file_write(e); /* the software bank has it; the TPM catches up or restarts */
-		goto out;
-	}
 	r = seen_add(e, ent.template_digest, pcr);
 	if (r == 0)
 		r = pcr_file_write(e);
+	if (r == 0 && e->tpm)
+		r = engine_tpm_extend(e->tpm, &ent); /* on failure: pending, retried first */
 out:
 	vouch_log_writer_free(w);
 	return r;

@@ -703,7 +703,7 @@ static int engine_init(int argc, char **argv)
 static const struct command engine_cmds[] = {
 	{ "status", engine_status, 0,
 	  "Show the list size, PCR 10, latched consumers, and replay the list against the PCRs",
-	  "engine status [--state-dir DIR] [--json]" },
+	  "engine status [--state-dir DIR] [--tcti T] [--tpm] [--json]" },
 	{ "list", engine_list, 0, "Print the measurement list (ascii form)",
 	  "engine list [--state-dir DIR]" },
 	{ "init", engine_init, 0,

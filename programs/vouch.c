@@ -45,8 +45,8 @@ static const struct command commands[] = {
 	{ "policy", cmd_policy, 0, "Check, print and simulate IMA policies",
 	  "policy check|show|simulate ..." },
 	{ "load", cmd_load, 0, "Run one load through the integrity engine (exit 0 allowed, 1 denied)",
-	  "load [--state-dir DIR] [--policy P] [--trust T]... [--mode M] [--json] --func FUNC "
-	  "FILE..., or load --buffer --func ID --desc NAME FILE" },
+	  "load [--state-dir DIR] [--policy P] [--trust T]... [--mode M] [--tcti T] [--tpm] [--json] "
+	  "--func FUNC FILE..., or load --buffer --func ID --desc NAME FILE" },
 	{ "engine", cmd_engine, 0, "Inspect the engine state, print its list, latch enforcement",
 	  "engine status|list|init|enforce ..." },
 	{ "tpm", cmd_tpm, 0, "TPM 2.0: read and extend PCRs, create and show attestation keys",

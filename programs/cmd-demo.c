@@ -214,6 +214,63 @@ static const struct demo_step steps[] = {
 	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce", "c0ffee0123", "--pcrs",
 	    "sha256:0-10", "@/tpm.evidence" },
 	  EXIT_UNTRUSTED },
+	{ "engine: check the IMA policy the engine will enforce (errors carry line and column)",
+	  { "policy", "check", "@/engine.pol" },
+	  EXIT_OK },
+	{ "engine: a policy with a misplaced template= is refused as a whole (exit 1)",
+	  { "policy", "check", "@/bad.pol" },
+	  EXIT_UNTRUSTED },
+	{ "engine: the kernel's secure_boot built-in, rule by rule",
+	  { "policy", "show", "--builtin", "secure_boot" },
+	  EXIT_OK },
+	{ "engine: sign the tool, the firmware and the policy into an IMA xattr (user.ima here)",
+	  { "ima", "sign", "-k", "@/rsa.key", "-c", "@/rsa.crt", "--xattr", "user.ima",
+	    "@/tool.sh", "@/firmware.bin", "@/policy.txt" },
+	  EXIT_OK },
+	{ "engine: every executable through the engine in log mode: measured, appraised, none denied",
+	  { "load", "--state-dir", "@/state", "--policy", "@/engine.pol", "--trust", "@/rsa.crt",
+	    "--xattr", "user.ima", "--mode", "log", "--func", "BPRM_CHECK", "@/tool.sh",
+	    "@/unsigned.sh" },
+	  EXIT_OK },
+	{ "engine: firmware (kernel_read_file + post_read_file), enforcing",
+	  { "load", "--state-dir", "@/state", "--policy", "@/engine.pol", "--trust", "@/rsa.crt",
+	    "--xattr", "user.ima", "--func", "firmware", "@/firmware.bin" },
+	  EXIT_OK },
+	{ "engine: the module (re-signed with the EC key above) accepted on its appended signature",
+	  { "load", "--state-dir", "@/state", "--policy", "@/engine.pol", "--trust", "@/rsa.crt",
+	    "--trust", "@/ec.crt", "--xattr", "user.ima", "--func", "kernel-module",
+	    "@/module.ko" },
+	  EXIT_OK },
+	{ "engine: the policy file as POLICY_CHECK, enforcing",
+	  { "load", "--state-dir", "@/state", "--policy", "@/engine.pol", "--trust", "@/rsa.crt",
+	    "--xattr", "user.ima", "--func", "security-policy", "@/policy.txt" },
+	  EXIT_OK },
+	{ "engine: the unsigned script is denied once enforcing (exit 1)",
+	  { "load", "--state-dir", "@/state", "--policy", "@/engine.pol", "--trust", "@/rsa.crt",
+	    "--xattr", "user.ima", "--func", "BPRM_CHECK", "@/unsigned.sh" },
+	  EXIT_UNTRUSTED },
+	{ "engine: the tool, tampered after signing, is re-measured and denied (exit 1)",
+	  { "load", "--state-dir", "@/state", "--policy", "@/engine.pol", "--trust", "@/rsa.crt",
+	    "--xattr", "user.ima", "--audit", "--func", "BPRM_CHECK", "@/tool.sh" },
+	  EXIT_UNTRUSTED },
+	{ "engine: latch signature enforcement for firmware (permissive -> enforcing only)",
+	  { "engine", "enforce", "--state-dir", "@/state", "--func", "firmware" },
+	  EXIT_OK },
+	{ "engine: turning it off again is refused (exit 1)",
+	  { "engine", "enforce", "--state-dir", "@/state", "--func", "firmware", "--off" },
+	  EXIT_UNTRUSTED },
+	{ "engine: the measurement list",
+	  { "engine", "list", "--state-dir", "@/state" },
+	  EXIT_OK },
+	{ "engine: replay the list against the software PCRs",
+	  { "engine", "status", "--state-dir", "@/state" },
+	  EXIT_OK },
+	{ "engine: simulate the policy over the scratch tree before a rollout (denials: exit 1)",
+	  { "policy", "simulate", "-p", "@/engine.pol", "-t", "@/rsa.crt", "-t", "@/ec.crt",
+	    "--xattr", "user.ima",
+	    "--root", "@/", "--map", "*.sh=BPRM_CHECK", "--map", "*.bin=FIRMWARE_CHECK", "--map",
+	    "*.txt=POLICY_CHECK" },
+	  EXIT_UNTRUSTED },
 };
 
 /* Steps (by title) before which a line is appended to a file ("@/name"): tampering. */
@@ -222,6 +279,7 @@ static const struct {
 	const char *file;
 } tamper_before[] = {
 	{ "IMA: a tampered file does not verify (exit 1)", "@/tool.sh" },
+	{ "engine: the tool, tampered after signing, is re-measured and denied (exit 1)", "@/tool.sh" },
 };
 
 struct payload {
@@ -249,6 +307,19 @@ static const struct payload payloads[] = {
 	  "xattr security.ima=0x0404a1722e8693a964bac9f47c315add016703c37ae1f0baa6ab8d72e69131512b9d\n"
 	  "file /bin/tool policy.txt 0755 0 0\n", 1 },
 	{ "tool-tampered.sh", "#!/bin/sh\necho hello from a signed tool; rm -rf ~\n", 1 },
+	{ "unsigned.sh", "#!/bin/sh\necho nobody signed me\n", 1 },
+	{ "engine.pol",
+	  "# the engine demo policy\n"
+	  "measure func=BPRM_CHECK mask=MAY_EXEC\n"
+	  "appraise func=BPRM_CHECK appraise_type=imasig\n"
+	  "measure func=FIRMWARE_CHECK\n"
+	  "appraise func=FIRMWARE_CHECK appraise_type=imasig\n"
+	  "measure func=MODULE_CHECK template=ima-modsig\n"
+	  "appraise func=MODULE_CHECK appraise_type=imasig|modsig\n"
+	  "measure func=POLICY_CHECK\n"
+	  "appraise func=POLICY_CHECK appraise_type=imasig\n",
+	  1 },
+	{ "bad.pol", "template=ima-sig measure func=BPRM_CHECK\n", 1 },
 	/* FORMATS.md §13.9: a kernel-format ascii measurement list, its PCRs and signing cert */
 	{ "ima-ascii.txt",
 	  "10 6bdad7efa602f84ca31ffe3f11ff7c476e25dcdd ima-ng sha256:7b6436b0c98f62380866d9"

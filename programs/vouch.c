@@ -46,6 +46,13 @@ static const struct command commands[] = {
 	  "tpm pcrread|extend|ak ..." },
 	{ "attest", cmd_attest, 0, "Quote PCRs into an evidence file; verify evidence",
 	  "attest quote|verify ..." },
+	{ "policy", cmd_policy, 0, "Check, print and simulate IMA policies",
+	  "policy check|show|simulate ..." },
+	{ "load", cmd_load, 0, "Run one load through the integrity engine (exit 0 allowed, 1 denied)",
+	  "load [--state-dir DIR] [--policy P] [--trust T]... [--mode M] [--json] --func FUNC "
+	  "FILE..., or load --buffer --func ID --desc NAME FILE" },
+	{ "engine", cmd_engine, 0, "Inspect the engine state, print its list, latch enforcement",
+	  "engine status|list|init|enforce ..." },
 };
 
 static void usage(FILE *f)

@@ -21,5 +21,7 @@
 #include <vouch/eventlog.h>
 #include <vouch/tpm.h>
 #include <vouch/evidence.h>
+#include <vouch/policy.h>
+#include <vouch/engine.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vouch: the integrity engine - one hook path for every consumer of loaded data
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCH_ENGINE_H
+#define VOUCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vouch/ctx.h>
+#include <vouch/digest.h>
+#include <vouch/key.h>
+#include <vouch/policy.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * enum vouch_read_id - what is being loaded (enum kernel_read_file_id / kernel_load_data_id)
+ *
+ * Values 0-6 are the kernel's.  The VOUCH_LOADING_* ids beyond them are buffers the kernel
+ * has no integrity hook for; the engine maps them to a policy func: BPF and seccomp
+ * programs to POLICY_CHECK, the kexec command line to KEXEC_CMDLINE.
+ */
+enum vouch_read_id {
+	VOUCH_READING_UNKNOWN = 0,
+	VOUCH_READING_FIRMWARE = 1,
+	VOUCH_READING_MODULE = 2,
+	VOUCH_READING_KEXEC_IMAGE = 3,
+	VOUCH_READING_KEXEC_INITRAMFS = 4,
+	VOUCH_READING_POLICY = 5,
+	VOUCH_READING_X509_CERTIFICATE = 6,
+	VOUCH_LOADING_BPF = 16,
+	VOUCH_LOADING_SECCOMP = 17,
+	VOUCH_LOADING_KEXEC_CMDLINE = 18,
+};
+
+/** enum vouch_mode - appraisal mode of a consumer (ima_appraise=) */
+enum vouch_mode {
+	VOUCH_MODE_OFF = 0,
+	VOUCH_MODE_LOG = 1,
+	VOUCH_MODE_FIX = 2,
+	VOUCH_MODE_ENFORCE = 3,
+	_VOUCH_MODE_MAX,
+};
+
+/** enum vouch_keyring - which trust store a check uses */
+enum vouch_keyring {
+	VOUCH_KEYRING_IMA = 0,	  /* security.ima signatures and IMA modsig (the .ima keyring) */
+	VOUCH_KEYRING_KERNEL = 1, /* module/kexec appended signatures (builtin + secondary) */
+	_VOUCH_KEYRING_MAX,
+};
+
+/** typedef vouch_engine - an engine instance (opaque) */
+typedef struct vouch_engine vouch_engine;
+
+struct vouch_engine_event;
+/** vouch_engine_audit_fn - receives audit events; pointers valid only during the call */
+typedef void (*vouch_engine_audit_fn)(void *userdata, const struct vouch_engine_event *event);
+
+/* vouch_engine_options.flags */
+#define VOUCH_ENGINE_NO_CACHE 0x1u /* re-evaluate every call (benchmarks, tests) */
+
+/**
+ * struct vouch_engine_options - how an engine is created
+ * @version: must be 1
+ * @flags: VOUCH_ENGINE_*
+ * @state_dir: directory for the measurement list, the software PCRs and the enforcement
+ *             latches (created 0700 if missing); NULL keeps everything in memory
+ * @hash_algo: enum vouch_hash_algo used to measure files (ima_hash=); 0 selects sha256
+ * @template_name: default template ("ima-ng", "ima-sig", "ima-buf", "ima"); NULL: "ima-sig"
+ * @xattr_name: the appraisal xattr; NULL: "security.ima"
+ * @audit_fn: audit callback from the start (recovery events of the state), or NULL
+ * @audit_userdata: passed to @audit_fn
+ * @reserved: must be zero
+ */
+struct vouch_engine_options {
+	uint32_t version;
+	uint32_t flags;
+	const char *state_dir;
+	int hash_algo;
+	const char *template_name;
+	const char *xattr_name;
+	vouch_engine_audit_fn audit_fn;
+	void *audit_userdata;
+	uint64_t reserved[6];
+};
+#define VOUCH_ENGINE_OPTIONS_INIT { .version = 1 }
+
+/**
+ * vouch_engine_new() - create an engine, recovering its state directory
+ * @ctx: the context; must outlive the engine
+ * @opts: options, or NULL for an in-memory engine with defaults
+ * @ret_engine: the engine, released with vouch_engine_free()
+ *
+ * The list in the state directory is read and replayed; the software PCRs must equal the
+ * replay, except for the documented tail: the last entry may be durable without its PCR
+ * extend (a crash between the two), in which case the extend is completed.  A torn final
+ * record (never acknowledged) is cut off.
+ *
+ * Return: 0; -EBADMSG (list and PCRs disagree beyond the tail, or a corrupt list);
+ * -EINVAL; -ENOMEM; I/O errors.
+ * Since: 0.1
+ */
+int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_options *opts,
+		     vouch_engine **ret_engine);
+
+/** vouch_engine_free() - release an engine; NULL is accepted. Since: 0.1 */
+void vouch_engine_free(vouch_engine *engine);
+
+/**
+ * vouch_engine_set_policy() - replace the policy
+ * @engine: the engine
+ * @policy: the policy; the engine takes ownership (also on failure)
+ * Return: 0, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_engine_set_policy(vouch_engine *engine, vouch_policy *policy);
+
+/**
+ * vouch_engine_set_trust() - replace the trust store of one keyring
+ * @engine: the engine
+ * @keyring: enum vouch_keyring
+ * @trust: the store; the engine takes ownership (also on failure)
+ * Return: 0, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_engine_set_trust(vouch_engine *engine, int keyring, vouch_trust *trust);
+
+/**
+ * vouch_engine_set_mode() - the appraisal mode of a consumer
+ * @engine: the engine
+ * @func: enum vouch_func of the consumer, or VOUCH_FUNC_NONE for all of them
+ * @mode: enum vouch_mode
+ *
+ * A consumer whose signature enforcement is latched stays enforcing: any other mode is
+ * refused with -EROFS (for VOUCH_FUNC_NONE, nothing is changed then).
+ * Return: 0, -EINVAL, -EROFS.
+ * Since: 0.1
+ */
+int vouch_engine_set_mode(vouch_engine *engine, int func, int mode);
+
+/** vouch_engine_get_mode() - enum vouch_mode of a consumer, or -EINVAL. Since: 0.1 */
+int vouch_engine_get_mode(const vouch_engine *engine, int func);
+
+/**
+ * vouch_engine_set_sig_enforce() - the one-way signature enforcement switch (sig_enforce)
+ * @engine: the engine
+ * @func: enum vouch_func of the consumer, or VOUCH_FUNC_NONE for all of them
+ * @enforce: true latches enforcement on; false is refused once it is on
+ *
+ * Once on, every load of that consumer needs a valid signature from the trust stores and
+ * is denied otherwise, whatever the policy and the mode say, for the lifetime of the state
+ * directory (the latch is made durable before this returns).
+ * Return: 0; -EROFS (turning a latched consumer off); -EINVAL; I/O errors.
+ * Since: 0.1
+ */
+int vouch_engine_set_sig_enforce(vouch_engine *engine, int func, bool enforce);
+
+/** vouch_engine_get_sig_enforce() - whether @func is latched. Since: 0.1 */
+bool vouch_engine_get_sig_enforce(const vouch_engine *engine, int func);
+
+/**
+ * struct vouch_engine_event - one audit record
+ * @func: enum vouch_func of the hook
+ * @action: "measure", "appraise", "audit", "deny", "recover"
+ * @name: file name or buffer description
+ * @result: 0, or the negative verdict code of the check
+ * @reason: short text ("ok", "unsigned", "bad signature", "unknown key", ...)
+ * @mode: enum vouch_mode that applied
+ * @rule: 1-based policy rule index that decided, 0 if none (latch)
+ * @digest: the measured digest (len 0 when not computed)
+ */
+struct vouch_engine_event {
+	int func;
+	const char *action;
+	const char *name;
+	int result;
+	const char *reason;
+	int mode;
+	unsigned rule;
+	const struct vouch_digest *digest;
+};
+
+/**
+ * vouch_engine_set_audit_fn() - install the audit callback (none by default)
+ * Since: 0.1
+ */
+void vouch_engine_set_audit_fn(vouch_engine *engine, vouch_engine_audit_fn fn, void *userdata);
+
+/**
+ * struct vouch_engine_result - what a hook decided
+ * @actions: the policy decision (VOUCH_ACT_* bits), plus VOUCH_ACT_APPRAISE when latched
+ * @measured: a new measurement was appended to the list
+ * @cached: the answer came from the integrity cache (nothing was read)
+ * @appraised: an appraisal ran (or its cached result was used)
+ * @appraisal: 0 when the appraisal passed, else its verdict code
+ * @denied: the load is refused
+ * @mode: enum vouch_mode that applied
+ * @digest: the digest of the bytes (len 0 when not computed)
+ * @reason: short text for the appraisal outcome
+ */
+struct vouch_engine_result {
+	uint32_t actions;
+	bool measured;
+	bool cached;
+	bool appraised;
+	int appraisal;
+	bool denied;
+	int mode;
+	struct vouch_digest digest;
+	char reason[96];
+};
+
+/**
+ * vouch_engine_file_check() - FILE_CHECK, MMAP_CHECK, BPRM_CHECK or CREDS_CHECK on an fd
+ * @engine: the engine
+ * @func: one of those enum vouch_func values
+ * @fd: the open file; read from offset 0 with pread (never re-opened by path)
+ * @name: the name recorded in the list
+ * @mask: VOUCH_MAY_* of the access
+ * @ret_result: optional; filled in on 0 and on -EACCES
+ * Return: 0 allowed; -EACCES denied; -EINVAL; I/O errors (the load must not proceed).
+ * Since: 0.1
+ */
+int vouch_engine_file_check(vouch_engine *engine, int func, int fd, const char *name,
+			    uint32_t mask, struct vouch_engine_result *ret_result);
+
+/**
+ * vouch_engine_read_file() - security_kernel_read_file(): before a kernel_read_file()
+ * @engine: the engine
+ * @id: enum vouch_read_id (0-6)
+ * @fd: the file
+ * @name: its name
+ * @contents: the whole file will be handed to vouch_engine_post_read_file() (then nothing
+ *            is done here); false for partial reads, which are checked here on the fd
+ * @ret_result: optional
+ * Return: as vouch_engine_file_check().
+ * Since: 0.1
+ */
+int vouch_engine_read_file(vouch_engine *engine, int id, int fd, const char *name, bool contents,
+			   struct vouch_engine_result *ret_result);
+
+/**
+ * vouch_engine_post_read_file() - security_kernel_post_read_file(): the bytes were read
+ * @engine: the engine
+ * @id: enum vouch_read_id (0-6)
+ * @fd: the file they came from (xattrs, cache), or -1 (only for X509 certificates)
+ * @name: its name
+ * @buf: exactly the bytes handed to the consumer (these are measured and appraised)
+ * @len: their number
+ * @ret_result: optional
+ * Return: as vouch_engine_file_check(); an empty buffer is denied when enforcing.
+ * Since: 0.1
+ */
+int vouch_engine_post_read_file(vouch_engine *engine, int id, int fd, const char *name,
+				const void *buf, size_t len, struct vouch_engine_result *ret_result);
+
+/**
+ * vouch_engine_load_data() - security_kernel_load_data(): a load without a file
+ * @engine: the engine
+ * @id: enum vouch_read_id
+ * @contents: the buffer will be handed to vouch_engine_post_load_data()
+ * @ret_result: optional
+ *
+ * Nothing can be checked yet; as the kernel, denies kexec_load, the firmware sysfs fallback
+ * and init_module when enforcing with an appraise rule for them (init_module is allowed
+ * when the module consumer's signature enforcement is latched: post_load_data checks the
+ * appended signature then).
+ * Return: 0, -EACCES, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_engine_load_data(vouch_engine *engine, int id, bool contents,
+			   struct vouch_engine_result *ret_result);
+
+/**
+ * vouch_engine_post_load_data() - security_kernel_post_load_data(): a buffer to check
+ * @engine: the engine
+ * @id: enum vouch_read_id
+ * @buf: the buffer
+ * @len: its length
+ * @desc: its description (recorded as the name)
+ * @ret_result: optional
+ *
+ * Buffers have no xattr: appraisal uses an appended signature.  Beyond the kernel, BPF,
+ * seccomp, policy and kexec command-line buffers are measured and appraised here.
+ * Return: as vouch_engine_file_check().
+ * Since: 0.1
+ */
+int vouch_engine_post_load_data(vouch_engine *engine, int id, const void *buf, size_t len,
+				const char *desc, struct vouch_engine_result *ret_result);
+
+/** vouch_engine_func_for_id() - the policy func of a read/load id, or -EINVAL. Since: 0.1 */
+int vouch_engine_func_for_id(int id);
+
+/**
+ * vouch_engine_entry_count() - number of entries in the measurement list
+ * Since: 0.1
+ */
+uint64_t vouch_engine_entry_count(const vouch_engine *engine);
+
+/**
+ * vouch_engine_get_pcr() - a software PCR value
+ * @engine: the engine
+ * @algo: VOUCH_HASH_SHA1 or VOUCH_HASH_SHA256
+ * @pcr: 0-23
+ * @ret_digest: the value
+ * Return: 0, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_engine_get_pcr(const vouch_engine *engine, int algo, uint32_t pcr,
+			 struct vouch_digest *ret_digest);
+
+/**
+ * vouch_engine_get_list() - the measurement list (binary_runtime_measurements format)
+ * @engine: the engine
+ * @ret_buf: bytes owned by the engine, valid until the next hook call
+ * @ret_len: their number
+ * Return: 0, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_engine_get_list(const vouch_engine *engine, const uint8_t **ret_buf, size_t *ret_len);
+
+/**
+ * vouch_engine_verify_state() - replay the list and compare with the software PCRs
+ * @engine: the engine
+ * Return: 0 when every PCR equals the replay; -EBADMSG otherwise.
+ * Since: 0.1
+ */
+int vouch_engine_verify_state(vouch_engine *engine);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOUCH_ENGINE_H */

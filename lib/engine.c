@@ -1,0 +1,1554 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The integrity engine: every consumer of loaded data goes through one hook path; the
+ * policy decides measure / appraise / audit; measurements go to an append-only list whose
+ * entries are durable before their PCR extend; enforcement can be latched on, never off.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "engine-internal.h"
+#include "policy-internal.h"
+#include <vouch/log.h>
+
+#define N_PCR 24
+#define N_BANKS 2
+#define CACHE_BUCKETS 4096
+#define NAME_MAX_LEN 4096
+#define MAX_TEMPLATE_DATA ((size_t)1 << 24)
+#define LIST_FILE "measurements"
+#define PCR_FILE "pcrs"
+#define LATCH_FILE "sig_enforce"
+#define FUSE_SUPER_MAGIC 0x65735546
+#define HASH_CHUNK ((size_t)256 << 10)
+
+static const int bank_algo[N_BANKS] = { VOUCH_HASH_SHA1, VOUCH_HASH_SHA256 };
+
+struct cache_ent {
+	struct cache_ent *next;
+	uint64_t dev, ino, size;
+	int64_t mtime_s, ctime_s;
+	uint32_t mtime_ns, ctime_ns;
+	uint64_t gen;
+	uint64_t measured_pcrs;
+	bool audited;
+	bool appraised[_VOUCH_FUNC_MAX];
+	int appraisal[_VOUCH_FUNC_MAX];
+	const char *reason[_VOUCH_FUNC_MAX];
+	struct vouch_digest digest;
+};
+
+struct vouch_engine {
+	vouch_ctx *ctx;
+	uint32_t flags;
+	int hash_algo;
+	char *template_name;
+	char *xattr_name;
+	vouch_policy *policy;
+	vouch_trust *trust[_VOUCH_KEYRING_MAX];
+	int mode[_VOUCH_FUNC_MAX];
+	bool latch[_VOUCH_FUNC_MAX];
+	vouch_engine_audit_fn audit_fn;
+	void *audit_ud;
+
+	char *state_dir;
+	int list_fd;
+	uint8_t *list;
+	size_t list_len, list_cap;
+	uint64_t entries;
+	uint8_t pcr[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
+
+	struct cache_ent *cache[CACHE_BUCKETS];
+	uint64_t gen;
+	bool policy_creds; /* the policy tests task ids: read them per call */
+	/* superblock magic per device (fixed for a superblock's lifetime) */
+	struct {
+		uint64_t dev;
+		uint64_t magic;
+		bool valid;
+	} fsmagic[8];
+	unsigned fsmagic_next;
+
+	/* template digests already in the list, per PCR (ima_lookup_digest_entry) */
+	struct seen_ent {
+		uint8_t d[20];
+		uint32_t pcr; /* pcr + 1; 0 = empty slot */
+	} *seen;
+	size_t n_seen, seen_cap;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static bool func_valid(int func)
+{
+	return func > VOUCH_FUNC_NONE && func < _VOUCH_FUNC_MAX && func != VOUCH_FUNC_POST_SETATTR;
+}
+
+static char *state_path(const vouch_engine *e, const char *name)
+{
+	size_t a = strlen(e->state_dir), b = strlen(name);
+	char *p = mem_alloc(a + b + 2);
+
+	if (!p)
+		return NULL;
+	memcpy(p, e->state_dir, a);
+	p[a] = '/';
+	memcpy(p + a + 1, name, b + 1);
+	return p;
+}
+
+static void emit(vouch_engine *e, int func, const char *action, const char *name, int result,
+		 const char *reason, int mode, unsigned rule, const struct vouch_digest *d)
+{
+	struct vouch_engine_event ev = {
+		.func = func,
+		.action = action,
+		.name = name ? name : "",
+		.result = result,
+		.reason = reason ? reason : "",
+		.mode = mode,
+		.rule = rule,
+		.digest = d,
+	};
+
+	if (e->audit_fn)
+		e->audit_fn(e->audit_ud, &ev);
+}
+
+static int pread_all(vouch_ctx *ctx, int fd, const char *name, uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len = 0, cap;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return ctx_err(ctx, -errno, "cannot stat '%s': %m", name);
+	if (!S_ISREG(st.st_mode))
+		return ctx_err(ctx, -EINVAL, "'%s' is not a regular file", name);
+	if ((uint64_t)st.st_size > VOUCH_MAX_FILE_SIZE)
+		return ctx_err(ctx, -EFBIG, "'%s' is too large", name);
+	cap = (size_t)st.st_size + 1;
+	buf = mem_alloc(cap);
+	if (!buf)
+		return ctx_err(ctx, -ENOMEM, "out of memory reading '%s'", name);
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			uint8_t *nb;
+
+			if (cap > VOUCH_MAX_FILE_SIZE)
+				return ctx_err(ctx, -EFBIG, "'%s' is too large", name);
+			nb = mem_realloc(buf, cap * 2);
+			if (!nb)
+				return ctx_err(ctx, -ENOMEM, "out of memory reading '%s'", name);
+			buf = nb;
+			cap *= 2;
+		}
+		n = pread(fd, buf + len, cap - len, (off_t)len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return ctx_err(ctx, -errno, "cannot read '%s': %m", name);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- list records */
+
+/*
+ * Templates the engine can fill: any built-in name or format whose fields are among d-ng,
+ * d-ngv2, n-ng, sig, buf, d-modsig, modsig, evmsig (the last three are left empty).  The
+ * list encoding itself is the log module's (vouch_log_writer_append()).
+ */
+static bool field_fillable(int id)
+{
+	switch (id) {
+	case VOUCH_LOG_FIELD_D_NG:
+	case VOUCH_LOG_FIELD_D_NGV2:
+	case VOUCH_LOG_FIELD_N_NG:
+	case VOUCH_LOG_FIELD_SIG:
+	case VOUCH_LOG_FIELD_BUF:
+	case VOUCH_LOG_FIELD_D_MODSIG:
+	case VOUCH_LOG_FIELD_MODSIG:
+	case VOUCH_LOG_FIELD_EVMSIG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Field ids of a template name or format; -EOPNOTSUPP when the engine cannot fill one. */
+static int template_fields(const char *t, int *ids, size_t *ret_n)
+{
+	const char *fmt = policy_template_fmt(t);
+	size_t n = 0;
+
+	if (!fmt)
+		fmt = t;
+	while (*fmt) {
+		size_t k = strcspn(fmt, "|");
+		char name[32];
+		int id;
+
+		if (k == 0 || k >= sizeof(name) || n >= VOUCH_LOG_MAX_FIELDS)
+			return -EOPNOTSUPP;
+		memcpy(name, fmt, k);
+		name[k] = '\0';
+		id = vouch_log_field_by_name(name);
+		if (id < 0 || !field_fillable(id))
+			return -EOPNOTSUPP;
+		ids[n++] = id;
+		fmt += k;
+		if (*fmt == '|')
+			fmt++;
+	}
+	*ret_n = n;
+	return n ? 0 : -EOPNOTSUPP;
+}
+
+static bool template_supported(const char *t)
+{
+	int ids[VOUCH_LOG_MAX_FIELDS];
+	size_t n;
+
+	return template_fields(t, ids, &n) == 0;
+}
+
+static int extend(vouch_engine *e, int bank, uint32_t pcr, const struct vouch_digest *v)
+{
+	struct vouch_digest nd;
+	uint8_t tmp[2 * VOUCH_HASH_MAX_SIZE];
+	size_t n = vouch_hash_info(bank_algo[bank])->size;
+	int r;
+
+	memcpy(tmp, e->pcr[bank][pcr], n);
+	memcpy(tmp + n, v->bytes, n);
+	r = vouch_digest_buf(e->ctx, bank_algo[bank], tmp, 2 * n, &nd);
+	if (r < 0)
+		return r;
+	memcpy(e->pcr[bank][pcr], nd.bytes, n);
+	return 0;
+}
+
+static size_t seen_slot(const vouch_engine *e, const uint8_t *d, uint32_t pcr)
+{
+	size_t h = ((size_t)get_be32(d) ^ pcr * 0x9e3779b9u) & (e->seen_cap - 1);
+
+	while (e->seen[h].pcr && (e->seen[h].pcr != pcr + 1 || memcmp(e->seen[h].d, d, 20)))
+		h = (h + 1) & (e->seen_cap - 1);
+	return h;
+}
+
+static bool seen_has(const vouch_engine *e, const uint8_t *d, uint32_t pcr)
+{
+	return e->seen_cap && e->seen[seen_slot(e, d, pcr)].pcr != 0;
+}
+
+static int seen_add(vouch_engine *e, const uint8_t *d, uint32_t pcr)
+{
+	size_t h;
+
+	if ((e->n_seen + 1) * 2 > e->seen_cap) {
+		struct seen_ent *old = e->seen;
+		size_t old_cap = e->seen_cap, cap = old_cap ? old_cap * 2 : 256;
+
+		e->seen = mem_zalloc(cap * sizeof(*e->seen));
+		if (!e->seen) {
+			e->seen = old;
+			return -ENOMEM;
+		}
+		e->seen_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].pcr)
+				e->seen[seen_slot(e, old[i].d, old[i].pcr - 1)] = old[i];
+		free(old);
+	}
+	h = seen_slot(e, d, pcr);
+	if (!e->seen[h].pcr) {
+		memcpy(e->seen[h].d, d, 20);
+		e->seen[h].pcr = pcr + 1;
+		e->n_seen++;
+	}
+	return 0;
+}
+
+/* Per-bank extend values of one record (sha1 = the record's template digest). */
+static int record_extend(vouch_engine *e, uint32_t pcr, const uint8_t *sha1, const uint8_t *data,
+			 size_t data_len)
+{
+	static const uint8_t zero[20];
+	bool violation = !memcmp(sha1, zero, 20);
+
+	for (int b = 0; b < N_BANKS; b++) {
+		struct vouch_digest v = { .algo = bank_algo[b] };
+		int r;
+
+		v.len = vouch_hash_info(bank_algo[b])->size;
+		if (violation)
+			memset(v.bytes, 0xff, v.len);
+		else if (bank_algo[b] == VOUCH_HASH_SHA1)
+			memcpy(v.bytes, sha1, 20);
+		else if ((r = vouch_digest_buf(e->ctx, bank_algo[b], data, data_len, &v)) < 0)
+			return r;
+		r = extend(e, b, pcr, &v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Walk the binary list: calls @fn per complete record; returns the offset after the last
+ * complete record in *ret_end (a torn tail is left out), -EBADMSG for a malformed record.
+ */
+static int list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool extend_pcrs,
+		     uint64_t *ret_count, size_t *ret_end)
+{
+	size_t off = 0;
+	uint64_t count = 0;
+
+	for (;;) {
+		size_t start = off, name_len, data_len;
+		uint32_t pcr;
+		struct vouch_digest sha1;
+		int r;
+
+		if (len - off < 28)
+			break;
+		pcr = (uint32_t)buf[off] | (uint32_t)buf[off + 1] << 8 | (uint32_t)buf[off + 2] << 16 |
+		      (uint32_t)buf[off + 3] << 24;
+		name_len = (size_t)buf[off + 24] | (size_t)buf[off + 25] << 8 |
+			   (size_t)buf[off + 26] << 16 | (size_t)buf[off + 27] << 24;
+		if (pcr >= N_PCR || name_len == 0 || name_len > 255)
+			return ctx_err(e->ctx, -EBADMSG, "corrupt measurement list record %llu",
+				       (unsigned long long)count + 1);
+		off += 28;
+		if (len - off < name_len + 4) {
+			off = start;
+			break;
+		}
+		off += name_len;
+		data_len = (size_t)buf[off] | (size_t)buf[off + 1] << 8 |
+			   (size_t)buf[off + 2] << 16 | (size_t)buf[off + 3] << 24;
+		off += 4;
+		if (data_len > MAX_TEMPLATE_DATA)
+			return ctx_err(e->ctx, -EBADMSG, "corrupt measurement list record %llu",
+				       (unsigned long long)count + 1);
+		if (len - off < data_len) {
+			off = start;
+			break;
+		}
+		/* the SHA-1 template digest must be that of the data (or zero: violation) */
+		r = vouch_digest_buf(e->ctx, VOUCH_HASH_SHA1, buf + off, data_len, &sha1);
+		if (r < 0)
+			return r;
+		{
+			static const uint8_t zero[20];
+
+			if (memcmp(buf + start + 4, sha1.bytes, 20) != 0 &&
+			    memcmp(buf + start + 4, zero, 20) != 0)
+				return ctx_err(e->ctx, -EBADMSG,
+					       "measurement list record %llu: template digest does not "
+					       "match its data",
+					       (unsigned long long)count + 1);
+		}
+		if (extend_pcrs) {
+			r = record_extend(e, pcr, buf + start + 4, buf + off, data_len);
+			if (r < 0)
+				return r;
+		}
+		r = seen_add(e, buf + start + 4, pcr);
+		if (r < 0)
+			return r;
+		off += data_len;
+		count++;
+	}
+	*ret_count = count;
+	*ret_end = off;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- state files */
+
+/* Read state file @name, NUL-terminated; 1 (and nothing) when it does not exist. */
+static int state_file_read(vouch_engine *e, const char *path, size_t max, uint8_t **ret_buf)
+{
+	size_t len;
+	int r = read_file_all(e->ctx, path, max, ret_buf, &len);
+
+	if (r == -ENOENT) {
+		vouch_ctx_clear_error(e->ctx);
+		return 1;
+	}
+	if (r < 0)
+		return r;
+	(*ret_buf)[len] = '\0';
+	return 0;
+}
+
+/* Replace state file @name with the text in @b (temp + fsync + rename); frees @b. */
+static int state_file_write(vouch_engine *e, const char *name, struct textbuf *b)
+{
+	_cleanup_free_ char *path = state_path(e, name);
+	int r;
+
+	if (!path || b->oom) {
+		tb_free(b);
+		return -ENOMEM;
+	}
+	r = write_file_atomic(e->ctx, path, b->s ? b->s : "", b->len, 0600);
+	tb_free(b);
+	return r;
+}
+
+static int pcr_file_write(vouch_engine *e)
+{
+	struct textbuf b = { 0 };
+
+	if (!e->state_dir)
+		return 0;
+	tb_printf(&b, "vouch-pcrs 1\nentries %llu\n", (unsigned long long)e->entries);
+	for (int k = 0; k < N_BANKS; k++) {
+		size_t n = vouch_hash_info(bank_algo[k])->size;
+
+		for (int i = 0; i < N_PCR; i++) {
+			char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
+
+			hex_encode(e->pcr[k][i], n, hex);
+			tb_printf(&b, "%s PCR-%02d: %s\n", vouch_hash_info(bank_algo[k])->name, i,
+				  hex);
+		}
+	}
+	return state_file_write(e, PCR_FILE, &b);
+}
+
+/* Parse the PCR file; missing = all zero and 0 entries. */
+static int pcr_file_read(vouch_engine *e, uint64_t *ret_entries,
+			 uint8_t pcrs[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE])
+{
+	_cleanup_free_ char *path = state_path(e, PCR_FILE);
+	_cleanup_free_ uint8_t *buf = NULL;
+	char *line, *save = NULL;
+	bool header = false, have_entries = false;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	memset(pcrs, 0, sizeof(e->pcr));
+	r = state_file_read(e, path, 1 << 20, &buf);
+	if (r == 1)
+		*ret_entries = 0;
+	if (r != 0)
+		return r < 0 ? r : 0;
+	for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char alg[16], hex[2 * VOUCH_HASH_MAX_SIZE + 2];
+		unsigned idx;
+		unsigned long long n;
+
+		if (!strcmp(line, "vouch-pcrs 1")) {
+			header = true;
+		} else if (sscanf(line, "entries %llu", &n) == 1) {
+			*ret_entries = n;
+			have_entries = true;
+		} else if (sscanf(line, "%15s PCR-%u: %129s", alg, &idx, hex) == 3 && idx < N_PCR) {
+			int a = vouch_hash_by_name(alg), k = -1;
+			size_t got;
+
+			for (int i = 0; i < N_BANKS; i++)
+				if (bank_algo[i] == a)
+					k = i;
+			if (k < 0 || hex_decode(hex, strlen(hex), pcrs[k][idx], VOUCH_HASH_MAX_SIZE,
+						&got) < 0 ||
+			    got != vouch_hash_info(a)->size)
+				return ctx_err(e->ctx, -EBADMSG, "corrupt PCR file '%s'", path);
+		} else {
+			return ctx_err(e->ctx, -EBADMSG, "corrupt PCR file '%s'", path);
+		}
+	}
+	if (!header || !have_entries)
+		return ctx_err(e->ctx, -EBADMSG, "corrupt PCR file '%s'", path);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- latch file */
+
+static int latch_write(vouch_engine *e)
+{
+	struct textbuf b = { 0 };
+
+	if (!e->state_dir)
+		return 0;
+	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
+		if (e->latch[f])
+			tb_printf(&b, "%s\n", vouch_policy_func_name(f));
+	return state_file_write(e, LATCH_FILE, &b);
+}
+
+static int latch_read(vouch_engine *e)
+{
+	_cleanup_free_ char *path = state_path(e, LATCH_FILE);
+	_cleanup_free_ uint8_t *buf = NULL;
+	char *line, *save = NULL;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = state_file_read(e, path, 1 << 16, &buf);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int f = vouch_policy_func_by_name(line);
+
+		/* an unreadable latch fails closed: refuse to start rather than forget it */
+		if (f < 0)
+			return ctx_err(e->ctx, -EBADMSG, "corrupt latch file '%s'", path);
+		e->latch[f] = true;
+		e->mode[f] = VOUCH_MODE_ENFORCE;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- state */
+
+static int list_append_mem(vouch_engine *e, const uint8_t *rec, size_t n)
+{
+	if (e->list_len + n > e->list_cap) {
+		size_t cap = e->list_cap ? e->list_cap : 4096;
+		uint8_t *p;
+
+		while (cap < e->list_len + n)
+			cap *= 2;
+		p = mem_realloc(e->list, cap);
+		if (!p)
+			return -ENOMEM;
+		e->list = p;
+		e->list_cap = cap;
+	}
+	memcpy(e->list + e->list_len, rec, n);
+	e->list_len += n;
+	return 0;
+}
+
+static void remove_stale_temps(vouch_engine *e)
+{
+	DIR *d = opendir(e->state_dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strstr(de->d_name, ".vouch-")) {
+			_cleanup_free_ char *p = state_path(e, de->d_name);
+
+			if (p)
+				unlink(p);
+		}
+	}
+	closedir(d);
+}
+
+static int state_open(vouch_engine *e)
+{
+	_cleanup_free_ char *lpath = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	uint8_t saved[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
+	uint64_t count = 0, saved_entries = 0;
+	size_t len = 0, end = 0;
+	struct stat st;
+	int r;
+
+	if (mkdir(e->state_dir, 0700) < 0 && errno != EEXIST)
+		return ctx_err(e->ctx, -errno, "cannot create state directory '%s': %m",
+			       e->state_dir);
+	if (stat(e->state_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return ctx_err(e->ctx, -ENOTDIR, "state directory '%s' is not a directory",
+			       e->state_dir);
+	remove_stale_temps(e);
+	r = latch_read(e);
+	if (r < 0)
+		return r;
+	lpath = state_path(e, LIST_FILE);
+	if (!lpath)
+		return -ENOMEM;
+	e->list_fd = open(lpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (e->list_fd < 0)
+		return ctx_err(e->ctx, -errno, "cannot open '%s': %m", lpath);
+	/* one engine per state at a time: the list and the PCR file move together */
+	if (flock(e->list_fd, LOCK_EX) < 0)
+		return ctx_err(e->ctx, -errno, "cannot lock '%s': %m", lpath);
+	r = read_fd_all(e->ctx, e->list_fd, lpath, VOUCH_MAX_FILE_SIZE, &buf, &len);
+	if (r < 0)
+		return r;
+	r = list_walk(e, buf, len, false, &count, &end);
+	if (r < 0)
+		return r;
+	if (end < len) {
+		/* a torn final record: never acknowledged, never extended */
+		if (ftruncate(e->list_fd, (off_t)end) < 0 || fsync(e->list_fd) < 0)
+			return ctx_err(e->ctx, -errno, "cannot cut the torn tail of '%s': %m", lpath);
+		emit(e, 0, "recover", lpath, 0, "torn final record removed", 0, 0, NULL);
+		len = end;
+	}
+	r = pcr_file_read(e, &saved_entries, saved);
+	if (r < 0)
+		return r;
+	if (saved_entries > count || count - saved_entries > 1)
+		return ctx_err(e->ctx, -EBADMSG,
+			       "measurement list has %llu entries but the PCRs include %llu: "
+			       "refusing the state in '%s'",
+			       (unsigned long long)count, (unsigned long long)saved_entries,
+			       e->state_dir);
+	/* replay the entries the PCRs include and compare */
+	{
+		size_t cut = 0;
+
+		/* simple and O(n): replay all and compare, allowing the one-entry tail */
+		memset(e->pcr, 0, sizeof(e->pcr));
+		if (saved_entries == count) {
+			r = list_walk(e, buf, len, true, &count, &end);
+			if (r < 0)
+				return r;
+			if (memcmp(e->pcr, saved, sizeof(saved)) != 0)
+				return ctx_err(e->ctx, -EBADMSG,
+					       "software PCRs do not match the measurement list in "
+					       "'%s'",
+					       e->state_dir);
+		} else {
+			/* count == saved + 1: replay all but the last, compare, then extend it */
+			size_t off = 0;
+			uint64_t one = 0;
+
+			for (uint64_t i = 0; i < saved_entries; i++) {
+				size_t nl = (size_t)buf[off + 24] | (size_t)buf[off + 25] << 8 |
+					    (size_t)buf[off + 26] << 16 | (size_t)buf[off + 27] << 24;
+				size_t dpos = off + 28 + nl;
+				size_t dl = (size_t)buf[dpos] | (size_t)buf[dpos + 1] << 8 |
+					    (size_t)buf[dpos + 2] << 16 | (size_t)buf[dpos + 3] << 24;
+
+				off = dpos + 4 + dl;
+			}
+			cut = off;
+			r = list_walk(e, buf, cut, true, &one, &end);
+			if (r < 0)
+				return r;
+			if (memcmp(e->pcr, saved, sizeof(saved)) != 0)
+				return ctx_err(e->ctx, -EBADMSG,
+					       "software PCRs do not match the measurement list in "
+					       "'%s'",
+					       e->state_dir);
+			r = list_walk(e, buf + cut, len - cut, true, &one, &end);
+			if (r < 0)
+				return r;
+			e->entries = count;
+			r = pcr_file_write(e);
+			if (r < 0)
+				return r;
+			emit(e, 0, "recover", lpath, 0, "durable tail entry extended", 0, 0, NULL);
+		}
+	}
+	e->entries = count;
+	e->list = TAKE_PTR(buf);
+	e->list_len = len;
+	e->list_cap = len;
+	return 0;
+}
+
+/* Append one record: durable in the list first, then the PCRs. */
+/* Append one record: durable in the list first, then the PCRs. */
+static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
+			  const struct vouch_digest *d, const char *name, const uint8_t *sig,
+			  size_t sig_len, const uint8_t *buf, size_t buf_len)
+{
+	struct vouch_log_field f[VOUCH_LOG_MAX_FIELDS];
+	int ids[VOUCH_LOG_MAX_FIELDS];
+	uint8_t dng[48 + VOUCH_HASH_MAX_SIZE], dngv2[48 + VOUCH_HASH_MAX_SIZE];
+	const char *an = vouch_hash_info(d->algo)->name;
+	size_t al = strlen(an), n = 0, rec_len;
+	_cleanup_free_ char *nm = NULL;
+	vouch_log_writer *w = NULL;
+	struct vouch_log_entry ent;
+	const uint8_t *rec;
+	int r;
+
+	if (template_fields(tmpl, ids, &n) < 0) {
+		tmpl = "ima-ng";
+		template_fields(tmpl, ids, &n);
+	}
+	/* d-ng: "algo:" NUL digest; d-ngv2: "ima:algo:" NUL digest; n-ng: name NUL */
+	memcpy(dng, an, al);
+	dng[al] = ':';
+	dng[al + 1] = '\0';
+	memcpy(dng + al + 2, d->bytes, d->len);
+	memcpy(dngv2, "ima:", 4);
+	memcpy(dngv2 + 4, dng, al + 2 + d->len);
+	nm = mem_strdup(name);
+	if (!nm)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		f[i].id = ids[i];
+		f[i].data = NULL;
+		f[i].len = 0;
+		switch (ids[i]) {
+		case VOUCH_LOG_FIELD_D_NG:
+			f[i].data = dng;
+			f[i].len = al + 2 + d->len;
+			break;
+		case VOUCH_LOG_FIELD_D_NGV2:
+			f[i].data = dngv2;
+			f[i].len = 4 + al + 2 + d->len;
+			break;
+		case VOUCH_LOG_FIELD_N_NG:
+			f[i].data = (const uint8_t *)nm;
+			f[i].len = strlen(nm) + 1;
+			break;
+		case VOUCH_LOG_FIELD_SIG:
+			f[i].data = sig;
+			f[i].len = sig ? sig_len : 0;
+			break;
+		case VOUCH_LOG_FIELD_BUF:
+			f[i].data = buf;
+			f[i].len = buf ? buf_len : 0;
+			break;
+		default: /* d-modsig, modsig, evmsig: empty */
+			break;
+		}
+	}
+	r = vouch_log_writer_new(e->ctx, NULL, &w);
+	if (r < 0)
+		return r;
+	r = vouch_log_writer_append(w, pcr, tmpl, f, n, false, &ent);
+	if (r == 0)
+		r = vouch_log_writer_get(w, &rec, &rec_len);
+	if (r < 0)
+		goto out;
+	if (seen_has(e, ent.template_digest, pcr)) {
+		r = 1; /* "hash_exists": the same entry is already in the list */
+		goto out;
+	}
+	if (e->list_fd >= 0) {
+		r = write_all(e->list_fd, rec, rec_len);
+		if (r < 0 || fdatasync(e->list_fd) < 0) {
+			r = ctx_err(e->ctx, r < 0 ? r : -errno, "cannot append to the measurement list");
+			goto out;
+		}
+	}
+	r = list_append_mem(e, rec, rec_len);
+	if (r < 0)
+		goto out;
+	r = record_extend(e, pcr, ent.template_digest, ent.template_data, ent.template_data_len);
+	if (r < 0)
+		goto out;
+	e->entries++;
+	r = seen_add(e, ent.template_digest, pcr);
+	if (r == 0)
+		r = pcr_file_write(e);
+out:
+	vouch_log_writer_free(w);
+	return r;
+}
+
+VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_options *opts,
+				  vouch_engine **ret)
+{
+	struct vouch_engine_options def = VOUCH_ENGINE_OPTIONS_INIT;
+	vouch_engine *e;
+	int r;
+
+	if (!ctx || !ret)
+		return -EINVAL;
+	if (!opts)
+		opts = &def;
+	if (opts->version != 1 || (opts->flags & ~VOUCH_ENGINE_NO_CACHE))
+		return ctx_err(ctx, -EINVAL, "unsupported engine options");
+	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
+		if (opts->reserved[i])
+			return ctx_err(ctx, -EINVAL, "reserved engine option set");
+	if (opts->hash_algo && !vouch_hash_available(ctx, opts->hash_algo))
+		return ctx_err(ctx, -EINVAL, "hash algorithm %d not available", opts->hash_algo);
+	if (opts->template_name && !template_supported(opts->template_name))
+		return ctx_err(ctx, -EINVAL, "template '%s' not supported by the engine",
+			       opts->template_name);
+	e = mem_zalloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->ctx = ctx;
+	e->list_fd = -1;
+	e->flags = opts->flags;
+	e->audit_fn = opts->audit_fn;
+	e->audit_ud = opts->audit_userdata;
+	e->hash_algo = opts->hash_algo ? opts->hash_algo : VOUCH_HASH_SHA256;
+	e->template_name = mem_strdup(opts->template_name ? opts->template_name : "ima-sig");
+	e->xattr_name = mem_strdup(opts->xattr_name ? opts->xattr_name : "security.ima");
+	if (opts->state_dir)
+		e->state_dir = mem_strdup(opts->state_dir);
+	if (!e->template_name || !e->xattr_name || (opts->state_dir && !e->state_dir)) {
+		vouch_engine_free(e);
+		return -ENOMEM;
+	}
+	for (int f = 0; f < _VOUCH_FUNC_MAX; f++)
+		e->mode[f] = VOUCH_MODE_ENFORCE; /* the kernel's default with CONFIG_IMA_APPRAISE */
+	if (e->state_dir) {
+		r = state_open(e);
+		if (r < 0) {
+			vouch_engine_free(e);
+			return r;
+		}
+	}
+	if (e->entries == 0) {
+		/* the first entry, as the kernel's: boot_aggregate over PCRs 0-9 of the software
+		 * bank (all zero: nothing measures the boot into it) */
+		struct vouch_pcr_bank bank = { .algo = e->hash_algo == VOUCH_HASH_SHA1
+							       ? VOUCH_HASH_SHA1
+							       : VOUCH_HASH_SHA256,
+					       .present = 0xffffff };
+		struct vouch_digest ba;
+
+		r = vouch_log_boot_aggregate(ctx, &bank, &ba);
+		if (r == 0)
+			r = measure_append(e, 10, e->template_name, &ba, "boot_aggregate", NULL, 0,
+					   NULL, 0);
+		if (r < 0) {
+			vouch_engine_free(e);
+			return r;
+		}
+	}
+	*ret = e;
+	return 0;
+}
+
+static void cache_clear(vouch_engine *e)
+{
+	for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+		while (e->cache[i]) {
+			struct cache_ent *n = e->cache[i]->next;
+
+			free(e->cache[i]);
+			e->cache[i] = n;
+		}
+	}
+}
+
+VOUCH_EXPORT void vouch_engine_free(vouch_engine *e)
+{
+	if (!e)
+		return;
+	cache_clear(e);
+	vouch_policy_free(e->policy);
+	for (int i = 0; i < _VOUCH_KEYRING_MAX; i++)
+		vouch_trust_free(e->trust[i]);
+	if (e->list_fd >= 0)
+		close(e->list_fd);
+	free(e->list);
+	free(e->seen);
+	free(e->state_dir);
+	free(e->template_name);
+	free(e->xattr_name);
+	free(e);
+}
+
+VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
+{
+	if (!e) {
+		vouch_policy_free(policy);
+		return -EINVAL;
+	}
+	vouch_policy_free(e->policy);
+	e->policy = policy;
+	e->policy_creds = policy_uses_creds(policy);
+	e->gen++;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_engine_set_trust(vouch_engine *e, int keyring, vouch_trust *trust)
+{
+	if (!e || keyring < 0 || keyring >= _VOUCH_KEYRING_MAX) {
+		vouch_trust_free(trust);
+		return -EINVAL;
+	}
+	vouch_trust_free(e->trust[keyring]);
+	e->trust[keyring] = trust;
+	e->gen++;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_engine_set_mode(vouch_engine *e, int func, int mode)
+{
+	if (!e || mode < 0 || mode >= _VOUCH_MODE_MAX || (func != 0 && !func_valid(func)))
+		return -EINVAL;
+	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
+		if ((func == 0 || f == func) && e->latch[f] && mode != VOUCH_MODE_ENFORCE)
+			return ctx_err(e->ctx, -EROFS,
+				       "signature enforcement of %s is latched on: its mode stays "
+				       "enforce",
+				       vouch_policy_func_name(f));
+	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
+		if (func == 0 || f == func)
+			e->mode[f] = mode;
+	e->gen++;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_engine_get_mode(const vouch_engine *e, int func)
+{
+	if (!e || !func_valid(func))
+		return -EINVAL;
+	return e->latch[func] ? VOUCH_MODE_ENFORCE : e->mode[func];
+}
+
+VOUCH_EXPORT int vouch_engine_set_sig_enforce(vouch_engine *e, int func, bool enforce)
+{
+	bool changed = false;
+
+	if (!e || (func != 0 && !func_valid(func)))
+		return -EINVAL;
+	if (!enforce) {
+		for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
+			if ((func == 0 || f == func) && e->latch[f])
+				return ctx_err(e->ctx, -EROFS,
+					       "signature enforcement of %s cannot be turned off",
+					       vouch_policy_func_name(f));
+		return 0;
+	}
+	for (int f = 1; f < _VOUCH_FUNC_MAX; f++) {
+		if ((func == 0 || f == func) && func_valid(f) && !e->latch[f]) {
+			e->latch[f] = true;
+			e->mode[f] = VOUCH_MODE_ENFORCE;
+			changed = true;
+		}
+	}
+	e->gen++;
+	return changed ? latch_write(e) : 0;
+}
+
+VOUCH_EXPORT bool vouch_engine_get_sig_enforce(const vouch_engine *e, int func)
+{
+	return e && func_valid(func) && e->latch[func];
+}
+
+VOUCH_EXPORT void vouch_engine_set_audit_fn(vouch_engine *e, vouch_engine_audit_fn fn,
+					    void *userdata)
+{
+	if (!e)
+		return;
+	e->audit_fn = fn;
+	e->audit_ud = userdata;
+}
+
+VOUCH_EXPORT int vouch_engine_func_for_id(int id)
+{
+	static const int map[] = {
+		[VOUCH_READING_UNKNOWN] = VOUCH_FUNC_FILE_CHECK,
+		[VOUCH_READING_FIRMWARE] = VOUCH_FUNC_FIRMWARE_CHECK,
+		[VOUCH_READING_MODULE] = VOUCH_FUNC_MODULE_CHECK,
+		[VOUCH_READING_KEXEC_IMAGE] = VOUCH_FUNC_KEXEC_KERNEL_CHECK,
+		[VOUCH_READING_KEXEC_INITRAMFS] = VOUCH_FUNC_KEXEC_INITRAMFS_CHECK,
+		[VOUCH_READING_POLICY] = VOUCH_FUNC_POLICY_CHECK,
+		[VOUCH_READING_X509_CERTIFICATE] = VOUCH_FUNC_FILE_CHECK,
+	};
+
+	if (id >= 0 && id < (int)ARRAY_SIZE(map))
+		return map[id];
+	switch (id) {
+	case VOUCH_LOADING_BPF:
+	case VOUCH_LOADING_SECCOMP:
+		return VOUCH_FUNC_POLICY_CHECK;
+	case VOUCH_LOADING_KEXEC_CMDLINE:
+		return VOUCH_FUNC_KEXEC_CMDLINE;
+	default:
+		return -EINVAL;
+	}
+}
+
+VOUCH_EXPORT uint64_t vouch_engine_entry_count(const vouch_engine *e)
+{
+	return e ? e->entries : 0;
+}
+
+VOUCH_EXPORT int vouch_engine_get_pcr(const vouch_engine *e, int algo, uint32_t pcr,
+				      struct vouch_digest *ret)
+{
+	if (!e || !ret || pcr >= N_PCR)
+		return -EINVAL;
+	for (int k = 0; k < N_BANKS; k++) {
+		if (bank_algo[k] != algo)
+			continue;
+		ret->algo = algo;
+		ret->len = vouch_hash_info(algo)->size;
+		memcpy(ret->bytes, e->pcr[k][pcr], ret->len);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+VOUCH_EXPORT int vouch_engine_get_list(const vouch_engine *e, const uint8_t **ret_buf,
+				       size_t *ret_len)
+{
+	if (!e || !ret_buf || !ret_len)
+		return -EINVAL;
+	*ret_buf = e->list;
+	*ret_len = e->list_len;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_engine_verify_state(vouch_engine *e)
+{
+	uint8_t saved[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
+	uint64_t count;
+	size_t end;
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	memcpy(saved, e->pcr, sizeof(saved));
+	memset(e->pcr, 0, sizeof(e->pcr));
+	r = list_walk(e, e->list, e->list_len, true, &count, &end);
+	if (r == 0 && (count != e->entries || end != e->list_len))
+		r = ctx_err(e->ctx, -EBADMSG, "measurement list does not hold %llu whole entries",
+			    (unsigned long long)e->entries);
+	if (r == 0 && memcmp(saved, e->pcr, sizeof(saved)) != 0)
+		r = ctx_err(e->ctx, -EBADMSG, "software PCRs do not match the measurement list");
+	memcpy(e->pcr, saved, sizeof(saved));
+	return r;
+}
+
+/* ---------------------------------------------------------------- the hook path */
+
+struct hook {
+	int func;
+	uint32_t mask;
+	int fd;
+	const char *name;
+	const uint8_t *buf; /* the bytes handed to the consumer (post_* hooks), else NULL */
+	size_t len;
+	bool is_buffer; /* no file behind it: no xattr, no cache */
+};
+
+static struct cache_ent *cache_find(vouch_engine *e, const struct stat *st, bool create)
+{
+	size_t h = (size_t)((st->st_ino * 0x9e3779b97f4a7c15ull) ^ st->st_dev) % CACHE_BUCKETS;
+	struct cache_ent *c;
+
+	for (c = e->cache[h]; c; c = c->next)
+		if (c->dev == (uint64_t)st->st_dev && c->ino == (uint64_t)st->st_ino)
+			break;
+	if (c) {
+		bool same = c->size == (uint64_t)st->st_size &&
+			    c->mtime_s == (int64_t)st->st_mtim.tv_sec &&
+			    c->mtime_ns == (uint32_t)st->st_mtim.tv_nsec &&
+			    c->ctime_s == (int64_t)st->st_ctim.tv_sec &&
+			    c->ctime_ns == (uint32_t)st->st_ctim.tv_nsec;
+
+		if (!same) {
+			/* the file changed: forget everything, it is re-measured */
+			struct cache_ent *next = c->next;
+
+			memset(c, 0, sizeof(*c));
+			c->next = next;
+			c->dev = (uint64_t)st->st_dev;
+			c->ino = (uint64_t)st->st_ino;
+			c->gen = e->gen;
+		} else if (c->gen != e->gen) {
+			/* new policy, trust or mode: appraise again, measurements stand */
+			c->gen = e->gen;
+			c->audited = false;
+			memset(c->appraised, 0, sizeof(c->appraised));
+		}
+	} else if (create) {
+		c = mem_zalloc(sizeof(*c));
+		if (!c)
+			return NULL;
+		c->dev = (uint64_t)st->st_dev;
+		c->ino = (uint64_t)st->st_ino;
+		c->gen = e->gen;
+		c->next = e->cache[h];
+		e->cache[h] = c;
+	}
+	if (c) {
+		c->size = (uint64_t)st->st_size;
+		c->mtime_s = (int64_t)st->st_mtim.tv_sec;
+		c->mtime_ns = (uint32_t)st->st_mtim.tv_nsec;
+		c->ctime_s = (int64_t)st->st_ctim.tv_sec;
+		c->ctime_ns = (uint32_t)st->st_ctim.tv_nsec;
+	}
+	return c;
+}
+
+/* Hash a file from offset 0 in one pass, in up to two algorithms (pread: no offset change). */
+static int hash_fd(vouch_engine *e, int fd, const char *name, const int *algos, size_t n,
+		   struct vouch_digest *ret)
+{
+	_cleanup_free_ uint8_t *chunk = mem_alloc(HASH_CHUNK);
+	vouch_hasher *hs = NULL;
+	uint64_t off = 0;
+	int r;
+
+	if (!chunk)
+		return -ENOMEM;
+	r = vouch_hasher_new(e->ctx, algos, n, &hs);
+	if (r < 0)
+		return r;
+	for (;;) {
+		ssize_t k = pread(fd, chunk, HASH_CHUNK, (off_t)off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = ctx_err(e->ctx, -errno, "cannot read '%s': %m", name);
+			break;
+		}
+		if (k == 0) {
+			r = vouch_hasher_final(hs, ret);
+			break;
+		}
+		r = vouch_hasher_update(hs, chunk, (size_t)k);
+		if (r < 0)
+			break;
+		off += (uint64_t)k;
+	}
+	vouch_hasher_free(hs);
+	return r;
+}
+
+static void copy_reason(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_policy_decision *d,
+		    bool latched, const uint8_t *data, size_t len, const struct vouch_digest *md,
+		    const struct vouch_digest *alt, const uint8_t *xv, size_t xlen, uint64_t fsmagic, const char **ret_reason)
+{
+	bool sig_required = latched || (d->appraise_flags & VOUCH_APPRAISE_IMASIG);
+	bool modsig_ok = latched || h->is_buffer || (d->appraise_flags & VOUCH_APPRAISE_MODSIG);
+	uint64_t algos = (d->appraise_flags & VOUCH_APPRAISE_ALGOS) ? d->appraise_algos : 0;
+	const vouch_trust *ima = e->trust[VOUCH_KEYRING_IMA];
+	int r;
+
+	if ((d->appraise_flags & VOUCH_APPRAISE_FAIL_UNVERIFIABLE) && fsmagic == FUSE_SUPER_MAGIC) {
+		*ret_reason = "unverifiable filesystem (fail_securely)";
+		return ctx_err(e->ctx, -EPERM, "'%s': signatures on this filesystem are not "
+					       "verifiable", h->name);
+	}
+	/* an appended signature is used when allowed and there is no signature xattr */
+	if (modsig_ok && engine_has_modsig(data, len) && !(xv && engine_xattr_is_sig(xv, xlen))) {
+		const vouch_trust *t = ima;
+
+		if (latched && (h->func == VOUCH_FUNC_MODULE_CHECK ||
+				h->func == VOUCH_FUNC_KEXEC_KERNEL_CHECK) &&
+		    e->trust[VOUCH_KEYRING_KERNEL])
+			t = e->trust[VOUCH_KEYRING_KERNEL];
+		if (!t) {
+			*ret_reason = "unknown key";
+			return ctx_err(e->ctx, -ENOKEY, "'%s': no trusted keys loaded", h->name);
+		}
+		return engine_modsig_verify(e->ctx, t, data, len, algos, ret_reason);
+	}
+	if (!xv) {
+		*ret_reason = "unsigned";
+		return ctx_err(e->ctx, -EPERM, "'%s': no %s and no appended signature", h->name,
+			       e->xattr_name);
+	}
+	{
+		int algo = engine_xattr_algo(xv, xlen);
+		struct vouch_digest dd;
+
+		if (algo < 0) {
+			*ret_reason = "malformed signature";
+			return ctx_err(e->ctx, -EBADMSG, "'%s': malformed %s", h->name, e->xattr_name);
+		}
+		if (algo == md->algo) {
+			dd = *md;
+		} else if (alt->algo == algo) {
+			dd = *alt;
+		} else if (!vouch_hash_available(e->ctx, algo) || !data) {
+			*ret_reason = "algorithm not allowed";
+			return ctx_err(e->ctx, -EPERM, "'%s': hash algorithm %d not available",
+				       h->name, algo);
+		} else {
+			r = vouch_digest_buf(e->ctx, algo, data, len, &dd);
+			if (r < 0) {
+				*ret_reason = "could not check";
+				return r;
+			}
+		}
+		if (sig_required && !engine_xattr_is_sig(xv, xlen)) {
+			*ret_reason = "unsigned (digest only, signature required)";
+			return ctx_err(e->ctx, -EPERM, "'%s': %s holds a digest, a signature is "
+						       "required",
+				       h->name, e->xattr_name);
+		}
+		r = engine_ima_verify(e->ctx, ima, xv, xlen, &dd, !sig_required, algos);
+		*ret_reason = r == -EKEYREJECTED && !engine_xattr_is_sig(xv, xlen) ? "digest mismatch"
+										  : engine_reason(r);
+		return r;
+	}
+}
+
+static void fix_xattr(vouch_engine *e, const struct hook *h, const struct vouch_digest *md,
+		      const uint8_t *xv, size_t xlen)
+{
+	uint8_t v[2 + VOUCH_HASH_MAX_SIZE];
+
+	if (h->fd < 0 || (xv && engine_xattr_is_sig(xv, xlen)) || engine_has_modsig(h->buf, h->len))
+		return;
+	v[0] = 0x04;
+	v[1] = (uint8_t)md->algo;
+	memcpy(v + 2, md->bytes, md->len);
+	if (fsetxattr(h->fd, e->xattr_name, v, 2 + md->len, 0) == 0)
+		emit(e, h->func, "fix", h->name, 0, "security.ima rewritten with the file hash",
+		     VOUCH_MODE_FIX, 0, md);
+}
+
+static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_result *ret)
+{
+	struct vouch_policy_request q = VOUCH_POLICY_REQUEST_INIT;
+	struct vouch_policy_decision d = { .pcr = 10 };
+	struct vouch_engine_result res = { 0 };
+	bool latched = e->latch[h->func];
+	bool want_measure, want_appraise, want_audit;
+	struct vouch_digest alt = { .algo = -1 };
+	_cleanup_free_ uint8_t *owned = NULL, *xv = NULL;
+	const uint8_t *data = h->buf;
+	size_t len = h->len, xlen = 0;
+	struct cache_ent *c = NULL;
+	struct stat st;
+	uint64_t fsmagic = 0;
+	int mode, r;
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+
+	q.func = h->func;
+	q.mask = h->mask;
+	if (e->policy_creds && getresuid(&ruid, &euid, &suid) == 0 &&
+	    getresgid(&rgid, &egid, &sgid) == 0) {
+		q.uid = ruid;
+		q.euid = euid;
+		q.suid = suid;
+		q.gid = rgid;
+		q.egid = egid;
+		q.sgid = sgid;
+		q.cap_setuid = euid == 0;
+		q.cap_setgid = euid == 0;
+	}
+	if (h->fd >= 0) {
+		struct statfs sfs;
+
+		if (fstat(h->fd, &st) < 0)
+			return ctx_err(e->ctx, -errno, "cannot stat '%s': %m", h->name);
+		if (!S_ISREG(st.st_mode))
+			return ctx_err(e->ctx, -EINVAL, "'%s' is not a regular file", h->name);
+		q.fowner = st.st_uid;
+		q.fgroup = st.st_gid;
+		{
+			bool found = false;
+
+			for (size_t i = 0; i < ARRAY_SIZE(e->fsmagic); i++)
+				if (e->fsmagic[i].valid && e->fsmagic[i].dev == (uint64_t)st.st_dev) {
+					fsmagic = e->fsmagic[i].magic;
+					found = true;
+					break;
+				}
+			if (!found && fstatfs(h->fd, &sfs) == 0) {
+				unsigned k = e->fsmagic_next++ % ARRAY_SIZE(e->fsmagic);
+
+				fsmagic = (uint64_t)(unsigned long)sfs.f_type;
+				e->fsmagic[k].dev = (uint64_t)st.st_dev;
+				e->fsmagic[k].magic = fsmagic;
+				e->fsmagic[k].valid = true;
+			}
+		}
+		q.fsmagic = fsmagic;
+	}
+	if (e->policy) {
+		r = vouch_policy_match(e->policy, &q, &d);
+		if (r < 0)
+			return r;
+	}
+	mode = latched ? VOUCH_MODE_ENFORCE : e->mode[h->func];
+	if (!latched && mode == VOUCH_MODE_OFF && (d.actions & VOUCH_ACT_APPRAISE) &&
+	    (h->func == VOUCH_FUNC_MODULE_CHECK || h->func == VOUCH_FUNC_FIRMWARE_CHECK ||
+	     h->func == VOUCH_FUNC_KEXEC_KERNEL_CHECK || h->func == VOUCH_FUNC_POLICY_CHECK))
+		mode = VOUCH_MODE_LOG; /* ima_appraise_flag(): such rules re-enable appraisal */
+	want_measure = d.actions & VOUCH_ACT_MEASURE;
+	want_appraise = latched || ((d.actions & VOUCH_ACT_APPRAISE) && mode != VOUCH_MODE_OFF);
+	want_audit = d.actions & VOUCH_ACT_AUDIT;
+	res.actions = d.actions | (latched ? VOUCH_ACT_APPRAISE : 0);
+	res.mode = mode;
+	if (!want_measure && !want_appraise && !want_audit)
+		goto done;
+
+	if (h->fd >= 0 && !(e->flags & VOUCH_ENGINE_NO_CACHE)) {
+		c = cache_find(e, &st, true);
+		if (!c)
+			return -ENOMEM;
+		if ((!want_measure || (c->measured_pcrs & ((uint64_t)1 << d.pcr))) &&
+		    (!want_appraise || c->appraised[h->func]) && (!want_audit || c->audited)) {
+			res.cached = true;
+			res.digest = c->digest;
+			if (want_appraise) {
+				res.appraised = true;
+				res.appraisal = c->appraisal[h->func];
+				copy_reason(res.reason, sizeof(res.reason), c->reason[h->func]);
+			}
+			goto decide;
+		}
+	}
+
+	/* cold: the appraisal value first, so that one pass hashes in both algorithms */
+	if (h->fd >= 0) {
+		/* ask for the size first: values are small, XATTR_SIZE_MAX is 64 KiB */
+		ssize_t n = fgetxattr(h->fd, e->xattr_name, NULL, 0);
+
+		if (n > 65536)
+			return ctx_err(e->ctx, -EBADMSG, "%s of '%s' is too large", e->xattr_name,
+				       h->name);
+		if (n > 0) {
+			xv = mem_alloc((size_t)n);
+			if (!xv)
+				return -ENOMEM;
+			n = fgetxattr(h->fd, e->xattr_name, xv, (size_t)n);
+		}
+		if (n < 0) {
+			if (errno != ENODATA && errno != ENOTSUP)
+				return ctx_err(e->ctx, -errno, "cannot read %s of '%s': %m",
+					       e->xattr_name, h->name);
+			free(xv);
+			xv = NULL;
+		} else if (n > 0) {
+			xlen = (size_t)n;
+		}
+	}
+	/*
+	 * Read the bytes once, through the fd.  The whole file is kept only when an appended
+	 * signature may be checked; otherwise it is hashed as it streams by.
+	 */
+	if (!data && h->fd >= 0 &&
+	    (latched || (d.appraise_flags & VOUCH_APPRAISE_MODSIG))) {
+		r = pread_all(e->ctx, h->fd, h->name, &owned, &len);
+		if (r < 0)
+			return r;
+		data = owned;
+	}
+	if (!data && h->fd >= 0) {
+		int xa = xv ? engine_xattr_algo(xv, xlen) : -1;
+		int algos[2] = { e->hash_algo, xa };
+		size_t na = xa >= 0 && xa != e->hash_algo && vouch_hash_available(e->ctx, xa) ? 2 : 1;
+		struct vouch_digest ds[2];
+
+		r = hash_fd(e, h->fd, h->name, algos, na, ds);
+		if (r < 0)
+			return r;
+		res.digest = ds[0];
+		if (na == 2)
+			alt = ds[1];
+	} else {
+		if (!data)
+			data = (const uint8_t *)"";
+		r = vouch_digest_buf(e->ctx, e->hash_algo, data, len, &res.digest);
+		if (r < 0)
+			return r;
+	}
+	if (want_appraise) {
+		const char *reason = "ok";
+
+		r = appraise(e, h, &d, latched, data, len, &res.digest, &alt, xv, xlen, fsmagic,
+			     &reason);
+		if (r < 0 && !vouch_error_is_verdict(r) && r != -EOPNOTSUPP)
+			return r;
+		res.appraised = true;
+		res.appraisal = r;
+		copy_reason(res.reason, sizeof(res.reason), reason);
+		emit(e, h->func, "appraise", h->name, r, reason, mode,
+		     latched ? 0 : d.appraise_rule, &res.digest);
+		if (r < 0 && mode == VOUCH_MODE_FIX) {
+			fix_xattr(e, h, &res.digest, xv, xlen);
+		}
+		if (c) {
+			c->appraised[h->func] = true;
+			c->appraisal[h->func] = r;
+			c->reason[h->func] = reason;
+		}
+	}
+	if (want_measure && (!c || !(c->measured_pcrs & ((uint64_t)1 << d.pcr)))) {
+		/* buffers default to ima-buf, as process_buffer_measurement() */
+		const char *tmpl = d.template_name ? d.template_name
+				   : h->is_buffer  ? "ima-buf"
+						   : e->template_name;
+		bool sig = xv && engine_xattr_is_sig(xv, xlen);
+
+		r = measure_append(e, d.pcr, tmpl, &res.digest, h->name, sig ? xv : NULL,
+				   sig ? xlen : 0, data, len);
+		emit(e, h->func, "measure", h->name, r < 0 ? r : 0,
+		     r < 0 ? "list write failed" : r > 0 ? "hash_exists" : "ok", mode, d.measure_rule,
+		     &res.digest);
+		if (r < 0)
+			return r; /* fail closed: a load that cannot be measured does not proceed */
+		res.measured = r == 0;
+		if (c)
+			c->measured_pcrs |= (uint64_t)1 << d.pcr;
+	}
+	if (want_audit && (!c || !c->audited)) {
+		emit(e, h->func, "audit", h->name, 0, "file hash", mode, d.audit_rule, &res.digest);
+		if (c)
+			c->audited = true;
+	}
+	if (c)
+		c->digest = res.digest;
+
+decide:
+	if (res.appraised && res.appraisal < 0 && mode == VOUCH_MODE_ENFORCE &&
+	    !(d.actions & VOUCH_ACT_DONT_APPRAISE && !latched))
+		res.denied = true;
+done:
+	if (res.denied && !res.cached)
+		emit(e, h->func, "deny", h->name, res.appraisal, res.reason, mode, d.appraise_rule,
+		     &res.digest);
+	if (ret)
+		*ret = res;
+	return res.denied ? -EACCES : 0;
+}
+
+VOUCH_EXPORT int vouch_engine_file_check(vouch_engine *e, int func, int fd, const char *name,
+					 uint32_t mask, struct vouch_engine_result *ret)
+{
+	struct hook h = { .func = func, .mask = mask, .fd = fd, .name = name };
+
+	if (!e || fd < 0 || !name)
+		return -EINVAL;
+	if (func != VOUCH_FUNC_FILE_CHECK && func != VOUCH_FUNC_MMAP_CHECK &&
+	    func != VOUCH_FUNC_BPRM_CHECK && func != VOUCH_FUNC_CREDS_CHECK)
+		return ctx_err(e->ctx, -EINVAL, "func %d is not a file hook", func);
+	return process(e, &h, ret);
+}
+
+VOUCH_EXPORT int vouch_engine_read_file(vouch_engine *e, int id, int fd, const char *name,
+					bool contents, struct vouch_engine_result *ret)
+{
+	struct hook h = { .mask = VOUCH_MAY_READ, .fd = fd, .name = name };
+
+	if (!e || id < 0 || id > VOUCH_READING_X509_CERTIFICATE || fd < 0 || !name)
+		return -EINVAL;
+	if (contents) {
+		/* the whole file comes to post_read_file: nothing to do yet */
+		if (ret)
+			memset(ret, 0, sizeof(*ret));
+		return 0;
+	}
+	h.func = vouch_engine_func_for_id(id);
+	return process(e, &h, ret);
+}
+
+VOUCH_EXPORT int vouch_engine_post_read_file(vouch_engine *e, int id, int fd, const char *name,
+					     const void *buf, size_t len,
+					     struct vouch_engine_result *ret)
+{
+	struct hook h = { .mask = VOUCH_MAY_READ, .fd = fd, .name = name, .buf = buf, .len = len };
+	int func;
+
+	if (!e || id < 0 || id > VOUCH_READING_X509_CERTIFICATE || !name)
+		return -EINVAL;
+	func = vouch_engine_func_for_id(id);
+	if (ret)
+		memset(ret, 0, sizeof(*ret));
+	if (fd < 0 && id == VOUCH_READING_X509_CERTIFICATE)
+		return 0; /* integrity_load_x509(): permitted */
+	if (fd < 0 || !buf || len == 0) {
+		bool enforcing = e->latch[func] || e->mode[func] == VOUCH_MODE_ENFORCE;
+
+		if (ret)
+			ret->denied = enforcing;
+		return enforcing ? ctx_err(e->ctx, -EACCES, "'%s': no file or no data", name) : 0;
+	}
+	h.func = func;
+	return process(e, &h, ret);
+}
+
+static bool enforcing_with_rule(const vouch_engine *e, int func)
+{
+	return (e->latch[func] || e->mode[func] == VOUCH_MODE_ENFORCE) &&
+	       (e->latch[func] || policy_has_appraise(e->policy, func));
+}
+
+VOUCH_EXPORT int vouch_engine_load_data(vouch_engine *e, int id, bool contents,
+					struct vouch_engine_result *ret)
+{
+	int func = vouch_engine_func_for_id(id);
+	bool deny = false;
+
+	if (!e || func < 0)
+		return -EINVAL;
+	switch (id) {
+	case VOUCH_READING_KEXEC_IMAGE: /* kexec_load(): nothing to appraise */
+		deny = enforcing_with_rule(e, func);
+		break;
+	case VOUCH_READING_FIRMWARE: /* sysfs fallback */
+		deny = !contents && enforcing_with_rule(e, func);
+		break;
+	case VOUCH_READING_MODULE: /* init_module(): allowed when sig_enforce checks it later */
+		deny = !e->latch[func] && enforcing_with_rule(e, func);
+		break;
+	default:
+		break;
+	}
+	if (ret) {
+		memset(ret, 0, sizeof(*ret));
+		ret->denied = deny;
+		ret->mode = e->latch[func] ? VOUCH_MODE_ENFORCE : e->mode[func];
+		if (deny)
+			snprintf(ret->reason, sizeof(ret->reason), "no file to appraise");
+	}
+	if (deny) {
+		emit(e, func, "deny", "", -EACCES, "no file to appraise", VOUCH_MODE_ENFORCE, 0, NULL);
+		return ctx_err(e->ctx, -EACCES, "load without a file refused: %s appraisal is "
+						"enforced",
+			       vouch_policy_func_name(func));
+	}
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_engine_post_load_data(vouch_engine *e, int id, const void *buf, size_t len,
+					     const char *desc, struct vouch_engine_result *ret)
+{
+	struct hook h = { .mask = VOUCH_MAY_READ, .fd = -1, .name = desc, .buf = buf, .len = len,
+			  .is_buffer = true };
+	int func = vouch_engine_func_for_id(id);
+
+	if (!e || func < 0 || !desc || (!buf && len))
+		return -EINVAL;
+	if (id == VOUCH_READING_FIRMWARE && enforcing_with_rule(e, func)) {
+		/* ima_post_load_data(): a firmware buffer without a file cannot be appraised */
+		if (ret) {
+			memset(ret, 0, sizeof(*ret));
+			ret->denied = true;
+		}
+		return ctx_err(e->ctx, -EACCES, "firmware buffer '%s' refused: appraisal is enforced",
+			       desc);
+	}
+	if (id == VOUCH_READING_MODULE && !e->latch[func]) {
+		/* init_module buffers are not measured or appraised by IMA */
+		if (ret)
+			memset(ret, 0, sizeof(*ret));
+		return 0;
+	}
+	h.func = func;
+	return process(e, &h, ret);
+}

@@ -21,10 +21,6 @@ int cmd_evm(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_initramfs(int argc, char **argv);
 int cmd_audit_kernel(int argc, char **argv);
-int cmd_policy(int argc, char **argv);
-int cmd_policy_simulate(int argc, char **argv);
-int cmd_load(int argc, char **argv);
-int cmd_engine(int argc, char **argv);
 int cmd_tpm(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 
@@ -38,6 +34,10 @@ int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char
 #define CLI_AK_DEFAULT_HANDLE 0x81010010U
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_tpm *, vouch_tpm_closep, vouch_tpm_close)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ak *, vouch_ak_freep, vouch_ak_free)
+int cmd_policy(int argc, char **argv);
+int cmd_policy_simulate(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_engine(int argc, char **argv);
 
 /* Dispatch "vouch FAMILY SUB ..." over a sub-table; used by command families. */
 int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,

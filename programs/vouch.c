@@ -42,6 +42,10 @@ static const struct command commands[] = {
 	{ "audit-kernel", cmd_audit_kernel, 0,
 	  "List where a kernel tree loads user data and which integrity hook checks it",
 	  "audit-kernel [--json] [--jobs N] [--data-dir DIR] KERNEL_TREE" },
+	{ "tpm", cmd_tpm, 0, "TPM 2.0: read and extend PCRs, create and show attestation keys",
+	  "tpm pcrread|extend|ak ..." },
+	{ "attest", cmd_attest, 0, "Quote PCRs into an evidence file; verify evidence",
+	  "attest quote|verify ..." },
 	{ "policy", cmd_policy, 0, "Check, print and simulate IMA policies",
 	  "policy check|show|simulate ..." },
 	{ "load", cmd_load, 0, "Run one load through the integrity engine (exit 0 allowed, 1 denied)",
@@ -49,10 +53,6 @@ static const struct command commands[] = {
 	  "--func FUNC FILE..., or load --buffer --func ID --desc NAME FILE" },
 	{ "engine", cmd_engine, 0, "Inspect the engine state, print its list, latch enforcement",
 	  "engine status|list|init|enforce ..." },
-	{ "tpm", cmd_tpm, 0, "TPM 2.0: read and extend PCRs, create and show attestation keys",
-	  "tpm pcrread|extend|ak ..." },
-	{ "attest", cmd_attest, 0, "Quote PCRs into an evidence file; verify evidence",
-	  "attest quote|verify ..." },
 };
 
 static void usage(FILE *f)

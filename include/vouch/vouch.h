@@ -17,11 +17,11 @@
 #include <vouch/keyring.h>
 #include <vouch/log.h>
 #include <vouch/cpio.h>
-#include <vouch/policy.h>
-#include <vouch/engine.h>
 #include <vouch/quote.h>
 #include <vouch/eventlog.h>
 #include <vouch/tpm.h>
 #include <vouch/evidence.h>
+#include <vouch/policy.h>
+#include <vouch/engine.h>
 
 #endif /* VOUCH_VOUCH_H */

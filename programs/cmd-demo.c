@@ -195,7 +195,7 @@ static const struct demo_step steps[] = {
 	    "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs", "sha256:11",
 	    "@/quote-rsa.evidence" },
 	  EXIT_UNTRUSTED },
-	{ "swtpm: the engine measures the firmware into the TPM too (log mode; a new state bound to it)",
+	{ "swtpm: the engine measures the firmware into the TPM too (log mode, a new bound state)",
 	  { "load", "--state-dir", "@/tpm-state", "--policy", "@/engine.pol", "--trust", "@/rsa.crt",
 	    "--mode", "log", "--tpm", "--func", "firmware", "@/firmware.bin" },
 	  EXIT_OK },

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,6 +126,32 @@ static int list_from(vouch_ctx *ctx, uint8_t *buf, size_t len, uint64_t from, ui
 	return 0;
 }
 
+/*
+ * An engine appending to an IMA list (vouch load on a state directory) holds an exclusive
+ * lock on the file: wait up to 10 s for a shared one and keep it over the quote and the
+ * read, so that the list is exactly what the quoted PCRs include, never a half-written
+ * record.  Returns the locked fd, -1 when the file cannot be locked (it is read as it is,
+ * e.g. the kernel's list), -2 when an engine kept it locked.
+ */
+static int lock_list(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	for (int i = 0; fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0; i++) {
+		if (errno != EWOULDBLOCK) {
+			close(fd);
+			return -1;
+		}
+		if (i == 200) {
+			close(fd);
+			cli_error("'%s' stayed locked by an engine that measures into it", path);
+			return -2;
+		}
+		usleep(50000);
+	}
+	return fd;
+}
+
 static bool readable(const char *path)
 {
 	return access(path, R_OK) == 0;
@@ -154,6 +181,7 @@ static int attest_quote(int argc, char **argv)
 	_cleanup_free_ uint8_t *attest = NULL, *sig = NULL, *ima = NULL, *elog = NULL;
 	const char *tcti = NULL, *sel = NULL, *ima_path = NULL, *log_path = NULL, *out = NULL;
 	bool no_ima = false, no_log = false, have_nonce = false;
+	_cleanup_close_ int ima_lock = -1;
 	uint32_t handle = 0;
 	uint64_t from = 0;
 	uint8_t nonce[64];
@@ -230,18 +258,15 @@ static int attest_quote(int argc, char **argv)
 		handle = CLI_AK_DEFAULT_HANDLE;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	/* the logs are read before the quote: entries added later are simply not covered */
+	/* the IMA list is read after the quote (entries measured in between are an uncovered
+	 * tail, never a PCR value without its entry), under a lock an appending engine honours */
 	if (!no_ima) {
 		if (!ima_path && asprintf(&ima_default, "%s%s", strcmp(vouch_ctx_get_root(ctx), "/") ?
 								     vouch_ctx_get_root(ctx) : "",
 					  IMA_LIST) >= 0 && readable(ima_default))
 			ima_path = ima_default;
-		if (ima_path && read_all(ima_path, &ima, &ev->ima_list_len) < 0)
+		if (ima_path && (ima_lock = lock_list(ima_path)) == -2)
 			return EXIT_ERROR;
-		if (from && ima && list_from(ctx, ima, ev->ima_list_len, from, &ima,
-					     &ev->ima_list_len) < 0)
-			return EXIT_ERROR;
-		ev->ima_list = ima;
 	}
 	if (!no_log) {
 		if (!log_path && asprintf(&log_default, "%s%s", strcmp(vouch_ctx_get_root(ctx), "/") ?
@@ -261,6 +286,13 @@ static int attest_quote(int argc, char **argv)
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		return EXIT_ERROR;
+	}
+	if (ima_path) {
+		if (read_all(ima_path, &ima, &ev->ima_list_len) < 0)
+			return EXIT_ERROR;
+		if (from && list_from(ctx, ima, ev->ima_list_len, from, &ima, &ev->ima_list_len) < 0)
+			return EXIT_ERROR;
+		ev->ima_list = ima;
 	}
 	ev->attest = attest;
 	ev->sig = sig;

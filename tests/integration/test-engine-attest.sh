@@ -158,6 +158,25 @@ expect_rc 0 "the whole list replays to the TPM" "$VOUCH" attest verify --json \
 eq "every entry attested" "$(detail ima_list | cut -d';' -f1)" \
 	"entries 1-$(jq .entries "$T/st.out") replay to the quoted PCR 10"
 
+# quotes taken while the engine measures: the list read after the quote, under the lock
+mkdir -p "$T/busy"
+for f in $(seq 1 150); do echo "busy $f" >"$T/busy/f$f"; done
+"$VOUCH" load --state-dir "$ST" --policy "$POL" --mode log --func BPRM_CHECK "$T"/busy/f* \
+	>/dev/null 2>&1 &
+pid=$!
+sleep 0.1
+for n in 1 2 3; do
+	"$VOUCH" attest quote --nonce 0b0$n --pcrs sha256:10 --ima "$ST/measurements" \
+		--no-eventlog --out "$T/busy$n.ev" 2>"$T/busy$n.err" || not_ok "quote $n during loads"
+done
+wait $pid || not_ok "the busy load"
+good=0
+for n in 1 2 3; do
+	"$VOUCH" attest verify --json --ak "$T/ak.pub" --nonce 0b0$n --pcrs sha256:10 \
+		"$T/busy$n.ev" >"$T/.out" 2>/dev/null && [ "$(res ima_list)" = pass ] && good=$((good + 1))
+done
+eq "3 quotes taken during 150 loads all verify" "$good" 3
+
 # a list measured without a TPM cannot be continued on one
 "$VOUCH" load --state-dir "$T/soft" --policy "$POL" --mode log --func BPRM_CHECK "$T/bin/a" \
 	>/dev/null 2>&1 || not_ok "software-only state"

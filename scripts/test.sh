@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The whole test suite: -Werror build, every suite (unit, integration with real peers,
-# fuzz-corpus replay), then the unit, fuzz-replay and bad-input suites again under ASan+UBSan.
+# fuzz-corpus replay), then the unit, fuzz-replay and bad-input suites again under ASan+UBSan,
+# and the unit suite built with clang -Werror.
 # Ends with "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,15 +21,25 @@ if [ ! -f build-asan/build.ninja ]; then
 fi
 ninja -C build-asan >/dev/null || { ninja -C build-asan; fail_setup "sanitizer build failed"; }
 
+# A clang -Werror leg: a second compiler's warnings, and the unit tests built with it.
+if command -v clang >/dev/null; then
+	[ -f build-clang/build.ninja ] || CC=clang meson setup build-clang --buildtype=debugoptimized \
+		-Dwerror=true >/dev/null || fail_setup "meson setup (clang) failed"
+	ninja -C build-clang >/dev/null || { ninja -C build-clang; fail_setup "clang build failed"; }
+fi
+
 rc=0
 meson test -C build --print-errorlogs --num-processes 2 || rc=1
 meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz-replay --suite bad-input || rc=1
+if [ -f build-clang/build.ninja ]; then
+	meson test -C build-clang --print-errorlogs --num-processes 2 --suite unit || rc=1
+fi
 
 # Summary over both runs, from meson's JSON logs.
 summary() {
 	jq -rs --arg leg "$2" '.[] | [$leg + "/" + .name, .result] | @tsv' "$1/meson-logs/testlog.json"
 }
-results=$( { summary build all; summary build-asan asan; } )
+results=$( { summary build all; summary build-asan asan; [ -f build-clang/build.ninja ] && summary build-clang clang; } )
 passed=$(grep -cP '\t(OK|EXPECTEDFAIL)$' <<<"$results")
 failed=$(grep -cP '\t(FAIL|ERROR|TIMEOUT|UNEXPECTEDPASS)$' <<<"$results")
 skipped=$(grep -cP '\tSKIP$' <<<"$results")

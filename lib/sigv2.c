@@ -272,11 +272,11 @@ static int sig_verdict(const vouch_trust *trust, uint32_t keyid, int r)
 	case -EBADMSG:
 		return VOUCH_LOG_SIG_MALFORMED;
 	case -EPERM:
-		/* an unknown key outranks a refused algorithm in the list's verdicts */
+	case -EOPNOTSUPP:
+		/* an unknown key outranks a refused or missing algorithm in the list's verdicts */
 		if (vouch_trust_find_keyid(trust, keyid, NULL, NULL) < 0)
 			return VOUCH_LOG_SIG_UNKNOWN_KEY;
 		return VOUCH_LOG_SIG_UNSUPPORTED;
-	case -EOPNOTSUPP:
 	case -EIO:
 		return VOUCH_LOG_SIG_UNSUPPORTED;
 	default:

@@ -126,51 +126,6 @@ static void emit(vouch_engine *e, int func, const char *action, const char *name
 		e->audit_fn(e->audit_ud, &ev);
 }
 
-static int pread_all(vouch_ctx *ctx, int fd, const char *name, uint8_t **ret, size_t *ret_len)
-{
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len = 0, cap;
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return ctx_err(ctx, -errno, "cannot stat '%s': %m", name);
-	if (!S_ISREG(st.st_mode))
-		return ctx_err(ctx, -EINVAL, "'%s' is not a regular file", name);
-	if ((uint64_t)st.st_size > VOUCH_MAX_FILE_SIZE)
-		return ctx_err(ctx, -EFBIG, "'%s' is too large", name);
-	cap = (size_t)st.st_size + 1;
-	buf = mem_alloc(cap);
-	if (!buf)
-		return ctx_err(ctx, -ENOMEM, "out of memory reading '%s'", name);
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			uint8_t *nb;
-
-			if (cap > VOUCH_MAX_FILE_SIZE)
-				return ctx_err(ctx, -EFBIG, "'%s' is too large", name);
-			nb = mem_realloc(buf, cap * 2);
-			if (!nb)
-				return ctx_err(ctx, -ENOMEM, "out of memory reading '%s'", name);
-			buf = nb;
-			cap *= 2;
-		}
-		n = pread(fd, buf + len, cap - len, (off_t)len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return ctx_err(ctx, -errno, "cannot read '%s': %m", name);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 /* ---------------------------------------------------------------- list records */
 
 /*
@@ -1365,7 +1320,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 	 */
 	if (!data && h->fd >= 0 &&
 	    (latched || (d.appraise_flags & VOUCH_APPRAISE_MODSIG))) {
-		r = pread_all(e->ctx, h->fd, h->name, &owned, &len);
+		r = pread_fd_all(e->ctx, h->fd, h->name, VOUCH_MAX_FILE_SIZE, &owned, &len);
 		if (r < 0)
 			return r;
 		data = owned;

@@ -304,7 +304,8 @@ VOUCH_EXPORT int vouch_evm_verify(vouch_ctx *ctx, const vouch_trust *trust,
 		r = vouch_evm_digest(ctx, inputs, res.value.type, res.value.algo, &d);
 		if (r < 0)
 			break;
-		r = sig_check(ctx, trust, allowed, opts->keyring, &res.value, d.bytes, d.len, &res);
+		r = sig_check(ctx, trust, allowed, opts->keyring, &res.value, d.bytes, d.len, NULL,
+			      &res);
 		break;
 	default:
 		/* check: an EVM type */

@@ -32,8 +32,9 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int read_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **ret_buf,
-		size_t *ret_len)
+/* read_fd_all() and pread_fd_all(): @positional reads a regular file with pread from 0 */
+static int fd_read_all(vouch_ctx *ctx, int fd, const char *name, size_t max, bool positional,
+		       uint8_t **ret_buf, size_t *ret_len)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -41,6 +42,8 @@ int read_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **
 
 	if (fstat(fd, &st) < 0)
 		return ctx_err(ctx, -errno, "cannot stat '%s': %m", name);
+	if (positional && !S_ISREG(st.st_mode))
+		return ctx_err(ctx, -EINVAL, "'%s' is not a regular file", name);
 	if (S_ISDIR(st.st_mode))
 		return ctx_err(ctx, -EISDIR, "'%s' is a directory", name);
 	if (S_ISREG(st.st_mode)) {
@@ -69,7 +72,8 @@ int read_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **
 				return ctx_err(ctx, -ENOMEM, "out of memory reading '%s'", name);
 			buf = nb;
 		}
-		n = read(fd, buf + len, cap - len);
+		n = positional ? pread(fd, buf + len, cap - len, (off_t)len) :
+				 read(fd, buf + len, cap - len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -84,6 +88,18 @@ int read_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **
 	*ret_buf = TAKE_PTR(buf);
 	*ret_len = len;
 	return 0;
+}
+
+int read_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **ret_buf,
+		size_t *ret_len)
+{
+	return fd_read_all(ctx, fd, name, max, false, ret_buf, ret_len);
+}
+
+int pread_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **ret_buf,
+		 size_t *ret_len)
+{
+	return fd_read_all(ctx, fd, name, max, true, ret_buf, ret_len);
 }
 
 int read_file_all(vouch_ctx *ctx, const char *path, size_t max, uint8_t **ret_buf,

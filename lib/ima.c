@@ -502,72 +502,6 @@ VOUCH_EXPORT int vouch_ima_sign_fd(vouch_ctx *ctx, const vouch_key *key,
 
 /* --- verification ----------------------------------------------------------------------- */
 
-int sig_check(vouch_ctx *ctx, const vouch_trust *trust, uint64_t allowed_algos,
-	      const char *keyring, const struct vouch_xattr_value *v, const uint8_t *digest,
-	      size_t digest_len, struct vouch_ima_verify_result *res)
-{
-	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *pc = NULL;
-	const struct vouch_hash_info *hi = vouch_hash_info(v->algo);
-	const vouch_cert *signer = NULL;
-	const char *ring = NULL;
-	struct vouch_cert_info info;
-	const EVP_MD *md;
-	EVP_PKEY *pkey;
-	int ok;
-
-	/* check: the algorithm is on the allow-list */
-	if (!hi || v->algo >= 64 || !(allowed_algos & (1ULL << v->algo)))
-		return ctx_err(ctx, -EPERM, "hash algorithm %s is not allowed",
-			       hi ? hi->name : "?");
-	md = ssl_md(ctx, v->algo);
-	if (!md)
-		return ctx_err(ctx, -EOPNOTSUPP, "hash algorithm %s is not available", hi->name);
-	if (digest_len != hi->size)
-		return ctx_err(ctx, -EINVAL, "digest length %zu does not fit %s", digest_len,
-			       hi->name);
-	/* check: a trusted certificate carries the key id (kernel: "id:%08x" in the keyring) */
-	for (size_t i = 0; i < vouch_trust_count(trust); i++) {
-		const vouch_cert *c;
-		const char *kr;
-
-		vouch_trust_get(trust, i, &c, &kr);
-		vouch_cert_get_info(c, &info);
-		if (!info.has_ima_keyid || info.ima_keyid != v->keyid)
-			continue;
-		if (keyring && strcmp(keyring, kr) != 0)
-			continue;
-		signer = c;
-		ring = kr;
-		break;
-	}
-	if (!signer)
-		return ctx_err(ctx, -ENOKEY, "no trusted key with id %08x%s%s", v->keyid,
-			       keyring ? " in keyring " : "", keyring ? keyring : "");
-	res->signer = signer;
-	res->keyring = ring;
-	vouch_cert_get_info(signer, &info);
-	/* check: key type (IMA knows RSA PKCS#1 v1.5 and ECDSA; no PSS) */
-	if (info.key_type != VOUCH_KEY_RSA && info.key_type != VOUCH_KEY_EC)
-		return ctx_err(ctx, -EPERM, "key %08x is neither RSA nor EC", v->keyid);
-	pkey = cert_pkey(signer);
-	/* check: RSA signatures are exactly modulus-sized (pkcs1pad) */
-	if (info.key_type == VOUCH_KEY_RSA && v->sig_len != (size_t)EVP_PKEY_get_size(pkey))
-		return ctx_err(ctx, -EBADMSG, "RSA signature of %zu bytes for a %d-byte modulus",
-			       v->sig_len, EVP_PKEY_get_size(pkey));
-	/* check: the signature over the digest, DigestInfo (RSA) or DER r,s (ECDSA) */
-	pc = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	if (!pc || EVP_PKEY_verify_init(pc) <= 0 ||
-	    (info.key_type == VOUCH_KEY_RSA &&
-	     EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) <= 0) ||
-	    EVP_PKEY_CTX_set_signature_md(pc, md) <= 0)
-		return ctx_err_ssl(ctx, -EIO, "cannot set up signature verification");
-	ok = EVP_PKEY_verify(pc, v->sig, v->sig_len, digest, digest_len);
-	if (ok != 1)
-		return ctx_err(ctx, -EKEYREJECTED, "signature by key %08x does not verify",
-				   v->keyid);
-	return 0;
-}
-
 static int verify_opts(vouch_ctx *ctx, const struct vouch_ima_verify_options *opts,
 		       uint64_t *ret_allowed)
 {
@@ -641,7 +575,8 @@ VOUCH_EXPORT int vouch_ima_verify_digest(vouch_ctx *ctx, const vouch_trust *trus
 	} else {
 		msg = *digest;
 	}
-	r = sig_check(ctx, trust, allowed, opts->keyring, &res.value, msg.bytes, msg.len, &res);
+	r = sig_check(ctx, trust, allowed, opts->keyring, &res.value, msg.bytes, msg.len, NULL,
+		      &res);
 out:
 	if (ret_result)
 		*ret_result = res;

@@ -61,6 +61,9 @@ void mem_fail_at(long n);
 #define VOUCH_MAX_FILE_SIZE ((size_t)1 << 30)
 int read_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **ret_buf,
 		size_t *ret_len);
+/* The same for a regular file, with pread from offset 0: the fd's offset stays put. */
+int pread_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t **ret_buf,
+		 size_t *ret_len);
 int read_file_all(vouch_ctx *ctx, const char *path, size_t max, uint8_t **ret_buf,
 		  size_t *ret_len);
 /* Write @len bytes to @path through a temp file in the same directory, fsync, rename. */

@@ -17,6 +17,7 @@
 #include <openssl/rsa.h>
 
 #include "cursor.h"
+#include "ima-internal.h"
 #include "log-internal.h"
 #include "openssl-internal.h"
 #include <vouch/ima.h>
@@ -124,7 +125,7 @@ static void cache_store(vouch_sig_cache *c, uint64_t h, const void *cert, int al
 	memcpy(s->sig, sig, slen);
 }
 
-/* A verify context for (key, digest algorithm): built once per pair when a cache is given. */
+/* The verify context for (key, digest algorithm): the one place it is built. */
 static EVP_PKEY_CTX *make_pctx(vouch_ctx *ctx, EVP_PKEY *pkey, int algo)
 {
 	const EVP_MD *md = ssl_md(ctx, algo);
@@ -145,19 +146,25 @@ static EVP_PKEY_CTX *make_pctx(vouch_ctx *ctx, EVP_PKEY *pkey, int algo)
 	return p;
 }
 
-/* Verify @sig over @digest with @cert's key: VERIFIED, BAD or UNSUPPORTED; < 0 on errors. */
+/* IMA knows RSA PKCS#1 v1.5 and ECDSA; no PSS, SM2 or EC-RDSA */
+static bool key_type_ok(const vouch_cert *cert)
+{
+	return cert->info.key_type == VOUCH_KEY_RSA || cert->info.key_type == VOUCH_KEY_EC;
+}
+
+/*
+ * Verify @sig over @digest with @cert's key: 1 verifies, 0 does not, -EIO when no verify
+ * context could be built (the OpenSSL errors stay queued for the caller).  With @cache the
+ * outcome is remembered per (key, digest, signature) and the context kept per (key, hash).
+ */
 static int pkey_verify(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert *cert, int algo,
 		       const uint8_t *digest, size_t dlen, const uint8_t *sig, size_t slen)
 {
 	EVP_PKEY *pkey = cert_pkey(cert);
 	EVP_PKEY_CTX *p = NULL, *own = NULL;
 	uint64_t h = 0;
-	int v;
+	int ok;
 
-	if (!pkey)
-		return -EINVAL;
-	if (!EVP_PKEY_is_a(pkey, "RSA") && !EVP_PKEY_is_a(pkey, "EC"))
-		return VOUCH_LOG_SIG_UNSUPPORTED; /* SM2 and EC-RDSA keys: not handled */
 	if (cache) {
 		struct cache_slot *s = cache_find(cache, cert, algo, digest, dlen, sig, slen, &h);
 
@@ -174,10 +181,8 @@ static int pkey_verify(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert 
 			struct pctx_slot *ps = &cache->pctx[cache->pctx_next];
 
 			p = make_pctx(ctx, pkey, algo);
-			if (!p) {
-				ssl_clear_errors();
-				return VOUCH_LOG_SIG_UNSUPPORTED;
-			}
+			if (!p)
+				return -EIO;
 			EVP_PKEY_CTX_free(ps->pctx);
 			ps->pctx = p;
 			ps->cert = cert;
@@ -186,32 +191,106 @@ static int pkey_verify(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert 
 		}
 	} else {
 		own = p = make_pctx(ctx, pkey, algo);
-		if (!p) {
-			ssl_clear_errors();
-			return VOUCH_LOG_SIG_UNSUPPORTED;
-		}
+		if (!p)
+			return -EIO;
 	}
-	v = EVP_PKEY_verify(p, sig, slen, digest, dlen) == 1 ? VOUCH_LOG_SIG_VERIFIED :
-								 VOUCH_LOG_SIG_BAD;
+	ok = EVP_PKEY_verify(p, sig, slen, digest, dlen) == 1;
 	ssl_clear_errors();
 	EVP_PKEY_CTX_free(own);
 	if (cache)
-		cache_store(cache, h, cert, algo, digest, dlen, sig, slen, v);
-	return v;
+		cache_store(cache, h, cert, algo, digest, dlen, sig, slen, ok);
+	return ok;
+}
+
+int sig_check(vouch_ctx *ctx, const vouch_trust *trust, uint64_t allowed_algos,
+	      const char *keyring, const struct vouch_xattr_value *v, const uint8_t *digest,
+	      size_t digest_len, vouch_sig_cache *cache, struct vouch_ima_verify_result *res)
+{
+	const struct vouch_hash_info *hi = vouch_hash_info(v->algo);
+	const vouch_cert *signer = NULL;
+	const char *ring = NULL;
+	EVP_PKEY *pkey;
+	int k;
+
+	/* check: the algorithm is on the allow-list */
+	if (!hi || v->algo >= 64 || !(allowed_algos & (1ULL << v->algo)))
+		return ctx_err(ctx, -EPERM, "hash algorithm %s is not allowed",
+			       hi ? hi->name : "?");
+	if (!ssl_md(ctx, v->algo))
+		return ctx_err(ctx, -EOPNOTSUPP, "hash algorithm %s is not available", hi->name);
+	if (digest_len != hi->size)
+		return ctx_err(ctx, -EINVAL, "digest length %zu does not fit %s", digest_len,
+			       hi->name);
+	/* check: a trusted certificate carries the key id (kernel: "id:%08x" in the keyring) */
+	for (size_t i = 0; i < vouch_trust_count(trust); i++) {
+		const vouch_cert *c;
+		const char *kr;
+
+		vouch_trust_get(trust, i, &c, &kr);
+		if (!c->info.has_ima_keyid || c->info.ima_keyid != v->keyid)
+			continue;
+		if (keyring && strcmp(keyring, kr) != 0)
+			continue;
+		signer = c;
+		ring = kr;
+		break;
+	}
+	if (!signer)
+		return ctx_err(ctx, -ENOKEY, "no trusted key with id %08x%s%s", v->keyid,
+			       keyring ? " in keyring " : "", keyring ? keyring : "");
+	res->signer = signer;
+	res->keyring = ring;
+	pkey = cert_pkey(signer);
+	/* check: key type (IMA knows RSA PKCS#1 v1.5 and ECDSA; no PSS) */
+	if (!key_type_ok(signer))
+		return ctx_err(ctx, -EPERM, "key %08x is neither RSA nor EC", v->keyid);
+	/* check: RSA signatures are exactly modulus-sized (pkcs1pad) */
+	if (signer->info.key_type == VOUCH_KEY_RSA && v->sig_len != (size_t)EVP_PKEY_get_size(pkey))
+		return ctx_err(ctx, -EBADMSG, "RSA signature of %zu bytes for a %d-byte modulus",
+			       v->sig_len, EVP_PKEY_get_size(pkey));
+	/* check: the signature over the digest, DigestInfo (RSA) or DER r,s (ECDSA) */
+	k = pkey_verify(ctx, cache, signer, v->algo, digest, digest_len, v->sig, v->sig_len);
+	if (k < 0)
+		return ctx_err_ssl(ctx, -EIO, "cannot set up signature verification");
+	if (!k)
+		return ctx_err(ctx, -EKEYREJECTED, "signature by key %08x does not verify",
+			       v->keyid);
+	return 0;
+}
+
+/* sig_check()'s codes as measurement-list verdicts */
+static int sig_verdict(const vouch_trust *trust, uint32_t keyid, int r)
+{
+	switch (r) {
+	case 0:
+		return VOUCH_LOG_SIG_VERIFIED;
+	case -EKEYREJECTED:
+	case -EINVAL:
+		return VOUCH_LOG_SIG_BAD;
+	case -ENOKEY:
+		return VOUCH_LOG_SIG_UNKNOWN_KEY;
+	case -EBADMSG:
+		return VOUCH_LOG_SIG_MALFORMED;
+	case -EPERM:
+	case -EOPNOTSUPP:
+		/* an unknown key outranks a refused or missing algorithm in the list's verdicts */
+		if (vouch_trust_find_keyid(trust, keyid, NULL, NULL) < 0)
+			return VOUCH_LOG_SIG_UNKNOWN_KEY;
+		return VOUCH_LOG_SIG_UNSUPPORTED;
+	case -EIO:
+		return VOUCH_LOG_SIG_UNSUPPORTED;
+	default:
+		return r;
+	}
 }
 
 int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
 			const uint8_t *sig, size_t sig_len, int digest_algo, const uint8_t *digest,
 			size_t digest_len, bool verity, int *ret_verdict)
 {
-	/* the allow-list of lib/ima.c: sha1, sha224, sha256, sha384, sha512 */
-	const uint64_t allowed = (1ULL << VOUCH_HASH_SHA1) | (1ULL << VOUCH_HASH_SHA224) |
-				 (1ULL << VOUCH_HASH_SHA256) | (1ULL << VOUCH_HASH_SHA384) |
-				 (1ULL << VOUCH_HASH_SHA512);
+	struct vouch_ima_verify_result res = { .signer = NULL };
 	struct vouch_xattr_value v;
 	struct vouch_digest msg;
-	const vouch_cert *cert = NULL;
-	EVP_PKEY *pkey;
 	char saved[VOUCH_ERRMSG_SIZE];
 	int k, verdict;
 
@@ -237,20 +316,6 @@ int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cach
 		verdict = VOUCH_LOG_SIG_BAD;
 		goto out;
 	}
-	if (vouch_trust_find_keyid(trust, v.keyid, &cert, NULL) < 0) {
-		verdict = VOUCH_LOG_SIG_UNKNOWN_KEY;
-		goto out;
-	}
-	if (!(allowed >> v.algo & 1)) {
-		verdict = VOUCH_LOG_SIG_UNSUPPORTED;
-		goto out;
-	}
-	pkey = cert_pkey(cert);
-	/* pkcs1pad: an RSA signature is exactly modulus-sized */
-	if (pkey && EVP_PKEY_is_a(pkey, "RSA") && v.sig_len != (size_t)EVP_PKEY_get_size(pkey)) {
-		verdict = VOUCH_LOG_SIG_MALFORMED;
-		goto out;
-	}
 	if (v.type == VOUCH_XATTR_VERITY_DIGSIG) {
 		/* sigv3 signs H(ima_file_id[0 .. 2+L)) = H(0x06 || algo || digest), §3.5 */
 		uint8_t id[2 + VOUCH_HASH_MAX_SIZE];
@@ -265,11 +330,12 @@ int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cach
 		msg.len = digest_len;
 		memcpy(msg.bytes, digest, digest_len);
 	}
-	/* cached per (key, digest, signature); the verify context is kept per key and hash */
-	k = pkey_verify(ctx, cache, cert, v.algo, msg.bytes, msg.len, v.sig, v.sig_len);
-	if (k < 0)
-		return k;
-	verdict = k;
+	/* the security.ima check with lib/ima.c's allow-list; cached per (key, digest, sig) */
+	k = sig_check(ctx, trust, DEFAULT_ALLOWED_ALGOS, NULL, &v, msg.bytes, msg.len, cache,
+		      &res);
+	verdict = sig_verdict(trust, v.keyid, k);
+	if (verdict < 0)
+		return verdict;
 out:
 	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", saved);
 	*ret_verdict = verdict;
@@ -348,11 +414,17 @@ int modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cac
 	sigos = CMS_SignerInfo_get0_signature(si);
 	if (!sigos)
 		return 0;
+	if (!cert_pkey(cert))
+		return -EINVAL;
+	if (!key_type_ok(cert)) {
+		*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED;
+		return 0;
+	}
 	v = pkey_verify(ctx, cache, cert, digest_algo, digest, digest_len,
 			ASN1_STRING_get0_data(sigos), (size_t)ASN1_STRING_length(sigos));
-	if (v < 0)
-		return v;
-	*ret_verdict = v;
+	ssl_clear_errors();
+	*ret_verdict = v < 0 ? VOUCH_LOG_SIG_UNSUPPORTED :
+		       v ? VOUCH_LOG_SIG_VERIFIED : VOUCH_LOG_SIG_BAD;
 	return 0;
 }
 

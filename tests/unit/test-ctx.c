@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Copyright (C) 2026 The vouch authors */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "internal.h"
 #include "tap.h"
 
@@ -44,6 +47,33 @@ int main(void)
 		   !vouch_error_is_verdict(-ENOENT) && !vouch_error_is_verdict(0),
 	   "could-not-check errors are not verdicts");
 	ok_streq(vouch_strerror(-EKEYREJECTED), "does not verify", "strerror of a verdict");
+
+	/* pread_fd_all: the whole regular file from offset 0, the fd's offset untouched */
+	{
+		char tmp[] = "/tmp/vouch-test-ctx-XXXXXX";
+		int fd = mkstemp(tmp), pfd[2];
+		uint8_t *buf = NULL;
+		size_t len = 0;
+
+		ok(fd >= 0 && write(fd, "0123456789", 10) == 10 && lseek(fd, 3, SEEK_SET) == 3,
+		   "temp file");
+		ok_ret(pread_fd_all(ctx, fd, tmp, 1 << 20, &buf, &len), "pread_fd_all");
+		ok(len == 10 && buf && memcmp(buf, "0123456789", 10) == 0, "the whole file");
+		ok(lseek(fd, 0, SEEK_CUR) == 3, "the offset stays put");
+		free(buf);
+		buf = NULL;
+		ok_err(pread_fd_all(ctx, fd, tmp, 9, &buf, &len), -EFBIG,
+		       "must fail: larger than the limit");
+		ok(pipe(pfd) == 0, "pipe");
+		ok_err(pread_fd_all(ctx, pfd[0], "pipe", 1 << 20, &buf, &len), -EINVAL,
+		       "must fail: not a regular file");
+		ok_streq(vouch_ctx_last_error(ctx), "'pipe' is not a regular file", "its message");
+		ok(buf == NULL, "no output on failure");
+		close(pfd[0]);
+		close(pfd[1]);
+		close(fd);
+		unlink(tmp);
+	}
 
 	vouch_ctx_set_log_fn(ctx, log_fn, NULL, VOUCH_LOG_INFO);
 	ctx_log(ctx, VOUCH_LOG_DEBUG, "hidden");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sigv2-internal.h"
 #include "tap.h"
 
 static vouch_ctx *ctx;
@@ -371,6 +372,47 @@ static void test_must_fail(void)
 	}
 	free(buf);
 	free(b);
+}
+
+/* the verdicts of the shared signature check (lib/sigv2.c sig_check) in the list's order */
+static void test_sig_order(void)
+{
+	const vouch_cert *c = NULL;
+	struct vouch_cert_info info;
+	vouch_trust *t = NULL;
+	uint8_t value[9 + 256] = { 0x03, 2 }, md[64] = { 0 };
+	int v = -1;
+
+	ok_ret(vouch_trust_new(ctx, &t), "trust");
+	ok_ret(vouch_trust_add_path(t, vec("keys/rsa2048.crt"), NULL), "rsa2048");
+	vouch_trust_get(t, 0, &c, NULL);
+	vouch_cert_get_info(c, &info);
+	put_be16(value + 7, 256);
+	value[2] = VOUCH_HASH_MD5;
+	put_be32(value + 3, info.ima_keyid ^ 1);
+	ctx_err(ctx, -EIO, "earlier");
+	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
+				   false, &v),
+	       "md5, unknown key");
+	ok(v == VOUCH_LOG_SIG_UNKNOWN_KEY, "must fail: an unknown key outranks a refused algorithm");
+	ok_streq(vouch_ctx_last_error(ctx), "earlier", "the caller's message survives");
+	put_be32(value + 3, info.ima_keyid);
+	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
+				   false, &v),
+	       "md5, trusted key");
+	ok(v == VOUCH_LOG_SIG_UNSUPPORTED, "must fail: md5 is not on the allow-list");
+	value[2] = VOUCH_HASH_SHA256;
+	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_SHA256, md, 32,
+				   false, &v),
+	       "sha256, zero signature");
+	ok(v == VOUCH_LOG_SIG_BAD, "must fail: the signature does not verify");
+	put_be16(value + 7, 255);
+	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value) - 1, VOUCH_HASH_SHA256, md,
+				   32, false, &v),
+	       "sha256, 255 bytes");
+	ok(v == VOUCH_LOG_SIG_MALFORMED, "must fail: an RSA signature shorter than the modulus");
+	ok_streq(vouch_ctx_last_error(ctx), "earlier", "the caller's message survives");
+	vouch_trust_free(t);
 }
 
 static void test_sigs(void)
@@ -814,6 +856,7 @@ int main(void)
 	test_s13_10();
 	test_s13_11();
 	test_must_fail();
+	test_sig_order();
 	test_sigs();
 	test_modsig();
 	test_sigv3();

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "internal.h"
+#include "json-internal.h"
 #include "vouch/attest.h"
 #include "vouch/eventlog.h"
 #include "vouch/log.h"
@@ -35,33 +36,6 @@ struct vouch_attest_reference {
 	json_object *files;
 	json_object *exclude;
 };
-
-/* A whole JSON document (only whitespace may follow), or NULL. */
-static json_object *parse_json(const char *json, size_t len)
-{
-	struct json_tokener *tok;
-	json_object *root;
-
-	if (len > ATTEST_JSON_MAX || len > INT32_MAX)
-		return NULL;
-	tok = json_tokener_new_ex(32);
-	if (!tok)
-		return NULL;
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	if (root && json_tokener_get_parse_end(tok) < len)
-		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-			if (json[i] != ' ' && json[i] != '\n' && json[i] != '\t' && json[i] != '\r') {
-				json_object_put(root);
-				root = NULL;
-				break;
-			}
-	json_tokener_free(tok);
-	if (root && !json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
-		root = NULL;
-	}
-	return root;
-}
 
 static bool is_string(json_object *o)
 {
@@ -87,7 +61,7 @@ VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, 
 
 	if (!ctx || (!json && len) || !ret_ref)
 		return -EINVAL;
-	root = parse_json(json, len);
+	root = json_parse_object(json, len, ATTEST_JSON_MAX, 32);
 	if (!root || !json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
 	    strcmp(json_object_get_string(v), "vouch-reference") != 0 ||
 	    !json_object_object_get_ex(root, "files", &files) ||
@@ -198,7 +172,7 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 	st = mem_zalloc(sizeof(*st));
 	if (!st)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
-	root = parse_json(json, len);
+	root = json_parse_object(json, len, ATTEST_JSON_MAX, 32);
 	if (!root || !json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
 	    strcmp(json_object_get_string(v), "vouch-attest-state") != 0 ||
 	    !json_object_object_get_ex(root, "ak", &ak) || !is_string(ak) ||

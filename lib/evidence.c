@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "internal.h"
+#include "json-internal.h"
 
 #define EVIDENCE_MAX ((size_t)512 << 20)
 
@@ -147,7 +148,6 @@ VOUCH_EXPORT int vouch_evidence_parse(vouch_ctx *ctx, const char *json, size_t l
 				      struct vouch_evidence **ret_ev)
 {
 	_cleanup_(json_putp) json_object *root = NULL;
-	struct json_tokener *tok;
 	struct vouch_evidence *ev;
 	json_object *v, *q, *ima;
 	int r = -EBADMSG;
@@ -156,20 +156,7 @@ VOUCH_EXPORT int vouch_evidence_parse(vouch_ctx *ctx, const char *json, size_t l
 		return -EINVAL;
 	if (len > EVIDENCE_MAX || len > INT32_MAX)
 		return ctx_err(ctx, -EBADMSG, "evidence too large");
-	tok = json_tokener_new_ex(16);
-	if (!tok)
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	root = json_tokener_parse_ex(tok, json, (int)len);
-	if (root && json_tokener_get_parse_end(tok) < len) {
-		/* only whitespace may follow the document */
-		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-			if (json[i] != ' ' && json[i] != '\n' && json[i] != '\t' && json[i] != '\r') {
-				json_object_put(root);
-				root = NULL;
-				break;
-			}
-	}
-	json_tokener_free(tok);
+	root = json_parse_object(json, len, EVIDENCE_MAX, 16);
 	if (!root || !json_object_is_type(root, json_type_object))
 		return ctx_err(ctx, -EBADMSG, "evidence is not a JSON object");
 	if (!json_object_object_get_ex(root, "format", &v) ||

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attest.h"
+#include "commands.h"
 
 #define IMA_LIST "/sys/kernel/security/ima/binary_runtime_measurements"
 #define BIOS_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
@@ -329,98 +329,12 @@ static int attest_quote(int argc, char **argv)
 
 /* --- verify ------------------------------------------------------------------------- */
 
-/* Values for the requested selection from the evidence; PCRs it lacks stay zero. */
-static int fill_values(const struct vouch_evidence *ev, struct vouch_pcrs *req, char *missing,
-		       size_t size)
-{
-	int n_missing = 0;
+/* The checks, the verification and the state live in lib/attest.c; here: options, print. */
 
-	missing[0] = '\0';
-	for (uint32_t b = 0; b < req->n_banks; b++) {
-		const struct vouch_pcrs_bank *src = NULL;
-
-		for (uint32_t k = 0; k < ev->pcrs.n_banks; k++)
-			if (ev->pcrs.banks[k].algo == req->banks[b].algo)
-				src = &ev->pcrs.banks[k];
-		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
-			if (!(req->banks[b].mask & (1U << i)))
-				continue;
-			if (src && (src->mask & (1U << i))) {
-				memcpy(req->banks[b].values[i], src->values[i], VOUCH_HASH_MAX_SIZE);
-			} else if (n_missing++ == 0) {
-				snprintf(missing, size, "%s:%u",
-					 vouch_hash_info(req->banks[b].algo)->name, i);
-			}
-		}
-	}
-	return n_missing;
-}
-
-static void check_eventlog(vouch_ctx *ctx, const struct vouch_evidence *ev,
-			   const struct vouch_pcrs *quoted, struct report *rep)
-{
-	_cleanup_free_ struct vouch_pcrs *rp = calloc(1, sizeof(*rp));
-	struct vouch_eventlog_info info;
-	uint32_t covered = 0;
-	int r;
-
-	if (!ev->eventlog) {
-		add_check(rep, "eventlog", 1, "no firmware event log in the evidence");
-		return;
-	}
-	if (!rp) {
-		add_check(rep, "eventlog", -ENOMEM, "out of memory");
-		return;
-	}
-	rp->n_banks = quoted->n_banks;
-	for (uint32_t b = 0; b < quoted->n_banks; b++)
-		rp->banks[b].algo = quoted->banks[b].algo;
-	r = vouch_eventlog_replay(ctx, ev->eventlog, ev->eventlog_len, rp, &info);
-	if (r < 0) {
-		add_check(rep, "eventlog", r == -ENODATA ? -EKEYREJECTED : r, "%s",
-			  vouch_ctx_last_error(ctx));
-		return;
-	}
-	for (uint32_t b = 0; b < quoted->n_banks; b++) {
-		size_t sz = vouch_hash_info(quoted->banks[b].algo)->size;
-
-		for (unsigned i = 0; i <= 9; i++) {
-			if (!(quoted->banks[b].mask & (1U << i)))
-				continue;
-			covered |= 1U << i;
-			if (memcmp(rp->banks[b].values[i], quoted->banks[b].values[i], sz)) {
-				add_check(rep, "eventlog", -EKEYREJECTED,
-					  "the firmware event log (%u events) does not replay to "
-					  "quoted %s PCR %u",
-					  info.n_events, vouch_hash_info(quoted->banks[b].algo)->name, i);
-				return;
-			}
-		}
-	}
-	if (!covered)
-		add_check(rep, "eventlog", 1,
-			  "no PCR 0-9 quoted: the firmware event log is not attested");
-	else
-		add_check(rep, "eventlog", 0, "%u events replay to the quoted PCRs (mask 0x%03x)%s",
-			  info.n_events, covered,
-			  info.startup_locality ? ", startup locality honoured" : "");
-}
-
-static int ak_fingerprint(vouch_ctx *ctx, const vouch_ak *ak, char *hex)
-{
-	_cleanup_free_ char *pem = NULL;
-	struct vouch_digest d;
-	int r = vouch_ak_export_pem(ctx, ak, &pem);
-
-	if (r == 0)
-		r = vouch_digest_buf(ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		return r;
-	}
-	vouch_digest_to_hex(&d, hex, 65);
-	return 0;
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_attest_reference *, vouch_attest_reference_freep,
+				 vouch_attest_reference_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_attest_result *, vouch_attest_result_freep,
+				 vouch_attest_result_free)
 
 static const char *status_word(int s)
 {
@@ -449,21 +363,21 @@ static int attest_verify(int argc, char **argv)
 	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
 	_cleanup_(vouch_evidence_freep) struct vouch_evidence *ev = NULL;
 	_cleanup_free_ struct vouch_pcrs *req = calloc(1, sizeof(*req));
-	_cleanup_free_ struct vouch_quote_result *res = calloc(1, sizeof(*res));
-	_cleanup_free_ struct report *rep = calloc(1, sizeof(*rep));
-	_cleanup_free_ struct ima_state *st_in = calloc(1, sizeof(*st_in));
-	_cleanup_free_ struct ima_state *st_out = calloc(1, sizeof(*st_out));
-	struct vouch_quote_verify_options o = VOUCH_QUOTE_VERIFY_OPTIONS_INIT;
+	_cleanup_(vouch_attest_result_freep) struct vouch_attest_result *res = NULL;
+	_cleanup_(vouch_attest_reference_freep) vouch_attest_reference *refv = NULL;
+	_cleanup_(vouch_trust_freep) vouch_trust *trustv = NULL;
+	_cleanup_free_ struct vouch_attest_state *st_in = calloc(1, sizeof(*st_in));
+	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
+	struct vouch_attest_check pre = { 0 }; /* a --pcr-values file of the wrong size */
 	const char *akp = NULL, *sel = NULL, *ref = NULL, *trust = NULL, *state = NULL;
 	const char *msgp = NULL, *sigp = NULL, *valp = NULL, *evp = NULL;
 	uint32_t repeat = 1, allowed = 0;
 	bool json = false, have_nonce = false;
 	uint8_t nonce[64];
 	size_t nonce_len = 0;
-	char missing[64];
 	int c, r, worst = 0;
 
-	if (!req || !res || !rep || !st_in || !st_out)
+	if (!req || !st_in)
 		return EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "k:n:p:r:t:s:jm:S:f:", longopts, NULL)) != -1) {
 		const char **slot = NULL;
@@ -552,9 +466,6 @@ static int attest_verify(int argc, char **argv)
 			cli_lib_error(ctx, r, NULL);
 			return cli_exit_for(r);
 		}
-		if (fill_values(ev, req, missing, sizeof(missing)))
-			add_check(rep, "pcr_values", -EBADMSG,
-				  "the evidence lacks the value of requested PCR %s", missing);
 	} else {
 		_cleanup_free_ uint8_t *vals = NULL;
 		size_t vals_len;
@@ -563,22 +474,57 @@ static int attest_verify(int argc, char **argv)
 		if (!ev || read_all(msgp, &ev->attest, &ev->attest_len) < 0 ||
 		    read_all(sigp, &ev->sig, &ev->sig_len) < 0 || read_all(valp, &vals, &vals_len) < 0)
 			return EXIT_ERROR;
-		if (vouch_pcrs_set_values(req, vals, vals_len) < 0)
-			add_check(rep, "pcr_values", -EBADMSG,
-				  "'%s' holds %zu bytes, not the values of %s", valp, vals_len, sel);
+		if (vouch_pcrs_set_values(req, vals, vals_len) < 0) {
+			pre.name = "pcr_values";
+			pre.status = -EBADMSG;
+			snprintf(pre.detail, sizeof(pre.detail),
+				 "'%s' holds %zu bytes, not the values of %s", valp, vals_len, sel);
+		}
+		o.flags |= VOUCH_ATTEST_PCRS_HAVE_VALUES;
 		evp = msgp;
 	}
+	if (ref) {
+		r = vouch_attest_reference_load(ctx, ref, &refv);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+	}
+	if (trust) {
+		r = vouch_trust_new(ctx, &trustv);
+		if (r == 0)
+			r = vouch_trust_add_path(trustv, trust, NULL);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+	}
+	if (state) {
+		r = vouch_attest_state_load(ctx, state, st_in);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+	}
+	o.ak = ak;
+	o.ak_label = akp;
 	o.nonce = nonce;
 	o.nonce_len = nonce_len;
 	o.pcrs = req;
 	o.allowed_hashes = allowed;
+	o.reference = refv;
+	o.trust = trustv;
+	o.state = state ? st_in : NULL;
+	o.state_label = state;
 	{
 		struct timespec t0, t1;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		for (uint32_t i = 0; i < repeat; i++)
-			r = vouch_quote_verify(ctx, ak, ev->attest, ev->attest_len, ev->sig,
-					       ev->sig_len, &o, res);
+		for (uint32_t i = 0; i < repeat; i++) {
+			vouch_attest_result_free(res);
+			res = NULL;
+			r = vouch_attest_verify(ctx, &o, ev, &res);
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (repeat > 1) {
 			double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -587,50 +533,22 @@ static int attest_verify(int argc, char **argv)
 				program_name, repeat, s, repeat / s);
 		}
 	}
-	if (r < 0 && !vouch_error_is_verdict(r)) {
+	if (!res) {
 		cli_lib_error(ctx, r, evp);
 		return EXIT_ERROR;
 	}
-	for (int i = 0; i < _VOUCH_QUOTE_CHECK_MAX; i++)
-		add_check(rep, vouch_quote_check_name(i), res->checks[i], "%s", res->detail[i]);
-	check_eventlog(ctx, ev, req, rep);
-	if (ev->ak_name) {
-		struct vouch_ak_info info;
+	/* the report: the CLI's own input check first, then the library's checks */
+	_cleanup_free_ struct vouch_attest_check *chk = calloc(res->n_checks + 1, sizeof(*chk));
+	size_t n = 0;
 
-		vouch_ak_get_info(ak, &info);
-		if (info.name_len && (info.name_len != ev->ak_name_len ||
-				      memcmp(info.name, ev->ak_name, info.name_len)))
-			add_check(rep, "ak_name", -EKEYREJECTED,
-				  "the evidence names another attestation key than '%s'", akp);
-	}
-	{
-		struct ima_check ic = { .ev = ev, .quoted = req, .reference = ref, .trust = trust,
-					.state_in = st_in, .state_out = st_out };
-
-		if (state) {
-			r = ima_state_load(state, st_in);
-			if (r < 0)
-				return EXIT_ERROR;
-			if (ak_fingerprint(ctx, ak, st_out->ak) < 0)
-				return EXIT_ERROR;
-			if (st_in->valid && strcmp(st_in->ak, st_out->ak) != 0) {
-				add_check(rep, "state", -EPERM,
-					  "'%s' belongs to another attestation key", state);
-				ic.state_in = NULL;
-			}
-		}
-		r = attest_check_ima(ctx, &ic, rep);
-		if (r < 0) {
-			cli_lib_error(ctx, r, evp);
-			return EXIT_ERROR;
-		}
-		if (!ev->ima_list && (ref || trust))
-			add_check(rep, "reference", -EPERM,
-				  "--reference/--trust given but the evidence has no IMA list");
-	}
-
-	for (size_t i = 0; i < rep->n; i++) {
-		int s = rep->c[i].status;
+	if (!chk)
+		return EXIT_ERROR;
+	if (pre.name)
+		chk[n++] = pre;
+	memcpy(chk + n, res->checks, res->n_checks * sizeof(*chk));
+	n += res->n_checks;
+	for (size_t i = 0; i < n; i++) {
+		int s = chk[i].status;
 
 		if (s < 0 && !vouch_error_is_verdict(s))
 			worst = EXIT_ERROR;
@@ -646,53 +564,60 @@ static int attest_verify(int argc, char **argv)
 				       json_object_new_string(worst == 0   ? "trusted"
 							      : worst == 1 ? "untrusted"
 									   : "error"));
-		for (size_t i = 0; i < rep->n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_new_object();
 
-			json_object_object_add(e, "check", json_object_new_string(rep->c[i].name));
+			json_object_object_add(e, "check", json_object_new_string(chk[i].name));
 			json_object_object_add(e, "result",
-					       json_object_new_string(rep->c[i].status == 0 ? "pass"
-								      : rep->c[i].status > 0 ? "not_applicable"
+					       json_object_new_string(chk[i].status == 0 ? "pass"
+								      : chk[i].status > 0 ? "not_applicable"
 											   : "fail"));
-			json_object_object_add(e, "detail", json_object_new_string(rep->c[i].detail));
-			if (rep->c[i].status < 0 && !first) {
+			json_object_object_add(e, "detail", json_object_new_string(chk[i].detail));
+			if (chk[i].status < 0 && !first) {
 				first = json_object_new_object();
 				json_object_object_add(first, "check",
-						       json_object_new_string(rep->c[i].name));
+						       json_object_new_string(chk[i].name));
 				json_object_object_add(first, "detail",
-						       json_object_new_string(rep->c[i].detail));
+						       json_object_new_string(chk[i].detail));
 			}
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o2, "checks", arr);
 		json_object_object_add(o2, "first_failure", first ? first : json_object_new_null());
-		if (res->parsed) {
-			json_object_object_add(q, "clock", json_object_new_int64((int64_t)res->clock));
-			json_object_object_add(q, "reset_count", json_object_new_int64(res->reset_count));
+		const struct vouch_quote_result *qr = &res->quote;
+
+		if (qr->parsed) {
+			json_object_object_add(q, "clock", json_object_new_int64((int64_t)qr->clock));
+			json_object_object_add(q, "reset_count", json_object_new_int64(qr->reset_count));
 			json_object_object_add(q, "restart_count",
-					       json_object_new_int64(res->restart_count));
-			json_object_object_add(q, "safe", json_object_new_boolean(res->safe));
+					       json_object_new_int64(qr->restart_count));
+			json_object_object_add(q, "safe", json_object_new_boolean(qr->safe));
 			json_object_object_add(q, "qualified_signer",
-					       cli_json_hex(res->qualified_signer,
-							    res->qualified_signer_len));
-			json_object_object_add(q, "pcrs", cli_pcrs_json(req));
+					       cli_json_hex(qr->qualified_signer,
+							    qr->qualified_signer_len));
+			json_object_object_add(q, "pcrs", cli_pcrs_json(&res->pcrs));
 		}
 		json_object_object_add(o2, "quote", q);
 		cli_json_print(o2);
 	} else {
-		for (size_t i = 0; i < rep->n; i++)
-			printf("%-5s %-14s %s\n", status_word(rep->c[i].status), rep->c[i].name,
-			       rep->c[i].detail);
+		for (size_t i = 0; i < n; i++)
+			printf("%-5s %-14s %s\n", status_word(chk[i].status), chk[i].name,
+			       chk[i].detail);
 		printf("%s: %s\n", evp, worst == 0 ? "trusted" : worst == 1 ? "NOT trusted" : "could not check");
 	}
-	for (size_t i = 0; i < rep->n; i++)
-		if (rep->c[i].status < 0) {
-			cli_error("'%s': %s: %s", evp, rep->c[i].name, rep->c[i].detail);
+	for (size_t i = 0; i < n; i++)
+		if (chk[i].status < 0) {
+			cli_error("'%s': %s: %s", evp, chk[i].name, chk[i].detail);
 			break;
 		}
 	/* remember what is now verified: the next evidence only carries new entries */
-	if (state && worst == 0 && st_out->valid && ima_state_save(state, st_out) < 0)
-		return EXIT_ERROR;
+	if (state && worst == 0 && res->state.valid) {
+		r = vouch_attest_state_save(ctx, state, &res->state);
+		if (r < 0) {
+			cli_lib_error(ctx, r, state);
+			worst = EXIT_ERROR;
+		}
+	}
 	return worst;
 }
 

@@ -23,5 +23,6 @@
 #include <vouch/evidence.h>
 #include <vouch/policy.h>
 #include <vouch/engine.h>
+#include <vouch/attest.h>
 
 #endif /* VOUCH_VOUCH_H */

@@ -1,0 +1,783 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Attestation verification in one fail-closed call: the quote (quote.c), the firmware event
+ * log (eventlog.c) and the measurement list (log.c): the list, or its entries from N on
+ * continuing a remembered state, must replay to the quoted PCR 10 (a prefix may: the rest is
+ * the uncovered tail); template digests, boot_aggregate, reference values and signatures are
+ * checked over the attested prefix.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "internal.h"
+#include "json-internal.h"
+#include "vouch/attest.h"
+#include "vouch/eventlog.h"
+#include "vouch/log.h"
+
+#define ATTEST_JSON_MAX ((size_t)64 << 20)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, attest_json_putp, json_object_put)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, attest_reader_freep, vouch_log_reader_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, attest_cache_freep, vouch_sig_cache_free)
+
+struct vouch_attest_reference {
+	json_object *root;
+	json_object *files;
+	json_object *exclude;
+};
+
+static bool is_string(json_object *o)
+{
+	return json_object_is_type(o, json_type_string);
+}
+
+/* --- reference values ----------------------------------------------------------------- */
+
+VOUCH_EXPORT void vouch_attest_reference_free(vouch_attest_reference *ref)
+{
+	if (!ref)
+		return;
+	json_object_put(ref->root);
+	free(ref);
+}
+
+VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, size_t len,
+					      vouch_attest_reference **ret_ref)
+{
+	_cleanup_(attest_json_putp) json_object *root = NULL;
+	json_object *v, *files, *exclude = NULL;
+	vouch_attest_reference *ref;
+
+	if (!ctx || (!json && len) || !ret_ref)
+		return -EINVAL;
+	root = json_parse_object(json, len, ATTEST_JSON_MAX, 32);
+	if (!root || !json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
+	    strcmp(json_object_get_string(v), "vouch-reference") != 0 ||
+	    !json_object_object_get_ex(root, "files", &files) ||
+	    !json_object_is_type(files, json_type_object))
+		return ctx_err(ctx, -EBADMSG, "not a vouch-reference document");
+	if (json_object_object_get_ex(root, "exclude", &exclude)) {
+		if (!json_object_is_type(exclude, json_type_array))
+			return ctx_err(ctx, -EBADMSG, "exclude must be a list of patterns");
+		for (size_t i = 0; i < json_object_array_length(exclude); i++)
+			if (!is_string(json_object_array_get_idx(exclude, i)))
+				return ctx_err(ctx, -EBADMSG, "exclude must be a list of patterns");
+	}
+	json_object_object_foreach(files, name, list)
+	{
+		bool ok = is_string(list) || json_object_is_type(list, json_type_array);
+
+		for (size_t i = 0; ok && !is_string(list) && i < json_object_array_length(list); i++)
+			ok = is_string(json_object_array_get_idx(list, i));
+		if (!ok)
+			return ctx_err(ctx, -EBADMSG,
+				       "reference for '%.200s' must be a digest or a list of them",
+				       name);
+	}
+	ref = mem_zalloc(sizeof(*ref));
+	if (!ref)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	ref->files = files;
+	ref->exclude = exclude;
+	ref->root = root;
+	root = NULL;
+	*ret_ref = ref;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_attest_reference_load(vouch_ctx *ctx, const char *path,
+					     vouch_attest_reference **ret_ref)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	if (!ctx || !path || !ret_ref)
+		return -EINVAL;
+	r = read_file_all(ctx, path, ATTEST_JSON_MAX, &buf, &len);
+	if (r < 0)
+		return r;
+	r = vouch_attest_reference_parse(ctx, (const char *)buf, len, ret_ref);
+	if (r == -EBADMSG)
+		return ctx_err(ctx, r, "'%s' is not a vouch-reference document: %s", path,
+			       vouch_ctx_last_error(ctx));
+	return r;
+}
+
+static bool excluded(const vouch_attest_reference *ref, const char *name)
+{
+	size_t n = ref->exclude ? json_object_array_length(ref->exclude) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *pat = json_object_get_string(json_object_array_get_idx(ref->exclude, i));
+		size_t len = pat ? strlen(pat) : 0;
+
+		if (!len)
+			continue;
+		if (pat[len - 1] == '/' ? !strncmp(name, pat, len) : !fnmatch(pat, name, 0))
+			return true;
+	}
+	return false;
+}
+
+VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref, const char *name,
+					      const struct vouch_digest *d)
+{
+	char want[16 + 2 * VOUCH_HASH_MAX_SIZE + 2];
+	json_object *list;
+	size_t n;
+
+	if (!ref || !name || !d || !vouch_hash_info(d->algo))
+		return -EINVAL;
+	if (excluded(ref, name))
+		return 1;
+	if (!json_object_object_get_ex(ref->files, name, &list))
+		return -ENOENT;
+	snprintf(want, sizeof(want), "%s:", vouch_hash_info(d->algo)->name);
+	vouch_digest_to_hex(d, want + strlen(want), sizeof(want) - strlen(want));
+	if (is_string(list))
+		return strcasecmp(json_object_get_string(list), want) ? -EKEYREJECTED : 0;
+	n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+
+		if (s && !strcasecmp(s, want))
+			return 0;
+	}
+	return -EKEYREJECTED;
+}
+
+/* --- incremental state ------------------------------------------------------------------ */
+
+VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size_t len,
+					  struct vouch_attest_state *ret_state)
+{
+	_cleanup_(attest_json_putp) json_object *root = NULL;
+	_cleanup_free_ struct vouch_attest_state *st = NULL;
+	json_object *v, *ak, *pcrs;
+
+	if (!ctx || (!json && len) || !ret_state)
+		return -EINVAL;
+	st = mem_zalloc(sizeof(*st));
+	if (!st)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	root = json_parse_object(json, len, ATTEST_JSON_MAX, 32);
+	if (!root || !json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
+	    strcmp(json_object_get_string(v), "vouch-attest-state") != 0 ||
+	    !json_object_object_get_ex(root, "ak", &ak) || !is_string(ak) ||
+	    json_object_get_string_len(ak) != 64 ||
+	    !json_object_object_get_ex(root, "entries", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0 || !json_object_object_get_ex(root, "pcrs", &pcrs) ||
+	    !json_object_is_type(pcrs, json_type_object))
+		return ctx_err(ctx, -EBADMSG, "not a vouch attestation state");
+	st->entries = (uint64_t)json_object_get_int64(v);
+	memcpy(st->ak, json_object_get_string(ak), 64);
+	json_object_object_foreach(pcrs, bank, vals)
+	{
+		int algo = vouch_hash_by_name(bank);
+		struct vouch_pcrs_bank *b;
+
+		if (algo < 0 || st->pcrs.n_banks == VOUCH_PCR_MAX_BANKS ||
+		    !json_object_is_type(vals, json_type_object))
+			return ctx_err(ctx, -EBADMSG, "bad bank '%.32s'", bank);
+		for (uint32_t k = 0; k < st->pcrs.n_banks; k++)
+			if (st->pcrs.banks[k].algo == algo)
+				return ctx_err(ctx, -EBADMSG, "bank '%.32s' given twice", bank);
+		b = &st->pcrs.banks[st->pcrs.n_banks++];
+		b->algo = algo;
+		json_object_object_foreach(vals, key, hex)
+		{
+			size_t sz = vouch_hash_info(algo)->size, got = 0;
+			uint32_t pcr;
+
+			if (parse_u32(key, &pcr) < 0 || pcr >= VOUCH_PCR_COUNT || !is_string(hex) ||
+			    (size_t)json_object_get_string_len(hex) != 2 * sz ||
+			    hex_decode(json_object_get_string(hex), 2 * sz, b->values[pcr],
+				       sizeof(b->values[pcr]), &got) < 0 ||
+			    got != sz)
+				return ctx_err(ctx, -EBADMSG, "bad PCR value");
+			b->mask |= 1U << pcr;
+		}
+	}
+	st->valid = true;
+	*ret_state = *st;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_attest_state_load(vouch_ctx *ctx, const char *path,
+					 struct vouch_attest_state *ret_state)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	if (!ctx || !path || !ret_state)
+		return -EINVAL;
+	r = read_file_all(ctx, path, ATTEST_JSON_MAX, &buf, &len);
+	if (r == -ENOENT) {
+		memset(ret_state, 0, sizeof(*ret_state)); /* the first round */
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = vouch_attest_state_parse(ctx, (const char *)buf, len, ret_state);
+	if (r == -EBADMSG)
+		return ctx_err(ctx, r, "'%s' is not a vouch attestation state: %s", path,
+			       vouch_ctx_last_error(ctx));
+	return r;
+}
+
+static json_object *pcrs_json(const struct vouch_pcrs *p)
+{
+	json_object *o = json_object_new_object();
+
+	for (uint32_t b = 0; o && b < p->n_banks; b++) {
+		const struct vouch_hash_info *hi = vouch_hash_info(p->banks[b].algo);
+		json_object *bank = json_object_new_object();
+
+		if (!hi || !bank) {
+			json_object_put(bank);
+			json_object_put(o);
+			return NULL;
+		}
+		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
+			char key[4], hex[2 * VOUCH_HASH_MAX_SIZE + 1];
+
+			if (!(p->banks[b].mask & (1U << i)))
+				continue;
+			snprintf(key, sizeof(key), "%u", i);
+			hex_encode(p->banks[b].values[i], hi->size, hex);
+			json_object_object_add(bank, key, json_object_new_string(hex));
+		}
+		json_object_object_add(o, hi->name, bank);
+	}
+	return o;
+}
+
+VOUCH_EXPORT int vouch_attest_state_save(vouch_ctx *ctx, const char *path,
+					 const struct vouch_attest_state *st)
+{
+	_cleanup_(attest_json_putp) json_object *root = NULL;
+	_cleanup_free_ char *text = NULL;
+	json_object *pcrs;
+	const char *s;
+
+	if (!ctx || !path || !st || !st->valid || strnlen(st->ak, sizeof(st->ak)) != 64)
+		return -EINVAL;
+	root = json_object_new_object();
+	pcrs = pcrs_json(&st->pcrs);
+	if (!root || !pcrs) {
+		json_object_put(pcrs);
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	}
+	json_object_object_add(root, "format", json_object_new_string("vouch-attest-state"));
+	json_object_object_add(root, "version", json_object_new_int(1));
+	json_object_object_add(root, "ak", json_object_new_string(st->ak));
+	json_object_object_add(root, "entries", json_object_new_int64((int64_t)st->entries));
+	json_object_object_add(root, "pcrs", pcrs);
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	if (!s || asprintf(&text, "%s\n", s) < 0)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	return write_file_atomic(ctx, path, text, strlen(text), 0644);
+}
+
+/* --- checks ----------------------------------------------------------------------------- */
+
+PRINTF_FMT(4, 5)
+static void add_check(struct vouch_attest_result *res, const char *name, int status,
+		      const char *fmt, ...)
+{
+	struct vouch_attest_check *c;
+	va_list ap;
+
+	if (res->n_checks == VOUCH_ATTEST_MAX_CHECKS)
+		return;
+	c = &res->checks[res->n_checks++];
+	c->name = name;
+	c->status = status;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* Values for the requested selection from the evidence; PCRs it lacks stay zero. */
+static void fill_values(const struct vouch_evidence *ev, struct vouch_pcrs *req,
+			struct vouch_attest_result *res)
+{
+	char missing[64] = "";
+	int n_missing = 0;
+
+	for (uint32_t b = 0; b < req->n_banks; b++) {
+		const struct vouch_pcrs_bank *src = NULL;
+
+		for (uint32_t k = 0; k < ev->pcrs.n_banks; k++)
+			if (ev->pcrs.banks[k].algo == req->banks[b].algo)
+				src = &ev->pcrs.banks[k];
+		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
+			if (!(req->banks[b].mask & (1U << i)))
+				continue;
+			if (src && (src->mask & (1U << i)))
+				memcpy(req->banks[b].values[i], src->values[i], VOUCH_HASH_MAX_SIZE);
+			else if (n_missing++ == 0)
+				snprintf(missing, sizeof(missing), "%s:%u",
+					 vouch_hash_info(req->banks[b].algo)->name, i);
+		}
+	}
+	if (n_missing)
+		add_check(res, "pcr_values", -EBADMSG,
+			  "the evidence lacks the value of requested PCR %s", missing);
+}
+
+static void check_eventlog(vouch_ctx *ctx, const struct vouch_evidence *ev,
+			   const struct vouch_pcrs *quoted, struct vouch_attest_result *res)
+{
+	_cleanup_free_ struct vouch_pcrs *rp = NULL;
+	struct vouch_eventlog_info info;
+	uint32_t covered = 0;
+	int r;
+
+	if (!ev->eventlog) {
+		add_check(res, "eventlog", 1, "no firmware event log in the evidence");
+		return;
+	}
+	rp = mem_zalloc(sizeof(*rp));
+	if (!rp) {
+		add_check(res, "eventlog", -ENOMEM, "out of memory");
+		return;
+	}
+	rp->n_banks = quoted->n_banks;
+	for (uint32_t b = 0; b < quoted->n_banks; b++)
+		rp->banks[b].algo = quoted->banks[b].algo;
+	r = vouch_eventlog_replay(ctx, ev->eventlog, ev->eventlog_len, rp, &info);
+	if (r < 0) {
+		add_check(res, "eventlog", r == -ENODATA ? -EKEYREJECTED : r, "%s",
+			  vouch_ctx_last_error(ctx));
+		return;
+	}
+	for (uint32_t b = 0; b < quoted->n_banks; b++) {
+		size_t sz = vouch_hash_info(quoted->banks[b].algo)->size;
+
+		for (unsigned i = 0; i <= 9; i++) {
+			if (!(quoted->banks[b].mask & (1U << i)))
+				continue;
+			covered |= 1U << i;
+			if (CRYPTO_memcmp(rp->banks[b].values[i], quoted->banks[b].values[i], sz)) {
+				add_check(res, "eventlog", -EKEYREJECTED,
+					  "the firmware event log (%u events) does not replay to "
+					  "quoted %s PCR %u",
+					  info.n_events, vouch_hash_info(quoted->banks[b].algo)->name, i);
+				return;
+			}
+		}
+	}
+	if (!covered)
+		add_check(res, "eventlog", 1,
+			  "no PCR 0-9 quoted: the firmware event log is not attested");
+	else
+		add_check(res, "eventlog", 0, "%u events replay to the quoted PCRs (mask 0x%03x)%s",
+			  info.n_events, covered,
+			  info.startup_locality ? ", startup locality honoured" : "");
+}
+
+static int ak_fingerprint(vouch_ctx *ctx, const vouch_ak *ak, char *hex)
+{
+	_cleanup_free_ char *pem = NULL;
+	struct vouch_digest d;
+	int r = vouch_ak_export_pem(ctx, ak, &pem);
+
+	if (r == 0)
+		r = vouch_digest_buf(ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
+	if (r == 0)
+		vouch_digest_to_hex(&d, hex, 65);
+	return r;
+}
+
+/* --- the measurement list ---------------------------------------------------------------- */
+
+#define MODES 2 /* hashed, zero-padded SHA-1 (the kernel could not use the bank's hash) */
+
+struct run {
+	struct vouch_pcrs pcrs[MODES];
+	bool matched;
+	uint64_t matched_at;	     /* entries of this evidence list */
+	struct vouch_pcrs at[MODES]; /* values when matched */
+	int mode;
+};
+
+static int extend(vouch_ctx *ctx, struct vouch_pcrs_bank *b, uint32_t pcr, const uint8_t *dig)
+{
+	size_t sz = vouch_hash_info(b->algo)->size;
+	uint8_t buf[2 * VOUCH_HASH_MAX_SIZE];
+	struct vouch_digest d;
+	int r;
+
+	memcpy(buf, b->values[pcr], sz);
+	memcpy(buf + sz, dig, sz);
+	r = vouch_digest_buf(ctx, b->algo, buf, 2 * sz, &d);
+	if (r < 0)
+		return r;
+	memcpy(b->values[pcr], d.bytes, sz);
+	b->mask |= 1U << pcr;
+	return 0;
+}
+
+static void note_bad(struct vouch_attest_result *res, uint64_t entry)
+{
+	if (!res->first_bad_entry || entry < res->first_bad_entry)
+		res->first_bad_entry = entry;
+}
+
+static int boot_aggregate(vouch_ctx *ctx, const struct vouch_pcrs *q,
+			  const struct vouch_log_entry *e, char *why, size_t size)
+{
+	struct vouch_digest d, want;
+	int boot = -ENODATA;
+
+	if (vouch_log_entry_digest(e, &d, NULL) != 0)
+		return boot;
+	{
+		struct vouch_pcr_bank pb = { .algo = d.algo };
+		int last = d.algo == VOUCH_HASH_SHA1 ? 7 : 9;
+		const char *hn = vouch_hash_info(d.algo)->name;
+
+		for (uint32_t b = 0; b < q->n_banks; b++)
+			if (q->banks[b].algo == d.algo) {
+				pb.present = q->banks[b].mask;
+				memcpy(pb.pcr, q->banks[b].values, sizeof(pb.pcr));
+			}
+		if (vouch_log_boot_aggregate(ctx, &pb, &want) == 0)
+			boot = want.len == d.len && !CRYPTO_memcmp(want.bytes, d.bytes, d.len)
+				       ? 0
+				       : -EKEYREJECTED;
+		snprintf(why, size, "%s the quoted %s PCRs 0-%d",
+			 boot == 0	   ? "matches"
+			 : boot == -ENODATA ? "the quote does not cover"
+					    : "does not match",
+			 hn, last);
+	}
+	return boot;
+}
+
+static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,
+		      const struct vouch_evidence *ev, const struct vouch_pcrs *q,
+		      const struct vouch_attest_state *state_in, struct vouch_attest_result *res)
+{
+	_cleanup_(attest_reader_freep) vouch_log_reader *reader = NULL;
+	_cleanup_(attest_cache_freep) vouch_sig_cache *cache = NULL;
+	_cleanup_free_ struct run *run = NULL;
+	const vouch_attest_reference *ref = o->reference;
+	struct vouch_log_entry e;
+	uint64_t entries = 0, violations = 0, bad_tmpl = 0, first_tmpl = 0, ref_bad = 0;
+	uint64_t sig_bad = 0, sig_ok = 0, base = ev->ima_from_entry;
+	uint64_t sigs[_VOUCH_LOG_SIG_MAX] = { 0 };
+	char ref_why[400] = "", sig_why[300] = "", boot_why[300] = "";
+	int boot = 1, r;
+	bool has10 = false;
+
+	if (!ev->ima_list) {
+		add_check(res, "ima_list", 1, "no IMA measurement list in the evidence");
+		if (o->reference || o->trust)
+			add_check(res, "reference", -EPERM,
+				  "--reference/--trust given but the evidence has no IMA list");
+		return;
+	}
+	run = mem_zalloc(sizeof(*run));
+	if (!run) {
+		add_check(res, "ima_list", -ENOMEM, "out of memory");
+		return;
+	}
+	for (uint32_t b = 0; b < q->n_banks; b++)
+		has10 |= (q->banks[b].mask >> 10) & 1;
+	if (!has10) {
+		add_check(res, "ima_list", -EPERM,
+			  "PCR 10 is not in the quoted selection: the list is not attested");
+		return;
+	}
+	/* starting point: zero, or the state the previous round verified */
+	for (int m = 0; m < MODES; m++) {
+		run->pcrs[m].n_banks = q->n_banks;
+		for (uint32_t b = 0; b < q->n_banks; b++)
+			run->pcrs[m].banks[b].algo = q->banks[b].algo;
+	}
+	if (base) {
+		if (!state_in || !state_in->valid) {
+			add_check(res, "ima_list", -EPERM,
+				  "the evidence starts at entry %llu but there is no --state of the "
+				  "entries before it",
+				  (unsigned long long)base);
+			return;
+		}
+		if (state_in->entries != base) {
+			add_check(res, "ima_list", -EPERM,
+				  "the evidence starts at entry %llu but %llu entries were verified "
+				  "before",
+				  (unsigned long long)base, (unsigned long long)state_in->entries);
+			return;
+		}
+		for (uint32_t b = 0; b < q->n_banks; b++) {
+			const struct vouch_pcrs_bank *sb = NULL;
+
+			for (uint32_t k = 0; k < state_in->pcrs.n_banks; k++)
+				if (state_in->pcrs.banks[k].algo == q->banks[b].algo)
+					sb = &state_in->pcrs.banks[k];
+			if (!sb) {
+				add_check(res, "ima_list", -EPERM, "the state has no %s bank",
+					  vouch_hash_info(q->banks[b].algo)->name);
+				return;
+			}
+			for (int m = 0; m < MODES; m++)
+				run->pcrs[m].banks[b] = *sb;
+		}
+	}
+	if (o->trust) {
+		r = vouch_sig_cache_new(ctx, 0, &cache);
+		if (r < 0) {
+			add_check(res, "signatures", r, "%s", vouch_ctx_last_error(ctx));
+			return;
+		}
+	}
+	r = vouch_log_reader_new(ctx, ev->ima_list, ev->ima_list_len, NULL, &reader);
+	/* a list that matches before any entry (nothing measured yet) */
+	while (r == 0) {
+		bool all = true;
+
+		for (uint32_t b = 0; b < q->n_banks; b++) {
+			size_t sz = vouch_hash_info(q->banks[b].algo)->size;
+			bool any = false;
+
+			if (!((q->banks[b].mask >> 10) & 1))
+				continue;
+			for (int m = 0; m < MODES; m++)
+				if (!CRYPTO_memcmp(run->pcrs[m].banks[b].values[10],
+						   q->banks[b].values[10], sz)) {
+					any = true;
+					run->mode = m;
+				}
+			all &= any;
+		}
+		if (all && !run->matched) {
+			run->matched = true;
+			run->matched_at = entries;
+			memcpy(run->at, run->pcrs, sizeof(run->at));
+		}
+		r = vouch_log_next(reader, &e);
+		if (r <= 0)
+			break;
+		r = 0;
+		entries++;
+		if (e.violation) {
+			violations++;
+		} else {
+			struct vouch_digest t;
+
+			if (vouch_log_template_digest(ctx, &e, VOUCH_HASH_SHA1, &t) < 0 ||
+			    CRYPTO_memcmp(t.bytes, e.template_digest, 20) != 0) {
+				if (!bad_tmpl++)
+					first_tmpl = base + entries;
+			}
+		}
+		for (int m = 0; m < MODES && r == 0; m++)
+			for (uint32_t b = 0; b < q->n_banks && r == 0; b++) {
+				struct vouch_digest d;
+
+				r = vouch_log_extend_digest(ctx, &e, q->banks[b].algo,
+							    m ? VOUCH_LOG_BANK_PADDED
+							      : VOUCH_LOG_BANK_HASHED,
+							    &d);
+				if (r == 0)
+					r = extend(ctx, &run->pcrs[m].banks[b], e.pcr, d.bytes);
+			}
+		if (r < 0)
+			break;
+		if (run->matched)
+			continue; /* the uncovered tail: not attested, not judged */
+		if (!e.violation) {
+			char name[4096];
+			struct vouch_digest d;
+
+			if (vouch_log_entry_name(&e, name, sizeof(name)) < 0)
+				name[0] = '\0';
+			if (!strcmp(name, "boot_aggregate") && base + entries == 1) {
+				boot = boot_aggregate(ctx, q, &e, boot_why, sizeof(boot_why));
+			} else if (ref && vouch_log_entry_digest(&e, &d, NULL) == 0) {
+				int k = vouch_attest_reference_check(ref, name, &d);
+
+				if (k < 0 && !ref_bad++) {
+					note_bad(res, base + entries);
+					snprintf(ref_why, sizeof(ref_why), "entry %llu '%.300s': %s",
+						 (unsigned long long)(base + entries), name,
+						 k == -ENOENT ? "not in the reference values"
+							      : "digest not in the reference values");
+				}
+			} else if (ref && !excluded(ref, name) && !ref_bad++) {
+				note_bad(res, base + entries);
+				snprintf(ref_why, sizeof(ref_why), "entry %llu '%.300s': no file digest",
+					 (unsigned long long)(base + entries), name);
+			}
+			if (o->trust) {
+				int verdict = VOUCH_LOG_SIG_NONE;
+
+				r = vouch_log_entry_verify_sig(ctx, o->trust, cache, &e, &verdict);
+				if (r < 0)
+					break;
+				sigs[verdict]++;
+				if (verdict == VOUCH_LOG_SIG_VERIFIED)
+					sig_ok++;
+				else if (verdict != VOUCH_LOG_SIG_NONE && !sig_bad++) {
+					note_bad(res, base + entries);
+					snprintf(sig_why, sizeof(sig_why), "entry %llu '%.200s': signature %s",
+						 (unsigned long long)(base + entries), name,
+						 vouch_log_sig_verdict_name(verdict));
+				}
+			}
+		}
+	}
+	res->violations = violations;
+	if (r < 0) {
+		add_check(res, "ima_list", r, "%s", vouch_ctx_last_error(ctx));
+		return;
+	}
+	if (!run->matched) {
+		add_check(res, "ima_list", -EKEYREJECTED,
+			  "no prefix of the %llu entries%s replays to the quoted PCR 10 (altered, "
+			  "or a list from another machine or boot)",
+			  (unsigned long long)entries, base ? " after the verified state" : "");
+	} else {
+		res->ima_covered = true;
+		res->covered_first = base + (run->matched_at ? 1 : 0);
+		res->covered_last = base + run->matched_at;
+		res->uncovered = entries - run->matched_at;
+		add_check(res, "ima_list", 0,
+			  "entries %llu-%llu replay to the quoted PCR 10%s; uncovered tail: %llu "
+			  "entries measured after the quote; %llu violations",
+			  (unsigned long long)res->covered_first,
+			  (unsigned long long)res->covered_last,
+			  run->mode ? " (zero-padded SHA-1 bank)" : "",
+			  (unsigned long long)res->uncovered, (unsigned long long)violations);
+		res->state.valid = true;
+		res->state.entries = base + run->matched_at;
+		res->state.pcrs = run->at[run->mode];
+	}
+	if (bad_tmpl) {
+		note_bad(res, first_tmpl);
+		add_check(res, "ima_templates", -EKEYREJECTED,
+			  "%llu entries whose template digest does not match their data, the "
+			  "first is entry %llu",
+			  (unsigned long long)bad_tmpl, (unsigned long long)first_tmpl);
+	} else {
+		add_check(res, "ima_templates", 0, "every template digest matches its data");
+	}
+	if (base)
+		add_check(res, "boot_aggregate", 1, "checked in the round that verified entry 1");
+	else if (boot == 1)
+		add_check(res, "boot_aggregate", -EKEYREJECTED,
+			  "the list does not start with a boot_aggregate");
+	else
+		add_check(res, "boot_aggregate", boot == -ENODATA ? 1 : boot, "%s", boot_why);
+	if (ref && ref_bad)
+		add_check(res, "reference", -EKEYREJECTED, "%s (%llu entries in all)", ref_why,
+			  (unsigned long long)ref_bad);
+	else if (ref)
+		add_check(res, "reference", 0, "every attested entry is allowed");
+	if (o->trust && sig_bad)
+		add_check(res, "signatures", -EKEYREJECTED, "%s (%llu in all; %llu verified)",
+			  sig_why, (unsigned long long)sig_bad, (unsigned long long)sig_ok);
+	else if (o->trust)
+		add_check(res, "signatures", 0, "%llu signatures verified, %llu entries unsigned",
+			  (unsigned long long)sig_ok, (unsigned long long)sigs[VOUCH_LOG_SIG_NONE]);
+}
+
+/* --- the one call ------------------------------------------------------------------------- */
+
+VOUCH_EXPORT void vouch_attest_result_free(struct vouch_attest_result *res)
+{
+	free(res);
+}
+
+VOUCH_EXPORT int vouch_attest_verify(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,
+				     const struct vouch_evidence *ev,
+				     struct vouch_attest_result **ret)
+{
+	struct vouch_quote_verify_options qo = VOUCH_QUOTE_VERIFY_OPTIONS_INIT;
+	struct vouch_attest_result *res;
+	const struct vouch_attest_state *state_in;
+	int r, worst = 0;
+
+	if (!ctx || !o || !ev || !ret || o->version != 1 || !o->ak || !o->nonce || !o->pcrs ||
+	    (o->flags & ~VOUCH_ATTEST_PCRS_HAVE_VALUES))
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(o->reserved); i++)
+		if (o->reserved[i])
+			return -EINVAL;
+	res = mem_zalloc(sizeof(*res));
+	if (!res)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	res->first_failure = -1;
+	res->pcrs = *o->pcrs;
+	if (!(o->flags & VOUCH_ATTEST_PCRS_HAVE_VALUES))
+		fill_values(ev, &res->pcrs, res);
+
+	qo.nonce = o->nonce;
+	qo.nonce_len = o->nonce_len;
+	qo.pcrs = &res->pcrs;
+	qo.allowed_hashes = o->allowed_hashes;
+	r = vouch_quote_verify(ctx, o->ak, ev->attest, ev->attest_len, ev->sig, ev->sig_len, &qo,
+			       &res->quote);
+	if (r < 0 && !vouch_error_is_verdict(r)) {
+		free(res);
+		return r;
+	}
+	for (int i = 0; i < _VOUCH_QUOTE_CHECK_MAX; i++)
+		add_check(res, vouch_quote_check_name(i), res->quote.checks[i], "%s",
+			  res->quote.detail[i]);
+	check_eventlog(ctx, ev, &res->pcrs, res);
+	if (ev->ak_name) {
+		struct vouch_ak_info info;
+
+		vouch_ak_get_info(o->ak, &info);
+		if (info.name_len && (info.name_len != ev->ak_name_len ||
+				      CRYPTO_memcmp(info.name, ev->ak_name, info.name_len)))
+			add_check(res, "ak_name", -EKEYREJECTED,
+				  "the evidence names another attestation key than '%s'",
+				  o->ak_label ? o->ak_label : "the AK");
+	}
+	state_in = o->state;
+	r = ak_fingerprint(ctx, o->ak, res->state.ak);
+	if (r < 0) {
+		res->state.ak[0] = '\0';
+		if (state_in)
+			add_check(res, "state", r, "%s", vouch_ctx_last_error(ctx));
+		state_in = NULL;
+	} else if (state_in && state_in->valid && strcmp(state_in->ak, res->state.ak) != 0) {
+		add_check(res, "state", -EPERM, "'%s' belongs to another attestation key",
+			  o->state_label ? o->state_label : "the state");
+		state_in = NULL;
+	}
+	check_ima(ctx, o, ev, &res->pcrs, state_in, res);
+
+	for (size_t i = 0; i < res->n_checks; i++) {
+		int s = res->checks[i].status;
+
+		if (s >= 0)
+			continue;
+		if (res->first_failure < 0)
+			res->first_failure = (int)i;
+		if (!vouch_error_is_verdict(s) && (worst == 0 || vouch_error_is_verdict(worst)))
+			worst = s;
+		else if (worst == 0)
+			worst = s;
+	}
+	*ret = res;
+	return worst;
+}

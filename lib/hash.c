@@ -265,6 +265,8 @@ VOUCH_EXPORT int vouch_digest_buf(vouch_ctx *ctx, int algo, const void *data, si
  * speed, 1 MiB x 8 buffers 99%; bench/digest).
  */
 #define READ_CHUNK (1024 * 1024)
+/* Small files and pipes: one read of this size stays below malloc's mmap threshold. */
+#define SIMPLE_CHUNK (128 * 1024)
 #define PIPE_BUFS 8
 #define PIPE_MIN_SIZE (8 * 1024 * 1024)
 
@@ -376,12 +378,12 @@ out:
 static int digest_fd_simple(vouch_ctx *ctx, vouch_hasher *h, int fd,
 			    struct vouch_digest *ret_digests)
 {
-	_cleanup_free_ uint8_t *buf = mem_alloc(READ_CHUNK);
+	_cleanup_free_ uint8_t *buf = mem_alloc(SIMPLE_CHUNK);
 
 	if (!buf)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
 	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
+		ssize_t n = read(fd, buf, SIMPLE_CHUNK);
 		int r;
 
 		if (n < 0) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Fuzz the quote parsers: the input is u16 n || TPMS_ATTEST (n bytes) || TPMT_SIGNATURE,
- * verified against a fixed RSA AK (../shared/vectors/tpm2/ak-rsa.tpm2b_public) and a fixed
+ * verified against a fixed RSA AK (tests/vectors/tpm2/ak-rsa.tpm2b_public) and a fixed
  * selection; the whole input is also tried as an attestation key and as a PCR selection.
  *
  * Copyright (C) 2026 The vouch authors

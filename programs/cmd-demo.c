@@ -181,7 +181,7 @@ static const struct demo_step steps[] = {
 	{ "auditing a kernel tree that does not exist could not run (exit 3)",
 	  { "audit-kernel", "@/no-such-tree" },
 	  EXIT_ERROR },
-	{ "verify the shared swtpm quote (../shared/vectors/tpm2 quote-rsa): every check passes",
+	{ "verify the shared swtpm quote (tests/vectors/tpm2 quote-rsa): every check passes",
 	  { "attest", "verify", "--ak", "@/ak-rsa.pem", "--nonce",
 	    "d86c9818ffb8898bcaef09e5b0fcc7c17a76b5e5", "--pcrs", "sha256:10",
 	    "@/quote-rsa.evidence" },
@@ -466,7 +466,7 @@ static const struct payload payloads[] = {
 	  "{\n\tint ret = security_kernel_read_file(fdget(fd).file, id, true);\n\n"
 	  "\treturn ret ? ret : security_kernel_post_read_file(fdget(fd).file, *buf, max, id);\n}\n",
 	  1 },
-	/* ../shared/vectors/tpm2 quote-rsa.{msg,sig,pcrs} as evidence, and its AK */
+	/* tests/vectors/tpm2 quote-rsa.{msg,sig,pcrs} as evidence, and its AK */
 	{ "quote-rsa.evidence",
 	  "{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"ff5443478018002"
 	  "2000bfa403455e34a05f543b0550b28440b98b145bbb03a6d6ff8be117b7c303a80140014d86c9818ffb"

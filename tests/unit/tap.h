@@ -73,7 +73,7 @@ static inline int tap_done(void)
 	return tap_failed ? 1 : 0;
 }
 
-/* Path of a file in ../shared/vectors (VOUCH_VECTORS set by meson). */
+/* Path of a file in tests/vectors (VOUCH_VECTORS set by meson). */
 static inline const char *vec(const char *rel)
 {
 	static char buf[8][4096];
@@ -81,7 +81,7 @@ static inline const char *vec(const char *rel)
 	const char *base = getenv("VOUCH_VECTORS");
 
 	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", base ? base : "../shared/vectors", rel);
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", base ? base : "tests/vectors", rel);
 	return buf[i];
 }
 

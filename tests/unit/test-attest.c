@@ -2,7 +2,7 @@
 /*
  * vouch_attest_verify(): every check, called directly.  The whole call passes on the swtpm
  * quote vectors (tests/vectors/quote); the measurement-list checks run on Debian 6.1's real
- * list and PCRs (../shared/vectors/debian-6.1) offered with the same quote: the quote then
+ * list and PCRs (tests/vectors/debian-6.1) offered with the same quote: the quote then
  * fails pcr_digest (its PCRs are another machine's), which the list checks do not depend on,
  * and each list check has its own pass and must-fail case.  Reference values and the
  * incremental state are parsed, saved and reloaded.

@@ -196,7 +196,7 @@ static void test_sign_known(void)
 	ok_err(vouch_ima_sign_fd(ctx, key, &o, fd, &val, &n), -EINVAL, "reserved must be zero");
 }
 
-/* Every row of ../shared/vectors/peer/ima-xattrs.tsv. */
+/* Every row of tests/vectors/peer/ima-xattrs.tsv. */
 static void test_peer_rows(void)
 {
 	_cleanup_(vouch_key_freep) vouch_key *rsa = load_key(vec("keys/rsa2048.key"));

@@ -45,7 +45,7 @@ struct qcase {
 	const char *pcrs;  /* values file */
 	const char *sel;   /* requested selection */
 	const char *nonce; /* nonce file */
-	bool shared;	   /* in ../shared/vectors/tpm2 */
+	bool shared;	   /* in tests/vectors/tpm2 */
 	int fails;	   /* the one check that must fail, or -1 */
 	int ret;	   /* expected return */
 };

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Copyright (C) 2026 The vouch authors
 #
-# Regenerate the modsig must-fail vectors from ../shared/vectors with the real tools
+# Regenerate the modsig must-fail vectors from tests/vectors with the real tools
 # (sign-file from linux-kbuild-6.1, openssl) and byte patches.  Each vector breaks exactly
 # one rule; README.md lists them with the rule vouch must report.  RSA signing is
 # deterministic, so the output is reproducible except for the freshly generated "other"
 # keys (committed, so a rerun only changes the vectors that use them).
 set -euo pipefail
 cd "$(dirname "$0")"
-VEC=${VOUCH_VECTORS:-../../../../shared/vectors}
+VEC=${VOUCH_VECTORS:-$(cd "$(dirname "$0")/.." && pwd)}
 SIGN_FILE=${SIGN_FILE:-/usr/lib/linux-kbuild-6.1/scripts/sign-file}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cp "$VEC/keys/rsa2048.key" "$VEC/keys/rsa2048.crt" "$VEC/keys/ecdsa-p256.key" "$VEC/keys/ecdsa-p256.crt" "$T/"

@@ -858,7 +858,8 @@ static int check_opts(vouch_ctx *ctx, const struct vouch_modsig_verify_options *
 		if (opts->reserved[i])
 			return ctx_err(ctx, -EINVAL,
 				       "reserved modsig verify option fields must be zero");
-	if (opts->n_blacklist && !opts->blacklist)
+	if ((opts->n_blacklist && !opts->blacklist) ||
+	    (opts->n_blacklist_tbs && !opts->blacklist_tbs))
 		return -EINVAL;
 	return 0;
 }
@@ -888,6 +889,55 @@ static int digest_of(vouch_ctx *ctx, int algo, const uint8_t *buf, size_t len,
 				   vouch_hash_info(algo)->name);
 	ret->algo = algo;
 	ret->len = n;
+	return 0;
+}
+
+/*
+ * certs/blacklist.c: a "tbs:" entry revokes the certificate whose TBSCertificate has that
+ * hash.  x509_get_sig_params() hashes the TBS with the certificate's own signature hash;
+ * vouch also tries SHA-1 and SHA-2 (refusing more, never less).  The TBS is the first
+ * element of the certificate as it was loaded (the bytes the kernel hashes, not a
+ * re-encoding).  *ret_algo: the hash that matched, or -1.
+ */
+static int tbs_blacklisted(vouch_ctx *ctx, const vouch_cert *cert,
+			   const struct vouch_modsig_verify_options *opts, int *ret_algo)
+{
+	int algos[] = { -1, VOUCH_HASH_SHA1, VOUCH_HASH_SHA224, VOUCH_HASH_SHA256,
+			VOUCH_HASH_SHA384, VOUCH_HASH_SHA512 };
+	struct cursor c;
+	struct tlv crt, tbs;
+	int md_nid = NID_undef;
+
+	*ret_algo = -1;
+	cur_init(&c, cert->der, cert->der_len);
+	if (der_next(&c, &crt) < 0 || crt.tag != TAG_SEQUENCE || der_next(&crt.val, &tbs) < 0 ||
+	    tbs.tag != TAG_SEQUENCE)
+		return ctx_err(ctx, -EINVAL, "cannot find the TBSCertificate of '%s'",
+			       cert->subject);
+	if (OBJ_find_sigid_algs(X509_get_signature_nid(cert->x509), &md_nid, NULL) &&
+	    md_nid != NID_undef)
+		algos[0] = vouch_hash_by_name(OBJ_nid2sn(md_nid));
+	ssl_clear_errors();
+	for (size_t a = 0; a < ARRAY_SIZE(algos); a++) {
+		struct vouch_digest d;
+		int r;
+
+		if (algos[a] < 0 || (a > 0 && algos[a] == algos[0]))
+			continue;
+		r = digest_of(ctx, algos[a], tbs.start, tbs.total, &d);
+		if (r == -EOPNOTSUPP && a == 0)
+			continue;
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < opts->n_blacklist_tbs; i++) {
+			const struct vouch_digest *b = &opts->blacklist_tbs[i];
+
+			if (b->len == d.len && CRYPTO_memcmp(b->bytes, d.bytes, d.len) == 0) {
+				*ret_algo = algos[a];
+				return 0;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -1072,6 +1122,20 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 	} else {
 		res->signer = signer;
 		res->keyring = keyring;
+	}
+
+	/* a revoked signer certificate ("tbs:"): the kernel never lets it into a keyring */
+	if (signer && opts->n_blacklist_tbs) {
+		int algo;
+
+		r = tbs_blacklisted(ctx, signer, opts, &algo);
+		if (r < 0)
+			return r;
+		if (algo >= 0)
+			fail(v, VOUCH_MODSIG_BLACKLISTED,
+			     "the signer certificate '%s' is blacklisted (tbs: %s of its "
+			     "TBSCertificate)",
+			     signer->subject, vouch_hash_info(algo)->name);
 	}
 
 	/* crypto/ecdsa.c in 6.1 registers NIST P-192, P-256 and P-384 only */

@@ -120,6 +120,19 @@ expect_rc 3 "missing trust store: could not check" "$VOUCH" verify -t "$T/none.c
 sha256sum "$D/labmod-signed.ko" | awk '{print "bin:" $1}' > "$T/blacklist"
 expect_rc 1 "blacklisted whole-file sha256" "$VOUCH" verify --blacklist "$T/blacklist" -t "$VEC/keys/rsa2048.crt" "$D/labmod-signed.ko"
 one_line_err "  reason: blacklisted" "labmod-signed.ko: blacklisted"
+# a revoked signer certificate ("tbs:" + its TBSCertificate hash, as certs/blacklist.c keeps
+# it): the attacker holds a module signed by a certificate that is still in the trust store
+expect_rc 0 "revoked-signer.ko verifies while its certificate is not blacklisted" "$VOUCH" verify -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
+expect_rc 1 "revoked signer: tbs: blacklist entry refuses the module" "$VOUCH" verify --blacklist "$MV/revoked.blacklist" -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
+one_line_err "  reason: blacklisted signer certificate" "revoked-signer.ko: blacklisted"
+expect_rc 0 "  other signers are not affected by it" "$VOUCH" verify --blacklist "$MV/revoked.blacklist" -t "$MV/revoked.crt" -t "$VEC/keys/rsa2048.crt" "$D/labmod-signed.ko"
+# a "tbs:" entry is not a file hash, a "bin:" entry not a certificate hash
+awk '/^tbs:/ {print "bin:" substr($0, 5)}' "$MV/revoked.blacklist" > "$T/tbs-as-bin"
+expect_rc 0 "  the same hash as bin: does not refuse the module" "$VOUCH" verify --blacklist "$T/tbs-as-bin" -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
+sha256sum "$MV/revoked-signer.ko" | awk '{print "tbs:" $1}' > "$T/bin-as-tbs"
+expect_rc 0 "  the file hash as tbs: does not refuse it either" "$VOUCH" verify --blacklist "$T/bin-as-tbs" -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
+printf 'foo:%s\n' "$(sha256sum "$MV/revoked-signer.ko" | cut -d' ' -f1)" > "$T/badprefix"
+expect_rc 3 "unknown blacklist prefix is refused" "$VOUCH" verify --blacklist "$T/badprefix" -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
 printf 'not hex\n' > "$T/badlist"
 expect_rc 3 "malformed blacklist" "$VOUCH" verify --blacklist "$T/badlist" -t "$VEC/keys/rsa2048.crt" "$D/labmod-signed.ko"
 

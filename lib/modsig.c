@@ -24,6 +24,7 @@
 #include "cursor.h"
 #include "internal.h"
 #include "openssl-internal.h"
+#include "sigv2-internal.h"
 
 /* --- names --------------------------------------------------------------------------- */
 
@@ -941,11 +942,14 @@ static int tbs_blacklisted(vouch_ctx *ctx, const vouch_cert *cert,
 	return 0;
 }
 
-/* The signature check proper: EVP_PKEY_verify over the digest, no re-hashing. */
-static int check_signature(vouch_ctx *ctx, EVP_PKEY *pkey, const struct pk7 *p,
-			   const struct vouch_digest *d, struct verdict *v)
+/*
+ * The signature check proper: EVP_PKEY_verify over the digest, no re-hashing, through the
+ * one public-key step of lib/sigv2.c (with @cache, outcomes are remembered).
+ */
+static int check_signature(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert *signer,
+			   const struct pk7 *p, const struct vouch_digest *d, struct verdict *v)
 {
-	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *pctx = NULL;
+	EVP_PKEY *pkey = cert_pkey(signer);
 	const struct vouch_modsig_info *info = p->info;
 	int key_type = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA  ? VOUCH_KEY_RSA
 		       : EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC ? VOUCH_KEY_EC
@@ -965,15 +969,11 @@ static int check_signature(vouch_ctx *ctx, EVP_PKEY *pkey, const struct pk7 *p,
 		     info->signature_len, EVP_PKEY_get_size(pkey));
 		return 0;
 	}
-	pctx = EVP_PKEY_CTX_new(pkey, NULL);
-	if (!pctx || EVP_PKEY_verify_init(pctx) <= 0 ||
-	    EVP_PKEY_CTX_set_signature_md(pctx, ssl_md(ctx, d->algo)) <= 0 ||
-	    (key_type == VOUCH_KEY_RSA &&
-	     EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0))
+	ok = sig_pkey_verify(ctx, cache, signer, d->algo, d->bytes, d->len, info->signature,
+			     info->signature_len);
+	if (ok < 0)
 		return ctx_err_ssl(ctx, -EIO, "cannot set up signature verification");
-	ok = EVP_PKEY_verify(pctx, info->signature, info->signature_len, d->bytes, d->len);
-	ssl_clear_errors();
-	if (ok != 1)
+	if (!ok)
 		fail(v, VOUCH_MODSIG_BAD_SIGNATURE, "the signature does not match the payload");
 	return 0;
 }
@@ -986,13 +986,17 @@ static void result_init(struct vouch_modsig_result *res)
 }
 
 /*
- * Every rule, in one pass; @whole/@whole_len is the whole file for Debian's blacklist.
- * Returns 0 after judging (the verdict is in @v), or a negative errno when the check could
- * not run.
+ * Every rule, in one pass: the one PKCS#7 verifier of vouch (vouch verify, the engine, and
+ * ima-modsig entries of a measurement list through modsig_verify_pkcs7_digest()).
+ * @whole/@whole_len is the whole file for Debian's blacklist (NULL: none); @given, when
+ * not NULL, is the payload digest already computed (a list's d-modsig) instead of
+ * @payload.  Returns 0 after judging (the verdict is in @v), or a negative errno when the
+ * check could not run.
  */
 static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t *payload,
-			size_t plen, const uint8_t *der, size_t der_len, const uint8_t *whole,
-			size_t whole_len, const struct vouch_modsig_verify_options *opts,
+			size_t plen, const struct vouch_digest *given, const uint8_t *der,
+			size_t der_len, const uint8_t *whole, size_t whole_len,
+			const struct vouch_modsig_verify_options *opts, vouch_sig_cache *cache,
 			struct vouch_modsig_result *res, struct verdict *v)
 {
 	struct vouch_modsig_info info;
@@ -1004,7 +1008,7 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 	int r;
 
 	/* Debian's "MODSIGN: checking the blacklisted hash": SHA-256 of the whole file */
-	if (opts->n_blacklist) {
+	if (opts->n_blacklist && whole) {
 		struct vouch_digest d;
 
 		r = digest_of(ctx, VOUCH_HASH_SHA256, whole, whole_len, &d);
@@ -1087,8 +1091,27 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 							  : "(unknown)");
 	}
 
-	/* the payload digest, computed once */
-	if (info.hash_algo >= 0) {
+	/* the payload digest, computed once, or the one the list recorded */
+	if (given && info.hash_algo >= 0) {
+		if (given->algo != info.hash_algo)
+			fail(v, VOUCH_MODSIG_BAD_SIGNATURE,
+			     "the recorded payload digest is %s, the signature's %s",
+			     given->algo >= 0 && vouch_hash_info(given->algo)
+				     ? vouch_hash_info(given->algo)->name
+				     : "?",
+			     vouch_hash_info(info.hash_algo)->name);
+		else if (!ssl_md(ctx, info.hash_algo))
+			fail(v, VOUCH_MODSIG_ALGO_NOT_ALLOWED,
+			     "digest algorithm %s is not available here",
+			     vouch_hash_info(info.hash_algo)->name);
+		else if (given->len != vouch_hash_info(info.hash_algo)->size)
+			fail(v, VOUCH_MODSIG_BAD_SIGNATURE, "the recorded payload digest is %zu bytes",
+			     given->len);
+		else {
+			res->digest = *given;
+			have_digest = true;
+		}
+	} else if (info.hash_algo >= 0) {
 		r = digest_of(ctx, info.hash_algo, payload, plen, &res->digest);
 		if (r == -EOPNOTSUPP)
 			fail(v, VOUCH_MODSIG_ALGO_NOT_ALLOWED,
@@ -1147,7 +1170,7 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 		     "the signer's curve %s is not one the kernel verifies (P-192, P-256, P-384)",
 		     signer->info.curve ? signer->info.curve : "(unknown)");
 	if (signer && p.sig_row && have_digest) {
-		r = check_signature(ctx, cert_pkey(signer), &p, &res->digest, v);
+		r = check_signature(ctx, cache, signer, &p, &res->digest, v);
 		if (r < 0)
 			return r;
 	} else if (signer) {
@@ -1211,7 +1234,8 @@ VOUCH_EXPORT int vouch_modsig_verify(vouch_ctx *ctx, const vouch_trust *trust, c
 	res.payload_len = plen;
 	res.sig_offset = plen;
 	res.sig_len = slen;
-	r = verify_pkcs7(ctx, trust, buf, plen, buf + plen, slen, buf, len, opts, &res, &v);
+	r = verify_pkcs7(ctx, trust, buf, plen, NULL, buf + plen, slen, buf, len, opts, NULL, &res,
+			 &v);
 	if (r < 0)
 		return r;
 	return finish(ctx, &v, &res, result);
@@ -1238,10 +1262,30 @@ VOUCH_EXPORT int vouch_modsig_verify_detached(vouch_ctx *ctx, const vouch_trust 
 	result_init(&res);
 	res.payload_len = len;
 	res.sig_len = pkcs7_len;
-	r = verify_pkcs7(ctx, trust, payload, len, pkcs7, pkcs7_len, payload, len, opts, &res, &v);
+	r = verify_pkcs7(ctx, trust, payload, len, NULL, pkcs7, pkcs7_len, payload, len, opts, NULL,
+			 &res, &v);
 	if (r < 0)
 		return r;
 	return finish(ctx, &v, &res, result);
+}
+
+int modsig_verify_pkcs7_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
+			       const uint8_t *p7, size_t p7_len, const struct vouch_digest *digest,
+			       struct vouch_modsig_result *ret)
+{
+	static const struct vouch_modsig_verify_options defaults = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
+	struct verdict v = { 0 };
+	int r;
+
+	result_init(ret);
+	ret->sig_len = p7_len;
+	r = verify_pkcs7(ctx, trust, NULL, 0, digest, p7, p7_len, NULL, 0, &defaults, cache, ret,
+			 &v);
+	if (r < 0)
+		return r;
+	ret->status = v.first;
+	ret->failed = v.failed;
+	return 0;
 }
 
 /* --- files ---------------------------------------------------------------------------- */

@@ -1368,7 +1368,11 @@ VOUCH_EXPORT int vouch_modsig_sign_file(vouch_modsig_signer *s, const char *path
 			{ .iov_base = trailer, .iov_len = tlen },
 		};
 
-		r = write_file_atomic_iov(s->ctx, out_path ? out_path : path, iov, 2, mode);
+		/* in place (also -o naming the same file): content only, see fileio.c */
+		if (!out_path || same_file(path, out_path))
+			r = write_file_inplace_iov(s->ctx, path, iov, 2);
+		else
+			r = write_file_atomic_iov(s->ctx, out_path, iov, 2, mode);
 	}
 	if (r < 0)
 		return r;
@@ -1396,7 +1400,13 @@ VOUCH_EXPORT int vouch_modsig_strip_file(vouch_ctx *ctx, const char *path, const
 	r = vouch_modsig_find(ctx, buf, len, &plen, &slen);
 	if (r < 0)
 		return r;
-	r = write_file_atomic(ctx, out_path ? out_path : path, buf, plen, mode);
+	if (!out_path || same_file(path, out_path)) {
+		struct iovec iov = { .iov_base = buf, .iov_len = plen };
+
+		r = write_file_inplace_iov(ctx, path, &iov, 1);
+	} else {
+		r = write_file_atomic(ctx, out_path, buf, plen, mode);
+	}
 	if (r < 0)
 		return r;
 	if (ret_removed)

@@ -142,8 +142,10 @@ int vouch_modsig_sign_trailer(vouch_modsig_signer *signer, const uint8_t *payloa
  * @flags: VOUCH_MODSIG_REPLACE, VOUCH_MODSIG_DETACHED
  * @ret_sig_len: when not NULL, the size of the PKCS#7 written
  *
- * Writes through a temporary file, fsync and rename, keeping @path's mode: never a
- * half-written file.  An appended signature is refused on a file that already ends with
+ * Writes through a temporary file, fsync and rename: never a half-written file.  In
+ * place (@out_path NULL or naming @path itself) changes the content only: a symlink is
+ * followed, owner, group, mode and xattrs are kept or the file is left alone, a file with
+ * several hard links is refused (-EMLINK).  An appended signature is refused on a file that already ends with
  * the marker unless VOUCH_MODSIG_REPLACE, which removes the old signature first (the
  * kernel only ever checks the last one).  A detached signature covers @path as it is.
  * Return: 0; -EEXIST (already signed); -EBADMSG (VOUCH_MODSIG_REPLACE and the old trailer
@@ -159,6 +161,8 @@ int vouch_modsig_sign_file(vouch_modsig_signer *signer, const char *path, const 
  * @path: the signed file
  * @out_path: where to write the payload, or NULL for in place
  * @ret_removed: when not NULL, the number of bytes removed
+ * In place as for vouch_modsig_sign_file() (links followed, owner, mode and xattrs kept,
+ * -EMLINK for several hard links).
  * Return: 0; -ENODATA (not signed); -EBADMSG (malformed trailer); open/read/write errors.
  * Since: 0.1
  */

@@ -159,6 +159,40 @@ check "  payload untouched" cmp "$T/d.ko" "$VEC/peer/blob.ko"
 expect_rc 0 "verify --detached" "$VOUCH" verify -t "$K/rsa2048.crt" --detached "$T/d.ko.p7s" "$T/d.ko"
 printf 'x' >> "$T/d.ko"
 expect_rc 1 "tampered payload with its .p7s" "$VOUCH" verify -t "$K/rsa2048.crt" --detached "$T/d.ko.p7s" "$T/d.ko"
+
+# in place means the named file's content changes and nothing else: the attacker (or an
+# accident) makes the path a symlink, a hard link, or gives it xattrs and an owner
+mkdir "$T/real"; cp "$VEC/peer/blob.ko" "$T/real/l.ko"; ln -s real/l.ko "$T/link.ko"
+check "sign in place through a symlink" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/link.ko"
+check "  the link is still a link" test -L "$T/link.ko"
+check "  and the real file is signed" cmp "$T/real/l.ko" "$VEC/peer/blob.rsa2048.ko"
+check "strip in place through a symlink" "$VOUCH" strip "$T/link.ko"
+check "  the link is still a link" test -L "$T/link.ko"
+check "  and the real file is stripped" cmp "$T/real/l.ko" "$VEC/peer/blob.ko"
+check "sign -o naming the input through a link is in place" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" -o "$T/link.ko" "$T/real/l.ko"
+check "  the link is still a link" test -L "$T/link.ko"
+check "  and the real file is signed" cmp "$T/real/l.ko" "$VEC/peer/blob.rsa2048.ko"
+cp "$VEC/peer/blob.ko" "$T/x.ko"; chmod 604 "$T/x.ko"
+if setfattr -n user.vouch -v kept "$T/x.ko" 2>/dev/null; then
+	check "sign in place a file with xattrs" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/x.ko"
+	eq "  user xattr kept" "$(getfattr --only-values -n user.vouch "$T/x.ko" 2>/dev/null)" kept
+	if [ "$(id -u)" = 0 ]; then
+		setfattr -n security.vouch -v kept2 "$T/x.ko"
+		check "strip in place a file with security xattrs" "$VOUCH" strip "$T/x.ko"
+		eq "  security xattr kept" "$(getfattr --only-values -n security.vouch "$T/x.ko" 2>/dev/null)" kept2
+	else skip "security xattrs need root"; skip "security xattrs need root"; fi
+else skip "no user xattrs on $T"; skip "no user xattrs on $T"; skip "no user xattrs"; skip "no user xattrs"; fi
+eq "  mode kept" "$(stat -c %a "$T/x.ko")" 604
+if [ "$(id -u)" = 0 ]; then
+	cp "$VEC/peer/blob.ko" "$T/o.ko"; chown 4321:8765 "$T/o.ko"; chmod 2750 "$T/o.ko"
+	check "sign in place a file owned by another user" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/o.ko"
+	eq "  owner, group and mode (setgid too) kept" "$(stat -c %u:%g:%a "$T/o.ko")" 4321:8765:2750
+else skip "chown needs root"; skip "chown needs root"; fi
+cp "$VEC/peer/blob.ko" "$T/h1.ko"; ln "$T/h1.ko" "$T/h2.ko"
+expect_rc 3 "sign in place a file with two hard links is refused" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/h1.ko"
+one_line_err "  says hard links" "hard link"
+check "  both names unchanged" cmp "$T/h2.ko" "$VEC/peer/blob.ko"
+check "  the same inode still" test "$T/h1.ko" -ef "$T/h2.ko"
 eq "no temporary files left" "$(find "$T" -name '*.vouch-*' | wc -l)" 0
 
 # batch: many files in one call

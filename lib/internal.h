@@ -73,6 +73,16 @@ int write_file_atomic(vouch_ctx *ctx, const char *path, const void *buf, size_t 
 struct iovec;
 int write_file_atomic_iov(vouch_ctx *ctx, const char *path, const struct iovec *iov, size_t n,
 			  unsigned mode);
+/*
+ * Replace the content of the existing regular file @path and nothing else: a symlink is
+ * followed to the real file (the link stays), owner, group, mode and every xattr are kept
+ * (refused when they cannot be), a file with several hard links is refused (-EMLINK: a
+ * rename would give only one name the new content).  Temp file beside the real file, fsync,
+ * rename; the file must not have been replaced meanwhile.
+ */
+int write_file_inplace_iov(vouch_ctx *ctx, const char *path, const struct iovec *iov, size_t n);
+/* 1 when @a and @b name the same existing file (through links), else 0. */
+int same_file(const char *a, const char *b);
 int write_all(int fd, const void *buf, size_t len);
 /* Join ctx root and an absolute kernel path; returns a malloc'd string or NULL. */
 char *ctx_path(const vouch_ctx *ctx, const char *abs_path);

@@ -24,6 +24,7 @@
 #include "cursor.h"
 #include "internal.h"
 #include "openssl-internal.h"
+#include "sigv2-internal.h"
 
 /* --- names --------------------------------------------------------------------------- */
 
@@ -858,7 +859,8 @@ static int check_opts(vouch_ctx *ctx, const struct vouch_modsig_verify_options *
 		if (opts->reserved[i])
 			return ctx_err(ctx, -EINVAL,
 				       "reserved modsig verify option fields must be zero");
-	if (opts->n_blacklist && !opts->blacklist)
+	if ((opts->n_blacklist && !opts->blacklist) ||
+	    (opts->n_blacklist_tbs && !opts->blacklist_tbs))
 		return -EINVAL;
 	return 0;
 }
@@ -891,11 +893,63 @@ static int digest_of(vouch_ctx *ctx, int algo, const uint8_t *buf, size_t len,
 	return 0;
 }
 
-/* The signature check proper: EVP_PKEY_verify over the digest, no re-hashing. */
-static int check_signature(vouch_ctx *ctx, EVP_PKEY *pkey, const struct pk7 *p,
-			   const struct vouch_digest *d, struct verdict *v)
+/*
+ * certs/blacklist.c: a "tbs:" entry revokes the certificate whose TBSCertificate has that
+ * hash.  x509_get_sig_params() hashes the TBS with the certificate's own signature hash;
+ * vouch also tries SHA-1 and SHA-2 (refusing more, never less).  The TBS is the first
+ * element of the certificate as it was loaded (the bytes the kernel hashes, not a
+ * re-encoding).  *ret_algo: the hash that matched, or -1.
+ */
+static int tbs_blacklisted(vouch_ctx *ctx, const vouch_cert *cert,
+			   const struct vouch_modsig_verify_options *opts, int *ret_algo)
 {
-	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *pctx = NULL;
+	int algos[] = { -1, VOUCH_HASH_SHA1, VOUCH_HASH_SHA224, VOUCH_HASH_SHA256,
+			VOUCH_HASH_SHA384, VOUCH_HASH_SHA512 };
+	struct cursor c;
+	struct tlv crt, tbs;
+	int md_nid = NID_undef;
+
+	*ret_algo = -1;
+	cur_init(&c, cert->der, cert->der_len);
+	if (der_next(&c, &crt) < 0 || crt.tag != TAG_SEQUENCE || der_next(&crt.val, &tbs) < 0 ||
+	    tbs.tag != TAG_SEQUENCE)
+		return ctx_err(ctx, -EINVAL, "cannot find the TBSCertificate of '%s'",
+			       cert->subject);
+	if (OBJ_find_sigid_algs(X509_get_signature_nid(cert->x509), &md_nid, NULL) &&
+	    md_nid != NID_undef)
+		algos[0] = vouch_hash_by_name(OBJ_nid2sn(md_nid));
+	ssl_clear_errors();
+	for (size_t a = 0; a < ARRAY_SIZE(algos); a++) {
+		struct vouch_digest d;
+		int r;
+
+		if (algos[a] < 0 || (a > 0 && algos[a] == algos[0]))
+			continue;
+		r = digest_of(ctx, algos[a], tbs.start, tbs.total, &d);
+		if (r == -EOPNOTSUPP && a == 0)
+			continue;
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < opts->n_blacklist_tbs; i++) {
+			const struct vouch_digest *b = &opts->blacklist_tbs[i];
+
+			if (b->len == d.len && CRYPTO_memcmp(b->bytes, d.bytes, d.len) == 0) {
+				*ret_algo = algos[a];
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * The signature check proper: EVP_PKEY_verify over the digest, no re-hashing, through the
+ * one public-key step of lib/sigv2.c (with @cache, outcomes are remembered).
+ */
+static int check_signature(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert *signer,
+			   const struct pk7 *p, const struct vouch_digest *d, struct verdict *v)
+{
+	EVP_PKEY *pkey = cert_pkey(signer);
 	const struct vouch_modsig_info *info = p->info;
 	int key_type = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA  ? VOUCH_KEY_RSA
 		       : EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC ? VOUCH_KEY_EC
@@ -915,15 +969,11 @@ static int check_signature(vouch_ctx *ctx, EVP_PKEY *pkey, const struct pk7 *p,
 		     info->signature_len, EVP_PKEY_get_size(pkey));
 		return 0;
 	}
-	pctx = EVP_PKEY_CTX_new(pkey, NULL);
-	if (!pctx || EVP_PKEY_verify_init(pctx) <= 0 ||
-	    EVP_PKEY_CTX_set_signature_md(pctx, ssl_md(ctx, d->algo)) <= 0 ||
-	    (key_type == VOUCH_KEY_RSA &&
-	     EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0))
+	ok = sig_pkey_verify(ctx, cache, signer, d->algo, d->bytes, d->len, info->signature,
+			     info->signature_len);
+	if (ok < 0)
 		return ctx_err_ssl(ctx, -EIO, "cannot set up signature verification");
-	ok = EVP_PKEY_verify(pctx, info->signature, info->signature_len, d->bytes, d->len);
-	ssl_clear_errors();
-	if (ok != 1)
+	if (!ok)
 		fail(v, VOUCH_MODSIG_BAD_SIGNATURE, "the signature does not match the payload");
 	return 0;
 }
@@ -936,13 +986,17 @@ static void result_init(struct vouch_modsig_result *res)
 }
 
 /*
- * Every rule, in one pass; @whole/@whole_len is the whole file for Debian's blacklist.
- * Returns 0 after judging (the verdict is in @v), or a negative errno when the check could
- * not run.
+ * Every rule, in one pass: the one PKCS#7 verifier of vouch (vouch verify, the engine, and
+ * ima-modsig entries of a measurement list through modsig_verify_pkcs7_digest()).
+ * @whole/@whole_len is the whole file for Debian's blacklist (NULL: none); @given, when
+ * not NULL, is the payload digest already computed (a list's d-modsig) instead of
+ * @payload.  Returns 0 after judging (the verdict is in @v), or a negative errno when the
+ * check could not run.
  */
 static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t *payload,
-			size_t plen, const uint8_t *der, size_t der_len, const uint8_t *whole,
-			size_t whole_len, const struct vouch_modsig_verify_options *opts,
+			size_t plen, const struct vouch_digest *given, const uint8_t *der,
+			size_t der_len, const uint8_t *whole, size_t whole_len,
+			const struct vouch_modsig_verify_options *opts, vouch_sig_cache *cache,
 			struct vouch_modsig_result *res, struct verdict *v)
 {
 	struct vouch_modsig_info info;
@@ -954,7 +1008,7 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 	int r;
 
 	/* Debian's "MODSIGN: checking the blacklisted hash": SHA-256 of the whole file */
-	if (opts->n_blacklist) {
+	if (opts->n_blacklist && whole) {
 		struct vouch_digest d;
 
 		r = digest_of(ctx, VOUCH_HASH_SHA256, whole, whole_len, &d);
@@ -1037,8 +1091,27 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 							  : "(unknown)");
 	}
 
-	/* the payload digest, computed once */
-	if (info.hash_algo >= 0) {
+	/* the payload digest, computed once, or the one the list recorded */
+	if (given && info.hash_algo >= 0) {
+		if (given->algo != info.hash_algo)
+			fail(v, VOUCH_MODSIG_BAD_SIGNATURE,
+			     "the recorded payload digest is %s, the signature's %s",
+			     given->algo >= 0 && vouch_hash_info(given->algo)
+				     ? vouch_hash_info(given->algo)->name
+				     : "?",
+			     vouch_hash_info(info.hash_algo)->name);
+		else if (!ssl_md(ctx, info.hash_algo))
+			fail(v, VOUCH_MODSIG_ALGO_NOT_ALLOWED,
+			     "digest algorithm %s is not available here",
+			     vouch_hash_info(info.hash_algo)->name);
+		else if (given->len != vouch_hash_info(info.hash_algo)->size)
+			fail(v, VOUCH_MODSIG_BAD_SIGNATURE, "the recorded payload digest is %zu bytes",
+			     given->len);
+		else {
+			res->digest = *given;
+			have_digest = true;
+		}
+	} else if (info.hash_algo >= 0) {
 		r = digest_of(ctx, info.hash_algo, payload, plen, &res->digest);
 		if (r == -EOPNOTSUPP)
 			fail(v, VOUCH_MODSIG_ALGO_NOT_ALLOWED,
@@ -1074,6 +1147,20 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 		res->keyring = keyring;
 	}
 
+	/* a revoked signer certificate ("tbs:"): the kernel never lets it into a keyring */
+	if (signer && opts->n_blacklist_tbs) {
+		int algo;
+
+		r = tbs_blacklisted(ctx, signer, opts, &algo);
+		if (r < 0)
+			return r;
+		if (algo >= 0)
+			fail(v, VOUCH_MODSIG_BLACKLISTED,
+			     "the signer certificate '%s' is blacklisted (tbs: %s of its "
+			     "TBSCertificate)",
+			     signer->subject, vouch_hash_info(algo)->name);
+	}
+
 	/* crypto/ecdsa.c in 6.1 registers NIST P-192, P-256 and P-384 only */
 	if (signer && signer->info.key_type == VOUCH_KEY_EC &&
 	    (!signer->info.curve || (strcmp(signer->info.curve, "P-192") != 0 &&
@@ -1083,7 +1170,7 @@ static int verify_pkcs7(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t 
 		     "the signer's curve %s is not one the kernel verifies (P-192, P-256, P-384)",
 		     signer->info.curve ? signer->info.curve : "(unknown)");
 	if (signer && p.sig_row && have_digest) {
-		r = check_signature(ctx, cert_pkey(signer), &p, &res->digest, v);
+		r = check_signature(ctx, cache, signer, &p, &res->digest, v);
 		if (r < 0)
 			return r;
 	} else if (signer) {
@@ -1147,7 +1234,8 @@ VOUCH_EXPORT int vouch_modsig_verify(vouch_ctx *ctx, const vouch_trust *trust, c
 	res.payload_len = plen;
 	res.sig_offset = plen;
 	res.sig_len = slen;
-	r = verify_pkcs7(ctx, trust, buf, plen, buf + plen, slen, buf, len, opts, &res, &v);
+	r = verify_pkcs7(ctx, trust, buf, plen, NULL, buf + plen, slen, buf, len, opts, NULL, &res,
+			 &v);
 	if (r < 0)
 		return r;
 	return finish(ctx, &v, &res, result);
@@ -1174,10 +1262,30 @@ VOUCH_EXPORT int vouch_modsig_verify_detached(vouch_ctx *ctx, const vouch_trust 
 	result_init(&res);
 	res.payload_len = len;
 	res.sig_len = pkcs7_len;
-	r = verify_pkcs7(ctx, trust, payload, len, pkcs7, pkcs7_len, payload, len, opts, &res, &v);
+	r = verify_pkcs7(ctx, trust, payload, len, NULL, pkcs7, pkcs7_len, payload, len, opts, NULL,
+			 &res, &v);
 	if (r < 0)
 		return r;
 	return finish(ctx, &v, &res, result);
+}
+
+int modsig_verify_pkcs7_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
+			       const uint8_t *p7, size_t p7_len, const struct vouch_digest *digest,
+			       struct vouch_modsig_result *ret)
+{
+	static const struct vouch_modsig_verify_options defaults = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
+	struct verdict v = { 0 };
+	int r;
+
+	result_init(ret);
+	ret->sig_len = p7_len;
+	r = verify_pkcs7(ctx, trust, NULL, 0, digest, p7, p7_len, NULL, 0, &defaults, cache, ret,
+			 &v);
+	if (r < 0)
+		return r;
+	ret->status = v.first;
+	ret->failed = v.failed;
+	return 0;
 }
 
 /* --- files ---------------------------------------------------------------------------- */
@@ -1260,7 +1368,11 @@ VOUCH_EXPORT int vouch_modsig_sign_file(vouch_modsig_signer *s, const char *path
 			{ .iov_base = trailer, .iov_len = tlen },
 		};
 
-		r = write_file_atomic_iov(s->ctx, out_path ? out_path : path, iov, 2, mode);
+		/* in place (also -o naming the same file): content only, see fileio.c */
+		if (!out_path || same_file(path, out_path))
+			r = write_file_inplace_iov(s->ctx, path, iov, 2);
+		else
+			r = write_file_atomic_iov(s->ctx, out_path, iov, 2, mode);
 	}
 	if (r < 0)
 		return r;
@@ -1288,7 +1400,13 @@ VOUCH_EXPORT int vouch_modsig_strip_file(vouch_ctx *ctx, const char *path, const
 	r = vouch_modsig_find(ctx, buf, len, &plen, &slen);
 	if (r < 0)
 		return r;
-	r = write_file_atomic(ctx, out_path ? out_path : path, buf, plen, mode);
+	if (!out_path || same_file(path, out_path)) {
+		struct iovec iov = { .iov_base = buf, .iov_len = plen };
+
+		r = write_file_inplace_iov(ctx, path, &iov, 1);
+	} else {
+		r = write_file_atomic(ctx, out_path, buf, plen, mode);
+	}
 	if (r < 0)
 		return r;
 	if (ret_removed)

@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include <vouch/log.h>
+#include <vouch/modsig.h>
 
 /*
  * Check a security.ima signature value (type 0x03 v2, or 0x06 v3 over the ima_file_id)
@@ -23,9 +24,30 @@ int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cach
 			const uint8_t *sig, size_t sig_len, int digest_algo, const uint8_t *digest,
 			size_t digest_len, bool verity, int *ret_verdict);
 
-/* The same for an appended-signature PKCS#7 (no authenticated attributes) over @digest. */
+/*
+ * The same for an appended-signature PKCS#7 over @digest (an ima-modsig entry's d-modsig):
+ * judged by modsig_verify_pkcs7_digest(), with every rule of vouch_modsig_verify().
+ */
 int modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
 			 const uint8_t *p7, size_t p7_len, int digest_algo, const uint8_t *digest,
 			 size_t digest_len, int *ret_verdict);
+
+/*
+ * The one public-key step (lib/sigv2.c): @sig over @digest (algorithm @algo) with @cert's
+ * key, RSA PKCS#1 v1.5 or ECDSA.  1 verifies, 0 does not, -EIO when no verify context could
+ * be built.  @cache (may be NULL) remembers outcomes per (key, digest, signature).
+ */
+int sig_pkey_verify(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert *cert, int algo,
+		    const uint8_t *digest, size_t dlen, const uint8_t *sig, size_t slen);
+
+/*
+ * The PKCS#7 verifier of vouch_modsig_verify() (lib/modsig.c) over a payload digest already
+ * computed, with the default policy (allow-list sha224..sha512, no blacklist).  Fills
+ * @ret (status, failed, signer); returns 0 after judging, or a negative errno when the
+ * check could not run.
+ */
+int modsig_verify_pkcs7_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
+			       const uint8_t *p7, size_t p7_len, const struct vouch_digest *digest,
+			       struct vouch_modsig_result *ret);
 
 #endif /* VOUCH_LIB_SIGV2_INTERNAL_H */

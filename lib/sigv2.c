@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Verification of IMA signatures over a known digest: security.ima v2 (type 0x03) and v3
- * (type 0x06, over the ima_file_id), and the PKCS#7 of an appended modsig, against a trust
+ * (type 0x06, over the ima_file_id), and (through lib/modsig.c's one PKCS#7 verifier) the
+ * PKCS#7 of an appended modsig, against a trust
  * store; with a fixed-size cache of (key, digest, signature) outcomes.  Used by the
  * measurement-list checks and meant to be shared with the security.ima code.
  * FORMATS.md §3.2-3.5, §1.6.
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
-#include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -157,8 +157,8 @@ static bool key_type_ok(const vouch_cert *cert)
  * context could be built (the OpenSSL errors stay queued for the caller).  With @cache the
  * outcome is remembered per (key, digest, signature) and the context kept per (key, hash).
  */
-static int pkey_verify(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert *cert, int algo,
-		       const uint8_t *digest, size_t dlen, const uint8_t *sig, size_t slen)
+int sig_pkey_verify(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert *cert, int algo,
+		    const uint8_t *digest, size_t dlen, const uint8_t *sig, size_t slen)
 {
 	EVP_PKEY *pkey = cert_pkey(cert);
 	EVP_PKEY_CTX *p = NULL, *own = NULL;
@@ -249,7 +249,7 @@ int sig_check(vouch_ctx *ctx, const vouch_trust *trust, uint64_t allowed_algos,
 		return ctx_err(ctx, -EBADMSG, "RSA signature of %zu bytes for a %d-byte modulus",
 			       v->sig_len, EVP_PKEY_get_size(pkey));
 	/* check: the signature over the digest, DigestInfo (RSA) or DER r,s (ECDSA) */
-	k = pkey_verify(ctx, cache, signer, v->algo, digest, digest_len, v->sig, v->sig_len);
+	k = sig_pkey_verify(ctx, cache, signer, v->algo, digest, digest_len, v->sig, v->sig_len);
 	if (k < 0)
 		return ctx_err_ssl(ctx, -EIO, "cannot set up signature verification");
 	if (!k)
@@ -346,85 +346,43 @@ int modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cac
 			 const uint8_t *p7, size_t p7_len, int digest_algo, const uint8_t *digest,
 			 size_t digest_len, int *ret_verdict)
 {
-	_cleanup_(CMS_ContentInfo_freep) CMS_ContentInfo *cms = NULL;
-	const unsigned char *p = p7;
-	STACK_OF(CMS_SignerInfo) *sis;
-	CMS_SignerInfo *si;
-	ASN1_OCTET_STRING *keyid = NULL, *sigos;
-	X509_NAME *issuer = NULL;
-	ASN1_INTEGER *sno = NULL;
-	X509_ALGOR *dig = NULL, *sigalg = NULL;
-	const vouch_cert *cert = NULL;
-	int v, found;
+	struct vouch_modsig_result res;
+	struct vouch_digest d = { .algo = digest_algo, .len = digest_len };
+	char saved[VOUCH_ERRMSG_SIZE];
+	int k;
 
 	*ret_verdict = VOUCH_LOG_SIG_MALFORMED;
-	if (p7_len > LONG_MAX)
-		return 0;
-	cms = d2i_CMS_ContentInfo(NULL, &p, (long)p7_len);
-	if (!cms || p != p7 + p7_len || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
-		ssl_clear_errors();
-		return 0;
-	}
-	sis = CMS_get0_SignerInfos(cms);
-	/* the kernel's pkcs7 parser accepts one signer for modsig */
-	if (!sis || sk_CMS_SignerInfo_num(sis) != 1)
-		return 0;
-	si = sk_CMS_SignerInfo_value(sis, 0);
-	if (CMS_signed_get_attr_count(si) > 0) {
-		*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED; /* authenticated attributes: not handled */
-		return 0;
-	}
-	if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &sno) != 1) {
-		ssl_clear_errors();
-		return 0;
-	}
-	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sigalg);
-	if (dig) {
-		int nid = OBJ_obj2nid(dig->algorithm);
-		const char *sn = OBJ_nid2sn(nid);
-
-		if (!sn || vouch_hash_by_name(sn) != digest_algo) {
-			*ret_verdict = VOUCH_LOG_SIG_BAD;
-			return 0;
-		}
-	}
-	if (keyid) {
-		found = vouch_trust_find_skid(trust, ASN1_STRING_get0_data(keyid),
-					      (size_t)ASN1_STRING_length(keyid), &cert, NULL);
-	} else {
-		_cleanup_free_ unsigned char *idn = NULL;
-		_cleanup_(BN_freep) BIGNUM *bn = ASN1_INTEGER_to_BN(sno, NULL);
-		unsigned char serial[64];
-		int idn_len = i2d_X509_NAME(issuer, &idn), slen = bn ? BN_num_bytes(bn) : -1;
-
-		if (idn_len <= 0 || slen < 0 || slen > (int)sizeof(serial)) {
-			ssl_clear_errors();
-			return 0;
-		}
-		BN_bn2bin(bn, serial);
-		if (slen == 0)
-			serial[slen++] = 0;
-		found = vouch_trust_find_issuer_serial(trust, idn, (size_t)idn_len, serial,
-						       (size_t)slen, &cert, NULL);
-	}
-	if (found < 0) {
-		*ret_verdict = VOUCH_LOG_SIG_UNKNOWN_KEY;
-		return 0;
-	}
-	sigos = CMS_SignerInfo_get0_signature(si);
-	if (!sigos)
-		return 0;
-	if (!cert_pkey(cert))
+	if (digest_len > VOUCH_HASH_MAX_SIZE)
 		return -EINVAL;
-	if (!key_type_ok(cert)) {
-		*ret_verdict = VOUCH_LOG_SIG_UNSUPPORTED;
-		return 0;
+	memcpy(d.bytes, digest, digest_len);
+	/* the caller's last error survives: a verdict here is a report, not a failure */
+	snprintf(saved, sizeof(saved), "%s", vouch_ctx_last_error(ctx));
+	/* the one PKCS#7 verifier, every rule of vouch verify (lib/modsig.c) */
+	k = modsig_verify_pkcs7_digest(ctx, trust, cache, p7, p7_len, &d, &res);
+	if (k < 0)
+		return k;
+	switch (res.status) {
+	case VOUCH_MODSIG_OK:
+		*ret_verdict = VOUCH_LOG_SIG_VERIFIED;
+		break;
+	case VOUCH_MODSIG_ALGO_NOT_ALLOWED:
+		/* an unknown key outranks a refused algorithm, as for sig entries */
+		*ret_verdict = res.failed & (1U << VOUCH_MODSIG_UNKNOWN_SIGNER)
+				       ? VOUCH_LOG_SIG_UNKNOWN_KEY
+				       : VOUCH_LOG_SIG_UNSUPPORTED;
+		break;
+	case VOUCH_MODSIG_UNKNOWN_SIGNER:
+		*ret_verdict = VOUCH_LOG_SIG_UNKNOWN_KEY;
+		break;
+	case VOUCH_MODSIG_BAD_SIGNATURE:
+	case VOUCH_MODSIG_BLACKLISTED:
+		*ret_verdict = VOUCH_LOG_SIG_BAD;
+		break;
+	default:
+		*ret_verdict = VOUCH_LOG_SIG_MALFORMED;
+		break;
 	}
-	v = pkey_verify(ctx, cache, cert, digest_algo, digest, digest_len,
-			ASN1_STRING_get0_data(sigos), (size_t)ASN1_STRING_length(sigos));
-	ssl_clear_errors();
-	*ret_verdict = v < 0 ? VOUCH_LOG_SIG_UNSUPPORTED :
-		       v ? VOUCH_LOG_SIG_VERIFIED : VOUCH_LOG_SIG_BAD;
+	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", saved);
 	return 0;
 }
 

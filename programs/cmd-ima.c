@@ -127,7 +127,16 @@ int ima_write_value(const char *path, int fd, const char *xattr, bool sigfile,
 		_cleanup_free_ char *sp = walk_fmt("%s.sig", path);
 		int r = sp ? write_file_atomic_cli(sp, value, len) : -ENOMEM;
 
-		if (r < 0)
+		if (r == -ELOOP)
+			snprintf(why, why_size,
+				 "'%s.sig' is a symbolic link: refusing to replace it (signature "
+				 "files are never read or written through links)",
+				 path);
+		else if (r == -EMLINK)
+			snprintf(why, why_size,
+				 "'%s.sig' has several hard links: refusing to update only this one",
+				 path);
+		else if (r < 0)
 			snprintf(why, why_size, "cannot write '%s.sig': %s", path, strerror(-r));
 		return r;
 	}

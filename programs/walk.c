@@ -415,12 +415,30 @@ out:
 	return w.exit_code;
 }
 
+/*
+ * An existing FILE.sig is rewritten in place with its owner and mode kept (a new one is
+ * 0644).  A symlink is refused (-ELOOP), as the readers (O_NOFOLLOW) refuse one: renaming
+ * over it would replace the link and leave the file it names stale.  A .sig with several
+ * hard links is refused (-EMLINK): the rename would update only this name.
+ */
 int write_file_atomic_cli(const char *path, const void *buf, size_t len)
 {
-	_cleanup_free_ char *tmp = walk_fmt("%s.XXXXXX", path);
+	_cleanup_free_ char *tmp = NULL;
 	const uint8_t *p = buf;
+	struct stat st;
+	bool exists = false;
 	int fd, r = 0;
 
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+		if (st.st_nlink > 1)
+			return -EMLINK;
+		exists = true;
+	}
+	tmp = walk_fmt("%s.XXXXXX", path);
 	if (!tmp)
 		return -ENOMEM;
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -438,7 +456,9 @@ int write_file_atomic_cli(const char *path, const void *buf, size_t len)
 		p += k;
 		len -= (size_t)k;
 	}
-	if (r == 0 && fchmod(fd, 0644) < 0)
+	if (r == 0 && exists && fchown(fd, st.st_uid, st.st_gid) < 0)
+		r = -errno;
+	if (r == 0 && fchmod(fd, exists ? st.st_mode & 07777 : 0644) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;

@@ -495,7 +495,8 @@ void vouch_sig_cache_free(vouch_sig_cache *cache);
  *
  * The sig field (IMA v2 signature, or sigv3 over the ima_file_id) is checked against the
  * listed digest; an ima-modsig entry without sig is checked through its PKCS#7 modsig and
- * d-modsig. RSA PKCS#1 v1.5 and ECDSA keys.
+ * d-modsig with every rule of vouch_modsig_verify() (default options: the same verifier).
+ * RSA PKCS#1 v1.5 and ECDSA keys.
  * Return: 0 with a verdict, or a negative errno when the check could not run (-ENOMEM, -EIO).
  * Since: 0.1
  */

@@ -49,7 +49,7 @@ enum vouch_modsig_status {
 	VOUCH_MODSIG_ALGO_NOT_ALLOWED = 4, /* digest or signature algorithm refused */
 	VOUCH_MODSIG_UNKNOWN_SIGNER = 5,   /* no trusted certificate has the signer's id */
 	VOUCH_MODSIG_BAD_SIGNATURE = 6,	   /* the signature does not match the payload */
-	VOUCH_MODSIG_BLACKLISTED = 7,	   /* file or payload digest is on the blacklist */
+	VOUCH_MODSIG_BLACKLISTED = 7,	   /* file, payload or signer certificate blacklisted */
 	_VOUCH_MODSIG_STATUS_MAX,
 	_VOUCH_MODSIG_STATUS_INVALID = -22,
 };
@@ -142,8 +142,10 @@ int vouch_modsig_sign_trailer(vouch_modsig_signer *signer, const uint8_t *payloa
  * @flags: VOUCH_MODSIG_REPLACE, VOUCH_MODSIG_DETACHED
  * @ret_sig_len: when not NULL, the size of the PKCS#7 written
  *
- * Writes through a temporary file, fsync and rename, keeping @path's mode: never a
- * half-written file.  An appended signature is refused on a file that already ends with
+ * Writes through a temporary file, fsync and rename: never a half-written file.  In
+ * place (@out_path NULL or naming @path itself) changes the content only: a symlink is
+ * followed, owner, group, mode and xattrs are kept or the file is left alone, a file with
+ * several hard links is refused (-EMLINK).  An appended signature is refused on a file that already ends with
  * the marker unless VOUCH_MODSIG_REPLACE, which removes the old signature first (the
  * kernel only ever checks the last one).  A detached signature covers @path as it is.
  * Return: 0; -EEXIST (already signed); -EBADMSG (VOUCH_MODSIG_REPLACE and the old trailer
@@ -159,6 +161,8 @@ int vouch_modsig_sign_file(vouch_modsig_signer *signer, const char *path, const 
  * @path: the signed file
  * @out_path: where to write the payload, or NULL for in place
  * @ret_removed: when not NULL, the number of bytes removed
+ * In place as for vouch_modsig_sign_file() (links followed, owner, mode and xattrs kept,
+ * -EMLINK for several hard links).
  * Return: 0; -ENODATA (not signed); -EBADMSG (malformed trailer); open/read/write errors.
  * Since: 0.1
  */
@@ -268,10 +272,17 @@ int vouch_modsig_parse_pkcs7(vouch_ctx *ctx, const uint8_t *der, size_t len,
  * @version: must be 1
  * @allowed_hashes: bit (1U << enum vouch_hash_algo) per digest algorithm accepted;
  *                  0 means sha224, sha256, sha384 and sha512
- * @blacklist: digests refused: a match with the SHA-256 of the whole file (Debian's module
- *             blacklist) or with the payload digest (IMA's check_blacklist); compared by
- *             length and bytes, like the kernel's "bin:" hashes
+ * @blacklist: the kernel's "bin:" hashes, file digests refused: a match with the SHA-256 of
+ *             the whole file (Debian's module blacklist) or with the payload digest (IMA's
+ *             check_blacklist); compared by length and bytes
  * @n_blacklist: number of @blacklist entries
+ * @blacklist_tbs: the kernel's "tbs:" hashes, revoked certificates: a signer whose
+ *             TBSCertificate hashes to one of them is refused (certs/blacklist.c,
+ *             is_hash_blacklisted(BLACKLIST_HASH_X509_TBS)); the TBS is hashed with the
+ *             certificate's own signature hash, as the kernel does, and also with SHA-1 and
+ *             SHA-2 of the entry's length (a dbx/mokx SHA-256 entry revokes a certificate
+ *             signed with SHA-512 too)
+ * @n_blacklist_tbs: number of @blacklist_tbs entries
  * @reserved: must be zero
  */
 struct vouch_modsig_verify_options {
@@ -279,7 +290,9 @@ struct vouch_modsig_verify_options {
 	uint32_t allowed_hashes;
 	const struct vouch_digest *blacklist;
 	size_t n_blacklist;
-	uint64_t reserved[6];
+	const struct vouch_digest *blacklist_tbs;
+	size_t n_blacklist_tbs;
+	uint64_t reserved[4];
 };
 #define VOUCH_MODSIG_VERIFY_OPTIONS_INIT { .version = 1 }
 
@@ -328,7 +341,8 @@ struct vouch_modsig_result {
  * (detached); no signed attributes; exactly one SignerInfo; digest algorithm known and
  * allowed; signature algorithm rsaEncryption or ecdsa-with-<the same hash>; signer found
  * in @trust and of the same key type, EC keys on P-192, P-256 or P-384 (kernel 6.1); RSA signature exactly modulus-sized; the signature
- * verifies over the payload digest; not blacklisted.  The reason is also the last error.
+ * verifies over the payload digest; neither the file ("bin:") nor the signer certificate
+ * ("tbs:") blacklisted.  The reason is also the last error.
  * Return: 0 (trusted); -ENODATA, -EBADMSG, -EPERM, -ENOKEY, -EKEYREJECTED as given by
  * enum vouch_modsig_status; -EINVAL, -ENOMEM, -EIO (could not check).
  * Since: 0.1

@@ -119,6 +119,18 @@ expect_rc 2 "--v3 with sha1" "$VOUCH" ima sign --v3 -a sha1 -k "$T/keys/rsa2048.
 expect_rc 2 "--sigfile with --xattr" "$VOUCH" ima show --sigfile --xattr user.ima "$f"
 expect_rc 3 "a directory without -r" "$VOUCH" ima sign -k "$T/keys/rsa2048.key" "$T/mf"
 
+# --sigfile rewrites an existing FILE.sig: a symlinked FILE.sig (which ima verify never
+# reads) is refused, not silently replaced by a file; a regular one keeps owner and mode
+mkdir -p "$T/sl/sigs"; printf 'sigfile payload\n' > "$T/sl/p"; printf 'old' > "$T/sl/sigs/p.sig"
+ln -s sigs/p.sig "$T/sl/p.sig"
+expect_rc 3 "ima sign --sigfile with FILE.sig a symlink is refused" "$VOUCH" ima sign -k "$T/keys/rsa2048.key" --sigfile "$T/sl/p"
+one_line_err "  says it is a symbolic link" "p.sig' is a symbolic link"
+check "  FILE.sig is still a link" test -L "$T/sl/p.sig"
+rm "$T/sl/p.sig"; printf 'old' > "$T/sl/p.sig"; chmod 640 "$T/sl/p.sig"
+check "ima sign --sigfile over an existing FILE.sig" "$VOUCH" ima sign -k "$T/keys/rsa2048.key" --sigfile "$T/sl/p"
+expect_rc 0 "  verifies" "$VOUCH" ima verify -t "$T/keys/rsa2048.crt" --sigfile "$T/sl/p"
+eq "  its mode kept" "$(stat -c %a "$T/sl/p.sig")" 640
+
 # JSON
 setv "$good"; head -c -7 "$f" > "$f.tmp" && cat "$f.tmp" > "$f"; rm "$f.tmp"
 eq "verify --json: verified" "$("$VOUCH" ima verify --json -t "$T/keys/rsa2048.crt" --xattr "$X" "$f" | jq -r '.[0].verified, .[0].keyid, .[0].algo' | tr '\n' ' ')" "true c35519ed sha256 "

@@ -120,6 +120,19 @@ expect_rc 3 "missing trust store: could not check" "$VOUCH" verify -t "$T/none.c
 sha256sum "$D/labmod-signed.ko" | awk '{print "bin:" $1}' > "$T/blacklist"
 expect_rc 1 "blacklisted whole-file sha256" "$VOUCH" verify --blacklist "$T/blacklist" -t "$VEC/keys/rsa2048.crt" "$D/labmod-signed.ko"
 one_line_err "  reason: blacklisted" "labmod-signed.ko: blacklisted"
+# a revoked signer certificate ("tbs:" + its TBSCertificate hash, as certs/blacklist.c keeps
+# it): the attacker holds a module signed by a certificate that is still in the trust store
+expect_rc 0 "revoked-signer.ko verifies while its certificate is not blacklisted" "$VOUCH" verify -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
+expect_rc 1 "revoked signer: tbs: blacklist entry refuses the module" "$VOUCH" verify --blacklist "$MV/revoked.blacklist" -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
+one_line_err "  reason: blacklisted signer certificate" "revoked-signer.ko: blacklisted"
+expect_rc 0 "  other signers are not affected by it" "$VOUCH" verify --blacklist "$MV/revoked.blacklist" -t "$MV/revoked.crt" -t "$VEC/keys/rsa2048.crt" "$D/labmod-signed.ko"
+# a "tbs:" entry is not a file hash, a "bin:" entry not a certificate hash
+awk '/^tbs:/ {print "bin:" substr($0, 5)}' "$MV/revoked.blacklist" > "$T/tbs-as-bin"
+expect_rc 0 "  the same hash as bin: does not refuse the module" "$VOUCH" verify --blacklist "$T/tbs-as-bin" -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
+sha256sum "$MV/revoked-signer.ko" | awk '{print "tbs:" $1}' > "$T/bin-as-tbs"
+expect_rc 0 "  the file hash as tbs: does not refuse it either" "$VOUCH" verify --blacklist "$T/bin-as-tbs" -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
+printf 'foo:%s\n' "$(sha256sum "$MV/revoked-signer.ko" | cut -d' ' -f1)" > "$T/badprefix"
+expect_rc 3 "unknown blacklist prefix is refused" "$VOUCH" verify --blacklist "$T/badprefix" -t "$MV/revoked.crt" "$MV/revoked-signer.ko"
 printf 'not hex\n' > "$T/badlist"
 expect_rc 3 "malformed blacklist" "$VOUCH" verify --blacklist "$T/badlist" -t "$VEC/keys/rsa2048.crt" "$D/labmod-signed.ko"
 
@@ -146,6 +159,44 @@ check "  payload untouched" cmp "$T/d.ko" "$VEC/peer/blob.ko"
 expect_rc 0 "verify --detached" "$VOUCH" verify -t "$K/rsa2048.crt" --detached "$T/d.ko.p7s" "$T/d.ko"
 printf 'x' >> "$T/d.ko"
 expect_rc 1 "tampered payload with its .p7s" "$VOUCH" verify -t "$K/rsa2048.crt" --detached "$T/d.ko.p7s" "$T/d.ko"
+
+# in place means the named file's content changes and nothing else: the attacker (or an
+# accident) makes the path a symlink, a hard link, or gives it xattrs and an owner
+mkdir "$T/real"; cp "$VEC/peer/blob.ko" "$T/real/l.ko"; ln -s real/l.ko "$T/link.ko"
+check "sign in place through a symlink" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/link.ko"
+check "  the link is still a link" test -L "$T/link.ko"
+check "  and the real file is signed" cmp "$T/real/l.ko" "$VEC/peer/blob.rsa2048.ko"
+check "strip in place through a symlink" "$VOUCH" strip "$T/link.ko"
+check "  the link is still a link" test -L "$T/link.ko"
+check "  and the real file is stripped" cmp "$T/real/l.ko" "$VEC/peer/blob.ko"
+check "sign -o naming the input through a link is in place" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" -o "$T/link.ko" "$T/real/l.ko"
+check "  the link is still a link" test -L "$T/link.ko"
+check "  and the real file is signed" cmp "$T/real/l.ko" "$VEC/peer/blob.rsa2048.ko"
+cp -a "$MV/inplace" "$T/inplace"
+check "vector inplace/link.ko: sign in place" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/inplace/link.ko"
+check "  link.ko is still a link" test -L "$T/inplace/link.ko"
+check "  real.ko is signed" cmp "$T/inplace/real.ko" "$VEC/peer/blob.rsa2048.ko"
+cp "$VEC/peer/blob.ko" "$T/x.ko"; chmod 604 "$T/x.ko"
+if setfattr -n user.vouch -v kept "$T/x.ko" 2>/dev/null; then
+	check "sign in place a file with xattrs" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/x.ko"
+	eq "  user xattr kept" "$(getfattr --only-values -n user.vouch "$T/x.ko" 2>/dev/null)" kept
+	if [ "$(id -u)" = 0 ]; then
+		setfattr -n security.vouch -v kept2 "$T/x.ko"
+		check "strip in place a file with security xattrs" "$VOUCH" strip "$T/x.ko"
+		eq "  security xattr kept" "$(getfattr --only-values -n security.vouch "$T/x.ko" 2>/dev/null)" kept2
+	else skip "security xattrs need root"; skip "security xattrs need root"; fi
+else skip "no user xattrs on $T"; skip "no user xattrs on $T"; skip "no user xattrs"; skip "no user xattrs"; fi
+eq "  mode kept" "$(stat -c %a "$T/x.ko")" 604
+if [ "$(id -u)" = 0 ]; then
+	cp "$VEC/peer/blob.ko" "$T/o.ko"; chown 4321:8765 "$T/o.ko"; chmod 2750 "$T/o.ko"
+	check "sign in place a file owned by another user" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/o.ko"
+	eq "  owner, group and mode (setgid too) kept" "$(stat -c %u:%g:%a "$T/o.ko")" 4321:8765:2750
+else skip "chown needs root"; skip "chown needs root"; fi
+cp "$VEC/peer/blob.ko" "$T/h1.ko"; ln "$T/h1.ko" "$T/h2.ko"
+expect_rc 3 "sign in place a file with two hard links is refused" "$VOUCH" sign -k "$K/rsa2048.key" -c "$K/rsa2048.crt" "$T/h1.ko"
+one_line_err "  says hard links" "hard link"
+check "  both names unchanged" cmp "$T/h2.ko" "$VEC/peer/blob.ko"
+check "  the same inode still" test "$T/h1.ko" -ef "$T/h2.ko"
 eq "no temporary files left" "$(find "$T" -name '*.vouch-*' | wc -l)" 0
 
 # batch: many files in one call

@@ -513,6 +513,74 @@ static void test_sigv3(void)
 	vouch_trust_free(t);
 }
 
+/*
+ * ima-modsig entries are judged by the one PKCS#7 verifier of vouch verify: the attacker
+ * writes a list whose modsig breaks a rule vouch verify enforces (SignerInfo version, sha1
+ * outside the allow-list, a sha256WithRSA OID) but whose signature is valid over d-modsig.
+ * For every modsig vector, the list verdict is "verified" exactly when vouch_modsig_verify()
+ * accepts the same file.
+ */
+static void test_modsig_same_rules(void)
+{
+	static const char *const files[] = {
+		"modsig/pkcs7-version.ko", "modsig/digest-sha1.ko", "modsig/sigalg-sha256withrsa.ko",
+		"modsig/content-type.ko",  "modsig/signed-attrs.ko", "modsig/wrong-key.ko",
+		"modsig/unknown-signer.ko", "modsig/sig-flip.ko",   "modsig/siglen-short.ko",
+	};
+	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
+	vouch_trust *t = NULL;
+	vouch_log_writer *w = NULL;
+
+	vouch_trust_new(ctx, &t);
+	vouch_trust_add_path(t, vec("keys/rsa2048.crt"), NULL);
+	vouch_log_writer_new(ctx, &wo, &w);
+	for (size_t i = 0; i < ARRAY_SIZE(files) + 1; i++) {
+		const char *file = i < ARRAY_SIZE(files) ? tvec(files[i]) : vec("peer/blob.rsa2048.ko");
+		size_t len = 0, plen = 0, slen = 0, nlen;
+		uint8_t *buf = slurp(file, &len);
+		struct vouch_modsig_info info;
+		struct vouch_modsig_result res;
+		struct vouch_digest d;
+		const char *hn;
+		uint8_t dmod[8 + VOUCH_HASH_MAX_SIZE], dng[40] = "sha256:";
+		struct vouch_log_entry e;
+		int v = -1, r, algo = VOUCH_HASH_SHA256;
+
+		if (!ok(buf && vouch_modsig_find(ctx, buf, len, &plen, &slen) == 0, "%s: read", file)) {
+			free(buf);
+			continue;
+		}
+		if (vouch_modsig_parse_pkcs7(ctx, buf + plen, slen, &info) == 0 && info.hash_algo >= 0)
+			algo = info.hash_algo;
+		vouch_digest_buf(ctx, algo, buf, plen, &d);
+		hn = vouch_hash_info(algo)->name;
+		nlen = strlen(hn) + 2;
+		memcpy(dmod, hn, nlen - 2);
+		memcpy(dmod + nlen - 2, ":", 2);
+		memcpy(dmod + nlen, d.bytes, d.len);
+		{
+			struct vouch_log_field f[5] = {
+				{ VOUCH_LOG_FIELD_D_NG, dng, 40 },
+				{ VOUCH_LOG_FIELD_N_NG, (const uint8_t *)"/lib/modules/m.ko", 18 },
+				{ VOUCH_LOG_FIELD_SIG, NULL, 0 },
+				{ VOUCH_LOG_FIELD_D_MODSIG, dmod, nlen + d.len },
+				{ VOUCH_LOG_FIELD_MODSIG, buf + plen, slen },
+			};
+
+			ok_ret(vouch_log_writer_append(w, 10, "ima-modsig", f, 5, false, &e),
+			       "%s: ima-modsig entry", file);
+		}
+		ok_ret(vouch_log_entry_verify_sig(ctx, t, NULL, &e, &v), "check");
+		r = vouch_modsig_verify(ctx, t, buf, len, NULL, &res);
+		ok((r == 0) == (v == VOUCH_LOG_SIG_VERIFIED),
+		   "%s: list verdict %s, vouch verify %s: the same rules", file,
+		   vouch_log_sig_verdict_name(v), vouch_modsig_status_name(res.status));
+		free(buf);
+	}
+	vouch_log_writer_free(w);
+	vouch_trust_free(t);
+}
+
 /* ima-modsig: the appended PKCS#7 of sign-file over d-modsig (issuer+serial and SKID ids) */
 static void test_modsig(void)
 {
@@ -859,6 +927,7 @@ int main(void)
 	test_sig_order();
 	test_sigs();
 	test_modsig();
+	test_modsig_same_rules();
 	test_sigv3();
 	test_round_trips();
 	test_pcr_files();

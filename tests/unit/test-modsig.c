@@ -315,6 +315,66 @@ int main(void)
 		vo.n_blacklist = 0;
 	}
 
+	/*
+	 * --- a revoked signer: "tbs:" names the signer certificate's TBSCertificate hash ------
+	 * The attacker holds a module signed by a certificate that is still in the trust store
+	 * but revoked by a tbs: entry (certs/blacklist.c); vector made with openssl + sign-file.
+	 */
+	{
+		_cleanup_free_ uint8_t *rk = NULL, *bltxt = NULL;
+		size_t rk_len = 0, bl_len = 0, n = 0;
+		vouch_cert *rcrt = load_cert(tvec("modsig/revoked.crt"));
+		vouch_trust *rtrust = NULL;
+		struct vouch_digest tbs = { .algo = -1 }, bin;
+		const char *line;
+
+		rk = slurp(tvec("modsig/revoked-signer.ko"), &rk_len);
+		bltxt = slurp(tvec("modsig/revoked.blacklist"), &bl_len);
+		line = bltxt ? strstr((const char *)bltxt, "\ntbs:") : NULL;
+		ok(rcrt && rk && line && hex_decode(line + 5, 64, tbs.bytes, sizeof(tbs.bytes), &n) == 0 &&
+			   n == 32,
+		   "load the revoked signer vector and its tbs: blacklist");
+		tbs.len = n;
+		vouch_trust_new(ctx, &rtrust);
+		vouch_trust_add_cert(rtrust, rcrt, NULL);
+		vouch_trust_add_cert(rtrust, rsa_crt, NULL);
+		ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, NULL, &res),
+		       "revoked-signer.ko verifies without the blacklist");
+		vo.blacklist_tbs = &tbs;
+		vo.n_blacklist_tbs = 1;
+		ok_err(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res), -EPERM,
+		       "tbs: entry of the signer certificate refuses the module");
+		ok(res.status == VOUCH_MODSIG_BLACKLISTED && res.signer == rcrt &&
+			   !(res.failed & (1U << VOUCH_MODSIG_BAD_SIGNATURE)),
+		   "  status blacklisted, the signature itself verifies");
+		ok(strstr(vouch_ctx_last_error(ctx), "certificate") != NULL,
+		   "  the reason names the signer certificate: %s", vouch_ctx_last_error(ctx));
+		ok_err(vouch_modsig_verify_detached(ctx, rtrust, blob, blob_len, rk + blob_len,
+						    rk_len - blob_len - 40, &vo, &res),
+		       -EPERM, "  detached too");
+		ok_ret(vouch_modsig_verify(ctx, rtrust, good, good_len, &vo, &res),
+		       "  another signer is not affected");
+		/* the same bytes as a bin: entry do not revoke a certificate */
+		vo.blacklist_tbs = NULL;
+		vo.n_blacklist_tbs = 0;
+		vo.blacklist = &tbs;
+		vo.n_blacklist = 1;
+		ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res),
+		       "  the TBS hash as a bin: entry does not refuse the module");
+		/* and a file hash as a tbs: entry does not refuse the file */
+		vouch_digest_buf(ctx, VOUCH_HASH_SHA256, rk, rk_len, &bin);
+		vo.blacklist = NULL;
+		vo.n_blacklist = 0;
+		vo.blacklist_tbs = &bin;
+		vo.n_blacklist_tbs = 1;
+		ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res),
+		       "  the file hash as a tbs: entry does not refuse it");
+		vo.blacklist_tbs = NULL;
+		vo.n_blacklist_tbs = 0;
+		vouch_trust_free(rtrust);
+		vouch_cert_free(rcrt);
+	}
+
 	/* --- detached ----------------------------------------------------------------------- */
 	ok_ret(vouch_modsig_verify_detached(ctx, trust, blob, blob_len, p7, p7_len, NULL, &res),
 	       "detached PKCS#7 verifies against blob.ko");

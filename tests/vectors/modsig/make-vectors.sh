@@ -41,7 +41,15 @@ if [ ! -f other-same-id.key ]; then
 		-subj "/CN=vouch test unknown signer/O=vouch" -days 36500 -sha256 2>/dev/null
 	chmod 600 other-same-id.key unknown.key
 fi
-cp other-same-id.key unknown.key "$T/"; chmod 600 "$T"/*.key
+# a revoked signer: its certificate's TBSCertificate sha256 is on the "tbs:" blacklist
+if [ ! -f revoked.key ]; then
+	openssl req -x509 -new -newkey rsa:2048 -nodes -keyout revoked.key -out revoked.crt \
+		-subj "/CN=vouch test revoked signer/O=vouch" -days 36500 -sha256 \
+		-addext "subjectKeyIdentifier=hash" -addext "keyUsage=digitalSignature" \
+		-addext "extendedKeyUsage=codeSigning" 2>/dev/null
+	chmod 600 revoked.key
+fi
+cp other-same-id.key unknown.key revoked.key "$T/"; chmod 600 "$T"/*.key
 
 cp "$GOOD" payload-flip.ko; flip payload-flip.ko 100
 cp "$GOOD" sig-flip.ko; flip sig-flip.ko $((PLEN + SLEN - 1))
@@ -61,6 +69,11 @@ patch content-type.ko $((PLEN + 53)) 02  # last byte of the OID at offset 43
 "$SIGN_FILE" sha256 "$T/other-same-id.key" other-same-id.crt "$BLOB" wrong-key.ko
 "$SIGN_FILE" sha256 "$T/unknown.key" unknown.crt "$BLOB" unknown-signer.ko
 "$SIGN_FILE" sha1 "$T/rsa2048.key" "$T/rsa2048.crt" "$BLOB" digest-sha1.ko
+# revoked signer: sign-file with revoked.key; the blacklist names the certificate's TBS hash
+"$SIGN_FILE" sha256 "$T/revoked.key" revoked.crt "$BLOB" revoked-signer.ko
+openssl asn1parse -in revoked.crt -strparse 4 -noout -out "$T/tbs.der" >/dev/null
+printf '# the TBSCertificate sha256 of revoked.crt (the kernel'"'"'s "tbs:" blacklist form)\ntbs:%s\n' \
+	"$(sha256sum "$T/tbs.der" | cut -d' ' -f1)" > revoked.blacklist
 # signed attributes: openssl cms without -noattr adds contentType/signingTime/messageDigest
 openssl cms -sign -binary -in "$BLOB" -signer "$T/rsa2048.crt" -inkey "$T/rsa2048.key" -md sha256 \
 	-nocerts -nosmimecap -outform DER -out "$T/attrs.p7"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "walk.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* create                                                                                   */
@@ -871,6 +872,7 @@ static int initramfs_create(int argc, char **argv)
 	}
 	if (check_duplicates(&c) < 0)
 		goto out;
+	walk_test_pause();
 
 	if (!strcmp(out, "-")) {
 		fd = STDOUT_FILENO;

@@ -250,6 +250,27 @@ static int collect(struct walk *w, const char *path)
 	return add_item(w, path);
 }
 
+void walk_test_pause(void)
+{
+	const char *p = getenv("VOUCH_TEST_WALK_PAUSE");
+	char b[64];
+	int fd;
+
+	if (!p || !*p)
+		return;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		ssize_t k = read(fd, b, sizeof(b));
+
+		if (k > 0 || (k < 0 && errno == EINTR))
+			continue;
+		break;
+	}
+	close(fd);
+}
+
 static void run_one(struct walk *w, vouch_ctx *ctx, struct item *it)
 {
 	_cleanup_close_ int fd = -1;
@@ -324,6 +345,7 @@ int walk_run(const struct walk_options *opts, char **paths, size_t n_paths, walk
 			goto out;
 		}
 	}
+	walk_test_pause();
 	if (nthreads == 0) {
 		const char *env = getenv("VOUCH_THREADS");
 		uint32_t v = 0;

@@ -50,6 +50,12 @@ struct walk_options {
 int walk_run(const struct walk_options *opts, char **paths, size_t n_paths, walk_fn fn,
 	     void *shared);
 
+/*
+ * Test hook between the walk and the opens: when VOUCH_TEST_WALK_PAUSE names a FIFO, open it
+ * for reading and wait for its end of file, so that a test can change the tree in between.
+ */
+void walk_test_pause(void);
+
 /* printf into a new string (NULL on allocation failure). */
 char *walk_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

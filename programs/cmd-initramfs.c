@@ -1195,14 +1195,19 @@ static int initramfs_extract(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "devices", no_argument, NULL, 'D' },
 		{ "no-xattrs", no_argument, NULL, 'X' },
+		{ "xattrs", required_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
+	struct vouch_cpio_extract_options eo = VOUCH_CPIO_EXTRACT_OPTIONS_INIT;
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_close_ int fd = -1, dfd = -1;
+	_cleanup_free_ const char **names = NULL;
 	struct extract_ui ui = { 0 };
 	vouch_cpio_reader *r = NULL;
 	uint32_t flags = 0;
+	size_t n_names = 0;
+	bool asked = false;
 	int c, k;
 
 	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
@@ -1213,6 +1218,25 @@ static int initramfs_extract(int argc, char **argv)
 		case 'X':
 			flags |= VOUCH_CPIO_EXTRACT_NO_XATTRS;
 			break;
+		case 'x': {
+			/* --xattrs all | NAME | NAMESPACE. (repeatable): what the archive may set */
+			const char **nn;
+
+			asked = true;
+			if (!strcmp(optarg, "all")) {
+				flags |= VOUCH_CPIO_EXTRACT_ALL_XATTRS;
+				break;
+			}
+			if (!*optarg || strchr(optarg, ','))
+				return cli_usage_error("initramfs extract",
+						       "--xattrs takes 'all', a name or a namespace ending in '.'");
+			nn = reallocarray(names, n_names + 1, sizeof(*nn));
+			if (!nn)
+				return EXIT_ERROR;
+			names = nn;
+			names[n_names++] = optarg;
+			break;
+		}
 		case 'v':
 			ui.verbose = true;
 			break;
@@ -1220,13 +1244,15 @@ static int initramfs_extract(int argc, char **argv)
 			return cli_usage_error("initramfs extract", "invalid option");
 		}
 	}
+	if (asked && (flags & VOUCH_CPIO_EXTRACT_NO_XATTRS))
+		return cli_usage_error("initramfs extract", "--xattrs with --no-xattrs");
 	if (optind + 2 != argc)
 		return cli_usage_error("initramfs extract", "expected FILE DIR");
 	if ((flags & VOUCH_CPIO_EXTRACT_DEVICES) && geteuid() != 0)
 		return cli_usage_error("initramfs extract", "--devices needs root");
 	if (geteuid() == 0) {
 		flags |= VOUCH_CPIO_EXTRACT_OWNERS;
-	} else if (!(flags & VOUCH_CPIO_EXTRACT_NO_XATTRS)) {
+	} else if (!asked && !(flags & VOUCH_CPIO_EXTRACT_NO_XATTRS)) {
 		/* security.* needs CAP_SYS_ADMIN: say so once instead of failing on every member */
 		cli_warn("not root: xattrs are not restored (security.* needs CAP_SYS_ADMIN)");
 		flags |= VOUCH_CPIO_EXTRACT_NO_XATTRS;
@@ -1246,8 +1272,11 @@ static int initramfs_extract(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	k = vouch_cpio_reader_new_fd(ctx, fd, &r);
+	eo.flags = flags;
+	eo.xattrs = names;
+	eo.n_xattrs = n_names;
 	if (k >= 0)
-		k = vouch_cpio_extract(r, dfd, flags, extract_cb, &ui);
+		k = vouch_cpio_extract_opts(r, dfd, &eo, extract_cb, &ui);
 	vouch_cpio_reader_free(r);
 	if (k < 0) {
 		fflush(stdout);
@@ -1383,7 +1412,7 @@ static const struct command initramfs_commands[] = {
 	  "initramfs list [--json] FILE" },
 	{ "extract", initramfs_extract, 0,
 	  "Extract safely below DIR (no '..', no absolute names, never through a symlink)",
-	  "initramfs extract [-v] [--devices] [--no-xattrs] FILE DIR" },
+	  "initramfs extract [-v] [--devices] [--no-xattrs | --xattrs all|NAME|NS.]... FILE DIR" },
 	{ "verify", initramfs_verify, 0,
 	  "Appraise every member's security.ima against its content",
 	  "initramfs verify -t TRUST... [--allow-digest] [--json] FILE" },

@@ -54,6 +54,13 @@ paused "$V" initramfs create -o "$W/out.cpio" "$W/tree"
 eq "initramfs create: swap after the walk" "$SWAPPED" 0
 check "initramfs create: no outside file in the image" bash -c "! grep -qs SECRET '$W/out.cpio'"
 check "initramfs create: fails, no image" test "$PRC" -ne 0 -a ! -e "$W/out.cpio"
+# the same without openat2 (kernels before 5.6): one O_NOFOLLOW component at a time
+paused env VOUCH_TEST_NO_OPENAT2=1 "$V" ima hash -r "$W/tree"
+check "no openat2: ima hash -r reads nothing outside" bash -c "[ $SWAPPED = 0 ] && [ $PRC = 3 ] && ! grep -q '$SECRET_HEX' '$T/p.out'"
+paused env VOUCH_TEST_NO_OPENAT2=1 "$V" initramfs create -o "$W/out.cpio" "$W/tree"
+check "no openat2: initramfs create puts nothing outside in" bash -c "[ $SWAPPED = 0 ] && [ $PRC != 0 ] && [ ! -e '$W/out.cpio' ]"
+VOUCH_TEST_NO_OPENAT2=1 "$V" ima hash -r "$W/tree" >"$T/p.out" 2>&1
+check "no openat2: an untouched tree still hashes" bash -c "[ \$(grep -c 'tree/a/f' '$T/p.out') = 40 ]"
 
 # the real race: a helper swaps tree/a for a symlink in a loop while vouch walks, bounded in time
 swapper() {

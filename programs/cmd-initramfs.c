@@ -266,6 +266,9 @@ static int walk_dir(struct create *c, const char *root, int root_idx, const char
 			it->size = (uint64_t)n + 1;
 		} else if (S_ISDIR(st.st_mode)) {
 			it->nlink = 2;
+			/* what is below a directory others cannot enter is private too */
+			if (!(st.st_mode & S_IXOTH))
+				c->private_src = true;
 		} else if (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)) {
 			it->rmaj = major(st.st_rdev);
 			it->rmin = minor(st.st_rdev);
@@ -325,6 +328,12 @@ static int add_dir(struct create *c, const char *dir)
 	}
 	c->roots = nr;
 	c->roots[c->n_roots++] = fd;
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && !(st.st_mode & S_IXOTH))
+			c->private_src = true;
+	}
 	wfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (wfd < 0 || walk_dir(c, dir, (int)c->n_roots - 1, "", wfd) < 0)
 		return -1;

@@ -94,6 +94,9 @@ eq "umask 022, public tree: 0644" "$(stat -c %a "$T/t5/pub.cpio")" 644
 eq "umask 077: 0600" "$(stat -c %a "$T/t5/pub77.cpio")" 600
 (umask 022; "$V" initramfs create -o "$T/t5/priv.cpio" "$T/t5/priv")
 eq "a source not readable by others: 0600 whatever the umask" "$(stat -c %a "$T/t5/priv.cpio")" 600
+mkdir -p "$T/t5/closed/d"; echo k >"$T/t5/closed/d/k"; chmod 644 "$T/t5/closed/d/k"; chmod 700 "$T/t5/closed/d"
+(umask 022; "$V" initramfs create -o "$T/t5/closed.cpio" "$T/t5/closed")
+eq "a readable file in a directory others cannot enter: 0600" "$(stat -c %a "$T/t5/closed.cpio")" 600
 printf 'file /key %s 0600 0 0\n' "$T/t5/priv/key" >"$T/t5/list"
 (umask 022; "$V" initramfs create -o "$T/t5/list.cpio" --list "$T/t5/list")
 eq "spec list with a private file: 0600" "$(stat -c %a "$T/t5/list.cpio")" 600

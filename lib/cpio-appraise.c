@@ -86,6 +86,20 @@ struct pending {
 	size_t n;
 };
 
+/*
+ * A hard-link group (regular members with nlink >= 2 and the same dev, ino), as the kernel's
+ * maybe_link() sees it within one archive: the first member creates the file, later ones
+ * link to it and write their data into it.  A group whose members are all empty unpacks as
+ * an empty file and is appraised as one at the end of the archive (issue 13 item 16).
+ */
+struct link_group {
+	uint32_t devmajor, devminor, ino;
+	char *name;	/* the first member */
+	bool has_data;	/* a member with data was appraised */
+	uint8_t *ima;	/* the last security.ima seen on an empty member, or NULL */
+	size_t ima_len;
+};
+
 struct appraise {
 	vouch_ctx *ctx;
 	const vouch_trust *trust;
@@ -93,6 +107,11 @@ struct appraise {
 	vouch_cpio_appraise_fn fn;
 	void *userdata;
 	int first_verdict, first_error;
+	struct link_group *groups;
+	size_t n_groups;
+	struct link_group *await_md; /* empty link whose METADATA!!! may follow */
+	const int *spec;
+	size_t n_spec;
 };
 
 static void report(struct appraise *ap, struct vouch_cpio_appraisal *a)
@@ -129,6 +148,80 @@ static void judge(struct appraise *ap, const char *name, const struct vouch_cpio
 	report(ap, &a);
 }
 
+static struct link_group *group_find(struct appraise *ap, const struct vouch_cpio_entry *e)
+{
+	for (size_t i = 0; i < ap->n_groups; i++) {
+		struct link_group *g = &ap->groups[i];
+
+		if (g->ino == e->ino && g->devmajor == e->devmajor && g->devminor == e->devminor)
+			return g;
+	}
+	return NULL;
+}
+
+static struct link_group *group_add(struct appraise *ap, const struct vouch_cpio_entry *e)
+{
+	struct link_group *g = mem_reallocarray(ap->groups, ap->n_groups + 1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	ap->groups = g;
+	g = &ap->groups[ap->n_groups];
+	*g = (struct link_group){ e->devmajor, e->devminor, e->ino, mem_strdup(e->name), false,
+				  NULL, 0 };
+	if (!g->name)
+		return NULL;
+	ap->n_groups++;
+	return g;
+}
+
+static int group_set_ima(struct link_group *g, const struct vouch_cpio_xattr *ima)
+{
+	uint8_t *v = mem_alloc(ima->value_len ? ima->value_len : 1);
+
+	if (!v)
+		return -ENOMEM;
+	if (ima->value_len)
+		memcpy(v, ima->value, ima->value_len);
+	free(g->ima);
+	g->ima = v;
+	g->ima_len = ima->value_len;
+	return 0;
+}
+
+static void judge(struct appraise *ap, const char *name, const struct vouch_cpio_xattr *ima,
+		  const struct vouch_digest *d, size_t n);
+
+/* End of an archive: every group that never got data is an empty file; appraise it so. */
+static int groups_finish(struct appraise *ap, bool appraise)
+{
+	int k = 0;
+
+	for (size_t i = 0; i < ap->n_groups; i++) {
+		struct link_group *g = &ap->groups[i];
+
+		if (appraise && !g->has_data && k == 0) {
+			struct vouch_cpio_xattr x = { "security.ima", g->ima, g->ima_len };
+			struct vouch_digest d[8];
+			vouch_hasher *h = NULL;
+
+			k = vouch_hasher_new(ap->ctx, ap->spec, ap->n_spec, &h);
+			if (k >= 0)
+				k = vouch_hasher_final(h, d);
+			vouch_hasher_free(h);
+			if (k >= 0) {
+				k = 0;
+				judge(ap, g->name, g->ima ? &x : NULL, d, ap->n_spec);
+			}
+		}
+		free(g->name);
+		free(g->ima);
+	}
+	ap->n_groups = 0;
+	ap->await_md = NULL;
+	return k;
+}
+
 static int hash_member(struct appraise *ap, vouch_cpio_reader *r, const int *algos, size_t n,
 		       struct vouch_digest *out, uint8_t *buf)
 {
@@ -162,6 +255,7 @@ VOUCH_EXPORT int vouch_cpio_appraise(vouch_cpio_reader *r, const vouch_trust *tr
 	struct vouch_cpio_entry e;
 	int spec[ARRAY_SIZE(speculative)];
 	size_t n_spec = 0;
+	unsigned archive_no = 0;
 	int k;
 
 	if (!r || !trust || (flags & ~1U))
@@ -174,6 +268,8 @@ VOUCH_EXPORT int vouch_cpio_appraise(vouch_cpio_reader *r, const vouch_trust *tr
 	for (size_t i = 0; i < ARRAY_SIZE(speculative); i++)
 		if (vouch_hash_available(ap.ctx, speculative[i]))
 			spec[n_spec++] = speculative[i];
+	ap.spec = spec;
+	ap.n_spec = n_spec;
 
 	while ((k = vouch_cpio_reader_next(r, &e)) > 0) {
 		const struct vouch_cpio_xattr *ima;
@@ -182,15 +278,56 @@ VOUCH_EXPORT int vouch_cpio_appraise(vouch_cpio_reader *r, const vouch_trust *tr
 			if (pend->active && e.metadata_for && !strcmp(e.metadata_for, pend->name)) {
 				judge(&ap, pend->name, find_ima(&e), pend->d, pend->n);
 				pend->active = false;
+			} else if (ap.await_md && find_ima(&e)) {
+				k = group_set_ima(ap.await_md, find_ima(&e));
+				if (k < 0)
+					break;
 			}
+			ap.await_md = NULL;
 			continue;
 		}
+		ap.await_md = NULL;
 		if (pend->active) { /* no METADATA!!! followed */
 			judge(&ap, pend->name, NULL, NULL, 0);
 			pend->active = false;
 		}
-		if (!S_ISREG(e.mode) || (e.nlink >= 2 && e.size == 0))
-			continue; /* hard links are appraised on the link with the data */
+		if (cpio_reader_archive_no(r) != archive_no) { /* the kernel forgets links there */
+			k = groups_finish(&ap, true);
+			if (k < 0)
+				break;
+			archive_no = cpio_reader_archive_no(r);
+		}
+		if (!S_ISREG(e.mode))
+			continue;
+		if (e.nlink >= 2) {
+			struct link_group *g = group_find(&ap, &e);
+
+			if (!g && !(g = group_add(&ap, &e))) {
+				k = -ENOMEM;
+				break;
+			}
+			if (e.size == 0) {
+				/* the data may come on a later link; else it is an empty file */
+				if (!g->has_data) {
+					if (find_ima(&e)) {
+						k = group_set_ima(g, find_ima(&e));
+						if (k < 0)
+							break;
+					}
+					ap.await_md = g;
+				}
+				continue;
+			}
+			if (g->has_data) {
+				/* the kernel writes it over the first data, untruncated: a mix */
+				struct vouch_cpio_appraisal a = { .name = e.name, .algo = -1 };
+
+				verdict(&a, -EPERM, "a second link with data in a hard-link group");
+				report(&ap, &a);
+				continue;
+			}
+			g->has_data = true;
+		}
 		ima = find_ima(&e);
 		if (ima) { /* newcx: the xattr comes first, hash only what it needs */
 			struct vouch_digest d[8];
@@ -202,26 +339,31 @@ VOUCH_EXPORT int vouch_cpio_appraise(vouch_cpio_reader *r, const vouch_trust *tr
 			if (algo >= 0 && vouch_hash_available(ap.ctx, algo)) {
 				k = hash_member(&ap, r, &algo, 1, d, buf);
 				if (k < 0)
-					return k;
+					break;
 				judge(&ap, e.name, ima, d, 1);
 			} else {
 				k = hash_member(&ap, r, spec, n_spec, d, buf);
 				if (k < 0)
-					return k;
+					break;
 				judge(&ap, e.name, ima, d, n_spec);
 			}
 			continue;
 		}
 		k = hash_member(&ap, r, spec, n_spec, pend->d, buf);
 		if (k < 0)
-			return k;
+			break;
 		pend->n = n_spec;
 		memcpy(pend->name, e.name, strlen(e.name) + 1);
 		pend->active = true;
 	}
+	if (k >= 0 && pend->active)
+		judge(&ap, pend->name, NULL, NULL, 0);
+	if (k >= 0)
+		k = groups_finish(&ap, true);
+	else
+		groups_finish(&ap, false);
+	free(ap.groups);
 	if (k < 0)
 		return k;
-	if (pend->active)
-		judge(&ap, pend->name, NULL, NULL, 0);
 	return ap.first_verdict ? ap.first_verdict : ap.first_error;
 }

@@ -21,6 +21,8 @@
 struct link_rec {
 	uint32_t devmajor, devminor, ino, type;
 	char *name;
+	dev_t dev; /* the regular file this extraction wrote: links go to it or nowhere */
+	ino_t inode;
 };
 
 struct dir_rec {
@@ -39,7 +41,32 @@ struct extract {
 	struct dir_rec *dirs;
 	size_t n_dirs, cap_dirs;
 	uint8_t *buf;
+	const char *const *xattrs; /* to restore; NULL: security.ima, security.evm */
+	size_t n_xattrs;
+	/* the object the previous member created: a METADATA!!! member applies to it only */
+	bool have_last;
+	dev_t last_dev;
+	ino_t last_ino;
 };
+
+static const char *const default_xattrs[] = { "security.ima", "security.evm" };
+
+/* Is @name to be restored?  Entries ending in "." are namespaces. */
+static bool xattr_wanted(const struct extract *ex, const char *name)
+{
+	const char *const *l = ex->xattrs ? ex->xattrs : default_xattrs;
+	size_t n = ex->xattrs ? ex->n_xattrs : ARRAY_SIZE(default_xattrs);
+
+	if (ex->flags & VOUCH_CPIO_EXTRACT_ALL_XATTRS)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(l[i]);
+
+		if (len && l[i][len - 1] == '.' ? !strncmp(name, l[i], len) : !strcmp(name, l[i]))
+			return true;
+	}
+	return false;
+}
 
 /*
  * Split @name into components and check it: no leading "/", no "..".  "." and empty
@@ -150,7 +177,12 @@ static int set_xattrs_at(struct extract *ex, int pfd, const char *leaf, int fd, 
 		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pfd, leaf);
 	for (size_t i = 0; i < n; i++) {
-		int k = fd >= 0 ? fsetxattr(fd, x[i].name, x[i].value, x[i].value_len, 0) :
+		int k;
+
+		/* an archive is not trusted to grant capabilities: only what was asked for */
+		if (!xattr_wanted(ex, x[i].name))
+			continue;
+		k = fd >= 0 ? fsetxattr(fd, x[i].name, x[i].value, x[i].value_len, 0) :
 				  lsetxattr(path, x[i].name, x[i].value, x[i].value_len, 0);
 
 		if (k < 0)
@@ -172,7 +204,7 @@ static struct link_rec *link_find(struct extract *ex, const struct vouch_cpio_en
 	return NULL;
 }
 
-static int link_add(struct extract *ex, const struct vouch_cpio_entry *e)
+static int link_add(struct extract *ex, const struct vouch_cpio_entry *e, const struct stat *st)
 {
 	if (ex->n_links == ex->cap_links) {
 		size_t cap = ex->cap_links ? ex->cap_links * 2 : 16;
@@ -184,7 +216,8 @@ static int link_add(struct extract *ex, const struct vouch_cpio_entry *e)
 		ex->cap_links = cap;
 	}
 	ex->links[ex->n_links] = (struct link_rec){ e->devmajor, e->devminor, e->ino,
-						    e->mode & S_IFMT, mem_strdup(e->name) };
+						    e->mode & S_IFMT, mem_strdup(e->name),
+						    st->st_dev, st->st_ino };
 	if (!ex->links[ex->n_links].name)
 		return -ENOMEM;
 	ex->n_links++;
@@ -227,20 +260,40 @@ static int extract_file(struct extract *ex, vouch_cpio_reader *r, const struct v
 		char copy[VOUCH_CPIO_NAME_MAX + 1];
 		const char *oleaf;
 		_cleanup_close_ int opfd = walk_parent(ex, l->name, false, copy, sizeof(copy), &oleaf);
+		struct stat st;
 
 		if (opfd < 0)
 			return opfd;
+		/*
+		 * The first link may have been replaced by a later member (a FIFO, whose open
+		 * for writing would block forever; a device; a symlink): link only to the
+		 * regular file this extraction wrote.
+		 */
+		if (fstatat(opfd, oleaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_dev != l->dev || st.st_ino != l->inode)
+			return ctx_err(ex->ctx, -EPERM,
+				       "member '%s': hard link target '%s' is no longer the file extracted "
+				       "under that name, refusing", e->name, l->name);
 		/* flags 0: a symlink that replaced the first link is linked, never followed */
 		if (linkat(opfd, oleaf, pfd, leaf, 0) < 0)
 			return ctx_err(ex->ctx, -errno, "member '%s': cannot link to '%s': %m", e->name,
 				       l->name);
-		fd = openat(pfd, leaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(pfd, leaf, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != l->dev ||
+				st.st_ino != l->inode))
+			return ctx_err(ex->ctx, -EPERM,
+				       "member '%s': hard link to '%s' is not the file extracted, refusing",
+				       e->name, l->name);
 		if (fd >= 0 && e->size && ftruncate(fd, 0) < 0)
 			return ctx_err(ex->ctx, -errno, "member '%s': cannot truncate: %m", e->name);
 	} else {
+		struct stat st;
+
 		fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0 && e->nlink >= 2) {
-			k = link_add(ex, e);
+			if (fstat(fd, &st) < 0)
+				return ctx_err(ex->ctx, -errno, "member '%s': cannot stat: %m", e->name);
+			k = link_add(ex, e, &st);
 			if (k < 0)
 				return k;
 		}
@@ -396,7 +449,10 @@ static int extract_one(struct extract *ex, vouch_cpio_reader *r, const struct vo
 	const char *leaf, *name = e->metadata ? e->metadata_for : e->name;
 	_cleanup_close_ int pfd = -1;
 	struct stat st;
+	int k;
 
+	if (!e->metadata)
+		ex->have_last = false;
 	if (e->metadata && !name)
 		return ctx_err(ex->ctx, -EBADMSG, "METADATA!!! member with no object before it");
 	pfd = walk_parent(ex, name, !e->metadata, copy, sizeof(copy), &leaf);
@@ -409,9 +465,20 @@ static int extract_one(struct extract *ex, vouch_cpio_reader *r, const struct vo
 	if (e->metadata) {
 		_cleanup_close_ int fd = -1;
 
-		/* the object was created by us a moment ago; set on the link itself, never through it */
+		/*
+		 * Only for the object this extraction created a moment ago: not for a member
+		 * that was skipped (a device node without --devices), whatever is at that path.
+		 */
+		if (!ex->have_last) {
+			*skipped = "METADATA!!! of a member that was not extracted";
+			return 0;
+		}
+		/* set on the link itself, never through it */
 		if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return ctx_err(ex->ctx, -errno, "METADATA!!! for '%s': %m", name);
+		if (st.st_dev != ex->last_dev || st.st_ino != ex->last_ino)
+			return ctx_err(ex->ctx, -EPERM,
+				       "METADATA!!! for '%s': not the object just extracted, refusing", name);
 		if (S_ISREG(st.st_mode)) {
 			fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
@@ -421,25 +488,55 @@ static int extract_one(struct extract *ex, vouch_cpio_reader *r, const struct vo
 	}
 	switch (e->mode & S_IFMT) {
 	case S_IFREG:
-		return extract_file(ex, r, e, pfd, leaf);
+		k = extract_file(ex, r, e, pfd, leaf);
+		break;
 	case S_IFLNK:
-		return extract_symlink(ex, r, e, pfd, leaf);
+		k = extract_symlink(ex, r, e, pfd, leaf);
+		break;
 	case S_IFDIR:
-		return extract_dir(ex, e, pfd, leaf);
+		k = extract_dir(ex, e, pfd, leaf);
+		break;
 	default:
-		return extract_node(ex, e, pfd, leaf, skipped);
+		k = extract_node(ex, e, pfd, leaf, skipped);
+		break;
 	}
+	if (k < 0 || *skipped)
+		return k;
+	/* remember what was created, for a METADATA!!! member that follows */
+	if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot stat: %m", e->name);
+	ex->have_last = true;
+	ex->last_dev = st.st_dev;
+	ex->last_ino = st.st_ino;
+	return 0;
 }
 
 VOUCH_EXPORT int vouch_cpio_extract(vouch_cpio_reader *r, int dirfd, uint32_t flags,
 				    vouch_cpio_extract_fn fn, void *userdata)
 {
-	struct extract ex = { .dirfd = dirfd, .flags = flags };
+	struct vouch_cpio_extract_options o = VOUCH_CPIO_EXTRACT_OPTIONS_INIT;
+
+	o.flags = flags;
+	return vouch_cpio_extract_opts(r, dirfd, &o, fn, userdata);
+}
+
+VOUCH_EXPORT int vouch_cpio_extract_opts(vouch_cpio_reader *r, int dirfd,
+					 const struct vouch_cpio_extract_options *opts,
+					 vouch_cpio_extract_fn fn, void *userdata)
+{
+	struct extract ex = { .dirfd = dirfd };
 	struct vouch_cpio_entry e;
 	int k;
 
-	if (!r || dirfd < 0 || (flags & ~7U))
+	if (!r || dirfd < 0 || !opts || opts->version != 1 || (opts->flags & ~15U) ||
+	    (opts->n_xattrs && !opts->xattrs))
 		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
+		if (opts->reserved[i])
+			return -EINVAL;
+	ex.flags = opts->flags;
+	ex.xattrs = opts->xattrs;
+	ex.n_xattrs = opts->n_xattrs;
 	ex.ctx = cpio_reader_ctx(r);
 	ex.buf = mem_alloc(1 << 20);
 	if (!ex.buf)
@@ -449,6 +546,7 @@ VOUCH_EXPORT int vouch_cpio_extract(vouch_cpio_reader *r, int dirfd, uint32_t fl
 
 		if (cpio_reader_archive_no(r) != ex.archive_no) {
 			links_clear(&ex);
+			ex.have_last = false;
 			ex.archive_no = cpio_reader_archive_no(r);
 		}
 		k = extract_one(&ex, r, &e, &skipped);

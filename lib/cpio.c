@@ -315,6 +315,21 @@ static int check_entry(vouch_cpio_writer *w, const struct vouch_cpio_entry *e, c
 		return ctx_err(w->ctx, -EINVAL, "member '%s': empty name", e->name);
 	if (strlen(name) + 1 > VOUCH_CPIO_NAME_MAX)
 		return ctx_err(w->ctx, -EINVAL, "member '%.64s...': name too long", name);
+	{
+		/*
+		 * Reserved names (issue 14 item 6): a member called TRAILER!!! ends the archive
+		 * early, one called METADATA!!! is applied as xattrs to the member before it
+		 * (Proposal B, §11.7).  Refused wherever they appear in the name, so that no
+		 * source file can smuggle metadata or truncate the image.
+		 */
+		const char *base = strrchr(name, '/');
+
+		base = base ? base + 1 : name;
+		if (!strcmp(base, VOUCH_CPIO_TRAILER) || !strcmp(base, VOUCH_CPIO_METADATA_NAME))
+			return ctx_err(w->ctx, -EINVAL,
+				       "member '%s': '%s' is a reserved name in an initramfs, refusing",
+				       name, base);
+	}
 	if (w->format != VOUCH_CPIO_NEWCX) {
 		if (e->mtime < 0 || e->mtime > UINT32_MAX)
 			return ctx_err(w->ctx, -EINVAL,

@@ -100,9 +100,11 @@ static int evm_file_read(const struct evm_job *job, int fd, struct evm_file *f, 
 	return 0;
 }
 
-static void evm_sign_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
+static void evm_sign_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 			 struct walk_result *res)
 {
+	const char *path = wf->path;
+	int fd = wf->fd;
 	const struct evm_job *job = shared;
 	struct evm_file f;
 	_cleanup_free_ uint8_t *val = NULL;
@@ -125,13 +127,15 @@ static void evm_sign_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
 		walk_fail(res, EXIT_ERROR, path, ima_lib_reason(ctx, r));
 		return;
 	}
-	if (ima_write_value(path, fd, job->xattr, false, val, n, why, sizeof(why)) < 0)
+	if (ima_write_value(wf, job->xattr, false, val, n, why, sizeof(why)) < 0)
 		walk_fail(res, EXIT_ERROR, path, why);
 }
 
-static void evm_verify_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
+static void evm_verify_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 			   struct walk_result *res)
 {
+	const char *path = wf->path;
+	int fd = wf->fd;
 	const struct evm_job *job = shared;
 	struct vouch_evm_verify_options vo = VOUCH_EVM_VERIFY_OPTIONS_INIT;
 	struct vouch_ima_verify_result vr = { .signer = NULL };
@@ -143,7 +147,7 @@ static void evm_verify_one(void *shared, vouch_ctx *ctx, const char *path, int f
 	size_t n = 0;
 	int r;
 
-	r = ima_read_value(path, fd, job->xattr, false, &val, &n, why, sizeof(why));
+	r = ima_read_value(wf, job->xattr, false, &val, &n, why, sizeof(why));
 	if (r < 0) {
 		reason = why;
 		walk_fail(res, r == -ENODATA ? EXIT_UNTRUSTED : EXIT_ERROR, path, why);

@@ -58,9 +58,11 @@ char *ima_hex(const uint8_t *b, size_t n)
 	return s;
 }
 
-int ima_read_value(const char *path, int fd, const char *xattr, bool sigfile, uint8_t **ret,
+int ima_read_value(const struct walk_file *wf, const char *xattr, bool sigfile, uint8_t **ret,
 		   size_t *ret_len, char *why, size_t why_size)
 {
+	const char *path = wf->path;
+	int fd = wf->fd;
 	uint8_t *buf = malloc(VOUCH_XATTR_MAX_SIZE);
 	ssize_t n;
 
@@ -69,11 +71,12 @@ int ima_read_value(const char *path, int fd, const char *xattr, bool sigfile, ui
 		return -ENOMEM;
 	}
 	if (sigfile) {
-		_cleanup_free_ char *sp = walk_fmt("%s.sig", path);
+		_cleanup_free_ char *sp = walk_fmt("%s.sig", wf->name);
 		_cleanup_close_ int sfd = -1;
 		size_t got = 0;
 
-		sfd = sp ? open(sp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY) : -1;
+		/* next to the file, in the directory it was opened from; never through a symlink */
+		sfd = sp ? openat(wf->dirfd, sp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) : -1;
 		if (sfd < 0) {
 			int e = sp ? errno : ENOMEM;
 
@@ -120,12 +123,15 @@ int ima_read_value(const char *path, int fd, const char *xattr, bool sigfile, ui
 	return 0;
 }
 
-int ima_write_value(const char *path, int fd, const char *xattr, bool sigfile,
+int ima_write_value(const struct walk_file *wf, const char *xattr, bool sigfile,
 		    const uint8_t *value, size_t len, char *why, size_t why_size)
 {
+	const char *path = wf->path;
+	int fd = wf->fd;
+
 	if (sigfile) {
-		_cleanup_free_ char *sp = walk_fmt("%s.sig", path);
-		int r = sp ? write_file_atomic_cli(sp, value, len) : -ENOMEM;
+		_cleanup_free_ char *sp = walk_fmt("%s.sig", wf->name);
+		int r = sp ? write_file_atomic_at(wf->dirfd, sp, value, len) : -ENOMEM;
 
 		if (r == -ELOOP)
 			snprintf(why, why_size,
@@ -165,9 +171,11 @@ struct hash_job {
 	bool sigfile;
 };
 
-static void hash_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
+static void hash_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		     struct walk_result *res)
 {
+	const char *path = wf->path;
+	int fd = wf->fd;
 	const struct hash_job *job = shared;
 	struct vouch_digest d;
 	_cleanup_free_ uint8_t *val = NULL;
@@ -183,7 +191,7 @@ static void hash_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
 		walk_fail(res, EXIT_ERROR, path, ima_lib_reason(ctx, r));
 		return;
 	}
-	if (ima_write_value(path, fd, job->xattr, job->sigfile, val, n, why, sizeof(why)) < 0) {
+	if (ima_write_value(wf, job->xattr, job->sigfile, val, n, why, sizeof(why)) < 0) {
 		walk_fail(res, EXIT_ERROR, path, why);
 		return;
 	}
@@ -291,9 +299,11 @@ struct sign_job {
 	bool sigfile;
 };
 
-static void sign_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
+static void sign_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		     struct walk_result *res)
 {
+	const char *path = wf->path;
+	int fd = wf->fd;
 	const struct sign_job *job = shared;
 	_cleanup_free_ uint8_t *val = NULL;
 	char why[512];
@@ -305,7 +315,7 @@ static void sign_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
 		walk_fail(res, EXIT_ERROR, path, ima_lib_reason(ctx, r));
 		return;
 	}
-	if (ima_write_value(path, fd, job->xattr, job->sigfile, val, n, why, sizeof(why)) < 0)
+	if (ima_write_value(wf, job->xattr, job->sigfile, val, n, why, sizeof(why)) < 0)
 		walk_fail(res, EXIT_ERROR, path, why);
 }
 
@@ -460,9 +470,11 @@ char *ima_value_text(const struct vouch_xattr_value *v)
 			hi ? hi->name : "?", hex ? hex : "");
 }
 
-static void verify_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
+static void verify_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		       struct walk_result *res)
 {
+	const char *path = wf->path;
+	int fd = wf->fd;
 	const struct verify_job *job = shared;
 	struct vouch_ima_verify_result vr = { .signer = NULL };
 	struct vouch_cert_info info = { 0 };
@@ -473,7 +485,7 @@ static void verify_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
 	size_t n = 0;
 	int r;
 
-	r = ima_read_value(path, fd, job->xattr, job->sigfile, &val, &n, why, sizeof(why));
+	r = ima_read_value(wf, job->xattr, job->sigfile, &val, &n, why, sizeof(why));
 	if (r < 0) {
 		/* no value at all is "not signed": a verdict, not a failure to check */
 		reason = why;
@@ -571,9 +583,10 @@ static int ima_verify(int argc, char **argv)
 	return walk_run(&wo, argv + optind, (size_t)(argc - optind), verify_one, &job);
 }
 
-static void show_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
+static void show_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		     struct walk_result *res)
 {
+	const char *path = wf->path;
 	const struct verify_job *job = shared;
 	struct vouch_xattr_value v;
 	_cleanup_free_ uint8_t *val = NULL;
@@ -582,7 +595,7 @@ static void show_one(void *shared, vouch_ctx *ctx, const char *path, int fd,
 	size_t n = 0;
 	int r;
 
-	r = ima_read_value(path, fd, job->xattr, job->sigfile, &val, &n, why, sizeof(why));
+	r = ima_read_value(wf, job->xattr, job->sigfile, &val, &n, why, sizeof(why));
 	if (r < 0) {
 		walk_fail(res, r == -ENODATA ? EXIT_UNTRUSTED : EXIT_ERROR, path, why);
 		return;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "walk.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* create                                                                                   */
@@ -38,6 +39,9 @@ struct item {
 	uint64_t size;
 	long group; /* hard-link group, -1 when none */
 	bool carries_data;
+	int root;	 /* regular file below a DIR input: index into create.roots, else -1 */
+	dev_t sdev;	 /* the source as listed: reopened, it must still be this inode */
+	ino_t sino;
 	struct xattr_buf *xattrs;
 	size_t n_xattrs;
 };
@@ -52,6 +56,9 @@ struct create {
 	bool have_owner;
 	uint32_t uid, gid;
 	const char *base; /* -C: relative spec-list locations are resolved here */
+	int *roots;	  /* O_DIRECTORY fds of the DIR inputs, files are reopened beneath them */
+	size_t n_roots;
+	bool private_src; /* a source file is not readable by others: the image is 0600 */
 	/* pending "xattr" lines of a spec list, for its next object */
 	struct xattr_buf *pend;
 	size_t n_pend;
@@ -70,6 +77,7 @@ static struct item *item_new(struct create *c)
 	}
 	memset(&c->items[c->n], 0, sizeof(c->items[0]));
 	c->items[c->n].group = -1;
+	c->items[c->n].root = -1;
 	return &c->items[c->n++];
 }
 
@@ -93,6 +101,9 @@ static void create_free(struct create *c)
 		free(c->pend[k].value);
 	}
 	free(c->pend);
+	for (size_t i = 0; i < c->n_roots; i++)
+		close(c->roots[i]);
+	free(c->roots);
 }
 
 static bool has_xattr(const struct item *it, const char *name)
@@ -125,14 +136,20 @@ static int add_xattr(struct item *it, const char *name, const uint8_t *v, size_t
 	return 0;
 }
 
-/* The security.* xattrs of @path (not followed), sorted by name for reproducible output. */
-static int read_xattrs(struct item *it, const char *path)
+/*
+ * The security.* xattrs of the object @fd refers to (an O_PATH fd is fine: a symlink's own),
+ * sorted by name for reproducible output.  Read through /proc/self/fd, never by a path that
+ * could have been swapped since the walk.
+ */
+static int read_xattrs(struct item *it, int fd)
 {
-	char list[65536];
-	ssize_t n = llistxattr(path, list, sizeof(list));
+	char list[65536], path[64];
+	ssize_t n;
 	char *names[256];
 	size_t nn = 0;
 
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = listxattr(path, list, sizeof(list));
 	if (n < 0)
 		return (errno == ENOTSUP || errno == ENODATA) ? 0 : -errno;
 	for (char *p = list; p < list + n && nn < ARRAY_SIZE(names); p += strlen(p) + 1)
@@ -147,7 +164,7 @@ static int read_xattrs(struct item *it, const char *path)
 		}
 	for (size_t i = 0; i < nn; i++) {
 		uint8_t val[65536];
-		ssize_t v = lgetxattr(path, names[i], val, sizeof(val));
+		ssize_t v = getxattr(path, names[i], val, sizeof(val));
 		int r;
 
 		if (v < 0)
@@ -179,7 +196,7 @@ static int item_cmp(const void *a, const void *b)
 }
 
 /* Walk @dir (relative path @rel under @root) collecting every object. */
-static int walk_dir(struct create *c, const char *root, const char *rel, int dfd)
+static int walk_dir(struct create *c, const char *root, int root_idx, const char *rel, int dfd)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *de;
@@ -223,6 +240,11 @@ static int walk_dir(struct create *c, const char *root, const char *rel, int dfd
 			it->src = strdup(path);
 			it->size = (uint64_t)st.st_size;
 			it->carries_data = true;
+			it->root = root_idx;
+			it->sdev = st.st_dev;
+			it->sino = st.st_ino;
+			if (!(st.st_mode & S_IROTH))
+				c->private_src = true;
 			/* hard links: key on (dev, ino), resolved after sorting */
 			if (st.st_nlink > 1) {
 				it->rmaj = major(st.st_dev);
@@ -244,13 +266,24 @@ static int walk_dir(struct create *c, const char *root, const char *rel, int dfd
 			it->size = (uint64_t)n + 1;
 		} else if (S_ISDIR(st.st_mode)) {
 			it->nlink = 2;
+			/* what is below a directory others cannot enter is private too */
+			if (!(st.st_mode & S_IXOTH))
+				c->private_src = true;
 		} else if (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)) {
 			it->rmaj = major(st.st_rdev);
 			it->rmin = minor(st.st_rdev);
 		}
 		if (!c->no_xattrs) {
-			int k = read_xattrs(it, path);
+			/* the object itself, by its fd: not a path through a swappable parent */
+			_cleanup_close_ int ofd = openat(dirfd(d), de->d_name,
+							 O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			struct stat ost;
+			int k = ofd < 0 ? -errno : fstat(ofd, &ost) < 0 ? -errno : 0;
 
+			if (k == 0 && (ost.st_dev != st.st_dev || ost.st_ino != st.st_ino))
+				k = -ESTALE;
+			if (k == 0)
+				k = read_xattrs(it, ofd);
 			if (k < 0) {
 				cli_error("cannot read xattrs of '%s': %s", path, strerror(-k));
 				r = -1;
@@ -266,7 +299,7 @@ static int walk_dir(struct create *c, const char *root, const char *rel, int dfd
 				r = -1;
 				break;
 			}
-			r = walk_dir(c, root, c->items[c->n - 1].name, sub);
+			r = walk_dir(c, root, root_idx, c->items[c->n - 1].name, sub);
 		}
 	}
 	if (r == 0 && errno) {
@@ -280,13 +313,29 @@ static int walk_dir(struct create *c, const char *root, const char *rel, int dfd
 static int add_dir(struct create *c, const char *dir)
 {
 	size_t first = c->n;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), wfd;
+	int *nr;
 
 	if (fd < 0) {
 		cli_error("cannot open directory '%s': %m", dir);
 		return -1;
 	}
-	if (walk_dir(c, dir, "", fd) < 0)
+	/* kept open: regular files are reopened beneath it, never by their path */
+	nr = reallocarray(c->roots, c->n_roots + 1, sizeof(*nr));
+	if (!nr) {
+		close(fd);
+		return -1;
+	}
+	c->roots = nr;
+	c->roots[c->n_roots++] = fd;
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && !(st.st_mode & S_IXOTH))
+			c->private_src = true;
+	}
+	wfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (wfd < 0 || walk_dir(c, dir, (int)c->n_roots - 1, "", wfd) < 0)
 		return -1;
 	qsort(c->items + first, c->n - first, sizeof(c->items[0]), item_cmp);
 	/* hard links: group equal (dev, ino) among this input; data on the last in order */
@@ -458,15 +507,24 @@ static int spec_line(struct create *c, const char *spec, unsigned lineno, char *
 			free(loc);
 			loc = abs;
 		}
-		fd = open(loc, O_RDONLY | O_CLOEXEC);
+		/*
+		 * The location itself is never followed (here and when its data is read): a
+		 * symlink is refused, list its target.  Directories on the way are the list
+		 * author's and are followed.
+		 */
+		fd = open(loc, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			int e = errno;
+
 			cli_error("'%s' line %u: cannot read '%s': %s", spec, lineno, loc,
-				  fd < 0 ? strerror(errno) : "not a regular file");
+				  fd < 0 && e == ELOOP ? "a symbolic link (not followed; give its target)" :
+				  fd < 0 ? strerror(e) : "not a regular file");
 			if (fd >= 0)
 				close(fd);
 			return -1;
 		}
-		close(fd);
+		if (!(st.st_mode & S_IROTH))
+			c->private_src = true;
 		c->groups++;
 		for (size_t k = 1; k == 1 || k + 5 <= nt; k++) {
 			const char *name = k == 1 ? tok[1] : tok[k + 4];
@@ -485,21 +543,29 @@ static int spec_line(struct create *c, const char *spec, unsigned lineno, char *
 				it->src = strdup(loc);
 				it->size = (uint64_t)st.st_size;
 				it->carries_data = true;
+				it->sdev = st.st_dev;
+				it->sino = st.st_ino;
 			}
-			if (!it->name || (it->carries_data && !it->src))
+			if (!it->name || (it->carries_data && !it->src)) {
+				close(fd);
 				return -1;
+			}
 			if (nt == 6)
 				break;
 		}
 		/* xattrs go with the link that carries the data (§11.6) */
 		it = &c->items[c->n - 1];
 		(void)first;
-		if (apply_pending_xattrs(c, it) < 0)
-			return -1;
-		if (!c->no_xattrs && read_xattrs(it, loc) < 0) {
-			cli_error("cannot read xattrs of '%s': %m", loc);
+		if (apply_pending_xattrs(c, it) < 0) {
+			close(fd);
 			return -1;
 		}
+		if (!c->no_xattrs && read_xattrs(it, fd) < 0) {
+			cli_error("cannot read xattrs of '%s': %m", loc);
+			close(fd);
+			return -1;
+		}
+		close(fd);
 		return 0;
 	}
 	it = NULL;
@@ -716,11 +782,27 @@ static int emit_items(struct create *c, vouch_ctx *ctx, vouch_cpio_writer *w)
 			e.size = it->size;
 			r = vouch_cpio_writer_add(w, &e, (const uint8_t *)it->target, it->size);
 		} else if (S_ISREG(it->mode) && it->carries_data && it->size) {
-			_cleanup_close_ int fd = open(it->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			const int of = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+			_cleanup_close_ int fd = -1;
 			struct stat st;
 
+			/* below a DIR input: beneath its fd, no symlink on the way (issue 14 item 4) */
+			if (it->root >= 0) {
+				fd = walk_open_beneath(c->roots[it->root], it->name, of);
+				if (fd < 0)
+					errno = -fd;
+			} else {
+				fd = open(it->src, of);
+			}
 			if (fd < 0 || fstat(fd, &st) < 0) {
-				cli_error("cannot open '%s': %m", it->src);
+				cli_error("cannot open '%s': %m%s", it->src,
+					  errno == ELOOP || errno == EXDEV ?
+						  " (a directory was replaced by a symlink since the walk, refusing)" : "");
+				ret = -1;
+				break;
+			}
+			if (!S_ISREG(st.st_mode) || st.st_dev != it->sdev || st.st_ino != it->sino) {
+				cli_error("'%s' was replaced since it was listed, refusing", it->src);
 				ret = -1;
 				break;
 			}
@@ -871,6 +953,7 @@ static int initramfs_create(int argc, char **argv)
 	}
 	if (check_duplicates(&c) < 0)
 		goto out;
+	walk_test_pause();
 
 	if (!strcmp(out, "-")) {
 		fd = STDOUT_FILENO;
@@ -902,7 +985,15 @@ static int initramfs_create(int argc, char **argv)
 		goto out;
 	}
 	if (fd != STDOUT_FILENO) {
-		if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || rename(tmp, out) < 0) {
+		/*
+		 * Images carry keys: the umask is honoured, and a source that others may not
+		 * read makes the image 0600 whatever the umask (dracut's CVE-2012-4453).
+		 */
+		mode_t um = umask(0), mode;
+
+		umask(um);
+		mode = (c.private_src ? 0600 : 0666) & ~um;
+		if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || rename(tmp, out) < 0) {
 			cli_error("cannot write '%s': %m", out);
 			goto out;
 		}
@@ -1113,14 +1204,19 @@ static int initramfs_extract(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "devices", no_argument, NULL, 'D' },
 		{ "no-xattrs", no_argument, NULL, 'X' },
+		{ "xattrs", required_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
+	struct vouch_cpio_extract_options eo = VOUCH_CPIO_EXTRACT_OPTIONS_INIT;
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_close_ int fd = -1, dfd = -1;
+	_cleanup_free_ const char **names = NULL;
 	struct extract_ui ui = { 0 };
 	vouch_cpio_reader *r = NULL;
 	uint32_t flags = 0;
+	size_t n_names = 0;
+	bool asked = false;
 	int c, k;
 
 	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
@@ -1131,6 +1227,25 @@ static int initramfs_extract(int argc, char **argv)
 		case 'X':
 			flags |= VOUCH_CPIO_EXTRACT_NO_XATTRS;
 			break;
+		case 'x': {
+			/* --xattrs all | NAME | NAMESPACE. (repeatable): what the archive may set */
+			const char **nn;
+
+			asked = true;
+			if (!strcmp(optarg, "all")) {
+				flags |= VOUCH_CPIO_EXTRACT_ALL_XATTRS;
+				break;
+			}
+			if (!*optarg || strchr(optarg, ','))
+				return cli_usage_error("initramfs extract",
+						       "--xattrs takes 'all', a name or a namespace ending in '.'");
+			nn = reallocarray(names, n_names + 1, sizeof(*nn));
+			if (!nn)
+				return EXIT_ERROR;
+			names = nn;
+			names[n_names++] = optarg;
+			break;
+		}
 		case 'v':
 			ui.verbose = true;
 			break;
@@ -1138,13 +1253,15 @@ static int initramfs_extract(int argc, char **argv)
 			return cli_usage_error("initramfs extract", "invalid option");
 		}
 	}
+	if (asked && (flags & VOUCH_CPIO_EXTRACT_NO_XATTRS))
+		return cli_usage_error("initramfs extract", "--xattrs with --no-xattrs");
 	if (optind + 2 != argc)
 		return cli_usage_error("initramfs extract", "expected FILE DIR");
 	if ((flags & VOUCH_CPIO_EXTRACT_DEVICES) && geteuid() != 0)
 		return cli_usage_error("initramfs extract", "--devices needs root");
 	if (geteuid() == 0) {
 		flags |= VOUCH_CPIO_EXTRACT_OWNERS;
-	} else if (!(flags & VOUCH_CPIO_EXTRACT_NO_XATTRS)) {
+	} else if (!asked && !(flags & VOUCH_CPIO_EXTRACT_NO_XATTRS)) {
 		/* security.* needs CAP_SYS_ADMIN: say so once instead of failing on every member */
 		cli_warn("not root: xattrs are not restored (security.* needs CAP_SYS_ADMIN)");
 		flags |= VOUCH_CPIO_EXTRACT_NO_XATTRS;
@@ -1164,8 +1281,11 @@ static int initramfs_extract(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	k = vouch_cpio_reader_new_fd(ctx, fd, &r);
+	eo.flags = flags;
+	eo.xattrs = names;
+	eo.n_xattrs = n_names;
 	if (k >= 0)
-		k = vouch_cpio_extract(r, dfd, flags, extract_cb, &ui);
+		k = vouch_cpio_extract_opts(r, dfd, &eo, extract_cb, &ui);
 	vouch_cpio_reader_free(r);
 	if (k < 0) {
 		fflush(stdout);
@@ -1301,7 +1421,7 @@ static const struct command initramfs_commands[] = {
 	  "initramfs list [--json] FILE" },
 	{ "extract", initramfs_extract, 0,
 	  "Extract safely below DIR (no '..', no absolute names, never through a symlink)",
-	  "initramfs extract [-v] [--devices] [--no-xattrs] FILE DIR" },
+	  "initramfs extract [-v] [--devices] [--no-xattrs | --xattrs all|NAME|NS.]... FILE DIR" },
 	{ "verify", initramfs_verify, 0,
 	  "Appraise every member's security.ima against its content",
 	  "initramfs verify -t TRUST... [--allow-digest] [--json] FILE" },

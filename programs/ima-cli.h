@@ -13,17 +13,19 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "walk.h"
 
 const char *ima_type_name(int type);
 /* The library's reason for @r, or the errno text when there is none. */
 const char *ima_lib_reason(vouch_ctx *ctx, int r);
 /* lower-case hex in a new string */
 char *ima_hex(const uint8_t *b, size_t n);
-/* Read the value from the xattr @xattr of @fd, or from PATH.sig; -ENODATA when absent. */
-int ima_read_value(const char *path, int fd, const char *xattr, bool sigfile, uint8_t **ret,
+/* Read the value from the xattr @xattr of the file, or from NAME.sig next to it (relative to
+ * its directory fd); -ENODATA when absent. */
+int ima_read_value(const struct walk_file *wf, const char *xattr, bool sigfile, uint8_t **ret,
 		   size_t *ret_len, char *why, size_t why_size);
-/* Write the value to the xattr @xattr of @fd, or atomically to PATH.sig. */
-int ima_write_value(const char *path, int fd, const char *xattr, bool sigfile,
+/* Write the value to the xattr @xattr of the file, or atomically to NAME.sig in its directory. */
+int ima_write_value(const struct walk_file *wf, const char *xattr, bool sigfile,
 		    const uint8_t *value, size_t len, char *why, size_t why_size);
 /* Load -k KEY (and -c CERT) and derive the key id; prints on failure and returns EXIT_*. */
 int ima_load_signer(vouch_ctx *ctx, const char *cmd, const char *keypath, const char *certpath,

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,8 +24,17 @@
 #define WALK_MAX_FILES (64U * 1024 * 1024)
 #define WALK_MAX_DEPTH 256
 
+/*
+ * One listed file.  A file found below a directory argument is reopened at work time
+ * beneath that directory's fd (never through a symlink) and must still be the inode that
+ * was listed; a file named on the command line is reopened by its name (O_NOFOLLOW).
+ */
 struct item {
 	char *path;
+	int root;	/* index into walk.roots, or -1 for a file argument */
+	size_t rel_off; /* path + rel_off: the name relative to the root */
+	dev_t dev;
+	ino_t ino;
 	struct walk_result res;
 };
 
@@ -31,6 +42,8 @@ struct walk {
 	const struct walk_options *opts;
 	struct item *items;
 	size_t n, cap;
+	int *roots; /* O_DIRECTORY fds of the directory arguments */
+	size_t n_roots;
 	/* notes and failures found while collecting, printed before the results */
 	size_t skipped, failed;
 	int exit_code;
@@ -70,7 +83,8 @@ static int worse(int a, int b)
 	return a > b ? a : b;
 }
 
-static int add_item(struct walk *w, const char *path)
+static int add_item(struct walk *w, const char *path, int root, size_t rel_off,
+		    const struct stat *st)
 {
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 1024;
@@ -88,6 +102,10 @@ static int add_item(struct walk *w, const char *path)
 	w->items[w->n].path = strdup(path);
 	if (!w->items[w->n].path)
 		return -ENOMEM;
+	w->items[w->n].root = root;
+	w->items[w->n].rel_off = rel_off;
+	w->items[w->n].dev = st->st_dev;
+	w->items[w->n].ino = st->st_ino;
 	w->n++;
 	return 0;
 }
@@ -126,7 +144,8 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* Collect the regular files below the directory @dfd (named @path); symlinks never followed. */
-static int collect_dir(struct walk *w, int dfd, const char *path, unsigned depth)
+static int collect_dir(struct walk *w, int dfd, const char *path, int root, size_t rel_off,
+		       unsigned depth)
 {
 	DIR *d;
 	struct dirent *de;
@@ -198,13 +217,13 @@ static int collect_dir(struct walk *w, int dfd, const char *path, unsigned depth
 				w->exit_code = worse(w->exit_code, EXIT_ERROR);
 				continue;
 			}
-			r = collect_dir(w, cfd, child, depth + 1);
+			r = collect_dir(w, cfd, child, root, rel_off, depth + 1);
 		} else if (!S_ISREG(st.st_mode)) {
 			note_skip(w, child, type_name(st.st_mode));
 		} else if (w->opts->skip_suffix && has_suffix(child, w->opts->skip_suffix)) {
 			/* PATH.sig files hold the signatures themselves: not part of the tree */
 		} else {
-			r = add_item(w, child);
+			r = add_item(w, child, root, rel_off, &st);
 		}
 	}
 out:
@@ -241,37 +260,163 @@ static int collect(struct walk *w, const char *path)
 			w->exit_code = worse(w->exit_code, EXIT_ERROR);
 			return 0;
 		}
-		return collect_dir(w, dfd, path, 0);
+		/* kept open: the files below are reopened beneath it, not by their path */
+		{
+			int *nr = reallocarray(w->roots, w->n_roots + 1, sizeof(*nr));
+			int wfd;
+
+			if (!nr) {
+				close(dfd);
+				return -ENOMEM;
+			}
+			w->roots = nr;
+			w->roots[w->n_roots++] = dfd;
+			wfd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+			if (wfd < 0)
+				return -errno;
+			return collect_dir(w, wfd, path, (int)w->n_roots - 1, strlen(path) + 1, 0);
+		}
 	}
 	if (!S_ISREG(st.st_mode)) {
 		note_skip(w, path, type_name(st.st_mode));
 		return 0;
 	}
-	return add_item(w, path);
+	return add_item(w, path, -1, 0, &st);
+}
+
+/* openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); -ENOSYS where the kernel lacks it */
+static int openat2_beneath(int dfd, const char *rel, int flags)
+{
+#ifdef SYS_openat2
+	struct open_how how = {
+		.flags = (uint64_t)flags,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+
+	if (fd < 0)
+		return errno == EAGAIN ? -EAGAIN : -errno;
+	return (int)fd;
+#else
+	(void)dfd, (void)rel, (void)flags;
+	return -ENOSYS;
+#endif
+}
+
+int walk_open_beneath(int dfd, const char *rel, int flags)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *p, *save = NULL, *next;
+	int fd, r;
+
+	if (rel[0] == '/')
+		return -EXDEV;
+	/* VOUCH_TEST_NO_OPENAT2: the tests exercise the fallback on kernels that have openat2 */
+	r = -ENOSYS;
+	for (int tries = 0; tries < 8 && !getenv("VOUCH_TEST_NO_OPENAT2"); tries++) {
+		r = openat2_beneath(dfd, rel, flags | O_NOFOLLOW | O_CLOEXEC);
+		if (r != -EAGAIN)
+			break;
+	}
+	if (r != -ENOSYS && r != -EPERM)
+		return r;
+	/* no openat2 (or a seccomp filter refuses it): one component at a time */
+	copy = strdup(rel);
+	if (!copy)
+		return -ENOMEM;
+	fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	for (p = strtok_r(copy, "/", &save); p; p = next) {
+		int nfd;
+
+		next = strtok_r(NULL, "/", &save);
+		if (!strcmp(p, "..")) {
+			close(fd);
+			return -EXDEV;
+		}
+		nfd = openat(fd, p, (next ? O_RDONLY | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+		r = -errno;
+		close(fd);
+		if (nfd < 0)
+			return r;
+		fd = nfd;
+	}
+	return fd;
+}
+
+void walk_test_pause(void)
+{
+	const char *p = getenv("VOUCH_TEST_WALK_PAUSE");
+	char b[64];
+	int fd;
+
+	if (!p || !*p)
+		return;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		ssize_t k = read(fd, b, sizeof(b));
+
+		if (k > 0 || (k < 0 && errno == EINTR))
+			continue;
+		break;
+	}
+	close(fd);
 }
 
 static void run_one(struct walk *w, vouch_ctx *ctx, struct item *it)
 {
-	_cleanup_close_ int fd = -1;
+	const int oflags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+	_cleanup_close_ int fd = -1, pfd = -1;
+	struct walk_file f = { .path = it->path, .dirfd = AT_FDCWD, .name = it->path };
+	char msg[256];
 	struct stat st;
 
-	fd = open(it->path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		char msg[256];
+	if (it->root >= 0) {
+		/* below a directory argument: the parent is opened beneath the root, no symlinks */
+		const char *rel = it->path + it->rel_off, *slash = strrchr(rel, '/');
+		_cleanup_free_ char *dir = slash ? strndup(rel, (size_t)(slash - rel)) : NULL;
 
+		if (slash && !dir) {
+			walk_fail(&it->res, EXIT_ERROR, it->path, "out of memory");
+			return;
+		}
+		pfd = dir ? walk_open_beneath(w->roots[it->root], dir, O_RDONLY | O_DIRECTORY) :
+			    fcntl(w->roots[it->root], F_DUPFD_CLOEXEC, 3);
+		if (pfd < 0) {
+			int e = dir ? -pfd : errno;
+
+			snprintf(msg, sizeof(msg), "cannot open its directory: %s%s", strerror(e),
+				 e == ELOOP || e == EXDEV ?
+					 " (a directory was replaced by a symlink since the walk, refusing)" : "");
+			walk_fail(&it->res, EXIT_ERROR, it->path, msg);
+			return;
+		}
+		f.dirfd = pfd;
+		f.name = slash ? slash + 1 : rel;
+	}
+	fd = openat(f.dirfd, f.name, oflags);
+	if (fd < 0) {
 		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
 		walk_fail(&it->res, EXIT_ERROR, it->path, msg);
 		return;
 	}
-	/* the file may have been swapped since it was listed: check again on the fd */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		it->res.outcome = WALK_SKIPPED;
-		it->res.err = walk_fmt("%s: skipping '%s': not a regular file any more",
-				       program_name, it->path);
+	if (fstat(fd, &st) < 0) {
+		snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
+		walk_fail(&it->res, EXIT_ERROR, it->path, msg);
 		return;
 	}
+	/* what was opened must be what was listed: not swapped since the walk */
+	if (!S_ISREG(st.st_mode) || st.st_dev != it->dev || st.st_ino != it->ino) {
+		walk_fail(&it->res, EXIT_ERROR, it->path,
+			  "replaced since the tree was listed (not the same file), refusing");
+		return;
+	}
+	f.fd = fd;
 	vouch_ctx_clear_error(ctx);
-	w->fn(w->shared, ctx, it->path, fd, &it->res);
+	w->fn(w->shared, ctx, &f, &it->res);
 }
 
 static void *worker(void *arg)
@@ -324,6 +469,7 @@ int walk_run(const struct walk_options *opts, char **paths, size_t n_paths, walk
 			goto out;
 		}
 	}
+	walk_test_pause();
 	if (nthreads == 0) {
 		const char *env = getenv("VOUCH_THREADS");
 		uint32_t v = 0;
@@ -411,25 +557,30 @@ out:
 		json_object_put(w.items[i].res.json);
 	}
 	free(w.items);
+	for (size_t i = 0; i < w.n_roots; i++)
+		close(w.roots[i]);
+	free(w.roots);
 	free(tids);
 	return w.exit_code;
 }
 
 /*
- * An existing FILE.sig is rewritten in place with its owner and mode kept (a new one is
+ * Write @name beneath @dirfd through a temp file + fsync + rename, never through a path or
+ * a symlink.  An existing FILE.sig is rewritten with its owner and mode kept (a new one is
  * 0644).  A symlink is refused (-ELOOP), as the readers (O_NOFOLLOW) refuse one: renaming
  * over it would replace the link and leave the file it names stale.  A .sig with several
  * hard links is refused (-EMLINK): the rename would update only this name.
  */
-int write_file_atomic_cli(const char *path, const void *buf, size_t len)
+int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len)
 {
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	_cleanup_free_ char *tmp = NULL;
 	const uint8_t *p = buf;
 	struct stat st;
 	bool exists = false;
-	int fd, r = 0;
+	int fd = -1, r = 0;
 
-	if (lstat(path, &st) == 0) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode))
 			return -ELOOP;
 		if (!S_ISREG(st.st_mode))
@@ -437,13 +588,27 @@ int write_file_atomic_cli(const char *path, const void *buf, size_t len)
 		if (st.st_nlink > 1)
 			return -EMLINK;
 		exists = true;
+	} else if (errno != ENOENT) {
+		return -errno;
 	}
-	tmp = walk_fmt("%s.XXXXXX", path);
+	tmp = walk_fmt("%s.XXXXXX", name);
 	if (!tmp)
 		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	/* mkostemp relative to @dirfd: never through a path, never through a symlink */
+	for (int tries = 0; tries < 100 && fd < 0; tries++) {
+		uint8_t rnd[6];
+		char *x = tmp + strlen(tmp) - 6;
+
+		if (getentropy(rnd, sizeof(rnd)) < 0)
+			return -errno;
+		for (size_t i = 0; i < 6; i++)
+			x[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
 	if (fd < 0)
-		return -errno;
+		return -EEXIST;
 	while (len > 0) {
 		ssize_t k = write(fd, p, len);
 
@@ -464,9 +629,9 @@ int write_file_atomic_cli(const char *path, const void *buf, size_t len)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
 	if (r < 0)
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	return r;
 }

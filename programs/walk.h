@@ -30,11 +30,23 @@ struct walk_result {
 };
 
 /*
- * Per-file callback: @fd is the file opened O_RDONLY|O_NOFOLLOW (a regular file), @ctx the
- * worker's own library context.  Runs concurrently on several threads: @shared must only be
- * read.
+ * The file a callback works on: @fd is opened O_RDONLY|O_NOFOLLOW, a regular file and the
+ * very inode that was listed; @dirfd is its directory (AT_FDCWD for a file named on the
+ * command line) and @name its name there: files next to it (PATH.sig) are opened relative
+ * to @dirfd, never by @path, which is only for messages.
  */
-typedef void (*walk_fn)(void *shared, vouch_ctx *ctx, const char *path, int fd,
+struct walk_file {
+	const char *path;
+	int fd;
+	int dirfd;
+	const char *name;
+};
+
+/*
+ * Per-file callback, @ctx the worker's own library context.  Runs concurrently on several
+ * threads: @shared must only be read.
+ */
+typedef void (*walk_fn)(void *shared, vouch_ctx *ctx, const struct walk_file *f,
 			struct walk_result *res);
 
 struct walk_options {
@@ -50,13 +62,26 @@ struct walk_options {
 int walk_run(const struct walk_options *opts, char **paths, size_t n_paths, walk_fn fn,
 	     void *shared);
 
+/*
+ * Test hook between the walk and the opens: when VOUCH_TEST_WALK_PAUSE names a FIFO, open it
+ * for reading and wait for its end of file, so that a test can change the tree in between.
+ */
+void walk_test_pause(void);
+
 /* printf into a new string (NULL on allocation failure). */
 char *walk_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Record a failure with one stderr line "PATH: MESSAGE". */
 void walk_fail(struct walk_result *res, int exit_code, const char *path, const char *msg);
 
-/* Write @len bytes to @path via a temp file in the same directory, fsync and rename. */
-int write_file_atomic_cli(const char *path, const void *buf, size_t len);
+/* Write @len bytes to @name in @dirfd via a temp file there, fsync and rename (mode 0644). */
+int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len);
+
+/*
+ * Open @rel below the directory @dfd with @flags, never through a symlink nor out of @dfd
+ * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, else one O_NOFOLLOW component at a time).
+ * Returns the fd or a negative errno (-ELOOP for a symlink on the way).
+ */
+int walk_open_beneath(int dfd, const char *rel, int flags);
 
 #endif /* VOUCH_PROGRAMS_WALK_H */

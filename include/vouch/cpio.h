@@ -254,6 +254,13 @@ void vouch_cpio_reader_free(vouch_cpio_reader *r);
 #define VOUCH_CPIO_EXTRACT_OWNERS (1U << 1)
 /** VOUCH_CPIO_EXTRACT_NO_XATTRS - do not restore xattrs */
 #define VOUCH_CPIO_EXTRACT_NO_XATTRS (1U << 2)
+/**
+ * VOUCH_CPIO_EXTRACT_ALL_XATTRS - restore every xattr an archive carries, security.capability
+ * and trusted.* included.  Without it only security.ima and security.evm (or the names of
+ * struct vouch_cpio_extract_options) are restored: an archive is not trusted to grant
+ * capabilities.
+ */
+#define VOUCH_CPIO_EXTRACT_ALL_XATTRS (1U << 3)
 
 /**
  * vouch_cpio_extract_fn - called for each member extracted or skipped
@@ -276,13 +283,48 @@ typedef void (*vouch_cpio_extract_fn)(void *userdata, const struct vouch_cpio_en
  * Names with a ".." component or a leading "/" are refused; every path is walked one
  * component at a time with O_NOFOLLOW below @dirfd, so nothing is ever written through a
  * symlink or outside @dirfd.  Existing files are replaced; xattrs (newcx header or
- * METADATA!!! records) are set after the data.  Stops at the first problem.
+ * METADATA!!! records) are set after the data: security.ima and security.evm only, unless
+ * VOUCH_CPIO_EXTRACT_ALL_XATTRS.  A METADATA!!! member applies only to the object this
+ * extraction just created (never to one skipped, nor to what was already there), and a hard
+ * link is made only to the regular file this extraction wrote.  Stops at the first problem.
  * Return: 0; -EPERM for a refused name or path, -EBADMSG for a malformed archive, or the
  * errno of the failing system call (the message names the member).
  * Since: 0.1
  */
 int vouch_cpio_extract(vouch_cpio_reader *r, int dirfd, uint32_t flags,
 		       vouch_cpio_extract_fn fn, void *userdata);
+
+/**
+ * struct vouch_cpio_extract_options - how to extract
+ * @version: 1
+ * @flags: VOUCH_CPIO_EXTRACT_*
+ * @xattrs: the xattrs to restore instead of security.ima and security.evm: full names
+ *	("security.capability") or namespaces ending in "." ("trusted."); NULL for the default
+ * @n_xattrs: their number
+ * @reserved: must be zero
+ */
+struct vouch_cpio_extract_options {
+	uint32_t version;
+	uint32_t flags;
+	const char *const *xattrs;
+	size_t n_xattrs;
+	uint32_t reserved[6];
+};
+#define VOUCH_CPIO_EXTRACT_OPTIONS_INIT { .version = 1 }
+
+/**
+ * vouch_cpio_extract_opts() - vouch_cpio_extract() with a choice of xattrs to restore
+ * @r: a fresh reader
+ * @dirfd: the target directory
+ * @opts: the options
+ * @fn: progress callback, or NULL
+ * @userdata: passed to @fn
+ * Return: as vouch_cpio_extract(); -EINVAL for bad options.
+ * Since: 0.1
+ */
+int vouch_cpio_extract_opts(vouch_cpio_reader *r, int dirfd,
+			    const struct vouch_cpio_extract_options *opts,
+			    vouch_cpio_extract_fn fn, void *userdata);
 
 /** VOUCH_CPIO_APPRAISE_ALLOW_DIGEST - accept an unsigned security.ima digest (0x01/0x04) */
 #define VOUCH_CPIO_APPRAISE_ALLOW_DIGEST (1U << 0)

@@ -140,7 +140,7 @@ xsnap() { (cd "$1" && getfattr -R -h -d -m '^security\.' -e hex . 2>/dev/null); 
 for fmt in newcx metadata; do
 	check "create --format $fmt" "$V" initramfs create -o "$T/s.$fmt" --format $fmt "$S"
 	rm -rf "$T/sx"; mkdir "$T/sx"
-	check "extract $fmt" "$V" initramfs extract "$T/s.$fmt" "$T/sx"
+	check "extract --xattrs security. $fmt" "$V" initramfs extract --xattrs security. "$T/s.$fmt" "$T/sx"
 	eq "$fmt: every security.* xattr restored" "$(xsnap "$T/sx")" "$(xsnap "$S")"
 	eq "$fmt: list shows security.ima for 3 files" \
 		"$("$V" initramfs list --json "$T/s.$fmt" | jq '[.[] | select(.xattrs["security.ima"])] | length')" 3

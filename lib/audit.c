@@ -35,6 +35,7 @@ extern char **environ;
 #define FILES_PER_JOB 3
 #define MAX_RULE_SIZE (1U << 20)
 #define MAX_SOURCE_SIZE ((size_t)64 << 20)
+#define MAX_TREE_DEPTH 64	/* linux 6.1 nests 9 deep */
 
 enum rec_kind { REC_DEF, REC_CALL, REC_WRITE, REC_CONSUMER };
 
@@ -720,12 +721,45 @@ struct src_cache {
 	size_t len;
 };
 
+/*
+ * Read the regular file @rel of @tree without following a symlink at any depth, without
+ * '..' and without blocking on a FIFO: the tree is the attacker's, the reader is root.
+ */
+static int tree_read(vouch_ctx *ctx, const char *tree, const char *rel, size_t max,
+		     uint8_t **ret_buf, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *p = rel;
+
+	if (fd < 0)
+		return ctx_err(ctx, -errno, "cannot open kernel tree '%s': %m", tree);
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char comp[256];
+		int nfd;
+
+		if (n == 0 || n >= sizeof(comp) || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return ctx_err(ctx, -EINVAL, "not a path inside the tree");
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		nfd = openat(fd, comp, slash ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC :
+					       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (nfd < 0)
+			return ctx_err(ctx, -errno, "cannot open a file of the tree: %m");
+		close(fd);
+		fd = nfd;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return pread_fd_all(ctx, fd, "a file of the tree", max, ret_buf, ret_len);
+}
+
 static const char *src_text(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c,
 			    const char *file, size_t *ret_len)
 {
-	_cleanup_free_ char *path = NULL;
-	size_t n = strlen(a->tree) + strlen(file) + 2;
-
 	if (c->path && !strcmp(c->path, file)) {
 		*ret_len = c->len;
 		return (const char *)c->buf;
@@ -733,11 +767,7 @@ static const char *src_text(vouch_ctx *ctx, const vouch_audit *a, struct src_cac
 	free(c->path);
 	free(c->buf);
 	*c = (struct src_cache){ 0 };
-	path = mem_alloc(n);
-	if (!path)
-		return NULL;
-	snprintf(path, n, "%s/%s", a->tree, file);
-	if (read_file_all(ctx, path, MAX_SOURCE_SIZE, &c->buf, &c->len) < 0) {
+	if (tree_read(ctx, a->tree, file, MAX_SOURCE_SIZE, &c->buf, &c->len) < 0) {
 		vouch_ctx_clear_error(ctx);
 		return NULL;
 	}
@@ -1088,15 +1118,10 @@ static int load_hook_names(vouch_ctx *ctx, vouch_audit *a)
 	bool any = false;
 
 	for (size_t h = 0; h < ARRAY_SIZE(headers); h++) {
-		_cleanup_free_ char *path = NULL;
 		_cleanup_free_ uint8_t *buf = NULL;
-		size_t len, plen = strlen(prefixes[h]), n = strlen(a->tree) + strlen(headers[h]) + 2;
+		size_t len, plen = strlen(prefixes[h]);
 
-		path = mem_alloc(n);
-		if (!path)
-			return -ENOMEM;
-		snprintf(path, n, "%s/%s", a->tree, headers[h]);
-		if (read_file_all(ctx, path, MAX_SOURCE_SIZE, &buf, &len) < 0) {
+		if (tree_read(ctx, a->tree, headers[h], MAX_SOURCE_SIZE, &buf, &len) < 0) {
 			vouch_ctx_clear_error(ctx);
 			continue;
 		}
@@ -1513,7 +1538,9 @@ static const char *unrepresentable(const char *rel)
 
 static int scan_file(struct run *run, int dirfd, const char *name, const char *rel)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* never through a symlink, never blocked on a FIFO named *.c */
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+						       O_NOCTTY);
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len, idx = SIZE_MAX;
 	const char *why = NULL;
@@ -1521,10 +1548,12 @@ static int scan_file(struct run *run, int dirfd, const char *name, const char *r
 
 	if (fd < 0)
 		return 0;	/* vanished or unreadable: not a candidate */
-	r = read_fd_all(run->ctx, fd, rel, MAX_SOURCE_SIZE, &buf, &len);
+	r = pread_fd_all(run->ctx, fd, rel, MAX_SOURCE_SIZE, &buf, &len);
 	if (r < 0) {
 		vouch_ctx_clear_error(run->ctx);
-		return r == -ENOMEM ? r : 0;
+		if (r == -EFBIG)	/* its consumers would be missing without a word */
+			return audit_skip(run->a, rel, strlen(rel), "larger than 64 MiB: not audited");
+		return r == -ENOMEM ? r : 0;	/* not a regular file */
 	}
 	run->scanned++;
 	for (size_t i = 0; i < run->n_rules; i++) {
@@ -1560,36 +1589,66 @@ static int scan_file(struct run *run, int dirfd, const char *name, const char *r
 	return 0;
 }
 
-static int scan_dir(struct run *run, int dirfd, const char *rel, int depth)
+/*
+ * Walk the directory @fd (owned; @rel is its path in the tree) opening each entry relative
+ * to its parent with O_NOFOLLOW: a symlink in the tree is never followed, at any depth.
+ */
+static int scan_dir(struct run *run, int fd, const char *rel, int depth)
 {
-	_cleanup_close_ int fd = -1;
-	DIR *d;
+	DIR *d = fdopendir(fd);
 	struct dirent *de;
 	int r = 0;
 
-	fd = openat(dirfd, rel[0] ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return depth == 0 ? ctx_err(run->ctx, -errno, "cannot open '%s': %m", run->tree) : 0;
-	d = fdopendir(fd);
-	if (!d)
-		return ctx_err(run->ctx, -errno, "cannot read '%s/%s': %m", run->tree, rel);
-	fd = -1;	/* owned by d now */
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return ctx_err(run->ctx, r, "cannot read a directory of the tree: %s", strerror(-r));
+	}
 	while (r == 0 && (de = readdir(d))) {
 		char sub[4096];
 		size_t l = strlen(de->d_name);
+		unsigned char type = de->d_type;
+		int n;
 
-		if (de->d_name[0] == '.')
+		/*
+		 * Hidden entries are walked too: kbuild compiles a ".x/evil.c" a Makefile names,
+		 * and a walk that skipped them would hide its consumers without a word.
+		 */
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) >=
-		    sizeof(sub))
-			continue;
-		if (de->d_type == DT_DIR) {
+		n = snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		}
+		if (type == DT_DIR) {
+			int sfd;
+
 			if (depth == 0 && skip_top_dir(de->d_name))
 				continue;
-			r = scan_dir(run, dirfd, sub, depth + 1);
-		} else if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) && l > 2 &&
-			   !strcmp(de->d_name + l - 2, ".c")) {
-			r = scan_file(run, dirfd, sub, sub);
+			if (n < 0 || (size_t)n >= sizeof(sub)) {
+				r = audit_skip(run->a, sub, strlen(sub), "path too long: not audited");
+				continue;
+			}
+			if (depth + 1 >= MAX_TREE_DEPTH) {
+				r = audit_skip(run->a, sub, (size_t)n, "directory nested too deep: not audited");
+				continue;
+			}
+			sfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (sfd < 0) {
+				r = audit_skip(run->a, sub, (size_t)n, "cannot open the directory: not audited");
+				continue;
+			}
+			r = scan_dir(run, sfd, sub, depth + 1);
+		} else if (type == DT_REG && l > 2 && !strcmp(de->d_name + l - 2, ".c")) {
+			if (n < 0 || (size_t)n >= sizeof(sub)) {
+				r = audit_skip(run->a, sub, strlen(sub), "path too long: not audited");
+				continue;
+			}
+			r = scan_file(run, dirfd(d), de->d_name, sub);
 		}
 	}
 	closedir(d);
@@ -1885,7 +1944,7 @@ VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 	_cleanup_free_ char **envp = NULL;
 	struct stat st;
 	uint64_t t0 = now_msec(), t1;
-	_cleanup_close_ int tfd = -1;
+	int tfd = -1;
 	bool made = false;
 	int r;
 
@@ -1940,7 +1999,7 @@ VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 		r = ctx_err(ctx, -errno, "cannot open kernel tree '%s': %m", tree);
 		goto out;
 	}
-	r = scan_dir(&run, tfd, "", 0);
+	r = scan_dir(&run, tfd, "", 0);	/* closes tfd */
 	if (r < 0)
 		goto out;
 	t1 = now_msec();

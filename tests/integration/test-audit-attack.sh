@@ -104,4 +104,37 @@ eq "item 3: that one is reported as not audited, escaped" \
 expect_rc 0 "item 3: table output" "${AUD[@]}" "$T/t3b"
 eq "item 3: no terminal escape reaches the table" "$(grep -c $'\x1b' "$T/.out")" 0
 
+# --- every trick at once, and the prefilter's siblings ---
+A=$T/all
+mkdir -p "$A/kernel" "$A/--python=foo" "$A/foo" "$A/include/linux"
+consumer "$A/kernel/a.c" real_one
+printf '[spatch]\noptions = --python ./x\n' >"$A/.cocciconfig"
+payload "$A/x"
+payload "$A/foo/x.c"
+payload "$A/--python=foo/x.c"
+cp "$T/t3/kernel/"* "$A/kernel/" && cp "$T/t3b/kernel/"* "$A/kernel/"
+cp -r "$T/t3/x"* "$A/"
+mkfifo "$A/include/linux/security.h"	# reading it used to hang the audit
+mkfifo "$A/kernel/fifo.c"
+ln -s /etc/passwd "$A/kernel/link.c"
+ln -s /etc "$A/kernel/linkdir"
+# a hidden directory kbuild would compile: its consumers used to be missing without a word
+mkdir -p "$A/drivers/.hidden"
+consumer "$A/drivers/.hidden/h.c" hidden_one
+# too large to read: reported, not silently left out
+truncate -s 65M "$A/kernel/big.c"
+# nested deeper than any kernel (6.1: 9): the walk is bounded, and says where it stopped
+deep=$A/d; for _ in $(seq 1 100); do deep=$deep/d; done
+mkdir -p "$deep" && consumer "$deep/deep.c" deep_one
+timeout 300 "${AUD[@]}" --json "$A" >"$T/all.json" 2>"$T/.err"; rc=$?
+eq "all tricks: the audit runs to the end (exit $rc)" "$rc" 0
+marker_absent "all tricks"
+eq "all tricks: the real consumers, nothing forged" "$(consumers "$T/all.json")" \
+	"hidden_one real_one tab_one "
+eq "all tricks: what was not audited is reported" \
+	"$(jq -r '.skipped[] | .reason' "$T/all.json" | sed 's/:.*//' | sort | tr '\n' '|')" \
+	"directory nested too deep|file name holds a newline|file name is not UTF-8|larger than 64 MiB|"
+eq "all tricks: the deep directory once, where the walk stopped" \
+	"$(jq -r '.skipped[] | select(.reason | startswith("directory nested")) | .path' "$T/all.json" |
+	   tr -cd / | wc -c)" 63
 done_testing

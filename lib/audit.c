@@ -1272,6 +1272,7 @@ struct run {
 	vouch_ctx *ctx;
 	const char *tree;
 	vouch_audit *a;		/* where skipped paths go */
+	const char *spatch;	/* the program, absolute when given with a '/' */
 	struct rule *rules;
 	size_t n_rules;
 	struct cand *files;
@@ -1717,7 +1718,7 @@ static int spawn_job(struct run *run, const struct vouch_audit_options *o, const
 		return ctx_err(run->ctx, r, "cannot write '%s': %s", list, strerror(-r));
 
 	snprintf(timeout, sizeof(timeout), "%u", o->timeout ? o->timeout : 120);
-	argv[n++] = o->spatch ? o->spatch : "spatch";
+	argv[n++] = run->spatch;
 	argv[n++] = "--very-quiet";
 	argv[n++] = "--no-show-diff";
 	argv[n++] = "--timeout";
@@ -1940,7 +1941,7 @@ VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 	char scratch[] = "/tmp/vouch-audit-XXXXXX";
 	char link[sizeof(scratch) + 8];
 	const char **names = NULL;
-	_cleanup_free_ char *abs_tree = NULL, *home = NULL;
+	_cleanup_free_ char *abs_tree = NULL, *home = NULL, *abs_spatch = NULL;
 	_cleanup_free_ char **envp = NULL;
 	struct stat st;
 	uint64_t t0 = now_msec(), t1;
@@ -1962,6 +1963,14 @@ VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 	abs_tree = realpath(tree, NULL);
 	if (!abs_tree)
 		return ctx_err(ctx, -errno, "cannot resolve kernel tree '%s': %m", tree);
+	/* spatch starts in the scratch directory: "./bin/spatch" means the caller's */
+	run.spatch = o->spatch ? o->spatch : "spatch";
+	if (run.spatch[0] != '/' && strchr(run.spatch, '/')) {
+		abs_spatch = realpath(run.spatch, NULL);
+		if (!abs_spatch)
+			return ctx_err(ctx, -errno, "cannot run '%s': %m", run.spatch);
+		run.spatch = abs_spatch;
+	}
 	if (!mkdtemp(scratch))
 		return ctx_err(ctx, -errno, "cannot create a scratch directory: %m");
 	made = true;

@@ -104,6 +104,14 @@ eq "item 3: that one is reported as not audited, escaped" \
 expect_rc 0 "item 3: table output" "${AUD[@]}" "$T/t3b"
 eq "item 3: no terminal escape reaches the table" "$(grep -c $'\x1b' "$T/.out")" 0
 
+# spatch starts in vouch's scratch directory now: a relative --spatch is still the caller's
+mkdir -p "$T/bin" && ln -s "$(command -v spatch)" "$T/bin/spatch"
+cd "$T" || exit 1
+expect_rc 0 "a relative --spatch names the caller's program" "${AUD[@]}" --spatch bin/spatch \
+	--json "$T/t2"
+cd - >/dev/null || exit 1
+eq "and it ran" "$(consumers "$T/.out")" "real_one "
+
 # --- every trick at once, and the prefilter's siblings ---
 A=$T/all
 mkdir -p "$A/kernel" "$A/--python=foo" "$A/foo" "$A/include/linux"
@@ -112,6 +120,7 @@ printf '[spatch]\noptions = --python ./x\n' >"$A/.cocciconfig"
 payload "$A/x"
 payload "$A/foo/x.c"
 payload "$A/--python=foo/x.c"
+payload "$A/spatch"	# found first when root's PATH holds "." and spatch starts in the tree
 cp "$T/t3/kernel/"* "$A/kernel/" && cp "$T/t3b/kernel/"* "$A/kernel/"
 cp -r "$T/t3/x"* "$A/"
 mkfifo "$A/include/linux/security.h"	# reading it used to hang the audit
@@ -126,7 +135,7 @@ truncate -s 65M "$A/kernel/big.c"
 # nested deeper than any kernel (6.1: 9): the walk is bounded, and says where it stopped
 deep=$A/d; for _ in $(seq 1 100); do deep=$deep/d; done
 mkdir -p "$deep" && consumer "$deep/deep.c" deep_one
-timeout 300 "${AUD[@]}" --json "$A" >"$T/all.json" 2>"$T/.err"; rc=$?
+PATH=".:$PATH" timeout 300 "${AUD[@]}" --json "$A" >"$T/all.json" 2>"$T/.err"; rc=$?
 eq "all tricks: the audit runs to the end (exit $rc)" "$rc" 0
 marker_absent "all tricks"
 eq "all tricks: the real consumers, nothing forged" "$(consumers "$T/all.json")" \

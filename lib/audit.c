@@ -864,8 +864,8 @@ static bool literal_before(const char *t, const char *hit, char *out, size_t siz
 }
 
 /* The user-visible name of a write handler: the literal on the line that takes &ops. */
-static void write_name(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c,
-		       const struct rec *w, char *out, size_t size)
+static void write_name_raw(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c,
+			   const struct rec *w, char *out, size_t size)
 {
 	size_t len, off = 0;
 	const char *t = src_text(ctx, a, c, w->file, &len);
@@ -899,6 +899,19 @@ static void write_name(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c
 			return;
 		off += n + 1;
 	}
+}
+
+/*
+ * The name comes from a string literal of the tree: any byte in it (a terminal escape,
+ * bytes that are not UTF-8 and would make the JSON report invalid) is escaped.
+ */
+static void write_name(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c,
+		       const struct rec *w, char *out, size_t size)
+{
+	char raw[256];
+
+	write_name_raw(ctx, a, c, w, raw, sizeof(raw));
+	audit_escape(raw, strlen(raw), out, size);
 }
 
 /* DEVICE_ATTR(name, mode, show, store) / DEVICE_ATTR_WO(name) naming @fn */

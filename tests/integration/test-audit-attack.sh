@@ -127,6 +127,15 @@ mkfifo "$A/include/linux/security.h"	# reading it used to hang the audit
 mkfifo "$A/kernel/fifo.c"
 ln -s /etc/passwd "$A/kernel/link.c"
 ln -s /etc "$A/kernel/linkdir"
+# a policy file whose name (a string literal of the tree) holds an escape and a byte that
+# is not UTF-8: it went raw into the entry, the table and the JSON report
+mkdir -p "$A/security/evilfs"
+printf '%s\n' 'static ssize_t evil_write(struct file *file, const char __user *buf, size_t count, loff_t *ppos)' \
+	'{' '	char *data = memdup_user_nul(buf, count);' '' '	return parse_evil_blob(data, count);' '}' '' \
+	'static const struct file_operations evil_ops = {' '	.write = evil_write,' '};' '' \
+	'static int __init evilfs_init(void)' '{' \
+	"	securityfs_create_file(\"po"$'\x1b'"[2J"$'\xff'"\", 0600, NULL, NULL, &evil_ops);" \
+	'	return 0;' '}' >"$A/security/evilfs/evil.c"
 # a hidden directory kbuild would compile: its consumers used to be missing without a word
 mkdir -p "$A/drivers/.hidden"
 consumer "$A/drivers/.hidden/h.c" hidden_one
@@ -139,7 +148,12 @@ PATH=".:$PATH" timeout 300 "${AUD[@]}" --json "$A" >"$T/all.json" 2>"$T/.err"; r
 eq "all tricks: the audit runs to the end (exit $rc)" "$rc" 0
 marker_absent "all tricks"
 eq "all tricks: the real consumers, nothing forged" "$(consumers "$T/all.json")" \
-	"hidden_one real_one tab_one "
+	"evil_write hidden_one real_one tab_one "
+check "all tricks: the JSON report is valid UTF-8 JSON" python3 -c \
+	'import json, sys; json.load(open(sys.argv[1], encoding="utf-8", errors="strict"))' "$T/all.json"
+eq "all tricks: a literal of the tree is escaped in the entry" \
+	"$(jq -r '.consumers[] | select(.function=="evil_write") | .entry' "$T/all.json")" \
+	"write 'po\\x1b[2J\\xff'"
 eq "all tricks: what was not audited is reported" \
 	"$(jq -r '.skipped[] | .reason' "$T/all.json" | sed 's/:.*//' | sort | tr '\n' '|')" \
 	"directory nested too deep|file name holds a newline|file name is not UTF-8|larger than 64 MiB|"

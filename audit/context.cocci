@@ -6,13 +6,30 @@
 // (caller -> callee, for the entry-point and hook searches) and every ".write =",
 // ".store =" and ".unlocked_ioctl =" initializer (filesystem write handlers).  Records are tab-separated lines
 // "VOUCH <kind> <file> <line> key=value...", printed through vouch_emit().
+//
+// Every field is percent-encoded on the way out: the bytes 0x21-0x7e other than '%' as
+// they are, every other byte (of the UTF-8 form) as %XX.  A file name or an expression of
+// the tree can hold tabs and newlines; encoded, it can never add a field or a record
+// (vouch decodes strictly and rejects anything else).  Values are whitespace-normalized
+// first (a type or an expression spanning lines, a NUL as a space); file names are kept
+// exactly.
 
 @initialize:python@
 @@
+import re
+_vouch_plain = re.compile(r"[!-$&-~]*\Z")
+
+def vouch_enc(s):
+    s = str(s)
+    if _vouch_plain.match(s):
+        return s
+    b = s.encode("utf-8", "surrogateescape")
+    return "".join(chr(c) if 0x21 <= c <= 0x7e and c != 0x25 else "%%%02X" % c for c in b)
+
 def vouch_emit(kind, p, **kw):
-    out = "VOUCH\t%s\t%s\t%s" % (kind, p[0].file, p[0].line)
+    out = "VOUCH\t%s\t%s\t%s" % (vouch_enc(kind), vouch_enc(p[0].file), vouch_enc(p[0].line))
     for k, v in kw.items():
-        out += "\t%s=%s" % (k, " ".join(str(v).split()))
+        out += "\t%s=%s" % (vouch_enc(k), vouch_enc(" ".join(str(v).replace("\0", " ").split())))
     print(out)
 
 @vouch_ctx_def@

@@ -15,6 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = { "a", "b" };
+	static const char *const files[] = { "a.c", "kernel/module.c" };
+	/* half the inputs as a live run sees them: bound to the files spatch was given */
+	const struct audit_files given = { .prefix = "t/", .names = files, .n = 2 };
 	vouch_ctx *ctx = NULL;
 	vouch_audit *a = NULL;
 
@@ -22,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* a tree that does not exist: entry detection must cope without source text */
 	if (audit_new(ctx, "/nonexistent-vouch-fuzz-tree", 2, names, &a) == 0) {
-		if (audit_parse(ctx, a, size % 2, (const char *)data, size) == 0 &&
+		if (audit_parse(ctx, a, size % 2, size & 2 ? &given : NULL, (const char *)data, size) == 0 &&
 		    audit_merge(ctx, a) == 0) {
 			for (size_t i = 0; i < vouch_audit_consumer_count(a); i++)
 				(void)vouch_audit_consumer_get(a, i)->entry;

@@ -35,6 +35,7 @@ extern char **environ;
 #define FILES_PER_JOB 3
 #define MAX_RULE_SIZE (1U << 20)
 #define MAX_SOURCE_SIZE ((size_t)64 << 20)
+#define MAX_TREE_DEPTH 64	/* linux 6.1 nests 9 deep */
 
 enum rec_kind { REC_DEF, REC_CALL, REC_WRITE, REC_CONSUMER };
 
@@ -66,6 +67,8 @@ struct vouch_audit {
 	struct vouch_audit_stats stats;
 	char **hook_names;	/* declared in include/linux/{security,ima}.h; NULL = by prefix */
 	size_t n_hook_names;
+	struct vouch_audit_skipped *skipped;	/* paths owned (escaped copies) */
+	size_t n_skipped, cap_skipped;
 };
 
 static uint64_t now_msec(void)
@@ -170,6 +173,9 @@ VOUCH_EXPORT void vouch_audit_free(vouch_audit *a)
 	for (size_t i = 0; i < a->n_hook_names; i++)
 		free(a->hook_names[i]);
 	free(a->hook_names);
+	for (size_t i = 0; i < a->n_skipped; i++)
+		free((char *)a->skipped[i].path);
+	free(a->skipped);
 	free(a->tree);
 	free(a);
 }
@@ -196,6 +202,33 @@ VOUCH_EXPORT const struct vouch_audit_rule_stat *vouch_audit_rule_get(const vouc
 	return a && i < a->n_rules ? &a->rules[i] : NULL;
 }
 
+VOUCH_EXPORT size_t vouch_audit_skipped_count(const vouch_audit *a)
+{
+	return a ? a->n_skipped : 0;
+}
+
+VOUCH_EXPORT const struct vouch_audit_skipped *vouch_audit_skipped_get(const vouch_audit *a,
+									 size_t i)
+{
+	return a && i < a->n_skipped ? &a->skipped[i] : NULL;
+}
+
+/* Note that the audit could not look at @rel (of @len bytes): kept escaped, never parsed. */
+static int audit_skip(vouch_audit *a, const char *rel, size_t len, const char *reason)
+{
+	size_t size = 4 * len + 4;
+	char *esc;
+
+	if (grow(&a->skipped, &a->cap_skipped, a->n_skipped + 1, sizeof(*a->skipped)) < 0)
+		return -ENOMEM;
+	esc = mem_alloc(size);
+	if (!esc)
+		return -ENOMEM;
+	audit_escape(rel, len, esc, size);
+	a->skipped[a->n_skipped++] = (struct vouch_audit_skipped){ .path = esc, .reason = reason };
+	return 0;
+}
+
 VOUCH_EXPORT const struct vouch_audit_stats *vouch_audit_get_stats(const vouch_audit *a)
 {
 	return a ? &a->stats : NULL;
@@ -217,7 +250,96 @@ VOUCH_EXPORT const char *vouch_audit_verdict_name(int verdict)
 
 /* --- spatch output -------------------------------------------------------------------- */
 
-static int parse_line(vouch_ctx *ctx, vouch_audit *a, size_t rule, const char *line, size_t len)
+/*
+ * Write @n bytes of @s to @out (of @size, at least 1) for a one-line diagnostic or a report:
+ * printable ASCII as is, '\' as "\\", every other byte as "\xNN".  Truncates with "...".
+ */
+void audit_escape(const char *s, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (size < 4) {
+		if (size)
+			out[0] = '\0';
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char tmp[5];
+		size_t l = 1;
+
+		if (c == '\\') {
+			memcpy(tmp, "\\\\", 2);
+			l = 2;
+		} else if (c >= 0x20 && c < 0x7f) {
+			tmp[0] = (char)c;
+		} else {
+			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+			l = 4;
+		}
+		/* room for this byte and for "..." and the NUL after it */
+		if (o + l + 4 > size) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(out + o, tmp, l);
+		o += l;
+	}
+	out[o] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The rules print every field percent-encoded (vouch_emit in context.cocci): a field holds
+ * only the printable ASCII bytes 0x21-0x7e, and '%' followed by two upper-case hex digits
+ * stands for one byte.  Tabs separate the fields and a newline ends the record, so no file
+ * name, type or expression of the tree can add a field or a record.  Decode @s in place;
+ * a raw byte outside that range, a bad escape or an encoded NUL is malformed.
+ */
+static int field_decode(char *s)
+{
+	char *w = s;
+
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		int hi, lo;
+
+		if (c < 0x21 || c > 0x7e)
+			return -EBADMSG;
+		if (c != '%') {
+			*w++ = (char)c;
+			continue;
+		}
+		hi = hexval(p[1]);
+		lo = hi < 0 ? -1 : hexval(p[2]);
+		if (lo < 0 || (hi | lo) == 0)
+			return -EBADMSG;
+		*w++ = (char)(hi << 4 | lo);
+		p += 2;
+	}
+	*w = '\0';
+	return 0;
+}
+
+static int bad_record(vouch_ctx *ctx, const char *why, const char *line, size_t len)
+{
+	char esc[200];
+
+	audit_escape(line, len, esc, sizeof(esc));
+	return ctx_err(ctx, -EBADMSG, "%s: '%s'", why, esc);
+}
+
+static int parse_line(vouch_ctx *ctx, vouch_audit *a, size_t rule, const struct audit_files *given,
+		      const char *line, size_t len)
 {
 	static const struct {
 		const char *name;
@@ -236,48 +358,73 @@ static int parse_line(vouch_ctx *ctx, vouch_audit *a, size_t rule, const char *l
 	char *p;
 	bool known = false;
 
+	if (memchr(line, '\0', len))
+		return bad_record(ctx, "audit record with a NUL byte", line, len);
 	raw = mem_alloc(len + 1);
 	if (!raw)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
 	memcpy(raw, line, len);
 	raw[len] = '\0';
-	for (p = raw; nf < ARRAY_SIZE(f);) {
+	for (p = raw;;) {
 		char *tab = strchr(p, '\t');
 
+		if (nf == ARRAY_SIZE(f))
+			return bad_record(ctx, "audit record with too many fields", line, len);
 		f[nf++] = p;
 		if (!tab)
 			break;
 		*tab = '\0';
 		p = tab + 1;
 	}
-	if (nf < 4 || parse_u32(f[3], &ln) < 0)
-		return ctx_err(ctx, -EBADMSG, "malformed audit record '%.*s'", (int)len, line);
+	if (nf < 4)
+		return bad_record(ctx, "malformed audit record", line, len);
+	for (size_t i = 1; i < 4; i++)
+		if (field_decode(f[i]) < 0 || !*f[i])
+			return bad_record(ctx, "malformed audit record", line, len);
+	if (parse_u32(f[3], &ln) < 0)
+		return bad_record(ctx, "malformed audit record", line, len);
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (!strcmp(f[1], kinds[i].name)) {
 			r.kind = kinds[i].kind;
 			known = true;
 		}
 	if (!known)
-		return ctx_err(ctx, -EBADMSG, "unknown audit record kind '%s'", f[1]);
+		return bad_record(ctx, "unknown audit record kind", line, len);
 	r.file = f[2];
-	/* spatch prints paths as given: relative to the tree, sometimes with "./" */
-	while (r.file[0] == '.' && r.file[1] == '/')
-		r.file += 2;
+	if (given) {
+		/* a record names one of the files this run of spatch was given, nothing else */
+		size_t pl = strlen(given->prefix);
+		bool found = false;
+
+		if (!strncmp(r.file, given->prefix, pl)) {
+			for (size_t i = 0; i < given->n && !found; i++)
+				found = !strcmp(r.file + pl, given->names[i]);
+		}
+		if (!found)
+			return bad_record(ctx, "audit record about a file spatch was not given", line,
+					  len);
+		r.file += pl;
+	}
 	r.line = ln;
 	for (size_t i = 4; i < nf; i++) {
 		char *eq = strchr(f[i], '=');
 
-		if (!eq)
-			continue;
+		if (!eq || eq == f[i])
+			return bad_record(ctx, "audit record with a field that is not key=value", line,
+					  len);
 		*eq = '\0';
+		if (field_decode(f[i]) < 0 || field_decode(eq + 1) < 0)
+			return bad_record(ctx, "malformed audit record", line, len);
+		for (size_t k = 0; k < r.n_kv; k++)
+			if (!strcmp(r.k[k], f[i]))
+				return bad_record(ctx, "audit record with a key given twice", line, len);
 		r.k[r.n_kv] = f[i];
 		r.v[r.n_kv++] = eq + 1;
 	}
 	r.fn = rec_get(&r, "fn");
 	r.callee = rec_get(&r, "callee");
 	if (!r.fn || (r.kind == REC_CALL && !r.callee))
-		return ctx_err(ctx, -EBADMSG, "audit record without a function: '%.*s'", (int)len,
-			       line);
+		return bad_record(ctx, "audit record without a function", line, len);
 	if (grow(&a->recs, &a->cap_recs, a->n_recs + 1, sizeof(*a->recs)) < 0)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
 	r.raw = TAKE_PTR(raw);
@@ -287,7 +434,8 @@ static int parse_line(vouch_ctx *ctx, vouch_audit *a, size_t rule, const char *l
 	return 0;
 }
 
-int audit_parse(vouch_ctx *ctx, vouch_audit *a, size_t rule, const char *buf, size_t len)
+int audit_parse(vouch_ctx *ctx, vouch_audit *a, size_t rule, const struct audit_files *given,
+		const char *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -295,10 +443,16 @@ int audit_parse(vouch_ctx *ctx, vouch_audit *a, size_t rule, const char *buf, si
 		const char *nl = memchr(buf + off, '\n', len - off);
 		size_t n = nl ? (size_t)(nl - (buf + off)) : len - off;
 
-		/* anything else on stdout (spatch chatter) is not ours */
-		if (n > 6 && !memcmp(buf + off, "VOUCH\t", 6)) {
-			int r = parse_line(ctx, a, rule, buf + off, n);
+		/*
+		 * Anything else on stdout (spatch chatter) is not ours; but every line that
+		 * starts like a record must be a well-formed one.
+		 */
+		if (n >= 5 && !memcmp(buf + off, "VOUCH", 5)) {
+			int r;
 
+			if (n == 5 || buf[off + 5] != '\t')
+				return bad_record(ctx, "malformed audit record", buf + off, n);
+			r = parse_line(ctx, a, rule, given, buf + off, n);
 			if (r < 0)
 				return r;
 		}
@@ -567,12 +721,45 @@ struct src_cache {
 	size_t len;
 };
 
+/*
+ * Read the regular file @rel of @tree without following a symlink at any depth, without
+ * '..' and without blocking on a FIFO: the tree is the attacker's, the reader is root.
+ */
+static int tree_read(vouch_ctx *ctx, const char *tree, const char *rel, size_t max,
+		     uint8_t **ret_buf, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *p = rel;
+
+	if (fd < 0)
+		return ctx_err(ctx, -errno, "cannot open kernel tree '%s': %m", tree);
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char comp[256];
+		int nfd;
+
+		if (n == 0 || n >= sizeof(comp) || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return ctx_err(ctx, -EINVAL, "not a path inside the tree");
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		nfd = openat(fd, comp, slash ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC :
+					       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (nfd < 0)
+			return ctx_err(ctx, -errno, "cannot open a file of the tree: %m");
+		close(fd);
+		fd = nfd;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return pread_fd_all(ctx, fd, "a file of the tree", max, ret_buf, ret_len);
+}
+
 static const char *src_text(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c,
 			    const char *file, size_t *ret_len)
 {
-	_cleanup_free_ char *path = NULL;
-	size_t n = strlen(a->tree) + strlen(file) + 2;
-
 	if (c->path && !strcmp(c->path, file)) {
 		*ret_len = c->len;
 		return (const char *)c->buf;
@@ -580,11 +767,7 @@ static const char *src_text(vouch_ctx *ctx, const vouch_audit *a, struct src_cac
 	free(c->path);
 	free(c->buf);
 	*c = (struct src_cache){ 0 };
-	path = mem_alloc(n);
-	if (!path)
-		return NULL;
-	snprintf(path, n, "%s/%s", a->tree, file);
-	if (read_file_all(ctx, path, MAX_SOURCE_SIZE, &c->buf, &c->len) < 0) {
+	if (tree_read(ctx, a->tree, file, MAX_SOURCE_SIZE, &c->buf, &c->len) < 0) {
 		vouch_ctx_clear_error(ctx);
 		return NULL;
 	}
@@ -681,8 +864,8 @@ static bool literal_before(const char *t, const char *hit, char *out, size_t siz
 }
 
 /* The user-visible name of a write handler: the literal on the line that takes &ops. */
-static void write_name(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c,
-		       const struct rec *w, char *out, size_t size)
+static void write_name_raw(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c,
+			   const struct rec *w, char *out, size_t size)
 {
 	size_t len, off = 0;
 	const char *t = src_text(ctx, a, c, w->file, &len);
@@ -716,6 +899,19 @@ static void write_name(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c
 			return;
 		off += n + 1;
 	}
+}
+
+/*
+ * The name comes from a string literal of the tree: any byte in it (a terminal escape,
+ * bytes that are not UTF-8 and would make the JSON report invalid) is escaped.
+ */
+static void write_name(vouch_ctx *ctx, const vouch_audit *a, struct src_cache *c,
+		       const struct rec *w, char *out, size_t size)
+{
+	char raw[256];
+
+	write_name_raw(ctx, a, c, w, raw, sizeof(raw));
+	audit_escape(raw, strlen(raw), out, size);
 }
 
 /* DEVICE_ATTR(name, mode, show, store) / DEVICE_ATTR_WO(name) naming @fn */
@@ -935,15 +1131,10 @@ static int load_hook_names(vouch_ctx *ctx, vouch_audit *a)
 	bool any = false;
 
 	for (size_t h = 0; h < ARRAY_SIZE(headers); h++) {
-		_cleanup_free_ char *path = NULL;
 		_cleanup_free_ uint8_t *buf = NULL;
-		size_t len, plen = strlen(prefixes[h]), n = strlen(a->tree) + strlen(headers[h]) + 2;
+		size_t len, plen = strlen(prefixes[h]);
 
-		path = mem_alloc(n);
-		if (!path)
-			return -ENOMEM;
-		snprintf(path, n, "%s/%s", a->tree, headers[h]);
-		if (read_file_all(ctx, path, MAX_SOURCE_SIZE, &buf, &len) < 0) {
+		if (tree_read(ctx, a->tree, headers[h], MAX_SOURCE_SIZE, &buf, &len) < 0) {
 			vouch_ctx_clear_error(ctx);
 			continue;
 		}
@@ -1093,6 +1284,8 @@ struct cand {
 struct run {
 	vouch_ctx *ctx;
 	const char *tree;
+	vouch_audit *a;		/* where skipped paths go */
+	const char *spatch;	/* the program, absolute when given with a '/' */
 	struct rule *rules;
 	size_t n_rules;
 	struct cand *files;
@@ -1304,19 +1497,77 @@ static bool skip_top_dir(const char *name)
 	return false;
 }
 
+/* strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF */
+static bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	while (p < e) {
+		unsigned char c = *p;
+		size_t k;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1, cp = c & 0x1f, min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2, cp = c & 0x0f, min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if ((size_t)(e - p) <= k)
+			return false;
+		for (size_t i = 1; i <= k; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += k + 1;
+	}
+	return true;
+}
+
+/*
+ * Why spatch cannot be given the file @rel, or NULL.  Names go to spatch in a file list
+ * (--file-groups: one name a line, "name:lines" restricts the lines) and reach the rules'
+ * Python as str, so a newline, a ':' or bytes that are not UTF-8 cannot be represented.
+ */
+static const char *unrepresentable(const char *rel)
+{
+	if (strchr(rel, '\n'))
+		return "file name holds a newline: spatch cannot be given it";
+	if (strchr(rel, ':'))
+		return "file name holds ':': spatch cannot be given it";
+	if (!utf8_valid(rel, strlen(rel)))
+		return "file name is not UTF-8: spatch cannot be given it";
+	return NULL;
+}
+
 static int scan_file(struct run *run, int dirfd, const char *name, const char *rel)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* never through a symlink, never blocked on a FIFO named *.c */
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+						       O_NOCTTY);
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len, idx = SIZE_MAX;
+	const char *why = NULL;
 	int r;
 
 	if (fd < 0)
 		return 0;	/* vanished or unreadable: not a candidate */
-	r = read_fd_all(run->ctx, fd, rel, MAX_SOURCE_SIZE, &buf, &len);
+	r = pread_fd_all(run->ctx, fd, rel, MAX_SOURCE_SIZE, &buf, &len);
 	if (r < 0) {
 		vouch_ctx_clear_error(run->ctx);
-		return r == -ENOMEM ? r : 0;
+		if (r == -EFBIG)	/* its consumers would be missing without a word */
+			return audit_skip(run->a, rel, strlen(rel), "larger than 64 MiB: not audited");
+		return r == -ENOMEM ? r : 0;	/* not a regular file */
 	}
 	run->scanned++;
 	for (size_t i = 0; i < run->n_rules; i++) {
@@ -1333,6 +1584,10 @@ static int scan_file(struct run *run, int dirfd, const char *name, const char *r
 		if (!hit)
 			continue;
 		if (idx == SIZE_MAX) {
+			/* a candidate whose name cannot reach spatch is reported, not audited */
+			why = unrepresentable(rel);
+			if (why)
+				return audit_skip(run->a, rel, strlen(rel), why);
 			if (grow(&run->files, &run->cap_files, run->n_files + 1, sizeof(*run->files)) < 0)
 				return -ENOMEM;
 			run->files[run->n_files].path = mem_strdup(rel);
@@ -1348,36 +1603,66 @@ static int scan_file(struct run *run, int dirfd, const char *name, const char *r
 	return 0;
 }
 
-static int scan_dir(struct run *run, int dirfd, const char *rel, int depth)
+/*
+ * Walk the directory @fd (owned; @rel is its path in the tree) opening each entry relative
+ * to its parent with O_NOFOLLOW: a symlink in the tree is never followed, at any depth.
+ */
+static int scan_dir(struct run *run, int fd, const char *rel, int depth)
 {
-	_cleanup_close_ int fd = -1;
-	DIR *d;
+	DIR *d = fdopendir(fd);
 	struct dirent *de;
 	int r = 0;
 
-	fd = openat(dirfd, rel[0] ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return depth == 0 ? ctx_err(run->ctx, -errno, "cannot open '%s': %m", run->tree) : 0;
-	d = fdopendir(fd);
-	if (!d)
-		return ctx_err(run->ctx, -errno, "cannot read '%s/%s': %m", run->tree, rel);
-	fd = -1;	/* owned by d now */
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return ctx_err(run->ctx, r, "cannot read a directory of the tree: %s", strerror(-r));
+	}
 	while (r == 0 && (de = readdir(d))) {
 		char sub[4096];
 		size_t l = strlen(de->d_name);
+		unsigned char type = de->d_type;
+		int n;
 
-		if (de->d_name[0] == '.')
+		/*
+		 * Hidden entries are walked too: kbuild compiles a ".x/evil.c" a Makefile names,
+		 * and a walk that skipped them would hide its consumers without a word.
+		 */
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) >=
-		    sizeof(sub))
-			continue;
-		if (de->d_type == DT_DIR) {
+		n = snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+		if (type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		}
+		if (type == DT_DIR) {
+			int sfd;
+
 			if (depth == 0 && skip_top_dir(de->d_name))
 				continue;
-			r = scan_dir(run, dirfd, sub, depth + 1);
-		} else if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) && l > 2 &&
-			   !strcmp(de->d_name + l - 2, ".c")) {
-			r = scan_file(run, dirfd, sub, sub);
+			if (n < 0 || (size_t)n >= sizeof(sub)) {
+				r = audit_skip(run->a, sub, strlen(sub), "path too long: not audited");
+				continue;
+			}
+			if (depth + 1 >= MAX_TREE_DEPTH) {
+				r = audit_skip(run->a, sub, (size_t)n, "directory nested too deep: not audited");
+				continue;
+			}
+			sfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (sfd < 0) {
+				r = audit_skip(run->a, sub, (size_t)n, "cannot open the directory: not audited");
+				continue;
+			}
+			r = scan_dir(run, sfd, sub, depth + 1);
+		} else if (type == DT_REG && l > 2 && !strcmp(de->d_name + l - 2, ".c")) {
+			if (n < 0 || (size_t)n >= sizeof(sub)) {
+				r = audit_skip(run->a, sub, strlen(sub), "path too long: not audited");
+				continue;
+			}
+			r = scan_file(run, dirfd(d), de->d_name, sub);
 		}
 	}
 	closedir(d);
@@ -1405,47 +1690,68 @@ static int cmp_job(const void *x, const void *y)
 	return a->bytes < b->bytes ? 1 : a->bytes > b->bytes ? -1 : 0;
 }
 
+/*
+ * spatch runs in the scratch directory, never in the tree: it reads .cocciconfig (options,
+ * "--python PROG" among them) from $HOME, from its working directory and from the
+ * directories above a directory argument, and its Python imports from the working
+ * directory.  So HOME is the scratch directory too, and the tree's files reach spatch only
+ * through a file list there ("t/NAME" lines, t being a symlink to the tree): nothing the
+ * tree names is ever on spatch's command line, where it could be taken as an option.
+ */
+#define TREE_LINK "t"
+
 static int spawn_job(struct run *run, const struct vouch_audit_options *o, const char *scratch,
-		     size_t no, struct job *j)
+		     char *const *envp, size_t no, struct job *j)
 {
 	posix_spawn_file_actions_t fa;
-	char timeout[16];
-	char **argv;
+	char timeout[16], list[4200], out[4200], err[4200];
+	const char *argv[12];
+	_cleanup_close_ int fd = -1;
 	size_t n = 0;
-	int r;
+	int r = 0;
 
 	snprintf(j->out, sizeof(j->out), "job%zu.out", no);
 	snprintf(j->err, sizeof(j->err), "job%zu.err", no);
-	argv = mem_reallocarray(NULL, j->n_files + 12, sizeof(char *));
-	if (!argv)
-		return -ENOMEM;
+	snprintf(list, sizeof(list), "%s/job%zu.list", scratch, no);
+	fd = open(list, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ctx_err(run->ctx, -errno, "cannot create '%s': %m", list);
+	for (size_t i = 0; i < j->n_files && r == 0; i++) {
+		const char *path = run->files[j->files[i]].path;
+
+		r = write_all(fd, TREE_LINK "/", strlen(TREE_LINK "/"));
+		if (r == 0)
+			r = write_all(fd, path, strlen(path));
+		if (r == 0)
+			r = write_all(fd, "\n", 1);
+	}
+	if (close(TAKE_FD(fd)) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		return ctx_err(run->ctx, r, "cannot write '%s': %s", list, strerror(-r));
+
 	snprintf(timeout, sizeof(timeout), "%u", o->timeout ? o->timeout : 120);
-	argv[n++] = (char *)(o->spatch ? o->spatch : "spatch");
-	argv[n++] = (char *)"--very-quiet";
-	argv[n++] = (char *)"--no-show-diff";
-	argv[n++] = (char *)"--timeout";
+	argv[n++] = run->spatch;
+	argv[n++] = "--very-quiet";
+	argv[n++] = "--no-show-diff";
+	argv[n++] = "--timeout";
 	argv[n++] = timeout;
-	argv[n++] = (char *)"--sp-file";
+	argv[n++] = "--sp-file";
 	argv[n++] = run->rules[j->rule].sp_path;
-	for (size_t i = 0; i < j->n_files; i++)
-		argv[n++] = run->files[j->files[i]].path;
+	argv[n++] = "--file-groups";
+	argv[n++] = list;
 	argv[n] = NULL;
 
+	snprintf(out, sizeof(out), "%s/%s", scratch, j->out);
+	snprintf(err, sizeof(err), "%s/%s", scratch, j->err);
 	posix_spawn_file_actions_init(&fa);
-	{
-		char out[4200], err[4200];
-
-		snprintf(out, sizeof(out), "%s/%s", scratch, j->out);
-		snprintf(err, sizeof(err), "%s/%s", scratch, j->err);
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-		posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		posix_spawn_file_actions_addchdir_np(&fa, run->tree);
-		j->start = now_msec();
-		r = posix_spawnp(&j->pid, argv[0], &fa, NULL, argv, environ);
-	}
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addchdir_np(&fa, scratch);
+	j->start = now_msec();
+	r = posix_spawnp(&j->pid, argv[0], &fa, NULL, (char *const *)argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
-	free(argv);
 	if (r != 0)
 		return ctx_err(run->ctx, r == ENOENT ? -ENOENT : -r, "cannot run '%s': %s",
 			       o->spatch ? o->spatch : "spatch", strerror(r));
@@ -1456,34 +1762,60 @@ static int finish_job(struct run *run, vouch_audit *a, const char *scratch, stru
 		      int status, const struct rusage *ru)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
-	char path[4200];
+	const char *names[FILES_PER_JOB];
+	struct audit_files given = { .prefix = TREE_LINK "/", .names = names, .n = j->n_files };
+	const char *exn = NULL;
+	char path[4200], first[256];
 	size_t len;
 	int r;
 
 	a->rules[j->rule].wall_msec += now_msec() - j->start;
 	a->rules[j->rule].cpu_msec += (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
 				      (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	snprintf(path, sizeof(path), "%s/%s", scratch, j->err);
+	if (read_file_all(run->ctx, path, 1 << 20, &buf, &len) < 0) {
+		buf = NULL;
+		len = 0;
+	}
+	vouch_ctx_clear_error(run->ctx);
+	/*
+	 * Given a file list, spatch reports a file it could not process ("EXN: ... in FILES",
+	 * a Python exception of a rule among them) on stderr and still exits 0: that file's
+	 * consumers would be missing without a word, so it fails the run as an exit would.
+	 */
+	for (size_t off = 0; off < len && !exn; off++) {
+		if ((off == 0 || buf[off - 1] == '\n') && len - off >= 5 && !memcmp(buf + off, "EXN: ", 5))
+			exn = (const char *)buf + off;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || exn) {
 		char msg[256] = "";
+		size_t s, e;
 
-		snprintf(path, sizeof(path), "%s/%s", scratch, j->err);
-		if (read_file_all(run->ctx, path, 1 << 20, &buf, &len) == 0) {
+		if (exn) {
+			/* the first failure it reports */
+			s = (size_t)(exn - (const char *)buf);
+			e = s;
+			while (e < len && buf[e] != '\n')
+				e++;
+		} else {
 			/* the last non-empty line of stderr says why */
-			size_t e = len, s;
-
+			e = len;
 			while (e > 0 && (buf[e - 1] == '\n' || buf[e - 1] == ' '))
 				e--;
 			s = e;
 			while (s > 0 && buf[s - 1] != '\n')
 				s--;
-			snprintf(msg, sizeof(msg), "%.*s", (int)(e - s), (const char *)buf + s);
 		}
-		vouch_ctx_clear_error(run->ctx);
+		/* it may quote the tree: escaped */
+		audit_escape((const char *)buf + s, e - s, msg, sizeof(msg));
+		audit_escape(run->files[j->files[0]].path, strlen(run->files[j->files[0]].path), first,
+			     sizeof(first));
 		return ctx_err(run->ctx, -EIO, "spatch failed running rule '%s' on '%s'%s: %s",
-			       run->rules[j->rule].name, run->files[j->files[0]].path,
-			       j->n_files > 1 ? " and others" : "",
+			       run->rules[j->rule].name, first, j->n_files > 1 ? " and others" : "",
 			       msg[0] ? msg : WIFEXITED(status) ? "non-zero exit" : "killed");
 	}
+	free(buf);
+	buf = NULL;
 	snprintf(path, sizeof(path), "%s/%s", scratch, j->out);
 	r = read_file_all(run->ctx, path, (size_t)1 << 30, &buf, &len);
 	if (r < 0)
@@ -1491,11 +1823,13 @@ static int finish_job(struct run *run, vouch_audit *a, const char *scratch, stru
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s", scratch, j->err);
 	unlink(path);
-	return audit_parse(run->ctx, a, j->rule, (const char *)buf, len);
+	for (size_t i = 0; i < j->n_files; i++)
+		names[i] = run->files[j->files[i]].path;
+	return audit_parse(run->ctx, a, j->rule, &given, (const char *)buf, len);
 }
 
 static int run_jobs(struct run *run, const struct vouch_audit_options *o, const char *scratch,
-		    vouch_audit *a)
+		    char *const *envp, vouch_audit *a)
 {
 	struct job *jobs = NULL;
 	size_t n_jobs = 0, cap = 0, next = 0, running = 0;
@@ -1530,7 +1864,7 @@ static int run_jobs(struct run *run, const struct vouch_audit_options *o, const 
 		pid_t pid;
 
 		while (r == 0 && next < n_jobs && running < width) {
-			r = spawn_job(run, o, scratch, next, &jobs[next]);
+			r = spawn_job(run, o, scratch, envp, next, &jobs[next]);
 			if (r == 0) {
 				running++;
 				a->stats.spatch_runs++;
@@ -1581,6 +1915,35 @@ static int rm_scratch(const char *dir)
 	return rmdir(dir);
 }
 
+/*
+ * The environment of spatch: ours with HOME pointing at the scratch directory, so no
+ * ~/.cocciconfig adds options either.  Returns a NULL-terminated array; only the array
+ * and @home are allocated.
+ */
+static char **spatch_env(const char *scratch, char **ret_home)
+{
+	size_t n = 0, k = 0, hl = strlen(scratch) + 6;
+	char **env, *home;
+
+	while (environ && environ[n])
+		n++;
+	env = mem_reallocarray(NULL, n + 2, sizeof(char *));
+	home = mem_alloc(hl);
+	if (!env || !home) {
+		free(env);
+		free(home);
+		return NULL;
+	}
+	snprintf(home, hl, "HOME=%s", scratch);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "HOME=", 5))
+			env[k++] = environ[i];
+	env[k++] = home;
+	env[k] = NULL;
+	*ret_home = home;
+	return env;
+}
+
 VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 				 const struct vouch_audit_options *opts, vouch_audit **ret_audit)
 {
@@ -1589,10 +1952,13 @@ VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 	struct run run = { .ctx = ctx, .tree = tree };
 	vouch_audit *a = NULL;
 	char scratch[] = "/tmp/vouch-audit-XXXXXX";
+	char link[sizeof(scratch) + 8];
 	const char **names = NULL;
+	_cleanup_free_ char *abs_tree = NULL, *home = NULL, *abs_spatch = NULL;
+	_cleanup_free_ char **envp = NULL;
 	struct stat st;
 	uint64_t t0 = now_msec(), t1;
-	_cleanup_close_ int tfd = -1;
+	int tfd = -1;
 	bool made = false;
 	int r;
 
@@ -1607,21 +1973,33 @@ VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 		return ctx_err(ctx, -errno, "cannot open kernel tree '%s': %m", tree);
 	if (!S_ISDIR(st.st_mode))
 		return ctx_err(ctx, -ENOTDIR, "kernel tree '%s' is not a directory", tree);
+	abs_tree = realpath(tree, NULL);
+	if (!abs_tree)
+		return ctx_err(ctx, -errno, "cannot resolve kernel tree '%s': %m", tree);
+	/* spatch starts in the scratch directory: "./bin/spatch" means the caller's */
+	run.spatch = o->spatch ? o->spatch : "spatch";
+	if (run.spatch[0] != '/' && strchr(run.spatch, '/')) {
+		abs_spatch = realpath(run.spatch, NULL);
+		if (!abs_spatch)
+			return ctx_err(ctx, -errno, "cannot run '%s': %m", run.spatch);
+		run.spatch = abs_spatch;
+	}
 	if (!mkdtemp(scratch))
 		return ctx_err(ctx, -errno, "cannot create a scratch directory: %m");
 	made = true;
+	snprintf(link, sizeof(link), "%s/" TREE_LINK, scratch);
+	if (symlink(abs_tree, link) < 0) {
+		r = ctx_err(ctx, -errno, "cannot create '%s': %m", link);
+		goto out;
+	}
+	envp = spatch_env(scratch, &home);
+	if (!envp) {
+		r = ctx_err(ctx, -ENOMEM, "out of memory");
+		goto out;
+	}
 	r = load_rules(ctx, o->data_dir ? o->data_dir : VOUCH_AUDIT_DATADIR, scratch, &run);
 	if (r < 0)
 		goto out;
-	tfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tfd < 0) {
-		r = ctx_err(ctx, -errno, "cannot open kernel tree '%s': %m", tree);
-		goto out;
-	}
-	r = scan_dir(&run, tfd, "", 0);
-	if (r < 0)
-		goto out;
-	t1 = now_msec();
 	names = mem_reallocarray(NULL, run.n_rules + 1, sizeof(char *));
 	if (!names) {
 		r = ctx_err(ctx, -ENOMEM, "out of memory");
@@ -1637,10 +2015,20 @@ VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 			r = ctx_err(ctx, -ENOMEM, "out of memory");
 			goto out;
 		}
+	run.a = a;
+	tfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0) {
+		r = ctx_err(ctx, -errno, "cannot open kernel tree '%s': %m", tree);
+		goto out;
+	}
+	r = scan_dir(&run, tfd, "", 0);	/* closes tfd */
+	if (r < 0)
+		goto out;
+	t1 = now_msec();
 	a->stats.files_scanned = run.scanned;
 	a->stats.candidates = run.n_files;
 	a->stats.prefilter_msec = t1 - t0;
-	r = run_jobs(&run, o, scratch, a);
+	r = run_jobs(&run, o, scratch, envp, a);
 	if (r < 0)
 		goto out;
 	r = audit_merge(ctx, a);

@@ -45,10 +45,30 @@ static const char *pick_data_dir(const char *given)
 	return VOUCH_AUDIT_SRCDIR;
 }
 
+/*
+ * Print a string of the tree's (a file name, a function, an expression) on one line:
+ * printable ASCII as is, a backslash as two, every other byte as \xNN, so no name can
+ * start a line of its own or send a terminal escape.
+ */
+static void put_esc(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\')
+			fputs("\\\\", stdout);
+		else if (c >= 0x20 && c < 0x7f)
+			putchar(c);
+		else
+			printf("\\x%02x", c);
+	}
+}
+
 static void print_json(const vouch_audit *a, const char *tree)
 {
 	_cleanup_(json_object_putp) json_object *root = json_object_new_object();
 	json_object *rules = json_object_new_array(), *cons = json_object_new_array();
+	json_object *skipped = json_object_new_array();
 	json_object *stats = json_object_new_object();
 	const struct vouch_audit_stats *st = vouch_audit_get_stats(a);
 
@@ -108,6 +128,15 @@ static void print_json(const vouch_audit *a, const char *tree)
 		json_object_array_add(cons, o);
 	}
 	json_object_object_add(root, "consumers", cons);
+	for (size_t i = 0; i < vouch_audit_skipped_count(a); i++) {
+		const struct vouch_audit_skipped *sk = vouch_audit_skipped_get(a, i);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "path", json_object_new_string(sk->path));
+		json_object_object_add(o, "reason", json_object_new_string(sk->reason));
+		json_object_array_add(skipped, o);
+	}
+	json_object_object_add(root, "skipped", skipped);
 	cli_json_print(root);
 }
 
@@ -118,17 +147,30 @@ static void print_table(const vouch_audit *a)
 
 	for (size_t i = 0; i < vouch_audit_consumer_count(a); i++) {
 		const struct vouch_audit_consumer *c = vouch_audit_consumer_get(a, i);
-		char where[512];
 
-		snprintf(where, sizeof(where), "%s:%u", c->file, c->line);
-		printf("%s  %s()%s%s%s  [%s]\n", where, c->function, *c->callee ? " -> " : "",
-		       c->callee, *c->callee ? "()" : "", c->rule);
-		printf("    entry:   %s\n", c->entry);
-		printf("    takes:   %s%s%s\n", c->takes, *c->id ? "   id: " : "", c->id);
-		printf("    hooks:   %s\n", *c->hooks ? c->hooks : "-");
-		printf("    verdict: %s\n", verdict_text(c->verdict));
+		put_esc(c->file);
+		printf(":%u  ", c->line);
+		put_esc(c->function);
+		printf("()%s", *c->callee ? " -> " : "");
+		put_esc(c->callee);
+		printf("%s  [", *c->callee ? "()" : "");
+		put_esc(c->rule);
+		printf("]\n    entry:   ");
+		put_esc(c->entry);
+		printf("\n    takes:   ");
+		put_esc(c->takes);
+		printf("%s", *c->id ? "   id: " : "");
+		put_esc(c->id);
+		printf("\n    hooks:   ");
+		put_esc(*c->hooks ? c->hooks : "-");
+		printf("\n    verdict: %s\n", verdict_text(c->verdict));
 		if (c->verdict >= 0 && c->verdict < _VOUCH_AUDIT_VERDICT_MAX)
 			counts[c->verdict]++;
+	}
+	for (size_t i = 0; i < vouch_audit_skipped_count(a); i++) {
+		const struct vouch_audit_skipped *sk = vouch_audit_skipped_get(a, i);
+
+		printf("NOT AUDITED: %s: %s\n", sk->path, sk->reason);
 	}
 	printf("\n%zu consumers: %zu measured and appraisable, %zu measured only, "
 	       "%zu hook without data, %zu no integrity hook\n",
@@ -214,6 +256,9 @@ int cmd_audit_kernel(int argc, char **argv)
 		cli_lib_error(ctx, r, NULL);
 		return EXIT_ERROR;
 	}
+	if (vouch_audit_skipped_count(a))
+		cli_warn("%zu files or directories of '%s' were not audited (listed in the report)",
+			 vouch_audit_skipped_count(a), argv[optind]);
 	if (json)
 		print_json(a, argv[optind]);
 	else

@@ -97,6 +97,17 @@ struct vouch_audit_stats {
 	uint64_t total_msec;
 };
 
+/**
+ * struct vouch_audit_skipped - a file or directory of the tree that was not audited
+ * @path: its path relative to the tree, escaped for printing: printable ASCII as is, a
+ *	backslash as two, every other byte as "\xNN" (the name itself is never handed on)
+ * @reason: why, one line ("file name holds a newline: spatch cannot be given it")
+ */
+struct vouch_audit_skipped {
+	const char *path;
+	const char *reason;
+};
+
 #define VOUCH_AUDIT_OPTIONS_VERSION 1
 
 /**
@@ -129,7 +140,10 @@ struct vouch_audit_options {
  *
  * Prefilters the tree's .c files by each rule's tokens, runs spatch on the candidates
  * in parallel, then derives each consumer's entry point, hooks and verdict from the
- * calls the rules report.
+ * calls the rules report.  The tree is untrusted: spatch runs in a scratch directory with
+ * no configuration but the rules, takes the tree's files from a list (never on its
+ * command line), no symlink of the tree is followed, and a candidate whose name spatch
+ * cannot be given is listed by vouch_audit_skipped_get() instead of audited.
  *
  * Return: 0; -EINVAL bad arguments or reserved fields; -ENOENT @tree, the rules or
  * spatch missing; -EIO a spatch run failed; -ENOMEM.
@@ -186,6 +200,23 @@ const struct vouch_audit_rule_stat *vouch_audit_rule_get(const vouch_audit *audi
  * Since: 0.1
  */
 const struct vouch_audit_stats *vouch_audit_get_stats(const vouch_audit *audit);
+
+/**
+ * vouch_audit_skipped_count() - number of files and directories the audit could not look at
+ * @audit: the result
+ * Return: the count (0 for NULL).
+ * Since: 0.1
+ */
+size_t vouch_audit_skipped_count(const vouch_audit *audit);
+
+/**
+ * vouch_audit_skipped_get() - one of them, in the order the tree was walked
+ * @audit: the result
+ * @i: index below vouch_audit_skipped_count()
+ * Return: a pointer owned by @audit, or NULL when @i is out of range.
+ * Since: 0.1
+ */
+const struct vouch_audit_skipped *vouch_audit_skipped_get(const vouch_audit *audit, size_t i);
 
 /**
  * vouch_audit_verdict_name() - a short stable name for a verdict

@@ -26,7 +26,7 @@ static const char records[] =
 	"VOUCH\tcall\tfs/krf.c\t7\tfn=kernel_read_file\tcallee=security_kernel_post_read_file\n"
 	"VOUCH\tconsumer\tkernel/module.c\t12\tfn=finit_module\tcall=kernel_read_file_from_fd\tid=READING_MODULE\ttakes=fd\n"
 	/* the same site reported twice merges into one row */
-	"VOUCH\tconsumer\t./kernel/module.c\t12\tfn=finit_module\tid=READING_MODULE\ttakes=fd\n"
+	"VOUCH\tconsumer\tkernel/module.c\t12\tfn=finit_module\tid=READING_MODULE\ttakes=fd\n"
 	/* a load_data caller, reached from a root function nobody calls */
 	"VOUCH\tdef\tkernel/kexec.c\t3\tfn=kexec_check\n"
 	"VOUCH\tcall\tkernel/kexec.c\t4\tfn=kexec_check\tcallee=security_kernel_load_data\n"
@@ -45,7 +45,7 @@ static const char records[] =
 	"VOUCH\tdef\tsecurity/p.c\t50\tfn=helper\n"
 	"VOUCH\tdef\tsecurity/other.c\t5\tfn=helper\n"
 	"VOUCH\tcall\tsecurity/other.c\t6\tfn=helper\tcallee=ima_post_key_create_or_update\n"
-	"VOUCH\twrite\tsecurity/p.c\t60\tops=policy_ops\tfn=policy_write\ttype=const struct file_operations\tfield=write\n"
+	"VOUCH\twrite\tsecurity/p.c\t60\tops=policy_ops\tfn=policy_write\ttype=const%20struct%20file_operations\tfield=write\n"
 	"VOUCH\tconsumer\tsecurity/p.c\t21\tfn=policy_write\tcallee=parse_rules\ttakes=buffer\n"
 	"VOUCH\tconsumer\tsecurity/p.c\t21\tfn=policy_write\tcallee=read_policy_file\ttakes=buffer\n"
 	/* explicit entry from the rule; a key payload measured but not appraisable */
@@ -72,7 +72,7 @@ static int build(vouch_ctx *ctx, vouch_audit **ret)
 	int r = audit_new(ctx, "/nonexistent-tree", 2, names, &a);
 
 	if (r == 0)
-		r = audit_parse(ctx, a, 0, records, strlen(records));
+		r = audit_parse(ctx, a, 0, NULL, records, strlen(records));
 	if (r == 0)
 		r = audit_merge(ctx, a);
 	if (r < 0) {
@@ -101,7 +101,7 @@ static void test_merge(vouch_ctx *ctx)
 	ok_streq(c ? c->hooks : NULL, "security_kernel_read_file security_kernel_post_read_file",
 		 "hooks found two calls down, in another file");
 	ok_streq(c ? c->id : NULL, "READING_MODULE", "id kept");
-	ok_streq(c ? c->file : NULL, "kernel/module.c", "'./' prefix dropped");
+	ok_streq(c ? c->file : NULL, "kernel/module.c", "file name kept");
 	ok_streq(c ? c->entry : NULL, "kernel-internal (finit_module)",
 		 "no syscall text in a missing tree: kernel-internal");
 
@@ -138,26 +138,127 @@ static void test_merge(vouch_ctx *ctx)
 
 static void test_malformed(vouch_ctx *ctx)
 {
-	static const char *const bad[] = {
-		"VOUCH\tdef\tfile.c\n",				  /* too few fields */
-		"VOUCH\tdef\tfile.c\tx12\tfn=f\n",		  /* bad line number */
-		"VOUCH\tdef\tfile.c\t-1\tfn=f\n",		  /* negative line */
-		"VOUCH\tbogus\tfile.c\t1\tfn=f\n",		  /* unknown kind */
-		"VOUCH\tconsumer\tfile.c\t1\tid=X\n",		  /* no function */
-		"VOUCH\tcall\tfile.c\t1\tfn=f\n",		  /* call without callee */
+	static const struct {
+		const char *rec;
+		size_t len;	/* 0 = strlen */
+	} bad[] = {
+		{ "VOUCH\tdef\tfile.c\n", 0 },			  /* too few fields */
+		{ "VOUCH\tdef\tfile.c\tx12\tfn=f\n", 0 },		  /* bad line number */
+		{ "VOUCH\tdef\tfile.c\t-1\tfn=f\n", 0 },		  /* negative line */
+		{ "VOUCH\tbogus\tfile.c\t1\tfn=f\n", 0 },		  /* unknown kind */
+		{ "VOUCH\tconsumer\tfile.c\t1\tid=X\n", 0 },	  /* no function */
+		{ "VOUCH\tcall\tfile.c\t1\tfn=f\n", 0 },		  /* call without callee */
+		/* strict decoding: the fields of the rules are percent-encoded */
+		{ "VOUCH\tdef\tfi le.c\t1\tfn=f\n", 0 },		  /* raw space in a name */
+		{ "VOUCH\tdef\tfile.c\t1\tfn=f\ttype=a b\n", 0 },	  /* raw space in a value */
+		{ "VOUCH\tdef\tf\x80.c\t1\tfn=f\n", 0 },		  /* raw byte above 0x7e */
+		{ "VOUCH\tdef\tf\x1b[2J.c\t1\tfn=f\n", 0 },	  /* raw control byte */
+		{ "VOUCH\tdef\tf%4.c\t1\tfn=f\n", 0 },		  /* short escape */
+		{ "VOUCH\tdef\tf%zz.c\t1\tfn=f\n", 0 },		  /* not hex */
+		{ "VOUCH\tdef\tf%0a.c\t1\tfn=f\n", 0 },		  /* lower-case hex */
+		{ "VOUCH\tdef\tf%00.c\t1\tfn=f\n", 0 },		  /* encoded NUL */
+		{ "VOUCH\tdef\tf.c%\t1\tfn=f\n", 0 },		  /* '%' at the end */
+		{ "VOUCH\tdef\t\t1\tfn=f\n", 0 },			  /* empty file */
+		{ "VOUCH\tdef\tf.c\t1\tfn=f\tfn=g\n", 0 },		  /* a key twice */
+		{ "VOUCH\tdef\tf.c\t1\tfn=f\tjunk\n", 0 },		  /* a field without '=' */
+		{ "VOUCH\tdef\tf.c\t1\tfn=f\t=v\n", 0 },		  /* an empty key */
+		{ "VOUCH\tdef\tf.c\t1\tfn=f\ta=1\tb=2\tc=3\td=4\te=5\tf=6\tg=7\th=8\n", 0 }, /* > 8 */
+		{ "VOUCH\tdef\tf.c\t1\tfn=f\t\n", 0 },		  /* an empty field */
+		{ "VOUCHdef\tf.c\t1\tfn=f\n", 0 },			  /* starts like a record */
+		{ "VOUCH\n", 0 },
+		{ "VOUCH\tdef\tf.c\t1\tfn=f\0\tid=X\n", 25 },	  /* a NUL byte */
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		vouch_audit *a = NULL;
+		size_t len = bad[i].len ? bad[i].len : strlen(bad[i].rec);
 
 		if (audit_new(ctx, "/", 1, names, &a) < 0) {
 			ok(0, "audit_new");
 			continue;
 		}
-		ok_err(audit_parse(ctx, a, 0, bad[i], strlen(bad[i])), -EBADMSG,
+		ok_err(audit_parse(ctx, a, 0, NULL, bad[i].rec, len), -EBADMSG,
 		       "malformed record %zu is -EBADMSG", i);
+		ok(!strchr(vouch_ctx_last_error(ctx), '\n') && !strchr(vouch_ctx_last_error(ctx), '\x1b'),
+		   "its message is one line without control bytes");
 		vouch_audit_free(a);
 	}
+}
+
+/*
+ * Issue 14 item 3: a file name with tabs and newlines made the old records carry fields
+ * and records of its own (a forged consumer).  Encoded by the rules, the same name is one
+ * field that decodes to exactly that name; and a record must name a file spatch was given.
+ */
+static void test_encoded_names(vouch_ctx *ctx)
+{
+	/* the attack name: x\t1\tfn=a\tcallee=b\nVOUCH\tconsumer\tkernel/forged.c\t7\t... */
+	static const char rec[] =
+		"VOUCH\tconsumer\tt/x%091%09fn=a%09callee=b%0AVOUCH%09consumer%09kernel/forged.c"
+		"%097%09fn=forged%0AVOUCH%09def%09y.c\t3\tfn=real\tid=READING%20MODULE\ttakes=fd\n"
+		"VOUCH\tdef\tt/x%091%09fn=a%09callee=b%0AVOUCH%09consumer%09kernel/forged.c"
+		"%097%09fn=forged%0AVOUCH%09def%09y.c\t2\tfn=real\n";
+	static const char name[] = "x\t1\tfn=a\tcallee=b\nVOUCH\tconsumer\tkernel/forged.c\t7\t"
+				   "fn=forged\nVOUCH\tdef\ty.c";
+	const char *const given_names[] = { "kernel/other.c", name };
+	struct audit_files given = { .prefix = "t/", .names = given_names, .n = 2 };
+	const struct vouch_audit_consumer *c;
+	vouch_audit *a = NULL;
+
+	if (audit_new(ctx, "/nonexistent-tree", 1, names, &a) < 0) {
+		ok(0, "audit_new");
+		return;
+	}
+	ok_ret(audit_parse(ctx, a, 0, &given, rec, strlen(rec)), "encoded attack name parses");
+	ok_ret(audit_merge(ctx, a), "and merges");
+	ok(vouch_audit_consumer_count(a) == 1, "one consumer, none forged (got %zu)",
+	   vouch_audit_consumer_count(a));
+	c = vouch_audit_consumer_get(a, 0);
+	ok_streq(c ? c->file : NULL, name, "its file is the exact name, tabs and newlines kept");
+	ok_streq(c ? c->function : NULL, "real", "its function is the real one");
+	ok_streq(c ? c->id : NULL, "READING MODULE", "values decode");
+	vouch_audit_free(a);
+
+	{
+		static const char *const stray[] = {
+			"VOUCH\tdef\tt/kernel/forged.c\t1\tfn=f\n",	/* not given */
+			"VOUCH\tdef\tkernel/other.c\t1\tfn=f\n",	/* without the prefix */
+			"VOUCH\tdef\tt/../etc/shadow\t1\tfn=f\n",	/* outside the tree */
+			"VOUCH\tdef\tt/kernel/other.c/\t1\tfn=f\n",
+			"VOUCH\tdef\tt/\t1\tfn=f\n",
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(stray); i++) {
+			if (audit_new(ctx, "/nonexistent-tree", 1, names, &a) < 0) {
+				ok(0, "audit_new");
+				continue;
+			}
+			ok_err(audit_parse(ctx, a, 0, &given, stray[i], strlen(stray[i])), -EBADMSG,
+			       "a record about a file spatch was not given (%zu) is -EBADMSG", i);
+			vouch_audit_free(a);
+		}
+	}
+	{
+		static const char ok_rec[] = "VOUCH\tdef\tt/kernel/other.c\t1\tfn=f\n";
+
+		if (audit_new(ctx, "/nonexistent-tree", 1, names, &a) == 0) {
+			ok_ret(audit_parse(ctx, a, 0, &given, ok_rec, strlen(ok_rec)),
+			       "a record about a given file is taken");
+			vouch_audit_free(a);
+		}
+	}
+}
+
+static void test_escape(void)
+{
+	char buf[64], tiny[8];
+
+	audit_escape("a\tb\n\\\x1b\xff", 7, buf, sizeof(buf));
+	ok_streq(buf, "a\\x09b\\x0a\\\\\\x1b\\xff", "escape: control bytes, backslash, high bytes");
+	audit_escape("abcdefghijkl", 12, tiny, sizeof(tiny));
+	ok_streq(tiny, "abcd...", "escape truncates with '...'");
+	audit_escape("\n\n\n", 3, tiny, sizeof(tiny));
+	ok_streq(tiny, "\\x0a...", "escape never splits an escape");
 }
 
 static void test_args(vouch_ctx *ctx)
@@ -214,6 +315,8 @@ int main(void)
 		return 1;
 	test_merge(ctx);
 	test_malformed(ctx);
+	test_encoded_names(ctx);
+	test_escape();
 	test_args(ctx);
 	test_alloc_failures(ctx);
 	vouch_ctx_free(ctx);

@@ -168,7 +168,7 @@ static int all_digests_are(vouch_ctx *ctx, const struct record *r, const uint8_t
 
 /* which part of the record's data its digests bind; -EKEYREJECTED when they must and do not */
 static int bind_record(vouch_ctx *ctx, const struct record *r, uint32_t index,
-		       enum vouch_eventlog_binding *ret)
+		       struct vouch_eventlog_event *ret)
 {
 	static const uint8_t separator_error[4] = { 1, 0, 0, 0 };
 	const struct ev_type *t = ev_type(r->type);
@@ -177,14 +177,18 @@ static int bind_record(vouch_ctx *ctx, const struct record *r, uint32_t index,
 	bool match;
 	int e;
 
-	*ret = VOUCH_EVENTLOG_UNBOUND;
+	ret->binding = VOUCH_EVENTLOG_UNBOUND;
+	ret->bound = NULL;
+	ret->bound_len = 0;
 	if (r->type == EV_NO_ACTION || !t || t->rule == RULE_NONE)
 		return 0;
 	e = all_digests_are(ctx, r, r->data, r->size, &match);
 	if (e < 0)
 		return ctx_err(ctx, e, "cannot hash event %u", index);
 	if (match) {
-		*ret = VOUCH_EVENTLOG_BOUND;
+		ret->binding = VOUCH_EVENTLOG_BOUND;
+		ret->bound = r->data;
+		ret->bound_len = r->size;
 		return 0;
 	}
 	if (t->rule == RULE_SEPARATOR) {
@@ -199,7 +203,9 @@ static int bind_record(vouch_ctx *ctx, const struct record *r, uint32_t index,
 		if (e < 0)
 			return ctx_err(ctx, e, "cannot hash event %u", index);
 		if (match) {
-			*ret = VOUCH_EVENTLOG_VARIABLE_DATA;
+			ret->binding = VOUCH_EVENTLOG_VARIABLE_DATA;
+			ret->bound = vd;
+			ret->bound_len = (uint32_t)vd_len;
 			return 0;
 		}
 	}
@@ -388,7 +394,7 @@ static int walk(vouch_ctx *ctx, const uint8_t *log, size_t len, struct vouch_pcr
 		rec.type = type;
 		rec.size = size;
 		rec.data = ev;
-		r = bind_record(ctx, &rec, info.n_events, &e.binding);
+		r = bind_record(ctx, &rec, info.n_events, &e);
 		if (r < 0)
 			return r;
 		if (fn) {

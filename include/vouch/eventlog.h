@@ -88,6 +88,9 @@ enum vouch_eventlog_binding {
  * @binding: what of @data the digests cover
  * @data: the event data, pointing into the log
  * @data_len: its length
+ * @bound: the part of @data the digests cover (all of it, or the VariableData), NULL when
+ *         @binding is VOUCH_EVENTLOG_UNBOUND
+ * @bound_len: its length
  */
 struct vouch_eventlog_event {
 	uint32_t index;
@@ -97,6 +100,8 @@ struct vouch_eventlog_event {
 	enum vouch_eventlog_binding binding;
 	const uint8_t *data;
 	uint32_t data_len;
+	const uint8_t *bound;
+	uint32_t bound_len;
 };
 
 typedef int (*vouch_eventlog_event_fn)(const struct vouch_eventlog_event *event, void *userdata);

@@ -83,6 +83,8 @@ struct seen {
 	uint32_t n;
 	uint32_t type[32];
 	enum vouch_eventlog_binding binding[32];
+	uint32_t bound_len[32];
+	bool bound_in_data[32];
 };
 
 static int collect(const struct vouch_eventlog_event *e, void *userdata)
@@ -92,6 +94,10 @@ static int collect(const struct vouch_eventlog_event *e, void *userdata)
 	if (s->n < 32) {
 		s->type[s->n] = e->type;
 		s->binding[s->n] = e->binding;
+		s->bound_len[s->n] = e->bound_len;
+		s->bound_in_data[s->n] = e->bound ? e->bound >= e->data &&
+							    e->bound + e->bound_len <= e->data + e->data_len
+						  : e->bound_len == 0;
 	}
 	s->n++;
 	return 0;
@@ -310,6 +316,10 @@ static void binding_rules(void)
 		   s.binding[3] == VOUCH_EVENTLOG_BOUND && s.binding[4] == VOUCH_EVENTLOG_BOUND &&
 		   s.binding[5] == VOUCH_EVENTLOG_UNBOUND,
 	   "bound, VariableData only (BOOT, AUTHORITY), bound, bound, unbound");
+	ok(s.bound_len[0] == sizeof(var) && s.bound_len[1] == 3 && s.bound_len[2] == 3 &&
+		   s.bound_len[4] == 4 && s.bound_len[5] == 0 && s.bound_in_data[0] &&
+		   s.bound_in_data[1] && s.bound_in_data[5],
+	   "the bound part: whole data, the VariableData, nothing");
 
 	/* must-fail: a driver-config variable only its VariableData hashes to (the name and
 	 * GUID would be free), and one whose data is another's */

@@ -9,7 +9,7 @@
 # resumes the same TPM state on a TCP swtpm and quotes PCRs 0-7 there with a
 # fresh AK (vouch attest quote, tpm2_pcrread as the peer's view of the same PCRs).
 #
-#   VOUCH=build/programs/vouch tests/vectors/eventlog/make-seabios.sh OUTDIR
+#   VOUCH=build/programs/vouch tests/vectors/eventlog/make-seabios.sh OUTDIR   (a new directory)
 #
 # Writes to OUTDIR: seabios.bin (the log), seabios-pcrs-ALG.txt (the guest's sysfs PCRs),
 # seabios-tpm2_pcrread.txt, seabios-ak.{pub,pem,name}, seabios.ev (evidence: a quote over
@@ -17,7 +17,6 @@
 # out of the quote because attest verify refuses it by default, the log still carries it).
 set -eu
 OUT=$(realpath "${1:?usage: make-seabios.sh OUTDIR}")
-HERE=$(cd "$(dirname "$0")" && pwd)
 VOUCH=$(realpath "${VOUCH:-build/programs/vouch}")
 CACHE=${VOUCH_CACHE:-/var/cache/vouch}/kernel
 NONCE=5eab1050
@@ -91,7 +90,6 @@ for f in $(awk '/^CAP-FILE / {print $2}' "$T/console.txt"); do
 done
 
 # resume the same TPM state on a TCP swtpm (swtpm_ioctl -i loads the volatile state)
-. "$HERE/../../integration/swtpm.sh"
 port=$((20000 + (RANDOM % 20000) * 2))
 swtpm socket --tpm2 --tpmstate dir="$T/tpm" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
 	--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --pid file="$T/swtpm2.pid" \

@@ -21,7 +21,8 @@ VOUCH=$(realpath "${VOUCH:-build/programs/vouch}")
 CACHE=${VOUCH_CACHE:-/var/cache/vouch}/kernel
 NONCE=5eab1050
 T=$(mktemp -d /tmp/vouch-seabios.XXXXXX)
-QPID= SPID=
+QPID=''
+SPID=''
 cleanup() {
 	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
 	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null

@@ -336,6 +336,56 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_attest_reference *, vouch_attest_referenc
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_attest_result *, vouch_attest_result_freep,
 				 vouch_attest_result_free)
 
+/*
+ * The firmware event log's records for the verdict JSON.  The log is the machine's say-so:
+ * a record is "attested" only when the verdict is trusted and its PCR (0-9) was quoted and
+ * replayed, and its data is a fact ("bound_data") only when its digests also cover it
+ * (issue 13 item 17); everything else is listed without its data.
+ */
+struct events_json {
+	json_object *arr;
+	uint32_t attested_pcrs;
+};
+
+static int event_json(const struct vouch_eventlog_event *e, void *userdata)
+{
+	struct events_json *ej = userdata;
+	json_object *o = json_object_new_object();
+	const char *name = vouch_eventlog_type_name(e->type);
+	bool attested = e->extended && e->pcr < 32 && (ej->attested_pcrs & (1U << e->pcr));
+	char hex[16];
+
+	snprintf(hex, sizeof(hex), "0x%08x", e->type);
+	json_object_object_add(o, "index", json_object_new_int64(e->index));
+	json_object_object_add(o, "pcr", json_object_new_int64(e->pcr));
+	json_object_object_add(o, "type", json_object_new_string(name ? name : hex));
+	json_object_object_add(o, "attested", json_object_new_boolean(attested));
+	json_object_object_add(o, "data_bound",
+			       e->binding == VOUCH_EVENTLOG_VARIABLE_DATA
+				       ? json_object_new_string("variable_data")
+				       : json_object_new_boolean(e->binding == VOUCH_EVENTLOG_BOUND));
+	if (attested && e->bound)
+		json_object_object_add(o, "bound_data", cli_json_hex(e->bound, e->bound_len));
+	json_object_array_add(ej->arr, o);
+	return 0;
+}
+
+static json_object *eventlog_json(vouch_ctx *ctx, const struct vouch_evidence *ev,
+				  const struct vouch_attest_result *res, bool trusted)
+{
+	struct events_json ej = { .arr = json_object_new_array() };
+
+	if (!ev->eventlog)
+		return json_object_new_null();
+	for (uint32_t b = 0; trusted && b < res->pcrs.n_banks; b++)
+		ej.attested_pcrs |= res->pcrs.banks[b].mask & 0x3ffU;
+	if (vouch_eventlog_foreach(ctx, ev->eventlog, ev->eventlog_len, event_json, &ej) < 0) {
+		json_object_put(ej.arr);
+		return json_object_new_null(); /* the "eventlog" check says why */
+	}
+	return ej.arr;
+}
+
 static const char *status_word(int s)
 {
 	return s == 0 ? "ok" : s > 0 ? "n/a" : "FAIL";
@@ -598,6 +648,7 @@ static int attest_verify(int argc, char **argv)
 			json_object_object_add(q, "pcrs", cli_pcrs_json(&res->pcrs));
 		}
 		json_object_object_add(o2, "quote", q);
+		json_object_object_add(o2, "eventlog_events", eventlog_json(ctx, ev, res, worst == 0));
 		cli_json_print(o2);
 	} else {
 		for (size_t i = 0; i < n; i++)

@@ -853,6 +853,36 @@ static void test_pcr_files(void)
 	ok(b.present == 0xffffff, "24 PCRs");
 	ok_err(vouch_pcr_bank_read(ctx, vec("debian-6.1/pcrs-sha384.txt"), VOUCH_HASH_SHA256, &b),
 	       -EBADMSG, "values of the wrong size");
+	/* Issue 13 item 7: the engine's own PCR file (STATE/pcrs, "vouch-pcrs 1") */
+	{
+		char eng[] = "/tmp/vouch-test-pcrs-XXXXXX";
+		int fd = mkstemp(eng);
+		FILE *ef = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+		if (ef) {
+			fputs("vouch-pcrs 1\nentries 3\nsha1 PCR-10: 269fbcea5d158b6a4cb374d2aea0b5891a95d512\n"
+			      "sha256 PCR-10: e3000000000000000000000000000000000000000000000000000000000000"
+			      "2d\nsha256 PCR-11: 0000000000000000000000000000000000000000000000000000000000000000\n",
+			      ef);
+			fclose(ef);
+		}
+		ok_ret(vouch_pcr_bank_read(ctx, eng, VOUCH_HASH_SHA256, &b),
+		       "the engine's PCR file is read (sha256 bank)");
+		ok(b.present == (3u << 10) && b.pcr[10][0] == 0xe3 && b.pcr[10][31] == 0x2d,
+		   "its sha256 PCRs 10 and 11");
+		ok_ret(vouch_pcr_bank_read(ctx, eng, VOUCH_HASH_SHA1, &b), "and its sha1 bank");
+		ok(b.present == 1u << 10 && b.pcr[10][0] == 0x26, "sha1 PCR 10");
+		ok_err(vouch_pcr_bank_read(ctx, eng, VOUCH_HASH_SHA384, &b), -ENOENT,
+		       "a bank it does not hold");
+		ef = fopen(eng, "w");
+		if (ef) {
+			fputs("vouch-pcrs 1\nentries 3\nsha256 PCR-xx: 00\n", ef);
+			fclose(ef);
+		}
+		ok_err(vouch_pcr_bank_read(ctx, eng, VOUCH_HASH_SHA256, &b), -EBADMSG,
+		       "must fail: a malformed engine PCR line");
+		unlink(eng);
+	}
 	/* a sysfs tree below the context root */
 	ok(mkdtemp(dir) != NULL, "temp root");
 	snprintf(p, sizeof(p), "%s/sys/class/tpm/tpm0/pcr-sha1", dir);

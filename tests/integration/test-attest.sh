@@ -118,6 +118,20 @@ expect_rc 0 "--require-tpm-ak: the TPM2B_PUBLIC AK passes" "$VOUCH" attest verif
 	--ak "$T/ak.pub" --require-tpm-ak --nonce 5c0ffee0 --pcrs "$SEL" "$T/ak.ev"
 eq "its attributes are verified (JSON)" "$(jq -r .ak_attributes_verified <"$T/.out")" true
 
+# issue 14 item 11, the attack on the TPM: evict must take only vouch's own AKs, never the EK
+# (0x81010001) or the SRK (0x81000001), whose loss cannot be undone
+check "an EK persisted (tpm2_createek)" tpm2_createek -c 0x81010001 -G rsa -u "$T/ek.pub"
+check "an SRK persisted (tpm2_createprimary + evictcontrol)" sh -c \
+	"tpm2_createprimary -Q -C o -c '$T/srk.ctx' && tpm2_evictcontrol -Q -C o -c '$T/srk.ctx' 0x81000001"
+expect_rc 1 "tpm ak evict refuses the EK" "$VOUCH" tpm ak evict --handle 0x81010001
+one_line_err "names the handle and the reason" "not one of vouch's attestation keys"
+check "the EK is still there" tpm2_readpublic -Q -c 0x81010001
+expect_rc 1 "tpm ak evict refuses the SRK" "$VOUCH" tpm ak evict --handle 0x81000001
+check "the SRK is still there" tpm2_readpublic -Q -c 0x81000001
+check "a throwaway vouch AK" "$VOUCH" tpm ak create --handle 0x81010020 --out "$T/akx"
+expect_rc 0 "tpm ak evict removes vouch's AK" "$VOUCH" tpm ak evict --handle 0x81010020
+expect_rc 1 "it is gone" tpm2_readpublic -Q -c 0x81010020
+
 # issue 13 items 1-2: the must-fail vectors of tests/vectors/attest (README there)
 AV=$TVEC/attest
 for v in pcr11-honest pcr11-deleted pcr11-forged; do

@@ -473,6 +473,18 @@ static int boot_aggregate(vouch_ctx *ctx, const struct vouch_pcrs *q,
 	return boot;
 }
 
+/* "PCR 10" or "PCRs 10,11" */
+static void pcr_list(uint32_t mask, char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "PCR%s ", __builtin_popcount(mask) > 1 ? "s" : "");
+
+	for (unsigned p = 0, first = 1; p < VOUCH_PCR_COUNT && n < size; p++)
+		if (mask >> p & 1) {
+			n += (size_t)snprintf(buf + n, size - n, "%s%u", first ? "" : ",", p);
+			first = 0;
+		}
+}
+
 /* Whether every watched PCR of every bank equals the quote (in some mode per bank). */
 static bool run_matches(struct run *run, const struct vouch_pcrs *q, int *modes)
 {
@@ -605,7 +617,7 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 	uint64_t entries = 0, violations = 0, bad_tmpl = 0, first_tmpl = 0;
 	uint64_t base = ev->ima_from_entry;
 	uint32_t named = 0, attested = 0, unexplained = 0;
-	char boot_why[300] = "";
+	char boot_why[300] = "", pcrs[80];
 	int boot = 1, r;
 	bool has10 = false, padded = false;
 
@@ -751,15 +763,10 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 	}
 	for (uint32_t b = 0; b < q->n_banks; b++)
 		padded |= run->watch[b] && run->mode[b];
+	pcr_list(attested, pcrs, sizeof(pcrs));
 	if (!run->matched) {
-		char pcrs[80] = "";
-
-		for (unsigned p = 0, n = 0; p < VOUCH_PCR_COUNT; p++)
-			if (attested >> p & 1)
-				n += (unsigned)snprintf(pcrs + n, sizeof(pcrs) - n, "%s%u",
-							n ? "," : "", p);
 		add_check(res, "ima_list", -EKEYREJECTED,
-			  "no prefix of the %llu entries%s replays to the quoted PCRs %s (altered, "
+			  "no prefix of the %llu entries%s replays to the quoted %s (altered, "
 			  "deleted, or a list from another machine or boot)%s",
 			  (unsigned long long)entries, base ? " after the verified state" : "", pcrs,
 			  unexplained ? "; a quoted PCR above 10 that no entry extends must be zero"
@@ -771,11 +778,11 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 		res->uncovered = entries - run->matched_at;
 		res->unverified = j->unverified;
 		add_check(res, "ima_list", 0,
-			  "entries %llu-%llu replay to the quoted PCRs (mask 0x%06x)%s; uncovered "
-			  "tail: %llu entries measured after the quote; %llu violations; %llu "
-			  "entries in unquoted PCRs (not attested)",
+			  "entries %llu-%llu replay to the quoted %s%s; uncovered tail: %llu "
+			  "entries measured after the quote; %llu violations; %llu entries in "
+			  "unquoted PCRs (not attested)",
 			  (unsigned long long)res->covered_first,
-			  (unsigned long long)res->covered_last, attested,
+			  (unsigned long long)res->covered_last, pcrs,
 			  padded ? " (zero-padded SHA-1 bank)" : "",
 			  (unsigned long long)res->uncovered, (unsigned long long)violations,
 			  (unsigned long long)j->unverified);

@@ -2,7 +2,8 @@
 /*
  * Fuzz the binary and kexec measurement-list parsers (either byte order) and everything
  * that consumes their entries: replay, the ascii writer, the byte-order converter and the
- * signature checks (IMA v2/v3 and modsig PKCS#7).
+ * signature checks (IMA v2/v3 and modsig PKCS#7), and vouch_log_verify() with
+ * --require-sigs (entry kinds from the field layout, per-PCR binding).
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -50,6 +51,18 @@ static vouch_trust *trust_for(vouch_ctx *ctx)
 	return t;
 }
 
+static void verify_all(vouch_ctx *ctx, const uint8_t *data, size_t size,
+				   const struct vouch_log_reader_options *o,
+				   const struct vouch_log_verify_options *vo,
+				   struct vouch_log_verify_result *res)
+{
+	vouch_log_reader *r = NULL;
+
+	if (vouch_log_reader_new(ctx, data, size, o, &r) == 0)
+		vouch_log_verify(ctx, r, vo, res);
+	vouch_log_reader_free(r);
+}
+
 static void run(vouch_ctx *ctx, vouch_trust *trust, vouch_sig_cache *cache, const uint8_t *data,
 		size_t size, int format, int order)
 {
@@ -92,6 +105,19 @@ static void run(vouch_ctx *ctx, vouch_trust *trust, vouch_sig_cache *cache, cons
 	}
 	vouch_log_writer_get(a, &out, &n);
 	vouch_log_writer_get(b, &out, &n);
+	if (trust) {
+		struct vouch_log_verify_options vo = VOUCH_LOG_VERIFY_OPTIONS_INIT;
+		struct vouch_log_verify_result res;
+		static struct vouch_pcr_bank bank = { .algo = VOUCH_HASH_SHA256,
+						      .present = 0x3ffc00 };
+
+		vo.banks = &bank;
+		vo.n_banks = 1;
+		vo.trust = trust;
+		vo.cache = cache;
+		vo.flags = VOUCH_LOG_VERIFY_REQUIRE_SIGS | VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE;
+		verify_all(ctx, data, size, &o, &vo, &res);
+	}
 out:
 	vouch_log_replay_free(rp);
 	vouch_log_writer_free(a);

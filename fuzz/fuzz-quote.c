@@ -2,7 +2,8 @@
 /*
  * Fuzz the quote parsers: the input is u16 n || TPMS_ATTEST (n bytes) || TPMT_SIGNATURE,
  * verified against a fixed RSA AK (tests/vectors/tpm2/ak-rsa.tpm2b_public) and a fixed
- * selection; the whole input is also tried as an attestation key and as a PCR selection.
+ * selection; the whole input is also tried as an attestation key, as a PCR selection and as
+ * a PCR values file (either form vouch_pcrs_set_values() reads).
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -40,6 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		cur_init(&c, data, size);
 		tpml_pcr_selection_parse(&c, &pcrs);
+		vouch_pcrs_parse_selection("sha256:10,11", &pcrs);
+		vouch_pcrs_set_values(&pcrs, data, size);
+		vouch_pcrs_parse_selection("sha256:0-23+sha1:10", &pcrs);
+		vouch_pcrs_set_values(&pcrs, data, size);
 	}
 	if (size >= 2 && vouch_ak_load_mem(ctx, ak_rsa, sizeof(ak_rsa), &ak) == 0) {
 		n = get_be16(data);

@@ -21,6 +21,7 @@
 
 #include "internal.h"
 #include "json-internal.h"
+#include "log-internal.h"
 #include "vouch/attest.h"
 #include "vouch/eventlog.h"
 #include "vouch/log.h"
@@ -412,7 +413,8 @@ struct run {
 	bool matched;
 	uint64_t matched_at;	     /* entries of this evidence list */
 	struct vouch_pcrs at[MODES]; /* values when matched */
-	int mode;
+	int mode[VOUCH_PCR_MAX_BANKS]; /* per bank: the mode that matched */
+	uint32_t watch[VOUCH_PCR_MAX_BANKS]; /* per bank: PCRs compared with the quote */
 };
 
 static int extend(vouch_ctx *ctx, struct vouch_pcrs_bank *b, uint32_t pcr, const uint8_t *dig)
@@ -422,6 +424,8 @@ static int extend(vouch_ctx *ctx, struct vouch_pcrs_bank *b, uint32_t pcr, const
 	struct vouch_digest d;
 	int r;
 
+	if (pcr >= VOUCH_PCR_COUNT)
+		return ctx_err(ctx, -EBADMSG, "PCR %u out of range", pcr);
 	memcpy(buf, b->values[pcr], sz);
 	memcpy(buf + sz, dig, sz);
 	r = vouch_digest_buf(ctx, b->algo, buf, 2 * sz, &d);
@@ -469,6 +473,137 @@ static int boot_aggregate(vouch_ctx *ctx, const struct vouch_pcrs *q,
 	return boot;
 }
 
+/* "PCR 10" or "PCRs 10,11" */
+static void pcr_list(uint32_t mask, char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "PCR%s ", __builtin_popcount(mask) > 1 ? "s" : "");
+
+	for (unsigned p = 0, first = 1; p < VOUCH_PCR_COUNT && n < size; p++)
+		if (mask >> p & 1) {
+			n += (size_t)snprintf(buf + n, size - n, "%s%u", first ? "" : ",", p);
+			first = 0;
+		}
+}
+
+/* Whether every watched PCR of every bank equals the quote (in some mode per bank). */
+static bool run_matches(struct run *run, const struct vouch_pcrs *q, int *modes)
+{
+	for (uint32_t b = 0; b < q->n_banks; b++) {
+		size_t sz = vouch_hash_info(q->banks[b].algo)->size;
+		bool any = false;
+
+		if (!run->watch[b])
+			continue;
+		for (int m = MODES - 1; m >= 0; m--) {
+			bool all = true;
+
+			for (unsigned p = 0; p < VOUCH_PCR_COUNT; p++)
+				if ((run->watch[b] >> p & 1) &&
+				    CRYPTO_memcmp(run->pcrs[m].banks[b].values[p], q->banks[b].values[p],
+						  sz))
+					all = false;
+			if (all) {
+				any = true;
+				modes[b] = m; /* hashed preferred: it is tried last */
+			}
+		}
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+/* One entry of the attested prefix against the reference values and the signatures. */
+struct judge {
+	uint64_t ref_bad, sig_bad, sig_ok, unsigned_files, buffers, unverified;
+	char ref_why[600], sig_why[400];
+};
+
+static void ref_fail(struct judge *j, struct vouch_attest_result *res, uint64_t n,
+		     const char *name, const char *why)
+{
+	if (j->ref_bad++)
+		return;
+	note_bad(res, n);
+	snprintf(j->ref_why, sizeof(j->ref_why), "entry %llu '%.300s': %.200s", (unsigned long long)n,
+		 name, why);
+}
+
+static void sig_fail(struct judge *j, struct vouch_attest_result *res, uint64_t n,
+		     const char *name, const char *why)
+{
+	if (j->sig_bad++)
+		return;
+	note_bad(res, n);
+	snprintf(j->sig_why, sizeof(j->sig_why), "entry %llu '%.120s': %.200s", (unsigned long long)n,
+		 name, why);
+}
+
+static int judge_entry(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,
+		       vouch_sig_cache *cache, const struct vouch_log_entry *e, uint64_t n,
+		       bool bound, struct judge *j, struct vouch_attest_result *res)
+{
+	const vouch_attest_reference *ref = o->reference;
+	bool require = o->flags & VOUCH_ATTEST_REQUIRE_SIGS;
+	char name[4096], why[200] = "";
+	struct vouch_digest d;
+	int kind, r;
+
+	if (vouch_log_entry_name(e, name, sizeof(name)) < 0)
+		name[0] = '\0';
+	if (!bound) {
+		/* extended into a PCR the quote does not cover: not attested */
+		char msg[120];
+
+		j->unverified++;
+		snprintf(msg, sizeof(msg), "extended into PCR %u, which is not quoted: not attested",
+			 e->pcr);
+		if (ref && !excluded(ref, name))
+			ref_fail(j, res, n, name, msg);
+		if (require)
+			sig_fail(j, res, n, name, msg);
+		return 0;
+	}
+	/* what the entry is comes from its fields, never from its (unbound) template name */
+	kind = log_entry_kind(ctx, e, why, sizeof(why));
+	if (ref) {
+		if (kind == LOG_KIND_UNACCEPTABLE)
+			ref_fail(j, res, n, name, why);
+		else if (vouch_log_entry_digest(e, &d, NULL) == 0) {
+			int k = vouch_attest_reference_check(ref, name, &d);
+
+			if (k < 0)
+				ref_fail(j, res, n, name,
+					 k == -ENOENT ? "not in the reference values"
+						      : "digest not in the reference values");
+		} else if (!excluded(ref, name)) {
+			ref_fail(j, res, n, name, "no file digest");
+		}
+	}
+	if (!o->trust)
+		return 0;
+	if (kind == LOG_KIND_BUFFER) {
+		j->buffers++;
+	} else if (kind == LOG_KIND_UNACCEPTABLE) {
+		sig_fail(j, res, n, name, why);
+	} else {
+		int verdict = VOUCH_LOG_SIG_NONE;
+
+		r = vouch_log_entry_verify_sig(ctx, o->trust, cache, e, &verdict);
+		if (r < 0)
+			return r;
+		if (verdict == VOUCH_LOG_SIG_VERIFIED)
+			j->sig_ok++;
+		else if (verdict == VOUCH_LOG_SIG_NONE && !require)
+			j->unsigned_files++;
+		else {
+			snprintf(why, sizeof(why), "signature %s", vouch_log_sig_verdict_name(verdict));
+			sig_fail(j, res, n, name, why);
+		}
+	}
+	return 0;
+}
+
 static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,
 		      const struct vouch_evidence *ev, const struct vouch_pcrs *q,
 		      const struct vouch_attest_state *state_in, struct vouch_attest_result *res)
@@ -476,14 +611,15 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 	_cleanup_(attest_reader_freep) vouch_log_reader *reader = NULL;
 	_cleanup_(attest_cache_freep) vouch_sig_cache *cache = NULL;
 	_cleanup_free_ struct run *run = NULL;
+	_cleanup_free_ struct judge *j = NULL;
 	const vouch_attest_reference *ref = o->reference;
 	struct vouch_log_entry e;
-	uint64_t entries = 0, violations = 0, bad_tmpl = 0, first_tmpl = 0, ref_bad = 0;
-	uint64_t sig_bad = 0, sig_ok = 0, base = ev->ima_from_entry;
-	uint64_t sigs[_VOUCH_LOG_SIG_MAX] = { 0 };
-	char ref_why[400] = "", sig_why[300] = "", boot_why[300] = "";
+	uint64_t entries = 0, violations = 0, bad_tmpl = 0, first_tmpl = 0;
+	uint64_t base = ev->ima_from_entry;
+	uint32_t named = 0, attested = 0, unexplained = 0;
+	char boot_why[300] = "", pcrs[80];
 	int boot = 1, r;
-	bool has10 = false;
+	bool has10 = false, padded = false;
 
 	if (!ev->ima_list) {
 		add_check(res, "ima_list", 1, "no IMA measurement list in the evidence");
@@ -493,7 +629,8 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 		return;
 	}
 	run = mem_zalloc(sizeof(*run));
-	if (!run) {
+	j = mem_zalloc(sizeof(*j));
+	if (!run || !j) {
 		add_check(res, "ima_list", -ENOMEM, "out of memory");
 		return;
 	}
@@ -538,6 +675,7 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 			}
 			for (int m = 0; m < MODES; m++)
 				run->pcrs[m].banks[b] = *sb;
+			named |= sb->mask;
 		}
 	}
 	if (o->trust) {
@@ -547,26 +685,32 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 			return;
 		}
 	}
+	/*
+	 * The PCRs the list is bound to: every quoted PCR an entry (or the state) was extended
+	 * into, and every quoted PCR from 10 up, which only the list may explain (a quoted PCR 11
+	 * whose entries were all deleted is not zero).  Entries of PCRs outside them are not
+	 * attested.
+	 */
+	r = vouch_log_reader_new(ctx, ev->ima_list, ev->ima_list_len, NULL, &reader);
+	while (r == 0 && (r = vouch_log_next(reader, &e)) > 0) {
+		named |= 1U << e.pcr; /* the reader refuses PCRs >= VOUCH_PCR_COUNT */
+		r = 0;
+	}
+	if (r < 0) {
+		add_check(res, "ima_list", r, "%s", vouch_ctx_last_error(ctx));
+		return;
+	}
+	for (uint32_t b = 0; b < q->n_banks; b++) {
+		run->watch[b] = q->banks[b].mask & (named | ~0x3FFU);
+		attested |= run->watch[b];
+		unexplained |= q->banks[b].mask & ~named & ~0x7FFU;
+	}
+	vouch_log_reader_free(reader);
+	reader = NULL;
 	r = vouch_log_reader_new(ctx, ev->ima_list, ev->ima_list_len, NULL, &reader);
 	/* a list that matches before any entry (nothing measured yet) */
 	while (r == 0) {
-		bool all = true;
-
-		for (uint32_t b = 0; b < q->n_banks; b++) {
-			size_t sz = vouch_hash_info(q->banks[b].algo)->size;
-			bool any = false;
-
-			if (!((q->banks[b].mask >> 10) & 1))
-				continue;
-			for (int m = 0; m < MODES; m++)
-				if (!CRYPTO_memcmp(run->pcrs[m].banks[b].values[10],
-						   q->banks[b].values[10], sz)) {
-					any = true;
-					run->mode = m;
-				}
-			all &= any;
-		}
-		if (all && !run->matched) {
+		if (!run->matched && run_matches(run, q, run->mode)) {
 			run->matched = true;
 			run->matched_at = entries;
 			memcpy(run->at, run->pcrs, sizeof(run->at));
@@ -602,72 +746,52 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 			break;
 		if (run->matched)
 			continue; /* the uncovered tail: not attested, not judged */
-		if (!e.violation) {
-			char name[4096];
-			struct vouch_digest d;
-
-			if (vouch_log_entry_name(&e, name, sizeof(name)) < 0)
-				name[0] = '\0';
-			if (!strcmp(name, "boot_aggregate") && base + entries == 1) {
-				boot = boot_aggregate(ctx, q, &e, boot_why, sizeof(boot_why));
-			} else if (ref && vouch_log_entry_digest(&e, &d, NULL) == 0) {
-				int k = vouch_attest_reference_check(ref, name, &d);
-
-				if (k < 0 && !ref_bad++) {
-					note_bad(res, base + entries);
-					snprintf(ref_why, sizeof(ref_why), "entry %llu '%.300s': %s",
-						 (unsigned long long)(base + entries), name,
-						 k == -ENOENT ? "not in the reference values"
-							      : "digest not in the reference values");
-				}
-			} else if (ref && !excluded(ref, name) && !ref_bad++) {
-				note_bad(res, base + entries);
-				snprintf(ref_why, sizeof(ref_why), "entry %llu '%.300s': no file digest",
-					 (unsigned long long)(base + entries), name);
-			}
-			if (o->trust) {
-				int verdict = VOUCH_LOG_SIG_NONE;
-
-				r = vouch_log_entry_verify_sig(ctx, o->trust, cache, &e, &verdict);
-				if (r < 0)
-					break;
-				sigs[verdict]++;
-				if (verdict == VOUCH_LOG_SIG_VERIFIED)
-					sig_ok++;
-				else if (verdict != VOUCH_LOG_SIG_NONE && !sig_bad++) {
-					note_bad(res, base + entries);
-					snprintf(sig_why, sizeof(sig_why), "entry %llu '%.200s': signature %s",
-						 (unsigned long long)(base + entries), name,
-						 vouch_log_sig_verdict_name(verdict));
-				}
-			}
-		}
+		if (e.violation)
+			continue;
+		if (base + entries == 1 && log_entry_is_boot_aggregate(&e) && (attested >> e.pcr & 1))
+			boot = boot_aggregate(ctx, q, &e, boot_why, sizeof(boot_why));
+		else
+			r = judge_entry(ctx, o, cache, &e, base + entries, attested >> e.pcr & 1, j,
+					res);
+		if (r < 0)
+			break;
 	}
 	res->violations = violations;
 	if (r < 0) {
 		add_check(res, "ima_list", r, "%s", vouch_ctx_last_error(ctx));
 		return;
 	}
+	for (uint32_t b = 0; b < q->n_banks; b++)
+		padded |= run->watch[b] && run->mode[b];
+	pcr_list(attested, pcrs, sizeof(pcrs));
 	if (!run->matched) {
 		add_check(res, "ima_list", -EKEYREJECTED,
-			  "no prefix of the %llu entries%s replays to the quoted PCR 10 (altered, "
-			  "or a list from another machine or boot)",
-			  (unsigned long long)entries, base ? " after the verified state" : "");
+			  "no prefix of the %llu entries%s replays to the quoted %s (altered, "
+			  "deleted, or a list from another machine or boot)%s",
+			  (unsigned long long)entries, base ? " after the verified state" : "", pcrs,
+			  unexplained ? "; a quoted PCR above 10 that no entry extends must be zero"
+				      : "");
 	} else {
 		res->ima_covered = true;
 		res->covered_first = base + (run->matched_at ? 1 : 0);
 		res->covered_last = base + run->matched_at;
 		res->uncovered = entries - run->matched_at;
+		res->unverified = j->unverified;
 		add_check(res, "ima_list", 0,
-			  "entries %llu-%llu replay to the quoted PCR 10%s; uncovered tail: %llu "
-			  "entries measured after the quote; %llu violations",
+			  "entries %llu-%llu replay to the quoted %s%s; uncovered tail: %llu "
+			  "entries measured after the quote; %llu violations; %llu entries in "
+			  "unquoted PCRs (not attested)",
 			  (unsigned long long)res->covered_first,
-			  (unsigned long long)res->covered_last,
-			  run->mode ? " (zero-padded SHA-1 bank)" : "",
-			  (unsigned long long)res->uncovered, (unsigned long long)violations);
+			  (unsigned long long)res->covered_last, pcrs,
+			  padded ? " (zero-padded SHA-1 bank)" : "",
+			  (unsigned long long)res->uncovered, (unsigned long long)violations,
+			  (unsigned long long)j->unverified);
 		res->state.valid = true;
 		res->state.entries = base + run->matched_at;
-		res->state.pcrs = run->at[run->mode];
+		/* per bank: the values of the mode that bank matched in */
+		res->state.pcrs = run->at[0];
+		for (uint32_t b = 0; b < q->n_banks; b++)
+			res->state.pcrs.banks[b] = run->at[run->mode[b]].banks[b];
 	}
 	if (bad_tmpl) {
 		note_bad(res, first_tmpl);
@@ -682,23 +806,59 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 		add_check(res, "boot_aggregate", 1, "checked in the round that verified entry 1");
 	else if (boot == 1)
 		add_check(res, "boot_aggregate", -EKEYREJECTED,
-			  "the list does not start with a boot_aggregate");
+			  "the list does not start with a boot_aggregate in a quoted PCR");
 	else
 		add_check(res, "boot_aggregate", boot == -ENODATA ? 1 : boot, "%s", boot_why);
-	if (ref && ref_bad)
-		add_check(res, "reference", -EKEYREJECTED, "%s (%llu entries in all)", ref_why,
-			  (unsigned long long)ref_bad);
+	if (ref && j->ref_bad)
+		add_check(res, "reference", -EKEYREJECTED, "%s (%llu entries in all)", j->ref_why,
+			  (unsigned long long)j->ref_bad);
 	else if (ref)
 		add_check(res, "reference", 0, "every attested entry is allowed");
-	if (o->trust && sig_bad)
+	if (o->trust && j->sig_bad)
 		add_check(res, "signatures", -EKEYREJECTED, "%s (%llu in all; %llu verified)",
-			  sig_why, (unsigned long long)sig_bad, (unsigned long long)sig_ok);
+			  j->sig_why, (unsigned long long)j->sig_bad, (unsigned long long)j->sig_ok);
 	else if (o->trust)
-		add_check(res, "signatures", 0, "%llu signatures verified, %llu entries unsigned",
-			  (unsigned long long)sig_ok, (unsigned long long)sigs[VOUCH_LOG_SIG_NONE]);
+		add_check(res, "signatures", 0,
+			  "%llu signatures verified, %llu files unsigned, %llu buffer events%s",
+			  (unsigned long long)j->sig_ok, (unsigned long long)j->unsigned_files,
+			  (unsigned long long)j->buffers,
+			  (o->flags & VOUCH_ATTEST_REQUIRE_SIGS) ? " (signatures required)" : "");
 }
 
 /* --- the one call ------------------------------------------------------------------------- */
+
+/*
+ * Only a TPM public area says the AK is a restricted signing key (it signs nothing but
+ * TPM-generated structures) and which scheme it uses; a PEM/DER public key may be any
+ * software key.  Say so in every verdict, and fail on request.
+ */
+static void check_ak_attributes(const struct vouch_attest_verify_options *o,
+				struct vouch_attest_result *res)
+{
+	const uint32_t restricted = 0x00010000U, decrypt = 0x00020000U, sign = 0x00040000U;
+	const char *label = o->ak_label ? o->ak_label : "the AK";
+	struct vouch_ak_info info;
+
+	vouch_ak_get_info(o->ak, &info);
+	if (!info.has_public_area) {
+		add_check(res, "ak_attributes",
+			  (o->flags & VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA) ? -EPERM : 1,
+			  "'%.200s' is a PEM/DER public key: its restricted/sign/decrypt attributes "
+			  "and signing scheme are not verified (give its TPM2B_PUBLIC)",
+			  label);
+		return;
+	}
+	if ((info.attributes & (restricted | sign | decrypt)) != (restricted | sign)) {
+		add_check(res, "ak_attributes", -EKEYREJECTED,
+			  "'%.200s' is not a restricted signing key (attributes 0x%08x)", label,
+			  info.attributes);
+		return;
+	}
+	res->ak_attributes_verified = true;
+	add_check(res, "ak_attributes", 0,
+		  "restricted signing key, scheme 0x%04x (attributes 0x%08x, TPM public area)",
+		  info.scheme, info.attributes);
+}
 
 VOUCH_EXPORT void vouch_attest_result_free(struct vouch_attest_result *res)
 {
@@ -715,7 +875,9 @@ VOUCH_EXPORT int vouch_attest_verify(vouch_ctx *ctx, const struct vouch_attest_v
 	int r, worst = 0;
 
 	if (!ctx || !o || !ev || !ret || o->version != 1 || !o->ak || !o->nonce || !o->pcrs ||
-	    (o->flags & ~VOUCH_ATTEST_PCRS_HAVE_VALUES))
+	    (o->flags & ~(VOUCH_ATTEST_PCRS_HAVE_VALUES | VOUCH_ATTEST_REQUIRE_SIGS |
+			   VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA)) ||
+	    ((o->flags & VOUCH_ATTEST_REQUIRE_SIGS) && !o->trust))
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(o->reserved); i++)
 		if (o->reserved[i])
@@ -741,6 +903,7 @@ VOUCH_EXPORT int vouch_attest_verify(vouch_ctx *ctx, const struct vouch_attest_v
 	for (int i = 0; i < _VOUCH_QUOTE_CHECK_MAX; i++)
 		add_check(res, vouch_quote_check_name(i), res->quote.checks[i], "%s",
 			  res->quote.detail[i]);
+	check_ak_attributes(o, res);
 	check_eventlog(ctx, ev, &res->pcrs, res);
 	if (ev->ak_name) {
 		struct vouch_ak_info info;

@@ -82,6 +82,24 @@ void reader_rewind(vouch_log_reader *r);
 int replay_bank_info(const vouch_log_replay *rp, int algo, int mode, unsigned pcr,
 		     uint64_t *ret_matched, struct vouch_digest *ret_pcr);
 
+/*
+ * What an entry is, decided from its field layout and its contents, never from its
+ * template name (the name is not covered by the template digest: FORMATS.md §5.1).
+ * LOG_KIND_FILE: a file measurement (ima, ima-ng, ima-ngv2, ima-sig, ima-sigv2, ima-modsig,
+ * evm-sig layouts); LOG_KIND_BUFFER: one of the kernel's buffer events (d-ng|n-ng|buf whose
+ * digest is the hash of its buf field, named after a keyring, kexec-cmdline or a critical
+ * data event); LOG_KIND_UNACCEPTABLE: anything else (@why says what).
+ */
+enum {
+	LOG_KIND_VIOLATION,
+	LOG_KIND_FILE,
+	LOG_KIND_BUFFER,
+	LOG_KIND_UNACCEPTABLE,
+};
+int log_entry_kind(vouch_ctx *ctx, const struct vouch_log_entry *e, char *why, size_t size);
+/* The name of a boot_aggregate entry (entry 1 only: the kernel writes it first). */
+bool log_entry_is_boot_aggregate(const struct vouch_log_entry *e);
+
 #include "sigv2-internal.h"
 
 #endif /* VOUCH_LIB_LOG_INTERNAL_H */

@@ -6,13 +6,109 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "log-internal.h"
 
 #define VERIFY_MAX_BANKS 4
+
+/* --- what an entry is ------------------------------------------------------------------- */
+
+#define F(x) VOUCH_LOG_FIELD_##x
+/* the field layouts of file measurements: the built-in templates (ima_template.c, 6.1) */
+static const struct {
+	const char *what;
+	size_t n;
+	uint8_t ids[9];
+} file_layouts[] = {
+	{ "ima", 2, { F(D), F(N) } },
+	{ "ima-ng", 2, { F(D_NG), F(N_NG) } },
+	{ "ima-ngv2", 2, { F(D_NGV2), F(N_NG) } },
+	{ "ima-sig", 3, { F(D_NG), F(N_NG), F(SIG) } },
+	{ "ima-sigv2", 3, { F(D_NGV2), F(N_NG), F(SIG) } },
+	{ "ima-modsig", 5, { F(D_NG), F(N_NG), F(SIG), F(D_MODSIG), F(MODSIG) } },
+	{ "evm-sig", 9, { F(D_NG), F(N_NG), F(EVMSIG), F(XATTRNAMES), F(XATTRLENGTHS),
+			  F(XATTRVALUES), F(IUID), F(IGID), F(IMODE) } },
+};
+#undef F
+
+/* critical data events of 6.1 (ima_measure_critical_data() callers) */
+static const char *const critical_data[] = {
+	"kernel_version",   "selinux-state",	"selinux-policy-hash", "dm_table_load",
+	"dm_device_resume", "dm_device_remove", "dm_table_clear",      "dm_target_update",
+};
+
+static bool buffer_name_ok(const char *name)
+{
+	if (!strcmp(name, "kexec-cmdline"))
+		return true;
+	/* keyrings: .ima, .builtin_trusted_keys, .platform, .machine, _ima, _evm, ... */
+	if ((name[0] == '.' || name[0] == '_') && name[1] && !strchr(name, '/'))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(critical_data); i++)
+		if (!strcmp(name, critical_data[i]))
+			return true;
+	return false;
+}
+
+static bool layout_is(const struct vouch_log_entry *e, const uint8_t *ids, size_t n)
+{
+	if (e->n_fields != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (e->fields[i].id != ids[i])
+			return false;
+	return true;
+}
+
+bool log_entry_is_boot_aggregate(const struct vouch_log_entry *e)
+{
+	char name[32];
+
+	return e->index == 1 && !e->violation && vouch_log_entry_name(e, name, sizeof(name)) == 0 &&
+	       !strcmp(name, "boot_aggregate");
+}
+
+int log_entry_kind(vouch_ctx *ctx, const struct vouch_log_entry *e, char *why, size_t size)
+{
+	static const uint8_t buf_layout[] = { VOUCH_LOG_FIELD_D_NG, VOUCH_LOG_FIELD_N_NG,
+					      VOUCH_LOG_FIELD_BUF };
+	char name[256];
+	struct vouch_digest d, h;
+
+	if (e->violation)
+		return LOG_KIND_VIOLATION;
+	for (size_t i = 0; i < ARRAY_SIZE(file_layouts); i++)
+		if (layout_is(e, file_layouts[i].ids, file_layouts[i].n))
+			return LOG_KIND_FILE;
+	if (!layout_is(e, buf_layout, ARRAY_SIZE(buf_layout))) {
+		snprintf(why, size, "template '%.64s' is neither a file measurement nor a buffer "
+			 "event of the kernel", e->template_name ? e->template_name : "?");
+		return LOG_KIND_UNACCEPTABLE;
+	}
+	/*
+	 * The kernel's buffer events record the hash of the buffer they carry (for hashed
+	 * critical data the buffer is itself that hash): a file measurement relabelled as a
+	 * buffer event, its signature read as the buffer, cannot meet this.
+	 */
+	if (vouch_log_entry_digest(e, &d, NULL) < 0 ||
+	    vouch_digest_buf(ctx, d.algo, e->fields[2].data, e->fields[2].len, &h) < 0 ||
+	    h.len != d.len || CRYPTO_memcmp(h.bytes, d.bytes, d.len)) {
+		snprintf(why, size, "a buffer event whose digest is not the hash of its buffer "
+			 "(a relabelled file measurement?)");
+		return LOG_KIND_UNACCEPTABLE;
+	}
+	if (vouch_log_entry_name(e, name, sizeof(name)) < 0 || !buffer_name_ok(name)) {
+		snprintf(why, size, "a buffer event that is neither a keyring, kexec-cmdline nor "
+			 "a known critical data event");
+		return LOG_KIND_UNACCEPTABLE;
+	}
+	return LOG_KIND_BUFFER;
+}
 
 static int check_boot_aggregate(vouch_ctx *ctx, const struct vouch_log_entry *e,
 				const struct vouch_log_verify_options *o,
@@ -50,7 +146,7 @@ static int check_boot_aggregate(vouch_ctx *ctx, const struct vouch_log_entry *e,
 
 static int padded_pass(vouch_ctx *ctx, vouch_log_reader *reader,
 		       const struct vouch_log_verify_options *o, uint32_t mask,
-		       struct vouch_log_verify_result *res)
+		       const uint32_t *watch, struct vouch_log_verify_result *res)
 {
 	int algos[VERIFY_MAX_BANKS], modes[VERIFY_MAX_BANKS];
 	size_t idx[VERIFY_MAX_BANKS], n = 0;
@@ -71,7 +167,7 @@ static int padded_pass(vouch_ctx *ctx, vouch_log_reader *reader,
 	for (size_t i = 0; k >= 0 && i < o->n_banks; i++)
 		for (size_t j = 0; j < n; j++)
 			if (o->banks[i].algo == algos[j])
-				k = vouch_log_replay_set_target(rp, &o->banks[i], mask);
+				k = vouch_log_replay_set_target(rp, &o->banks[i], watch[i]);
 	if (k < 0)
 		goto out;
 	reader_rewind(reader);
@@ -98,13 +194,6 @@ out:
 	return k;
 }
 
-static bool is_boot_aggregate(const struct vouch_log_entry *e)
-{
-	char name[32];
-
-	return vouch_log_entry_name(e, name, sizeof(name)) == 0 && !strcmp(name, "boot_aggregate");
-}
-
 VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 				  const struct vouch_log_verify_options *o,
 				  struct vouch_log_verify_result *ret_result)
@@ -113,13 +202,13 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 	int algos[2 * VERIFY_MAX_BANKS], modes[2 * VERIFY_MAX_BANKS];
 	vouch_log_replay *rp = NULL;
 	struct vouch_log_entry e;
-	uint32_t mask;
+	uint32_t mask, named = 0, attested = 0, watch[VERIFY_MAX_BANKS];
 	unsigned low;
 	size_t n = 0;
 	int k, ret = 0, first_err = 0;
 
 	bool saw_boot = false;
-	char msg[VOUCH_ERRMSG_SIZE] = "", bmsg[VOUCH_ERRMSG_SIZE] = "", smsg[128] = "";
+	char msg[VOUCH_ERRMSG_SIZE] = "", bmsg[VOUCH_ERRMSG_SIZE] = "", smsg[256] = "";
 
 	if (!ctx || !reader || !o || !ret_result)
 		return -EINVAL;
@@ -131,6 +220,16 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 		if (o->reserved[i])
 			return ctx_err(ctx, -EINVAL, "reserved verification options must be zero");
 	mask = o->pcr_mask ? o->pcr_mask : 1u << 10;
+	/*
+	 * Every entry is replayed into the PCR it names; each PCR the list extends and a bank
+	 * has a value for is compared with that value, so no entry outside PCR 10 escapes the
+	 * replay.  Entries of PCRs without a value are not attested (res.unverified).
+	 */
+	while ((k = vouch_log_next(reader, &e)) > 0)
+		named |= 1u << e.pcr; /* the reader refuses PCRs >= VOUCH_PCR_COUNT */
+	if (k < 0)
+		return k;
+	reader_rewind(reader);
 	memset(&res, 0, sizeof(res));
 	res.failed_bank = -1;
 	res.boot_aggregate_algo = -1;
@@ -146,13 +245,18 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 	k = vouch_log_replay_new(ctx, algos, modes, n, &rp);
 	if (k < 0)
 		return k;
-	for (size_t i = 0; i < o->n_banks && k >= 0; i++)
-		k = vouch_log_replay_set_target(rp, &o->banks[i], mask);
+	for (size_t i = 0; i < o->n_banks && k >= 0; i++) {
+		watch[i] = mask | (named & o->banks[i].present);
+		attested |= watch[i];
+		k = vouch_log_replay_set_target(rp, &o->banks[i], watch[i]);
+	}
 	if (k < 0)
 		goto out;
 
 	while ((k = vouch_log_next(reader, &e)) > 0) {
 		int verdict = VOUCH_LOG_SIG_NONE, status;
+		bool bound = attested >> e.pcr & 1;
+		char why[160] = "";
 
 		status = vouch_log_replay_add(rp, &e);
 		if (status == -EKEYREJECTED) {
@@ -165,7 +269,9 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 			k = status;
 			goto out;
 		}
-		if (!saw_boot && is_boot_aggregate(&e)) {
+		if (!bound)
+			res.unverified++;
+		if (!saw_boot && log_entry_is_boot_aggregate(&e)) {
 			saw_boot = true;
 			if (!(o->flags & VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE)) {
 				res.boot_aggregate = check_boot_aggregate(ctx, &e, o, &res);
@@ -177,18 +283,43 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 			}
 		}
 		if (o->trust) {
-			k = vouch_log_entry_verify_sig(ctx, o->trust, o->cache, &e, &verdict);
-			if (k < 0)
-				goto out;
+			/*
+			 * The template name is the attacker's label (not in the template digest):
+			 * what an entry is comes from its fields (log_entry_kind()).  A file
+			 * measurement must carry a signature that verifies; the kernel's buffer
+			 * events carry none; boot_aggregate is checked against PCRs 0-9 and
+			 * violations carry no data.
+			 */
+			int kind = log_entry_kind(ctx, &e, why, sizeof(why));
+
+			if (kind == LOG_KIND_FILE) {
+				k = vouch_log_entry_verify_sig(ctx, o->trust, o->cache, &e, &verdict);
+				if (k < 0)
+					goto out;
+			} else if (kind == LOG_KIND_UNACCEPTABLE) {
+				verdict = VOUCH_LOG_SIG_UNSUPPORTED;
+				res.unacceptable++;
+			} else if (kind == LOG_KIND_BUFFER) {
+				res.buffers++;
+			}
 			res.sigs[verdict]++;
-			if ((o->flags & VOUCH_LOG_VERIFY_REQUIRE_SIGS) &&
-			    verdict > VOUCH_LOG_SIG_VERIFIED) {
+			if (kind == LOG_KIND_FILE && log_entry_is_boot_aggregate(&e))
+				; /* checked against PCRs 0-9 */
+			else if (kind == LOG_KIND_FILE && verdict != VOUCH_LOG_SIG_VERIFIED)
+				snprintf(why, sizeof(why), "signature %s",
+					 vouch_log_sig_verdict_name(verdict));
+			else if (kind != LOG_KIND_UNACCEPTABLE)
+				why[0] = '\0';
+			if (!why[0] && !bound && kind != LOG_KIND_VIOLATION &&
+			    !log_entry_is_boot_aggregate(&e))
+				snprintf(why, sizeof(why), "extended into PCR %u, which has no given "
+					 "value: not attested", e.pcr);
+			if ((o->flags & VOUCH_LOG_VERIFY_REQUIRE_SIGS) && why[0]) {
 				if (!status)
 					status = -EKEYREJECTED;
 				if (!smsg[0])
-					snprintf(smsg, sizeof(smsg), "entry %llu: signature %s",
-						 (unsigned long long)e.index,
-						 vouch_log_sig_verdict_name(verdict));
+					snprintf(smsg, sizeof(smsg), "entry %llu: %s",
+						 (unsigned long long)e.index, why);
 			}
 		}
 		if (o->on_entry)
@@ -213,7 +344,7 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 	 * the banks that matched nothing a second time that way.  A second pass instead of a
 	 * twin in the first keeps the common case at one replay per bank.
 	 */
-	k = padded_pass(ctx, reader, o, mask, &res);
+	k = padded_pass(ctx, reader, o, mask, watch, &res);
 	if (k < 0)
 		goto out;
 	for (size_t i = 0; i < o->n_banks; i++) {

@@ -1217,9 +1217,64 @@ static int pcr_index(const char *s, size_t n, uint32_t *ret)
 	return parse_u32(tmp, ret) < 0 ? -EBADMSG : 0;
 }
 
+/*
+ * The integrity engine's own PCR file (STATE/pcrs, lib/engine.c): "vouch-pcrs 1", then
+ * "entries N", then "ALGO PCR-NN: HEX" lines of every bank; the lines of @b's bank are taken.
+ */
+static int pcr_parse_engine(vouch_ctx *ctx, const char *path, const char *buf, size_t len,
+			    struct vouch_pcr_bank *b)
+{
+	const char *want = vouch_hash_info(b->algo)->name;
+	size_t lineno = 0;
+
+	for (const char *s = buf, *end = buf + len; s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s)), *line = s, *sp, *colon;
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		char what[4200];
+		uint32_t idx;
+		int k;
+
+		s += n + (nl ? 1 : 0);
+		lineno++;
+		snprintf(what, sizeof(what), "'%s' line %zu", path, lineno);
+		n = trim(&line, n);
+		if (lineno == 1 || n == 0)
+			continue; /* the header, checked by the caller */
+		if (n > 8 && !memcmp(line, "entries ", 8)) {
+			bool digits = n - 8 <= 20;
+
+			for (size_t i = 8; i < n; i++)
+				digits &= line[i] >= '0' && line[i] <= '9';
+			if (!digits)
+				return ctx_err(ctx, -EBADMSG, "%s: bad entry count", what);
+			continue;
+		}
+		sp = memchr(line, ' ', n);
+		colon = memchr(line, ':', n);
+		if (!sp || !colon || colon < sp || (size_t)(colon - sp) < 6 ||
+		    memcmp(sp + 1, "PCR-", 4) != 0 ||
+		    pcr_index(sp + 5, (size_t)(colon - sp - 5), &idx) < 0)
+			return ctx_err(ctx, -EBADMSG, "%s: not a 'ALGO PCR-NN: HEX' line", what);
+		if ((size_t)(sp - line) != strlen(want) || strncasecmp(line, want, strlen(want)))
+			continue;
+		{
+			const char *v = colon + 1;
+			size_t vn = trim(&v, (size_t)(line + n - v));
+
+			if ((k = pcr_value(ctx, what, v, vn, b, idx)) < 0)
+				return k;
+		}
+	}
+	if (!b->present)
+		return ctx_err(ctx, -ENOENT, "'%s' holds no %s PCR values", path, want);
+	return 0;
+}
+
 static int pcr_parse_text(vouch_ctx *ctx, const char *path, const char *buf, size_t len,
 			  struct vouch_pcr_bank *b)
 {
+	if (len >= 12 && !memcmp(buf, "vouch-pcrs 1", 12) && (len == 12 || buf[12] == '\n'))
+		return pcr_parse_engine(ctx, path, buf, len, b);
 	const char *want = vouch_hash_info(b->algo)->name;
 	bool yaml_bank = false, in_bank = false;
 	size_t lineno = 0;

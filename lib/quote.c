@@ -133,19 +133,124 @@ out:
 	return r;
 }
 
+static int cur_u16o(struct cursor *c, uint16_t *v, bool be)
+{
+	return be ? cur_u16be(c, v) : cur_u16le(c, v);
+}
+
+static int cur_u32o(struct cursor *c, uint32_t *v, bool be)
+{
+	return be ? cur_u32be(c, v) : cur_u32le(c, v);
+}
+
+/*
+ * tpm2_quote -o FILE without -F values (what tpm2_checkquote -f reads): the C structures
+ * TPML_PCR_SELECTION (u32 count, 16 x {u16 hash, u8 sizeofSelect, u8 pcrSelect[4], pad}),
+ * a u32 number of TPML_DIGESTs and those (u32 count, 8 x {u16 size, u8 buffer[64]}), in
+ * the writer's byte order (tpm2-tools 5.4: host order; later ones: big endian).  The
+ * selection must be @pcrs's; the digests are its values in order.
+ */
+#define SER_SEL_BANKS 16
+#define SER_DIGESTS 8
+#define SER_SEL_SIZE (4 + SER_SEL_BANKS * 8)
+#define SER_TPML_SIZE (4 + SER_DIGESTS * (2 + 64))
+
+static int set_values_serialized(struct vouch_pcrs *pcrs, const uint8_t *buf, size_t len,
+				 bool be)
+{
+	struct cursor c;
+	uint32_t count, n_lists, b = 0;
+	unsigned i = 0;
+
+	if (len < SER_SEL_SIZE + 4 || (len - SER_SEL_SIZE - 4) % SER_TPML_SIZE)
+		return -EBADMSG;
+	cur_init(&c, buf, len);
+	if (cur_u32o(&c, &count, be) < 0 || count != pcrs->n_banks || count > SER_SEL_BANKS)
+		return -EBADMSG;
+	for (uint32_t k = 0; k < SER_SEL_BANKS; k++) {
+		uint16_t alg;
+		uint8_t size, sel[4], pad;
+		uint32_t mask;
+
+		if (cur_u16o(&c, &alg, be) < 0 || cur_u8(&c, &size) < 0 || cur_copy(&c, sel, 4) < 0 ||
+		    cur_u8(&c, &pad) < 0)
+			return -EBADMSG;
+		if (k >= count)
+			continue;
+		mask = (uint32_t)sel[0] | (uint32_t)sel[1] << 8 | (uint32_t)sel[2] << 16;
+		for (unsigned j = size; j < 4; j++)
+			if (sel[j])
+				return -EBADMSG;
+		if (size > 4 || sel[3] ||
+		    vouch_hash_by_tpm_alg(alg) != pcrs->banks[k].algo || mask != pcrs->banks[k].mask)
+			return -EBADMSG; /* not the requested selection */
+	}
+	if (cur_u32o(&c, &n_lists, be) < 0 || cur_left(&c) != (size_t)n_lists * SER_TPML_SIZE)
+		return -EBADMSG;
+	for (uint32_t l = 0; l < n_lists; l++) {
+		uint32_t n;
+
+		if (cur_u32o(&c, &n, be) < 0 || n > SER_DIGESTS)
+			return -EBADMSG;
+		for (uint32_t d = 0; d < SER_DIGESTS; d++) {
+			uint16_t size;
+			const uint8_t *val;
+
+			if (cur_u16o(&c, &size, be) < 0 || cur_bytes(&c, 64, &val) < 0)
+				return -EBADMSG;
+			if (d >= n)
+				continue;
+			/* the next selected PCR in selection order */
+			while (b < pcrs->n_banks && (i >= VOUCH_PCR_COUNT ||
+						     !(pcrs->banks[b].mask >> i & 1))) {
+				if (++i >= VOUCH_PCR_COUNT && ++b < pcrs->n_banks)
+					i = 0;
+			}
+			if (b >= pcrs->n_banks || size != bank_size(pcrs->banks[b].algo))
+				return -EBADMSG;
+			memcpy(pcrs->banks[b].values[i], val, size);
+			i++;
+		}
+	}
+	/* every selected PCR got its value */
+	while (b < pcrs->n_banks && (i >= VOUCH_PCR_COUNT || !(pcrs->banks[b].mask >> i & 1))) {
+		if (++i >= VOUCH_PCR_COUNT && ++b < pcrs->n_banks)
+			i = 0;
+	}
+	return b >= pcrs->n_banks ? 0 : -EBADMSG;
+}
+
 VOUCH_EXPORT int vouch_pcrs_set_values(struct vouch_pcrs *pcrs, const uint8_t *buf, size_t len)
 {
 	struct cursor c;
+	size_t want = 0;
 
 	if (!pcrs || (!buf && len) || pcrs->n_banks > VOUCH_PCR_MAX_BANKS)
 		return -EINVAL;
+	for (uint32_t b = 0; b < pcrs->n_banks; b++) {
+		size_t sz = bank_size(pcrs->banks[b].algo);
+
+		if (!sz)
+			return -EINVAL;
+		want += sz * (size_t)__builtin_popcount(pcrs->banks[b].mask);
+	}
+	if (len != want) {
+		/* tpm2_quote's default serialized form, either byte order; never half-filled */
+		struct vouch_pcrs tmp = *pcrs;
+
+		if (set_values_serialized(&tmp, buf, len, false) < 0) {
+			tmp = *pcrs;
+			if (set_values_serialized(&tmp, buf, len, true) < 0)
+				return -EBADMSG;
+		}
+		*pcrs = tmp;
+		return 0;
+	}
 	cur_init(&c, buf, len);
 	for (uint32_t b = 0; b < pcrs->n_banks; b++) {
 		struct vouch_pcrs_bank *bank = &pcrs->banks[b];
 		size_t sz = bank_size(bank->algo);
 
-		if (!sz)
-			return -EINVAL;
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++)
 			if ((bank->mask & (1U << i)) && cur_copy(&c, bank->values[i], sz) < 0)
 				return -EBADMSG;

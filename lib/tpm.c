@@ -280,6 +280,11 @@ static int ak_from_public(vouch_tpm *tpm, const TPM2B_PUBLIC *pub, vouch_ak **re
 	return vouch_ak_load_mem(tpm->ctx, buf, off, ret);
 }
 
+/* the attributes of every AK vouch_tpm_ak_create() makes (and the only ones it evicts) */
+#define VOUCH_AK_ATTRIBUTES                                                                        \
+	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |        \
+	 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
+
 static bool persistent_handle(uint32_t h)
 {
 	return h >= 0x81000000U && h <= 0x81ffffffU;
@@ -323,10 +328,7 @@ VOUCH_EXPORT int vouch_tpm_ak_create(vouch_tpm *tpm, const struct vouch_tpm_ak_o
 		return ctx_err(tpm->ctx, -EINVAL, "unknown hierarchy");
 	}
 	tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
-	tmpl.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					   TPMA_OBJECT_SENSITIVEDATAORIGIN |
-					   TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED |
-					   TPMA_OBJECT_SIGN_ENCRYPT;
+	tmpl.publicArea.objectAttributes = VOUCH_AK_ATTRIBUTES;
 	switch (opts->scheme) {
 	case 0:
 	case VOUCH_TPM_SCHEME_RSASSA:
@@ -433,8 +435,12 @@ VOUCH_EXPORT int vouch_tpm_ak_load(vouch_tpm *tpm, uint32_t handle, vouch_ak **r
 
 VOUCH_EXPORT int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle)
 {
+	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_NAME *name = NULL, *qname = NULL;
 	ESYS_TR tr, gone = ESYS_TR_NONE;
+	uint32_t attrs;
 	TSS2_RC rc;
+	bool ours;
 	int r;
 
 	if (!tpm)
@@ -442,6 +448,30 @@ VOUCH_EXPORT int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle)
 	r = open_handle(tpm, handle, &tr);
 	if (r < 0)
 		return r;
+	/*
+	 * Only one of vouch's AKs: a primary RSA/ECC key with exactly the attributes
+	 * vouch_tpm_ak_create() gives (restricted signing, fixedTPM/fixedParent, no policy).  The
+	 * EK and the SRK (restricted decrypt keys), or any other tool's key, are refused: evicting
+	 * them cannot be undone.
+	 */
+	rc = Esys_ReadPublic(tpm->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
+			     &qname);
+	if (rc != TSS2_RC_SUCCESS) {
+		Esys_TR_Close(tpm->esys, &tr);
+		return tpm_err(tpm->ctx, rc, "read the key before evicting it");
+	}
+	ours = (pub->publicArea.type == TPM2_ALG_RSA || pub->publicArea.type == TPM2_ALG_ECC) &&
+	       pub->publicArea.objectAttributes == VOUCH_AK_ATTRIBUTES &&
+	       pub->publicArea.nameAlg == TPM2_ALG_SHA256 && pub->publicArea.authPolicy.size == 0;
+	attrs = pub->publicArea.objectAttributes;
+	Esys_Free(pub);
+	Esys_Free(name);
+	Esys_Free(qname);
+	if (!ours) {
+		Esys_TR_Close(tpm->esys, &tr);
+		return ctx_err(tpm->ctx, -EPERM, "TPM: the key at 0x%08x is not one of vouch's "
+			       "attestation keys (attributes 0x%08x): not evicted", handle, attrs);
+	}
 	rc = Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 			       ESYS_TR_NONE, handle, &gone);
 	if (rc != TSS2_RC_SUCCESS) {

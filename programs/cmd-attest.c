@@ -406,6 +406,8 @@ static int attest_verify(int argc, char **argv)
 		{ "pcr-values", required_argument, NULL, 'f' },
 		{ "allow-hash", required_argument, NULL, 'a' },
 		{ "repeat", required_argument, NULL, 'R' },
+		{ "require-sigs", no_argument, NULL, 'Q' },
+		{ "require-tpm-ak", no_argument, NULL, 'K' },
 		{ 0 },
 	};
 	const char *cmd = "attest verify";
@@ -422,7 +424,7 @@ static int attest_verify(int argc, char **argv)
 	const char *akp = NULL, *sel = NULL, *ref = NULL, *trust = NULL, *state = NULL;
 	const char *msgp = NULL, *sigp = NULL, *valp = NULL, *evp = NULL;
 	uint32_t repeat = 1, allowed = 0;
-	bool json = false, have_nonce = false;
+	bool json = false, have_nonce = false, require_sigs = false, require_tpm_ak = false;
 	uint8_t nonce[64];
 	size_t nonce_len = 0;
 	int c, r, worst = 0;
@@ -467,6 +469,12 @@ static int attest_verify(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'Q':
+			require_sigs = true;
+			break;
+		case 'K':
+			require_tpm_ak = true;
+			break;
 		case 'a': {
 			int a = vouch_hash_by_name(optarg);
 
@@ -501,6 +509,8 @@ static int attest_verify(int argc, char **argv)
 	if (!!evp == !!(msgp || sigp || valp) || (!evp && !(msgp && sigp && valp && sel)))
 		return cli_usage_error(cmd, "give EVIDENCE, or --message, --signature, --pcr-values "
 					    "and --pcrs (tpm2_quote's files)");
+	if (require_sigs && !trust)
+		return cli_usage_error(cmd, "--require-sigs needs --trust");
 	if (vouch_pcrs_parse_selection(sel ? sel : "sha256:0-10", req) < 0)
 		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
 	if (cli_ctx_new(&ctx) < 0)
@@ -556,6 +566,10 @@ static int attest_verify(int argc, char **argv)
 			return EXIT_ERROR;
 		}
 	}
+	if (require_sigs)
+		o.flags |= VOUCH_ATTEST_REQUIRE_SIGS;
+	if (require_tpm_ak)
+		o.flags |= VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA;
 	o.ak = ak;
 	o.ak_label = akp;
 	o.nonce = nonce;
@@ -633,6 +647,10 @@ static int attest_verify(int argc, char **argv)
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o2, "checks", arr);
+		json_object_object_add(o2, "ak_attributes_verified",
+				       json_object_new_boolean(res->ak_attributes_verified));
+		json_object_object_add(o2, "unverified_entries",
+				       json_object_new_int64((int64_t)res->unverified));
 		json_object_object_add(o2, "first_failure", first ? first : json_object_new_null());
 		const struct vouch_quote_result *qr = &res->quote;
 
@@ -682,7 +700,8 @@ static const struct command attest_commands[] = {
 	  "Verify evidence: every quote check, the event log replay, the IMA list; exit 0 trusted, "
 	  "1 not trusted, 3 could not check",
 	  "attest verify --ak AK --nonce HEX [--pcrs SEL] [--reference REF.json] [-t TRUST] "
-	  "[--state FILE] [--json] [--allow-hash ALGO]... [--repeat N] "
+	  "[--require-sigs] [--require-tpm-ak] [--state FILE] [--json] [--allow-hash ALGO]... "
+	  "[--repeat N] "
 	  "EVIDENCE | --message MSG --signature SIG --pcr-values FILE --pcrs SEL" },
 };
 

@@ -646,6 +646,14 @@ static int log_verify(int argc, char **argv)
 			json_object_object_add(s, vouch_log_sig_verdict_name(i),
 					       json_object_new_int64((int64_t)res.sigs[i]));
 		json_object_object_add(root, "signature_counts", s);
+		json_object_object_add(root, "unverified",
+				       json_object_new_int64((int64_t)res.unverified));
+		if (sigs) {
+			json_object_object_add(root, "buffer_events",
+					       json_object_new_int64((int64_t)res.buffers));
+			json_object_object_add(root, "unacceptable",
+					       json_object_new_int64((int64_t)res.unacceptable));
+		}
 		json_object_object_add(root, "verified", json_object_new_boolean(v == 0));
 		cli_json_print(root);
 	} else {
@@ -670,6 +678,12 @@ static int log_verify(int argc, char **argv)
 			printf("entries: %llu, violations: %llu, attested: none from entry %llu on\n",
 			       (unsigned long long)res.entries, (unsigned long long)res.violations,
 			       (unsigned long long)res.failed_entry);
+		if (res.unverified)
+			printf("unverified: %llu entries extended into PCRs without a given value\n",
+			       (unsigned long long)res.unverified);
+		if (sigs)
+			printf("buffer events: %llu (no signature); unacceptable templates: %llu\n",
+			       (unsigned long long)res.buffers, (unsigned long long)res.unacceptable);
 		if (sigs)
 			printf("signatures: %llu verified, %llu bad, %llu unknown key, %llu "
 			       "unsupported, %llu malformed\n",

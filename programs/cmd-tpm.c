@@ -507,6 +507,49 @@ static int ak_show(int argc, char **argv)
 	return print_ak(ctx, ak, what, json);
 }
 
+static int ak_evict(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "handle", required_argument, NULL, 'h' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
+	const char *tcti = NULL;
+	uint32_t handle = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			tcti = optarg;
+			break;
+		case 'h':
+			if (handle)
+				return cli_usage_error("tpm ak evict", "--handle given twice, refusing");
+			if (cli_parse_handle("tpm ak evict", optarg, &handle))
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error("tpm ak evict", "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("tpm ak evict", "unexpected argument '%s'", argv[optind]);
+	if (!handle)
+		handle = CLI_AK_DEFAULT_HANDLE;
+	if (cli_ctx_new(&ctx) < 0 || cli_tpm_open(ctx, tcti, &tpm) < 0)
+		return EXIT_ERROR;
+	r = vouch_tpm_ak_evict(tpm, handle);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return r == -EPERM ? EXIT_UNTRUSTED : EXIT_ERROR;
+	}
+	fprintf(stderr, "%s: attestation key at 0x%08x evicted\n", program_name, handle);
+	return EXIT_OK;
+}
+
 static const struct command ak_commands[] = {
 	{ "create", ak_create, CMD_NEEDS_TPM,
 	  "Create a restricted signing key in the owner or endorsement hierarchy, persist it, "
@@ -515,6 +558,10 @@ static const struct command ak_commands[] = {
 	  "[--hash ALGO] [--handle 0x81010010] --out PREFIX" },
 	{ "show", ak_show, 0, "Show an attestation key from the TPM or from a PEM/TPM2B_PUBLIC file",
 	  "tpm ak show [--tcti T] [--handle H] [--json] [FILE]" },
+	{ "evict", ak_evict, CMD_NEEDS_TPM,
+	  "Remove one of vouch's attestation keys from the TPM (never the EK, the SRK or another "
+	  "tool's key)",
+	  "tpm ak evict [--tcti T] [--handle 0x81010010]" },
 };
 
 static int tpm_ak(int argc, char **argv)

@@ -126,6 +126,12 @@ int vouch_attest_state_save(vouch_ctx *ctx, const char *path,
 
 /* Flags of struct vouch_attest_verify_options. */
 #define VOUCH_ATTEST_PCRS_HAVE_VALUES (1U << 0) /* @pcrs carries the values (tpm2_quote -f) */
+/* every attested file measurement must carry a signature that verifies under @trust (which is
+ * then required); boot_aggregate, violations and the kernel's buffer events excepted */
+#define VOUCH_ATTEST_REQUIRE_SIGS (1U << 1)
+/* fail when the AK's TPM public area is unknown (a PEM/DER key): its restricted, sign and
+ * decrypt attributes and its scheme cannot be checked */
+#define VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA (1U << 2)
 
 /**
  * struct vouch_attest_verify_options - what to verify evidence against
@@ -167,7 +173,7 @@ struct vouch_attest_verify_options {
 
 /**
  * struct vouch_attest_check - one check's outcome
- * @name: "quote_signature", ..., "eventlog", "ak_name", "state", "ima_list",
+ * @name: "quote_signature", ..., "ak_attributes", "eventlog", "ak_name", "state", "ima_list",
  *        "ima_templates", "boot_aggregate", "reference", "signatures", "pcr_values"
  * @status: 0 pass, 1 not applicable, a negative errno: failed (a verdict code, see
  *          vouch_error_is_verdict()) or could not be checked (any other)
@@ -193,6 +199,10 @@ struct vouch_attest_check {
  * @violations: violation entries in the list
  * @first_bad_entry: the first entry a template/reference/signature check rejected, 0 if none
  * @state: the new incremental state; valid only when @ima_covered
+ * @unverified: attested-prefix entries extended into a PCR the quote does not cover (not
+ *              attested: a reference or signature requirement fails on them)
+ * @ak_attributes_verified: the AK came with its TPM public area, whose attributes (restricted,
+ *                          sign, not decrypt) were checked; false for a PEM/DER key
  */
 struct vouch_attest_result {
 	struct vouch_attest_check checks[VOUCH_ATTEST_MAX_CHECKS];
@@ -207,6 +217,8 @@ struct vouch_attest_result {
 	uint64_t violations;
 	uint64_t first_bad_entry;
 	struct vouch_attest_state state;
+	uint64_t unverified;
+	bool ak_attributes_verified;
 };
 
 /**

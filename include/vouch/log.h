@@ -510,7 +510,10 @@ int vouch_log_entry_verify_sig(vouch_ctx *ctx, const vouch_trust *trust, vouch_s
 const char *vouch_log_sig_verdict_name(int verdict);
 
 /** Flags of struct vouch_log_verify_options */
-#define VOUCH_LOG_VERIFY_REQUIRE_SIGS (1U << 0)	     /* a signature that is not verified fails */
+/* every file measurement must carry a signature that verifies (boot_aggregate, violations and
+ * the kernel's buffer events excepted; an entry of another layout, or in a PCR without a given
+ * value, fails) */
+#define VOUCH_LOG_VERIFY_REQUIRE_SIGS (1U << 0)
 #define VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE (1U << 1) /* do not check the boot_aggregate */
 
 /**
@@ -526,7 +529,8 @@ typedef void (*vouch_log_entry_fn)(void *userdata, const struct vouch_log_entry 
 /**
  * struct vouch_log_verify_options - what vouch_log_verify() checks
  * @version: 1
- * @pcr_mask: PCRs that must match (bit n = PCR n); 0 = PCR 10
+ * @pcr_mask: PCRs that must match (bit n = PCR n); 0 = PCR 10.  Every PCR an entry is
+ *            extended into and a bank gives a value for is compared too
  * @flags: VOUCH_LOG_VERIFY_*
  * @banks: PCR values, one bank each (at most 4); every bank is replayed both hashed and
  *         zero-padded SHA-1 (the kernel could not use its hash) and either may match
@@ -581,6 +585,10 @@ struct vouch_log_bank_result {
  *                  no PCR values for its bank; 1 not checked (flag)
  * @boot_aggregate_algo: the bank the boot_aggregate entry names, or -1
  * @sigs: number of entries per enum vouch_log_sig_verdict
+ * @unverified: entries extended into a PCR with no value given: not attested by the PCRs
+ * @unacceptable: entries (with a trust store) whose field layout or buffer is neither a file
+ *                measurement nor one of the kernel's buffer events
+ * @buffers: the kernel's buffer events (keyrings, kexec-cmdline, critical data): no signature
  */
 struct vouch_log_verify_result {
 	uint64_t entries;
@@ -593,6 +601,9 @@ struct vouch_log_verify_result {
 	int boot_aggregate;
 	int boot_aggregate_algo;
 	uint64_t sigs[_VOUCH_LOG_SIG_MAX];
+	uint64_t unverified;
+	uint64_t unacceptable;
+	uint64_t buffers;
 };
 
 /**

@@ -136,10 +136,13 @@ int vouch_tpm_ak_create(vouch_tpm *tpm, const struct vouch_tpm_ak_options *opts,
 int vouch_tpm_ak_load(vouch_tpm *tpm, uint32_t handle, vouch_ak **ret_ak);
 
 /**
- * vouch_tpm_ak_evict() - remove a persistent key
+ * vouch_tpm_ak_evict() - remove one of vouch's attestation keys
  * @tpm: the connection
  * @handle: its persistent handle
- * Return: 0; -ENOENT, or a TPM error.
+ * The object there must be an RSA/ECC key with exactly the attributes vouch_tpm_ak_create()
+ * gives (restricted signing, fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth), a
+ * SHA-256 name and no policy; the EK, the SRK and other keys are refused.
+ * Return: 0; -ENOENT, -EPERM (not a vouch AK; nothing evicted), or a TPM error.
  * Since: 0.1
  */
 int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle);

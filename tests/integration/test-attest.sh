@@ -94,6 +94,54 @@ check "tpm2_quote's quote with vouch" tpm2_quote -Q -c 0x81010010 -l "$LIST" -q 
 	-m "$T/t.msg" -s "$T/t.sig" -o "$T/t.pcrs" -F values -g sha256
 expect_rc 0 "vouch verifies tpm2_quote's quote" "$VOUCH" attest verify --ak "$T/ak.pem" \
 	--nonce 0badcafe --pcrs "$SEL" --message "$T/t.msg" --signature "$T/t.sig" --pcr-values "$T/t.pcrs"
+# issue 13 item 6: tpm2_quote's default -o (serialized TPML_PCR_SELECTION + TPML_DIGEST, what
+# tpm2_checkquote reads) is the values too
+check "tpm2_quote, default PCR output" tpm2_quote -Q -c 0x81010010 -l "$LIST" -q 0badcafe \
+	-m "$T/s.msg" -s "$T/s.sig" -o "$T/s.pcrs" -g sha256
+check "tpm2_checkquote reads it (no -l: the selection is in the file)" tpm2_checkquote \
+	-u "$T/ak.pem" -m "$T/s.msg" -s "$T/s.sig" -f "$T/s.pcrs" -g sha256 -q 0badcafe
+expect_rc 0 "vouch reads it too" "$VOUCH" attest verify --ak "$T/ak.pub" --nonce 0badcafe \
+	--pcrs "$SEL" --message "$T/s.msg" --signature "$T/s.sig" --pcr-values "$T/s.pcrs"
+expect_rc 1 "its values offered for another selection: refused" "$VOUCH" attest verify \
+	--ak "$T/ak.pub" --nonce 0badcafe --pcrs sha256:0-3,11 --message "$T/s.msg" \
+	--signature "$T/s.sig" --pcr-values "$T/s.pcrs"
+# issue 13 item 5: a PEM AK's attributes are unknown; the verdict says so, or fails
+expect_rc 0 "a PEM AK verifies" "$VOUCH" attest verify --json --ak "$T/ak.pem" --nonce 5c0ffee0 \
+	--pcrs "$SEL" "$T/ak.ev"
+eq "its attributes are not verified (JSON)" "$(jq -r .ak_attributes_verified <"$T/.out")" false
+eq "an ak_attributes check says so" \
+	"$(jq -r '.checks[] | select(.check == "ak_attributes") | .result' <"$T/.out")" not_applicable
+expect_rc 1 "--require-tpm-ak: a PEM AK fails" "$VOUCH" attest verify --json --ak "$T/ak.pem" \
+	--require-tpm-ak --nonce 5c0ffee0 --pcrs "$SEL" "$T/ak.ev"
+eq "--require-tpm-ak: reason" "$(jq -r .first_failure.check <"$T/.out")" ak_attributes
+expect_rc 0 "--require-tpm-ak: the TPM2B_PUBLIC AK passes" "$VOUCH" attest verify --json \
+	--ak "$T/ak.pub" --require-tpm-ak --nonce 5c0ffee0 --pcrs "$SEL" "$T/ak.ev"
+eq "its attributes are verified (JSON)" "$(jq -r .ak_attributes_verified <"$T/.out")" true
+
+# issue 14 item 11, the attack on the TPM: evict must take only vouch's own AKs, never the EK
+# (0x81010001) or the SRK (0x81000001), whose loss cannot be undone
+check "an EK persisted (tpm2_createek)" tpm2_createek -c 0x81010001 -G rsa -u "$T/ek.pub"
+check "an SRK persisted (tpm2_createprimary + evictcontrol)" sh -c \
+	"tpm2_createprimary -Q -C o -c '$T/srk.ctx' && tpm2_evictcontrol -Q -C o -c '$T/srk.ctx' 0x81000001"
+expect_rc 1 "tpm ak evict refuses the EK" "$VOUCH" tpm ak evict --handle 0x81010001
+one_line_err "names the handle and the reason" "not one of vouch's attestation keys"
+check "the EK is still there" tpm2_readpublic -Q -c 0x81010001
+expect_rc 1 "tpm ak evict refuses the SRK" "$VOUCH" tpm ak evict --handle 0x81000001
+check "the SRK is still there" tpm2_readpublic -Q -c 0x81000001
+check "a throwaway vouch AK" "$VOUCH" tpm ak create --handle 0x81010020 --out "$T/akx"
+expect_rc 0 "tpm ak evict removes vouch's AK" "$VOUCH" tpm ak evict --handle 0x81010020
+expect_rc 1 "it is gone" tpm2_readpublic -Q -c 0x81010020
+
+# issue 13 items 1-2: the must-fail vectors of tests/vectors/attest (README there)
+AV=$TVEC/attest
+for v in pcr11-honest pcr11-deleted pcr11-forged; do
+	expect_rc 1 "must-fail vector $v" "$VOUCH" attest verify --json --ak "$AV/pcr11-ak.pub" \
+		--nonce "$(cat "$AV/nonce.hex")" --pcrs sha256:10,11 -t "$VEC/keys/rsa2048.crt" "$AV/$v.ev"
+done
+for v in relabel-honest relabel-buf; do
+	expect_rc 1 "must-fail vector $v" "$VOUCH" attest verify --json --ak "$AV/relabel-ak.pub" \
+		--nonce "$(cat "$AV/nonce.hex")" --pcrs sha256:10 -t "$VEC/keys/rsa2048.crt" "$AV/$v.ev"
+done
 
 # --- attacks, each with its reason ----------------------------------------------------------
 reason() { jq -r .first_failure.check <"$T/.out"; }

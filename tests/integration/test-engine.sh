@@ -58,6 +58,8 @@ expect_rc 2 "--func given twice" $VOUCH load --state-dir "$S" --func FILE_CHECK 
 expect_rc 3 "missing file could not be checked" $VOUCH load --state-dir "$S" --func FILE_CHECK no-such-file
 expect_rc 0 "state replays to its PCRs" $VOUCH engine status --state-dir "$S"
 check "the list tooling replays the list to the software PCRs (vouch log verify)" replay_ok "$S"
+expect_rc 0 "log verify reads the engine's own PCR file (vouch-pcrs 1)" $VOUCH log verify \
+	--pcrs sha256="$S/pcrs" --pcrs sha1="$S/pcrs" "$S/measurements"
 
 # --- engine init: policy and trust kept in the state ----------------------------------------
 expect_rc 0 "engine init installs a checked policy and trust" $VOUCH engine init --state-dir "$T/istate" --policy pol --trust "$K/rsa2048.crt"

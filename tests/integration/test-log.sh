@@ -62,7 +62,7 @@ expect_rc 0 "failed appraisals are a report, not a failure" "$VOUCH" log verify 
 	--pcrs "sha256=$D/pcrs-sha256.txt" --verify-sigs -t "$K/rsa2048.crt" "$BIN"
 expect_rc 1 "--require-sigs turns them into a failure" "$VOUCH" log verify \
 	--pcrs "sha256=$D/pcrs-sha256.txt" --verify-sigs -t "$K/rsa2048.crt" --require-sigs "$BIN"
-one_line_err "names the first bad entry" "entry 11: signature bad"
+one_line_err "names the first unsigned file (issue 13 item 3: unsigned fails too)" "entry 2: signature none"
 eq "JSON counts" "$("$VOUCH" log verify --json --pcrs "sha256=$D/pcrs-sha256.txt" --verify-sigs \
 	-t "$K/rsa2048.crt" "$BIN" | jq -c '[.signature_counts.verified, .signature_counts.bad, .signature_counts["unknown-key"], .sha256.matched_at, .verified]')" \
 	"[2,2,2,26,true]"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pick-list.h"
 #include "tap.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_trust *, vouch_trust_freep, vouch_trust_free)
@@ -132,6 +133,8 @@ struct run_opts {
 	const vouch_attest_reference *ref;
 	const vouch_trust *trust;
 	const struct vouch_attest_state *state;
+	uint32_t flags;
+	const vouch_ak *ak;
 };
 
 static int verify(const struct run_opts *r, struct vouch_attest_result **res)
@@ -143,8 +146,8 @@ static int verify(const struct run_opts *r, struct vouch_attest_result **res)
 	ev->ima_list = (uint8_t *)r->ima;
 	ev->ima_list_len = r->ima_len;
 	ev->ima_from_entry = r->from;
-	o.flags = VOUCH_ATTEST_PCRS_HAVE_VALUES;
-	o.ak = ak;
+	o.flags = VOUCH_ATTEST_PCRS_HAVE_VALUES | r->flags;
+	o.ak = r->ak ? r->ak : ak;
 	o.nonce = nonce;
 	o.nonce_len = nonce_len;
 	o.pcrs = r->pcrs;
@@ -413,6 +416,234 @@ static void test_list(void)
 	vouch_attest_reference_free(badref);
 }
 
+
+/* @sel with Debian's PCRs 0-9 and, from 10 up, what @l replays to */
+static void pick_pcrs(struct vouch_pcrs *p, const char *sel, const uint8_t *l, size_t len)
+{
+	vouch_pcrs_parse_selection(sel, p);
+	for (uint32_t b = 0; b < p->n_banks; b++)
+		for (uint32_t i = 0; i < VOUCH_PCR_COUNT; i++) {
+			if (!(p->banks[b].mask >> i & 1))
+				continue;
+			if (i < 10 && p->banks[b].algo == VOUCH_HASH_SHA256)
+				memcpy(p->banks[b].values[i], debian.banks[0].values[i], 32);
+			else if (i >= 10 && l)
+				pick_replay(ctx, l, len, p->banks[b].algo, i, p->banks[b].values[i]);
+		}
+}
+
+#define PICK_1_10 { 1, 10, NULL }, { 2, 10, NULL }, { 3, 10, NULL }, { 4, 10, NULL }, \
+	{ 5, 10, NULL }, { 6, 10, NULL }, { 7, 10, NULL }, { 8, 10, NULL }, { 9, 10, NULL }, \
+	{ 10, 10, NULL }
+
+/*
+ * Issue 13 item 1, the attack: the kernel extended an entry into PCR 11 (policy pcr=11); it
+ * must be replayed into PCR 11 and judged, and deleting or forging it must break the
+ * replay of the quoted PCR 11.  An entry of a PCR the quote does not cover is not attested.
+ */
+static void test_pcr_binding(void)
+{
+	static const struct pick honest[] = { PICK_1_10, { 11, 11, NULL } }; /* hello-badsig */
+	static const struct pick deleted[] = { PICK_1_10 };
+	static const struct pick forged[] = { PICK_1_10, { 14, 11, NULL } }; /* hello-rsa */
+	static const struct pick unquoted[] = { { 1, 10, NULL }, { 3, 10, NULL }, { 2, 11, NULL },
+						{ 4, 10, NULL } };
+	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
+	_cleanup_free_ uint8_t *lh = NULL, *ld = NULL, *lf = NULL, *lu = NULL;
+	vouch_attest_reference *ref = ref_of(REF_HEAD BUSYBOX KEYCTL LABTOOL "}}");
+	struct vouch_attest_result *res = NULL;
+	size_t nh = 0, nd = 0, nf = 0, nu = 0;
+	struct vouch_pcrs p;
+	struct run_opts ro = { .pcrs = &p };
+
+	lh = pick_list(ctx, list, list_len, honest, ARRAY_SIZE(honest), &nh);
+	ld = pick_list(ctx, list, list_len, deleted, ARRAY_SIZE(deleted), &nd);
+	lf = pick_list(ctx, list, list_len, forged, ARRAY_SIZE(forged), &nf);
+	lu = pick_list(ctx, list, list_len, unquoted, ARRAY_SIZE(unquoted), &nu);
+	ok(lh && ld && lf && lu && ref, "lists with an entry in PCR 11");
+	ok_ret(vouch_trust_new(ctx, &trust), "trust");
+	ok_ret(vouch_trust_add_path(trust, vec("keys/rsa2048.crt"), NULL), "rsa2048 trusted");
+	ro.trust = trust;
+	pick_pcrs(&p, "sha256:0-11", lh, nh);
+
+	ro.ima = lh, ro.ima_len = nh;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "ima_list") == 0 && res->covered_last == 11 &&
+		   status(res, "signatures") == -EKEYREJECTED && res->first_bad_entry == 11,
+	   "the PCR 11 entry with a bad signature is attested and judged: not trusted"))
+		dump(res);
+	vouch_attest_result_free(res);
+
+	ro.ima = ld, ro.ima_len = nd;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "ima_list") == -EKEYREJECTED && !res->ima_covered,
+	   "attack: the PCR 11 entry deleted, PCR 11 quoted: the list does not replay"))
+		dump(res);
+	vouch_attest_result_free(res);
+
+	ro.ima = lf, ro.ima_len = nf;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "ima_list") == -EKEYREJECTED && !res->ima_covered,
+	   "attack: the PCR 11 entry forged (a good one instead): the list does not replay"))
+		dump(res);
+	vouch_attest_result_free(res);
+
+	/* busybox (allowed by the reference values) in PCR 11, which is not quoted */
+	pick_pcrs(&p, "sha256:0-10", lu, nu);
+	ro.ima = lu, ro.ima_len = nu, ro.trust = NULL, ro.ref = ref;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "ima_list") == 0 && res->covered_last == 4 && res->unverified == 1 &&
+		   status(res, "reference") == -EKEYREJECTED && res->first_bad_entry == 3 &&
+		   strstr(res->checks[res->n_checks - 1].detail, "not quoted"),
+	   "attack: an entry of an unquoted PCR is not attested: the reference check fails"))
+		dump(res);
+	vouch_attest_result_free(res);
+	vouch_attest_reference_free(ref);
+}
+
+/*
+ * Issue 13 item 2, the attack: the template name is not in the template digest; an ima-sig
+ * entry with a bad signature relabelled ima-buf (same field layout, the signature read as
+ * the buffer) replays the same and must still fail, under --trust and under reference
+ * values.  The kernel's real ima-buf entry (the _ima keyring, entry 9) stays acceptable.
+ */
+static void test_labels(void)
+{
+	static const struct pick relabel[] = { PICK_1_10, { 11, 10, "ima-buf" } };
+	static const struct pick clean[] = { { 1, 10, NULL }, { 9, 10, NULL }, { 14, 10, NULL },
+					     { 20, 10, NULL } };
+	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
+	_cleanup_free_ uint8_t *lr = NULL, *lc = NULL;
+	vouch_attest_reference *ref = ref_of(
+		REF_HEAD BUSYBOX KEYCTL LABTOOL ",\"/mnt/test/bin/hello-badsig\":\"sha256:"
+		"a7f7a50f962fa6ea1556d0d7941fce35a22bdd839245d5b023db8304c70116ca\"}}");
+	struct vouch_attest_result *res = NULL;
+	size_t nr = 0, nc = 0;
+	struct vouch_pcrs p;
+	struct run_opts ro = { .pcrs = &p };
+
+	lr = pick_list(ctx, list, list_len, relabel, ARRAY_SIZE(relabel), &nr);
+	lc = pick_list(ctx, list, list_len, clean, ARRAY_SIZE(clean), &nc);
+	ok(lr && lc && ref, "a list with hello-badsig relabelled ima-buf");
+	ok_ret(vouch_trust_new(ctx, &trust), "trust");
+	ok_ret(vouch_trust_add_path(trust, vec("keys/rsa2048.crt"), NULL), "rsa2048 trusted");
+	pick_pcrs(&p, "sha256:0-10", lr, nr);
+	ro.ima = lr, ro.ima_len = nr, ro.trust = trust;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "ima_list") == 0 && status(res, "signatures") == -EKEYREJECTED &&
+		   res->first_bad_entry == 11,
+	   "attack: bad signature relabelled ima-buf: the signature check still fails"))
+		dump(res);
+	vouch_attest_result_free(res);
+	ro.trust = NULL, ro.ref = ref;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "reference") == -EKEYREJECTED && res->first_bad_entry == 11,
+	   "attack: the relabelled entry fails the reference values too"))
+		dump(res);
+	vouch_attest_result_free(res);
+
+	/* boot_aggregate, the _ima keyring's ima-buf and two verified files: all required sigs */
+	pick_pcrs(&p, "sha256:0-10", lc, nc);
+	ro.ima = lc, ro.ima_len = nc, ro.trust = trust, ro.ref = NULL;
+	ro.flags = VOUCH_ATTEST_REQUIRE_SIGS;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "signatures") == 0 && status(res, "boot_aggregate") == 0 &&
+		   strstr(res->checks[res->n_checks - 1].detail, "1 buffer events"),
+	   "--require-sigs: boot_aggregate and the kernel's keyring event need no signature"))
+		dump(res);
+	vouch_attest_result_free(res);
+	ro.flags = 0;
+	vouch_attest_reference_free(ref);
+}
+
+/* Issue 13 item 3, the attack: a list without a single signature under --require-sigs. */
+static void test_require_sigs(void)
+{
+	static const struct pick unsigned_[] = { PICK_1_10 };
+	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
+	_cleanup_free_ uint8_t *l = NULL;
+	struct vouch_attest_result *res = NULL;
+	size_t n = 0;
+	struct vouch_pcrs p;
+	struct run_opts ro = { .pcrs = &p, .flags = VOUCH_ATTEST_REQUIRE_SIGS };
+
+	l = pick_list(ctx, list, list_len, unsigned_, ARRAY_SIZE(unsigned_), &n);
+	ok_ret(vouch_trust_new(ctx, &trust), "trust");
+	ok_ret(vouch_trust_add_path(trust, vec("keys/rsa2048.crt"), NULL), "rsa2048 trusted");
+	pick_pcrs(&p, "sha256:0-10", l, n);
+	ro.ima = l, ro.ima_len = n, ro.trust = trust;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "signatures") == -EKEYREJECTED && res->first_bad_entry == 2 &&
+		   strstr(res->checks[res->n_checks - 1].detail, "signature none"),
+	   "attack: unsigned files under --require-sigs fail"))
+		dump(res);
+	vouch_attest_result_free(res);
+	ro.trust = NULL;
+	ok_err(verify(&ro, &res), -EINVAL, "--require-sigs without a trust store is refused");
+}
+
+/*
+ * Issue 13 item 4, the attack on the state: sha256:10+sha1:10, sha1 listed last.  The saved
+ * state must hold each bank's own replay, and the next round must verify against it.
+ */
+static void test_state_banks(void)
+{
+	static const struct pick first[] = { PICK_1_10 };
+	_cleanup_free_ uint8_t *l = NULL;
+	struct vouch_attest_result *res = NULL;
+	uint8_t want[32];
+	size_t n = 0;
+	struct vouch_pcrs p;
+	struct run_opts ro = { .pcrs = &p };
+	struct vouch_attest_state st = { 0 };
+
+	l = pick_list(ctx, list, list_len, first, ARRAY_SIZE(first), &n);
+	pick_pcrs(&p, "sha256:10+sha1:10", l, n);
+	ro.ima = l, ro.ima_len = n;
+	verify(&ro, &res);
+	pick_replay(ctx, l, n, VOUCH_HASH_SHA256, 10, want);
+	ok(res && status(res, "ima_list") == 0 && res->state.valid &&
+		   res->state.pcrs.banks[0].algo == VOUCH_HASH_SHA256 &&
+		   !memcmp(res->state.pcrs.banks[0].values[10], want, 32),
+	   "attack: sha256 bank first, sha1 last: the state holds the sha256 replay");
+	if (res)
+		st = res->state;
+	vouch_attest_result_free(res);
+	/* round 2: nothing new, the state must match the quote again */
+	ro.ima = l + n, ro.ima_len = 0, ro.from = 10, ro.state = &st;
+	verify(&ro, &res);
+	if (!ok(res && status(res, "ima_list") == 0 && res->covered_last == 10,
+	   "the next round verifies against that state"))
+		dump(res);
+	vouch_attest_result_free(res);
+}
+
+/* Issue 13 item 5: an AK given as PEM cannot have its attributes checked; say so, or fail. */
+static void test_ak_attributes(void)
+{
+	struct vouch_attest_result *res = NULL;
+	vouch_ak *pem = NULL;
+	struct run_opts ro = { .pcrs = &debian };
+
+	ok_ret(vouch_ak_load(ctx, tvec("quote/ak.pem"), &pem), "the AK as PEM");
+	ro.ak = pem;
+	verify(&ro, &res);
+	ok(res && status(res, "ak_attributes") == 1 && !res->ak_attributes_verified &&
+		   status(res, "signature") == 0,
+	   "attack: a PEM AK verifies the quote, but the verdict says its attributes are unchecked");
+	vouch_attest_result_free(res);
+	ro.flags = VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA;
+	verify(&ro, &res);
+	ok(res && status(res, "ak_attributes") == -EPERM, "and fails when a TPM public area is required");
+	vouch_attest_result_free(res);
+	ro.ak = NULL;
+	verify(&ro, &res);
+	ok(res && status(res, "ak_attributes") == 0 && res->ak_attributes_verified,
+	   "the TPM2B_PUBLIC AK: restricted signing key checked");
+	vouch_attest_result_free(res);
+	vouch_ak_free(pem);
+}
+
 #define AK64 "\"ak\":\"0000000000000000000000000000000000000000000000000000000000000000\","
 #define ST "{\"format\":\"vouch-attest-state\","
 #define Z40 "0000000000000000000000000000000000000000"
@@ -471,6 +702,11 @@ int main(void)
 	if (ak && list) {
 		test_quote_only();
 		test_list();
+		test_pcr_binding();
+		test_labels();
+		test_require_sigs();
+		test_state_banks();
+		test_ak_attributes();
 	}
 	test_parsers();
 	free(list);

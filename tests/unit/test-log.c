@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pick-list.h"
 #include "sigv2-internal.h"
 #include "tap.h"
 
@@ -817,6 +818,90 @@ static void test_round_trips(void)
 	vouch_log_writer_free(w);
 }
 
+
+/* vouch_log_verify() of @l against Debian's sha256 PCRs 0-9 and what @pcrs_of replays to */
+static int verify_pick(const uint8_t *l, size_t len, const uint8_t *pcrs_of, size_t pcrs_len,
+		       uint32_t present, uint32_t flags, const vouch_trust *t,
+		       struct vouch_log_verify_result *res)
+{
+	struct vouch_log_verify_options o = VOUCH_LOG_VERIFY_OPTIONS_INIT;
+	struct vouch_pcr_bank b;
+	vouch_log_reader *r = NULL;
+	int k;
+
+	if (vouch_pcr_bank_read(ctx, vec("debian-6.1/pcrs-sha256.txt"), VOUCH_HASH_SHA256, &b) < 0)
+		return -EIO;
+	b.present = present;
+	for (uint32_t i = 10; i < VOUCH_PCR_COUNT; i++)
+		if (present >> i & 1)
+			pick_replay(ctx, pcrs_of, pcrs_len, VOUCH_HASH_SHA256, i, b.pcr[i]);
+	o.banks = &b;
+	o.n_banks = 1;
+	o.trust = t;
+	o.flags = flags;
+	k = vouch_log_reader_new(ctx, l, len, NULL, &r);
+	if (k == 0)
+		k = vouch_log_verify(ctx, r, &o, res);
+	vouch_log_reader_free(r);
+	return k;
+}
+
+#define PICK_1_8 { 1, 10, NULL }, { 2, 10, NULL }, { 3, 10, NULL }, { 4, 10, NULL }, \
+	{ 5, 10, NULL }, { 6, 10, NULL }, { 7, 10, NULL }, { 8, 10, NULL }
+
+/*
+ * Issue 13 items 1-3 in log verify, as the attacks: an entry of PCR 11 forged (PCR 11
+ * values given); an entry of a PCR without values under --require-sigs; a bad signature
+ * relabelled ima-buf; a list with no signatures at all under --require-sigs.
+ */
+static void test_verify_attacks(void)
+{
+	static const struct pick honest[] = { PICK_1_8, { 11, 11, NULL } };
+	static const struct pick forged[] = { PICK_1_8, { 14, 11, NULL } };
+	static const struct pick signed_[] = { { 1, 10, NULL }, { 9, 10, NULL }, { 14, 10, NULL },
+					       { 20, 10, NULL } };
+	static const struct pick in11[] = { { 1, 10, NULL }, { 14, 11, NULL }, { 20, 10, NULL } };
+	static const struct pick relabel[] = { { 1, 10, NULL }, { 14, 10, NULL },
+					       { 11, 10, "ima-buf" } };
+	static const struct pick nosigs[] = { PICK_1_8 };
+	const uint8_t *dl;
+	uint8_t *deb = NULL, *lh, *lf, *ls, *l11, *lr, *ln;
+	size_t deb_len = 0, nh = 0, nf = 0, ns = 0, n11 = 0, nr = 0, nn = 0;
+	struct vouch_log_verify_result res;
+	vouch_trust *t = NULL;
+	const uint32_t p10 = 0x7ff, p11 = 0xfff, req = VOUCH_LOG_VERIFY_REQUIRE_SIGS;
+
+	deb = slurp(vec("debian-6.1/binary_runtime_measurements"), &deb_len);
+	dl = deb;
+	lh = pick_list(ctx, dl, deb_len, honest, ARRAY_SIZE(honest), &nh);
+	lf = pick_list(ctx, dl, deb_len, forged, ARRAY_SIZE(forged), &nf);
+	ls = pick_list(ctx, dl, deb_len, signed_, ARRAY_SIZE(signed_), &ns);
+	l11 = pick_list(ctx, dl, deb_len, in11, ARRAY_SIZE(in11), &n11);
+	lr = pick_list(ctx, dl, deb_len, relabel, ARRAY_SIZE(relabel), &nr);
+	ln = pick_list(ctx, dl, deb_len, nosigs, ARRAY_SIZE(nosigs), &nn);
+	ok(lh && lf && ls && l11 && lr && ln, "lists picked from Debian's");
+	ok_ret(vouch_trust_new(ctx, &t), "trust");
+	ok_ret(vouch_trust_add_path(t, vec("keys/rsa2048.crt"), NULL), "rsa2048");
+
+	ok_ret(verify_pick(lh, nh, lh, nh, p11, 0, NULL, &res), "PCR 10 and 11 replay");
+	ok_err(verify_pick(lf, nf, lh, nh, p11, 0, NULL, &res), -EKEYREJECTED,
+	       "attack: the PCR 11 entry forged, PCR 11 values given: not verified");
+	ok_ret(verify_pick(ls, ns, ls, ns, p10, req, t, &res),
+	       "--require-sigs: boot_aggregate, the _ima keyring event and two signed files");
+	ok(res.sigs[VOUCH_LOG_SIG_VERIFIED] == 2 && res.buffers == 1, "2 verified, 1 buffer event");
+	ok_err(verify_pick(l11, n11, l11, n11, p10, req, t, &res), -EKEYREJECTED,
+	       "attack: a signed entry in PCR 11, which has no value: not attested");
+	ok(res.unverified == 1, "one unverified entry");
+	ok_err(verify_pick(lr, nr, lr, nr, p10, req, t, &res), -EKEYREJECTED,
+	       "attack: a bad signature relabelled ima-buf fails --require-sigs");
+	ok(res.unacceptable == 1, "one unacceptable entry");
+	ok_err(verify_pick(ln, nn, ln, nn, p10, req, t, &res), -EKEYREJECTED,
+	       "attack: a list without signatures fails --require-sigs");
+	ok_ret(verify_pick(ln, nn, ln, nn, p10, 0, t, &res), "and passes without it");
+	vouch_trust_free(t);
+	free(lh), free(lf), free(ls), free(l11), free(lr), free(ln), free(deb);
+}
+
 static void test_pcr_files(void)
 {
 	char dir[] = "/tmp/vouch-test-log-XXXXXX", p[256];
@@ -836,6 +921,36 @@ static void test_pcr_files(void)
 	ok(b.present == 0xffffff, "24 PCRs");
 	ok_err(vouch_pcr_bank_read(ctx, vec("debian-6.1/pcrs-sha384.txt"), VOUCH_HASH_SHA256, &b),
 	       -EBADMSG, "values of the wrong size");
+	/* Issue 13 item 7: the engine's own PCR file (STATE/pcrs, "vouch-pcrs 1") */
+	{
+		char eng[] = "/tmp/vouch-test-pcrs-XXXXXX";
+		int fd = mkstemp(eng);
+		FILE *ef = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+		if (ef) {
+			fputs("vouch-pcrs 1\nentries 3\nsha1 PCR-10: 269fbcea5d158b6a4cb374d2aea0b5891a95d512\n"
+			      "sha256 PCR-10: e3000000000000000000000000000000000000000000000000000000000000"
+			      "2d\nsha256 PCR-11: 0000000000000000000000000000000000000000000000000000000000000000\n",
+			      ef);
+			fclose(ef);
+		}
+		ok_ret(vouch_pcr_bank_read(ctx, eng, VOUCH_HASH_SHA256, &b),
+		       "the engine's PCR file is read (sha256 bank)");
+		ok(b.present == (3u << 10) && b.pcr[10][0] == 0xe3 && b.pcr[10][31] == 0x2d,
+		   "its sha256 PCRs 10 and 11");
+		ok_ret(vouch_pcr_bank_read(ctx, eng, VOUCH_HASH_SHA1, &b), "and its sha1 bank");
+		ok(b.present == 1u << 10 && b.pcr[10][0] == 0x26, "sha1 PCR 10");
+		ok_err(vouch_pcr_bank_read(ctx, eng, VOUCH_HASH_SHA384, &b), -ENOENT,
+		       "a bank it does not hold");
+		ef = fopen(eng, "w");
+		if (ef) {
+			fputs("vouch-pcrs 1\nentries 3\nsha256 PCR-xx: 00\n", ef);
+			fclose(ef);
+		}
+		ok_err(vouch_pcr_bank_read(ctx, eng, VOUCH_HASH_SHA256, &b), -EBADMSG,
+		       "must fail: a malformed engine PCR line");
+		unlink(eng);
+	}
 	/* a sysfs tree below the context root */
 	ok(mkdtemp(dir) != NULL, "temp root");
 	snprintf(p, sizeof(p), "%s/sys/class/tpm/tpm0/pcr-sha1", dir);
@@ -930,6 +1045,7 @@ int main(void)
 	test_modsig_same_rules();
 	test_sigv3();
 	test_round_trips();
+	test_verify_attacks();
 	test_pcr_files();
 	test_ascii_strict();
 	test_alloc_failures();

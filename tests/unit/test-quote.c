@@ -283,6 +283,51 @@ static void test_evidence(void)
 	}
 }
 
+
+/*
+ * Issue 13 item 6: tpm2_quote's default PCR file (-o without -F values: the serialized
+ * TPML_PCR_SELECTION + TPML_DIGEST that tpm2_checkquote reads), made by tpm2_quote 5.4 on
+ * swtpm (tests/vectors/attest/make-vectors.sh), is read as the values it holds.
+ */
+static void test_serialized_pcrs(void)
+{
+	struct vouch_quote_verify_options o = VOUCH_QUOTE_VERIFY_OPTIONS_INIT;
+	struct vouch_quote_result res;
+	_cleanup_free_ uint8_t *ser = NULL, *vals = NULL, *msg = NULL, *sig = NULL;
+	size_t ser_len = 0, vals_len = 0, msg_len = 0, sig_len = 0;
+	struct vouch_pcrs a, b, c;
+	uint8_t nonce[64];
+	size_t nonce_len = hexfile(tvec("attest/nonce.hex"), nonce, sizeof(nonce));
+	vouch_ak *ak = NULL;
+
+	ser = slurp(tvec("attest/tpm2-quote.pcrs"), &ser_len);
+	vals = slurp(tvec("attest/tpm2-quote.values"), &vals_len);
+	msg = slurp(tvec("attest/tpm2-quote.msg"), &msg_len);
+	sig = slurp(tvec("attest/tpm2-quote.sig"), &sig_len);
+	ok_ret(vouch_ak_load(ctx, tvec("attest/pcr11-ak.pub"), &ak), "the AK");
+	vouch_pcrs_parse_selection("sha256:10,11", &a);
+	b = a;
+	c = a;
+	ok_ret(ser ? vouch_pcrs_set_values(&a, ser, ser_len) : -EIO,
+	       "tpm2_quote's default -o file is read");
+	ok_ret(vals ? vouch_pcrs_set_values(&b, vals, vals_len) : -EIO, "and its -F values file");
+	ok(!memcmp(&a, &b, sizeof(a)), "both give the same values");
+	o.nonce = nonce;
+	o.nonce_len = nonce_len;
+	o.pcrs = &a;
+	ok_ret(vouch_quote_verify(ctx, ak, msg, msg_len, sig, sig_len, &o, &res),
+	       "the real quote verifies with them");
+	vouch_pcrs_parse_selection("sha256:10", &c);
+	ok_err(vouch_pcrs_set_values(&c, ser, ser_len), -EBADMSG,
+	       "must fail: a serialized file of another selection");
+	vouch_pcrs_parse_selection("sha256:10,11", &c);
+	ok_err(vouch_pcrs_set_values(&c, ser, ser_len - 1), -EBADMSG, "must fail: truncated");
+	ser[0x88] = 3; /* the TPML_DIGEST claims 3 digests for 2 selected PCRs */
+	ok_err(vouch_pcrs_set_values(&c, ser, ser_len), -EBADMSG,
+	       "must fail: more digests than selected PCRs");
+	vouch_ak_free(ak);
+}
+
 int main(void)
 {
 	if (vouch_ctx_new(&ctx) < 0)
@@ -291,6 +336,7 @@ int main(void)
 	test_parsers();
 	test_ak();
 	test_evidence();
+	test_serialized_pcrs();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run(&cases[i]);
 	vouch_ctx_free(ctx);

@@ -373,10 +373,11 @@ static int event_json(const struct vouch_eventlog_event *e, void *userdata)
 static json_object *eventlog_json(vouch_ctx *ctx, const struct vouch_evidence *ev,
 				  const struct vouch_attest_result *res, bool trusted)
 {
-	struct events_json ej = { .arr = json_object_new_array() };
+	struct events_json ej = { 0 };
 
 	if (!ev->eventlog)
 		return json_object_new_null();
+	ej.arr = json_object_new_array();
 	for (uint32_t b = 0; trusted && b < res->pcrs.n_banks; b++)
 		ej.attested_pcrs |= res->pcrs.banks[b].mask & 0x3ffU;
 	if (vouch_eventlog_foreach(ctx, ev->eventlog, ev->eventlog_len, event_json, &ej) < 0) {

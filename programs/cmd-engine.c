@@ -732,6 +732,20 @@ static int write_atomic(const char *path, const char *buf, size_t len)
 		unlink(tmp);
 		return r;
 	}
+	/* the rename is durable only once the directory is: sync it */
+	{
+		_cleanup_free_ char *dir = strdup(path);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		_cleanup_close_ int dfd = -1;
+
+		if (!dir)
+			return -ENOMEM;
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || fsync(dfd) < 0)
+			return -errno;
+	}
 	return 0;
 }
 

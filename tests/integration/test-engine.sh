@@ -186,6 +186,29 @@ rc_x=0; $VOUCH load --state-dir "$L" --trust "$K/ecdsa-p256.crt" --xattr user.im
 check "latched: --xattr user.ima --trust attacker.crt is refused (exit $rc_x)" test "$rc_x" -ne 0
 diag "$(head -1 "$T/x.err")"
 
+# --- issue 13 item 15: every rename in the state is followed by an fsync of the directory ---
+# (a power cut right after engine enforce must not lose the latch)
+if command -v strace >/dev/null; then
+	F=$T/fsyncstate
+	$VOUCH engine init --state-dir "$F" --trust "$K/rsa2048.crt" >/dev/null 2>&1
+	strace -f -y -o "$T/enforce.trace" -e trace=rename,renameat,renameat2,fsync \
+		$VOUCH engine enforce --state-dir "$F" --all >/dev/null 2>&1
+	strace -f -y -o "$T/load.trace" -e trace=rename,renameat,renameat2,fsync \
+		$VOUCH load --state-dir "$F.load" --policy measure.pol --func FILE_CHECK tree/signed >/dev/null 2>&1
+	# prints the renames into the state not followed by an fsync of the state directory
+	unsynced() {
+		awk -v dir="<$F>" '/rename/ && index($0, "/sig_enforce") + index($0, "/pcrs") { pending++; next }
+			/fsync\(/ && index($0, dir) { pending = 0 } END { print pending + 0 }' "$1"
+	}
+	eq "engine enforce: the state directory is fsynced after the latch's renames" "$(unsynced "$T/enforce.trace")" 0
+	check "engine enforce renamed the latch file (the trace is not empty)" grep -q 'rename.*sig_enforce' "$T/enforce.trace"
+	F=$F.load
+	eq "load: the state directory is fsynced after the PCR file's rename" "$(unsynced "$T/load.trace")" 0
+	check "load renamed the PCR file (the trace is not empty)" grep -q 'rename.*pcrs' "$T/load.trace"
+else
+	skip "strace missing: directory fsync not traced"
+fi
+
 # --- vouch policy simulate on a generated image ----------------------------------------
 R=$T/root
 mkdir -p "$R/usr/bin" "$R/lib/modules/6.1" "$R/lib/firmware" "$R/etc/ima" "$R/usr/share/doc"

@@ -21,17 +21,37 @@ bool engine_has_modsig(const uint8_t *buf, size_t len)
 }
 
 int engine_modsig_verify(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t *buf, size_t len,
-			 uint64_t allowed_algos, const char **ret_reason)
+			 uint64_t allowed_algos, const struct vouch_digest *blacklist,
+			 size_t n_blacklist, const char **ret_reason)
 {
 	struct vouch_modsig_verify_options o = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
-	struct vouch_modsig_result res;
+	struct vouch_modsig_result res = { 0 };
 	int r;
 
 	if (allowed_algos)
 		o.allowed_hashes = (uint32_t)allowed_algos;
+	o.blacklist = blacklist;
+	o.n_blacklist = n_blacklist;
 	r = vouch_modsig_verify(ctx, trust, buf, len, &o, &res);
+	/* every rule ran: a blacklisted payload is reported as such, whatever else failed */
+	if (n_blacklist && (res.failed & (1U << VOUCH_MODSIG_BLACKLISTED))) {
+		*ret_reason = "blacklisted";
+		return r < 0 ? r : -EPERM;
+	}
 	*ret_reason = engine_reason(r);
 	return r;
+}
+
+bool engine_digest_blacklisted(const struct vouch_digest *d, const struct vouch_digest *list,
+			       size_t n)
+{
+	if (!d || d->len == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((list[i].algo < 0 || list[i].algo == d->algo) && list[i].len == d->len &&
+		    !memcmp(list[i].bytes, d->bytes, d->len))
+			return true;
+	return false;
 }
 
 const char *engine_reason(int r)

@@ -17,7 +17,11 @@
 /* engine-appraise.c */
 bool engine_has_modsig(const uint8_t *buf, size_t len);
 int engine_modsig_verify(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t *buf, size_t len,
-			 uint64_t allowed_algos, const char **ret_reason);
+			 uint64_t allowed_algos, const struct vouch_digest *blacklist,
+			 size_t n_blacklist, const char **ret_reason);
+/* @d (algorithm and bytes) is one of the @n digests of @list */
+bool engine_digest_blacklisted(const struct vouch_digest *d, const struct vouch_digest *list,
+			       size_t n);
 const char *engine_reason(int r);
 int engine_xattr_algo(const uint8_t *v, size_t len);
 bool engine_xattr_is_sig(const uint8_t *v, size_t len);

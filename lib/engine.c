@@ -10,14 +10,18 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "engine-internal.h"
 #include "engine-pcr-internal.h"
+#include "openssl-internal.h"
 #include "policy-internal.h"
 #include <vouch/log.h>
 
@@ -29,6 +33,8 @@
 #define LIST_FILE "measurements"
 #define PCR_FILE "pcrs"
 #define LATCH_FILE "sig_enforce"
+#define PIN_FILE_IMA "sig_enforce.trust"
+#define PIN_FILE_KERNEL "sig_enforce.trust-kernel"
 #define FUSE_SUPER_MAGIC 0x65735546
 #define HASH_CHUNK ((size_t)256 << 10)
 
@@ -42,9 +48,16 @@ struct cache_ent {
 	uint64_t gen;
 	uint64_t measured_pcrs;
 	bool audited;
-	bool appraised[_VOUCH_FUNC_MAX];
-	int appraisal[_VOUCH_FUNC_MAX];
-	const char *reason[_VOUCH_FUNC_MAX];
+	/* per func: the last appraisal and what decided it (the rule and its requirements) */
+	struct cache_appraisal {
+		bool valid;
+		bool latched;
+		unsigned rule;
+		uint32_t flags;
+		uint64_t algos;
+		int appraisal;
+		const char *reason;
+	} appraised[_VOUCH_FUNC_MAX];
 	struct vouch_digest digest;
 };
 
@@ -56,6 +69,11 @@ struct vouch_engine {
 	char *xattr_name;
 	vouch_policy *policy;
 	vouch_trust *trust[_VOUCH_KEYRING_MAX];
+	vouch_trust *pin[_VOUCH_KEYRING_MAX]; /* pinned by the latch: latched consumers' trust */
+	bool pinned;
+	bool xattr_explicit; /* the caller named the xattr (must match a pinned one) */
+	struct vouch_digest *blacklist; /* appraise_flag=check_blacklist */
+	size_t n_blacklist;
 	int mode[_VOUCH_FUNC_MAX];
 	bool latch[_VOUCH_FUNC_MAX];
 	vouch_engine_audit_fn audit_fn;
@@ -63,6 +81,7 @@ struct vouch_engine {
 
 	char *state_dir;
 	int list_fd;
+	bool list_torn; /* a failed append could not be cut off yet: nothing may follow it */
 	uint8_t *list;
 	size_t list_len, list_cap;
 	uint64_t entries;
@@ -217,10 +236,9 @@ static bool seen_has(const vouch_engine *e, const uint8_t *d, uint32_t pcr)
 	return e->seen_cap && e->seen[seen_slot(e, d, pcr)].pcr != 0;
 }
 
-static int seen_add(vouch_engine *e, const uint8_t *d, uint32_t pcr)
+/* Room for one more seen entry (so that adding it after a durable append cannot fail). */
+static int seen_reserve(vouch_engine *e)
 {
-	size_t h;
-
 	if ((e->n_seen + 1) * 2 > e->seen_cap) {
 		struct seen_ent *old = e->seen;
 		size_t old_cap = e->seen_cap, cap = old_cap ? old_cap * 2 : 256;
@@ -236,6 +254,16 @@ static int seen_add(vouch_engine *e, const uint8_t *d, uint32_t pcr)
 				e->seen[seen_slot(e, old[i].d, old[i].pcr - 1)] = old[i];
 		free(old);
 	}
+	return 0;
+}
+
+static int seen_add(vouch_engine *e, const uint8_t *d, uint32_t pcr)
+{
+	size_t h;
+	int r = seen_reserve(e);
+
+	if (r < 0)
+		return r;
 	h = seen_slot(e, d, pcr);
 	if (!e->seen[h].pcr) {
 		memcpy(e->seen[h].d, d, 20);
@@ -359,24 +387,55 @@ static int state_file_read(vouch_engine *e, const char *path, size_t max, uint8_
 	return 0;
 }
 
-/* Replace state file @name with the text in @b (temp + fsync + rename); frees @b. */
-static int state_file_write(vouch_engine *e, const char *name, struct textbuf *b)
+/* Make the state directory's entries (renames, a new list file) durable. */
+static int state_dir_sync(vouch_engine *e)
+{
+	_cleanup_close_ int fd = open(e->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0)
+		return ctx_err(e->ctx, -errno, "cannot sync the state directory '%s': %m",
+			       e->state_dir);
+	return 0;
+}
+
+/*
+ * Replace state file @name with @len bytes (temp + fsync + rename + fsync of the
+ * directory, so that a power cut after this returns cannot bring back the old file).
+ * A failed directory sync is reported in *ret_dir_err (the file itself is replaced).
+ */
+static int state_file_replace(vouch_engine *e, const char *name, const void *buf, size_t len,
+			      int *ret_dir_err)
 {
 	_cleanup_free_ char *path = state_path(e, name);
 	int r;
 
-	if (!path || b->oom) {
+	if (!path)
+		return -ENOMEM;
+	r = write_file_atomic(e->ctx, path, buf, len, 0600);
+	if (r < 0)
+		return r;
+	*ret_dir_err = state_dir_sync(e);
+	return 0;
+}
+
+/* Replace state file @name with the text in @b; frees @b.  Every step must be durable. */
+static int state_file_write(vouch_engine *e, const char *name, struct textbuf *b)
+{
+	int r, dir_err = 0;
+
+	if (b->oom) {
 		tb_free(b);
 		return -ENOMEM;
 	}
-	r = write_file_atomic(e->ctx, path, b->s ? b->s : "", b->len, 0600);
+	r = state_file_replace(e, name, b->s ? b->s : "", b->len, &dir_err);
 	tb_free(b);
-	return r;
+	return r < 0 ? r : dir_err;
 }
 
 static int pcr_file_write(vouch_engine *e)
 {
 	struct textbuf b = { 0 };
+	int r, dir_err = 0;
 
 	if (!e->state_dir)
 		return 0;
@@ -392,7 +451,18 @@ static int pcr_file_write(vouch_engine *e)
 				  hex);
 		}
 	}
-	return state_file_write(e, PCR_FILE, &b);
+	if (b.oom) {
+		tb_free(&b);
+		return -ENOMEM;
+	}
+	/*
+	 * The directory is synced too, but its failure is not the load's: the list entry is
+	 * durable, and a PCR file whose rename a power cut loses is the documented tail that
+	 * the next start completes.  Only a PCR file that was not replaced fails the append.
+	 */
+	r = state_file_replace(e, PCR_FILE, b.s ? b.s : "", b.len, &dir_err);
+	tb_free(&b);
+	return r;
 }
 
 /* Parse the PCR file; missing = all zero and 0 entries. */
@@ -445,16 +515,137 @@ static int pcr_file_read(vouch_engine *e, uint64_t *ret_entries,
 
 /* ---------------------------------------------------------------- latch file */
 
+/*
+ * The latch file: one func name per line, plus what the latch pinned when it was first
+ * set: "xattr NAME" (the appraised xattr) and "pinned" (the trust stores are in
+ * PIN_FILE_IMA / PIN_FILE_KERNEL, PEM; a missing file is an empty keyring).  Once a
+ * consumer is latched, its appraisals use the pinned trust and xattr, never the caller's.
+ */
+static const char *const pin_file[_VOUCH_KEYRING_MAX] = { PIN_FILE_IMA, PIN_FILE_KERNEL };
+static const char *const pin_keyring[_VOUCH_KEYRING_MAX] = { ".ima", "kernel" };
+
 static int latch_write(vouch_engine *e)
 {
 	struct textbuf b = { 0 };
 
 	if (!e->state_dir)
 		return 0;
+	if (e->pinned)
+		tb_printf(&b, "xattr %s\npinned\n", e->xattr_name);
 	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
 		if (e->latch[f])
 			tb_printf(&b, "%s\n", vouch_policy_func_name(f));
 	return state_file_write(e, LATCH_FILE, &b);
+}
+
+/* A copy of @t (NULL stays NULL): the latch keeps its own. */
+static int trust_copy(vouch_engine *e, const vouch_trust *t, vouch_trust **ret)
+{
+	vouch_trust *c = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!t)
+		return 0;
+	r = vouch_trust_new(e->ctx, &c);
+	for (size_t i = 0; r == 0 && i < vouch_trust_count(t); i++) {
+		const vouch_cert *cert;
+		const char *kr;
+
+		r = vouch_trust_get(t, i, &cert, &kr);
+		if (r == 0)
+			r = vouch_trust_add_cert(c, cert, kr);
+	}
+	if (r < 0) {
+		vouch_trust_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+static int pin_file_write(vouch_engine *e, int k)
+{
+	const vouch_trust *t = e->pin[k];
+	BIO *bio;
+	char *mem;
+	long n;
+	int r = 0;
+
+	bio = BIO_new(BIO_s_mem());
+	if (!bio)
+		return ctx_err_ssl(e->ctx, -ENOMEM, "out of memory");
+	for (size_t i = 0; t && i < vouch_trust_count(t); i++) {
+		const vouch_cert *cert;
+
+		if (vouch_trust_get(t, i, &cert, NULL) < 0 ||
+		    !PEM_write_bio_X509(bio, cert_x509(cert))) {
+			r = ctx_err_ssl(e->ctx, -EIO, "cannot encode the pinned trust store");
+			break;
+		}
+	}
+	n = BIO_get_mem_data(bio, &mem);
+	if (r == 0) {
+		int dir_err = 0;
+
+		r = state_file_replace(e, pin_file[k], n > 0 ? mem : "", n > 0 ? (size_t)n : 0,
+				       &dir_err);
+		if (r == 0)
+			r = dir_err;
+	}
+	BIO_free(bio);
+	return r;
+}
+
+static int pin_file_read(vouch_engine *e, int k)
+{
+	_cleanup_free_ char *path = state_path(e, pin_file[k]);
+	struct stat st;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = vouch_trust_new(e->ctx, &e->pin[k]);
+	if (r < 0)
+		return r;
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0; /* pinned empty */
+		return ctx_err(e->ctx, -errno, "cannot read the pinned trust '%s': %m", path);
+	}
+	if (st.st_size == 0)
+		return 0;
+	r = vouch_trust_add_path(e->pin[k], path, pin_keyring[k]);
+	if (r < 0)
+		return ctx_err(e->ctx, r == -ENOENT ? -EBADMSG : r,
+			       "corrupt pinned trust '%s': %s", path, vouch_ctx_last_error(e->ctx));
+	return 0;
+}
+
+/* Pin the current trust stores and xattr name for the latch (the first latch only). */
+static int latch_pin(vouch_engine *e)
+{
+	int r;
+
+	if (e->pinned)
+		return 0;
+	for (int k = 0; k < _VOUCH_KEYRING_MAX; k++) {
+		r = trust_copy(e, e->trust[k], &e->pin[k]);
+		if (r < 0)
+			return r;
+		if (e->state_dir) {
+			r = pin_file_write(e, k);
+			if (r < 0)
+				return r;
+		}
+	}
+	e->pinned = true;
+	return 0;
+}
+
+static const vouch_trust *trust_for(const vouch_engine *e, int keyring, bool latched)
+{
+	return latched ? e->pin[keyring] : e->trust[keyring];
 }
 
 static int latch_read(vouch_engine *e)
@@ -462,6 +653,8 @@ static int latch_read(vouch_engine *e)
 	_cleanup_free_ char *path = state_path(e, LATCH_FILE);
 	_cleanup_free_ uint8_t *buf = NULL;
 	char *line, *save = NULL;
+	const char *xattr = NULL;
+	bool pinned = false;
 	int r;
 
 	if (!path)
@@ -470,20 +663,69 @@ static int latch_read(vouch_engine *e)
 	if (r != 0)
 		return r < 0 ? r : 0;
 	for (line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		int f = vouch_policy_func_by_name(line);
+		int f;
 
+		if (!strncmp(line, "xattr ", 6) && line[6]) {
+			xattr = line + 6;
+			continue;
+		}
+		if (!strcmp(line, "pinned")) {
+			pinned = true;
+			continue;
+		}
+		f = vouch_policy_func_by_name(line);
 		/* an unreadable latch fails closed: refuse to start rather than forget it */
 		if (f < 0)
 			return ctx_err(e->ctx, -EBADMSG, "corrupt latch file '%s'", path);
 		e->latch[f] = true;
 		e->mode[f] = VOUCH_MODE_ENFORCE;
 	}
+	if (pinned != !!xattr)
+		return ctx_err(e->ctx, -EBADMSG, "corrupt latch file '%s'", path);
+	if (!pinned)
+		return 0; /* latched before pinning existed: latched loads find no trusted key */
+	if (e->xattr_explicit && strcmp(xattr, e->xattr_name) != 0)
+		return ctx_err(e->ctx, -EROFS,
+			       "state '%s' is latched on the xattr %s: refusing to appraise %s",
+			       e->state_dir, xattr, e->xattr_name);
+	if (strcmp(xattr, e->xattr_name) != 0) {
+		char *x = mem_strdup(xattr);
+
+		if (!x)
+			return -ENOMEM;
+		free(e->xattr_name);
+		e->xattr_name = x;
+	}
+	for (int k = 0; k < _VOUCH_KEYRING_MAX; k++) {
+		r = pin_file_read(e, k);
+		if (r < 0)
+			return r;
+	}
+	e->pinned = true;
 	return 0;
 }
 
 /* ---------------------------------------------------------------- state */
 
-static int list_append_mem(vouch_engine *e, const uint8_t *rec, size_t n)
+/*
+ * Take back whatever a failed append left after the last whole record (e->list_len): a
+ * torn record must never be followed by another.  If even that fails, the list stays
+ * marked torn and no record is appended until a retry succeeds.
+ */
+static int list_cut(vouch_engine *e)
+{
+	if (e->list_fd < 0)
+		return 0;
+	if (ftruncate(e->list_fd, (off_t)e->list_len) < 0 || fsync(e->list_fd) < 0) {
+		e->list_torn = true;
+		return ctx_err(e->ctx, -errno,
+			       "cannot take a failed record back out of the measurement list: %m");
+	}
+	e->list_torn = false;
+	return 0;
+}
+
+static int list_reserve(vouch_engine *e, size_t n)
 {
 	if (e->list_len + n > e->list_cap) {
 		size_t cap = e->list_cap ? e->list_cap : 4096;
@@ -497,6 +739,15 @@ static int list_append_mem(vouch_engine *e, const uint8_t *rec, size_t n)
 		e->list = p;
 		e->list_cap = cap;
 	}
+	return 0;
+}
+
+static int list_append_mem(vouch_engine *e, const uint8_t *rec, size_t n)
+{
+	int r = list_reserve(e, n);
+
+	if (r < 0)
+		return r;
 	memcpy(e->list + e->list_len, rec, n);
 	e->list_len += n;
 	return 0;
@@ -536,19 +787,26 @@ static int state_open(vouch_engine *e)
 	if (stat(e->state_dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return ctx_err(e->ctx, -ENOTDIR, "state directory '%s' is not a directory",
 			       e->state_dir);
-	remove_stale_temps(e);
-	r = latch_read(e);
-	if (r < 0)
-		return r;
 	lpath = state_path(e, LIST_FILE);
 	if (!lpath)
 		return -ENOMEM;
 	e->list_fd = open(lpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (e->list_fd < 0)
 		return ctx_err(e->ctx, -errno, "cannot open '%s': %m", lpath);
-	/* one engine per state at a time: the list and the PCR file move together */
+	/*
+	 * One engine per state at a time: the list and the PCR file move together.  Everything
+	 * else in the state is read or changed only under this lock: the temp files of another
+	 * engine are in flight until it lets go, so stale ones are removed only now.
+	 */
 	if (flock(e->list_fd, LOCK_EX) < 0)
 		return ctx_err(e->ctx, -errno, "cannot lock '%s': %m", lpath);
+	r = state_dir_sync(e); /* the list file may be new */
+	if (r < 0)
+		return r;
+	remove_stale_temps(e);
+	r = latch_read(e);
+	if (r < 0)
+		return r;
 	r = read_fd_all(e->ctx, e->list_fd, lpath, VOUCH_MAX_FILE_SIZE, &buf, &len);
 	if (r < 0)
 		return r;
@@ -640,6 +898,7 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 	_cleanup_free_ char *nm = NULL;
 	vouch_log_writer *w = NULL;
 	struct vouch_log_entry ent;
+	uint8_t saved[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
 	const uint8_t *rec;
 	int r;
 
@@ -701,25 +960,49 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 	r = engine_tpm_sync(e->tpm); /* never more than one entry ahead of the TPM */
 	if (r < 0)
 		goto out;
-	if (e->list_fd >= 0) {
-		r = write_all(e->list_fd, rec, rec_len);
-		if (r < 0 || fdatasync(e->list_fd) < 0) {
-			r = ctx_err(e->ctx, r < 0 ? r : -errno, "cannot append to the measurement list");
-			goto out;
-		}
-	}
-	r = list_append_mem(e, rec, rec_len);
+	/*
+	 * A failed append leaves the list, the PCRs and the PCR file as they were: everything
+	 * that can fail without I/O (memory, the new PCR values) is done before the record is
+	 * written, and a record whose write or PCR file fails is cut off again.  A reported
+	 * failure therefore means nothing was measured.
+	 */
+	if (e->list_torn && (r = list_cut(e)) < 0)
+		goto out;
+	r = list_reserve(e, rec_len);
+	if (r == 0)
+		r = seen_reserve(e);
 	if (r < 0)
 		goto out;
+	memcpy(saved, e->pcr, sizeof(saved));
 	r = record_extend(e, pcr, ent.template_digest, ent.template_data, ent.template_data_len);
 	if (r < 0)
-		goto out;
+		goto undo;
+	if (e->list_fd >= 0) {
+		r = write_all(e->list_fd, rec, rec_len);
+		if (r == 0 && fdatasync(e->list_fd) < 0)
+			r = -errno;
+		if (r < 0) {
+			errno = -r;
+			r = ctx_err(e->ctx, r, "cannot append to the measurement list: %m");
+			list_cut(e);
+			goto undo;
+		}
+	}
+	list_append_mem(e, rec, rec_len); /* reserved above: cannot fail */
 	e->entries++;
-	r = seen_add(e, ent.template_digest, pcr);
-	if (r == 0)
-		r = pcr_file_write(e);
-	if (r == 0 && e->tpm)
+	r = pcr_file_write(e);
+	if (r < 0) {
+		e->entries--;
+		e->list_len -= rec_len;
+		list_cut(e);
+		goto undo;
+	}
+	seen_add(e, ent.template_digest, pcr); /* reserved above: cannot fail */
+	if (e->tpm)
 		r = engine_tpm_extend(e->tpm, &ent); /* on failure: pending, retried first */
+	goto out;
+undo:
+	memcpy(e->pcr, saved, sizeof(saved));
 out:
 	vouch_log_writer_free(w);
 	return r;
@@ -757,6 +1040,7 @@ VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_opti
 	e->hash_algo = opts->hash_algo ? opts->hash_algo : VOUCH_HASH_SHA256;
 	e->template_name = mem_strdup(opts->template_name ? opts->template_name : "ima-sig");
 	e->xattr_name = mem_strdup(opts->xattr_name ? opts->xattr_name : "security.ima");
+	e->xattr_explicit = opts->xattr_name != NULL;
 	if (opts->state_dir)
 		e->state_dir = mem_strdup(opts->state_dir);
 	if (!e->template_name || !e->xattr_name || (opts->state_dir && !e->state_dir)) {
@@ -825,12 +1109,15 @@ VOUCH_EXPORT void vouch_engine_free(vouch_engine *e)
 	cache_clear(e);
 	vouch_policy_free(e->policy);
 	engine_tpm_free(e->tpm);
-	for (int i = 0; i < _VOUCH_KEYRING_MAX; i++)
+	for (int i = 0; i < _VOUCH_KEYRING_MAX; i++) {
 		vouch_trust_free(e->trust[i]);
+		vouch_trust_free(e->pin[i]);
+	}
 	if (e->list_fd >= 0)
 		close(e->list_fd);
 	free(e->list);
 	free(e->seen);
+	free(e->blacklist);
 	free(e->state_dir);
 	free(e->template_name);
 	free(e->xattr_name);
@@ -839,9 +1126,23 @@ VOUCH_EXPORT void vouch_engine_free(vouch_engine *e)
 
 VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
 {
+	const char *what;
+	size_t idx;
+	unsigned line;
+
 	if (!e) {
 		vouch_policy_free(policy);
 		return -EINVAL;
+	}
+	/* a condition that can never match here would silently skip its rule: refuse it */
+	what = policy_engine_unevaluable(policy, &idx, &line);
+	if (what) {
+		vouch_policy_free(policy);
+		return ctx_err(e->ctx, -EOPNOTSUPP,
+			       "policy line %u (rule %zu): %s cannot be evaluated by the engine (no "
+			       "file-system name, UUID or LSM label is known to it): remove the "
+			       "condition or the rule",
+			       line, idx + 1, what);
 	}
 	vouch_policy_free(e->policy);
 	e->policy = policy;
@@ -858,6 +1159,26 @@ VOUCH_EXPORT int vouch_engine_set_trust(vouch_engine *e, int keyring, vouch_trus
 	}
 	vouch_trust_free(e->trust[keyring]);
 	e->trust[keyring] = trust;
+	e->gen++;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_engine_set_blacklist(vouch_engine *e, const struct vouch_digest *digests,
+					   size_t n)
+{
+	struct vouch_digest *copy = NULL;
+
+	if (!e || (n && !digests) || n > SIZE_MAX / sizeof(*copy))
+		return -EINVAL;
+	if (n) {
+		copy = mem_alloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, digests, n * sizeof(*copy));
+	}
+	free(e->blacklist);
+	e->blacklist = copy;
+	e->n_blacklist = n;
 	e->gen++;
 	return 0;
 }
@@ -889,6 +1210,7 @@ VOUCH_EXPORT int vouch_engine_get_mode(const vouch_engine *e, int func)
 VOUCH_EXPORT int vouch_engine_set_sig_enforce(vouch_engine *e, int func, bool enforce)
 {
 	bool changed = false;
+	int r;
 
 	if (!e || (func != 0 && !func_valid(func)))
 		return -EINVAL;
@@ -900,15 +1222,23 @@ VOUCH_EXPORT int vouch_engine_set_sig_enforce(vouch_engine *e, int func, bool en
 					       vouch_policy_func_name(f));
 		return 0;
 	}
+	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
+		if ((func == 0 || f == func) && func_valid(f) && !e->latch[f])
+			changed = true;
+	if (!changed)
+		return 0;
+	/* the first latch pins the trust stores and the xattr name it is enforced with */
+	r = latch_pin(e);
+	if (r < 0)
+		return r;
 	for (int f = 1; f < _VOUCH_FUNC_MAX; f++) {
 		if ((func == 0 || f == func) && func_valid(f) && !e->latch[f]) {
 			e->latch[f] = true;
 			e->mode[f] = VOUCH_MODE_ENFORCE;
-			changed = true;
 		}
 	}
 	e->gen++;
-	return changed ? latch_write(e) : 0;
+	return latch_write(e);
 }
 
 VOUCH_EXPORT bool vouch_engine_get_sig_enforce(const vouch_engine *e, int func)
@@ -1110,14 +1440,44 @@ static void copy_reason(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/* The fs-verity file digest of exactly the bytes handed to the consumer (@data), else of @fd. */
+static int verity_digest(vouch_ctx *ctx, int fd, const uint8_t *data, size_t len, int algo,
+			 struct vouch_digest *ret)
+{
+	_cleanup_close_ int mfd = -1;
+	int r;
+
+	if (!data)
+		return fd >= 0 ? vouch_ima_fsverity_digest_fd(ctx, fd, algo, ret)
+			       : ctx_err(ctx, -EOPNOTSUPP, "no bytes to digest");
+	mfd = memfd_create("vouch-verity", MFD_CLOEXEC);
+	if (mfd < 0)
+		return ctx_err(ctx, -errno, "cannot create a memfd: %m");
+	r = write_all(mfd, data, len);
+	if (r < 0)
+		return ctx_err(ctx, r, "cannot fill a memfd");
+	return vouch_ima_fsverity_digest_fd(ctx, mfd, algo, ret);
+}
+
+/*
+ * Appraise one load against what the deciding rule asks for (@d) and the latch.  What the
+ * attacker controls: the bytes, the xattr value, an appended signature, the file system;
+ * through a library caller also the trust stores and the xattr name, which is why a latched
+ * consumer uses the trust pinned in the state (trust_for()).
+ */
 static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_policy_decision *d,
 		    bool latched, const uint8_t *data, size_t len, const struct vouch_digest *md,
-		    const struct vouch_digest *alt, const uint8_t *xv, size_t xlen, uint64_t fsmagic, const char **ret_reason)
+		    const struct vouch_digest *alt, const uint8_t *xv, size_t xlen, uint64_t fsmagic,
+		    const char **ret_reason)
 {
-	bool sig_required = latched || (d->appraise_flags & VOUCH_APPRAISE_IMASIG);
-	bool modsig_ok = latched || h->is_buffer || (d->appraise_flags & VOUCH_APPRAISE_MODSIG);
+	bool verity = d->appraise_flags & VOUCH_APPRAISE_VERITY;
+	bool sig_required = latched || verity || (d->appraise_flags & VOUCH_APPRAISE_IMASIG);
+	/* sigv3 rules accept nothing but a v3 signature: no appended signature */
+	bool modsig_ok = !verity &&
+			 (latched || h->is_buffer || (d->appraise_flags & VOUCH_APPRAISE_MODSIG));
+	bool check_bl = d->appraise_flags & VOUCH_APPRAISE_BLACKLIST;
 	uint64_t algos = (d->appraise_flags & VOUCH_APPRAISE_ALGOS) ? d->appraise_algos : 0;
-	const vouch_trust *ima = e->trust[VOUCH_KEYRING_IMA];
+	const vouch_trust *ima = trust_for(e, VOUCH_KEYRING_IMA, latched);
 	int r;
 
 	if ((d->appraise_flags & VOUCH_APPRAISE_FAIL_UNVERIFIABLE) && fsmagic == FUSE_SUPER_MAGIC) {
@@ -1125,19 +1485,27 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 		return ctx_err(e->ctx, -EPERM, "'%s': signatures on this filesystem are not "
 					       "verifiable", h->name);
 	}
+	/* check_blacklist: the file digest too (the kernel's "bin:" hashes are file hashes) */
+	if (check_bl && (engine_digest_blacklisted(md, e->blacklist, e->n_blacklist) ||
+			 engine_digest_blacklisted(alt, e->blacklist, e->n_blacklist))) {
+		*ret_reason = "blacklisted";
+		return ctx_err(e->ctx, -EPERM, "'%s': its digest is on the blacklist", h->name);
+	}
 	/* an appended signature is used when allowed and there is no signature xattr */
 	if (modsig_ok && engine_has_modsig(data, len) && !(xv && engine_xattr_is_sig(xv, xlen))) {
 		const vouch_trust *t = ima;
 
 		if (latched && (h->func == VOUCH_FUNC_MODULE_CHECK ||
 				h->func == VOUCH_FUNC_KEXEC_KERNEL_CHECK) &&
-		    e->trust[VOUCH_KEYRING_KERNEL])
-			t = e->trust[VOUCH_KEYRING_KERNEL];
+		    trust_for(e, VOUCH_KEYRING_KERNEL, true))
+			t = trust_for(e, VOUCH_KEYRING_KERNEL, true);
 		if (!t) {
 			*ret_reason = "unknown key";
 			return ctx_err(e->ctx, -ENOKEY, "'%s': no trusted keys loaded", h->name);
 		}
-		return engine_modsig_verify(e->ctx, t, data, len, algos, ret_reason);
+		return engine_modsig_verify(e->ctx, t, data, len, algos,
+					    check_bl ? e->blacklist : NULL,
+					    check_bl ? e->n_blacklist : 0, ret_reason);
 	}
 	if (!xv) {
 		*ret_reason = "unsigned";
@@ -1146,13 +1514,33 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 	}
 	{
 		int algo = engine_xattr_algo(xv, xlen);
+		bool v3 = xv[0] == VOUCH_XATTR_VERITY_DIGSIG;
 		struct vouch_digest dd;
 
 		if (algo < 0) {
 			*ret_reason = "malformed signature";
 			return ctx_err(e->ctx, -EBADMSG, "'%s': malformed %s", h->name, e->xattr_name);
 		}
-		if (algo == md->algo) {
+		/* digest_type=verity: only a v3 signature; without it, never a v3 signature */
+		if (verity && !v3) {
+			*ret_reason = "signature v3 (fs-verity) required";
+			return ctx_err(e->ctx, -EPERM, "'%s': the rule asks for a v3 signature "
+						       "(digest_type=verity), %s holds another form",
+				       h->name, e->xattr_name);
+		}
+		if (!verity && v3) {
+			*ret_reason = "signature v3 not allowed by the rule";
+			return ctx_err(e->ctx, -EPERM, "'%s': a v3 signature needs a rule with "
+						       "digest_type=verity appraise_type=sigv3",
+				       h->name);
+		}
+		if (v3) {
+			r = verity_digest(e->ctx, h->fd, data, len, algo, &dd);
+			if (r < 0) {
+				*ret_reason = "could not check";
+				return r;
+			}
+		} else if (algo == md->algo) {
 			dd = *md;
 		} else if (alt->algo == algo) {
 			dd = *alt;
@@ -1193,6 +1581,18 @@ static void fix_xattr(vouch_engine *e, const struct hook *h, const struct vouch_
 	if (fsetxattr(h->fd, e->xattr_name, v, 2 + md->len, 0) == 0)
 		emit(e, h->func, "fix", h->name, 0, "security.ima rewritten with the file hash",
 		     VOUCH_MODE_FIX, 0, md);
+}
+
+/*
+ * A cached appraisal answers only a request that the same rule, with the same
+ * requirements, decides: another mask, another task (uid= rules) or another rule may ask
+ * for more (appraise_type=imasig, sigv3, appraise_algos=, check_blacklist).
+ */
+static bool cache_appraisal_reusable(const struct cache_appraisal *ca,
+				     const struct vouch_policy_decision *d, bool latched)
+{
+	return ca->valid && ca->latched == latched && ca->rule == d->appraise_rule &&
+	       ca->flags == d->appraise_flags && ca->algos == d->appraise_algos;
 }
 
 static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_result *ret)
@@ -1278,13 +1678,16 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 		if (!c)
 			return -ENOMEM;
 		if ((!want_measure || (c->measured_pcrs & ((uint64_t)1 << d.pcr))) &&
-		    (!want_appraise || c->appraised[h->func]) && (!want_audit || c->audited)) {
+		    (!want_appraise || cache_appraisal_reusable(&c->appraised[h->func], &d,
+								latched)) &&
+		    (!want_audit || c->audited)) {
 			res.cached = true;
 			res.digest = c->digest;
 			if (want_appraise) {
 				res.appraised = true;
-				res.appraisal = c->appraisal[h->func];
-				copy_reason(res.reason, sizeof(res.reason), c->reason[h->func]);
+				res.appraisal = c->appraised[h->func].appraisal;
+				copy_reason(res.reason, sizeof(res.reason),
+					    c->appraised[h->func].reason);
 			}
 			goto decide;
 		}
@@ -1360,9 +1763,15 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 			fix_xattr(e, h, &res.digest, xv, xlen);
 		}
 		if (c) {
-			c->appraised[h->func] = true;
-			c->appraisal[h->func] = r;
-			c->reason[h->func] = reason;
+			struct cache_appraisal *ca = &c->appraised[h->func];
+
+			ca->valid = true;
+			ca->latched = latched;
+			ca->rule = d.appraise_rule;
+			ca->flags = d.appraise_flags;
+			ca->algos = d.appraise_algos;
+			ca->appraisal = r;
+			ca->reason = reason;
 		}
 	}
 	if (want_measure && (!c || !(c->measured_pcrs & ((uint64_t)1 << d.pcr)))) {

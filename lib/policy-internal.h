@@ -88,6 +88,12 @@ int policy_format_rule_sb(const vouch_policy *p, size_t index, struct textbuf *b
 bool policy_has_appraise(const vouch_policy *p, int func);
 /* Whether any rule tests the task's uid/euid/gid/egid (the hooks then read them). */
 bool policy_uses_creds(const vouch_policy *p);
+/*
+ * The first condition of @p the engine cannot evaluate (it has no file-system name or
+ * UUID and no LSM labels to match): "fsname=", "fsuuid=", "obj_type", ...; its rule's
+ * 0-based index and line.  NULL when the engine evaluates every condition.
+ */
+const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, unsigned *ret_line);
 /* The field format of a built-in template name ("d-ng|n-ng|sig"), NULL if not one. */
 const char *policy_template_fmt(const char *name);
 

@@ -1652,3 +1652,28 @@ bool policy_uses_creds(const vouch_policy *p)
 			return true;
 	return false;
 }
+
+const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, unsigned *ret_line)
+{
+	static const char *const lsm_keys[POLICY_LSM_N] = { "obj_user",	 "obj_role",  "obj_type",
+							    "subj_user", "subj_role", "subj_type" };
+
+	for (size_t i = 0; p && i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		const char *what = NULL;
+
+		if (r->flags & RF_FSNAME)
+			what = "fsname=";
+		else if (r->flags & RF_FSUUID)
+			what = "fsuuid=";
+		for (int k = 0; !what && k < POLICY_LSM_N; k++)
+			if (r->lsm[k])
+				what = lsm_keys[k];
+		if (what) {
+			*ret_index = i;
+			*ret_line = r->line;
+			return what;
+		}
+	}
+	return NULL;
+}

@@ -5,6 +5,7 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <ctype.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <ftw.h>
@@ -103,7 +104,70 @@ struct engine_args {
 	bool memory;
 	const char *xattr;
 	const char *tcti; /* --tcti T, or --tpm: $VOUCH_TCTI or the default device */
+	const char *blacklist;
 };
+
+/*
+ * A blacklist for appraise_flag=check_blacklist: one hex digest per line, optionally
+ * prefixed "bin:" or "ALGO:" (the kernel's .blacklist descriptions); '#' starts a comment.
+ * Untrusted text: every line must be a whole even-length hex digest.
+ */
+static int load_blacklist(const char *path, struct vouch_digest **ret, size_t *ret_n)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ struct vouch_digest *list = NULL;
+	size_t n = 0, cap = 0, lineno = 0, sz = 0;
+	ssize_t len;
+
+	if (!f) {
+		cli_error("cannot open blacklist '%s': %m", path);
+		return -errno;
+	}
+	while ((len = getline(&line, &sz, f)) >= 0) {
+		char *s = line, *colon, *end;
+		size_t hl;
+
+		lineno++;
+		while (len > 0 && isspace((unsigned char)s[len - 1]))
+			s[--len] = '\0';
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		colon = strchr(s, ':');
+		if (colon)
+			s = colon + 1;
+		for (end = s; isxdigit((unsigned char)*end); end++)
+			;
+		hl = (size_t)(end - s);
+		if (*end || hl < 32 || hl > 2 * VOUCH_HASH_MAX_SIZE || hl % 2) {
+			cli_error("blacklist '%s' line %zu: not a hex digest", path, lineno);
+			return -EBADMSG;
+		}
+		if (n == cap) {
+			struct vouch_digest *nl;
+
+			cap = cap ? cap * 2 : 16;
+			nl = reallocarray(list, cap, sizeof(*nl));
+			if (!nl)
+				return -ENOMEM;
+			list = nl;
+		}
+		memset(&list[n], 0, sizeof(list[n]));
+		list[n].algo = -1; /* like "bin:": compared by length and bytes */
+		list[n].len = hl / 2;
+		for (size_t i = 0; i < hl / 2; i++) {
+			char b[3] = { s[2 * i], s[2 * i + 1], 0 };
+
+			list[n].bytes[i] = (uint8_t)strtoul(b, NULL, 16);
+		}
+		n++;
+	}
+	*ret = TAKE_PTR(list);
+	*ret_n = n;
+	return 0;
+}
 
 static int add_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *const *paths,
 		     size_t n, const char *fallback)
@@ -141,6 +205,7 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 	struct vouch_engine_options o = VOUCH_ENGINE_OPTIONS_INIT;
 	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
 	_cleanup_free_ char *pol_path = NULL, *trust_path = NULL, *ktrust_path = NULL;
+	_cleanup_free_ char *bl_path = NULL;
 	vouch_policy *p = NULL;
 	struct stat st;
 	int r;
@@ -158,7 +223,8 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 	vouch_engine_set_audit_fn(e, audit_print, audit_flag);
 	if (o.state_dir && (asprintf(&pol_path, "%s/policy", o.state_dir) < 0 ||
 			    asprintf(&trust_path, "%s/trust", o.state_dir) < 0 ||
-			    asprintf(&ktrust_path, "%s/trust-kernel", o.state_dir) < 0))
+			    asprintf(&ktrust_path, "%s/trust-kernel", o.state_dir) < 0 ||
+			    asprintf(&bl_path, "%s/blacklist", o.state_dir) < 0))
 		return EXIT_ERROR;
 	if (a->policy) {
 		r = cli_load_policy(ctx, cmd, a->policy, 0, &p);
@@ -169,10 +235,27 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 		if (r)
 			return r;
 	}
-	vouch_engine_set_policy(e, p);
+	r = vouch_engine_set_policy(e, p);
+	if (r < 0) {
+		/* a rule the engine cannot decide would be silently skipped: refuse it */
+		cli_lib_error(ctx, r, a->policy ? a->policy : pol_path);
+		return EXIT_ERROR;
+	}
 	if (add_trust(ctx, e, VOUCH_KEYRING_IMA, a->trust, a->n_trust, trust_path) < 0 ||
 	    add_trust(ctx, e, VOUCH_KEYRING_KERNEL, a->ktrust, a->n_ktrust, ktrust_path) < 0)
 		return EXIT_ERROR;
+	if (a->blacklist || (bl_path && stat(bl_path, &st) == 0)) {
+		_cleanup_free_ struct vouch_digest *bl = NULL;
+		size_t n_bl = 0;
+
+		if (load_blacklist(a->blacklist ? a->blacklist : bl_path, &bl, &n_bl) < 0)
+			return EXIT_ERROR;
+		r = vouch_engine_set_blacklist(e, bl, n_bl);
+		if (r < 0) {
+			cli_lib_error(ctx, r, cmd);
+			return EXIT_ERROR;
+		}
+	}
 	if (a->mode >= 0) {
 		r = vouch_engine_set_mode(e, VOUCH_FUNC_NONE, a->mode);
 		if (r < 0) {
@@ -218,6 +301,11 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 	case 'A':
 		a->audit = true;
 		return 1;
+	case 'B':
+		if (a->blacklist)
+			return -cli_usage_error(cmd, "--blacklist given twice, refusing");
+		a->blacklist = arg;
+		return 1;
 	case 'X':
 		if (a->xattr)
 			return -cli_usage_error(cmd, "--xattr given twice, refusing");
@@ -240,7 +328,7 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 		{ "kernel-trust", required_argument, NULL, 'k' },                                  \
 		{ "mode", required_argument, NULL, 'm' }, { "audit", no_argument, NULL, 'A' },     \
 		{ "xattr", required_argument, NULL, 'X' }, { "tcti", required_argument, NULL, 'T' }, \
-		{ "tpm", no_argument, NULL, 'P' }
+		{ "tpm", no_argument, NULL, 'P' }, { "blacklist", required_argument, NULL, 'B' }
 
 static json_object *result_json(const char *file, const char *func,
 				const struct vouch_engine_result *res, int r)
@@ -495,6 +583,9 @@ static int engine_enforce(int argc, char **argv)
 		{ "func", required_argument, NULL, 'f' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "off", no_argument, NULL, 'o' },
+		{ "trust", required_argument, NULL, 't' },
+		{ "kernel-trust", required_argument, NULL, 'k' },
+		{ "xattr", required_argument, NULL, 'X' },
 		{ 0 },
 	};
 	struct engine_args a = { .mode = -1 };
@@ -525,6 +616,14 @@ static int engine_enforce(int argc, char **argv)
 			break;
 		case 'o':
 			off = true;
+			break;
+		case 't':
+		case 'k':
+		case 'X':
+			/* what the latch pins (default: the state's trust files, security.ima) */
+			r = engine_option("engine enforce", &a, c, optarg);
+			if (r < 0)
+				return -r;
 			break;
 		default:
 			return cli_usage_error("engine enforce", "invalid option");
@@ -633,6 +732,20 @@ static int write_atomic(const char *path, const char *buf, size_t len)
 		unlink(tmp);
 		return r;
 	}
+	/* the rename is durable only once the directory is: sync it */
+	{
+		_cleanup_free_ char *dir = strdup(path);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		_cleanup_close_ int dfd = -1;
+
+		if (!dir)
+			return -ENOMEM;
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || fsync(dfd) < 0)
+			return -errno;
+	}
 	return 0;
 }
 
@@ -677,8 +790,9 @@ static int engine_init(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("engine init", "unexpected argument '%s'", argv[optind]);
-	if (!a.policy && !a.n_trust && !a.n_ktrust)
-		return cli_usage_error("engine init", "give --policy, --trust or --kernel-trust");
+	if (!a.policy && !a.n_trust && !a.n_ktrust && !a.blacklist)
+		return cli_usage_error("engine init",
+				       "give --policy, --trust, --kernel-trust or --blacklist");
 	if (a.n_trust > 1 || a.n_ktrust > 1)
 		return cli_usage_error("engine init", "one --trust and one --kernel-trust file (a PEM "
 						       "bundle holds several certificates)");
@@ -697,6 +811,8 @@ static int engine_init(int argc, char **argv)
 		return r;
 	if (a.n_ktrust && (r = install_file(state, "trust-kernel", a.ktrust[0])))
 		return r;
+	if (a.blacklist && (r = install_file(state, "blacklist", a.blacklist)))
+		return r;
 	return EXIT_OK;
 }
 
@@ -708,10 +824,12 @@ static const struct command engine_cmds[] = {
 	  "engine list [--state-dir DIR]" },
 	{ "init", engine_init, 0,
 	  "Install a checked policy and trust stores into the state (used when 'load' is given none)",
-	  "engine init [--state-dir DIR] [--policy FILE] [--trust PEM] [--kernel-trust PEM]" },
+	  "engine init [--state-dir DIR] [--policy FILE] [--trust PEM] [--kernel-trust PEM] "
+	  "[--blacklist FILE]" },
 	{ "enforce", engine_enforce, 0,
 	  "Latch signature enforcement on for a consumer (never off again for this state)",
-	  "engine enforce [--state-dir DIR] --func FUNC | --all" },
+	  "engine enforce [--state-dir DIR] [--trust PEM] [--kernel-trust PEM] [--xattr NAME] "
+	  "--func FUNC | --all" },
 };
 
 int cmd_engine(int argc, char **argv)

@@ -12,7 +12,7 @@ PACKAGES=(
 	libssl-dev libjson-c-dev libkeyutils-dev libtss2-dev libsqlite3-dev libpq-dev
 	zlib1g-dev libzstd-dev liblzma-dev
 	# tools the tests use
-	openssl jq attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
+	openssl jq strace attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
 	# the kernel rig (tests/kernel): Debian's kernel under QEMU
 	qemu-system-x86 busybox-static e2fsprogs libc6-dev
 	# real peers

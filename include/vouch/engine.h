@@ -124,7 +124,14 @@ void vouch_engine_free(vouch_engine *engine);
  * vouch_engine_set_policy() - replace the policy
  * @engine: the engine
  * @policy: the policy; the engine takes ownership (also on failure)
- * Return: 0, -EINVAL.
+ *
+ * Every rule must be one the engine can decide: a rule with a condition it cannot evaluate
+ * (fsname=, fsuuid=, obj_* and subj_* LSM labels) is refused, naming its line, and the
+ * previous policy stays.  Every other keyword is enforced: appraise_type=imasig (a
+ * signature), imasig|modsig (or an appended one), digest_type=verity appraise_type=sigv3
+ * (only a v3 signature over the fs-verity digest; without it a v3 signature is refused),
+ * appraise_flag=check_blacklist (vouch_engine_set_blacklist()), appraise_algos=.
+ * Return: 0, -EINVAL, -EOPNOTSUPP.
  * Since: 0.1
  */
 int vouch_engine_set_policy(vouch_engine *engine, vouch_policy *policy);
@@ -138,6 +145,23 @@ int vouch_engine_set_policy(vouch_engine *engine, vouch_policy *policy);
  * Since: 0.1
  */
 int vouch_engine_set_trust(vouch_engine *engine, int keyring, vouch_trust *trust);
+
+/**
+ * vouch_engine_set_blacklist() - the digests appraise_flag=check_blacklist refuses
+ * @engine: the engine
+ * @digests: digests (the kernel's .blacklist "bin:" entries), copied; NULL with @n 0 clears
+ * @n: their number
+ *
+ * A rule with appraise_flag=check_blacklist denies a file whose appended-signature payload
+ * digest or file digest equals one of them (compared by length and bytes, and by algorithm
+ * unless an entry's algo is negative, like the kernel's "bin:" entries), with -EPERM
+ * "blacklisted", however valid its signature.  Without a blacklist nothing is refused by it,
+ * as with the kernel's empty .blacklist keyring.
+ * Return: 0, -EINVAL, -ENOMEM.
+ * Since: 0.1
+ */
+int vouch_engine_set_blacklist(vouch_engine *engine, const struct vouch_digest *digests,
+			       size_t n);
 
 /**
  * vouch_engine_set_mode() - the appraisal mode of a consumer
@@ -163,7 +187,10 @@ int vouch_engine_get_mode(const vouch_engine *engine, int func);
  *
  * Once on, every load of that consumer needs a valid signature from the trust stores and
  * is denied otherwise, whatever the policy and the mode say, for the lifetime of the state
- * directory (the latch is made durable before this returns).
+ * directory (the latch is made durable before this returns).  The first latch pins the
+ * trust stores and the xattr name in use (copied into the state): latched consumers are
+ * appraised with those, never with later vouch_engine_set_trust() stores, and an engine
+ * opened on the state with another &vouch_engine_options.xattr_name fails with -EROFS.
  * Return: 0; -EROFS (turning a latched consumer off); -EINVAL; I/O errors.
  * Since: 0.1
  */

@@ -85,6 +85,19 @@ expect_rc 1 "imasig alone does not accept the appended signature" $VOUCH load --
 expect_rc 0 "module buffer (init_module) with sig_enforce latched: appended signature checked" $VOUCH load --state-dir "$T/mstate2" --sig-enforce --kernel-trust "$K/rsa2048.crt" --trust "$K/rsa2048.crt" --buffer --func kernel-module --desc init_module m.ko
 expect_rc 1 "unsigned module buffer with sig_enforce latched: denied" $VOUCH load --state-dir "$T/mstate2" --kernel-trust "$K/rsa2048.crt" --buffer --func kernel-module --desc init_module m-none.ko
 check "module state replays with the list tooling" replay_ok "$T/mstate"
+# appraise_flag=check_blacklist: the payload digest of m.ko (before its signature) blacklisted
+printf 'appraise func=MODULE_CHECK appraise_type=imasig|modsig appraise_flag=check_blacklist\n' >bl.pol
+printf '# revoked\nbin:%s\n' "$(printf 'module payload\n' | sha256sum | cut -d' ' -f1)" >revoked.txt
+expect_rc 0 "check_blacklist, module not blacklisted: loads" $VOUCH load --state-dir "$T/blstate" --policy bl.pol --trust "$K/rsa2048.crt" --func kernel-module m.ko
+expect_rc 1 "check_blacklist: a blacklisted module is denied although its signature is valid" $VOUCH load --state-dir "$T/blstate" --policy bl.pol --trust "$K/rsa2048.crt" --blacklist revoked.txt --func kernel-module m.ko
+one_line_err "the denial says why" "m.ko: denied: blacklisted"
+expect_rc 0 "engine init installs the blacklist" $VOUCH engine init --state-dir "$T/blstate" --blacklist revoked.txt
+expect_rc 1 "the state's blacklist applies without --blacklist" $VOUCH load --state-dir "$T/blstate" --policy bl.pol --trust "$K/rsa2048.crt" --func kernel-module m.ko
+printf 'x\n' >badbl.txt
+expect_rc 3 "a malformed blacklist could not be checked" $VOUCH load --state-dir "$T/blstate" --policy bl.pol --blacklist badbl.txt --func kernel-module m.ko
+printf 'appraise func=BPRM_CHECK fsname=ext4\n' >fsname.pol
+expect_rc 3 "a rule the engine cannot evaluate (fsname=) is refused" $VOUCH load --state-dir "$T/blstate" --policy fsname.pol --func BPRM_CHECK m.ko
+one_line_err "naming the line" "vouch: fsname.pol: policy line 1 (rule 1): fsname= cannot be evaluated by the engine (no file-system name, UUID or LSM label is known to it): remove the condition or the rule"
 VOUCH_STATE_DIR=$S expect_rc 0 "VOUCH_STATE_DIR selects the state" $VOUCH engine status
 eq "env and --state-dir see the same list" "$(VOUCH_STATE_DIR=$S $VOUCH engine status --json | jq .entries)" \
 	"$($VOUCH engine status --state-dir "$S" --json | jq .entries)"
@@ -92,7 +105,7 @@ eq "env and --state-dir see the same list" "$(VOUCH_STATE_DIR=$S $VOUCH engine s
 # --- the sig_enforce latch: no CLI path turns it off -------------------------------------
 printf 'fw\n' >fw.bin
 expect_rc 0 "firmware loads before the latch (no appraise rule)" $VOUCH load --state-dir "$S" --policy pol --mode log --func firmware fw.bin
-expect_rc 0 "latch firmware signature enforcement" $VOUCH engine enforce --state-dir "$S" --func firmware
+expect_rc 0 "latch firmware signature enforcement (pins the trust given)" $VOUCH engine enforce --state-dir "$S" --trust "$K/rsa2048.crt" --func firmware
 expect_rc 1 "unsigned firmware denied after the latch" $VOUCH load --state-dir "$S" --policy pol --func firmware fw.bin
 expect_rc 1 "engine enforce --off refused" $VOUCH engine enforce --state-dir "$S" --func firmware --off
 expect_rc 1 "engine enforce --all --off refused" $VOUCH engine enforce --state-dir "$S" --all --off
@@ -107,6 +120,7 @@ expect_rc 1 "other spellings of the consumer are the same consumer" $VOUCH load 
 VOUCH_STATE_DIR=$S expect_rc 1 "through VOUCH_STATE_DIR: still denied" $VOUCH load --func firmware fw.bin
 evmctl ima_sign -a sha256 --key "$K/rsa2048.key" fw.bin >/dev/null 2>&1
 expect_rc 0 "signed firmware loads while latched" $VOUCH load --state-dir "$S" --trust "$K/rsa2048.crt" --func firmware fw.bin
+expect_rc 0 "signed firmware loads while latched, with no --trust: the pinned one decides" $VOUCH load --state-dir "$S" --func firmware fw.bin
 eq "status shows the latch" "$($VOUCH engine status --state-dir "$S" --json | jq -r '.sig_enforce[]')" "FIRMWARE_CHECK"
 
 # --- 100 runs killed with SIGKILL at random points -------------------------------------
@@ -132,6 +146,70 @@ eq "100 SIGKILLed runs: the list always replays to the PCRs (engine and vouch lo
 diag "tail entries recovered: $recovered, torn records cut: $torn, entries: $($VOUCH engine status --state-dir "$C" --json | jq .entries)"
 n=$($VOUCH engine list --state-dir "$C" | wc -l)
 eq "engine list prints every entry" "$n" "$($VOUCH engine status --state-dir "$C" --json | jq .entries)"
+
+# --- issue 13 item 15: concurrent loads on one state directory -------------------------
+# Four loops of vouch load (200 files) at once: every load must succeed (they wait for the
+# state lock), every file measured exactly once, and the list must replay to the PCRs.
+P=$T/par
+mkdir -p parfiles
+for i in $(seq 1 200); do echo "parallel file $i" >parfiles/p$i; done
+for l in 0 1 2 3; do
+	(
+		fails=0
+		for i in $(seq $((l * 50 + 1)) $((l * 50 + 50))); do
+			$VOUCH load --state-dir "$P" --policy measure.pol --func FILE_CHECK parfiles/p$i \
+				>/dev/null 2>>"$T/par-$l.err" || fails=$((fails + 1))
+		done
+		echo $fails >"$T/par-$l.fails"
+	) &
+done
+wait
+pfails=$(awk '{ s += $1 } END { print s + 0 }' "$T"/par-*.fails)
+[ "$pfails" = 0 ] || sort "$T"/par-*.err | uniq -c | head -3 | sed 's/^/#   /'
+eq "four concurrent loops of vouch load, 200 files: no failure" "$pfails" 0
+eq "every file measured once (200 + boot_aggregate)" "$($VOUCH engine status --state-dir "$P" --json | jq .entries)" 201
+check "the concurrently written state replays to its PCRs" replay_ok "$P"
+ls -a "$P" | grep -q 'vouch-' && bad_tmp=1 || bad_tmp=0
+eq "no temp file left behind" "$bad_tmp" 0
+
+# --- issue 13 item 14: the latch pins the trust store and the xattr ---------------------
+L=$T/lstate
+printf 'attacker payload\n' >evil.bin
+evmctl ima_sign -a sha256 --key "$K/ecdsa-p256.key" evil.bin >/dev/null 2>&1
+evmctl ima_sign -a sha256 --key "$K/ecdsa-p256.key" --xattr-user evil.bin >/dev/null 2>&1
+printf 'good payload\n' >good.bin
+evmctl ima_sign -a sha256 --key "$K/rsa2048.key" good.bin >/dev/null 2>&1
+expect_rc 0 "engine init with the trusted certificate" $VOUCH engine init --state-dir "$L" --trust "$K/rsa2048.crt"
+expect_rc 0 "engine enforce --all latches (pins the state's trust and xattr)" $VOUCH engine enforce --state-dir "$L" --all
+expect_rc 0 "latched: a file signed by the pinned key loads" $VOUCH load --state-dir "$L" --func FILE_CHECK good.bin
+expect_rc 1 "latched: --trust attacker.crt does not vouch for the attacker's file" $VOUCH load --state-dir "$L" --trust "$K/ecdsa-p256.crt" --func FILE_CHECK evil.bin
+check "the attacker's file carries user.ima too" getfattr -n user.ima evil.bin
+rc_x=0; $VOUCH load --state-dir "$L" --trust "$K/ecdsa-p256.crt" --xattr user.ima --func FILE_CHECK evil.bin >/dev/null 2>"$T/x.err" || rc_x=$?
+check "latched: --xattr user.ima --trust attacker.crt is refused (exit $rc_x)" test "$rc_x" -ne 0
+diag "$(head -1 "$T/x.err")"
+
+# --- issue 13 item 15: every rename in the state is followed by an fsync of the directory ---
+# (a power cut right after engine enforce must not lose the latch)
+if command -v strace >/dev/null; then
+	F=$T/fsyncstate
+	$VOUCH engine init --state-dir "$F" --trust "$K/rsa2048.crt" >/dev/null 2>&1
+	strace -f -y -o "$T/enforce.trace" -e trace=rename,renameat,renameat2,fsync \
+		$VOUCH engine enforce --state-dir "$F" --all >/dev/null 2>&1
+	strace -f -y -o "$T/load.trace" -e trace=rename,renameat,renameat2,fsync \
+		$VOUCH load --state-dir "$F.load" --policy measure.pol --func FILE_CHECK tree/signed >/dev/null 2>&1
+	# prints the renames into the state not followed by an fsync of the state directory
+	unsynced() {
+		awk -v dir="<$F>" '/rename/ && index($0, "/sig_enforce") + index($0, "/pcrs") { pending++; next }
+			/fsync\(/ && index($0, dir) { pending = 0 } END { print pending + 0 }' "$1"
+	}
+	eq "engine enforce: the state directory is fsynced after the latch's renames" "$(unsynced "$T/enforce.trace")" 0
+	check "engine enforce renamed the latch file (the trace is not empty)" grep -q 'rename.*sig_enforce' "$T/enforce.trace"
+	F=$F.load
+	eq "load: the state directory is fsynced after the PCR file's rename" "$(unsynced "$T/load.trace")" 0
+	check "load renamed the PCR file (the trace is not empty)" grep -q 'rename.*pcrs' "$T/load.trace"
+else
+	skip "strace missing: directory fsync not traced"
+fi
 
 # --- vouch policy simulate on a generated image ----------------------------------------
 R=$T/root

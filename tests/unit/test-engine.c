@@ -7,6 +7,8 @@
  * Copyright (C) 2026 The vouch authors
  */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -318,8 +320,8 @@ static void test_latch(void)
 	ok(load(e, 0, VOUCH_READING_FIRMWARE, "latch-unsigned", &res) == -EACCES,
 	   "dont_appraise policy: still denied");
 	vouch_engine_set_trust(e, VOUCH_KEYRING_IMA, NULL);
-	ok(load(e, 0, VOUCH_READING_FIRMWARE, "latch-signed", &res) == -EACCES,
-	   "no trust store: even the signed file is denied (fails closed)");
+	ok(load(e, 0, VOUCH_READING_FIRMWARE, "latch-signed", &res) == 0,
+	   "the caller drops its trust store: the latch's pinned one still decides");
 	ok(vouch_engine_post_read_file(e, VOUCH_READING_FIRMWARE, -1, "x", NULL, 0, &res) ==
 		   -EACCES,
 	   "empty read denied");
@@ -379,6 +381,374 @@ static void test_cache(void)
 		   r4.measured && r4.digest.algo == VOUCH_HASH_SHA256,
 	   "a sha512 signature verifies while the file is measured with sha256");
 	vouch_engine_free(e);
+}
+
+/* Copy a vector into the scratch directory (xattrs are set on the copy). */
+static void copy_vec(const char *rel, const char *name)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (read_file_all(ctx, vec(rel), 1 << 20, &buf, &len) == 0)
+		write_file_atomic(ctx, path(name), buf, len, 0644);
+	free(buf);
+}
+
+static void digest_xattr(const char *name)
+{
+	struct vouch_digest d;
+	uint8_t v[2 + 32];
+
+	vouch_digest_file(ctx, path(name), (int[]){ VOUCH_HASH_SHA256 }, 1, &d);
+	v[0] = 0x04;
+	v[1] = VOUCH_HASH_SHA256;
+	memcpy(v + 2, d.bytes, 32);
+	setxattr(path(name), XATTR, v, sizeof(v), 0);
+}
+
+static vouch_engine *engine_vec_policy(const char *rel, struct events *ev)
+{
+	uint8_t *pol = NULL;
+	size_t len = 0;
+	char text[4096];
+	vouch_engine *e;
+
+	if (read_file_all(ctx, vec(rel), sizeof(text) - 1, &pol, &len) < 0)
+		return NULL;
+	memcpy(text, pol, len);
+	text[len] = '\0';
+	free(pol);
+	e = engine(NULL, text, ev);
+	return e;
+}
+
+static int file_check_mask(vouch_engine *e, const char *name, uint32_t mask,
+			   struct vouch_engine_result *res)
+{
+	int fd = open(path(name), O_RDONLY | O_CLOEXEC), r;
+
+	r = vouch_engine_file_check(e, VOUCH_FUNC_FILE_CHECK, fd, name, mask, res);
+	close(fd);
+	return r;
+}
+
+/*
+ * Issue 13 item 11, the attack: a digest-only file is allowed for MAY_READ by a rule that
+ * needs no signature, then asked for MAY_EXEC, which a rule with appraise_type=imasig
+ * decides.  The cached MAY_READ appraisal must not answer it.  Vector: tests/vectors/engine/.
+ */
+static void test_cache_requirements(void)
+{
+	struct vouch_engine_result r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
+	vouch_engine *e;
+	int rc;
+
+	copy_vec("engine/cache-mask.file", "cache-mask");
+	digest_xattr("cache-mask");
+	e = engine_vec_policy("engine/cache-mask.policy", NULL);
+	ok(e != NULL, "cache-mask vector policy loads");
+	if (!e)
+		return;
+	ok(file_check_mask(e, "cache-mask", VOUCH_MAY_READ, &r1) == 0 && r1.appraisal == 0,
+	   "digest-only file: MAY_READ allowed (its rule needs no signature)");
+	rc = file_check_mask(e, "cache-mask", VOUCH_MAY_EXEC, &r2);
+	ok(rc == -EACCES && r2.denied && r2.appraisal == -EPERM && !r2.cached,
+	   "then MAY_EXEC (appraise_type=imasig): denied, not answered from the MAY_READ cache "
+	   "(rc %d, cached %d)",
+	   rc, r2.cached);
+	ok(file_check_mask(e, "cache-mask", VOUCH_MAY_READ, &r3) == 0 && r3.appraisal == 0,
+	   "MAY_READ again: still allowed");
+	rc = file_check_mask(e, "cache-mask", VOUCH_MAY_EXEC, &r2);
+	ok(rc == -EACCES && r2.denied, "MAY_EXEC again: still denied (rc %d)", rc);
+	vouch_engine_free(e);
+	/* the other order: a denial for one rule is not reused for another either */
+	e = engine_vec_policy("engine/cache-mask.policy", NULL);
+	rc = file_check_mask(e, "cache-mask", VOUCH_MAY_EXEC, &r2);
+	ok(rc == -EACCES, "fresh engine: MAY_EXEC first, denied");
+	ok(file_check_mask(e, "cache-mask", VOUCH_MAY_READ, &r1) == 0 && r1.appraisal == 0,
+	   "then MAY_READ: allowed on its own rule");
+	vouch_engine_free(e);
+}
+
+/* security.ima v3 (type 0x06) over the fs-verity digest of the file. */
+static void sign_file_v3(const char *name)
+{
+	struct vouch_ima_sign_options o = VOUCH_IMA_SIGN_OPTIONS_INIT;
+	uint8_t *v = NULL;
+	size_t n = 0;
+	int fd = open(path(name), O_RDONLY | O_CLOEXEC);
+
+	o.flags = VOUCH_IMA_SIGN_V3;
+	o.keyid = keyid;
+	if (vouch_ima_sign_fd(ctx, key, &o, fd, &v, &n) == 0)
+		setxattr(path(name), XATTR, v, n, 0);
+	else
+		printf("# sign v3: %s\n", vouch_ctx_last_error(ctx));
+	close(fd);
+	vouch_free(v);
+}
+
+/*
+ * Issue 13 item 12, the attack: under digest_type=verity appraise_type=sigv3 a v2
+ * signature (over the plain file digest) passed and a valid v3 one failed; the v2 one must
+ * fail and the v3 one pass.  Without the verity rule, a v3 signature is refused.
+ */
+static void test_verity_sigv3(void)
+{
+	struct vouch_engine_result res = { 0 };
+	vouch_engine *e;
+	int rc;
+
+	write_file("v2-signed", "signed v2 for a sigv3 rule\n");
+	sign_file("v2-signed");
+	write_file("v3-signed", "signed v3 over the fs-verity digest\n");
+	sign_file_v3("v3-signed");
+	write_file("v3-tampered", "signed v3, then changed\n");
+	sign_file_v3("v3-tampered");
+	{
+		int fd = open(path("v3-tampered"), O_WRONLY | O_APPEND | O_CLOEXEC);
+
+		write_all(fd, "x", 1);
+		close(fd);
+	}
+	e = engine(NULL, "appraise func=BPRM_CHECK digest_type=verity appraise_type=sigv3\n",
+		   NULL);
+	rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "v2-signed", &res);
+	ok(rc == -EACCES && res.denied, "sigv3 rule: a v2 signature is denied (rc %d, %s)", rc,
+	   res.reason);
+	rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "v3-signed", &res);
+	ok(rc == 0 && res.appraisal == 0, "sigv3 rule: a valid v3 signature is allowed (rc %d, %s)",
+	   rc, res.reason);
+	rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "v3-tampered", &res);
+	ok(rc == -EACCES && res.appraisal == -EKEYREJECTED,
+	   "sigv3 rule: v3 signature over other contents denied (rc %d, %s)", rc, res.reason);
+	vouch_engine_free(e);
+	e = engine(NULL, "appraise func=BPRM_CHECK appraise_type=imasig\n", NULL);
+	rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "v3-signed", &res);
+	ok(rc == -EACCES && res.denied,
+	   "imasig rule without digest_type=verity: a v3 signature is refused (rc %d, %s)", rc,
+	   res.reason);
+	rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "v2-signed", &res);
+	ok(rc == 0, "imasig rule: the v2 signature is allowed (rc %d)", rc);
+	vouch_engine_free(e);
+}
+
+/*
+ * Issue 13 item 12, the attack: appraise_flag=check_blacklist was parsed and ignored, so
+ * a module whose payload digest is blacklisted still loaded with its valid signature.
+ */
+static void test_check_blacklist(void)
+{
+	struct vouch_engine_result res = { 0 };
+	struct vouch_digest payload, other;
+	vouch_engine *e;
+	int rc;
+
+	copy_vec("peer/blob.rsa2048.ko", "bl.ko");
+	vouch_digest_file(ctx, vec("peer/blob.ko"), (int[]){ VOUCH_HASH_SHA256 }, 1, &payload);
+	vouch_digest_buf(ctx, VOUCH_HASH_SHA256, "something else", 14, &other);
+	e = engine(NULL,
+		   "appraise func=MODULE_CHECK appraise_type=imasig|modsig "
+		   "appraise_flag=check_blacklist\n",
+		   NULL);
+	rc = load(e, 0, VOUCH_READING_MODULE, "bl.ko", &res);
+	ok(rc == 0 && res.appraisal == 0, "signed module, empty blacklist: allowed (rc %d, %s)", rc,
+	   res.reason);
+	ok_err(vouch_engine_set_blacklist(e, &other, 1), 0, "blacklist another digest");
+	rc = load(e, 0, VOUCH_READING_MODULE, "bl.ko", &res);
+	ok(rc == 0, "unrelated blacklist entry: allowed (rc %d)", rc);
+	ok_err(vouch_engine_set_blacklist(e, &payload, 1), 0, "blacklist the payload digest");
+	rc = load(e, 0, VOUCH_READING_MODULE, "bl.ko", &res);
+	ok(rc == -EACCES && res.denied && res.appraisal == -EPERM,
+	   "check_blacklist: the blacklisted module is denied although its signature is valid "
+	   "(rc %d, %s)",
+	   rc, res.reason);
+	vouch_engine_free(e);
+	e = engine(NULL, "appraise func=MODULE_CHECK appraise_type=imasig|modsig\n", NULL);
+	vouch_engine_set_blacklist(e, &payload, 1);
+	rc = load(e, 0, VOUCH_READING_MODULE, "bl.ko", &res);
+	ok(rc == 0, "without check_blacklist the rule does not consult the blacklist (rc %d)", rc);
+	vouch_engine_free(e);
+}
+
+/* Every condition the parser accepts is evaluated by the engine, or refused by it. */
+static void test_policy_keywords(void)
+{
+	static const char *unevaluable[] = {
+		"appraise func=BPRM_CHECK fsname=ext4\n",
+		"measure fsuuid=01234567-89ab-cdef-0123-456789abcdef\n",
+		"appraise obj_type=bin_t\n",
+		"dont_appraise subj_user=root\n",
+	};
+	vouch_engine *e = engine(NULL, NULL, NULL);
+
+	for (size_t i = 0; i < ARRAY_SIZE(unevaluable); i++) {
+		vouch_policy *p = NULL;
+
+		vouch_policy_parse(ctx, unevaluable[i], strlen(unevaluable[i]), NULL, &p, NULL);
+		ok(p && vouch_engine_set_policy(e, p) == -EOPNOTSUPP &&
+			   strstr(vouch_ctx_last_error(ctx), "line 1"),
+		   "engine refuses a condition it cannot evaluate, naming the line: %.*s (%s)",
+		   (int)strlen(unevaluable[i]) - 1, unevaluable[i], vouch_ctx_last_error(ctx));
+	}
+	vouch_engine_free(e);
+}
+
+/*
+ * Issue 13 item 13, the attack: the disk fills up in the middle of a record write.  The
+ * partial record stayed, the next append followed it, and the next start refused the
+ * state forever.  A failed append must leave the list as it was; later loads work and the
+ * state reopens.  Disk full is simulated with RLIMIT_FSIZE (write stops at the limit).
+ */
+static off_t file_size(const char *name)
+{
+	struct stat st;
+
+	return stat(path(name), &st) == 0 ? st.st_size : -1;
+}
+
+static void test_torn_append(void)
+{
+	struct vouch_engine_result res = { 0 };
+	struct rlimit old, lim;
+	vouch_engine *e;
+	uint64_t n0;
+	off_t s0;
+	int rc;
+
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	write_file("torn-a", "torn a\n");
+	write_file("torn-b", "torn b\n");
+	write_file("torn-c", "torn c\n");
+	write_file("torn-d", "torn d\n");
+	e = engine("torn", "measure func=FILE_CHECK\n", NULL);
+	n0 = vouch_engine_entry_count(e);
+	s0 = file_size("torn/measurements");
+	/* the list may grow by 20 bytes: the record is cut in the middle */
+	lim = old;
+	lim.rlim_cur = (rlim_t)s0 + 20;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	rc = load(e, VOUCH_FUNC_FILE_CHECK, -1, "torn-a", &res);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ok(rc < 0 && rc != -EACCES, "disk full mid-record: the load fails (rc %d)", rc);
+	ok(file_size("torn/measurements") == s0 && vouch_engine_entry_count(e) == n0 &&
+		   vouch_engine_verify_state(e) == 0,
+	   "and the list is as it was before (%lld bytes, was %lld)",
+	   (long long)file_size("torn/measurements"), (long long)s0);
+	rc = load(e, VOUCH_FUNC_FILE_CHECK, -1, "torn-b", &res);
+	ok(rc == 0 && res.measured && vouch_engine_entry_count(e) == n0 + 1,
+	   "the next load is measured (rc %d)", rc);
+	/* the list write succeeds, the PCR file cannot be written: nothing measured either */
+	s0 = file_size("torn/measurements");
+	lim.rlim_cur = (rlim_t)s0 + 1024;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	rc = load(e, VOUCH_FUNC_FILE_CHECK, -1, "torn-c", &res);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ok(rc < 0 && file_size("torn/measurements") == s0 &&
+		   vouch_engine_entry_count(e) == n0 + 1 && vouch_engine_verify_state(e) == 0,
+	   "PCR file write fails: reported, and the entry is taken back out of the list (rc %d)",
+	   rc);
+	vouch_engine_free(e);
+	e = engine("torn", "measure func=FILE_CHECK\n", NULL);
+	ok(e && vouch_engine_entry_count(e) == n0 + 1 && vouch_engine_verify_state(e) == 0,
+	   "the next start accepts the state");
+	ok(e && load(e, VOUCH_FUNC_FILE_CHECK, -1, "torn-d", &res) == 0 && res.measured,
+	   "and measures again");
+	vouch_engine_free(e);
+	e = engine("torn", NULL, NULL);
+	ok(e && vouch_engine_entry_count(e) == n0 + 2, "and again after that");
+	vouch_engine_free(e);
+}
+
+/*
+ * Issue 13 item 14, the attack: after the latch, the caller hands its own trust store and
+ * xattr name to the engine, and a file it signed itself is allowed.  Once latched, the
+ * trust and the xattr are the state's.
+ */
+static void test_latch_pins(void)
+{
+	struct vouch_engine_options o = VOUCH_ENGINE_OPTIONS_INIT;
+	struct vouch_engine_result res = { 0 };
+	vouch_key *akey = NULL;
+	vouch_cert *acert = NULL;
+	vouch_trust *t = NULL;
+	vouch_engine *e;
+	int rc;
+
+	write_file("pin-good", "signed by the trusted key\n");
+	sign_file("pin-good");
+	write_file("pin-evil", "signed by the attacker\n");
+	{
+		/* the attacker's key and certificate: the ecdsa-p256 test key */
+		char cmd[1200];
+
+		snprintf(cmd, sizeof(cmd), "cp %s %s/a.key && chmod 600 %s/a.key",
+			 vec("keys/ecdsa-p256.key"), dir, dir);
+		if (system(cmd) != 0 || vouch_key_load(ctx, path("a.key"), NULL, NULL, &akey) < 0 ||
+		    vouch_cert_load(ctx, vec("keys/ecdsa-p256.crt"), &acert) < 0) {
+			ok(0, "attacker key");
+			return;
+		}
+	}
+	{
+		struct vouch_ima_sign_options so = VOUCH_IMA_SIGN_OPTIONS_INIT;
+		uint8_t *v = NULL;
+		size_t n = 0;
+		int fd = open(path("pin-evil"), O_RDONLY | O_CLOEXEC);
+
+		vouch_ima_keyid(ctx, akey, acert, &so.keyid);
+		if (vouch_ima_sign_fd(ctx, akey, &so, fd, &v, &n) == 0) {
+			setxattr(path("pin-evil"), XATTR, v, n, 0);
+			setxattr(path("pin-evil"), "user.attacker-ima", v, n, 0);
+		}
+		close(fd);
+		vouch_free(v);
+	}
+	e = engine("pin-state", NULL, NULL);
+	ok_err(vouch_engine_set_sig_enforce(e, VOUCH_FUNC_BPRM_CHECK, true), 0, "latch BPRM_CHECK");
+	vouch_engine_free(e);
+	/* a later caller brings its own trust store */
+	o.state_dir = path("pin-state");
+	o.xattr_name = XATTR;
+	vouch_engine_new(ctx, &o, &e);
+	vouch_trust_new(ctx, &t);
+	vouch_trust_add_cert(t, acert, ".ima");
+	vouch_engine_set_trust(e, VOUCH_KEYRING_IMA, t);
+	rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "pin-evil", &res);
+	ok(rc == -EACCES && res.denied,
+	   "latched: the caller's trust store does not vouch for its own file (rc %d, %s)", rc,
+	   res.reason);
+	rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "pin-good", &res);
+	ok(rc == 0, "latched: the trust pinned by the latch still vouches (rc %d, %s)", rc,
+	   res.reason);
+	vouch_engine_set_trust(e, VOUCH_KEYRING_IMA, NULL);
+	rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "pin-good", &res);
+	ok(rc == 0, "latched: dropping the caller's trust changes nothing either (rc %d)", rc);
+	vouch_engine_free(e);
+	/* a later caller names another xattr, one it can write */
+	o.xattr_name = "user.attacker-ima";
+	e = NULL;
+	rc = vouch_engine_new(ctx, &o, &e);
+	if (rc == 0) {
+		t = NULL;
+		vouch_trust_new(ctx, &t);
+		vouch_trust_add_cert(t, acert, ".ima");
+		vouch_engine_set_trust(e, VOUCH_KEYRING_IMA, t);
+		rc = load(e, VOUCH_FUNC_BPRM_CHECK, -1, "pin-evil", &res);
+	}
+	ok(rc < 0, "latched: another xattr name is refused, the attacker's file is not allowed "
+		   "(rc %d: %s)",
+	   rc, vouch_ctx_last_error(ctx));
+	vouch_engine_free(e);
+	o.xattr_name = NULL;
+	e = NULL;
+	ok(vouch_engine_new(ctx, &o, &e) == 0 && load(e, VOUCH_FUNC_BPRM_CHECK, -1, "pin-good",
+						      &res) == 0,
+	   "latched: no xattr name given: the state's is used");
+	vouch_engine_free(e);
+	vouch_key_free(akey);
+	vouch_cert_free(acert);
 }
 
 static int file_append(const char *name, const void *p, size_t n)
@@ -502,6 +872,12 @@ int main(void)
 	test_latch();
 	test_cache();
 	test_crash_rules();
+	test_cache_requirements();
+	test_verity_sigv3();
+	test_check_blacklist();
+	test_policy_keywords();
+	test_torn_append();
+	test_latch_pins();
 	vouch_key_free(key);
 	vouch_cert_free(cert);
 	vouch_ctx_free(ctx);

@@ -18,10 +18,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const files[] = { "a.c", "kernel/module.c" };
 	/* half the inputs as a live run sees them: bound to the files spatch was given */
 	const struct audit_files given = { .prefix = "t/", .names = files, .n = 2 };
-	vouch_ctx *ctx = NULL;
+	static vouch_ctx *ctx; /* one for the run */
 	vouch_audit *a = NULL;
 
-	if (size > (1 << 20) || vouch_ctx_new(&ctx) < 0)
+	if (size > (1 << 20) || (!ctx && vouch_ctx_new(&ctx) < 0))
 		return 0;
 	/* a tree that does not exist: entry detection must cope without source text */
 	if (audit_new(ctx, "/nonexistent-vouch-fuzz-tree", 2, names, &a) == 0) {
@@ -32,6 +32,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		vouch_audit_free(a);
 	}
-	vouch_ctx_free(ctx);
 	return 0;
 }

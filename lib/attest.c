@@ -59,11 +59,17 @@ VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, 
 	_cleanup_(attest_json_putp) json_object *root = NULL;
 	json_object *v, *files, *exclude = NULL;
 	vouch_attest_reference *ref;
+	char why[256];
+	int r;
 
 	if (!ctx || (!json && len) || !ret_ref)
 		return -EINVAL;
-	root = json_parse_object(json, len, ATTEST_JSON_MAX, 32);
-	if (!root || !json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
+	r = json_parse_object(json, len, ATTEST_JSON_MAX, 32, &root, why, sizeof(why));
+	if (r == -ENOMEM)
+		return ctx_err(ctx, r, "out of memory");
+	if (r < 0)
+		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
+	if (!json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
 	    strcmp(json_object_get_string(v), "vouch-reference") != 0 ||
 	    !json_object_object_get_ex(root, "files", &files) ||
 	    !json_object_is_type(files, json_type_object))
@@ -79,6 +85,8 @@ VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, 
 	{
 		bool ok = is_string(list) || json_object_is_type(list, json_type_array);
 
+		if (ok && !is_string(list) && json_object_array_length(list) == 0)
+			return ctx_err(ctx, -EBADMSG, "reference for '%.200s' is an empty list", name);
 		for (size_t i = 0; ok && !is_string(list) && i < json_object_array_length(list); i++)
 			ok = is_string(json_object_array_get_idx(list, i));
 		if (!ok)
@@ -167,22 +175,32 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 	_cleanup_(attest_json_putp) json_object *root = NULL;
 	_cleanup_free_ struct vouch_attest_state *st = NULL;
 	json_object *v, *ak, *pcrs;
+	char why[256];
+	int r;
 
 	if (!ctx || (!json && len) || !ret_state)
 		return -EINVAL;
 	st = mem_zalloc(sizeof(*st));
 	if (!st)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
-	root = json_parse_object(json, len, ATTEST_JSON_MAX, 32);
-	if (!root || !json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
+	r = json_parse_object(json, len, ATTEST_JSON_MAX, 32, &root, why, sizeof(why));
+	if (r == -ENOMEM)
+		return ctx_err(ctx, r, "out of memory");
+	if (r < 0)
+		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
+	if (!json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
 	    strcmp(json_object_get_string(v), "vouch-attest-state") != 0 ||
 	    !json_object_object_get_ex(root, "ak", &ak) || !is_string(ak) ||
 	    json_object_get_string_len(ak) != 64 ||
-	    !json_object_object_get_ex(root, "entries", &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < 0 || !json_object_object_get_ex(root, "pcrs", &pcrs) ||
+	    !json_object_object_get_ex(root, "entries", &v) ||
+	    !json_object_object_get_ex(root, "pcrs", &pcrs) ||
 	    !json_object_is_type(pcrs, json_type_object))
 		return ctx_err(ctx, -EBADMSG, "not a vouch attestation state");
-	st->entries = (uint64_t)json_object_get_int64(v);
+	/* written from a uint64_t through int64_t */
+	r = json_get_uint(v, INT64_MAX, &st->entries);
+	if (r < 0)
+		return ctx_err(ctx, -EBADMSG, "entries %s",
+			       r == -ERANGE ? "out of range" : "is not an integer");
 	memcpy(st->ak, json_object_get_string(ak), 64);
 	json_object_object_foreach(pcrs, bank, vals)
 	{
@@ -202,7 +220,9 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 			size_t sz = vouch_hash_info(algo)->size, got = 0;
 			uint32_t pcr;
 
-			if (parse_u32(key, &pcr) < 0 || pcr >= VOUCH_PCR_COUNT || !is_string(hex) ||
+			if (parse_u32(key, &pcr) < 0 || pcr >= VOUCH_PCR_COUNT || (key[0] == '0' && key[1]))
+				return ctx_err(ctx, -EBADMSG, "bad PCR index '%.32s'", key);
+			if (!is_string(hex) ||
 			    (size_t)json_object_get_string_len(hex) != 2 * sz ||
 			    hex_decode(json_object_get_string(hex), 2 * sz, b->values[pcr],
 				       sizeof(b->values[pcr]), &got) < 0 ||

@@ -22,6 +22,12 @@
 #include "internal.h"
 
 #define IO_BUF_SIZE ((size_t)1 << 20)
+/*
+ * Decompressed bytes are handed out from a smaller buffer: records are copied across its
+ * end anyway (lg_read), and a 1 MiB buffer per reader made every small image pay for a
+ * large mapping (most of fuzz-cpio's time under ASan).
+ */
+#define DEC_BUF_SIZE ((size_t)64 << 10)
 #define NEWC_HDR_LEN 110
 #define NEWCX_HDR_LEN 134
 
@@ -788,7 +794,7 @@ static void raw_consume(vouch_cpio_reader *r, size_t n)
 static int dec_start(vouch_cpio_reader *r, int kind)
 {
 	if (!r->dbuf) {
-		r->dbuf = mem_alloc(IO_BUF_SIZE);
+		r->dbuf = mem_alloc(DEC_BUF_SIZE);
 		if (!r->dbuf)
 			return -ENOMEM;
 	}
@@ -851,10 +857,10 @@ static int dec_step(vouch_cpio_reader *r)
 			r->z.next_in = (Bytef *)in;
 			r->z.avail_in = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
 			r->z.next_out = r->dbuf;
-			r->z.avail_out = (uInt)IO_BUF_SIZE;
+			r->z.avail_out = (uInt)DEC_BUF_SIZE;
 			zr = inflate(&r->z, Z_NO_FLUSH);
 			used = (size_t)(r->z.next_in - in);
-			out = IO_BUF_SIZE - r->z.avail_out;
+			out = DEC_BUF_SIZE - r->z.avail_out;
 			if (zr == Z_STREAM_END)
 				r->dec_end = true;
 			else if (zr != Z_OK && zr != Z_BUF_ERROR)
@@ -865,7 +871,7 @@ static int dec_step(vouch_cpio_reader *r)
 		}
 		case DEC_ZSTD: {
 			ZSTD_inBuffer zi = { in, n, 0 };
-			ZSTD_outBuffer zo = { r->dbuf, IO_BUF_SIZE, 0 };
+			ZSTD_outBuffer zo = { r->dbuf, DEC_BUF_SIZE, 0 };
 			size_t zr = ZSTD_decompressStream(r->zd, &zo, &zi);
 
 			if (ZSTD_isError(zr))
@@ -883,10 +889,10 @@ static int dec_step(vouch_cpio_reader *r)
 			r->xz.next_in = in;
 			r->xz.avail_in = n;
 			r->xz.next_out = r->dbuf;
-			r->xz.avail_out = IO_BUF_SIZE;
+			r->xz.avail_out = DEC_BUF_SIZE;
 			lr = lzma_code(&r->xz, LZMA_RUN);
 			used = n - r->xz.avail_in;
-			out = IO_BUF_SIZE - r->xz.avail_out;
+			out = DEC_BUF_SIZE - r->xz.avail_out;
 			if (lr == LZMA_STREAM_END)
 				r->dec_end = true;
 			else if (lr != LZMA_OK)

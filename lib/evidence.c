@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 
 #include "internal.h"
 #include "json-internal.h"
@@ -49,42 +50,29 @@ static int get_hex(json_object *o, const char *key, bool required, uint8_t **ret
 	return 0;
 }
 
-static int get_b64(json_object *o, const char *key, uint8_t **ret, size_t *ret_len)
+/* strict base64, and never empty: an empty list is no evidence of anything */
+static int get_b64(json_object *o, const char *key, const char *label, uint8_t **ret,
+		   size_t *ret_len, char *why, size_t why_size)
 {
-	EVP_ENCODE_CTX *e;
 	json_object *v;
-	const char *s;
-	size_t n;
-	uint8_t *buf;
-	int out1 = 0, out2 = 0;
+	int r;
 
 	if (!json_object_object_get_ex(o, key, &v))
 		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return -EBADMSG;
-	s = json_object_get_string(v);
-	n = (size_t)json_object_get_string_len(v);
-	if (n > INT32_MAX / 2)
-		return -EBADMSG;
-	buf = mem_alloc(n / 4 * 3 + 4);
-	e = EVP_ENCODE_CTX_new();
-	if (!buf || !e) {
-		free(buf);
-		EVP_ENCODE_CTX_free(e);
-		return -ENOMEM;
-	}
-	EVP_DecodeInit(e);
-	if (EVP_DecodeUpdate(e, buf, &out1, (const unsigned char *)s, (int)n) < 0 ||
-	    EVP_DecodeFinal(e, buf + out1, &out2) < 0) {
-		free(buf);
-		EVP_ENCODE_CTX_free(e);
-		ssl_clear_errors();
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(why, why_size, "%s is not a base64 string", label);
 		return -EBADMSG;
 	}
-	EVP_ENCODE_CTX_free(e);
-	*ret = buf;
-	*ret_len = (size_t)out1 + (size_t)out2;
-	return 0;
+	if (json_object_get_string_len(v) == 0) {
+		snprintf(why, why_size, "%s is empty", label);
+		return -EBADMSG;
+	}
+	r = base64_decode_strict(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+				 ret, ret_len);
+	if (r == -EBADMSG)
+		snprintf(why, why_size,
+			 "%s is not strict base64 (RFC 4648: alphabet, padding, no whitespace)", label);
+	return r;
 }
 
 static int parse_pcrs(json_object *arr, struct vouch_pcrs *p)
@@ -150,20 +138,23 @@ VOUCH_EXPORT int vouch_evidence_parse(vouch_ctx *ctx, const char *json, size_t l
 	_cleanup_(json_putp) json_object *root = NULL;
 	struct vouch_evidence *ev;
 	json_object *v, *q, *ima;
+	char why[256] = "malformed evidence document";
+	uint64_t u;
 	int r = -EBADMSG;
 
 	if (!ctx || (!json && len) || !ret_ev)
 		return -EINVAL;
 	if (len > EVIDENCE_MAX || len > INT32_MAX)
 		return ctx_err(ctx, -EBADMSG, "evidence too large");
-	root = json_parse_object(json, len, EVIDENCE_MAX, 16);
-	if (!root || !json_object_is_type(root, json_type_object))
-		return ctx_err(ctx, -EBADMSG, "evidence is not a JSON object");
+	r = json_parse_object(json, len, EVIDENCE_MAX, 16, &root, why, sizeof(why));
+	if (r == -ENOMEM)
+		return ctx_err(ctx, r, "out of memory");
+	if (r < 0)
+		return ctx_err(ctx, -EBADMSG, "evidence is not strict JSON: %s", why);
 	if (!json_object_object_get_ex(root, "format", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), "vouch-evidence") != 0 ||
-	    !json_object_object_get_ex(root, "version", &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) != 1)
+	    !json_object_object_get_ex(root, "version", &v) || json_get_uint(v, 1, &u) < 0 || u != 1)
 		return ctx_err(ctx, -EBADMSG, "not a version 1 vouch-evidence document");
 	ev = mem_zalloc(sizeof(*ev));
 	if (!ev)
@@ -177,20 +168,26 @@ VOUCH_EXPORT int vouch_evidence_parse(vouch_ctx *ctx, const char *json, size_t l
 	if (!json_object_object_get_ex(root, "pcrs", &v) || parse_pcrs(v, &ev->pcrs) < 0)
 		goto bad;
 	if ((r = get_hex(root, "ak_name", false, &ev->ak_name, &ev->ak_name_len)) < 0 ||
-	    (r = get_b64(root, "eventlog", &ev->eventlog, &ev->eventlog_len)) < 0)
+	    (r = get_b64(root, "eventlog", "eventlog", &ev->eventlog, &ev->eventlog_len, why, sizeof(why))) < 0)
 		goto bad;
 	if (json_object_object_get_ex(root, "ima", &ima)) {
 		r = -EBADMSG;
 		if (!json_object_is_type(ima, json_type_object))
 			goto bad;
 		if (json_object_object_get_ex(ima, "from_entry", &v)) {
-			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+			/* written from a uint64_t through int64_t: anything else is not ours */
+			r = json_get_uint(v, INT64_MAX, &ev->ima_from_entry);
+			if (r < 0) {
+				snprintf(why, sizeof(why), "ima.from_entry %s",
+					 r == -ERANGE ? "out of range" : "is not an integer");
+				r = -EBADMSG;
 				goto bad;
-			ev->ima_from_entry = (uint64_t)json_object_get_int64(v);
+			}
 		}
-		if ((r = get_b64(ima, "binary", &ev->ima_list, &ev->ima_list_len)) < 0)
+		if ((r = get_b64(ima, "binary", "ima.binary", &ev->ima_list, &ev->ima_list_len, why, sizeof(why))) < 0)
 			goto bad;
 		if (!ev->ima_list) {
+			snprintf(why, sizeof(why), "ima has no binary list");
 			r = -EBADMSG;
 			goto bad;
 		}
@@ -201,7 +198,7 @@ bad:
 	vouch_evidence_free(ev);
 	if (r == -ENOMEM)
 		return ctx_err(ctx, r, "out of memory");
-	return ctx_err(ctx, -EBADMSG, "malformed evidence document");
+	return ctx_err(ctx, -EBADMSG, "%s", why);
 }
 
 VOUCH_EXPORT int vouch_evidence_load(vouch_ctx *ctx, const char *path,

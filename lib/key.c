@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "cursor.h"
 #include "internal.h"
 #include "openssl-internal.h"
 
@@ -90,6 +91,82 @@ static bool looks_pem(const uint8_t *buf, size_t len)
 	return memmem(buf, len, "-----BEGIN ", 11) != NULL;
 }
 
+/*
+ * PEM_read_bio_PrivateKey() only takes blocks labelled "... PRIVATE KEY", and each call
+ * builds an OpenSSL decoder context (most of the time of a failed load): a buffer with no
+ * such block, like a certificate, is refused without one.
+ */
+static bool has_pem_private_key(const uint8_t *buf, size_t len)
+{
+	const uint8_t *p = buf, *end = buf + len;
+
+	while ((p = memmem(p, (size_t)(end - p), "-----BEGIN ", 11))) {
+		const uint8_t *label = p + 11, *close;
+
+		close = memmem(label, (size_t)(end - label), "-----", 5);
+		if (!close)
+			return false;
+		if (close - label >= 11 && !memcmp(close - 11, "PRIVATE KEY", 11))
+			return true;
+		p = label;
+	}
+	return false;
+}
+
+/* one DER tag and length; the contents in @ret; -EBADMSG for BER's indefinite length too */
+static int der_tlv(struct cursor *c, uint8_t *ret_tag, struct cursor *ret)
+{
+	uint8_t tag, b;
+	size_t n = 0;
+
+	if (cur_u8(c, &tag) < 0 || cur_u8(c, &b) < 0)
+		return -EBADMSG;
+	if (b & 0x80) {
+		unsigned k = b & 0x7f;
+
+		if (k == 0 || k > 4)
+			return -EBADMSG;
+		while (k--) {
+			if (cur_u8(c, &b) < 0)
+				return -EBADMSG;
+			n = n << 8 | b;
+		}
+	} else {
+		n = b;
+	}
+	*ret_tag = tag;
+	return cur_sub(c, n, ret);
+}
+
+/*
+ * Every DER private key is a SEQUENCE whose first member is an INTEGER (PKCS#8, PKCS#1 and
+ * SEC1 start with a version) or, encrypted PKCS#8, a SEQUENCE then an OCTET STRING.  Each
+ * OpenSSL 3.0 d2i call builds a decoder context over every provider's decoders (60-80% of
+ * the time of a failed load, perf): a buffer that is plainly no key (a certificate:
+ * SEQUENCE, SEQUENCE, SEQUENCE) gets none, one whose shape is clear gets the one decoder
+ * that can take it, and anything unclear still gets both.
+ */
+enum { DER_NOT_KEY, DER_CLEAR, DER_ENCRYPTED, DER_UNSURE };
+
+static int der_key_shape(const uint8_t *buf, size_t len)
+{
+	struct cursor c, seq, first;
+	uint8_t tag, tag2;
+
+	if (!len || buf[0] != 0x30)
+		return DER_NOT_KEY;
+	cur_init(&c, buf, len);
+	if (der_tlv(&c, &tag, &seq) < 0 || der_tlv(&seq, &tag, &first) < 0)
+		return DER_UNSURE;
+	if (tag == 0x02)
+		return DER_CLEAR;
+	if (tag != 0x30)
+		return DER_NOT_KEY;
+	if (der_tlv(&seq, &tag2, &first) < 0)
+		return DER_UNSURE;
+	return tag2 == 0x04 ? DER_ENCRYPTED : DER_NOT_KEY;
+}
+
 VOUCH_EXPORT int vouch_key_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t len,
 				    vouch_pass_fn pass_fn, void *userdata, vouch_key **ret_key)
 {
@@ -102,17 +179,24 @@ VOUCH_EXPORT int vouch_key_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t l
 	if (len > INT32_MAX)
 		return ctx_err(ctx, -EFBIG, "key too large");
 	if (looks_pem(buf, len)) {
-		_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(buf, (int)len);
+		_cleanup_(BIO_freep) BIO *bio = NULL;
 
+		if (!has_pem_private_key(buf, len))
+			return ctx_err(ctx, -EBADMSG, "not a private key: no PRIVATE KEY block");
+		bio = BIO_new_mem_buf(buf, (int)len);
 		if (!bio)
 			return ctx_err_ssl(ctx, -ENOMEM, "out of memory");
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, pem_pass_cb, &ps);
 	} else {
+		int shape = der_key_shape(buf, len);
 		const unsigned char *p = buf;
 
+		if (shape == DER_NOT_KEY)
+			return ctx_err(ctx, -EBADMSG, "not a private key");
 		/* DER: PKCS#8, PKCS#1 or SEC1 in the clear, else encrypted PKCS#8 */
-		pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
-		if (!pkey) {
+		if (shape != DER_ENCRYPTED)
+			pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
+		if (!pkey && shape != DER_CLEAR) {
 			_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(buf, (int)len);
 
 			ssl_clear_errors();

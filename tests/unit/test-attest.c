@@ -683,6 +683,48 @@ static void test_parsers(void)
 	   "its values");
 }
 
+#define REF "{\"format\":\"vouch-reference\",\"files\":"
+
+static void refused(bool state, const char *doc, const char *why, const char *name)
+{
+	vouch_attest_reference *ref = NULL;
+	struct vouch_attest_state st;
+	int r = state ? vouch_attest_state_parse(ctx, doc, strlen(doc), &st)
+		      : vouch_attest_reference_parse(ctx, doc, strlen(doc), &ref);
+	const char *msg = r == -EBADMSG ? vouch_ctx_last_error(ctx) : "(accepted)";
+
+	ok(r == -EBADMSG && msg && strstr(msg, why), "%s with %s refused: %s",
+	   state ? "state" : "reference", name, msg);
+	vouch_attest_reference_free(ref);
+}
+
+/* the lenient reader's tricks, as an attacker writes them into reference values and state */
+static void test_strict_json(void)
+{
+	refused(false, REF "{\"/usr/bin/a\":\"sha256:" Z40 "\" /* or anything */}}", "comment",
+		"a comment");
+	refused(false, REF "{'/usr/bin/a':'sha256:" Z40 "'}}", "single quote", "single quotes");
+	refused(false, REF "{\"/usr/bin/a\":[\"sha256:" Z40 "\",]}}", "trailing comma",
+		"a trailing comma");
+	/* the reviewer reads the first value, a lenient reader keeps the second */
+	refused(false, REF "{\"/usr/bin/a\":\"sha256:" Z40 "\",\"/usr/bin/a\":\"sha256:" Z38 "01\"}}",
+		"duplicate key '/usr/bin/a'", "a duplicate file");
+	refused(false, REF "{},\"exclude\":[],\"exclude\":[\"/\"]}", "duplicate key 'exclude'",
+		"a duplicate exclude list");
+	refused(false, REF "{\"/usr/bin/a\":[]}}", "empty", "an empty digest list");
+	refused(true, ST AK64 "\"entries\":010,\"pcrs\":{}}", "leading zero", "a leading zero");
+	refused(true, ST AK64 "\"entries\":18446744073709551615,\"pcrs\":{}}", "out of range",
+		"entries of 2^64-1");
+	refused(true, ST AK64 "\"entries\":1e3,\"pcrs\":{}}", "entries", "fractional entries");
+	refused(true, ST AK64 "\"entries\":1,\"entries\":0,\"pcrs\":{}}", "duplicate key 'entries'",
+		"duplicate entries");
+	refused(true, ST AK64 "\"entries\":1,\"pcrs\":{\"sha1\":{\"10\":\"" Z40 "\",\"10\":\"01" Z38
+			      "\"}}}",
+		"duplicate key '10'", "a duplicate PCR");
+	refused(true, ST AK64 "\"entries\":1,\"pcrs\":{\"sha1\":{\"010\":\"" Z40 "\"}}}", "PCR index",
+		"a PCR index with a leading zero");
+}
+
 int main(void)
 {
 	_cleanup_free_ uint8_t *hex = NULL;
@@ -709,6 +751,7 @@ int main(void)
 		test_ak_attributes();
 	}
 	test_parsers();
+	test_strict_json();
 	free(list);
 	vouch_ak_free(ak);
 	vouch_ctx_free(ctx);

@@ -154,6 +154,38 @@ int main(void)
 	ok(key2 && vouch_key_matches_cert(key2, cert), "DER key is the right one");
 	vouch_key_free(key2);
 	key2 = NULL;
+	/* the shape check before OpenSSL's decoders keeps every DER key form, refuses certs */
+	{
+		BIO *b = BIO_new_file(tmp("p8.der"), "w");
+
+		ok(b && i2d_PKCS8PrivateKey_bio(b, key_pkey(key), NULL, NULL, 0, NULL, NULL),
+		   "write PKCS#8 DER key");
+		BIO_free(b);
+		b = BIO_new_file(tmp("p8enc.der"), "w");
+		ok(b && i2d_PKCS8PrivateKey_bio(b, key_pkey(key), EVP_aes_256_cbc(), NULL, 0, NULL,
+						(void *)"s3cret"),
+		   "write encrypted PKCS#8 DER key");
+		BIO_free(b);
+		chmod(tmp("p8.der"), 0600);
+		chmod(tmp("p8enc.der"), 0600);
+	}
+	ok_ret(vouch_key_load(ctx, tmp("p8.der"), NULL, NULL, &key2), "PKCS#8 DER key");
+	ok(key2 && vouch_key_matches_cert(key2, cert), "PKCS#8 DER key is the right one");
+	vouch_key_free(key2);
+	key2 = NULL;
+	ok_ret(vouch_key_load(ctx, tmp("p8enc.der"), pass_fn, (void *)"s3cret", &key2),
+	       "encrypted PKCS#8 DER key");
+	ok(key2 && vouch_key_matches_cert(key2, cert), "encrypted DER key is the right one");
+	vouch_key_free(key2);
+	key2 = NULL;
+	{
+		size_t n;
+		_cleanup_free_ uint8_t *der = NULL;
+
+		ok(read_file_all(ctx, vec("keys/rsa2048.der"), 1 << 20, &der, &n) == 0, "DER cert read");
+		ok_err(vouch_key_load_mem(ctx, der, n, NULL, NULL, &key2), -EBADMSG,
+		       "a DER certificate is not a private key");
+	}
 	vouch_key_free(key);
 	key = NULL;
 

@@ -328,6 +328,98 @@ static void test_serialized_pcrs(void)
 	vouch_ak_free(ak);
 }
 
+/*
+ * The attacks on a lenient JSON reader, each written as the document an attacker sends: every
+ * one must be refused with a message that names the trick.
+ */
+#define EV "{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"00\"," \
+	   "\"signature\":\"00\"},\"pcrs\":[{\"bank\":\"sha256\",\"values\":{}}]"
+
+static void evidence_refused(const char *doc, const char *why, const char *name)
+{
+	struct vouch_evidence *ev = NULL;
+	int r = vouch_evidence_parse(ctx, doc, strlen(doc), &ev);
+	const char *msg = r == -EBADMSG ? vouch_ctx_last_error(ctx) : "(accepted)";
+
+	ok(r == -EBADMSG && msg && strstr(msg, why), "evidence with %s refused: %s", name, msg);
+	if (r == 0)
+		vouch_evidence_free(ev);
+}
+
+static void test_evidence_strict(void)
+{
+	static const char good[] = EV ",\"ima\":{\"from_entry\":9223372036854775807,"
+				      "\"binary\":\"QUFBQQ==\"},\"eventlog\":\"QUE=\"}";
+	char deep[256];
+	struct vouch_evidence *ev = NULL;
+	size_t n;
+
+	evidence_refused(EV ",/* ignore me */\"eventlog\":\"QUFB\"}", "comment", "a comment");
+	evidence_refused(EV ",\"eventlog\":\"QUFB\" // ignore me\n}", "comment", "a // comment");
+	evidence_refused(EV ",'eventlog':'QUFB'}", "single quote", "single quotes");
+	evidence_refused(EV ",\"eventlog\":\"QUFB\",}", "trailing comma", "a trailing comma");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":[1,2,],\"binary\":\"QUFB\"}}", "trailing comma",
+			 "a trailing comma in a list");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":03,\"binary\":\"QUFB\"}}", "leading zero",
+			 "a leading zero");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":-00,\"binary\":\"QUFB\"}}", "leading zero",
+			 "a negative leading zero");
+	/* the verifier saw one list, a lenient reader keeps the other: the last wins */
+	evidence_refused(EV ",\"ima\":{\"from_entry\":0,\"binary\":\"QUFB\"},"
+			    "\"ima\":{\"from_entry\":0,\"binary\":\"QkJC\"}}",
+			 "duplicate key 'ima'", "a duplicate key");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":0,\"from_\\u0065ntry\":7,\"binary\":\"QUFB\"}}",
+			 "duplicate key", "a duplicate key spelt with an escape");
+	evidence_refused(EV ",\"eventlog\":\"QUFB-!!!junk\"}", "base64", "base64 with junk after '-'");
+	evidence_refused(EV ",\"eventlog\":\"QU FB\"}", "base64", "base64 with a space");
+	evidence_refused(EV ",\"eventlog\":\"QUF\"}", "base64", "base64 without its padding");
+	evidence_refused(EV ",\"eventlog\":\"QUE=QUFB\"}", "base64", "base64 padding in the middle");
+	evidence_refused(EV ",\"eventlog\":\"QUF=\"}", "base64", "non-canonical base64");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":18446744073709551615,\"binary\":\"QUFB\"}}",
+			 "out of range", "a from_entry of 2^64-1");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":99999999999999999999999,\"binary\":\"QUFB\"}}",
+			 "out of range", "a from_entry past 2^64");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":-1,\"binary\":\"QUFB\"}}", "out of range",
+			 "a negative from_entry");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":1.5,\"binary\":\"QUFB\"}}", "from_entry",
+			 "a fractional from_entry");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":0,\"binary\":\"\"}}", "empty",
+			 "an empty list string");
+	evidence_refused(EV ",\"eventlog\":\"\"}", "empty", "an empty event log string");
+	evidence_refused(EV ",\"ima\":{\"from_entry\":NaN,\"binary\":\"QUFB\"}}", "unexpected",
+			 "NaN");
+	evidence_refused(EV ",\"eventlog\":\"QU\\u0000FB\"}", "NUL", "a NUL in a string");
+	evidence_refused(EV ",\"eventlog\":\"QU\tFB\"}", "control character",
+			 "a raw control character in a string");
+	evidence_refused(EV "} trailing", "after the object", "data after the object");
+	n = (size_t)snprintf(deep, sizeof(deep), EV ",\"x\":");
+	for (int i = 0; i < 20; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < 20; i++)
+		deep[n++] = ']';
+	deep[n++] = '}';
+	deep[n] = 0;
+	evidence_refused(deep, "nest", "over-deep nesting");
+	/* the root and 15 lists: 16 levels, the most evidence may have */
+	n = (size_t)snprintf(deep, sizeof(deep), EV ",\"x\":");
+	for (int i = 0; i < 15; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < 15; i++)
+		deep[n++] = ']';
+	deep[n++] = '}';
+	deep[n] = 0;
+	ok_ret(vouch_evidence_parse(ctx, deep, n, &ev), "16 levels of nesting parse");
+	vouch_evidence_free(ev);
+	ev = NULL;
+	/* and the strict reader still takes what the formatter writes */
+	ok_ret(vouch_evidence_parse(ctx, good, strlen(good), &ev),
+	       "a strict document with the largest from_entry parses");
+	ok(ev && ev->ima_from_entry == INT64_MAX && ev->ima_list_len == 4 &&
+		   !memcmp(ev->ima_list, "AAAA", 4) && ev->eventlog_len == 2,
+	   "its values");
+	vouch_evidence_free(ev);
+}
+
 int main(void)
 {
 	if (vouch_ctx_new(&ctx) < 0)
@@ -337,6 +429,7 @@ int main(void)
 	test_ak();
 	test_evidence();
 	test_serialized_pcrs();
+	test_evidence_strict();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run(&cases[i]);
 	vouch_ctx_free(ctx);

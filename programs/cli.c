@@ -17,6 +17,21 @@
 #include "cli.h"
 
 const char *program_name = "vouch";
+bool cli_completing;
+
+#undef getopt_long
+int cli_getopt_long(int argc, char *const argv[], const char *optstring,
+		    const struct option *longopts, int *longindex)
+{
+	if (!cli_completing)
+		return getopt_long(argc, argv, optstring, longopts, longindex);
+	for (const char *p = optstring; *p; p++)
+		if (*p != ':' && *p != '-' && *p != '+')
+			printf("-%c\n", *p);
+	for (const struct option *o = longopts; o && o->name; o++)
+		printf("--%s\n", o->name);
+	return '?';
+}
 
 static void __attribute__((format(printf, 2, 0))) vmsg(const char *prefix, const char *fmt, va_list ap)
 {
@@ -140,6 +155,13 @@ int cli_parse_u32(const char *s, uint32_t *ret)
 bool cli_wants_help(int argc, char **argv)
 {
 	return argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+}
+
+bool cli_is_family(const struct command *cmd)
+{
+	size_t n = strlen(cmd->usage);
+
+	return n >= 4 && !strcmp(cmd->usage + n - 4, " ...");
 }
 
 void cli_print_help(const struct command *cmd)

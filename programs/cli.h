@@ -7,6 +7,7 @@
 #ifndef VOUCH_PROGRAMS_CLI_H
 #define VOUCH_PROGRAMS_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,17 @@ struct command {
 
 extern const char *program_name;
 
+/*
+ * 'vouch __complete WORD...' (bash completion, tests): every command's own getopt_long
+ * table is the one source of its options.  While completing, getopt_long prints the
+ * options it was given (short ones from the option string, long ones from the table) and
+ * returns '?', so the command stops with a usage error before it reads any argument.
+ */
+extern bool cli_completing;
+int cli_getopt_long(int argc, char *const argv[], const char *optstring,
+		    const struct option *longopts, int *longindex);
+#define getopt_long cli_getopt_long
+
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage error and return EXIT_USAGE. */
@@ -68,6 +80,8 @@ int cli_parse_u64(const char *s, uint64_t *ret);
 /* Whether a help flag was given as the first argument. */
 bool cli_wants_help(int argc, char **argv);
 void cli_print_help(const struct command *cmd);
+/* A family ("tpm pcrread|extend|ak ...") prints its own sub-table for --help. */
+bool cli_is_family(const struct command *cmd);
 
 /*
  * Passphrase sources for encrypted keys: --pass-fd N, --pass-file FILE, or the terminal.

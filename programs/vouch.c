@@ -5,6 +5,7 @@
  * Copyright (C) 2026 The vouch authors
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -60,15 +61,21 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: %s COMMAND [ARGS...]\n\nCommands:\n", program_name);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'%s COMMAND --help' describes a command.\n"
+	fprintf(f, "\n'%s help COMMAND' (or '%s COMMAND --help') describes a command; 'man vouch'.\n"
 		   "Exit status: 0 ok, 1 not trusted / does not verify, 2 usage error,\n"
 		   "3 could not check (I/O, crypto, TPM).\n",
-		program_name);
+		program_name, program_name);
 }
 
 int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
 		 char **argv)
 {
+	if (cli_completing && argc < 2) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", cmds[i].name);
+		printf("--help\n");
+		return EXIT_OK;
+	}
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		FILE *f = argc < 2 ? stderr : stdout;
 
@@ -81,11 +88,11 @@ int cli_dispatch(const char *family, const struct command *cmds, size_t n, int a
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(argv[1], cmds[i].name) != 0)
 			continue;
-		if (cli_wants_help(argc - 1, argv + 1)) {
+		if (cli_wants_help(argc - 1, argv + 1) && !cli_is_family(&cmds[i])) {
 			cli_print_help(&cmds[i]);
 			return EXIT_OK;
 		}
-		if ((cmds[i].flags & CMD_NEEDS_ROOT) && geteuid() != 0) {
+		if ((cmds[i].flags & CMD_NEEDS_ROOT) && geteuid() != 0 && !cli_completing) {
 			cli_error("'%s %s' needs root", family, cmds[i].name);
 			return EXIT_ERROR;
 		}
@@ -96,13 +103,77 @@ int cli_dispatch(const char *family, const struct command *cmds, size_t n, int a
 	return EXIT_USAGE;
 }
 
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * vouch __complete WORD...: what may follow the words, one per line: command names, a
+ * family's subcommands, or a command's options from its getopt_long table (see cli.h).
+ * Used by the bash completion; nothing is run and nothing is printed on stderr.
+ */
+static int complete(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc > 0 && !strcmp(argv[0], "help")) {
+		argc--, argv++;
+		if (argc == 0) {
+			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+				printf("%s\n", commands[i].name);
+			return EXIT_OK;
+		}
+	}
+	if (argc == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			printf("%s\n", commands[i].name);
+		printf("help\n--help\n--version\n");
+		return EXIT_OK;
+	}
+	c = find_command(argv[0]);
+	if (!c)
+		return EXIT_USAGE;
+	if (!freopen("/dev/null", "w", stderr))
+		return EXIT_ERROR;
+	cli_completing = true;
+	c->fn(argc, argv);
+	fflush(stdout);
+	return EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+	const struct command *c = find_command(argv[1]);
+
+	if (!c) {
+		fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", program_name,
+			argv[1], program_name);
+		return EXIT_USAGE;
+	}
+	/* families print their own sub-table for --help */
+	if (cli_wants_help(argc - 1, argv + 1) && !cli_is_family(c)) {
+		cli_print_help(c);
+		return EXIT_OK;
+	}
+	if ((c->flags & CMD_NEEDS_ROOT) && geteuid() != 0) {
+		cli_error("'%s' needs root", c->name);
+		return EXIT_ERROR;
+	}
+	return c->fn(argc - 1, argv + 1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    (!strcmp(argv[1], "help") && argc == 2)) {
 		usage(stdout);
 		return EXIT_OK;
 	}
@@ -110,23 +181,24 @@ int main(int argc, char **argv)
 		printf("vouch %s (libvouch %s)\n", VOUCH_VERSION, vouch_version());
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		const struct command *c = &commands[i];
+	if (!strcmp(argv[1], "__complete"))
+		return complete(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "help")) {
+		/* vouch help COMMAND [SUB]... is vouch COMMAND [SUB]... --help */
+		char **args = calloc((size_t)argc + 1, sizeof(char *));
+		int r;
 
-		if (strcmp(argv[1], c->name) != 0)
-			continue;
-		/* families print their own sub-table for --help */
-		if (cli_wants_help(argc - 1, argv + 1) && !strchr(c->usage, '|')) {
-			cli_print_help(c);
-			return EXIT_OK;
-		}
-		if ((c->flags & CMD_NEEDS_ROOT) && geteuid() != 0) {
-			cli_error("'%s' needs root", c->name);
+		if (!args) {
+			cli_error("out of memory");
 			return EXIT_ERROR;
 		}
-		return c->fn(argc - 1, argv + 1);
+		args[0] = argv[0];
+		for (int i = 2; i < argc; i++)
+			args[i - 1] = argv[i];
+		args[argc - 1] = (char *)"--help";
+		r = run(argc, args);
+		free(args);
+		return r;
 	}
-	fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", program_name, argv[1],
-		program_name);
-	return EXIT_USAGE;
+	return run(argc, argv);
 }

@@ -22,6 +22,9 @@ PACKAGES=(
 	time bc python3
 	# vouch audit-kernel: Coccinelle (the full-run test audits linux-source-6.1)
 	coccinelle
+	# issue 15: the Debian package (.ci/run builds, lintians and installs it), the man-page
+	# test (man -l, groff -ww, col) and the bash completion
+	debhelper dpkg-dev lintian bash-completion man-db groff-base bsdextrautils
 )
 
 missing=()

@@ -17,17 +17,13 @@ require_peer gcc gcc
 CACHE=${VOUCH_CACHE:-/var/cache/vouch}/kernel
 UUID=6c61622d-696d-4161-2d74-657374646b31
 
-# --- the kernel: the image linux-image-amd64 depends on, cached between runs -----------
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-[ -n "$pkg" ] || { not_ok "find the kernel package linux-image-amd64 depends on"; done_testing; }
-kver=${pkg#linux-image-}
-kroot=$CACHE/$pkg/root
-if [ ! -f "$kroot/boot/vmlinuz-$kver" ]; then
-	mkdir -p "$CACHE/$pkg"
-	(cd "$CACHE/$pkg" && apt-get download "$pkg" >/dev/null 2>&1 && dpkg -x "$pkg"_*.deb root.new && mv root.new root)
-fi
-if [ -f "$kroot/boot/vmlinuz-$kver" ]; then ok "kernel $kver fetched with apt and unpacked"; else
-	not_ok "kernel $kver fetched with apt and unpacked"; done_testing; fi
+# --- the kernel: the image linux-image-amd64 depends on (or VOUCH_KERNEL_VERSION), fetched
+# once under a lock into the cache shared between runs (kernel-cache.sh)
+. "$HERE/kernel-cache.sh"
+if kernel_fetch "$CACHE"; then ok "kernel $KERNEL_VERSION fetched with apt and unpacked"; else
+	not_ok "kernel ${KERNEL_VERSION:-?} fetched with apt and unpacked"; diag "$KERNEL_ERROR"; done_testing; fi
+kver=$KERNEL_VERSION
+kroot=$KERNEL_ROOT
 mods=$kroot/lib/modules/$kver
 
 # --- keys: made by vouch --------------------------------------------------------------

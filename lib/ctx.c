@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -33,6 +34,10 @@ VOUCH_EXPORT void vouch_ctx_free(vouch_ctx *ctx)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->md_cache); i++)
 		EVP_MD_free((EVP_MD *)ctx->md_cache[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(ctx->key_dec); i++) {
+		OSSL_DECODER_CTX_free(ctx->key_dec[i]);
+		EVP_PKEY_free(ctx->key_dec_out[i]);
+	}
 	free(ctx->root);
 	free(ctx);
 }

@@ -33,6 +33,13 @@ struct vouch_ctx {
 	/* EVP_MD fetched once per algorithm: fetching is slow and not needed per digest */
 	struct evp_md_st *md_cache[_VOUCH_HASH_MAX];
 	bool md_probed[_VOUCH_HASH_MAX];
+	/*
+	 * Private-key decoders (DER, PEM), built once: building one walks every provider's
+	 * decoders and was 95% of the time of a failed key load.  Each writes its key into
+	 * key_dec_out[i], which vouch_key_load_mem() takes at once.
+	 */
+	struct ossl_decoder_ctx_st *key_dec[2];
+	struct evp_pkey_st *key_dec_out[2];
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -92,11 +93,11 @@ static bool looks_pem(const uint8_t *buf, size_t len)
 }
 
 /*
- * PEM_read_bio_PrivateKey() only takes blocks labelled "... PRIVATE KEY", and each call
- * builds an OpenSSL decoder context (most of the time of a failed load): a buffer with no
- * such block, like a certificate, is refused without one.
+ * The first PEM block labelled "... PRIVATE KEY" (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1),
+ * as PEM_read_bio_PrivateKey() would find it: its offset, or -1 (a certificate, say, is
+ * refused without a decoder run).
  */
-static bool has_pem_private_key(const uint8_t *buf, size_t len)
+static ssize_t pem_private_key_at(const uint8_t *buf, size_t len)
 {
 	const uint8_t *p = buf, *end = buf + len;
 
@@ -105,12 +106,12 @@ static bool has_pem_private_key(const uint8_t *buf, size_t len)
 
 		close = memmem(label, (size_t)(end - label), "-----", 5);
 		if (!close)
-			return false;
+			return -1;
 		if (close - label >= 11 && !memcmp(close - 11, "PRIVATE KEY", 11))
-			return true;
+			return p - buf;
 		p = label;
 	}
-	return false;
+	return -1;
 }
 
 /* one DER tag and length; the contents in @ret; -EBADMSG for BER's indefinite length too */
@@ -140,11 +141,9 @@ static int der_tlv(struct cursor *c, uint8_t *ret_tag, struct cursor *ret)
 
 /*
  * Every DER private key is a SEQUENCE whose first member is an INTEGER (PKCS#8, PKCS#1 and
- * SEC1 start with a version) or, encrypted PKCS#8, a SEQUENCE then an OCTET STRING.  Each
- * OpenSSL 3.0 d2i call builds a decoder context over every provider's decoders (60-80% of
- * the time of a failed load, perf): a buffer that is plainly no key (a certificate:
- * SEQUENCE, SEQUENCE, SEQUENCE) gets none, one whose shape is clear gets the one decoder
- * that can take it, and anything unclear still gets both.
+ * SEC1 start with a version) or, encrypted PKCS#8, a SEQUENCE then an OCTET STRING: a buffer
+ * that is plainly no key (a certificate: SEQUENCE, SEQUENCE, SEQUENCE) is refused without
+ * running the decoder.
  */
 enum { DER_NOT_KEY, DER_CLEAR, DER_ENCRYPTED, DER_UNSURE };
 
@@ -167,44 +166,71 @@ static int der_key_shape(const uint8_t *buf, size_t len)
 	return tag2 == 0x04 ? DER_ENCRYPTED : DER_NOT_KEY;
 }
 
+enum { KEY_DEC_DER, KEY_DEC_PEM };
+
+/*
+ * Decode one private key with the context's cached decoder for DER or PEM (any structure:
+ * PKCS#8 in the clear or encrypted, PKCS#1, SEC1; legacy PEM encryption too).  The
+ * passphrase callback is set again on every call, which also drops whatever passphrase the
+ * decoder may have kept from an earlier call.  -ENOMEM when no decoder can be built; 0 with
+ * *ret_pkey NULL when the bytes are not a key (OpenSSL's reason left in its error queue).
+ */
+static int key_decode(vouch_ctx *ctx, int which, const uint8_t *buf, size_t len,
+		      struct pass_state *ps, EVP_PKEY **ret_pkey)
+{
+	static const char *const input[] = { [KEY_DEC_DER] = "DER", [KEY_DEC_PEM] = "PEM" };
+	OSSL_DECODER_CTX *dctx = ctx->key_dec[which];
+	const unsigned char *p = buf;
+	size_t left = len;
+	int ok;
+
+	if (!dctx) {
+		dctx = OSSL_DECODER_CTX_new_for_pkey(&ctx->key_dec_out[which], input[which], NULL,
+						     NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (!dctx)
+			return -ENOMEM;
+		if (OSSL_DECODER_CTX_get_num_decoders(dctx) == 0) {
+			OSSL_DECODER_CTX_free(dctx);
+			return -ENOMEM;
+		}
+		ctx->key_dec[which] = dctx;
+	}
+	if (!OSSL_DECODER_CTX_set_pem_password_cb(dctx, pem_pass_cb, ps))
+		return -ENOMEM;
+	EVP_PKEY_free(TAKE_PTR(ctx->key_dec_out[which]));
+	ok = OSSL_DECODER_from_data(dctx, &p, &left);
+	*ret_pkey = TAKE_PTR(ctx->key_dec_out[which]);
+	if (!ok)
+		EVP_PKEY_free(TAKE_PTR(*ret_pkey));
+	return 0;
+}
+
 VOUCH_EXPORT int vouch_key_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t len,
 				    vouch_pass_fn pass_fn, void *userdata, vouch_key **ret_key)
 {
 	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
 	struct pass_state ps = { .fn = pass_fn, .userdata = userdata };
 	vouch_key *key;
+	int r;
 
 	if (!ctx || (!buf && len) || !ret_key)
 		return -EINVAL;
 	if (len > INT32_MAX)
 		return ctx_err(ctx, -EFBIG, "key too large");
 	if (looks_pem(buf, len)) {
-		_cleanup_(BIO_freep) BIO *bio = NULL;
+		ssize_t at = pem_private_key_at(buf, len);
 
-		if (!has_pem_private_key(buf, len))
+		if (at < 0)
 			return ctx_err(ctx, -EBADMSG, "not a private key: no PRIVATE KEY block");
-		bio = BIO_new_mem_buf(buf, (int)len);
-		if (!bio)
-			return ctx_err_ssl(ctx, -ENOMEM, "out of memory");
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, pem_pass_cb, &ps);
+		r = key_decode(ctx, KEY_DEC_PEM, buf + at, len - (size_t)at, &ps, &pkey);
 	} else {
-		int shape = der_key_shape(buf, len);
-		const unsigned char *p = buf;
-
-		if (shape == DER_NOT_KEY)
+		/* DER: PKCS#8 (clear or encrypted), PKCS#1 or SEC1 */
+		if (der_key_shape(buf, len) == DER_NOT_KEY)
 			return ctx_err(ctx, -EBADMSG, "not a private key");
-		/* DER: PKCS#8, PKCS#1 or SEC1 in the clear, else encrypted PKCS#8 */
-		if (shape != DER_ENCRYPTED)
-			pkey = d2i_AutoPrivateKey(NULL, &p, (long)len);
-		if (!pkey && shape != DER_CLEAR) {
-			_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(buf, (int)len);
-
-			ssl_clear_errors();
-			if (!bio)
-				return ctx_err_ssl(ctx, -ENOMEM, "out of memory");
-			pkey = d2i_PKCS8PrivateKey_bio(bio, NULL, pem_pass_cb, &ps);
-		}
+		r = key_decode(ctx, KEY_DEC_DER, buf, len, &ps, &pkey);
 	}
+	if (r == -ENOMEM)
+		return ctx_err_ssl(ctx, -ENOMEM, "cannot build the OpenSSL key decoder");
 	if (!pkey) {
 		if (ps.err == -ENOKEY)
 			return ctx_err(ctx, -ENOKEY, "the key is encrypted and no passphrase was given");

@@ -186,6 +186,65 @@ int main(void)
 		ok_err(vouch_key_load_mem(ctx, der, n, NULL, NULL, &key2), -EBADMSG,
 		       "a DER certificate is not a private key");
 	}
+	/*
+	 * The decoders are built once per context and reused: a passphrase, a key or an error
+	 * of one load must never carry into the next.  Legacy PEM encryption (DEK-Info), a
+	 * certificate before the key, and EC PARAMETERS before an EC key, as openssl writes them.
+	 */
+	{
+		_cleanup_free_ uint8_t *crt = NULL, *k = NULL;
+		size_t ncrt, nk;
+		BIO *b = BIO_new_file(tmp("legacy.key"), "w");
+
+		ok(b && PEM_write_bio_PrivateKey_traditional(b, key_pkey(key), EVP_aes_128_cbc(),
+							     NULL, 0, NULL, (void *)"s3cret"),
+		   "write legacy-encrypted PEM key");
+		BIO_free(b);
+		chmod(tmp("legacy.key"), 0600);
+		for (int round = 0; round < 2; round++) {
+			ok_err(vouch_key_load(ctx, tmp("legacy.key"), pass_fn, (void *)"wrong", &key2),
+			       -EKEYREJECTED, "legacy PEM: wrong passphrase, round %d", round);
+			ok_ret(vouch_key_load(ctx, tmp("legacy.key"), pass_fn, (void *)"s3cret",
+					      &key2),
+			       "legacy PEM: right passphrase, round %d", round);
+			ok(key2 && vouch_key_matches_cert(key2, cert), "legacy PEM key is the right one");
+			vouch_key_free(key2);
+			key2 = NULL;
+			ok_err(vouch_key_load(ctx, tmp("legacy.key"), NULL, NULL, &key2), -ENOKEY,
+			       "legacy PEM: no passphrase after a right one, round %d", round);
+			ok_err(vouch_key_load(ctx, tmp("p8enc.der"), pass_fn, (void *)"wrong", &key2),
+			       -EKEYREJECTED, "DER: wrong passphrase after a right one, round %d",
+			       round);
+		}
+		ok(read_file_all(ctx, vec("keys/rsa2048.crt"), 1 << 20, &crt, &ncrt) == 0 &&
+			   read_file_all(ctx, tmp("rsa.key"), 1 << 20, &k, &nk) == 0,
+		   "read cert and key");
+		crt = realloc(crt, ncrt + nk);
+		memcpy(crt + ncrt, k, nk);
+		ok_ret(vouch_key_load_mem(ctx, crt, ncrt + nk, NULL, NULL, &key2),
+		       "certificate then key in one PEM file");
+		ok(key2 && vouch_key_matches_cert(key2, cert), "the key after the certificate");
+		vouch_key_free(key2);
+		key2 = NULL;
+		ok_err(vouch_key_load_mem(ctx, crt, ncrt, NULL, NULL, &key2), -EBADMSG,
+		       "the certificate alone is not a key");
+	}
+	{
+		static const char ecparam[] = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+					      "-----END EC PARAMETERS-----\n";
+		_cleanup_free_ uint8_t *k = NULL, *both = NULL;
+		size_t nk;
+
+		ok(read_file_all(ctx, tmp("ec.key"), 1 << 20, &k, &nk) == 0, "read EC key");
+		both = malloc(sizeof(ecparam) - 1 + nk);
+		memcpy(both, ecparam, sizeof(ecparam) - 1);
+		memcpy(both + sizeof(ecparam) - 1, k, nk);
+		ok_ret(vouch_key_load_mem(ctx, both, sizeof(ecparam) - 1 + nk, NULL, NULL, &key2),
+		       "EC PARAMETERS then the EC key");
+		ok(key2 && vouch_key_type(key2) == VOUCH_KEY_EC, "an EC key");
+		vouch_key_free(key2);
+		key2 = NULL;
+	}
 	vouch_key_free(key);
 	key = NULL;
 

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "internal.h"
+#include "quote-internal.h"
 #include "json-internal.h"
 #include "log-internal.h"
 #include "vouch/attest.h"
@@ -409,19 +410,6 @@ static void check_eventlog(vouch_ctx *ctx, const struct vouch_evidence *ev,
 		add_check(res, "eventlog", 0, "%u events replay to the quoted PCRs (mask 0x%03x)%s",
 			  info.n_events, covered,
 			  info.startup_locality ? ", startup locality honoured" : "");
-}
-
-static int ak_fingerprint(vouch_ctx *ctx, const vouch_ak *ak, char *hex)
-{
-	_cleanup_free_ char *pem = NULL;
-	struct vouch_digest d;
-	int r = vouch_ak_export_pem(ctx, ak, &pem);
-
-	if (r == 0)
-		r = vouch_digest_buf(ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
-	if (r == 0)
-		vouch_digest_to_hex(&d, hex, 65);
-	return r;
 }
 
 /* --- the measurement list ---------------------------------------------------------------- */
@@ -936,13 +924,8 @@ VOUCH_EXPORT int vouch_attest_verify(vouch_ctx *ctx, const struct vouch_attest_v
 				  o->ak_label ? o->ak_label : "the AK");
 	}
 	state_in = o->state;
-	r = ak_fingerprint(ctx, o->ak, res->state.ak);
-	if (r < 0) {
-		res->state.ak[0] = '\0';
-		if (state_in)
-			add_check(res, "state", r, "%s", vouch_ctx_last_error(ctx));
-		state_in = NULL;
-	} else if (state_in && state_in->valid && strcmp(state_in->ak, res->state.ak) != 0) {
+	snprintf(res->state.ak, sizeof(res->state.ak), "%s", ak_fingerprint(o->ak));
+	if (state_in && state_in->valid && strcmp(state_in->ak, res->state.ak) != 0) {
 		add_check(res, "state", -EPERM, "'%s' belongs to another attestation key",
 			  o->state_label ? o->state_label : "the state");
 		state_in = NULL;

@@ -11,6 +11,9 @@
 #include "cursor.h"
 #include "internal.h"
 
+/* SHA-256 of the AK's PEM public key, lowercase hex (what a state file records) */
+const char *ak_fingerprint(const vouch_ak *ak);
+
 #define TPM_GENERATED_VALUE 0xff544347U
 #define TPM_ST_ATTEST_QUOTE 0x8018
 #define TPM_ALG_RSA 0x0001

@@ -1126,7 +1126,7 @@ VOUCH_EXPORT void vouch_engine_free(vouch_engine *e)
 
 VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
 {
-	const char *what;
+	const char *what, *why;
 	size_t idx;
 	unsigned line;
 
@@ -1135,14 +1135,13 @@ VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
 		return -EINVAL;
 	}
 	/* a condition that can never match here would silently skip its rule: refuse it */
-	what = policy_engine_unevaluable(policy, &idx, &line);
+	what = policy_engine_unevaluable(policy, &idx, &line, &why);
 	if (what) {
 		vouch_policy_free(policy);
 		return ctx_err(e->ctx, -EOPNOTSUPP,
-			       "policy line %u (rule %zu): %s cannot be evaluated by the engine (no "
-			       "file-system name, UUID or LSM label is known to it): remove the "
-			       "condition or the rule",
-			       line, idx + 1, what);
+			       "policy line %u (rule %zu): %s cannot be enforced by the engine (%s): "
+			       "remove the condition or the rule",
+			       line, idx + 1, what, why);
 	}
 	vouch_policy_free(e->policy);
 	e->policy = policy;

@@ -93,7 +93,12 @@ bool policy_uses_creds(const vouch_policy *p);
  * UUID and no LSM labels to match): "fsname=", "fsuuid=", "obj_type", ...; its rule's
  * 0-based index and line.  NULL when the engine evaluates every condition.
  */
-const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, unsigned *ret_line);
+/*
+ * The first rule the engine cannot enforce as written (a condition it cannot evaluate, an
+ * action or hook it never sees): what it is, and why in *ret_why; NULL when there is none.
+ */
+const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, unsigned *ret_line,
+				      const char **ret_why);
 /* The field format of a built-in template name ("d-ng|n-ng|sig"), NULL if not one. */
 const char *policy_template_fmt(const char *name);
 

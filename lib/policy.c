@@ -1653,14 +1653,16 @@ bool policy_uses_creds(const vouch_policy *p)
 	return false;
 }
 
-const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, unsigned *ret_line)
+const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, unsigned *ret_line,
+				      const char **ret_why)
 {
 	static const char *const lsm_keys[POLICY_LSM_N] = { "obj_user",	 "obj_role",  "obj_type",
 							    "subj_user", "subj_role", "subj_type" };
+	static const char cond[] = "no file-system name, UUID or LSM label is known to it";
 
 	for (size_t i = 0; p && i < p->n_rules; i++) {
 		const struct policy_rule *r = &p->rules[i];
-		const char *what = NULL;
+		const char *what = NULL, *why = cond;
 
 		if (r->flags & RF_FSNAME)
 			what = "fsname=";
@@ -1669,9 +1671,24 @@ const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, 
 		for (int k = 0; !what && k < POLICY_LSM_N; k++)
 			if (r->lsm[k])
 				what = lsm_keys[k];
+		/*
+		 * 'hash' asks the kernel to write the file's hash into security.ima when a writer
+		 * closes it, and SETXATTR_CHECK limits the algorithms a setxattr() of security.ima
+		 * may use: the engine sees neither a close nor a setxattr, so it could only ignore
+		 * them ('dont_hash' needs nothing: the engine never writes security.ima).
+		 */
+		if (!what && (r->action & VOUCH_ACT_HASH)) {
+			what = "the hash action";
+			why = "it sees no file close to update security.ima on";
+		}
+		if (!what && r->func == VOUCH_FUNC_SETXATTR_CHECK) {
+			what = "func=SETXATTR_CHECK";
+			why = "it sees no setxattr() of security.ima";
+		}
 		if (what) {
 			*ret_index = i;
 			*ret_line = r->line;
+			*ret_why = why;
 			return what;
 		}
 	}

@@ -97,7 +97,16 @@ printf 'x\n' >badbl.txt
 expect_rc 3 "a malformed blacklist could not be checked" $VOUCH load --state-dir "$T/blstate" --policy bl.pol --blacklist badbl.txt --func kernel-module m.ko
 printf 'appraise func=BPRM_CHECK fsname=ext4\n' >fsname.pol
 expect_rc 3 "a rule the engine cannot evaluate (fsname=) is refused" $VOUCH load --state-dir "$T/blstate" --policy fsname.pol --func BPRM_CHECK m.ko
-one_line_err "naming the line" "vouch: fsname.pol: policy line 1 (rule 1): fsname= cannot be evaluated by the engine (no file-system name, UUID or LSM label is known to it): remove the condition or the rule"
+one_line_err "naming the line" "vouch: fsname.pol: policy line 1 (rule 1): fsname= cannot be enforced by the engine (no file-system name, UUID or LSM label is known to it): remove the condition or the rule"
+# keywords the parser accepts but the engine never sees happen: refused, not ignored
+printf 'measure func=BPRM_CHECK\nhash func=FILE_CHECK\n' >hash.pol
+expect_rc 3 "the hash action is refused (no file close to update security.ima on)" $VOUCH load --state-dir "$T/blstate" --policy hash.pol --func BPRM_CHECK m.ko
+one_line_err "naming the hash rule" "vouch: hash.pol: policy line 2 (rule 2): the hash action cannot be enforced by the engine (it sees no file close to update security.ima on): remove the condition or the rule"
+printf 'appraise func=SETXATTR_CHECK appraise_algos=sha256\n' >setx.pol
+expect_rc 3 "func=SETXATTR_CHECK is refused (no setxattr seen)" $VOUCH load --state-dir "$T/blstate" --policy setx.pol --func BPRM_CHECK m.ko
+one_line_err "naming SETXATTR_CHECK" "vouch: setx.pol: policy line 1 (rule 1): func=SETXATTR_CHECK cannot be enforced by the engine (it sees no setxattr() of security.ima): remove the condition or the rule"
+printf 'dont_hash func=FILE_CHECK\nmeasure func=BPRM_CHECK\n' >donthash.pol
+expect_rc 0 "dont_hash needs nothing (the engine never writes security.ima): accepted" $VOUCH load --state-dir "$T/dhstate" --policy donthash.pol --func BPRM_CHECK m.ko
 VOUCH_STATE_DIR=$S expect_rc 0 "VOUCH_STATE_DIR selects the state" $VOUCH engine status
 eq "env and --state-dir see the same list" "$(VOUCH_STATE_DIR=$S $VOUCH engine status --json | jq .entries)" \
 	"$($VOUCH engine status --state-dir "$S" --json | jq .entries)"

@@ -551,6 +551,10 @@ static void do_attest(struct server *srv, struct evhttp_request *req, const char
 	if (r < 0)
 		return refuse(srv, req, 400, "not an evidence document: %s",
 			      vouch_ctx_last_error(srv->ctx));
+	/* without a list vouch_attest_verify() passes on the quote alone and the stored PCR 10
+	 * is never compared: push mode always carries the entries after the offset */
+	if (!ev->ima_list)
+		return refuse(srv, req, 400, "the evidence has no IMA measurement list");
 	t1 = now_mono();
 	observe(srv, PHASE_PARSE, t1 - t0);
 

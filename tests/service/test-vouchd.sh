@@ -203,6 +203,8 @@ code 400 "deeply nested JSON" agent1 POST /v1/agents/agent1/register "$T/deep.js
 head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$T/big.json"
 got=$(req agent1 POST /v1/agents/agent1/attest "$T/big.json")
 case $got in 4*) ok "9 MiB body refused (HTTP $got)" ;; *) not_ok "9 MiB body refused (HTTP $got)" ;; esac
+jq 'del(.ima)' "$T/r4.ev" >"$T/noima.json"
+code 400 "evidence without an IMA list" agent1 POST /v1/agents/agent1/attest "$T/noima.json"
 code 415 "wrong content type" agent1 POST /v1/agents/agent1/attest "$T/r4.ev" text/plain
 echo '{"ak": 1}' >"$T/wrongtype.json"
 code 400 "wrong member type" agent1 POST /v1/agents/agent1/register "$T/wrongtype.json"
@@ -246,6 +248,28 @@ check "attestations by result" grep -q '^vouchd_attestations_total{result="trust
 check "agents gauge" grep -q '^vouchd_agents 2$' "$T/metrics.txt"
 check "phase histogram" grep -q '^vouchd_phase_seconds_count{phase="verify"} 1$' "$T/metrics.txt"
 
+# --- vouch-agent: register, nonce, quote and push in one run ---------------------------------
+if [ -n "${VOUCH_AGENT:-}" ]; then
+	agent() { "$VOUCH_AGENT" --server "$URL" --id agent1 --cert "$P/agent1.crt" --key "$P/agent1.key" \
+		--cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" --ima-list "$ST/measurements" "$@"; }
+	load "$T/bin/g"
+	expect_rc 0 "vouch-agent --once pushes the new entry" agent --once
+	eq "trusted, next offset 8" "$(jq -r '.verdict + " " + (.offset | tostring)' "$T/.out")" "trusted 8"
+	eq "only entry 8 was sent and checked" \
+		"$(jq -r '.checks[] | select(.check=="ima_list") | .detail' "$T/.out" | cut -d';' -f1)" \
+		"entries 8-8 replay to the quoted PCR 10"
+	expect_rc 0 "a second run with nothing new pushes nothing" agent --once
+	check "and says so" grep -q "no entries after 8, nothing to push" "$T/.err"
+	expect_rc 3 "vouch-agent with agent2's certificate on agent1's id fails" "$VOUCH_AGENT" \
+		--server "$URL" --id agent1 --cert "$P/agent2.crt" --key "$P/agent2.key" \
+		--cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" --ima-list "$ST/measurements" --once
+	check "refused with 403" grep -q "HTTP 403" "$T/.err"
+	eq "the state holds 8 entries" "$(entries)" 8
+else
+	skip "vouch-agent is not built (libcurl missing)"
+fi
+old_entries=$(entries)
+
 # --- a new boot: resetCount moves on, the list starts again ----------------------------------
 stop_vouchd
 swtpm_stop
@@ -256,7 +280,7 @@ ST=$T/state2
 check "the engine measures a into the rebooted TPM" load --tcti "$SWTPM_TCTI" "$T/bin/a"
 code 200 "nonce after the reboot" agent1 GET /v1/agents/agent1/nonce
 cp "$T/.out" "$T/n.json"
-eq "the server still expects entry 8 of the old boot" "$(jq -r .offset "$T/n.json")" 7
+eq "the server still has the old boot's offset" "$(jq -r .offset "$T/n.json")" "$old_entries"
 jq '.offset = 0' "$T/.out" >"$T/n.json"
 check "quote the new boot's whole list" quote "$T/r6.ev"
 code 200 "the new boot attests" agent1 POST /v1/agents/agent1/attest "$T/r6.ev"

@@ -604,13 +604,14 @@ static void do_attest(struct server *srv, struct evhttp_request *req, const char
 	o.state_label = id;
 	vr = vouch_attest_verify(srv->ctx, &o, ev, &res);
 	/*
-	 * A new boot (TPM resetCount moved on, Part 1 section 36.6: the count is
-	 * signed in the quote's clockInfo) resets PCR 10: the list starts again, so the old state
-	 * does not apply.  The count is read from the quote before it is trusted only to pick
-	 * the state; the second run checks everything again, signature included.
+	 * A new boot (the TPM's resetCount moved on; it is signed in the quote's clockInfo,
+	 * TPM 2.0 Library Part 2, TPMS_CLOCK_INFO) resets PCR 10: the list starts again and the
+	 * old state does not apply.  The count is believed only when this quote's signature
+	 * and nonce verified; the second run checks everything again.
 	 */
 	if (res && have_state && res->quote.parsed && res->quote.reset_count != old.reset_count &&
-	    res->quote.checks[0] == 0) {
+	    res->quote.checks[VOUCH_QUOTE_CHECK_SIGNATURE] == 0 &&
+	    res->quote.checks[VOUCH_QUOTE_CHECK_NONCE] == 0) {
 		vouch_attest_result_free(res);
 		res = NULL;
 		o.state = NULL;

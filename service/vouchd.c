@@ -354,7 +354,8 @@ static bool cert_names(X509 *cert, const char *id)
 	return match;
 }
 
-/* 0 when the verified client certificate names @id; else refuses the request */
+/* 0 when the verified client certificate names @id (any identity when @id is NULL); else
+ * refuses the request */
 static int require_agent(struct server *srv, struct evhttp_request *req, const char *id)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -366,7 +367,7 @@ static int require_agent(struct server *srv, struct evhttp_request *req, const c
 		refuse(srv, req, 401, "a client certificate issued by the agents' CA is required");
 		return -EACCES;
 	}
-	if (!cert_names(peer, id)) {
+	if (id && !cert_names(peer, id)) {
 		refuse(srv, req, 403, "the client certificate does not name agent '%s'", id);
 		return -EPERM;
 	}
@@ -686,7 +687,8 @@ static void do_verify(struct server *srv, struct evhttp_request *req)
 	char err[256];
 	int r, vr;
 
-	if (!(body = request_body(srv, req, &len)))
+	/* stateless, but every verification costs CPU: only for holders of a certificate */
+	if (require_agent(srv, req, NULL) < 0 || !(body = request_body(srv, req, &len)))
 		return;
 	doc = parse_request(body, len, err, sizeof(err));
 	if (!doc || check_keys(doc, keys, err, sizeof(err)) < 0)

@@ -222,6 +222,7 @@ check "a quote for /v1/verify" "$VOUCH" attest quote --nonce 0badcafe --pcrs sha
 	--ima "$ST/measurements" --no-eventlog --out "$T/sv.ev"
 jq -n --arg ak "$(base64 -w0 "$T/ak.pub")" --slurpfile ev "$T/sv.ev" \
 	'{ak: $ak, nonce: "0badcafe", evidence: $ev[0]}' >"$T/sv.json"
+code 401 "POST /v1/verify without a client certificate" none POST /v1/verify "$T/sv.json"
 code 200 "POST /v1/verify" agent1 POST /v1/verify "$T/sv.json"
 eq "trusted" "$(js .verdict)" trusted
 jq '.nonce = "0badcaff"' "$T/sv.json" >"$T/sv2.json"

@@ -299,5 +299,5 @@ bad=$(sql "SELECT min(seq) FROM results WHERE verdict='untrusted'")
 sql "DROP TRIGGER results_no_update; UPDATE results SET verdict='trusted' WHERE seq=$bad"
 expect_rc 1 "an edited row breaks the chain" "$VOUCHD" --db "$DB" --verify-chain
 eq "at that row" "$(cat "$T/.out")" "results: hash chain broken at row $bad"
-grep -qi 'AddressSanitizer\|runtime error' "$T/vouchd.log" && not_ok "no sanitizer report" || ok "no sanitizer report"
+grep -qi 'AddressSanitizer\|LeakSanitizer\|runtime error' "$T/vouchd.log" && not_ok "no sanitizer report" || ok "no sanitizer report"
 done_testing

@@ -29,6 +29,7 @@ want=$( {
 	for m in "$src"/man/*.[1-8]; do s=${m##*.}
 		# vouchd(8) ships with vouchd, which -Dservice may leave out
 		[ "${m##*/}" = vouchd.8 ] && [ ! -x "$build/service/vouchd" ] && continue
+		[ "${m##*/}" = vouch-agent.1 ] && [ ! -x "$build/service/vouch-agent" ] && continue
 		echo "$mandir/man$s/${m##*/}"; done
 	[ -x "$build/service/vouchd" ] && echo "$sbindir/vouchd"
 	[ -x "$build/service/vouch-agent" ] && echo "$bindir/vouch-agent"

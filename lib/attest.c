@@ -287,16 +287,14 @@ static json_object *pcrs_json(const struct vouch_pcrs *p)
 	return o;
 }
 
-VOUCH_EXPORT int vouch_attest_state_save(vouch_ctx *ctx, const char *path,
-					 const struct vouch_attest_state *st)
+static int state_format(vouch_ctx *ctx, const struct vouch_attest_state *st, int flags,
+			char **ret_text)
 {
 	_cleanup_(attest_json_putp) json_object *root = NULL;
-	_cleanup_free_ char *text = NULL;
 	json_object *pcrs;
 	const char *s;
+	char *text;
 
-	if (!ctx || !path || !st || !st->valid || strnlen(st->ak, sizeof(st->ak)) != 64)
-		return -EINVAL;
 	root = json_object_new_object();
 	pcrs = pcrs_json(&st->pcrs);
 	if (!root || !pcrs) {
@@ -308,10 +306,116 @@ VOUCH_EXPORT int vouch_attest_state_save(vouch_ctx *ctx, const char *path,
 	json_object_object_add(root, "ak", json_object_new_string(st->ak));
 	json_object_object_add(root, "entries", json_object_new_int64((int64_t)st->entries));
 	json_object_object_add(root, "pcrs", pcrs);
-	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	s = json_object_to_json_string_ext(root, flags);
 	if (!s || asprintf(&text, "%s\n", s) < 0)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
+	*ret_text = text;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_attest_state_format(vouch_ctx *ctx, const struct vouch_attest_state *st,
+					   char **ret_json)
+{
+	if (!ctx || !st || !ret_json || !st->valid || strnlen(st->ak, sizeof(st->ak)) != 64)
+		return -EINVAL;
+	return state_format(ctx, st, JSON_C_TO_STRING_PLAIN, ret_json);
+}
+
+VOUCH_EXPORT int vouch_attest_state_save(vouch_ctx *ctx, const char *path,
+					 const struct vouch_attest_state *st)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	if (!ctx || !path || !st || !st->valid || strnlen(st->ak, sizeof(st->ak)) != 64)
+		return -EINVAL;
+	r = state_format(ctx, st, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, &text);
+	if (r < 0)
+		return r;
 	return write_file_atomic(ctx, path, text, strlen(text), 0644);
+}
+
+static json_object *hex_json(const uint8_t *buf, size_t len)
+{
+	_cleanup_free_ char *s = malloc(2 * len + 1);
+
+	if (!s)
+		return NULL;
+	hex_encode(buf, len, s);
+	s[2 * len] = '\0';
+	return json_object_new_string(s);
+}
+
+VOUCH_EXPORT int vouch_attest_result_to_json(vouch_ctx *ctx, const struct vouch_attest_result *res,
+					     char **ret_json)
+{
+	_cleanup_(attest_json_putp) json_object *o = NULL;
+	json_object *arr, *first = NULL, *q;
+	const struct vouch_quote_result *qr;
+	int worst = 0;
+	const char *s;
+	char *text;
+
+	if (!ctx || !res || !ret_json || res->n_checks > VOUCH_ATTEST_MAX_CHECKS)
+		return -EINVAL;
+	for (size_t i = 0; i < res->n_checks; i++) {
+		int st = res->checks[i].status;
+
+		if (st < 0 && !vouch_error_is_verdict(st))
+			worst = 2;
+		else if (st < 0 && worst == 0)
+			worst = 1;
+	}
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	q = json_object_new_object();
+	if (!o || !arr || !q) {
+		json_object_put(arr);
+		json_object_put(q);
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	}
+	json_object_object_add(o, "verdict",
+			       json_object_new_string(worst == 0   ? "trusted"
+						      : worst == 1 ? "untrusted"
+								   : "error"));
+	for (size_t i = 0; i < res->n_checks; i++) {
+		const struct vouch_attest_check *c = &res->checks[i];
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "check", json_object_new_string(c->name));
+		json_object_object_add(e, "result",
+				       json_object_new_string(c->status == 0  ? "pass"
+							      : c->status > 0 ? "not_applicable"
+									      : "fail"));
+		json_object_object_add(e, "detail", json_object_new_string(c->detail));
+		if (c->status < 0 && !first) {
+			first = json_object_new_object();
+			json_object_object_add(first, "check", json_object_new_string(c->name));
+			json_object_object_add(first, "detail", json_object_new_string(c->detail));
+		}
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "checks", arr);
+	json_object_object_add(o, "ak_attributes_verified",
+			       json_object_new_boolean(res->ak_attributes_verified));
+	json_object_object_add(o, "unverified_entries", json_object_new_int64((int64_t)res->unverified));
+	json_object_object_add(o, "first_failure", first ? first : json_object_new_null());
+	qr = &res->quote;
+	if (qr->parsed) {
+		json_object_object_add(q, "clock", json_object_new_int64((int64_t)qr->clock));
+		json_object_object_add(q, "reset_count", json_object_new_int64(qr->reset_count));
+		json_object_object_add(q, "restart_count", json_object_new_int64(qr->restart_count));
+		json_object_object_add(q, "safe", json_object_new_boolean(qr->safe));
+		json_object_object_add(q, "qualified_signer",
+				       hex_json(qr->qualified_signer, qr->qualified_signer_len));
+		json_object_object_add(q, "pcrs", pcrs_json(&res->pcrs));
+	}
+	json_object_object_add(o, "quote", q);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	if (!s || !(text = strdup(s)))
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	*ret_json = text;
+	return 0;
 }
 
 /* --- checks ----------------------------------------------------------------------------- */

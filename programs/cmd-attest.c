@@ -621,52 +621,25 @@ static int attest_verify(int argc, char **argv)
 			worst = EXIT_UNTRUSTED;
 	}
 	if (json) {
-		_cleanup_(json_object_putp) json_object *o2 = json_object_new_object();
-		json_object *arr = json_object_new_array(), *first = NULL, *q = json_object_new_object();
+		/* the verdict document is the library's (vouchd answers with the same one); the
+		 * CLI's own input check goes first, the evidence path and the events are added */
+		_cleanup_free_ struct vouch_attest_result *all = malloc(sizeof(*all));
+		_cleanup_free_ char *text = NULL;
+		_cleanup_(json_object_putp) json_object *o2 = NULL;
 
+		if (!all || n > VOUCH_ATTEST_MAX_CHECKS) {
+			cli_error("'%s': %s", evp, all ? "too many checks to report" : "out of memory");
+			return EXIT_ERROR;
+		}
+		*all = *res;
+		memcpy(all->checks, chk, n * sizeof(*chk));
+		all->n_checks = n;
+		r = vouch_attest_result_to_json(ctx, all, &text);
+		if (r < 0 || !(o2 = json_tokener_parse(text))) {
+			cli_lib_error(ctx, r < 0 ? r : -ENOMEM, evp);
+			return EXIT_ERROR;
+		}
 		json_object_object_add(o2, "evidence", json_object_new_string(evp));
-		json_object_object_add(o2, "verdict",
-				       json_object_new_string(worst == 0   ? "trusted"
-							      : worst == 1 ? "untrusted"
-									   : "error"));
-		for (size_t i = 0; i < n; i++) {
-			json_object *e = json_object_new_object();
-
-			json_object_object_add(e, "check", json_object_new_string(chk[i].name));
-			json_object_object_add(e, "result",
-					       json_object_new_string(chk[i].status == 0 ? "pass"
-								      : chk[i].status > 0 ? "not_applicable"
-											   : "fail"));
-			json_object_object_add(e, "detail", json_object_new_string(chk[i].detail));
-			if (chk[i].status < 0 && !first) {
-				first = json_object_new_object();
-				json_object_object_add(first, "check",
-						       json_object_new_string(chk[i].name));
-				json_object_object_add(first, "detail",
-						       json_object_new_string(chk[i].detail));
-			}
-			json_object_array_add(arr, e);
-		}
-		json_object_object_add(o2, "checks", arr);
-		json_object_object_add(o2, "ak_attributes_verified",
-				       json_object_new_boolean(res->ak_attributes_verified));
-		json_object_object_add(o2, "unverified_entries",
-				       json_object_new_int64((int64_t)res->unverified));
-		json_object_object_add(o2, "first_failure", first ? first : json_object_new_null());
-		const struct vouch_quote_result *qr = &res->quote;
-
-		if (qr->parsed) {
-			json_object_object_add(q, "clock", json_object_new_int64((int64_t)qr->clock));
-			json_object_object_add(q, "reset_count", json_object_new_int64(qr->reset_count));
-			json_object_object_add(q, "restart_count",
-					       json_object_new_int64(qr->restart_count));
-			json_object_object_add(q, "safe", json_object_new_boolean(qr->safe));
-			json_object_object_add(q, "qualified_signer",
-					       cli_json_hex(qr->qualified_signer,
-							    qr->qualified_signer_len));
-			json_object_object_add(q, "pcrs", cli_pcrs_json(&res->pcrs));
-		}
-		json_object_object_add(o2, "quote", q);
 		json_object_object_add(o2, "eventlog_events", eventlog_json(ctx, ev, res, worst == 0));
 		cli_json_print(o2);
 	} else {

@@ -14,9 +14,9 @@ D=$T/dest
 
 opt() { meson introspect --buildoptions "$build" | jq -r --arg n "$1" '.[] | select(.name == $n) | .value'; }
 prefix=$(opt prefix) libdir=$(opt libdir) datadir=$(opt datadir) mandir=$(opt mandir)
-includedir=$(opt includedir) bindir=$(opt bindir)
+includedir=$(opt includedir) bindir=$(opt bindir) sbindir=$(opt sbindir)
 case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
-for v in datadir mandir includedir bindir; do case ${!v} in /*) ;; *) printf -v "$v" %s "$prefix/${!v}" ;; esac; done
+for v in datadir mandir includedir bindir sbindir; do case ${!v} in /*) ;; *) printf -v "$v" %s "$prefix/${!v}" ;; esac; done
 
 out=$(DESTDIR= meson install -C "$build" --no-rebuild --destdir "$D" 2>&1) || { t "meson install --destdir" "$out"; echo "1..$n"; exit 1; }
 t "meson install --destdir" ""
@@ -26,7 +26,13 @@ want=$( {
 	echo "$libdir/libvouch.so"; echo "$libdir/libvouch.so.0"; echo "$libdir/libvouch.so.0.1.0"
 	echo "$libdir/pkgconfig/vouch.pc"
 	for h in "$src"/include/vouch/*.h; do echo "$includedir/vouch/${h##*/}"; done
-	for m in "$src"/man/*.[1-8]; do s=${m##*.}; echo "$mandir/man$s/${m##*/}"; done
+	for m in "$src"/man/*.[1-8]; do s=${m##*.}
+		# vouchd(8) ships with vouchd, which -Dservice may leave out
+		[ "${m##*/}" = vouchd.8 ] && [ ! -x "$build/service/vouchd" ] && continue
+		[ "${m##*/}" = vouch-agent.1 ] && [ ! -x "$build/service/vouch-agent" ] && continue
+		echo "$mandir/man$s/${m##*/}"; done
+	[ -x "$build/service/vouchd" ] && echo "$sbindir/vouchd"
+	[ -x "$build/service/vouch-agent" ] && echo "$bindir/vouch-agent"
 	echo "$datadir/vouch/audit/context.cocci"
 	for r in "$src"/audit/rules/*.cocci; do echo "$datadir/vouch/audit/rules/${r##*/}"; done
 	echo "$datadir/bash-completion/completions/vouch"

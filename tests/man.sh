@@ -28,7 +28,7 @@ for p in $pages; do
 	t "$name: no line breaks mid-option" "$syn"
 done
 # the overview names every family page
-missing=$(for p in $pages; do b=$(basename "$p" .1); [ "$b" = vouch ] && continue
+missing=$(for p in $pages; do case $p in *.1) ;; *) continue ;; esac; b=$(basename "$p" .1); [ "$b" = vouch ] && continue
 	grep -q "^\.BR ${b//-/\\\\-} (1)" "$mandir/vouch.1" || echo "vouch(1) does not list $b(1)"; done)
 t "vouch(1) lists every family page" "$missing"
 echo "1..$n"

@@ -124,6 +124,17 @@ int vouch_attest_state_load(vouch_ctx *ctx, const char *path,
 int vouch_attest_state_save(vouch_ctx *ctx, const char *path,
 			    const struct vouch_attest_state *state);
 
+/**
+ * vouch_attest_state_format() - a state as one line of vouch-attest-state JSON
+ * @ctx: the context
+ * @state: a valid state
+ * @ret_json: NUL-terminated JSON (ending in a newline), released with vouch_free()
+ * Return: 0, -EINVAL (state not valid), -ENOMEM.
+ * Since: 0.1
+ */
+int vouch_attest_state_format(vouch_ctx *ctx, const struct vouch_attest_state *state,
+			      char **ret_json);
+
 /* Flags of struct vouch_attest_verify_options. */
 #define VOUCH_ATTEST_PCRS_HAVE_VALUES (1U << 0) /* @pcrs carries the values (tpm2_quote -f) */
 /* every attested file measurement must carry a signature that verifies under @trust (which is
@@ -249,6 +260,20 @@ int vouch_attest_verify(vouch_ctx *ctx, const struct vouch_attest_verify_options
  * Since: 0.1
  */
 void vouch_attest_result_free(struct vouch_attest_result *res);
+
+/**
+ * vouch_attest_result_to_json() - the verdict document of a report (one line of JSON)
+ * @ctx: the context
+ * @res: the report of vouch_attest_verify()
+ * @ret_json: { "verdict": "trusted"|"untrusted"|"error", "checks": [ {check, result,
+ *            detail} ], "ak_attributes_verified", "unverified_entries", "first_failure",
+ *            "quote": { clock, reset_count, restart_count, safe, qualified_signer, pcrs } },
+ *            NUL-terminated, released with vouch_free()
+ * Return: 0, -EINVAL, -ENOMEM.
+ * Since: 0.1
+ */
+int vouch_attest_result_to_json(vouch_ctx *ctx, const struct vouch_attest_result *res,
+				char **ret_json);
 
 #ifdef __cplusplus
 }

@@ -193,7 +193,7 @@ int main(void)
 	 */
 	{
 		_cleanup_free_ uint8_t *crt = NULL, *k = NULL;
-		size_t ncrt, nk;
+		size_t ncrt = 0, nk = 0;
 		BIO *b = BIO_new_file(tmp("legacy.key"), "w");
 
 		ok(b && PEM_write_bio_PrivateKey_traditional(b, key_pkey(key), EVP_aes_128_cbc(),

@@ -14,8 +14,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
 
 #include "credential-internal.h"
 #include "cursor.h"
@@ -33,14 +31,6 @@
 #define CREDENTIAL_MAGIC 0xbadcc0deU
 #define CREDENTIAL_VERSION 1
 #define CREDENTIAL_FILE_MAX 4096
-
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(EVP_MAC *, EVP_MAC_freep, EVP_MAC_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(EVP_MAC_CTX *, EVP_MAC_CTX_freep, EVP_MAC_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_freep, EVP_CIPHER_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(X509_STORE *, X509_STORE_freep, X509_STORE_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(X509_STORE_CTX *, X509_STORE_CTX_freep, X509_STORE_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ak *, vouch_ak_freep, vouch_ak_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_cert *, vouch_cert_freep, vouch_cert_free)
 
 /* one HMAC (EVP_MAC) over a list of parts */
 static int hmac_parts(vouch_ctx *ctx, int algo, const uint8_t *key, size_t key_len,

@@ -657,26 +657,6 @@ static int tpm_ek(int argc, char **argv)
 	return print_ak(ctx, ek, what, json);
 }
 
-/* --ak-name HEX (nameAlg || digest) */
-static int parse_name_hex(const char *hex, uint8_t *out, size_t size, size_t *ret_len)
-{
-	size_t n = strlen(hex);
-
-	if (n % 2 || n / 2 > size || n < 6)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (!strchr("0123456789abcdefABCDEF", hex[2 * i]) || !hex[2 * i] ||
-		    !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]) || !hex[2 * i + 1] ||
-		    sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	*ret_len = n / 2;
-	return 0;
-}
-
 static int credential_make(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -745,7 +725,7 @@ static int credential_make(int argc, char **argv)
 		return cli_usage_error(cmd, "give the AK as --ak FILE or --ak-name HEX (one of them)");
 	if (!cert_path != !n_ca)
 		return cli_usage_error(cmd, "--ek-cert and --ek-ca go together");
-	if (name_hex && parse_name_hex(name_hex, name, sizeof(name), &name_len) < 0)
+	if (name_hex && cli_parse_hex(name_hex, name, sizeof(name), &name_len) < 0)
 		return cli_usage_error(cmd, "invalid --ak-name '%s' (hex nameAlg || digest)",
 				       name_hex);
 	if (cli_ctx_new(&ctx) < 0)

@@ -143,8 +143,17 @@ static int ek_load(vouch_ctx *ctx, const uint8_t *buf, size_t len, struct ek_inf
 			ret->sym_bits = p.sym_bits;
 		}
 	}
-	if (EVP_PKEY_get_base_id(ret->pkey) != EVP_PKEY_RSA)
-		return ctx_err(ctx, -EOPNOTSUPP, "only RSA endorsement keys are supported");
+	if (EVP_PKEY_get_base_id(ret->pkey) == EVP_PKEY_EC) {
+		char group[32] = "";
+
+		EVP_PKEY_get_utf8_string_param(ret->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+					       sizeof(group), NULL);
+		if (strcmp(group, "prime256v1") && strcmp(group, "secp384r1"))
+			return ctx_err(ctx, -EOPNOTSUPP, "EC endorsement keys must be NIST P-256 or "
+				       "P-384");
+	} else if (EVP_PKEY_get_base_id(ret->pkey) != EVP_PKEY_RSA) {
+		return ctx_err(ctx, -EOPNOTSUPP, "the EK is neither RSA nor EC");
+	}
 	return 0;
 }
 
@@ -181,6 +190,99 @@ static int seal_seed_rsa(vouch_ctx *ctx, const struct ek_info *ek, const uint8_t
 	put_be16(out, (uint16_t)ct_len);
 	*ret_len = 2 + ct_len;
 	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+/* an EC key's public point as x and y (fixed width) from its uncompressed encoding */
+static int ec_point_xy(vouch_ctx *ctx, EVP_PKEY *pkey, uint8_t *xy, size_t size, size_t *ret_fs)
+{
+	size_t len = 0;
+
+	if (!EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, xy, size, &len) ||
+	    len < 3 || len % 2 == 0 || xy[0] != 0x04)
+		return ctx_err_ssl(ctx, -EIO, "cannot encode an EC point");
+	memmove(xy, xy + 1, len - 1);
+	*ret_fs = (len - 1) / 2;
+	return 0;
+}
+
+/*
+ * KDFe (Part 1 section 11.4.10.3): H([i]32 || Z || label || 0x00 || party_u || party_v),
+ * counter mode over the hash itself (SP 800-56A concatenation KDF).
+ */
+static int kdfe(vouch_ctx *ctx, int algo, const uint8_t *z, size_t z_len, const char *label,
+		const uint8_t *u, size_t u_len, const uint8_t *v, size_t v_len, size_t out_len,
+		uint8_t *out)
+{
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const struct vouch_hash_info *hi = vouch_hash_info(algo);
+	uint8_t block[VOUCH_HASH_MAX_SIZE], counter[4];
+	size_t done = 0;
+
+	if (!md || !hi)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	for (uint32_t i = 1; done < out_len; i++) {
+		size_t take = out_len - done < hi->size ? out_len - done : hi->size;
+
+		put_be32(counter, i);
+		if (!EVP_DigestInit_ex(md, ssl_md(ctx, algo), NULL) ||
+		    !EVP_DigestUpdate(md, counter, 4) || !EVP_DigestUpdate(md, z, z_len) ||
+		    !EVP_DigestUpdate(md, label, strlen(label) + 1) ||
+		    !EVP_DigestUpdate(md, u, u_len) || !EVP_DigestUpdate(md, v, v_len) ||
+		    !EVP_DigestFinal_ex(md, block, NULL))
+			return ctx_err_ssl(ctx, -EIO, "KDFe failed");
+		memcpy(out + done, block, take);
+		done += take;
+	}
+	OPENSSL_cleanse(block, sizeof(block));
+	return 0;
+}
+
+/*
+ * An ECC EK: the seed comes from ECDH with an ephemeral key (Part 1 section 24.3 via
+ * C.6.1); TPM2B_ENCRYPTED_SECRET carries the ephemeral point as a TPMS_ECC_POINT.
+ */
+static int seed_ecc(vouch_ctx *ctx, const struct ek_info *ek, uint8_t *seed, size_t seed_len,
+		    uint8_t **ret, size_t *ret_len)
+{
+	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *gctx = EVP_PKEY_CTX_new_from_pkey(NULL, ek->pkey,
+										       NULL);
+	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *dctx = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *eph = NULL;
+	uint8_t z[72], eph_xy[2 * 72 + 1], ek_xy[2 * 72 + 1], *out;
+	size_t z_len = sizeof(z), fs, ek_fs;
+	int r;
+
+	/* a key on the EK's curve: keygen from the EK's own domain parameters */
+	if (!gctx || EVP_PKEY_keygen_init(gctx) <= 0 || EVP_PKEY_keygen(gctx, &eph) <= 0)
+		return ctx_err_ssl(ctx, -EIO, "cannot make an ephemeral EC key");
+	dctx = EVP_PKEY_CTX_new_from_pkey(NULL, eph, NULL);
+	if (!dctx || EVP_PKEY_derive_init(dctx) <= 0 ||
+	    EVP_PKEY_derive_set_peer(dctx, ek->pkey) <= 0 ||
+	    EVP_PKEY_derive(dctx, z, &z_len) <= 0) {
+		OPENSSL_cleanse(z, sizeof(z));
+		return ctx_err_ssl(ctx, -EIO, "ECDH with the EK failed");
+	}
+	r = ec_point_xy(ctx, eph, eph_xy, sizeof(eph_xy), &fs);
+	if (r == 0)
+		r = ec_point_xy(ctx, ek->pkey, ek_xy, sizeof(ek_xy), &ek_fs);
+	/* seed = KDFe(nameAlg, Z.x, "IDENTITY", ephemeral.x, EK.x, digest bits) */
+	if (r == 0)
+		r = kdfe(ctx, ek->name_algo, z, z_len, "IDENTITY", eph_xy, fs, ek_xy, ek_fs,
+			 seed_len, seed);
+	OPENSSL_cleanse(z, sizeof(z));
+	if (r < 0)
+		return r;
+	out = mem_alloc(2 + 2 + fs + 2 + fs);
+	if (!out)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	put_be16(out, (uint16_t)(2 + fs + 2 + fs));
+	put_be16(out + 2, (uint16_t)fs);
+	memcpy(out + 4, eph_xy, fs);
+	put_be16(out + 4 + fs, (uint16_t)fs);
+	memcpy(out + 6 + fs, eph_xy + fs, fs);
+	*ret = out;
+	*ret_len = 2 + 2 + fs + 2 + fs;
 	return 0;
 }
 
@@ -233,11 +335,13 @@ VOUCH_EXPORT int vouch_credential_make(vouch_ctx *ctx, const uint8_t *ek_buf, si
 		goto out;
 	/* the seed is as long as the EK's nameAlg digest (Part 1 section 24.3 via 11.4.10.1) */
 	seed_len = hi->size;
-	if (RAND_bytes(seed, (int)seed_len) != 1) {
+	if (EVP_PKEY_get_base_id(ek.pkey) == EVP_PKEY_EC) {
+		r = seed_ecc(ctx, &ek, seed, seed_len, &enc_secret, &enc_secret_len);
+	} else if (RAND_bytes(seed, (int)seed_len) != 1) {
 		r = ctx_err_ssl(ctx, -EIO, "no randomness");
-		goto out;
+	} else {
+		r = seal_seed_rsa(ctx, &ek, seed, seed_len, &enc_secret, &enc_secret_len);
 	}
-	r = seal_seed_rsa(ctx, &ek, seed, seed_len, &enc_secret, &enc_secret_len);
 	/* symKey = KDFa(nameAlg, seed, "STORAGE", name, NULL, keyBits) (section 24.4) */
 	if (r == 0)
 		r = credential_kdfa(ctx, ek.name_algo, seed, seed_len, "STORAGE", name, name_len,

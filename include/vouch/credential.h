@@ -40,12 +40,14 @@ extern "C" {
  * @ret_enc_secret_len: its length
  *
  * Trusted Platform Module Library Part 1 section 24 (Credential Protection): a random seed
- * is encrypted to the EK with RSA-OAEP (label "IDENTITY"); the secret is encrypted with
- * AES-CFB under KDFa(seed, "STORAGE", name) and the result is HMACed with
- * KDFa(seed, "INTEGRITY") over it and the name.  Only RSA EKs are supported.
+ * is encrypted to an RSA EK with RSA-OAEP (label "IDENTITY"), or for an ECC EK (NIST P-256 or
+ * P-384) derived with KDFe from ECDH with an ephemeral key, whose point is then the encrypted
+ * secret; the secret is encrypted with AES-CFB under KDFa(seed, "STORAGE", name) and the
+ * result is HMACed with KDFa(seed, "INTEGRITY") over it and the name.
  *
- * Return: 0; -EINVAL; -EBADMSG (the EK or the name do not parse); -EOPNOTSUPP (an ECC EK, or
- * an EK whose symmetric is not AES-128/256-CFB or which is not a restricted decryption key);
+ * Return: 0; -EINVAL; -EBADMSG (the EK or the name do not parse); -EOPNOTSUPP (another curve
+ * or key type, an EK whose symmetric is not AES-128/256-CFB or which is not a restricted
+ * decryption key);
  * -ENOMEM; -EIO (OpenSSL failed).
  * Since: 0.1
  */
@@ -128,8 +130,8 @@ int vouch_credential_check_ek_cert(vouch_ctx *ctx, const vouch_cert *cert,
  * @tpm: the connection
  * @ak_handle: the persistent AK the credential was made for (authorized with an empty
  *             password)
- * @ek_handle: a persistent EK, or 0 to create the EK from the TCG RSA 2048 EK template in
- *             the endorsement hierarchy (flushed afterwards)
+ * @ek_handle: a persistent EK (RSA or ECC), or 0 to create the EK from the TCG RSA 2048 EK
+ *             template in the endorsement hierarchy (flushed afterwards)
  * @blob: TPM2B_ID_OBJECT
  * @blob_len: its length
  * @enc_secret: TPM2B_ENCRYPTED_SECRET

@@ -111,6 +111,38 @@ check "(c) a credential made to the EK's PEM key activates too" bash -c \
 	   --out '$T/cred-pem' && '$VOUCH' tpm credential activate '$T/cred-pem' --out '$T/secret-pem' &&
 	 cmp '$T/secret' '$T/secret-pem'"
 
+# (d) an ECC NIST P-256 EK (persisted by tpm2_createek; vouch creates only the RSA one itself)
+check "tpm2_createek persists an ECC EK at 0x81010002" tpm2_createek -Q -G ecc -c 0x81010002 \
+	-u "$T/ekA-ecc.pub"
+tpm2_flushcontext -t >/dev/null 2>&1
+check "(d) vouch makes a credential to the ECC EK" "$VOUCH" tpm credential make \
+	--ek "$T/ekA-ecc.pub" --ak "$T/ak1.pub" --secret "$T/secret" --out "$T/cred-ecc"
+check "(d) vouch activates it with the ECC EK" "$VOUCH" tpm credential activate \
+	--ek-handle 0x81010002 "$T/cred-ecc" --out "$T/secret-ecc"
+check "(d) and gets the secret back" cmp "$T/secret" "$T/secret-ecc"
+tools_activate_ecc() { # CRED OUT
+	tpm2_startauthsession -Q --policy-session -S "$T/s.ctx" &&
+	tpm2_policysecret -Q -S "$T/s.ctx" -c e &&
+	tpm2_activatecredential -Q -c 0x81010010 -C 0x81010002 -i "$1" -o "$2" \
+		-P "session:$T/s.ctx"
+	local rc=$?
+	tpm2_flushcontext -t >/dev/null 2>&1; tpm2_flushcontext -s >/dev/null 2>&1
+	return $rc
+}
+check "(d) tpm2_activatecredential activates vouch's ECC credential" \
+	tools_activate_ecc "$T/cred-ecc" "$T/secret-ecc2"
+check "(d) and gets the secret back" cmp "$T/secret" "$T/secret-ecc2"
+check "(d) tpm2_makecredential -T none makes one to the ECC EK" tpm2_makecredential -T none \
+	-u "$T/ekA-ecc.pub" -s "$T/secret" -n "$(od -An -tx1 "$T/ak1.name" | tr -d ' \n')" \
+	-o "$T/cred-ecc-tools"
+check "(d) vouch activates it" "$VOUCH" tpm credential activate --ek-handle 0x81010002 \
+	"$T/cred-ecc-tools" --out "$T/secret-ecc3"
+check "(d) and gets the secret back" cmp "$T/secret" "$T/secret-ecc3"
+expect_rc 1 "an ECC credential does not activate with the RSA EK" "$VOUCH" tpm credential \
+	activate "$T/cred-ecc" --out "$T/x0"
+expect_rc 1 "an ECC credential for AK 1 does not activate with AK 2" "$VOUCH" tpm credential \
+	activate --ak-handle 0x81010011 --ek-handle 0x81010002 "$T/cred-ecc" --out "$T/x00"
+
 # --- must fail ------------------------------------------------------------------------------
 expect_rc 1 "a credential for AK 1 does not activate with AK 2" "$VOUCH" tpm credential \
 	activate --ak-handle 0x81010011 "$T/cred-a" --out "$T/x1"

@@ -167,6 +167,22 @@ static void test_make(void)
 	       "make a credential to a PEM EK (TCG template assumed)");
 	vouch_free(blob);
 	vouch_free(enc);
+	{
+		_cleanup_free_ uint8_t *ecc = NULL;
+		size_t ecc_len = 0;
+
+		ecc = slurp(vec("tpm2/ek-ecc.pub"), &ecc_len);
+		blob = enc = NULL;
+		ok(ecc && vouch_credential_make(ctx, ecc, ecc_len, name, sizeof(name), secret, 8,
+						&blob, &blob_len, &enc, &enc_len) == 0,
+		   "make a credential to an ECC P-256 EK");
+		/* TPM2B_ENCRYPTED_SECRET of a TPMS_ECC_POINT: 2 + (2 + 32) + (2 + 32) */
+		ok(enc && enc_len == 70 && get_be16(enc) == 68 && get_be16(enc + 2) == 32 &&
+			   get_be16(enc + 36) == 32,
+		   "the ECC secret is the ephemeral P-256 point");
+		vouch_free(blob);
+		vouch_free(enc);
+	}
 	ok_err(vouch_credential_make(ctx, ek, ek_len, name, 33, secret, 8, &blob, &blob_len, &enc,
 				     &enc_len),
 	       -EBADMSG, "a name whose length does not fit its nameAlg is malformed");

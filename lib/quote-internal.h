@@ -72,4 +72,16 @@ int pcrs_concat(const struct vouch_pcrs *pcrs, uint8_t **ret, size_t *ret_len);
 /* Load a TPM public area (TPMT_PUBLIC bytes, no size) into an AK. */
 int ak_from_tpmt_public(vouch_ctx *ctx, const uint8_t *buf, size_t len, vouch_ak **ret);
 
+/*
+ * What credential.c needs of an EK loaded with vouch_ak_load_mem(): the OpenSSL key (owned by
+ * the vouch_ak) and, from a TPM public area, type, nameAlg and symmetric (0 when the key came
+ * from a PEM/DER public key).
+ */
+struct evp_pkey_st;
+struct ak_params {
+	struct evp_pkey_st *pkey;
+	uint16_t type, name_alg, sym_alg, sym_bits, sym_mode;
+};
+void ak_get_params(const vouch_ak *ak, struct ak_params *ret);
+
 #endif /* VOUCH_LIB_QUOTE_INTERNAL_H */

@@ -31,6 +31,8 @@ struct vouch_ak {
 	uint8_t *public_area; /* TPM2B_PUBLIC, when loaded from one */
 	size_t public_len;
 	int ec_nid;
+	/* from a TPM public area: what credential.c needs of an EK (0 when not known) */
+	uint16_t type, name_alg, sym_alg, sym_bits, sym_mode;
 	/* SHA-256 of the PEM public key, hex: binds a state file to its AK (made at load) */
 	char fingerprint[65];
 };
@@ -470,7 +472,7 @@ int ak_from_tpmt_public(vouch_ctx *ctx, const uint8_t *buf, size_t len, vouch_ak
 	_cleanup_(BN_freep) BIGNUM *n_bn = NULL;
 	_cleanup_(BN_freep) BIGNUM *e_bn = NULL;
 	_cleanup_free_ uint8_t *point = NULL;
-	uint16_t type, name_alg, sym, scheme, scheme_hash = 0, u16;
+	uint16_t type, name_alg, sym, sym_bits = 0, sym_mode = 0, scheme, scheme_hash = 0, u16;
 	const uint8_t *policy, *x, *y, *n;
 	size_t policy_len, x_len, y_len, n_len;
 	uint32_t attrs;
@@ -486,7 +488,7 @@ int ak_from_tpmt_public(vouch_ctx *ctx, const uint8_t *buf, size_t len, vouch_ak
 	if (type != TPM_ALG_RSA && type != TPM_ALG_ECC)
 		return ctx_err(ctx, -EBADMSG, "TPM public area of type 0x%04x is not a signing key",
 			       type);
-	if (sym != TPM_ALG_NULL && cur_skip(&c, 4) < 0)
+	if (sym != TPM_ALG_NULL && (cur_u16be(&c, &sym_bits) < 0 || cur_u16be(&c, &sym_mode) < 0))
 		goto bad;
 	if (cur_u16be(&c, &scheme) < 0)
 		goto bad;
@@ -578,6 +580,11 @@ int ak_from_tpmt_public(vouch_ctx *ctx, const uint8_t *buf, size_t len, vouch_ak
 	ak_fill_from_pkey(ak);
 	ak->info.has_public_area = true;
 	ak->info.attributes = attrs;
+	ak->type = type;
+	ak->name_alg = name_alg;
+	ak->sym_alg = sym;
+	ak->sym_bits = sym_bits;
+	ak->sym_mode = sym_mode;
 	ak->info.scheme = scheme;
 	ak->info.scheme_hash = scheme == TPM_ALG_NULL ? -1 : vouch_hash_by_tpm_alg(scheme_hash);
 	{
@@ -685,6 +692,16 @@ VOUCH_EXPORT void vouch_ak_free(vouch_ak *ak)
 	EVP_PKEY_free(ak->pkey);
 	free(ak->public_area);
 	free(ak);
+}
+
+void ak_get_params(const vouch_ak *ak, struct ak_params *ret)
+{
+	ret->pkey = ak->pkey;
+	ret->type = ak->type;
+	ret->name_alg = ak->name_alg;
+	ret->sym_alg = ak->sym_alg;
+	ret->sym_bits = ak->sym_bits;
+	ret->sym_mode = ak->sym_mode;
 }
 
 VOUCH_EXPORT int vouch_ak_get_info(const vouch_ak *ak, struct vouch_ak_info *ret_info)

@@ -10,6 +10,8 @@
 #include "internal.h"
 #include "quote-internal.h"
 
+#include <vouch/credential.h>
+
 #ifdef VOUCH_HAVE_TSS2
 
 #include <openssl/crypto.h>
@@ -561,6 +563,267 @@ VOUCH_EXPORT int vouch_tpm_quote(vouch_tpm *tpm, uint32_t handle, const uint8_t 
 	return ctx_err(tpm->ctx, -EAGAIN, "TPM: the PCRs kept changing during the quote");
 }
 
+/*
+ * The TCG EK Credential Profile's RSA 2048 EK template (L-1), which tpm2_createek uses by
+ * default: the same template on the same TPM gives the same key from the endorsement seed.
+ */
+static void ek_template_rsa(TPM2B_PUBLIC *t)
+{
+	/* PolicySecret(TPM_RH_ENDORSEMENT) with SHA-256 (EK Credential Profile section B.3.3) */
+	static const uint8_t ek_policy[32] = {
+		0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+		0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+		0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
+	};
+
+	memset(t, 0, sizeof(*t));
+	t->publicArea.type = TPM2_ALG_RSA;
+	t->publicArea.nameAlg = TPM2_ALG_SHA256;
+	t->publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					 TPMA_OBJECT_SENSITIVEDATAORIGIN |
+					 TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED |
+					 TPMA_OBJECT_DECRYPT;
+	t->publicArea.authPolicy.size = sizeof(ek_policy);
+	memcpy(t->publicArea.authPolicy.buffer, ek_policy, sizeof(ek_policy));
+	t->publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+	t->publicArea.parameters.rsaDetail.symmetric.keyBits.aes = 128;
+	t->publicArea.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	t->publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+	t->publicArea.parameters.rsaDetail.keyBits = 2048;
+	t->publicArea.parameters.rsaDetail.exponent = 0;
+	t->publicArea.unique.rsa.size = 256;
+}
+
+/* the EK: a persistent one, or created from the template (then *ret_transient is true) */
+static int ek_open(vouch_tpm *tpm, uint32_t ek_handle, ESYS_TR *ret, bool *ret_transient)
+{
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_PUBLIC tmpl, *out_pub = NULL;
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION creation_pcr = { 0 };
+	TPM2B_CREATION_DATA *cdata = NULL;
+	TPM2B_DIGEST *chash = NULL;
+	TPMT_TK_CREATION *ticket = NULL;
+	TSS2_RC rc;
+
+	*ret_transient = false;
+	if (ek_handle)
+		return open_handle(tpm, ek_handle, ret);
+	ek_template_rsa(&tmpl);
+	rc = Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &sens, &tmpl, &outside, &creation_pcr, ret, &out_pub,
+				&cdata, &chash, &ticket);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_err(tpm->ctx, rc, "create the endorsement key");
+	Esys_Free(out_pub);
+	Esys_Free(cdata);
+	Esys_Free(chash);
+	Esys_Free(ticket);
+	*ret_transient = true;
+	return 0;
+}
+
+static void ek_close(vouch_tpm *tpm, ESYS_TR *ek, bool transient)
+{
+	if (transient)
+		Esys_FlushContext(tpm->esys, *ek);
+	else
+		Esys_TR_Close(tpm->esys, ek);
+}
+
+VOUCH_EXPORT int vouch_tpm_ek_public(vouch_tpm *tpm, uint32_t ek_handle, uint8_t **ret_pub,
+				     size_t *ret_len)
+{
+	uint8_t buf[sizeof(TPM2B_PUBLIC) + 16];
+	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_NAME *name = NULL, *qname = NULL;
+	size_t off = 0;
+	bool transient;
+	ESYS_TR ek;
+	TSS2_RC rc;
+	int r;
+
+	if (!tpm || !ret_pub || !ret_len)
+		return -EINVAL;
+	r = ek_open(tpm, ek_handle, &ek, &transient);
+	if (r < 0)
+		return r;
+	rc = Esys_ReadPublic(tpm->esys, ek, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
+			     &qname);
+	ek_close(tpm, &ek, transient);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_err(tpm->ctx, rc, "read the endorsement key");
+	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off);
+	Esys_Free(pub);
+	Esys_Free(name);
+	Esys_Free(qname);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_err(tpm->ctx, rc, "encode the endorsement key");
+	*ret_pub = mem_dup(buf, off);
+	if (!*ret_pub)
+		return ctx_err(tpm->ctx, -ENOMEM, "out of memory");
+	*ret_len = off;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_tpm_ek_cert(vouch_tpm *tpm, uint32_t nv_index, uint8_t **ret_der,
+				   size_t *ret_len)
+{
+	TPM2B_NV_PUBLIC *nv_pub = NULL;
+	TPM2B_NAME *nv_name = NULL;
+	_cleanup_free_ uint8_t *der = NULL;
+	uint16_t size, off = 0;
+	ESYS_TR nv;
+	TSS2_RC rc;
+
+	if (!tpm || !ret_der || !ret_len)
+		return -EINVAL;
+	if (!nv_index)
+		nv_index = VOUCH_TPM_EK_CERT_RSA_NV;
+	if ((nv_index >> 24) != 0x01)
+		return ctx_err(tpm->ctx, -EINVAL, "0x%08x is not an NV index", nv_index);
+	rc = Esys_TR_FromTPMPublic(tpm->esys, nv_index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   &nv);
+	if (rc != TSS2_RC_SUCCESS) {
+		tpm_err(tpm->ctx, rc, "open the NV index");
+		return ctx_err(tpm->ctx, -ENOENT, "TPM: no EK certificate at NV index 0x%08x",
+			       nv_index);
+	}
+	rc = Esys_NV_ReadPublic(tpm->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv_pub,
+				&nv_name);
+	if (rc != TSS2_RC_SUCCESS) {
+		Esys_TR_Close(tpm->esys, &nv);
+		return tpm_err(tpm->ctx, rc, "read the EK certificate's NV public area");
+	}
+	size = nv_pub->nvPublic.dataSize;
+	Esys_Free(nv_pub);
+	Esys_Free(nv_name);
+	der = size ? mem_alloc(size) : NULL;
+	if (!der) {
+		Esys_TR_Close(tpm->esys, &nv);
+		return ctx_err(tpm->ctx, size ? -ENOMEM : -ENOENT, "TPM: empty EK certificate");
+	}
+	/* the index authorizes its own reads (TPMA_NV_AUTHREAD, empty auth), in small chunks */
+	while (off < size) {
+		TPM2B_MAX_NV_BUFFER *data = NULL;
+		uint16_t chunk = size - off > 512 ? 512 : size - off;
+
+		rc = Esys_NV_Read(tpm->esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+				  chunk, off, &data);
+		if (rc != TSS2_RC_SUCCESS) {
+			Esys_TR_Close(tpm->esys, &nv);
+			return tpm_err(tpm->ctx, rc, "read the EK certificate");
+		}
+		if (data->size != chunk) {
+			Esys_Free(data);
+			Esys_TR_Close(tpm->esys, &nv);
+			return ctx_err(tpm->ctx, -EIO, "TPM: short NV read");
+		}
+		memcpy(der + off, data->buffer, chunk);
+		Esys_Free(data);
+		off += chunk;
+	}
+	Esys_TR_Close(tpm->esys, &nv);
+	*ret_der = TAKE_PTR(der);
+	*ret_len = size;
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_credential_activate(vouch_tpm *tpm, uint32_t ak_handle,
+					   uint32_t ek_handle, const uint8_t *blob,
+					   size_t blob_len, const uint8_t *enc_secret,
+					   size_t enc_secret_len, uint8_t **ret_secret,
+					   size_t *ret_secret_len)
+{
+	TPM2B_ID_OBJECT id = { 0 };
+	TPM2B_ENCRYPTED_SECRET sec = { 0 };
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	TPM2B_DIGEST *cert = NULL;
+	TPM2B_TIMEOUT *timeout = NULL;
+	TPMT_TK_AUTH *auth_ticket = NULL;
+	ESYS_TR ak = ESYS_TR_NONE, ek = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	bool transient = false;
+	size_t off = 0;
+	TSS2_RC rc;
+	int r;
+
+	if (!tpm || !blob || !enc_secret || !ret_secret || !ret_secret_len)
+		return -EINVAL;
+	/* untrusted bytes: tss2's unmarshalers check every size against the structure */
+	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, blob_len, &off, &id) != TSS2_RC_SUCCESS ||
+	    off != blob_len)
+		return ctx_err(tpm->ctx, -EBADMSG, "the credential blob is not a TPM2B_ID_OBJECT");
+	off = 0;
+	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(enc_secret, enc_secret_len, &off, &sec) !=
+		    TSS2_RC_SUCCESS ||
+	    off != enc_secret_len)
+		return ctx_err(tpm->ctx, -EBADMSG,
+			       "the encrypted secret is not a TPM2B_ENCRYPTED_SECRET");
+	r = open_handle(tpm, ak_handle, &ak);
+	if (r < 0)
+		return r;
+	r = ek_open(tpm, ek_handle, &ek, &transient);
+	if (r < 0)
+		goto out;
+	/* the EK's authPolicy is PolicySecret(TPM_RH_ENDORSEMENT) (EK Credential Profile B.3.3) */
+	rc = Esys_StartAuthSession(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym,
+				   TPM2_ALG_SHA256, &session);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_err(tpm->ctx, rc, "start a policy session");
+		goto out;
+	}
+	/* ESYS starts sessions with continueSession: clear it, so the TPM flushes it on success */
+	rc = Esys_TRSess_SetAttributes(tpm->esys, session, 0, TPMA_SESSION_CONTINUESESSION);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_err(tpm->ctx, rc, "set the session attributes");
+		goto out;
+	}
+	rc = Esys_PolicySecret(tpm->esys, ESYS_TR_RH_ENDORSEMENT, session, ESYS_TR_PASSWORD,
+			       ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0, &timeout,
+			       &auth_ticket);
+	Esys_Free(timeout);
+	Esys_Free(auth_ticket);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = tpm_err(tpm->ctx, rc, "satisfy the EK policy (PolicySecret endorsement)");
+		goto out;
+	}
+	rc = Esys_ActivateCredential(tpm->esys, ak, ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
+				     &id, &sec, &cert);
+	if (rc != TSS2_RC_SUCCESS) {
+		TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
+		TSS2_RC code = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
+
+		r = tpm_err(tpm->ctx, rc, "activate the credential");
+		/*
+		 * TPM_RC_INTEGRITY: the HMAC over the blob and the AK's name fails (another AK,
+		 * altered blob); TPM_RC_VALUE/SIZE/FAILURE of the secret: the seed does not
+		 * decrypt under this EK (Part 3 section 12.5).
+		 */
+		if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER &&
+		    (code == TPM2_RC_INTEGRITY || code == TPM2_RC_VALUE || code == TPM2_RC_SIZE ||
+		     code == TPM2_RC_KEY || code == TPM2_RC_FAILURE))
+			r = ctx_err(tpm->ctx, -EKEYREJECTED, "the credential is not for this AK on "
+				    "this TPM's EK, or was altered: %s", Tss2_RC_Decode(rc));
+		goto out; /* a failed command leaves the session loaded: flushed below */
+	}
+	session = ESYS_TR_NONE; /* continueSession is clear: the TPM flushed it */
+	*ret_secret = mem_dup(cert->buffer, cert->size);
+	*ret_secret_len = cert->size;
+	OPENSSL_cleanse(cert->buffer, cert->size);
+	Esys_Free(cert);
+	r = *ret_secret ? 0 : ctx_err(tpm->ctx, -ENOMEM, "out of memory");
+out:
+	if (session != ESYS_TR_NONE)
+		Esys_FlushContext(tpm->esys, session);
+	if (ek != ESYS_TR_NONE)
+		ek_close(tpm, &ek, transient);
+	Esys_TR_Close(tpm->esys, &ak);
+	OPENSSL_cleanse(&id, sizeof(id));
+	OPENSSL_cleanse(&sec, sizeof(sec));
+	return r;
+}
+
 #else /* !VOUCH_HAVE_TSS2 */
 
 VOUCH_EXPORT int vouch_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret_tpm)
@@ -599,6 +862,25 @@ VOUCH_EXPORT int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle)
 VOUCH_EXPORT int vouch_tpm_quote(vouch_tpm *tpm, uint32_t handle, const uint8_t *nonce,
 				 size_t nonce_len, struct vouch_pcrs *pcrs, uint8_t **ret_attest,
 				 size_t *ret_attest_len, uint8_t **ret_sig, size_t *ret_sig_len)
+{
+	return -EOPNOTSUPP;
+}
+
+VOUCH_EXPORT int vouch_tpm_ek_public(vouch_tpm *tpm, uint32_t ek_handle, uint8_t **ret_pub,
+				     size_t *ret_len)
+{
+	return -EOPNOTSUPP;
+}
+VOUCH_EXPORT int vouch_tpm_ek_cert(vouch_tpm *tpm, uint32_t nv_index, uint8_t **ret_der,
+				   size_t *ret_len)
+{
+	return -EOPNOTSUPP;
+}
+VOUCH_EXPORT int vouch_credential_activate(vouch_tpm *tpm, uint32_t ak_handle,
+					   uint32_t ek_handle, const uint8_t *blob,
+					   size_t blob_len, const uint8_t *enc_secret,
+					   size_t enc_secret_len, uint8_t **ret_secret,
+					   size_t *ret_secret_len)
 {
 	return -EOPNOTSUPP;
 }

@@ -76,6 +76,8 @@ int cli_parse_hash(vouch_ctx *ctx, const char *cmd, const char *name);
 /* Parse decimal/hex numbers strictly. */
 int cli_parse_u32(const char *s, uint32_t *ret);
 int cli_parse_u64(const char *s, uint64_t *ret);
+/* Parse a non-empty even-length hex string into at most @size bytes; -EINVAL otherwise. */
+int cli_parse_hex(const char *s, uint8_t *out, size_t size, size_t *ret_len);
 
 /* Whether a help flag was given as the first argument. */
 bool cli_wants_help(int argc, char **argv);

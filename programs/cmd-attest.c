@@ -25,20 +25,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_evidence *, vouch_evidence_freep, 
 
 static int parse_nonce(const char *cmd, const char *arg, uint8_t *buf, size_t *len)
 {
-	size_t n = strlen(arg);
-
-	if (n == 0 || n % 2 || n / 2 > 64)
+	if (cli_parse_hex(arg, buf, 64, len) < 0)
 		return cli_usage_error(cmd, "invalid --nonce '%s' (1 to 64 bytes of hex)", arg);
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (!strchr("0123456789abcdefABCDEF", arg[2 * i]) || !arg[2 * i] ||
-		    !strchr("0123456789abcdefABCDEF", arg[2 * i + 1]) || !arg[2 * i + 1] ||
-		    sscanf(arg + 2 * i, "%2x", &v) != 1)
-			return cli_usage_error(cmd, "invalid --nonce '%s' (hex)", arg);
-		buf[i] = (uint8_t)v;
-	}
-	*len = n / 2;
 	return 0;
 }
 

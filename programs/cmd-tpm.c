@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "policy-cli.h"
 
 
 
@@ -327,9 +328,9 @@ static int print_ak(vouch_ctx *ctx, const vouch_ak *ak, const char *what, bool j
 	return EXIT_OK;
 }
 
-static int write_new(const char *path, const void *buf, size_t len)
+static int write_new_mode(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 
 	if (fd < 0) {
 		cli_error("cannot create '%s': %m", path);
@@ -341,6 +342,11 @@ static int write_new(const char *path, const void *buf, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+static int write_new(const char *path, const void *buf, size_t len)
+{
+	return write_new_mode(path, buf, len, 0644);
 }
 
 static int ak_create(int argc, char **argv)
@@ -569,6 +575,300 @@ static int tpm_ak(int argc, char **argv)
 	return cli_dispatch("tpm ak", ak_commands, ARRAY_SIZE(ak_commands), argc, argv);
 }
 
+#define CREDENTIAL_INPUT_MAX ((size_t)64 << 10)
+
+static int read_input(const char *path, uint8_t **ret, size_t *ret_len)
+{
+	int r = cli_read_small_file(path, CREDENTIAL_INPUT_MAX, (char **)ret, ret_len);
+
+	if (r < 0)
+		cli_error("cannot read '%s': %s", path, strerror(-r));
+	return r;
+}
+
+static int tpm_ek(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "handle", required_argument, NULL, 'h' },
+		{ "public", required_argument, NULL, 'p' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
+	_cleanup_(vouch_ak_freep) vouch_ak *ek = NULL;
+	_cleanup_free_ uint8_t *pub = NULL, *der = NULL;
+	const char *tcti = NULL, *out_pub = NULL, *out_cert = NULL;
+	size_t pub_len, der_len = 0;
+	uint32_t handle = 0;
+	bool json = false;
+	char what[64];
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (cli_opt_once("tpm ek", &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			if (handle)
+				return cli_usage_error("tpm ek", "--handle given twice, refusing");
+			if (cli_parse_handle("tpm ek", optarg, &handle))
+				return EXIT_USAGE;
+			break;
+		case 'p':
+			if (cli_opt_once("tpm ek", &out_pub, optarg, "public"))
+				return EXIT_USAGE;
+			break;
+		case 'c':
+			if (cli_opt_once("tpm ek", &out_cert, optarg, "cert"))
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return cli_usage_error("tpm ek", "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("tpm ek", "unexpected argument '%s'", argv[optind]);
+	if (cli_ctx_new(&ctx) < 0 || cli_tpm_open(ctx, tcti, &tpm) < 0)
+		return EXIT_ERROR;
+	r = vouch_tpm_ek_public(tpm, handle, &pub, &pub_len);
+	if (r == 0)
+		r = vouch_ak_load_mem(ctx, pub, pub_len, &ek);
+	if (r == 0 && out_cert)
+		r = vouch_tpm_ek_cert(tpm, 0, &der, &der_len);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	if ((out_pub && write_new(out_pub, pub, pub_len) < 0) ||
+	    (out_cert && write_new(out_cert, der, der_len) < 0))
+		return EXIT_ERROR;
+	if (handle)
+		snprintf(what, sizeof(what), "EK at 0x%08x", handle);
+	else
+		snprintf(what, sizeof(what), "EK (TCG RSA 2048 template)");
+	return print_ak(ctx, ek, what, json);
+}
+
+static int credential_make(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ek", required_argument, NULL, 'e' },
+		{ "ak", required_argument, NULL, 'a' },
+		{ "ak-name", required_argument, NULL, 'n' },
+		{ "secret", required_argument, NULL, 's' },
+		{ "ek-cert", required_argument, NULL, 'c' },
+		{ "ek-ca", required_argument, NULL, 'C' },
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	static const char *cmd = "tpm credential make";
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	_cleanup_(vouch_trust_freep) vouch_trust *cas = NULL;
+	_cleanup_free_ uint8_t *ek = NULL, *secret = NULL, *blob = NULL, *enc = NULL, *file = NULL;
+	_cleanup_free_ const char **ca_paths = calloc((size_t)argc + 1, sizeof(char *));
+	const char *ek_path = NULL, *ak_path = NULL, *name_hex = NULL, *secret_path = NULL;
+	const char *cert_path = NULL, *out = NULL;
+	uint8_t name[2 + VOUCH_HASH_MAX_SIZE];
+	size_t ek_len, secret_len = 0, blob_len, enc_len, file_len, name_len = 0, n_ca = 0;
+	int c, r;
+
+	if (!ca_paths)
+		return EXIT_ERROR;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			if (cli_opt_once(cmd, &ek_path, optarg, "ek"))
+				return EXIT_USAGE;
+			break;
+		case 'a':
+			if (cli_opt_once(cmd, &ak_path, optarg, "ak"))
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			if (cli_opt_once(cmd, &name_hex, optarg, "ak-name"))
+				return EXIT_USAGE;
+			break;
+		case 's':
+			if (cli_opt_once(cmd, &secret_path, optarg, "secret"))
+				return EXIT_USAGE;
+			break;
+		case 'c':
+			if (cli_opt_once(cmd, &cert_path, optarg, "ek-cert"))
+				return EXIT_USAGE;
+			break;
+		case 'C':
+			ca_paths[n_ca++] = optarg;
+			break;
+		case 'o':
+			if (cli_opt_once(cmd, &out, optarg, "out"))
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(cmd, "invalid option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!ek_path || !secret_path || !out)
+		return cli_usage_error(cmd, "--ek, --secret and --out are required");
+	if (!ak_path == !name_hex)
+		return cli_usage_error(cmd, "give the AK as --ak FILE or --ak-name HEX (one of them)");
+	if (!cert_path != !n_ca)
+		return cli_usage_error(cmd, "--ek-cert and --ek-ca go together");
+	if (name_hex && cli_parse_hex(name_hex, name, sizeof(name), &name_len) < 0)
+		return cli_usage_error(cmd, "invalid --ak-name '%s' (hex nameAlg || digest)",
+				       name_hex);
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if (read_input(ek_path, &ek, &ek_len) < 0 ||
+	    read_input(secret_path, &secret, &secret_len) < 0)
+		return EXIT_ERROR;
+	/* enrollment: the EK certificate, then the AK's attributes, before anything is made */
+	if (cert_path) {
+		r = vouch_trust_new(ctx, &cas);
+		for (size_t i = 0; i < n_ca && r == 0; i++)
+			r = vouch_trust_add_path(cas, ca_paths[i], NULL);
+		if (r == 0)
+			r = vouch_cert_load(ctx, cert_path, &cert);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+		r = vouch_credential_check_ek_cert(ctx, cert, cas, ek, ek_len);
+		if (r < 0) {
+			cli_lib_error(ctx, r, cert_path);
+			return cli_exit_for(r);
+		}
+	}
+	if (ak_path) {
+		struct vouch_ak_info info;
+
+		r = vouch_ak_load(ctx, ak_path, &ak);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+		r = vouch_credential_check_ak(ctx, ak);
+		if (r < 0) {
+			cli_lib_error(ctx, r, ak_path);
+			return cli_exit_for(r);
+		}
+		vouch_ak_get_info(ak, &info);
+		memcpy(name, info.name, info.name_len);
+		name_len = info.name_len;
+	}
+	r = vouch_credential_make(ctx, ek, ek_len, name, name_len, secret, secret_len, &blob,
+				  &blob_len, &enc, &enc_len);
+	if (r == 0)
+		r = vouch_credential_encode(ctx, blob, blob_len, enc, enc_len, &file, &file_len);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return r == -EINVAL ? EXIT_USAGE : EXIT_ERROR;
+	}
+	if (write_new(out, file, file_len) < 0)
+		return EXIT_ERROR;
+	printf("%s\n", out);
+	return EXIT_OK;
+}
+
+static int credential_activate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, 'T' },
+		{ "ak-handle", required_argument, NULL, 'a' },
+		{ "ek-handle", required_argument, NULL, 'e' },
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	static const char *cmd = "tpm credential activate";
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
+	_cleanup_free_ uint8_t *file = NULL, *secret = NULL;
+	const char *tcti = NULL, *out = NULL;
+	const uint8_t *blob, *enc;
+	size_t file_len, blob_len, enc_len, secret_len = 0;
+	uint32_t ak_handle = 0, ek_handle = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "T:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (cli_opt_once(cmd, &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
+			break;
+		case 'a':
+		case 'e':
+			if (c == 'a' ? ak_handle : ek_handle)
+				return cli_usage_error(cmd, "--%s given twice, refusing",
+						       c == 'a' ? "ak-handle" : "ek-handle");
+			if (cli_parse_handle(cmd, optarg, c == 'a' ? &ak_handle : &ek_handle))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			if (cli_opt_once(cmd, &out, optarg, "out"))
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_usage_error(cmd, "invalid option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cmd, "one credential FILE is required");
+	if (!out)
+		return cli_usage_error(cmd, "--out FILE is required");
+	if (!ak_handle)
+		ak_handle = CLI_AK_DEFAULT_HANDLE;
+	if (cli_ctx_new(&ctx) < 0 || read_input(argv[optind], &file, &file_len) < 0)
+		return EXIT_ERROR;
+	r = vouch_credential_decode(ctx, file, file_len, &blob, &blob_len, &enc, &enc_len);
+	if (r < 0) {
+		cli_lib_error(ctx, r, argv[optind]);
+		return cli_exit_for(r);
+	}
+	if (cli_tpm_open(ctx, tcti, &tpm) < 0)
+		return EXIT_ERROR;
+	r = vouch_credential_activate(tpm, ak_handle, ek_handle, blob, blob_len, enc, enc_len,
+				      &secret, &secret_len);
+	if (r < 0) {
+		cli_lib_error(ctx, r, argv[optind]);
+		return cli_exit_for(r);
+	}
+	r = write_new_mode(out, secret, secret_len, 0600);
+	explicit_bzero(secret, secret_len);
+	if (r < 0)
+		return EXIT_ERROR;
+	printf("%s\n", out);
+	return EXIT_OK;
+}
+
+static const struct command credential_commands[] = {
+	{ "make", credential_make, 0,
+	  "Verifier side, no TPM: check the EK certificate and the AK, then make a credential "
+	  "to the EK for the AK's name (tpm2_makecredential's file format)",
+	  "tpm credential make --ek EKPUB (--ak AKPUB | --ak-name HEX) --secret FILE "
+	  "[--ek-cert CERT --ek-ca CA...] --out FILE" },
+	{ "activate", credential_activate, CMD_NEEDS_TPM,
+	  "Agent side: TPM2_ActivateCredential with the AK and the EK; write the secret",
+	  "tpm credential activate [--tcti T] [--ak-handle 0x81010010] [--ek-handle H] "
+	  "--out SECRET FILE" },
+};
+
+static int tpm_credential(int argc, char **argv)
+{
+	return cli_dispatch("tpm credential", credential_commands, ARRAY_SIZE(credential_commands),
+			    argc, argv);
+}
+
 static const struct command tpm_commands[] = {
 	{ "pcrread", tpm_pcrread, CMD_NEEDS_TPM, "Read PCRs (default: every active bank, 0-23)",
 	  "tpm pcrread [--tcti T] [--json] [SELECTION]" },
@@ -577,6 +877,12 @@ static const struct command tpm_commands[] = {
 	  "digests",
 	  "tpm extend [--tcti T] PCR --data STRING|--file FILE|ALGO:HEX..." },
 	{ "ak", tpm_ak, CMD_NEEDS_TPM, "Attestation keys", "tpm ak create|show ..." },
+	{ "ek", tpm_ek, CMD_NEEDS_TPM,
+	  "Show the endorsement key (TCG RSA 2048 template, or a persistent --handle); write its "
+	  "TPM2B_PUBLIC and its NV certificate",
+	  "tpm ek [--tcti T] [--handle H] [--public FILE] [--cert FILE] [--json]" },
+	{ "credential", tpm_credential, 0, "Credential activation for enrollment",
+	  "tpm credential make|activate ..." },
 };
 
 int cmd_tpm(int argc, char **argv)

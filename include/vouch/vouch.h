@@ -24,5 +24,6 @@
 #include <vouch/policy.h>
 #include <vouch/engine.h>
 #include <vouch/attest.h>
+#include <vouch/credential.h>
 
 #endif /* VOUCH_VOUCH_H */

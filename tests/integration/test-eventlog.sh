@@ -37,6 +37,8 @@ eq "EV_ACTION 'Calling INT 19h' is a fact" "$(ev 6 | jq -r .bound_data)" "$(prin
 
 # must fail: the last EV_SEPARATOR's data 0xffffffff -> 0xfffffffe, digests unchanged
 patch "$D/seabios.ev" "$T/twin.ev" -1 fe
+eq "the stored twin vector is that change" "$(jq -S . "$D/seabios-separator-twin.ev")" "$(jq -S . "$T/twin.ev")"
+expect_rc 1 "item 17: the stored twin vector is not trusted" verify "$D/seabios-separator-twin.ev"
 expect_rc 1 "item 17: the separator twin is not trusted" verify "$T/twin.ev"
 eq "reason: eventlog" "$(jq -r .first_failure.check "$T/.out")" eventlog
 eq "names event 14" "$(jq -r .first_failure.detail "$T/.out")" \

@@ -872,11 +872,23 @@ static int parse_text(vouch_ctx *ctx, const char *text, size_t len, uint32_t fla
 			r = perr(&st, "nul", "NUL byte in the policy text");
 			goto fail;
 		}
-		if (n > POLICY_MAX_LINE) {
-			r = perr(&st, "too-long",
-				 "line is %zu bytes; one policy write is at most %d bytes", n,
-				 POLICY_MAX_LINE);
-			goto fail;
+		/*
+		 * The kernel parses one write() of at most PAGE_SIZE - 1 bytes: a longer rule is
+		 * cut in two and its first part parsed as a rule.  Trailing blanks do not count:
+		 * cut off, they leave the rule whole (and the kernel's own policy listing, which
+		 * vouch_policy_format() follows, ends every rule with a space).
+		 */
+		{
+			size_t m = n;
+
+			while (m > 0 && (text[off + m - 1] == ' ' || text[off + m - 1] == '\t'))
+				m--;
+			if (m > POLICY_MAX_LINE) {
+				r = perr(&st, "too-long",
+					 "line is %zu bytes; one policy write is at most %d bytes", m,
+					 POLICY_MAX_LINE);
+				goto fail;
+			}
 		}
 		line = mem_alloc(n + 1);
 		if (!line)

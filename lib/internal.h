@@ -36,11 +36,19 @@ struct vouch_ctx {
 	/*
 	 * Private-key decoders (DER, PEM), built once: building one walks every provider's
 	 * decoders and was 95% of the time of a failed key load.  Each writes its key into
-	 * key_dec_out[i], which vouch_key_load_mem() takes at once.
+	 * key_dec_out[i], which the caller takes at once.  The third decodes a DER
+	 * SubjectPublicKeyInfo (attestation and endorsement keys).
 	 */
-	struct ossl_decoder_ctx_st *key_dec[2];
-	struct evp_pkey_st *key_dec_out[2];
+	struct ossl_decoder_ctx_st *key_dec[3];
+	struct evp_pkey_st *key_dec_out[3];
 };
+
+/*
+ * Decode a public key from DER SubjectPublicKeyInfo with the context's cached decoder: 0 and
+ * the key, -EBADMSG when the bytes are not exactly one such key (trailing bytes refused),
+ * -ENOMEM.  The caller reports the error.
+ */
+int spki_decode(vouch_ctx *ctx, const uint8_t *der, size_t len, struct evp_pkey_st **ret_pkey);
 
 /*
  * Record a failure: formats the message into ctx->errmsg, drains OpenSSL's error queue into

@@ -166,7 +166,7 @@ static int der_key_shape(const uint8_t *buf, size_t len)
 	return tag2 == 0x04 ? DER_ENCRYPTED : DER_NOT_KEY;
 }
 
-enum { KEY_DEC_DER, KEY_DEC_PEM };
+enum { KEY_DEC_DER, KEY_DEC_PEM, KEY_DEC_SPKI };
 
 /*
  * Decode one private key with the context's cached decoder for DER or PEM (any structure:
@@ -176,17 +176,25 @@ enum { KEY_DEC_DER, KEY_DEC_PEM };
  * *ret_pkey NULL when the bytes are not a key (OpenSSL's reason left in its error queue).
  */
 static int key_decode(vouch_ctx *ctx, int which, const uint8_t *buf, size_t len,
-		      struct pass_state *ps, EVP_PKEY **ret_pkey)
+		      struct pass_state *ps, EVP_PKEY **ret_pkey, size_t *ret_left)
 {
-	static const char *const input[] = { [KEY_DEC_DER] = "DER", [KEY_DEC_PEM] = "PEM" };
+	static const struct {
+		const char *input, *structure;
+		int selection;
+	} dec[] = {
+		[KEY_DEC_DER] = { "DER", NULL, EVP_PKEY_KEYPAIR },
+		[KEY_DEC_PEM] = { "PEM", NULL, EVP_PKEY_KEYPAIR },
+		[KEY_DEC_SPKI] = { "DER", "SubjectPublicKeyInfo", EVP_PKEY_PUBLIC_KEY },
+	};
 	OSSL_DECODER_CTX *dctx = ctx->key_dec[which];
 	const unsigned char *p = buf;
 	size_t left = len;
 	int ok;
 
 	if (!dctx) {
-		dctx = OSSL_DECODER_CTX_new_for_pkey(&ctx->key_dec_out[which], input[which], NULL,
-						     NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+		dctx = OSSL_DECODER_CTX_new_for_pkey(&ctx->key_dec_out[which], dec[which].input,
+						     dec[which].structure, NULL,
+						     dec[which].selection, NULL, NULL);
 		if (!dctx)
 			return -ENOMEM;
 		if (OSSL_DECODER_CTX_get_num_decoders(dctx) == 0) {
@@ -195,13 +203,35 @@ static int key_decode(vouch_ctx *ctx, int which, const uint8_t *buf, size_t len,
 		}
 		ctx->key_dec[which] = dctx;
 	}
-	if (!OSSL_DECODER_CTX_set_pem_password_cb(dctx, pem_pass_cb, ps))
+	if (ps && !OSSL_DECODER_CTX_set_pem_password_cb(dctx, pem_pass_cb, ps))
 		return -ENOMEM;
 	EVP_PKEY_free(TAKE_PTR(ctx->key_dec_out[which]));
 	ok = OSSL_DECODER_from_data(dctx, &p, &left);
 	*ret_pkey = TAKE_PTR(ctx->key_dec_out[which]);
 	if (!ok)
 		EVP_PKEY_free(TAKE_PTR(*ret_pkey));
+	if (ret_left)
+		*ret_left = left;
+	return 0;
+}
+
+int spki_decode(vouch_ctx *ctx, const uint8_t *der, size_t len, EVP_PKEY **ret_pkey)
+{
+	EVP_PKEY *pkey = NULL;
+	size_t left = 0;
+	int r;
+
+	*ret_pkey = NULL;
+	if (!len || len > INT32_MAX)
+		return -EBADMSG;
+	r = key_decode(ctx, KEY_DEC_SPKI, der, len, NULL, &pkey, &left);
+	if (r < 0)
+		return r;
+	if (!pkey || left) {
+		EVP_PKEY_free(pkey);
+		return -EBADMSG;
+	}
+	*ret_pkey = pkey;
 	return 0;
 }
 
@@ -222,12 +252,12 @@ VOUCH_EXPORT int vouch_key_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t l
 
 		if (at < 0)
 			return ctx_err(ctx, -EBADMSG, "not a private key: no PRIVATE KEY block");
-		r = key_decode(ctx, KEY_DEC_PEM, buf + at, len - (size_t)at, &ps, &pkey);
+		r = key_decode(ctx, KEY_DEC_PEM, buf + at, len - (size_t)at, &ps, &pkey, NULL);
 	} else {
 		/* DER: PKCS#8 (clear or encrypted), PKCS#1 or SEC1 */
 		if (der_key_shape(buf, len) == DER_NOT_KEY)
 			return ctx_err(ctx, -EBADMSG, "not a private key");
-		r = key_decode(ctx, KEY_DEC_DER, buf, len, &ps, &pkey);
+		r = key_decode(ctx, KEY_DEC_DER, buf, len, &ps, &pkey, NULL);
 	}
 	if (r == -ENOMEM)
 		return ctx_err_ssl(ctx, -ENOMEM, "cannot build the OpenSSL key decoder");

@@ -622,15 +622,26 @@ VOUCH_EXPORT int vouch_ak_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t le
 	if (len > AK_FILE_MAX)
 		return ctx_err(ctx, -EBADMSG, "attestation key too large");
 	if (memmem(buf, len, "-----BEGIN ", 11)) {
+		/*
+		 * The first "PUBLIC KEY" block, as PEM_read_bio_PUBKEY() takes it; base64 by
+		 * PEM_bytes_read_bio(), the DER by the context's cached decoder (OpenSSL 3.0
+		 * builds a decoder context per PEM_read_bio_PUBKEY(): 70% of a load, perf)
+		 */
 		_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(buf, (int)len);
+		unsigned char *der = NULL;
+		long der_len = 0;
 
 		if (!bio)
 			return ctx_err_ssl(ctx, -ENOMEM, "out of memory");
-		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		if (!pkey)
+		if (!PEM_bytes_read_bio(&der, &der_len, NULL, PEM_STRING_PUBLIC, bio, NULL, NULL))
+			return ctx_err_ssl(ctx, -EBADMSG, "not a PEM public key");
+		r = spki_decode(ctx, der, (size_t)der_len, &pkey);
+		OPENSSL_free(der);
+		if (r == -ENOMEM)
+			return ctx_err_ssl(ctx, r, "cannot build the OpenSSL key decoder");
+		if (r < 0)
 			return ctx_err_ssl(ctx, -EBADMSG, "not a PEM public key");
 	} else {
-		const unsigned char *p = buf;
 
 		if (len >= 2 && get_be16(buf) == len - 2)
 			return ak_from_tpmt_public(ctx, buf + 2, len - 2, ret_ak);
@@ -639,12 +650,12 @@ VOUCH_EXPORT int vouch_ak_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t le
 			if (r != -EBADMSG)
 				return r;
 		}
-		pkey = d2i_PUBKEY(NULL, &p, (long)len);
-		if (!pkey || p != buf + len) {
-			EVP_PKEY_free(pkey);
+		r = spki_decode(ctx, buf, len, &pkey);
+		if (r == -ENOMEM)
+			return ctx_err_ssl(ctx, r, "cannot build the OpenSSL key decoder");
+		if (r < 0)
 			return ctx_err_ssl(ctx, -EBADMSG,
 					   "not a public key (PEM, DER, TPM2B_PUBLIC or TPMT_PUBLIC)");
-		}
 	}
 	ak = mem_zalloc(sizeof(*ak));
 	if (!ak) {

@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "internal.h"
 #include "quote-internal.h"
 #include "tap.h"
@@ -227,6 +230,66 @@ static void test_ak(void)
 	       "truncated public area");
 	ok_err(vouch_ak_load(ctx, vec("tpm2/ek.pem"), &ak), 0, "the EK loads as a key");
 	vouch_ak_free(ak);
+	ak = NULL;
+	/*
+	 * PEM and DER public keys go through one decoder cached in the context: the same key
+	 * twice, PEM after a certificate block, DER with a byte more or less (refused), and a
+	 * PEM block that is not a public key.
+	 */
+	{
+		_cleanup_free_ uint8_t *p = slurp(vec("tpm2/ak-rsa.pem"), &ref_len);
+		static const char crt[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+		_cleanup_free_ uint8_t *both = NULL, *der = NULL;
+		char fpr[65] = "";
+		int der_len = 0;
+
+		for (int i = 0; p && i < 2; i++) {
+			ok_ret(vouch_ak_load_mem(ctx, p, ref_len, &ak), "PEM AK, load %d", i);
+			if (ak && i == 0)
+				snprintf(fpr, sizeof(fpr), "%s", ak_fingerprint(ak));
+			ok(ak && !strcmp(fpr, ak_fingerprint(ak)), "same fingerprint, load %d", i);
+			if (i == 1 && ak) {
+				/* the DER form, made by OpenSSL itself */
+				BIO *b = BIO_new_mem_buf(p, (int)ref_len);
+				EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+				unsigned char *q = NULL;
+
+				der_len = k ? i2d_PUBKEY(k, &q) : -1;
+				if (der_len > 0) {
+					der = malloc((size_t)der_len + 1);
+					memcpy(der, q, (size_t)der_len);
+					der[der_len] = 0;
+				}
+				OPENSSL_free(q);
+				EVP_PKEY_free(k);
+				BIO_free(b);
+			}
+			vouch_ak_free(ak);
+			ak = NULL;
+		}
+		both = malloc(sizeof(crt) + ref_len);
+		memcpy(both, crt, sizeof(crt) - 1);
+		memcpy(both + sizeof(crt) - 1, p, ref_len);
+		ok_ret(vouch_ak_load_mem(ctx, both, sizeof(crt) - 1 + ref_len, &ak),
+		       "PEM AK after a certificate block");
+		vouch_ak_free(ak);
+		ak = NULL;
+		ok_err(vouch_ak_load_mem(ctx, both, sizeof(crt) - 1, &ak), -EBADMSG,
+		       "a certificate block alone is no public key");
+		if (der) {
+			ok_ret(vouch_ak_load_mem(ctx, der, (size_t)der_len, &ak), "DER AK");
+			ok(ak && !strcmp(fpr, ak_fingerprint(ak)), "DER AK: same fingerprint");
+			vouch_ak_free(ak);
+			ak = NULL;
+			ok_err(vouch_ak_load_mem(ctx, der, (size_t)der_len + 1, &ak), -EBADMSG,
+			       "DER AK with a trailing byte refused");
+			ok_err(vouch_ak_load_mem(ctx, der, (size_t)der_len - 1, &ak), -EBADMSG,
+			       "truncated DER AK refused");
+			ok_ret(vouch_ak_load_mem(ctx, der, (size_t)der_len, &ak),
+			       "and the decoder still works after failures");
+			vouch_ak_free(ak);
+		}
+	}
 }
 
 static void test_evidence(void)

@@ -86,3 +86,11 @@ int parse_u32(const char *s, uint32_t *ret)
 	*ret = (uint32_t)v;
 	return 0;
 }
+
+VOUCH_EXPORT int vouch_hex_decode(const char *s, size_t n, uint8_t *out, size_t size,
+				  size_t *ret_len)
+{
+	if ((!s && n) || (!out && size))
+		return -EINVAL;
+	return hex_decode(s, n, out, size, ret_len);
+}

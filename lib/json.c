@@ -495,3 +495,10 @@ int base64_decode_strict(const char *s, size_t n, uint8_t **ret, size_t *ret_len
 	*ret_len = out;
 	return 0;
 }
+
+VOUCH_EXPORT int vouch_base64_decode(const char *s, size_t n, uint8_t **ret, size_t *ret_len)
+{
+	if ((!s && n) || !ret || !ret_len)
+		return -EINVAL;
+	return base64_decode_strict(s, n, ret, ret_len);
+}

@@ -145,25 +145,23 @@ static int der_tlv(struct cursor *c, uint8_t *ret_tag, struct cursor *ret)
  * that is plainly no key (a certificate: SEQUENCE, SEQUENCE, SEQUENCE) is refused without
  * running the decoder.
  */
-enum { DER_NOT_KEY, DER_CLEAR, DER_ENCRYPTED, DER_UNSURE };
-
-static int der_key_shape(const uint8_t *buf, size_t len)
+static bool der_not_key(const uint8_t *buf, size_t len)
 {
 	struct cursor c, seq, first;
 	uint8_t tag, tag2;
 
 	if (!len || buf[0] != 0x30)
-		return DER_NOT_KEY;
+		return true;
 	cur_init(&c, buf, len);
 	if (der_tlv(&c, &tag, &seq) < 0 || der_tlv(&seq, &tag, &first) < 0)
-		return DER_UNSURE;
+		return false; /* unclear: the decoder decides */
 	if (tag == 0x02)
-		return DER_CLEAR;
+		return false;
 	if (tag != 0x30)
-		return DER_NOT_KEY;
+		return true;
 	if (der_tlv(&seq, &tag2, &first) < 0)
-		return DER_UNSURE;
-	return tag2 == 0x04 ? DER_ENCRYPTED : DER_NOT_KEY;
+		return false;
+	return tag2 != 0x04;
 }
 
 enum { KEY_DEC_DER, KEY_DEC_PEM, KEY_DEC_SPKI };
@@ -255,7 +253,7 @@ VOUCH_EXPORT int vouch_key_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t l
 		r = key_decode(ctx, KEY_DEC_PEM, buf + at, len - (size_t)at, &ps, &pkey, NULL);
 	} else {
 		/* DER: PKCS#8 (clear or encrypted), PKCS#1 or SEC1 */
-		if (der_key_shape(buf, len) == DER_NOT_KEY)
+		if (der_not_key(buf, len))
 			return ctx_err(ctx, -EBADMSG, "not a private key");
 		r = key_decode(ctx, KEY_DEC_DER, buf, len, &ps, &pkey, NULL);
 	}

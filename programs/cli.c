@@ -146,18 +146,8 @@ int cli_parse_hex(const char *s, uint8_t *out, size_t size, size_t *ret_len)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n % 2 || n / 2 > size)
+	if (n == 0 || vouch_hex_decode(s, n, out, size, ret_len) < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (!strchr("0123456789abcdefABCDEF", s[2 * i]) || !s[2 * i] ||
-		    !strchr("0123456789abcdefABCDEF", s[2 * i + 1]) || !s[2 * i + 1] ||
-		    sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	*ret_len = n / 2;
 	return 0;
 }
 

@@ -234,55 +234,21 @@ static json_object *parse_request(const char *body, size_t len, char *err, size_
 	return o;
 }
 
-/* strict base64 (RFC 4648 §4): the alphabet, padding only at the end, no whitespace */
+/* the library's strict decoders, over a NUL-terminated JSON string; empty is refused */
 static int b64_decode(const char *s, uint8_t **ret, size_t *ret_len)
 {
-	static const char alpha[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(s), pad = 0;
-	uint8_t *buf;
-	int m;
+	size_t n = strlen(s);
 
-	if (n == 0 || n % 4 || n > MAX_BODY)
+	if (n == 0 || n > MAX_BODY)
 		return -EBADMSG;
-	if (s[n - 1] == '=')
-		pad++;
-	if (s[n - 2] == '=')
-		pad++;
-	for (size_t i = 0; i < n - pad; i++)
-		if (!s[i] || !strchr(alpha, s[i]))
-			return -EBADMSG;
-	buf = malloc(n / 4 * 3 + 1);
-	if (!buf)
-		return -ENOMEM;
-	m = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
-	if (m < 0 || (size_t)m < pad) {
-		free(buf);
-		return -EBADMSG;
-	}
-	*ret = buf;
-	*ret_len = (size_t)m - pad;
-	return 0;
+	return vouch_base64_decode(s, n, ret, ret_len);
 }
 
 static int hex_decode(const char *s, uint8_t *buf, size_t size, size_t *ret_len)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n % 2 || n / 2 > size)
-		return -EBADMSG;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789abcdefABCDEF", s[i]))
-			return -EBADMSG;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -EBADMSG;
-		buf[i] = (uint8_t)v;
-	}
-	*ret_len = n / 2;
-	return 0;
+	return n == 0 || vouch_hex_decode(s, n, buf, size, ret_len) < 0 ? -EBADMSG : 0;
 }
 
 /* The only keys @o may have are @keys (NULL-terminated); each must be a string except

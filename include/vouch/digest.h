@@ -195,6 +195,27 @@ int vouch_digest_file(vouch_ctx *ctx, const char *path, const int *algos, size_t
  */
 int vouch_digest_to_hex(const struct vouch_digest *d, char *buf, size_t size);
 
+/**
+ * vouch_hex_decode() - strict hex (either case, an even number of digits, nothing else)
+ * @s: the text, @n its length
+ * @out: receives n / 2 bytes, @size its size
+ * @ret_len: the number of bytes (may be NULL)
+ * Return: 0, -EBADMSG (odd length or a non-hex character), or -ENOBUFS.
+ * Since: 0.1
+ */
+int vouch_hex_decode(const char *s, size_t n, uint8_t *out, size_t size, size_t *ret_len);
+
+/**
+ * vouch_base64_decode() - strict base64 (RFC 4648 section 4): the alphabet only, no
+ * whitespace, length a multiple of 4, padding only at the end, unused bits zero (one
+ * encoding per byte string)
+ * @s: the text, @n its length
+ * @ret: the bytes, released with vouch_free(); @ret_len their number
+ * Return: 0, -EBADMSG, or -ENOMEM.
+ * Since: 0.1
+ */
+int vouch_base64_decode(const char *s, size_t n, uint8_t **ret, size_t *ret_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,27 @@ int main(void)
 
 	ok_ret(vouch_ctx_new(&ctx), "context");
 
+	/* the exported strict decoders (the CLI and vouchd use them) */
+	{
+		uint8_t b[4], *p = NULL;
+		size_t n = 0;
+
+		ok(vouch_hex_decode("0aFf", 4, b, sizeof(b), &n) == 0 && n == 2 && b[0] == 0x0a &&
+			   b[1] == 0xff, "hex decodes either case");
+		ok(vouch_hex_decode("0a f", 4, b, sizeof(b), &n) == -EBADMSG &&
+			   vouch_hex_decode("0af", 3, b, sizeof(b), &n) == -EBADMSG &&
+			   vouch_hex_decode("0011223344", 10, b, sizeof(b), &n) == -ENOBUFS,
+		   "hex: a blank, an odd length, too long refused");
+		ok(vouch_base64_decode("QUFB", 4, &p, &n) == 0 && n == 3 && !memcmp(p, "AAA", 3),
+		   "base64 decodes");
+		vouch_free(p);
+		p = NULL;
+		ok(vouch_base64_decode("QUFB-!!!", 8, &p, &n) == -EBADMSG &&
+			   vouch_base64_decode("QR==", 4, &p, &n) == -EBADMSG &&
+			   vouch_base64_decode("QUF", 3, &p, &n) == -EBADMSG,
+		   "base64: junk, non-zero unused bits, a bad length refused");
+	}
+
 	/* the table is the kernel's */
 	ok(vouch_hash_info(VOUCH_HASH_SHA256)->size == 32 &&
 		   vouch_hash_info(VOUCH_HASH_SHA256)->tpm_alg == 0x000b &&

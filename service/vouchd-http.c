@@ -239,21 +239,96 @@ bool cert_names(X509 *cert, const char *id)
 	return match;
 }
 
-/* 0 when the verified client certificate names @id (any identity when @id is NULL); else
- * refuses the request */
-int require_agent(struct server *srv, struct evhttp_request *req, const char *id)
+X509_STORE *load_ca_store(const char *path)
 {
+	X509_STORE *st = X509_STORE_new();
+
+	if (!st || X509_STORE_load_file(st, path) != 1) {
+		X509_STORE_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+enum { ROLE_CHECKED = 1, ROLE_AGENT = 2, ROLE_OPERATOR = 4 };
+
+/* does the peer's certificate chain to @cas, as a TLS client certificate? */
+static bool chains_to(X509_STORE *cas, SSL *ssl, X509 *peer)
+{
+	X509_STORE_CTX *xs;
+	bool ok;
+
+	if (!cas || !(xs = X509_STORE_CTX_new()))
+		return false;
+	ok = X509_STORE_CTX_init(xs, cas, peer, SSL_get_peer_cert_chain(ssl)) == 1 &&
+	     X509_STORE_CTX_set_purpose(xs, X509_PURPOSE_SSL_CLIENT) == 1 &&
+	     X509_verify_cert(xs) == 1;
+	X509_STORE_CTX_free(xs);
+	return ok;
+}
+
+/*
+ * The roles the connection's client certificate holds.  The TLS handshake accepts a chain to
+ * any configured CA; each role is then decided against that role's CAs alone, so that an
+ * operator's certificate named like an agent cannot act as the agent, nor the reverse.
+ * Decided once per connection (a TLS 1.3 connection keeps its peer) and kept with the SSL.
+ */
+static unsigned roles(struct server *srv, struct evhttp_request *req, X509 **ret_peer)
+{
+	static int idx = -1;
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
 	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-	_cleanup_(x509_freep) X509 *peer = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+	X509 *peer;
+	uintptr_t r;
 
-	if (!peer || SSL_get_verify_result(ssl) != X509_V_OK) {
+	*ret_peer = NULL;
+	if (!ssl || !(peer = SSL_get1_peer_certificate(ssl)))
+		return 0;
+	*ret_peer = peer;
+	if (SSL_get_verify_result(ssl) != X509_V_OK)
+		return 0;
+	if (idx < 0)
+		idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	r = idx < 0 ? 0 : (uintptr_t)SSL_get_ex_data(ssl, idx);
+	if (!(r & ROLE_CHECKED)) {
+		r = ROLE_CHECKED;
+		if (chains_to(srv->agent_cas, ssl, peer))
+			r |= ROLE_AGENT;
+		if (chains_to(srv->operator_cas, ssl, peer))
+			r |= ROLE_OPERATOR;
+		if (idx >= 0)
+			SSL_set_ex_data(ssl, idx, (void *)r);
+	}
+	return (unsigned)r;
+}
+
+/* 0 when the verified client certificate is an agent's and names @id (any agent when @id
+ * is NULL); else refuses the request */
+int require_agent(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	_cleanup_(x509_freep) X509 *peer = NULL;
+	unsigned r = roles(srv, req, &peer);
+
+	if (!(r & ROLE_AGENT)) {
 		refuse(srv, req, 401, "a client certificate issued by the agents' CA is required");
 		return -EACCES;
 	}
 	if (id && !cert_names(peer, id)) {
 		refuse(srv, req, 403, "the client certificate does not name agent '%s'", id);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int require_operator(struct server *srv, struct evhttp_request *req)
+{
+	_cleanup_(x509_freep) X509 *peer = NULL;
+
+	if (!(roles(srv, req, &peer) & ROLE_OPERATOR)) {
+		refuse(srv, req, srv->operator_cas ? 403 : 404, "%s",
+		       srv->operator_cas ? "an operator certificate (issued by --operator-ca) is required"
+					 : "the management API is off: vouchd has no --operator-ca");
 		return -EPERM;
 	}
 	return 0;

@@ -158,9 +158,17 @@ static SSL_CTX *tls_setup(const struct config *c)
 		ssl_error("cannot load CA", c->client_ca);
 		goto fail;
 	}
+	if (c->operator_ca &&
+	    (SSL_CTX_load_verify_locations(ssl, c->operator_ca, NULL) != 1 ||
+	     SSL_add_file_cert_subjects_to_stack(cas, c->operator_ca) != 1)) {
+		sk_X509_NAME_pop_free(cas, X509_NAME_free);
+		ssl_error("cannot load CA", c->operator_ca);
+		goto fail;
+	}
 	SSL_CTX_set_client_CA_list(ssl, cas);
-	/* asked for, not demanded: /healthz and /metrics answer without one; agent endpoints
-	 * refuse a request without a verified certificate (require_agent()) */
+	/* asked for, not demanded: /healthz and /metrics answer without one; agent and
+	 * operator endpoints refuse a request without a certificate of their role
+	 * (require_agent(), require_operator()) */
 	SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 	return ssl;
 fail:
@@ -191,7 +199,7 @@ static int usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
-			"--client-ca CA [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
+			"--client-ca CA [--operator-ca CA] [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
 			"[--nonce-ttl S]\n       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
 }
@@ -204,6 +212,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "client-ca", required_argument, NULL, 'a' },
+		{ "operator-ca", required_argument, NULL, 'O' },
 		{ "trust", required_argument, NULL, 't' },
 		{ "reference", required_argument, NULL, 'r' },
 		{ "pcrs", required_argument, NULL, 'p' },
@@ -225,6 +234,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'c': slot = &c->tls_cert; break;
 		case 'k': slot = &c->tls_key; break;
 		case 'a': slot = &c->client_ca; break;
+		case 'O': slot = &c->operator_ca; break;
 		case 't': slot = &c->trust; break;
 		case 'r': slot = &c->reference; break;
 		case 'p': slot = &c->pcrs; break;
@@ -325,6 +335,53 @@ out:
 	return r;
 }
 
+/* is @x one of the certificates in @st? */
+static bool store_has(X509_STORE *st, X509 *x)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(st);
+
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *c = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (c && X509_cmp(c, x) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The agents' and the operators' CAs, each in its own store (require_agent(),
+ * require_operator()).  A CA in both would make every agent an operator: refused.
+ */
+static int role_stores(struct server *srv)
+{
+	const struct config *c = &srv->cfg;
+	STACK_OF(X509_OBJECT) *objs;
+
+	if (!(srv->agent_cas = load_ca_store(c->client_ca))) {
+		ssl_error("cannot load CA", c->client_ca);
+		return -EIO;
+	}
+	if (!c->operator_ca)
+		return 0;
+	if (!(srv->operator_cas = load_ca_store(c->operator_ca))) {
+		ssl_error("cannot load CA", c->operator_ca);
+		return -EIO;
+	}
+	objs = X509_STORE_get0_objects(srv->operator_cas);
+	for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (x && store_has(srv->agent_cas, x)) {
+			fprintf(stderr, "vouchd: a CA is both in --client-ca '%s' and --operator-ca "
+					"'%s': every agent would be an operator, refusing\n",
+				c->client_ca, c->operator_ca);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	struct server srv = { 0 };
@@ -357,11 +414,15 @@ static int run(int argc, char **argv)
 		r = vouch_attest_reference_load(srv.ctx, srv.cfg.reference, &srv.reference);
 	if (r < 0 && srv.ctx)
 		fprintf(stderr, "vouchd: %s\n", vouch_ctx_last_error(srv.ctx));
+	if (r == 0)
+		r = role_stores(&srv);
 	if (r == 0 && !(srv.ssl = tls_setup(&srv.cfg)))
 		r = -EIO;
 	if (r == 0)
 		r = serve(&srv);
 	SSL_CTX_free(srv.ssl);
+	X509_STORE_free(srv.agent_cas);
+	X509_STORE_free(srv.operator_cas);
 	vouch_attest_reference_free(srv.reference);
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);

@@ -60,6 +60,7 @@ struct config {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *client_ca;
+	const char *operator_ca; /* CAs of the operators' client certificates, or NULL */
 	const char *trust;
 	const char *reference;
 	const char *pcrs;
@@ -87,6 +88,8 @@ struct server {
 	vouch_attest_reference *reference;
 	struct vouch_pcrs pcrs;
 	SSL_CTX *ssl;
+	/* who may act as what: each role's certificates chain to its own CAs only */
+	X509_STORE *agent_cas, *operator_cas;
 	struct event_base *base;
 	uint64_t attest_trusted, attest_untrusted, attest_error, rejected;
 	struct histogram phase[_PHASE_MAX];
@@ -107,6 +110,9 @@ int check_keys(json_object *o, const char *const *keys, char *err, size_t err_si
 bool valid_id(const char *id, size_t n);
 bool cert_names(X509 *cert, const char *id);
 int require_agent(struct server *srv, struct evhttp_request *req, const char *id);
+/* 0 when the client certificate chains to --operator-ca; else refuses the request */
+int require_operator(struct server *srv, struct evhttp_request *req);
+X509_STORE *load_ca_store(const char *path);
 
 /* vouchd-agents.c: the agents' endpoints */
 void do_register(struct server *srv, struct evhttp_request *req, const char *id);

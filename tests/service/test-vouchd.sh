@@ -52,7 +52,7 @@ start_vouchd() {
 		port_free "$PORT" || continue
 		"$VOUCHD" --listen "127.0.0.1:$PORT" --db "$DB" --tls-cert "$P/server.crt" \
 			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
-			2>>"$T/vouchd.log" &
+			"${VOUCHD_EXTRA[@]}" 2>>"$T/vouchd.log" &
 		VPID=$!
 		for _ in $(seq 1 100); do
 			kill -0 "$VPID" 2>/dev/null || break
@@ -63,6 +63,7 @@ start_vouchd() {
 	done
 	return 1
 }
+VOUCHD_EXTRA=()
 start_vouchd && ok "vouchd starts on 127.0.0.1:$PORT" || { not_ok "vouchd starts"; sed 's/^/#   /' "$T/vouchd.log"; done_testing; }
 
 # req WHO METHOD PATH [BODYFILE [CONTENT-TYPE]] -> HTTP code on stdout, body in $T/.out
@@ -287,6 +288,24 @@ check "quote the new boot's whole list" quote "$T/r6.ev"
 code 200 "the new boot attests" agent1 POST /v1/agents/agent1/attest "$T/r6.ev"
 eq "verdict trusted, new boot" "$(js .verdict) $(js .new_boot)" "trusted true"
 eq "the state restarts at 2 entries" "$(entries)" 2
+
+# --- roles: an operator's certificate is not an agent's ----------------------------------------
+stop_vouchd
+ecgen "$P/op-ca.key"
+openssl req -x509 -new -key "$P/op-ca.key" -subj /CN=vouch-test-operators -days 2 -out "$P/op-ca.crt" 2>/dev/null
+ecgen "$P/op.key"
+openssl req -new -key "$P/op.key" -subj /CN=agent1 -out "$P/op.csr" 2>/dev/null
+openssl x509 -req -in "$P/op.csr" -CA "$P/op-ca.crt" -CAkey "$P/op-ca.key" -CAcreateserial \
+	-days 2 -out "$P/op.crt" 2>/dev/null
+expect_rc 2 "one CA as both the agents' and the operators' is refused" "$VOUCHD" --listen 127.0.0.1:1 \
+	--db "$DB" --tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt" \
+	--operator-ca "$P/ca.crt"
+check "with the reason" grep -q "every agent would be an operator" "$T/.err"
+VOUCHD_EXTRA=(--operator-ca "$P/op-ca.crt")
+start_vouchd || { not_ok "vouchd starts with --operator-ca"; done_testing; }
+code 401 "an operator certificate named agent1 cannot act as agent1" op GET /v1/agents/agent1/nonce
+code 200 "agent1 still can" agent1 GET /v1/agents/agent1/nonce
+VOUCHD_EXTRA=()
 
 # --- the results hash chain -------------------------------------------------------------------
 stop_vouchd

@@ -184,8 +184,22 @@ VOUCH_EXPORT int vouch_evidence_parse(vouch_ctx *ctx, const char *json, size_t l
 				goto bad;
 			}
 		}
-		if ((r = get_b64(ima, "binary", "ima.binary", &ev->ima_list, &ev->ima_list_len, why, sizeof(why))) < 0)
+		/*
+		 * An empty tail says "nothing measured since entry from_entry": the round still
+		 * carries a fresh quote, so the verifier checks the quoted PCRs against the
+		 * state it keeps (liveness of an idle machine).  From entry 0 there is always a
+		 * boot_aggregate, so an empty list there is malformed.
+		 */
+		if (ev->ima_from_entry > 0 && json_object_object_get_ex(ima, "binary", &v) &&
+		    json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0) {
+			if (!(ev->ima_list = mem_zalloc(1))) {
+				r = -ENOMEM;
+				goto bad;
+			}
+			ev->ima_list_len = 0;
+		} else if ((r = get_b64(ima, "binary", "ima.binary", &ev->ima_list, &ev->ima_list_len, why, sizeof(why))) < 0) {
 			goto bad;
+		}
 		if (!ev->ima_list) {
 			snprintf(why, sizeof(why), "ima has no binary list");
 			r = -EBADMSG;

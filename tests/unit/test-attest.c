@@ -377,6 +377,32 @@ static void test_list(void)
 		   status(res, "boot_aggregate") == 1,
 	   "round 2 verifies against the state");
 	vouch_attest_result_free(res);
+	/* an idle machine: nothing after entry 26, the quote alone against the state */
+	ro.ima = list + list_len;
+	ro.ima_len = 0;
+	r = verify(&ro, &res);
+	ok(r == -EKEYREJECTED && res && status(res, "ima_list") == 0 && res->covered_last == 26 &&
+		   res->state.valid && res->state.entries == 26,
+	   "an empty tail replays the state to the quoted PCR 10 (the state stays at 26)");
+	vouch_attest_result_free(res);
+	ro.state = NULL;
+	r = verify(&ro, &res);
+	ok(r < 0 && res && status(res, "ima_list") == -EPERM && !res->state.valid,
+	   "an empty tail without the state fails");
+	vouch_attest_result_free(res);
+	{
+		struct vouch_attest_state moved = st;
+
+		ro.state = &moved;
+		moved.pcrs.banks[0].values[10][0] ^= 1;
+		r = verify(&ro, &res);
+		ok(r == -EKEYREJECTED && res && status(res, "ima_list") == -EKEYREJECTED &&
+			   !res->state.valid,
+		   "an empty tail against a state that does not replay to the quote fails");
+		vouch_attest_result_free(res);
+	}
+	ro.ima = list + off;
+	ro.ima_len = list_len - off;
 	ro.state = NULL;
 	verify(&ro, &res);
 	ok(res && status(res, "ima_list") == -EPERM, "round 2 without the state fails");

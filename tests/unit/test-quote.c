@@ -449,6 +449,21 @@ static void test_evidence_strict(void)
 	evidence_refused(EV ",\"ima\":{\"from_entry\":0,\"binary\":\"\"}}", "empty",
 			 "an empty list string");
 	evidence_refused(EV ",\"eventlog\":\"\"}", "empty", "an empty event log string");
+	/* an empty tail after a verified state: the idle machine's round (quote only) */
+	{
+		static const char idle[] = EV ",\"ima\":{\"from_entry\":7,\"binary\":\"\"}}";
+		_cleanup_free_ char *back = NULL;
+
+		ev = NULL;
+		ok_ret(vouch_evidence_parse(ctx, idle, sizeof(idle) - 1, &ev),
+		       "an empty list after entry 7 parses");
+		ok(ev && ev->ima_list && ev->ima_list_len == 0 && ev->ima_from_entry == 7,
+		   "as an empty list, not an absent one");
+		ok_ret(ev ? vouch_evidence_format(ctx, ev, &back) : -EIO, "and formats");
+		ok(back && strstr(back, "\"binary\": \"\""), "back as an empty string");
+		vouch_evidence_free(ev);
+		ev = NULL;
+	}
 	evidence_refused(EV ",\"ima\":{\"from_entry\":NaN,\"binary\":\"QUFB\"}}", "unexpected",
 			 "NaN");
 	evidence_refused(EV ",\"eventlog\":\"QU\\u0000FB\"}", "NUL", "a NUL in a string");

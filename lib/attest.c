@@ -175,7 +175,7 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 {
 	_cleanup_(attest_json_putp) json_object *root = NULL;
 	_cleanup_free_ struct vouch_attest_state *st = NULL;
-	json_object *v, *ak, *pcrs;
+	json_object *v, *ak, *pcrs, *ver;
 	char why[256];
 	int r;
 
@@ -197,6 +197,17 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 	    !json_object_object_get_ex(root, "pcrs", &pcrs) ||
 	    !json_object_is_type(pcrs, json_type_object))
 		return ctx_err(ctx, -EBADMSG, "not a vouch attestation state");
+	/* a state of another version may mean something else by the same keys: refused */
+	if (!json_object_object_get_ex(root, "version", &ver) ||
+	    !json_object_is_type(ver, json_type_int) || json_object_get_int64(ver) != 1)
+		return ctx_err(ctx, -EBADMSG, "not a version 1 vouch attestation state");
+	json_object_object_foreach(root, member, unused)
+	{
+		(void)unused;
+		if (strcmp(member, "format") && strcmp(member, "version") && strcmp(member, "ak") &&
+		    strcmp(member, "entries") && strcmp(member, "pcrs"))
+			return ctx_err(ctx, -EBADMSG, "unknown member '%.32s' in the state", member);
+	}
 	/* written from a uint64_t through int64_t */
 	r = json_get_uint(v, INT64_MAX, &st->entries);
 	if (r < 0)

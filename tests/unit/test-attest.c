@@ -671,7 +671,8 @@ static void test_ak_attributes(void)
 }
 
 #define AK64 "\"ak\":\"0000000000000000000000000000000000000000000000000000000000000000\","
-#define ST "{\"format\":\"vouch-attest-state\","
+#define ST "{\"format\":\"vouch-attest-state\",\"version\":1,"
+#define ST0 "{\"format\":\"vouch-attest-state\","
 #define Z40 "0000000000000000000000000000000000000000"
 #define Z38 "00000000000000000000000000000000000000"
 
@@ -692,6 +693,11 @@ static void test_parsers(void)
 		ST AK64 "\"entries\":1,\"pcrs\":{\"nosuch\":{}}}",
 		ST AK64 "\"entries\":1,\"pcrs\":{\"sha1\":{\"24\":\"" Z40 "\"}}}",
 		ST AK64 "\"entries\":1,\"pcrs\":{\"sha1\":{\"10\":\"zz" Z38 "\"}}}",
+		/* another version, none, one spelt as a string, a member this version lacks */
+		ST0 "\"version\":2," AK64 "\"entries\":1,\"pcrs\":{}}",
+		ST0 AK64 "\"entries\":1,\"pcrs\":{}}",
+		ST0 "\"version\":\"1\"," AK64 "\"entries\":1,\"pcrs\":{}}",
+		ST AK64 "\"entries\":1,\"pcrs\":{},\"boot\":7}",
 	};
 	const char *good = ST AK64 "\"entries\":3,\"pcrs\":{\"sha1\":{\"10\":\"01" Z38 "\"}}}";
 	struct vouch_attest_state st;

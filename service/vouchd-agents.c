@@ -39,6 +39,11 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 	size_t len, aklen;
 	int r;
 
+	/* an AK on the word of a client certificate: only when the operator asked for it
+	 * (tests); agents enroll (vouchd-enroll.c), which proves the AK lives in the TPM */
+	if (!srv->cfg.insecure_register)
+		return refuse(srv, req, 404, "registration without enrollment is disabled: "
+					     "POST /v1/agents/%s/enroll", id);
 	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
 		return;
 	o = parse_request(body, len, err, sizeof(err));
@@ -57,12 +62,6 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 		r = vouch_digest_to_hex(&d, a.ak_fpr, sizeof(a.ak_fpr));
 	if (r < 0)
 		return refuse(srv, req, 500, "cannot fingerprint the AK");
-	/*
-	 * TODO(enrollment): an AK is taken on the agent's word (its certificate) today.  The
-	 * enrollment being built in parallel verifies the EK certificate against the TPM
-	 * vendors' CAs and proves with TPM2_MakeCredential / ActivateCredential that this AK
-	 * lives in that TPM; it plugs in here, before the record is stored.
-	 */
 	snprintf(a.id, sizeof(a.id), "%s", id);
 	a.ak = akbuf;
 	a.ak_len = aklen;

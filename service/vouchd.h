@@ -65,6 +65,13 @@ struct config {
 	const char *pcrs;
 	uint32_t nonce_ttl;
 	bool verify_chain;
+	/* enrollment (vouchd-enroll.c) */
+	const char *ek_ca;
+	const char *agent_ca_cert;
+	const char *agent_ca_key;
+	uint32_t enroll_ttl;
+	bool allow_ek_public;
+	bool insecure_register; /* /register without enrollment: tests only */
 };
 
 /* Prometheus histogram buckets (seconds) of each phase of an attestation */
@@ -87,6 +94,9 @@ struct server {
 	vouch_attest_reference *reference;
 	struct vouch_pcrs pcrs;
 	SSL_CTX *ssl;
+	vouch_trust *ek_cas;
+	X509 *agent_ca;
+	EVP_PKEY *agent_ca_key;
 	struct event_base *base;
 	uint64_t attest_trusted, attest_untrusted, attest_error, rejected;
 	struct histogram phase[_PHASE_MAX];
@@ -113,5 +123,11 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id);
 void do_attest(struct server *srv, struct evhttp_request *req, const char *id);
 void do_verify(struct server *srv, struct evhttp_request *req);
+
+/* vouchd-enroll.c: enrollment by credential activation, the agents' certificates */
+int enroll_setup(struct server *srv);
+void enroll_cleanup(struct server *srv);
+void do_enroll(struct server *srv, struct evhttp_request *req, const char *id);
+void do_activate(struct server *srv, struct evhttp_request *req, const char *id);
 
 #endif

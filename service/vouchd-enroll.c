@@ -302,9 +302,12 @@ static int check_existing(struct server *srv, struct evhttp_request *req, const 
 		return r;
 	}
 	store_agent_clear(&old);
-	if (strcmp(old.ak_fpr, ak_fpr) != 0 || (old.ek_fpr[0] && strcmp(old.ek_fpr, ek_fpr) != 0)) {
-		refuse(srv, req, 409, "agent '%s' is enrolled with another %s", id,
-		       strcmp(old.ak_fpr, ak_fpr) ? "AK" : "EK");
+	if (old.ek_fpr[0] && strcmp(old.ek_fpr, ek_fpr) != 0) {
+		refuse(srv, req, 409, "agent '%s' is enrolled with another EK", id);
+		return -EEXIST;
+	}
+	if (strcmp(old.ak_fpr, ak_fpr) != 0) {
+		refuse(srv, req, 409, "agent '%s' is enrolled with another AK", id);
 		return -EEXIST;
 	}
 	if (ret_old)

@@ -294,8 +294,17 @@ static int ek_member(struct agent *ag, json_object *req)
 		r = vouch_tpm_ek_public(ag->tpm, 0, &buf, &len);
 		if (r == 0 && (b64 = b64_encode(buf, len)))
 			json_object_object_add(req, "ek_public", json_object_new_string(b64));
-	} else if (r == 0 && (b64 = b64_encode(buf, len))) {
-		json_object_object_add(req, "ek_cert", json_object_new_string(b64));
+	} else if (r == 0) {
+		/* NV indexes may be larger than the certificate: send its DER only */
+		const unsigned char *p = buf;
+		X509 *x = d2i_X509(NULL, &p, (long)len);
+
+		if (x)
+			len = (size_t)(p - buf);
+		X509_free(x);
+		ERR_clear_error();
+		if ((b64 = b64_encode(buf, len)))
+			json_object_object_add(req, "ek_cert", json_object_new_string(b64));
 	}
 	if (r == 0 && !b64)
 		r = -ENOMEM;
@@ -679,7 +688,7 @@ static int run(int argc, char **argv)
 	if (r < 0 && ag.ctx)
 		fprintf(stderr, "vouch-agent: %s\n", vouch_ctx_last_error(ag.ctx));
 	/* no certificate yet (or asked to): enroll first */
-	if (r == 0 && (ag.enroll || access(ag.cert, F_OK) < 0))
+	if (r == 0 && (ag.enroll || (access(ag.cert, F_OK) < 0 && errno == ENOENT)))
 		r = do_enroll(&ag);
 	while (r >= 0) {
 		if (!ag.nonce[0] || ag.deadline <= (int64_t)time(NULL))

@@ -291,6 +291,18 @@ code 409 "another AK of the same TPM on that id" none POST /v1/agents/tools/enro
 eq "the stored agent keeps its keys" "$(sql "SELECT ak_fpr FROM agents WHERE id='tools'")" \
 	"$(jq -r .ak "$T/tools.out")"
 
+# --- an EK without certificate: only with --allow-ek-public ------------------------------------------
+stop_vouchd
+start_vouchd --allow-ek-public || { not_ok "vouchd restarts with --allow-ek-public"; done_testing; }
+jq -n --arg ek "$(b64 "$T/ekA.pub")" --arg ak "$(b64 "$T/akA2.pub")" --rawfile csr "$P/tools-c.csr" \
+	'{ek_public: $ek, ak: $ak, csr: $csr}' >"$T/ekpub2.json"
+code 200 "with --allow-ek-public an EK public area enrolls" none POST /v1/agents/bare/enroll "$T/ekpub2.json"
+check "activate" activate 0x81010021 bare
+code 201 "and activates" none POST /v1/agents/bare/activate "$T/bare.act"
+eq "the same EK fingerprint as from TPM A's certificate" \
+	"$(sql "SELECT ek_fpr FROM agents WHERE id='bare'")" "$(sql "SELECT ek_fpr FROM agents WHERE id='tools'")"
+code 403 "an EK certificate from an unknown CA is still refused" none POST /v1/agents/mallory/enroll "$T/unknown.json"
+
 # --- the deadline ------------------------------------------------------------------------------------
 stop_vouchd
 start_vouchd --enroll-ttl 1 || { not_ok "vouchd restarts with --enroll-ttl 1"; done_testing; }

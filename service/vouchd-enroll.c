@@ -285,9 +285,9 @@ static bool enroll_configured(struct server *srv, struct evhttp_request *req)
 	return false;
 }
 
-/* 0 when @id is free or enrolled with this EK and AK (an AK registered before enrollment
- * existed may be enrolled: the activation proves more than its registration did); 1 when
- * it exists (same keys); -EEXIST after refusing */
+/* 0 when @id is free, 1 when it is enrolled with this EK and AK (a record from before
+ * enrollment, without EK, may be enrolled with its AK: the activation proves more than its
+ * registration did); -EEXIST after refusing */
 static int check_existing(struct server *srv, struct evhttp_request *req, const char *id,
 			  const char *ak_fpr, const char *ek_fpr, struct store_agent *ret_old)
 {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * vouchd: the attestation verifier service.  HTTPS with mutual TLS (libevent's evhttp over
- * bufferevent_openssl, TLS 1.3 only); agents register an AK, fetch a nonce and push
- * evidence carrying only the measurement-list entries the service has not verified yet;
- * every check is vouch_attest_verify()'s, incremental against the state kept in the store.
+ * bufferevent_openssl, TLS 1.3 only); agents enroll (their AK proven by credential activation
+ * to live in a TPM whose EK certificate chains to the EK CAs, which earns them their client
+ * certificate), fetch a nonce and push evidence carrying only the measurement-list entries
+ * the service has not verified yet; every check is vouch_attest_verify()'s, incremental
+ * against the state kept in the store.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -104,8 +106,6 @@ static void route(struct evhttp_request *req, void *arg)
 		return do_enroll(srv, req, id);
 	if (strcmp(slash, "/activate") == 0 && cmd == EVHTTP_REQ_POST)
 		return do_activate(srv, req, id);
-	if (strcmp(slash, "/register") == 0 && cmd == EVHTTP_REQ_POST)
-		return do_register(srv, req, id);
 	if (strcmp(slash, "/nonce") == 0 && cmd == EVHTTP_REQ_GET)
 		return do_nonce(srv, req, id);
 	if (strcmp(slash, "/attest") == 0 && cmd == EVHTTP_REQ_POST)
@@ -198,8 +198,7 @@ static int usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
 			"--client-ca CA [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
 			"[--nonce-ttl S] [--agent-ca-cert CRT --agent-ca-key KEY "
-			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]] "
-			"[--insecure-register]\n       vouchd --db PATH --verify-chain\n");
+			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
 }
 
@@ -221,7 +220,6 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "agent-ca-cert", required_argument, NULL, 'A' },
 		{ "agent-ca-key", required_argument, NULL, 'K' },
 		{ "enroll-ttl", required_argument, NULL, 'T' },
-		{ "insecure-register", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
@@ -251,7 +249,6 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'A': slot = &c->agent_ca_cert; break;
 		case 'K': slot = &c->agent_ca_key; break;
 		case 'P': c->allow_ek_public = true; break;
-		case 'I': c->insecure_register = true; break;
 		case 'T':
 			if (parse_u32(optarg, 3600, &c->enroll_ttl) < 0 || c->enroll_ttl == 0)
 				return usage_error("invalid --enroll-ttl", optarg);

@@ -2,7 +2,7 @@
 /*
  * vouchd internals shared by its source files: the configuration, the server's state
  * and the request helpers (vouchd-http.c).  Endpoints live one group per file
- * (vouchd-agents.c); vouchd.c has the router, TLS setup and main().
+ * (vouchd-agents.c, vouchd-enroll.c); vouchd.c has the router, TLS setup and main().
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -71,7 +71,6 @@ struct config {
 	const char *agent_ca_key;
 	uint32_t enroll_ttl;
 	bool allow_ek_public;
-	bool insecure_register; /* /register without enrollment: tests only */
 };
 
 /* Prometheus histogram buckets (seconds) of each phase of an attestation */
@@ -119,7 +118,6 @@ bool cert_names(X509 *cert, const char *id);
 int require_agent(struct server *srv, struct evhttp_request *req, const char *id);
 
 /* vouchd-agents.c: the agents' endpoints */
-void do_register(struct server *srv, struct evhttp_request *req, const char *id);
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id);
 void do_attest(struct server *srv, struct evhttp_request *req, const char *id);
 void do_verify(struct server *srv, struct evhttp_request *req);

@@ -162,7 +162,7 @@ check "the schema has the enrollments table" sql "SELECT count(*) FROM enrollmen
 
 # --- the old path is closed -------------------------------------------------------------------
 jq -n --arg ak "$(b64 "$T/akA.pub")" '{ak: $ak}' >"$T/reg.json"
-code 404 "/register without --insecure-register is refused" none POST /v1/agents/x/register "$T/reg.json"
+code 404 "/register (an AK without proof) is gone" none POST /v1/agents/x/register "$T/reg.json"
 
 # --- cross-check: vouchd's credential, activated by tpm2_activatecredential --------------------
 csr tools

@@ -28,6 +28,8 @@ enum {
 	Q_ENROLL_PUT,
 	Q_ENROLL_GET,
 	Q_ENROLL_DEL,
+	Q_ENROLL_PURGE,
+	Q_ENROLL_COUNT,
 	Q_LAST_ROW,
 	Q_RESULT_ADD,
 	Q_ROWS,
@@ -55,6 +57,8 @@ static const char *const queries[_Q_MAX] = {
 	[Q_ENROLL_GET] = "SELECT ak, ak_fpr, ek_fpr, secret_hash, csr, deadline FROM enrollments "
 			 "WHERE agent = ?1",
 	[Q_ENROLL_DEL] = "DELETE FROM enrollments WHERE agent = ?1",
+	[Q_ENROLL_PURGE] = "DELETE FROM enrollments WHERE deadline < ?1",
+	[Q_ENROLL_COUNT] = "SELECT count(*) FROM enrollments",
 	[Q_LAST_ROW] = "SELECT seq, hash FROM results ORDER BY seq DESC LIMIT 1",
 	[Q_RESULT_ADD] = "INSERT INTO results (seq, agent, time, verdict, body, hash) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -432,6 +436,23 @@ static int sq_enrollment_take(struct store *s, const char *id, struct store_enro
 	return 0;
 }
 
+static int sq_enrollment_purge(struct store *s, int64_t now, uint64_t *ret_left)
+{
+	sqlite3_stmt *st = stmt(s, Q_ENROLL_PURGE);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, now);
+	rc = step_done(s, st, "enrollment purge");
+	if (rc < 0)
+		return rc;
+	st = stmt(s, Q_ENROLL_COUNT);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(S(s), "enrollment count");
+	*ret_left = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
 static int sq_result_append(struct store *s, const struct store_result *r, uint64_t *ret_seq)
 {
 	sqlite3_stmt *st = stmt(s, Q_LAST_ROW);
@@ -517,6 +538,7 @@ const struct store_ops store_sqlite_ops = {
 	.nonce_take = sq_nonce_take,
 	.enrollment_put = sq_enrollment_put,
 	.enrollment_take = sq_enrollment_take,
+	.enrollment_purge = sq_enrollment_purge,
 	.result_append = sq_result_append,
 	.chain_verify = sq_chain_verify,
 };

@@ -92,6 +92,8 @@ struct store_ops {
 	int (*enrollment_put)(struct store *s, const struct store_enrollment *e);
 	/* return and delete the agent's pending enrollment (single use); -ENOENT when none */
 	int (*enrollment_take)(struct store *s, const char *id, struct store_enrollment *ret);
+	/* delete the enrollments whose deadline is before @now; *ret_left = how many remain */
+	int (*enrollment_purge)(struct store *s, int64_t now, uint64_t *ret_left);
 	/* append a row: hash = SHA-256(prev_hash || the row's fields, length-prefixed) */
 	int (*result_append)(struct store *s, const struct store_result *r, uint64_t *ret_seq);
 	/* recompute the chain: 0 intact, -EKEYREJECTED and *ret_bad = first bad row's seq */

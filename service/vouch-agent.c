@@ -343,6 +343,28 @@ static int activate(struct agent *ag, const char *cred_b64, char **ret_hex)
 	return 0;
 }
 
+/* the issued certificate is for our key and names our id (CN) */
+static int cert_matches(const char *cert_pem, const char *key_pem, const char *id)
+{
+	BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pk = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	char cn[256];
+	int r = -EBADMSG;
+
+	if (x && pk && X509_check_private_key(x, pk) == 1 &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+				      sizeof(cn)) > 0 &&
+	    strcmp(cn, id) == 0)
+		r = 0;
+	ERR_clear_error();
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	BIO_free(kb);
+	BIO_free(cb);
+	return r;
+}
+
 static int do_enroll(struct agent *ag)
 {
 	_cleanup_(json_putp) json_object *req = NULL, *resp = NULL, *req2 = NULL, *resp2 = NULL;
@@ -395,6 +417,11 @@ static int do_enroll(struct agent *ag)
 	if (!cert || strncmp(cert, "-----BEGIN CERTIFICATE-----", 27) != 0) {
 		fprintf(stderr, "vouch-agent: activate: the answer has no certificate\n");
 		return -EBADMSG;
+	}
+	r = cert_matches(cert, key, ag->id);
+	if (r < 0) {
+		fprintf(stderr, "vouch-agent: activate: the certificate is not for this key and id\n");
+		return r;
 	}
 	/* the key first: a certificate without its key would not be enrolled again */
 	r = write_atomic(ag->key, key, strlen(key), 0600);

@@ -33,6 +33,9 @@
 #define SECRET_LEN 32
 #define MAX_CSR 16384
 #define CERT_DAYS 365
+/* pending enrollments at most: each costs an attacker an EK certificate (public) and a
+ * request, so their number is bounded; expired ones are purged first */
+#define MAX_PENDING 4096
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(X509_REQ *, x509_req_freep, X509_REQ_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(BIO *, bio_freep, BIO_free)
@@ -329,6 +332,7 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 	struct store_enrollment e = { 0 };
 	struct vouch_ak_info info;
 	uint8_t secret[SECRET_LEN];
+	uint64_t pending = 0;
 	const char *csr_pem;
 	bool by_cert;
 	size_t len, eklen, spki_len = 0, aklen, blob_len, enc_len, file_len;
@@ -418,6 +422,14 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 	if (r < 0) {
 		st->ops->rollback(st);
 		return;
+	}
+	if (st->ops->enrollment_purge(st, (int64_t)time(NULL), &pending) < 0) {
+		st->ops->rollback(st);
+		return refuse(srv, req, 503, "database unavailable");
+	}
+	if (pending >= MAX_PENDING) {
+		st->ops->rollback(st);
+		return refuse(srv, req, 503, "too many pending enrollments, try again later");
 	}
 	if (st->ops->enrollment_put(st, &e) < 0 || st->ops->commit(st) < 0) {
 		st->ops->rollback(st);

@@ -110,6 +110,19 @@ int main(void)
 	ok(ge.deadline == 43, "the newer one was kept");
 	store_enrollment_clear(&ge);
 	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "a committed take is final");
+	snprintf(e.id, sizeof(e.id), "old1");
+	e.deadline = 10;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)), "an old one");
+	snprintf(e.id, sizeof(e.id), "new1");
+	e.deadline = 20;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)), "a newer one");
+	ok_ret(-(ops->begin(s) || ops->enrollment_purge(s, 15, &count) || ops->commit(s)),
+	       "purge the expired");
+	ok(count == 1, "one left");
+	ok_err(ops->enrollment_take(s, "old1", &ge), -ENOENT, "the expired one is gone");
+	ok_ret(-(ops->begin(s) || ops->enrollment_take(s, "new1", &ge) || ops->commit(s)),
+	       "the other one stays");
+	store_enrollment_clear(&ge);
 
 	for (int i = 0; i < 5; i++) {
 		row.body = i % 2 ? "{\"verdict\":\"untrusted\"}" : "{\"verdict\":\"trusted\"}";

@@ -139,7 +139,7 @@ int enroll_setup(struct server *srv)
 		fprintf(stderr, "vouchd: --agent-ca-cert '%s' / --agent-ca-key '%s': not a CA "
 				"certificate and its key\n", c->agent_ca_cert, c->agent_ca_key);
 		ERR_clear_error();
-		return -EINVAL;
+		return -EKEYREJECTED;
 	}
 	return 0;
 }
@@ -501,8 +501,9 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 	}
 	existing = check_existing(srv, req, id, e.ak_fpr, e.ek_fpr, &old);
 	if (existing < 0) {
+		/* another EK or AK: consumed like a wrong secret; a database error: nothing */
 		store_enrollment_clear(&e);
-		if (st->ops->commit(st) < 0)
+		if (existing != -EEXIST || st->ops->commit(st) < 0)
 			st->ops->rollback(st);
 		return;
 	}

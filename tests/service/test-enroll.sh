@@ -116,6 +116,13 @@ start_vouchd() { # [EXTRA OPTIONS]
 expect_rc 2 "--ek-ca without the agent CA is a usage error" "$VOUCHD" --listen 127.0.0.1:1 \
 	--db "$DB" --tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt" \
 	--ek-ca "$T/ek-ca.pem"
+cp "$P/ca.key" "$P/ca-open.key" && chmod 644 "$P/ca-open.key"
+expect_rc 3 "an agent CA key readable by others is refused" "$VOUCHD" --listen 127.0.0.1:1 \
+	--db "$DB" --tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt" \
+	--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca-open.key" --ek-ca "$T/ek-ca.pem"
+expect_rc 3 "an agent CA that is not the key's is refused" "$VOUCHD" --listen 127.0.0.1:1 \
+	--db "$DB" --tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt" \
+	--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/server.key" --ek-ca "$T/ek-ca.pem"
 start_vouchd && ok "vouchd starts with enrollment on 127.0.0.1:$PORT" ||
 	{ not_ok "vouchd starts"; sed 's/^/#   /' "$T/vouchd.log"; done_testing; }
 

@@ -280,6 +280,11 @@ if [ -n "${VOUCH_AGENT:-}" ]; then
 		"entries 8-8 replay to the quoted PCR 10"
 	expect_rc 0 "a second run with nothing new pushes nothing" agent --once
 	check "and says so" grep -q "no entries after 8, nothing to push" "$T/.err"
+	expect_rc 0 "vouch-agent --enroll again, with the bare EK (this TPM has no EK certificate)" \
+		"$VOUCH_AGENT" --server "$URL" --id agent1 --cert "$T/a1.crt" --key "$T/a1.key" \
+		--cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" --ima-list "$ST/measurements" --enroll --once
+	check "it sent the EK public area" grep -q "sending the EK public key" "$T/.err"
+	check "and got a certificate for agent1" grep -q "enrolled as 'agent1'" "$T/.err"
 	expect_rc 3 "vouch-agent with agent2's certificate on agent1's id fails" "$VOUCH_AGENT" \
 		--server "$URL" --id agent1 --cert "$P/agent2.crt" --key "$P/agent2.key" \
 		--cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" --ima-list "$ST/measurements" --once

@@ -14,7 +14,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum {
 	Q_AGENT_GET,
@@ -25,6 +25,11 @@ enum {
 	Q_NONCE_PUT,
 	Q_NONCE_GET,
 	Q_NONCE_DEL,
+	Q_ENROLL_PUT,
+	Q_ENROLL_GET,
+	Q_ENROLL_DEL,
+	Q_ENROLL_PURGE,
+	Q_ENROLL_COUNT,
 	Q_LAST_ROW,
 	Q_RESULT_ADD,
 	Q_ROWS,
@@ -32,10 +37,10 @@ enum {
 };
 
 static const char *const queries[_Q_MAX] = {
-	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference FROM agents WHERE id = ?1",
-	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference) "
-			"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
-			"ak = ?2, ak_fpr = ?3, registered = ?4, reference = ?5",
+	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference, ek_fpr FROM agents WHERE id = ?1",
+	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference, ek_fpr) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET "
+			"ak = ?2, ak_fpr = ?3, registered = ?4, reference = ?5, ek_fpr = ?6",
 	[Q_AGENT_COUNT] = "SELECT count(*) FROM agents",
 	[Q_STATE_GET] = "SELECT state, reset_count, restart_count FROM states WHERE agent = ?1",
 	[Q_STATE_PUT] = "INSERT INTO states (agent, state, reset_count, restart_count) "
@@ -45,17 +50,32 @@ static const char *const queries[_Q_MAX] = {
 			"ON CONFLICT(agent) DO UPDATE SET nonce = ?2, deadline = ?3",
 	[Q_NONCE_GET] = "SELECT nonce, deadline FROM nonces WHERE agent = ?1",
 	[Q_NONCE_DEL] = "DELETE FROM nonces WHERE agent = ?1",
+	[Q_ENROLL_PUT] = "INSERT INTO enrollments (agent, ak, ak_fpr, ek_fpr, secret_hash, csr, "
+			 "deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(agent) DO UPDATE "
+			 "SET ak = ?2, ak_fpr = ?3, ek_fpr = ?4, secret_hash = ?5, csr = ?6, "
+			 "deadline = ?7",
+	[Q_ENROLL_GET] = "SELECT ak, ak_fpr, ek_fpr, secret_hash, csr, deadline FROM enrollments "
+			 "WHERE agent = ?1",
+	[Q_ENROLL_DEL] = "DELETE FROM enrollments WHERE agent = ?1",
+	[Q_ENROLL_PURGE] = "DELETE FROM enrollments WHERE deadline < ?1",
+	[Q_ENROLL_COUNT] = "SELECT count(*) FROM enrollments",
 	[Q_LAST_ROW] = "SELECT seq, hash FROM results ORDER BY seq DESC LIMIT 1",
 	[Q_RESULT_ADD] = "INSERT INTO results (seq, agent, time, verdict, body, hash) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_ROWS] = "SELECT seq, agent, time, verdict, body, hash FROM results ORDER BY seq",
 };
 
+/* pending enrollments: no foreign key, the agent does not exist before its first one */
+#define ENROLLMENTS                                                                        \
+	"CREATE TABLE enrollments (agent TEXT PRIMARY KEY, ak BLOB NOT NULL,"               \
+	" ak_fpr TEXT NOT NULL, ek_fpr TEXT NOT NULL, secret_hash BLOB NOT NULL,"          \
+	" csr TEXT NOT NULL, deadline INTEGER NOT NULL);"
+
 /* Results are append-only: the triggers refuse UPDATE and DELETE through SQL; a direct
  * edit of the file (or dropping the triggers) is what the hash chain detects. */
 static const char schema[] =
 	"CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
-	" registered INTEGER NOT NULL, reference TEXT NOT NULL);"
+	" registered INTEGER NOT NULL, reference TEXT NOT NULL, ek_fpr TEXT NOT NULL DEFAULT '');"
 	"CREATE TABLE states (agent TEXT PRIMARY KEY REFERENCES agents(id), state TEXT NOT NULL,"
 	" reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL);"
 	"CREATE TABLE nonces (agent TEXT PRIMARY KEY REFERENCES agents(id), nonce BLOB NOT NULL,"
@@ -66,7 +86,14 @@ static const char schema[] =
 	" BEGIN SELECT RAISE(ABORT, 'results are append-only'); END;"
 	"CREATE TRIGGER results_no_delete BEFORE DELETE ON results"
 	" BEGIN SELECT RAISE(ABORT, 'results are append-only'); END;"
-	"PRAGMA user_version = 1;";
+	ENROLLMENTS
+	"PRAGMA user_version = 2;";
+
+/* version 1 to 2: enrollment (the EK an agent's AK was proven to live next to) */
+static const char migrate_1_2[] =
+	"ALTER TABLE agents ADD COLUMN ek_fpr TEXT NOT NULL DEFAULT '';"
+	ENROLLMENTS
+	"PRAGMA user_version = 2;";
 
 struct store_sqlite {
 	struct store base;
@@ -130,14 +157,14 @@ static int migrate(struct store_sqlite *s)
 	sqlite3_finalize(st);
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v != 0) {
+	if (v != 0 && v != 1) {
 		fprintf(stderr, "vouchd: database schema version %d is not %d, refusing\n", v,
 			SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	r = exec(s, "BEGIN IMMEDIATE");
 	if (r == 0)
-		r = exec(s, schema);
+		r = exec(s, v == 0 ? schema : migrate_1_2);
 	if (r == 0)
 		return exec(s, "COMMIT");
 	exec(s, "ROLLBACK");
@@ -230,7 +257,8 @@ static int sq_agent_get(struct store *s, const char *id, struct store_agent *ret
 	n = sqlite3_column_bytes(st, 0);
 	if (n <= 0 || snprintf(a.id, sizeof(a.id), "%s", id) >= (int)sizeof(a.id) ||
 	    copy_text(st, 1, a.ak_fpr, sizeof(a.ak_fpr)) < 0 ||
-	    copy_text(st, 3, a.reference, sizeof(a.reference)) < 0) {
+	    copy_text(st, 3, a.reference, sizeof(a.reference)) < 0 ||
+	    copy_text(st, 4, a.ek_fpr, sizeof(a.ek_fpr)) < 0) {
 		sqlite3_reset(st);
 		return -EIO;
 	}
@@ -256,6 +284,7 @@ static int sq_agent_put(struct store *s, const struct store_agent *a)
 	sqlite3_bind_text(st, 3, a->ak_fpr, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, a->registered);
 	sqlite3_bind_text(st, 5, a->reference, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->ek_fpr, -1, SQLITE_STATIC);
 	return step_done(s, st, "agent put");
 }
 
@@ -344,6 +373,86 @@ static int sq_nonce_take(struct store *s, const char *id, struct store_nonce *re
 	return rc;
 }
 
+static int sq_enrollment_put(struct store *s, const struct store_enrollment *e)
+{
+	sqlite3_stmt *st = stmt(s, Q_ENROLL_PUT);
+
+	if (!e->ak || !e->ak_len || !e->csr)
+		return -EINVAL;
+	sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, e->ak, (int)e->ak_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->ak_fpr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->ek_fpr, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, e->secret_hash, STORE_HASH_SIZE, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->csr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, e->deadline);
+	return step_done(s, st, "enrollment put");
+}
+
+static int sq_enrollment_take(struct store *s, const char *id, struct store_enrollment *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_ENROLL_GET);
+	struct store_enrollment e = { 0 };
+	const unsigned char *csr;
+	int rc, n;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return db_err(S(s), "enrollment");
+	n = sqlite3_column_bytes(st, 0);
+	csr = sqlite3_column_text(st, 4);
+	if (n <= 0 || !csr || sqlite3_column_bytes(st, 3) != STORE_HASH_SIZE ||
+	    snprintf(e.id, sizeof(e.id), "%s", id) >= (int)sizeof(e.id) ||
+	    copy_text(st, 1, e.ak_fpr, sizeof(e.ak_fpr)) < 0 ||
+	    copy_text(st, 2, e.ek_fpr, sizeof(e.ek_fpr)) < 0) {
+		sqlite3_reset(st);
+		return -EIO;
+	}
+	e.ak = malloc((size_t)n);
+	e.csr = strdup((const char *)csr);
+	if (!e.ak || !e.csr) {
+		sqlite3_reset(st);
+		store_enrollment_clear(&e);
+		return -ENOMEM;
+	}
+	memcpy(e.ak, sqlite3_column_blob(st, 0), (size_t)n);
+	e.ak_len = (size_t)n;
+	memcpy(e.secret_hash, sqlite3_column_blob(st, 3), STORE_HASH_SIZE);
+	e.deadline = sqlite3_column_int64(st, 5);
+	sqlite3_reset(st);
+	st = stmt(s, Q_ENROLL_DEL);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "enrollment delete");
+	if (rc < 0) {
+		store_enrollment_clear(&e);
+		return rc;
+	}
+	*ret = e;
+	return 0;
+}
+
+static int sq_enrollment_purge(struct store *s, int64_t now, uint64_t *ret_left)
+{
+	sqlite3_stmt *st = stmt(s, Q_ENROLL_PURGE);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, now);
+	rc = step_done(s, st, "enrollment purge");
+	if (rc < 0)
+		return rc;
+	st = stmt(s, Q_ENROLL_COUNT);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(S(s), "enrollment count");
+	*ret_left = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
 static int sq_result_append(struct store *s, const struct store_result *r, uint64_t *ret_seq)
 {
 	sqlite3_stmt *st = stmt(s, Q_LAST_ROW);
@@ -427,6 +536,9 @@ const struct store_ops store_sqlite_ops = {
 	.state_put = sq_state_put,
 	.nonce_put = sq_nonce_put,
 	.nonce_take = sq_nonce_take,
+	.enrollment_put = sq_enrollment_put,
+	.enrollment_take = sq_enrollment_take,
+	.enrollment_purge = sq_enrollment_purge,
 	.result_append = sq_result_append,
 	.chain_verify = sq_chain_verify,
 };

@@ -31,6 +31,22 @@ struct store_agent {
 	char ak_fpr[65]; /* hex SHA-256 of the AK's PEM, as struct vouch_attest_state.ak */
 	int64_t registered; /* Unix time */
 	char reference[STORE_ID_MAX + 1]; /* reference-values id, "default" */
+	/* hex SHA-256 of the DER SubjectPublicKeyInfo of the EK the AK was proven to live next
+	 * to by credential activation; empty for records from before enrollment */
+	char ek_fpr[65];
+};
+
+/* an enrollment waiting for its credential to be activated; @ak and @csr are owned
+ * (store_enrollment_clear()) */
+struct store_enrollment {
+	char id[STORE_ID_MAX + 1];
+	uint8_t *ak; /* TPM2B_PUBLIC */
+	size_t ak_len;
+	char ak_fpr[65];
+	char ek_fpr[65];
+	uint8_t secret_hash[STORE_HASH_SIZE]; /* SHA-256 of the credential's secret */
+	char *csr; /* PEM PKCS#10 of the agent's TLS key */
+	int64_t deadline; /* Unix time after which activation is refused */
 };
 
 /* what the previous rounds verified; @state_json is owned (store_state_clear()) */
@@ -72,6 +88,12 @@ struct store_ops {
 	int (*nonce_put)(struct store *s, const char *id, const struct store_nonce *n);
 	/* return and delete the agent's nonce (single use); -ENOENT when there is none */
 	int (*nonce_take)(struct store *s, const char *id, struct store_nonce *ret);
+	/* store the agent's pending enrollment, replacing an earlier one */
+	int (*enrollment_put)(struct store *s, const struct store_enrollment *e);
+	/* return and delete the agent's pending enrollment (single use); -ENOENT when none */
+	int (*enrollment_take)(struct store *s, const char *id, struct store_enrollment *ret);
+	/* delete the enrollments whose deadline is before @now; *ret_left = how many remain */
+	int (*enrollment_purge)(struct store *s, int64_t now, uint64_t *ret_left);
 	/* append a row: hash = SHA-256(prev_hash || the row's fields, length-prefixed) */
 	int (*result_append)(struct store *s, const struct store_result *r, uint64_t *ret_seq);
 	/* recompute the chain: 0 intact, -EKEYREJECTED and *ret_bad = first bad row's seq */
@@ -97,6 +119,14 @@ static inline void store_agent_clear(struct store_agent *a)
 {
 	free(a->ak);
 	a->ak = NULL;
+}
+
+static inline void store_enrollment_clear(struct store_enrollment *e)
+{
+	free(e->ak);
+	e->ak = NULL;
+	free(e->csr);
+	e->csr = NULL;
 }
 
 static inline void store_state_clear(struct store_state *st)

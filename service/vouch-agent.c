@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * vouch-agent: pushes attestation evidence to vouchd.  Registers the AK, then per round:
- * a nonce (and the entry offset the server has verified up to), a TPM2_Quote through
- * libvouch, the IMA list entries after that offset, POST; the answer carries the next
- * nonce and offset.
+ * vouch-agent: pushes attestation evidence to vouchd.  Without a client certificate (or with
+ * --enroll) it first enrolls: the EK certificate from the TPM's NV, the AK's public area and
+ * a CSR for a new TLS key go to the server, which answers with a credential only this TPM
+ * can activate (TPM2_ActivateCredential); its secret buys the client certificate.  Then
+ * per round: a nonce (and the entry offset the server has verified up to), a TPM2_Quote
+ * through libvouch, the IMA list entries after that offset, POST; the answer carries the
+ * next nonce and offset.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -14,14 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
+#include <vouch/credential.h>
 #include <vouch/ctx.h>
+#include <vouch/digest.h>
 #include <vouch/evidence.h>
 #include <vouch/log.h>
 #include <vouch/quote.h>
@@ -45,6 +54,8 @@ struct agent {
 	uint32_t handle;
 	uint32_t interval;
 	bool once;
+	bool enroll;
+	bool anonymous; /* no client certificate on this request (enrollment) */
 	vouch_ctx *ctx;
 	vouch_tpm *tpm;
 	CURL *curl;
@@ -89,8 +100,10 @@ static int http(struct agent *ag, const char *method, const char *action, const 
 	curl_easy_setopt(ag->curl, CURLOPT_URL, url);
 	curl_easy_setopt(ag->curl, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(ag->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
-	curl_easy_setopt(ag->curl, CURLOPT_SSLCERT, ag->cert);
-	curl_easy_setopt(ag->curl, CURLOPT_SSLKEY, ag->key);
+	if (!ag->anonymous) {
+		curl_easy_setopt(ag->curl, CURLOPT_SSLCERT, ag->cert);
+		curl_easy_setopt(ag->curl, CURLOPT_SSLKEY, ag->key);
+	}
 	curl_easy_setopt(ag->curl, CURLOPT_CAINFO, ag->cacert);
 	curl_easy_setopt(ag->curl, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(ag->curl, CURLOPT_WRITEFUNCTION, on_data);
@@ -146,37 +159,283 @@ static int take_nonce(struct agent *ag, json_object *o)
 	return 0;
 }
 
-static int do_register(struct agent *ag)
+static char *b64_encode(const uint8_t *buf, size_t len)
 {
-	_cleanup_(json_putp) json_object *req = NULL, *resp = NULL;
-	_cleanup_free_ char *b64 = NULL;
-	const uint8_t *pub;
+	char *s = malloc(4 * ((len + 2) / 3) + 1);
+
+	if (s)
+		EVP_EncodeBlock((unsigned char *)s, buf, (int)len);
+	return s;
+}
+
+/* @data to @path: a temporary file next to it, fsync, rename, fsync of the directory */
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	_cleanup_free_ char *tmp = NULL, *dir = NULL;
+	_cleanup_close_ int fd = -1, dfd = -1;
+	const char *slash = strrchr(path, '/');
+	size_t done = 0;
+	int r = 0;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0 ||
+	    !(dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".")))
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0)
+		r = -errno;
+	while (r == 0 && done < len) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		else
+			done += (size_t)n;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void)fsync(dfd);
+	return 0;
+}
+
+/* a new P-256 TLS key (PEM) and a CSR for it (PEM) naming @id */
+static int make_key_and_csr(const char *id, char **ret_key, char **ret_csr)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = X509_NAME_new();
+	BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
+	char *kd, *cd;
+	long kn, cn;
+	int r = -EIO;
+
+	if (!pk || !req || !name || !kb || !cb)
+		goto out;
+	if (X509_REQ_set_version(req, 0) != 1 ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)id, -1, -1,
+				       0) != 1 ||
+	    X509_REQ_set_subject_name(req, name) != 1 || X509_REQ_set_pubkey(req, pk) != 1 ||
+	    X509_REQ_sign(req, pk, EVP_sha256()) <= 0 ||
+	    PEM_write_bio_PrivateKey(kb, pk, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    PEM_write_bio_X509_REQ(cb, req) != 1)
+		goto out;
+	kn = BIO_get_mem_data(kb, &kd);
+	cn = BIO_get_mem_data(cb, &cd);
+	r = -ENOMEM;
+	if (kn <= 0 || cn <= 0 || !(*ret_key = strndup(kd, (size_t)kn)))
+		goto out;
+	if (!(*ret_csr = strndup(cd, (size_t)cn))) {
+		free(*ret_key);
+		*ret_key = NULL;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r < 0)
+		ERR_clear_error();
+	BIO_free(kb);
+	BIO_free(cb);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
+/* the persistent AK at --ak-handle, created (owner hierarchy, RSASSA-SHA256) if missing */
+static int ak_public(struct agent *ag, char **ret_b64)
+{
+	struct vouch_tpm_ak_options o = VOUCH_TPM_AK_OPTIONS_INIT;
 	vouch_ak *ak = NULL;
+	const uint8_t *pub;
 	size_t len;
-	long code = 0;
 	int r;
 
 	r = vouch_tpm_ak_load(ag->tpm, ag->handle, &ak);
+	if (r == -ENOENT) {
+		o.handle = ag->handle;
+		r = vouch_tpm_ak_create(ag->tpm, &o, &ak);
+		if (r == 0)
+			fprintf(stderr, "vouch-agent: created the AK at 0x%08x\n", ag->handle);
+	}
 	if (r == 0)
 		r = vouch_ak_get_public_area(ak, &pub, &len);
-	if (r == 0 && !(b64 = malloc(4 * ((len + 2) / 3) + 1)))
+	if (r == 0 && !(*ret_b64 = b64_encode(pub, len)))
 		r = -ENOMEM;
-	if (r == 0)
-		EVP_EncodeBlock((unsigned char *)b64, pub, (int)len);
 	vouch_ak_free(ak);
+	if (r < 0)
+		fprintf(stderr, "vouch-agent: AK 0x%08x: %s\n", ag->handle,
+			vouch_ctx_last_error(ag->ctx));
+	return r;
+}
+
+/* the EK certificate from NV, or the bare EK public area when there is none */
+static int ek_member(struct agent *ag, json_object *req)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_free_ char *b64 = NULL;
+	size_t len;
+	int r;
+
+	r = vouch_tpm_ek_cert(ag->tpm, 0, &buf, &len);
+	if (r == -ENOENT) {
+		fprintf(stderr, "vouch-agent: no EK certificate in NV; sending the EK public key "
+				"(the server must allow it)\n");
+		r = vouch_tpm_ek_public(ag->tpm, 0, &buf, &len);
+		if (r == 0 && (b64 = b64_encode(buf, len)))
+			json_object_object_add(req, "ek_public", json_object_new_string(b64));
+	} else if (r == 0) {
+		/* NV indexes may be larger than the certificate: send its DER only */
+		const unsigned char *p = buf;
+		X509 *x = d2i_X509(NULL, &p, (long)len);
+
+		if (x)
+			len = (size_t)(p - buf);
+		X509_free(x);
+		ERR_clear_error();
+		if ((b64 = b64_encode(buf, len)))
+			json_object_object_add(req, "ek_cert", json_object_new_string(b64));
+	}
+	if (r == 0 && !b64)
+		r = -ENOMEM;
+	if (r < 0)
+		fprintf(stderr, "vouch-agent: EK: %s\n", vouch_ctx_last_error(ag->ctx));
+	return r;
+}
+
+/* the secret out of the server's credential, through TPM2_ActivateCredential */
+static int activate(struct agent *ag, const char *cred_b64, char **ret_hex)
+{
+	_cleanup_free_ uint8_t *file = NULL, *secret = NULL;
+	const uint8_t *blob, *enc;
+	size_t file_len, blob_len, enc_len, secret_len = 0;
+	int r;
+
+	r = vouch_base64_decode(cred_b64, strlen(cred_b64), &file, &file_len);
+	if (r == 0)
+		r = vouch_credential_decode(ag->ctx, file, file_len, &blob, &blob_len, &enc,
+					    &enc_len);
+	if (r == 0)
+		r = vouch_credential_activate(ag->tpm, ag->handle, 0, blob, blob_len, enc,
+					      enc_len, &secret, &secret_len);
 	if (r < 0) {
-		fprintf(stderr, "vouch-agent: AK 0x%08x: %s\n", ag->handle, vouch_ctx_last_error(ag->ctx));
+		fprintf(stderr, "vouch-agent: activate the credential: %s\n",
+			vouch_ctx_last_error(ag->ctx));
 		return r;
 	}
+	*ret_hex = malloc(2 * secret_len + 1);
+	if (!*ret_hex)
+		return -ENOMEM;
+	for (size_t i = 0; i < secret_len; i++)
+		snprintf(*ret_hex + 2 * i, 3, "%02x", secret[i]);
+	(*ret_hex)[2 * secret_len] = '\0';
+	OPENSSL_cleanse(secret, secret_len);
+	return 0;
+}
+
+/* the issued certificate is for our key and names our id (CN) */
+static int cert_matches(const char *cert_pem, const char *key_pem, const char *id)
+{
+	BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *pk = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	char cn[256];
+	int r = -EBADMSG;
+
+	if (x && pk && X509_check_private_key(x, pk) == 1 &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+				      sizeof(cn)) > 0 &&
+	    strcmp(cn, id) == 0)
+		r = 0;
+	ERR_clear_error();
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	BIO_free(kb);
+	BIO_free(cb);
+	return r;
+}
+
+static int do_enroll(struct agent *ag)
+{
+	_cleanup_(json_putp) json_object *req = NULL, *resp = NULL, *req2 = NULL, *resp2 = NULL;
+	_cleanup_free_ char *ak = NULL, *key = NULL, *csr = NULL, *secret = NULL;
+	const char *cred, *cert;
+	long code = 0;
+	int r;
+
 	req = json_object_new_object();
-	json_object_object_add(req, "ak", json_object_new_string(b64));
-	r = http(ag, "POST", "register", json_object_to_json_string(req), &code, &resp);
+	if (!req)
+		return -ENOMEM;
+	r = ek_member(ag, req);
+	if (r == 0)
+		r = ak_public(ag, &ak);
+	if (r < 0)
+		return r;
+	r = make_key_and_csr(ag->id, &key, &csr);
+	if (r < 0) {
+		fprintf(stderr, "vouch-agent: cannot make the TLS key and CSR\n");
+		return r;
+	}
+	json_object_object_add(req, "ak", json_object_new_string(ak));
+	json_object_object_add(req, "csr", json_object_new_string(csr));
+	ag->anonymous = true;
+	r = http(ag, "POST", "enroll", json_object_to_json_string(req), &code, &resp);
+	if (r == 0 && code != 200) {
+		fprintf(stderr, "vouch-agent: enroll: HTTP %ld: %s\n", code, jstr(resp, "error"));
+		r = -EPERM;
+	}
+	if (r == 0 && !(cred = jstr(resp, "credential"))) {
+		fprintf(stderr, "vouch-agent: enroll: the answer has no credential\n");
+		r = -EBADMSG;
+	}
+	if (r == 0)
+		r = activate(ag, cred, &secret);
+	if (r == 0 && !(req2 = json_object_new_object()))
+		r = -ENOMEM;
+	if (r == 0) {
+		json_object_object_add(req2, "secret", json_object_new_string(secret));
+		r = http(ag, "POST", "activate", json_object_to_json_string(req2), &code, &resp2);
+	}
+	ag->anonymous = false;
 	if (r < 0)
 		return r;
 	if (code != 200 && code != 201) {
-		fprintf(stderr, "vouch-agent: register: HTTP %ld: %s\n", code, jstr(resp, "error"));
+		fprintf(stderr, "vouch-agent: activate: HTTP %ld: %s\n", code, jstr(resp2, "error"));
 		return -EPERM;
 	}
+	cert = jstr(resp2, "certificate");
+	if (!cert || strncmp(cert, "-----BEGIN CERTIFICATE-----", 27) != 0) {
+		fprintf(stderr, "vouch-agent: activate: the answer has no certificate\n");
+		return -EBADMSG;
+	}
+	r = cert_matches(cert, key, ag->id);
+	if (r < 0) {
+		fprintf(stderr, "vouch-agent: activate: the certificate is not for this key and id\n");
+		return r;
+	}
+	/* the key first: a certificate without its key would not be enrolled again */
+	r = write_atomic(ag->key, key, strlen(key), 0600);
+	if (r < 0) {
+		fprintf(stderr, "vouch-agent: cannot write '%s': %s\n", ag->key, strerror(-r));
+		return r;
+	}
+	OPENSSL_cleanse(key, strlen(key));
+	r = write_atomic(ag->cert, cert, strlen(cert), 0644);
+	if (r < 0) {
+		fprintf(stderr, "vouch-agent: cannot write '%s': %s\n", ag->cert, strerror(-r));
+		return r;
+	}
+	fprintf(stderr, "vouch-agent: enrolled as '%s', certificate in '%s'\n", ag->id, ag->cert);
 	return 0;
 }
 
@@ -364,7 +623,7 @@ static int usage(const char *msg, const char *arg)
 	fprintf(stderr, "vouch-agent: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	fprintf(stderr, "usage: vouch-agent --server URL --id ID --cert CRT --key KEY --cacert CA "
 			"--tpm TCTI [--ak-handle H] [--ima-list PATH] [--pcrs SEL] "
-			"--once|--interval S\n");
+			"[--enroll] --once|--interval S\n");
 	return -EINVAL;
 }
 
@@ -381,6 +640,7 @@ static int parse_args(int argc, char **argv, struct agent *ag)
 		{ "ima-list", required_argument, NULL, 'l' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "enroll", no_argument, NULL, 'e' },
 		{ "interval", required_argument, NULL, 'n' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
@@ -405,6 +665,7 @@ static int parse_args(int argc, char **argv, struct agent *ag)
 				return usage("invalid or repeated --ak-handle", optarg);
 			break;
 		case 'o': ag->once = true; break;
+		case 'e': ag->enroll = true; break;
 		case 'n':
 			if (ag->interval || parse_u32(optarg, 10, &ag->interval) < 0 ||
 			    ag->interval == 0 || ag->interval > 86400)
@@ -453,8 +714,9 @@ static int run(int argc, char **argv)
 		r = vouch_tpm_open(ag.ctx, ag.tcti, &ag.tpm);
 	if (r < 0 && ag.ctx)
 		fprintf(stderr, "vouch-agent: %s\n", vouch_ctx_last_error(ag.ctx));
-	if (r == 0)
-		r = do_register(&ag);
+	/* no certificate yet (or asked to): enroll first */
+	if (r == 0 && (ag.enroll || (access(ag.cert, F_OK) < 0 && errno == ENOENT)))
+		r = do_enroll(&ag);
 	while (r >= 0) {
 		if (!ag.nonce[0] || ag.deadline <= (int64_t)time(NULL))
 			r = get_nonce(&ag);

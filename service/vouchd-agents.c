@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * vouchd: the agents' endpoints: register, nonce, attest, and the stateless verify.
+ * vouchd: the agents' endpoints: nonce, attest, and the stateless verify (enrollment,
+ * which stores the agents, is vouchd-enroll.c).
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -25,78 +26,6 @@ static void add_nonce(json_object *o, const struct store_nonce *n)
 	json_object_object_add(o, "deadline", json_object_new_int64(n->deadline));
 }
 
-void do_register(struct server *srv, struct evhttp_request *req, const char *id)
-{
-	static const char *const keys[] = { "ak", NULL };
-	_cleanup_free_ char *body = NULL, *pem = NULL;
-	_cleanup_free_ uint8_t *akbuf = NULL;
-	_cleanup_(json_putp) json_object *o = NULL, *out = NULL;
-	_cleanup_(ak_freep) vouch_ak *ak = NULL;
-	struct store *st = srv->store;
-	struct store_agent a = { 0 }, old = { 0 };
-	struct vouch_digest d;
-	char err[256];
-	size_t len, aklen;
-	int r;
-
-	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
-		return;
-	o = parse_request(body, len, err, sizeof(err));
-	if (!o || check_keys(o, keys, err, sizeof(err)) < 0)
-		return refuse(srv, req, 400, "%s", err);
-	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &akbuf, &aklen) < 0)
-		return refuse(srv, req, 400, "'ak' is not base64");
-	r = vouch_ak_load_mem(srv->ctx, akbuf, aklen, &ak);
-	if (r < 0)
-		return refuse(srv, req, 400, "'ak' is not an attestation key: %s",
-			      vouch_ctx_last_error(srv->ctx));
-	r = vouch_ak_export_pem(srv->ctx, ak, &pem);
-	if (r == 0)
-		r = vouch_digest_buf(srv->ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
-	if (r == 0)
-		r = vouch_digest_to_hex(&d, a.ak_fpr, sizeof(a.ak_fpr));
-	if (r < 0)
-		return refuse(srv, req, 500, "cannot fingerprint the AK");
-	/*
-	 * TODO(enrollment): an AK is taken on the agent's word (its certificate) today.  The
-	 * enrollment being built in parallel verifies the EK certificate against the TPM
-	 * vendors' CAs and proves with TPM2_MakeCredential / ActivateCredential that this AK
-	 * lives in that TPM; it plugs in here, before the record is stored.
-	 */
-	snprintf(a.id, sizeof(a.id), "%s", id);
-	a.ak = akbuf;
-	a.ak_len = aklen;
-	a.registered = (int64_t)time(NULL);
-	snprintf(a.reference, sizeof(a.reference), "default");
-	if (st->ops->begin(st) < 0)
-		return refuse(srv, req, 503, "database unavailable");
-	r = st->ops->agent_get(st, id, &old);
-	if (r == 0) {
-		bool same = strcmp(old.ak_fpr, a.ak_fpr) == 0;
-
-		store_agent_clear(&old);
-		st->ops->rollback(st);
-		/* a new AK would orphan the verified state: that is enrollment's decision */
-		if (!same)
-			return refuse(srv, req, 409, "agent '%s' is registered with another AK", id);
-		out = json_object_new_object();
-		json_object_object_add(out, "agent", json_object_new_string(id));
-		json_object_object_add(out, "ak", json_object_new_string(a.ak_fpr));
-		json_object_object_add(out, "registered", json_object_new_boolean(false));
-		return reply_json(req, 200, out);
-	}
-	if (r != -ENOENT || st->ops->agent_put(st, &a) < 0 || st->ops->commit(st) < 0) {
-		st->ops->rollback(st);
-		return refuse(srv, req, 503, "database unavailable");
-	}
-	fprintf(stderr, "vouchd: agent '%s' registered, AK %s\n", id, a.ak_fpr);
-	out = json_object_new_object();
-	json_object_object_add(out, "agent", json_object_new_string(id));
-	json_object_object_add(out, "ak", json_object_new_string(a.ak_fpr));
-	json_object_object_add(out, "registered", json_object_new_boolean(true));
-	reply_json(req, 201, out);
-}
-
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 {
 	_cleanup_(json_putp) json_object *out = NULL;
@@ -115,7 +44,7 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 	store_agent_clear(&a);
 	if (r == -ENOENT) {
 		st->ops->rollback(st);
-		return refuse(srv, req, 404, "agent '%s' is not registered", id);
+		return refuse(srv, req, 404, "agent '%s' is not enrolled", id);
 	}
 	if (r == 0) {
 		r = st->ops->state_get(st, id, &s);
@@ -196,7 +125,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	r = st->ops->agent_get(st, id, &a);
 	if (r == -ENOENT) {
 		st->ops->rollback(st);
-		return refuse(srv, req, 404, "agent '%s' is not registered", id);
+		return refuse(srv, req, 404, "agent '%s' is not enrolled", id);
 	}
 	if (r == 0)
 		r = vouch_ak_load_mem(srv->ctx, a.ak, a.ak_len, &ak) < 0 ? -EIO : 0;

@@ -116,7 +116,7 @@ char *request_body(struct server *srv, struct evhttp_request *req, size_t *ret_l
 }
 
 /*
- * A small request document (register, verify): strict RFC 8259 (json-c's strict mode),
+ * A small request document (enroll, activate, verify): strict RFC 8259 (json-c's strict mode),
  * MAX_DEPTH levels, nothing after it.  The evidence inside is then read again by
  * vouch_evidence_parse() with libvouch's own strict reader.
  */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * vouchd: the attestation verifier service.  HTTPS with mutual TLS (libevent's evhttp over
- * bufferevent_openssl, TLS 1.3 only); agents register an AK, fetch a nonce and push
- * evidence carrying only the measurement-list entries the service has not verified yet;
- * every check is vouch_attest_verify()'s, incremental against the state kept in the store.
+ * bufferevent_openssl, TLS 1.3 only); agents enroll (their AK proven by credential activation
+ * to live in a TPM whose EK certificate chains to the EK CAs, which earns them their client
+ * certificate), fetch a nonce and push evidence carrying only the measurement-list entries
+ * the service has not verified yet; every check is vouch_attest_verify()'s, incremental
+ * against the state kept in the store.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -99,8 +101,11 @@ static void route(struct evhttp_request *req, void *arg)
 		return refuse(srv, req, 400, "invalid agent id (1-%d of [A-Za-z0-9._-])", STORE_ID_MAX);
 	memcpy(id, p, n);
 	id[n] = '\0';
-	if (strcmp(slash, "/register") == 0 && cmd == EVHTTP_REQ_POST)
-		return do_register(srv, req, id);
+	/* enrollment answers without a client certificate: the agent has none yet */
+	if (strcmp(slash, "/enroll") == 0 && cmd == EVHTTP_REQ_POST)
+		return do_enroll(srv, req, id);
+	if (strcmp(slash, "/activate") == 0 && cmd == EVHTTP_REQ_POST)
+		return do_activate(srv, req, id);
 	if (strcmp(slash, "/nonce") == 0 && cmd == EVHTTP_REQ_GET)
 		return do_nonce(srv, req, id);
 	if (strcmp(slash, "/attest") == 0 && cmd == EVHTTP_REQ_POST)
@@ -199,8 +204,9 @@ static int usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
-			"--client-ca CA [--operator-ca CA] [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
-			"[--nonce-ttl S]\n       vouchd --db PATH --verify-chain\n");
+			"--client-ca CA [--operator-ca CA] [--trust CERTS] [--reference REF.json] "
+			"[--pcrs SEL] [--nonce-ttl S] [--agent-ca-cert CRT --agent-ca-key KEY "
+			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
 }
 
@@ -218,6 +224,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "nonce-ttl", required_argument, NULL, 'n' },
 		{ "verify-chain", no_argument, NULL, 'V' },
+		{ "ek-ca", required_argument, NULL, 'E' },
+		{ "allow-ek-public", no_argument, NULL, 'P' },
+		{ "agent-ca-cert", required_argument, NULL, 'A' },
+		{ "agent-ca-key", required_argument, NULL, 'K' },
+		{ "enroll-ttl", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
@@ -225,6 +236,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	int opt;
 
 	c->nonce_ttl = 60;
+	c->enroll_ttl = 60;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = NULL;
 
@@ -243,6 +255,14 @@ static int parse_args(int argc, char **argv, struct config *c)
 				return usage_error("invalid --nonce-ttl", optarg);
 			break;
 		case 'V': c->verify_chain = true; break;
+		case 'E': slot = &c->ek_ca; break;
+		case 'A': slot = &c->agent_ca_cert; break;
+		case 'K': slot = &c->agent_ca_key; break;
+		case 'P': c->allow_ek_public = true; break;
+		case 'T':
+			if (parse_u32(optarg, 3600, &c->enroll_ttl) < 0 || c->enroll_ttl == 0)
+				return usage_error("invalid --enroll-ttl", optarg);
+			break;
 		case 'h':
 			usage_error("the attestation verifier service; see vouchd(8)", NULL);
 			return 1;
@@ -266,6 +286,12 @@ static int parse_args(int argc, char **argv, struct config *c)
 		return 0;
 	if (!c->listen || !c->tls_cert || !c->tls_key || !c->client_ca)
 		return usage_error("--listen, --tls-cert, --tls-key and --client-ca are required", NULL);
+	if (!c->agent_ca_cert != !c->agent_ca_key)
+		return usage_error("--agent-ca-cert and --agent-ca-key go together", NULL);
+	if ((c->ek_ca || c->allow_ek_public) && !c->agent_ca_cert)
+		return usage_error("--ek-ca and --allow-ek-public need --agent-ca-cert", NULL);
+	if (c->agent_ca_cert && !c->ek_ca && !c->allow_ek_public)
+		return usage_error("enrollment needs --ek-ca (or --allow-ek-public)", NULL);
 	if (!c->pcrs)
 		c->pcrs = "sha256:0-10";
 	return 0;
@@ -416,6 +442,8 @@ static int run(int argc, char **argv)
 		fprintf(stderr, "vouchd: %s\n", vouch_ctx_last_error(srv.ctx));
 	if (r == 0)
 		r = role_stores(&srv);
+	if (r == 0)
+		r = enroll_setup(&srv);
 	if (r == 0 && !(srv.ssl = tls_setup(&srv.cfg)))
 		r = -EIO;
 	if (r == 0)
@@ -423,6 +451,7 @@ static int run(int argc, char **argv)
 	SSL_CTX_free(srv.ssl);
 	X509_STORE_free(srv.agent_cas);
 	X509_STORE_free(srv.operator_cas);
+	enroll_cleanup(&srv);
 	vouch_attest_reference_free(srv.reference);
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);

@@ -2,7 +2,7 @@
 /*
  * vouchd internals shared by its source files: the configuration, the server's state
  * and the request helpers (vouchd-http.c).  Endpoints live one group per file
- * (vouchd-agents.c); vouchd.c has the router, TLS setup and main().
+ * (vouchd-agents.c, vouchd-enroll.c); vouchd.c has the router, TLS setup and main().
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -66,6 +66,12 @@ struct config {
 	const char *pcrs;
 	uint32_t nonce_ttl;
 	bool verify_chain;
+	/* enrollment (vouchd-enroll.c) */
+	const char *ek_ca;
+	const char *agent_ca_cert;
+	const char *agent_ca_key;
+	uint32_t enroll_ttl;
+	bool allow_ek_public;
 };
 
 /* Prometheus histogram buckets (seconds) of each phase of an attestation */
@@ -90,6 +96,9 @@ struct server {
 	SSL_CTX *ssl;
 	/* who may act as what: each role's certificates chain to its own CAs only */
 	X509_STORE *agent_cas, *operator_cas;
+	vouch_trust *ek_cas;
+	X509 *agent_ca;
+	EVP_PKEY *agent_ca_key;
 	struct event_base *base;
 	uint64_t attest_trusted, attest_untrusted, attest_error, rejected;
 	struct histogram phase[_PHASE_MAX];
@@ -115,9 +124,14 @@ int require_operator(struct server *srv, struct evhttp_request *req);
 X509_STORE *load_ca_store(const char *path);
 
 /* vouchd-agents.c: the agents' endpoints */
-void do_register(struct server *srv, struct evhttp_request *req, const char *id);
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id);
 void do_attest(struct server *srv, struct evhttp_request *req, const char *id);
 void do_verify(struct server *srv, struct evhttp_request *req);
+
+/* vouchd-enroll.c: enrollment by credential activation, the agents' certificates */
+int enroll_setup(struct server *srv);
+void enroll_cleanup(struct server *srv);
+void do_enroll(struct server *srv, struct evhttp_request *req, const char *id);
+void do_activate(struct server *srv, struct evhttp_request *req, const char *id);
 
 #endif

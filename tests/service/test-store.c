@@ -35,6 +35,7 @@ int main(void)
 	struct store_state st = { .reset_count = 7, .restart_count = 1 }, gs = { 0 };
 	struct store_nonce n = { .len = 4, .deadline = 99 }, gn = { 0 };
 	struct store_result row = { .agent = "a1", .time = 5, .verdict = "trusted" };
+	struct store_enrollment e = { .ak_len = 3, .deadline = 42 }, ge = { 0 };
 	uint8_t ak[3] = { 1, 2, 3 };
 	uint64_t rows = 0, bad = 0, count = 0, seq = 0;
 
@@ -45,6 +46,7 @@ int main(void)
 	snprintf(a.id, sizeof(a.id), "a1");
 	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "%064d", 0);
 	snprintf(a.reference, sizeof(a.reference), "default");
+	snprintf(a.ek_fpr, sizeof(a.ek_fpr), "%064d", 1);
 	a.ak = ak;
 	ok_err(ops->agent_get(s, "a1", &g), -ENOENT, "unknown agent: -ENOENT");
 
@@ -56,8 +58,8 @@ int main(void)
 	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)), "agent put, committed");
 	ok_ret(ops->agent_get(s, "a1", &g), "agent get");
 	ok(g.ak_len == 3 && memcmp(g.ak, ak, 3) == 0 && g.registered == 1 &&
-		   strcmp(g.reference, "default") == 0,
-	   "the record round-trips");
+		   strcmp(g.reference, "default") == 0 && strcmp(g.ek_fpr, a.ek_fpr) == 0,
+	   "the record round-trips, with its EK fingerprint");
 	store_agent_clear(&g);
 	ok_ret(ops->agent_count(s, &count), "agent count");
 	ok(count == 1, "one agent");
@@ -79,6 +81,48 @@ int main(void)
 	ops->rollback(s);
 	ok_ret(-(ops->begin(s) || ops->nonce_take(s, "a1", &gn) || ops->commit(s)),
 	       "a rolled-back take left the nonce");
+
+	/* pending enrollments: single use, replaced by a newer one, gone after a rollback */
+	snprintf(e.id, sizeof(e.id), "new1");
+	snprintf(e.ak_fpr, sizeof(e.ak_fpr), "%064d", 2);
+	snprintf(e.ek_fpr, sizeof(e.ek_fpr), "%064d", 3);
+	memset(e.secret_hash, 0xa5, sizeof(e.secret_hash));
+	e.ak = ak;
+	e.csr = (char *)"-----BEGIN CERTIFICATE REQUEST-----\n";
+	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "no pending enrollment: -ENOENT");
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	       "enrollment put (an agent that is not registered)");
+	ok_ret(ops->begin(s), "begin");
+	ok_ret(ops->enrollment_take(s, "new1", &ge), "enrollment taken");
+	ok(ge.ak_len == 3 && memcmp(ge.ak, ak, 3) == 0 && strcmp(ge.ak_fpr, e.ak_fpr) == 0 &&
+		   strcmp(ge.ek_fpr, e.ek_fpr) == 0 &&
+		   memcmp(ge.secret_hash, e.secret_hash, STORE_HASH_SIZE) == 0 &&
+		   strcmp(ge.csr, e.csr) == 0 && ge.deadline == 42 && strcmp(ge.id, "new1") == 0,
+	   "the enrollment round-trips");
+	store_enrollment_clear(&ge);
+	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "an enrollment is taken once");
+	ops->rollback(s);
+	e.deadline = 43;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	       "a second enrollment replaces the first");
+	ok_ret(-(ops->begin(s) || ops->enrollment_take(s, "new1", &ge) || ops->commit(s)),
+	       "taken and committed");
+	ok(ge.deadline == 43, "the newer one was kept");
+	store_enrollment_clear(&ge);
+	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "a committed take is final");
+	snprintf(e.id, sizeof(e.id), "old1");
+	e.deadline = 10;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)), "an old one");
+	snprintf(e.id, sizeof(e.id), "new1");
+	e.deadline = 20;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)), "a newer one");
+	ok_ret(-(ops->begin(s) || ops->enrollment_purge(s, 15, &count) || ops->commit(s)),
+	       "purge the expired");
+	ok(count == 1, "one left");
+	ok_err(ops->enrollment_take(s, "old1", &ge), -ENOENT, "the expired one is gone");
+	ok_ret(-(ops->begin(s) || ops->enrollment_take(s, "new1", &ge) || ops->commit(s)),
+	       "the other one stays");
+	store_enrollment_clear(&ge);
 
 	for (int i = 0; i < 5; i++) {
 		row.body = i % 2 ? "{\"verdict\":\"untrusted\"}" : "{\"verdict\":\"trusted\"}";
@@ -108,6 +152,38 @@ int main(void)
 	ok_ret(ops->agent_get(s, "a1", &g), "the agent survived the reopen");
 	store_agent_clear(&g);
 	ops->close(s);
+
+	/* a version 1 database (before enrollment) is migrated, its agents kept */
+	snprintf(cmd, sizeof(cmd), "%s/v1", dir);
+	raw(cmd, "CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
+		 " registered INTEGER NOT NULL, reference TEXT NOT NULL);"
+		 "CREATE TABLE states (agent TEXT PRIMARY KEY, state TEXT NOT NULL,"
+		 " reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL);"
+		 "CREATE TABLE nonces (agent TEXT PRIMARY KEY, nonce BLOB NOT NULL,"
+		 " deadline INTEGER NOT NULL);"
+		 "CREATE TABLE results (seq INTEGER PRIMARY KEY, agent TEXT NOT NULL,"
+		 " time INTEGER NOT NULL, verdict TEXT NOT NULL, body TEXT NOT NULL,"
+		 " hash BLOB NOT NULL);"
+		 "INSERT INTO agents VALUES ('old', x'010203', 'f', 7, 'default');"
+		 "PRAGMA user_version = 1;");
+	s = NULL;
+	ok_ret(ops->open(cmd, &s), "a version 1 database opens");
+	if (!s)
+		return tap_done();
+	ok_ret(ops->agent_get(s, "old", &g), "its agent is still there");
+	ok(g.ak_len == 3 && g.registered == 7 && g.ek_fpr[0] == '\0',
+	   "with an empty EK fingerprint");
+	store_agent_clear(&g);
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	       "the migrated database takes enrollments");
+	ops->close(s);
+	ok_ret(ops->open(cmd, &s), "and reopens at version 2");
+	ops->close(s);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/v1-shm", dir);
+	unlink(cmd);
 
 	raw(path, "PRAGMA user_version = 99");
 	ok_err(ops->open(path, &s), -EPROTO, "an unknown schema version is refused");

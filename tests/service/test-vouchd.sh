@@ -4,7 +4,8 @@
 #
 # vouchd end to end: a CA, a server and two agent certificates; vouchd on 127.0.0.1 with a
 # temporary SQLite database; swtpm with an AK and the engine's list measured into it; the
-# endpoints driven with curl and 'vouch attest quote' (push mode, only new entries).
+# agents enrolled by credential activation; the endpoints driven with curl and
+# 'vouch attest quote' (push mode, only new entries).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
@@ -52,6 +53,7 @@ start_vouchd() {
 		port_free "$PORT" || continue
 		"$VOUCHD" --listen "127.0.0.1:$PORT" --db "$DB" --tls-cert "$P/server.crt" \
 			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
+			--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
 			"${VOUCHD_EXTRA[@]}" 2>>"$T/vouchd.log" &
 		VPID=$!
 		for _ in $(seq 1 100); do
@@ -96,19 +98,36 @@ for f in a b c d e f g; do printf '#!/bin/sh\necho %s\n' "$f" >"$T/bin/$f"; done
 load() { "$VOUCH" load --state-dir "$ST" --policy "$POL" --mode log --func BPRM_CHECK "$@" >/dev/null; }
 check "AK" "$VOUCH" tpm ak create --out "$T/ak"
 check "the engine measures a and b into the TPM" load --tcti "$SWTPM_TCTI" "$T/bin/a" "$T/bin/b"
-jq -n --arg ak "$(base64 -w0 "$T/ak.pub")" '{ak: $ak}' >"$T/reg.json"
-
-code 401 "register without a client certificate" none POST /v1/agents/agent1/register "$T/reg.json"
-code 403 "agent2's valid certificate on agent1's id: register" agent2 POST /v1/agents/agent1/register "$T/reg.json"
-eq "nothing stored" "$(sql 'SELECT count(*) FROM agents')" 0
-code 201 "agent1 registers its AK" agent1 POST /v1/agents/agent1/register "$T/reg.json"
+# enrollment (test-enroll.sh has the EK certificates and every refusal): this swtpm was not
+# manufactured with one, so its EK public area is sent (--allow-ek-public)
+check "the EK" "$VOUCH" tpm ek --public "$T/ek.pub"
+enroll_doc() { # OUT AKPUB CSR
+	jq -n --arg ek "$(base64 -w0 "$T/ek.pub")" --arg ak "$(base64 -w0 "$1")" --rawfile csr "$2" \
+		'{ek_public: $ek, ak: $ak, csr: $csr}'
+}
+activate() { # AK-HANDLE NAME ANSWER: the enroll answer's credential -> $T/NAME.act
+	jq -r .credential "$3" | base64 -d >"$T/$2.cred" &&
+	"$VOUCH" tpm credential activate --ak-handle "$1" "$T/$2.cred" --out "$T/$2.secret" &&
+	jq -n --arg s "$(od -An -tx1 "$T/$2.secret" | tr -d ' \n')" '{secret: $s}' >"$T/$2.act"
+}
+enroll_doc "$T/ak.pub" "$P/agent1.csr" >"$T/enroll1.json"
+code 200 "agent1 enrolls its AK (no client certificate)" none POST /v1/agents/agent1/enroll "$T/enroll1.json"
+cp "$T/.out" "$T/e1.json"
+eq "nothing stored but the pending enrollment" "$(sql 'SELECT count(*) FROM agents')" 0
+check "the TPM activates the credential" activate 0x81010010 e1 "$T/e1.json"
+code 201 "the secret buys agent1's certificate" none POST /v1/agents/agent1/activate "$T/e1.act"
 eq "the AK fingerprint is stored" "$(sql "SELECT ak_fpr FROM agents WHERE id='agent1'")" "$(js .ak)"
-code 200 "registering the same AK again is idempotent" agent1 POST /v1/agents/agent1/register "$T/reg.json"
-eq "registered: false" "$(js .registered)" false
-"$VOUCH" tpm ak create --handle 0x81010011 --out "$T/ak2" >/dev/null 2>&1 &&
-	jq -n --arg ak "$(base64 -w0 "$T/ak2.pub")" '{ak: $ak}' >"$T/reg2.json"
-code 409 "another AK for a registered id is refused" agent1 POST /v1/agents/agent1/register "$T/reg2.json"
-code 201 "agent2 registers under its URI SAN" agent2 POST /v1/agents/agent2/register "$T/reg2.json"
+js .certificate >"$P/agent1.crt"
+check "the issued certificate replaces agent1's" openssl verify -CAfile "$P/ca.crt" "$P/agent1.crt"
+code 404 "/register is gone" agent1 POST /v1/agents/agent1/register "$T/enroll1.json"
+"$VOUCH" tpm ak create --handle 0x81010011 --out "$T/ak2" >/dev/null 2>&1
+enroll_doc "$T/ak2.pub" "$P/agent2.csr" >"$T/enroll2.json"
+code 409 "another AK for an enrolled id is refused" none POST /v1/agents/agent1/enroll "$T/enroll2.json"
+code 200 "agent2 enrolls" none POST /v1/agents/agent2/enroll "$T/enroll2.json"
+cp "$T/.out" "$T/e2.json"
+check "the TPM activates agent2's credential" activate 0x81010011 e2 "$T/e2.json"
+code 201 "agent2 is enrolled (it keeps using its certificate with URI SAN agent2)" none \
+	POST /v1/agents/agent2/activate "$T/e2.act"
 
 # quote: nonce from the server, entries after the server's offset
 quote() { # OUT [LIST]
@@ -196,11 +215,11 @@ before=$(sql "SELECT state FROM states; SELECT count(*) FROM results; SELECT hex
 head -c 200 "$T/r4.ev" >"$T/trunc.json"
 code 400 "truncated evidence" agent1 POST /v1/agents/agent1/attest "$T/trunc.json"
 check "one-line reason" test "$(wc -l <"$T/.out")" = 1
-code 400 "truncated register JSON" agent1 POST /v1/agents/agent1/register "$T/trunc.json"
+code 400 "truncated enroll JSON" none POST /v1/agents/agent1/enroll "$T/trunc.json"
 printf '{"ak": "%s", "ak": "x"' "$(base64 -w0 "$T/ak.pub")" >"$T/bad.json"
-code 400 "register JSON without its closing brace" agent1 POST /v1/agents/agent1/register "$T/bad.json"
+code 400 "enroll JSON without its closing brace" none POST /v1/agents/agent1/enroll "$T/bad.json"
 python3 -c 'print("[" * 100000 + "]" * 100000)' >"$T/deep.json"
-code 400 "deeply nested JSON" agent1 POST /v1/agents/agent1/register "$T/deep.json"
+code 400 "deeply nested JSON" none POST /v1/agents/agent1/enroll "$T/deep.json"
 head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$T/big.json"
 got=$(req agent1 POST /v1/agents/agent1/attest "$T/big.json")
 case $got in 4*) ok "9 MiB body refused (HTTP $got)" ;; *) not_ok "9 MiB body refused (HTTP $got)" ;; esac
@@ -208,7 +227,7 @@ jq 'del(.ima)' "$T/r4.ev" >"$T/noima.json"
 code 400 "evidence without an IMA list" agent1 POST /v1/agents/agent1/attest "$T/noima.json"
 code 415 "wrong content type" agent1 POST /v1/agents/agent1/attest "$T/r4.ev" text/plain
 echo '{"ak": 1}' >"$T/wrongtype.json"
-code 400 "wrong member type" agent1 POST /v1/agents/agent1/register "$T/wrongtype.json"
+code 400 "wrong member type" none POST /v1/agents/agent1/enroll "$T/wrongtype.json"
 code 400 "an invalid agent id" agent1 GET '/v1/agents/..%2f/nonce'
 code 404 "an unknown endpoint" agent1 GET /v1/nothing
 code 401 "nonce without a client certificate" none GET /v1/agents/agent1/nonce
@@ -250,7 +269,7 @@ check "attestations by result" grep -q '^vouchd_attestations_total{result="trust
 check "agents gauge" grep -q '^vouchd_agents 2$' "$T/metrics.txt"
 check "phase histogram" grep -q '^vouchd_phase_seconds_count{phase="verify"} 1$' "$T/metrics.txt"
 
-# --- vouch-agent: register, nonce, quote and push in one run ---------------------------------
+# --- vouch-agent: nonce, quote and push in one run ---------------------------------
 if [ -n "${VOUCH_AGENT:-}" ]; then
 	agent() { "$VOUCH_AGENT" --server "$URL" --id agent1 --cert "$P/agent1.crt" --key "$P/agent1.key" \
 		--cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" --ima-list "$ST/measurements" "$@"; }
@@ -262,6 +281,11 @@ if [ -n "${VOUCH_AGENT:-}" ]; then
 		"entries 8-8 replay to the quoted PCR 10"
 	expect_rc 0 "a second run with nothing new pushes nothing" agent --once
 	check "and says so" grep -q "no entries after 8, nothing to push" "$T/.err"
+	expect_rc 0 "vouch-agent --enroll again, with the bare EK (this TPM has no EK certificate)" \
+		"$VOUCH_AGENT" --server "$URL" --id agent1 --cert "$T/a1.crt" --key "$T/a1.key" \
+		--cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" --ima-list "$ST/measurements" --enroll --once
+	check "it sent the EK public area" grep -q "sending the EK public key" "$T/.err"
+	check "and got a certificate for agent1" grep -q "enrolled as 'agent1'" "$T/.err"
 	expect_rc 3 "vouch-agent with agent2's certificate on agent1's id fails" "$VOUCH_AGENT" \
 		--server "$URL" --id agent1 --cert "$P/agent2.crt" --key "$P/agent2.key" \
 		--cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" --ima-list "$ST/measurements" --once

@@ -14,12 +14,13 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum {
 	Q_AGENT_GET,
 	Q_AGENT_PUT,
 	Q_AGENT_COUNT,
+	Q_PULL_LIST,
 	Q_STATE_GET,
 	Q_STATE_PUT,
 	Q_NONCE_PUT,
@@ -32,11 +33,13 @@ enum {
 };
 
 static const char *const queries[_Q_MAX] = {
-	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference FROM agents WHERE id = ?1",
-	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference) "
-			"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
-			"ak = ?2, ak_fpr = ?3, registered = ?4, reference = ?5",
+	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference, mode, url FROM agents WHERE id = ?1",
+	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference, mode, url) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO UPDATE SET "
+			"ak = ?2, ak_fpr = ?3, registered = ?4, reference = ?5, mode = ?6, url = ?7",
 	[Q_AGENT_COUNT] = "SELECT count(*) FROM agents",
+	[Q_PULL_LIST] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL "
+			"ORDER BY id",
 	[Q_STATE_GET] = "SELECT state, reset_count, restart_count FROM states WHERE agent = ?1",
 	[Q_STATE_PUT] = "INSERT INTO states (agent, state, reset_count, restart_count) "
 			"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(agent) DO UPDATE SET "
@@ -67,6 +70,14 @@ static const char schema[] =
 	"CREATE TRIGGER results_no_delete BEFORE DELETE ON results"
 	" BEGIN SELECT RAISE(ABORT, 'results are append-only'); END;"
 	"PRAGMA user_version = 1;";
+
+/* schema version N-1 -> N, applied in order inside one transaction */
+static const char *const migrations[] = {
+	/* 1 -> 2: per-agent mode (push, pull) and the pull agent's URL */
+	"ALTER TABLE agents ADD COLUMN mode TEXT NOT NULL DEFAULT 'push';"
+	"ALTER TABLE agents ADD COLUMN url TEXT;"
+	"PRAGMA user_version = 2;",
+};
 
 struct store_sqlite {
 	struct store base;
@@ -130,14 +141,18 @@ static int migrate(struct store_sqlite *s)
 	sqlite3_finalize(st);
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v != 0) {
+	if (v < 0 || v > SCHEMA_VERSION) {
 		fprintf(stderr, "vouchd: database schema version %d is not %d, refusing\n", v,
 			SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	r = exec(s, "BEGIN IMMEDIATE");
-	if (r == 0)
+	if (r == 0 && v == 0) {
 		r = exec(s, schema);
+		v = 1;
+	}
+	for (; r == 0 && v < SCHEMA_VERSION; v++)
+		r = exec(s, migrations[v - 1]);
 	if (r == 0)
 		return exec(s, "COMMIT");
 	exec(s, "ROLLBACK");
@@ -230,7 +245,10 @@ static int sq_agent_get(struct store *s, const char *id, struct store_agent *ret
 	n = sqlite3_column_bytes(st, 0);
 	if (n <= 0 || snprintf(a.id, sizeof(a.id), "%s", id) >= (int)sizeof(a.id) ||
 	    copy_text(st, 1, a.ak_fpr, sizeof(a.ak_fpr)) < 0 ||
-	    copy_text(st, 3, a.reference, sizeof(a.reference)) < 0) {
+	    copy_text(st, 3, a.reference, sizeof(a.reference)) < 0 ||
+	    copy_text(st, 4, a.mode, sizeof(a.mode)) < 0 ||
+	    (sqlite3_column_type(st, 5) != SQLITE_NULL &&
+	     copy_text(st, 5, a.url, sizeof(a.url)) < 0)) {
 		sqlite3_reset(st);
 		return -EIO;
 	}
@@ -256,7 +274,31 @@ static int sq_agent_put(struct store *s, const struct store_agent *a)
 	sqlite3_bind_text(st, 3, a->ak_fpr, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, a->registered);
 	sqlite3_bind_text(st, 5, a->reference, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->mode[0] ? a->mode : "push", -1, SQLITE_STATIC);
+	if (a->url[0])
+		sqlite3_bind_text(st, 7, a->url, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
 	return step_done(s, st, "agent put");
+}
+
+static int sq_pull_list(struct store *s, int (*fn)(void *userdata, const char *id, const char *url),
+			void *userdata)
+{
+	sqlite3_stmt *st = stmt(s, Q_PULL_LIST);
+	char id[STORE_ID_MAX + 1], url[STORE_URL_MAX + 1];
+	int rc = SQLITE_DONE, r = 0;
+
+	/* the callback must not use the store: collect, then act (the statement is still open) */
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (copy_text(st, 0, id, sizeof(id)) < 0 || copy_text(st, 1, url, sizeof(url)) < 0)
+			continue;
+		r = fn(userdata, id, url);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(S(s), "pull agents");
+	sqlite3_reset(st);
+	return r;
 }
 
 static int sq_agent_count(struct store *s, uint64_t *ret)
@@ -423,6 +465,7 @@ const struct store_ops store_sqlite_ops = {
 	.agent_get = sq_agent_get,
 	.agent_put = sq_agent_put,
 	.agent_count = sq_agent_count,
+	.pull_list = sq_pull_list,
 	.state_get = sq_state_get,
 	.state_put = sq_state_put,
 	.nonce_put = sq_nonce_put,

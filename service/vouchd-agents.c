@@ -8,7 +8,7 @@
 
 /* --- endpoints --------------------------------------------------------------------------- */
 
-static int new_nonce(struct server *srv, const char *id, struct store_nonce *ret)
+int new_nonce(struct server *srv, const char *id, struct store_nonce *ret)
 {
 	struct store_nonce n = { .len = NONCE_LEN };
 
@@ -42,6 +42,8 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
 		return;
 	o = parse_request(body, len, err, sizeof(err));
+	if (o && (r = pull_registration(srv, o, &a, err, sizeof(err))) < 0)
+		return refuse(srv, req, r == -EPERM ? 403 : 400, "%s", err);
 	if (!o || check_keys(o, keys, err, sizeof(err)) < 0)
 		return refuse(srv, req, 400, "%s", err);
 	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &akbuf, &aklen) < 0)
@@ -73,8 +75,17 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 	r = st->ops->agent_get(st, id, &old);
 	if (r == 0) {
 		bool same = strcmp(old.ak_fpr, a.ak_fpr) == 0;
+		/* the same AK may switch between push and pull, or move its pull URL */
+		bool moved = same && (strcmp(old.mode[0] ? old.mode : "push",
+					     a.mode[0] ? a.mode : "push") != 0 ||
+				      strcmp(old.url, a.url) != 0);
 
+		a.registered = old.registered;
 		store_agent_clear(&old);
+		if (moved && (st->ops->agent_put(st, &a) < 0 || st->ops->commit(st) < 0)) {
+			st->ops->rollback(st);
+			return refuse(srv, req, 503, "database unavailable");
+		}
 		st->ops->rollback(st);
 		/* a new AK would orphan the verified state: that is enrollment's decision */
 		if (!same)
@@ -116,6 +127,11 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 	if (r == -ENOENT) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 404, "agent '%s' is not registered", id);
+	}
+	/* a pull agent's nonce is the poller's: one the agent fetched would replace it */
+	if (r == 0 && strcmp(a.mode, "pull") == 0) {
+		st->ops->rollback(st);
+		return refuse(srv, req, 409, "agent '%s' is in pull mode", id);
 	}
 	if (r == 0) {
 		r = st->ops->state_get(st, id, &s);
@@ -159,44 +175,55 @@ static void count(struct server *srv, int r)
 		srv->attest_error++;
 }
 
-void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
+/* refuse with @code and a reason: the caller turns it into a 4xx/5xx or an "error" row */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct attest_error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -EPERM;
+}
+
+int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
+		    const struct store_nonce *expect, json_object **ret, struct attest_error *e)
 {
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
-	_cleanup_(evidence_freep) struct vouch_evidence *ev = NULL;
 	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
 	_cleanup_(ak_freep) vouch_ak *ak = NULL;
-	_cleanup_free_ char *body = NULL, *verdict = NULL, *state_json = NULL;
+	_cleanup_free_ char *verdict = NULL, *state_json = NULL;
 	_cleanup_(json_putp) json_object *out = NULL;
 	struct store *st = srv->store;
 	struct store_agent a = { 0 };
 	struct store_state old = { 0 };
 	struct store_nonce n, next;
 	struct vouch_attest_state vs = { 0 };
-	bool have_state = false, new_boot = false;
+	bool have_state = false, new_boot = false, pull;
 	uint64_t seq = 0, offset;
-	double t0 = now_mono(), t1, t2;
-	size_t len;
+	double t1 = now_mono(), t2;
 	int r, vr;
 
-	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
-		return;
-	r = vouch_evidence_parse(srv->ctx, body, len, &ev);
-	if (r < 0)
-		return refuse(srv, req, 400, "not an evidence document: %s",
-			      vouch_ctx_last_error(srv->ctx));
 	/* without a list vouch_attest_verify() passes on the quote alone and the stored PCR 10
 	 * is never compared: push mode always carries the entries after the offset */
 	if (!ev->ima_list)
-		return refuse(srv, req, 400, "the evidence has no IMA measurement list");
-	t1 = now_mono();
-	observe(srv, PHASE_PARSE, t1 - t0);
+		return fail(e, 400, "the evidence has no IMA measurement list");
 
 	if (st->ops->begin(st) < 0)
-		return refuse(srv, req, 503, "database unavailable");
+		return fail(e, 503, "database unavailable");
 	r = st->ops->agent_get(st, id, &a);
 	if (r == -ENOENT) {
 		st->ops->rollback(st);
-		return refuse(srv, req, 404, "agent '%s' is not registered", id);
+		return fail(e, 404, "agent '%s' is not registered", id);
+	}
+	/* evidence arrives one way per agent: pushed, or fetched by the poller (@expect) */
+	pull = strcmp(a.mode, "pull") == 0;
+	if (r == 0 && pull != !!expect) {
+		store_agent_clear(&a);
+		st->ops->rollback(st);
+		return fail(e, 409, "agent '%s' is in %s mode", id, pull ? "pull" : "push");
 	}
 	if (r == 0)
 		r = vouch_ak_load_mem(srv->ctx, a.ak, a.ak_len, &ak) < 0 ? -EIO : 0;
@@ -206,8 +233,14 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 		if (r == -ENOENT || (r == 0 && n.deadline < (int64_t)time(NULL))) {
 			/* nothing changes: the expired nonce stays until a new one replaces it */
 			st->ops->rollback(st);
-			return refuse(srv, req, 409, "no valid nonce for agent '%s': %s", id,
-				      r == 0 ? "it expired" : "GET its nonce first");
+			return fail(e, 409, "no valid nonce for agent '%s': %s", id,
+				    r == 0 ? "it expired" : "GET its nonce first");
+		}
+		/* the poller's round: the nonce it sent must still be the agent's one */
+		if (r == 0 && expect &&
+		    (expect->len != n.len || CRYPTO_memcmp(expect->nonce, n.nonce, n.len) != 0)) {
+			st->ops->rollback(st);
+			return fail(e, 409, "agent '%s' has another nonce than the one asked with", id);
 		}
 	}
 	if (r == 0) {
@@ -223,7 +256,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	if (r < 0) {
 		st->ops->rollback(st);
 		store_state_clear(&old);
-		return refuse(srv, req, 503, "database unavailable");
+		return fail(e, 503, "database unavailable");
 	}
 
 	o.ak = ak;
@@ -256,7 +289,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	if (!res) {
 		st->ops->rollback(st);
 		store_state_clear(&old);
-		return refuse(srv, req, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
+		return fail(e, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
 	}
 	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
 	offset = have_state && !new_boot ? vs.entries : 0;
@@ -276,28 +309,54 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 
 		r = st->ops->result_append(st, &row, &seq);
 	}
-	if (r == 0)
+	/* a push agent gets its next nonce in the answer; the poller makes one per round */
+	if (r == 0 && !pull)
 		r = new_nonce(srv, id, &next);
 	if (r == 0)
 		r = st->ops->commit(st);
 	store_state_clear(&old);
 	if (r < 0) {
 		st->ops->rollback(st);
-		return refuse(srv, req, 503, "cannot store the result");
+		return fail(e, 503, "cannot store the result");
 	}
 	observe(srv, PHASE_STORE, now_mono() - t2);
 	count(srv, vr);
-	fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu)\n", id, verdict_word(vr),
-		(unsigned long long)seq, (unsigned long long)offset);
+	fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu%s)\n", id,
+		verdict_word(vr), (unsigned long long)seq, (unsigned long long)offset,
+		pull ? ", pulled" : "");
 
 	out = json_tokener_parse(verdict);
 	if (!out)
-		return refuse(srv, req, 500, "out of memory");
+		return fail(e, 500, "out of memory");
 	json_object_object_add(out, "agent", json_object_new_string(id));
 	json_object_object_add(out, "result", json_object_new_int64((int64_t)seq));
 	json_object_object_add(out, "new_boot", json_object_new_boolean(new_boot));
 	json_object_object_add(out, "offset", json_object_new_int64((int64_t)offset));
-	add_nonce(out, &next);
+	if (!pull)
+		add_nonce(out, &next);
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	_cleanup_(evidence_freep) struct vouch_evidence *ev = NULL;
+	_cleanup_(json_putp) json_object *out = NULL;
+	_cleanup_free_ char *body = NULL;
+	struct attest_error e;
+	double t0 = now_mono();
+	size_t len;
+	int r;
+
+	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
+		return;
+	r = vouch_evidence_parse(srv->ctx, body, len, &ev);
+	if (r < 0)
+		return refuse(srv, req, 400, "not an evidence document: %s",
+			      vouch_ctx_last_error(srv->ctx));
+	observe(srv, PHASE_PARSE, now_mono() - t0);
+	if (attest_evidence(srv, id, ev, NULL, &out, &e) < 0)
+		return refuse(srv, req, e.code, "%s", e.msg);
 	reply_json(req, 200, out);
 }
 

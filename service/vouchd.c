@@ -7,6 +7,8 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <curl/curl.h>
+
 #include "vouchd.h"
 
 static void do_metrics(struct server *srv, struct evhttp_request *req)
@@ -192,7 +194,9 @@ static int usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
 			"--client-ca CA [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
-			"[--nonce-ttl S]\n       vouchd --db PATH --verify-chain\n");
+			"[--nonce-ttl S]\n              [--pull-cert CRT --pull-key KEY --pull-ca CA "
+			"--pull-allow CIDR... [--interval S]]\n"
+			"       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
 }
 
@@ -209,6 +213,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "nonce-ttl", required_argument, NULL, 'n' },
 		{ "verify-chain", no_argument, NULL, 'V' },
+		{ "pull-cert", required_argument, NULL, 'C' },
+		{ "pull-key", required_argument, NULL, 'K' },
+		{ "pull-ca", required_argument, NULL, 'A' },
+		{ "pull-allow", required_argument, NULL, 'P' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
@@ -216,6 +225,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	int opt;
 
 	c->nonce_ttl = 60;
+	c->interval = 2;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = NULL;
 
@@ -233,6 +243,22 @@ static int parse_args(int argc, char **argv, struct config *c)
 				return usage_error("invalid --nonce-ttl", optarg);
 			break;
 		case 'V': c->verify_chain = true; break;
+		case 'C': slot = &c->pull_cert; break;
+		case 'K': slot = &c->pull_key; break;
+		case 'A': slot = &c->pull_ca; break;
+		case 'P': {
+			char **a = reallocarray(c->pull_allow, c->n_pull_allow + 1, sizeof(*a));
+
+			if (!a)
+				return -ENOMEM;
+			c->pull_allow = a;
+			a[c->n_pull_allow++] = optarg;
+			break;
+		}
+		case 'i':
+			if (parse_u32(optarg, 86400, &c->interval) < 0 || c->interval == 0)
+				return usage_error("invalid --interval", optarg);
+			break;
 		case 'h':
 			usage_error("the attestation verifier service; see vouchd(8)", NULL);
 			return 1;
@@ -258,6 +284,15 @@ static int parse_args(int argc, char **argv, struct config *c)
 		return usage_error("--listen, --tls-cert, --tls-key and --client-ca are required", NULL);
 	if (!c->pcrs)
 		c->pcrs = "sha256:0-10";
+	if ((c->pull_cert || c->pull_key || c->pull_ca || c->n_pull_allow) &&
+	    (!c->pull_cert || !c->pull_key || !c->pull_ca))
+		return usage_error("pull mode needs --pull-cert, --pull-key and --pull-ca", NULL);
+	if (c->pull_key) {
+		struct stat sb;
+
+		if (stat(c->pull_key, &sb) == 0 && (sb.st_mode & 077))
+			return usage_error("readable by group or others, refusing:", c->pull_key);
+	}
 	return 0;
 }
 
@@ -305,6 +340,10 @@ static int serve(struct server *srv)
 		r = -EADDRINUSE;
 		goto out;
 	}
+	r = pull_start(srv);
+	if (r < 0)
+		goto out;
+	r = -EINVAL;
 	sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv->base);
 	sigint = evsignal_new(srv->base, SIGINT, on_signal, srv->base);
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
@@ -318,6 +357,7 @@ out:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	pull_stop(srv);
 	if (http)
 		evhttp_free(http);
 	if (srv->base)
@@ -325,9 +365,14 @@ out:
 	return r;
 }
 
+static void free_allow(struct server *srv)
+{
+	free(srv->cfg.pull_allow);
+}
+
 static int run(int argc, char **argv)
 {
-	struct server srv = { 0 };
+	_cleanup_(free_allow) struct server srv = { 0 };
 	int r;
 
 	r = parse_args(argc, argv, &srv.cfg);
@@ -342,6 +387,10 @@ static int run(int argc, char **argv)
 		r = verify_chain(srv.store);
 		srv.store->ops->close(srv.store);
 		return r;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		srv.store->ops->close(srv.store);
+		return EXIT_RUNTIME;
 	}
 	r = vouch_ctx_new(&srv.ctx);
 	if (r == 0 && vouch_pcrs_parse_selection(srv.cfg.pcrs, &srv.pcrs) < 0) {
@@ -366,6 +415,7 @@ static int run(int argc, char **argv)
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);
 	srv.store->ops->close(srv.store);
+	curl_global_cleanup();
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 }
 

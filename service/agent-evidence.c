@@ -94,7 +94,7 @@ static int read_fd(int fd, uint8_t **ret, size_t *ret_len)
 	return 0;
 }
 
-int agent_build_evidence(vouch_ctx *ctx, vouch_tpm *tpm, uint32_t handle, const char *ima,
+int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, const char *ima,
 			 const char *pcrs, const uint8_t *nonce, size_t nonce_len, uint64_t *from,
 			 char **ret_json, uint64_t *ret_sent)
 {
@@ -102,6 +102,7 @@ int agent_build_evidence(vouch_ctx *ctx, vouch_tpm *tpm, uint32_t handle, const 
 	_cleanup_close_ int fd = -1;
 	struct vouch_evidence ev = { 0 };
 	struct vouch_ak_info info;
+	vouch_tpm *tpm = NULL;
 	vouch_ak *ak = NULL;
 	size_t list_len = 0;
 	uint64_t sent = 0;
@@ -123,10 +124,13 @@ int agent_build_evidence(vouch_ctx *ctx, vouch_tpm *tpm, uint32_t handle, const 
 		return r;
 	}
 	(void)flock(fd, LOCK_SH);
-	r = vouch_tpm_ak_load(tpm, handle, &ak);
+	r = vouch_tpm_open(ctx, tcti, &tpm);
+	if (r == 0)
+		r = vouch_tpm_ak_load(tpm, handle, &ak);
 	if (r == 0)
 		r = vouch_tpm_quote(tpm, handle, nonce, nonce_len, &ev.pcrs, &attest, &ev.attest_len,
 				    &sig, &ev.sig_len);
+	vouch_tpm_close(tpm);
 	if (r == 0)
 		r = read_fd(fd, &list, &list_len);
 	if (r == 0)

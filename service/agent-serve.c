@@ -164,7 +164,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 			      : r == -ERANGE  ? "'offset' is not a number"
 					      : "'pcrs' is not a PCR selection");
 	}
-	r = agent_build_evidence(ag->ctx, ag->tpm, ag->handle, ag->ima, pcrs ? pcrs : ag->pcrs,
+	r = agent_build_evidence(ag->ctx, ag->tcti, ag->handle, ag->ima, pcrs ? pcrs : ag->pcrs,
 				 nonce, nonce_len, &from, &json, &sent);
 	evhttp_clear_headers(&q);
 	if (r < 0)

@@ -30,7 +30,6 @@ struct agent {
 	bool once;
 	bool pull;
 	vouch_ctx *ctx;
-	vouch_tpm *tpm;
 	void *curl; /* CURL *, push mode and registration */
 	/* what the server said last */
 	char nonce[2 * 64 + 1];
@@ -39,13 +38,15 @@ struct agent {
 };
 
 /*
- * The evidence for one round: a TPM2_Quote over @nonce of @pcrs with the AK at @handle, then
+ * The evidence for one round: a TPM2_Quote over @nonce of @pcrs with the AK at @handle (the
+ * TPM at @tcti is opened for the round only: without a resource manager, as swtpm's
+ * socket, a TPM serves one client at a time and the engine must extend it), then
  * the IMA list @ima read under a shared lock, re-serialised from entry *@from on (the whole
  * list, and *@from = 0, when it has fewer entries: a new boot).  *@ret_json is the vouch
  * evidence JSON, or NULL when there is no entry after *@from (evidence cannot carry an empty
  * list); *@ret_sent the number of entries in it.  0 or a negative errno (message on stderr).
  */
-int agent_build_evidence(vouch_ctx *ctx, vouch_tpm *tpm, uint32_t handle, const char *ima,
+int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, const char *ima,
 			 const char *pcrs, const uint8_t *nonce, size_t nonce_len, uint64_t *from,
 			 char **ret_json, uint64_t *ret_sent);
 

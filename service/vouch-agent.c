@@ -130,12 +130,15 @@ static int do_register(struct agent *ag)
 	_cleanup_(json_putp) json_object *req = NULL, *resp = NULL;
 	_cleanup_free_ char *b64 = NULL;
 	const uint8_t *pub;
+	vouch_tpm *tpm = NULL;
 	vouch_ak *ak = NULL;
 	size_t len;
 	long code = 0;
 	int r;
 
-	r = vouch_tpm_ak_load(ag->tpm, ag->handle, &ak);
+	r = vouch_tpm_open(ag->ctx, ag->tcti, &tpm);
+	if (r == 0)
+		r = vouch_tpm_ak_load(tpm, ag->handle, &ak);
 	if (r == 0)
 		r = vouch_ak_get_public_area(ak, &pub, &len);
 	if (r == 0 && !(b64 = malloc(4 * ((len + 2) / 3) + 1)))
@@ -143,6 +146,7 @@ static int do_register(struct agent *ag)
 	if (r == 0)
 		EVP_EncodeBlock((unsigned char *)b64, pub, (int)len);
 	vouch_ak_free(ak);
+	vouch_tpm_close(tpm);
 	if (r < 0) {
 		fprintf(stderr, "vouch-agent: AK 0x%08x: %s\n", ag->handle, vouch_ctx_last_error(ag->ctx));
 		return r;
@@ -183,7 +187,7 @@ static int round_once(struct agent *ag)
 			return -EBADMSG;
 		nonce[i] = (uint8_t)v;
 	}
-	r = agent_build_evidence(ag->ctx, ag->tpm, ag->handle, ag->ima, ag->pcrs, nonce, nonce_len,
+	r = agent_build_evidence(ag->ctx, ag->tcti, ag->handle, ag->ima, ag->pcrs, nonce, nonce_len,
 				 &from, &json, &sent);
 	if (r < 0)
 		return r;
@@ -366,8 +370,13 @@ static int run(int argc, char **argv)
 		return EXIT_RUNTIME;
 	ag.curl = curl_easy_init();
 	r = ag.curl ? vouch_ctx_new(&ag.ctx) : -ENOMEM;
-	if (r == 0)
-		r = vouch_tpm_open(ag.ctx, ag.tcti, &ag.tpm);
+	if (r == 0) {
+		/* fail early on a wrong --tpm; each round opens it again (agent_build_evidence()) */
+		vouch_tpm *tpm = NULL;
+
+		r = vouch_tpm_open(ag.ctx, ag.tcti, &tpm);
+		vouch_tpm_close(tpm);
+	}
 	if (r < 0 && ag.ctx)
 		fprintf(stderr, "vouch-agent: %s\n", vouch_ctx_last_error(ag.ctx));
 	if (r == 0 && ag.server)
@@ -387,7 +396,6 @@ static int run(int argc, char **argv)
 			r = 0; /* the server refused this round; ask for a new nonce next time */
 		sleep(ag.interval);
 	}
-	vouch_tpm_close(ag.tpm);
 	vouch_ctx_free(ag.ctx);
 	curl_easy_cleanup(ag.curl);
 	curl_global_cleanup();

@@ -242,7 +242,7 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(arg, NULL);
 }
 
-int agent_serve(struct agent *ag)
+int agent_serve(struct agent *ag, int (*ready)(struct agent *ag))
 {
 	const char *colon = strrchr(ag->listen, ':');
 	struct event_base *base = NULL;
@@ -290,6 +290,11 @@ int agent_serve(struct agent *ag)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (ready) {
+		r = ready(ag);
+		if (r < 0)
+			goto out;
+	}
 	fprintf(stderr, "vouch-agent: pull mode, listening on %s for '%s'\n", ag->listen,
 		ag->verifier_name);
 	r = event_base_dispatch(base) < 0 ? -EIO : 0;

@@ -50,7 +50,9 @@ int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, cons
 			 const char *pcrs, const uint8_t *nonce, size_t nonce_len, uint64_t *from,
 			 char **ret_json, uint64_t *ret_sent);
 
-/* pull mode (agent-serve.c): serve GET /v1/quote on ag->listen until SIGTERM/SIGINT */
-int agent_serve(struct agent *ag);
+/* pull mode (agent-serve.c): serve GET /v1/quote on ag->listen until SIGTERM/SIGINT; @ready
+ * (may be NULL) runs once the socket listens, before the first request is served: the
+ * registration, so that the verifier never polls an agent not listening yet */
+int agent_serve(struct agent *ag, int (*ready)(struct agent *ag));
 
 #endif

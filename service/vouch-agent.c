@@ -379,10 +379,10 @@ static int run(int argc, char **argv)
 	}
 	if (r < 0 && ag.ctx)
 		fprintf(stderr, "vouch-agent: %s\n", vouch_ctx_last_error(ag.ctx));
-	if (r == 0 && ag.server)
-		r = do_register(&ag);
 	if (r == 0 && ag.pull)
-		r = agent_serve(&ag);
+		r = agent_serve(&ag, ag.server ? do_register : NULL);
+	else if (r == 0)
+		r = do_register(&ag);
 	while (r >= 0 && !ag.pull) {
 		if (!ag.nonce[0] || ag.deadline <= (int64_t)time(NULL))
 			r = get_nonce(&ag);

@@ -28,6 +28,10 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			    "# HELP vouchd_requests_refused_total Requests refused with a 4xx/5xx.\n"
 			    "# TYPE vouchd_requests_refused_total counter\n"
 			    "vouchd_requests_refused_total %llu\n"
+			    "# HELP vouchd_pull_rounds_total Pull rounds started, and failed (no evidence judged).\n"
+			    "# TYPE vouchd_pull_rounds_total counter\n"
+			    "vouchd_pull_rounds_total %llu\n"
+			    "vouchd_pull_rounds_failed_total %llu\n"
 			    "# HELP vouchd_agents Registered agents.\n"
 			    "# TYPE vouchd_agents gauge\n"
 			    "vouchd_agents %llu\n"
@@ -36,6 +40,7 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			    (unsigned long long)srv->attest_trusted,
 			    (unsigned long long)srv->attest_untrusted,
 			    (unsigned long long)srv->attest_error, (unsigned long long)srv->rejected,
+			    (unsigned long long)srv->pull_fetches, (unsigned long long)srv->pull_failures,
 			    (unsigned long long)agents);
 	for (int p = 0; p < _PHASE_MAX; p++) {
 		const struct histogram *h = &srv->phase[p];

@@ -136,6 +136,8 @@ start_pull() {
 }
 start_pull && ok "the pull agent registers and listens on 127.0.0.1:$APORT" ||
 	{ not_ok "the pull agent starts"; sed 's/^/#   /' "$T/pull.log"; done_testing; }
+registered() { [ "$(sql "SELECT count(*) FROM agents WHERE id='pull1'")" = 1 ]; }
+wait_for 10 registered || not_ok "the pull agent registered"
 eq "vouchd stores it as a pull agent" "$(sql "SELECT mode || ' ' || url FROM agents WHERE id='pull1'")" "pull $AURL"
 eq "the push agent is a push agent" "$(sql "SELECT mode || ' ' || ifnull(url, '-') FROM agents WHERE id='agent1'")" "push -"
 
@@ -172,6 +174,7 @@ code 200 "the verifier's certificate gets the evidence" verifier GET "$AURL/v1/q
 cp "$T/.out" "$T/recorded.ev"
 eq "an evidence document with the whole list" "$(jq -r '.ima.from_entry // 0' "$T/recorded.ev") $(jq -r .ima.binary "$T/recorded.ev" | base64 -d | grep -c "$T/bin/")" "0 5"
 code 409 "pull1 cannot fetch a push nonce" pull1 GET "$URL/v1/agents/pull1/nonce"
+code 409 "pull1 cannot push evidence" pull1 POST "$URL/v1/agents/pull1/attest" "$T/recorded.ev"
 
 # --- tamper with an entry the verifier has not seen: untrusted within 2 intervals --------------------
 check "TPM 2 measures f" load "$T/st2" "$TCTI2" "$T/bin/f"
@@ -262,6 +265,10 @@ eq "pull1's state stays at 6" "$(entries pull1)" 6
 
 # --- the push endpoints kept serving; the chain holds ----------------------------------------------
 code 200 "healthz" none GET "$URL/healthz"
+code 200 "metrics" none GET "$URL/metrics"
+cp "$T/.out" "$T/metrics.txt"
+check "pull rounds are counted" grep -Eq '^vouchd_pull_rounds_total [1-9][0-9]*$' "$T/metrics.txt"
+check "failed pull rounds are counted" grep -Eq '^vouchd_pull_rounds_failed_total [1-9][0-9]*$' "$T/metrics.txt"
 kill "$VPID"; wait "$VPID" 2>/dev/null
 expect_rc 0 "the results chain verifies" "$VOUCHD" --db "$DB" --verify-chain
 grep -qi 'AddressSanitizer\|LeakSanitizer\|runtime error' "$T/vouchd.log" "$T/pull.log" "$T/push.log" &&

@@ -27,8 +27,6 @@
 
 #include "vouchd.h"
 
-#define PULL_TIMEOUT_MS 10000L
-
 struct cidr {
 	int af;
 	uint8_t addr[16];
@@ -497,7 +495,7 @@ static int start_fetch(struct pull *p, const char *id, const char *stored_url)
 	curl_easy_setopt(f->easy, CURLOPT_CAINFO, srv->cfg.pull_ca);
 	curl_easy_setopt(f->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, PULL_TIMEOUT_MS);
+	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT, (long)srv->cfg.pull_timeout);
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_ERRORBUFFER, f->errbuf);
 	curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, on_data);

@@ -200,7 +200,7 @@ static int usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
 			"--client-ca CA [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
 			"[--nonce-ttl S]\n              [--pull-cert CRT --pull-key KEY --pull-ca CA "
-			"--pull-allow CIDR... [--interval S]]\n"
+			"--pull-allow CIDR... [--interval S] [--pull-timeout S]]\n"
 			"       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
 }
@@ -223,6 +223,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "pull-ca", required_argument, NULL, 'A' },
 		{ "pull-allow", required_argument, NULL, 'P' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "pull-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
@@ -231,6 +232,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 
 	c->nonce_ttl = 60;
 	c->interval = 2;
+	c->pull_timeout = 10;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = NULL;
 
@@ -263,6 +265,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'i':
 			if (parse_u32(optarg, 86400, &c->interval) < 0 || c->interval == 0)
 				return usage_error("invalid --interval", optarg);
+			break;
+		case 'T':
+			if (parse_u32(optarg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0)
+				return usage_error("invalid --pull-timeout", optarg);
 			break;
 		case 'h':
 			usage_error("the attestation verifier service; see vouchd(8)", NULL);

@@ -73,6 +73,7 @@ struct config {
 	char **pull_allow; /* CIDRs, n_pull_allow of them */
 	size_t n_pull_allow;
 	uint32_t interval;
+	uint32_t pull_timeout; /* seconds for one fetch, connection to last byte */
 };
 
 /* Prometheus histogram buckets (seconds) of each phase of an attestation */

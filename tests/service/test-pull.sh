@@ -67,7 +67,7 @@ start_vouchd() {
 		"$VOUCHD" --listen "127.0.0.1:$PORT" --db "$DB" --tls-cert "$P/server.crt" \
 			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
 			--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt" \
-			--pull-allow 127.0.0.0/8 --pull-allow ::1 --interval 1 2>>"$T/vouchd.log" &
+			--pull-allow 127.0.0.0/8 --pull-allow ::1 --interval 1 --pull-timeout 3 2>>"$T/vouchd.log" &
 		VPID=$!
 		for _ in $(seq 1 100); do
 			kill -0 "$VPID" 2>/dev/null || break
@@ -202,8 +202,16 @@ eq "agent1: no untrusted or error result" "$(rows agent1 untrusted) $(rows agent
 
 # --- a fake pull agent replaying an old evidence: nonce mismatch, nothing advances ------------------
 cat >"$T/fake.py" <<'PY'
-import http.server, ssl, sys
+import http.server, os, socket, ssl, sys, time
 port_file, cert, key, ca, body, log = sys.argv[1:]
+if body == "silent":   # accepts connections, never says a word
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+    with open(port_file + ".tmp", "w") as f:
+        f.write(str(s.getsockname()[1]))
+    os.rename(port_file + ".tmp", port_file)
+    held = []
+    while True:
+        held.append(s.accept()[0])
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         with open(log, "a") as f:
@@ -223,7 +231,7 @@ ctx.load_cert_chain(cert, key)
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
-import os; os.rename(port_file + ".tmp", port_file)
+os.rename(port_file + ".tmp", port_file)
 srv.serve_forever()
 PY
 cp "$T/recorded.ev" "$T/fake.body"
@@ -254,6 +262,33 @@ fake_error() { [ "$(rows fake error)" -ge 1 ]; }
 wait_for 5 fake_error && ok "garbage from a pull agent is an error result" || not_ok "garbage from a pull agent is an error result"
 check "with the reason" sh -c "sqlite3 '$DB' \"SELECT body FROM results WHERE agent='fake' AND verdict='error'\" | grep -q 'not an evidence document'"
 eq "still no state for the fake agent" "$(sql "SELECT count(*) FROM states WHERE agent='fake'")" 0
+
+# --- a pull agent with a certificate from another CA, one that never answers: error rows -----------
+ecgen "$P/rogue-ca.key"
+openssl req -x509 -new -key "$P/rogue-ca.key" -subj /CN=rogue -days 2 -out "$P/rogue-ca.crt" 2>/dev/null
+openssl req -x509 -new -key "$P/fake.key" -subj /CN=fake -addext subjectAltName=IP:127.0.0.1 \
+	-days 2 -out "$P/rogue.crt" 2>/dev/null
+cp "$T/recorded.ev" "$T/fake.body"
+python3 "$T/fake.py" "$T/rogue.port" "$P/rogue.crt" "$P/fake.key" "$P/ca.crt" "$T/fake.body" "$T/rogue.log" 2>"$T/rogue.err" &
+PIDS+=("$!")
+python3 "$T/fake.py" "$T/silent.port" - - - silent - 2>"$T/silent.err" &
+PIDS+=("$!")
+wait_for 10 test -s "$T/rogue.port" -a -s "$T/silent.port" && ok "a rogue and a silent pull agent listen" ||
+	{ not_ok "a rogue and a silent pull agent listen"; done_testing; }
+n_err=$(rows fake error)
+jq --arg url "https://127.0.0.1:$(cat "$T/rogue.port")" '.url = $url' "$T/reg.json" >"$T/reg2.json"
+code 200 "the fake agent moves its URL to the rogue server" fake POST "$URL/v1/agents/fake/register" "$T/reg2.json"
+tls_error() { sqlite3 "$DB" "SELECT body FROM results WHERE agent='fake' AND verdict='error'" | grep -qi 'fetch: .*certificate'; }
+wait_for 5 tls_error && ok "an agent certificate from another CA: an error row naming the certificate" ||
+	not_ok "an agent certificate from another CA: an error row"
+check "the rogue server never saw a request" test ! -s "$T/rogue.log"
+jq --arg url "https://127.0.0.1:$(cat "$T/silent.port")" '.url = $url' "$T/reg.json" >"$T/reg2.json"
+code 200 "the fake agent moves its URL to the silent server" fake POST "$URL/v1/agents/fake/register" "$T/reg2.json"
+timeout_error() { sqlite3 "$DB" "SELECT body FROM results WHERE agent='fake' AND verdict='error'" | grep -qi 'fetch: timeout'; }
+wait_for 8 timeout_error && ok "an agent that never answers: a timeout error row after --pull-timeout" ||
+	not_ok "an agent that never answers: a timeout error row"
+code 200 "meanwhile the push endpoints answer" none GET "$URL/healthz"
+eq "no state for the fake agent" "$(sql "SELECT count(*) FROM states WHERE agent='fake'")" 0
 
 # --- an agent that went away: a failed fetch is an error result, no state moves ---------------------
 kill "$APID"; wait "$APID" 2>/dev/null

@@ -346,15 +346,16 @@ static int serve(struct server *srv)
 	evhttp_set_timeout(http, 30);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(http, route, srv);
+	/* before the socket: an invalid --pull-allow is a usage error, not a bound port */
+	r = pull_start(srv);
+	if (r < 0)
+		goto out;
+	r = -EINVAL;
 	if (evhttp_bind_socket(http, host, (uint16_t)port) != 0) {
 		fprintf(stderr, "vouchd: cannot listen on '%s': %m\n", srv->cfg.listen);
 		r = -EADDRINUSE;
 		goto out;
 	}
-	r = pull_start(srv);
-	if (r < 0)
-		goto out;
-	r = -EINVAL;
 	sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv->base);
 	sigint = evsignal_new(srv->base, SIGINT, on_signal, srv->base);
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)

@@ -53,6 +53,24 @@ issue pull1 pull1 "DNS:pull1,IP:127.0.0.1"
 issue fake fake "DNS:fake,IP:127.0.0.1"
 [ -s "$P/fake.crt" ] && ok "test PKI" || { not_ok "test PKI"; done_testing; }
 
+# --- options -----------------------------------------------------------------------------------
+srv_opts=(--listen 127.0.0.1:1 --db "$T/opts.db" --tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt")
+pull_opts=(--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt")
+expect_rc 2 "vouchd: --pull-cert without --pull-key and --pull-ca" "$VOUCHD" "${srv_opts[@]}" --pull-cert "$P/verifier.crt"
+expect_rc 2 "vouchd: an invalid --pull-allow" "$VOUCHD" "${srv_opts[@]}" "${pull_opts[@]}" --pull-allow 127.0.0.0/33
+expect_rc 2 "vouchd: --pull-allow with a host name" "$VOUCHD" "${srv_opts[@]}" "${pull_opts[@]}" --pull-allow localhost
+expect_rc 2 "vouchd: --interval 0" "$VOUCHD" "${srv_opts[@]}" "${pull_opts[@]}" --interval 0
+chmod 644 "$P/verifier.key"
+expect_rc 2 "vouchd: a --pull-key readable by others" "$VOUCHD" "${srv_opts[@]}" "${pull_opts[@]}"
+chmod 600 "$P/verifier.key"
+expect_rc 2 "vouch-agent: pull mode without --verifier-name" "$VOUCH_AGENT" --mode pull --listen 127.0.0.1:1 \
+	--cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$TCTI2"
+expect_rc 2 "vouch-agent: pull mode with --interval" "$VOUCH_AGENT" --mode pull --listen 127.0.0.1:1 \
+	--verifier-name v --cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$TCTI2" --interval 1
+expect_rc 2 "vouch-agent: --listen in push mode" "$VOUCH_AGENT" --server https://127.0.0.1:1 --id a \
+	--cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$TCTI2" --once --listen 127.0.0.1:1
+expect_rc 2 "vouch-agent: an unknown --mode" "$VOUCH_AGENT" --mode poll --listen 127.0.0.1:1
+
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # wait_for SECONDS CMD...: CMD succeeds within SECONDS
 wait_for() { local end=$((SECONDS + $1)); shift; until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.2; done; }

@@ -307,6 +307,13 @@ wait_for 8 timeout_error && ok "an agent that never answers: a timeout error row
 	not_ok "an agent that never answers: a timeout error row"
 code 200 "meanwhile the push endpoints answer" none GET "$URL/healthz"
 eq "no state for the fake agent" "$(sql "SELECT count(*) FROM states WHERE agent='fake'")" 0
+jq '.url = "https://u:p@127.0.0.1:1"' "$T/reg.json" >"$T/reg2.json"
+code 400 "a URL with user info" fake POST "$URL/v1/agents/fake/register" "$T/reg2.json"
+jq '.url = "https://[::1]:9/"' "$T/reg.json" >"$T/reg2.json"
+code 200 "an IPv6 URL inside --pull-allow ::1" fake POST "$URL/v1/agents/fake/register" "$T/reg2.json"
+eq "stored normalised" "$(sql "SELECT url FROM agents WHERE id='fake'")" "https://[::1]:9"
+jq '.url = "https://[::2]:9"' "$T/reg.json" >"$T/reg2.json"
+code 403 "an IPv6 URL outside" fake POST "$URL/v1/agents/fake/register" "$T/reg2.json"
 
 # --- an agent that went away: a failed fetch is an error result, no state moves ---------------------
 kill "$APID"; wait "$APID" 2>/dev/null

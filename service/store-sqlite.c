@@ -14,12 +14,13 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 enum {
 	Q_AGENT_GET,
 	Q_AGENT_PUT,
 	Q_AGENT_COUNT,
+	Q_PULL_LIST,
 	Q_STATE_GET,
 	Q_STATE_PUT,
 	Q_NONCE_PUT,
@@ -37,11 +38,15 @@ enum {
 };
 
 static const char *const queries[_Q_MAX] = {
-	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference, ek_fpr FROM agents WHERE id = ?1",
-	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference, ek_fpr) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET "
-			"ak = ?2, ak_fpr = ?3, registered = ?4, reference = ?5, ek_fpr = ?6",
+	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference, ek_fpr, mode, url FROM agents "
+			"WHERE id = ?1",
+	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference, ek_fpr, mode, "
+			"url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
+			"ak = ?2, ak_fpr = ?3, registered = ?4, reference = ?5, ek_fpr = ?6, "
+			"mode = ?7, url = ?8",
 	[Q_AGENT_COUNT] = "SELECT count(*) FROM agents",
+	[Q_PULL_LIST] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL "
+			"ORDER BY id",
 	[Q_STATE_GET] = "SELECT state, reset_count, restart_count FROM states WHERE agent = ?1",
 	[Q_STATE_PUT] = "INSERT INTO states (agent, state, reset_count, restart_count) "
 			"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(agent) DO UPDATE SET "
@@ -75,7 +80,7 @@ static const char *const queries[_Q_MAX] = {
  * edit of the file (or dropping the triggers) is what the hash chain detects. */
 static const char schema[] =
 	"CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
-	" registered INTEGER NOT NULL, reference TEXT NOT NULL, ek_fpr TEXT NOT NULL DEFAULT '');"
+	" registered INTEGER NOT NULL, reference TEXT NOT NULL);"
 	"CREATE TABLE states (agent TEXT PRIMARY KEY REFERENCES agents(id), state TEXT NOT NULL,"
 	" reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL);"
 	"CREATE TABLE nonces (agent TEXT PRIMARY KEY REFERENCES agents(id), nonce BLOB NOT NULL,"
@@ -86,14 +91,20 @@ static const char schema[] =
 	" BEGIN SELECT RAISE(ABORT, 'results are append-only'); END;"
 	"CREATE TRIGGER results_no_delete BEFORE DELETE ON results"
 	" BEGIN SELECT RAISE(ABORT, 'results are append-only'); END;"
-	ENROLLMENTS
-	"PRAGMA user_version = 2;";
+	"PRAGMA user_version = 1;";
 
-/* version 1 to 2: enrollment (the EK an agent's AK was proven to live next to) */
-static const char migrate_1_2[] =
+/* schema version N-1 -> N, applied in order inside one transaction; a new database is
+ * version 1 (above) brought up through all of them */
+static const char *const migrations[] = {
+	/* 1 -> 2: enrollment (the EK an agent's AK was proven to live next to) */
 	"ALTER TABLE agents ADD COLUMN ek_fpr TEXT NOT NULL DEFAULT '';"
 	ENROLLMENTS
-	"PRAGMA user_version = 2;";
+	"PRAGMA user_version = 2;",
+	/* 2 -> 3: per-agent mode (push, pull) and the pull agent's URL */
+	"ALTER TABLE agents ADD COLUMN mode TEXT NOT NULL DEFAULT 'push';"
+	"ALTER TABLE agents ADD COLUMN url TEXT;"
+	"PRAGMA user_version = 3;",
+};
 
 struct store_sqlite {
 	struct store base;
@@ -157,14 +168,18 @@ static int migrate(struct store_sqlite *s)
 	sqlite3_finalize(st);
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v != 0 && v != 1) {
+	if (v < 0 || v > SCHEMA_VERSION) {
 		fprintf(stderr, "vouchd: database schema version %d is not %d, refusing\n", v,
 			SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	r = exec(s, "BEGIN IMMEDIATE");
-	if (r == 0)
-		r = exec(s, v == 0 ? schema : migrate_1_2);
+	if (r == 0 && v == 0) {
+		r = exec(s, schema);
+		v = 1;
+	}
+	for (; r == 0 && v < SCHEMA_VERSION; v++)
+		r = exec(s, migrations[v - 1]);
 	if (r == 0)
 		return exec(s, "COMMIT");
 	exec(s, "ROLLBACK");
@@ -258,7 +273,10 @@ static int sq_agent_get(struct store *s, const char *id, struct store_agent *ret
 	if (n <= 0 || snprintf(a.id, sizeof(a.id), "%s", id) >= (int)sizeof(a.id) ||
 	    copy_text(st, 1, a.ak_fpr, sizeof(a.ak_fpr)) < 0 ||
 	    copy_text(st, 3, a.reference, sizeof(a.reference)) < 0 ||
-	    copy_text(st, 4, a.ek_fpr, sizeof(a.ek_fpr)) < 0) {
+	    copy_text(st, 4, a.ek_fpr, sizeof(a.ek_fpr)) < 0 ||
+	    copy_text(st, 5, a.mode, sizeof(a.mode)) < 0 ||
+	    (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+	     copy_text(st, 6, a.url, sizeof(a.url)) < 0)) {
 		sqlite3_reset(st);
 		return -EIO;
 	}
@@ -285,7 +303,31 @@ static int sq_agent_put(struct store *s, const struct store_agent *a)
 	sqlite3_bind_int64(st, 4, a->registered);
 	sqlite3_bind_text(st, 5, a->reference, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, a->ek_fpr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, a->mode[0] ? a->mode : "push", -1, SQLITE_STATIC);
+	if (a->url[0])
+		sqlite3_bind_text(st, 8, a->url, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
 	return step_done(s, st, "agent put");
+}
+
+static int sq_pull_list(struct store *s, int (*fn)(void *userdata, const char *id, const char *url),
+			void *userdata)
+{
+	sqlite3_stmt *st = stmt(s, Q_PULL_LIST);
+	char id[STORE_ID_MAX + 1], url[STORE_URL_MAX + 1];
+	int rc = SQLITE_DONE, r = 0;
+
+	/* the callback must not use the store: collect, then act (the statement is still open) */
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (copy_text(st, 0, id, sizeof(id)) < 0 || copy_text(st, 1, url, sizeof(url)) < 0)
+			continue;
+		r = fn(userdata, id, url);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(S(s), "pull agents");
+	sqlite3_reset(st);
+	return r;
 }
 
 static int sq_agent_count(struct store *s, uint64_t *ret)
@@ -532,6 +574,7 @@ const struct store_ops store_sqlite_ops = {
 	.agent_get = sq_agent_get,
 	.agent_put = sq_agent_put,
 	.agent_count = sq_agent_count,
+	.pull_list = sq_pull_list,
 	.state_get = sq_state_get,
 	.state_put = sq_state_put,
 	.nonce_put = sq_nonce_put,

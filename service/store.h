@@ -22,6 +22,7 @@
 #define STORE_ID_MAX 64
 #define STORE_NONCE_MAX 32
 #define STORE_HASH_SIZE 32
+#define STORE_URL_MAX 256
 
 /* an agent's registration; @ak is owned by the record (store_agent_clear()) */
 struct store_agent {
@@ -34,6 +35,10 @@ struct store_agent {
 	/* hex SHA-256 of the DER SubjectPublicKeyInfo of the EK the AK was proven to live next
 	 * to by credential activation; empty for records from before enrollment */
 	char ek_fpr[65];
+	/* how evidence arrives: "push" (the agent POSTs it; "" reads as push) or "pull" (vouchd
+	 * fetches it from @url, an https URL with an IP-literal host: vouchd-pull.c) */
+	char mode[8];
+	char url[STORE_URL_MAX + 1];
 };
 
 /* an enrollment waiting for its credential to be activated; @ak and @csr are owned
@@ -83,6 +88,10 @@ struct store_ops {
 	int (*agent_get)(struct store *s, const char *id, struct store_agent *ret);
 	int (*agent_put)(struct store *s, const struct store_agent *a);
 	int (*agent_count)(struct store *s, uint64_t *ret);
+	/* call @fn for each agent in pull mode (outside a transaction is fine); stops at and
+	 * returns @fn's first negative return */
+	int (*pull_list)(struct store *s, int (*fn)(void *userdata, const char *id, const char *url),
+			 void *userdata);
 	int (*state_get)(struct store *s, const char *id, struct store_state *ret);
 	int (*state_put)(struct store *s, const char *id, const struct store_state *st);
 	int (*nonce_put)(struct store *s, const char *id, const struct store_nonce *n);

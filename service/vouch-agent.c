@@ -6,7 +6,8 @@
  * can activate (TPM2_ActivateCredential); its secret buys the client certificate.  Then
  * per round: a nonce (and the entry offset the server has verified up to), a TPM2_Quote
  * through libvouch, the IMA list entries after that offset, POST; the answer carries the
- * next nonce and offset.
+ * next nonce and offset.  With --mode pull it tells the server so and serves the same
+ * evidence to vouchd instead (agent-serve.c).
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,38 +32,16 @@
 #include <vouch/ctx.h>
 #include <vouch/digest.h>
 #include <vouch/evidence.h>
-#include <vouch/log.h>
 #include <vouch/quote.h>
 #include <vouch/tpm.h>
 
+#include "agent.h"
 #include "cleanup.h"
 #include "config.h"
 
 #define MAX_RESPONSE (1U << 20)
-#define MAX_LIST ((size_t)1 << 31)
-#define EXIT_UNTRUSTED 1
-#define EXIT_USAGE 2
-#define EXIT_RUNTIME 3
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, reader_freep, vouch_log_reader_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, writer_freep, vouch_log_writer_free)
-
-struct agent {
-	const char *server, *id, *cert, *key, *cacert, *tcti, *ima, *pcrs;
-	uint32_t handle;
-	uint32_t interval;
-	bool once;
-	bool enroll;
-	bool anonymous; /* no client certificate on this request (enrollment) */
-	vouch_ctx *ctx;
-	vouch_tpm *tpm;
-	CURL *curl;
-	/* what the server said last */
-	char nonce[2 * 64 + 1];
-	uint64_t offset;
-	int64_t deadline;
-};
 
 struct buf {
 	char *data;
@@ -365,7 +343,7 @@ static int cert_matches(const char *cert_pem, const char *key_pem, const char *i
 	return r;
 }
 
-static int do_enroll(struct agent *ag)
+static int enroll(struct agent *ag)
 {
 	_cleanup_(json_putp) json_object *req = NULL, *resp = NULL, *req2 = NULL, *resp2 = NULL;
 	_cleanup_free_ char *ak = NULL, *key = NULL, *csr = NULL, *secret = NULL;
@@ -439,71 +417,41 @@ static int do_enroll(struct agent *ag)
 	return 0;
 }
 
-/* the list entries after @from, re-serialised; the whole list when it has fewer (a new boot) */
-static int list_after(struct agent *ag, const uint8_t *buf, size_t len, uint64_t *from,
-		      uint8_t **ret, size_t *ret_len)
+/* enrollment talks to the TPM throughout: open it for that time only, like a round */
+static int do_enroll(struct agent *ag)
 {
-	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
-	_cleanup_(reader_freep) vouch_log_reader *rd = NULL;
-	_cleanup_(writer_freep) vouch_log_writer *w = NULL;
-	struct vouch_log_entry e;
-	const uint8_t *out;
-	uint64_t n = 0;
-	size_t out_len;
-	int r;
+	int r = vouch_tpm_open(ag->ctx, ag->tcti, &ag->tpm);
 
-	r = vouch_log_reader_new(ag->ctx, buf, len, NULL, &rd);
-	if (r == 0)
-		r = vouch_log_writer_new(ag->ctx, &wo, &w);
-	while (r == 0 && (r = vouch_log_next(rd, &e)) > 0)
-		r = ++n > *from ? vouch_log_writer_add(w, &e) : 0;
-	if (r == 0 && n < *from) {
-		/* fewer entries than the server verified: the machine rebooted, send them all */
-		*from = 0;
-		return list_after(ag, buf, len, from, ret, ret_len);
-	}
-	if (r == 0)
-		r = vouch_log_writer_get(w, &out, &out_len);
-	if (r == 0 && !(*ret = malloc(out_len ? out_len : 1)))
-		r = -ENOMEM;
-	if (r < 0)
+	if (r < 0) {
+		fprintf(stderr, "vouch-agent: %s\n", vouch_ctx_last_error(ag->ctx));
 		return r;
-	memcpy(*ret, out, out_len);
-	*ret_len = out_len;
-	return 0;
+	}
+	r = enroll(ag);
+	vouch_tpm_close(ag->tpm);
+	ag->tpm = NULL;
+	return r;
 }
 
-static int read_fd(int fd, uint8_t **ret, size_t *ret_len)
+/* tell the server how this agent's evidence arrives: pushed, or fetched from ag->url */
+static int do_register(struct agent *ag)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	_cleanup_(json_putp) json_object *req = json_object_new_object(), *resp = NULL;
+	long code = 0;
+	int r;
 
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			uint8_t *nb;
-
-			cap = cap ? 2 * cap : 65536;
-			if (cap > MAX_LIST || !(nb = realloc(buf, cap))) {
-				free(buf);
-				return -EFBIG;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	if (!req)
+		return -ENOMEM;
+	json_object_object_add(req, "mode", json_object_new_string(ag->pull ? "pull" : "push"));
+	/* vouchd connects to this URL: it must be allowed by its --pull-allow */
+	if (ag->pull)
+		json_object_object_add(req, "url", json_object_new_string(ag->url));
+	r = http(ag, "POST", "mode", json_object_to_json_string(req), &code, &resp);
+	if (r < 0)
+		return r;
+	if (code != 200) {
+		fprintf(stderr, "vouch-agent: mode: HTTP %ld: %s\n", code, jstr(resp, "error"));
+		return -EPERM;
 	}
-	*ret = buf;
-	*ret_len = len;
 	return 0;
 }
 
@@ -511,15 +459,10 @@ static int read_fd(int fd, uint8_t **ret, size_t *ret_len)
 static int round_once(struct agent *ag)
 {
 	_cleanup_(json_putp) json_object *resp = NULL;
-	_cleanup_free_ uint8_t *attest = NULL, *sig = NULL, *list = NULL, *tail = NULL;
 	_cleanup_free_ char *json = NULL;
-	_cleanup_close_ int fd = -1;
-	struct vouch_evidence ev = { 0 };
-	struct vouch_ak_info info;
-	vouch_ak *ak = NULL;
 	uint8_t nonce[64];
-	size_t nonce_len = strlen(ag->nonce) / 2, list_len = 0;
-	uint64_t from = ag->offset;
+	size_t nonce_len = strlen(ag->nonce) / 2;
+	uint64_t from = ag->offset, sent;
 	const char *verdict;
 	long code = 0;
 	int r;
@@ -531,47 +474,14 @@ static int round_once(struct agent *ag)
 			return -EBADMSG;
 		nonce[i] = (uint8_t)v;
 	}
-	r = vouch_pcrs_parse_selection(ag->pcrs, &ev.pcrs);
+	r = agent_build_evidence(ag->ctx, ag->tcti, ag->handle, ag->ima, ag->pcrs, nonce, nonce_len,
+				 &from, &json, &sent);
 	if (r < 0)
 		return r;
-	/* the list read after the quote, under the shared lock an appending engine honours:
-	 * entries measured in between are an uncovered tail, never a PCR value without entry */
-	fd = open(ag->ima, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		fprintf(stderr, "vouch-agent: cannot open '%s': %m\n", ag->ima);
-		return -errno;
-	}
-	(void)flock(fd, LOCK_SH);
-	r = vouch_tpm_ak_load(ag->tpm, ag->handle, &ak);
-	if (r == 0)
-		r = vouch_tpm_quote(ag->tpm, ag->handle, nonce, nonce_len, &ev.pcrs, &attest,
-				    &ev.attest_len, &sig, &ev.sig_len);
-	if (r == 0)
-		r = read_fd(fd, &list, &list_len);
-	if (r == 0)
-		r = list_after(ag, list, list_len, &from, &tail, &ev.ima_list_len);
-	if (r == 0 && ev.ima_list_len == 0) {
-		/* evidence cannot carry an empty tail (vouch_evidence_parse() refuses it), and
-		 * the server needs entries to compare the quoted PCR 10 with: nothing to push */
-		vouch_ak_free(ak);
+	if (!json) {
 		fprintf(stderr, "vouch-agent: no entries after %llu, nothing to push\n",
 			(unsigned long long)from);
 		return 0;
-	}
-	if (r == 0) {
-		vouch_ak_get_info(ak, &info);
-		ev.attest = attest;
-		ev.sig = sig;
-		ev.ima_list = tail;
-		ev.ima_from_entry = from;
-		ev.ak_name = info.name;
-		ev.ak_name_len = info.name_len;
-		r = vouch_evidence_format(ag->ctx, &ev, &json);
-	}
-	vouch_ak_free(ak);
-	if (r < 0) {
-		fprintf(stderr, "vouch-agent: quote: %s\n", vouch_ctx_last_error(ag->ctx));
-		return r;
 	}
 	r = http(ag, "POST", "attest", json, &code, &resp);
 	if (r < 0)
@@ -623,7 +533,10 @@ static int usage(const char *msg, const char *arg)
 	fprintf(stderr, "vouch-agent: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	fprintf(stderr, "usage: vouch-agent --server URL --id ID --cert CRT --key KEY --cacert CA "
 			"--tpm TCTI [--ak-handle H] [--ima-list PATH] [--pcrs SEL] "
-			"[--enroll] --once|--interval S\n");
+			"[--enroll] --once|--interval S\n"
+			"       vouch-agent --mode pull --listen HOST:PORT --verifier-name NAME --cert CRT "
+			"--key KEY --cacert CA --tpm TCTI [--ak-handle H] [--ima-list PATH] "
+			"[--server URL --id ID [--url URL] [--enroll]]\n");
 	return -EINVAL;
 }
 
@@ -642,6 +555,10 @@ static int parse_args(int argc, char **argv, struct agent *ag)
 		{ "once", no_argument, NULL, 'o' },
 		{ "enroll", no_argument, NULL, 'e' },
 		{ "interval", required_argument, NULL, 'n' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "verifier-name", required_argument, NULL, 'V' },
+		{ "url", required_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
 	};
@@ -659,6 +576,10 @@ static int parse_args(int argc, char **argv, struct agent *ag)
 		case 't': slot = &ag->tcti; break;
 		case 'l': slot = &ag->ima; break;
 		case 'p': slot = &ag->pcrs; break;
+		case 'm': slot = &ag->mode; break;
+		case 'L': slot = &ag->listen; break;
+		case 'V': slot = &ag->verifier_name; break;
+		case 'u': slot = &ag->url; break;
 		case 'H':
 			if (ag->handle || parse_u32(optarg, 0, &ag->handle) < 0 ||
 			    ag->handle < 0x81000000U || ag->handle > 0x81ffffffU)
@@ -685,10 +606,40 @@ static int parse_args(int argc, char **argv, struct agent *ag)
 	}
 	if (optind != argc)
 		return usage("unexpected argument", argv[optind]);
-	if (!ag->server || !ag->id || !ag->cert || !ag->key || !ag->cacert || !ag->tcti)
-		return usage("--server, --id, --cert, --key, --cacert and --tpm are required", NULL);
-	if (ag->once == (ag->interval != 0))
-		return usage("exactly one of --once and --interval is required", NULL);
+	if (ag->mode && strcmp(ag->mode, "push") != 0 && strcmp(ag->mode, "pull") != 0)
+		return usage("--mode is push or pull, not", ag->mode);
+	ag->pull = ag->mode && strcmp(ag->mode, "pull") == 0;
+	if (ag->pull) {
+		/* vouchd asks; the agent only answers (and registers first when told where) */
+		if (!ag->listen || !ag->verifier_name || !ag->cert || !ag->key || !ag->cacert ||
+		    !ag->tcti)
+			return usage("pull mode needs --listen, --verifier-name, --cert, --key, "
+				     "--cacert and --tpm", NULL);
+		if (!ag->server != !ag->id)
+			return usage("--server and --id go together", NULL);
+		if (ag->once || ag->interval || ag->pcrs)
+			return usage("--once, --interval and --pcrs are the verifier's in pull mode",
+				     NULL);
+		if (ag->url && !ag->server)
+			return usage("--url is sent when registering: it needs --server", NULL);
+		if (ag->enroll && !ag->server)
+			return usage("--enroll needs --server and --id", NULL);
+		if (!ag->url) {
+			int n = snprintf(ag->url_buf, sizeof(ag->url_buf), "https://%s", ag->listen);
+
+			if (n < 0 || (size_t)n >= sizeof(ag->url_buf))
+				return usage("--listen too long", NULL);
+			ag->url = ag->url_buf;
+		}
+	} else {
+		if (ag->listen || ag->verifier_name || ag->url)
+			return usage("--listen, --verifier-name and --url are for --mode pull", NULL);
+		if (!ag->server || !ag->id || !ag->cert || !ag->key || !ag->cacert || !ag->tcti)
+			return usage("--server, --id, --cert, --key, --cacert and --tpm are required",
+				     NULL);
+		if (ag->once == (ag->interval != 0))
+			return usage("exactly one of --once and --interval is required", NULL);
+	}
 	if (!ag->handle)
 		ag->handle = 0x81010010U;
 	if (!ag->ima)
@@ -710,14 +661,24 @@ static int run(int argc, char **argv)
 		return EXIT_RUNTIME;
 	ag.curl = curl_easy_init();
 	r = ag.curl ? vouch_ctx_new(&ag.ctx) : -ENOMEM;
-	if (r == 0)
-		r = vouch_tpm_open(ag.ctx, ag.tcti, &ag.tpm);
+	if (r == 0) {
+		/* fail early on a wrong --tpm; each round opens it again (agent_build_evidence()) */
+		vouch_tpm *tpm = NULL;
+
+		r = vouch_tpm_open(ag.ctx, ag.tcti, &tpm);
+		vouch_tpm_close(tpm);
+	}
 	if (r < 0 && ag.ctx)
 		fprintf(stderr, "vouch-agent: %s\n", vouch_ctx_last_error(ag.ctx));
 	/* no certificate yet (or asked to): enroll first */
-	if (r == 0 && (ag.enroll || (access(ag.cert, F_OK) < 0 && errno == ENOENT)))
+	if (r == 0 && ag.server &&
+	    (ag.enroll || (access(ag.cert, F_OK) < 0 && errno == ENOENT)))
 		r = do_enroll(&ag);
-	while (r >= 0) {
+	if (r == 0 && ag.pull)
+		r = agent_serve(&ag, ag.server ? do_register : NULL);
+	else if (r == 0)
+		r = do_register(&ag);
+	while (r >= 0 && !ag.pull) {
 		if (!ag.nonce[0] || ag.deadline <= (int64_t)time(NULL))
 			r = get_nonce(&ag);
 		if (r >= 0)
@@ -730,7 +691,6 @@ static int run(int argc, char **argv)
 			r = 0; /* the server refused this round; ask for a new nonce next time */
 		sleep(ag.interval);
 	}
-	vouch_tpm_close(ag.tpm);
 	vouch_ctx_free(ag.ctx);
 	curl_easy_cleanup(ag.curl);
 	curl_global_cleanup();

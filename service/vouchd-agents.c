@@ -9,7 +9,7 @@
 
 /* --- endpoints --------------------------------------------------------------------------- */
 
-static int new_nonce(struct server *srv, const char *id, struct store_nonce *ret)
+int new_nonce(struct server *srv, const char *id, struct store_nonce *ret)
 {
 	struct store_nonce n = { .len = NONCE_LEN };
 
@@ -24,6 +24,72 @@ static void add_nonce(json_object *o, const struct store_nonce *n)
 {
 	json_object_object_add(o, "nonce", hex_json(n->nonce, n->len));
 	json_object_object_add(o, "deadline", json_object_new_int64(n->deadline));
+}
+
+/*
+ * POST /v1/agents/ID/mode {"mode": "push"} or {"mode": "pull", "url": "https://IP:PORT"}:
+ * an enrolled agent says how its evidence arrives.  The URL is the agent's word: vouchd
+ * checks it against --pull-allow here and before every round (vouchd-pull.c).
+ */
+void do_mode(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	_cleanup_free_ char *body = NULL;
+	_cleanup_(json_putp) json_object *o = NULL, *out = NULL;
+	struct store *st = srv->store;
+	struct store_agent want = { 0 }, a = { 0 };
+	bool changed;
+	char err[256];
+	size_t len;
+	int r;
+
+	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
+		return;
+	o = parse_request(body, len, err, sizeof(err));
+	if (!o)
+		return refuse(srv, req, 400, "%s", err);
+	if (!json_object_object_get_ex(o, "mode", NULL))
+		return refuse(srv, req, 400, "'mode' is missing");
+	/* takes "mode" and "url" out of @o; the rest must be empty */
+	r = pull_registration(srv, o, &want, err, sizeof(err));
+	if (r < 0)
+		return refuse(srv, req, r == -EPERM ? 403 : 400, "%s", err);
+	json_object_object_foreach(o, k, v)
+	{
+		(void)v;
+		return refuse(srv, req, 400, "unknown member '%.64s'", k);
+	}
+	if (st->ops->begin(st) < 0)
+		return refuse(srv, req, 503, "database unavailable");
+	r = st->ops->agent_get(st, id, &a);
+	if (r == -ENOENT) {
+		st->ops->rollback(st);
+		return refuse(srv, req, 404, "agent '%s' is not enrolled", id);
+	}
+	changed = r == 0 && (strcmp(a.mode[0] ? a.mode : "push", want.mode[0] ? want.mode : "push") ||
+			     strcmp(a.url, want.url));
+	if (changed) {
+		memcpy(a.mode, want.mode, sizeof(a.mode));
+		memcpy(a.url, want.url, sizeof(a.url));
+		r = st->ops->agent_put(st, &a);
+		/* a nonce of the other mode must not survive the switch */
+		if (r == 0)
+			(void)st->ops->nonce_take(st, id, &(struct store_nonce){ 0 });
+	}
+	store_agent_clear(&a);
+	if (r < 0 || (changed ? st->ops->commit(st) : (st->ops->rollback(st), 0)) < 0) {
+		st->ops->rollback(st);
+		return refuse(srv, req, 503, "database unavailable");
+	}
+	if (changed)
+		fprintf(stderr, "vouchd: agent '%s' is in %s mode%s%s\n", id,
+			want.mode[0] ? want.mode : "push", want.url[0] ? " at " : "", want.url);
+	out = json_object_new_object();
+	json_object_object_add(out, "agent", json_object_new_string(id));
+	json_object_object_add(out, "mode", json_object_new_string(want.mode[0] ? want.mode : "push"));
+	if (want.url[0])
+		json_object_object_add(out, "url", json_object_new_string(want.url));
+	json_object_object_add(out, "changed", json_object_new_boolean(changed));
+	reply_json(req, 200, out);
 }
 
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
@@ -45,6 +111,11 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 	if (r == -ENOENT) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 404, "agent '%s' is not enrolled", id);
+	}
+	/* a pull agent's nonce is the poller's: one the agent fetched would replace it */
+	if (r == 0 && strcmp(a.mode, "pull") == 0) {
+		st->ops->rollback(st);
+		return refuse(srv, req, 409, "agent '%s' is in pull mode", id);
 	}
 	if (r == 0) {
 		r = st->ops->state_get(st, id, &s);
@@ -88,44 +159,55 @@ static void count(struct server *srv, int r)
 		srv->attest_error++;
 }
 
-void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
+/* refuse with @code and a reason: the caller turns it into a 4xx/5xx or an "error" row */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct attest_error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -EPERM;
+}
+
+int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
+		    const struct store_nonce *expect, json_object **ret, struct attest_error *e)
 {
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
-	_cleanup_(evidence_freep) struct vouch_evidence *ev = NULL;
 	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
 	_cleanup_(ak_freep) vouch_ak *ak = NULL;
-	_cleanup_free_ char *body = NULL, *verdict = NULL, *state_json = NULL;
+	_cleanup_free_ char *verdict = NULL, *state_json = NULL;
 	_cleanup_(json_putp) json_object *out = NULL;
 	struct store *st = srv->store;
 	struct store_agent a = { 0 };
 	struct store_state old = { 0 };
 	struct store_nonce n, next;
 	struct vouch_attest_state vs = { 0 };
-	bool have_state = false, new_boot = false;
+	bool have_state = false, new_boot = false, pull;
 	uint64_t seq = 0, offset;
-	double t0 = now_mono(), t1, t2;
-	size_t len;
+	double t1 = now_mono(), t2;
 	int r, vr;
 
-	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
-		return;
-	r = vouch_evidence_parse(srv->ctx, body, len, &ev);
-	if (r < 0)
-		return refuse(srv, req, 400, "not an evidence document: %s",
-			      vouch_ctx_last_error(srv->ctx));
 	/* without a list vouch_attest_verify() passes on the quote alone and the stored PCR 10
 	 * is never compared: push mode always carries the entries after the offset */
 	if (!ev->ima_list)
-		return refuse(srv, req, 400, "the evidence has no IMA measurement list");
-	t1 = now_mono();
-	observe(srv, PHASE_PARSE, t1 - t0);
+		return fail(e, 400, "the evidence has no IMA measurement list");
 
 	if (st->ops->begin(st) < 0)
-		return refuse(srv, req, 503, "database unavailable");
+		return fail(e, 503, "database unavailable");
 	r = st->ops->agent_get(st, id, &a);
 	if (r == -ENOENT) {
 		st->ops->rollback(st);
-		return refuse(srv, req, 404, "agent '%s' is not enrolled", id);
+		return fail(e, 404, "agent '%s' is not enrolled", id);
+	}
+	/* evidence arrives one way per agent: pushed, or fetched by the poller (@expect) */
+	pull = strcmp(a.mode, "pull") == 0;
+	if (r == 0 && pull != !!expect) {
+		store_agent_clear(&a);
+		st->ops->rollback(st);
+		return fail(e, 409, "agent '%s' is in %s mode", id, pull ? "pull" : "push");
 	}
 	if (r == 0)
 		r = vouch_ak_load_mem(srv->ctx, a.ak, a.ak_len, &ak) < 0 ? -EIO : 0;
@@ -135,8 +217,14 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 		if (r == -ENOENT || (r == 0 && n.deadline < (int64_t)time(NULL))) {
 			/* nothing changes: the expired nonce stays until a new one replaces it */
 			st->ops->rollback(st);
-			return refuse(srv, req, 409, "no valid nonce for agent '%s': %s", id,
-				      r == 0 ? "it expired" : "GET its nonce first");
+			return fail(e, 409, "no valid nonce for agent '%s': %s", id,
+				    r == 0 ? "it expired" : "GET its nonce first");
+		}
+		/* the poller's round: the nonce it sent must still be the agent's one */
+		if (r == 0 && expect &&
+		    (expect->len != n.len || CRYPTO_memcmp(expect->nonce, n.nonce, n.len) != 0)) {
+			st->ops->rollback(st);
+			return fail(e, 409, "agent '%s' has another nonce than the one asked with", id);
 		}
 	}
 	if (r == 0) {
@@ -152,7 +240,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	if (r < 0) {
 		st->ops->rollback(st);
 		store_state_clear(&old);
-		return refuse(srv, req, 503, "database unavailable");
+		return fail(e, 503, "database unavailable");
 	}
 
 	o.ak = ak;
@@ -185,7 +273,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	if (!res) {
 		st->ops->rollback(st);
 		store_state_clear(&old);
-		return refuse(srv, req, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
+		return fail(e, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
 	}
 	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
 	offset = have_state && !new_boot ? vs.entries : 0;
@@ -205,28 +293,54 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 
 		r = st->ops->result_append(st, &row, &seq);
 	}
-	if (r == 0)
+	/* a push agent gets its next nonce in the answer; the poller makes one per round */
+	if (r == 0 && !pull)
 		r = new_nonce(srv, id, &next);
 	if (r == 0)
 		r = st->ops->commit(st);
 	store_state_clear(&old);
 	if (r < 0) {
 		st->ops->rollback(st);
-		return refuse(srv, req, 503, "cannot store the result");
+		return fail(e, 503, "cannot store the result");
 	}
 	observe(srv, PHASE_STORE, now_mono() - t2);
 	count(srv, vr);
-	fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu)\n", id, verdict_word(vr),
-		(unsigned long long)seq, (unsigned long long)offset);
+	fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu%s)\n", id,
+		verdict_word(vr), (unsigned long long)seq, (unsigned long long)offset,
+		pull ? ", pulled" : "");
 
 	out = json_tokener_parse(verdict);
 	if (!out)
-		return refuse(srv, req, 500, "out of memory");
+		return fail(e, 500, "out of memory");
 	json_object_object_add(out, "agent", json_object_new_string(id));
 	json_object_object_add(out, "result", json_object_new_int64((int64_t)seq));
 	json_object_object_add(out, "new_boot", json_object_new_boolean(new_boot));
 	json_object_object_add(out, "offset", json_object_new_int64((int64_t)offset));
-	add_nonce(out, &next);
+	if (!pull)
+		add_nonce(out, &next);
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	_cleanup_(evidence_freep) struct vouch_evidence *ev = NULL;
+	_cleanup_(json_putp) json_object *out = NULL;
+	_cleanup_free_ char *body = NULL;
+	struct attest_error e;
+	double t0 = now_mono();
+	size_t len;
+	int r;
+
+	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
+		return;
+	r = vouch_evidence_parse(srv->ctx, body, len, &ev);
+	if (r < 0)
+		return refuse(srv, req, 400, "not an evidence document: %s",
+			      vouch_ctx_last_error(srv->ctx));
+	observe(srv, PHASE_PARSE, now_mono() - t0);
+	if (attest_evidence(srv, id, ev, NULL, &out, &e) < 0)
+		return refuse(srv, req, e.code, "%s", e.msg);
 	reply_json(req, 200, out);
 }
 

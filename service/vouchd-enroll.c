@@ -160,7 +160,8 @@ static int add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
 	return r;
 }
 
-/* the agent's client certificate, PEM: CN and URI SAN @id, clientAuth, random serial */
+/* the agent's certificate, PEM: CN and URI SAN @id, clientAuth (its requests) and serverAuth
+ * (a pull agent serves its quotes with it), random serial */
 static int issue_cert(struct server *srv, const char *id, X509_REQ *csr, char **ret_pem)
 {
 	_cleanup_(x509_freep) X509 *x = X509_new();
@@ -195,7 +196,7 @@ static int issue_cert(struct server *srv, const char *id, X509_REQ *csr, char **
 	X509V3_set_ctx(&v3, srv->agent_ca, x, NULL, NULL, 0);
 	if (add_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
 	    add_ext(x, &v3, NID_key_usage, "critical,digitalSignature") < 0 ||
-	    add_ext(x, &v3, NID_ext_key_usage, "clientAuth") < 0 ||
+	    add_ext(x, &v3, NID_ext_key_usage, "clientAuth,serverAuth") < 0 ||
 	    add_ext(x, &v3, NID_subject_alt_name, san) < 0 ||
 	    add_ext(x, &v3, NID_subject_key_identifier, "hash") < 0 ||
 	    add_ext(x, &v3, NID_authority_key_identifier, "keyid:always") < 0)

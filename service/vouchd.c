@@ -9,6 +9,8 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <curl/curl.h>
+
 #include "vouchd.h"
 
 static void do_metrics(struct server *srv, struct evhttp_request *req)
@@ -28,6 +30,10 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			    "# HELP vouchd_requests_refused_total Requests refused with a 4xx/5xx.\n"
 			    "# TYPE vouchd_requests_refused_total counter\n"
 			    "vouchd_requests_refused_total %llu\n"
+			    "# HELP vouchd_pull_rounds_total Pull rounds started, and failed (no evidence judged).\n"
+			    "# TYPE vouchd_pull_rounds_total counter\n"
+			    "vouchd_pull_rounds_total %llu\n"
+			    "vouchd_pull_rounds_failed_total %llu\n"
 			    "# HELP vouchd_agents Registered agents.\n"
 			    "# TYPE vouchd_agents gauge\n"
 			    "vouchd_agents %llu\n"
@@ -36,6 +42,7 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			    (unsigned long long)srv->attest_trusted,
 			    (unsigned long long)srv->attest_untrusted,
 			    (unsigned long long)srv->attest_error, (unsigned long long)srv->rejected,
+			    (unsigned long long)srv->pull_fetches, (unsigned long long)srv->pull_failures,
 			    (unsigned long long)agents);
 	for (int p = 0; p < _PHASE_MAX; p++) {
 		const struct histogram *h = &srv->phase[p];
@@ -106,6 +113,8 @@ static void route(struct evhttp_request *req, void *arg)
 		return do_enroll(srv, req, id);
 	if (strcmp(slash, "/activate") == 0 && cmd == EVHTTP_REQ_POST)
 		return do_activate(srv, req, id);
+	if (strcmp(slash, "/mode") == 0 && cmd == EVHTTP_REQ_POST)
+		return do_mode(srv, req, id);
 	if (strcmp(slash, "/nonce") == 0 && cmd == EVHTTP_REQ_GET)
 		return do_nonce(srv, req, id);
 	if (strcmp(slash, "/attest") == 0 && cmd == EVHTTP_REQ_POST)
@@ -205,10 +214,22 @@ static int usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
 			"--client-ca CA [--operator-ca CA] [--trust CERTS] [--reference REF.json] "
-			"[--pcrs SEL] [--nonce-ttl S] [--agent-ca-cert CRT --agent-ca-key KEY "
-			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n       vouchd --db PATH --verify-chain\n");
+			"[--pcrs SEL] [--nonce-ttl S]\n              [--agent-ca-cert CRT --agent-ca-key KEY "
+			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n"
+			"              [--pull-cert CRT --pull-key KEY --pull-ca CA "
+			"--pull-allow CIDR... [--interval S] [--pull-timeout S]]\n"
+			"       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
 }
+
+/* long options without a one-letter code */
+enum {
+	OPT_PULL_CERT = 0x100,
+	OPT_PULL_KEY,
+	OPT_PULL_CA,
+	OPT_PULL_ALLOW,
+	OPT_PULL_TIMEOUT,
+};
 
 static int parse_args(int argc, char **argv, struct config *c)
 {
@@ -229,6 +250,12 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "agent-ca-cert", required_argument, NULL, 'A' },
 		{ "agent-ca-key", required_argument, NULL, 'K' },
 		{ "enroll-ttl", required_argument, NULL, 'T' },
+		{ "pull-cert", required_argument, NULL, OPT_PULL_CERT },
+		{ "pull-key", required_argument, NULL, OPT_PULL_KEY },
+		{ "pull-ca", required_argument, NULL, OPT_PULL_CA },
+		{ "pull-allow", required_argument, NULL, OPT_PULL_ALLOW },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "pull-timeout", required_argument, NULL, OPT_PULL_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
@@ -237,6 +264,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 
 	c->nonce_ttl = 60;
 	c->enroll_ttl = 60;
+	c->interval = 2;
+	c->pull_timeout = 10;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = NULL;
 
@@ -262,6 +291,26 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'T':
 			if (parse_u32(optarg, 3600, &c->enroll_ttl) < 0 || c->enroll_ttl == 0)
 				return usage_error("invalid --enroll-ttl", optarg);
+			break;
+		case OPT_PULL_CERT: slot = &c->pull_cert; break;
+		case OPT_PULL_KEY: slot = &c->pull_key; break;
+		case OPT_PULL_CA: slot = &c->pull_ca; break;
+		case OPT_PULL_ALLOW: {
+			char **a = reallocarray(c->pull_allow, c->n_pull_allow + 1, sizeof(*a));
+
+			if (!a)
+				return -ENOMEM;
+			c->pull_allow = a;
+			a[c->n_pull_allow++] = optarg;
+			break;
+		}
+		case 'i':
+			if (parse_u32(optarg, 86400, &c->interval) < 0 || c->interval == 0)
+				return usage_error("invalid --interval", optarg);
+			break;
+		case OPT_PULL_TIMEOUT:
+			if (parse_u32(optarg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0)
+				return usage_error("invalid --pull-timeout", optarg);
 			break;
 		case 'h':
 			usage_error("the attestation verifier service; see vouchd(8)", NULL);
@@ -294,6 +343,15 @@ static int parse_args(int argc, char **argv, struct config *c)
 		return usage_error("enrollment needs --ek-ca (or --allow-ek-public)", NULL);
 	if (!c->pcrs)
 		c->pcrs = "sha256:0-10";
+	if ((c->pull_cert || c->pull_key || c->pull_ca || c->n_pull_allow) &&
+	    (!c->pull_cert || !c->pull_key || !c->pull_ca))
+		return usage_error("pull mode needs --pull-cert, --pull-key and --pull-ca", NULL);
+	if (c->pull_key) {
+		struct stat sb;
+
+		if (stat(c->pull_key, &sb) == 0 && (sb.st_mode & 077))
+			return usage_error("readable by group or others, refusing:", c->pull_key);
+	}
 	return 0;
 }
 
@@ -336,6 +394,11 @@ static int serve(struct server *srv)
 	evhttp_set_timeout(http, 30);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(http, route, srv);
+	/* before the socket: an invalid --pull-allow is a usage error, not a bound port */
+	r = pull_start(srv);
+	if (r < 0)
+		goto out;
+	r = -EINVAL;
 	if (evhttp_bind_socket(http, host, (uint16_t)port) != 0) {
 		fprintf(stderr, "vouchd: cannot listen on '%s': %m\n", srv->cfg.listen);
 		r = -EADDRINUSE;
@@ -354,6 +417,7 @@ out:
 		event_free(sigterm);
 	if (sigint)
 		event_free(sigint);
+	pull_stop(srv);
 	if (http)
 		evhttp_free(http);
 	if (srv->base)
@@ -408,9 +472,14 @@ static int role_stores(struct server *srv)
 	return 0;
 }
 
+static void free_allow(struct server *srv)
+{
+	free(srv->cfg.pull_allow);
+}
+
 static int run(int argc, char **argv)
 {
-	struct server srv = { 0 };
+	_cleanup_(free_allow) struct server srv = { 0 };
 	int r;
 
 	r = parse_args(argc, argv, &srv.cfg);
@@ -425,6 +494,10 @@ static int run(int argc, char **argv)
 		r = verify_chain(srv.store);
 		srv.store->ops->close(srv.store);
 		return r;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		srv.store->ops->close(srv.store);
+		return EXIT_RUNTIME;
 	}
 	r = vouch_ctx_new(&srv.ctx);
 	if (r == 0 && vouch_pcrs_parse_selection(srv.cfg.pcrs, &srv.pcrs) < 0) {
@@ -456,6 +529,7 @@ static int run(int argc, char **argv)
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);
 	srv.store->ops->close(srv.store);
+	curl_global_cleanup();
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 }
 

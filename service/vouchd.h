@@ -72,6 +72,15 @@ struct config {
 	const char *agent_ca_key;
 	uint32_t enroll_ttl;
 	bool allow_ek_public;
+	/* pull mode (vouchd-pull.c): the client certificate vouchd shows agents, the CA their
+	 * server certificates chain to, the networks their URLs may point into, the period */
+	const char *pull_cert;
+	const char *pull_key;
+	const char *pull_ca;
+	char **pull_allow; /* CIDRs, n_pull_allow of them */
+	size_t n_pull_allow;
+	uint32_t interval;
+	uint32_t pull_timeout; /* seconds for one fetch, connection to last byte */
 };
 
 /* Prometheus histogram buckets (seconds) of each phase of an attestation */
@@ -102,6 +111,8 @@ struct server {
 	struct event_base *base;
 	uint64_t attest_trusted, attest_untrusted, attest_error, rejected;
 	struct histogram phase[_PHASE_MAX];
+	struct pull *pull; /* the poller, NULL without --pull-cert */
+	uint64_t pull_fetches, pull_failures;
 };
 
 double now_mono(void);
@@ -124,9 +135,35 @@ int require_operator(struct server *srv, struct evhttp_request *req);
 X509_STORE *load_ca_store(const char *path);
 
 /* vouchd-agents.c: the agents' endpoints */
+void do_mode(struct server *srv, struct evhttp_request *req, const char *id);
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id);
 void do_attest(struct server *srv, struct evhttp_request *req, const char *id);
 void do_verify(struct server *srv, struct evhttp_request *req);
+int new_nonce(struct server *srv, const char *id, struct store_nonce *ret);
+
+/* why attest_evidence() refused: the HTTP status push answers with, a one-line reason */
+struct attest_error {
+	int code;
+	char msg[512];
+};
+
+/*
+ * Verify @ev from agent @id against its stored state and store the outcome, in ONE
+ * transaction: the agent's nonce consumed, the new state (when trusted), the result row and,
+ * for a push agent, its next nonce.  @expect is NULL for pushed evidence; the poller passes
+ * the nonce it asked with, which must still be the agent's.  0 with *@ret the verdict
+ * document (trusted or not), or -EPERM with @e filled and nothing changed.
+ */
+int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
+		    const struct store_nonce *expect, json_object **ret, struct attest_error *e);
+
+/* vouchd-pull.c: pull mode */
+/* a registration's "mode" and "url" members: checked, copied into @a and removed from @o;
+ * 0, or -EBADMSG (400) / -EPERM (403, a URL outside --pull-allow) with @err set */
+int pull_registration(struct server *srv, json_object *o, struct store_agent *a, char *err,
+		      size_t err_size);
+int pull_start(struct server *srv);
+void pull_stop(struct server *srv);
 
 /* vouchd-enroll.c: enrollment by credential activation, the agents' certificates */
 int enroll_setup(struct server *srv);

@@ -2,7 +2,8 @@
 /*
  * The storage interface through its SQLite backend: records round-trip, a nonce is single
  * use, a rolled-back transaction leaves nothing, the results chain verifies and an edited
- * or deleted row is found, a reopened database keeps everything.
+ * or deleted row is found, a reopened database keeps everything, a pull agent's mode and
+ * URL round-trip and a version 1 database is migrated.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -16,6 +17,14 @@
 
 #include "store.h"
 #include "tap.h"
+
+static int list_one(void *userdata, const char *id, const char *url)
+{
+	char *out = userdata;
+
+	snprintf(out + strlen(out), 128 - strlen(out), "%s=%s;", id, url);
+	return 0;
+}
 
 static void raw(const char *path, const char *sql)
 {
@@ -60,9 +69,32 @@ int main(void)
 	ok(g.ak_len == 3 && memcmp(g.ak, ak, 3) == 0 && g.registered == 1 &&
 		   strcmp(g.reference, "default") == 0 && strcmp(g.ek_fpr, a.ek_fpr) == 0,
 	   "the record round-trips, with its EK fingerprint");
+	ok(strcmp(g.mode, "push") == 0 && g.url[0] == '\0', "an agent is a push agent by default");
 	store_agent_clear(&g);
 	ok_ret(ops->agent_count(s, &count), "agent count");
 	ok(count == 1, "one agent");
+	{
+		struct store_agent p = a;
+		char list[128] = "";
+
+		snprintf(p.id, sizeof(p.id), "p1");
+		snprintf(p.mode, sizeof(p.mode), "pull");
+		snprintf(p.url, sizeof(p.url), "https://127.0.0.1:9443");
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, &p) || ops->commit(s)), "pull agent put");
+		ok_ret(ops->agent_get(s, "p1", &g), "pull agent get");
+		ok(strcmp(g.mode, "pull") == 0 && strcmp(g.url, p.url) == 0,
+		   "mode and URL round-trip");
+		store_agent_clear(&g);
+		ok_ret(ops->pull_list(s, list_one, list), "pull list");
+		ok(strcmp(list, "p1=https://127.0.0.1:9443;") == 0, "only the pull agent is listed");
+		snprintf(p.mode, sizeof(p.mode), "push");
+		p.url[0] = '\0';
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, &p) || ops->commit(s)),
+		       "back to push mode");
+		list[0] = '\0';
+		ok_ret(ops->pull_list(s, list_one, list), "pull list");
+		ok(list[0] == '\0', "no pull agent left");
+	}
 
 	st.state_json = (char *)"{\"entries\":3}";
 	ok_ret(-(ops->begin(s) || ops->state_put(s, "a1", &st) || ops->commit(s)), "state put");
@@ -177,7 +209,7 @@ int main(void)
 	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
 	       "the migrated database takes enrollments");
 	ops->close(s);
-	ok_ret(ops->open(cmd, &s), "and reopens at version 2");
+	ok_ret(ops->open(cmd, &s), "and reopens at the current version");
 	ops->close(s);
 	unlink(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
@@ -187,6 +219,18 @@ int main(void)
 
 	raw(path, "PRAGMA user_version = 99");
 	ok_err(ops->open(path, &s), -EPROTO, "an unknown schema version is refused");
+
+	/* a version 2 database (enrollment, before pull mode): its agents become push agents */
+	raw(path, "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode; "
+		  "PRAGMA user_version = 2");
+	s = NULL;
+	ok_ret(ops->open(path, &s), "a version 2 database is migrated");
+	if (!s)
+		return tap_done();
+	ok_ret(ops->agent_get(s, "a1", &g), "its agent survived");
+	ok(strcmp(g.mode, "push") == 0 && g.url[0] == '\0', "as a push agent");
+	store_agent_clear(&g);
+	ops->close(s);
 
 	snprintf(cmd, sizeof(cmd), "%s/db", dir);
 	unlink(cmd);

@@ -323,6 +323,16 @@ tls_error() { sqlite3 "$DB" "SELECT body FROM results WHERE agent='fake' AND ver
 wait_for 5 tls_error && ok "an agent certificate from another CA: an error row naming the certificate" ||
 	not_ok "an agent certificate from another CA: an error row"
 check "the rogue server never saw a request" test ! -s "$T/rogue.log"
+# a server with a valid certificate of the same CA that names another agent (agent1's)
+python3 "$T/fake.py" "$T/other.port" "$P/agent1.crt" "$P/agent1.key" "$P/ca.crt" "$T/fake.body" "$T/other.log" 2>"$T/other.err" &
+PIDS+=("$!")
+wait_for 10 test -s "$T/other.port" || not_ok "a server with agent1's certificate listens"
+n_err=$(rows fake error)
+jq --arg url "https://127.0.0.1:$(cat "$T/other.port")" '.url = $url' "$T/reg.json" >"$T/reg2.json"
+code 200 "the fake agent moves its URL to a server with agent1's certificate" fake-enrolled POST "$URL/v1/agents/fake/mode" "$T/reg2.json"
+named_error() { [ "$(rows fake error)" -gt "$n_err" ]; }
+wait_for 5 named_error && ok "a certificate naming another agent: an error row" || not_ok "a certificate naming another agent: an error row"
+check "the server with agent1's certificate never saw a request" test ! -s "$T/other.log"
 jq --arg url "https://127.0.0.1:$(cat "$T/silent.port")" '.url = $url' "$T/reg.json" >"$T/reg2.json"
 code 200 "the fake agent moves its URL to the silent server" fake-enrolled POST "$URL/v1/agents/fake/mode" "$T/reg2.json"
 timeout_error() { sqlite3 "$DB" "SELECT body FROM results WHERE agent='fake' AND verdict='error'" | grep -qi 'fetch: timeout'; }

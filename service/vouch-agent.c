@@ -28,6 +28,7 @@
 #include <vouch/tpm.h>
 
 #include "cleanup.h"
+#include "conf.h"
 #include "config.h"
 
 #define MAX_RESPONSE (1U << 20)
@@ -41,7 +42,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, reader_freep, vouch_log_rea
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, writer_freep, vouch_log_writer_free)
 
 struct agent {
-	const char *server, *id, *cert, *key, *cacert, *tcti, *ima, *pcrs;
+	const char *server, *id, *cert, *key, *cacert, *tcti, *ima, *pcrs, *config;
+	char *conf_buf; /* the configuration file's text, which the strings above may point into */
 	uint32_t handle;
 	uint32_t interval;
 	bool once;
@@ -362,68 +364,111 @@ static int parse_u32(const char *s, int base, uint32_t *ret)
 static int usage(const char *msg, const char *arg)
 {
 	fprintf(stderr, "vouch-agent: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: vouch-agent --server URL --id ID --cert CRT --key KEY --cacert CA "
-			"--tpm TCTI [--ak-handle H] [--ima-list PATH] [--pcrs SEL] "
+	fprintf(stderr, "usage: vouch-agent [--config FILE] --server URL --id ID --cert CRT --key KEY "
+			"--cacert CA --tpm TCTI [--ak-handle H] [--ima-list PATH] [--pcrs SEL] "
 			"--once|--interval S\n");
 	return -EINVAL;
 }
 
-static int parse_args(int argc, char **argv, struct agent *ag)
+static const struct option opts[] = {
+	{ "server", required_argument, NULL, 's' },
+	{ "id", required_argument, NULL, 'i' },
+	{ "cert", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "cacert", required_argument, NULL, 'a' },
+	{ "tpm", required_argument, NULL, 't' },
+	{ "ak-handle", required_argument, NULL, 'H' },
+	{ "ima-list", required_argument, NULL, 'l' },
+	{ "pcrs", required_argument, NULL, 'p' },
+	{ "once", no_argument, NULL, 'o' },
+	{ "interval", required_argument, NULL, 'n' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "version", no_argument, NULL, 'v' },
+	{ 0 },
+};
+
+/* one option's value into @ag, from the command line or the configuration file */
+static int set_option(struct agent *ag, int opt, const char *arg, const char **why)
 {
-	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "cacert", required_argument, NULL, 'a' },
-		{ "tpm", required_argument, NULL, 't' },
-		{ "ak-handle", required_argument, NULL, 'H' },
-		{ "ima-list", required_argument, NULL, 'l' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "once", no_argument, NULL, 'o' },
-		{ "interval", required_argument, NULL, 'n' },
-		{ "version", no_argument, NULL, 'v' },
-		{ 0 },
-	};
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char **slot = NULL;
-
-		switch (opt) {
-		case 's': slot = &ag->server; break;
-		case 'i': slot = &ag->id; break;
-		case 'c': slot = &ag->cert; break;
-		case 'k': slot = &ag->key; break;
-		case 'a': slot = &ag->cacert; break;
-		case 't': slot = &ag->tcti; break;
-		case 'l': slot = &ag->ima; break;
-		case 'p': slot = &ag->pcrs; break;
-		case 'H':
-			if (ag->handle || parse_u32(optarg, 0, &ag->handle) < 0 ||
-			    ag->handle < 0x81000000U || ag->handle > 0x81ffffffU)
-				return usage("invalid or repeated --ak-handle", optarg);
-			break;
-		case 'o': ag->once = true; break;
-		case 'n':
-			if (ag->interval || parse_u32(optarg, 10, &ag->interval) < 0 ||
-			    ag->interval == 0 || ag->interval > 86400)
-				return usage("invalid or repeated --interval", optarg);
-			break;
-		case 'v':
-			printf("vouch-agent %s\n", VOUCH_VERSION);
-			return 1;
-		default:
+	switch (opt) {
+	case 's': ag->server = arg; break;
+	case 'i': ag->id = arg; break;
+	case 'c': ag->cert = arg; break;
+	case 'k': ag->key = arg; break;
+	case 'a': ag->cacert = arg; break;
+	case 't': ag->tcti = arg; break;
+	case 'l': ag->ima = arg; break;
+	case 'p': ag->pcrs = arg; break;
+	case 'C': ag->config = arg; break;
+	case 'H':
+		if (parse_u32(arg, 0, &ag->handle) < 0 || ag->handle < 0x81000000U ||
+		    ag->handle > 0x81ffffffU) {
+			*why = "a persistent handle 0x81000000-0x81ffffff";
 			return -EINVAL;
 		}
-		if (slot) {
-			if (*slot)
-				return usage("option given twice, refusing:", argv[optind - 1]);
-			*slot = optarg;
+		break;
+	case 'o': ag->once = true; break;
+	case 'n':
+		if (parse_u32(arg, 10, &ag->interval) < 0 || ag->interval == 0 ||
+		    ag->interval > 86400) {
+			*why = "1 to 86400 seconds";
+			return -EINVAL;
 		}
+		break;
+	default:
+		*why = "not an option";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct file_opts {
+	struct agent *ag;
+	uint64_t cli; /* the options the command line gave: they win over the file */
+};
+
+static int set_from_file(void *userdata, int index, const char *value, const char **why)
+{
+	struct file_opts *f = userdata;
+	struct agent scratch = *f->ag;
+
+	/* checked either way, so that a bad line fails even when the command line wins */
+	return set_option(f->cli & (UINT64_C(1) << index) ? &scratch : f->ag, opts[index].val,
+			  value, why);
+}
+
+static int parse_args(int argc, char **argv, struct agent *ag)
+{
+	static const char *const refused[] = { "config", "version", NULL };
+	struct file_opts f = { .ag = ag };
+	int opt, index;
+
+	while ((opt = getopt_long(argc, argv, "", opts, &index)) != -1) {
+		const char *why = NULL;
+
+		if (opt == 'v') {
+			printf("vouch-agent %s\n", VOUCH_VERSION);
+			return 1;
+		}
+		if (opt == '?')
+			return -EINVAL;
+		if (f.cli & (UINT64_C(1) << index))
+			return usage("option given twice, refusing:", argv[optind - 1]);
+		f.cli |= UINT64_C(1) << index;
+		if (set_option(ag, opt, optarg, &why) < 0)
+			return usage(why ? "invalid option value:" : "invalid option", optarg);
 	}
 	if (optind != argc)
 		return usage("unexpected argument", argv[optind]);
+	/* a command-line --once and a file's interval (or the reverse): the command line wins */
+	if (ag->config) {
+		for (int i = 0; opts[i].name && (ag->once || ag->interval); i++)
+			if (opts[i].val == 'o' || opts[i].val == 'n')
+				f.cli |= UINT64_C(1) << i;
+		if (conf_load("vouch-agent", ag->config, opts, refused, set_from_file, &f,
+			      &ag->conf_buf) < 0)
+			return -EINVAL;
+	}
 	if (!ag->server || !ag->id || !ag->cert || !ag->key || !ag->cacert || !ag->tcti)
 		return usage("--server, --id, --cert, --key, --cacert and --tpm are required", NULL);
 	if (ag->once == (ag->interval != 0))
@@ -443,8 +488,10 @@ static int run(int argc, char **argv)
 	int r;
 
 	r = parse_args(argc, argv, &ag);
-	if (r != 0)
+	if (r != 0) {
+		free(ag.conf_buf);
 		return r > 0 ? 0 : EXIT_USAGE;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return EXIT_RUNTIME;
 	ag.curl = curl_easy_init();
@@ -472,6 +519,7 @@ static int run(int argc, char **argv)
 	vouch_ctx_free(ag.ctx);
 	curl_easy_cleanup(ag.curl);
 	curl_global_cleanup();
+	free(ag.conf_buf);
 	return r == 0 ? 0 : r == 1 ? EXIT_UNTRUSTED : EXIT_RUNTIME;
 }
 

@@ -259,6 +259,8 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 		return refuse(srv, req, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
 	}
 	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
+	if (r == 0)
+		r = ear_attach(srv, res, id, n.nonce, n.len, &verdict);
 	offset = have_state && !new_boot ? vs.entries : 0;
 	if (r == 0 && vr == 0 && res->state.valid) {
 		struct store_state ns = { .reset_count = res->quote.reset_count,

@@ -88,6 +88,10 @@ static void route(struct evhttp_request *req, void *arg)
 	}
 	if (strcmp(uri, "/metrics") == 0 && cmd == EVHTTP_REQ_GET)
 		return do_metrics(srv, req);
+	if (strcmp(uri, "/v1/ear/key") == 0 && cmd == EVHTTP_REQ_GET)
+		return do_ear_key(srv, req, false);
+	if (strcmp(uri, "/v1/ear/key.pem") == 0 && cmd == EVHTTP_REQ_GET)
+		return do_ear_key(srv, req, true);
 	if (strcmp(uri, "/v1/verify") == 0 && cmd == EVHTTP_REQ_POST)
 		return do_verify(srv, req);
 	if (strncmp(uri, "/v1/agents/", 11) != 0)
@@ -190,66 +194,105 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *ret)
 static int usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
-			"--client-ca CA [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
-			"[--nonce-ttl S]\n       vouchd --db PATH --verify-chain\n");
+	fprintf(stderr, "usage: vouchd [--config FILE] --listen 127.0.0.1:PORT --db PATH --tls-cert CRT "
+			"--tls-key KEY --client-ca CA [--trust CERTS] [--reference REF.json] "
+			"[--pcrs SEL] [--nonce-ttl S] [--ear-key KEY]\n"
+			"       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
+}
+
+static const struct option opts[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "db", required_argument, NULL, 'd' },
+	{ "tls-cert", required_argument, NULL, 'c' },
+	{ "tls-key", required_argument, NULL, 'k' },
+	{ "client-ca", required_argument, NULL, 'a' },
+	{ "trust", required_argument, NULL, 't' },
+	{ "reference", required_argument, NULL, 'r' },
+	{ "pcrs", required_argument, NULL, 'p' },
+	{ "nonce-ttl", required_argument, NULL, 'n' },
+	{ "ear-key", required_argument, NULL, 'e' },
+	{ "verify-chain", no_argument, NULL, 'V' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'v' },
+	{ 0 },
+};
+
+/* one option's value into @c, from the command line or the configuration file */
+static int set_option(struct config *c, int opt, const char *arg, const char **why)
+{
+	switch (opt) {
+	case 'l': c->listen = arg; break;
+	case 'd': c->db = arg; break;
+	case 'c': c->tls_cert = arg; break;
+	case 'k': c->tls_key = arg; break;
+	case 'a': c->client_ca = arg; break;
+	case 't': c->trust = arg; break;
+	case 'r': c->reference = arg; break;
+	case 'p': c->pcrs = arg; break;
+	case 'e': c->ear_key = arg; break;
+	case 'C': c->config = arg; break;
+	case 'n':
+		if (parse_u32(arg, 86400, &c->nonce_ttl) < 0 || c->nonce_ttl == 0) {
+			*why = "1 to 86400 seconds";
+			return -EINVAL;
+		}
+		break;
+	case 'V': c->verify_chain = true; break;
+	default:
+		*why = "not an option";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct file_opts {
+	struct config *c;
+	uint64_t cli; /* the options the command line gave: they win over the file */
+};
+
+static int set_from_file(void *userdata, int index, const char *value, const char **why)
+{
+	struct file_opts *f = userdata;
+	struct config scratch = *f->c;
+
+	/* checked either way, so that a bad line fails even when the command line wins */
+	return set_option(f->cli & (UINT64_C(1) << index) ? &scratch : f->c, opts[index].val,
+			  value, why);
 }
 
 static int parse_args(int argc, char **argv, struct config *c)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "tls-cert", required_argument, NULL, 'c' },
-		{ "tls-key", required_argument, NULL, 'k' },
-		{ "client-ca", required_argument, NULL, 'a' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "reference", required_argument, NULL, 'r' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "nonce-ttl", required_argument, NULL, 'n' },
-		{ "verify-chain", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
-		{ 0 },
-	};
-	int opt;
+	static const char *const refused[] = { "config", "help", "version", NULL };
+	struct file_opts f = { .c = c };
+	int opt, index;
 
 	c->nonce_ttl = 60;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char **slot = NULL;
+	while ((opt = getopt_long(argc, argv, "", opts, &index)) != -1) {
+		const char *why = NULL;
 
-		switch (opt) {
-		case 'l': slot = &c->listen; break;
-		case 'd': slot = &c->db; break;
-		case 'c': slot = &c->tls_cert; break;
-		case 'k': slot = &c->tls_key; break;
-		case 'a': slot = &c->client_ca; break;
-		case 't': slot = &c->trust; break;
-		case 'r': slot = &c->reference; break;
-		case 'p': slot = &c->pcrs; break;
-		case 'n':
-			if (parse_u32(optarg, 86400, &c->nonce_ttl) < 0 || c->nonce_ttl == 0)
-				return usage_error("invalid --nonce-ttl", optarg);
-			break;
-		case 'V': c->verify_chain = true; break;
-		case 'h':
+		if (opt == 'h') {
 			usage_error("the attestation verifier service; see vouchd(8)", NULL);
 			return 1;
-		case 'v':
+		}
+		if (opt == 'v') {
 			printf("vouchd %s\n", VOUCH_VERSION);
 			return 1;
-		default:
+		}
+		if (opt == '?')
 			return -EINVAL;
-		}
-		if (slot) {
-			if (*slot)
-				return usage_error("option given twice, refusing:", argv[optind - 1]);
-			*slot = optarg;
-		}
+		if (f.cli & (UINT64_C(1) << index))
+			return usage_error("option given twice, refusing:", argv[optind - 1]);
+		f.cli |= UINT64_C(1) << index;
+		if (set_option(c, opt, optarg, &why) < 0)
+			return usage_error(why ? "invalid option value:" : "invalid option", optarg);
 	}
 	if (optind != argc)
 		return usage_error("unexpected argument", argv[optind]);
+	if (c->config && conf_load("vouchd", c->config, opts, refused, set_from_file, &f,
+				   &c->conf_buf) < 0)
+		return -EINVAL;
 	if (!c->db)
 		return usage_error("--db is required", NULL);
 	if (c->verify_chain)
@@ -331,16 +374,20 @@ static int run(int argc, char **argv)
 	int r;
 
 	r = parse_args(argc, argv, &srv.cfg);
-	if (r != 0)
-		return r > 0 ? 0 : EXIT_USAGE;
+	if (r != 0) {
+		free(srv.cfg.conf_buf);
+		return r > 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
 	r = store_sqlite_ops.open(srv.cfg.db, &srv.store);
 	if (r < 0) {
 		fprintf(stderr, "vouchd: cannot open database '%s'\n", srv.cfg.db);
+		free(srv.cfg.conf_buf);
 		return EXIT_RUNTIME;
 	}
 	if (srv.cfg.verify_chain) {
 		r = verify_chain(srv.store);
 		srv.store->ops->close(srv.store);
+		free(srv.cfg.conf_buf);
 		return r;
 	}
 	r = vouch_ctx_new(&srv.ctx);
@@ -360,12 +407,16 @@ static int run(int argc, char **argv)
 	if (r == 0 && !(srv.ssl = tls_setup(&srv.cfg)))
 		r = -EIO;
 	if (r == 0)
+		r = ear_setup(&srv);
+	if (r == 0)
 		r = serve(&srv);
+	ear_free(&srv);
 	SSL_CTX_free(srv.ssl);
 	vouch_attest_reference_free(srv.reference);
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);
 	srv.store->ops->close(srv.store);
+	free(srv.cfg.conf_buf);
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 }
 

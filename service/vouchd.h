@@ -38,6 +38,7 @@
 #include <vouch/quote.h>
 
 #include "cleanup.h"
+#include "conf.h"
 #include "config.h"
 #include "store.h"
 
@@ -63,6 +64,9 @@ struct config {
 	const char *trust;
 	const char *reference;
 	const char *pcrs;
+	const char *ear_key;
+	const char *config;
+	char *conf_buf; /* the configuration file's text, which the strings above may point into */
 	uint32_t nonce_ttl;
 	bool verify_chain;
 };
@@ -90,6 +94,11 @@ struct server {
 	struct event_base *base;
 	uint64_t attest_trusted, attest_untrusted, attest_error, rejected;
 	struct histogram phase[_PHASE_MAX];
+	/* the attestation results' signing key (vouchd-ear.c) */
+	EVP_PKEY *ear_key;
+	char ear_kid[48]; /* its RFC 7638 thumbprint, base64url */
+	json_object *ear_jwks;
+	char *ear_pem;
 };
 
 double now_mono(void);
@@ -113,5 +122,17 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id);
 void do_attest(struct server *srv, struct evhttp_request *req, const char *id);
 void do_verify(struct server *srv, struct evhttp_request *req);
+
+/* vouchd-ear.c: EAT attestation results (EAR), signed ES256 JWTs */
+char *b64url(const uint8_t *buf, size_t len);
+int es256_sign(EVP_PKEY *key, const char *input, uint8_t sig[64]);
+int jwt_es256(EVP_PKEY *key, const char *kid, json_object *claims, char **ret);
+int ear_setup(struct server *srv);
+void ear_free(struct server *srv);
+void do_ear_key(struct server *srv, struct evhttp_request *req, bool pem);
+json_object *ear_claims(struct server *srv, const struct vouch_attest_result *res, const char *id,
+			const uint8_t *nonce, size_t nonce_len, int64_t now);
+int ear_attach(struct server *srv, const struct vouch_attest_result *res, const char *id,
+	       const uint8_t *nonce, size_t nonce_len, char **verdict);
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "cleanup.h"
 #include "conf.h"
+#include "notify.h"
 #include "config.h"
 
 #define MAX_RESPONSE (1U << 20)
@@ -333,6 +334,31 @@ static int round_once(struct agent *ag)
 	return verdict && strcmp(verdict, "trusted") == 0 ? 0 : 1;
 }
 
+/*
+ * sleep(@seconds), pinging systemd's watchdog at half its interval meanwhile.  The round
+ * itself (one quote, HTTP requests with a 60 s timeout) must fit in WatchdogSec.
+ */
+static void pause_round(uint32_t seconds)
+{
+	uint64_t wd = 0, left = (uint64_t)seconds * 1000000;
+
+	if (sd_watchdog_enabled(0, &wd) <= 0 || wd == 0) {
+		sleep(seconds);
+		return;
+	}
+	sd_notify(0, "WATCHDOG=1");
+	while (left > 0) {
+		uint64_t step = wd / 2 < left ? wd / 2 : left;
+		struct timespec ts = { .tv_sec = (time_t)(step / 1000000),
+				       .tv_nsec = (long)(step % 1000000) * 1000 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		left -= step;
+		sd_notify(0, "WATCHDOG=1");
+	}
+}
+
 static int get_nonce(struct agent *ag)
 {
 	_cleanup_(json_putp) json_object *resp = NULL;
@@ -502,6 +528,8 @@ static int run(int argc, char **argv)
 		fprintf(stderr, "vouch-agent: %s\n", vouch_ctx_last_error(ag.ctx));
 	if (r == 0)
 		r = do_register(&ag);
+	if (r == 0)
+		sd_notifyf(0, "READY=1\nSTATUS=registered as '%s' at %s", ag.id, ag.server);
 	while (r >= 0) {
 		if (!ag.nonce[0] || ag.deadline <= (int64_t)time(NULL))
 			r = get_nonce(&ag);
@@ -511,9 +539,11 @@ static int run(int argc, char **argv)
 			break;
 		if (r < 0 && r != -EPROTO)
 			break;
+		sd_notifyf(0, "STATUS=last round: %s", r == 0 ? "trusted" : r == 1 ? "untrusted"
+							      : "refused by the server");
 		if (r == -EPROTO)
 			r = 0; /* the server refused this round; ask for a new nonce next time */
-		sleep(ag.interval);
+		pause_round(ag.interval);
 	}
 	vouch_tpm_close(ag.tpm);
 	vouch_ctx_free(ag.ctx);

@@ -85,7 +85,7 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 		json_object_object_add(out, "registered", json_object_new_boolean(false));
 		return reply_json(req, 200, out);
 	}
-	if (r != -ENOENT || st->ops->agent_put(st, &a) < 0 || st->ops->commit(st) < 0) {
+	if (r != -ENOENT || st->ops->agent_put(st, &a) < 0 || store_commit(srv) < 0) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "database unavailable");
 	}
@@ -132,7 +132,7 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 	}
 	if (r == 0)
 		r = new_nonce(srv, id, &n);
-	if (r < 0 || st->ops->commit(st) < 0) {
+	if (r < 0 || store_commit(srv) < 0) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "database unavailable");
 	}
@@ -281,7 +281,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	if (r == 0)
 		r = new_nonce(srv, id, &next);
 	if (r == 0)
-		r = st->ops->commit(st);
+		r = store_commit(srv);
 	store_state_clear(&old);
 	if (r < 0) {
 		st->ops->rollback(st);

@@ -94,6 +94,7 @@ struct server {
 	struct event_base *base;
 	uint64_t attest_trusted, attest_untrusted, attest_error, rejected;
 	struct histogram phase[_PHASE_MAX];
+	struct histogram commit; /* st->ops->commit(), every endpoint */
 	/* the attestation results' signing key (vouchd-ear.c) */
 	EVP_PKEY *ear_key;
 	char ear_kid[48]; /* its RFC 7638 thumbprint, base64url */
@@ -103,6 +104,8 @@ struct server {
 
 double now_mono(void);
 void observe(struct server *srv, int phase, double seconds);
+void hist_observe(struct histogram *h, double seconds);
+int store_commit(struct server *srv);
 void reply_json(struct evhttp_request *req, int code, json_object *o);
 /* a refused request: one line of reason, nothing stored */
 __attribute__((format(printf, 4, 5)))

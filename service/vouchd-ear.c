@@ -47,13 +47,17 @@ static int tier(int v)
 
 static const char *const tier_names[] = { "none", "affirming", "warning", "contraindicated" };
 
-/* keep the worse of two values: the higher tier; within one, the more specific */
+/*
+ * keep the worse of two values: the higher tier; within one, the more specific.  A check
+ * that could not be done (-1) takes the place of an affirming value: never affirm what was
+ * not checked.
+ */
 static void worsen(int *claim, int v)
 {
 	int a = tier(*claim) * 1000 + (*claim == AR_MALFUNCTION ? 1 : *claim);
 	int b = tier(v) * 1000 + (v == AR_MALFUNCTION ? 1 : v);
 
-	if (b > a)
+	if (v == AR_MALFUNCTION ? tier(*claim) <= 1 : b > a)
 		*claim = v;
 }
 
@@ -115,13 +119,18 @@ static void vector(const struct vouch_attest_result *res, int tv[_TV_MAX])
 static json_object *submod(const int *tv, const int *which, size_t n, const char *policy)
 {
 	json_object *o = json_object_new_object(), *v = json_object_new_object();
+	bool malfunction = false;
 	int t = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		json_object_object_add(v, tv_names[which[i]], json_object_new_int(tv[which[i]]));
 		if (tier(tv[which[i]]) > t)
 			t = tier(tv[which[i]]);
+		malfunction |= tv[which[i]] == AR_MALFUNCTION;
 	}
+	/* part of it could not be appraised: no claim rather than "affirming" */
+	if (malfunction && t <= 1)
+		t = 0;
 	json_object_object_add(o, "ear.status", json_object_new_string(tier_names[t]));
 	json_object_object_add(o, "ear.trustworthiness-vector", v);
 	json_object_object_add(o, "ear.appraisal-policy-id", json_object_new_string(policy));

@@ -25,7 +25,7 @@ done
 swtpm_start "$T/tpm" || { not_ok "swtpm starts"; done_testing; }
 VPID= LPID=
 stop_vouchd() { if [ -n "$VPID" ]; then kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; fi; }
-trap 'stop_vouchd; [ -n "$LPID" ] && kill "$LPID" 2>/dev/null; swtpm_stop; rm -rf "$T"' EXIT
+trap 'stop_vouchd; [ -n "$LPID" ] && kill $LPID 2>/dev/null; swtpm_stop; rm -rf "$T"' EXIT
 export VOUCH_TCTI=$SWTPM_TCTI
 
 # --- PKI, the EAR key ----------------------------------------------------------------------
@@ -62,8 +62,8 @@ check "AK" "$VOUCH" tpm ak create --out "$T/ak"
 check "the engine measures a and b" load --tcti "$SWTPM_TCTI" "$T/bin/a" "$T/bin/b"
 
 # --- a NOTIFY_SOCKET: every datagram, one per line (newlines inside as '|') ------------------
-NS=$T/notify.sock
-python3 - "$NS" "$T/notify.log" <<'PY' &
+listen_notify() { # SOCKET LOG: a listener in the background, its pid appended to LPID
+	python3 - "$1" "$2" <<'PY' &
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
@@ -73,12 +73,15 @@ with open(sys.argv[2], "a") as log:
         log.write(msg.replace("\n", "|") + "\n")
         log.flush()
 PY
-LPID=$!
-for _ in $(seq 1 50); do [ -S "$NS" ] && break; sleep 0.05; done
-[ -S "$NS" ] && ok "a NOTIFY_SOCKET listener" || { not_ok "notify listener"; done_testing; }
-notified() { # PATTERN: within 5 s
+	LPID="$LPID $!"
+	for _ in $(seq 1 50); do [ -S "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
+NS=$T/notify.sock
+listen_notify "$NS" "$T/notify.log" && ok "a NOTIFY_SOCKET listener" || { not_ok "notify listener"; done_testing; }
+notified() { # PATTERN [LOG]: within 10 s
 	local i
-	for i in $(seq 1 100); do grep -q -- "$1" "$T/notify.log" 2>/dev/null && return 0; sleep 0.05; done
+	for i in $(seq 1 200); do grep -q -- "$1" "${2:-$T/notify.log}" 2>/dev/null && return 0; sleep 0.05; done
 	return 1
 }
 
@@ -263,21 +266,25 @@ cp "$T/.out" "$T/jwks2.json"
 
 # --- vouch-agent under NOTIFY_SOCKET -----------------------------------------------------------------
 if [ -n "${VOUCH_AGENT:-}" ]; then
-	: >"$T/notify.log"
+	# its own socket: vouchd keeps pinging the first one
+	NA=$T/agent-notify.sock AL=$T/agent-notify.log
+	listen_notify "$NA" "$AL" || not_ok "a second NOTIFY_SOCKET listener"
 	load "$T/bin/a"
-	NOTIFY_SOCKET=$NS "$VOUCH_AGENT" --server "$URL" --id agent1 --cert "$P/agent1.crt" \
+	NOTIFY_SOCKET=$NA "$VOUCH_AGENT" --server "$URL" --id agent1 --cert "$P/agent1.crt" \
 		--key "$P/agent1.key" --cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" \
 		--ima-list "$ST/measurements" --once >"$T/agent.out" 2>"$T/agent.err"
-	notified '^READY=1' && ok "vouch-agent sent READY=1 once registered" || not_ok "vouch-agent READY=1"
+	notified '^READY=1' "$AL" && ok "vouch-agent sent READY=1 once registered" || not_ok "vouch-agent READY=1"
 	check "its answer carries an EAR" test "$(jq -r '.ear | split(".") | length' "$T/agent.out")" = 3
-	: >"$T/notify.log"
-	NOTIFY_SOCKET=$NS WATCHDOG_USEC=400000 "$VOUCH_AGENT" --server "$URL" --id agent1 \
+	check "and no WATCHDOG=1 without WATCHDOG_USEC" test "$(grep -c WATCHDOG "$AL")" = 0
+	: >"$AL"
+	NOTIFY_SOCKET=$NA WATCHDOG_USEC=400000 "$VOUCH_AGENT" --server "$URL" --id agent1 \
 		--cert "$P/agent1.crt" --key "$P/agent1.key" --cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" \
 		--ima-list "$ST/measurements" --interval 2 >/dev/null 2>"$T/agent.err" &
 	APID=$!
-	notified '^WATCHDOG=1' && ok "vouch-agent --interval pings the watchdog between rounds" ||
+	notified '^WATCHDOG=1' "$AL" && ok "vouch-agent --interval pings the watchdog between rounds" ||
 		not_ok "vouch-agent WATCHDOG=1"
-	check "and reports the last round in STATUS" grep -q "STATUS=last round" "$T/notify.log"
+	notified 'STATUS=last round' "$AL" && ok "and reports the last round in STATUS" ||
+		not_ok "and reports the last round in STATUS"
 	kill "$APID"; wait "$APID" 2>/dev/null
 else
 	skip "vouch-agent is not built (libcurl missing)"

@@ -416,15 +416,29 @@ static const struct option opts[] = {
 /* one option's value into @ag, from the command line or the configuration file */
 static int set_option(struct agent *ag, int opt, const char *arg, const char **why)
 {
+	struct vouch_pcrs sel;
+
 	switch (opt) {
-	case 's': ag->server = arg; break;
+	case 's':
+		if (strncmp(arg, "https://", 8) != 0 || !arg[8]) {
+			*why = "an https:// URL";
+			return -EINVAL;
+		}
+		ag->server = arg;
+		break;
 	case 'i': ag->id = arg; break;
 	case 'c': ag->cert = arg; break;
 	case 'k': ag->key = arg; break;
 	case 'a': ag->cacert = arg; break;
 	case 't': ag->tcti = arg; break;
 	case 'l': ag->ima = arg; break;
-	case 'p': ag->pcrs = arg; break;
+	case 'p':
+		if (vouch_pcrs_parse_selection(arg, &sel) < 0) {
+			*why = "a PCR selection such as sha256:0-10";
+			return -EINVAL;
+		}
+		ag->pcrs = arg;
+		break;
 	case 'C': ag->config = arg; break;
 	case 'H':
 		if (parse_u32(arg, 0, &ag->handle) < 0 || ag->handle < 0x81000000U ||

@@ -264,15 +264,33 @@ static const struct option opts[] = {
 /* one option's value into @c, from the command line or the configuration file */
 static int set_option(struct config *c, int opt, const char *arg, const char **why)
 {
+	struct vouch_pcrs sel;
+	const char *colon;
+	uint32_t port;
+
 	switch (opt) {
-	case 'l': c->listen = arg; break;
+	case 'l':
+		colon = strrchr(arg, ':');
+		if (!colon || colon == arg || colon - arg >= 64 ||
+		    parse_u32(colon + 1, 65535, &port) < 0) {
+			*why = "HOST:PORT";
+			return -EINVAL;
+		}
+		c->listen = arg;
+		break;
 	case 'd': c->db = arg; break;
 	case 'c': c->tls_cert = arg; break;
 	case 'k': c->tls_key = arg; break;
 	case 'a': c->client_ca = arg; break;
 	case 't': c->trust = arg; break;
 	case 'r': c->reference = arg; break;
-	case 'p': c->pcrs = arg; break;
+	case 'p':
+		if (vouch_pcrs_parse_selection(arg, &sel) < 0) {
+			*why = "a PCR selection such as sha256:0-10";
+			return -EINVAL;
+		}
+		c->pcrs = arg;
+		break;
 	case 'e': c->ear_key = arg; break;
 	case 'C': c->config = arg; break;
 	case 'n':

@@ -43,6 +43,9 @@ bad "an empty value" 1 "'db' has an empty value" "db =   \n"
 bad "a switch neither true nor false" 1 "takes true or false" "verify-chain = yes\n"
 bad "a file naming another file" 1 "unknown key 'config'" "config = /etc/passwd\n"
 bad "help in a file" 1 "unknown key 'help'" "help = true\n"
+bad "a listen address without a port" 1 "invalid listen '127.0.0.1': HOST:PORT" "listen = 127.0.0.1\n"
+bad "a port out of range" 1 "invalid listen '127.0.0.1:70000'" "listen = 127.0.0.1:70000\n"
+bad "a bad PCR selection" 2 "invalid pcrs 'sha256:0-99'" "db = /x\npcrs = sha256:0-99\n"
 bad "a value without a key" 1 "a value without a key" " = 3\n"
 bad "a bad line still fails when the command line sets the key" 1 "invalid nonce-ttl" \
 	"nonce-ttl = -1\n" "$VOUCHD" --nonce-ttl 5 --db "$T/x.db" --verify-chain
@@ -67,6 +70,8 @@ if [ -n "${VOUCH_AGENT:-}" ]; then
 		"$VOUCH_AGENT"
 	bad "vouch-agent: a bad AK handle" 2 "invalid ak-handle '0x1'" "id = a\nak-handle = 0x1\n" "$VOUCH_AGENT"
 	bad "vouch-agent: vouchd's key" 1 "unknown key 'db'" "db = /x\n" "$VOUCH_AGENT"
+	bad "vouch-agent: a server that is not https" 1 "invalid server 'http://x': an https:// URL" \
+		"server = http://x\n" "$VOUCH_AGENT"
 	bad "vouch-agent: once = maybe" 1 "takes true or false" "once = maybe\n" "$VOUCH_AGENT"
 	expect_rc 3 "the shipped vouch-agent.conf.example parses" "$VOUCH_AGENT" \
 		--config "$SRC/service/vouch-agent.conf.example" --tpm "$NOTPM" --once

@@ -25,6 +25,10 @@ PACKAGES=(
 	# issue 15: the Debian package (.ci/run builds, lintians and installs it), the man-page
 	# test (man -l, groff -ww, col) and the bash completion
 	debhelper dpkg-dev lintian bash-completion man-db groff-base bsdextrautils
+	# vouchd's outputs: sd_notify (libsystemd), 'promtool check metrics' (prometheus; its
+	# server is not started in a container without systemd, and stopped below otherwise),
+	# the EAR verified with python3-jwt, the units checked with systemd-analyze (systemd)
+	libsystemd-dev prometheus python3-jwt systemd
 )
 
 missing=()
@@ -43,6 +47,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt_opts=(-o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
 	apt-get "${apt_opts[@]}" update -qq
 	apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+	# only promtool is wanted from 'prometheus': no server listening on :9090 afterwards
+	if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus prometheus-node-exporter 2>/dev/null || true
+	fi
 fi
 
 if [ ! -f build/build.ninja ]; then

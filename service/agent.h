@@ -24,6 +24,8 @@ struct agent {
 	const char *server, *id, *cert, *key, *cacert, *tcti, *ima, *pcrs;
 	/* pull mode: where to listen, the name the verifier's client certificate carries */
 	const char *mode, *listen, *verifier_name, *url;
+	const char *config;
+	char *conf_buf; /* the configuration file's text, which the strings above may point into */
 	char url_buf[300];
 	uint32_t handle;
 	uint32_t interval;

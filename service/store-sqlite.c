@@ -21,6 +21,7 @@ enum {
 	Q_AGENT_PUT,
 	Q_AGENT_COUNT,
 	Q_PULL_LIST,
+	Q_AGENT_STATES,
 	Q_STATE_GET,
 	Q_STATE_PUT,
 	Q_NONCE_PUT,
@@ -47,6 +48,9 @@ static const char *const queries[_Q_MAX] = {
 	[Q_AGENT_COUNT] = "SELECT count(*) FROM agents",
 	[Q_PULL_LIST] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL "
 			"ORDER BY id",
+	/* the newest row per agent: seq is the append order */
+	[Q_AGENT_STATES] = "SELECT (SELECT verdict FROM results WHERE agent = agents.id "
+			   "ORDER BY seq DESC LIMIT 1) AS v, count(*) FROM agents GROUP BY v",
 	[Q_STATE_GET] = "SELECT state, reset_count, restart_count FROM states WHERE agent = ?1",
 	[Q_STATE_PUT] = "INSERT INTO states (agent, state, reset_count, restart_count) "
 			"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(agent) DO UPDATE SET "
@@ -341,6 +345,31 @@ static int sq_agent_count(struct store *s, uint64_t *ret)
 	return 0;
 }
 
+static int sq_agent_states(struct store *s, uint64_t ret[_STORE_AGENT_STATE_MAX])
+{
+	sqlite3_stmt *st = stmt(s, Q_AGENT_STATES);
+	int rc;
+
+	memset(ret, 0, _STORE_AGENT_STATE_MAX * sizeof(*ret));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
+
+		if (!v)
+			ret[STORE_AGENT_REGISTERED] += n;
+		else if (strcmp(v, "trusted") == 0)
+			ret[STORE_AGENT_TRUSTED] += n;
+		else if (strcmp(v, "untrusted") == 0)
+			ret[STORE_AGENT_UNTRUSTED] += n;
+		else
+			ret[STORE_AGENT_ERROR] += n;
+	}
+	if (rc != SQLITE_DONE)
+		return db_err(S(s), "agent states");
+	sqlite3_reset(st);
+	return 0;
+}
+
 static int sq_state_get(struct store *s, const char *id, struct store_state *ret)
 {
 	sqlite3_stmt *st = stmt(s, Q_STATE_GET);
@@ -575,6 +604,7 @@ const struct store_ops store_sqlite_ops = {
 	.agent_put = sq_agent_put,
 	.agent_count = sq_agent_count,
 	.pull_list = sq_pull_list,
+	.agent_states = sq_agent_states,
 	.state_get = sq_state_get,
 	.state_put = sq_state_put,
 	.nonce_put = sq_nonce_put,

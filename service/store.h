@@ -75,6 +75,15 @@ struct store_result {
 	const char *body; /* the verdict JSON */
 };
 
+/* agents by the verdict of their last result; REGISTERED: no result yet */
+enum {
+	STORE_AGENT_REGISTERED,
+	STORE_AGENT_TRUSTED,
+	STORE_AGENT_UNTRUSTED,
+	STORE_AGENT_ERROR,
+	_STORE_AGENT_STATE_MAX,
+};
+
 struct store;
 
 struct store_ops {
@@ -92,6 +101,8 @@ struct store_ops {
 	 * returns @fn's first negative return */
 	int (*pull_list)(struct store *s, int (*fn)(void *userdata, const char *id, const char *url),
 			 void *userdata);
+	/* agents per STORE_AGENT_*: the verdict of each agent's newest result row */
+	int (*agent_states)(struct store *s, uint64_t ret[_STORE_AGENT_STATE_MAX]);
 	int (*state_get)(struct store *s, const char *id, struct store_state *ret);
 	int (*state_put)(struct store *s, const char *id, const struct store_state *st);
 	int (*nonce_put)(struct store *s, const char *id, const struct store_nonce *n);

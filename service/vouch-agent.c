@@ -37,7 +37,9 @@
 
 #include "agent.h"
 #include "cleanup.h"
+#include "conf.h"
 #include "config.h"
+#include "notify.h"
 
 #define MAX_RESPONSE (1U << 20)
 
@@ -500,6 +502,31 @@ static int round_once(struct agent *ag)
 	return verdict && strcmp(verdict, "trusted") == 0 ? 0 : 1;
 }
 
+/*
+ * sleep(@seconds), pinging systemd's watchdog at half its interval meanwhile.  The round
+ * itself (one quote, HTTP requests with a 60 s timeout) must fit in WatchdogSec.
+ */
+static void pause_round(uint32_t seconds)
+{
+	uint64_t wd = 0, left = (uint64_t)seconds * 1000000;
+
+	if (sd_watchdog_enabled(0, &wd) <= 0 || wd == 0) {
+		sleep(seconds);
+		return;
+	}
+	sd_notify(0, "WATCHDOG=1");
+	while (left > 0) {
+		uint64_t step = wd / 2 < left ? wd / 2 : left;
+		struct timespec ts = { .tv_sec = (time_t)(step / 1000000),
+				       .tv_nsec = (long)(step % 1000000) * 1000 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		left -= step;
+		sd_notify(0, "WATCHDOG=1");
+	}
+}
+
 static int get_nonce(struct agent *ag)
 {
 	_cleanup_(json_putp) json_object *resp = NULL;
@@ -531,8 +558,8 @@ static int parse_u32(const char *s, int base, uint32_t *ret)
 static int usage(const char *msg, const char *arg)
 {
 	fprintf(stderr, "vouch-agent: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: vouch-agent --server URL --id ID --cert CRT --key KEY --cacert CA "
-			"--tpm TCTI [--ak-handle H] [--ima-list PATH] [--pcrs SEL] "
+	fprintf(stderr, "usage: vouch-agent [--config FILE] --server URL --id ID --cert CRT --key KEY "
+			"--cacert CA --tpm TCTI [--ak-handle H] [--ima-list PATH] [--pcrs SEL] "
 			"[--enroll] --once|--interval S\n"
 			"       vouch-agent --mode pull --listen HOST:PORT --verifier-name NAME --cert CRT "
 			"--key KEY --cacert CA --tpm TCTI [--ak-handle H] [--ima-list PATH] "
@@ -540,74 +567,135 @@ static int usage(const char *msg, const char *arg)
 	return -EINVAL;
 }
 
-static int parse_args(int argc, char **argv, struct agent *ag)
+static const struct option opts[] = {
+	{ "server", required_argument, NULL, 's' },
+	{ "id", required_argument, NULL, 'i' },
+	{ "cert", required_argument, NULL, 'c' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "cacert", required_argument, NULL, 'a' },
+	{ "tpm", required_argument, NULL, 't' },
+	{ "ak-handle", required_argument, NULL, 'H' },
+	{ "ima-list", required_argument, NULL, 'l' },
+	{ "pcrs", required_argument, NULL, 'p' },
+	{ "once", no_argument, NULL, 'o' },
+	{ "enroll", no_argument, NULL, 'e' },
+	{ "interval", required_argument, NULL, 'n' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "listen", required_argument, NULL, 'L' },
+	{ "verifier-name", required_argument, NULL, 'V' },
+	{ "url", required_argument, NULL, 'u' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "version", no_argument, NULL, 'v' },
+	{ 0 },
+};
+
+/* one option's value into @ag, from the command line or the configuration file */
+static int set_option(struct agent *ag, int opt, const char *arg, const char **why)
 {
-	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "cacert", required_argument, NULL, 'a' },
-		{ "tpm", required_argument, NULL, 't' },
-		{ "ak-handle", required_argument, NULL, 'H' },
-		{ "ima-list", required_argument, NULL, 'l' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "once", no_argument, NULL, 'o' },
-		{ "enroll", no_argument, NULL, 'e' },
-		{ "interval", required_argument, NULL, 'n' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "listen", required_argument, NULL, 'L' },
-		{ "verifier-name", required_argument, NULL, 'V' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "version", no_argument, NULL, 'v' },
-		{ 0 },
-	};
-	int opt;
+	struct vouch_pcrs sel;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char **slot = NULL;
-
-		switch (opt) {
-		case 's': slot = &ag->server; break;
-		case 'i': slot = &ag->id; break;
-		case 'c': slot = &ag->cert; break;
-		case 'k': slot = &ag->key; break;
-		case 'a': slot = &ag->cacert; break;
-		case 't': slot = &ag->tcti; break;
-		case 'l': slot = &ag->ima; break;
-		case 'p': slot = &ag->pcrs; break;
-		case 'm': slot = &ag->mode; break;
-		case 'L': slot = &ag->listen; break;
-		case 'V': slot = &ag->verifier_name; break;
-		case 'u': slot = &ag->url; break;
-		case 'H':
-			if (ag->handle || parse_u32(optarg, 0, &ag->handle) < 0 ||
-			    ag->handle < 0x81000000U || ag->handle > 0x81ffffffU)
-				return usage("invalid or repeated --ak-handle", optarg);
-			break;
-		case 'o': ag->once = true; break;
-		case 'e': ag->enroll = true; break;
-		case 'n':
-			if (ag->interval || parse_u32(optarg, 10, &ag->interval) < 0 ||
-			    ag->interval == 0 || ag->interval > 86400)
-				return usage("invalid or repeated --interval", optarg);
-			break;
-		case 'v':
-			printf("vouch-agent %s\n", VOUCH_VERSION);
-			return 1;
-		default:
+	switch (opt) {
+	case 's':
+		if (strncmp(arg, "https://", 8) != 0 || !arg[8]) {
+			*why = "an https:// URL";
 			return -EINVAL;
 		}
-		if (slot) {
-			if (*slot)
-				return usage("option given twice, refusing:", argv[optind - 1]);
-			*slot = optarg;
+		ag->server = arg;
+		break;
+	case 'i': ag->id = arg; break;
+	case 'c': ag->cert = arg; break;
+	case 'k': ag->key = arg; break;
+	case 'a': ag->cacert = arg; break;
+	case 't': ag->tcti = arg; break;
+	case 'l': ag->ima = arg; break;
+	case 'p':
+		if (vouch_pcrs_parse_selection(arg, &sel) < 0) {
+			*why = "a PCR selection such as sha256:0-10";
+			return -EINVAL;
 		}
+		ag->pcrs = arg;
+		break;
+	case 'm':
+		if (strcmp(arg, "push") != 0 && strcmp(arg, "pull") != 0) {
+			*why = "push or pull";
+			return -EINVAL;
+		}
+		ag->mode = arg;
+		break;
+	case 'L': ag->listen = arg; break;
+	case 'V': ag->verifier_name = arg; break;
+	case 'u': ag->url = arg; break;
+	case 'C': ag->config = arg; break;
+	case 'H':
+		if (parse_u32(arg, 0, &ag->handle) < 0 || ag->handle < 0x81000000U ||
+		    ag->handle > 0x81ffffffU) {
+			*why = "a persistent handle 0x81000000-0x81ffffff";
+			return -EINVAL;
+		}
+		break;
+	case 'o': ag->once = true; break;
+	case 'e': ag->enroll = true; break;
+	case 'n':
+		if (parse_u32(arg, 10, &ag->interval) < 0 || ag->interval == 0 ||
+		    ag->interval > 86400) {
+			*why = "1 to 86400 seconds";
+			return -EINVAL;
+		}
+		break;
+	default:
+		*why = "not an option";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct file_opts {
+	struct agent *ag;
+	uint64_t cli; /* the options the command line gave: they win over the file */
+};
+
+static int set_from_file(void *userdata, int index, const char *value, const char **why)
+{
+	struct file_opts *f = userdata;
+	struct agent scratch = *f->ag;
+
+	/* checked either way, so that a bad line fails even when the command line wins */
+	return set_option(f->cli & (UINT64_C(1) << index) ? &scratch : f->ag, opts[index].val,
+			  value, why);
+}
+
+static int parse_args(int argc, char **argv, struct agent *ag)
+{
+	static const char *const refused[] = { "config", "version", NULL };
+	struct file_opts f = { .ag = ag };
+	int opt, index;
+
+	while ((opt = getopt_long(argc, argv, "", opts, &index)) != -1) {
+		const char *why = NULL;
+
+		if (opt == 'v') {
+			printf("vouch-agent %s\n", VOUCH_VERSION);
+			return 1;
+		}
+		if (opt == '?')
+			return -EINVAL;
+		if (f.cli & (UINT64_C(1) << index))
+			return usage("option given twice, refusing:", argv[optind - 1]);
+		f.cli |= UINT64_C(1) << index;
+		if (set_option(ag, opt, optarg, &why) < 0)
+			return usage(why ? "invalid option value:" : "invalid option", optarg);
 	}
 	if (optind != argc)
 		return usage("unexpected argument", argv[optind]);
-	if (ag->mode && strcmp(ag->mode, "push") != 0 && strcmp(ag->mode, "pull") != 0)
-		return usage("--mode is push or pull, not", ag->mode);
+	/* a command-line --once and a file's interval (or the reverse): the command line wins */
+	if (ag->config) {
+		for (int i = 0; opts[i].name && (ag->once || ag->interval); i++)
+			if (opts[i].val == 'o' || opts[i].val == 'n')
+				f.cli |= UINT64_C(1) << i;
+		if (conf_load("vouch-agent", ag->config, opts, refused, set_from_file, &f,
+			      &ag->conf_buf) < 0)
+			return -EINVAL;
+	}
 	ag->pull = ag->mode && strcmp(ag->mode, "pull") == 0;
 	if (ag->pull) {
 		/* vouchd asks; the agent only answers (and registers first when told where) */
@@ -655,8 +743,10 @@ static int run(int argc, char **argv)
 	int r;
 
 	r = parse_args(argc, argv, &ag);
-	if (r != 0)
+	if (r != 0) {
+		free(ag.conf_buf);
 		return r > 0 ? 0 : EXIT_USAGE;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return EXIT_RUNTIME;
 	ag.curl = curl_easy_init();
@@ -678,6 +768,8 @@ static int run(int argc, char **argv)
 		r = agent_serve(&ag, ag.server ? do_register : NULL);
 	else if (r == 0)
 		r = do_register(&ag);
+	if (r == 0 && !ag.pull)
+		sd_notifyf(0, "READY=1\nSTATUS=enrolled as '%s' at %s", ag.id, ag.server);
 	while (r >= 0 && !ag.pull) {
 		if (!ag.nonce[0] || ag.deadline <= (int64_t)time(NULL))
 			r = get_nonce(&ag);
@@ -687,13 +779,16 @@ static int run(int argc, char **argv)
 			break;
 		if (r < 0 && r != -EPROTO)
 			break;
+		sd_notifyf(0, "STATUS=last round: %s", r == 0 ? "trusted" : r == 1 ? "untrusted"
+							      : "refused by the server");
 		if (r == -EPROTO)
 			r = 0; /* the server refused this round; ask for a new nonce next time */
-		sleep(ag.interval);
+		pause_round(ag.interval);
 	}
 	vouch_ctx_free(ag.ctx);
 	curl_easy_cleanup(ag.curl);
 	curl_global_cleanup();
+	free(ag.conf_buf);
 	return r == 0 ? 0 : r == 1 ? EXIT_UNTRUSTED : EXIT_RUNTIME;
 }
 

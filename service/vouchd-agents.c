@@ -76,7 +76,7 @@ void do_mode(struct server *srv, struct evhttp_request *req, const char *id)
 			(void)st->ops->nonce_take(st, id, &(struct store_nonce){ 0 });
 	}
 	store_agent_clear(&a);
-	if (r < 0 || (changed ? st->ops->commit(st) : (st->ops->rollback(st), 0)) < 0) {
+	if (r < 0 || (changed ? store_commit(srv) : (st->ops->rollback(st), 0)) < 0) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "database unavailable");
 	}
@@ -132,7 +132,7 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 	}
 	if (r == 0)
 		r = new_nonce(srv, id, &n);
-	if (r < 0 || st->ops->commit(st) < 0) {
+	if (r < 0 || store_commit(srv) < 0) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "database unavailable");
 	}
@@ -276,6 +276,8 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 		return fail(e, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
 	}
 	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
+	if (r == 0)
+		r = ear_attach(srv, res, id, n.nonce, n.len, &verdict);
 	offset = have_state && !new_boot ? vs.entries : 0;
 	if (r == 0 && vr == 0 && res->state.valid) {
 		struct store_state ns = { .reset_count = res->quote.reset_count,
@@ -297,7 +299,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	if (r == 0 && !pull)
 		r = new_nonce(srv, id, &next);
 	if (r == 0)
-		r = st->ops->commit(st);
+		r = store_commit(srv);
 	store_state_clear(&old);
 	if (r < 0) {
 		st->ops->rollback(st);

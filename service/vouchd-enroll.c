@@ -432,7 +432,7 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "too many pending enrollments, try again later");
 	}
-	if (st->ops->enrollment_put(st, &e) < 0 || st->ops->commit(st) < 0) {
+	if (st->ops->enrollment_put(st, &e) < 0 || store_commit(srv) < 0) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "database unavailable");
 	}
@@ -490,7 +490,7 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 		bool late = e.deadline < (int64_t)time(NULL);
 
 		store_enrollment_clear(&e);
-		if (st->ops->commit(st) < 0) {
+		if (store_commit(srv) < 0) {
 			st->ops->rollback(st);
 			return refuse(srv, req, 503, "database unavailable");
 		}
@@ -504,7 +504,7 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 	if (existing < 0) {
 		/* another EK or AK: consumed like a wrong secret; a database error: nothing */
 		store_enrollment_clear(&e);
-		if (existing != -EEXIST || st->ops->commit(st) < 0)
+		if (existing != -EEXIST || store_commit(srv) < 0)
 			st->ops->rollback(st);
 		return;
 	}
@@ -524,7 +524,7 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 	snprintf(a.reference, sizeof(a.reference), "%s", existing ? old.reference : "default");
 	r = st->ops->agent_put(st, &a);
 	if (r == 0)
-		r = st->ops->commit(st);
+		r = store_commit(srv);
 	if (r < 0) {
 		store_enrollment_clear(&e);
 		st->ops->rollback(st);

@@ -19,13 +19,26 @@ double now_mono(void)
 
 void observe(struct server *srv, int phase, double seconds)
 {
-	struct histogram *h = &srv->phase[phase];
+	hist_observe(&srv->phase[phase], seconds);
+}
 
+void hist_observe(struct histogram *h, double seconds)
+{
 	for (size_t i = 0; i < N_BUCKETS; i++)
 		if (seconds <= buckets[i])
 			h->counts[i]++;
 	h->n++;
 	h->sum += seconds;
+}
+
+/* commit, timed for vouchd_db_commit_seconds */
+int store_commit(struct server *srv)
+{
+	double t0 = now_mono();
+	int r = srv->store->ops->commit(srv->store);
+
+	hist_observe(&srv->commit, now_mono() - t0);
+	return r;
 }
 
 /* --- responses ------------------------------------------------------------------------- */

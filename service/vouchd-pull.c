@@ -246,7 +246,7 @@ static void record_error(struct server *srv, const char *id, const char *reason)
 		r = st->ops->result_append(st, &row, &seq);
 	}
 	if (r == 0)
-		r = st->ops->commit(st);
+		r = store_commit(srv);
 	if (r < 0)
 		st->ops->rollback(st);
 }
@@ -260,7 +260,7 @@ static void nothing_new(struct server *srv, struct fetch *f)
 		(unsigned long long)f->offset);
 	if (st->ops->begin(st) < 0)
 		return;
-	if (st->ops->nonce_take(st, f->id, &n) == 0 && st->ops->commit(st) == 0)
+	if (st->ops->nonce_take(st, f->id, &n) == 0 && store_commit(srv) == 0)
 		return;
 	st->ops->rollback(st);
 }
@@ -443,7 +443,7 @@ static int prepare(struct server *srv, struct fetch *f)
 	if (r == 0)
 		r = new_nonce(srv, f->id, &f->nonce);
 	if (r == 0)
-		r = st->ops->commit(st);
+		r = store_commit(srv);
 	if (r < 0)
 		st->ops->rollback(st);
 	return r;
@@ -598,6 +598,7 @@ int pull_start(struct server *srv)
 {
 	struct timeval tv = { .tv_sec = srv->cfg.interval };
 	struct pull *p;
+	size_t n = 0;
 
 	if (!srv->cfg.pull_cert)
 		return 0;
@@ -606,16 +607,33 @@ int pull_start(struct server *srv)
 		return -ENOMEM;
 	p->srv = srv;
 	srv->pull = p;
-	p->allow = calloc(srv->cfg.n_pull_allow ? srv->cfg.n_pull_allow : 1, sizeof(*p->allow));
+	/* each --pull-allow value is one network or several, comma-separated */
+	for (size_t i = 0; i < srv->cfg.n_pull_allow; i++) {
+		n++;
+		for (const char *c = srv->cfg.pull_allow[i]; *c; c++)
+			n += *c == ',';
+	}
+	p->allow = calloc(n ? n : 1, sizeof(*p->allow));
 	if (!p->allow)
 		return -ENOMEM;
 	for (size_t i = 0; i < srv->cfg.n_pull_allow; i++) {
-		if (parse_cidr(srv->cfg.pull_allow[i], &p->allow[i]) < 0) {
-			fprintf(stderr, "vouchd: invalid --pull-allow '%s' (ADDRESS[/PREFIX])\n",
-				srv->cfg.pull_allow[i]);
-			return -EINVAL;
+		const char *s = srv->cfg.pull_allow[i];
+
+		for (;;) {
+			size_t len = strcspn(s, ",");
+			char one[INET6_ADDRSTRLEN + 8];
+
+			if (len >= sizeof(one) || (memcpy(one, s, len), one[len] = '\0',
+						   parse_cidr(one, &p->allow[p->n_allow])) < 0) {
+				fprintf(stderr, "vouchd: invalid --pull-allow '%.*s' (ADDRESS[/PREFIX])\n",
+					(int)len, s);
+				return -EINVAL;
+			}
+			p->n_allow++;
+			if (!s[len])
+				break;
+			s += len + 1;
 		}
-		p->n_allow++;
 	}
 	p->multi = curl_multi_init();
 	p->timer = p->multi ? evtimer_new(srv->base, on_curl_timeout, p) : NULL;

@@ -11,16 +11,53 @@
  */
 #include <curl/curl.h>
 
+#include "notify.h"
 #include "vouchd.h"
 
+/* one histogram's series; @labels: 'name="value",' or "" */
+static void put_histogram(struct evbuffer *b, const char *name, const char *labels,
+			  const struct histogram *h)
+{
+	size_t n = strlen(labels);
+	/* the labels without their trailing comma, for _sum and _count */
+	int bare = n ? (int)n - 1 : 0;
+
+	for (size_t i = 0; i < N_BUCKETS; i++)
+		evbuffer_add_printf(b, "%s_bucket{%sle=\"%g\"} %llu\n", name, labels, buckets[i],
+				    (unsigned long long)h->counts[i]);
+	evbuffer_add_printf(b, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, labels,
+			    (unsigned long long)h->n);
+	if (n) {
+		evbuffer_add_printf(b, "%s_sum{%.*s} %.6f\n", name, bare, labels, h->sum);
+		evbuffer_add_printf(b, "%s_count{%.*s} %llu\n", name, bare, labels,
+				    (unsigned long long)h->n);
+	} else {
+		evbuffer_add_printf(b, "%s_sum %.6f\n%s_count %llu\n", name, h->sum, name,
+				    (unsigned long long)h->n);
+	}
+}
+
+/*
+ * The Prometheus text format (0.0.4), checked by 'promtool check metrics' in the tests.
+ * Names taken by other parts of vouchd, not defined here: vouchd_agents_overdue (gauge,
+ * agents past their attestation interval) and vouchd_webhook_backlog (gauge, undelivered
+ * notifications).
+ */
 static void do_metrics(struct server *srv, struct evhttp_request *req)
 {
+	static const char *const states[_STORE_AGENT_STATE_MAX] = {
+		[STORE_AGENT_REGISTERED] = "registered", [STORE_AGENT_TRUSTED] = "trusted",
+		[STORE_AGENT_UNTRUSTED] = "untrusted", [STORE_AGENT_ERROR] = "error",
+	};
+	uint64_t by_state[_STORE_AGENT_STATE_MAX] = { 0 };
 	struct evbuffer *b = evbuffer_new();
 	uint64_t agents = 0;
+	bool db_ok;
 
 	if (!b)
 		return evhttp_send_error(req, HTTP_INTERNAL, NULL);
-	(void)srv->store->ops->agent_count(srv->store, &agents);
+	db_ok = srv->store->ops->agent_count(srv->store, &agents) == 0 &&
+		srv->store->ops->agent_states(srv->store, by_state) == 0;
 	evbuffer_add_printf(b,
 			    "# HELP vouchd_attestations_total Attestations by verdict.\n"
 			    "# TYPE vouchd_attestations_total counter\n"
@@ -30,34 +67,41 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			    "# HELP vouchd_requests_refused_total Requests refused with a 4xx/5xx.\n"
 			    "# TYPE vouchd_requests_refused_total counter\n"
 			    "vouchd_requests_refused_total %llu\n"
-			    "# HELP vouchd_pull_rounds_total Pull rounds started, and failed (no evidence judged).\n"
+			    "# HELP vouchd_pull_rounds_total Pull rounds started.\n"
 			    "# TYPE vouchd_pull_rounds_total counter\n"
 			    "vouchd_pull_rounds_total %llu\n"
+			    "# HELP vouchd_pull_rounds_failed_total Pull rounds that judged no evidence.\n"
+			    "# TYPE vouchd_pull_rounds_failed_total counter\n"
 			    "vouchd_pull_rounds_failed_total %llu\n"
+			    "# HELP vouchd_database_up Whether the last read of the database succeeded.\n"
+			    "# TYPE vouchd_database_up gauge\n"
+			    "vouchd_database_up %d\n"
 			    "# HELP vouchd_agents Registered agents.\n"
 			    "# TYPE vouchd_agents gauge\n"
 			    "vouchd_agents %llu\n"
-			    "# HELP vouchd_phase_seconds Time per attestation phase.\n"
-			    "# TYPE vouchd_phase_seconds histogram\n",
+			    "# HELP vouchd_agents_by_state Registered agents by the verdict of their "
+			    "last attestation (registered: none yet).\n"
+			    "# TYPE vouchd_agents_by_state gauge\n",
 			    (unsigned long long)srv->attest_trusted,
 			    (unsigned long long)srv->attest_untrusted,
 			    (unsigned long long)srv->attest_error, (unsigned long long)srv->rejected,
 			    (unsigned long long)srv->pull_fetches, (unsigned long long)srv->pull_failures,
-			    (unsigned long long)agents);
+			    db_ok, (unsigned long long)agents);
+	for (int i = 0; i < _STORE_AGENT_STATE_MAX; i++)
+		evbuffer_add_printf(b, "vouchd_agents_by_state{state=\"%s\"} %llu\n", states[i],
+				    (unsigned long long)by_state[i]);
+	evbuffer_add_printf(b, "# HELP vouchd_phase_seconds Time per attestation phase.\n"
+			       "# TYPE vouchd_phase_seconds histogram\n");
 	for (int p = 0; p < _PHASE_MAX; p++) {
-		const struct histogram *h = &srv->phase[p];
+		char labels[64];
 
-		for (size_t i = 0; i < N_BUCKETS; i++)
-			evbuffer_add_printf(b, "vouchd_phase_seconds_bucket{phase=\"%s\",le=\"%g\"} %llu\n",
-					    phase_names[p], buckets[i],
-					    (unsigned long long)h->counts[i]);
-		evbuffer_add_printf(b,
-				    "vouchd_phase_seconds_bucket{phase=\"%s\",le=\"+Inf\"} %llu\n"
-				    "vouchd_phase_seconds_sum{phase=\"%s\"} %.6f\n"
-				    "vouchd_phase_seconds_count{phase=\"%s\"} %llu\n",
-				    phase_names[p], (unsigned long long)h->n, phase_names[p], h->sum,
-				    phase_names[p], (unsigned long long)h->n);
+		snprintf(labels, sizeof(labels), "phase=\"%s\",", phase_names[p]);
+		put_histogram(b, "vouchd_phase_seconds", labels, &srv->phase[p]);
 	}
+	evbuffer_add_printf(b, "# HELP vouchd_db_commit_seconds Time per database commit.\n"
+			       "# TYPE vouchd_db_commit_seconds histogram\n");
+	put_histogram(b, "vouchd_db_commit_seconds", "", &srv->commit);
+	/* vouchd_agents_overdue and vouchd_webhook_backlog go here (see above) */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -97,6 +141,10 @@ static void route(struct evhttp_request *req, void *arg)
 	}
 	if (strcmp(uri, "/metrics") == 0 && cmd == EVHTTP_REQ_GET)
 		return do_metrics(srv, req);
+	if (strcmp(uri, "/v1/ear/key") == 0 && cmd == EVHTTP_REQ_GET)
+		return do_ear_key(srv, req, false);
+	if (strcmp(uri, "/v1/ear/key.pem") == 0 && cmd == EVHTTP_REQ_GET)
+		return do_ear_key(srv, req, true);
 	if (strcmp(uri, "/v1/verify") == 0 && cmd == EVHTTP_REQ_POST)
 		return do_verify(srv, req);
 	if (strncmp(uri, "/v1/agents/", 11) != 0)
@@ -212,9 +260,10 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *ret)
 static int usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
-			"--client-ca CA [--operator-ca CA] [--trust CERTS] [--reference REF.json] "
-			"[--pcrs SEL] [--nonce-ttl S]\n              [--agent-ca-cert CRT --agent-ca-key KEY "
+	fprintf(stderr, "usage: vouchd [--config FILE] --listen 127.0.0.1:PORT --db PATH --tls-cert CRT "
+			"--tls-key KEY --client-ca CA [--operator-ca CA] [--trust CERTS] "
+			"[--reference REF.json] [--pcrs SEL] [--nonce-ttl S] [--ear-key KEY]\n"
+			"              [--agent-ca-cert CRT --agent-ca-key KEY "
 			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n"
 			"              [--pull-cert CRT --pull-key KEY --pull-ca CA "
 			"--pull-allow CIDR... [--interval S] [--pull-timeout S]]\n"
@@ -231,104 +280,176 @@ enum {
 	OPT_PULL_TIMEOUT,
 };
 
+static const struct option opts[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "db", required_argument, NULL, 'd' },
+	{ "tls-cert", required_argument, NULL, 'c' },
+	{ "tls-key", required_argument, NULL, 'k' },
+	{ "client-ca", required_argument, NULL, 'a' },
+	{ "operator-ca", required_argument, NULL, 'O' },
+	{ "trust", required_argument, NULL, 't' },
+	{ "reference", required_argument, NULL, 'r' },
+	{ "pcrs", required_argument, NULL, 'p' },
+	{ "nonce-ttl", required_argument, NULL, 'n' },
+	{ "ear-key", required_argument, NULL, 'e' },
+	{ "verify-chain", no_argument, NULL, 'V' },
+	{ "ek-ca", required_argument, NULL, 'E' },
+	{ "allow-ek-public", no_argument, NULL, 'P' },
+	{ "agent-ca-cert", required_argument, NULL, 'A' },
+	{ "agent-ca-key", required_argument, NULL, 'K' },
+	{ "enroll-ttl", required_argument, NULL, 'T' },
+	{ "pull-cert", required_argument, NULL, OPT_PULL_CERT },
+	{ "pull-key", required_argument, NULL, OPT_PULL_KEY },
+	{ "pull-ca", required_argument, NULL, OPT_PULL_CA },
+	{ "pull-allow", required_argument, NULL, OPT_PULL_ALLOW },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "pull-timeout", required_argument, NULL, OPT_PULL_TIMEOUT },
+	{ "config", required_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'v' },
+	{ 0 },
+};
+
+/* one option's value into @c, from the command line or the configuration file */
+static int set_option(struct config *c, int opt, const char *arg, const char **why)
+{
+	struct vouch_pcrs sel;
+	const char *colon;
+	uint32_t port;
+
+	switch (opt) {
+	case 'l':
+		colon = strrchr(arg, ':');
+		if (!colon || colon == arg || colon - arg >= 64 ||
+		    parse_u32(colon + 1, 65535, &port) < 0) {
+			*why = "HOST:PORT";
+			return -EINVAL;
+		}
+		c->listen = arg;
+		break;
+	case 'd': c->db = arg; break;
+	case 'c': c->tls_cert = arg; break;
+	case 'k': c->tls_key = arg; break;
+	case 'a': c->client_ca = arg; break;
+	case 'O': c->operator_ca = arg; break;
+	case 't': c->trust = arg; break;
+	case 'r': c->reference = arg; break;
+	case 'p':
+		if (vouch_pcrs_parse_selection(arg, &sel) < 0) {
+			*why = "a PCR selection such as sha256:0-10";
+			return -EINVAL;
+		}
+		c->pcrs = arg;
+		break;
+	case 'e': c->ear_key = arg; break;
+	case 'C': c->config = arg; break;
+	case 'n':
+		if (parse_u32(arg, 86400, &c->nonce_ttl) < 0 || c->nonce_ttl == 0) {
+			*why = "1 to 86400 seconds";
+			return -EINVAL;
+		}
+		break;
+	case 'V': c->verify_chain = true; break;
+	case 'E': c->ek_ca = arg; break;
+	case 'A': c->agent_ca_cert = arg; break;
+	case 'K': c->agent_ca_key = arg; break;
+	case 'P': c->allow_ek_public = true; break;
+	case 'T':
+		if (parse_u32(arg, 3600, &c->enroll_ttl) < 0 || c->enroll_ttl == 0) {
+			*why = "1 to 3600 seconds";
+			return -EINVAL;
+		}
+		break;
+	case OPT_PULL_CERT: c->pull_cert = arg; break;
+	case OPT_PULL_KEY: c->pull_key = arg; break;
+	case OPT_PULL_CA: c->pull_ca = arg; break;
+	case OPT_PULL_ALLOW: {
+		/* repeatable, and each value may list several networks, comma-separated */
+		char **a = reallocarray(c->pull_allow, c->n_pull_allow + 1, sizeof(*a));
+
+		if (!a) {
+			*why = "out of memory";
+			return -ENOMEM;
+		}
+		c->pull_allow = a;
+		a[c->n_pull_allow++] = (char *)arg;
+		break;
+	}
+	case 'i':
+		if (parse_u32(arg, 86400, &c->interval) < 0 || c->interval == 0) {
+			*why = "1 to 86400 seconds";
+			return -EINVAL;
+		}
+		break;
+	case OPT_PULL_TIMEOUT:
+		if (parse_u32(arg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0) {
+			*why = "1 to 300 seconds";
+			return -EINVAL;
+		}
+		break;
+	default:
+		*why = "not an option";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct file_opts {
+	struct config *c;
+	uint64_t cli; /* the options the command line gave: they win over the file */
+};
+
+static int set_from_file(void *userdata, int index, const char *value, const char **why)
+{
+	struct file_opts *f = userdata;
+	struct config scratch = *f->c;
+	int r;
+
+	/* checked either way, so that a bad line fails even when the command line wins */
+	if (!(f->cli & (UINT64_C(1) << index)))
+		return set_option(f->c, opts[index].val, value, why);
+	scratch.pull_allow = NULL;
+	scratch.n_pull_allow = 0;
+	r = set_option(&scratch, opts[index].val, value, why);
+	free(scratch.pull_allow);
+	return r;
+}
+
 static int parse_args(int argc, char **argv, struct config *c)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "tls-cert", required_argument, NULL, 'c' },
-		{ "tls-key", required_argument, NULL, 'k' },
-		{ "client-ca", required_argument, NULL, 'a' },
-		{ "operator-ca", required_argument, NULL, 'O' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "reference", required_argument, NULL, 'r' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "nonce-ttl", required_argument, NULL, 'n' },
-		{ "verify-chain", no_argument, NULL, 'V' },
-		{ "ek-ca", required_argument, NULL, 'E' },
-		{ "allow-ek-public", no_argument, NULL, 'P' },
-		{ "agent-ca-cert", required_argument, NULL, 'A' },
-		{ "agent-ca-key", required_argument, NULL, 'K' },
-		{ "enroll-ttl", required_argument, NULL, 'T' },
-		{ "pull-cert", required_argument, NULL, OPT_PULL_CERT },
-		{ "pull-key", required_argument, NULL, OPT_PULL_KEY },
-		{ "pull-ca", required_argument, NULL, OPT_PULL_CA },
-		{ "pull-allow", required_argument, NULL, OPT_PULL_ALLOW },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "pull-timeout", required_argument, NULL, OPT_PULL_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
-		{ 0 },
-	};
-	int opt;
+	static const char *const refused[] = { "config", "help", "version", NULL };
+	struct file_opts f = { .c = c };
+	int opt, index;
 
 	c->nonce_ttl = 60;
 	c->enroll_ttl = 60;
 	c->interval = 2;
 	c->pull_timeout = 10;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char **slot = NULL;
+	while ((opt = getopt_long(argc, argv, "", opts, &index)) != -1) {
+		const char *why = NULL;
 
-		switch (opt) {
-		case 'l': slot = &c->listen; break;
-		case 'd': slot = &c->db; break;
-		case 'c': slot = &c->tls_cert; break;
-		case 'k': slot = &c->tls_key; break;
-		case 'a': slot = &c->client_ca; break;
-		case 'O': slot = &c->operator_ca; break;
-		case 't': slot = &c->trust; break;
-		case 'r': slot = &c->reference; break;
-		case 'p': slot = &c->pcrs; break;
-		case 'n':
-			if (parse_u32(optarg, 86400, &c->nonce_ttl) < 0 || c->nonce_ttl == 0)
-				return usage_error("invalid --nonce-ttl", optarg);
-			break;
-		case 'V': c->verify_chain = true; break;
-		case 'E': slot = &c->ek_ca; break;
-		case 'A': slot = &c->agent_ca_cert; break;
-		case 'K': slot = &c->agent_ca_key; break;
-		case 'P': c->allow_ek_public = true; break;
-		case 'T':
-			if (parse_u32(optarg, 3600, &c->enroll_ttl) < 0 || c->enroll_ttl == 0)
-				return usage_error("invalid --enroll-ttl", optarg);
-			break;
-		case OPT_PULL_CERT: slot = &c->pull_cert; break;
-		case OPT_PULL_KEY: slot = &c->pull_key; break;
-		case OPT_PULL_CA: slot = &c->pull_ca; break;
-		case OPT_PULL_ALLOW: {
-			char **a = reallocarray(c->pull_allow, c->n_pull_allow + 1, sizeof(*a));
-
-			if (!a)
-				return -ENOMEM;
-			c->pull_allow = a;
-			a[c->n_pull_allow++] = optarg;
-			break;
-		}
-		case 'i':
-			if (parse_u32(optarg, 86400, &c->interval) < 0 || c->interval == 0)
-				return usage_error("invalid --interval", optarg);
-			break;
-		case OPT_PULL_TIMEOUT:
-			if (parse_u32(optarg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0)
-				return usage_error("invalid --pull-timeout", optarg);
-			break;
-		case 'h':
+		if (opt == 'h') {
 			usage_error("the attestation verifier service; see vouchd(8)", NULL);
 			return 1;
-		case 'v':
+		}
+		if (opt == 'v') {
 			printf("vouchd %s\n", VOUCH_VERSION);
 			return 1;
-		default:
+		}
+		if (opt == '?')
 			return -EINVAL;
-		}
-		if (slot) {
-			if (*slot)
-				return usage_error("option given twice, refusing:", argv[optind - 1]);
-			*slot = optarg;
-		}
+		/* --pull-allow adds a network each time; any other option once */
+		if (opt != OPT_PULL_ALLOW && (f.cli & (UINT64_C(1) << index)))
+			return usage_error("option given twice, refusing:", argv[optind - 1]);
+		f.cli |= UINT64_C(1) << index;
+		if (set_option(c, opt, optarg, &why) < 0)
+			return usage_error(why ? "invalid option value:" : "invalid option", optarg);
 	}
 	if (optind != argc)
 		return usage_error("unexpected argument", argv[optind]);
+	if (c->config && conf_load("vouchd", c->config, opts, refused, set_from_file, &f,
+				   &c->conf_buf) < 0)
+		return -EINVAL;
 	if (!c->db)
 		return usage_error("--db is required", NULL);
 	if (c->verify_chain)
@@ -370,10 +491,24 @@ static int verify_chain(struct store *st)
 	return 0;
 }
 
+/* systemd's watchdog: a ping at half its interval while the event loop turns */
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	sd_notifyf(0, "WATCHDOG=1\nSTATUS=serving; %llu trusted, %llu untrusted, %llu error",
+		   (unsigned long long)srv->attest_trusted,
+		   (unsigned long long)srv->attest_untrusted,
+		   (unsigned long long)srv->attest_error);
+}
+
 static int serve(struct server *srv)
 {
 	struct evhttp *http = NULL;
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *watchdog = NULL;
+	uint64_t wd_usec = 0;
 	char host[64];
 	const char *colon = strrchr(srv->cfg.listen, ':');
 	uint32_t port;
@@ -408,11 +543,25 @@ static int serve(struct server *srv)
 	sigint = evsignal_new(srv->base, SIGINT, on_signal, srv->base);
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
 		goto out;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+		struct timeval tv = { .tv_sec = (time_t)(wd_usec / 2 / 1000000),
+				      .tv_usec = (suseconds_t)(wd_usec / 2 % 1000000) };
+
+		watchdog = event_new(srv->base, -1, EV_PERSIST, on_watchdog, srv);
+		if (!watchdog || event_add(watchdog, &tv) < 0)
+			goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "vouchd: listening on %s (TLS 1.3, client certificates from '%s')\n",
 		srv->cfg.listen, srv->cfg.client_ca);
+	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", srv->cfg.listen);
+	if (watchdog)
+		on_watchdog(-1, 0, srv);
 	r = event_base_dispatch(srv->base) < 0 ? -EIO : 0;
+	sd_notify(0, "STOPPING=1");
 out:
+	if (watchdog)
+		event_free(watchdog);
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)
@@ -483,16 +632,20 @@ static int run(int argc, char **argv)
 	int r;
 
 	r = parse_args(argc, argv, &srv.cfg);
-	if (r != 0)
-		return r > 0 ? 0 : EXIT_USAGE;
+	if (r != 0) {
+		free(srv.cfg.conf_buf);
+		return r > 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
 	r = store_sqlite_ops.open(srv.cfg.db, &srv.store);
 	if (r < 0) {
 		fprintf(stderr, "vouchd: cannot open database '%s'\n", srv.cfg.db);
+		free(srv.cfg.conf_buf);
 		return EXIT_RUNTIME;
 	}
 	if (srv.cfg.verify_chain) {
 		r = verify_chain(srv.store);
 		srv.store->ops->close(srv.store);
+		free(srv.cfg.conf_buf);
 		return r;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -520,7 +673,10 @@ static int run(int argc, char **argv)
 	if (r == 0 && !(srv.ssl = tls_setup(&srv.cfg)))
 		r = -EIO;
 	if (r == 0)
+		r = ear_setup(&srv);
+	if (r == 0)
 		r = serve(&srv);
+	ear_free(&srv);
 	SSL_CTX_free(srv.ssl);
 	X509_STORE_free(srv.agent_cas);
 	X509_STORE_free(srv.operator_cas);
@@ -530,6 +686,7 @@ static int run(int argc, char **argv)
 	vouch_ctx_free(srv.ctx);
 	srv.store->ops->close(srv.store);
 	curl_global_cleanup();
+	free(srv.cfg.conf_buf);
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 }
 

@@ -38,6 +38,7 @@
 #include <vouch/quote.h>
 
 #include "cleanup.h"
+#include "conf.h"
 #include "config.h"
 #include "store.h"
 
@@ -64,6 +65,9 @@ struct config {
 	const char *trust;
 	const char *reference;
 	const char *pcrs;
+	const char *ear_key;
+	const char *config;
+	char *conf_buf; /* the configuration file's text, which the strings above may point into */
 	uint32_t nonce_ttl;
 	bool verify_chain;
 	/* enrollment (vouchd-enroll.c) */
@@ -113,10 +117,18 @@ struct server {
 	struct histogram phase[_PHASE_MAX];
 	struct pull *pull; /* the poller, NULL without --pull-cert */
 	uint64_t pull_fetches, pull_failures;
+	struct histogram commit; /* st->ops->commit(), every endpoint */
+	/* the attestation results' signing key (vouchd-ear.c) */
+	EVP_PKEY *ear_key;
+	char ear_kid[48]; /* its RFC 7638 thumbprint, base64url */
+	json_object *ear_jwks;
+	char *ear_pem;
 };
 
 double now_mono(void);
 void observe(struct server *srv, int phase, double seconds);
+void hist_observe(struct histogram *h, double seconds);
+int store_commit(struct server *srv);
 void reply_json(struct evhttp_request *req, int code, json_object *o);
 /* a refused request: one line of reason, nothing stored */
 __attribute__((format(printf, 4, 5)))
@@ -170,5 +182,17 @@ int enroll_setup(struct server *srv);
 void enroll_cleanup(struct server *srv);
 void do_enroll(struct server *srv, struct evhttp_request *req, const char *id);
 void do_activate(struct server *srv, struct evhttp_request *req, const char *id);
+
+/* vouchd-ear.c: EAT attestation results (EAR), signed ES256 JWTs */
+char *b64url(const uint8_t *buf, size_t len);
+int es256_sign(EVP_PKEY *key, const char *input, uint8_t sig[64]);
+int jwt_es256(EVP_PKEY *key, const char *kid, json_object *claims, char **ret);
+int ear_setup(struct server *srv);
+void ear_free(struct server *srv);
+void do_ear_key(struct server *srv, struct evhttp_request *req, bool pem);
+json_object *ear_claims(struct server *srv, const struct vouch_attest_result *res, const char *id,
+			const uint8_t *nonce, size_t nonce_len, int64_t now);
+int ear_attach(struct server *srv, const struct vouch_attest_result *res, const char *id,
+	       const uint8_t *nonce, size_t nonce_len, char **verdict);
 
 #endif

@@ -31,8 +31,14 @@ want=$( {
 		[ "${m##*/}" = vouchd.8 ] && [ ! -x "$build/service/vouchd" ] && continue
 		[ "${m##*/}" = vouch-agent.1 ] && [ ! -x "$build/service/vouch-agent" ] && continue
 		echo "$mandir/man$s/${m##*/}"; done
-	[ -x "$build/service/vouchd" ] && echo "$sbindir/vouchd"
-	[ -x "$build/service/vouch-agent" ] && echo "$bindir/vouch-agent"
+	if [ -x "$build/service/vouchd" ]; then
+		echo "$sbindir/vouchd"; echo "$prefix/lib/systemd/system/vouchd.service"
+		echo "$datadir/doc/vouch/vouchd.conf.example"
+	fi
+	if [ -x "$build/service/vouch-agent" ]; then
+		echo "$bindir/vouch-agent"; echo "$prefix/lib/systemd/system/vouch-agent.service"
+		echo "$datadir/doc/vouch/vouch-agent.conf.example"
+	fi
 	echo "$datadir/vouch/audit/context.cocci"
 	for r in "$src"/audit/rules/*.cocci; do echo "$datadir/vouch/audit/rules/${r##*/}"; done
 	echo "$datadir/bash-completion/completions/vouch"

@@ -162,8 +162,30 @@ int main(void)
 		       "result %d appended", i + 1);
 	}
 	ok(seq == 5, "sequence numbers from 1");
+	{
+		uint64_t states[_STORE_AGENT_STATE_MAX];
+		struct store_agent b = a;
+
+		snprintf(b.id, sizeof(b.id), "a2");
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, &b) || ops->commit(s)), "agent a2");
+		ok_ret(ops->agent_states(s, states), "agent states");
+		/* p1, the pull agent above, never attested either */
+		ok(states[STORE_AGENT_TRUSTED] == 1 && states[STORE_AGENT_REGISTERED] == 2 &&
+			   states[STORE_AGENT_UNTRUSTED] == 0 && states[STORE_AGENT_ERROR] == 0,
+		   "a1 by its newest row (trusted), a2 and p1 registered");
+		row.agent = "a2";
+		row.verdict = "untrusted";
+		ok_ret(-(ops->begin(s) || ops->result_append(s, &row, &seq) || ops->commit(s)),
+		       "a result for a2");
+		ok_ret(ops->agent_states(s, states), "agent states");
+		ok(states[STORE_AGENT_TRUSTED] == 1 && states[STORE_AGENT_UNTRUSTED] == 1 &&
+			   states[STORE_AGENT_REGISTERED] == 1,
+		   "a2 untrusted by its newest row");
+		row.agent = "a1";
+		row.verdict = "trusted";
+	}
 	ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
-	ok(rows == 5, "over 5 rows");
+	ok(rows == 6, "over 6 rows");
 	ops->close(s);
 	s = NULL;
 

@@ -135,9 +135,8 @@ int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, cons
 		r = read_fd(fd, &list, &list_len);
 	if (r == 0)
 		r = list_after(ctx, list, list_len, from, &tail, &ev.ima_list_len, &sent);
-	if (r == 0 && ev.ima_list_len == 0) {
-		/* evidence cannot carry an empty tail (vouch_evidence_parse() refuses it), and
-		 * the server needs entries to compare the quoted PCR 10 with: nothing to send */
+	if (r == 0 && ev.ima_list_len == 0 && *from == 0) {
+		/* no list at all (not even a boot_aggregate): nothing a verifier could replay */
 		vouch_ak_free(ak);
 		return 0;
 	}
@@ -145,7 +144,12 @@ int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, cons
 		vouch_ak_get_info(ak, &info);
 		ev.attest = attest;
 		ev.sig = sig;
-		ev.ima_list = tail;
+		/*
+		 * Nothing measured since entry *@from: the evidence still goes, with an empty
+		 * tail, so that the fresh quote is checked against the state the verifier keeps
+		 * (an idle machine proves it is alive and unchanged; a silent one goes overdue).
+		 */
+		ev.ima_list = tail ? tail : (uint8_t *)"";
 		ev.ima_from_entry = *from;
 		ev.ak_name = info.name;
 		ev.ak_name_len = info.name_len;

@@ -48,8 +48,9 @@ struct agent {
  * socket, a TPM serves one client at a time and the engine must extend it), then
  * the IMA list @ima read under a shared lock, re-serialised from entry *@from on (the whole
  * list, and *@from = 0, when it has fewer entries: a new boot).  *@ret_json is the vouch
- * evidence JSON, or NULL when there is no entry after *@from (evidence cannot carry an empty
- * list); *@ret_sent the number of entries in it.  0 or a negative errno (message on stderr).
+ * evidence JSON (with an empty list when nothing was measured after *@from > 0: the quote
+ * alone is checked against the verifier's state), or NULL when the list is empty from the
+ * start; *@ret_sent the number of entries in it.  0 or a negative errno (message on stderr).
  */
 int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, const char *ima,
 			 const char *pcrs, const uint8_t *nonce, size_t nonce_len, uint64_t *from,

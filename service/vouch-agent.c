@@ -481,10 +481,12 @@ static int round_once(struct agent *ag)
 	if (r < 0)
 		return r;
 	if (!json) {
-		fprintf(stderr, "vouch-agent: no entries after %llu, nothing to push\n",
-			(unsigned long long)from);
+		fprintf(stderr, "vouch-agent: the list is empty, nothing to push\n");
 		return 0;
 	}
+	if (!sent)
+		fprintf(stderr, "vouch-agent: no entries after %llu: the quote alone\n",
+			(unsigned long long)from);
 	r = http(ag, "POST", "attest", json, &code, &resp);
 	if (r < 0)
 		return r;

@@ -187,8 +187,11 @@ wait_for 10 pull_at 6 && ok "pull1 at 6 entries" || not_ok "pull1 at 6 entries (
 check "vouchd asked for the entries after 4: two sent" grep -q "entries after 4, 2 sent" "$T/pull.log"
 wait_for 10 push_at 4 && ok "agent1 at 4 entries" || not_ok "agent1 at 4 entries (state: $(entries agent1))"
 check "rounds without new entries ask after 6 and send nothing" wait_for 5 grep -q "entries after 6, 0 sent" "$T/pull.log"
-eq "pull1: 3 trusted rounds, no other result" "$(rows pull1 trusted) $(rows pull1 untrusted) $(rows pull1 error)" "3 0 0"
-eq "agent1: 2 trusted rounds, no other result" "$(rows agent1 trusted) $(rows agent1 untrusted) $(rows agent1 error)" "2 0 0"
+# idle rounds (nothing new) are judged too: the quote against the state, one row each
+idle_rounds() { [ "$(rows pull1 trusted)" -ge 4 ]; }
+wait_for 5 idle_rounds && ok "pull1's idle rounds are attested (quote alone)" || not_ok "pull1's idle rounds are attested"
+eq "pull1 and agent1: no untrusted or error result" "$(rows pull1 untrusted) $(rows pull1 error) $(rows agent1 untrusted) $(rows agent1 error)" "0 0 0 0"
+check "agent1 attests while idle too" test "$(rows agent1 trusted)" -ge 3
 
 # --- the pull agent's endpoint: only the verifier may ask -------------------------------------------
 code 401 "no client certificate: refused by the pull agent" none GET "$AURL/v1/quote?nonce=00&offset=0"

@@ -279,8 +279,10 @@ if [ -n "${VOUCH_AGENT:-}" ]; then
 	eq "only entry 8 was sent and checked" \
 		"$(jq -r '.checks[] | select(.check=="ima_list") | .detail' "$T/.out" | cut -d';' -f1)" \
 		"entries 8-8 replay to the quoted PCR 10"
-	expect_rc 0 "a second run with nothing new pushes nothing" agent --once
-	check "and says so" grep -q "no entries after 8, nothing to push" "$T/.err"
+	expect_rc 0 "a second run with nothing new still attests: the quote alone" agent --once
+	eq "trusted against the state, still at 8" "$(jq -r '.verdict + " " + (.offset | tostring)' "$T/.out")" "trusted 8"
+	check "and says so" grep -q "no entries after 8: the quote alone" "$T/.err"
+	eq "the state stays at 8 entries" "$(entries)" 8
 	expect_rc 0 "vouch-agent --enroll again, with the bare EK (this TPM has no EK certificate)" \
 		"$VOUCH_AGENT" --server "$URL" --id agent1 --cert "$T/a1.crt" --key "$T/a1.key" \
 		--cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" --ima-list "$ST/measurements" --enroll --once
@@ -295,6 +297,13 @@ else
 	skip "vouch-agent is not built (libcurl missing)"
 fi
 old_entries=$(entries)
+if [ -n "${VOUCH_AGENT:-}" ]; then
+	# the machine changes behind the verifier's back: PCR 10 moves without a list entry
+	check "PCR 10 extended outside the engine" "$VOUCH" tpm extend --tcti "$SWTPM_TCTI" 10 \
+		"sha256:$(printf '%064d' 7)"
+	expect_rc 1 "an idle round after PCR 10 moved without an entry is not trusted" agent --once
+	eq "the list check names it" "$(jq -r '.first_failure.check' "$T/.out")" ima_list
+fi
 
 # --- a new boot: resetCount moves on, the list starts again ----------------------------------
 stop_vouchd

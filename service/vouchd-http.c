@@ -45,6 +45,17 @@ void reply_json(struct evhttp_request *req, int code, json_object *o)
 	evbuffer_free(b);
 }
 
+const char *method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	default: return "?";
+	}
+}
+
 /* a refused request: one line of reason, nothing stored */
 __attribute__((format(printf, 4, 5)))
 void refuse(struct server *srv, struct evhttp_request *req, int code, const char *fmt, ...)
@@ -61,8 +72,7 @@ void refuse(struct server *srv, struct evhttp_request *req, int code, const char
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	srv->rejected++;
-	fprintf(stderr, "vouchd: %s %s: %d %s\n",
-		evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" : "POST",
+	fprintf(stderr, "vouchd: %s %s: %d %s\n", method_name(evhttp_request_get_command(req)),
 		evhttp_request_get_uri(req), code, msg);
 	if (!o) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);

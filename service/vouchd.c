@@ -90,6 +90,8 @@ static void route(struct evhttp_request *req, void *arg)
 		return do_metrics(srv, req);
 	if (strcmp(uri, "/v1/verify") == 0 && cmd == EVHTTP_REQ_POST)
 		return do_verify(srv, req);
+	if (admin_route(srv, req, uri))
+		return;
 	if (strncmp(uri, "/v1/agents/", 11) != 0)
 		return refuse(srv, req, 404, "no such endpoint");
 	p = uri + 11;
@@ -308,7 +310,8 @@ static int serve(struct server *srv)
 	evhttp_set_max_body_size(http, MAX_BODY);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, 30);
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+					   EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(http, route, srv);
 	if (evhttp_bind_socket(http, host, (uint16_t)port) != 0) {
 		fprintf(stderr, "vouchd: cannot listen on '%s': %m\n", srv->cfg.listen);
@@ -423,6 +426,7 @@ static int run(int argc, char **argv)
 	SSL_CTX_free(srv.ssl);
 	X509_STORE_free(srv.agent_cas);
 	X509_STORE_free(srv.operator_cas);
+	ref_cache_free(&srv);
 	vouch_attest_reference_free(srv.reference);
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);

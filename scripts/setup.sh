@@ -25,6 +25,8 @@ PACKAGES=(
 	# issue 15: the Debian package (.ci/run builds, lintians and installs it), the man-page
 	# test (man -l, groff -ww, col) and the bash completion
 	debhelper dpkg-dev lintian bash-completion man-db groff-base bsdextrautils
+	# the fleet web page's headless-browser test (tests/service/test-fleet.sh)
+	chromium
 )
 
 missing=()

@@ -30,9 +30,11 @@ want=$( {
 		# vouchd(8) ships with vouchd, which -Dservice may leave out
 		[ "${m##*/}" = vouchd.8 ] && [ ! -x "$build/service/vouchd" ] && continue
 		[ "${m##*/}" = vouch-agent.1 ] && [ ! -x "$build/service/vouch-agent" ] && continue
+		[ "${m##*/}" = vouch-fleet.1 ] && [ ! -x "$build/service/vouch-fleet" ] && continue
 		echo "$mandir/man$s/${m##*/}"; done
 	[ -x "$build/service/vouchd" ] && echo "$sbindir/vouchd"
 	[ -x "$build/service/vouch-agent" ] && echo "$bindir/vouch-agent"
+	[ -x "$build/service/vouch-fleet" ] && echo "$bindir/vouch-fleet"
 	echo "$datadir/vouch/audit/context.cocci"
 	for r in "$src"/audit/rules/*.cocci; do echo "$datadir/vouch/audit/rules/${r##*/}"; done
 	echo "$datadir/bash-completion/completions/vouch"

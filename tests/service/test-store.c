@@ -201,6 +201,34 @@ int main(void)
 	raw(path, "PRAGMA user_version = 99");
 	ok_err(ops->open(path, &s), -EPROTO, "an unknown schema version is refused");
 
+	/* a version 1 database (before named reference values) migrates in place */
+	snprintf(path, sizeof(path), "%s/v1", dir);
+	raw(path, "CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
+		  " registered INTEGER NOT NULL, reference TEXT NOT NULL);"
+		  "CREATE TABLE states (agent TEXT PRIMARY KEY REFERENCES agents(id), state TEXT NOT NULL,"
+		  " reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL);"
+		  "CREATE TABLE nonces (agent TEXT PRIMARY KEY REFERENCES agents(id), nonce BLOB NOT NULL,"
+		  " deadline INTEGER NOT NULL);"
+		  "CREATE TABLE results (seq INTEGER PRIMARY KEY, agent TEXT NOT NULL, time INTEGER NOT NULL,"
+		  " verdict TEXT NOT NULL, body TEXT NOT NULL, hash BLOB NOT NULL);"
+		  "INSERT INTO agents VALUES ('old', x'01', 'f', 1, 'default');"
+		  "PRAGMA user_version = 1;");
+	ok_ret(ops->open(path, &s), "a version 1 database opens");
+	ok_ret(ops->agent_get(s, "old", &g), "its agent survived the migration");
+	store_agent_clear(&g);
+	ok_ret(-(ops->begin(s) || ops->reference_put(s, "r", "00", "{}", 1) || ops->commit(s)),
+	       "and it has the reference tables");
+	ops->close(s);
+	s = NULL;
+	ok_ret(ops->open(path, &s), "reopened at version 2");
+	ops->close(s);
+	snprintf(cmd, sizeof(cmd), "%s/v1", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/v1-shm", dir);
+	unlink(cmd);
+
 	snprintf(cmd, sizeof(cmd), "%s/db", dir);
 	unlink(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/db-wal", dir);

@@ -50,6 +50,7 @@ mkca opca
 issue ca server localhost "IP:127.0.0.1,DNS:localhost"
 issue ca agent1 agent1
 issue ca agent2 agent2
+issue ca agent3 agent3
 issue opca op alice
 [ -s "$P/op.crt" ] && ok "test PKI" || { not_ok "test PKI"; done_testing; }
 
@@ -103,6 +104,7 @@ check "the engine measures a and b" load --tcti "$SWTPM_TCTI" "$T/bin/a" "$T/bin
 for i in 1 2; do jq -n --arg ak "$(base64 -w0 "$T/ak$i.pub")" '{ak: $ak}' >"$T/reg$i.json"; done
 code 201 "agent1 registers" agent1 POST /v1/agents/agent1/register "$T/reg1.json"
 code 201 "agent2 registers" agent2 POST /v1/agents/agent2/register "$T/reg2.json"
+code 201 "agent3 registers, and never attests" agent3 POST /v1/agents/agent3/register "$T/reg1.json"
 
 # round AGENT HANDLE [LIST]: nonce, quote, push; the verdict in $T/.out
 round() {
@@ -146,11 +148,12 @@ code 403 "PUT reference values with an agent's certificate" agent2 PUT /v1/refer
 eq "nothing changed" "$(snapshot)" "$before"
 
 code 200 "GET /v1/agents" op GET /v1/agents
-eq "two agents" "$(js '.agents | map(.id) | join(",")')" "agent1,agent2"
+eq "three agents" "$(js '.agents | map(.id) | join(",")')" "agent1,agent2,agent3"
 eq "agent1: trusted, 3 entries, default reference values" \
 	"$(js '.agents[0] | [.state, .last_verdict, .entries, .reference] | join(" ")')" "trusted trusted 3 default"
 eq "agent2: untrusted, nothing verified" "$(js '.agents[1] | [.state, .entries] | join(" ")')" "untrusted 0"
-try "each with its last result and time" test "$(js '.agents | map(.last_result > 0 and .last_time > 0) | all')" = true
+try "each with its last result and time" test "$(js '.agents[:2] | map(.last_result > 0 and .last_time > 0) | all')" = true
+eq "agent3: registered, no result" "$(js '.agents[2] | [.state, .last_verdict, .last_result, .last_time] | map(tostring) | join(" ")')" "registered null null null"
 code 200 "GET /v1/agents/agent2" op GET /v1/agents/agent2
 eq "its record" "$(js '.agent.id + " " + .agent.state')" "agent2 untrusted"
 eq "its AK" "$(js .agent.ak)" "$(sql "SELECT ak_fpr FROM agents WHERE id='agent2'")"
@@ -215,8 +218,8 @@ VOUCH_EXEC_PATH=$(dirname "$VOUCH_FLEET") expect_rc 0 "vouch fleet set-reference
 	"$VOUCH" fleet --server "$URL" --cert "$P/op.crt" --key "$P/op.key" --cacert "$P/ca.crt" \
 	set-reference agent1 full
 expect_rc 0 "vouch fleet set-reference agent2 partial" fleet set-reference agent2 partial
-eq "the store has both choices" "$(sql 'SELECT id || "=" || reference FROM agents ORDER BY id' | paste -sd,)" \
-	"agent1=full,agent2=partial"
+eq "the store has the choices" "$(sql 'SELECT id || "=" || reference FROM agents ORDER BY id' | paste -sd,)" \
+	"agent1=full,agent2=partial,agent3=default"
 expect_rc 3 "set-reference to an unknown name fails" fleet set-reference agent1 nothing
 try "with the server's reason" grep -q "HTTP 404: no reference values named 'nothing'" "$T/.err"
 expect_rc 2 "an invalid agent id is a usage error" fleet show '../x'
@@ -235,13 +238,14 @@ try "the failure names the file" grep -qF "<script>evil" <(js .first_failure.det
 
 expect_rc 1 "vouch fleet status: an agent is untrusted (exit 1)" fleet status --json
 eq "status --json: states" "$(jq -r '.agents | map(.id + "=" + .state) | join(",")' "$T/.out")" \
-	"agent1=trusted,agent2=untrusted"
+	"agent1=trusted,agent2=untrusted,agent3=registered"
 eq "status --json: entries and reference values" \
-	"$(jq -r '.agents | map((.entries | tostring) + ":" + .reference) | join(",")' "$T/.out")" "5:full,0:partial"
+	"$(jq -r '.agents | map((.entries | tostring) + ":" + .reference) | join(",")' "$T/.out")" "5:full,0:partial,0:default"
 expect_rc 1 "vouch fleet status (table)" fleet status
 try "a header" grep -q "^AGENT  *STATE  *LAST-VERDICT  *LAST-SEEN  *ENTRIES  *REFERENCE$" "$T/.out"
 try "agent1's row" grep -Eq '^agent1 +trusted +trusted +[0-9T:-]+Z +5  full$' "$T/.out"
 try "agent2's row" grep -Eq '^agent2 +untrusted +untrusted +[0-9T:-]+Z +0  partial$' "$T/.out"
+try "agent3's row" grep -Eq '^agent3 +registered +- +never +0  default$' "$T/.out"
 expect_rc 1 "vouch fleet show agent2 (untrusted: exit 1)" fleet show agent2
 try "its state" grep -q "^state:      untrusted$" "$T/.out"
 try "two results in its history" test "$(grep -cE '^ +[0-9]+  [0-9T:-]+Z  untrusted' "$T/.out")" = 2
@@ -301,6 +305,7 @@ PY
 }
 eq "agent1 appears as trusted" "$(dom_state agent1)" trusted
 eq "agent2 appears as untrusted" "$(dom_state agent2)" untrusted
+eq "agent3 appears as registered" "$(dom_state agent3)" registered
 try "the counts" grep -q 'id="count-trusted">trusted: 1<' "$T/dom.html"
 try "agent2's failing entry is in the DOM, escaped" grep -qF "entry 5 '$(printf '%s' "$EVIL" | sed 's/</\&lt;/g; s/>/\&gt;/g')'" "$T/dom.html"
 eq "no script element in the DOM" "$(grep -c '<script' "$T/dom.html")" 0
@@ -322,7 +327,7 @@ expect_rc 0 "agent2 moves to the full reference values" fleet set-reference agen
 try "agent2 (full2) attests the same list" round agent2 0x81010011
 eq "agent2 trusted now" "$(js .verdict)" trusted
 expect_rc 0 "vouch fleet status: everyone trusted (exit 0)" fleet status --json
-eq "both trusted" "$(jq -r '.agents | map(.state) | join(",")' "$T/.out")" "trusted,trusted"
+eq "both trusted" "$(jq -r '.agents | map(.state) | join(",")' "$T/.out")" "trusted,trusted,registered"
 results=$(sql 'SELECT count(*) FROM results')
 expect_rc 0 "vouch fleet remove agent2" fleet remove agent2
 eq "agent2 is gone" "$(sql "SELECT count(*) FROM agents WHERE id='agent2'")" 0
@@ -331,7 +336,7 @@ eq "its results stay" "$(sql 'SELECT count(*) FROM results')" "$results"
 code 404 "DELETE it again" op DELETE /v1/agents/agent2
 code 404 "agent2 can no longer ask for a nonce" agent2 GET /v1/agents/agent2/nonce
 code 200 "GET /v1/agents" op GET /v1/agents
-eq "one agent left" "$(js '[.agents[].id] | join(",")')" agent1
+eq "agent2 is no longer listed" "$(js '[.agents[].id] | join(",")')" agent1,agent3
 
 # --- vouch fleet events: against a small text/event-stream server --------------------------------------
 code 404 "this vouchd has no /v1/events" op GET /v1/events

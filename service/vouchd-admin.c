@@ -193,11 +193,12 @@ static json_object *result_json(const struct store_result_row *row, bool full)
 json_object *fleet_agent_json(struct server *srv, const char *id, size_t limit, int *ret_code)
 {
 	struct store *st = srv->store;
-	struct store_agent_info *v = NULL;
 	struct store_result_row *rows = NULL;
 	struct store_agent a = { 0 };
-	json_object *out = NULL, *hist = NULL, *last_fail = NULL;
-	size_t n = 0, nrows = 0;
+	struct store_state state = { 0 };
+	struct store_agent_info info = { 0 };
+	json_object *out = NULL, *hist = NULL, *last_fail = NULL, *o;
+	size_t nrows = 0;
 	int r;
 
 	r = st->ops->agent_get(st, id, &a);
@@ -205,24 +206,33 @@ json_object *fleet_agent_json(struct server *srv, const char *id, size_t limit, 
 		*ret_code = r == -ENOENT ? 404 : 503;
 		return NULL;
 	}
-	r = st->ops->agent_list(st, &v, &n);
-	if (r == 0)
-		r = st->ops->results_for_agent(st, id, HISTORY_SCAN, &rows, &nrows);
+	r = st->ops->results_for_agent(st, id, HISTORY_SCAN, &rows, &nrows);
+	if (r == 0) {
+		r = st->ops->state_get(st, id, &state);
+		if (r == -ENOENT)
+			r = 0;
+	}
 	if (r < 0) {
 		store_agent_clear(&a);
-		store_agent_infos_free(v, n);
+		store_result_rows_free(rows, nrows);
 		*ret_code = 503;
 		return NULL;
 	}
+	/* the same view as the list's, from the record and the newest result */
+	snprintf(info.id, sizeof(info.id), "%s", a.id);
+	snprintf(info.reference, sizeof(info.reference), "%s", a.reference);
+	info.registered = a.registered;
+	info.state_json = state.state_json;
+	if (nrows) {
+		info.last_seq = rows[0].seq;
+		info.last_time = rows[0].time;
+		snprintf(info.last_verdict, sizeof(info.last_verdict), "%s", rows[0].verdict);
+	}
 	out = json_object_new_object();
 	hist = json_object_new_array();
-	for (size_t i = 0; out && i < n; i++)
-		if (strcmp(v[i].id, id) == 0) {
-			json_object *o = agent_info_json(srv, &v[i]);
-
-			json_object_object_add(o, "ak", json_object_new_string(a.ak_fpr));
-			json_object_object_add(out, "agent", o);
-		}
+	o = agent_info_json(srv, &info);
+	if (o)
+		json_object_object_add(o, "ak", json_object_new_string(a.ak_fpr));
 	for (size_t i = 0; hist && i < nrows; i++) {
 		if (i < limit)
 			json_object_array_add(hist, result_json(&rows[i], false));
@@ -230,18 +240,37 @@ json_object *fleet_agent_json(struct server *srv, const char *id, size_t limit, 
 			last_fail = result_json(&rows[i], true);
 	}
 	store_agent_clear(&a);
-	store_agent_infos_free(v, n);
+	store_state_clear(&state);
 	store_result_rows_free(rows, nrows);
-	if (!out || !hist || !json_object_object_get_ex(out, "agent", NULL)) {
+	if (!out || !hist || !o) {
 		json_object_put(out);
 		json_object_put(hist);
+		json_object_put(o);
 		json_object_put(last_fail);
 		*ret_code = 500;
 		return NULL;
 	}
+	json_object_object_add(out, "agent", o);
 	json_object_object_add(out, "history", hist);
 	json_object_object_add(out, "last_failure", last_fail);
 	return out;
+}
+
+json_object *latest_failures_json(struct server *srv, const char *id)
+{
+	struct store_result_row *rows = NULL;
+	json_object *v, *f;
+	size_t n = 0;
+
+	if (srv->store->ops->results_for_agent(srv->store, id, 1, &rows, &n) < 0 || n == 0) {
+		store_result_rows_free(rows, n);
+		return NULL;
+	}
+	v = json_tokener_parse(rows[0].body);
+	store_result_rows_free(rows, n);
+	f = failures_json(v);
+	json_object_put(v);
+	return f;
 }
 
 /* --- endpoints ----------------------------------------------------------------------------- */

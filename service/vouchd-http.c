@@ -40,6 +40,9 @@ void reply_json(struct evhttp_request *req, int code, json_object *o)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json");
+	/* answers quote what agents sent: never to be sniffed into HTML by a browser */
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options",
+			  "nosniff");
 	evbuffer_add_printf(b, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	evhttp_send_reply(req, code, code < 300 ? "OK" : "Refused", b);
 	evbuffer_free(b);

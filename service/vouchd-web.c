@@ -191,11 +191,8 @@ void do_web_fleet(struct server *srv, struct evhttp_request *req)
 			esc(b, str(a, "reference"));
 			evbuffer_add_printf(b, "</td><td>");
 			if (strcmp(states[k], "untrusted") == 0 || strcmp(states[k], "error") == 0)
-				detail = fleet_agent_json(srv, id, 1, &code);
-			if (detail)
-				failures_html(b, json_object_object_get(
-							 json_object_object_get(detail, "last_failure"),
-							 "failures"));
+				detail = latest_failures_json(srv, id);
+			failures_html(b, detail);
 			evbuffer_add_printf(b, "</td></tr>\n");
 		}
 		evbuffer_add_printf(b, "</table>\n");

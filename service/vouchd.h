@@ -143,6 +143,8 @@ void ref_cache_free(struct server *srv);
  * failure (*ret_code 503) or an unknown agent (404) */
 json_object *fleet_agents_json(struct server *srv, int *ret_code);
 json_object *fleet_agent_json(struct server *srv, const char *id, size_t limit, int *ret_code);
+/* the failed checks of the agent's newest result: [ {check, detail} ], or NULL */
+json_object *latest_failures_json(struct server *srv, const char *id);
 const char *method_name(enum evhttp_cmd_type cmd);
 
 /* vouchd-web.c: the fleet web page (operators only) */

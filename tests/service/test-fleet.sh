@@ -338,6 +338,25 @@ code 404 "agent2 can no longer ask for a nonce" agent2 GET /v1/agents/agent2/non
 code 200 "GET /v1/agents" op GET /v1/agents
 eq "agent2 is no longer listed" "$(js '[.agents[].id] | join(",")')" agent1,agent3
 
+# --- stored reference values edited in the database: refused, nothing changes ----------------------
+refdoc "$T/bin/a" "$T/bin/b" >"$T/ab.json"
+code 201 "PUT /v1/references/ab" op PUT /v1/references/ab "$T/ab.json"
+h=$(js .sha256)
+sql "UPDATE reference_docs SET body = '{\"format\": \"vouch-reference\", \"version\": 1, \"files\": {}, \"exclude\": [\"/\"]}' WHERE hash = '$h'"
+expect_rc 0 "agent1 moves to 'ab'" fleet set-reference agent1 ab
+printf '#!/bin/sh\necho d\n' >"$T/bin/d"
+load --tcti "$SWTPM_TCTI" "$T/bin/d"
+code 200 "agent1's nonce" agent1 GET /v1/agents/agent1/nonce
+"$VOUCH" attest quote --handle 0x81010010 --nonce "$(js .nonce)" --pcrs sha256:0-10 \
+	--ima "$ST/measurements" --from-entry "$(js .offset)" --no-eventlog --out "$T/ev.json" >/dev/null 2>&1
+before=$(snapshot)
+code 503 "a round judged by an edited stored document is refused" agent1 POST /v1/agents/agent1/attest "$T/ev.json"
+eq "nothing changed, the nonce is still there" "$(snapshot)" "$before"
+grep -q "stored reference values 'ab' ($h) are unusable" "$T/vouchd.log" && ok "vouchd says why" || not_ok "vouchd says why"
+expect_rc 0 "agent1 back to the default (none: vouchd has no --reference)" fleet set-reference agent1 default
+code 200 "the same evidence is judged under the default" agent1 POST /v1/agents/agent1/attest "$T/ev.json"
+eq "trusted" "$(js .verdict)" trusted
+
 # --- vouch fleet events: against a small text/event-stream server --------------------------------------
 code 404 "this vouchd has no /v1/events" op GET /v1/events
 expect_rc 3 "vouch fleet events without the endpoint fails" fleet events

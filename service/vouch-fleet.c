@@ -603,10 +603,11 @@ static int usage(FILE *f, const char *msg, const char *arg)
 {
 	if (msg)
 		fprintf(f, "vouch-fleet: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(f, "usage: vouch fleet [--server URL] [--cert CRT] [--key KEY] [--cacert CA] [--json]\n"
-		   "                   status | show AGENT | add-reference NAME FILE |\n"
-		   "                   set-reference AGENT NAME | remove AGENT |\n"
-		   "                   events [--follow] [--last-event-id ID] [--count N]\n"
+	fprintf(f, "usage: vouch fleet COMMAND [--server URL] [--cert CRT] [--key KEY] [--cacert CA] "
+		   "[--json] [ARGS]\n"
+		   "COMMAND: status | show AGENT | add-reference NAME FILE |\n"
+		   "         set-reference AGENT NAME | remove AGENT |\n"
+		   "         events [--follow] [--last-event-id ID] [--count N] [--idle S]\n"
 		   "The connection options default to $VOUCH_FLEET_SERVER, $VOUCH_FLEET_CERT,\n"
 		   "$VOUCH_FLEET_KEY and $VOUCH_FLEET_CACERT.  See vouch-fleet(1).\n");
 	return EXIT_USAGE;

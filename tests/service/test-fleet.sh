@@ -215,8 +215,8 @@ eq "two names, one hash" "$(js '[.references[].name] | join(",")') $(js '[.refer
 expect_rc 0 "vouch fleet add-reference" fleet add-reference partial "$T/partial.json"
 try "says created" grep -q "^partial sha256:$(sha256sum "$T/partial.json" | cut -d' ' -f1) (created)$" "$T/.out"
 VOUCH_EXEC_PATH=$(dirname "$VOUCH_FLEET") expect_rc 0 "vouch fleet set-reference (through 'vouch fleet')" \
-	"$VOUCH" fleet --server "$URL" --cert "$P/op.crt" --key "$P/op.key" --cacert "$P/ca.crt" \
-	set-reference agent1 full
+	"$VOUCH" fleet set-reference --server "$URL" --cert "$P/op.crt" --key "$P/op.key" \
+	--cacert "$P/ca.crt" agent1 full
 expect_rc 0 "vouch fleet set-reference agent2 partial" fleet set-reference agent2 partial
 eq "the store has the choices" "$(sql 'SELECT id || "=" || reference FROM agents ORDER BY id' | paste -sd,)" \
 	"agent1=full,agent2=partial,agent3=default"
@@ -224,6 +224,9 @@ expect_rc 3 "set-reference to an unknown name fails" fleet set-reference agent1 
 try "with the server's reason" grep -q "HTTP 404: no reference values named 'nothing'" "$T/.err"
 expect_rc 2 "an invalid agent id is a usage error" fleet show '../x'
 expect_rc 2 "an unknown command" fleet frobnicate
+expect_rc 2 "vouch fleet: an unknown subcommand" "$VOUCH" fleet frobnicate
+expect_rc 2 "vouch fleet show: a missing argument" "$VOUCH" fleet show
+expect_rc 2 "vouch fleet status: --follow is events' only" "$VOUCH" fleet status --follow
 expect_rc 3 "an agent's certificate cannot use vouch fleet" "$VOUCH_FLEET" --server "$URL" \
 	--cert "$P/agent1.crt" --key "$P/agent1.key" --cacert "$P/ca.crt" status
 try "refused with 403" grep -q "HTTP 403" "$T/.err"

@@ -26,7 +26,8 @@ static void try_exec(const char *dir, char **argv)
 {
 	char path[PATH_MAX];
 
-	if (!dir || !*dir || snprintf(path, sizeof(path), "%s/vouch-fleet", dir) >= (int)sizeof(path))
+	if (!dir || !*dir ||
+	    snprintf(path, sizeof(path), "%s/vouch-fleet", dir) >= (int)sizeof(path))
 		return;
 	argv[0] = path;
 	execv(path, argv);

@@ -61,8 +61,9 @@ static const char *const queries[_Q_MAX] = {
 	[Q_ROWS] = "SELECT seq, agent, time, verdict, body, hash FROM results ORDER BY seq",
 	/* a results row belongs to the agent's current registration when it is not older
 	 * than it: a deleted and re-registered id starts with an empty history */
-	[Q_AGENT_LIST] = "SELECT a.id, a.registered, a.reference, s.state, r.seq, r.time, r.verdict "
-			 "FROM agents a LEFT JOIN states s ON s.agent = a.id "
+	[Q_AGENT_LIST] = "SELECT a.id, a.registered, a.reference, s.state, "
+			 "r.seq, r.time, r.verdict FROM agents a "
+			 "LEFT JOIN states s ON s.agent = a.id "
 			 "LEFT JOIN results r ON r.seq = (SELECT max(seq) FROM results "
 			 "WHERE agent = a.id AND time >= a.registered) ORDER BY a.id",
 	[Q_AGENT_DEL_NONCE] = "DELETE FROM nonces WHERE agent = ?1",

@@ -138,8 +138,8 @@ static int http(struct fleet *fl, const char *method, const char *path, const ch
 	free(b.data);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		fprintf(stderr, "vouch-fleet: %s %s: HTTP %ld without a JSON answer\n", method, path,
-			code);
+		fprintf(stderr, "vouch-fleet: %s %s: HTTP %ld without a JSON answer\n", method,
+			path, code);
 		return EXIT_RUNTIME;
 	}
 	if (code < 200 || code > 299) {
@@ -216,7 +216,8 @@ static int cmd_status(struct fleet *fl)
 			continue;
 		print_time(a, "last_time", seen, sizeof(seen));
 		safe_copy(id, sizeof(id), jstr(a, "id"));
-		printf("%-24s %-10s %-12s %-20s %8lld  ", id, state ? state : "?", lv ? lv : "-", seen,
+		printf("%-24s %-10s %-12s %-20s %8lld  ", id, state ? state : "?", lv ? lv : "-",
+		       seen,
 		       (long long)json_object_get_int64(json_object_object_get(a, "entries")));
 		put_safe(stdout, jstr(a, "reference"));
 		printf("\n");
@@ -420,11 +421,13 @@ static void dispatch(struct sse *s)
 		if (fl->json) {
 			_cleanup_(json_putp) json_object *o = json_object_new_object();
 			json_object *d = json_tokener_parse(s->data.data);
+			const char *ev = s->event[0] ? s->event : "message";
 
-			json_object_object_add(o, "id", s->id[0] ? json_object_new_string(s->id) : NULL);
-			json_object_object_add(o, "event",
-					       json_object_new_string(s->event[0] ? s->event : "message"));
-			json_object_object_add(o, "data", d ? d : json_object_new_string(s->data.data));
+			json_object_object_add(o, "id",
+					       s->id[0] ? json_object_new_string(s->id) : NULL);
+			json_object_object_add(o, "event", json_object_new_string(ev));
+			json_object_object_add(o, "data",
+					       d ? d : json_object_new_string(s->data.data));
 			print_json(o);
 		} else {
 			put_safe(stdout, s->id[0] ? s->id : "-");
@@ -567,7 +570,8 @@ static int cmd_events(struct fleet *fl)
 		if (s.done)
 			break;
 		if (s.too_long) {
-			fprintf(stderr, "vouch-fleet: an event longer than %u bytes, stopping\n", MAX_EVENT);
+			fprintf(stderr, "vouch-fleet: an event longer than %u bytes, stopping\n",
+				MAX_EVENT);
 			r = EXIT_RUNTIME;
 			break;
 		}
@@ -583,7 +587,8 @@ static int cmd_events(struct fleet *fl)
 		}
 		if (!fl->follow) {
 			if (rc != CURLE_OK && rc != CURLE_ABORTED_BY_CALLBACK) {
-				fprintf(stderr, "vouch-fleet: %s: %s\n", url, curl_easy_strerror(rc));
+				fprintf(stderr, "vouch-fleet: %s: %s\n", url,
+					curl_easy_strerror(rc));
 				r = EXIT_RUNTIME;
 			}
 			break;
@@ -603,8 +608,8 @@ static int usage(FILE *f, const char *msg, const char *arg)
 {
 	if (msg)
 		fprintf(f, "vouch-fleet: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(f, "usage: vouch fleet COMMAND [--server URL] [--cert CRT] [--key KEY] [--cacert CA] "
-		   "[--json] [ARGS]\n"
+	fprintf(f, "usage: vouch fleet COMMAND [--server URL] [--cert CRT] [--key KEY] "
+		   "[--cacert CA] [--json] [ARGS]\n"
 		   "COMMAND: status | show AGENT | add-reference NAME FILE |\n"
 		   "         set-reference AGENT NAME | remove AGENT |\n"
 		   "         events [--follow] [--last-event-id ID] [--count N] [--idle S]\n"
@@ -681,7 +686,8 @@ static int run(int argc, char **argv)
 		}
 		if (slot) {
 			if (*slot)
-				return usage(stderr, "option given twice, refusing:", argv[optind - 1]);
+				return usage(stderr, "option given twice, refusing:",
+					     argv[optind - 1]);
 			*slot = optarg;
 		}
 	}

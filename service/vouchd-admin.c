@@ -419,7 +419,8 @@ static void do_reference_put(struct server *srv, struct evhttp_request *req, con
 	if (require_operator(srv, req) < 0 || !(body = request_body(srv, req, &len)))
 		return;
 	if (strcmp(name, "default") == 0)
-		return refuse(srv, req, 400, "'default' is vouchd's --reference and cannot be replaced");
+		return refuse(srv, req, 400,
+			      "'default' is vouchd's --reference and cannot be replaced");
 	if (memchr(body, '\0', len))
 		return refuse(srv, req, 400, "the document contains a NUL byte");
 	/* validated by the library's own strict reader, exactly as it will be used */

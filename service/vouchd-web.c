@@ -35,6 +35,11 @@ static const char *str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+static long long num(json_object *o, const char *key)
+{
+	return (long long)json_object_get_int64(json_object_object_get(o, key));
+}
+
 static void time_text(struct evbuffer *b, json_object *o, const char *key)
 {
 	json_object *v;
@@ -240,31 +245,31 @@ void do_web_agent(struct server *srv, struct evhttp_request *req, const char *id
 	evbuffer_add_printf(b, "</code></td></tr></table>\n");
 
 	/* the timeline: one square per result, oldest on the left */
-	evbuffer_add_printf(b, "<h2>Timeline</h2>\n<svg id=\"timeline\" width=\"%zu\" height=\"24\" "
-			       "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">",
+	evbuffer_add_printf(b, "<h2>Timeline</h2>\n<svg id=\"timeline\" width=\"%zu\" "
+			       "height=\"24\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">",
 			    n * 18 + 4);
 	for (size_t i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(hist, n - 1 - i);
 		const char *v = state_class(str(r, "verdict"));
 
-		evbuffer_add_printf(b, "<rect x=\"%zu\" y=\"2\" width=\"14\" height=\"20\" fill=\"%s\">"
-				       "<title>result %lld: %s</title></rect>",
+		evbuffer_add_printf(b, "<rect x=\"%zu\" y=\"2\" width=\"14\" height=\"20\" "
+				       "fill=\"%s\"><title>result %lld: %s</title></rect>",
 				    i * 18 + 2,
 				    strcmp(v, "trusted") == 0     ? "#2e9e4f"
 				    : strcmp(v, "untrusted") == 0 ? "#d0263c"
 								  : "#e39a1c",
-				    (long long)json_object_get_int64(json_object_object_get(r, "result")),
-				    v);
+				    num(r, "result"), v);
 	}
 	evbuffer_add_printf(b, "</svg>\n");
 
 	evbuffer_add_printf(b, "<h2>Last failure</h2>\n");
 	if (fail) {
 		evbuffer_add_printf(b, "<p id=\"last-failure\">result %lld, ",
-				    (long long)json_object_get_int64(json_object_object_get(fail, "result")));
+				    num(fail, "result"));
 		time_text(b, fail, "time");
 		evbuffer_add_printf(b, ", <span class=\"%s\">%s</span></p>",
-				    state_class(str(fail, "verdict")), state_class(str(fail, "verdict")));
+				    state_class(str(fail, "verdict")),
+				    state_class(str(fail, "verdict")));
 		failures_html(b, json_object_object_get(fail, "failures"));
 	} else {
 		evbuffer_add_printf(b, "<p id=\"last-failure\">none</p>");
@@ -277,8 +282,7 @@ void do_web_agent(struct server *srv, struct evhttp_request *req, const char *id
 		json_object *ff = json_object_object_get(r, "first_failure");
 		const char *v = state_class(str(r, "verdict"));
 
-		evbuffer_add_printf(b, "<tr><td>%lld</td><td>",
-				    (long long)json_object_get_int64(json_object_object_get(r, "result")));
+		evbuffer_add_printf(b, "<tr><td>%lld</td><td>", num(r, "result"));
 		time_text(b, r, "time");
 		evbuffer_add_printf(b, "</td><td class=\"%s\">%s</td><td>", v, v);
 		if (ff && json_object_is_type(ff, json_type_object)) {

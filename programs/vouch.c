@@ -54,6 +54,8 @@ static const struct command commands[] = {
 	  "--func FUNC FILE..., or load --buffer --func ID --desc NAME FILE" },
 	{ "engine", cmd_engine, 0, "Inspect the engine state, print its list, latch enforcement",
 	  "engine status|list|init|enforce ..." },
+	{ "fleet", cmd_fleet, 0, "Operate vouchd: agents, reference values, events (runs vouch-fleet)",
+	  "fleet status|show|add-reference|set-reference|remove|events ..." },
 };
 
 static void usage(FILE *f)

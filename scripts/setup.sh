@@ -29,6 +29,8 @@ PACKAGES=(
 	# server is not started in a container without systemd, and stopped below otherwise),
 	# the EAR verified with python3-jwt, the units checked with systemd-analyze (systemd)
 	libsystemd-dev prometheus python3-jwt systemd
+	# the fleet web page's headless-browser test (tests/service/test-fleet.sh)
+	chromium
 )
 
 missing=()

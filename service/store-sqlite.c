@@ -14,7 +14,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 enum {
 	Q_AGENT_GET,
@@ -35,6 +35,16 @@ enum {
 	Q_LAST_ROW,
 	Q_RESULT_ADD,
 	Q_ROWS,
+	Q_AGENT_LIST,
+	Q_AGENT_DEL_NONCE,
+	Q_AGENT_DEL_STATE,
+	Q_AGENT_DEL,
+	Q_REF_DOC_PUT,
+	Q_REF_NAME_PUT,
+	Q_REF_GET,
+	Q_REF_LIST,
+	Q_AGENT_SET_REF,
+	Q_AGENT_RESULTS,
 	_Q_MAX,
 };
 
@@ -72,6 +82,27 @@ static const char *const queries[_Q_MAX] = {
 	[Q_RESULT_ADD] = "INSERT INTO results (seq, agent, time, verdict, body, hash) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_ROWS] = "SELECT seq, agent, time, verdict, body, hash FROM results ORDER BY seq",
+	/* a results row belongs to the agent's current registration when it is not older
+	 * than it: a deleted and re-registered id starts with an empty history */
+	[Q_AGENT_LIST] = "SELECT a.id, a.registered, a.reference, s.state, "
+			 "r.seq, r.time, r.verdict FROM agents a "
+			 "LEFT JOIN states s ON s.agent = a.id "
+			 "LEFT JOIN results r ON r.seq = (SELECT max(seq) FROM results "
+			 "WHERE agent = a.id AND time >= a.registered) ORDER BY a.id",
+	[Q_AGENT_DEL_NONCE] = "DELETE FROM nonces WHERE agent = ?1",
+	[Q_AGENT_DEL_STATE] = "DELETE FROM states WHERE agent = ?1",
+	[Q_AGENT_DEL] = "DELETE FROM agents WHERE id = ?1",
+	[Q_REF_DOC_PUT] = "INSERT INTO reference_docs (hash, body) VALUES (?1, ?2) "
+			  "ON CONFLICT(hash) DO NOTHING",
+	[Q_REF_NAME_PUT] = "INSERT INTO reference_names (name, hash, updated) VALUES (?1, ?2, ?3) "
+			   "ON CONFLICT(name) DO UPDATE SET hash = ?2, updated = ?3",
+	[Q_REF_GET] = "SELECT n.hash, n.updated, d.body FROM reference_names n "
+		      "JOIN reference_docs d ON d.hash = n.hash WHERE n.name = ?1",
+	[Q_REF_LIST] = "SELECT name, hash, updated FROM reference_names ORDER BY name",
+	[Q_AGENT_SET_REF] = "UPDATE agents SET reference = ?2 WHERE id = ?1",
+	[Q_AGENT_RESULTS] = "SELECT r.seq, r.time, r.verdict, r.body FROM results r "
+			    "JOIN agents a ON a.id = r.agent WHERE r.agent = ?1 "
+			    "AND r.time >= a.registered ORDER BY r.seq DESC LIMIT ?2",
 };
 
 /* pending enrollments: no foreign key, the agent does not exist before its first one */
@@ -108,6 +139,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE agents ADD COLUMN mode TEXT NOT NULL DEFAULT 'push';"
 	"ALTER TABLE agents ADD COLUMN url TEXT;"
 	"PRAGMA user_version = 3;",
+	/* 3 -> 4: named reference values, each document stored once by its SHA-256; the
+	 * agents' history is read by agent */
+	"CREATE TABLE reference_docs (hash TEXT PRIMARY KEY, body TEXT NOT NULL);"
+	"CREATE TABLE reference_names (name TEXT PRIMARY KEY,"
+	" hash TEXT NOT NULL REFERENCES reference_docs(hash), updated INTEGER NOT NULL);"
+	"CREATE INDEX results_agent ON results (agent, seq);"
+	"PRAGMA user_version = 4;",
 };
 
 struct store_sqlite {
@@ -593,6 +631,221 @@ static int sq_chain_verify(struct store *s, uint64_t *ret_rows, uint64_t *ret_ba
 	return r;
 }
 
+static int sq_agent_list(struct store *s, struct store_agent_info **ret, size_t *ret_n)
+{
+	sqlite3_stmt *st = stmt(s, Q_AGENT_LIST);
+	struct store_agent_info *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_agent_info *i;
+		const unsigned char *t;
+
+		if (n == cap) {
+			struct store_agent_info *nv;
+
+			cap = cap ? 2 * cap : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		i = &v[n];
+		memset(i, 0, sizeof(*i));
+		if (copy_text(st, 0, i->id, sizeof(i->id)) < 0 ||
+		    copy_text(st, 2, i->reference, sizeof(i->reference)) < 0) {
+			r = -EIO;
+			break;
+		}
+		n++;
+		i->registered = sqlite3_column_int64(st, 1);
+		t = sqlite3_column_text(st, 3);
+		if (t && !(i->state_json = strdup((const char *)t))) {
+			r = -ENOMEM;
+			break;
+		}
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+			i->last_seq = (uint64_t)sqlite3_column_int64(st, 4);
+			i->last_time = sqlite3_column_int64(st, 5);
+			if (copy_text(st, 6, i->last_verdict, sizeof(i->last_verdict)) < 0) {
+				r = -EIO;
+				break;
+			}
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(S(s), "agent list");
+	sqlite3_reset(st);
+	if (r < 0) {
+		store_agent_infos_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_agent_delete(struct store *s, const char *id)
+{
+	static const int q[] = { Q_AGENT_DEL_NONCE, Q_AGENT_DEL_STATE, Q_AGENT_DEL };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof(q) / sizeof(q[0]); i++) {
+		sqlite3_stmt *st = stmt(s, q[i]);
+
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		r = step_done(s, st, "agent delete");
+	}
+	if (r == 0 && sqlite3_changes(S(s)->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
+static int sq_reference_put(struct store *s, const char *name, const char *hash,
+			    const char *body, int64_t time)
+{
+	sqlite3_stmt *st = stmt(s, Q_REF_DOC_PUT);
+	int r;
+
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
+	r = step_done(s, st, "reference put");
+	if (r < 0)
+		return r;
+	st = stmt(s, Q_REF_NAME_PUT);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, time);
+	return step_done(s, st, "reference name put");
+}
+
+static int sq_reference_get(struct store *s, const char *name, struct store_reference *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_REF_GET);
+	struct store_reference ref = { 0 };
+	const unsigned char *t;
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return db_err(S(s), "reference");
+	t = sqlite3_column_text(st, 2);
+	if (snprintf(ref.name, sizeof(ref.name), "%s", name) >= (int)sizeof(ref.name) ||
+	    copy_text(st, 0, ref.hash, sizeof(ref.hash)) < 0 || !t) {
+		sqlite3_reset(st);
+		return -EIO;
+	}
+	ref.updated = sqlite3_column_int64(st, 1);
+	ref.body = strdup((const char *)t);
+	sqlite3_reset(st);
+	if (!ref.body)
+		return -ENOMEM;
+	*ret = ref;
+	return 0;
+}
+
+static int sq_reference_list(struct store *s, struct store_reference **ret, size_t *ret_n)
+{
+	sqlite3_stmt *st = stmt(s, Q_REF_LIST);
+	struct store_reference *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct store_reference *nv;
+
+			cap = cap ? 2 * cap : 8;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		if (copy_text(st, 0, v[n].name, sizeof(v[n].name)) < 0 ||
+		    copy_text(st, 1, v[n].hash, sizeof(v[n].hash)) < 0) {
+			r = -EIO;
+			break;
+		}
+		v[n++].updated = sqlite3_column_int64(st, 2);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(S(s), "reference list");
+	sqlite3_reset(st);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_agent_set_reference(struct store *s, const char *id, const char *name)
+{
+	sqlite3_stmt *st = stmt(s, Q_AGENT_SET_REF);
+	int r;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	r = step_done(s, st, "agent reference");
+	if (r == 0 && sqlite3_changes(S(s)->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
+static int sq_results_for_agent(struct store *s, const char *id, size_t limit,
+				struct store_result_row **ret, size_t *ret_n)
+{
+	sqlite3_stmt *st = stmt(s, Q_AGENT_RESULTS);
+	struct store_result_row *v;
+	size_t n = 0;
+	int rc = SQLITE_DONE, r = 0;
+
+	if (limit == 0 || limit > 10000)
+		return -EINVAL;
+	v = calloc(limit, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)limit);
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 3);
+
+		v[n].seq = (uint64_t)sqlite3_column_int64(st, 0);
+		v[n].time = sqlite3_column_int64(st, 1);
+		if (copy_text(st, 2, v[n].verdict, sizeof(v[n].verdict)) < 0 || !t) {
+			r = -EIO;
+			break;
+		}
+		if (!(v[n].body = strdup((const char *)t))) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	if (r == 0 && n < limit && rc != SQLITE_DONE)
+		r = db_err(S(s), "agent results");
+	sqlite3_reset(st);
+	if (r < 0) {
+		store_result_rows_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -614,4 +867,11 @@ const struct store_ops store_sqlite_ops = {
 	.enrollment_purge = sq_enrollment_purge,
 	.result_append = sq_result_append,
 	.chain_verify = sq_chain_verify,
+	.agent_list = sq_agent_list,
+	.agent_delete = sq_agent_delete,
+	.reference_put = sq_reference_put,
+	.reference_get = sq_reference_get,
+	.reference_list = sq_reference_list,
+	.agent_set_reference = sq_agent_set_reference,
+	.results_for_agent = sq_results_for_agent,
 };

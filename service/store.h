@@ -84,6 +84,33 @@ enum {
 	_STORE_AGENT_STATE_MAX,
 };
 
+/* one agent in the fleet overview (agent_list); strings owned, store_agent_info_clear() */
+struct store_agent_info {
+	char id[STORE_ID_MAX + 1];
+	int64_t registered;
+	char reference[STORE_ID_MAX + 1];
+	char *state_json; /* NULL before the first trusted round */
+	uint64_t last_seq; /* the agent's newest result since it registered, 0 if none */
+	int64_t last_time;
+	char last_verdict[16];
+};
+
+/* a results row read back (results_for_agent); @body owned */
+struct store_result_row {
+	uint64_t seq;
+	int64_t time;
+	char verdict[16];
+	char *body;
+};
+
+/* a named reference-values document, stored once by content (reference_get/list) */
+struct store_reference {
+	char name[STORE_ID_MAX + 1];
+	char hash[2 * STORE_HASH_SIZE + 1]; /* hex SHA-256 of the document */
+	int64_t updated;
+	char *body; /* NULL from reference_list */
+};
+
 struct store;
 
 struct store_ops {
@@ -118,6 +145,24 @@ struct store_ops {
 	int (*result_append)(struct store *s, const struct store_result *r, uint64_t *ret_seq);
 	/* recompute the chain: 0 intact, -EKEYREJECTED and *ret_bad = first bad row's seq */
 	int (*chain_verify)(struct store *s, uint64_t *ret_rows, uint64_t *ret_bad);
+	/* every agent, ordered by id, with its state and newest result; free with
+	 * store_agent_infos_free() */
+	int (*agent_list)(struct store *s, struct store_agent_info **ret, size_t *ret_n);
+	/* remove the agent with its state and nonce; its results stay (append-only) */
+	int (*agent_delete)(struct store *s, const char *id);
+	/* name -> the document with SHA-256 @hash; the document is stored once per hash */
+	int (*reference_put)(struct store *s, const char *name, const char *hash, const char *body,
+			     int64_t time);
+	/* -ENOENT for an unknown name; ret->body owned (store_reference_clear()) */
+	int (*reference_get)(struct store *s, const char *name, struct store_reference *ret);
+	/* every name, ordered, without bodies; free() the array */
+	int (*reference_list)(struct store *s, struct store_reference **ret, size_t *ret_n);
+	/* -ENOENT when the agent is not registered */
+	int (*agent_set_reference)(struct store *s, const char *id, const char *name);
+	/* the agent's newest @limit results since it registered, newest first;
+	 * store_result_rows_free() */
+	int (*results_for_agent)(struct store *s, const char *id, size_t limit,
+				 struct store_result_row **ret, size_t *ret_n);
 };
 
 struct store {
@@ -153,6 +198,26 @@ static inline void store_state_clear(struct store_state *st)
 {
 	free(st->state_json);
 	st->state_json = NULL;
+}
+
+static inline void store_agent_infos_free(struct store_agent_info *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].state_json);
+	free(v);
+}
+
+static inline void store_result_rows_free(struct store_result_row *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].body);
+	free(v);
+}
+
+static inline void store_reference_clear(struct store_reference *r)
+{
+	free(r->body);
+	r->body = NULL;
 }
 
 #endif

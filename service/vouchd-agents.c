@@ -185,6 +185,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	struct store_state old = { 0 };
 	struct store_nonce n, next;
 	struct vouch_attest_state vs = { 0 };
+	const vouch_attest_reference *ref = NULL;
 	bool have_state = false, new_boot = false, pull;
 	uint64_t seq = 0, offset;
 	double t1 = now_mono(), t2;
@@ -211,6 +212,9 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	}
 	if (r == 0)
 		r = vouch_ak_load_mem(srv->ctx, a.ak, a.ak_len, &ak) < 0 ? -EIO : 0;
+	/* the reference values an operator chose for this agent (vouchd-admin.c) */
+	if (r == 0)
+		r = agent_reference(srv, a.reference, &ref) < 0 ? -EIO : 0;
 	store_agent_clear(&a);
 	if (r == 0) {
 		r = st->ops->nonce_take(st, id, &n);
@@ -248,7 +252,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	o.nonce = n.nonce;
 	o.nonce_len = n.len;
 	o.pcrs = &srv->pcrs;
-	o.reference = srv->reference;
+	o.reference = ref;
 	o.trust = srv->trust;
 	o.state = have_state ? &vs : NULL;
 	o.state_label = id;

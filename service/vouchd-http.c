@@ -53,9 +53,23 @@ void reply_json(struct evhttp_request *req, int code, json_object *o)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json");
+	/* answers quote what agents sent: never to be sniffed into HTML by a browser */
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options",
+			  "nosniff");
 	evbuffer_add_printf(b, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	evhttp_send_reply(req, code, code < 300 ? "OK" : "Refused", b);
 	evbuffer_free(b);
+}
+
+const char *method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	default: return "?";
+	}
 }
 
 /* a refused request: one line of reason, nothing stored */
@@ -74,8 +88,7 @@ void refuse(struct server *srv, struct evhttp_request *req, int code, const char
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	srv->rejected++;
-	fprintf(stderr, "vouchd: %s %s: %d %s\n",
-		evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" : "POST",
+	fprintf(stderr, "vouchd: %s %s: %d %s\n", method_name(evhttp_request_get_command(req)),
 		evhttp_request_get_uri(req), code, msg);
 	if (!o) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);

@@ -147,6 +147,8 @@ static void route(struct evhttp_request *req, void *arg)
 		return do_ear_key(srv, req, true);
 	if (strcmp(uri, "/v1/verify") == 0 && cmd == EVHTTP_REQ_POST)
 		return do_verify(srv, req);
+	if (admin_route(srv, req, uri))
+		return;
 	if (strncmp(uri, "/v1/agents/", 11) != 0)
 		return refuse(srv, req, 404, "no such endpoint");
 	p = uri + 11;
@@ -527,7 +529,8 @@ static int serve(struct server *srv)
 	evhttp_set_max_body_size(http, MAX_BODY);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, 30);
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+					   EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(http, route, srv);
 	/* before the socket: an invalid --pull-allow is a usage error, not a bound port */
 	r = pull_start(srv);
@@ -681,6 +684,7 @@ static int run(int argc, char **argv)
 	X509_STORE_free(srv.agent_cas);
 	X509_STORE_free(srv.operator_cas);
 	enroll_cleanup(&srv);
+	ref_cache_free(&srv);
 	vouch_attest_reference_free(srv.reference);
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);

@@ -99,6 +99,14 @@ struct histogram {
 	double sum;
 };
 
+/* parsed reference values by the SHA-256 of their document (vouchd-admin.c) */
+#define REF_CACHE_MAX 32
+struct ref_cached {
+	char hash[2 * STORE_HASH_SIZE + 1];
+	vouch_attest_reference *ref;
+	uint64_t used;
+};
+
 struct server {
 	struct config cfg;
 	vouch_ctx *ctx;
@@ -123,6 +131,8 @@ struct server {
 	char ear_kid[48]; /* its RFC 7638 thumbprint, base64url */
 	json_object *ear_jwks;
 	char *ear_pem;
+	struct ref_cached ref_cache[REF_CACHE_MAX];
+	uint64_t ref_tick;
 };
 
 double now_mono(void);
@@ -194,5 +204,26 @@ json_object *ear_claims(struct server *srv, const struct vouch_attest_result *re
 			const uint8_t *nonce, size_t nonce_len, int64_t now);
 int ear_attach(struct server *srv, const struct vouch_attest_result *res, const char *id,
 	       const uint8_t *nonce, size_t nonce_len, char **verdict);
+
+/* vouchd-admin.c: the operators' management API */
+#define HISTORY_MAX 20 /* results shown per agent */
+/* handles the request and returns true when @uri is one of the management API's or the
+ * web page's */
+bool admin_route(struct server *srv, struct evhttp_request *req, const char *uri);
+/* the reference values named @name ("default": --reference, maybe NULL), parsed once per
+ * document; -ENOENT for an unknown name */
+int agent_reference(struct server *srv, const char *name, const vouch_attest_reference **ret);
+void ref_cache_free(struct server *srv);
+/* the fleet overview and one agent's record, as the API returns them; NULL on a store
+ * failure (*ret_code 503) or an unknown agent (404) */
+json_object *fleet_agents_json(struct server *srv, int *ret_code);
+json_object *fleet_agent_json(struct server *srv, const char *id, size_t limit, int *ret_code);
+/* the failed checks of the agent's newest result: [ {check, detail} ], or NULL */
+json_object *latest_failures_json(struct server *srv, const char *id);
+const char *method_name(enum evhttp_cmd_type cmd);
+
+/* vouchd-web.c: the fleet web page (operators only) */
+void do_web_fleet(struct server *srv, struct evhttp_request *req);
+void do_web_agent(struct server *srv, struct evhttp_request *req, const char *id);
 
 #endif

@@ -30,6 +30,7 @@ want=$( {
 		# vouchd(8) ships with vouchd, which -Dservice may leave out
 		[ "${m##*/}" = vouchd.8 ] && [ ! -x "$build/service/vouchd" ] && continue
 		[ "${m##*/}" = vouch-agent.1 ] && [ ! -x "$build/service/vouch-agent" ] && continue
+		[ "${m##*/}" = vouch-fleet.1 ] && [ ! -x "$build/service/vouch-fleet" ] && continue
 		echo "$mandir/man$s/${m##*/}"; done
 	if [ -x "$build/service/vouchd" ]; then
 		echo "$sbindir/vouchd"; echo "$prefix/lib/systemd/system/vouchd.service"
@@ -39,6 +40,7 @@ want=$( {
 		echo "$bindir/vouch-agent"; echo "$prefix/lib/systemd/system/vouch-agent.service"
 		echo "$datadir/doc/vouch/vouch-agent.conf.example"
 	fi
+	[ -x "$build/service/vouch-fleet" ] && echo "$bindir/vouch-fleet"
 	echo "$datadir/vouch/audit/context.cocci"
 	for r in "$src"/audit/rules/*.cocci; do echo "$datadir/vouch/audit/rules/${r##*/}"; done
 	echo "$datadir/bash-completion/completions/vouch"

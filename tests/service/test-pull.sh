@@ -125,13 +125,15 @@ load() { # STATE-DIR TCTI FILES...
 	"$VOUCH" load --state-dir "$st" --policy "$POL" --mode log --func BPRM_CHECK --tcti "$tcti" \
 		"$@" >/dev/null
 }
-publish() { cp "$1/measurements" "$2.tmp" && mv "$2.tmp" "$2"; } # STATE-DIR LIST
 check "AK in TPM 1" env VOUCH_TCTI="$TCTI1" "$VOUCH" tpm ak create --out "$T/ak1"
 check "AK in TPM 2" env VOUCH_TCTI="$TCTI2" "$VOUCH" tpm ak create --out "$T/ak2"
 check "the engine measures a and b into TPM 1" load "$T/st1" "$TCTI1" "$T/bin/a" "$T/bin/b"
 check "the engine measures a and b into TPM 2" load "$T/st2" "$TCTI2" "$T/bin/a" "$T/bin/b"
-publish "$T/st1" "$T/push.list"
-publish "$T/st2" "$T/pull.list"
+# the agents read the engines' own lists (appended under the lock the agent takes): a copy
+# published after the extend would lag behind the quote and make a round untrusted.  The
+# pull list is a link so that the tamper step below can put a forged file in its place.
+ln -s "$T/st1/measurements" "$T/push.list"
+ln -s "$T/st2/measurements" "$T/pull.list"
 
 # --- the agents ----------------------------------------------------------------------------------
 # both enroll first (--enroll: the test PKI's certificates are replaced by vouchd's); the pull
@@ -176,13 +178,10 @@ check "the pull agent sent all 3 entries" grep -q "entries after 0, 3 sent" "$T/
 
 # --- the lists grow: only the entries after the stored offset are asked for -------------------------
 check "TPM 2 measures c" load "$T/st2" "$TCTI2" "$T/bin/c"
-publish "$T/st2" "$T/pull.list"
 wait_for 10 pull_at 4 && ok "pull1 at 4 entries" || not_ok "pull1 at 4 entries (state: $(entries pull1))"
 check "vouchd asked for the entries after 3: one sent" grep -q "entries after 3, 1 sent" "$T/pull.log"
 check "TPM 2 measures d and e" load "$T/st2" "$TCTI2" "$T/bin/d" "$T/bin/e"
-publish "$T/st2" "$T/pull.list"
 check "TPM 1 measures c" load "$T/st1" "$TCTI1" "$T/bin/c"
-publish "$T/st1" "$T/push.list"
 wait_for 10 pull_at 6 && ok "pull1 at 6 entries" || not_ok "pull1 at 6 entries (state: $(entries pull1))"
 check "vouchd asked for the entries after 4: two sent" grep -q "entries after 4, 2 sent" "$T/pull.log"
 wait_for 10 push_at 4 && ok "agent1 at 4 entries" || not_ok "agent1 at 4 entries (state: $(entries agent1))"
@@ -206,6 +205,8 @@ code 409 "pull1 cannot fetch a push nonce" pull1 GET "$URL/v1/agents/pull1/nonce
 code 409 "pull1 cannot push evidence" pull1 POST "$URL/v1/agents/pull1/attest" "$T/recorded.ev"
 
 # --- tamper with an entry the verifier has not seen: untrusted within 2 intervals --------------------
+# the agent reads a copy from here on, so that it never sees the honest entry 7
+cp "$T/st2/measurements" "$T/pull.list.tmp" && mv "$T/pull.list.tmp" "$T/pull.list"
 check "TPM 2 measures f" load "$T/st2" "$TCTI2" "$T/bin/f"
 python3 - "$T/st2/measurements" "$T/pull.list.tmp" 7 <<'PY'
 import struct, sys
@@ -226,7 +227,6 @@ wait_for 3 untrusted && ok "pull1 untrusted within 2 intervals ($((SECONDS - t0)
 eq "reason: the list" "$(sql "SELECT json_extract(body, '$.first_failure.check') FROM results WHERE agent='pull1' AND verdict='untrusted' LIMIT 1")" ima_list
 eq "pull1's state did not advance" "$(entries pull1)" 6
 check "TPM 1 measures d" load "$T/st1" "$TCTI1" "$T/bin/d"
-publish "$T/st1" "$T/push.list"
 wait_for 10 push_at 5 && ok "agent1 stays trusted: 5 entries" || not_ok "agent1 stays trusted (state: $(entries agent1))"
 eq "agent1: no untrusted or error result" "$(rows agent1 untrusted) $(rows agent1 error)" "0 0"
 

@@ -35,6 +35,97 @@ static void raw(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* the management API's operations: list, history, named reference values, delete */
+static void fleet(struct store *s, const struct store_agent *a1)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_agent a2 = *a1, g = { 0 };
+	struct store_agent_info *v = NULL;
+	struct store_result_row *h = NULL;
+	struct store_reference ref = { 0 }, *refs = NULL;
+	struct store_result row = { .agent = "a2", .time = 50, .verdict = "untrusted",
+				    .body = "{\"verdict\":\"untrusted\"}" };
+	struct store_nonce n = { .len = 1, .deadline = 1 };
+	struct store_state st = { .state_json = (char *)"{}" };
+	const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
+	size_t nv = 0;
+	uint64_t seq = 0, count = 0;
+
+	snprintf(a2.id, sizeof(a2.id), "a2");
+	a2.registered = 40;
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->result_append(s, &row, &seq) ||
+		 ops->nonce_put(s, "a2", &n) || ops->state_put(s, "a2", &st) || ops->commit(s)),
+	       "a second agent with a result, a nonce and a state");
+	ok_ret(ops->agent_list(s, &v, &nv), "agent list");
+	/* p1 (the pull agent of main()) never attested; a2's row 6 predates this registration */
+	ok(nv == 3 && strcmp(v[0].id, "a1") == 0 && strcmp(v[1].id, "a2") == 0 &&
+		   strcmp(v[2].id, "p1") == 0 && v[2].last_seq == 0,
+	   "three agents, by id");
+	ok(nv == 3 && v[0].last_seq == 5 && v[0].last_time == 5 &&
+		   strcmp(v[0].last_verdict, "trusted") == 0 && v[0].state_json &&
+		   strcmp(v[0].state_json, "{\"entries\":3}") == 0,
+	   "a1: its newest result and its state");
+	ok(nv == 3 && v[1].last_seq == 7 && strcmp(v[1].last_verdict, "untrusted") == 0 &&
+		   strcmp(v[1].reference, "default") == 0,
+	   "a2: its own newest result and reference");
+	store_agent_infos_free(v, nv);
+
+	ok_ret(ops->results_for_agent(s, "a1", 3, &h, &nv), "a1's history");
+	ok(nv == 3 && h[0].seq == 5 && h[1].seq == 4 && h[2].seq == 3 &&
+		   strcmp(h[1].verdict, "trusted") == 0 && h[1].body && strstr(h[1].body, "untrusted"),
+	   "the newest 3, newest first, with their bodies");
+	store_result_rows_free(h, nv);
+	ok_ret(ops->results_for_agent(s, "nobody", 3, &h, &nv), "an unknown agent's history");
+	ok(nv == 0, "is empty");
+	store_result_rows_free(h, nv);
+	ok_err(ops->results_for_agent(s, "a1", 0, &h, &nv), -EINVAL, "a zero limit is refused");
+
+	ok_err(ops->reference_get(s, "web", &ref), -ENOENT, "an unknown reference name: -ENOENT");
+	ok_ret(-(ops->begin(s) || ops->reference_put(s, "web", h1, "{\"a\":1}", 10) ||
+		 ops->reference_put(s, "db", h1, "{\"a\":1}", 11) || ops->commit(s)),
+	       "two names for one document");
+	ok_ret(ops->reference_get(s, "db", &ref), "reference get");
+	ok(strcmp(ref.hash, h1) == 0 && strcmp(ref.body, "{\"a\":1}") == 0 && ref.updated == 11,
+	   "the name points at the document");
+	store_reference_clear(&ref);
+	ok_ret(-(ops->begin(s) || ops->reference_put(s, "web", h2, "{\"a\":2}", 12) ||
+		 ops->commit(s)),
+	       "a name moved to another document");
+	ok_ret(ops->reference_list(s, &refs, &nv), "reference list");
+	ok(nv == 2 && strcmp(refs[0].name, "db") == 0 && strcmp(refs[0].hash, h1) == 0 &&
+		   strcmp(refs[1].name, "web") == 0 && strcmp(refs[1].hash, h2) == 0 && !refs[0].body,
+	   "both names, each with its hash");
+	free(refs);
+	ok_ret(-(ops->begin(s) || ops->reference_put(s, "x", h1, "{\"other\":1}", 13) ||
+		 ops->commit(s)), "another body under a stored hash");
+	ok_ret(ops->reference_get(s, "x", &ref), "the name points at the first document");
+	ok(strcmp(ref.body, "{\"a\":1}") == 0, "whose content is unchanged");
+	store_reference_clear(&ref);
+
+	ok_ret(-(ops->begin(s) || ops->agent_set_reference(s, "a2", "web") || ops->commit(s)),
+	       "agent set reference");
+	ok_ret(ops->agent_get(s, "a2", &g), "agent get");
+	ok(strcmp(g.reference, "web") == 0, "a2 uses 'web'");
+	store_agent_clear(&g);
+	ok_err(ops->agent_set_reference(s, "nobody", "web"), -ENOENT,
+	       "setting an unknown agent's reference: -ENOENT");
+
+	ok_ret(-(ops->begin(s) || ops->agent_delete(s, "a2") || ops->commit(s)), "agent delete");
+	ok_err(ops->agent_get(s, "a2", &g), -ENOENT, "the agent is gone");
+	ok_err(ops->state_get(s, "a2", &st), -ENOENT, "with its state");
+	ok_err(ops->nonce_take(s, "a2", &n), -ENOENT, "and its nonce");
+	ok_err(ops->agent_delete(s, "a2"), -ENOENT, "deleting it again: -ENOENT");
+	ok_ret(ops->agent_count(s, &count), "agent count");
+	ok(count == 2, "a1 and p1 left");
+	a2.registered = 60;
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)), "a2 registers again");
+	ok_ret(ops->results_for_agent(s, "a2", 10, &h, &nv), "its history");
+	ok(nv == 0, "starts empty: the old registration's results are not its");
+	store_result_rows_free(h, nv);
+	ok_ret(-(ops->begin(s) || ops->agent_delete(s, "a2") || ops->commit(s)), "delete it again");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/vouch-store.XXXXXX", path[64], cmd[96];
@@ -186,6 +277,7 @@ int main(void)
 	}
 	ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
 	ok(rows == 6, "over 6 rows");
+	fleet(s, &a);
 	ops->close(s);
 	s = NULL;
 
@@ -244,6 +336,7 @@ int main(void)
 
 	/* a version 2 database (enrollment, before pull mode): its agents become push agents */
 	raw(path, "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode; "
+		  "DROP TABLE reference_names; DROP TABLE reference_docs; DROP INDEX results_agent; "
 		  "PRAGMA user_version = 2");
 	s = NULL;
 	ok_ret(ops->open(path, &s), "a version 2 database is migrated");
@@ -253,6 +346,33 @@ int main(void)
 	ok(strcmp(g.mode, "push") == 0 && g.url[0] == '\0', "as a push agent");
 	store_agent_clear(&g);
 	ops->close(s);
+	/* a version 1 database (before named reference values) migrates in place */
+	snprintf(path, sizeof(path), "%s/v1", dir);
+	raw(path, "CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
+		  " registered INTEGER NOT NULL, reference TEXT NOT NULL);"
+		  "CREATE TABLE states (agent TEXT PRIMARY KEY REFERENCES agents(id), state TEXT NOT NULL,"
+		  " reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL);"
+		  "CREATE TABLE nonces (agent TEXT PRIMARY KEY REFERENCES agents(id), nonce BLOB NOT NULL,"
+		  " deadline INTEGER NOT NULL);"
+		  "CREATE TABLE results (seq INTEGER PRIMARY KEY, agent TEXT NOT NULL, time INTEGER NOT NULL,"
+		  " verdict TEXT NOT NULL, body TEXT NOT NULL, hash BLOB NOT NULL);"
+		  "INSERT INTO agents VALUES ('old', x'01', 'f', 1, 'default');"
+		  "PRAGMA user_version = 1;");
+	ok_ret(ops->open(path, &s), "a version 1 database opens");
+	ok_ret(ops->agent_get(s, "old", &g), "its agent survived the migration");
+	store_agent_clear(&g);
+	ok_ret(-(ops->begin(s) || ops->reference_put(s, "r", "00", "{}", 1) || ops->commit(s)),
+	       "and it has the reference tables");
+	ops->close(s);
+	s = NULL;
+	ok_ret(ops->open(path, &s), "reopened at version 2");
+	ops->close(s);
+	snprintf(cmd, sizeof(cmd), "%s/v1", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/v1-shm", dir);
+	unlink(cmd);
 
 	snprintf(cmd, sizeof(cmd), "%s/db", dir);
 	unlink(cmd);

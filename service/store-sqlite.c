@@ -14,7 +14,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum {
 	Q_AGENT_GET,
@@ -28,6 +28,16 @@ enum {
 	Q_LAST_ROW,
 	Q_RESULT_ADD,
 	Q_ROWS,
+	Q_STATUS_GET,
+	Q_STATUS_PUT,
+	Q_STATUS_DUE,
+	Q_STATUS_COUNT,
+	Q_OUTBOX_LAST,
+	Q_OUTBOX_ADD,
+	Q_OUTBOX_PENDING,
+	Q_WEBHOOK_GET,
+	Q_WEBHOOK_DELIVERED,
+	Q_WEBHOOK_FAILED,
 	_Q_MAX,
 };
 
@@ -49,6 +59,25 @@ static const char *const queries[_Q_MAX] = {
 	[Q_RESULT_ADD] = "INSERT INTO results (seq, agent, time, verdict, body, hash) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_ROWS] = "SELECT seq, agent, time, verdict, body, hash FROM results ORDER BY seq",
+	[Q_STATUS_GET] = "SELECT state, deadline, since FROM agent_status WHERE agent = ?1",
+	[Q_STATUS_PUT] = "INSERT INTO agent_status (agent, state, deadline, since) "
+			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(agent) DO UPDATE SET "
+			 "state = ?2, deadline = ?3, since = ?4",
+	[Q_STATUS_DUE] = "SELECT agent FROM agent_status WHERE state != 'overdue' AND deadline > 0 "
+			 "AND deadline < ?1 ORDER BY deadline LIMIT ?2",
+	[Q_STATUS_COUNT] = "SELECT count(*) FROM agent_status WHERE state = ?1",
+	[Q_OUTBOX_LAST] = "SELECT coalesce(max(seq), 0) FROM outbox",
+	[Q_OUTBOX_ADD] = "INSERT INTO outbox (seq, time, type, agent, from_state, to_state, result, "
+			 "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_OUTBOX_PENDING] = "SELECT seq, time, type, agent, from_state, to_state, result, reason "
+			     "FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[Q_WEBHOOK_GET] = "SELECT delivered, attempts, next_attempt FROM webhooks WHERE url = ?1",
+	[Q_WEBHOOK_DELIVERED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
+				"VALUES (?1, ?2, 0, 0) ON CONFLICT(url) DO UPDATE SET "
+				"delivered = max(delivered, ?2), attempts = 0, next_attempt = 0",
+	[Q_WEBHOOK_FAILED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
+			     "VALUES (?1, 0, ?2, ?3) ON CONFLICT(url) DO UPDATE SET "
+			     "attempts = ?2, next_attempt = ?3",
 };
 
 /* Results are append-only: the triggers refuse UPDATE and DELETE through SQL; a direct
@@ -67,6 +96,25 @@ static const char schema[] =
 	"CREATE TRIGGER results_no_delete BEFORE DELETE ON results"
 	" BEGIN SELECT RAISE(ABORT, 'results are append-only'); END;"
 	"PRAGMA user_version = 1;";
+
+/*
+ * Version 2: the agents' states and the outbox of their transitions, written in the
+ * transaction of the change; the webhooks' delivery cursors.  Events are append-only like
+ * results.  Agents registered under version 1 have no status row until their next
+ * attestation (they count as enrolled, without a deadline).
+ */
+static const char schema_v2[] =
+	"CREATE TABLE agent_status (agent TEXT PRIMARY KEY REFERENCES agents(id),"
+	" state TEXT NOT NULL, deadline INTEGER NOT NULL, since INTEGER NOT NULL);"
+	"CREATE INDEX agent_status_deadline ON agent_status (deadline);"
+	"CREATE TABLE outbox (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, type TEXT NOT NULL,"
+	" agent TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, result INTEGER,"
+	" reason TEXT NOT NULL);"
+	"CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox"
+	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TABLE webhooks (url TEXT PRIMARY KEY, delivered INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL, next_attempt INTEGER NOT NULL);"
+	"PRAGMA user_version = 2;";
 
 struct store_sqlite {
 	struct store base;
@@ -130,14 +178,16 @@ static int migrate(struct store_sqlite *s)
 	sqlite3_finalize(st);
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v != 0) {
+	if (v < 0 || v > SCHEMA_VERSION) {
 		fprintf(stderr, "vouchd: database schema version %d is not %d, refusing\n", v,
 			SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	r = exec(s, "BEGIN IMMEDIATE");
-	if (r == 0)
+	if (r == 0 && v < 1)
 		r = exec(s, schema);
+	if (r == 0 && v < 2)
+		r = exec(s, schema_v2);
 	if (r == 0)
 		return exec(s, "COMMIT");
 	exec(s, "ROLLBACK");
@@ -413,6 +463,183 @@ static int sq_chain_verify(struct store *s, uint64_t *ret_rows, uint64_t *ret_ba
 	return r;
 }
 
+static int sq_status_get(struct store *s, const char *id, struct store_status *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_STATUS_GET);
+	struct store_status v = { 0 };
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return db_err(S(s), "status");
+	rc = copy_text(st, 0, v.state, sizeof(v.state));
+	v.deadline = sqlite3_column_int64(st, 1);
+	v.since = sqlite3_column_int64(st, 2);
+	sqlite3_reset(st);
+	if (rc == 0)
+		*ret = v;
+	return rc;
+}
+
+static int sq_status_put(struct store *s, const char *id, const struct store_status *v)
+{
+	sqlite3_stmt *st = stmt(s, Q_STATUS_PUT);
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, v->deadline);
+	sqlite3_bind_int64(st, 4, v->since);
+	return step_done(s, st, "status put");
+}
+
+static int sq_status_due(struct store *s, int64_t now, char (*ret)[STORE_ID_MAX + 1], size_t max,
+			 size_t *ret_n)
+{
+	sqlite3_stmt *st = stmt(s, Q_STATUS_DUE);
+	size_t n = 0;
+	int rc = SQLITE_DONE, r = 0;
+
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = copy_text(st, 0, ret[n], sizeof(ret[n]));
+		if (r < 0)
+			break;
+		n++;
+	}
+	if (r == 0 && n < max && rc != SQLITE_DONE)
+		r = db_err(S(s), "due agents");
+	sqlite3_reset(st);
+	*ret_n = n;
+	return r;
+}
+
+static int sq_status_count(struct store *s, const char *state, uint64_t *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_STATUS_COUNT);
+
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(S(s), "status count");
+	*ret = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_outbox_last(struct store *s, uint64_t *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_LAST);
+
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(S(s), "last event");
+	*ret = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_outbox_append(struct store *s, struct store_event *e)
+{
+	sqlite3_stmt *st;
+	uint64_t seq;
+	int r = sq_outbox_last(s, &seq);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, Q_OUTBOX_ADD);
+	sqlite3_bind_int64(st, 1, (int64_t)seq + 1);
+	sqlite3_bind_int64(st, 2, e->time);
+	sqlite3_bind_text(st, 3, e->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->to, -1, SQLITE_STATIC);
+	if (e->result)
+		sqlite3_bind_int64(st, 7, (int64_t)e->result);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_text(st, 8, e->reason, -1, SQLITE_STATIC);
+	r = step_done(s, st, "event append");
+	if (r == 0)
+		e->seq = seq + 1;
+	return r;
+}
+
+static int sq_outbox_pending(struct store *s, uint64_t after, size_t limit,
+			     struct store_event *ret, size_t *ret_n)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_PENDING);
+	size_t n = 0;
+	int rc = SQLITE_DONE, r = 0;
+
+	sqlite3_bind_int64(st, 1, (int64_t)after);
+	sqlite3_bind_int64(st, 2, (int64_t)limit);
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event *e = &ret[n];
+
+		memset(e, 0, sizeof(*e));
+		e->seq = (uint64_t)sqlite3_column_int64(st, 0);
+		e->time = sqlite3_column_int64(st, 1);
+		e->result = (uint64_t)sqlite3_column_int64(st, 6); /* NULL reads as 0 */
+		if (copy_text(st, 2, e->type, sizeof(e->type)) < 0 ||
+		    copy_text(st, 3, e->agent, sizeof(e->agent)) < 0 ||
+		    copy_text(st, 4, e->from, sizeof(e->from)) < 0 ||
+		    copy_text(st, 5, e->to, sizeof(e->to)) < 0 ||
+		    copy_text(st, 7, e->reason, sizeof(e->reason)) < 0) {
+			r = -EIO;
+			break;
+		}
+		n++;
+	}
+	if (r == 0 && n < limit && rc != SQLITE_DONE)
+		r = db_err(S(s), "events");
+	sqlite3_reset(st);
+	*ret_n = n;
+	return r;
+}
+
+static int sq_webhook_get(struct store *s, const char *url, struct store_webhook *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_WEBHOOK_GET);
+	int rc;
+
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*ret = (struct store_webhook){ 0 };
+	if (rc == SQLITE_ROW) {
+		ret->delivered = (uint64_t)sqlite3_column_int64(st, 0);
+		ret->attempts = (uint32_t)sqlite3_column_int64(st, 1);
+		ret->next_attempt = sqlite3_column_int64(st, 2);
+	} else if (rc != SQLITE_DONE) {
+		return db_err(S(s), "webhook");
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_outbox_mark_delivered(struct store *s, uint64_t seq, const char *url)
+{
+	sqlite3_stmt *st = stmt(s, Q_WEBHOOK_DELIVERED);
+
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	return step_done(s, st, "webhook delivered");
+}
+
+static int sq_outbox_mark_failed(struct store *s, const char *url, uint32_t attempts,
+				 int64_t next_attempt)
+{
+	sqlite3_stmt *st = stmt(s, Q_WEBHOOK_FAILED);
+
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, attempts);
+	sqlite3_bind_int64(st, 3, next_attempt);
+	return step_done(s, st, "webhook failed");
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -429,4 +656,14 @@ const struct store_ops store_sqlite_ops = {
 	.nonce_take = sq_nonce_take,
 	.result_append = sq_result_append,
 	.chain_verify = sq_chain_verify,
+	.status_get = sq_status_get,
+	.status_put = sq_status_put,
+	.status_due = sq_status_due,
+	.status_count = sq_status_count,
+	.outbox_append = sq_outbox_append,
+	.outbox_pending = sq_outbox_pending,
+	.outbox_last = sq_outbox_last,
+	.webhook_get = sq_webhook_get,
+	.outbox_mark_delivered = sq_outbox_mark_delivered,
+	.outbox_mark_failed = sq_outbox_mark_failed,
 };

@@ -34,6 +34,7 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 	_cleanup_(ak_freep) vouch_ak *ak = NULL;
 	struct store *st = srv->store;
 	struct store_agent a = { 0 }, old = { 0 };
+	struct store_status status = { 0 };
 	struct vouch_digest d;
 	char err[256];
 	size_t len, aklen;
@@ -85,15 +86,19 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 		json_object_object_add(out, "registered", json_object_new_boolean(false));
 		return reply_json(req, 200, out);
 	}
-	if (r != -ENOENT || st->ops->agent_put(st, &a) < 0 || st->ops->commit(st) < 0) {
+	if (r != -ENOENT || st->ops->agent_put(st, &a) < 0 ||
+	    agent_transition(srv, id, "enrolled", 0, "registered", a.registered, &status) < 0 ||
+	    st->ops->commit(st) < 0) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "database unavailable");
 	}
+	notify_committed(srv);
 	fprintf(stderr, "vouchd: agent '%s' registered, AK %s\n", id, a.ak_fpr);
 	out = json_object_new_object();
 	json_object_object_add(out, "agent", json_object_new_string(id));
 	json_object_object_add(out, "ak", json_object_new_string(a.ak_fpr));
 	json_object_object_add(out, "registered", json_object_new_boolean(true));
+	json_object_object_add(out, "next_deadline", json_object_new_int64(status.deadline));
 	reply_json(req, 201, out);
 }
 
@@ -159,6 +164,19 @@ static void count(struct server *srv, int r)
 		srv->attest_error++;
 }
 
+/* the event's one line: the first failed check and its detail */
+static void status_reason(const struct vouch_attest_result *res, int vr, char *buf, size_t size)
+{
+	const struct vouch_attest_check *c;
+
+	if (vr == 0 || res->first_failure < 0 || (size_t)res->first_failure >= res->n_checks) {
+		snprintf(buf, size, "%s", vr == 0 ? "every check passed" : "not trusted");
+		return;
+	}
+	c = &res->checks[res->first_failure];
+	snprintf(buf, size, "%s: %s", c->name ? c->name : "check", c->detail);
+}
+
 void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 {
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
@@ -171,7 +189,9 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	struct store_agent a = { 0 };
 	struct store_state old = { 0 };
 	struct store_nonce n, next;
+	struct store_status status = { 0 };
 	struct vouch_attest_state vs = { 0 };
+	char reason[STORE_REASON_MAX + 1];
 	bool have_state = false, new_boot = false;
 	uint64_t seq = 0, offset;
 	double t0 = now_mono(), t1, t2;
@@ -275,6 +295,12 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 					    .verdict = verdict_word(vr), .body = verdict };
 
 		r = st->ops->result_append(st, &row, &seq);
+		status_reason(res, vr, reason, sizeof(reason));
+		/* a verdict moves the state machine; an error (could not check) does not, and
+		 * does not count as an attestation for the deadline either */
+		if (r == 0 && (vr == 0 || vouch_error_is_verdict(vr)))
+			r = agent_transition(srv, id, verdict_word(vr), seq, reason, row.time,
+					     &status);
 	}
 	if (r == 0)
 		r = new_nonce(srv, id, &next);
@@ -286,6 +312,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 		return refuse(srv, req, 503, "cannot store the result");
 	}
 	observe(srv, PHASE_STORE, now_mono() - t2);
+	notify_committed(srv);
 	count(srv, vr);
 	fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu)\n", id, verdict_word(vr),
 		(unsigned long long)seq, (unsigned long long)offset);
@@ -298,6 +325,8 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	json_object_object_add(out, "new_boot", json_object_new_boolean(new_boot));
 	json_object_object_add(out, "offset", json_object_new_int64((int64_t)offset));
 	add_nonce(out, &next);
+	/* when the next attestation is due (0: this one was not a verdict, nothing moved) */
+	json_object_object_add(out, "next_deadline", json_object_new_int64(status.deadline));
 	reply_json(req, 200, out);
 }
 

@@ -49,6 +49,7 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 				    phase_names[p], (unsigned long long)h->n, phase_names[p], h->sum,
 				    phase_names[p], (unsigned long long)h->n);
 	}
+	notify_metrics(srv, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -90,6 +91,8 @@ static void route(struct evhttp_request *req, void *arg)
 		return do_metrics(srv, req);
 	if (strcmp(uri, "/v1/verify") == 0 && cmd == EVHTTP_REQ_POST)
 		return do_verify(srv, req);
+	if (strcmp(uri, "/v1/events") == 0 && cmd == EVHTTP_REQ_GET)
+		return do_events(srv, req);
 	if (strncmp(uri, "/v1/agents/", 11) != 0)
 		return refuse(srv, req, 404, "no such endpoint");
 	p = uri + 11;
@@ -200,7 +203,8 @@ static int usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
 			"--client-ca CA [--operator-ca CA] [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
-			"[--nonce-ttl S]\n       vouchd --db PATH --verify-chain\n");
+			"[--nonce-ttl S] [--interval S] [--grace S] [--webhook URL]... [--webhook-secret FILE]\n"
+			"       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
 }
 
@@ -217,14 +221,20 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "reference", required_argument, NULL, 'r' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "nonce-ttl", required_argument, NULL, 'n' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "webhook", required_argument, NULL, 'w' },
+		{ "webhook-secret", required_argument, NULL, 'W' },
 		{ "verify-chain", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
 	};
+	bool grace = false;
 	int opt;
 
 	c->nonce_ttl = 60;
+	c->interval = 10;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = NULL;
 
@@ -242,6 +252,27 @@ static int parse_args(int argc, char **argv, struct config *c)
 			if (parse_u32(optarg, 86400, &c->nonce_ttl) < 0 || c->nonce_ttl == 0)
 				return usage_error("invalid --nonce-ttl", optarg);
 			break;
+		case 'i':
+			if (parse_u32(optarg, 86400, &c->interval) < 0 || c->interval == 0)
+				return usage_error("invalid --interval", optarg);
+			break;
+		case 'g':
+			if (parse_u32(optarg, 7 * 86400, &c->grace) < 0)
+				return usage_error("invalid --grace", optarg);
+			grace = true;
+			break;
+		case 'w':
+			if (c->n_webhooks == MAX_WEBHOOKS)
+				return usage_error("too many --webhook, at most 8:", optarg);
+			if (webhook_url_check(optarg) < 0)
+				return usage_error("--webhook must be an https:// URL (http:// only to "
+						   "127.0.0.1):", optarg);
+			for (size_t i = 0; i < c->n_webhooks; i++)
+				if (strcmp(c->webhooks[i], optarg) == 0)
+					return usage_error("--webhook given twice:", optarg);
+			c->webhooks[c->n_webhooks++] = optarg;
+			break;
+		case 'W': slot = &c->webhook_secret; break;
 		case 'V': c->verify_chain = true; break;
 		case 'h':
 			usage_error("the attestation verifier service; see vouchd(8)", NULL);
@@ -268,6 +299,12 @@ static int parse_args(int argc, char **argv, struct config *c)
 		return usage_error("--listen, --tls-cert, --tls-key and --client-ca are required", NULL);
 	if (!c->pcrs)
 		c->pcrs = "sha256:0-10";
+	if (!grace)
+		c->grace = 2 * c->interval;
+	if (c->n_webhooks > 0 && !c->webhook_secret)
+		return usage_error("--webhook needs --webhook-secret (every event is signed)", NULL);
+	if (c->webhook_secret && c->n_webhooks == 0)
+		return usage_error("--webhook-secret without --webhook", NULL);
 	return 0;
 }
 
@@ -320,6 +357,11 @@ static int serve(struct server *srv)
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
+	r = notify_start(srv);
+	if (r < 0) {
+		fprintf(stderr, "vouchd: cannot start the event delivery\n");
+		goto out;
+	}
 	fprintf(stderr, "vouchd: listening on %s (TLS 1.3, client certificates from '%s')\n",
 		srv->cfg.listen, srv->cfg.client_ca);
 	r = event_base_dispatch(srv->base) < 0 ? -EIO : 0;
@@ -329,7 +371,8 @@ out:
 	if (sigint)
 		event_free(sigint);
 	if (http)
-		evhttp_free(http);
+		evhttp_free(http); /* closes the event streams */
+	notify_stop(srv);
 	if (srv->base)
 		event_base_free(srv->base);
 	return r;

@@ -46,6 +46,7 @@
 #define NONCE_LEN 32
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
+#define MAX_WEBHOOKS 8
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_evidence *, evidence_freep, vouch_evidence_free)
@@ -65,6 +66,11 @@ struct config {
 	const char *reference;
 	const char *pcrs;
 	uint32_t nonce_ttl;
+	uint32_t interval; /* s: the agents' expected attestation period */
+	uint32_t grace; /* s: how late an attestation may be before the agent is overdue */
+	const char *webhooks[MAX_WEBHOOKS];
+	size_t n_webhooks;
+	const char *webhook_secret;
 	bool verify_chain;
 };
 
@@ -93,6 +99,7 @@ struct server {
 	struct event_base *base;
 	uint64_t attest_trusted, attest_untrusted, attest_error, rejected;
 	struct histogram phase[_PHASE_MAX];
+	struct notify *notify; /* vouchd-notify.c */
 };
 
 double now_mono(void);
@@ -119,5 +126,23 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id);
 void do_attest(struct server *srv, struct evhttp_request *req, const char *id);
 void do_verify(struct server *srv, struct evhttp_request *req);
+
+/* vouchd-notify.c: agent states, the outbox, webhooks, event streams, the watchdog */
+/*
+ * Inside a store transaction: move agent @id to state @to ("enrolled", "trusted",
+ * "untrusted", "overdue"), set its next deadline (now + interval + grace; overdue keeps the
+ * old one) and append the event the move means, if any (same state: none).  @result is the
+ * results row behind it (0: none).  @ret, if not NULL, receives the new status.
+ */
+int agent_transition(struct server *srv, const char *id, const char *to, uint64_t result,
+		     const char *reason, int64_t now, struct store_status *ret);
+/* after a commit that may have appended events: stream and deliver them */
+void notify_committed(struct server *srv);
+void notify_metrics(struct server *srv, struct evbuffer *b);
+int notify_start(struct server *srv);
+void notify_stop(struct server *srv);
+int webhook_url_check(const char *url);
+/* GET /v1/events: the outbox as text/event-stream (operators only) */
+void do_events(struct server *srv, struct evhttp_request *req);
 
 #endif

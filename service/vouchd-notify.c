@@ -220,6 +220,7 @@ static void stream_closed(struct evhttp_connection *conn, void *arg)
 	struct stream *s = arg;
 
 	stream_unlink(s);
+	fprintf(stderr, "vouchd: event stream closed (%zu open)\n", s->nt->n_streams);
 	/* a request libevent detached from its failed connection is ours to free */
 	if (!evhttp_request_get_connection(s->req))
 		evhttp_send_reply_end(s->req);
@@ -685,6 +686,14 @@ void notify_stop(struct server *srv)
 
 	if (!nt)
 		return;
+	/* evhttp_free() closed every connection; a stream left means no close callback ran
+	 * for it, and its request went with the connection */
+	while (nt->streams) {
+		struct stream *s = nt->streams;
+
+		nt->streams = s->next;
+		free(s);
+	}
 	for (size_t i = 0; i < nt->n_hooks; i++) {
 		webhook_release(&nt->hooks[i]);
 		event_free(nt->hooks[i].retry);

@@ -299,7 +299,10 @@ eq "tampered (HTTP)" "$(tampered)" 200
 E=$(sql "SELECT max(seq) FROM outbox WHERE type='untrusted'")
 live_has() { grep -qx "id: $E" "$T/live"; }
 check "the live stream delivers the new event" wait_for 5 live_has
+closed=$(grep -c 'event stream closed (0 open)' "$T/vouchd.log")
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
+stream_gone() { [ "$(grep -c 'event stream closed (0 open)' "$T/vouchd.log")" -gt "$closed" ]; }
+check "a client that leaves is dropped from the streams" wait_for 5 stream_gone
 check "and nothing from before it was opened" ids "$T/live" "$MARK" "$E"
 check "as event: untrusted" grep -qx 'event: untrusted' "$T/live"
 got=$(curl -sS --tlsv1.3 --cacert "$P/ca.crt" --cert "$P/op.crt" --key "$P/op.key" -H 'Last-Event-ID: 1x' \

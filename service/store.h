@@ -114,8 +114,8 @@ struct store_ops {
 	/* append an event (in the transaction of the change it reports); sets e->seq */
 	int (*outbox_append)(struct store *s, struct store_event *e);
 	/* up to @limit events with seq > @after, in order */
-	int (*outbox_pending)(struct store *s, uint64_t after, size_t limit, struct store_event *ret,
-			      size_t *ret_n);
+	int (*outbox_pending)(struct store *s, uint64_t after, size_t limit,
+			      struct store_event *ret, size_t *ret_n);
 	/* the highest seq, 0 when empty */
 	int (*outbox_last)(struct store *s, uint64_t *ret);
 	/* a webhook's cursor; all zero for one never seen */

@@ -70,7 +70,7 @@ struct notify {
 	struct store_event batch[STREAM_BATCH];
 };
 
-/* --- events ------------------------------------------------------------------------------ */
+/* --- events ---------------------------------------------------------------------------- */
 
 /* the type of the event for a move from @from to @to; NULL: no event */
 static const char *event_type(const char *from, const char *to)
@@ -153,7 +153,7 @@ static char *event_json(const struct store_event *e)
 	return strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 }
 
-/* --- event streams (GET /v1/events) -------------------------------------------------------- */
+/* --- event streams (GET /v1/events) --------------------------------------------------- */
 
 static void stream_pump(struct stream *s);
 
@@ -296,7 +296,7 @@ static void heartbeat(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* --- webhooks ------------------------------------------------------------------------------ */
+/* --- webhooks -------------------------------------------------------------------------- */
 
 static void webhook_kick(struct webhook *w);
 
@@ -397,7 +397,8 @@ static void webhook_kick(struct webhook *w)
 	if (st->ops->outbox_pending(st, w->cur.delivered, 1, &e, &n) < 0 || n == 0)
 		return webhook_retry_in(w, BACKOFF_MIN);
 	if (webhook_post(w, &e) < 0) {
-		fprintf(stderr, "vouchd: webhook %s: cannot send event %" PRIu64 "\n", w->url, e.seq);
+		fprintf(stderr, "vouchd: webhook %s: cannot send event %" PRIu64 "\n", w->url,
+			e.seq);
 		webhook_release(w);
 		webhook_retry_in(w, BACKOFF_MIN);
 	}
@@ -461,7 +462,8 @@ static void curl_check(struct notify *nt)
 static void curl_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct notify *nt = arg;
-	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) |
+		    (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	int running;
 
 	curl_multi_socket_action(nt->multi, fd, flags, &running);
@@ -567,7 +569,7 @@ static int load_secret(struct notify *nt, const char *path)
 	return 0;
 }
 
-/* --- the overdue watchdog -------------------------------------------------------------------- */
+/* --- the overdue watchdog -------------------------------------------------------------- */
 
 static void watchdog(evutil_socket_t fd, short what, void *arg)
 {
@@ -593,7 +595,7 @@ static void watchdog(evutil_socket_t fd, short what, void *arg)
 	notify_committed(nt->srv);
 }
 
-/* --- life cycle -------------------------------------------------------------------------------- */
+/* --- life cycle ------------------------------------------------------------------------ */
 
 void notify_committed(struct server *srv)
 {

@@ -133,6 +133,11 @@ expect_rc 2 "plain http to another host is refused" "$VOUCHD" --listen 127.0.0.1
 	--webhook http://example.com/hook --webhook-secret "$SECRET"
 expect_rc 2 "a webhook without a secret is refused" "$VOUCHD" --listen 127.0.0.1:1 --db "$DB" \
 	--tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt" --webhook "$HOOK"
+cp "$SECRET" "$T/open.secret"; chmod 644 "$T/open.secret"
+expect_rc 2 "a webhook secret readable by others is refused" "$VOUCHD" --listen 127.0.0.1:0 \
+	--db "$DB" --tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt" \
+	--webhook "$HOOK" --webhook-secret "$T/open.secret"
+check "with the reason" grep -q "readable by group or others" "$T/.err"
 start_vouchd && ok "vouchd starts on 127.0.0.1:$PORT" || { not_ok "vouchd starts"; sed 's/^/#   /' "$T/vouchd.log"; done_testing; }
 
 # req WHO METHOD PATH [BODYFILE] -> HTTP code on stdout, body in $T/.out

@@ -124,7 +124,8 @@ int main(void)
 		ok_ret(ops->outbox_pending(s, 0, 4, got, &ne), "pending after 0");
 		ok(ne == 2 && got[0].seq == 1 && got[1].seq == 2 && got[0].result == 3 &&
 			   got[1].result == 0 && strcmp(got[0].reason, e.reason) == 0 &&
-			   strcmp(got[1].type, "overdue") == 0 && strcmp(got[0].from, "enrolled") == 0,
+			   strcmp(got[1].type, "overdue") == 0 &&
+			   strcmp(got[0].from, "enrolled") == 0,
 		   "both events, in order, round-trip (result NULL reads 0)");
 		ok_ret(-(ops->outbox_pending(s, 1, 1, got, &ne) || ne != 1 || got[0].seq != 2),
 		       "pending after 1, limit 1: event 2");

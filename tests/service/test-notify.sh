@@ -244,6 +244,17 @@ check "the backoff is stored (3 attempts)" wait_for 2 attempts3
 metrics() { req none GET /metrics >/dev/null && cp "$T/.out" "$T/metrics"; }
 metrics
 check "vouchd_webhook_backlog counts it" grep -q '^vouchd_webhook_backlog [1-9]' "$T/metrics"
+# kill -9 while the fourth attempt waits: the restarted vouchd keeps the stored backoff
+NEXT=$(sql "SELECT next_attempt FROM webhooks")
+kill -9 "$VPID"; wait "$VPID" 2>/dev/null; VPID=
+start_vouchd || { not_ok "vouchd restarts"; done_testing; }
+sleep 0.3
+if [ "$(date +%s)" -lt "$NEXT" ]; then
+	eq "after kill -9, no attempt before the stored next attempt" "$(grep -c "^... $E " "$HOOKLOG")" 3
+else
+	skip "the restart took longer than the stored backoff"
+fi
+check "resumed at event $E" grep -q "delivered up to event $((E - 1)) of" "$T/vouchd.log"
 check "then delivered (1 + 2 + 4 s of backoff)" wait_for 8 delivered "$E"
 eq "with the same Idempotency-Key and body each time" "$(grep " $E " "$HOOKLOG" | cut -d' ' -f2- | sort -u)" "$E ok untrusted agent1"
 check "attempts reset, the cursor past it" \

@@ -83,12 +83,14 @@ static const char *event_type(const char *from, const char *to)
 	return to; /* enrolled, untrusted, overdue */
 }
 
+/* a reason may quote the agent's own strings (paths from its list): one line of printable
+ * ASCII, so the event stays one line of valid UTF-8 JSON whatever the agent sent */
 static void one_line(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src);
 	for (char *p = dst; *p; p++)
-		if (*p == '\n' || *p == '\r' || (unsigned char)*p < 0x20)
-			*p = ' ';
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = (unsigned char)*p < 0x20 ? ' ' : '?';
 }
 
 int agent_transition(struct server *srv, const char *id, const char *to, uint64_t result,

@@ -14,7 +14,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 enum {
 	Q_AGENT_GET,
@@ -45,6 +45,17 @@ enum {
 	Q_REF_LIST,
 	Q_AGENT_SET_REF,
 	Q_AGENT_RESULTS,
+	Q_STATUS_GET,
+	Q_STATUS_PUT,
+	Q_STATUS_DUE,
+	Q_STATUS_COUNT,
+	Q_OUTBOX_LAST,
+	Q_OUTBOX_ADD,
+	Q_OUTBOX_PENDING,
+	Q_WEBHOOK_GET,
+	Q_WEBHOOK_DELIVERED,
+	Q_WEBHOOK_FAILED,
+	Q_AGENT_DEL_STATUS,
 	_Q_MAX,
 };
 
@@ -103,6 +114,26 @@ static const char *const queries[_Q_MAX] = {
 	[Q_AGENT_RESULTS] = "SELECT r.seq, r.time, r.verdict, r.body FROM results r "
 			    "JOIN agents a ON a.id = r.agent WHERE r.agent = ?1 "
 			    "AND r.time >= a.registered ORDER BY r.seq DESC LIMIT ?2",
+	[Q_STATUS_GET] = "SELECT state, deadline, since FROM agent_status WHERE agent = ?1",
+	[Q_STATUS_PUT] = "INSERT INTO agent_status (agent, state, deadline, since) "
+			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(agent) DO UPDATE SET "
+			 "state = ?2, deadline = ?3, since = ?4",
+	[Q_STATUS_DUE] = "SELECT agent FROM agent_status WHERE state != 'overdue' AND deadline > 0 "
+			 "AND deadline < ?1 ORDER BY deadline LIMIT ?2",
+	[Q_STATUS_COUNT] = "SELECT count(*) FROM agent_status WHERE state = ?1",
+	[Q_OUTBOX_LAST] = "SELECT coalesce(max(seq), 0) FROM outbox",
+	[Q_OUTBOX_ADD] = "INSERT INTO outbox (seq, time, type, agent, from_state, to_state, result, "
+			 "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_OUTBOX_PENDING] = "SELECT seq, time, type, agent, from_state, to_state, result, reason "
+			     "FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[Q_WEBHOOK_GET] = "SELECT delivered, attempts, next_attempt FROM webhooks WHERE url = ?1",
+	[Q_WEBHOOK_DELIVERED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
+				"VALUES (?1, ?2, 0, 0) ON CONFLICT(url) DO UPDATE SET "
+				"delivered = max(delivered, ?2), attempts = 0, next_attempt = 0",
+	[Q_WEBHOOK_FAILED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
+			     "VALUES (?1, 0, ?2, ?3) ON CONFLICT(url) DO UPDATE SET "
+			     "attempts = ?2, next_attempt = ?3",
+	[Q_AGENT_DEL_STATUS] = "DELETE FROM agent_status WHERE agent = ?1",
 };
 
 /* pending enrollments: no foreign key, the agent does not exist before its first one */
@@ -146,6 +177,23 @@ static const char *const migrations[] = {
 	" hash TEXT NOT NULL REFERENCES reference_docs(hash), updated INTEGER NOT NULL);"
 	"CREATE INDEX results_agent ON results (agent, seq);"
 	"PRAGMA user_version = 4;",
+	/*
+	 * 4 -> 5: the agents' states and the outbox of their transitions, written in the
+	 * transaction of the change; the webhooks' delivery cursors.  Events are append-only
+	 * like results.  Agents registered before have no status row until their next
+	 * attestation (they count as enrolled, without a deadline).
+	 */
+	"CREATE TABLE agent_status (agent TEXT PRIMARY KEY REFERENCES agents(id),"
+	" state TEXT NOT NULL, deadline INTEGER NOT NULL, since INTEGER NOT NULL);"
+	"CREATE INDEX agent_status_deadline ON agent_status (deadline);"
+	"CREATE TABLE outbox (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, type TEXT NOT NULL,"
+	" agent TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL, result INTEGER,"
+	" reason TEXT NOT NULL);"
+	"CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox"
+	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TABLE webhooks (url TEXT PRIMARY KEY, delivered INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL, next_attempt INTEGER NOT NULL);"
+	"PRAGMA user_version = 5;",
 };
 
 struct store_sqlite {
@@ -690,7 +738,8 @@ static int sq_agent_list(struct store *s, struct store_agent_info **ret, size_t 
 
 static int sq_agent_delete(struct store *s, const char *id)
 {
-	static const int q[] = { Q_AGENT_DEL_NONCE, Q_AGENT_DEL_STATE, Q_AGENT_DEL };
+	static const int q[] = { Q_AGENT_DEL_NONCE, Q_AGENT_DEL_STATE, Q_AGENT_DEL_STATUS,
+				 Q_AGENT_DEL };
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < sizeof(q) / sizeof(q[0]); i++) {
@@ -846,6 +895,183 @@ static int sq_results_for_agent(struct store *s, const char *id, size_t limit,
 	return 0;
 }
 
+static int sq_status_get(struct store *s, const char *id, struct store_status *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_STATUS_GET);
+	struct store_status v = { 0 };
+	int rc;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return db_err(S(s), "status");
+	rc = copy_text(st, 0, v.state, sizeof(v.state));
+	v.deadline = sqlite3_column_int64(st, 1);
+	v.since = sqlite3_column_int64(st, 2);
+	sqlite3_reset(st);
+	if (rc == 0)
+		*ret = v;
+	return rc;
+}
+
+static int sq_status_put(struct store *s, const char *id, const struct store_status *v)
+{
+	sqlite3_stmt *st = stmt(s, Q_STATUS_PUT);
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, v->deadline);
+	sqlite3_bind_int64(st, 4, v->since);
+	return step_done(s, st, "status put");
+}
+
+static int sq_status_due(struct store *s, int64_t now, char (*ret)[STORE_ID_MAX + 1], size_t max,
+			 size_t *ret_n)
+{
+	sqlite3_stmt *st = stmt(s, Q_STATUS_DUE);
+	size_t n = 0;
+	int rc = SQLITE_DONE, r = 0;
+
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = copy_text(st, 0, ret[n], sizeof(ret[n]));
+		if (r < 0)
+			break;
+		n++;
+	}
+	if (r == 0 && n < max && rc != SQLITE_DONE)
+		r = db_err(S(s), "due agents");
+	sqlite3_reset(st);
+	*ret_n = n;
+	return r;
+}
+
+static int sq_status_count(struct store *s, const char *state, uint64_t *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_STATUS_COUNT);
+
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(S(s), "status count");
+	*ret = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_outbox_last(struct store *s, uint64_t *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_LAST);
+
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(S(s), "last event");
+	*ret = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_outbox_append(struct store *s, struct store_event *e)
+{
+	sqlite3_stmt *st;
+	uint64_t seq;
+	int r = sq_outbox_last(s, &seq);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, Q_OUTBOX_ADD);
+	sqlite3_bind_int64(st, 1, (int64_t)seq + 1);
+	sqlite3_bind_int64(st, 2, e->time);
+	sqlite3_bind_text(st, 3, e->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->to, -1, SQLITE_STATIC);
+	if (e->result)
+		sqlite3_bind_int64(st, 7, (int64_t)e->result);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_text(st, 8, e->reason, -1, SQLITE_STATIC);
+	r = step_done(s, st, "event append");
+	if (r == 0)
+		e->seq = seq + 1;
+	return r;
+}
+
+static int sq_outbox_pending(struct store *s, uint64_t after, size_t limit,
+			     struct store_event *ret, size_t *ret_n)
+{
+	sqlite3_stmt *st = stmt(s, Q_OUTBOX_PENDING);
+	size_t n = 0;
+	int rc = SQLITE_DONE, r = 0;
+
+	sqlite3_bind_int64(st, 1, (int64_t)after);
+	sqlite3_bind_int64(st, 2, (int64_t)limit);
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event *e = &ret[n];
+
+		memset(e, 0, sizeof(*e));
+		e->seq = (uint64_t)sqlite3_column_int64(st, 0);
+		e->time = sqlite3_column_int64(st, 1);
+		e->result = (uint64_t)sqlite3_column_int64(st, 6); /* NULL reads as 0 */
+		if (copy_text(st, 2, e->type, sizeof(e->type)) < 0 ||
+		    copy_text(st, 3, e->agent, sizeof(e->agent)) < 0 ||
+		    copy_text(st, 4, e->from, sizeof(e->from)) < 0 ||
+		    copy_text(st, 5, e->to, sizeof(e->to)) < 0 ||
+		    copy_text(st, 7, e->reason, sizeof(e->reason)) < 0) {
+			r = -EIO;
+			break;
+		}
+		n++;
+	}
+	if (r == 0 && n < limit && rc != SQLITE_DONE)
+		r = db_err(S(s), "events");
+	sqlite3_reset(st);
+	*ret_n = n;
+	return r;
+}
+
+static int sq_webhook_get(struct store *s, const char *url, struct store_webhook *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_WEBHOOK_GET);
+	int rc;
+
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*ret = (struct store_webhook){ 0 };
+	if (rc == SQLITE_ROW) {
+		ret->delivered = (uint64_t)sqlite3_column_int64(st, 0);
+		ret->attempts = (uint32_t)sqlite3_column_int64(st, 1);
+		ret->next_attempt = sqlite3_column_int64(st, 2);
+	} else if (rc != SQLITE_DONE) {
+		return db_err(S(s), "webhook");
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_outbox_mark_delivered(struct store *s, uint64_t seq, const char *url)
+{
+	sqlite3_stmt *st = stmt(s, Q_WEBHOOK_DELIVERED);
+
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	return step_done(s, st, "webhook delivered");
+}
+
+static int sq_outbox_mark_failed(struct store *s, const char *url, uint32_t attempts,
+				 int64_t next_attempt)
+{
+	sqlite3_stmt *st = stmt(s, Q_WEBHOOK_FAILED);
+
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, attempts);
+	sqlite3_bind_int64(st, 3, next_attempt);
+	return step_done(s, st, "webhook failed");
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -874,4 +1100,14 @@ const struct store_ops store_sqlite_ops = {
 	.reference_list = sq_reference_list,
 	.agent_set_reference = sq_agent_set_reference,
 	.results_for_agent = sq_results_for_agent,
+	.status_get = sq_status_get,
+	.status_put = sq_status_put,
+	.status_due = sq_status_due,
+	.status_count = sq_status_count,
+	.outbox_append = sq_outbox_append,
+	.outbox_pending = sq_outbox_pending,
+	.outbox_last = sq_outbox_last,
+	.webhook_get = sq_webhook_get,
+	.outbox_mark_delivered = sq_outbox_mark_delivered,
+	.outbox_mark_failed = sq_outbox_mark_failed,
 };

@@ -111,6 +111,34 @@ struct store_reference {
 	char *body; /* NULL from reference_list */
 };
 
+/* an agent's place in the state machine (vouchd(8), AGENT STATES) */
+#define STORE_STATE_MAX 15
+struct store_status {
+	char state[STORE_STATE_MAX + 1]; /* "enrolled", "trusted", "untrusted", "overdue" */
+	int64_t deadline; /* Unix time the next attestation is due by; 0: none yet */
+	int64_t since; /* Unix time of the last transition */
+};
+
+/* one row of the outbox: a transition, delivered to webhooks and event streams */
+#define STORE_REASON_MAX 255
+struct store_event {
+	uint64_t seq; /* the event's id, from 1, assigned by outbox_append() */
+	int64_t time;
+	char type[STORE_STATE_MAX + 1]; /* enrolled, trusted, untrusted, recovered, overdue */
+	char agent[STORE_ID_MAX + 1];
+	char from[STORE_STATE_MAX + 1]; /* "" for enrolled */
+	char to[STORE_STATE_MAX + 1];
+	uint64_t result; /* the results row that caused it; 0: none */
+	char reason[STORE_REASON_MAX + 1]; /* one line */
+};
+
+/* a webhook's delivery cursor: every event up to @delivered reached it */
+struct store_webhook {
+	uint64_t delivered;
+	uint32_t attempts; /* failed attempts at the event after @delivered */
+	int64_t next_attempt; /* Unix time; 0: now */
+};
+
 struct store;
 
 struct store_ops {
@@ -163,6 +191,27 @@ struct store_ops {
 	 * store_result_rows_free() */
 	int (*results_for_agent)(struct store *s, const char *id, size_t limit,
 				 struct store_result_row **ret, size_t *ret_n);
+	/* the agent's state; -ENOENT for one registered before states existed */
+	int (*status_get)(struct store *s, const char *id, struct store_status *ret);
+	int (*status_put)(struct store *s, const char *id, const struct store_status *st);
+	/* up to @max agents not overdue whose deadline (> 0) is before @now */
+	int (*status_due)(struct store *s, int64_t now, char (*ret)[STORE_ID_MAX + 1], size_t max,
+			  size_t *ret_n);
+	int (*status_count)(struct store *s, const char *state, uint64_t *ret);
+	/* append an event (in the transaction of the change it reports); sets e->seq */
+	int (*outbox_append)(struct store *s, struct store_event *e);
+	/* up to @limit events with seq > @after, in order */
+	int (*outbox_pending)(struct store *s, uint64_t after, size_t limit,
+			      struct store_event *ret, size_t *ret_n);
+	/* the highest seq, 0 when empty */
+	int (*outbox_last)(struct store *s, uint64_t *ret);
+	/* a webhook's cursor; all zero for one never seen */
+	int (*webhook_get)(struct store *s, const char *url, struct store_webhook *ret);
+	/* @seq reached @url: the cursor moves to it (never back), attempts reset */
+	int (*outbox_mark_delivered)(struct store *s, uint64_t seq, const char *url);
+	/* another failed attempt at the event after the cursor; retry at @next_attempt */
+	int (*outbox_mark_failed)(struct store *s, const char *url, uint32_t attempts,
+				  int64_t next_attempt);
 };
 
 struct store {

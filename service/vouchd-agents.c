@@ -159,6 +159,19 @@ static void count(struct server *srv, int r)
 		srv->attest_error++;
 }
 
+/* the event's one line: the first failed check and its detail */
+static void status_reason(const struct vouch_attest_result *res, int vr, char *buf, size_t size)
+{
+	const struct vouch_attest_check *c;
+
+	if (vr == 0 || res->first_failure < 0 || (size_t)res->first_failure >= res->n_checks) {
+		snprintf(buf, size, "%s", vr == 0 ? "every check passed" : "not trusted");
+		return;
+	}
+	c = &res->checks[res->first_failure];
+	snprintf(buf, size, "%s: %s", c->name ? c->name : "check", c->detail);
+}
+
 /* refuse with @code and a reason: the caller turns it into a 4xx/5xx or an "error" row */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct attest_error *e, int code, const char *fmt, ...)
@@ -185,6 +198,8 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	struct store_state old = { 0 };
 	struct store_nonce n, next;
 	struct vouch_attest_state vs = { 0 };
+	struct store_status status = { 0 };
+	char reason[STORE_REASON_MAX + 1];
 	const vouch_attest_reference *ref = NULL;
 	bool have_state = false, new_boot = false, pull;
 	uint64_t seq = 0, offset;
@@ -298,6 +313,12 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 					    .verdict = verdict_word(vr), .body = verdict };
 
 		r = st->ops->result_append(st, &row, &seq);
+		status_reason(res, vr, reason, sizeof(reason));
+		/* a verdict moves the state machine; an error (could not check) does not, and
+		 * does not count as an attestation for the deadline either */
+		if (r == 0 && (vr == 0 || vouch_error_is_verdict(vr)))
+			r = agent_transition(srv, id, verdict_word(vr), seq, reason, row.time,
+					     &status);
 	}
 	/* a push agent gets its next nonce in the answer; the poller makes one per round */
 	if (r == 0 && !pull)
@@ -310,6 +331,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 		return fail(e, 503, "cannot store the result");
 	}
 	observe(srv, PHASE_STORE, now_mono() - t2);
+	notify_committed(srv);
 	count(srv, vr);
 	fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu%s)\n", id,
 		verdict_word(vr), (unsigned long long)seq, (unsigned long long)offset,
@@ -324,6 +346,8 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	json_object_object_add(out, "offset", json_object_new_int64((int64_t)offset));
 	if (!pull)
 		add_nonce(out, &next);
+	/* when the next attestation is due (0: this one was not a verdict, nothing moved) */
+	json_object_object_add(out, "next_deadline", json_object_new_int64(status.deadline));
 	*ret = TAKE_PTR(out);
 	return 0;
 }

@@ -456,6 +456,7 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 	struct store *st = srv->store;
 	struct store_enrollment e = { 0 };
 	struct store_agent a = { 0 }, old = { 0 };
+	struct store_status status = { 0 };
 	uint8_t secret[64], h[SHA256_DIGEST_LENGTH];
 	size_t len, secret_len;
 	char err[256];
@@ -522,7 +523,15 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 	memcpy(a.ek_fpr, e.ek_fpr, sizeof(a.ek_fpr));
 	a.registered = existing ? old.registered : (int64_t)time(NULL);
 	snprintf(a.reference, sizeof(a.reference), "%s", existing ? old.reference : "default");
+	/* a re-enrollment keeps how the agent's evidence arrives */
+	if (existing) {
+		memcpy(a.mode, old.mode, sizeof(a.mode));
+		memcpy(a.url, old.url, sizeof(a.url));
+	}
 	r = st->ops->agent_put(st, &a);
+	/* a new agent enters the state machine, with its first deadline (vouchd-notify.c) */
+	if (r == 0 && !existing)
+		r = agent_transition(srv, id, "enrolled", 0, "enrolled", a.registered, &status);
 	if (r == 0)
 		r = store_commit(srv);
 	if (r < 0) {
@@ -530,6 +539,7 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "database unavailable");
 	}
+	notify_committed(srv);
 	fprintf(stderr, "vouchd: agent '%s' enrolled, AK %s, EK %s\n", id, e.ak_fpr, e.ek_fpr);
 	out = json_object_new_object();
 	json_object_object_add(out, "agent", json_object_new_string(id));
@@ -537,6 +547,8 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 	json_object_object_add(out, "ak", json_object_new_string(e.ak_fpr));
 	json_object_object_add(out, "ek", json_object_new_string(e.ek_fpr));
 	json_object_object_add(out, "registered", json_object_new_boolean(!existing));
+	if (!existing)
+		json_object_object_add(out, "next_deadline", json_object_new_int64(status.deadline));
 	store_enrollment_clear(&e);
 	reply_json(req, existing ? 200 : 201, out);
 }

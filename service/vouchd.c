@@ -101,7 +101,7 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 	evbuffer_add_printf(b, "# HELP vouchd_db_commit_seconds Time per database commit.\n"
 			       "# TYPE vouchd_db_commit_seconds histogram\n");
 	put_histogram(b, "vouchd_db_commit_seconds", "", &srv->commit);
-	/* vouchd_agents_overdue and vouchd_webhook_backlog go here (see above) */
+	notify_metrics(srv, b); /* vouchd_agents_overdue, vouchd_webhook_backlog */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -147,6 +147,8 @@ static void route(struct evhttp_request *req, void *arg)
 		return do_ear_key(srv, req, true);
 	if (strcmp(uri, "/v1/verify") == 0 && cmd == EVHTTP_REQ_POST)
 		return do_verify(srv, req);
+	if (strcmp(uri, "/v1/events") == 0 && cmd == EVHTTP_REQ_GET)
+		return do_events(srv, req);
 	if (admin_route(srv, req, uri))
 		return;
 	if (strncmp(uri, "/v1/agents/", 11) != 0)
@@ -265,6 +267,7 @@ static int usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "usage: vouchd [--config FILE] --listen 127.0.0.1:PORT --db PATH --tls-cert CRT "
 			"--tls-key KEY --client-ca CA [--operator-ca CA] [--trust CERTS] "
 			"[--reference REF.json] [--pcrs SEL] [--nonce-ttl S] [--ear-key KEY]\n"
+			"              [--interval S] [--grace S] [--webhook URL... --webhook-secret FILE]\n"
 			"              [--agent-ca-cert CRT --agent-ca-key KEY "
 			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n"
 			"              [--pull-cert CRT --pull-key KEY --pull-ca CA "
@@ -306,6 +309,9 @@ static const struct option opts[] = {
 	{ "pull-allow", required_argument, NULL, OPT_PULL_ALLOW },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "pull-timeout", required_argument, NULL, OPT_PULL_TIMEOUT },
+	{ "grace", required_argument, NULL, 'g' },
+	{ "webhook", required_argument, NULL, 'w' },
+	{ "webhook-secret", required_argument, NULL, 'W' },
 	{ "config", required_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
@@ -383,6 +389,30 @@ static int set_option(struct config *c, int opt, const char *arg, const char **w
 			return -EINVAL;
 		}
 		break;
+	case 'g':
+		if (parse_u32(arg, 7 * 86400, &c->grace) < 0) {
+			*why = "0 to 604800 seconds";
+			return -EINVAL;
+		}
+		c->grace_set = true;
+		break;
+	case 'w':
+		if (c->n_webhooks == MAX_WEBHOOKS) {
+			*why = "at most 8 webhooks";
+			return -EINVAL;
+		}
+		if (webhook_url_check(arg) < 0) {
+			*why = "an https:// URL (http:// only to 127.0.0.1)";
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < c->n_webhooks; i++)
+			if (strcmp(c->webhooks[i], arg) == 0) {
+				*why = "a webhook given twice";
+				return -EINVAL;
+			}
+		c->webhooks[c->n_webhooks++] = arg;
+		break;
+	case 'W': c->webhook_secret = arg; break;
 	case OPT_PULL_TIMEOUT:
 		if (parse_u32(arg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0) {
 			*why = "1 to 300 seconds";
@@ -412,6 +442,7 @@ static int set_from_file(void *userdata, int index, const char *value, const cha
 		return set_option(f->c, opts[index].val, value, why);
 	scratch.pull_allow = NULL;
 	scratch.n_pull_allow = 0;
+	scratch.n_webhooks = 0;
 	r = set_option(&scratch, opts[index].val, value, why);
 	free(scratch.pull_allow);
 	return r;
@@ -425,7 +456,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 
 	c->nonce_ttl = 60;
 	c->enroll_ttl = 60;
-	c->interval = 2;
+	c->interval = 10;
 	c->pull_timeout = 10;
 	while ((opt = getopt_long(argc, argv, "", opts, &index)) != -1) {
 		const char *why = NULL;
@@ -440,8 +471,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 		}
 		if (opt == '?')
 			return -EINVAL;
-		/* --pull-allow adds a network each time; any other option once */
-		if (opt != OPT_PULL_ALLOW && (f.cli & (UINT64_C(1) << index)))
+		/* --pull-allow and --webhook add one each time; any other option once */
+		if (opt != OPT_PULL_ALLOW && opt != 'w' && (f.cli & (UINT64_C(1) << index)))
 			return usage_error("option given twice, refusing:", argv[optind - 1]);
 		f.cli |= UINT64_C(1) << index;
 		if (set_option(c, opt, optarg, &why) < 0)
@@ -466,6 +497,12 @@ static int parse_args(int argc, char **argv, struct config *c)
 		return usage_error("enrollment needs --ek-ca (or --allow-ek-public)", NULL);
 	if (!c->pcrs)
 		c->pcrs = "sha256:0-10";
+	if (!c->grace_set)
+		c->grace = 2 * c->interval;
+	if (c->n_webhooks > 0 && !c->webhook_secret)
+		return usage_error("--webhook needs --webhook-secret (every event is signed)", NULL);
+	if (c->webhook_secret && c->n_webhooks == 0)
+		return usage_error("--webhook-secret without --webhook", NULL);
 	if ((c->pull_cert || c->pull_key || c->pull_ca || c->n_pull_allow) &&
 	    (!c->pull_cert || !c->pull_key || !c->pull_ca))
 		return usage_error("pull mode needs --pull-cert, --pull-key and --pull-ca", NULL);
@@ -555,6 +592,11 @@ static int serve(struct server *srv)
 			goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	r = notify_start(srv);
+	if (r < 0) {
+		fprintf(stderr, "vouchd: cannot start the event delivery\n");
+		goto out;
+	}
 	fprintf(stderr, "vouchd: listening on %s (TLS 1.3, client certificates from '%s')\n",
 		srv->cfg.listen, srv->cfg.client_ca);
 	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", srv->cfg.listen);
@@ -571,7 +613,8 @@ out:
 		event_free(sigint);
 	pull_stop(srv);
 	if (http)
-		evhttp_free(http);
+		evhttp_free(http); /* closes the event streams */
+	notify_stop(srv);
 	if (srv->base)
 		event_base_free(srv->base);
 	return r;

@@ -47,6 +47,7 @@
 #define NONCE_LEN 32
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
+#define MAX_WEBHOOKS 8
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_evidence *, evidence_freep, vouch_evidence_free)
@@ -69,6 +70,12 @@ struct config {
 	const char *config;
 	char *conf_buf; /* the configuration file's text, which the strings above may point into */
 	uint32_t nonce_ttl;
+	uint32_t interval; /* s: the agents' expected attestation period */
+	uint32_t grace; /* s: how late an attestation may be before the agent is overdue */
+	bool grace_set;
+	const char *webhooks[MAX_WEBHOOKS];
+	size_t n_webhooks;
+	const char *webhook_secret;
 	bool verify_chain;
 	/* enrollment (vouchd-enroll.c) */
 	const char *ek_ca;
@@ -83,7 +90,7 @@ struct config {
 	const char *pull_ca;
 	char **pull_allow; /* CIDRs, n_pull_allow of them */
 	size_t n_pull_allow;
-	uint32_t interval;
+	/* the pull rounds' period is @interval above: the agents' attestation period */
 	uint32_t pull_timeout; /* seconds for one fetch, connection to last byte */
 };
 
@@ -133,6 +140,7 @@ struct server {
 	char *ear_pem;
 	struct ref_cached ref_cache[REF_CACHE_MAX];
 	uint64_t ref_tick;
+	struct notify *notify; /* vouchd-notify.c */
 };
 
 double now_mono(void);
@@ -225,5 +233,23 @@ const char *method_name(enum evhttp_cmd_type cmd);
 /* vouchd-web.c: the fleet web page (operators only) */
 void do_web_fleet(struct server *srv, struct evhttp_request *req);
 void do_web_agent(struct server *srv, struct evhttp_request *req, const char *id);
+
+/* vouchd-notify.c: agent states, the outbox, webhooks, event streams, the watchdog */
+/*
+ * Inside a store transaction: move agent @id to state @to ("enrolled", "trusted",
+ * "untrusted", "overdue"), set its next deadline (now + interval + grace; overdue keeps the
+ * old one) and append the event the move means, if any (same state: none).  @result is the
+ * results row behind it (0: none).  @ret, if not NULL, receives the new status.
+ */
+int agent_transition(struct server *srv, const char *id, const char *to, uint64_t result,
+		     const char *reason, int64_t now, struct store_status *ret);
+/* after a commit that may have appended events: stream and deliver them */
+void notify_committed(struct server *srv);
+void notify_metrics(struct server *srv, struct evbuffer *b);
+int notify_start(struct server *srv);
+void notify_stop(struct server *srv);
+int webhook_url_check(const char *url);
+/* GET /v1/events: the outbox as text/event-stream (operators only) */
+void do_events(struct server *srv, struct evhttp_request *req);
 
 #endif

@@ -373,8 +373,14 @@ code 200 "the same evidence is judged under the default" agent1 POST /v1/agents/
 eq "trusted" "$(js .verdict)" trusted
 
 # --- vouch fleet events: against a small text/event-stream server --------------------------------------
-code 404 "this vouchd has no /v1/events" op GET /v1/events
-expect_rc 3 "vouch fleet events without the endpoint fails" fleet events
+# vouchd's own event stream: replayed from the start, the client stops when it goes quiet
+expect_rc 0 "vouch fleet events from vouchd (replayed from 0)" timeout 20 "$VOUCH_FLEET" \
+	--server "$URL" --cert "$P/op.crt" --key "$P/op.key" --cacert "$P/ca.crt" events \
+	--last-event-id 0 --idle 2
+try "the enrollments are there" grep -q "enrolled" "$T/.out"
+try "and agent2's fall" grep -q "untrusted" "$T/.out"
+expect_rc 3 "an agent's certificate gets no events" timeout 20 "$VOUCH_FLEET" --server "$URL" \
+	--cert "$P/agent1.crt" --key "$P/agent1.key" --cacert "$P/ca.crt" events --idle 1
 SPORT=$(free_port)
 python3 - "$SPORT" "$P" "$T/sse.log" >"$T/sse.out" 2>&1 <<'PY' &
 import http.server, socketserver, ssl, sys, time

@@ -275,6 +275,76 @@ int main(void)
 		row.agent = "a1";
 		row.verdict = "trusted";
 	}
+
+	/* states, the outbox and the webhooks' cursors */
+	{
+		struct store_status ss = { .state = "trusted", .deadline = 100, .since = 5 }, gss;
+		struct store_event ev = { .time = 7, .type = "trusted", .agent = "a1",
+					 .from = "enrolled", .to = "trusted", .result = 3,
+					 .reason = "first trusted attestation" },
+				   got[4];
+		struct store_webhook w;
+		char due[4][STORE_ID_MAX + 1];
+		size_t nd = 9, ne = 9;
+		uint64_t last = 9;
+
+		ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "no status yet: -ENOENT");
+		ok_ret(ops->outbox_last(s, &last), "outbox_last on an empty outbox");
+		ok(last == 0, "is 0");
+		ok_ret(ops->begin(s), "begin");
+		ok_ret(ops->status_put(s, "a1", &ss), "status put");
+		ok_ret(ops->outbox_append(s, &ev), "event appended");
+		ops->rollback(s);
+		ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "a rolled-back status is gone");
+		ok_ret(-(ops->outbox_pending(s, 0, 4, got, &ne) || ne != 0),
+		       "and so is its event");
+		ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) ||
+			 ops->outbox_append(s, &ev) || ops->commit(s)),
+		       "status and event in one transaction");
+		ok(ev.seq == 1, "the first event is id 1");
+		ok_ret(ops->status_get(s, "a1", &gss), "status get");
+		ok(strcmp(gss.state, "trusted") == 0 && gss.deadline == 100 && gss.since == 5,
+		   "the status round-trips");
+		ev.result = 0;
+		snprintf(ev.type, sizeof(ev.type), "overdue");
+		ok_ret(-(ops->begin(s) || ops->outbox_append(s, &ev) || ops->commit(s)),
+		       "a second event");
+		ok(ev.seq == 2, "id 2");
+		ok_ret(ops->outbox_pending(s, 0, 4, got, &ne), "pending after 0");
+		ok(ne == 2 && got[0].seq == 1 && got[1].seq == 2 && got[0].result == 3 &&
+			   got[1].result == 0 && strcmp(got[0].reason, ev.reason) == 0 &&
+			   strcmp(got[1].type, "overdue") == 0 &&
+			   strcmp(got[0].from, "enrolled") == 0,
+		   "both events, in order, round-trip (result NULL reads 0)");
+		ok_ret(-(ops->outbox_pending(s, 1, 1, got, &ne) || ne != 1 || got[0].seq != 2),
+		       "pending after 1, limit 1: event 2");
+		ok_ret(-(ops->outbox_pending(s, 2, 4, got, &ne) || ne != 0), "nothing after 2");
+
+		ok_ret(ops->status_due(s, 100, due, 4, &nd), "due at 100");
+		ok(nd == 0, "the deadline is not passed at 100");
+		ok_ret(ops->status_due(s, 101, due, 4, &nd), "due at 101");
+		ok(nd == 1 && strcmp(due[0], "a1") == 0, "a1 is past its deadline at 101");
+		snprintf(ss.state, sizeof(ss.state), "overdue");
+		ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) || ops->commit(s)),
+		       "a1 overdue");
+		ok_ret(-(ops->status_due(s, 101, due, 4, &nd) || nd != 0),
+		       "an overdue agent is not due again");
+		ok_ret(-(ops->status_count(s, "overdue", &count) || count != 1), "one overdue");
+
+		ok_ret(ops->webhook_get(s, "https://h/x", &w), "an unknown webhook");
+		ok(w.delivered == 0 && w.attempts == 0 && w.next_attempt == 0, "starts at 0");
+		ok_ret(-(ops->begin(s) || ops->outbox_mark_failed(s, "https://h/x", 2, 55) ||
+			 ops->commit(s)),
+		       "a failed attempt");
+		ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
+		ok(w.delivered == 0 && w.attempts == 2 && w.next_attempt == 55, "backoff persisted");
+		ok_ret(-(ops->begin(s) || ops->outbox_mark_delivered(s, 2, "https://h/x") ||
+			 ops->outbox_mark_delivered(s, 1, "https://h/x") || ops->commit(s)),
+		       "delivered 2, then a late 1");
+		ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
+		ok(w.delivered == 2 && w.attempts == 0 && w.next_attempt == 0,
+		   "the cursor never moves back; attempts reset");
+	}
 	ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
 	ok(rows == 6, "over 6 rows");
 	fleet(s, &a);
@@ -296,6 +366,19 @@ int main(void)
 	ok_err(ops->chain_verify(s, &rows, &bad), -EKEYREJECTED, "a deleted row breaks the chain");
 	ok(bad == 5, "found at the row after it");
 	ok_ret(ops->agent_get(s, "a1", &g), "the agent survived the reopen");
+	store_agent_clear(&g);
+	ok_ret(-(ops->outbox_last(s, &seq) || seq != 2), "the events survived the reopen");
+	ops->close(s);
+
+	/* a version 4 database (before states and events) is migrated in place */
+	raw(path, "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks; "
+		  "PRAGMA user_version = 4");
+	s = NULL;
+	ok_ret(ops->open(path, &s), "a version 4 database opens");
+	if (!s)
+		return tap_done();
+	ok_ret(-(ops->outbox_last(s, &seq) || seq != 0), "with an empty outbox");
+	ok_ret(ops->agent_get(s, "a1", &g), "and its agents");
 	store_agent_clear(&g);
 	ops->close(s);
 
@@ -337,6 +420,7 @@ int main(void)
 	/* a version 2 database (enrollment, before pull mode): its agents become push agents */
 	raw(path, "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode; "
 		  "DROP TABLE reference_names; DROP TABLE reference_docs; DROP INDEX results_agent; "
+		  "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks; "
 		  "PRAGMA user_version = 2");
 	s = NULL;
 	ok_ret(ops->open(path, &s), "a version 2 database is migrated");

@@ -34,6 +34,7 @@ want=$( {
 		echo "$mandir/man$s/${m##*/}"; done
 	if [ -x "$build/service/vouchd" ]; then
 		echo "$sbindir/vouchd"; echo "$prefix/lib/systemd/system/vouchd.service"
+		echo "$prefix/libexec/vouch/vouch-demo-service"
 		echo "$datadir/doc/vouch/vouchd.conf.example"
 	fi
 	if [ -x "$build/service/vouch-agent" ]; then

@@ -164,7 +164,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
 	_cleanup_(evidence_freep) struct vouch_evidence *ev = NULL;
 	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
-	_cleanup_(ak_freep) vouch_ak *ak = NULL;
+	const vouch_ak *ak = NULL;
 	_cleanup_free_ char *body = NULL, *verdict = NULL, *state_json = NULL;
 	_cleanup_(json_putp) json_object *out = NULL;
 	struct store *st = srv->store;
@@ -198,8 +198,9 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 		st->ops->rollback(st);
 		return refuse(srv, req, 404, "agent '%s' is not registered", id);
 	}
+	/* the decoded AK of exactly these stored bytes and fingerprint, decoded once */
 	if (r == 0)
-		r = vouch_ak_load_mem(srv->ctx, a.ak, a.ak_len, &ak) < 0 ? -EIO : 0;
+		r = agent_cache_ak(srv->cache, srv->ctx, &a, &ak) < 0 ? -EIO : 0;
 	store_agent_clear(&a);
 	if (r == 0) {
 		r = st->ops->nonce_take(st, id, &n);
@@ -214,8 +215,9 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 		r = st->ops->state_get(st, id, &old);
 		if (r == 0) {
 			have_state = true;
-			r = vouch_attest_state_parse(srv->ctx, old.state_json,
-						     strlen(old.state_json), &vs) < 0 ? -EIO : 0;
+			r = agent_cache_state(srv->cache, srv->ctx, id, old.state_json, &vs) < 0
+				    ? -EIO
+				    : 0;
 		} else if (r == -ENOENT) {
 			r = 0;
 		}
@@ -285,6 +287,8 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "cannot store the result");
 	}
+	if (state_json) /* committed: the next round finds this text in the store */
+		agent_cache_state_put(srv->cache, id, state_json, &res->state);
 	observe(srv, PHASE_STORE, now_mono() - t2);
 	count(srv, vr);
 	fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu)\n", id, verdict_word(vr),

@@ -12,7 +12,7 @@
 static void do_metrics(struct server *srv, struct evhttp_request *req)
 {
 	struct evbuffer *b = evbuffer_new();
-	uint64_t agents = 0;
+	uint64_t agents = 0, hits, misses;
 
 	if (!b)
 		return evhttp_send_error(req, HTTP_INTERNAL, NULL);
@@ -49,6 +49,13 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 				    phase_names[p], (unsigned long long)h->n, phase_names[p], h->sum,
 				    phase_names[p], (unsigned long long)h->n);
 	}
+	agent_cache_stats(srv->cache, &hits, &misses);
+	evbuffer_add_printf(b,
+			    "# HELP vouchd_agent_cache_total Lookups of decoded AKs by outcome.\n"
+			    "# TYPE vouchd_agent_cache_total counter\n"
+			    "vouchd_agent_cache_total{result=\"hit\"} %llu\n"
+			    "vouchd_agent_cache_total{result=\"miss\"} %llu\n",
+			    (unsigned long long)hits, (unsigned long long)misses);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -357,11 +364,14 @@ static int run(int argc, char **argv)
 		r = vouch_attest_reference_load(srv.ctx, srv.cfg.reference, &srv.reference);
 	if (r < 0 && srv.ctx)
 		fprintf(stderr, "vouchd: %s\n", vouch_ctx_last_error(srv.ctx));
+	if (r == 0)
+		r = agent_cache_new(&srv.cache);
 	if (r == 0 && !(srv.ssl = tls_setup(&srv.cfg)))
 		r = -EIO;
 	if (r == 0)
 		r = serve(&srv);
 	SSL_CTX_free(srv.ssl);
+	agent_cache_free(srv.cache);
 	vouch_attest_reference_free(srv.reference);
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);

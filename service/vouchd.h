@@ -79,8 +79,22 @@ struct histogram {
 	double sum;
 };
 
+/* vouchd-cache.c: the agents' decoded AKs and states, bounded */
+#define CACHE_SLOTS 4096
+struct agent_cache;
+int agent_cache_new(struct agent_cache **ret);
+void agent_cache_free(struct agent_cache *c);
+void agent_cache_stats(const struct agent_cache *c, uint64_t *hits, uint64_t *misses);
+int agent_cache_ak(struct agent_cache *c, vouch_ctx *ctx, const struct store_agent *a,
+		   const vouch_ak **ret);
+int agent_cache_state(struct agent_cache *c, vouch_ctx *ctx, const char *id, const char *json,
+		      struct vouch_attest_state *ret);
+void agent_cache_state_put(struct agent_cache *c, const char *id, const char *json,
+			   const struct vouch_attest_state *st);
+
 struct server {
 	struct config cfg;
+	struct agent_cache *cache;
 	vouch_ctx *ctx;
 	struct store *store;
 	vouch_trust *trust;

@@ -7,6 +7,10 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "vouchd.h"
 
 static void do_metrics(struct server *srv, struct evhttp_request *req)
@@ -286,6 +290,8 @@ static int verify_chain(struct store *st)
 static int serve(struct server *srv)
 {
 	struct evhttp *http = NULL;
+	struct evhttp_bound_socket *bound;
+	int one = 1;
 	struct event *sigterm = NULL, *sigint = NULL;
 	char host[64];
 	const char *colon = strrchr(srv->cfg.listen, ':');
@@ -307,11 +313,16 @@ static int serve(struct server *srv)
 	evhttp_set_timeout(http, 30);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(http, route, srv);
-	if (evhttp_bind_socket(http, host, (uint16_t)port) != 0) {
+	bound = evhttp_bind_socket_with_handle(http, host, (uint16_t)port);
+	if (!bound) {
 		fprintf(stderr, "vouchd: cannot listen on '%s': %m\n", srv->cfg.listen);
 		r = -EADDRINUSE;
 		goto out;
 	}
+	/* inherited by every accepted socket (Linux): a reply leaves in several TLS records,
+	 * and Nagle's algorithm against the client's delayed ACK held the last one ~40 ms */
+	(void)setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP, TCP_NODELAY, &one,
+			 sizeof(one));
 	sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv->base);
 	sigint = evsignal_new(srv->base, SIGINT, on_signal, srv->base);
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)

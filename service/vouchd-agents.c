@@ -27,36 +27,29 @@ static void add_nonce(json_object *o, const struct store_nonce *n)
 
 void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 {
-	static const char *const keys[] = { "ak", NULL };
 	_cleanup_free_ char *body = NULL, *pem = NULL;
-	_cleanup_free_ uint8_t *akbuf = NULL;
-	_cleanup_(json_putp) json_object *o = NULL, *out = NULL;
-	_cleanup_(ak_freep) vouch_ak *ak = NULL;
+	_cleanup_(json_putp) json_object *out = NULL;
+	struct request_register rr = { 0 };
 	struct store *st = srv->store;
 	struct store_agent a = { 0 }, old = { 0 };
 	struct vouch_digest d;
 	char err[256];
-	size_t len, aklen;
+	size_t len;
 	int r;
 
 	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
 		return;
-	o = parse_request(body, len, err, sizeof(err));
-	if (!o || check_keys(o, keys, err, sizeof(err)) < 0)
+	if (request_parse_register(srv->ctx, body, len, &rr, err, sizeof(err)) < 0)
 		return refuse(srv, req, 400, "%s", err);
-	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &akbuf, &aklen) < 0)
-		return refuse(srv, req, 400, "'ak' is not base64");
-	r = vouch_ak_load_mem(srv->ctx, akbuf, aklen, &ak);
-	if (r < 0)
-		return refuse(srv, req, 400, "'ak' is not an attestation key: %s",
-			      vouch_ctx_last_error(srv->ctx));
-	r = vouch_ak_export_pem(srv->ctx, ak, &pem);
+	r = vouch_ak_export_pem(srv->ctx, rr.key, &pem);
 	if (r == 0)
 		r = vouch_digest_buf(srv->ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
 	if (r == 0)
 		r = vouch_digest_to_hex(&d, a.ak_fpr, sizeof(a.ak_fpr));
-	if (r < 0)
+	if (r < 0) {
+		request_register_clear(&rr);
 		return refuse(srv, req, 500, "cannot fingerprint the AK");
+	}
 	/*
 	 * TODO(enrollment): an AK is taken on the agent's word (its certificate) today.  The
 	 * enrollment being built in parallel verifies the EK certificate against the TPM
@@ -64,18 +57,22 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 	 * lives in that TPM; it plugs in here, before the record is stored.
 	 */
 	snprintf(a.id, sizeof(a.id), "%s", id);
-	a.ak = akbuf;
-	a.ak_len = aklen;
+	a.ak = rr.ak;
+	a.ak_len = rr.ak_len;
 	a.registered = (int64_t)time(NULL);
 	snprintf(a.reference, sizeof(a.reference), "default");
-	if (st->ops->begin(st) < 0)
+	r = st->ops->begin(st) < 0 ? -EIO : st->ops->agent_get(st, id, &old);
+	if (r != 0 && r != -ENOENT) {
+		st->ops->rollback(st);
+		request_register_clear(&rr);
 		return refuse(srv, req, 503, "database unavailable");
-	r = st->ops->agent_get(st, id, &old);
+	}
 	if (r == 0) {
 		bool same = strcmp(old.ak_fpr, a.ak_fpr) == 0;
 
 		store_agent_clear(&old);
 		st->ops->rollback(st);
+		request_register_clear(&rr);
 		/* a new AK would orphan the verified state: that is enrollment's decision */
 		if (!same)
 			return refuse(srv, req, 409, "agent '%s' is registered with another AK", id);
@@ -85,7 +82,11 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 		json_object_object_add(out, "registered", json_object_new_boolean(false));
 		return reply_json(req, 200, out);
 	}
-	if (r != -ENOENT || st->ops->agent_put(st, &a) < 0 || st->ops->commit(st) < 0) {
+	r = st->ops->agent_put(st, &a);
+	if (r == 0)
+		r = st->ops->commit(st);
+	request_register_clear(&rr);
+	if (r < 0) {
 		st->ops->rollback(st);
 		return refuse(srv, req, 503, "database unavailable");
 	}
@@ -308,52 +309,38 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 /* stateless: { "ak": base64, "nonce": hex, "evidence": {...} } against the default policy */
 void do_verify(struct server *srv, struct evhttp_request *req)
 {
-	static const char *const keys[] = { "ak", "nonce", "evidence", NULL };
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
 	_cleanup_(evidence_freep) struct vouch_evidence *ev = NULL;
 	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
-	_cleanup_(ak_freep) vouch_ak *ak = NULL;
-	_cleanup_(json_putp) json_object *doc = NULL;
 	_cleanup_free_ char *body = NULL, *verdict = NULL;
-	_cleanup_free_ uint8_t *akbuf = NULL;
 	_cleanup_(json_putp) json_object *out = NULL;
-	uint8_t nonce[64];
-	size_t len, aklen, nonce_len;
-	const char *evtext;
+	struct request_verify rv = { 0 };
 	char err[256];
-	int r, vr;
+	size_t len;
+	int r;
 
 	/* stateless, but every verification costs CPU: only for holders of a certificate */
 	if (require_agent(srv, req, NULL) < 0 || !(body = request_body(srv, req, &len)))
 		return;
-	doc = parse_request(body, len, err, sizeof(err));
-	if (!doc || check_keys(doc, keys, err, sizeof(err)) < 0)
+	if (request_parse_verify(srv->ctx, body, len, &rv, err, sizeof(err)) < 0)
 		return refuse(srv, req, 400, "%s", err);
-	if (b64_decode(json_object_get_string(json_object_object_get(doc, "ak")), &akbuf, &aklen) < 0)
-		return refuse(srv, req, 400, "'ak' is not base64");
-	if (hex_decode(json_object_get_string(json_object_object_get(doc, "nonce")), nonce,
-		       sizeof(nonce), &nonce_len) < 0)
-		return refuse(srv, req, 400, "'nonce' is not 1 to 64 bytes of hex");
-	if (vouch_ak_load_mem(srv->ctx, akbuf, aklen, &ak) < 0)
-		return refuse(srv, req, 400, "'ak' is not an attestation key: %s",
-			      vouch_ctx_last_error(srv->ctx));
-	evtext = json_object_to_json_string_ext(json_object_object_get(doc, "evidence"),
-						JSON_C_TO_STRING_PLAIN);
-	if (vouch_evidence_parse(srv->ctx, evtext, strlen(evtext), &ev) < 0)
+	if (vouch_evidence_parse(srv->ctx, rv.evidence, strlen(rv.evidence), &ev) < 0) {
+		request_verify_clear(&rv);
 		return refuse(srv, req, 400, "not an evidence document: %s",
 			      vouch_ctx_last_error(srv->ctx));
-	o.ak = ak;
-	o.nonce = nonce;
-	o.nonce_len = nonce_len;
+	}
+	o.ak = rv.key;
+	o.nonce = rv.nonce;
+	o.nonce_len = rv.nonce_len;
 	o.pcrs = &srv->pcrs;
 	o.reference = srv->reference;
 	o.trust = srv->trust;
-	vr = vouch_attest_verify(srv->ctx, &o, ev, &res);
+	(void)vouch_attest_verify(srv->ctx, &o, ev, &res);
+	request_verify_clear(&rv);
 	if (!res)
 		return refuse(srv, req, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
 	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
 	if (r < 0 || !(out = json_tokener_parse(verdict)))
 		return refuse(srv, req, 500, "out of memory");
-	(void)vr;
 	reply_json(req, 200, out);
 }

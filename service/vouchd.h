@@ -40,9 +40,8 @@
 #include "cleanup.h"
 #include "config.h"
 #include "store.h"
+#include "vouchd-request.h"
 
-#define MAX_BODY (8U << 20) /* evidence with a long first list: a few MiB */
-#define MAX_DEPTH 8 /* the request documents nest 3 levels; evidence is parsed by libvouch */
 #define NONCE_LEN 32
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
@@ -114,11 +113,6 @@ __attribute__((format(printf, 4, 5)))
 void refuse(struct server *srv, struct evhttp_request *req, int code, const char *fmt, ...);
 json_object *hex_json(const uint8_t *buf, size_t len);
 char *request_body(struct server *srv, struct evhttp_request *req, size_t *ret_len);
-json_object *parse_request(const char *body, size_t len, char *err, size_t err_size);
-int b64_decode(const char *s, uint8_t **ret, size_t *ret_len);
-int hex_decode(const char *s, uint8_t *buf, size_t size, size_t *ret_len);
-int check_keys(json_object *o, const char *const *keys, char *err, size_t err_size);
-bool valid_id(const char *id, size_t n);
 bool cert_names(X509 *cert, const char *id);
 int require_agent(struct server *srv, struct evhttp_request *req, const char *id);
 

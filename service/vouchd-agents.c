@@ -179,7 +179,8 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	size_t len;
 	int r, vr;
 
-	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
+	if (require_agent(srv, req, id) < 0 || rate_check(srv, req, id) < 0 ||
+	    !(body = request_body(srv, req, &len)))
 		return;
 	r = vouch_evidence_parse(srv->ctx, body, len, &ev);
 	if (r < 0)

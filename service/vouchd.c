@@ -9,6 +9,7 @@
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "vouchd.h"
@@ -58,8 +59,17 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			    "# HELP vouchd_agent_cache_total Lookups of decoded AKs by outcome.\n"
 			    "# TYPE vouchd_agent_cache_total counter\n"
 			    "vouchd_agent_cache_total{result=\"hit\"} %llu\n"
-			    "vouchd_agent_cache_total{result=\"miss\"} %llu\n",
-			    (unsigned long long)hits, (unsigned long long)misses);
+			    "vouchd_agent_cache_total{result=\"miss\"} %llu\n"
+			    "# HELP vouchd_connections Open client connections.\n"
+			    "# TYPE vouchd_connections gauge\n"
+			    "vouchd_connections %llu\n"
+			    "# HELP vouchd_connections_closed_total Connections vouchd closed.\n"
+			    "# TYPE vouchd_connections_closed_total counter\n"
+			    "vouchd_connections_closed_total{reason=\"shed\"} %llu\n"
+			    "vouchd_connections_closed_total{reason=\"deadline\"} %llu\n",
+			    (unsigned long long)hits, (unsigned long long)misses,
+			    (unsigned long long)srv->connections, (unsigned long long)srv->shed,
+			    (unsigned long long)(srv->timed_out - srv->shed));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -87,6 +97,7 @@ static void route(struct evhttp_request *req, void *arg)
 	const char *p, *slash;
 	size_t n;
 
+	conn_request_seen(srv, req);
 	if (!uri || strchr(uri, '?') || strchr(uri, '%'))
 		return refuse(srv, req, 400, "query strings and escapes are not accepted");
 	if (strcmp(uri, "/healthz") == 0 && cmd == EVHTTP_REQ_GET)
@@ -121,14 +132,131 @@ static void route(struct evhttp_request *req, void *arg)
 
 /* --- setup ----------------------------------------------------------------------------- */
 
+/*
+ * Every accepted connection: a struct conn hung on its SSL (ex_data, released with it, so
+ * with the connection).  evhttp's timeout is per read: a client sending one byte a second
+ * never trips it, in the handshake or in the headers.  The deadline timer closes a
+ * connection that has not delivered a complete request handshake_timeout seconds after
+ * accept, or 30 s after its previous request; and connections above max_connections are
+ * closed at once (shed) so that descriptors stay for the agents.  Closing = shutdown(2) of
+ * the socket: evhttp then sees the end of the stream and frees the connection itself.
+ */
+#define REQUEST_INTERVAL 30
+
+struct conn {
+	struct server *srv;
+	struct bufferevent *bev;
+	struct event *deadline;
+};
+
+static void conn_close(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	evutil_socket_t s = bufferevent_getfd(c->bev);
+
+	c->srv->timed_out++;
+	if (s >= 0)
+		shutdown(s, SHUT_RDWR);
+}
+
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct conn *c = ptr;
+
+	if (!c)
+		return;
+	c->srv->connections--;
+	if (c->deadline)
+		event_free(c->deadline);
+	free(c);
+}
+
 static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 {
-	SSL *ssl = SSL_new(arg);
+	struct server *srv = arg;
+	SSL *ssl = SSL_new(srv->ssl);
+	struct conn *c = calloc(1, sizeof(*c));
+	struct timeval tv = { .tv_sec = srv->cfg.handshake_timeout };
 
-	if (!ssl)
+	if (!ssl || !c) {
+		SSL_free(ssl);
+		free(c);
 		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
+	}
+	c->srv = srv;
+	c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(base, conn_close, c);
+	if (!c->bev || !c->deadline || SSL_set_ex_data(ssl, srv->conn_index, c) != 1) {
+		if (c->deadline)
+			event_free(c->deadline);
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			SSL_free(ssl);
+		free(c);
+		return NULL;
+	}
+	srv->connections++;
+	if (srv->connections > srv->cfg.max_connections) {
+		srv->shed++;
+		tv.tv_sec = 0;
+	}
+	evtimer_add(c->deadline, &tv);
+	return c->bev;
+}
+
+void conn_request_seen(struct server *srv, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	struct conn *c = ssl ? SSL_get_ex_data(ssl, srv->conn_index) : NULL;
+	struct timeval tv = { .tv_sec = REQUEST_INTERVAL };
+
+	if (c && srv->connections <= srv->cfg.max_connections)
+		evtimer_add(c->deadline, &tv);
+}
+
+/*
+ * Per agent: at most agent_rate attestations in a second (429); in all: max_rate (503).
+ * Windows of one wall-clock second, in a direct-mapped table of RATE_SLOTS ids (an id
+ * colliding with another restarts its count: a bound on memory, not on an id).
+ */
+#define RATE_SLOTS 4096
+
+int rate_check(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	int64_t now = (int64_t)time(NULL);
+	uint32_t h = 2166136261U;
+	struct rate *r;
+
+	for (const char *p = id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619U;
+	r = &srv->rates[h % RATE_SLOTS];
+	if (strcmp(r->id, id) != 0 || r->second != now) {
+		snprintf(r->id, sizeof(r->id), "%s", id);
+		r->second = now;
+		r->n = 0;
+	}
+	if (srv->global_second != now) {
+		srv->global_second = now;
+		srv->global_n = 0;
+	}
+	if (srv->cfg.agent_rate && r->n >= srv->cfg.agent_rate) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		refuse(srv, req, 429, "more than %u attestations a second for agent '%s'",
+		       srv->cfg.agent_rate, id);
+		return -EBUSY;
+	}
+	if (srv->cfg.max_rate && srv->global_n >= srv->cfg.max_rate) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		refuse(srv, req, 503, "more than %u attestations a second in all", srv->cfg.max_rate);
+		return -EBUSY;
+	}
+	r->n++;
+	srv->global_n++;
+	return 0;
 }
 
 static void ssl_error(const char *what, const char *path)
@@ -203,7 +331,8 @@ static int usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	fprintf(stderr, "usage: vouchd --listen 127.0.0.1:PORT --db PATH --tls-cert CRT --tls-key KEY "
 			"--client-ca CA [--trust CERTS] [--reference REF.json] [--pcrs SEL] "
-			"[--nonce-ttl S]\n       vouchd --db PATH --verify-chain\n");
+			"[--nonce-ttl S] [--max-connections N] [--handshake-timeout S] "
+			"[--agent-rate N] [--max-rate N]\n       vouchd --db PATH --verify-chain\n");
 	return -EINVAL;
 }
 
@@ -219,6 +348,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "reference", required_argument, NULL, 'r' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "nonce-ttl", required_argument, NULL, 'n' },
+		{ "max-connections", required_argument, NULL, 'C' },
+		{ "handshake-timeout", required_argument, NULL, 'H' },
+		{ "agent-rate", required_argument, NULL, 'R' },
+		{ "max-rate", required_argument, NULL, 'M' },
 		{ "verify-chain", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
@@ -227,6 +360,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 	int opt;
 
 	c->nonce_ttl = 60;
+	c->max_connections = 1024;
+	c->handshake_timeout = 10;
+	c->agent_rate = 10;
+	c->max_rate = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = NULL;
 
@@ -242,6 +379,22 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'n':
 			if (parse_u32(optarg, 86400, &c->nonce_ttl) < 0 || c->nonce_ttl == 0)
 				return usage_error("invalid --nonce-ttl", optarg);
+			break;
+		case 'C':
+			if (parse_u32(optarg, 1000000, &c->max_connections) < 0 || !c->max_connections)
+				return usage_error("invalid --max-connections", optarg);
+			break;
+		case 'H':
+			if (parse_u32(optarg, 3600, &c->handshake_timeout) < 0 || !c->handshake_timeout)
+				return usage_error("invalid --handshake-timeout", optarg);
+			break;
+		case 'R':
+			if (parse_u32(optarg, 1000000, &c->agent_rate) < 0)
+				return usage_error("invalid --agent-rate", optarg);
+			break;
+		case 'M':
+			if (parse_u32(optarg, 1000000, &c->max_rate) < 0)
+				return usage_error("invalid --max-rate", optarg);
 			break;
 		case 'V': c->verify_chain = true; break;
 		case 'h':
@@ -307,7 +460,7 @@ static int serve(struct server *srv)
 	http = srv->base ? evhttp_new(srv->base) : NULL;
 	if (!http)
 		goto out;
-	evhttp_set_bevcb(http, tls_bev, srv->ssl);
+	evhttp_set_bevcb(http, tls_bev, srv);
 	evhttp_set_max_body_size(http, MAX_BODY);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, 30);
@@ -341,6 +494,23 @@ out:
 	if (srv->base)
 		event_base_free(srv->base);
 	return r;
+}
+
+/* descriptors: the hard limit, and connections fit in it with room for the database */
+static void fit_nofile(struct config *c)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)c->max_connections + 64) {
+		c->max_connections = rl.rlim_cur > 128 ? (uint32_t)rl.rlim_cur - 64 : 64;
+		fprintf(stderr, "vouchd: at most %u connections (RLIMIT_NOFILE %llu)\n",
+			c->max_connections, (unsigned long long)rl.rlim_cur);
+	}
 }
 
 static int run(int argc, char **argv)
@@ -377,12 +547,20 @@ static int run(int argc, char **argv)
 		fprintf(stderr, "vouchd: %s\n", vouch_ctx_last_error(srv.ctx));
 	if (r == 0)
 		r = agent_cache_new(&srv.cache);
+	if (r == 0 && !(srv.rates = calloc(RATE_SLOTS, sizeof(*srv.rates))))
+		r = -ENOMEM;
+	srv.conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+	if (r == 0 && srv.conn_index < 0)
+		r = -ENOMEM;
+	if (r == 0)
+		fit_nofile(&srv.cfg);
 	if (r == 0 && !(srv.ssl = tls_setup(&srv.cfg)))
 		r = -EIO;
 	if (r == 0)
 		r = serve(&srv);
 	SSL_CTX_free(srv.ssl);
 	agent_cache_free(srv.cache);
+	free(srv.rates);
 	vouch_attest_reference_free(srv.reference);
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);

@@ -63,6 +63,10 @@ struct config {
 	const char *reference;
 	const char *pcrs;
 	uint32_t nonce_ttl;
+	uint32_t max_connections; /* open connections; more are closed at once */
+	uint32_t handshake_timeout; /* s from accept to the first complete request */
+	uint32_t agent_rate; /* attestations per second and agent; more: 429 */
+	uint32_t max_rate; /* attestations per second in all; more: 503 */
 	bool verify_chain;
 };
 
@@ -102,6 +106,11 @@ struct server {
 	SSL_CTX *ssl;
 	struct event_base *base;
 	uint64_t attest_trusted, attest_untrusted, attest_error, rejected;
+	uint64_t connections, shed, timed_out;
+	int conn_index; /* SSL ex_data: the connection's struct conn */
+	struct rate { char id[STORE_ID_MAX + 1]; int64_t second; uint32_t n; } *rates;
+	int64_t global_second;
+	uint32_t global_n;
 	struct histogram phase[_PHASE_MAX];
 };
 
@@ -115,6 +124,11 @@ json_object *hex_json(const uint8_t *buf, size_t len);
 char *request_body(struct server *srv, struct evhttp_request *req, size_t *ret_len);
 bool cert_names(X509 *cert, const char *id);
 int require_agent(struct server *srv, struct evhttp_request *req, const char *id);
+
+/* vouchd.c: a request arrived complete on its connection: its deadline moves on */
+void conn_request_seen(struct server *srv, struct evhttp_request *req);
+/* 0, or refuses the request (429 / 503 with Retry-After) */
+int rate_check(struct server *srv, struct evhttp_request *req, const char *id);
 
 /* vouchd-agents.c: the agents' endpoints */
 void do_register(struct server *srv, struct evhttp_request *req, const char *id);

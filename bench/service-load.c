@@ -12,7 +12,10 @@
  * what is measured.  Threads, each with one libcurl handle: one keep-alive TLS connection
  * per thread, its TLS session reused across reconnections.
  *
- *   service-load URL CA CERT KEY AGENTS THREADS SECONDS
+ *   service-load URL CA CERT KEY AGENTS THREADS SECONDS [INTERVAL]
+ *
+ * With INTERVAL (seconds) each thread pauses that long between rounds and every round must
+ * complete within ROUND_DEADLINE: the honest agent of tests/service/test-vouchd-attack.sh.
  *
  * prints "register", "round1" and "steady" lines: count, rate, p50, p99 (end to end), and
  * fails (exit 1) on any round that is not 200 with verdict "trusted".
@@ -37,6 +40,7 @@
 
 #define ENTRIES_PER_ROUND 16
 #define NONCE_MAX 64
+#define ROUND_DEADLINE 5 /* s, with INTERVAL */
 
 struct agent {
 	char id[32];
@@ -66,7 +70,7 @@ struct worker {
 };
 
 static const char *url, *ca, *cert, *key;
-static double seconds;
+static double seconds, interval;
 
 static double now(void)
 {
@@ -370,6 +374,16 @@ static void *run(void *arg)
 			w->lat_size = size;
 		}
 		w->lat[w->n_lat++] = now() - t;
+		if (interval > 0) {
+			struct timespec ts = { .tv_sec = (time_t)interval,
+					       .tv_nsec = (long)((interval - (time_t)interval) * 1e9) };
+
+			if (now() - t > ROUND_DEADLINE) {
+				fprintf(stderr, "service-load: a round took %.1f s\n", now() - t);
+				w->failures++;
+			}
+			nanosleep(&ts, NULL);
+		}
 	}
 	w->steady_end = now();
 	return NULL;
@@ -390,8 +404,8 @@ int main(int argc, char **argv)
 	uint64_t failures = 0;
 	double *all, reg = 0, r1 = 0, start = 1e300, stop = 0, wall;
 
-	if (argc != 8) {
-		fprintf(stderr, "usage: service-load URL CA CERT KEY AGENTS THREADS SECONDS\n");
+	if (argc != 8 && argc != 9) {
+		fprintf(stderr, "usage: service-load URL CA CERT KEY AGENTS THREADS SECONDS [INTERVAL]\n");
 		return 2;
 	}
 	url = argv[1];
@@ -401,6 +415,7 @@ int main(int argc, char **argv)
 	n_agents = strtoul(argv[5], NULL, 10);
 	n_threads = strtoul(argv[6], NULL, 10);
 	seconds = strtod(argv[7], NULL);
+	interval = argc == 9 ? strtod(argv[8], NULL) : 0;
 	if (!n_agents || !n_threads || n_threads > n_agents || seconds <= 0)
 		return 2;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -423,7 +438,7 @@ int main(int argc, char **argv)
 		curl_easy_setopt(w[t].curl, CURLOPT_WRITEFUNCTION, on_data);
 		curl_easy_setopt(w[t].curl, CURLOPT_WRITEDATA, &w[t].out);
 		curl_easy_setopt(w[t].curl, CURLOPT_TCP_NODELAY, 1L);
-		curl_easy_setopt(w[t].curl, CURLOPT_TIMEOUT, 30L);
+		curl_easy_setopt(w[t].curl, CURLOPT_TIMEOUT, interval > 0 ? (long)ROUND_DEADLINE : 30L);
 		if (pthread_create(&w[t].thread, NULL, run, &w[t]) != 0)
 			return 3;
 	}

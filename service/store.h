@@ -61,6 +61,10 @@ struct store_ops {
 	/* open (creating and migrating the schema) @dsn; a path for sqlite */
 	int (*open)(const char *dsn, struct store **ret);
 	void (*close)(struct store *s);
+	/* group commit: one transaction around many; begin/commit/rollback then only mark
+	 * (savepoints) and batch_commit() makes them all durable at once, or none */
+	int (*batch_begin)(struct store *s);
+	int (*batch_commit)(struct store *s);
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);

@@ -61,7 +61,7 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 	a.ak_len = rr.ak_len;
 	a.registered = (int64_t)time(NULL);
 	snprintf(a.reference, sizeof(a.reference), "default");
-	r = st->ops->begin(st) < 0 ? -EIO : st->ops->agent_get(st, id, &old);
+	r = store_begin(srv) < 0 ? -EIO : st->ops->agent_get(st, id, &old);
 	if (r != 0 && r != -ENOENT) {
 		st->ops->rollback(st);
 		request_register_clear(&rr);
@@ -80,7 +80,7 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 		json_object_object_add(out, "agent", json_object_new_string(id));
 		json_object_object_add(out, "ak", json_object_new_string(a.ak_fpr));
 		json_object_object_add(out, "registered", json_object_new_boolean(false));
-		return reply_json(req, 200, out);
+		return reply_json(srv, req, 200, out);
 	}
 	r = st->ops->agent_put(st, &a);
 	if (r == 0)
@@ -95,7 +95,7 @@ void do_register(struct server *srv, struct evhttp_request *req, const char *id)
 	json_object_object_add(out, "agent", json_object_new_string(id));
 	json_object_object_add(out, "ak", json_object_new_string(a.ak_fpr));
 	json_object_object_add(out, "registered", json_object_new_boolean(true));
-	reply_json(req, 201, out);
+	reply_json(srv, req, 201, out);
 }
 
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
@@ -110,7 +110,7 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 
 	if (require_agent(srv, req, id) < 0)
 		return;
-	if (st->ops->begin(st) < 0)
+	if (store_begin(srv) < 0)
 		return refuse(srv, req, 503, "database unavailable");
 	r = st->ops->agent_get(st, id, &a);
 	store_agent_clear(&a);
@@ -142,7 +142,7 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 	add_nonce(out, &n);
 	json_object_object_add(out, "offset", json_object_new_int64((int64_t)offset));
 	json_object_object_add(out, "pcrs", json_object_new_string(srv->cfg.pcrs));
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 static const char *verdict_word(int r)
@@ -193,7 +193,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	t1 = now_mono();
 	observe(srv, PHASE_PARSE, t1 - t0);
 
-	if (st->ops->begin(st) < 0)
+	if (store_begin(srv) < 0)
 		return refuse(srv, req, 503, "database unavailable");
 	r = st->ops->agent_get(st, id, &a);
 	if (r == -ENOENT) {
@@ -304,7 +304,7 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	json_object_object_add(out, "new_boot", json_object_new_boolean(new_boot));
 	json_object_object_add(out, "offset", json_object_new_int64((int64_t)offset));
 	add_nonce(out, &next);
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 /* stateless: { "ak": base64, "nonce": hex, "evidence": {...} } against the default policy */
@@ -343,5 +343,5 @@ void do_verify(struct server *srv, struct evhttp_request *req)
 	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
 	if (r < 0 || !(out = json_tokener_parse(verdict)))
 		return refuse(srv, req, 500, "out of memory");
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }

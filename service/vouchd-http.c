@@ -7,7 +7,7 @@
 #include "vouchd.h"
 
 const double buckets[N_BUCKETS] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5 };
-const char *const phase_names[_PHASE_MAX] = { "parse", "verify", "store" };
+const char *const phase_names[_PHASE_MAX] = { "parse", "verify", "store", "commit" };
 
 double now_mono(void)
 {
@@ -30,7 +30,7 @@ void observe(struct server *srv, int phase, double seconds)
 
 /* --- responses ------------------------------------------------------------------------- */
 
-void reply_json(struct evhttp_request *req, int code, json_object *o)
+static void send_text(struct evhttp_request *req, int code, const char *text)
 {
 	struct evbuffer *b = evbuffer_new();
 
@@ -40,9 +40,89 @@ void reply_json(struct evhttp_request *req, int code, json_object *o)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json");
-	evbuffer_add_printf(b, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	evbuffer_add_printf(b, "%s\n", text);
 	evhttp_send_reply(req, code, code < 300 ? "OK" : "Refused", b);
 	evbuffer_free(b);
+}
+
+/*
+ * Group commit.  The first request of an event-loop round that writes opens one database
+ * transaction (store batch_begin) and activates srv->flush; every request's writes are a
+ * savepoint in it, and every reply of the round waits in srv->pending.  flush runs after
+ * the round's other callbacks: one COMMIT (one WAL fsync, synchronous = FULL) for all of
+ * them, and only then are the replies sent.  So a reply is never sent for a result that a
+ * crash of vouchd, or of the machine, could still lose; if the COMMIT fails, every waiting
+ * request gets 503 instead of its reply (nothing of the round was stored).
+ */
+int store_begin(struct server *srv)
+{
+	struct store *st = srv->store;
+
+	if (!srv->batch_open) {
+		if (st->ops->batch_begin(st) < 0)
+			return -EIO;
+		srv->batch_open = true;
+		srv->batch_t0 = now_mono();
+		event_active(srv->flush, EV_TIMEOUT, 0);
+	}
+	return st->ops->begin(st);
+}
+
+void flush_batch(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	int r;
+
+	if (!srv->batch_open)
+		return;
+	r = srv->store->ops->batch_commit(srv->store);
+	srv->batch_open = false;
+	observe(srv, PHASE_COMMIT, now_mono() - srv->batch_t0);
+	for (size_t i = 0; i < srv->n_pending; i++) {
+		struct pending *p = &srv->pending[i];
+
+		if (r == 0)
+			send_text(p->req, p->code, p->text);
+		else
+			send_text(p->req, 503, "{\"error\":\"cannot store the result\"}");
+		free(p->text);
+	}
+	if (r < 0)
+		fprintf(stderr, "vouchd: commit of %zu requests failed: all refused\n",
+			srv->n_pending);
+	srv->n_pending = 0;
+}
+
+void reply_json(struct server *srv, struct evhttp_request *req, int code, json_object *o)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	if (srv->batch_open) {
+		struct pending *p;
+
+		if (srv->n_pending == srv->size_pending) {
+			size_t size = srv->size_pending ? 2 * srv->size_pending : 64;
+
+			p = realloc(srv->pending, size * sizeof(*p));
+			if (!p) {
+				evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+				return;
+			}
+			srv->pending = p;
+			srv->size_pending = size;
+		}
+		p = &srv->pending[srv->n_pending];
+		p->text = strdup(text);
+		if (!p->text) {
+			evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+			return;
+		}
+		p->req = req;
+		p->code = code;
+		srv->n_pending++;
+		return;
+	}
+	send_text(req, code, text);
 }
 
 /* a refused request: one line of reason, nothing stored */
@@ -69,7 +149,7 @@ void refuse(struct server *srv, struct evhttp_request *req, int code, const char
 		return;
 	}
 	json_object_object_add(o, "error", json_object_new_string(msg));
-	reply_json(req, code, o);
+	reply_json(srv, req, code, o);
 }
 
 json_object *hex_json(const uint8_t *buf, size_t len)

@@ -476,6 +476,9 @@ static int serve(struct server *srv)
 	 * and Nagle's algorithm against the client's delayed ACK held the last one ~40 ms */
 	(void)setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP, TCP_NODELAY, &one,
 			 sizeof(one));
+	srv->flush = event_new(srv->base, -1, 0, flush_batch, srv);
+	if (!srv->flush)
+		goto out;
 	sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv->base);
 	sigint = evsignal_new(srv->base, SIGINT, on_signal, srv->base);
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
@@ -485,6 +488,11 @@ static int serve(struct server *srv)
 		srv->cfg.listen, srv->cfg.client_ca);
 	r = event_base_dispatch(srv->base) < 0 ? -EIO : 0;
 out:
+	if (srv->flush) {
+		flush_batch(-1, 0, srv);
+		event_free(srv->flush);
+	}
+	free(srv->pending);
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)

@@ -73,7 +73,7 @@ struct config {
 /* Prometheus histogram buckets (seconds) of each phase of an attestation */
 #define N_BUCKETS 8
 extern const double buckets[N_BUCKETS];
-enum { PHASE_PARSE, PHASE_VERIFY, PHASE_STORE, _PHASE_MAX };
+enum { PHASE_PARSE, PHASE_VERIFY, PHASE_STORE, PHASE_COMMIT, _PHASE_MAX };
 extern const char *const phase_names[_PHASE_MAX];
 
 struct histogram {
@@ -111,12 +111,20 @@ struct server {
 	struct rate { char id[STORE_ID_MAX + 1]; int64_t second; uint32_t n; } *rates;
 	int64_t global_second;
 	uint32_t global_n;
+	/* group commit (vouchd-http.c) */
+	struct event *flush;
+	bool batch_open;
+	double batch_t0;
+	struct pending { struct evhttp_request *req; int code; char *text; } *pending;
+	size_t n_pending, size_pending;
 	struct histogram phase[_PHASE_MAX];
 };
 
 double now_mono(void);
 void observe(struct server *srv, int phase, double seconds);
-void reply_json(struct evhttp_request *req, int code, json_object *o);
+void reply_json(struct server *srv, struct evhttp_request *req, int code, json_object *o);
+int store_begin(struct server *srv);
+void flush_batch(evutil_socket_t fd, short what, void *arg);
 /* a refused request: one line of reason, nothing stored */
 __attribute__((format(printf, 4, 5)))
 void refuse(struct server *srv, struct evhttp_request *req, int code, const char *fmt, ...);

@@ -205,6 +205,10 @@ kill -0 "$VPID" 2>/dev/null && ok "vouchd is alive" || not_ok "vouchd died"
 eq "vouchd answers /healthz" "$(curl -sS --cacert "$P/ca.crt" "$URL/healthz")" ok
 d=$(metric 'vouchd_connections_closed_total{reason="deadline"}')
 [ "${d:-0}" -ge 500 ] && ok "vouchd counted $d connections closed at their deadline" || not_ok "deadline closes: ${d:-none}"
-kill "$VPID"; wait "$VPID"; VPID=
+# a crash: every acknowledged result is in the database (group commit replies after COMMIT)
+kill -9 "$VPID"; wait "$VPID" 2>/dev/null; VPID=
+acked=$(( $(awk '/^round 1:/ {print $3}' "$T/honest.out") + n ))
+eq "after kill -9: every acknowledged result stored ($acked)" \
+	"$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from results").fetchone()[0])' "$T/vouchd.db")" "$acked"
 check "the result chain verifies" "$VOUCHD" --db "$T/vouchd.db" --verify-chain
 done_testing

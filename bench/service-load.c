@@ -469,5 +469,16 @@ int main(int argc, char **argv)
 		       total, wall, (double)total / wall, 1e3 * all[total / 2],
 		       1e3 * all[total * 99 / 100], n_threads, ENTRIES_PER_ROUND);
 	printf("failures:       %llu\n", (unsigned long long)failures);
+	for (size_t t = 0; t < n_threads; t++) {
+		curl_easy_cleanup(w[t].curl);
+		free(w[t].lat);
+		free(w[t].out.p);
+	}
+	for (size_t i = 0; i < n_agents; i++)
+		EVP_PKEY_free(agents[i].key);
+	free(all);
+	free(w);
+	free(agents);
+	curl_global_cleanup();
 	return failures || !total ? 1 : 0;
 }

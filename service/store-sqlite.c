@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * vouchd storage in SQLite: WAL journal, one connection (the daemon's single event loop is
- * the one writer), every statement prepared once at open.
+ * the one writer), every statement prepared once at open.  Inside a batch (group commit)
+ * begin/commit/rollback are the savepoint 'req' of the batch's one transaction.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -160,8 +161,13 @@ static int sq_open(const char *path, struct store **ret)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	/* WAL: readers (sqlite3 CLI, backups) never block the writer; FULL sync: a committed
-	 * attestation survives a power cut, not only a crash */
+	/*
+	 * WAL: readers (sqlite3 CLI, backups) never block the writer.  FULL sync: every COMMIT
+	 * fsyncs the WAL, so a committed attestation survives a power cut (on a disk that
+	 * honours cache flushes), not only a crash of vouchd.  NORMAL would survive the
+	 * process crash but could lose the last commits at power loss; vouchd keeps FULL and
+	 * amortises the fsync instead (batch_begin/batch_commit: group commit, vouchd-http.c).
+	 */
 	r = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 		    "PRAGMA foreign_keys = ON");
 	if (r == 0)

@@ -7,7 +7,8 @@
  * database failure (the backend logs the database's message to stderr), -ENOMEM.
  * Writes happen between begin() and commit(); rollback() discards them.  All state changes
  * of one attestation (nonce consumed, new state, next nonce, result row) go in ONE
- * transaction.
+ * transaction, or, between batch_begin() and batch_commit() (group commit), in one
+ * savepoint of the batch's transaction: durable only once batch_commit() returns 0.
  *
  * Copyright (C) 2026 The vouch authors
  */

@@ -7,7 +7,8 @@
  * database failure (the backend logs the database's message to stderr), -ENOMEM.
  * Writes happen between begin() and commit(); rollback() discards them.  All state changes
  * of one attestation (nonce consumed, new state, next nonce, result row) go in ONE
- * transaction.
+ * transaction, or, between batch_begin() and batch_commit() (group commit), in one
+ * savepoint of the batch's transaction: durable only once batch_commit() returns 0.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -146,6 +147,10 @@ struct store_ops {
 	/* open (creating and migrating the schema) @dsn; a path for sqlite */
 	int (*open)(const char *dsn, struct store **ret);
 	void (*close)(struct store *s);
+	/* group commit: one transaction around many; begin/commit/rollback then only mark
+	 * (savepoints) and batch_commit() makes them all durable at once, or none */
+	int (*batch_begin)(struct store *s);
+	int (*batch_commit)(struct store *s);
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);

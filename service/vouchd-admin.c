@@ -284,7 +284,7 @@ static void do_agents(struct server *srv, struct evhttp_request *req)
 		return;
 	if (!(out = fleet_agents_json(srv, &code)))
 		return refuse(srv, req, code, "cannot list the agents");
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 static void do_agent(struct server *srv, struct evhttp_request *req, const char *id)
@@ -297,7 +297,7 @@ static void do_agent(struct server *srv, struct evhttp_request *req, const char 
 	if (!(out = fleet_agent_json(srv, id, HISTORY_MAX, &code)))
 		return refuse(srv, req, code, code == 404 ? "agent '%s' is not registered"
 							  : "cannot read agent '%s'", id);
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 static void do_agent_delete(struct server *srv, struct evhttp_request *req, const char *id)
@@ -325,7 +325,87 @@ static void do_agent_delete(struct server *srv, struct evhttp_request *req, cons
 	out = json_object_new_object();
 	json_object_object_add(out, "agent", json_object_new_string(id));
 	json_object_object_add(out, "deleted", json_object_new_boolean(true));
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
+}
+
+/*
+ * PUT /v1/agents/ID {"ak": base64}: an operator provisions an agent whose AK it vouches for
+ * out of band (an image builder's records, a VM platform's vTPM), without enrollment.  The
+ * AK may be a TPM2B_PUBLIC or a PEM/DER public key; the record has no EK fingerprint, so
+ * its results never claim a genuine TPM.  The same AK again is idempotent; another AK for
+ * an existing id is refused: replacing a machine's key is removing it and adding it again.
+ */
+static void do_agent_put(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	static const char *const keys[] = { "ak", NULL };
+	_cleanup_(json_putp) json_object *o = NULL, *out = NULL;
+	_cleanup_free_ char *body = NULL, *pem = NULL;
+	_cleanup_free_ uint8_t *ak = NULL;
+	_cleanup_(ak_freep) vouch_ak *key = NULL;
+	struct store *st = srv->store;
+	struct store_agent a = { 0 }, old = { 0 };
+	struct vouch_digest d;
+	char err[256];
+	size_t len, ak_len;
+	int r;
+
+	if (require_operator(srv, req) < 0 || !(body = request_body(srv, req, &len)))
+		return;
+	o = parse_request(body, len, err, sizeof(err));
+	if (!o || check_keys(o, keys, err, sizeof(err)) < 0)
+		return refuse(srv, req, 400, "%s", err);
+	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &ak, &ak_len) < 0)
+		return refuse(srv, req, 400, "'ak' is not base64");
+	if (vouch_ak_load_mem(srv->ctx, ak, ak_len, &key) < 0)
+		return refuse(srv, req, 400, "'ak' is not an attestation key: %s",
+			      vouch_ctx_last_error(srv->ctx));
+	r = vouch_ak_export_pem(srv->ctx, key, &pem);
+	if (r == 0)
+		r = vouch_digest_buf(srv->ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
+	if (r == 0)
+		r = vouch_digest_to_hex(&d, a.ak_fpr, sizeof(a.ak_fpr));
+	if (r < 0)
+		return refuse(srv, req, 500, "cannot fingerprint the AK");
+	if (store_begin(srv) < 0)
+		return refuse(srv, req, 503, "database unavailable");
+	r = st->ops->agent_get(st, id, &old);
+	if (r == 0) {
+		bool same = strcmp(old.ak_fpr, a.ak_fpr) == 0;
+
+		store_agent_clear(&old);
+		st->ops->rollback(st);
+		if (!same)
+			return refuse(srv, req, 409, "agent '%s' exists with another AK: remove it first",
+				      id);
+		out = json_object_new_object();
+		json_object_object_add(out, "agent", json_object_new_string(id));
+		json_object_object_add(out, "ak", json_object_new_string(a.ak_fpr));
+		json_object_object_add(out, "created", json_object_new_boolean(false));
+		return reply_json(srv, req, 200, out);
+	}
+	snprintf(a.id, sizeof(a.id), "%s", id);
+	a.ak = ak;
+	a.ak_len = ak_len;
+	a.registered = (int64_t)time(NULL);
+	snprintf(a.reference, sizeof(a.reference), "default");
+	if (r == -ENOENT)
+		r = st->ops->agent_put(st, &a);
+	if (r == 0)
+		r = agent_transition(srv, id, "enrolled", 0, "provisioned by an operator",
+				     a.registered, NULL);
+	if (r == 0)
+		r = store_commit(srv);
+	if (r < 0) {
+		st->ops->rollback(st);
+		return refuse(srv, req, 503, "database unavailable");
+	}
+	notify_committed(srv);
+	fprintf(stderr, "vouchd: agent '%s' provisioned by an operator, AK %s\n", id, a.ak_fpr);
+	out = json_object_new_object();
+	json_object_object_add(out, "agent", json_object_new_string(id));
+	json_object_object_add(out, "ak", json_object_new_string(a.ak_fpr));
+	json_object_object_add(out, "created", json_object_new_boolean(true));
+	reply_json(srv, req, 201, out);
 }
 
 static void do_agent_reference(struct server *srv, struct evhttp_request *req, const char *id)
@@ -371,7 +451,7 @@ static void do_agent_reference(struct server *srv, struct evhttp_request *req, c
 	out = json_object_new_object();
 	json_object_object_add(out, "agent", json_object_new_string(id));
 	json_object_object_add(out, "reference", json_object_new_string(name));
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 static void do_references(struct server *srv, struct evhttp_request *req)
@@ -402,7 +482,7 @@ static void do_references(struct server *srv, struct evhttp_request *req)
 	}
 	json_object_object_add(out, "default", json_object_new_boolean(srv->reference != NULL));
 	json_object_object_add(out, "references", arr);
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 static void do_reference_put(struct server *srv, struct evhttp_request *req, const char *name)
@@ -449,7 +529,7 @@ static void do_reference_put(struct server *srv, struct evhttp_request *req, con
 	json_object_object_add(out, "name", json_object_new_string(name));
 	json_object_object_add(out, "sha256", json_object_new_string(hash));
 	json_object_object_add(out, "created", json_object_new_boolean(had == -ENOENT));
-	reply_json(req, had == -ENOENT ? 201 : 200, out);
+	reply_json(srv, req, had == -ENOENT ? 201 : 200, out);
 }
 
 /* the id between @p and the next '/' or the end: its length, or 0 if invalid */
@@ -540,8 +620,10 @@ bool admin_route(struct server *srv, struct evhttp_request *req, const char *uri
 			do_agent(srv, req, id);
 		else if (cmd == EVHTTP_REQ_DELETE)
 			do_agent_delete(srv, req, id);
+		else if (cmd == EVHTTP_REQ_PUT)
+			do_agent_put(srv, req, id);
 		else
-			refuse(srv, req, 405, "GET or DELETE /v1/agents/ID only");
+			refuse(srv, req, 405, "GET, PUT or DELETE /v1/agents/ID only");
 		return true;
 	}
 	if (strcmp(rest, "/reference") == 0) {

@@ -89,7 +89,7 @@ void do_mode(struct server *srv, struct evhttp_request *req, const char *id)
 	if (want.url[0])
 		json_object_object_add(out, "url", json_object_new_string(want.url));
 	json_object_object_add(out, "changed", json_object_new_boolean(changed));
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
@@ -104,7 +104,7 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 
 	if (require_agent(srv, req, id) < 0)
 		return;
-	if (st->ops->begin(st) < 0)
+	if (store_begin(srv) < 0)
 		return refuse(srv, req, 503, "database unavailable");
 	r = st->ops->agent_get(st, id, &a);
 	store_agent_clear(&a);
@@ -141,7 +141,7 @@ void do_nonce(struct server *srv, struct evhttp_request *req, const char *id)
 	add_nonce(out, &n);
 	json_object_object_add(out, "offset", json_object_new_int64((int64_t)offset));
 	json_object_object_add(out, "pcrs", json_object_new_string(srv->cfg.pcrs));
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 static const char *verdict_word(int r)
@@ -190,7 +190,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 {
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
 	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
-	_cleanup_(ak_freep) vouch_ak *ak = NULL;
+	const vouch_ak *ak = NULL;
 	_cleanup_free_ char *verdict = NULL, *state_json = NULL;
 	_cleanup_(json_putp) json_object *out = NULL;
 	struct store *st = srv->store;
@@ -211,7 +211,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	if (!ev->ima_list)
 		return fail(e, 400, "the evidence has no IMA measurement list");
 
-	if (st->ops->begin(st) < 0)
+	if (store_begin(srv) < 0)
 		return fail(e, 503, "database unavailable");
 	r = st->ops->agent_get(st, id, &a);
 	if (r == -ENOENT) {
@@ -226,7 +226,8 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 		return fail(e, 409, "agent '%s' is in %s mode", id, pull ? "pull" : "push");
 	}
 	if (r == 0)
-		r = vouch_ak_load_mem(srv->ctx, a.ak, a.ak_len, &ak) < 0 ? -EIO : 0;
+		/* the decoded AK of exactly these stored bytes and fingerprint, decoded once */
+		r = agent_cache_ak(srv->cache, srv->ctx, &a, &ak) < 0 ? -EIO : 0;
 	/* the reference values an operator chose for this agent (vouchd-admin.c) */
 	if (r == 0)
 		r = agent_reference(srv, a.reference, &ref) < 0 ? -EIO : 0;
@@ -250,8 +251,9 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 		r = st->ops->state_get(st, id, &old);
 		if (r == 0) {
 			have_state = true;
-			r = vouch_attest_state_parse(srv->ctx, old.state_json,
-						     strlen(old.state_json), &vs) < 0 ? -EIO : 0;
+			r = agent_cache_state(srv->cache, srv->ctx, id, old.state_json, &vs) < 0
+				    ? -EIO
+				    : 0;
 		} else if (r == -ENOENT) {
 			r = 0;
 		}
@@ -330,6 +332,8 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 		st->ops->rollback(st);
 		return fail(e, 503, "cannot store the result");
 	}
+	if (state_json) /* the next round finds this text in the store (or a miss) */
+		agent_cache_state_put(srv->cache, id, state_json, &res->state);
 	observe(srv, PHASE_STORE, now_mono() - t2);
 	notify_committed(srv);
 	count(srv, vr);
@@ -362,7 +366,8 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	size_t len;
 	int r;
 
-	if (require_agent(srv, req, id) < 0 || !(body = request_body(srv, req, &len)))
+	if (require_agent(srv, req, id) < 0 || rate_check(srv, req, id) < 0 ||
+	    !(body = request_body(srv, req, &len)))
 		return;
 	r = vouch_evidence_parse(srv->ctx, body, len, &ev);
 	if (r < 0)
@@ -371,58 +376,44 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	observe(srv, PHASE_PARSE, now_mono() - t0);
 	if (attest_evidence(srv, id, ev, NULL, &out, &e) < 0)
 		return refuse(srv, req, e.code, "%s", e.msg);
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 /* stateless: { "ak": base64, "nonce": hex, "evidence": {...} } against the default policy */
 void do_verify(struct server *srv, struct evhttp_request *req)
 {
-	static const char *const keys[] = { "ak", "nonce", "evidence", NULL };
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
 	_cleanup_(evidence_freep) struct vouch_evidence *ev = NULL;
 	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
-	_cleanup_(ak_freep) vouch_ak *ak = NULL;
-	_cleanup_(json_putp) json_object *doc = NULL;
 	_cleanup_free_ char *body = NULL, *verdict = NULL;
-	_cleanup_free_ uint8_t *akbuf = NULL;
 	_cleanup_(json_putp) json_object *out = NULL;
-	uint8_t nonce[64];
-	size_t len, aklen, nonce_len;
-	const char *evtext;
+	struct request_verify rv = { 0 };
 	char err[256];
-	int r, vr;
+	size_t len;
+	int r;
 
 	/* stateless, but every verification costs CPU: only for holders of a certificate */
 	if (require_agent(srv, req, NULL) < 0 || !(body = request_body(srv, req, &len)))
 		return;
-	doc = parse_request(body, len, err, sizeof(err));
-	if (!doc || check_keys(doc, keys, err, sizeof(err)) < 0)
+	if (request_parse_verify(srv->ctx, body, len, &rv, err, sizeof(err)) < 0)
 		return refuse(srv, req, 400, "%s", err);
-	if (b64_decode(json_object_get_string(json_object_object_get(doc, "ak")), &akbuf, &aklen) < 0)
-		return refuse(srv, req, 400, "'ak' is not base64");
-	if (hex_decode(json_object_get_string(json_object_object_get(doc, "nonce")), nonce,
-		       sizeof(nonce), &nonce_len) < 0)
-		return refuse(srv, req, 400, "'nonce' is not 1 to 64 bytes of hex");
-	if (vouch_ak_load_mem(srv->ctx, akbuf, aklen, &ak) < 0)
-		return refuse(srv, req, 400, "'ak' is not an attestation key: %s",
-			      vouch_ctx_last_error(srv->ctx));
-	evtext = json_object_to_json_string_ext(json_object_object_get(doc, "evidence"),
-						JSON_C_TO_STRING_PLAIN);
-	if (vouch_evidence_parse(srv->ctx, evtext, strlen(evtext), &ev) < 0)
+	if (vouch_evidence_parse(srv->ctx, rv.evidence, strlen(rv.evidence), &ev) < 0) {
+		request_verify_clear(&rv);
 		return refuse(srv, req, 400, "not an evidence document: %s",
 			      vouch_ctx_last_error(srv->ctx));
-	o.ak = ak;
-	o.nonce = nonce;
-	o.nonce_len = nonce_len;
+	}
+	o.ak = rv.key;
+	o.nonce = rv.nonce;
+	o.nonce_len = rv.nonce_len;
 	o.pcrs = &srv->pcrs;
 	o.reference = srv->reference;
 	o.trust = srv->trust;
-	vr = vouch_attest_verify(srv->ctx, &o, ev, &res);
+	(void)vouch_attest_verify(srv->ctx, &o, ev, &res);
+	request_verify_clear(&rv);
 	if (!res)
 		return refuse(srv, req, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
 	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
 	if (r < 0 || !(out = json_tokener_parse(verdict)))
 		return refuse(srv, req, 500, "out of memory");
-	(void)vr;
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }

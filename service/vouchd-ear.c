@@ -343,7 +343,7 @@ void do_ear_key(struct server *srv, struct evhttp_request *req, bool pem)
 	struct evbuffer *b;
 
 	if (!pem)
-		return reply_json(req, 200, srv->ear_jwks);
+		return reply_json(srv, req, 200, srv->ear_jwks);
 	b = evbuffer_new();
 	if (!b)
 		return evhttp_send_error(req, HTTP_INTERNAL, NULL);

@@ -444,7 +444,7 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 	json_object_object_add(out, "deadline", json_object_new_int64(e.deadline));
 	json_object_object_add(out, "ak", json_object_new_string(e.ak_fpr));
 	json_object_object_add(out, "ek", json_object_new_string(e.ek_fpr));
-	reply_json(req, 200, out);
+	reply_json(srv, req, 200, out);
 }
 
 void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
@@ -550,5 +550,5 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 	if (!existing)
 		json_object_object_add(out, "next_deadline", json_object_new_int64(status.deadline));
 	store_enrollment_clear(&e);
-	reply_json(req, existing ? 200 : 201, out);
+	reply_json(srv, req, existing ? 200 : 201, out);
 }

@@ -7,7 +7,7 @@
 #include "vouchd.h"
 
 const double buckets[N_BUCKETS] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5 };
-const char *const phase_names[_PHASE_MAX] = { "parse", "verify", "store" };
+const char *const phase_names[_PHASE_MAX] = { "parse", "verify", "store", "commit" };
 
 double now_mono(void)
 {
@@ -37,13 +37,15 @@ int store_commit(struct server *srv)
 	double t0 = now_mono();
 	int r = srv->store->ops->commit(srv->store);
 
-	hist_observe(&srv->commit, now_mono() - t0);
+	/* inside a batch this releases a savepoint: the COMMIT is flush_batch()'s */
+	if (!srv->batch_open)
+		hist_observe(&srv->commit, now_mono() - t0);
 	return r;
 }
 
 /* --- responses ------------------------------------------------------------------------- */
 
-void reply_json(struct evhttp_request *req, int code, json_object *o)
+static void send_text(struct evhttp_request *req, int code, const char *text)
 {
 	struct evbuffer *b = evbuffer_new();
 
@@ -56,9 +58,97 @@ void reply_json(struct evhttp_request *req, int code, json_object *o)
 	/* answers quote what agents sent: never to be sniffed into HTML by a browser */
 	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options",
 			  "nosniff");
-	evbuffer_add_printf(b, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	evbuffer_add_printf(b, "%s\n", text);
 	evhttp_send_reply(req, code, code < 300 ? "OK" : "Refused", b);
 	evbuffer_free(b);
+}
+
+/*
+ * Group commit.  The first request of an event-loop round that writes opens one database
+ * transaction (store batch_begin) and activates srv->flush; every request's writes are a
+ * savepoint in it, and every reply of the round waits in srv->pending.  flush runs after
+ * the round's other callbacks: one COMMIT (one WAL fsync, synchronous = FULL) for all of
+ * them, and only then are the replies sent and the round's events streamed and delivered.
+ * So a reply is never sent, nor an event announced, for a result that a crash of vouchd,
+ * or of the machine, could still lose; if the COMMIT fails, every waiting request gets 503
+ * instead of its reply (nothing of the round was stored).
+ */
+int store_begin(struct server *srv)
+{
+	struct store *st = srv->store;
+
+	if (!srv->batch_open && srv->flush) {
+		if (st->ops->batch_begin(st) < 0)
+			return -EIO;
+		srv->batch_open = true;
+		srv->batch_t0 = now_mono();
+		event_active(srv->flush, EV_TIMEOUT, 0);
+	}
+	return st->ops->begin(st);
+}
+
+void flush_batch(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	int r;
+
+	if (!srv->batch_open)
+		return;
+	r = srv->store->ops->batch_commit(srv->store);
+	srv->batch_open = false;
+	observe(srv, PHASE_COMMIT, now_mono() - srv->batch_t0);
+	hist_observe(&srv->commit, now_mono() - srv->batch_t0);
+	for (size_t i = 0; i < srv->n_pending; i++) {
+		struct pending *p = &srv->pending[i];
+
+		if (r == 0)
+			send_text(p->req, p->code, p->text);
+		else
+			send_text(p->req, 503, "{\"error\":\"cannot store the result\"}");
+		free(p->text);
+	}
+	if (r < 0)
+		fprintf(stderr, "vouchd: commit of %zu requests failed: all refused\n",
+			srv->n_pending);
+	srv->n_pending = 0;
+	/* the events of the round are on disk now: stream and deliver them */
+	if (r == 0 && srv->notify_pending) {
+		srv->notify_pending = false;
+		notify_committed(srv);
+	}
+	srv->notify_pending = false;
+}
+
+void reply_json(struct server *srv, struct evhttp_request *req, int code, json_object *o)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	if (srv->batch_open) {
+		struct pending *p;
+
+		if (srv->n_pending == srv->size_pending) {
+			size_t size = srv->size_pending ? 2 * srv->size_pending : 64;
+
+			p = realloc(srv->pending, size * sizeof(*p));
+			if (!p) {
+				evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+				return;
+			}
+			srv->pending = p;
+			srv->size_pending = size;
+		}
+		p = &srv->pending[srv->n_pending];
+		p->text = strdup(text);
+		if (!p->text) {
+			evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+			return;
+		}
+		p->req = req;
+		p->code = code;
+		srv->n_pending++;
+		return;
+	}
+	send_text(req, code, text);
 }
 
 const char *method_name(enum evhttp_cmd_type cmd)
@@ -95,7 +185,7 @@ void refuse(struct server *srv, struct evhttp_request *req, int code, const char
 		return;
 	}
 	json_object_object_add(o, "error", json_object_new_string(msg));
-	reply_json(req, code, o);
+	reply_json(srv, req, code, o);
 }
 
 json_object *hex_json(const uint8_t *buf, size_t len)
@@ -141,44 +231,6 @@ char *request_body(struct server *srv, struct evhttp_request *req, size_t *ret_l
 	return body;
 }
 
-/*
- * A small request document (enroll, activate, verify): strict RFC 8259 (json-c's strict mode),
- * MAX_DEPTH levels, nothing after it.  The evidence inside is then read again by
- * vouch_evidence_parse() with libvouch's own strict reader.
- */
-json_object *parse_request(const char *body, size_t len, char *err, size_t err_size)
-{
-	json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
-	json_object *o;
-
-	if (!tok) {
-		snprintf(err, err_size, "out of memory");
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		snprintf(err, err_size, "invalid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
-			 e == json_tokener_continue ? "truncated" : json_tokener_error_desc(e));
-		json_object_put(o);
-		o = NULL;
-	} else if (json_tokener_get_parse_end(tok) != len &&
-		   strspn(body + json_tokener_get_parse_end(tok), " \t\r\n") !=
-			   len - json_tokener_get_parse_end(tok)) {
-		snprintf(err, err_size, "trailing data after the JSON document");
-		json_object_put(o);
-		o = NULL;
-	} else if (!json_object_is_type(o, json_type_object)) {
-		snprintf(err, err_size, "the body must be a JSON object");
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
-}
-
 /* the library's strict decoders, over a NUL-terminated JSON string; empty is refused */
 int b64_decode(const char *s, uint8_t **ret, size_t *ret_len)
 {
@@ -196,46 +248,7 @@ int hex_decode(const char *s, uint8_t *buf, size_t size, size_t *ret_len)
 	return n == 0 || vouch_hex_decode(s, n, buf, size, ret_len) < 0 ? -EBADMSG : 0;
 }
 
-/* The only keys @o may have are @keys (NULL-terminated); each must be a string except
- * "evidence" (an object). */
-int check_keys(json_object *o, const char *const *keys, char *err, size_t err_size)
-{
-	json_object_object_foreach(o, k, v)
-	{
-		bool known = false;
-
-		for (size_t i = 0; keys[i]; i++)
-			known = known || strcmp(k, keys[i]) == 0;
-		if (!known) {
-			snprintf(err, err_size, "unknown member '%.64s'", k);
-			return -EBADMSG;
-		}
-		if (!json_object_is_type(v, strcmp(k, "evidence") ? json_type_string
-								   : json_type_object)) {
-			snprintf(err, err_size, "'%s' has the wrong type", k);
-			return -EBADMSG;
-		}
-	}
-	for (size_t i = 0; keys[i]; i++)
-		if (!json_object_object_get_ex(o, keys[i], NULL)) {
-			snprintf(err, err_size, "'%s' is missing", keys[i]);
-			return -EBADMSG;
-		}
-	return 0;
-}
-
 /* --- agent identity (mutual TLS) -------------------------------------------------------- */
-
-bool valid_id(const char *id, size_t n)
-{
-	if (n == 0 || n > STORE_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-			    id[i]) || !id[i])
-			return false;
-	return id[0] != '.';
-}
 
 static bool asn1_equals(const ASN1_STRING *s, const char *id)
 {

@@ -190,6 +190,11 @@ static void stream_pump(struct stream *s)
 		return; /* the write callback pumps again when the buffer drained */
 	if (st->ops->outbox_pending(st, s->sent, STREAM_BATCH, nt->batch, &n) < 0 || n == 0)
 		return;
+	/* only what is committed (nt->last): a group commit may hold newer rows still */
+	while (n > 0 && nt->batch[n - 1].seq > nt->last)
+		n--;
+	if (n == 0)
+		return;
 	b = evbuffer_new();
 	if (!b)
 		return;
@@ -603,6 +608,12 @@ void notify_committed(struct server *srv)
 {
 	struct notify *nt = srv->notify;
 	uint64_t last;
+
+	/* inside a group commit: announced by flush_batch() once it is on disk */
+	if (srv->batch_open) {
+		srv->notify_pending = true;
+		return;
+	}
 
 	if (!nt || srv->store->ops->outbox_last(srv->store, &last) < 0 || last <= nt->last)
 		return;

@@ -9,6 +9,11 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 #include "notify.h"
@@ -51,7 +56,7 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 	};
 	uint64_t by_state[_STORE_AGENT_STATE_MAX] = { 0 };
 	struct evbuffer *b = evbuffer_new();
-	uint64_t agents = 0;
+	uint64_t agents = 0, hits, misses;
 	bool db_ok;
 
 	if (!b)
@@ -102,6 +107,22 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			       "# TYPE vouchd_db_commit_seconds histogram\n");
 	put_histogram(b, "vouchd_db_commit_seconds", "", &srv->commit);
 	notify_metrics(srv, b); /* vouchd_agents_overdue, vouchd_webhook_backlog */
+	agent_cache_stats(srv->cache, &hits, &misses);
+	evbuffer_add_printf(b,
+			    "# HELP vouchd_agent_cache_total Lookups of decoded AKs by outcome.\n"
+			    "# TYPE vouchd_agent_cache_total counter\n"
+			    "vouchd_agent_cache_total{result=\"hit\"} %llu\n"
+			    "vouchd_agent_cache_total{result=\"miss\"} %llu\n"
+			    "# HELP vouchd_connections Open client connections.\n"
+			    "# TYPE vouchd_connections gauge\n"
+			    "vouchd_connections %llu\n"
+			    "# HELP vouchd_connections_closed_total Connections vouchd closed.\n"
+			    "# TYPE vouchd_connections_closed_total counter\n"
+			    "vouchd_connections_closed_total{reason=\"shed\"} %llu\n"
+			    "vouchd_connections_closed_total{reason=\"deadline\"} %llu\n",
+			    (unsigned long long)hits, (unsigned long long)misses,
+			    (unsigned long long)srv->connections, (unsigned long long)srv->shed,
+			    (unsigned long long)(srv->timed_out - srv->shed));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -129,6 +150,7 @@ static void route(struct evhttp_request *req, void *arg)
 	const char *p, *slash;
 	size_t n;
 
+	conn_request_seen(srv, req);
 	if (!uri || strchr(uri, '?') || strchr(uri, '%'))
 		return refuse(srv, req, 400, "query strings and escapes are not accepted");
 	if (strcmp(uri, "/healthz") == 0 && cmd == EVHTTP_REQ_GET)
@@ -176,14 +198,131 @@ static void route(struct evhttp_request *req, void *arg)
 
 /* --- setup ----------------------------------------------------------------------------- */
 
+/*
+ * Every accepted connection: a struct conn hung on its SSL (ex_data, released with it, so
+ * with the connection).  evhttp's timeout is per read: a client sending one byte a second
+ * never trips it, in the handshake or in the headers.  The deadline timer closes a
+ * connection that has not delivered a complete request handshake_timeout seconds after
+ * accept, or 30 s after its previous request; and connections above max_connections are
+ * closed at once (shed) so that descriptors stay for the agents.  Closing = shutdown(2) of
+ * the socket: evhttp then sees the end of the stream and frees the connection itself.
+ */
+#define REQUEST_INTERVAL 30
+
+struct conn {
+	struct server *srv;
+	struct bufferevent *bev;
+	struct event *deadline;
+};
+
+static void conn_close(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	evutil_socket_t s = bufferevent_getfd(c->bev);
+
+	c->srv->timed_out++;
+	if (s >= 0)
+		shutdown(s, SHUT_RDWR);
+}
+
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct conn *c = ptr;
+
+	if (!c)
+		return;
+	c->srv->connections--;
+	if (c->deadline)
+		event_free(c->deadline);
+	free(c);
+}
+
 static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 {
-	SSL *ssl = SSL_new(arg);
+	struct server *srv = arg;
+	SSL *ssl = SSL_new(srv->ssl);
+	struct conn *c = calloc(1, sizeof(*c));
+	struct timeval tv = { .tv_sec = srv->cfg.handshake_timeout };
 
-	if (!ssl)
+	if (!ssl || !c) {
+		SSL_free(ssl);
+		free(c);
 		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
+	}
+	c->srv = srv;
+	c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(base, conn_close, c);
+	if (!c->bev || !c->deadline || SSL_set_ex_data(ssl, srv->conn_index, c) != 1) {
+		if (c->deadline)
+			event_free(c->deadline);
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			SSL_free(ssl);
+		free(c);
+		return NULL;
+	}
+	srv->connections++;
+	if (srv->connections > srv->cfg.max_connections) {
+		srv->shed++;
+		tv.tv_sec = 0;
+	}
+	evtimer_add(c->deadline, &tv);
+	return c->bev;
+}
+
+void conn_request_seen(struct server *srv, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	struct conn *c = ssl ? SSL_get_ex_data(ssl, srv->conn_index) : NULL;
+	struct timeval tv = { .tv_sec = REQUEST_INTERVAL };
+
+	if (c && srv->connections <= srv->cfg.max_connections)
+		evtimer_add(c->deadline, &tv);
+}
+
+/*
+ * Per agent: at most agent_rate attestations in a second (429); in all: max_rate (503).
+ * Windows of one wall-clock second, in a direct-mapped table of RATE_SLOTS ids (an id
+ * colliding with another restarts its count: a bound on memory, not on an id).
+ */
+#define RATE_SLOTS 4096
+
+int rate_check(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	int64_t now = (int64_t)time(NULL);
+	uint32_t h = 2166136261U;
+	struct rate *r;
+
+	for (const char *p = id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619U;
+	r = &srv->rates[h % RATE_SLOTS];
+	if (strcmp(r->id, id) != 0 || r->second != now) {
+		snprintf(r->id, sizeof(r->id), "%s", id);
+		r->second = now;
+		r->n = 0;
+	}
+	if (srv->global_second != now) {
+		srv->global_second = now;
+		srv->global_n = 0;
+	}
+	if (srv->cfg.agent_rate && r->n >= srv->cfg.agent_rate) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		refuse(srv, req, 429, "more than %u attestations a second for agent '%s'",
+		       srv->cfg.agent_rate, id);
+		return -EBUSY;
+	}
+	if (srv->cfg.max_rate && srv->global_n >= srv->cfg.max_rate) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		refuse(srv, req, 503, "more than %u attestations a second in all", srv->cfg.max_rate);
+		return -EBUSY;
+	}
+	r->n++;
+	srv->global_n++;
+	return 0;
 }
 
 static void ssl_error(const char *what, const char *path)
@@ -268,6 +407,8 @@ static int usage_error(const char *msg, const char *arg)
 			"--tls-key KEY --client-ca CA [--operator-ca CA] [--trust CERTS] "
 			"[--reference REF.json] [--pcrs SEL] [--nonce-ttl S] [--ear-key KEY]\n"
 			"              [--interval S] [--grace S] [--webhook URL... --webhook-secret FILE]\n"
+			"              [--max-connections N] [--handshake-timeout S] [--agent-rate N] "
+			"[--max-rate N]\n"
 			"              [--agent-ca-cert CRT --agent-ca-key KEY "
 			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n"
 			"              [--pull-cert CRT --pull-key KEY --pull-ca CA "
@@ -283,6 +424,10 @@ enum {
 	OPT_PULL_CA,
 	OPT_PULL_ALLOW,
 	OPT_PULL_TIMEOUT,
+	OPT_MAX_CONNECTIONS,
+	OPT_HANDSHAKE_TIMEOUT,
+	OPT_AGENT_RATE,
+	OPT_MAX_RATE,
 };
 
 static const struct option opts[] = {
@@ -312,6 +457,10 @@ static const struct option opts[] = {
 	{ "grace", required_argument, NULL, 'g' },
 	{ "webhook", required_argument, NULL, 'w' },
 	{ "webhook-secret", required_argument, NULL, 'W' },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+	{ "agent-rate", required_argument, NULL, OPT_AGENT_RATE },
+	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
 	{ "config", required_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
@@ -413,6 +562,30 @@ static int set_option(struct config *c, int opt, const char *arg, const char **w
 		c->webhooks[c->n_webhooks++] = arg;
 		break;
 	case 'W': c->webhook_secret = arg; break;
+	case OPT_MAX_CONNECTIONS:
+		if (parse_u32(arg, 1000000, &c->max_connections) < 0 || !c->max_connections) {
+			*why = "1 to 1000000";
+			return -EINVAL;
+		}
+		break;
+	case OPT_HANDSHAKE_TIMEOUT:
+		if (parse_u32(arg, 3600, &c->handshake_timeout) < 0 || !c->handshake_timeout) {
+			*why = "1 to 3600 seconds";
+			return -EINVAL;
+		}
+		break;
+	case OPT_AGENT_RATE:
+		if (parse_u32(arg, 1000000, &c->agent_rate) < 0) {
+			*why = "0 (off) to 1000000 a second";
+			return -EINVAL;
+		}
+		break;
+	case OPT_MAX_RATE:
+		if (parse_u32(arg, 1000000, &c->max_rate) < 0) {
+			*why = "0 (off) to 1000000 a second";
+			return -EINVAL;
+		}
+		break;
 	case OPT_PULL_TIMEOUT:
 		if (parse_u32(arg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0) {
 			*why = "1 to 300 seconds";
@@ -457,6 +630,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 	c->nonce_ttl = 60;
 	c->enroll_ttl = 60;
 	c->interval = 10;
+	c->max_connections = 1024;
+	c->handshake_timeout = 10;
+	c->agent_rate = 10;
+	c->max_rate = 0;
 	c->pull_timeout = 10;
 	while ((opt = getopt_long(argc, argv, "", opts, &index)) != -1) {
 		const char *why = NULL;
@@ -546,7 +723,9 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 static int serve(struct server *srv)
 {
 	struct evhttp *http = NULL;
+	struct evhttp_bound_socket *bound;
 	struct event *sigterm = NULL, *sigint = NULL, *watchdog = NULL;
+	int one = 1;
 	uint64_t wd_usec = 0;
 	char host[64];
 	const char *colon = strrchr(srv->cfg.listen, ':');
@@ -562,23 +741,31 @@ static int serve(struct server *srv)
 	http = srv->base ? evhttp_new(srv->base) : NULL;
 	if (!http)
 		goto out;
-	evhttp_set_bevcb(http, tls_bev, srv->ssl);
+	evhttp_set_bevcb(http, tls_bev, srv);
 	evhttp_set_max_body_size(http, MAX_BODY);
 	evhttp_set_max_headers_size(http, 16384);
 	evhttp_set_timeout(http, 30);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 					   EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(http, route, srv);
+	srv->flush = event_new(srv->base, -1, 0, flush_batch, srv);
+	if (!srv->flush)
+		goto out;
 	/* before the socket: an invalid --pull-allow is a usage error, not a bound port */
 	r = pull_start(srv);
 	if (r < 0)
 		goto out;
 	r = -EINVAL;
-	if (evhttp_bind_socket(http, host, (uint16_t)port) != 0) {
+	bound = evhttp_bind_socket_with_handle(http, host, (uint16_t)port);
+	if (!bound) {
 		fprintf(stderr, "vouchd: cannot listen on '%s': %m\n", srv->cfg.listen);
 		r = -EADDRINUSE;
 		goto out;
 	}
+	/* inherited by every accepted socket (Linux): a reply leaves in several TLS records,
+	 * and Nagle's algorithm against the client's delayed ACK held the last one ~40 ms */
+	(void)setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP, TCP_NODELAY, &one,
+			 sizeof(one));
 	sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv->base);
 	sigint = evsignal_new(srv->base, SIGINT, on_signal, srv->base);
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
@@ -605,6 +792,12 @@ static int serve(struct server *srv)
 	r = event_base_dispatch(srv->base) < 0 ? -EIO : 0;
 	sd_notify(0, "STOPPING=1");
 out:
+	if (srv->flush) {
+		flush_batch(-1, 0, srv); /* the last round's replies, after its commit */
+		event_free(srv->flush);
+		srv->flush = NULL;
+	}
+	free(srv->pending);
 	if (watchdog)
 		event_free(watchdog);
 	if (sigterm)
@@ -672,6 +865,23 @@ static void free_allow(struct server *srv)
 	free(srv->cfg.pull_allow);
 }
 
+/* descriptors: the hard limit, and connections fit in it with room for the database */
+static void fit_nofile(struct config *c)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)c->max_connections + 64) {
+		c->max_connections = rl.rlim_cur > 128 ? (uint32_t)rl.rlim_cur - 64 : 64;
+		fprintf(stderr, "vouchd: at most %u connections (RLIMIT_NOFILE %llu)\n",
+			c->max_connections, (unsigned long long)rl.rlim_cur);
+	}
+}
+
 static int run(int argc, char **argv)
 {
 	_cleanup_(free_allow) struct server srv = { 0 };
@@ -716,6 +926,15 @@ static int run(int argc, char **argv)
 		r = role_stores(&srv);
 	if (r == 0)
 		r = enroll_setup(&srv);
+	if (r == 0)
+		r = agent_cache_new(&srv.cache);
+	if (r == 0 && !(srv.rates = calloc(RATE_SLOTS, sizeof(*srv.rates))))
+		r = -ENOMEM;
+	srv.conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+	if (r == 0 && srv.conn_index < 0)
+		r = -ENOMEM;
+	if (r == 0)
+		fit_nofile(&srv.cfg);
 	if (r == 0 && !(srv.ssl = tls_setup(&srv.cfg)))
 		r = -EIO;
 	if (r == 0)
@@ -728,6 +947,8 @@ static int run(int argc, char **argv)
 	X509_STORE_free(srv.operator_cas);
 	enroll_cleanup(&srv);
 	ref_cache_free(&srv);
+	agent_cache_free(srv.cache);
+	free(srv.rates);
 	vouch_attest_reference_free(srv.reference);
 	vouch_trust_free(srv.trust);
 	vouch_ctx_free(srv.ctx);

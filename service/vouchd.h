@@ -41,9 +41,8 @@
 #include "conf.h"
 #include "config.h"
 #include "store.h"
+#include "vouchd-request.h"
 
-#define MAX_BODY (8U << 20) /* evidence with a long first list: a few MiB */
-#define MAX_DEPTH 8 /* the request documents nest 3 levels; evidence is parsed by libvouch */
 #define NONCE_LEN 32
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
@@ -70,6 +69,10 @@ struct config {
 	const char *config;
 	char *conf_buf; /* the configuration file's text, which the strings above may point into */
 	uint32_t nonce_ttl;
+	uint32_t max_connections; /* open connections; more are closed at once */
+	uint32_t handshake_timeout; /* s from accept to the first complete request */
+	uint32_t agent_rate; /* attestations per second and agent; more: 429 */
+	uint32_t max_rate; /* attestations per second in all; more: 503 */
 	uint32_t interval; /* s: the agents' expected attestation period */
 	uint32_t grace; /* s: how late an attestation may be before the agent is overdue */
 	bool grace_set;
@@ -97,7 +100,7 @@ struct config {
 /* Prometheus histogram buckets (seconds) of each phase of an attestation */
 #define N_BUCKETS 8
 extern const double buckets[N_BUCKETS];
-enum { PHASE_PARSE, PHASE_VERIFY, PHASE_STORE, _PHASE_MAX };
+enum { PHASE_PARSE, PHASE_VERIFY, PHASE_STORE, PHASE_COMMIT, _PHASE_MAX };
 extern const char *const phase_names[_PHASE_MAX];
 
 struct histogram {
@@ -114,8 +117,22 @@ struct ref_cached {
 	uint64_t used;
 };
 
+/* vouchd-cache.c: the agents' decoded AKs and states, bounded */
+#define CACHE_SLOTS 4096
+struct agent_cache;
+int agent_cache_new(struct agent_cache **ret);
+void agent_cache_free(struct agent_cache *c);
+void agent_cache_stats(const struct agent_cache *c, uint64_t *hits, uint64_t *misses);
+int agent_cache_ak(struct agent_cache *c, vouch_ctx *ctx, const struct store_agent *a,
+		   const vouch_ak **ret);
+int agent_cache_state(struct agent_cache *c, vouch_ctx *ctx, const char *id, const char *json,
+		      struct vouch_attest_state *ret);
+void agent_cache_state_put(struct agent_cache *c, const char *id, const char *json,
+			   const struct vouch_attest_state *st);
+
 struct server {
 	struct config cfg;
+	struct agent_cache *cache;
 	vouch_ctx *ctx;
 	struct store *store;
 	vouch_trust *trust;
@@ -141,23 +158,38 @@ struct server {
 	struct ref_cached ref_cache[REF_CACHE_MAX];
 	uint64_t ref_tick;
 	struct notify *notify; /* vouchd-notify.c */
+	bool notify_pending; /* events appended in the open batch: announce after its commit */
+	/* connections (vouchd.c): count, closed for the cap or the deadline */
+	int conn_index;
+	uint64_t connections, shed, timed_out;
+	/* rate limits (vouchd.c) */
+	struct rate { char id[STORE_ID_MAX + 1]; int64_t second; uint32_t n; } *rates;
+	int64_t global_second;
+	uint32_t global_n;
+	/* group commit (vouchd-http.c) */
+	struct event *flush;
+	bool batch_open;
+	double batch_t0;
+	struct pending { struct evhttp_request *req; int code; char *text; } *pending;
+	size_t n_pending, size_pending;
 };
 
 double now_mono(void);
 void observe(struct server *srv, int phase, double seconds);
 void hist_observe(struct histogram *h, double seconds);
 int store_commit(struct server *srv);
-void reply_json(struct evhttp_request *req, int code, json_object *o);
+void reply_json(struct server *srv, struct evhttp_request *req, int code, json_object *o);
+int store_begin(struct server *srv);
+void flush_batch(evutil_socket_t fd, short what, void *arg);
+void conn_request_seen(struct server *srv, struct evhttp_request *req);
+int rate_check(struct server *srv, struct evhttp_request *req, const char *id);
 /* a refused request: one line of reason, nothing stored */
 __attribute__((format(printf, 4, 5)))
 void refuse(struct server *srv, struct evhttp_request *req, int code, const char *fmt, ...);
 json_object *hex_json(const uint8_t *buf, size_t len);
 char *request_body(struct server *srv, struct evhttp_request *req, size_t *ret_len);
-json_object *parse_request(const char *body, size_t len, char *err, size_t err_size);
 int b64_decode(const char *s, uint8_t **ret, size_t *ret_len);
 int hex_decode(const char *s, uint8_t *buf, size_t size, size_t *ret_len);
-int check_keys(json_object *o, const char *const *keys, char *err, size_t err_size);
-bool valid_id(const char *id, size_t n);
 bool cert_names(X509 *cert, const char *id);
 int require_agent(struct server *srv, struct evhttp_request *req, const char *id);
 /* 0 when the client certificate chains to --operator-ca; else refuses the request */

@@ -10,6 +10,12 @@
 
 static int n_test, failed;
 
+/* vouchd-http.c's group commit announces events through vouchd-notify.c, not linked here */
+void notify_committed(struct server *srv)
+{
+	(void)srv;
+}
+
 static void ok(bool cond, const char *what)
 {
 	n_test++;

@@ -187,6 +187,41 @@ int main(void)
 		ok(list[0] == '\0', "no pull agent left");
 	}
 
+	/* group commit: savepoints in one transaction; a rolled-back one leaves the others,
+	 * and nothing is stored before batch_commit() */
+	ok_ret(ops->batch_begin(s), "batch begin");
+	snprintf(a.id, sizeof(a.id), "b1");
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)), "b1 in the batch");
+	snprintf(a.id, sizeof(a.id), "b2");
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a)), "b2 in the batch");
+	ops->rollback(s);
+	ok_ret(ops->agent_get(s, "b1", &g), "b1 visible inside the batch");
+	store_agent_clear(&g);
+	ok_err(ops->agent_get(s, "b2", &g), -ENOENT, "b2 rolled back alone");
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *q = NULL;
+		int rows_b1 = -1;
+
+		/* another connection (a crash now) sees nothing of the open batch */
+		if (sqlite3_open(path, &db) == SQLITE_OK &&
+		    sqlite3_prepare_v2(db, "SELECT count(*) FROM agents WHERE id = 'b1'", -1, &q,
+				       NULL) == SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW)
+			rows_b1 = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		ok(rows_b1 == 0, "nothing of the batch is stored before batch_commit");
+	}
+	ok_ret(ops->batch_commit(s), "batch commit");
+	ok_ret(ops->agent_get(s, "b1", &g), "b1 stored");
+	store_agent_clear(&g);
+	ok_err(ops->agent_get(s, "b2", &g), -ENOENT, "b2 not");
+	ok_ret(-(ops->begin(s) || ops->commit(s)), "outside a batch: plain transactions again");
+	/* b1 served its purpose: the counts below are of a1, a2 and p1 */
+	ok_ret(-(ops->begin(s) || ops->agent_delete(s, "b1") || ops->commit(s)), "b1 removed");
+	snprintf(a.id, sizeof(a.id), "a1");
+
 	st.state_json = (char *)"{\"entries\":3}";
 	ok_ret(-(ops->begin(s) || ops->state_put(s, "a1", &st) || ops->commit(s)), "state put");
 	ok_ret(ops->state_get(s, "a1", &gs), "state get");

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Fuzz vouchd's request-body parsers (service/vouchd-request.c): the first byte picks the
+ * kind, the rest is the body as an agent sends it.
+ *   0: register { "ak" }       1: verify { "ak", "nonce", "evidence" } and its evidence
+ *   2: attest (the evidence document itself)   3: an agent id from a URI path
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vouch/vouch.h>
+
+#include "vouchd-request.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static vouch_ctx *ctx;
+	struct vouch_evidence *ev = NULL;
+	const char *body = (const char *)data + 1;
+	size_t len = size ? size - 1 : 0;
+	char err[256];
+
+	if (!ctx && vouch_ctx_new(&ctx) < 0)
+		return 0;
+	if (size == 0 || len > MAX_BODY)
+		return 0;
+	switch (data[0] & 3) {
+	case 0: {
+		struct request_register r;
+
+		if (request_parse_register(ctx, body, len, &r, err, sizeof(err)) == 0)
+			request_register_clear(&r);
+		break;
+	}
+	case 1: {
+		struct request_verify r;
+
+		if (request_parse_verify(ctx, body, len, &r, err, sizeof(err)) == 0) {
+			if (vouch_evidence_parse(ctx, r.evidence, strlen(r.evidence), &ev) == 0)
+				vouch_evidence_free(ev);
+			request_verify_clear(&r);
+		}
+		break;
+	}
+	case 2:
+		if (vouch_evidence_parse(ctx, body, len, &ev) == 0)
+			vouch_evidence_free(ev);
+		break;
+	default:
+		(void)valid_id(body, len);
+		break;
+	}
+	return 0;
+}

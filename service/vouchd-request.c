@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * vouchd: request bodies to structs (vouchd-request.h), free of evhttp so that the fuzz
+ * harness links this file alone.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vouch/digest.h>
+
+#include "cleanup.h"
+#include "store.h"
+#include "vouchd-request.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, req_json_putp, json_object_put)
+
+/*
+ * A small request document (register, verify): strict RFC 8259 (json-c's strict mode),
+ * MAX_DEPTH levels, nothing after it.  The evidence inside is then read again by
+ * vouch_evidence_parse() with libvouch's own strict reader.
+ */
+json_object *parse_request(const char *body, size_t len, char *err, size_t err_size)
+{
+	json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+	json_object *o;
+
+	if (!tok) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		snprintf(err, err_size, "invalid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
+			 e == json_tokener_continue ? "truncated" : json_tokener_error_desc(e));
+		json_object_put(o);
+		o = NULL;
+	} else if (json_tokener_get_parse_end(tok) != len &&
+		   strspn(body + json_tokener_get_parse_end(tok), " \t\r\n") !=
+			   len - json_tokener_get_parse_end(tok)) {
+		snprintf(err, err_size, "trailing data after the JSON document");
+		json_object_put(o);
+		o = NULL;
+	} else if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, err_size, "the body must be a JSON object");
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/* the library's strict decoders, over a NUL-terminated JSON string; empty is refused */
+static int b64_decode(const char *s, uint8_t **ret, size_t *ret_len)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MAX_BODY)
+		return -EBADMSG;
+	return vouch_base64_decode(s, n, ret, ret_len);
+}
+
+static int hex_decode(const char *s, uint8_t *buf, size_t size, size_t *ret_len)
+{
+	size_t n = strlen(s);
+
+	return n == 0 || vouch_hex_decode(s, n, buf, size, ret_len) < 0 ? -EBADMSG : 0;
+}
+
+/* The only keys @o may have are @keys (NULL-terminated); each must be a string except
+ * "evidence" (an object). */
+int check_keys(json_object *o, const char *const *keys, char *err, size_t err_size)
+{
+	json_object_object_foreach(o, k, v)
+	{
+		bool known = false;
+
+		for (size_t i = 0; keys[i]; i++)
+			known = known || strcmp(k, keys[i]) == 0;
+		if (!known) {
+			snprintf(err, err_size, "unknown member '%.64s'", k);
+			return -EBADMSG;
+		}
+		if (!json_object_is_type(v, strcmp(k, "evidence") ? json_type_string
+								   : json_type_object)) {
+			snprintf(err, err_size, "'%s' has the wrong type", k);
+			return -EBADMSG;
+		}
+	}
+	for (size_t i = 0; keys[i]; i++)
+		if (!json_object_object_get_ex(o, keys[i], NULL)) {
+			snprintf(err, err_size, "'%s' is missing", keys[i]);
+			return -EBADMSG;
+		}
+	return 0;
+}
+
+bool valid_id(const char *id, size_t n)
+{
+	if (n == 0 || n > STORE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+			    id[i]) || !id[i])
+			return false;
+	return id[0] != '.';
+}
+
+void request_register_clear(struct request_register *r)
+{
+	free(r->ak);
+	vouch_ak_free(r->key);
+	memset(r, 0, sizeof(*r));
+}
+
+int request_parse_register(vouch_ctx *ctx, const char *body, size_t len,
+			   struct request_register *ret, char *err, size_t err_size)
+{
+	static const char *const keys[] = { "ak", NULL };
+	_cleanup_(req_json_putp) json_object *o = parse_request(body, len, err, err_size);
+	struct request_register r = { 0 };
+
+	if (!o || check_keys(o, keys, err, err_size) < 0)
+		return -EBADMSG;
+	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &r.ak,
+		       &r.ak_len) < 0) {
+		snprintf(err, err_size, "'ak' is not base64");
+		return -EBADMSG;
+	}
+	if (vouch_ak_load_mem(ctx, r.ak, r.ak_len, &r.key) < 0) {
+		snprintf(err, err_size, "'ak' is not an attestation key: %s",
+			 vouch_ctx_last_error(ctx));
+		request_register_clear(&r);
+		return -EBADMSG;
+	}
+	*ret = r;
+	return 0;
+}
+
+void request_verify_clear(struct request_verify *r)
+{
+	free(r->ak);
+	vouch_ak_free(r->key);
+	free(r->evidence);
+	memset(r, 0, sizeof(*r));
+}
+
+int request_parse_verify(vouch_ctx *ctx, const char *body, size_t len, struct request_verify *ret,
+			 char *err, size_t err_size)
+{
+	static const char *const keys[] = { "ak", "nonce", "evidence", NULL };
+	_cleanup_(req_json_putp) json_object *o = parse_request(body, len, err, err_size);
+	struct request_verify r = { 0 };
+	const char *ev;
+
+	if (!o || check_keys(o, keys, err, err_size) < 0)
+		return -EBADMSG;
+	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &r.ak,
+		       &r.ak_len) < 0) {
+		snprintf(err, err_size, "'ak' is not base64");
+		return -EBADMSG;
+	}
+	if (hex_decode(json_object_get_string(json_object_object_get(o, "nonce")), r.nonce,
+		       sizeof(r.nonce), &r.nonce_len) < 0) {
+		snprintf(err, err_size, "'nonce' is not 1 to %d bytes of hex", REQUEST_NONCE_MAX);
+		request_verify_clear(&r);
+		return -EBADMSG;
+	}
+	if (vouch_ak_load_mem(ctx, r.ak, r.ak_len, &r.key) < 0) {
+		snprintf(err, err_size, "'ak' is not an attestation key: %s",
+			 vouch_ctx_last_error(ctx));
+		request_verify_clear(&r);
+		return -EBADMSG;
+	}
+	ev = json_object_to_json_string_ext(json_object_object_get(o, "evidence"),
+					    JSON_C_TO_STRING_PLAIN);
+	r.evidence = ev ? strdup(ev) : NULL;
+	if (!r.evidence) {
+		snprintf(err, err_size, "out of memory");
+		request_verify_clear(&r);
+		return -ENOMEM;
+	}
+	*ret = r;
+	return 0;
+}

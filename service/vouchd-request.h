@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vouchd: request bodies to structs, without evhttp, so that fuzz/fuzz-vouchd-request.c
+ * links them.  Every function takes the untrusted body as received and returns 0 or
+ * -EBADMSG / -ENOMEM with a one-line reason in @err.
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#ifndef VOUCHD_REQUEST_H
+#define VOUCHD_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <vouch/ctx.h>
+#include <vouch/quote.h>
+
+#define MAX_BODY (8U << 20) /* evidence with a long first list: a few MiB */
+#define MAX_DEPTH 8 /* the request documents nest 3 levels; evidence is parsed by libvouch */
+#define REQUEST_NONCE_MAX 64
+
+/* POST /v1/agents/ID/register: { "ak": base64 } */
+struct request_register {
+	uint8_t *ak; /* TPM2B_PUBLIC or PEM/DER SubjectPublicKeyInfo, as sent */
+	size_t ak_len;
+	vouch_ak *key; /* loaded */
+};
+
+/* POST /v1/verify: { "ak": base64, "nonce": hex, "evidence": {...} } */
+struct request_verify {
+	uint8_t *ak;
+	size_t ak_len;
+	vouch_ak *key;
+	uint8_t nonce[REQUEST_NONCE_MAX];
+	size_t nonce_len;
+	char *evidence; /* the evidence member, re-serialised for vouch_evidence_parse() */
+};
+
+int request_parse_register(vouch_ctx *ctx, const char *body, size_t len,
+			   struct request_register *ret, char *err, size_t err_size);
+void request_register_clear(struct request_register *r);
+int request_parse_verify(vouch_ctx *ctx, const char *body, size_t len, struct request_verify *ret,
+			 char *err, size_t err_size);
+void request_verify_clear(struct request_verify *r);
+
+json_object *parse_request(const char *body, size_t len, char *err, size_t err_size);
+int check_keys(json_object *o, const char *const *keys, char *err, size_t err_size);
+bool valid_id(const char *id, size_t n);
+
+#endif

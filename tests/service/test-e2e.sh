@@ -253,7 +253,7 @@ start_pull() {
 start_pull && ok "the pull agent enrolls and listens on 127.0.0.1:$APORT" ||
 	{ not_ok "the pull agent starts"; sed 's/^/#   /' "$T/pull1.log"; done_testing; }
 enrolled() { [ "$(sql "SELECT count(*) FROM agents WHERE id IN ('push1', 'push2', 'pull1')")" = 3 ]; }
-wait_for 20 enrolled && ok "the three agents enrolled ($(elapsed "$t_enroll") s)" ||
+wait_for 20 enrolled && ok "the three agents enrolled ($(elapsed "$t_enroll") s after the start)" ||
 	{ not_ok "the three agents enrolled"; tail -5 "$T/push1.log" "$T/push2.log" "$T/pull1.log" | sed 's/^/#   /'; }
 for a in push1:A push2:B pull1:C; do
 	id=${a%:*} n=${a#*:}
@@ -352,6 +352,7 @@ eq "the fleet: push1 untrusted, the others trusted" "$(js '[.agents[] | .id + ":
 	"pull1:trusted push1:untrusted push2:trusted"
 
 # --- must-fail on a fourth, fresh agent (TPM D): the three keep running ---------------------------
+t_mf=$(date +%s.%N)
 check "agent d enrolls (EK certificate, activation) and attests once" "$VOUCH_AGENT" --server "$URL" \
 	--id d --cert "$P/d.crt" --key "$P/d.key" --cacert "$P/ca.crt" --tpm "${TCTI[D]}" \
 	--ima-list "$T/D/st/measurements" --once
@@ -444,7 +445,19 @@ code 200 "(f) the rebooted TPM's quote claiming continuation is answered" d POST
 eq "(f) not trusted, recognised as a new boot" "$(js '.verdict + " " + (.new_boot | tostring)')" "untrusted true"
 diag "(f) first failure: $(js '.first_failure.check + ": " + .first_failure.detail')"
 eq "(f) no state advanced: the old boot's state is kept" "$(snapshot)" "$before"
-check "(f) the quote's resetCount moved on" test "$(jq -r .quote.reset_count "$T/.out")" != "$(state d | cut -d' ' -f1)"
+old_reset=$(state d | cut -d' ' -f1)
+new_reset=$(jq -r '.quote.reset_count | numbers' "$T/.out")
+check "(f) the quote's resetCount moved on ($old_reset -> ${new_reset:-none})" test "${new_reset:-0}" -gt "$old_reset"
+# the new boot's own list, from entry 0, is what the server takes: it starts over
+"$VOUCH" load --state-dir "$T/D/st2" --policy "$POL" --mode log --func BPRM_CHECK \
+	--tcti "${TCTI[D]}" "$T/bin/a" >/dev/null 2>"$T/load.err" || not_ok "the rebooted TPM's engine measures a"
+nonce && quote "$T/fresh.ev" "$T/D/st2/measurements" 0 || not_ok "quote the new boot's list"
+code 200 "(f) the new boot's whole list, from entry 0" d POST /v1/agents/d/attest "$T/fresh.ev"
+eq "(f) trusted as a new boot: the state starts over at 2 entries of resetCount $new_reset" \
+	"$(js '.verdict + " " + (.new_boot | tostring)') $(state d | cut -d' ' -f1) $(entries d)" \
+	"trusted true $new_reset 2"
+
+diag "must-fails (a)-(f) took $(elapsed "$t_mf") s"
 
 # --- the three still run -------------------------------------------------------------------------
 for id in push2 pull1; do

@@ -395,9 +395,11 @@ eq "(a) no certificate, no agent row for mallory, no enrollment left" \
 enroll_doc "$T/unknown.json" "$T/ekE.crt" "$T/akE.pub"
 code 403 "(b) an EK certificate from an unknown CA" none POST /v1/agents/mallory/enroll "$T/unknown.json"
 reason=$(js .error); eq "(b) a one-line reason" "$(wc -l <"$T/.out") ${reason:+y}" "1 y"; diag "(b) reason: $reason"
-jq -n --arg ek "$(b64 "$T/akE.pub")" --arg ak "$(b64 "$T/akE.pub")" --rawfile csr "$P/mallory.csr" \
+"$VOUCH" tpm ek --tcti "${TCTI[E]}" --public "$T/ekE.pub" >/dev/null || not_ok "TPM E's EK public area"
+jq -n --arg ek "$(b64 "$T/ekE.pub")" --arg ak "$(b64 "$T/akE.pub")" --rawfile csr "$P/mallory.csr" \
 	'{ek_public: $ek, ak: $ak, csr: $csr}' >"$T/ekpub.json"
-code 403 "(b) an EK without certificate (no --allow-ek-public)" none POST /v1/agents/mallory/enroll "$T/ekpub.json"
+code 403 "(b) TPM E's bare EK public area (vouchd runs without --allow-ek-public)" none POST /v1/agents/mallory/enroll "$T/ekpub.json"
+eq "(b) says so" "$(js .error)" "an EK without certificate is not accepted (--allow-ek-public)"
 eq "(b) nothing stored" "$(sql "SELECT count(*) FROM agents WHERE id='mallory'") $(snapshot)" "0 $before"
 
 # (c) d's good evidence replayed: its nonce was spent

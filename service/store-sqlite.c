@@ -16,7 +16,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 enum {
 	Q_AGENT_GET,
@@ -62,12 +62,12 @@ enum {
 };
 
 static const char *const queries[_Q_MAX] = {
-	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference, ek_fpr, mode, url FROM agents "
-			"WHERE id = ?1",
+	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference, ek_fpr, mode, url, "
+			"ek_certified FROM agents WHERE id = ?1",
 	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference, ek_fpr, mode, "
-			"url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
-			"ak = ?2, ak_fpr = ?3, registered = ?4, reference = ?5, ek_fpr = ?6, "
-			"mode = ?7, url = ?8",
+			"url, ek_certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+			"ON CONFLICT(id) DO UPDATE SET ak = ?2, ak_fpr = ?3, registered = ?4, "
+			"reference = ?5, ek_fpr = ?6, mode = ?7, url = ?8, ek_certified = ?9",
 	[Q_AGENT_COUNT] = "SELECT count(*) FROM agents",
 	[Q_PULL_LIST] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL "
 			"ORDER BY id",
@@ -83,11 +83,11 @@ static const char *const queries[_Q_MAX] = {
 	[Q_NONCE_GET] = "SELECT nonce, deadline FROM nonces WHERE agent = ?1",
 	[Q_NONCE_DEL] = "DELETE FROM nonces WHERE agent = ?1",
 	[Q_ENROLL_PUT] = "INSERT INTO enrollments (agent, ak, ak_fpr, ek_fpr, secret_hash, csr, "
-			 "deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(agent) DO UPDATE "
-			 "SET ak = ?2, ak_fpr = ?3, ek_fpr = ?4, secret_hash = ?5, csr = ?6, "
-			 "deadline = ?7",
-	[Q_ENROLL_GET] = "SELECT ak, ak_fpr, ek_fpr, secret_hash, csr, deadline FROM enrollments "
-			 "WHERE agent = ?1",
+			 "deadline, ek_certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+			 "ON CONFLICT(agent) DO UPDATE SET ak = ?2, ak_fpr = ?3, ek_fpr = ?4, "
+			 "secret_hash = ?5, csr = ?6, deadline = ?7, ek_certified = ?8",
+	[Q_ENROLL_GET] = "SELECT ak, ak_fpr, ek_fpr, secret_hash, csr, deadline, ek_certified "
+			 "FROM enrollments WHERE agent = ?1",
 	[Q_ENROLL_DEL] = "DELETE FROM enrollments WHERE agent = ?1",
 	[Q_ENROLL_PURGE] = "DELETE FROM enrollments WHERE deadline < ?1",
 	[Q_ENROLL_COUNT] = "SELECT count(*) FROM enrollments",
@@ -196,6 +196,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE webhooks (url TEXT PRIMARY KEY, delivered INTEGER NOT NULL,"
 	" attempts INTEGER NOT NULL, next_attempt INTEGER NOT NULL);"
 	"PRAGMA user_version = 5;",
+	/* 5 -> 6: whether the EK was certified by an EK CA (a bare EK, --allow-ek-public, or an
+	 * operator's provisioning is not: the results then claim nothing about the hardware) */
+	"ALTER TABLE agents ADD COLUMN ek_certified INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE enrollments ADD COLUMN ek_certified INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 6;",
 };
 
 struct store_sqlite {
@@ -416,6 +421,7 @@ static int sq_agent_get(struct store *s, const char *id, struct store_agent *ret
 	memcpy(a.ak, sqlite3_column_blob(st, 0), (size_t)n);
 	a.ak_len = (size_t)n;
 	a.registered = sqlite3_column_int64(st, 2);
+	a.ek_certified = sqlite3_column_int(st, 7) != 0;
 	sqlite3_reset(st);
 	*ret = a;
 	return 0;
@@ -436,6 +442,7 @@ static int sq_agent_put(struct store *s, const struct store_agent *a)
 		sqlite3_bind_text(st, 8, a->url, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
+	sqlite3_bind_int(st, 9, a->ek_certified);
 	return step_done(s, st, "agent put");
 }
 
@@ -581,6 +588,7 @@ static int sq_enrollment_put(struct store *s, const struct store_enrollment *e)
 	sqlite3_bind_blob(st, 5, e->secret_hash, STORE_HASH_SIZE, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, e->csr, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, e->deadline);
+	sqlite3_bind_int(st, 8, e->ek_certified);
 	return step_done(s, st, "enrollment put");
 }
 
@@ -619,6 +627,7 @@ static int sq_enrollment_take(struct store *s, const char *id, struct store_enro
 	e.ak_len = (size_t)n;
 	memcpy(e.secret_hash, sqlite3_column_blob(st, 3), STORE_HASH_SIZE);
 	e.deadline = sqlite3_column_int64(st, 5);
+	e.ek_certified = sqlite3_column_int(st, 6) != 0;
 	sqlite3_reset(st);
 	st = stmt(s, Q_ENROLL_DEL);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

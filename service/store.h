@@ -36,6 +36,7 @@ struct store_agent {
 	/* hex SHA-256 of the DER SubjectPublicKeyInfo of the EK the AK was proven to live next
 	 * to by credential activation; empty for records from before enrollment */
 	char ek_fpr[65];
+	bool ek_certified; /* that EK's certificate chained to --ek-ca */
 	/* how evidence arrives: "push" (the agent POSTs it; "" reads as push) or "pull" (vouchd
 	 * fetches it from @url, an https URL with an IP-literal host: vouchd-pull.c) */
 	char mode[8];
@@ -53,6 +54,7 @@ struct store_enrollment {
 	uint8_t secret_hash[STORE_HASH_SIZE]; /* SHA-256 of the credential's secret */
 	char *csr; /* PEM PKCS#10 of the agent's TLS key */
 	int64_t deadline; /* Unix time after which activation is refused */
+	bool ek_certified; /* the EK came with a certificate that chained to --ek-ca */
 };
 
 /* what the previous rounds verified; @state_json is owned (store_state_clear()) */

@@ -201,7 +201,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	struct store_status status = { 0 };
 	char reason[STORE_REASON_MAX + 1];
 	const vouch_attest_reference *ref = NULL;
-	bool have_state = false, new_boot = false, pull;
+	bool have_state = false, new_boot = false, pull, genuine_tpm = false;
 	uint64_t seq = 0, offset;
 	double t1 = now_mono(), t2;
 	int r, vr;
@@ -231,6 +231,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	/* the reference values an operator chose for this agent (vouchd-admin.c) */
 	if (r == 0)
 		r = agent_reference(srv, a.reference, &ref) < 0 ? -EIO : 0;
+	genuine_tpm = a.ek_certified;
 	store_agent_clear(&a);
 	if (r == 0) {
 		r = st->ops->nonce_take(st, id, &n);
@@ -298,7 +299,7 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	}
 	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
 	if (r == 0)
-		r = ear_attach(srv, res, id, n.nonce, n.len, &verdict);
+		r = ear_attach(srv, res, id, genuine_tpm, n.nonce, n.len, &verdict);
 	offset = have_state && !new_boot ? vs.entries : 0;
 	if (r == 0 && vr == 0 && res->state.valid) {
 		struct store_state ns = { .reset_count = res->quote.reset_count,

@@ -70,7 +70,7 @@ static bool is_any(const char *name, const char *const *list)
 }
 
 /* the vector from the checks: see man/vouchd.8, ATTESTATION RESULTS */
-static void vector(const struct vouch_attest_result *res, int tv[_TV_MAX])
+static void vector(const struct vouch_attest_result *res, bool genuine_tpm, int tv[_TV_MAX])
 {
 	static const char *const identity[] = { "magic", "type", "nonce", "algorithms", "ak_name",
 						"ak_attributes", "state", NULL };
@@ -82,7 +82,8 @@ static void vector(const struct vouch_attest_result *res, int tv[_TV_MAX])
 
 	tv[TV_INSTANCE] = res->quote.parsed ? AR_AFFIRMING : AR_CRYPTO_FAILED;
 	tv[TV_CONFIGURATION] = AR_AFFIRMING;
-	tv[TV_HARDWARE] = AR_NONE; /* no EK enrollment yet: the AK's TPM is not known genuine */
+	/* no claim unless enrollment proved the AK lives next to an EK an EK CA certified */
+	tv[TV_HARDWARE] = AR_NONE;
 	for (size_t i = 0; i < res->n_checks; i++) {
 		const struct vouch_attest_check *c = &res->checks[i];
 
@@ -114,6 +115,9 @@ static void vector(const struct vouch_attest_result *res, int tv[_TV_MAX])
 			worsen(&tv[TV_INSTANCE], bad);
 		}
 	}
+	/* a genuine TPM, and this very AK signed this quote: the hardware is affirmed */
+	if (genuine_tpm && tv[TV_INSTANCE] == AR_AFFIRMING && tv[TV_HARDWARE] == AR_NONE)
+		tv[TV_HARDWARE] = AR_AFFIRMING;
 }
 
 static json_object *submod(const int *tv, const int *which, size_t n, const char *policy)
@@ -357,7 +361,7 @@ void do_ear_key(struct server *srv, struct evhttp_request *req, bool pem)
 /* --- the result --------------------------------------------------------------------------- */
 
 json_object *ear_claims(struct server *srv, const struct vouch_attest_result *res, const char *id,
-			const uint8_t *nonce, size_t nonce_len, int64_t now)
+			bool genuine_tpm, const uint8_t *nonce, size_t nonce_len, int64_t now)
 {
 	static const int boot[] = { TV_INSTANCE, TV_HARDWARE, TV_CONFIGURATION };
 	static const int runtime[] = { TV_INSTANCE, TV_EXECUTABLES, TV_FILE_SYSTEM };
@@ -367,7 +371,7 @@ json_object *ear_claims(struct server *srv, const struct vouch_attest_result *re
 
 	if (!o)
 		return NULL;
-	vector(res, tv);
+	vector(res, genuine_tpm, tv);
 	json_object_object_add(o, "eat_profile", json_object_new_string(EAR_PROFILE));
 	json_object_object_add(o, "iat", json_object_new_int64(now));
 	vid = json_object_new_object();
@@ -388,14 +392,14 @@ json_object *ear_claims(struct server *srv, const struct vouch_attest_result *re
 
 /* the verdict document *@verdict with "ear": the signed result of the same checks */
 int ear_attach(struct server *srv, const struct vouch_attest_result *res, const char *id,
-	       const uint8_t *nonce, size_t nonce_len, char **verdict)
+	       bool genuine_tpm, const uint8_t *nonce, size_t nonce_len, char **verdict)
 {
 	_cleanup_(json_putp) json_object *claims = NULL, *doc = NULL;
 	_cleanup_free_ char *jwt = NULL;
 	char *s;
 	int r;
 
-	claims = ear_claims(srv, res, id, nonce, nonce_len, (int64_t)time(NULL));
+	claims = ear_claims(srv, res, id, genuine_tpm, nonce, nonce_len, (int64_t)time(NULL));
 	doc = json_tokener_parse(*verdict);
 	if (!claims || !doc || !json_object_is_type(doc, json_type_object))
 		return -ENOMEM;

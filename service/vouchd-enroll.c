@@ -368,6 +368,7 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 	if (by_cert) {
 		if (ek_from_cert(srv, req, ekbuf, eklen, &spki, &spki_len, e.ek_fpr) < 0)
 			return;
+		e.ek_certified = true;
 	} else if (ek_public_fpr(srv, ekbuf, eklen, e.ek_fpr) < 0) {
 		return refuse(srv, req, 400, "'ek_public' is not a TPM2B_PUBLIC");
 	}
@@ -521,6 +522,7 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 	a.ak_len = e.ak_len;
 	memcpy(a.ak_fpr, e.ak_fpr, sizeof(a.ak_fpr));
 	memcpy(a.ek_fpr, e.ek_fpr, sizeof(a.ek_fpr));
+	a.ek_certified = e.ek_certified;
 	a.registered = existing ? old.registered : (int64_t)time(NULL);
 	snprintf(a.reference, sizeof(a.reference), "%s", existing ? old.reference : "default");
 	/* a re-enrollment keeps how the agent's evidence arrives */

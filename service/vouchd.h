@@ -240,10 +240,11 @@ int jwt_es256(EVP_PKEY *key, const char *kid, json_object *claims, char **ret);
 int ear_setup(struct server *srv);
 void ear_free(struct server *srv);
 void do_ear_key(struct server *srv, struct evhttp_request *req, bool pem);
+/* @genuine_tpm: the agent's AK was proven at enrollment to live next to a certified EK */
 json_object *ear_claims(struct server *srv, const struct vouch_attest_result *res, const char *id,
-			const uint8_t *nonce, size_t nonce_len, int64_t now);
+			bool genuine_tpm, const uint8_t *nonce, size_t nonce_len, int64_t now);
 int ear_attach(struct server *srv, const struct vouch_attest_result *res, const char *id,
-	       const uint8_t *nonce, size_t nonce_len, char **verdict);
+	       bool genuine_tpm, const uint8_t *nonce, size_t nonce_len, char **verdict);
 
 /* vouchd-admin.c: the operators' management API */
 #define HISTORY_MAX 20 /* results shown per agent */

@@ -336,8 +336,10 @@ eq "push1: sub, runtime contraindicated, executables 96" \
 	"$(c push1 '[.sub, .submods.runtime."ear.status", (.submods.runtime."ear.trustworthiness-vector".executables | tostring)] | join(" ")')" \
 	"push1 contraindicated 96"
 eq "push1: boot still affirming" "$(c push1 '.submods.boot."ear.status"')" affirming
-# docs/EAR.md: hardware stays 0 (no claim) even for an EK-certificate enrollment
-diag "push1: EAR boot hardware claim $(c push1 '.submods.boot."ear.trustworthiness-vector".hardware')"
+# enrolled with a certified EK, and this AK signed the quote: the hardware is affirmed
+eq "push1: hardware 2 (a certified EK's TPM)" "$(c push1 '.submods.boot."ear.trustworthiness-vector".hardware')" 2
+eq "ek_certified recorded for the three" "$(sql "SELECT group_concat(id || '=' || ek_certified, ' ') FROM (SELECT id, ek_certified FROM agents ORDER BY id)")" \
+	"pull1=1 push1=1 push2=1"
 for id in push2 pull1; do
 	n=$(rows $id trusted)
 	wait_for 4 sh -c "[ \$(sqlite3 '$DB' \"SELECT count(*) FROM results WHERE agent='$id' AND verdict='trusted'\") -gt $n ]" ||
@@ -346,6 +348,7 @@ for id in push2 pull1; do
 		"$(newest $id) $(rows $id untrusted) $(rows $id error)" "trusted 0 0"
 	check "$id's newest EAR verifies" ear $id
 	eq "$id: both submodules affirming" "$(c $id '[.submods[]."ear.status"] | join(" ")')" "affirming affirming"
+	eq "$id: hardware 2" "$(c $id '.submods.boot."ear.trustworthiness-vector".hardware')" 2
 done
 code 200 "GET /v1/agents" op GET /v1/agents
 eq "the fleet: push1 untrusted, the others trusted" "$(js '[.agents[] | .id + ":" + .state] | sort | join(" ")')" \

@@ -125,7 +125,7 @@ int main(void)
 	add(&res, "nonce", 0);
 	add(&res, "ima_list", 0);
 	add(&res, "reference", 0);
-	claims = ear_claims(&srv, &res, "a1", nonce, sizeof(nonce), 1000);
+	claims = ear_claims(&srv, &res, "a1", false, nonce, sizeof(nonce), 1000);
 	ok(claims && jwt_es256(srv.ear_key, srv.ear_kid, claims, &jwt) == 0, "a JWT is signed");
 	ok(jwt && strchr(jwt, '.') && strchr(strchr(jwt, '.') + 1, '.') &&
 		   !strchr(strrchr(jwt, '.') + 1, '='),
@@ -150,10 +150,28 @@ int main(void)
 	   "eat_nonce and iat");
 	json_object_put(claims);
 
+	/* enrolled with a certified EK: the hardware is affirmed, unless the quote fails */
+	claims = ear_claims(&srv, &res, "a1", true, nonce, sizeof(nonce), 1000);
+	ok(tv(claims, "boot", "hardware") == 2 && strcmp(status(claims, "boot"), "affirming") == 0,
+	   "a certified EK and a good quote: hardware 2");
+	json_object_put(claims);
+	res.n_checks = 0;
+	add(&res, "signature", -EKEYREJECTED);
+	claims = ear_claims(&srv, &res, "a1", true, nonce, sizeof(nonce), 1000);
+	ok(tv(claims, "boot", "hardware") == 0 && tv(claims, "boot", "instance-identity") == 99,
+	   "a certified EK but a bad signature: no hardware claim, instance-identity 99");
+	json_object_put(claims);
+	res.n_checks = 0;
+	add(&res, "signature", 0);
+	add(&res, "ak_attributes", -EKEYREJECTED);
+	claims = ear_claims(&srv, &res, "a1", true, nonce, sizeof(nonce), 1000);
+	ok(tv(claims, "boot", "hardware") == 97, "a certified EK but bad AK attributes: hardware 97");
+	json_object_put(claims);
+
 	res.n_checks = 0;
 	add(&res, "signature", 0);
 	add(&res, "ima_list", 0);
-	claims = ear_claims(&srv, &res, "a1", nonce, sizeof(nonce), 1000);
+	claims = ear_claims(&srv, &res, "a1", false, nonce, sizeof(nonce), 1000);
 	ok(tv(claims, "runtime", "executables") == 33 && tv(claims, "runtime", "file-system") == 32 &&
 		   strcmp(status(claims, "runtime"), "warning") == 0,
 	   "without reference values: executables 33, file-system 32, warning");
@@ -162,7 +180,7 @@ int main(void)
 	res.n_checks = 0;
 	add(&res, "signature", 0);
 	add(&res, "reference", -EKEYREJECTED);
-	claims = ear_claims(&srv, &res, "a1", nonce, sizeof(nonce), 1000);
+	claims = ear_claims(&srv, &res, "a1", false, nonce, sizeof(nonce), 1000);
 	ok(tv(claims, "runtime", "executables") == 96 &&
 		   strcmp(status(claims, "runtime"), "contraindicated") == 0 &&
 		   strcmp(status(claims, "boot"), "affirming") == 0,
@@ -173,7 +191,7 @@ int main(void)
 	add(&res, "signature", -EKEYREJECTED);
 	add(&res, "ak_attributes", -EKEYREJECTED);
 	add(&res, "eventlog", -EIO);
-	claims = ear_claims(&srv, &res, "a1", nonce, sizeof(nonce), 1000);
+	claims = ear_claims(&srv, &res, "a1", false, nonce, sizeof(nonce), 1000);
 	ok(tv(claims, "boot", "instance-identity") == 99 && tv(claims, "boot", "hardware") == 97 &&
 		   tv(claims, "boot", "configuration") == -1 &&
 		   strcmp(status(claims, "boot"), "contraindicated") == 0,
@@ -185,7 +203,7 @@ int main(void)
 	add(&res, "eventlog", -EIO);
 	add(&res, "reference", -EKEYREJECTED);
 	add(&res, "ima_list", -EIO);
-	claims = ear_claims(&srv, &res, "a1", nonce, sizeof(nonce), 1000);
+	claims = ear_claims(&srv, &res, "a1", false, nonce, sizeof(nonce), 1000);
 	ok(tv(claims, "boot", "configuration") == -1 && strcmp(status(claims, "boot"), "none") == 0,
 	   "a check that could not be done: -1 and status none, never affirming");
 	ok(tv(claims, "runtime", "executables") == 96,
@@ -194,14 +212,14 @@ int main(void)
 
 	res.n_checks = 0;
 	add(&res, "a_new_check", -EKEYREJECTED);
-	claims = ear_claims(&srv, &res, "a1", nonce, sizeof(nonce), 1000);
+	claims = ear_claims(&srv, &res, "a1", false, nonce, sizeof(nonce), 1000);
 	ok(tv(claims, "runtime", "instance-identity") == 96,
 	   "a failed check the table does not know: instance-identity 96");
 	json_object_put(claims);
 
 	res.n_checks = 0;
 	res.quote.parsed = false;
-	claims = ear_claims(&srv, &res, "a1", nonce, sizeof(nonce), 1000);
+	claims = ear_claims(&srv, &res, "a1", false, nonce, sizeof(nonce), 1000);
 	ok(tv(claims, "boot", "instance-identity") == 99, "an unparsed quote: 99");
 	json_object_put(claims);
 

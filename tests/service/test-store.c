@@ -147,6 +147,7 @@ int main(void)
 	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "%064d", 0);
 	snprintf(a.reference, sizeof(a.reference), "default");
 	snprintf(a.ek_fpr, sizeof(a.ek_fpr), "%064d", 1);
+	a.ek_certified = true;
 	a.ak = ak;
 	ok_err(ops->agent_get(s, "a1", &g), -ENOENT, "unknown agent: -ENOENT");
 
@@ -158,8 +159,9 @@ int main(void)
 	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)), "agent put, committed");
 	ok_ret(ops->agent_get(s, "a1", &g), "agent get");
 	ok(g.ak_len == 3 && memcmp(g.ak, ak, 3) == 0 && g.registered == 1 &&
-		   strcmp(g.reference, "default") == 0 && strcmp(g.ek_fpr, a.ek_fpr) == 0,
-	   "the record round-trips, with its EK fingerprint");
+		   strcmp(g.reference, "default") == 0 && strcmp(g.ek_fpr, a.ek_fpr) == 0 &&
+		   g.ek_certified,
+	   "the record round-trips, with its EK fingerprint, certified");
 	ok(strcmp(g.mode, "push") == 0 && g.url[0] == '\0', "an agent is a push agent by default");
 	store_agent_clear(&g);
 	ok_ret(ops->agent_count(s, &count), "agent count");
@@ -244,6 +246,7 @@ int main(void)
 	snprintf(e.id, sizeof(e.id), "new1");
 	snprintf(e.ak_fpr, sizeof(e.ak_fpr), "%064d", 2);
 	snprintf(e.ek_fpr, sizeof(e.ek_fpr), "%064d", 3);
+	e.ek_certified = true;
 	memset(e.secret_hash, 0xa5, sizeof(e.secret_hash));
 	e.ak = ak;
 	e.csr = (char *)"-----BEGIN CERTIFICATE REQUEST-----\n";
@@ -253,7 +256,7 @@ int main(void)
 	ok_ret(ops->begin(s), "begin");
 	ok_ret(ops->enrollment_take(s, "new1", &ge), "enrollment taken");
 	ok(ge.ak_len == 3 && memcmp(ge.ak, ak, 3) == 0 && strcmp(ge.ak_fpr, e.ak_fpr) == 0 &&
-		   strcmp(ge.ek_fpr, e.ek_fpr) == 0 &&
+		   strcmp(ge.ek_fpr, e.ek_fpr) == 0 && ge.ek_certified &&
 		   memcmp(ge.secret_hash, e.secret_hash, STORE_HASH_SIZE) == 0 &&
 		   strcmp(ge.csr, e.csr) == 0 && ge.deadline == 42 && strcmp(ge.id, "new1") == 0,
 	   "the enrollment round-trips");
@@ -407,6 +410,8 @@ int main(void)
 
 	/* a version 4 database (before states and events) is migrated in place */
 	raw(path, "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks; "
+		  "ALTER TABLE agents DROP COLUMN ek_certified; "
+		  "ALTER TABLE enrollments DROP COLUMN ek_certified; "
 		  "PRAGMA user_version = 4");
 	s = NULL;
 	ok_ret(ops->open(path, &s), "a version 4 database opens");
@@ -456,6 +461,8 @@ int main(void)
 	raw(path, "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode; "
 		  "DROP TABLE reference_names; DROP TABLE reference_docs; DROP INDEX results_agent; "
 		  "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks; "
+		  "ALTER TABLE agents DROP COLUMN ek_certified; "
+		  "ALTER TABLE enrollments DROP COLUMN ek_certified; "
 		  "PRAGMA user_version = 2");
 	s = NULL;
 	ok_ret(ops->open(path, &s), "a version 2 database is migrated");

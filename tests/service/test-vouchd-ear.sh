@@ -198,7 +198,7 @@ eq "boot: affirming" "$(c '.submods.boot."ear.status"' r1)" affirming
 eq "runtime: affirming" "$(c '.submods.runtime."ear.status"' r1)" affirming
 eq "runtime vector: instance-identity 2, executables 2, file-system 2" \
 	"$(c '.submods.runtime."ear.trustworthiness-vector" | [."instance-identity", .executables, ."file-system"] | map(tostring) | join(" ")' r1)" "2 2 2"
-eq "boot vector: configuration 2, hardware 0 (no EK enrollment)" \
+eq "boot vector: configuration 2, hardware 0 (a bare EK, --allow-ek-public: no claim)" \
 	"$(c '.submods.boot."ear.trustworthiness-vector" | [.configuration, .hardware] | map(tostring) | join(" ")' r1)" "2 0"
 eq "the policy ids" "$(c '[.submods.boot."ear.appraisal-policy-id", .submods.runtime."ear.appraisal-policy-id"] | join(" ")' r1)" \
 	"vouchd:boot:pcrs=sha256:0-10 vouchd:runtime:reference=yes,signatures=no"

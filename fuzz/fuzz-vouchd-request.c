@@ -2,8 +2,12 @@
 /*
  * Fuzz vouchd's request-body parsers (service/vouchd-request.c): the first byte picks the
  * kind, the rest is the body as an agent sends it.
- *   0: register { "ak" }       1: verify { "ak", "nonce", "evidence" } and its evidence
+ *   0: an operator's PUT /v1/agents/ID { "ak" }
+ *   1: verify { "ak", "nonce", "evidence" } and its evidence
  *   2: attest (the evidence document itself)   3: an agent id from a URI path
+ *   4: enroll { "ek_cert" | "ek_public", "ak", "csr" } (no client certificate: anyone's)
+ *   5: activate { "secret" } (no client certificate)
+ *   6, 7: any small document through the strict reader and a key check
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -29,12 +33,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size == 0 || len > MAX_BODY)
 		return 0;
-	switch (data[0] & 3) {
+	switch (data[0] & 7) {
 	case 0: {
 		struct request_register r;
 
-		if (request_parse_register(ctx, body, len, &r, err, sizeof(err)) == 0)
+		if (request_parse_agent_put(ctx, body, len, &r, err, sizeof(err)) == 0)
 			request_register_clear(&r);
+		break;
+	}
+	case 4: {
+		struct request_enroll r;
+
+		if (request_parse_enroll(ctx, body, len, &r, err, sizeof(err)) == 0)
+			request_enroll_clear(&r);
+		break;
+	}
+	case 5: {
+		uint8_t secret[REQUEST_NONCE_MAX];
+		size_t n;
+
+		(void)request_parse_activate(body, len, secret, &n, err, sizeof(err));
+		break;
+	}
+	case 6:
+	case 7: {
+		static const char *const keys[] = { "mode", "url", NULL };
+		json_object *o = parse_request(body, len, err, sizeof(err));
+
+		if (o)
+			(void)check_keys(o, keys, err, sizeof(err));
+		json_object_put(o);
 		break;
 	}
 	case 1: {

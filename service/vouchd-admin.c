@@ -337,29 +337,22 @@ static void do_agent_delete(struct server *srv, struct evhttp_request *req, cons
  */
 static void do_agent_put(struct server *srv, struct evhttp_request *req, const char *id)
 {
-	static const char *const keys[] = { "ak", NULL };
-	_cleanup_(json_putp) json_object *o = NULL, *out = NULL;
+	_cleanup_(json_putp) json_object *out = NULL;
 	_cleanup_free_ char *body = NULL, *pem = NULL;
-	_cleanup_free_ uint8_t *ak = NULL;
-	_cleanup_(ak_freep) vouch_ak *key = NULL;
+	_cleanup_(request_register_clear) struct request_register rq = { 0 };
 	struct store *st = srv->store;
 	struct store_agent a = { 0 }, old = { 0 };
 	struct vouch_digest d;
 	char err[256];
-	size_t len, ak_len;
+	size_t len;
 	int r;
 
 	if (require_operator(srv, req) < 0 || !(body = request_body(srv, req, &len)))
 		return;
-	o = parse_request(body, len, err, sizeof(err));
-	if (!o || check_keys(o, keys, err, sizeof(err)) < 0)
+	/* the body's shape and the AK (vouchd-request.c, fuzzed) */
+	if (request_parse_agent_put(srv->ctx, body, len, &rq, err, sizeof(err)) < 0)
 		return refuse(srv, req, 400, "%s", err);
-	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &ak, &ak_len) < 0)
-		return refuse(srv, req, 400, "'ak' is not base64");
-	if (vouch_ak_load_mem(srv->ctx, ak, ak_len, &key) < 0)
-		return refuse(srv, req, 400, "'ak' is not an attestation key: %s",
-			      vouch_ctx_last_error(srv->ctx));
-	r = vouch_ak_export_pem(srv->ctx, key, &pem);
+	r = vouch_ak_export_pem(srv->ctx, rq.key, &pem);
 	if (r == 0)
 		r = vouch_digest_buf(srv->ctx, VOUCH_HASH_SHA256, pem, strlen(pem), &d);
 	if (r == 0)
@@ -384,8 +377,8 @@ static void do_agent_put(struct server *srv, struct evhttp_request *req, const c
 		return reply_json(srv, req, 200, out);
 	}
 	snprintf(a.id, sizeof(a.id), "%s", id);
-	a.ak = ak;
-	a.ak_len = ak_len;
+	a.ak = rq.ak;
+	a.ak_len = rq.ak_len;
 	a.registered = (int64_t)time(NULL);
 	snprintf(a.reference, sizeof(a.reference), "default");
 	if (r == -ENOENT)

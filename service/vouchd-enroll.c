@@ -321,14 +321,12 @@ static int check_existing(struct server *srv, struct evhttp_request *req, const 
 
 void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 {
-	static const char *const keys_cert[] = { "ek_cert", "ak", "csr", NULL };
-	static const char *const keys_pub[] = { "ek_public", "ak", "csr", NULL };
 	_cleanup_free_ char *body = NULL, *cred_b64 = NULL;
-	_cleanup_free_ uint8_t *ekbuf = NULL, *spki = NULL, *akbuf = NULL, *blob = NULL, *enc = NULL,
-			       *file = NULL;
-	_cleanup_(json_putp) json_object *o = NULL, *out = NULL;
-	_cleanup_(ak_freep) vouch_ak *ak = NULL;
-	_cleanup_(x509_req_freep) X509_REQ *csr = NULL;
+	_cleanup_free_ uint8_t *spki = NULL, *blob = NULL, *enc = NULL, *file = NULL;
+	_cleanup_(json_putp) json_object *out = NULL;
+	_cleanup_(request_enroll_clear) struct request_enroll rq = { 0 };
+	const uint8_t *ekbuf;
+	const vouch_ak *ak;
 	struct store *st = srv->store;
 	struct store_enrollment e = { 0 };
 	struct vouch_ak_info info;
@@ -336,33 +334,24 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 	uint64_t pending = 0;
 	const char *csr_pem;
 	bool by_cert;
-	size_t len, eklen, spki_len = 0, aklen, blob_len, enc_len, file_len;
+	size_t len, eklen, spki_len = 0, blob_len, enc_len, file_len;
 	char err[256];
 	EVP_PKEY *pk;
 	int r;
 
 	if (!enroll_configured(srv, req) || !(body = request_body(srv, req, &len)))
 		return;
-	o = parse_request(body, len, err, sizeof(err));
-	if (!o)
-		return refuse(srv, req, 400, "%s", err);
-	by_cert = !json_object_object_get_ex(o, "ek_public", NULL);
-	if (check_keys(o, by_cert ? keys_cert : keys_pub, err, sizeof(err)) < 0)
-		return refuse(srv, req, 400, "%s", err);
+	/* the body's shape, its DER, PEM and TPM structures (vouchd-request.c, fuzzed) */
+	r = request_parse_enroll(srv->ctx, body, len, &rq, err, sizeof(err));
+	if (r < 0)
+		return refuse(srv, req, r == -ENOMEM ? 500 : 400, "%s", err);
+	by_cert = rq.by_cert;
+	ekbuf = rq.ek, eklen = rq.ek_len;
+	csr_pem = rq.csr_pem;
+	ak = rq.key;
 	if (!by_cert && !srv->cfg.allow_ek_public)
 		return refuse(srv, req, 403, "an EK without certificate is not accepted "
 					     "(--allow-ek-public)");
-	if (b64_decode(json_object_get_string(json_object_object_get(o, by_cert ? "ek_cert"
-										 : "ek_public")),
-		       &ekbuf, &eklen) < 0)
-		return refuse(srv, req, 400, "'%s' is not base64", by_cert ? "ek_cert" : "ek_public");
-	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &akbuf, &aklen) < 0)
-		return refuse(srv, req, 400, "'ak' is not base64");
-	csr_pem = json_object_get_string(json_object_object_get(o, "csr"));
-	if (strlen(csr_pem) > MAX_CSR || !(csr = csr_parse(csr_pem))) {
-		ERR_clear_error();
-		return refuse(srv, req, 400, "'csr' is not a PEM certificate request");
-	}
 
 	/* every check runs before anything is made or stored: the EK ... */
 	if (by_cert) {
@@ -373,24 +362,15 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 		return refuse(srv, req, 400, "'ek_public' is not a TPM2B_PUBLIC");
 	}
 	/* ... the AK: a TPM-resident restricted signing key ... */
-	r = vouch_ak_load_mem(srv->ctx, akbuf, aklen, &ak);
-	if (r < 0)
-		return refuse(srv, req, 400, "'ak' is not an attestation key: %s",
-			      vouch_ctx_last_error(srv->ctx));
 	vouch_ak_get_info(ak, &info);
-	if (!info.has_public_area || info.name_len == 0)
-		return refuse(srv, req, 400, "'ak' must be a TPM2B_PUBLIC (its name is bound)");
 	r = vouch_credential_check_ak(srv->ctx, ak);
 	if (r < 0)
 		return refuse(srv, req, 403, "the AK is refused: %s", vouch_ctx_last_error(srv->ctx));
 	if (ak_fingerprint(srv->ctx, ak, e.ak_fpr) < 0)
 		return refuse(srv, req, 500, "cannot fingerprint the AK");
-	/* ... the CSR: self-signed by the key it asks a certificate for */
-	pk = X509_REQ_get0_pubkey(csr);
-	if (!pk || X509_REQ_verify(csr, pk) != 1) {
-		ERR_clear_error();
-		return refuse(srv, req, 400, "the CSR's signature does not verify");
-	}
+	/* ... the CSR: self-signed by the key it asks a certificate for (verified when
+	 * parsed), a key the agent CA signs for */
+	pk = X509_REQ_get0_pubkey(rq.csr);
 	if (!key_acceptable(pk))
 		return refuse(srv, req, 400, "the CSR's key must be EC (256 bits or more) or RSA "
 					     "(2048 bits or more)");
@@ -414,8 +394,8 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 		return refuse(srv, req, 500, "out of memory");
 
 	snprintf(e.id, sizeof(e.id), "%s", id);
-	e.ak = akbuf;
-	e.ak_len = aklen;
+	e.ak = rq.ak;
+	e.ak_len = rq.ak_len;
 	e.csr = (char *)csr_pem;
 	e.deadline = (int64_t)time(NULL) + srv->cfg.enroll_ttl;
 	if (st->ops->begin(st) < 0)
@@ -450,9 +430,8 @@ void do_enroll(struct server *srv, struct evhttp_request *req, const char *id)
 
 void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 {
-	static const char *const keys[] = { "secret", NULL };
 	_cleanup_free_ char *body = NULL, *cert = NULL;
-	_cleanup_(json_putp) json_object *o = NULL, *out = NULL;
+	_cleanup_(json_putp) json_object *out = NULL;
 	_cleanup_(x509_req_freep) X509_REQ *csr = NULL;
 	struct store *st = srv->store;
 	struct store_enrollment e = { 0 };
@@ -465,12 +444,8 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 
 	if (!enroll_configured(srv, req) || !(body = request_body(srv, req, &len)))
 		return;
-	o = parse_request(body, len, err, sizeof(err));
-	if (!o || check_keys(o, keys, err, sizeof(err)) < 0)
+	if (request_parse_activate(body, len, secret, &secret_len, err, sizeof(err)) < 0)
 		return refuse(srv, req, 400, "%s", err);
-	if (hex_decode(json_object_get_string(json_object_object_get(o, "secret")), secret,
-		       sizeof(secret), &secret_len) < 0)
-		return refuse(srv, req, 400, "'secret' is not 1 to 64 bytes of hex");
 	SHA256(secret, secret_len, h);
 	OPENSSL_cleanse(secret, sizeof(secret));
 

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <vouch/digest.h>
 
 #include "cleanup.h"
@@ -119,7 +122,7 @@ void request_register_clear(struct request_register *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int request_parse_register(vouch_ctx *ctx, const char *body, size_t len,
+int request_parse_agent_put(vouch_ctx *ctx, const char *body, size_t len,
 			   struct request_register *ret, char *err, size_t err_size)
 {
 	static const char *const keys[] = { "ak", NULL };
@@ -187,5 +190,113 @@ int request_parse_verify(vouch_ctx *ctx, const char *body, size_t len, struct re
 		return -ENOMEM;
 	}
 	*ret = r;
+	return 0;
+}
+
+void request_enroll_clear(struct request_enroll *r)
+{
+	free(r->ek);
+	free(r->ak);
+	vouch_ak_free(r->key);
+	free(r->csr_pem);
+	X509_REQ_free(r->csr);
+	memset(r, 0, sizeof(*r));
+}
+
+static X509_REQ *csr_parse(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509_REQ *x = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	return x;
+}
+
+int request_parse_enroll(vouch_ctx *ctx, const char *body, size_t len, struct request_enroll *ret,
+			 char *err, size_t err_size)
+{
+	static const char *const keys_cert[] = { "ek_cert", "ak", "csr", NULL };
+	static const char *const keys_pub[] = { "ek_public", "ak", "csr", NULL };
+	_cleanup_(req_json_putp) json_object *o = parse_request(body, len, err, err_size);
+	struct request_enroll r = { 0 };
+	struct vouch_ak_info info;
+	const char *csr;
+	EVP_PKEY *pk;
+	int ret_code = -EBADMSG;
+
+	if (!o)
+		return -EBADMSG;
+	r.by_cert = !json_object_object_get_ex(o, "ek_public", NULL);
+	if (check_keys(o, r.by_cert ? keys_cert : keys_pub, err, err_size) < 0)
+		return -EBADMSG;
+	if (b64_decode(json_object_get_string(json_object_object_get(o, r.by_cert ? "ek_cert"
+										   : "ek_public")),
+		       &r.ek, &r.ek_len) < 0) {
+		snprintf(err, err_size, "'%s' is not base64", r.by_cert ? "ek_cert" : "ek_public");
+		goto fail;
+	}
+	if (r.by_cert) {
+		const unsigned char *p = r.ek;
+		X509 *x = d2i_X509(NULL, &p, (long)r.ek_len);
+		bool exact = x && p == r.ek + r.ek_len;
+
+		X509_free(x);
+		if (!exact) {
+			ERR_clear_error();
+			snprintf(err, err_size, "'ek_cert' is not a DER X.509 certificate");
+			goto fail;
+		}
+	}
+	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &r.ak,
+		       &r.ak_len) < 0) {
+		snprintf(err, err_size, "'ak' is not base64");
+		goto fail;
+	}
+	if (vouch_ak_load_mem(ctx, r.ak, r.ak_len, &r.key) < 0) {
+		snprintf(err, err_size, "'ak' is not an attestation key: %s", vouch_ctx_last_error(ctx));
+		goto fail;
+	}
+	vouch_ak_get_info(r.key, &info);
+	if (!info.has_public_area || info.name_len == 0) {
+		snprintf(err, err_size, "'ak' must be a TPM2B_PUBLIC (its name is bound)");
+		goto fail;
+	}
+	csr = json_object_get_string(json_object_object_get(o, "csr"));
+	if (strlen(csr) > REQUEST_CSR_MAX || !(r.csr = csr_parse(csr))) {
+		ERR_clear_error();
+		snprintf(err, err_size, "'csr' is not a PEM certificate request");
+		goto fail;
+	}
+	pk = X509_REQ_get0_pubkey(r.csr);
+	if (!pk || X509_REQ_verify(r.csr, pk) != 1) {
+		ERR_clear_error();
+		snprintf(err, err_size, "the CSR's signature does not verify");
+		goto fail;
+	}
+	if (!(r.csr_pem = strdup(csr))) {
+		snprintf(err, err_size, "out of memory");
+		ret_code = -ENOMEM;
+		goto fail;
+	}
+	*ret = r;
+	return 0;
+fail:
+	request_enroll_clear(&r);
+	return ret_code;
+}
+
+int request_parse_activate(const char *body, size_t len, uint8_t secret[REQUEST_NONCE_MAX],
+			   size_t *ret_len, char *err, size_t err_size)
+{
+	static const char *const keys[] = { "secret", NULL };
+	_cleanup_(req_json_putp) json_object *o = parse_request(body, len, err, err_size);
+
+	if (!o || check_keys(o, keys, err, err_size) < 0)
+		return -EBADMSG;
+	if (hex_decode(json_object_get_string(json_object_object_get(o, "secret")), secret,
+		       REQUEST_NONCE_MAX, ret_len) < 0) {
+		snprintf(err, err_size, "'secret' is not 1 to %d bytes of hex", REQUEST_NONCE_MAX);
+		return -EBADMSG;
+	}
 	return 0;
 }

@@ -21,7 +21,7 @@
 #define MAX_DEPTH 8 /* the request documents nest 3 levels; evidence is parsed by libvouch */
 #define REQUEST_NONCE_MAX 64
 
-/* POST /v1/agents/ID/register: { "ak": base64 } */
+/* PUT /v1/agents/ID (an operator provisions an agent): { "ak": base64 } */
 struct request_register {
 	uint8_t *ak; /* TPM2B_PUBLIC or PEM/DER SubjectPublicKeyInfo, as sent */
 	size_t ak_len;
@@ -38,9 +38,36 @@ struct request_verify {
 	char *evidence; /* the evidence member, re-serialised for vouch_evidence_parse() */
 };
 
-int request_parse_register(vouch_ctx *ctx, const char *body, size_t len,
+int request_parse_agent_put(vouch_ctx *ctx, const char *body, size_t len,
 			   struct request_register *ret, char *err, size_t err_size);
 void request_register_clear(struct request_register *r);
+
+/*
+ * POST /v1/agents/ID/enroll (no client certificate: anyone's bytes):
+ * { "ek_cert": base64 DER | "ek_public": base64 TPM2B_PUBLIC, "ak": base64 TPM2B_PUBLIC,
+ *   "csr": PEM }.  Parsed here: the members, the base64, the certificate's DER (exactly one
+ * certificate, nothing after it), the AK (a TPM public area with a name), the CSR (PEM, at
+ * most REQUEST_CSR_MAX bytes, its self-signature verified).  Policy (which EK CAs, the AK's
+ * attributes, the key sizes) is the caller's.
+ */
+#define REQUEST_CSR_MAX 16384
+struct request_enroll {
+	bool by_cert;
+	uint8_t *ek; /* DER certificate or TPM2B_PUBLIC */
+	size_t ek_len;
+	uint8_t *ak;
+	size_t ak_len;
+	vouch_ak *key;
+	char *csr_pem;
+	void *csr; /* X509_REQ *, verified */
+};
+int request_parse_enroll(vouch_ctx *ctx, const char *body, size_t len, struct request_enroll *ret,
+			 char *err, size_t err_size);
+void request_enroll_clear(struct request_enroll *r);
+
+/* POST /v1/agents/ID/activate (no client certificate): { "secret": hex, 1 to 64 bytes } */
+int request_parse_activate(const char *body, size_t len, uint8_t secret[REQUEST_NONCE_MAX],
+			   size_t *ret_len, char *err, size_t err_size);
 int request_parse_verify(vouch_ctx *ctx, const char *body, size_t len, struct request_verify *ret,
 			 char *err, size_t err_size);
 void request_verify_clear(struct request_verify *r);

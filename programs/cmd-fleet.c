@@ -119,6 +119,11 @@ static int fleet_set_reference(int argc, char **argv)
 	return fleet_sub(argc, argv, false, 2);
 }
 
+static int fleet_add_agent(int argc, char **argv)
+{
+	return fleet_sub(argc, argv, false, 2);
+}
+
 static int fleet_remove(int argc, char **argv)
 {
 	return fleet_sub(argc, argv, false, 1);
@@ -143,6 +148,9 @@ static const struct command fleet_commands[] = {
 	{ "set-reference", fleet_set_reference, 0,
 	  "Judge an agent's next rounds against the reference values NAME ('default': vouchd's)",
 	  "fleet set-reference " CONNECTION " AGENT NAME" },
+	{ "add-agent", fleet_add_agent, 0,
+	  "Provision an agent with an AK the operator vouches for (no enrollment, no EK)",
+	  "fleet add-agent " CONNECTION " AGENT AKFILE" },
 	{ "remove", fleet_remove, 0, "Forget an agent, its state and nonce (its results stay)",
 	  "fleet remove " CONNECTION " AGENT" },
 	{ "events", fleet_events, 0, "The server's event stream (text/event-stream)",

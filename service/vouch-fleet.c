@@ -8,6 +8,7 @@
  *   show AGENT [--json]          one agent: history and the last failure's failing entries
  *   add-reference NAME FILE      store reference values under NAME
  *   set-reference AGENT NAME     the reference values AGENT's rounds are judged against
+ *   add-agent AGENT AKFILE       provision AGENT with an AK the operator vouches for
  *   remove AGENT                 forget AGENT (its results stay in the chain)
  *   events [--follow]            the server's event stream (text/event-stream)
  *
@@ -26,6 +27,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -373,6 +376,54 @@ static int cmd_set_reference(struct fleet *fl, const char *agent, const char *na
 	return 0;
 }
 
+#define MAX_AK 65536
+
+/* AKFILE: a TPM2B_PUBLIC (binary) or a PEM/DER public key; vouchd checks what it is */
+static int cmd_add_agent(struct fleet *fl, const char *agent, const char *file)
+{
+	_cleanup_(json_putp) json_object *o = NULL, *req = json_object_new_object();
+	_cleanup_free_ char *path = NULL, *enc = NULL;
+	_cleanup_free_ uint8_t *buf = malloc(MAX_AK + 1);
+	json_object *created;
+	FILE *f;
+	size_t n;
+	int r;
+
+	if (!req || !buf || asprintf(&path, "/v1/agents/%s", agent) < 0)
+		return EXIT_RUNTIME;
+	f = fopen(file, "rbe");
+	if (!f) {
+		fprintf(stderr, "vouch fleet: cannot open '%s': %m\n", file);
+		return EXIT_RUNTIME;
+	}
+	n = fread(buf, 1, MAX_AK + 1, f);
+	r = ferror(f);
+	fclose(f);
+	if (r || n == 0 || n > MAX_AK) {
+		fprintf(stderr, "vouch fleet: '%s': %s\n", file,
+			r ? "read error" : n == 0 ? "empty" : "larger than 64 KiB: not an AK");
+		return EXIT_RUNTIME;
+	}
+	/* RFC 4648 base64, padded: what vouchd's strict decoder takes (OpenSSL's encoder) */
+	enc = malloc(4 * ((n + 2) / 3) + 1);
+	if (!enc)
+		return EXIT_RUNTIME;
+	EVP_EncodeBlock((unsigned char *)enc, buf, (int)n);
+	json_object_object_add(req, "ak", json_object_new_string(enc));
+	r = http(fl, "PUT", path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &o);
+	if (r)
+		return r;
+	if (fl->json)
+		print_json(o);
+	else
+		printf("%s AK %s (%s)\n", agent, jstr(o, "ak") ? jstr(o, "ak") : "?",
+		       json_object_object_get_ex(o, "created", &created) &&
+				       json_object_get_boolean(created)
+			       ? "provisioned"
+			       : "already provisioned");
+	return 0;
+}
+
 static int cmd_remove(struct fleet *fl, const char *agent)
 {
 	_cleanup_(json_putp) json_object *o = NULL;
@@ -611,7 +662,7 @@ static int usage(FILE *f, const char *msg, const char *arg)
 	fprintf(f, "usage: vouch fleet COMMAND [--server URL] [--cert CRT] [--key KEY] "
 		   "[--cacert CA] [--json] [ARGS]\n"
 		   "COMMAND: status | show AGENT | add-reference NAME FILE |\n"
-		   "         set-reference AGENT NAME | remove AGENT |\n"
+		   "         set-reference AGENT NAME | add-agent AGENT AKFILE | remove AGENT |\n"
 		   "         events [--follow] [--last-event-id ID] [--count N] [--idle S]\n"
 		   "The connection options default to $VOUCH_FLEET_SERVER, $VOUCH_FLEET_CERT,\n"
 		   "$VOUCH_FLEET_KEY and $VOUCH_FLEET_CACERT.  See vouch-fleet(1).\n");
@@ -713,7 +764,8 @@ static int run(int argc, char **argv)
 		const char *name;
 		int nargs;
 	} const cmds[] = { { "status", 0 }, { "show", 1 }, { "add-reference", 2 },
-			   { "set-reference", 2 }, { "remove", 1 }, { "events", 0 } };
+			   { "set-reference", 2 }, { "add-agent", 2 }, { "remove", 1 },
+			   { "events", 0 } };
 	r = -1;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
@@ -724,7 +776,8 @@ static int run(int argc, char **argv)
 		return usage(stderr, "wrong number of arguments for", cmd);
 	/* names go into URL paths: the server's rules, checked before anything is sent */
 	if ((strcmp(cmd, "show") == 0 || strcmp(cmd, "remove") == 0 ||
-	     strcmp(cmd, "set-reference") == 0) && !valid_name(argv[0]))
+	     strcmp(cmd, "set-reference") == 0 || strcmp(cmd, "add-agent") == 0) &&
+	    !valid_name(argv[0]))
 		return usage(stderr, "invalid agent id", argv[0]);
 	if ((strcmp(cmd, "add-reference") == 0 && !valid_name(argv[0])) ||
 	    (strcmp(cmd, "set-reference") == 0 && !valid_name(argv[1])))
@@ -747,6 +800,8 @@ static int run(int argc, char **argv)
 		r = cmd_add_reference(&fl, argv[0], argv[1]);
 	else if (strcmp(cmd, "set-reference") == 0)
 		r = cmd_set_reference(&fl, argv[0], argv[1]);
+	else if (strcmp(cmd, "add-agent") == 0)
+		r = cmd_add_agent(&fl, argv[0], argv[1]);
 	else if (strcmp(cmd, "remove") == 0)
 		r = cmd_remove(&fl, argv[0]);
 	else

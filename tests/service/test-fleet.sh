@@ -353,6 +353,27 @@ code 404 "agent2 can no longer ask for a nonce" agent2 GET /v1/agents/agent2/non
 code 200 "GET /v1/agents" op GET /v1/agents
 eq "agent2 is no longer listed" "$(js '[.agents[].id] | join(",")')" agent1,agent3
 
+# --- an operator provisions an agent (no enrollment, no EK): vouch fleet add-agent -------------------
+expect_rc 0 "vouch fleet add-agent agent2 with its AK file" fleet add-agent agent2 "$T/ak2.pub"
+try "says provisioned" grep -q "^agent2 AK [0-9a-f]\{64\} (provisioned)$" "$T/.out"
+eq "stored without an EK, not certified" "$(sql "SELECT ek_fpr || ':' || ek_certified FROM agents WHERE id='agent2'")" ":0"
+eq "an enrolled event says by whom" "$(sql "SELECT reason FROM outbox WHERE agent='agent2' AND type='enrolled' ORDER BY seq DESC LIMIT 1")" \
+	"provisioned by an operator"
+expect_rc 0 "the same AK again is idempotent" fleet add-agent agent2 "$T/ak2.pub"
+try "says already provisioned" grep -q "(already provisioned)$" "$T/.out"
+expect_rc 3 "another AK for an existing agent is refused (409)" fleet add-agent agent2 "$T/ak1.pub"
+printf 'not an AK' >"$T/junk.ak"
+expect_rc 3 "a file that is not an AK is refused (400)" fleet add-agent agent5 "$T/junk.ak"
+eq "and nothing is stored" "$(sql "SELECT count(*) FROM agents WHERE id='agent5'")" 0
+jq -n --arg ak "$(base64 -w0 "$T/ak1.pub")" '{ak: $ak}' >"$T/put.json"
+code 403 "an agent's certificate cannot provision" agent1 PUT /v1/agents/agent6 "$T/put.json"
+jq -n --arg ak "$(base64 -w0 "$T/ak1.pub")" '{ak: $ak, extra: "x"}' >"$T/put2.json"
+code 400 "an unknown member is refused" op PUT /v1/agents/agent6 "$T/put2.json"
+try "the provisioned agent attests" round agent2 0x81010011
+ear_payload() { python3 -c 'import base64, sys; p = sys.stdin.read().split(".")[1]; sys.stdout.write(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())'; }
+eq "agent2 trusted, its EAR claims no hardware" \
+	"$(js .verdict) $(js .ear | ear_payload | jq -r '.submods.boot."ear.trustworthiness-vector".hardware')" "trusted 0"
+
 # --- stored reference values edited in the database: refused, nothing changes ----------------------
 refdoc "$T/bin/a" "$T/bin/b" >"$T/ab.json"
 code 201 "PUT /v1/references/ab" op PUT /v1/references/ab "$T/ab.json"

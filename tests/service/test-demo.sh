@@ -13,6 +13,8 @@ require_peer python3 python3
 trap 'rm -rf "$T"' EXIT
 expect_rc 0 "vouch demo" "$VOUCH" demo --dir "$T/demo"
 cp "$T/.out" "$T/demo.out"
+# on a failure, the end of the story: the demo's last step and its logs
+grep -q "the service part too" "$T/demo.out" || { tail -25 "$T/demo.out"; tail -25 "$T/.err"; } | sed 's/^/#   /'
 check "every step and the service part" grep -q "behaved as expected; the service part too" "$T/demo.out"
 check "the tampered machine is untrusted" grep -q "web2 is not trusted after" "$T/demo.out"
 check "the webhook fired, signed" grep -q "webhook: event .* untrusted for web2 .*signature valid" "$T/demo.out"

@@ -95,8 +95,14 @@ s = tls(); t0 = time.time()
 s.sendall(b"POST /v1/agents/agent0/attest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n")
 r = reply(s); out("oversized-body", r.split(" ")[1] if r.startswith("HTTP/") else r, "%.1f" % (time.time() - t0)); s.close()
 # oversized headers: 64 KiB of them
-s = tls(); s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 65536 + b"\r\n\r\n")
-r = reply(s); out("oversized-headers", r.split(" ")[1] if r.startswith("HTTP/") else r); s.close()
+# vouchd may answer and close after its 16 KiB header limit, before the client has sent all
+s = tls()
+try:
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 65536 + b"\r\n\r\n")
+    r = reply(s)
+except (ssl.SSLError, OSError):
+    r = "closed"
+out("oversized-headers", r.split(" ")[1] if r.startswith("HTTP/") else r); s.close()
 # plain HTTP and garbage on the TLS port
 for name, data in (("plain-http", b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"), ("garbage", bytes(range(256)) * 16)):
     s = socket.create_connection(("127.0.0.1", port), timeout=10); s.sendall(data)

@@ -34,6 +34,7 @@
 #include <vouch/quote.h>
 
 #include "agent.h"
+#include "tls-server.h"
 #include "cleanup.h"
 
 #define MAX_NONCE 64
@@ -186,54 +187,6 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 					      BEV_OPT_CLOSE_ON_FREE);
 }
 
-static void ssl_error(const char *what, const char *path)
-{
-	unsigned long e = ERR_get_error();
-	char buf[256];
-
-	ERR_error_string_n(e, buf, sizeof(buf));
-	fprintf(stderr, "vouch-agent: %s '%s': %s\n", what, path, e ? buf : "failed");
-	ERR_clear_error();
-}
-
-static SSL_CTX *tls_setup(const struct agent *ag)
-{
-	SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
-	STACK_OF(X509_NAME) *cas;
-	struct stat sb;
-
-	if (!ssl)
-		return NULL;
-	if (stat(ag->key, &sb) == 0 && (sb.st_mode & 077)) {
-		fprintf(stderr, "vouch-agent: '%s' is readable by group or others, refusing\n",
-			ag->key);
-		goto fail;
-	}
-	SSL_CTX_set_min_proto_version(ssl, TLS1_3_VERSION);
-	SSL_CTX_set_max_proto_version(ssl, TLS1_3_VERSION);
-	if (SSL_CTX_use_certificate_chain_file(ssl, ag->cert) != 1) {
-		ssl_error("cannot load certificate", ag->cert);
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ssl, ag->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ssl) != 1) {
-		ssl_error("cannot load key", ag->key);
-		goto fail;
-	}
-	if (SSL_CTX_load_verify_locations(ssl, ag->cacert, NULL) != 1 ||
-	    !(cas = SSL_load_client_CA_file(ag->cacert))) {
-		ssl_error("cannot load CA", ag->cacert);
-		goto fail;
-	}
-	SSL_CTX_set_client_CA_list(ssl, cas);
-	/* asked for, checked per request (require_verifier()): a refusal is an HTTP 401/403
-	 * with a reason rather than a failed handshake */
-	SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
-	return ssl;
-fail:
-	SSL_CTX_free(ssl);
-	return NULL;
-}
 
 static void on_signal(evutil_socket_t fd, short what, void *arg)
 {
@@ -265,7 +218,9 @@ int agent_serve(struct agent *ag, int (*ready)(struct agent *ag))
 	}
 	memcpy(host, ag->listen, (size_t)(colon - ag->listen));
 	host[colon - ag->listen] = '\0';
-	ssl = tls_setup(ag);
+	/* asked for, checked per request (require_verifier()): a refusal is an HTTP 401/403
+	 * with a reason rather than a failed handshake */
+	ssl = tls_server_ctx("vouch-agent", ag->cert, ag->key, ag->cacert);
 	base = ssl ? event_base_new() : NULL;
 	http = base ? evhttp_new(base) : NULL;
 	if (!http) {

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "notify.h"
+#include "tls-server.h"
 #include "vouchd.h"
 
 /* one histogram's series; @labels: 'name="value",' or "" */
@@ -327,58 +328,25 @@ int rate_check(struct server *srv, struct evhttp_request *req, const char *id)
 
 static void ssl_error(const char *what, const char *path)
 {
-	unsigned long e = ERR_get_error();
-	char buf[256];
-
-	ERR_error_string_n(e, buf, sizeof(buf));
-	fprintf(stderr, "vouchd: %s '%s': %s\n", what, path, e ? buf : "failed");
-	ERR_clear_error();
+	tls_error("vouchd", what, path);
 }
 
+/* the shared server context (tls-server.c), and the operators' CAs asked for beside the
+ * agents': each role is then decided against its own CAs (require_agent(),
+ * require_operator()); /healthz and /metrics answer without a certificate */
 static SSL_CTX *tls_setup(const struct config *c)
 {
-	SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
-	STACK_OF(X509_NAME) *cas;
-	struct stat sb;
+	SSL_CTX *ssl = tls_server_ctx("vouchd", c->tls_cert, c->tls_key, c->client_ca);
 
-	if (!ssl)
-		return NULL;
-	if (stat(c->tls_key, &sb) == 0 && (sb.st_mode & 077)) {
-		fprintf(stderr, "vouchd: '%s' is readable by group or others, refusing\n", c->tls_key);
-		goto fail;
-	}
-	SSL_CTX_set_min_proto_version(ssl, TLS1_3_VERSION);
-	SSL_CTX_set_max_proto_version(ssl, TLS1_3_VERSION);
-	if (SSL_CTX_use_certificate_chain_file(ssl, c->tls_cert) != 1) {
-		ssl_error("cannot load certificate", c->tls_cert);
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ssl, c->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ssl) != 1) {
-		ssl_error("cannot load key", c->tls_key);
-		goto fail;
-	}
-	if (SSL_CTX_load_verify_locations(ssl, c->client_ca, NULL) != 1 ||
-	    !(cas = SSL_load_client_CA_file(c->client_ca))) {
-		ssl_error("cannot load CA", c->client_ca);
-		goto fail;
-	}
-	if (c->operator_ca &&
+	if (ssl && c->operator_ca &&
 	    (SSL_CTX_load_verify_locations(ssl, c->operator_ca, NULL) != 1 ||
-	     SSL_add_file_cert_subjects_to_stack(cas, c->operator_ca) != 1)) {
-		sk_X509_NAME_pop_free(cas, X509_NAME_free);
+	     SSL_add_file_cert_subjects_to_stack(SSL_CTX_get_client_CA_list(ssl),
+						 c->operator_ca) != 1)) {
 		ssl_error("cannot load CA", c->operator_ca);
-		goto fail;
+		SSL_CTX_free(ssl);
+		return NULL;
 	}
-	SSL_CTX_set_client_CA_list(ssl, cas);
-	/* asked for, not demanded: /healthz and /metrics answer without one; agent and
-	 * operator endpoints refuse a request without a certificate of their role
-	 * (require_agent(), require_operator()) */
-	SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 	return ssl;
-fail:
-	SSL_CTX_free(ssl);
-	return NULL;
 }
 
 static void on_signal(evutil_socket_t fd, short what, void *arg)

@@ -35,10 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] & 7) {
 	case 0: {
-		struct request_register r;
+		struct request_agent_put r;
 
 		if (request_parse_agent_put(ctx, body, len, &r, err, sizeof(err)) == 0)
-			request_register_clear(&r);
+			request_agent_put_clear(&r);
 		break;
 	}
 	case 4: {

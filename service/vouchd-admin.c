@@ -339,7 +339,7 @@ static void do_agent_put(struct server *srv, struct evhttp_request *req, const c
 {
 	_cleanup_(json_putp) json_object *out = NULL;
 	_cleanup_free_ char *body = NULL, *pem = NULL;
-	_cleanup_(request_register_clear) struct request_register rq = { 0 };
+	_cleanup_(request_agent_put_clear) struct request_agent_put rq = { 0 };
 	struct store *st = srv->store;
 	struct store_agent a = { 0 }, old = { 0 };
 	struct vouch_digest d;

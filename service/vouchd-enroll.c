@@ -31,7 +31,6 @@
 #include "vouchd.h"
 
 #define SECRET_LEN 32
-#define MAX_CSR 16384
 #define CERT_DAYS 365
 /* pending enrollments at most: each costs an attacker an EK certificate (public) and a
  * request, so their number is bounded; expired ones are purged first */
@@ -85,13 +84,6 @@ static char *b64_encode(const uint8_t *buf, size_t len)
 	if (s)
 		EVP_EncodeBlock((unsigned char *)s, buf, (int)len);
 	return s;
-}
-
-static X509_REQ *csr_parse(const char *pem)
-{
-	_cleanup_(bio_freep) BIO *b = BIO_new_mem_buf(pem, -1);
-
-	return b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
 }
 
 /* a TLS key the agent CA signs for: EC of 256 bits or more, RSA of 2048 or more */
@@ -485,7 +477,7 @@ void do_activate(struct server *srv, struct evhttp_request *req, const char *id)
 			st->ops->rollback(st);
 		return;
 	}
-	csr = csr_parse(e.csr);
+	csr = request_csr_parse(e.csr); /* checked at /enroll, stored by us */
 	if (!csr || issue_cert(srv, id, csr, &cert) < 0) {
 		ERR_clear_error();
 		store_enrollment_clear(&e);

@@ -115,7 +115,7 @@ bool valid_id(const char *id, size_t n)
 	return id[0] != '.';
 }
 
-void request_register_clear(struct request_register *r)
+void request_agent_put_clear(struct request_agent_put *r)
 {
 	free(r->ak);
 	vouch_ak_free(r->key);
@@ -123,11 +123,11 @@ void request_register_clear(struct request_register *r)
 }
 
 int request_parse_agent_put(vouch_ctx *ctx, const char *body, size_t len,
-			   struct request_register *ret, char *err, size_t err_size)
+			   struct request_agent_put *ret, char *err, size_t err_size)
 {
 	static const char *const keys[] = { "ak", NULL };
 	_cleanup_(req_json_putp) json_object *o = parse_request(body, len, err, err_size);
-	struct request_register r = { 0 };
+	struct request_agent_put r = { 0 };
 
 	if (!o || check_keys(o, keys, err, err_size) < 0)
 		return -EBADMSG;
@@ -139,7 +139,7 @@ int request_parse_agent_put(vouch_ctx *ctx, const char *body, size_t len,
 	if (vouch_ak_load_mem(ctx, r.ak, r.ak_len, &r.key) < 0) {
 		snprintf(err, err_size, "'ak' is not an attestation key: %s",
 			 vouch_ctx_last_error(ctx));
-		request_register_clear(&r);
+		request_agent_put_clear(&r);
 		return -EBADMSG;
 	}
 	*ret = r;
@@ -203,7 +203,7 @@ void request_enroll_clear(struct request_enroll *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static X509_REQ *csr_parse(const char *pem)
+void *request_csr_parse(const char *pem)
 {
 	BIO *b = BIO_new_mem_buf(pem, -1);
 	X509_REQ *x = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
@@ -262,7 +262,7 @@ int request_parse_enroll(vouch_ctx *ctx, const char *body, size_t len, struct re
 		goto fail;
 	}
 	csr = json_object_get_string(json_object_object_get(o, "csr"));
-	if (strlen(csr) > REQUEST_CSR_MAX || !(r.csr = csr_parse(csr))) {
+	if (strlen(csr) > REQUEST_CSR_MAX || !(r.csr = request_csr_parse(csr))) {
 		ERR_clear_error();
 		snprintf(err, err_size, "'csr' is not a PEM certificate request");
 		goto fail;

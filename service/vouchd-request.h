@@ -22,7 +22,7 @@
 #define REQUEST_NONCE_MAX 64
 
 /* PUT /v1/agents/ID (an operator provisions an agent): { "ak": base64 } */
-struct request_register {
+struct request_agent_put {
 	uint8_t *ak; /* TPM2B_PUBLIC or PEM/DER SubjectPublicKeyInfo, as sent */
 	size_t ak_len;
 	vouch_ak *key; /* loaded */
@@ -39,8 +39,8 @@ struct request_verify {
 };
 
 int request_parse_agent_put(vouch_ctx *ctx, const char *body, size_t len,
-			   struct request_register *ret, char *err, size_t err_size);
-void request_register_clear(struct request_register *r);
+			   struct request_agent_put *ret, char *err, size_t err_size);
+void request_agent_put_clear(struct request_agent_put *r);
 
 /*
  * POST /v1/agents/ID/enroll (no client certificate: anyone's bytes):
@@ -64,6 +64,8 @@ struct request_enroll {
 int request_parse_enroll(vouch_ctx *ctx, const char *body, size_t len, struct request_enroll *ret,
 			 char *err, size_t err_size);
 void request_enroll_clear(struct request_enroll *r);
+/* X509_REQ * of a PEM certificate request, or NULL (the signature is not checked here) */
+void *request_csr_parse(const char *pem);
 
 /* POST /v1/agents/ID/activate (no client certificate): { "secret": hex, 1 to 64 bytes } */
 int request_parse_activate(const char *body, size_t len, uint8_t secret[REQUEST_NONCE_MAX],

@@ -284,7 +284,7 @@ static int migrate(struct store_sqlite *s)
 	return r;
 }
 
-static int sq_open(const char *path, struct store **ret)
+static int sq_open(const char *path, unsigned flags, struct store **ret)
 {
 	struct store_sqlite *s = calloc(1, sizeof(*s));
 	int r;
@@ -307,9 +307,9 @@ static int sq_open(const char *path, struct store **ret)
 	 */
 	r = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 		    "PRAGMA foreign_keys = ON");
-	if (r == 0)
+	if (r == 0 && !(flags & STORE_OPEN_NO_MIGRATE))
 		r = migrate(s);
-	for (int i = 0; r == 0 && i < _Q_MAX; i++)
+	for (int i = 0; r == 0 && !(flags & STORE_OPEN_NO_MIGRATE) && i < _Q_MAX; i++)
 		if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
 				       NULL) != SQLITE_OK)
 			r = db_err(s, queries[i]);

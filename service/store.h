@@ -144,10 +144,14 @@ struct store_webhook {
 
 struct store;
 
+/* open(): leave the schema as it is (vouchd db status): only schema_version() may be called */
+#define STORE_OPEN_NO_MIGRATE 1u
+
 struct store_ops {
 	const char *name;
-	/* open (creating and migrating the schema) @dsn; a path for sqlite */
-	int (*open)(const char *dsn, struct store **ret);
+	/* open (creating and migrating the schema, unless STORE_OPEN_NO_MIGRATE) @dsn; a path
+	 * for sqlite, a libpq connection string or URI for postgresql */
+	int (*open)(const char *dsn, unsigned flags, struct store **ret);
 	void (*close)(struct store *s);
 	/* group commit: one transaction around many; begin/commit/rollback then only mark
 	 * (savepoints) and batch_commit() makes them all durable at once, or none */
@@ -219,6 +223,39 @@ struct store_ops {
 	/* another failed attempt at the event after the cursor; retry at @next_attempt */
 	int (*outbox_mark_failed)(struct store *s, const char *url, uint32_t attempts,
 				  int64_t next_attempt);
+
+	/* --- several vouchd nodes over one database (trivially true for one SQLite node) ---
+	 * Invariants every backend keeps, whatever the number of nodes:
+	 * - agent_get() and status_get() inside a transaction lock that agent's row until
+	 *   commit/rollback (PostgreSQL: SELECT ... FOR UPDATE), so two nodes never advance one
+	 *   agent's state twice; nonce_take() is atomic (a nonce is taken once, by one node);
+	 * - outbox_pending(after) never skips an event: an event that becomes visible later
+	 *   has a higher seq than every event visible before it (seqs are assigned in commit
+	 *   order, e.g. under a lock taken at commit time), and the results chain likewise
+	 *   links rows in commit order, so chain_verify() holds with concurrent writers. */
+	/* claim pull-mode agents for @node until @now + @ttl: those it holds already and those
+	 * whose lease is free or expired, at most @max in all; another node's live lease is
+	 * skipped, never waited for (PostgreSQL: FOR UPDATE SKIP LOCKED).  Then call @fn for
+	 * each agent @node holds; stops at and returns @fn's first negative return. */
+	int (*pull_claim)(struct store *s, const char *node, int64_t now, int64_t ttl, size_t max,
+			  int (*fn)(void *userdata, const char *id, const char *url),
+			  void *userdata);
+	/* give up every lease of @node (clean shutdown: another node takes over at once) */
+	int (*lease_release)(struct store *s, const char *node);
+	/* a duty one node does at a time (e.g. "outbox": webhook delivery): 0 when @node holds
+	 * it until @now + @ttl (acquired or renewed), -EBUSY while another node's lease is live */
+	int (*duty_claim)(struct store *s, const char *duty, const char *node, int64_t now,
+			  int64_t ttl);
+
+	/* --- operations --- */
+	/* the schema version of the open database and the one this build writes */
+	int (*schema_version)(struct store *s, int *ret_version, int *ret_latest);
+	/* retention: delete results older than @before (Unix time) but each agent's newest;
+	 * chain_verify() still verifies what is left (anchors keep the pruned rows' hashes) */
+	int (*result_prune)(struct store *s, int64_t before, uint64_t *ret_pruned);
+	/* a consistent copy of the live database in @path (written to a temporary file,
+	 * fsynced, renamed); -EOPNOTSUPP where the database has its own tools (pg_dump) */
+	int (*backup)(struct store *s, const char *path);
 };
 
 struct store {

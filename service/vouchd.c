@@ -860,7 +860,7 @@ static int run(int argc, char **argv)
 		free(srv.cfg.conf_buf);
 		return r > 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	r = store_sqlite_ops.open(srv.cfg.db, &srv.store);
+	r = store_sqlite_ops.open(srv.cfg.db, 0, &srv.store);
 	if (r < 0) {
 		fprintf(stderr, "vouchd: cannot open database '%s'\n", srv.cfg.db);
 		free(srv.cfg.conf_buf);

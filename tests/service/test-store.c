@@ -142,7 +142,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/db", dir);
-	ok_ret(ops->open(path, &s), "open and migrate a new database");
+	ok_ret(ops->open(path, 0, &s), "open and migrate a new database");
 	snprintf(a.id, sizeof(a.id), "a1");
 	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "%064d", 0);
 	snprintf(a.reference, sizeof(a.reference), "default");
@@ -390,17 +390,17 @@ int main(void)
 	s = NULL;
 
 	raw(path, "UPDATE results SET verdict = 'x' WHERE seq = 2");
-	ok_ret(ops->open(path, &s), "reopen");
+	ok_ret(ops->open(path, 0, &s), "reopen");
 	ok_ret(ops->chain_verify(s, &rows, &bad), "UPDATE through SQL was refused by the trigger");
 	ops->close(s);
 	raw(path, "DROP TRIGGER results_no_update; UPDATE results SET body = '{}' WHERE seq = 3");
-	ok_ret(ops->open(path, &s), "reopen");
+	ok_ret(ops->open(path, 0, &s), "reopen");
 	ok_err(ops->chain_verify(s, &rows, &bad), -EKEYREJECTED, "an edited row breaks the chain");
 	ok(bad == 3, "at row 3");
 	ops->close(s);
 	raw(path, "UPDATE results SET body = '{\"verdict\":\"trusted\"}' WHERE seq = 3; "
 		  "DROP TRIGGER results_no_delete; DELETE FROM results WHERE seq = 4");
-	ok_ret(ops->open(path, &s), "reopen");
+	ok_ret(ops->open(path, 0, &s), "reopen");
 	ok_err(ops->chain_verify(s, &rows, &bad), -EKEYREJECTED, "a deleted row breaks the chain");
 	ok(bad == 5, "found at the row after it");
 	ok_ret(ops->agent_get(s, "a1", &g), "the agent survived the reopen");
@@ -414,7 +414,7 @@ int main(void)
 		  "ALTER TABLE enrollments DROP COLUMN ek_certified; "
 		  "PRAGMA user_version = 4");
 	s = NULL;
-	ok_ret(ops->open(path, &s), "a version 4 database opens");
+	ok_ret(ops->open(path, 0, &s), "a version 4 database opens");
 	if (!s)
 		return tap_done();
 	ok_ret(-(ops->outbox_last(s, &seq) || seq != 0), "with an empty outbox");
@@ -436,7 +436,7 @@ int main(void)
 		 "INSERT INTO agents VALUES ('old', x'010203', 'f', 7, 'default');"
 		 "PRAGMA user_version = 1;");
 	s = NULL;
-	ok_ret(ops->open(cmd, &s), "a version 1 database opens");
+	ok_ret(ops->open(cmd, 0, &s), "a version 1 database opens");
 	if (!s)
 		return tap_done();
 	ok_ret(ops->agent_get(s, "old", &g), "its agent is still there");
@@ -446,7 +446,7 @@ int main(void)
 	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
 	       "the migrated database takes enrollments");
 	ops->close(s);
-	ok_ret(ops->open(cmd, &s), "and reopens at the current version");
+	ok_ret(ops->open(cmd, 0, &s), "and reopens at the current version");
 	ops->close(s);
 	unlink(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
@@ -455,7 +455,7 @@ int main(void)
 	unlink(cmd);
 
 	raw(path, "PRAGMA user_version = 99");
-	ok_err(ops->open(path, &s), -EPROTO, "an unknown schema version is refused");
+	ok_err(ops->open(path, 0, &s), -EPROTO, "an unknown schema version is refused");
 
 	/* a version 2 database (enrollment, before pull mode): its agents become push agents */
 	raw(path, "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode; "
@@ -465,7 +465,7 @@ int main(void)
 		  "ALTER TABLE enrollments DROP COLUMN ek_certified; "
 		  "PRAGMA user_version = 2");
 	s = NULL;
-	ok_ret(ops->open(path, &s), "a version 2 database is migrated");
+	ok_ret(ops->open(path, 0, &s), "a version 2 database is migrated");
 	if (!s)
 		return tap_done();
 	ok_ret(ops->agent_get(s, "a1", &g), "its agent survived");
@@ -484,14 +484,14 @@ int main(void)
 		  " verdict TEXT NOT NULL, body TEXT NOT NULL, hash BLOB NOT NULL);"
 		  "INSERT INTO agents VALUES ('old', x'01', 'f', 1, 'default');"
 		  "PRAGMA user_version = 1;");
-	ok_ret(ops->open(path, &s), "a version 1 database opens");
+	ok_ret(ops->open(path, 0, &s), "a version 1 database opens");
 	ok_ret(ops->agent_get(s, "old", &g), "its agent survived the migration");
 	store_agent_clear(&g);
 	ok_ret(-(ops->begin(s) || ops->reference_put(s, "r", "00", "{}", 1) || ops->commit(s)),
 	       "and it has the reference tables");
 	ops->close(s);
 	s = NULL;
-	ok_ret(ops->open(path, &s), "reopened at version 2");
+	ok_ret(ops->open(path, 0, &s), "reopened at version 2");
 	ops->close(s);
 	snprintf(cmd, sizeof(cmd), "%s/v1", dir);
 	unlink(cmd);

@@ -263,6 +263,14 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+/* NULL when vouchd was built without libpq */
+extern const struct store_ops *const store_pg_ops;
+
+/* the backend that @dsn names (store.c): PostgreSQL for a libpq URI or keyword string,
+ * else SQLite; NULL when that backend is not built in */
+const struct store_ops *store_backend(const char *dsn);
+/* open @dsn with its backend; -EPROTONOSUPPORT when that backend is not built in */
+int store_open(const char *dsn, unsigned flags, struct store **ret);
 
 /*
  * The hash of one results row: SHA-256(prev || seq || agent || time || verdict || body), each

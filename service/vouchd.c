@@ -860,9 +860,10 @@ static int run(int argc, char **argv)
 		free(srv.cfg.conf_buf);
 		return r > 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	r = store_sqlite_ops.open(srv.cfg.db, 0, &srv.store);
+	r = store_open(srv.cfg.db, 0, &srv.store);
 	if (r < 0) {
-		fprintf(stderr, "vouchd: cannot open database '%s'\n", srv.cfg.db);
+		fprintf(stderr, "vouchd: cannot open database '%s'%s\n", srv.cfg.db,
+			r == -EPROTONOSUPPORT ? ": this vouchd was built without PostgreSQL (libpq)" : "");
 		free(srv.cfg.conf_buf);
 		return EXIT_RUNTIME;
 	}

@@ -72,6 +72,7 @@ struct config {
 	uint32_t max_connections; /* open connections; more are closed at once */
 	uint32_t handshake_timeout; /* s from accept to the first complete request */
 	uint32_t agent_rate; /* attestations per second and agent; more: 429 */
+	uint32_t cache_agents; /* agents whose decoded AK and state are kept (vouchd-cache.c) */
 	uint32_t max_rate; /* attestations per second in all; more: 503 */
 	uint32_t interval; /* s: the agents' expected attestation period */
 	uint32_t grace; /* s: how late an attestation may be before the agent is overdue */
@@ -117,10 +118,11 @@ struct ref_cached {
 	uint64_t used;
 };
 
-/* vouchd-cache.c: the agents' decoded AKs and states, bounded */
-#define CACHE_SLOTS 4096
+/* vouchd-cache.c: the agents' decoded AKs and states, bounded (--cache-agents) */
+#define CACHE_AGENTS_DEFAULT 16384
 struct agent_cache;
-int agent_cache_new(struct agent_cache **ret);
+int agent_cache_new(size_t capacity, struct agent_cache **ret);
+size_t agent_cache_capacity(const struct agent_cache *c);
 void agent_cache_free(struct agent_cache *c);
 void agent_cache_stats(const struct agent_cache *c, uint64_t *hits, uint64_t *misses);
 int agent_cache_ak(struct agent_cache *c, vouch_ctx *ctx, const struct store_agent *a,

@@ -259,14 +259,18 @@ int agent_reference(struct server *srv, const char *name, const vouch_attest_ref
 void ref_cache_free(struct server *srv);
 /* the fleet overview and one agent's record, as the API returns them; NULL on a store
  * failure (*ret_code 503) or an unknown agent (404) */
-json_object *fleet_agents_json(struct server *srv, int *ret_code);
+json_object *fleet_agents_json(struct server *srv, const char *after, int *ret_code);
+/* agents per page of GET /v1/agents and of the fleet page: the answer's "next" is the id
+ * to ask after (header X-Vouch-After; /fleet/after/ID) */
+#define FLEET_PAGE 1000
 json_object *fleet_agent_json(struct server *srv, const char *id, size_t limit, int *ret_code);
 /* the failed checks of the agent's newest result: [ {check, detail} ], or NULL */
 json_object *latest_failures_json(struct server *srv, const char *id);
 const char *method_name(enum evhttp_cmd_type cmd);
 
 /* vouchd-web.c: the fleet web page (operators only) */
-void do_web_fleet(struct server *srv, struct evhttp_request *req);
+/* the fleet page: counts of the whole fleet, the agents of one page after @after ("": the first) */
+void do_web_fleet(struct server *srv, struct evhttp_request *req, const char *after);
 void do_web_agent(struct server *srv, struct evhttp_request *req, const char *id);
 
 /* vouchd-notify.c: agent states, the outbox, webhooks, event streams, the watchdog */

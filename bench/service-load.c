@@ -38,23 +38,17 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "load-common.h"
+
 #define ENTRIES_PER_ROUND 16
-#define NONCE_MAX 64
 #define ROUND_DEADLINE 5 /* s, with INTERVAL */
 
 struct agent {
 	char id[32];
 	EVP_PKEY *key;
-	uint8_t pcr10[32];
-	uint64_t entries; /* measured so far */
-	uint64_t clock;
-	uint8_t nonce[NONCE_MAX];
+	struct load_list list;
+	uint8_t nonce[LOAD_NONCE_MAX];
 	size_t nonce_len;
-};
-
-struct buf {
-	char *p;
-	size_t len, size;
 };
 
 struct worker {
@@ -62,7 +56,7 @@ struct worker {
 	struct agent *agents;
 	size_t n_agents;
 	CURL *curl;
-	struct buf out;
+	struct load_buf out;
 	double *lat; /* steady-state latencies (s) */
 	size_t n_lat, lat_size;
 	uint64_t failures;
@@ -78,25 +72,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static size_t on_data(char *p, size_t sz, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	if (b->len + sz * n + 1 > b->size) {
-		size_t size = (b->len + sz * n + 1) * 2;
-		char *q = realloc(b->p, size);
-
-		if (!q)
-			return 0;
-		b->p = q;
-		b->size = size;
-	}
-	memcpy(b->p + b->len, p, sz * n);
-	b->len += sz * n;
-	b->p[b->len] = '\0';
-	return sz * n;
 }
 
 /* -> HTTP status, the reply in w->out; -1 on a transport failure */
@@ -118,176 +93,49 @@ static long http(struct worker *w, const char *path, const char *body)
 		curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
 	if (!w->out.p)
-		on_data("", 0, 0, &w->out);
+		load_on_data("", 0, 0, &w->out);
 	return code;
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-}
-
-static int take_nonce(struct agent *a, json_object *o)
-{
-	json_object *v;
-	const char *s;
-	size_t n;
-
-	if (!json_object_object_get_ex(o, "nonce", &v) || !(s = json_object_get_string(v)))
-		return -EBADMSG;
-	n = strlen(s) / 2;
-	if (n == 0 || n > NONCE_MAX)
-		return -EBADMSG;
-	for (size_t i = 0; i < n; i++)
-		if (sscanf(s + 2 * i, "%2hhx", &a->nonce[i]) != 1)
-			return -EBADMSG;
-	a->nonce_len = n;
-	return 0;
-}
-
-static void put16(uint8_t **p, uint16_t v)
-{
-	*(*p)++ = (uint8_t)(v >> 8);
-	*(*p)++ = (uint8_t)v;
-}
-
-static void put32(uint8_t **p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p, (uint16_t)v);
-}
-
-static void put64(uint8_t **p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p, (uint32_t)v);
-}
-
-static void putle32(uint8_t **p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		*(*p)++ = (uint8_t)(v >> (8 * i));
-}
-
-static void putn(uint8_t **p, const void *b, size_t n)
-{
-	memcpy(*p, b, n);
-	*p += n;
-}
-
-/* 16 new ima-ng entries (binary list format, host = little endian), PCR 10 extended */
+/* 16 new ima-ng entries, PCR 10 extended */
 static size_t make_entries(struct agent *a, uint8_t *out)
 {
-	uint8_t *p = out;
+	size_t len = 0;
 
 	for (int i = 0; i < ENTRIES_PER_ROUND; i++) {
-		char name[96];
-		uint8_t data[256], *d = data, fd[32], td[20], th[32], ext[64];
-		static const char alg[] = "sha256:";
-		size_t nl;
+		char name[LOAD_NAME_MAX];
+		uint8_t fd[32];
 
-		if (a->entries == 0) { /* as IMA's first entry; PCRs 0-7 are not quoted here */
+		if (a->list.entries == 0) { /* as IMA's first entry; PCRs 0-7 are not quoted here */
 			static const uint8_t zero[320];
 
-			nl = sizeof("boot_aggregate");
-			memcpy(name, "boot_aggregate", nl);
+			snprintf(name, sizeof(name), "boot_aggregate");
 			SHA256(zero, sizeof(zero), fd);
-			a->entries++;
 		} else {
-			nl = (size_t)snprintf(name, sizeof(name), "/usr/lib/bench/%s/file-%llu",
-					      a->id, (unsigned long long)a->entries++) + 1;
-			SHA256((const uint8_t *)name, nl, fd);
+			snprintf(name, sizeof(name), "/usr/lib/bench/%s/file-%llu", a->id,
+				 (unsigned long long)a->list.entries);
+			SHA256((const uint8_t *)name, strlen(name) + 1, fd);
 		}
-		putle32(&d, (uint32_t)(sizeof(alg) + 32));
-		putn(&d, alg, sizeof(alg));
-		putn(&d, fd, 32);
-		putle32(&d, (uint32_t)nl);
-		putn(&d, name, nl);
-		SHA1(data, (size_t)(d - data), td);
-		SHA256(data, (size_t)(d - data), th);
-		memcpy(ext, a->pcr10, 32);
-		memcpy(ext + 32, th, 32);
-		SHA256(ext, 64, a->pcr10);
-		putle32(&p, 10);
-		putn(&p, td, 20);
-		putle32(&p, 6);
-		putn(&p, "ima-ng", 6);
-		putle32(&p, (uint32_t)(d - data));
-		putn(&p, data, (size_t)(d - data));
+		len += load_entry(&a->list, "ima-ng", fd, name, NULL, 0, out + len);
 	}
-	return (size_t)(p - out);
+	return len;
 }
 
 /* the evidence of one round, or NULL */
 static char *evidence(struct agent *a, uint64_t from)
 {
-	uint8_t list[ENTRIES_PER_ROUND * 256], attest[256], *p = attest, pd[32], der[80];
-	uint8_t sig[4 + 2 * 34], *s = sig, r32[32], s32[32];
-	char hattest[2 * sizeof(attest) + 1], hsig[2 * sizeof(sig) + 1], hpcr[65];
-	char b64[4 * sizeof(list) / 3 + 8], *ev;
-	size_t len = make_entries(a, list), dlen = sizeof(der);
-	const uint8_t *dp = der;
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	ECDSA_SIG *es;
-	int n;
+	uint8_t list[ENTRIES_PER_ROUND * LOAD_ENTRY_MAX], signer[34] = { 0x00, 0x0b };
+	size_t len = make_entries(a, list);
 
-	/* TPMS_ATTEST of a quote */
-	put32(&p, 0xff544347); /* TPM_GENERATED_VALUE */
-	put16(&p, 0x8018); /* TPM_ST_ATTEST_QUOTE */
-	put16(&p, 34); /* qualifiedSigner: a sha256 TPM2B_NAME */
-	put16(&p, 0x000b);
-	memset(p, 0x42, 32);
-	p += 32;
-	put16(&p, (uint16_t)a->nonce_len);
-	putn(&p, a->nonce, a->nonce_len);
-	put64(&p, ++a->clock); /* clockInfo: clock, resetCount, restartCount, safe */
-	put32(&p, 1);
-	put32(&p, 0);
-	*p++ = 1;
-	put64(&p, 0x2000000000000ULL); /* firmwareVersion */
-	put32(&p, 1); /* TPML_PCR_SELECTION: sha256, PCR 10 */
-	put16(&p, 0x000b);
-	*p++ = 3;
-	putn(&p, "\x00\x04\x00", 3);
-	SHA256(a->pcr10, 32, pd); /* pcrDigest over the selected PCRs' values */
-	put16(&p, 32);
-	putn(&p, pd, 32);
-	if (!m || EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, a->key) <= 0 ||
-	    EVP_DigestSign(m, der, &dlen, attest, (size_t)(p - attest)) <= 0) {
-		EVP_MD_CTX_free(m);
-		return NULL;
-	}
-	EVP_MD_CTX_free(m);
-	es = d2i_ECDSA_SIG(NULL, &dp, (long)dlen);
-	if (!es)
-		return NULL;
-	BN_bn2binpad(ECDSA_SIG_get0_r(es), r32, 32);
-	BN_bn2binpad(ECDSA_SIG_get0_s(es), s32, 32);
-	ECDSA_SIG_free(es);
-	put16(&s, 0x0018); /* TPMT_SIGNATURE: TPM_ALG_ECDSA, sha256, r, s */
-	put16(&s, 0x000b);
-	put16(&s, 32);
-	putn(&s, r32, 32);
-	put16(&s, 32);
-	putn(&s, s32, 32);
-	hex(attest, (size_t)(p - attest), hattest);
-	hex(sig, (size_t)(s - sig), hsig);
-	hex(a->pcr10, 32, hpcr);
-	EVP_EncodeBlock((uint8_t *)b64, list, (int)len);
-	n = asprintf(&ev,
-		     "{\"format\":\"vouch-evidence\",\"version\":1,"
-		     "\"quote\":{\"attest\":\"%s\",\"signature\":\"%s\"},"
-		     "\"pcrs\":[{\"bank\":\"sha256\",\"values\":{\"10\":\"%s\"}}],"
-		     "\"ima\":{\"from_entry\":%llu,\"binary\":\"%s\"}}",
-		     hattest, hsig, hpcr, (unsigned long long)from, b64);
-	return n < 0 ? NULL : ev;
+	memset(signer + 2, 0x42, 32);
+
+	return load_evidence(a->key, &a->list, signer, a->nonce, a->nonce_len, list, len, from);
 }
 
 /* one push round; 0 when attested and trusted */
 static int attest(struct worker *w, struct agent *a)
 {
-	char path[96], *ev = evidence(a, a->entries);
+	char path[96], *ev = evidence(a, a->list.entries);
 	json_object *o = NULL, *v;
 	long code;
 	int r = -EIO;
@@ -299,7 +147,7 @@ static int attest(struct worker *w, struct agent *a)
 	free(ev);
 	if (code == 200 && (o = json_tokener_parse(w->out.p)) &&
 	    json_object_object_get_ex(o, "verdict", &v) &&
-	    strcmp(json_object_get_string(v), "trusted") == 0 && take_nonce(a, o) == 0)
+	    strcmp(json_object_get_string(v), "trusted") == 0 && load_take_nonce(o, a->nonce, &a->nonce_len) == 0)
 		r = 0;
 	if (r < 0 && w->failures++ < 3)
 		fprintf(stderr, "service-load: %s: HTTP %ld: %.4000s\n", a->id, code,
@@ -346,7 +194,7 @@ static int enroll(struct worker *w, struct agent *a)
 	snprintf(path, sizeof(path), "/v1/agents/%s/nonce", a->id);
 	code = http(w, path, NULL);
 	if (code == 200 && (o = json_tokener_parse(w->out.p))) {
-		r = take_nonce(a, o);
+		r = load_take_nonce(o, a->nonce, &a->nonce_len);
 		json_object_put(o);
 	}
 	return r;
@@ -397,13 +245,6 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	size_t n_agents, n_threads, total = 0;
@@ -450,7 +291,7 @@ int main(int argc, char **argv)
 		curl_easy_setopt(w[t].curl, CURLOPT_SSLCERT, cert);
 		curl_easy_setopt(w[t].curl, CURLOPT_SSLKEY, key);
 		curl_easy_setopt(w[t].curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
-		curl_easy_setopt(w[t].curl, CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(w[t].curl, CURLOPT_WRITEFUNCTION, load_on_data);
 		curl_easy_setopt(w[t].curl, CURLOPT_WRITEDATA, &w[t].out);
 		curl_easy_setopt(w[t].curl, CURLOPT_TCP_NODELAY, 1L);
 		curl_easy_setopt(w[t].curl, CURLOPT_TIMEOUT, interval > 0 ? (long)ROUND_DEADLINE : 30L);
@@ -475,7 +316,7 @@ int main(int argc, char **argv)
 		memcpy(all + total, w[t].lat, w[t].n_lat * sizeof(*all));
 		total += w[t].n_lat;
 	}
-	qsort(all, total, sizeof(*all), cmp);
+	qsort(all, total, sizeof(*all), load_cmp_double);
 	printf("register+nonce: %zu agents in %.2f s\n", n_agents, reg);
 	printf("round 1:        %zu attestations in %.2f s\n", n_agents, r1);
 	if (total)

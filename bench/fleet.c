@@ -122,7 +122,7 @@ struct worker {
 	CURL *curl;
 	struct load_buf out;
 	struct series tls, nonce, push, late, enroll;
-	uint64_t errors[_E_MAX], rounds, trusted;
+	uint64_t errors[_E_MAX], rounds, trusted, sigs;
 	unsigned long http_codes[600];
 	unsigned n_err_msgs;
 	double cpu_keys;
@@ -849,6 +849,30 @@ static int get_nonce(struct worker *w, struct agent *a, struct timing *t)
 	return r;
 }
 
+/* vouchd's checks of one verdict: the signatures it verified; the first failed check */
+static uint64_t checks(json_object *o, char *failed, size_t size)
+{
+	json_object *cs, *c;
+	uint64_t sigs = 0;
+
+	failed[0] = '\0';
+	if (!json_object_object_get_ex(o, "checks", &cs) || !json_object_is_type(cs, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(cs); i++) {
+		const char *name, *result, *detail;
+
+		c = json_object_array_get_idx(cs, i);
+		name = jstr(c, "check"), result = jstr(c, "result"), detail = jstr(c, "detail");
+		if (!name || !result)
+			continue;
+		if (strcmp(name, "signatures") == 0 && strcmp(result, "pass") == 0 && detail)
+			sigs = strtoull(detail, NULL, 10);
+		if (!failed[0] && strcmp(result, "pass") && strcmp(result, "not_applicable"))
+			snprintf(failed, size, "%s %s: %s", name, result, detail ? detail : "");
+	}
+	return sigs;
+}
+
 /* one round: (nonce,) quote and the new entries, verdict; 0 trusted */
 static int round_once(struct worker *w, struct agent *a)
 {
@@ -858,8 +882,10 @@ static int round_once(struct worker *w, struct agent *a)
 	bool fresh = true;
 	json_object *o = NULL;
 	const char *v;
-	char *ev = NULL;
+	char *ev = NULL, failed[400];
 	size_t len = 0;
+	uint64_t sigs;
+	int64_t off;
 	int r = -EIO;
 
 	if (!list)
@@ -891,17 +917,27 @@ static int round_once(struct worker *w, struct agent *a)
 		goto out;
 	}
 	a->nonce_deadline = jint(o, "deadline");
+	sigs = checks(o, failed, sizeof(failed));
+	/* where the server's verified list ends (it keeps no state after a failed verdict):
+	 * the entries after it are measured again, the same, and sent next round */
+	off = jint(o, "offset");
+	if (off >= 0 && (uint64_t)off != a->list.entries) {
+		replay(a, (uint64_t)off);
+		if (strcmp(v, "trusted") == 0)
+			w->errors[E_OFFSET]++;
+	}
 	if (strcmp(v, "trusted") != 0) {
 		w->errors[E_UNTRUSTED]++;
 		if (w->n_err_msgs++ < 3)
-			fprintf(stderr, "fleet: %s: %.600s\n", a->id, w->out.p);
+			fprintf(stderr, "fleet: %s: %s: %s\n", a->id, v, failed);
 		goto out;
 	}
-	if (jint(o, "offset") != (int64_t)a->list.entries) {
-		w->errors[E_OFFSET]++;
+	if (off < 0) {
+		w->errors[E_REPLY]++;
 		goto out;
 	}
 	w->trusted++;
+	w->sigs += sigs;
 	r = 0;
 out:
 	if (r < 0 && !o) { /* not judged: as if these entries were never measured */
@@ -1116,7 +1152,7 @@ static void reset_counts(void)
 		w->tls.n = w->nonce.n = w->push.n = w->late.n = 0;
 		memset(w->errors, 0, sizeof(w->errors));
 		memset(w->http_codes, 0, sizeof(w->http_codes));
-		w->rounds = w->trusted = 0;
+		w->rounds = w->trusted = w->sigs = 0;
 	}
 }
 
@@ -1130,7 +1166,7 @@ static void window(CURL *mc, double iv, double seconds, bool verbose, struct win
 {
 	struct snapshot s0, s1;
 	struct series tls, nonce, push, late;
-	uint64_t errors[_E_MAX] = { 0 }, rounds = 0, trusted = 0, total_err = 0;
+	uint64_t errors[_E_MAX] = { 0 }, rounds = 0, trusted = 0, total_err = 0, sigs = 0;
 	unsigned long codes[600] = { 0 };
 	double p50[N_HIST], p99[N_HIST], srv50 = 0, srv99 = 0;
 	char a[32], b[32], c[32], d[32];
@@ -1150,6 +1186,7 @@ static void window(CURL *mc, double iv, double seconds, bool verbose, struct win
 			codes[k] += workers[t].http_codes[k];
 		rounds += workers[t].rounds;
 		trusted += workers[t].trusted;
+		sigs += workers[t].sigs;
 	}
 	for (int k = 0; k < _E_MAX; k++)
 		total_err += errors[k];
@@ -1180,19 +1217,21 @@ static void window(CURL *mc, double iv, double seconds, bool verbose, struct win
 		printf("steady: %.1f s, %llu rounds, %llu trusted: %.1f attestations/s (offered %.1f/s)\n",
 		       seconds, (unsigned long long)rounds, (unsigned long long)trusted, ret->rate,
 		       ret->offered);
+		printf("lists: %u ima-sig entries a round, %u of them signed; vouchd verified %llu "
+		       "signatures in the trusted rounds\n", opt.entries, opt.signed_per_round,
+		       (unsigned long long)sigs);
 		printf("client side (ms)          p50       p99     count\n");
-		ms(a, sizeof(a), load_quantile(tls.v, tls.n, 0.5));
-		ms(b, sizeof(b), load_quantile(tls.v, tls.n, 0.99));
-		printf("  connect + TLS     %9s %9s %9zu\n", a, b, tls.n);
-		ms(a, sizeof(a), load_quantile(nonce.v, nonce.n, 0.5));
-		ms(b, sizeof(b), load_quantile(nonce.v, nonce.n, 0.99));
-		printf("  nonce fetch       %9s %9s %9zu\n", a, b, nonce.n);
-		ms(a, sizeof(a), load_quantile(push.v, push.n, 0.5));
-		ms(b, sizeof(b), load_quantile(push.v, push.n, 0.99));
-		printf("  push round trip   %9s %9s %9zu\n", a, b, push.n);
-		ms(a, sizeof(a), load_quantile(late.v, late.n, 0.5));
-		ms(b, sizeof(b), load_quantile(late.v, late.n, 0.99));
-		printf("  start lateness    %9s %9s %9zu\n", a, b, late.n);
+		{
+			const struct series *rows[] = { &tls, &nonce, &push, &late };
+			static const char *const names[] = { "connect + TLS", "nonce fetch",
+							     "push round trip", "start lateness" };
+
+			for (int i = 0; i < 4; i++) {
+				ms(a, sizeof(a), load_quantile(rows[i]->v, rows[i]->n, 0.5));
+				ms(b, sizeof(b), load_quantile(rows[i]->v, rows[i]->n, 0.99));
+				printf("  %-17s %9s %9s %9zu\n", names[i], a, b, rows[i]->n);
+			}
+		}
 		printf("server side, /metrics deltas (ms; linear within vouchd's buckets "
 		       "1,5,10,50,100,500 ms)\n");
 		for (int h = 0; h < N_HIST; h++) {
@@ -1222,14 +1261,14 @@ static void window(CURL *mc, double iv, double seconds, bool verbose, struct win
 		printf("\n");
 		printf("RESULT rate=%.1f offered=%.1f seconds=%.1f rounds=%llu trusted=%llu errors=%llu "
 		       "tls_p50=%.3f tls_p99=%.3f nonce_p50=%.3f nonce_p99=%.3f push_p50=%.3f "
-		       "push_p99=%.3f server_p50=%.3f server_p99=%.3f commit_p99=%.3f",
+		       "push_p99=%.3f server_p50=%.3f server_p99=%.3f commit_p99=%.3f sigs=%llu",
 		       ret->rate, ret->offered, seconds, (unsigned long long)rounds,
 		       (unsigned long long)trusted, (unsigned long long)total_err,
 		       1e3 * load_quantile(tls.v, tls.n, 0.5), 1e3 * load_quantile(tls.v, tls.n, 0.99),
 		       1e3 * load_quantile(nonce.v, nonce.n, 0.5),
 		       1e3 * load_quantile(nonce.v, nonce.n, 0.99),
 		       1e3 * load_quantile(push.v, push.n, 0.5), 1e3 * ret->push_p99, 1e3 * srv50,
-		       1e3 * srv99, 1e3 * p99[4]);
+		       1e3 * srv99, 1e3 * p99[4], (unsigned long long)sigs);
 		for (unsigned u = 0; u < opt.n_urls && u < 16; u++)
 			printf(" rss%u=%.0f", u, s1.rss[u]);
 		printf("\n");

@@ -35,13 +35,9 @@ size_t load_on_data(char *p, size_t sz, size_t n, void *arg)
 
 void load_hex(const uint8_t *p, size_t n, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
 }
 
 int load_take_nonce(json_object *o, uint8_t nonce[LOAD_NONCE_MAX], size_t *ret_len)

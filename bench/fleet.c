@@ -97,6 +97,7 @@ static const char *const hist_names[N_HIST] = { "parse", "verify", "store", "com
 struct agent {
 	char id[24];
 	unsigned node;
+	CURL *curl; /* with --keepalive */
 	EVP_PKEY *ak;
 	uint8_t ak_name[34];
 	struct curl_blob tls_key, tls_cert; /* PEM, owned */
@@ -141,8 +142,10 @@ static struct {
 	size_t agents, threads;
 	double interval, duration, step;
 	unsigned entries, signed_per_round;
-	bool ceiling;
+	bool ceiling, keepalive;
 	const char *prefix;
+	int pids[16];
+	unsigned n_pids;
 } opt = { .threads = 32, .interval = 10, .duration = 60, .step = 20, .entries = 16,
 	  .signed_per_round = 2, .prefix = "fleet" };
 
@@ -504,6 +507,27 @@ static int ca_load(void)
 
 /* --- HTTP ------------------------------------------------------------------------------- */
 
+/* a connection (and its libcurl handle) to vouchd */
+static CURL *new_handle(void)
+{
+	CURL *c = curl_easy_init();
+
+	if (!c)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_CAINFO, opt.cacert);
+	curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+	curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
+	/* a TLS session resumed under another agent's certificate would speak as that agent:
+	 * a handle shared by agents makes a full handshake with each one's own */
+	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	curl_easy_setopt(c, CURLOPT_MAXCONNECTS, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, load_on_data);
+	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	return c;
+}
+
 struct timing {
 	double tls, total; /* s: handshake done (0 when the connection was reused), complete */
 };
@@ -521,18 +545,22 @@ static long request(struct worker *w, struct agent *a, bool cert, const char *pa
 	CURLcode rc;
 	curl_off_t app = 0, total = 0;
 
+	/* --keepalive: the agent's own connection, kept between rounds as vouch-agent's */
+	CURL *c = cert && a->curl ? a->curl : w->curl;
+
 	snprintf(u, sizeof(u), "%s/v1/agents/%s/%s", opt.urls[a->node], a->id, path);
 	w->out.len = 0;
-	curl_easy_setopt(w->curl, CURLOPT_URL, u);
-	curl_easy_setopt(w->curl, CURLOPT_SSLCERT_BLOB, cert ? &a->tls_cert : NULL);
-	curl_easy_setopt(w->curl, CURLOPT_SSLKEY_BLOB, cert ? &a->tls_key : NULL);
-	curl_easy_setopt(w->curl, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
-	curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, body ? h : NULL);
+	curl_easy_setopt(c, CURLOPT_URL, u);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &w->out);
+	curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, cert ? &a->tls_cert : NULL);
+	curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, cert ? &a->tls_key : NULL);
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh && c == w->curl ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, body ? h : NULL);
 	if (body)
-		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	else
-		curl_easy_setopt(w->curl, CURLOPT_HTTPGET, 1L);
-	rc = curl_easy_perform(w->curl);
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	rc = curl_easy_perform(c);
 	curl_slist_free_all(h);
 	if (!w->out.p)
 		load_on_data("", 0, 0, &w->out);
@@ -548,9 +576,9 @@ static long request(struct worker *w, struct agent *a, bool cert, const char *pa
 			fprintf(stderr, "fleet: %s %s: %s\n", a->id, path, curl_easy_strerror(rc));
 		return -1;
 	}
-	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(w->curl, CURLINFO_APPCONNECT_TIME_T, &app);
-	curl_easy_getinfo(w->curl, CURLINFO_TOTAL_TIME_T, &total);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &app);
+	curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total);
 	if (t) {
 		t->tls = (double)app / 1e6;
 		t->total = (double)total / 1e6;
@@ -773,6 +801,8 @@ static int enroll(struct worker *w, struct agent *a)
 		goto out;
 	a->tls_cert.len = strlen(s);
 	a->tls_cert.flags = CURL_BLOB_NOCOPY;
+	if (opt.keepalive && !(a->curl = new_handle()))
+		goto out;
 	if (request(w, a, true, "mode", "{\"mode\":\"push\"}", true, NULL) == 200)
 		r = 0;
 out:
@@ -893,7 +923,8 @@ static int round_once(struct worker *w, struct agent *a)
 	if (!a->nonce_len || a->nonce_deadline <= (int64_t)time(NULL) + 1) {
 		if (get_nonce(w, a, &tn) < 0)
 			goto out;
-		series_add(&w->tls, tn.tls);
+		if (tn.tls > 0) /* a new connection */
+			series_add(&w->tls, tn.tls);
 		series_add(&w->nonce, tn.total - tn.tls);
 		fresh = false;
 		before = a->list;
@@ -907,7 +938,7 @@ static int round_once(struct worker *w, struct agent *a)
 	a->nonce_len = 0; /* used: the reply brings the next one */
 	if (request(w, a, true, "attest", ev, fresh, &tp) != 200)
 		goto out;
-	if (fresh)
+	if (tp.tls > 0)
 		series_add(&w->tls, tp.tls);
 	series_add(&w->push, tp.total - tp.tls);
 	w->rounds++;
@@ -961,7 +992,8 @@ static void steady(struct worker *w)
 		for (size_t j = w->index; j < opt.agents; j += opt.threads) {
 			double due = t_steady + (double)j * iv / (double)opt.agents + (double)k * iv, late;
 
-			if (due >= t_end)
+			/* the window closes on time even when the rounds run late */
+			if (due >= t_end || now() >= t_end)
 				return;
 			sleep_until(due);
 			late = now() - due;
@@ -971,6 +1003,39 @@ static void steady(struct worker *w)
 			(void)round_once(w, &agents[j]);
 		}
 	}
+}
+
+/* CPU seconds of the server processes (--server-pid) and of this one */
+static double server_cpu(void)
+{
+	double t = 0;
+
+	for (unsigned i = 0; i < opt.n_pids; i++) {
+		char path[64], buf[1024], *p;
+		unsigned long ut = 0, st = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", opt.pids[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		/* after the command: state ... utime (14th field) stime (15th) */
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+				&st) == 2)
+			t += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+		fclose(f);
+	}
+	return t;
+}
+
+static double self_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 /* --- metrics ---------------------------------------------------------------------------- */
@@ -1007,7 +1072,9 @@ static void snapshot(CURL *c, struct snapshot *s)
 		snprintf(url, sizeof(url), "%s/metrics", opt.urls[u]);
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-		if (curl_easy_perform(c) != CURLE_OK || !b.p) {
+		if ((curl_easy_perform(c) != CURLE_OK || !b.p) && (b.len = 0, true) &&
+		    (curl_easy_perform(c) != CURLE_OK || !b.p)) {
+			fprintf(stderr, "fleet: %s: cannot read the metrics\n", url);
 			s->ok = false;
 			free(b.p);
 			continue;
@@ -1168,16 +1235,20 @@ static void window(CURL *mc, double iv, double seconds, bool verbose, struct win
 	struct series tls, nonce, push, late;
 	uint64_t errors[_E_MAX] = { 0 }, rounds = 0, trusted = 0, total_err = 0, sigs = 0;
 	unsigned long codes[600] = { 0 };
-	double p50[N_HIST], p99[N_HIST], srv50 = 0, srv99 = 0;
+	double p50[N_HIST], p99[N_HIST], srv50 = 0, srv99 = 0, c_srv, c_gen;
 	char a[32], b[32], c[32], d[32];
 
 	reset_counts();
 	snapshot(mc, &s0);
+	c_srv = server_cpu();
+	c_gen = self_cpu();
 	cur_interval = iv;
 	t_steady = now() + 0.2;
 	t_end = t_steady + seconds;
 	go(STAGE_STEADY);
 	seconds = now() - t_steady;
+	c_srv = server_cpu() - c_srv;
+	c_gen = self_cpu() - c_gen;
 	snapshot(mc, &s1);
 	for (size_t t = 0; t < opt.threads; t++) {
 		for (int k = 0; k < _E_MAX; k++)
@@ -1251,6 +1322,11 @@ static void window(CURL *mc, double iv, double seconds, bool verbose, struct win
 		       s1.refused - s0.refused);
 		for (unsigned u = 0; u < opt.n_urls && u < 16; u++)
 			printf("  node %u RSS %.1f MiB\n", u, s1.rss[u] / 1048576);
+		if (opt.n_pids)
+			printf("CPU: server %.1f s (%.0f%% of a core), %.0f us per attestation; "
+			       "generator %.1f s (%.0f%% of a core), %.0f us per round\n", c_srv,
+			       100 * c_srv / seconds, trusted ? 1e6 * c_srv / (double)trusted : 0, c_gen,
+			       100 * c_gen / seconds, rounds ? 1e6 * c_gen / (double)rounds : 0);
 		printf("errors: %llu", (unsigned long long)total_err);
 		for (int k = 0; k < _E_MAX; k++)
 			if (errors[k])
@@ -1285,7 +1361,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: fleet --url URL[,URL...] --cacert CA --keys DIR --agents N [--interval S] "
 		"[--duration S] [--threads T] [--entries E] [--signed K] [--prefix ID] "
-		"[--ceiling [--step S]]\n"
+		"[--ceiling [--step S]] [--keepalive] [--server-pid PID[,PID...]]\n"
 		"  DIR holds ek-ca.crt/.key (the EK CA vouchd trusts with --ek-ca) and ima.key/.crt\n"
 		"  (the IMA signer vouchd trusts with --trust); the prime pool is kept in DIR/primes\n");
 	return 2;
@@ -1300,6 +1376,8 @@ static int parse_args(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },	{ "entries", required_argument, NULL, 'e' },
 		{ "signed", required_argument, NULL, 's' },	{ "prefix", required_argument, NULL, 'p' },
 		{ "ceiling", no_argument, NULL, 'C' },	{ "step", required_argument, NULL, 'S' },
+		{ "server-pid", required_argument, NULL, 'P' },
+		{ "keepalive", no_argument, NULL, 'K' },
 		{}
 	};
 	char *save = NULL, *u;
@@ -1322,7 +1400,13 @@ static int parse_args(int argc, char **argv)
 		case 's': opt.signed_per_round = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'p': opt.prefix = optarg; break;
 		case 'C': opt.ceiling = true; break;
+		case 'K': opt.keepalive = true; break;
 		case 'S': opt.step = strtod(optarg, NULL); break;
+		case 'P':
+			for (u = strtok_r(optarg, ",", &save); u && opt.n_pids < 16;
+			     u = strtok_r(NULL, ",", &save))
+				opt.pids[opt.n_pids++] = atoi(u);
+			break;
 		default: return -EINVAL;
 		}
 	}
@@ -1378,25 +1462,14 @@ int main(int argc, char **argv)
 	curl_easy_setopt(mc, CURLOPT_CAINFO, opt.cacert);
 	curl_easy_setopt(mc, CURLOPT_WRITEFUNCTION, load_on_data);
 	curl_easy_setopt(mc, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(mc, CURLOPT_FORBID_REUSE, 1L); /* vouchd closes idle connections */
 	for (size_t t = 0; t < opt.threads; t++) {
 		struct worker *w = &workers[t];
 
 		w->index = (unsigned)t;
-		w->curl = curl_easy_init();
+		w->curl = new_handle();
 		if (!w->curl)
 			return 3;
-		curl_easy_setopt(w->curl, CURLOPT_CAINFO, opt.cacert);
-		curl_easy_setopt(w->curl, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(w->curl, CURLOPT_SSLKEYTYPE, "PEM");
-		curl_easy_setopt(w->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
-		/* a TLS session resumed under another agent's certificate would speak as that
-		 * agent: every round makes a full handshake with its own */
-		curl_easy_setopt(w->curl, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-		curl_easy_setopt(w->curl, CURLOPT_MAXCONNECTS, 1L);
-		curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, load_on_data);
-		curl_easy_setopt(w->curl, CURLOPT_WRITEDATA, &w->out);
-		curl_easy_setopt(w->curl, CURLOPT_TCP_NODELAY, 1L);
-		curl_easy_setopt(w->curl, CURLOPT_TIMEOUT, 30L);
 		if (pthread_create(&w->thread, NULL, run, w) != 0)
 			return 3;
 	}
@@ -1501,6 +1574,7 @@ done:
 	for (size_t i = 0; i < opt.agents; i++) {
 		free_enrollment(&agents[i]);
 		EVP_PKEY_free(agents[i].ak);
+		curl_easy_cleanup(agents[i].curl);
 		free(agents[i].tls_key.data);
 		free(agents[i].tls_cert.data);
 	}

@@ -97,7 +97,6 @@ static const char *const hist_names[N_HIST] = { "parse", "verify", "store", "com
 struct agent {
 	char id[24];
 	unsigned node;
-	CURL *curl; /* with --keepalive */
 	EVP_PKEY *ak;
 	uint8_t ak_name[34];
 	struct curl_blob tls_key, tls_cert; /* PEM, owned */
@@ -121,6 +120,7 @@ struct worker {
 	pthread_t thread;
 	unsigned index;
 	CURL *curl;
+	CURLM *multi;
 	struct load_buf out;
 	struct series tls, nonce, push, late, enroll;
 	uint64_t errors[_E_MAX], rounds, trusted, sigs;
@@ -528,6 +528,34 @@ static CURL *new_handle(void)
 	return c;
 }
 
+/*
+ * The request on the worker's handle through its multi handle, whose connection cache keeps
+ * the connections: with --keepalive one per agent, found again by its client certificate
+ * (libcurl reuses a connection only for the same TLS configuration), one descriptor each
+ * (an easy handle of its own per agent would cost three: 10,000 agents would not fit in a
+ * process' 20,000 descriptors).  Without it, one connection at a time.
+ */
+static CURLcode perform(struct worker *w)
+{
+	CURLcode rc = CURLE_OK;
+	CURLMcode mc;
+	CURLMsg *m;
+	int running = 1, left;
+
+	if (curl_multi_add_handle(w->multi, w->curl) != CURLM_OK)
+		return CURLE_OUT_OF_MEMORY;
+	while ((mc = curl_multi_perform(w->multi, &running)) == CURLM_OK && running)
+		if (curl_multi_poll(w->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	if (mc != CURLM_OK)
+		rc = CURLE_RECV_ERROR;
+	while ((m = curl_multi_info_read(w->multi, &left)))
+		if (m->msg == CURLMSG_DONE)
+			rc = m->data.result;
+	curl_multi_remove_handle(w->multi, w->curl);
+	return rc;
+}
+
 struct timing {
 	double tls, total; /* s: handshake done (0 when the connection was reused), complete */
 };
@@ -545,8 +573,7 @@ static long request(struct worker *w, struct agent *a, bool cert, const char *pa
 	CURLcode rc;
 	curl_off_t app = 0, total = 0;
 
-	/* --keepalive: the agent's own connection, kept between rounds as vouch-agent's */
-	CURL *c = cert && a->curl ? a->curl : w->curl;
+	CURL *c = w->curl;
 
 	snprintf(u, sizeof(u), "%s/v1/agents/%s/%s", opt.urls[a->node], a->id, path);
 	w->out.len = 0;
@@ -554,13 +581,13 @@ static long request(struct worker *w, struct agent *a, bool cert, const char *pa
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &w->out);
 	curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, cert ? &a->tls_cert : NULL);
 	curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, cert ? &a->tls_key : NULL);
-	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh && c == w->curl ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh && !opt.keepalive ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, body ? h : NULL);
 	if (body)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	else
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	rc = curl_easy_perform(c);
+	rc = perform(w);
 	curl_slist_free_all(h);
 	if (!w->out.p)
 		load_on_data("", 0, 0, &w->out);
@@ -801,8 +828,6 @@ static int enroll(struct worker *w, struct agent *a)
 		goto out;
 	a->tls_cert.len = strlen(s);
 	a->tls_cert.flags = CURL_BLOB_NOCOPY;
-	if (opt.keepalive && !(a->curl = new_handle()))
-		goto out;
 	if (request(w, a, true, "mode", "{\"mode\":\"push\"}", true, NULL) == 200)
 		r = 0;
 out:
@@ -1468,8 +1493,11 @@ int main(int argc, char **argv)
 
 		w->index = (unsigned)t;
 		w->curl = new_handle();
-		if (!w->curl)
+		w->multi = curl_multi_init();
+		if (!w->curl || !w->multi)
 			return 3;
+		curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
+				  opt.keepalive ? (long)(opt.agents / opt.threads + 8) : 1L);
 		if (pthread_create(&w->thread, NULL, run, w) != 0)
 			return 3;
 	}
@@ -1567,6 +1595,7 @@ done:
 	for (size_t t = 0; t < opt.threads; t++) {
 		pthread_join(workers[t].thread, NULL);
 		curl_easy_cleanup(workers[t].curl);
+		curl_multi_cleanup(workers[t].multi);
 		free(workers[t].out.p);
 		free(workers[t].tls.v), free(workers[t].nonce.v), free(workers[t].push.v);
 		free(workers[t].late.v), free(workers[t].enroll.v);
@@ -1574,7 +1603,6 @@ done:
 	for (size_t i = 0; i < opt.agents; i++) {
 		free_enrollment(&agents[i]);
 		EVP_PKEY_free(agents[i].ak);
-		curl_easy_cleanup(agents[i].curl);
 		free(agents[i].tls_key.data);
 		free(agents[i].tls_cert.data);
 	}

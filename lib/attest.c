@@ -802,7 +802,11 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 		}
 	}
 	if (o->trust) {
-		r = vouch_sig_cache_new(ctx, 0, &cache);
+		/* sized for this list (an entry takes 48 bytes or more): the default 4096 slots
+		 * are 2.4 MiB, zeroed and faulted in for every attestation of a few entries */
+		size_t slots = ev->ima_list_len / 48;
+
+		r = vouch_sig_cache_new(ctx, slots < 16 ? 16 : slots > 4096 ? 4096 : slots, &cache);
 		if (r < 0) {
 			add_check(res, "signatures", r, "%s", vouch_ctx_last_error(ctx));
 			return;

@@ -149,16 +149,16 @@ static const char *const queries[_Q_MAX] = {
 	/* the node's own leases first, so that a smaller @max never drops one for another */
 	[Q_LEASE_CLAIM] = "UPDATE agents SET lease_node = ?1, lease_until = ?2 + ?3 WHERE id IN "
 			  "(SELECT id FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			  "(lease_node = ?1 OR lease_node IS NULL OR lease_until < ?2) "
+			  "(lease_node = ?1 OR lease_node IS NULL OR lease_until <= ?2) "
 			  "ORDER BY lease_node IS NOT ?1, id LIMIT ?4)",
 	[Q_LEASE_HELD] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			 "lease_node = ?1 AND lease_until >= ?2 ORDER BY id",
+			 "lease_node = ?1 AND lease_until > ?2 ORDER BY id",
 	[Q_LEASE_RELEASE] = "UPDATE agents SET lease_node = NULL, lease_until = 0 "
 			    "WHERE lease_node = ?1",
 	[Q_DUTY_RELEASE] = "DELETE FROM duties WHERE node = ?1",
 	[Q_DUTY_CLAIM] = "INSERT INTO duties (name, node, until) VALUES (?1, ?2, ?3 + ?4) "
 			 "ON CONFLICT(name) DO UPDATE SET node = ?2, until = ?3 + ?4 "
-			 "WHERE duties.node = ?2 OR duties.until < ?3",
+			 "WHERE duties.node = ?2 OR duties.until <= ?3",
 	[Q_ANCHOR_GET] = "SELECT hash FROM anchors WHERE seq = ?1",
 };
 
@@ -227,7 +227,8 @@ static const char *const migrations[] = {
 	"PRAGMA user_version = 6;",
 	/*
 	 * 6 -> 7: several nodes over one database and retention.  A pull agent is fetched by
-	 * the node holding its lease (lease_node until lease_until, Unix time); a duty (the
+	 * the node holding its lease (lease_node until lease_until, Unix time, which is the
+	 * first second it no longer holds); a duty (the
 	 * outbox's delivery) is done by one node at a time.  Pruning deletes old results; an
 	 * anchor keeps the hash of a pruned row whose successor stays, so that the chain
 	 * still verifies from there.  The only way to delete results is result_prune(): it
@@ -337,8 +338,10 @@ static int sq_open(const char *path, unsigned flags, struct store **ret)
 	if (!s)
 		return -ENOMEM;
 	s->base.ops = &store_sqlite_ops;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	/* without migrating (vouchd db status, --check-config) nothing is created either */
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+				  (flags & STORE_OPEN_NO_MIGRATE ? 0 : SQLITE_OPEN_CREATE),
+			    NULL) != SQLITE_OK) {
 		r = db_err(s, path);
 		goto fail;
 	}
@@ -350,7 +353,8 @@ static int sq_open(const char *path, unsigned flags, struct store **ret)
 	 * process crash but could lose the last commits at power loss; vouchd keeps FULL and
 	 * amortises the fsync instead (batch_begin/batch_commit: group commit, vouchd-http.c).
 	 */
-	r = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+	r = exec(s, flags & STORE_OPEN_NO_MIGRATE ? "PRAGMA foreign_keys = ON" :
+		    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 		    "PRAGMA foreign_keys = ON");
 	if (r == 0 && !(flags & STORE_OPEN_NO_MIGRATE))
 		r = migrate(s);

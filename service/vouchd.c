@@ -947,16 +947,21 @@ static void fit_nofile(struct config *c)
 
 /* --- operations: --check-config, vouchd db ... ------------------------------------------- */
 
-static int open_problem(const char *opt, const char *path)
+/* @path, when set, opens for reading; else one line naming @opt and a problem counted */
+static bool readable(const char *opt, const char *path, unsigned *problems)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd;
 
+	if (!path)
+		return true;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		fprintf(stderr, "vouchd: %s '%s': cannot open: %m\n", opt, path);
-		return 1;
+		(*problems)++;
+		return false;
 	}
 	close(fd);
-	return 0;
+	return true;
 }
 
 /* the database: opened without migrating, its schema version against this build's */
@@ -1006,63 +1011,64 @@ static int check_db(const char *dsn)
 static int check_config(struct server *srv)
 {
 	const struct config *c = &srv->cfg;
-	const struct { const char *opt, *path; } files[] = {
-		{ "--tls-cert", c->tls_cert }, { "--tls-key", c->tls_key },
-		{ "--client-ca", c->client_ca }, { "--operator-ca", c->operator_ca },
-		{ "--trust", c->trust }, { "--reference", c->reference },
-		{ "--ear-key", c->ear_key }, { "--ek-ca", c->ek_ca },
-		{ "--agent-ca-cert", c->agent_ca_cert }, { "--agent-ca-key", c->agent_ca_key },
-		{ "--pull-cert", c->pull_cert }, { "--pull-key", c->pull_key },
-		{ "--pull-ca", c->pull_ca }, { "--webhook-secret", c->webhook_secret },
-	};
-	unsigned problems = 0, unreadable = 0;
+	unsigned problems = 0;
 	SSL_CTX *ssl;
+	bool ok;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (files[i].path)
-			unreadable += open_problem(files[i].opt, files[i].path);
-	problems += unreadable;
-	/* the loaders, for what opens but is not what it should be */
-	if (!unreadable) {
+	/* each file opened, then loaded as vouchd would when it opened */
+	ok = readable("--tls-cert", c->tls_cert, &problems);
+	ok &= readable("--tls-key", c->tls_key, &problems);
+	ok &= readable("--client-ca", c->client_ca, &problems);
+	ok &= readable("--operator-ca", c->operator_ca, &problems);
+	if (ok) {
 		ssl = tls_setup(c);
-		problems += !ssl;
+		/* the same CAs again, in their roles: only when they loaded above */
+		problems += !ssl || role_stores(srv) < 0;
 		SSL_CTX_free(ssl);
-		problems += role_stores(srv) < 0;
-		if (vouch_ctx_new(&srv->ctx) < 0)
-			return EXIT_RUNTIME;
-		if (c->trust && (vouch_trust_new(srv->ctx, &srv->trust) < 0 ||
-				 vouch_trust_add_path(srv->trust, c->trust, NULL) < 0)) {
-			fprintf(stderr, "vouchd: --trust '%s': %s\n", c->trust,
-				vouch_ctx_last_error(srv->ctx));
-			problems++;
-		}
-		if (c->reference &&
-		    vouch_attest_reference_load(srv->ctx, c->reference, &srv->reference) < 0) {
-			fprintf(stderr, "vouchd: --reference '%s': %s\n", c->reference,
-				vouch_ctx_last_error(srv->ctx));
-			problems++;
-		}
+	}
+	if (vouch_ctx_new(&srv->ctx) < 0)
+		return EXIT_RUNTIME;
+	if (readable("--trust", c->trust, &problems) && c->trust &&
+	    (vouch_trust_new(srv->ctx, &srv->trust) < 0 ||
+	     vouch_trust_add_path(srv->trust, c->trust, NULL) < 0)) {
+		fprintf(stderr, "vouchd: --trust '%s': %s\n", c->trust, vouch_ctx_last_error(srv->ctx));
+		problems++;
+	}
+	if (readable("--reference", c->reference, &problems) && c->reference &&
+	    vouch_attest_reference_load(srv->ctx, c->reference, &srv->reference) < 0) {
+		fprintf(stderr, "vouchd: --reference '%s': %s\n", c->reference,
+			vouch_ctx_last_error(srv->ctx));
+		problems++;
+	}
+	ok = readable("--ek-ca", c->ek_ca, &problems);
+	ok &= readable("--agent-ca-cert", c->agent_ca_cert, &problems);
+	ok &= readable("--agent-ca-key", c->agent_ca_key, &problems);
+	if (ok)
 		problems += enroll_setup(srv) < 0;
-		problems += c->ear_key && ear_setup(srv) < 0;
-		problems += c->webhook_secret && webhook_secret_check(c->webhook_secret) < 0;
-		if (c->pull_cert) {
-			SSL_CTX *p = SSL_CTX_new(TLS_client_method());
-			X509_STORE *ca = load_ca_store(c->pull_ca);
+	if (readable("--ear-key", c->ear_key, &problems) && c->ear_key)
+		problems += ear_setup(srv) < 0;
+	if (readable("--webhook-secret", c->webhook_secret, &problems) && c->webhook_secret)
+		problems += webhook_secret_check(c->webhook_secret) < 0;
+	ok = readable("--pull-cert", c->pull_cert, &problems);
+	ok &= readable("--pull-key", c->pull_key, &problems);
+	ok &= readable("--pull-ca", c->pull_ca, &problems);
+	if (ok && c->pull_cert) {
+		SSL_CTX *p = SSL_CTX_new(TLS_client_method());
+		X509_STORE *ca = load_ca_store(c->pull_ca);
 
-			if (!p || SSL_CTX_use_certificate_chain_file(p, c->pull_cert) != 1 ||
-			    SSL_CTX_use_PrivateKey_file(p, c->pull_key, SSL_FILETYPE_PEM) != 1 ||
-			    SSL_CTX_check_private_key(p) != 1) {
-				ssl_error("--pull-cert/--pull-key: not a certificate and its key",
-					  c->pull_cert);
-				problems++;
-			}
-			if (!ca) {
-				ssl_error("cannot load CA", c->pull_ca);
-				problems++;
-			}
-			SSL_CTX_free(p);
-			X509_STORE_free(ca);
+		if (!p || SSL_CTX_use_certificate_chain_file(p, c->pull_cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(p, c->pull_key, SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(p) != 1) {
+			ssl_error("--pull-cert/--pull-key: not a certificate and its key",
+				  c->pull_cert);
+			problems++;
 		}
+		if (!ca) {
+			ssl_error("cannot load CA", c->pull_ca);
+			problems++;
+		}
+		SSL_CTX_free(p);
+		X509_STORE_free(ca);
 	}
 	problems += pull_allow_check(c) < 0;
 	problems += check_db(c->db);

@@ -83,7 +83,7 @@ static const char *const queries[_Q_MAX] = {
 			"ORDER BY id",
 	/* the newest row per agent: seq is the append order */
 	[Q_AGENT_STATES] = "SELECT (SELECT verdict FROM results WHERE agent = agents.id "
-			   "ORDER BY seq DESC LIMIT 1) AS v, count(*) FROM agents GROUP BY v",
+			   "AND time >= agents.registered ORDER BY seq DESC LIMIT 1) AS v, count(*) FROM agents GROUP BY v",
 	[Q_STATE_GET] = "SELECT state, reset_count, restart_count FROM states WHERE agent = ?1",
 	[Q_STATE_PUT] = "INSERT INTO states (agent, state, reset_count, restart_count) "
 			"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(agent) DO UPDATE SET "
@@ -111,7 +111,8 @@ static const char *const queries[_Q_MAX] = {
 			 "r.seq, r.time, r.verdict FROM agents a "
 			 "LEFT JOIN states s ON s.agent = a.id "
 			 "LEFT JOIN results r ON r.seq = (SELECT max(seq) FROM results "
-			 "WHERE agent = a.id AND time >= a.registered) ORDER BY a.id",
+			 "WHERE agent = a.id AND time >= a.registered) "
+			 "WHERE a.id > ?1 ORDER BY a.id LIMIT ?2",
 	[Q_AGENT_DEL_NONCE] = "DELETE FROM nonces WHERE agent = ?1",
 	[Q_AGENT_DEL_STATE] = "DELETE FROM states WHERE agent = ?1",
 	[Q_AGENT_DEL] = "DELETE FROM agents WHERE id = ?1",
@@ -787,13 +788,19 @@ static int sq_chain_verify(struct store *s, uint64_t *ret_rows, uint64_t *ret_ba
 	return r;
 }
 
-static int sq_agent_list(struct store *s, struct store_agent_info **ret, size_t *ret_n)
+static int sq_agent_list(struct store *s, const char *after, size_t limit,
+			 struct store_agent_info **ret, size_t *ret_n)
 {
 	sqlite3_stmt *st = stmt(s, Q_AGENT_LIST);
 	struct store_agent_info *v = NULL;
 	size_t n = 0, cap = 0;
 	int rc, r = 0;
 
+	if (sqlite3_bind_text(st, 1, after, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit) != SQLITE_OK) {
+		sqlite3_reset(st);
+		return db_err(S(s), "agent list");
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_agent_info *i;
 		const unsigned char *t;

@@ -58,7 +58,7 @@ static void fleet(struct store *s, const struct store_agent *a1)
 	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->result_append(s, &row, &seq) ||
 		 ops->nonce_put(s, "a2", &n) || ops->state_put(s, "a2", &st) || ops->commit(s)),
 	       "a second agent with a result, a nonce and a state");
-	ok_ret(ops->agent_list(s, &v, &nv), "agent list");
+	ok_ret(ops->agent_list(s, "", 100, &v, &nv), "agent list");
 	/* p1 (the pull agent of main()) never attested; a2's row 6 predates this registration */
 	ok(nv == 3 && strcmp(v[0].id, "a1") == 0 && strcmp(v[1].id, "a2") == 0 &&
 		   strcmp(v[2].id, "p1") == 0 && v[2].last_seq == 0,
@@ -71,6 +71,41 @@ static void fleet(struct store *s, const struct store_agent *a1)
 		   strcmp(v[1].reference, "default") == 0,
 	   "a2: its own newest result and reference");
 	store_agent_infos_free(v, nv);
+	/* pages: after an id, at most a limit */
+	ok_ret(ops->agent_list(s, "", 2, &v, &nv), "the first page of 2");
+	ok(nv == 2 && strcmp(v[0].id, "a1") == 0 && strcmp(v[1].id, "a2") == 0, "a1, a2");
+	store_agent_infos_free(v, nv);
+	ok_ret(ops->agent_list(s, "a2", 2, &v, &nv), "the page after a2");
+	ok(nv == 1 && strcmp(v[0].id, "p1") == 0 && v[0].last_seq == 0, "p1 alone");
+	store_agent_infos_free(v, nv);
+	ok_ret(ops->agent_list(s, "a10", 1, &v, &nv), "after an id that is not registered");
+	ok(nv == 1 && strcmp(v[0].id, "a2") == 0, "a2: ids compare byte by byte");
+	store_agent_infos_free(v, nv);
+	ok_ret(ops->agent_list(s, "p1", 5, &v, &nv), "after the last");
+	ok(nv == 0, "an empty page");
+	store_agent_infos_free(v, nv);
+	{
+		uint64_t by[_STORE_AGENT_STATE_MAX];
+
+		/* a2's row 6 predates its registration: only row 7 counts, as in the list */
+		ok_ret(ops->agent_states(s, by), "agent states");
+		ok(by[STORE_AGENT_TRUSTED] == 1 && by[STORE_AGENT_UNTRUSTED] == 1 &&
+			   by[STORE_AGENT_REGISTERED] == 1,
+		   "a1 trusted, a2 untrusted, p1 registered");
+		a2.registered = 60;
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)),
+		       "a2 registered again, after its results");
+		ok_ret(ops->agent_states(s, by), "agent states");
+		ok(by[STORE_AGENT_TRUSTED] == 1 && by[STORE_AGENT_UNTRUSTED] == 0 &&
+			   by[STORE_AGENT_REGISTERED] == 2,
+		   "a2 counts as registered: its results are from before (%llu %llu %llu)",
+		   (unsigned long long)by[STORE_AGENT_TRUSTED],
+		   (unsigned long long)by[STORE_AGENT_UNTRUSTED],
+		   (unsigned long long)by[STORE_AGENT_REGISTERED]);
+		a2.registered = 40;
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)),
+		       "a2 as it was");
+	}
 
 	ok_ret(ops->results_for_agent(s, "a1", 3, &h, &nv), "a1's history");
 	ok(nv == 3 && h[0].seq == 5 && h[1].seq == 4 && h[2].seq == 3 &&

@@ -1020,7 +1020,7 @@ static int check_db(const char *dsn)
 			r == -EPROTONOSUPPORT ? ": built without PostgreSQL (libpq)" : "");
 		return 1;
 	}
-	r = st->ops->schema_version(st, &v, &latest);
+	r = st->ops->schema_version ? st->ops->schema_version(st, &v, &latest) : -EOPNOTSUPP;
 	st->ops->close(st);
 	if (r < 0) {
 		fprintf(stderr, "vouchd: --db '%s': cannot read the schema version\n", dsn);
@@ -1147,7 +1147,8 @@ static int db_version(const char *dsn, int *ret_version, int *ret_latest)
 			r == -EPROTONOSUPPORT ? ": built without PostgreSQL (libpq)" : "");
 		return r;
 	}
-	r = st->ops->schema_version(st, ret_version, ret_latest);
+	r = st->ops->schema_version ? st->ops->schema_version(st, ret_version, ret_latest) :
+				      -EOPNOTSUPP;
 	st->ops->close(st);
 	if (r < 0)
 		fprintf(stderr, "vouchd: '%s': cannot read the schema version\n", dsn);
@@ -1199,7 +1200,8 @@ static int db_migrate(const char *dsn)
 	}
 	r = store_open(dsn, 0, &st);
 	if (r == 0) {
-		r = st->ops->schema_version(st, &to, &latest);
+		r = st->ops->schema_version ? st->ops->schema_version(st, &to, &latest) :
+					      -EOPNOTSUPP;
 		st->ops->close(st);
 	}
 	if (r < 0) {
@@ -1227,7 +1229,7 @@ static int db_backup(const char *dsn, const char *path)
 		return EXIT_RUNTIME;
 	r = store_open(dsn, STORE_OPEN_NO_MIGRATE, &st);
 	if (r == 0) {
-		r = st->ops->backup(st, path);
+		r = st->ops->backup ? st->ops->backup(st, path) : -EOPNOTSUPP;
 		st->ops->close(st);
 	}
 	if (r < 0) {
@@ -1259,7 +1261,9 @@ static int db_prune(const char *dsn, uint32_t days)
 		fprintf(stderr, "vouchd: cannot open database '%s'\n", dsn);
 		return EXIT_RUNTIME;
 	}
-	r = st->ops->result_prune(st, (int64_t)time(NULL) - (int64_t)days * 86400, &pruned);
+	r = st->ops->result_prune ?
+		    st->ops->result_prune(st, (int64_t)time(NULL) - (int64_t)days * 86400, &pruned) :
+		    -EOPNOTSUPP;
 	if (r == -EKEYREJECTED) {
 		fprintf(stderr, "vouchd: '%s': the hash chain is broken, not pruning\n", dsn);
 		st->ops->close(st);

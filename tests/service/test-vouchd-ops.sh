@@ -191,7 +191,7 @@ start_node() { # NAME
 	for try in 1 2 3 4 5 6; do
 		port=$((20001 + (RANDOM % 20000) * 2))
 		port_free "$port" || continue
-		"$VOUCHD" --listen "127.0.0.1:$port" --db "$DB" --tls-cert "$P/server.crt" \
+		"$VOUCHD" --listen "127.0.0.1:$port" --db "${NODE_DB:-$DB}" --tls-cert "$P/server.crt" \
 			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --operator-ca "$P/op-ca.crt" \
 			--node-id "$1" --interval "$INTERVAL" --grace 2 --retention-days 30 \
 			--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt" \
@@ -307,4 +307,35 @@ eq "  and the outbox duty" "$(sql "SELECT count(*) FROM duties WHERE node = '$S'
 xrc 0 "db status after it all" "$VOUCHD" db status --db "$DB"
 check "  the chain is intact" grep -q "hash chain intact" "$T/last.out"
 kill "$SPID" 2>/dev/null
+
+# --- --retention-days in the service: results written 40 days ago, chained as vouchd does ------
+RET=$T/ret.db
+xrc 0 "a database for retention" "$VOUCHD" db migrate --db "$RET"
+python3 - "$RET" <<'PY'
+import hashlib, sqlite3, sys, time
+u64 = lambda v: v.to_bytes(8, "big")
+s = lambda x: u64(len(x.encode())) + x.encode()
+now, day = int(time.time()), 86400
+# r1: two old rows and a new one; r2: two old rows (its newest stays, however old)
+rows = [("r1", now - 40 * day), ("r1", now - 39 * day), ("r2", now - 38 * day),
+        ("r2", now - 37 * day), ("r1", now - day)]
+db, prev = sqlite3.connect(sys.argv[1]), bytes(32)
+for seq, (agent, t) in enumerate(rows, 1):
+    body = '{"verdict":"trusted"}'
+    prev = hashlib.sha256(prev + u64(seq) + s(agent) + u64(t) + s("trusted") + s(body)).digest()
+    db.execute("INSERT INTO results VALUES (?, ?, ?, 'trusted', ?, ?)", (seq, agent, t, body, prev))
+db.commit()
+PY
+xrc 0 "  its chain (made by the test) verifies" "$VOUCHD" --db "$RET" --verify-chain
+check "  over 5 rows" grep -qx "results: 5 rows, hash chain intact" "$T/last.out"
+NODE_DB=$RET start_node R && ok "a node with --retention-days 30 starts on it" || not_ok "node R starts"
+pruned_at_start() { grep -q "retention: 3 results older than 30 days pruned" "$T/node-R.log"; }
+wait_for 5 pruned_at_start && ok "  and prunes the 3 results older than 30 days at the start" ||
+	not_ok "pruned at the start: $(grep retention "$T/node-R.log")"
+kill -TERM "${PID[R]}"; wait "${PID[R]}" 2>/dev/null
+eq "  r2's newest row stays, r1's new one too" "$(sqlite3 "$RET" "SELECT group_concat(seq) FROM (SELECT seq FROM results ORDER BY seq)")" "4,5"
+xrc 0 "  the pruned chain verifies" "$VOUCHD" --db "$RET" --verify-chain
+check "  over the 2 rows left" grep -qx "results: 2 rows, hash chain intact" "$T/last.out"
+sqlite3 "$RET" "DROP TRIGGER anchors_no_update; UPDATE anchors SET hash = zeroblob(32)"
+xrc 1 "  an anchor edited after it breaks the chain" "$VOUCHD" --db "$RET" --verify-chain
 done_testing

@@ -12,6 +12,7 @@
 # goes on from the survivor, every event delivered at least once; an online backup of the
 # live database and a prune both leave a chain that verifies; SIGTERM releases the leases.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/swtpm.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 require_peer curl curl
 require_peer jq jq
@@ -22,6 +23,7 @@ PIDS=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	swtpm_stop
 	[ -n "${KEEP:-}" ] && cp -r "$T" "$KEEP"
 	rm -rf "$T"
 }
@@ -49,6 +51,7 @@ done
 issue ca server localhost "IP:127.0.0.1,DNS:localhost"
 issue ca verifier vouchd-verifier "DNS:vouchd-verifier"
 issue ca other other
+issue ca pull1 pull1 "DNS:pull1,IP:127.0.0.1"
 issue op-ca op operator
 openssl pkey -in "$P/other.key" -pubout -out "$P/ak.pem" 2>/dev/null
 [ -s "$P/op.crt" ] && [ -s "$P/ak.pem" ] && ok "test PKI" || { not_ok "test PKI"; done_testing; }
@@ -181,6 +184,24 @@ PIDS+=("$!")
 wait_for 5 test -s "$T/rport" && ok "webhook receiver" || { not_ok "webhook receiver"; done_testing; }
 HOOK=http://127.0.0.1:$(cat "$T/rport")/hook
 
+# --- a real pull agent's TPM (swtpm) and measurement list, when they can be had ------------------
+REAL=
+if [ -n "${VOUCH_AGENT:-}" ] && swtpm_start "$T/tpm"; then
+	echo 'measure func=BPRM_CHECK' >"$T/engine.pol"
+	mkdir -p "$T/bin"
+	for f in a b; do printf '#!/bin/sh\necho %s\n' "$f" >"$T/bin/$f"; done
+	if env VOUCH_TCTI="$SWTPM_TCTI" "$VOUCH" tpm ak create --out "$T/ak1" >/dev/null 2>&1 &&
+	   "$VOUCH" load --state-dir "$T/st" --policy "$T/engine.pol" --mode log --func BPRM_CHECK \
+		--tcti "$SWTPM_TCTI" "$T/bin/a" "$T/bin/b" >/dev/null 2>&1; then
+		REAL=pull1
+		ok "swtpm and a measurement list for a real pull agent"
+	else
+		not_ok "a TPM for the real pull agent"
+	fi
+else
+	skip "no swtpm or vouch-agent: the pull agents are unreachable ones only"
+fi
+
 # --- two nodes over one SQLite file --------------------------------------------------------------
 DB=$T/vouchd.db
 INTERVAL=2
@@ -196,6 +217,7 @@ start_node() { # NAME
 			--node-id "$1" --interval "$INTERVAL" --grace 2 --retention-days 30 \
 			--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt" \
 			--pull-allow 127.0.0.0/8 --pull-timeout 1 \
+			--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
 			--webhook "$HOOK" --webhook-secret "$SECRET" 2>>"$T/node-$1.log" &
 		PID[$1]=$!
 		for _ in $(seq 1 200); do
@@ -231,15 +253,47 @@ sql "UPDATE agents SET mode = 'pull', url = 'https://127.0.0.1:9' WHERE id IN ('
 stream_has() { [ "$(grep -c "^event: enrolled" "$T/stream-B.txt")" -ge 3 ]; }
 wait_for 5 stream_has && ok "the event stream on node B carries the 3 events node A committed" ||
 	not_ok "node B's stream: $(grep -c '^event:' "$T/stream-B.txt") events"
-leased() { [ "$(sql "SELECT count(*) FROM agents WHERE mode = 'pull' AND lease_node IS NOT NULL")" = 3 ]; }
-wait_for $((2 * INTERVAL + 2)) leased && ok "the 3 pull agents are leased" || not_ok "the pull agents are leased"
-HOLDERS=$(sql "SELECT group_concat(DISTINCT lease_node) FROM agents WHERE mode = 'pull'")
-case $HOLDERS in A|B) ok "by one node ($HOLDERS)";; *) not_ok "by one node (got '$HOLDERS')";; esac
-H=${HOLDERS%%,*}; [ "$H" = A ] && S=B || S=A
+NPULL=3
+if [ -n "$REAL" ]; then
+	start_pull() {
+		local try
+		for try in 1 2 3 4 5 6; do
+			APORT=$((20001 + (RANDOM % 20000) * 2))
+			port_free "$APORT" || continue
+			"$VOUCH_AGENT" --mode pull --listen "127.0.0.1:$APORT" --verifier-name vouchd-verifier \
+				--cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" \
+				--ima-list "$T/st/measurements" --server "${URL[A]}" --id pull1 --enroll 2>>"$T/pull.log" &
+			APID=$!
+			for _ in $(seq 1 100); do
+				kill -0 "$APID" 2>/dev/null || break
+				if ! port_free "$APORT"; then PIDS+=("$APID"); return 0; fi
+				sleep 0.05
+			done
+			kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null
+		done
+		return 1
+	}
+	start_pull && ok "a real pull agent enrolls through node A" || not_ok "the real pull agent starts"
+	NPULL=4
+	trusted_pull() { [ "$(sql "SELECT count(*) FROM results WHERE agent = 'pull1' AND verdict = 'trusted'")" -ge 1 ]; }
+	wait_for 15 trusted_pull && ok "  and is attested trusted by its lease holder" ||
+		{ not_ok "pull1 trusted"; sed 's/^/#   /' "$T/pull.log" | tail -5; }
+fi
+leased() { [ "$(sql "SELECT count(*) FROM agents WHERE mode = 'pull' AND lease_node IS NOT NULL")" = "$NPULL" ]; }
+wait_for $((2 * INTERVAL + 2)) leased && ok "the $NPULL pull agents are leased" || not_ok "the pull agents are leased"
+HOLDERS=$(sql "SELECT group_concat(DISTINCT lease_node) FROM agents WHERE id IN ('p1', 'p2', 'p3')")
+case $HOLDERS in A|B) ok "p1..p3, claimed at once, by one node ($HOLDERS)";; *) not_ok "by one node (got '$HOLDERS')";; esac
+# the node to kill: the one delivering the webhooks, when it also holds pull agents
+DUTY=$(sql "SELECT node FROM duties WHERE name = 'outbox'")
+case $DUTY in A|B) ok "node $DUTY holds the outbox duty";; *) not_ok "an outbox duty holder (got '$DUTY')";; esac
+H=$DUTY
+[ "$(sql "SELECT count(*) FROM agents WHERE lease_node = '$H'")" -gt 0 ] ||
+	H=$(sql "SELECT lease_node FROM agents WHERE id = '${REAL:-p1}'")
+[ "$H" = A ] && S=B || S=A
 rounds() { sql "SELECT count(*) FROM results WHERE agent IN ('p1', 'p2', 'p3') AND verdict = 'error'"; }
 wait_for $((2 * INTERVAL + 2)) test "$(rounds)" -ge 3 && ok "their rounds run (error rows: $(rounds))" ||
 	not_ok "pull rounds (error rows: $(rounds))"
-grep -q "now holds 3 pull agent" "$T/node-$H.log" && ok "node $H logs the agents it holds" || not_ok "node $H logs its agents"
+grep -q "now holds [0-9]* pull agent" "$T/node-$H.log" && ok "node $H logs the agents it holds" || not_ok "node $H logs its agents"
 
 # overdue: no trusted round within interval + grace; both nodes' watchdogs see it
 overdue() { [ "$(sql "SELECT count(*) FROM agent_status WHERE state = 'overdue'")" = 3 ]; }
@@ -249,22 +303,31 @@ eq "one overdue event per agent, though two watchdogs run" \
 	"$(sql "SELECT group_concat(n) FROM (SELECT count(*) AS n FROM outbox WHERE type = 'overdue' GROUP BY agent)")" "1,1,1"
 
 # --- kill -9 the node holding the pull agents ----------------------------------------------------
-DUTY=$(sql "SELECT node FROM duties WHERE name = 'outbox'")
-case $DUTY in A|B) ok "node $DUTY holds the outbox duty";; *) not_ok "an outbox duty holder (got '$DUTY')";; esac
 LAST=$(sql "SELECT coalesce(max(seq), 0) FROM results")
-diag "killing node $H (pull leases; outbox duty: node $DUTY)"
+HELD=$(sql "SELECT group_concat(id, ' ') FROM agents WHERE lease_node = '$H'")
+diag "killing node $H (pull leases: $HELD; outbox duty: node $DUTY)"
 kill -9 "${PID[$H]}"
 t0=$(now_ms)
 wait "${PID[$H]}" 2>/dev/null
-taken() { [ "$(sql "SELECT count(*) FROM agents WHERE mode = 'pull' AND lease_node = '$S'")" = 3 ] &&
-	[ "$(sql "SELECT count(DISTINCT agent) FROM results WHERE seq > $LAST AND agent IN ('p1', 'p2', 'p3')")" = 3 ]; }
+taken() {
+	local a
+	[ "$(sql "SELECT count(*) FROM agents WHERE mode = 'pull' AND lease_node = '$S'")" = "$NPULL" ] || return 1
+	for a in $HELD; do
+		[ "$(sql "SELECT count(*) FROM results WHERE seq > $LAST AND agent = '$a' AND
+			verdict = '$([ "$a" = pull1 ] && echo trusted || echo error)'")" -ge 1 ] || return 1
+	done
+}
 if wait_for $((3 * INTERVAL)) taken; then
 	dt=$(( $(now_ms) - t0 ))
 	diag "takeover after kill -9: ${dt} ms (interval ${INTERVAL} s)"
-	[ "$dt" -le $((2 * INTERVAL * 1000)) ] && ok "node $S took the 3 pull agents over and ran their rounds in ${dt} ms (<= 2 intervals)" ||
+	[ "$dt" -le $((2 * INTERVAL * 1000)) ] && ok "node $S took over $HELD and ran their rounds in ${dt} ms (<= 2 intervals)" ||
 		not_ok "takeover took ${dt} ms, more than 2 intervals"
 else
-	not_ok "node $S took the pull agents over ($(sql "SELECT group_concat(lease_node) FROM agents WHERE mode = 'pull'"))"
+	not_ok "node $S took the pull agents over ($(sql "SELECT group_concat(id || '=' || lease_node) FROM agents WHERE mode = 'pull'"))"
+fi
+if [ -n "$REAL" ]; then
+	eq "pull1 was never judged anything but trusted" "$(sql "SELECT count(*) FROM results WHERE agent = 'pull1' AND verdict != 'trusted'")" 0
+	eq "  and is in state trusted" "$(sql "SELECT state FROM agent_status WHERE agent = 'pull1'")" trusted
 fi
 eq "node $S provisions n1 after the kill" "$(op PUT "$S" /v1/agents/n1 "$T/put.json")" 201
 NEWSEQ=$(sql "SELECT max(seq) FROM outbox WHERE agent = 'n1'")

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * vouchd storage in SQLite: WAL journal, one connection (the daemon's single event loop is
- * the one writer), every statement prepared once at open.  Inside a batch (group commit)
+ * vouchd storage in SQLite: WAL journal, one connection per vouchd process (its single event
+ * loop is the one writer; several nodes on one machine take turns under SQLite's write lock,
+ * waiting up to the busy timeout), every statement prepared once at open.  Inside a batch (group commit)
  * begin/commit/rollback are the savepoint 'req' of the batch's one transaction.
  *
  * Copyright (C) 2026 The vouch authors
@@ -1399,13 +1400,14 @@ static int fsync_path(const char *path, int flags)
 static int sq_backup(struct store *s, const char *path)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
+	const char *slash;
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
 	int fd, rc, r = 0;
 
 	if (!path || !*path || snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -EINVAL;
+	slash = strrchr(path, '/');
 	if (slash)
 		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
 	else

@@ -653,6 +653,12 @@ static void duty_renew(struct notify *nt)
 	nt->duty = !st->ops->duty_claim ||
 		   st->ops->duty_claim(st, "outbox", srv->cfg.node_id, (int64_t)time(NULL),
 				       DUTY_TTL_S) == 0;
+	if (!nt->duty) {
+		/* a standby node: its cursors follow the stored ones, for the backlog metric */
+		for (size_t i = 0; i < nt->n_hooks; i++)
+			if (!nt->hooks[i].easy)
+				(void)st->ops->webhook_get(st, nt->hooks[i].url, &nt->hooks[i].cur);
+	}
 	if (nt->duty == had)
 		return;
 	fprintf(stderr, "vouchd: node '%s' %s the webhook delivery\n", srv->cfg.node_id,

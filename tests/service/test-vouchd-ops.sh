@@ -361,6 +361,8 @@ xrc 0 "  the chain verifies with rows appended after the prune" "$VOUCHD" --db "
 sqlite3 "$T/backup.db" "DROP TRIGGER results_no_update; UPDATE results SET body = '{}' WHERE seq = (SELECT max(seq) FROM results)"
 xrc 1 "a tampered backup fails --verify-chain" "$VOUCHD" --db "$T/backup.db" --verify-chain
 xrc 1 "  and db prune refuses it" "$VOUCHD" db prune --db "$T/backup.db" --older-than 0
+xrc 1 "  and db status says it is broken" "$VOUCHD" db status --db "$T/backup.db"
+check "  naming the row" grep -Eq "^results: hash chain broken at row [0-9]+$" "$T/last.out"
 
 # --- SIGTERM: leases and duties released ---------------------------------------------------------
 kill -TERM "${PID[$S]}"

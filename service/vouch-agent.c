@@ -42,6 +42,7 @@
 #include "notify.h"
 
 #define MAX_RESPONSE (1U << 20)
+#define RESENDS 3 /* a push sent again after a transport error, 1, 2 and 4 s later */
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
 
@@ -90,6 +91,8 @@ static int http(struct agent *ag, const char *method, const char *action, const 
 	curl_easy_setopt(ag->curl, CURLOPT_WRITEDATA, &b);
 	if (body) {
 		hdr = curl_slist_append(NULL, "Content-Type: application/json");
+		if (hdr && ag->resend)
+			hdr = curl_slist_append(hdr, "X-Vouch-Retry: 1");
 		curl_easy_setopt(ag->curl, CURLOPT_HTTPHEADER, hdr);
 		curl_easy_setopt(ag->curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(ag->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
@@ -466,6 +469,7 @@ static int round_once(struct agent *ag)
 	size_t nonce_len = strlen(ag->nonce) / 2;
 	uint64_t from = ag->offset, sent;
 	const char *verdict;
+	bool resent = false;
 	long code = 0;
 	int r;
 
@@ -488,8 +492,26 @@ static int round_once(struct agent *ag)
 		fprintf(stderr, "vouch-agent: no entries after %llu: the quote alone\n",
 			(unsigned long long)from);
 	r = http(ag, "POST", "attest", json, &code, &resp);
+	/*
+	 * The connection broke: the push may have been committed with its answer lost.  The
+	 * same evidence goes again, marked as a resend: vouchd judges it when it never got
+	 * the first, and answers 409 when its nonce was used (the first was stored).
+	 */
+	for (unsigned i = 0; r == -EIO && i < RESENDS; i++) {
+		sleep(1U << i);
+		ag->resend = true;
+		r = http(ag, "POST", "attest", json, &code, &resp);
+		ag->resend = false;
+		resent = true;
+	}
 	if (r < 0)
 		return r;
+	if (code == 409 && resent) {
+		fprintf(stderr, "vouch-agent: attest: the resent push's nonce was used (the first "
+				"was stored): a new round with a fresh nonce\n");
+		ag->nonce[0] = '\0';
+		return -EAGAIN;
+	}
 	if (code != 200) {
 		fprintf(stderr, "vouch-agent: attest: HTTP %ld: %s\n", code, jstr(resp, "error"));
 		ag->nonce[0] = '\0';
@@ -777,6 +799,14 @@ static int run(int argc, char **argv)
 			r = get_nonce(&ag);
 		if (r >= 0)
 			r = round_once(&ag);
+		/* the round's first push was stored but its answer lost: one more, fresh nonce */
+		if (r == -EAGAIN) {
+			r = get_nonce(&ag);
+			if (r >= 0)
+				r = round_once(&ag);
+			if (r == -EAGAIN)
+				r = -EPROTO;
+		}
 		if (ag.once)
 			break;
 		if (r < 0 && r != -EPROTO)

@@ -13,10 +13,12 @@
  *   --delay-ms N      every forwarded chunk, either way, waits N ms (a slow database)
  *   --drop-after B    a connection forwards B bytes towards the backend, then both sides are
  *                     cut: half a request reaches the server
- *   --drop-every N    every Nth chunk coming back from a backend (over all connections) is
- *                     thrown away and both sides cut: the request reached the server, its
- *                     answer never comes back
- *   --control FILE    read again on SIGHUP: lines "delay-ms N", "drop-after B",
+ *   --cut-every N     --drop-after applies to every Nth connection only (default: all)
+ *   --drop-every N    every Nth chunk coming back from a backend (over all connections, not
+ *                     counting each connection's first: the server's TLS handshake flight,
+ *                     so that a new connection gets somewhere) is thrown away and both sides
+ *                     cut: the request reached the server, its answer never comes back
+ *   --control FILE    read again on SIGHUP: lines "delay-ms N", "drop-after B", "cut-every N",
  *                     "drop-every N" (0 turns a fault off), "pause", "resume"
  *   SIGUSR1 / SIGUSR2 pause / resume: no connection is accepted nor byte forwarded meanwhile
  *   SIGTERM / SIGINT  exit 0, after one line of counts on stderr
@@ -38,6 +40,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -59,7 +62,7 @@ struct proxy {
 	struct backend backends[MAX_BACKENDS];
 	size_t n_backends, next;
 	const char *control;
-	uint64_t delay_ms, drop_after, drop_every;
+	uint64_t delay_ms, drop_after, drop_every, cut_every;
 	bool paused;
 	struct conn *conns; /* every live connection, to pause and resume them */
 	/* counts, printed at exit */
@@ -75,7 +78,9 @@ struct conn {
 	struct bufferevent *closing; /* the side left to write out before closing */
 	size_t tries; /* backends tried for this connection */
 	bool connected;
+	bool cut; /* --drop-after applies to this connection */
 	uint64_t up; /* bytes forwarded towards the backend */
+	uint64_t back; /* chunks that came back from it */
 };
 
 static void conn_free(struct conn *c)
@@ -152,12 +157,12 @@ static void forward(struct conn *c, bool up)
 			bufferevent_enable(from, EV_READ);
 		return;
 	}
-	if (!up && p->drop_every && ++p->chunks_back % p->drop_every == 0) {
+	if (!up && ++c->back > 1 && p->drop_every && ++p->chunks_back % p->drop_every == 0) {
 		p->dropped++;
 		conn_free(c);
 		return;
 	}
-	if (up && p->drop_after) {
+	if (up && p->drop_after && c->cut) {
 		uint64_t left = p->drop_after > c->up ? p->drop_after - c->up : 0;
 
 		if (len >= left) {
@@ -240,6 +245,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (bev == c->server && (what & BEV_EVENT_CONNECTED)) {
 		c->connected = true;
+		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+				 sizeof(int));
 		bufferevent_enable(c->server, EV_READ | EV_WRITE);
 		if (!c->p->paused)
 			on_read(c->client, c); /* what the client sent meanwhile */
@@ -305,6 +312,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		p->conns->prev = c;
 	p->conns = c;
 	p->accepted++;
+	c->cut = p->cut_every <= 1 || p->accepted % p->cut_every == 0;
 	c->client = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->delay[0] = evtimer_new(p->base, delayed_up, c);
 	c->delay[1] = evtimer_new(p->base, delayed_down, c);
@@ -315,6 +323,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);
+	/* no Nagle: a proxy must not add its own delays to small TLS records */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	bufferevent_setcb(c->client, on_read, on_write, on_event, c);
 	bufferevent_enable(c->client, EV_READ | EV_WRITE);
 	try_connect(c);
@@ -394,6 +404,7 @@ static int set_fault(struct proxy *p, const char *name, const char *value)
 	uint64_t *v = strcmp(name, "delay-ms") == 0     ? &p->delay_ms
 		      : strcmp(name, "drop-after") == 0 ? &p->drop_after
 		      : strcmp(name, "drop-every") == 0 ? &p->drop_every
+		      : strcmp(name, "cut-every") == 0  ? &p->cut_every
 							: NULL;
 
 	if (!value && strcmp(name, "pause") == 0) {
@@ -429,9 +440,11 @@ static void reload(struct proxy *p)
 				name, n == 2 ? " " : "", n == 2 ? value : "");
 	}
 	fclose(f);
-	fprintf(stderr, "fault-proxy: delay-ms %llu, drop-after %llu, drop-every %llu%s\n",
+	fprintf(stderr, "fault-proxy: delay-ms %llu, drop-after %llu, cut-every %llu, drop-every "
+			"%llu%s\n",
 		(unsigned long long)p->delay_ms, (unsigned long long)p->drop_after,
-		(unsigned long long)p->drop_every, p->paused ? ", paused" : "");
+		(unsigned long long)p->cut_every, (unsigned long long)p->drop_every,
+		p->paused ? ", paused" : "");
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -469,7 +482,7 @@ static int usage(const char *why, const char *arg)
 	fprintf(stderr, "fault-proxy: %s%s%s%s\n", why, arg ? " '" : "", arg ? arg : "",
 		arg ? "'" : "");
 	fprintf(stderr, "usage: fault-proxy --listen HOST:PORT --port-file FILE --backend HOST:PORT "
-			"[--backend ...] [--delay-ms N] [--drop-after BYTES] [--drop-every N] "
+			"[--backend ...] [--delay-ms N] [--drop-after BYTES] [--cut-every N] [--drop-every N] "
 			"[--control FILE]\n");
 	return 2;
 }

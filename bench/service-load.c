@@ -32,6 +32,7 @@
  *                           (TIME: the Unix time of the answer, ms)
  *   SERVICE_LOAD_BAD=N      the last N agents quote a wrong PCR digest: never "trusted"
  *   SERVICE_LOAD_LAST=FILE  agent0's last evidence that was answered "trusted" (to replay)
+ *   SERVICE_LOAD_FIRST=K    the agents are agentK .. agentK+AGENTS-1 (two generators at once)
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -580,7 +581,7 @@ int main(int argc, char **argv)
 	struct agent *agents;
 	struct worker *w;
 	uint64_t failures = 0, trusted = 0, untrusted = 0, resends = 0, lost = 0, refused = 0,
-		 transport = 0, gave_up = 0, bad = 0, stored = 0;
+		 transport = 0, gave_up = 0, bad = 0, stored = 0, first = 0;
 	const char *e;
 	double max_gap = 0, *all, reg = 0, r1 = 0, start = 1e300, stop = 0, wall;
 
@@ -608,6 +609,8 @@ int main(int argc, char **argv)
 	faults = (e = getenv("SERVICE_LOAD_FAULTS")) && strcmp(e, "1") == 0;
 	if ((e = getenv("SERVICE_LOAD_BAD")))
 		bad = strtoull(e, NULL, 10);
+	if ((e = getenv("SERVICE_LOAD_FIRST")))
+		first = strtoull(e, NULL, 10);
 	last_file = getenv("SERVICE_LOAD_LAST");
 	if ((e = getenv("SERVICE_LOAD_ACKS")) && !(acks = fopen(e, "we"))) {
 		fprintf(stderr, "service-load: cannot open '%s'\n", e);
@@ -622,7 +625,8 @@ int main(int argc, char **argv)
 		return 3;
 	first_agent = agents;
 	for (size_t i = 0; i < n_agents; i++) {
-		snprintf(agents[i].id, sizeof(agents[i].id), "agent%zu", i);
+		snprintf(agents[i].id, sizeof(agents[i].id), "agent%llu",
+			 (unsigned long long)(first + i));
 		agents[i].bad = i + bad >= n_agents;
 	}
 	for (size_t t = 0; t < n_threads; t++) {

@@ -92,27 +92,33 @@ faults() {
 	kill -HUP "$pid"
 }
 
-# load_start PORT AGENTS THREADS SECONDS INTERVAL BAD: the generator in fault mode in the
-# background ($LPID); acknowledged results in $T/acks, its report in $T/load.out
+# load_start PORT AGENTS THREADS SECONDS INTERVAL BAD [FIRST NAME]: the generator in fault
+# mode in the background ($LPID), its agents agentFIRST..; acknowledged results in
+# $T/acks (NAME: $T/NAME.acks, merged into $T/acks by acks_merge), its report in
+# $T/NAME.out (default load)
 load_start() {
-	SERVICE_LOAD_FAULTS=1 SERVICE_LOAD_ACKS=$T/acks SERVICE_LOAD_BAD=$6 \
+	local name=${8:-load} acks=$T/acks
+	[ -n "${8:-}" ] && acks=$T/$8.acks
+	SERVICE_LOAD_FAULTS=1 SERVICE_LOAD_ACKS=$acks SERVICE_LOAD_BAD=$6 SERVICE_LOAD_FIRST=${7:-0} \
 		"$LOAD" "https://127.0.0.1:$1" "$P/ca.crt" "$P/client.crt" "$P/client.key" \
-		"$2" "$3" "$4" "$5" >"$T/load.out" 2>"$T/load.err" &
+		"$2" "$3" "$4" "$5" >"$T/$name.out" 2>"$T/$name.err" &
 	LPID=$!
 	PIDS+=("$LPID")
 }
+acks_merge() { cat "$T"/*.acks >>"$T/acks"; }
 # wait until the generator has acknowledged N results (at most S seconds)
 wait_acks() {
 	local n=$1 s=${2:-30} i
 	for i in $(seq $((s * 10))); do
-		[ -f "$T/acks" ] && [ "$(wc -l <"$T/acks")" -ge "$n" ] && return 0
+		[ "$(cat "$T"/acks "$T"/*.acks 2>/dev/null | wc -l)" -ge "$n" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
-load_field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$T/load.out" | head -1; }
+# a figure of the generators' reports, summed over all of them
+load_field() { cat "$T"/*.out | sed -n "s/.*$1 \([0-9.]*\).*/\1/p" | awk '{ s += $1 } END { print s + 0 }'; }
 
-# results_check DB BAD_AGENTS [SQL]: the assertions every fault test makes once the load has
+# results_check DB BAD_AGENTS [SQL]: (the bad agents are agentBAD_FROM..agentBAD_TO-1) the assertions every fault test makes once the load has
 # ended, reading the results through SQL (default: sqlite3 on DB)
 #  - every acknowledged result (200) has its row: same seq, agent and verdict
 #  - no duplicate: an honest agent has exactly one row per acknowledged round plus one per
@@ -120,6 +126,7 @@ load_field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$T/load.out" | head -1; }
 #  - no bad agent ever trusted; the hash chain verifies
 results_check() {
 	local db=$1 bad=$2 sql=${3:-sqlite3_sql} acked found missing honest_rows honest_acks stored
+	BAD_TO=${BAD_TO:-$((BAD_FROM + bad))}
 	"$sql" "$db" "SELECT seq || ' ' || agent || ' ' || verdict FROM results" | sort >"$T/rows"
 	awk '{print $2, $1, $3}' "$T/acks" | sort >"$T/acked"
 	acked=$(wc -l <"$T/acked")
@@ -132,18 +139,19 @@ results_check() {
 		comm -23 "$T/acked" "$T/rows" | head -5 | sed 's/^/#   missing: /'
 	fi
 	# honest agents: agent0 .. agent(N-BAD-1)
-	honest_rows=$(awk -v b="$BAD_FROM" '{sub("agent", "", $2); if ($2 + 0 < b) n++} END {print n + 0}' "$T/rows")
-	honest_acks=$(awk -v b="$BAD_FROM" '{sub("agent", "", $1); if ($1 + 0 < b) n++} END {print n + 0}' "$T/acks")
+	honest_rows=$(awk -v b="$BAD_FROM" -v e="$BAD_TO" '{sub("agent", "", $2); if ($2 + 0 < b || $2 + 0 >= e) n++} END {print n + 0}' "$T/rows")
+	honest_acks=$(awk -v b="$BAD_FROM" -v e="$BAD_TO" '{sub("agent", "", $1); if ($1 + 0 < b || $1 + 0 >= e) n++} END {print n + 0}' "$T/acks")
 	stored=$(load_field 'stored without an answer (honest agents)')
 	DUPLICATES=$((honest_rows - honest_acks - ${stored:-0}))
 	eq "no result duplicated: honest rows = acknowledged + stored without an answer ($honest_rows = $honest_acks + ${stored:-?})" \
 		"$DUPLICATES" 0
-	eq "no bad agent trusted" "$(awk -v b="$BAD_FROM" '{a=$2; sub("agent", "", a); if (a + 0 >= b && $3 == "trusted") n++} END {print n + 0}' "$T/rows")" 0
+	eq "no bad agent trusted" "$(awk -v b="$BAD_FROM" -v e="$BAD_TO" '{a=$2; sub("agent", "", a); if (a + 0 >= b && a + 0 < e && $3 == "trusted") n++} END {print n + 0}' "$T/rows")" 0
 	ACKED=$acked FOUND=$found
 }
 sqlite3_sql() { sqlite3 "$1" "$2"; }
 
-# recovery_time T0: the longest time from T0 until each honest agent's first trusted answer
+# recovery_time T0: the longest time from T0 until each honest agent below agentBAD_FROM (the
+# paced generator's) has its first trusted answer; prints it and the number of such agents
 recovery_time() {
 	awk -v t0="$1" -v b="$BAD_FROM" '$3 == "trusted" && $4 >= t0 {
 		a = $1; sub("agent", "", a); if (a + 0 >= b) next
@@ -151,8 +159,11 @@ recovery_time() {
 		END { m = 0; n = 0; for (a in first) { n++; if (first[a] - t0 > m) m = first[a] - t0 }
 		      printf "%.2f %d\n", m, n }' "$T/acks"
 }
-# the generator's per-agent period in steady state (median gap between an agent's answers)
+# the paced generator's per-agent period in steady state (median gap between the answers of
+# one agent below agentBAD_FROM)
 agent_period() {
-	sort -k1,1 -k4,4n "$T/acks" | awk '$1 == p { print $4 - t } { p = $1; t = $4 }' | sort -n |
+	sort -k1,1 -k4,4n "$T/acks" |
+		awk -v b="$BAD_FROM" '{ a = $1; sub("agent", "", a) } a + 0 >= b { next }
+			$1 == p { print $4 - t } { p = $1; t = $4 }' | sort -n |
 		awk '{ v[NR] = $1 } END { printf "%.2f\n", NR ? v[int((NR + 1) / 2)] : 0 }'
 }

@@ -184,9 +184,12 @@ struct store_ops {
 	int (*result_append)(struct store *s, const struct store_result *r, uint64_t *ret_seq);
 	/* recompute the chain: 0 intact, -EKEYREJECTED and *ret_bad = first bad row's seq */
 	int (*chain_verify)(struct store *s, uint64_t *ret_rows, uint64_t *ret_bad);
-	/* every agent, ordered by id, with its state and newest result; free with
-	 * store_agent_infos_free() */
-	int (*agent_list)(struct store *s, struct store_agent_info **ret, size_t *ret_n);
+	/* one page of the fleet: the agents whose id sorts after @after ("": from the first),
+	 * ordered by id, at most @limit, each with its state and newest result; free with
+	 * store_agent_infos_free().  Paged so that a node's memory does not grow with the
+	 * fleet (vouchd(8), MEMORY). */
+	int (*agent_list)(struct store *s, const char *after, size_t limit,
+			  struct store_agent_info **ret, size_t *ret_n);
 	/* remove the agent with its state and nonce; its results stay (append-only) */
 	int (*agent_delete)(struct store *s, const char *id);
 	/* name -> the document with SHA-256 @hash; the document is stored once per hash */

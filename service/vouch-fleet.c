@@ -47,6 +47,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
 
 struct fleet {
 	const char *server, *cert, *key, *cacert, *last_event_id;
+	const char *after; /* GET /v1/agents: the page after this agent id (X-Vouch-After) */
 	bool json, follow;
 	uint32_t count; /* events: stop after this many (0: no limit) */
 	double idle; /* events without --follow: stop after this long without data */
@@ -123,9 +124,17 @@ static int http(struct fleet *fl, const char *method, const char *path, const ch
 	curl_easy_setopt(fl->curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(fl->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(fl->curl, CURLOPT_WRITEDATA, &b);
+	if (fl->after) {
+		_cleanup_free_ char *h = NULL;
+
+		if (asprintf(&h, "X-Vouch-After: %s", fl->after) < 0)
+			return EXIT_RUNTIME;
+		hdr = curl_slist_append(hdr, h);
+	}
+	if (body)
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	curl_easy_setopt(fl->curl, CURLOPT_HTTPHEADER, hdr);
 	if (body) {
-		hdr = curl_slist_append(NULL, "Content-Type: application/json");
-		curl_easy_setopt(fl->curl, CURLOPT_HTTPHEADER, hdr);
 		curl_easy_setopt(fl->curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(fl->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	}
@@ -191,6 +200,53 @@ static void print_json(json_object *o)
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 }
 
+/*
+ * Every agent, page after page (GET /v1/agents answers FLEET_PAGE at a time with the id to
+ * continue after in "next"), into one {"agents": [...]}.
+ */
+static int fetch_agents(struct fleet *fl, json_object **ret)
+{
+	_cleanup_(json_putp) json_object *all = json_object_new_array();
+	_cleanup_free_ char *after = NULL;
+	int r = 0;
+
+	if (!all)
+		return EXIT_RUNTIME;
+	for (;;) {
+		_cleanup_(json_putp) json_object *o = NULL;
+		json_object *agents, *next;
+		const char *nx;
+
+		fl->after = after;
+		r = http(fl, "GET", "/v1/agents", NULL, &o);
+		fl->after = NULL;
+		if (r)
+			return r;
+		if (!json_object_object_get_ex(o, "agents", &agents) ||
+		    !json_object_is_type(agents, json_type_array)) {
+			fprintf(stderr, "vouch-fleet: the server's answer has no agent list\n");
+			return EXIT_RUNTIME;
+		}
+		for (size_t i = 0; i < json_object_array_length(agents); i++)
+			json_object_array_add(all, json_object_get(json_object_array_get_idx(agents, i)));
+		if (!json_object_object_get_ex(o, "next", &next) || !next)
+			break;
+		nx = json_object_get_string(next);
+		/* a server that does not move forward would have us loop for ever */
+		if (!nx || !*nx || (after && strcmp(nx, after) <= 0)) {
+			fprintf(stderr, "vouch-fleet: the server's next page does not move forward\n");
+			return EXIT_RUNTIME;
+		}
+		free(after);
+		if (!(after = strdup(nx)))
+			return EXIT_RUNTIME;
+	}
+	if (!(*ret = json_object_new_object()))
+		return EXIT_RUNTIME;
+	json_object_object_add(*ret, "agents", TAKE_PTR(all));
+	return 0;
+}
+
 static int cmd_status(struct fleet *fl)
 {
 	_cleanup_(json_putp) json_object *o = NULL;
@@ -198,14 +254,10 @@ static int cmd_status(struct fleet *fl)
 	bool untrusted = false;
 	int r;
 
-	r = http(fl, "GET", "/v1/agents", NULL, &o);
+	r = fetch_agents(fl, &o);
 	if (r)
 		return r;
-	if (!json_object_object_get_ex(o, "agents", &agents) ||
-	    !json_object_is_type(agents, json_type_array)) {
-		fprintf(stderr, "vouch-fleet: the server's answer has no agent list\n");
-		return EXIT_RUNTIME;
-	}
+	agents = json_object_object_get(o, "agents");
 	if (!fl->json)
 		printf("%-24s %-10s %-12s %-20s %8s  %s\n", "AGENT", "STATE", "LAST-VERDICT",
 		       "LAST-SEEN", "ENTRIES", "REFERENCE");

@@ -120,13 +120,13 @@ static json_object *agent_info_json(struct server *srv, const struct store_agent
 	return o;
 }
 
-json_object *fleet_agents_json(struct server *srv, int *ret_code)
+json_object *fleet_agents_json(struct server *srv, const char *after, int *ret_code)
 {
 	struct store_agent_info *v = NULL;
 	json_object *out, *arr;
 	size_t n = 0;
 
-	if (srv->store->ops->agent_list(srv->store, &v, &n) < 0) {
+	if (srv->store->ops->agent_list(srv->store, after, FLEET_PAGE, &v, &n) < 0) {
 		*ret_code = 503;
 		return NULL;
 	}
@@ -142,6 +142,9 @@ json_object *fleet_agents_json(struct server *srv, int *ret_code)
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, agent_info_json(srv, &v[i]));
 	json_object_object_add(out, "agents", arr);
+	/* a full page: there may be more after its last agent */
+	json_object_object_add(out, "next", n == FLEET_PAGE ? json_object_new_string(v[n - 1].id)
+							    : NULL);
 	store_agent_infos_free(v, n);
 	return out;
 }
@@ -275,14 +278,32 @@ json_object *latest_failures_json(struct server *srv, const char *id)
 
 /* --- endpoints ----------------------------------------------------------------------------- */
 
+/* the id between @p and the next '/' or the end: its length, or 0 if invalid */
+static size_t take_id(const char *p, char id[STORE_ID_MAX + 1])
+{
+	size_t n = strcspn(p, "/");
+
+	if (!valid_id(p, n))
+		return 0;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	return n;
+}
+
 static void do_agents(struct server *srv, struct evhttp_request *req)
 {
 	_cleanup_(json_putp) json_object *out = NULL;
+	const char *after = evhttp_find_header(evhttp_request_get_input_headers(req),
+					       "X-Vouch-After");
+	char id[STORE_ID_MAX + 1] = "";
 	int code = 500;
 
 	if (require_operator(srv, req) < 0)
 		return;
-	if (!(out = fleet_agents_json(srv, &code)))
+	if (after && (!take_id(after, id) || after[strlen(id)]))
+		return refuse(srv, req, 400, "X-Vouch-After: not an agent id (1-%d of [A-Za-z0-9._-])",
+			      STORE_ID_MAX);
+	if (!(out = fleet_agents_json(srv, id, &code)))
 		return refuse(srv, req, code, "cannot list the agents");
 	reply_json(srv, req, 200, out);
 }
@@ -525,18 +546,6 @@ static void do_reference_put(struct server *srv, struct evhttp_request *req, con
 	reply_json(srv, req, had == -ENOENT ? 201 : 200, out);
 }
 
-/* the id between @p and the next '/' or the end: its length, or 0 if invalid */
-static size_t take_id(const char *p, char id[STORE_ID_MAX + 1])
-{
-	size_t n = strcspn(p, "/");
-
-	if (!valid_id(p, n))
-		return 0;
-	memcpy(id, p, n);
-	id[n] = '\0';
-	return n;
-}
-
 /* every route of the API and the page is the operators': others learn nothing, not even
  * which methods a route takes */
 #define OPERATOR_ONLY()                                   \
@@ -557,7 +566,18 @@ bool admin_route(struct server *srv, struct evhttp_request *req, const char *uri
 		if (cmd != EVHTTP_REQ_GET)
 			refuse(srv, req, 405, "the fleet page is read-only");
 		else
-			do_web_fleet(srv, req);
+			do_web_fleet(srv, req, "");
+		return true;
+	}
+	if (strncmp(uri, "/fleet/after/", 13) == 0) {
+		OPERATOR_ONLY();
+		n = take_id(uri + 13, id);
+		if (!n || uri[13 + n])
+			refuse(srv, req, 404, "no such page");
+		else if (cmd != EVHTTP_REQ_GET)
+			refuse(srv, req, 405, "the fleet page is read-only");
+		else
+			do_web_fleet(srv, req, id);
 		return true;
 	}
 	if (strncmp(uri, "/fleet/agents/", 14) == 0) {

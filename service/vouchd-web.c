@@ -137,32 +137,37 @@ static void failures_html(struct evbuffer *b, json_object *failures)
 	evbuffer_add_printf(b, "</ul>");
 }
 
-void do_web_fleet(struct server *srv, struct evhttp_request *req)
+void do_web_fleet(struct server *srv, struct evhttp_request *req, const char *after)
 {
 	_cleanup_(json_putp) json_object *fleet = NULL;
 	json_object *agents;
 	struct evbuffer *b;
 	char nonce[33];
-	size_t n, counts[sizeof(states) / sizeof(states[0])] = { 0 };
-	int code = 500;
+	const char *next;
+	/* the whole fleet's counts (one query), in the order of states[] */
+	uint64_t by[_STORE_AGENT_STATE_MAX];
+	size_t n, total = 0, counts[sizeof(states) / sizeof(states[0])] = { 0 };
+	int code = 503;
 
 	if (require_operator(srv, req) < 0)
 		return;
-	if (csp_nonce(nonce) < 0 || !(fleet = fleet_agents_json(srv, &code)))
+	if (csp_nonce(nonce) < 0 || srv->store->ops->agent_states(srv->store, by) < 0 ||
+	    !(fleet = fleet_agents_json(srv, after, &code)))
 		return refuse(srv, req, code, "cannot list the agents");
+	counts[0] = by[STORE_AGENT_UNTRUSTED];
+	counts[1] = by[STORE_AGENT_ERROR];
+	counts[2] = by[STORE_AGENT_REGISTERED];
+	counts[3] = by[STORE_AGENT_TRUSTED];
+	for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+		total += counts[k];
 	agents = json_object_object_get(fleet, "agents");
 	n = json_object_array_length(agents);
-	for (size_t i = 0; i < n; i++) {
-		const char *st = state_class(str(json_object_array_get_idx(agents, i), "state"));
-
-		for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++)
-			counts[k] += strcmp(st, states[k]) == 0;
-	}
+	next = json_object_get_string(json_object_object_get(fleet, "next"));
 	if (!(b = evbuffer_new()))
 		return refuse(srv, req, 500, "out of memory");
 	page_start(b, nonce, "vouchd: fleet");
 	evbuffer_add_printf(b, "<h1>Fleet</h1>\n<p class=\"counts\" id=\"counts\">"
-			       "<span>%zu agents</span>", n);
+			       "<span>%zu agents</span>", total);
 	for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++)
 		evbuffer_add_printf(b, "<span class=\"%s\" id=\"count-%s\">%s: %zu</span>",
 				    states[k], states[k], states[k], counts[k]);
@@ -202,8 +207,26 @@ void do_web_fleet(struct server *srv, struct evhttp_request *req)
 		}
 		evbuffer_add_printf(b, "</table>\n");
 	}
-	if (!n)
+	if (!total)
 		evbuffer_add_printf(b, "<p>No agent has registered.</p>\n");
+	else if (*after || next)
+	{
+		evbuffer_add_printf(b, "<p class=\"page\">%zu agents on this page, ", n);
+		if (*after) {
+			evbuffer_add_printf(b, "after ");
+			esc(b, after);
+		} else {
+			evbuffer_add_printf(b, "from the first");
+		}
+		evbuffer_add_printf(b, ".");
+	}
+	if (next) {
+		evbuffer_add_printf(b, " <a id=\"next\" href=\"/fleet/after/");
+		esc(b, next);
+		evbuffer_add_printf(b, "\">Next page</a>");
+	}
+	if (total && (*after || next))
+		evbuffer_add_printf(b, "</p>\n");
 	send_page(req, b, nonce);
 	evbuffer_free(b);
 }

@@ -49,6 +49,20 @@ static void put_histogram(struct evbuffer *b, const char *name, const char *labe
  * agents past their attestation interval) and vouchd_webhook_backlog (gauge, undelivered
  * notifications).
  */
+/* from /proc/self/statm (pages); 0 when it cannot be read */
+static unsigned long long resident_bytes(void)
+{
+	unsigned long long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
 static void do_metrics(struct server *srv, struct evhttp_request *req)
 {
 	static const char *const states[_STORE_AGENT_STATE_MAX] = {
@@ -114,6 +128,12 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			    "# TYPE vouchd_agent_cache_total counter\n"
 			    "vouchd_agent_cache_total{result=\"hit\"} %llu\n"
 			    "vouchd_agent_cache_total{result=\"miss\"} %llu\n"
+			    "# HELP vouchd_agent_cache_capacity Agents whose decoded AK and state are kept.\n"
+			    "# TYPE vouchd_agent_cache_capacity gauge\n"
+			    "vouchd_agent_cache_capacity %llu\n"
+			    "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+			    "# TYPE process_resident_memory_bytes gauge\n"
+			    "process_resident_memory_bytes %llu\n"
 			    "# HELP vouchd_connections Open client connections.\n"
 			    "# TYPE vouchd_connections gauge\n"
 			    "vouchd_connections %llu\n"
@@ -122,6 +142,7 @@ static void do_metrics(struct server *srv, struct evhttp_request *req)
 			    "vouchd_connections_closed_total{reason=\"shed\"} %llu\n"
 			    "vouchd_connections_closed_total{reason=\"deadline\"} %llu\n",
 			    (unsigned long long)hits, (unsigned long long)misses,
+			    (unsigned long long)agent_cache_capacity(srv->cache), resident_bytes(),
 			    (unsigned long long)srv->connections, (unsigned long long)srv->shed,
 			    (unsigned long long)(srv->timed_out - srv->shed));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
@@ -376,7 +397,7 @@ static int usage_error(const char *msg, const char *arg)
 			"[--reference REF.json] [--pcrs SEL] [--nonce-ttl S] [--ear-key KEY]\n"
 			"              [--interval S] [--grace S] [--webhook URL... --webhook-secret FILE]\n"
 			"              [--max-connections N] [--handshake-timeout S] [--agent-rate N] "
-			"[--max-rate N]\n"
+			"[--max-rate N] [--cache-agents N]\n"
 			"              [--agent-ca-cert CRT --agent-ca-key KEY "
 			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n"
 			"              [--pull-cert CRT --pull-key KEY --pull-ca CA "
@@ -396,6 +417,7 @@ enum {
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_AGENT_RATE,
 	OPT_MAX_RATE,
+	OPT_CACHE_AGENTS,
 };
 
 static const struct option opts[] = {
@@ -429,6 +451,7 @@ static const struct option opts[] = {
 	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
 	{ "agent-rate", required_argument, NULL, OPT_AGENT_RATE },
 	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
+	{ "cache-agents", required_argument, NULL, OPT_CACHE_AGENTS },
 	{ "config", required_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
@@ -554,6 +577,12 @@ static int set_option(struct config *c, int opt, const char *arg, const char **w
 			return -EINVAL;
 		}
 		break;
+	case OPT_CACHE_AGENTS:
+		if (parse_u32(arg, 16777216, &c->cache_agents) < 0 || c->cache_agents < 4) {
+			*why = "4 to 16777216 agents";
+			return -EINVAL;
+		}
+		break;
 	case OPT_PULL_TIMEOUT:
 		if (parse_u32(arg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0) {
 			*why = "1 to 300 seconds";
@@ -601,6 +630,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	c->max_connections = 1024;
 	c->handshake_timeout = 10;
 	c->agent_rate = 10;
+	c->cache_agents = CACHE_AGENTS_DEFAULT;
 	c->max_rate = 0;
 	c->pull_timeout = 10;
 	while ((opt = getopt_long(argc, argv, "", opts, &index)) != -1) {
@@ -896,7 +926,7 @@ static int run(int argc, char **argv)
 	if (r == 0)
 		r = enroll_setup(&srv);
 	if (r == 0)
-		r = agent_cache_new(&srv.cache);
+		r = agent_cache_new(srv.cfg.cache_agents, &srv.cache);
 	if (r == 0 && !(srv.rates = calloc(RATE_SLOTS, sizeof(*srv.rates))))
 		r = -ENOMEM;
 	srv.conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);

@@ -72,6 +72,7 @@ struct config {
 	uint32_t max_connections; /* open connections; more are closed at once */
 	uint32_t handshake_timeout; /* s from accept to the first complete request */
 	uint32_t agent_rate; /* attestations per second and agent; more: 429 */
+	uint32_t cache_agents; /* agents whose decoded AK and state are kept (vouchd-cache.c) */
 	uint32_t max_rate; /* attestations per second in all; more: 503 */
 	uint32_t interval; /* s: the agents' expected attestation period */
 	uint32_t grace; /* s: how late an attestation may be before the agent is overdue */
@@ -117,10 +118,11 @@ struct ref_cached {
 	uint64_t used;
 };
 
-/* vouchd-cache.c: the agents' decoded AKs and states, bounded */
-#define CACHE_SLOTS 4096
+/* vouchd-cache.c: the agents' decoded AKs and states, bounded (--cache-agents) */
+#define CACHE_AGENTS_DEFAULT 16384
 struct agent_cache;
-int agent_cache_new(struct agent_cache **ret);
+int agent_cache_new(size_t capacity, struct agent_cache **ret);
+size_t agent_cache_capacity(const struct agent_cache *c);
 void agent_cache_free(struct agent_cache *c);
 void agent_cache_stats(const struct agent_cache *c, uint64_t *hits, uint64_t *misses);
 int agent_cache_ak(struct agent_cache *c, vouch_ctx *ctx, const struct store_agent *a,
@@ -260,14 +262,18 @@ int agent_reference(struct server *srv, const char *name, const vouch_attest_ref
 void ref_cache_free(struct server *srv);
 /* the fleet overview and one agent's record, as the API returns them; NULL on a store
  * failure (*ret_code 503) or an unknown agent (404) */
-json_object *fleet_agents_json(struct server *srv, int *ret_code);
+json_object *fleet_agents_json(struct server *srv, const char *after, int *ret_code);
+/* agents per page of GET /v1/agents and of the fleet page: the answer's "next" is the id
+ * to ask after (header X-Vouch-After; /fleet/after/ID) */
+#define FLEET_PAGE 1000
 json_object *fleet_agent_json(struct server *srv, const char *id, size_t limit, int *ret_code);
 /* the failed checks of the agent's newest result: [ {check, detail} ], or NULL */
 json_object *latest_failures_json(struct server *srv, const char *id);
 const char *method_name(enum evhttp_cmd_type cmd);
 
 /* vouchd-web.c: the fleet web page (operators only) */
-void do_web_fleet(struct server *srv, struct evhttp_request *req);
+/* the fleet page: counts of the whole fleet, the agents of one page after @after ("": the first) */
+void do_web_fleet(struct server *srv, struct evhttp_request *req, const char *after);
 void do_web_agent(struct server *srv, struct evhttp_request *req, const char *id);
 
 /* vouchd-notify.c: agent states, the outbox, webhooks, event streams, the watchdog */

@@ -80,6 +80,7 @@ req() {
 	local who=$1 method=$2 path=$3 body=${4:-} ct=${5:-application/json} a=()
 	[ "$who" != none ] && a=(--cert "$P/$who.crt" --key "$P/$who.key")
 	[ -n "$body" ] && a+=(-H "Content-Type: $ct" --data-binary "@$body")
+	[ -n "${REQ_H:-}" ] && a+=(-H "$REQ_H")
 	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$method" -o "$T/.out" -D "$T/.hdr" \
 		-w '%{http_code}' "$URL$path" 2>"$T/.curl"
 }
@@ -166,6 +167,16 @@ eq "agent1: trusted, 3 entries, default reference values" \
 eq "agent2: untrusted, nothing verified" "$(js '.agents[1] | [.state, .entries] | join(" ")')" "untrusted 0"
 try "each with its last result and time" test "$(js '.agents[:2] | map(.last_result > 0 and .last_time > 0) | all')" = true
 eq "agent3: registered, no result" "$(js '.agents[2] | [.state, .last_verdict, .last_result, .last_time] | map(tostring) | join(" ")')" "registered null null null"
+eq "one page holds them all: no next" "$(js .next)" null
+REQ_H="X-Vouch-After: agent1" code 200 "GET /v1/agents, the page after agent1" op GET /v1/agents
+eq "agent2, agent3" "$(js '.agents | map(.id) | join(",")')" "agent2,agent3"
+REQ_H="X-Vouch-After: agent3" code 200 "the page after the last agent" op GET /v1/agents
+eq "is empty, no next" "$(js '[(.agents | length), .next] | map(tostring) | join(" ")')" "0 null"
+REQ_H="X-Vouch-After: ../agent1" code 400 "X-Vouch-After that is not an agent id" op GET /v1/agents
+code 200 "GET /fleet/after/agent1" op GET /fleet/after/agent1
+try "the page lists agent2 and agent3, not agent1" sh -c 'grep -q "/fleet/agents/agent2\"" "$1" && grep -q "/fleet/agents/agent3\"" "$1" && ! grep -q "/fleet/agents/agent1\"" "$1"' - "$T/.out"
+try "... and counts the whole fleet" grep -q '<span>3 agents</span>' "$T/.out"
+code 404 "GET /fleet/after/ with no id" op GET /fleet/after/
 code 200 "GET /v1/agents/agent2" op GET /v1/agents/agent2
 eq "its record" "$(js '.agent.id + " " + .agent.state')" "agent2 untrusted"
 eq "its AK" "$(js .agent.ak)" "$(sql "SELECT ak_fpr FROM agents WHERE id='agent2'")"

@@ -132,23 +132,61 @@ static size_t on_data(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
+/* a request body handed to libcurl piece by piece (see seek_body()) */
+struct body {
+	const char *data;
+	size_t len, off;
+};
+
+static size_t read_body(char *out, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t len = b->len - b->off < size * n ? b->len - b->off : size * n;
+
+	memcpy(out, b->data + b->off, len);
+	b->off += len;
+	return len;
+}
+
+/*
+ * libcurl sends a request again by itself, POST included, when a reused connection dies
+ * before any answer, rewinding the body first: refused, so that the transfer fails and the
+ * resend is the agent's own, with X-Vouch-Retry: 1 (as vouch-agent does).
+ */
+static int seek_body(void *arg, curl_off_t offset, int origin)
+{
+	struct body *b = arg;
+
+	return origin == SEEK_SET && offset == 0 && b->off == 0 ? CURL_SEEKFUNC_OK
+								  : CURL_SEEKFUNC_CANTSEEK;
+}
+
 /* -> HTTP status, the reply in w->out; -1 on a transport failure */
 static long http(struct worker *w, const char *path, const char *body, bool resend)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct body in = { .data = body, .len = body ? strlen(body) : 0 };
 	char u[512];
 	long code = -1;
 
+	if (h)
+		h = curl_slist_append(h, "Expect:");
 	if (h && resend)
 		h = curl_slist_append(h, "X-Vouch-Retry: 1");
 	snprintf(u, sizeof(u), "%s%s", url, path);
 	w->out.len = 0;
 	curl_easy_setopt(w->curl, CURLOPT_URL, u);
 	curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, body ? h : NULL);
-	if (body)
-		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body);
-	else
+	if (body) {
+		curl_easy_setopt(w->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(w->curl, CURLOPT_READFUNCTION, read_body);
+		curl_easy_setopt(w->curl, CURLOPT_READDATA, &in);
+		curl_easy_setopt(w->curl, CURLOPT_SEEKFUNCTION, seek_body);
+		curl_easy_setopt(w->curl, CURLOPT_SEEKDATA, &in);
+		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)in.len);
+	} else {
 		curl_easy_setopt(w->curl, CURLOPT_HTTPGET, 1L);
+	}
 	if (curl_easy_perform(w->curl) == CURLE_OK)
 		curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);

@@ -66,12 +66,43 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
+/* a request body handed to libcurl piece by piece, so that it cannot be sent twice unseen */
+struct body {
+	const char *data;
+	size_t len, off;
+};
+
+static size_t read_body(char *out, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t len = b->len - b->off < size * n ? b->len - b->off : size * n;
+
+	memcpy(out, b->data + b->off, len);
+	b->off += len;
+	return len;
+}
+
+/*
+ * libcurl sends a request again by itself, POST included, when a reused connection dies
+ * before any answer, rewinding the body first.  A push is not idempotent (vouchd may have
+ * stored it): refusing the rewind makes the transfer fail, and the resend is ours, with
+ * X-Vouch-Retry: 1.
+ */
+static int seek_body(void *arg, curl_off_t offset, int origin)
+{
+	struct body *b = arg;
+
+	return origin == SEEK_SET && offset == 0 && b->off == 0 ? CURL_SEEKFUNC_OK
+								  : CURL_SEEKFUNC_CANTSEEK;
+}
+
 /* one request: 0 with the HTTP status and the JSON answer, or -EIO when it did not happen */
 static int http(struct agent *ag, const char *method, const char *action, const char *body,
 		long *ret_code, json_object **ret_json)
 {
 	_cleanup_free_ char *url = NULL;
 	struct curl_slist *hdr = NULL;
+	struct body in = { .data = body, .len = body ? strlen(body) : 0 };
 	struct buf b = { 0 };
 	CURLcode rc;
 
@@ -91,11 +122,18 @@ static int http(struct agent *ag, const char *method, const char *action, const 
 	curl_easy_setopt(ag->curl, CURLOPT_WRITEDATA, &b);
 	if (body) {
 		hdr = curl_slist_append(NULL, "Content-Type: application/json");
+		/* no 100-continue round trip: the body follows the headers at once */
+		if (hdr)
+			hdr = curl_slist_append(hdr, "Expect:");
 		if (hdr && ag->resend)
 			hdr = curl_slist_append(hdr, "X-Vouch-Retry: 1");
 		curl_easy_setopt(ag->curl, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(ag->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(ag->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		curl_easy_setopt(ag->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(ag->curl, CURLOPT_READFUNCTION, read_body);
+		curl_easy_setopt(ag->curl, CURLOPT_READDATA, &in);
+		curl_easy_setopt(ag->curl, CURLOPT_SEEKFUNCTION, seek_body);
+		curl_easy_setopt(ag->curl, CURLOPT_SEEKDATA, &in);
+		curl_easy_setopt(ag->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)in.len);
 	}
 	(void)method;
 	rc = curl_easy_perform(ag->curl);

@@ -47,14 +47,15 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() { for _ in $(seq 200); do port_free "$1" || return 0; sleep 0.05; done; return 1; }
 now() { date +%s.%N; }
 
-# vouchd_start PORT DB [ARGS...]: vouchd in the background ($VPID), its log in $T/vouchd.log;
+# vouchd_start PORT DB [ARGS...]: vouchd in the background ($VPID), its log in $VLOG
+# (default $T/vouchd.log);
 # 0 once it listens
 vouchd_start() {
 	local port=$1 db=$2
 	shift 2
 	"$VOUCHD" --listen "127.0.0.1:$port" --db "$db" --tls-cert "$P/server.crt" \
 		--tls-key "$P/server.key" --client-ca "$P/ca.crt" --operator-ca "$P/opca.crt" \
-		--pcrs sha256:10 --agent-rate 0 "$@" 2>>"$T/vouchd.log" &
+		--pcrs sha256:10 --agent-rate 0 "$@" 2>>"${VLOG:-$T/vouchd.log}" &
 	VPID=$!
 	PIDS+=("$VPID")
 	wait_port "$port" && kill -0 "$VPID" 2>/dev/null
@@ -167,3 +168,50 @@ agent_period() {
 			$1 == p { print $4 - t } { p = $1; t = $4 }' | sort -n |
 		awk '{ v[NR] = $1 } END { printf "%.2f\n", NR ? v[int((NR + 1) / 2)] : 0 }'
 }
+
+# --- PostgreSQL and two nodes ------------------------------------------------------------------
+# pg_start: a throwaway cluster in $T/pg (scripts/pg-cluster.sh), $DSN; skips the whole test
+# (with the reason) when PostgreSQL, the script or vouchd's libpq backend is missing
+CLUSTER=${VOUCH_SRCDIR:-$(dirname "$0")/../..}/scripts/pg-cluster.sh
+pg_start() {
+	local why=
+	[ -x "$CLUSTER" ] || why="scripts/pg-cluster.sh is missing (no PostgreSQL backend in this tree)"
+	[ -z "$why" ] && [ ! -x "${PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ] &&
+		why="PostgreSQL 15 is not installed (scripts/setup.sh; package postgresql-15)"
+	chmod 755 "$T" # the server runs as postgres and keeps its data in $T/pg
+	if [ -z "$why" ] && ! "$CLUSTER" start "$T/pg" 2>"$T/pg.err"; then
+		why="cannot start a PostgreSQL cluster: $(head -1 "$T/pg.err")"
+	fi
+	[ -z "$why" ] && DSN=$("$CLUSTER" dsn "$T/pg")
+	if [ -z "$why" ] && ! "$VOUCHD" --db "$DSN" --verify-chain >"$T/pg.err" 2>&1; then
+		why="vouchd cannot open PostgreSQL: $(head -1 "$T/pg.err")"
+	fi
+	if [ -n "$why" ]; then
+		"$CLUSTER" stop "$T/pg" >/dev/null 2>&1
+		echo "1..0 # SKIP $why"
+		exit 0
+	fi
+	faults_cleanup() { "$CLUSTER" stop "$T/pg" >/dev/null 2>&1; }
+}
+pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+
+# node_start NAME PORT DSN: one vouchd node ($NPID[NAME]) with --node-id NAME when it has it
+declare -A NPID
+NODE_ID=false
+"$VOUCHD" --help 2>&1 | grep -q -- --node-id && NODE_ID=true
+node_start() {
+	local id=()
+	$NODE_ID && id=(--node-id "$1")
+	VLOG=$T/$1.log vouchd_start "$2" "$3" "${id[@]}" || return 1
+	NPID[$1]=$VPID
+}
+# nodes_start DSN: node-a and node-b on free ports ($PORT_A, $PORT_B), and fault-proxy
+# "front" over both ($FRONT_PORT, $FRONT_PID): the agents' way in
+nodes_start() {
+	PORT_A=$(pick_port) && node_start node-a "$PORT_A" "$1" || return 1
+	PORT_B=$(pick_port) && node_start node-b "$PORT_B" "$1" || return 1
+	proxy_start front "$T/front.ctl" "127.0.0.1:$PORT_A" "127.0.0.1:$PORT_B" || return 1
+	FRONT_PORT=$PROXY_PORT FRONT_PID=$PROXY_PID
+}
+# judged NODE: how many attestations NODE judged (its log lines), for "agents on both nodes"
+judged() { grep -c "agent '.*': \(trusted\|untrusted\) (result" "$T/$1.log"; }

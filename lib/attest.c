@@ -108,9 +108,13 @@ VOUCH_EXPORT int vouch_attest_reference_load(vouch_ctx *ctx, const char *path,
 	if (r < 0)
 		return r;
 	r = vouch_attest_reference_parse(ctx, (const char *)buf, len, ret_ref);
-	if (r == -EBADMSG)
-		return ctx_err(ctx, r, "'%s' is not a vouch-reference document: %s", path,
-			       vouch_ctx_last_error(ctx));
+	if (r == -EBADMSG) {
+		/* the reason lives in the buffer ctx_err() writes: copy it first */
+		char why[VOUCH_ERRMSG_SIZE];
+
+		snprintf(why, sizeof(why), "%s", vouch_ctx_last_error(ctx));
+		return ctx_err(ctx, r, "'%s' is not a vouch-reference document: %s", path, why);
+	}
 	return r;
 }
 

@@ -866,7 +866,12 @@ VOUCH_EXPORT int vouch_deb_read(vouch_ctx *ctx, const char *path,
 		return ctx_err(ctx, -ENOMEM, "out of memory");
 	archive_read_support_format_ar(a);
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		int err = archive_errno(a) > 0 ? -archive_errno(a) : -EBADMSG;
+		/* an I/O error is the system's; anything else says the bytes are no package */
+		int en = archive_errno(a);
+		int err = en == ENOENT || en == EACCES || en == EPERM || en == EISDIR || en == EIO ||
+				  en == ENOTDIR || en == ELOOP || en == ENOMEM
+			  ? -en
+			  : -EBADMSG;
 
 		return ctx_err(ctx, err, "'%s': cannot read it as a Debian package: %s", path,
 			       archive_error_string(a));
@@ -1301,9 +1306,12 @@ VOUCH_EXPORT int vouch_reference_load(vouch_ctx *ctx, const char *path, vouch_re
 	if (r < 0)
 		return r;
 	r = vouch_reference_parse(ctx, (const char *)buf, len, ret_ref);
-	if (r == -EBADMSG)
-		return ctx_err(ctx, r, "'%s' is not a valid vouch-reference document: %s", path,
-			       vouch_ctx_last_error(ctx));
+	if (r == -EBADMSG) {
+		char why[VOUCH_ERRMSG_SIZE];
+
+		snprintf(why, sizeof(why), "%s", vouch_ctx_last_error(ctx));
+		return ctx_err(ctx, r, "'%s' is not a valid vouch-reference document: %s", path, why);
+	}
 	return r;
 }
 

@@ -156,7 +156,10 @@ static int read_debs(char **paths, size_t n, const struct vouch_deb_options *opt
 		pthread_join(threads[t], NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (j.errs[i] < 0 || !j.debs[i]) {
-			int code = j.errs[i] < 0 ? cli_exit_for(j.errs[i]) : EXIT_ERROR;
+			/* a package refused for what it holds is "not trusted", like a malformed one */
+			int code = j.errs[i] == -EFBIG || j.errs[i] == -EOPNOTSUPP ? EXIT_UNTRUSTED
+				   : j.errs[i] < 0				   ? cli_exit_for(j.errs[i])
+										   : EXIT_ERROR;
 
 			cli_error("%s", j.msgs[i] ? j.msgs[i] : "cannot read a package");
 			if (code > exit_code)

@@ -9,6 +9,7 @@
  * Copyright (C) 2026 The vouch authors
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1589,4 +1590,147 @@ VOUCH_EXPORT int vouch_dpkg_status_parse(vouch_ctx *ctx, const char *text, size_
 			return r;
 	}
 	return 0;
+}
+
+static bool entry_expired(json_object *e, int64_t now)
+{
+	json_object *u;
+
+	return json_object_is_type(e, json_type_object) &&
+	       json_object_object_get_ex(e, "until", &u) && json_object_get_int64(u) < now;
+}
+
+/* drop the entries of @list whose window has passed; returns how many are left */
+static size_t prune_list(json_object *list, int64_t now)
+{
+	for (size_t i = json_object_array_length(list); i-- > 0;)
+		if (entry_expired(json_object_array_get_idx(list, i), now))
+			json_object_array_del_idx(list, i, 1);
+	return json_object_array_length(list);
+}
+
+VOUCH_EXPORT int vouch_reference_prune(vouch_reference *ref, int64_t now, size_t *ret_removed)
+{
+	_cleanup_free_ const char **keys = NULL;
+	json_object *pk;
+	size_t n = 0, removed = 0;
+
+	if (!ref)
+		return -EINVAL;
+	keys = sorted_keys(ref->files, &n);
+	if (!keys)
+		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		json_object *list = NULL;
+		size_t before;
+
+		json_object_object_get_ex(ref->files, keys[i], &list);
+		before = json_object_array_length(list);
+		if (prune_list(list, now) == 0) {
+			removed += before;
+			/* keys[i] belongs to the member deleted here: the last use of it */
+			json_object_object_del(ref->files, keys[i]);
+		} else {
+			removed += before - json_object_array_length(list);
+		}
+	}
+	if (json_object_object_get_ex(ref->root, "packages", &pk))
+		prune_list(pk, now);
+	if (ret_removed)
+		*ret_removed = removed;
+	return 0;
+}
+
+/* give @e an end of window at @until unless it has an earlier one */
+static int set_until(json_object *e, int64_t until)
+{
+	json_object *u;
+
+	if (json_object_object_get_ex(e, "until", &u) && json_object_get_int64(u) <= until)
+		return 0;
+	return json_object_object_add(e, "until", json_object_new_int64(until)) ? -ENOMEM : 0;
+}
+
+static bool same_package_other_version(json_object *e, const vouch_deb *deb)
+{
+	json_object *p, *a, *v;
+
+	return json_object_is_type(e, json_type_object) &&
+	       json_object_object_get_ex(e, "package", &p) &&
+	       !strcmp(json_object_get_string(p), deb->package) &&
+	       json_object_object_get_ex(e, "architecture", &a) &&
+	       !strcmp(json_object_get_string(a), deb->architecture) &&
+	       json_object_object_get_ex(e, "version", &v) &&
+	       strcmp(json_object_get_string(v), deb->version) != 0;
+}
+
+VOUCH_EXPORT int vouch_reference_update(vouch_reference *ref, const vouch_deb *const *debs,
+					size_t n, int64_t now, int64_t until)
+{
+	json_object *pk;
+	int r;
+
+	if (!ref || (n && !debs) || until < now)
+		return -EINVAL;
+	r = vouch_reference_prune(ref, now, NULL);
+	if (r < 0)
+		return r;
+	for (size_t d = 0; d < n; d++) {
+		json_object_object_foreach(ref->files, path, list)
+		{
+			(void)path;
+			for (size_t i = 0; i < json_object_array_length(list); i++) {
+				json_object *e = json_object_array_get_idx(list, i);
+
+				if (same_package_other_version(e, debs[d]) && set_until(e, until) < 0)
+					return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+			}
+		}
+		if (json_object_object_get_ex(ref->root, "packages", &pk))
+			for (size_t i = 0; i < json_object_array_length(pk); i++) {
+				json_object *e = json_object_array_get_idx(pk, i);
+
+				if (same_package_other_version(e, debs[d]) && set_until(e, until) < 0)
+					return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+			}
+	}
+	for (size_t d = 0; d < n; d++) {
+		r = vouch_reference_add_deb(ref, debs[d]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_reference_check(vouch_reference *ref, const char *path,
+				       const struct vouch_digest *d, int64_t now)
+{
+	char want[16 + 2 * VOUCH_HASH_MAX_SIZE + 2];
+	json_object *list, *ex;
+
+	if (!ref || !path || !d || !vouch_hash_info(d->algo))
+		return -EINVAL;
+	if (json_object_object_get_ex(ref->root, "exclude", &ex))
+		for (size_t i = 0; i < json_object_array_length(ex); i++) {
+			const char *pat = json_object_get_string(json_object_array_get_idx(ex, i));
+			size_t len = pat ? strlen(pat) : 0;
+
+			if (len && (pat[len - 1] == '/' ? !strncmp(path, pat, len)
+							: !fnmatch(pat, path, 0)))
+				return 1;
+		}
+	if (!json_object_object_get_ex(ref->files, path, &list))
+		return -ENOENT;
+	snprintf(want, sizeof(want), "%s:", vouch_hash_info(d->algo)->name);
+	vouch_digest_to_hex(d, want + strlen(want), sizeof(want) - strlen(want));
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *e = json_object_array_get_idx(list, i), *ds;
+
+		if (entry_expired(e, now) || !json_object_object_get_ex(e, "digests", &ds))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(ds); k++)
+			if (!strcasecmp(json_object_get_string(json_object_array_get_idx(ds, k)), want))
+				return 0;
+	}
+	return -EKEYREJECTED;
 }

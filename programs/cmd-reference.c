@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -882,12 +883,212 @@ out:
 	return ret;
 }
 
+/* --- update, check ----------------------------------------------------------------------- */
+
+static int reference_update(int argc, char **argv)
+{
+	enum { OPT_FROM = 256, OPT_DEB, OPT_DEB_DIR, OPT_ALGO, OPT_JOBS, OPT_WINDOW, OPT_NOW };
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "out", required_argument, NULL, 'o' },
+		{ "deb", required_argument, NULL, OPT_DEB },
+		{ "deb-dir", required_argument, NULL, OPT_DEB_DIR },
+		{ "algo", required_argument, NULL, OPT_ALGO },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
+		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "now", required_argument, NULL, OPT_NOW },
+		{ 0 },
+	};
+	static const char *cmd = "reference update";
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
+	struct strv debs = { 0 }, dirs = { 0 };
+	const char *from = NULL, *out = NULL, *algo = NULL, *jobs_arg = NULL, *window_arg = NULL,
+		   *now_arg = NULL;
+	struct vouch_deb_options dopts = VOUCH_DEB_OPTIONS_INIT;
+	int algos[MAX_ALGOS] = { VOUCH_HASH_SHA256 }, c, r, ret = EXIT_ERROR;
+	uint64_t window = 0, now = (uint64_t)time(NULL);
+	size_t n_algos = 1, removed = 0;
+	vouch_deb **read = NULL;
+	uint32_t jobs = 0;
+	char id[80];
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		const char **slot = NULL, *name = NULL;
+
+		switch (c) {
+		case OPT_FROM: slot = &from; name = "--from"; break;
+		case 'o': slot = &out; name = "--out"; break;
+		case OPT_ALGO: slot = &algo; name = "--algo"; break;
+		case OPT_JOBS: slot = &jobs_arg; name = "--jobs"; break;
+		case OPT_WINDOW: slot = &window_arg; name = "--window"; break;
+		case OPT_NOW: slot = &now_arg; name = "--now"; break;
+		case OPT_DEB:
+			if (strv_add(&debs, optarg) < 0)
+				goto done;
+			continue;
+		case OPT_DEB_DIR:
+			if (strv_add(&dirs, optarg) < 0)
+				goto done;
+			continue;
+		default:
+			ret = cli_usage_error(cmd, "invalid option");
+			goto done;
+		}
+		if (cli_opt_once(cmd, slot, optarg, name) < 0) {
+			ret = EXIT_USAGE;
+			goto done;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		if (strv_add(&debs, argv[i]) < 0)
+			goto done;
+	if (!from || !out || !window_arg) {
+		ret = cli_usage_error(cmd, "--from OLD, --out NEW and --window DAYS are required");
+		goto done;
+	}
+	if (cli_parse_u64(window_arg, &window) < 0 || window > 36500) {
+		ret = cli_usage_error(cmd, "--window must be a number of days from 0 to 36500");
+		goto done;
+	}
+	if (now_arg && (cli_parse_u64(now_arg, &now) < 0 || now > (uint64_t)INT64_MAX / 2)) {
+		ret = cli_usage_error(cmd, "--now must be seconds since the epoch");
+		goto done;
+	}
+	if (jobs_arg && (cli_parse_u32(jobs_arg, &jobs) < 0 || jobs == 0 || jobs > 1024)) {
+		ret = cli_usage_error(cmd, "--jobs must be a number from 1 to 1024");
+		goto done;
+	}
+	if (cli_ctx_new(&ctx) < 0)
+		goto done;
+	if (algo && parse_algos(ctx, algo, algos, &n_algos) < 0) {
+		ret = EXIT_USAGE;
+		goto done;
+	}
+	if (!jobs) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : (uint32_t)cpus;
+	}
+	for (size_t i = 0; i < dirs.n; i++)
+		if (add_deb_dir(&debs, dirs.v[i]) < 0)
+			goto done;
+	if ((r = load_ref(ctx, from, &ref)) < 0) {
+		ret = cli_exit_for(r);
+		goto done;
+	}
+	dopts.algos = algos;
+	dopts.n_algos = n_algos;
+	ret = read_debs(debs.v, debs.n, &dopts, jobs, &read);
+	if (ret != EXIT_OK)
+		goto done;
+	ret = EXIT_ERROR;
+	r = vouch_reference_prune(ref, (int64_t)now, &removed);
+	if (r == 0)
+		r = vouch_reference_update(ref, (const vouch_deb *const *)read, debs.n, (int64_t)now,
+					   (int64_t)(now + window * 86400));
+	if (r == 0)
+		r = vouch_reference_save(ref, out);
+	if (r < 0) {
+		cli_lib_error(ctx, r, out);
+		goto free_read;
+	}
+	vouch_reference_id(ref, id, sizeof(id));
+	printf("%s: %zu packages added, older versions kept for %llu days, %zu expired entries "
+	       "removed; id %s\n",
+	       out, debs.n, (unsigned long long)window, removed, id);
+	ret = EXIT_OK;
+free_read:
+	for (size_t i = 0; read && i < debs.n; i++)
+		vouch_deb_free(read[i]);
+	free(read);
+done:
+	strv_free(&debs);
+	strv_free(&dirs);
+	return ret;
+}
+
+/* ALGO:HEX */
+static int parse_digest(vouch_ctx *ctx, const char *s, struct vouch_digest *d)
+{
+	const char *colon = strchr(s, ':');
+	char name[32];
+	size_t len;
+	int a;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, s, (size_t)(colon - s));
+	name[colon - s] = '\0';
+	a = vouch_hash_by_name(name);
+	(void)ctx;
+	if (a < 0 || vouch_hex_decode(colon + 1, strlen(colon + 1), d->bytes, sizeof(d->bytes), &len) < 0 ||
+	    len != vouch_hash_info(a)->size)
+		return -EINVAL;
+	d->algo = a;
+	d->len = len;
+	return 0;
+}
+
+static int reference_check(int argc, char **argv)
+{
+	static const struct option opts[] = { { "now", required_argument, NULL, 'n' }, { 0 } };
+	static const char *cmd = "reference check";
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
+	const char *now_arg = NULL;
+	uint64_t now = (uint64_t)time(NULL);
+	int c, r, ret = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'n')
+			return cli_usage_error(cmd, "invalid option");
+		if (cli_opt_once(cmd, &now_arg, optarg, "--now") < 0)
+			return EXIT_USAGE;
+	}
+	if (now_arg && (cli_parse_u64(now_arg, &now) < 0 || now > (uint64_t)INT64_MAX))
+		return cli_usage_error(cmd, "--now must be seconds since the epoch");
+	if (argc - optind < 3 || (argc - optind) % 2 != 1)
+		return cli_usage_error(cmd, "REF.json and pairs of PATH ALGO:HEX expected");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	for (int i = optind + 1; i < argc; i += 2) {
+		struct vouch_digest d;
+
+		if (argv[i][0] != '/' || parse_digest(ctx, argv[i + 1], &d) < 0)
+			return cli_usage_error(cmd, "'%s %s' is not an absolute path and ALGO:HEX",
+					       argv[i], argv[i + 1]);
+	}
+	if ((r = load_ref(ctx, argv[optind], &ref)) < 0)
+		return cli_exit_for(r);
+	for (int i = optind + 1; i < argc; i += 2) {
+		struct vouch_digest d;
+
+		parse_digest(ctx, argv[i + 1], &d);
+		r = vouch_reference_check(ref, argv[i], &d, (int64_t)now);
+		printf("%s: %s\n", argv[i],
+		       r == 0 ? "allowed" : r == 1 ? "excluded"
+			       : r == -ENOENT ? "not in the reference values"
+					      : "digest not in the reference values");
+		if (r < 0)
+			ret = EXIT_UNTRUSTED;
+	}
+	return ret;
+}
+
 static const struct command reference_commands[] = {
 	{ "create", reference_create, 0,
 	  "Reference values from .deb packages, the installed dpkg set or a root tree",
 	  "reference create --out REF.json [--deb FILE]... [--deb-dir DIR]... [--dpkg "
 	  "[--admindir DIR] [--allow-missing]] [--root DIR] [--algo sha256,sha512] [--jobs N] "
 	  "[--exclude PATTERN]... [--max-member BYTES] [--quiet] [FILE.deb...]" },
+	{ "update", reference_update, 0,
+	  "Add new package versions, keep the older ones' digests for an upgrade window",
+	  "reference update --from OLD.json --out NEW.json --window DAYS [--now EPOCH] "
+	  "[--deb FILE]... [--deb-dir DIR]... [--algo ALGOS] [--jobs N] [FILE.deb...]" },
+	{ "check", reference_check, 0,
+	  "Judge files as attestation does: PATH ALGO:HEX pairs (exit 1 if one is not allowed)",
+	  "reference check [--now EPOCH] REF.json PATH ALGO:HEX..." },
 	{ "show", reference_show, 0, "Counts and id of a reference document",
 	  "reference show [--json] REF.json" },
 	{ "diff", reference_diff, 0,

@@ -280,6 +280,47 @@ typedef int (*vouch_reference_diff_fn)(void *userdata, const char *path, int cha
 int vouch_reference_diff(const vouch_reference *a, const vouch_reference *b,
 			 vouch_reference_diff_fn fn, void *userdata, size_t *ret_count);
 
+/**
+ * vouch_reference_prune() - remove the entries whose window ("until") ended before @now
+ * @ref: the document
+ * @now: seconds since the epoch
+ * @ret_removed: how many entries were removed (may be NULL)
+ * Return: 0, -ENOMEM, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_prune(vouch_reference *ref, int64_t now, size_t *ret_removed);
+
+/**
+ * vouch_reference_update() - an upgrade window: add new package versions, keep the old ones
+ * until @until
+ * @ref: the document
+ * @debs: the new packages, @n of them
+ * @n: their number
+ * @now: seconds since the epoch (entries whose window ended before are removed first)
+ * @until: the end of the window, at least @now
+ *
+ * Every entry of the same package and architecture in another version (and its "packages"
+ * record) gets "until": @until, unless it already ends earlier; the new packages' files are
+ * added without a window.  During the window both versions' digests are allowed, so a fleet
+ * that upgrades machine by machine stays trusted; after it only the new ones are.
+ * Return: 0, -ENOMEM, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_update(vouch_reference *ref, const vouch_deb *const *debs, size_t n,
+			   int64_t now, int64_t until);
+
+/**
+ * vouch_reference_check() - judge one file as attestation does
+ * @ref: the document
+ * @path: the measured path
+ * @d: its digest
+ * @now: seconds since the epoch (entries past their window allow nothing)
+ * Return: 0 allowed, 1 excluded, -ENOENT not listed, -EKEYREJECTED digest not allowed, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_check(vouch_reference *ref, const char *path, const struct vouch_digest *d,
+			  int64_t now);
+
 /** vouch_dpkg_status_fn - called per installed package; non-zero stops */
 typedef int (*vouch_dpkg_status_fn)(void *userdata, const char *package, const char *version,
 				    const char *architecture);

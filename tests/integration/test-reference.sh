@@ -222,6 +222,25 @@ check "a version 1 document merges into version 2" "$VOUCH" reference merge --ou
 printf '{"format":"vouch-reference","version":3,"files":{}}' >"$T/v3.json"
 expect_rc 1 "version 3 is refused" "$VOUCH" reference show "$T/v3.json"
 
+# --- upgrade windows -------------------------------------------------------------------------
+mkdir -p "$P/a11/root/usr/bin" "$P/a11/root/etc"
+printf 'program a, 1.1\n' >"$P/a11/root/usr/bin/a"
+printf 'conf=1\n' >"$P/a11/root/etc/a.conf"
+mkpkg "$P/a11" a 1.1
+sum_a11=$(printf 'program a, 1.1\n' | sha256sum | cut -d' ' -f1)
+now=$(date +%s)
+check "update to a 1.1 with a 7-day window" "$VOUCH" reference update --from "$T/a.json" --out "$T/up.json" --window 7 --deb "$P/a11/a_1.1.deb"
+expect_rc 0 "during the window a machine still on 1.0 is trusted" "$VOUCH" reference check "$T/up.json" /usr/bin/a "sha256:$sum_a"
+expect_rc 0 "during the window an upgraded machine is trusted" "$VOUCH" reference check "$T/up.json" /usr/bin/a "sha256:$sum_a11"
+expect_rc 1 "after the window 1.0's digest is rejected" "$VOUCH" reference check --now $((now + 8 * 86400)) "$T/up.json" /usr/bin/a "sha256:$sum_a"
+expect_rc 0 "after the window 1.1's digest is allowed" "$VOUCH" reference check --now $((now + 8 * 86400)) "$T/up.json" /usr/bin/a "sha256:$sum_a11"
+expect_rc 1 "after the window a file only 1.0 shipped is rejected" "$VOUCH" reference check --now $((now + 8 * 86400)) "$T/up.json" /usr/bin/a-hard "sha256:$sum_a"
+expect_rc 1 "a digest of neither version is rejected" "$VOUCH" reference check "$T/up.json" /usr/bin/a "sha256:$(printf x | sha256sum | cut -d' ' -f1)"
+check "an update after the window removes the old entries" "$VOUCH" reference update --from "$T/up.json" --out "$T/up2.json" --window 7 --now $((now + 8 * 86400))
+eq "only 1.1 is left" "$(j "$T/up2.json" "sorted(set(e['version'] for v in d['files'].values() for e in v))")" "['1.1']"
+eq "its package record too" "$(j "$T/up2.json" "[p['version'] for p in d['packages']]")" "['1.1']"
+expect_rc 2 "--window is required" "$VOUCH" reference update --from "$T/a.json" --out "$T/x.json" --deb "$P/a11/a_1.1.deb"
+
 # --- sign and verify ----------------------------------------------------------------------
 keys_copy
 key=$(ls "$T/keys/"*.key | head -1); crt=${key%.key}.crt

@@ -321,6 +321,40 @@ int vouch_reference_update(vouch_reference *ref, const vouch_deb *const *debs, s
 int vouch_reference_check(vouch_reference *ref, const char *path, const struct vouch_digest *d,
 			  int64_t now);
 
+/**
+ * vouch_reference_import_keylime() - a Keylime runtime policy as a vouch-reference document
+ * @ctx: the context; must outlive the document
+ * @json: the policy (untrusted): meta.version 1, digests (path -> bare hex digests, the
+ *        length naming SHA-1/256/384/512), excludes (Python regular expressions), keyrings,
+ *        ima-buf, ima.ignored_keyrings
+ * @len: its length
+ * @ret_ref: released with vouch_reference_free()
+ *
+ * Excludes are taken only in the forms that have an exact fnmatch equivalent (literals, '.',
+ * '.*', a leading '^', a final '$'; without '$' a prefix, as re.match reads them); any
+ * other expression is refused, never widened.  Ignored keyrings become excludes of their
+ * names.
+ * Return: 0, -EBADMSG, -ENOMEM, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_import_keylime(vouch_ctx *ctx, const char *json, size_t len,
+				   vouch_reference **ret_ref);
+
+/**
+ * vouch_reference_export_keylime() - the document as a Keylime runtime policy
+ * @ref: the document
+ * @now: entries whose window ended before @now are left out
+ * @ret_json: canonical JSON ending in a newline, released with vouch_free()
+ * @ret_len: its length
+ *
+ * Origins, conffile marks and windows have no Keylime equivalent and are not exported; an
+ * exclude with a bracket expression is refused (-EOPNOTSUPP).
+ * Return: 0, -EOPNOTSUPP, -ENOMEM, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_export_keylime(vouch_reference *ref, int64_t now, char **ret_json,
+				   size_t *ret_len);
+
 /** vouch_dpkg_status_fn - called per installed package; non-zero stops */
 typedef int (*vouch_dpkg_status_fn)(void *userdata, const char *package, const char *version,
 				    const char *architecture);

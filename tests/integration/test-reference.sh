@@ -241,6 +241,45 @@ eq "only 1.1 is left" "$(j "$T/up2.json" "sorted(set(e['version'] for v in d['fi
 eq "its package record too" "$(j "$T/up2.json" "[p['version'] for p in d['packages']]")" "['1.1']"
 expect_rc 2 "--window is required" "$VOUCH" reference update --from "$T/a.json" --out "$T/x.json" --deb "$P/a11/a_1.1.deb"
 
+# --- Keylime runtime policies ---------------------------------------------------------------
+"$VOUCH" reference create --quiet --out "$T/kl.json" --exclude /usr/share/doc/ --exclude '*.pyc' \
+	--exclude '/var/log/?' --deb "$A" "$P/b/b_2.0.deb"
+check "export as a Keylime runtime policy" "$VOUCH" reference export --keylime --out "$T/kl-policy.json" "$T/kl.json"
+eq "the policy has Keylime's members" "$(j "$T/kl-policy.json" "sorted(d)")" \
+	"['digests', 'excludes', 'ima', 'ima-buf', 'keyrings', 'meta', 'release', 'verification-keys']"
+eq "digests are bare hex" "$(j "$T/kl-policy.json" "d['digests']['/usr/bin/a']")" "['$sum_a']"
+check "import it back" "$VOUCH" reference import --keylime --out "$T/kl-back.json" "$T/kl-policy.json"
+other=$(printf x | sha256sum | cut -d' ' -f1)
+pairs=(/usr/bin/a "sha256:$sum_a" /usr/bin/a "sha256:$other" /usr/bin/a-hard "sha256:$sum_a"
+	/usr/share/a/shared "sha256:$(printf 'shared\n' | sha256sum | cut -d' ' -f1)"
+	/usr/share/a/shared "sha256:$(printf 'shared, other\n' | sha256sum | cut -d' ' -f1)"
+	/usr/share/doc/a/README "sha256:$other" /x/y.pyc "sha256:$other" /var/log/1 "sha256:$other"
+	/var/log/12 "sha256:$other" /nowhere "sha256:$sum_a")
+"$VOUCH" reference check "$T/kl.json" "${pairs[@]}" >"$T/verdict1" 2>&1
+"$VOUCH" reference check "$T/kl-back.json" "${pairs[@]}" >"$T/verdict2" 2>&1
+eq "identical verdicts after the round trip ($((${#pairs[@]} / 2)) judgements)" "$(cmp -s "$T/verdict1" "$T/verdict2" && echo same)" same
+eq "the verdicts are not all alike" "$(cut -d: -f2 "$T/verdict1" | sort -u | wc -l)" 4
+cat >"$T/keylime.json" <<POLICY
+{"meta": {"version": 1, "generator": 1, "timestamp": "2024-01-01"}, "release": 0,
+ "digests": {"/usr/bin/a": ["$sum_a"], "boot_aggregate": ["0000000000000000000000000000000000000000"]},
+ "excludes": ["/tmp/.*", "^/var/log/.*", "boot_aggregate\$"],
+ "keyrings": {".ima": ["$sum_a"]},
+ "ima": {"ignored_keyrings": [".evm"], "log_hash_alg": "sha1", "dm_policy": null},
+ "ima-buf": {}, "verification-keys": ""}
+POLICY
+check "a Keylime policy written by hand is imported" "$VOUCH" reference import --keylime --out "$T/kl2.json" "$T/keylime.json"
+"$VOUCH" reference check "$T/kl2.json" /usr/bin/a "sha256:$sum_a" /tmp/x "sha256:$other" \
+	/var/log/syslog "sha256:$other" .ima "sha256:$sum_a" .evm "sha256:$other" /usr/bin/a "sha256:$other" >"$T/v3" 2>&1
+eq "its verdicts: digest, excludes (regex to glob), keyrings, ignored keyrings" "$(cut -d: -f2 "$T/v3" | tr '\n' ,)" \
+	" allowed, excluded, excluded, allowed, excluded, digest not in the reference values,"
+printf '{"meta":{"version":1},"digests":{},"excludes":["/usr/(s)?bin/x"]}' >"$T/kl-bad.json"
+expect_rc 1 "a Keylime exclude with no exact glob equivalent is refused" "$VOUCH" reference import --keylime --out "$T/x.json" "$T/kl-bad.json"
+one_line_err "the refused exclude is named" "/usr/(s)?bin/x"
+printf '{"meta":{"version":1},"digests":{"/a":["abc"]}}' >"$T/kl-bad2.json"
+expect_rc 1 "a Keylime digest of no known length is refused" "$VOUCH" reference import --keylime --out "$T/x.json" "$T/kl-bad2.json"
+"$VOUCH" reference create --quiet --out "$T/br.json" --exclude '/x/[ab]' --deb "$A"
+expect_rc 1 "an exclude with a bracket expression is not exported" "$VOUCH" reference export --keylime --out "$T/x.json" "$T/br.json"
+
 # --- sign and verify ----------------------------------------------------------------------
 keys_copy
 key=$(ls "$T/keys/"*.key | head -1); crt=${key%.key}.crt

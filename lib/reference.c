@@ -385,6 +385,8 @@ struct vouch_deb {
 	char **conffiles;
 	size_t n_conffiles;
 	size_t symlinks;
+	char **links; /* VOUCH_DEB_FOLLOW_SYMLINKS: path, target pairs */
+	size_t n_links;
 	uint64_t bytes;
 };
 
@@ -397,6 +399,9 @@ VOUCH_EXPORT void vouch_deb_free(vouch_deb *deb)
 	for (size_t i = 0; i < deb->n_conffiles; i++)
 		free(deb->conffiles[i]);
 	free(deb->conffiles);
+	for (size_t i = 0; i < 2 * deb->n_links; i++)
+		free(deb->links[i]);
+	free(deb->links);
 	free(deb->files);
 	free(deb->digests);
 	free(deb->package);
@@ -415,6 +420,7 @@ struct deb_reader {
 	const char *member;
 	vouch_deb *deb;
 	uint64_t max_member;
+	bool follow;
 	vouch_hasher *hasher;
 	uint8_t *buf; /* of BUF_SIZE bytes, for members read whole */
 };
@@ -751,6 +757,86 @@ static int find_file(const vouch_deb *deb, const char *path)
 	return -1;
 }
 
+/*
+ * Where symlink @path -> @target leads, as the kernel resolves it inside the package's tree:
+ * relative to @path's directory, ".." going up (never above /).  0, or -ENAMETOOLONG.
+ */
+static int resolve_link(const char *path, const char *target, char *out, size_t size)
+{
+	char buf[2 * DEB_PATH_MAX + 2];
+	size_t o = 0;
+	const char *p;
+
+	if (target[0] == '/')
+		snprintf(buf, sizeof(buf), "%s", target);
+	else {
+		const char *slash = strrchr(path, '/');
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash ? slash - path : 0), path, target);
+	}
+	for (p = buf; *p;) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[--o] != '/')
+				;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			if (o + 1 + n + 1 > size)
+				return -ENAMETOOLONG;
+			out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * VOUCH_DEB_FOLLOW_SYMLINKS: list a symlink's path with the digests of the regular file it
+ * leads to in the same package (through up to 8 links), for machines that measure a file
+ * under a link's name (an initramfs built with copies, a path through a link).
+ */
+static int follow_links(struct deb_reader *rd)
+{
+	vouch_deb *deb = rd->deb;
+	struct vouch_digest d[DEB_MAX_ALGOS];
+
+	for (size_t i = 0; i < deb->n_links; i++) {
+		char cur[DEB_PATH_MAX], next[DEB_PATH_MAX];
+		int k = -1, r;
+
+		snprintf(cur, sizeof(cur), "%s", deb->links[2 * i]);
+		r = resolve_link(cur, deb->links[2 * i + 1], next, sizeof(next));
+		for (int hop = 0; r == 0 && hop < 8; hop++) {
+			size_t j;
+
+			k = find_file(deb, next);
+			if (k >= 0)
+				break;
+			for (j = 0; j < deb->n_links && strcmp(deb->links[2 * j], next); j++)
+				;
+			if (j == deb->n_links)
+				break;
+			snprintf(cur, sizeof(cur), "%s", next);
+			r = resolve_link(cur, deb->links[2 * j + 1], next, sizeof(next));
+		}
+		if (k < 0 || find_file(deb, deb->links[2 * i]) >= 0)
+			continue;
+		memcpy(d, deb->digests + (size_t)k * deb->n_algos, deb->n_algos * sizeof(*d));
+		r = add_file(rd, deb->links[2 * i], d);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int read_data(struct deb_reader *rd, struct archive *outer, int comp)
 {
 	_cleanup_(ref_archive_freep) struct archive *a = NULL;
@@ -813,6 +899,19 @@ static int read_data(struct deb_reader *rd, struct archive *outer, int comp)
 			break;
 		case AE_IFLNK:
 			rd->deb->symlinks++;
+			if (rd->follow && archive_entry_symlink(e)) {
+				char **l = mem_reallocarray(rd->deb->links, 2 * (rd->deb->n_links + 1),
+							    sizeof(*l));
+
+				if (!l)
+					return ctx_err(rd->ctx, -ENOMEM, "out of memory");
+				rd->deb->links = l;
+				l[2 * rd->deb->n_links] = mem_strdup(norm);
+				l[2 * rd->deb->n_links + 1] = mem_strdup(archive_entry_symlink(e));
+				rd->deb->n_links++;
+				if (!l[2 * rd->deb->n_links - 2] || !l[2 * rd->deb->n_links - 1])
+					return ctx_err(rd->ctx, -ENOMEM, "out of memory");
+			}
 			break;
 		default: /* directories, devices, fifos: nothing IMA measures by content */
 			break;
@@ -820,6 +919,9 @@ static int read_data(struct deb_reader *rd, struct archive *outer, int comp)
 	}
 	if (r != ARCHIVE_EOF)
 		return deb_err(rd, -EBADMSG, "truncated or corrupt: %s", archive_error_string(a));
+	r = follow_links(rd);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < rd->deb->n_conffiles; i++) {
 		int k = find_file(rd->deb, rd->deb->conffiles[i]);
 
@@ -844,7 +946,8 @@ VOUCH_EXPORT int vouch_deb_read(vouch_ctx *ctx, const char *path,
 
 	if (!opts)
 		opts = &defaults;
-	if (!ctx || !path || !ret_deb || opts->version != 1 || opts->flags ||
+	if (!ctx || !path || !ret_deb || opts->version != 1 ||
+	    (opts->flags & ~VOUCH_DEB_FOLLOW_SYMLINKS) ||
 	    (opts->n_algos && !opts->algos) || opts->n_algos > DEB_MAX_ALGOS)
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
@@ -861,6 +964,7 @@ VOUCH_EXPORT int vouch_deb_read(vouch_ctx *ctx, const char *path,
 	rd.deb = deb;
 	rd.hasher = h;
 	rd.max_member = opts->max_member ? opts->max_member : VOUCH_DEB_MAX_MEMBER_DEFAULT;
+	rd.follow = opts->flags & VOUCH_DEB_FOLLOW_SYMLINKS;
 
 	a = archive_read_new();
 	if (!a)
@@ -1222,6 +1326,29 @@ VOUCH_EXPORT int vouch_reference_add_file(vouch_reference *ref, const char *path
 		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
 	}
 	return add_entry(ref, path, e) < 0 ? ctx_err(ref->ctx, -ENOMEM, "out of memory") : 0;
+}
+
+VOUCH_EXPORT int vouch_reference_add_keyring(vouch_reference *ref, const char *name,
+					     const struct vouch_digest *digests, size_t n)
+{
+	json_object *map, *list, *d;
+
+	if (!ref || !name || !*name || !digests || n == 0 || n > DEB_MAX_ALGOS)
+		return -EINVAL;
+	map = member(ref->root, "keyrings", json_type_object);
+	list = map ? member(map, name, json_type_array) : NULL;
+	d = digest_array(digests, n);
+	if (!list || !d) {
+		json_object_put(d);
+		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < json_object_array_length(d); i++)
+		if (add_unique(list, json_object_get(json_object_array_get_idx(d, i))) < 0) {
+			json_object_put(d);
+			return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+		}
+	json_object_put(d);
+	return 0;
 }
 
 VOUCH_EXPORT int vouch_reference_add_exclude(vouch_reference *ref, const char *pattern)

@@ -358,7 +358,8 @@ static int read_text(vouch_ctx *ctx, const char *path, char **ret, size_t *ret_l
 static int reference_create(int argc, char **argv)
 {
 	enum { OPT_DEB = 256, OPT_DEB_DIR, OPT_ROOT, OPT_ALGO, OPT_JOBS, OPT_DPKG, OPT_ADMINDIR,
-	       OPT_EXCLUDE, OPT_MAX_MEMBER, OPT_ALLOW_MISSING, OPT_QUIET };
+	       OPT_EXCLUDE, OPT_MAX_MEMBER, OPT_ALLOW_MISSING, OPT_QUIET, OPT_FOLLOW,
+	       OPT_KEYRING };
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "deb", required_argument, NULL, OPT_DEB },
@@ -372,12 +373,14 @@ static int reference_create(int argc, char **argv)
 		{ "max-member", required_argument, NULL, OPT_MAX_MEMBER },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
+		{ "keyring", required_argument, NULL, OPT_KEYRING },
 		{ 0 },
 	};
 	static const char *cmd = "reference create";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
-	struct strv debs = { 0 }, dirs = { 0 }, excludes = { 0 }, want = { 0 };
+	struct strv debs = { 0 }, dirs = { 0 }, excludes = { 0 }, want = { 0 }, keyrings = { 0 };
 	const char *out = NULL, *root = NULL, *algo = NULL, *jobs_arg = NULL, *admindir = NULL,
 		   *max_arg = NULL;
 	struct vouch_deb_options dopts = VOUCH_DEB_OPTIONS_INIT;
@@ -434,6 +437,15 @@ static int reference_create(int argc, char **argv)
 			break;
 		case OPT_QUIET:
 			quiet = true;
+			break;
+		case OPT_FOLLOW:
+			dopts.flags |= VOUCH_DEB_FOLLOW_SYMLINKS;
+			break;
+		case OPT_KEYRING:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return cli_usage_error(cmd, "--keyring takes NAME=CERT.der");
+			if (strv_add(&keyrings, optarg) < 0)
+				return EXIT_ERROR;
 			break;
 		case OPT_EXCLUDE:
 			if (strv_add(&excludes, optarg) < 0)
@@ -535,6 +547,23 @@ static int reference_create(int argc, char **argv)
 			if (add_deb_dir(&debs, dirs.v[i]) < 0)
 				goto done;
 	}
+	for (size_t i = 0; i < keyrings.n; i++) {
+		char *eq = strchr(keyrings.v[i], '=');
+		struct vouch_digest d[MAX_ALGOS];
+
+		*eq = '\0';
+		/* the kernel measures the key as loaded: the certificate's bytes */
+		r = vouch_digest_file(ctx, eq + 1, algos, n_algos, d);
+		if (r < 0) {
+			cli_error("cannot read '%s': %s", eq + 1, strerror(-r));
+			goto done;
+		}
+		r = vouch_reference_add_keyring(ref, keyrings.v[i], d, n_algos);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < excludes.n; i++) {
 		r = vouch_reference_add_exclude(ref, excludes.v[i]);
 		if (r < 0) {
@@ -609,6 +638,7 @@ done:
 	strv_free(&dirs);
 	strv_free(&excludes);
 	strv_free(&want);
+	strv_free(&keyrings);
 	return ret;
 }
 
@@ -1178,7 +1208,7 @@ static const struct command reference_commands[] = {
 	  "Reference values from .deb packages, the installed dpkg set or a root tree",
 	  "reference create --out REF.json [--deb FILE]... [--deb-dir DIR]... [--dpkg "
 	  "[--admindir DIR] [--allow-missing]] [--root DIR] [--algo sha256,sha512] [--jobs N] "
-	  "[--exclude PATTERN]... [--max-member BYTES] [--quiet] [FILE.deb...]" },
+	  "[--exclude PATTERN]... [--max-member BYTES] [--follow-symlinks] [--keyring NAME=CERT]... [--quiet] [FILE.deb...]" },
 	{ "update", reference_update, 0,
 	  "Add new package versions, keep the older ones' digests for an upgrade window",
 	  "reference update --from OLD.json --out NEW.json --window DAYS [--now EPOCH] "

@@ -41,7 +41,7 @@ typedef struct vouch_deb vouch_deb;
 /**
  * struct vouch_deb_options - how to read a package
  * @version: 1
- * @flags: 0
+ * @flags: VOUCH_DEB_FOLLOW_SYMLINKS or 0
  * @algos: enum vouch_hash_algo values (1 to 8), or NULL for SHA-256 alone
  * @n_algos: their number
  * @max_member: refuse a file larger than this many bytes; 0 = VOUCH_DEB_MAX_MEMBER_DEFAULT
@@ -56,6 +56,13 @@ struct vouch_deb_options {
 	uint64_t reserved[4];
 };
 #define VOUCH_DEB_OPTIONS_INIT { .version = 1 }
+
+/*
+ * Flag of struct vouch_deb_options: also list each symlink's path with the digests of the
+ * regular file it leads to in the same package (at most 8 links deep; a link leading out of
+ * the package stays skipped), for machines that measure files under a link's name.
+ */
+#define VOUCH_DEB_FOLLOW_SYMLINKS (1U << 0)
 
 /**
  * vouch_deb_read() - read a .deb through libarchive and hash every regular file it installs
@@ -202,6 +209,18 @@ int vouch_reference_add_file(vouch_reference *ref, const char *path,
  * Since: 0.1
  */
 int vouch_reference_add_exclude(vouch_reference *ref, const char *pattern);
+
+/**
+ * vouch_reference_add_keyring() - allow a key in a keyring's ima-buf entries
+ * @ref: the document
+ * @name: the keyring as the measurement list names it (".ima", "_ima", ".builtin_trusted_keys")
+ * @digests: the digests of the key as loaded (the certificate's DER bytes), @n of them
+ * @n: their number (1 to 8)
+ * Return: 0, -ENOMEM, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_add_keyring(vouch_reference *ref, const char *name,
+				const struct vouch_digest *digests, size_t n);
 
 /**
  * vouch_reference_merge() - add everything of @other to @ref (entries already present are

@@ -387,6 +387,8 @@ struct vouch_deb {
 	size_t symlinks;
 	char **links; /* VOUCH_DEB_FOLLOW_SYMLINKS: path, target pairs */
 	size_t n_links;
+	size_t *slots; /* open addressing over files by path: index + 1, 0 = empty */
+	size_t n_slots;
 	uint64_t bytes;
 };
 
@@ -402,6 +404,7 @@ VOUCH_EXPORT void vouch_deb_free(vouch_deb *deb)
 	for (size_t i = 0; i < 2 * deb->n_links; i++)
 		free(deb->links[i]);
 	free(deb->links);
+	free(deb->slots);
 	free(deb->files);
 	free(deb->digests);
 	free(deb->package);
@@ -682,9 +685,62 @@ static int read_control(struct deb_reader *rd, struct archive *outer, int comp)
 	return 0;
 }
 
+static size_t path_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/* the index of the file @path of @deb, or -1 */
+static int find_file(const vouch_deb *deb, const char *path)
+{
+	if (!deb->n_slots)
+		return -1;
+	for (size_t i = path_hash(path) & (deb->n_slots - 1);; i = (i + 1) & (deb->n_slots - 1)) {
+		size_t k = deb->slots[i];
+
+		if (!k)
+			return -1;
+		if (!strcmp(deb->files[k - 1].path, path))
+			return (int)(k - 1);
+	}
+}
+
+static void slot_insert(vouch_deb *deb, size_t idx)
+{
+	size_t i = path_hash(deb->files[idx].path) & (deb->n_slots - 1);
+
+	while (deb->slots[i])
+		i = (i + 1) & (deb->n_slots - 1);
+	deb->slots[i] = idx + 1;
+}
+
 static int add_file(struct deb_reader *rd, const char *path, const struct vouch_digest *d)
 {
 	vouch_deb *deb = rd->deb;
+
+	/* dpkg would install one of the two: allowing both digests would let either through */
+	if (find_file(deb, path) >= 0)
+		return deb_err(rd, -EBADMSG, "entry '%.300s' appears twice", path);
+	if (deb->n_files > INT32_MAX / 2)
+		return deb_err(rd, -EFBIG, "too many files");
+	/* keep the table at most half full */
+	if (2 * (deb->n_files + 1) > deb->n_slots) {
+		size_t n = deb->n_slots ? 2 * deb->n_slots : 256;
+		size_t *slots = mem_reallocarray(NULL, n, sizeof(*slots));
+
+		if (!slots)
+			return ctx_err(rd->ctx, -ENOMEM, "out of memory");
+		memset(slots, 0, n * sizeof(*slots));
+		free(deb->slots);
+		deb->slots = slots;
+		deb->n_slots = n;
+		for (size_t i = 0; i < deb->n_files; i++)
+			slot_insert(deb, i);
+	}
 
 	if (deb->n_files == deb->cap) {
 		size_t cap = deb->cap ? 2 * deb->cap : 64;
@@ -705,6 +761,7 @@ static int add_file(struct deb_reader *rd, const char *path, const struct vouch_
 		return ctx_err(rd->ctx, -ENOMEM, "out of memory");
 	deb->files[deb->n_files].conffile = false;
 	memcpy(deb->digests + deb->n_files * deb->n_algos, d, deb->n_algos * sizeof(*d));
+	slot_insert(deb, deb->n_files);
 	deb->n_files++;
 	return 0;
 }
@@ -747,14 +804,6 @@ static int hash_entry(struct deb_reader *rd, struct archive *a, const char *norm
 	}
 	rd->deb->bytes += total;
 	return vouch_hasher_final(rd->hasher, d) < 0 ? ctx_err(rd->ctx, -EIO, "digest failed") : 0;
-}
-
-static int find_file(const vouch_deb *deb, const char *path)
-{
-	for (size_t i = deb->n_files; i-- > 0;)
-		if (!strcmp(deb->files[i].path, path))
-			return (int)i;
-	return -1;
 }
 
 /*

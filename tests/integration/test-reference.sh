@@ -143,7 +143,10 @@ with tarfile.open(d + "/control.tar.xz", "w:xz") as t:
 mode = {".xz": "w:xz", ".gz": "w:gz", ".bz2": "w:bz2", "": "w", ".lz4": "w"}[suf]
 with tarfile.open(d + "/data.tar" + suf, mode) as t:
     add(t, "./usr/", kind=tarfile.DIRTYPE)
-    if member.startswith("hardlink:"):
+    if member == "twice":
+        add(t, "./usr/x", b"one\n")
+        add(t, "usr/x", b"two\n")
+    elif member.startswith("hardlink:"):
         add(t, "./usr/x", kind=tarfile.LNKTYPE, link=member[9:])
     else:
         add(t, member)
@@ -156,6 +159,7 @@ refuse "a member named ./usr/../../x" "'..' in the name" "$(hostile dotdot2 ./us
 refuse "a member named /etc/x" "entry '/etc/x': absolute name" "$(hostile absolute /etc/x)"
 refuse "a hard link to a file not in the package" "hard link to '/etc/shadow'" "$(hostile hardlink hardlink:./etc/shadow)"
 refuse "a hard link to ../x" "hard link to '../x'" "$(hostile hardlink2 hardlink:../x)"
+refuse "the same path twice in one package" "entry '/usr/x' appears twice" "$(hostile twice twice)"
 refuse "an unknown compression" "member 'data.tar.lz4': unknown compression" "$(hostile lz4 ./usr/x .lz4)"
 check "data.tar.bz2 is read" "$VOUCH" reference create --quiet --out "$T/bz2.json" --deb "$(hostile bz2 ./usr/x .bz2)"
 check "an uncompressed data.tar is read" "$VOUCH" reference create --quiet --out "$T/none.json" --deb "$(hostile plain ./usr/x '')"
@@ -169,6 +173,24 @@ expect_rc 2 "--out is required" "$VOUCH" reference create --deb "$A"
 expect_rc 2 "--jobs 0 is a usage error" "$VOUCH" reference create --out "$T/x.json" --jobs 0 --deb "$A"
 expect_rc 2 "--algo with an unknown algorithm" "$VOUCH" reference create --out "$T/x.json" --algo sha256,nope --deb "$A"
 expect_rc 3 "a missing package file cannot be checked" "$VOUCH" reference create --out "$T/x.json" --deb "$T/nonexistent.deb"
+
+# --- --root: a tree, symlinks skipped, security.ima noted ------------------------------------
+mkdir -p "$T/root/usr/bin" "$T/root/etc"
+printf 'tool\n' >"$T/root/usr/bin/tool"
+printf 'cfg\n' >"$T/root/etc/cfg"
+ln -s tool "$T/root/usr/bin/tool-link"
+signed=no
+command -v setfattr >/dev/null && setfattr -n security.ima -v 0x0404aabb "$T/root/usr/bin/tool" 2>/dev/null && signed=yes
+check "--root" "$VOUCH" reference create --quiet --out "$T/root.json" --root "$T/root/"
+eq "a tree file under its path inside the root, with its digest" "$(j "$T/root.json" "d['files']['/usr/bin/tool'][0]['digests'][0]")" \
+	"sha256:$(printf 'tool\n' | sha256sum | cut -d' ' -f1)"
+eq "a tree symlink is skipped" "$(j "$T/root.json" "'/usr/bin/tool-link' in d['files']")" False
+if [ "$signed" = yes ]; then
+	eq "a file with security.ima is marked" "$(j "$T/root.json" "d['files']['/usr/bin/tool'][0].get('ima_signed')")" True
+else
+	skip "cannot set security.ima here"
+fi
+eq "a file without is not" "$(j "$T/root.json" "d['files']['/etc/cfg'][0].get('ima_signed')")" None
 
 # --- --dpkg: the installed set from a status file, diversions as dpkg applies them ----------
 AD=$T/admin

@@ -16,7 +16,8 @@
  *   and in commit order, the chain links rows in commit order, and outbox_pending(after)
  *   never skips an event;
  * - pull agents are leased (agents.lease_node, lease_until) with FOR UPDATE SKIP LOCKED;
- *   duties are rows of 'duties' claimed by one INSERT ... ON CONFLICT DO UPDATE ... WHERE.
+ *   duties are rows of 'duties' claimed by one INSERT ... ON CONFLICT DO UPDATE ... WHERE;
+ *   a lease or a duty held until T is expired from T on (until <= now).
  *
  * A broken connection (PostgreSQL restarted) fails the operation it happens in with -EIO
  * (the caller rolls back); the next begin(), or the next operation outside a transaction,
@@ -184,17 +185,17 @@ static const char *const queries[_Q_MAX] = {
 	[Q_LEASE_CLAIM] = "UPDATE agents SET lease_node = $1::text, lease_until = $2::bigint + $3::bigint "
 			  "WHERE id IN "
 			  "(SELECT id FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			  "(lease_node = $1 OR lease_node IS NULL OR lease_until < $2) "
+			  "(lease_node = $1 OR lease_node IS NULL OR lease_until <= $2) "
 			  "ORDER BY lease_node IS DISTINCT FROM $1, id LIMIT $4 "
 			  "FOR UPDATE SKIP LOCKED)",
 	[Q_LEASE_HELD] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			 "lease_node = $1 AND lease_until >= $2 ORDER BY id",
+			 "lease_node = $1 AND lease_until > $2 ORDER BY id",
 	[Q_LEASE_RELEASE] = "UPDATE agents SET lease_node = NULL, lease_until = 0 "
 			    "WHERE lease_node = $1",
 	[Q_DUTY_RELEASE] = "DELETE FROM duties WHERE node = $1",
 	[Q_DUTY_CLAIM] = "INSERT INTO duties (name, node, until) VALUES ($1, $2, $3::bigint + $4::bigint) "
 			 "ON CONFLICT (name) DO UPDATE SET node = $2, until = $3::bigint + $4::bigint "
-			 "WHERE duties.node = $2 OR duties.until < $3",
+			 "WHERE duties.node = $2 OR duties.until <= $3",
 	/* every pruned row whose successor stays leaves its hash (store-sqlite.c's design) */
 	[Q_PRUNE_ANCHOR] = "INSERT INTO anchors (seq, hash, pruned) "
 			   "SELECT r.seq, r.hash, $2::bigint FROM results r "

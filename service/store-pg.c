@@ -212,7 +212,8 @@ static const char *const queries[_Q_MAX] = {
  * Schema version N-1 -> N, forward only, each applied with its version row in one
  * transaction under an advisory lock (two nodes starting at once: one migrates, the other
  * waits and finds the work done).  Version 1 has everything the SQLite schema 7 has.
- * Ids sort byte by byte (COLLATE "C"), as in SQLite: agent_list pages by id.
+ * Ids sort byte by byte (COLLATE "C"), as in SQLite: agent_list pages by id.  Columns have
+ * SQLite's types where an operator's SQL would see a difference (ek_certified is 0 or 1).
  * Results, outbox events and anchors are append-only (triggers); result_prune() opens the
  * results trigger for its own transaction only (vouchd.prune, a transaction-local setting).
  */
@@ -221,7 +222,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE agents (id text COLLATE \"C\" PRIMARY KEY, ak bytea NOT NULL,"
 	" ak_fpr text NOT NULL, registered bigint NOT NULL, reference text NOT NULL,"
 	" ek_fpr text NOT NULL DEFAULT '', mode text NOT NULL DEFAULT 'push', url text,"
-	" ek_certified boolean NOT NULL DEFAULT false, lease_node text,"
+	" ek_certified integer NOT NULL DEFAULT 0, lease_node text,"
 	" lease_until bigint NOT NULL DEFAULT 0);"
 	"CREATE INDEX agents_pull ON agents (lease_until) WHERE mode = 'pull';"
 	"CREATE TABLE states (agent text COLLATE \"C\" PRIMARY KEY REFERENCES agents(id),"
@@ -231,7 +232,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE enrollments (agent text COLLATE \"C\" PRIMARY KEY, ak bytea NOT NULL,"
 	" ak_fpr text NOT NULL, ek_fpr text NOT NULL, secret_hash bytea NOT NULL,"
 	" csr text NOT NULL, deadline bigint NOT NULL,"
-	" ek_certified boolean NOT NULL DEFAULT false);"
+	" ek_certified integer NOT NULL DEFAULT 0);"
 	"CREATE TABLE heads (name text PRIMARY KEY, seq bigint NOT NULL, hash bytea NOT NULL);"
 	"INSERT INTO heads VALUES ('results', 0, decode(repeat('00', 32), 'hex')),"
 	" ('outbox', 0, '');"
@@ -719,7 +720,7 @@ static int pg_agent_get(struct store *base, const char *id, struct store_agent *
 	if (e == 0 && a.ak_len == 0)
 		e = -EIO;
 	a.registered = col_i64(r, 0, 2);
-	a.ek_certified = col_bool(r, 0, 7);
+	a.ek_certified = col_i64(r, 0, 7) != 0;
 	PQclear(r);
 	if (e < 0) {
 		store_agent_clear(&a);
@@ -741,7 +742,7 @@ static int pg_agent_put(struct store *base, const struct store_agent *a)
 	p_str(&p, a->ek_fpr);
 	p_str(&p, a->mode[0] ? a->mode : "push");
 	p_str(&p, a->url[0] ? a->url : NULL);
-	p_str(&p, a->ek_certified ? "t" : "f");
+	p_str(&p, a->ek_certified ? "1" : "0");
 	return run(P(base), Q_AGENT_PUT, &p, "agent put", NULL);
 }
 
@@ -899,7 +900,7 @@ static int pg_enrollment_put(struct store *base, const struct store_enrollment *
 	p_bin(&p, e->secret_hash, STORE_HASH_SIZE);
 	p_str(&p, e->csr);
 	p_i64(&p, e->deadline);
-	p_str(&p, e->ek_certified ? "t" : "f");
+	p_str(&p, e->ek_certified ? "1" : "0");
 	return run(P(base), Q_ENROLL_PUT, &p, "enrollment put", NULL);
 }
 
@@ -931,7 +932,7 @@ static int pg_enrollment_take(struct store *base, const char *id, struct store_e
 	if (err == 0 && !(e.csr = col_strdup(r, 0, 4)))
 		err = -ENOMEM;
 	e.deadline = col_i64(r, 0, 5);
-	e.ek_certified = col_bool(r, 0, 6);
+	e.ek_certified = col_i64(r, 0, 6) != 0;
 	PQclear(r);
 	if (err < 0) {
 		store_enrollment_clear(&e);

@@ -7,16 +7,20 @@
  * Copyright (C) 2026 The vouch authors
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "store.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 enum {
 	Q_AGENT_GET,
@@ -58,6 +62,12 @@ enum {
 	Q_WEBHOOK_DELIVERED,
 	Q_WEBHOOK_FAILED,
 	Q_AGENT_DEL_STATUS,
+	Q_LEASE_CLAIM,
+	Q_LEASE_HELD,
+	Q_LEASE_RELEASE,
+	Q_DUTY_RELEASE,
+	Q_DUTY_CLAIM,
+	Q_ANCHOR_GET,
 	_Q_MAX,
 };
 
@@ -137,6 +147,20 @@ static const char *const queries[_Q_MAX] = {
 			     "VALUES (?1, 0, ?2, ?3) ON CONFLICT(url) DO UPDATE SET "
 			     "attempts = ?2, next_attempt = ?3",
 	[Q_AGENT_DEL_STATUS] = "DELETE FROM agent_status WHERE agent = ?1",
+	/* the node's own leases first, so that a smaller @max never drops one for another */
+	[Q_LEASE_CLAIM] = "UPDATE agents SET lease_node = ?1, lease_until = ?2 + ?3 WHERE id IN "
+			  "(SELECT id FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
+			  "(lease_node = ?1 OR lease_node IS NULL OR lease_until < ?2) "
+			  "ORDER BY lease_node IS NOT ?1, id LIMIT ?4)",
+	[Q_LEASE_HELD] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
+			 "lease_node = ?1 AND lease_until >= ?2 ORDER BY id",
+	[Q_LEASE_RELEASE] = "UPDATE agents SET lease_node = NULL, lease_until = 0 "
+			    "WHERE lease_node = ?1",
+	[Q_DUTY_RELEASE] = "DELETE FROM duties WHERE node = ?1",
+	[Q_DUTY_CLAIM] = "INSERT INTO duties (name, node, until) VALUES (?1, ?2, ?3 + ?4) "
+			 "ON CONFLICT(name) DO UPDATE SET node = ?2, until = ?3 + ?4 "
+			 "WHERE duties.node = ?2 OR duties.until < ?3",
+	[Q_ANCHOR_GET] = "SELECT hash FROM anchors WHERE seq = ?1",
 };
 
 /* pending enrollments: no foreign key, the agent does not exist before its first one */
@@ -202,6 +226,27 @@ static const char *const migrations[] = {
 	"ALTER TABLE agents ADD COLUMN ek_certified INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE enrollments ADD COLUMN ek_certified INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 6;",
+	/*
+	 * 6 -> 7: several nodes over one database and retention.  A pull agent is fetched by
+	 * the node holding its lease (lease_node until lease_until, Unix time); a duty (the
+	 * outbox's delivery) is done by one node at a time.  Pruning deletes old results; an
+	 * anchor keeps the hash of a pruned row whose successor stays, so that the chain
+	 * still verifies from there.  The only way to delete results is result_prune(): it
+	 * opens the trigger by a row in prune_permit, inside its own transaction.
+	 */
+	"ALTER TABLE agents ADD COLUMN lease_node TEXT;"
+	"ALTER TABLE agents ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE duties (name TEXT PRIMARY KEY, node TEXT NOT NULL, until INTEGER NOT NULL);"
+	"CREATE TABLE anchors (seq INTEGER PRIMARY KEY, hash BLOB NOT NULL,"
+	" pruned INTEGER NOT NULL);"
+	"CREATE TABLE prune_permit (one INTEGER PRIMARY KEY CHECK (one = 1));"
+	"DROP TRIGGER IF EXISTS results_no_delete;"
+	"CREATE TRIGGER results_no_delete BEFORE DELETE ON results"
+	" WHEN NOT EXISTS (SELECT 1 FROM prune_permit)"
+	" BEGIN SELECT RAISE(ABORT, 'results are append-only'); END;"
+	"CREATE TRIGGER anchors_no_update BEFORE UPDATE ON anchors"
+	" BEGIN SELECT RAISE(ABORT, 'anchors are append-only'); END;"
+	"PRAGMA user_version = 7;",
 };
 
 struct store_sqlite {
@@ -704,6 +749,18 @@ static int sq_chain_verify(struct store *s, uint64_t *ret_rows, uint64_t *ret_ba
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
 
 		rows++;
+		/* a pruned stretch ends in an anchor: the hash of the row before this one */
+		if (seq > expect) {
+			sqlite3_stmt *a = stmt(s, Q_ANCHOR_GET);
+
+			sqlite3_bind_int64(a, 1, (int64_t)seq - 1);
+			if (sqlite3_step(a) == SQLITE_ROW &&
+			    sqlite3_column_bytes(a, 0) == STORE_HASH_SIZE) {
+				memcpy(prev, sqlite3_column_blob(a, 0), STORE_HASH_SIZE);
+				expect = seq;
+			}
+			sqlite3_reset(a);
+		}
 		/* a deleted row breaks the sequence; an edited one its hash */
 		r = store_row_hash(prev, seq, (const char *)sqlite3_column_text(st, 1),
 				   sqlite3_column_int64(st, 2),
@@ -1126,6 +1183,274 @@ static int sq_outbox_mark_failed(struct store *s, const char *url, uint32_t atte
 	return step_done(s, st, "webhook failed");
 }
 
+/* --- several nodes over one file ---------------------------------------------------- */
+
+struct lease_id {
+	char id[STORE_ID_MAX + 1];
+	char url[STORE_URL_MAX + 1];
+};
+
+static int sq_pull_claim(struct store *s, const char *node, int64_t now, int64_t ttl, size_t max,
+			 int (*fn)(void *userdata, const char *id, const char *url), void *userdata)
+{
+	struct lease_id *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if (!node || !*node || ttl <= 0 || max > INT64_MAX)
+		return -EINVAL;
+	r = sq_begin(s);
+	if (r < 0)
+		return r;
+	st = stmt(s, Q_LEASE_CLAIM);
+	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, ttl);
+	sqlite3_bind_int64(st, 4, (int64_t)max);
+	r = step_done(s, st, "pull claim");
+	/* the callback may use the store: collect the held agents, then call it */
+	st = stmt(s, Q_LEASE_HELD);
+	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct lease_id *nv;
+
+			cap = cap ? 2 * cap : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if (copy_text(st, 0, v[n].id, sizeof(v[n].id)) < 0 ||
+		    copy_text(st, 1, v[n].url, sizeof(v[n].url)) < 0)
+			continue;
+		n++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(S(s), "pull leases");
+	sqlite3_reset(st);
+	if (r == 0)
+		r = sq_commit(s);
+	if (r < 0)
+		sq_rollback(s);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = fn(userdata, v[i].id, v[i].url);
+	free(v);
+	return r;
+}
+
+static int sq_lease_release(struct store *s, const char *node)
+{
+	sqlite3_stmt *st;
+	int r = sq_begin(s);
+
+	if (r < 0)
+		return r;
+	st = stmt(s, Q_LEASE_RELEASE);
+	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+	r = step_done(s, st, "lease release");
+	if (r == 0) {
+		st = stmt(s, Q_DUTY_RELEASE);
+		sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+		r = step_done(s, st, "duty release");
+	}
+	if (r == 0)
+		r = sq_commit(s);
+	if (r < 0)
+		sq_rollback(s);
+	return r;
+}
+
+static int sq_duty_claim(struct store *s, const char *duty, const char *node, int64_t now,
+			 int64_t ttl)
+{
+	sqlite3_stmt *st = stmt(s, Q_DUTY_CLAIM);
+	int r;
+
+	if (!duty || !*duty || !node || !*node || ttl <= 0)
+		return -EINVAL;
+	sqlite3_bind_text(st, 1, duty, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, ttl);
+	/* one statement: atomic under the database's write lock (busy_timeout waits for it) */
+	r = step_done(s, st, "duty claim");
+	if (r == 0 && sqlite3_changes(S(s)->db) == 0)
+		return -EBUSY;
+	return r;
+}
+
+/* --- operations ----------------------------------------------------------------------- */
+
+static int user_version(struct store_sqlite *s, int *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -EIO;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, "schema version");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*ret = sqlite3_column_int(st, 0);
+		r = 0;
+	} else {
+		r = db_err(s, "schema version");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sq_schema_version(struct store *s, int *ret_version, int *ret_latest)
+{
+	int v, r = user_version(S(s), &v);
+
+	if (r < 0)
+		return r;
+	*ret_version = v;
+	*ret_latest = SCHEMA_VERSION;
+	return 0;
+}
+
+/*
+ * Retention.  The chain is verified first (pruning must not launder an edited row); then,
+ * for every pruned row whose successor stays, its hash becomes an anchor, and the rows go.
+ * All in one transaction: a crash leaves the rows or the rows' anchors, never neither.
+ */
+static int sq_result_prune(struct store *s, int64_t before, uint64_t *ret_pruned)
+{
+	static const char anchor[] =
+		"INSERT OR IGNORE INTO anchors (seq, hash, pruned) "
+		"SELECT r.seq, r.hash, ?2 FROM results r "
+		"WHERE r.time < ?1 AND r.seq NOT IN (SELECT max(seq) FROM results GROUP BY agent) "
+		"AND EXISTS (SELECT 1 FROM results n WHERE n.seq = r.seq + 1 AND NOT "
+		"(n.time < ?1 AND n.seq NOT IN (SELECT max(seq) FROM results GROUP BY agent)))";
+	static const char del[] =
+		"DELETE FROM results WHERE time < ?1 "
+		"AND seq NOT IN (SELECT max(seq) FROM results GROUP BY agent)";
+	struct store_sqlite *q = S(s);
+	sqlite3_stmt *st = NULL;
+	uint64_t rows = 0, bad = 0, pruned = 0;
+	int r = sq_begin(s);
+
+	if (r < 0)
+		return r;
+	r = sq_chain_verify(s, &rows, &bad);
+	if (r == -EKEYREJECTED)
+		fprintf(stderr, "vouchd: results: hash chain broken at row %llu, not pruning\n",
+			(unsigned long long)bad);
+	if (r == 0 && sqlite3_prepare_v2(q->db, anchor, -1, &st, NULL) != SQLITE_OK)
+		r = db_err(q, "prune anchors");
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, before);
+		sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = db_err(q, "prune anchors");
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (r == 0)
+		r = exec(q, "INSERT INTO prune_permit VALUES (1)");
+	if (r == 0 && sqlite3_prepare_v2(q->db, del, -1, &st, NULL) != SQLITE_OK)
+		r = db_err(q, "prune");
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, before);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = db_err(q, "prune");
+		else
+			pruned = (uint64_t)sqlite3_changes(q->db);
+	}
+	sqlite3_finalize(st);
+	if (r == 0)
+		r = exec(q, "DELETE FROM prune_permit");
+	if (r == 0)
+		r = sq_commit(s);
+	if (r < 0) {
+		sq_rollback(s);
+		return r;
+	}
+	if (ret_pruned)
+		*ret_pruned = pruned;
+	return 0;
+}
+
+static int fsync_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * An online copy: sqlite3's backup API reads one consistent snapshot (WAL: the writers go
+ * on meanwhile) into a temporary file next to @path, which is fsynced and renamed over it.
+ */
+static int sq_backup(struct store *s, const char *path)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int fd, rc, r = 0;
+
+	if (!path || !*path || snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+		return -EINVAL;
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "vouchd: sqlite: '%s': %s\n", tmp, sqlite3_errmsg(dst));
+		r = -EIO;
+		goto out;
+	}
+	b = sqlite3_backup_init(dst, "main", S(s)->db, "main");
+	if (!b) {
+		fprintf(stderr, "vouchd: sqlite: backup to '%s': %s\n", tmp, sqlite3_errmsg(dst));
+		r = -EIO;
+		goto out;
+	}
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(50);
+	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
+		fprintf(stderr, "vouchd: sqlite: backup to '%s': %s\n", tmp, sqlite3_errmsg(dst));
+		r = -EIO;
+		goto out;
+	}
+	/* the copy is a plain file of its own: no WAL beside it once renamed */
+	if (sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "vouchd: sqlite: '%s': %s\n", tmp, sqlite3_errmsg(dst));
+		r = -EIO;
+		goto out;
+	}
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		r = -EIO;
+		goto out;
+	}
+	dst = NULL;
+	r = fsync_path(tmp, O_RDONLY);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r == 0)
+		return fsync_path(dir, O_RDONLY | O_DIRECTORY);
+out:
+	sqlite3_close(dst);
+	unlink(tmp);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1166,4 +1491,10 @@ const struct store_ops store_sqlite_ops = {
 	.webhook_get = sq_webhook_get,
 	.outbox_mark_delivered = sq_outbox_mark_delivered,
 	.outbox_mark_failed = sq_outbox_mark_failed,
+	.pull_claim = sq_pull_claim,
+	.lease_release = sq_lease_release,
+	.duty_claim = sq_duty_claim,
+	.schema_version = sq_schema_version,
+	.result_prune = sq_result_prune,
+	.backup = sq_backup,
 };

@@ -3,7 +3,10 @@
  * The storage interface through its SQLite backend: records round-trip, a nonce is single
  * use, a rolled-back transaction leaves nothing, the results chain verifies and an edited
  * or deleted row is found, a reopened database keeps everything, a pull agent's mode and
- * URL round-trip and a version 1 database is migrated.
+ * URL round-trip, every earlier schema version is migrated; two nodes share pull leases and
+ * duties, pruning keeps the chain verifiable (and tampering found), a live backup verifies.
+ * With VOUCH_TEST_PG_DSN (test-store-pg.sh) the same contract on PostgreSQL, each case from
+ * an empty schema, and several nodes (connections, processes) at once on one database.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -161,6 +164,344 @@ static void fleet(struct store *s, const struct store_agent *a1)
 	ok_ret(-(ops->begin(s) || ops->agent_delete(s, "a2") || ops->commit(s)), "delete it again");
 }
 
+static int count_one(void *userdata, const char *id, const char *url)
+{
+	(void)id;
+	(void)url;
+	(*(size_t *)userdata)++;
+	return 0;
+}
+
+static size_t claim(struct store *s, const char *node, int64_t now, int64_t ttl, size_t max)
+{
+	size_t n = 0;
+
+	if (s->ops->pull_claim(s, node, now, ttl, max, count_one, &n) < 0)
+		return (size_t)-1;
+	return n;
+}
+
+static int64_t scalar(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+static void unlink_db(const char *path)
+{
+	char p[128];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+/* two nodes (two connections) over one file: pull leases and duties */
+static void nodes(const char *dir)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *a = NULL, *b = NULL;
+	struct store_agent p = { .ak_len = 1, .registered = 1 };
+	uint8_t ak[1] = { 1 };
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/nodes", dir);
+	ok_ret(ops->open(path, 0, &a), "node A opens");
+	ok_ret(ops->open(path, 0, &b), "node B opens the same file");
+	if (!a || !b)
+		return;
+	p.ak = ak;
+	snprintf(p.ak_fpr, sizeof(p.ak_fpr), "f");
+	snprintf(p.reference, sizeof(p.reference), "default");
+	snprintf(p.mode, sizeof(p.mode), "pull");
+	snprintf(p.url, sizeof(p.url), "https://127.0.0.1:1");
+	ok_ret(ops->begin(a), "begin");
+	for (int i = 0; i < 4; i++) {
+		snprintf(p.id, sizeof(p.id), "p%d", i);
+		ok_ret(ops->agent_put(a, &p), "pull agent p%d", i);
+	}
+	snprintf(p.id, sizeof(p.id), "push1");
+	snprintf(p.mode, sizeof(p.mode), "push");
+	p.url[0] = '\0';
+	ok_ret(ops->agent_put(a, &p), "a push agent");
+	ok_ret(ops->commit(a), "commit");
+
+	ok(claim(a, "A", 100, 10, 3) == 3, "A claims at most 3 of the 4 pull agents");
+	ok(claim(b, "B", 100, 10, 10) == 1, "B gets the one left; A's live leases are skipped");
+	ok(claim(a, "A", 105, 10, 3) == 3, "A renews its 3");
+	ok(claim(b, "B", 105, 10, 10) == 1, "B renews its 1, takes none of A's");
+	ok(claim(a, "", 105, 10, 3) == (size_t)-1, "an empty node name is refused");
+	ok(claim(a, "A", 105, 0, 3) == (size_t)-1, "a ttl of 0 is refused");
+	/* A dies: its leases run out at 115 */
+	ok(claim(b, "B", 115, 10, 10) == 1, "at the expiry second A's leases still hold");
+	ok(claim(b, "B", 116, 10, 10) == 4, "after it B takes all four over");
+	ok(claim(a, "A", 117, 10, 10) == 0, "A, back, gets nothing while B's leases live");
+	ok(claim(b, "B", 118, 10, 2) == 4, "a lower max never drops a lease B holds");
+	ok_ret(ops->lease_release(b, "B"), "B releases its leases (clean shutdown)");
+	ok(claim(a, "A", 119, 10, 10) == 4, "A takes them over at once");
+	ok(scalar(path, "SELECT count(*) FROM agents WHERE lease_node IS NOT NULL AND "
+			"mode = 'push'") == 0,
+	   "a push agent is never leased");
+
+	ok_ret(ops->duty_claim(a, "outbox", "A", 200, 3), "A takes the outbox duty");
+	ok_err(ops->duty_claim(b, "outbox", "B", 201, 3), -EBUSY, "B cannot while A's is live");
+	ok_ret(ops->duty_claim(b, "other", "B", 201, 3), "another duty is another lease");
+	ok_ret(ops->duty_claim(a, "outbox", "A", 202, 3), "A renews");
+	ok_err(ops->duty_claim(b, "outbox", "B", 205, 3), -EBUSY, "until 205 it is A's");
+	ok_ret(ops->duty_claim(b, "outbox", "B", 206, 3), "B takes it after A's lease ran out");
+	ok_err(ops->duty_claim(a, "outbox", "A", 206, 3), -EBUSY, "A has lost it");
+	ok_err(ops->duty_claim(a, "", "A", 206, 3), -EINVAL, "an empty duty is refused");
+	ok_ret(ops->lease_release(b, "B"), "B releases");
+	ok_ret(ops->duty_claim(a, "outbox", "A", 207, 3), "the duty is free at once");
+	ops->close(a);
+	ops->close(b);
+	unlink_db(path);
+}
+
+static void append(struct store *s, const char *agent, int64_t time, const char *verdict)
+{
+	struct store_result r = { .agent = agent, .time = time, .verdict = verdict,
+				  .body = "{\"x\":1}" };
+	uint64_t seq;
+
+	ok_ret(-(s->ops->begin(s) || s->ops->result_append(s, &r, &seq) || s->ops->commit(s)),
+	       "result of %s at %lld", agent, (long long)time);
+}
+
+/* retention: the chain verifies after pruning, and a pruned chain still finds tampering */
+static void retention(const char *dir)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL, *c = NULL;
+	uint64_t rows = 0, bad = 0, pruned = 0;
+	char path[96], copy[96];
+	int v = 0, latest = 0;
+
+	snprintf(path, sizeof(path), "%s/ret", dir);
+	snprintf(copy, sizeof(copy), "%s/ret-copy", dir);
+	ok_ret(ops->open(path, 0, &s), "open");
+	if (!s)
+		return;
+	ok_ret(ops->schema_version(s, &v, &latest), "schema version");
+	ok(v == 7 && latest == 7, "a new database is at version 7, the latest");
+	/* x: rows at 1..6 (seq 1,2,4,5,7,8), y: 3, 9 (seq 3, 9), z: one old row (seq 6) */
+	append(s, "x", 1, "trusted");
+	append(s, "x", 2, "trusted");
+	append(s, "y", 3, "trusted");
+	append(s, "x", 4, "untrusted");
+	append(s, "x", 5, "trusted");
+	append(s, "z", 2, "trusted");
+	append(s, "x", 6, "trusted");
+	append(s, "x", 7, "trusted");
+	append(s, "y", 9, "trusted");
+	ok_ret(ops->result_prune(s, 5, &pruned), "prune before time 5");
+	/* gone: x's seq 1, 2, 4 and y's seq 3; z's only row stays, x's seq 5 (time 5) too */
+	ok(pruned == 4, "4 rows pruned (%llu)", (unsigned long long)pruned);
+	ok_ret(ops->chain_verify(s, &rows, &bad), "the pruned chain verifies");
+	ok(rows == 5, "over the 5 rows left");
+	ok(scalar(path, "SELECT count(*) FROM results WHERE agent = 'z'") == 1,
+	   "an agent's newest row stays, however old");
+	ok(scalar(path, "SELECT min(seq) FROM results WHERE agent = 'x'") == 5 &&
+		   scalar(path, "SELECT count(*) FROM results WHERE agent = 'x'") == 3,
+	   "x keeps its rows from time 5 on");
+	ok_ret(ops->result_prune(s, 5, &pruned), "prune again");
+	ok(pruned == 0, "nothing more to prune");
+	append(s, "x", 10, "trusted");
+	ok_ret(ops->chain_verify(s, &rows, &bad), "rows appended after pruning chain on");
+	ok_ret(ops->result_prune(s, 100, &pruned), "prune everything but the newest");
+	ok(pruned == 3, "3 more pruned (%llu)", (unsigned long long)pruned);
+	ok_ret(ops->chain_verify(s, &rows, &bad), "verifies across two prunes");
+	ok(rows == 3, "x, y and z keep one row each");
+	ops->close(s);
+	s = NULL;
+
+	raw(path, "DELETE FROM results WHERE agent = 'z'");
+	ok(scalar(path, "SELECT count(*) FROM results WHERE agent = 'z'") == 1,
+	   "a DELETE through SQL is still refused by the trigger");
+
+	ok_ret(ops->open(path, 0, &s), "reopen");
+	if (!s)
+		return;
+	ok_ret(ops->backup(s, copy), "an online backup");
+	ops->close(s);
+	s = NULL;
+	ok_ret(ops->open(copy, 0, &c), "the copy opens");
+	if (c) {
+		ok_ret(ops->chain_verify(c, &rows, &bad), "and its chain verifies");
+		ok(rows == 3, "with the same rows");
+		ops->close(c);
+		c = NULL;
+	}
+	ok(access(copy, F_OK) == 0,
+	   "the copy is in place");
+
+	/* must fail: the rows left, an anchor, or a row deleted with no anchor */
+	raw(path, "DROP TRIGGER results_no_update; UPDATE results SET body = '{}' WHERE agent = 'y'");
+	ok_ret(ops->open(path, 0, &s), "reopen");
+	ok_err(ops->chain_verify(s, &rows, &bad), -EKEYREJECTED,
+	       "an edited row after pruning breaks the chain");
+	ok(bad == 9, "at row 9 (%llu)", (unsigned long long)bad);
+	ok_err(ops->result_prune(s, 1000, &pruned), -EKEYREJECTED,
+	       "pruning a broken chain is refused");
+	ops->close(s);
+	s = NULL;
+	raw(path, "UPDATE results SET body = '{\"x\":1}' WHERE agent = 'y'");
+	ok_ret(ops->open(path, 0, &s), "reopen");
+	ok_ret(ops->chain_verify(s, &rows, &bad), "restored, the chain verifies again");
+	ops->close(s);
+	s = NULL;
+	raw(path, "DROP TRIGGER anchors_no_update; UPDATE anchors SET hash = zeroblob(32) "
+		  "WHERE seq = (SELECT max(seq) FROM anchors)");
+	ok_ret(ops->open(path, 0, &s), "reopen");
+	ok_err(ops->chain_verify(s, &rows, &bad), -EKEYREJECTED, "an edited anchor breaks it");
+	ops->close(s);
+	s = NULL;
+	ok_ret(ops->open(copy, 0, &s), "the backup");
+	ok_ret(ops->chain_verify(s, &rows, &bad), "is untouched by edits of the original");
+	ops->close(s);
+	s = NULL;
+	raw(copy, "DROP TRIGGER results_no_delete; DELETE FROM results WHERE agent = 'y'");
+	ok_ret(ops->open(copy, 0, &s), "reopen the copy");
+	ok_err(ops->chain_verify(s, &rows, &bad), -EKEYREJECTED,
+	       "a row deleted outside pruning (no anchor) breaks the chain");
+	ok(bad == 10, "found at the row after it (%llu)", (unsigned long long)bad);
+	ok_err(ops->backup(s, "/nonexistent-dir/x"), -ENOENT,
+	       "a backup into a missing directory fails");
+	ops->close(s);
+	unlink_db(path);
+	unlink_db(copy);
+}
+
+/* a live writer does not stop a backup, and the copy has only what was committed */
+static void backup_live(const char *dir)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL, *w = NULL, *c = NULL;
+	uint64_t rows = 0, bad = 0;
+	char path[96], copy[96];
+
+	snprintf(path, sizeof(path), "%s/live", dir);
+	snprintf(copy, sizeof(copy), "%s/live-copy", dir);
+	ok_ret(ops->open(path, 0, &s), "open");
+	ok_ret(ops->open(path, 0, &w), "a second writer");
+	if (!s || !w)
+		return;
+	append(s, "a", 1, "trusted");
+	append(w, "a", 2, "trusted");
+	{
+		struct store_result r = { .agent = "a", .time = 3, .verdict = "trusted",
+					  .body = "{}" };
+		uint64_t seq;
+
+		ok_ret(-(ops->begin(w) || ops->result_append(w, &r, &seq)),
+		       "a write transaction left open");
+		ok_ret(ops->backup(s, copy), "backup while it is open");
+		ok_ret(ops->commit(w), "the writer commits after");
+	}
+	ok_ret(ops->open(copy, 0, &c), "the copy opens");
+	if (c) {
+		ok_ret(ops->chain_verify(c, &rows, &bad), "its chain verifies");
+		ok(rows == 2, "the committed rows only (%llu)", (unsigned long long)rows);
+		ops->close(c);
+	}
+	ok(scalar(path, "SELECT count(*) FROM results") == 3, "the original has all three");
+	ops->close(s);
+	ops->close(w);
+	unlink_db(path);
+	unlink_db(copy);
+}
+
+/* SQL that takes a database of version N down to N-1, as that version's code created it */
+static const char *const downgrade[] = {
+	[7] = "ALTER TABLE agents DROP COLUMN lease_node; ALTER TABLE agents DROP COLUMN lease_until;"
+	      "DROP TABLE duties; DROP TABLE anchors; DROP TRIGGER IF EXISTS results_no_delete;"
+	      "DROP TABLE prune_permit;"
+	      "CREATE TRIGGER results_no_delete BEFORE DELETE ON results"
+	      " BEGIN SELECT RAISE(ABORT, 'results are append-only'); END;"
+	      "PRAGMA user_version = 6",
+	[6] = "ALTER TABLE agents DROP COLUMN ek_certified;"
+	      "ALTER TABLE enrollments DROP COLUMN ek_certified; PRAGMA user_version = 5",
+	[5] = "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks;"
+	      "PRAGMA user_version = 4",
+	[4] = "DROP TABLE reference_names; DROP TABLE reference_docs; DROP INDEX results_agent;"
+	      "PRAGMA user_version = 3",
+	[3] = "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode;"
+	      "PRAGMA user_version = 2",
+	[2] = "ALTER TABLE agents DROP COLUMN ek_fpr; DROP TABLE enrollments;"
+	      "PRAGMA user_version = 1",
+};
+
+/* every earlier version, with an agent and results, migrates to 7 and works there */
+static void migrations(const char *dir)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store_agent a = { .ak_len = 1, .registered = 1 }, g = { 0 };
+	uint8_t ak[1] = { 9 };
+	char path[96];
+
+	a.ak = ak;
+	snprintf(a.id, sizeof(a.id), "old");
+	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "f");
+	snprintf(a.reference, sizeof(a.reference), "default");
+	snprintf(path, sizeof(path), "%s/mig", dir);
+	for (int from = 1; from <= 6; from++) {
+		struct store *s = NULL;
+		uint64_t rows = 0, bad = 0, pruned = 0;
+		size_t n = 0;
+		int v = 0, latest = 0;
+
+		ok_ret(ops->open(path, 0, &s), "v%d: a new database", from);
+		if (!s)
+			return;
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)), "with an agent");
+		append(s, "old", 1, "trusted");
+		append(s, "old", 2, "trusted");
+		ops->close(s);
+		s = NULL;
+		for (int v2 = 7; v2 > from; v2--)
+			raw(path, downgrade[v2]);
+		ok(scalar(path, "PRAGMA user_version") == from, "taken down to version %d", from);
+		ok_ret(ops->open(path, STORE_OPEN_NO_MIGRATE, &s), "v%d: opened without migrating",
+		       from);
+		if (s) {
+			ok_ret(ops->schema_version(s, &v, &latest), "schema version");
+			ok(v == from && latest == 7, "reports %d of 7 (%d)", from, v);
+			ops->close(s);
+			s = NULL;
+		}
+		ok(scalar(path, "PRAGMA user_version") == from, "and left at version %d", from);
+		ok_ret(ops->open(path, 0, &s), "v%d: migrated on open", from);
+		if (!s)
+			return;
+		ok_ret(-(ops->schema_version(s, &v, &latest) || v != 7), "now at version 7");
+		ok_ret(ops->agent_get(s, "old", &g), "the agent survived");
+		store_agent_clear(&g);
+		ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
+		ok(rows == 2, "over its 2 rows");
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)),
+		       "the agent can be written again");
+		ok(claim(s, "n", 1, 5, 10) == 0, "pull_claim works (no pull agents)");
+		ok_ret(ops->duty_claim(s, "outbox", "n", 1, 3), "duty_claim works");
+		ok_ret(ops->result_prune(s, 10, &pruned), "result_prune works");
+		ok(pruned == 1, "one row pruned");
+		ok_ret(-(ops->chain_verify(s, &rows, &bad) || ops->outbox_last(s, &rows)),
+		       "and the chain still verifies");
+		(void)n;
+		ops->close(s);
+		unlink_db(path);
+	}
+}
+
 /* --- the same contract on PostgreSQL (VOUCH_TEST_PG_DSN, test-store-pg.sh) ----------------- */
 
 static const char *pg_dsn;
@@ -199,24 +540,6 @@ static int64_t pg_scalar(const char *sql)
 	PQclear(r);
 	PQfinish(c);
 	return v;
-}
-
-static int pg_count_one(void *userdata, const char *id, const char *url)
-{
-	(void)id;
-	(void)url;
-	(*(size_t *)userdata)++;
-	return 0;
-}
-
-/* how many pull agents @node holds after a claim; (size_t)-1 on an error */
-static size_t pg_claim(struct store *s, const char *node, int64_t now, int64_t ttl, size_t max)
-{
-	size_t n = 0;
-
-	if (s->ops->pull_claim(s, node, now, ttl, max, pg_count_one, &n) < 0)
-		return (size_t)-1;
-	return n;
 }
 
 /* an empty database: every case starts from nothing */
@@ -360,18 +683,18 @@ static void pg_leases(void)
 	ok_ret(ops->agent_put(a, &p), "a push agent");
 	ok_ret(ops->commit(a), "commit");
 
-	ok(pg_claim(a, "A", 100, 10, 3) == 3, "A claims at most 3 of the 4 pull agents");
-	ok(pg_claim(b, "B", 100, 10, 10) == 1, "B gets the one left; A's live leases are skipped");
-	ok(pg_claim(a, "A", 105, 10, 3) == 3, "A renews its 3");
-	ok(pg_claim(b, "B", 105, 10, 10) == 1, "B renews its 1, takes none of A's");
-	ok(pg_claim(a, "", 105, 10, 3) == (size_t)-1, "an empty node name is refused");
-	ok(pg_claim(a, "A", 105, 0, 3) == (size_t)-1, "a ttl of 0 is refused");
-	ok(pg_claim(b, "B", 114, 10, 10) == 1, "a second before the expiry A's leases still hold");
-	ok(pg_claim(b, "B", 115, 10, 10) == 4, "at it B takes all four over");
-	ok(pg_claim(a, "A", 117, 10, 10) == 0, "A, back, gets nothing while B's leases live");
-	ok(pg_claim(b, "B", 118, 10, 2) == 4, "a lower max never drops a lease B holds");
+	ok(claim(a, "A", 100, 10, 3) == 3, "A claims at most 3 of the 4 pull agents");
+	ok(claim(b, "B", 100, 10, 10) == 1, "B gets the one left; A's live leases are skipped");
+	ok(claim(a, "A", 105, 10, 3) == 3, "A renews its 3");
+	ok(claim(b, "B", 105, 10, 10) == 1, "B renews its 1, takes none of A's");
+	ok(claim(a, "", 105, 10, 3) == (size_t)-1, "an empty node name is refused");
+	ok(claim(a, "A", 105, 0, 3) == (size_t)-1, "a ttl of 0 is refused");
+	ok(claim(b, "B", 114, 10, 10) == 1, "a second before the expiry A's leases still hold");
+	ok(claim(b, "B", 115, 10, 10) == 4, "at it B takes all four over");
+	ok(claim(a, "A", 117, 10, 10) == 0, "A, back, gets nothing while B's leases live");
+	ok(claim(b, "B", 118, 10, 2) == 4, "a lower max never drops a lease B holds");
 	ok_ret(ops->lease_release(b, "B"), "B releases its leases (clean shutdown)");
-	ok(pg_claim(a, "A", 119, 10, 10) == 4, "A takes them over at once");
+	ok(claim(a, "A", 119, 10, 10) == 4, "A takes them over at once");
 	ok(pg_scalar("SELECT count(*) FROM agents WHERE lease_node IS NOT NULL AND "
 		     "mode = 'push'") == 0,
 	   "a push agent is never leased");
@@ -381,10 +704,10 @@ static void pg_leases(void)
 	ok_ret(-(ops->begin(a) || ops->agent_get(a, "p0", &g)), "A locks p0 (an attestation)");
 	store_agent_clear(&g);
 	t0 = mono();
-	ok(pg_claim(b, "B", 200, 10, 10) == 3, "B claims the three others");
+	ok(claim(b, "B", 200, 10, 10) == 3, "B claims the three others");
 	ok(mono() - t0 < 2, "without waiting for A's lock (%.3f s)", mono() - t0);
 	ops->rollback(a);
-	ok(pg_claim(b, "B", 201, 10, 10) == 4, "and p0 once A is done");
+	ok(claim(b, "B", 201, 10, 10) == 4, "and p0 once A is done");
 	ok_ret(ops->lease_release(b, "B"), "B releases");
 
 	/* several nodes claiming at once: each agent goes to one of them */
@@ -412,7 +735,7 @@ static void pg_leases(void)
 
 				snprintf(node, sizeof(node), "N%d", k);
 				for (int j = 0; c && j < 3; j++)
-					n[j] = pg_claim(c, node, 300, 100, 80);
+					n[j] = claim(c, node, 300, 100, 80);
 				if (write(fds[1], &n[2], sizeof(n[2])) != sizeof(n[2]))
 					_exit(1);
 				_exit(c ? 0 : 1);
@@ -713,20 +1036,11 @@ static int pg_more(void)
 /* rows of @sql seen by another connection than the store's */
 static int64_t other_count(const char *path, const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int64_t v = -1;
-
 #ifdef VOUCHD_HAVE_LIBPQ
 	if (pg_dsn)
 		return pg_scalar(sql);
 #endif
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
+	return scalar(path, sql);
 }
 
 int main(void)
@@ -1017,6 +1331,7 @@ int main(void)
 	ops->close(s);
 
 	/* a version 4 database (before states and events) is migrated in place */
+	raw(path, downgrade[7]);
 	raw(path, "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks; "
 		  "ALTER TABLE agents DROP COLUMN ek_certified; "
 		  "ALTER TABLE enrollments DROP COLUMN ek_certified; "
@@ -1064,8 +1379,19 @@ int main(void)
 
 	raw(path, "PRAGMA user_version = 99");
 	ok_err(ops->open(path, 0, &s), -EPROTO, "an unknown schema version is refused");
+	s = NULL;
+	ok_ret(ops->open(path, STORE_OPEN_NO_MIGRATE, &s), "opened without migrating");
+	if (s) {
+		int v = 0, latest = 0;
+
+		ok_ret(ops->schema_version(s, &v, &latest), "its schema version is read");
+		ok(v == 99 && latest == 7, "99, newer than this build's 7");
+		ops->close(s);
+	}
 
 	/* a version 2 database (enrollment, before pull mode): its agents become push agents */
+	raw(path, "PRAGMA user_version = 7");
+	raw(path, downgrade[7]);
 	raw(path, "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode; "
 		  "DROP TABLE reference_names; DROP TABLE reference_docs; DROP INDEX results_agent; "
 		  "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks; "
@@ -1107,6 +1433,11 @@ int main(void)
 	unlink(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/v1-shm", dir);
 	unlink(cmd);
+
+	nodes(dir);
+	retention(dir);
+	backup_live(dir);
+	migrations(dir);
 
 	snprintf(cmd, sizeof(cmd), "%s/db", dir);
 	unlink(cmd);

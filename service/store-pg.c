@@ -270,6 +270,14 @@ struct store_pg {
 	PGconn *c;
 	bool prepared; /* the statements exist on this connection */
 	bool batch, in_req;
+	/* a request's savepoint committed but not yet released: the next begin() releases it
+	 * in the same round trip (COMMIT releases it otherwise) */
+	bool release;
+	/* this transaction holds the results head's lock; @head_seq, @head_hash are its values
+	 * (our own last append), so the next append needs no round trip to read them */
+	bool head_locked;
+	uint64_t head_seq;
+	uint8_t head_hash[STORE_HASH_SIZE];
 };
 
 static struct store_pg *P(struct store *s)
@@ -634,7 +642,7 @@ static int pg_batch_begin(struct store *base)
 	int r = tx_begin(s);
 
 	s->batch = r == 0;
-	s->in_req = false;
+	s->in_req = s->release = s->head_locked = false;
 	return r;
 }
 
@@ -645,15 +653,24 @@ static int pg_batch_commit(struct store *base)
 
 	if (r < 0 && PQtransactionStatus(s->c) != PQTRANS_IDLE)
 		exec(s, "ROLLBACK", "rollback");
-	s->batch = s->in_req = false;
+	s->batch = s->in_req = s->release = s->head_locked = false;
 	return r;
 }
 
 static int pg_begin(struct store *base)
 {
 	struct store_pg *s = P(base);
-	int r = s->batch ? exec(s, "SAVEPOINT req", "begin") : tx_begin(s);
+	int r;
 
+	if (!s->batch) {
+		s->head_locked = false;
+		r = tx_begin(s);
+	} else if (s->release) {
+		r = exec(s, "RELEASE SAVEPOINT req; SAVEPOINT req", "begin");
+		s->release = r < 0;
+	} else {
+		r = exec(s, "SAVEPOINT req", "begin");
+	}
 	s->in_req = r == 0;
 	return r;
 }
@@ -664,11 +681,13 @@ static int pg_commit(struct store *base)
 	int r;
 
 	if (s->batch) {
-		r = exec(s, "RELEASE SAVEPOINT req", "commit");
-		if (r == 0)
-			s->in_req = false;
-		return r;
+		/* nothing can fail a savepoint's release but an error the caller saw */
+		if (s->in_req)
+			s->release = true;
+		s->in_req = false;
+		return 0;
 	}
+	s->head_locked = false;
 	r = exec_commit(s);
 	if (r < 0 && PQtransactionStatus(s->c) != PQTRANS_IDLE)
 		exec(s, "ROLLBACK", "rollback");
@@ -680,6 +699,8 @@ static void pg_rollback(struct store *base)
 {
 	struct store_pg *s = P(base);
 
+	/* the head's lock may have gone with the savepoint, its values surely */
+	s->head_locked = false;
 	if (s->batch) {
 		if (s->in_req)
 			exec(s, "ROLLBACK TO SAVEPOINT req; RELEASE SAVEPOINT req", "rollback");
@@ -956,27 +977,44 @@ static int pg_enrollment_purge(struct store *base, int64_t now, uint64_t *ret_le
 
 /* --- results ---------------------------------------------------------------------------------- */
 
-static int pg_result_append(struct store *base, const struct store_result *res, uint64_t *ret_seq)
+/* lock the results head until the transaction ends, and read it (unless this transaction
+ * holds it already: then it is what our last append wrote) */
+static int head_lock(struct store_pg *s)
 {
-	struct store_pg *s = P(base);
-	uint8_t prev[STORE_HASH_SIZE], h[STORE_HASH_SIZE];
-	struct params p = { 0 };
-	uint64_t seq;
 	PGresult *r;
 	int e;
 
-	/* outside a transaction a concurrent append fails on the seq's primary key */
+	if (s->head_locked)
+		return 0;
 	e = run(s, Q_HEAD_LOCK, NULL, "results head", &r);
 	if (e < 0)
 		return e;
-	if (PQntuples(r) != 1 || col_fixed(r, 0, 1, prev, sizeof(prev)) < 0) {
+	if (PQntuples(r) != 1 || col_fixed(r, 0, 1, s->head_hash, sizeof(s->head_hash)) < 0) {
 		PQclear(r);
 		log_msg("results head", "missing or damaged");
 		return -EIO;
 	}
-	seq = (uint64_t)col_i64(r, 0, 0) + 1;
+	s->head_seq = (uint64_t)col_i64(r, 0, 0);
 	PQclear(r);
-	e = store_row_hash(prev, seq, res->agent, res->time, res->verdict, res->body, h);
+	/* outside a transaction the lock ends with the statement */
+	s->head_locked = in_tx(s);
+	return 0;
+}
+
+static int pg_result_append(struct store *base, const struct store_result *res, uint64_t *ret_seq)
+{
+	struct store_pg *s = P(base);
+	uint8_t h[STORE_HASH_SIZE];
+	struct params p = { 0 };
+	uint64_t seq;
+	int e;
+
+	/* outside a transaction a concurrent append fails on the seq's primary key */
+	e = head_lock(s);
+	if (e < 0)
+		return e;
+	seq = s->head_seq + 1;
+	e = store_row_hash(s->head_hash, seq, res->agent, res->time, res->verdict, res->body, h);
 	if (e < 0)
 		return e;
 	p_i64(&p, (int64_t)seq);
@@ -986,9 +1024,17 @@ static int pg_result_append(struct store *base, const struct store_result *res, 
 	p_str(&p, res->body);
 	p_bin(&p, h, sizeof(h));
 	e = run(s, Q_RESULT_ADD, &p, "result append", NULL);
-	if (e == 0 && ret_seq)
+	if (e < 0) {
+		s->head_locked = false;
+		return e;
+	}
+	if (s->head_locked) {
+		s->head_seq = seq;
+		memcpy(s->head_hash, h, sizeof(h));
+	}
+	if (ret_seq)
 		*ret_seq = seq;
-	return e;
+	return 0;
 }
 
 static int anchor_get(struct store_pg *s, uint64_t seq, uint8_t ret[STORE_HASH_SIZE])
@@ -1337,6 +1383,10 @@ static int pg_outbox_append(struct store *base, struct store_event *ev)
 	PGresult *r;
 	int e;
 
+	/* the results head first, as an attestation takes them: one lock order between nodes */
+	e = head_lock(s);
+	if (e < 0)
+		return e;
 	p_i64(&p, ev->time);
 	p_str(&p, ev->type);
 	p_str(&p, ev->agent);
@@ -1557,7 +1607,7 @@ static int pg_result_prune(struct store *base, int64_t before, uint64_t *ret_pru
 
 	if (e < 0)
 		return e;
-	e = run(s, Q_HEAD_LOCK, NULL, "results head", NULL);
+	e = head_lock(s);
 	if (e == 0)
 		e = pg_chain_verify(base, &rows, &bad);
 	if (e == -EKEYREJECTED)

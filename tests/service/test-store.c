@@ -812,6 +812,44 @@ static bool child_ok(pid_t pid)
 	       WEXITSTATUS(status) == 0;
 }
 
+/* group commit: appends in savepoints, one rolled back, another node waiting for the head */
+static void pg_batch(void)
+{
+	const struct store_ops *ops = store_pg_ops;
+	struct store_result row = { .agent = "b", .time = 1, .verdict = "trusted", .body = "{}" };
+	struct store_event ev = { .time = 1, .type = "trusted", .agent = "b", .to = "trusted" };
+	struct store *s;
+	uint64_t seq[4] = { 0 }, rows = 0, bad = 0;
+	pid_t pid;
+
+	pg_reset();
+	s = pg_open();
+	if (!s)
+		return;
+	ok_ret(ops->batch_begin(s), "batch begin");
+	ok_ret(-(ops->begin(s) || ops->result_append(s, &row, &seq[0]) ||
+		 ops->outbox_append(s, &ev) || ops->commit(s)),
+	       "request 1: a result and an event");
+	pid = pg_child(2, 4);
+	ok_ret(-(ops->begin(s) || ops->result_append(s, &row, &seq[1])), "request 2 appends");
+	ops->rollback(s);
+	ok_ret(-(ops->begin(s) || ops->result_append(s, &row, &seq[2]) || ops->commit(s)),
+	       "request 3 appends");
+	ok_ret(-(ops->begin(s) || ops->result_append(s, &row, &seq[3]) ||
+		 ops->outbox_append(s, &ev) || ops->commit(s)),
+	       "request 4 appends with an event");
+	ok(seq[0] == 1 && seq[1] == 2 && seq[2] == 2 && seq[3] == 3,
+	   "seqs 1, (2 rolled back), 2, 3 (%llu %llu %llu %llu)", (unsigned long long)seq[0],
+	   (unsigned long long)seq[1], (unsigned long long)seq[2], (unsigned long long)seq[3]);
+	ok(ev.seq == 2, "events 1, 2");
+	usleep(200000);
+	ok_ret(ops->batch_commit(s), "batch commit");
+	ok(child_ok(pid), "another node's append, waiting for the batch, got seq 4");
+	ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
+	ok(rows == 4, "over 4 rows");
+	ops->close(s);
+}
+
 /* writers on several nodes: locks, a single-use nonce, the chain and the outbox in commit order */
 static void pg_concurrency(void)
 {
@@ -1017,6 +1055,7 @@ static int pg_more(void)
 	pg_schema();
 	pg_leases();
 	pg_concurrency();
+	pg_batch();
 	pg_reconnect();
 	pg_retention();
 	pg_reset();

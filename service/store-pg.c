@@ -585,27 +585,51 @@ static int migrate(struct store_pg *s)
 	return r;
 }
 
+/* the server's warnings go to stderr like its errors; its notices are not news */
+static void notice(void *userdata, const char *msg)
+{
+	(void)userdata;
+	if (strncmp(msg, "NOTICE", 6) != 0 && strncmp(msg, "DEBUG", 5) != 0 &&
+	    strncmp(msg, "LOG", 3) != 0 && strncmp(msg, "INFO", 4) != 0)
+		log_msg("server", msg);
+}
+
 static int pg_open(const char *dsn, unsigned flags, struct store **ret)
 {
+	/*
+	 * Defaults that @dsn (expanded last) may override.  A server that does not answer does
+	 * not hang the event loop forever: connecting gives up after 5 s, a dead peer is found
+	 * by TCP keepalives within a minute.  A node that stalls inside a transaction (stopped,
+	 * or its machine gone) holds row locks: the server ends its session after 10 s idle,
+	 * and no one waits more than 10 s for a lock (the request fails instead, 503).  The
+	 * notices of CREATE ... IF NOT EXISTS are not news: warnings only.  PQreset() reuses
+	 * all of them.
+	 */
+	static const char *const keys[] = { "connect_timeout", "keepalives_idle",
+					    "keepalives_interval", "keepalives_count",
+					    "application_name", "options", "dbname", NULL };
+	const char *values[] = { "5", "30", "10", "3", "vouchd",
+				 "-c client_min_messages=warning -c lock_timeout=10s "
+				 "-c idle_in_transaction_session_timeout=10s",
+				 dsn, NULL };
 	struct store_pg *s = calloc(1, sizeof(*s));
 	int r = 0;
 
 	if (!s)
 		return -ENOMEM;
 	s->base.ops = store_pg_ops;
-	s->c = PQconnectdb(dsn);
+	s->c = PQconnectdbParams(keys, values, 1);
 	if (!s->c) {
 		free(s);
 		return -ENOMEM;
 	}
+	PQsetNoticeProcessor(s->c, notice, NULL);
 	if (PQstatus(s->c) != CONNECTION_OK) {
 		log_msg("connect", PQerrorMessage(s->c));
 		r = -EIO;
 		goto fail;
 	}
-	/* vouchd's messages only; the notices of CREATE ... IF NOT EXISTS are not news */
-	r = exec(s, "SET client_min_messages = warning", "session");
-	if (r == 0 && !(flags & STORE_OPEN_NO_MIGRATE))
+	if (!(flags & STORE_OPEN_NO_MIGRATE))
 		r = migrate(s);
 	if (r == 0 && !(flags & STORE_OPEN_NO_MIGRATE))
 		r = prepare_all(s);

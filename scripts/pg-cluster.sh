@@ -115,7 +115,13 @@ restart)
 	stop
 	start
 	;;
-psql) exec "$PG_BIN/psql" -X -h 127.0.0.1 -p "$(port)" -U postgres -d vouchd "$@" ;;
-dsn) echo "postgresql://postgres@127.0.0.1:$(port)/vouchd" ;;
+psql)
+	p=$(port) || exit 3
+	exec "$PG_BIN/psql" -X -h 127.0.0.1 -p "$p" -U postgres -d vouchd "$@"
+	;;
+dsn)
+	p=$(port) || exit 3
+	echo "postgresql://postgres@127.0.0.1:$p/vouchd"
+	;;
 *) usage ;;
 esac

@@ -87,14 +87,22 @@ start() {
 		free_port >"$dir/port"
 	fi
 	running && return 0
-	local p
-	p=$(port)
-	if ! as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/server.log" -o "-p $p" -w -t 60 \
-		start >/dev/null; then
-		echo "pg-cluster: the server in '$data' did not start (port $p):" >&2
-		tail -n 20 "$dir/server.log" >&2
-		exit 3
-	fi
+	local p try
+	# the port was free when picked; another process may have taken it since: pick again
+	for try in 1 2 3; do
+		p=$(port) || exit 3
+		: >"$dir/server.log"
+		[ "$(id -u)" = 0 ] && chown postgres: "$dir/server.log"
+		as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/server.log" -o "-p $p" -w -t 60 \
+			start >/dev/null 2>"$dir/pg_ctl.err" && break
+		if [ "$try" = 3 ] || ! grep -q 'could not bind\|in use' "$dir/server.log"; then
+			echo "pg-cluster: the server in '$data' did not start (port $p):" >&2
+			cat "$dir/pg_ctl.err" >&2
+			tail -n 20 "$dir/server.log" >&2
+			exit 3
+		fi
+		free_port >"$dir/port"
+	done
 	if [ ! -f "$dir/created" ]; then
 		as_owner "$PG_BIN/psql" -X -q -h "$dir" -p "$p" -U postgres -d postgres \
 			-c 'CREATE DATABASE vouchd' >/dev/null

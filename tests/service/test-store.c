@@ -966,6 +966,23 @@ static void pg_reconnect(void)
 	snprintf(p.id, sizeof(p.id), "r1");
 	snprintf(p.ak_fpr, sizeof(p.ak_fpr), "f");
 	snprintf(p.reference, sizeof(p.reference), "default");
+	ok(pg_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'vouchd'") ==
+		   1,
+	   "the store's session is named 'vouchd'");
+	{
+		char dsn[512];
+		struct store *o = NULL;
+
+		/* a URI takes a query parameter, a keyword string one more keyword */
+		snprintf(dsn, sizeof(dsn), "%s%sapplication_name=vouchd-b", pg_dsn,
+			 strncmp(pg_dsn, "postgres", 8) != 0 ? " " : strchr(pg_dsn, '?') ? "&" : "?");
+		ok_ret(store_pg_ops->open(dsn, 0, &o), "a DSN with its own application_name");
+		ok(pg_scalar("SELECT count(*) FROM pg_stat_activity "
+			     "WHERE application_name = 'vouchd-b'") == 1,
+		   "overrides the default");
+		if (o)
+			ops->close(o);
+	}
 	ok(pg_scalar(kill) == 1, "the server ends the store's connection");
 	ok_ret(-(ops->begin(s) || ops->agent_put(s, &p) || ops->commit(s)),
 	       "the next transaction reconnects");

@@ -602,15 +602,16 @@ static int pg_open(const char *dsn, unsigned flags, struct store **ret)
 	 * by TCP keepalives within a minute.  A node that stalls inside a transaction (stopped,
 	 * or its machine gone) holds row locks: the server ends its session after 10 s idle,
 	 * and no one waits more than 10 s for a lock (the request fails instead, 503).  The
-	 * notices of CREATE ... IF NOT EXISTS are not news: warnings only.  PQreset() reuses
-	 * all of them.
+	 * notices of CREATE ... IF NOT EXISTS are not news: warnings only.  A commit returns
+	 * once it is on disk (synchronous_commit on, whatever the server's default): vouchd
+	 * answers a result only then.  PQreset() reuses all of them.
 	 */
 	static const char *const keys[] = { "connect_timeout", "keepalives_idle",
 					    "keepalives_interval", "keepalives_count",
 					    "application_name", "options", "dbname", NULL };
 	const char *values[] = { "5", "30", "10", "3", "vouchd",
 				 "-c client_min_messages=warning -c lock_timeout=10s "
-				 "-c idle_in_transaction_session_timeout=10s",
+				 "-c idle_in_transaction_session_timeout=10s -c synchronous_commit=on",
 				 dsn, NULL };
 	struct store_pg *s = calloc(1, sizeof(*s));
 	int r = 0;

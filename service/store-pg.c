@@ -3,9 +3,12 @@
  * vouchd storage in PostgreSQL (libpq): several vouchd nodes over one database.
  *
  * One connection per store handle, every statement prepared once per connection
- * (PQprepare; again after a reconnect), parameters sent in binary for bytea.  Inside a
+ * (PQprepare; again after a reconnect), parameters sent in binary for bytea, in libpq's
+ * pipeline mode: inside a transaction the writes that return nothing travel with the next
+ * read or the commit (an attestation is about five round trips, not eleven).  Inside a
  * batch (group commit) begin/commit/rollback are the savepoint 'req' of the batch's one
- * transaction, as in store-sqlite.c.
+ * transaction, as in store-sqlite.c; a request's commit reads its writes' answers, so a
+ * failed request fails alone.
  *
  * Several nodes:
  * - agent_get() and status_get() inside a transaction are SELECT ... FOR UPDATE: one
@@ -269,6 +272,9 @@ struct store_pg {
 	struct store base;
 	PGconn *c;
 	bool prepared; /* the statements exist on this connection */
+	bool pipeline; /* in libpq's pipeline mode (once migrated and prepared) */
+	bool broken; /* the pipeline lost count: reconnect before the next transaction */
+	int pending; /* commands sent since the last sync, their results unread */
 	bool batch, in_req;
 	/* a request's savepoint committed but not yet released: the next begin() releases it
 	 * in the same round trip (COMMIT releases it otherwise) */
@@ -361,21 +367,47 @@ static int prepare_all(struct store_pg *s)
 	return 0;
 }
 
+/*
+ * Pipeline mode: a command is sent without waiting for its answer; the answers are read at
+ * the next sync.  Within a transaction, writes that return nothing are only sent (state,
+ * status and nonce puts, the result row): they travel with the next read or with the
+ * commit, one round trip for several commands.  An error among them fails that read or
+ * the commit (-EIO), so the caller rolls back as before.  Outside a transaction every
+ * command is synced at once (each is its own implicit transaction).
+ */
+static int pipeline_on(struct store_pg *s)
+{
+	if (PQenterPipelineMode(s->c) != 1) {
+		log_msg("pipeline", PQerrorMessage(s->c));
+		return -EIO;
+	}
+	s->pipeline = true;
+	s->pending = 0;
+	return 0;
+}
+
 /* between transactions: a broken connection is made again, with its statements */
 static int ensure(struct store_pg *s)
 {
-	if (PQstatus(s->c) == CONNECTION_OK && s->prepared)
+	if (PQstatus(s->c) == CONNECTION_OK && s->prepared && !s->broken)
 		return 0;
-	if (PQstatus(s->c) != CONNECTION_OK) {
-		s->prepared = false;
+	if (PQstatus(s->c) != CONNECTION_OK || s->broken) {
+		s->prepared = s->pipeline = s->broken = false;
+		s->pending = 0;
 		PQreset(s->c);
 		if (PQstatus(s->c) != CONNECTION_OK) {
 			log_msg("reconnect", PQerrorMessage(s->c));
 			return -EIO;
 		}
+		if (PQpipelineStatus(s->c) != PQ_PIPELINE_OFF && PQexitPipelineMode(s->c) != 1) {
+			s->broken = true;
+			return -EIO;
+		}
 		fprintf(stderr, "vouchd: postgresql: reconnected\n");
 	}
-	return prepare_all(s);
+	if (prepare_all(s) < 0)
+		return -EIO;
+	return pipeline_on(s);
 }
 
 static bool in_tx(struct store_pg *s)
@@ -383,23 +415,125 @@ static bool in_tx(struct store_pg *s)
 	return s->batch || s->in_req;
 }
 
-/* run a prepared statement; *ret (when not NULL) is the result to PQclear() */
+static int send_prepared(struct store_pg *s, int q, const struct params *p, const char *what)
+{
+	char name[8];
+
+	snprintf(name, sizeof(name), "q%d", q);
+	if (PQsendQueryPrepared(s->c, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+				p ? p->fmt : NULL, 0) != 1) {
+		log_msg(what, PQerrorMessage(s->c));
+		s->broken = true;
+		return -EIO;
+	}
+	s->pending++;
+	return 0;
+}
+
+static int send_sql(struct store_pg *s, const char *sql, const char *what)
+{
+	if (PQsendQueryParams(s->c, sql, 0, NULL, NULL, NULL, NULL, 0) != 1) {
+		log_msg(what, PQerrorMessage(s->c));
+		s->broken = true;
+		return -EIO;
+	}
+	s->pending++;
+	return 0;
+}
+
+/*
+ * Sync and read the answers of every command sent: 0, or -EIO with the first error logged.
+ * *ret (when not NULL, and all went well) is the last command's result, to PQclear().
+ */
+static int sync_read(struct store_pg *s, const char *what, PGresult **ret)
+{
+	PGresult *r, *last = NULL;
+	int e = 0, n = s->pending;
+
+	s->pending = 0;
+	if (PQpipelineSync(s->c) != 1) {
+		log_msg(what, PQerrorMessage(s->c));
+		s->broken = true;
+		return -EIO;
+	}
+	for (int i = 0; i < n; i++) {
+		int st;
+
+		r = PQgetResult(s->c);
+		if (!r) {
+			log_msg(what, PQerrorMessage(s->c));
+			s->broken = true;
+			PQclear(last);
+			return -EIO;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_FATAL_ERROR) {
+			if (e == 0)
+				log_msg(what, PQresultErrorMessage(r));
+			e = -EIO;
+		} else if (st == PGRES_PIPELINE_ABORTED) {
+			e = -EIO;
+		}
+		if (i == n - 1 && e == 0 && ret)
+			last = r;
+		else
+			PQclear(r);
+		/* a command's results end with NULL */
+		while ((r = PQgetResult(s->c)))
+			PQclear(r);
+	}
+	r = PQgetResult(s->c);
+	if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		if (e == 0)
+			log_msg(what, r ? PQresultErrorMessage(r) : PQerrorMessage(s->c));
+		s->broken = true;
+		e = -EIO;
+	}
+	PQclear(r);
+	if (PQstatus(s->c) != CONNECTION_OK)
+		s->broken = true;
+	if (e < 0) {
+		PQclear(last);
+		return e;
+	}
+	if (ret)
+		*ret = last;
+	return 0;
+}
+
+/* run a prepared statement; *ret (when not NULL) is the result to PQclear().  Inside a
+ * transaction a statement whose result is not asked for is only sent (see above). */
 static int run(struct store_pg *s, int q, const struct params *p, const char *what,
 	       PGresult **ret)
 {
-	PGresult *r;
-	char name[8];
-	int st;
+	int e;
 
 	if (!in_tx(s)) {
-		int e = ensure(s);
-
+		e = ensure(s);
 		if (e < 0)
 			return e;
 	}
-	snprintf(name, sizeof(name), "q%d", q);
-	r = PQexecPrepared(s->c, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-			   p ? p->fmt : NULL, 0);
+	if (s->broken)
+		return -EIO;
+	e = send_prepared(s, q, p, what);
+	if (e < 0 || (!ret && in_tx(s)))
+		return e;
+	return sync_read(s, what, ret);
+}
+
+/* plain SQL, synced: outside pipeline mode (migrations) with PQexec */
+static int query(struct store_pg *s, const char *sql, const char *what, PGresult **ret)
+{
+	PGresult *r;
+	int st;
+
+	if (s->pipeline) {
+		if (s->broken)
+			return -EIO;
+		st = send_sql(s, sql, what);
+		return st < 0 ? st : sync_read(s, what, ret);
+	}
+	r = PQexec(s->c, sql);
 	st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		log_msg(what, r ? PQresultErrorMessage(r) : PQerrorMessage(s->c));
@@ -413,36 +547,42 @@ static int run(struct store_pg *s, int q, const struct params *p, const char *wh
 	return 0;
 }
 
-/* plain SQL (transaction control, migrations) */
 static int exec(struct store_pg *s, const char *sql, const char *what)
 {
-	PGresult *r = PQexec(s->c, sql);
-	int st = PQresultStatus(r);
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		log_msg(what, r ? PQresultErrorMessage(r) : PQerrorMessage(s->c));
-		PQclear(r);
-		return -EIO;
-	}
-	PQclear(r);
-	return 0;
+	return query(s, sql, what, NULL);
 }
 
 /* COMMIT of a failed transaction "succeeds" as a ROLLBACK: that is a failure here */
 static int exec_commit(struct store_pg *s)
 {
-	PGresult *r = PQexec(s->c, "COMMIT");
-	int st = PQresultStatus(r), ret = 0;
+	PGresult *r = NULL;
+	int ret;
 
-	if (st != PGRES_COMMAND_OK) {
-		log_msg("commit", r ? PQresultErrorMessage(r) : PQerrorMessage(s->c));
-		ret = -EIO;
-	} else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+	if (s->pipeline) {
+		if (s->broken)
+			return -EIO;
+		ret = send_sql(s, "COMMIT", "commit");
+		if (ret == 0)
+			ret = sync_read(s, "commit", &r);
+	} else {
+		ret = query(s, "COMMIT", "commit", &r);
+	}
+	if (ret == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		log_msg("commit", "the transaction was rolled back after an error");
 		ret = -EIO;
 	}
 	PQclear(r);
 	return ret;
+}
+
+/* after a failed commit: end the transaction if the server still has it open */
+static void tx_abort(struct store_pg *s)
+{
+	if (s->pending)
+		(void)sync_read(s, "rollback", NULL);
+	if (!s->broken && PQstatus(s->c) == CONNECTION_OK &&
+	    PQtransactionStatus(s->c) != PQTRANS_IDLE)
+		exec(s, "ROLLBACK", "rollback");
 }
 
 static uint64_t changes(PGresult *r)
@@ -528,27 +668,21 @@ static void pg_close(struct store *base)
 /* the version of the open database; 0 for an empty one */
 static int read_version(struct store_pg *s, int *ret)
 {
-	PGresult *r = PQexec(s->c, "SELECT to_regclass('schema_version') IS NOT NULL");
-	int e = 0;
+	PGresult *r = NULL;
+	int e = query(s, "SELECT to_regclass('schema_version') IS NOT NULL", "schema version", &r);
 
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_msg("schema version", PQresultErrorMessage(r));
-		PQclear(r);
-		return -EIO;
-	}
+	if (e < 0)
+		return e;
 	if (!col_bool(r, 0, 0)) {
 		PQclear(r);
 		*ret = 0;
 		return 0;
 	}
 	PQclear(r);
-	r = PQexec(s->c, "SELECT coalesce(max(version), 0) FROM schema_version");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_msg("schema version", PQresultErrorMessage(r));
-		e = -EIO;
-	} else {
+	r = NULL;
+	e = query(s, "SELECT coalesce(max(version), 0) FROM schema_version", "schema version", &r);
+	if (e == 0)
 		*ret = (int)col_i64(r, 0, 0);
-	}
 	PQclear(r);
 	return e;
 }
@@ -634,6 +768,8 @@ static int pg_open(const char *dsn, unsigned flags, struct store **ret)
 		r = migrate(s);
 	if (r == 0 && !(flags & STORE_OPEN_NO_MIGRATE))
 		r = prepare_all(s);
+	if (r == 0 && !(flags & STORE_OPEN_NO_MIGRATE))
+		r = pipeline_on(s);
 	if (r < 0)
 		goto fail;
 	*ret = &s->base;
@@ -653,7 +789,7 @@ static int tx_begin(struct store_pg *s)
 	if (r == 0)
 		r = exec(s, "BEGIN", "begin");
 	/* the server restarted since: the first command finds out; once more, reconnected */
-	if (r < 0 && PQstatus(s->c) != CONNECTION_OK) {
+	if (r < 0 && (s->broken || PQstatus(s->c) != CONNECTION_OK)) {
 		r = ensure(s);
 		if (r == 0)
 			r = exec(s, "BEGIN", "begin");
@@ -667,7 +803,7 @@ static int pg_batch_begin(struct store *base)
 	int r = tx_begin(s);
 
 	s->batch = r == 0;
-	s->in_req = s->release = s->head_locked = false;
+	s->in_req = s->head_locked = false;
 	return r;
 }
 
@@ -676,9 +812,9 @@ static int pg_batch_commit(struct store *base)
 	struct store_pg *s = P(base);
 	int r = exec_commit(s);
 
-	if (r < 0 && PQtransactionStatus(s->c) != PQTRANS_IDLE)
-		exec(s, "ROLLBACK", "rollback");
-	s->batch = s->in_req = s->release = s->head_locked = false;
+	if (r < 0)
+		tx_abort(s);
+	s->batch = s->in_req = s->head_locked = false;
 	return r;
 }
 
@@ -690,11 +826,9 @@ static int pg_begin(struct store *base)
 	if (!s->batch) {
 		s->head_locked = false;
 		r = tx_begin(s);
-	} else if (s->release) {
-		r = exec(s, "RELEASE SAVEPOINT req; SAVEPOINT req", "begin");
-		s->release = r < 0;
 	} else {
-		r = exec(s, "SAVEPOINT req", "begin");
+		/* sent with the request's first read */
+		r = s->broken ? -EIO : send_sql(s, "SAVEPOINT req", "begin");
 	}
 	s->in_req = r == 0;
 	return r;
@@ -706,16 +840,18 @@ static int pg_commit(struct store *base)
 	int r;
 
 	if (s->batch) {
-		/* nothing can fail a savepoint's release but an error the caller saw */
-		if (s->in_req)
-			s->release = true;
-		s->in_req = false;
-		return 0;
+		/* the request's writes are answered here: an error is its own, not the batch's */
+		r = s->broken ? -EIO : send_sql(s, "RELEASE SAVEPOINT req", "commit");
+		if (r == 0)
+			r = sync_read(s, "commit", NULL);
+		if (r == 0)
+			s->in_req = false;
+		return r;
 	}
 	s->head_locked = false;
 	r = exec_commit(s);
-	if (r < 0 && PQtransactionStatus(s->c) != PQTRANS_IDLE)
-		exec(s, "ROLLBACK", "rollback");
+	if (r < 0)
+		tx_abort(s);
 	s->in_req = false;
 	return r;
 }
@@ -726,10 +862,16 @@ static void pg_rollback(struct store *base)
 
 	/* the head's lock may have gone with the savepoint, its values surely */
 	s->head_locked = false;
+	/* the answers to what was sent, errors included, end the pipeline's aborted state */
+	if (s->pending && !s->broken)
+		(void)sync_read(s, "rollback", NULL);
 	if (s->batch) {
-		if (s->in_req)
-			exec(s, "ROLLBACK TO SAVEPOINT req; RELEASE SAVEPOINT req", "rollback");
-	} else if (PQstatus(s->c) == CONNECTION_OK &&
+		if (s->in_req && !s->broken &&
+		    (send_sql(s, "ROLLBACK TO SAVEPOINT req", "rollback") < 0 ||
+		     send_sql(s, "RELEASE SAVEPOINT req", "rollback") < 0 ||
+		     sync_read(s, "rollback", NULL) < 0))
+			s->broken = true; /* the batch's commit fails, the next batch reconnects */
+	} else if (!s->broken && PQstatus(s->c) == CONNECTION_OK &&
 		   PQtransactionStatus(s->c) != PQTRANS_IDLE) {
 		exec(s, "ROLLBACK", "rollback");
 	}
@@ -1600,13 +1742,13 @@ static int pg_schema_version(struct store *base, int *ret_version, int *ret_late
 	struct store_pg *s = P(base);
 	int v = 0, e;
 
-	if (!in_tx(s) && PQstatus(s->c) != CONNECTION_OK) {
-		PQreset(s->c);
-		if (PQstatus(s->c) != CONNECTION_OK) {
+	/* a handle opened without migrating has no statements: only its connection */
+	if (!in_tx(s) && (PQstatus(s->c) != CONNECTION_OK || s->broken)) {
+		e = s->prepared || s->broken ? ensure(s) : (PQreset(s->c), 0);
+		if (e < 0 || PQstatus(s->c) != CONNECTION_OK) {
 			log_msg("reconnect", PQerrorMessage(s->c));
 			return -EIO;
 		}
-		s->prepared = false;
 	}
 	e = read_version(s, &v);
 	if (e < 0)

@@ -85,6 +85,7 @@ enum {
 	Q_WEBHOOK_GET,
 	Q_WEBHOOK_DELIVERED,
 	Q_WEBHOOK_FAILED,
+	Q_LEASE_RENEW,
 	Q_LEASE_CLAIM,
 	Q_LEASE_HELD,
 	Q_LEASE_RELEASE,
@@ -183,14 +184,20 @@ static const char *const queries[_Q_MAX] = {
 	[Q_WEBHOOK_FAILED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
 			     "VALUES ($1, 0, $2, $3) ON CONFLICT (url) DO UPDATE SET "
 			     "attempts = $2, next_attempt = $3",
-	/* the node's own leases first, so that a smaller @max never drops one for another;
-	 * rows another node is working on (locked) are skipped, never waited for */
+	/* the node's live leases are renewed, all of them (a smaller @max never drops one) */
+	[Q_LEASE_RENEW] = "UPDATE agents SET lease_until = $2::bigint + $3::bigint "
+			  "WHERE lease_node = $1 AND lease_until > $2 AND mode = 'pull' "
+			  "AND url IS NOT NULL",
+	/* then free or expired ones, up to @max held in all; rows another node is working on
+	 * (locked) are skipped, never waited for.  The count is of this transaction's own
+	 * renewals: a row another node has locked for a moment cannot make it take more */
 	[Q_LEASE_CLAIM] = "UPDATE agents SET lease_node = $1::text, lease_until = $2::bigint + $3::bigint "
 			  "WHERE id IN "
 			  "(SELECT id FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			  "(lease_node = $1 OR lease_node IS NULL OR lease_until <= $2) "
-			  "ORDER BY lease_node IS DISTINCT FROM $1, id LIMIT $4 "
-			  "FOR UPDATE SKIP LOCKED)",
+			  "(lease_node IS NULL OR lease_until <= $2) ORDER BY id "
+			  "LIMIT greatest($4::bigint - (SELECT count(*) FROM agents "
+			  "WHERE lease_node = $1 AND lease_until > $2 AND mode = 'pull' "
+			  "AND url IS NOT NULL), 0) FOR UPDATE SKIP LOCKED)",
 	[Q_LEASE_HELD] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
 			 "lease_node = $1 AND lease_until > $2 ORDER BY id",
 	[Q_LEASE_RELEASE] = "UPDATE agents SET lease_node = NULL, lease_until = 0 "
@@ -1670,8 +1677,10 @@ static int pg_pull_claim(struct store *base, const char *node, int64_t now, int6
 	p_str(&p, node);
 	p_i64(&p, now);
 	p_i64(&p, ttl);
+	e = run(P(base), Q_LEASE_RENEW, &p, "pull renew", NULL);
 	p_i64(&p, (int64_t)max);
-	e = run(P(base), Q_LEASE_CLAIM, &p, "pull claim", NULL);
+	if (e == 0)
+		e = run(P(base), Q_LEASE_CLAIM, &p, "pull claim", NULL);
 	p_str(&q, node);
 	p_i64(&q, now);
 	if (e == 0)

@@ -243,8 +243,8 @@ static void nodes(const char *dir)
 	ok(claim(a, "", 105, 10, 3) == (size_t)-1, "an empty node name is refused");
 	ok(claim(a, "A", 105, 0, 3) == (size_t)-1, "a ttl of 0 is refused");
 	/* A dies: its leases run out at 115 */
-	ok(claim(b, "B", 115, 10, 10) == 1, "at the expiry second A's leases still hold");
-	ok(claim(b, "B", 116, 10, 10) == 4, "after it B takes all four over");
+	ok(claim(b, "B", 114, 10, 10) == 1, "a second before the expiry A's leases still hold");
+	ok(claim(b, "B", 115, 10, 10) == 4, "at it B takes all four over");
 	ok(claim(a, "A", 117, 10, 10) == 0, "A, back, gets nothing while B's leases live");
 	ok(claim(b, "B", 118, 10, 2) == 4, "a lower max never drops a lease B holds");
 	ok_ret(ops->lease_release(b, "B"), "B releases its leases (clean shutdown)");
@@ -257,8 +257,8 @@ static void nodes(const char *dir)
 	ok_err(ops->duty_claim(b, "outbox", "B", 201, 3), -EBUSY, "B cannot while A's is live");
 	ok_ret(ops->duty_claim(b, "other", "B", 201, 3), "another duty is another lease");
 	ok_ret(ops->duty_claim(a, "outbox", "A", 202, 3), "A renews");
-	ok_err(ops->duty_claim(b, "outbox", "B", 205, 3), -EBUSY, "until 205 it is A's");
-	ok_ret(ops->duty_claim(b, "outbox", "B", 206, 3), "B takes it after A's lease ran out");
+	ok_err(ops->duty_claim(b, "outbox", "B", 204, 3), -EBUSY, "until 205 it is A's");
+	ok_ret(ops->duty_claim(b, "outbox", "B", 205, 3), "B takes it when A's lease runs out");
 	ok_err(ops->duty_claim(a, "outbox", "A", 206, 3), -EBUSY, "A has lost it");
 	ok_err(ops->duty_claim(a, "", "A", 206, 3), -EINVAL, "an empty duty is refused");
 	ok_ret(ops->lease_release(b, "B"), "B releases");

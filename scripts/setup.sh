@@ -31,6 +31,9 @@ PACKAGES=(
 	libsystemd-dev prometheus python3-jwt systemd
 	# the fleet web page's headless-browser test (tests/service/test-fleet.sh)
 	chromium
+	# issue 17: vouchd on PostgreSQL (libpq-dev above); scripts/pg-cluster.sh runs the
+	# server of postgresql-15 in a throwaway cluster for test-store-pg and the benchmarks
+	postgresql-15
 )
 
 missing=()

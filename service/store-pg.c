@@ -1486,6 +1486,18 @@ static int pg_status_get(struct store *base, const char *id, struct store_status
 	PGresult *r;
 	int e;
 
+	/*
+	 * A status read in a transaction leads to an event (a transition), whose append needs
+	 * the results head: take the head first, as an attestation has by then (agent row,
+	 * head, status row).  Otherwise a node's overdue watchdog holding an agent's status
+	 * and waiting for the head would deadlock with another node's attestation of that
+	 * agent holding the head and waiting for the status.
+	 */
+	if (in_tx(s)) {
+		e = head_lock(s);
+		if (e < 0)
+			return e;
+	}
 	p_str(&p, id);
 	e = run(s, in_tx(s) ? Q_STATUS_GET_LOCK : Q_STATUS_GET, &p, "status", &r);
 	if (e < 0)

@@ -2,7 +2,8 @@
 /*
  * Fuzz the vouch-reference reader (version 1 and 2, the id check), what is done with an
  * accepted document (stats, diff, merge, the canonical form and its re-reading), and the
- * dpkg status and diversions parsers, which read files of the machine being judged.
+ * dpkg status and diversions parsers and the Keylime runtime-policy import (whose result must
+ * export and import again), which read files of the machine being judged.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -59,6 +60,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vouch_reference_free(again);
 	vouch_reference_free(empty);
 	vouch_reference_free(ref);
+	/* a Keylime runtime policy: what is imported must export (or be refused cleanly) */
+	if (vouch_reference_import_keylime(ctx, (const char *)data, size, &ref) == 0) {
+		char *json = NULL;
+		size_t len;
+
+		if (vouch_reference_export_keylime(ref, 0, &json, &len) == 0) {
+			vouch_reference *back = NULL;
+
+			if (vouch_reference_import_keylime(ctx, json, len, &back) != 0)
+				abort();
+			vouch_reference_free(back);
+			free(json);
+		}
+		vouch_reference_free(ref);
+		ref = NULL;
+	}
 	(void)vouch_dpkg_status_parse(ctx, (const char *)data, size, count, &n);
 	if (vouch_reference_new(ctx, &ref) == 0) {
 		(void)vouch_reference_set_diversions(ref, (const char *)data, size);

@@ -385,6 +385,10 @@ struct vouch_deb {
 	char **conffiles;
 	size_t n_conffiles;
 	size_t symlinks;
+	char **links; /* VOUCH_DEB_FOLLOW_SYMLINKS: path, target pairs */
+	size_t n_links;
+	size_t *slots; /* open addressing over files by path: index + 1, 0 = empty */
+	size_t n_slots;
 	uint64_t bytes;
 };
 
@@ -397,6 +401,10 @@ VOUCH_EXPORT void vouch_deb_free(vouch_deb *deb)
 	for (size_t i = 0; i < deb->n_conffiles; i++)
 		free(deb->conffiles[i]);
 	free(deb->conffiles);
+	for (size_t i = 0; i < 2 * deb->n_links; i++)
+		free(deb->links[i]);
+	free(deb->links);
+	free(deb->slots);
 	free(deb->files);
 	free(deb->digests);
 	free(deb->package);
@@ -415,6 +423,7 @@ struct deb_reader {
 	const char *member;
 	vouch_deb *deb;
 	uint64_t max_member;
+	bool follow;
 	vouch_hasher *hasher;
 	uint8_t *buf; /* of BUF_SIZE bytes, for members read whole */
 };
@@ -676,9 +685,62 @@ static int read_control(struct deb_reader *rd, struct archive *outer, int comp)
 	return 0;
 }
 
+static size_t path_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/* the index of the file @path of @deb, or -1 */
+static int find_file(const vouch_deb *deb, const char *path)
+{
+	if (!deb->n_slots)
+		return -1;
+	for (size_t i = path_hash(path) & (deb->n_slots - 1);; i = (i + 1) & (deb->n_slots - 1)) {
+		size_t k = deb->slots[i];
+
+		if (!k)
+			return -1;
+		if (!strcmp(deb->files[k - 1].path, path))
+			return (int)(k - 1);
+	}
+}
+
+static void slot_insert(vouch_deb *deb, size_t idx)
+{
+	size_t i = path_hash(deb->files[idx].path) & (deb->n_slots - 1);
+
+	while (deb->slots[i])
+		i = (i + 1) & (deb->n_slots - 1);
+	deb->slots[i] = idx + 1;
+}
+
 static int add_file(struct deb_reader *rd, const char *path, const struct vouch_digest *d)
 {
 	vouch_deb *deb = rd->deb;
+
+	/* dpkg would install one of the two: allowing both digests would let either through */
+	if (find_file(deb, path) >= 0)
+		return deb_err(rd, -EBADMSG, "entry '%.300s' appears twice", path);
+	if (deb->n_files > INT32_MAX / 2)
+		return deb_err(rd, -EFBIG, "too many files");
+	/* keep the table at most half full */
+	if (2 * (deb->n_files + 1) > deb->n_slots) {
+		size_t n = deb->n_slots ? 2 * deb->n_slots : 256;
+		size_t *slots = mem_reallocarray(NULL, n, sizeof(*slots));
+
+		if (!slots)
+			return ctx_err(rd->ctx, -ENOMEM, "out of memory");
+		memset(slots, 0, n * sizeof(*slots));
+		free(deb->slots);
+		deb->slots = slots;
+		deb->n_slots = n;
+		for (size_t i = 0; i < deb->n_files; i++)
+			slot_insert(deb, i);
+	}
 
 	if (deb->n_files == deb->cap) {
 		size_t cap = deb->cap ? 2 * deb->cap : 64;
@@ -699,6 +761,7 @@ static int add_file(struct deb_reader *rd, const char *path, const struct vouch_
 		return ctx_err(rd->ctx, -ENOMEM, "out of memory");
 	deb->files[deb->n_files].conffile = false;
 	memcpy(deb->digests + deb->n_files * deb->n_algos, d, deb->n_algos * sizeof(*d));
+	slot_insert(deb, deb->n_files);
 	deb->n_files++;
 	return 0;
 }
@@ -743,12 +806,84 @@ static int hash_entry(struct deb_reader *rd, struct archive *a, const char *norm
 	return vouch_hasher_final(rd->hasher, d) < 0 ? ctx_err(rd->ctx, -EIO, "digest failed") : 0;
 }
 
-static int find_file(const vouch_deb *deb, const char *path)
+/*
+ * Where symlink @path -> @target leads, as the kernel resolves it inside the package's tree:
+ * relative to @path's directory, ".." going up (never above /).  0, or -ENAMETOOLONG.
+ */
+static int resolve_link(const char *path, const char *target, char *out, size_t size)
 {
-	for (size_t i = deb->n_files; i-- > 0;)
-		if (!strcmp(deb->files[i].path, path))
-			return (int)i;
-	return -1;
+	char buf[2 * DEB_PATH_MAX + 2];
+	size_t o = 0;
+	const char *p;
+
+	if (target[0] == '/')
+		snprintf(buf, sizeof(buf), "%s", target);
+	else {
+		const char *slash = strrchr(path, '/');
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash ? slash - path : 0), path, target);
+	}
+	for (p = buf; *p;) {
+		const char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[--o] != '/')
+				;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			if (o + 1 + n + 1 > size)
+				return -ENAMETOOLONG;
+			out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * VOUCH_DEB_FOLLOW_SYMLINKS: list a symlink's path with the digests of the regular file it
+ * leads to in the same package (through up to 8 links), for machines that measure a file
+ * under a link's name (an initramfs built with copies, a path through a link).
+ */
+static int follow_links(struct deb_reader *rd)
+{
+	vouch_deb *deb = rd->deb;
+	struct vouch_digest d[DEB_MAX_ALGOS];
+
+	for (size_t i = 0; i < deb->n_links; i++) {
+		char cur[DEB_PATH_MAX], next[DEB_PATH_MAX];
+		int k = -1, r;
+
+		snprintf(cur, sizeof(cur), "%s", deb->links[2 * i]);
+		r = resolve_link(cur, deb->links[2 * i + 1], next, sizeof(next));
+		for (int hop = 0; r == 0 && hop < 8; hop++) {
+			size_t j;
+
+			k = find_file(deb, next);
+			if (k >= 0)
+				break;
+			for (j = 0; j < deb->n_links && strcmp(deb->links[2 * j], next); j++)
+				;
+			if (j == deb->n_links)
+				break;
+			snprintf(cur, sizeof(cur), "%s", next);
+			r = resolve_link(cur, deb->links[2 * j + 1], next, sizeof(next));
+		}
+		if (k < 0 || find_file(deb, deb->links[2 * i]) >= 0)
+			continue;
+		memcpy(d, deb->digests + (size_t)k * deb->n_algos, deb->n_algos * sizeof(*d));
+		r = add_file(rd, deb->links[2 * i], d);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int read_data(struct deb_reader *rd, struct archive *outer, int comp)
@@ -813,6 +948,19 @@ static int read_data(struct deb_reader *rd, struct archive *outer, int comp)
 			break;
 		case AE_IFLNK:
 			rd->deb->symlinks++;
+			if (rd->follow && archive_entry_symlink(e)) {
+				char **l = mem_reallocarray(rd->deb->links, 2 * (rd->deb->n_links + 1),
+							    sizeof(*l));
+
+				if (!l)
+					return ctx_err(rd->ctx, -ENOMEM, "out of memory");
+				rd->deb->links = l;
+				l[2 * rd->deb->n_links] = mem_strdup(norm);
+				l[2 * rd->deb->n_links + 1] = mem_strdup(archive_entry_symlink(e));
+				rd->deb->n_links++;
+				if (!l[2 * rd->deb->n_links - 2] || !l[2 * rd->deb->n_links - 1])
+					return ctx_err(rd->ctx, -ENOMEM, "out of memory");
+			}
 			break;
 		default: /* directories, devices, fifos: nothing IMA measures by content */
 			break;
@@ -820,6 +968,9 @@ static int read_data(struct deb_reader *rd, struct archive *outer, int comp)
 	}
 	if (r != ARCHIVE_EOF)
 		return deb_err(rd, -EBADMSG, "truncated or corrupt: %s", archive_error_string(a));
+	r = follow_links(rd);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < rd->deb->n_conffiles; i++) {
 		int k = find_file(rd->deb, rd->deb->conffiles[i]);
 
@@ -844,7 +995,8 @@ VOUCH_EXPORT int vouch_deb_read(vouch_ctx *ctx, const char *path,
 
 	if (!opts)
 		opts = &defaults;
-	if (!ctx || !path || !ret_deb || opts->version != 1 || opts->flags ||
+	if (!ctx || !path || !ret_deb || opts->version != 1 ||
+	    (opts->flags & ~VOUCH_DEB_FOLLOW_SYMLINKS) ||
 	    (opts->n_algos && !opts->algos) || opts->n_algos > DEB_MAX_ALGOS)
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
@@ -861,6 +1013,7 @@ VOUCH_EXPORT int vouch_deb_read(vouch_ctx *ctx, const char *path,
 	rd.deb = deb;
 	rd.hasher = h;
 	rd.max_member = opts->max_member ? opts->max_member : VOUCH_DEB_MAX_MEMBER_DEFAULT;
+	rd.follow = opts->flags & VOUCH_DEB_FOLLOW_SYMLINKS;
 
 	a = archive_read_new();
 	if (!a)
@@ -1222,6 +1375,29 @@ VOUCH_EXPORT int vouch_reference_add_file(vouch_reference *ref, const char *path
 		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
 	}
 	return add_entry(ref, path, e) < 0 ? ctx_err(ref->ctx, -ENOMEM, "out of memory") : 0;
+}
+
+VOUCH_EXPORT int vouch_reference_add_keyring(vouch_reference *ref, const char *name,
+					     const struct vouch_digest *digests, size_t n)
+{
+	json_object *map, *list, *d;
+
+	if (!ref || !name || !*name || !digests || n == 0 || n > DEB_MAX_ALGOS)
+		return -EINVAL;
+	map = member(ref->root, "keyrings", json_type_object);
+	list = map ? member(map, name, json_type_array) : NULL;
+	d = digest_array(digests, n);
+	if (!list || !d) {
+		json_object_put(d);
+		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < json_object_array_length(d); i++)
+		if (add_unique(list, json_object_get(json_object_array_get_idx(d, i))) < 0) {
+			json_object_put(d);
+			return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+		}
+	json_object_put(d);
+	return 0;
 }
 
 VOUCH_EXPORT int vouch_reference_add_exclude(vouch_reference *ref, const char *pattern)
@@ -1719,10 +1895,26 @@ VOUCH_EXPORT int vouch_reference_check(vouch_reference *ref, const char *path,
 							: !fnmatch(pat, path, 0)))
 				return 1;
 		}
-	if (!json_object_object_get_ex(ref->files, path, &list))
-		return -ENOENT;
 	snprintf(want, sizeof(want), "%s:", vouch_hash_info(d->algo)->name);
 	vouch_digest_to_hex(d, want + strlen(want), sizeof(want) - strlen(want));
+	/* as lib/attest.c: a file, else a keyring or buffer name of an ima-buf entry */
+	if (!json_object_object_get_ex(ref->files, path, &list)) {
+		static const char *maps[] = { "keyrings", "ima-buf" };
+
+		for (size_t m = 0; m < ARRAY_SIZE(maps); m++) {
+			json_object *map;
+
+			if (!json_object_object_get_ex(ref->root, maps[m], &map) ||
+			    !json_object_object_get_ex(map, path, &list))
+				continue;
+			for (size_t k = 0; k < json_object_array_length(list); k++)
+				if (!strcasecmp(json_object_get_string(json_object_array_get_idx(list, k)),
+						want))
+					return 0;
+			return -EKEYREJECTED;
+		}
+		return -ENOENT;
+	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *e = json_object_array_get_idx(list, i), *ds;
 
@@ -1733,4 +1925,387 @@ VOUCH_EXPORT int vouch_reference_check(vouch_reference *ref, const char *path,
 				return 0;
 	}
 	return -EKEYREJECTED;
+}
+
+/* --- Keylime runtime policies ------------------------------------------------------------ */
+
+/* Keylime lists digests as bare hex; the length names the algorithm */
+static int keylime_digest(const char *hex, char *out, size_t size)
+{
+	static const struct {
+		size_t len;
+		const char *name;
+	} tab[] = { { 40, "sha1" }, { 64, "sha256" }, { 96, "sha384" }, { 128, "sha512" } };
+	size_t n = strlen(hex);
+
+	for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
+		if (tab[i].len == n) {
+			snprintf(out, size, "%s:%s", tab[i].name, hex);
+			return digest_string_ok(out) ? 0 : -EBADMSG;
+		}
+	return -EBADMSG;
+}
+
+/* a list of bare hex digests as a new list of ALGO:HEX */
+static int keylime_list(vouch_ctx *ctx, const char *what, const char *name, json_object *l,
+			json_object **ret)
+{
+	_cleanup_(ref_json_putp) json_object *out = NULL;
+
+	if (!json_object_is_type(l, json_type_array))
+		return ctx_err(ctx, -EBADMSG, "keylime %s '%.200s': not a list of digests", what, name);
+	out = json_object_new_array();
+	if (!out)
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < json_object_array_length(l); i++) {
+		json_object *s = json_object_array_get_idx(l, i);
+		char d[16 + 2 * VOUCH_HASH_MAX_SIZE + 2];
+
+		if (!is_str(s) || json_object_get_string_len(s) > 2 * VOUCH_HASH_MAX_SIZE ||
+		    keylime_digest(json_object_get_string(s), d, sizeof(d)) < 0)
+			return ctx_err(ctx, -EBADMSG,
+				       "keylime %s '%.200s': '%.140s' is not a SHA-1/SHA-2 hex digest",
+				       what, name, is_str(s) ? json_object_get_string(s) : "(not a string)");
+		/* lower case, as vouch writes digests */
+		for (char *p = strchr(d, ':'); *p; p++)
+			if (*p >= 'A' && *p <= 'F')
+				*p = (char)(*p - 'A' + 'a');
+		if (add_unique(out, json_object_new_string(d)) < 0)
+			return ctx_err(ctx, -ENOMEM, "out of memory");
+	}
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+/*
+ * A Keylime exclude is a Python regular expression matched at the start of the path
+ * (re.match).  Only the forms that have an exact fnmatch equivalent are taken: literal
+ * characters (a backslash escapes one), '.' (any character), '.*' (anything), an optional
+ * leading '^' and trailing '$'.  Anything else is refused rather than guessed at: an exclude
+ * read wider than written would let files through.
+ */
+static int keylime_exclude(const char *re, char *out, size_t size)
+{
+	size_t o = 0;
+	const char *p = re;
+	bool anchored_end = false;
+
+	if (*p == '^')
+		p++;
+	while (*p) {
+		char c = *p;
+
+		if (o + 3 >= size)
+			return -ENAMETOOLONG;
+		if (c == '$' && p[1] == '\0') {
+			anchored_end = true;
+			break;
+		}
+		if (c == '\\') {
+			char e = p[1];
+
+			/* "\d", "\n", "\1"...: classes, control characters, back references */
+			if (!e || (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z'))
+				return -EBADMSG;
+			if (strchr("*?[]\\", e))
+				out[o++] = '\\';
+			out[o++] = e;
+			p += 2;
+			continue;
+		}
+		if (c == '.' && p[1] == '*') {
+			out[o++] = '*';
+			p += 2;
+			continue;
+		}
+		if (c == '.') {
+			out[o++] = '?';
+			p++;
+			continue;
+		}
+		if (strchr("*+?()[]{}|^$", c))
+			return -EBADMSG;
+		out[o++] = c;
+		p++;
+	}
+	/* re.match: without '$' the pattern is a prefix */
+	if (!anchored_end && (o == 0 || out[o - 1] != '*'))
+		out[o++] = '*';
+	out[o] = '\0';
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_reference_import_keylime(vouch_ctx *ctx, const char *json, size_t len,
+						vouch_reference **ret_ref)
+{
+	_cleanup_(ref_json_putp) json_object *root = NULL;
+	_cleanup_(ref_freep) vouch_reference *ref = NULL;
+	static const char *maps[] = { "keyrings", "ima-buf" };
+	json_object *meta, *v, *digests, *excludes, *ima;
+	char why[256];
+	uint64_t version;
+	int r;
+
+	if (!ctx || (!json && len) || !ret_ref)
+		return -EINVAL;
+	r = json_parse_object(json, len, REFERENCE_JSON_MAX, 32, &root, why, sizeof(why));
+	if (r == -ENOMEM)
+		return ctx_err(ctx, r, "out of memory");
+	if (r < 0)
+		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
+	if (!json_object_object_get_ex(root, "meta", &meta) ||
+	    !json_object_object_get_ex(meta, "version", &v) || json_get_uint(v, 1000, &version) < 0 ||
+	    version != 1)
+		return ctx_err(ctx, -EBADMSG, "not a Keylime runtime policy of meta version 1");
+	if (!json_object_object_get_ex(root, "digests", &digests) ||
+	    !json_object_is_type(digests, json_type_object))
+		return ctx_err(ctx, -EBADMSG, "keylime policy: \"digests\" must be an object");
+	r = vouch_reference_new(ctx, &ref);
+	if (r < 0)
+		return r;
+	json_object_object_foreach(digests, path, list)
+	{
+		json_object *d = NULL, *e;
+
+		if (!*path)
+			return ctx_err(ctx, -EBADMSG, "keylime policy: an empty path");
+		r = keylime_list(ctx, "digests of", path, list, &d);
+		if (r < 0)
+			return r;
+		if (json_object_array_length(d) == 0) {
+			/* an empty list allows nothing: leave the path out, which allows nothing too */
+			json_object_put(d);
+			continue;
+		}
+		e = json_object_new_object();
+		if (!e || json_object_object_add(e, "digests", d)) {
+			json_object_put(e);
+			if (!e)
+				json_object_put(d);
+			return ctx_err(ctx, -ENOMEM, "out of memory");
+		}
+		if (add_entry(ref, path, e) < 0)
+			return ctx_err(ctx, -ENOMEM, "out of memory");
+	}
+	if (json_object_object_get_ex(root, "excludes", &excludes)) {
+		if (!json_object_is_type(excludes, json_type_array))
+			return ctx_err(ctx, -EBADMSG, "keylime policy: \"excludes\" must be a list");
+		for (size_t i = 0; i < json_object_array_length(excludes); i++) {
+			json_object *s = json_object_array_get_idx(excludes, i);
+			char glob[DEB_PATH_MAX];
+
+			if (!is_str(s))
+				return ctx_err(ctx, -EBADMSG, "keylime policy: an exclude is not a string");
+			if (keylime_exclude(json_object_get_string(s), glob, sizeof(glob)) < 0)
+				return ctx_err(ctx, -EBADMSG,
+					       "keylime exclude '%.200s': only literals, '.', '.*', '^' and a "
+					       "final '$' have an exact glob equivalent; refusing",
+					       json_object_get_string(s));
+			r = vouch_reference_add_exclude(ref, glob);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t m = 0; m < ARRAY_SIZE(maps); m++) {
+		json_object *mine = NULL;
+
+		if (!json_object_object_get_ex(root, maps[m], &v))
+			continue;
+		if (!json_object_is_type(v, json_type_object))
+			return ctx_err(ctx, -EBADMSG, "keylime policy: \"%s\" must be an object", maps[m]);
+		json_object_object_foreach(v, kname, klist)
+		{
+			json_object *d = NULL;
+
+			r = keylime_list(ctx, maps[m], kname, klist, &d);
+			if (r < 0)
+				return r;
+			if (json_object_array_length(d) == 0) {
+				json_object_put(d);
+				continue;
+			}
+			if (!mine && !(mine = member(ref->root, maps[m], json_type_object))) {
+				json_object_put(d);
+				return ctx_err(ctx, -ENOMEM, "out of memory");
+			}
+			if (json_object_object_add(mine, kname, d) < 0)
+				return ctx_err(ctx, -ENOMEM, "out of memory");
+		}
+	}
+	/* ignored keyrings: their buffer entries are not judged, as an exclude of the name */
+	if (json_object_object_get_ex(root, "ima", &ima) &&
+	    json_object_object_get_ex(ima, "ignored_keyrings", &v)) {
+		if (!json_object_is_type(v, json_type_array))
+			return ctx_err(ctx, -EBADMSG, "keylime policy: \"ignored_keyrings\" must be a list");
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			json_object *s = json_object_array_get_idx(v, i);
+			const char *k = is_str(s) ? json_object_get_string(s) : NULL;
+
+			if (!k || !*k || strpbrk(k, "*?[\\/"))
+				return ctx_err(ctx, -EBADMSG,
+					       "keylime policy: ignored keyring '%.100s' is not a keyring name",
+					       k ? k : "(not a string)");
+			r = vouch_reference_add_exclude(ref, k);
+			if (r < 0)
+				return r;
+		}
+	}
+	*ret_ref = TAKE_PTR(ref);
+	return 0;
+}
+
+/* a vouch exclude as a Python regular expression matched with re.match */
+static int exclude_regex(const char *glob, struct sbuf *b)
+{
+	size_t n = strlen(glob);
+
+	sb_put(b, "^", 1);
+	for (size_t i = 0; i < n; i++) {
+		char c = glob[i];
+
+		if (c == '*')
+			sb_put(b, ".*", 2);
+		else if (c == '?')
+			sb_put(b, ".", 1);
+		else if (c == '[' || c == ']')
+			return -EOPNOTSUPP; /* bracket expressions differ between the two */
+		else if (c == '\\' && i + 1 < n) {
+			char e[2] = { '\\', glob[++i] };
+
+			sb_put(b, e, 2);
+		} else if (strchr(".^$+(){}|\\", c)) {
+			char e[2] = { '\\', c };
+
+			sb_put(b, e, 2);
+		} else {
+			sb_put(b, &c, 1);
+		}
+	}
+	/* a trailing '/' is a prefix (re.match needs no more); anything else is whole */
+	if (!n || glob[n - 1] != '/')
+		sb_put(b, "$", 1);
+	return b->oom ? -ENOMEM : 0;
+}
+
+/* bare hex of the valid digests of @list's entries at @now into @to */
+static int keylime_hexes(json_object *list, int64_t now, json_object *to)
+{
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *e = json_object_array_get_idx(list, i), *ds;
+
+		if (is_str(e)) {
+			ds = NULL;
+		} else if (entry_expired(e, now) || !json_object_object_get_ex(e, "digests", &ds)) {
+			continue;
+		}
+		for (size_t k = 0; k < (ds ? json_object_array_length(ds) : 1); k++) {
+			const char *s = json_object_get_string(ds ? json_object_array_get_idx(ds, k) : e);
+			const char *colon = strchr(s, ':');
+
+			if (!colon || add_unique(to, json_object_new_string(colon + 1)) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_reference_export_keylime(vouch_reference *ref, int64_t now, char **ret_json,
+						size_t *ret_len)
+{
+	_cleanup_(ref_json_putp) json_object *out = json_object_new_object();
+	static const char *maps[] = { "keyrings", "ima-buf" };
+	json_object *meta, *digests, *excludes, *ima, *v;
+	char *s;
+	size_t len;
+
+	if (!ref || !ret_json || !ret_len)
+		return -EINVAL;
+	if (!out)
+		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+	meta = member(out, "meta", json_type_object);
+	digests = member(out, "digests", json_type_object);
+	excludes = member(out, "excludes", json_type_array);
+	ima = member(out, "ima", json_type_object);
+	if (!meta || !digests || !excludes || !ima ||
+	    json_object_object_add(meta, "version", json_object_new_int(1)) ||
+	    json_object_object_add(out, "release", json_object_new_int(0)) ||
+	    json_object_object_add(out, "verification-keys", json_object_new_string("")) ||
+	    !member(ima, "ignored_keyrings", json_type_array) ||
+	    json_object_object_add(ima, "log_hash_alg", json_object_new_string("sha1")) ||
+	    json_object_object_add(ima, "dm_policy", NULL))
+		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+	json_object_object_foreach(ref->files, path, list)
+	{
+		json_object *l = json_object_new_array();
+
+		if (!l || keylime_hexes(list, now, l) < 0) {
+			json_object_put(l);
+			return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+		}
+		/* every entry past its window: the path allows nothing, and is left out */
+		if (json_object_array_length(l) == 0) {
+			json_object_put(l);
+			continue;
+		}
+		if (json_object_object_add(digests, path, l))
+			return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+	}
+	if (json_object_object_get_ex(ref->root, "exclude", &v))
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			const char *g = json_object_get_string(json_object_array_get_idx(v, i));
+			struct sbuf b = { 0 };
+			int r = exclude_regex(g, &b);
+
+			if (r == 0 && b.p && add_unique(excludes, json_object_new_string(b.p)) < 0)
+				r = -ENOMEM;
+			free(b.p);
+			if (r == -EOPNOTSUPP)
+				return ctx_err(ref->ctx, r,
+					       "exclude '%.200s': a bracket expression has no exact "
+					       "Keylime equivalent; refusing",
+					       g);
+			if (r < 0)
+				return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+		}
+	for (size_t m = 0; m < ARRAY_SIZE(maps); m++) {
+		json_object *to = member(out, maps[m], json_type_object);
+
+		if (!to)
+			return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+		if (!json_object_object_get_ex(ref->root, maps[m], &v))
+			continue;
+		json_object_object_foreach(v, kname, klist)
+		{
+			json_object *l = json_object_new_array();
+
+			for (size_t i = 0; l && i < json_object_array_length(klist); i++) {
+				const char *d = json_object_get_string(json_object_array_get_idx(klist, i));
+				const char *colon = strchr(d, ':');
+
+				if (add_unique(l, json_object_new_string(colon ? colon + 1 : d)) < 0) {
+					json_object_put(l);
+					l = NULL;
+				}
+			}
+			if (!l || json_object_object_add(to, kname, l))
+				return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+		}
+	}
+	s = reference_canonical(out, false, &len);
+	if (!s)
+		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+	{
+		char *p = mem_realloc(s, len + 2);
+
+		if (!p) {
+			free(s);
+			return ctx_err(ref->ctx, -ENOMEM, "out of memory");
+		}
+		s = p;
+	}
+	s[len++] = '\n';
+	s[len] = '\0';
+	*ret_json = s;
+	*ret_len = len;
+	return 0;
 }

@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "walk.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_reference *, vouch_reference_freep, vouch_reference_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_modsig_signer *, ref_signer_freep, vouch_modsig_signer_free)
@@ -356,7 +358,8 @@ static int read_text(vouch_ctx *ctx, const char *path, char **ret, size_t *ret_l
 static int reference_create(int argc, char **argv)
 {
 	enum { OPT_DEB = 256, OPT_DEB_DIR, OPT_ROOT, OPT_ALGO, OPT_JOBS, OPT_DPKG, OPT_ADMINDIR,
-	       OPT_EXCLUDE, OPT_MAX_MEMBER, OPT_ALLOW_MISSING, OPT_QUIET };
+	       OPT_EXCLUDE, OPT_MAX_MEMBER, OPT_ALLOW_MISSING, OPT_QUIET, OPT_FOLLOW,
+	       OPT_KEYRING };
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "deb", required_argument, NULL, OPT_DEB },
@@ -370,12 +373,14 @@ static int reference_create(int argc, char **argv)
 		{ "max-member", required_argument, NULL, OPT_MAX_MEMBER },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
+		{ "keyring", required_argument, NULL, OPT_KEYRING },
 		{ 0 },
 	};
 	static const char *cmd = "reference create";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
-	struct strv debs = { 0 }, dirs = { 0 }, excludes = { 0 }, want = { 0 };
+	struct strv debs = { 0 }, dirs = { 0 }, excludes = { 0 }, want = { 0 }, keyrings = { 0 };
 	const char *out = NULL, *root = NULL, *algo = NULL, *jobs_arg = NULL, *admindir = NULL,
 		   *max_arg = NULL;
 	struct vouch_deb_options dopts = VOUCH_DEB_OPTIONS_INIT;
@@ -432,6 +437,15 @@ static int reference_create(int argc, char **argv)
 			break;
 		case OPT_QUIET:
 			quiet = true;
+			break;
+		case OPT_FOLLOW:
+			dopts.flags |= VOUCH_DEB_FOLLOW_SYMLINKS;
+			break;
+		case OPT_KEYRING:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return cli_usage_error(cmd, "--keyring takes NAME=CERT.der");
+			if (strv_add(&keyrings, optarg) < 0)
+				return EXIT_ERROR;
 			break;
 		case OPT_EXCLUDE:
 			if (strv_add(&excludes, optarg) < 0)
@@ -533,6 +547,23 @@ static int reference_create(int argc, char **argv)
 			if (add_deb_dir(&debs, dirs.v[i]) < 0)
 				goto done;
 	}
+	for (size_t i = 0; i < keyrings.n; i++) {
+		char *eq = strchr(keyrings.v[i], '=');
+		struct vouch_digest d[MAX_ALGOS];
+
+		*eq = '\0';
+		/* the kernel measures the key as loaded: the certificate's bytes */
+		r = vouch_digest_file(ctx, eq + 1, algos, n_algos, d);
+		if (r < 0) {
+			cli_error("cannot read '%s': %s", eq + 1, strerror(-r));
+			goto done;
+		}
+		r = vouch_reference_add_keyring(ref, keyrings.v[i], d, n_algos);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < excludes.n; i++) {
 		r = vouch_reference_add_exclude(ref, excludes.v[i]);
 		if (r < 0) {
@@ -607,6 +638,7 @@ done:
 	strv_free(&dirs);
 	strv_free(&excludes);
 	strv_free(&want);
+	strv_free(&keyrings);
 	return ret;
 }
 
@@ -1055,8 +1087,9 @@ static int reference_check(int argc, char **argv)
 	for (int i = optind + 1; i < argc; i += 2) {
 		struct vouch_digest d;
 
-		if (argv[i][0] != '/' || parse_digest(ctx, argv[i + 1], &d) < 0)
-			return cli_usage_error(cmd, "'%s %s' is not an absolute path and ALGO:HEX",
+		/* a path, or a keyring or buffer name for ima-buf entries */
+		if (!argv[i][0] || parse_digest(ctx, argv[i + 1], &d) < 0)
+			return cli_usage_error(cmd, "'%s %s' is not a name and ALGO:HEX",
 					       argv[i], argv[i + 1]);
 	}
 	if ((r = load_ref(ctx, argv[optind], &ref)) < 0)
@@ -1076,12 +1109,106 @@ static int reference_check(int argc, char **argv)
 	return ret;
 }
 
+/* --- Keylime ---------------------------------------------------------------------------- */
+
+static int reference_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keylime", no_argument, NULL, 'k' },
+		{ "out", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	static const char *cmd = "reference import";
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
+	_cleanup_free_ char *text = NULL;
+	const char *out = NULL;
+	bool keylime = false;
+	size_t len;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 'k')
+			keylime = true;
+		else if (c == 'o') {
+			if (cli_opt_once(cmd, &out, optarg, "--out") < 0)
+				return EXIT_USAGE;
+		} else
+			return cli_usage_error(cmd, "invalid option");
+	}
+	if (!keylime || !out || argc - optind != 1)
+		return cli_usage_error(cmd, "--keylime, --out REF.json and one policy file expected");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if (read_text(ctx, argv[optind], &text, &len, false) < 0)
+		return EXIT_ERROR;
+	r = vouch_reference_import_keylime(ctx, text, len, &ref);
+	if (r == 0)
+		r = vouch_reference_save(ref, out);
+	if (r < 0) {
+		cli_lib_error(ctx, r, argv[optind]);
+		return cli_exit_for(r);
+	}
+	return EXIT_OK;
+}
+
+static int reference_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keylime", no_argument, NULL, 'k' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "now", required_argument, NULL, 'n' },
+		{ 0 },
+	};
+	static const char *cmd = "reference export";
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
+	_cleanup_free_ char *json = NULL;
+	const char *out = NULL, *now_arg = NULL;
+	uint64_t now = (uint64_t)time(NULL);
+	bool keylime = false;
+	size_t len;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 'k')
+			keylime = true;
+		else if (c == 'o') {
+			if (cli_opt_once(cmd, &out, optarg, "--out") < 0)
+				return EXIT_USAGE;
+		} else if (c == 'n') {
+			if (cli_opt_once(cmd, &now_arg, optarg, "--now") < 0)
+				return EXIT_USAGE;
+		} else
+			return cli_usage_error(cmd, "invalid option");
+	}
+	if (!keylime || !out || argc - optind != 1)
+		return cli_usage_error(cmd, "--keylime, --out POLICY.json and one reference file expected");
+	if (now_arg && (cli_parse_u64(now_arg, &now) < 0 || now > (uint64_t)INT64_MAX))
+		return cli_usage_error(cmd, "--now must be seconds since the epoch");
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if ((r = load_ref(ctx, argv[optind], &ref)) < 0)
+		return cli_exit_for(r);
+	r = vouch_reference_export_keylime(ref, (int64_t)now, &json, &len);
+	if (r < 0) {
+		cli_lib_error(ctx, r, argv[optind]);
+		return r == -EOPNOTSUPP ? EXIT_UNTRUSTED : cli_exit_for(r);
+	}
+	r = write_file_atomic_at(AT_FDCWD, out, json, len);
+	if (r < 0) {
+		cli_error("cannot write '%s': %s", out, strerror(-r));
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
 static const struct command reference_commands[] = {
 	{ "create", reference_create, 0,
 	  "Reference values from .deb packages, the installed dpkg set or a root tree",
 	  "reference create --out REF.json [--deb FILE]... [--deb-dir DIR]... [--dpkg "
 	  "[--admindir DIR] [--allow-missing]] [--root DIR] [--algo sha256,sha512] [--jobs N] "
-	  "[--exclude PATTERN]... [--max-member BYTES] [--quiet] [FILE.deb...]" },
+	  "[--exclude PATTERN]... [--max-member BYTES] [--follow-symlinks] [--keyring NAME=CERT]... [--quiet] [FILE.deb...]" },
 	{ "update", reference_update, 0,
 	  "Add new package versions, keep the older ones' digests for an upgrade window",
 	  "reference update --from OLD.json --out NEW.json --window DAYS [--now EPOCH] "
@@ -1089,6 +1216,10 @@ static const struct command reference_commands[] = {
 	{ "check", reference_check, 0,
 	  "Judge files as attestation does: PATH ALGO:HEX pairs (exit 1 if one is not allowed)",
 	  "reference check [--now EPOCH] REF.json PATH ALGO:HEX..." },
+	{ "import", reference_import, 0, "A Keylime runtime policy as a vouch-reference document",
+	  "reference import --keylime --out REF.json POLICY.json" },
+	{ "export", reference_export, 0, "A vouch-reference document as a Keylime runtime policy",
+	  "reference export --keylime --out POLICY.json [--now EPOCH] REF.json" },
 	{ "show", reference_show, 0, "Counts and id of a reference document",
 	  "reference show [--json] REF.json" },
 	{ "diff", reference_diff, 0,

@@ -41,7 +41,7 @@ typedef struct vouch_deb vouch_deb;
 /**
  * struct vouch_deb_options - how to read a package
  * @version: 1
- * @flags: 0
+ * @flags: VOUCH_DEB_FOLLOW_SYMLINKS or 0
  * @algos: enum vouch_hash_algo values (1 to 8), or NULL for SHA-256 alone
  * @n_algos: their number
  * @max_member: refuse a file larger than this many bytes; 0 = VOUCH_DEB_MAX_MEMBER_DEFAULT
@@ -56,6 +56,13 @@ struct vouch_deb_options {
 	uint64_t reserved[4];
 };
 #define VOUCH_DEB_OPTIONS_INIT { .version = 1 }
+
+/*
+ * Flag of struct vouch_deb_options: also list each symlink's path with the digests of the
+ * regular file it leads to in the same package (at most 8 links deep; a link leading out of
+ * the package stays skipped), for machines that measure files under a link's name.
+ */
+#define VOUCH_DEB_FOLLOW_SYMLINKS (1U << 0)
 
 /**
  * vouch_deb_read() - read a .deb through libarchive and hash every regular file it installs
@@ -204,6 +211,18 @@ int vouch_reference_add_file(vouch_reference *ref, const char *path,
 int vouch_reference_add_exclude(vouch_reference *ref, const char *pattern);
 
 /**
+ * vouch_reference_add_keyring() - allow a key in a keyring's ima-buf entries
+ * @ref: the document
+ * @name: the keyring as the measurement list names it (".ima", "_ima", ".builtin_trusted_keys")
+ * @digests: the digests of the key as loaded (the certificate's DER bytes), @n of them
+ * @n: their number (1 to 8)
+ * Return: 0, -ENOMEM, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_add_keyring(vouch_reference *ref, const char *name,
+				const struct vouch_digest *digests, size_t n);
+
+/**
  * vouch_reference_merge() - add everything of @other to @ref (entries already present are
  * not repeated)
  * Return: 0, -ENOMEM, -EINVAL.
@@ -320,6 +339,40 @@ int vouch_reference_update(vouch_reference *ref, const vouch_deb *const *debs, s
  */
 int vouch_reference_check(vouch_reference *ref, const char *path, const struct vouch_digest *d,
 			  int64_t now);
+
+/**
+ * vouch_reference_import_keylime() - a Keylime runtime policy as a vouch-reference document
+ * @ctx: the context; must outlive the document
+ * @json: the policy (untrusted): meta.version 1, digests (path -> bare hex digests, the
+ *        length naming SHA-1/256/384/512), excludes (Python regular expressions), keyrings,
+ *        ima-buf, ima.ignored_keyrings
+ * @len: its length
+ * @ret_ref: released with vouch_reference_free()
+ *
+ * Excludes are taken only in the forms that have an exact fnmatch equivalent (literals, '.',
+ * '.*', a leading '^', a final '$'; without '$' a prefix, as re.match reads them); any
+ * other expression is refused, never widened.  Ignored keyrings become excludes of their
+ * names.
+ * Return: 0, -EBADMSG, -ENOMEM, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_import_keylime(vouch_ctx *ctx, const char *json, size_t len,
+				   vouch_reference **ret_ref);
+
+/**
+ * vouch_reference_export_keylime() - the document as a Keylime runtime policy
+ * @ref: the document
+ * @now: entries whose window ended before @now are left out
+ * @ret_json: canonical JSON ending in a newline, released with vouch_free()
+ * @ret_len: its length
+ *
+ * Origins, conffile marks and windows have no Keylime equivalent and are not exported; an
+ * exclude with a bracket expression is refused (-EOPNOTSUPP).
+ * Return: 0, -EOPNOTSUPP, -ENOMEM, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_reference_export_keylime(vouch_reference *ref, int64_t now, char **ret_json,
+				   size_t *ret_len);
 
 /** vouch_dpkg_status_fn - called per installed package; non-zero stops */
 typedef int (*vouch_dpkg_status_fn)(void *userdata, const char *package, const char *version,

@@ -143,7 +143,10 @@ with tarfile.open(d + "/control.tar.xz", "w:xz") as t:
 mode = {".xz": "w:xz", ".gz": "w:gz", ".bz2": "w:bz2", "": "w", ".lz4": "w"}[suf]
 with tarfile.open(d + "/data.tar" + suf, mode) as t:
     add(t, "./usr/", kind=tarfile.DIRTYPE)
-    if member.startswith("hardlink:"):
+    if member == "twice":
+        add(t, "./usr/x", b"one\n")
+        add(t, "usr/x", b"two\n")
+    elif member.startswith("hardlink:"):
         add(t, "./usr/x", kind=tarfile.LNKTYPE, link=member[9:])
     else:
         add(t, member)
@@ -156,6 +159,7 @@ refuse "a member named ./usr/../../x" "'..' in the name" "$(hostile dotdot2 ./us
 refuse "a member named /etc/x" "entry '/etc/x': absolute name" "$(hostile absolute /etc/x)"
 refuse "a hard link to a file not in the package" "hard link to '/etc/shadow'" "$(hostile hardlink hardlink:./etc/shadow)"
 refuse "a hard link to ../x" "hard link to '../x'" "$(hostile hardlink2 hardlink:../x)"
+refuse "the same path twice in one package" "entry '/usr/x' appears twice" "$(hostile twice twice)"
 refuse "an unknown compression" "member 'data.tar.lz4': unknown compression" "$(hostile lz4 ./usr/x .lz4)"
 check "data.tar.bz2 is read" "$VOUCH" reference create --quiet --out "$T/bz2.json" --deb "$(hostile bz2 ./usr/x .bz2)"
 check "an uncompressed data.tar is read" "$VOUCH" reference create --quiet --out "$T/none.json" --deb "$(hostile plain ./usr/x '')"
@@ -169,6 +173,24 @@ expect_rc 2 "--out is required" "$VOUCH" reference create --deb "$A"
 expect_rc 2 "--jobs 0 is a usage error" "$VOUCH" reference create --out "$T/x.json" --jobs 0 --deb "$A"
 expect_rc 2 "--algo with an unknown algorithm" "$VOUCH" reference create --out "$T/x.json" --algo sha256,nope --deb "$A"
 expect_rc 3 "a missing package file cannot be checked" "$VOUCH" reference create --out "$T/x.json" --deb "$T/nonexistent.deb"
+
+# --- --root: a tree, symlinks skipped, security.ima noted ------------------------------------
+mkdir -p "$T/root/usr/bin" "$T/root/etc"
+printf 'tool\n' >"$T/root/usr/bin/tool"
+printf 'cfg\n' >"$T/root/etc/cfg"
+ln -s tool "$T/root/usr/bin/tool-link"
+signed=no
+command -v setfattr >/dev/null && setfattr -n security.ima -v 0x0404aabb "$T/root/usr/bin/tool" 2>/dev/null && signed=yes
+check "--root" "$VOUCH" reference create --quiet --out "$T/root.json" --root "$T/root/"
+eq "a tree file under its path inside the root, with its digest" "$(j "$T/root.json" "d['files']['/usr/bin/tool'][0]['digests'][0]")" \
+	"sha256:$(printf 'tool\n' | sha256sum | cut -d' ' -f1)"
+eq "a tree symlink is skipped" "$(j "$T/root.json" "'/usr/bin/tool-link' in d['files']")" False
+if [ "$signed" = yes ]; then
+	eq "a file with security.ima is marked" "$(j "$T/root.json" "d['files']['/usr/bin/tool'][0].get('ima_signed')")" True
+else
+	skip "cannot set security.ima here"
+fi
+eq "a file without is not" "$(j "$T/root.json" "d['files']['/etc/cfg'][0].get('ima_signed')")" None
 
 # --- --dpkg: the installed set from a status file, diversions as dpkg applies them ----------
 AD=$T/admin
@@ -240,6 +262,45 @@ check "an update after the window removes the old entries" "$VOUCH" reference up
 eq "only 1.1 is left" "$(j "$T/up2.json" "sorted(set(e['version'] for v in d['files'].values() for e in v))")" "['1.1']"
 eq "its package record too" "$(j "$T/up2.json" "[p['version'] for p in d['packages']]")" "['1.1']"
 expect_rc 2 "--window is required" "$VOUCH" reference update --from "$T/a.json" --out "$T/x.json" --deb "$P/a11/a_1.1.deb"
+
+# --- Keylime runtime policies ---------------------------------------------------------------
+"$VOUCH" reference create --quiet --out "$T/kl.json" --exclude /usr/share/doc/ --exclude '*.pyc' \
+	--exclude '/var/log/?' --deb "$A" "$P/b/b_2.0.deb"
+check "export as a Keylime runtime policy" "$VOUCH" reference export --keylime --out "$T/kl-policy.json" "$T/kl.json"
+eq "the policy has Keylime's members" "$(j "$T/kl-policy.json" "sorted(d)")" \
+	"['digests', 'excludes', 'ima', 'ima-buf', 'keyrings', 'meta', 'release', 'verification-keys']"
+eq "digests are bare hex" "$(j "$T/kl-policy.json" "d['digests']['/usr/bin/a']")" "['$sum_a']"
+check "import it back" "$VOUCH" reference import --keylime --out "$T/kl-back.json" "$T/kl-policy.json"
+other=$(printf x | sha256sum | cut -d' ' -f1)
+pairs=(/usr/bin/a "sha256:$sum_a" /usr/bin/a "sha256:$other" /usr/bin/a-hard "sha256:$sum_a"
+	/usr/share/a/shared "sha256:$(printf 'shared\n' | sha256sum | cut -d' ' -f1)"
+	/usr/share/a/shared "sha256:$(printf 'shared, other\n' | sha256sum | cut -d' ' -f1)"
+	/usr/share/doc/a/README "sha256:$other" /x/y.pyc "sha256:$other" /var/log/1 "sha256:$other"
+	/var/log/12 "sha256:$other" /nowhere "sha256:$sum_a")
+"$VOUCH" reference check "$T/kl.json" "${pairs[@]}" >"$T/verdict1" 2>&1
+"$VOUCH" reference check "$T/kl-back.json" "${pairs[@]}" >"$T/verdict2" 2>&1
+eq "identical verdicts after the round trip ($((${#pairs[@]} / 2)) judgements)" "$(cmp -s "$T/verdict1" "$T/verdict2" && echo same)" same
+eq "the verdicts are not all alike" "$(cut -d: -f2 "$T/verdict1" | sort -u | wc -l)" 4
+cat >"$T/keylime.json" <<POLICY
+{"meta": {"version": 1, "generator": 1, "timestamp": "2024-01-01"}, "release": 0,
+ "digests": {"/usr/bin/a": ["$sum_a"], "boot_aggregate": ["0000000000000000000000000000000000000000"]},
+ "excludes": ["/tmp/.*", "^/var/log/.*", "boot_aggregate\$"],
+ "keyrings": {".ima": ["$sum_a"]},
+ "ima": {"ignored_keyrings": [".evm"], "log_hash_alg": "sha1", "dm_policy": null},
+ "ima-buf": {}, "verification-keys": ""}
+POLICY
+check "a Keylime policy written by hand is imported" "$VOUCH" reference import --keylime --out "$T/kl2.json" "$T/keylime.json"
+"$VOUCH" reference check "$T/kl2.json" /usr/bin/a "sha256:$sum_a" /tmp/x "sha256:$other" \
+	/var/log/syslog "sha256:$other" .ima "sha256:$sum_a" .evm "sha256:$other" /usr/bin/a "sha256:$other" >"$T/v3" 2>&1
+eq "its verdicts: digest, excludes (regex to glob), keyrings, ignored keyrings" "$(cut -d: -f2 "$T/v3" | tr '\n' ,)" \
+	" allowed, excluded, excluded, allowed, excluded, digest not in the reference values,"
+printf '{"meta":{"version":1},"digests":{},"excludes":["/usr/(s)?bin/x"]}' >"$T/kl-bad.json"
+expect_rc 1 "a Keylime exclude with no exact glob equivalent is refused" "$VOUCH" reference import --keylime --out "$T/x.json" "$T/kl-bad.json"
+one_line_err "the refused exclude is named" "/usr/(s)?bin/x"
+printf '{"meta":{"version":1},"digests":{"/a":["abc"]}}' >"$T/kl-bad2.json"
+expect_rc 1 "a Keylime digest of no known length is refused" "$VOUCH" reference import --keylime --out "$T/x.json" "$T/kl-bad2.json"
+"$VOUCH" reference create --quiet --out "$T/br.json" --exclude '/x/[ab]' --deb "$A"
+expect_rc 1 "an exclude with a bracket expression is not exported" "$VOUCH" reference export --keylime --out "$T/x.json" "$T/br.json"
 
 # --- sign and verify ----------------------------------------------------------------------
 keys_copy

@@ -120,8 +120,8 @@ static void test_v2_rules(void)
 		"{\"format\":\"vouch-reference\",\"version\":2,\"files\":{},\"keyrings\":{\".ima\":\"x\"}}",
 		"{\"format\":\"vouch-reference\",\"version\":2,\"files\":{},\"id\":\"sha256:00\"}",
 		"{\"format\":\"vouch-reference\",\"version\":3,\"files\":{}}",
-		"{\"format\":\"vouch-reference\",\"version\":2,\"files\":{\"/a\":[{\"digests\":[\"sha256:"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"],\"until\":-1}]}}",
+		("{\"format\":\"vouch-reference\",\"version\":2,\"files\":{\"/a\":[{\"digests\":[\"sha256:"
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"],\"until\":-1}]}}"),
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {

@@ -282,6 +282,7 @@ struct store_pg {
 	bool pipeline; /* in libpq's pipeline mode (once migrated and prepared) */
 	bool broken; /* the pipeline lost count: reconnect before the next transaction */
 	int pending; /* commands sent since the last sync, their results unread */
+	double retry_at; /* a failed reconnect is not tried again before (CLOCK_MONOTONIC) */
 	bool batch, in_req;
 	/* a request's savepoint committed but not yet released: the next begin() releases it
 	 * in the same round trip (COMMIT releases it otherwise) */
@@ -399,11 +400,21 @@ static int ensure(struct store_pg *s)
 	if (PQstatus(s->c) == CONNECTION_OK && s->prepared && !s->broken)
 		return 0;
 	if (PQstatus(s->c) != CONNECTION_OK || s->broken) {
+		struct timespec t;
+		double now;
+
+		/* while the server is away, requests fail at once rather than each waiting up to
+		 * connect_timeout in the event loop: at most five attempts a second */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		now = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+		if (now < s->retry_at)
+			return -EIO;
 		s->prepared = s->pipeline = s->broken = false;
 		s->pending = 0;
 		PQreset(s->c);
 		if (PQstatus(s->c) != CONNECTION_OK) {
 			log_msg("reconnect", PQerrorMessage(s->c));
+			s->retry_at = now + 0.2;
 			return -EIO;
 		}
 		if (PQpipelineStatus(s->c) != PQ_PIPELINE_OFF && PQexitPipelineMode(s->c) != 1) {
@@ -1486,6 +1497,18 @@ static int pg_status_get(struct store *base, const char *id, struct store_status
 	PGresult *r;
 	int e;
 
+	/*
+	 * A status read in a transaction leads to an event (a transition), whose append needs
+	 * the results head: take the head first, as an attestation has by then (agent row,
+	 * head, status row).  Otherwise a node's overdue watchdog holding an agent's status
+	 * and waiting for the head would deadlock with another node's attestation of that
+	 * agent holding the head and waiting for the status.
+	 */
+	if (in_tx(s)) {
+		e = head_lock(s);
+		if (e < 0)
+			return e;
+	}
 	p_str(&p, id);
 	e = run(s, in_tx(s) ? Q_STATUS_GET_LOCK : Q_STATUS_GET, &p, "status", &r);
 	if (e < 0)

@@ -805,8 +805,18 @@ static pid_t pg_child(int what, int want)
 			r = ops->nonce_take(c, "a1", &n);
 		else if (what == 1)
 			r = ops->agent_get(c, "a1", &g) == 0 ? 0 : -1;
-		else
+		else if (what == 2)
 			r = ops->result_append(c, &row, &seq) == 0 ? (int)seq : -1;
+		else {
+			/* the overdue watchdog: the agent's status, then its event */
+			struct store_status cur;
+			struct store_event ev = { .time = 2, .type = "overdue", .agent = "a1",
+						 .from = "trusted", .to = "overdue" };
+
+			r = ops->status_get(c, "a1", &cur);
+			if (r == 0)
+				r = ops->outbox_append(c, &ev);
+		}
 		store_agent_clear(&g);
 		if (r >= 0 && ops->commit(c) < 0)
 			r = -100;
@@ -902,13 +912,34 @@ static void pg_concurrency(void)
 	ok(child_ok(pid) && mono() - t0 >= 0.3,
 	   "node B's agent_get of a1 waited for A's transaction (%.3f s)", mono() - t0);
 
+	/* an attestation on A (agent row, results head, then the status) against the overdue
+	 * watchdog on B (the status, then an event): no deadlock, both go through */
+	{
+		struct store_status ss = { .state = "trusted", .deadline = 1, .since = 1 }, cur;
+
+		ok_ret(-(ops->begin(a) || ops->status_put(a, "a1", &ss) || ops->commit(a)),
+		       "a1 has a status");
+		ok_ret(-(ops->begin(a) || ops->agent_get(a, "a1", &g) ||
+			 ops->result_append(a, &row, &seq)),
+		       "A: a1's row and the results head");
+		store_agent_clear(&g);
+		pid = pg_child(3, 0);
+		usleep(300000);
+		t0 = mono();
+		ok_ret(-(ops->status_get(a, "a1", &cur) || ops->status_put(a, "a1", &ss) ||
+			 ops->commit(a)),
+		       "A: a1's status, committed");
+		ok(mono() - t0 < 0.5, "without a deadlock to break (%.3f s)", mono() - t0);
+		ok(child_ok(pid), "B's watchdog went through after A");
+	}
+
 	/* a rolled-back append leaves no gap: the waiting node gets its seq */
-	ok_ret(-(ops->begin(a) || ops->result_append(a, &row, &seq)), "A appends row 1");
-	ok(seq == 1, "seq 1");
-	pid = pg_child(2, 1);
+	ok_ret(-(ops->begin(a) || ops->result_append(a, &row, &seq)), "A appends row 2");
+	ok(seq == 2, "seq 2");
+	pid = pg_child(2, 2);
 	usleep(200000);
 	ops->rollback(a);
-	ok(child_ok(pid), "A rolls back; B, which waited, appended row 1");
+	ok(child_ok(pid), "A rolls back; B, which waited, appended row 2");
 
 	/* three nodes appending results and events at once; a reader follows the outbox */
 	for (int k = 0; k < 3; k++) {
@@ -937,7 +968,7 @@ static void pg_concurrency(void)
 		}
 	}
 	t0 = mono();
-	while (seen < 300 && mono() - t0 < 60) {
+	while (seen < 301 && mono() - t0 < 60) {
 		struct store_event ev[16];
 		size_t ne = 0;
 
@@ -951,11 +982,11 @@ static void pg_concurrency(void)
 	}
 	ok(child_ok(pids[0]) && child_ok(pids[1]) && child_ok(pids[2]),
 	   "three nodes appended 100 results and events each");
-	ok(seen == 300 && contiguous,
-	   "a reader polling meanwhile saw events 1..300, none skipped (%llu)",
+	ok(seen == 301 && contiguous,
+	   "a reader polling meanwhile saw events 1..301, none skipped (%llu)",
 	   (unsigned long long)seen);
 	ok_ret(ops->chain_verify(a, &rows, &bad), "the chain verifies");
-	ok(rows == 301, "over 301 rows");
+	ok(rows == 302, "over 302 rows");
 	ok(pg_scalar("SELECT max(seq) - count(*) FROM results") == 0, "result seqs have no gap");
 	ops->close(a);
 }

@@ -79,6 +79,9 @@ xrc 0 "--check-config: a good configuration" "$VOUCHD" --config "$T/good.conf" -
 check "it says ok and names the node" grep -q "^configuration $T/good.conf: ok (node 'check-1')$" "$T/last.out"
 check "a database not there yet is created at the start" grep -q "does not exist yet" "$T/last.out"
 [ ! -e "$T/check.db" ] && ok "and --check-config did not create it" || not_ok "--check-config created the database"
+conf "$T/plain.conf"
+xrc 0 "--check-config without --node-id" "$VOUCHD" --config "$T/plain.conf" --check-config
+check "  names the node hostname:pid" grep -Eq "^configuration $T/plain.conf: ok \(node '[A-Za-z0-9._-]+:[0-9]+'\)$" "$T/last.out"
 
 bad_conf() { # RC DESCRIPTION NEEDLE CONF-LINES...
 	local rc=$1 d=$2 needle=$3; shift 3
@@ -142,6 +145,10 @@ check "  is up to date" grep -qx "schema: 7, up to date" "$T/last.out"
 xrc 0 "db status" "$VOUCHD" db status --db "$OLD"
 check "  up to date, its agent, its chain" bash -c "grep -qx 'schema: 7 (this vouchd: 7), up to date' '$T/last.out' &&
 	grep -qx 'agents: 1' '$T/last.out' && grep -qx 'results: 0 rows, hash chain intact' '$T/last.out'"
+xrc 3 "db migrate refuses a newer database" "$VOUCHD" db migrate --db "$T/future.db"
+eq "  and leaves it at its version" "$(sqlite3 "$T/future.db" "PRAGMA user_version")" 99
+xrc 3 "db status on a newer database" "$VOUCHD" db status --db "$T/future.db"
+check "  says so" grep -qx "schema: 99 (this vouchd: 7), newer than this vouchd" "$T/last.out"
 xrc 3 "db status on a missing database" "$VOUCHD" db status --db "$T/missing.db"
 [ ! -e "$T/missing.db" ] && ok "  which it does not create" || not_ok "db status created a database"
 xrc 2 "db without a command" "$VOUCHD" db

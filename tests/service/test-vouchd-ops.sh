@@ -355,6 +355,7 @@ xrc 0 "db backup of the live database" "$VOUCHD" db backup --db "$DB" "$T/backup
 check "  the copy's chain is intact" grep -q "^backup: [1-9][0-9]* rows, hash chain intact$" "$T/last.out"
 xrc 0 "  and --verify-chain on the copy agrees" "$VOUCHD" --db "$T/backup.db" --verify-chain
 [ ! -e "$T/backup.db-wal" ] && ok "  the copy is one file" || not_ok "the backup left a WAL file"
+xrc 0 "a second backup, kept for the restore below" "$VOUCHD" db backup --db "$DB" "$T/restore.db"
 ROWS=$(sql "SELECT count(*) FROM results")
 xrc 0 "db prune --older-than 0 while it serves" "$VOUCHD" db prune --db "$DB" --older-than 0
 check "  pruned rows, chain intact" bash -c "grep -Eq '^pruned: [1-9][0-9]* results older than 0 days$' '$T/last.out' &&
@@ -379,6 +380,16 @@ eq "  and the outbox duty" "$(sql "SELECT count(*) FROM duties WHERE node = '$S'
 xrc 0 "db status after it all" "$VOUCHD" db status --db "$DB"
 check "  the chain is intact" grep -q "hash chain intact" "$T/last.out"
 kill "$SPID" 2>/dev/null
+
+# --- restore: the nodes stopped, the copy put in the database's place ----------------------------
+AGENTS=$(sqlite3 "$T/restore.db" "SELECT count(*) FROM agents")
+RROWS=$(sqlite3 "$T/restore.db" "SELECT count(*) FROM results")
+rm -f "$DB" "$DB-wal" "$DB-shm" && cp "$T/restore.db" "$DB"
+start_node A && ok "a node starts on the restored database" || not_ok "a node starts on the restored database"
+eq "  its agents are the backup's" "$(op GET A /v1/agents >/dev/null; jq '.agents | length' "$T/.resp")" "$AGENTS"
+[ "$(sql "SELECT count(*) FROM results")" -ge "$RROWS" ] && ok "  with the backup's $RROWS results" || not_ok "results after the restore"
+kill -TERM "${PID[A]}"; wait "${PID[A]}" 2>/dev/null
+xrc 0 "  and its chain verifies after the node's rounds" "$VOUCHD" --db "$DB" --verify-chain
 
 # --- --retention-days in the service: results written 40 days ago, chained as vouchd does ------
 RET=$T/ret.db

@@ -251,6 +251,8 @@ curl -sS -N --tlsv1.3 --cacert "$P/ca.crt" --cert "$P/op.crt" --key "$P/op.key" 
 	"${URL[B]}/v1/events" >"$T/stream-B.txt" 2>>"$T/curl.log" &
 SPID=$!
 PIDS+=("$SPID")
+# open before anything is committed: what it carries then comes from B's polling of the outbox
+wait_for 5 grep -q "event stream opened" "$T/node-B.log" || not_ok "node B's event stream opens"
 jq -n --arg ak "$(base64 -w0 "$P/ak.pem")" '{ak: $ak}' >"$T/put.json"
 for a in p1 p2 p3; do
 	eq "node A provisions $a" "$(op PUT A "/v1/agents/$a" "$T/put.json")" 201

@@ -358,6 +358,34 @@ wait_for 10 all_delivered && ok "every event ($(sql "SELECT count(*) FROM outbox
 diag "deliveries: $(wc -l <"$HOOKLOG") for $(sql "SELECT count(*) FROM outbox") events"
 ! grep -q " bad " "$HOOKLOG" && ok "no delivery with a bad signature" || not_ok "a delivery with a bad signature"
 
+# --- the watchdog's race: an attestation lands between its list and its transaction -------------
+# a third node C without pull agents or webhooks, so that nothing but its watchdog writes: it
+# lists w1 as due while the test holds the write lock, in which w1's deadline moves on (as a
+# fresh attestation by another node would move it); C must re-read w1 once it has the lock.
+# After the kill: the survivor, stalled by the lock too, may see its leases and duty lapse
+"$VOUCHD" --listen 127.0.0.1:0 --db "$DB" --tls-cert "$P/server.crt" --tls-key "$P/server.key" \
+	--client-ca "$P/ca.crt" --node-id C --interval "$INTERVAL" --grace 2 2>>"$T/node-C.log" &
+CPID=$!
+PIDS+=("$CPID")
+wait_for 5 grep -q "listening on" "$T/node-C.log" && ok "node C (watchdog only) starts" || not_ok "node C starts"
+# nothing else due meanwhile (a due agent would have C wait for the lock before w1 is due)
+n1_overdue() { [ "$(sql "SELECT state FROM agent_status WHERE agent = 'n1'")" = overdue ]; }
+wait_for 10 n1_overdue || not_ok "n1 overdue before the race"
+eq "node $S provisions w1" "$(op PUT "$S" /v1/agents/w1 "$T/put.json")" 201
+DL=$(sql "SELECT deadline FROM agent_status WHERE agent = 'w1'")
+while [ "$(date +%s)" -lt "$DL" ]; do sleep 0.05; done
+# from the deadline's second (not yet due: deadline < now) to 3.5 s after: C's ticks from DL+1 list it
+( echo "BEGIN IMMEDIATE;"; sleep 3.5
+  echo "UPDATE agent_status SET state = 'trusted', deadline = $((DL + 1000)) WHERE agent = 'w1'; COMMIT;" ) |
+	sqlite3 -cmd ".timeout 5000" "$DB"
+sleep 1.5
+grep -q "event [0-9]*: agent 'w1' overdue" "$T/node-C.log" && not_ok "node C moved w1 to overdue after its attestation" ||
+	ok "an attestation between the watchdog's list and its transaction wins: w1 not overdue"
+eq "  w1 is trusted, no overdue event" "$(sql "SELECT state || ':' || (SELECT count(*) FROM outbox WHERE agent = 'w1' AND type = 'overdue') FROM agent_status WHERE agent = 'w1'")" "trusted:0"
+kill -TERM "$CPID"; wait "$CPID" 2>/dev/null
+
+
+
 # --- backup and prune while the survivor serves --------------------------------------------------
 xrc 0 "db backup of the live database" "$VOUCHD" db backup --db "$DB" "$T/backup.db"
 check "  the copy's chain is intact" grep -q "^backup: [1-9][0-9]* rows, hash chain intact$" "$T/last.out"

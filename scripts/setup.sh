@@ -10,7 +10,7 @@ PACKAGES=(
 	# build
 	gcc g++ clang llvm libclang-rt-14-dev pkg-config meson ninja-build binutils
 	libssl-dev libjson-c-dev libkeyutils-dev libtss2-dev libsqlite3-dev libpq-dev libevent-dev libcurl4-openssl-dev
-	zlib1g-dev libzstd-dev liblzma-dev
+	zlib1g-dev libzstd-dev liblzma-dev libarchive-dev
 	# tools the tests use
 	openssl jq curl sqlite3 strace attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
 	# the kernel rig (tests/kernel): Debian's kernel under QEMU

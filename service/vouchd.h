@@ -220,11 +220,14 @@ struct attest_error {
  * Verify @ev from agent @id against its stored state and store the outcome, in ONE
  * transaction: the agent's nonce consumed, the new state (when trusted), the result row and,
  * for a push agent, its next nonce.  @expect is NULL for pushed evidence; the poller passes
- * the nonce it asked with, which must still be the agent's.  0 with *@ret the verdict
+ * the nonce it asked with, which must still be the agent's.  @resend: the agent sent this
+ * again after a transport error (X-Vouch-Retry: 1); its own quote over a nonce already used
+ * is then refused (409) instead of recorded as a replay.  0 with *@ret the verdict
  * document (trusted or not), or -EPERM with @e filled and nothing changed.
  */
 int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
-		    const struct store_nonce *expect, json_object **ret, struct attest_error *e);
+		    const struct store_nonce *expect, bool resend, json_object **ret,
+		    struct attest_error *e);
 
 /* vouchd-pull.c: pull mode */
 /* a registration's "mode" and "url" members: checked, copied into @a and removed from @o;

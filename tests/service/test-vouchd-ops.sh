@@ -79,6 +79,9 @@ xrc 0 "--check-config: a good configuration" "$VOUCHD" --config "$T/good.conf" -
 check "it says ok and names the node" grep -q "^configuration $T/good.conf: ok (node 'check-1')$" "$T/last.out"
 check "a database not there yet is created at the start" grep -q "does not exist yet" "$T/last.out"
 [ ! -e "$T/check.db" ] && ok "and --check-config did not create it" || not_ok "--check-config created the database"
+conf "$T/plain.conf"
+xrc 0 "--check-config without --node-id" "$VOUCHD" --config "$T/plain.conf" --check-config
+check "  names the node hostname:pid" grep -Eq "^configuration $T/plain.conf: ok \(node '[A-Za-z0-9._-]+:[0-9]+'\)$" "$T/last.out"
 
 bad_conf() { # RC DESCRIPTION NEEDLE CONF-LINES...
 	local rc=$1 d=$2 needle=$3; shift 3
@@ -142,6 +145,10 @@ check "  is up to date" grep -qx "schema: 7, up to date" "$T/last.out"
 xrc 0 "db status" "$VOUCHD" db status --db "$OLD"
 check "  up to date, its agent, its chain" bash -c "grep -qx 'schema: 7 (this vouchd: 7), up to date' '$T/last.out' &&
 	grep -qx 'agents: 1' '$T/last.out' && grep -qx 'results: 0 rows, hash chain intact' '$T/last.out'"
+xrc 3 "db migrate refuses a newer database" "$VOUCHD" db migrate --db "$T/future.db"
+eq "  and leaves it at its version" "$(sqlite3 "$T/future.db" "PRAGMA user_version")" 99
+xrc 3 "db status on a newer database" "$VOUCHD" db status --db "$T/future.db"
+check "  says so" grep -qx "schema: 99 (this vouchd: 7), newer than this vouchd" "$T/last.out"
 xrc 3 "db status on a missing database" "$VOUCHD" db status --db "$T/missing.db"
 [ ! -e "$T/missing.db" ] && ok "  which it does not create" || not_ok "db status created a database"
 xrc 2 "db without a command" "$VOUCHD" db
@@ -244,6 +251,8 @@ curl -sS -N --tlsv1.3 --cacert "$P/ca.crt" --cert "$P/op.crt" --key "$P/op.key" 
 	"${URL[B]}/v1/events" >"$T/stream-B.txt" 2>>"$T/curl.log" &
 SPID=$!
 PIDS+=("$SPID")
+# open before anything is committed: what it carries then comes from B's polling of the outbox
+wait_for 5 grep -q "event stream opened" "$T/node-B.log" || not_ok "node B's event stream opens"
 jq -n --arg ak "$(base64 -w0 "$P/ak.pem")" '{ak: $ak}' >"$T/put.json"
 for a in p1 p2 p3; do
 	eq "node A provisions $a" "$(op PUT A "/v1/agents/$a" "$T/put.json")" 201
@@ -251,7 +260,7 @@ done
 # no pull agent listens on port 9: every round is an error row, written by the lease holder
 sql "UPDATE agents SET mode = 'pull', url = 'https://127.0.0.1:9' WHERE id IN ('p1', 'p2', 'p3')"
 stream_has() { [ "$(grep -c "^event: enrolled" "$T/stream-B.txt")" -ge 3 ]; }
-wait_for 5 stream_has && ok "the event stream on node B carries the 3 events node A committed" ||
+wait_for 2 stream_has && ok "the event stream on node B carries the 3 events node A committed" ||
 	not_ok "node B's stream: $(grep -c '^event:' "$T/stream-B.txt") events"
 NPULL=3
 if [ -n "$REAL" ]; then
@@ -302,7 +311,13 @@ sleep 1.5
 eq "one overdue event per agent, though two watchdogs run" \
 	"$(sql "SELECT group_concat(n) FROM (SELECT count(*) AS n FROM outbox WHERE type = 'overdue' GROUP BY agent)")" "1,1,1"
 
+all_delivered_so_far() {
+	local s
+	for s in $(sql "SELECT seq FROM outbox"); do grep -q "^$s ok " "$HOOKLOG" || return 1; done
+}
 # --- kill -9 the node holding the pull agents ----------------------------------------------------
+wait_for 5 all_delivered_so_far || not_ok "the events before the kill are delivered"
+eq "one node delivers: no event twice before the kill" "$(cut -d' ' -f1 "$HOOKLOG" | sort | uniq -d | wc -l)" 0
 LAST=$(sql "SELECT coalesce(max(seq), 0) FROM results")
 HELD=$(sql "SELECT group_concat(id, ' ') FROM agents WHERE lease_node = '$H'")
 diag "killing node $H (pull leases: $HELD; outbox duty: node $DUTY)"
@@ -343,11 +358,40 @@ wait_for 10 all_delivered && ok "every event ($(sql "SELECT count(*) FROM outbox
 diag "deliveries: $(wc -l <"$HOOKLOG") for $(sql "SELECT count(*) FROM outbox") events"
 ! grep -q " bad " "$HOOKLOG" && ok "no delivery with a bad signature" || not_ok "a delivery with a bad signature"
 
+# --- the watchdog's race: an attestation lands between its list and its transaction -------------
+# a third node C without pull agents or webhooks, so that nothing but its watchdog writes: it
+# lists w1 as due while the test holds the write lock, in which w1's deadline moves on (as a
+# fresh attestation by another node would move it); C must re-read w1 once it has the lock.
+# After the kill: the survivor, stalled by the lock too, may see its leases and duty lapse
+"$VOUCHD" --listen 127.0.0.1:0 --db "$DB" --tls-cert "$P/server.crt" --tls-key "$P/server.key" \
+	--client-ca "$P/ca.crt" --node-id C --interval "$INTERVAL" --grace 2 2>>"$T/node-C.log" &
+CPID=$!
+PIDS+=("$CPID")
+wait_for 5 grep -q "listening on" "$T/node-C.log" && ok "node C (watchdog only) starts" || not_ok "node C starts"
+# nothing else due meanwhile (a due agent would have C wait for the lock before w1 is due)
+n1_overdue() { [ "$(sql "SELECT state FROM agent_status WHERE agent = 'n1'")" = overdue ]; }
+wait_for 10 n1_overdue || not_ok "n1 overdue before the race"
+eq "node $S provisions w1" "$(op PUT "$S" /v1/agents/w1 "$T/put.json")" 201
+DL=$(sql "SELECT deadline FROM agent_status WHERE agent = 'w1'")
+while [ "$(date +%s)" -lt "$DL" ]; do sleep 0.05; done
+# from the deadline's second (not yet due: deadline < now) to 3.5 s after: C's ticks from DL+1 list it
+( echo "BEGIN IMMEDIATE;"; sleep 3.5
+  echo "UPDATE agent_status SET state = 'trusted', deadline = $((DL + 1000)) WHERE agent = 'w1'; COMMIT;" ) |
+	sqlite3 -cmd ".timeout 5000" "$DB"
+sleep 1.5
+grep -q "event [0-9]*: agent 'w1' overdue" "$T/node-C.log" && not_ok "node C moved w1 to overdue after its attestation" ||
+	ok "an attestation between the watchdog's list and its transaction wins: w1 not overdue"
+eq "  w1 is trusted, no overdue event" "$(sql "SELECT state || ':' || (SELECT count(*) FROM outbox WHERE agent = 'w1' AND type = 'overdue') FROM agent_status WHERE agent = 'w1'")" "trusted:0"
+kill -TERM "$CPID"; wait "$CPID" 2>/dev/null
+
+
+
 # --- backup and prune while the survivor serves --------------------------------------------------
 xrc 0 "db backup of the live database" "$VOUCHD" db backup --db "$DB" "$T/backup.db"
 check "  the copy's chain is intact" grep -q "^backup: [1-9][0-9]* rows, hash chain intact$" "$T/last.out"
 xrc 0 "  and --verify-chain on the copy agrees" "$VOUCHD" --db "$T/backup.db" --verify-chain
 [ ! -e "$T/backup.db-wal" ] && ok "  the copy is one file" || not_ok "the backup left a WAL file"
+xrc 0 "a second backup, kept for the restore below" "$VOUCHD" db backup --db "$DB" "$T/restore.db"
 ROWS=$(sql "SELECT count(*) FROM results")
 xrc 0 "db prune --older-than 0 while it serves" "$VOUCHD" db prune --db "$DB" --older-than 0
 check "  pruned rows, chain intact" bash -c "grep -Eq '^pruned: [1-9][0-9]* results older than 0 days$' '$T/last.out' &&
@@ -372,6 +416,16 @@ eq "  and the outbox duty" "$(sql "SELECT count(*) FROM duties WHERE node = '$S'
 xrc 0 "db status after it all" "$VOUCHD" db status --db "$DB"
 check "  the chain is intact" grep -q "hash chain intact" "$T/last.out"
 kill "$SPID" 2>/dev/null
+
+# --- restore: the nodes stopped, the copy put in the database's place ----------------------------
+AGENTS=$(sqlite3 "$T/restore.db" "SELECT count(*) FROM agents")
+RROWS=$(sqlite3 "$T/restore.db" "SELECT count(*) FROM results")
+rm -f "$DB" "$DB-wal" "$DB-shm" && cp "$T/restore.db" "$DB"
+start_node A && ok "a node starts on the restored database" || not_ok "a node starts on the restored database"
+eq "  its agents are the backup's" "$(op GET A /v1/agents >/dev/null; jq '.agents | length' "$T/.resp")" "$AGENTS"
+[ "$(sql "SELECT count(*) FROM results")" -ge "$RROWS" ] && ok "  with the backup's $RROWS results" || not_ok "results after the restore"
+kill -TERM "${PID[A]}"; wait "${PID[A]}" 2>/dev/null
+xrc 0 "  and its chain verifies after the node's rounds" "$VOUCHD" --db "$DB" --verify-chain
 
 # --- --retention-days in the service: results written 40 days ago, chained as vouchd does ------
 RET=$T/ret.db

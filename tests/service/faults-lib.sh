@@ -13,8 +13,16 @@ require_peer curl curl
 require_peer openssl openssl
 require_peer sqlite3 sqlite3
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; faults_cleanup; rm -rf "$T"' EXIT
-[ -n "${FAULTS_KEEP:-}" ] && diag "keeping $T" && trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; faults_cleanup' EXIT
+# stop what the test started (only those: swtpm and others are the test's own cleanup)
+faults_exit() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	faults_cleanup
+	[ -n "${FAULTS_KEEP:-}" ] || rm -rf "$T"
+}
+trap faults_exit EXIT
+[ -n "${FAULTS_KEEP:-}" ] && diag "keeping $T"
 faults_cleanup() { :; }
 LONG=${FAULTS_LONG:-0}
 

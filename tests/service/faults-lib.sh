@@ -223,3 +223,14 @@ nodes_start() {
 }
 # judged NODE: how many attestations NODE judged (its log lines), for "agents on both nodes"
 judged() { grep -c "agent '.*': \(trusted\|untrusted\) (result" "$T/$1.log"; }
+
+# the end of every fault test: no sanitizer report in any log it kept (vouchd, the nodes,
+# the generators, the proxies, the agent), then the plan
+faults_done() {
+	if grep -l 'AddressSanitizer\|LeakSanitizer\|runtime error' "$T"/*.log "$T"/*.err 2>/dev/null >"$T/san"; then
+		not_ok "no sanitizer report ($(tr '\n' ' ' <"$T/san"))"
+	else
+		ok "no sanitizer report"
+	fi
+	done_testing
+}

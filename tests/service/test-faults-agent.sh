@@ -84,4 +84,4 @@ eq "every answer the agent printed was trusted" "$(grep -c '"verdict":"trusted"'
 expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DB" --verify-chain
 diag "vouchd answered $(grep -c "resent quote's nonce was used" "$T/vouchd.log") resend(s) over a used nonce with 409"
 diag "vouch-agent through faults: answers $answers, rows $rows, 409 to a resend $resent, rounds given up $gave_up, answers dropped ${dropped:-0}, requests cut ${cut:-0}"
-done_testing
+faults_done

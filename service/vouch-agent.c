@@ -96,7 +96,10 @@ static int seek_body(void *arg, curl_off_t offset, int origin)
 								  : CURL_SEEKFUNC_CANTSEEK;
 }
 
-/* one request: 0 with the HTTP status and the JSON answer, or -EIO when it did not happen */
+/*
+ * one request: 0 with the HTTP status and the JSON answer, -ENOTCONN when it did not happen
+ * (no connection, or it broke before the whole answer), -EIO when the answer is not JSON
+ */
 static int http(struct agent *ag, const char *method, const char *action, const char *body,
 		long *ret_code, json_object **ret_json)
 {
@@ -141,7 +144,7 @@ static int http(struct agent *ag, const char *method, const char *action, const 
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "vouch-agent: %s: %s\n", url, curl_easy_strerror(rc));
 		free(b.data);
-		return -EIO;
+		return -ENOTCONN;
 	}
 	curl_easy_getinfo(ag->curl, CURLINFO_RESPONSE_CODE, ret_code);
 	*ret_json = b.data ? json_tokener_parse(b.data) : NULL;
@@ -535,13 +538,16 @@ static int round_once(struct agent *ag)
 	 * same evidence goes again, marked as a resend: vouchd judges it when it never got
 	 * the first, and answers 409 when its nonce was used (the first was stored).
 	 */
-	for (unsigned i = 0; r == -EIO && i < RESENDS; i++) {
+	for (unsigned i = 0; r == -ENOTCONN && i < RESENDS; i++) {
 		sleep(1U << i);
 		ag->resend = true;
 		r = http(ag, "POST", "attest", json, &code, &resp);
 		ag->resend = false;
 		resent = true;
 	}
+	if (r == -ENOTCONN && resent)
+		fprintf(stderr, "vouch-agent: attest: no answer after %d resends: the next round "
+				"starts with a fresh nonce\n", RESENDS);
 	if (r < 0)
 		return r;
 	if (code == 409 && resent) {
@@ -847,6 +853,12 @@ static int run(int argc, char **argv)
 		}
 		if (ag.once)
 			break;
+		/* the server is unreachable (restarting, or the network): try again next round,
+		 * as for a refused one, rather than exit and wait for a restart */
+		if (r == -ENOTCONN) {
+			ag.nonce[0] = '\0'; /* it may have been used by a push stored unanswered */
+			r = -EPROTO;
+		}
 		if (r < 0 && r != -EPROTO)
 			break;
 		sd_notifyf(0, "STATUS=last round: %s", r == 0 ? "trusted" : r == 1 ? "untrusted"

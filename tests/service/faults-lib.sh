@@ -13,8 +13,16 @@ require_peer curl curl
 require_peer openssl openssl
 require_peer sqlite3 sqlite3
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; faults_cleanup; rm -rf "$T"' EXIT
-[ -n "${FAULTS_KEEP:-}" ] && diag "keeping $T" && trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; faults_cleanup' EXIT
+# stop what the test started (only those: swtpm and others are the test's own cleanup)
+faults_exit() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	faults_cleanup
+	[ -n "${FAULTS_KEEP:-}" ] || rm -rf "$T"
+}
+trap faults_exit EXIT
+[ -n "${FAULTS_KEEP:-}" ] && diag "keeping $T"
 faults_cleanup() { :; }
 LONG=${FAULTS_LONG:-0}
 
@@ -215,3 +223,14 @@ nodes_start() {
 }
 # judged NODE: how many attestations NODE judged (its log lines), for "agents on both nodes"
 judged() { grep -c "agent '.*': \(trusted\|untrusted\) (result" "$T/$1.log"; }
+
+# the end of every fault test: no sanitizer report in any log it kept (vouchd, the nodes,
+# the generators, the proxies, the agent), then the plan
+faults_done() {
+	if grep -l 'AddressSanitizer\|LeakSanitizer\|runtime error' "$T"/*.log "$T"/*.err 2>/dev/null >"$T/san"; then
+		not_ok "no sanitizer report ($(tr '\n' ' ' <"$T/san"))"
+	else
+		ok "no sanitizer report"
+	fi
+	done_testing
+}

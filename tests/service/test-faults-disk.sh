@@ -80,4 +80,4 @@ check "... within 2 intervals (worst $WORST s; an agent's interval: $PERIOD s)" 
 expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DB" --verify-chain
 diag "database: $(du -ch "$DISK"/vouchd.db* | tail -1 | cut -f1) with its WAL"
 diag "disk full: $ROUNDS x $FULL_FOR s; 5xx answers $errors; acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, stored without an answer $(load_field 'stored without an answer (honest agents)'), worst recovery after space came back $WORST s (interval $PERIOD s)"
-done_testing
+faults_done

@@ -77,4 +77,4 @@ eq "X-Vouch-Retry with another value is no resend: judged (200)" "$(push -H 'X-V
 check "... verdict untrusted" grep -q '"verdict": *"untrusted"' "$T/replay.out"
 diag "faults: acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, answers dropped ${dropped:-0}, requests cut ${cut:-0}, 409 to a resend ${lost:-0}, honest agents trusted again within $REC s"
 grep -q 'stored without an answer' "$T/load.out" || not_ok "the generator's report has its fault line"
-done_testing
+faults_done

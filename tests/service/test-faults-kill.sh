@@ -67,4 +67,4 @@ check "... within 2 intervals (worst $WORST s; an agent's interval: $PERIOD s)" 
 	awk -v r="$WORST" -v p="$PERIOD" 'BEGIN { exit !(p > 0 && r <= 2 * p) }'
 expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DB" --verify-chain
 diag "kill -9: $KILLS kills; acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, stored without an answer $(load_field 'stored without an answer (honest agents)'), 409 to a resend $(load_field '409 to a resend'), worst recovery after a restart $WORST s (interval $PERIOD s)"
-done_testing
+faults_done

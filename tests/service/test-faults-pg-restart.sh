@@ -64,4 +64,4 @@ check "... within 2 intervals (worst $WORST s; an agent's interval: $PERIOD s)" 
 	awk -v r="$WORST" -v p="$PERIOD" 'BEGIN { exit !(p > 0 && r <= 2 * p) }'
 expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DSN" --verify-chain
 diag "PostgreSQL restart: $ROUNDS restarts (longest $(printf "%.2f" "$DOWN") s); 5xx answers $(load_field '5xx'); acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, stored without an answer $(load_field 'stored without an answer (honest agents)'), worst recovery after the database came back $WORST s (interval $PERIOD s)"
-done_testing
+faults_done

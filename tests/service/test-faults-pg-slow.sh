@@ -67,4 +67,4 @@ check "... within 2 intervals ($REC s; an agent's interval: $PERIOD s)" \
 	awk -v r="$REC" -v p="$PERIOD" 'BEGIN { exit !(p > 0 && r <= 2 * p) }'
 expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DSN" --verify-chain
 diag "slow PostgreSQL: ${DELAY1} then ${DELAY2} ms per chunk for $PHASE s each; answers/s $R0 -> $R1 -> $R2 -> $R3; 5xx $(load_field '5xx'), resends $(load_field 'resends'); acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, stored without an answer $(load_field 'stored without an answer (honest agents)'), recovery $REC s (interval $PERIOD s)"
-done_testing
+faults_done

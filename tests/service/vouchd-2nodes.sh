@@ -14,7 +14,9 @@
 #   VOUCHD_REAL         the vouchd binary
 #   VOUCHD_2NODES_DSN   the PostgreSQL connection URI
 #   VOUCHD_2NODES_DIR   a directory: node-a.log and node-b.log (each node's stderr, also
-#                       copied to ours), db-path (the PATH mapped, for the sqlite3 shim)
+#                       copied to ours), db-path (the PATH mapped, for the sqlite3 shim),
+#                       ear.key (the EAR signing key both share, made when the caller
+#                       gives no --ear-key)
 #   FAULT_PROXY         tests/fault-proxy
 set -u
 REAL=${VOUCHD_REAL:?VOUCHD_REAL must point at the vouchd binary}
@@ -22,10 +24,11 @@ DSN=${VOUCHD_2NODES_DSN:?VOUCHD_2NODES_DSN must be a PostgreSQL URI}
 DIR=${VOUCHD_2NODES_DIR:?VOUCHD_2NODES_DIR must name a directory}
 PROXY=${FAULT_PROXY:?FAULT_PROXY must point at tests/fault-proxy}
 
-args=() listen= db=
+args=() listen= db= ear=false
 while [ $# -gt 0 ]; do
 	case $1 in
 	--listen) listen=$2; shift 2 ;;
+	--ear-key) ear=true; args+=("$1" "$2"); shift 2 ;;
 	--db) db=$2; args+=(--db "$DSN"); shift 2 ;;
 	*) args+=("$1"); shift ;;
 	esac
@@ -77,6 +80,13 @@ node() {
 	done
 	return 1
 }
+# one EAR signing key for both: a relying party checks every node's EARs against the one key
+# /v1/ear/key serves, whichever node answers (each would make its own ephemeral one)
+if ! $ear; then
+	[ -s "$DIR/ear.key" ] || (umask 077 && openssl genpkey -algorithm EC \
+		-pkeyopt ec_paramgen_curve:P-256 -out "$DIR/ear.key" 2>/dev/null)
+	args+=(--ear-key "$DIR/ear.key")
+fi
 # one after the other: the first applies the schema migrations
 node node-a || { echo "vouchd-2nodes: node-a does not start" >&2; stop_all; exit 3; }
 PORT_A=$NODE_PORT

@@ -67,31 +67,31 @@ static int cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* every *.deb of @dir, sorted by name */
+/* every *.deb under @dir (an APT cache, or a mirror's pool/ tree), sorted by path */
+static struct strv *deb_found;
+
+static int deb_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	size_t n = strlen(path);
+
+	(void)st;
+	if (type == FTW_F && n > 4 && !strcmp(path + n - 4, ".deb") &&
+	    path[ftw->base] != '.' && strv_add(deb_found, path) < 0)
+		return -1;
+	return 0;
+}
+
 static int add_deb_dir(struct strv *debs, const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
 	struct strv found = { 0 };
 	int r = 0;
 
-	if (!d) {
-		cli_error("cannot open directory '%s': %m", dir);
-		return -errno;
+	deb_found = &found;
+	if (nftw(dir, deb_visit, 32, FTW_PHYS) != 0) {
+		cli_error("cannot read directory '%s': %m", dir);
+		strv_free(&found);
+		return -EIO;
 	}
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		char path[PATH_MAX];
-
-		if (n < 5 || strcmp(e->d_name + n - 4, ".deb") || e->d_name[0] == '.')
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) ||
-		    strv_add(&found, path) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-	}
-	closedir(d);
 	qsort(found.v, found.n, sizeof(char *), cmp_strp);
 	for (size_t i = 0; r == 0 && i < found.n; i++)
 		r = strv_add(debs, found.v[i]);

@@ -143,7 +143,11 @@ with tarfile.open(d + "/control.tar.xz", "w:xz") as t:
 mode = {".xz": "w:xz", ".gz": "w:gz", ".bz2": "w:bz2", "": "w", ".lz4": "w"}[suf]
 with tarfile.open(d + "/data.tar" + suf, mode) as t:
     add(t, "./usr/", kind=tarfile.DIRTYPE)
-    if member == "twice":
+    if member == "huge":
+        # a header that declares 4 GiB + 1 byte, and no data: refused on the header
+        i = tarfile.TarInfo("./usr/huge"); i.size = 4 * 2**30 + 1
+        t.fileobj.write(i.tobuf(tarfile.GNU_FORMAT))
+    elif member == "twice":
         add(t, "./usr/x", b"one\n")
         add(t, "usr/x", b"two\n")
     elif member.startswith("hardlink:"):
@@ -159,6 +163,7 @@ refuse "a member named ./usr/../../x" "'..' in the name" "$(hostile dotdot2 ./us
 refuse "a member named /etc/x" "entry '/etc/x': absolute name" "$(hostile absolute /etc/x)"
 refuse "a hard link to a file not in the package" "hard link to '/etc/shadow'" "$(hostile hardlink hardlink:./etc/shadow)"
 refuse "a hard link to ../x" "hard link to '../x'" "$(hostile hardlink2 hardlink:../x)"
+refuse "a member over 4 GiB (the default limit)" "entry '/usr/huge' is 4294967297 bytes, over the size limit of 4294967296" "$(hostile huge huge '')"
 refuse "the same path twice in one package" "entry '/usr/x' appears twice" "$(hostile twice twice)"
 refuse "an unknown compression" "member 'data.tar.lz4': unknown compression" "$(hostile lz4 ./usr/x .lz4)"
 check "data.tar.bz2 is read" "$VOUCH" reference create --quiet --out "$T/bz2.json" --deb "$(hostile bz2 ./usr/x .bz2)"
@@ -215,6 +220,10 @@ Architecture: amd64
 EOF
 # b diverts a's /usr/bin/a; a's own copy of /usr/share/a/shared is diverted by a (kept)
 printf '/usr/bin/a\n/usr/bin/a.distrib\nb\n/usr/share/a/shared\n/usr/share/a/shared.orig\na\n' >"$AD/diversions"
+mkdir -p "$T/pool/main/a" "$T/pool/main/b"
+cp "$A" "$T/pool/main/a/"; cp "$P/b/b_2.0.deb" "$T/pool/main/b/"
+check "--deb-dir reads a mirror's pool tree" "$VOUCH" reference create --quiet --out "$T/pool.json" --deb-dir "$T/pool"
+eq "both packages of the tree" "$(j "$T/pool.json" "len(d['packages'])")" 2
 check "--dpkg with every .deb present" "$VOUCH" reference create --out "$T/dpkg.json" --dpkg --admindir "$AD" --deb-dir "$T/cache"
 eq "a diverted file is listed where dpkg puts it" "$(j "$T/dpkg.json" "'/usr/bin/a.distrib' in d['files'] and '/usr/bin/a' not in d['files']")" True
 eq "the diverting package's own file stays in place" "$(j "$T/dpkg.json" "sorted(e['package'] for e in d['files']['/usr/share/a/shared'])")" "['a']"

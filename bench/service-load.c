@@ -20,6 +20,20 @@
  * prints "register", "round1" and "steady" lines: count, rate, p50, p99 (end to end), and
  * fails (exit 1) on any round that is not 200 with verdict "trusted".
  *
+ * For the fault tests (tests/service/test-faults-*.sh), from the environment:
+ *   SERVICE_LOAD_FAULTS=1   a failed round is not the end: a transport error resends the
+ *                           same evidence with X-Vouch-Retry: 1 (for up to RECOVER_FOR s);
+ *                           a 409 to a resend (the first was stored, its answer lost), a
+ *                           5xx or a resend that never got through fetch a fresh nonce and
+ *                           go on from the offset vouchd reports.  Fails only on a wrong
+ *                           verdict, an offset that is neither before nor after the round,
+ *                           or an agent that cannot recover within RECOVER_FOR.
+ *   SERVICE_LOAD_ACKS=FILE  one line per acknowledged result (200): "AGENT SEQ VERDICT TIME"
+ *                           (TIME: the Unix time of the answer, ms)
+ *   SERVICE_LOAD_BAD=N      the last N agents quote a wrong PCR digest: never "trusted"
+ *   SERVICE_LOAD_LAST=FILE  agent0's last evidence that was answered "trusted" (to replay)
+ *   SERVICE_LOAD_FIRST=K    the agents are agentK .. agentK+AGENTS-1 (two generators at once)
+ *
  * Copyright (C) 2026 The vouch authors
  */
 #include <errno.h>
@@ -42,6 +56,7 @@
 
 #define ENTRIES_PER_ROUND 16
 #define ROUND_DEADLINE 5 /* s, with INTERVAL */
+#define RECOVER_FOR 60 /* s, with SERVICE_LOAD_FAULTS */
 
 struct agent {
 	char id[32];
@@ -49,6 +64,14 @@ struct agent {
 	struct load_list list;
 	uint8_t nonce[LOAD_NONCE_MAX];
 	size_t nonce_len;
+	uint64_t offset; /* vouchd's, from the last nonce answer */
+	bool bad; /* quotes a wrong PCR digest */
+	double last_ok; /* the last acknowledged round */
+};
+
+/* what a round changes in an agent, to take back when vouchd did not store it */
+struct snap {
+	struct load_list list;
 };
 
 struct worker {
@@ -61,10 +84,19 @@ struct worker {
 	size_t n_lat, lat_size;
 	uint64_t failures;
 	double reg_time, round1_time, steady_start, steady_end;
+	/* SERVICE_LOAD_FAULTS */
+	uint64_t trusted, untrusted, resends, lost, refused, transport, gave_up;
+	uint64_t stored; /* rounds of honest agents that vouchd stored without an answer */
+	double max_gap; /* the longest time between two acknowledged rounds of one agent */
 };
 
 static const char *url, *ca, *cert, *key, *op_cert, *op_key;
 static double seconds, interval;
+static bool faults;
+static FILE *acks;
+static const char *last_file;
+static pthread_mutex_t acks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct agent *first_agent;
 
 static double now(void)
 {
@@ -74,27 +106,77 @@ static double now(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* a request body handed to libcurl piece by piece (see seek_body()) */
+struct body {
+	const char *data;
+	size_t len, off;
+};
+
+static size_t read_body(char *out, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t len = b->len - b->off < size * n ? b->len - b->off : size * n;
+
+	memcpy(out, b->data + b->off, len);
+	b->off += len;
+	return len;
+}
+
+/*
+ * libcurl sends a request again by itself, POST included, when a reused connection dies
+ * before any answer, rewinding the body first: refused, so that the transfer fails and the
+ * resend is the agent's own, with X-Vouch-Retry: 1 (as vouch-agent does).
+ */
+static int seek_body(void *arg, curl_off_t offset, int origin)
+{
+	struct body *b = arg;
+
+	return origin == SEEK_SET && offset == 0 && b->off == 0 ? CURL_SEEKFUNC_OK
+								  : CURL_SEEKFUNC_CANTSEEK;
+}
+
 /* -> HTTP status, the reply in w->out; -1 on a transport failure */
-static long http(struct worker *w, const char *path, const char *body)
+static long http(struct worker *w, const char *path, const char *body, bool resend)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct body in = { .data = body, .len = body ? strlen(body) : 0 };
 	char u[512];
 	long code = -1;
 
+	if (h)
+		h = curl_slist_append(h, "Expect:");
+	if (h && resend)
+		h = curl_slist_append(h, "X-Vouch-Retry: 1");
 	snprintf(u, sizeof(u), "%s%s", url, path);
 	w->out.len = 0;
 	curl_easy_setopt(w->curl, CURLOPT_URL, u);
 	curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, body ? h : NULL);
-	if (body)
-		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body);
-	else
+	if (body) {
+		curl_easy_setopt(w->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(w->curl, CURLOPT_READFUNCTION, read_body);
+		curl_easy_setopt(w->curl, CURLOPT_READDATA, &in);
+		curl_easy_setopt(w->curl, CURLOPT_SEEKFUNCTION, seek_body);
+		curl_easy_setopt(w->curl, CURLOPT_SEEKDATA, &in);
+		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)in.len);
+	} else {
 		curl_easy_setopt(w->curl, CURLOPT_HTTPGET, 1L);
+	}
 	if (curl_easy_perform(w->curl) == CURLE_OK)
 		curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
 	if (!w->out.p)
 		load_on_data("", 0, 0, &w->out);
 	return code;
+}
+
+/* load_take_nonce(), and vouchd's offset */
+static int take_nonce(struct agent *a, json_object *o)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(o, "offset", &v))
+		a->offset = (uint64_t)json_object_get_int64(v);
+	return load_take_nonce(o, a->nonce, &a->nonce_len);
 }
 
 /* 16 new ima-ng entries, PCR 10 extended */
@@ -127,29 +209,154 @@ static char *evidence(struct agent *a, uint64_t from)
 	uint8_t list[ENTRIES_PER_ROUND * LOAD_ENTRY_MAX], signer[34] = { 0x00, 0x0b };
 	size_t len = make_entries(a, list);
 
-	memset(signer + 2, 0x42, 32);
+	struct load_list quoted = a->list;
+	char *ev;
 
-	return load_evidence(a->key, &a->list, signer, a->nonce, a->nonce_len, list, len, from);
+	memset(signer + 2, 0x42, 32);
+	if (a->bad) /* a PCR 10 the list does not replay to */
+		quoted.pcr10[0] ^= 1;
+	ev = load_evidence(a->key, &quoted, signer, a->nonce, a->nonce_len, list, len, from);
+	a->list.clock = quoted.clock;
+	return ev;
 }
 
-/* one push round; 0 when attested and trusted */
+static void ack(struct agent *a, int64_t seq, const char *verdict)
+{
+	struct timespec t;
+
+	if (!acks)
+		return;
+	clock_gettime(CLOCK_REALTIME, &t);
+	pthread_mutex_lock(&acks_lock);
+	fprintf(acks, "%s %lld %s %lld.%03ld\n", a->id, (long long)seq, verdict, (long long)t.tv_sec,
+		t.tv_nsec / 1000000);
+	pthread_mutex_unlock(&acks_lock);
+}
+
+static void pause_ms(double ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
+			       .tv_nsec = (long)((ms - 1000 * (time_t)(ms / 1000)) * 1e6) };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * After a round vouchd did not acknowledge: a fresh nonce (retried through transport errors
+ * and 5xx for RECOVER_FOR), and the agent's list where vouchd has it: the round's entries
+ * kept when vouchd stored the round (offset after it), taken back when it did not (offset
+ * before it).  0, or -EIO.
+ */
+static int recover(struct worker *w, struct agent *a, const struct snap *before)
+{
+	char path[96];
+	double t0 = now();
+	json_object *o = NULL;
+	long code = -1;
+
+	snprintf(path, sizeof(path), "/v1/agents/%s/nonce", a->id);
+	for (unsigned i = 0; now() - t0 < RECOVER_FOR; i++) {
+		code = http(w, path, NULL, false);
+		if (code == 200)
+			break;
+		if (code < 0)
+			w->transport++;
+		pause_ms(i < 4 ? 50 << i : 500);
+	}
+	if (code != 200 || !(o = json_tokener_parse(w->out.p)) || take_nonce(a, o) < 0) {
+		json_object_put(o);
+		fprintf(stderr, "service-load: %s: no nonce within %d s (HTTP %ld)\n", a->id,
+			RECOVER_FOR, code);
+		return -EIO;
+	}
+	json_object_put(o);
+	if (a->offset == a->list.entries) {
+		if (a->list.entries != before->list.entries && !a->bad)
+			w->stored++; /* stored, its answer lost */
+		return 0;
+	}
+	if (a->offset == before->list.entries) {
+		a->list = before->list;
+		return 0;
+	}
+	fprintf(stderr, "service-load: %s: vouchd's offset %llu is neither %llu nor %llu\n", a->id,
+		(unsigned long long)a->offset, (unsigned long long)before->list.entries,
+		(unsigned long long)a->list.entries);
+	return -EIO;
+}
+
+/* one push round; 0 when attested and trusted, -EAGAIN when recovered from a fault */
 static int attest(struct worker *w, struct agent *a)
 {
-	char path[96], *ev = evidence(a, a->list.entries);
-	json_object *o = NULL, *v;
+	struct snap before = { .list = a->list };
+	char path[96], *ev;
+	json_object *o = NULL, *v, *seq;
+	const char *verdict = NULL;
+	bool resent = false;
 	long code;
 	int r = -EIO;
 
+	ev = evidence(a, a->list.entries);
 	snprintf(path, sizeof(path), "/v1/agents/%s/attest", a->id);
 	if (!ev)
 		return -ENOMEM;
-	code = http(w, path, ev);
-	free(ev);
+	code = http(w, path, ev, false);
+	for (unsigned i = 0; faults && code < 0; i++) {
+		w->transport++;
+		if (i >= 5 && now() - a->last_ok > RECOVER_FOR)
+			break;
+		pause_ms(i < 4 ? 50 << i : 500);
+		code = http(w, path, ev, true);
+		w->resends++;
+		resent = true;
+	}
 	if (code == 200 && (o = json_tokener_parse(w->out.p)) &&
-	    json_object_object_get_ex(o, "verdict", &v) &&
-	    strcmp(json_object_get_string(v), "trusted") == 0 && load_take_nonce(o, a->nonce, &a->nonce_len) == 0)
-		r = 0;
-	if (r < 0 && w->failures++ < 3)
+	    json_object_object_get_ex(o, "verdict", &v) && (verdict = json_object_get_string(v)) &&
+	    json_object_object_get_ex(o, "result", &seq) && take_nonce(a, o) == 0) {
+		double t = now();
+
+		ack(a, json_object_get_int64(seq), verdict);
+		if (a->last_ok > 0 && t - a->last_ok > w->max_gap)
+			w->max_gap = t - a->last_ok;
+		a->last_ok = t;
+		if (strcmp(verdict, "trusted") == 0) {
+			w->trusted++;
+			r = a->bad ? -EPERM : 0;
+			if (last_file && a == &w->agents[0] && w->agents == first_agent) {
+				FILE *f = fopen(last_file, "we");
+
+				if (f) {
+					fputs(ev, f);
+					fclose(f);
+				}
+			}
+		} else {
+			w->untrusted++;
+			r = a->bad ? -EAGAIN : -EPERM;
+			/* not stored as the agent's state: the same entries again next time */
+			memcpy(a->list.pcr10, before.list.pcr10, 32);
+			a->list.entries = before.list.entries;
+		}
+		if (r == -EPERM) {
+			fprintf(stderr, "service-load: %s: WRONG verdict %s\n", a->id, verdict);
+			w->failures++;
+		}
+	} else if (faults) {
+		if (code == 409 && resent)
+			w->lost++;
+		else if (code >= 500)
+			w->refused++;
+		else if (code < 0)
+			w->gave_up++;
+		else if (w->failures++ < 3)
+			fprintf(stderr, "service-load: %s: HTTP %ld: %.400s\n", a->id, code,
+				w->out.p ? w->out.p : "");
+		r = recover(w, a, &before) == 0 ? -EAGAIN : -EIO;
+		if (r == -EIO)
+			w->failures++;
+	}
+	free(ev);
+	if (r == -EIO && !faults && w->failures++ < 3)
 		fprintf(stderr, "service-load: %s: HTTP %ld: %.4000s\n", a->id, code,
 			w->out.p ? w->out.p : "");
 	json_object_put(o);
@@ -181,7 +388,11 @@ static int enroll(struct worker *w, struct agent *a)
 	curl_easy_setopt(w->curl, CURLOPT_SSLCERT, op_cert);
 	curl_easy_setopt(w->curl, CURLOPT_SSLKEY, op_key);
 	curl_easy_setopt(w->curl, CURLOPT_CUSTOMREQUEST, "PUT");
-	code = http(w, path, body);
+	code = http(w, path, body, false);
+	for (int i = 0; faults && (code < 0 || code >= 500) && i < 50; i++) {
+		pause_ms(200);
+		code = http(w, path, body, false);
+	}
 	curl_easy_setopt(w->curl, CURLOPT_CUSTOMREQUEST, NULL);
 	curl_easy_setopt(w->curl, CURLOPT_SSLCERT, cert);
 	curl_easy_setopt(w->curl, CURLOPT_SSLKEY, key);
@@ -192,9 +403,13 @@ static int enroll(struct worker *w, struct agent *a)
 		return -EIO;
 	}
 	snprintf(path, sizeof(path), "/v1/agents/%s/nonce", a->id);
-	code = http(w, path, NULL);
+	code = http(w, path, NULL, false);
+	for (int i = 0; faults && (code < 0 || code >= 500) && i < 50; i++) {
+		pause_ms(200);
+		code = http(w, path, NULL, false);
+	}
 	if (code == 200 && (o = json_tokener_parse(w->out.p))) {
-		r = load_take_nonce(o, a->nonce, &a->nonce_len);
+		r = take_nonce(a, o);
 		json_object_put(o);
 	}
 	return r;
@@ -217,10 +432,11 @@ static void *run(void *arg)
 	end = w->steady_start + seconds;
 	for (size_t i = 0; !w->failures && now() < end; i = (i + 1) % w->n_agents) {
 		double t = now();
+		int r = attest(w, &w->agents[i]);
 
-		if (attest(w, &w->agents[i]) < 0)
+		if (r < 0 && r != -EAGAIN) /* -EAGAIN: a fault recovered from, no latency */
 			break;
-		if (w->n_lat == w->lat_size) {
+		if (r == 0 && w->n_lat == w->lat_size) {
 			size_t size = w->lat_size ? 2 * w->lat_size : 4096;
 			double *l = realloc(w->lat, size * sizeof(*l));
 
@@ -229,12 +445,13 @@ static void *run(void *arg)
 			w->lat = l;
 			w->lat_size = size;
 		}
-		w->lat[w->n_lat++] = now() - t;
+		if (r == 0)
+			w->lat[w->n_lat++] = now() - t;
 		if (interval > 0) {
 			struct timespec ts = { .tv_sec = (time_t)interval,
 					       .tv_nsec = (long)((interval - (time_t)interval) * 1e9) };
 
-			if (now() - t > ROUND_DEADLINE) {
+			if (!faults && now() - t > ROUND_DEADLINE) {
 				fprintf(stderr, "service-load: a round took %.1f s\n", now() - t);
 				w->failures++;
 			}
@@ -250,8 +467,10 @@ int main(int argc, char **argv)
 	size_t n_agents, n_threads, total = 0;
 	struct agent *agents;
 	struct worker *w;
-	uint64_t failures = 0;
-	double *all, reg = 0, r1 = 0, start = 1e300, stop = 0, wall;
+	uint64_t failures = 0, trusted = 0, untrusted = 0, resends = 0, lost = 0, refused = 0,
+		 transport = 0, gave_up = 0, bad = 0, stored = 0, first = 0;
+	const char *e;
+	double max_gap = 0, *all, reg = 0, r1 = 0, start = 1e300, stop = 0, wall;
 
 	if (argc != 8 && argc != 9) {
 		fprintf(stderr, "usage: service-load URL CA CERT KEY AGENTS THREADS SECONDS [INTERVAL]\n");
@@ -274,13 +493,29 @@ int main(int argc, char **argv)
 	interval = argc == 9 ? strtod(argv[8], NULL) : 0;
 	if (!n_agents || !n_threads || n_threads > n_agents || seconds <= 0)
 		return 2;
+	faults = (e = getenv("SERVICE_LOAD_FAULTS")) && strcmp(e, "1") == 0;
+	if ((e = getenv("SERVICE_LOAD_BAD")))
+		bad = strtoull(e, NULL, 10);
+	if ((e = getenv("SERVICE_LOAD_FIRST")))
+		first = strtoull(e, NULL, 10);
+	last_file = getenv("SERVICE_LOAD_LAST");
+	if ((e = getenv("SERVICE_LOAD_ACKS")) && !(acks = fopen(e, "we"))) {
+		fprintf(stderr, "service-load: cannot open '%s'\n", e);
+		return 3;
+	}
+	if (acks) /* the tests follow it while the load runs */
+		setvbuf(acks, NULL, _IOLBF, 0);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	agents = calloc(n_agents, sizeof(*agents));
 	w = calloc(n_threads, sizeof(*w));
 	if (!agents || !w)
 		return 3;
-	for (size_t i = 0; i < n_agents; i++)
-		snprintf(agents[i].id, sizeof(agents[i].id), "agent%zu", i);
+	first_agent = agents;
+	for (size_t i = 0; i < n_agents; i++) {
+		snprintf(agents[i].id, sizeof(agents[i].id), "agent%llu",
+			 (unsigned long long)(first + i));
+		agents[i].bad = i + bad >= n_agents;
+	}
 	for (size_t t = 0; t < n_threads; t++) {
 		w[t].agents = agents + t * n_agents / n_threads;
 		w[t].n_agents = (t + 1) * n_agents / n_threads - t * n_agents / n_threads;
@@ -302,6 +537,15 @@ int main(int argc, char **argv)
 		pthread_join(w[t].thread, NULL);
 		total += w[t].n_lat;
 		failures += w[t].failures;
+		trusted += w[t].trusted;
+		untrusted += w[t].untrusted;
+		resends += w[t].resends;
+		lost += w[t].lost;
+		refused += w[t].refused;
+		transport += w[t].transport;
+		gave_up += w[t].gave_up;
+		stored += w[t].stored;
+		max_gap = max_gap > w[t].max_gap ? max_gap : w[t].max_gap;
 		reg = reg > w[t].reg_time ? reg : w[t].reg_time;
 		r1 = r1 > w[t].round1_time ? r1 : w[t].round1_time;
 		start = start < w[t].steady_start ? start : w[t].steady_start;
@@ -324,7 +568,21 @@ int main(int argc, char **argv)
 		       "p99 %.2f ms (%zu threads, %d entries per round)\n",
 		       total, wall, (double)total / wall, 1e3 * all[total / 2],
 		       1e3 * all[total * 99 / 100], n_threads, ENTRIES_PER_ROUND);
+	if (faults || acks)
+		printf("acknowledged:   %llu (trusted %llu, untrusted %llu); transport errors %llu, "
+		       "resends %llu, 409 to a resend %llu, 5xx %llu, given up %llu; stored "
+		       "without an answer (honest agents) %llu; longest gap between an agent's "
+		       "acknowledged rounds %.2f s\n",
+		       (unsigned long long)(trusted + untrusted), (unsigned long long)trusted,
+		       (unsigned long long)untrusted, (unsigned long long)transport,
+		       (unsigned long long)resends, (unsigned long long)lost,
+		       (unsigned long long)refused, (unsigned long long)gave_up,
+		       (unsigned long long)stored, max_gap);
 	printf("failures:       %llu\n", (unsigned long long)failures);
+	if (acks && fclose(acks) != 0) {
+		fprintf(stderr, "service-load: cannot write the acknowledgements\n");
+		failures++;
+	}
 	for (size_t t = 0; t < n_threads; t++) {
 		curl_easy_cleanup(w[t].curl);
 		free(w[t].lat);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -22,12 +23,13 @@
 #include "internal.h"
 #include "quote-internal.h"
 #include "json-internal.h"
+#include "reference-internal.h"
 #include "log-internal.h"
 #include "vouch/attest.h"
 #include "vouch/eventlog.h"
 #include "vouch/log.h"
 
-#define ATTEST_JSON_MAX ((size_t)64 << 20)
+#define ATTEST_JSON_MAX REFERENCE_JSON_MAX
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, attest_json_putp, json_object_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, attest_reader_freep, vouch_log_reader_free)
@@ -37,6 +39,8 @@ struct vouch_attest_reference {
 	json_object *root;
 	json_object *files;
 	json_object *exclude;
+	json_object *keyrings; /* version 2: keyring name -> digests of keys (ima-buf entries) */
+	json_object *ima_buf;  /* version 2: buffer name -> allowed digests */
 };
 
 static bool is_string(json_object *o)
@@ -58,7 +62,7 @@ VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, 
 					      vouch_attest_reference **ret_ref)
 {
 	_cleanup_(attest_json_putp) json_object *root = NULL;
-	json_object *v, *files, *exclude = NULL;
+	json_object *files = NULL, *exclude = NULL, *keyrings = NULL, *ima_buf = NULL;
 	vouch_attest_reference *ref;
 	char why[256];
 	int r;
@@ -70,36 +74,21 @@ VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, 
 		return ctx_err(ctx, r, "out of memory");
 	if (r < 0)
 		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
-	if (!json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
-	    strcmp(json_object_get_string(v), "vouch-reference") != 0 ||
-	    !json_object_object_get_ex(root, "files", &files) ||
-	    !json_object_is_type(files, json_type_object))
-		return ctx_err(ctx, -EBADMSG, "not a vouch-reference document");
-	if (json_object_object_get_ex(root, "exclude", &exclude)) {
-		if (!json_object_is_type(exclude, json_type_array))
-			return ctx_err(ctx, -EBADMSG, "exclude must be a list of patterns");
-		for (size_t i = 0; i < json_object_array_length(exclude); i++)
-			if (!is_string(json_object_array_get_idx(exclude, i)))
-				return ctx_err(ctx, -EBADMSG, "exclude must be a list of patterns");
-	}
-	json_object_object_foreach(files, name, list)
-	{
-		bool ok = is_string(list) || json_object_is_type(list, json_type_array);
-
-		if (ok && !is_string(list) && json_object_array_length(list) == 0)
-			return ctx_err(ctx, -EBADMSG, "reference for '%.200s' is an empty list", name);
-		for (size_t i = 0; ok && !is_string(list) && i < json_object_array_length(list); i++)
-			ok = is_string(json_object_array_get_idx(list, i));
-		if (!ok)
-			return ctx_err(ctx, -EBADMSG,
-				       "reference for '%.200s' must be a digest or a list of them",
-				       name);
-	}
+	/* version 1 or 2 (include/vouch/reference.h), the id checked when there is one */
+	r = reference_validate(ctx, root);
+	if (r < 0)
+		return r;
+	json_object_object_get_ex(root, "files", &files);
+	json_object_object_get_ex(root, "exclude", &exclude);
+	json_object_object_get_ex(root, "keyrings", &keyrings);
+	json_object_object_get_ex(root, "ima-buf", &ima_buf);
 	ref = mem_zalloc(sizeof(*ref));
 	if (!ref)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
 	ref->files = files;
 	ref->exclude = exclude;
+	ref->keyrings = keyrings;
+	ref->ima_buf = ima_buf;
 	ref->root = root;
 	root = NULL;
 	*ret_ref = ref;
@@ -119,9 +108,13 @@ VOUCH_EXPORT int vouch_attest_reference_load(vouch_ctx *ctx, const char *path,
 	if (r < 0)
 		return r;
 	r = vouch_attest_reference_parse(ctx, (const char *)buf, len, ret_ref);
-	if (r == -EBADMSG)
-		return ctx_err(ctx, r, "'%s' is not a vouch-reference document: %s", path,
-			       vouch_ctx_last_error(ctx));
+	if (r == -EBADMSG) {
+		/* the reason lives in the buffer ctx_err() writes: copy it first */
+		char why[VOUCH_ERRMSG_SIZE];
+
+		snprintf(why, sizeof(why), "%s", vouch_ctx_last_error(ctx));
+		return ctx_err(ctx, r, "'%s' is not a vouch-reference document: %s", path, why);
+	}
 	return r;
 }
 
@@ -152,7 +145,9 @@ VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref,
 		return -EINVAL;
 	if (excluded(ref, name))
 		return 1;
-	if (!json_object_object_get_ex(ref->files, name, &list))
+	if (!json_object_object_get_ex(ref->files, name, &list) &&
+	    !(ref->keyrings && json_object_object_get_ex(ref->keyrings, name, &list)) &&
+	    !(ref->ima_buf && json_object_object_get_ex(ref->ima_buf, name, &list)))
 		return -ENOENT;
 	snprintf(want, sizeof(want), "%s:", vouch_hash_info(d->algo)->name);
 	vouch_digest_to_hex(d, want + strlen(want), sizeof(want) - strlen(want));
@@ -160,10 +155,22 @@ VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref,
 		return strcasecmp(json_object_get_string(list), want) ? -EKEYREJECTED : 0;
 	n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *s = json_object_get_string(json_object_array_get_idx(list, i));
+		json_object *e = json_object_array_get_idx(list, i), *ds, *until;
 
-		if (s && !strcasecmp(s, want))
-			return 0;
+		if (is_string(e)) {
+			if (!strcasecmp(json_object_get_string(e), want))
+				return 0;
+			continue;
+		}
+		/* version 2: an entry with its origin; one past its window allows nothing */
+		if (json_object_object_get_ex(e, "until", &until) &&
+		    json_object_get_int64(until) < (int64_t)time(NULL))
+			continue;
+		if (!json_object_object_get_ex(e, "digests", &ds))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(ds); k++)
+			if (!strcasecmp(json_object_get_string(json_object_array_get_idx(ds, k)), want))
+				return 0;
 	}
 	return -EKEYREJECTED;
 }

@@ -39,6 +39,7 @@ int cmd_policy_simulate(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_engine(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
+int cmd_reference(int argc, char **argv);
 
 /* Dispatch "vouch FAMILY SUB ..." over a sub-table; used by command families. */
 int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,

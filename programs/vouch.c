@@ -54,6 +54,9 @@ static const struct command commands[] = {
 	  "--func FUNC FILE..., or load --buffer --func ID --desc NAME FILE" },
 	{ "engine", cmd_engine, 0, "Inspect the engine state, print its list, latch enforcement",
 	  "engine status|list|init|enforce ..." },
+	{ "reference", cmd_reference, 0,
+	  "Reference values from Debian packages: create, show, diff, merge, sign, verify",
+	  "reference create|show|diff|merge|sign|verify ..." },
 	{ "fleet", cmd_fleet, 0, "Operate vouchd: agents, reference values, events (runs vouch-fleet)",
 	  "fleet status|show|add-reference|set-reference|remove|events ..." },
 };

@@ -10,7 +10,7 @@ PACKAGES=(
 	# build
 	gcc g++ clang llvm libclang-rt-14-dev pkg-config meson ninja-build binutils
 	libssl-dev libjson-c-dev libkeyutils-dev libtss2-dev libsqlite3-dev libpq-dev libevent-dev libcurl4-openssl-dev
-	zlib1g-dev libzstd-dev liblzma-dev
+	zlib1g-dev libzstd-dev liblzma-dev libarchive-dev
 	# tools the tests use
 	openssl jq curl sqlite3 strace attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
 	# the kernel rig (tests/kernel): Debian's kernel under QEMU
@@ -31,6 +31,9 @@ PACKAGES=(
 	libsystemd-dev prometheus python3-jwt systemd
 	# the fleet web page's headless-browser test (tests/service/test-fleet.sh)
 	chromium
+	# issue 17: vouchd on PostgreSQL (libpq-dev above); scripts/pg-cluster.sh runs the
+	# server of postgresql-15 in a throwaway cluster for test-store-pg and the benchmarks
+	postgresql-15
 )
 
 missing=()

@@ -33,6 +33,7 @@ struct agent {
 	bool pull;
 	bool enroll;
 	bool anonymous; /* no client certificate on this request (enrollment) */
+	bool resend; /* this push is sent again after a transport error (X-Vouch-Retry: 1) */
 	vouch_ctx *ctx;
 	vouch_tpm *tpm; /* open during enrollment only */
 	void *curl; /* CURL *, push mode and registration */

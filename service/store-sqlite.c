@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * vouchd storage in SQLite: WAL journal, one connection (the daemon's single event loop is
- * the one writer), every statement prepared once at open.  Inside a batch (group commit)
+ * vouchd storage in SQLite: WAL journal, one connection per vouchd process (its single event
+ * loop is the one writer; several nodes on one machine take turns under SQLite's write lock,
+ * waiting up to the busy timeout), every statement prepared once at open.  Inside a batch (group commit)
  * begin/commit/rollback are the savepoint 'req' of the batch's one transaction.
  *
  * Copyright (C) 2026 The vouch authors
@@ -150,16 +151,16 @@ static const char *const queries[_Q_MAX] = {
 	/* the node's own leases first, so that a smaller @max never drops one for another */
 	[Q_LEASE_CLAIM] = "UPDATE agents SET lease_node = ?1, lease_until = ?2 + ?3 WHERE id IN "
 			  "(SELECT id FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			  "(lease_node = ?1 OR lease_node IS NULL OR lease_until < ?2) "
+			  "(lease_node = ?1 OR lease_node IS NULL OR lease_until <= ?2) "
 			  "ORDER BY lease_node IS NOT ?1, id LIMIT ?4)",
 	[Q_LEASE_HELD] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			 "lease_node = ?1 AND lease_until >= ?2 ORDER BY id",
+			 "lease_node = ?1 AND lease_until > ?2 ORDER BY id",
 	[Q_LEASE_RELEASE] = "UPDATE agents SET lease_node = NULL, lease_until = 0 "
 			    "WHERE lease_node = ?1",
 	[Q_DUTY_RELEASE] = "DELETE FROM duties WHERE node = ?1",
 	[Q_DUTY_CLAIM] = "INSERT INTO duties (name, node, until) VALUES (?1, ?2, ?3 + ?4) "
 			 "ON CONFLICT(name) DO UPDATE SET node = ?2, until = ?3 + ?4 "
-			 "WHERE duties.node = ?2 OR duties.until < ?3",
+			 "WHERE duties.node = ?2 OR duties.until <= ?3",
 	[Q_ANCHOR_GET] = "SELECT hash FROM anchors WHERE seq = ?1",
 };
 
@@ -228,7 +229,8 @@ static const char *const migrations[] = {
 	"PRAGMA user_version = 6;",
 	/*
 	 * 6 -> 7: several nodes over one database and retention.  A pull agent is fetched by
-	 * the node holding its lease (lease_node until lease_until, Unix time); a duty (the
+	 * the node holding its lease (lease_node until lease_until, Unix time, which is the
+	 * first second it no longer holds); a duty (the
 	 * outbox's delivery) is done by one node at a time.  Pruning deletes old results; an
 	 * anchor keeps the hash of a pruned row whose successor stays, so that the chain
 	 * still verifies from there.  The only way to delete results is result_prune(): it
@@ -338,8 +340,10 @@ static int sq_open(const char *path, unsigned flags, struct store **ret)
 	if (!s)
 		return -ENOMEM;
 	s->base.ops = &store_sqlite_ops;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	/* without migrating (vouchd db status, --check-config) nothing is created either */
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+				  (flags & STORE_OPEN_NO_MIGRATE ? 0 : SQLITE_OPEN_CREATE),
+			    NULL) != SQLITE_OK) {
 		r = db_err(s, path);
 		goto fail;
 	}
@@ -351,7 +355,8 @@ static int sq_open(const char *path, unsigned flags, struct store **ret)
 	 * process crash but could lose the last commits at power loss; vouchd keeps FULL and
 	 * amortises the fsync instead (batch_begin/batch_commit: group commit, vouchd-http.c).
 	 */
-	r = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+	r = exec(s, flags & STORE_OPEN_NO_MIGRATE ? "PRAGMA foreign_keys = ON" :
+		    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 		    "PRAGMA foreign_keys = ON");
 	if (r == 0 && !(flags & STORE_OPEN_NO_MIGRATE))
 		r = migrate(s);
@@ -1395,13 +1400,14 @@ static int fsync_path(const char *path, int flags)
 static int sq_backup(struct store *s, const char *path)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
+	const char *slash;
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
 	int fd, rc, r = 0;
 
 	if (!path || !*path || snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -EINVAL;
+	slash = strrchr(path, '/');
 	if (slash)
 		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
 	else

@@ -5,9 +5,12 @@
  * A backend fills a struct store_ops; callers only use the inline wrappers below.  Every
  * function returns 0 or a negative errno: -ENOENT when a record does not exist, -EIO for a
  * database failure (the backend logs the database's message to stderr), -ENOMEM.
- * Writes happen between begin() and commit(); rollback() discards them.  All state changes
- * of one attestation (nonce consumed, new state, next nonce, result row) go in ONE
- * transaction, or, between batch_begin() and batch_commit() (group commit), in one
+ * Writes happen between begin() and commit(); rollback() discards them.  Inside a
+ * transaction a write that returns nothing but its status may be pipelined (PostgreSQL): its
+ * failure is then returned by the next operation that reads, or by commit(), at the latest;
+ * callers check every call and roll back on any error, so either way nothing is stored.
+ * All state changes of one attestation (nonce consumed, new state, next nonce, result row)
+ * go in ONE transaction, or, between batch_begin() and batch_commit() (group commit), in one
  * savepoint of the batch's transaction: durable only once batch_commit() returns 0.
  *
  * Copyright (C) 2026 The vouch authors

@@ -42,6 +42,7 @@
 #include "notify.h"
 
 #define MAX_RESPONSE (1U << 20)
+#define RESENDS 3 /* a push sent again after a transport error, 1, 2 and 4 s later */
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
 
@@ -65,12 +66,46 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
-/* one request: 0 with the HTTP status and the JSON answer, or -EIO when it did not happen */
+/* a request body handed to libcurl piece by piece, so that it cannot be sent twice unseen */
+struct body {
+	const char *data;
+	size_t len, off;
+};
+
+static size_t read_body(char *out, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t len = b->len - b->off < size * n ? b->len - b->off : size * n;
+
+	memcpy(out, b->data + b->off, len);
+	b->off += len;
+	return len;
+}
+
+/*
+ * libcurl sends a request again by itself, POST included, when a reused connection dies
+ * before any answer, rewinding the body first.  A push is not idempotent (vouchd may have
+ * stored it): refusing the rewind makes the transfer fail, and the resend is ours, with
+ * X-Vouch-Retry: 1.
+ */
+static int seek_body(void *arg, curl_off_t offset, int origin)
+{
+	struct body *b = arg;
+
+	return origin == SEEK_SET && offset == 0 && b->off == 0 ? CURL_SEEKFUNC_OK
+								  : CURL_SEEKFUNC_CANTSEEK;
+}
+
+/*
+ * one request: 0 with the HTTP status and the JSON answer, -ENOTCONN when it did not happen
+ * (no connection, or it broke before the whole answer), -EIO when the answer is not JSON
+ */
 static int http(struct agent *ag, const char *method, const char *action, const char *body,
 		long *ret_code, json_object **ret_json)
 {
 	_cleanup_free_ char *url = NULL;
 	struct curl_slist *hdr = NULL;
+	struct body in = { .data = body, .len = body ? strlen(body) : 0 };
 	struct buf b = { 0 };
 	CURLcode rc;
 
@@ -90,9 +125,18 @@ static int http(struct agent *ag, const char *method, const char *action, const 
 	curl_easy_setopt(ag->curl, CURLOPT_WRITEDATA, &b);
 	if (body) {
 		hdr = curl_slist_append(NULL, "Content-Type: application/json");
+		/* no 100-continue round trip: the body follows the headers at once */
+		if (hdr)
+			hdr = curl_slist_append(hdr, "Expect:");
+		if (hdr && ag->resend)
+			hdr = curl_slist_append(hdr, "X-Vouch-Retry: 1");
 		curl_easy_setopt(ag->curl, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(ag->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(ag->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		curl_easy_setopt(ag->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(ag->curl, CURLOPT_READFUNCTION, read_body);
+		curl_easy_setopt(ag->curl, CURLOPT_READDATA, &in);
+		curl_easy_setopt(ag->curl, CURLOPT_SEEKFUNCTION, seek_body);
+		curl_easy_setopt(ag->curl, CURLOPT_SEEKDATA, &in);
+		curl_easy_setopt(ag->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)in.len);
 	}
 	(void)method;
 	rc = curl_easy_perform(ag->curl);
@@ -100,7 +144,7 @@ static int http(struct agent *ag, const char *method, const char *action, const 
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "vouch-agent: %s: %s\n", url, curl_easy_strerror(rc));
 		free(b.data);
-		return -EIO;
+		return -ENOTCONN;
 	}
 	curl_easy_getinfo(ag->curl, CURLINFO_RESPONSE_CODE, ret_code);
 	*ret_json = b.data ? json_tokener_parse(b.data) : NULL;
@@ -466,6 +510,7 @@ static int round_once(struct agent *ag)
 	size_t nonce_len = strlen(ag->nonce) / 2;
 	uint64_t from = ag->offset, sent;
 	const char *verdict;
+	bool resent = false;
 	long code = 0;
 	int r;
 
@@ -488,8 +533,29 @@ static int round_once(struct agent *ag)
 		fprintf(stderr, "vouch-agent: no entries after %llu: the quote alone\n",
 			(unsigned long long)from);
 	r = http(ag, "POST", "attest", json, &code, &resp);
+	/*
+	 * The connection broke: the push may have been committed with its answer lost.  The
+	 * same evidence goes again, marked as a resend: vouchd judges it when it never got
+	 * the first, and answers 409 when its nonce was used (the first was stored).
+	 */
+	for (unsigned i = 0; r == -ENOTCONN && i < RESENDS; i++) {
+		sleep(1U << i);
+		ag->resend = true;
+		r = http(ag, "POST", "attest", json, &code, &resp);
+		ag->resend = false;
+		resent = true;
+	}
+	if (r == -ENOTCONN && resent)
+		fprintf(stderr, "vouch-agent: attest: no answer after %d resends: the next round "
+				"starts with a fresh nonce\n", RESENDS);
 	if (r < 0)
 		return r;
+	if (code == 409 && resent) {
+		fprintf(stderr, "vouch-agent: attest: the resent push's nonce was used (the first "
+				"was stored): a new round with a fresh nonce\n");
+		ag->nonce[0] = '\0';
+		return -EAGAIN;
+	}
 	if (code != 200) {
 		fprintf(stderr, "vouch-agent: attest: HTTP %ld: %s\n", code, jstr(resp, "error"));
 		ag->nonce[0] = '\0';
@@ -777,8 +843,22 @@ static int run(int argc, char **argv)
 			r = get_nonce(&ag);
 		if (r >= 0)
 			r = round_once(&ag);
+		/* the round's first push was stored but its answer lost: one more, fresh nonce */
+		if (r == -EAGAIN) {
+			r = get_nonce(&ag);
+			if (r >= 0)
+				r = round_once(&ag);
+			if (r == -EAGAIN)
+				r = -EPROTO;
+		}
 		if (ag.once)
 			break;
+		/* the server is unreachable (restarting, or the network): try again next round,
+		 * as for a refused one, rather than exit and wait for a restart */
+		if (r == -ENOTCONN) {
+			ag.nonce[0] = '\0'; /* it may have been used by a push stored unanswered */
+			r = -EPROTO;
+		}
 		if (r < 0 && r != -EPROTO)
 			break;
 		sd_notifyf(0, "STATUS=last round: %s", r == 0 ? "trusted" : r == 1 ? "untrusted"

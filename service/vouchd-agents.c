@@ -186,7 +186,8 @@ static int fail(struct attest_error *e, int code, const char *fmt, ...)
 }
 
 int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
-		    const struct store_nonce *expect, json_object **ret, struct attest_error *e)
+		    const struct store_nonce *expect, bool resend, json_object **ret,
+		    struct attest_error *e)
 {
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
 	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
@@ -275,6 +276,21 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	o.state = have_state ? &vs : NULL;
 	o.state_label = id;
 	vr = vouch_attest_verify(srv->ctx, &o, ev, &res);
+	/*
+	 * A resend after a transport error (X-Vouch-Retry: 1) of this AK's own quote over a nonce
+	 * that is no longer the agent's: the first send was most likely committed and its answer
+	 * lost.  Nothing is stored (no second result row, no state change) and the agent asks
+	 * for a fresh nonce.  Only a quote whose signature verified qualifies, so anything else
+	 * is judged as before; without the header a replay is recorded as today (untrusted).
+	 */
+	if (resend && res && res->quote.parsed &&
+	    res->quote.checks[VOUCH_QUOTE_CHECK_SIGNATURE] == 0 &&
+	    res->quote.checks[VOUCH_QUOTE_CHECK_NONCE] != 0) {
+		st->ops->rollback(st);
+		store_state_clear(&old);
+		return fail(e, 409, "agent '%s': the resent quote's nonce was used or replaced; "
+				    "GET a new one", id);
+	}
 	/*
 	 * A new boot (the TPM's resetCount moved on; it is signed in the quote's clockInfo,
 	 * TPM 2.0 Library Part 2, TPMS_CLOCK_INFO) resets PCR 10: the list starts again and the
@@ -367,15 +383,19 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 	size_t len;
 	int r;
 
+	const char *retry;
+
 	if (require_agent(srv, req, id) < 0 || rate_check(srv, req, id) < 0 ||
 	    !(body = request_body(srv, req, &len)))
 		return;
+	/* the agent resends after a transport error: its first send may have been committed */
+	retry = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Vouch-Retry");
 	r = vouch_evidence_parse(srv->ctx, body, len, &ev);
 	if (r < 0)
 		return refuse(srv, req, 400, "not an evidence document: %s",
 			      vouch_ctx_last_error(srv->ctx));
 	observe(srv, PHASE_PARSE, now_mono() - t0);
-	if (attest_evidence(srv, id, ev, NULL, &out, &e) < 0)
+	if (attest_evidence(srv, id, ev, NULL, retry && strcmp(retry, "1") == 0, &out, &e) < 0)
 		return refuse(srv, req, e.code, "%s", e.msg);
 	reply_json(srv, req, 200, out);
 }

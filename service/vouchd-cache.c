@@ -188,20 +188,23 @@ static struct cache_slot *find(struct agent_cache *c, const char *id)
 	return NULL;
 }
 
-/* a slot for @id: its own, else a free one, else the least recently used of the set */
+/* an empty slot for @id: its own (emptied), else a free one, else the least recently used
+ * of the set */
 static struct cache_slot *claim(struct agent_cache *c, const char *id)
 {
-	struct cache_slot *set = set_of(c, id), *victim = &set[0];
+	struct cache_slot *set = set_of(c, id), *victim = NULL;
 
-	for (size_t w = 0; w < CACHE_WAYS; w++) {
+	for (size_t w = 0; w < CACHE_WAYS && !victim; w++)
 		if (set[w].ak && strcmp(set[w].id, id) == 0)
-			return &set[w];
-		if (!set[w].ak) {
 			victim = &set[w];
-			break;
-		}
-		if (set[w].used < victim->used)
+	for (size_t w = 0; w < CACHE_WAYS && !victim; w++)
+		if (!set[w].ak)
 			victim = &set[w];
+	if (!victim) {
+		victim = &set[0];
+		for (size_t w = 1; w < CACHE_WAYS; w++)
+			if (set[w].used < victim->used)
+				victim = &set[w];
 	}
 	slot_clear(victim);
 	return victim;

@@ -34,6 +34,12 @@
 #define WEBHOOK_TIMEOUT_S 10
 #define DUE_BATCH 64
 #define SECRET_MAX 4096
+/* several nodes: every node's streams read the outbox this often, for the events the other
+ * nodes commit; the webhooks are the duty of one node, held for DUTY_TTL_S and renewed
+ * every DUTY_RENEW polls (1 s) */
+#define POLL_MS 250
+#define DUTY_TTL_S 3
+#define DUTY_RENEW 4
 
 struct notify;
 
@@ -58,7 +64,9 @@ struct stream {
 struct notify {
 	struct server *srv;
 	uint64_t last; /* the highest event id in the outbox */
-	struct event *watchdog, *heartbeat, *curl_timer;
+	struct event *watchdog, *heartbeat, *curl_timer, *poll;
+	bool duty; /* this node delivers the webhooks (duty "outbox") */
+	unsigned polls;
 	CURLM *multi;
 	EVP_MAC *mac;
 	struct webhook hooks[MAX_WEBHOOKS];
@@ -397,7 +405,8 @@ static void webhook_kick(struct webhook *w)
 	int64_t now = (int64_t)time(NULL);
 	size_t n = 0;
 
-	if (w->easy || evtimer_pending(w->retry, NULL) || w->cur.delivered >= nt->last)
+	if (!nt->duty || w->easy || evtimer_pending(w->retry, NULL) ||
+	    w->cur.delivered >= nt->last)
 		return;
 	if (w->cur.next_attempt > now)
 		return webhook_retry_in(w, w->cur.next_attempt - now);
@@ -576,6 +585,19 @@ static int load_secret(struct notify *nt, const char *path)
 	return 0;
 }
 
+int webhook_secret_check(const char *path)
+{
+	struct notify *nt = calloc(1, sizeof(*nt));
+	int r;
+
+	if (!nt)
+		return -ENOMEM;
+	r = load_secret(nt, path);
+	OPENSSL_cleanse(nt->secret, sizeof(nt->secret));
+	free(nt);
+	return r;
+}
+
 /* --- the overdue watchdog -------------------------------------------------------------- */
 
 static void watchdog(evutil_socket_t fd, short what, void *arg)
@@ -590,15 +612,77 @@ static void watchdog(evutil_socket_t fd, short what, void *arg)
 	if (st->ops->status_due(st, now, ids, DUE_BATCH, &n) < 0 || n == 0)
 		return;
 	r = st->ops->begin(st);
-	for (size_t i = 0; r == 0 && i < n; i++)
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct store_status cur;
+		int g;
+
+		/* every node runs this: re-read under the row lock (status_get in the
+		 * transaction), as another node may have marked it or taken an attestation
+		 * since the list was read; only a move that is still due happens, once */
+		g = st->ops->status_get(st, ids[i], &cur);
+		if (g == -ENOENT)
+			continue;
+		if (g < 0) {
+			r = g;
+			break;
+		}
+		if (strcmp(cur.state, "overdue") == 0 || cur.deadline <= 0 || cur.deadline >= now)
+			continue;
 		r = agent_transition(nt->srv, ids[i], "overdue", 0,
 				     "no attestation by the deadline", now, NULL);
+	}
 	if (r == 0)
 		r = st->ops->commit(st);
 	if (r < 0) {
 		st->ops->rollback(st);
 		return;
 	}
+	notify_committed(nt->srv);
+}
+
+/* --- several nodes: the webhooks' duty, the outbox polled ------------------------------ */
+
+static void duty_renew(struct notify *nt)
+{
+	struct server *srv = nt->srv;
+	struct store *st = srv->store;
+	bool had = nt->duty;
+
+	if (nt->n_hooks == 0)
+		return;
+	nt->duty = !st->ops->duty_claim ||
+		   st->ops->duty_claim(st, "outbox", srv->cfg.node_id, (int64_t)time(NULL),
+				       DUTY_TTL_S) == 0;
+	if (!nt->duty) {
+		/* a standby node: its cursors follow the stored ones, for the backlog metric */
+		for (size_t i = 0; i < nt->n_hooks; i++)
+			if (!nt->hooks[i].easy)
+				(void)st->ops->webhook_get(st, nt->hooks[i].url, &nt->hooks[i].cur);
+	}
+	if (nt->duty == had)
+		return;
+	fprintf(stderr, "vouchd: node '%s' %s the webhook delivery\n", srv->cfg.node_id,
+		nt->duty ? "holds" : "no longer holds");
+	if (!nt->duty)
+		return; /* a POST in flight finishes: at least once allows it twice */
+	for (size_t i = 0; i < nt->n_hooks; i++) {
+		struct webhook *w = &nt->hooks[i];
+
+		/* the cursor moved on while another node delivered */
+		if (!w->easy && st->ops->webhook_get(st, w->url, &w->cur) == 0) {
+			if (evtimer_pending(w->retry, NULL))
+				evtimer_del(w->retry);
+			webhook_kick(w);
+		}
+	}
+}
+
+static void poll_outbox(evutil_socket_t fd, short what, void *arg)
+{
+	struct notify *nt = arg;
+
+	if (nt->polls++ % DUTY_RENEW == 0)
+		duty_renew(nt);
 	notify_committed(nt->srv);
 }
 
@@ -646,7 +730,8 @@ void notify_metrics(struct server *srv, struct evbuffer *b)
 int notify_start(struct server *srv)
 {
 	const struct config *c = &srv->cfg;
-	struct timeval second = { .tv_sec = 1 }, beat = { .tv_sec = HEARTBEAT_S };
+	struct timeval second = { .tv_sec = 1 }, beat = { .tv_sec = HEARTBEAT_S },
+		       poll = { .tv_usec = POLL_MS * 1000 };
 	struct notify *nt = calloc(1, sizeof(*nt));
 	int r;
 
@@ -659,8 +744,9 @@ int notify_start(struct server *srv)
 		return r;
 	nt->watchdog = event_new(srv->base, -1, EV_PERSIST, watchdog, nt);
 	nt->heartbeat = event_new(srv->base, -1, EV_PERSIST, heartbeat, nt);
-	if (!nt->watchdog || !nt->heartbeat || event_add(nt->watchdog, &second) < 0 ||
-	    event_add(nt->heartbeat, &beat) < 0)
+	nt->poll = event_new(srv->base, -1, EV_PERSIST, poll_outbox, nt);
+	if (!nt->watchdog || !nt->heartbeat || !nt->poll || event_add(nt->watchdog, &second) < 0 ||
+	    event_add(nt->heartbeat, &beat) < 0 || event_add(nt->poll, &poll) < 0)
 		return -ENOMEM;
 	if (c->n_webhooks == 0)
 		return 0;
@@ -689,8 +775,9 @@ int notify_start(struct server *srv)
 			return r;
 		fprintf(stderr, "vouchd: webhook %s: delivered up to event %" PRIu64 " of %" PRIu64
 				"\n", w->url, w->cur.delivered, nt->last);
-		webhook_kick(w);
 	}
+	duty_renew(nt); /* and, when this node holds the duty, deliver */
+	nt->polls = 1;
 	return 0;
 }
 
@@ -721,6 +808,8 @@ void notify_stop(struct server *srv)
 		EVP_MAC_free(nt->mac);
 		curl_global_cleanup();
 	}
+	if (nt->poll)
+		event_free(nt->poll);
 	if (nt->watchdog)
 		event_free(nt->watchdog);
 	if (nt->heartbeat)

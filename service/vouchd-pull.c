@@ -49,7 +49,10 @@ struct fetch {
 struct pull {
 	struct server *srv;
 	CURLM *multi;
-	struct event *tick;
+	struct event *tick; /* LEASE_ROUNDS a interval: leases renewed, due rounds started */
+	unsigned ticks;
+	char (*held)[STORE_ID_MAX + 1]; /* the agents this node held at the last tick, sorted */
+	size_t n_held;
 	struct event *timer;
 	struct fetch *fetches; /* in flight; one per agent at most */
 	struct cidr *allow;
@@ -282,7 +285,7 @@ static void judge(struct server *srv, struct fetch *f)
 		return record_error(srv, f->id, reason);
 	}
 	observe(srv, PHASE_PARSE, now_mono() - t0);
-	if (attest_evidence(srv, f->id, ev, &f->nonce, &out, &e) < 0) {
+	if (attest_evidence(srv, f->id, ev, &f->nonce, false, &out, &e) < 0) {
 		snprintf(reason, sizeof(reason), "refused (%d): %s", e.code, e.msg);
 		return record_error(srv, f->id, reason);
 	}
@@ -577,28 +580,123 @@ static int collect(void *userdata, const char *id, const char *url)
 	return 0;
 }
 
+/*
+ * Several nodes over one database: a pull agent is fetched by the node holding its lease.
+ * Leases last one interval (at least 2 s) and are renewed LEASE_ROUNDS times an interval,
+ * so a node that dies loses them within an interval; the next tick of another node claims
+ * them and fetches the agents it took over at once: the agents are back within 2
+ * intervals.  Every LEASE_ROUNDS-th tick is a round of every agent held.
+ */
+#define LEASE_ROUNDS 4
+#define PULL_MAX ((size_t)1 << 30) /* agents one node may hold: no cap but memory */
+
+static int64_t lease_ttl(const struct server *srv)
+{
+	return srv->cfg.interval < 2 ? 2 : (int64_t)srv->cfg.interval;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static void on_tick(evutil_socket_t fd, short kind, void *arg)
 {
 	struct pull *p = arg;
+	struct store *st = p->srv->store;
 	struct due d = { 0 };
+	bool round = p->ticks++ % LEASE_ROUNDS == 0;
+	size_t taken = 0;
+	int r;
 
 	/* the list first, the rounds after: a round writes to the store */
-	if (p->srv->store->ops->pull_list(p->srv->store, collect, &d) < 0)
-		fprintf(stderr, "vouchd: cannot list the pull agents\n");
-	for (size_t i = 0; i < d.n; i++)
-		if (start_fetch(p, d.id[i], d.url[i]) < 0)
+	if (st->ops->pull_claim)
+		r = st->ops->pull_claim(st, p->srv->cfg.node_id, (int64_t)time(NULL), lease_ttl(p->srv),
+					PULL_MAX, collect, &d);
+	else
+		r = st->ops->pull_list(st, collect, &d);
+	if (r < 0) {
+		fprintf(stderr, "vouchd: cannot claim the pull agents\n");
+		free(d.id);
+		free(d.url);
+		return;
+	}
+	for (size_t i = 0; i < d.n; i++) {
+		bool had = p->held && bsearch(d.id[i], p->held, p->n_held, sizeof(*p->held), id_cmp);
+
+		taken += !had;
+		if ((round || !had) && start_fetch(p, d.id[i], d.url[i]) < 0)
 			fprintf(stderr, "vouchd: agent '%s': cannot start a pull round\n", d.id[i]);
-	free(d.id);
+	}
+	if (taken)
+		fprintf(stderr, "vouchd: node '%s' now holds %zu pull agent(s), %zu new\n",
+			p->srv->cfg.node_id, d.n, taken);
 	free(d.url);
+	free(p->held);
+	p->held = d.id;
+	p->n_held = d.n;
+	if (p->n_held > 1)
+		qsort(p->held, p->n_held, sizeof(*p->held), id_cmp);
 }
 
 /* --- setup --------------------------------------------------------------------------------------- */
 
+/* the --pull-allow values (each one network or several, comma-separated) into @ret */
+static int parse_allow(const struct config *c, struct cidr **ret, size_t *ret_n)
+{
+	struct cidr *allow;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < c->n_pull_allow; i++) {
+		n++;
+		for (const char *x = c->pull_allow[i]; *x; x++)
+			n += *x == ',';
+	}
+	allow = calloc(n ? n : 1, sizeof(*allow));
+	if (!allow)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_pull_allow; i++) {
+		const char *s = c->pull_allow[i];
+
+		for (;;) {
+			size_t len = strcspn(s, ",");
+			char one[INET6_ADDRSTRLEN + 8];
+
+			if (len >= sizeof(one) || (memcpy(one, s, len), one[len] = '\0',
+						   parse_cidr(one, &allow[k])) < 0) {
+				fprintf(stderr, "vouchd: invalid --pull-allow '%.*s' (ADDRESS[/PREFIX])\n",
+					(int)len, s);
+				free(allow);
+				return -EINVAL;
+			}
+			k++;
+			if (!s[len])
+				break;
+			s += len + 1;
+		}
+	}
+	*ret = allow;
+	*ret_n = k;
+	return 0;
+}
+
+int pull_allow_check(const struct config *c)
+{
+	struct cidr *allow = NULL;
+	size_t n = 0;
+	int r = parse_allow(c, &allow, &n);
+
+	free(allow);
+	return r;
+}
+
 int pull_start(struct server *srv)
 {
-	struct timeval tv = { .tv_sec = srv->cfg.interval };
+	struct timeval tv = { .tv_sec = srv->cfg.interval / LEASE_ROUNDS,
+			      .tv_usec = (suseconds_t)(srv->cfg.interval % LEASE_ROUNDS) *
+					 (1000000 / LEASE_ROUNDS) };
 	struct pull *p;
-	size_t n = 0;
+	int r;
 
 	if (!srv->cfg.pull_cert)
 		return 0;
@@ -607,34 +705,9 @@ int pull_start(struct server *srv)
 		return -ENOMEM;
 	p->srv = srv;
 	srv->pull = p;
-	/* each --pull-allow value is one network or several, comma-separated */
-	for (size_t i = 0; i < srv->cfg.n_pull_allow; i++) {
-		n++;
-		for (const char *c = srv->cfg.pull_allow[i]; *c; c++)
-			n += *c == ',';
-	}
-	p->allow = calloc(n ? n : 1, sizeof(*p->allow));
-	if (!p->allow)
-		return -ENOMEM;
-	for (size_t i = 0; i < srv->cfg.n_pull_allow; i++) {
-		const char *s = srv->cfg.pull_allow[i];
-
-		for (;;) {
-			size_t len = strcspn(s, ",");
-			char one[INET6_ADDRSTRLEN + 8];
-
-			if (len >= sizeof(one) || (memcpy(one, s, len), one[len] = '\0',
-						   parse_cidr(one, &p->allow[p->n_allow])) < 0) {
-				fprintf(stderr, "vouchd: invalid --pull-allow '%.*s' (ADDRESS[/PREFIX])\n",
-					(int)len, s);
-				return -EINVAL;
-			}
-			p->n_allow++;
-			if (!s[len])
-				break;
-			s += len + 1;
-		}
-	}
+	r = parse_allow(&srv->cfg, &p->allow, &p->n_allow);
+	if (r < 0)
+		return r;
 	p->multi = curl_multi_init();
 	p->timer = p->multi ? evtimer_new(srv->base, on_curl_timeout, p) : NULL;
 	p->tick = p->timer ? event_new(srv->base, -1, EV_PERSIST, on_tick, p) : NULL;
@@ -668,6 +741,7 @@ void pull_stop(struct server *srv)
 	if (p->timer)
 		event_free(p->timer);
 	free(p->allow);
+	free(p->held);
 	free(p);
 	srv->pull = NULL;
 }

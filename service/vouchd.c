@@ -9,6 +9,8 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -402,8 +404,25 @@ static int usage_error(const char *msg, const char *arg)
 			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n"
 			"              [--pull-cert CRT --pull-key KEY --pull-ca CA "
 			"--pull-allow CIDR... [--interval S] [--pull-timeout S]]\n"
-			"       vouchd --db PATH --verify-chain\n");
+			"              [--node-id NAME] [--retention-days N] [--check-config]\n"
+			"       vouchd --db DSN --verify-chain\n"
+			"       vouchd db status|migrate|backup PATH|prune --older-than DAYS "
+			"(--db DSN | --config FILE)\n");
 	return -EINVAL;
+}
+
+/* a node's name in the database's leases: printable, short, no spaces */
+static bool valid_node_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > STORE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && !strchr("._:-", s[i]))
+			return false;
+	return true;
 }
 
 /* long options without a one-letter code */
@@ -418,6 +437,9 @@ enum {
 	OPT_AGENT_RATE,
 	OPT_MAX_RATE,
 	OPT_CACHE_AGENTS,
+	OPT_NODE_ID,
+	OPT_RETENTION_DAYS,
+	OPT_CHECK_CONFIG,
 };
 
 static const struct option opts[] = {
@@ -452,6 +474,9 @@ static const struct option opts[] = {
 	{ "agent-rate", required_argument, NULL, OPT_AGENT_RATE },
 	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
 	{ "cache-agents", required_argument, NULL, OPT_CACHE_AGENTS },
+	{ "node-id", required_argument, NULL, OPT_NODE_ID },
+	{ "retention-days", required_argument, NULL, OPT_RETENTION_DAYS },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "config", required_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
@@ -589,6 +614,20 @@ static int set_option(struct config *c, int opt, const char *arg, const char **w
 			return -EINVAL;
 		}
 		break;
+	case OPT_NODE_ID:
+		if (!valid_node_id(arg)) {
+			*why = "1 to 64 of [A-Za-z0-9._:-]";
+			return -EINVAL;
+		}
+		c->node_id = arg;
+		break;
+	case OPT_RETENTION_DAYS:
+		if (parse_u32(arg, 100000, &c->retention_days) < 0) {
+			*why = "0 (keep everything) to 100000 days";
+			return -EINVAL;
+		}
+		break;
+	case OPT_CHECK_CONFIG: c->check_config = true; break;
 	default:
 		*why = "not an option";
 		return -EINVAL;
@@ -620,7 +659,8 @@ static int set_from_file(void *userdata, int index, const char *value, const cha
 
 static int parse_args(int argc, char **argv, struct config *c)
 {
-	static const char *const refused[] = { "config", "help", "version", NULL };
+	static const char *const refused[] = { "config", "help", "version", "check-config",
+					       NULL };
 	struct file_opts f = { .c = c };
 	int opt, index;
 
@@ -660,6 +700,20 @@ static int parse_args(int argc, char **argv, struct config *c)
 		return -EINVAL;
 	if (!c->db)
 		return usage_error("--db is required", NULL);
+	if (!c->node_id) {
+		char host[STORE_ID_MAX + 1] = "";
+
+		/* hostname:pid, cut to fit and to the characters a node id allows */
+		if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+			snprintf(host, sizeof(host), "vouchd");
+		host[strcspn(host, ".")] = '\0';
+		snprintf(c->node_buf, sizeof(c->node_buf), "%.40s:%ld", host, (long)getpid());
+		for (char *x = c->node_buf; *x; x++)
+			if (!strchr("._:-", *x) && !((*x >= 'a' && *x <= 'z') || (*x >= 'A' && *x <= 'Z') ||
+						    (*x >= '0' && *x <= '9')))
+				*x = '-';
+		c->node_id = c->node_buf;
+	}
 	if (c->verify_chain)
 		return 0;
 	if (!c->listen || !c->tls_cert || !c->tls_key || !c->client_ca)
@@ -705,6 +759,32 @@ static int verify_chain(struct store *st)
 	return 0;
 }
 
+/* --retention-days: results older than N days go, each agent's newest stays, the chain
+ * stays verifiable (result_prune()); at the start and then once a day, on every node (a
+ * second prune of the same rows finds nothing) */
+static void retention_prune(struct server *srv)
+{
+	struct store *st = srv->store;
+	int64_t before = (int64_t)time(NULL) - (int64_t)srv->cfg.retention_days * 86400;
+	uint64_t pruned = 0;
+	int r;
+
+	if (!st->ops->result_prune)
+		return;
+	r = st->ops->result_prune(st, before, &pruned);
+	if (r < 0)
+		fprintf(stderr, "vouchd: retention: cannot prune the results older than %u days: %s\n",
+			srv->cfg.retention_days, strerror(-r));
+	else if (pruned)
+		fprintf(stderr, "vouchd: retention: %llu results older than %u days pruned\n",
+			(unsigned long long)pruned, srv->cfg.retention_days);
+}
+
+static void on_retention(evutil_socket_t fd, short what, void *arg)
+{
+	retention_prune(arg);
+}
+
 /* systemd's watchdog: a ping at half its interval while the event loop turns */
 static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
@@ -722,7 +802,7 @@ static int serve(struct server *srv)
 {
 	struct evhttp *http = NULL;
 	struct evhttp_bound_socket *bound;
-	struct event *sigterm = NULL, *sigint = NULL, *watchdog = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *watchdog = NULL, *retention = NULL;
 	int one = 1;
 	uint64_t wd_usec = 0;
 	char host[64];
@@ -776,14 +856,23 @@ static int serve(struct server *srv)
 		if (!watchdog || event_add(watchdog, &tv) < 0)
 			goto out;
 	}
+	if (srv->cfg.retention_days) {
+		struct timeval day = { .tv_sec = 86400 };
+
+		retention = event_new(srv->base, -1, EV_PERSIST, on_retention, srv);
+		if (!retention || event_add(retention, &day) < 0)
+			goto out;
+		retention_prune(srv);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	r = notify_start(srv);
 	if (r < 0) {
 		fprintf(stderr, "vouchd: cannot start the event delivery\n");
 		goto out;
 	}
-	fprintf(stderr, "vouchd: listening on %s (TLS 1.3, client certificates from '%s')\n",
-		srv->cfg.listen, srv->cfg.client_ca);
+	fprintf(stderr, "vouchd: listening on %s (TLS 1.3, client certificates from '%s'), "
+			"node '%s'\n",
+		srv->cfg.listen, srv->cfg.client_ca, srv->cfg.node_id);
 	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", srv->cfg.listen);
 	if (watchdog)
 		on_watchdog(-1, 0, srv);
@@ -806,6 +895,12 @@ out:
 	if (http)
 		evhttp_free(http); /* closes the event streams */
 	notify_stop(srv);
+	if (retention)
+		event_free(retention);
+	/* a clean stop hands this node's pull agents and duties to the others at once */
+	if (srv->store->ops->lease_release &&
+	    srv->store->ops->lease_release(srv->store, srv->cfg.node_id) < 0)
+		fprintf(stderr, "vouchd: cannot release the leases of node '%s'\n", srv->cfg.node_id);
 	if (srv->base)
 		event_base_free(srv->base);
 	return r;
@@ -880,15 +975,423 @@ static void fit_nofile(struct config *c)
 	}
 }
 
+/* --- operations: --check-config, vouchd db ... ------------------------------------------- */
+
+/* @path, when set, opens for reading; else one line naming @opt and a problem counted */
+static bool readable(const char *opt, const char *path, unsigned *problems)
+{
+	int fd;
+
+	if (!path)
+		return true;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		fprintf(stderr, "vouchd: %s '%s': cannot open: %m\n", opt, path);
+		(*problems)++;
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* the database: opened without migrating, its schema version against this build's */
+static int check_db(const char *dsn)
+{
+	struct store *st = NULL;
+	int v = 0, latest = 0, r;
+
+	if (store_backend(dsn) == &store_sqlite_ops && access(dsn, F_OK) < 0) {
+		char dir[PATH_MAX];
+		const char *slash = strrchr(dsn, '/');
+
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dsn) + (slash == dsn) : 1,
+			 slash ? dsn : ".");
+		if (access(dir, W_OK) < 0) {
+			fprintf(stderr, "vouchd: --db '%s': does not exist, and directory '%s' is "
+					"not writable: %m\n", dsn, dir);
+			return 1;
+		}
+		printf("database: '%s' does not exist yet (created at the first start)\n", dsn);
+		return 0;
+	}
+	r = store_open(dsn, STORE_OPEN_NO_MIGRATE, &st);
+	if (r < 0) {
+		fprintf(stderr, "vouchd: --db '%s': cannot open%s\n", dsn,
+			r == -EPROTONOSUPPORT ? ": built without PostgreSQL (libpq)" : "");
+		return 1;
+	}
+	r = st->ops->schema_version ? st->ops->schema_version(st, &v, &latest) : -EOPNOTSUPP;
+	st->ops->close(st);
+	if (r < 0) {
+		fprintf(stderr, "vouchd: --db '%s': cannot read the schema version\n", dsn);
+		return 1;
+	}
+	printf("database: %s schema version %d (this vouchd: %d)%s\n", store_backend(dsn)->name,
+	       v, latest, v < latest ? ", migrated at the start" : "");
+	if (v > latest) {
+		fprintf(stderr, "vouchd: --db '%s': schema version %d is newer than this vouchd's %d\n",
+			dsn, v, latest);
+		return 1;
+	}
+	return 0;
+}
+
+/* every file the configuration names opened and loaded as vouchd would, the database's
+ * schema read; one line on stderr per problem */
+static int check_config(struct server *srv)
+{
+	const struct config *c = &srv->cfg;
+	unsigned problems = 0;
+	SSL_CTX *ssl;
+	bool ok;
+
+	/* each file opened, then loaded as vouchd would when it opened */
+	ok = readable("--tls-cert", c->tls_cert, &problems);
+	ok &= readable("--tls-key", c->tls_key, &problems);
+	ok &= readable("--client-ca", c->client_ca, &problems);
+	ok &= readable("--operator-ca", c->operator_ca, &problems);
+	if (ok) {
+		ssl = tls_setup(c);
+		/* the same CAs again, in their roles: only when they loaded above */
+		problems += !ssl || role_stores(srv) < 0;
+		SSL_CTX_free(ssl);
+	}
+	if (vouch_ctx_new(&srv->ctx) < 0)
+		return EXIT_RUNTIME;
+	if (readable("--trust", c->trust, &problems) && c->trust &&
+	    (vouch_trust_new(srv->ctx, &srv->trust) < 0 ||
+	     vouch_trust_add_path(srv->trust, c->trust, NULL) < 0)) {
+		fprintf(stderr, "vouchd: --trust '%s': %s\n", c->trust, vouch_ctx_last_error(srv->ctx));
+		problems++;
+	}
+	if (readable("--reference", c->reference, &problems) && c->reference &&
+	    vouch_attest_reference_load(srv->ctx, c->reference, &srv->reference) < 0) {
+		fprintf(stderr, "vouchd: --reference '%s': %s\n", c->reference,
+			vouch_ctx_last_error(srv->ctx));
+		problems++;
+	}
+	ok = readable("--ek-ca", c->ek_ca, &problems);
+	ok &= readable("--agent-ca-cert", c->agent_ca_cert, &problems);
+	ok &= readable("--agent-ca-key", c->agent_ca_key, &problems);
+	if (ok)
+		problems += enroll_setup(srv) < 0;
+	if (readable("--ear-key", c->ear_key, &problems) && c->ear_key)
+		problems += ear_setup(srv) < 0;
+	if (readable("--webhook-secret", c->webhook_secret, &problems) && c->webhook_secret)
+		problems += webhook_secret_check(c->webhook_secret) < 0;
+	ok = readable("--pull-cert", c->pull_cert, &problems);
+	ok &= readable("--pull-key", c->pull_key, &problems);
+	ok &= readable("--pull-ca", c->pull_ca, &problems);
+	if (ok && c->pull_cert) {
+		SSL_CTX *p = SSL_CTX_new(TLS_client_method());
+		X509_STORE *ca = load_ca_store(c->pull_ca);
+
+		if (!p || SSL_CTX_use_certificate_chain_file(p, c->pull_cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(p, c->pull_key, SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(p) != 1) {
+			ssl_error("--pull-cert/--pull-key: not a certificate and its key",
+				  c->pull_cert);
+			problems++;
+		}
+		if (!ca) {
+			ssl_error("cannot load CA", c->pull_ca);
+			problems++;
+		}
+		SSL_CTX_free(p);
+		X509_STORE_free(ca);
+	}
+	problems += pull_allow_check(c) < 0;
+	problems += check_db(c->db);
+	if (problems) {
+		fprintf(stderr, "vouchd: configuration%s%s: %u problem(s)\n", c->config ? " " : "",
+			c->config ? c->config : "", problems);
+		return EXIT_RUNTIME;
+	}
+	printf("configuration%s%s: ok (node '%s')\n", c->config ? " " : "",
+	       c->config ? c->config : "", c->node_id);
+	return 0;
+}
+
+static int db_usage(const char *msg, const char *arg)
+{
+	fprintf(stderr, "vouchd: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
+	fprintf(stderr, "usage: vouchd db status|migrate (--db DSN | --config FILE)\n"
+			"       vouchd db backup PATH (--db PATH | --config FILE)\n"
+			"       vouchd db prune --older-than DAYS (--db DSN | --config FILE)\n");
+	return EXIT_USAGE;
+}
+
+static int db_chain(struct store *st, const char *what)
+{
+	uint64_t rows = 0, bad = 0;
+	int r = st->ops->chain_verify(st, &rows, &bad);
+
+	if (r == -EKEYREJECTED) {
+		printf("%s: hash chain broken at row %llu\n", what, (unsigned long long)bad);
+		return 1;
+	}
+	if (r < 0)
+		return EXIT_RUNTIME;
+	printf("%s: %llu rows, hash chain intact\n", what, (unsigned long long)rows);
+	return 0;
+}
+
+/* the schema version of @dsn without migrating it; -errno */
+static int db_version(const char *dsn, int *ret_version, int *ret_latest)
+{
+	struct store *st = NULL;
+	int r = store_open(dsn, STORE_OPEN_NO_MIGRATE, &st);
+
+	if (r < 0) {
+		fprintf(stderr, "vouchd: cannot open database '%s'%s\n", dsn,
+			r == -EPROTONOSUPPORT ? ": built without PostgreSQL (libpq)" : "");
+		return r;
+	}
+	r = st->ops->schema_version ? st->ops->schema_version(st, ret_version, ret_latest) :
+				      -EOPNOTSUPP;
+	st->ops->close(st);
+	if (r < 0)
+		fprintf(stderr, "vouchd: '%s': cannot read the schema version\n", dsn);
+	return r;
+}
+
+static int db_status(const char *dsn)
+{
+	struct store *st = NULL;
+	uint64_t agents = 0;
+	int v, latest, r = db_version(dsn, &v, &latest);
+
+	if (r < 0)
+		return EXIT_RUNTIME;
+	printf("backend: %s\n", store_backend(dsn)->name);
+	printf("schema: %d (this vouchd: %d)%s\n", v, latest,
+	       v < latest ? ", 'vouchd db migrate' brings it up to date" :
+	       v > latest ? ", newer than this vouchd" : ", up to date");
+	if (v > latest)
+		return EXIT_RUNTIME;
+	if (v < latest)
+		return 0; /* the counts need the current schema: after the migration */
+	if (store_open(dsn, 0, &st) < 0 || st->ops->agent_count(st, &agents) < 0) {
+		fprintf(stderr, "vouchd: cannot read database '%s'\n", dsn);
+		if (st)
+			st->ops->close(st);
+		return EXIT_RUNTIME;
+	}
+	printf("agents: %llu\n", (unsigned long long)agents);
+	r = db_chain(st, "results");
+	st->ops->close(st);
+	return r;
+}
+
+static int db_migrate(const char *dsn)
+{
+	struct store *st = NULL;
+	int from = 0, to, latest = 0, r = 0;
+
+	/* a new SQLite file is created at version 0 and brought up like any other */
+	if (store_backend(dsn) != &store_sqlite_ops || access(dsn, F_OK) == 0)
+		r = db_version(dsn, &from, &latest);
+	if (r < 0)
+		return EXIT_RUNTIME;
+	if (from > latest) {
+		fprintf(stderr, "vouchd: '%s': schema version %d is newer than this vouchd's %d, "
+				"refusing\n", dsn, from, latest);
+		return EXIT_RUNTIME;
+	}
+	r = store_open(dsn, 0, &st);
+	if (r == 0) {
+		r = st->ops->schema_version ? st->ops->schema_version(st, &to, &latest) :
+					      -EOPNOTSUPP;
+		st->ops->close(st);
+	}
+	if (r < 0) {
+		fprintf(stderr, "vouchd: '%s': migration from schema %d failed, nothing changed\n",
+			dsn, from);
+		return EXIT_RUNTIME;
+	}
+	if (from == to)
+		printf("schema: %d, up to date\n", to);
+	else
+		printf("schema: migrated from %d to %d\n", from, to);
+	return 0;
+}
+
+static int db_backup(const char *dsn, const char *path)
+{
+	struct store *st = NULL;
+	int v, latest, r;
+
+	if (store_backend(dsn) != &store_sqlite_ops)
+		return db_usage("db backup copies SQLite databases; for PostgreSQL use pg_dump "
+				"(and pg_restore)", NULL);
+	r = db_version(dsn, &v, &latest);
+	if (r < 0)
+		return EXIT_RUNTIME;
+	r = store_open(dsn, STORE_OPEN_NO_MIGRATE, &st);
+	if (r == 0) {
+		r = st->ops->backup ? st->ops->backup(st, path) : -EOPNOTSUPP;
+		st->ops->close(st);
+	}
+	if (r < 0) {
+		fprintf(stderr, "vouchd: cannot back up '%s' to '%s': %s\n", dsn, path, strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	printf("backup: '%s' written (schema %d)\n", path, v);
+	if (v != latest)
+		return 0; /* verifying would migrate the copy: leave it as it was */
+	st = NULL;
+	if (store_open(path, 0, &st) < 0) {
+		fprintf(stderr, "vouchd: the backup '%s' does not open\n", path);
+		return EXIT_RUNTIME;
+	}
+	r = db_chain(st, "backup");
+	st->ops->close(st);
+	return r;
+}
+
+static int db_prune(const char *dsn, uint32_t days)
+{
+	struct store *st = NULL;
+	uint64_t pruned = 0;
+	int v, latest, r = db_version(dsn, &v, &latest);
+
+	if (r == 0)
+		r = store_open(dsn, 0, &st);
+	if (r < 0) {
+		fprintf(stderr, "vouchd: cannot open database '%s'\n", dsn);
+		return EXIT_RUNTIME;
+	}
+	r = st->ops->result_prune ?
+		    st->ops->result_prune(st, (int64_t)time(NULL) - (int64_t)days * 86400, &pruned) :
+		    -EOPNOTSUPP;
+	if (r == -EKEYREJECTED) {
+		fprintf(stderr, "vouchd: '%s': the hash chain is broken, not pruning\n", dsn);
+		st->ops->close(st);
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "vouchd: '%s': cannot prune: %s\n", dsn, strerror(-r));
+		st->ops->close(st);
+		return EXIT_RUNTIME;
+	}
+	printf("pruned: %llu results older than %u days\n", (unsigned long long)pruned, days);
+	r = db_chain(st, "results");
+	st->ops->close(st);
+	return r;
+}
+
+/* vouchd db VERB [PATH] [--db DSN] [--config FILE] [--older-than DAYS] */
+static int db_command(int argc, char **argv)
+{
+	static const struct option dbopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "older-than", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const char *const refused[] = { "config", "help", "version", "check-config",
+					       NULL };
+	struct config c = { 0 };
+	struct file_opts f = { .c = &c };
+	const char *verb, *conf = NULL, *older = NULL, *path = NULL;
+	char *buf = NULL;
+	uint32_t days = 0;
+	int opt, r;
+
+	if (argc < 2)
+		return db_usage("db needs a command", NULL);
+	verb = argv[1];
+	optind = 1;
+	while ((opt = getopt_long(argc - 1, argv + 1, "", dbopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			if (c.db)
+				return db_usage("option given twice, refusing:", "--db");
+			c.db = optarg;
+			break;
+		case 'C':
+			if (conf)
+				return db_usage("option given twice, refusing:", "--config");
+			conf = optarg;
+			break;
+		case 'o':
+			if (older)
+				return db_usage("option given twice, refusing:", "--older-than");
+			older = optarg;
+			if (parse_u32(optarg, 100000, &days) < 0)
+				return db_usage("invalid --older-than (0 to 100000 days):", optarg);
+			break;
+		case 'h':
+			db_usage("the database's operations; see vouchd(8)", NULL);
+			return 0;
+		default:
+			return db_usage("invalid option", NULL);
+		}
+	}
+	if (optind < argc - 1)
+		path = argv[1 + optind++];
+	if (optind < argc - 1)
+		return db_usage("unexpected argument", argv[1 + optind]);
+	if (strcmp(verb, "backup") == 0 ? !path : !!path)
+		return db_usage(path ? "unexpected argument" : "db backup needs a PATH", path);
+	if (strcmp(verb, "prune") == 0 ? !older : !!older)
+		return db_usage(older ? "--older-than is for db prune" :
+					"db prune needs --older-than DAYS", NULL);
+	if (strcmp(verb, "status") && strcmp(verb, "migrate") && strcmp(verb, "backup") &&
+	    strcmp(verb, "prune"))
+		return db_usage("unknown db command", verb);
+	if (conf) {
+		/* the file's db unless --db was given; every other key checked and ignored */
+		for (int i = 0; opts[i].name; i++)
+			if (c.db && strcmp(opts[i].name, "db") == 0)
+				f.cli |= UINT64_C(1) << i;
+		r = conf_load("vouchd", conf, opts, refused, set_from_file, &f, &buf);
+		free(c.pull_allow);
+		if (r < 0) {
+			free(buf);
+			return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		}
+	}
+	if (!c.db) {
+		free(buf);
+		return db_usage("--db (or a --config with db) is required", NULL);
+	}
+	if (strcmp(verb, "status") == 0)
+		r = db_status(c.db);
+	else if (strcmp(verb, "migrate") == 0)
+		r = db_migrate(c.db);
+	else if (strcmp(verb, "backup") == 0)
+		r = db_backup(c.db, path);
+	else
+		r = db_prune(c.db, days);
+	free(buf);
+	return r;
+}
+
 static int run(int argc, char **argv)
 {
 	_cleanup_(free_allow) struct server srv = { 0 };
 	int r;
 
+	if (argc >= 2 && strcmp(argv[1], "db") == 0)
+		return db_command(argc - 1, argv + 1);
 	r = parse_args(argc, argv, &srv.cfg);
 	if (r != 0) {
 		free(srv.cfg.conf_buf);
 		return r > 0 ? 0 : r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (srv.cfg.check_config) {
+		r = check_config(&srv);
+		ear_free(&srv);
+		X509_STORE_free(srv.agent_cas);
+		X509_STORE_free(srv.operator_cas);
+		enroll_cleanup(&srv);
+		vouch_attest_reference_free(srv.reference);
+		vouch_trust_free(srv.trust);
+		vouch_ctx_free(srv.ctx);
+		free(srv.cfg.conf_buf);
+		return r;
 	}
 	r = store_open(srv.cfg.db, 0, &srv.store);
 	if (r < 0) {

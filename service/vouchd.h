@@ -96,6 +96,11 @@ struct config {
 	size_t n_pull_allow;
 	/* the pull rounds' period is @interval above: the agents' attestation period */
 	uint32_t pull_timeout; /* seconds for one fetch, connection to last byte */
+	/* several nodes over one database: this node's name in leases and duties */
+	const char *node_id;
+	char node_buf[STORE_ID_MAX + 1]; /* the default, hostname:pid */
+	uint32_t retention_days; /* prune results older than this, daily; 0: keep all */
+	bool check_config;
 };
 
 /* Prometheus histogram buckets (seconds) of each phase of an attestation */
@@ -215,11 +220,14 @@ struct attest_error {
  * Verify @ev from agent @id against its stored state and store the outcome, in ONE
  * transaction: the agent's nonce consumed, the new state (when trusted), the result row and,
  * for a push agent, its next nonce.  @expect is NULL for pushed evidence; the poller passes
- * the nonce it asked with, which must still be the agent's.  0 with *@ret the verdict
+ * the nonce it asked with, which must still be the agent's.  @resend: the agent sent this
+ * again after a transport error (X-Vouch-Retry: 1); its own quote over a nonce already used
+ * is then refused (409) instead of recorded as a replay.  0 with *@ret the verdict
  * document (trusted or not), or -EPERM with @e filled and nothing changed.
  */
 int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
-		    const struct store_nonce *expect, json_object **ret, struct attest_error *e);
+		    const struct store_nonce *expect, bool resend, json_object **ret,
+		    struct attest_error *e);
 
 /* vouchd-pull.c: pull mode */
 /* a registration's "mode" and "url" members: checked, copied into @a and removed from @o;
@@ -227,6 +235,8 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 int pull_registration(struct server *srv, json_object *o, struct store_agent *a, char *err,
 		      size_t err_size);
 int pull_start(struct server *srv);
+/* --check-config: 0 when every --pull-allow value parses, else one line each to stderr */
+int pull_allow_check(const struct config *c);
 void pull_stop(struct server *srv);
 
 /* vouchd-enroll.c: enrollment by credential activation, the agents' certificates */
@@ -288,6 +298,8 @@ void notify_metrics(struct server *srv, struct evbuffer *b);
 int notify_start(struct server *srv);
 void notify_stop(struct server *srv);
 int webhook_url_check(const char *url);
+/* --check-config: 0 when --webhook-secret @path is one vouchd would accept */
+int webhook_secret_check(const char *path);
 /* GET /v1/events: the outbox as text/event-stream (operators only) */
 void do_events(struct server *srv, struct evhttp_request *req);
 

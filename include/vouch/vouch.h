@@ -25,5 +25,6 @@
 #include <vouch/engine.h>
 #include <vouch/attest.h>
 #include <vouch/credential.h>
+#include <vouch/reference.h>
 
 #endif /* VOUCH_VOUCH_H */

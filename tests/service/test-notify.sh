@@ -146,6 +146,9 @@ req() {
 	local who=$1 method=$2 path=$3 body=${4:-} a=()
 	[ "$who" != none ] && a=(--cert "$P/$who.crt" --key "$P/$who.key")
 	[ -n "$body" ] && a+=(-H "Content-Type: application/json" --data-binary "@$body")
+	# curl leaves -o alone when no body byte arrives (a kill between the headers' TLS record
+	# and the body's): never read the previous answer as this one
+	rm -f "$T/.out"
 	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$method" -o "$T/.out" \
 		-w '%{http_code}' "$URL$path" 2>"$T/.curl"
 }
@@ -369,6 +372,12 @@ cp "$T/good.ev" "$T/stale.ev"
 BASE=$(sql "SELECT count(*) FROM results")
 START_OFF=$(rj .offset)
 : >"$T/acks"; : >"$T/offsets"; : >"$T/cuts"; rm -f "$T/stop"
+# an acknowledged result: a 200 whose whole answer arrived (a kill may cut it after the headers)
+ack() {
+	local r
+	r=$(js .result 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]] || return 1
+	echo "$r $(js .verdict)" >>"$T/acks"
+}
 client() {
 	local want_new=1 code n
 	while [ ! -e "$T/stop" ]; do
@@ -378,7 +387,7 @@ client() {
 		quote "$T/c.ev" || continue
 		code=$(req agent1 POST /v1/agents/agent1/attest "$T/c.ev")
 		case $code in
-		200) echo "$(js .result) $(js .verdict)" >>"$T/acks"; want_new=1 ;;
+		200) ack || { echo cut >>"$T/cuts"; continue; }; want_new=1 ;;
 		400) want_new=1; continue ;; # its entries were committed, the answer lost
 		*) echo cut >>"$T/cuts"; sleep 0.02; continue ;;
 		esac
@@ -386,7 +395,7 @@ client() {
 		for n in 1 2 3; do
 			nonce || continue
 			code=$(req agent1 POST /v1/agents/agent1/attest "$T/stale.ev")
-			[ "$code" = 200 ] && echo "$(js .result) $(js .verdict)" >>"$T/acks"
+			[ "$code" = 200 ] && ack
 		done
 	done
 }

@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright (C) 2026 The vouch authors
+#
+# Fault: the database's disk fills up under load (issue 17).  vouchd's SQLite database lives
+# on a small tmpfs (mounting one needs root: skipped otherwise); while paced and fast agents
+# push, a file takes every free byte, stays FULL_FOR seconds, and is removed.  Checked:
+# vouchd answers errors meanwhile (5xx, never a verdict it did not store), keeps running,
+# and afterwards every acknowledged result is stored, none twice, no bad agent trusted, the
+# chain verifies and every paced agent is trusted again within 2 intervals of the space
+# coming back.
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/faults-lib.sh"
+
+AGENTS=${AGENTS:-24} THREADS=${THREADS:-3} INTERVAL=${INTERVAL:-0.12} BAD=2 FLOOD=${FLOOD:-4}
+BAD_FROM=$((AGENTS - BAD)) BAD_TO=$AGENTS
+FULL_FOR=4 ROUNDS=1
+[ "$LONG" = 1 ] && FULL_FOR=30 ROUNDS=4
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP mounting a small tmpfs for the database needs root"
+	exit 0
+fi
+DISK=$T/disk
+mkdir -p "$DISK"
+if ! mount -t tmpfs -o size=256m,mode=0700 tmpfs "$DISK" 2>"$T/mount.err"; then
+	echo "1..0 # SKIP cannot mount a tmpfs: $(head -1 "$T/mount.err")"
+	exit 0
+fi
+faults_cleanup() { umount "$DISK" 2>/dev/null; }
+faults_pki $((AGENTS + FLOOD))
+DB=$DISK/vouchd.db
+PORT=$(pick_port) && vouchd_start "$PORT" "$DB" && ok "vouchd runs on 127.0.0.1:$PORT, its database on a 256 MiB tmpfs" ||
+	{ not_ok "vouchd starts"; tail -5 "$T/vouchd.log"; done_testing; }
+
+SECS=$((ROUNDS * (FULL_FOR + 6) + 4))
+load_start "$PORT" "$AGENTS" "$THREADS" "$SECS" "$INTERVAL" "$BAD" 0 paced
+LPIDS=("$LPID")
+load_start "$PORT" "$FLOOD" 2 "$SECS" 0 0 "$AGENTS" flood
+LPIDS+=("$LPID")
+wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+sleep 2
+FREES=() alive=1 full=1
+for r in $(seq "$ROUNDS"); do
+	# every free byte: dd stops at ENOSPC
+	dd if=/dev/zero of="$DISK/fill" bs=64k 2>/dev/null
+	[ "$(df --output=avail -B1 "$DISK" | tail -1)" -lt 65536 ] || full=0
+	diag "round $r: disk full ($(df --output=used,avail -h "$DISK" | tail -1 | tr -s ' '))"
+	sleep "$FULL_FOR"
+	kill -0 "$VPID" 2>/dev/null || alive=0
+	rm -f "$DISK/fill"
+	FREES+=("$(now)")
+	sleep 6
+done
+eq "the disk was full $ROUNDS time(s)" "$full" 1
+eq "vouchd kept running while its disk was full" "$alive" 1
+rc=0
+for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
+acks_merge
+for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
+eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
+[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
+errors=$(load_field '5xx')
+check "vouchd answered errors while the disk was full (5xx: $errors)" test "$errors" -gt 0
+check "vouchd logged why" grep -qi 'full\|disk\|database' "$T/vouchd.log"
+check "vouchd is still running" kill -0 "$VPID"
+kill "$VPID"
+wait "$VPID" 2>/dev/null
+
+results_check "$DB" "$BAD"
+PERIOD=$(agent_period)
+WORST=0 ALL=1
+for t in "${FREES[@]}"; do
+	read -r rec n < <(recovery_time "$t")
+	[ "$n" = "$BAD_FROM" ] || ALL=0
+	WORST=$(awk -v a="$WORST" -v b="$rec" 'BEGIN { print (b > a ? b : a) }')
+done
+eq "once space came back every honest agent was trusted again" "$ALL" 1
+check "... within 2 intervals (worst $WORST s; an agent's interval: $PERIOD s)" \
+	awk -v r="$WORST" -v p="$PERIOD" 'BEGIN { exit !(p > 0 && r <= 2 * p) }'
+expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DB" --verify-chain
+diag "database: $(du -ch "$DISK"/vouchd.db* | tail -1 | cut -f1) with its WAL"
+diag "disk full: $ROUNDS x $FULL_FOR s; 5xx answers $errors; acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, stored without an answer $(load_field 'stored without an answer (honest agents)'), worst recovery after space came back $WORST s (interval $PERIOD s)"
+faults_done

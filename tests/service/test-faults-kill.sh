@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright (C) 2026 The vouch authors
+#
+# Fault: vouchd killed with SIGKILL under load and started again on the same SQLite database
+# (issue 17), KILLS times.  Two generators (bench/service-load.c in fault mode) push
+# meanwhile: agents on an interval (about one round a second each; recovery is measured on
+# them) and a few agents pushing as fast as they can (the load, and pushes cut between the
+# commit and the answer); they resend what the kill interrupted.  Checked: every acknowledged result
+# stored, none duplicated, the bad agents never trusted, the chain verifies, and after each
+# restart every honest agent trusted again within 2 of its intervals.
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/faults-lib.sh"
+
+AGENTS=${AGENTS:-24} THREADS=${THREADS:-3} INTERVAL=${INTERVAL:-0.12} BAD=2 FLOOD=${FLOOD:-4}
+BAD_FROM=$((AGENTS - BAD)) BAD_TO=$AGENTS
+KILLS=3 GAP=5 # seconds between a restart and the next kill
+[ "$LONG" = 1 ] && KILLS=30 GAP=8
+faults_pki $((AGENTS + FLOOD))
+DB=$T/vouchd.db
+PORT=$(pick_port) && vouchd_start "$PORT" "$DB" && ok "vouchd runs on 127.0.0.1:$PORT" ||
+	{ not_ok "vouchd starts"; tail -5 "$T/vouchd.log"; done_testing; }
+
+SECS=$((KILLS * (GAP + 1) + 4))
+load_start "$PORT" "$AGENTS" "$THREADS" "$SECS" "$INTERVAL" "$BAD" 0 paced
+LPIDS=("$LPID")
+load_start "$PORT" "$FLOOD" 2 "$SECS" 0 0 "$AGENTS" flood
+LPIDS+=("$LPID")
+wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+sleep 2
+UPS=() started=0
+for k in $(seq "$KILLS"); do
+	kill -9 "$VPID"
+	wait "$VPID" 2>/dev/null
+	sleep 0.5
+	if vouchd_start "$PORT" "$DB"; then
+		started=$((started + 1))
+		UPS+=("$(now)")
+	else
+		diag "vouchd did not start again after kill $k"
+		tail -5 "$T/vouchd.log" | sed 's/^/#   /'
+		break
+	fi
+	sleep "$GAP"
+done
+eq "vouchd killed with SIGKILL and started again on the same database $KILLS times" "$started" "$KILLS"
+rc=0
+for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
+acks_merge
+for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
+eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
+[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
+check "vouchd is still running" kill -0 "$VPID"
+kill "$VPID"
+wait "$VPID" 2>/dev/null
+
+results_check "$DB" "$BAD"
+PERIOD=$(agent_period)
+WORST=0 ALL=1
+for t in "${UPS[@]}"; do
+	read -r rec n < <(recovery_time "$t")
+	[ "$n" = "$BAD_FROM" ] || ALL=0
+	WORST=$(awk -v a="$WORST" -v b="$rec" 'BEGIN { print (b > a ? b : a) }')
+done
+eq "after every restart every honest agent was trusted again" "$ALL" 1
+check "... within 2 intervals (worst $WORST s; an agent's interval: $PERIOD s)" \
+	awk -v r="$WORST" -v p="$PERIOD" 'BEGIN { exit !(p > 0 && r <= 2 * p) }'
+expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DB" --verify-chain
+diag "kill -9: $KILLS kills; acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, stored without an answer $(load_field 'stored without an answer (honest agents)'), 409 to a resend $(load_field '409 to a resend'), worst recovery after a restart $WORST s (interval $PERIOD s)"
+faults_done

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright (C) 2026 The vouch authors
+#
+# Fault: PostgreSQL restarted under load (issue 17).  Two vouchd nodes on one throwaway
+# cluster, agents spread over both through tests/fault-proxy; the cluster is stopped (fast:
+# every connection cut) and started again ROUNDS times.  The nodes reconnect; meanwhile they
+# answer 503.  Checked: every acknowledged result stored, none duplicated, the bad agents
+# never trusted, the chain verifies, both nodes alive, and every paced agent trusted again
+# within 2 intervals of the database coming back.
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/faults-lib.sh"
+
+AGENTS=${AGENTS:-24} THREADS=${THREADS:-3} INTERVAL=${INTERVAL:-0.12} BAD=2 FLOOD=${FLOOD:-4}
+BAD_FROM=$((AGENTS - BAD)) BAD_TO=$AGENTS
+ROUNDS=2 GAP=6
+[ "$LONG" = 1 ] && ROUNDS=15 GAP=10
+pg_start
+faults_pki $((AGENTS + FLOOD))
+nodes_start "$DSN" && ok "two vouchd nodes on PostgreSQL (127.0.0.1:$PORT_A, :$PORT_B) behind fault-proxy on :$FRONT_PORT" ||
+	{ not_ok "two nodes start"; tail -5 "$T"/node-*.log; done_testing; }
+
+SECS=$((ROUNDS * (GAP + 2) + 4))
+load_start "$FRONT_PORT" "$AGENTS" "$THREADS" "$SECS" "$INTERVAL" "$BAD" 0 paced
+LPIDS=("$LPID")
+load_start "$FRONT_PORT" "$FLOOD" 2 "$SECS" 0 0 "$AGENTS" flood
+LPIDS+=("$LPID")
+wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+sleep 2
+UPS=() restarted=0 DOWN=0
+for r in $(seq "$ROUNDS"); do
+	t0=$(now)
+	"$CLUSTER" restart "$T/pg" 2>>"$T/pg.err" && restarted=$((restarted + 1))
+	UPS+=("$(now)")
+	DOWN=$(awk -v a="$DOWN" -v b="$(awk -v s="$t0" -v e="${UPS[-1]}" 'BEGIN { print e - s }')" 'BEGIN { print (b > a ? b : a) }')
+	sleep "$GAP"
+done
+eq "PostgreSQL restarted under load $ROUNDS times (longest restart $(printf '%.2f' "$DOWN") s)" "$restarted" "$ROUNDS"
+rc=0
+for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
+acks_merge
+for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
+eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
+[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
+for n in node-a node-b; do
+	check "$n is running" kill -0 "${NPID[$n]}"
+	c=$(judged "$n")
+	check "$n judged attestations ($c)" test "$c" -gt 0
+done
+check "the nodes reconnected to PostgreSQL" grep -q 'reconnected' "$T/node-a.log" "$T/node-b.log"
+kill "$FRONT_PID" "${NPID[node-a]}" "${NPID[node-b]}"
+wait "${NPID[node-a]}" "${NPID[node-b]}" 2>/dev/null
+
+results_check "$DSN" "$BAD" pg_sql
+PERIOD=$(agent_period)
+WORST=0 ALL=1
+for t in "${UPS[@]}"; do
+	read -r rec n < <(recovery_time "$t")
+	[ "$n" = "$BAD_FROM" ] || ALL=0
+	WORST=$(awk -v a="$WORST" -v b="$rec" 'BEGIN { print (b > a ? b : a) }')
+done
+eq "after every restart every honest agent was trusted again" "$ALL" 1
+check "... within 2 intervals (worst $WORST s; an agent's interval: $PERIOD s)" \
+	awk -v r="$WORST" -v p="$PERIOD" 'BEGIN { exit !(p > 0 && r <= 2 * p) }'
+expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DSN" --verify-chain
+diag "PostgreSQL restart: $ROUNDS restarts (longest $(printf "%.2f" "$DOWN") s); 5xx answers $(load_field '5xx'); acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, stored without an answer $(load_field 'stored without an answer (honest agents)'), worst recovery after the database came back $WORST s (interval $PERIOD s)"
+faults_done

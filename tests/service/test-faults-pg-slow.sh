@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright (C) 2026 The vouch authors
+#
+# Fault: a slow database (issue 17).  Two vouchd nodes reach PostgreSQL through
+# tests/fault-proxy, which delays every chunk either way: first DELAY1 ms, then DELAY2 ms
+# (each query's round trip pays it twice), then none; agents spread over both nodes through
+# another proxy.  Checked: every acknowledged result stored, none duplicated, the bad agents
+# never trusted, the chain verifies, both nodes alive, and every paced agent trusted again
+# within 2 intervals of the delay ending.  Prints the answers per second in each phase.
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/faults-lib.sh"
+
+AGENTS=${AGENTS:-24} THREADS=${THREADS:-3} INTERVAL=${INTERVAL:-0.12} BAD=2 FLOOD=${FLOOD:-4}
+BAD_FROM=$((AGENTS - BAD)) BAD_TO=$AGENTS
+PHASE=5 DELAY1=5 DELAY2=25
+[ "$LONG" = 1 ] && PHASE=60
+pg_start
+proxy_start db "$T/db.ctl" "127.0.0.1:$(cat "$T/pg/port")" && DB_PID=$PROXY_PID ||
+	{ not_ok "the database's fault-proxy starts"; done_testing; }
+SLOW=postgresql://postgres@127.0.0.1:$PROXY_PORT/vouchd
+faults_pki $((AGENTS + FLOOD))
+nodes_start "$SLOW" && ok "two vouchd nodes on PostgreSQL through fault-proxy :$PROXY_PORT, agents through :$FRONT_PORT" ||
+	{ not_ok "two nodes start"; tail -5 "$T"/node-*.log; done_testing; }
+
+SECS=$((4 * PHASE))
+load_start "$FRONT_PORT" "$AGENTS" "$THREADS" "$SECS" "$INTERVAL" "$BAD" 0 paced
+LPIDS=("$LPID")
+load_start "$FRONT_PORT" "$FLOOD" 2 "$SECS" 0 0 "$AGENTS" flood
+LPIDS+=("$LPID")
+wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+T0=$(now)
+sleep "$PHASE"
+T1=$(now)
+faults "$DB_PID" "$T/db.ctl" "delay-ms $DELAY1"
+sleep "$PHASE"
+T2=$(now)
+faults "$DB_PID" "$T/db.ctl" "delay-ms $DELAY2"
+sleep "$PHASE"
+T3=$(now)
+faults "$DB_PID" "$T/db.ctl" "delay-ms 0"
+rc=0
+for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
+T4=$(now)
+acks_merge
+for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
+eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
+[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
+# answers per second in [A, B)
+rate() { awk -v a="$1" -v b="$2" '$4 >= a && $4 < b { n++ } END { printf "%.0f", n / (b - a) }' "$T/acks"; }
+R0=$(rate "$T0" "$T1") R1=$(rate "$T1" "$T2") R2=$(rate "$T2" "$T3") R3=$(rate "$T3" "$T4")
+diag "answers/s: no delay $R0, ${DELAY1} ms per chunk $R1, ${DELAY2} ms per chunk $R2, after $R3"
+check "the delay slowed the service down ($R0/s -> $R2/s)" test "$R2" -lt "$R0"
+for n in node-a node-b; do
+	check "$n is running" kill -0 "${NPID[$n]}"
+	c=$(judged "$n")
+	check "$n judged attestations ($c)" test "$c" -gt 0
+done
+kill "$FRONT_PID" "${NPID[node-a]}" "${NPID[node-b]}"
+wait "${NPID[node-a]}" "${NPID[node-b]}" 2>/dev/null
+
+results_check "$DSN" "$BAD" pg_sql
+PERIOD=$(agent_period)
+read -r REC N < <(recovery_time "$T3")
+eq "once the delay ended every honest agent was trusted again" "$N" "$BAD_FROM"
+check "... within 2 intervals ($REC s; an agent's interval: $PERIOD s)" \
+	awk -v r="$REC" -v p="$PERIOD" 'BEGIN { exit !(p > 0 && r <= 2 * p) }'
+expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$DSN" --verify-chain
+diag "slow PostgreSQL: ${DELAY1} then ${DELAY2} ms per chunk for $PHASE s each; answers/s $R0 -> $R1 -> $R2 -> $R3; 5xx $(load_field '5xx'), resends $(load_field 'resends'); acknowledged $ACKED, found $FOUND, duplicated $DUPLICATES, stored without an answer $(load_field 'stored without an answer (honest agents)'), recovery $REC s (interval $PERIOD s)"
+faults_done

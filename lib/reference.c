@@ -320,12 +320,22 @@ int reference_validate(vouch_ctx *ctx, json_object *root)
 					       ? "reference for '%.200s' must be a digest or a list of them"
 					       : "reference for '%.200s' must be a list of entries",
 				       name);
+		if (is_str(list) && !digest_string_ok(json_object_get_string(list)))
+			return ctx_err(ctx, -EBADMSG,
+				       "reference for '%.200s': not an ALGO:HEX digest of a known algorithm",
+				       name);
 		for (size_t i = 0; !is_str(list) && i < json_object_array_length(list); i++) {
 			json_object *e = json_object_array_get_idx(list, i);
 
 			if (version == 1 && !is_str(e))
 				return ctx_err(ctx, -EBADMSG,
 					       "reference for '%.200s' must be a digest or a list of them",
+					       name);
+			/* as in version 2: a digest that can never match is a broken document */
+			if (version == 1 && !digest_string_ok(json_object_get_string(e)))
+				return ctx_err(ctx, -EBADMSG,
+					       "reference for '%.200s': not an ALGO:HEX digest of a "
+					       "known algorithm",
 					       name);
 			if (version == 2 && (r = v2_entry_ok(ctx, name, e)) < 0)
 				return r;

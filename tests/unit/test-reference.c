@@ -170,6 +170,25 @@ static void test_v1(void)
 	vouch_attest_reference_free(ar);
 	free(json);
 	vouch_reference_free(ref);
+
+	/* found by fuzz-reference: version 1 took any ALGO:HEX string, its version 2 form
+	 * then did not read back; an unknown algorithm or a wrong length is refused in both */
+	static const char *bad[] = {
+		"{\"format\":\"vouch-reference\",\"version\":1,\"files\":{\"/a\":"
+		"\"sha257:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+		"{\"format\":\"vouch-reference\",\"version\":1,\"files\":{\"/a\":"
+		"[\"sha257:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]}}",
+		"{\"format\":\"vouch-reference\",\"version\":1,\"files\":{\"/a\":"
+		"\"sha256:aaaa\"}}",
+		"{\"format\":\"vouch-reference\",\"version\":1,\"files\":{\"/a\":"
+		"[\"sha1:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbg\"]}}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ref = NULL;
+		ok_err(vouch_reference_parse(ctx, bad[i], strlen(bad[i]), &ref), -EBADMSG,
+		       "version 1 with a digest of no known algorithm or length refused (%zu)", i);
+		vouch_reference_free(ref);
+	}
 }
 
 static int count_pkg(void *userdata, const char *p, const char *v, const char *a)

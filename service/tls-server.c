@@ -35,6 +35,9 @@ SSL_CTX *tls_server_ctx(const char *prog, const char *cert, const char *key, con
 	}
 	SSL_CTX_set_min_proto_version(ssl, TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(ssl, TLS1_3_VERSION);
+	/* an idle connection gives its ~34 KiB of read and write buffers back: agents keep
+	 * their connection between rounds, so a node holds one per agent (bench/fleet) */
+	SSL_CTX_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_use_certificate_chain_file(ssl, cert) != 1) {
 		tls_error(prog, "cannot load certificate", cert);
 		goto fail;

@@ -125,6 +125,7 @@ struct worker {
 	struct series tls, nonce, push, late, enroll;
 	uint64_t errors[_E_MAX], rounds, trusted, sigs;
 	uint64_t resent_gets; /* GETs sent again after a kept connection died */
+	uint64_t warm_rounds, warm_trusted, warm_errors; /* before t_count */
 	unsigned long http_codes[600];
 	unsigned n_err_msgs;
 	double cpu_keys;
@@ -164,7 +165,7 @@ static struct {
 	size_t sig_len;
 } pool[SIGNED_POOL];
 static pthread_barrier_t barrier;
-static double t_steady, t_end, cur_interval;
+static double t_steady, t_count, t_end, cur_interval;
 static atomic_uint next_prime;
 
 static double now(void)
@@ -1025,10 +1026,23 @@ out:
 	return r;
 }
 
-/* the steady window [t_steady, t_end): agent j starts at j/N of the interval */
+static void reset_worker(struct worker *w)
+{
+	w->tls.n = w->nonce.n = w->push.n = w->late.n = 0;
+	memset(w->errors, 0, sizeof(w->errors));
+	memset(w->http_codes, 0, sizeof(w->http_codes));
+	w->rounds = w->trusted = w->sigs = w->resent_gets = 0;
+}
+
+/*
+ * The steady window [t_steady, t_end): agent j starts at j/N of the interval.  Rounds due
+ * before t_count (the warm-up) run on the same schedule, and the worker's figures start
+ * again from the first round due at or after it; the warm-up's are kept apart.
+ */
 static void steady(struct worker *w)
 {
 	double iv = cur_interval;
+	bool counting = t_count <= t_steady;
 
 	for (uint64_t k = 0;; k++) {
 		for (size_t j = w->index; j < opt.agents; j += opt.threads) {
@@ -1037,6 +1051,17 @@ static void steady(struct worker *w)
 			/* the window closes on time even when the rounds run late */
 			if (due >= t_end || now() >= t_end)
 				return;
+			if (!counting && due >= t_count) {
+				uint64_t e = 0;
+
+				for (int x = 0; x < _E_MAX; x++)
+					e += w->errors[x];
+				w->warm_rounds = w->rounds;
+				w->warm_trusted = w->trusted;
+				w->warm_errors = e;
+				reset_worker(w);
+				counting = true;
+			}
 			sleep_until(due);
 			late = now() - due;
 			series_add(&w->late, late);
@@ -1256,12 +1281,8 @@ static void go(enum stage s)
 static void reset_counts(void)
 {
 	for (size_t t = 0; t < opt.threads; t++) {
-		struct worker *w = &workers[t];
-
-		w->tls.n = w->nonce.n = w->push.n = w->late.n = 0;
-		memset(w->errors, 0, sizeof(w->errors));
-		memset(w->http_codes, 0, sizeof(w->http_codes));
-		w->rounds = w->trusted = w->sigs = w->resent_gets = 0;
+		reset_worker(&workers[t]);
+		workers[t].warm_rounds = workers[t].warm_trusted = workers[t].warm_errors = 0;
 	}
 }
 
@@ -1270,8 +1291,10 @@ struct window {
 	uint64_t rounds, trusted, errors;
 };
 
-/* one steady window of @seconds at interval @iv; prints its figures */
-static void window(CURL *mc, double iv, double seconds, bool verbose, struct window *ret)
+/* one steady window of @seconds at interval @iv, after @warm seconds of rounds on the same
+ * schedule that are not counted; prints its figures */
+static void window(CURL *mc, double iv, double warm, double seconds, bool verbose,
+		   struct window *ret)
 {
 	struct snapshot s0, s1;
 	struct series tls, nonce, push, late;
@@ -1282,14 +1305,39 @@ static void window(CURL *mc, double iv, double seconds, bool verbose, struct win
 	char a[32], b[32], c[32], d[32];
 
 	reset_counts();
-	snapshot(mc, &s0);
-	c_srv = server_cpu();
-	c_gen = self_cpu();
 	cur_interval = iv;
 	t_steady = now() + 0.2;
-	t_end = t_steady + seconds;
-	go(STAGE_STEADY);
-	seconds = now() - t_steady;
+	t_count = t_steady + warm;
+	t_end = t_count + seconds;
+	if (warm > 0) {
+		/* as go(STAGE_STEADY), the counting starting at t_count */
+		atomic_store(&stage, STAGE_STEADY);
+		atomic_store(&next_agent, 0);
+		pthread_barrier_wait(&barrier);
+		sleep_until(t_count);
+		snapshot(mc, &s0);
+		c_srv = server_cpu();
+		c_gen = self_cpu();
+		pthread_barrier_wait(&barrier);
+	} else {
+		snapshot(mc, &s0);
+		c_srv = server_cpu();
+		c_gen = self_cpu();
+		go(STAGE_STEADY);
+	}
+	seconds = now() - t_count;
+	if (warm > 0) {
+		uint64_t wr = 0, wt = 0, we = 0;
+
+		for (size_t t = 0; t < opt.threads; t++) {
+			wr += workers[t].warm_rounds;
+			wt += workers[t].warm_trusted;
+			we += workers[t].warm_errors;
+		}
+		printf("warm-up: %.1f s on the same schedule, %llu rounds, %llu trusted, %llu errors "
+		       "(late starts included): not counted below\n", warm, (unsigned long long)wr,
+		       (unsigned long long)wt, (unsigned long long)we);
+	}
 	c_srv = server_cpu() - c_srv;
 	c_gen = self_cpu() - c_gen;
 	snapshot(mc, &s1);
@@ -1575,16 +1623,8 @@ int main(int argc, char **argv)
 	 * --warmup those rounds, and the catching up after them, run before the measured
 	 * window, on the same schedule; their figures are printed, not counted.
 	 */
-	if (opt.warmup > 0) {
-		window(mc, opt.interval, opt.warmup, false, &win);
-		printf("warm-up: %.1f s, %llu rounds, %llu trusted, %llu errors (late starts "
-		       "included), server p99 %.2f ms: not counted below\n", win.seconds,
-		       (unsigned long long)win.rounds, (unsigned long long)win.trusted,
-		       (unsigned long long)win.errors, 1e3 * win.server_p99);
-		fflush(stdout);
-	}
 	if (!opt.ceiling) {
-		window(mc, opt.interval, opt.duration, true, &win);
+		window(mc, opt.interval, opt.warmup, opt.duration, true, &win);
 		if (win.errors || win.trusted != win.rounds || !win.rounds)
 			exit_code = 1;
 	} else {
@@ -1595,7 +1635,7 @@ int main(int argc, char **argv)
 		for (int s = 0; s < 40; s++, iv /= 1.25) {
 			const char *why = NULL;
 
-			window(mc, iv, opt.step, false, &win);
+			window(mc, iv, s == 0 ? opt.warmup : 0, opt.step, false, &win);
 			printf("  offered %7.1f/s  achieved %7.1f/s  server p50 %7.2f ms p99 %7.2f ms  "
 			       "push p99 %7.2f ms  errors %llu\n", win.offered, win.rate,
 			       1e3 * win.server_p50, 1e3 * win.server_p99, 1e3 * win.push_p99,

@@ -23,7 +23,7 @@ sed 's/^/# /' "$T/run.out"
 eq "bench/fleet exits 0" "$rc" 0
 check "every round trusted, none in error" grep -Eq '^RESULT rate=.* rounds=([0-9]+) trusted=\1 errors=0 ' "$T/run.out"
 check "every agent enrolled" grep -q '^enroll: 50 of 50 agents' "$T/run.out"
-check "a warm-up window ran first, not counted" grep -Eq '^warm-up: [0-9.]+ s, [1-9][0-9]* rounds' "$T/run.out"
+check "a warm-up window ran first, not counted" grep -Eq '^warm-up: [0-9.]+ s on the same schedule, [1-9][0-9]* rounds' "$T/run.out"
 eq "vouchd holds all 50 agents as trusted" "$(grep -c '^vouchd: 50 of 50 agents in state trusted' "$T/run.out")" 1
 rate=$(grep -o ' rate=[0-9.]*' "$T/run.out" | cut -d= -f2)
 check "about the rate offered (50/s): $rate" test "$(echo "${rate:-0} > 45" | bc)" = 1

@@ -559,6 +559,8 @@ static CURLcode perform(struct worker *w)
 	return rc;
 }
 
+#define NONCE_MARGIN 15 /* s */
+
 struct timing {
 	double tls, total; /* s: handshake done (0 when the connection was reused), complete */
 };
@@ -963,7 +965,9 @@ static int round_once(struct worker *w, struct agent *a)
 
 	if (!list)
 		return -ENOMEM;
-	if (!a->nonce_len || a->nonce_deadline <= (int64_t)time(NULL) + 1) {
+	/* a nonce with less than NONCE_MARGIN s to live is not used: under load the push can
+	 * wait in vouchd's queue for seconds, and a quote over an expired nonce is stale */
+	if (!a->nonce_len || a->nonce_deadline <= (int64_t)time(NULL) + NONCE_MARGIN) {
 		if (get_nonce(w, a, &tn) < 0)
 			goto out;
 		if (tn.tls > 0) /* a new connection */

@@ -95,27 +95,18 @@ VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, 
 	return 0;
 }
 
+static int parse_attest_reference(vouch_ctx *ctx, const char *text, size_t len, void *ret)
+{
+	return vouch_attest_reference_parse(ctx, text, len, ret);
+}
+
 VOUCH_EXPORT int vouch_attest_reference_load(vouch_ctx *ctx, const char *path,
 					     vouch_attest_reference **ret_ref)
 {
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len;
-	int r;
-
 	if (!ctx || !path || !ret_ref)
 		return -EINVAL;
-	r = read_file_all(ctx, path, ATTEST_JSON_MAX, &buf, &len);
-	if (r < 0)
-		return r;
-	r = vouch_attest_reference_parse(ctx, (const char *)buf, len, ret_ref);
-	if (r == -EBADMSG) {
-		/* the reason lives in the buffer ctx_err() writes: copy it first */
-		char why[VOUCH_ERRMSG_SIZE];
-
-		snprintf(why, sizeof(why), "%s", vouch_ctx_last_error(ctx));
-		return ctx_err(ctx, r, "'%s' is not a vouch-reference document: %s", path, why);
-	}
-	return r;
+	return load_file_parsed(ctx, path, ATTEST_JSON_MAX, "vouch-reference document",
+				parse_attest_reference, ret_ref);
 }
 
 static bool excluded(const vouch_attest_reference *ref, const char *name)

@@ -113,6 +113,28 @@ int read_file_all(vouch_ctx *ctx, const char *path, size_t max, uint8_t **ret_bu
 	return read_fd_all(ctx, fd, path, max, ret_buf, ret_len);
 }
 
+int load_file_parsed(vouch_ctx *ctx, const char *path, size_t max, const char *what,
+		     int (*parse)(vouch_ctx *ctx, const char *text, size_t len, void *ret),
+		     void *ret)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len;
+	int r;
+
+	r = read_file_all(ctx, path, max, &buf, &len);
+	if (r < 0)
+		return r;
+	r = parse(ctx, (const char *)buf, len, ret);
+	if (r == -EBADMSG) {
+		/* the reason lives in the buffer ctx_err() writes: copy it first */
+		char why[VOUCH_ERRMSG_SIZE];
+
+		snprintf(why, sizeof(why), "%s", vouch_ctx_last_error(ctx));
+		return ctx_err(ctx, r, "'%s' is not a valid %s: %s", path, what, why);
+	}
+	return r;
+}
+
 int write_file_atomic_iov(vouch_ctx *ctx, const char *path, const struct iovec *iov, size_t n,
 			  unsigned mode)
 {

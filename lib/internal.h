@@ -81,6 +81,13 @@ int pread_fd_all(vouch_ctx *ctx, int fd, const char *name, size_t max, uint8_t *
 		 size_t *ret_len);
 int read_file_all(vouch_ctx *ctx, const char *path, size_t max, uint8_t **ret_buf,
 		  size_t *ret_len);
+/*
+ * Read the document at @path (at most @max bytes) and hand it to @parse; a document @parse
+ * refuses (-EBADMSG) is reported as "'PATH' is not a valid WHAT: <parse's reason>".
+ */
+int load_file_parsed(vouch_ctx *ctx, const char *path, size_t max, const char *what,
+		     int (*parse)(vouch_ctx *ctx, const char *text, size_t len, void *ret),
+		     void *ret);
 /* Write @len bytes to @path through a temp file in the same directory, fsync, rename. */
 int write_file_atomic(vouch_ctx *ctx, const char *path, const void *buf, size_t len,
 		      unsigned mode);

@@ -1481,25 +1481,17 @@ VOUCH_EXPORT int vouch_reference_parse(vouch_ctx *ctx, const char *json, size_t 
 	return ref_wrap(ctx, TAKE_PTR(root), ret_ref);
 }
 
+static int parse_reference(vouch_ctx *ctx, const char *text, size_t len, void *ret)
+{
+	return vouch_reference_parse(ctx, text, len, ret);
+}
+
 VOUCH_EXPORT int vouch_reference_load(vouch_ctx *ctx, const char *path, vouch_reference **ret_ref)
 {
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len;
-	int r;
-
 	if (!ctx || !path || !ret_ref)
 		return -EINVAL;
-	r = read_file_all(ctx, path, REFERENCE_JSON_MAX, &buf, &len);
-	if (r < 0)
-		return r;
-	r = vouch_reference_parse(ctx, (const char *)buf, len, ret_ref);
-	if (r == -EBADMSG) {
-		char why[VOUCH_ERRMSG_SIZE];
-
-		snprintf(why, sizeof(why), "%s", vouch_ctx_last_error(ctx));
-		return ctx_err(ctx, r, "'%s' is not a valid vouch-reference document: %s", path, why);
-	}
-	return r;
+	return load_file_parsed(ctx, path, REFERENCE_JSON_MAX, "vouch-reference document",
+				parse_reference, ret_ref);
 }
 
 /* every entry of the list @from added to @to (deep copies) */

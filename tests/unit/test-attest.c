@@ -236,7 +236,7 @@ static vouch_attest_reference *ref_of(const char *json)
 		 "\"/lib*\",\"_ima\",\"/bin/hello*\"],\"files\":{"
 #define BUSYBOX "\"/bin/busybox\":[\"sha256:3d9f2889d6782537624a4e1a10e68a2ddd53e0ee8bac02676f27308f42ec6bf6\"],"
 #define KEYCTL "\"/bin/keyctl\":\"SHA256:33833AE8FF4C4E374D918676928E280AF17DFB1AAEEDF2D93B5CF08F003A8849\","
-#define LABTOOL "\"/bin/labtool\":[\"sha256:00\",\"sha256:fdb5ad7f6c48906a66b6be1216dded4ea6c470701c3f59c375042f3a455d053d\"]"
+#define LABTOOL "\"/bin/labtool\":[\"sha256:0000000000000000000000000000000000000000000000000000000000000000\",\"sha256:fdb5ad7f6c48906a66b6be1216dded4ea6c470701c3f59c375042f3a455d053d\"]"
 
 static void test_list(void)
 {
@@ -244,7 +244,7 @@ static void test_list(void)
 	vouch_attest_reference *ref = ref_of(REF_HEAD BUSYBOX KEYCTL LABTOOL "}}");
 	vouch_attest_reference *noref = ref_of(REF_HEAD KEYCTL LABTOOL "}}");
 	vouch_attest_reference *badref = ref_of(REF_HEAD BUSYBOX KEYCTL
-						"\"/bin/labtool\":\"sha256:00\"}}");
+						"\"/bin/labtool\":\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"}}");
 	struct vouch_attest_result *res = NULL;
 	struct vouch_attest_state st;
 	struct vouch_pcrs p = debian;

@@ -349,7 +349,7 @@ static const struct payload payloads[] = {
 	{ "bad.pol", "template=ima-sig measure func=BPRM_CHECK\n", 1 },
 	{ "engine-ref.json",
 	  "{ \"format\": \"vouch-reference\", \"version\": 1,\n"
-	  "  \"files\": { \"/lib/firmware/other.bin\": [ \"sha256:00\" ] } }\n", 1 },
+	  "  \"files\": { \"/lib/firmware/other.bin\": [ \"sha256:0000000000000000000000000000000000000000000000000000000000000000\" ] } }\n", 1 },
 	/* FORMATS.md §13.9: a kernel-format ascii measurement list, its PCRs and signing cert */
 	{ "ima-ascii.txt",
 	  "10 6bdad7efa602f84ca31ffe3f11ff7c476e25dcdd ima-ng sha256:7b6436b0c98f62380866d9"

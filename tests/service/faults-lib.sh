@@ -177,6 +177,25 @@ agent_period() {
 		awk '{ v[NR] = $1 } END { printf "%.2f\n", NR ? v[int((NR + 1) / 2)] : 0 }'
 }
 
+# recovered_after WHAT DB T...: after each fault that ended at one of T..., every honest agent
+# was trusted again, within 2 of its intervals (sets WORST and PERIOD for the summary); then
+# the result chain in DB verifies
+recovered_after() {
+	local what=$1 db=$2 t rec n all=1
+	shift 2
+	PERIOD=$(agent_period)
+	WORST=0
+	for t in "$@"; do
+		read -r rec n < <(recovery_time "$t")
+		[ "$n" = "$BAD_FROM" ] || all=0
+		WORST=$(awk -v a="$WORST" -v b="$rec" 'BEGIN { print (b > a ? b : a) }')
+	done
+	eq "$what every honest agent was trusted again" "$all" 1
+	check "... within 2 intervals (worst $WORST s; an agent's interval: $PERIOD s)" \
+		awk -v r="$WORST" -v p="$PERIOD" 'BEGIN { exit !(p > 0 && r <= 2 * p) }'
+	expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$db" --verify-chain
+}
+
 # --- PostgreSQL and two nodes ------------------------------------------------------------------
 # pg_start: a throwaway cluster in $T/pg (scripts/pg-cluster.sh), $DSN; skips the whole test
 # (with the reason) when PostgreSQL, the script or vouchd's libpq backend is missing

@@ -192,6 +192,25 @@ char *reference_canonical(json_object *o, bool skip_id, size_t *ret_len)
 	return b.p;
 }
 
+/* the canonical JSON of @o as a text file (a newline after it): a new buffer in @ret_json */
+static int canonical_text(vouch_ctx *ctx, json_object *o, char **ret_json, size_t *ret_len)
+{
+	size_t len = 0;
+	char *s = reference_canonical(o, false, &len), *p;
+
+	/* room for the newline: reference_canonical's buffer may be exact */
+	p = s ? mem_realloc(s, len + 2) : NULL;
+	if (!p) {
+		free(s);
+		return ctx_err(ctx, -ENOMEM, "out of memory");
+	}
+	p[len++] = '\n';
+	p[len] = '\0';
+	*ret_json = p;
+	*ret_len = len;
+	return 0;
+}
+
 static int content_id(vouch_ctx *ctx, json_object *root, char *buf, size_t size)
 {
 	_cleanup_free_ char *c = NULL;
@@ -1554,8 +1573,6 @@ VOUCH_EXPORT int vouch_reference_id(vouch_reference *ref, char *buf, size_t size
 VOUCH_EXPORT int vouch_reference_format(vouch_reference *ref, char **ret_json, size_t *ret_len)
 {
 	char id[80];
-	char *out;
-	size_t len = 0;
 	int r;
 
 	if (!ref || !ret_json || !ret_len)
@@ -1565,24 +1582,7 @@ VOUCH_EXPORT int vouch_reference_format(vouch_reference *ref, char **ret_json, s
 		return r;
 	if (json_object_object_add(ref->root, "id", json_object_new_string(id)))
 		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
-	out = reference_canonical(ref->root, false, &len);
-	if (!out)
-		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
-	/* room for the newline: reference_canonical's buffer may be exact */
-	{
-		char *p = mem_realloc(out, len + 2);
-
-		if (!p) {
-			free(out);
-			return ctx_err(ref->ctx, -ENOMEM, "out of memory");
-		}
-		out = p;
-	}
-	out[len++] = '\n';
-	out[len] = '\0';
-	*ret_json = out;
-	*ret_len = len;
-	return 0;
+	return canonical_text(ref->ctx, ref->root, ret_json, ret_len);
 }
 
 VOUCH_EXPORT int vouch_reference_save(vouch_reference *ref, const char *path)
@@ -2217,8 +2217,6 @@ VOUCH_EXPORT int vouch_reference_export_keylime(vouch_reference *ref, int64_t no
 	_cleanup_(ref_json_putp) json_object *out = json_object_new_object();
 	static const char *maps[] = { "keyrings", "ima-buf" };
 	json_object *meta, *digests, *excludes, *ima, *v;
-	char *s;
-	size_t len;
 
 	if (!ref || !ret_json || !ret_len)
 		return -EINVAL;
@@ -2293,21 +2291,5 @@ VOUCH_EXPORT int vouch_reference_export_keylime(vouch_reference *ref, int64_t no
 				return ctx_err(ref->ctx, -ENOMEM, "out of memory");
 		}
 	}
-	s = reference_canonical(out, false, &len);
-	if (!s)
-		return ctx_err(ref->ctx, -ENOMEM, "out of memory");
-	{
-		char *p = mem_realloc(s, len + 2);
-
-		if (!p) {
-			free(s);
-			return ctx_err(ref->ctx, -ENOMEM, "out of memory");
-		}
-		s = p;
-	}
-	s[len++] = '\n';
-	s[len] = '\0';
-	*ret_json = s;
-	*ret_len = len;
-	return 0;
+	return canonical_text(ref->ctx, out, ret_json, ret_len);
 }

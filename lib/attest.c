@@ -64,18 +64,12 @@ VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, 
 	_cleanup_(attest_json_putp) json_object *root = NULL;
 	json_object *files = NULL, *exclude = NULL, *keyrings = NULL, *ima_buf = NULL;
 	vouch_attest_reference *ref;
-	char why[256];
 	int r;
 
 	if (!ctx || (!json && len) || !ret_ref)
 		return -EINVAL;
-	r = json_parse_object(json, len, ATTEST_JSON_MAX, 32, &root, why, sizeof(why));
-	if (r == -ENOMEM)
-		return ctx_err(ctx, r, "out of memory");
-	if (r < 0)
-		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
 	/* version 1 or 2 (include/vouch/reference.h), the id checked when there is one */
-	r = reference_validate(ctx, root);
+	r = reference_parse_root(ctx, json, len, ATTEST_JSON_MAX, &root);
 	if (r < 0)
 		return r;
 	json_object_object_get_ex(root, "files", &files);

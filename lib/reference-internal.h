@@ -24,6 +24,13 @@
 int reference_validate(vouch_ctx *ctx, json_object *root);
 
 /*
+ * Parse @json (@len bytes, at most @max) as strict JSON and reference_validate() it: the
+ * document in @ret_root.  -EBADMSG with the reason in the context, -ENOMEM.
+ */
+int reference_parse_root(vouch_ctx *ctx, const char *json, size_t len, size_t max,
+			 json_object **ret_root);
+
+/*
  * The canonical JSON of @o (object keys in byte order, no whitespace), with the member
  * "id" of the top-level object left out when @skip_id.  A new NUL-terminated buffer, or NULL
  * (out of memory, or a number that is not an integer).

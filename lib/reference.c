@@ -397,6 +397,27 @@ int reference_validate(vouch_ctx *ctx, json_object *root)
 	return 0;
 }
 
+int reference_parse_root(vouch_ctx *ctx, const char *json, size_t len, size_t max,
+			 json_object **ret_root)
+{
+	json_object *root = NULL;
+	char why[256];
+	int r;
+
+	r = json_parse_object(json, len, max, 32, &root, why, sizeof(why));
+	if (r == -ENOMEM)
+		return ctx_err(ctx, r, "out of memory");
+	if (r < 0)
+		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
+	r = reference_validate(ctx, root);
+	if (r < 0) {
+		json_object_put(root);
+		return r;
+	}
+	*ret_root = root;
+	return 0;
+}
+
 /* --- reading a .deb --------------------------------------------------------------------- */
 
 struct deb_file {
@@ -1479,17 +1500,11 @@ VOUCH_EXPORT int vouch_reference_parse(vouch_ctx *ctx, const char *json, size_t 
 {
 	_cleanup_(ref_json_putp) json_object *root = NULL;
 	json_object *v;
-	char why[256];
 	int r;
 
 	if (!ctx || (!json && len) || !ret_ref)
 		return -EINVAL;
-	r = json_parse_object(json, len, REFERENCE_JSON_MAX, 32, &root, why, sizeof(why));
-	if (r == -ENOMEM)
-		return ctx_err(ctx, r, "out of memory");
-	if (r < 0)
-		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
-	r = reference_validate(ctx, root);
+	r = reference_parse_root(ctx, json, len, REFERENCE_JSON_MAX, &root);
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(root, "version", &v) || json_object_get_int64(v) == 1) {

@@ -13,11 +13,13 @@
  * Several nodes:
  * - agent_get() and status_get() inside a transaction are SELECT ... FOR UPDATE: one
  *   agent's attestation is serialised across nodes by its row lock;
- * - the results chain and the outbox take their seq from a row of 'heads' locked by the
- *   appending transaction until its commit: a second writer waits, then continues from the
- *   committed row (or from the same seq when the first rolled back).  So seqs are gap-free
- *   and in commit order, the chain links rows in commit order, and outbox_pending(after)
- *   never skips an event;
+ * - the results chain and the outbox take their seq from a row of 'heads'.  A transaction
+ *   (or a batch) queues its appends and writes them at its commit, under the heads' lock
+ *   taken then, last, after every row lock (one lock order: no deadlock between a
+ *   watchdog and an attestation), and held for the two round trips of the commit only: a
+ *   second writer waits, then continues from the committed row.  So seqs are gap-free and
+ *   in commit order, the chain links rows in commit order, and outbox_pending(after) never
+ *   skips an event.  Inside a transaction the seqs are deferred ones (seq_resolve());
  * - pull agents are leased (agents.lease_node, lease_until) with FOR UPDATE SKIP LOCKED;
  *   duties are rows of 'duties' claimed by one INSERT ... ON CONFLICT DO UPDATE ... WHERE;
  *   a lease or a duty held until T is expired from T on (until <= now).
@@ -93,6 +95,10 @@ enum {
 	Q_DUTY_CLAIM,
 	Q_PRUNE_ANCHOR,
 	Q_PRUNE,
+	Q_HEADS_LOCK,
+	Q_RESULT_INSERT,
+	Q_OUTBOX_INSERT,
+	Q_HEAD_SET,
 	_Q_MAX,
 };
 
@@ -174,6 +180,14 @@ static const char *const queries[_Q_MAX] = {
 			 "to_state, result, reason) SELECT h.seq, $1::bigint, $2::text, $3::text, "
 			 "$4::text, $5::text, $6::bigint, $7::text FROM h "
 			 "RETURNING seq",
+	/* a batch's commit: both heads, the results' first (the one lock order) */
+	[Q_HEADS_LOCK] = "SELECT name, seq, hash FROM heads WHERE name IN ('results', 'outbox') "
+			 "ORDER BY name DESC FOR UPDATE",
+	[Q_RESULT_INSERT] = "INSERT INTO results (seq, agent, time, verdict, body, hash) "
+			    "VALUES ($1, $2, $3, $4, $5, $6)",
+	[Q_OUTBOX_INSERT] = "INSERT INTO outbox (seq, time, type, agent, from_state, to_state, "
+			    "result, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	[Q_HEAD_SET] = "UPDATE heads SET seq = $2, hash = $3 WHERE name = $1",
 	[Q_OUTBOX_PENDING] = "SELECT seq, time, type, agent, from_state, to_state, result, reason "
 			     "FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
 	[Q_WEBHOOK_GET] = "SELECT delivered, attempts, next_attempt FROM webhooks WHERE url = $1",
@@ -292,6 +306,18 @@ struct store_pg {
 	bool head_locked;
 	uint64_t head_seq;
 	uint8_t head_hash[STORE_HASH_SIZE];
+	/* a batch's result and event appends, written by its commit (see batch_commit());
+	 * @mark_*: where the open request's own begin, so that its rollback drops them */
+	struct deferred_result {
+		char *agent, *verdict, *body;
+		int64_t time;
+		uint64_t seq; /* once committed */
+	} *dres;
+	struct deferred_event {
+		struct store_event ev;
+	} *dev;
+	size_t n_dres, n_dev, size_dres, size_dev, mark_dres, mark_dev;
+	bool resolved; /* the last batch committed: its seqs resolve */
 };
 
 static struct store_pg *P(struct store *s)
@@ -673,6 +699,212 @@ static char *col_strdup(PGresult *r, int row, int col)
 
 /* --- open, migrate ------------------------------------------------------------------------- */
 
+/* --- deferred appends ---------------------------------------------------------------------- */
+
+/*
+ * Inside a batch, result_append() and outbox_append() only queue their rows; the batch's
+ * commit locks both heads (results first), numbers and chains the rows, writes them and
+ * commits, all in two round trips.  So the heads - one lock every node's every append needs -
+ * are held for the commit only, not for the whole event-loop round in which the requests
+ * were verified (which serialised the nodes: the second waited, its event loop blocked, for
+ * the first's round).  A request's rollback drops its own queued rows (its savepoint).
+ */
+/* a deferred seq: STORE_SEQ_DEFERRED | index, with this bit for an event's */
+#define DEFERRED_EVENT (UINT64_C(1) << 61)
+#define DEFERRED_INDEX(seq) ((seq) & (DEFERRED_EVENT - 1))
+
+static void deferred_drop(struct store_pg *s, size_t n_dres, size_t n_dev)
+{
+	while (s->n_dres > n_dres) {
+		struct deferred_result *d = &s->dres[--s->n_dres];
+
+		free(d->agent);
+		free(d->verdict);
+		free(d->body);
+	}
+	if (s->n_dev > n_dev)
+		s->n_dev = n_dev;
+}
+
+static void *grow(void *v, size_t *size, size_t n, size_t elem)
+{
+	size_t size_new;
+	void *p;
+
+	if (n < *size)
+		return v;
+	size_new = *size ? 2 * *size : 64;
+	p = realloc(v, size_new * elem);
+	if (p)
+		*size = size_new;
+	return p;
+}
+
+static int defer_result(struct store_pg *s, const struct store_result *res, uint64_t *ret_seq)
+{
+	struct deferred_result *d, *v = grow(s->dres, &s->size_dres, s->n_dres, sizeof(*d));
+
+	if (!v)
+		return -ENOMEM;
+	s->dres = v;
+	d = &v[s->n_dres];
+	*d = (struct deferred_result){ .agent = strdup(res->agent),
+				       .verdict = strdup(res->verdict),
+				       .body = strdup(res->body),
+				       .time = res->time };
+	if (!d->agent || !d->verdict || !d->body) {
+		free(d->agent);
+		free(d->verdict);
+		free(d->body);
+		return -ENOMEM;
+	}
+	if (ret_seq)
+		*ret_seq = STORE_SEQ_DEFERRED | s->n_dres;
+	s->n_dres++;
+	return 0;
+}
+
+static int defer_event(struct store_pg *s, struct store_event *ev)
+{
+	struct deferred_event *v = grow(s->dev, &s->size_dev, s->n_dev, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	s->dev = v;
+	/* a deferred result it names must be this batch's */
+	if (store_seq_deferred(ev->result) &&
+	    ((ev->result & DEFERRED_EVENT) || DEFERRED_INDEX(ev->result) >= s->n_dres))
+		return -EINVAL;
+	ev->seq = STORE_SEQ_DEFERRED | DEFERRED_EVENT | s->n_dev;
+	v[s->n_dev++].ev = *ev;
+	return 0;
+}
+
+/* send the queued rows (the heads are locked and read in @heads) */
+static int deferred_send(struct store_pg *s, PGresult *heads)
+{
+	uint64_t rseq = 0, oseq = 0;
+	uint8_t hash[STORE_HASH_SIZE];
+	bool have_r = false, have_o = false;
+	int e;
+
+	for (int i = 0; i < PQntuples(heads); i++) {
+		if (strcmp(PQgetvalue(heads, i, 0), "results") == 0) {
+			rseq = (uint64_t)col_i64(heads, i, 1);
+			have_r = col_fixed(heads, i, 2, hash, sizeof(hash)) == 0;
+		} else if (strcmp(PQgetvalue(heads, i, 0), "outbox") == 0) {
+			oseq = (uint64_t)col_i64(heads, i, 1);
+			have_o = true;
+		}
+	}
+	if (!have_r || !have_o) {
+		log_msg("heads", "missing or damaged");
+		return -EIO;
+	}
+	for (size_t i = 0; i < s->n_dres; i++) {
+		struct deferred_result *d = &s->dres[i];
+		struct params p = { 0 };
+
+		d->seq = ++rseq;
+		e = store_row_hash(hash, d->seq, d->agent, d->time, d->verdict, d->body, hash);
+		if (e < 0)
+			return e;
+		p_i64(&p, (int64_t)d->seq);
+		p_str(&p, d->agent);
+		p_i64(&p, d->time);
+		p_str(&p, d->verdict);
+		p_str(&p, d->body);
+		p_bin(&p, hash, sizeof(hash));
+		e = send_prepared(s, Q_RESULT_INSERT, &p, "result append");
+		if (e < 0)
+			return e;
+	}
+	for (size_t i = 0; i < s->n_dev; i++) {
+		struct store_event *ev = &s->dev[i].ev;
+		struct params p = { 0 };
+		uint64_t result = ev->result;
+
+		if (store_seq_deferred(result))
+			result = s->dres[DEFERRED_INDEX(result)].seq;
+		ev->seq = ++oseq;
+		p_i64(&p, (int64_t)ev->seq);
+		p_i64(&p, ev->time);
+		p_str(&p, ev->type);
+		p_str(&p, ev->agent);
+		p_str(&p, ev->from);
+		p_str(&p, ev->to);
+		if (result)
+			p_i64(&p, (int64_t)result);
+		else
+			p_str(&p, NULL);
+		p_str(&p, ev->reason);
+		e = send_prepared(s, Q_OUTBOX_INSERT, &p, "event append");
+		if (e < 0)
+			return e;
+	}
+	if (s->n_dres) {
+		struct params p = { 0 };
+
+		p_str(&p, "results");
+		p_i64(&p, (int64_t)rseq);
+		p_bin(&p, hash, sizeof(hash));
+		e = send_prepared(s, Q_HEAD_SET, &p, "results head");
+		if (e < 0)
+			return e;
+	}
+	if (s->n_dev) {
+		struct params p = { 0 };
+
+		p_str(&p, "outbox");
+		p_i64(&p, (int64_t)oseq);
+		p_bin(&p, "", 0);
+		e = send_prepared(s, Q_HEAD_SET, &p, "outbox head");
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+/* lock the heads and send the batch's queued rows, to be committed with them */
+static int deferred_write(struct store_pg *s)
+{
+	PGresult *heads;
+	int e;
+
+	if (s->n_dres == 0 && s->n_dev == 0)
+		return 0;
+	if (s->broken)
+		return -EIO;
+	/* the savepoint of the batch's last request, released with the lock's round trip */
+	e = send_prepared(s, Q_HEADS_LOCK, NULL, "heads");
+	if (e == 0)
+		e = sync_read(s, "heads", &heads);
+	if (e < 0)
+		return e;
+	e = deferred_send(s, heads);
+	PQclear(heads);
+	return e;
+}
+
+static int pg_seq_resolve(struct store *base, uint64_t deferred, uint64_t *ret_seq)
+{
+	struct store_pg *s = P(base);
+	uint64_t i = DEFERRED_INDEX(deferred);
+
+	if (!store_seq_deferred(deferred) || !s->resolved)
+		return -ENOENT;
+	if (deferred & DEFERRED_EVENT) {
+		if (i >= s->n_dev)
+			return -ENOENT;
+		*ret_seq = s->dev[i].ev.seq;
+	} else {
+		if (i >= s->n_dres)
+			return -ENOENT;
+		*ret_seq = s->dres[i].seq;
+	}
+	return 0;
+}
+
 static void pg_close(struct store *base)
 {
 	struct store_pg *s = P(base);
@@ -680,6 +912,9 @@ static void pg_close(struct store *base)
 	if (!s)
 		return;
 	PQfinish(s->c);
+	deferred_drop(s, 0, 0);
+	free(s->dres);
+	free(s->dev);
 	free(s);
 }
 
@@ -818,7 +1053,12 @@ static int tx_begin(struct store_pg *s)
 static int pg_batch_begin(struct store *base)
 {
 	struct store_pg *s = P(base);
-	int r = tx_begin(s);
+	int r;
+
+	deferred_drop(s, 0, 0);
+	s->resolved = false;
+	s->mark_dres = s->mark_dev = 0;
+	r = tx_begin(s);
 
 	s->batch = r == 0;
 	s->in_req = s->head_locked = false;
@@ -828,10 +1068,15 @@ static int pg_batch_begin(struct store *base)
 static int pg_batch_commit(struct store *base)
 {
 	struct store_pg *s = P(base);
-	int r = exec_commit(s);
+	int r = deferred_write(s);
 
-	if (r < 0)
+	if (r == 0)
+		r = exec_commit(s);
+	if (r < 0) {
 		tx_abort(s);
+		deferred_drop(s, 0, 0);
+	}
+	s->resolved = r == 0;
 	s->batch = s->in_req = s->head_locked = false;
 	return r;
 }
@@ -843,10 +1088,14 @@ static int pg_begin(struct store *base)
 
 	if (!s->batch) {
 		s->head_locked = false;
+		deferred_drop(s, 0, 0);
+		s->resolved = false;
 		r = tx_begin(s);
 	} else {
 		/* sent with the request's first read */
 		r = s->broken ? -EIO : send_sql(s, "SAVEPOINT req", "begin");
+		s->mark_dres = s->n_dres;
+		s->mark_dev = s->n_dev;
 	}
 	s->in_req = r == 0;
 	return r;
@@ -867,9 +1116,14 @@ static int pg_commit(struct store *base)
 		return r;
 	}
 	s->head_locked = false;
-	r = exec_commit(s);
-	if (r < 0)
+	r = deferred_write(s);
+	if (r == 0)
+		r = exec_commit(s);
+	if (r < 0) {
 		tx_abort(s);
+		deferred_drop(s, 0, 0);
+	}
+	s->resolved = r == 0;
 	s->in_req = false;
 	return r;
 }
@@ -884,14 +1138,18 @@ static void pg_rollback(struct store *base)
 	if (s->pending && !s->broken)
 		(void)sync_read(s, "rollback", NULL);
 	if (s->batch) {
+		if (s->in_req)
+			deferred_drop(s, s->mark_dres, s->mark_dev);
 		if (s->in_req && !s->broken &&
 		    (send_sql(s, "ROLLBACK TO SAVEPOINT req", "rollback") < 0 ||
 		     send_sql(s, "RELEASE SAVEPOINT req", "rollback") < 0 ||
 		     sync_read(s, "rollback", NULL) < 0))
 			s->broken = true; /* the batch's commit fails, the next batch reconnects */
-	} else if (!s->broken && PQstatus(s->c) == CONNECTION_OK &&
-		   PQtransactionStatus(s->c) != PQTRANS_IDLE) {
-		exec(s, "ROLLBACK", "rollback");
+	} else {
+		deferred_drop(s, 0, 0);
+		if (!s->broken && PQstatus(s->c) == CONNECTION_OK &&
+		    PQtransactionStatus(s->c) != PQTRANS_IDLE)
+			exec(s, "ROLLBACK", "rollback");
 	}
 	s->in_req = false;
 }
@@ -1194,6 +1452,8 @@ static int pg_result_append(struct store *base, const struct store_result *res, 
 	uint64_t seq;
 	int e;
 
+	if (in_tx(s))
+		return defer_result(s, res, ret_seq);
 	/* outside a transaction a concurrent append fails on the seq's primary key */
 	e = head_lock(s);
 	if (e < 0)
@@ -1497,18 +1757,8 @@ static int pg_status_get(struct store *base, const char *id, struct store_status
 	PGresult *r;
 	int e;
 
-	/*
-	 * A status read in a transaction leads to an event (a transition), whose append needs
-	 * the results head: take the head first, as an attestation has by then (agent row,
-	 * head, status row).  Otherwise a node's overdue watchdog holding an agent's status
-	 * and waiting for the head would deadlock with another node's attestation of that
-	 * agent holding the head and waiting for the status.
-	 */
-	if (in_tx(s)) {
-		e = head_lock(s);
-		if (e < 0)
-			return e;
-	}
+	/* the event a transition appends takes the heads at commit, after every row lock
+	 * (deferred appends): one lock order for watchdogs and attestations on all nodes */
 	p_str(&p, id);
 	e = run(s, in_tx(s) ? Q_STATUS_GET_LOCK : Q_STATUS_GET, &p, "status", &r);
 	if (e < 0)
@@ -1580,6 +1830,8 @@ static int pg_outbox_append(struct store *base, struct store_event *ev)
 	PGresult *r;
 	int e;
 
+	if (in_tx(s))
+		return defer_event(s, ev);
 	/* the results head first, as an attestation takes them: one lock order between nodes */
 	e = head_lock(s);
 	if (e < 0)
@@ -1849,6 +2101,7 @@ static const struct store_ops pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
 	.close = pg_close,
+	.seq_resolve = pg_seq_resolve,
 	.batch_begin = pg_batch_begin,
 	.batch_commit = pg_batch_commit,
 	.begin = pg_begin,

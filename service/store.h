@@ -160,6 +160,13 @@ struct store_ops {
 	 * (savepoints) and batch_commit() makes them all durable at once, or none */
 	int (*batch_begin)(struct store *s);
 	int (*batch_commit)(struct store *s);
+	/* a backend may defer a batch's result and event appends to batch_commit(), so that
+	 * the lock that orders them across nodes is held for the commit only, not the round:
+	 * result_append() and outbox_append() inside a batch then return a deferred seq
+	 * (store_seq_deferred()), which an event's @result may carry, and seq_resolve() turns
+	 * into the real one once batch_commit() returned 0 (until the next batch_begin()).
+	 * NULL: appends are never deferred */
+	int (*seq_resolve)(struct store *s, uint64_t deferred, uint64_t *ret_seq);
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);
@@ -286,6 +293,24 @@ int store_open(const char *dsn, unsigned flags, struct store **ret);
 int store_row_hash(const uint8_t prev[STORE_HASH_SIZE], uint64_t seq, const char *agent,
 		   int64_t time, const char *verdict, const char *body,
 		   uint8_t ret[STORE_HASH_SIZE]);
+
+/* a seq that batch_commit() assigns (see seq_resolve): the bit above any real seq */
+#define STORE_SEQ_DEFERRED (UINT64_C(1) << 62)
+
+static inline bool store_seq_deferred(uint64_t seq)
+{
+	return (seq & STORE_SEQ_DEFERRED) != 0;
+}
+
+/* @seq itself, or what the committed batch made of it; 0 when it cannot be resolved */
+static inline uint64_t store_seq(struct store *s, uint64_t seq)
+{
+	uint64_t r;
+
+	if (!store_seq_deferred(seq))
+		return seq;
+	return s->ops->seq_resolve && s->ops->seq_resolve(s, seq, &r) == 0 ? r : 0;
+}
 
 static inline void store_agent_clear(struct store_agent *a)
 {

@@ -354,9 +354,13 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	observe(srv, PHASE_STORE, now_mono() - t2);
 	notify_committed(srv);
 	count(srv, vr);
-	fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu%s)\n", id,
-		verdict_word(vr), (unsigned long long)seq, (unsigned long long)offset,
-		pull ? ", pulled" : "");
+	if (store_seq_deferred(seq))
+		fprintf(stderr, "vouchd: agent '%s': %s (result at commit, offset %llu%s)\n", id,
+			verdict_word(vr), (unsigned long long)offset, pull ? ", pulled" : "");
+	else
+		fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu%s)\n", id,
+			verdict_word(vr), (unsigned long long)seq, (unsigned long long)offset,
+			pull ? ", pulled" : "");
 
 	out = json_tokener_parse(verdict);
 	if (!out)

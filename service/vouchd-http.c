@@ -100,12 +100,22 @@ void flush_batch(evutil_socket_t fd, short what, void *arg)
 	hist_observe(&srv->commit, now_mono() - srv->batch_t0);
 	for (size_t i = 0; i < srv->n_pending; i++) {
 		struct pending *p = &srv->pending[i];
+		json_object *seq;
 
+		/* a result's seq is the commit's (deferred appends, store.h seq_resolve) */
+		if (r == 0 && json_object_object_get_ex(p->o, "result", &seq) &&
+		    json_object_is_type(seq, json_type_int) &&
+		    store_seq_deferred((uint64_t)json_object_get_int64(seq)))
+			json_object_object_add(p->o, "result",
+					       json_object_new_int64((int64_t)store_seq(
+						       srv->store,
+						       (uint64_t)json_object_get_int64(seq))));
 		if (r == 0)
-			send_text(p->req, p->code, p->text);
+			send_text(p->req, p->code,
+				  json_object_to_json_string_ext(p->o, JSON_C_TO_STRING_PLAIN));
 		else
 			send_text(p->req, 503, "{\"error\":\"cannot store the result\"}");
-		free(p->text);
+		json_object_put(p->o);
 	}
 	if (r < 0)
 		fprintf(stderr, "vouchd: commit of %zu requests failed: all refused\n",
@@ -138,11 +148,8 @@ void reply_json(struct server *srv, struct evhttp_request *req, int code, json_o
 			srv->size_pending = size;
 		}
 		p = &srv->pending[srv->n_pending];
-		p->text = strdup(text);
-		if (!p->text) {
-			evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
-			return;
-		}
+		/* serialised after the commit, which may fill in its "result" */
+		p->o = json_object_get(o);
 		p->req = req;
 		p->code = code;
 		srv->n_pending++;

@@ -135,9 +135,12 @@ int agent_transition(struct server *srv, const char *id, const char *to, uint64_
 	snprintf(e.to, sizeof(e.to), "%s", to);
 	one_line(e.reason, sizeof(e.reason), reason ? reason : "");
 	r = st->ops->outbox_append(st, &e);
-	if (r == 0)
+	if (r == 0 && !store_seq_deferred(e.seq))
 		fprintf(stderr, "vouchd: event %" PRIu64 ": agent '%s' %s (%s -> %s)\n", e.seq, id,
 			type, cur.state[0] ? cur.state : "-", to);
+	else if (r == 0)
+		fprintf(stderr, "vouchd: event at commit: agent '%s' %s (%s -> %s)\n", id, type,
+			cur.state[0] ? cur.state : "-", to);
 out:
 	if (r == 0 && ret)
 		*ret = next;

@@ -177,7 +177,7 @@ struct server {
 	struct event *flush;
 	bool batch_open;
 	double batch_t0;
-	struct pending { struct evhttp_request *req; int code; char *text; } *pending;
+	struct pending { struct evhttp_request *req; int code; json_object *o; } *pending;
 	size_t n_pending, size_pending;
 };
 

@@ -318,12 +318,35 @@ struct store_pg {
 	} *dev;
 	size_t n_dres, n_dev, size_dres, size_dev, mark_dres, mark_dev;
 	bool resolved; /* the last batch committed: its seqs resolve */
+	struct store_commit *inflight; /* a batch's COMMIT sent, its answer not read yet */
 };
 
-static struct store_pg *P(struct store *s)
-{
-	return (struct store_pg *)s;
-}
+/* a batch's commit in flight (commit_start()), then its outcome and its seqs */
+struct store_commit {
+	struct store_pg *conn; /* until the answer is read */
+	int n; /* answers due, the COMMIT's last */
+	int result;
+	bool done;
+	uint64_t order;
+	uint64_t *rseq, *eseq; /* the seqs of its deferred results and events */
+	size_t n_r, n_e;
+};
+
+/*
+ * The store handle: a pool of connections.  Every operation runs on the current one; a
+ * batch whose commit is in flight keeps its connection until the answer is read, and the
+ * next operation takes another one (or, when every one has a commit in flight, waits for
+ * the oldest).  So the event loop verifies the next round's requests while the last
+ * round's COMMIT is being written to disk.
+ */
+#define POOL_MAX 8
+
+struct pg_pool {
+	struct store base;
+	struct store_pg *conn[POOL_MAX];
+	size_t n, cur;
+	uint64_t order;
+};
 
 /* the server's message, on one line */
 static void log_msg(const char *what, const char *msg)
@@ -485,21 +508,12 @@ static int send_sql(struct store_pg *s, const char *sql, const char *what)
 	return 0;
 }
 
-/*
- * Sync and read the answers of every command sent: 0, or -EIO with the first error logged.
- * *ret (when not NULL, and all went well) is the last command's result, to PQclear().
- */
-static int sync_read(struct store_pg *s, const char *what, PGresult **ret)
+/* read the answers to @n commands and their sync (already sent), as sync_read() */
+static int read_synced(struct store_pg *s, int n, const char *what, PGresult **ret)
 {
 	PGresult *r, *last = NULL;
-	int e = 0, n = s->pending;
+	int e = 0;
 
-	s->pending = 0;
-	if (PQpipelineSync(s->c) != 1) {
-		log_msg(what, PQerrorMessage(s->c));
-		s->broken = true;
-		return -EIO;
-	}
 	for (int i = 0; i < n; i++) {
 		int st;
 
@@ -543,6 +557,23 @@ static int sync_read(struct store_pg *s, const char *what, PGresult **ret)
 	if (ret)
 		*ret = last;
 	return 0;
+}
+
+/*
+ * Sync and read the answers of every command sent: 0, or -EIO with the first error logged.
+ * *ret (when not NULL, and all went well) is the last command's result, to PQclear().
+ */
+static int sync_read(struct store_pg *s, const char *what, PGresult **ret)
+{
+	int n = s->pending;
+
+	s->pending = 0;
+	if (PQpipelineSync(s->c) != 1) {
+		log_msg(what, PQerrorMessage(s->c));
+		s->broken = true;
+		return -EIO;
+	}
+	return read_synced(s, n, what, ret);
 }
 
 /* run a prepared statement; *ret (when not NULL) is the result to PQclear().  Inside a
@@ -886,6 +917,110 @@ static int deferred_write(struct store_pg *s)
 	return e;
 }
 
+
+/* --- the pool and commits in flight ------------------------------------------------------ */
+
+static void conn_batch_end(struct store_pg *s)
+{
+	s->batch = s->in_req = s->head_locked = false;
+}
+
+/*
+ * Read a commit's answer: with @wait false, -EAGAIN while it is not in; else the commit's
+ * outcome (as batch_commit()), kept in @c with the seqs the commit assigned, and the
+ * connection is free again.
+ */
+static int commit_drive(struct store_commit *c, bool wait)
+{
+	struct store_pg *s = c->conn;
+	PGresult *r = NULL;
+	int e;
+
+	if (c->done)
+		return c->result;
+	if (!wait && PQconsumeInput(s->c) == 1 && PQisBusy(s->c))
+		return -EAGAIN;
+	e = read_synced(s, c->n, "commit", &r);
+	if (e == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		log_msg("commit", "the transaction was rolled back after an error");
+		e = -EIO;
+	}
+	PQclear(r);
+	if (e == 0 && ((s->n_dres && !(c->rseq = calloc(s->n_dres, sizeof(*c->rseq)))) ||
+		       (s->n_dev && !(c->eseq = calloc(s->n_dev, sizeof(*c->eseq))))))
+		e = -ENOMEM; /* committed, but its seqs cannot be told: the caller says 503 */
+	if (e == 0) {
+		for (size_t i = 0; i < s->n_dres; i++)
+			c->rseq[i] = s->dres[i].seq;
+		for (size_t i = 0; i < s->n_dev; i++)
+			c->eseq[i] = s->dev[i].ev.seq;
+		c->n_r = s->n_dres;
+		c->n_e = s->n_dev;
+	} else {
+		tx_abort(s);
+	}
+	deferred_drop(s, 0, 0);
+	conn_batch_end(s);
+	s->inflight = NULL;
+	c->conn = NULL;
+	c->done = true;
+	c->result = e;
+	return e;
+}
+
+static struct pg_pool *pool_of(struct store *base)
+{
+	return (struct pg_pool *)base;
+}
+
+/* the connection to work on: the current one, unless its batch's commit is in flight */
+static struct store_pg *P(struct store *base)
+{
+	struct pg_pool *p = pool_of(base);
+	struct store_commit *oldest = NULL;
+
+	if (!p->conn[p->cur]->inflight)
+		return p->conn[p->cur];
+	for (size_t i = 0; i < p->n; i++) {
+		struct store_commit *c = p->conn[i]->inflight;
+
+		if (!c) {
+			p->cur = i;
+			return p->conn[i];
+		}
+		if (!oldest || c->order < oldest->order) {
+			oldest = c;
+			p->cur = i;
+		}
+	}
+	(void)commit_drive(oldest, true); /* its owner finds the outcome in it */
+	return p->conn[p->cur];
+}
+
+static void conn_close(struct store_pg *s)
+{
+	if (!s)
+		return;
+	if (s->inflight)
+		(void)commit_drive(s->inflight, true);
+	PQfinish(s->c);
+	deferred_drop(s, 0, 0);
+	free(s->dres);
+	free(s->dev);
+	free(s);
+}
+
+static void pg_close(struct store *base)
+{
+	struct pg_pool *p = pool_of(base);
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		conn_close(p->conn[i]);
+	free(p);
+}
+
 static int pg_seq_resolve(struct store *base, uint64_t deferred, uint64_t *ret_seq)
 {
 	struct store_pg *s = P(base);
@@ -903,19 +1038,6 @@ static int pg_seq_resolve(struct store *base, uint64_t deferred, uint64_t *ret_s
 		*ret_seq = s->dres[i].seq;
 	}
 	return 0;
-}
-
-static void pg_close(struct store *base)
-{
-	struct store_pg *s = P(base);
-
-	if (!s)
-		return;
-	PQfinish(s->c);
-	deferred_drop(s, 0, 0);
-	free(s->dres);
-	free(s->dev);
-	free(s);
 }
 
 /* the version of the open database; 0 for an empty one */
@@ -981,7 +1103,7 @@ static void notice(void *userdata, const char *msg)
 		log_msg("server", msg);
 }
 
-static int pg_open(const char *dsn, unsigned flags, struct store **ret)
+static int conn_open(const char *dsn, unsigned flags, struct store_pg **ret)
 {
 	/*
 	 * Defaults that @dsn (expanded last) may override.  A server that does not answer does
@@ -1005,7 +1127,6 @@ static int pg_open(const char *dsn, unsigned flags, struct store **ret)
 
 	if (!s)
 		return -ENOMEM;
-	s->base.ops = store_pg_ops;
 	s->c = PQconnectdbParams(keys, values, 1);
 	if (!s->c) {
 		free(s);
@@ -1025,11 +1146,33 @@ static int pg_open(const char *dsn, unsigned flags, struct store **ret)
 		r = pipeline_on(s);
 	if (r < 0)
 		goto fail;
-	*ret = &s->base;
+	*ret = s;
 	return 0;
 fail:
-	pg_close(&s->base);
+	conn_close(s);
 	return r;
+}
+
+/* the first connection migrates; the others prepare their statements when first used */
+static int pg_open(const char *dsn, unsigned flags, struct store **ret)
+{
+	struct pg_pool *p = calloc(1, sizeof(*p));
+	size_t n = STORE_OPEN_POOL_SIZE(flags);
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->base.ops = store_pg_ops;
+	n = n < 1 ? 1 : n > POOL_MAX ? POOL_MAX : n;
+	r = conn_open(dsn, flags, &p->conn[0]);
+	for (p->n = r == 0; r == 0 && p->n < n; p->n++)
+		r = conn_open(dsn, flags | STORE_OPEN_NO_MIGRATE, &p->conn[p->n]);
+	if (r < 0) {
+		pg_close(&p->base);
+		return r;
+	}
+	*ret = &p->base;
+	return 0;
 }
 
 /* --- transactions ------------------------------------------------------------------------- */
@@ -1077,8 +1220,79 @@ static int pg_batch_commit(struct store *base)
 		deferred_drop(s, 0, 0);
 	}
 	s->resolved = r == 0;
-	s->batch = s->in_req = s->head_locked = false;
+	conn_batch_end(s);
 	return r;
+}
+
+/* as batch_commit(), but the answer is read later (commit_drive()), on this connection, while
+ * the next operations take another one */
+static int pg_commit_start(struct store *base, struct store_commit **ret, int *ret_fd)
+{
+	struct pg_pool *p = pool_of(base);
+	struct store_pg *s = P(base);
+	struct store_commit *c = calloc(1, sizeof(*c));
+	int r = c ? 0 : -ENOMEM;
+
+	/* waits for the heads, which the commit before ours holds until its COMMIT is done */
+	if (r == 0)
+		r = deferred_write(s);
+	if (r == 0)
+		r = s->broken ? -EIO : send_sql(s, "COMMIT", "commit");
+	if (r == 0 && PQpipelineSync(s->c) != 1) {
+		log_msg("commit", PQerrorMessage(s->c));
+		s->broken = true;
+		r = -EIO;
+	}
+	if (r < 0) {
+		free(c);
+		tx_abort(s);
+		deferred_drop(s, 0, 0);
+		s->resolved = false;
+		conn_batch_end(s);
+		return r;
+	}
+	c->n = s->pending;
+	s->pending = 0;
+	c->conn = s;
+	c->order = ++p->order;
+	s->inflight = c;
+	*ret = c;
+	*ret_fd = PQsocket(s->c);
+	return 0;
+}
+
+static int pg_commit_poll(struct store_commit *c, bool wait)
+{
+	return commit_drive(c, wait);
+}
+
+static int pg_commit_seq(struct store_commit *c, uint64_t deferred, uint64_t *ret_seq)
+{
+	uint64_t i = DEFERRED_INDEX(deferred);
+
+	if (!c->done || c->result < 0 || !store_seq_deferred(deferred))
+		return -ENOENT;
+	if (deferred & DEFERRED_EVENT) {
+		if (i >= c->n_e)
+			return -ENOENT;
+		*ret_seq = c->eseq[i];
+	} else {
+		if (i >= c->n_r)
+			return -ENOENT;
+		*ret_seq = c->rseq[i];
+	}
+	return 0;
+}
+
+static void pg_commit_free(struct store_commit *c)
+{
+	if (!c)
+		return;
+	if (!c->done)
+		(void)commit_drive(c, true);
+	free(c->rseq);
+	free(c->eseq);
+	free(c);
 }
 
 static int pg_begin(struct store *base)
@@ -2102,6 +2316,10 @@ static const struct store_ops pg_ops = {
 	.open = pg_open,
 	.close = pg_close,
 	.seq_resolve = pg_seq_resolve,
+	.commit_start = pg_commit_start,
+	.commit_poll = pg_commit_poll,
+	.commit_seq = pg_commit_seq,
+	.commit_free = pg_commit_free,
 	.batch_begin = pg_batch_begin,
 	.batch_commit = pg_batch_commit,
 	.begin = pg_begin,

@@ -149,6 +149,11 @@ struct store;
 
 /* open(): leave the schema as it is (vouchd db status): only schema_version() may be called */
 #define STORE_OPEN_NO_MIGRATE 1u
+/* open(): up to @n connections (PostgreSQL; 0 or 1: one), for commits in flight */
+#define STORE_OPEN_POOL(n) (((unsigned)(n) & 0xffu) << 8)
+#define STORE_OPEN_POOL_SIZE(flags) (((flags) >> 8) & 0xffu)
+
+struct store_commit;
 
 struct store_ops {
 	const char *name;
@@ -167,6 +172,18 @@ struct store_ops {
 	 * into the real one once batch_commit() returned 0 (until the next batch_begin()).
 	 * NULL: appends are never deferred */
 	int (*seq_resolve)(struct store *s, uint64_t deferred, uint64_t *ret_seq);
+	/* asynchronous group commit, NULL where the backend has none (batch_commit() only).
+	 * commit_start() ends the batch as batch_commit() does but does not wait for the
+	 * answer: it returns the commit in flight and a descriptor that becomes readable when
+	 * the answer may be in; the store goes on with another connection of its pool
+	 * (STORE_OPEN_POOL; with every one in flight, the next operation waits for the oldest).
+	 * commit_poll(): -EAGAIN while the answer is not in (unless @wait), else the outcome,
+	 * 0 or batch_commit()'s errors; a result is acknowledged only after 0.  Then
+	 * commit_seq() resolves the batch's deferred seqs.  commit_free() (waits if need be). */
+	int (*commit_start)(struct store *s, struct store_commit **ret, int *ret_fd);
+	int (*commit_poll)(struct store_commit *c, bool wait);
+	int (*commit_seq)(struct store_commit *c, uint64_t deferred, uint64_t *ret_seq);
+	void (*commit_free)(struct store_commit *c);
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);

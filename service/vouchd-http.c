@@ -71,13 +71,17 @@ static void send_text(struct evhttp_request *req, int code, const char *text)
  * them, and only then are the replies sent and the round's events streamed and delivered.
  * So a reply is never sent, nor an event announced, for a result that a crash of vouchd,
  * or of the machine, could still lose; if the COMMIT fails, every waiting request gets 503
- * instead of its reply (nothing of the round was stored).
+ * instead of its reply (nothing of the round was stored).  With a pool of connections
+ * (PostgreSQL, --db-connections > 1) the COMMIT is sent and its answer awaited in the
+ * event loop (struct inflight): the next round is verified meanwhile.
  */
 int store_begin(struct server *srv)
 {
 	struct store *st = srv->store;
 
 	if (!srv->batch_open && srv->flush) {
+		if (srv->inflight)
+			flush_reap(srv, false);
 		if (st->ops->batch_begin(st) < 0)
 			return -EIO;
 		srv->batch_open = true;
@@ -87,6 +91,138 @@ int store_begin(struct server *srv)
 	return st->ops->begin(st);
 }
 
+/* a round whose COMMIT is in flight (store commit_start()): its replies wait for the answer */
+struct inflight {
+	struct inflight *next;
+	struct server *srv;
+	struct store_commit *commit;
+	struct event *ev;
+	struct pending *pending;
+	size_t n_pending;
+	bool notify;
+	double t0;
+};
+
+/* a reply's "result" is the seq its commit gave (deferred appends, store.h seq_resolve) */
+static void resolve_result(struct server *srv, struct store_commit *c, json_object *o)
+{
+	json_object *v;
+	uint64_t seq, real = 0;
+
+	if (!json_object_object_get_ex(o, "result", &v) || !json_object_is_type(v, json_type_int))
+		return;
+	seq = (uint64_t)json_object_get_int64(v);
+	if (!store_seq_deferred(seq))
+		return;
+	if (c)
+		(void)srv->store->ops->commit_seq(c, seq, &real);
+	else
+		real = store_seq(srv->store, seq);
+	json_object_object_add(o, "result", json_object_new_int64((int64_t)real));
+}
+
+/* the replies of a round, once its commit's outcome @r is known: only now are they sent, and
+ * its events streamed and delivered */
+static void finish_round(struct server *srv, struct pending *pending, size_t n, int r,
+			 double t0, bool notify, struct store_commit *c)
+{
+	observe(srv, PHASE_COMMIT, now_mono() - t0);
+	hist_observe(&srv->commit, now_mono() - t0);
+	for (size_t i = 0; i < n; i++) {
+		struct pending *p = &pending[i];
+
+		if (r == 0) {
+			resolve_result(srv, c, p->o);
+			send_text(p->req, p->code,
+				  json_object_to_json_string_ext(p->o, JSON_C_TO_STRING_PLAIN));
+		} else {
+			send_text(p->req, 503, "{\"error\":\"cannot store the result\"}");
+		}
+		json_object_put(p->o);
+	}
+	if (r < 0)
+		fprintf(stderr, "vouchd: commit of %zu requests failed: all refused\n", n);
+	if (r == 0 && notify)
+		notify_committed(srv);
+}
+
+static void inflight_done(struct inflight *f, int r)
+{
+	struct server *srv = f->srv;
+	struct inflight **pp = &srv->inflight;
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = f->next;
+	finish_round(srv, f->pending, f->n_pending, r, f->t0, f->notify, f->commit);
+	free(f->pending);
+	if (f->ev)
+		event_free(f->ev);
+	srv->store->ops->commit_free(f->commit);
+	free(f);
+}
+
+static void on_commit(evutil_socket_t fd, short what, void *arg)
+{
+	struct inflight *f = arg;
+	int r = f->srv->store->ops->commit_poll(f->commit, false);
+
+	if (r != -EAGAIN)
+		inflight_done(f, r);
+}
+
+/* the rounds whose answers are in (the store may have read one itself, waiting for a free
+ * connection), or, with @wait, all of them (shutdown) */
+void flush_reap(struct server *srv, bool wait)
+{
+	struct inflight *f = srv->inflight, *next;
+
+	for (; f; f = next) {
+		int r = srv->store->ops->commit_poll(f->commit, wait);
+
+		next = f->next;
+		if (r != -EAGAIN)
+			inflight_done(f, r);
+	}
+}
+
+/* the round's COMMIT sent; its answer comes to on_commit() while the next round runs */
+static int flush_async(struct server *srv)
+{
+	struct store *st = srv->store;
+	struct inflight *f = calloc(1, sizeof(*f)), **tail = &srv->inflight;
+	int fd, r;
+
+	if (!f)
+		return -ENOMEM;
+	r = st->ops->commit_start(st, &f->commit, &fd);
+	srv->batch_open = false;
+	if (r < 0) {
+		free(f);
+		finish_round(srv, srv->pending, srv->n_pending, r, srv->batch_t0,
+			     srv->notify_pending, NULL);
+		srv->n_pending = 0;
+		srv->notify_pending = false;
+		return 0;
+	}
+	f->srv = srv;
+	f->pending = srv->pending;
+	f->n_pending = srv->n_pending;
+	f->notify = srv->notify_pending;
+	f->t0 = srv->batch_t0;
+	srv->pending = NULL;
+	srv->n_pending = srv->size_pending = 0;
+	srv->notify_pending = false;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = f;
+	f->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_commit, f);
+	if (!f->ev || event_add(f->ev, NULL) < 0)
+		inflight_done(f, st->ops->commit_poll(f->commit, true));
+	return 0;
+}
+
 void flush_batch(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -94,38 +230,13 @@ void flush_batch(evutil_socket_t fd, short what, void *arg)
 
 	if (!srv->batch_open)
 		return;
+	if (srv->store->ops->commit_start && srv->cfg.db_connections > 1 && flush_async(srv) == 0)
+		return;
 	r = srv->store->ops->batch_commit(srv->store);
 	srv->batch_open = false;
-	observe(srv, PHASE_COMMIT, now_mono() - srv->batch_t0);
-	hist_observe(&srv->commit, now_mono() - srv->batch_t0);
-	for (size_t i = 0; i < srv->n_pending; i++) {
-		struct pending *p = &srv->pending[i];
-		json_object *seq;
-
-		/* a result's seq is the commit's (deferred appends, store.h seq_resolve) */
-		if (r == 0 && json_object_object_get_ex(p->o, "result", &seq) &&
-		    json_object_is_type(seq, json_type_int) &&
-		    store_seq_deferred((uint64_t)json_object_get_int64(seq)))
-			json_object_object_add(p->o, "result",
-					       json_object_new_int64((int64_t)store_seq(
-						       srv->store,
-						       (uint64_t)json_object_get_int64(seq))));
-		if (r == 0)
-			send_text(p->req, p->code,
-				  json_object_to_json_string_ext(p->o, JSON_C_TO_STRING_PLAIN));
-		else
-			send_text(p->req, 503, "{\"error\":\"cannot store the result\"}");
-		json_object_put(p->o);
-	}
-	if (r < 0)
-		fprintf(stderr, "vouchd: commit of %zu requests failed: all refused\n",
-			srv->n_pending);
+	finish_round(srv, srv->pending, srv->n_pending, r, srv->batch_t0, srv->notify_pending,
+		     NULL);
 	srv->n_pending = 0;
-	/* the events of the round are on disk now: stream and deliver them */
-	if (r == 0 && srv->notify_pending) {
-		srv->notify_pending = false;
-		notify_committed(srv);
-	}
 	srv->notify_pending = false;
 }
 

@@ -399,7 +399,7 @@ static int usage_error(const char *msg, const char *arg)
 			"[--reference REF.json] [--pcrs SEL] [--nonce-ttl S] [--ear-key KEY]\n"
 			"              [--interval S] [--grace S] [--webhook URL... --webhook-secret FILE]\n"
 			"              [--max-connections N] [--handshake-timeout S] [--agent-rate N] "
-			"[--max-rate N] [--cache-agents N]\n"
+			"[--max-rate N] [--cache-agents N] [--db-connections N]\n"
 			"              [--agent-ca-cert CRT --agent-ca-key KEY "
 			"[--ek-ca CERTS] [--allow-ek-public] [--enroll-ttl S]]\n"
 			"              [--pull-cert CRT --pull-key KEY --pull-ca CA "
@@ -437,6 +437,7 @@ enum {
 	OPT_AGENT_RATE,
 	OPT_MAX_RATE,
 	OPT_CACHE_AGENTS,
+	OPT_DB_CONNECTIONS,
 	OPT_NODE_ID,
 	OPT_RETENTION_DAYS,
 	OPT_CHECK_CONFIG,
@@ -474,6 +475,7 @@ static const struct option opts[] = {
 	{ "agent-rate", required_argument, NULL, OPT_AGENT_RATE },
 	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
 	{ "cache-agents", required_argument, NULL, OPT_CACHE_AGENTS },
+	{ "db-connections", required_argument, NULL, OPT_DB_CONNECTIONS },
 	{ "node-id", required_argument, NULL, OPT_NODE_ID },
 	{ "retention-days", required_argument, NULL, OPT_RETENTION_DAYS },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -608,6 +610,12 @@ static int set_option(struct config *c, int opt, const char *arg, const char **w
 			return -EINVAL;
 		}
 		break;
+	case OPT_DB_CONNECTIONS:
+		if (parse_u32(arg, 8, &c->db_connections) < 0 || c->db_connections == 0) {
+			*why = "1 to 8 connections";
+			return -EINVAL;
+		}
+		break;
 	case OPT_PULL_TIMEOUT:
 		if (parse_u32(arg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0) {
 			*why = "1 to 300 seconds";
@@ -671,6 +679,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	c->handshake_timeout = 10;
 	c->agent_rate = 10;
 	c->cache_agents = CACHE_AGENTS_DEFAULT;
+	c->db_connections = DB_CONNECTIONS_DEFAULT;
 	c->max_rate = 0;
 	c->pull_timeout = 10;
 	while ((opt = getopt_long(argc, argv, "", opts, &index)) != -1) {
@@ -881,6 +890,7 @@ static int serve(struct server *srv)
 out:
 	if (srv->flush) {
 		flush_batch(-1, 0, srv); /* the last round's replies, after its commit */
+		flush_reap(srv, true);
 		event_free(srv->flush);
 		srv->flush = NULL;
 	}
@@ -1393,7 +1403,7 @@ static int run(int argc, char **argv)
 		free(srv.cfg.conf_buf);
 		return r;
 	}
-	r = store_open(srv.cfg.db, 0, &srv.store);
+	r = store_open(srv.cfg.db, STORE_OPEN_POOL(srv.cfg.db_connections), &srv.store);
 	if (r < 0) {
 		fprintf(stderr, "vouchd: cannot open database '%s'%s\n", srv.cfg.db,
 			r == -EPROTONOSUPPORT ? ": this vouchd was built without PostgreSQL (libpq)" : "");

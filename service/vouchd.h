@@ -73,6 +73,7 @@ struct config {
 	uint32_t handshake_timeout; /* s from accept to the first complete request */
 	uint32_t agent_rate; /* attestations per second and agent; more: 429 */
 	uint32_t cache_agents; /* agents whose decoded AK and state are kept (vouchd-cache.c) */
+	uint32_t db_connections; /* PostgreSQL: commits in flight while the next round runs */
 	uint32_t max_rate; /* attestations per second in all; more: 503 */
 	uint32_t interval; /* s: the agents' expected attestation period */
 	uint32_t grace; /* s: how late an attestation may be before the agent is overdue */
@@ -125,6 +126,7 @@ struct ref_cached {
 
 /* vouchd-cache.c: the agents' decoded AKs and states, bounded (--cache-agents) */
 #define CACHE_AGENTS_DEFAULT 16384
+#define DB_CONNECTIONS_DEFAULT 3
 struct agent_cache;
 int agent_cache_new(size_t capacity, struct agent_cache **ret);
 size_t agent_cache_capacity(const struct agent_cache *c);
@@ -179,6 +181,7 @@ struct server {
 	double batch_t0;
 	struct pending { struct evhttp_request *req; int code; json_object *o; } *pending;
 	size_t n_pending, size_pending;
+	struct inflight *inflight; /* rounds whose COMMIT is in flight, oldest first */
 };
 
 double now_mono(void);
@@ -188,6 +191,7 @@ int store_commit(struct server *srv);
 void reply_json(struct server *srv, struct evhttp_request *req, int code, json_object *o);
 int store_begin(struct server *srv);
 void flush_batch(evutil_socket_t fd, short what, void *arg);
+void flush_reap(struct server *srv, bool wait);
 void conn_request_seen(struct server *srv, struct evhttp_request *req);
 int rate_check(struct server *srv, struct evhttp_request *req, const char *id);
 /* a refused request: one line of reason, nothing stored */

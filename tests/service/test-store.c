@@ -880,6 +880,83 @@ static void pg_batch(void)
 	ops->close(s);
 }
 
+/* commits in flight over a pool of connections: the next batch runs while one commits */
+static void pg_pool(void)
+{
+	const struct store_ops *ops = store_pg_ops;
+	struct store_result row = { .agent = "p", .time = 1, .verdict = "trusted", .body = "{}" };
+	struct store_event ev = { .time = 1, .type = "trusted", .agent = "p", .to = "trusted" };
+	struct store_commit *c[3] = { NULL };
+	struct store_nonce n = { .len = 2, .deadline = 9 }, gn;
+	struct store_agent a = { .ak_len = 1, .registered = 1 };
+	uint8_t ak[1] = { 1 };
+	struct store *s = NULL;
+	uint64_t seq[3] = { 0 }, got = 0;
+	int fd = -1, r;
+
+	pg_reset();
+	if (ops->open(pg_dsn, STORE_OPEN_POOL(2), &s) < 0) {
+		ok(0, "a store with a pool of 2 connections");
+		return;
+	}
+	ok(ops->commit_start && ops->commit_poll && ops->commit_seq && ops->commit_free,
+	   "PostgreSQL commits asynchronously");
+	a.ak = ak;
+	snprintf(a.id, sizeof(a.id), "p");
+	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "f");
+	snprintf(a.reference, sizeof(a.reference), "default");
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)), "agent p");
+	for (int k = 0; k < 3; k++) {
+		ok_ret(-(ops->batch_begin(s) || ops->begin(s) ||
+			 ops->result_append(s, &row, &seq[k]) || ops->outbox_append(s, &ev) ||
+			 ops->commit(s)),
+		       "batch %d: a result and an event", k + 1);
+		ok_ret(ops->commit_start(s, &c[k], &fd), "batch %d: its COMMIT sent", k + 1);
+		ok(fd >= 0, "with a descriptor to wait on");
+		if (k == 0) {
+			ok_err(ops->commit_seq(c[0], seq[0], &got), -ENOENT,
+			       "before its answer is read, its seq does not resolve");
+			ok_ret(-(ops->begin(s) || ops->nonce_put(s, "p", &n) || ops->commit(s)),
+			       "meanwhile a transaction runs on the other connection");
+		}
+	}
+	/* the third batch found both connections busy: the store read the oldest answer */
+	r = ops->commit_poll(c[0], false);
+	ok_ret(r, "batch 1's answer was read by the store when it needed the connection");
+	ok_ret(ops->commit_poll(c[1], true), "batch 2 committed");
+	ok_ret(ops->commit_poll(c[2], true), "batch 3 committed");
+	for (int k = 0; k < 3; k++) {
+		got = 0;
+		ok(ops->commit_seq(c[k], seq[k], &got) == 0 && got == (uint64_t)k + 1,
+		   "batch %d's result is seq %d (%llu)", k + 1, k + 1, (unsigned long long)got);
+	}
+	ok(ops->commit_seq(c[2], ev.seq, &got) == 0 && got == 3, "and its event seq 3");
+	ok(pg_scalar("SELECT count(*) FROM outbox") == 3, "three events stored");
+	for (int k = 0; k < 3; k++)
+		ops->commit_free(c[k]);
+	ok_ret(-(ops->begin(s) || ops->nonce_take(s, "p", &gn) || ops->commit(s)),
+	       "the nonce put meanwhile is there");
+
+	/* a commit that fails: the error is the poll's, nothing of the batch stays */
+	ok_ret(-(ops->batch_begin(s) || ops->begin(s) || ops->result_append(s, &row, &seq[0]) ||
+		 ops->commit(s)),
+	       "a batch");
+	/* the next seq taken behind the store's back: the batch's insert collides */
+	ok(pg_scalar("INSERT INTO results (seq, agent, time, verdict, body, hash) VALUES "
+		     "(4, 'x', 1, 'trusted', '{}', '\\x00') RETURNING 1") == 1,
+	   "another writer took seq 4 without the head");
+	r = ops->commit_start(s, &c[0], &fd);
+	if (r == 0)
+		r = ops->commit_poll(c[0], true);
+	ok(r == -EIO, "the commit fails: %d", r);
+	ok(r == 0 || ops->commit_seq(c[0], seq[0], &got) == -ENOENT,
+	   "its seq resolves to nothing");
+	if (r != 0)
+		ops->commit_free(c[0]);
+	ok(pg_scalar("SELECT count(*) FROM results") == 4, "nothing of it was stored");
+	ops->close(s);
+}
+
 /* writers on several nodes: locks, a single-use nonce, the chain and the outbox in commit order */
 static void pg_concurrency(void)
 {
@@ -1129,6 +1206,7 @@ static int pg_more(void)
 	pg_leases();
 	pg_concurrency();
 	pg_batch();
+	pg_pool();
 	pg_reconnect();
 	pg_retention();
 	pg_reset();

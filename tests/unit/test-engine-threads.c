@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -172,7 +173,7 @@ struct worker_arg {
 	char why[256];
 };
 
-static volatile int stop_config;
+static atomic_int stop_config;
 static pthread_barrier_t shared_barrier;
 
 static void *worker(void *p)

@@ -1090,10 +1090,15 @@ static void group_flush(vouch_engine *e)
 		r = engine_tpm_sync(e->tpm); /* on failure: pending, pushed before the next group */
 	}
 	for (p = g; p; p = next) {
+		const char *m = vouch_ctx_last_error(ectx(e));
+
+		/* the TPM backend reports in the engine's context (under this lock too) */
+		if (!*m)
+			m = vouch_ctx_last_error(e->ctx);
 		next = p->next; /* p is gone once its caller sees it done */
 		p->status = r < 0 ? r : p->dup ? 1 : 0;
 		if (r < 0)
-			snprintf(p->msg, sizeof(p->msg), "%s", vouch_ctx_last_error(ectx(e)));
+			snprintf(p->msg, sizeof(p->msg), "%s", m);
 		p->done = true;
 	}
 	pthread_cond_broadcast(&e->list_cond);
@@ -1124,7 +1129,7 @@ static int list_commit(vouch_engine *e, struct pending *p)
 			pthread_cond_wait(&e->list_cond, &e->list_lock);
 	}
 	pthread_mutex_unlock(&e->list_lock);
-	if (p->status < 0)
+	if (p->status < 0 && p->msg[0])
 		return ctx_err(ectx(e), p->status, "%s", p->msg);
 	return p->status;
 }

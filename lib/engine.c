@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include "engine-internal.h"
@@ -1002,7 +1003,7 @@ static int checkpoint(vouch_engine *e)
 static bool dup_in_group(const struct pending *g, const struct pending *p)
 {
 	for (; g != p; g = g->next)
-		if (!g->dup && g->pcr == p->pcr && !memcmp(g->tdigest, p->tdigest, 20))
+		if (!g->dup && g->pcr == p->pcr && !CRYPTO_memcmp(g->tdigest, p->tdigest, 20))
 			return true;
 	return false;
 }

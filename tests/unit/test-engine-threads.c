@@ -28,7 +28,7 @@
 
 #define XATTR "user.vouch-test-ima"
 #define N_THREADS 8
-#define PER_THREAD 40
+#define PER_THREAD 30
 #define SHARED 12
 #define CRASH_THREADS 4
 #define CRASH_ROUNDS 6
@@ -402,7 +402,7 @@ static void test_crash(void)
 		int pfd[2];
 		pid_t pid;
 		char buf[4096], part[128] = "";
-		size_t got_round = 0, want = 20 + (size_t)(rand() % 200);
+		size_t got_round = 0, want = 10 + (size_t)(rand() % 100);
 		int status;
 		vouch_engine *e;
 		uint64_t t_end;

@@ -92,8 +92,10 @@ int engine_tpm_sync(struct engine_tpm *t)
 		done++;
 	}
 	/* what failed stays pending, first in line (the staged ones stay behind it) */
-	memmove(t->pend, t->pend + done, (t->n_pend - done + t->n_staged) * sizeof(*t->pend));
-	t->n_pend -= done;
+	if (done) {
+		memmove(t->pend, t->pend + done, (t->n_pend - done + t->n_staged) * sizeof(*t->pend));
+		t->n_pend -= done;
+	}
 	return r;
 }
 

@@ -86,9 +86,9 @@ enum vouch_keyring {
  * extended, in list order, into the software PCRs and the TPM.  The same entry (same
  * template digest and PCR) measured by two threads at once is appended once; the other
  * call reports it as already measured.  The PCR file in the state directory is a
- * checkpoint of the software bank, written at most ~100 ms or 512 entries after the list
- * (and by vouch_engine_free()); it never lags the list by more than VOUCH_ENGINE_TAIL_MAX
- * entries.  A crash can therefore leave a tail of durable entries without their extends:
+ * checkpoint of the software bank: rewritten after a group once it is 512 entries behind
+ * or 100 ms old, and by vouch_engine_free(); it never lags the list by more than
+ * VOUCH_ENGINE_TAIL_MAX entries.  A crash can therefore leave a tail of durable entries without their extends:
  * up to VOUCH_ENGINE_TAIL_MAX in the software bank, up to VOUCH_ENGINE_GROUP_MAX in the
  * TPM; vouch_engine_new() completes those extends in list order.
  */

@@ -107,6 +107,18 @@ static int set_config(vouch_ctx *c, vouch_engine *e)
 	return r;
 }
 
+static int tails_recovered, entries_recovered;
+
+/* Counts the starts that completed the extends of a durable tail. */
+static void on_event(void *ud, const struct vouch_engine_event *ev)
+{
+	if (!strcmp(ev->action, "recover") && !strcmp(ev->reason, "durable tail entries extended"))
+		tails_recovered++;
+	else if (!strcmp(ev->action, "recover") &&
+		 !strcmp(ev->reason, "durable tail entry extended"))
+		entries_recovered++;
+}
+
 static vouch_engine *engine(vouch_ctx *c, const char *state)
 {
 	struct vouch_engine_options o = VOUCH_ENGINE_OPTIONS_INIT;
@@ -114,6 +126,7 @@ static vouch_engine *engine(vouch_ctx *c, const char *state)
 
 	o.state_dir = path(state);
 	o.xattr_name = XATTR;
+	o.audit_fn = on_event;
 	if (vouch_engine_new(c, &o, &e) < 0) {
 		printf("# engine: %s\n", vouch_ctx_last_error(c));
 		return NULL;
@@ -470,6 +483,8 @@ static void test_crash(void)
 	   CRASH_ROUNDS);
 	ok(bad_open == 0, "every start after a SIGKILL recovers the state (%d refused)", bad_open);
 	ok(bad_replay == 0, "and its list replays to the PCRs (%d do not)", bad_replay);
+	printf("# starts that completed a tail of several entries: %d, of one entry: %d\n",
+	       tails_recovered, entries_recovered);
 	{
 		vouch_engine *e = engine(ctx, "crash");
 		int r = e ? list_count(e, acked, n_acked, counts, &total) : -1;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -350,6 +351,102 @@ static void test_threads(void)
 		free(names[i]);
 }
 
+/* ------------------------------------------------------------ a group that fails */
+
+struct fail_arg {
+	vouch_engine *e;
+	int id, ok, measured, failed;
+};
+
+static void *fail_worker(void *p)
+{
+	struct fail_arg *a = p;
+
+	for (int i = 0; i < 3; i++) {
+		struct vouch_engine_result res;
+		char nm[64];
+		int r;
+
+		snprintf(nm, sizeof(nm), "fsz-%d-%d", a->id, i);
+		r = check(a->e, nm, &res);
+		if (r < 0)
+			a->failed++;
+		else if (res.measured)
+			a->measured++;
+		else
+			a->ok++;
+	}
+	return NULL;
+}
+
+static void run_fail_workers(vouch_engine *e, int *ret_measured, int *ret_failed)
+{
+	pthread_t th[4];
+	struct fail_arg a[4];
+
+	*ret_measured = *ret_failed = 0;
+	for (int t = 0; t < 4; t++) {
+		a[t] = (struct fail_arg){ .e = e, .id = t };
+		pthread_create(&th[t], NULL, fail_worker, &a[t]);
+	}
+	for (int t = 0; t < 4; t++) {
+		pthread_join(th[t], NULL);
+		*ret_measured += a[t].measured;
+		*ret_failed += a[t].failed;
+	}
+}
+
+/*
+ * The list cannot grow (disk full) while several threads append: every group fails as a
+ * whole and is taken back out, so a reported failure means nothing was measured; once
+ * the disk has room, the same loads are measured once each.
+ */
+static void test_failed_groups(void)
+{
+	struct rlimit old, lim;
+	struct stat st0, st1;
+	int measured, failed, prep = 0;
+	uint64_t n0;
+	vouch_engine *e;
+
+	for (int t = 0; t < 4; t++)
+		for (int i = 0; i < 3; i++) {
+			char nm[64];
+
+			snprintf(nm, sizeof(nm), "fsz-%d-%d", t, i);
+			prep |= make_signed(ctx, nm, nm);
+		}
+	e = engine(ctx, "fsz");
+	if (!ok(e && prep == 0, "engine and 12 signed files"))
+		return;
+	n0 = vouch_engine_entry_count(e);
+	stat(path("fsz/measurements"), &st0);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st0.st_size + 100; /* less than one record */
+	setrlimit(RLIMIT_FSIZE, &lim);
+	run_fail_workers(e, &measured, &failed);
+	setrlimit(RLIMIT_FSIZE, &old);
+	stat(path("fsz/measurements"), &st1);
+	ok(failed == 12 && measured == 0, "disk full: 4 threads x 3 loads all fail (%d failed, %d "
+					   "measured)",
+	   failed, measured);
+	ok(st1.st_size == st0.st_size && vouch_engine_entry_count(e) == n0 &&
+		   vouch_engine_verify_state(e) == 0,
+	   "and the list is as it was (%lld bytes, was %lld): nothing half measured",
+	   (long long)st1.st_size, (long long)st0.st_size);
+	run_fail_workers(e, &measured, &failed);
+	ok(failed == 0 && measured == 12 && vouch_engine_entry_count(e) == n0 + 12 &&
+		   vouch_engine_verify_state(e) == 0,
+	   "with room again: each measured once (%d measured, %d failed)", measured, failed);
+	vouch_engine_free(e);
+	e = engine(ctx, "fsz");
+	ok(e && vouch_engine_entry_count(e) == n0 + 12 && vouch_engine_verify_state(e) == 0,
+	   "and the state opens again");
+	vouch_engine_free(e);
+}
+
 /* ------------------------------------------------------------ SIGKILL in the middle */
 
 struct crash_arg {
@@ -527,6 +624,7 @@ int main(void)
 		return 0;
 	}
 	test_threads();
+	test_failed_groups();
 	test_crash();
 	vouch_key_free(key);
 	vouch_cert_free(cert);

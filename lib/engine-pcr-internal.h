@@ -8,6 +8,7 @@
 #ifndef VOUCH_LIB_ENGINE_PCR_INTERNAL_H
 #define VOUCH_LIB_ENGINE_PCR_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,22 +23,29 @@ struct engine_tpm;
 /*
  * Open the TPM named by @tcti (NULL: the one @state_dir is bound to, if any; *ret stays
  * NULL when there is none) and check it against the list: the list (@list, @entries
- * entries) must replay to the TPM's PCRs, except for the documented tail: the last entry
- * may be durable without its TPM extend, which is then completed.  Binds @state_dir to
- * the TPM.  Returns 0, 1 (the tail entry was extended), or a negative errno: -EBADMSG
+ * entries) must replay to the TPM's PCRs, except for the documented tail: the entries of
+ * the last group (at most VOUCH_ENGINE_GROUP_MAX) may be durable without their TPM
+ * extends, which are then completed in list order.  Binds @state_dir to
+ * the TPM.  Returns 0, 1 (tail entries were extended), or a negative errno: -EBADMSG
  * when the TPM and the list disagree beyond that tail.
  */
 int engine_tpm_attach(vouch_ctx *ctx, const char *tcti, const char *state_dir,
 		      const uint8_t *list, size_t list_len, uint64_t entries,
 		      struct engine_tpm **ret);
 
-/* Extend an entry into every active bank (as the kernel: its template digest hashed with
- * the bank's algorithm, zero-padded SHA-1 where that is not available, all-ones for a
- * violation).  On failure the extend stays pending: engine_tpm_sync() retries it, and
- * until it succeeds no new entry may be written. */
-int engine_tpm_extend(struct engine_tpm *t, const struct vouch_log_entry *entry);
+/*
+ * Stage the extend of an entry that is about to be written (as the kernel: its template
+ * digest hashed with each active bank's algorithm, zero-padded SHA-1 where that is not
+ * available, all-ones for a violation), before it is durable: computing it is what can
+ * fail without the TPM.  engine_tpm_commit() then makes the staged extends pending (the
+ * entries are durable) or drops them (they are not); engine_tpm_sync() pushes the pending
+ * ones in list order.  Until every pending extend is in the TPM no new entry may be
+ * written.
+ */
+int engine_tpm_stage(struct engine_tpm *t, const struct vouch_log_entry *entry);
+void engine_tpm_commit(struct engine_tpm *t, bool durable);
 
-/* Complete a pending extend; 0 when nothing is pending. */
+/* Push the pending extends in order; 0 when nothing is pending.  What fails stays pending. */
 int engine_tpm_sync(struct engine_tpm *t);
 
 /* PCRs 0-9 of the bank the kernel would take for the boot_aggregate with @hash_algo: that

@@ -3,7 +3,8 @@
  * The engine's TPM backend: every entry the engine appends to its list is also extended into
  * a TPM (vouch_tpm_*, chosen by a TCTI string), in every active bank, the way the kernel's
  * ima_pcr_extend() does; the list stays durable before the extend.  At start the list must
- * replay to the TPM's PCRs, up to the one documented tail entry whose extend a crash lost.
+ * replay to the TPM's PCRs, up to the documented tail (the last group's entries) whose
+ * extends a crash lost.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -20,9 +21,14 @@ struct engine_tpm {
 	size_t n_banks;
 	int algo[VOUCH_PCR_MAX_BANKS];
 	int mode[VOUCH_PCR_MAX_BANKS]; /* enum vouch_log_bank_mode */
-	bool pending;
-	uint32_t pending_pcr;
-	struct vouch_digest pending_d[VOUCH_PCR_MAX_BANKS];
+	/* extends durable in the list but not yet in the TPM, in list order; then the staged
+	 * ones (computed before their entries are written, so that nothing but the TPM itself
+	 * can fail once they are durable) */
+	struct tpm_extend {
+		uint32_t pcr;
+		struct vouch_digest d[VOUCH_PCR_MAX_BANKS];
+	} *pend;
+	size_t n_pend, n_staged, cap;
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, log_reader_freep, vouch_log_reader_free)
@@ -33,6 +39,7 @@ void engine_tpm_free(struct engine_tpm *t)
 	if (!t)
 		return;
 	vouch_tpm_close(t->tpm);
+	free(t->pend);
 	free(t->tcti);
 	free(t);
 }
@@ -73,29 +80,54 @@ static int push(struct engine_tpm *t, uint32_t pcr, const struct vouch_digest *d
 
 int engine_tpm_sync(struct engine_tpm *t)
 {
+	size_t done = 0;
+	int r = 0;
+
+	if (!t)
+		return 0;
+	while (done < t->n_pend) {
+		r = push(t, t->pend[done].pcr, t->pend[done].d);
+		if (r < 0)
+			break;
+		done++;
+	}
+	/* what failed stays pending, first in line (the staged ones stay behind it) */
+	if (done) {
+		memmove(t->pend, t->pend + done, (t->n_pend - done + t->n_staged) * sizeof(*t->pend));
+		t->n_pend -= done;
+	}
+	return r;
+}
+
+int engine_tpm_stage(struct engine_tpm *t, const struct vouch_log_entry *entry)
+{
+	size_t n = t->n_pend + t->n_staged;
 	int r;
 
-	if (!t || !t->pending)
-		return 0;
-	r = push(t, t->pending_pcr, t->pending_d);
+	if (n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		struct tpm_extend *p = mem_reallocarray(t->pend, cap, sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		t->pend = p;
+		t->cap = cap;
+	}
+	r = bank_digests(t, entry, t->pend[n].d);
 	if (r < 0)
 		return r;
-	t->pending = false;
+	t->pend[n].pcr = entry->pcr;
+	t->n_staged++;
 	return 0;
 }
 
-int engine_tpm_extend(struct engine_tpm *t, const struct vouch_log_entry *entry)
+void engine_tpm_commit(struct engine_tpm *t, bool durable)
 {
-	int r;
-
-	if (t->pending)
-		return ctx_err(t->ctx, -EIO, "an earlier TPM extend is still pending");
-	r = bank_digests(t, entry, t->pending_d);
-	if (r < 0)
-		return r;
-	t->pending_pcr = entry->pcr;
-	t->pending = true;
-	return engine_tpm_sync(t);
+	if (!t)
+		return;
+	if (durable)
+		t->n_pend += t->n_staged;
+	t->n_staged = 0;
 }
 
 static bool same_pcrs(const struct vouch_pcrs *a, const struct vouch_pcrs *b)
@@ -249,6 +281,27 @@ static int read_binding(vouch_ctx *ctx, const char *path, char **ret)
 	return 0;
 }
 
+/* Extend the entries after the first @from into the TPM, in list order (the tail). */
+static int push_tail(struct engine_tpm *t, const uint8_t *list, size_t len, uint64_t from)
+{
+	_cleanup_(log_reader_freep) vouch_log_reader *rd = NULL;
+	struct vouch_digest d[VOUCH_PCR_MAX_BANKS];
+	struct vouch_log_entry e;
+	uint64_t n = 0;
+	int r = vouch_log_reader_new(t->ctx, list, len, NULL, &rd);
+
+	while (r == 0 && (r = vouch_log_next(rd, &e)) > 0) {
+		if (n++ < from) {
+			r = 0;
+			continue;
+		}
+		r = bank_digests(t, &e, d);
+		if (r == 0)
+			r = push(t, e.pcr, d);
+	}
+	return r;
+}
+
 int engine_tpm_attach(vouch_ctx *ctx, const char *tcti, const char *state_dir,
 		      const uint8_t *list, size_t list_len, uint64_t entries,
 		      struct engine_tpm **ret)
@@ -309,9 +362,16 @@ int engine_tpm_attach(vouch_ctx *ctx, const char *tcti, const char *state_dir,
 	r = replay(t, list, list_len, entries, &prefix, &last_pcr, last, &reset);
 	if (r < 0)
 		return r;
-	if (entries && prefix == (int64_t)entries - 1) {
-		/* the documented tail: durable in the list, its TPM extend lost in a crash */
-		r = push(t, last_pcr, last);
+	/*
+	 * The documented tail: entries durable in the list whose TPM extends a crash lost.  The
+	 * engine extends the TPM only after a group of entries is durable and writes no group
+	 * before the earlier extends are done, so the TPM is at most one group behind (and the
+	 * boot_aggregate, alone in its group, is in it once anything else is).
+	 */
+	if (entries && prefix < (int64_t)entries &&
+	    (prefix == (int64_t)entries - 1 ||
+	     (prefix >= 1 && entries - (uint64_t)prefix <= VOUCH_ENGINE_GROUP_MAX))) {
+		r = push_tail(t, list, list_len, (uint64_t)prefix);
 		if (r < 0)
 			return r;
 		tail = true;
@@ -319,7 +379,7 @@ int engine_tpm_attach(vouch_ctx *ctx, const char *tcti, const char *state_dir,
 		if (prefix > 0)
 			return ctx_err(ctx, -EBADMSG,
 				       "TPM '%s' includes only %lld of the %llu entries in '%s' "
-				       "(more than the one-entry tail a crash can leave)",
+				       "(more than the tail of one group a crash can leave)",
 				       tcti, (long long)prefix, (unsigned long long)entries,
 				       state_dir ? state_dir : "memory");
 		return ctx_err(ctx, -EBADMSG,

@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -15,8 +16,10 @@
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include "engine-internal.h"
@@ -37,6 +40,14 @@
 #define PIN_FILE_KERNEL "sig_enforce.trust-kernel"
 #define FUSE_SUPER_MAGIC 0x65735546
 #define HASH_CHUNK ((size_t)256 << 10)
+/*
+ * Group commit: the PCR file is a checkpoint of the software bank, written when it lags
+ * the list by CKPT_LAG entries or by CKPT_INTERVAL_NS (so a lightly loaded engine keeps it
+ * current), at engine_free(), and before any group that would let it lag by more than
+ * VOUCH_ENGINE_TAIL_MAX entries.
+ */
+#define CKPT_LAG 512
+#define CKPT_INTERVAL_NS 100000000LL
 
 static const int bank_algo[N_BANKS] = { VOUCH_HASH_SHA1, VOUCH_HASH_SHA256 };
 
@@ -61,8 +72,51 @@ struct cache_ent {
 	struct vouch_digest digest;
 };
 
+/* One list entry on its way to the list: lives on the stack of the hook call that waits. */
+struct pending {
+	struct pending *next;
+	uint32_t pcr;
+	const uint8_t *rec; /* the record, binary_runtime_measurements format */
+	size_t rec_len;
+	const uint8_t *tdigest; /* its SHA-1 template digest (20 bytes) */
+	const struct vouch_log_entry *ent;
+	struct vouch_digest v[N_BANKS]; /* what it extends into each software bank */
+	bool done, dup;
+	int status;
+	char msg[VOUCH_ERRMSG_SIZE];
+};
+
+/* A library context for one hook call at a time (vouch_ctx is not thread safe). */
+struct worker {
+	struct worker *next_free, *next_all;
+	vouch_ctx *ctx;
+};
+
 struct vouch_engine {
 	vouch_ctx *ctx;
+	/*
+	 * Locks, always taken in this order: cfg (read by hooks, written by set_*), then
+	 * cache, list, audit, pool.  Nothing slow runs under cache; the list lock is released
+	 * while a group is written and synced (the flusher alone touches the list file then).
+	 */
+	pthread_rwlock_t cfg_lock;
+	pthread_mutex_t cache_lock;
+	pthread_mutex_t list_lock;
+	pthread_cond_t list_cond;
+	pthread_mutex_t audit_lock;
+	pthread_mutex_t pool_lock;
+	bool locks_ready;
+	bool ready; /* vouch_engine_new() succeeded */
+	struct worker *pool; /* free worker contexts */
+	struct worker *workers; /* all of them (freed with the engine) */
+	size_t n_workers;
+	/* group commit (under list_lock) */
+	struct pending *q_head, **q_tail;
+	bool flushing; /* one thread writes and syncs a group; the others queue meanwhile */
+	uint64_t ckpt_entries; /* entries the PCR file on disk includes */
+	int64_t ckpt_ns;	/* when it was written (CLOCK_MONOTONIC) */
+	uint64_t groups, grouped; /* statistics: groups written, entries in them */
+
 	uint32_t flags;
 	int hash_algo;
 	char *template_name;
@@ -109,6 +163,29 @@ struct vouch_engine {
 
 /* ---------------------------------------------------------------- helpers */
 
+/*
+ * The context of the hook call running on this thread, if any: hook calls may run on
+ * several threads at once, each with a worker context of its own (its error message, its
+ * cached digests); everything else uses the engine's context.
+ */
+static __thread struct {
+	const vouch_engine *e;
+	vouch_ctx *ctx;
+} call_tls;
+
+static vouch_ctx *ectx(const vouch_engine *e)
+{
+	return call_tls.e == e ? call_tls.ctx : e->ctx;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static bool func_valid(int func)
 {
 	return func > VOUCH_FUNC_NONE && func < _VOUCH_FUNC_MAX && func != VOUCH_FUNC_POST_SETATTR;
@@ -141,8 +218,14 @@ static void emit(vouch_engine *e, int func, const char *action, const char *name
 		.digest = d,
 	};
 
-	if (e->audit_fn)
-		e->audit_fn(e->audit_ud, &ev);
+	if (!e->audit_fn)
+		return;
+	/* one event at a time: the callback need not be thread safe */
+	if (e->locks_ready)
+		pthread_mutex_lock(&e->audit_lock);
+	e->audit_fn(e->audit_ud, &ev);
+	if (e->locks_ready)
+		pthread_mutex_unlock(&e->audit_lock);
 }
 
 /* ---------------------------------------------------------------- list records */
@@ -206,19 +289,22 @@ static bool template_supported(const char *t)
 	return template_fields(t, ids, &n) == 0;
 }
 
-static int extend(vouch_engine *e, int bank, uint32_t pcr, const struct vouch_digest *v)
+typedef uint8_t pcr_state[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
+
+static int extend(vouch_ctx *ctx, pcr_state pcrs, int bank, uint32_t pcr,
+		  const struct vouch_digest *v)
 {
 	struct vouch_digest nd;
 	uint8_t tmp[2 * VOUCH_HASH_MAX_SIZE];
 	size_t n = vouch_hash_info(bank_algo[bank])->size;
 	int r;
 
-	memcpy(tmp, e->pcr[bank][pcr], n);
+	memcpy(tmp, pcrs[bank][pcr], n);
 	memcpy(tmp + n, v->bytes, n);
-	r = vouch_digest_buf(e->ctx, bank_algo[bank], tmp, 2 * n, &nd);
+	r = vouch_digest_buf(ctx, bank_algo[bank], tmp, 2 * n, &nd);
 	if (r < 0)
 		return r;
-	memcpy(e->pcr[bank][pcr], nd.bytes, n);
+	memcpy(pcrs[bank][pcr], nd.bytes, n);
 	return 0;
 }
 
@@ -236,13 +322,15 @@ static bool seen_has(const vouch_engine *e, const uint8_t *d, uint32_t pcr)
 	return e->seen_cap && e->seen[seen_slot(e, d, pcr)].pcr != 0;
 }
 
-/* Room for one more seen entry (so that adding it after a durable append cannot fail). */
-static int seen_reserve(vouch_engine *e)
+/* Room for @n more seen entries (so that adding them after a durable append cannot fail). */
+static int seen_reserve(vouch_engine *e, size_t n)
 {
-	if ((e->n_seen + 1) * 2 > e->seen_cap) {
+	if ((e->n_seen + n) * 2 > e->seen_cap) {
 		struct seen_ent *old = e->seen;
 		size_t old_cap = e->seen_cap, cap = old_cap ? old_cap * 2 : 256;
 
+		while ((e->n_seen + n) * 2 > cap)
+			cap *= 2;
 		e->seen = mem_zalloc(cap * sizeof(*e->seen));
 		if (!e->seen) {
 			e->seen = old;
@@ -260,7 +348,7 @@ static int seen_reserve(vouch_engine *e)
 static int seen_add(vouch_engine *e, const uint8_t *d, uint32_t pcr)
 {
 	size_t h;
-	int r = seen_reserve(e);
+	int r = seen_reserve(e, 1);
 
 	if (r < 0)
 		return r;
@@ -274,28 +362,36 @@ static int seen_add(vouch_engine *e, const uint8_t *d, uint32_t pcr)
 }
 
 /* Per-bank extend values of one record (sha1 = the record's template digest). */
-static int record_extend(vouch_engine *e, uint32_t pcr, const uint8_t *sha1, const uint8_t *data,
-			 size_t data_len)
+static int record_values(vouch_ctx *ctx, const uint8_t *sha1, const uint8_t *data,
+			 size_t data_len, struct vouch_digest *v)
 {
 	static const uint8_t zero[20];
 	bool violation = !memcmp(sha1, zero, 20);
 
 	for (int b = 0; b < N_BANKS; b++) {
-		struct vouch_digest v = { .algo = bank_algo[b] };
 		int r;
 
-		v.len = vouch_hash_info(bank_algo[b])->size;
+		v[b].algo = bank_algo[b];
+		v[b].len = vouch_hash_info(bank_algo[b])->size;
 		if (violation)
-			memset(v.bytes, 0xff, v.len);
+			memset(v[b].bytes, 0xff, v[b].len);
 		else if (bank_algo[b] == VOUCH_HASH_SHA1)
-			memcpy(v.bytes, sha1, 20);
-		else if ((r = vouch_digest_buf(e->ctx, bank_algo[b], data, data_len, &v)) < 0)
-			return r;
-		r = extend(e, b, pcr, &v);
-		if (r < 0)
+			memcpy(v[b].bytes, sha1, 20);
+		else if ((r = vouch_digest_buf(ctx, bank_algo[b], data, data_len, &v[b])) < 0)
 			return r;
 	}
 	return 0;
+}
+
+static int record_extend(vouch_engine *e, uint32_t pcr, const uint8_t *sha1, const uint8_t *data,
+			 size_t data_len)
+{
+	struct vouch_digest v[N_BANKS];
+	int r = record_values(ectx(e), sha1, data, data_len, v);
+
+	for (int b = 0; r == 0 && b < N_BANKS; b++)
+		r = extend(ectx(e), e->pcr, b, pcr, &v[b]);
+	return r;
 }
 
 /*
@@ -321,7 +417,7 @@ static int list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 		name_len = (size_t)buf[off + 24] | (size_t)buf[off + 25] << 8 |
 			   (size_t)buf[off + 26] << 16 | (size_t)buf[off + 27] << 24;
 		if (pcr >= N_PCR || name_len == 0 || name_len > 255)
-			return ctx_err(e->ctx, -EBADMSG, "corrupt measurement list record %llu",
+			return ctx_err(ectx(e), -EBADMSG, "corrupt measurement list record %llu",
 				       (unsigned long long)count + 1);
 		off += 28;
 		if (len - off < name_len + 4) {
@@ -333,14 +429,14 @@ static int list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 			   (size_t)buf[off + 2] << 16 | (size_t)buf[off + 3] << 24;
 		off += 4;
 		if (data_len > MAX_TEMPLATE_DATA)
-			return ctx_err(e->ctx, -EBADMSG, "corrupt measurement list record %llu",
+			return ctx_err(ectx(e), -EBADMSG, "corrupt measurement list record %llu",
 				       (unsigned long long)count + 1);
 		if (len - off < data_len) {
 			off = start;
 			break;
 		}
 		/* the SHA-1 template digest must be that of the data (or zero: violation) */
-		r = vouch_digest_buf(e->ctx, VOUCH_HASH_SHA1, buf + off, data_len, &sha1);
+		r = vouch_digest_buf(ectx(e), VOUCH_HASH_SHA1, buf + off, data_len, &sha1);
 		if (r < 0)
 			return r;
 		{
@@ -348,7 +444,7 @@ static int list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 
 			if (memcmp(buf + start + 4, sha1.bytes, 20) != 0 &&
 			    memcmp(buf + start + 4, zero, 20) != 0)
-				return ctx_err(e->ctx, -EBADMSG,
+				return ctx_err(ectx(e), -EBADMSG,
 					       "measurement list record %llu: template digest does not "
 					       "match its data",
 					       (unsigned long long)count + 1);
@@ -375,10 +471,10 @@ static int list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 static int state_file_read(vouch_engine *e, const char *path, size_t max, uint8_t **ret_buf)
 {
 	size_t len;
-	int r = read_file_all(e->ctx, path, max, ret_buf, &len);
+	int r = read_file_all(ectx(e), path, max, ret_buf, &len);
 
 	if (r == -ENOENT) {
-		vouch_ctx_clear_error(e->ctx);
+		vouch_ctx_clear_error(ectx(e));
 		return 1;
 	}
 	if (r < 0)
@@ -393,7 +489,7 @@ static int state_dir_sync(vouch_engine *e)
 	_cleanup_close_ int fd = open(e->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0 || fsync(fd) < 0)
-		return ctx_err(e->ctx, -errno, "cannot sync the state directory '%s': %m",
+		return ctx_err(ectx(e), -errno, "cannot sync the state directory '%s': %m",
 			       e->state_dir);
 	return 0;
 }
@@ -411,7 +507,7 @@ static int state_file_replace(vouch_engine *e, const char *name, const void *buf
 
 	if (!path)
 		return -ENOMEM;
-	r = write_file_atomic(e->ctx, path, buf, len, 0600);
+	r = write_file_atomic(ectx(e), path, buf, len, 0600);
 	if (r < 0)
 		return r;
 	*ret_dir_err = state_dir_sync(e);
@@ -432,21 +528,22 @@ static int state_file_write(vouch_engine *e, const char *name, struct textbuf *b
 	return r < 0 ? r : dir_err;
 }
 
-static int pcr_file_write(vouch_engine *e)
+/* Write the PCR file: the software bank @pcrs after the first @entries entries of the list. */
+static int pcr_file_write(vouch_engine *e, pcr_state pcrs, uint64_t entries)
 {
 	struct textbuf b = { 0 };
 	int r, dir_err = 0;
 
 	if (!e->state_dir)
 		return 0;
-	tb_printf(&b, "vouch-pcrs 1\nentries %llu\n", (unsigned long long)e->entries);
+	tb_printf(&b, "vouch-pcrs 1\nentries %llu\n", (unsigned long long)entries);
 	for (int k = 0; k < N_BANKS; k++) {
 		size_t n = vouch_hash_info(bank_algo[k])->size;
 
 		for (int i = 0; i < N_PCR; i++) {
 			char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
 
-			hex_encode(e->pcr[k][i], n, hex);
+			hex_encode(pcrs[k][i], n, hex);
 			tb_printf(&b, "%s PCR-%02d: %s\n", vouch_hash_info(bank_algo[k])->name, i,
 				  hex);
 		}
@@ -456,9 +553,9 @@ static int pcr_file_write(vouch_engine *e)
 		return -ENOMEM;
 	}
 	/*
-	 * The directory is synced too, but its failure is not the load's: the list entry is
+	 * The directory is synced too, but its failure is not reported: the list entries are
 	 * durable, and a PCR file whose rename a power cut loses is the documented tail that
-	 * the next start completes.  Only a PCR file that was not replaced fails the append.
+	 * the next start completes.  Only a PCR file that was not replaced is a failure.
 	 */
 	r = state_file_replace(e, PCR_FILE, b.s ? b.s : "", b.len, &dir_err);
 	tb_free(&b);
@@ -503,13 +600,13 @@ static int pcr_file_read(vouch_engine *e, uint64_t *ret_entries,
 			if (k < 0 || hex_decode(hex, strlen(hex), pcrs[k][idx], VOUCH_HASH_MAX_SIZE,
 						&got) < 0 ||
 			    got != vouch_hash_info(a)->size)
-				return ctx_err(e->ctx, -EBADMSG, "corrupt PCR file '%s'", path);
+				return ctx_err(ectx(e), -EBADMSG, "corrupt PCR file '%s'", path);
 		} else {
-			return ctx_err(e->ctx, -EBADMSG, "corrupt PCR file '%s'", path);
+			return ctx_err(ectx(e), -EBADMSG, "corrupt PCR file '%s'", path);
 		}
 	}
 	if (!header || !have_entries)
-		return ctx_err(e->ctx, -EBADMSG, "corrupt PCR file '%s'", path);
+		return ctx_err(ectx(e), -EBADMSG, "corrupt PCR file '%s'", path);
 	return 0;
 }
 
@@ -547,7 +644,7 @@ static int trust_copy(vouch_engine *e, const vouch_trust *t, vouch_trust **ret)
 	*ret = NULL;
 	if (!t)
 		return 0;
-	r = vouch_trust_new(e->ctx, &c);
+	r = vouch_trust_new(ectx(e), &c);
 	for (size_t i = 0; r == 0 && i < vouch_trust_count(t); i++) {
 		const vouch_cert *cert;
 		const char *kr;
@@ -574,13 +671,13 @@ static int pin_file_write(vouch_engine *e, int k)
 
 	bio = BIO_new(BIO_s_mem());
 	if (!bio)
-		return ctx_err_ssl(e->ctx, -ENOMEM, "out of memory");
+		return ctx_err_ssl(ectx(e), -ENOMEM, "out of memory");
 	for (size_t i = 0; t && i < vouch_trust_count(t); i++) {
 		const vouch_cert *cert;
 
 		if (vouch_trust_get(t, i, &cert, NULL) < 0 ||
 		    !PEM_write_bio_X509(bio, cert_x509(cert))) {
-			r = ctx_err_ssl(e->ctx, -EIO, "cannot encode the pinned trust store");
+			r = ctx_err_ssl(ectx(e), -EIO, "cannot encode the pinned trust store");
 			break;
 		}
 	}
@@ -605,20 +702,20 @@ static int pin_file_read(vouch_engine *e, int k)
 
 	if (!path)
 		return -ENOMEM;
-	r = vouch_trust_new(e->ctx, &e->pin[k]);
+	r = vouch_trust_new(ectx(e), &e->pin[k]);
 	if (r < 0)
 		return r;
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0; /* pinned empty */
-		return ctx_err(e->ctx, -errno, "cannot read the pinned trust '%s': %m", path);
+		return ctx_err(ectx(e), -errno, "cannot read the pinned trust '%s': %m", path);
 	}
 	if (st.st_size == 0)
 		return 0;
 	r = vouch_trust_add_path(e->pin[k], path, pin_keyring[k]);
 	if (r < 0)
-		return ctx_err(e->ctx, r == -ENOENT ? -EBADMSG : r,
-			       "corrupt pinned trust '%s': %s", path, vouch_ctx_last_error(e->ctx));
+		return ctx_err(ectx(e), r == -ENOENT ? -EBADMSG : r,
+			       "corrupt pinned trust '%s': %s", path, vouch_ctx_last_error(ectx(e)));
 	return 0;
 }
 
@@ -676,16 +773,16 @@ static int latch_read(vouch_engine *e)
 		f = vouch_policy_func_by_name(line);
 		/* an unreadable latch fails closed: refuse to start rather than forget it */
 		if (f < 0)
-			return ctx_err(e->ctx, -EBADMSG, "corrupt latch file '%s'", path);
+			return ctx_err(ectx(e), -EBADMSG, "corrupt latch file '%s'", path);
 		e->latch[f] = true;
 		e->mode[f] = VOUCH_MODE_ENFORCE;
 	}
 	if (pinned != !!xattr)
-		return ctx_err(e->ctx, -EBADMSG, "corrupt latch file '%s'", path);
+		return ctx_err(ectx(e), -EBADMSG, "corrupt latch file '%s'", path);
 	if (!pinned)
 		return 0; /* latched before pinning existed: latched loads find no trusted key */
 	if (e->xattr_explicit && strcmp(xattr, e->xattr_name) != 0)
-		return ctx_err(e->ctx, -EROFS,
+		return ctx_err(ectx(e), -EROFS,
 			       "state '%s' is latched on the xattr %s: refusing to appraise %s",
 			       e->state_dir, xattr, e->xattr_name);
 	if (strcmp(xattr, e->xattr_name) != 0) {
@@ -718,7 +815,7 @@ static int list_cut(vouch_engine *e)
 		return 0;
 	if (ftruncate(e->list_fd, (off_t)e->list_len) < 0 || fsync(e->list_fd) < 0) {
 		e->list_torn = true;
-		return ctx_err(e->ctx, -errno,
+		return ctx_err(ectx(e), -errno,
 			       "cannot take a failed record back out of the measurement list: %m");
 	}
 	e->list_torn = false;
@@ -739,17 +836,6 @@ static int list_reserve(vouch_engine *e, size_t n)
 		e->list = p;
 		e->list_cap = cap;
 	}
-	return 0;
-}
-
-static int list_append_mem(vouch_engine *e, const uint8_t *rec, size_t n)
-{
-	int r = list_reserve(e, n);
-
-	if (r < 0)
-		return r;
-	memcpy(e->list + e->list_len, rec, n);
-	e->list_len += n;
 	return 0;
 }
 
@@ -782,24 +868,24 @@ static int state_open(vouch_engine *e)
 	int r;
 
 	if (mkdir(e->state_dir, 0700) < 0 && errno != EEXIST)
-		return ctx_err(e->ctx, -errno, "cannot create state directory '%s': %m",
+		return ctx_err(ectx(e), -errno, "cannot create state directory '%s': %m",
 			       e->state_dir);
 	if (stat(e->state_dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return ctx_err(e->ctx, -ENOTDIR, "state directory '%s' is not a directory",
+		return ctx_err(ectx(e), -ENOTDIR, "state directory '%s' is not a directory",
 			       e->state_dir);
 	lpath = state_path(e, LIST_FILE);
 	if (!lpath)
 		return -ENOMEM;
 	e->list_fd = open(lpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (e->list_fd < 0)
-		return ctx_err(e->ctx, -errno, "cannot open '%s': %m", lpath);
+		return ctx_err(ectx(e), -errno, "cannot open '%s': %m", lpath);
 	/*
 	 * One engine per state at a time: the list and the PCR file move together.  Everything
 	 * else in the state is read or changed only under this lock: the temp files of another
 	 * engine are in flight until it lets go, so stale ones are removed only now.
 	 */
 	if (flock(e->list_fd, LOCK_EX) < 0)
-		return ctx_err(e->ctx, -errno, "cannot lock '%s': %m", lpath);
+		return ctx_err(ectx(e), -errno, "cannot lock '%s': %m", lpath);
 	r = state_dir_sync(e); /* the list file may be new */
 	if (r < 0)
 		return r;
@@ -807,7 +893,7 @@ static int state_open(vouch_engine *e)
 	r = latch_read(e);
 	if (r < 0)
 		return r;
-	r = read_fd_all(e->ctx, e->list_fd, lpath, VOUCH_MAX_FILE_SIZE, &buf, &len);
+	r = read_fd_all(ectx(e), e->list_fd, lpath, VOUCH_MAX_FILE_SIZE, &buf, &len);
 	if (r < 0)
 		return r;
 	r = list_walk(e, buf, len, false, &count, &end);
@@ -816,67 +902,64 @@ static int state_open(vouch_engine *e)
 	if (end < len) {
 		/* a torn final record: never acknowledged, never extended */
 		if (ftruncate(e->list_fd, (off_t)end) < 0 || fsync(e->list_fd) < 0)
-			return ctx_err(e->ctx, -errno, "cannot cut the torn tail of '%s': %m", lpath);
+			return ctx_err(ectx(e), -errno, "cannot cut the torn tail of '%s': %m", lpath);
 		emit(e, 0, "recover", lpath, 0, "torn final record removed", 0, 0, NULL);
 		len = end;
 	}
 	r = pcr_file_read(e, &saved_entries, saved);
 	if (r < 0)
 		return r;
-	if (saved_entries > count || count - saved_entries > 1)
-		return ctx_err(e->ctx, -EBADMSG,
+	/*
+	 * The documented tail: entries are written and synced in groups and extended after
+	 * that, and the PCR file is a checkpoint that may lag the list by up to
+	 * VOUCH_ENGINE_TAIL_MAX entries (see engine.h); a crash can leave that many durable
+	 * entries without their extends.  More, or a PCR file ahead of the list, is refused.
+	 */
+	if (saved_entries > count || count - saved_entries > VOUCH_ENGINE_TAIL_MAX)
+		return ctx_err(ectx(e), -EBADMSG,
 			       "measurement list has %llu entries but the PCRs include %llu: "
 			       "refusing the state in '%s'",
 			       (unsigned long long)count, (unsigned long long)saved_entries,
 			       e->state_dir);
-	/* replay the entries the PCRs include and compare */
+	/* replay the entries the PCRs include and compare, then extend the tail */
 	{
-		size_t cut = 0;
+		size_t off = 0;
+		uint64_t n = 0;
 
-		/* simple and O(n): replay all and compare, allowing the one-entry tail */
 		memset(e->pcr, 0, sizeof(e->pcr));
-		if (saved_entries == count) {
-			r = list_walk(e, buf, len, true, &count, &end);
-			if (r < 0)
-				return r;
-			if (memcmp(e->pcr, saved, sizeof(saved)) != 0)
-				return ctx_err(e->ctx, -EBADMSG,
-					       "software PCRs do not match the measurement list in "
-					       "'%s'",
-					       e->state_dir);
-		} else {
-			/* count == saved + 1: replay all but the last, compare, then extend it */
-			size_t off = 0;
-			uint64_t one = 0;
+		for (uint64_t i = 0; i < saved_entries; i++) {
+			size_t nl = (size_t)buf[off + 24] | (size_t)buf[off + 25] << 8 |
+				    (size_t)buf[off + 26] << 16 | (size_t)buf[off + 27] << 24;
+			size_t dpos = off + 28 + nl;
+			size_t dl = (size_t)buf[dpos] | (size_t)buf[dpos + 1] << 8 |
+				    (size_t)buf[dpos + 2] << 16 | (size_t)buf[dpos + 3] << 24;
 
-			for (uint64_t i = 0; i < saved_entries; i++) {
-				size_t nl = (size_t)buf[off + 24] | (size_t)buf[off + 25] << 8 |
-					    (size_t)buf[off + 26] << 16 | (size_t)buf[off + 27] << 24;
-				size_t dpos = off + 28 + nl;
-				size_t dl = (size_t)buf[dpos] | (size_t)buf[dpos + 1] << 8 |
-					    (size_t)buf[dpos + 2] << 16 | (size_t)buf[dpos + 3] << 24;
-
-				off = dpos + 4 + dl;
-			}
-			cut = off;
-			r = list_walk(e, buf, cut, true, &one, &end);
+			off = dpos + 4 + dl;
+		}
+		r = list_walk(e, buf, off, true, &n, &end);
+		if (r < 0)
+			return r;
+		if (memcmp(e->pcr, saved, sizeof(saved)) != 0)
+			return ctx_err(ectx(e), -EBADMSG,
+				       "software PCRs do not match the measurement list in '%s'",
+				       e->state_dir);
+		if (count > saved_entries) {
+			r = list_walk(e, buf + off, len - off, true, &n, &end);
 			if (r < 0)
 				return r;
-			if (memcmp(e->pcr, saved, sizeof(saved)) != 0)
-				return ctx_err(e->ctx, -EBADMSG,
-					       "software PCRs do not match the measurement list in "
-					       "'%s'",
-					       e->state_dir);
-			r = list_walk(e, buf + cut, len - cut, true, &one, &end);
+			r = pcr_file_write(e, e->pcr, count);
 			if (r < 0)
 				return r;
-			e->entries = count;
-			r = pcr_file_write(e);
-			if (r < 0)
-				return r;
-			emit(e, 0, "recover", lpath, 0, "durable tail entry extended", 0, 0, NULL);
+			if (count - saved_entries == 1)
+				emit(e, 0, "recover", lpath, 0, "durable tail entry extended", 0, 0,
+				     NULL);
+			else
+				emit(e, 0, "recover", lpath, 0, "durable tail entries extended", 0, 0,
+				     NULL);
 		}
 	}
+	e->ckpt_entries = count;
+	e->ckpt_ns = mono_ns();
 	e->entries = count;
 	e->list = TAKE_PTR(buf);
 	e->list_len = len;
@@ -884,8 +967,175 @@ static int state_open(vouch_engine *e)
 	return 0;
 }
 
-/* Append one record: durable in the list first, then the PCRs. */
-/* Append one record: durable in the list first, then the PCRs. */
+/*
+ * Group commit.  A hook call that appends an entry queues it (struct pending, on its stack)
+ * and waits.  The first waiter that finds no flush running becomes the flusher for
+ * everything queued (up to VOUCH_ENGINE_GROUP_MAX entries): it writes the group with one
+ * write() and one fdatasync(), then, in list order, extends each entry into the software
+ * PCRs and the TPM, and only then wakes the group's callers.  Entries that arrive during
+ * the flush form the next group.  So an entry is extended only after it is durable, in
+ * list order, and a call returns only after its entry is durable and extended; a crash
+ * leaves at most one group durable without its extends (and the PCR file, a checkpoint of
+ * the software bank, up to VOUCH_ENGINE_TAIL_MAX entries behind the list): the next start
+ * completes those extends (state_open(), engine_tpm_attach()).
+ */
+
+/* Write the PCR file for the state as of now (list lock held; dropped during the I/O). */
+static int checkpoint(vouch_engine *e)
+{
+	pcr_state snap;
+	uint64_t n = e->entries;
+	int r;
+
+	if (!e->state_dir || n == e->ckpt_entries)
+		return 0;
+	memcpy(snap, e->pcr, sizeof(snap));
+	pthread_mutex_unlock(&e->list_lock);
+	r = pcr_file_write(e, snap, n);
+	pthread_mutex_lock(&e->list_lock);
+	if (r == 0) {
+		e->ckpt_entries = n;
+		e->ckpt_ns = mono_ns();
+	}
+	return r;
+}
+
+static bool dup_in_group(const struct pending *g, const struct pending *p)
+{
+	for (; g != p; g = g->next)
+		if (!g->dup && g->pcr == p->pcr && !CRYPTO_memcmp(g->tdigest, p->tdigest, 20))
+			return true;
+	return false;
+}
+
+/* Flush the queue as one group (list lock held, no flush running). */
+static void group_flush(vouch_engine *e)
+{
+	struct pending *g = e->q_head, *p, *next, **cut = &e->q_head;
+	size_t k = 0, total = 0, n_new = 0;
+	pcr_state np;
+	int r;
+
+	e->flushing = true;
+	while (*cut && k < VOUCH_ENGINE_GROUP_MAX) {
+		cut = &(*cut)->next;
+		k++;
+	}
+	e->q_head = *cut;
+	*cut = NULL;
+	if (!e->q_head)
+		e->q_tail = &e->q_head;
+
+	/*
+	 * Everything that can fail without I/O comes first (earlier TPM extends, memory, the
+	 * new PCR values, the TPM's extend values), so that a failed group leaves the list, the
+	 * PCRs and the PCR file as they were: a reported failure means nothing was measured.
+	 */
+	r = engine_tpm_sync(e->tpm); /* never more than one group ahead of the TPM */
+	if (r == 0 && e->list_torn)
+		r = list_cut(e);
+	memcpy(np, e->pcr, sizeof(np));
+	for (p = g; r == 0 && p; p = p->next) {
+		/* the same entry already in the list or earlier in the group: "hash_exists" */
+		p->dup = seen_has(e, p->tdigest, p->pcr) || dup_in_group(g, p);
+		if (p->dup)
+			continue;
+		total += p->rec_len;
+		n_new++;
+		for (int b = 0; r == 0 && b < N_BANKS; b++)
+			r = extend(ectx(e), np, b, p->pcr, &p->v[b]);
+		if (r == 0 && e->tpm)
+			r = engine_tpm_stage(e->tpm, p->ent);
+	}
+	if (r == 0)
+		r = list_reserve(e, total);
+	if (r == 0)
+		r = seen_reserve(e, n_new);
+	/* keep the PCR file within VOUCH_ENGINE_TAIL_MAX entries of the list */
+	if (r == 0 && e->entries + n_new - e->ckpt_entries > VOUCH_ENGINE_TAIL_MAX)
+		r = checkpoint(e);
+	if (r == 0 && n_new) {
+		uint8_t *at = e->list + e->list_len; /* reserved; only the flusher moves it */
+
+		for (p = g; p; p = p->next)
+			if (!p->dup) {
+				memcpy(at, p->rec, p->rec_len);
+				at += p->rec_len;
+			}
+		if (e->list_fd >= 0) {
+			const uint8_t *base = e->list + e->list_len;
+
+			pthread_mutex_unlock(&e->list_lock);
+			r = write_all(e->list_fd, base, total);
+			if (r == 0 && fdatasync(e->list_fd) < 0)
+				r = -errno;
+			pthread_mutex_lock(&e->list_lock);
+			if (r < 0) {
+				errno = -r;
+				r = ctx_err(ectx(e), r, "cannot append to the measurement list: %m");
+				list_cut(e);
+			}
+		}
+	}
+	engine_tpm_commit(e->tpm, r == 0);
+	if (r == 0 && n_new) {
+		/* durable: extend, in list order (nothing here can fail but the TPM) */
+		memcpy(e->pcr, np, sizeof(np));
+		e->list_len += total;
+		e->entries += n_new;
+		for (p = g; p; p = p->next)
+			if (!p->dup)
+				seen_add(e, p->tdigest, p->pcr); /* reserved above */
+		e->groups++;
+		e->grouped += n_new;
+		r = engine_tpm_sync(e->tpm); /* on failure: pending, pushed before the next group */
+	}
+	for (p = g; p; p = next) {
+		const char *m = vouch_ctx_last_error(ectx(e));
+
+		/* the TPM backend reports in the engine's context (under this lock too) */
+		if (!*m)
+			m = vouch_ctx_last_error(e->ctx);
+		next = p->next; /* p is gone once its caller sees it done */
+		p->status = r < 0 ? r : p->dup ? 1 : 0;
+		if (r < 0)
+			snprintf(p->msg, sizeof(p->msg), "%s", m);
+		p->done = true;
+	}
+	pthread_cond_broadcast(&e->list_cond);
+	/* a checkpoint when it lags enough, or the engine is not busy enough to batch it */
+	if (r == 0 && e->state_dir && e->entries != e->ckpt_entries &&
+	    (e->entries - e->ckpt_entries >= CKPT_LAG || mono_ns() - e->ckpt_ns >= CKPT_INTERVAL_NS))
+		(void)checkpoint(e); /* retried later; its lag is bounded above */
+	e->flushing = false;
+	pthread_cond_broadcast(&e->list_cond);
+}
+
+/* Queue @p and wait until its group is durable and extended: 0, 1 (hash_exists), -errno. */
+static int list_commit(vouch_engine *e, struct pending *p)
+{
+	pthread_mutex_lock(&e->list_lock);
+	if (seen_has(e, p->tdigest, p->pcr)) {
+		/* durable and extended already (seen entries are) */
+		pthread_mutex_unlock(&e->list_lock);
+		return 1;
+	}
+	p->next = NULL;
+	*e->q_tail = p;
+	e->q_tail = &p->next;
+	while (!p->done) {
+		if (!e->flushing)
+			group_flush(e);
+		else
+			pthread_cond_wait(&e->list_cond, &e->list_lock);
+	}
+	pthread_mutex_unlock(&e->list_lock);
+	if (p->status < 0 && p->msg[0])
+		return ctx_err(ectx(e), p->status, "%s", p->msg);
+	return p->status;
+}
+
+/* Append one record: durable in the list first, then the PCRs (list_commit()). */
 static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 			  const struct vouch_digest *d, const char *name, const uint8_t *sig,
 			  size_t sig_len, const uint8_t *buf, size_t buf_len)
@@ -894,12 +1144,11 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 	int ids[VOUCH_LOG_MAX_FIELDS];
 	uint8_t dng[48 + VOUCH_HASH_MAX_SIZE], dngv2[48 + VOUCH_HASH_MAX_SIZE];
 	const char *an = vouch_hash_info(d->algo)->name;
-	size_t al = strlen(an), n = 0, rec_len;
+	size_t al = strlen(an), n = 0;
 	_cleanup_free_ char *nm = NULL;
 	vouch_log_writer *w = NULL;
 	struct vouch_log_entry ent;
-	uint8_t saved[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
-	const uint8_t *rec;
+	struct pending p = { .status = 0 };
 	int r;
 
 	if (template_fields(tmpl, ids, &n) < 0) {
@@ -945,67 +1194,46 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 			break;
 		}
 	}
-	r = vouch_log_writer_new(e->ctx, NULL, &w);
+	r = vouch_log_writer_new(ectx(e), NULL, &w);
 	if (r < 0)
 		return r;
 	r = vouch_log_writer_append(w, pcr, tmpl, f, n, false, &ent);
 	if (r == 0)
-		r = vouch_log_writer_get(w, &rec, &rec_len);
-	if (r < 0)
-		goto out;
-	if (seen_has(e, ent.template_digest, pcr)) {
-		r = 1; /* "hash_exists": the same entry is already in the list */
-		goto out;
-	}
-	r = engine_tpm_sync(e->tpm); /* never more than one entry ahead of the TPM */
-	if (r < 0)
-		goto out;
-	/*
-	 * A failed append leaves the list, the PCRs and the PCR file as they were: everything
-	 * that can fail without I/O (memory, the new PCR values) is done before the record is
-	 * written, and a record whose write or PCR file fails is cut off again.  A reported
-	 * failure therefore means nothing was measured.
-	 */
-	if (e->list_torn && (r = list_cut(e)) < 0)
-		goto out;
-	r = list_reserve(e, rec_len);
+		r = vouch_log_writer_get(w, &p.rec, &p.rec_len);
+	/* the extend values are computed here, outside the engine's locks */
 	if (r == 0)
-		r = seen_reserve(e);
-	if (r < 0)
-		goto out;
-	memcpy(saved, e->pcr, sizeof(saved));
-	r = record_extend(e, pcr, ent.template_digest, ent.template_data, ent.template_data_len);
-	if (r < 0)
-		goto undo;
-	if (e->list_fd >= 0) {
-		r = write_all(e->list_fd, rec, rec_len);
-		if (r == 0 && fdatasync(e->list_fd) < 0)
-			r = -errno;
-		if (r < 0) {
-			errno = -r;
-			r = ctx_err(e->ctx, r, "cannot append to the measurement list: %m");
-			list_cut(e);
-			goto undo;
-		}
+		r = record_values(ectx(e), ent.template_digest, ent.template_data,
+				  ent.template_data_len, p.v);
+	if (r == 0) {
+		p.pcr = pcr;
+		p.tdigest = ent.template_digest;
+		p.ent = &ent;
+		r = list_commit(e, &p);
 	}
-	list_append_mem(e, rec, rec_len); /* reserved above: cannot fail */
-	e->entries++;
-	r = pcr_file_write(e);
-	if (r < 0) {
-		e->entries--;
-		e->list_len -= rec_len;
-		list_cut(e);
-		goto undo;
-	}
-	seen_add(e, ent.template_digest, pcr); /* reserved above: cannot fail */
-	if (e->tpm)
-		r = engine_tpm_extend(e->tpm, &ent); /* on failure: pending, retried first */
-	goto out;
-undo:
-	memcpy(e->pcr, saved, sizeof(saved));
-out:
 	vouch_log_writer_free(w);
 	return r;
+}
+
+static int locks_init(vouch_engine *e)
+{
+	pthread_rwlockattr_t a;
+	int r;
+
+	/* a writer (set_policy) is not starved by a steady stream of hooks */
+	if (pthread_rwlockattr_init(&a) != 0)
+		return -ENOMEM;
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	r = pthread_rwlock_init(&e->cfg_lock, &a);
+	pthread_rwlockattr_destroy(&a);
+	if (r != 0)
+		return -ENOMEM;
+	pthread_mutex_init(&e->cache_lock, NULL);
+	pthread_mutex_init(&e->list_lock, NULL);
+	pthread_cond_init(&e->list_cond, NULL);
+	pthread_mutex_init(&e->audit_lock, NULL);
+	pthread_mutex_init(&e->pool_lock, NULL);
+	e->locks_ready = true;
+	return 0;
 }
 
 VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_options *opts,
@@ -1034,6 +1262,11 @@ VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_opti
 		return -ENOMEM;
 	e->ctx = ctx;
 	e->list_fd = -1;
+	e->q_tail = &e->q_head;
+	if (locks_init(e) < 0) {
+		free(e);
+		return -ENOMEM;
+	}
 	e->flags = opts->flags;
 	e->audit_fn = opts->audit_fn;
 	e->audit_ud = opts->audit_userdata;
@@ -1086,6 +1319,7 @@ VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_opti
 			return r;
 		}
 	}
+	e->ready = true;
 	*ret = e;
 	return 0;
 }
@@ -1106,6 +1340,27 @@ VOUCH_EXPORT void vouch_engine_free(vouch_engine *e)
 {
 	if (!e)
 		return;
+	if (e->locks_ready) {
+		/* a clean stop leaves no tail: the PCR file includes every entry */
+		pthread_mutex_lock(&e->list_lock);
+		if (e->ready && e->list_fd >= 0 && !e->list_torn)
+			(void)checkpoint(e);
+		pthread_mutex_unlock(&e->list_lock);
+		pthread_rwlock_destroy(&e->cfg_lock);
+		pthread_mutex_destroy(&e->cache_lock);
+		pthread_mutex_destroy(&e->list_lock);
+		pthread_cond_destroy(&e->list_cond);
+		pthread_mutex_destroy(&e->audit_lock);
+		pthread_mutex_destroy(&e->pool_lock);
+	}
+	while (e->workers) {
+		struct worker *w = e->workers;
+
+		e->workers = w->next_all;
+		w->ctx->root = NULL; /* borrowed from the engine's context */
+		vouch_ctx_free(w->ctx);
+		free(w);
+	}
 	cache_clear(e);
 	vouch_policy_free(e->policy);
 	engine_tpm_free(e->tpm);
@@ -1124,7 +1379,7 @@ VOUCH_EXPORT void vouch_engine_free(vouch_engine *e)
 	free(e);
 }
 
-VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
+static int engine_set_policy_locked(vouch_engine *e, vouch_policy *policy)
 {
 	const char *what, *why;
 	size_t idx;
@@ -1138,7 +1393,7 @@ VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
 	what = policy_engine_unevaluable(policy, &idx, &line, &why);
 	if (what) {
 		vouch_policy_free(policy);
-		return ctx_err(e->ctx, -EOPNOTSUPP,
+		return ctx_err(ectx(e), -EOPNOTSUPP,
 			       "policy line %u (rule %zu): %s cannot be enforced by the engine (%s): "
 			       "remove the condition or the rule",
 			       line, idx + 1, what, why);
@@ -1150,7 +1405,7 @@ VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
 	return 0;
 }
 
-VOUCH_EXPORT int vouch_engine_set_trust(vouch_engine *e, int keyring, vouch_trust *trust)
+static int engine_set_trust_locked(vouch_engine *e, int keyring, vouch_trust *trust)
 {
 	if (!e || keyring < 0 || keyring >= _VOUCH_KEYRING_MAX) {
 		vouch_trust_free(trust);
@@ -1162,7 +1417,7 @@ VOUCH_EXPORT int vouch_engine_set_trust(vouch_engine *e, int keyring, vouch_trus
 	return 0;
 }
 
-VOUCH_EXPORT int vouch_engine_set_blacklist(vouch_engine *e, const struct vouch_digest *digests,
+static int engine_set_blacklist_locked(vouch_engine *e, const struct vouch_digest *digests,
 					   size_t n)
 {
 	struct vouch_digest *copy = NULL;
@@ -1182,13 +1437,13 @@ VOUCH_EXPORT int vouch_engine_set_blacklist(vouch_engine *e, const struct vouch_
 	return 0;
 }
 
-VOUCH_EXPORT int vouch_engine_set_mode(vouch_engine *e, int func, int mode)
+static int engine_set_mode_locked(vouch_engine *e, int func, int mode)
 {
 	if (!e || mode < 0 || mode >= _VOUCH_MODE_MAX || (func != 0 && !func_valid(func)))
 		return -EINVAL;
 	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
 		if ((func == 0 || f == func) && e->latch[f] && mode != VOUCH_MODE_ENFORCE)
-			return ctx_err(e->ctx, -EROFS,
+			return ctx_err(ectx(e), -EROFS,
 				       "signature enforcement of %s is latched on: its mode stays "
 				       "enforce",
 				       vouch_policy_func_name(f));
@@ -1199,14 +1454,14 @@ VOUCH_EXPORT int vouch_engine_set_mode(vouch_engine *e, int func, int mode)
 	return 0;
 }
 
-VOUCH_EXPORT int vouch_engine_get_mode(const vouch_engine *e, int func)
+static int engine_get_mode_locked(const vouch_engine *e, int func)
 {
 	if (!e || !func_valid(func))
 		return -EINVAL;
 	return e->latch[func] ? VOUCH_MODE_ENFORCE : e->mode[func];
 }
 
-VOUCH_EXPORT int vouch_engine_set_sig_enforce(vouch_engine *e, int func, bool enforce)
+static int engine_set_sig_enforce_locked(vouch_engine *e, int func, bool enforce)
 {
 	bool changed = false;
 	int r;
@@ -1216,7 +1471,7 @@ VOUCH_EXPORT int vouch_engine_set_sig_enforce(vouch_engine *e, int func, bool en
 	if (!enforce) {
 		for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
 			if ((func == 0 || f == func) && e->latch[f])
-				return ctx_err(e->ctx, -EROFS,
+				return ctx_err(ectx(e), -EROFS,
 					       "signature enforcement of %s cannot be turned off",
 					       vouch_policy_func_name(f));
 		return 0;
@@ -1240,12 +1495,12 @@ VOUCH_EXPORT int vouch_engine_set_sig_enforce(vouch_engine *e, int func, bool en
 	return latch_write(e);
 }
 
-VOUCH_EXPORT bool vouch_engine_get_sig_enforce(const vouch_engine *e, int func)
+static bool engine_get_sig_enforce_locked(const vouch_engine *e, int func)
 {
 	return e && func_valid(func) && e->latch[func];
 }
 
-VOUCH_EXPORT void vouch_engine_set_audit_fn(vouch_engine *e, vouch_engine_audit_fn fn,
+static void engine_set_audit_fn_locked(vouch_engine *e, vouch_engine_audit_fn fn,
 					    void *userdata)
 {
 	if (!e)
@@ -1279,12 +1534,12 @@ VOUCH_EXPORT int vouch_engine_func_for_id(int id)
 	}
 }
 
-VOUCH_EXPORT uint64_t vouch_engine_entry_count(const vouch_engine *e)
+static uint64_t engine_entry_count_locked(const vouch_engine *e)
 {
 	return e ? e->entries : 0;
 }
 
-VOUCH_EXPORT int vouch_engine_get_pcr(const vouch_engine *e, int algo, uint32_t pcr,
+static int engine_get_pcr_locked(const vouch_engine *e, int algo, uint32_t pcr,
 				      struct vouch_digest *ret)
 {
 	if (!e || !ret || pcr >= N_PCR)
@@ -1300,7 +1555,7 @@ VOUCH_EXPORT int vouch_engine_get_pcr(const vouch_engine *e, int algo, uint32_t 
 	return -EINVAL;
 }
 
-VOUCH_EXPORT int vouch_engine_get_list(const vouch_engine *e, const uint8_t **ret_buf,
+static int engine_get_list_locked(const vouch_engine *e, const uint8_t **ret_buf,
 				       size_t *ret_len)
 {
 	if (!e || !ret_buf || !ret_len)
@@ -1310,7 +1565,7 @@ VOUCH_EXPORT int vouch_engine_get_list(const vouch_engine *e, const uint8_t **re
 	return 0;
 }
 
-VOUCH_EXPORT int vouch_engine_verify_state(vouch_engine *e)
+static int engine_verify_state_locked(vouch_engine *e)
 {
 	uint8_t saved[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
 	uint64_t count;
@@ -1323,10 +1578,10 @@ VOUCH_EXPORT int vouch_engine_verify_state(vouch_engine *e)
 	memset(e->pcr, 0, sizeof(e->pcr));
 	r = list_walk(e, e->list, e->list_len, true, &count, &end);
 	if (r == 0 && (count != e->entries || end != e->list_len))
-		r = ctx_err(e->ctx, -EBADMSG, "measurement list does not hold %llu whole entries",
+		r = ctx_err(ectx(e), -EBADMSG, "measurement list does not hold %llu whole entries",
 			    (unsigned long long)e->entries);
 	if (r == 0 && memcmp(saved, e->pcr, sizeof(saved)) != 0)
-		r = ctx_err(e->ctx, -EBADMSG, "software PCRs do not match the measurement list");
+		r = ctx_err(ectx(e), -EBADMSG, "software PCRs do not match the measurement list");
 	memcpy(e->pcr, saved, sizeof(saved));
 	if (r == 0)
 		r = engine_tpm_verify(e->tpm, e->list, e->list_len, e->entries);
@@ -1395,6 +1650,16 @@ static struct cache_ent *cache_find(vouch_engine *e, const struct stat *st, bool
 	return c;
 }
 
+/* @c (cache lock held) still describes the file version @st under this configuration. */
+static bool cache_current(const vouch_engine *e, const struct cache_ent *c, const struct stat *st)
+{
+	return c->dev == (uint64_t)st->st_dev && c->ino == (uint64_t)st->st_ino &&
+	       c->size == (uint64_t)st->st_size && c->mtime_s == (int64_t)st->st_mtim.tv_sec &&
+	       c->mtime_ns == (uint32_t)st->st_mtim.tv_nsec &&
+	       c->ctime_s == (int64_t)st->st_ctim.tv_sec &&
+	       c->ctime_ns == (uint32_t)st->st_ctim.tv_nsec && c->gen == e->gen;
+}
+
 /* Hash a file from offset 0 in one pass, in up to two algorithms (pread: no offset change). */
 static int hash_fd(vouch_engine *e, int fd, const char *name, const int *algos, size_t n,
 		   struct vouch_digest *ret)
@@ -1406,7 +1671,7 @@ static int hash_fd(vouch_engine *e, int fd, const char *name, const int *algos, 
 
 	if (!chunk)
 		return -ENOMEM;
-	r = vouch_hasher_new(e->ctx, algos, n, &hs);
+	r = vouch_hasher_new(ectx(e), algos, n, &hs);
 	if (r < 0)
 		return r;
 	for (;;) {
@@ -1415,7 +1680,7 @@ static int hash_fd(vouch_engine *e, int fd, const char *name, const int *algos, 
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
-			r = ctx_err(e->ctx, -errno, "cannot read '%s': %m", name);
+			r = ctx_err(ectx(e), -errno, "cannot read '%s': %m", name);
 			break;
 		}
 		if (k == 0) {
@@ -1481,14 +1746,14 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 
 	if ((d->appraise_flags & VOUCH_APPRAISE_FAIL_UNVERIFIABLE) && fsmagic == FUSE_SUPER_MAGIC) {
 		*ret_reason = "unverifiable filesystem (fail_securely)";
-		return ctx_err(e->ctx, -EPERM, "'%s': signatures on this filesystem are not "
+		return ctx_err(ectx(e), -EPERM, "'%s': signatures on this filesystem are not "
 					       "verifiable", h->name);
 	}
 	/* check_blacklist: the file digest too (the kernel's "bin:" hashes are file hashes) */
 	if (check_bl && (engine_digest_blacklisted(md, e->blacklist, e->n_blacklist) ||
 			 engine_digest_blacklisted(alt, e->blacklist, e->n_blacklist))) {
 		*ret_reason = "blacklisted";
-		return ctx_err(e->ctx, -EPERM, "'%s': its digest is on the blacklist", h->name);
+		return ctx_err(ectx(e), -EPERM, "'%s': its digest is on the blacklist", h->name);
 	}
 	/* an appended signature is used when allowed and there is no signature xattr */
 	if (modsig_ok && engine_has_modsig(data, len) && !(xv && engine_xattr_is_sig(xv, xlen))) {
@@ -1500,15 +1765,15 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 			t = trust_for(e, VOUCH_KEYRING_KERNEL, true);
 		if (!t) {
 			*ret_reason = "unknown key";
-			return ctx_err(e->ctx, -ENOKEY, "'%s': no trusted keys loaded", h->name);
+			return ctx_err(ectx(e), -ENOKEY, "'%s': no trusted keys loaded", h->name);
 		}
-		return engine_modsig_verify(e->ctx, t, data, len, algos,
+		return engine_modsig_verify(ectx(e), t, data, len, algos,
 					    check_bl ? e->blacklist : NULL,
 					    check_bl ? e->n_blacklist : 0, ret_reason);
 	}
 	if (!xv) {
 		*ret_reason = "unsigned";
-		return ctx_err(e->ctx, -EPERM, "'%s': no %s and no appended signature", h->name,
+		return ctx_err(ectx(e), -EPERM, "'%s': no %s and no appended signature", h->name,
 			       e->xattr_name);
 	}
 	{
@@ -1518,23 +1783,23 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 
 		if (algo < 0) {
 			*ret_reason = "malformed signature";
-			return ctx_err(e->ctx, -EBADMSG, "'%s': malformed %s", h->name, e->xattr_name);
+			return ctx_err(ectx(e), -EBADMSG, "'%s': malformed %s", h->name, e->xattr_name);
 		}
 		/* digest_type=verity: only a v3 signature; without it, never a v3 signature */
 		if (verity && !v3) {
 			*ret_reason = "signature v3 (fs-verity) required";
-			return ctx_err(e->ctx, -EPERM, "'%s': the rule asks for a v3 signature "
+			return ctx_err(ectx(e), -EPERM, "'%s': the rule asks for a v3 signature "
 						       "(digest_type=verity), %s holds another form",
 				       h->name, e->xattr_name);
 		}
 		if (!verity && v3) {
 			*ret_reason = "signature v3 not allowed by the rule";
-			return ctx_err(e->ctx, -EPERM, "'%s': a v3 signature needs a rule with "
+			return ctx_err(ectx(e), -EPERM, "'%s': a v3 signature needs a rule with "
 						       "digest_type=verity appraise_type=sigv3",
 				       h->name);
 		}
 		if (v3) {
-			r = verity_digest(e->ctx, h->fd, data, len, algo, &dd);
+			r = verity_digest(ectx(e), h->fd, data, len, algo, &dd);
 			if (r < 0) {
 				*ret_reason = "could not check";
 				return r;
@@ -1543,12 +1808,12 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 			dd = *md;
 		} else if (alt->algo == algo) {
 			dd = *alt;
-		} else if (!vouch_hash_available(e->ctx, algo) || !data) {
+		} else if (!vouch_hash_available(ectx(e), algo) || !data) {
 			*ret_reason = "algorithm not allowed";
-			return ctx_err(e->ctx, -EPERM, "'%s': hash algorithm %d not available",
+			return ctx_err(ectx(e), -EPERM, "'%s': hash algorithm %d not available",
 				       h->name, algo);
 		} else {
-			r = vouch_digest_buf(e->ctx, algo, data, len, &dd);
+			r = vouch_digest_buf(ectx(e), algo, data, len, &dd);
 			if (r < 0) {
 				*ret_reason = "could not check";
 				return r;
@@ -1556,11 +1821,11 @@ static int appraise(vouch_engine *e, const struct hook *h, const struct vouch_po
 		}
 		if (sig_required && !engine_xattr_is_sig(xv, xlen)) {
 			*ret_reason = "unsigned (digest only, signature required)";
-			return ctx_err(e->ctx, -EPERM, "'%s': %s holds a digest, a signature is "
+			return ctx_err(ectx(e), -EPERM, "'%s': %s holds a digest, a signature is "
 						       "required",
 				       h->name, e->xattr_name);
 		}
-		r = engine_ima_verify(e->ctx, ima, xv, xlen, &dd, !sig_required, algos);
+		r = engine_ima_verify(ectx(e), ima, xv, xlen, &dd, !sig_required, algos);
 		*ret_reason = r == -EKEYREJECTED && !engine_xattr_is_sig(xv, xlen) ? "digest mismatch"
 										  : engine_reason(r);
 		return r;
@@ -1606,6 +1871,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 	const uint8_t *data = h->buf;
 	size_t len = h->len, xlen = 0;
 	struct cache_ent *c = NULL;
+	bool measured = false, audited = false;
 	struct stat st;
 	uint64_t fsmagic = 0;
 	int mode, r;
@@ -1629,14 +1895,15 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 		struct statfs sfs;
 
 		if (fstat(h->fd, &st) < 0)
-			return ctx_err(e->ctx, -errno, "cannot stat '%s': %m", h->name);
+			return ctx_err(ectx(e), -errno, "cannot stat '%s': %m", h->name);
 		if (!S_ISREG(st.st_mode))
-			return ctx_err(e->ctx, -EINVAL, "'%s' is not a regular file", h->name);
+			return ctx_err(ectx(e), -EINVAL, "'%s' is not a regular file", h->name);
 		q.fowner = st.st_uid;
 		q.fgroup = st.st_gid;
 		{
 			bool found = false;
 
+			pthread_mutex_lock(&e->cache_lock);
 			for (size_t i = 0; i < ARRAY_SIZE(e->fsmagic); i++)
 				if (e->fsmagic[i].valid && e->fsmagic[i].dev == (uint64_t)st.st_dev) {
 					fsmagic = e->fsmagic[i].magic;
@@ -1651,6 +1918,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 				e->fsmagic[k].magic = fsmagic;
 				e->fsmagic[k].valid = true;
 			}
+			pthread_mutex_unlock(&e->cache_lock);
 		}
 		q.fsmagic = fsmagic;
 	}
@@ -1673,13 +1941,25 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 		goto done;
 
 	if (h->fd >= 0 && !(e->flags & VOUCH_ENGINE_NO_CACHE)) {
+		bool hit;
+
+		/*
+		 * Entries are never freed while the engine lives: @c stays valid, and what is
+		 * learnt below is stored only if it still describes this version of the file.
+		 */
+		pthread_mutex_lock(&e->cache_lock);
 		c = cache_find(e, &st, true);
-		if (!c)
+		if (!c) {
+			pthread_mutex_unlock(&e->cache_lock);
 			return -ENOMEM;
-		if ((!want_measure || (c->measured_pcrs & ((uint64_t)1 << d.pcr))) &&
-		    (!want_appraise || cache_appraisal_reusable(&c->appraised[h->func], &d,
-								latched)) &&
-		    (!want_audit || c->audited)) {
+		}
+		measured = c->measured_pcrs & ((uint64_t)1 << d.pcr);
+		audited = c->audited;
+		hit = (!want_measure || measured) &&
+		      (!want_appraise ||
+		       cache_appraisal_reusable(&c->appraised[h->func], &d, latched)) &&
+		      (!want_audit || audited);
+		if (hit) {
 			res.cached = true;
 			res.digest = c->digest;
 			if (want_appraise) {
@@ -1688,8 +1968,10 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 				copy_reason(res.reason, sizeof(res.reason),
 					    c->appraised[h->func].reason);
 			}
-			goto decide;
 		}
+		pthread_mutex_unlock(&e->cache_lock);
+		if (hit)
+			goto decide;
 	}
 
 	/* cold: the appraisal value first, so that one pass hashes in both algorithms */
@@ -1698,7 +1980,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 		ssize_t n = fgetxattr(h->fd, e->xattr_name, NULL, 0);
 
 		if (n > 65536)
-			return ctx_err(e->ctx, -EBADMSG, "%s of '%s' is too large", e->xattr_name,
+			return ctx_err(ectx(e), -EBADMSG, "%s of '%s' is too large", e->xattr_name,
 				       h->name);
 		if (n > 0) {
 			xv = mem_alloc((size_t)n);
@@ -1708,7 +1990,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 		}
 		if (n < 0) {
 			if (errno != ENODATA && errno != ENOTSUP)
-				return ctx_err(e->ctx, -errno, "cannot read %s of '%s': %m",
+				return ctx_err(ectx(e), -errno, "cannot read %s of '%s': %m",
 					       e->xattr_name, h->name);
 			free(xv);
 			xv = NULL;
@@ -1722,7 +2004,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 	 */
 	if (!data && h->fd >= 0 &&
 	    (latched || (d.appraise_flags & VOUCH_APPRAISE_MODSIG))) {
-		r = pread_fd_all(e->ctx, h->fd, h->name, VOUCH_MAX_FILE_SIZE, &owned, &len);
+		r = pread_fd_all(ectx(e), h->fd, h->name, VOUCH_MAX_FILE_SIZE, &owned, &len);
 		if (r < 0)
 			return r;
 		data = owned;
@@ -1730,7 +2012,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 	if (!data && h->fd >= 0) {
 		int xa = xv ? engine_xattr_algo(xv, xlen) : -1;
 		int algos[2] = { e->hash_algo, xa };
-		size_t na = xa >= 0 && xa != e->hash_algo && vouch_hash_available(e->ctx, xa) ? 2 : 1;
+		size_t na = xa >= 0 && xa != e->hash_algo && vouch_hash_available(ectx(e), xa) ? 2 : 1;
 		struct vouch_digest ds[2];
 
 		r = hash_fd(e, h->fd, h->name, algos, na, ds);
@@ -1742,7 +2024,7 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 	} else {
 		if (!data)
 			data = (const uint8_t *)"";
-		r = vouch_digest_buf(e->ctx, e->hash_algo, data, len, &res.digest);
+		r = vouch_digest_buf(ectx(e), e->hash_algo, data, len, &res.digest);
 		if (r < 0)
 			return r;
 	}
@@ -1764,16 +2046,20 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 		if (c) {
 			struct cache_appraisal *ca = &c->appraised[h->func];
 
-			ca->valid = true;
-			ca->latched = latched;
-			ca->rule = d.appraise_rule;
-			ca->flags = d.appraise_flags;
-			ca->algos = d.appraise_algos;
-			ca->appraisal = r;
-			ca->reason = reason;
+			pthread_mutex_lock(&e->cache_lock);
+			if (cache_current(e, c, &st)) {
+				ca->valid = true;
+				ca->latched = latched;
+				ca->rule = d.appraise_rule;
+				ca->flags = d.appraise_flags;
+				ca->algos = d.appraise_algos;
+				ca->appraisal = r;
+				ca->reason = reason;
+			}
+			pthread_mutex_unlock(&e->cache_lock);
 		}
 	}
-	if (want_measure && (!c || !(c->measured_pcrs & ((uint64_t)1 << d.pcr)))) {
+	if (want_measure && !measured) {
 		/* buffers default to ima-buf, as process_buffer_measurement() */
 		const char *tmpl = d.template_name ? d.template_name
 				   : h->is_buffer  ? "ima-buf"
@@ -1788,16 +2074,20 @@ static int process(vouch_engine *e, const struct hook *h, struct vouch_engine_re
 		if (r < 0)
 			return r; /* fail closed: a load that cannot be measured does not proceed */
 		res.measured = r == 0;
-		if (c)
-			c->measured_pcrs |= (uint64_t)1 << d.pcr;
 	}
-	if (want_audit && (!c || !c->audited)) {
+	if (want_audit && !audited)
 		emit(e, h->func, "audit", h->name, 0, "file hash", mode, d.audit_rule, &res.digest);
-		if (c)
-			c->audited = true;
+	if (c) {
+		pthread_mutex_lock(&e->cache_lock);
+		if (cache_current(e, c, &st)) {
+			if (want_measure)
+				c->measured_pcrs |= (uint64_t)1 << d.pcr;
+			if (want_audit)
+				c->audited = true;
+			c->digest = res.digest;
+		}
+		pthread_mutex_unlock(&e->cache_lock);
 	}
-	if (c)
-		c->digest = res.digest;
 
 decide:
 	if (res.appraised && res.appraisal < 0 && mode == VOUCH_MODE_ENFORCE &&
@@ -1812,7 +2102,7 @@ done:
 	return res.denied ? -EACCES : 0;
 }
 
-VOUCH_EXPORT int vouch_engine_file_check(vouch_engine *e, int func, int fd, const char *name,
+static int engine_file_check_locked(vouch_engine *e, int func, int fd, const char *name,
 					 uint32_t mask, struct vouch_engine_result *ret)
 {
 	struct hook h = { .func = func, .mask = mask, .fd = fd, .name = name };
@@ -1821,11 +2111,11 @@ VOUCH_EXPORT int vouch_engine_file_check(vouch_engine *e, int func, int fd, cons
 		return -EINVAL;
 	if (func != VOUCH_FUNC_FILE_CHECK && func != VOUCH_FUNC_MMAP_CHECK &&
 	    func != VOUCH_FUNC_BPRM_CHECK && func != VOUCH_FUNC_CREDS_CHECK)
-		return ctx_err(e->ctx, -EINVAL, "func %d is not a file hook", func);
+		return ctx_err(ectx(e), -EINVAL, "func %d is not a file hook", func);
 	return process(e, &h, ret);
 }
 
-VOUCH_EXPORT int vouch_engine_read_file(vouch_engine *e, int id, int fd, const char *name,
+static int engine_read_file_locked(vouch_engine *e, int id, int fd, const char *name,
 					bool contents, struct vouch_engine_result *ret)
 {
 	struct hook h = { .mask = VOUCH_MAY_READ, .fd = fd, .name = name };
@@ -1842,7 +2132,7 @@ VOUCH_EXPORT int vouch_engine_read_file(vouch_engine *e, int id, int fd, const c
 	return process(e, &h, ret);
 }
 
-VOUCH_EXPORT int vouch_engine_post_read_file(vouch_engine *e, int id, int fd, const char *name,
+static int engine_post_read_file_locked(vouch_engine *e, int id, int fd, const char *name,
 					     const void *buf, size_t len,
 					     struct vouch_engine_result *ret)
 {
@@ -1861,7 +2151,7 @@ VOUCH_EXPORT int vouch_engine_post_read_file(vouch_engine *e, int id, int fd, co
 
 		if (ret)
 			ret->denied = enforcing;
-		return enforcing ? ctx_err(e->ctx, -EACCES, "'%s': no file or no data", name) : 0;
+		return enforcing ? ctx_err(ectx(e), -EACCES, "'%s': no file or no data", name) : 0;
 	}
 	h.func = func;
 	return process(e, &h, ret);
@@ -1873,7 +2163,7 @@ static bool enforcing_with_rule(const vouch_engine *e, int func)
 	       (e->latch[func] || policy_has_appraise(e->policy, func));
 }
 
-VOUCH_EXPORT int vouch_engine_load_data(vouch_engine *e, int id, bool contents,
+static int engine_load_data_locked(vouch_engine *e, int id, bool contents,
 					struct vouch_engine_result *ret)
 {
 	int func = vouch_engine_func_for_id(id);
@@ -1903,14 +2193,14 @@ VOUCH_EXPORT int vouch_engine_load_data(vouch_engine *e, int id, bool contents,
 	}
 	if (deny) {
 		emit(e, func, "deny", "", -EACCES, "no file to appraise", VOUCH_MODE_ENFORCE, 0, NULL);
-		return ctx_err(e->ctx, -EACCES, "load without a file refused: %s appraisal is "
+		return ctx_err(ectx(e), -EACCES, "load without a file refused: %s appraisal is "
 						"enforced",
 			       vouch_policy_func_name(func));
 	}
 	return 0;
 }
 
-VOUCH_EXPORT int vouch_engine_post_load_data(vouch_engine *e, int id, const void *buf, size_t len,
+static int engine_post_load_data_locked(vouch_engine *e, int id, const void *buf, size_t len,
 					     const char *desc, struct vouch_engine_result *ret)
 {
 	struct hook h = { .mask = VOUCH_MAY_READ, .fd = -1, .name = desc, .buf = buf, .len = len,
@@ -1925,7 +2215,7 @@ VOUCH_EXPORT int vouch_engine_post_load_data(vouch_engine *e, int id, const void
 			memset(ret, 0, sizeof(*ret));
 			ret->denied = true;
 		}
-		return ctx_err(e->ctx, -EACCES, "firmware buffer '%s' refused: appraisal is enforced",
+		return ctx_err(ectx(e), -EACCES, "firmware buffer '%s' refused: appraisal is enforced",
 			       desc);
 	}
 	if (id == VOUCH_READING_MODULE && !e->latch[func]) {
@@ -1941,4 +2231,317 @@ VOUCH_EXPORT int vouch_engine_post_load_data(vouch_engine *e, int id, const void
 VOUCH_EXPORT const char *vouch_engine_get_tcti(const vouch_engine *e)
 {
 	return e ? engine_tpm_tcti(e->tpm) : NULL;
+}
+
+/* ---------------------------------------------------------------- calls from several threads */
+
+struct call {
+	struct worker *w;
+	const vouch_engine *prev_e;
+	vouch_ctx *prev_ctx;
+};
+
+/*
+ * Enter a hook (@exclusive false: shared with other hooks, on a worker context of its own)
+ * or a change of the configuration (exclusive: no hook runs meanwhile).
+ */
+static int call_begin(vouch_engine *e, struct call *c, bool exclusive)
+{
+	struct worker *w;
+
+	c->w = NULL;
+	if (exclusive) {
+		pthread_rwlock_wrlock(&e->cfg_lock);
+		return 0;
+	}
+	pthread_rwlock_rdlock(&e->cfg_lock);
+	pthread_mutex_lock(&e->pool_lock);
+	w = e->pool;
+	if (w)
+		e->pool = w->next_free;
+	pthread_mutex_unlock(&e->pool_lock);
+	if (!w) {
+		w = mem_zalloc(sizeof(*w));
+		if (w && vouch_ctx_new(&w->ctx) < 0) {
+			free(w);
+			w = NULL;
+		}
+		if (!w) {
+			pthread_rwlock_unlock(&e->cfg_lock);
+			return -ENOMEM;
+		}
+		pthread_mutex_lock(&e->pool_lock);
+		w->next_all = e->workers;
+		e->workers = w;
+		e->n_workers++;
+		pthread_mutex_unlock(&e->pool_lock);
+	}
+	/* the caller's logging and root, borrowed for the call */
+	w->ctx->log_fn = e->ctx->log_fn;
+	w->ctx->log_userdata = e->ctx->log_userdata;
+	w->ctx->log_max_level = e->ctx->log_max_level;
+	w->ctx->root = e->ctx->root;
+	w->ctx->errmsg[0] = '\0';
+	c->w = w;
+	c->prev_e = call_tls.e;
+	c->prev_ctx = call_tls.ctx;
+	call_tls.e = e;
+	call_tls.ctx = w->ctx;
+	return 0;
+}
+
+static int call_end(vouch_engine *e, struct call *c, int r)
+{
+	struct worker *w = c->w;
+
+	if (w) {
+		call_tls.e = c->prev_e;
+		call_tls.ctx = c->prev_ctx;
+		if (w->ctx->errmsg[0]) {
+			/* the caller's context gets the message, as from a single thread; the
+			 * engine writes the caller's context only under the list lock (or
+			 * exclusively) */
+			pthread_mutex_lock(&e->list_lock);
+			memcpy(e->ctx->errmsg, w->ctx->errmsg, sizeof(e->ctx->errmsg));
+			pthread_mutex_unlock(&e->list_lock);
+		}
+		w->ctx->root = NULL;
+		pthread_mutex_lock(&e->pool_lock);
+		w->next_free = e->pool;
+		e->pool = w;
+		pthread_mutex_unlock(&e->pool_lock);
+	}
+	pthread_rwlock_unlock(&e->cfg_lock);
+	return r;
+}
+
+VOUCH_EXPORT int vouch_engine_set_policy(vouch_engine *e, vouch_policy *policy)
+{
+	struct call c;
+
+	if (!e) {
+		vouch_policy_free(policy);
+		return -EINVAL;
+	}
+	call_begin(e, &c, true);
+	return call_end(e, &c, engine_set_policy_locked(e, policy));
+}
+
+VOUCH_EXPORT int vouch_engine_set_trust(vouch_engine *e, int keyring, vouch_trust *trust)
+{
+	struct call c;
+
+	if (!e) {
+		vouch_trust_free(trust);
+		return -EINVAL;
+	}
+	call_begin(e, &c, true);
+	return call_end(e, &c, engine_set_trust_locked(e, keyring, trust));
+}
+
+VOUCH_EXPORT int vouch_engine_set_blacklist(vouch_engine *e, const struct vouch_digest *digests,
+					   size_t n)
+{
+	struct call c;
+
+	if (!e)
+		return -EINVAL;
+	call_begin(e, &c, true);
+	return call_end(e, &c, engine_set_blacklist_locked(e, digests, n));
+}
+
+VOUCH_EXPORT int vouch_engine_set_mode(vouch_engine *e, int func, int mode)
+{
+	struct call c;
+
+	if (!e)
+		return -EINVAL;
+	call_begin(e, &c, true);
+	return call_end(e, &c, engine_set_mode_locked(e, func, mode));
+}
+
+VOUCH_EXPORT int vouch_engine_set_sig_enforce(vouch_engine *e, int func, bool enforce)
+{
+	struct call c;
+
+	if (!e)
+		return -EINVAL;
+	call_begin(e, &c, true);
+	return call_end(e, &c, engine_set_sig_enforce_locked(e, func, enforce));
+}
+
+VOUCH_EXPORT void vouch_engine_set_audit_fn(vouch_engine *e, vouch_engine_audit_fn fn,
+					    void *userdata)
+{
+	struct call c;
+
+	if (!e)
+		return;
+	call_begin(e, &c, true);
+	engine_set_audit_fn_locked(e, fn, userdata);
+	call_end(e, &c, 0);
+}
+
+VOUCH_EXPORT int vouch_engine_get_mode(const vouch_engine *ce, int func)
+{
+	vouch_engine *e = (vouch_engine *)ce; /* the locks only */
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&e->cfg_lock);
+	r = engine_get_mode_locked(e, func);
+	pthread_rwlock_unlock(&e->cfg_lock);
+	return r;
+}
+
+VOUCH_EXPORT bool vouch_engine_get_sig_enforce(const vouch_engine *ce, int func)
+{
+	vouch_engine *e = (vouch_engine *)ce; /* the locks only */
+	bool r;
+
+	if (!e)
+		return false;
+	pthread_rwlock_rdlock(&e->cfg_lock);
+	r = engine_get_sig_enforce_locked(e, func);
+	pthread_rwlock_unlock(&e->cfg_lock);
+	return r;
+}
+
+VOUCH_EXPORT uint64_t vouch_engine_entry_count(const vouch_engine *ce)
+{
+	vouch_engine *e = (vouch_engine *)ce; /* the locks only */
+	uint64_t n;
+
+	if (!e)
+		return 0;
+	pthread_mutex_lock(&e->list_lock);
+	n = engine_entry_count_locked(e);
+	pthread_mutex_unlock(&e->list_lock);
+	return n;
+}
+
+VOUCH_EXPORT int vouch_engine_get_pcr(const vouch_engine *ce, int algo, uint32_t pcr,
+				      struct vouch_digest *ret)
+{
+	vouch_engine *e = (vouch_engine *)ce; /* the locks only */
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	pthread_mutex_lock(&e->list_lock);
+	r = engine_get_pcr_locked(e, algo, pcr, ret);
+	pthread_mutex_unlock(&e->list_lock);
+	return r;
+}
+
+VOUCH_EXPORT int vouch_engine_get_list(const vouch_engine *ce, const uint8_t **ret_buf,
+				       size_t *ret_len)
+{
+	vouch_engine *e = (vouch_engine *)ce; /* the locks only */
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	pthread_mutex_lock(&e->list_lock);
+	r = engine_get_list_locked(e, ret_buf, ret_len);
+	pthread_mutex_unlock(&e->list_lock);
+	return r;
+}
+
+VOUCH_EXPORT int vouch_engine_verify_state(vouch_engine *e)
+{
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	pthread_mutex_lock(&e->list_lock);
+	r = engine_verify_state_locked(e);
+	pthread_mutex_unlock(&e->list_lock);
+	return r;
+}
+
+VOUCH_EXPORT int vouch_engine_get_group_stats(const vouch_engine *ce, uint64_t *ret_groups,
+					  uint64_t *ret_entries)
+{
+	vouch_engine *e = (vouch_engine *)ce; /* the locks only */
+
+	if (!e || !ret_groups || !ret_entries)
+		return -EINVAL;
+	pthread_mutex_lock(&e->list_lock);
+	*ret_groups = e->groups;
+	*ret_entries = e->grouped;
+	pthread_mutex_unlock(&e->list_lock);
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_engine_file_check(vouch_engine *e, int func, int fd, const char *name,
+					 uint32_t mask, struct vouch_engine_result *ret)
+{
+	struct call c;
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	r = call_begin(e, &c, false);
+	if (r < 0)
+		return r;
+	return call_end(e, &c, engine_file_check_locked(e, func, fd, name, mask, ret));
+}
+
+VOUCH_EXPORT int vouch_engine_read_file(vouch_engine *e, int id, int fd, const char *name,
+					bool contents, struct vouch_engine_result *ret)
+{
+	struct call c;
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	r = call_begin(e, &c, false);
+	if (r < 0)
+		return r;
+	return call_end(e, &c, engine_read_file_locked(e, id, fd, name, contents, ret));
+}
+
+VOUCH_EXPORT int vouch_engine_post_read_file(vouch_engine *e, int id, int fd, const char *name,
+					     const void *buf, size_t len,
+					     struct vouch_engine_result *ret)
+{
+	struct call c;
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	r = call_begin(e, &c, false);
+	if (r < 0)
+		return r;
+	return call_end(e, &c, engine_post_read_file_locked(e, id, fd, name, buf, len, ret));
+}
+
+VOUCH_EXPORT int vouch_engine_load_data(vouch_engine *e, int id, bool contents,
+					struct vouch_engine_result *ret)
+{
+	struct call c;
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	r = call_begin(e, &c, false);
+	if (r < 0)
+		return r;
+	return call_end(e, &c, engine_load_data_locked(e, id, contents, ret));
+}
+
+VOUCH_EXPORT int vouch_engine_post_load_data(vouch_engine *e, int id, const void *buf, size_t len,
+					     const char *desc, struct vouch_engine_result *ret)
+{
+	struct call c;
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	r = call_begin(e, &c, false);
+	if (r < 0)
+		return r;
+	return call_end(e, &c, engine_post_load_data_locked(e, id, buf, len, desc, ret));
 }

@@ -56,8 +56,48 @@ enum vouch_keyring {
 	_VOUCH_KEYRING_MAX,
 };
 
-/** typedef vouch_engine - an engine instance (opaque) */
+/**
+ * typedef vouch_engine - an engine instance (opaque)
+ *
+ * Threads (Since: 0.1): the hooks - vouch_engine_file_check(), vouch_engine_read_file(),
+ * vouch_engine_post_read_file(), vouch_engine_load_data(), vouch_engine_post_load_data() -
+ * may be called on one engine from several threads at once.  Each call reads, hashes and
+ * verifies on its own thread without any engine-wide lock (a worker library context per
+ * call: the engine's context is not shared by concurrent calls), so N cores work at once.
+ * vouch_engine_set_policy(), _set_trust(), _set_blacklist(), _set_mode(),
+ * _set_sig_enforce() and _set_audit_fn() may be called at any time: each waits until the
+ * hooks running have returned and holds the next ones back (a reader-writer lock that
+ * prefers the writer); a hook sees the configuration of before or after, never a mix.
+ * vouch_engine_get_mode(), _get_sig_enforce(), _entry_count(), _get_pcr(),
+ * _verify_state() and _get_group_stats() may be called concurrently with hooks too;
+ * vouch_engine_get_list()'s bytes are valid only until the next hook call (not while
+ * another thread runs one).  vouch_engine_new() and vouch_engine_free() are not concurrent
+ * with anything on the engine.
+ *
+ * With concurrent calls the engine's &vouch_ctx receives each failing call's message in
+ * turn: read vouch_ctx_last_error() only when no other call runs.  The audit callback and
+ * the context's log callback are called from the thread of the hook, one audit event at a
+ * time; they must not call the engine.
+ *
+ * Durable measurement, group commit: a hook that appends an entry to the list returns
+ * (with its permission answer) only after the entry is durable and extended.  Entries that
+ * arrive while the list is being synced are written and synced together by one of their
+ * callers with one fdatasync() (at most VOUCH_ENGINE_GROUP_MAX per group), and only then
+ * extended, in list order, into the software PCRs and the TPM.  The same entry (same
+ * template digest and PCR) measured by two threads at once is appended once; the other
+ * call reports it as already measured.  The PCR file in the state directory is a
+ * checkpoint of the software bank: rewritten after a group once it is 512 entries behind
+ * or 100 ms old, and by vouch_engine_free(); it never lags the list by more than
+ * VOUCH_ENGINE_TAIL_MAX entries.  A crash can therefore leave a tail of durable entries without their extends:
+ * up to VOUCH_ENGINE_TAIL_MAX in the software bank, up to VOUCH_ENGINE_GROUP_MAX in the
+ * TPM; vouch_engine_new() completes those extends in list order.
+ */
 typedef struct vouch_engine vouch_engine;
+
+/* The most entries one group commit writes and syncs at once; the TPM's crash tail. */
+#define VOUCH_ENGINE_GROUP_MAX 256u
+/* The most durable entries the PCR file may lag behind: the software bank's crash tail. */
+#define VOUCH_ENGINE_TAIL_MAX 1024u
 
 struct vouch_engine_event;
 /** vouch_engine_audit_fn - receives audit events; pointers valid only during the call */
@@ -81,7 +121,8 @@ typedef void (*vouch_engine_audit_fn)(void *userdata, const struct vouch_engine_
  *        extended into, in every active bank, as the kernel does (Since: 0.1); NULL: the
  *        TPM the state directory is bound to, if any.  A state directory is bound to the
  *        first TPM it is used with (file "tcti"); at start its list must replay to the
- *        TPM's PCRs, except for a last entry whose extend a crash lost (it is completed)
+ *        TPM's PCRs, except for the last group's entries (at most VOUCH_ENGINE_GROUP_MAX)
+ *        whose extends a crash lost (they are completed)
  * @reserved: must be zero
  */
 struct vouch_engine_options {
@@ -105,9 +146,10 @@ struct vouch_engine_options {
  * @ret_engine: the engine, released with vouch_engine_free()
  *
  * The list in the state directory is read and replayed; the software PCRs must equal the
- * replay, except for the documented tail: the last entry may be durable without its PCR
- * extend (a crash between the two), in which case the extend is completed.  A torn final
- * record (never acknowledged) is cut off.
+ * replay, except for the documented tail: up to VOUCH_ENGINE_TAIL_MAX last entries may be
+ * durable without their PCR extends (a crash between the two, see &vouch_engine), in which
+ * case the extends are completed in list order.  A torn final record (never acknowledged)
+ * is cut off.
  *
  * Return: 0; -EBADMSG (list and PCRs disagree beyond the tail, or a corrupt list; with a
  * TPM: its PCRs disagree with the list, or the state was measured without a TPM);
@@ -359,6 +401,17 @@ int vouch_engine_get_pcr(const vouch_engine *engine, int algo, uint32_t pcr,
  * Since: 0.1
  */
 int vouch_engine_get_list(const vouch_engine *engine, const uint8_t **ret_buf, size_t *ret_len);
+
+/**
+ * vouch_engine_get_group_stats() - how the list was written since the engine started
+ * @engine: the engine
+ * @ret_groups: groups written and synced (one fdatasync() each)
+ * @ret_entries: entries in them (the mean group size is @ret_entries / @ret_groups)
+ * Return: 0, -EINVAL.
+ * Since: 0.1
+ */
+int vouch_engine_get_group_stats(const vouch_engine *engine, uint64_t *ret_groups,
+				 uint64_t *ret_entries);
 
 /**
  * vouch_engine_verify_state() - replay the list and compare with the software PCRs

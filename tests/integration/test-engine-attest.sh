@@ -133,6 +133,23 @@ expect_rc 0 "the whole list still replays to the TPM" "$VOUCH" attest verify --j
 eq "all 6 entries attested" "$(detail ima_list | cut -d';' -f1)" \
 	"entries 1-6 replay to the quoted PCR 10"
 
+# a crash after a group of entries was durable, before their extends (group commit): two
+# records by hand, both completed in list order
+python3 - "$ST/measurements" "$T/bin/late2" "$T/bin/late3" <<'PY'
+import hashlib, struct, sys
+with open(sys.argv[1], "ab") as f:
+    for name in sys.argv[2:]:
+        d = b"sha256:\0" + hashlib.sha256(name.encode()).digest(); n = name.encode() + b"\0"
+        data = struct.pack("<I", len(d)) + d + struct.pack("<I", len(n)) + n + struct.pack("<I", 0)
+        f.write(struct.pack("<I", 10) + hashlib.sha1(data).digest() + struct.pack("<I", 7) +
+                b"ima-sig" + struct.pack("<I", len(data)) + data)
+PY
+expect_rc 0 "restart completes a group's lost extends" "$VOUCH" engine status \
+	--state-dir "$ST" --audit --json
+cp "$T/.out" "$T/status.json"
+eq "8 entries" "$(jq -r .entries "$T/status.json")" 8
+eq "TPM PCR 10 is the engine's after both extends" "$(pcr10)" "$(jq -r .pcr10_sha256 "$T/status.json")"
+
 # runs killed with SIGKILL at random points: the next start always finds the TPM in step
 mkdir -p "$T/crash"
 bad=0 recovered=0

@@ -40,6 +40,7 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -149,6 +150,7 @@ static struct {
 	const char *prefix;
 	int pids[16];
 	unsigned n_pids;
+	int db_pid; /* the PostgreSQL postmaster: its CPU and its children's (--db-pid) */
 } opt = { .threads = 32, .interval = 10, .duration = 60, .step = 20, .entries = 16,
 	  .signed_per_round = 2, .prefix = "fleet" };
 
@@ -1076,27 +1078,61 @@ static void steady(struct worker *w)
 	}
 }
 
+/* CPU seconds of process @pid (and its parent's pid), 0 when it is gone */
+static double proc_cpu(int pid, int *ret_ppid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	int ppid = 0;
+	double t = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	/* after the command: state ppid ... utime (14th field) stime (15th) */
+	if (p && sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ppid, &ut,
+			&st) == 3)
+		t = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	fclose(f);
+	if (ret_ppid)
+		*ret_ppid = ppid;
+	return t;
+}
+
 /* CPU seconds of the server processes (--server-pid) and of this one */
 static double server_cpu(void)
 {
 	double t = 0;
 
-	for (unsigned i = 0; i < opt.n_pids; i++) {
-		char path[64], buf[1024], *p;
-		unsigned long ut = 0, st = 0;
-		FILE *f;
+	for (unsigned i = 0; i < opt.n_pids; i++)
+		t += proc_cpu(opt.pids[i], NULL);
+	return t;
+}
 
-		snprintf(path, sizeof(path), "/proc/%d/stat", opt.pids[i]);
-		f = fopen(path, "r");
-		if (!f)
+/* CPU seconds of the database: the postmaster and its children (the nodes' backends live as
+ * long as their connections, so their own counters are read, not the parent's) */
+static double db_cpu(void)
+{
+	struct dirent *de;
+	double t = 0;
+	DIR *d;
+
+	if (!opt.db_pid || !(d = opendir("/proc")))
+		return 0;
+	while ((de = readdir(d))) {
+		int pid = atoi(de->d_name), ppid = 0;
+		double c;
+
+		if (pid <= 0)
 			continue;
-		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		/* after the command: state ... utime (14th field) stime (15th) */
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-				&st) == 2)
-			t += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-		fclose(f);
+		c = proc_cpu(pid, &ppid);
+		if (pid == opt.db_pid || ppid == opt.db_pid)
+			t += c;
 	}
+	closedir(d);
 	return t;
 }
 
@@ -1305,7 +1341,7 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 	uint64_t errors[_E_MAX] = { 0 }, rounds = 0, trusted = 0, total_err = 0, sigs = 0;
 	uint64_t resent = 0;
 	unsigned long codes[600] = { 0 };
-	double p50[N_HIST], p99[N_HIST], srv50 = 0, srv99 = 0, c_srv, c_gen;
+	double p50[N_HIST], p99[N_HIST], srv50 = 0, srv99 = 0, c_srv, c_gen, c_db;
 	char a[32], b[32], c[32], d[32];
 
 	reset_counts();
@@ -1322,11 +1358,13 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 		snapshot(mc, &s0);
 		c_srv = server_cpu();
 		c_gen = self_cpu();
+		c_db = db_cpu();
 		pthread_barrier_wait(&barrier);
 	} else {
 		snapshot(mc, &s0);
 		c_srv = server_cpu();
 		c_gen = self_cpu();
+		c_db = db_cpu();
 		go(STAGE_STEADY);
 	}
 	seconds = now() - t_count;
@@ -1344,6 +1382,7 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 	}
 	c_srv = server_cpu() - c_srv;
 	c_gen = self_cpu() - c_gen;
+	c_db = db_cpu() - c_db;
 	snapshot(mc, &s1);
 	for (size_t t = 0; t < opt.threads; t++) {
 		for (int k = 0; k < _E_MAX; k++)
@@ -1423,6 +1462,9 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 			       "generator %.1f s (%.0f%% of a core), %.0f us per round\n", c_srv,
 			       100 * c_srv / seconds, trusted ? 1e6 * c_srv / (double)trusted : 0, c_gen,
 			       100 * c_gen / seconds, rounds ? 1e6 * c_gen / (double)rounds : 0);
+		if (opt.db_pid)
+			printf("CPU: database %.1f s (%.0f%% of a core), %.0f us per attestation\n",
+			       c_db, 100 * c_db / seconds, trusted ? 1e6 * c_db / (double)trusted : 0);
 		printf("errors: %llu", (unsigned long long)total_err);
 		for (int k = 0; k < _E_MAX; k++)
 			if (errors[k])
@@ -1460,7 +1502,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: fleet --url URL[,URL...] --cacert CA --keys DIR --agents N [--interval S] "
 		"[--duration S] [--threads T] [--entries E] [--signed K] [--prefix ID] "
-		"[--warmup S] [--ceiling [--step S]] [--keepalive] [--server-pid PID[,PID...]]\n"
+		"[--warmup S] [--ceiling [--step S]] [--keepalive] [--server-pid PID[,PID...]] [--db-pid PID]\n"
 		"  DIR holds ek-ca.crt/.key (the EK CA vouchd trusts with --ek-ca) and ima.key/.crt\n"
 		"  (the IMA signer vouchd trusts with --trust); the prime pool is kept in DIR/primes\n");
 	return 2;
@@ -1476,6 +1518,7 @@ static int parse_args(int argc, char **argv)
 		{ "signed", required_argument, NULL, 's' },	{ "prefix", required_argument, NULL, 'p' },
 		{ "ceiling", no_argument, NULL, 'C' },	{ "step", required_argument, NULL, 'S' },
 		{ "server-pid", required_argument, NULL, 'P' },
+		{ "db-pid", required_argument, NULL, 'D' },
 		{ "keepalive", no_argument, NULL, 'K' },
 		{ "warmup", required_argument, NULL, 'W' },
 		{}
@@ -1503,6 +1546,7 @@ static int parse_args(int argc, char **argv)
 		case 'K': opt.keepalive = true; break;
 		case 'S': opt.step = strtod(optarg, NULL); break;
 		case 'W': opt.warmup = strtod(optarg, NULL); break;
+		case 'D': opt.db_pid = atoi(optarg); break;
 		case 'P':
 			for (u = strtok_r(optarg, ",", &save); u && opt.n_pids < 16;
 			     u = strtok_r(NULL, ",", &save))

@@ -13,7 +13,8 @@
 # (kept in DIR/port), with its unix socket in DIR (no clash with a system cluster), trust
 # authentication on loopback (a test cluster: never expose it), and a database 'vouchd'.
 # Run as root, the server runs as user 'postgres' (DIR is chowned to it).  'start' prints
-# nothing but errors.  PG_BIN overrides /usr/lib/postgresql/15/bin.
+# nothing but errors.  PG_BIN overrides /usr/lib/postgresql/15/bin; PG_CONF, lines added to
+# postgresql.conf when the cluster is created (e.g. shared_preload_libraries for profiling).
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -83,6 +84,7 @@ start() {
 			fsync = on
 			logging_collector = off
 		EOF
+		[ -z "${PG_CONF:-}" ] || printf '%s\n' "$PG_CONF" >>"$data/postgresql.conf"
 		printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' >"$data/pg_hba.conf"
 		free_port >"$dir/port"
 	fi

@@ -319,6 +319,10 @@ struct store_pg {
 	size_t n_dres, n_dev, size_dres, size_dev, mark_dres, mark_dev;
 	bool resolved; /* the last batch committed: its seqs resolve */
 	struct store_commit *inflight; /* a batch's COMMIT sent, its answer not read yet */
+	/* attest_prefetch(): the answers of an attestation's reads for @pre_id, each taken
+	 * once by the read it answers, dropped when the request ends */
+	PGresult *pre[_Q_MAX];
+	char pre_id[STORE_ID_MAX + 1];
 };
 
 /* a batch's commit in flight (commit_start()), then its outcome and its seqs */
@@ -508,8 +512,10 @@ static int send_sql(struct store_pg *s, const char *sql, const char *what)
 	return 0;
 }
 
-/* read the answers to @n commands and their sync (already sent), as sync_read() */
-static int read_synced(struct store_pg *s, int n, const char *what, PGresult **ret)
+/* read the answers to @n commands and their sync (already sent), as sync_read(); with @all,
+ * every command's result lands in all[i] (on success only) */
+static int read_synced_all(struct store_pg *s, int n, const char *what, PGresult **ret,
+			   PGresult **all)
 {
 	PGresult *r, *last = NULL;
 	int e = 0;
@@ -532,7 +538,9 @@ static int read_synced(struct store_pg *s, int n, const char *what, PGresult **r
 		} else if (st == PGRES_PIPELINE_ABORTED) {
 			e = -EIO;
 		}
-		if (i == n - 1 && e == 0 && ret)
+		if (all && e == 0)
+			all[i] = r;
+		else if (i == n - 1 && e == 0 && ret)
 			last = r;
 		else
 			PQclear(r);
@@ -552,11 +560,20 @@ static int read_synced(struct store_pg *s, int n, const char *what, PGresult **r
 		s->broken = true;
 	if (e < 0) {
 		PQclear(last);
+		for (int i = 0; all && i < n; i++) {
+			PQclear(all[i]);
+			all[i] = NULL;
+		}
 		return e;
 	}
 	if (ret)
 		*ret = last;
 	return 0;
+}
+
+static int read_synced(struct store_pg *s, int n, const char *what, PGresult **ret)
+{
+	return read_synced_all(s, n, what, ret, NULL);
 }
 
 /*
@@ -594,6 +611,32 @@ static int run(struct store_pg *s, int q, const struct params *p, const char *wh
 	if (e < 0 || (!ret && in_tx(s)))
 		return e;
 	return sync_read(s, what, ret);
+}
+
+/* the prefetched answers end with the request (or the transaction) */
+static void prefetch_drop(struct store_pg *s)
+{
+	if (!s->pre_id[0])
+		return;
+	for (int q = 0; q < _Q_MAX; q++) {
+		PQclear(s->pre[q]);
+		s->pre[q] = NULL;
+	}
+	s->pre_id[0] = '\0';
+}
+
+/* run() for a read that attest_prefetch() may have answered already: that answer, once */
+static int run_id(struct store_pg *s, int q, const char *id, const char *what, PGresult **ret)
+{
+	struct params p = { 0 };
+
+	if (s->pre[q] && strcmp(s->pre_id, id) == 0) {
+		*ret = s->pre[q];
+		s->pre[q] = NULL;
+		return 0;
+	}
+	p_str(&p, id);
+	return run(s, q, &p, what, ret);
 }
 
 /* plain SQL, synced: outside pipeline mode (migrations) with PQexec */
@@ -1003,6 +1046,7 @@ static void conn_close(struct store_pg *s)
 		return;
 	if (s->inflight)
 		(void)commit_drive(s->inflight, true);
+	prefetch_drop(s);
 	PQfinish(s->c);
 	deferred_drop(s, 0, 0);
 	free(s->dres);
@@ -1175,6 +1219,56 @@ static int pg_open(const char *dsn, unsigned flags, struct store **ret)
 	return 0;
 }
 
+/*
+ * An attestation's reads, in one round trip instead of four: the agent's row (locked), its
+ * nonce (taken), its state and its status (locked), in the order the attestation takes them
+ * one by one, so the lock order between nodes is unchanged.  Each answer is used by the
+ * first agent_get/nonce_take/state_get/status_get of @id in the request; what the request
+ * does not use goes with it (a taken nonce comes back with its rollback).
+ */
+static int pg_attest_prefetch(struct store *base, const char *id)
+{
+	static const int qs[] = { Q_AGENT_GET_LOCK, Q_NONCE_TAKE, Q_STATE_GET, Q_STATUS_GET_LOCK };
+	struct store_pg *s = P(base);
+	PGresult *all[4] = { NULL };
+	struct params p = { 0 };
+	int e = 0;
+
+	prefetch_drop(s);
+	if (!in_tx(s) || s->broken || strlen(id) >= sizeof(s->pre_id))
+		return -EINVAL;
+	p_str(&p, id);
+	for (size_t i = 0; e == 0 && i < 4; i++)
+		e = send_prepared(s, qs[i], &p, "attestation reads");
+	if (e == 0) {
+		/* what was sent before (the request's SAVEPOINT) answers first */
+		int n = s->pending;
+		PGresult **res = calloc((size_t)n, sizeof(*res));
+
+		s->pending = 0;
+		if (!res || PQpipelineSync(s->c) != 1) {
+			log_msg("attestation reads", res ? PQerrorMessage(s->c) : "out of memory");
+			s->broken = true;
+			free(res);
+			return -EIO;
+		}
+		e = read_synced_all(s, n, "attestation reads", NULL, res);
+		for (int i = 0; i < n; i++) {
+			if (e == 0 && i >= n - 4)
+				all[i - (n - 4)] = res[i];
+			else
+				PQclear(res[i]);
+		}
+		free(res);
+	}
+	if (e < 0)
+		return e;
+	for (size_t i = 0; i < 4; i++)
+		s->pre[qs[i]] = all[i];
+	snprintf(s->pre_id, sizeof(s->pre_id), "%s", id);
+	return 0;
+}
+
 /* --- transactions ------------------------------------------------------------------------- */
 
 /* BEGIN on a connection that may have broken since the last transaction */
@@ -1300,6 +1394,7 @@ static int pg_begin(struct store *base)
 	struct store_pg *s = P(base);
 	int r;
 
+	prefetch_drop(s);
 	if (!s->batch) {
 		s->head_locked = false;
 		deferred_drop(s, 0, 0);
@@ -1320,6 +1415,7 @@ static int pg_commit(struct store *base)
 	struct store_pg *s = P(base);
 	int r;
 
+	prefetch_drop(s);
 	if (s->batch) {
 		/* the request's writes are answered here: an error is its own, not the batch's */
 		r = s->broken ? -EIO : send_sql(s, "RELEASE SAVEPOINT req", "commit");
@@ -1346,6 +1442,7 @@ static void pg_rollback(struct store *base)
 {
 	struct store_pg *s = P(base);
 
+	prefetch_drop(s);
 	/* the head's lock may have gone with the savepoint, its values surely */
 	s->head_locked = false;
 	/* the answers to what was sent, errors included, end the pipeline's aborted state */
@@ -1374,12 +1471,10 @@ static int pg_agent_get(struct store *base, const char *id, struct store_agent *
 {
 	struct store_pg *s = P(base);
 	struct store_agent a = { 0 };
-	struct params p = { 0 };
 	PGresult *r;
 	int e;
 
-	p_str(&p, id);
-	e = run(s, in_tx(s) ? Q_AGENT_GET_LOCK : Q_AGENT_GET, &p, "agent", &r);
+	e = run_id(s, in_tx(s) ? Q_AGENT_GET_LOCK : Q_AGENT_GET, id, "agent", &r);
 	if (e < 0)
 		return e;
 	if (PQntuples(r) == 0) {
@@ -1492,12 +1587,10 @@ static int pg_agent_states(struct store *base, uint64_t ret[_STORE_AGENT_STATE_M
 
 static int pg_state_get(struct store *base, const char *id, struct store_state *ret)
 {
-	struct params p = { 0 };
 	PGresult *r;
 	int e;
 
-	p_str(&p, id);
-	e = run(P(base), Q_STATE_GET, &p, "state", &r);
+	e = run_id(P(base), Q_STATE_GET, id, "state", &r);
 	if (e < 0)
 		return e;
 	if (PQntuples(r) == 0) {
@@ -1537,14 +1630,12 @@ static int pg_nonce_put(struct store *base, const char *id, const struct store_n
 static int pg_nonce_take(struct store *base, const char *id, struct store_nonce *ret)
 {
 	struct store_nonce n = { 0 };
-	struct params p = { 0 };
 	uint8_t *b = NULL;
 	size_t len = 0;
 	PGresult *r;
 	int e;
 
-	p_str(&p, id);
-	e = run(P(base), Q_NONCE_TAKE, &p, "nonce", &r);
+	e = run_id(P(base), Q_NONCE_TAKE, id, "nonce", &r);
 	if (e < 0)
 		return e;
 	if (PQntuples(r) == 0) {
@@ -1967,14 +2058,12 @@ static int pg_status_get(struct store *base, const char *id, struct store_status
 {
 	struct store_pg *s = P(base);
 	struct store_status v = { 0 };
-	struct params p = { 0 };
 	PGresult *r;
 	int e;
 
 	/* the event a transition appends takes the heads at commit, after every row lock
 	 * (deferred appends): one lock order for watchdogs and attestations on all nodes */
-	p_str(&p, id);
-	e = run(s, in_tx(s) ? Q_STATUS_GET_LOCK : Q_STATUS_GET, &p, "status", &r);
+	e = run_id(s, in_tx(s) ? Q_STATUS_GET_LOCK : Q_STATUS_GET, id, "status", &r);
 	if (e < 0)
 		return e;
 	if (PQntuples(r) == 0) {
@@ -2316,6 +2405,7 @@ static const struct store_ops pg_ops = {
 	.open = pg_open,
 	.close = pg_close,
 	.seq_resolve = pg_seq_resolve,
+	.attest_prefetch = pg_attest_prefetch,
 	.commit_start = pg_commit_start,
 	.commit_poll = pg_commit_poll,
 	.commit_seq = pg_commit_seq,

@@ -172,6 +172,11 @@ struct store_ops {
 	 * into the real one once batch_commit() returned 0 (until the next batch_begin()).
 	 * NULL: appends are never deferred */
 	int (*seq_resolve)(struct store *s, uint64_t deferred, uint64_t *ret_seq);
+	/* optional, inside a transaction: read what an attestation of @id reads (agent_get,
+	 * nonce_take, state_get, status_get, in that order, with their locks) at once; each
+	 * of those calls for @id then returns its answer (once) without a round trip; the
+	 * answers go with the request.  An error leaves the transaction as a failed read does */
+	int (*attest_prefetch)(struct store *s, const char *id);
 	/* asynchronous group commit, NULL where the backend has none (batch_commit() only).
 	 * commit_start() ends the batch as batch_commit() does but does not wait for the
 	 * answer: it returns the commit in flight and a descriptor that becomes readable when

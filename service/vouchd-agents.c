@@ -214,6 +214,9 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 
 	if (store_begin(srv) < 0)
 		return fail(e, 503, "database unavailable");
+	/* PostgreSQL: the reads below in one round trip */
+	if (st->ops->attest_prefetch)
+		(void)st->ops->attest_prefetch(st, id);
 	r = st->ops->agent_get(st, id, &a);
 	if (r == -ENOENT) {
 		st->ops->rollback(st);

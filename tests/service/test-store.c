@@ -880,6 +880,55 @@ static void pg_batch(void)
 	ops->close(s);
 }
 
+/* an attestation's reads in one round trip: the same answers, each once, undone by a rollback */
+static void pg_prefetch(void)
+{
+	const struct store_ops *ops = store_pg_ops;
+	struct store_agent a = { .ak_len = 1, .registered = 1 }, g = { 0 };
+	struct store_nonce n = { .len = 2, .deadline = 9 }, gn = { 0 };
+	struct store_state st = { .state_json = "{}", .reset_count = 3 }, gs = { 0 };
+	struct store_status ss = { .state = "trusted", .deadline = 5, .since = 1 }, gss = { 0 };
+	uint8_t ak[1] = { 7 };
+	struct store *s = pg_open();
+
+	if (!s)
+		return;
+	ok(ops->attest_prefetch != NULL, "PostgreSQL prefetches an attestation's reads");
+	a.ak = ak;
+	snprintf(a.id, sizeof(a.id), "q");
+	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "fq");
+	snprintf(a.reference, sizeof(a.reference), "default");
+	snprintf(a.mode, sizeof(a.mode), "push");
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->nonce_put(s, "q", &n) ||
+		 ops->state_put(s, "q", &st) || ops->status_put(s, "q", &ss) || ops->commit(s)),
+	       "agent q with a nonce, a state and a status");
+	ok_err(ops->attest_prefetch(s, "q"), -EINVAL, "outside a transaction: refused");
+	ok_ret(-(ops->begin(s) || ops->attest_prefetch(s, "q")), "prefetch in a transaction");
+	ok_ret(ops->agent_get(s, "q", &g), "agent_get");
+	ok(g.ak_len == 1 && g.ak[0] == 7 && strcmp(g.ak_fpr, "fq") == 0, "the agent's row");
+	store_agent_clear(&g);
+	ok_ret(ops->nonce_take(s, "q", &gn), "nonce_take");
+	ok(gn.len == 2 && gn.deadline == 9, "the nonce");
+	ok_err(ops->nonce_take(s, "q", &gn), -ENOENT, "taken once: the second read finds none");
+	ok_ret(ops->state_get(s, "q", &gs), "state_get");
+	ok(gs.reset_count == 3 && gs.state_json && strcmp(gs.state_json, "{}") == 0, "the state");
+	store_state_clear(&gs);
+	ok_ret(ops->status_get(s, "q", &gss), "status_get");
+	ok(strcmp(gss.state, "trusted") == 0 && gss.deadline == 5, "the status");
+	ok_err(ops->agent_get(s, "r", &g), -ENOENT, "another id is read from the database");
+	ops->rollback(s);
+	ok_ret(-(ops->begin(s) || ops->nonce_take(s, "q", &gn) || ops->commit(s)),
+	       "the rollback gave the nonce back");
+	ok_ret(-(ops->begin(s) || ops->attest_prefetch(s, "nobody")), "prefetch of an unknown id");
+	ok_err(ops->agent_get(s, "nobody", &g), -ENOENT, "is -ENOENT");
+	ops->rollback(s);
+	ok_ret(-(ops->begin(s) || ops->attest_prefetch(s, "q")), "a prefetch not used");
+	ops->rollback(s);
+	ok_ret(-(ops->begin(s) || ops->status_get(s, "q", &gss) || ops->commit(s)),
+	       "is dropped with its request");
+	ops->close(s);
+}
+
 /* commits in flight over a pool of connections: the next batch runs while one commits */
 static void pg_pool(void)
 {
@@ -1207,6 +1256,7 @@ static int pg_more(void)
 	pg_concurrency();
 	pg_batch();
 	pg_pool();
+	pg_prefetch();
 	pg_reconnect();
 	pg_retention();
 	pg_reset();

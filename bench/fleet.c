@@ -575,12 +575,16 @@ static long request(struct worker *w, struct agent *a, bool cert, const char *pa
 		    const char *body, bool fresh, struct timing *t)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct load_body in = { .data = body, .len = body ? strlen(body) : 0 };
 	char u[512];
 	long code = -1;
 	CURLcode rc;
 	curl_off_t app = 0, total = 0;
-
 	CURL *c = w->curl;
+
+	/* the body follows the headers at once (no 100-continue round trip), as with POSTFIELDS */
+	if (h)
+		h = curl_slist_append(h, "Expect:");
 
 	snprintf(u, sizeof(u), "%s/v1/agents/%s/%s", opt.urls[a->node], a->id, path);
 	w->out.len = 0;
@@ -590,10 +594,17 @@ static long request(struct worker *w, struct agent *a, bool cert, const char *pa
 	curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, cert ? &a->tls_key : NULL);
 	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh && !opt.keepalive ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, body ? h : NULL);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	else
+	if (body) {
+		/* no silent resend by libcurl: a push is sent once (load_seek_body()) */
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, load_read_body);
+		curl_easy_setopt(c, CURLOPT_READDATA, &in);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, load_seek_body);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, &in);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)in.len);
+	} else {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
 	rc = perform(w);
 	if (!body && opt.keepalive &&
 	    (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING)) {

@@ -207,3 +207,26 @@ int load_cmp_double(const void *a, const void *b)
 
 	return x < y ? -1 : x > y;
 }
+
+size_t load_read_body(char *out, size_t size, size_t n, void *arg)
+{
+	struct load_body *b = arg;
+	size_t len = b->len - b->off < size * n ? b->len - b->off : size * n;
+
+	memcpy(out, b->data + b->off, len);
+	b->off += len;
+	return len;
+}
+
+/*
+ * libcurl sends a request again by itself, POST included, when a reused connection dies
+ * before any answer, rewinding the body first: refused, so that the transfer fails and the
+ * resend is the agent's own, with X-Vouch-Retry: 1 (as vouch-agent does).
+ */
+int load_seek_body(void *arg, curl_off_t offset, int origin)
+{
+	struct load_body *b = arg;
+
+	return origin == SEEK_SET && offset == 0 && b->off == 0 ? CURL_SEEKFUNC_OK
+								  : CURL_SEEKFUNC_CANTSEEK;
+}

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
@@ -65,5 +66,16 @@ char *load_evidence(EVP_PKEY *ak, struct load_list *l, const uint8_t signer[34],
 double load_quantile(const double *sorted, size_t n, double q);
 
 int load_cmp_double(const void *a, const void *b);
+
+/* a request body handed to libcurl piece by piece: CURLOPT_READFUNCTION load_read_body,
+ * CURLOPT_SEEKFUNCTION load_seek_body (which refuses libcurl's own resend of a POST over a
+ * reused connection that died before an answer: the resend must be the agent's, with
+ * X-Vouch-Retry: 1, or none) */
+struct load_body {
+	const char *data;
+	size_t len, off;
+};
+size_t load_read_body(char *out, size_t size, size_t n, void *arg);
+int load_seek_body(void *arg, curl_off_t offset, int origin);
 
 #endif

@@ -106,40 +106,11 @@ static double now(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* a request body handed to libcurl piece by piece (see seek_body()) */
-struct body {
-	const char *data;
-	size_t len, off;
-};
-
-static size_t read_body(char *out, size_t size, size_t n, void *arg)
-{
-	struct body *b = arg;
-	size_t len = b->len - b->off < size * n ? b->len - b->off : size * n;
-
-	memcpy(out, b->data + b->off, len);
-	b->off += len;
-	return len;
-}
-
-/*
- * libcurl sends a request again by itself, POST included, when a reused connection dies
- * before any answer, rewinding the body first: refused, so that the transfer fails and the
- * resend is the agent's own, with X-Vouch-Retry: 1 (as vouch-agent does).
- */
-static int seek_body(void *arg, curl_off_t offset, int origin)
-{
-	struct body *b = arg;
-
-	return origin == SEEK_SET && offset == 0 && b->off == 0 ? CURL_SEEKFUNC_OK
-								  : CURL_SEEKFUNC_CANTSEEK;
-}
-
 /* -> HTTP status, the reply in w->out; -1 on a transport failure */
 static long http(struct worker *w, const char *path, const char *body, bool resend)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	struct body in = { .data = body, .len = body ? strlen(body) : 0 };
+	struct load_body in = { .data = body, .len = body ? strlen(body) : 0 };
 	char u[512];
 	long code = -1;
 
@@ -153,9 +124,9 @@ static long http(struct worker *w, const char *path, const char *body, bool rese
 	curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, body ? h : NULL);
 	if (body) {
 		curl_easy_setopt(w->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(w->curl, CURLOPT_READFUNCTION, read_body);
+		curl_easy_setopt(w->curl, CURLOPT_READFUNCTION, load_read_body);
 		curl_easy_setopt(w->curl, CURLOPT_READDATA, &in);
-		curl_easy_setopt(w->curl, CURLOPT_SEEKFUNCTION, seek_body);
+		curl_easy_setopt(w->curl, CURLOPT_SEEKFUNCTION, load_seek_body);
 		curl_easy_setopt(w->curl, CURLOPT_SEEKDATA, &in);
 		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)in.len);
 	} else {

@@ -149,14 +149,16 @@ static const char *verdict_word(int r)
 	return r == 0 ? "trusted" : vouch_error_is_verdict(r) ? "untrusted" : "error";
 }
 
+/* inside a group commit the round's commit counts it (flush_batch()): /metrics never counts
+ * a verdict whose result a failed commit threw away */
 static void count(struct server *srv, int r)
 {
-	if (r == 0)
-		srv->attest_trusted++;
-	else if (vouch_error_is_verdict(r))
-		srv->attest_untrusted++;
+	int k = r == 0 ? 0 : vouch_error_is_verdict(r) ? 1 : 2;
+
+	if (srv->batch_open)
+		srv->batch_verdicts[k]++;
 	else
-		srv->attest_error++;
+		count_verdicts(srv, (uint64_t[3]){ k == 0, k == 1, k == 2 });
 }
 
 /* the event's one line: the first failed check and its detail */

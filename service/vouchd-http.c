@@ -91,6 +91,13 @@ int store_begin(struct server *srv)
 	return st->ops->begin(st);
 }
 
+void count_verdicts(struct server *srv, const uint64_t v[3])
+{
+	srv->attest_trusted += v[0];
+	srv->attest_untrusted += v[1];
+	srv->attest_error += v[2];
+}
+
 /* a round whose COMMIT is in flight (store commit_start()): its replies wait for the answer */
 struct inflight {
 	struct inflight *next;
@@ -100,6 +107,7 @@ struct inflight {
 	struct pending *pending;
 	size_t n_pending;
 	bool notify;
+	uint64_t verdicts[3];
 	double t0;
 };
 
@@ -124,8 +132,10 @@ static void resolve_result(struct server *srv, struct store_commit *c, json_obje
 /* the replies of a round, once its commit's outcome @r is known: only now are they sent, and
  * its events streamed and delivered */
 static void finish_round(struct server *srv, struct pending *pending, size_t n, int r,
-			 double t0, bool notify, struct store_commit *c)
+			 double t0, bool notify, const uint64_t verdicts[3], struct store_commit *c)
 {
+	if (r == 0)
+		count_verdicts(srv, verdicts);
 	observe(srv, PHASE_COMMIT, now_mono() - t0);
 	hist_observe(&srv->commit, now_mono() - t0);
 	for (size_t i = 0; i < n; i++) {
@@ -155,7 +165,7 @@ static void inflight_done(struct inflight *f, int r)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = f->next;
-	finish_round(srv, f->pending, f->n_pending, r, f->t0, f->notify, f->commit);
+	finish_round(srv, f->pending, f->n_pending, r, f->t0, f->notify, f->verdicts, f->commit);
 	free(f->pending);
 	if (f->ev)
 		event_free(f->ev);
@@ -201,15 +211,18 @@ static int flush_async(struct server *srv)
 	if (r < 0) {
 		free(f);
 		finish_round(srv, srv->pending, srv->n_pending, r, srv->batch_t0,
-			     srv->notify_pending, NULL);
+			     srv->notify_pending, srv->batch_verdicts, NULL);
 		srv->n_pending = 0;
 		srv->notify_pending = false;
+		memset(srv->batch_verdicts, 0, sizeof(srv->batch_verdicts));
 		return 0;
 	}
 	f->srv = srv;
 	f->pending = srv->pending;
 	f->n_pending = srv->n_pending;
 	f->notify = srv->notify_pending;
+	memcpy(f->verdicts, srv->batch_verdicts, sizeof(f->verdicts));
+	memset(srv->batch_verdicts, 0, sizeof(srv->batch_verdicts));
 	f->t0 = srv->batch_t0;
 	srv->pending = NULL;
 	srv->n_pending = srv->size_pending = 0;
@@ -235,9 +248,10 @@ void flush_batch(evutil_socket_t fd, short what, void *arg)
 	r = srv->store->ops->batch_commit(srv->store);
 	srv->batch_open = false;
 	finish_round(srv, srv->pending, srv->n_pending, r, srv->batch_t0, srv->notify_pending,
-		     NULL);
+		     srv->batch_verdicts, NULL);
 	srv->n_pending = 0;
 	srv->notify_pending = false;
+	memset(srv->batch_verdicts, 0, sizeof(srv->batch_verdicts));
 }
 
 void reply_json(struct server *srv, struct evhttp_request *req, int code, json_object *o)

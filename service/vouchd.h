@@ -168,6 +168,8 @@ struct server {
 	uint64_t ref_tick;
 	struct notify *notify; /* vouchd-notify.c */
 	bool notify_pending; /* events appended in the open batch: announce after its commit */
+	/* verdicts of the open batch (trusted, untrusted, error): counted once it committed */
+	uint64_t batch_verdicts[3];
 	/* connections (vouchd.c): count, closed for the cap or the deadline */
 	int conn_index;
 	uint64_t connections, shed, timed_out;
@@ -192,6 +194,7 @@ void reply_json(struct server *srv, struct evhttp_request *req, int code, json_o
 int store_begin(struct server *srv);
 void flush_batch(evutil_socket_t fd, short what, void *arg);
 void flush_reap(struct server *srv, bool wait);
+void count_verdicts(struct server *srv, const uint64_t v[3]);
 void conn_request_seen(struct server *srv, struct evhttp_request *req);
 int rate_check(struct server *srv, struct evhttp_request *req, const char *id);
 /* a refused request: one line of reason, nothing stored */

@@ -63,8 +63,13 @@ errors=$(load_field '5xx')
 check "vouchd answered errors while the disk was full (5xx: $errors)" test "$errors" -gt 0
 check "vouchd logged why" grep -qi 'full\|disk\|database' "$T/vouchd.log"
 check "vouchd is still running" kill -0 "$VPID"
+curl -sS --cacert "$P/ca.crt" "https://127.0.0.1:$PORT/metrics" >"$T/metrics" 2>&1
+counted=$(awk '/^vouchd_attestations_total\{/ { s += $2 } END { print s + 0 }' "$T/metrics")
 kill "$VPID"
 wait "$VPID" 2>/dev/null
+# a verdict whose group commit failed (503) was never stored: /metrics must not count it
+stored=$(sqlite3 "$DB" "SELECT count(*) FROM results")
+eq "/metrics counts the stored verdicts only ($counted counted, $stored stored)" "$counted" "$stored"
 
 results_check "$DB" "$BAD"
 recovered_after "once space came back" "$DB" "${FREES[@]}"

@@ -126,6 +126,7 @@ struct worker {
 	struct series tls, nonce, push, late, enroll;
 	uint64_t errors[_E_MAX], rounds, trusted, sigs;
 	uint64_t resent_gets; /* GETs sent again after a kept connection died */
+	uint64_t resent_pushes; /* pushes likewise, with X-Vouch-Retry: 1 */
 	uint64_t warm_rounds, warm_trusted, warm_errors; /* before t_count */
 	unsigned long http_codes[600];
 	unsigned n_err_msgs;
@@ -606,19 +607,27 @@ static long request(struct worker *w, struct agent *a, bool cert, const char *pa
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	}
 	rc = perform(w);
-	if (!body && opt.keepalive &&
-	    (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING)) {
+	if (opt.keepalive && (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+			      rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_FAIL_REWIND)) {
 		long n_conn = -1;
 
-		/* a kept connection vouchd closed (idle 30 s) that libcurl took as alive: a GET
-		 * is sent again on a new one, as any HTTP client does; a push is not (it may have
-		 * been stored) and counts as an error */
+		/* a kept connection vouchd closed (idle 30 s) that libcurl took as alive: sent
+		 * again on a new one, a GET as any HTTP client does, a push as vouch-agent does,
+		 * with X-Vouch-Retry: 1 (had the first been stored after all, vouchd answers 409
+		 * and records nothing; the round then counts as an error) */
 		curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &n_conn);
 		if (n_conn == 0) {
 			w->out.len = 0;
+			if (body) {
+				in.off = 0;
+				h = curl_slist_append(h, "X-Vouch-Retry: 1");
+				curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+				w->resent_pushes++;
+			} else {
+				w->resent_gets++;
+			}
 			curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 			rc = perform(w);
-			w->resent_gets++;
 		}
 	}
 	curl_slist_free_all(h);
@@ -1048,7 +1057,7 @@ static void reset_worker(struct worker *w)
 	w->tls.n = w->nonce.n = w->push.n = w->late.n = 0;
 	memset(w->errors, 0, sizeof(w->errors));
 	memset(w->http_codes, 0, sizeof(w->http_codes));
-	w->rounds = w->trusted = w->sigs = w->resent_gets = 0;
+	w->rounds = w->trusted = w->sigs = w->resent_gets = w->resent_pushes = 0;
 }
 
 /*
@@ -1350,7 +1359,7 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 	struct snapshot s0, s1;
 	struct series tls, nonce, push, late;
 	uint64_t errors[_E_MAX] = { 0 }, rounds = 0, trusted = 0, total_err = 0, sigs = 0;
-	uint64_t resent = 0;
+	uint64_t resent = 0, resent_pushes = 0;
 	unsigned long codes[600] = { 0 };
 	double p50[N_HIST], p99[N_HIST], srv50 = 0, srv99 = 0, c_srv, c_gen, c_db;
 	char a[32], b[32], c[32], d[32];
@@ -1404,6 +1413,7 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 		trusted += workers[t].trusted;
 		sigs += workers[t].sigs;
 		resent += workers[t].resent_gets;
+		resent_pushes += workers[t].resent_pushes;
 	}
 	for (int k = 0; k < _E_MAX; k++)
 		total_err += errors[k];
@@ -1484,9 +1494,10 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 			if (codes[k])
 				printf(", HTTP %d: %lu", k, codes[k]);
 		printf("\n");
-		if (resent)
-			printf("GETs sent again on a new connection (a kept one had closed): %llu\n",
-			       (unsigned long long)resent);
+		if (resent || resent_pushes)
+			printf("sent again on a new connection (a kept one had closed): %llu GETs, "
+			       "%llu pushes (X-Vouch-Retry: 1)\n",
+			       (unsigned long long)resent, (unsigned long long)resent_pushes);
 		printf("RESULT rate=%.1f offered=%.1f seconds=%.1f rounds=%llu trusted=%llu errors=%llu "
 		       "tls_p50=%.3f tls_p99=%.3f nonce_p50=%.3f nonce_p99=%.3f push_p50=%.3f "
 		       "push_p99=%.3f server_p50=%.3f server_p99=%.3f commit_p99=%.3f sigs=%llu",

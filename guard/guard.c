@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * vouch guard: fanotify permission events on the marked mounts, each decided by the
+ * integrity engine (policy, appraisal, measurement, latch) and answered FAN_ALLOW/FAN_DENY.
+ *
+ * Threads: the main thread reads the fanotify fd and queues events into a fixed table of
+ * slots; a pool of workers classifies and decides them; a watchdog answers every slot older
+ * than the deadline with the configured default.  Every slot is answered exactly once (an
+ * atomic flag): whoever comes first, worker or watchdog, writes the response; the worker
+ * always closes the event fd, after the answer.  SIGTERM/SIGINT answer every pending event
+ * and close the fanotify fd, which releases whatever the kernel still queued.
+ *
+ * Which consumer (enum vouch_func) an event is for:
+ *   FAN_OPEN_EXEC_PERM          BPRM_CHECK, MAY_EXEC: execve() of the binary and of its ELF
+ *                               interpreter (the kernel opens both with open_exec()), uselib
+ *   FAN_OPEN_PERM after an exec FILE_CHECK, MAY_EXEC: the open that execve() itself reports
+ *   of the same file by the       (as IMA's ima_file_check() sees execve's open with MAY_EXEC)
+ *   same process
+ *   FAN_OPEN_PERM, ELF ET_DYN   MMAP_CHECK, MAY_EXEC: fanotify has no mmap permission event;
+ *                               the dynamic loader open()s each shared library read-only and
+ *                               then maps it PROT_EXEC, so a shared object's open is where
+ *                               its mapping can be refused (a PIE program opened for reading,
+ *                               by cp say, is appraised as a library too)
+ *   FAN_OPEN_PERM by kmod,      MODULE_CHECK (a .ko, .ko.xz, .ko.zst, .ko.gz name or an ELF
+ *   insmod or modprobe          ET_REL file), through vouch_engine_read_file()
+ *   FAN_OPEN_PERM by kexec      KEXEC_KERNEL_CHECK for a kernel (bzImage, ELF, PE), else
+ *                               KEXEC_INITRAMFS_CHECK
+ *   under /lib/firmware/ or     FIRMWARE_CHECK
+ *   /usr/lib/firmware/
+ *   under /etc/ima/             POLICY_CHECK
+ *   other FAN_OPEN_PERM         FILE_CHECK, MAY_READ (fanotify does not report the open mode)
+ *
+ * Copyright (C) 2026 The vouch authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "guard.h"
+#include "policy-cli.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_engine *, guard_engine_freep, vouch_engine_free)
+
+#define SLOTS 4096
+#define EXEC_TABLE 1024
+#define EXEC_WINDOW_NS (2ull * 1000000000ull)
+#define EVENT_BUF (64 * 1024)
+
+#ifndef FAN_MARK_IGNORE
+#define FAN_MARK_IGNORE 0x00000400
+#endif
+
+struct slot {
+	int fd;		    /* the event's fd; the response names it */
+	pid_t pid;
+	uint64_t mask;
+	uint64_t t0;	    /* CLOCK_MONOTONIC ns, when read */
+	_Atomic int func;   /* known once classified; 0 before */
+	atomic_bool answered;
+	bool in_use;
+	bool queued;
+};
+
+/* the last exec per process, so that execve()'s own FAN_OPEN_PERM is FILE_CHECK MAY_EXEC */
+struct exec_ent {
+	pid_t pid;
+	uint64_t dev, ino, t;
+};
+
+struct stats {
+	atomic_uint_fast64_t events, allowed, denied, would_deny, deadline_defaults, cached,
+		own, errors, queue_full, overflows, shutdown_answers;
+	atomic_uint_fast64_t decide_ns, decide_n;	    /* every engine call */
+	atomic_uint_fast64_t cached_ns, cached_n;	    /* engine calls answered from cache */
+	atomic_uint_fast64_t event_ns, event_n;	    /* read to answer, whole event */
+};
+
+/* what the audit callback saw during one engine call (under the engine lock) */
+struct audit_capture {
+	unsigned rule;
+	char reason[96];
+};
+
+struct guard {
+	struct guard_conf *conf;
+	vouch_ctx *ctx;
+	vouch_engine *engine;
+	pthread_mutex_t engine_lock; /* the engine is not thread-safe yet: one call at a time */
+	struct audit_capture *capture;
+	int fan_fd;
+	pid_t self;
+	uint32_t deadline_ms;
+	int deadline_default;
+	bool enforcing[_VOUCH_FUNC_MAX]; /* mode or latch, fixed after setup */
+	bool latched[_VOUCH_FUNC_MAX];
+	bool any_enforcing;
+
+	pthread_mutex_t lock; /* slots, queue, exec table */
+	pthread_cond_t work;  /* a slot was queued, or stopping */
+	pthread_cond_t stop_cond;
+	struct slot slots[SLOTS];
+	uint32_t free_list[SLOTS];
+	uint32_t n_free;
+	uint32_t queue[SLOTS];
+	uint32_t q_head, q_len;
+	struct exec_ent exec[EXEC_TABLE];
+	atomic_bool stopping;
+
+	pthread_mutex_t log_lock;
+	int json_fd;
+	struct stats st;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *func_name(int func)
+{
+	const char *n = func > 0 ? vouch_policy_func_name(func) : NULL;
+
+	return n ? n : "-";
+}
+
+static bool default_allows(const struct guard *g, int func)
+{
+	switch (g->deadline_default) {
+	case GUARD_DEFAULT_ALLOW:
+		return true;
+	case GUARD_DEFAULT_DENY:
+		return false;
+	default:
+		return func > 0 && func < _VOUCH_FUNC_MAX ? !g->enforcing[func] : !g->any_enforcing;
+	}
+}
+
+/* Answer once; false when someone else already answered. */
+static bool respond(struct guard *g, struct slot *s, bool allow)
+{
+	struct fanotify_response resp = { .fd = s->fd, .response = allow ? FAN_ALLOW : FAN_DENY };
+
+	if (atomic_exchange(&s->answered, true))
+		return false;
+	if (write(g->fan_fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
+		atomic_fetch_add(&g->st.errors, 1); /* the fd is gone (shutdown): nothing waits */
+	return true;
+}
+
+static void fd_path(int fd, char *buf, size_t size)
+{
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, size - 1);
+	if (n < 0)
+		n = snprintf(buf, size, "?");
+	buf[n] = '\0';
+}
+
+static void pid_exe(pid_t pid, char *buf, size_t size)
+{
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/%d/exe", (int)pid);
+	n = readlink(proc, buf, size - 1);
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static bool latched(const struct guard *g, int func)
+{
+	return func > 0 && func < _VOUCH_FUNC_MAX && g->latched[func];
+}
+
+/* One line on stderr and, with --log-json, one JSON line in one write(). */
+static void log_event(struct guard *g, const char *decision, int func, pid_t pid,
+		      const char *path, unsigned rule, const char *reason, int mode)
+{
+	char exe[PATH_MAX];
+
+	pid_exe(pid, exe, sizeof(exe));
+	pthread_mutex_lock(&g->log_lock);
+	/* rule 0 with a decision by the engine: the consumer's latch, not a policy rule */
+	if (rule)
+		fprintf(stderr, "vouch guard: %s %s '%s' rule=%u reason='%s' mode=%s pid=%d exe='%s'\n",
+			decision, func_name(func), path, rule, reason, guard_mode_name(mode),
+			(int)pid, exe);
+	else
+		fprintf(stderr, "vouch guard: %s %s '%s' rule=%s reason='%s' mode=%s pid=%d exe='%s'\n",
+			decision, func_name(func), path, latched(g, func) ? "latch" : "none", reason,
+			guard_mode_name(mode), (int)pid, exe);
+	if (g->json_fd >= 0) {
+		_cleanup_(json_object_putp) json_object *o = json_object_new_object();
+		struct timespec ts;
+		const char *s;
+		size_t len;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		json_object_object_add(o, "time", json_object_new_double((double)ts.tv_sec +
+									 (double)ts.tv_nsec / 1e9));
+		json_object_object_add(o, "decision", json_object_new_string(decision));
+		json_object_object_add(o, "consumer", json_object_new_string(func_name(func)));
+		json_object_object_add(o, "path", json_object_new_string(path));
+		json_object_object_add(o, "rule", json_object_new_int((int)rule));
+		json_object_object_add(o, "latched", json_object_new_boolean(latched(g, func)));
+		json_object_object_add(o, "reason", json_object_new_string(reason));
+		json_object_object_add(o, "mode", json_object_new_string(guard_mode_name(mode)));
+		json_object_object_add(o, "pid", json_object_new_int((int)pid));
+		json_object_object_add(o, "exe", json_object_new_string(exe));
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+		len = strlen(s);
+		{
+			_cleanup_free_ char *line = malloc(len + 1);
+
+			if (line) {
+				memcpy(line, s, len);
+				line[len] = '\n';
+				if (write(g->json_fd, line, len + 1) != (ssize_t)(len + 1))
+					atomic_fetch_add(&g->st.errors, 1);
+			}
+		}
+	}
+	pthread_mutex_unlock(&g->log_lock);
+}
+
+static void audit_cb(void *userdata, const struct vouch_engine_event *ev)
+{
+	struct guard *g = userdata;
+
+	/* called under the engine lock, by the thread that holds it */
+	if (!g->capture || strcmp(ev->action, "appraise"))
+		return;
+	g->capture->rule = ev->rule;
+	snprintf(g->capture->reason, sizeof(g->capture->reason), "%s", ev->reason);
+}
+
+/*
+ * The one way into the engine.  It is not thread-safe yet, so one call at a time; the lock
+ * goes once the engine is (the branch that makes it so merges separately).
+ */
+static int guard_engine_check(struct guard *g, int func, int read_id, int fd, const char *name,
+			      uint32_t mask, struct vouch_engine_result *res,
+			      struct audit_capture *cap)
+{
+	uint64_t t0, dt;
+	int r;
+
+	pthread_mutex_lock(&g->engine_lock);
+	g->capture = cap;
+	t0 = now_ns();
+	if (read_id)
+		r = vouch_engine_read_file(g->engine, read_id, fd, name, false, res);
+	else
+		r = vouch_engine_file_check(g->engine, func, fd, name, mask, res);
+	dt = now_ns() - t0;
+	if (r < 0 && r != -EACCES)
+		snprintf(cap->reason, sizeof(cap->reason), "%s", vouch_ctx_last_error(g->ctx));
+	g->capture = NULL;
+	pthread_mutex_unlock(&g->engine_lock);
+	atomic_fetch_add(&g->st.decide_ns, dt);
+	atomic_fetch_add(&g->st.decide_n, 1);
+	if ((r == 0 || r == -EACCES) && res->cached) {
+		atomic_fetch_add(&g->st.cached_ns, dt);
+		atomic_fetch_add(&g->st.cached_n, 1);
+	}
+	return r;
+}
+
+static size_t exec_hash(pid_t pid)
+{
+	return ((uint32_t)pid * 2654435761u) % EXEC_TABLE;
+}
+
+/* Which consumer; sets *read_id for the kernel_read_file() consumers, *mask for file hooks. */
+static int classify(struct guard *g, struct slot *s, const struct stat *st, const char *path,
+		    int *read_id, uint32_t *mask)
+{
+	unsigned char h[0x210];
+	ssize_t n;
+	bool elf;
+
+	*read_id = 0;
+	if (s->mask & FAN_OPEN_EXEC_PERM) {
+		struct exec_ent *e = &g->exec[exec_hash(s->pid)];
+
+		pthread_mutex_lock(&g->lock);
+		*e = (struct exec_ent){ s->pid, (uint64_t)st->st_dev, (uint64_t)st->st_ino, now_ns() };
+		pthread_mutex_unlock(&g->lock);
+		*mask = VOUCH_MAY_EXEC;
+		return VOUCH_FUNC_BPRM_CHECK;
+	}
+	{
+		struct exec_ent *e = &g->exec[exec_hash(s->pid)];
+		bool hit;
+
+		pthread_mutex_lock(&g->lock);
+		hit = e->pid == s->pid && e->dev == (uint64_t)st->st_dev &&
+		      e->ino == (uint64_t)st->st_ino && now_ns() - e->t < EXEC_WINDOW_NS;
+		pthread_mutex_unlock(&g->lock);
+		if (hit) {
+			*mask = VOUCH_MAY_EXEC;
+			return VOUCH_FUNC_FILE_CHECK;
+		}
+	}
+	if (!strncmp(path, "/lib/firmware/", 14) || !strncmp(path, "/usr/lib/firmware/", 18)) {
+		*read_id = VOUCH_READING_FIRMWARE;
+		return VOUCH_FUNC_FIRMWARE_CHECK;
+	}
+	if (!strncmp(path, "/etc/ima/", 9)) {
+		*read_id = VOUCH_READING_POLICY;
+		return VOUCH_FUNC_POLICY_CHECK;
+	}
+	memset(h, 0, sizeof(h));
+	n = pread(s->fd, h, sizeof(h), 0);
+	elf = n >= 20 && !memcmp(h, "\177ELF", 4);
+	/* e_type (offset 16) in the file's byte order (EI_DATA, offset 5) */
+	{
+		unsigned type = !elf ? 0 : h[5] == 2 ? (unsigned)(h[16] << 8 | h[17])
+						     : (unsigned)(h[17] << 8 | h[16]);
+		bool module_name = ends_with(path, ".ko") || ends_with(path, ".ko.xz") ||
+				   ends_with(path, ".ko.zst") || ends_with(path, ".ko.gz");
+
+		if (module_name || (elf && type == 1 /* ET_REL */)) {
+			char exe[PATH_MAX];
+			const char *b;
+
+			pid_exe(s->pid, exe, sizeof(exe));
+			b = base_name(exe);
+			if (!strcmp(b, "kmod") || !strcmp(b, "insmod") || !strcmp(b, "modprobe")) {
+				*read_id = VOUCH_READING_MODULE;
+				return VOUCH_FUNC_MODULE_CHECK;
+			}
+		}
+		if (!elf || type != 3 /* ET_DYN */) {
+			char exe[PATH_MAX];
+
+			pid_exe(s->pid, exe, sizeof(exe));
+			if (!strcmp(base_name(exe), "kexec")) {
+				bool kernel = elf || (n >= 2 && !memcmp(h, "MZ", 2)) ||
+					      (n >= 0x206 && !memcmp(h + 0x202, "HdrS", 4));
+
+				*read_id = kernel ? VOUCH_READING_KEXEC_IMAGE
+						  : VOUCH_READING_KEXEC_INITRAMFS;
+				return kernel ? VOUCH_FUNC_KEXEC_KERNEL_CHECK
+					      : VOUCH_FUNC_KEXEC_INITRAMFS_CHECK;
+			}
+		}
+		if (elf && type == 3) {
+			*mask = VOUCH_MAY_EXEC;
+			return VOUCH_FUNC_MMAP_CHECK;
+		}
+	}
+	*mask = VOUCH_MAY_READ;
+	return VOUCH_FUNC_FILE_CHECK;
+}
+
+/* Sleep for --test-delay, but wake at shutdown. */
+static void test_delay(struct guard *g)
+{
+	struct timespec ts;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = (uint64_t)ts.tv_nsec + (uint64_t)g->conf->test_delay_ms * 1000000ull;
+	ts.tv_sec += (time_t)(ns / 1000000000ull);
+	ts.tv_nsec = (long)(ns % 1000000000ull);
+	pthread_mutex_lock(&g->lock);
+	while (!atomic_load(&g->stopping) &&
+	       pthread_cond_timedwait(&g->stop_cond, &g->lock, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void handle(struct guard *g, struct slot *s)
+{
+	struct vouch_engine_result res = { 0 };
+	struct audit_capture cap = { 0 };
+	char path[PATH_MAX];
+	struct stat st;
+	uint32_t mask = 0;
+	int func, read_id, r, mode;
+	bool allow, answered;
+
+	if (g->conf->test_delay_ms)
+		test_delay(g);
+	fd_path(s->fd, path, sizeof(path));
+	if (fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		respond(g, s, true); /* not a regular file: nothing any consumer loads */
+		atomic_fetch_add(&g->st.allowed, 1);
+		return;
+	}
+	func = classify(g, s, &st, path, &read_id, &mask);
+	atomic_store(&s->func, func);
+	r = guard_engine_check(g, func, read_id, s->fd, path, mask, &res, &cap);
+	mode = g->enforcing[func] ? VOUCH_MODE_ENFORCE : res.mode;
+	if (r == 0 || r == -EACCES) {
+		allow = r == 0;
+	} else {
+		/* could not check (I/O, a file too large): the consumer's default */
+		allow = !g->enforcing[func];
+		atomic_fetch_add(&g->st.errors, 1);
+	}
+	answered = respond(g, s, allow);
+	atomic_fetch_add(&g->st.event_ns, now_ns() - s->t0);
+	atomic_fetch_add(&g->st.event_n, 1);
+	if (!answered)
+		return; /* the watchdog answered first and logged it */
+	if (res.cached)
+		atomic_fetch_add(&g->st.cached, 1);
+	atomic_fetch_add(allow ? &g->st.allowed : &g->st.denied, 1);
+	if (r < 0 && r != -EACCES) {
+		log_event(g, allow ? "error-allow" : "error-deny", func, s->pid, path, cap.rule,
+			  cap.reason, mode);
+	} else if (!allow) {
+		if (!res.cached) /* each denial once: later ones come from the cache */
+			log_event(g, "deny", func, s->pid, path, cap.rule,
+				  res.reason[0] ? res.reason : cap.reason, mode);
+	} else if (res.appraised && res.appraisal < 0) {
+		atomic_fetch_add(&g->st.would_deny, 1);
+		if (!res.cached)
+			log_event(g, "would-deny", func, s->pid, path, cap.rule, res.reason, mode);
+	}
+}
+
+static void release_slot(struct guard *g, struct slot *s)
+{
+	pthread_mutex_lock(&g->lock);
+	close(s->fd); /* under the lock: the watchdog may be naming it in a log line */
+	s->fd = -1;
+	s->in_use = false;
+	g->free_list[g->n_free++] = (uint32_t)(s - g->slots);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void *worker(void *arg)
+{
+	struct guard *g = arg;
+
+	for (;;) {
+		struct slot *s;
+
+		pthread_mutex_lock(&g->lock);
+		while (!g->q_len && !atomic_load(&g->stopping))
+			pthread_cond_wait(&g->work, &g->lock);
+		if (!g->q_len) {
+			pthread_mutex_unlock(&g->lock);
+			return NULL;
+		}
+		s = &g->slots[g->queue[g->q_head]];
+		g->q_head = (g->q_head + 1) % SLOTS;
+		g->q_len--;
+		s->queued = false;
+		pthread_mutex_unlock(&g->lock);
+		if (!atomic_load(&s->answered))
+			handle(g, s);
+		release_slot(g, s);
+	}
+}
+
+/* Answer every slot past the deadline with the default. */
+static void *watchdog(void *arg)
+{
+	struct guard *g = arg;
+	uint64_t period = (uint64_t)g->deadline_ms * 1000000ull / 4;
+
+	if (period > 100000000ull)
+		period = 100000000ull;
+	if (period < 1000000ull)
+		period = 1000000ull;
+	for (;;) {
+		struct timespec ts;
+		uint64_t ns, now;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ns = (uint64_t)ts.tv_nsec + period;
+		ts.tv_sec += (time_t)(ns / 1000000000ull);
+		ts.tv_nsec = (long)(ns % 1000000000ull);
+		pthread_mutex_lock(&g->lock);
+		while (!atomic_load(&g->stopping) &&
+		       pthread_cond_timedwait(&g->stop_cond, &g->lock, &ts) != ETIMEDOUT)
+			;
+		if (atomic_load(&g->stopping)) {
+			pthread_mutex_unlock(&g->lock);
+			return NULL;
+		}
+		now = now_ns();
+		for (size_t i = 0; i < SLOTS; i++) {
+			struct slot *s = &g->slots[i];
+			char path[PATH_MAX];
+			int func;
+			bool allow;
+
+			if (!s->in_use || atomic_load(&s->answered) ||
+			    now - s->t0 < (uint64_t)g->deadline_ms * 1000000ull)
+				continue;
+			func = atomic_load(&s->func);
+			allow = default_allows(g, func);
+			if (!respond(g, s, allow))
+				continue;
+			atomic_fetch_add(&g->st.deadline_defaults, 1);
+			atomic_fetch_add(allow ? &g->st.allowed : &g->st.denied, 1);
+			fd_path(s->fd, path, sizeof(path));
+			log_event(g, allow ? "deadline-allow" : "deadline-deny", func, s->pid, path, 0,
+				  "no decision before the deadline", func > 0 && g->enforcing[func]
+				  ? VOUCH_MODE_ENFORCE : VOUCH_MODE_LOG);
+		}
+		pthread_mutex_unlock(&g->lock);
+	}
+}
+
+static int write_stats(struct guard *g, const char *path)
+{
+	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
+	_cleanup_free_ char *tmp = NULL;
+	const char *s;
+	uint64_t cn = atomic_load(&g->st.cached_n), dn = atomic_load(&g->st.decide_n),
+		 en = atomic_load(&g->st.event_n);
+	int fd;
+	size_t len;
+
+#define ADD(name) json_object_object_add(o, #name, json_object_new_int64((int64_t)atomic_load(&g->st.name)))
+	ADD(events);
+	ADD(allowed);
+	ADD(denied);
+	ADD(would_deny);
+	ADD(deadline_defaults);
+	ADD(cached);
+	ADD(own);
+	ADD(errors);
+	ADD(queue_full);
+	ADD(overflows);
+	ADD(shutdown_answers);
+#undef ADD
+	json_object_object_add(o, "decision_us_avg",
+			       json_object_new_double(dn ? (double)atomic_load(&g->st.decide_ns) / dn / 1e3 : 0));
+	json_object_object_add(o, "cached_decision_us_avg",
+			       json_object_new_double(cn ? (double)atomic_load(&g->st.cached_ns) / cn / 1e3 : 0));
+	json_object_object_add(o, "event_us_avg",
+			       json_object_new_double(en ? (double)atomic_load(&g->st.event_ns) / en / 1e3 : 0));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!path) {
+		fprintf(stderr, "vouch guard: stats %s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		return 0;
+	}
+	/* never a half-written file: a temporary beside it, renamed over it */
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	len = strlen(s);
+	if (write(fd, s, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		unlink(tmp);
+		return -e;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return -e;
+	}
+	return 0;
+}
+
+static void dump_stats(struct guard *g)
+{
+	int r;
+
+	write_stats(g, NULL);
+	if (g->conf->stats_file) {
+		r = write_stats(g, g->conf->stats_file);
+		if (r < 0)
+			fprintf(stderr, "vouch guard: cannot write stats '%s': %s\n",
+				g->conf->stats_file, strerror(-r));
+	}
+}
+
+/* sd_notify(READY=1) by hand: one datagram to $NOTIFY_SOCKET (no libsystemd in vouch) */
+static void notify_ready(void)
+{
+	const char *p = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!p || (p[0] != '/' && p[0] != '@') || (len = strlen(p)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, p, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		fprintf(stderr, "vouch guard: cannot notify the service manager: %m\n");
+	close(fd);
+}
+
+static int add_trust(struct guard *g, int keyring, const char *const *paths, size_t n)
+{
+	_cleanup_(vouch_trust_freep) vouch_trust *t = NULL;
+	int r;
+
+	if (!n)
+		return 0;
+	r = vouch_trust_new(g->ctx, &t);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = vouch_trust_add_path(t, paths[i], keyring ? "kernel" : ".ima");
+		if (r < 0) {
+			cli_lib_error(g->ctx, r, paths[i]);
+			return r;
+		}
+	}
+	return vouch_engine_set_trust(g->engine, keyring, TAKE_PTR(t));
+}
+
+/* The engine: state, policy, trust, modes and latches.  Returns an exit code. */
+static int setup_engine(struct guard *g)
+{
+	struct guard_conf *c = g->conf;
+	struct vouch_engine_options o = VOUCH_ENGINE_OPTIONS_INIT;
+	vouch_policy *p = NULL;
+	int r;
+
+	o.state_dir = c->state_dir;
+	o.xattr_name = c->xattr;
+	o.tcti = c->tcti;
+	o.audit_fn = audit_cb;
+	o.audit_userdata = g;
+	r = vouch_engine_new(g->ctx, &o, &g->engine);
+	if (r < 0) {
+		cli_lib_error(g->ctx, r, c->state_dir);
+		return EXIT_ERROR;
+	}
+	if (!c->policy) {
+		cli_error("guard: no policy: give --policy FILE|builtin:NAME or 'policy =' in '%s'",
+			  c->config ? c->config : GUARD_CONF_DEFAULT);
+		return EXIT_USAGE;
+	}
+	r = cli_load_policy(g->ctx, "guard", c->policy, 0, &p);
+	if (r)
+		return r;
+	r = vouch_engine_set_policy(g->engine, p);
+	if (r < 0) {
+		cli_lib_error(g->ctx, r, c->policy);
+		return EXIT_ERROR;
+	}
+	if (add_trust(g, VOUCH_KEYRING_IMA, c->trust, c->n_trust) < 0 ||
+	    add_trust(g, VOUCH_KEYRING_KERNEL, c->ktrust, c->n_ktrust) < 0)
+		return EXIT_ERROR;
+	for (int f = 1; f < _VOUCH_FUNC_MAX; f++) {
+		int m = c->mode[f] >= 0 ? c->mode[f] : c->mode_all >= 0 ? c->mode_all : VOUCH_MODE_LOG;
+
+		if (f == VOUCH_FUNC_POST_SETATTR)
+			continue;
+		if (m == VOUCH_MODE_ENFORCE) {
+			/* enforce is enable-only: latched in the state before the first answer */
+			r = vouch_engine_set_mode(g->engine, f, m);
+			if (r == 0)
+				r = vouch_engine_set_sig_enforce(g->engine, f, true);
+			if (r < 0) {
+				cli_lib_error(g->ctx, r, func_name(f));
+				return EXIT_ERROR;
+			}
+		} else {
+			r = vouch_engine_set_mode(g->engine, f, m);
+			if (r == -EROFS)
+				fprintf(stderr, "vouch guard: %s is latched to enforce in '%s'; mode %s "
+						"refused, it stays enforcing\n", func_name(f),
+					c->state_dir, guard_mode_name(m));
+			else if (r < 0) {
+				cli_lib_error(g->ctx, r, func_name(f));
+				return EXIT_ERROR;
+			}
+		}
+		g->latched[f] = vouch_engine_get_sig_enforce(g->engine, f);
+		g->enforcing[f] = g->latched[f] ||
+				  vouch_engine_get_mode(g->engine, f) == VOUCH_MODE_ENFORCE;
+		g->any_enforcing |= g->enforcing[f];
+	}
+	return 0;
+}
+
+/* Marks on every mount; the state directory ignored.  Returns an exit code. */
+static int setup_marks(struct guard *g)
+{
+	struct guard_conf *c = g->conf;
+	const uint64_t events = FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM;
+
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct guard_mount *m = &c->mounts[i];
+		struct statx sx;
+
+		/* FAN_MARK_MOUNT on a path inside a mount marks the whole enclosing mount */
+		if (statx(AT_FDCWD, m->path, 0, STATX_BASIC_STATS, &sx) < 0) {
+			cli_error("guard: cannot stat '%s': %m", m->path);
+			return EXIT_ERROR;
+		}
+		if (!m->filesystem && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+		    !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+			cli_error("guard: '%s' is not a mount point, refusing (FAN_MARK_MOUNT would "
+				  "mark the mount that contains it)", m->path);
+			return EXIT_USAGE;
+		}
+		if (fanotify_mark(g->fan_fd,
+				  FAN_MARK_ADD | (m->filesystem ? FAN_MARK_FILESYSTEM : FAN_MARK_MOUNT),
+				  events, AT_FDCWD, m->path) < 0) {
+			cli_error("guard: cannot mark '%s': %m", m->path);
+			return EXIT_ERROR;
+		}
+	}
+	/* the state directory: the daemon's own opens are excluded by pid anyway; this keeps
+	 * 'vouch engine status' by another process out of the path too (Linux >= 6.0) */
+	if (c->state_dir &&
+	    fanotify_mark(g->fan_fd, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY,
+			  events | FAN_EVENT_ON_CHILD | FAN_ONDIR, AT_FDCWD, c->state_dir) < 0)
+		fprintf(stderr, "vouch guard: cannot ignore the state directory '%s': %m\n",
+			c->state_dir);
+	return 0;
+}
+
+/* Read what is queued; own events and overflow answered at once, the rest to the workers. */
+static int read_events(struct guard *g, char *buf, bool shutdown)
+{
+	ssize_t n = read(g->fan_fd, buf, EVENT_BUF);
+	struct fanotify_event_metadata *md = (struct fanotify_event_metadata *)buf;
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		return 0;
+	for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+		struct slot *s = NULL;
+
+		if (md->vers != FANOTIFY_METADATA_VERSION)
+			return -EPROTO;
+		if (md->mask & FAN_Q_OVERFLOW) {
+			atomic_fetch_add(&g->st.overflows, 1);
+			continue;
+		}
+		if (md->fd < 0)
+			continue;
+		atomic_fetch_add(&g->st.events, 1);
+		if (md->pid == g->self || shutdown) {
+			struct slot tmp = { .fd = md->fd };
+			bool allow = md->pid == g->self || default_allows(g, 0);
+
+			respond(g, &tmp, allow);
+			atomic_fetch_add(md->pid == g->self ? &g->st.own : &g->st.shutdown_answers, 1);
+			close(md->fd);
+			continue;
+		}
+		pthread_mutex_lock(&g->lock);
+		if (g->n_free) {
+			s = &g->slots[g->free_list[--g->n_free]];
+			s->fd = md->fd;
+			s->pid = md->pid;
+			s->mask = md->mask;
+			s->t0 = now_ns();
+			atomic_store(&s->func, 0);
+			atomic_store(&s->answered, false);
+			s->in_use = true;
+			s->queued = true;
+			g->queue[(g->q_head + g->q_len) % SLOTS] = (uint32_t)(s - g->slots);
+			g->q_len++;
+			pthread_cond_signal(&g->work);
+		}
+		pthread_mutex_unlock(&g->lock);
+		if (!s) {
+			/* every slot busy: the default now rather than an unbounded wait */
+			struct slot tmp = { .fd = md->fd };
+			bool allow = default_allows(g, 0);
+
+			respond(g, &tmp, allow);
+			atomic_fetch_add(&g->st.queue_full, 1);
+			atomic_fetch_add(&g->st.deadline_defaults, 1);
+			atomic_fetch_add(allow ? &g->st.allowed : &g->st.denied, 1);
+			close(md->fd);
+		}
+	}
+	return 1;
+}
+
+static int main_loop(struct guard *g, int sfd)
+{
+	_cleanup_free_ char *buf = malloc(EVENT_BUF);
+	struct pollfd pfd[2] = { { .fd = g->fan_fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		int r;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGUSR1)
+					dump_stats(g);
+				else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+					return 0;
+			}
+		}
+		if (pfd[0].revents & POLLIN) {
+			r = read_events(g, buf, false);
+			if (r > 0)
+				r = 0;
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+/* Answer everything still pending, then close the fanotify fd (which releases the rest). */
+static void shutdown_answers(struct guard *g)
+{
+	_cleanup_free_ char *buf = malloc(EVENT_BUF);
+
+	pthread_mutex_lock(&g->lock);
+	atomic_store(&g->stopping, true);
+	for (size_t i = 0; i < SLOTS; i++) {
+		struct slot *s = &g->slots[i];
+
+		if (s->in_use && respond(g, s, default_allows(g, atomic_load(&s->func))))
+			atomic_fetch_add(&g->st.shutdown_answers, 1);
+	}
+	pthread_cond_broadcast(&g->work);
+	pthread_cond_broadcast(&g->stop_cond);
+	pthread_mutex_unlock(&g->lock);
+	if (buf)
+		while (read_events(g, buf, true) > 0)
+			;
+}
+
+int guard_run(struct guard_conf *c)
+{
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_close_ int sfd = -1;
+	pthread_t workers[GUARD_MAX_WORKERS], wd;
+	size_t n_workers = 0;
+	bool wd_started = false;
+	struct guard *g;
+	sigset_t set;
+	int rc = 0, r;
+
+	if (c->n_mounts == 0 && !c->check_only) {
+		cli_error("guard: nothing to guard: give --mount PATH (or 'mount =' in the configuration)");
+		return EXIT_USAGE;
+	}
+	r = cli_ctx_new(&ctx);
+	if (r < 0)
+		return EXIT_ERROR;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return EXIT_ERROR;
+	g->conf = c;
+	g->ctx = ctx;
+	g->fan_fd = -1;
+	g->json_fd = -1;
+	g->self = getpid();
+	g->deadline_ms = c->deadline_ms ? c->deadline_ms : GUARD_DEADLINE_DEFAULT_MS;
+	g->deadline_default = c->deadline_default >= 0 ? c->deadline_default : GUARD_DEFAULT_MODE;
+	pthread_mutex_init(&g->engine_lock, NULL);
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_mutex_init(&g->log_lock, NULL);
+	pthread_cond_init(&g->work, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&g->stop_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	for (uint32_t i = 0; i < SLOTS; i++) {
+		g->slots[i].fd = -1;
+		g->free_list[i] = SLOTS - 1 - i;
+	}
+	g->n_free = SLOTS;
+
+	rc = setup_engine(g);
+	if (rc)
+		goto out;
+	if (c->log_json) {
+		g->json_fd = open(c->log_json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (g->json_fd < 0) {
+			cli_error("guard: cannot open '%s': %m", c->log_json);
+			rc = EXIT_ERROR;
+			goto out;
+		}
+	}
+	if (c->check_only) {
+		fprintf(stderr, "vouch guard: configuration ok\n");
+		goto out;
+	}
+	/* an unlimited queue: an overflowing permission event would be allowed unchecked */
+	g->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK |
+					  FAN_UNLIMITED_QUEUE,
+				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (g->fan_fd < 0) {
+		cli_error("guard: fanotify permission events unavailable: %m%s",
+			  errno == EPERM ? " (needs CAP_SYS_ADMIN)"
+			  : errno == EINVAL ? " (kernel without CONFIG_FANOTIFY_ACCESS_PERMISSIONS?)" : "");
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	/* signals through a signalfd, blocked in every thread */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		cli_error("guard: signalfd: %m");
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	{
+		size_t n = c->workers ? c->workers : 4;
+
+		for (; n_workers < n; n_workers++)
+			if (pthread_create(&workers[n_workers], NULL, worker, g)) {
+				cli_error("guard: cannot start a worker thread");
+				rc = EXIT_ERROR;
+				goto stop;
+			}
+	}
+	if (pthread_create(&wd, NULL, watchdog, g)) {
+		cli_error("guard: cannot start the watchdog thread");
+		rc = EXIT_ERROR;
+		goto stop;
+	}
+	wd_started = true;
+	rc = setup_marks(g);
+	if (rc)
+		goto stop;
+	fprintf(stderr, "vouch guard: guarding %zu mount%s; deadline %u ms; pid %d\n", c->n_mounts,
+		c->n_mounts == 1 ? "" : "s", g->deadline_ms, (int)g->self);
+	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
+		if (g->enforcing[f])
+			fprintf(stderr, "vouch guard: %s enforcing\n", func_name(f));
+	notify_ready();
+	r = main_loop(g, sfd);
+	if (r < 0) {
+		cli_error("guard: reading fanotify events: %s", strerror(-r));
+		rc = EXIT_ERROR;
+	}
+stop:
+	shutdown_answers(g);
+	for (size_t i = 0; i < n_workers; i++)
+		pthread_join(workers[i], NULL);
+	if (wd_started)
+		pthread_join(wd, NULL);
+	close(g->fan_fd);
+	g->fan_fd = -1;
+	dump_stats(g);
+out:
+	if (g->fan_fd >= 0)
+		close(g->fan_fd);
+	if (g->json_fd >= 0)
+		close(g->json_fd);
+	vouch_engine_free(g->engine);
+	pthread_mutex_destroy(&g->engine_lock);
+	pthread_mutex_destroy(&g->lock);
+	pthread_mutex_destroy(&g->log_lock);
+	pthread_cond_destroy(&g->work);
+	pthread_cond_destroy(&g->stop_cond);
+	free(g);
+	return rc;
+}
+
+static const char usage_text[] =
+	"Usage: vouch guard [--config FILE] [--policy FILE|builtin:NAME] [--trust CERT]...\n"
+	"                   [--kernel-trust CERT]... [--state-dir DIR] [--mode [FUNC=]MODE]...\n"
+	"                   [--deadline MS] [--deadline-default mode|allow|deny] [--workers N]\n"
+	"                   [--mount PATH]... [--filesystem PATH]... [--log-json FILE]\n"
+	"                   [--stats FILE] [--xattr NAME] [--tcti T] [--check]\n"
+	"\n"
+	"Decide every exec, library mapping and open on the marked mounts with the integrity\n"
+	"engine, through fanotify permission events.  MODE is off, log or enforce (enforce\n"
+	"latches the consumer in the state for good).  SIGUSR1 dumps the counters; SIGTERM\n"
+	"answers every pending event and stops.  See vouch-guard(1).\n";
+
+int cmd_guard(int argc, char **argv)
+{
+	struct guard_conf c = { .mode_all = -1, .deadline_default = -1 };
+	bool help;
+	int rc;
+
+	for (int f = 0; f < _VOUCH_FUNC_MAX; f++)
+		c.mode[f] = -1;
+	rc = guard_conf_parse_args(&c, argc, argv, &help);
+	if (rc || help) {
+		if (help)
+			fputs(usage_text, stdout);
+		guard_conf_free(&c);
+		return rc;
+	}
+	rc = guard_conf_load_file(&c);
+	if (!rc) {
+		if (!c.state_dir)
+			c.state_dir = GUARD_STATE_DEFAULT;
+		rc = guard_run(&c);
+	}
+	guard_conf_free(&c);
+	return rc;
+}

@@ -16,11 +16,11 @@
  *   FAN_OPEN_PERM after an exec FILE_CHECK, MAY_EXEC: the open that execve() itself reports
  *   of the same file by the       (as IMA's ima_file_check() sees execve's open with MAY_EXEC)
  *   same process
- *   FAN_OPEN_PERM, ELF ET_DYN   MMAP_CHECK, MAY_EXEC: fanotify has no mmap permission event;
- *                               the dynamic loader open()s each shared library read-only and
- *                               then maps it PROT_EXEC, so a shared object's open is where
- *                               its mapping can be refused (a PIE program opened for reading,
- *                               by cp say, is appraised as a library too)
+ *   FAN_OPEN_PERM of a shared   MMAP_CHECK, MAY_EXEC: fanotify has no mmap permission event;
+ *   object: ELF ET_DYN named    the dynamic loader open()s each shared library read-only and
+ *   *.so or *.so.*, or without  then maps it PROT_EXEC, so a shared object's open is where
+ *   a PT_INTERP                 its mapping can be refused (a PIE program, ET_DYN with a
+ *                               PT_INTERP, opened for reading by cp say, is FILE_CHECK)
  *   FAN_OPEN_PERM by kmod,      MODULE_CHECK (a .ko, .ko.xz, .ko.zst, .ko.gz name or an ELF
  *   insmod or modprobe          ET_REL file), through vouch_engine_read_file()
  *   FAN_OPEN_PERM by kexec      KEXEC_KERNEL_CHECK for a kernel (bzImage, ELF, PE), else
@@ -310,11 +310,56 @@ static size_t exec_hash(pid_t pid)
 	return ((uint32_t)pid * 2654435761u) % EXEC_TABLE;
 }
 
+static uint64_t elf_get(const unsigned char *p, size_t size, bool be)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < size; i++)
+		v |= (uint64_t)p[be ? i : size - 1 - i] << (8 * (size - 1 - i));
+	return v;
+}
+
+/*
+ * A PT_INTERP program header (within the first page): an ET_DYN with one is a program
+ * (PIE), one without is a shared object.  Tells a library being loaded from a PIE program
+ * merely read (cp, sha256sum, 'vouch ima sign').
+ */
+static bool elf_has_interp(const unsigned char *h, size_t n)
+{
+	bool is64 = h[4] == 2, be = h[5] == 2;
+	uint64_t phoff, entsize, num;
+
+	if (n < (is64 ? 0x40u : 0x34u))
+		return false;
+	phoff = is64 ? elf_get(h + 0x20, 8, be) : elf_get(h + 0x1c, 4, be);
+	entsize = elf_get(h + (is64 ? 0x36 : 0x2a), 2, be);
+	num = elf_get(h + (is64 ? 0x38 : 0x2c), 2, be);
+	if (entsize < 4)
+		return false;
+	for (uint64_t i = 0; i < num; i++) {
+		uint64_t off = phoff + i * entsize;
+
+		if (off > n || n - off < 4)
+			break;
+		if (elf_get(h + off, 4, be) == 3 /* PT_INTERP */)
+			return true;
+	}
+	return false;
+}
+
+/* "libc.so.6", "libvt.so": a shared object by name (libc has a PT_INTERP of its own) */
+static bool so_name(const char *path)
+{
+	const char *b = base_name(path), *p = strstr(b, ".so");
+
+	return p && (p[3] == '\0' || p[3] == '.');
+}
+
 /* Which consumer; sets *read_id for the kernel_read_file() consumers, *mask for file hooks. */
 static int classify(struct guard *g, struct slot *s, const struct stat *st, const char *path,
 		    int *read_id, uint32_t *mask)
 {
-	unsigned char h[0x210];
+	unsigned char h[4096];
 	ssize_t n;
 	bool elf;
 
@@ -384,7 +429,7 @@ static int classify(struct guard *g, struct slot *s, const struct stat *st, cons
 					      : VOUCH_FUNC_KEXEC_INITRAMFS_CHECK;
 			}
 		}
-		if (elf && type == 3) {
+		if (elf && type == 3 && (so_name(path) || !elf_has_interp(h, (size_t)n))) {
 			*mask = VOUCH_MAY_EXEC;
 			return VOUCH_FUNC_MMAP_CHECK;
 		}

@@ -119,6 +119,19 @@ expect_rc 2 "unknown key in the configuration" $VOUCH guard --config "$T/bad.con
 one_line_err "the error names file and line" "bad.conf:2"
 expect_rc 3 "a missing --config" $VOUCH guard --config "$T/none.conf" --mount "$M"
 
+# the shipped example configuration parses (its paths overridden); the unit verifies
+expect_rc 0 "the example configuration parses (--check)" $VOUCH guard --config "$VOUCH_SRCDIR/guard/guard.conf.example" \
+	--check --policy "$T/policy" --trust "$K/rsa2048.crt" --state-dir "$T/s-check" --log-json "$T/check.json" --stats "$T/check.stats"
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$T/units"
+	sed "s#^ExecStart=/usr/bin/vouch #ExecStart=$VOUCH #" "$VOUCH_SRCDIR/guard/vouch-guard.service" >"$T/units/vouch-guard.service"
+	(cd "$T/units" && systemd-analyze verify --man=no ./vouch-guard.service) >"$T/.sa" 2>&1
+	if [ $? = 0 ] && [ ! -s "$T/.sa" ]; then ok "systemd-analyze verify vouch-guard.service: no warning"; else
+		not_ok "systemd-analyze verify vouch-guard.service"; sed 's/^/#   /' "$T/.sa" | head; fi
+	grep -q '^ExecStart=/usr/bin/vouch guard --config /etc/vouch/guard.conf$' "$VOUCH_SRCDIR/guard/vouch-guard.service" &&
+		ok "the unit runs 'vouch guard --config /etc/vouch/guard.conf'" || not_ok "the unit's ExecStart"
+fi
+
 # --- log mode: everything runs, what enforce would deny is reported ----------------------
 printf '# first run\nmode = log\ndeadline = 2s\nworkers = 2\n' >"$T/guard.conf"
 start_guard "$T/s-log" --config "$T/guard.conf" || not_ok "guard starts in log mode"

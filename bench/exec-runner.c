@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * bench/guard's runner: fork + execv + waitpid of one program N times, then the mean cost
- * of one run in microseconds on stdout.  Fails (exit 1) on the first run that does not exit 0.
+ * bench/guard's runner: fork + execv + waitpid.
+ *
+ *   exec-runner N PROGRAM           N runs; the mean cost of one, in microseconds
+ *   exec-runner N GUARDED PLAIN B   N runs of each, alternating in blocks of B: the mean of
+ *                                   each and the median over block pairs of the difference
+ *                                   (GUARDED - PLAIN), which a busy machine's drift cancels
+ *
+ * Fails (exit 1) on the first run that does not exit 0.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -13,44 +19,105 @@
 #include <time.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
+static double now_us(void)
 {
-	struct timespec a, b;
-	char *end;
-	unsigned long n;
+	struct timespec ts;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: exec-runner N PROGRAM\n");
-		return 2;
-	}
-	errno = 0;
-	n = strtoul(argv[1], &end, 10);
-	if (errno || *end || n == 0) {
-		fprintf(stderr, "exec-runner: bad count '%s'\n", argv[1]);
-		return 2;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* @n runs of @prog; the mean in microseconds, or a negative value on failure */
+static double block(const char *prog, unsigned long n)
+{
+	double t0 = now_us();
+
 	for (unsigned long i = 0; i < n; i++) {
-		char *args[] = { argv[2], NULL };
+		char *args[] = { (char *)prog, NULL };
 		int status;
 		pid_t pid = fork();
 
 		if (pid < 0) {
 			perror("exec-runner: fork");
-			return 1;
+			return -1;
 		}
 		if (pid == 0) {
-			execv(argv[2], args);
+			execv(prog, args);
 			_exit(127);
 		}
 		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			fprintf(stderr, "exec-runner: run %lu of '%s' failed (status 0x%x)\n", i + 1,
-				argv[2], status);
-			return 1;
+			fprintf(stderr, "exec-runner: a run of '%s' failed (status 0x%x)\n", prog,
+				status);
+			return -1;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	printf("%.2f\n", ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) /
-				 (double)n / 1e3);
+	return (now_us() - t0) / (double)n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int parse_count(const char *s, unsigned long *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtoul(s, &end, 10);
+	if (errno || *end || *ret == 0) {
+		fprintf(stderr, "exec-runner: bad count '%s'\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long n, b, pairs;
+	double *diff, sum_a = 0, sum_b = 0, m;
+
+	if ((argc != 3 && argc != 5) || parse_count(argv[1], &n) < 0) {
+		fprintf(stderr, "usage: exec-runner N PROGRAM | exec-runner N GUARDED PLAIN BLOCK\n");
+		return 2;
+	}
+	if (argc == 3) {
+		m = block(argv[2], n);
+		if (m < 0)
+			return 1;
+		printf("%.2f\n", m);
+		return 0;
+	}
+	if (parse_count(argv[4], &b) < 0 || b > n)
+		return 2;
+	pairs = n / b;
+	diff = calloc(pairs, sizeof(*diff));
+	if (!diff)
+		return 1;
+	for (unsigned long i = 0; i < pairs; i++) {
+		/* alternate which goes first, so that neither always follows the other */
+		double a, p;
+
+		if (i % 2) {
+			p = block(argv[3], b);
+			a = block(argv[2], b);
+		} else {
+			a = block(argv[2], b);
+			p = block(argv[3], b);
+		}
+		if (a < 0 || p < 0) {
+			free(diff);
+			return 1;
+		}
+		diff[i] = a - p;
+		sum_a += a;
+		sum_b += p;
+	}
+	qsort(diff, pairs, sizeof(*diff), cmp_double);
+	m = pairs % 2 ? diff[pairs / 2] : (diff[pairs / 2 - 1] + diff[pairs / 2]) / 2;
+	printf("%.2f %.2f %.2f\n", sum_a / (double)pairs, sum_b / (double)pairs, m);
+	free(diff);
 	return 0;
 }

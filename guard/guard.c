@@ -56,8 +56,6 @@
 #include "guard.h"
 #include "policy-cli.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_engine *, guard_engine_freep, vouch_engine_free)
-
 #define SLOTS 4096
 #define EXEC_TABLE 1024
 #define MEMO_SIZE 8192
@@ -1094,29 +1092,41 @@ static void shutdown_answers(struct guard *g)
 			;
 }
 
-int guard_run(struct guard_conf *c)
+static void guard_free(struct guard *g)
+{
+	if (!g)
+		return;
+	if (g->fan_fd >= 0)
+		close(g->fan_fd);
+	if (g->json_fd >= 0)
+		close(g->json_fd);
+	vouch_engine_free(g->engine);
+	vouch_ctx_free(g->ctx);
+	pthread_mutex_destroy(&g->engine_lock);
+	pthread_mutex_destroy(&g->lock);
+	pthread_mutex_destroy(&g->log_lock);
+	pthread_mutex_destroy(&g->exec_lock);
+	pthread_mutex_destroy(&g->memo_lock);
+	pthread_cond_destroy(&g->work);
+	pthread_cond_destroy(&g->stop_cond);
+	free(g);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct guard *, guard_freep, guard_free)
+
+static int guard_new(struct guard_conf *c, struct guard **ret)
 {
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_close_ int sfd = -1;
-	pthread_t workers[GUARD_MAX_WORKERS], wd;
-	size_t n_workers = 0;
-	bool wd_started = false;
 	struct guard *g;
-	sigset_t set;
-	int rc = 0, r;
+	pthread_condattr_t ca;
+	int r = cli_ctx_new(&ctx);
 
-	if (c->n_mounts == 0 && !c->check_only) {
-		cli_error("guard: nothing to guard: give --mount PATH (or 'mount =' in the configuration)");
-		return EXIT_USAGE;
-	}
-	r = cli_ctx_new(&ctx);
 	if (r < 0)
-		return EXIT_ERROR;
+		return r;
 	g = calloc(1, sizeof(*g));
 	if (!g)
-		return EXIT_ERROR;
+		return -ENOMEM;
 	g->conf = c;
-	g->ctx = ctx;
+	g->ctx = TAKE_PTR(ctx);
 	g->fan_fd = -1;
 	g->json_fd = -1;
 	g->self = getpid();
@@ -1128,69 +1138,34 @@ int guard_run(struct guard_conf *c)
 	pthread_mutex_init(&g->exec_lock, NULL);
 	pthread_mutex_init(&g->memo_lock, NULL);
 	pthread_cond_init(&g->work, NULL);
-	{
-		pthread_condattr_t ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&g->stop_cond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&g->stop_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	for (uint32_t i = 0; i < SLOTS; i++) {
 		g->slots[i].fd = -1;
 		g->free_list[i] = SLOTS - 1 - i;
 	}
 	g->n_free = SLOTS;
+	*ret = g;
+	return 0;
+}
 
-	rc = setup_engine(g);
-	if (rc)
-		goto out;
-	if (c->log_json) {
-		g->json_fd = open(c->log_json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (g->json_fd < 0) {
-			cli_error("guard: cannot open '%s': %m", c->log_json);
+/* Threads, marks, the main loop, then the shutdown; one exit path.  Returns an exit code. */
+static int guard_serve(struct guard *g, int sfd)
+{
+	struct guard_conf *c = g->conf;
+	pthread_t workers[GUARD_MAX_WORKERS], wd;
+	size_t n_workers = 0, want = c->workers ? c->workers : 4;
+	bool wd_started = false;
+	int rc = 0, r;
+
+	for (; n_workers < want; n_workers++)
+		if (pthread_create(&workers[n_workers], NULL, worker, g)) {
+			cli_error("guard: cannot start a worker thread");
 			rc = EXIT_ERROR;
-			goto out;
+			goto stop;
 		}
-	}
-	if (c->check_only) {
-		fprintf(stderr, "vouch guard: configuration ok\n");
-		goto out;
-	}
-	/* an unlimited queue: an overflowing permission event would be allowed unchecked */
-	g->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK |
-					  FAN_UNLIMITED_QUEUE,
-				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
-	if (g->fan_fd < 0) {
-		cli_error("guard: fanotify permission events unavailable: %m%s",
-			  errno == EPERM ? " (needs CAP_SYS_ADMIN)"
-			  : errno == EINVAL ? " (kernel without CONFIG_FANOTIFY_ACCESS_PERMISSIONS?)" : "");
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	/* signals through a signalfd, blocked in every thread */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		cli_error("guard: signalfd: %m");
-		rc = EXIT_ERROR;
-		goto out;
-	}
-	{
-		size_t n = c->workers ? c->workers : 4;
-
-		for (; n_workers < n; n_workers++)
-			if (pthread_create(&workers[n_workers], NULL, worker, g)) {
-				cli_error("guard: cannot start a worker thread");
-				rc = EXIT_ERROR;
-				goto stop;
-			}
-	}
 	if (pthread_create(&wd, NULL, watchdog, g)) {
 		cli_error("guard: cannot start the watchdog thread");
 		rc = EXIT_ERROR;
@@ -1221,24 +1196,60 @@ stop:
 		pthread_join(workers[i], NULL);
 	if (wd_started)
 		pthread_join(wd, NULL);
-	close(g->fan_fd);
+	close(g->fan_fd); /* releases whatever the kernel still holds */
 	g->fan_fd = -1;
 	dump_stats(g);
-out:
-	if (g->fan_fd >= 0)
-		close(g->fan_fd);
-	if (g->json_fd >= 0)
-		close(g->json_fd);
-	vouch_engine_free(g->engine);
-	pthread_mutex_destroy(&g->engine_lock);
-	pthread_mutex_destroy(&g->lock);
-	pthread_mutex_destroy(&g->log_lock);
-	pthread_mutex_destroy(&g->exec_lock);
-	pthread_mutex_destroy(&g->memo_lock);
-	pthread_cond_destroy(&g->work);
-	pthread_cond_destroy(&g->stop_cond);
-	free(g);
 	return rc;
+}
+
+int guard_run(struct guard_conf *c)
+{
+	_cleanup_(guard_freep) struct guard *g = NULL;
+	_cleanup_close_ int sfd = -1;
+	sigset_t set;
+	int rc;
+
+	if (c->n_mounts == 0 && !c->check_only)
+		return cli_usage_error("guard", "nothing to guard: give --mount PATH (or 'mount =' in the configuration)");
+	if (guard_new(c, &g) < 0)
+		return EXIT_ERROR;
+	rc = setup_engine(g);
+	if (rc)
+		return rc;
+	if (c->log_json) {
+		g->json_fd = open(c->log_json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (g->json_fd < 0) {
+			cli_error("guard: cannot open '%s': %m", c->log_json);
+			return EXIT_ERROR;
+		}
+	}
+	if (c->check_only) {
+		fprintf(stderr, "vouch guard: configuration ok\n");
+		return 0;
+	}
+	/* an unlimited queue: an overflowing permission event would be allowed unchecked */
+	g->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK |
+					  FAN_UNLIMITED_QUEUE,
+				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (g->fan_fd < 0) {
+		cli_error("guard: fanotify permission events unavailable: %m%s",
+			  errno == EPERM ? " (needs CAP_SYS_ADMIN)"
+			  : errno == EINVAL ? " (kernel without CONFIG_FANOTIFY_ACCESS_PERMISSIONS?)" : "");
+		return EXIT_ERROR;
+	}
+	/* signals through a signalfd, blocked in every thread (they inherit the mask) */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		cli_error("guard: signalfd: %m");
+		return EXIT_ERROR;
+	}
+	return guard_serve(g, sfd);
 }
 
 static const char usage_text[] =

@@ -93,7 +93,10 @@ stop_guard() {
 	kill -TERM "$G" 2>/dev/null
 	for i in $(seq 100); do kill -0 "$G" 2>/dev/null || break; sleep 0.05; done
 	if kill -0 "$G" 2>/dev/null; then kill -9 "$G"; wait "$G" 2>/dev/null; G=; return 1; fi
-	wait "$G"; local rc=$?; G=; return $rc
+	wait "$G"; local rc=$?; G=
+	# the sanitizer leg: the daemon's own reports land in its stderr
+	if grep -q 'Sanitizer\|runtime error' "$T/guard.err"; then sed 's/^/#   /' "$T/guard.err" | head -20; return 1; fi
+	return $rc
 }
 stat_of() { jq -r ".$1" "$T/stats"; }
 dump_stats() { kill -USR1 "$G"; sleep 0.3; }

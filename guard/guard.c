@@ -42,7 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/fanotify.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -75,6 +77,7 @@ struct slot {
 	int read_id;	    /* enum vouch_read_id for kernel_read_file() consumers, else 0 */
 	uint32_t may;	    /* VOUCH_MAY_* */
 	struct stat st;
+	uint64_t gen;	    /* inode generation, 0 where the filesystem has none */
 	atomic_bool answered;
 	bool in_use;
 	bool queued;
@@ -87,13 +90,13 @@ struct exec_ent {
 };
 
 /*
- * The engine's last answer per file, consumer and mask, valid while the file's size, mtime
- * and ctime are unchanged (the engine's own cache key) and the policy, trust and modes are
- * (fixed for the daemon's life).  The reader answers from it without a thread switch; a
+ * The engine's last answer per file, consumer and mask, valid while the file's inode
+ * generation (an inode number reused by a new file), size, mtime and ctime are unchanged
+ * and the policy, trust and modes are (fixed for the daemon's life).  The reader answers from it without a thread switch; a
  * miss goes to a worker and the engine.
  */
 struct memo_ent {
-	uint64_t dev, ino, size;
+	uint64_t dev, ino, gen, size;
 	int64_t mtime_s, ctime_s;
 	uint32_t mtime_ns, ctime_ns;
 	uint32_t mask;
@@ -467,6 +470,16 @@ static int classify(struct guard *g, int fd, pid_t pid, uint64_t evmask, const s
 	return VOUCH_FUNC_FILE_CHECK;
 }
 
+/* FS_IOC_GETVERSION: ext4, xfs, btrfs; 0 elsewhere (tmpfs, ...), where ctime must do */
+static uint64_t inode_generation(int fd)
+{
+	int gen = 0;
+
+	if (ioctl(fd, FS_IOC_GETVERSION, &gen) < 0)
+		return 0;
+	return (uint32_t)gen;
+}
+
 static size_t memo_hash(const struct stat *st, int func)
 {
 	uint64_t h = ((uint64_t)st->st_ino ^ ((uint64_t)st->st_dev << 20) ^ (uint64_t)func << 40) *
@@ -475,10 +488,11 @@ static size_t memo_hash(const struct stat *st, int func)
 	return (size_t)(h >> 40) % MEMO_SIZE; /* the high bits of the product mix every input */
 }
 
-static bool memo_same(const struct memo_ent *m, const struct stat *st, int func, uint32_t mask)
+static bool memo_same(const struct memo_ent *m, const struct stat *st, uint64_t gen, int func,
+		      uint32_t mask)
 {
 	return m->valid && m->func == func && m->mask == mask && m->dev == (uint64_t)st->st_dev &&
-	       m->ino == (uint64_t)st->st_ino && m->size == (uint64_t)st->st_size &&
+	       m->ino == (uint64_t)st->st_ino && m->gen == gen && m->size == (uint64_t)st->st_size &&
 	       m->mtime_s == (int64_t)st->st_mtim.tv_sec &&
 	       m->mtime_ns == (uint32_t)st->st_mtim.tv_nsec &&
 	       m->ctime_s == (int64_t)st->st_ctim.tv_sec &&
@@ -486,14 +500,14 @@ static bool memo_same(const struct memo_ent *m, const struct stat *st, int func,
 }
 
 /* The engine's last answer for this file, consumer and mask, if the file is unchanged. */
-static bool memo_find(struct guard *g, const struct stat *st, int func, uint32_t mask,
-		      bool *ret_allow, bool *ret_would_deny)
+static bool memo_find(struct guard *g, const struct stat *st, uint64_t gen, int func,
+		      uint32_t mask, bool *ret_allow, bool *ret_would_deny)
 {
 	struct memo_ent *m = &g->memo[memo_hash(st, func)];
 	bool hit;
 
 	pthread_mutex_lock(&g->memo_lock);
-	hit = memo_same(m, st, func, mask);
+	hit = memo_same(m, st, gen, func, mask);
 	if (hit) {
 		*ret_allow = m->allow;
 		*ret_would_deny = m->would_deny;
@@ -502,14 +516,14 @@ static bool memo_find(struct guard *g, const struct stat *st, int func, uint32_t
 	return hit;
 }
 
-static void memo_store(struct guard *g, const struct stat *st, int func, uint32_t mask,
-		       bool allow, bool would_deny)
+static void memo_store(struct guard *g, const struct stat *st, uint64_t gen, int func,
+		       uint32_t mask, bool allow, bool would_deny)
 {
 	struct memo_ent *m = &g->memo[memo_hash(st, func)];
 
 	pthread_mutex_lock(&g->memo_lock);
 	*m = (struct memo_ent){
-		.dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
+		.dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino, .gen = gen,
 		.size = (uint64_t)st->st_size,
 		.mtime_s = (int64_t)st->st_mtim.tv_sec, .mtime_ns = (uint32_t)st->st_mtim.tv_nsec,
 		.ctime_s = (int64_t)st->st_ctim.tv_sec, .ctime_ns = (uint32_t)st->st_ctim.tv_nsec,
@@ -558,7 +572,7 @@ static void handle(struct guard *g, struct slot *s)
 	}
 	would_deny = allow && res.appraised && res.appraisal < 0;
 	if (r == 0 || r == -EACCES)
-		memo_store(g, &s->st, func, s->may, allow, would_deny);
+		memo_store(g, &s->st, s->gen, func, s->may, allow, would_deny);
 	answered = respond(g, s, allow);
 	atomic_fetch_add(&g->st.event_ns, now_ns() - s->t0);
 	atomic_fetch_add(&g->st.event_n, 1);
@@ -954,7 +968,7 @@ static int read_events(struct guard *g, char *buf, bool shutdown)
 	for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
 		struct slot *s = NULL;
 		struct stat st;
-		uint64_t t0;
+		uint64_t t0, gen;
 		uint32_t may;
 		int func, read_id;
 		bool allow, would_deny;
@@ -988,7 +1002,8 @@ static int read_events(struct guard *g, char *buf, bool shutdown)
 		}
 		func = classify(g, md->fd, md->pid, md->mask, &st, &read_id, &may);
 		/* --test-delay makes every decision slow: no shortcut then */
-		if (!g->conf->test_delay_ms && memo_find(g, &st, func, may, &allow, &would_deny)) {
+		gen = inode_generation(md->fd);
+		if (!g->conf->test_delay_ms && memo_find(g, &st, gen, func, may, &allow, &would_deny)) {
 			struct slot tmp = { .fd = md->fd };
 
 			/* the decision's time ends here: the write wakes the opener, which may
@@ -1011,6 +1026,7 @@ static int read_events(struct guard *g, char *buf, bool shutdown)
 			s->mask = md->mask;
 			s->t0 = t0;
 			s->st = st;
+			s->gen = gen;
 			s->read_id = read_id;
 			s->may = may;
 			atomic_store(&s->func, func);

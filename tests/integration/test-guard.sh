@@ -200,6 +200,30 @@ eperm "latch: unsigned program still gets EPERM" "$M/unsigned"
 runs "latch: signed program runs" "$M/signed"
 stop_guard
 expect_rc 0 "latch: the state's list replays to its PCRs" $VOUCH engine status --state-dir "$T/s-enf"
+$VOUCH engine list --state-dir "$T/s-enf" >"$T/list" 2>&1
+n=$(grep -c " $M/signed\$" "$T/list")
+eq "the signed program is measured once into the state's list, with its signature (ima-sig)" \
+	"$n $(grep " $M/signed\$" "$T/list" | awk '{ print $3 }' | head -1)" "1 ima-sig"
+
+# --- a filesystem mark (FAN_MARK_FILESYSTEM) on an ext2 loop mount of its own -------------
+if command -v mkfs.ext2 >/dev/null && truncate -s 16M "$T/img" && mkfs.ext2 -q -F "$T/img" 2>/dev/null &&
+	mkdir -p "$T/fs" && mount -t ext2 -o loop "$T/img" "$T/fs" 2>/dev/null; then
+	cp /bin/true "$T/fs/signed"; cp /bin/true "$T/fs/unsigned"
+	sign "$K/rsa2048.key" "$T/fs/signed"
+	: >"$T/guard.err"
+	$VOUCH guard --policy "$T/policy" --trust "$K/rsa2048.crt" --state-dir "$T/s-fs" --filesystem "$T/fs" \
+		--mode BPRM_CHECK=enforce 2>"$T/guard.err" &
+	G=$!
+	for i in $(seq 100); do grep -q '^vouch guard: guarding' "$T/guard.err" && break; sleep 0.05; done
+	runs "filesystem mark: signed program runs" "$T/fs/signed"
+	eperm "filesystem mark: unsigned program gets EPERM" "$T/fs/unsigned"
+	mkdir -p "$T/fs2" && mount --bind "$T/fs" "$T/fs2"
+	eperm "filesystem mark: through another mount of the filesystem too" "$T/fs2/unsigned"
+	stop_guard && ok "filesystem mark: SIGTERM stops the guard" || not_ok "filesystem mark: stop"
+	umount "$T/fs2"; umount "$T/fs"
+else
+	skip "no ext2 loop mount here: filesystem marks untested"
+fi
 
 # --- a slow daemon: the deadline default applies -----------------------------------------------
 start_guard "$T/s-log" --mode log --deadline 300 --test-delay 3000 || not_ok "slow guard starts"

@@ -238,11 +238,8 @@ static bool latched(const struct guard *g, int func)
 
 /* One line on stderr and, with --log-json, one JSON line in one write(). */
 static void log_event(struct guard *g, const char *decision, int func, pid_t pid,
-		      const char *path, unsigned rule, const char *reason, int mode)
+		      const char *exe, const char *path, unsigned rule, const char *reason, int mode)
 {
-	char exe[PATH_MAX];
-
-	pid_exe(pid, exe, sizeof(exe));
 	pthread_mutex_lock(&g->log_lock);
 	/* rule 0 with a decision by the engine: the consumer's latch, not a policy rule */
 	if (rule)
@@ -554,7 +551,8 @@ static void handle(struct guard *g, struct slot *s)
 {
 	struct vouch_engine_result res = { 0 };
 	struct audit_capture cap = { 0 };
-	char path[PATH_MAX];
+	char path[PATH_MAX], exe[PATH_MAX];
+	const char *decision = NULL, *reason = "";
 	int func = s->func, r, mode;
 	bool allow, answered, would_deny;
 
@@ -573,6 +571,20 @@ static void handle(struct guard *g, struct slot *s)
 	would_deny = allow && res.appraised && res.appraisal < 0;
 	if (r == 0 || r == -EACCES)
 		memo_store(g, &s->st, s->gen, func, s->may, allow, would_deny);
+	/* each denial once: later ones come from the cache */
+	if (r < 0 && r != -EACCES) {
+		decision = allow ? "error-allow" : "error-deny";
+		reason = cap.reason;
+	} else if (!allow && !res.cached) {
+		decision = "deny";
+		reason = res.reason[0] ? res.reason : cap.reason;
+	} else if (would_deny && !res.cached) {
+		decision = "would-deny";
+		reason = res.reason;
+	}
+	/* the opener's executable before the answer lets it go on (and maybe exec) */
+	if (decision)
+		pid_exe(s->pid, exe, sizeof(exe));
 	answered = respond(g, s, allow);
 	atomic_fetch_add(&g->st.event_ns, now_ns() - s->t0);
 	atomic_fetch_add(&g->st.event_n, 1);
@@ -581,18 +593,10 @@ static void handle(struct guard *g, struct slot *s)
 	if (res.cached)
 		atomic_fetch_add(&g->st.cached, 1);
 	atomic_fetch_add(allow ? &g->st.allowed : &g->st.denied, 1);
-	if (r < 0 && r != -EACCES) {
-		log_event(g, allow ? "error-allow" : "error-deny", func, s->pid, path, cap.rule,
-			  cap.reason, mode);
-	} else if (!allow) {
-		if (!res.cached) /* each denial once: later ones come from the cache */
-			log_event(g, "deny", func, s->pid, path, cap.rule,
-				  res.reason[0] ? res.reason : cap.reason, mode);
-	} else if (would_deny) {
+	if (would_deny)
 		atomic_fetch_add(&g->st.would_deny, 1);
-		if (!res.cached)
-			log_event(g, "would-deny", func, s->pid, path, cap.rule, res.reason, mode);
-	}
+	if (decision)
+		log_event(g, decision, func, s->pid, exe, path, cap.rule, reason, mode);
 }
 
 static void release_slot(struct guard *g, struct slot *s)
@@ -659,7 +663,7 @@ static void *watchdog(void *arg)
 		now = now_ns();
 		for (size_t i = 0; i < SLOTS; i++) {
 			struct slot *s = &g->slots[i];
-			char path[PATH_MAX];
+			char path[PATH_MAX], exe[PATH_MAX];
 			int func;
 			bool allow;
 
@@ -668,12 +672,13 @@ static void *watchdog(void *arg)
 				continue;
 			func = atomic_load(&s->func);
 			allow = default_allows(g, func);
+			fd_path(s->fd, path, sizeof(path));
+			pid_exe(s->pid, exe, sizeof(exe));
 			if (!respond(g, s, allow))
 				continue;
 			atomic_fetch_add(&g->st.deadline_defaults, 1);
 			atomic_fetch_add(allow ? &g->st.allowed : &g->st.denied, 1);
-			fd_path(s->fd, path, sizeof(path));
-			log_event(g, allow ? "deadline-allow" : "deadline-deny", func, s->pid, path, 0,
+			log_event(g, allow ? "deadline-allow" : "deadline-deny", func, s->pid, exe, path, 0,
 				  "no decision before the deadline", func > 0 && g->enforcing[func]
 				  ? VOUCH_MODE_ENFORCE : VOUCH_MODE_LOG);
 		}
@@ -904,7 +909,9 @@ static int setup_engine(struct guard *g)
 		g->any_enforcing |= g->enforcing[f];
 		g->needed[f] |= g->latched[f]; /* latched: every load needs a signature */
 	}
-	g->events = g->needed[VOUCH_FUNC_BPRM_CHECK] || g->needed[VOUCH_FUNC_CREDS_CHECK]
+	/* FILE_CHECK needs the exec events too: they tell execve's own open (MAY_EXEC) */
+	g->events = g->needed[VOUCH_FUNC_BPRM_CHECK] || g->needed[VOUCH_FUNC_CREDS_CHECK] ||
+			    g->needed[VOUCH_FUNC_FILE_CHECK]
 			    ? FAN_OPEN_EXEC_PERM : 0;
 	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
 		if (g->needed[f] && f != VOUCH_FUNC_BPRM_CHECK && f != VOUCH_FUNC_CREDS_CHECK)

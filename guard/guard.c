@@ -1059,6 +1059,25 @@ static int read_events(struct guard *g, char *buf, bool shutdown)
 	return 1;
 }
 
+/* SIGHUP: reopen --log-json after a rotation (the old file keeps every complete line) */
+static void reopen_log(struct guard *g)
+{
+	int fd;
+
+	if (!g->conf->log_json)
+		return;
+	fd = open(g->conf->log_json, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		fprintf(stderr, "vouch guard: cannot reopen '%s': %m; still writing the old file\n",
+			g->conf->log_json);
+		return;
+	}
+	pthread_mutex_lock(&g->log_lock);
+	close(g->json_fd);
+	g->json_fd = fd;
+	pthread_mutex_unlock(&g->log_lock);
+}
+
 static int main_loop(struct guard *g, int sfd)
 {
 	_cleanup_free_ char *buf = malloc(EVENT_BUF);
@@ -1080,6 +1099,8 @@ static int main_loop(struct guard *g, int sfd)
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGUSR1)
 					dump_stats(g);
+				else if (si.ssi_signo == SIGHUP)
+					reopen_log(g);
 				else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					return 0;
 			}

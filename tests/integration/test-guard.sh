@@ -172,6 +172,14 @@ run insmod "$M/good.ko"
 if grep -q 'Operation not permitted' "$T/.err"; then not_ok "enforce: insmod opens a signed module file"; else ok "enforce: insmod opens a signed module file (then: $(sed 's/.*: //' "$T/.err" | head -1))"; fi
 eperm "enforce: unsigned program refused again" "$M/unsigned"
 logged deny "$M/unsigned" BPRM_CHECK
+eq "enforce: the JSON line names the opener's executable" \
+	"$(jq -r --arg p "$M/unsigned" 'select(.path == $p) | .exe' "$T/log.json")" "$(readlink -f "$(command -v timeout)")"
+mv "$T/log.json" "$T/log.json.1"
+kill -HUP "$G"; sleep 0.3
+cp "$M/unsigned" "$M/unsigned2"
+eperm "enforce: another unsigned program, after SIGHUP" "$M/unsigned2"
+[ -s "$T/log.json" ] && ok "SIGHUP reopens the JSON log (rotation)" || not_ok "SIGHUP did not reopen the JSON log"
+cat "$T/log.json.1" "$T/log.json" >"$T/log.all" 2>/dev/null; mv "$T/log.all" "$T/log.json"
 logged deny "$M/libbad/libvt.so" MMAP_CHECK
 logged deny "$M/bad.ko" MODULE_CHECK
 grep -q "deny BPRM_CHECK '$M/wrongkey' rule=latch reason='unknown key'" "$T/guard.err" &&

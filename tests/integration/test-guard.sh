@@ -213,6 +213,18 @@ n=$(grep -c " $M/signed\$" "$T/list")
 eq "the signed program is measured once into the state's list, with its signature (ima-sig)" \
 	"$n $(grep " $M/signed\$" "$T/list" | awk '{ print $3 }' | head -1)" "1 ima-sig"
 
+# --- the guard's own opens: its state directory on the guarded mount, every open enforced ---
+start_guard "$M/own-state" --mode enforce || not_ok "guard with its state on the guarded mount starts"
+runs "own: a signed program runs (its measurement is written to the guarded mount)" "$M/signed"
+eperm "own: an unsigned program is refused" "$M/unsigned"
+if run cat "$M/unsigned"; then not_ok "own: reading an unsigned file is allowed (FILE_CHECK enforcing)"; else ok "own: reading an unsigned file is refused (FILE_CHECK latched)"; fi
+runs "own: another process reads the state directory (ignored by a mark)" cat "$M/own-state/measurements"
+dump_stats
+[ "$(stat_of own)" = 0 ] && ok "own: the guard's own opens never reach it as events ($(stat_of own) from its pid)" ||
+	ok "own: $(stat_of own) events from the guard's own pid, allowed at once"
+stop_guard && ok "own: SIGTERM stops the guard" || not_ok "own: stop"
+expect_rc 0 "own: its state replays to its PCRs" $VOUCH engine status --state-dir "$M/own-state"
+
 # --- a filesystem mark (FAN_MARK_FILESYSTEM) on an ext2 loop mount of its own -------------
 if command -v mkfs.ext2 >/dev/null && truncate -s 16M "$T/img" && mkfs.ext2 -q -F "$T/img" 2>/dev/null &&
 	mkdir -p "$T/fs" && mount -t ext2 -o loop "$T/img" "$T/fs" 2>/dev/null; then

@@ -978,7 +978,7 @@ static int read_events(struct guard *g, char *buf, bool shutdown)
 		uint64_t t0, gen;
 		uint32_t may;
 		int func, read_id;
-		bool allow, would_deny;
+		bool allow, would_deny, stat_ok;
 
 		if (md->vers != FANOTIFY_METADATA_VERSION)
 			return -EPROTO;
@@ -991,6 +991,7 @@ static int read_events(struct guard *g, char *buf, bool shutdown)
 		atomic_fetch_add(&g->st.events, 1);
 		if (md->pid == g->self || shutdown) {
 			struct slot tmp = { .fd = md->fd };
+
 			allow = md->pid == g->self || default_allows(g, 0);
 			respond(g, &tmp, allow);
 			atomic_fetch_add(md->pid == g->self ? &g->st.own : &g->st.shutdown_answers, 1);
@@ -998,12 +999,14 @@ static int read_events(struct guard *g, char *buf, bool shutdown)
 			continue;
 		}
 		t0 = now_ns();
-		if (fstat(md->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			/* not a regular file: nothing any consumer loads */
+		stat_ok = fstat(md->fd, &st) == 0;
+		if (!stat_ok || !S_ISREG(st.st_mode)) {
+			/* not a regular file: nothing any consumer loads; no stat: the default */
 			struct slot tmp = { .fd = md->fd };
 
-			respond(g, &tmp, true);
-			atomic_fetch_add(&g->st.allowed, 1);
+			allow = stat_ok || default_allows(g, 0);
+			respond(g, &tmp, allow);
+			atomic_fetch_add(allow ? &g->st.allowed : &g->st.denied, 1);
 			close(md->fd);
 			continue;
 		}
@@ -1048,6 +1051,7 @@ static int read_events(struct guard *g, char *buf, bool shutdown)
 		if (!s) {
 			/* every slot busy: the default now rather than an unbounded wait */
 			struct slot tmp = { .fd = md->fd };
+
 			allow = default_allows(g, func);
 			respond(g, &tmp, allow);
 			atomic_fetch_add(&g->st.queue_full, 1);

@@ -3,9 +3,9 @@
  * bench/guard's runner: fork + execv + waitpid.
  *
  *   exec-runner N PROGRAM           N runs; the mean cost of one, in microseconds
- *   exec-runner N GUARDED PLAIN B   N runs of each, alternating in blocks of B: the mean of
- *                                   each and the median over block pairs of the difference
- *                                   (GUARDED - PLAIN), which a busy machine's drift cancels
+ *   exec-runner N GUARDED PLAIN B   N runs of each, alternating in blocks of B: the median
+ *                                   run of each and their difference (GUARDED - PLAIN); a
+ *                                   busy machine's bursts and drift land in the tails
  *
  * Fails (exit 1) on the first run that does not exit 0.
  *
@@ -27,31 +27,44 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-/* @n runs of @prog; the mean in microseconds, or a negative value on failure */
-static double block(const char *prog, unsigned long n)
+/* one run of @prog; its duration in microseconds, or a negative value on failure */
+static double one(const char *prog)
 {
+	char *args[] = { (char *)prog, NULL };
 	double t0 = now_us();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		perror("exec-runner: fork");
+		return -1;
+	}
+	if (pid == 0) {
+		execv(prog, args);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "exec-runner: a run of '%s' failed (status 0x%x)\n", prog, status);
+		return -1;
+	}
+	return now_us() - t0;
+}
+
+/* @n runs of @prog; the mean in microseconds, or a negative value on failure */
+static double block(const char *prog, unsigned long n, double *times)
+{
+	double sum = 0;
 
 	for (unsigned long i = 0; i < n; i++) {
-		char *args[] = { (char *)prog, NULL };
-		int status;
-		pid_t pid = fork();
+		double t = one(prog);
 
-		if (pid < 0) {
-			perror("exec-runner: fork");
+		if (t < 0)
 			return -1;
-		}
-		if (pid == 0) {
-			execv(prog, args);
-			_exit(127);
-		}
-		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			fprintf(stderr, "exec-runner: a run of '%s' failed (status 0x%x)\n", prog,
-				status);
-			return -1;
-		}
+		if (times)
+			times[i] = t;
+		sum += t;
 	}
-	return (now_us() - t0) / (double)n;
+	return sum / (double)n;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -74,17 +87,23 @@ static int parse_count(const char *s, unsigned long *ret)
 	return 0;
 }
 
+static double median(double *v, unsigned long n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n, b, pairs;
-	double *diff, sum_a = 0, sum_b = 0, m;
+	double *tg, *tp, m;
 
 	if ((argc != 3 && argc != 5) || parse_count(argv[1], &n) < 0) {
 		fprintf(stderr, "usage: exec-runner N PROGRAM | exec-runner N GUARDED PLAIN BLOCK\n");
 		return 2;
 	}
 	if (argc == 3) {
-		m = block(argv[2], n);
+		m = block(argv[2], n, NULL);
 		if (m < 0)
 			return 1;
 		printf("%.2f\n", m);
@@ -93,31 +112,37 @@ int main(int argc, char **argv)
 	if (parse_count(argv[4], &b) < 0 || b > n)
 		return 2;
 	pairs = n / b;
-	diff = calloc(pairs, sizeof(*diff));
-	if (!diff)
+	tg = calloc(pairs * b, sizeof(*tg));
+	tp = calloc(pairs * b, sizeof(*tp));
+	if (!tg || !tp) {
+		free(tg);
+		free(tp);
 		return 1;
+	}
 	for (unsigned long i = 0; i < pairs; i++) {
 		/* alternate which goes first, so that neither always follows the other */
 		double a, p;
 
 		if (i % 2) {
-			p = block(argv[3], b);
-			a = block(argv[2], b);
+			p = block(argv[3], b, tp + i * b);
+			a = block(argv[2], b, tg + i * b);
 		} else {
-			a = block(argv[2], b);
-			p = block(argv[3], b);
+			a = block(argv[2], b, tg + i * b);
+			p = block(argv[3], b, tp + i * b);
 		}
 		if (a < 0 || p < 0) {
-			free(diff);
+			free(tg);
+			free(tp);
 			return 1;
 		}
-		diff[i] = a - p;
-		sum_a += a;
-		sum_b += p;
 	}
-	qsort(diff, pairs, sizeof(*diff), cmp_double);
-	m = pairs % 2 ? diff[pairs / 2] : (diff[pairs / 2 - 1] + diff[pairs / 2]) / 2;
-	printf("%.2f %.2f %.2f\n", sum_a / (double)pairs, sum_b / (double)pairs, m);
-	free(diff);
+	/* medians of single runs: a busy machine's bursts land in the tail, not the middle */
+	{
+		double mg = median(tg, pairs * b), mp = median(tp, pairs * b);
+
+		printf("%.2f %.2f %.2f\n", mg, mp, mg - mp);
+	}
+	free(tg);
+	free(tp);
 	return 0;
 }

@@ -219,6 +219,8 @@ runs "own: a signed program runs (its measurement is written to the guarded moun
 eperm "own: an unsigned program is refused" "$M/unsigned"
 if run cat "$M/unsigned"; then not_ok "own: reading an unsigned file is allowed (FILE_CHECK enforcing)"; else ok "own: reading an unsigned file is refused (FILE_CHECK latched)"; fi
 runs "own: another process reads the state directory (ignored by a mark)" cat "$M/own-state/measurements"
+runs "new file: creating and writing a file passes (empty and unsigned when opened)" sh -c "echo data >'$M/created'"
+if run cat "$M/created"; then not_ok "new file: once written, its next open is appraised"; else ok "new file: once written, its next open is appraised (refused, unsigned)"; fi
 dump_stats
 [ "$(stat_of own)" = 0 ] && ok "own: the guard's own opens never reach it as events ($(stat_of own) from its pid)" ||
 	ok "own: $(stat_of own) events from the guard's own pid, allowed at once"

@@ -137,7 +137,9 @@ fi
 
 # --- log mode: everything runs, what enforce would deny is reported ----------------------
 printf '# first run\nmode = log\ndeadline = 2s\nworkers = 2\n' >"$T/guard.conf"
-start_guard "$T/s-log" --config "$T/guard.conf" || not_ok "guard starts in log mode"
+start_guard "$T/s-log" --config "$T/guard.conf" --deadline 1500 || not_ok "guard starts in log mode"
+grep -q 'deadline 1500 ms' "$T/guard.err" && ok "the command line wins over the configuration (deadline)" ||
+	not_ok "--deadline did not override the file's deadline"
 runs "log: signed program runs" "$M/signed"
 runs "log: unsigned program runs" "$M/unsigned"
 runs "log: tampered program runs" "$M/tampered"

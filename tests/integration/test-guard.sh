@@ -56,6 +56,13 @@ for d in libok libbad; do
 	sign "$K/rsa2048.key" "$M/$d/prog"
 done
 sign "$K/rsa2048.key" "$M/libok/libvt.so"
+# a signed program whose ELF interpreter is an unsigned copy of the dynamic loader
+ld=$(readelf -l /bin/true 2>/dev/null | sed -n 's/.*interpreter: \(.*\)\]/\1/p')
+interp=
+if [ -n "$ld" ] && cp "$ld" "$M/ld.so" && printf 'int main(void) { return 0; }\n' >"$T/p.c" &&
+	cc -o "$M/interp" "$T/p.c" -Wl,--dynamic-linker="$M/ld.so" 2>/dev/null; then
+	sign "$K/rsa2048.key" "$M/interp"; interp=1
+fi
 # module files: random bytes (never a loadable module), one signed
 head -c 8192 /dev/urandom >"$M/bad.ko"
 head -c 8192 /dev/urandom >"$M/good.ko"
@@ -169,6 +176,12 @@ eperm "enforce: tampered program gets EPERM" "$M/tampered"
 eperm "enforce: wrong-key program gets EPERM" "$M/wrongkey"
 runs "enforce: signed program with its signed library runs" "$M/libok/prog"
 if run "$M/libbad/prog"; then not_ok "enforce: the unsigned library is refused"; elif grep -q 'libvt.so' "$T/.err"; then ok "enforce: the unsigned library is refused (the loader: $(sed 's/.*: //' "$T/.err" | head -1))"; else not_ok "enforce: the unsigned library is refused"; sed 's/^/#   /' "$T/.err"; fi
+if [ -n "$interp" ]; then
+	eperm "enforce: a signed program with an unsigned ELF interpreter (FAN_OPEN_EXEC_PERM on it)" "$M/interp"
+	grep -q "deny BPRM_CHECK '$M/ld.so'" "$T/guard.err" && ok "enforce: the interpreter is appraised as BPRM_CHECK" || not_ok "the interpreter was not appraised as BPRM_CHECK"
+else
+	skip "no readelf or cc -Wl,--dynamic-linker: interpreter untested"
+fi
 eperm "enforce: insmod cannot open an unsigned module file" insmod "$M/bad.ko"
 run insmod "$M/good.ko"
 if grep -q 'Operation not permitted' "$T/.err"; then not_ok "enforce: insmod opens a signed module file"; else ok "enforce: insmod opens a signed module file (then: $(sed 's/.*: //' "$T/.err" | head -1))"; fi

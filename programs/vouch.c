@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "guard.h"
 
 static const struct command commands[] = {
 	{ "digest", cmd_digest, 0, "Compute file digests with the kernel's algorithm names",
@@ -57,6 +58,10 @@ static const struct command commands[] = {
 	{ "reference", cmd_reference, 0,
 	  "Reference values from Debian packages: create, show, diff, merge, sign, verify",
 	  "reference create|show|diff|merge|sign|verify ..." },
+	{ "guard", cmd_guard, CMD_NEEDS_ROOT,
+	  "Enforce the engine's policy on every exec, library and open of a mount (fanotify)",
+	  "guard [--config FILE] [--policy P] [--trust CERT]... [--mode [FUNC=]MODE]... "
+	  "[--mount PATH]... [--deadline MS] [--log-json FILE] [--stats FILE]" },
 	{ "fleet", cmd_fleet, 0, "Operate vouchd: agents, reference values, events (runs vouch-fleet)",
 	  "fleet status|show|add-reference|set-reference|remove|events ..." },
 };

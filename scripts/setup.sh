@@ -34,7 +34,20 @@ PACKAGES=(
 	# issue 17: vouchd on PostgreSQL (libpq-dev above); scripts/pg-cluster.sh runs the
 	# server of postgresql-15 in a throwaway cluster for test-store-pg and the benchmarks
 	postgresql-15
+	# issue 20: bench/guard compares vouch guard with fapolicyd (run by the bench only, in
+	# its own mount namespace); masked below before it is installed
+	fapolicyd
 )
+
+# fapolicyd's package enables and starts fapolicyd.service, whose default rules deny every
+# execution the (here empty) trust database does not list: on a machine that boots with
+# systemd that blocks the system.  Masked before the install, whether systemd runs now or
+# not (a /dev/null symlink needs no running manager; the package's postinst unmasks only
+# what its own helper masked); the bench runs the binary itself.
+if [ "$(id -u)" = 0 ] && [ ! -e /etc/systemd/system/fapolicyd.service ]; then
+	mkdir -p /etc/systemd/system
+	ln -s /dev/null /etc/systemd/system/fapolicyd.service
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -42,6 +42,9 @@ want=$( {
 		echo "$datadir/doc/vouch/vouch-agent.conf.example"
 	fi
 	[ -x "$build/service/vouch-fleet" ] && echo "$bindir/vouch-fleet"
+	# vouch guard: its unit and example configuration ship with the vouch program
+	echo "$prefix/lib/systemd/system/vouch-guard.service"
+	echo "$datadir/doc/vouch/guard.conf.example"
 	echo "$datadir/vouch/audit/context.cocci"
 	for r in "$src"/audit/rules/*.cocci; do echo "$datadir/vouch/audit/rules/${r##*/}"; done
 	echo "$datadir/bash-completion/completions/vouch"

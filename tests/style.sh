@@ -15,11 +15,11 @@ src=$( { git ls-files 2>/dev/null ||
 missing=$(for f in $src; do [ -f "$f" ] || continue; head -3 "$f" | grep -q 'SPDX-License-Identifier' || echo "$f"; done)
 t "every source file has an SPDX line" "$missing"
 
-code=$(ls -d include lib common programs service fuzz 2>/dev/null)
+code=$(ls -d include lib common programs service guard fuzz 2>/dev/null)
 banned=$(grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|atoll|system|popen|alloca|strtok|basename|dirname)[[:space:]]*\(' $code --include='*.c' --include='*.h' | grep -v '^\s*/[/*]' || true)
 t "no banned functions (sprintf, strcpy, strcat, atoi, system, popen, alloca, strtok, ...)" "$banned"
 
-exits=$(grep -rnE '\bexit[[:space:]]*\(' lib programs service --include='*.c' | grep -v 'programs/vouch\.c' || true)
+exits=$(grep -rnE '\bexit[[:space:]]*\(' lib programs service guard --include='*.c' | grep -v 'programs/vouch\.c' || true)
 t "no exit() outside main" "$exits"
 
 prints=$(grep -rnE '\b(printf|fprintf|puts|fputs|perror|vfprintf)[[:space:]]*\(' lib --include='*.c' | grep -vE 'snprintf|vsnprintf' || true)

@@ -616,7 +616,8 @@ static long request(struct worker *w, struct agent *a, bool cert, const char *pa
 		 * with X-Vouch-Retry: 1 (had the first been stored after all, vouchd answers 409
 		 * and records nothing; the round then counts as an error) */
 		curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &n_conn);
-		if (n_conn == 0) {
+		/* (libcurl asks to rewind once it has a new connection for its own resend) */
+		if (n_conn == 0 || rc == CURLE_SEND_FAIL_REWIND) {
 			w->out.len = 0;
 			if (body) {
 				in.off = 0;

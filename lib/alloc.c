@@ -36,6 +36,11 @@ void mem_fail_at(long n)
 	atomic_store(&alloc_count, 0);
 }
 
+long mem_alloc_count(void)
+{
+	return atomic_load(&alloc_count);
+}
+
 void *mem_alloc(size_t n)
 {
 	if (mem_fail_injected())

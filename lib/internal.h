@@ -71,6 +71,8 @@ void *mem_dup(const void *p, size_t n);
 bool mem_fail_injected(void);
 /* Tests: fail the Nth allocation from now on (0 turns injection off). */
 void mem_fail_at(long n);
+/* allocations counted since mem_fail_at() (while a failure is armed) */
+long mem_alloc_count(void);
 
 /* File helpers (lib/fileio.c). */
 #define VOUCH_MAX_FILE_SIZE ((size_t)1 << 30)

@@ -26,11 +26,16 @@ expect_rc() {
 }
 # eq DESCRIPTION GOT WANT
 eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got:  $2" "want: $3"; fi; }
-# one line on stderr that names the subject
+# stderr names the subject, among other lines (warnings, a summary, a usage hint)
+err_has() {
+	if grep -q -- "$2" "$T/.err" && ! grep -qi 'AddressSanitizer\|runtime error' "$T/.err"; then
+		ok "$1"; else not_ok "$1"; sed 's/^/#   /' "$T/.err" | head -10; fi
+}
+# exactly one line on stderr, and it names the subject
 one_line_err() {
 	local d=$1 needle=$2 lines
 	lines=$(wc -l <"$T/.err")
-	if [ "$lines" -ge 1 ] && grep -q -- "$needle" "$T/.err" && ! grep -qi 'AddressSanitizer\|runtime error' "$T/.err"; then
+	if [ "$lines" -eq 1 ] && grep -q -- "$needle" "$T/.err" && ! grep -qi 'AddressSanitizer\|runtime error' "$T/.err"; then
 		ok "$d"; else not_ok "$d"; sed 's/^/#   /' "$T/.err" | head -10; fi
 }
 # require_peer CMD PACKAGE: peers are installed by scripts/setup.sh; in CI a missing peer fails

@@ -119,14 +119,14 @@ logged() { # logged DECISION PATH CONSUMER: one JSON line that says so
 
 # --- usage -------------------------------------------------------------------------------
 expect_rc 2 "a directory that is not a mount point is refused" $VOUCH guard --policy "$T/policy" --state-dir "$T/s0" --mount "$M/libok"
-one_line_err "the refusal names the path" "is not a mount point"
+err_has "the refusal names the path" "is not a mount point"
 expect_rc 2 "unknown mode" $VOUCH guard --policy "$T/policy" --mode sometimes --mount "$M"
 expect_rc 2 "unknown consumer" $VOUCH guard --policy "$T/policy" --mode NOPE_CHECK=log --mount "$M"
 expect_rc 2 "--deadline given twice" $VOUCH guard --policy "$T/policy" --deadline 1 --deadline 2 --mount "$M"
 expect_rc 2 "no mount" $VOUCH guard --policy "$T/policy" --state-dir "$T/s0"
 printf 'policy = %s\nbogus = 1\n' "$T/policy" >"$T/bad.conf"
 expect_rc 2 "unknown key in the configuration" $VOUCH guard --config "$T/bad.conf" --mount "$M"
-one_line_err "the error names file and line" "bad.conf:2"
+err_has "the error names file and line" "bad.conf:2"
 expect_rc 3 "a missing --config" $VOUCH guard --config "$T/none.conf" --mount "$M"
 
 # the shipped example configuration parses (its paths overridden); the unit verifies

@@ -142,7 +142,7 @@ for i in $(seq 1 40); do head -c $((i * 300)) /dev/urandom > "$T/tree/a/f$i"; do
 echo deep > "$T/tree/a/b/deep"; echo secret > "$T/outside/secret"
 ln -s "$T/outside/secret" "$T/tree/link-out"; ln -s "$T/outside" "$T/tree/dirlink"; mkfifo "$T/tree/fifo"
 expect_rc 0 "sign a tree with -r" "$VOUCH" ima sign -r -k "$T/keys/rsa2048.key" --xattr "$X" "$T/tree"
-one_line_err "summary" "41 signed, 3 skipped, 0 failed"
+err_has "summary" "41 signed, 3 skipped, 0 failed"
 check "note for the symlink out of the tree" grep -q "skipping '$T/tree/link-out': a symbolic link, not followed" "$T/.err"
 check "note for the FIFO" grep -q "skipping '$T/tree/fifo': a FIFO" "$T/.err"
 check "the file outside the tree was not touched" bash -c "! getfattr -n '$X' '$T/outside/secret' 2>/dev/null | grep -q ima"
@@ -150,6 +150,6 @@ expect_rc 0 "verify the tree" "$VOUCH" ima verify -r -t "$T/keys/rsa2048.crt" --
 check "evmctl verifies a tree file" evmctl ima_verify "${EVMCTL_X[@]}" --key "$T/rsa2048.der" "$T/tree/a/b/deep"
 echo x >> "$T/tree/a/f7"
 expect_rc 1 "a tampered file in the tree" "$VOUCH" ima verify -r -t "$T/keys/rsa2048.crt" --xattr "$X" "$T/tree"
-one_line_err "names the tampered file" "$T/tree/a/f7: signature by key"
+err_has "names the tampered file" "$T/tree/a/f7: signature by key"
 check "summary counts one failure" grep -q "40 verified, 3 skipped, 1 failed" "$T/.err"
 done_testing

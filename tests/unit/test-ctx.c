@@ -80,8 +80,7 @@ int main(void)
 	ctx_log(ctx, VOUCH_LOG_WARNING, "shown");
 	ok(logged == 1, "log level filter honoured");
 	vouch_ctx_free(ctx);
-	vouch_ctx_free(NULL);
-	ok(1, "free accepts NULL");
+	vouch_ctx_free(NULL); /* accepted: a crash here fails the program, there is nothing to assert */
 
 	/* fault injection: the Nth allocation fails, and only that one */
 	mem_fail_at(1);

@@ -33,6 +33,8 @@
 #define SHARED 12
 #define CRASH_THREADS 4
 #define CRASH_ROUNDS 6
+/* under valgrind (meson test --setup valgrind) the same checks, on fewer loads */
+static int per_thread = PER_THREAD, crash_rounds = CRASH_ROUNDS;
 #define MAX_ACKED 20000
 
 static vouch_ctx *ctx;
@@ -194,7 +196,7 @@ static void *worker(void *p)
 {
 	struct worker_arg *a = p;
 
-	for (int i = 0; i < PER_THREAD; i++) {
+	for (int i = 0; i < per_thread; i++) {
 		struct vouch_engine_result res;
 		char nm[64];
 		int r;
@@ -270,7 +272,7 @@ static void test_threads(void)
 	vouch_engine *e;
 
 	for (int t = 0; t < N_THREADS; t++)
-		for (int i = 0; i < PER_THREAD; i++) {
+		for (int i = 0; i < per_thread; i++) {
 			char nm[64], content[128];
 
 			snprintf(nm, sizeof(nm), "t%d-%d", t, i);
@@ -315,7 +317,7 @@ static void test_threads(void)
 	pthread_join(cfg, &cfg_ret);
 	pthread_barrier_destroy(&shared_barrier);
 	ok(fails == 0 && shared_fails == 0, "%d threads x %d loads: no failure (%d, %d)", N_THREADS,
-	   PER_THREAD, fails, shared_fails);
+	   per_thread, fails, shared_fails);
 	ok(unmeasured == 0, "every distinct file measured and appraised by its thread (%d not)",
 	   unmeasured);
 	ok(shared_measured == SHARED,
@@ -323,7 +325,7 @@ static void test_threads(void)
 	   SHARED, shared_measured);
 	ok((long)cfg_ret > 0, "policy, trust and mode replaced meanwhile (%ld times)",
 	   (long)cfg_ret);
-	expect = 1 + N_THREADS * PER_THREAD + 2 * SHARED;
+	expect = 1 + N_THREADS * per_thread + 2 * SHARED;
 	ok(vouch_engine_entry_count(e) == expect, "entries = boot_aggregate + distinct files "
 						 "(%llu, expected %llu)",
 	   (unsigned long long)vouch_engine_entry_count(e), (unsigned long long)expect);
@@ -508,7 +510,7 @@ static void test_crash(void)
 	uint64_t total = 0;
 
 	srand((unsigned)time(NULL));
-	for (int round = 0; round < CRASH_ROUNDS; round++) {
+	for (int round = 0; round < crash_rounds; round++) {
 		int pfd[2];
 		pid_t pid;
 		char buf[4096], part[128] = "";
@@ -577,7 +579,7 @@ static void test_crash(void)
 		vouch_engine_free(e);
 	}
 	ok(early == 0, "%d children killed with SIGKILL in the middle of their loads",
-	   CRASH_ROUNDS);
+	   crash_rounds);
 	ok(bad_open == 0, "every start after a SIGKILL recovers the state (%d refused)", bad_open);
 	ok(bad_replay == 0, "and its list replays to the PCRs (%d do not)", bad_replay);
 	printf("# starts that completed a tail of several entries: %d, of one entry: %d\n",
@@ -587,7 +589,7 @@ static void test_crash(void)
 		int r = e ? list_count(e, acked, n_acked, counts, &total) : -1;
 
 		ok(r == 0,
-		   "the list after %d crashes parses (%llu entries)", CRASH_ROUNDS,
+		   "the list after %d crashes parses (%llu entries)", crash_rounds,
 		   (unsigned long long)total);
 		for (size_t i = 0; i < n_acked; i++) {
 			lost += counts[i] == 0;
@@ -611,6 +613,12 @@ int main(void)
 
 	if (vouch_ctx_new(&ctx) < 0 || !mkdtemp(tmpl))
 		return 1;
+	if (getenv("VOUCH_TEST_VALGRIND")) {
+		per_thread = SHARED; /* every worker loads the shared files in its first SHARED */
+		crash_rounds = 2;
+		printf("# under valgrind: %d loads a thread, %d crash rounds\n", per_thread,
+		       crash_rounds);
+	}
 	snprintf(dir, sizeof(dir), "%s", tmpl);
 	snprintf(cmd, sizeof(cmd), "cp %s %s/k.key && chmod 600 %s/k.key", vec("keys/rsa2048.key"),
 		 dir, dir);

@@ -809,17 +809,44 @@ static int add_trust(struct guard *g, int keyring, const char *const *paths, siz
  * the events that can change an answer or a measurement (a policy about executables alone
  * costs one event per exec, not two).
  */
+/* a condition on the task's credentials (uid=, euid<, gid>, ...) in rule @text, or NULL */
+static const char *task_condition(const char *text)
+{
+	static const char *const keys[] = { "uid", "euid", "gid", "egid" };
+
+	for (const char *t = text; (t = strchr(t, ' ')); t++)
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+			size_t len = strlen(keys[k]);
+
+			if (!strncmp(t + 1, keys[k], len) && strchr("=<>", t[1 + len]) && t[1 + len])
+				return keys[k];
+		}
+	return NULL;
+}
+
+/*
+ * The consumers the policy acts on (only those are marked).  A rule on the task's
+ * credentials is refused: the engine evaluates those for its caller, which is the guard,
+ * not the process that opens the file; deciding it on the guard's uid would be silently
+ * wrong (fail closed, as the engine refuses conditions it cannot evaluate).
+ */
 static int policy_funcs(const vouch_policy *p, bool needed[_VOUCH_FUNC_MAX])
 {
 	size_t n = vouch_policy_rule_count(p);
 
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *text = NULL;
-		const char *f;
+		const char *f, *cond;
 		int r = vouch_policy_format_rule(p, i, &text);
 
 		if (r < 0)
 			return r;
+		cond = task_condition(text);
+		if (cond) {
+			cli_error("guard: policy rule %zu ('%s'): %s= is the opener's, which the guard "
+				  "cannot evaluate: refused", i + 1, text, cond);
+			return -EOPNOTSUPP;
+		}
 		if (!strncmp(text, "dont_", 5))
 			continue;
 		f = strstr(text, " func=");

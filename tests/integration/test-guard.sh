@@ -128,6 +128,11 @@ printf 'policy = %s\nbogus = 1\n' "$T/policy" >"$T/bad.conf"
 expect_rc 2 "unknown key in the configuration" $VOUCH guard --config "$T/bad.conf" --mount "$M"
 err_has "the error names file and line" "bad.conf:2"
 expect_rc 3 "a missing --config" $VOUCH guard --config "$T/none.conf" --mount "$M"
+# the engine would judge uid= on the guard's own credentials: refused, not silently wrong
+printf 'measure func=BPRM_CHECK\nappraise func=BPRM_CHECK euid=0 appraise_type=imasig\n' >"$T/policy-uid"
+expect_rc 3 "a policy on the opener's euid is refused" $VOUCH guard --policy "$T/policy-uid" --check \
+	--trust "$K/rsa2048.crt" --state-dir "$T/s-uid" --mount "$M"
+one_line_err "naming the rule and the condition" "rule 2 .*euid= is the opener's"
 
 # the shipped example configuration parses (its paths overridden); the unit verifies
 expect_rc 0 "the example configuration parses (--check)" $VOUCH guard --config "$VOUCH_SRCDIR/guard/guard.conf.example" \

@@ -106,6 +106,18 @@ static int do_finit(const char *name, const char *path)
 	return 0;
 }
 
+/* An open for reading, as the dynamic loader opens a library before it maps it */
+static int do_open(const char *name, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return report_err(name, "open", path, errno);
+	close(fd);
+	printf("%s | open %s -> OK\n", name, path);
+	return 0;
+}
+
 /* The _ima keyring is not linked to any process keyring: find its id in /proc/keys. */
 static long find_keyring(const char *desc)
 {
@@ -195,10 +207,12 @@ int main(int argc, char **argv)
 		return do_exec(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "finit"))
 		return do_finit(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "open"))
+		return do_open(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "keyload"))
 		return do_keyload(argv[2], argv[3], argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "write"))
 		return do_write(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: gh exec|finit NAME PATH | keyload NAME KEYRING DER | write NAME DST SRC\n");
+	fprintf(stderr, "usage: gh exec|finit|open NAME PATH | keyload NAME KEYRING DER | write NAME DST SRC\n");
 	return 2;
 }

@@ -74,6 +74,7 @@ stop_guard() {
 }
 
 E="--mode BPRM_CHECK=enforce --mode MMAP_CHECK=enforce --mode MODULE_CHECK=enforce"
+# shellcheck disable=SC2086 # $E is three options
 if start_guard /tmp/guard-enforce $E; then echo "guard-enforce | vouch guard $E -> OK"; else
 	echo "guard-enforce | vouch guard $E -> ERR"; fi
 for n in signed unsigned tampered wrongkey; do

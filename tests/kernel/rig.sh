@@ -92,6 +92,7 @@ printf '#include <stdio.h>\nint vt(void);\nint main(void) { printf("vt=%%d\\n", 
 mkdir -p "$T/sig2"
 for d in libok libbad; do
 	gcc -shared -fPIC -O2 -o "$gdisk/$d/libvt.so" "$T/vt.c"
+	# shellcheck disable=SC2016 # $ORIGIN is for the dynamic loader
 	gcc -O2 -o "$gdisk/$d/prog" "$T/prog.c" -L"$gdisk/$d" -lvt -Wl,-rpath,'$ORIGIN'
 	sign "$T/ima-rsa" "$gdisk/$d/prog" && mv "$T/sig/prog" "$T/sig2/$d-prog"
 	gsig+=("/$d/prog $T/sig2/$d-prog")

@@ -2,7 +2,7 @@
 /*
  * Guest-side helper for the kernel rig: runs one action and prints one result line
  * "NAME | action target -> OK ... | ERR EXXX(n) text", so the host can assert each step.
- * Built static; it is the only program besides busybox in the guest.
+ * Built static: it needs no library, unlike vouch (whose libraries the rig copies in).
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -42,18 +42,27 @@ static int report_err(const char *name, const char *what, const char *target, in
 	return 1;
 }
 
+/*
+ * The child's stderr goes through a pipe and its first line is printed after exit=: a
+ * program refused a shared library runs (the exec succeeds) and the dynamic loader says why.
+ */
 static int do_exec(const char *name, const char *path)
 {
-	int pfd[2], status, e = 0;
+	int pfd[2], efd[2], status, e = 0;
+	char err[256] = "", sink[256];
+	size_t used = 0;
+	ssize_t n;
 	pid_t pid;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(efd, O_CLOEXEC) < 0)
 		return report_err(name, "exec", path, errno);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		char *argv[] = { (char *)path, NULL };
 
+		if (dup2(efd[1], STDERR_FILENO) < 0)
+			_exit(125);
 		execv(path, argv);
 		e = errno;
 		if (write(pfd[1], &e, sizeof(e)) < 0)
@@ -61,12 +70,21 @@ static int do_exec(const char *name, const char *path)
 		_exit(127);
 	}
 	close(pfd[1]);
+	close(efd[1]);
 	if (read(pfd[0], &e, sizeof(e)) == (ssize_t)sizeof(e) && e) {
 		waitpid(pid, &status, 0);
 		return report_err(name, "exec", path, e);
 	}
+	while ((n = read(efd[0], used < sizeof(err) - 1 ? err + used : sink,
+			 used < sizeof(err) - 1 ? sizeof(err) - 1 - used : sizeof(sink))) > 0)
+		if (used < sizeof(err) - 1)
+			used += (size_t)n;
+	err[used] = '\0';
+	err[strcspn(err, "\n")] = '\0';
+	close(efd[0]);
 	waitpid(pid, &status, 0);
-	printf("%s | exec %s -> OK exit=%d\n", name, path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	printf("%s | exec %s -> OK exit=%d%s%s\n", name, path,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, *err ? " stderr: " : "", err);
 	return 0;
 }
 
@@ -74,8 +92,9 @@ static int do_finit(const char *name, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	/* "open": refused before the kernel saw the module (by vouch guard, say) */
 	if (fd < 0)
-		return report_err(name, "finit", path, errno);
+		return report_err(name, "open", path, errno);
 	if (syscall(SYS_finit_module, fd, "", 0) < 0) {
 		int e = errno;
 
@@ -84,6 +103,18 @@ static int do_finit(const char *name, const char *path)
 	}
 	close(fd);
 	printf("%s | finit %s -> OK loaded\n", name, path);
+	return 0;
+}
+
+/* An open for reading, as the dynamic loader opens a library before it maps it */
+static int do_open(const char *name, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return report_err(name, "open", path, errno);
+	close(fd);
+	printf("%s | open %s -> OK\n", name, path);
 	return 0;
 }
 
@@ -176,10 +207,12 @@ int main(int argc, char **argv)
 		return do_exec(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "finit"))
 		return do_finit(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "open"))
+		return do_open(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "keyload"))
 		return do_keyload(argv[2], argv[3], argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "write"))
 		return do_write(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: gh exec|finit NAME PATH | keyload NAME KEYRING DER | write NAME DST SRC\n");
+	fprintf(stderr, "usage: gh exec|finit|open NAME PATH | keyload NAME KEYRING DER | write NAME DST SRC\n");
 	return 2;
 }

@@ -301,15 +301,12 @@ int guard_conf_load_file(struct guard_conf *c)
 		return EXIT_ERROR;
 	}
 	while ((len = getline(&line, &sz, f)) >= 0) {
-		char *s = line, *eq, *k, *v, src[64];
+		char *s, *eq, *k, *v, src[64];
 		int key = -1, r;
 
 		lineno++;
-		while (len > 0 && isspace((unsigned char)s[len - 1]))
-			s[--len] = '\0';
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s || *s == '#')
+		s = cli_text_line(line, len);
+		if (!s)
 			continue;
 		eq = strchr(s, '=');
 		snprintf(src, sizeof(src), "%s:%zu", path, lineno);

@@ -4,6 +4,7 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -309,4 +310,15 @@ void cli_time_iso(int64_t t, char *buf, size_t size)
 
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(buf, size, "%lld", (long long)t);
+}
+
+char *cli_text_line(char *line, ssize_t len)
+{
+	char *s = line;
+
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		s[--len] = '\0';
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s && *s != '#' ? s : NULL;
 }

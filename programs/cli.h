@@ -8,6 +8,7 @@
 #define VOUCH_PROGRAMS_CLI_H
 
 #include <getopt.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -105,6 +106,10 @@ int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_
 /* Print a JSON document on stdout, pretty and newline-terminated. */
 void cli_json_print(json_object *obj);
 json_object *cli_json_hex(const uint8_t *buf, size_t len);
+
+/* A line of a text file (@len bytes from getline()) without its surrounding blanks; NULL for
+ * an empty line or a '#' comment.  Trims in place. */
+char *cli_text_line(char *line, ssize_t len);
 
 /* Format seconds since the epoch as ISO 8601 UTC. */
 void cli_time_iso(int64_t t, char *buf, size_t size);

@@ -125,15 +125,12 @@ static int load_blacklist(const char *path, struct vouch_digest **ret, size_t *r
 		return -errno;
 	}
 	while ((len = getline(&line, &sz, f)) >= 0) {
-		char *s = line, *colon, *end;
+		char *s, *colon, *end;
 		size_t hl;
 
 		lineno++;
-		while (len > 0 && isspace((unsigned char)s[len - 1]))
-			s[--len] = '\0';
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s || *s == '#')
+		s = cli_text_line(line, len);
+		if (!s)
 			continue;
 		colon = strchr(s, ':');
 		if (colon)

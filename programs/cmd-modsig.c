@@ -326,17 +326,14 @@ static int load_blacklist(vouch_ctx *ctx, const char *path, struct blacklist *b)
 		return -errno;
 	}
 	while ((len = getline(&line, &sz, f)) >= 0) {
-		char *s = line, *colon, *end;
+		char *s, *colon, *end;
 		struct vouch_digest *d;
 		size_t hl;
 		int kind = 0;
 
 		lineno++;
-		while (len > 0 && isspace((unsigned char)s[len - 1]))
-			s[--len] = '\0';
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s || *s == '#')
+		s = cli_text_line(line, len);
+		if (!s)
 			continue;
 		colon = strchr(s, ':');
 		if (colon) {

@@ -26,6 +26,16 @@ expect_rc() {
 }
 # eq DESCRIPTION GOT WANT
 eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got:  $2" "want: $3"; fi; }
+# guard_mount DIR: DIR bind-mounted on itself (in the test's private mount namespace: the
+# guard's marks never reach the host) and able to carry security.ima; else the test skips
+guard_mount() {
+	mkdir -p "$1"
+	mount --bind "$1" "$1" || { echo "1..0 # SKIP cannot bind-mount in a private namespace"; exit 0; }
+	if ! { : >"$1/probe" && setfattr -n security.ima -v 0x0401 "$1/probe" 2>/dev/null; }; then
+		echo "1..0 # SKIP cannot write security.ima on $1"; exit 0
+	fi
+	rm -f "$1/probe"
+}
 # stderr names the subject, among other lines (warnings, a summary, a usage hint)
 err_has() {
 	if grep -q -- "$2" "$T/.err" && ! grep -qi 'AddressSanitizer\|runtime error' "$T/.err"; then

@@ -31,12 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$M"
-mount --bind "$M" "$M" || { echo "1..0 # SKIP cannot bind-mount in a private namespace"; exit 0; }
-if ! { : >"$M/probe" && setfattr -n security.ima -v 0x0401 "$M/probe" 2>/dev/null; }; then
-	echo "1..0 # SKIP cannot write security.ima on $M"; exit 0
-fi
-rm -f "$M/probe"
+guard_mount "$M"
 
 # --- the files under test ----------------------------------------------------------------
 sign() { $VOUCH ima sign -k "$1" "$2" >/dev/null 2>&1; }

@@ -289,6 +289,13 @@ static const char *const migrations[] = {
 	"CREATE TABLE duties (name text PRIMARY KEY, node text NOT NULL, until bigint NOT NULL);",
 };
 
+/* the seqs a commit gave its deferred results and events, by their deferred index */
+struct seq_map {
+	uint64_t *r, *e;
+	size_t n_r, n_e;
+	bool valid;
+};
+
 struct store_pg {
 	struct store base;
 	PGconn *c;
@@ -317,7 +324,7 @@ struct store_pg {
 		struct store_event ev;
 	} *dev;
 	size_t n_dres, n_dev, size_dres, size_dev, mark_dres, mark_dev;
-	bool resolved; /* the last batch committed: its seqs resolve */
+	struct seq_map last; /* the seqs the last commit assigned (seq_resolve()) */
 	struct store_commit *inflight; /* a batch's COMMIT sent, its answer not read yet */
 	/* attest_prefetch(): the answers of an attestation's reads for @pre_id, each taken
 	 * once by the read it answers, dropped when the request ends */
@@ -332,8 +339,7 @@ struct store_commit {
 	int result;
 	bool done;
 	uint64_t order;
-	uint64_t *rseq, *eseq; /* the seqs of its deferred results and events */
-	size_t n_r, n_e;
+	struct seq_map seqs; /* the seqs it assigned (commit_seq()) */
 };
 
 /*
@@ -800,6 +806,43 @@ static void deferred_drop(struct store_pg *s, size_t n_dres, size_t n_dev)
 		s->n_dev = n_dev;
 }
 
+static void seq_map_clear(struct seq_map *m)
+{
+	free(m->r);
+	free(m->e);
+	*m = (struct seq_map){ 0 };
+}
+
+/* keep the seqs the commit just made, before the queued rows go */
+static int seq_map_capture(struct store_pg *s, struct seq_map *m)
+{
+	seq_map_clear(m);
+	if ((s->n_dres && !(m->r = calloc(s->n_dres, sizeof(*m->r)))) ||
+	    (s->n_dev && !(m->e = calloc(s->n_dev, sizeof(*m->e))))) {
+		seq_map_clear(m);
+		return -ENOMEM; /* committed, but its seqs cannot be told: the caller says 503 */
+	}
+	for (size_t i = 0; i < s->n_dres; i++)
+		m->r[i] = s->dres[i].seq;
+	for (size_t i = 0; i < s->n_dev; i++)
+		m->e[i] = s->dev[i].ev.seq;
+	m->n_r = s->n_dres;
+	m->n_e = s->n_dev;
+	m->valid = true;
+	return 0;
+}
+
+static int seq_map_lookup(const struct seq_map *m, uint64_t deferred, uint64_t *ret_seq)
+{
+	uint64_t i = DEFERRED_INDEX(deferred);
+	bool event = deferred & DEFERRED_EVENT;
+
+	if (!m->valid || !store_seq_deferred(deferred) || i >= (event ? m->n_e : m->n_r))
+		return -ENOENT;
+	*ret_seq = event ? m->e[i] : m->r[i];
+	return 0;
+}
+
 static void *grow(void *v, size_t *size, size_t n, size_t elem)
 {
 	size_t size_new;
@@ -989,19 +1032,10 @@ static int commit_drive(struct store_commit *c, bool wait)
 		e = -EIO;
 	}
 	PQclear(r);
-	if (e == 0 && ((s->n_dres && !(c->rseq = calloc(s->n_dres, sizeof(*c->rseq)))) ||
-		       (s->n_dev && !(c->eseq = calloc(s->n_dev, sizeof(*c->eseq))))))
-		e = -ENOMEM; /* committed, but its seqs cannot be told: the caller says 503 */
-	if (e == 0) {
-		for (size_t i = 0; i < s->n_dres; i++)
-			c->rseq[i] = s->dres[i].seq;
-		for (size_t i = 0; i < s->n_dev; i++)
-			c->eseq[i] = s->dev[i].ev.seq;
-		c->n_r = s->n_dres;
-		c->n_e = s->n_dev;
-	} else {
+	if (e == 0)
+		e = seq_map_capture(s, &c->seqs);
+	else
 		tx_abort(s);
-	}
 	deferred_drop(s, 0, 0);
 	conn_batch_end(s);
 	s->inflight = NULL;
@@ -1049,6 +1083,7 @@ static void conn_close(struct store_pg *s)
 	prefetch_drop(s);
 	PQfinish(s->c);
 	deferred_drop(s, 0, 0);
+	seq_map_clear(&s->last);
 	free(s->dres);
 	free(s->dev);
 	free(s);
@@ -1067,21 +1102,7 @@ static void pg_close(struct store *base)
 
 static int pg_seq_resolve(struct store *base, uint64_t deferred, uint64_t *ret_seq)
 {
-	struct store_pg *s = P(base);
-	uint64_t i = DEFERRED_INDEX(deferred);
-
-	if (!store_seq_deferred(deferred) || !s->resolved)
-		return -ENOENT;
-	if (deferred & DEFERRED_EVENT) {
-		if (i >= s->n_dev)
-			return -ENOENT;
-		*ret_seq = s->dev[i].ev.seq;
-	} else {
-		if (i >= s->n_dres)
-			return -ENOENT;
-		*ret_seq = s->dres[i].seq;
-	}
-	return 0;
+	return seq_map_lookup(&P(base)->last, deferred, ret_seq);
 }
 
 /* the version of the open database; 0 for an empty one */
@@ -1293,7 +1314,7 @@ static int pg_batch_begin(struct store *base)
 	int r;
 
 	deferred_drop(s, 0, 0);
-	s->resolved = false;
+	seq_map_clear(&s->last);
 	s->mark_dres = s->mark_dev = 0;
 	r = tx_begin(s);
 
@@ -1302,18 +1323,26 @@ static int pg_batch_begin(struct store *base)
 	return r;
 }
 
-static int pg_batch_commit(struct store *base)
+/* write the queued appends and COMMIT, waiting for the answer; the seqs then resolve */
+static int commit_now(struct store_pg *s)
 {
-	struct store_pg *s = P(base);
 	int r = deferred_write(s);
 
 	if (r == 0)
 		r = exec_commit(s);
-	if (r < 0) {
+	if (r == 0)
+		r = seq_map_capture(s, &s->last);
+	else
 		tx_abort(s);
-		deferred_drop(s, 0, 0);
-	}
-	s->resolved = r == 0;
+	deferred_drop(s, 0, 0);
+	return r;
+}
+
+static int pg_batch_commit(struct store *base)
+{
+	struct store_pg *s = P(base);
+	int r = commit_now(s);
+
 	conn_batch_end(s);
 	return r;
 }
@@ -1341,7 +1370,7 @@ static int pg_commit_start(struct store *base, struct store_commit **ret, int *r
 		free(c);
 		tx_abort(s);
 		deferred_drop(s, 0, 0);
-		s->resolved = false;
+		seq_map_clear(&s->last);
 		conn_batch_end(s);
 		return r;
 	}
@@ -1362,20 +1391,7 @@ static int pg_commit_poll(struct store_commit *c, bool wait)
 
 static int pg_commit_seq(struct store_commit *c, uint64_t deferred, uint64_t *ret_seq)
 {
-	uint64_t i = DEFERRED_INDEX(deferred);
-
-	if (!c->done || c->result < 0 || !store_seq_deferred(deferred))
-		return -ENOENT;
-	if (deferred & DEFERRED_EVENT) {
-		if (i >= c->n_e)
-			return -ENOENT;
-		*ret_seq = c->eseq[i];
-	} else {
-		if (i >= c->n_r)
-			return -ENOENT;
-		*ret_seq = c->rseq[i];
-	}
-	return 0;
+	return c->done ? seq_map_lookup(&c->seqs, deferred, ret_seq) : -ENOENT;
 }
 
 static void pg_commit_free(struct store_commit *c)
@@ -1384,8 +1400,7 @@ static void pg_commit_free(struct store_commit *c)
 		return;
 	if (!c->done)
 		(void)commit_drive(c, true);
-	free(c->rseq);
-	free(c->eseq);
+	seq_map_clear(&c->seqs);
 	free(c);
 }
 
@@ -1398,7 +1413,7 @@ static int pg_begin(struct store *base)
 	if (!s->batch) {
 		s->head_locked = false;
 		deferred_drop(s, 0, 0);
-		s->resolved = false;
+		seq_map_clear(&s->last);
 		r = tx_begin(s);
 	} else {
 		/* sent with the request's first read */
@@ -1426,14 +1441,7 @@ static int pg_commit(struct store *base)
 		return r;
 	}
 	s->head_locked = false;
-	r = deferred_write(s);
-	if (r == 0)
-		r = exec_commit(s);
-	if (r < 0) {
-		tx_abort(s);
-		deferred_drop(s, 0, 0);
-	}
-	s->resolved = r == 0;
+	r = commit_now(s);
 	s->in_req = false;
 	return r;
 }

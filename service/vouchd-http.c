@@ -197,6 +197,16 @@ void flush_reap(struct server *srv, bool wait)
 	}
 }
 
+/* the open round's replies, its commit's outcome @r known now */
+static void finish_open_round(struct server *srv, int r)
+{
+	finish_round(srv, srv->pending, srv->n_pending, r, srv->batch_t0, srv->notify_pending,
+		     srv->batch_verdicts, NULL);
+	srv->n_pending = 0;
+	srv->notify_pending = false;
+	memset(srv->batch_verdicts, 0, sizeof(srv->batch_verdicts));
+}
+
 /* the round's COMMIT sent; its answer comes to on_commit() while the next round runs */
 static int flush_async(struct server *srv)
 {
@@ -210,11 +220,7 @@ static int flush_async(struct server *srv)
 	srv->batch_open = false;
 	if (r < 0) {
 		free(f);
-		finish_round(srv, srv->pending, srv->n_pending, r, srv->batch_t0,
-			     srv->notify_pending, srv->batch_verdicts, NULL);
-		srv->n_pending = 0;
-		srv->notify_pending = false;
-		memset(srv->batch_verdicts, 0, sizeof(srv->batch_verdicts));
+		finish_open_round(srv, r);
 		return 0;
 	}
 	f->srv = srv;
@@ -247,11 +253,7 @@ void flush_batch(evutil_socket_t fd, short what, void *arg)
 		return;
 	r = srv->store->ops->batch_commit(srv->store);
 	srv->batch_open = false;
-	finish_round(srv, srv->pending, srv->n_pending, r, srv->batch_t0, srv->notify_pending,
-		     srv->batch_verdicts, NULL);
-	srv->n_pending = 0;
-	srv->notify_pending = false;
-	memset(srv->batch_verdicts, 0, sizeof(srv->batch_verdicts));
+	finish_open_round(srv, r);
 }
 
 void reply_json(struct server *srv, struct evhttp_request *req, int code, json_object *o)

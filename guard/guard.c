@@ -783,26 +783,6 @@ static void notify_ready(void)
 	close(fd);
 }
 
-static int add_trust(struct guard *g, int keyring, const char *const *paths, size_t n)
-{
-	_cleanup_(vouch_trust_freep) vouch_trust *t = NULL;
-	int r;
-
-	if (!n)
-		return 0;
-	r = vouch_trust_new(g->ctx, &t);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		r = vouch_trust_add_path(t, paths[i], keyring ? "kernel" : ".ima");
-		if (r < 0) {
-			cli_lib_error(g->ctx, r, paths[i]);
-			return r;
-		}
-	}
-	return vouch_engine_set_trust(g->engine, keyring, TAKE_PTR(t));
-}
-
 /*
  * Which consumers the policy can act on: a rule naming func= needs that consumer's events, a
  * rule without func= needs them all, dont_* rules none.  With @needed the guard marks only
@@ -903,8 +883,8 @@ static int setup_engine(struct guard *g)
 		cli_lib_error(g->ctx, r, c->policy);
 		return EXIT_ERROR;
 	}
-	if (add_trust(g, VOUCH_KEYRING_IMA, c->trust, c->n_trust) < 0 ||
-	    add_trust(g, VOUCH_KEYRING_KERNEL, c->ktrust, c->n_ktrust) < 0)
+	if (cli_engine_trust(g->ctx, g->engine, VOUCH_KEYRING_IMA, c->trust, c->n_trust, NULL) < 0 ||
+	    cli_engine_trust(g->ctx, g->engine, VOUCH_KEYRING_KERNEL, c->ktrust, c->n_ktrust, NULL) < 0)
 		return EXIT_ERROR;
 	for (int f = 1; f < _VOUCH_FUNC_MAX; f++) {
 		int m = c->mode[f] >= 0 ? c->mode[f] : c->mode_all >= 0 ? c->mode_all : VOUCH_MODE_LOG;

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 
 const char *program_name = "vouch";
@@ -321,4 +323,33 @@ char *cli_text_line(char *line, ssize_t len)
 	while (isspace((unsigned char)*s))
 		s++;
 	return *s && *s != '#' ? s : NULL;
+}
+
+int cli_engine_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *const *paths,
+		     size_t n, const char *fallback)
+{
+	_cleanup_(vouch_trust_freep) vouch_trust *t = NULL;
+	struct stat st;
+	int r;
+
+	if (n == 0 && (!fallback || stat(fallback, &st) < 0))
+		return 0;
+	r = vouch_trust_new(ctx, &t);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = vouch_trust_add_path(t, paths[i], keyring ? "kernel" : ".ima");
+		if (r < 0) {
+			cli_lib_error(ctx, r, paths[i]);
+			return r;
+		}
+	}
+	if (n == 0) {
+		r = vouch_trust_add_path(t, fallback, keyring ? "kernel" : ".ima");
+		if (r < 0) {
+			cli_lib_error(ctx, r, fallback);
+			return r;
+		}
+	}
+	return vouch_engine_set_trust(e, keyring, TAKE_PTR(t));
 }

@@ -107,6 +107,12 @@ int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_
 void cli_json_print(json_object *obj);
 json_object *cli_json_hex(const uint8_t *buf, size_t len);
 
+/* The engine's trust store of @keyring (VOUCH_KEYRING_*) from certificate @paths, or from
+ * @fallback when none is given and it exists (NULL: none); nothing when neither.  Prints on
+ * failure; 0 or a negative errno. */
+int cli_engine_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *const *paths,
+		     size_t n, const char *fallback);
+
 /* A line of a text file (@len bytes from getline()) without its surrounding blanks; NULL for
  * an empty line or a '#' comment.  Trims in place. */
 char *cli_text_line(char *line, ssize_t len);

@@ -166,35 +166,6 @@ static int load_blacklist(const char *path, struct vouch_digest **ret, size_t *r
 	return 0;
 }
 
-static int add_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *const *paths,
-		     size_t n, const char *fallback)
-{
-	_cleanup_(vouch_trust_freep) vouch_trust *t = NULL;
-	struct stat st;
-	int r;
-
-	if (n == 0 && (!fallback || stat(fallback, &st) < 0))
-		return 0;
-	r = vouch_trust_new(ctx, &t);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		r = vouch_trust_add_path(t, paths[i], keyring ? "kernel" : ".ima");
-		if (r < 0) {
-			cli_lib_error(ctx, r, paths[i]);
-			return r;
-		}
-	}
-	if (n == 0) {
-		r = vouch_trust_add_path(t, fallback, keyring ? "kernel" : ".ima");
-		if (r < 0) {
-			cli_lib_error(ctx, r, fallback);
-			return r;
-		}
-	}
-	return vouch_engine_set_trust(e, keyring, TAKE_PTR(t));
-}
-
 /* Open the engine with the state directory, policy and trust; prints; returns exit code. */
 static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, bool *audit_flag,
 		       vouch_engine **ret)
@@ -238,8 +209,8 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 		cli_lib_error(ctx, r, a->policy ? a->policy : pol_path);
 		return EXIT_ERROR;
 	}
-	if (add_trust(ctx, e, VOUCH_KEYRING_IMA, a->trust, a->n_trust, trust_path) < 0 ||
-	    add_trust(ctx, e, VOUCH_KEYRING_KERNEL, a->ktrust, a->n_ktrust, ktrust_path) < 0)
+	if (cli_engine_trust(ctx, e, VOUCH_KEYRING_IMA, a->trust, a->n_trust, trust_path) < 0 ||
+	    cli_engine_trust(ctx, e, VOUCH_KEYRING_KERNEL, a->ktrust, a->n_ktrust, ktrust_path) < 0)
 		return EXIT_ERROR;
 	if (a->blacklist || (bl_path && stat(bl_path, &st) == 0)) {
 		_cleanup_free_ struct vouch_digest *bl = NULL;

@@ -1283,42 +1283,13 @@ static int64_t other_count(const char *path, const char *sql)
 	return scalar(path, sql);
 }
 
-int main(void)
+static void test_agents(struct store *s, const struct store_agent *agent, const uint8_t *ak)
 {
-	char dir[] = "/tmp/vouch-store.XXXXXX", path[64], cmd[96];
-	const struct store_ops *ops = &store_sqlite_ops;
-	struct store *s = NULL;
-	struct store_agent a = { .ak_len = 3, .registered = 1 }, g = { 0 };
-	struct store_state st = { .reset_count = 7, .restart_count = 1 }, gs = { 0 };
-	struct store_nonce n = { .len = 4, .deadline = 99 }, gn = { 0 };
-	struct store_result row = { .agent = "a1", .time = 5, .verdict = "trusted" };
-	struct store_enrollment e = { .ak_len = 3, .deadline = 42 }, ge = { 0 };
-	uint8_t ak[3] = { 1, 2, 3 };
-	uint64_t rows = 0, bad = 0, count = 0, seq = 0;
+	const struct store_ops *ops = s->ops;
+	struct store_agent a = *agent;
+	struct store_agent g = { 0 };
+	uint64_t count = 0;
 
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(path, sizeof(path), "%s/db", dir);
-	/* the same cases on PostgreSQL (test-store-pg.sh), each from an empty database */
-	pg_dsn = getenv("VOUCH_TEST_PG_DSN");
-	if (pg_dsn && *pg_dsn) {
-		if (!store_pg_ops) {
-			tap_skip("VOUCH_TEST_PG_DSN is set but this build has no libpq");
-			rmdir(dir);
-			return tap_done();
-		}
-		ops = store_pg_ops;
-		pg_reset();
-	} else {
-		pg_dsn = NULL;
-	}
-	ok_ret(ops->open(pg_dsn ? pg_dsn : path, 0, &s), "open and migrate a new database");
-	snprintf(a.id, sizeof(a.id), "a1");
-	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "%064d", 0);
-	snprintf(a.reference, sizeof(a.reference), "default");
-	snprintf(a.ek_fpr, sizeof(a.ek_fpr), "%064d", 1);
-	a.ek_certified = true;
-	a.ak = ak;
 	ok_err(ops->agent_get(s, "a1", &g), -ENOENT, "unknown agent: -ENOENT");
 
 	ok_ret(ops->begin(s), "begin");
@@ -1358,9 +1329,16 @@ int main(void)
 		ok_ret(ops->pull_list(s, list_one, list), "pull list");
 		ok(list[0] == '\0', "no pull agent left");
 	}
+}
 
-	/* group commit: savepoints in one transaction; a rolled-back one leaves the others,
-	 * and nothing is stored before batch_commit() */
+/* group commit: savepoints in one transaction; a rolled-back one leaves the others,
+ * and nothing is stored before batch_commit() */
+static void test_batch(struct store *s, const struct store_agent *agent, const char *path)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_agent a = *agent;
+	struct store_agent g = { 0 };
+
 	ok_ret(ops->batch_begin(s), "batch begin");
 	snprintf(a.id, sizeof(a.id), "b1");
 	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)), "b1 in the batch");
@@ -1381,6 +1359,14 @@ int main(void)
 	/* b1 served its purpose: the counts below are of a1, a2 and p1 */
 	ok_ret(-(ops->begin(s) || ops->agent_delete(s, "b1") || ops->commit(s)), "b1 removed");
 	snprintf(a.id, sizeof(a.id), "a1");
+}
+
+/* agent state and nonces */
+static void test_state_nonce(struct store *s)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_state st = { .reset_count = 7, .restart_count = 1 }, gs = { 0 };
+	struct store_nonce n = { .len = 4, .deadline = 99 }, gn = { 0 };
 
 	st.state_json = (char *)"{\"entries\":3}";
 	ok_ret(-(ops->begin(s) || ops->state_put(s, "a1", &st) || ops->commit(s)), "state put");
@@ -1399,42 +1385,49 @@ int main(void)
 	ops->rollback(s);
 	ok_ret(-(ops->begin(s) || ops->nonce_take(s, "a1", &gn) || ops->commit(s)),
 	       "a rolled-back take left the nonce");
+}
 
-	/* pending enrollments: single use, replaced by a newer one, gone after a rollback */
-	snprintf(e.id, sizeof(e.id), "new1");
-	snprintf(e.ak_fpr, sizeof(e.ak_fpr), "%064d", 2);
-	snprintf(e.ek_fpr, sizeof(e.ek_fpr), "%064d", 3);
-	e.ek_certified = true;
-	memset(e.secret_hash, 0xa5, sizeof(e.secret_hash));
-	e.ak = ak;
-	e.csr = (char *)"-----BEGIN CERTIFICATE REQUEST-----\n";
+/* pending enrollments: single use, replaced by a newer one, gone after a rollback */
+static void test_enrollments(struct store *s, struct store_enrollment *e, uint8_t *ak)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_enrollment ge = { 0 };
+	uint64_t count = 0;
+
+	snprintf(e->id, sizeof(e->id), "new1");
+	snprintf(e->ak_fpr, sizeof(e->ak_fpr), "%064d", 2);
+	snprintf(e->ek_fpr, sizeof(e->ek_fpr), "%064d", 3);
+	e->ek_certified = true;
+	memset(e->secret_hash, 0xa5, sizeof(e->secret_hash));
+	e->ak = ak;
+	e->csr = (char *)"-----BEGIN CERTIFICATE REQUEST-----\n";
 	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "no pending enrollment: -ENOENT");
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)),
 	       "enrollment put (an agent that is not registered)");
 	ok_ret(ops->begin(s), "begin");
 	ok_ret(ops->enrollment_take(s, "new1", &ge), "enrollment taken");
-	ok(ge.ak_len == 3 && memcmp(ge.ak, ak, 3) == 0 && strcmp(ge.ak_fpr, e.ak_fpr) == 0 &&
-		   strcmp(ge.ek_fpr, e.ek_fpr) == 0 && ge.ek_certified &&
-		   memcmp(ge.secret_hash, e.secret_hash, STORE_HASH_SIZE) == 0 &&
-		   strcmp(ge.csr, e.csr) == 0 && ge.deadline == 42 && strcmp(ge.id, "new1") == 0,
+	ok(ge.ak_len == 3 && memcmp(ge.ak, ak, 3) == 0 && strcmp(ge.ak_fpr, e->ak_fpr) == 0 &&
+		   strcmp(ge.ek_fpr, e->ek_fpr) == 0 && ge.ek_certified &&
+		   memcmp(ge.secret_hash, e->secret_hash, STORE_HASH_SIZE) == 0 &&
+		   strcmp(ge.csr, e->csr) == 0 && ge.deadline == 42 && strcmp(ge.id, "new1") == 0,
 	   "the enrollment round-trips");
 	store_enrollment_clear(&ge);
 	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "an enrollment is taken once");
 	ops->rollback(s);
-	e.deadline = 43;
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	e->deadline = 43;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)),
 	       "a second enrollment replaces the first");
 	ok_ret(-(ops->begin(s) || ops->enrollment_take(s, "new1", &ge) || ops->commit(s)),
 	       "taken and committed");
 	ok(ge.deadline == 43, "the newer one was kept");
 	store_enrollment_clear(&ge);
 	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "a committed take is final");
-	snprintf(e.id, sizeof(e.id), "old1");
-	e.deadline = 10;
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)), "an old one");
-	snprintf(e.id, sizeof(e.id), "new1");
-	e.deadline = 20;
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)), "a newer one");
+	snprintf(e->id, sizeof(e->id), "old1");
+	e->deadline = 10;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)), "an old one");
+	snprintf(e->id, sizeof(e->id), "new1");
+	e->deadline = 20;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)), "a newer one");
 	ok_ret(-(ops->begin(s) || ops->enrollment_purge(s, 15, &count) || ops->commit(s)),
 	       "purge the expired");
 	ok(count == 1, "one left");
@@ -1442,6 +1435,15 @@ int main(void)
 	ok_ret(-(ops->begin(s) || ops->enrollment_take(s, "new1", &ge) || ops->commit(s)),
 	       "the other one stays");
 	store_enrollment_clear(&ge);
+}
+
+/* the results chain; agent states by their newest result */
+static void test_results(struct store *s, const struct store_agent *agent)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_agent a = *agent;
+	struct store_result row = { .agent = "a1", .time = 5, .verdict = "trusted" };
+	uint64_t seq = 0;
 
 	for (int i = 0; i < 5; i++) {
 		row.body = i % 2 ? "{\"verdict\":\"untrusted\"}" : "{\"verdict\":\"trusted\"}";
@@ -1471,85 +1473,88 @@ int main(void)
 		row.agent = "a1";
 		row.verdict = "trusted";
 	}
+}
 
-	/* states, the outbox and the webhooks' cursors */
-	{
-		struct store_status ss = { .state = "trusted", .deadline = 100, .since = 5 }, gss;
-		struct store_event ev = { .time = 7, .type = "trusted", .agent = "a1",
-					 .from = "enrolled", .to = "trusted", .result = 3,
-					 .reason = "first trusted attestation" },
-				   got[4];
-		struct store_webhook w;
-		char due[4][STORE_ID_MAX + 1];
-		size_t nd = 9, ne = 9;
-		uint64_t last = 9;
+/* states, the outbox and the webhooks' cursors */
+static void test_outbox(struct store *s)
+{
+	const struct store_ops *ops = s->ops;
+	uint64_t count = 0;
+	struct store_status ss = { .state = "trusted", .deadline = 100, .since = 5 }, gss;
+	struct store_event ev = { .time = 7, .type = "trusted", .agent = "a1",
+				 .from = "enrolled", .to = "trusted", .result = 3,
+				 .reason = "first trusted attestation" },
+			   got[4];
+	struct store_webhook w;
+	char due[4][STORE_ID_MAX + 1];
+	size_t nd = 9, ne = 9;
+	uint64_t last = 9;
 
-		ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "no status yet: -ENOENT");
-		ok_ret(ops->outbox_last(s, &last), "outbox_last on an empty outbox");
-		ok(last == 0, "is 0");
-		ok_ret(ops->begin(s), "begin");
-		ok_ret(ops->status_put(s, "a1", &ss), "status put");
-		ok_ret(ops->outbox_append(s, &ev), "event appended");
-		ops->rollback(s);
-		ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "a rolled-back status is gone");
-		ok_ret(-(ops->outbox_pending(s, 0, 4, got, &ne) || ne != 0),
-		       "and so is its event");
-		ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) ||
-			 ops->outbox_append(s, &ev) || ops->commit(s)),
-		       "status and event in one transaction");
-		ok(store_seq(s, ev.seq) == 1, "the first event is id 1");
-		ok_ret(ops->status_get(s, "a1", &gss), "status get");
-		ok(strcmp(gss.state, "trusted") == 0 && gss.deadline == 100 && gss.since == 5,
-		   "the status round-trips");
-		ev.result = 0;
-		snprintf(ev.type, sizeof(ev.type), "overdue");
-		ok_ret(-(ops->begin(s) || ops->outbox_append(s, &ev) || ops->commit(s)),
-		       "a second event");
-		ok(store_seq(s, ev.seq) == 2, "id 2");
-		ok_ret(ops->outbox_pending(s, 0, 4, got, &ne), "pending after 0");
-		ok(ne == 2 && got[0].seq == 1 && got[1].seq == 2 && got[0].result == 3 &&
-			   got[1].result == 0 && strcmp(got[0].reason, ev.reason) == 0 &&
-			   strcmp(got[1].type, "overdue") == 0 &&
-			   strcmp(got[0].from, "enrolled") == 0,
-		   "both events, in order, round-trip (result NULL reads 0)");
-		ok_ret(-(ops->outbox_pending(s, 1, 1, got, &ne) || ne != 1 || got[0].seq != 2),
-		       "pending after 1, limit 1: event 2");
-		ok_ret(-(ops->outbox_pending(s, 2, 4, got, &ne) || ne != 0), "nothing after 2");
+	ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "no status yet: -ENOENT");
+	ok_ret(ops->outbox_last(s, &last), "outbox_last on an empty outbox");
+	ok(last == 0, "is 0");
+	ok_ret(ops->begin(s), "begin");
+	ok_ret(ops->status_put(s, "a1", &ss), "status put");
+	ok_ret(ops->outbox_append(s, &ev), "event appended");
+	ops->rollback(s);
+	ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "a rolled-back status is gone");
+	ok_ret(-(ops->outbox_pending(s, 0, 4, got, &ne) || ne != 0),
+	       "and so is its event");
+	ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) ||
+		 ops->outbox_append(s, &ev) || ops->commit(s)),
+	       "status and event in one transaction");
+	ok(store_seq(s, ev.seq) == 1, "the first event is id 1");
+	ok_ret(ops->status_get(s, "a1", &gss), "status get");
+	ok(strcmp(gss.state, "trusted") == 0 && gss.deadline == 100 && gss.since == 5,
+	   "the status round-trips");
+	ev.result = 0;
+	snprintf(ev.type, sizeof(ev.type), "overdue");
+	ok_ret(-(ops->begin(s) || ops->outbox_append(s, &ev) || ops->commit(s)),
+	       "a second event");
+	ok(store_seq(s, ev.seq) == 2, "id 2");
+	ok_ret(ops->outbox_pending(s, 0, 4, got, &ne), "pending after 0");
+	ok(ne == 2 && got[0].seq == 1 && got[1].seq == 2 && got[0].result == 3 &&
+		   got[1].result == 0 && strcmp(got[0].reason, ev.reason) == 0 &&
+		   strcmp(got[1].type, "overdue") == 0 &&
+		   strcmp(got[0].from, "enrolled") == 0,
+	   "both events, in order, round-trip (result NULL reads 0)");
+	ok_ret(-(ops->outbox_pending(s, 1, 1, got, &ne) || ne != 1 || got[0].seq != 2),
+	       "pending after 1, limit 1: event 2");
+	ok_ret(-(ops->outbox_pending(s, 2, 4, got, &ne) || ne != 0), "nothing after 2");
 
-		ok_ret(ops->status_due(s, 100, due, 4, &nd), "due at 100");
-		ok(nd == 0, "the deadline is not passed at 100");
-		ok_ret(ops->status_due(s, 101, due, 4, &nd), "due at 101");
-		ok(nd == 1 && strcmp(due[0], "a1") == 0, "a1 is past its deadline at 101");
-		snprintf(ss.state, sizeof(ss.state), "overdue");
-		ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) || ops->commit(s)),
-		       "a1 overdue");
-		ok_ret(-(ops->status_due(s, 101, due, 4, &nd) || nd != 0),
-		       "an overdue agent is not due again");
-		ok_ret(-(ops->status_count(s, "overdue", &count) || count != 1), "one overdue");
+	ok_ret(ops->status_due(s, 100, due, 4, &nd), "due at 100");
+	ok(nd == 0, "the deadline is not passed at 100");
+	ok_ret(ops->status_due(s, 101, due, 4, &nd), "due at 101");
+	ok(nd == 1 && strcmp(due[0], "a1") == 0, "a1 is past its deadline at 101");
+	snprintf(ss.state, sizeof(ss.state), "overdue");
+	ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) || ops->commit(s)),
+	       "a1 overdue");
+	ok_ret(-(ops->status_due(s, 101, due, 4, &nd) || nd != 0),
+	       "an overdue agent is not due again");
+	ok_ret(-(ops->status_count(s, "overdue", &count) || count != 1), "one overdue");
 
-		ok_ret(ops->webhook_get(s, "https://h/x", &w), "an unknown webhook");
-		ok(w.delivered == 0 && w.attempts == 0 && w.next_attempt == 0, "starts at 0");
-		ok_ret(-(ops->begin(s) || ops->outbox_mark_failed(s, "https://h/x", 2, 55) ||
-			 ops->commit(s)),
-		       "a failed attempt");
-		ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
-		ok(w.delivered == 0 && w.attempts == 2 && w.next_attempt == 55, "backoff persisted");
-		ok_ret(-(ops->begin(s) || ops->outbox_mark_delivered(s, 2, "https://h/x") ||
-			 ops->outbox_mark_delivered(s, 1, "https://h/x") || ops->commit(s)),
-		       "delivered 2, then a late 1");
-		ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
-		ok(w.delivered == 2 && w.attempts == 0 && w.next_attempt == 0,
-		   "the cursor never moves back; attempts reset");
-	}
-	ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
-	ok(rows == 6, "over 6 rows");
-	fleet(s, &a);
-	ops->close(s);
-	s = NULL;
-	if (pg_dsn) {
-		rmdir(dir);
-		return pg_more();
-	}
+	ok_ret(ops->webhook_get(s, "https://h/x", &w), "an unknown webhook");
+	ok(w.delivered == 0 && w.attempts == 0 && w.next_attempt == 0, "starts at 0");
+	ok_ret(-(ops->begin(s) || ops->outbox_mark_failed(s, "https://h/x", 2, 55) ||
+		 ops->commit(s)),
+	       "a failed attempt");
+	ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
+	ok(w.delivered == 0 && w.attempts == 2 && w.next_attempt == 55, "backoff persisted");
+	ok_ret(-(ops->begin(s) || ops->outbox_mark_delivered(s, 2, "https://h/x") ||
+		 ops->outbox_mark_delivered(s, 1, "https://h/x") || ops->commit(s)),
+	       "delivered 2, then a late 1");
+	ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
+	ok(w.delivered == 2 && w.attempts == 0 && w.next_attempt == 0,
+	   "the cursor never moves back; attempts reset");
+}
+
+/* SQLite: the triggers and the hash chain against edits through SQL */
+static void test_sqlite_tamper(const char *path)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+	uint64_t rows = 0, bad = 0, seq = 0;
 
 	raw(path, "UPDATE results SET verdict = 'x' WHERE seq = 2");
 	ok_ret(ops->open(path, 0, &s), "reopen");
@@ -1569,8 +1574,16 @@ int main(void)
 	store_agent_clear(&g);
 	ok_ret(-(ops->outbox_last(s, &seq) || seq != 2), "the events survived the reopen");
 	ops->close(s);
+}
 
-	/* a version 4 database (before states and events) is migrated in place */
+/* a version 4 database (before states and events) is migrated in place */
+static bool test_migrate_v4(const char *path)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+	uint64_t seq = 0;
+
 	raw(path, downgrade[7]);
 	raw(path, "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks; "
 		  "ALTER TABLE agents DROP COLUMN ek_certified; "
@@ -1579,13 +1592,22 @@ int main(void)
 	s = NULL;
 	ok_ret(ops->open(path, 0, &s), "a version 4 database opens");
 	if (!s)
-		return tap_done();
+		return false;
 	ok_ret(-(ops->outbox_last(s, &seq) || seq != 0), "with an empty outbox");
 	ok_ret(ops->agent_get(s, "a1", &g), "and its agents");
 	store_agent_clear(&g);
 	ops->close(s);
+	return true;
+}
 
-	/* a version 1 database (before enrollment) is migrated, its agents kept */
+/* a version 1 database (before enrollment) is migrated, its agents kept */
+static bool test_migrate_v1(const char *dir, const struct store_enrollment *e)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+	char cmd[96];
+
 	snprintf(cmd, sizeof(cmd), "%s/v1", dir);
 	raw(cmd, "CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
 		 " registered INTEGER NOT NULL, reference TEXT NOT NULL);"
@@ -1601,21 +1623,25 @@ int main(void)
 	s = NULL;
 	ok_ret(ops->open(cmd, 0, &s), "a version 1 database opens");
 	if (!s)
-		return tap_done();
+		return false;
 	ok_ret(ops->agent_get(s, "old", &g), "its agent is still there");
 	ok(g.ak_len == 3 && g.registered == 7 && g.ek_fpr[0] == '\0',
 	   "with an empty EK fingerprint");
 	store_agent_clear(&g);
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)),
 	       "the migrated database takes enrollments");
 	ops->close(s);
 	ok_ret(ops->open(cmd, 0, &s), "and reopens at the current version");
 	ops->close(s);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/v1-shm", dir);
-	unlink(cmd);
+	unlink_db(cmd);
+	return true;
+}
+
+/* a schema version newer than this build */
+static void test_unknown_version(const char *path)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
 
 	raw(path, "PRAGMA user_version = 99");
 	ok_err(ops->open(path, 0, &s), -EPROTO, "an unknown schema version is refused");
@@ -1628,8 +1654,15 @@ int main(void)
 		ok(v == 99 && latest == 7, "99, newer than this build's 7");
 		ops->close(s);
 	}
+}
 
-	/* a version 2 database (enrollment, before pull mode): its agents become push agents */
+/* a version 2 database (enrollment, before pull mode): its agents become push agents */
+static bool test_migrate_v2(const char *path)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+
 	raw(path, "PRAGMA user_version = 7");
 	raw(path, downgrade[7]);
 	raw(path, "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode; "
@@ -1641,13 +1674,24 @@ int main(void)
 	s = NULL;
 	ok_ret(ops->open(path, 0, &s), "a version 2 database is migrated");
 	if (!s)
-		return tap_done();
+		return false;
 	ok_ret(ops->agent_get(s, "a1", &g), "its agent survived");
 	ok(strcmp(g.mode, "push") == 0 && g.url[0] == '\0', "as a push agent");
 	store_agent_clear(&g);
 	ops->close(s);
-	/* a version 1 database (before named reference values) migrates in place */
+	return true;
+}
+
+/* a version 1 database (before named reference values) migrates in place */
+static void test_migrate_v1_references(const char *dir)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+	char path[64];
+	
 	snprintf(path, sizeof(path), "%s/v1", dir);
+
 	raw(path, "CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
 		  " registered INTEGER NOT NULL, reference TEXT NOT NULL);"
 		  "CREATE TABLE states (agent TEXT PRIMARY KEY REFERENCES agents(id), state TEXT NOT NULL,"
@@ -1667,24 +1711,72 @@ int main(void)
 	s = NULL;
 	ok_ret(ops->open(path, 0, &s), "reopened at version 2");
 	ops->close(s);
-	snprintf(cmd, sizeof(cmd), "%s/v1", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/v1-shm", dir);
-	unlink(cmd);
+	unlink_db(path);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/vouch-store.XXXXXX", path[64];
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent a = { .ak_len = 3, .registered = 1 };
+	struct store_enrollment e = { .ak_len = 3, .deadline = 42 };
+	uint8_t ak[3] = { 1, 2, 3 };
+	uint64_t rows = 0, bad = 0;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/db", dir);
+	/* the same cases on PostgreSQL (test-store-pg.sh), each from an empty database */
+	pg_dsn = getenv("VOUCH_TEST_PG_DSN");
+	if (pg_dsn && *pg_dsn) {
+		if (!store_pg_ops) {
+			tap_skip("VOUCH_TEST_PG_DSN is set but this build has no libpq");
+			rmdir(dir);
+			return tap_done();
+		}
+		ops = store_pg_ops;
+		pg_reset();
+	} else {
+		pg_dsn = NULL;
+	}
+	ok_ret(ops->open(pg_dsn ? pg_dsn : path, 0, &s), "open and migrate a new database");
+	snprintf(a.id, sizeof(a.id), "a1");
+	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "%064d", 0);
+	snprintf(a.reference, sizeof(a.reference), "default");
+	snprintf(a.ek_fpr, sizeof(a.ek_fpr), "%064d", 1);
+	a.ek_certified = true;
+	a.ak = ak;
+	test_agents(s, &a, ak);
+	test_batch(s, &a, path);
+	test_state_nonce(s);
+	test_enrollments(s, &e, ak);
+	test_results(s, &a);
+	test_outbox(s);
+	ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
+	ok(rows == 6, "over 6 rows");
+	fleet(s, &a);
+	ops->close(s);
+	s = NULL;
+	if (pg_dsn) {
+		rmdir(dir);
+		return pg_more();
+	}
+
+	test_sqlite_tamper(path);
+	if (!test_migrate_v4(path) || !test_migrate_v1(dir, &e))
+		return tap_done();
+	test_unknown_version(path);
+	if (!test_migrate_v2(path))
+		return tap_done();
+	test_migrate_v1_references(dir);
 
 	nodes(dir);
 	retention(dir);
 	backup_live(dir);
 	migrations(dir);
 
-	snprintf(cmd, sizeof(cmd), "%s/db", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/db-wal", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/db-shm", dir);
-	unlink(cmd);
+	unlink_db(path);
 	rmdir(dir);
 	return tap_done();
 }

@@ -206,34 +206,25 @@ static void unlink_db(const char *path)
 	unlink(p);
 }
 
-/* two nodes (two connections) over one file: pull leases and duties */
-static void nodes(const char *dir)
+/* Node a puts four pull agents p0..p3 and a push agent (p, left as the push agent); then
+ * nodes a and b claim, renew, lose and take over the pull agents' leases. */
+static void lease_cases(struct store *a, struct store *b, struct store_agent *p)
 {
-	const struct store_ops *ops = &store_sqlite_ops;
-	struct store *a = NULL, *b = NULL;
-	struct store_agent p = { .ak_len = 1, .registered = 1 };
-	uint8_t ak[1] = { 1 };
-	char path[96];
+	const struct store_ops *ops = a->ops;
 
-	snprintf(path, sizeof(path), "%s/nodes", dir);
-	ok_ret(ops->open(path, 0, &a), "node A opens");
-	ok_ret(ops->open(path, 0, &b), "node B opens the same file");
-	if (!a || !b)
-		return;
-	p.ak = ak;
-	snprintf(p.ak_fpr, sizeof(p.ak_fpr), "f");
-	snprintf(p.reference, sizeof(p.reference), "default");
-	snprintf(p.mode, sizeof(p.mode), "pull");
-	snprintf(p.url, sizeof(p.url), "https://127.0.0.1:1");
+	snprintf(p->ak_fpr, sizeof(p->ak_fpr), "f");
+	snprintf(p->reference, sizeof(p->reference), "default");
+	snprintf(p->mode, sizeof(p->mode), "pull");
+	snprintf(p->url, sizeof(p->url), "https://127.0.0.1:1");
 	ok_ret(ops->begin(a), "begin");
 	for (int i = 0; i < 4; i++) {
-		snprintf(p.id, sizeof(p.id), "p%d", i);
-		ok_ret(ops->agent_put(a, &p), "pull agent p%d", i);
+		snprintf(p->id, sizeof(p->id), "p%d", i);
+		ok_ret(ops->agent_put(a, p), "pull agent p%d", i);
 	}
-	snprintf(p.id, sizeof(p.id), "push1");
-	snprintf(p.mode, sizeof(p.mode), "push");
-	p.url[0] = '\0';
-	ok_ret(ops->agent_put(a, &p), "a push agent");
+	snprintf(p->id, sizeof(p->id), "push1");
+	snprintf(p->mode, sizeof(p->mode), "push");
+	p->url[0] = '\0';
+	ok_ret(ops->agent_put(a, p), "a push agent");
 	ok_ret(ops->commit(a), "commit");
 
 	ok(claim(a, "A", 100, 10, 3) == 3, "A claims at most 3 of the 4 pull agents");
@@ -249,9 +240,12 @@ static void nodes(const char *dir)
 	ok(claim(b, "B", 118, 10, 2) == 4, "a lower max never drops a lease B holds");
 	ok_ret(ops->lease_release(b, "B"), "B releases its leases (clean shutdown)");
 	ok(claim(a, "A", 119, 10, 10) == 4, "A takes them over at once");
-	ok(scalar(path, "SELECT count(*) FROM agents WHERE lease_node IS NOT NULL AND "
-			"mode = 'push'") == 0,
-	   "a push agent is never leased");
+}
+
+/* nodes a and b take, renew and lose a duty lease */
+static void duty_cases(struct store *a, struct store *b)
+{
+	const struct store_ops *ops = a->ops;
 
 	ok_ret(ops->duty_claim(a, "outbox", "A", 200, 3), "A takes the outbox duty");
 	ok_err(ops->duty_claim(b, "outbox", "B", 201, 3), -EBUSY, "B cannot while A's is live");
@@ -263,6 +257,29 @@ static void nodes(const char *dir)
 	ok_err(ops->duty_claim(a, "", "A", 206, 3), -EINVAL, "an empty duty is refused");
 	ok_ret(ops->lease_release(b, "B"), "B releases");
 	ok_ret(ops->duty_claim(a, "outbox", "A", 207, 3), "the duty is free at once");
+}
+
+/* two nodes (two connections) over one file: pull leases and duties */
+static void nodes(const char *dir)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *a = NULL, *b = NULL;
+	struct store_agent p = { .ak_len = 1, .registered = 1 };
+	uint8_t ak[1] = { 1 };
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/nodes", dir);
+	ok_ret(ops->open(path, 0, &a), "node A opens");
+	ok_ret(ops->open(path, 0, &b), "node B opens the same file");
+	if (!a || !b)
+		return;
+	p.ak = ak;
+	lease_cases(a, b, &p);
+	ok(scalar(path, "SELECT count(*) FROM agents WHERE lease_node IS NOT NULL AND "
+			"mode = 'push'") == 0,
+	   "a push agent is never leased");
+
+	duty_cases(a, b);
 	ops->close(a);
 	ops->close(b);
 	unlink_db(path);
@@ -668,33 +685,7 @@ static void pg_leases(void)
 	if (!a || !b)
 		return;
 	p.ak = ak;
-	snprintf(p.ak_fpr, sizeof(p.ak_fpr), "f");
-	snprintf(p.reference, sizeof(p.reference), "default");
-	snprintf(p.mode, sizeof(p.mode), "pull");
-	snprintf(p.url, sizeof(p.url), "https://127.0.0.1:1");
-	ok_ret(ops->begin(a), "begin");
-	for (int i = 0; i < 4; i++) {
-		snprintf(p.id, sizeof(p.id), "p%d", i);
-		ok_ret(ops->agent_put(a, &p), "pull agent p%d", i);
-	}
-	snprintf(p.id, sizeof(p.id), "push1");
-	snprintf(p.mode, sizeof(p.mode), "push");
-	p.url[0] = '\0';
-	ok_ret(ops->agent_put(a, &p), "a push agent");
-	ok_ret(ops->commit(a), "commit");
-
-	ok(claim(a, "A", 100, 10, 3) == 3, "A claims at most 3 of the 4 pull agents");
-	ok(claim(b, "B", 100, 10, 10) == 1, "B gets the one left; A's live leases are skipped");
-	ok(claim(a, "A", 105, 10, 3) == 3, "A renews its 3");
-	ok(claim(b, "B", 105, 10, 10) == 1, "B renews its 1, takes none of A's");
-	ok(claim(a, "", 105, 10, 3) == (size_t)-1, "an empty node name is refused");
-	ok(claim(a, "A", 105, 0, 3) == (size_t)-1, "a ttl of 0 is refused");
-	ok(claim(b, "B", 114, 10, 10) == 1, "a second before the expiry A's leases still hold");
-	ok(claim(b, "B", 115, 10, 10) == 4, "at it B takes all four over");
-	ok(claim(a, "A", 117, 10, 10) == 0, "A, back, gets nothing while B's leases live");
-	ok(claim(b, "B", 118, 10, 2) == 4, "a lower max never drops a lease B holds");
-	ok_ret(ops->lease_release(b, "B"), "B releases its leases (clean shutdown)");
-	ok(claim(a, "A", 119, 10, 10) == 4, "A takes them over at once");
+	lease_cases(a, b, &p);
 	ok(pg_scalar("SELECT count(*) FROM agents WHERE lease_node IS NOT NULL AND "
 		     "mode = 'push'") == 0,
 	   "a push agent is never leased");
@@ -770,16 +761,7 @@ static void pg_leases(void)
 		ok(sum == 200, "one more round, node after node: all 200 held (%zu)", sum);
 	}
 
-	ok_ret(ops->duty_claim(a, "outbox", "A", 200, 3), "A takes the outbox duty");
-	ok_err(ops->duty_claim(b, "outbox", "B", 201, 3), -EBUSY, "B cannot while A's is live");
-	ok_ret(ops->duty_claim(b, "other", "B", 201, 3), "another duty is another lease");
-	ok_ret(ops->duty_claim(a, "outbox", "A", 202, 3), "A renews");
-	ok_err(ops->duty_claim(b, "outbox", "B", 204, 3), -EBUSY, "until 205 it is A's");
-	ok_ret(ops->duty_claim(b, "outbox", "B", 205, 3), "B takes it when A's lease runs out");
-	ok_err(ops->duty_claim(a, "outbox", "A", 206, 3), -EBUSY, "A has lost it");
-	ok_err(ops->duty_claim(a, "", "A", 206, 3), -EINVAL, "an empty duty is refused");
-	ok_ret(ops->lease_release(b, "B"), "B releases");
-	ok_ret(ops->duty_claim(a, "outbox", "A", 207, 3), "the duty is free at once");
+	duty_cases(a, b);
 	ops->close(a);
 	ops->close(b);
 }

@@ -439,20 +439,68 @@ static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? 0 : db_err(S(s), what);
 }
 
-static int sq_agent_get(struct store *s, const char *id, struct store_agent *ret)
+/* bind @key to ?1 and step: 0 on the row (read it, then reset), -ENOENT (reset) on none */
+static int row_by_key(struct store *s, sqlite3_stmt *st, const char *key, const char *what)
 {
-	sqlite3_stmt *st = stmt(s, Q_AGENT_GET);
-	struct store_agent a = { 0 };
-	int rc, n;
+	int rc;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(st);
 		return -ENOENT;
 	}
 	if (rc != SQLITE_ROW)
-		return db_err(S(s), "agent");
+		return db_err(S(s), what);
+	return 0;
+}
+
+/* the one integer of a count(*) or max() statement */
+static int step_u64(struct store *s, sqlite3_stmt *st, const char *what, uint64_t *ret)
+{
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(S(s), what);
+	*ret = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* statement @q with @key as ?1, run to its end */
+static int run_by_key(struct store *s, int q, const char *key, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, q);
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	return step_done(s, st, what);
+}
+
+/* room for element @n of the array *@pv (@size bytes each, @cap of them): doubled, @first
+ * at first */
+static int grow(void *pv, size_t *cap, size_t n, size_t size, size_t first)
+{
+	void **v = pv, *nv;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? 2 * *cap : first;
+	nv = realloc(*v, c * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+static int sq_agent_get(struct store *s, const char *id, struct store_agent *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_AGENT_GET);
+	struct store_agent a = { 0 };
+	int rc, n;
+
+	rc = row_by_key(s, st, id, "agent");
+	if (rc < 0)
+		return rc;
 	n = sqlite3_column_bytes(st, 0);
 	if (n <= 0 || snprintf(a.id, sizeof(a.id), "%s", id) >= (int)sizeof(a.id) ||
 	    copy_text(st, 1, a.ak_fpr, sizeof(a.ak_fpr)) < 0 ||
@@ -518,13 +566,7 @@ static int sq_pull_list(struct store *s, int (*fn)(void *userdata, const char *i
 
 static int sq_agent_count(struct store *s, uint64_t *ret)
 {
-	sqlite3_stmt *st = stmt(s, Q_AGENT_COUNT);
-
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(S(s), "agent count");
-	*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return step_u64(s, stmt(s, Q_AGENT_COUNT), "agent count", ret);
 }
 
 static int sq_agent_states(struct store *s, uint64_t ret[_STORE_AGENT_STATE_MAX])
@@ -558,14 +600,9 @@ static int sq_state_get(struct store *s, const char *id, struct store_state *ret
 	const unsigned char *t;
 	int rc;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "state");
+	rc = row_by_key(s, st, id, "state");
+	if (rc < 0)
+		return rc;
 	t = sqlite3_column_text(st, 0);
 	ret->state_json = t ? strdup((const char *)t) : NULL;
 	ret->reset_count = (uint32_t)sqlite3_column_int64(st, 1);
@@ -601,14 +638,9 @@ static int sq_nonce_take(struct store *s, const char *id, struct store_nonce *re
 	struct store_nonce n = { 0 };
 	int rc, len;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "nonce");
+	rc = row_by_key(s, st, id, "nonce");
+	if (rc < 0)
+		return rc;
 	len = sqlite3_column_bytes(st, 0);
 	if (len <= 0 || len > STORE_NONCE_MAX) {
 		sqlite3_reset(st);
@@ -618,9 +650,7 @@ static int sq_nonce_take(struct store *s, const char *id, struct store_nonce *re
 	n.len = (size_t)len;
 	n.deadline = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
-	st = stmt(s, Q_NONCE_DEL);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "nonce delete");
+	rc = run_by_key(s, Q_NONCE_DEL, id, "nonce delete");
 	if (rc == 0)
 		*ret = n;
 	return rc;
@@ -650,14 +680,9 @@ static int sq_enrollment_take(struct store *s, const char *id, struct store_enro
 	const unsigned char *csr;
 	int rc, n;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "enrollment");
+	rc = row_by_key(s, st, id, "enrollment");
+	if (rc < 0)
+		return rc;
 	n = sqlite3_column_bytes(st, 0);
 	csr = sqlite3_column_text(st, 4);
 	if (n <= 0 || !csr || sqlite3_column_bytes(st, 3) != STORE_HASH_SIZE ||
@@ -680,9 +705,7 @@ static int sq_enrollment_take(struct store *s, const char *id, struct store_enro
 	e.deadline = sqlite3_column_int64(st, 5);
 	e.ek_certified = sqlite3_column_int(st, 6) != 0;
 	sqlite3_reset(st);
-	st = stmt(s, Q_ENROLL_DEL);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "enrollment delete");
+	rc = run_by_key(s, Q_ENROLL_DEL, id, "enrollment delete");
 	if (rc < 0) {
 		store_enrollment_clear(&e);
 		return rc;
@@ -700,12 +723,7 @@ static int sq_enrollment_purge(struct store *s, int64_t now, uint64_t *ret_left)
 	rc = step_done(s, st, "enrollment purge");
 	if (rc < 0)
 		return rc;
-	st = stmt(s, Q_ENROLL_COUNT);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(S(s), "enrollment count");
-	*ret_left = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return step_u64(s, stmt(s, Q_ENROLL_COUNT), "enrollment count", ret_left);
 }
 
 static int sq_result_append(struct store *s, const struct store_result *r, uint64_t *ret_seq)
@@ -806,17 +824,9 @@ static int sq_agent_list(struct store *s, const char *after, size_t limit,
 		struct store_agent_info *i;
 		const unsigned char *t;
 
-		if (n == cap) {
-			struct store_agent_info *nv;
-
-			cap = cap ? 2 * cap : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
+		r = grow(&v, &cap, n, sizeof(*v), 16);
+		if (r < 0)
+			break;
 		i = &v[n];
 		memset(i, 0, sizeof(*i));
 		if (copy_text(st, 0, i->id, sizeof(i->id)) < 0 ||
@@ -858,12 +868,8 @@ static int sq_agent_delete(struct store *s, const char *id)
 				 Q_AGENT_DEL };
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < sizeof(q) / sizeof(q[0]); i++) {
-		sqlite3_stmt *st = stmt(s, q[i]);
-
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		r = step_done(s, st, "agent delete");
-	}
+	for (size_t i = 0; r == 0 && i < sizeof(q) / sizeof(q[0]); i++)
+		r = run_by_key(s, q[i], id, "agent delete");
 	if (r == 0 && sqlite3_changes(S(s)->db) == 0)
 		return -ENOENT;
 	return r;
@@ -894,14 +900,9 @@ static int sq_reference_get(struct store *s, const char *name, struct store_refe
 	const unsigned char *t;
 	int rc;
 
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "reference");
+	rc = row_by_key(s, st, name, "reference");
+	if (rc < 0)
+		return rc;
 	t = sqlite3_column_text(st, 2);
 	if (snprintf(ref.name, sizeof(ref.name), "%s", name) >= (int)sizeof(ref.name) ||
 	    copy_text(st, 0, ref.hash, sizeof(ref.hash)) < 0 || !t) {
@@ -925,17 +926,9 @@ static int sq_reference_list(struct store *s, struct store_reference **ret, size
 	int rc, r = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct store_reference *nv;
-
-			cap = cap ? 2 * cap : 8;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
+		r = grow(&v, &cap, n, sizeof(*v), 8);
+		if (r < 0)
+			break;
 		memset(&v[n], 0, sizeof(v[n]));
 		if (copy_text(st, 0, v[n].name, sizeof(v[n].name)) < 0 ||
 		    copy_text(st, 1, v[n].hash, sizeof(v[n].hash)) < 0) {
@@ -1017,14 +1010,9 @@ static int sq_status_get(struct store *s, const char *id, struct store_status *r
 	struct store_status v = { 0 };
 	int rc;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "status");
+	rc = row_by_key(s, st, id, "status");
+	if (rc < 0)
+		return rc;
 	rc = copy_text(st, 0, v.state, sizeof(v.state));
 	v.deadline = sqlite3_column_int64(st, 1);
 	v.since = sqlite3_column_int64(st, 2);
@@ -1072,22 +1060,12 @@ static int sq_status_count(struct store *s, const char *state, uint64_t *ret)
 	sqlite3_stmt *st = stmt(s, Q_STATUS_COUNT);
 
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(S(s), "status count");
-	*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return step_u64(s, st, "status count", ret);
 }
 
 static int sq_outbox_last(struct store *s, uint64_t *ret)
 {
-	sqlite3_stmt *st = stmt(s, Q_OUTBOX_LAST);
-
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(S(s), "last event");
-	*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return step_u64(s, stmt(s, Q_OUTBOX_LAST), "last event", ret);
 }
 
 static int sq_outbox_append(struct store *s, struct store_event *e)
@@ -1219,17 +1197,9 @@ static int sq_pull_claim(struct store *s, const char *node, int64_t now, int64_t
 	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct lease_id *nv;
-
-			cap = cap ? 2 * cap : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
+		r = grow(&v, &cap, n, sizeof(*v), 16);
+		if (r < 0)
+			break;
 		if (copy_text(st, 0, v[n].id, sizeof(v[n].id)) < 0 ||
 		    copy_text(st, 1, v[n].url, sizeof(v[n].url)) < 0)
 			continue;
@@ -1250,19 +1220,13 @@ static int sq_pull_claim(struct store *s, const char *node, int64_t now, int64_t
 
 static int sq_lease_release(struct store *s, const char *node)
 {
-	sqlite3_stmt *st;
 	int r = sq_begin(s);
 
 	if (r < 0)
 		return r;
-	st = stmt(s, Q_LEASE_RELEASE);
-	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
-	r = step_done(s, st, "lease release");
-	if (r == 0) {
-		st = stmt(s, Q_DUTY_RELEASE);
-		sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
-		r = step_done(s, st, "duty release");
-	}
+	r = run_by_key(s, Q_LEASE_RELEASE, node, "lease release");
+	if (r == 0)
+		r = run_by_key(s, Q_DUTY_RELEASE, node, "duty release");
 	if (r == 0)
 		r = sq_commit(s);
 	if (r < 0)

@@ -18,12 +18,7 @@ static vouch_cert *cert, *cert2;
 
 static const char *tmp(const char *name)
 {
-	static char buf[4][4096];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
+	return tap_path(dir, name);
 }
 
 static int copy_file(const char *src, const char *dst, mode_t mode, size_t truncate_to)

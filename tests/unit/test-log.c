@@ -14,13 +14,7 @@ static vouch_ctx *ctx;
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	uint8_t *buf = NULL;
-
-	if (read_file_all(ctx, path, 1 << 26, &buf, len) < 0) {
-		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
-		return NULL;
-	}
-	return buf;
+	return tap_slurp(ctx, path, 1 << 26, len);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)

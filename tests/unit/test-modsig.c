@@ -20,13 +20,7 @@ static size_t blob_len, good_len, good_skid_len, p7_len;
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	uint8_t *buf = NULL;
-
-	if (read_file_all(ctx, path, 1 << 24, &buf, len) < 0) {
-		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
-		return NULL;
-	}
-	return buf;
+	return tap_slurp(ctx, path, 1 << 24, len);
 }
 
 static vouch_key *load_key(const char *path)

@@ -38,26 +38,20 @@ static void raw(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
-/* the management API's operations: list, history, named reference values, delete */
-static void fleet(struct store *s, const struct store_agent *a1)
+/* the management API: the agent list, its pages and the agents' states (a second agent a2,
+ * with a result, a nonce and a state, put first) */
+static void fleet_list(struct store *s, struct store_agent *a2)
 {
 	const struct store_ops *ops = s->ops;
-	struct store_agent a2 = *a1, g = { 0 };
 	struct store_agent_info *v = NULL;
-	struct store_result_row *h = NULL;
-	struct store_reference ref = { 0 }, *refs = NULL;
 	struct store_result row = { .agent = "a2", .time = 50, .verdict = "untrusted",
 				    .body = "{\"verdict\":\"untrusted\"}" };
 	struct store_nonce n = { .len = 1, .deadline = 1 };
 	struct store_state st = { .state_json = (char *)"{}" };
-	const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
-	const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
 	size_t nv = 0;
-	uint64_t seq = 0, count = 0;
+	uint64_t seq = 0;
 
-	snprintf(a2.id, sizeof(a2.id), "a2");
-	a2.registered = 40;
-	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->result_append(s, &row, &seq) ||
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, a2) || ops->result_append(s, &row, &seq) ||
 		 ops->nonce_put(s, "a2", &n) || ops->state_put(s, "a2", &st) || ops->commit(s)),
 	       "a second agent with a result, a nonce and a state");
 	ok_ret(ops->agent_list(s, "", 100, &v, &nv), "agent list");
@@ -94,8 +88,8 @@ static void fleet(struct store *s, const struct store_agent *a1)
 		ok(by[STORE_AGENT_TRUSTED] == 1 && by[STORE_AGENT_UNTRUSTED] == 1 &&
 			   by[STORE_AGENT_REGISTERED] == 1,
 		   "a1 trusted, a2 untrusted, p1 registered");
-		a2.registered = 60;
-		ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)),
+		a2->registered = 60;
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, a2) || ops->commit(s)),
 		       "a2 registered again, after its results");
 		ok_ret(ops->agent_states(s, by), "agent states");
 		ok(by[STORE_AGENT_TRUSTED] == 1 && by[STORE_AGENT_UNTRUSTED] == 0 &&
@@ -104,10 +98,18 @@ static void fleet(struct store *s, const struct store_agent *a1)
 		   (unsigned long long)by[STORE_AGENT_TRUSTED],
 		   (unsigned long long)by[STORE_AGENT_UNTRUSTED],
 		   (unsigned long long)by[STORE_AGENT_REGISTERED]);
-		a2.registered = 40;
-		ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)),
+		a2->registered = 40;
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, a2) || ops->commit(s)),
 		       "a2 as it was");
 	}
+}
+
+/* an agent's history, newest first */
+static void fleet_history(struct store *s)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_result_row *h = NULL;
+	size_t nv = 0;
 
 	ok_ret(ops->results_for_agent(s, "a1", 3, &h, &nv), "a1's history");
 	ok(nv == 3 && h[0].seq == 5 && h[1].seq == 4 && h[2].seq == 3 &&
@@ -118,6 +120,16 @@ static void fleet(struct store *s, const struct store_agent *a1)
 	ok(nv == 0, "is empty");
 	store_result_rows_free(h, nv);
 	ok_err(ops->results_for_agent(s, "a1", 0, &h, &nv), -EINVAL, "a zero limit is refused");
+}
+
+/* named reference values: documents stored once by hash, names moved between them */
+static void fleet_references(struct store *s)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_reference ref = { 0 }, *refs = NULL;
+	const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
+	size_t nv = 0;
 
 	ok_err(ops->reference_get(s, "web", &ref), -ENOENT, "an unknown reference name: -ENOENT");
 	ok_ret(-(ops->begin(s) || ops->reference_put(s, "web", h1, "{\"a\":1}", 10) ||
@@ -140,6 +152,18 @@ static void fleet(struct store *s, const struct store_agent *a1)
 	ok_ret(ops->reference_get(s, "x", &ref), "the name points at the first document");
 	ok(strcmp(ref.body, "{\"a\":1}") == 0, "whose content is unchanged");
 	store_reference_clear(&ref);
+}
+
+/* an agent's reference set, then the agent deleted with its state and nonce */
+static void fleet_delete(struct store *s, struct store_agent *a2)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_agent g = { 0 };
+	struct store_result_row *h = NULL;
+	struct store_nonce n = { 0 };
+	struct store_state st = { 0 };
+	size_t nv = 0;
+	uint64_t count = 0;
 
 	ok_ret(-(ops->begin(s) || ops->agent_set_reference(s, "a2", "web") || ops->commit(s)),
 	       "agent set reference");
@@ -156,12 +180,25 @@ static void fleet(struct store *s, const struct store_agent *a1)
 	ok_err(ops->agent_delete(s, "a2"), -ENOENT, "deleting it again: -ENOENT");
 	ok_ret(ops->agent_count(s, &count), "agent count");
 	ok(count == 2, "a1 and p1 left");
-	a2.registered = 60;
-	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)), "a2 registers again");
+	a2->registered = 60;
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, a2) || ops->commit(s)), "a2 registers again");
 	ok_ret(ops->results_for_agent(s, "a2", 10, &h, &nv), "its history");
 	ok(nv == 0, "starts empty: the old registration's results are not its");
 	store_result_rows_free(h, nv);
 	ok_ret(-(ops->begin(s) || ops->agent_delete(s, "a2") || ops->commit(s)), "delete it again");
+}
+
+/* the management API's operations: list, history, named reference values, delete */
+static void fleet(struct store *s, const struct store_agent *a1)
+{
+	struct store_agent a2 = *a1;
+
+	snprintf(a2.id, sizeof(a2.id), "a2");
+	a2.registered = 40;
+	fleet_list(s, &a2);
+	fleet_history(s);
+	fleet_references(s);
+	fleet_delete(s, &a2);
 }
 
 static int count_one(void *userdata, const char *id, const char *url)

@@ -529,11 +529,8 @@ VOUCH_EXPORT int vouch_cpio_extract_opts(vouch_cpio_reader *r, int dirfd,
 	int k;
 
 	if (!r || dirfd < 0 || !opts || opts->version != 1 || (opts->flags & ~15U) ||
-	    (opts->n_xattrs && !opts->xattrs))
+	    (opts->n_xattrs && !opts->xattrs) || !mem_is_zero(opts->reserved, sizeof(opts->reserved)))
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return -EINVAL;
 	ex.flags = opts->flags;
 	ex.xattrs = opts->xattrs;
 	ex.n_xattrs = opts->n_xattrs;

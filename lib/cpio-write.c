@@ -138,9 +138,9 @@ VOUCH_EXPORT int vouch_cpio_writer_new(vouch_ctx *ctx, const struct vouch_cpio_w
 		return -EINVAL;
 	if (opts->version != 1)
 		return ctx_err(ctx, -EINVAL, "cpio writer options version %u unknown", opts->version);
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(ctx, -EINVAL, "cpio writer options: reserved field set");
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "cpio writer options: reserved field set") < 0)
+		return -EINVAL;
 	if (opts->format < 0 || opts->format >= _VOUCH_CPIO_FORMAT_MAX)
 		return ctx_err(ctx, -EINVAL, "unknown cpio format %d", opts->format);
 	if (opts->compress < 0 || opts->compress >= _VOUCH_CPIO_COMPRESS_MAX)

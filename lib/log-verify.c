@@ -216,9 +216,9 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 	    o->n_banks > VERIFY_MAX_BANKS ||
 	    (o->flags & ~(VOUCH_LOG_VERIFY_REQUIRE_SIGS | VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE)))
 		return ctx_err(ctx, -EINVAL, "invalid list verification options");
-	for (size_t i = 0; i < ARRAY_SIZE(o->reserved); i++)
-		if (o->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved verification options must be zero");
+	if (check_reserved(ctx, o->reserved, sizeof(o->reserved),
+			   "reserved verification options must be zero") < 0)
+		return -EINVAL;
 	mask = o->pcr_mask ? o->pcr_mask : 1u << 10;
 	/*
 	 * Every entry is replayed into the PCR it names; each PCR the list extends and a bank

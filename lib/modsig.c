@@ -24,6 +24,7 @@
 #include "cursor.h"
 #include "internal.h"
 #include "openssl-internal.h"
+#include "modsig-internal.h"
 #include "sigv2-internal.h"
 
 /* --- names --------------------------------------------------------------------------- */
@@ -666,9 +667,9 @@ VOUCH_EXPORT int vouch_modsig_signer_new(vouch_ctx *ctx, const vouch_key *key,
 	if (opts->version != 1)
 		return ctx_err(ctx, -EINVAL, "unsupported modsig sign options version %u",
 			       opts->version);
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved modsig sign option fields must be zero");
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved modsig sign option fields must be zero") < 0)
+		return -EINVAL;
 	switch (opts->hash_algo) {
 	case VOUCH_HASH_SHA1:
 	case VOUCH_HASH_SHA224:
@@ -855,10 +856,9 @@ static int check_opts(vouch_ctx *ctx, const struct vouch_modsig_verify_options *
 	if (opts->version != 1)
 		return ctx_err(ctx, -EINVAL, "unsupported modsig verify options version %u",
 			       opts->version);
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(ctx, -EINVAL,
-				       "reserved modsig verify option fields must be zero");
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved modsig verify option fields must be zero") < 0)
+		return -EINVAL;
 	if ((opts->n_blacklist && !opts->blacklist) ||
 	    (opts->n_blacklist_tbs && !opts->blacklist_tbs))
 		return -EINVAL;

@@ -313,6 +313,16 @@ static int extract_file(struct extract *ex, vouch_cpio_reader *r, const struct v
 	return 0;
 }
 
+/* Owner (with VOUCH_CPIO_EXTRACT_OWNERS) and xattrs of a member created at @pfd/@leaf. */
+static int own_and_xattrs_at(struct extract *ex, int pfd, const char *leaf,
+			     const struct vouch_cpio_entry *e)
+{
+	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) &&
+	    fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
+	return set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+}
+
 static int extract_symlink(struct extract *ex, vouch_cpio_reader *r,
 			   const struct vouch_cpio_entry *e, int pfd, const char *leaf)
 {
@@ -338,10 +348,7 @@ static int extract_symlink(struct extract *ex, vouch_cpio_reader *r,
 		return k;
 	if (symlinkat(target, pfd, leaf) < 0)
 		return ctx_err(ex->ctx, -errno, "member '%s': cannot create symlink: %m", e->name);
-	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) &&
-	    fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
-	k = set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+	k = own_and_xattrs_at(ex, pfd, leaf, e);
 	if (k < 0)
 		return k;
 	if (utimensat(pfd, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -406,10 +413,7 @@ static int extract_node(struct extract *ex, const struct vouch_cpio_entry *e, in
 		return k;
 	if (mknodat(pfd, leaf, (e->mode & S_IFMT) | 0600, dev) < 0)
 		return ctx_err(ex->ctx, -errno, "member '%s': cannot create node: %m", e->name);
-	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) &&
-	    fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
-	k = set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+	k = own_and_xattrs_at(ex, pfd, leaf, e);
 	if (k < 0)
 		return k;
 	if (fchmodat(pfd, leaf, e->mode & 07777, 0) < 0 ||

@@ -178,43 +178,27 @@ static size_t format_header(char *hdr, int format, const struct vouch_cpio_entry
 			    const char *name, uint64_t size, uint32_t check, uint32_t xattr_size)
 {
 	size_t namesize = strlen(name) + 1;
+	/* newcx: ... mtime[16] mtime_ns size[16] ... xattrsize instead of check (§11.6) */
+	const bool x = format == VOUCH_CPIO_NEWCX;
+	const struct {
+		uint64_t v;
+		unsigned width;
+	} f[] = {
+		{ e->ino, 8 },	     { e->mode, 8 },	     { e->uid, 8 },
+		{ e->gid, 8 },	     { e->nlink, 8 },	     { (uint64_t)e->mtime, x ? 16 : 8 },
+		{ 0, x ? 8 : 0 },    { size, x ? 16 : 8 },   { e->devmajor, 8 },
+		{ e->devminor, 8 },  { e->rdevmajor, 8 },    { e->rdevminor, 8 },
+		{ namesize, 8 },     { x ? xattr_size : check, 8 },
+	};
 	char *p = hdr;
 
-	if (format == VOUCH_CPIO_NEWCX) {
-		memcpy(p, "070703", 6);
-		p += 6;
-		put_hex(p, e->ino, 8), p += 8;
-		put_hex(p, e->mode, 8), p += 8;
-		put_hex(p, e->uid, 8), p += 8;
-		put_hex(p, e->gid, 8), p += 8;
-		put_hex(p, e->nlink, 8), p += 8;
-		put_hex(p, (uint64_t)e->mtime, 16), p += 16;
-		put_hex(p, 0, 8), p += 8;
-		put_hex(p, size, 16), p += 16;
-		put_hex(p, e->devmajor, 8), p += 8;
-		put_hex(p, e->devminor, 8), p += 8;
-		put_hex(p, e->rdevmajor, 8), p += 8;
-		put_hex(p, e->rdevminor, 8), p += 8;
-		put_hex(p, namesize, 8), p += 8;
-		put_hex(p, xattr_size, 8), p += 8;
-		return NEWCX_HDR_LEN;
-	}
-	memcpy(p, format == VOUCH_CPIO_CRC ? "070702" : "070701", 6);
+	memcpy(p, x ? "070703" : format == VOUCH_CPIO_CRC ? "070702" : "070701", 6);
 	p += 6;
-	put_hex(p, e->ino, 8), p += 8;
-	put_hex(p, e->mode, 8), p += 8;
-	put_hex(p, e->uid, 8), p += 8;
-	put_hex(p, e->gid, 8), p += 8;
-	put_hex(p, e->nlink, 8), p += 8;
-	put_hex(p, (uint64_t)e->mtime, 8), p += 8;
-	put_hex(p, size, 8), p += 8;
-	put_hex(p, e->devmajor, 8), p += 8;
-	put_hex(p, e->devminor, 8), p += 8;
-	put_hex(p, e->rdevmajor, 8), p += 8;
-	put_hex(p, e->rdevminor, 8), p += 8;
-	put_hex(p, namesize, 8), p += 8;
-	put_hex(p, check, 8), p += 8;
-	return NEWC_HDR_LEN;
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		put_hex(p, f[i].v, f[i].width);
+		p += f[i].width;
+	}
+	return x ? NEWCX_HDR_LEN : NEWC_HDR_LEN;
 }
 
 static int check_entry(vouch_cpio_writer *w, const struct vouch_cpio_entry *e, const char **ret_name)

@@ -90,6 +90,9 @@ int read_file_all(vouch_ctx *ctx, const char *path, size_t max, uint8_t **ret_bu
 int load_file_parsed(vouch_ctx *ctx, const char *path, size_t max, const char *what,
 		     int (*parse)(vouch_ctx *ctx, const char *text, size_t len, void *ret),
 		     void *ret);
+/* Open @path read-only and fstat it into *@ret_st: the fd, or a negative errno with a message. */
+struct stat;
+int open_stat(vouch_ctx *ctx, const char *path, struct stat *ret_st);
 /* Write @len bytes to @path through a temp file in the same directory, fsync, rename. */
 int write_file_atomic(vouch_ctx *ctx, const char *path, const void *buf, size_t len,
 		      unsigned mode);

@@ -59,6 +59,30 @@ static int pcr_index(const char *s, size_t n, uint32_t *ret)
 	return parse_u32(tmp, ret) < 0 ? -EBADMSG : 0;
 }
 
+/* The lines of a text file, trimmed, each with its "'PATH' line N" for messages. */
+struct lines {
+	const char *s, *end, *path;
+	size_t lineno;
+	char what[4200];
+};
+
+static bool next_line(struct lines *l, const char **ret_line, size_t *ret_n)
+{
+	const char *nl, *line = l->s;
+	size_t n;
+
+	if (l->s >= l->end)
+		return false;
+	nl = memchr(l->s, '\n', (size_t)(l->end - l->s));
+	n = nl ? (size_t)(nl - l->s) : (size_t)(l->end - l->s);
+	l->s += n + (nl ? 1 : 0);
+	l->lineno++;
+	snprintf(l->what, sizeof(l->what), "'%s' line %zu", l->path, l->lineno);
+	*ret_n = trim(&line, n);
+	*ret_line = line;
+	return true;
+}
+
 /*
  * The integrity engine's own PCR file (STATE/pcrs, lib/engine.c): "vouch-pcrs 1", then
  * "entries N", then "ALGO PCR-NN: HEX" lines of every bank; the lines of @b's bank are taken.
@@ -67,20 +91,16 @@ static int pcr_parse_engine(vouch_ctx *ctx, const char *path, const char *buf, s
 			    struct vouch_pcr_bank *b)
 {
 	const char *want = vouch_hash_info(b->algo)->name;
-	size_t lineno = 0;
+	struct lines l = { .s = buf, .end = buf + len, .path = path };
+	const char *line, *what = l.what;
+	size_t n;
 
-	for (const char *s = buf, *end = buf + len; s < end;) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s)), *line = s, *sp, *colon;
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		char what[4200];
+	while (next_line(&l, &line, &n)) {
+		const char *sp, *colon;
 		uint32_t idx;
 		int k;
 
-		s += n + (nl ? 1 : 0);
-		lineno++;
-		snprintf(what, sizeof(what), "'%s' line %zu", path, lineno);
-		n = trim(&line, n);
-		if (lineno == 1 || n == 0)
+		if (l.lineno == 1 || n == 0)
 			continue; /* the header, checked by the caller */
 		if (n > 8 && !memcmp(line, "entries ", 8)) {
 			bool digits = n - 8 <= 20;
@@ -119,19 +139,15 @@ static int pcr_parse_text(vouch_ctx *ctx, const char *path, const char *buf, siz
 		return pcr_parse_engine(ctx, path, buf, len, b);
 	const char *want = vouch_hash_info(b->algo)->name;
 	bool yaml_bank = false, in_bank = false;
-	size_t lineno = 0;
+	struct lines l = { .s = buf, .end = buf + len, .path = path };
+	const char *line, *what = l.what;
+	size_t n;
 
-	for (const char *s = buf, *end = buf + len; s < end;) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s)), *line = s, *colon;
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		char what[4200];
+	while (next_line(&l, &line, &n)) {
+		const char *colon;
 		uint32_t idx;
 		int k;
 
-		s += n + (nl ? 1 : 0);
-		lineno++;
-		snprintf(what, sizeof(what), "'%s' line %zu", path, lineno);
-		n = trim(&line, n);
 		if (n == 0 || line[0] == '#')
 			continue;
 		colon = memchr(line, ':', n);

@@ -435,11 +435,26 @@ static int finish(vouch_ctx *ctx, struct verdict *v, struct vouch_modsig_result 
 	return modsig_status_errno(v->first);
 }
 
+/* The options (the defaults when NULL) checked, the result cleared. */
+static int verify_start(vouch_ctx *ctx, const struct vouch_modsig_verify_options **opts,
+			struct vouch_modsig_result *res)
+{
+	static const struct vouch_modsig_verify_options defaults = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
+	int r;
+
+	if (!*opts)
+		*opts = &defaults;
+	r = check_opts(ctx, *opts);
+	if (r < 0)
+		return r;
+	result_init(res);
+	return 0;
+}
+
 VOUCH_EXPORT int vouch_modsig_verify(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t *buf,
 				     size_t len, const struct vouch_modsig_verify_options *opts,
 				     struct vouch_modsig_result *result)
 {
-	static const struct vouch_modsig_verify_options defaults = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
 	struct vouch_modsig_result res;
 	struct verdict v = { 0 };
 	size_t plen, slen;
@@ -447,12 +462,9 @@ VOUCH_EXPORT int vouch_modsig_verify(vouch_ctx *ctx, const vouch_trust *trust, c
 
 	if (!ctx || !trust || (!buf && len))
 		return -EINVAL;
-	if (!opts)
-		opts = &defaults;
-	r = check_opts(ctx, opts);
+	r = verify_start(ctx, &opts, &res);
 	if (r < 0)
 		return r;
-	result_init(&res);
 	r = vouch_modsig_find(ctx, buf, len, &plen, &slen);
 	if (r == -ENODATA || r == -EBADMSG) {
 		fail(&v, r == -ENODATA ? VOUCH_MODSIG_NO_SIGNATURE : VOUCH_MODSIG_BAD_TRAILER, "%s",
@@ -487,19 +499,15 @@ VOUCH_EXPORT int vouch_modsig_verify_detached(vouch_ctx *ctx, const vouch_trust 
 					      const struct vouch_modsig_verify_options *opts,
 					      struct vouch_modsig_result *result)
 {
-	static const struct vouch_modsig_verify_options defaults = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
 	struct vouch_modsig_result res;
 	struct verdict v = { 0 };
 	int r;
 
 	if (!ctx || !trust || (!payload && len) || (!pkcs7 && pkcs7_len))
 		return -EINVAL;
-	if (!opts)
-		opts = &defaults;
-	r = check_opts(ctx, opts);
+	r = verify_start(ctx, &opts, &res);
 	if (r < 0)
 		return r;
-	result_init(&res);
 	res.payload_len = len;
 	res.sig_len = pkcs7_len;
 	r = verify_pkcs7(ctx, trust, payload, len, NULL, pkcs7, pkcs7_len, payload, len, opts, NULL,

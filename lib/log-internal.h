@@ -92,7 +92,7 @@ bool log_entry_ok(const struct vouch_log_entry *e);
 /* Start reading a list again from its first record (lib/log.c). */
 void reader_rewind(vouch_log_reader *r);
 
-/* One bank of a replay (lib/log.c): where it matched and the value of PCR @pcr. */
+/* One bank of a replay (lib/log-replay.c): where it matched and the value of PCR @pcr. */
 int replay_bank_info(const vouch_log_replay *rp, int algo, int mode, unsigned pcr,
 		     uint64_t *ret_matched, struct vouch_digest *ret_pcr);
 
@@ -128,7 +128,7 @@ int log_sig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_ca
 
 /*
  * The same for an ima-modsig entry's modsig PKCS#7 over @digest (its d-modsig): judged by
- * lib/modsig.c's one PKCS#7 verifier, with every rule of vouch_modsig_verify().
+ * lib/modsig-verify.c's one PKCS#7 verifier, with every rule of vouch_modsig_verify().
  */
 int log_modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
 			     const uint8_t *p7, size_t p7_len, int digest_algo,

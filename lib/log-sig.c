@@ -3,7 +3,7 @@
  * Signature verdicts of measurement-list entries (FORMATS.md §5.2, §3.2-3.5, §1.6): the sig
  * field as a security.ima signature over the entry's file digest, the modsig field as an
  * appended PKCS#7 over its d-modsig.  The checks are the signature layer's (lib/sigv2.c)
- * and lib/modsig.c's one PKCS#7 verifier; this file maps their outcomes to
+ * and lib/modsig-verify.c's one PKCS#7 verifier; this file maps their outcomes to
  * enum vouch_log_sig_verdict.
  *
  * Copyright (C) 2026 The vouch authors
@@ -115,7 +115,7 @@ int log_modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig
 	memcpy(d.bytes, digest, digest_len);
 	/* the caller's last error survives: a verdict here is a report, not a failure */
 	snprintf(saved, sizeof(saved), "%s", vouch_ctx_last_error(ctx));
-	/* the one PKCS#7 verifier, every rule of vouch verify (lib/modsig.c) */
+	/* the one PKCS#7 verifier, every rule of vouch verify (lib/modsig-verify.c) */
 	k = modsig_verify_pkcs7_digest(ctx, trust, cache, p7, p7_len, &d, &res);
 	if (k < 0)
 		return k;

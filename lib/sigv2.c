@@ -2,9 +2,9 @@
 /*
  * The signature layer: the one check of an IMA-style signature (v2/v3 header already
  * parsed) over a known digest against a trust store, and the one public-key step shared
- * with the PKCS#7 verifier of lib/modsig.c; with a fixed-size cache of (key, digest,
+ * with the PKCS#7 verifier of lib/modsig-verify.c; with a fixed-size cache of (key, digest,
  * signature) outcomes (vouch_sig_cache).  Its callers are security.ima and security.evm
- * (lib/ima.c, lib/evm.c), the measurement-list checks (lib/log-sig.c) and lib/modsig.c;
+ * (lib/ima.c, lib/evm.c), the measurement-list checks (lib/log-sig.c) and lib/modsig-verify.c;
  * it calls none of them.  FORMATS.md §3.2-3.5.
  *
  * Copyright (C) 2026 The vouch authors

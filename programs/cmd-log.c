@@ -686,12 +686,13 @@ static int log_verify(int argc, char **argv)
 			       (unsigned long long)res.buffers, (unsigned long long)res.unacceptable);
 		if (sigs)
 			printf("signatures: %llu verified, %llu bad, %llu unknown key, %llu "
-			       "unsupported, %llu malformed\n",
+			       "unsupported, %llu malformed, %llu EVM portable (not checkable)\n",
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_VERIFIED],
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_BAD],
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_UNKNOWN_KEY],
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_UNSUPPORTED],
-			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_MALFORMED]);
+			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_MALFORMED],
+			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_EVM_PORTABLE]);
 	}
 	fflush(stdout);
 	if (v < 0)

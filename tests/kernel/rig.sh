@@ -331,9 +331,13 @@ for n in mode owner ima; do
 	expect "evm-hello-$n" 'ERR EACCES' "EVM: a file whose $n changed after signing is refused"
 done
 expect evm-hello-noevm 'ERR EACCES' "EVM: a file with a valid IMA signature but no security.evm is refused"
-for n in mode owner ima noevm; do
-	line=$(audit "/mnt/test/evm/hello-$n"); diag "EVM, hello-$n: ${line:+cause=}${line##*cause=}"
+# the kernel's reasons (security/integrity/ima/ima_appraise.c): a portable signature that no
+# longer verifies is INTEGRITY_FAIL_IMMUTABLE, no security.evm at all is "missing-HMAC"
+cause() { audit "/mnt/test/evm/hello-$1" | sed -n 's/.* cause=\([^ ]*\) .*/\1/p'; }
+for n in mode owner ima; do
+	eq "EVM: the audit line gives the $n change's cause" "$(cause $n)" invalid-fail-immutable
 done
+eq "EVM: the audit line gives the missing security.evm's cause" "$(cause noevm)" missing-HMAC
 
 # --- what vouch guard decided in the same guest, on the disk the kernel does not appraise ----
 expect guard-mount '-> OK' "guard: the second disk mounts"
@@ -405,7 +409,22 @@ eq "kexec: and the signed initramfs, verified" "$(fwverdict /mnt/test/kexec/init
 eq "kexec: the refused unsigned kernel is measured, without a signature" "$(fwverdict /mnt/test/kexec/vmlinuz-unsigned)" none
 
 # the list as vouch shows it: kexec command lines and the certificates in _ima decoded
-cmdlines=$(jq -r '.[] | select(.name == "kexec-cmdline") | .fields.buf' "$T/show.json" | while read -r h; do
-	printf '%s' "$h" | xxd -r -p; echo; done)
-eq "kexec: one kexec-cmdline (ima-buf) entry, the signed load's command line" "$cmdlines" "vouch-rig kexec=signed"
+eq "kexec: one kexec-cmdline (ima-buf) entry, the signed load's command line, decoded by vouch" \
+	"$(jq -r '.[] | select(.name == "kexec-cmdline") | "\(.template) \(.cmdline)"' "$T/show.json")" "ima-buf vouch-rig kexec=signed"
+"$VOUCH" log show "$T/binary_runtime_measurements" > "$T/show.txt" 2>"$T/.err"
+check "kexec: vouch log show prints that command line" grep -q ' kexec-cmdline cmdline "vouch-rig kexec=signed"$' "$T/show.txt"
+
+# keys (KEY_CHECK keyrings=_ima template=ima-buf): the certificate the kernel took is listed,
+# the one it refused (EC: no ECDSA in this kernel) is not
+eq "keys: one _ima entry (ima-buf) whose buffer is the RSA certificate, byte for byte" \
+	"$(jq -r '.[] | select(.name == "_ima") | "\(.template) \(.fields.buf)"' "$T/show.json")" "ima-buf $(xxd -p "$T/ima-rsa.der" | tr -d '\n')"
+rsa_subject=$(openssl x509 -in "$T/ima-rsa.crt" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+check "keys: vouch log show names the certificate (\"$rsa_subject\")" \
+	grep -q " _ima certificate \"$rsa_subject\" key id [0-9a-f]\{8\}$" "$T/show.txt"
+eq "keys: the refused EC certificate is not in the list" \
+	"$(jq -r '[.[] | select(.certificate.subject? // "" | test("vouch rig EC"))] | length' "$T/show.json")" 0
+
+# EVM in the list: the digest-only file's sig field holds its security.evm (type 0x05)
+eq "EVM: the list's sig field of the EVM-signed file is named an EVM portable signature" \
+	"$(fwverdict /mnt/test/evm/hello-evm)" evm-portable
 done_testing

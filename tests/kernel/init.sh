@@ -8,6 +8,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t securityfs securityfs /sys/kernel/security
 echo "RIG-BEGIN"
+# every refusal is an audit line in the kernel's log (the host compares them with vouch policy
+# simulate): no printk rate limit
+echo 0 > /proc/sys/kernel/printk_ratelimit
 for m in $(cat /etc/modules.order); do
 	insmod "/lib/modules/$m.ko" || echo "insmod-$m | insmod $m -> ERR"
 done
@@ -26,8 +29,6 @@ echo "taint-mod-vouch | $(cat /sys/module/labmod/taint 2>/dev/null) -> OK"
 rmmod labmod 2>/dev/null
 gh finit mod-badpkcs7 /mnt/test/mod/labmod-badpkcs7.ko
 rmmod labmod 2>/dev/null
-# every refusal below is an audit line on the console: no printk rate limit in between
-echo 0 > /proc/sys/kernel/printk_ratelimit
 
 # firmware (FIRMWARE_CHECK): the test module requests one file and fails to load when the
 # loader refuses it (ENOENT: the loader treats IMA's EACCES as a miss and tries the next

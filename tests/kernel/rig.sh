@@ -424,6 +424,52 @@ check "keys: vouch log show names the certificate (\"$rsa_subject\")" \
 eq "keys: the refused EC certificate is not in the list" \
 	"$(jq -r '[.[] | select(.certificate.subject? // "" | test("vouch rig EC"))] | length' "$T/show.json")" 0
 
+# --- simulation equals reality: vouch policy simulate over the files of the rig's disk image
+# (copied out with debugfs rdump, their security.ima and security.evm with ea_get) with the
+# rig's policy predicts which files the kernel measured and which IMA refused (an audit
+# appraise_data line).  The engine knows no file-system UUID, and every file here is on the
+# disk of that UUID: the fsuuid= condition is dropped for the simulation (the rule is otherwise
+# the same).  EVM is not simulated: the evm/ files, appraised only once EVM is on, are left out
+# (their decisions are asserted above).
+sim=$T/simroot; rm -rf "$sim"; mkdir -p "$sim"
+debugfs -R "rdump / $sim" "$T/disk.img" >/dev/null 2>&1
+(cd "$disk" && find . -type f | sed 's|^\./||') | sort > "$T/disk.files"
+while read -r rel; do
+	for x in security.ima security.evm; do
+		rm -f "$T/xv"
+		debugfs -R "ea_get -f $T/xv /$rel $x" "$T/disk.img" >/dev/null 2>&1
+		[ -s "$T/xv" ] && xset "$sim/$rel" "$T/xv" "$x"
+	done
+done < "$T/disk.files"
+sed "s/ fsuuid=$UUID//" "$T/ima-policy" > "$T/sim-policy"
+predict() { # TRUST OUT: what vouch policy simulate predicts, one line per file
+	"$VOUCH" policy simulate -p "$T/sim-policy" -t "$1" --root "$sim" --map 'fw/*=FIRMWARE_CHECK' \
+		--map 'kexec/vmlinuz-*=KEXEC_KERNEL_CHECK' --map 'kexec/initrd-*=KEXEC_INITRAMFS_CHECK' --json > "$T/sim.json" 2>"$T/sim.err"
+	jq -r '.files[] | select(.file | test("^(bin|mod|fw|kexec)/")) | "\(.file) \(.func) measured=\(.measured) refused=\(.would_deny)"' \
+		"$T/sim.json" | sort > "$2"
+}
+predict "$T/other.crt" "$T/predicted-other"
+predict "$T/ima-rsa.crt" "$T/predicted"
+jq -r '.[].name' "$T/show.json" | sort -u > "$T/listed"
+while read -r file func _; do
+	m=false; r=false
+	grep -qx "/mnt/test/$file" "$T/listed" && m=true
+	grep -aq "op=appraise_data .*name=\"/mnt/test/$file\"" "$T/dmesg.txt" && r=true
+	echo "$file $func measured=$m refused=$r"
+done < "$T/predicted" > "$T/real"
+eq "simulation equals reality: vouch policy simulate covers the appraised files of the disk" \
+	"$(wc -l < "$T/predicted")" "$(grep -cE '^(bin|mod|fw|kexec)/' "$T/disk.files")"
+if [ -s "$T/predicted" ] && cmp -s "$T/predicted" "$T/real"; then
+	ok "simulation equals reality: $(wc -l < "$T/predicted") files, $(grep -c 'refused=true' "$T/real") refused, as vouch policy simulate predicted"
+else
+	not_ok "simulation equals reality: what vouch policy simulate predicted is what the kernel did"
+	diff "$T/predicted" "$T/real" | sed 's/^</predicted:/; s/^>/kernel:   /' | grep -v '^---\|^[0-9]' | sed 's/^/#   /'
+	sed 's/^/#   simulate: /' "$T/sim.err"
+fi
+if [ -s "$T/predicted-other" ] && ! cmp -s "$T/predicted-other" "$T/real"; then
+	ok "simulation equals reality, must fail: simulated with another key it predicts refusals the kernel did not make"
+else not_ok "simulation equals reality, must fail: simulated with another key it predicts refusals the kernel did not make"; fi
+
 # EVM in the list: the digest-only file's sig field holds its security.evm (type 0x05)
 eq "EVM: the list's sig field of the EVM-signed file is named an EVM portable signature" \
 	"$(fwverdict /mnt/test/evm/hello-evm)" evm-portable

@@ -448,7 +448,8 @@ static void test_sigs(void)
 			sig[0] = 0x05;
 			f->len = 50;
 			ok_ret(vouch_log_entry_verify_sig(ctx, t, cache, &copy, &v), "evm");
-			ok(v == VOUCH_LOG_SIG_UNSUPPORTED, "an EVM portable signature is reported");
+			ok(v == VOUCH_LOG_SIG_EVM_PORTABLE, "an EVM portable signature is named so");
+			ok(!strcmp(vouch_log_sig_verdict_name(v), "evm-portable"), "as evm-portable");
 			free(sig);
 		}
 	}

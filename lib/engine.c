@@ -24,6 +24,7 @@
 
 #include "engine-internal.h"
 #include "engine-pcr-internal.h"
+#include "log-internal.h"
 #include "openssl-internal.h"
 #include "policy-internal.h"
 #include <vouch/log.h>
@@ -231,9 +232,10 @@ static void emit(vouch_engine *e, int func, const char *action, const char *name
 /* ---------------------------------------------------------------- list records */
 
 /*
- * Templates the engine can fill: any built-in name or format whose fields are among d-ng,
- * d-ngv2, n-ng, sig, buf, d-modsig, modsig, evmsig (the last three are left empty).  The
- * list encoding itself is the log module's (vouch_log_writer_append()).
+ * Templates the engine can fill: any built-in name or format (resolved by the log module's
+ * template table) whose fields are among d-ng, d-ngv2, n-ng, sig, buf, d-modsig, modsig,
+ * evmsig (the last three are left empty).  The list encoding itself is the log module's
+ * (vouch_log_writer_append()).
  */
 static bool field_fillable(int id)
 {
@@ -252,41 +254,22 @@ static bool field_fillable(int id)
 	}
 }
 
-/* Field ids of a template name or format; -EOPNOTSUPP when the engine cannot fill one. */
-static int template_fields(const char *t, int *ids, size_t *ret_n)
+/* The fields of template name or format @t; -EOPNOTSUPP when the engine cannot fill one. */
+static int template_fields(const char *t, struct log_template *ret)
 {
-	const char *fmt = policy_template_fmt(t);
-	size_t n = 0;
-
-	if (!fmt)
-		fmt = t;
-	while (*fmt) {
-		size_t k = strcspn(fmt, "|");
-		char name[32];
-		int id;
-
-		if (k == 0 || k >= sizeof(name) || n >= VOUCH_LOG_MAX_FIELDS)
+	if (log_template_parse(t, strlen(t), ret) < 0)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < ret->n_fields; i++)
+		if (!field_fillable(ret->ids[i]))
 			return -EOPNOTSUPP;
-		memcpy(name, fmt, k);
-		name[k] = '\0';
-		id = vouch_log_field_by_name(name);
-		if (id < 0 || !field_fillable(id))
-			return -EOPNOTSUPP;
-		ids[n++] = id;
-		fmt += k;
-		if (*fmt == '|')
-			fmt++;
-	}
-	*ret_n = n;
-	return n ? 0 : -EOPNOTSUPP;
+	return 0;
 }
 
 static bool template_supported(const char *t)
 {
-	int ids[VOUCH_LOG_MAX_FIELDS];
-	size_t n;
+	struct log_template lt;
 
-	return template_fields(t, ids, &n) == 0;
+	return template_fields(t, &lt) == 0;
 }
 
 typedef uint8_t pcr_state[N_BANKS][N_PCR][VOUCH_HASH_MAX_SIZE];
@@ -1141,7 +1124,7 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 			  size_t sig_len, const uint8_t *buf, size_t buf_len)
 {
 	struct vouch_log_field f[VOUCH_LOG_MAX_FIELDS];
-	int ids[VOUCH_LOG_MAX_FIELDS];
+	struct log_template lt;
 	uint8_t dng[48 + VOUCH_HASH_MAX_SIZE], dngv2[48 + VOUCH_HASH_MAX_SIZE];
 	const char *an = vouch_hash_info(d->algo)->name;
 	size_t al = strlen(an), n = 0;
@@ -1151,10 +1134,11 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 	struct pending p = { .status = 0 };
 	int r;
 
-	if (template_fields(tmpl, ids, &n) < 0) {
+	if (template_fields(tmpl, &lt) < 0) {
 		tmpl = "ima-ng";
-		template_fields(tmpl, ids, &n);
+		template_fields(tmpl, &lt);
 	}
+	n = lt.n_fields;
 	/* d-ng: "algo:" NUL digest; d-ngv2: "ima:algo:" NUL digest; n-ng: name NUL */
 	memcpy(dng, an, al);
 	dng[al] = ':';
@@ -1166,10 +1150,10 @@ static int measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 	if (!nm)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		f[i].id = ids[i];
+		f[i].id = lt.ids[i];
 		f[i].data = NULL;
 		f[i].len = 0;
-		switch (ids[i]) {
+		switch (lt.ids[i]) {
 		case VOUCH_LOG_FIELD_D_NG:
 			f[i].data = dng;
 			f[i].len = al + 2 + d->len;

@@ -99,7 +99,5 @@ bool policy_uses_creds(const vouch_policy *p);
  */
 const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, unsigned *ret_line,
 				      const char **ret_why);
-/* The field format of a built-in template name ("d-ng|n-ng|sig"), NULL if not one. */
-const char *policy_template_fmt(const char *name);
 
 #endif /* VOUCH_LIB_POLICY_INTERNAL_H */

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "log-internal.h"
 #include "policy-internal.h"
 
 #define POLICY_MAX_TEXT ((size_t)16 << 20)
@@ -37,21 +38,6 @@ static const char *const func_names[_VOUCH_FUNC_MAX] = {
 
 static const char *const lsm_names[POLICY_LSM_N] = {
 	"obj_user", "obj_role", "obj_type", "subj_user", "subj_role", "subj_type",
-};
-
-/* Template names and formats of 6.1 (ima_template.c builtin_templates). */
-static const struct {
-	const char *name;
-	const char *fmt;
-} templates[] = {
-	{ "ima", "d|n" },
-	{ "ima-ng", "d-ng|n-ng" },
-	{ "ima-sig", "d-ng|n-ng|sig" },
-	{ "ima-ngv2", "d-ngv2|n-ng" },
-	{ "ima-sigv2", "d-ngv2|n-ng|sig" },
-	{ "ima-buf", "d-ng|n-ng|buf" },
-	{ "ima-modsig", "d-ng|n-ng|sig|d-modsig|modsig" },
-	{ "evm-sig", "d-ng|n-ng|evmsig|xattrnames|xattrlengths|xattrvalues|iuid|igid|imode" },
 };
 
 VOUCH_EXPORT const char *vouch_policy_func_name(int func)
@@ -399,14 +385,6 @@ static int check_list(struct parse_state *st, const char *key, const char *val)
 	}
 }
 
-static bool template_known(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(templates); i++)
-		if (!strcmp(name, templates[i].name) || !strcmp(name, templates[i].fmt))
-			return true;
-	return false;
-}
-
 static int parse_algos(struct parse_state *st, const char *val, uint64_t *ret)
 {
 	uint64_t bits = 0;
@@ -663,7 +641,7 @@ static int parse_token(struct parse_state *st, struct policy_rule *r, char *tok)
 				    "template= is only accepted after the measure action");
 		if (r->template_name)
 			return perr(st, "repeated", "template given twice in one rule");
-		if (!template_known(val)) {
+		if (!log_template_builtin(val)) {
 			if (!strcmp(val, "ima-sigv3"))
 				return perr(st, "bad-value",
 					    "template 'ima-sigv3' does not exist (the ABI document "
@@ -1647,14 +1625,6 @@ bool policy_has_appraise(const vouch_policy *p, int func)
 		if (p->rules[i].action == VOUCH_ACT_APPRAISE && p->rules[i].func == func)
 			return true;
 	return false;
-}
-
-const char *policy_template_fmt(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(templates); i++)
-		if (!strcmp(name, templates[i].name))
-			return templates[i].fmt;
-	return NULL;
 }
 
 bool policy_uses_creds(const vouch_policy *p)

@@ -381,30 +381,34 @@ VOUCH_EXPORT void vouch_engine_set_audit_fn(vouch_engine *e, vouch_engine_audit_
 
 /* ---------------------------------------------------------------- queries */
 
-VOUCH_EXPORT int vouch_engine_get_mode(const vouch_engine *ce, int func)
+/* The mode of @func as set, and in *ret_latched its latch: -EINVAL when there is no @func. */
+static int func_state(const vouch_engine *ce, int func, bool *ret_latched)
 {
 	vouch_engine *e = (vouch_engine *)ce; /* the locks only */
-	int r;
+	int mode;
 
 	if (!e || !func_valid(func))
 		return -EINVAL;
 	pthread_rwlock_rdlock(&e->cfg_lock);
-	r = e->latch[func] ? VOUCH_MODE_ENFORCE : e->mode[func];
+	*ret_latched = e->latch[func];
+	mode = e->mode[func];
 	pthread_rwlock_unlock(&e->cfg_lock);
-	return r;
+	return mode;
 }
 
-VOUCH_EXPORT bool vouch_engine_get_sig_enforce(const vouch_engine *ce, int func)
+VOUCH_EXPORT int vouch_engine_get_mode(const vouch_engine *e, int func)
 {
-	vouch_engine *e = (vouch_engine *)ce; /* the locks only */
-	bool r;
+	bool latched = false;
+	int mode = func_state(e, func, &latched);
 
-	if (!e || !func_valid(func))
-		return false;
-	pthread_rwlock_rdlock(&e->cfg_lock);
-	r = e->latch[func];
-	pthread_rwlock_unlock(&e->cfg_lock);
-	return r;
+	return mode >= 0 && latched ? VOUCH_MODE_ENFORCE : mode;
+}
+
+VOUCH_EXPORT bool vouch_engine_get_sig_enforce(const vouch_engine *e, int func)
+{
+	bool latched = false;
+
+	return func_state(e, func, &latched) >= 0 && latched;
 }
 
 VOUCH_EXPORT int vouch_engine_func_for_id(int id)

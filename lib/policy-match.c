@@ -99,20 +99,18 @@ static bool match_rule(const struct policy_rule *r, const struct vouch_policy_re
 
 static uint32_t appraise_flags(const struct policy_rule *r)
 {
+	static const struct {
+		uint32_t rule, decision;
+	} map[] = {
+		{ RF_DIGSIG, VOUCH_APPRAISE_IMASIG },	  { RF_MODSIG, VOUCH_APPRAISE_MODSIG },
+		{ RF_VERITY, VOUCH_APPRAISE_VERITY },	  { RF_BLACKLIST, VOUCH_APPRAISE_BLACKLIST },
+		{ RF_DIRECTIO, VOUCH_APPRAISE_DIRECTIO }, { RF_ALGOS, VOUCH_APPRAISE_ALGOS },
+	};
 	uint32_t f = 0;
 
-	if (r->flags & RF_DIGSIG)
-		f |= VOUCH_APPRAISE_IMASIG;
-	if (r->flags & RF_MODSIG)
-		f |= VOUCH_APPRAISE_MODSIG;
-	if (r->flags & RF_VERITY)
-		f |= VOUCH_APPRAISE_VERITY;
-	if (r->flags & RF_BLACKLIST)
-		f |= VOUCH_APPRAISE_BLACKLIST;
-	if (r->flags & RF_DIRECTIO)
-		f |= VOUCH_APPRAISE_DIRECTIO;
-	if (r->flags & RF_ALGOS)
-		f |= VOUCH_APPRAISE_ALGOS;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (r->flags & map[i].rule)
+			f |= map[i].decision;
 	return f;
 }
 

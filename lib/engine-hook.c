@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "engine-internal.h"
-#include "engine-pcr-internal.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
 #define HASH_CHUNK ((size_t)256 << 10)

@@ -14,7 +14,6 @@
 #include <openssl/crypto.h>
 
 #include "engine-internal.h"
-#include "engine-pcr-internal.h"
 #include "log-internal.h"
 
 /*

@@ -16,7 +16,6 @@
 #include <openssl/pem.h>
 
 #include "engine-internal.h"
-#include "engine-pcr-internal.h"
 #include "openssl-internal.h"
 
 #define LIST_FILE "measurements"

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "engine-internal.h"
-#include "engine-pcr-internal.h"
 
 __thread struct engine_call_tls engine_call_tls;
 

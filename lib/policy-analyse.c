@@ -10,10 +10,9 @@
 #include "internal.h"
 #include "policy-internal.h"
 
-static int policy_add_warning(vouch_policy *p, unsigned line, unsigned column, unsigned rule,
-			      const char *code, const char *fmt, ...) PRINTF_FMT(6, 7);
-static int policy_add_warning(vouch_policy *p, unsigned line, unsigned column, unsigned rule,
-			      const char *code, const char *fmt, ...)
+static PRINTF_FMT(6, 7) int policy_add_warning(vouch_policy *p, unsigned line, unsigned column,
+						unsigned rule, const char *code, const char *fmt,
+						...)
 {
 	struct policy_warning *w;
 	char buf[400];

@@ -95,8 +95,7 @@ struct parse_state {
 	char op;
 };
 
-static int perr(struct parse_state *st, const char *code, const char *fmt, ...) PRINTF_FMT(3, 4);
-static int perr(struct parse_state *st, const char *code, const char *fmt, ...)
+static PRINTF_FMT(3, 4) int perr(struct parse_state *st, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 

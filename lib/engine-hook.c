@@ -192,12 +192,14 @@ static int appraise_xattr(vouch_engine *e, const struct load *l, bool verity, bo
 	struct vouch_digest dd;
 	int r;
 
-	if (l->xparsed < 0) {
-		*ret_reason = l->xparsed == -EBADMSG ? "malformed signature" : engine_reason(l->xparsed);
-		if (l->xparsed == -EBADMSG)
-			return ctx_err(ectx(e), -EBADMSG, "'%s': malformed %s", h->name, e->xattr_name);
-		return ctx_err(ectx(e), l->xparsed, "'%s': %s holds a legacy v1 signature",
+	if (l->xparsed == -EOPNOTSUPP) {
+		*ret_reason = engine_reason(l->xparsed);
+		return ctx_err(ectx(e), -EOPNOTSUPP, "'%s': %s holds a legacy v1 signature",
 			       h->name, e->xattr_name);
+	}
+	if (l->xparsed < 0) {
+		*ret_reason = "malformed signature";
+		return ctx_err(ectx(e), -EBADMSG, "'%s': malformed %s", h->name, e->xattr_name);
 	}
 	/* digest_type=verity: only a v3 signature; without it, never a v3 signature */
 	if (verity && !v3) {

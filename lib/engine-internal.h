@@ -215,6 +215,9 @@ bool engine_template_supported(const char *t);
 int engine_list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool extend_pcrs,
 		     uint64_t *ret_count, size_t *ret_end);
 
+/* The offset after the first @n records of @buf, a list engine_list_walk() has checked. */
+size_t engine_list_skip(const uint8_t *buf, uint64_t n);
+
 /* Append one record: durable in the list first, then the PCRs: 0, 1 (hash_exists), -errno. */
 int engine_measure_append(vouch_engine *e, uint32_t pcr, const char *tmpl,
 			  const struct vouch_digest *d, const char *name, const uint8_t *sig,

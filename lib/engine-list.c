@@ -185,11 +185,9 @@ int engine_list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 
 		if (len - off < 28)
 			break;
-		pcr = (uint32_t)buf[off] | (uint32_t)buf[off + 1] << 8 | (uint32_t)buf[off + 2] << 16 |
-		      (uint32_t)buf[off + 3] << 24;
-		name_len = (size_t)buf[off + 24] | (size_t)buf[off + 25] << 8 |
-			   (size_t)buf[off + 26] << 16 | (size_t)buf[off + 27] << 24;
-		if (pcr >= N_PCR || name_len == 0 || name_len > 255)
+		pcr = log_get32(buf + off, VOUCH_LOG_ORDER_LE);
+		name_len = log_get32(buf + off + 24, VOUCH_LOG_ORDER_LE);
+		if (pcr >= N_PCR || name_len == 0 || name_len > LOG_MAX_NAME_LEN)
 			return ctx_err(ectx(e), -EBADMSG, "corrupt measurement list record %llu",
 				       (unsigned long long)count + 1);
 		off += 28;
@@ -198,8 +196,7 @@ int engine_list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 			break;
 		}
 		off += name_len;
-		data_len = (size_t)buf[off] | (size_t)buf[off + 1] << 8 |
-			   (size_t)buf[off + 2] << 16 | (size_t)buf[off + 3] << 24;
+		data_len = log_get32(buf + off, VOUCH_LOG_ORDER_LE);
 		off += 4;
 		if (data_len > LOG_MAX_ENTRY_DATA)
 			return ctx_err(ectx(e), -EBADMSG, "corrupt measurement list record %llu",
@@ -236,6 +233,18 @@ int engine_list_walk(vouch_engine *e, const uint8_t *buf, size_t len, bool exten
 	*ret_count = count;
 	*ret_end = off;
 	return 0;
+}
+
+size_t engine_list_skip(const uint8_t *buf, uint64_t n)
+{
+	size_t off = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		size_t data = off + 28 + log_get32(buf + off + 24, VOUCH_LOG_ORDER_LE);
+
+		off = data + 4 + log_get32(buf + data, VOUCH_LOG_ORDER_LE);
+	}
+	return off;
 }
 
 /* ---------------------------------------------------------------- group commit */

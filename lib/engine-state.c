@@ -453,19 +453,10 @@ int engine_state_open(vouch_engine *e)
 			       e->state_dir);
 	/* replay the entries the PCRs include and compare, then extend the tail */
 	{
-		size_t off = 0;
+		size_t off = engine_list_skip(buf, saved_entries);
 		uint64_t n = 0;
 
 		memset(e->pcr, 0, sizeof(e->pcr));
-		for (uint64_t i = 0; i < saved_entries; i++) {
-			size_t nl = (size_t)buf[off + 24] | (size_t)buf[off + 25] << 8 |
-				    (size_t)buf[off + 26] << 16 | (size_t)buf[off + 27] << 24;
-			size_t dpos = off + 28 + nl;
-			size_t dl = (size_t)buf[dpos] | (size_t)buf[dpos + 1] << 8 |
-				    (size_t)buf[dpos + 2] << 16 | (size_t)buf[dpos + 3] << 24;
-
-			off = dpos + 4 + dl;
-		}
 		r = engine_list_walk(e, buf, off, true, &n, &end);
 		if (r < 0)
 			return r;

@@ -128,11 +128,6 @@ int sb_reserve(struct strbuf *sb, size_t more);
 int sb_add(struct strbuf *sb, const void *s, size_t n);
 int sb_printf(struct strbuf *sb, const char *fmt, ...) PRINTF_FMT(2, 3);
 void sb_free(struct strbuf *sb);
-/* The names the policy and engine code still use for it (to be renamed there). */
-#define textbuf strbuf
-#define tb_add sb_add
-#define tb_printf sb_printf
-#define tb_free sb_free
 
 static inline bool mem_is_zero(const void *p, size_t size)
 {

@@ -30,6 +30,8 @@ struct log_template {
 
 /* Resolve a template name (built-in or "f1|f2|..." format); -EBADMSG when unknown. */
 int log_template_parse(const char *name, size_t name_len, struct log_template *ret);
+/* Whether @s is the name or the format of a built-in template (what template= takes). */
+bool log_template_builtin(const char *s);
 
 /*
  * Validate one field's data the way the kernel writes it (sizes, NUL termination, digest

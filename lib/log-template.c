@@ -35,7 +35,7 @@ static const char *const field_names[_VOUCH_LOG_FIELD_MAX] = {
 	[VOUCH_LOG_FIELD_XATTRVALUES] = "xattrvalues",
 };
 
-/* ima_template.c builtin_templates[] in 6.1 */
+/* ima_template.c builtin_templates[] in 6.1: the one template table (log, policy, engine) */
 static const struct {
 	const char *name;
 	const char *fmt;
@@ -92,6 +92,14 @@ static int parse_fmt(const char *fmt, size_t len, struct log_template *t)
 		start = i + 1;
 	}
 	return 0;
+}
+
+bool log_template_builtin(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+		if (!strcmp(s, builtin[i].name) || !strcmp(s, builtin[i].fmt))
+			return true;
+	return false;
 }
 
 int log_template_parse(const char *name, size_t name_len, struct log_template *ret)

@@ -14,7 +14,7 @@
 
 #include "tap.h"
 
-#include "engine-pcr-internal.h"
+#include "engine-internal.h"
 #include "internal.h"
 
 static vouch_ctx *ctx;

@@ -129,7 +129,7 @@ VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref,
 	if (!ref || !name || !d || !vouch_hash_info(d->algo))
 		return -EINVAL;
 	if (excluded(ref, name))
-		return 1;
+		return -ECANCELED;
 	if (!json_object_object_get_ex(ref->files, name, &list) &&
 	    !(ref->keyrings && json_object_object_get_ex(ref->keyrings, name, &list)) &&
 	    !(ref->ima_buf && json_object_object_get_ex(ref->ima_buf, name, &list)))
@@ -687,7 +687,7 @@ static int judge_entry(vouch_ctx *ctx, const struct vouch_attest_verify_options 
 		else if (vouch_log_entry_digest(e, &d, NULL) == 0) {
 			int k = vouch_attest_reference_check(ref, name, &d);
 
-			if (k < 0)
+			if (k < 0 && k != -ECANCELED)
 				ref_fail(j, res, n, name,
 					 k == -ENOENT ? "not in the reference values"
 						      : "digest not in the reference values");

@@ -28,7 +28,7 @@ for h in "$inc"/vouch/*.h; do
 	fi
 done
 n=$((n+1))
-if grep -q 'vouch/audit\.h' "$inc/vouch/vouch.h"; then
+if grep -q '^#include <vouch/audit\.h>' "$inc/vouch/vouch.h"; then
 	echo "not ok $n - vouch/vouch.h includes vouch/audit.h, which -lvouch does not provide"; fail=1
 else
 	echo "ok $n - vouch/vouch.h leaves out vouch/audit.h (libvouch-audit)"

@@ -31,7 +31,6 @@
 
 #define ATTEST_JSON_MAX REFERENCE_JSON_MAX
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, attest_json_putp, json_object_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, attest_reader_freep, vouch_log_reader_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, attest_cache_freep, vouch_sig_cache_free)
 
@@ -42,11 +41,6 @@ struct vouch_attest_reference {
 	json_object *keyrings; /* version 2: keyring name -> digests of keys (ima-buf entries) */
 	json_object *ima_buf;  /* version 2: buffer name -> allowed digests */
 };
-
-static bool is_string(json_object *o)
-{
-	return json_object_is_type(o, json_type_string);
-}
 
 /* --- reference values ----------------------------------------------------------------- */
 
@@ -61,7 +55,7 @@ VOUCH_EXPORT void vouch_attest_reference_free(vouch_attest_reference *ref)
 VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, size_t len,
 					      vouch_attest_reference **ret_ref)
 {
-	_cleanup_(attest_json_putp) json_object *root = NULL;
+	_cleanup_(json_putp) json_object *root = NULL;
 	json_object *files = NULL, *exclude = NULL, *keyrings = NULL, *ima_buf = NULL;
 	vouch_attest_reference *ref;
 	int r;
@@ -136,13 +130,13 @@ VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref,
 		return -ENOENT;
 	snprintf(want, sizeof(want), "%s:", vouch_hash_info(d->algo)->name);
 	vouch_digest_to_hex(d, want + strlen(want), sizeof(want) - strlen(want));
-	if (is_string(list))
+	if (json_is_string(list))
 		return strcasecmp(json_object_get_string(list), want) ? -EKEYREJECTED : 0;
 	n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(list, i), *ds, *until;
 
-		if (is_string(e)) {
+		if (json_is_string(e)) {
 			if (!strcasecmp(json_object_get_string(e), want))
 				return 0;
 			continue;
@@ -165,7 +159,7 @@ VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref,
 VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size_t len,
 					  struct vouch_attest_state *ret_state)
 {
-	_cleanup_(attest_json_putp) json_object *root = NULL;
+	_cleanup_(json_putp) json_object *root = NULL;
 	_cleanup_free_ struct vouch_attest_state *st = NULL;
 	json_object *v, *ak, *pcrs, *ver;
 	char why[256];
@@ -181,9 +175,9 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 		return ctx_err(ctx, r, "out of memory");
 	if (r < 0)
 		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
-	if (!json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
+	if (!json_object_object_get_ex(root, "format", &v) || !json_is_string(v) ||
 	    strcmp(json_object_get_string(v), "vouch-attest-state") != 0 ||
-	    !json_object_object_get_ex(root, "ak", &ak) || !is_string(ak) ||
+	    !json_object_object_get_ex(root, "ak", &ak) || !json_is_string(ak) ||
 	    json_object_get_string_len(ak) != 64 ||
 	    !json_object_object_get_ex(root, "entries", &v) ||
 	    !json_object_object_get_ex(root, "pcrs", &pcrs) ||
@@ -226,7 +220,7 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 
 			if (parse_u32(key, &pcr) < 0 || pcr >= VOUCH_PCR_COUNT || (key[0] == '0' && key[1]))
 				return ctx_err(ctx, -EBADMSG, "bad PCR index '%.32s'", key);
-			if (!is_string(hex) ||
+			if (!json_is_string(hex) ||
 			    (size_t)json_object_get_string_len(hex) != 2 * sz ||
 			    hex_decode(json_object_get_string(hex), 2 * sz, b->values[pcr],
 				       sizeof(b->values[pcr]), &got) < 0 ||
@@ -293,7 +287,7 @@ static json_object *pcrs_json(const struct vouch_pcrs *p)
 static int state_format(vouch_ctx *ctx, const struct vouch_attest_state *st, int flags,
 			char **ret_text)
 {
-	_cleanup_(attest_json_putp) json_object *root = NULL;
+	_cleanup_(json_putp) json_object *root = NULL;
 	json_object *pcrs;
 	const char *s;
 	char *text;
@@ -352,7 +346,7 @@ static json_object *hex_json(const uint8_t *buf, size_t len)
 VOUCH_EXPORT int vouch_attest_result_to_json(vouch_ctx *ctx, const struct vouch_attest_result *res,
 					     char **ret_json)
 {
-	_cleanup_(attest_json_putp) json_object *o = NULL;
+	_cleanup_(json_putp) json_object *o = NULL;
 	json_object *arr, *first = NULL, *q;
 	const struct vouch_quote_result *qr;
 	int worst = 0;

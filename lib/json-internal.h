@@ -13,6 +13,15 @@
 
 #include <json-c/json.h>
 
+#include "cleanup.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
+
+static inline bool json_is_string(json_object *o)
+{
+	return json_object_is_type(o, json_type_string);
+}
+
 /*
  * One whole JSON object of at most @max bytes and @depth nested objects and lists, read
  * strictly (RFC 8259): no comments, single quotes, trailing commas, leading zeros, NaN or

@@ -366,24 +366,26 @@ struct judge {
 	char ref_why[600], sig_why[400];
 };
 
+/* count a failed entry; the first one is the message, its name cut at @name_max bytes */
+static void fail_once(uint64_t *count, char *msg, size_t size, int name_max,
+		      struct vouch_attest_result *res, uint64_t n, const char *name, const char *why)
+{
+	if ((*count)++)
+		return;
+	note_bad(res, n);
+	snprintf(msg, size, "entry %llu '%.*s': %.200s", (unsigned long long)n, name_max, name, why);
+}
+
 static void ref_fail(struct judge *j, struct vouch_attest_result *res, uint64_t n,
 		     const char *name, const char *why)
 {
-	if (j->ref_bad++)
-		return;
-	note_bad(res, n);
-	snprintf(j->ref_why, sizeof(j->ref_why), "entry %llu '%.300s': %.200s", (unsigned long long)n,
-		 name, why);
+	fail_once(&j->ref_bad, j->ref_why, sizeof(j->ref_why), 300, res, n, name, why);
 }
 
 static void sig_fail(struct judge *j, struct vouch_attest_result *res, uint64_t n,
 		     const char *name, const char *why)
 {
-	if (j->sig_bad++)
-		return;
-	note_bad(res, n);
-	snprintf(j->sig_why, sizeof(j->sig_why), "entry %llu '%.120s': %.200s", (unsigned long long)n,
-		 name, why);
+	fail_once(&j->sig_bad, j->sig_why, sizeof(j->sig_why), 120, res, n, name, why);
 }
 
 static int judge_entry(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,

@@ -635,20 +635,6 @@ static int verdict_for(const struct strs *hooks)
 	return VOUCH_AUDIT_NO_HOOK;
 }
 
-static char *keep(vouch_audit *a, const char *s, size_t *cap)
-{
-	char *d = mem_strdup(s ? s : "");
-
-	if (!d)
-		return NULL;
-	if (audit_grow(&a->cons_strings, cap, a->n_cons_strings + 1, sizeof(char *)) < 0) {
-		free(d);
-		return NULL;
-	}
-	a->cons_strings[a->n_cons_strings++] = d;
-	return d;
-}
-
 static char *keep_owned(vouch_audit *a, char *s, size_t *cap)
 {
 	if (!s)
@@ -659,6 +645,11 @@ static char *keep_owned(vouch_audit *a, char *s, size_t *cap)
 	}
 	a->cons_strings[a->n_cons_strings++] = s;
 	return s;
+}
+
+static char *keep(vouch_audit *a, const char *s, size_t *cap)
+{
+	return keep_owned(a, mem_strdup(s ? s : ""), cap);
 }
 
 static int cmp_cons(const void *x, const void *y)

@@ -64,24 +64,23 @@ struct deb_reader {
 		##__VA_ARGS__)
 
 /*
- * The installed path of a tar member: "./usr/bin/x", "usr/bin/x" and "./usr//bin/./x" are
- * "/usr/bin/x"; "." or "./" is "/".  -EBADMSG for an absolute name or a ".." component (dpkg
- * would write outside the root), or a name too long.
+ * Path @p from its components as "/a/b": empty and "." components dropped; ".." goes up
+ * (never above /) with @dotdot_up, is -EBADMSG without.  -ENAMETOOLONG past @size.
  */
-static int normalise(const char *name, char *out, size_t size)
+static int join_components(const char *p, bool dotdot_up, char *out, size_t size)
 {
 	size_t o = 0;
-	const char *p = name;
 
-	if (name[0] == '/')
-		return -EBADMSG;
 	while (*p) {
 		const char *end = strchr(p, '/');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return -EBADMSG;
-		if (n && !(n == 1 && p[0] == '.')) {
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (!dotdot_up)
+				return -EBADMSG;
+			while (o > 0 && out[--o] != '/')
+				;
+		} else if (n && !(n == 1 && p[0] == '.')) {
 			if (o + 1 + n + 1 > size)
 				return -ENAMETOOLONG;
 			out[o++] = '/';
@@ -96,6 +95,18 @@ static int normalise(const char *name, char *out, size_t size)
 		out[o++] = '/';
 	out[o] = '\0';
 	return 0;
+}
+
+/*
+ * The installed path of a tar member: "./usr/bin/x", "usr/bin/x" and "./usr//bin/./x" are
+ * "/usr/bin/x"; "." or "./" is "/".  -EBADMSG for an absolute name or a ".." component (dpkg
+ * would write outside the root), or a name too long.
+ */
+static int normalise(const char *name, char *out, size_t size)
+{
+	if (name[0] == '/')
+		return -EBADMSG;
+	return join_components(name, false, out, size);
 }
 
 enum { COMP_NONE, COMP_GZ, COMP_XZ, COMP_ZST, COMP_BZ2 };
@@ -443,8 +454,6 @@ static int hash_entry(struct deb_reader *rd, struct archive *a, const char *norm
 static int resolve_link(const char *path, const char *target, char *out, size_t size)
 {
 	char buf[2 * DEB_PATH_MAX + 2];
-	size_t o = 0;
-	const char *p;
 
 	if (target[0] == '/')
 		snprintf(buf, sizeof(buf), "%s", target);
@@ -453,28 +462,7 @@ static int resolve_link(const char *path, const char *target, char *out, size_t 
 
 		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash ? slash - path : 0), path, target);
 	}
-	for (p = buf; *p;) {
-		const char *end = strchr(p, '/');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > 0 && out[--o] != '/')
-				;
-		} else if (n && !(n == 1 && p[0] == '.')) {
-			if (o + 1 + n + 1 > size)
-				return -ENAMETOOLONG;
-			out[o++] = '/';
-			memcpy(out + o, p, n);
-			o += n;
-		}
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	return 0;
+	return join_components(buf, true, out, size);
 }
 
 /*

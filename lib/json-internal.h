@@ -15,8 +15,10 @@
 
 #include "cleanup.h"
 
+/* _cleanup_(json_putp): the one cleanup helper for a json_object reference */
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
 
+/* @o is a JSON string */
 static inline bool json_is_string(json_object *o)
 {
 	return json_object_is_type(o, json_type_string);

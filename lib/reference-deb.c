@@ -248,6 +248,18 @@ bool deb_field_ok(const char *s)
 	return true;
 }
 
+/* member @name where a "@prefix[.gz|.xz|.zst|.bz2]" must be: its compression, or an error */
+static int tar_member(struct deb_reader *rd, const char *name, const char *prefix)
+{
+	int comp = member_compression(name, prefix);
+
+	if (comp < 0 && strncmp(name, prefix, strlen(prefix)))
+		return deb_err(rd, -EBADMSG, "expected %s here", prefix);
+	if (comp < 0)
+		return deb_err(rd, -EOPNOTSUPP, "unknown compression (gz, xz, zst, bz2 or none)");
+	return comp;
+}
+
 static int read_control(struct deb_reader *rd, struct archive *outer, int comp)
 {
 	_cleanup_(ref_archive_freep) struct archive *a = NULL;
@@ -671,23 +683,17 @@ VOUCH_EXPORT int vouch_deb_read(vouch_ctx *ctx, const char *path,
 				return deb_err(&rd, -EBADMSG, "not format 2.x");
 			state = WANT_CONTROL;
 		} else if (state == WANT_CONTROL) {
-			comp = member_compression(name, "control.tar");
-			if (comp < 0 && strncmp(name, "control.tar", 11))
-				return deb_err(&rd, -EBADMSG, "expected control.tar here");
+			comp = tar_member(&rd, name, "control.tar");
 			if (comp < 0)
-				return deb_err(&rd, -EOPNOTSUPP,
-					       "unknown compression (gz, xz, zst, bz2 or none)");
+				return comp;
 			r = read_control(&rd, a, comp);
 			if (r < 0)
 				return r;
 			state = WANT_DATA;
 		} else if (state == WANT_DATA) {
-			comp = member_compression(name, "data.tar");
-			if (comp < 0 && strncmp(name, "data.tar", 8))
-				return deb_err(&rd, -EBADMSG, "expected data.tar here");
+			comp = tar_member(&rd, name, "data.tar");
 			if (comp < 0)
-				return deb_err(&rd, -EOPNOTSUPP,
-					       "unknown compression (gz, xz, zst, bz2 or none)");
+				return comp;
 			r = read_data(&rd, a, comp);
 			if (r < 0)
 				return r;

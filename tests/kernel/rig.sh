@@ -101,7 +101,8 @@ check "vouch signed three firmware files and one for the initramfs" test -s "$T/
 # --- kexec: Debian's kernel and a small initramfs, signed by vouch or not
 mkdir -p "$disk/kexec"
 for n in signed unsigned; do cp "$kroot/boot/vmlinuz-$kver" "$disk/kexec/vmlinuz-$n"; done
-printf 'dir /kexec 0755 0 0\n' > "$T/kexec.list"
+# the initramfs of the kernel the guest finally boots with kexec -e: busybox and init2.sh
+printf '%s\n' "dir /bin 0755 0 0" "file /init $HERE/init2.sh 0755 0 0" "file /bin/busybox /bin/busybox 0755 0 0" > "$T/kexec.list"
 "$VOUCH" initramfs create --compress gzip -o "$disk/kexec/initrd-signed" --list "$T/kexec.list" >/dev/null
 cp "$disk/kexec/initrd-signed" "$disk/kexec/initrd-unsigned"
 fwsign "$T/ima-rsa" "$disk/kexec/vmlinuz-signed"
@@ -534,6 +535,21 @@ for k in nokey otherkey; do
 	else not_ok "keys, must fail: the attestation refuses the _ima certificate when told to expect $what (exit $rc)"
 		jq -c . "$T/attest.json" 2>/dev/null | cut -c1-800 | sed 's/^/#   /'; fi
 done
+
+# --- kexec -e: the guest boots the signed kernel last.  It starts a fresh list (IMA_KEXEC is
+# off) while PCR 10 keeps the old kernel's extends: the new list alone does not replay, the
+# old list (read just before kexec -e) followed by the new one does
+expect kexec-final '-> OK loaded' "kexec -e: the signed kernel with the second initramfs loads"
+if grep -q '^RIG2-DONE' "$T/console.txt"; then ok "kexec -e: the second kernel booted and dumped its list"; else
+	not_ok "kexec -e: the second kernel booted and dumped its list"; fi
+extract list1; extract list2; extract pcrs2-sha256.txt
+cat "$T/list1" "$T/list2" > "$T/chained"
+eq "kexec -e: the second kernel's list starts with its own boot_aggregate" \
+	"$("$VOUCH" log show "$T/list2" 2>/dev/null | awk 'NR == 1 {print $5}')" boot_aggregate
+expect_rc 1 "kexec -e, must fail: the new list alone does not replay to PCR 10" \
+	"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" "$T/list2"
+check "kexec -e: the old list followed by the new one replays to PCR 10 (vouch log verify)" \
+	"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" "$T/chained"
 
 # EVM in the list: the digest-only file's sig field holds its security.evm (type 0x05)
 eq "EVM: the list's sig field of the EVM-signed file is named an EVM portable signature" \

@@ -58,8 +58,13 @@ int log_sig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_ca
 	snprintf(saved, sizeof(saved), "%s", vouch_ctx_last_error(ctx));
 	/* the kernel's format checks, shared with security.ima (vouch_xattr_parse, lib/ima.c) */
 	k = vouch_xattr_parse(ctx, sig, sig_len, &v);
-	if (k == -EOPNOTSUPP || (sig_len && sig[0] == 0x05)) {
-		/* legacy v1, or an EVM portable signature in the sig field (§5.2): over EVM data */
+	if (sig_len && sig[0] == 0x05) {
+		/* an EVM portable signature in the sig field (§5.2): over EVM data */
+		verdict = VOUCH_LOG_SIG_EVM_PORTABLE;
+		goto out;
+	}
+	if (k == -EOPNOTSUPP) {
+		/* legacy v1 */
 		verdict = VOUCH_LOG_SIG_UNSUPPORTED;
 		goto out;
 	}
@@ -197,6 +202,8 @@ VOUCH_EXPORT const char *vouch_log_sig_verdict_name(int v)
 		return "unsupported";
 	case VOUCH_LOG_SIG_MALFORMED:
 		return "malformed";
+	case VOUCH_LOG_SIG_EVM_PORTABLE:
+		return "evm-portable";
 	default:
 		return "?";
 	}

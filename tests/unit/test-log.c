@@ -14,13 +14,7 @@ static vouch_ctx *ctx;
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	uint8_t *buf = NULL;
-
-	if (read_file_all(ctx, path, 1 << 26, &buf, len) < 0) {
-		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
-		return NULL;
-	}
-	return buf;
+	return tap_slurp(ctx, path, 1 << 26, len);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)
@@ -454,7 +448,8 @@ static void test_sigs(void)
 			sig[0] = 0x05;
 			f->len = 50;
 			ok_ret(vouch_log_entry_verify_sig(ctx, t, cache, &copy, &v), "evm");
-			ok(v == VOUCH_LOG_SIG_UNSUPPORTED, "an EVM portable signature is reported");
+			ok(v == VOUCH_LOG_SIG_EVM_PORTABLE, "an EVM portable signature is named so");
+			ok(!strcmp(vouch_log_sig_verdict_name(v), "evm-portable"), "as evm-portable");
 			free(sig);
 		}
 	}

@@ -45,7 +45,7 @@ int log_sig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_ca
 			  const uint8_t *sig, size_t sig_len, int digest_algo,
 			  const uint8_t *digest, size_t digest_len, bool verity, int *ret_verdict)
 {
-	struct sig_signer signer = { NULL };
+	struct sig_signer signer = { .cert = NULL };
 	struct vouch_xattr_value v;
 	struct vouch_digest msg;
 	char saved[VOUCH_ERRMSG_SIZE];

@@ -238,8 +238,7 @@ VOUCH_EXPORT int vouch_log_reader_format(const vouch_log_reader *r, int *ret_for
 	return 0;
 }
 
-static int reader_fail(vouch_log_reader *r, int err, const char *fmt, ...) PRINTF_FMT(3, 4);
-static int reader_fail(vouch_log_reader *r, int err, const char *fmt, ...)
+PRINTF_FMT(3, 4) static int reader_fail(vouch_log_reader *r, int err, const char *fmt, ...)
 {
 	char msg[VOUCH_ERRMSG_SIZE];
 	va_list ap;

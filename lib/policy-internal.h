@@ -73,16 +73,6 @@ struct vouch_policy {
 	bool fail_securely;
 };
 
-/* A growable string through mem_realloc (fault injection); oom is sticky. */
-struct textbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-int tb_add(struct textbuf *b, const char *s, size_t n);
-int tb_printf(struct textbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tb_free(struct textbuf *b);
-
 const char *policy_action_name(uint32_t action);
 int policy_format_rule_sb(const vouch_policy *p, size_t index, struct textbuf *b);
 bool policy_has_appraise(const vouch_policy *p, int func);

@@ -75,55 +75,6 @@ VOUCH_EXPORT int vouch_policy_func_by_name(const char *name)
 	return -EINVAL;
 }
 
-/* ---------------------------------------------------------------- string builder */
-
-void tb_free(struct textbuf *b)
-{
-	free(b->s);
-	b->s = NULL;
-	b->len = b->cap = 0;
-}
-
-int tb_add(struct textbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return -ENOMEM;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = mem_realloc(b->s, cap);
-		if (!p) {
-			b->oom = true;
-			return -ENOMEM;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-int tb_printf(struct textbuf *b, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	return tb_add(b, buf, (size_t)n);
-}
-
 /* ---------------------------------------------------------------- numbers (kstrto*) */
 
 /* kstrtoull(): optional '+', base 16 accepts a 0x prefix, at least one digit, no overflow. */

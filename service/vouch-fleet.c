@@ -597,7 +597,7 @@ static size_t on_sse(char *p, size_t size, size_t n, void *arg)
 		if (c == '\n' || c == '\r') {
 			sse_line(s, s->line.data ? s->line.data : (char *)"");
 			free(s->line.data);
-			s->line = (struct buf){ 0 };
+			s->line = (struct buf){ .max = MAX_RESPONSE };
 		} else if (s->line.len + 2 > MAX_EVENT || on_data(&c, 1, 1, &s->line) != 1) {
 			s->too_long = true;
 		}
@@ -616,7 +616,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 
 static int cmd_events(struct fleet *fl)
 {
-	struct sse s = { .fl = fl };
+	struct sse s = { .fl = fl, .line.max = MAX_RESPONSE };
 	_cleanup_free_ char *url = NULL;
 	int r = 0;
 
@@ -646,7 +646,7 @@ static int cmd_events(struct fleet *fl)
 		rc = curl_easy_perform(fl->curl);
 		curl_slist_free_all(hdr);
 		free(s.line.data);
-		s.line = (struct buf){ 0 };
+		s.line = (struct buf){ .max = MAX_RESPONSE };
 		free(s.data.data);
 		s.data = (struct buf){ 0 };
 		s.id[0] = '\0';

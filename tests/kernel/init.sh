@@ -80,7 +80,7 @@ cat /mnt/test/etc/motd > /dev/null
 if vouch tpm ak create --tcti $TCTI --out /out/ak > /out/ak.log 2>&1; then echo "attest-ak | vouch tpm ak create -> OK"; else
 	echo "attest-ak | vouch tpm ak create -> ERR $(tail -1 /out/ak.log)"; fi
 quote() {
-	if vouch attest quote --tcti $TCTI --nonce "$(cat /etc/nonce$1)" --pcrs sha256:0-10 --out /out/ev$1 > /out/q.log 2>&1; then
+	if vouch attest quote --tcti $TCTI --nonce "$(cat "/etc/nonce$1")" --pcrs sha256:0-10 --out "/out/ev$1" > /out/q.log 2>&1; then
 		echo "attest-quote$1 | vouch attest quote -> OK"; else echo "attest-quote$1 | vouch attest quote -> ERR $(tail -1 /out/q.log)"; fi
 }
 quote 1

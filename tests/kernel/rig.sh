@@ -2,11 +2,19 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The kernel rig: boot Debian's own 6.1 kernel under QEMU (TCG) with a swtpm TPM 2.0, on a
 # test disk signed by vouch and an initramfs built by vouch, and check vouch against what the
-# kernel decided, in both directions.  In the same boot, vouch guard (with its libraries in
-# the initramfs) guards a second disk that the kernel does not appraise.  TAP output.
+# kernel decided, in both directions.  One boot, in this order (tests/kernel/init.sh):
+# executables and modules; firmware (a test module built against Debian's linux-headers,
+# FIRMWARE_CHECK) and the initramfs gap; kexec_file_load; EVM portable signatures; the guest
+# attesting itself with vouch on its TPM (AK, two quotes); vouch guard (with its libraries in
+# the initramfs) on a second disk that the kernel does not appraise; last, kexec -e into the
+# signed kernel, whose fresh list (tests/kernel/init2.sh) chains to the old one.  On the host:
+# the list (keys, kexec command line, signatures), vouch policy simulate against what the
+# kernel did, vouch attest verify on the guest's evidence.  The policy is tests/kernel/ima-policy.
+# TAP output.
 #
-# RIG_CORRUPT=1 gives the must-run binary (on both disks) a deliberately wrong signature: the
-# rig must then fail (tests/kernel/test-rig-can-fail.sh checks that it does).
+# RIG_CORRUPT=1 gives every file that must be accepted (the binary on both disks, the firmware,
+# the kexec kernel, the EVM signature) a deliberately wrong signature: the rig must then fail
+# exactly there (tests/kernel/test-rig-can-fail.sh checks that it does).
 . "$(dirname "$0")/../integration/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 require_peer qemu-system-x86_64 qemu-system-x86

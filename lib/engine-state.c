@@ -87,27 +87,27 @@ static int state_file_replace(vouch_engine *e, const char *name, const void *buf
 }
 
 /* Replace state file @name with the text in @b; frees @b.  Every step must be durable. */
-static int state_file_write(vouch_engine *e, const char *name, struct textbuf *b)
+static int state_file_write(vouch_engine *e, const char *name, struct strbuf *b)
 {
 	int r, dir_err = 0;
 
 	if (b->oom) {
-		tb_free(b);
+		sb_free(b);
 		return -ENOMEM;
 	}
 	r = state_file_replace(e, name, b->s ? b->s : "", b->len, &dir_err);
-	tb_free(b);
+	sb_free(b);
 	return r < 0 ? r : dir_err;
 }
 
 int engine_pcr_file_write(vouch_engine *e, pcr_state pcrs, uint64_t entries)
 {
-	struct textbuf b = { 0 };
+	struct strbuf b = { 0 };
 	int r, dir_err = 0;
 
 	if (!e->state_dir)
 		return 0;
-	tb_printf(&b, "vouch-pcrs 1\nentries %llu\n", (unsigned long long)entries);
+	sb_printf(&b, "vouch-pcrs 1\nentries %llu\n", (unsigned long long)entries);
 	for (int k = 0; k < N_BANKS; k++) {
 		size_t n = vouch_hash_info(bank_algo[k])->size;
 
@@ -115,12 +115,12 @@ int engine_pcr_file_write(vouch_engine *e, pcr_state pcrs, uint64_t entries)
 			char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
 
 			hex_encode(pcrs[k][i], n, hex);
-			tb_printf(&b, "%s PCR-%02d: %s\n", vouch_hash_info(bank_algo[k])->name, i,
+			sb_printf(&b, "%s PCR-%02d: %s\n", vouch_hash_info(bank_algo[k])->name, i,
 				  hex);
 		}
 	}
 	if (b.oom) {
-		tb_free(&b);
+		sb_free(&b);
 		return -ENOMEM;
 	}
 	/*
@@ -129,7 +129,7 @@ int engine_pcr_file_write(vouch_engine *e, pcr_state pcrs, uint64_t entries)
 	 * the next start completes.  Only a PCR file that was not replaced is a failure.
 	 */
 	r = state_file_replace(e, PCR_FILE, b.s ? b.s : "", b.len, &dir_err);
-	tb_free(&b);
+	sb_free(&b);
 	return r;
 }
 
@@ -194,15 +194,15 @@ static const char *const pin_keyring[_VOUCH_KEYRING_MAX] = { ".ima", "kernel" };
 
 int engine_latch_write(vouch_engine *e)
 {
-	struct textbuf b = { 0 };
+	struct strbuf b = { 0 };
 
 	if (!e->state_dir)
 		return 0;
 	if (e->pinned)
-		tb_printf(&b, "xattr %s\npinned\n", e->xattr_name);
+		sb_printf(&b, "xattr %s\npinned\n", e->xattr_name);
 	for (int f = 1; f < _VOUCH_FUNC_MAX; f++)
 		if (e->latch[f])
-			tb_printf(&b, "%s\n", vouch_policy_func_name(f));
+			sb_printf(&b, "%s\n", vouch_policy_func_name(f));
 	return state_file_write(e, LATCH_FILE, &b);
 }
 

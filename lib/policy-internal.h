@@ -74,16 +74,6 @@ struct vouch_policy {
 	bool fail_securely;
 };
 
-/* A growable string through mem_realloc (fault injection); oom is sticky. */
-struct textbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-int tb_add(struct textbuf *b, const char *s, size_t n);
-int tb_printf(struct textbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tb_free(struct textbuf *b);
-
 /* policy.c: the names of the language, the rules */
 extern const char *const policy_lsm_names[POLICY_LSM_N]; /* "obj_user", ..., "subj_type" */
 const char *policy_action_name(uint32_t action);
@@ -103,7 +93,7 @@ static inline uint32_t policy_action_class(uint32_t action)
 int policy_analyse(vouch_policy *p);
 
 /* policy-print.c */
-int policy_format_rule_sb(const vouch_policy *p, size_t index, struct textbuf *b);
+int policy_format_rule_sb(const vouch_policy *p, size_t index, struct strbuf *b);
 
 /* policy-match.c: what the engine asks of a policy */
 bool policy_has_appraise(const vouch_policy *p, int func);

@@ -10,42 +10,42 @@
 
 /* ---------------------------------------------------------------- printer */
 
-static void print_id(struct textbuf *b, const char *key, char op, uint32_t v)
+static void print_id(struct strbuf *b, const char *key, char op, uint32_t v)
 {
-	tb_printf(b, "%s%c%u ", key, op, v);
+	sb_printf(b, "%s%c%u ", key, op, v);
 }
 
-static int format_rule(const struct policy_rule *r, struct textbuf *b)
+static int format_rule(const struct policy_rule *r, struct strbuf *b)
 {
-	tb_printf(b, "%s ", policy_action_name(r->action));
+	sb_printf(b, "%s ", policy_action_name(r->action));
 	if (r->flags & RF_FUNC)
-		tb_printf(b, "func=%s ", vouch_policy_func_name(r->func));
+		sb_printf(b, "func=%s ", vouch_policy_func_name(r->func));
 	if ((r->flags & (RF_MASK | RF_INMASK)) && policy_mask_name(r->mask))
-		tb_printf(b, "mask=%s%s ", (r->flags & RF_INMASK) ? "^" : "",
+		sb_printf(b, "mask=%s%s ", (r->flags & RF_INMASK) ? "^" : "",
 			  policy_mask_name(r->mask));
 	if (r->flags & RF_FSMAGIC)
-		tb_printf(b, "fsmagic=0x%llx ", (unsigned long long)r->fsmagic);
+		sb_printf(b, "fsmagic=0x%llx ", (unsigned long long)r->fsmagic);
 	if (r->flags & RF_FSNAME) {
-		tb_add(b, "fsname=", 7);
-		tb_add(b, r->fsname, strlen(r->fsname));
-		tb_add(b, " ", 1);
+		sb_add(b, "fsname=", 7);
+		sb_add(b, r->fsname, strlen(r->fsname));
+		sb_add(b, " ", 1);
 	}
 	if (r->flags & RF_KEYRINGS) {
-		tb_add(b, "keyrings=", 9);
-		tb_add(b, r->keyrings, strlen(r->keyrings));
-		tb_add(b, " ", 1);
+		sb_add(b, "keyrings=", 9);
+		sb_add(b, r->keyrings, strlen(r->keyrings));
+		sb_add(b, " ", 1);
 	}
 	if (r->flags & RF_LABEL) {
-		tb_add(b, "label=", 6);
-		tb_add(b, r->label, strlen(r->label));
-		tb_add(b, " ", 1);
+		sb_add(b, "label=", 6);
+		sb_add(b, r->label, strlen(r->label));
+		sb_add(b, " ", 1);
 	}
 	if (r->flags & RF_PCR)
-		tb_printf(b, "pcr=%d ", r->pcr);
+		sb_printf(b, "pcr=%d ", r->pcr);
 	if (r->flags & RF_FSUUID) {
 		const uint8_t *u = r->fsuuid;
 
-		tb_printf(b,
+		sb_printf(b,
 			  "fsuuid=%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 			  "%02x%02x%02x%02x%02x%02x ",
 			  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
@@ -62,60 +62,60 @@ static int format_rule(const struct policy_rule *r, struct textbuf *b)
 	if (r->flags & RF_ALGOS) {
 		bool first = true;
 
-		tb_add(b, "appraise_algos=", 15);
+		sb_add(b, "appraise_algos=", 15);
 		for (int a = 0; a < _VOUCH_HASH_MAX; a++) {
 			if (!(r->algos & ((uint64_t)1 << a)))
 				continue;
-			tb_printf(b, "%s%s", first ? "" : ",", vouch_hash_info(a)->name);
+			sb_printf(b, "%s%s", first ? "" : ",", vouch_hash_info(a)->name);
 			first = false;
 		}
-		tb_add(b, " ", 1);
+		sb_add(b, " ", 1);
 	}
 	for (int i = 0; i < POLICY_LSM_N; i++) {
 		if (!r->lsm[i])
 			continue;
-		tb_printf(b, "%s=", policy_lsm_names[i]);
-		tb_add(b, r->lsm[i], strlen(r->lsm[i]));
-		tb_add(b, " ", 1);
+		sb_printf(b, "%s=", policy_lsm_names[i]);
+		sb_add(b, r->lsm[i], strlen(r->lsm[i]));
+		sb_add(b, " ", 1);
 	}
 	if (r->template_name) {
-		tb_add(b, "template=", 9);
-		tb_add(b, r->template_name, strlen(r->template_name));
-		tb_add(b, " ", 1);
+		sb_add(b, "template=", 9);
+		sb_add(b, r->template_name, strlen(r->template_name));
+		sb_add(b, " ", 1);
 	}
 	/* verity before sigv3 so that the output parses again (the kernel prints it after) */
 	if (r->flags & RF_VERITY)
-		tb_add(b, "digest_type=verity ", 19);
+		sb_add(b, "digest_type=verity ", 19);
 	if (r->flags & RF_DIGSIG) {
 		if (r->flags & RF_VERITY)
-			tb_add(b, "appraise_type=sigv3 ", 20);
+			sb_add(b, "appraise_type=sigv3 ", 20);
 		else if (r->flags & RF_MODSIG)
-			tb_add(b, "appraise_type=imasig|modsig ", 28);
+			sb_add(b, "appraise_type=imasig|modsig ", 28);
 		else
-			tb_add(b, "appraise_type=imasig ", 21);
+			sb_add(b, "appraise_type=imasig ", 21);
 	}
 	if (r->flags & RF_BLACKLIST)
-		tb_add(b, "appraise_flag=check_blacklist ", 30);
+		sb_add(b, "appraise_flag=check_blacklist ", 30);
 	if (r->flags & RF_DIRECTIO)
-		tb_add(b, "permit_directio ", 16);
+		sb_add(b, "permit_directio ", 16);
 	return b->oom ? -ENOMEM : 0;
 }
 
-int policy_format_rule_sb(const vouch_policy *p, size_t index, struct textbuf *b)
+int policy_format_rule_sb(const vouch_policy *p, size_t index, struct strbuf *b)
 {
 	return format_rule(&p->rules[index], b);
 }
 
 VOUCH_EXPORT int vouch_policy_format_rule(const vouch_policy *p, size_t index, char **ret)
 {
-	struct textbuf b = { 0 };
+	struct strbuf b = { 0 };
 
 	if (!p || !ret)
 		return -EINVAL;
 	if (index >= p->n_rules)
 		return -ERANGE;
 	if (format_rule(&p->rules[index], &b) < 0) {
-		tb_free(&b);
+		sb_free(&b);
 		return -ENOMEM;
 	}
 	/* drop the trailing space for a single rule */
@@ -127,17 +127,17 @@ VOUCH_EXPORT int vouch_policy_format_rule(const vouch_policy *p, size_t index, c
 
 VOUCH_EXPORT int vouch_policy_format(const vouch_policy *p, char **ret)
 {
-	struct textbuf b = { 0 };
+	struct strbuf b = { 0 };
 
 	if (!p || !ret)
 		return -EINVAL;
-	tb_add(&b, "", 0);
+	sb_add(&b, "", 0);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		format_rule(&p->rules[i], &b);
-		tb_add(&b, "\n", 1);
+		sb_add(&b, "\n", 1);
 	}
 	if (b.oom) {
-		tb_free(&b);
+		sb_free(&b);
 		return -ENOMEM;
 	}
 	*ret = b.s;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The IMA policy language of Linux 6.1: its names (funcs, actions, masks, LSM conditions),
- * the rules and their lifetime, the string builder the policy and the engine write text
- * with, and the built-in policies (ima_init_policy).  The parser is in policy-parse.c, the
- * printer in policy-print.c, matching in policy-match.c, the warnings in policy-analyse.c.
+ * the rules and their lifetime, and the built-in policies (ima_init_policy).  The parser
+ * is in policy-parse.c, the printer in policy-print.c, matching in policy-match.c, the
+ * warnings in policy-analyse.c.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -106,55 +106,6 @@ const char *policy_mask_name(uint32_t bit)
 		if (mask_names[i].bit == bit)
 			return mask_names[i].name;
 	return NULL;
-}
-
-/* ---------------------------------------------------------------- string builder */
-
-void tb_free(struct textbuf *b)
-{
-	free(b->s);
-	b->s = NULL;
-	b->len = b->cap = 0;
-}
-
-int tb_add(struct textbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return -ENOMEM;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = mem_realloc(b->s, cap);
-		if (!p) {
-			b->oom = true;
-			return -ENOMEM;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-int tb_printf(struct textbuf *b, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	return tb_add(b, buf, (size_t)n);
 }
 
 /* ---------------------------------------------------------------- rules */
@@ -263,7 +214,7 @@ VOUCH_EXPORT int vouch_policy_builtin(vouch_ctx *ctx, const char *names, vouch_p
 	     critical = false;
 	struct vouch_policy_parse_options o = VOUCH_POLICY_PARSE_OPTIONS_INIT;
 	_cleanup_free_ char *copy = NULL;
-	struct textbuf text = { 0 };
+	struct strbuf text = { 0 };
 	vouch_policy *p = NULL;
 	char *s;
 	int r;
@@ -304,24 +255,24 @@ VOUCH_EXPORT int vouch_policy_builtin(vouch_ctx *ctx, const char *names, vouch_p
 	}
 	/* ima_init_policy(): the order the kernel inserts the rules */
 	if (tcb || original)
-		tb_add(&text, builtin_dont_measure, strlen(builtin_dont_measure));
+		sb_add(&text, builtin_dont_measure, strlen(builtin_dont_measure));
 	if (original)
-		tb_add(&text, builtin_original_tcb, strlen(builtin_original_tcb));
+		sb_add(&text, builtin_original_tcb, strlen(builtin_original_tcb));
 	else if (tcb)
-		tb_add(&text, builtin_default_tcb, strlen(builtin_default_tcb));
+		sb_add(&text, builtin_default_tcb, strlen(builtin_default_tcb));
 	if (secure)
-		tb_add(&text, builtin_secure_boot, strlen(builtin_secure_boot));
+		sb_add(&text, builtin_secure_boot, strlen(builtin_secure_boot));
 	if (appraise)
-		tb_add(&text, builtin_appraise_tcb, strlen(builtin_appraise_tcb));
+		sb_add(&text, builtin_appraise_tcb, strlen(builtin_appraise_tcb));
 	if (critical)
-		tb_add(&text, builtin_critical_data, strlen(builtin_critical_data));
+		sb_add(&text, builtin_critical_data, strlen(builtin_critical_data));
 	if (text.oom) {
-		tb_free(&text);
+		sb_free(&text);
 		return -ENOMEM;
 	}
 	o.flags = VOUCH_POLICY_PARSE_BUILTIN;
 	r = vouch_policy_parse(ctx, text.s, text.len, &o, &p, NULL);
-	tb_free(&text);
+	sb_free(&text);
 	if (r < 0)
 		return r;
 	p->fail_securely = fail;

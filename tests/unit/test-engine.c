@@ -53,12 +53,7 @@ static void on_event(void *ud, const struct vouch_engine_event *ev)
 
 static const char *path(const char *name)
 {
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
+	return tap_path(dir, name);
 }
 
 static void write_file(const char *name, const char *content)

@@ -4,7 +4,7 @@
  * log (eventlog.c) and the measurement list (log.c): the list, or its entries from N on
  * continuing a remembered state, must replay to the quoted PCR 10 (a prefix may: the rest is
  * the uncovered tail); template digests, boot_aggregate, reference values and signatures are
- * checked over the attested prefix.
+ * checked over the attested prefix.  The state kept between rounds is in attest-state.c.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "internal.h"
+#include "attest-internal.h"
 #include "quote-internal.h"
 #include "json-internal.h"
 #include "reference-internal.h"
@@ -28,8 +29,6 @@
 #include "vouch/attest.h"
 #include "vouch/eventlog.h"
 #include "vouch/log.h"
-
-#define ATTEST_JSON_MAX REFERENCE_JSON_MAX
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, attest_reader_freep, vouch_log_reader_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, attest_cache_freep, vouch_sig_cache_free)
@@ -41,11 +40,6 @@ struct vouch_attest_reference {
 	json_object *keyrings; /* version 2: keyring name -> digests of keys (ima-buf entries) */
 	json_object *ima_buf;  /* version 2: buffer name -> allowed digests */
 };
-
-static bool is_string(json_object *o)
-{
-	return json_object_is_type(o, json_type_string);
-}
 
 /* --- reference values ----------------------------------------------------------------- */
 
@@ -128,20 +122,20 @@ VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref,
 	if (!ref || !name || !d || !vouch_hash_info(d->algo))
 		return -EINVAL;
 	if (excluded(ref, name))
-		return 1;
+		return -ECANCELED;
 	if (!json_object_object_get_ex(ref->files, name, &list) &&
 	    !(ref->keyrings && json_object_object_get_ex(ref->keyrings, name, &list)) &&
 	    !(ref->ima_buf && json_object_object_get_ex(ref->ima_buf, name, &list)))
 		return -ENOENT;
 	snprintf(want, sizeof(want), "%s:", vouch_hash_info(d->algo)->name);
 	vouch_digest_to_hex(d, want + strlen(want), sizeof(want) - strlen(want));
-	if (is_string(list))
+	if (json_is_string(list))
 		return strcasecmp(json_object_get_string(list), want) ? -EKEYREJECTED : 0;
 	n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(list, i), *ds, *until;
 
-		if (is_string(e)) {
+		if (json_is_string(e)) {
 			if (!strcasecmp(json_object_get_string(e), want))
 				return 0;
 			continue;
@@ -157,267 +151,6 @@ VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref,
 				return 0;
 	}
 	return -EKEYREJECTED;
-}
-
-/* --- incremental state ------------------------------------------------------------------ */
-
-VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size_t len,
-					  struct vouch_attest_state *ret_state)
-{
-	_cleanup_(json_putp) json_object *root = NULL;
-	_cleanup_free_ struct vouch_attest_state *st = NULL;
-	json_object *v, *ak, *pcrs, *ver;
-	char why[256];
-	int r;
-
-	if (!ctx || (!json && len) || !ret_state)
-		return -EINVAL;
-	st = mem_zalloc(sizeof(*st));
-	if (!st)
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	r = json_parse_object(json, len, ATTEST_JSON_MAX, 32, &root, why, sizeof(why));
-	if (r == -ENOMEM)
-		return ctx_err(ctx, r, "out of memory");
-	if (r < 0)
-		return ctx_err(ctx, -EBADMSG, "not strict JSON: %s", why);
-	if (!json_object_object_get_ex(root, "format", &v) || !is_string(v) ||
-	    strcmp(json_object_get_string(v), "vouch-attest-state") != 0 ||
-	    !json_object_object_get_ex(root, "ak", &ak) || !is_string(ak) ||
-	    json_object_get_string_len(ak) != 64 ||
-	    !json_object_object_get_ex(root, "entries", &v) ||
-	    !json_object_object_get_ex(root, "pcrs", &pcrs) ||
-	    !json_object_is_type(pcrs, json_type_object))
-		return ctx_err(ctx, -EBADMSG, "not a vouch attestation state");
-	/* a state of another version may mean something else by the same keys: refused */
-	if (!json_object_object_get_ex(root, "version", &ver) ||
-	    !json_object_is_type(ver, json_type_int) || json_object_get_int64(ver) != 1)
-		return ctx_err(ctx, -EBADMSG, "not a version 1 vouch attestation state");
-	json_object_object_foreach(root, member, unused)
-	{
-		(void)unused;
-		if (strcmp(member, "format") && strcmp(member, "version") && strcmp(member, "ak") &&
-		    strcmp(member, "entries") && strcmp(member, "pcrs"))
-			return ctx_err(ctx, -EBADMSG, "unknown member '%.32s' in the state", member);
-	}
-	/* written from a uint64_t through int64_t */
-	r = json_get_uint(v, INT64_MAX, &st->entries);
-	if (r < 0)
-		return ctx_err(ctx, -EBADMSG, "entries %s",
-			       r == -ERANGE ? "out of range" : "is not an integer");
-	memcpy(st->ak, json_object_get_string(ak), 64);
-	json_object_object_foreach(pcrs, bank, vals)
-	{
-		int algo = vouch_hash_by_name(bank);
-		struct vouch_pcrs_bank *b;
-
-		if (algo < 0 || st->pcrs.n_banks == VOUCH_PCR_MAX_BANKS ||
-		    !json_object_is_type(vals, json_type_object))
-			return ctx_err(ctx, -EBADMSG, "bad bank '%.32s'", bank);
-		for (uint32_t k = 0; k < st->pcrs.n_banks; k++)
-			if (st->pcrs.banks[k].algo == algo)
-				return ctx_err(ctx, -EBADMSG, "bank '%.32s' given twice", bank);
-		b = &st->pcrs.banks[st->pcrs.n_banks++];
-		b->algo = algo;
-		json_object_object_foreach(vals, key, hex)
-		{
-			size_t sz = vouch_hash_info(algo)->size, got = 0;
-			uint32_t pcr;
-
-			if (parse_u32(key, &pcr) < 0 || pcr >= VOUCH_PCR_COUNT || (key[0] == '0' && key[1]))
-				return ctx_err(ctx, -EBADMSG, "bad PCR index '%.32s'", key);
-			if (!is_string(hex) ||
-			    (size_t)json_object_get_string_len(hex) != 2 * sz ||
-			    hex_decode(json_object_get_string(hex), 2 * sz, b->values[pcr],
-				       sizeof(b->values[pcr]), &got) < 0 ||
-			    got != sz)
-				return ctx_err(ctx, -EBADMSG, "bad PCR value");
-			b->mask |= 1U << pcr;
-		}
-	}
-	st->valid = true;
-	*ret_state = *st;
-	return 0;
-}
-
-VOUCH_EXPORT int vouch_attest_state_load(vouch_ctx *ctx, const char *path,
-					 struct vouch_attest_state *ret_state)
-{
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len;
-	int r;
-
-	if (!ctx || !path || !ret_state)
-		return -EINVAL;
-	r = read_file_all(ctx, path, ATTEST_JSON_MAX, &buf, &len);
-	if (r == -ENOENT) {
-		memset(ret_state, 0, sizeof(*ret_state)); /* the first round */
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	r = vouch_attest_state_parse(ctx, (const char *)buf, len, ret_state);
-	if (r == -EBADMSG)
-		return ctx_err(ctx, r, "'%s' is not a vouch attestation state: %s", path,
-			       vouch_ctx_last_error(ctx));
-	return r;
-}
-
-static json_object *pcrs_json(const struct vouch_pcrs *p)
-{
-	json_object *o = json_object_new_object();
-
-	for (uint32_t b = 0; o && b < p->n_banks; b++) {
-		const struct vouch_hash_info *hi = vouch_hash_info(p->banks[b].algo);
-		json_object *bank = json_object_new_object();
-
-		if (!hi || !bank) {
-			json_object_put(bank);
-			json_object_put(o);
-			return NULL;
-		}
-		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
-			char key[4], hex[2 * VOUCH_HASH_MAX_SIZE + 1];
-
-			if (!(p->banks[b].mask & (1U << i)))
-				continue;
-			snprintf(key, sizeof(key), "%u", i);
-			hex_encode(p->banks[b].values[i], hi->size, hex);
-			json_object_object_add(bank, key, json_object_new_string(hex));
-		}
-		json_object_object_add(o, hi->name, bank);
-	}
-	return o;
-}
-
-static int state_format(vouch_ctx *ctx, const struct vouch_attest_state *st, int flags,
-			char **ret_text)
-{
-	_cleanup_(json_putp) json_object *root = NULL;
-	json_object *pcrs;
-	const char *s;
-	char *text;
-
-	root = json_object_new_object();
-	pcrs = pcrs_json(&st->pcrs);
-	if (!root || !pcrs) {
-		json_object_put(pcrs);
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	}
-	json_object_object_add(root, "format", json_object_new_string("vouch-attest-state"));
-	json_object_object_add(root, "version", json_object_new_int(1));
-	json_object_object_add(root, "ak", json_object_new_string(st->ak));
-	json_object_object_add(root, "entries", json_object_new_int64((int64_t)st->entries));
-	json_object_object_add(root, "pcrs", pcrs);
-	s = json_object_to_json_string_ext(root, flags);
-	if (!s || asprintf(&text, "%s\n", s) < 0)
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	*ret_text = text;
-	return 0;
-}
-
-VOUCH_EXPORT int vouch_attest_state_format(vouch_ctx *ctx, const struct vouch_attest_state *st,
-					   char **ret_json)
-{
-	if (!ctx || !st || !ret_json || !st->valid || strnlen(st->ak, sizeof(st->ak)) != 64)
-		return -EINVAL;
-	return state_format(ctx, st, JSON_C_TO_STRING_PLAIN, ret_json);
-}
-
-VOUCH_EXPORT int vouch_attest_state_save(vouch_ctx *ctx, const char *path,
-					 const struct vouch_attest_state *st)
-{
-	_cleanup_free_ char *text = NULL;
-	int r;
-
-	if (!ctx || !path || !st || !st->valid || strnlen(st->ak, sizeof(st->ak)) != 64)
-		return -EINVAL;
-	r = state_format(ctx, st, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, &text);
-	if (r < 0)
-		return r;
-	return write_file_atomic(ctx, path, text, strlen(text), 0644);
-}
-
-static json_object *hex_json(const uint8_t *buf, size_t len)
-{
-	_cleanup_free_ char *s = malloc(2 * len + 1);
-
-	if (!s)
-		return NULL;
-	hex_encode(buf, len, s);
-	s[2 * len] = '\0';
-	return json_object_new_string(s);
-}
-
-VOUCH_EXPORT int vouch_attest_result_to_json(vouch_ctx *ctx, const struct vouch_attest_result *res,
-					     char **ret_json)
-{
-	_cleanup_(json_putp) json_object *o = NULL;
-	json_object *arr, *first = NULL, *q;
-	const struct vouch_quote_result *qr;
-	int worst = 0;
-	const char *s;
-	char *text;
-
-	if (!ctx || !res || !ret_json || res->n_checks > VOUCH_ATTEST_MAX_CHECKS)
-		return -EINVAL;
-	for (size_t i = 0; i < res->n_checks; i++) {
-		int st = res->checks[i].status;
-
-		if (st < 0 && !vouch_error_is_verdict(st))
-			worst = 2;
-		else if (st < 0 && worst == 0)
-			worst = 1;
-	}
-	o = json_object_new_object();
-	arr = json_object_new_array();
-	q = json_object_new_object();
-	if (!o || !arr || !q) {
-		json_object_put(arr);
-		json_object_put(q);
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	}
-	json_object_object_add(o, "verdict",
-			       json_object_new_string(worst == 0   ? "trusted"
-						      : worst == 1 ? "untrusted"
-								   : "error"));
-	for (size_t i = 0; i < res->n_checks; i++) {
-		const struct vouch_attest_check *c = &res->checks[i];
-		json_object *e = json_object_new_object();
-
-		json_object_object_add(e, "check", json_object_new_string(c->name));
-		json_object_object_add(e, "result",
-				       json_object_new_string(c->status == 0  ? "pass"
-							      : c->status > 0 ? "not_applicable"
-									      : "fail"));
-		json_object_object_add(e, "detail", json_object_new_string(c->detail));
-		if (c->status < 0 && !first) {
-			first = json_object_new_object();
-			json_object_object_add(first, "check", json_object_new_string(c->name));
-			json_object_object_add(first, "detail", json_object_new_string(c->detail));
-		}
-		json_object_array_add(arr, e);
-	}
-	json_object_object_add(o, "checks", arr);
-	json_object_object_add(o, "ak_attributes_verified",
-			       json_object_new_boolean(res->ak_attributes_verified));
-	json_object_object_add(o, "unverified_entries", json_object_new_int64((int64_t)res->unverified));
-	json_object_object_add(o, "first_failure", first ? first : json_object_new_null());
-	qr = &res->quote;
-	if (qr->parsed) {
-		json_object_object_add(q, "clock", json_object_new_int64((int64_t)qr->clock));
-		json_object_object_add(q, "reset_count", json_object_new_int64(qr->reset_count));
-		json_object_object_add(q, "restart_count", json_object_new_int64(qr->restart_count));
-		json_object_object_add(q, "safe", json_object_new_boolean(qr->safe));
-		json_object_object_add(q, "qualified_signer",
-				       hex_json(qr->qualified_signer, qr->qualified_signer_len));
-		json_object_object_add(q, "pcrs", pcrs_json(&res->pcrs));
-	}
-	json_object_object_add(o, "quote", q);
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	if (!s || !(text = strdup(s)))
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	*ret_json = text;
-	return 0;
 }
 
 /* --- checks ----------------------------------------------------------------------------- */
@@ -633,24 +366,26 @@ struct judge {
 	char ref_why[600], sig_why[400];
 };
 
+/* count a failed entry; the first one is the message, its name cut at @name_max bytes */
+static void fail_once(uint64_t *count, char *msg, size_t size, int name_max,
+		      struct vouch_attest_result *res, uint64_t n, const char *name, const char *why)
+{
+	if ((*count)++)
+		return;
+	note_bad(res, n);
+	snprintf(msg, size, "entry %llu '%.*s': %.200s", (unsigned long long)n, name_max, name, why);
+}
+
 static void ref_fail(struct judge *j, struct vouch_attest_result *res, uint64_t n,
 		     const char *name, const char *why)
 {
-	if (j->ref_bad++)
-		return;
-	note_bad(res, n);
-	snprintf(j->ref_why, sizeof(j->ref_why), "entry %llu '%.300s': %.200s", (unsigned long long)n,
-		 name, why);
+	fail_once(&j->ref_bad, j->ref_why, sizeof(j->ref_why), 300, res, n, name, why);
 }
 
 static void sig_fail(struct judge *j, struct vouch_attest_result *res, uint64_t n,
 		     const char *name, const char *why)
 {
-	if (j->sig_bad++)
-		return;
-	note_bad(res, n);
-	snprintf(j->sig_why, sizeof(j->sig_why), "entry %llu '%.120s': %.200s", (unsigned long long)n,
-		 name, why);
+	fail_once(&j->sig_bad, j->sig_why, sizeof(j->sig_why), 120, res, n, name, why);
 }
 
 static int judge_entry(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,
@@ -686,7 +421,7 @@ static int judge_entry(vouch_ctx *ctx, const struct vouch_attest_verify_options 
 		else if (vouch_log_entry_digest(e, &d, NULL) == 0) {
 			int k = vouch_attest_reference_check(ref, name, &d);
 
-			if (k < 0)
+			if (k < 0 && k != -ECANCELED)
 				ref_fail(j, res, n, name,
 					 k == -ENOENT ? "not in the reference values"
 						      : "digest not in the reference values");
@@ -718,135 +453,118 @@ static int judge_entry(vouch_ctx *ctx, const struct vouch_attest_verify_options 
 	return 0;
 }
 
-static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,
-		      const struct vouch_evidence *ev, const struct vouch_pcrs *q,
-		      const struct vouch_attest_state *state_in, struct vouch_attest_result *res)
-{
-	_cleanup_(attest_reader_freep) vouch_log_reader *reader = NULL;
-	_cleanup_(attest_cache_freep) vouch_sig_cache *cache = NULL;
-	_cleanup_free_ struct run *run = NULL;
-	_cleanup_free_ struct judge *j = NULL;
-	const vouch_attest_reference *ref = o->reference;
-	struct vouch_log_entry e;
-	uint64_t entries = 0, violations = 0, bad_tmpl = 0, first_tmpl = 0;
-	uint64_t base = ev->ima_from_entry;
-	uint32_t named = 0, attested = 0, unexplained = 0;
-	char boot_why[300] = "", pcrs[80];
-	int boot = 1, r;
-	bool has10 = false, padded = false;
+/* what a walk of the measurement list found, for the checks it reports */
+struct ima_walk {
+	uint64_t base; /* the evidence's first entry (after the verified state) */
+	uint64_t entries, violations, bad_tmpl, first_tmpl;
+	uint32_t attested, unexplained;
+	int boot;
+	char boot_why[300];
+};
 
-	if (!ev->ima_list) {
-		add_check(res, "ima_list", 1, "no IMA measurement list in the evidence");
-		if (o->reference || o->trust)
-			add_check(res, "reference", -EPERM,
-				  "--reference/--trust given but the evidence has no IMA list");
-		return;
-	}
-	run = mem_zalloc(sizeof(*run));
-	j = mem_zalloc(sizeof(*j));
-	if (!run || !j) {
-		add_check(res, "ima_list", -ENOMEM, "out of memory");
-		return;
-	}
-	for (uint32_t b = 0; b < q->n_banks; b++)
-		has10 |= (q->banks[b].mask >> 10) & 1;
-	if (!has10) {
-		add_check(res, "ima_list", -EPERM,
-			  "PCR 10 is not in the quoted selection: the list is not attested");
-		return;
-	}
-	/* starting point: zero, or the state the previous round verified */
+/* the replay's starting point: zero, or the state the previous round verified */
+static int ima_start(struct vouch_attest_result *res, const struct vouch_pcrs *q, uint64_t base,
+		     const struct vouch_attest_state *state_in, struct run *run, uint32_t *named)
+{
 	for (int m = 0; m < MODES; m++) {
 		run->pcrs[m].n_banks = q->n_banks;
 		for (uint32_t b = 0; b < q->n_banks; b++)
 			run->pcrs[m].banks[b].algo = q->banks[b].algo;
 	}
-	if (base) {
-		if (!state_in || !state_in->valid) {
-			add_check(res, "ima_list", -EPERM,
-				  "the evidence starts at entry %llu but there is no --state of the "
-				  "entries before it",
-				  (unsigned long long)base);
-			return;
-		}
-		if (state_in->entries != base) {
-			add_check(res, "ima_list", -EPERM,
-				  "the evidence starts at entry %llu but %llu entries were verified "
-				  "before",
-				  (unsigned long long)base, (unsigned long long)state_in->entries);
-			return;
-		}
-		for (uint32_t b = 0; b < q->n_banks; b++) {
-			const struct vouch_pcrs_bank *sb = NULL;
-
-			for (uint32_t k = 0; k < state_in->pcrs.n_banks; k++)
-				if (state_in->pcrs.banks[k].algo == q->banks[b].algo)
-					sb = &state_in->pcrs.banks[k];
-			if (!sb) {
-				add_check(res, "ima_list", -EPERM, "the state has no %s bank",
-					  vouch_hash_info(q->banks[b].algo)->name);
-				return;
-			}
-			for (int m = 0; m < MODES; m++)
-				run->pcrs[m].banks[b] = *sb;
-			named |= sb->mask;
-		}
+	if (!base)
+		return 0;
+	if (!state_in || !state_in->valid) {
+		add_check(res, "ima_list", -EPERM,
+			  "the evidence starts at entry %llu but there is no --state of the "
+			  "entries before it",
+			  (unsigned long long)base);
+		return -EPERM;
 	}
-	if (o->trust) {
-		/* sized for this list (an entry takes 48 bytes or more): the default 4096 slots
-		 * are 2.4 MiB, zeroed and faulted in for every attestation of a few entries */
-		size_t slots = ev->ima_list_len / 48;
-
-		r = vouch_sig_cache_new(ctx, slots < 16 ? 16 : slots > 4096 ? 4096 : slots, &cache);
-		if (r < 0) {
-			add_check(res, "signatures", r, "%s", vouch_ctx_last_error(ctx));
-			return;
-		}
+	if (state_in->entries != base) {
+		add_check(res, "ima_list", -EPERM,
+			  "the evidence starts at entry %llu but %llu entries were verified "
+			  "before",
+			  (unsigned long long)base, (unsigned long long)state_in->entries);
+		return -EPERM;
 	}
-	/*
-	 * The PCRs the list is bound to: every quoted PCR an entry (or the state) was extended
-	 * into, and every quoted PCR from 10 up, which only the list may explain (a quoted PCR 11
-	 * whose entries were all deleted is not zero).  Entries of PCRs outside them are not
-	 * attested.
-	 */
+	for (uint32_t b = 0; b < q->n_banks; b++) {
+		const struct vouch_pcrs_bank *sb = NULL;
+
+		for (uint32_t k = 0; k < state_in->pcrs.n_banks; k++)
+			if (state_in->pcrs.banks[k].algo == q->banks[b].algo)
+				sb = &state_in->pcrs.banks[k];
+		if (!sb) {
+			add_check(res, "ima_list", -EPERM, "the state has no %s bank",
+				  vouch_hash_info(q->banks[b].algo)->name);
+			return -EPERM;
+		}
+		for (int m = 0; m < MODES; m++)
+			run->pcrs[m].banks[b] = *sb;
+		*named |= sb->mask;
+	}
+	return 0;
+}
+
+/*
+ * The PCRs the list is bound to: every quoted PCR an entry (or the state) was extended
+ * into, and every quoted PCR from 10 up, which only the list may explain (a quoted PCR 11
+ * whose entries were all deleted is not zero).  Entries of PCRs outside them are not
+ * attested.
+ */
+static int ima_bound(vouch_ctx *ctx, const struct vouch_evidence *ev, const struct vouch_pcrs *q,
+		     uint32_t named, struct run *run, struct ima_walk *w)
+{
+	_cleanup_(attest_reader_freep) vouch_log_reader *reader = NULL;
+	struct vouch_log_entry e;
+	int r;
+
 	r = vouch_log_reader_new(ctx, ev->ima_list, ev->ima_list_len, NULL, &reader);
 	while (r == 0 && (r = vouch_log_next(reader, &e)) > 0) {
 		named |= 1U << e.pcr; /* the reader refuses PCRs >= VOUCH_PCR_COUNT */
 		r = 0;
 	}
-	if (r < 0) {
-		add_check(res, "ima_list", r, "%s", vouch_ctx_last_error(ctx));
-		return;
-	}
+	if (r < 0)
+		return r;
 	for (uint32_t b = 0; b < q->n_banks; b++) {
 		run->watch[b] = q->banks[b].mask & (named | ~0x3FFU);
-		attested |= run->watch[b];
-		unexplained |= q->banks[b].mask & ~named & ~0x7FFU;
+		w->attested |= run->watch[b];
+		w->unexplained |= q->banks[b].mask & ~named & ~0x7FFU;
 	}
-	vouch_log_reader_free(reader);
-	reader = NULL;
+	return 0;
+}
+
+/* replay the list in every mode until a prefix matches the quote; judge the entries before */
+static int ima_replay(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,
+		      const struct vouch_evidence *ev, const struct vouch_pcrs *q,
+		      vouch_sig_cache *cache, struct run *run, struct judge *j, struct ima_walk *w,
+		      struct vouch_attest_result *res)
+{
+	_cleanup_(attest_reader_freep) vouch_log_reader *reader = NULL;
+	struct vouch_log_entry e;
+	int r;
+
 	r = vouch_log_reader_new(ctx, ev->ima_list, ev->ima_list_len, NULL, &reader);
 	/* a list that matches before any entry (nothing measured yet) */
 	while (r == 0) {
 		if (!run->matched && run_matches(run, q, run->mode)) {
 			run->matched = true;
-			run->matched_at = entries;
+			run->matched_at = w->entries;
 			memcpy(run->at, run->pcrs, sizeof(run->at));
 		}
 		r = vouch_log_next(reader, &e);
 		if (r <= 0)
 			break;
 		r = 0;
-		entries++;
+		w->entries++;
 		if (e.violation) {
-			violations++;
+			w->violations++;
 		} else {
 			struct vouch_digest t;
 
 			if (vouch_log_template_digest(ctx, &e, VOUCH_HASH_SHA1, &t) < 0 ||
 			    CRYPTO_memcmp(t.bytes, e.template_digest, 20) != 0) {
-				if (!bad_tmpl++)
-					first_tmpl = base + entries;
+				if (!w->bad_tmpl++)
+					w->first_tmpl = w->base + w->entries;
 			}
 		}
 		for (int m = 0; m < MODES && r == 0; m++)
@@ -866,71 +584,85 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 			continue; /* the uncovered tail: not attested, not judged */
 		if (e.violation)
 			continue;
-		if (base + entries == 1 && log_entry_is_boot_aggregate(&e) && (attested >> e.pcr & 1))
-			boot = boot_aggregate(ctx, q, &e, boot_why, sizeof(boot_why));
+		if (w->base + w->entries == 1 && log_entry_is_boot_aggregate(&e) &&
+		    (w->attested >> e.pcr & 1))
+			w->boot = boot_aggregate(ctx, q, &e, w->boot_why, sizeof(w->boot_why));
 		else
-			r = judge_entry(ctx, o, cache, &e, base + entries, attested >> e.pcr & 1, j,
-					res);
+			r = judge_entry(ctx, o, cache, &e, w->base + w->entries,
+					w->attested >> e.pcr & 1, j, res);
 		if (r < 0)
 			break;
 	}
-	res->violations = violations;
-	if (r < 0) {
-		add_check(res, "ima_list", r, "%s", vouch_ctx_last_error(ctx));
-		return;
-	}
+	return r;
+}
+
+/* the replay's check, and the state it reached */
+static void ima_report_replay(const struct vouch_pcrs *q, const struct run *run,
+			      const struct judge *j, const struct ima_walk *w,
+			      struct vouch_attest_result *res)
+{
+	uint64_t base = w->base;
+	bool padded = false;
+	char pcrs[80];
+
 	for (uint32_t b = 0; b < q->n_banks; b++)
 		padded |= run->watch[b] && run->mode[b];
-	pcr_list(attested, pcrs, sizeof(pcrs));
+	pcr_list(w->attested, pcrs, sizeof(pcrs));
 	if (!run->matched) {
 		add_check(res, "ima_list", -EKEYREJECTED,
 			  "no prefix of the %llu entries%s replays to the quoted %s (altered, "
 			  "deleted, or a list from another machine or boot)%s",
-			  (unsigned long long)entries, base ? " after the verified state" : "", pcrs,
-			  unexplained ? "; a quoted PCR above 10 that no entry extends must be zero"
-				      : "");
-	} else {
-		res->ima_covered = true;
-		res->covered_first = base + (run->matched_at ? 1 : 0);
-		res->covered_last = base + run->matched_at;
-		res->uncovered = entries - run->matched_at;
-		res->unverified = j->unverified;
-		add_check(res, "ima_list", 0,
-			  "entries %llu-%llu replay to the quoted %s%s; uncovered tail: %llu "
-			  "entries measured after the quote; %llu violations; %llu entries in "
-			  "unquoted PCRs (not attested)",
-			  (unsigned long long)res->covered_first,
-			  (unsigned long long)res->covered_last, pcrs,
-			  padded ? " (zero-padded SHA-1 bank)" : "",
-			  (unsigned long long)res->uncovered, (unsigned long long)violations,
-			  (unsigned long long)j->unverified);
-		res->state.valid = true;
-		res->state.entries = base + run->matched_at;
-		/* per bank: the values of the mode that bank matched in */
-		res->state.pcrs = run->at[0];
-		for (uint32_t b = 0; b < q->n_banks; b++)
-			res->state.pcrs.banks[b] = run->at[run->mode[b]].banks[b];
+			  (unsigned long long)w->entries, base ? " after the verified state" : "",
+			  pcrs,
+			  w->unexplained ? "; a quoted PCR above 10 that no entry extends must be zero"
+					 : "");
+		return;
 	}
-	if (bad_tmpl) {
-		note_bad(res, first_tmpl);
+	res->ima_covered = true;
+	res->covered_first = base + (run->matched_at ? 1 : 0);
+	res->covered_last = base + run->matched_at;
+	res->uncovered = w->entries - run->matched_at;
+	res->unverified = j->unverified;
+	add_check(res, "ima_list", 0,
+		  "entries %llu-%llu replay to the quoted %s%s; uncovered tail: %llu "
+		  "entries measured after the quote; %llu violations; %llu entries in "
+		  "unquoted PCRs (not attested)",
+		  (unsigned long long)res->covered_first, (unsigned long long)res->covered_last,
+		  pcrs, padded ? " (zero-padded SHA-1 bank)" : "", (unsigned long long)res->uncovered,
+		  (unsigned long long)w->violations, (unsigned long long)j->unverified);
+	res->state.valid = true;
+	res->state.entries = base + run->matched_at;
+	/* per bank: the values of the mode that bank matched in */
+	res->state.pcrs = run->at[0];
+	for (uint32_t b = 0; b < q->n_banks; b++)
+		res->state.pcrs.banks[b] = run->at[run->mode[b]].banks[b];
+}
+
+/* the checks of the attested entries: templates, boot_aggregate, reference, signatures */
+static void ima_report_entries(const struct vouch_attest_verify_options *o, const struct judge *j,
+			       const struct ima_walk *w, struct vouch_attest_result *res)
+{
+	if (w->bad_tmpl) {
+		note_bad(res, w->first_tmpl);
 		add_check(res, "ima_templates", -EKEYREJECTED,
 			  "%llu entries whose template digest does not match their data, the "
 			  "first is entry %llu",
-			  (unsigned long long)bad_tmpl, (unsigned long long)first_tmpl);
+			  (unsigned long long)w->bad_tmpl, (unsigned long long)w->first_tmpl);
 	} else {
 		add_check(res, "ima_templates", 0, "every template digest matches its data");
 	}
-	if (base)
+	if (w->base)
 		add_check(res, "boot_aggregate", 1, "checked in the round that verified entry 1");
-	else if (boot == 1)
+	else if (w->boot == 1)
 		add_check(res, "boot_aggregate", -EKEYREJECTED,
 			  "the list does not start with a boot_aggregate in a quoted PCR");
 	else
-		add_check(res, "boot_aggregate", boot == -ENODATA ? 1 : boot, "%s", boot_why);
-	if (ref && j->ref_bad)
+		add_check(res, "boot_aggregate", w->boot == -ENODATA ? 1 : w->boot, "%s",
+			  w->boot_why);
+	if (o->reference && j->ref_bad)
 		add_check(res, "reference", -EKEYREJECTED, "%s (%llu entries in all)", j->ref_why,
 			  (unsigned long long)j->ref_bad);
-	else if (ref)
+	else if (o->reference)
 		add_check(res, "reference", 0, "every attested entry is allowed");
 	if (o->trust && j->sig_bad)
 		add_check(res, "signatures", -EKEYREJECTED, "%s (%llu in all; %llu verified)",
@@ -941,6 +673,66 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 			  (unsigned long long)j->sig_ok, (unsigned long long)j->unsigned_files,
 			  (unsigned long long)j->buffers,
 			  (o->flags & VOUCH_ATTEST_REQUIRE_SIGS) ? " (signatures required)" : "");
+}
+
+static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *o,
+		      const struct vouch_evidence *ev, const struct vouch_pcrs *q,
+		      const struct vouch_attest_state *state_in, struct vouch_attest_result *res)
+{
+	_cleanup_(attest_cache_freep) vouch_sig_cache *cache = NULL;
+	_cleanup_free_ struct run *run = NULL;
+	_cleanup_free_ struct judge *j = NULL;
+	_cleanup_free_ struct ima_walk *w = NULL;
+	uint32_t named = 0;
+	bool has10 = false;
+	int r;
+
+	if (!ev->ima_list) {
+		add_check(res, "ima_list", 1, "no IMA measurement list in the evidence");
+		if (o->reference || o->trust)
+			add_check(res, "reference", -EPERM,
+				  "--reference/--trust given but the evidence has no IMA list");
+		return;
+	}
+	run = mem_zalloc(sizeof(*run));
+	j = mem_zalloc(sizeof(*j));
+	w = mem_zalloc(sizeof(*w));
+	if (!run || !j || !w) {
+		add_check(res, "ima_list", -ENOMEM, "out of memory");
+		return;
+	}
+	w->base = ev->ima_from_entry;
+	w->boot = 1;
+	for (uint32_t b = 0; b < q->n_banks; b++)
+		has10 |= (q->banks[b].mask >> 10) & 1;
+	if (!has10) {
+		add_check(res, "ima_list", -EPERM,
+			  "PCR 10 is not in the quoted selection: the list is not attested");
+		return;
+	}
+	if (ima_start(res, q, w->base, state_in, run, &named) < 0)
+		return;
+	if (o->trust) {
+		/* sized for this list (an entry takes 48 bytes or more): the default 4096 slots
+		 * are 2.4 MiB, zeroed and faulted in for every attestation of a few entries */
+		size_t slots = ev->ima_list_len / 48;
+
+		r = vouch_sig_cache_new(ctx, slots < 16 ? 16 : slots > 4096 ? 4096 : slots, &cache);
+		if (r < 0) {
+			add_check(res, "signatures", r, "%s", vouch_ctx_last_error(ctx));
+			return;
+		}
+	}
+	r = ima_bound(ctx, ev, q, named, run, w);
+	if (r == 0)
+		r = ima_replay(ctx, o, ev, q, cache, run, j, w, res);
+	res->violations = w->violations;
+	if (r < 0) {
+		add_check(res, "ima_list", r, "%s", vouch_ctx_last_error(ctx));
+		return;
+	}
+	ima_report_replay(q, run, j, w, res);
+	ima_report_entries(o, j, w, res);
 }
 
 /* --- the one call ------------------------------------------------------------------------- */

@@ -296,6 +296,122 @@ static int parse_spec_id(vouch_ctx *ctx, const uint8_t *ev, size_t ev_len,
 	return 0;
 }
 
+static int truncated(vouch_ctx *ctx, const struct vouch_eventlog_info *info)
+{
+	return ctx_err(ctx, -EBADMSG, "event log truncated or malformed at event %u",
+		       info->n_events + 1);
+}
+
+/*
+ * The first record: a Spec ID event names the digest algorithms of a crypto-agile log (its
+ * records then follow in @c); anything else is a TPM 1.2-style log, SHA-1 only, whose first
+ * record is an ordinary event (@c rewound to it).  With @out, each of its banks must be there.
+ */
+static int read_header(vouch_ctx *ctx, const uint8_t *log, size_t len, struct cursor *c,
+		       const struct vouch_pcrs *out, struct spec_alg *algs, uint32_t *ret_n,
+		       struct vouch_eventlog_info *info)
+{
+	uint32_t n_algs = 0, pcr, type, size;
+	const uint8_t *digest, *ev;
+	int r;
+
+	cur_init(c, log, len);
+	/* the header is always in the SHA-1 TCG_PCR_EVENT format */
+	if (cur_u32le(c, &pcr) < 0 || cur_u32le(c, &type) < 0 || cur_bytes(c, 20, &digest) < 0 ||
+	    cur_u32le(c, &size) < 0 || cur_bytes(c, size, &ev) < 0)
+		return ctx_err(ctx, -EBADMSG, "event log too short for its first record");
+	if (type == EV_NO_ACTION && pcr == 0 && size >= sizeof(SPEC_ID_SIG) &&
+	    !memcmp(ev, SPEC_ID_SIG, sizeof(SPEC_ID_SIG))) {
+		r = parse_spec_id(ctx, ev, size, algs, &n_algs);
+		if (r < 0)
+			return r;
+		info->crypto_agile = true;
+	} else {
+		/* TPM 1.2-style log: SHA-1 only, the first record is an ordinary event */
+		algs[0] = (struct spec_alg){ .tpm_alg = 0x0004, .size = 20, .algo = VOUCH_HASH_SHA1 };
+		n_algs = 1;
+		cur_init(c, log, len);
+	}
+	info->n_algos = n_algs;
+	for (uint32_t i = 0; i < n_algs; i++)
+		info->algos[i] = algs[i].algo;
+	for (uint32_t b = 0; out && b < out->n_banks; b++) {
+		bool found = false;
+
+		for (uint32_t i = 0; i < n_algs; i++)
+			found |= algs[i].algo == out->banks[b].algo;
+		if (!found)
+			return ctx_err(ctx, -ENODATA, "the event log has no %s bank",
+				       vouch_hash_info(out->banks[b].algo)->name);
+	}
+	*ret_n = n_algs;
+	return 0;
+}
+
+/* a record's digests into @rec, and into @dig those of @out's banks */
+static int read_digests(vouch_ctx *ctx, struct cursor *c, const struct spec_alg *algs,
+			uint32_t n_algs, const struct vouch_eventlog_info *info,
+			const struct vouch_pcrs *out, const uint8_t **dig, struct record *rec)
+{
+	uint32_t count;
+
+	if (!info->crypto_agile) {
+		if (cur_bytes(c, 20, &dig[0]) < 0)
+			return truncated(ctx, info);
+		rec->algo[0] = VOUCH_HASH_SHA1;
+		rec->dig[rec->n_dig++] = dig[0];
+		return 0;
+	}
+	if (cur_u32le(c, &count) < 0 || count == 0 || count > 16)
+		return truncated(ctx, info);
+	for (uint32_t k = 0; k < count; k++) {
+		const uint8_t *d;
+		uint16_t alg;
+		uint32_t i;
+
+		if (cur_u16le(c, &alg) < 0)
+			return truncated(ctx, info);
+		for (i = 0; i < n_algs && algs[i].tpm_alg != alg; i++)
+			;
+		if (i == n_algs) {
+			return ctx_err(ctx, -EBADMSG,
+				       "event %u: algorithm 0x%04x is not in the Spec ID table",
+				       info->n_events + 1, alg);
+		}
+		if (cur_bytes(c, algs[i].size, &d) < 0)
+			return truncated(ctx, info);
+		for (uint32_t b = 0; out && b < out->n_banks; b++)
+			if (algs[i].algo == out->banks[b].algo)
+				dig[b] = d;
+		rec->algo[rec->n_dig] = algs[i].algo;
+		rec->dig[rec->n_dig++] = d;
+	}
+	return 0;
+}
+
+/* replay record @rec into @out's banks, with @dig their digests */
+static int replay_record(vouch_ctx *ctx, const struct record *rec, const uint8_t *const *dig,
+			 struct vouch_pcrs *out, struct vouch_eventlog_info *info)
+{
+	int r;
+
+	if (rec->type == EV_NO_ACTION) {
+		/* never extended; its data is informational except StartupLocality */
+		if (rec->pcr == 0)
+			startup_locality(out, rec->data, rec->size, info);
+		return 0;
+	}
+	for (uint32_t b = 0; b < out->n_banks; b++) {
+		if (!dig[b])
+			return ctx_err(ctx, -EBADMSG, "event %u lacks its %s digest", info->n_events,
+				       vouch_hash_info(out->banks[b].algo)->name);
+		r = extend(ctx, &out->banks[b], rec->pcr, dig[b]);
+		if (r < 0)
+			return ctx_err(ctx, r, "cannot compute the replay");
+	}
+	return 0;
+}
+
 /*
  * Parse the whole log; bind each record's data to its digests (bind_record); with @out
  * (banks set), replay it; with @fn, hand each record over.  -EKEYREJECTED for a record
@@ -307,85 +423,29 @@ static int walk(vouch_ctx *ctx, const uint8_t *log, size_t len, struct vouch_pcr
 	struct vouch_eventlog_info info = { 0 };
 	struct spec_alg algs[16];
 	uint32_t n_algs = 0, pcr, type, size;
-	const uint8_t *digest, *ev;
+	const uint8_t *ev;
 	struct cursor c;
 	int r;
 
-	cur_init(&c, log, len);
-	/* the header is always in the SHA-1 TCG_PCR_EVENT format */
-	if (cur_u32le(&c, &pcr) < 0 || cur_u32le(&c, &type) < 0 || cur_bytes(&c, 20, &digest) < 0 ||
-	    cur_u32le(&c, &size) < 0 || cur_bytes(&c, size, &ev) < 0)
-		return ctx_err(ctx, -EBADMSG, "event log too short for its first record");
-	if (type == EV_NO_ACTION && pcr == 0 && size >= sizeof(SPEC_ID_SIG) &&
-	    !memcmp(ev, SPEC_ID_SIG, sizeof(SPEC_ID_SIG))) {
-		r = parse_spec_id(ctx, ev, size, algs, &n_algs);
-		if (r < 0)
-			return r;
-		info.crypto_agile = true;
-	} else {
-		/* TPM 1.2-style log: SHA-1 only, the first record is an ordinary event */
-		algs[0] = (struct spec_alg){ .tpm_alg = 0x0004, .size = 20, .algo = VOUCH_HASH_SHA1 };
-		n_algs = 1;
-		cur_init(&c, log, len);
-	}
-	info.n_algos = n_algs;
-	for (uint32_t i = 0; i < n_algs; i++)
-		info.algos[i] = algs[i].algo;
-	for (uint32_t b = 0; out && b < out->n_banks; b++) {
-		bool found = false;
-
-		for (uint32_t i = 0; i < n_algs; i++)
-			found |= algs[i].algo == out->banks[b].algo;
-		if (!found)
-			return ctx_err(ctx, -ENODATA, "the event log has no %s bank",
-				       vouch_hash_info(out->banks[b].algo)->name);
-	}
-
+	r = read_header(ctx, log, len, &c, out, algs, &n_algs, &info);
+	if (r < 0)
+		return r;
 	while (cur_left(&c)) {
 		const uint8_t *dig[VOUCH_PCR_MAX_BANKS] = { 0 };
 		struct record rec = { 0 };
 		struct vouch_eventlog_event e = { 0 };
-		uint32_t count;
 
 		if (is_padding(&c)) {
 			info.trailing_bytes = cur_left(&c);
 			break;
 		}
 		if (cur_u32le(&c, &pcr) < 0 || cur_u32le(&c, &type) < 0)
-			goto bad;
-		if (info.crypto_agile) {
-			if (cur_u32le(&c, &count) < 0 || count == 0 || count > 16)
-				goto bad;
-			for (uint32_t k = 0; k < count; k++) {
-				const uint8_t *d;
-				uint16_t alg;
-				uint32_t i;
-
-				if (cur_u16le(&c, &alg) < 0)
-					goto bad;
-				for (i = 0; i < n_algs && algs[i].tpm_alg != alg; i++)
-					;
-				if (i == n_algs) {
-					return ctx_err(ctx, -EBADMSG,
-						       "event %u: algorithm 0x%04x is not in the Spec ID table",
-						       info.n_events + 1, alg);
-				}
-				if (cur_bytes(&c, algs[i].size, &d) < 0)
-					goto bad;
-				for (uint32_t b = 0; out && b < out->n_banks; b++)
-					if (algs[i].algo == out->banks[b].algo)
-						dig[b] = d;
-				rec.algo[rec.n_dig] = algs[i].algo;
-				rec.dig[rec.n_dig++] = d;
-			}
-		} else {
-			if (cur_bytes(&c, 20, &dig[0]) < 0)
-				goto bad;
-			rec.algo[0] = VOUCH_HASH_SHA1;
-			rec.dig[rec.n_dig++] = dig[0];
-		}
+			return truncated(ctx, &info);
+		r = read_digests(ctx, &c, algs, n_algs, &info, out, dig, &rec);
+		if (r < 0)
+			return r;
 		if (cur_u32le(&c, &size) < 0 || cur_bytes(&c, size, &ev) < 0)
-			goto bad;
+			return truncated(ctx, &info);
 		info.n_events++;
 		if (pcr >= VOUCH_PCR_COUNT)
 			return ctx_err(ctx, -EBADMSG, "event %u: PCR index %u out of range",
@@ -408,22 +468,10 @@ static int walk(vouch_ctx *ctx, const uint8_t *log, size_t len, struct vouch_pcr
 			if (r < 0)
 				return r;
 		}
-		if (!out)
-			continue;
-		if (type == EV_NO_ACTION) {
-			/* never extended; its data is informational except StartupLocality */
-			if (pcr == 0)
-				startup_locality(out, ev, size, &info);
-			continue;
-		}
-		for (uint32_t b = 0; b < out->n_banks; b++) {
-			if (!dig[b])
-				return ctx_err(ctx, -EBADMSG, "event %u lacks its %s digest",
-					       info.n_events,
-					       vouch_hash_info(out->banks[b].algo)->name);
-			r = extend(ctx, &out->banks[b], pcr, dig[b]);
+		if (out) {
+			r = replay_record(ctx, &rec, dig, out, &info);
 			if (r < 0)
-				return ctx_err(ctx, r, "cannot compute the replay");
+				return r;
 		}
 	}
 	if (out && info.startup_locality)
@@ -432,9 +480,6 @@ static int walk(vouch_ctx *ctx, const uint8_t *log, size_t len, struct vouch_pcr
 	if (ret_info)
 		*ret_info = info;
 	return 0;
-bad:
-	return ctx_err(ctx, -EBADMSG, "event log truncated or malformed at event %u",
-		       info.n_events + 1);
 }
 
 VOUCH_EXPORT int vouch_eventlog_replay(vouch_ctx *ctx, const uint8_t *log, size_t len,

@@ -22,6 +22,7 @@
 
 #define EVIDENCE_MAX ((size_t)512 << 20)
 
+
 static int get_hex(json_object *o, const char *key, bool required, uint8_t **ret, size_t *ret_len)
 {
 	json_object *v;
@@ -118,6 +119,14 @@ static int parse_pcrs(json_object *arr, struct vouch_pcrs *p)
 	return 0;
 }
 
+VOUCH_EXPORT int vouch_evidence_new(struct vouch_evidence **ret_ev)
+{
+	if (!ret_ev)
+		return -EINVAL;
+	*ret_ev = mem_zalloc(sizeof(**ret_ev));
+	return *ret_ev ? 0 : -ENOMEM;
+}
+
 VOUCH_EXPORT void vouch_evidence_free(struct vouch_evidence *ev)
 {
 	if (!ev)
@@ -154,8 +163,7 @@ VOUCH_EXPORT int vouch_evidence_parse(vouch_ctx *ctx, const char *json, size_t l
 	    strcmp(json_object_get_string(v), "vouch-evidence") != 0 ||
 	    !json_object_object_get_ex(root, "version", &v) || json_get_uint(v, 1, &u) < 0 || u != 1)
 		return ctx_err(ctx, -EBADMSG, "not a version 1 vouch-evidence document");
-	ev = mem_zalloc(sizeof(*ev));
-	if (!ev)
+	if (vouch_evidence_new(&ev) < 0)
 		return ctx_err(ctx, -ENOMEM, "out of memory");
 	if (!json_object_object_get_ex(root, "quote", &q) || !json_object_is_type(q, json_type_object))
 		goto bad;

@@ -18,6 +18,12 @@
 /* _cleanup_(json_putp): the one cleanup helper for a json_object reference */
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
 
+/* @o is a JSON string */
+static inline bool json_is_string(json_object *o)
+{
+	return json_object_is_type(o, json_type_string);
+}
+
 /*
  * One whole JSON object of at most @max bytes and @depth nested objects and lists, read
  * strictly (RFC 8259): no comments, single quotes, trailing commas, leading zeros, NaN or

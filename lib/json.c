@@ -257,6 +257,15 @@ static uint64_t tree_members(json_object *o)
 	return n;
 }
 
+/* past the white space, a ',' if there is one, and the white space after it */
+static void skip_separator(struct scan *sc)
+{
+	skip_ws(sc);
+	if (peek(sc) == ',')
+		sc->i++;
+	skip_ws(sc);
+}
+
 /*
  * Only when the counts differ: walk the text beside the tree to the first object that has
  * fewer members in the tree than in the text, and name its first key that is not where the
@@ -276,10 +285,7 @@ static int find_duplicate(struct scan *sc, json_object *node)
 		while (peek(sc) != ']') {
 			if ((r = find_duplicate(sc, json_object_array_get_idx(node, k++))) < 0)
 				return r;
-			skip_ws(sc);
-			if (peek(sc) == ',')
-				sc->i++;
-			skip_ws(sc);
+			skip_separator(sc);
 		}
 		sc->i++;
 		return 0;
@@ -358,10 +364,7 @@ static int find_duplicate(struct scan *sc, json_object *node)
 			if ((r = find_duplicate(sc, json_object_iter_peek_value(&it))) < 0)
 				return r;
 			json_object_iter_next(&it);
-			skip_ws(sc);
-			if (peek(sc) == ',')
-				sc->i++;
-			skip_ws(sc);
+			skip_separator(sc);
 		}
 		sc->i++;
 		return 0;

@@ -1,29 +1,25 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Private keys, certificates and trust stores on top of OpenSSL.
+ * Private keys on top of OpenSSL: loaded from PEM or DER files, saved, described, and
+ * generated (with a self-signed certificate).  Certificates are in key-cert.c, trust stores
+ * in key-trust.c.
  *
  * Copyright (C) 2026 The vouch authors
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
-#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "cursor.h"
 #include "internal.h"
 #include "openssl-internal.h"
-
-/* A key or certificate file is never legitimately larger than this. */
-#define KEY_FILE_MAX (1024 * 1024)
 
 EVP_PKEY *key_pkey(const vouch_key *key)
 {
@@ -48,7 +44,7 @@ vouch_cert *cert_ref(const vouch_cert *cert)
 	return c;
 }
 
-static int pkey_type(const EVP_PKEY *pkey)
+int key_pkey_type(const EVP_PKEY *pkey)
 {
 	switch (EVP_PKEY_get_base_id(pkey)) {
 	case EVP_PKEY_RSA:
@@ -87,7 +83,7 @@ static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
 	return n > size ? size : n;
 }
 
-static bool looks_pem(const uint8_t *buf, size_t len)
+bool key_looks_pem(const uint8_t *buf, size_t len)
 {
 	return memmem(buf, len, "-----BEGIN ", 11) != NULL;
 }
@@ -245,7 +241,7 @@ VOUCH_EXPORT int vouch_key_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t l
 		return -EINVAL;
 	if (len > INT32_MAX)
 		return ctx_err(ctx, -EFBIG, "key too large");
-	if (looks_pem(buf, len)) {
+	if (key_looks_pem(buf, len)) {
 		ssize_t at = pem_private_key_at(buf, len);
 
 		if (at < 0)
@@ -325,7 +321,7 @@ VOUCH_EXPORT void vouch_key_free(vouch_key *key)
 
 VOUCH_EXPORT int vouch_key_type(const vouch_key *key)
 {
-	return key ? pkey_type(key->pkey) : -EINVAL;
+	return key ? key_pkey_type(key->pkey) : -EINVAL;
 }
 
 VOUCH_EXPORT unsigned vouch_key_bits(const vouch_key *key)
@@ -344,7 +340,7 @@ VOUCH_EXPORT bool vouch_key_matches_cert(const vouch_key *key, const vouch_cert 
 	return ok;
 }
 
-static int bio_to_mem(BIO *bio, const uint8_t **ret, size_t *ret_len)
+int key_bio_to_mem(BIO *bio, const uint8_t **ret, size_t *ret_len)
 {
 	char *p = NULL;
 	long n = BIO_get_mem_data(bio, &p);
@@ -371,7 +367,7 @@ VOUCH_EXPORT int vouch_key_save(vouch_ctx *ctx, const vouch_key *key, const char
 		bio = BIO_new(BIO_s_mem());
 	if (!bio || !PEM_write_bio_PKCS8PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL))
 		return ctx_err_ssl(ctx, -EIO, "cannot encode the private key");
-	if (bio_to_mem(bio, &pem, &len) < 0)
+	if (key_bio_to_mem(bio, &pem, &len) < 0)
 		return ctx_err_ssl(ctx, -EIO, "cannot encode the private key");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -389,291 +385,6 @@ VOUCH_EXPORT int vouch_key_save(vouch_ctx *ctx, const vouch_key *key, const char
 		errno = -r;
 		return ctx_err(ctx, r, "cannot write '%s': %m", path);
 	}
-	return 0;
-}
-
-/* --- certificates -------------------------------------------------------------------- */
-
-static char *name_oneline(X509_NAME *name)
-{
-	_cleanup_(BIO_freep) BIO *bio = BIO_new(BIO_s_mem());
-	const uint8_t *p;
-	size_t len;
-	char *s;
-
-	if (!bio)
-		return NULL;
-	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
-		return NULL;
-	if (bio_to_mem(bio, &p, &len) < 0)
-		return NULL;
-	s = mem_alloc(len + 1);
-	if (!s)
-		return NULL;
-	memcpy(s, p, len);
-	s[len] = '\0';
-	return s;
-}
-
-static int64_t asn1_time_to_epoch(const ASN1_TIME *t)
-{
-	struct tm tm = { 0 };
-
-	if (!t || !ASN1_TIME_to_tm(t, &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
-static void cert_release(vouch_cert *c)
-{
-	X509_free(c->x509);
-	free(c->der);
-	free(c->subject);
-	free(c->issuer);
-	free(c->serial);
-	free(c->skid);
-	free(c->issuer_der);
-	free(c);
-}
-
-VOUCH_EXPORT void vouch_cert_free(vouch_cert *cert)
-{
-	if (!cert)
-		return;
-	if (--cert->refs > 0)
-		return;
-	cert_release(cert);
-}
-
-int cert_from_x509(vouch_ctx *ctx, X509 *x509, vouch_cert **ret)
-{
-	vouch_cert *c;
-	const ASN1_OCTET_STRING *skid;
-	const ASN1_INTEGER *serial;
-	_cleanup_(BN_freep) BIGNUM *bn = NULL;
-	unsigned char *der = NULL;
-	int n;
-
-	c = mem_zalloc(sizeof(*c));
-	if (!c)
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	c->refs = 1;
-	if (!X509_up_ref(x509)) {
-		free(c);
-		return ctx_err_ssl(ctx, -EIO, "X509_up_ref failed");
-	}
-	c->x509 = x509;
-	c->pubkey = X509_get0_pubkey(x509);
-	if (!c->pubkey) {
-		cert_release(c);
-		return ctx_err_ssl(ctx, -EBADMSG, "certificate has an unusable public key");
-	}
-	n = i2d_X509(x509, &der);
-	if (n <= 0) {
-		cert_release(c);
-		return ctx_err_ssl(ctx, -EBADMSG, "cannot encode certificate");
-	}
-	c->der = mem_dup(der, (size_t)n);
-	c->der_len = (size_t)n;
-	OPENSSL_free(der);
-	der = NULL;
-	n = i2d_X509_NAME(X509_get_issuer_name(x509), &der);
-	if (n > 0) {
-		c->issuer_der = mem_dup(der, (size_t)n);
-		c->issuer_der_len = (size_t)n;
-	}
-	OPENSSL_free(der);
-	c->subject = name_oneline(X509_get_subject_name(x509));
-	c->issuer = name_oneline(X509_get_issuer_name(x509));
-	serial = X509_get0_serialNumber(x509);
-	bn = serial ? ASN1_INTEGER_to_BN(serial, NULL) : NULL;
-	if (bn) {
-		c->serial_len = (size_t)BN_num_bytes(bn);
-		c->serial = mem_zalloc(c->serial_len ? c->serial_len : 1);
-		if (c->serial)
-			BN_bn2bin(bn, c->serial);
-		if (c->serial_len == 0) /* serial 0 is one zero byte on the wire */
-			c->serial_len = 1;
-	}
-	if (!c->der || !c->issuer_der || !c->subject || !c->issuer || !c->serial) {
-		cert_release(c);
-		return ctx_err_ssl(ctx, -ENOMEM, "out of memory");
-	}
-	skid = X509_get0_subject_key_id(x509);
-	if (skid && ASN1_STRING_length(skid) > 0) {
-		c->skid_len = (size_t)ASN1_STRING_length(skid);
-		c->skid = mem_dup(ASN1_STRING_get0_data(skid), c->skid_len);
-		if (!c->skid) {
-			cert_release(c);
-			return ctx_err(ctx, -ENOMEM, "out of memory");
-		}
-	}
-	ssl_clear_errors();
-
-	c->info.subject = c->subject;
-	c->info.issuer = c->issuer;
-	c->info.serial = c->serial;
-	c->info.serial_len = c->serial_len;
-	c->info.skid = c->skid;
-	c->info.skid_len = c->skid_len;
-	if (c->skid_len >= 4) {
-		c->info.has_ima_keyid = true;
-		c->info.ima_keyid = get_be32(c->skid + c->skid_len - 4);
-	}
-	c->info.key_type = pkey_type(c->pubkey);
-	c->info.key_bits = (unsigned)EVP_PKEY_get_bits(c->pubkey);
-	if (c->info.key_type == VOUCH_KEY_EC) {
-		char name[80];
-		size_t nl = 0;
-
-		if (EVP_PKEY_get_utf8_string_param(c->pubkey, OSSL_PKEY_PARAM_GROUP_NAME, name,
-						   sizeof(name), &nl)) {
-			int nid = OBJ_sn2nid(name);
-			const char *nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
-
-			/* static strings from OpenSSL's tables */
-			c->info.curve = nist ? nist : (nid != NID_undef ? OBJ_nid2sn(nid) : NULL);
-		}
-		ssl_clear_errors();
-	}
-	c->info.not_before = asn1_time_to_epoch(X509_get0_notBefore(x509));
-	c->info.not_after = asn1_time_to_epoch(X509_get0_notAfter(x509));
-	c->info.is_ca = (X509_get_extension_flags(x509) & EXFLAG_CA) != 0;
-	c->info.code_signing = !(X509_get_extension_flags(x509) & EXFLAG_XKUSAGE) ||
-			       (X509_get_extended_key_usage(x509) & XKU_CODE_SIGN);
-	*ret = c;
-	return 0;
-}
-
-/* Load every certificate in a buffer; calls @fn for each. */
-static int certs_from_mem(vouch_ctx *ctx, const uint8_t *buf, size_t len, const char *name,
-			  int (*fn)(vouch_ctx *, X509 *, void *), void *userdata)
-{
-	int count = 0, r;
-
-	if (len > INT32_MAX)
-		return ctx_err(ctx, -EFBIG, "'%s' is too large", name);
-	if (looks_pem(buf, len)) {
-		_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(buf, (int)len);
-
-		if (!bio)
-			return ctx_err_ssl(ctx, -ENOMEM, "out of memory");
-		for (;;) {
-			_cleanup_(X509_freep) X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-
-			if (!x) {
-				unsigned long e = ERR_peek_last_error();
-
-				/* end of the bundle is "no start line"; anything else is bad PEM */
-				if (count > 0 && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
-					break;
-				if (count == 0)
-					return ctx_err_ssl(ctx, -EBADMSG,
-							   "'%s' holds no certificate", name);
-				return ctx_err_ssl(ctx, -EBADMSG,
-						   "'%s': malformed certificate #%d", name,
-						   count + 1);
-			}
-			r = fn(ctx, x, userdata);
-			if (r < 0)
-				return r;
-			count++;
-		}
-		ssl_clear_errors();
-	} else {
-		const unsigned char *p = buf;
-		_cleanup_(X509_freep) X509 *x = d2i_X509(NULL, &p, (long)len);
-
-		if (!x)
-			return ctx_err_ssl(ctx, -EBADMSG, "'%s' is not a certificate (PEM or DER)",
-					   name);
-		if ((size_t)(p - buf) != len)
-			return ctx_err(ctx, -EBADMSG,
-				       "'%s': %zu trailing bytes after the DER certificate", name,
-				       len - (size_t)(p - buf));
-		r = fn(ctx, x, userdata);
-		if (r < 0)
-			return r;
-		count = 1;
-	}
-	return count;
-}
-
-static int take_first(vouch_ctx *ctx, X509 *x, void *userdata)
-{
-	vouch_cert **ret = userdata;
-
-	if (*ret)
-		return 0;
-	return cert_from_x509(ctx, x, ret);
-}
-
-VOUCH_EXPORT int vouch_cert_load_mem(vouch_ctx *ctx, const uint8_t *buf, size_t len,
-				     vouch_cert **ret_cert)
-{
-	vouch_cert *c = NULL;
-	int r;
-
-	if (!ctx || (!buf && len) || !ret_cert)
-		return -EINVAL;
-	r = certs_from_mem(ctx, buf, len, "<memory>", take_first, &c);
-	if (r < 0) {
-		vouch_cert_free(c);
-		return r;
-	}
-	*ret_cert = c;
-	return 0;
-}
-
-VOUCH_EXPORT int vouch_cert_load(vouch_ctx *ctx, const char *path, vouch_cert **ret_cert)
-{
-	_cleanup_free_ uint8_t *buf = NULL;
-	vouch_cert *c = NULL;
-	size_t len;
-	int r;
-
-	if (!ctx || !path || !ret_cert)
-		return -EINVAL;
-	r = read_file_all(ctx, path, KEY_FILE_MAX, &buf, &len);
-	if (r < 0)
-		return r;
-	r = certs_from_mem(ctx, buf, len, path, take_first, &c);
-	if (r < 0) {
-		vouch_cert_free(c);
-		return r;
-	}
-	*ret_cert = c;
-	return 0;
-}
-
-VOUCH_EXPORT int vouch_cert_save(vouch_ctx *ctx, const vouch_cert *cert, const char *path)
-{
-	_cleanup_(BIO_freep) BIO *bio = BIO_new(BIO_s_mem());
-	const uint8_t *pem;
-	size_t len;
-
-	if (!ctx || !cert || !path)
-		return -EINVAL;
-	if (!bio || !PEM_write_bio_X509(bio, cert->x509) || bio_to_mem(bio, &pem, &len) < 0)
-		return ctx_err_ssl(ctx, -EIO, "cannot encode the certificate");
-	return write_file_atomic(ctx, path, pem, len, 0644);
-}
-
-VOUCH_EXPORT int vouch_cert_get_info(const vouch_cert *cert, struct vouch_cert_info *ret_info)
-{
-	if (!cert || !ret_info)
-		return -EINVAL;
-	*ret_info = cert->info;
-	return 0;
-}
-
-VOUCH_EXPORT int vouch_cert_get_der(const vouch_cert *cert, const uint8_t **ret_der,
-				    size_t *ret_len)
-{
-	if (!cert || !ret_der || !ret_len)
-		return -EINVAL;
-	*ret_der = cert->der;
-	*ret_len = cert->der_len;
 	return 0;
 }
 
@@ -813,235 +524,3 @@ VOUCH_EXPORT int vouch_key_generate(vouch_ctx *ctx, const struct vouch_keygen_op
 	return 0;
 }
 
-/* --- trust stores -------------------------------------------------------------------- */
-
-VOUCH_EXPORT int vouch_trust_new(vouch_ctx *ctx, vouch_trust **ret_trust)
-{
-	vouch_trust *t;
-
-	if (!ctx || !ret_trust)
-		return -EINVAL;
-	t = mem_zalloc(sizeof(*t));
-	if (!t)
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	t->ctx = ctx;
-	*ret_trust = t;
-	return 0;
-}
-
-VOUCH_EXPORT void vouch_trust_free(vouch_trust *trust)
-{
-	if (!trust)
-		return;
-	for (size_t i = 0; i < trust->n; i++) {
-		vouch_cert_free(trust->entries[i].cert);
-		free(trust->entries[i].keyring);
-	}
-	free(trust->entries);
-	free(trust);
-}
-
-VOUCH_EXPORT int vouch_trust_add_cert(vouch_trust *trust, const vouch_cert *cert,
-				      const char *keyring)
-{
-	char *name;
-
-	if (!trust || !cert)
-		return -EINVAL;
-	if (trust->n == trust->cap) {
-		size_t cap = trust->cap ? trust->cap * 2 : 8;
-		struct trust_entry *e = mem_reallocarray(trust->entries, cap, sizeof(*e));
-
-		if (!e)
-			return ctx_err(trust->ctx, -ENOMEM, "out of memory");
-		trust->entries = e;
-		trust->cap = cap;
-	}
-	name = mem_strdup(keyring ? keyring : "default");
-	if (!name)
-		return ctx_err(trust->ctx, -ENOMEM, "out of memory");
-	trust->entries[trust->n].cert = cert_ref(cert);
-	trust->entries[trust->n].keyring = name;
-	trust->n++;
-	return 0;
-}
-
-struct add_state {
-	vouch_trust *trust;
-	const char *keyring;
-};
-
-static int add_x509(vouch_ctx *ctx, X509 *x, void *userdata)
-{
-	struct add_state *st = userdata;
-	vouch_cert *c = NULL;
-	int r = cert_from_x509(ctx, x, &c);
-
-	if (r < 0)
-		return r;
-	r = vouch_trust_add_cert(st->trust, c, st->keyring);
-	vouch_cert_free(c);
-	return r;
-}
-
-static int trust_add_file(vouch_trust *trust, const char *path, const char *keyring)
-{
-	_cleanup_free_ uint8_t *buf = NULL;
-	struct add_state st = { trust, keyring };
-	size_t len;
-	int r;
-
-	r = read_file_all(trust->ctx, path, KEY_FILE_MAX, &buf, &len);
-	if (r < 0)
-		return r;
-	r = certs_from_mem(trust->ctx, buf, len, path, add_x509, &st);
-	return r < 0 ? r : 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-VOUCH_EXPORT int vouch_trust_add_path(vouch_trust *trust, const char *path, const char *keyring)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int r = 0;
-
-	if (!trust || !path)
-		return -EINVAL;
-	if (stat(path, &st) < 0)
-		return ctx_err(trust->ctx, -errno, "cannot open '%s': %m", path);
-	if (!S_ISDIR(st.st_mode))
-		return trust_add_file(trust, path, keyring);
-
-	d = opendir(path);
-	if (!d)
-		return ctx_err(trust->ctx, -errno, "cannot open directory '%s': %m", path);
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **nn = mem_reallocarray(names, cap ? cap * 2 : 16, sizeof(*nn));
-
-			if (!nn) {
-				r = ctx_err(trust->ctx, -ENOMEM, "out of memory");
-				goto out;
-			}
-			names = nn;
-			cap = cap ? cap * 2 : 16;
-		}
-		names[n] = mem_alloc(strlen(path) + strlen(de->d_name) + 2);
-		if (!names[n]) {
-			r = ctx_err(trust->ctx, -ENOMEM, "out of memory");
-			goto out;
-		}
-		snprintf(names[n], strlen(path) + strlen(de->d_name) + 2, "%s/%s", path,
-			 de->d_name);
-		n++;
-	}
-	/* deterministic order: verdicts must not depend on readdir order */
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		struct stat fst;
-
-		if (stat(names[i], &fst) < 0 || !S_ISREG(fst.st_mode))
-			continue;
-		r = trust_add_file(trust, names[i], keyring);
-	}
-	if (r == 0 && n == 0)
-		r = ctx_err(trust->ctx, -ENOENT, "no certificates in directory '%s'", path);
-out:
-	closedir(d);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return r;
-}
-
-VOUCH_EXPORT size_t vouch_trust_count(const vouch_trust *trust)
-{
-	return trust ? trust->n : 0;
-}
-
-VOUCH_EXPORT int vouch_trust_get(const vouch_trust *trust, size_t index,
-				 const vouch_cert **ret_cert, const char **ret_keyring)
-{
-	if (!trust)
-		return -EINVAL;
-	if (index >= trust->n)
-		return -ERANGE;
-	if (ret_cert)
-		*ret_cert = trust->entries[index].cert;
-	if (ret_keyring)
-		*ret_keyring = trust->entries[index].keyring;
-	return 0;
-}
-
-static int trust_hit(const vouch_trust *trust, size_t i, const vouch_cert **ret_cert,
-		     const char **ret_keyring)
-{
-	if (ret_cert)
-		*ret_cert = trust->entries[i].cert;
-	if (ret_keyring)
-		*ret_keyring = trust->entries[i].keyring;
-	return 0;
-}
-
-VOUCH_EXPORT int vouch_trust_find_keyid(const vouch_trust *trust, uint32_t keyid,
-					const vouch_cert **ret_cert, const char **ret_keyring)
-{
-	if (!trust)
-		return -EINVAL;
-	for (size_t i = 0; i < trust->n; i++) {
-		const vouch_cert *c = trust->entries[i].cert;
-
-		if (c->info.has_ima_keyid && c->info.ima_keyid == keyid)
-			return trust_hit(trust, i, ret_cert, ret_keyring);
-	}
-	return -ENOKEY;
-}
-
-VOUCH_EXPORT int vouch_trust_find_skid(const vouch_trust *trust, const uint8_t *skid,
-				       size_t skid_len, const vouch_cert **ret_cert,
-				       const char **ret_keyring)
-{
-	if (!trust || (!skid && skid_len))
-		return -EINVAL;
-	for (size_t i = 0; i < trust->n; i++) {
-		const vouch_cert *c = trust->entries[i].cert;
-
-		if (c->skid && c->skid_len == skid_len && memcmp(c->skid, skid, skid_len) == 0)
-			return trust_hit(trust, i, ret_cert, ret_keyring);
-	}
-	return -ENOKEY;
-}
-
-VOUCH_EXPORT int vouch_trust_find_issuer_serial(const vouch_trust *trust,
-						const uint8_t *issuer_der, size_t issuer_len,
-						const uint8_t *serial, size_t serial_len,
-						const vouch_cert **ret_cert,
-						const char **ret_keyring)
-{
-	if (!trust || !issuer_der || !serial)
-		return -EINVAL;
-	/* DER INTEGER may carry a leading 0x00 for a positive number with the top bit set */
-	while (serial_len > 1 && serial[0] == 0) {
-		serial++;
-		serial_len--;
-	}
-	for (size_t i = 0; i < trust->n; i++) {
-		const vouch_cert *c = trust->entries[i].cert;
-
-		if (c->issuer_der_len == issuer_len &&
-		    memcmp(c->issuer_der, issuer_der, issuer_len) == 0 &&
-		    c->serial_len == serial_len && memcmp(c->serial, serial, serial_len) == 0)
-			return trust_hit(trust, i, ret_cert, ret_keyring);
-	}
-	return -ENOKEY;
-}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Cleanup helpers for OpenSSL types and the structures behind the key handles.
+ * The key module's internals (key.c, key-cert.c, key-trust.c): the structures behind the key,
+ * certificate and trust store handles, and cleanup helpers for OpenSSL types.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -68,6 +69,19 @@ struct vouch_trust {
 	struct trust_entry *entries;
 	size_t n, cap;
 };
+
+/* A key or certificate file is never legitimately larger than this. */
+#define KEY_FILE_MAX (1024 * 1024)
+
+/* VOUCH_KEY_RSA, VOUCH_KEY_EC or VOUCH_KEY_OTHER for an OpenSSL key. */
+int key_pkey_type(const EVP_PKEY *pkey);
+/* @buf holds a PEM block ("-----BEGIN "), not DER. */
+bool key_looks_pem(const uint8_t *buf, size_t len);
+/* The bytes written to memory BIO @bio (owned by it): 0, or -EIO. */
+int key_bio_to_mem(BIO *bio, const uint8_t **ret, size_t *ret_len);
+/* Every certificate in a buffer (PEM bundle or DER, @name in messages), each given to @fn. */
+int cert_load_all_mem(vouch_ctx *ctx, const uint8_t *buf, size_t len, const char *name,
+		      int (*fn)(vouch_ctx *, X509 *, void *), void *userdata);
 
 /* Internal accessors used by the signature modules. */
 EVP_PKEY *key_pkey(const vouch_key *key);

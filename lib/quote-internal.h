@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * TPM 2.0 wire structures parsed from untrusted bytes (quote.c), shared with the TPM
- * backend, the event log and the fuzz harnesses.
+ * The quote module's internals: TPM 2.0 wire structures parsed from untrusted bytes
+ * (quote-parse.c) and attestation keys (quote-ak.c), shared with quote verification
+ * (quote.c), the TPM backend, the event log, credentials and the fuzz harnesses.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -10,6 +11,29 @@
 
 #include "cursor.h"
 #include "internal.h"
+
+struct evp_pkey_st;
+
+/* An attestation (or endorsement) key: quote-ak.c loads it, quote.c verifies with it. */
+struct vouch_ak {
+	struct evp_pkey_st *pkey;
+	struct vouch_ak_info info;
+	uint8_t *public_area; /* TPM2B_PUBLIC, when loaded from one */
+	size_t public_len;
+	int ec_nid;
+	/* from a TPM public area: what credential.c needs of an EK (0 when not known) */
+	uint16_t type, name_alg, sym_alg, sym_bits, sym_mode;
+	/* SHA-256 of the PEM public key, hex: binds a state file to its AK (made at load) */
+	char fingerprint[65];
+};
+
+/* The digest size of a PCR bank of hash algorithm @algo; 0 for an unknown algorithm. */
+static inline size_t pcr_bank_size(int algo)
+{
+	const struct vouch_hash_info *hi = vouch_hash_info(algo);
+
+	return hi ? hi->size : 0;
+}
 
 /* SHA-256 of the AK's PEM public key, lowercase hex (what a state file records) */
 const char *ak_fingerprint(const vouch_ak *ak);
@@ -77,7 +101,6 @@ int ak_from_tpmt_public(vouch_ctx *ctx, const uint8_t *buf, size_t len, vouch_ak
  * the vouch_ak) and, from a TPM public area, type, nameAlg and symmetric (0 when the key came
  * from a PEM/DER public key).
  */
-struct evp_pkey_st;
 struct ak_params {
 	struct evp_pkey_st *pkey;
 	uint16_t type, name_alg, sym_alg, sym_bits, sym_mode;

@@ -410,10 +410,21 @@ static int open_handle(vouch_tpm *tpm, uint32_t handle, ESYS_TR *ret)
 	return 0;
 }
 
+/* TPM2_ReadPublic of @tr: its public area in @ret_pub (Esys_Free()) */
+static TSS2_RC read_public(vouch_tpm *tpm, ESYS_TR tr, TPM2B_PUBLIC **ret_pub)
+{
+	TPM2B_NAME *name = NULL, *qname = NULL;
+	TSS2_RC rc = Esys_ReadPublic(tpm->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret_pub,
+				     &name, &qname);
+
+	Esys_Free(name);
+	Esys_Free(qname);
+	return rc;
+}
+
 VOUCH_EXPORT int vouch_tpm_ak_load(vouch_tpm *tpm, uint32_t handle, vouch_ak **ret_ak)
 {
 	TPM2B_PUBLIC *pub = NULL;
-	TPM2B_NAME *name = NULL, *qname = NULL;
 	ESYS_TR tr;
 	TSS2_RC rc;
 	int r;
@@ -423,22 +434,18 @@ VOUCH_EXPORT int vouch_tpm_ak_load(vouch_tpm *tpm, uint32_t handle, vouch_ak **r
 	r = open_handle(tpm, handle, &tr);
 	if (r < 0)
 		return r;
-	rc = Esys_ReadPublic(tpm->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
-			     &qname);
+	rc = read_public(tpm, tr, &pub);
 	Esys_TR_Close(tpm->esys, &tr);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_err(tpm->ctx, rc, "read the public key");
 	r = ak_from_public(tpm, pub, ret_ak);
 	Esys_Free(pub);
-	Esys_Free(name);
-	Esys_Free(qname);
 	return r;
 }
 
 VOUCH_EXPORT int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle)
 {
 	TPM2B_PUBLIC *pub = NULL;
-	TPM2B_NAME *name = NULL, *qname = NULL;
 	ESYS_TR tr, gone = ESYS_TR_NONE;
 	uint32_t attrs;
 	TSS2_RC rc;
@@ -456,8 +463,7 @@ VOUCH_EXPORT int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle)
 	 * EK and the SRK (restricted decrypt keys), or any other tool's key, are refused: evicting
 	 * them cannot be undone.
 	 */
-	rc = Esys_ReadPublic(tpm->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
-			     &qname);
+	rc = read_public(tpm, tr, &pub);
 	if (rc != TSS2_RC_SUCCESS) {
 		Esys_TR_Close(tpm->esys, &tr);
 		return tpm_err(tpm->ctx, rc, "read the key before evicting it");
@@ -467,8 +473,6 @@ VOUCH_EXPORT int vouch_tpm_ak_evict(vouch_tpm *tpm, uint32_t handle)
 	       pub->publicArea.nameAlg == TPM2_ALG_SHA256 && pub->publicArea.authPolicy.size == 0;
 	attrs = pub->publicArea.objectAttributes;
 	Esys_Free(pub);
-	Esys_Free(name);
-	Esys_Free(qname);
 	if (!ours) {
 		Esys_TR_Close(tpm->esys, &tr);
 		return ctx_err(tpm->ctx, -EPERM, "TPM: the key at 0x%08x is not one of vouch's "
@@ -636,7 +640,6 @@ VOUCH_EXPORT int vouch_tpm_ek_public(vouch_tpm *tpm, uint32_t ek_handle, uint8_t
 {
 	uint8_t buf[sizeof(TPM2B_PUBLIC) + 16];
 	TPM2B_PUBLIC *pub = NULL;
-	TPM2B_NAME *name = NULL, *qname = NULL;
 	size_t off = 0;
 	bool transient;
 	ESYS_TR ek;
@@ -648,15 +651,12 @@ VOUCH_EXPORT int vouch_tpm_ek_public(vouch_tpm *tpm, uint32_t ek_handle, uint8_t
 	r = ek_open(tpm, ek_handle, &ek, &transient);
 	if (r < 0)
 		return r;
-	rc = Esys_ReadPublic(tpm->esys, ek, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
-			     &qname);
+	rc = read_public(tpm, ek, &pub);
 	ek_close(tpm, &ek, transient);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_err(tpm->ctx, rc, "read the endorsement key");
 	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off);
 	Esys_Free(pub);
-	Esys_Free(name);
-	Esys_Free(qname);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_err(tpm->ctx, rc, "encode the endorsement key");
 	*ret_pub = mem_dup(buf, off);

@@ -164,7 +164,7 @@ static int attest_quote(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
 	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
-	_cleanup_free_ struct vouch_evidence *ev = calloc(1, sizeof(*ev));
+	_cleanup_free_ struct vouch_evidence *ev = NULL; /* its buffers are the variables below */
 	_cleanup_free_ char *json = NULL, *ima_default = NULL, *log_default = NULL;
 	_cleanup_free_ uint8_t *attest = NULL, *sig = NULL, *ima = NULL, *elog = NULL;
 	const char *tcti = NULL, *sel = NULL, *ima_path = NULL, *log_path = NULL, *out = NULL;
@@ -177,7 +177,7 @@ static int attest_quote(int argc, char **argv)
 	struct vouch_ak_info info;
 	int c, r;
 
-	if (!ev)
+	if (vouch_evidence_new(&ev) < 0)
 		return EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "T:n:p:o:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -519,7 +519,7 @@ static int attest_verify(int argc, char **argv)
 		_cleanup_free_ uint8_t *vals = NULL;
 		size_t vals_len;
 
-		ev = calloc(1, sizeof(*ev));
+		(void)vouch_evidence_new(&ev);
 		if (!ev || read_all(msgp, &ev->attest, &ev->attest_len) < 0 ||
 		    read_all(sigp, &ev->sig, &ev->sig_len) < 0 || read_all(valp, &vals, &vals_len) < 0)
 			return EXIT_ERROR;

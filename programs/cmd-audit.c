@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <vouch/audit.h>
+
 #include "commands.h"
 #include "config.h"
 

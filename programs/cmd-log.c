@@ -543,6 +543,65 @@ static int parse_pcrs(vouch_ctx *ctx, const char *cmd, const char *arg,
 	return 0;
 }
 
+/*
+ * The lists of earlier kernels, in boot order, then @lc->list, as one list held in *@ret_buf:
+ * after kexec -e a kernel without IMA_KEXEC starts a fresh list while the PCRs keep the old
+ * kernel's extends, so only the old lists followed by the new one replay.
+ */
+static int open_chained(vouch_ctx *ctx, struct log_common *lc, char **prev, size_t n_prev,
+			uint8_t **ret_buf, vouch_log_reader **ret)
+{
+	struct vouch_log_reader_options o = VOUCH_LOG_READER_OPTIONS_INIT;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	int r;
+
+	for (size_t i = 0; i <= n_prev; i++) {
+		const char *path = i < n_prev ? prev[i] : lc->list;
+		FILE *f = fopen(path, "re");
+		size_t n;
+
+		if (!f) {
+			r = -errno;
+			free(buf);
+			cli_lib_error(ctx, r, path);
+			return cli_exit_for(r);
+		}
+		do {
+			if (cap - len < 65536) {
+				uint8_t *nb = cap > ((size_t)4 << 30) ? NULL : realloc(buf, cap * 2 + 65536);
+
+				if (!nb) {
+					fclose(f);
+					free(buf);
+					fprintf(stderr, "vouch: %s: the lists are too large\n", lc->cmd);
+					return EXIT_ERROR;
+				}
+				buf = nb;
+				cap = cap * 2 + 65536;
+			}
+			n = fread(buf + len, 1, cap - len, f);
+			len += n;
+		} while (n > 0);
+		r = ferror(f) ? -EIO : 0;
+		fclose(f);
+		if (r < 0) {
+			free(buf);
+			cli_lib_error(ctx, r, path);
+			return cli_exit_for(r);
+		}
+	}
+	o.format = lc->format;
+	r = vouch_log_reader_new(ctx, buf, len, &o, ret);
+	if (r < 0) {
+		free(buf);
+		cli_lib_error(ctx, r, NULL);
+		return cli_exit_for(r);
+	}
+	*ret_buf = buf;
+	return 0;
+}
+
 static int log_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -553,10 +612,14 @@ static int log_verify(int argc, char **argv)
 		{ "require-sigs", no_argument, NULL, 'r' },
 		{ "no-boot-aggregate", no_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "previous", required_argument, NULL, 'p' },
 		COMMON_LONGOPTS,
 		{ 0 },
 	};
 	struct log_common lc = { .cmd = "log verify" };
+	_cleanup_free_ uint8_t *chained = NULL;
+	char *prev[8];
+	size_t n_prev = 0;
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_log_reader_freep) vouch_log_reader *rd = NULL;
 	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
@@ -617,6 +680,11 @@ static int log_verify(int argc, char **argv)
 				return cli_usage_error(lc.cmd, "too many --trust options");
 			trust_paths[n_trust++] = optarg;
 			break;
+		case 'p':
+			if (n_prev == ARRAY_SIZE(prev))
+				return cli_usage_error(lc.cmd, "too many --previous lists");
+			prev[n_prev++] = optarg;
+			break;
 		default:
 			if ((r = common_option(&lc, c, optarg)) != 0)
 				return r;
@@ -624,6 +692,10 @@ static int log_verify(int argc, char **argv)
 	}
 	if ((r = list_argument(&lc, argc, argv)) != 0)
 		return r;
+	if (n_prev && (!lc.list || !strcmp(lc.list, "-")))
+		return cli_usage_error(lc.cmd, "--previous needs the new kernel's LIST as a file");
+	if (n_prev && lc.format == VOUCH_LOG_FORMAT_KEXEC)
+		return cli_usage_error(lc.cmd, "--previous chains binary or ascii lists, not kexec buffers");
 	if (n_banks == 0)
 		return cli_usage_error(lc.cmd, "--pcrs ALGO=FILE is required");
 	if (require && !sigs)
@@ -642,7 +714,7 @@ static int log_verify(int argc, char **argv)
 				return EXIT_ERROR;
 			}
 	}
-	if ((r = open_list(ctx, &lc, &rd)) != 0)
+	if ((r = n_prev ? open_chained(ctx, &lc, prev, n_prev, &chained, &rd) : open_list(ctx, &lc, &rd)) != 0)
 		return r;
 	st.sigs = sigs;
 	if (st.json) {
@@ -860,7 +932,7 @@ static const struct command log_cmds[] = {
 	{ "verify", log_verify, 0,
 	  "Check a list against PCR values, its boot_aggregate and, optionally, its signatures",
 	  "log verify --pcrs ALGO[=FILE]... [--pcr N]... [--verify-sigs -t TRUST... "
-	  "[--require-sigs]] [--no-boot-aggregate] [--json] [LIST]" },
+	  "[--require-sigs]] [--no-boot-aggregate] [--previous OLD]... [--json] [LIST]" },
 	{ "export", log_export, 0, "Write a list as a kexec buffer, binary or ascii list",
 	  "log export --kexec|--binary|--ascii [--big-endian|--canonical] [-o FILE] [LIST]" },
 };

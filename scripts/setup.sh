@@ -40,6 +40,8 @@ PACKAGES=(
 	# issue 20: bench/guard compares vouch guard with fapolicyd (run by the bench only, in
 	# its own mount namespace); masked below before it is installed
 	fapolicyd
+	# issue 21: the suite's ABI check (tests/abi.sh: abidiff against tests/abi/*.abi)
+	abigail-tools
 )
 
 # fapolicyd's package enables and starts fapolicyd.service, whose default rules deny every

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -383,11 +384,41 @@ static int read_file(const char *path, char **ret)
 	return 0;
 }
 
+/* what a command prints: the answer as JSON with --json, else the line @fmt */
+__attribute__((format(printf, 3, 4)))
+static int answer(struct fleet *fl, json_object *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fl->json) {
+		print_json(o);
+		return 0;
+	}
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* the answer says it made something new ("created": true) */
+static bool created(json_object *o)
+{
+	json_object *c;
+
+	return json_object_object_get_ex(o, "created", &c) && json_object_get_boolean(c);
+}
+
+/* PUT @req as compact JSON */
+static int put_json(struct fleet *fl, const char *path, json_object *req, json_object **ret)
+{
+	return http(fl, "PUT", path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
+		    ret);
+}
+
 static int cmd_add_reference(struct fleet *fl, const char *name, const char *file)
 {
 	_cleanup_(json_putp) json_object *o = NULL;
 	_cleanup_free_ char *path = NULL, *body = NULL;
-	json_object *created;
 	int r;
 
 	r = read_file(file, &body);
@@ -398,15 +429,9 @@ static int cmd_add_reference(struct fleet *fl, const char *name, const char *fil
 	r = http(fl, "PUT", path, body, &o);
 	if (r)
 		return r;
-	if (fl->json)
-		print_json(o);
-	else
-		printf("%s sha256:%s (%s)\n", name, jstr(o, "sha256") ? jstr(o, "sha256") : "?",
-		       json_object_object_get_ex(o, "created", &created) &&
-				       json_object_get_boolean(created)
-			       ? "created"
-			       : "updated");
-	return 0;
+	return answer(fl, o, "%s sha256:%s (%s)\n", name,
+		      jstr(o, "sha256") ? jstr(o, "sha256") : "?",
+		      created(o) ? "created" : "updated");
 }
 
 static int cmd_set_reference(struct fleet *fl, const char *agent, const char *name)
@@ -418,14 +443,10 @@ static int cmd_set_reference(struct fleet *fl, const char *agent, const char *na
 	if (!req || asprintf(&path, "/v1/agents/%s/reference", agent) < 0)
 		return EXIT_RUNTIME;
 	json_object_object_add(req, "reference", json_object_new_string(name));
-	r = http(fl, "PUT", path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &o);
+	r = put_json(fl, path, req, &o);
 	if (r)
 		return r;
-	if (fl->json)
-		print_json(o);
-	else
-		printf("%s now uses reference values %s\n", agent, name);
-	return 0;
+	return answer(fl, o, "%s now uses reference values %s\n", agent, name);
 }
 
 #define MAX_AK 65536
@@ -436,7 +457,6 @@ static int cmd_add_agent(struct fleet *fl, const char *agent, const char *file)
 	_cleanup_(json_putp) json_object *o = NULL, *req = json_object_new_object();
 	_cleanup_free_ char *path = NULL, *enc = NULL;
 	_cleanup_free_ uint8_t *buf = malloc(MAX_AK + 1);
-	json_object *created;
 	FILE *f;
 	size_t n;
 	int r;
@@ -462,18 +482,11 @@ static int cmd_add_agent(struct fleet *fl, const char *agent, const char *file)
 		return EXIT_RUNTIME;
 	EVP_EncodeBlock((unsigned char *)enc, buf, (int)n);
 	json_object_object_add(req, "ak", json_object_new_string(enc));
-	r = http(fl, "PUT", path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &o);
+	r = put_json(fl, path, req, &o);
 	if (r)
 		return r;
-	if (fl->json)
-		print_json(o);
-	else
-		printf("%s AK %s (%s)\n", agent, jstr(o, "ak") ? jstr(o, "ak") : "?",
-		       json_object_object_get_ex(o, "created", &created) &&
-				       json_object_get_boolean(created)
-			       ? "provisioned"
-			       : "already provisioned");
-	return 0;
+	return answer(fl, o, "%s AK %s (%s)\n", agent, jstr(o, "ak") ? jstr(o, "ak") : "?",
+		      created(o) ? "provisioned" : "already provisioned");
 }
 
 static int cmd_remove(struct fleet *fl, const char *agent)
@@ -487,11 +500,7 @@ static int cmd_remove(struct fleet *fl, const char *agent)
 	r = http(fl, "DELETE", path, NULL, &o);
 	if (r)
 		return r;
-	if (fl->json)
-		print_json(o);
-	else
-		printf("%s removed\n", agent);
-	return 0;
+	return answer(fl, o, "%s removed\n", agent);
 }
 
 /* --- events: text/event-stream (the WHATWG HTML "server-sent events" format) ---------------- */

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Every public header compiles on its own, with -pedantic -Werror, as C and as C++.
+# Every public header compiles on its own, with -pedantic -Werror, as C and as C++; the
+# umbrella vouch/vouch.h is libvouch's alone (vouch/audit.h is libvouch-audit's).
 set -u
 inc=$1
 cc=${CC:-cc}
@@ -26,5 +27,11 @@ for h in "$inc"/vouch/*.h; do
 		echo "not ok $n - $name compiles alone as C++11"; echo "$out" | sed 's/^/# /'; fail=1
 	fi
 done
+n=$((n+1))
+if grep -q '^#include <vouch/audit\.h>' "$inc/vouch/vouch.h"; then
+	echo "not ok $n - vouch/vouch.h includes vouch/audit.h, which -lvouch does not provide"; fail=1
+else
+	echo "ok $n - vouch/vouch.h leaves out vouch/audit.h (libvouch-audit)"
+fi
 echo "1..$n"
 exit $fail

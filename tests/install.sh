@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # meson install into a DESTDIR puts exactly the shipped files in their FHS places under the
-# build's prefix: the binary, the shared library only (no libvouch.a whose internal symbols
-# could clash), the public headers, vouch.pc, every man page, the Coccinelle rules and the
-# bash completion; the installed binary runs without the build tree and a small program
-# builds against the installed library with pkg-config.
+# build's prefix: the binary, the shared libraries only (libvouch and libvouch-audit; no
+# libvouch.a whose internal symbols could clash), the public headers, vouch.pc and
+# vouch-audit.pc, every man page, the Coccinelle rules and the bash completion; the installed
+# binary runs without the build tree and small programs build against the installed libraries
+# with pkg-config.
 set -u
 src=${VOUCH_SRCDIR:?} build=${VOUCH_BUILDDIR:?}
 n=0; fail=0
@@ -25,6 +26,8 @@ want=$( {
 	echo "$bindir/vouch"
 	echo "$libdir/libvouch.so"; echo "$libdir/libvouch.so.0"; echo "$libdir/libvouch.so.0.1.0"
 	echo "$libdir/pkgconfig/vouch.pc"
+	echo "$libdir/libvouch-audit.so"; echo "$libdir/libvouch-audit.so.0"; echo "$libdir/libvouch-audit.so.0.1.0"
+	echo "$libdir/pkgconfig/vouch-audit.pc"
 	for h in "$src"/include/vouch/*.h; do echo "$includedir/vouch/${h##*/}"; done
 	for m in "$src"/man/*.[1-8]; do s=${m##*.}
 		# vouchd(8) ships with vouchd, which -Dservice may leave out
@@ -85,5 +88,21 @@ cc_out=$(${CC:-cc} -Wall -Werror -o "$T/prog" "$T/prog.c" $flags 2>&1)
 t "a small program builds against the installed library" "$cc_out"
 run=$(LD_LIBRARY_PATH=$D$libdir "$T/prog" 2>&1)
 t "and runs: $run" "$(grep -q '^libvouch [0-9]' <<<"$run" || echo "$run")"
+
+cat >"$T/audit.c" <<'EOC'
+#include <stdio.h>
+#include <vouch/audit.h>
+#include <vouch/vouch.h>
+int main(void) { printf("libvouch %s, audit verdict 0: %s\n", vouch_version(), vouch_audit_verdict_name(0)); return 0; }
+EOC
+flags=$(PKG_CONFIG_PATH=$D$libdir/pkgconfig PKG_CONFIG_SYSROOT_DIR=$D PKG_CONFIG_LIBDIR= \
+	pkg-config --cflags --libs vouch-audit 2>&1)
+t "pkg-config --cflags --libs vouch-audit: $flags" \
+	"$(grep -q -- '-lvouch-audit.*-lvouch' <<<"$flags" || echo "$flags")"
+# shellcheck disable=SC2086
+cc_out=$(${CC:-cc} -Wall -Werror -o "$T/audit" "$T/audit.c" $flags 2>&1)
+t "a small program builds against the installed libvouch-audit" "$cc_out"
+run=$(LD_LIBRARY_PATH=$D$libdir "$T/audit" 2>&1)
+t "and runs: $run" "$(grep -q '^libvouch [0-9].*audit verdict' <<<"$run" || echo "$run")"
 echo "1..$n"
 exit $fail

@@ -70,7 +70,8 @@ void vouch_attest_reference_free(vouch_attest_reference *ref);
  * @ref: the reference values
  * @name: the file name the list records
  * @d: its digest
- * Return: 0 allowed, 1 excluded, -ENOENT not listed, -EKEYREJECTED digest not allowed.
+ * Return: 0 allowed, -ECANCELED excluded (the reference values do not judge @name),
+ * -ENOENT not listed, -EKEYREJECTED digest not allowed, -EINVAL.
  * Since: 0.1
  */
 int vouch_attest_reference_check(const vouch_attest_reference *ref, const char *name,

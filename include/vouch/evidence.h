@@ -49,6 +49,15 @@ struct vouch_evidence {
 };
 
 /**
+ * vouch_evidence_new() - empty evidence, for an attester to fill
+ * @ret_ev: the evidence, all members zero; what the caller stores in its pointer members
+ *	is then the evidence's, released with it by vouch_evidence_free()
+ * Return: 0, -EINVAL, -ENOMEM.
+ * Since: 0.1
+ */
+int vouch_evidence_new(struct vouch_evidence **ret_ev);
+
+/**
  * vouch_evidence_parse() - read an evidence document
  * @ctx: the context
  * @json: the JSON text
@@ -78,7 +87,7 @@ int vouch_evidence_load(vouch_ctx *ctx, const char *path, struct vouch_evidence 
 int vouch_evidence_format(vouch_ctx *ctx, const struct vouch_evidence *ev, char **ret_json);
 
 /**
- * vouch_evidence_free() - release evidence; NULL is accepted
+ * vouch_evidence_free() - release evidence and the buffers it points to; NULL is accepted
  * Since: 0.1
  */
 void vouch_evidence_free(struct vouch_evidence *ev);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vouch: umbrella header
+ * vouch: umbrella header of libvouch (the kernel audit's vouch/audit.h is libvouch-audit's)
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -8,7 +8,6 @@
 #define VOUCH_VOUCH_H
 
 #include <vouch/ctx.h>
-#include <vouch/audit.h>
 #include <vouch/digest.h>
 #include <vouch/key.h>
 #include <vouch/modsig.h>

@@ -125,4 +125,13 @@ expect_rc 2 "--pcrs twice for a bank" "$VOUCH" log verify --pcrs "sha1=$D/pcrs-s
 expect_rc 2 "--require-sigs without --verify-sigs" "$VOUCH" log verify --require-sigs \
 	--pcrs "sha1=$D/pcrs-sha1.txt" "$BIN"
 expect_rc 3 "PCR values of the wrong size" "$VOUCH" log verify --pcrs "sha256=$D/pcrs-sha1.txt" "$BIN"
+
+# --previous: after kexec -e (no IMA_KEXEC) a new list on a PCR 10 that kept the old extends
+cat "$BIN" "$BIN" > "$T/two-boots"
+echo "PCR-10: $("$VOUCH" log replay --bank sha256 "$T/two-boots" | sed -n 's/^sha256 PCR-10: //p')" > "$T/pcr-after-kexec"
+check "--previous: the old list followed by the new one replays" "$VOUCH" log verify --no-boot-aggregate \
+	--pcrs "sha256=$T/pcr-after-kexec" --previous "$BIN" "$BIN"
+expect_rc 1 "--previous, must fail: the new list alone does not" "$VOUCH" log verify --no-boot-aggregate \
+	--pcrs "sha256=$T/pcr-after-kexec" "$BIN"
+expect_rc 2 "--previous needs LIST as a file" "$VOUCH" log verify --pcrs "sha256=$T/pcr-after-kexec" --previous "$BIN" -
 done_testing

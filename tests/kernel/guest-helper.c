@@ -126,9 +126,10 @@ static int do_open(const char *name, const char *path)
 /*
  * kexec_file_load(2) of KERNEL and INITRD with CMDLINE: the kernel reads both files for
  * KEXEC_KERNEL_CHECK / KEXEC_INITRAMFS_CHECK and, once both passed, measures the command line
- * (KEXEC_CMDLINE).  Nothing is executed: the loaded image is unloaded again.
+ * (KEXEC_CMDLINE).  "kexec" unloads the image again, "kexec-keep" leaves it for kexec-exec.
  */
-static int do_kexec(const char *name, const char *kernel, const char *initrd, const char *cmdline)
+static int do_kexec(const char *name, const char *kernel, const char *initrd, const char *cmdline,
+		    int keep)
 {
 	int kfd = open(kernel, O_RDONLY | O_CLOEXEC), ifd, e;
 	long r;
@@ -148,9 +149,19 @@ static int do_kexec(const char *name, const char *kernel, const char *initrd, co
 	if (r < 0)
 		return report_err(name, "kexec_file_load", kernel, e);
 	/* KEXEC_FILE_UNLOAD: fds and command line are ignored */
-	syscall(SYS_kexec_file_load, -1, -1, 0UL, NULL, 1UL);
+	if (!keep)
+		syscall(SYS_kexec_file_load, -1, -1, 0UL, NULL, 1UL);
 	printf("%s | kexec_file_load %s -> OK loaded\n", name, kernel);
 	return 0;
+}
+
+/* kexec -e: boot the loaded kernel (only returns on failure) */
+static int do_kexec_exec(const char *name)
+{
+	fflush(stdout);
+	sync();
+	syscall(SYS_reboot, 0xfee1dead, 672274793, 0x45584543 /* LINUX_REBOOT_CMD_KEXEC */, NULL);
+	return report_err(name, "reboot", "LINUX_REBOOT_CMD_KEXEC", errno);
 }
 
 /* setxattr(PATH, NAME, the bytes of VALUEFILE) */
@@ -268,10 +279,15 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "write"))
 		return do_write(argv[2], argv[3], argv[4]);
 	if (argc == 6 && !strcmp(argv[1], "kexec"))
-		return do_kexec(argv[2], argv[3], argv[4], argv[5]);
+		return do_kexec(argv[2], argv[3], argv[4], argv[5], 0);
+	if (argc == 6 && !strcmp(argv[1], "kexec-keep"))
+		return do_kexec(argv[2], argv[3], argv[4], argv[5], 1);
+	if (argc == 3 && !strcmp(argv[1], "kexec-exec"))
+		return do_kexec_exec(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "setxattr"))
 		return do_setxattr(argv[2], argv[3], argv[4], argv[5]);
 	fprintf(stderr, "usage: gh exec|open NAME PATH | finit NAME PATH [PARAMS] | keyload NAME KEYRING DER | write NAME DST SRC\n"
-			"       gh kexec NAME KERNEL INITRD CMDLINE | setxattr NAME PATH XATTR VALUEFILE\n");
+			"       gh kexec|kexec-keep NAME KERNEL INITRD CMDLINE | kexec-exec NAME\n"
+			"       gh setxattr NAME PATH XATTR VALUEFILE\n");
 	return 2;
 }

@@ -70,12 +70,33 @@ done
 cat /sys/kernel/security/ima/binary_runtime_measurements > /tmp/binary_runtime_measurements
 cat /sys/kernel/security/ima/ascii_runtime_measurements > /tmp/ascii_runtime_measurements
 dump() { echo "RIG-FILE $1"; base64 "/tmp/$1"; echo "RIG-END"; }
+# a guest that attests itself: vouch, with the guest's TPM, creates an AK and quotes twice,
+# before and after a file on the disk changed.  The evidence goes to a ramfs, which the
+# policy does not measure (dont_measure fsmagic=0x858458f6): writing and dumping it adds
+# nothing to the list between the quotes.
+mkdir -p /out && mount -t ramfs ramfs /out
+TCTI=device:/dev/tpmrm0
+cat /mnt/test/etc/motd > /dev/null
+if vouch tpm ak create --tcti $TCTI --out /out/ak > /out/ak.log 2>&1; then echo "attest-ak | vouch tpm ak create -> OK"; else
+	echo "attest-ak | vouch tpm ak create -> ERR $(tail -1 /out/ak.log)"; fi
+quote() {
+	if vouch attest quote --tcti $TCTI --nonce "$(cat /etc/nonce$1)" --pcrs sha256:0-10 --out /out/ev$1 > /out/q.log 2>&1; then
+		echo "attest-quote$1 | vouch attest quote -> OK"; else echo "attest-quote$1 | vouch attest quote -> ERR $(tail -1 /out/q.log)"; fi
+}
+quote 1
+echo changed >> /mnt/test/etc/motd
+cat /mnt/test/etc/motd > /dev/null
+quote 2
+
 dmesg > /tmp/dmesg.txt
 dump binary_runtime_measurements
 dump ascii_runtime_measurements
 dump dmesg.txt
 for alg in sha1 sha256 sha384 sha512; do
 	[ -f "/tmp/pcrs-$alg.txt" ] && dump "pcrs-$alg.txt"
+done
+for f in ak.pub ev1 ev2; do
+	[ -f "/out/$f" ] && { echo "RIG-FILE $f"; base64 "/out/$f"; echo "RIG-END"; }
 done
 
 # vouch guard on a second disk that the kernel does not appraise: the guard alone decides.
@@ -132,6 +153,15 @@ gh exec guard-log-unsigned $G/bin/hello-unsigned
 stop_guard log
 echo "guard-log-json | $(grep -m1 "\"$G/bin/hello-unsigned\"" /tmp/guard.json) -> OK"
 umount $G
+
+# last, kexec -e into the signed kernel (its initramfs runs init2.sh): the list as it stands
+# once the kernel is loaded (nothing is measured after: /out is not measured, the programs
+# ran before) goes out first
+gh kexec-keep kexec-final $K/vmlinuz-signed $K/initrd-signed \
+	"console=ttyS0 panic=-1 ima_hash=sha256 ima_template=ima-sig ima_policy=tcb"
+cat /sys/kernel/security/ima/binary_runtime_measurements > /out/list1
+echo "RIG-FILE list1"; base64 /out/list1; echo "RIG-END"
 echo "RIG-DONE"
 sync
+gh kexec-exec kexec-exec
 poweroff -f

@@ -36,7 +36,8 @@ openssl x509 -in "$T/ima-rsa.crt" -outform DER -out "$T/ima-rsa.der"
 openssl x509 -in "$T/ima-ec.crt" -outform DER -out "$T/ima-ec.der"
 
 # --- the test disk: binaries signed by vouch, a vouch-signed module ----------------------
-disk=$T/disk; mkdir -p "$disk/bin" "$disk/mod" "$T/sig"
+disk=$T/disk; mkdir -p "$disk/bin" "$disk/mod" "$disk/etc" "$T/sig"
+echo "vouch kernel rig" > "$disk/etc/motd" # read before the guest's first quote, changed before its second
 gcc -static -O2 -o "$T/hello" "$HERE/hello.c"
 for n in signed unsigned tampered wrongkey badsig hashonly ecdsa; do cp "$T/hello" "$disk/bin/hello-$n"; done
 sign() { # KEYPREFIX FILE -> $T/sig/NAME (the security.ima value)
@@ -100,7 +101,8 @@ check "vouch signed three firmware files and one for the initramfs" test -s "$T/
 # --- kexec: Debian's kernel and a small initramfs, signed by vouch or not
 mkdir -p "$disk/kexec"
 for n in signed unsigned; do cp "$kroot/boot/vmlinuz-$kver" "$disk/kexec/vmlinuz-$n"; done
-printf 'dir /kexec 0755 0 0\n' > "$T/kexec.list"
+# the initramfs of the kernel the guest finally boots with kexec -e: busybox and init2.sh
+printf '%s\n' "dir /bin 0755 0 0" "file /init $HERE/init2.sh 0755 0 0" "file /bin/busybox /bin/busybox 0755 0 0" > "$T/kexec.list"
 "$VOUCH" initramfs create --compress gzip -o "$disk/kexec/initrd-signed" --list "$T/kexec.list" >/dev/null
 cp "$disk/kexec/initrd-signed" "$disk/kexec/initrd-unsigned"
 fwsign "$T/ima-rsa" "$disk/kexec/vmlinuz-signed"
@@ -192,6 +194,7 @@ fi
 
 # --- the initramfs: built by vouch ----------------------------------------------------
 gcc -static -O2 -o "$T/gh" "$HERE/guest-helper.c"
+for i in 1 2; do openssl rand -hex 20 > "$T/nonce$i"; done
 rm -f "$T/dirs" "$T/libs"
 order="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4"
 printf '%s\n' $order > "$T/modules.order"
@@ -207,6 +210,8 @@ cp "$HERE/ima-policy" "$T/ima-policy"
 	echo "file /keys/ima-rsa.der $T/ima-rsa.der 0644 0 0"
 	echo "file /keys/ima-ec.der $T/ima-ec.der 0644 0 0"
 	echo "file /keys/fw-initrd.sig $T/fwsig/vouch-fw-initrd.bin 0644 0 0"
+	echo "file /etc/nonce1 $T/nonce1 0644 0 0"
+	echo "file /etc/nonce2 $T/nonce2 0644 0 0"
 	[ -s "$T/fwtest/fwtest.ko" ] && echo "file /lib/modules/fwtest.ko $T/fwtest/fwtest.ko 0644 0 0"
 	for m in $order; do
 		f=$(find "$mods/kernel" -name "$m.ko" | head -1)
@@ -227,7 +232,10 @@ check "vouch initramfs create builds the guest initramfs" "$VOUCH" initramfs cre
 	echo "file /usr/lib/rig/insmod $T/gh 0755 0 0"
 	echo "file /keys/ima-rsa.pem $T/ima-rsa.crt 0644 0 0"
 	echo "file /bin/vouch $VOUCH 0755 0 0"
-	for lib in $(ldd "$VOUCH" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+	# and tss2's device TCTI, which libtss2-tctildr loads at run time (ldd does not list it)
+	tcti=$(ldconfig -p | awk '/libtss2-tcti-device\.so\.0 .*x86-64/ { print $NF; exit }')
+	for lib in $({ ldd "$VOUCH"; [ -n "$tcti" ] && { echo "$tcti"; ldd "$tcti"; }; } |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
 		case $lib in
 		/lib/* | /lib64/* | /usr/lib/*) dst=$lib ;;
 		*) dst=/lib/${lib##*/} ;;
@@ -469,6 +477,81 @@ fi
 if [ -s "$T/predicted-other" ] && ! cmp -s "$T/predicted-other" "$T/real"; then
 	ok "simulation equals reality, must fail: simulated with another key it predicts refusals the kernel did not make"
 else not_ok "simulation equals reality, must fail: simulated with another key it predicts refusals the kernel did not make"; fi
+
+# --- a guest that attests itself: its AK and two quotes with the list and SeaBIOS's event log,
+# verified on the host against reference values built from what the guest booted (the
+# initramfs, extracted by vouch) and the disk mounted at /mnt/test, with the _ima certificate
+# expected and the one kexec command line the guest ran
+expect attest-ak '-> OK' "attest: vouch in the guest creates an AK on /dev/tpmrm0 (tss2's device TCTI copied in)"
+expect attest-quote1 '-> OK' "attest: vouch in the guest quotes PCRs 0-10 with its list and event log"
+expect attest-quote2 '-> OK' "attest: and quotes again after a file on the disk changed"
+extract ak.pub; extract ev1; extract ev2
+ref=$T/refroot; rm -rf "$ref"; mkdir -p "$ref/mnt/test"
+"$VOUCH" initramfs extract "$T/initrd-all" "$ref" >/dev/null 2>"$T/.err"
+cp -a "$disk/." "$ref/mnt/test/"
+cmdline_digest=$(printf '%s' "vouch-rig kexec=signed" | sha256sum | cut -c1-64)
+# reference create has no option for a buffer: the command line goes in through a Keylime
+# runtime policy's "ima-buf" map, out of vouch and back (the document's id stays right)
+mkref() { # OUT [--keyring ...]: reference values of the guest's files, plus the kexec command line
+	local out=$1; shift
+	"$VOUCH" reference create --quiet --root "$ref" --out "$out.base" "$@" >/dev/null 2>"$T/.err" &&
+		"$VOUCH" reference export --keylime --out "$out.kl" "$out.base" &&
+		jq --arg d "$cmdline_digest" '.["ima-buf"] = {"kexec-cmdline": [$d]}' "$out.kl" > "$out.kl2" &&
+		"$VOUCH" reference import --keylime --out "$out" "$out.kl2"
+}
+openssl x509 -in "$T/other.crt" -outform DER -out "$T/other.der"
+mkref "$T/ref.json" --keyring "_ima=$T/ima-rsa.der"
+mkref "$T/ref-nokey.json"
+mkref "$T/ref-otherkey.json" --keyring "_ima=$T/other.der"
+# no -t: the list holds the files the kernel refused, with their bad signatures, by design;
+# the reference values judge every entry
+attest() { # REF EVIDENCE NONCE-FILE -> exit code; the JSON in $T/attest.json
+	"$VOUCH" attest verify --ak "$T/ak.pub" --nonce "$(cat "$3")" --pcrs sha256:0-10 --reference "$1" \
+		--json "$2" > "$T/attest.json" 2>"$T/attest.err"
+}
+check_result() { jq -r --arg c "$1" '.checks[] | select(.check == $c) | "\(.result): \(.detail)"' "$T/attest.json"; }
+attest "$T/ref.json" "$T/ev1" "$T/nonce1"; rc=$?
+if [ $rc = 0 ]; then ok "attest: the host trusts the guest's first quote (vouch attest verify, exit 0)"; else
+	not_ok "attest: the host trusts the guest's first quote (vouch attest verify, exit $rc)"
+	jq -c . "$T/attest.json" 2>/dev/null | cut -c1-1500 | sed 's/^/#   /'; sed 's/^/#   /' "$T/attest.err"; fi
+line=$(check_result eventlog)
+if [[ $line == "pass: "*" events replay to the quoted PCRs"* ]]; then
+	ok "attest: the evidence carries SeaBIOS's TCG2 event log, which replays (${line#pass: })"
+else not_ok "attest: the evidence carries SeaBIOS's TCG2 event log, which replays"; diag "got: ${line:-no eventlog check}"; fi
+line=$(check_result boot_aggregate)
+eq "attest: the list's boot_aggregate matches the quoted PCRs 0-9" "${line%%:*}" pass
+attest "$T/ref.json" "$T/ev2" "$T/nonce2"; rc=$?
+if [ $rc = 1 ] && [[ $(check_result reference) == "fail: "*"/mnt/test/etc/motd"* ]]; then
+	ok "attest, must fail: the second quote is not trusted: /mnt/test/etc/motd changed"
+else not_ok "attest, must fail: the second quote is not trusted: /mnt/test/etc/motd changed (exit $rc)"
+	jq -c . "$T/attest.json" 2>/dev/null | cut -c1-1500 | sed 's/^/#   /'; fi
+attest "$T/ref.json" "$T/ev1" "$T/nonce2"; rc=$?
+eq "attest, must fail: the first quote with the second nonce is not trusted" "$rc" 1
+for k in nokey otherkey; do
+	what="no key"; [ $k = otherkey ] && what="another key"
+	attest "$T/ref-$k.json" "$T/ev1" "$T/nonce1"; rc=$?
+	if [ $rc = 1 ] && [[ $(check_result reference) == "fail: "*"'_ima'"* ]]; then
+		ok "keys, must fail: the attestation refuses the _ima certificate when told to expect $what"
+	else not_ok "keys, must fail: the attestation refuses the _ima certificate when told to expect $what (exit $rc)"
+		jq -c . "$T/attest.json" 2>/dev/null | cut -c1-800 | sed 's/^/#   /'; fi
+done
+
+# --- kexec -e: the guest boots the signed kernel last.  It starts a fresh list (IMA_KEXEC is
+# off) while PCR 10 keeps the old kernel's extends: the new list alone does not replay, the
+# old list (read just before kexec -e) followed by the new one does
+expect kexec-final '-> OK loaded' "kexec -e: the signed kernel with the second initramfs loads"
+if ! grep -q '^RIG2-DONE' "$T/console.txt"; then
+	not_ok "kexec -e: the second kernel booted and dumped its list (the list checks after kexec -e not run)"
+else
+	ok "kexec -e: the second kernel booted and dumped its list"
+	extract list1; extract list2; extract pcrs2-sha256.txt
+	eq "kexec -e: the second kernel's list starts with its own boot_aggregate" \
+		"$("$VOUCH" log show "$T/list2" 2>/dev/null | awk 'NR == 1 {print $5}')" boot_aggregate
+	expect_rc 1 "kexec -e, must fail: the new list alone does not replay to PCR 10" \
+		"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" "$T/list2"
+	check "kexec -e: vouch log verify --previous chains the old list and the new one: they replay to PCR 10" \
+		"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" --previous "$T/list1" "$T/list2"
+fi
 
 # EVM in the list: the digest-only file's sig field holds its security.evm (type 0x05)
 eq "EVM: the list's sig field of the EVM-signed file is named an EVM portable signature" \

@@ -58,9 +58,11 @@ static void dump(const struct vouch_attest_result *res)
 /* good.* by ak.pub with its PCR values (sha256:0,10); the evidence owns copies */
 static struct vouch_evidence *quote_evidence(const char *msg)
 {
-	struct vouch_evidence *ev = calloc(1, sizeof(*ev));
+	struct vouch_evidence *ev = NULL;
 	char f[64];
 
+	if (vouch_evidence_new(&ev) < 0)
+		abort();
 	snprintf(f, sizeof(f), "quote/%s.msg", msg);
 	ev->attest = slurp(tvec(f), &ev->attest_len);
 	snprintf(f, sizeof(f), "quote/%s.sig", msg);

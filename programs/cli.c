@@ -169,16 +169,90 @@ bool cli_wants_help(int argc, char **argv)
 	return argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
 }
 
-bool cli_is_family(const struct command *cmd)
-{
-	size_t n = strlen(cmd->usage);
-
-	return n >= 4 && !strcmp(cmd->usage + n - 4, " ...");
-}
-
 void cli_print_help(const struct command *cmd)
 {
 	printf("Usage: %s %s\n\n%s\n", program_name, cmd->usage, cmd->summary);
+}
+
+/* --- dispatch ------------------------------------------------------------------------ */
+
+const struct command *cli_find_command(const struct command *cmds, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, cmds[i].name))
+			return &cmds[i];
+	return NULL;
+}
+
+/* A family's sub-table: "vouch FAMILY" alone (stderr, EXIT_USAGE) or with --help. */
+static int family_usage(const char *family, const struct command *cmds, size_t n, int argc)
+{
+	FILE *f = argc < 2 ? stderr : stdout;
+
+	fprintf(f, "Usage: %s %s SUBCOMMAND [ARGS...]\n\n", program_name, family);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %s %s\n      %s\n", program_name, cmds[i].usage, cmds[i].summary);
+	return argc < 2 ? EXIT_USAGE : EXIT_OK;
+}
+
+int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
+		 char **argv)
+{
+	const struct command *c;
+
+	if (family && cli_completing && argc < 2) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", cmds[i].name);
+		printf("--help\n");
+		return EXIT_OK;
+	}
+	if (family && (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return family_usage(family, cmds, n, argc);
+	c = cli_find_command(cmds, n, argv[1]);
+	if (!c) {
+		if (family)
+			fprintf(stderr, "%s %s: unknown subcommand '%s'\nTry '%s %s --help'.\n",
+				program_name, family, argv[1], program_name, family);
+		else
+			fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", program_name,
+				argv[1], program_name);
+		return EXIT_USAGE;
+	}
+	if (cli_wants_help(argc - 1, argv + 1) && !(c->flags & CMD_FAMILY)) {
+		cli_print_help(c);
+		return EXIT_OK;
+	}
+	if ((c->flags & CMD_NEEDS_ROOT) && geteuid() != 0 && !cli_completing) {
+		if (family)
+			cli_error("'%s %s' needs root", family, c->name);
+		else
+			cli_error("'%s' needs root", c->name);
+		return EXIT_ERROR;
+	}
+	return c->fn(argc - 1, argv + 1);
+}
+
+/* --- options ------------------------------------------------------------------------- */
+
+int cli_given_twice(const char *cmd, const char *opt)
+{
+	return cli_usage_error(cmd, "%s given twice, refusing", opt);
+}
+
+int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name)
+{
+	if (*slot)
+		return cli_usage_error(cmd, "--%s given twice, refusing", name);
+	*slot = arg;
+	return 0;
+}
+
+int cli_flag_once(const char *cmd, bool *flag, const char *name)
+{
+	if (*flag)
+		return cli_usage_error(cmd, "--%s given twice, refusing", name);
+	*flag = true;
+	return 0;
 }
 
 /* --- passphrases --------------------------------------------------------------------- */
@@ -303,6 +377,93 @@ json_object *cli_json_hex(const uint8_t *buf, size_t len)
 	s[2 * len] = '\0';
 	o = json_object_new_string(s);
 	return o;
+}
+
+/* --- files --------------------------------------------------------------------------- */
+
+/* The rename of @name beneath @dirfd is durable only once its directory is: sync that. */
+static int sync_parent(int dirfd, const char *name)
+{
+	_cleanup_free_ char *dir = strdup(name);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	_cleanup_close_ int dfd = -1;
+
+	if (!dir)
+		return -ENOMEM;
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	dfd = openat(dirfd, slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return -errno;
+	return 0;
+}
+
+int cli_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len, int mode)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	_cleanup_free_ char *tmp = NULL;
+	const uint8_t *p = buf;
+	struct stat st;
+	bool exists = false;
+	int fd = -1, r = 0;
+
+	if (mode >= 0) {
+		/* a fixed mode: whatever stands at @name is replaced */
+	} else if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+		if (st.st_nlink > 1)
+			return -EMLINK;
+		exists = true;
+	} else if (errno != ENOENT) {
+		return -errno;
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", name) < 0)
+		return -ENOMEM;
+	/* mkostemp relative to @dirfd: never through a path, never through a symlink */
+	for (int tries = 0; tries < 100 && fd < 0; tries++) {
+		uint8_t rnd[6];
+		char *x = tmp + strlen(tmp) - 6;
+
+		if (getentropy(rnd, sizeof(rnd)) < 0)
+			return -errno;
+		for (size_t i = 0; i < 6; i++)
+			x[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (fd < 0)
+		return -EEXIST;
+	while (len > 0) {
+		ssize_t k = write(fd, p, len);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	if (r == 0 && exists && fchown(fd, st.st_uid, st.st_gid) < 0)
+		r = -errno;
+	if (r == 0 && fchmod(fd, mode >= 0 ? (mode_t)mode : exists ? st.st_mode & 07777 : 0644) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return sync_parent(dirfd, name);
 }
 
 void cli_time_iso(int64_t t, char *buf, size_t size)

@@ -27,8 +27,8 @@ enum {
 };
 
 /* Command flags. */
-#define CMD_NEEDS_ROOT (1U << 0)
-#define CMD_NEEDS_TPM (1U << 1)
+#define CMD_NEEDS_ROOT (1U << 0) /* refused with EXIT_ERROR unless run as root */
+#define CMD_FAMILY (1U << 1)	 /* a family: its sub-table answers --help, not the usage */
 
 struct command {
 	const char *name;
@@ -83,8 +83,27 @@ int cli_parse_hex(const char *s, uint8_t *out, size_t size, size_t *ret_len);
 /* Whether a help flag was given as the first argument. */
 bool cli_wants_help(int argc, char **argv);
 void cli_print_help(const struct command *cmd);
-/* A family ("tpm pcrread|extend|ak ...") prints its own sub-table for --help. */
-bool cli_is_family(const struct command *cmd);
+
+/*
+ * Run "vouch [FAMILY] NAME ARGS..." (@argv[1] is NAME) over the table @cmds: a command's
+ * --help prints its usage (a family, CMD_FAMILY, prints its own sub-table), CMD_NEEDS_ROOT
+ * is checked, an unknown NAME is a usage error.  @family is NULL for the top level, whose
+ * own usage and completion vouch.c prints; a family without a subcommand or with --help
+ * prints its sub-table.
+ */
+int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
+		 char **argv);
+const struct command *cli_find_command(const struct command *cmds, size_t n, const char *name);
+
+/*
+ * Options given twice are usage errors ("OPT given twice, refusing"), returning EXIT_USAGE.
+ * cli_given_twice() takes the option as spelled ("--json", "-a"); cli_opt_once() stores a
+ * string argument in an empty @slot, cli_flag_once() sets an unset @flag, both taking the
+ * long name without its dashes.
+ */
+int cli_given_twice(const char *cmd, const char *opt);
+int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name);
+int cli_flag_once(const char *cmd, bool *flag, const char *name);
 
 /*
  * Passphrase sources for encrypted keys: --pass-fd N, --pass-file FILE, or the terminal.
@@ -116,6 +135,15 @@ int cli_engine_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *c
 /* A line of a text file (@len bytes from getline()) without its surrounding blanks; NULL for
  * an empty line or a '#' comment.  Trims in place. */
 char *cli_text_line(char *line, ssize_t len);
+
+/*
+ * Write @len bytes to @name beneath @dirfd (AT_FDCWD: a path) through a temporary beside
+ * it, fsync and rename: never half a file, never through a symlink in the last component.
+ * @mode >= 0: the new file's mode.  @mode < 0: an existing file keeps its owner and mode
+ * (a new one is 0644), and a symlink (-ELOOP), a non-regular file (-EINVAL) or a file with
+ * several hard links (-EMLINK) is refused.  0 or a negative errno; prints nothing.
+ */
+int cli_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len, int mode);
 
 /* Format seconds since the epoch as ISO 8601 UTC. */
 void cli_time_iso(int64_t t, char *buf, size_t size);

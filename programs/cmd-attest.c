@@ -653,7 +653,7 @@ static int attest_verify(int argc, char **argv)
 }
 
 static const struct command attest_commands[] = {
-	{ "quote", attest_quote, CMD_NEEDS_TPM,
+	{ "quote", attest_quote, 0,
 	  "Quote PCRs with the AK and write one evidence file with the quote, the PCR values, the "
 	  "IMA list and the firmware event log",
 	  "attest quote [--tcti T] [--handle H] --nonce HEX --pcrs sha256:0-10 [--ima FILE|--no-ima] "

@@ -669,54 +669,6 @@ static int engine_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Write @len bytes to @path: temp file beside it, fsync, rename (never half a file). */
-static int write_atomic(const char *path, const char *buf, size_t len)
-{
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t off = 0;
-
-	if (asprintf(&tmp, "%s.vouch-XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int r = n < 0 ? -errno : -EIO;
-
-			unlink(tmp);
-			return r;
-		}
-		off += (size_t)n;
-	}
-	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
-		int r = -errno;
-
-		unlink(tmp);
-		return r;
-	}
-	/* the rename is durable only once the directory is: sync it */
-	{
-		_cleanup_free_ char *dir = strdup(path);
-		char *slash = dir ? strrchr(dir, '/') : NULL;
-		_cleanup_close_ int dfd = -1;
-
-		if (!dir)
-			return -ENOMEM;
-		if (slash)
-			*(slash == dir ? slash + 1 : slash) = '\0';
-		dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || fsync(dfd) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 /* Copy @src into the state as @name after it was validated. */
 static int install_file(const char *state, const char *name, const char *src)
 {
@@ -731,7 +683,7 @@ static int install_file(const char *state, const char *name, const char *src)
 	}
 	if (asprintf(&dst, "%s/%s", state, name) < 0)
 		return EXIT_ERROR;
-	r = write_atomic(dst, buf, len);
+	r = cli_write_atomic_at(AT_FDCWD, dst, buf, len, 0600);
 	if (r < 0) {
 		cli_error("cannot write '%s': %s", dst, strerror(-r));
 		return EXIT_ERROR;

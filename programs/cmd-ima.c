@@ -131,7 +131,7 @@ int ima_write_value(const struct walk_file *wf, const char *xattr, bool sigfile,
 
 	if (sigfile) {
 		_cleanup_free_ char *sp = walk_fmt("%s.sig", wf->name);
-		int r = sp ? write_file_atomic_at(wf->dirfd, sp, value, len) : -ENOMEM;
+		int r = sp ? cli_write_atomic_at(wf->dirfd, sp, value, len, -1) : -ENOMEM;
 
 		if (r == -ELOOP)
 			snprintf(why, why_size,

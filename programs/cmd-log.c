@@ -132,46 +132,12 @@ static json_object *entry_json(const struct vouch_log_entry *e)
 	return o;
 }
 
-/* Never a half-written file: a temporary beside @path, fsync, rename. */
-static int write_atomic(const char *path, const uint8_t *buf, size_t len)
-{
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t done = 0;
-
-	if (asprintf(&tmp, "%s.vouch-XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		done += (size_t)n;
-	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(TAKE_FD(fd)) < 0 ||
-	    rename(tmp, path) < 0)
-		goto fail;
-	return 0;
-fail:
-	{
-		int err = -errno;
-
-		unlink(tmp);
-		return err;
-	}
-}
-
 static int write_out(vouch_ctx *ctx, const char *out, const uint8_t *buf, size_t len)
 {
 	int r;
 
 	if (out && strcmp(out, "-")) {
-		r = write_atomic(out, buf, len);
+		r = cli_write_atomic_at(AT_FDCWD, out, buf, len, 0644);
 		if (r < 0) {
 			errno = -r;
 			cli_error("cannot write '%s': %m", out);

@@ -1195,7 +1195,7 @@ static int reference_export(int argc, char **argv)
 		cli_lib_error(ctx, r, argv[optind]);
 		return r == -EOPNOTSUPP ? EXIT_UNTRUSTED : cli_exit_for(r);
 	}
-	r = write_file_atomic_at(AT_FDCWD, out, json, len);
+	r = cli_write_atomic_at(AT_FDCWD, out, json, len, -1);
 	if (r < 0) {
 		cli_error("cannot write '%s': %s", out, strerror(-r));
 		return EXIT_ERROR;

@@ -35,14 +35,6 @@ int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret)
 	return r;
 }
 
-int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name)
-{
-	if (*slot)
-		return cli_usage_error(cmd, "--%s given twice, refusing", name);
-	*slot = arg;
-	return 0;
-}
-
 int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret)
 {
 	if (cli_parse_u32(arg, ret) < 0 || *ret < 0x81000000U || *ret > 0x81ffffffU)
@@ -557,14 +549,14 @@ static int ak_evict(int argc, char **argv)
 }
 
 static const struct command ak_commands[] = {
-	{ "create", ak_create, CMD_NEEDS_TPM,
+	{ "create", ak_create, 0,
 	  "Create a restricted signing key in the owner or endorsement hierarchy, persist it, "
 	  "write PREFIX.pem, PREFIX.pub (TPM2B_PUBLIC) and PREFIX.name",
 	  "tpm ak create [--tcti T] [--hierarchy owner|endorsement] [--scheme rsassa|rsapss|ecdsa] "
 	  "[--hash ALGO] [--handle 0x81010010] --out PREFIX" },
 	{ "show", ak_show, 0, "Show an attestation key from the TPM or from a PEM/TPM2B_PUBLIC file",
 	  "tpm ak show [--tcti T] [--handle H] [--json] [FILE]" },
-	{ "evict", ak_evict, CMD_NEEDS_TPM,
+	{ "evict", ak_evict, 0,
 	  "Remove one of vouch's attestation keys from the TPM (never the EK, the SRK or another "
 	  "tool's key)",
 	  "tpm ak evict [--tcti T] [--handle 0x81010010]" },
@@ -857,7 +849,7 @@ static const struct command credential_commands[] = {
 	  "to the EK for the AK's name (tpm2_makecredential's file format)",
 	  "tpm credential make --ek EKPUB (--ak AKPUB | --ak-name HEX) --secret FILE "
 	  "[--ek-cert CERT --ek-ca CA...] --out FILE" },
-	{ "activate", credential_activate, CMD_NEEDS_TPM,
+	{ "activate", credential_activate, 0,
 	  "Agent side: TPM2_ActivateCredential with the AK and the EK; write the secret",
 	  "tpm credential activate [--tcti T] [--ak-handle 0x81010010] [--ek-handle H] "
 	  "--out SECRET FILE" },
@@ -870,18 +862,18 @@ static int tpm_credential(int argc, char **argv)
 }
 
 static const struct command tpm_commands[] = {
-	{ "pcrread", tpm_pcrread, CMD_NEEDS_TPM, "Read PCRs (default: every active bank, 0-23)",
+	{ "pcrread", tpm_pcrread, 0, "Read PCRs (default: every active bank, 0-23)",
 	  "tpm pcrread [--tcti T] [--json] [SELECTION]" },
-	{ "extend", tpm_extend, CMD_NEEDS_TPM,
+	{ "extend", tpm_extend, 0,
 	  "Extend a PCR in every active bank with the digest of --data/--file, or with given "
 	  "digests",
 	  "tpm extend [--tcti T] PCR --data STRING|--file FILE|ALGO:HEX..." },
-	{ "ak", tpm_ak, CMD_NEEDS_TPM, "Attestation keys", "tpm ak create|show ..." },
-	{ "ek", tpm_ek, CMD_NEEDS_TPM,
+	{ "ak", tpm_ak, CMD_FAMILY, "Attestation keys", "tpm ak create|show ..." },
+	{ "ek", tpm_ek, 0,
 	  "Show the endorsement key (TCG RSA 2048 template, or a persistent --handle); write its "
 	  "TPM2B_PUBLIC and its NV certificate",
 	  "tpm ek [--tcti T] [--handle H] [--public FILE] [--cert FILE] [--json]" },
-	{ "credential", tpm_credential, 0, "Credential activation for enrollment",
+	{ "credential", tpm_credential, CMD_FAMILY, "Credential activation for enrollment",
 	  "tpm credential make|activate ..." },
 };
 

@@ -187,13 +187,13 @@ static int attest_quote(int argc, char **argv)
 			break;
 		case 'h':
 			if (handle)
-				return cli_usage_error(cmd, "--handle given twice, refusing");
+				return cli_given_twice(cmd, "--handle");
 			if (cli_parse_handle(cmd, optarg, &handle))
 				return EXIT_USAGE;
 			break;
 		case 'n':
 			if (have_nonce)
-				return cli_usage_error(cmd, "--nonce given twice, refusing");
+				return cli_given_twice(cmd, "--nonce");
 			if (parse_nonce(cmd, optarg, nonce, &nonce_len))
 				return EXIT_USAGE;
 			have_nonce = true;
@@ -450,7 +450,7 @@ static int attest_verify(int argc, char **argv)
 			break;
 		case 'n':
 			if (have_nonce)
-				return cli_usage_error(cmd, "--nonce given twice, refusing");
+				return cli_given_twice(cmd, "--nonce");
 			if (parse_nonce(cmd, optarg, nonce, &nonce_len))
 				return EXIT_USAGE;
 			have_nonce = true;

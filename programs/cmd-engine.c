@@ -240,14 +240,12 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 {
 	switch (c) {
 	case 'S':
-		if (a->state_dir)
-			return -cli_usage_error(cmd, "--state-dir given twice, refusing");
-		a->state_dir = arg;
+		if (cli_opt_once(cmd, &a->state_dir, arg, "state-dir"))
+			return -EXIT_USAGE;
 		return 1;
 	case 'p':
-		if (a->policy)
-			return -cli_usage_error(cmd, "--policy given twice, refusing");
-		a->policy = arg;
+		if (cli_opt_once(cmd, &a->policy, arg, "policy"))
+			return -EXIT_USAGE;
 		return 1;
 	case 't':
 		if (a->n_trust >= MAX_TRUST)
@@ -261,7 +259,7 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 		return 1;
 	case 'm':
 		if (a->mode >= 0)
-			return -cli_usage_error(cmd, "--mode given twice, refusing");
+			return -cli_given_twice(cmd, "--mode");
 		a->mode = parse_mode(arg);
 		if (a->mode < 0)
 			return -cli_usage_error(cmd, "unknown mode '%s' (off, log, fix, enforce)", arg);
@@ -270,14 +268,12 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 		a->audit = true;
 		return 1;
 	case 'B':
-		if (a->blacklist)
-			return -cli_usage_error(cmd, "--blacklist given twice, refusing");
-		a->blacklist = arg;
+		if (cli_opt_once(cmd, &a->blacklist, arg, "blacklist"))
+			return -EXIT_USAGE;
 		return 1;
 	case 'X':
-		if (a->xattr)
-			return -cli_usage_error(cmd, "--xattr given twice, refusing");
-		a->xattr = arg;
+		if (cli_opt_once(cmd, &a->xattr, arg, "xattr"))
+			return -EXIT_USAGE;
 		return 1;
 	case 'T':
 	case 'P':
@@ -347,17 +343,15 @@ static int cmd_load_impl(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'f':
-			if (func_s)
-				return cli_usage_error("load", "--func given twice, refusing");
-			func_s = optarg;
+			if (cli_opt_once("load", &func_s, optarg, "func"))
+				return EXIT_USAGE;
 			break;
 		case 'b':
 			buffer = true;
 			break;
 		case 'd':
-			if (desc)
-				return cli_usage_error("load", "--desc given twice, refusing");
-			desc = optarg;
+			if (cli_opt_once("load", &desc, optarg, "desc"))
+				return EXIT_USAGE;
 			break;
 		case 'E':
 			sig_enforce = true;
@@ -565,15 +559,14 @@ static int engine_enforce(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
-			if (a.state_dir)
-				return cli_usage_error("engine enforce", "--state-dir given twice, refusing");
-			a.state_dir = optarg;
+			if (cli_opt_once("engine enforce", &a.state_dir, optarg, "state-dir"))
+				return EXIT_USAGE;
 			break;
 		case 'f': {
 			int fi = find_func_arg(optarg);
 
 			if (func >= 0)
-				return cli_usage_error("engine enforce", "--func given twice, refusing");
+				return cli_given_twice("engine enforce", "--func");
 			if (fi < 0)
 				return cli_usage_error("engine enforce", "unknown func '%s'", optarg);
 			func = func_args[fi].func;
@@ -899,9 +892,8 @@ int cmd_policy_simulate(int argc, char **argv)
 				return -r;
 			break;
 		case 'r':
-			if (root)
-				return cli_usage_error("policy simulate", "--root given twice, refusing");
-			root = optarg;
+			if (cli_opt_once("policy simulate", &root, optarg, "root"))
+				return EXIT_USAGE;
 			break;
 		case 'M': {
 			char *eq = strrchr(optarg, '=');

@@ -294,7 +294,7 @@ static int evm_main(int argc, char **argv, bool sign)
 			break;
 		case 'a':
 			if (algo >= 0)
-				return cli_usage_error(cmd, "-a given twice, refusing");
+				return cli_given_twice(cmd, "-a");
 			algo = cli_parse_hash(ctx, cmd, optarg);
 			if (algo < 0)
 				return EXIT_USAGE;

@@ -210,17 +210,16 @@ static int common_opt(const char *cmd, struct common_opts *o, int c, const char 
 	switch (c) {
 	case 'r':
 		if (o->recursive)
-			return cli_usage_error(cmd, "-r given twice, refusing");
+			return cli_given_twice(cmd, "-r");
 		o->recursive = true;
 		return 0;
 	case 'S':
-		if (o->sigfile)
-			return cli_usage_error(cmd, "--sigfile given twice, refusing");
-		o->sigfile = true;
+		if (cli_flag_once(cmd, &o->sigfile, "sigfile"))
+			return EXIT_USAGE;
 		return 0;
 	case 'X':
 		if (o->xattr)
-			return cli_usage_error(cmd, "--xattr given twice, refusing");
+			return cli_given_twice(cmd, "--xattr");
 		if (strncmp(arg, "security.", 9) && strncmp(arg, "user.", 5) &&
 		    strncmp(arg, "trusted.", 8))
 			return cli_usage_error(cmd, "--xattr '%s': not a security., user. or "
@@ -228,9 +227,8 @@ static int common_opt(const char *cmd, struct common_opts *o, int c, const char 
 		o->xattr = arg;
 		return 0;
 	case 'j':
-		if (o->json)
-			return cli_usage_error(cmd, "--json given twice, refusing");
-		o->json = true;
+		if (cli_flag_once(cmd, &o->json, "json"))
+			return EXIT_USAGE;
 		return 0;
 	}
 	return cli_usage_error(cmd, "invalid option");
@@ -250,7 +248,7 @@ static int common_check(const char *cmd, struct common_opts *o, int argc)
 static int parse_algo_opt(vouch_ctx *ctx, const char *cmd, int *algo, const char *arg)
 {
 	if (*algo >= 0)
-		return cli_usage_error(cmd, "-a given twice, refusing");
+		return cli_given_twice(cmd, "-a");
 	*algo = cli_parse_hash(ctx, cmd, arg);
 	return *algo < 0 ? EXIT_USAGE : 0;
 }
@@ -376,12 +374,12 @@ static int ima_sign(int argc, char **argv)
 		switch (c) {
 		case 'k':
 			if (keypath)
-				return cli_usage_error("ima sign", "-k given twice, refusing");
+				return cli_given_twice("ima sign", "-k");
 			keypath = optarg;
 			break;
 		case 'c':
 			if (certpath)
-				return cli_usage_error("ima sign", "-c given twice, refusing");
+				return cli_given_twice("ima sign", "-c");
 			certpath = optarg;
 			break;
 		case 'a':
@@ -389,9 +387,8 @@ static int ima_sign(int argc, char **argv)
 				return r;
 			break;
 		case '3':
-			if (v3)
-				return cli_usage_error("ima sign", "--v3 given twice, refusing");
-			v3 = true;
+			if (cli_flag_once("ima sign", &v3, "v3"))
+				return EXIT_USAGE;
 			break;
 		case 'F':
 		case 'P':

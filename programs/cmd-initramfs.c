@@ -893,7 +893,7 @@ static int initramfs_create(int argc, char **argv)
 			continue;
 		case 'C':
 			if (c.base) {
-				ret = cli_usage_error("initramfs create", "--directory given twice, refusing");
+				ret = cli_given_twice("initramfs create", "--directory");
 				goto out;
 			}
 			c.base = optarg;
@@ -1370,9 +1370,8 @@ static int initramfs_verify(int argc, char **argv)
 			flags |= VOUCH_CPIO_APPRAISE_ALLOW_DIGEST;
 			break;
 		case 'j':
-			if (ui.json)
-				return cli_usage_error("initramfs verify", "--json given twice, refusing");
-			ui.json = true;
+			if (cli_flag_once("initramfs verify", &ui.json, "json"))
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_usage_error("initramfs verify", "invalid option");

@@ -49,9 +49,8 @@ static int key_generate(int argc, char **argv)
 
 		switch (c) {
 		case 't':
-			if (type)
-				return cli_usage_error("key generate", "--type given twice, refusing");
-			type = optarg;
+			if (cli_opt_once("key generate", &type, optarg, "type"))
+				return EXIT_USAGE;
 			break;
 		case 'b':
 			if (cli_parse_u32(optarg, &v) < 0 || v == 0)
@@ -62,9 +61,8 @@ static int key_generate(int argc, char **argv)
 			opts.curve = optarg;
 			break;
 		case 'o':
-			if (out)
-				return cli_usage_error("key generate", "--out given twice, refusing");
-			out = optarg;
+			if (cli_opt_once("key generate", &out, optarg, "out"))
+				return EXIT_USAGE;
 			break;
 		case 's':
 			opts.subject = optarg;
@@ -253,9 +251,8 @@ static int key_check(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			if (certpath)
-				return cli_usage_error("key check", "--cert given twice, refusing");
-			certpath = optarg;
+			if (cli_opt_once("key check", &certpath, optarg, "cert"))
+				return EXIT_USAGE;
 			break;
 		case 'F':
 		case 'P':
@@ -310,9 +307,8 @@ static int key_import(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c != 'K')
 			return cli_usage_error("key import", "invalid option");
-		if (ring)
-			return cli_usage_error("key import", "--keyring given twice, refusing");
-		ring = optarg;
+		if (cli_opt_once("key import", &ring, optarg, "keyring"))
+			return EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("key import", "give exactly one certificate");

@@ -34,14 +34,14 @@ static int common_option(struct log_common *lc, int c, const char *arg)
 	switch (c) {
 	case 'R':
 		if (lc->root)
-			return cli_usage_error(lc->cmd, "--root given twice, refusing");
+			return cli_given_twice(lc->cmd, "--root");
 		if (arg[0] != '/')
 			return cli_usage_error(lc->cmd, "--root must be an absolute path");
 		lc->root = arg;
 		return 0;
 	case 'I':
 		if (lc->format)
-			return cli_usage_error(lc->cmd, "--input-format given twice, refusing");
+			return cli_given_twice(lc->cmd, "--input-format");
 		if (!strcmp(arg, "binary"))
 			lc->format = VOUCH_LOG_FORMAT_BINARY;
 		else if (!strcmp(arg, "ascii"))
@@ -291,9 +291,8 @@ static int log_replay(int argc, char **argv)
 			if (r)
 				return r;
 		} else if (c == 'j') {
-			if (json)
-				return cli_usage_error(lc.cmd, "--json given twice, refusing");
-			json = true;
+			if (cli_flag_once(lc.cmd, &json, "json"))
+				return EXIT_USAGE;
 		} else if ((r = common_option(&lc, c, optarg)) != 0) {
 			return r;
 		}
@@ -709,9 +708,8 @@ static int log_export(int argc, char **argv)
 			order = c == 'E' ? VOUCH_LOG_ORDER_BE : VOUCH_LOG_ORDER_LE;
 			break;
 		case 'o':
-			if (out)
-				return cli_usage_error(lc.cmd, "--output given twice, refusing");
-			out = optarg;
+			if (cli_opt_once(lc.cmd, &out, optarg, "output"))
+				return EXIT_USAGE;
 			break;
 		default:
 			if ((r = common_option(&lc, c, optarg)) != 0)

@@ -141,43 +141,36 @@ int cmd_sign(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "k:c:a:o:j:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			if (keypath)
-				return cli_usage_error("sign", "--key given twice, refusing");
-			keypath = optarg;
+			if (cli_opt_once("sign", &keypath, optarg, "key"))
+				return EXIT_USAGE;
 			break;
 		case 'c':
-			if (certpath)
-				return cli_usage_error("sign", "--cert given twice, refusing");
-			certpath = optarg;
+			if (cli_opt_once("sign", &certpath, optarg, "cert"))
+				return EXIT_USAGE;
 			break;
 		case 'a':
-			if (hash)
-				return cli_usage_error("sign", "--hash given twice, refusing");
-			hash = optarg;
+			if (cli_opt_once("sign", &hash, optarg, "hash"))
+				return EXIT_USAGE;
 			break;
 		case OPT_SIGNER_ID:
-			if (sid)
-				return cli_usage_error("sign", "--signer-id given twice, refusing");
-			sid = optarg;
+			if (cli_opt_once("sign", &sid, optarg, "signer-id"))
+				return EXIT_USAGE;
 			break;
 		case 'o':
-			if (out)
-				return cli_usage_error("sign", "--out given twice, refusing");
-			out = optarg;
+			if (cli_opt_once("sign", &out, optarg, "out"))
+				return EXIT_USAGE;
 			break;
 		case OPT_REPLACE:
-			if (replace)
-				return cli_usage_error("sign", "--replace given twice, refusing");
-			replace = true;
+			if (cli_flag_once("sign", &replace, "replace"))
+				return EXIT_USAGE;
 			break;
 		case OPT_DETACHED:
-			if (detached)
-				return cli_usage_error("sign", "--detached given twice, refusing");
-			detached = true;
+			if (cli_flag_once("sign", &detached, "detached"))
+				return EXIT_USAGE;
 			break;
 		case 'j':
 			if (jobs)
-				return cli_usage_error("sign", "--jobs given twice, refusing");
+				return cli_given_twice("sign", "--jobs");
 			if (cli_parse_u32(optarg, &jobs) < 0 || jobs == 0 || jobs > 16)
 				return cli_usage_error("sign", "invalid --jobs '%s' (1 to 16)", optarg);
 			break;
@@ -453,14 +446,12 @@ int cmd_verify(int argc, char **argv)
 			trusts[n_trusts++] = optarg;
 			break;
 		case OPT_DETACHED:
-			if (detached)
-				return cli_usage_error("verify", "--detached given twice, refusing");
-			detached = optarg;
+			if (cli_opt_once("verify", &detached, optarg, "detached"))
+				return EXIT_USAGE;
 			break;
 		case OPT_BLACKLIST:
-			if (blacklist)
-				return cli_usage_error("verify", "--blacklist given twice, refusing");
-			blacklist = optarg;
+			if (cli_opt_once("verify", &blacklist, optarg, "blacklist"))
+				return EXIT_USAGE;
 			break;
 		case OPT_ALLOW: {
 			int a = cli_parse_hash(ctx, "verify", optarg);
@@ -474,9 +465,8 @@ int cmd_verify(int argc, char **argv)
 			break;
 		}
 		case OPT_JSON:
-			if (json)
-				return cli_usage_error("verify", "--json given twice, refusing");
-			json = true;
+			if (cli_flag_once("verify", &json, "json"))
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_usage_error("verify", "invalid option");
@@ -566,9 +556,8 @@ int cmd_strip(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		if (c != 'o')
 			return cli_usage_error("strip", "invalid option");
-		if (out)
-			return cli_usage_error("strip", "--out given twice, refusing");
-		out = optarg;
+		if (cli_opt_once("strip", &out, optarg, "out"))
+			return EXIT_USAGE;
 	}
 	if (optind >= argc)
 		return cli_usage_error("strip", "no file given");
@@ -657,9 +646,8 @@ int cmd_show(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c != 'j')
 			return cli_usage_error("show", "invalid option");
-		if (json)
-			return cli_usage_error("show", "--json given twice, refusing");
-		json = true;
+		if (cli_flag_once("show", &json, "json"))
+			return EXIT_USAGE;
 	}
 	if (optind >= argc)
 		return cli_usage_error("show", "no file given");

@@ -140,9 +140,8 @@ static int policy_check(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			if (json)
-				return cli_usage_error("policy check", "--json given twice, refusing");
-			json = true;
+			if (cli_flag_once("policy check", &json, "json"))
+				return EXIT_USAGE;
 			break;
 		case 'M':
 			flags |= VOUCH_POLICY_PARSE_NO_MODSIG;
@@ -249,9 +248,8 @@ static int policy_show(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (builtin)
-				return cli_usage_error("policy show", "--builtin given twice, refusing");
-			builtin = optarg;
+			if (cli_opt_once("policy show", &builtin, optarg, "builtin"))
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_usage_error("policy show", "invalid option");

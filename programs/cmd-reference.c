@@ -428,9 +428,8 @@ static int reference_create(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case OPT_DPKG:
-			if (dpkg)
-				return cli_usage_error(cmd, "--dpkg given twice, refusing");
-			dpkg = true;
+			if (cli_flag_once(cmd, &dpkg, "dpkg"))
+				return EXIT_USAGE;
 			break;
 		case OPT_ALLOW_MISSING:
 			allow_missing = true;

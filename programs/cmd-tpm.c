@@ -115,9 +115,8 @@ static int tpm_pcrread(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
 		if (c == 'T') {
-			if (tcti)
-				return cli_usage_error("tpm pcrread", "--tcti given twice, refusing");
-			tcti = optarg;
+			if (cli_opt_once("tpm pcrread", &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
 		} else if (c == 'j') {
 			json = true;
 		} else {
@@ -170,9 +169,8 @@ static int tpm_extend(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
-			if (tcti)
-				return cli_usage_error("tpm extend", "--tcti given twice, refusing");
-			tcti = optarg;
+			if (cli_opt_once("tpm extend", &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
 			break;
 		case 'd':
 		case 'f':
@@ -368,9 +366,8 @@ static int ak_create(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "T:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
-			if (tcti)
-				return cli_usage_error("tpm ak create", "--tcti given twice, refusing");
-			tcti = optarg;
+			if (cli_opt_once("tpm ak create", &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
 			break;
 		case 'H':
 			if (!strcmp(optarg, "owner") || !strcmp(optarg, "o"))
@@ -402,9 +399,8 @@ static int ak_create(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'o':
-			if (out)
-				return cli_usage_error("tpm ak create", "--out given twice, refusing");
-			out = optarg;
+			if (cli_opt_once("tpm ak create", &out, optarg, "out"))
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_usage_error("tpm ak create", "invalid option");
@@ -469,7 +465,7 @@ static int ak_show(int argc, char **argv)
 			break;
 		case 'h':
 			if (handle)
-				return cli_usage_error("tpm ak show", "--handle given twice, refusing");
+				return cli_given_twice("tpm ak show", "--handle");
 			if (cli_parse_handle("tpm ak show", optarg, &handle))
 				return EXIT_USAGE;
 			break;
@@ -525,7 +521,7 @@ static int ak_evict(int argc, char **argv)
 			break;
 		case 'h':
 			if (handle)
-				return cli_usage_error("tpm ak evict", "--handle given twice, refusing");
+				return cli_given_twice("tpm ak evict", "--handle");
 			if (cli_parse_handle("tpm ak evict", optarg, &handle))
 				return EXIT_USAGE;
 			break;
@@ -607,7 +603,7 @@ static int tpm_ek(int argc, char **argv)
 			break;
 		case 'h':
 			if (handle)
-				return cli_usage_error("tpm ek", "--handle given twice, refusing");
+				return cli_given_twice("tpm ek", "--handle");
 			if (cli_parse_handle("tpm ek", optarg, &handle))
 				return EXIT_USAGE;
 			break;

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -380,25 +379,210 @@ static const char *status_word(int s)
 	return s == 0 ? "ok" : s > 0 ? "n/a" : "FAIL";
 }
 
+struct verify_args {
+	const char *akp, *sel, *ref, *trust, *state, *msgp, *sigp, *valp, *evp;
+	uint32_t allowed;
+	bool json, have_nonce, require_sigs, require_tpm_ak;
+	uint8_t nonce[64];
+	size_t nonce_len;
+};
+
+static const struct option verify_longopts[] = {
+	{ "ak", required_argument, NULL, 'k' },
+	{ "nonce", required_argument, NULL, 'n' },
+	{ "pcrs", required_argument, NULL, 'p' },
+	{ "reference", required_argument, NULL, 'r' },
+	{ "trust", required_argument, NULL, 't' },
+	{ "state", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "message", required_argument, NULL, 'm' },
+	{ "signature", required_argument, NULL, 'S' },
+	{ "pcr-values", required_argument, NULL, 'f' },
+	{ "allow-hash", required_argument, NULL, 'a' },
+	{ "require-sigs", no_argument, NULL, 'Q' },
+	{ "require-tpm-ak", no_argument, NULL, 'K' },
+	{ 0 },
+};
+
+/* One option of attest verify; 0 or EXIT_USAGE. */
+static int verify_option(const char *cmd, struct verify_args *a, int c, const char *arg)
+{
+	const char **slot = c == 'k' ? &a->akp : c == 'p' ? &a->sel : c == 'r' ? &a->ref :
+			    c == 't' ? &a->trust : c == 's' ? &a->state : c == 'm' ? &a->msgp :
+			    c == 'S' ? &a->sigp : c == 'f' ? &a->valp : NULL;
+	int h;
+
+	if (slot) {
+		for (size_t k = 0; verify_longopts[k].name; k++)
+			if (verify_longopts[k].val == c)
+				return cli_opt_once(cmd, slot, arg, verify_longopts[k].name);
+	}
+	switch (c) {
+	case 'n':
+		if (a->have_nonce)
+			return cli_given_twice(cmd, "--nonce");
+		a->have_nonce = true;
+		return parse_nonce(cmd, arg, a->nonce, &a->nonce_len);
+	case 'j':
+		a->json = true;
+		return 0;
+	case 'Q':
+		a->require_sigs = true;
+		return 0;
+	case 'K':
+		a->require_tpm_ak = true;
+		return 0;
+	case 'a':
+		h = vouch_hash_by_name(arg);
+		if (h < 0)
+			return cli_usage_error(cmd, "unknown hash '%s'", arg);
+		a->allowed |= 1U << h;
+		return 0;
+	default:
+		return cli_usage_error(cmd, "invalid option");
+	}
+}
+
+static int verify_options(const char *cmd, int argc, char **argv, struct verify_args *a,
+			  struct vouch_pcrs *req)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "k:n:p:r:t:s:jm:S:f:", verify_longopts, NULL)) != -1)
+		if (verify_option(cmd, a, c, optarg))
+			return EXIT_USAGE;
+	if (optind < argc)
+		a->evp = argv[optind++];
+	if (optind != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!a->akp || !a->have_nonce)
+		return cli_usage_error(cmd, "--ak FILE and --nonce HEX are required");
+	if (!!a->evp == !!(a->msgp || a->sigp || a->valp) ||
+	    (!a->evp && !(a->msgp && a->sigp && a->valp && a->sel)))
+		return cli_usage_error(cmd, "give EVIDENCE, or --message, --signature, --pcr-values "
+					    "and --pcrs (tpm2_quote's files)");
+	if (a->require_sigs && !a->trust)
+		return cli_usage_error(cmd, "--require-sigs needs --trust");
+	if (vouch_pcrs_parse_selection(a->sel ? a->sel : "sha256:0-10", req) < 0)
+		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", a->sel);
+	return 0;
+}
+
+/*
+ * The evidence file, or tpm2_quote's three files (then @a->evp names the message, and a
+ * --pcr-values file of the wrong size becomes the failed check @pre).  0 or an exit code.
+ */
+static int verify_evidence(vouch_ctx *ctx, struct verify_args *a, struct vouch_pcrs *req,
+			   struct vouch_evidence **ret, struct vouch_attest_check *pre,
+			   uint32_t *flags)
+{
+	_cleanup_free_ uint8_t *vals = NULL;
+	struct vouch_evidence *ev;
+	size_t vals_len;
+	int r;
+
+	if (a->evp) {
+		r = vouch_evidence_load(ctx, a->evp, ret);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return cli_exit_for(r);
+		}
+		return 0;
+	}
+	ev = *ret = calloc(1, sizeof(*ev));
+	if (!ev || read_all(a->msgp, &ev->attest, &ev->attest_len) < 0 ||
+	    read_all(a->sigp, &ev->sig, &ev->sig_len) < 0 || read_all(a->valp, &vals, &vals_len) < 0)
+		return EXIT_ERROR;
+	if (vouch_pcrs_set_values(req, vals, vals_len) < 0) {
+		pre->name = "pcr_values";
+		pre->status = -EBADMSG;
+		snprintf(pre->detail, sizeof(pre->detail), "'%s' holds %zu bytes, not the values of %s",
+			 a->valp, vals_len, a->sel);
+	}
+	*flags |= VOUCH_ATTEST_PCRS_HAVE_VALUES;
+	a->evp = a->msgp;
+	return 0;
+}
+
+/* What the evidence is checked against: --reference, --trust, --state.  0 or EXIT_ERROR. */
+static int verify_against(vouch_ctx *ctx, const struct verify_args *a,
+			  vouch_attest_reference **refv, vouch_trust **trustv,
+			  struct vouch_attest_state *st_in)
+{
+	int r = 0;
+
+	if (a->ref)
+		r = vouch_attest_reference_load(ctx, a->ref, refv);
+	if (r == 0 && a->trust) {
+		r = vouch_trust_new(ctx, trustv);
+		if (r == 0)
+			r = vouch_trust_add_path(*trustv, a->trust, NULL);
+	}
+	if (r == 0 && a->state)
+		r = vouch_attest_state_load(ctx, a->state, st_in);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * The report: the CLI's own input check first (@pre, when named), then the library's
+ * checks; text or the library's verdict document with the evidence path and the events.
+ */
+static int verify_report(vouch_ctx *ctx, const struct verify_args *a,
+			 const struct vouch_evidence *ev, const struct vouch_attest_result *res,
+			 const struct vouch_attest_check *pre, int verdict)
+{
+	_cleanup_free_ struct vouch_attest_check *chk = calloc(res->n_checks + 1, sizeof(*chk));
+	size_t n = 0;
+
+	if (!chk)
+		return -1;
+	if (pre->name)
+		chk[n++] = *pre;
+	memcpy(chk + n, res->checks, res->n_checks * sizeof(*chk));
+	n += res->n_checks;
+	if (a->json) {
+		_cleanup_free_ struct vouch_attest_result *all = malloc(sizeof(*all));
+		_cleanup_free_ char *text = NULL;
+		_cleanup_(json_object_putp) json_object *o2 = NULL;
+		int r;
+
+		if (!all || n > VOUCH_ATTEST_MAX_CHECKS) {
+			cli_error("'%s': %s", a->evp, all ? "too many checks to report" : "out of memory");
+			return -1;
+		}
+		*all = *res;
+		memcpy(all->checks, chk, n * sizeof(*chk));
+		all->n_checks = n;
+		r = vouch_attest_result_to_json(ctx, all, &text);
+		if (r < 0 || !(o2 = json_tokener_parse(text))) {
+			cli_lib_error(ctx, r < 0 ? r : -ENOMEM, a->evp);
+			return -1;
+		}
+		json_object_object_add(o2, "evidence", json_object_new_string(a->evp));
+		json_object_object_add(o2, "eventlog_events",
+				       eventlog_json(ctx, ev, res, verdict == EXIT_OK));
+		cli_json_print(o2);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%-5s %-14s %s\n", status_word(chk[i].status), chk[i].name,
+			       chk[i].detail);
+		printf("%s: %s\n", a->evp, verdict == EXIT_OK ? "trusted" :
+			verdict == EXIT_UNTRUSTED ? "NOT trusted" : "could not check");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (chk[i].status < 0) {
+			cli_error("'%s': %s: %s", a->evp, chk[i].name, chk[i].detail);
+			break;
+		}
+	return 0;
+}
+
 static int attest_verify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "ak", required_argument, NULL, 'k' },
-		{ "nonce", required_argument, NULL, 'n' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "reference", required_argument, NULL, 'r' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "state", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "message", required_argument, NULL, 'm' },
-		{ "signature", required_argument, NULL, 'S' },
-		{ "pcr-values", required_argument, NULL, 'f' },
-		{ "allow-hash", required_argument, NULL, 'a' },
-		{ "repeat", required_argument, NULL, 'R' },
-		{ "require-sigs", no_argument, NULL, 'Q' },
-		{ "require-tpm-ak", no_argument, NULL, 'K' },
-		{ 0 },
-	};
 	const char *cmd = "attest verify";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
@@ -410,246 +594,60 @@ static int attest_verify(int argc, char **argv)
 	_cleanup_free_ struct vouch_attest_state *st_in = calloc(1, sizeof(*st_in));
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
 	struct vouch_attest_check pre = { 0 }; /* a --pcr-values file of the wrong size */
-	const char *akp = NULL, *sel = NULL, *ref = NULL, *trust = NULL, *state = NULL;
-	const char *msgp = NULL, *sigp = NULL, *valp = NULL, *evp = NULL;
-	uint32_t repeat = 1, allowed = 0;
-	bool json = false, have_nonce = false, require_sigs = false, require_tpm_ak = false;
-	uint8_t nonce[64];
-	size_t nonce_len = 0;
-	int c, r, worst = 0;
+	struct verify_args a = { 0 };
+	int r, verdict;
 
 	if (!req || !st_in)
 		return EXIT_ERROR;
-	while ((c = getopt_long(argc, argv, "k:n:p:r:t:s:jm:S:f:", longopts, NULL)) != -1) {
-		const char **slot = NULL;
-
-		switch (c) {
-		case 'k':
-			slot = &akp;
-			break;
-		case 'p':
-			slot = &sel;
-			break;
-		case 'r':
-			slot = &ref;
-			break;
-		case 't':
-			slot = &trust;
-			break;
-		case 's':
-			slot = &state;
-			break;
-		case 'm':
-			slot = &msgp;
-			break;
-		case 'S':
-			slot = &sigp;
-			break;
-		case 'f':
-			slot = &valp;
-			break;
-		case 'n':
-			if (have_nonce)
-				return cli_given_twice(cmd, "--nonce");
-			if (parse_nonce(cmd, optarg, nonce, &nonce_len))
-				return EXIT_USAGE;
-			have_nonce = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'Q':
-			require_sigs = true;
-			break;
-		case 'K':
-			require_tpm_ak = true;
-			break;
-		case 'a': {
-			int a = vouch_hash_by_name(optarg);
-
-			if (a < 0)
-				return cli_usage_error(cmd, "unknown hash '%s'", optarg);
-			allowed |= 1U << a;
-			break;
-		}
-		case 'R':
-			if (cli_parse_u32(optarg, &repeat) < 0 || repeat == 0)
-				return cli_usage_error(cmd, "invalid --repeat '%s'", optarg);
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-		if (slot) {
-			const char *name = "option";
-
-			for (size_t k = 0; longopts[k].name; k++)
-				if (longopts[k].val == c)
-					name = longopts[k].name;
-			if (cli_opt_once(cmd, slot, optarg, name))
-				return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		evp = argv[optind++];
-	if (optind != argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!akp || !have_nonce)
-		return cli_usage_error(cmd, "--ak FILE and --nonce HEX are required");
-	if (!!evp == !!(msgp || sigp || valp) || (!evp && !(msgp && sigp && valp && sel)))
-		return cli_usage_error(cmd, "give EVIDENCE, or --message, --signature, --pcr-values "
-					    "and --pcrs (tpm2_quote's files)");
-	if (require_sigs && !trust)
-		return cli_usage_error(cmd, "--require-sigs needs --trust");
-	if (vouch_pcrs_parse_selection(sel ? sel : "sha256:0-10", req) < 0)
-		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
+	r = verify_options(cmd, argc, argv, &a, req);
+	if (r)
+		return r;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	r = vouch_ak_load(ctx, akp, &ak);
+	r = vouch_ak_load(ctx, a.akp, &ak);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		return EXIT_ERROR;
 	}
-	if (evp) {
-		r = vouch_evidence_load(ctx, evp, &ev);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return cli_exit_for(r);
-		}
-	} else {
-		_cleanup_free_ uint8_t *vals = NULL;
-		size_t vals_len;
-
-		ev = calloc(1, sizeof(*ev));
-		if (!ev || read_all(msgp, &ev->attest, &ev->attest_len) < 0 ||
-		    read_all(sigp, &ev->sig, &ev->sig_len) < 0 || read_all(valp, &vals, &vals_len) < 0)
-			return EXIT_ERROR;
-		if (vouch_pcrs_set_values(req, vals, vals_len) < 0) {
-			pre.name = "pcr_values";
-			pre.status = -EBADMSG;
-			snprintf(pre.detail, sizeof(pre.detail),
-				 "'%s' holds %zu bytes, not the values of %s", valp, vals_len, sel);
-		}
-		o.flags |= VOUCH_ATTEST_PCRS_HAVE_VALUES;
-		evp = msgp;
-	}
-	if (ref) {
-		r = vouch_attest_reference_load(ctx, ref, &refv);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
-	if (trust) {
-		r = vouch_trust_new(ctx, &trustv);
-		if (r == 0)
-			r = vouch_trust_add_path(trustv, trust, NULL);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
-	if (state) {
-		r = vouch_attest_state_load(ctx, state, st_in);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
-	if (require_sigs)
+	r = verify_evidence(ctx, &a, req, &ev, &pre, &o.flags);
+	if (r == 0)
+		r = verify_against(ctx, &a, &refv, &trustv, st_in);
+	if (r)
+		return r;
+	if (a.require_sigs)
 		o.flags |= VOUCH_ATTEST_REQUIRE_SIGS;
-	if (require_tpm_ak)
+	if (a.require_tpm_ak)
 		o.flags |= VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA;
 	o.ak = ak;
-	o.ak_label = akp;
-	o.nonce = nonce;
-	o.nonce_len = nonce_len;
+	o.ak_label = a.akp;
+	o.nonce = a.nonce;
+	o.nonce_len = a.nonce_len;
 	o.pcrs = req;
-	o.allowed_hashes = allowed;
+	o.allowed_hashes = a.allowed;
 	o.reference = refv;
 	o.trust = trustv;
-	o.state = state ? st_in : NULL;
-	o.state_label = state;
-	{
-		struct timespec t0, t1;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		for (uint32_t i = 0; i < repeat; i++) {
-			vouch_attest_result_free(res);
-			res = NULL;
-			r = vouch_attest_verify(ctx, &o, ev, &res);
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (repeat > 1) {
-			double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-
-			fprintf(stderr, "%s: %u quote verifications in %.3f s: %.0f/s\n",
-				program_name, repeat, s, repeat / s);
-		}
-	}
+	o.state = a.state ? st_in : NULL;
+	o.state_label = a.state;
+	r = vouch_attest_verify(ctx, &o, ev, &res);
 	if (!res) {
-		cli_lib_error(ctx, r, evp);
+		cli_lib_error(ctx, r, a.evp);
 		return EXIT_ERROR;
 	}
-	/* the report: the CLI's own input check first, then the library's checks */
-	_cleanup_free_ struct vouch_attest_check *chk = calloc(res->n_checks + 1, sizeof(*chk));
-	size_t n = 0;
-
-	if (!chk)
+	/* the library's verdict; the CLI's own failed input check (a verdict) comes on top */
+	verdict = cli_exit_for(r);
+	if (pre.name && verdict == EXIT_OK)
+		verdict = EXIT_UNTRUSTED;
+	if (verify_report(ctx, &a, ev, res, &pre, verdict) < 0)
 		return EXIT_ERROR;
-	if (pre.name)
-		chk[n++] = pre;
-	memcpy(chk + n, res->checks, res->n_checks * sizeof(*chk));
-	n += res->n_checks;
-	for (size_t i = 0; i < n; i++) {
-		int s = chk[i].status;
-
-		if (s < 0 && !vouch_error_is_verdict(s))
-			worst = EXIT_ERROR;
-		else if (s < 0 && worst == 0)
-			worst = EXIT_UNTRUSTED;
-	}
-	if (json) {
-		/* the verdict document is the library's (vouchd answers with the same one); the
-		 * CLI's own input check goes first, the evidence path and the events are added */
-		_cleanup_free_ struct vouch_attest_result *all = malloc(sizeof(*all));
-		_cleanup_free_ char *text = NULL;
-		_cleanup_(json_object_putp) json_object *o2 = NULL;
-
-		if (!all || n > VOUCH_ATTEST_MAX_CHECKS) {
-			cli_error("'%s': %s", evp, all ? "too many checks to report" : "out of memory");
-			return EXIT_ERROR;
-		}
-		*all = *res;
-		memcpy(all->checks, chk, n * sizeof(*chk));
-		all->n_checks = n;
-		r = vouch_attest_result_to_json(ctx, all, &text);
-		if (r < 0 || !(o2 = json_tokener_parse(text))) {
-			cli_lib_error(ctx, r < 0 ? r : -ENOMEM, evp);
-			return EXIT_ERROR;
-		}
-		json_object_object_add(o2, "evidence", json_object_new_string(evp));
-		json_object_object_add(o2, "eventlog_events", eventlog_json(ctx, ev, res, worst == 0));
-		cli_json_print(o2);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			printf("%-5s %-14s %s\n", status_word(chk[i].status), chk[i].name,
-			       chk[i].detail);
-		printf("%s: %s\n", evp, worst == 0 ? "trusted" : worst == 1 ? "NOT trusted" : "could not check");
-	}
-	for (size_t i = 0; i < n; i++)
-		if (chk[i].status < 0) {
-			cli_error("'%s': %s: %s", evp, chk[i].name, chk[i].detail);
-			break;
-		}
 	/* remember what is now verified: the next evidence only carries new entries */
-	if (state && worst == 0 && res->state.valid) {
-		r = vouch_attest_state_save(ctx, state, &res->state);
+	if (a.state && verdict == EXIT_OK && res->state.valid) {
+		r = vouch_attest_state_save(ctx, a.state, &res->state);
 		if (r < 0) {
-			cli_lib_error(ctx, r, state);
-			worst = EXIT_ERROR;
+			cli_lib_error(ctx, r, a.state);
+			verdict = EXIT_ERROR;
 		}
 	}
-	return worst;
+	return verdict;
 }
 
 static const struct command attest_commands[] = {
@@ -663,7 +661,6 @@ static const struct command attest_commands[] = {
 	  "1 not trusted, 3 could not check",
 	  "attest verify --ak AK --nonce HEX [--pcrs SEL] [--reference REF.json] [-t TRUST] "
 	  "[--require-sigs] [--require-tpm-ak] [--state FILE] [--json] [--allow-hash ALGO]... "
-	  "[--repeat N] "
 	  "EVIDENCE | --message MSG --signature SIG --pcr-values FILE --pcrs SEL" },
 };
 

@@ -247,6 +247,14 @@ int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char
 	return 0;
 }
 
+const char *cli_opt_name(const struct option *longopts, int val)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == val)
+			return o->name;
+	return "option";
+}
+
 int cli_flag_once(const char *cmd, bool *flag, const char *name)
 {
 	if (*flag)

@@ -104,6 +104,8 @@ const struct command *cli_find_command(const struct command *cmds, size_t n, con
 int cli_given_twice(const char *cmd, const char *opt);
 int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name);
 int cli_flag_once(const char *cmd, bool *flag, const char *name);
+/* The long name of the option that returns @val in @longopts; "option" when none does. */
+const char *cli_opt_name(const struct option *longopts, int val);
 
 /*
  * Passphrase sources for encrypted keys: --pass-fd N, --pass-file FILE, or the terminal.

@@ -412,11 +412,8 @@ static int verify_option(const char *cmd, struct verify_args *a, int c, const ch
 			    c == 'S' ? &a->sigp : c == 'f' ? &a->valp : NULL;
 	int h;
 
-	if (slot) {
-		for (size_t k = 0; verify_longopts[k].name; k++)
-			if (verify_longopts[k].val == c)
-				return cli_opt_once(cmd, slot, arg, verify_longopts[k].name);
-	}
+	if (slot)
+		return cli_opt_once(cmd, slot, arg, cli_opt_name(verify_longopts, c));
 	switch (c) {
 	case 'n':
 		if (a->have_nonce)

@@ -247,6 +247,19 @@ int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char
 	return 0;
 }
 
+int cli_slot_option(const char *cmd, const struct option *longopts, const struct cli_slot *slots,
+		    int c, const char *arg)
+{
+	for (const struct cli_slot *s = slots; s->str || s->flag; s++) {
+		if (s->val != c)
+			continue;
+		if (s->str)
+			return cli_opt_once(cmd, s->str, arg, cli_opt_name(longopts, c));
+		return cli_flag_once(cmd, s->flag, cli_opt_name(longopts, c));
+	}
+	return -1;
+}
+
 const char *cli_opt_name(const struct option *longopts, int val)
 {
 	for (const struct option *o = longopts; o->name; o++)

@@ -104,6 +104,21 @@ const struct command *cli_find_command(const struct command *cmds, size_t n, con
 int cli_given_twice(const char *cmd, const char *opt);
 int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name);
 int cli_flag_once(const char *cmd, bool *flag, const char *name);
+/*
+ * A table of options stored once: a string argument (@str) or a flag (@flag), ending with
+ * { 0 }.  cli_slot_option() stores option @c's @arg: 0, EXIT_USAGE when it was given
+ * before ("--NAME given twice", NAME from @longopts), -1 when @c has no row.
+ */
+struct cli_slot {
+	int val;
+	const char **str;
+	bool *flag;
+};
+#define CLI_STR(val, ptr) { (val), (ptr), NULL }
+#define CLI_FLAG(val, ptr) { (val), NULL, (ptr) }
+#define CLI_SLOTS_END { 0, NULL, NULL }
+int cli_slot_option(const char *cmd, const struct option *longopts, const struct cli_slot *slots,
+		    int c, const char *arg);
 /* The long name of the option that returns @val in @longopts; "option" when none does. */
 const char *cli_opt_name(const struct option *longopts, int val);
 

@@ -110,135 +110,114 @@ static int sign_all(struct sign_batch *b, unsigned jobs)
 	return 0;
 }
 
-int cmd_sign(int argc, char **argv)
-{
-	enum { OPT_SIGNER_ID = 256, OPT_REPLACE, OPT_DETACHED };
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "hash", required_argument, NULL, 'a' },
-		{ "signer-id", required_argument, NULL, OPT_SIGNER_ID },
-		{ "out", required_argument, NULL, 'o' },
-		{ "replace", no_argument, NULL, OPT_REPLACE },
-		{ "detached", no_argument, NULL, OPT_DETACHED },
-		{ "pass-fd", required_argument, NULL, 'F' },
-		{ "pass-file", required_argument, NULL, 'P' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ 0 },
-	};
-	struct vouch_modsig_sign_options opts = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
-	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
-	struct cli_pass pass = CLI_PASS_INIT;
-	const char *keypath = NULL, *certpath = NULL, *hash = NULL, *sid = NULL, *out = NULL;
-	bool replace = false, detached = false;
-	uint32_t flags = 0, jobs = 0;
-	struct sign_batch batch = { 0 };
-	int c, r, ret = EXIT_OK;
+enum { OPT_SIGNER_ID = 256, OPT_REPLACE, OPT_DETACHED, OPT_BLACKLIST, OPT_ALLOW_HASH, OPT_JSON };
 
-	while ((c = getopt_long(argc, argv, "k:c:a:o:j:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if (cli_opt_once("sign", &keypath, optarg, "key"))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (cli_opt_once("sign", &certpath, optarg, "cert"))
-				return EXIT_USAGE;
-			break;
-		case 'a':
-			if (cli_opt_once("sign", &hash, optarg, "hash"))
-				return EXIT_USAGE;
-			break;
-		case OPT_SIGNER_ID:
-			if (cli_opt_once("sign", &sid, optarg, "signer-id"))
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			if (cli_opt_once("sign", &out, optarg, "out"))
-				return EXIT_USAGE;
-			break;
-		case OPT_REPLACE:
-			if (cli_flag_once("sign", &replace, "replace"))
-				return EXIT_USAGE;
-			break;
-		case OPT_DETACHED:
-			if (cli_flag_once("sign", &detached, "detached"))
-				return EXIT_USAGE;
-			break;
-		case 'j':
-			if (jobs)
-				return cli_given_twice("sign", "--jobs");
-			if (cli_parse_u32(optarg, &jobs) < 0 || jobs == 0 || jobs > 16)
-				return cli_usage_error("sign", "invalid --jobs '%s' (1 to 16)", optarg);
-			break;
-		case 'F':
-		case 'P':
-			r = cli_pass_option("sign", &pass, c, optarg);
+static const struct option sign_longopts[] = {
+	{ "key", required_argument, NULL, 'k' },
+	{ "cert", required_argument, NULL, 'c' },
+	{ "hash", required_argument, NULL, 'a' },
+	{ "signer-id", required_argument, NULL, OPT_SIGNER_ID },
+	{ "out", required_argument, NULL, 'o' },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "detached", no_argument, NULL, OPT_DETACHED },
+	{ "pass-fd", required_argument, NULL, 'F' },
+	{ "pass-file", required_argument, NULL, 'P' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ 0 },
+};
+
+/* vouch sign's options */
+struct sign_args {
+	struct cli_pass pass;
+	const char *keypath, *certpath, *hash, *sid, *out;
+	bool replace, detached;
+	uint32_t jobs;
+};
+
+/* The options of vouch sign and the signer id they name: 0, or the exit code. */
+static int sign_options(int argc, char **argv, struct sign_args *a,
+			struct vouch_modsig_sign_options *opts)
+{
+	const struct cli_slot slots[] = {
+		CLI_STR('k', &a->keypath), CLI_STR('c', &a->certpath), CLI_STR('a', &a->hash),
+		CLI_STR(OPT_SIGNER_ID, &a->sid), CLI_STR('o', &a->out),
+		CLI_FLAG(OPT_REPLACE, &a->replace), CLI_FLAG(OPT_DETACHED, &a->detached),
+		CLI_SLOTS_END,
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "k:c:a:o:j:", sign_longopts, NULL)) != -1) {
+		r = cli_slot_option("sign", sign_longopts, slots, c, optarg);
+		if (r >= 0) {
 			if (r)
 				return r;
-			break;
-		default:
+		} else if (c == 'j') {
+			if (a->jobs)
+				return cli_given_twice("sign", "--jobs");
+			if (cli_parse_u32(optarg, &a->jobs) < 0 || a->jobs == 0 || a->jobs > 16)
+				return cli_usage_error("sign", "invalid --jobs '%s' (1 to 16)", optarg);
+		} else if (c == 'F' || c == 'P') {
+			r = cli_pass_option("sign", &a->pass, c, optarg);
+			if (r)
+				return r;
+		} else {
 			return cli_usage_error("sign", "invalid option");
 		}
 	}
-	if (!keypath || !certpath)
+	if (!a->keypath || !a->certpath)
 		return cli_usage_error("sign", "--key KEY and --cert CERT are required");
 	if (optind >= argc)
 		return cli_usage_error("sign", "no file to sign");
-	if (out && argc - optind != 1)
+	if (a->out && argc - optind != 1)
 		return cli_usage_error("sign", "--out takes one input file, %d given",
 				       argc - optind);
-	if (replace && detached)
+	if (a->replace && a->detached)
 		return cli_usage_error("sign", "--replace is for appended signatures, not with "
 					       "--detached");
-	if (!sid || !strcmp(sid, "issuer-serial"))
-		opts.signer_id = VOUCH_MODSIG_ISSUER_SERIAL;
-	else if (!strcmp(sid, "skid"))
-		opts.signer_id = VOUCH_MODSIG_SKID;
+	if (!a->sid || !strcmp(a->sid, "issuer-serial"))
+		opts->signer_id = VOUCH_MODSIG_ISSUER_SERIAL;
+	else if (!strcmp(a->sid, "skid"))
+		opts->signer_id = VOUCH_MODSIG_SKID;
 	else
 		return cli_usage_error("sign", "unknown --signer-id '%s' (issuer-serial or skid)",
-				       sid);
-	if (cli_ctx_new(&ctx) < 0)
-		return EXIT_ERROR;
-	if (hash) {
-		opts.hash_algo = cli_parse_hash(ctx, "sign", hash);
-		if (opts.hash_algo < 0)
+				       a->sid);
+	return 0;
+}
+
+/* The key, the certificate and the signer over them: 0, or the exit code. */
+static int sign_setup(vouch_ctx *ctx, struct sign_args *a, struct vouch_modsig_sign_options *opts,
+		      vouch_key **key, vouch_cert **cert, vouch_modsig_signer **signer)
+{
+	int r;
+
+	if (a->hash) {
+		opts->hash_algo = cli_parse_hash(ctx, "sign", a->hash);
+		if (opts->hash_algo < 0)
 			return EXIT_USAGE;
 	}
-	if (cli_load_key(ctx, keypath, &pass, &key) < 0)
+	if (cli_load_key(ctx, a->keypath, &a->pass, key) < 0)
 		return EXIT_ERROR;
-	r = vouch_cert_load(ctx, certpath, &cert);
+	r = vouch_cert_load(ctx, a->certpath, cert);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		return EXIT_ERROR;
 	}
-	r = vouch_modsig_signer_new(ctx, key, cert, &opts, &signer);
+	r = vouch_modsig_signer_new(ctx, *key, *cert, opts, signer);
 	if (r < 0) {
 		cli_lib_error(ctx, r, "sign");
 		return r == -EINVAL ? EXIT_USAGE : EXIT_ERROR;
 	}
-	if (replace)
-		flags |= VOUCH_MODSIG_REPLACE;
-	if (detached)
-		flags |= VOUCH_MODSIG_DETACHED;
-	if (!jobs) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return 0;
+}
 
-		jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (uint32_t)cpus;
-	}
-	batch = (struct sign_batch){ .files = argv + optind, .n = argc - optind, .out = out,
-				     .flags = flags, .key = key, .cert = cert, .opts = &opts,
-				     .ctx = ctx, .signer = signer };
-	if (sign_all(&batch, jobs) < 0) {
-		cli_error("out of memory");
-		return EXIT_ERROR;
-	}
-	for (int i = 0; i < batch.n; i++) {
-		const struct sign_result *res = &batch.results[i];
-		const char *f = batch.files[i];
+/* A line per file signed, an error per file not: 0, or EXIT_ERROR when one failed. */
+static int sign_report(const struct sign_batch *batch, const struct sign_args *a, int hash_algo)
+{
+	int ret = EXIT_OK;
+
+	for (int i = 0; i < batch->n; i++) {
+		const struct sign_result *res = &batch->results[i];
+		const char *f = batch->files[i];
 
 		if (res->r < 0) {
 			/* library messages about the file already name it */
@@ -247,17 +226,56 @@ int cmd_sign(int argc, char **argv)
 			else
 				cli_error("%s: %s", f, res->msg);
 			ret = EXIT_ERROR;
-		} else if (detached) {
+		} else if (a->detached) {
 			printf("%s: signed, detached PKCS#7 (%zu bytes, %s) in %s%s\n", f,
-			       res->sig_len, hash_name(opts.hash_algo), out ? out : f,
-			       out ? "" : ".p7s");
+			       res->sig_len, hash_name(hash_algo), a->out ? a->out : f,
+			       a->out ? "" : ".p7s");
 		} else {
 			printf("%s: signed, appended PKCS#7 (%zu bytes, %s)%s%s\n", f, res->sig_len,
-			       hash_name(opts.hash_algo), out ? " to " : "", out ? out : "");
+			       hash_name(hash_algo), a->out ? " to " : "", a->out ? a->out : "");
 		}
 	}
-	free(batch.results);
 	return ret;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+	struct vouch_modsig_sign_options opts = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
+	struct sign_args a = { .pass = CLI_PASS_INIT };
+	struct sign_batch batch = { 0 };
+	uint32_t jobs;
+	int r;
+
+	r = sign_options(argc, argv, &a, &opts);
+	if (r)
+		return r;
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	r = sign_setup(ctx, &a, &opts, &key, &cert, &signer);
+	if (r)
+		return r;
+	jobs = a.jobs;
+	if (!jobs) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (uint32_t)cpus;
+	}
+	batch = (struct sign_batch){ .files = argv + optind, .n = argc - optind, .out = a.out,
+				     .flags = (a.replace ? VOUCH_MODSIG_REPLACE : 0) |
+					      (a.detached ? VOUCH_MODSIG_DETACHED : 0),
+				     .key = key, .cert = cert, .opts = &opts, .ctx = ctx,
+				     .signer = signer };
+	if (sign_all(&batch, jobs) < 0) {
+		cli_error("out of memory");
+		return EXIT_ERROR;
+	}
+	r = sign_report(&batch, &a, opts.hash_algo);
+	free(batch.results);
+	return r;
 }
 
 /* --- vouch verify --------------------------------------------------------------------- */
@@ -413,14 +431,59 @@ static json_object *result_json(const char *file, int r, const struct vouch_mods
 	return o;
 }
 
+/* One file of vouch verify: a line (or a JSON element), an error line when it fails. */
+static void verify_one(vouch_ctx *ctx, const vouch_trust *trust, const char *path,
+		       const char *detached, const struct vouch_modsig_verify_options *opts,
+		       json_object *arr, bool *any_fail, bool *any_error)
+{
+	struct vouch_modsig_result res = { 0 };
+	const char *rule;
+	char reason[512];
+	int r;
+
+	r = vouch_modsig_verify_file(ctx, trust, path, detached, opts, &res);
+	snprintf(reason, sizeof(reason), "%s",
+		 r ? (*vouch_ctx_last_error(ctx) ? vouch_ctx_last_error(ctx) : vouch_strerror(r))
+		   : "");
+	if (r < 0 && res.status == VOUCH_MODSIG_OK) {
+		/* not a verdict: the check could not run */
+		*any_error = true;
+		cli_error("%s: could not check: %s", path, reason);
+		if (arr)
+			json_object_array_add(arr, result_json(path, r, &res, reason));
+		else
+			printf("%s: ERROR (could not check)\n", path);
+		return;
+	}
+	if (arr) {
+		json_object_array_add(arr, result_json(path, r, &res, reason));
+	} else if (r == 0) {
+		struct vouch_cert_info info;
+
+		vouch_cert_get_info(res.signer, &info);
+		printf("%s: OK signed by \"%s\" (keyring %s, %s, %s)\n", path, info.subject,
+		       res.keyring, hash_name(res.hash_algo), signer_id_name(res.signer_id));
+	} else {
+		printf("%s: FAILED (%s)\n", path, vouch_modsig_status_name(res.status));
+	}
+	if (r == 0)
+		return;
+	rule = vouch_modsig_status_name(res.status);
+	*any_fail = true;
+	/* the library's message may already start with the rule's name */
+	if (!strncmp(reason, rule, strlen(rule)))
+		cli_error("%s: %s", path, reason);
+	else
+		cli_error("%s: %s: %s", path, rule, reason);
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	enum { OPT_DETACHED = 256, OPT_BLACKLIST, OPT_ALLOW, OPT_JSON };
 	static const struct option longopts[] = {
 		{ "trust", required_argument, NULL, 't' },
 		{ "detached", required_argument, NULL, OPT_DETACHED },
 		{ "blacklist", required_argument, NULL, OPT_BLACKLIST },
-		{ "allow-hash", required_argument, NULL, OPT_ALLOW },
+		{ "allow-hash", required_argument, NULL, OPT_ALLOW_HASH },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ 0 },
 	};
@@ -433,7 +496,11 @@ int cmd_verify(int argc, char **argv)
 	const char *detached = NULL, *blacklist = NULL;
 	size_t n_trusts = 0;
 	bool json = false, any_fail = false, any_error = false;
-	int c, r;
+	const struct cli_slot slots[] = {
+		CLI_STR(OPT_DETACHED, &detached), CLI_STR(OPT_BLACKLIST, &blacklist),
+		CLI_FLAG(OPT_JSON, &json), CLI_SLOTS_END,
+	};
+	int c, r, a;
 
 	trusts = calloc((size_t)argc, sizeof(*trusts));
 	if (!trusts)
@@ -441,34 +508,22 @@ int cmd_verify(int argc, char **argv)
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "t:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
+		r = cli_slot_option("verify", longopts, slots, c, optarg);
+		if (r > 0)
+			return r;
+		if (r == 0)
+			continue;
+		if (c == 't') {
 			trusts[n_trusts++] = optarg;
-			break;
-		case OPT_DETACHED:
-			if (cli_opt_once("verify", &detached, optarg, "detached"))
-				return EXIT_USAGE;
-			break;
-		case OPT_BLACKLIST:
-			if (cli_opt_once("verify", &blacklist, optarg, "blacklist"))
-				return EXIT_USAGE;
-			break;
-		case OPT_ALLOW: {
-			int a = cli_parse_hash(ctx, "verify", optarg);
-
+		} else if (c == OPT_ALLOW_HASH) {
+			a = cli_parse_hash(ctx, "verify", optarg);
 			if (a < 0)
 				return EXIT_USAGE;
 			if (opts.allowed_hashes & (1U << a))
 				return cli_usage_error("verify", "--allow-hash %s given twice, refusing",
 						       optarg);
 			opts.allowed_hashes |= 1U << a;
-			break;
-		}
-		case OPT_JSON:
-			if (cli_flag_once("verify", &json, "json"))
-				return EXIT_USAGE;
-			break;
-		default:
+		} else {
 			return cli_usage_error("verify", "invalid option");
 		}
 	}
@@ -493,48 +548,8 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (json)
 		arr = json_object_new_array();
-	for (int i = optind; i < argc; i++) {
-		struct vouch_modsig_result res = { 0 };
-		char reason[512];
-
-		r = vouch_modsig_verify_file(ctx, trust, argv[i], detached, &opts, &res);
-		snprintf(reason, sizeof(reason), "%s",
-			 r ? (*vouch_ctx_last_error(ctx) ? vouch_ctx_last_error(ctx)
-							 : vouch_strerror(r))
-			   : "");
-		if (r < 0 && res.status == VOUCH_MODSIG_OK) {
-			/* not a verdict: the check could not run */
-			any_error = true;
-			cli_error("%s: could not check: %s", argv[i], reason);
-			if (json)
-				json_object_array_add(arr, result_json(argv[i], r, &res, reason));
-			else
-				printf("%s: ERROR (could not check)\n", argv[i]);
-			continue;
-		}
-		if (json) {
-			json_object_array_add(arr, result_json(argv[i], r, &res, reason));
-		} else if (r == 0) {
-			struct vouch_cert_info info;
-
-			vouch_cert_get_info(res.signer, &info);
-			printf("%s: OK signed by \"%s\" (keyring %s, %s, %s)\n", argv[i],
-			       info.subject, res.keyring, hash_name(res.hash_algo),
-			       signer_id_name(res.signer_id));
-		} else {
-			printf("%s: FAILED (%s)\n", argv[i], vouch_modsig_status_name(res.status));
-		}
-		if (r < 0) {
-			const char *rule = vouch_modsig_status_name(res.status);
-
-			any_fail = true;
-			/* the library's message may already start with the rule's name */
-			if (!strncmp(reason, rule, strlen(rule)))
-				cli_error("%s: %s", argv[i], reason);
-			else
-				cli_error("%s: %s: %s", argv[i], rule, reason);
-		}
-	}
+	for (int i = optind; i < argc; i++)
+		verify_one(ctx, trust, argv[i], detached, &opts, arr, &any_fail, &any_error);
 	if (json)
 		cli_json_print(arr);
 	/* "not trusted" is definite for some file: it wins over "could not check" */

@@ -376,6 +376,42 @@ int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_
 
 /* --- output -------------------------------------------------------------------------- */
 
+int cli_show_files(const char *cmd, int argc, char **argv, const char *none, bool json_once,
+		   cli_show_fn fn)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(json_object_putp) json_object *arr = NULL;
+	bool json = false;
+	int c, ret = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage_error(cmd, "invalid option");
+		if (json_once && cli_flag_once(cmd, &json, "json"))
+			return EXIT_USAGE;
+		json = true;
+	}
+	if (optind >= argc)
+		return cli_usage_error(cmd, "%s", none);
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	if (json)
+		arr = json_object_new_array();
+	for (int i = optind; i < argc; i++) {
+		int r = fn(ctx, argv[i], arr);
+
+		if (r != EXIT_OK && ret == EXIT_OK)
+			ret = r;
+	}
+	if (json)
+		cli_json_print(arr);
+	return ret;
+}
+
 void cli_json_print(json_object *obj)
 {
 	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |

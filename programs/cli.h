@@ -139,6 +139,16 @@ int cli_pass_option(const char *cmd, struct cli_pass *p, int opt, const char *ar
 /* Load a private key with the passphrase policy above; prints on failure. */
 int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_key **ret);
 
+/*
+ * "CMD [--json] FILE...", the shape of every show command: @fn prints one file (text, or a
+ * JSON object appended to @arr, NULL without --json) and returns its exit code; the first
+ * that is not 0 is the command's.  @none is the usage error without files; with
+ * @json_once, --json given twice is a usage error.
+ */
+typedef int (*cli_show_fn)(vouch_ctx *ctx, const char *path, json_object *arr);
+int cli_show_files(const char *cmd, int argc, char **argv, const char *none, bool json_once,
+		   cli_show_fn fn);
+
 /* Print a JSON document on stdout, pretty and newline-terminated. */
 void cli_json_print(json_object *obj);
 json_object *cli_json_hex(const uint8_t *buf, size_t len);

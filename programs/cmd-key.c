@@ -189,48 +189,27 @@ static void cert_print(const char *path, const struct vouch_cert_info *i)
 	       i->code_signing ? ", code signing" : ", NOT code signing");
 }
 
+static int show_one(vouch_ctx *ctx, const char *path, json_object *arr)
+{
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	struct vouch_cert_info info;
+	int r = vouch_cert_load(ctx, path, &cert);
+
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	vouch_cert_get_info(cert, &info);
+	if (arr)
+		json_object_array_add(arr, cert_json(path, &info));
+	else
+		cert_print(path, &info);
+	return EXIT_OK;
+}
+
 static int key_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(json_object_putp) json_object *arr = NULL;
-	bool json = false;
-	int c, ret = EXIT_OK;
-
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else
-			return cli_usage_error("key show", "invalid option");
-	}
-	if (optind >= argc)
-		return cli_usage_error("key show", "no certificate given");
-	if (cli_ctx_new(&ctx) < 0)
-		return EXIT_ERROR;
-	if (json)
-		arr = json_object_new_array();
-	for (int i = optind; i < argc; i++) {
-		_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-		struct vouch_cert_info info;
-		int r = vouch_cert_load(ctx, argv[i], &cert);
-
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			ret = EXIT_ERROR;
-			continue;
-		}
-		vouch_cert_get_info(cert, &info);
-		if (json)
-			json_object_array_add(arr, cert_json(argv[i], &info));
-		else
-			cert_print(argv[i], &info);
-	}
-	if (json)
-		cli_json_print(arr);
-	return ret;
+	return cli_show_files("key show", argc, argv, "no certificate given", false, show_one);
 }
 
 static int key_check(int argc, char **argv)

@@ -647,109 +647,97 @@ static char *colon_hex(const uint8_t *b, size_t n)
 	return s;
 }
 
+/* modinfo's key id: the SKID, or the serial without a DER INTEGER's sign byte */
+static const uint8_t *sig_key(const struct vouch_modsig_info *info, size_t *len)
+{
+	const uint8_t *kb = info->serial;
+
+	if (info->signer_id == VOUCH_MODSIG_SKID) {
+		*len = info->skid_len;
+		return info->skid;
+	}
+	*len = info->serial_len;
+	if (*len > 1 && kb[0] == 0) {
+		(*len)--;
+		kb++;
+	}
+	return kb;
+}
+
+static json_object *show_json(const char *path, const struct vouch_modsig_info *info,
+			      const char *key, const char *sig)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "file", json_object_new_string(path));
+	json_object_object_add(o, "sig_id", json_object_new_string("PKCS#7"));
+	json_object_object_add(o, "signer", json_object_new_string(info->signer));
+	json_object_object_add(o, "issuer", json_object_new_string(info->issuer));
+	json_object_object_add(o, "sig_key", json_object_new_string(key));
+	json_object_object_add(o, "sig_hashalgo", json_object_new_string(hash_name(info->hash_algo)));
+	json_object_object_add(o, "signature", json_object_new_string(sig));
+	json_object_object_add(o, "signer_id",
+			       json_object_new_string(signer_id_name(info->signer_id)));
+	json_object_object_add(o, "payload_len", json_object_new_int64((int64_t)info->payload_len));
+	json_object_object_add(o, "sig_offset", json_object_new_int64((int64_t)info->sig_offset));
+	json_object_object_add(o, "sig_len", json_object_new_int64((int64_t)info->sig_len));
+	json_object_object_add(o, "signers", json_object_new_int((int)info->n_signers));
+	return o;
+}
+
+static void show_print(const char *path, const struct vouch_modsig_info *info, const char *key,
+		       const char *sig)
+{
+	printf("%s:\n", path);
+	printf("  sig_id:        PKCS#7\n");
+	printf("  signer:        %s\n", info->signer);
+	printf("  sig_key:       %s\n", key);
+	printf("  sig_hashalgo:  %s\n", hash_name(info->hash_algo));
+	printf("  signature:     %s\n", sig);
+	printf("  signer_id:     %s\n", signer_id_name(info->signer_id));
+	if (info->issuer[0])
+		printf("  issuer:        %s\n", info->issuer);
+	printf("  sig_offset:    %zu\n", info->sig_offset);
+	printf("  sig_len:       %zu\n", info->sig_len);
+	printf("  payload_len:   %zu\n", info->payload_len);
+}
+
+static int show_one(vouch_ctx *ctx, const char *path, json_object *arr)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_free_ char *key = NULL, *sig = NULL;
+	struct vouch_modsig_info info;
+	const uint8_t *kb;
+	size_t len = 0, kn, nl = strlen(path);
+	bool p7s = nl > 4 && !strcmp(path + nl - 4, ".p7s");
+	int r = read_whole(path, &buf, &len);
+
+	if (r < 0) {
+		errno = -r;
+		cli_error("cannot read '%s': %m", path);
+		return EXIT_ERROR;
+	}
+	r = vouch_modsig_parse(ctx, buf, len, &info);
+	if (r == -ENODATA && p7s)
+		r = vouch_modsig_parse_pkcs7(ctx, buf, len, &info);
+	if (r < 0) {
+		cli_error("%s: %s: %s", path, r == -ENODATA ? "no signature" : "malformed signature",
+			  vouch_ctx_last_error(ctx));
+		return vouch_error_is_verdict(r) || r == -ENODATA ? EXIT_UNTRUSTED : EXIT_ERROR;
+	}
+	kb = sig_key(&info, &kn);
+	key = colon_hex(kb, kn);
+	sig = colon_hex(info.signature, info.signature_len);
+	if (!key || !sig)
+		return EXIT_ERROR;
+	if (arr)
+		json_object_array_add(arr, show_json(path, &info, key, sig));
+	else
+		show_print(path, &info, key, sig);
+	return EXIT_OK;
+}
+
 int cmd_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(json_object_putp) json_object *arr = NULL;
-	bool json = false;
-	int c, ret = EXIT_OK;
-
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'j')
-			return cli_usage_error("show", "invalid option");
-		if (cli_flag_once("show", &json, "json"))
-			return EXIT_USAGE;
-	}
-	if (optind >= argc)
-		return cli_usage_error("show", "no file given");
-	if (cli_ctx_new(&ctx) < 0)
-		return EXIT_ERROR;
-	if (json)
-		arr = json_object_new_array();
-	for (int i = optind; i < argc; i++) {
-		_cleanup_free_ uint8_t *buf = NULL;
-		_cleanup_free_ char *key = NULL, *sig = NULL;
-		struct vouch_modsig_info info;
-		const uint8_t *kb;
-		size_t len = 0, kn, nl = strlen(argv[i]);
-		bool p7s = nl > 4 && !strcmp(argv[i] + nl - 4, ".p7s");
-		int r = read_whole(argv[i], &buf, &len);
-
-		if (r < 0) {
-			errno = -r;
-			cli_error("cannot read '%s': %m", argv[i]);
-			ret = EXIT_ERROR;
-			continue;
-		}
-		r = vouch_modsig_parse(ctx, buf, len, &info);
-		if (r == -ENODATA && p7s)
-			r = vouch_modsig_parse_pkcs7(ctx, buf, len, &info);
-		if (r < 0) {
-			cli_error("%s: %s: %s", argv[i],
-				  r == -ENODATA ? "no signature" : "malformed signature",
-				  vouch_ctx_last_error(ctx));
-			if (ret == EXIT_OK)
-				ret = vouch_error_is_verdict(r) || r == -ENODATA ? EXIT_UNTRUSTED
-										 : EXIT_ERROR;
-			continue;
-		}
-		if (info.signer_id == VOUCH_MODSIG_SKID) {
-			kb = info.skid;
-			kn = info.skid_len;
-		} else {
-			kb = info.serial;
-			kn = info.serial_len;
-			/* a DER INTEGER's sign byte is not part of the serial modinfo shows */
-			if (kn > 1 && kb[0] == 0) {
-				kb++;
-				kn--;
-			}
-		}
-		key = colon_hex(kb, kn);
-		sig = colon_hex(info.signature, info.signature_len);
-		if (!key || !sig)
-			return EXIT_ERROR;
-		if (json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "file", json_object_new_string(argv[i]));
-			json_object_object_add(o, "sig_id", json_object_new_string("PKCS#7"));
-			json_object_object_add(o, "signer", json_object_new_string(info.signer));
-			json_object_object_add(o, "issuer", json_object_new_string(info.issuer));
-			json_object_object_add(o, "sig_key", json_object_new_string(key));
-			json_object_object_add(o, "sig_hashalgo",
-					       json_object_new_string(hash_name(info.hash_algo)));
-			json_object_object_add(o, "signature", json_object_new_string(sig));
-			json_object_object_add(o, "signer_id", json_object_new_string(
-								       signer_id_name(info.signer_id)));
-			json_object_object_add(o, "payload_len",
-					       json_object_new_int64((int64_t)info.payload_len));
-			json_object_object_add(o, "sig_offset",
-					       json_object_new_int64((int64_t)info.sig_offset));
-			json_object_object_add(o, "sig_len",
-					       json_object_new_int64((int64_t)info.sig_len));
-			json_object_object_add(o, "signers", json_object_new_int((int)info.n_signers));
-			json_object_array_add(arr, o);
-			continue;
-		}
-		printf("%s:\n", argv[i]);
-		printf("  sig_id:        PKCS#7\n");
-		printf("  signer:        %s\n", info.signer);
-		printf("  sig_key:       %s\n", key);
-		printf("  sig_hashalgo:  %s\n", hash_name(info.hash_algo));
-		printf("  signature:     %s\n", sig);
-		printf("  signer_id:     %s\n", signer_id_name(info.signer_id));
-		if (info.issuer[0])
-			printf("  issuer:        %s\n", info.issuer);
-		printf("  sig_offset:    %zu\n", info.sig_offset);
-		printf("  sig_len:       %zu\n", info.sig_len);
-		printf("  payload_len:   %zu\n", info.payload_len);
-	}
-	if (json)
-		cli_json_print(arr);
-	return ret;
+	return cli_show_files("show", argc, argv, "no file given", true, show_one);
 }

@@ -253,9 +253,15 @@ int cli_slot_option(const char *cmd, const struct option *longopts, const struct
 	for (const struct cli_slot *s = slots; s->str || s->flag; s++) {
 		if (s->val != c)
 			continue;
+		if (s->str ? *s->str != NULL : *s->flag)
+			return s->as ? cli_given_twice(cmd, s->as) :
+				       cli_usage_error(cmd, "--%s given twice, refusing",
+						       cli_opt_name(longopts, c));
 		if (s->str)
-			return cli_opt_once(cmd, s->str, arg, cli_opt_name(longopts, c));
-		return cli_flag_once(cmd, s->flag, cli_opt_name(longopts, c));
+			*s->str = arg;
+		else
+			*s->flag = true;
+		return 0;
 	}
 	return -1;
 }
@@ -372,6 +378,49 @@ int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_
 	if (r < 0)
 		cli_lib_error(ctx, r, NULL);
 	return r;
+}
+
+int cli_load_signer(vouch_ctx *ctx, const char *keypath, const char *certpath,
+		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid)
+{
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	vouch_key *key = NULL;
+	int r;
+
+	if (certpath) {
+		r = vouch_cert_load(ctx, certpath, &cert);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+	}
+	if (cli_load_key(ctx, keypath, pass, &key) < 0)
+		return EXIT_ERROR;
+	r = vouch_ima_keyid(ctx, key, cert, ret_keyid);
+	if (r < 0) {
+		cli_lib_error(ctx, r, certpath);
+		vouch_key_free(key);
+		return EXIT_ERROR;
+	}
+	*ret_key = key;
+	return 0;
+}
+
+int cli_load_trust(vouch_ctx *ctx, const char *const *paths, size_t n, const char *keyring,
+		   vouch_trust **ret)
+{
+	vouch_trust *t = NULL;
+	int r = vouch_trust_new(ctx, &t);
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = vouch_trust_add_path(t, paths[i], keyring);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		vouch_trust_free(t);
+		return EXIT_ERROR;
+	}
+	*ret = t;
+	return 0;
 }
 
 /* --- output -------------------------------------------------------------------------- */

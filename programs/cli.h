@@ -106,17 +106,21 @@ int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char
 int cli_flag_once(const char *cmd, bool *flag, const char *name);
 /*
  * A table of options stored once: a string argument (@str) or a flag (@flag), ending with
- * { 0 }.  cli_slot_option() stores option @c's @arg: 0, EXIT_USAGE when it was given
- * before ("--NAME given twice", NAME from @longopts), -1 when @c has no row.
+ * CLI_SLOTS_END.  cli_slot_option() stores option @c's @arg: 0, EXIT_USAGE when it was
+ * given before ("--NAME given twice", NAME from @longopts, or "@as given twice" when the
+ * row spells it), -1 when @c has no row.
  */
 struct cli_slot {
 	int val;
 	const char **str;
 	bool *flag;
+	const char *as;
 };
-#define CLI_STR(val, ptr) { (val), (ptr), NULL }
-#define CLI_FLAG(val, ptr) { (val), NULL, (ptr) }
-#define CLI_SLOTS_END { 0, NULL, NULL }
+#define CLI_STR(val, ptr) { (val), (ptr), NULL, NULL }
+#define CLI_FLAG(val, ptr) { (val), NULL, (ptr), NULL }
+#define CLI_STR_AS(val, ptr, as) { (val), (ptr), NULL, (as) }
+#define CLI_FLAG_AS(val, ptr, as) { (val), NULL, (ptr), (as) }
+#define CLI_SLOTS_END { 0, NULL, NULL, NULL }
 int cli_slot_option(const char *cmd, const struct option *longopts, const struct cli_slot *slots,
 		    int c, const char *arg);
 /* The long name of the option that returns @val in @longopts; "option" when none does. */
@@ -138,6 +142,13 @@ int cli_pass_option(const char *cmd, struct cli_pass *p, int opt, const char *ar
 
 /* Load a private key with the passphrase policy above; prints on failure. */
 int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_key **ret);
+/* Load KEY (and CERT, when given) and derive the IMA key id; prints on failure, EXIT_*. */
+int cli_load_signer(vouch_ctx *ctx, const char *keypath, const char *certpath,
+		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid);
+/* One trust store of every path (certificates, bundles, directories), for @keyring (NULL:
+ * any); prints on failure, EXIT_*. */
+int cli_load_trust(vouch_ctx *ctx, const char *const *paths, size_t n, const char *keyring,
+		   vouch_trust **ret);
 
 /*
  * "CMD [--json] FILE...", the shape of every show command: @fn prints one file (text, or a

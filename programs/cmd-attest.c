@@ -510,12 +510,13 @@ static int verify_against(vouch_ctx *ctx, const struct verify_args *a,
 
 	if (a->ref)
 		r = vouch_attest_reference_load(ctx, a->ref, refv);
-	if (r == 0 && a->trust) {
-		r = vouch_trust_new(ctx, trustv);
-		if (r == 0)
-			r = vouch_trust_add_path(*trustv, a->trust, NULL);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
 	}
-	if (r == 0 && a->state)
+	if (a->trust && cli_load_trust(ctx, &a->trust, 1, NULL, trustv))
+		return EXIT_ERROR;
+	if (a->state)
 		r = vouch_attest_state_load(ctx, a->state, st_in);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);

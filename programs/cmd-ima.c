@@ -317,32 +317,6 @@ static void sign_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		walk_fail(res, EXIT_ERROR, path, why);
 }
 
-int ima_load_signer(vouch_ctx *ctx, const char *cmd, const char *keypath, const char *certpath,
-		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid)
-{
-	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	vouch_key *key = NULL;
-	int r;
-
-	if (certpath) {
-		r = vouch_cert_load(ctx, certpath, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
-	if (cli_load_key(ctx, keypath, pass, &key) < 0)
-		return EXIT_ERROR;
-	r = vouch_ima_keyid(ctx, key, cert, ret_keyid);
-	if (r < 0) {
-		cli_lib_error(ctx, r, certpath);
-		vouch_key_free(key);
-		return EXIT_ERROR;
-	}
-	*ret_key = key;
-	return 0;
-}
-
 static int ima_sign(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -413,7 +387,7 @@ static int ima_sign(int argc, char **argv)
 						   "not %s", hi->name);
 	if (v3)
 		job.opts.flags |= VOUCH_IMA_SIGN_V3;
-	r = ima_load_signer(ctx, "ima sign", keypath, certpath, &pass, &key, &job.opts.keyid);
+	r = cli_load_signer(ctx, keypath, certpath, &pass, &key, &job.opts.keyid);
 	if (r)
 		return r;
 	job.key = key;
@@ -517,22 +491,6 @@ static void verify_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 	}
 }
 
-int ima_load_trust(vouch_ctx *ctx, const char *cmd, char **paths, size_t n, vouch_trust **ret)
-{
-	vouch_trust *t = NULL;
-	int r = vouch_trust_new(ctx, &t);
-
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = vouch_trust_add_path(t, paths[i], NULL);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		vouch_trust_free(t);
-		return EXIT_ERROR;
-	}
-	*ret = t;
-	return 0;
-}
-
 static int ima_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -548,7 +506,7 @@ static int ima_verify(int argc, char **argv)
 	struct common_opts co = { 0 };
 	struct verify_job job = { 0 };
 	struct walk_options wo = { .cmd = "ima verify", .done_verb = "verified" };
-	char *tpaths[16];
+	const char *tpaths[16];
 	size_t nt = 0;
 	int c, r;
 
@@ -568,7 +526,7 @@ static int ima_verify(int argc, char **argv)
 	if (nt == 0)
 		return cli_usage_error("ima verify", "-t TRUST is required (certificate, bundle or "
 						     "directory)");
-	if ((r = ima_load_trust(ctx, "ima verify", tpaths, nt, &trust)))
+	if ((r = cli_load_trust(ctx, tpaths, nt, NULL, &trust)))
 		return r;
 	job.trust = trust;
 	job.xattr = co.xattr;

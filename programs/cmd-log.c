@@ -530,17 +530,13 @@ static int verify_options(vouch_ctx *ctx, int argc, char **argv, struct verify_a
 static int verify_trust(vouch_ctx *ctx, const struct verify_args *a, vouch_trust **trust,
 			vouch_sig_cache **cache)
 {
-	int r = vouch_trust_new(ctx, trust);
+	int r = cli_load_trust(ctx, a->trust_paths, a->n_trust, ".ima", trust);
 
-	if (r == 0)
-		r = vouch_sig_cache_new(ctx, 0, cache);
-	for (size_t i = 0; r == 0 && i < a->n_trust; i++)
-		r = vouch_trust_add_path(*trust, a->trust_paths[i], ".ima");
-	if (r < 0) {
+	if (r == 0 && (r = vouch_sig_cache_new(ctx, 0, cache)) < 0) {
 		cli_lib_error(ctx, r, NULL);
 		return EXIT_ERROR;
 	}
-	return 0;
+	return r;
 }
 
 /* Where each bank's replay matched the PCR values: a line each, or members of @root. */

@@ -934,13 +934,8 @@ static int reference_verify(int argc, char **argv)
 	}
 	if (cli_ctx_new(&ctx) < 0)
 		goto out;
-	r = vouch_trust_new(ctx, &trust);
-	for (size_t i = 0; r == 0 && i < trusts.n; i++)
-		r = vouch_trust_add_path(trust, trusts.v[i], "reference");
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
+	if (cli_load_trust(ctx, (const char *const *)trusts.v, trusts.n, "reference", &trust))
 		goto out;
-	}
 	r = vouch_modsig_verify_file(ctx, trust, argv[optind], sig ? sig : sigpath, NULL, &res);
 	if (r < 0) {
 		cli_lib_error(ctx, r, argv[optind]);

@@ -144,172 +144,202 @@ static bool readable(const char *path)
 	return access(path, R_OK) == 0;
 }
 
+static const struct option quote_longopts[] = {
+	{ "tcti", required_argument, NULL, 'T' },
+	{ "handle", required_argument, NULL, 'h' },
+	{ "nonce", required_argument, NULL, 'n' },
+	{ "pcrs", required_argument, NULL, 'p' },
+	{ "ima", required_argument, NULL, 'i' },
+	{ "no-ima", no_argument, NULL, 'I' },
+	{ "from-entry", required_argument, NULL, 'F' },
+	{ "eventlog", required_argument, NULL, 'e' },
+	{ "no-eventlog", no_argument, NULL, 'E' },
+	{ "out", required_argument, NULL, 'o' },
+	{ 0 },
+};
+
+/* attest quote's options */
+struct quote_args {
+	const char *tcti, *sel, *ima_path, *log_path, *out;
+	bool no_ima, no_log, have_nonce;
+	uint32_t handle;
+	uint64_t from;
+	uint8_t nonce[64];
+	size_t nonce_len;
+};
+
+/* One option of attest quote: 0, or EXIT_USAGE. */
+static int quote_option(const char *cmd, struct quote_args *a, int c, const char *arg)
+{
+	const struct cli_slot slots[] = {
+		CLI_STR('T', &a->tcti), CLI_STR('p', &a->sel), CLI_STR('o', &a->out), CLI_SLOTS_END,
+	};
+	int r = cli_slot_option(cmd, quote_longopts, slots, c, arg);
+
+	if (r >= 0)
+		return r;
+	switch (c) {
+	case 'h':
+		if (a->handle)
+			return cli_given_twice(cmd, "--handle");
+		return cli_parse_handle(cmd, arg, &a->handle);
+	case 'n':
+		if (a->have_nonce)
+			return cli_given_twice(cmd, "--nonce");
+		a->have_nonce = true;
+		return parse_nonce(cmd, arg, a->nonce, &a->nonce_len);
+	case 'i':
+	case 'I':
+		if (c == 'i' ? a->no_ima : a->ima_path != NULL)
+			return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
+		a->no_ima = c == 'I';
+		return c == 'i' ? cli_opt_once(cmd, &a->ima_path, arg, "ima") : 0;
+	case 'F':
+		if (cli_parse_u64(arg, &a->from) < 0)
+			return cli_usage_error(cmd, "invalid --from-entry '%s'", arg);
+		return 0;
+	case 'e':
+	case 'E':
+		if (c == 'e' ? a->no_log : a->log_path != NULL)
+			return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
+		a->no_log = c == 'E';
+		return c == 'e' ? cli_opt_once(cmd, &a->log_path, arg, "eventlog") : 0;
+	default:
+		return cli_usage_error(cmd, "invalid option");
+	}
+}
+
+/* @path below the context's root ("/": as it is) when readable, else NULL. */
+static char *default_path(vouch_ctx *ctx, const char *path)
+{
+	const char *root = vouch_ctx_get_root(ctx);
+	char *p = NULL;
+
+	if (asprintf(&p, "%s%s", strcmp(root, "/") ? root : "", path) < 0)
+		return NULL;
+	if (!readable(p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Before the quote: the IMA list locked (read after the quote: entries measured in between
+ * are an uncovered tail, never a PCR value without its entry, and an appending engine
+ * honours the lock), the firmware event log read.  0, or the exit code.
+ */
+static int quote_prepare(vouch_ctx *ctx, struct quote_args *a, struct vouch_evidence *ev,
+			 char **ima_default, char **log_default, int *ima_lock, uint8_t **elog)
+{
+	if (!a->no_ima) {
+		if (!a->ima_path && (*ima_default = default_path(ctx, IMA_LIST)))
+			a->ima_path = *ima_default;
+		if (a->ima_path && (*ima_lock = lock_list(a->ima_path)) == -2)
+			return EXIT_ERROR;
+	}
+	if (!a->no_log) {
+		if (!a->log_path && (*log_default = default_path(ctx, BIOS_LOG)))
+			a->log_path = *log_default;
+		if (a->log_path && read_all(a->log_path, elog, &ev->eventlog_len) < 0)
+			return EXIT_ERROR;
+		ev->eventlog = *elog;
+	}
+	return 0;
+}
+
+/* The quote by the AK and the IMA list after it, into @ev: 0, or the exit code. */
+static int quote_take(vouch_ctx *ctx, const struct quote_args *a, vouch_tpm *tpm, vouch_ak **ak,
+		      struct vouch_evidence *ev, uint8_t **attest, uint8_t **sig, uint8_t **ima)
+{
+	struct vouch_ak_info info;
+	int r = vouch_tpm_ak_load(tpm, a->handle, ak);
+
+	if (r == 0)
+		r = vouch_tpm_quote(tpm, a->handle, a->nonce, a->nonce_len, &ev->pcrs, attest,
+				    &ev->attest_len, sig, &ev->sig_len);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	if (a->ima_path) {
+		if (read_all(a->ima_path, ima, &ev->ima_list_len) < 0)
+			return EXIT_ERROR;
+		if (a->from && list_from(ctx, *ima, ev->ima_list_len, a->from, ima,
+					 &ev->ima_list_len) < 0)
+			return EXIT_ERROR;
+		ev->ima_list = *ima;
+	}
+	ev->attest = *attest;
+	ev->sig = *sig;
+	vouch_ak_get_info(*ak, &info);
+	ev->ak_name = info.name;
+	ev->ak_name_len = info.name_len;
+	ev->ima_from_entry = a->from;
+	return 0;
+}
+
+/* The evidence document, newline-terminated, written atomically (0600). */
+static int quote_write(vouch_ctx *ctx, const char *out, const struct vouch_evidence *ev)
+{
+	_cleanup_free_ char *json = NULL, *text = NULL;
+	int r = vouch_evidence_format(ctx, ev, &json);
+
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	if (asprintf(&text, "%s\n", json) < 0)
+		return EXIT_ERROR;
+	r = cli_write_atomic_at(AT_FDCWD, out, text, strlen(text), 0600);
+	if (r < 0) {
+		errno = -r;
+		cli_error("cannot write '%s': %m", out);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
 static int attest_quote(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tcti", required_argument, NULL, 'T' },
-		{ "handle", required_argument, NULL, 'h' },
-		{ "nonce", required_argument, NULL, 'n' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "ima", required_argument, NULL, 'i' },
-		{ "no-ima", no_argument, NULL, 'I' },
-		{ "from-entry", required_argument, NULL, 'F' },
-		{ "eventlog", required_argument, NULL, 'e' },
-		{ "no-eventlog", no_argument, NULL, 'E' },
-		{ "out", required_argument, NULL, 'o' },
-		{ 0 },
-	};
 	const char *cmd = "attest quote";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
 	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
 	_cleanup_free_ struct vouch_evidence *ev = calloc(1, sizeof(*ev));
-	_cleanup_free_ char *json = NULL, *ima_default = NULL, *log_default = NULL;
+	_cleanup_free_ char *ima_default = NULL, *log_default = NULL;
 	_cleanup_free_ uint8_t *attest = NULL, *sig = NULL, *ima = NULL, *elog = NULL;
-	const char *tcti = NULL, *sel = NULL, *ima_path = NULL, *log_path = NULL, *out = NULL;
-	bool no_ima = false, no_log = false, have_nonce = false;
 	_cleanup_close_ int ima_lock = -1;
-	uint32_t handle = 0;
-	uint64_t from = 0;
-	uint8_t nonce[64];
-	size_t nonce_len = 0;
-	struct vouch_ak_info info;
+	struct quote_args a = { 0 };
 	int c, r;
 
 	if (!ev)
 		return EXIT_ERROR;
-	while ((c = getopt_long(argc, argv, "T:n:p:o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			if (cli_opt_once(cmd, &tcti, optarg, "tcti"))
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			if (handle)
-				return cli_given_twice(cmd, "--handle");
-			if (cli_parse_handle(cmd, optarg, &handle))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			if (have_nonce)
-				return cli_given_twice(cmd, "--nonce");
-			if (parse_nonce(cmd, optarg, nonce, &nonce_len))
-				return EXIT_USAGE;
-			have_nonce = true;
-			break;
-		case 'p':
-			if (cli_opt_once(cmd, &sel, optarg, "pcrs"))
-				return EXIT_USAGE;
-			break;
-		case 'i':
-			if (no_ima)
-				return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
-			if (cli_opt_once(cmd, &ima_path, optarg, "ima"))
-				return EXIT_USAGE;
-			break;
-		case 'I':
-			if (ima_path)
-				return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
-			no_ima = true;
-			break;
-		case 'F':
-			if (cli_parse_u64(optarg, &from) < 0)
-				return cli_usage_error(cmd, "invalid --from-entry '%s'", optarg);
-			break;
-		case 'e':
-			if (no_log)
-				return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
-			if (cli_opt_once(cmd, &log_path, optarg, "eventlog"))
-				return EXIT_USAGE;
-			break;
-		case 'E':
-			if (log_path)
-				return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
-			no_log = true;
-			break;
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-	}
+	while ((c = getopt_long(argc, argv, "T:n:p:o:", quote_longopts, NULL)) != -1)
+		if (quote_option(cmd, &a, c, optarg))
+			return EXIT_USAGE;
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!have_nonce || !sel || !out)
+	if (!a.have_nonce || !a.sel || !a.out)
 		return cli_usage_error(cmd, "--nonce HEX, --pcrs SELECTION and --out FILE are required");
-	if (vouch_pcrs_parse_selection(sel, &ev->pcrs) < 0)
-		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
-	if (!handle)
-		handle = CLI_AK_DEFAULT_HANDLE;
+	if (vouch_pcrs_parse_selection(a.sel, &ev->pcrs) < 0)
+		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", a.sel);
+	if (!a.handle)
+		a.handle = CLI_AK_DEFAULT_HANDLE;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	/* the IMA list is read after the quote (entries measured in between are an uncovered
-	 * tail, never a PCR value without its entry), under a lock an appending engine honours */
-	if (!no_ima) {
-		if (!ima_path && asprintf(&ima_default, "%s%s", strcmp(vouch_ctx_get_root(ctx), "/") ?
-								     vouch_ctx_get_root(ctx) : "",
-					  IMA_LIST) >= 0 && readable(ima_default))
-			ima_path = ima_default;
-		if (ima_path && (ima_lock = lock_list(ima_path)) == -2)
-			return EXIT_ERROR;
-	}
-	if (!no_log) {
-		if (!log_path && asprintf(&log_default, "%s%s", strcmp(vouch_ctx_get_root(ctx), "/") ?
-								     vouch_ctx_get_root(ctx) : "",
-					  BIOS_LOG) >= 0 && readable(log_default))
-			log_path = log_default;
-		if (log_path && read_all(log_path, &elog, &ev->eventlog_len) < 0)
-			return EXIT_ERROR;
-		ev->eventlog = elog;
-	}
-	if (cli_tpm_open(ctx, tcti, &tpm) < 0)
+	r = quote_prepare(ctx, &a, ev, &ima_default, &log_default, &ima_lock, &elog);
+	if (r)
+		return r;
+	if (cli_tpm_open(ctx, a.tcti, &tpm) < 0)
 		return EXIT_ERROR;
-	r = vouch_tpm_ak_load(tpm, handle, &ak);
+	r = quote_take(ctx, &a, tpm, &ak, ev, &attest, &sig, &ima);
 	if (r == 0)
-		r = vouch_tpm_quote(tpm, handle, nonce, nonce_len, &ev->pcrs, &attest, &ev->attest_len,
-				    &sig, &ev->sig_len);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		return EXIT_ERROR;
-	}
-	if (ima_path) {
-		if (read_all(ima_path, &ima, &ev->ima_list_len) < 0)
-			return EXIT_ERROR;
-		if (from && list_from(ctx, ima, ev->ima_list_len, from, &ima, &ev->ima_list_len) < 0)
-			return EXIT_ERROR;
-		ev->ima_list = ima;
-	}
-	ev->attest = attest;
-	ev->sig = sig;
-	vouch_ak_get_info(ak, &info);
-	ev->ak_name = info.name;
-	ev->ak_name_len = info.name_len;
-	ev->ima_from_entry = from;
-	r = vouch_evidence_format(ctx, ev, &json);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		return EXIT_ERROR;
-	}
-	{
-		size_t n = strlen(json);
-		_cleanup_free_ char *tmp = NULL;
-		_cleanup_close_ int fd = -1;
-
-		if (asprintf(&tmp, "%s.tmp.XXXXXX", out) < 0)
-			return EXIT_ERROR;
-		fd = mkostemp(tmp, O_CLOEXEC);
-		if (fd < 0 || write(fd, json, n) != (ssize_t)n || write(fd, "\n", 1) != 1 ||
-		    fsync(fd) < 0 || rename(tmp, out) < 0) {
-			cli_error("cannot write '%s': %m", out);
-			if (fd >= 0)
-				unlink(tmp);
-			return EXIT_ERROR;
-		}
-	}
-	fprintf(stderr, "%s: quoted %s with AK 0x%08x into '%s'%s%s\n", program_name, sel, handle,
-		out, ev->ima_list ? ", with the IMA list" : "",
+		r = quote_write(ctx, a.out, ev);
+	if (r)
+		return r;
+	fprintf(stderr, "%s: quoted %s with AK 0x%08x into '%s'%s%s\n", program_name, a.sel,
+		a.handle, a.out, ev->ima_list ? ", with the IMA list" : "",
 		ev->eventlog ? ", with the firmware event log" : "");
 	return EXIT_OK;
 }

@@ -28,7 +28,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_engine *, vouch_engine_freep, vouch_engin
 static const char *mode_names[] = { "off", "log", "fix", "enforce" };
 
 /* --func names: the policy func names and the kernel's read-id strings */
-static const struct {
+static const struct func_arg {
 	const char *name;
 	int func;
 	int id; /* read/load id, -1 for file hooks */
@@ -316,139 +316,160 @@ static json_object *result_json(const char *file, const char *func,
 	return o;
 }
 
-static int cmd_load_impl(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		ENGINE_LONGOPTS,
-		{ "func", required_argument, NULL, 'f' },
-		{ "buffer", no_argument, NULL, 'b' },
-		{ "desc", required_argument, NULL, 'd' },
-		{ "sig-enforce", no_argument, NULL, 'E' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	struct engine_args a = { .mode = -1 };
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
-	_cleanup_(json_object_putp) json_object *arr = NULL;
-	const char *func_s = NULL, *desc = NULL;
-	bool buffer = false, json = false, sig_enforce = false;
-	int c, r, fi, rc = EXIT_OK;
+/* vouch load's own options (beside the engine's) */
+struct load_args {
+	const char *func_s, *desc;
+	bool buffer, json, sig_enforce;
+	int fi; /* into func_args */
+};
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		r = engine_option("load", &a, c, optarg);
+static const struct option load_longopts[] = {
+	ENGINE_LONGOPTS,
+	{ "func", required_argument, NULL, 'f' },
+	{ "buffer", no_argument, NULL, 'b' },
+	{ "desc", required_argument, NULL, 'd' },
+	{ "sig-enforce", no_argument, NULL, 'E' },
+	{ "json", no_argument, NULL, 'j' },
+	{ 0 },
+};
+
+static int load_options(int argc, char **argv, struct engine_args *a, struct load_args *l)
+{
+	const struct cli_slot slots[] = {
+		CLI_STR('f', &l->func_s), CLI_STR('d', &l->desc), CLI_SLOTS_END,
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", load_longopts, NULL)) != -1) {
+		r = engine_option("load", a, c, optarg);
 		if (r < 0)
 			return -r;
 		if (r)
 			continue;
-		switch (c) {
-		case 'f':
-			if (cli_opt_once("load", &func_s, optarg, "func"))
-				return EXIT_USAGE;
-			break;
-		case 'b':
-			buffer = true;
-			break;
-		case 'd':
-			if (cli_opt_once("load", &desc, optarg, "desc"))
-				return EXIT_USAGE;
-			break;
-		case 'E':
-			sig_enforce = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
+		r = cli_slot_option("load", load_longopts, slots, c, optarg);
+		if (r > 0)
+			return r;
+		if (r == 0)
+			continue;
+		if (c == 'b' || c == 'E' || c == 'j')
+			*(c == 'b' ? &l->buffer : c == 'E' ? &l->sig_enforce : &l->json) = true;
+		else
 			return cli_usage_error("load", "invalid option");
-		}
 	}
-	if (!func_s)
+	if (!l->func_s)
 		return cli_usage_error("load", "--func FUNC is required");
-	fi = find_func_arg(func_s);
-	if (fi < 0)
-		return cli_usage_error("load", "unknown func '%s'", func_s);
-	if (buffer && func_args[fi].id < 0)
+	l->fi = find_func_arg(l->func_s);
+	if (l->fi < 0)
+		return cli_usage_error("load", "unknown func '%s'", l->func_s);
+	if (l->buffer && func_args[l->fi].id < 0)
 		return cli_usage_error("load", "--buffer needs a load id (firmware, kernel-module, "
 					       "kexec-image, security-policy, bpf, seccomp, "
 					       "kexec-cmdline)");
-	if (!buffer && func_args[fi].id >= VOUCH_LOADING_BPF)
-		return cli_usage_error("load", "'%s' is a buffer load: use --buffer", func_s);
-	if (desc && !buffer)
+	if (!l->buffer && func_args[l->fi].id >= VOUCH_LOADING_BPF)
+		return cli_usage_error("load", "'%s' is a buffer load: use --buffer", l->func_s);
+	if (l->desc && !l->buffer)
 		return cli_usage_error("load", "--desc is for --buffer loads");
-	if (buffer && !desc)
+	if (l->buffer && !l->desc)
 		return cli_usage_error("load", "--buffer needs --desc NAME");
 	if (optind >= argc)
 		return cli_usage_error("load", "no FILE given");
-	if (buffer && optind + 1 != argc)
+	if (l->buffer && optind + 1 != argc)
 		return cli_usage_error("load", "--buffer takes one FILE");
+	return 0;
+}
+
+/* One load of @fd through the engine's hooks, as its consumer would: 0, -EACCES, -errno. */
+static int load_through(vouch_engine *e, const struct load_args *l, int fd, const char *file,
+			struct vouch_engine_result *res)
+{
+	const struct func_arg *f = &func_args[l->fi];
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (l->buffer) {
+		r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
+		if (r == 0)
+			r = vouch_engine_load_data(e, f->id, true, res);
+		if (r == 0)
+			r = vouch_engine_post_load_data(e, f->id, buf, len, l->desc, res);
+		return r;
+	}
+	if (f->id < 0)
+		return vouch_engine_file_check(e, f->func, fd, file,
+					       f->func == VOUCH_FUNC_FILE_CHECK ? VOUCH_MAY_READ :
+										   VOUCH_MAY_EXEC,
+					       res);
+	/* kernel_read_file(): the consumer reads the whole file once, then the post hook sees
+	 * exactly those bytes */
+	r = vouch_engine_read_file(e, f->id, fd, file, true, res);
+	if (r == 0)
+		r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
+	if (r == 0)
+		r = vouch_engine_post_read_file(e, f->id, fd, file, buf, len, res);
+	return r;
+}
+
+/* One FILE of vouch load, reported: EXIT_OK, EXIT_UNTRUSTED (denied) or EXIT_ERROR. */
+static int load_one(vouch_ctx *ctx, vouch_engine *e, const struct load_args *l,
+		    const char *file, json_object *arr)
+{
+	struct vouch_engine_result res = { 0 };
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int r;
+
+	if (fd < 0) {
+		cli_error("cannot open '%s': %m", file);
+		return EXIT_ERROR;
+	}
+	r = load_through(e, l, fd, file, &res);
+	if (r < 0 && r != -EACCES) {
+		cli_lib_error(ctx, r, file);
+		return EXIT_ERROR;
+	}
+	if (arr)
+		json_object_array_add(arr, result_json(file, l->func_s, &res, r));
+	else if (r == -EACCES)
+		fprintf(stderr, "%s: denied: %s\n", file, res.reason[0] ? res.reason : "refused");
+	else
+		printf("%s: allowed%s%s%s%s\n", file, res.measured ? ", measured" : "",
+		       res.cached ? ", cached" : "", res.appraised ? ", appraisal: " : "",
+		       res.appraised ? res.reason : "");
+	return r == -EACCES ? EXIT_UNTRUSTED : EXIT_OK;
+}
+
+static int cmd_load_impl(int argc, char **argv)
+{
+	struct engine_args a = { .mode = -1 };
+	struct load_args l = { 0 };
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
+	_cleanup_(json_object_putp) json_object *arr = NULL;
+	int r, rc = EXIT_OK;
+
+	r = load_options(argc, argv, &a, &l);
+	if (r)
+		return r;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	r = engine_open(ctx, "load", &a, &a.audit, &e);
 	if (r)
 		return r;
-	if (sig_enforce) {
-		r = vouch_engine_set_sig_enforce(e, func_args[fi].func, true);
+	if (l.sig_enforce) {
+		r = vouch_engine_set_sig_enforce(e, func_args[l.fi].func, true);
 		if (r < 0) {
 			cli_lib_error(ctx, r, "load");
 			return EXIT_ERROR;
 		}
 	}
-	if (json)
+	if (l.json)
 		arr = json_object_new_array();
 	for (int i = optind; i < argc; i++) {
-		struct vouch_engine_result res = { 0 };
-		const char *file = argv[i];
-		_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		_cleanup_free_ char *buf = NULL;
-		size_t len = 0;
-		int id = func_args[fi].id;
-
-		if (fd < 0) {
-			cli_error("cannot open '%s': %m", file);
-			rc = EXIT_ERROR;
-			continue;
-		}
-		if (buffer) {
-			r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
-			if (r == 0)
-				r = vouch_engine_load_data(e, id, true, &res);
-			if (r == 0)
-				r = vouch_engine_post_load_data(e, id, buf, len, desc, &res);
-		} else if (id < 0) {
-			r = vouch_engine_file_check(e, func_args[fi].func, fd, file,
-						    func_args[fi].func == VOUCH_FUNC_FILE_CHECK
-							    ? VOUCH_MAY_READ
-							    : VOUCH_MAY_EXEC,
-						    &res);
-		} else {
-			/* kernel_read_file(): the consumer reads the whole file once, then the
-			 * post hook sees exactly those bytes */
-			r = vouch_engine_read_file(e, id, fd, file, true, &res);
-			if (r == 0)
-				r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
-			if (r == 0)
-				r = vouch_engine_post_read_file(e, id, fd, file, buf, len, &res);
-		}
-		if (r < 0 && r != -EACCES) {
-			cli_lib_error(ctx, r, file);
-			rc = EXIT_ERROR;
-			continue;
-		}
-		if (json) {
-			json_object_array_add(arr, result_json(file, func_s, &res, r));
-		} else if (r == -EACCES) {
-			fprintf(stderr, "%s: denied: %s\n", file,
-				res.reason[0] ? res.reason : "refused");
-		} else {
-			printf("%s: allowed%s%s%s%s\n", file, res.measured ? ", measured" : "",
-			       res.cached ? ", cached" : "", res.appraised ? ", appraisal: " : "",
-			       res.appraised ? res.reason : "");
-		}
-		if (r == -EACCES && rc == EXIT_OK)
-			rc = EXIT_UNTRUSTED;
+		r = load_one(ctx, e, &l, argv[i], arr);
+		if (r == EXIT_ERROR || (r == EXIT_UNTRUSTED && rc == EXIT_OK))
+			rc = r;
 	}
-	if (json)
+	if (l.json)
 		cli_json_print(arr);
 	return rc;
 }

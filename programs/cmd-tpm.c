@@ -645,6 +645,52 @@ static int tpm_ek(int argc, char **argv)
 	return print_ak(ctx, ek, what, json);
 }
 
+/*
+ * Enrollment checks before anything is made: the EK certificate against --ek-ca (when
+ * given), then the AK's attributes, whose name it returns.  0, or the exit code.
+ */
+static int credential_checks(vouch_ctx *ctx, const char *cert_path, const char *const *ca_paths,
+			     size_t n_ca, const uint8_t *ek, size_t ek_len, const char *ak_path,
+			     uint8_t *name, size_t *name_len)
+{
+	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	_cleanup_(vouch_trust_freep) vouch_trust *cas = NULL;
+	struct vouch_ak_info info;
+	int r;
+
+	if (cert_path) {
+		if (cli_load_trust(ctx, ca_paths, n_ca, NULL, &cas))
+			return EXIT_ERROR;
+		r = vouch_cert_load(ctx, cert_path, &cert);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+		r = vouch_credential_check_ek_cert(ctx, cert, cas, ek, ek_len);
+		if (r < 0) {
+			cli_lib_error(ctx, r, cert_path);
+			return cli_exit_for(r);
+		}
+	}
+	if (!ak_path)
+		return 0;
+	r = vouch_ak_load(ctx, ak_path, &ak);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	r = vouch_credential_check_ak(ctx, ak);
+	if (r < 0) {
+		cli_lib_error(ctx, r, ak_path);
+		return cli_exit_for(r);
+	}
+	vouch_ak_get_info(ak, &info);
+	memcpy(name, info.name, info.name_len);
+	*name_len = info.name_len;
+	return 0;
+}
+
 static int credential_make(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -659,13 +705,15 @@ static int credential_make(int argc, char **argv)
 	};
 	static const char *cmd = "tpm credential make";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
-	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	_cleanup_(vouch_trust_freep) vouch_trust *cas = NULL;
 	_cleanup_free_ uint8_t *ek = NULL, *secret = NULL, *blob = NULL, *enc = NULL, *file = NULL;
 	_cleanup_free_ const char **ca_paths = calloc((size_t)argc + 1, sizeof(char *));
 	const char *ek_path = NULL, *ak_path = NULL, *name_hex = NULL, *secret_path = NULL;
 	const char *cert_path = NULL, *out = NULL;
+	const struct cli_slot slots[] = {
+		CLI_STR('e', &ek_path), CLI_STR('a', &ak_path), CLI_STR('n', &name_hex),
+		CLI_STR('s', &secret_path), CLI_STR('c', &cert_path), CLI_STR('o', &out),
+		CLI_SLOTS_END,
+	};
 	uint8_t name[2 + VOUCH_HASH_MAX_SIZE];
 	size_t ek_len, secret_len = 0, blob_len, enc_len, file_len, name_len = 0, n_ca = 0;
 	int c, r;
@@ -673,37 +721,13 @@ static int credential_make(int argc, char **argv)
 	if (!ca_paths)
 		return EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'e':
-			if (cli_opt_once(cmd, &ek_path, optarg, "ek"))
-				return EXIT_USAGE;
-			break;
-		case 'a':
-			if (cli_opt_once(cmd, &ak_path, optarg, "ak"))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			if (cli_opt_once(cmd, &name_hex, optarg, "ak-name"))
-				return EXIT_USAGE;
-			break;
-		case 's':
-			if (cli_opt_once(cmd, &secret_path, optarg, "secret"))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (cli_opt_once(cmd, &cert_path, optarg, "ek-cert"))
-				return EXIT_USAGE;
-			break;
-		case 'C':
-			ca_paths[n_ca++] = optarg;
-			break;
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-			break;
-		default:
+		r = cli_slot_option(cmd, longopts, slots, c, optarg);
+		if (r > 0)
+			return r;
+		if (r < 0 && c != 'C')
 			return cli_usage_error(cmd, "invalid option");
-		}
+		if (r < 0)
+			ca_paths[n_ca++] = optarg;
 	}
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -721,40 +745,9 @@ static int credential_make(int argc, char **argv)
 	if (read_input(ek_path, &ek, &ek_len) < 0 ||
 	    read_input(secret_path, &secret, &secret_len) < 0)
 		return EXIT_ERROR;
-	/* enrollment: the EK certificate, then the AK's attributes, before anything is made */
-	if (cert_path) {
-		r = vouch_trust_new(ctx, &cas);
-		for (size_t i = 0; i < n_ca && r == 0; i++)
-			r = vouch_trust_add_path(cas, ca_paths[i], NULL);
-		if (r == 0)
-			r = vouch_cert_load(ctx, cert_path, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-		r = vouch_credential_check_ek_cert(ctx, cert, cas, ek, ek_len);
-		if (r < 0) {
-			cli_lib_error(ctx, r, cert_path);
-			return cli_exit_for(r);
-		}
-	}
-	if (ak_path) {
-		struct vouch_ak_info info;
-
-		r = vouch_ak_load(ctx, ak_path, &ak);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-		r = vouch_credential_check_ak(ctx, ak);
-		if (r < 0) {
-			cli_lib_error(ctx, r, ak_path);
-			return cli_exit_for(r);
-		}
-		vouch_ak_get_info(ak, &info);
-		memcpy(name, info.name, info.name_len);
-		name_len = info.name_len;
-	}
+	r = credential_checks(ctx, cert_path, ca_paths, n_ca, ek, ek_len, ak_path, name, &name_len);
+	if (r)
+		return r;
 	r = vouch_credential_make(ctx, ek, ek_len, name, name_len, secret, secret_len, &blob,
 				  &blob_len, &enc, &enc_len);
 	if (r == 0)

@@ -769,167 +769,175 @@ static int parse_compress(const char *s)
 	return -1;
 }
 
+static const struct option create_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'H' },
+	{ "compress", required_argument, NULL, 'z' },
+	{ "list", required_argument, NULL, 'l' },
+	{ "mtime", required_argument, NULL, 'm' },
+	{ "owner", required_argument, NULL, 'O' },
+	{ "no-xattrs", no_argument, NULL, 'X' },
+	{ "directory", required_argument, NULL, 'C' },
+	{ 0 },
+};
+
+/* initramfs create's options that are not inputs */
+struct create_args {
+	const char *out, *fmt, *comp, *mt, *owner;
+	size_t n_inputs;
+};
+
+/* The options; DIR and --list SPEC inputs are read in command-line order.  0 or exit code. */
+static int create_options(vouch_ctx *ctx, int argc, char **argv, struct create *c,
+			  struct create_args *a)
+{
+	const struct cli_slot slots[] = {
+		CLI_STR('o', &a->out), CLI_STR('H', &a->fmt), CLI_STR('z', &a->comp),
+		CLI_STR('m', &a->mt), CLI_STR('O', &a->owner), CLI_STR('C', &c->base),
+		CLI_SLOTS_END,
+	};
+	int ch, r;
+
+	/* "-": inputs come back in command-line order as option 1 */
+	while ((ch = getopt_long(argc, argv, "-o:H:z:l:m:O:XC:", create_longopts, NULL)) != -1) {
+		if (ch == 1 || ch == 'l') {
+			a->n_inputs++;
+			if ((ch == 1 ? add_dir(c, optarg) : add_spec(c, ctx, optarg)) < 0)
+				return EXIT_ERROR;
+			continue;
+		}
+		if (ch == 'X') {
+			c->no_xattrs = true;
+			continue;
+		}
+		r = cli_slot_option("initramfs create", create_longopts, slots, ch, optarg);
+		if (r)
+			return r > 0 ? r : cli_usage_error("initramfs create", "invalid option");
+	}
+	if (!a->out)
+		return cli_usage_error("initramfs create", "-o OUT is required");
+	if (!a->n_inputs)
+		return cli_usage_error("initramfs create", "no input: give DIR or --list SPEC");
+	return 0;
+}
+
+/* --format, --compress, --mtime (or SOURCE_DATE_EPOCH), --owner: 0 or the exit code. */
+static int create_settings(const struct create_args *a, struct create *c,
+			   struct vouch_cpio_writer_options *wo)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+
+	wo->format = a->fmt ? parse_format(a->fmt) : VOUCH_CPIO_NEWC;
+	wo->compress = a->comp ? parse_compress(a->comp) : VOUCH_CPIO_COMPRESS_NONE;
+	if (wo->format < 0)
+		return cli_usage_error("initramfs create", "unknown format '%s' (newc, crc, newcx, metadata)", a->fmt);
+	if (wo->compress < 0)
+		return cli_usage_error("initramfs create", "unknown compression '%s' (none, gzip, zstd, xz)", a->comp);
+	if (a->mt || (sde && *sde)) {
+		uint64_t v;
+
+		if (cli_parse_u64(a->mt ? a->mt : sde, &v) < 0 || v > (uint64_t)INT64_MAX ||
+		    (wo->format != VOUCH_CPIO_NEWCX && v > UINT32_MAX))
+			return cli_usage_error("initramfs create", "invalid %s '%s'",
+					       a->mt ? "--mtime" : "SOURCE_DATE_EPOCH", a->mt ? a->mt : sde);
+		c->have_mtime = true;
+		c->mtime = (int64_t)v;
+	}
+	if (a->owner) {
+		_cleanup_free_ char *u = strdup(a->owner);
+		char *colon = u ? strchr(u, ':') : NULL;
+
+		if (!colon || (*colon = 0, parse_id(u, &c->uid) < 0) || parse_id(colon + 1, &c->gid) < 0)
+			return cli_usage_error("initramfs create", "invalid --owner '%s' (UID:GID)", a->owner);
+		c->have_owner = true;
+	}
+	return 0;
+}
+
+/* The archive into @fd: 0, or -1 after printing. */
+static int create_write(vouch_ctx *ctx, struct create *c, const struct vouch_cpio_writer_options *wo,
+			int fd, const char *out)
+{
+	vouch_cpio_writer *w = NULL;
+	struct out o = { .fd = fd };
+	struct stat st;
+	int r;
+
+	o.is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	r = vouch_cpio_writer_new(ctx, wo, write_fd_cb, &o, &w);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return -1;
+	}
+	if (emit_items(c, ctx, w) < 0) {
+		vouch_cpio_writer_free(w);
+		return -1;
+	}
+	r = vouch_cpio_writer_finish(w);
+	vouch_cpio_writer_free(w);
+	if (r < 0) {
+		cli_lib_error(ctx, r, out);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Into @tmp beside @out, then renamed over it.  Images carry keys: the umask is honoured,
+ * and a source that others may not read makes the image 0600 whatever the umask (dracut's
+ * CVE-2012-4453).
+ */
+static int create_file(vouch_ctx *ctx, struct create *c, const struct vouch_cpio_writer_options *wo,
+		       const char *out)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	mode_t um, mode;
+
+	if (asprintf(&tmp, "%s.tmpXXXXXX", out) < 0)
+		return EXIT_ERROR;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		cli_error("cannot create '%s': %m", tmp);
+		return EXIT_ERROR;
+	}
+	if (create_write(ctx, c, wo, fd, out) < 0) {
+		unlink(tmp);
+		return EXIT_ERROR;
+	}
+	um = umask(0);
+	umask(um);
+	mode = (c->private_src ? 0600 : 0666) & ~um;
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || rename(tmp, out) < 0) {
+		cli_error("cannot write '%s': %m", out);
+		unlink(tmp);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
 static int initramfs_create(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'H' },
-		{ "compress", required_argument, NULL, 'z' },
-		{ "list", required_argument, NULL, 'l' },
-		{ "mtime", required_argument, NULL, 'm' },
-		{ "owner", required_argument, NULL, 'O' },
-		{ "no-xattrs", no_argument, NULL, 'X' },
-		{ "directory", required_argument, NULL, 'C' },
-		{ 0 },
-	};
 	struct vouch_cpio_writer_options wo = VOUCH_CPIO_WRITER_OPTIONS_INIT;
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	vouch_cpio_writer *w = NULL;
 	struct create c = { 0 };
-	const char *out = NULL, *fmt = NULL, *comp = NULL, *mt = NULL, *owner = NULL;
-	_cleanup_free_ char *tmp = NULL;
-	struct out o = { .fd = -1 };
-	const char *sde;
-	size_t n_inputs = 0;
-	int fd = -1, r, ret = EXIT_ERROR, ch;
+	struct create_args a = { 0 };
+	int ret;
 
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	/* "-": inputs come back in command-line order as option 1 */
-	while ((ch = getopt_long(argc, argv, "-o:H:z:l:m:O:XC:", longopts, NULL)) != -1) {
-		const char **slot = NULL;
-
-		switch (ch) {
-		case 1:
-		case 'l':
-			n_inputs++;
-			if ((ch == 1 ? add_dir(&c, optarg) : add_spec(&c, ctx, optarg)) < 0)
-				goto out;
-			continue;
-		case 'o': slot = &out; break;
-		case 'H': slot = &fmt; break;
-		case 'z': slot = &comp; break;
-		case 'm': slot = &mt; break;
-		case 'O': slot = &owner; break;
-		case 'X':
-			c.no_xattrs = true;
-			continue;
-		case 'C':
-			if (c.base) {
-				ret = cli_given_twice("initramfs create", "--directory");
-				goto out;
-			}
-			c.base = optarg;
-			continue;
-		default:
-			ret = cli_usage_error("initramfs create", "invalid option");
-			goto out;
-		}
-		if (*slot) {
-			ret = cli_usage_error("initramfs create", "--%s given twice, refusing",
-					      longopts[ch == 'o' ? 0 : ch == 'H' ? 1 : ch == 'z' ? 2 :
-						       ch == 'm' ? 4 : 5].name);
-			goto out;
-		}
-		*slot = optarg;
+	ret = create_options(ctx, argc, argv, &c, &a);
+	if (ret == 0)
+		ret = create_settings(&a, &c, &wo);
+	if (ret == 0 && check_duplicates(&c) < 0)
+		ret = EXIT_ERROR;
+	if (ret == 0) {
+		walk_test_pause();
+		if (!strcmp(a.out, "-"))
+			ret = create_write(ctx, &c, &wo, STDOUT_FILENO, a.out) < 0 ? EXIT_ERROR : EXIT_OK;
+		else
+			ret = create_file(ctx, &c, &wo, a.out);
 	}
-	if (!out) {
-		ret = cli_usage_error("initramfs create", "-o OUT is required");
-		goto out;
-	}
-	if (!n_inputs) {
-		ret = cli_usage_error("initramfs create", "no input: give DIR or --list SPEC");
-		goto out;
-	}
-	wo.format = fmt ? parse_format(fmt) : VOUCH_CPIO_NEWC;
-	wo.compress = comp ? parse_compress(comp) : VOUCH_CPIO_COMPRESS_NONE;
-	if (wo.format < 0) {
-		ret = cli_usage_error("initramfs create", "unknown format '%s' (newc, crc, newcx, metadata)", fmt);
-		goto out;
-	}
-	if (wo.compress < 0) {
-		ret = cli_usage_error("initramfs create", "unknown compression '%s' (none, gzip, zstd, xz)", comp);
-		goto out;
-	}
-	sde = getenv("SOURCE_DATE_EPOCH");
-	if (mt || (sde && *sde)) {
-		uint64_t v;
-
-		if (cli_parse_u64(mt ? mt : sde, &v) < 0 || v > (uint64_t)INT64_MAX ||
-		    (wo.format != VOUCH_CPIO_NEWCX && v > UINT32_MAX)) {
-			ret = cli_usage_error("initramfs create", "invalid %s '%s'",
-					      mt ? "--mtime" : "SOURCE_DATE_EPOCH", mt ? mt : sde);
-			goto out;
-		}
-		c.have_mtime = true;
-		c.mtime = (int64_t)v;
-	}
-	if (owner) {
-		_cleanup_free_ char *u = strdup(owner);
-		char *colon = u ? strchr(u, ':') : NULL;
-
-		if (!colon || (*colon = 0, parse_id(u, &c.uid) < 0) || parse_id(colon + 1, &c.gid) < 0) {
-			ret = cli_usage_error("initramfs create", "invalid --owner '%s' (UID:GID)", owner);
-			goto out;
-		}
-		c.have_owner = true;
-	}
-	if (check_duplicates(&c) < 0)
-		goto out;
-	walk_test_pause();
-
-	if (!strcmp(out, "-")) {
-		fd = STDOUT_FILENO;
-	} else {
-		if (asprintf(&tmp, "%s.tmpXXXXXX", out) < 0)
-			goto out;
-		fd = mkostemp(tmp, O_CLOEXEC);
-		if (fd < 0) {
-			cli_error("cannot create '%s': %m", tmp);
-			goto out;
-		}
-	}
-	{
-		struct stat st;
-
-		o.fd = fd;
-		o.is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	}
-	r = vouch_cpio_writer_new(ctx, &wo, write_fd_cb, &o, &w);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		goto out;
-	}
-	if (emit_items(&c, ctx, w) < 0)
-		goto out;
-	r = vouch_cpio_writer_finish(w);
-	if (r < 0) {
-		cli_lib_error(ctx, r, out);
-		goto out;
-	}
-	if (fd != STDOUT_FILENO) {
-		/*
-		 * Images carry keys: the umask is honoured, and a source that others may not
-		 * read makes the image 0600 whatever the umask (dracut's CVE-2012-4453).
-		 */
-		mode_t um = umask(0), mode;
-
-		umask(um);
-		mode = (c.private_src ? 0600 : 0666) & ~um;
-		if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || rename(tmp, out) < 0) {
-			cli_error("cannot write '%s': %m", out);
-			goto out;
-		}
-		free(tmp);
-		tmp = NULL;
-	}
-	ret = EXIT_OK;
-out:
-	vouch_cpio_writer_free(w);
-	if (fd >= 0 && fd != STDOUT_FILENO)
-		close(fd);
-	if (tmp)
-		unlink(tmp);
 	create_free(&c);
 	return ret;
 }

@@ -247,23 +247,55 @@ int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char
 	return 0;
 }
 
+int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret)
+{
+	if (cli_parse_u32(arg, ret) < 0 || *ret < 0x81000000U || *ret > 0x81ffffffU)
+		return cli_usage_error(cmd, "invalid persistent handle '%s' (0x81000000-0x81ffffff)",
+				       arg);
+	return 0;
+}
+
 int cli_slot_option(const char *cmd, const struct option *longopts, const struct cli_slot *slots,
 		    int c, const char *arg)
 {
-	for (const struct cli_slot *s = slots; s->str || s->flag; s++) {
+	for (const struct cli_slot *s = slots; s->ptr; s++) {
+		bool given;
+
 		if (s->val != c)
 			continue;
-		if (s->str ? *s->str != NULL : *s->flag)
+		given = s->kind == CLI_SLOT_STR ? *(const char **)s->ptr != NULL :
+			s->kind == CLI_SLOT_HANDLE ? *(uint32_t *)s->ptr != 0 :
+			s->kind == CLI_SLOT_FLAG ? *(bool *)s->ptr : false;
+		if (given)
 			return s->as ? cli_given_twice(cmd, s->as) :
 				       cli_usage_error(cmd, "--%s given twice, refusing",
 						       cli_opt_name(longopts, c));
-		if (s->str)
-			*s->str = arg;
+		if (s->kind == CLI_SLOT_STR)
+			*(const char **)s->ptr = arg;
+		else if (s->kind == CLI_SLOT_HANDLE)
+			return cli_parse_handle(cmd, arg, s->ptr) ? EXIT_USAGE : 0;
 		else
-			*s->flag = true;
+			*(bool *)s->ptr = true;
 		return 0;
 	}
 	return -1;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, const struct cli_slot *slots, cli_other_fn other,
+	      void *userdata)
+{
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		r = cli_slot_option(cmd, longopts, slots, c, optarg);
+		if (r < 0)
+			r = other ? other(userdata, c, optarg) :
+				    cli_usage_error(cmd, "invalid option");
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 const char *cli_opt_name(const struct option *longopts, int val)

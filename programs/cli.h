@@ -105,24 +105,39 @@ int cli_given_twice(const char *cmd, const char *opt);
 int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name);
 int cli_flag_once(const char *cmd, bool *flag, const char *name);
 /*
- * A table of options stored once: a string argument (@str) or a flag (@flag), ending with
- * CLI_SLOTS_END.  cli_slot_option() stores option @c's @arg: 0, EXIT_USAGE when it was
- * given before ("--NAME given twice", NAME from @longopts, or "@as given twice" when the
- * row spells it), -1 when @c has no row.
+ * The option toolkit: a table of options, each stored once, ending with CLI_SLOTS_END.
+ * CLI_STR stores a string argument, CLI_FLAG sets a bool, CLI_SET sets a bool that may be
+ * given again, CLI_HANDLE parses a TPM persistent handle (0x81000000-0x81ffffff).  A second
+ * one is a usage error, "--NAME given twice, refusing" (NAME from the getopt table), or
+ * "AS given twice, refusing" for the _AS variants that spell the option ("-k").
  */
+enum { CLI_SLOT_STR, CLI_SLOT_FLAG, CLI_SLOT_SET, CLI_SLOT_HANDLE };
 struct cli_slot {
 	int val;
-	const char **str;
-	bool *flag;
+	int kind;
+	void *ptr;
 	const char *as;
 };
-#define CLI_STR(val, ptr) { (val), (ptr), NULL, NULL }
-#define CLI_FLAG(val, ptr) { (val), NULL, (ptr), NULL }
-#define CLI_STR_AS(val, ptr, as) { (val), (ptr), NULL, (as) }
-#define CLI_FLAG_AS(val, ptr, as) { (val), NULL, (ptr), (as) }
-#define CLI_SLOTS_END { 0, NULL, NULL, NULL }
+#define CLI_STR(val, p) { (val), CLI_SLOT_STR, (1 ? (p) : (const char **)0), NULL }
+#define CLI_FLAG(val, p) { (val), CLI_SLOT_FLAG, (1 ? (p) : (bool *)0), NULL }
+#define CLI_SET(val, p) { (val), CLI_SLOT_SET, (1 ? (p) : (bool *)0), NULL }
+#define CLI_HANDLE(val, p) { (val), CLI_SLOT_HANDLE, (1 ? (p) : (uint32_t *)0), NULL }
+#define CLI_STR_AS(val, p, as) { (val), CLI_SLOT_STR, (1 ? (p) : (const char **)0), (as) }
+#define CLI_FLAG_AS(val, p, as) { (val), CLI_SLOT_FLAG, (1 ? (p) : (bool *)0), (as) }
+#define CLI_SLOTS_END { 0, 0, NULL, NULL }
+/* Store option @c's @arg by @slots: 0, EXIT_USAGE (printed), -1 when @c has no row. */
 int cli_slot_option(const char *cmd, const struct option *longopts, const struct cli_slot *slots,
 		    int c, const char *arg);
+/*
+ * The whole getopt_long loop over @slots; an option without a row goes to @other (NULL:
+ * "invalid option"), which returns 0 or an exit code.  0, or the exit code (printed).
+ */
+typedef int (*cli_other_fn)(void *userdata, int c, const char *arg);
+int cli_parse(const char *cmd, int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, const struct cli_slot *slots, cli_other_fn other,
+	      void *userdata);
+/* A TPM persistent handle (0x81000000-0x81ffffff): 0, or EXIT_USAGE after printing. */
+int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret);
 /* The long name of the option that returns @val in @longopts; "option" when none does. */
 const char *cli_opt_name(const struct option *longopts, int val);
 

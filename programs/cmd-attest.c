@@ -172,17 +172,14 @@ struct quote_args {
 static int quote_option(const char *cmd, struct quote_args *a, int c, const char *arg)
 {
 	const struct cli_slot slots[] = {
-		CLI_STR('T', &a->tcti), CLI_STR('p', &a->sel), CLI_STR('o', &a->out), CLI_SLOTS_END,
+		CLI_STR('T', &a->tcti), CLI_STR('p', &a->sel), CLI_STR('o', &a->out),
+		CLI_HANDLE('h', &a->handle), CLI_SLOTS_END,
 	};
 	int r = cli_slot_option(cmd, quote_longopts, slots, c, arg);
 
 	if (r >= 0)
 		return r;
 	switch (c) {
-	case 'h':
-		if (a->handle)
-			return cli_given_twice(cmd, "--handle");
-		return cli_parse_handle(cmd, arg, &a->handle);
 	case 'n':
 		if (a->have_nonce)
 			return cli_given_twice(cmd, "--nonce");

@@ -35,14 +35,6 @@ int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret)
 	return r;
 }
 
-int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret)
-{
-	if (cli_parse_u32(arg, ret) < 0 || *ret < 0x81000000U || *ret > 0x81ffffffU)
-		return cli_usage_error(cmd, "invalid persistent handle '%s' (0x81000000-0x81ffffff)",
-				       arg);
-	return 0;
-}
-
 static void print_bank_text(const struct vouch_pcrs_bank *b)
 {
 	const struct vouch_hash_info *hi = vouch_hash_info(b->algo);
@@ -111,18 +103,12 @@ static int tpm_pcrread(int argc, char **argv)
 	_cleanup_free_ struct vouch_pcrs *p = calloc(1, sizeof(*p));
 	const char *tcti = NULL;
 	bool json = false;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('T', &tcti), CLI_SET('j', &json), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
-		if (c == 'T') {
-			if (cli_opt_once("tpm pcrread", &tcti, optarg, "tcti"))
-				return EXIT_USAGE;
-		} else if (c == 'j') {
-			json = true;
-		} else {
-			return cli_usage_error("tpm pcrread", "invalid option");
-		}
-	}
+	r = cli_parse("tpm pcrread", argc, argv, "T:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (argc - optind > 1)
 		return cli_usage_error("tpm pcrread", "unexpected argument '%s'", argv[optind + 1]);
 	if (!p)
@@ -455,27 +441,15 @@ static int ak_show(int argc, char **argv)
 	const char *tcti = NULL;
 	uint32_t handle = 0;
 	bool json = false;
+	const struct cli_slot slots[] = {
+		CLI_STR('T', &tcti), CLI_HANDLE('h', &handle), CLI_SET('j', &json), CLI_SLOTS_END,
+	};
 	char what[64];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			tcti = optarg;
-			break;
-		case 'h':
-			if (handle)
-				return cli_given_twice("tpm ak show", "--handle");
-			if (cli_parse_handle("tpm ak show", optarg, &handle))
-				return EXIT_USAGE;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			return cli_usage_error("tpm ak show", "invalid option");
-		}
-	}
+	r = cli_parse("tpm ak show", argc, argv, "T:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (argc - optind > 1 || (optind < argc && (handle || tcti)))
 		return cli_usage_error("tpm ak show", "give a key FILE or a TPM --handle, not both");
 	if (cli_ctx_new(&ctx) < 0)
@@ -512,23 +486,12 @@ static int ak_evict(int argc, char **argv)
 	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
 	const char *tcti = NULL;
 	uint32_t handle = 0;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('T', &tcti), CLI_HANDLE('h', &handle), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			tcti = optarg;
-			break;
-		case 'h':
-			if (handle)
-				return cli_given_twice("tpm ak evict", "--handle");
-			if (cli_parse_handle("tpm ak evict", optarg, &handle))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error("tpm ak evict", "invalid option");
-		}
-	}
+	r = cli_parse("tpm ak evict", argc, argv, "T:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (optind < argc)
 		return cli_usage_error("tpm ak evict", "unexpected argument '%s'", argv[optind]);
 	if (!handle)
@@ -592,36 +555,16 @@ static int tpm_ek(int argc, char **argv)
 	size_t pub_len, der_len = 0;
 	uint32_t handle = 0;
 	bool json = false;
+	const struct cli_slot slots[] = {
+		CLI_STR('T', &tcti), CLI_HANDLE('h', &handle), CLI_STR('p', &out_pub),
+		CLI_STR('c', &out_cert), CLI_SET('j', &json), CLI_SLOTS_END,
+	};
 	char what[64];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			if (cli_opt_once("tpm ek", &tcti, optarg, "tcti"))
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			if (handle)
-				return cli_given_twice("tpm ek", "--handle");
-			if (cli_parse_handle("tpm ek", optarg, &handle))
-				return EXIT_USAGE;
-			break;
-		case 'p':
-			if (cli_opt_once("tpm ek", &out_pub, optarg, "public"))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (cli_opt_once("tpm ek", &out_cert, optarg, "cert"))
-				return EXIT_USAGE;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			return cli_usage_error("tpm ek", "invalid option");
-		}
-	}
+	r = cli_parse("tpm ek", argc, argv, "T:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (optind < argc)
 		return cli_usage_error("tpm ek", "unexpected argument '%s'", argv[optind]);
 	if (cli_ctx_new(&ctx) < 0 || cli_tpm_open(ctx, tcti, &tpm) < 0)
@@ -722,12 +665,10 @@ static int credential_make(int argc, char **argv)
 		return EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		r = cli_slot_option(cmd, longopts, slots, c, optarg);
-		if (r > 0)
-			return r;
-		if (r < 0 && c != 'C')
-			return cli_usage_error(cmd, "invalid option");
-		if (r < 0)
+		if (r < 0 && c == 'C')
 			ca_paths[n_ca++] = optarg;
+		else if (r)
+			return r > 0 ? r : cli_usage_error(cmd, "invalid option");
 	}
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -779,30 +720,15 @@ static int credential_activate(int argc, char **argv)
 	const uint8_t *blob, *enc;
 	size_t file_len, blob_len, enc_len, secret_len = 0;
 	uint32_t ak_handle = 0, ek_handle = 0;
-	int c, r;
+	const struct cli_slot slots[] = {
+		CLI_STR('T', &tcti), CLI_HANDLE('a', &ak_handle), CLI_HANDLE('e', &ek_handle),
+		CLI_STR('o', &out), CLI_SLOTS_END,
+	};
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			if (cli_opt_once(cmd, &tcti, optarg, "tcti"))
-				return EXIT_USAGE;
-			break;
-		case 'a':
-		case 'e':
-			if (c == 'a' ? ak_handle : ek_handle)
-				return cli_usage_error(cmd, "--%s given twice, refusing",
-						       c == 'a' ? "ak-handle" : "ek-handle");
-			if (cli_parse_handle(cmd, optarg, c == 'a' ? &ak_handle : &ek_handle))
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-	}
+	r = cli_parse(cmd, argc, argv, "T:o:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "one credential FILE is required");
 	if (!out)

@@ -37,7 +37,6 @@ int cmd_reference(int argc, char **argv);
 /* TPM helpers, defined in cmd-tpm.c, shared with cmd-attest.c */
 const char *cli_tcti(const char *opt);
 int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret);
-int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret);
 json_object *cli_pcrs_json(const struct vouch_pcrs *p);
 #define CLI_AK_DEFAULT_HANDLE 0x81010010U
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_tpm *, vouch_tpm_closep, vouch_tpm_close)

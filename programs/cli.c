@@ -624,6 +624,97 @@ char *cli_text_line(char *line, ssize_t len)
 	return *s && *s != '#' ? s : NULL;
 }
 
+void cli_blacklist_done(struct cli_blacklist *b)
+{
+	free(b->e[0]);
+	free(b->e[1]);
+}
+
+/* The kind of a blacklist line (0 bin, 1 tbs) after its prefix, or -1 after printing. */
+static int blacklist_prefix(const char *path, size_t lineno, bool prefixed, char **s)
+{
+	char *colon = strchr(*s, ':');
+	int kind = 0;
+
+	if (!colon)
+		return 0;
+	*colon = '\0';
+	if (prefixed && !strcmp(*s, "tbs")) {
+		kind = 1;
+	} else if (prefixed && strcmp(*s, "bin") != 0 && vouch_hash_by_name(*s) < 0) {
+		cli_error("blacklist '%s' line %zu: unknown prefix '%s:' (tbs:, bin: or a hash "
+			  "algorithm)",
+			  path, lineno, *s);
+		return -1;
+	}
+	*s = colon + 1;
+	return kind;
+}
+
+static int blacklist_add(vouch_ctx *ctx, const char *path, struct cli_blacklist *b, int kind,
+			 const char *s, size_t hl)
+{
+	struct vouch_digest *d;
+
+	if (b->n[kind] == b->cap[kind]) {
+		size_t cap = b->cap[kind] ? b->cap[kind] * 2 : 16;
+
+		d = reallocarray(b->e[kind], cap, sizeof(*d));
+		if (!d) {
+			cli_lib_error(ctx, -ENOMEM, path);
+			return -ENOMEM;
+		}
+		b->e[kind] = d;
+		b->cap[kind] = cap;
+	}
+	d = &b->e[kind][b->n[kind]++];
+	memset(d, 0, sizeof(*d));
+	d->algo = -1; /* like "bin:": compared by length and bytes */
+	d->len = hl / 2;
+	for (size_t i = 0; i < hl / 2; i++) {
+		char x[3] = { s[2 * i], s[2 * i + 1], 0 };
+
+		d->bytes[i] = (uint8_t)strtoul(x, NULL, 16);
+	}
+	return 0;
+}
+
+int cli_load_blacklist(vouch_ctx *ctx, const char *path, bool prefixed, struct cli_blacklist *b)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t lineno = 0, sz = 0;
+	ssize_t len;
+
+	if (!f) {
+		cli_error("cannot open blacklist '%s': %m", path);
+		return -errno;
+	}
+	while ((len = getline(&line, &sz, f)) >= 0) {
+		char *s, *end;
+		size_t hl;
+		int kind;
+
+		lineno++;
+		s = cli_text_line(line, len);
+		if (!s)
+			continue;
+		kind = blacklist_prefix(path, lineno, prefixed, &s);
+		if (kind < 0)
+			return -EBADMSG;
+		for (end = s; isxdigit((unsigned char)*end); end++)
+			;
+		hl = (size_t)(end - s);
+		if (*end || hl < 32 || hl > 2 * VOUCH_HASH_MAX_SIZE || hl % 2) {
+			cli_error("blacklist '%s' line %zu: not a hex digest", path, lineno);
+			return -EBADMSG;
+		}
+		if (blacklist_add(ctx, path, b, kind, s, hl) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int cli_engine_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *const *paths,
 		     size_t n, const char *fallback)
 {

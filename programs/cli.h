@@ -185,6 +185,22 @@ json_object *cli_json_hex(const uint8_t *buf, size_t len);
 int cli_engine_trust(vouch_ctx *ctx, vouch_engine *e, int keyring, const char *const *paths,
 		     size_t n, const char *fallback);
 
+/*
+ * A blacklist file (--blacklist): one hex digest per line, '#' starts a comment; untrusted
+ * text, every entry must be a whole even-length hex digest.  @prefixed (vouch verify, the
+ * kernel's certs/blacklist.c descriptions): "tbs:HEX" revokes the certificate whose
+ * TBSCertificate has that hash (@e[1]), "bin:HEX", "ALGO:HEX" or a bare HEX refuses a file
+ * with that hash (@e[0]), any other prefix is refused: an entry read with the wrong meaning
+ * would silently revoke nothing.  Without @prefixed (the engine's check_blacklist) any
+ * "X:" prefix is dropped and every entry is a file hash.  Prints; 0 or a negative errno.
+ */
+struct cli_blacklist {
+	struct vouch_digest *e[2]; /* [0] bin:, [1] tbs: */
+	size_t n[2], cap[2];
+};
+int cli_load_blacklist(vouch_ctx *ctx, const char *path, bool prefixed, struct cli_blacklist *b);
+void cli_blacklist_done(struct cli_blacklist *b);
+
 /* A line of a text file (@len bytes from getline()) without its surrounding blanks; NULL for
  * an empty line or a '#' comment.  Trims in place. */
 char *cli_text_line(char *line, ssize_t len);

@@ -107,65 +107,6 @@ struct engine_args {
 	const char *blacklist;
 };
 
-/*
- * A blacklist for appraise_flag=check_blacklist: one hex digest per line, optionally
- * prefixed "bin:" or "ALGO:" (the kernel's .blacklist descriptions); '#' starts a comment.
- * Untrusted text: every line must be a whole even-length hex digest.
- */
-static int load_blacklist(const char *path, struct vouch_digest **ret, size_t *ret_n)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	_cleanup_free_ struct vouch_digest *list = NULL;
-	size_t n = 0, cap = 0, lineno = 0, sz = 0;
-	ssize_t len;
-
-	if (!f) {
-		cli_error("cannot open blacklist '%s': %m", path);
-		return -errno;
-	}
-	while ((len = getline(&line, &sz, f)) >= 0) {
-		char *s, *colon, *end;
-		size_t hl;
-
-		lineno++;
-		s = cli_text_line(line, len);
-		if (!s)
-			continue;
-		colon = strchr(s, ':');
-		if (colon)
-			s = colon + 1;
-		for (end = s; isxdigit((unsigned char)*end); end++)
-			;
-		hl = (size_t)(end - s);
-		if (*end || hl < 32 || hl > 2 * VOUCH_HASH_MAX_SIZE || hl % 2) {
-			cli_error("blacklist '%s' line %zu: not a hex digest", path, lineno);
-			return -EBADMSG;
-		}
-		if (n == cap) {
-			struct vouch_digest *nl;
-
-			cap = cap ? cap * 2 : 16;
-			nl = reallocarray(list, cap, sizeof(*nl));
-			if (!nl)
-				return -ENOMEM;
-			list = nl;
-		}
-		memset(&list[n], 0, sizeof(list[n]));
-		list[n].algo = -1; /* like "bin:": compared by length and bytes */
-		list[n].len = hl / 2;
-		for (size_t i = 0; i < hl / 2; i++) {
-			char b[3] = { s[2 * i], s[2 * i + 1], 0 };
-
-			list[n].bytes[i] = (uint8_t)strtoul(b, NULL, 16);
-		}
-		n++;
-	}
-	*ret = TAKE_PTR(list);
-	*ret_n = n;
-	return 0;
-}
-
 /* Open the engine with the state directory, policy and trust; prints; returns exit code. */
 static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, bool *audit_flag,
 		       vouch_engine **ret)
@@ -213,12 +154,11 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 	    cli_engine_trust(ctx, e, VOUCH_KEYRING_KERNEL, a->ktrust, a->n_ktrust, ktrust_path) < 0)
 		return EXIT_ERROR;
 	if (a->blacklist || (bl_path && stat(bl_path, &st) == 0)) {
-		_cleanup_free_ struct vouch_digest *bl = NULL;
-		size_t n_bl = 0;
+		_cleanup_(cli_blacklist_done) struct cli_blacklist bl = { .n = { 0, 0 } };
 
-		if (load_blacklist(a->blacklist ? a->blacklist : bl_path, &bl, &n_bl) < 0)
+		if (cli_load_blacklist(ctx, a->blacklist ? a->blacklist : bl_path, false, &bl) < 0)
 			return EXIT_ERROR;
-		r = vouch_engine_set_blacklist(e, bl, n_bl);
+		r = vouch_engine_set_blacklist(e, bl.e[0], bl.n[0]);
 		if (r < 0) {
 			cli_lib_error(ctx, r, cmd);
 			return EXIT_ERROR;

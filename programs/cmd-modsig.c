@@ -307,90 +307,6 @@ static int add_trust(vouch_ctx *ctx, vouch_trust *trust, const char *arg)
 	return r;
 }
 
-/*
- * --blacklist FILE: one entry per line in the kernel's blacklist key descriptions
- * (certs/blacklist.c): "tbs:HEX" revokes the certificate whose TBSCertificate has that
- * hash, "bin:HEX" refuses a file with that hash; a bare HEX or "ALGO:HEX" is a "bin:" entry
- * as before.  '#' starts a comment.  Any other prefix is refused: an entry read with the
- * wrong meaning would silently revoke nothing.
- */
-struct blacklist {
-	struct vouch_digest *e[2]; /* [0] bin:, [1] tbs: */
-	size_t n[2], cap[2];
-};
-
-static void blacklist_done(struct blacklist *b)
-{
-	free(b->e[0]);
-	free(b->e[1]);
-}
-
-static int load_blacklist(vouch_ctx *ctx, const char *path, struct blacklist *b)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t lineno = 0, sz = 0;
-	ssize_t len;
-
-	if (!f) {
-		cli_error("cannot open blacklist '%s': %m", path);
-		return -errno;
-	}
-	while ((len = getline(&line, &sz, f)) >= 0) {
-		char *s, *colon, *end;
-		struct vouch_digest *d;
-		size_t hl;
-		int kind = 0;
-
-		lineno++;
-		s = cli_text_line(line, len);
-		if (!s)
-			continue;
-		colon = strchr(s, ':');
-		if (colon) {
-			*colon = '\0';
-			if (!strcmp(s, "tbs")) {
-				kind = 1;
-			} else if (strcmp(s, "bin") != 0 && vouch_hash_by_name(s) < 0) {
-				cli_error("blacklist '%s' line %zu: unknown prefix '%s:' (tbs:, bin: or "
-					  "a hash algorithm)",
-					  path, lineno, s);
-				return -EBADMSG;
-			}
-			s = colon + 1;
-		}
-		for (end = s; isxdigit((unsigned char)*end); end++)
-			;
-		hl = (size_t)(end - s);
-		if (*end || hl < 32 || hl > 2 * VOUCH_HASH_MAX_SIZE || hl % 2) {
-			cli_error("blacklist '%s' line %zu: not a hex digest", path, lineno);
-			return -EBADMSG;
-		}
-		if (b->n[kind] == b->cap[kind]) {
-			struct vouch_digest *nl;
-			size_t cap = b->cap[kind] ? b->cap[kind] * 2 : 16;
-
-			nl = reallocarray(b->e[kind], cap, sizeof(*nl));
-			if (!nl) {
-				cli_lib_error(ctx, -ENOMEM, path);
-				return -ENOMEM;
-			}
-			b->e[kind] = nl;
-			b->cap[kind] = cap;
-		}
-		d = &b->e[kind][b->n[kind]++];
-		memset(d, 0, sizeof(*d));
-		d->algo = -1;
-		d->len = hl / 2;
-		for (size_t i = 0; i < hl / 2; i++) {
-			char x[3] = { s[2 * i], s[2 * i + 1], 0 };
-
-			d->bytes[i] = (uint8_t)strtoul(x, NULL, 16);
-		}
-	}
-	return 0;
-}
-
 static json_object *result_json(const char *file, int r, const struct vouch_modsig_result *res,
 				const char *reason)
 {
@@ -491,7 +407,7 @@ int cmd_verify(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
 	_cleanup_(json_object_putp) json_object *arr = NULL;
-	_cleanup_(blacklist_done) struct blacklist bl = { .n = { 0, 0 } };
+	_cleanup_(cli_blacklist_done) struct cli_blacklist bl = { .n = { 0, 0 } };
 	_cleanup_free_ const char **trusts = NULL;
 	const char *detached = NULL, *blacklist = NULL;
 	size_t n_trusts = 0;
@@ -539,7 +455,7 @@ int cmd_verify(int argc, char **argv)
 		if (add_trust(ctx, trust, trusts[i]) < 0)
 			return EXIT_ERROR;
 	if (blacklist) {
-		if (load_blacklist(ctx, blacklist, &bl) < 0)
+		if (cli_load_blacklist(ctx, blacklist, true, &bl) < 0)
 			return EXIT_ERROR;
 		opts.blacklist = bl.e[0];
 		opts.n_blacklist = bl.n[0];

@@ -399,6 +399,15 @@ int cli_pass_option(const char *cmd, struct cli_pass *p, int opt, const char *ar
 	return 0;
 }
 
+int cli_pass_other(void *userdata, int c, const char *arg)
+{
+	struct cli_pass *p = userdata;
+
+	if (c != 'F' && c != 'P')
+		return cli_usage_error(p->cmd, "invalid option");
+	return cli_pass_option(p->cmd, p, c, arg);
+}
+
 int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_key **ret)
 {
 	char what[512];

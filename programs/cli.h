@@ -149,11 +149,17 @@ struct cli_pass {
 	int fd;		  /* -1 when not given */
 	const char *file; /* NULL when not given */
 	const char *what; /* "key 'x.key'" for the prompt */
+	const char *cmd;  /* for cli_pass_other()'s messages */
 };
 #define CLI_PASS_INIT { .fd = -1 }
 int cli_pass_cb(void *userdata, char *buf, size_t size);
-/* Handle --pass-fd / --pass-file; returns 0, or EXIT_USAGE after printing. */
+/* Handle --pass-fd (@opt 'F') / --pass-file; returns 0, or EXIT_USAGE after printing. */
 int cli_pass_option(const char *cmd, struct cli_pass *p, int opt, const char *arg);
+/* Their getopt_long rows, and cli_parse()'s @other for a command whose only other options
+ * they are (@userdata: the struct cli_pass, its @cmd set). */
+#define CLI_PASS_LONGOPTS                                                                          \
+	{ "pass-fd", required_argument, NULL, 'F' }, { "pass-file", required_argument, NULL, 'P' }
+int cli_pass_other(void *userdata, int c, const char *arg);
 
 /* Load a private key with the passphrase policy above; prints on failure. */
 int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_key **ret);

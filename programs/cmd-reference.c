@@ -62,6 +62,14 @@ static void strv_free(struct strv *s)
 	free(s->v);
 }
 
+/* cli_parse()'s other options of reference verify: -t PATH, any number of them */
+static int strv_other(void *userdata, int c, const char *arg)
+{
+	if (c != 't')
+		return cli_usage_error("reference verify", "invalid option");
+	return strv_add(userdata, arg) < 0 ? EXIT_ERROR : 0;
+}
+
 static int cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -706,14 +714,12 @@ static int reference_show(int argc, char **argv)
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
 	struct vouch_reference_stats st;
 	bool json = false;
+	const struct cli_slot slots[] = { CLI_SET('j', &json), CLI_SLOTS_END };
 	char id[80];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return cli_usage_error("reference show", "invalid option");
-		json = true;
-	}
+	if ((r = cli_parse("reference show", argc, argv, "", opts, slots, NULL, NULL)))
+		return r;
 	if (argc - optind != 1)
 		return cli_usage_error("reference show", "one reference file expected");
 	if (cli_ctx_new(&ctx) < 0)
@@ -785,14 +791,11 @@ static int reference_merge(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
 	const char *out = NULL;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('o', &out), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c != 'o')
-			return cli_usage_error("reference merge", "invalid option");
-		if (cli_opt_once("reference merge", &out, optarg, "out"))
-			return EXIT_USAGE;
-	}
+	if ((r = cli_parse("reference merge", argc, argv, "o:", opts, slots, NULL, NULL)))
+		return r;
 	if (!out)
 		return cli_usage_error("reference merge", "--out FILE is required");
 	if (argc - optind < 1)
@@ -825,13 +828,11 @@ static int reference_merge(int argc, char **argv)
 
 static int reference_sign(int argc, char **argv)
 {
-	enum { OPT_PASS_FD = 256, OPT_PASS_FILE };
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },
-		{ "pass-fd", required_argument, NULL, OPT_PASS_FD },
-		{ "pass-file", required_argument, NULL, OPT_PASS_FILE },
+		CLI_PASS_LONGOPTS,
 		{ 0 },
 	};
 	static const char *cmd = "reference sign";
@@ -842,32 +843,15 @@ static int reference_sign(int argc, char **argv)
 	_cleanup_(ref_signer_freep) vouch_modsig_signer *signer = NULL;
 	struct cli_pass pass = CLI_PASS_INIT;
 	const char *keypath = NULL, *certpath = NULL, *out = NULL;
+	const struct cli_slot slots[] = {
+		CLI_STR('k', &keypath), CLI_STR('c', &certpath), CLI_STR('o', &out), CLI_SLOTS_END,
+	};
 	char sigpath[PATH_MAX];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "k:c:o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if (cli_opt_once(cmd, &keypath, optarg, "key"))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (cli_opt_once(cmd, &certpath, optarg, "cert"))
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-			break;
-		case OPT_PASS_FD:
-		case OPT_PASS_FILE:
-			if (cli_pass_option(cmd, &pass, c == OPT_PASS_FD ? 'F' : 'f', optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-	}
+	pass.cmd = cmd;
+	if ((r = cli_parse(cmd, argc, argv, "k:c:o:", opts, slots, cli_pass_other, &pass)))
+		return r;
 	if (!keypath || !certpath)
 		return cli_usage_error(cmd, "--key KEY and --cert CERT are required");
 	if (argc - optind != 1)
@@ -906,23 +890,13 @@ static int reference_verify(int argc, char **argv)
 	struct vouch_modsig_result res;
 	const char *sig = NULL;
 	struct strv trusts = { 0 };
+	const struct cli_slot slots[] = { CLI_STR('s', &sig), CLI_SLOTS_END };
 	char sigpath[PATH_MAX], id[80];
-	int c, r, ret = EXIT_ERROR;
+	int r, ret = EXIT_ERROR;
 
-	while ((c = getopt_long(argc, argv, "t:s:", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (strv_add(&trusts, optarg) < 0)
-				return EXIT_ERROR;
-			break;
-		case 's':
-			if (cli_opt_once(cmd, &sig, optarg, "sig"))
-				return EXIT_USAGE;
-			break;
-		default:
-			strv_free(&trusts);
-			return cli_usage_error(cmd, "invalid option");
-		}
+	if ((r = cli_parse(cmd, argc, argv, "t:s:", opts, slots, strv_other, &trusts))) {
+		strv_free(&trusts);
+		return r;
 	}
 	if (!trusts.n || argc - optind != 1) {
 		strv_free(&trusts);
@@ -1076,14 +1050,11 @@ static int reference_check(int argc, char **argv)
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
 	const char *now_arg = NULL;
 	uint64_t now = (uint64_t)time(NULL);
-	int c, r, ret = EXIT_OK;
+	const struct cli_slot slots[] = { CLI_STR('n', &now_arg), CLI_SLOTS_END };
+	int r, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'n')
-			return cli_usage_error(cmd, "invalid option");
-		if (cli_opt_once(cmd, &now_arg, optarg, "now"))
-			return EXIT_USAGE;
-	}
+	if ((r = cli_parse(cmd, argc, argv, "", opts, slots, NULL, NULL)))
+		return r;
 	if (now_arg && (cli_parse_u64(now_arg, &now) < 0 || now > (uint64_t)INT64_MAX))
 		return cli_usage_error(cmd, "--now must be seconds since the epoch");
 	if (argc - optind < 3 || (argc - optind) % 2 != 1)
@@ -1130,18 +1101,12 @@ static int reference_import(int argc, char **argv)
 	_cleanup_free_ char *text = NULL;
 	const char *out = NULL;
 	bool keylime = false;
+	const struct cli_slot slots[] = { CLI_SET('k', &keylime), CLI_STR('o', &out), CLI_SLOTS_END };
 	size_t len;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c == 'k')
-			keylime = true;
-		else if (c == 'o') {
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-		} else
-			return cli_usage_error(cmd, "invalid option");
-	}
+	if ((r = cli_parse(cmd, argc, argv, "o:", opts, slots, NULL, NULL)))
+		return r;
 	if (!keylime || !out || argc - optind != 1)
 		return cli_usage_error(cmd, "--keylime, --out REF.json and one policy file expected");
 	if (cli_ctx_new(&ctx) < 0)
@@ -1173,21 +1138,14 @@ static int reference_export(int argc, char **argv)
 	const char *out = NULL, *now_arg = NULL;
 	uint64_t now = (uint64_t)time(NULL);
 	bool keylime = false;
+	const struct cli_slot slots[] = {
+		CLI_SET('k', &keylime), CLI_STR('o', &out), CLI_STR('n', &now_arg), CLI_SLOTS_END,
+	};
 	size_t len;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c == 'k')
-			keylime = true;
-		else if (c == 'o') {
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-		} else if (c == 'n') {
-			if (cli_opt_once(cmd, &now_arg, optarg, "now"))
-				return EXIT_USAGE;
-		} else
-			return cli_usage_error(cmd, "invalid option");
-	}
+	if ((r = cli_parse(cmd, argc, argv, "o:", opts, slots, NULL, NULL)))
+		return r;
 	if (!keylime || !out || argc - optind != 1)
 		return cli_usage_error(cmd, "--keylime, --out POLICY.json and one reference file expected");
 	if (now_arg && (cli_parse_u64(now_arg, &now) < 0 || now > (uint64_t)INT64_MAX))

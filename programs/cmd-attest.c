@@ -22,8 +22,12 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_evidence *, vouch_evidence_freep, vouch_evidence_free)
 
-static int parse_nonce(const char *cmd, const char *arg, uint8_t *buf, size_t *len)
+/* --nonce HEX, once: 0 or EXIT_USAGE */
+static int parse_nonce(const char *cmd, const char *arg, bool *given, uint8_t *buf, size_t *len)
 {
+	if (*given)
+		return cli_given_twice(cmd, "--nonce");
+	*given = true;
 	if (cli_parse_hex(arg, buf, 64, len) < 0)
 		return cli_usage_error(cmd, "invalid --nonce '%s' (1 to 64 bytes of hex)", arg);
 	return 0;
@@ -181,10 +185,7 @@ static int quote_option(const char *cmd, struct quote_args *a, int c, const char
 		return r;
 	switch (c) {
 	case 'n':
-		if (a->have_nonce)
-			return cli_given_twice(cmd, "--nonce");
-		a->have_nonce = true;
-		return parse_nonce(cmd, arg, a->nonce, &a->nonce_len);
+		return parse_nonce(cmd, arg, &a->have_nonce, a->nonce, &a->nonce_len);
 	case 'i':
 	case 'I':
 		if (c == 'i' ? a->no_ima : a->ima_path != NULL)
@@ -443,10 +444,7 @@ static int verify_option(const char *cmd, struct verify_args *a, int c, const ch
 		return cli_opt_once(cmd, slot, arg, cli_opt_name(verify_longopts, c));
 	switch (c) {
 	case 'n':
-		if (a->have_nonce)
-			return cli_given_twice(cmd, "--nonce");
-		a->have_nonce = true;
-		return parse_nonce(cmd, arg, a->nonce, &a->nonce_len);
+		return parse_nonce(cmd, arg, &a->have_nonce, a->nonce, &a->nonce_len);
 	case 'j':
 		a->json = true;
 		return 0;

@@ -245,6 +245,16 @@ static int common_check(const char *cmd, struct common_opts *o, int argc)
 	return 0;
 }
 
+/* Walk the PATH arguments with the common options: -r, --json, NAME.sig files skipped. */
+static int common_walk(const struct common_opts *co, struct walk_options *wo, int argc,
+		       char **argv, walk_fn fn, void *job)
+{
+	wo->recursive = co->recursive;
+	wo->json = co->json;
+	wo->skip_suffix = co->sigfile ? ".sig" : NULL;
+	return walk_run(wo, argv + optind, (size_t)(argc - optind), fn, job);
+}
+
 static int parse_algo_opt(vouch_ctx *ctx, const char *cmd, int *algo, const char *arg)
 {
 	if (*algo >= 0)
@@ -283,9 +293,7 @@ static int ima_hash(int argc, char **argv)
 		job.algo = VOUCH_HASH_SHA256;
 	job.xattr = co.xattr;
 	job.sigfile = co.sigfile;
-	wo.recursive = co.recursive;
-	wo.skip_suffix = co.sigfile ? ".sig" : NULL;
-	return walk_run(&wo, argv + optind, (size_t)(argc - optind), hash_one, &job);
+	return common_walk(&co, &wo, argc, argv, hash_one, &job);
 }
 
 /* --- ima sign ---------------------------------------------------------------------------- */
@@ -393,9 +401,7 @@ static int ima_sign(int argc, char **argv)
 	job.key = key;
 	job.xattr = co.xattr;
 	job.sigfile = co.sigfile;
-	wo.recursive = co.recursive;
-	wo.skip_suffix = co.sigfile ? ".sig" : NULL;
-	return walk_run(&wo, argv + optind, (size_t)(argc - optind), sign_one, &job);
+	return common_walk(&co, &wo, argc, argv, sign_one, &job);
 }
 
 /* --- ima verify / show ------------------------------------------------------------------- */
@@ -532,10 +538,7 @@ static int ima_verify(int argc, char **argv)
 	job.xattr = co.xattr;
 	job.sigfile = co.sigfile;
 	job.json = co.json;
-	wo.recursive = co.recursive;
-	wo.json = co.json;
-	wo.skip_suffix = co.sigfile ? ".sig" : NULL;
-	return walk_run(&wo, argv + optind, (size_t)(argc - optind), verify_one, &job);
+	return common_walk(&co, &wo, argc, argv, verify_one, &job);
 }
 
 static void show_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
@@ -592,10 +595,7 @@ static int ima_show(int argc, char **argv)
 	job.xattr = co.xattr;
 	job.sigfile = co.sigfile;
 	job.json = co.json;
-	wo.recursive = co.recursive;
-	wo.json = co.json;
-	wo.skip_suffix = co.sigfile ? ".sig" : NULL;
-	return walk_run(&wo, argv + optind, (size_t)(argc - optind), show_one, &job);
+	return common_walk(&co, &wo, argc, argv, show_one, &job);
 }
 
 static const struct command ima_commands[] = {

@@ -256,6 +256,34 @@ static json_object *result_json(const char *file, const char *func,
 	return o;
 }
 
+/* The getopt loop of an engine command: its common options, then @other's (NULL: none). */
+static int engine_options(const char *cmd, int argc, char **argv, const struct option *longopts,
+			  struct engine_args *a, cli_other_fn other, void *userdata)
+{
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		r = engine_option(cmd, a, c, optarg);
+		if (r < 0)
+			return -r;
+		if (r)
+			continue;
+		r = other ? other(userdata, c, optarg) : cli_usage_error(cmd, "invalid option");
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* engine status --json */
+static int status_other(void *userdata, int c, const char *arg)
+{
+	if (c != 'j')
+		return cli_usage_error("engine status", "invalid option");
+	*(bool *)userdata = true;
+	return 0;
+}
+
 /* vouch load's own options (beside the engine's) */
 struct load_args {
 	const char *func_s, *desc;
@@ -273,29 +301,25 @@ static const struct option load_longopts[] = {
 	{ 0 },
 };
 
+/* vouch load's own options */
+static int load_other(void *userdata, int c, const char *arg)
+{
+	struct load_args *l = userdata;
+	const struct cli_slot slots[] = {
+		CLI_STR('f', &l->func_s), CLI_STR('d', &l->desc), CLI_SET('b', &l->buffer),
+		CLI_SET('E', &l->sig_enforce), CLI_SET('j', &l->json), CLI_SLOTS_END,
+	};
+	int r = cli_slot_option("load", load_longopts, slots, c, arg);
+
+	return r >= 0 ? r : cli_usage_error("load", "invalid option");
+}
+
 static int load_options(int argc, char **argv, struct engine_args *a, struct load_args *l)
 {
-	const struct cli_slot slots[] = {
-		CLI_STR('f', &l->func_s), CLI_STR('d', &l->desc), CLI_SLOTS_END,
-	};
-	int c, r;
+	int r = engine_options("load", argc, argv, load_longopts, a, load_other, l);
 
-	while ((c = getopt_long(argc, argv, "", load_longopts, NULL)) != -1) {
-		r = engine_option("load", a, c, optarg);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		r = cli_slot_option("load", load_longopts, slots, c, optarg);
-		if (r > 0)
-			return r;
-		if (r == 0)
-			continue;
-		if (c == 'b' || c == 'E' || c == 'j')
-			*(c == 'b' ? &l->buffer : c == 'E' ? &l->sig_enforce : &l->json) = true;
-		else
-			return cli_usage_error("load", "invalid option");
-	}
+	if (r)
+		return r;
 	if (!l->func_s)
 		return cli_usage_error("load", "--func FUNC is required");
 	l->fi = find_func_arg(l->func_s);
@@ -429,19 +453,11 @@ static int engine_status(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
 	bool json = false;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		r = engine_option("engine status", &a, c, optarg);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (c == 'j')
-			json = true;
-		else
-			return cli_usage_error("engine status", "invalid option");
-	}
+	r = engine_options("engine status", argc, argv, longopts, &a, status_other, &json);
+	if (r)
+		return r;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	r = engine_open(ctx, "engine status", &a, &a.audit, &e);
@@ -576,15 +592,11 @@ static int engine_list(int argc, char **argv)
 	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
 	const uint8_t *buf;
 	size_t len, off = 0;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		r = engine_option("engine list", &a, c, optarg);
-		if (r < 0)
-			return -r;
-		if (!r)
-			return cli_usage_error("engine list", "invalid option");
-	}
+	r = engine_options("engine list", argc, argv, longopts, &a, NULL, NULL);
+	if (r)
+		return r;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	r = engine_open(ctx, "engine list", &a, &a.audit, &e);

@@ -223,26 +223,14 @@ static int key_check(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
 	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	struct cli_pass pass = CLI_PASS_INIT;
+	struct cli_pass pass = { .fd = -1, .cmd = "key check" };
 	const char *certpath = NULL;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('c', &certpath), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (cli_opt_once("key check", &certpath, optarg, "cert"))
-				return EXIT_USAGE;
-			break;
-		case 'F':
-		case 'P':
-			r = cli_pass_option("key check", &pass, c, optarg);
-			if (r)
-				return r;
-			break;
-		default:
-			return cli_usage_error("key check", "invalid option");
-		}
-	}
+	r = cli_parse("key check", argc, argv, "c:", longopts, slots, cli_pass_other, &pass);
+	if (r)
+		return r;
 	if (optind + 1 != argc)
 		return cli_usage_error("key check", "exactly one private key expected");
 	if (cli_ctx_new(&ctx) < 0)
@@ -281,14 +269,12 @@ static int key_import(int argc, char **argv)
 	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
 	const char *ring = NULL;
 	int32_t serial = 0;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('K', &ring), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'K')
-			return cli_usage_error("key import", "invalid option");
-		if (cli_opt_once("key import", &ring, optarg, "keyring"))
-			return EXIT_USAGE;
-	}
+	r = cli_parse("key import", argc, argv, "", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (optind + 1 != argc)
 		return cli_usage_error("key import", "give exactly one certificate");
 	if (cli_ctx_new(&ctx) < 0)

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Helpers shared by the vouch subcommands.
+ * The toolkit every vouch subcommand (and vouch guard) uses: diagnostics and exit codes,
+ * number parsing, the command tables' dispatch, the option toolkit (options given once,
+ * slot tables, cli_parse), passphrases, keys and trust stores, JSON output, the "[--json]
+ * FILE..." show loop, the atomic file writer, text lines and blacklist files.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -314,7 +317,7 @@ int cli_flag_once(const char *cmd, bool *flag, const char *name)
 	return 0;
 }
 
-/* --- passphrases --------------------------------------------------------------------- */
+/* --- passphrases, keys, trust stores ----------------------------------------------- */
 
 static int read_pass_fd(int fd, char *buf, size_t size)
 {
@@ -632,6 +635,8 @@ char *cli_text_line(char *line, ssize_t len)
 		s++;
 	return *s && *s != '#' ? s : NULL;
 }
+
+/* --- blacklists and the engine's trust stores ------------------------------------------ */
 
 void cli_blacklist_done(struct cli_blacklist *b)
 {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Helpers shared by the vouch subcommands: diagnostics, exit codes, option parsing.
+ * The toolkit shared by the vouch subcommands (cli.c): diagnostics, exit codes, dispatch,
+ * the option toolkit, keys and trust stores, output, files.
  *
  * Copyright (C) 2026 The vouch authors
  */

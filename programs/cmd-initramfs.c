@@ -830,9 +830,11 @@ static int create_settings(const struct create_args *a, struct create *c,
 	wo->format = a->fmt ? parse_format(a->fmt) : VOUCH_CPIO_NEWC;
 	wo->compress = a->comp ? parse_compress(a->comp) : VOUCH_CPIO_COMPRESS_NONE;
 	if (wo->format < 0)
-		return cli_usage_error("initramfs create", "unknown format '%s' (newc, crc, newcx, metadata)", a->fmt);
+		return cli_usage_error("initramfs create",
+				       "unknown format '%s' (newc, crc, newcx, metadata)", a->fmt);
 	if (wo->compress < 0)
-		return cli_usage_error("initramfs create", "unknown compression '%s' (none, gzip, zstd, xz)", a->comp);
+		return cli_usage_error("initramfs create",
+				       "unknown compression '%s' (none, gzip, zstd, xz)", a->comp);
 	if (a->mt || (sde && *sde)) {
 		uint64_t v;
 
@@ -855,8 +857,8 @@ static int create_settings(const struct create_args *a, struct create *c,
 }
 
 /* The archive into @fd: 0, or -1 after printing. */
-static int create_write(vouch_ctx *ctx, struct create *c, const struct vouch_cpio_writer_options *wo,
-			int fd, const char *out)
+static int create_write(vouch_ctx *ctx, struct create *c,
+			const struct vouch_cpio_writer_options *wo, int fd, const char *out)
 {
 	vouch_cpio_writer *w = NULL;
 	struct out o = { .fd = fd };
@@ -887,8 +889,8 @@ static int create_write(vouch_ctx *ctx, struct create *c, const struct vouch_cpi
  * and a source that others may not read makes the image 0600 whatever the umask (dracut's
  * CVE-2012-4453).
  */
-static int create_file(vouch_ctx *ctx, struct create *c, const struct vouch_cpio_writer_options *wo,
-		       const char *out)
+static int create_file(vouch_ctx *ctx, struct create *c,
+		       const struct vouch_cpio_writer_options *wo, const char *out)
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;

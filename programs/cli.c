@@ -290,7 +290,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const char *shortopts,
 {
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		r = cli_slot_option(cmd, longopts, slots, c, optarg);
 		if (r < 0)
 			r = other ? other(userdata, c, optarg) :
@@ -481,7 +481,7 @@ int cli_show_files(const char *cmd, int argc, char **argv, const char *none, boo
 	bool json = false;
 	int c, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = cli_getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c != 'j')
 			return cli_usage_error(cmd, "invalid option");
 		if (json_once && cli_flag_once(cmd, &json, "json"))

@@ -613,7 +613,9 @@ int cli_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	return sync_parent(dirfd, name);
+	/* one file (a state or an output): its rename made durable; trees of .sig files are
+	 * written by the thousand and not synced one directory at a time */
+	return mode >= 0 ? sync_parent(dirfd, name) : 0;
 }
 
 void cli_time_iso(int64_t t, char *buf, size_t size)

@@ -215,8 +215,9 @@ char *cli_text_line(char *line, ssize_t len);
 /*
  * Write @len bytes to @name beneath @dirfd (AT_FDCWD: a path) through a temporary beside
  * it, fsync and rename: never half a file, never through a symlink in the last component.
- * @mode >= 0: the new file's mode.  @mode < 0: an existing file keeps its owner and mode
- * (a new one is 0644), and a symlink (-ELOOP), a non-regular file (-EINVAL) or a file with
+ * @mode >= 0: the new file's mode, and the directory is synced after the rename.  @mode < 0
+ * (NAME.sig files, written by the thousand): an existing file keeps its owner and mode (a
+ * new one is 0644), and a symlink (-ELOOP), a non-regular file (-EINVAL) or a file with
  * several hard links (-EMLINK) is refused.  0 or a negative errno; prints nothing.
  */
 int cli_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len, int mode);

@@ -31,7 +31,6 @@
 
 #define ATTEST_JSON_MAX REFERENCE_JSON_MAX
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, attest_json_putp, json_object_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, attest_reader_freep, vouch_log_reader_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, attest_cache_freep, vouch_sig_cache_free)
 
@@ -61,7 +60,7 @@ VOUCH_EXPORT void vouch_attest_reference_free(vouch_attest_reference *ref)
 VOUCH_EXPORT int vouch_attest_reference_parse(vouch_ctx *ctx, const char *json, size_t len,
 					      vouch_attest_reference **ret_ref)
 {
-	_cleanup_(attest_json_putp) json_object *root = NULL;
+	_cleanup_(json_putp) json_object *root = NULL;
 	json_object *files = NULL, *exclude = NULL, *keyrings = NULL, *ima_buf = NULL;
 	vouch_attest_reference *ref;
 	int r;
@@ -165,7 +164,7 @@ VOUCH_EXPORT int vouch_attest_reference_check(const vouch_attest_reference *ref,
 VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size_t len,
 					  struct vouch_attest_state *ret_state)
 {
-	_cleanup_(attest_json_putp) json_object *root = NULL;
+	_cleanup_(json_putp) json_object *root = NULL;
 	_cleanup_free_ struct vouch_attest_state *st = NULL;
 	json_object *v, *ak, *pcrs, *ver;
 	char why[256];
@@ -293,7 +292,7 @@ static json_object *pcrs_json(const struct vouch_pcrs *p)
 static int state_format(vouch_ctx *ctx, const struct vouch_attest_state *st, int flags,
 			char **ret_text)
 {
-	_cleanup_(attest_json_putp) json_object *root = NULL;
+	_cleanup_(json_putp) json_object *root = NULL;
 	json_object *pcrs;
 	const char *s;
 	char *text;
@@ -352,7 +351,7 @@ static json_object *hex_json(const uint8_t *buf, size_t len)
 VOUCH_EXPORT int vouch_attest_result_to_json(vouch_ctx *ctx, const struct vouch_attest_result *res,
 					     char **ret_json)
 {
-	_cleanup_(attest_json_putp) json_object *o = NULL;
+	_cleanup_(json_putp) json_object *o = NULL;
 	json_object *arr, *first = NULL, *q;
 	const struct vouch_quote_result *qr;
 	int worst = 0;

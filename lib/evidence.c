@@ -22,8 +22,6 @@
 
 #define EVIDENCE_MAX ((size_t)512 << 20)
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
-
 static int get_hex(json_object *o, const char *key, bool required, uint8_t **ret, size_t *ret_len)
 {
 	json_object *v;

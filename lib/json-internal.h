@@ -13,6 +13,11 @@
 
 #include <json-c/json.h>
 
+#include "cleanup.h"
+
+/* _cleanup_(json_putp): the one cleanup helper for a json_object reference */
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
+
 /*
  * One whole JSON object of at most @max bytes and @depth nested objects and lists, read
  * strictly (RFC 8259): no comments, single quotes, trailing commas, leading zeros, NaN or

@@ -29,7 +29,6 @@
 #define DEB_PATH_MAX 4096
 #define DEB_MAX_ALGOS 8
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, ref_json_putp, json_object_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_hasher *, ref_hasher_freep, vouch_hasher_free)
 
 /* --- canonical JSON ------------------------------------------------------------------- */
@@ -1498,7 +1497,7 @@ static int upgrade_v1(json_object *root)
 VOUCH_EXPORT int vouch_reference_parse(vouch_ctx *ctx, const char *json, size_t len,
 				       vouch_reference **ret_ref)
 {
-	_cleanup_(ref_json_putp) json_object *root = NULL;
+	_cleanup_(json_putp) json_object *root = NULL;
 	json_object *v;
 	int r;
 
@@ -1967,7 +1966,7 @@ static int keylime_digest(const char *hex, char *out, size_t size)
 static int keylime_list(vouch_ctx *ctx, const char *what, const char *name, json_object *l,
 			json_object **ret)
 {
-	_cleanup_(ref_json_putp) json_object *out = NULL;
+	_cleanup_(json_putp) json_object *out = NULL;
 
 	if (!json_object_is_type(l, json_type_array))
 		return ctx_err(ctx, -EBADMSG, "keylime %s '%.200s': not a list of digests", what, name);
@@ -2055,7 +2054,7 @@ static int keylime_exclude(const char *re, char *out, size_t size)
 VOUCH_EXPORT int vouch_reference_import_keylime(vouch_ctx *ctx, const char *json, size_t len,
 						vouch_reference **ret_ref)
 {
-	_cleanup_(ref_json_putp) json_object *root = NULL;
+	_cleanup_(json_putp) json_object *root = NULL;
 	_cleanup_(ref_freep) vouch_reference *ref = NULL;
 	static const char *maps[] = { "keyrings", "ima-buf" };
 	json_object *meta, *v, *digests, *excludes, *ima;
@@ -2229,7 +2228,7 @@ static int keylime_hexes(json_object *list, int64_t now, json_object *to)
 VOUCH_EXPORT int vouch_reference_export_keylime(vouch_reference *ref, int64_t now, char **ret_json,
 						size_t *ret_len)
 {
-	_cleanup_(ref_json_putp) json_object *out = json_object_new_object();
+	_cleanup_(json_putp) json_object *out = json_object_new_object();
 	static const char *maps[] = { "keyrings", "ima-buf" };
 	json_object *meta, *digests, *excludes, *ima, *v;
 

@@ -730,7 +730,9 @@ static bool valid_name(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
-static int run(int argc, char **argv)
+/* the options into @fl, then the connection's defaults from the environment; -1: go on,
+ * else the exit code (--help, --version or a usage error) */
+static int parse_options(int argc, char **argv, struct fleet *fl)
 {
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
@@ -746,22 +748,20 @@ static int run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
 	};
-	struct fleet fl = { .idle = 1.0 };
-	const char *cmd;
 	char *end;
-	int opt, nargs, r;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = NULL;
 
 		switch (opt) {
-		case 's': slot = &fl.server; break;
-		case 'c': slot = &fl.cert; break;
-		case 'k': slot = &fl.key; break;
-		case 'a': slot = &fl.cacert; break;
-		case 'L': slot = &fl.last_event_id; break;
-		case 'j': fl.json = true; break;
-		case 'f': fl.follow = true; break;
+		case 's': slot = &fl->server; break;
+		case 'c': slot = &fl->cert; break;
+		case 'k': slot = &fl->key; break;
+		case 'a': slot = &fl->cacert; break;
+		case 'L': slot = &fl->last_event_id; break;
+		case 'j': fl->json = true; break;
+		case 'f': fl->follow = true; break;
 		case 'n': {
 			unsigned long v;
 
@@ -769,13 +769,13 @@ static int run(int argc, char **argv)
 			v = strtoul(optarg, &end, 10);
 			if (errno || !*optarg || *end || *optarg == '-' || v == 0 || v > UINT32_MAX)
 				return usage(stderr, "invalid --count", optarg);
-			fl.count = (uint32_t)v;
+			fl->count = (uint32_t)v;
 			break;
 		}
 		case 'i':
 			errno = 0;
-			fl.idle = strtod(optarg, &end);
-			if (errno || !*optarg || *end || !(fl.idle > 0 && fl.idle <= 3600))
+			fl->idle = strtod(optarg, &end);
+			if (errno || !*optarg || *end || !(fl->idle > 0 && fl->idle <= 3600))
 				return usage(stderr, "invalid --idle", optarg);
 			break;
 		case 'h':
@@ -796,29 +796,34 @@ static int run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage(stderr, "a command is required", NULL);
-	if (!fl.server)
-		fl.server = getenv("VOUCH_FLEET_SERVER");
-	if (!fl.cert)
-		fl.cert = getenv("VOUCH_FLEET_CERT");
-	if (!fl.key)
-		fl.key = getenv("VOUCH_FLEET_KEY");
-	if (!fl.cacert)
-		fl.cacert = getenv("VOUCH_FLEET_CACERT");
-	if (!fl.server || !fl.cert || !fl.key || !fl.cacert)
+	if (!fl->server)
+		fl->server = getenv("VOUCH_FLEET_SERVER");
+	if (!fl->cert)
+		fl->cert = getenv("VOUCH_FLEET_CERT");
+	if (!fl->key)
+		fl->key = getenv("VOUCH_FLEET_KEY");
+	if (!fl->cacert)
+		fl->cacert = getenv("VOUCH_FLEET_CACERT");
+	if (!fl->server || !fl->cert || !fl->key || !fl->cacert)
 		return usage(stderr, "--server, --cert, --key and --cacert (or $VOUCH_FLEET_*) are "
 				     "required", NULL);
-	if (strncmp(fl.server, "https://", 8) != 0)
-		return usage(stderr, "--server must be an https:// URL:", fl.server);
-	cmd = argv[optind];
-	nargs = argc - optind - 1;
-	argv += optind + 1;
-	struct {
+	if (strncmp(fl->server, "https://", 8) != 0)
+		return usage(stderr, "--server must be an https:// URL:", fl->server);
+	return -1;
+}
+
+/* @cmd known, with its number of arguments; names that go into URL paths by the server's
+ * rules, checked before anything is sent.  -1: go on, else the exit code */
+static int check_command(const char *cmd, int nargs, char **argv)
+{
+	static const struct {
 		const char *name;
 		int nargs;
-	} const cmds[] = { { "status", 0 }, { "show", 1 }, { "add-reference", 2 },
-			   { "set-reference", 2 }, { "add-agent", 2 }, { "remove", 1 },
-			   { "events", 0 } };
-	r = -1;
+	} cmds[] = { { "status", 0 }, { "show", 1 }, { "add-reference", 2 },
+		     { "set-reference", 2 }, { "add-agent", 2 }, { "remove", 1 },
+		     { "events", 0 } };
+	int r = -1;
+
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			r = cmds[i].nargs;
@@ -826,7 +831,6 @@ static int run(int argc, char **argv)
 		return usage(stderr, "unknown command", cmd);
 	if (nargs != r)
 		return usage(stderr, "wrong number of arguments for", cmd);
-	/* names go into URL paths: the server's rules, checked before anything is sent */
 	if ((strcmp(cmd, "show") == 0 || strcmp(cmd, "remove") == 0 ||
 	     strcmp(cmd, "set-reference") == 0 || strcmp(cmd, "add-agent") == 0) &&
 	    !valid_name(argv[0]))
@@ -835,6 +839,24 @@ static int run(int argc, char **argv)
 	    (strcmp(cmd, "set-reference") == 0 && !valid_name(argv[1])))
 		return usage(stderr, "invalid reference name",
 			     strcmp(cmd, "add-reference") == 0 ? argv[0] : argv[1]);
+	return -1;
+}
+
+static int run(int argc, char **argv)
+{
+	struct fleet fl = { .idle = 1.0 };
+	const char *cmd;
+	int nargs, r;
+
+	r = parse_options(argc, argv, &fl);
+	if (r >= 0)
+		return r;
+	cmd = argv[optind];
+	nargs = argc - optind - 1;
+	argv += optind + 1;
+	r = check_command(cmd, nargs, argv);
+	if (r >= 0)
+		return r;
 	if (fl.last_event_id && (strlen(fl.last_event_id) >= 128 ||
 				 strpbrk(fl.last_event_id, "\r\n")))
 		return usage(stderr, "invalid --last-event-id", fl.last_event_id);

@@ -7,20 +7,14 @@
 
 #include "internal.h"
 #include "pick-list.h"
-#include "sigv2-internal.h"
+#include "log-internal.h"
 #include "tap.h"
 
 static vouch_ctx *ctx;
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	uint8_t *buf = NULL;
-
-	if (read_file_all(ctx, path, 1 << 26, &buf, len) < 0) {
-		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
-		return NULL;
-	}
-	return buf;
+	return tap_slurp(ctx, path, 1 << 26, len);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)
@@ -392,24 +386,24 @@ static void test_sig_order(void)
 	value[2] = VOUCH_HASH_MD5;
 	put_be32(value + 3, info.ima_keyid ^ 1);
 	ctx_err(ctx, -EIO, "earlier");
-	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
-				   false, &v),
+	ok_ret(log_sig_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
+				     false, &v),
 	       "md5, unknown key");
 	ok(v == VOUCH_LOG_SIG_UNKNOWN_KEY, "must fail: an unknown key outranks a refused algorithm");
 	ok_streq(vouch_ctx_last_error(ctx), "earlier", "the caller's message survives");
 	put_be32(value + 3, info.ima_keyid);
-	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
-				   false, &v),
+	ok_ret(log_sig_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
+				     false, &v),
 	       "md5, trusted key");
 	ok(v == VOUCH_LOG_SIG_UNSUPPORTED, "must fail: md5 is not on the allow-list");
 	value[2] = VOUCH_HASH_SHA256;
-	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_SHA256, md, 32,
-				   false, &v),
+	ok_ret(log_sig_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_SHA256, md, 32,
+				     false, &v),
 	       "sha256, zero signature");
 	ok(v == VOUCH_LOG_SIG_BAD, "must fail: the signature does not verify");
 	put_be16(value + 7, 255);
-	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value) - 1, VOUCH_HASH_SHA256, md,
-				   32, false, &v),
+	ok_ret(log_sig_verify_digest(ctx, t, NULL, value, sizeof(value) - 1, VOUCH_HASH_SHA256, md,
+				     32, false, &v),
 	       "sha256, 255 bytes");
 	ok(v == VOUCH_LOG_SIG_MALFORMED, "must fail: an RSA signature shorter than the modulus");
 	ok_streq(vouch_ctx_last_error(ctx), "earlier", "the caller's message survives");
@@ -454,7 +448,8 @@ static void test_sigs(void)
 			sig[0] = 0x05;
 			f->len = 50;
 			ok_ret(vouch_log_entry_verify_sig(ctx, t, cache, &copy, &v), "evm");
-			ok(v == VOUCH_LOG_SIG_UNSUPPORTED, "an EVM portable signature is reported");
+			ok(v == VOUCH_LOG_SIG_EVM_PORTABLE, "an EVM portable signature is named so");
+			ok(!strcmp(vouch_log_sig_verdict_name(v), "evm-portable"), "as evm-portable");
 			free(sig);
 		}
 	}

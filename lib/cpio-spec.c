@@ -16,8 +16,8 @@
 #include "internal.h"
 #include <vouch/cpio.h>
 
-/* Permission bits in octal, at most 07777. */
-static int parse_mode(const char *s, uint32_t *ret)
+/* A number in @base, no sign, at most @max: permission bits (octal), ids, device numbers. */
+static int parse_num(const char *s, int base, unsigned long max, uint32_t *ret)
 {
 	char *end;
 	unsigned long v;
@@ -25,33 +25,22 @@ static int parse_mode(const char *s, uint32_t *ret)
 	if (!*s || *s == '-' || *s == '+')
 		return -1;
 	errno = 0;
-	v = strtoul(s, &end, 8);
-	if (errno || *end || v > 07777)
+	v = strtoul(s, &end, base);
+	if (errno || *end || v > max)
 		return -1;
 	*ret = (uint32_t)v;
 	return 0;
 }
 
-/* A decimal id or device number. */
 static int parse_id(const char *s, uint32_t *ret)
 {
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -1;
-	*ret = (uint32_t)v;
-	return 0;
+	return parse_num(s, 10, UINT32_MAX, ret);
 }
 
 /* MODE UID GID at @tok */
 static int parse_owner(char **tok, struct vouch_cpio_spec_line *l)
 {
-	if (parse_mode(tok[0], &l->mode) < 0 || parse_id(tok[1], &l->uid) < 0)
+	if (parse_num(tok[0], 8, 07777, &l->mode) < 0 || parse_id(tok[1], &l->uid) < 0)
 		return -1;
 	return parse_id(tok[2], &l->gid);
 }

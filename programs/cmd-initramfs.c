@@ -401,17 +401,16 @@ static char *expand_env(const char *in)
 	return out;
 }
 
+/* --owner's UID or GID: decimal digits only, at most UINT32_MAX */
 static int parse_id(const char *s, uint32_t *ret)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v = 0;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (!*s)
 		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -1;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9' || (v = v * 10 + (uint64_t)(*s - '0')) > UINT32_MAX)
+			return -1;
 	*ret = (uint32_t)v;
 	return 0;
 }

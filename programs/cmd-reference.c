@@ -413,6 +413,8 @@ struct create_args {
 	uint64_t bytes;
 };
 
+#define CREATE_ARGS_INIT { .dopts = VOUCH_DEB_OPTIONS_INIT, .algos = { VOUCH_HASH_SHA256 }, .n_algos = 1 }
+
 static void create_args_free(struct create_args *a)
 {
 	strv_free(&a->debs);
@@ -650,9 +652,7 @@ static int reference_create(int argc, char **argv)
 	static const char *cmd = "reference create";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
-	struct create_args a = { .dopts = VOUCH_DEB_OPTIONS_INIT,
-				 .algos = { VOUCH_HASH_SHA256 },
-				 .n_algos = 1 };
+	struct create_args a = CREATE_ARGS_INIT;
 	struct vouch_reference_stats st;
 	int r, ret;
 	char id[80];
@@ -984,9 +984,7 @@ static int reference_update(int argc, char **argv)
 	static const char *cmd = "reference update";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
-	struct create_args a = { .dopts = VOUCH_DEB_OPTIONS_INIT,
-				 .algos = { VOUCH_HASH_SHA256 },
-				 .n_algos = 1 };
+	struct create_args a = CREATE_ARGS_INIT;
 	uint64_t window = 0, now = (uint64_t)time(NULL);
 	size_t removed = 0;
 	int r, ret;

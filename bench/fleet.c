@@ -1352,19 +1352,19 @@ struct window {
 	uint64_t rounds, trusted, errors;
 };
 
-/* one steady window of @seconds at interval @iv, after @warm seconds of rounds on the same
- * schedule that are not counted; prints its figures */
-static void window(CURL *mc, double iv, double warm, double seconds, bool verbose,
-		   struct window *ret)
-{
+/* what one window measured: /metrics before and after, the workers' counts and series */
+struct window_figures {
 	struct snapshot s0, s1;
 	struct series tls, nonce, push, late;
-	uint64_t errors[_E_MAX] = { 0 }, rounds = 0, trusted = 0, total_err = 0, sigs = 0;
-	uint64_t resent = 0, resent_pushes = 0;
-	unsigned long codes[600] = { 0 };
-	double p50[N_HIST], p99[N_HIST], srv50 = 0, srv99 = 0, c_srv, c_gen, c_db;
-	char a[32], b[32], c[32], d[32];
+	uint64_t errors[_E_MAX], rounds, trusted, total_err, sigs, resent, resent_pushes;
+	unsigned long codes[600];
+	double p50[N_HIST], p99[N_HIST], srv50, srv99, c_srv, c_gen, c_db, seconds;
+};
 
+/* run the window: @warm seconds not counted, then @seconds counted, at interval @iv */
+static void window_run(CURL *mc, double iv, double warm, double seconds,
+		       struct window_figures *f)
+{
 	reset_counts();
 	cur_interval = iv;
 	t_steady = now() + 0.2;
@@ -1376,19 +1376,19 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 		atomic_store(&next_agent, 0);
 		pthread_barrier_wait(&barrier);
 		sleep_until(t_count);
-		snapshot(mc, &s0);
-		c_srv = server_cpu();
-		c_gen = self_cpu();
-		c_db = db_cpu();
+		snapshot(mc, &f->s0);
+		f->c_srv = server_cpu();
+		f->c_gen = self_cpu();
+		f->c_db = db_cpu();
 		pthread_barrier_wait(&barrier);
 	} else {
-		snapshot(mc, &s0);
-		c_srv = server_cpu();
-		c_gen = self_cpu();
-		c_db = db_cpu();
+		snapshot(mc, &f->s0);
+		f->c_srv = server_cpu();
+		f->c_gen = self_cpu();
+		f->c_db = db_cpu();
 		go(STAGE_STEADY);
 	}
-	seconds = now() - t_count;
+	f->seconds = now() - t_count;
 	if (warm > 0) {
 		uint64_t wr = 0, wt = 0, we = 0;
 
@@ -1401,123 +1401,158 @@ static void window(CURL *mc, double iv, double warm, double seconds, bool verbos
 		       "(late starts included): not counted below\n", warm, (unsigned long long)wr,
 		       (unsigned long long)wt, (unsigned long long)we);
 	}
-	c_srv = server_cpu() - c_srv;
-	c_gen = self_cpu() - c_gen;
-	c_db = db_cpu() - c_db;
-	snapshot(mc, &s1);
+	f->c_srv = server_cpu() - f->c_srv;
+	f->c_gen = self_cpu() - f->c_gen;
+	f->c_db = db_cpu() - f->c_db;
+	snapshot(mc, &f->s1);
+}
+
+/* the workers' counts and series summed; the server's phases from the /metrics deltas */
+static void window_sum(struct window_figures *f)
+{
 	for (size_t t = 0; t < opt.threads; t++) {
 		for (int k = 0; k < _E_MAX; k++)
-			errors[k] += workers[t].errors[k];
+			f->errors[k] += workers[t].errors[k];
 		for (int k = 0; k < 600; k++)
-			codes[k] += workers[t].http_codes[k];
-		rounds += workers[t].rounds;
-		trusted += workers[t].trusted;
-		sigs += workers[t].sigs;
-		resent += workers[t].resent_gets;
-		resent_pushes += workers[t].resent_pushes;
+			f->codes[k] += workers[t].http_codes[k];
+		f->rounds += workers[t].rounds;
+		f->trusted += workers[t].trusted;
+		f->sigs += workers[t].sigs;
+		f->resent += workers[t].resent_gets;
+		f->resent_pushes += workers[t].resent_pushes;
 	}
 	for (int k = 0; k < _E_MAX; k++)
-		total_err += errors[k];
-	tls = merged(offsetof(struct worker, tls));
-	nonce = merged(offsetof(struct worker, nonce));
-	push = merged(offsetof(struct worker, push));
-	late = merged(offsetof(struct worker, late));
+		f->total_err += f->errors[k];
+	f->tls = merged(offsetof(struct worker, tls));
+	f->nonce = merged(offsetof(struct worker, nonce));
+	f->push = merged(offsetof(struct worker, push));
+	f->late = merged(offsetof(struct worker, late));
 	/* the server's time per attestation: its three sequential phases (commit is part of
 	 * store); the sum of their p99 bounds the p99 of the whole */
 	for (int h = 0; h < N_HIST; h++) {
-		p50[h] = hist_quantile(&s0, &s1, h, 0.5);
-		p99[h] = hist_quantile(&s0, &s1, h, 0.99);
+		f->p50[h] = hist_quantile(&f->s0, &f->s1, h, 0.5);
+		f->p99[h] = hist_quantile(&f->s0, &f->s1, h, 0.99);
 	}
 	for (int h = 0; h < 3; h++) {
-		srv50 += p50[h];
-		srv99 += p99[h];
+		f->srv50 += f->p50[h];
+		f->srv99 += f->p99[h];
 	}
-	*ret = (struct window){ .rate = (double)trusted / seconds,
-				.offered = (double)opt.agents / iv,
-				.seconds = seconds,
-				.server_p50 = srv50,
-				.server_p99 = srv99,
-				.push_p99 = load_quantile(push.v, push.n, 0.99),
-				.rounds = rounds,
-				.trusted = trusted,
-				.errors = total_err };
-	if (verbose) {
-		printf("steady: %.1f s, %llu rounds, %llu trusted: %.1f attestations/s (offered %.1f/s)\n",
-		       seconds, (unsigned long long)rounds, (unsigned long long)trusted, ret->rate,
-		       ret->offered);
-		printf("lists: %u ima-sig entries a round, %u of them signed; vouchd verified %llu "
-		       "signatures in the trusted rounds\n", opt.entries, opt.signed_per_round,
-		       (unsigned long long)sigs);
-		printf("client side (ms)          p50       p99     count\n");
-		{
-			const struct series *rows[] = { &tls, &nonce, &push, &late };
-			static const char *const names[] = { "connect + TLS", "nonce fetch",
-							     "push round trip", "start lateness" };
+}
 
-			for (int i = 0; i < 4; i++) {
-				ms(a, sizeof(a), load_quantile(rows[i]->v, rows[i]->n, 0.5));
-				ms(b, sizeof(b), load_quantile(rows[i]->v, rows[i]->n, 0.99));
-				printf("  %-17s %9s %9s %9zu\n", names[i], a, b, rows[i]->n);
-			}
+/* the window's figures, in full (and the RESULT line) */
+static void window_print(const struct window_figures *f, const struct window *ret)
+{
+	const struct snapshot s0 = f->s0, s1 = f->s1;
+	const struct series tls = f->tls, nonce = f->nonce, push = f->push, late = f->late;
+	const uint64_t *errors = f->errors;
+	const unsigned long *codes = f->codes;
+	const double *p50 = f->p50, *p99 = f->p99;
+	double seconds = f->seconds, srv50 = f->srv50, srv99 = f->srv99, c_srv = f->c_srv,
+	       c_gen = f->c_gen, c_db = f->c_db;
+	uint64_t rounds = f->rounds, trusted = f->trusted, total_err = f->total_err, sigs = f->sigs,
+		 resent = f->resent, resent_pushes = f->resent_pushes;
+	char a[32], b[32], c[32], d[32];
+
+	printf("steady: %.1f s, %llu rounds, %llu trusted: %.1f attestations/s (offered %.1f/s)\n",
+	       seconds, (unsigned long long)rounds, (unsigned long long)trusted, ret->rate,
+	       ret->offered);
+	printf("lists: %u ima-sig entries a round, %u of them signed; vouchd verified %llu "
+	       "signatures in the trusted rounds\n", opt.entries, opt.signed_per_round,
+	       (unsigned long long)sigs);
+	printf("client side (ms)          p50       p99     count\n");
+	{
+		const struct series *rows[] = { &tls, &nonce, &push, &late };
+		static const char *const names[] = { "connect + TLS", "nonce fetch",
+						     "push round trip", "start lateness" };
+
+		for (int i = 0; i < 4; i++) {
+			ms(a, sizeof(a), load_quantile(rows[i]->v, rows[i]->n, 0.5));
+			ms(b, sizeof(b), load_quantile(rows[i]->v, rows[i]->n, 0.99));
+			printf("  %-17s %9s %9s %9zu\n", names[i], a, b, rows[i]->n);
 		}
-		printf("server side, /metrics deltas (ms; linear within vouchd's buckets "
-		       "1,5,10,50,100,500 ms)\n");
-		for (int h = 0; h < N_HIST; h++) {
-			hist_ms(a, sizeof(a), p50[h]);
-			hist_ms(b, sizeof(b), p99[h]);
-			ms(c, sizeof(c), s1.count[h] > s0.count[h]
-						 ? (s1.sum[h] - s0.sum[h]) / (s1.count[h] - s0.count[h])
-						 : 0);
-			printf("  %-10s p50 %8s  p99 %8s  mean %8s  n %.0f\n", hist_names[h], a, b, c,
-			       s1.count[h] - s0.count[h]);
-		}
-		ms(a, sizeof(a), srv50);
-		ms(d, sizeof(d), srv99);
-		printf("  parse+verify+store p50 %s, p99 %s (sums of the phases' quantiles)\n", a, d);
-		printf("  vouchd verdicts: %.0f trusted, %.0f untrusted, %.0f error; %.0f refused\n",
-		       s1.trusted - s0.trusted, s1.untrusted - s0.untrusted, s1.error - s0.error,
-		       s1.refused - s0.refused);
-		for (unsigned u = 0; u < opt.n_urls && u < 16; u++)
-			printf("  node %u RSS %.1f MiB\n", u, s1.rss[u] / 1048576);
-		if (opt.n_pids)
-			printf("CPU: server %.1f s (%.0f%% of a core), %.0f us per attestation; "
-			       "generator %.1f s (%.0f%% of a core), %.0f us per round\n", c_srv,
-			       100 * c_srv / seconds, trusted ? 1e6 * c_srv / (double)trusted : 0, c_gen,
-			       100 * c_gen / seconds, rounds ? 1e6 * c_gen / (double)rounds : 0);
-		if (opt.db_pid)
-			printf("CPU: database %.1f s (%.0f%% of a core), %.0f us per attestation\n",
-			       c_db, 100 * c_db / seconds, trusted ? 1e6 * c_db / (double)trusted : 0);
-		printf("errors: %llu", (unsigned long long)total_err);
-		for (int k = 0; k < _E_MAX; k++)
-			if (errors[k])
-				printf(", %s %llu", err_names[k], (unsigned long long)errors[k]);
-		for (int k = 400; k < 600; k++)
-			if (codes[k])
-				printf(", HTTP %d: %lu", k, codes[k]);
-		printf("\n");
-		if (resent || resent_pushes)
-			printf("sent again on a new connection (a kept one had closed): %llu GETs, "
-			       "%llu pushes (X-Vouch-Retry: 1)\n",
-			       (unsigned long long)resent, (unsigned long long)resent_pushes);
-		printf("RESULT rate=%.1f offered=%.1f seconds=%.1f rounds=%llu trusted=%llu errors=%llu "
-		       "tls_p50=%.3f tls_p99=%.3f nonce_p50=%.3f nonce_p99=%.3f push_p50=%.3f "
-		       "push_p99=%.3f server_p50=%.3f server_p99=%.3f commit_p99=%.3f sigs=%llu",
-		       ret->rate, ret->offered, seconds, (unsigned long long)rounds,
-		       (unsigned long long)trusted, (unsigned long long)total_err,
-		       1e3 * load_quantile(tls.v, tls.n, 0.5), 1e3 * load_quantile(tls.v, tls.n, 0.99),
-		       1e3 * load_quantile(nonce.v, nonce.n, 0.5),
-		       1e3 * load_quantile(nonce.v, nonce.n, 0.99),
-		       1e3 * load_quantile(push.v, push.n, 0.5), 1e3 * ret->push_p99, 1e3 * srv50,
-		       1e3 * srv99, 1e3 * p99[4], (unsigned long long)sigs);
-		for (unsigned u = 0; u < opt.n_urls && u < 16; u++)
-			printf(" rss%u=%.0f", u, s1.rss[u]);
-		printf("\n");
-		fflush(stdout);
 	}
-	free(tls.v);
-	free(nonce.v);
-	free(push.v);
-	free(late.v);
+	printf("server side, /metrics deltas (ms; linear within vouchd's buckets "
+	       "1,5,10,50,100,500 ms)\n");
+	for (int h = 0; h < N_HIST; h++) {
+		hist_ms(a, sizeof(a), p50[h]);
+		hist_ms(b, sizeof(b), p99[h]);
+		ms(c, sizeof(c), s1.count[h] > s0.count[h]
+					 ? (s1.sum[h] - s0.sum[h]) / (s1.count[h] - s0.count[h])
+					 : 0);
+		printf("  %-10s p50 %8s  p99 %8s  mean %8s  n %.0f\n", hist_names[h], a, b, c,
+		       s1.count[h] - s0.count[h]);
+	}
+	ms(a, sizeof(a), srv50);
+	ms(d, sizeof(d), srv99);
+	printf("  parse+verify+store p50 %s, p99 %s (sums of the phases' quantiles)\n", a, d);
+	printf("  vouchd verdicts: %.0f trusted, %.0f untrusted, %.0f error; %.0f refused\n",
+	       s1.trusted - s0.trusted, s1.untrusted - s0.untrusted, s1.error - s0.error,
+	       s1.refused - s0.refused);
+	for (unsigned u = 0; u < opt.n_urls && u < 16; u++)
+		printf("  node %u RSS %.1f MiB\n", u, s1.rss[u] / 1048576);
+	if (opt.n_pids)
+		printf("CPU: server %.1f s (%.0f%% of a core), %.0f us per attestation; "
+		       "generator %.1f s (%.0f%% of a core), %.0f us per round\n", c_srv,
+		       100 * c_srv / seconds, trusted ? 1e6 * c_srv / (double)trusted : 0, c_gen,
+		       100 * c_gen / seconds, rounds ? 1e6 * c_gen / (double)rounds : 0);
+	if (opt.db_pid)
+		printf("CPU: database %.1f s (%.0f%% of a core), %.0f us per attestation\n",
+		       c_db, 100 * c_db / seconds, trusted ? 1e6 * c_db / (double)trusted : 0);
+	printf("errors: %llu", (unsigned long long)total_err);
+	for (int k = 0; k < _E_MAX; k++)
+		if (errors[k])
+			printf(", %s %llu", err_names[k], (unsigned long long)errors[k]);
+	for (int k = 400; k < 600; k++)
+		if (codes[k])
+			printf(", HTTP %d: %lu", k, codes[k]);
+	printf("\n");
+	if (resent || resent_pushes)
+		printf("sent again on a new connection (a kept one had closed): %llu GETs, "
+		       "%llu pushes (X-Vouch-Retry: 1)\n",
+		       (unsigned long long)resent, (unsigned long long)resent_pushes);
+	printf("RESULT rate=%.1f offered=%.1f seconds=%.1f rounds=%llu trusted=%llu errors=%llu "
+	       "tls_p50=%.3f tls_p99=%.3f nonce_p50=%.3f nonce_p99=%.3f push_p50=%.3f "
+	       "push_p99=%.3f server_p50=%.3f server_p99=%.3f commit_p99=%.3f sigs=%llu",
+	       ret->rate, ret->offered, seconds, (unsigned long long)rounds,
+	       (unsigned long long)trusted, (unsigned long long)total_err,
+	       1e3 * load_quantile(tls.v, tls.n, 0.5), 1e3 * load_quantile(tls.v, tls.n, 0.99),
+	       1e3 * load_quantile(nonce.v, nonce.n, 0.5),
+	       1e3 * load_quantile(nonce.v, nonce.n, 0.99),
+	       1e3 * load_quantile(push.v, push.n, 0.5), 1e3 * ret->push_p99, 1e3 * srv50,
+	       1e3 * srv99, 1e3 * p99[4], (unsigned long long)sigs);
+	for (unsigned u = 0; u < opt.n_urls && u < 16; u++)
+		printf(" rss%u=%.0f", u, s1.rss[u]);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* one steady window of @seconds at interval @iv, after @warm seconds of rounds on the same
+ * schedule that are not counted; prints its figures */
+static void window(CURL *mc, double iv, double warm, double seconds, bool verbose,
+		   struct window *ret)
+{
+	struct window_figures *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		abort();
+	window_run(mc, iv, warm, seconds, f);
+	window_sum(f);
+	*ret = (struct window){ .rate = (double)f->trusted / f->seconds,
+				.offered = (double)opt.agents / iv,
+				.seconds = f->seconds,
+				.server_p50 = f->srv50,
+				.server_p99 = f->srv99,
+				.push_p99 = load_quantile(f->push.v, f->push.n, 0.99),
+				.rounds = f->rounds,
+				.trusted = f->trusted,
+				.errors = f->total_err };
+	if (verbose)
+		window_print(f, ret);
+	free(f->tls.v);
+	free(f->nonce.v);
+	free(f->push.v);
+	free(f->late.v);
+	free(f);
 }
 
 static int usage(void)
@@ -1608,30 +1643,9 @@ static int save_primes(size_t had)
 	return f && fclose(f) == 0 ? 0 : -errno;
 }
 
-int main(int argc, char **argv)
+/* one thread per share of the agents, each with its own handles */
+static int start_workers(void)
 {
-	struct snapshot s_before, s_after;
-	struct window win;
-	struct series en;
-	size_t had;
-	CURL *mc;
-	double t0;
-	int want, exit_code = 0;
-
-	if (parse_args(argc, argv) < 0)
-		return usage();
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || ca_load() < 0 || pool_setup() < 0)
-		return 3;
-	agents = calloc(opt.agents, sizeof(*agents));
-	workers = calloc(opt.threads, sizeof(*workers));
-	mc = curl_easy_init();
-	if (!agents || !workers || !mc || (want = primes_load(opt.agents)) < 0 ||
-	    pthread_barrier_init(&barrier, NULL, (unsigned)opt.threads + 1) != 0)
-		return 3;
-	curl_easy_setopt(mc, CURLOPT_CAINFO, opt.cacert);
-	curl_easy_setopt(mc, CURLOPT_WRITEFUNCTION, load_on_data);
-	curl_easy_setopt(mc, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(mc, CURLOPT_FORBID_REUSE, 1L); /* vouchd closes idle connections */
 	for (size_t t = 0; t < opt.threads; t++) {
 		struct worker *w = &workers[t];
 
@@ -1645,8 +1659,15 @@ int main(int argc, char **argv)
 		if (pthread_create(&w->thread, NULL, run, w) != 0)
 			return 3;
 	}
+	return 0;
+}
 
-	/* keys: the prime pool (cached), then each agent's EK, EK certificate, AK, TLS key */
+/* keys: the prime pool (cached), then each agent's EK, EK certificate, AK, TLS key */
+static int make_keys(int want)
+{
+	size_t had;
+	double t0;
+
 	t0 = now();
 	had = n_primes;
 	n_primes = (size_t)want;
@@ -1671,9 +1692,16 @@ int main(int argc, char **argv)
 	if (atomic_load(&setup_failures))
 		return 3;
 	fflush(stdout);
+	return 0;
+}
 
-	/* enrollment: credential activation, certificates, push mode */
-	snapshot(mc, &s_before);
+/* enrollment: credential activation, certificates, push mode; /metrics before it in @s */
+static void enroll_all(CURL *mc, struct snapshot *s)
+{
+	struct series en;
+	double t0;
+
+	snapshot(mc, s);
 	t0 = now();
 	go(STAGE_ENROLL);
 	en = merged(offsetof(struct worker, enroll));
@@ -1683,63 +1711,61 @@ int main(int argc, char **argv)
 	       1e3 * load_quantile(en.v, en.n, 0.99), atomic_load(&setup_failures));
 	free(en.v);
 	fflush(stdout);
-	if (atomic_load(&setup_failures)) {
-		exit_code = 1;
-		goto done;
-	}
+}
 
-	/*
-	 * The first round of every agent opens its mTLS connection (enrollment went without a
-	 * client certificate) and fetches a nonce: 10,000 handshakes in one interval.  With
-	 * --warmup those rounds, and the catching up after them, run before the measured
-	 * window, on the same schedule; their figures are printed, not counted.
-	 */
-	if (!opt.ceiling) {
-		window(mc, opt.interval, opt.warmup, opt.duration, true, &win);
-		if (win.errors || win.trusted != win.rounds || !win.rounds)
-			exit_code = 1;
-	} else {
-		double iv = opt.interval, best = 0, best_p99 = 0;
+/* --ceiling: windows of opt.step seconds, the interval shrinking by 1/1.25, until one misses */
+static void ceiling(CURL *mc)
+{
+	struct window win;
+	double iv = opt.interval, best = 0, best_p99 = 0;
 
-		printf("ceiling: %zu agents, steps of %.0f s, the interval shrinking by 1/1.25\n",
-		       opt.agents, opt.step);
-		for (int s = 0; s < 40; s++, iv /= 1.25) {
-			const char *why = NULL;
+	printf("ceiling: %zu agents, steps of %.0f s, the interval shrinking by 1/1.25\n",
+	       opt.agents, opt.step);
+	for (int s = 0; s < 40; s++, iv /= 1.25) {
+		const char *why = NULL;
 
-			window(mc, iv, s == 0 ? opt.warmup : 0, opt.step, false, &win);
-			printf("  offered %7.1f/s  achieved %7.1f/s  server p50 %7.2f ms p99 %7.2f ms  "
-			       "push p99 %7.2f ms  errors %llu\n", win.offered, win.rate,
-			       1e3 * win.server_p50, 1e3 * win.server_p99, 1e3 * win.push_p99,
-			       (unsigned long long)win.errors);
-			fflush(stdout);
-			if (win.server_p99 > P99_LIMIT)
-				why = "server p99 above 100 ms";
-			else if (win.errors)
-				why = "errors";
-			else if (win.rate < 0.9 * win.offered)
-				why = "achieved < 90% of offered (the machine is saturated)";
-			if (why) {
-				printf("ceiling: %.1f attestations/s (server p99 %.2f ms); the next step "
-				       "stopped: %s\n", best, 1e3 * best_p99, why);
-				printf("RESULT ceiling=%.1f ceiling_p99=%.3f stop=\"%s\"\n", best,
-				       1e3 * best_p99, why);
-				break;
-			}
-			best = win.rate;
-			best_p99 = win.server_p99;
+		window(mc, iv, s == 0 ? opt.warmup : 0, opt.step, false, &win);
+		printf("  offered %7.1f/s  achieved %7.1f/s  server p50 %7.2f ms p99 %7.2f ms  "
+		       "push p99 %7.2f ms  errors %llu\n", win.offered, win.rate,
+		       1e3 * win.server_p50, 1e3 * win.server_p99, 1e3 * win.push_p99,
+		       (unsigned long long)win.errors);
+		fflush(stdout);
+		if (win.server_p99 > P99_LIMIT)
+			why = "server p99 above 100 ms";
+		else if (win.errors)
+			why = "errors";
+		else if (win.rate < 0.9 * win.offered)
+			why = "achieved < 90% of offered (the machine is saturated)";
+		if (why) {
+			printf("ceiling: %.1f attestations/s (server p99 %.2f ms); the next step "
+			       "stopped: %s\n", best, 1e3 * best_p99, why);
+			printf("RESULT ceiling=%.1f ceiling_p99=%.3f stop=\"%s\"\n", best,
+			       1e3 * best_p99, why);
+			break;
 		}
+		best = win.rate;
+		best_p99 = win.server_p99;
 	}
-	snapshot(mc, &s_after);
+}
+
+/* the nodes' memory before enrollment and at the end */
+static void print_memory(const struct snapshot *s_before, const struct snapshot *s_after)
+{
 	for (unsigned u = 0; u < opt.n_urls && u < 16; u++)
 		printf("memory: node %u RSS %.1f MiB before enrollment, %.1f MiB at the end: %.0f "
-		       "bytes per agent of the node\n", u, s_before.rss[u] / 1048576,
-		       s_after.rss[u] / 1048576,
-		       (s_after.rss[u] - s_before.rss[u]) / ((double)opt.agents / opt.n_urls));
+		       "bytes per agent of the node\n", u, s_before->rss[u] / 1048576,
+		       s_after->rss[u] / 1048576,
+		       (s_after->rss[u] - s_before->rss[u]) / ((double)opt.agents / opt.n_urls));
 	printf("RESULT_MEM");
 	for (unsigned u = 0; u < opt.n_urls && u < 16; u++)
-		printf(" rss_before%u=%.0f rss_after%u=%.0f", u, s_before.rss[u], u, s_after.rss[u]);
+		printf(" rss_before%u=%.0f rss_after%u=%.0f", u, s_before->rss[u], u,
+		       s_after->rss[u]);
 	printf("\n");
-done:
+}
+
+/* the workers stopped and joined; everything freed */
+static void finish(CURL *mc)
+{
 	atomic_store(&stage, STAGE_DONE);
 	pthread_barrier_wait(&barrier); /* the workers return */
 	for (size_t t = 0; t < opt.threads; t++) {
@@ -1768,5 +1794,53 @@ done:
 	curl_easy_cleanup(mc);
 	curl_global_cleanup();
 	pthread_barrier_destroy(&barrier);
+}
+
+int main(int argc, char **argv)
+{
+	struct snapshot s_before, s_after;
+	struct window win;
+	CURL *mc;
+	int want, exit_code = 0;
+
+	if (parse_args(argc, argv) < 0)
+		return usage();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || ca_load() < 0 || pool_setup() < 0)
+		return 3;
+	agents = calloc(opt.agents, sizeof(*agents));
+	workers = calloc(opt.threads, sizeof(*workers));
+	mc = curl_easy_init();
+	if (!agents || !workers || !mc || (want = primes_load(opt.agents)) < 0 ||
+	    pthread_barrier_init(&barrier, NULL, (unsigned)opt.threads + 1) != 0)
+		return 3;
+	curl_easy_setopt(mc, CURLOPT_CAINFO, opt.cacert);
+	curl_easy_setopt(mc, CURLOPT_WRITEFUNCTION, load_on_data);
+	curl_easy_setopt(mc, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(mc, CURLOPT_FORBID_REUSE, 1L); /* vouchd closes idle connections */
+	if (start_workers() != 0 || make_keys(want) != 0)
+		return 3;
+	enroll_all(mc, &s_before);
+	if (atomic_load(&setup_failures)) {
+		exit_code = 1;
+		goto done;
+	}
+
+	/*
+	 * The first round of every agent opens its mTLS connection (enrollment went without a
+	 * client certificate) and fetches a nonce: 10,000 handshakes in one interval.  With
+	 * --warmup those rounds, and the catching up after them, run before the measured
+	 * window, on the same schedule; their figures are printed, not counted.
+	 */
+	if (!opt.ceiling) {
+		window(mc, opt.interval, opt.warmup, opt.duration, true, &win);
+		if (win.errors || win.trusted != win.rounds || !win.rounds)
+			exit_code = 1;
+	} else {
+		ceiling(mc);
+	}
+	snapshot(mc, &s_after);
+	print_memory(&s_before, &s_after);
+done:
+	finish(mc);
 	return exit_code;
 }

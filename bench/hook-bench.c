@@ -129,22 +129,121 @@ static void *durable_worker(void *p)
 
 typedef int (*group_stats_fn)(const vouch_engine *, uint64_t *, uint64_t *);
 
+/* N_FILES distinct signed files of SIZE bytes in DIR/files (the signing is set-up, not
+ * measured); the files of an earlier run in DIR are reused (profiling the runs alone) */
+static int durable_files(vouch_ctx *ctx, vouch_key *key, const vouch_cert *cert, const char *dir,
+			 size_t size, size_t n_files)
+{
+	struct vouch_ima_sign_options so = VOUCH_IMA_SIGN_OPTIONS_INIT;
+	struct vouch_cert_info info;
+	uint8_t *buf;
+	char name[512];
+	struct stat st;
+	int r = 0;
+
+	vouch_cert_get_info(cert, &info);
+	so.keyid = info.ima_keyid;
+	snprintf(name, sizeof(name), "%s/files", dir);
+	mkdir(name, 0700);
+	buf = malloc(size);
+	if (!buf || !size || !n_files) {
+		free(buf);
+		return 3;
+	}
+	snprintf(name, sizeof(name), "%s/files/f%zu", dir, n_files - 1);
+	if (stat(name, &st) == 0 && (size_t)st.st_size == size)
+		n_files = 0;
+	for (size_t i = 0; i < n_files && r == 0; i++) {
+		uint8_t *sig = NULL;
+		size_t sig_len;
+		int fd;
+
+		for (size_t k = 0; k < size; k++)
+			buf[k] = (uint8_t)(k * 131 + i * 7 + (i >> 8));
+		memcpy(buf, &i, sizeof(i));
+		snprintf(name, sizeof(name), "%s/files/f%zu", dir, i);
+		fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, buf, size) != (ssize_t)size ||
+		    vouch_ima_sign_fd(ctx, key, &so, fd, &sig, &sig_len) < 0 ||
+		    fsetxattr(fd, XATTR, sig, sig_len, 0) < 0) {
+			fprintf(stderr, "hook-bench: cannot make '%s': %s\n", name,
+				vouch_ctx_last_error(ctx));
+			r = 3;
+			continue;
+		}
+		vouch_free(sig);
+		close(fd);
+	}
+	free(buf);
+	return r;
+}
+
+/* one row of the table: NT threads load the files into a new state directory; its rate in
+ * *ret_rate; 0, or the exit code */
+static int durable_row(vouch_ctx *ctx, vouch_cert *cert, const char *dir, int a, int nt,
+		       size_t n_files, group_stats_fn group_stats, double *ret_rate)
+{
+	struct durable_run run = { .dir = dir, .n_files = n_files };
+	pthread_t th[256];
+	uint64_t groups = 0, grouped = 0, before = 0, before_groups = 0;
+	double t0, dt, rate, cpu;
+	struct rusage ru0, ru1;
+	char state[600];
+
+	if (nt < 1 || nt > 256)
+		return 2;
+	snprintf(state, sizeof(state), "%s/state-%d-%d", dir, a, nt);
+	run.e = mk_state(ctx, cert, 0, true, state);
+	if (!run.e) {
+		fprintf(stderr, "hook-bench: engine: %s\n", vouch_ctx_last_error(ctx));
+		return 3;
+	}
+	if (group_stats) /* the boot_aggregate's group */
+		group_stats(run.e, &before_groups, &before);
+	getrusage(RUSAGE_SELF, &ru0);
+	t0 = now();
+	for (int t = 0; t < nt; t++)
+		pthread_create(&th[t], NULL, durable_worker, &run);
+	for (int t = 0; t < nt; t++)
+		pthread_join(th[t], NULL);
+	dt = now() - t0;
+	getrusage(RUSAGE_SELF, &ru1);
+	cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+	      (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+	      (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+	      (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+	if (group_stats)
+		group_stats(run.e, &groups, &grouped);
+	groups -= before_groups;
+	grouped -= before;
+	if (run.fails || vouch_engine_entry_count(run.e) != n_files + 1 ||
+	    vouch_engine_verify_state(run.e) < 0) {
+		fprintf(stderr, "hook-bench: %d loads failed or the list is wrong: %s\n",
+			run.fails, vouch_ctx_last_error(ctx));
+		return 4;
+	}
+	vouch_engine_free(run.e);
+	rate = (double)n_files / dt;
+	printf("%8d %12.0f %10.1f %11.2f %8llu %10.2f %12.1f\n", nt, rate,
+	       dt * 1e6 / (double)n_files, groups ? (double)grouped / (double)groups : 0.0,
+	       (unsigned long long)groups, cpu / dt, cpu * 1e6 / (double)n_files);
+	fflush(stdout);
+	*ret_rate = rate;
+	return 0;
+}
+
 static int durable(int argc, char **argv)
 {
 	group_stats_fn group_stats = (group_stats_fn)dlsym(RTLD_DEFAULT,
 							   "vouch_engine_get_group_stats");
-	struct vouch_ima_sign_options so = VOUCH_IMA_SIGN_OPTIONS_INIT;
-	struct vouch_cert_info info;
 	vouch_ctx *ctx = NULL;
 	vouch_key *key = NULL;
 	vouch_cert *cert = NULL;
 	const char *dir;
 	size_t size, n_files;
-	uint8_t *buf;
-	char name[512];
 	struct statfs sfs;
 	double best = 0, one = 0;
-	bool reuse;
+	int r;
 
 	if (argc < 8 || vouch_ctx_new(&ctx) < 0)
 		return 2;
@@ -156,43 +255,9 @@ static int durable(int argc, char **argv)
 		fprintf(stderr, "hook-bench: %s\n", vouch_ctx_last_error(ctx));
 		return 3;
 	}
-	vouch_cert_get_info(cert, &info);
-	so.keyid = info.ima_keyid;
-	snprintf(name, sizeof(name), "%s/files", dir);
-	mkdir(name, 0700);
-	buf = malloc(size);
-	if (!buf || !size || !n_files)
-		return 3;
-	/* distinct new signed files (the signing is set-up, not measured); the files of an
-	 * earlier run in DIR are reused (profiling the runs alone) */
-	{
-		struct stat st;
-
-		snprintf(name, sizeof(name), "%s/files/f%zu", dir, n_files - 1);
-		reuse = stat(name, &st) == 0 && (size_t)st.st_size == size;
-	}
-	for (size_t i = 0; i < n_files; i++) {
-		uint8_t *sig = NULL;
-		size_t sig_len;
-		int fd;
-
-		if (reuse)
-			break;
-		for (size_t k = 0; k < size; k++)
-			buf[k] = (uint8_t)(k * 131 + i * 7 + (i >> 8));
-		memcpy(buf, &i, sizeof(i));
-		snprintf(name, sizeof(name), "%s/files/f%zu", dir, i);
-		fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || write(fd, buf, size) != (ssize_t)size ||
-		    vouch_ima_sign_fd(ctx, key, &so, fd, &sig, &sig_len) < 0 ||
-		    fsetxattr(fd, XATTR, sig, sig_len, 0) < 0) {
-			fprintf(stderr, "hook-bench: cannot make '%s': %s\n", name,
-				vouch_ctx_last_error(ctx));
-			return 3;
-		}
-		vouch_free(sig);
-		close(fd);
-	}
+	r = durable_files(ctx, key, cert, dir, size, n_files);
+	if (r)
+		return r;
 	sync(); /* the files' own write-back is not the engine's cost */
 	statfs(dir, &sfs);
 	printf("durable measurement: %zu new signed %zu-byte files per run, appraise imasig + "
@@ -204,61 +269,20 @@ static int durable(int argc, char **argv)
 	       "groups", "cpu cores", "cpu us/file");
 	for (int a = 7; a < argc; a++) {
 		int nt = (int)strtoul(argv[a], NULL, 10);
-		struct durable_run run = { .dir = dir, .n_files = n_files };
-		pthread_t th[256];
-		uint64_t groups = 0, grouped = 0, before = 0, before_groups = 0;
-		double t0, dt, rate, cpu;
-		struct rusage ru0, ru1;
-		char state[600];
+		double rate = 0;
 
-		if (nt < 1 || nt > 256)
-			return 2;
-		snprintf(state, sizeof(state), "%s/state-%d-%d", dir, a, nt);
-		run.e = mk_state(ctx, cert, 0, true, state);
-		if (!run.e) {
-			fprintf(stderr, "hook-bench: engine: %s\n", vouch_ctx_last_error(ctx));
-			return 3;
-		}
-		if (group_stats) /* the boot_aggregate's group */
-			group_stats(run.e, &before_groups, &before);
-		getrusage(RUSAGE_SELF, &ru0);
-		t0 = now();
-		for (int t = 0; t < nt; t++)
-			pthread_create(&th[t], NULL, durable_worker, &run);
-		for (int t = 0; t < nt; t++)
-			pthread_join(th[t], NULL);
-		dt = now() - t0;
-		getrusage(RUSAGE_SELF, &ru1);
-		cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
-		      (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
-		      (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
-		      (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
-		if (group_stats)
-			group_stats(run.e, &groups, &grouped);
-		groups -= before_groups;
-		grouped -= before;
-		if (run.fails || vouch_engine_entry_count(run.e) != n_files + 1 ||
-		    vouch_engine_verify_state(run.e) < 0) {
-			fprintf(stderr, "hook-bench: %d loads failed or the list is wrong: %s\n",
-				run.fails, vouch_ctx_last_error(ctx));
-			return 4;
-		}
-		vouch_engine_free(run.e);
-		rate = (double)n_files / dt;
+		r = durable_row(ctx, cert, dir, a, nt, n_files, group_stats, &rate);
+		if (r)
+			return r;
 		if (nt == 1)
 			one = rate;
 		if (rate > best)
 			best = rate;
-		printf("%8d %12.0f %10.1f %11.2f %8llu %10.2f %12.1f\n", nt, rate,
-		       dt * 1e6 / (double)n_files, groups ? (double)grouped / (double)groups : 0.0,
-		       (unsigned long long)groups, cpu / dt, cpu * 1e6 / (double)n_files);
-		fflush(stdout);
 	}
 	if (one > 0)
 		printf("best %.0f new measured files/s, %.1fx the one-at-a-time figure; goal >= 5000: "
 		       "%s\n",
 		       best, best / one, best >= 5000 ? "met" : "not met");
-	free(buf);
 	vouch_key_free(key);
 	vouch_cert_free(cert);
 	vouch_ctx_free(ctx);

@@ -433,15 +433,19 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+/* what the workers counted, summed (times: the longest, or the span) */
+struct totals {
+	size_t total;
+	uint64_t failures, trusted, untrusted, resends, lost, refused, transport, gave_up, stored;
+	double max_gap, reg, r1, start, stop;
+};
+
+/* the arguments and the SERVICE_LOAD_* environment into the globals; -1: go on, else the
+ * exit code */
+static int parse_args(int argc, char **argv, size_t *n_agents, size_t *n_threads,
+		      uint64_t *bad, uint64_t *first)
 {
-	size_t n_agents, n_threads, total = 0;
-	struct agent *agents;
-	struct worker *w;
-	uint64_t failures = 0, trusted = 0, untrusted = 0, resends = 0, lost = 0, refused = 0,
-		 transport = 0, gave_up = 0, bad = 0, stored = 0, first = 0;
 	const char *e;
-	double max_gap = 0, *all, reg = 0, r1 = 0, start = 1e300, stop = 0, wall;
 
 	if (argc != 8 && argc != 9) {
 		fprintf(stderr, "usage: service-load URL CA CERT KEY AGENTS THREADS SECONDS [INTERVAL]\n");
@@ -458,17 +462,17 @@ int main(int argc, char **argv)
 	ca = argv[2];
 	cert = argv[3];
 	key = argv[4];
-	n_agents = strtoul(argv[5], NULL, 10);
-	n_threads = strtoul(argv[6], NULL, 10);
+	*n_agents = strtoul(argv[5], NULL, 10);
+	*n_threads = strtoul(argv[6], NULL, 10);
 	seconds = strtod(argv[7], NULL);
 	interval = argc == 9 ? strtod(argv[8], NULL) : 0;
-	if (!n_agents || !n_threads || n_threads > n_agents || seconds <= 0)
+	if (!*n_agents || !*n_threads || *n_threads > *n_agents || seconds <= 0)
 		return 2;
 	faults = (e = getenv("SERVICE_LOAD_FAULTS")) && strcmp(e, "1") == 0;
 	if ((e = getenv("SERVICE_LOAD_BAD")))
-		bad = strtoull(e, NULL, 10);
+		*bad = strtoull(e, NULL, 10);
 	if ((e = getenv("SERVICE_LOAD_FIRST")))
-		first = strtoull(e, NULL, 10);
+		*first = strtoull(e, NULL, 10);
 	last_file = getenv("SERVICE_LOAD_LAST");
 	if ((e = getenv("SERVICE_LOAD_ACKS")) && !(acks = fopen(e, "we"))) {
 		fprintf(stderr, "service-load: cannot open '%s'\n", e);
@@ -476,17 +480,13 @@ int main(int argc, char **argv)
 	}
 	if (acks) /* the tests follow it while the load runs */
 		setvbuf(acks, NULL, _IOLBF, 0);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	agents = calloc(n_agents, sizeof(*agents));
-	w = calloc(n_threads, sizeof(*w));
-	if (!agents || !w)
-		return 3;
-	first_agent = agents;
-	for (size_t i = 0; i < n_agents; i++) {
-		snprintf(agents[i].id, sizeof(agents[i].id), "agent%llu",
-			 (unsigned long long)(first + i));
-		agents[i].bad = i + bad >= n_agents;
-	}
+	return -1;
+}
+
+/* one worker thread per share of the agents, each with its own connection; 0 or 3 */
+static int start_workers(struct worker *w, size_t n_threads, struct agent *agents,
+			 size_t n_agents)
+{
 	for (size_t t = 0; t < n_threads; t++) {
 		w[t].agents = agents + t * n_agents / n_threads;
 		w[t].n_agents = (t + 1) * n_agents / n_threads - t * n_agents / n_threads;
@@ -504,36 +504,40 @@ int main(int argc, char **argv)
 		if (pthread_create(&w[t].thread, NULL, run, &w[t]) != 0)
 			return 3;
 	}
+	return 0;
+}
+
+/* wait for the workers and sum what they counted */
+static void join_workers(struct worker *w, size_t n_threads, struct totals *s)
+{
 	for (size_t t = 0; t < n_threads; t++) {
 		pthread_join(w[t].thread, NULL);
-		total += w[t].n_lat;
-		failures += w[t].failures;
-		trusted += w[t].trusted;
-		untrusted += w[t].untrusted;
-		resends += w[t].resends;
-		lost += w[t].lost;
-		refused += w[t].refused;
-		transport += w[t].transport;
-		gave_up += w[t].gave_up;
-		stored += w[t].stored;
-		max_gap = max_gap > w[t].max_gap ? max_gap : w[t].max_gap;
-		reg = reg > w[t].reg_time ? reg : w[t].reg_time;
-		r1 = r1 > w[t].round1_time ? r1 : w[t].round1_time;
-		start = start < w[t].steady_start ? start : w[t].steady_start;
-		stop = stop > w[t].steady_end ? stop : w[t].steady_end;
+		s->total += w[t].n_lat;
+		s->failures += w[t].failures;
+		s->trusted += w[t].trusted;
+		s->untrusted += w[t].untrusted;
+		s->resends += w[t].resends;
+		s->lost += w[t].lost;
+		s->refused += w[t].refused;
+		s->transport += w[t].transport;
+		s->gave_up += w[t].gave_up;
+		s->stored += w[t].stored;
+		s->max_gap = s->max_gap > w[t].max_gap ? s->max_gap : w[t].max_gap;
+		s->reg = s->reg > w[t].reg_time ? s->reg : w[t].reg_time;
+		s->r1 = s->r1 > w[t].round1_time ? s->r1 : w[t].round1_time;
+		s->start = s->start < w[t].steady_start ? s->start : w[t].steady_start;
+		s->stop = s->stop > w[t].steady_end ? s->stop : w[t].steady_end;
 	}
-	wall = stop - start;
-	all = malloc((total + 1) * sizeof(*all));
-	if (!all)
-		return 3;
-	total = 0;
-	for (size_t t = 0; t < n_threads; t++) {
-		memcpy(all + total, w[t].lat, w[t].n_lat * sizeof(*all));
-		total += w[t].n_lat;
-	}
-	qsort(all, total, sizeof(*all), load_cmp_double);
-	printf("register+nonce: %zu agents in %.2f s\n", n_agents, reg);
-	printf("round 1:        %zu attestations in %.2f s\n", n_agents, r1);
+}
+
+/* the summary lines; @all: the @total latencies, sorted */
+static void report(const struct totals *s, const double *all, size_t n_agents, size_t n_threads)
+{
+	size_t total = s->total;
+	double wall = s->stop - s->start;
+
+	printf("register+nonce: %zu agents in %.2f s\n", n_agents, s->reg);
+	printf("round 1:        %zu attestations in %.2f s\n", n_agents, s->r1);
 	if (total)
 		printf("steady:         %zu attestations in %.2f s: %.0f/s, end to end p50 %.2f ms, "
 		       "p99 %.2f ms (%zu threads, %d entries per round)\n",
@@ -544,15 +548,54 @@ int main(int argc, char **argv)
 		       "resends %llu, 409 to a resend %llu, 5xx %llu, given up %llu; stored "
 		       "without an answer (honest agents) %llu; longest gap between an agent's "
 		       "acknowledged rounds %.2f s\n",
-		       (unsigned long long)(trusted + untrusted), (unsigned long long)trusted,
-		       (unsigned long long)untrusted, (unsigned long long)transport,
-		       (unsigned long long)resends, (unsigned long long)lost,
-		       (unsigned long long)refused, (unsigned long long)gave_up,
-		       (unsigned long long)stored, max_gap);
-	printf("failures:       %llu\n", (unsigned long long)failures);
+		       (unsigned long long)(s->trusted + s->untrusted),
+		       (unsigned long long)s->trusted, (unsigned long long)s->untrusted,
+		       (unsigned long long)s->transport,
+		       (unsigned long long)s->resends, (unsigned long long)s->lost,
+		       (unsigned long long)s->refused, (unsigned long long)s->gave_up,
+		       (unsigned long long)s->stored, s->max_gap);
+	printf("failures:       %llu\n", (unsigned long long)s->failures);
+}
+
+int main(int argc, char **argv)
+{
+	size_t n_agents = 0, n_threads = 0, total = 0;
+	struct agent *agents;
+	struct worker *w;
+	struct totals s = { .start = 1e300 };
+	uint64_t bad = 0, first = 0;
+	double *all;
+	int r;
+
+	r = parse_args(argc, argv, &n_agents, &n_threads, &bad, &first);
+	if (r >= 0)
+		return r;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	agents = calloc(n_agents, sizeof(*agents));
+	w = calloc(n_threads, sizeof(*w));
+	if (!agents || !w)
+		return 3;
+	first_agent = agents;
+	for (size_t i = 0; i < n_agents; i++) {
+		snprintf(agents[i].id, sizeof(agents[i].id), "agent%llu",
+			 (unsigned long long)(first + i));
+		agents[i].bad = i + bad >= n_agents;
+	}
+	if (start_workers(w, n_threads, agents, n_agents) != 0)
+		return 3;
+	join_workers(w, n_threads, &s);
+	all = malloc((s.total + 1) * sizeof(*all));
+	if (!all)
+		return 3;
+	for (size_t t = 0; t < n_threads; t++) {
+		memcpy(all + total, w[t].lat, w[t].n_lat * sizeof(*all));
+		total += w[t].n_lat;
+	}
+	qsort(all, total, sizeof(*all), load_cmp_double);
+	report(&s, all, n_agents, n_threads);
 	if (acks && fclose(acks) != 0) {
 		fprintf(stderr, "service-load: cannot write the acknowledgements\n");
-		failures++;
+		s.failures++;
 	}
 	for (size_t t = 0; t < n_threads; t++) {
 		curl_easy_cleanup(w[t].curl);
@@ -565,5 +608,5 @@ int main(int argc, char **argv)
 	free(w);
 	free(agents);
 	curl_global_cleanup();
-	return failures || !total ? 1 : 0;
+	return s.failures || !total ? 1 : 0;
 }

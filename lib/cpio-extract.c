@@ -313,6 +313,16 @@ static int extract_file(struct extract *ex, vouch_cpio_reader *r, const struct v
 	return 0;
 }
 
+/* Owner (with VOUCH_CPIO_EXTRACT_OWNERS) and xattrs of a member created at @pfd/@leaf. */
+static int own_and_xattrs_at(struct extract *ex, int pfd, const char *leaf,
+			     const struct vouch_cpio_entry *e)
+{
+	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) &&
+	    fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
+	return set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+}
+
 static int extract_symlink(struct extract *ex, vouch_cpio_reader *r,
 			   const struct vouch_cpio_entry *e, int pfd, const char *leaf)
 {
@@ -338,10 +348,7 @@ static int extract_symlink(struct extract *ex, vouch_cpio_reader *r,
 		return k;
 	if (symlinkat(target, pfd, leaf) < 0)
 		return ctx_err(ex->ctx, -errno, "member '%s': cannot create symlink: %m", e->name);
-	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) &&
-	    fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
-	k = set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+	k = own_and_xattrs_at(ex, pfd, leaf, e);
 	if (k < 0)
 		return k;
 	if (utimensat(pfd, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -406,10 +413,7 @@ static int extract_node(struct extract *ex, const struct vouch_cpio_entry *e, in
 		return k;
 	if (mknodat(pfd, leaf, (e->mode & S_IFMT) | 0600, dev) < 0)
 		return ctx_err(ex->ctx, -errno, "member '%s': cannot create node: %m", e->name);
-	if ((ex->flags & VOUCH_CPIO_EXTRACT_OWNERS) &&
-	    fchownat(pfd, leaf, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return ctx_err(ex->ctx, -errno, "member '%s': cannot chown: %m", e->name);
-	k = set_xattrs_at(ex, pfd, leaf, -1, e->name, e->xattrs, e->n_xattrs);
+	k = own_and_xattrs_at(ex, pfd, leaf, e);
 	if (k < 0)
 		return k;
 	if (fchmodat(pfd, leaf, e->mode & 07777, 0) < 0 ||
@@ -529,11 +533,8 @@ VOUCH_EXPORT int vouch_cpio_extract_opts(vouch_cpio_reader *r, int dirfd,
 	int k;
 
 	if (!r || dirfd < 0 || !opts || opts->version != 1 || (opts->flags & ~15U) ||
-	    (opts->n_xattrs && !opts->xattrs))
+	    (opts->n_xattrs && !opts->xattrs) || !mem_is_zero(opts->reserved, sizeof(opts->reserved)))
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return -EINVAL;
 	ex.flags = opts->flags;
 	ex.xattrs = opts->xattrs;
 	ex.n_xattrs = opts->n_xattrs;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Appraisal for the engine: a security.ima value or an appended signature against a trust
- * store, through the ima and modsig modules.
+ * Appraisal helpers for the engine: a security.ima value (parsed by the ima module's
+ * vouch_xattr_parse()) or an appended signature against a trust store, through the ima and
+ * modsig modules.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -74,63 +75,48 @@ const char *engine_reason(int r)
 	}
 }
 
-/* The algorithm a security.ima value is in (to digest the file with it), or -EBADMSG. */
-int engine_xattr_algo(const uint8_t *v, size_t len)
+int engine_xattr_parse(vouch_ctx *ctx, const uint8_t *v, size_t len,
+		       struct vouch_xattr_value *ret)
 {
-	if (len < 2)
-		return -EBADMSG;
-	switch (v[0]) {
-	case 0x01: /* IMA_XATTR_DIGEST: decoded by length */
-		if (len == 1 + 20)
-			return VOUCH_HASH_SHA1;
-		if (len == 1 + 16 || len == 1 + 20 + 1)
-			return len == 17 ? VOUCH_HASH_MD5 : VOUCH_HASH_SHA1;
-		return -EBADMSG;
-	case 0x04: /* IMA_XATTR_DIGEST_NG */
-		return v[1] < _VOUCH_HASH_MAX ? v[1] : -EBADMSG;
-	case 0x03: /* EVM_IMA_XATTR_DIGSIG */
-	case 0x06: /* IMA_VERITY_DIGSIG */
-		if (len < 9)
-			return -EBADMSG;
-		return v[2] < _VOUCH_HASH_MAX ? v[2] : -EBADMSG;
-	default:
-		return -EBADMSG;
-	}
+	int r = vouch_xattr_parse(ctx, v, len, ret);
+
+	if (r < 0)
+		return r == -EOPNOTSUPP ? r : -EBADMSG;
+	/* HMAC and portable signatures belong to security.evm (vouch_ima_verify_digest()) */
+	if (ret->type == VOUCH_XATTR_EVM_HMAC || ret->type == VOUCH_XATTR_EVM_PORTABLE)
+		return ctx_err(ctx, -EBADMSG, "type 0x%02x is an EVM value, not security.ima",
+			       (unsigned)ret->type);
+	return 0;
 }
 
 bool engine_xattr_is_sig(const uint8_t *v, size_t len)
 {
-	return len >= 1 && (v[0] == 0x03 || v[0] == 0x05 || v[0] == 0x06);
+	return len >= 1 && (v[0] == VOUCH_XATTR_DIGSIG || v[0] == VOUCH_XATTR_EVM_PORTABLE ||
+			    v[0] == VOUCH_XATTR_VERITY_DIGSIG);
 }
 
-
 int engine_ima_verify(vouch_ctx *ctx, const vouch_trust *trust, const uint8_t *v, size_t len,
-		      const struct vouch_digest *d, bool allow_digest, uint64_t allowed_algos)
+		      const struct vouch_xattr_value *pv, const struct vouch_digest *d,
+		      bool allow_digest, uint64_t allowed_algos)
 {
-	int algo = engine_xattr_algo(v, len);
+	struct vouch_ima_verify_options o = VOUCH_IMA_VERIFY_OPTIONS_INIT;
+	vouch_trust *empty = NULL;
+	int r;
 
-	if (algo < 0)
-		return ctx_err(ctx, -EBADMSG, "malformed security.ima value");
-	if (allowed_algos && !(allowed_algos & ((uint64_t)1 << algo)))
+	if (allowed_algos && !(allowed_algos & ((uint64_t)1 << pv->algo)))
 		return ctx_err(ctx, -EPERM, "algorithm %s not allowed by appraise_algos",
-			       vouch_hash_info(algo) ? vouch_hash_info(algo)->name : "?");
-	if (!trust && engine_xattr_is_sig(v, len))
+			       vouch_hash_info(pv->algo)->name);
+	if (!trust && pv->is_signature)
 		return ctx_err(ctx, -ENOKEY, "no trusted keys loaded");
-	{
-		struct vouch_ima_verify_options o = VOUCH_IMA_VERIFY_OPTIONS_INIT;
-		vouch_trust *empty = NULL;
-		int r;
-
-		if (allow_digest)
-			o.flags |= VOUCH_IMA_VERIFY_ALLOW_DIGEST;
-		o.allowed_algos = allowed_algos;
-		if (!trust) {
-			r = vouch_trust_new(ctx, &empty);
-			if (r < 0)
-				return r;
-		}
-		r = vouch_ima_verify_digest(ctx, trust ? trust : empty, &o, v, len, d, NULL);
-		vouch_trust_free(empty);
-		return r;
+	if (allow_digest)
+		o.flags |= VOUCH_IMA_VERIFY_ALLOW_DIGEST;
+	o.allowed_algos = allowed_algos;
+	if (!trust) {
+		r = vouch_trust_new(ctx, &empty);
+		if (r < 0)
+			return r;
 	}
+	r = vouch_ima_verify_digest(ctx, trust ? trust : empty, &o, v, len, d, NULL);
+	vouch_trust_free(empty);
+	return r;
 }

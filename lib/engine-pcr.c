@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine-pcr-internal.h"
+#include "engine-internal.h"
 #include <vouch/tpm.h>
 
 struct engine_tpm {

@@ -35,7 +35,8 @@ static int inputs_check(vouch_ctx *ctx, const struct vouch_evm_inputs *in)
 {
 	if (in->version != 1)
 		return ctx_err(ctx, -EINVAL, "unsupported EVM inputs version %u", in->version);
-	if (check_reserved(ctx, in->reserved, ARRAY_SIZE(in->reserved), "EVM inputs") < 0)
+	if (check_reserved(ctx, in->reserved, sizeof(in->reserved),
+			   "reserved EVM inputs option fields must be zero") < 0)
 		return -EINVAL;
 	if (in->flags & ~VOUCH_EVM_M32)
 		return ctx_err(ctx, -EINVAL, "unknown EVM input flags 0x%x", in->flags);
@@ -165,7 +166,8 @@ VOUCH_EXPORT int vouch_evm_sign(vouch_ctx *ctx, const vouch_key *key,
 		return -EINVAL;
 	if (opts->version != 1 || opts->flags)
 		return ctx_err(ctx, -EINVAL, "EVM signatures take version 1 options, no flags");
-	if (check_reserved(ctx, opts->reserved, ARRAY_SIZE(opts->reserved), "sign") < 0)
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved sign option fields must be zero") < 0)
 		return -EINVAL;
 	r = vouch_evm_digest(ctx, inputs, VOUCH_XATTR_EVM_PORTABLE, opts->algo, &d);
 	if (r < 0)
@@ -265,7 +267,8 @@ VOUCH_EXPORT int vouch_evm_verify(vouch_ctx *ctx, const vouch_trust *trust,
 	if (!opts)
 		opts = &defaults;
 	if (opts->version != 1 || opts->flags ||
-	    check_reserved(ctx, opts->reserved, ARRAY_SIZE(opts->reserved), "verify") < 0)
+	    check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved verify option fields must be zero") < 0)
 		return ctx_err(ctx, -EINVAL, "bad EVM verify options");
 	allowed = opts->allowed_algos ? opts->allowed_algos : DEFAULT_ALLOWED_ALGOS;
 	r = vouch_xattr_parse(ctx, value, len, &res.value);
@@ -304,8 +307,7 @@ VOUCH_EXPORT int vouch_evm_verify(vouch_ctx *ctx, const vouch_trust *trust,
 		r = vouch_evm_digest(ctx, inputs, res.value.type, res.value.algo, &d);
 		if (r < 0)
 			break;
-		r = sig_check(ctx, trust, allowed, opts->keyring, &res.value, d.bytes, d.len, NULL,
-			      &res);
+		r = ima_sig_check(ctx, trust, allowed, opts->keyring, d.bytes, d.len, NULL, &res);
 		break;
 	default:
 		/* check: an EVM type */

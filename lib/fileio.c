@@ -135,8 +135,12 @@ int load_file_parsed(vouch_ctx *ctx, const char *path, size_t max, const char *w
 	return r;
 }
 
-int write_file_atomic_iov(vouch_ctx *ctx, const char *path, const struct iovec *iov, size_t n,
-			  unsigned mode)
+/*
+ * A temporary file beside @path ("PATH.vouch-XXXXXX", its name in *@ret_tmp) holding the
+ * @n pieces of @iov: its fd, or a negative errno with a message (no file is left).
+ */
+static int temp_beside(vouch_ctx *ctx, const char *path, const struct iovec *iov, size_t n,
+		       char **ret_tmp)
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
@@ -160,6 +164,20 @@ int write_file_atomic_iov(vouch_ctx *ctx, const char *path, const struct iovec *
 			return ctx_err(ctx, r, "cannot write '%s': %m", tmp);
 		}
 	}
+	*ret_tmp = TAKE_PTR(tmp);
+	return TAKE_FD(fd);
+}
+
+int write_file_atomic_iov(vouch_ctx *ctx, const char *path, const struct iovec *iov, size_t n,
+			  unsigned mode)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	fd = temp_beside(ctx, path, iov, n, &tmp);
+	if (fd < 0)
+		return fd;
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 		r = -errno;
 		unlink(tmp);
@@ -179,6 +197,17 @@ int write_file_atomic_iov(vouch_ctx *ctx, const char *path, const struct iovec *
 		return ctx_err(ctx, r, "cannot rename over '%s': %m", path);
 	}
 	return 0;
+}
+
+int open_stat(vouch_ctx *ctx, const char *path, struct stat *ret_st)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return ctx_err(ctx, -errno, "cannot open '%s': %m", path);
+	if (fstat(fd, ret_st) < 0)
+		return ctx_err(ctx, -errno, "cannot stat '%s': %m", path);
+	return TAKE_FD(fd);
 }
 
 int write_file_atomic(vouch_ctx *ctx, const char *path, const void *buf, size_t len,
@@ -281,7 +310,6 @@ int write_file_inplace_iov(vouch_ctx *ctx, const char *path, const struct iovec 
 	_cleanup_free_ char *real = NULL, *tmp = NULL;
 	_cleanup_close_ int src = -1, fd = -1;
 	struct stat st, now;
-	size_t plen;
 	int r;
 
 	/* a symlink is followed: the real file gets the content, the link stays a link */
@@ -300,23 +328,9 @@ int write_file_inplace_iov(vouch_ctx *ctx, const char *path, const struct iovec 
 			       "'%s' has %ju hard links: in place would change only this name; "
 			       "refusing (write a copy with -o)",
 			       path, (uintmax_t)st.st_nlink);
-	plen = strlen(real);
-	tmp = mem_alloc(plen + 16);
-	if (!tmp)
-		return ctx_err(ctx, -ENOMEM, "out of memory");
-	memcpy(tmp, real, plen);
-	memcpy(tmp + plen, ".vouch-XXXXXX", 14);
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = temp_beside(ctx, real, iov, n, &tmp);
 	if (fd < 0)
-		return ctx_err(ctx, -errno, "cannot create a temporary file beside '%s': %m", real);
-	for (size_t i = 0; i < n; i++) {
-		r = write_all(fd, iov[i].iov_base, iov[i].iov_len);
-		if (r < 0) {
-			errno = -r;
-			r = ctx_err(ctx, r, "cannot write '%s': %m", tmp);
-			goto fail;
-		}
-	}
+		return fd;
 	/* owner first (chown clears set-id bits), then the xattrs, then the mode */
 	if (fchown(fd, st.st_uid, st.st_gid) < 0) {
 		r = ctx_err(ctx, -errno,

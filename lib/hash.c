@@ -430,11 +430,9 @@ VOUCH_EXPORT int vouch_digest_file(vouch_ctx *ctx, const char *path, const int *
 
 	if (!ctx || !path)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open_stat(ctx, path, &st);
 	if (fd < 0)
-		return ctx_err(ctx, -errno, "cannot open '%s': %m", path);
-	if (fstat(fd, &st) < 0)
-		return ctx_err(ctx, -errno, "cannot stat '%s': %m", path);
+		return fd;
 	if (S_ISDIR(st.st_mode))
 		return ctx_err(ctx, -EISDIR, "'%s' is a directory", path);
 	r = vouch_digest_fd(ctx, fd, algo_list, n_algos, ret_digests);

@@ -156,14 +156,6 @@ VOUCH_EXPORT int vouch_ima_digest_value(vouch_ctx *ctx, const struct vouch_diges
 	return 0;
 }
 
-int check_reserved(vouch_ctx *ctx, const uint64_t *reserved, size_t n, const char *what)
-{
-	for (size_t i = 0; i < n; i++)
-		if (reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved %s option fields must be zero", what);
-	return 0;
-}
-
 /* --- fs-verity -------------------------------------------------------------------------- */
 
 #define VERITY_BLOCK 4096
@@ -398,7 +390,8 @@ static int sign_opts_check(vouch_ctx *ctx, const struct vouch_ima_sign_options *
 
 	if (opts->version != 1)
 		return ctx_err(ctx, -EINVAL, "unsupported sign options version %u", opts->version);
-	if (check_reserved(ctx, opts->reserved, ARRAY_SIZE(opts->reserved), "sign") < 0)
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved sign option fields must be zero") < 0)
 		return -EINVAL;
 	if (opts->flags & ~VOUCH_IMA_SIGN_V3)
 		return ctx_err(ctx, -EINVAL, "unknown sign flags 0x%x", opts->flags);
@@ -508,7 +501,8 @@ static int verify_opts(vouch_ctx *ctx, const struct vouch_ima_verify_options *op
 	if (opts->version != 1)
 		return ctx_err(ctx, -EINVAL, "unsupported verify options version %u",
 			       opts->version);
-	if (check_reserved(ctx, opts->reserved, ARRAY_SIZE(opts->reserved), "verify") < 0)
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved verify option fields must be zero") < 0)
 		return -EINVAL;
 	if (opts->flags & ~VOUCH_IMA_VERIFY_ALLOW_DIGEST)
 		return ctx_err(ctx, -EINVAL, "unknown verify flags 0x%x", opts->flags);
@@ -575,8 +569,7 @@ VOUCH_EXPORT int vouch_ima_verify_digest(vouch_ctx *ctx, const vouch_trust *trus
 	} else {
 		msg = *digest;
 	}
-	r = sig_check(ctx, trust, allowed, opts->keyring, &res.value, msg.bytes, msg.len, NULL,
-		      &res);
+	r = ima_sig_check(ctx, trust, allowed, opts->keyring, msg.bytes, msg.len, NULL, &res);
 out:
 	if (ret_result)
 		*ret_result = res;

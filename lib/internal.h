@@ -90,6 +90,9 @@ int read_file_all(vouch_ctx *ctx, const char *path, size_t max, uint8_t **ret_bu
 int load_file_parsed(vouch_ctx *ctx, const char *path, size_t max, const char *what,
 		     int (*parse)(vouch_ctx *ctx, const char *text, size_t len, void *ret),
 		     void *ret);
+/* Open @path read-only and fstat it into *@ret_st: the fd, or a negative errno with a message. */
+struct stat;
+int open_stat(vouch_ctx *ctx, const char *path, struct stat *ret_st);
 /* Write @len bytes to @path through a temp file in the same directory, fsync, rename. */
 int write_file_atomic(vouch_ctx *ctx, const char *path, const void *buf, size_t len,
 		      unsigned mode);
@@ -110,6 +113,41 @@ int same_file(const char *a, const char *b);
 int write_all(int fd, const void *buf, size_t len);
 /* Join ctx root and an absolute kernel path; returns a malloc'd string or NULL. */
 char *ctx_path(const vouch_ctx *ctx, const char *abs_path);
+
+/*
+ * The string builder (lib/strbuf.c): @s is NUL-terminated once anything was added (NULL
+ * before); every function returns 0 or -ENOMEM, and a failed allocation also sets @oom,
+ * so a caller may add several pieces and check @oom once.
+ */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+int sb_reserve(struct strbuf *sb, size_t more);
+int sb_add(struct strbuf *sb, const void *s, size_t n);
+int sb_printf(struct strbuf *sb, const char *fmt, ...) PRINTF_FMT(2, 3);
+void sb_free(struct strbuf *sb);
+
+static inline bool mem_is_zero(const void *p, size_t size)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < size; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/*
+ * Options structs end in reserved fields that must be zero (STYLE.md rule 7): 0, or
+ * -EINVAL with @msg as the error.  @size is the array's sizeof, of any element type.
+ */
+static inline int check_reserved(vouch_ctx *ctx, const void *reserved, size_t size,
+				 const char *msg)
+{
+	return mem_is_zero(reserved, size) ? 0 : ctx_err(ctx, -EINVAL, "%s", msg);
+}
 
 /* Hex (lib/hex.c). */
 void hex_encode(const uint8_t *in, size_t len, char *out);

@@ -35,7 +35,7 @@ static const char *const field_names[_VOUCH_LOG_FIELD_MAX] = {
 	[VOUCH_LOG_FIELD_XATTRVALUES] = "xattrvalues",
 };
 
-/* ima_template.c builtin_templates[] in 6.1 */
+/* ima_template.c builtin_templates[] in 6.1: the one template table (log, policy, engine) */
 static const struct {
 	const char *name;
 	const char *fmt;
@@ -92,6 +92,14 @@ static int parse_fmt(const char *fmt, size_t len, struct log_template *t)
 		start = i + 1;
 	}
 	return 0;
+}
+
+bool log_template_builtin(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+		if (!strcmp(s, builtin[i].name) || !strcmp(s, builtin[i].fmt))
+			return true;
+	return false;
 }
 
 int log_template_parse(const char *name, size_t name_len, struct log_template *ret)
@@ -243,47 +251,13 @@ int log_field_check(int id, const uint8_t *data, size_t len, bool is_ima, const 
 
 /* --- ascii ----------------------------------------------------------------------------- */
 
-int sb_reserve(struct strbuf *sb, size_t more)
-{
-	size_t need, cap;
-	char *p;
-
-	if (more > SIZE_MAX / 2 - sb->len)
-		return -ENOMEM;
-	need = sb->len + more + 1;
-	if (need <= sb->cap)
-		return 0;
-	cap = sb->cap ? sb->cap : 256;
-	while (cap < need)
-		cap *= 2;
-	p = mem_realloc(sb->p, cap);
-	if (!p)
-		return -ENOMEM;
-	sb->p = p;
-	sb->cap = cap;
-	return 0;
-}
-
-int sb_add(struct strbuf *sb, const void *s, size_t n)
-{
-	int r = sb_reserve(sb, n);
-
-	if (r < 0)
-		return r;
-	if (n)
-		memcpy(sb->p + sb->len, s, n);
-	sb->len += n;
-	sb->p[sb->len] = '\0';
-	return 0;
-}
-
 static int sb_hex(struct strbuf *sb, const uint8_t *data, size_t len)
 {
 	int r = sb_reserve(sb, 2 * len);
 
 	if (r < 0)
 		return r;
-	hex_encode(data, len, sb->p + sb->len);
+	hex_encode(data, len, sb->s + sb->len);
 	sb->len += 2 * len;
 	return 0;
 }
@@ -369,7 +343,7 @@ static int put_hex(const char *tok, size_t len, struct strbuf *out)
 	r = sb_reserve(out, len / 2);
 	if (r < 0)
 		return r;
-	r = hex_decode(tok, len, (uint8_t *)out->p + out->len, len / 2, NULL);
+	r = hex_decode(tok, len, (uint8_t *)out->s + out->len, len / 2, NULL);
 	if (r < 0)
 		return -EBADMSG;
 	out->len += len / 2;
@@ -500,7 +474,6 @@ VOUCH_EXPORT int vouch_log_entry_digest(const struct vouch_log_entry *e,
 }
 
 /* d-modsig of an ima-modsig entry (empty when the file has no appended signature). */
-int log_field_digest(const struct vouch_log_field *f, struct vouch_digest *ret);
 int log_field_digest(const struct vouch_log_field *f, struct vouch_digest *ret)
 {
 	int algo, plen = digest_prefix(f->id, f->data, f->len, &algo, NULL);

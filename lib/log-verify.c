@@ -194,149 +194,184 @@ out:
 	return k;
 }
 
-VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
-				  const struct vouch_log_verify_options *o,
-				  struct vouch_log_verify_result *ret_result)
-{
+/* --- the verification, in stages ----------------------------------------------------- */
+
+/* One run of vouch_log_verify(): what its stages share. */
+struct verify_run {
+	vouch_ctx *ctx;
+	vouch_log_reader *reader;
+	const struct vouch_log_verify_options *o;
+	vouch_log_replay *rp;
 	struct vouch_log_verify_result res;
-	int algos[2 * VERIFY_MAX_BANKS], modes[2 * VERIFY_MAX_BANKS];
-	vouch_log_replay *rp = NULL;
-	struct vouch_log_entry e;
-	uint32_t mask, named = 0, attested = 0, watch[VERIFY_MAX_BANKS];
-	unsigned low;
-	size_t n = 0;
-	int k, ret = 0, first_err = 0;
+	uint32_t mask, attested, watch[VERIFY_MAX_BANKS];
+	int first_err;
+	bool saw_boot;
+	char msg[VOUCH_ERRMSG_SIZE];  /* the first entry that broke the replay */
+	char bmsg[VOUCH_ERRMSG_SIZE]; /* the boot_aggregate's failure */
+	char smsg[256];		      /* the first entry refused for its signature or PCR */
+};
 
-	bool saw_boot = false;
-	char msg[VOUCH_ERRMSG_SIZE] = "", bmsg[VOUCH_ERRMSG_SIZE] = "", smsg[256] = "";
-
-	if (!ctx || !reader || !o || !ret_result)
-		return -EINVAL;
+static int check_options(vouch_ctx *ctx, const struct vouch_log_verify_options *o)
+{
 	if (o->version != 1 || o->reserved1 || !o->banks || o->n_banks == 0 ||
 	    o->n_banks > VERIFY_MAX_BANKS ||
 	    (o->flags & ~(VOUCH_LOG_VERIFY_REQUIRE_SIGS | VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE)))
 		return ctx_err(ctx, -EINVAL, "invalid list verification options");
-	for (size_t i = 0; i < ARRAY_SIZE(o->reserved); i++)
-		if (o->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved verification options must be zero");
-	mask = o->pcr_mask ? o->pcr_mask : 1u << 10;
-	/*
-	 * Every entry is replayed into the PCR it names; each PCR the list extends and a bank
-	 * has a value for is compared with that value, so no entry outside PCR 10 escapes the
-	 * replay.  Entries of PCRs without a value are not attested (res.unverified).
-	 */
-	while ((k = vouch_log_next(reader, &e)) > 0)
+	if (check_reserved(ctx, o->reserved, sizeof(o->reserved),
+			   "reserved verification options must be zero") < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Every entry is replayed into the PCR it names; each PCR the list extends and a bank
+ * has a value for is compared with that value, so no entry outside PCR 10 escapes the
+ * replay.  Entries of PCRs without a value are not attested (res.unverified).  A first
+ * pass learns which PCRs the list names; then the replay is set up with its targets.
+ */
+static int start_replay(struct verify_run *v)
+{
+	const struct vouch_log_verify_options *o = v->o;
+	int algos[VERIFY_MAX_BANKS], modes[VERIFY_MAX_BANKS];
+	struct vouch_log_entry e;
+	uint32_t named = 0;
+	size_t n = 0;
+	int k;
+
+	v->mask = o->pcr_mask ? o->pcr_mask : 1u << 10;
+	while ((k = vouch_log_next(v->reader, &e)) > 0)
 		named |= 1u << e.pcr; /* the reader refuses PCRs >= VOUCH_PCR_COUNT */
 	if (k < 0)
 		return k;
-	reader_rewind(reader);
-	memset(&res, 0, sizeof(res));
-	res.failed_bank = -1;
-	res.boot_aggregate_algo = -1;
-	res.boot_aggregate = (o->flags & VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE) ? 1 : -EKEYREJECTED;
+	reader_rewind(v->reader);
+	v->res.failed_bank = -1;
+	v->res.boot_aggregate_algo = -1;
+	v->res.boot_aggregate = (o->flags & VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE) ? 1 : -EKEYREJECTED;
 	for (size_t i = 0; i < o->n_banks; i++) {
 		for (size_t j = 0; j < i; j++)
 			if (o->banks[j].algo == o->banks[i].algo)
-				return ctx_err(ctx, -EINVAL, "PCR values for bank %s given twice",
+				return ctx_err(v->ctx, -EINVAL, "PCR values for bank %s given twice",
 					       vouch_hash_info(o->banks[i].algo)->name);
 		algos[n] = o->banks[i].algo;
 		modes[n++] = VOUCH_LOG_BANK_HASHED;
 	}
-	k = vouch_log_replay_new(ctx, algos, modes, n, &rp);
-	if (k < 0)
-		return k;
+	k = vouch_log_replay_new(v->ctx, algos, modes, n, &v->rp);
 	for (size_t i = 0; i < o->n_banks && k >= 0; i++) {
-		watch[i] = mask | (named & o->banks[i].present);
-		attested |= watch[i];
-		k = vouch_log_replay_set_target(rp, &o->banks[i], watch[i]);
+		v->watch[i] = v->mask | (named & o->banks[i].present);
+		v->attested |= v->watch[i];
+		k = vouch_log_replay_set_target(v->rp, &o->banks[i], v->watch[i]);
 	}
-	if (k < 0)
-		goto out;
+	return k;
+}
 
-	while ((k = vouch_log_next(reader, &e)) > 0) {
+/*
+ * With a trust store: what the entry is and whether its signature verifies (*@verdict);
+ * under VOUCH_LOG_VERIFY_REQUIRE_SIGS an entry that is not attested turns @status into
+ * -EKEYREJECTED.  The template name is the attacker's label (not in the template digest):
+ * what an entry is comes from its fields (log_entry_kind()).  A file measurement must
+ * carry a signature that verifies; the kernel's buffer events carry none; boot_aggregate
+ * is checked against PCRs 0-9 and violations carry no data.
+ */
+static int judge_entry(struct verify_run *v, const struct vouch_log_entry *e, bool bound,
+		       int *verdict, int *status)
+{
+	const struct vouch_log_verify_options *o = v->o;
+	char why[160] = "";
+	int kind = log_entry_kind(v->ctx, e, why, sizeof(why)), k;
+
+	if (kind == LOG_KIND_FILE) {
+		k = vouch_log_entry_verify_sig(v->ctx, o->trust, o->cache, e, verdict);
+		if (k < 0)
+			return k;
+	} else if (kind == LOG_KIND_UNACCEPTABLE) {
+		*verdict = VOUCH_LOG_SIG_UNSUPPORTED;
+		v->res.unacceptable++;
+	} else if (kind == LOG_KIND_BUFFER) {
+		v->res.buffers++;
+	}
+	v->res.sigs[*verdict]++;
+	if (kind == LOG_KIND_FILE && log_entry_is_boot_aggregate(e))
+		; /* checked against PCRs 0-9 */
+	else if (kind == LOG_KIND_FILE && *verdict != VOUCH_LOG_SIG_VERIFIED)
+		snprintf(why, sizeof(why), "signature %s", vouch_log_sig_verdict_name(*verdict));
+	else if (kind != LOG_KIND_UNACCEPTABLE)
+		why[0] = '\0';
+	if (!why[0] && !bound && kind != LOG_KIND_VIOLATION && !log_entry_is_boot_aggregate(e))
+		snprintf(why, sizeof(why), "extended into PCR %u, which has no given "
+			 "value: not attested", e->pcr);
+	if ((o->flags & VOUCH_LOG_VERIFY_REQUIRE_SIGS) && why[0]) {
+		if (!*status)
+			*status = -EKEYREJECTED;
+		if (!v->smsg[0])
+			snprintf(v->smsg, sizeof(v->smsg), "entry %llu: %s",
+				 (unsigned long long)e->index, why);
+	}
+	return 0;
+}
+
+/* The one pass over the entries: replay, boot_aggregate, signatures, the caller's hook. */
+static int replay_entries(struct verify_run *v)
+{
+	const struct vouch_log_verify_options *o = v->o;
+	struct vouch_log_entry e;
+	int k;
+
+	while ((k = vouch_log_next(v->reader, &e)) > 0) {
 		int verdict = VOUCH_LOG_SIG_NONE, status;
-		bool bound = attested >> e.pcr & 1;
-		char why[160] = "";
+		bool bound = v->attested >> e.pcr & 1;
 
-		status = vouch_log_replay_add(rp, &e);
+		status = vouch_log_replay_add(v->rp, &e);
 		if (status == -EKEYREJECTED) {
-			if (!res.failed_entry) {
-				res.failed_entry = e.index;
-				snprintf(msg, sizeof(msg), "%s", vouch_ctx_last_error(ctx));
+			if (!v->res.failed_entry) {
+				v->res.failed_entry = e.index;
+				snprintf(v->msg, sizeof(v->msg), "%s", vouch_ctx_last_error(v->ctx));
 			}
-			first_err = first_err ? first_err : status;
+			v->first_err = v->first_err ? v->first_err : status;
 		} else if (status < 0) {
-			k = status;
-			goto out;
+			return status;
 		}
 		if (!bound)
-			res.unverified++;
-		if (!saw_boot && log_entry_is_boot_aggregate(&e)) {
-			saw_boot = true;
+			v->res.unverified++;
+		if (!v->saw_boot && log_entry_is_boot_aggregate(&e)) {
+			v->saw_boot = true;
 			if (!(o->flags & VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE)) {
-				res.boot_aggregate = check_boot_aggregate(ctx, &e, o, &res);
-				if (res.boot_aggregate < 0) {
-					snprintf(bmsg, sizeof(bmsg), "%s", vouch_ctx_last_error(ctx));
+				v->res.boot_aggregate = check_boot_aggregate(v->ctx, &e, o, &v->res);
+				if (v->res.boot_aggregate < 0) {
+					snprintf(v->bmsg, sizeof(v->bmsg), "%s",
+						 vouch_ctx_last_error(v->ctx));
 					if (!status)
-						status = res.boot_aggregate;
+						status = v->res.boot_aggregate;
 				}
 			}
 		}
 		if (o->trust) {
-			/*
-			 * The template name is the attacker's label (not in the template digest):
-			 * what an entry is comes from its fields (log_entry_kind()).  A file
-			 * measurement must carry a signature that verifies; the kernel's buffer
-			 * events carry none; boot_aggregate is checked against PCRs 0-9 and
-			 * violations carry no data.
-			 */
-			int kind = log_entry_kind(ctx, &e, why, sizeof(why));
-
-			if (kind == LOG_KIND_FILE) {
-				k = vouch_log_entry_verify_sig(ctx, o->trust, o->cache, &e, &verdict);
-				if (k < 0)
-					goto out;
-			} else if (kind == LOG_KIND_UNACCEPTABLE) {
-				verdict = VOUCH_LOG_SIG_UNSUPPORTED;
-				res.unacceptable++;
-			} else if (kind == LOG_KIND_BUFFER) {
-				res.buffers++;
-			}
-			res.sigs[verdict]++;
-			if (kind == LOG_KIND_FILE && log_entry_is_boot_aggregate(&e))
-				; /* checked against PCRs 0-9 */
-			else if (kind == LOG_KIND_FILE && verdict != VOUCH_LOG_SIG_VERIFIED)
-				snprintf(why, sizeof(why), "signature %s",
-					 vouch_log_sig_verdict_name(verdict));
-			else if (kind != LOG_KIND_UNACCEPTABLE)
-				why[0] = '\0';
-			if (!why[0] && !bound && kind != LOG_KIND_VIOLATION &&
-			    !log_entry_is_boot_aggregate(&e))
-				snprintf(why, sizeof(why), "extended into PCR %u, which has no given "
-					 "value: not attested", e.pcr);
-			if ((o->flags & VOUCH_LOG_VERIFY_REQUIRE_SIGS) && why[0]) {
-				if (!status)
-					status = -EKEYREJECTED;
-				if (!smsg[0])
-					snprintf(smsg, sizeof(smsg), "entry %llu: %s",
-						 (unsigned long long)e.index, why);
-			}
+			k = judge_entry(v, &e, bound, &verdict, &status);
+			if (k < 0)
+				return k;
 		}
 		if (o->on_entry)
 			o->on_entry(o->userdata, &e, verdict, status);
 	}
-	if (k < 0)
-		goto out;
-	vouch_log_replay_count(rp, &res.entries, &res.violations);
-	res.covered = res.entries;
-	res.n_banks = o->n_banks;
-	low = (unsigned)__builtin_ctz(mask);
+	return k;
+}
+
+/* Where each bank matched (hashed, else zero-padded SHA-1) and how far the list is covered. */
+static int bank_results(struct verify_run *v)
+{
+	const struct vouch_log_verify_options *o = v->o;
+	struct vouch_log_verify_result *res = &v->res;
+	unsigned low = (unsigned)__builtin_ctz(v->mask);
+	int k;
+
+	vouch_log_replay_count(v->rp, &res->entries, &res->violations);
+	res->covered = res->entries;
+	res->n_banks = o->n_banks;
 	for (size_t i = 0; i < o->n_banks; i++) {
-		struct vouch_log_bank_result *b = &res.banks[i];
+		struct vouch_log_bank_result *b = &res->banks[i];
 
 		b->algo = o->banks[i].algo;
 		b->mode = VOUCH_LOG_BANK_HASHED;
-		replay_bank_info(rp, b->algo, VOUCH_LOG_BANK_HASHED, low, &b->matched_at,
+		replay_bank_info(v->rp, b->algo, VOUCH_LOG_BANK_HASHED, low, &b->matched_at,
 				 &b->replayed);
 	}
 	/*
@@ -344,43 +379,73 @@ VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
 	 * the banks that matched nothing a second time that way.  A second pass instead of a
 	 * twin in the first keeps the common case at one replay per bank.
 	 */
-	k = padded_pass(ctx, reader, o, mask, watch, &res);
+	k = padded_pass(v->ctx, v->reader, o, v->mask, v->watch, res);
 	if (k < 0)
-		goto out;
+		return k;
 	for (size_t i = 0; i < o->n_banks; i++) {
-		struct vouch_log_bank_result *b = &res.banks[i];
+		struct vouch_log_bank_result *b = &res->banks[i];
 
 		if (b->matched_at == UINT64_MAX) {
-			if (res.failed_bank < 0) {
-				res.failed_bank = b->algo;
-				if (!res.failed_entry)
-					res.failed_entry = res.entries ? 1 : 0;
+			if (res->failed_bank < 0) {
+				res->failed_bank = b->algo;
+				if (!res->failed_entry)
+					res->failed_entry = res->entries ? 1 : 0;
 			}
-			res.covered = 0;
+			res->covered = 0;
 			continue;
 		}
-		if (b->matched_at < res.covered)
-			res.covered = b->matched_at;
+		if (b->matched_at < res->covered)
+			res->covered = b->matched_at;
 	}
-	if (!saw_boot && !(o->flags & VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE))
-		snprintf(bmsg, sizeof(bmsg), "the list has no boot_aggregate entry");
-	if (res.failed_bank >= 0)
-		ret = ctx_err(ctx, -EKEYREJECTED,
-			      "%s: no prefix of the %llu entries replays to the PCR values; %s",
-			      vouch_hash_info(res.failed_bank)->name,
-			      (unsigned long long)res.entries,
-			      msg[0] ? msg : "no entry from the first on can be attested");
-	else if (first_err)
-		ret = ctx_err(ctx, -EKEYREJECTED, "%s", msg);
-	else if (res.boot_aggregate < 0 && res.boot_aggregate != -ENODATA)
-		ret = ctx_err(ctx, -EKEYREJECTED, "%s", bmsg);
-	else if (smsg[0])
-		ret = ctx_err(ctx, -EKEYREJECTED, "%s", smsg);
-	else if (res.boot_aggregate == -ENODATA)
-		ret = ctx_err(ctx, -ENODATA, "%s", bmsg);
-	*ret_result = res;
-	k = ret;
-out:
-	vouch_log_replay_free(rp);
+	return 0;
+}
+
+/* The verdict, with the message of the weightiest failure. */
+static int final_verdict(struct verify_run *v)
+{
+	const struct vouch_log_verify_result *res = &v->res;
+	vouch_ctx *ctx = v->ctx;
+
+	if (!v->saw_boot && !(v->o->flags & VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE))
+		snprintf(v->bmsg, sizeof(v->bmsg), "the list has no boot_aggregate entry");
+	if (res->failed_bank >= 0)
+		return ctx_err(ctx, -EKEYREJECTED,
+			       "%s: no prefix of the %llu entries replays to the PCR values; %s",
+			       vouch_hash_info(res->failed_bank)->name,
+			       (unsigned long long)res->entries,
+			       v->msg[0] ? v->msg : "no entry from the first on can be attested");
+	if (v->first_err)
+		return ctx_err(ctx, -EKEYREJECTED, "%s", v->msg);
+	if (res->boot_aggregate < 0 && res->boot_aggregate != -ENODATA)
+		return ctx_err(ctx, -EKEYREJECTED, "%s", v->bmsg);
+	if (v->smsg[0])
+		return ctx_err(ctx, -EKEYREJECTED, "%s", v->smsg);
+	if (res->boot_aggregate == -ENODATA)
+		return ctx_err(ctx, -ENODATA, "%s", v->bmsg);
+	return 0;
+}
+
+VOUCH_EXPORT int vouch_log_verify(vouch_ctx *ctx, vouch_log_reader *reader,
+				  const struct vouch_log_verify_options *o,
+				  struct vouch_log_verify_result *ret_result)
+{
+	struct verify_run v = { .ctx = ctx, .reader = reader, .o = o };
+	int k;
+
+	if (!ctx || !reader || !o || !ret_result)
+		return -EINVAL;
+	k = check_options(ctx, o);
+	if (k < 0)
+		return k;
+	k = start_replay(&v);
+	if (k >= 0)
+		k = replay_entries(&v);
+	if (k >= 0)
+		k = bank_results(&v);
+	if (k >= 0) {
+		k = final_verdict(&v);
+		*ret_result = v.res;
+	}
+	vouch_log_replay_free(v.rp);
 	return k;
 }

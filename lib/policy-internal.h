@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Policy internals shared with the engine and the unit tests.
+ * Policy internals: what the policy files (policy.c, policy-parse.c, policy-print.c,
+ * policy-match.c, policy-analyse.c) share, and what the engine and the unit tests use.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -73,33 +74,38 @@ struct vouch_policy {
 	bool fail_securely;
 };
 
-/* A growable string through mem_realloc (fault injection); oom is sticky. */
-struct textbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-int tb_add(struct textbuf *b, const char *s, size_t n);
-int tb_printf(struct textbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tb_free(struct textbuf *b);
-
+/* policy.c: the names of the language, the rules */
+extern const char *const policy_lsm_names[POLICY_LSM_N]; /* "obj_user", ..., "subj_type" */
 const char *policy_action_name(uint32_t action);
-int policy_format_rule_sb(const vouch_policy *p, size_t index, struct textbuf *b);
+uint32_t policy_action_by_name(const char *name); /* 0 when not an action */
+uint32_t policy_mask_by_name(const char *name); /* "MAY_READ": 0 when not a mask */
+const char *policy_mask_name(uint32_t bit); /* NULL when not one mask */
+void policy_rule_clear(struct policy_rule *r);
+bool policy_rule_has_lsm(const struct policy_rule *r);
+
+/* The class of an action: measure, appraise, audit or hash (dont_X is in X's class). */
+static inline uint32_t policy_action_class(uint32_t action)
+{
+	return action & VOUCH_ACT_CLASSES ? action : action >> 1;
+}
+
+/* policy-analyse.c: the warnings of a parsed policy */
+int policy_analyse(vouch_policy *p);
+
+/* policy-print.c */
+int policy_format_rule_sb(const vouch_policy *p, size_t index, struct strbuf *b);
+
+/* policy-match.c: what the engine asks of a policy */
 bool policy_has_appraise(const vouch_policy *p, int func);
 /* Whether any rule tests the task's uid/euid/gid/egid (the hooks then read them). */
 bool policy_uses_creds(const vouch_policy *p);
 /*
- * The first condition of @p the engine cannot evaluate (it has no file-system name or
- * UUID and no LSM labels to match): "fsname=", "fsuuid=", "obj_type", ...; its rule's
- * 0-based index and line.  NULL when the engine evaluates every condition.
- */
-/*
- * The first rule the engine cannot enforce as written (a condition it cannot evaluate, an
- * action or hook it never sees): what it is, and why in *ret_why; NULL when there is none.
+ * The first rule the engine cannot enforce as written (a condition it cannot evaluate: it
+ * has no file-system name or UUID and no LSM labels to match; an action or hook it never
+ * sees): what it is ("fsname=", "obj_type", "the hash action", ...), its rule's 0-based
+ * index and line, and why in *ret_why; NULL when there is none.
  */
 const char *policy_engine_unevaluable(const vouch_policy *p, size_t *ret_index, unsigned *ret_line,
 				      const char **ret_why);
-/* The field format of a built-in template name ("d-ng|n-ng|sig"), NULL if not one. */
-const char *policy_template_fmt(const char *name);
 
 #endif /* VOUCH_LIB_POLICY_INTERNAL_H */

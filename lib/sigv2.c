@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Verification of IMA signatures over a known digest: security.ima v2 (type 0x03) and v3
- * (type 0x06, over the ima_file_id), and (through lib/modsig.c's one PKCS#7 verifier) the
- * PKCS#7 of an appended modsig, against a trust
- * store; with a fixed-size cache of (key, digest, signature) outcomes.  Used by the
- * measurement-list checks and meant to be shared with the security.ima code.
- * FORMATS.md §3.2-3.5, §1.6.
+ * The signature layer: the one check of an IMA-style signature (v2/v3 header already
+ * parsed) over a known digest against a trust store, and the one public-key step shared
+ * with the PKCS#7 verifier of lib/modsig-verify.c; with a fixed-size cache of (key, digest,
+ * signature) outcomes (vouch_sig_cache).  Its callers are security.ima and security.evm
+ * (lib/ima.c, lib/evm.c), the measurement-list checks (lib/log-sig.c) and lib/modsig-verify.c;
+ * it calls none of them.  FORMATS.md §3.2-3.5.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -16,11 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
-#include "cursor.h"
-#include "ima-internal.h"
-#include "log-internal.h"
 #include "openssl-internal.h"
-#include <vouch/ima.h>
+#include "sigv2-internal.h"
 
 #define CACHE_SIG_MAX 512 /* RSA-4096; larger signatures are verified but not cached */
 #define CACHE_PCTX 8
@@ -203,8 +200,8 @@ int sig_pkey_verify(vouch_ctx *ctx, vouch_sig_cache *cache, const vouch_cert *ce
 }
 
 int sig_check(vouch_ctx *ctx, const vouch_trust *trust, uint64_t allowed_algos,
-	      const char *keyring, const struct vouch_xattr_value *v, const uint8_t *digest,
-	      size_t digest_len, vouch_sig_cache *cache, struct vouch_ima_verify_result *res)
+	      const char *keyring, const struct sig_value *v, const uint8_t *digest,
+	      size_t digest_len, vouch_sig_cache *cache, struct sig_signer *ret_signer)
 {
 	const struct vouch_hash_info *hi = vouch_hash_info(v->algo);
 	const vouch_cert *signer = NULL;
@@ -238,8 +235,8 @@ int sig_check(vouch_ctx *ctx, const vouch_trust *trust, uint64_t allowed_algos,
 	if (!signer)
 		return ctx_err(ctx, -ENOKEY, "no trusted key with id %08x%s%s", v->keyid,
 			       keyring ? " in keyring " : "", keyring ? keyring : "");
-	res->signer = signer;
-	res->keyring = ring;
+	ret_signer->cert = signer;
+	ret_signer->keyring = ring;
 	pkey = cert_pkey(signer);
 	/* check: key type (IMA knows RSA PKCS#1 v1.5 and ECDSA; no PSS) */
 	if (!key_type_ok(signer))
@@ -256,192 +253,4 @@ int sig_check(vouch_ctx *ctx, const vouch_trust *trust, uint64_t allowed_algos,
 		return ctx_err(ctx, -EKEYREJECTED, "signature by key %08x does not verify",
 			       v->keyid);
 	return 0;
-}
-
-/* sig_check()'s codes as measurement-list verdicts */
-static int sig_verdict(const vouch_trust *trust, uint32_t keyid, int r)
-{
-	switch (r) {
-	case 0:
-		return VOUCH_LOG_SIG_VERIFIED;
-	case -EKEYREJECTED:
-	case -EINVAL:
-		return VOUCH_LOG_SIG_BAD;
-	case -ENOKEY:
-		return VOUCH_LOG_SIG_UNKNOWN_KEY;
-	case -EBADMSG:
-		return VOUCH_LOG_SIG_MALFORMED;
-	case -EPERM:
-	case -EOPNOTSUPP:
-		/* an unknown key outranks a refused or missing algorithm in the list's verdicts */
-		if (vouch_trust_find_keyid(trust, keyid, NULL, NULL) < 0)
-			return VOUCH_LOG_SIG_UNKNOWN_KEY;
-		return VOUCH_LOG_SIG_UNSUPPORTED;
-	case -EIO:
-		return VOUCH_LOG_SIG_UNSUPPORTED;
-	default:
-		return r;
-	}
-}
-
-int sigv2_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
-			const uint8_t *sig, size_t sig_len, int digest_algo, const uint8_t *digest,
-			size_t digest_len, bool verity, int *ret_verdict)
-{
-	struct vouch_ima_verify_result res = { .signer = NULL };
-	struct vouch_xattr_value v;
-	struct vouch_digest msg;
-	char saved[VOUCH_ERRMSG_SIZE];
-	int k, verdict;
-
-	*ret_verdict = VOUCH_LOG_SIG_MALFORMED;
-	if (digest_len > VOUCH_HASH_MAX_SIZE)
-		return -EINVAL;
-	/* the caller's last error survives: a verdict here is a report, not a failure */
-	snprintf(saved, sizeof(saved), "%s", vouch_ctx_last_error(ctx));
-	/* the kernel's format checks, shared with security.ima (vouch_xattr_parse, lib/ima.c) */
-	k = vouch_xattr_parse(ctx, sig, sig_len, &v);
-	if (k == -EOPNOTSUPP || (sig_len && sig[0] == 0x05)) {
-		/* legacy v1, or an EVM portable signature in the sig field (§5.2): over EVM data */
-		verdict = VOUCH_LOG_SIG_UNSUPPORTED;
-		goto out;
-	}
-	if (k < 0 || !v.is_signature) {
-		verdict = VOUCH_LOG_SIG_MALFORMED;
-		goto out;
-	}
-	/* a v2 signature is over the file digest; v3 over the ima_file_id of a verity digest */
-	if (v.algo != digest_algo || (verity && v.type != VOUCH_XATTR_VERITY_DIGSIG) ||
-	    digest_len != vouch_hash_info(v.algo)->size) {
-		verdict = VOUCH_LOG_SIG_BAD;
-		goto out;
-	}
-	if (v.type == VOUCH_XATTR_VERITY_DIGSIG) {
-		/* sigv3 signs H(ima_file_id[0 .. 2+L)) = H(0x06 || algo || digest), §3.5 */
-		uint8_t id[2 + VOUCH_HASH_MAX_SIZE];
-
-		id[0] = 0x06;
-		id[1] = (uint8_t)digest_algo;
-		memcpy(id + 2, digest, digest_len);
-		k = vouch_digest_buf(ctx, v.algo, id, 2 + digest_len, &msg);
-		if (k < 0)
-			return k;
-	} else {
-		msg.len = digest_len;
-		memcpy(msg.bytes, digest, digest_len);
-	}
-	/* the security.ima check with lib/ima.c's allow-list; cached per (key, digest, sig) */
-	k = sig_check(ctx, trust, DEFAULT_ALLOWED_ALGOS, NULL, &v, msg.bytes, msg.len, cache,
-		      &res);
-	verdict = sig_verdict(trust, v.keyid, k);
-	if (verdict < 0)
-		return verdict;
-out:
-	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", saved);
-	*ret_verdict = verdict;
-	return 0;
-}
-
-int modsig_verify_digest(vouch_ctx *ctx, const vouch_trust *trust, vouch_sig_cache *cache,
-			 const uint8_t *p7, size_t p7_len, int digest_algo, const uint8_t *digest,
-			 size_t digest_len, int *ret_verdict)
-{
-	struct vouch_modsig_result res;
-	struct vouch_digest d = { .algo = digest_algo, .len = digest_len };
-	char saved[VOUCH_ERRMSG_SIZE];
-	int k;
-
-	*ret_verdict = VOUCH_LOG_SIG_MALFORMED;
-	if (digest_len > VOUCH_HASH_MAX_SIZE)
-		return -EINVAL;
-	memcpy(d.bytes, digest, digest_len);
-	/* the caller's last error survives: a verdict here is a report, not a failure */
-	snprintf(saved, sizeof(saved), "%s", vouch_ctx_last_error(ctx));
-	/* the one PKCS#7 verifier, every rule of vouch verify (lib/modsig.c) */
-	k = modsig_verify_pkcs7_digest(ctx, trust, cache, p7, p7_len, &d, &res);
-	if (k < 0)
-		return k;
-	switch (res.status) {
-	case VOUCH_MODSIG_OK:
-		*ret_verdict = VOUCH_LOG_SIG_VERIFIED;
-		break;
-	case VOUCH_MODSIG_ALGO_NOT_ALLOWED:
-		/* an unknown key outranks a refused algorithm, as for sig entries */
-		*ret_verdict = res.failed & (1U << VOUCH_MODSIG_UNKNOWN_SIGNER)
-				       ? VOUCH_LOG_SIG_UNKNOWN_KEY
-				       : VOUCH_LOG_SIG_UNSUPPORTED;
-		break;
-	case VOUCH_MODSIG_UNKNOWN_SIGNER:
-		*ret_verdict = VOUCH_LOG_SIG_UNKNOWN_KEY;
-		break;
-	case VOUCH_MODSIG_BAD_SIGNATURE:
-	case VOUCH_MODSIG_BLACKLISTED:
-		*ret_verdict = VOUCH_LOG_SIG_BAD;
-		break;
-	default:
-		*ret_verdict = VOUCH_LOG_SIG_MALFORMED;
-		break;
-	}
-	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", saved);
-	return 0;
-}
-
-int log_field_digest(const struct vouch_log_field *f, struct vouch_digest *ret);
-
-VOUCH_EXPORT int vouch_log_entry_verify_sig(vouch_ctx *ctx, const vouch_trust *trust,
-					    vouch_sig_cache *cache,
-					    const struct vouch_log_entry *e, int *ret_verdict)
-{
-	const struct vouch_log_field *sig, *dm, *ms;
-	struct vouch_digest d;
-	bool verity = false;
-	int k, verdict = VOUCH_LOG_SIG_NONE;
-
-	if (!ctx || !trust || !e || !ret_verdict)
-		return -EINVAL;
-	sig = vouch_log_entry_find(e, VOUCH_LOG_FIELD_SIG);
-	dm = vouch_log_entry_find(e, VOUCH_LOG_FIELD_D_MODSIG);
-	ms = vouch_log_entry_find(e, VOUCH_LOG_FIELD_MODSIG);
-	if (sig && sig->len) {
-		k = vouch_log_entry_digest(e, &d, &verity);
-		if (k == -ENOENT || k == -EBADMSG) {
-			verdict = VOUCH_LOG_SIG_MALFORMED;
-		} else {
-			k = sigv2_verify_digest(ctx, trust, cache, sig->data, sig->len, d.algo,
-						d.bytes, d.len, verity, &verdict);
-			if (k < 0)
-				return k;
-		}
-	} else if (ms && ms->len) {
-		if (!dm || !dm->len || log_field_digest(dm, &d) < 0) {
-			verdict = VOUCH_LOG_SIG_MALFORMED;
-		} else {
-			k = modsig_verify_digest(ctx, trust, cache, ms->data, ms->len, d.algo,
-						 d.bytes, d.len, &verdict);
-			if (k < 0)
-				return k;
-		}
-	}
-	*ret_verdict = verdict;
-	return 0;
-}
-
-VOUCH_EXPORT const char *vouch_log_sig_verdict_name(int v)
-{
-	switch (v) {
-	case VOUCH_LOG_SIG_NONE:
-		return "none";
-	case VOUCH_LOG_SIG_VERIFIED:
-		return "verified";
-	case VOUCH_LOG_SIG_BAD:
-		return "bad";
-	case VOUCH_LOG_SIG_UNKNOWN_KEY:
-		return "unknown-key";
-	case VOUCH_LOG_SIG_UNSUPPORTED:
-		return "unsupported";
-	case VOUCH_LOG_SIG_MALFORMED:
-		return "malformed";
-	default:
-		return "?";
-	}
 }

@@ -101,8 +101,53 @@ static int list_error(vouch_ctx *ctx, struct log_common *lc, int r)
 
 /* --- show ------------------------------------------------------------------------------------- */
 
-static json_object *entry_json(const struct vouch_log_entry *e)
+/*
+ * What an ima-buf entry's buffer is, for people: a certificate the kernel measured when it
+ * was added to a keyring (KEY_CHECK: the name is the keyring's) by its subject and IMA key
+ * id, or the command line of a kexec_file_load() (KEXEC_CMDLINE).  Returns false, with
+ * @d cleared, for every other entry and buffer.
+ */
+struct buffer_desc {
+	bool is_cert, is_cmdline;
+	char text[1024];	/* the subject, or the command line with non-printables as '?' */
+	bool has_keyid;
+	uint32_t keyid;
+};
+
+static bool describe_buffer(vouch_ctx *ctx, const struct vouch_log_entry *e, struct buffer_desc *d)
 {
+	const struct vouch_log_field *buf = vouch_log_entry_find(e, VOUCH_LOG_FIELD_BUF);
+	char name[256];
+	vouch_cert *cert = NULL;
+	struct vouch_cert_info info;
+
+	*d = (struct buffer_desc){ .is_cert = false };
+	if (!buf || !buf->len || vouch_log_entry_name(e, name, sizeof(name)) < 0)
+		return false;
+	if (!strcmp(name, "kexec-cmdline")) {
+		size_t n = buf->len < sizeof(d->text) ? buf->len : sizeof(d->text) - 1;
+
+		for (size_t i = 0; i < n; i++)
+			d->text[i] = buf->data[i] >= 0x20 && buf->data[i] < 0x7f ? (char)buf->data[i] : '?';
+		d->text[n] = '\0';
+		d->is_cmdline = true;
+		return true;
+	}
+	/* a DER SEQUENCE that parses as a whole certificate */
+	if (buf->data[0] != 0x30 || vouch_cert_load_mem(ctx, buf->data, buf->len, &cert) < 0)
+		return false;
+	vouch_cert_get_info(cert, &info);
+	snprintf(d->text, sizeof(d->text), "%s", info.subject ? info.subject : "");
+	d->has_keyid = info.has_ima_keyid;
+	d->keyid = info.ima_keyid;
+	d->is_cert = true;
+	vouch_cert_free(cert);
+	return true;
+}
+
+static json_object *entry_json(vouch_ctx *ctx, const struct vouch_log_entry *e)
+{
+	struct buffer_desc bd;
 	json_object *o = json_object_new_object(), *fields = json_object_new_object();
 
 	json_object_object_add(o, "index", json_object_new_int64((int64_t)e->index));
@@ -127,6 +172,19 @@ static json_object *entry_json(const struct vouch_log_entry *e)
 		}
 		if (vouch_log_entry_name(e, name, sizeof(name)) == 0)
 			json_object_object_add(o, "name", json_object_new_string(name));
+	}
+	if (describe_buffer(ctx, e, &bd) && bd.is_cmdline) {
+		json_object_object_add(o, "cmdline", json_object_new_string(bd.text));
+	} else if (bd.is_cert) {
+		json_object *c = json_object_new_object();
+		char id[9];
+
+		json_object_object_add(c, "subject", json_object_new_string(bd.text));
+		if (bd.has_keyid) {
+			snprintf(id, sizeof(id), "%08x", (unsigned)bd.keyid);
+			json_object_object_add(c, "key_id", json_object_new_string(id));
+		}
+		json_object_object_add(o, "certificate", c);
 	}
 	json_object_object_add(o, "fields", fields);
 	return o;
@@ -237,7 +295,7 @@ static int log_show(int argc, char **argv)
 			if (r < 0)
 				break;
 		} else if (json) {
-			json_object_array_add(arr, entry_json(&e));
+			json_object_array_add(arr, entry_json(ctx, &e));
 		} else {
 			struct vouch_digest d;
 			char hex[2 * VOUCH_HASH_MAX_SIZE + 1] = "-", name[4096] = "";
@@ -247,9 +305,19 @@ static int log_show(int argc, char **argv)
 				vouch_digest_to_hex(&d, hex, sizeof(hex));
 				algo = vouch_hash_info(d.algo)->name;
 			}
+			struct buffer_desc bd;
+			char what[1100] = "";
+
 			vouch_log_entry_name(&e, name, sizeof(name));
-			printf("%llu %u %s %s%s%s %s%s\n", (unsigned long long)e.index, e.pcr,
-			       e.template_name, algo, *algo ? ":" : "", hex, name,
+			if (describe_buffer(ctx, &e, &bd) && bd.is_cmdline)
+				snprintf(what, sizeof(what), " cmdline \"%s\"", bd.text);
+			else if (bd.is_cert && bd.has_keyid)
+				snprintf(what, sizeof(what), " certificate \"%s\" key id %08x", bd.text,
+					 (unsigned)bd.keyid);
+			else if (bd.is_cert)
+				snprintf(what, sizeof(what), " certificate \"%s\"", bd.text);
+			printf("%llu %u %s %s%s%s %s%s%s\n", (unsigned long long)e.index, e.pcr,
+			       e.template_name, algo, *algo ? ":" : "", hex, name, what,
 			       e.violation ? " (violation)" : "");
 		}
 	}
@@ -686,12 +754,13 @@ static int log_verify(int argc, char **argv)
 			       (unsigned long long)res.buffers, (unsigned long long)res.unacceptable);
 		if (sigs)
 			printf("signatures: %llu verified, %llu bad, %llu unknown key, %llu "
-			       "unsupported, %llu malformed\n",
+			       "unsupported, %llu malformed, %llu EVM portable (not checkable)\n",
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_VERIFIED],
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_BAD],
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_UNKNOWN_KEY],
 			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_UNSUPPORTED],
-			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_MALFORMED]);
+			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_MALFORMED],
+			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_EVM_PORTABLE]);
 	}
 	fflush(stdout);
 	if (v < 0)

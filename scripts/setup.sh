@@ -15,6 +15,9 @@ PACKAGES=(
 	openssl jq curl sqlite3 strace attr keyutils valgrind hyperfine cpio zstd xz-utils gzip kmod
 	# the kernel rig (tests/kernel): Debian's kernel under QEMU
 	qemu-system-x86 busybox-static e2fsprogs libc6-dev
+	# its firmware test module is built against the headers of the kernel linux-image-amd64
+	# depends on (the rig boots that one)
+	linux-headers-amd64
 	# real peers
 	ima-evm-utils linux-kbuild-6.1 tpm2-tools swtpm swtpm-tools fsverity
 	linux-source-6.1 busybox-static

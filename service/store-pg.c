@@ -40,6 +40,7 @@
 
 #include <libpq-fe.h>
 
+#include "store-sql.h"
 #include "store.h"
 
 #define SCHEMA_VERSION 1
@@ -103,37 +104,26 @@ enum {
 };
 
 static const char *const queries[_Q_MAX] = {
-	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference, ek_fpr, mode, url, "
-			"ek_certified FROM agents WHERE id = $1",
+	[Q_AGENT_GET] = SQL_AGENT_GET,
 	/* inside a transaction: the agent's row is this node's until commit/rollback */
 	[Q_AGENT_GET_LOCK] = "SELECT ak, ak_fpr, registered, reference, ek_fpr, mode, url, "
 			     "ek_certified FROM agents WHERE id = $1 FOR UPDATE",
-	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference, ek_fpr, mode, "
-			"url, ek_certified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-			"ON CONFLICT (id) DO UPDATE SET ak = $2, ak_fpr = $3, registered = $4, "
-			"reference = $5, ek_fpr = $6, mode = $7, url = $8, ek_certified = $9",
-	[Q_AGENT_COUNT] = "SELECT count(*) FROM agents",
-	[Q_PULL_LIST] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL "
-			"ORDER BY id",
+	[Q_AGENT_PUT] = SQL_AGENT_PUT,
+	[Q_AGENT_COUNT] = SQL_AGENT_COUNT,
+	[Q_PULL_LIST] = SQL_PULL_LIST,
 	[Q_AGENT_STATES] = "SELECT v, count(*) FROM (SELECT (SELECT verdict FROM results "
 			   "WHERE agent = agents.id AND time >= agents.registered "
 			   "ORDER BY seq DESC LIMIT 1) AS v FROM agents) x GROUP BY v",
-	[Q_STATE_GET] = "SELECT state, reset_count, restart_count FROM states WHERE agent = $1",
-	[Q_STATE_PUT] = "INSERT INTO states (agent, state, reset_count, restart_count) "
-			"VALUES ($1, $2, $3, $4) ON CONFLICT (agent) DO UPDATE SET "
-			"state = $2, reset_count = $3, restart_count = $4",
-	[Q_NONCE_PUT] = "INSERT INTO nonces (agent, nonce, deadline) VALUES ($1, $2, $3) "
-			"ON CONFLICT (agent) DO UPDATE SET nonce = $2, deadline = $3",
+	[Q_STATE_GET] = SQL_STATE_GET,
+	[Q_STATE_PUT] = SQL_STATE_PUT,
+	[Q_NONCE_PUT] = SQL_NONCE_PUT,
 	/* single use, atomically: of two nodes, one gets the row */
 	[Q_NONCE_TAKE] = "DELETE FROM nonces WHERE agent = $1 RETURNING nonce, deadline",
-	[Q_ENROLL_PUT] = "INSERT INTO enrollments (agent, ak, ak_fpr, ek_fpr, secret_hash, csr, "
-			 "deadline, ek_certified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-			 "ON CONFLICT (agent) DO UPDATE SET ak = $2, ak_fpr = $3, ek_fpr = $4, "
-			 "secret_hash = $5, csr = $6, deadline = $7, ek_certified = $8",
+	[Q_ENROLL_PUT] = SQL_ENROLL_PUT,
 	[Q_ENROLL_TAKE] = "DELETE FROM enrollments WHERE agent = $1 RETURNING ak, ak_fpr, "
 			  "ek_fpr, secret_hash, csr, deadline, ek_certified",
-	[Q_ENROLL_PURGE] = "DELETE FROM enrollments WHERE deadline < $1",
-	[Q_ENROLL_COUNT] = "SELECT count(*) FROM enrollments",
+	[Q_ENROLL_PURGE] = SQL_ENROLL_PURGE,
+	[Q_ENROLL_COUNT] = SQL_ENROLL_COUNT,
 	/* the chain's head, locked until the appending transaction ends */
 	[Q_HEAD_LOCK] = "SELECT seq, hash FROM heads WHERE name = 'results' FOR UPDATE",
 	[Q_RESULT_ADD] = "WITH h AS (UPDATE heads SET seq = $1, hash = $6 WHERE name = 'results') "
@@ -142,38 +132,25 @@ static const char *const queries[_Q_MAX] = {
 	/* the chain in pages: memory does not grow with the table */
 	[Q_ROWS] = "SELECT seq, agent, time, verdict, body, hash FROM results WHERE seq > $1 "
 		   "ORDER BY seq LIMIT 1000",
-	[Q_ANCHOR_GET] = "SELECT hash FROM anchors WHERE seq = $1",
-	[Q_AGENT_LIST] = "SELECT a.id, a.registered, a.reference, s.state, "
-			 "r.seq, r.time, r.verdict FROM agents a "
-			 "LEFT JOIN states s ON s.agent = a.id "
-			 "LEFT JOIN results r ON r.seq = (SELECT max(seq) FROM results "
-			 "WHERE agent = a.id AND time >= a.registered) "
-			 "WHERE a.id > $1 ORDER BY a.id LIMIT $2",
-	[Q_AGENT_DEL_NONCE] = "DELETE FROM nonces WHERE agent = $1",
-	[Q_AGENT_DEL_STATE] = "DELETE FROM states WHERE agent = $1",
-	[Q_AGENT_DEL_STATUS] = "DELETE FROM agent_status WHERE agent = $1",
-	[Q_AGENT_DEL] = "DELETE FROM agents WHERE id = $1",
-	[Q_REF_DOC_PUT] = "INSERT INTO reference_docs (hash, body) VALUES ($1, $2) "
-			  "ON CONFLICT (hash) DO NOTHING",
-	[Q_REF_NAME_PUT] = "INSERT INTO reference_names (name, hash, updated) VALUES ($1, $2, $3) "
-			   "ON CONFLICT (name) DO UPDATE SET hash = $2, updated = $3",
-	[Q_REF_GET] = "SELECT n.hash, n.updated, d.body FROM reference_names n "
-		      "JOIN reference_docs d ON d.hash = n.hash WHERE n.name = $1",
-	[Q_REF_LIST] = "SELECT name, hash, updated FROM reference_names ORDER BY name",
-	[Q_AGENT_SET_REF] = "UPDATE agents SET reference = $2 WHERE id = $1",
-	[Q_AGENT_RESULTS] = "SELECT r.seq, r.time, r.verdict, r.body FROM results r "
-			    "JOIN agents a ON a.id = r.agent WHERE r.agent = $1 "
-			    "AND r.time >= a.registered ORDER BY r.seq DESC LIMIT $2",
-	[Q_STATUS_GET] = "SELECT state, deadline, since FROM agent_status WHERE agent = $1",
+	[Q_ANCHOR_GET] = SQL_ANCHOR_GET,
+	[Q_AGENT_LIST] = SQL_AGENT_LIST,
+	[Q_AGENT_DEL_NONCE] = SQL_AGENT_DEL_NONCE,
+	[Q_AGENT_DEL_STATE] = SQL_AGENT_DEL_STATE,
+	[Q_AGENT_DEL_STATUS] = SQL_AGENT_DEL_STATUS,
+	[Q_AGENT_DEL] = SQL_AGENT_DEL,
+	[Q_REF_DOC_PUT] = SQL_REF_DOC_PUT,
+	[Q_REF_NAME_PUT] = SQL_REF_NAME_PUT,
+	[Q_REF_GET] = SQL_REF_GET,
+	[Q_REF_LIST] = SQL_REF_LIST,
+	[Q_AGENT_SET_REF] = SQL_AGENT_SET_REF,
+	[Q_AGENT_RESULTS] = SQL_AGENT_RESULTS,
+	[Q_STATUS_GET] = SQL_STATUS_GET,
 	[Q_STATUS_GET_LOCK] = "SELECT state, deadline, since FROM agent_status WHERE agent = $1 "
 			      "FOR UPDATE",
-	[Q_STATUS_PUT] = "INSERT INTO agent_status (agent, state, deadline, since) "
-			 "VALUES ($1, $2, $3, $4) ON CONFLICT (agent) DO UPDATE SET "
-			 "state = $2, deadline = $3, since = $4",
-	[Q_STATUS_DUE] = "SELECT agent FROM agent_status WHERE state <> 'overdue' AND deadline > 0 "
-			 "AND deadline < $1 ORDER BY deadline LIMIT $2",
-	[Q_STATUS_COUNT] = "SELECT count(*) FROM agent_status WHERE state = $1",
-	[Q_OUTBOX_LAST] = "SELECT coalesce(max(seq), 0) FROM outbox",
+	[Q_STATUS_PUT] = SQL_STATUS_PUT,
+	[Q_STATUS_DUE] = SQL_STATUS_DUE,
+	[Q_STATUS_COUNT] = SQL_STATUS_COUNT,
+	[Q_OUTBOX_LAST] = SQL_OUTBOX_LAST,
 	/* the outbox's head row is locked until commit: seqs in commit order, no gaps */
 	[Q_OUTBOX_ADD] = "WITH h AS (UPDATE heads SET seq = seq + 1 WHERE name = 'outbox' "
 			 "RETURNING seq) INSERT INTO outbox (seq, time, type, agent, from_state, "
@@ -188,16 +165,13 @@ static const char *const queries[_Q_MAX] = {
 	[Q_OUTBOX_INSERT] = "INSERT INTO outbox (seq, time, type, agent, from_state, to_state, "
 			    "result, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 	[Q_HEAD_SET] = "UPDATE heads SET seq = $2, hash = $3 WHERE name = $1",
-	[Q_OUTBOX_PENDING] = "SELECT seq, time, type, agent, from_state, to_state, result, reason "
-			     "FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
-	[Q_WEBHOOK_GET] = "SELECT delivered, attempts, next_attempt FROM webhooks WHERE url = $1",
+	[Q_OUTBOX_PENDING] = SQL_OUTBOX_PENDING,
+	[Q_WEBHOOK_GET] = SQL_WEBHOOK_GET,
 	[Q_WEBHOOK_DELIVERED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
 				"VALUES ($1, $2, 0, 0) ON CONFLICT (url) DO UPDATE SET "
 				"delivered = greatest(webhooks.delivered, $2::bigint), attempts = 0, "
 				"next_attempt = 0",
-	[Q_WEBHOOK_FAILED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
-			     "VALUES ($1, 0, $2, $3) ON CONFLICT (url) DO UPDATE SET "
-			     "attempts = $2, next_attempt = $3",
+	[Q_WEBHOOK_FAILED] = SQL_WEBHOOK_FAILED,
 	/* the node's live leases are renewed, all of them (a smaller @max never drops one) */
 	[Q_LEASE_RENEW] = "UPDATE agents SET lease_until = $2::bigint + $3::bigint "
 			  "WHERE lease_node = $1 AND lease_until > $2 AND mode = 'pull' "
@@ -212,11 +186,9 @@ static const char *const queries[_Q_MAX] = {
 			  "LIMIT greatest($4::bigint - (SELECT count(*) FROM agents "
 			  "WHERE lease_node = $1 AND lease_until > $2 AND mode = 'pull' "
 			  "AND url IS NOT NULL), 0) FOR UPDATE SKIP LOCKED)",
-	[Q_LEASE_HELD] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			 "lease_node = $1 AND lease_until > $2 ORDER BY id",
-	[Q_LEASE_RELEASE] = "UPDATE agents SET lease_node = NULL, lease_until = 0 "
-			    "WHERE lease_node = $1",
-	[Q_DUTY_RELEASE] = "DELETE FROM duties WHERE node = $1",
+	[Q_LEASE_HELD] = SQL_LEASE_HELD,
+	[Q_LEASE_RELEASE] = SQL_LEASE_RELEASE,
+	[Q_DUTY_RELEASE] = SQL_DUTY_RELEASE,
 	[Q_DUTY_CLAIM] = "INSERT INTO duties (name, node, until) VALUES ($1, $2, $3::bigint + $4::bigint) "
 			 "ON CONFLICT (name) DO UPDATE SET node = $2, until = $3::bigint + $4::bigint "
 			 "WHERE duties.node = $2 OR duties.until <= $3",

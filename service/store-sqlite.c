@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "store-sql.h"
 #include "store.h"
 
 #define SCHEMA_VERSION 7
@@ -72,96 +73,69 @@ enum {
 	_Q_MAX,
 };
 
+/* SQLite's own statements number their parameters ?N; the shared ones (store-sql.h) are
+ * written $N, as PostgreSQL has them, and sqlite_params() makes them ?N */
 static const char *const queries[_Q_MAX] = {
-	[Q_AGENT_GET] = "SELECT ak, ak_fpr, registered, reference, ek_fpr, mode, url, "
-			"ek_certified FROM agents WHERE id = ?1",
-	[Q_AGENT_PUT] = "INSERT INTO agents (id, ak, ak_fpr, registered, reference, ek_fpr, mode, "
-			"url, ek_certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-			"ON CONFLICT(id) DO UPDATE SET ak = ?2, ak_fpr = ?3, registered = ?4, "
-			"reference = ?5, ek_fpr = ?6, mode = ?7, url = ?8, ek_certified = ?9",
-	[Q_AGENT_COUNT] = "SELECT count(*) FROM agents",
-	[Q_PULL_LIST] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL "
-			"ORDER BY id",
+	[Q_AGENT_GET] = SQL_AGENT_GET,
+	[Q_AGENT_PUT] = SQL_AGENT_PUT,
+	[Q_AGENT_COUNT] = SQL_AGENT_COUNT,
+	[Q_PULL_LIST] = SQL_PULL_LIST,
 	/* the newest row per agent: seq is the append order */
 	[Q_AGENT_STATES] = "SELECT (SELECT verdict FROM results WHERE agent = agents.id "
 			   "AND time >= agents.registered ORDER BY seq DESC LIMIT 1) AS v, count(*) FROM agents GROUP BY v",
-	[Q_STATE_GET] = "SELECT state, reset_count, restart_count FROM states WHERE agent = ?1",
-	[Q_STATE_PUT] = "INSERT INTO states (agent, state, reset_count, restart_count) "
-			"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(agent) DO UPDATE SET "
-			"state = ?2, reset_count = ?3, restart_count = ?4",
-	[Q_NONCE_PUT] = "INSERT INTO nonces (agent, nonce, deadline) VALUES (?1, ?2, ?3) "
-			"ON CONFLICT(agent) DO UPDATE SET nonce = ?2, deadline = ?3",
+	[Q_STATE_GET] = SQL_STATE_GET,
+	[Q_STATE_PUT] = SQL_STATE_PUT,
+	[Q_NONCE_PUT] = SQL_NONCE_PUT,
 	[Q_NONCE_GET] = "SELECT nonce, deadline FROM nonces WHERE agent = ?1",
 	[Q_NONCE_DEL] = "DELETE FROM nonces WHERE agent = ?1",
-	[Q_ENROLL_PUT] = "INSERT INTO enrollments (agent, ak, ak_fpr, ek_fpr, secret_hash, csr, "
-			 "deadline, ek_certified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-			 "ON CONFLICT(agent) DO UPDATE SET ak = ?2, ak_fpr = ?3, ek_fpr = ?4, "
-			 "secret_hash = ?5, csr = ?6, deadline = ?7, ek_certified = ?8",
+	[Q_ENROLL_PUT] = SQL_ENROLL_PUT,
 	[Q_ENROLL_GET] = "SELECT ak, ak_fpr, ek_fpr, secret_hash, csr, deadline, ek_certified "
 			 "FROM enrollments WHERE agent = ?1",
 	[Q_ENROLL_DEL] = "DELETE FROM enrollments WHERE agent = ?1",
-	[Q_ENROLL_PURGE] = "DELETE FROM enrollments WHERE deadline < ?1",
-	[Q_ENROLL_COUNT] = "SELECT count(*) FROM enrollments",
+	[Q_ENROLL_PURGE] = SQL_ENROLL_PURGE,
+	[Q_ENROLL_COUNT] = SQL_ENROLL_COUNT,
 	[Q_LAST_ROW] = "SELECT seq, hash FROM results ORDER BY seq DESC LIMIT 1",
 	[Q_RESULT_ADD] = "INSERT INTO results (seq, agent, time, verdict, body, hash) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_ROWS] = "SELECT seq, agent, time, verdict, body, hash FROM results ORDER BY seq",
 	/* a results row belongs to the agent's current registration when it is not older
 	 * than it: a deleted and re-registered id starts with an empty history */
-	[Q_AGENT_LIST] = "SELECT a.id, a.registered, a.reference, s.state, "
-			 "r.seq, r.time, r.verdict FROM agents a "
-			 "LEFT JOIN states s ON s.agent = a.id "
-			 "LEFT JOIN results r ON r.seq = (SELECT max(seq) FROM results "
-			 "WHERE agent = a.id AND time >= a.registered) "
-			 "WHERE a.id > ?1 ORDER BY a.id LIMIT ?2",
-	[Q_AGENT_DEL_NONCE] = "DELETE FROM nonces WHERE agent = ?1",
-	[Q_AGENT_DEL_STATE] = "DELETE FROM states WHERE agent = ?1",
-	[Q_AGENT_DEL] = "DELETE FROM agents WHERE id = ?1",
-	[Q_REF_DOC_PUT] = "INSERT INTO reference_docs (hash, body) VALUES (?1, ?2) "
-			  "ON CONFLICT(hash) DO NOTHING",
-	[Q_REF_NAME_PUT] = "INSERT INTO reference_names (name, hash, updated) VALUES (?1, ?2, ?3) "
-			   "ON CONFLICT(name) DO UPDATE SET hash = ?2, updated = ?3",
-	[Q_REF_GET] = "SELECT n.hash, n.updated, d.body FROM reference_names n "
-		      "JOIN reference_docs d ON d.hash = n.hash WHERE n.name = ?1",
-	[Q_REF_LIST] = "SELECT name, hash, updated FROM reference_names ORDER BY name",
-	[Q_AGENT_SET_REF] = "UPDATE agents SET reference = ?2 WHERE id = ?1",
-	[Q_AGENT_RESULTS] = "SELECT r.seq, r.time, r.verdict, r.body FROM results r "
-			    "JOIN agents a ON a.id = r.agent WHERE r.agent = ?1 "
-			    "AND r.time >= a.registered ORDER BY r.seq DESC LIMIT ?2",
-	[Q_STATUS_GET] = "SELECT state, deadline, since FROM agent_status WHERE agent = ?1",
-	[Q_STATUS_PUT] = "INSERT INTO agent_status (agent, state, deadline, since) "
-			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(agent) DO UPDATE SET "
-			 "state = ?2, deadline = ?3, since = ?4",
-	[Q_STATUS_DUE] = "SELECT agent FROM agent_status WHERE state != 'overdue' AND deadline > 0 "
-			 "AND deadline < ?1 ORDER BY deadline LIMIT ?2",
-	[Q_STATUS_COUNT] = "SELECT count(*) FROM agent_status WHERE state = ?1",
-	[Q_OUTBOX_LAST] = "SELECT coalesce(max(seq), 0) FROM outbox",
+	[Q_AGENT_LIST] = SQL_AGENT_LIST,
+	[Q_AGENT_DEL_NONCE] = SQL_AGENT_DEL_NONCE,
+	[Q_AGENT_DEL_STATE] = SQL_AGENT_DEL_STATE,
+	[Q_AGENT_DEL] = SQL_AGENT_DEL,
+	[Q_REF_DOC_PUT] = SQL_REF_DOC_PUT,
+	[Q_REF_NAME_PUT] = SQL_REF_NAME_PUT,
+	[Q_REF_GET] = SQL_REF_GET,
+	[Q_REF_LIST] = SQL_REF_LIST,
+	[Q_AGENT_SET_REF] = SQL_AGENT_SET_REF,
+	[Q_AGENT_RESULTS] = SQL_AGENT_RESULTS,
+	[Q_STATUS_GET] = SQL_STATUS_GET,
+	[Q_STATUS_PUT] = SQL_STATUS_PUT,
+	[Q_STATUS_DUE] = SQL_STATUS_DUE,
+	[Q_STATUS_COUNT] = SQL_STATUS_COUNT,
+	[Q_OUTBOX_LAST] = SQL_OUTBOX_LAST,
 	[Q_OUTBOX_ADD] = "INSERT INTO outbox (seq, time, type, agent, from_state, to_state, result, "
 			 "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[Q_OUTBOX_PENDING] = "SELECT seq, time, type, agent, from_state, to_state, result, reason "
-			     "FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-	[Q_WEBHOOK_GET] = "SELECT delivered, attempts, next_attempt FROM webhooks WHERE url = ?1",
+	[Q_OUTBOX_PENDING] = SQL_OUTBOX_PENDING,
+	[Q_WEBHOOK_GET] = SQL_WEBHOOK_GET,
 	[Q_WEBHOOK_DELIVERED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
 				"VALUES (?1, ?2, 0, 0) ON CONFLICT(url) DO UPDATE SET "
 				"delivered = max(delivered, ?2), attempts = 0, next_attempt = 0",
-	[Q_WEBHOOK_FAILED] = "INSERT INTO webhooks (url, delivered, attempts, next_attempt) "
-			     "VALUES (?1, 0, ?2, ?3) ON CONFLICT(url) DO UPDATE SET "
-			     "attempts = ?2, next_attempt = ?3",
-	[Q_AGENT_DEL_STATUS] = "DELETE FROM agent_status WHERE agent = ?1",
+	[Q_WEBHOOK_FAILED] = SQL_WEBHOOK_FAILED,
+	[Q_AGENT_DEL_STATUS] = SQL_AGENT_DEL_STATUS,
 	/* the node's own leases first, so that a smaller @max never drops one for another */
 	[Q_LEASE_CLAIM] = "UPDATE agents SET lease_node = ?1, lease_until = ?2 + ?3 WHERE id IN "
 			  "(SELECT id FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
 			  "(lease_node = ?1 OR lease_node IS NULL OR lease_until <= ?2) "
 			  "ORDER BY lease_node IS NOT ?1, id LIMIT ?4)",
-	[Q_LEASE_HELD] = "SELECT id, url FROM agents WHERE mode = 'pull' AND url IS NOT NULL AND "
-			 "lease_node = ?1 AND lease_until > ?2 ORDER BY id",
-	[Q_LEASE_RELEASE] = "UPDATE agents SET lease_node = NULL, lease_until = 0 "
-			    "WHERE lease_node = ?1",
-	[Q_DUTY_RELEASE] = "DELETE FROM duties WHERE node = ?1",
+	[Q_LEASE_HELD] = SQL_LEASE_HELD,
+	[Q_LEASE_RELEASE] = SQL_LEASE_RELEASE,
+	[Q_DUTY_RELEASE] = SQL_DUTY_RELEASE,
 	[Q_DUTY_CLAIM] = "INSERT INTO duties (name, node, until) VALUES (?1, ?2, ?3 + ?4) "
 			 "ON CONFLICT(name) DO UPDATE SET node = ?2, until = ?3 + ?4 "
 			 "WHERE duties.node = ?2 OR duties.until <= ?3",
-	[Q_ANCHOR_GET] = "SELECT hash FROM anchors WHERE seq = ?1",
+	[Q_ANCHOR_GET] = SQL_ANCHOR_GET,
 };
 
 /* pending enrollments: no foreign key, the agent does not exist before its first one */
@@ -332,6 +306,20 @@ static int migrate(struct store_sqlite *s)
 	return r;
 }
 
+/* @sql with each $N parameter (PostgreSQL's numbering) as SQLite's ?N */
+static int sqlite_params(const char *sql, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *sql; sql++) {
+		if (n + 1 >= size)
+			return -E2BIG;
+		buf[n++] = sql[0] == '$' && sql[1] >= '0' && sql[1] <= '9' ? '?' : sql[0];
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
 static int sq_open(const char *path, unsigned flags, struct store **ret)
 {
 	struct store_sqlite *s = calloc(1, sizeof(*s));
@@ -360,10 +348,14 @@ static int sq_open(const char *path, unsigned flags, struct store **ret)
 		    "PRAGMA foreign_keys = ON");
 	if (r == 0 && !(flags & STORE_OPEN_NO_MIGRATE))
 		r = migrate(s);
-	for (int i = 0; r == 0 && !(flags & STORE_OPEN_NO_MIGRATE) && i < _Q_MAX; i++)
-		if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
-				       NULL) != SQLITE_OK)
+	for (int i = 0; r == 0 && !(flags & STORE_OPEN_NO_MIGRATE) && i < _Q_MAX; i++) {
+		char sql[2048];
+
+		r = sqlite_params(queries[i], sql, sizeof(sql));
+		if (r == 0 && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+						 NULL) != SQLITE_OK)
 			r = db_err(s, queries[i]);
+	}
 	if (r < 0)
 		goto fail;
 	*ret = &s->base;
@@ -439,20 +431,68 @@ static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? 0 : db_err(S(s), what);
 }
 
-static int sq_agent_get(struct store *s, const char *id, struct store_agent *ret)
+/* bind @key to ?1 and step: 0 on the row (read it, then reset), -ENOENT (reset) on none */
+static int row_by_key(struct store *s, sqlite3_stmt *st, const char *key, const char *what)
 {
-	sqlite3_stmt *st = stmt(s, Q_AGENT_GET);
-	struct store_agent a = { 0 };
-	int rc, n;
+	int rc;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(st);
 		return -ENOENT;
 	}
 	if (rc != SQLITE_ROW)
-		return db_err(S(s), "agent");
+		return db_err(S(s), what);
+	return 0;
+}
+
+/* the one integer of a count(*) or max() statement */
+static int step_u64(struct store *s, sqlite3_stmt *st, const char *what, uint64_t *ret)
+{
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return db_err(S(s), what);
+	*ret = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* statement @q with @key as ?1, run to its end */
+static int run_by_key(struct store *s, int q, const char *key, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, q);
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	return step_done(s, st, what);
+}
+
+/* room for element @n of the array *@pv (@size bytes each, @cap of them): doubled, @first
+ * at first */
+static int grow(void *pv, size_t *cap, size_t n, size_t size, size_t first)
+{
+	void **v = pv, *nv;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? 2 * *cap : first;
+	nv = realloc(*v, c * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+static int sq_agent_get(struct store *s, const char *id, struct store_agent *ret)
+{
+	sqlite3_stmt *st = stmt(s, Q_AGENT_GET);
+	struct store_agent a = { 0 };
+	int rc, n;
+
+	rc = row_by_key(s, st, id, "agent");
+	if (rc < 0)
+		return rc;
 	n = sqlite3_column_bytes(st, 0);
 	if (n <= 0 || snprintf(a.id, sizeof(a.id), "%s", id) >= (int)sizeof(a.id) ||
 	    copy_text(st, 1, a.ak_fpr, sizeof(a.ak_fpr)) < 0 ||
@@ -518,13 +558,7 @@ static int sq_pull_list(struct store *s, int (*fn)(void *userdata, const char *i
 
 static int sq_agent_count(struct store *s, uint64_t *ret)
 {
-	sqlite3_stmt *st = stmt(s, Q_AGENT_COUNT);
-
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(S(s), "agent count");
-	*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return step_u64(s, stmt(s, Q_AGENT_COUNT), "agent count", ret);
 }
 
 static int sq_agent_states(struct store *s, uint64_t ret[_STORE_AGENT_STATE_MAX])
@@ -558,14 +592,9 @@ static int sq_state_get(struct store *s, const char *id, struct store_state *ret
 	const unsigned char *t;
 	int rc;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "state");
+	rc = row_by_key(s, st, id, "state");
+	if (rc < 0)
+		return rc;
 	t = sqlite3_column_text(st, 0);
 	ret->state_json = t ? strdup((const char *)t) : NULL;
 	ret->reset_count = (uint32_t)sqlite3_column_int64(st, 1);
@@ -601,14 +630,9 @@ static int sq_nonce_take(struct store *s, const char *id, struct store_nonce *re
 	struct store_nonce n = { 0 };
 	int rc, len;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "nonce");
+	rc = row_by_key(s, st, id, "nonce");
+	if (rc < 0)
+		return rc;
 	len = sqlite3_column_bytes(st, 0);
 	if (len <= 0 || len > STORE_NONCE_MAX) {
 		sqlite3_reset(st);
@@ -618,9 +642,7 @@ static int sq_nonce_take(struct store *s, const char *id, struct store_nonce *re
 	n.len = (size_t)len;
 	n.deadline = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
-	st = stmt(s, Q_NONCE_DEL);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "nonce delete");
+	rc = run_by_key(s, Q_NONCE_DEL, id, "nonce delete");
 	if (rc == 0)
 		*ret = n;
 	return rc;
@@ -650,14 +672,9 @@ static int sq_enrollment_take(struct store *s, const char *id, struct store_enro
 	const unsigned char *csr;
 	int rc, n;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "enrollment");
+	rc = row_by_key(s, st, id, "enrollment");
+	if (rc < 0)
+		return rc;
 	n = sqlite3_column_bytes(st, 0);
 	csr = sqlite3_column_text(st, 4);
 	if (n <= 0 || !csr || sqlite3_column_bytes(st, 3) != STORE_HASH_SIZE ||
@@ -680,9 +697,7 @@ static int sq_enrollment_take(struct store *s, const char *id, struct store_enro
 	e.deadline = sqlite3_column_int64(st, 5);
 	e.ek_certified = sqlite3_column_int(st, 6) != 0;
 	sqlite3_reset(st);
-	st = stmt(s, Q_ENROLL_DEL);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = step_done(s, st, "enrollment delete");
+	rc = run_by_key(s, Q_ENROLL_DEL, id, "enrollment delete");
 	if (rc < 0) {
 		store_enrollment_clear(&e);
 		return rc;
@@ -700,12 +715,7 @@ static int sq_enrollment_purge(struct store *s, int64_t now, uint64_t *ret_left)
 	rc = step_done(s, st, "enrollment purge");
 	if (rc < 0)
 		return rc;
-	st = stmt(s, Q_ENROLL_COUNT);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(S(s), "enrollment count");
-	*ret_left = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return step_u64(s, stmt(s, Q_ENROLL_COUNT), "enrollment count", ret_left);
 }
 
 static int sq_result_append(struct store *s, const struct store_result *r, uint64_t *ret_seq)
@@ -806,17 +816,9 @@ static int sq_agent_list(struct store *s, const char *after, size_t limit,
 		struct store_agent_info *i;
 		const unsigned char *t;
 
-		if (n == cap) {
-			struct store_agent_info *nv;
-
-			cap = cap ? 2 * cap : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
+		r = grow(&v, &cap, n, sizeof(*v), 16);
+		if (r < 0)
+			break;
 		i = &v[n];
 		memset(i, 0, sizeof(*i));
 		if (copy_text(st, 0, i->id, sizeof(i->id)) < 0 ||
@@ -858,12 +860,8 @@ static int sq_agent_delete(struct store *s, const char *id)
 				 Q_AGENT_DEL };
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < sizeof(q) / sizeof(q[0]); i++) {
-		sqlite3_stmt *st = stmt(s, q[i]);
-
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		r = step_done(s, st, "agent delete");
-	}
+	for (size_t i = 0; r == 0 && i < sizeof(q) / sizeof(q[0]); i++)
+		r = run_by_key(s, q[i], id, "agent delete");
 	if (r == 0 && sqlite3_changes(S(s)->db) == 0)
 		return -ENOENT;
 	return r;
@@ -894,14 +892,9 @@ static int sq_reference_get(struct store *s, const char *name, struct store_refe
 	const unsigned char *t;
 	int rc;
 
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "reference");
+	rc = row_by_key(s, st, name, "reference");
+	if (rc < 0)
+		return rc;
 	t = sqlite3_column_text(st, 2);
 	if (snprintf(ref.name, sizeof(ref.name), "%s", name) >= (int)sizeof(ref.name) ||
 	    copy_text(st, 0, ref.hash, sizeof(ref.hash)) < 0 || !t) {
@@ -925,17 +918,9 @@ static int sq_reference_list(struct store *s, struct store_reference **ret, size
 	int rc, r = 0;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct store_reference *nv;
-
-			cap = cap ? 2 * cap : 8;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
+		r = grow(&v, &cap, n, sizeof(*v), 8);
+		if (r < 0)
+			break;
 		memset(&v[n], 0, sizeof(v[n]));
 		if (copy_text(st, 0, v[n].name, sizeof(v[n].name)) < 0 ||
 		    copy_text(st, 1, v[n].hash, sizeof(v[n].hash)) < 0) {
@@ -1017,14 +1002,9 @@ static int sq_status_get(struct store *s, const char *id, struct store_status *r
 	struct store_status v = { 0 };
 	int rc;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return db_err(S(s), "status");
+	rc = row_by_key(s, st, id, "status");
+	if (rc < 0)
+		return rc;
 	rc = copy_text(st, 0, v.state, sizeof(v.state));
 	v.deadline = sqlite3_column_int64(st, 1);
 	v.since = sqlite3_column_int64(st, 2);
@@ -1072,22 +1052,12 @@ static int sq_status_count(struct store *s, const char *state, uint64_t *ret)
 	sqlite3_stmt *st = stmt(s, Q_STATUS_COUNT);
 
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(S(s), "status count");
-	*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return step_u64(s, st, "status count", ret);
 }
 
 static int sq_outbox_last(struct store *s, uint64_t *ret)
 {
-	sqlite3_stmt *st = stmt(s, Q_OUTBOX_LAST);
-
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return db_err(S(s), "last event");
-	*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return step_u64(s, stmt(s, Q_OUTBOX_LAST), "last event", ret);
 }
 
 static int sq_outbox_append(struct store *s, struct store_event *e)
@@ -1219,17 +1189,9 @@ static int sq_pull_claim(struct store *s, const char *node, int64_t now, int64_t
 	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct lease_id *nv;
-
-			cap = cap ? 2 * cap : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
+		r = grow(&v, &cap, n, sizeof(*v), 16);
+		if (r < 0)
+			break;
 		if (copy_text(st, 0, v[n].id, sizeof(v[n].id)) < 0 ||
 		    copy_text(st, 1, v[n].url, sizeof(v[n].url)) < 0)
 			continue;
@@ -1250,19 +1212,13 @@ static int sq_pull_claim(struct store *s, const char *node, int64_t now, int64_t
 
 static int sq_lease_release(struct store *s, const char *node)
 {
-	sqlite3_stmt *st;
 	int r = sq_begin(s);
 
 	if (r < 0)
 		return r;
-	st = stmt(s, Q_LEASE_RELEASE);
-	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
-	r = step_done(s, st, "lease release");
-	if (r == 0) {
-		st = stmt(s, Q_DUTY_RELEASE);
-		sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
-		r = step_done(s, st, "duty release");
-	}
+	r = run_by_key(s, Q_LEASE_RELEASE, node, "lease release");
+	if (r == 0)
+		r = run_by_key(s, Q_DUTY_RELEASE, node, "duty release");
 	if (r == 0)
 		r = sq_commit(s);
 	if (r < 0)

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -383,11 +384,41 @@ static int read_file(const char *path, char **ret)
 	return 0;
 }
 
+/* what a command prints: the answer as JSON with --json, else the line @fmt */
+__attribute__((format(printf, 3, 4)))
+static int answer(struct fleet *fl, json_object *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fl->json) {
+		print_json(o);
+		return 0;
+	}
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* the answer says it made something new ("created": true) */
+static bool created(json_object *o)
+{
+	json_object *c;
+
+	return json_object_object_get_ex(o, "created", &c) && json_object_get_boolean(c);
+}
+
+/* PUT @req as compact JSON */
+static int put_json(struct fleet *fl, const char *path, json_object *req, json_object **ret)
+{
+	return http(fl, "PUT", path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
+		    ret);
+}
+
 static int cmd_add_reference(struct fleet *fl, const char *name, const char *file)
 {
 	_cleanup_(json_putp) json_object *o = NULL;
 	_cleanup_free_ char *path = NULL, *body = NULL;
-	json_object *created;
 	int r;
 
 	r = read_file(file, &body);
@@ -398,15 +429,9 @@ static int cmd_add_reference(struct fleet *fl, const char *name, const char *fil
 	r = http(fl, "PUT", path, body, &o);
 	if (r)
 		return r;
-	if (fl->json)
-		print_json(o);
-	else
-		printf("%s sha256:%s (%s)\n", name, jstr(o, "sha256") ? jstr(o, "sha256") : "?",
-		       json_object_object_get_ex(o, "created", &created) &&
-				       json_object_get_boolean(created)
-			       ? "created"
-			       : "updated");
-	return 0;
+	return answer(fl, o, "%s sha256:%s (%s)\n", name,
+		      jstr(o, "sha256") ? jstr(o, "sha256") : "?",
+		      created(o) ? "created" : "updated");
 }
 
 static int cmd_set_reference(struct fleet *fl, const char *agent, const char *name)
@@ -418,14 +443,10 @@ static int cmd_set_reference(struct fleet *fl, const char *agent, const char *na
 	if (!req || asprintf(&path, "/v1/agents/%s/reference", agent) < 0)
 		return EXIT_RUNTIME;
 	json_object_object_add(req, "reference", json_object_new_string(name));
-	r = http(fl, "PUT", path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &o);
+	r = put_json(fl, path, req, &o);
 	if (r)
 		return r;
-	if (fl->json)
-		print_json(o);
-	else
-		printf("%s now uses reference values %s\n", agent, name);
-	return 0;
+	return answer(fl, o, "%s now uses reference values %s\n", agent, name);
 }
 
 #define MAX_AK 65536
@@ -436,7 +457,6 @@ static int cmd_add_agent(struct fleet *fl, const char *agent, const char *file)
 	_cleanup_(json_putp) json_object *o = NULL, *req = json_object_new_object();
 	_cleanup_free_ char *path = NULL, *enc = NULL;
 	_cleanup_free_ uint8_t *buf = malloc(MAX_AK + 1);
-	json_object *created;
 	FILE *f;
 	size_t n;
 	int r;
@@ -462,18 +482,11 @@ static int cmd_add_agent(struct fleet *fl, const char *agent, const char *file)
 		return EXIT_RUNTIME;
 	EVP_EncodeBlock((unsigned char *)enc, buf, (int)n);
 	json_object_object_add(req, "ak", json_object_new_string(enc));
-	r = http(fl, "PUT", path, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &o);
+	r = put_json(fl, path, req, &o);
 	if (r)
 		return r;
-	if (fl->json)
-		print_json(o);
-	else
-		printf("%s AK %s (%s)\n", agent, jstr(o, "ak") ? jstr(o, "ak") : "?",
-		       json_object_object_get_ex(o, "created", &created) &&
-				       json_object_get_boolean(created)
-			       ? "provisioned"
-			       : "already provisioned");
-	return 0;
+	return answer(fl, o, "%s AK %s (%s)\n", agent, jstr(o, "ak") ? jstr(o, "ak") : "?",
+		      created(o) ? "provisioned" : "already provisioned");
 }
 
 static int cmd_remove(struct fleet *fl, const char *agent)
@@ -487,11 +500,7 @@ static int cmd_remove(struct fleet *fl, const char *agent)
 	r = http(fl, "DELETE", path, NULL, &o);
 	if (r)
 		return r;
-	if (fl->json)
-		print_json(o);
-	else
-		printf("%s removed\n", agent);
-	return 0;
+	return answer(fl, o, "%s removed\n", agent);
 }
 
 /* --- events: text/event-stream (the WHATWG HTML "server-sent events" format) ---------------- */
@@ -730,7 +739,9 @@ static bool valid_name(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
-static int run(int argc, char **argv)
+/* the options into @fl, then the connection's defaults from the environment; -1: go on,
+ * else the exit code (--help, --version or a usage error) */
+static int parse_options(int argc, char **argv, struct fleet *fl)
 {
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
@@ -746,22 +757,20 @@ static int run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
 	};
-	struct fleet fl = { .idle = 1.0 };
-	const char *cmd;
 	char *end;
-	int opt, nargs, r;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		const char **slot = NULL;
 
 		switch (opt) {
-		case 's': slot = &fl.server; break;
-		case 'c': slot = &fl.cert; break;
-		case 'k': slot = &fl.key; break;
-		case 'a': slot = &fl.cacert; break;
-		case 'L': slot = &fl.last_event_id; break;
-		case 'j': fl.json = true; break;
-		case 'f': fl.follow = true; break;
+		case 's': slot = &fl->server; break;
+		case 'c': slot = &fl->cert; break;
+		case 'k': slot = &fl->key; break;
+		case 'a': slot = &fl->cacert; break;
+		case 'L': slot = &fl->last_event_id; break;
+		case 'j': fl->json = true; break;
+		case 'f': fl->follow = true; break;
 		case 'n': {
 			unsigned long v;
 
@@ -769,13 +778,13 @@ static int run(int argc, char **argv)
 			v = strtoul(optarg, &end, 10);
 			if (errno || !*optarg || *end || *optarg == '-' || v == 0 || v > UINT32_MAX)
 				return usage(stderr, "invalid --count", optarg);
-			fl.count = (uint32_t)v;
+			fl->count = (uint32_t)v;
 			break;
 		}
 		case 'i':
 			errno = 0;
-			fl.idle = strtod(optarg, &end);
-			if (errno || !*optarg || *end || !(fl.idle > 0 && fl.idle <= 3600))
+			fl->idle = strtod(optarg, &end);
+			if (errno || !*optarg || *end || !(fl->idle > 0 && fl->idle <= 3600))
 				return usage(stderr, "invalid --idle", optarg);
 			break;
 		case 'h':
@@ -796,29 +805,34 @@ static int run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage(stderr, "a command is required", NULL);
-	if (!fl.server)
-		fl.server = getenv("VOUCH_FLEET_SERVER");
-	if (!fl.cert)
-		fl.cert = getenv("VOUCH_FLEET_CERT");
-	if (!fl.key)
-		fl.key = getenv("VOUCH_FLEET_KEY");
-	if (!fl.cacert)
-		fl.cacert = getenv("VOUCH_FLEET_CACERT");
-	if (!fl.server || !fl.cert || !fl.key || !fl.cacert)
+	if (!fl->server)
+		fl->server = getenv("VOUCH_FLEET_SERVER");
+	if (!fl->cert)
+		fl->cert = getenv("VOUCH_FLEET_CERT");
+	if (!fl->key)
+		fl->key = getenv("VOUCH_FLEET_KEY");
+	if (!fl->cacert)
+		fl->cacert = getenv("VOUCH_FLEET_CACERT");
+	if (!fl->server || !fl->cert || !fl->key || !fl->cacert)
 		return usage(stderr, "--server, --cert, --key and --cacert (or $VOUCH_FLEET_*) are "
 				     "required", NULL);
-	if (strncmp(fl.server, "https://", 8) != 0)
-		return usage(stderr, "--server must be an https:// URL:", fl.server);
-	cmd = argv[optind];
-	nargs = argc - optind - 1;
-	argv += optind + 1;
-	struct {
+	if (strncmp(fl->server, "https://", 8) != 0)
+		return usage(stderr, "--server must be an https:// URL:", fl->server);
+	return -1;
+}
+
+/* @cmd known, with its number of arguments; names that go into URL paths by the server's
+ * rules, checked before anything is sent.  -1: go on, else the exit code */
+static int check_command(const char *cmd, int nargs, char **argv)
+{
+	static const struct {
 		const char *name;
 		int nargs;
-	} const cmds[] = { { "status", 0 }, { "show", 1 }, { "add-reference", 2 },
-			   { "set-reference", 2 }, { "add-agent", 2 }, { "remove", 1 },
-			   { "events", 0 } };
-	r = -1;
+	} cmds[] = { { "status", 0 }, { "show", 1 }, { "add-reference", 2 },
+		     { "set-reference", 2 }, { "add-agent", 2 }, { "remove", 1 },
+		     { "events", 0 } };
+	int r = -1;
+
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			r = cmds[i].nargs;
@@ -826,7 +840,6 @@ static int run(int argc, char **argv)
 		return usage(stderr, "unknown command", cmd);
 	if (nargs != r)
 		return usage(stderr, "wrong number of arguments for", cmd);
-	/* names go into URL paths: the server's rules, checked before anything is sent */
 	if ((strcmp(cmd, "show") == 0 || strcmp(cmd, "remove") == 0 ||
 	     strcmp(cmd, "set-reference") == 0 || strcmp(cmd, "add-agent") == 0) &&
 	    !valid_name(argv[0]))
@@ -835,6 +848,24 @@ static int run(int argc, char **argv)
 	    (strcmp(cmd, "set-reference") == 0 && !valid_name(argv[1])))
 		return usage(stderr, "invalid reference name",
 			     strcmp(cmd, "add-reference") == 0 ? argv[0] : argv[1]);
+	return -1;
+}
+
+static int run(int argc, char **argv)
+{
+	struct fleet fl = { .idle = 1.0 };
+	const char *cmd;
+	int nargs, r;
+
+	r = parse_options(argc, argv, &fl);
+	if (r >= 0)
+		return r;
+	cmd = argv[optind];
+	nargs = argc - optind - 1;
+	argv += optind + 1;
+	r = check_command(cmd, nargs, argv);
+	if (r >= 0)
+		return r;
 	if (fl.last_event_id && (strlen(fl.last_event_id) >= 128 ||
 				 strpbrk(fl.last_event_id, "\r\n")))
 		return usage(stderr, "invalid --last-event-id", fl.last_event_id);

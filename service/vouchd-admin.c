@@ -321,6 +321,24 @@ static void do_agent(struct server *srv, struct evhttp_request *req, const char 
 	reply_json(srv, req, 200, out);
 }
 
+
+/* commit when @r is 0, else (or when the commit fails) roll back and refuse: 404 for an
+ * agent that is not registered, 503 for the rest */
+static int commit_agent(struct server *srv, struct evhttp_request *req, int r, const char *id)
+{
+	struct store *st = srv->store;
+
+	if (r == 0)
+		r = st->ops->commit(st);
+	if (r < 0) {
+		st->ops->rollback(st);
+		if (r == -ENOENT)
+			refuse(srv, req, 404, "agent '%s' is not registered", id);
+		else
+			refuse(srv, req, 503, "database unavailable");
+	}
+	return r;
+}
 static void do_agent_delete(struct server *srv, struct evhttp_request *req, const char *id)
 {
 	_cleanup_(json_putp) json_object *out = NULL;
@@ -334,14 +352,8 @@ static void do_agent_delete(struct server *srv, struct evhttp_request *req, cons
 	if (st->ops->begin(st) < 0)
 		return refuse(srv, req, 503, "database unavailable");
 	r = st->ops->agent_delete(st, id);
-	if (r == 0)
-		r = st->ops->commit(st);
-	if (r < 0) {
-		st->ops->rollback(st);
-		if (r == -ENOENT)
-			return refuse(srv, req, 404, "agent '%s' is not registered", id);
-		return refuse(srv, req, 503, "database unavailable");
-	}
+	if (commit_agent(srv, req, r, id) < 0)
+		return;
 	fprintf(stderr, "vouchd: agent '%s' removed by an operator\n", id);
 	out = json_object_new_object();
 	json_object_object_add(out, "agent", json_object_new_string(id));
@@ -453,14 +465,8 @@ static void do_agent_reference(struct server *srv, struct evhttp_request *req, c
 	}
 	if (r == 0)
 		r = st->ops->agent_set_reference(st, id, name);
-	if (r == 0)
-		r = st->ops->commit(st);
-	if (r < 0) {
-		st->ops->rollback(st);
-		if (r == -ENOENT)
-			return refuse(srv, req, 404, "agent '%s' is not registered", id);
-		return refuse(srv, req, 503, "database unavailable");
-	}
+	if (commit_agent(srv, req, r, id) < 0)
+		return;
 	fprintf(stderr, "vouchd: agent '%s' now uses reference values '%s'\n", id, name);
 	out = json_object_new_object();
 	json_object_object_add(out, "agent", json_object_new_string(id));
@@ -554,6 +560,73 @@ static void do_reference_put(struct server *srv, struct evhttp_request *req, con
 			return true;                      \
 	} while (0)
 
+static void route_fleet(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	do_web_fleet(srv, req, id ? id : "");
+}
+
+static void route_agents(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	do_agents(srv, req);
+}
+
+static void route_references(struct server *srv, struct evhttp_request *req, const char *id)
+{
+	do_references(srv, req);
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* the routes of one method: a path, or a prefix and an id to the end of the path */
+static const struct {
+	const char *path;
+	bool prefix; /* an id follows */
+	enum evhttp_cmd_type method;
+	int bad_id_code;
+	const char *bad_id, *wrong_method;
+	void (*fn)(struct server *srv, struct evhttp_request *req, const char *id);
+} routes[] = {
+	{ "/", false, EVHTTP_REQ_GET, 0, NULL, "the fleet page is read-only", route_fleet },
+	{ "/fleet", false, EVHTTP_REQ_GET, 0, NULL, "the fleet page is read-only", route_fleet },
+	{ "/fleet/after/", true, EVHTTP_REQ_GET, 404, "no such page", "the fleet page is read-only",
+	  route_fleet },
+	{ "/fleet/agents/", true, EVHTTP_REQ_GET, 404, "no such page",
+	  "the fleet page is read-only", do_web_agent },
+	{ "/v1/agents", false, EVHTTP_REQ_GET, 0, NULL, "GET /v1/agents only", route_agents },
+	{ "/v1/references", false, EVHTTP_REQ_GET, 0, NULL, "GET /v1/references only",
+	  route_references },
+	{ "/v1/references/", true, EVHTTP_REQ_PUT, 400,
+	  "invalid reference name (1-" STR(STORE_ID_MAX) " of [A-Za-z0-9._-])",
+	  "PUT /v1/references/NAME only", do_reference_put },
+};
+
+/* a route of the table above: true when @uri is one (handled, or refused) */
+static bool table_route(struct server *srv, struct evhttp_request *req, const char *uri,
+			enum evhttp_cmd_type cmd)
+{
+	char id[STORE_ID_MAX + 1];
+
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		size_t len = strlen(routes[i].path), n = 0;
+
+		if (routes[i].prefix ? strncmp(uri, routes[i].path, len) != 0
+				     : strcmp(uri, routes[i].path) != 0)
+			continue;
+		OPERATOR_ONLY();
+		if (routes[i].prefix)
+			n = take_id(uri + len, id);
+		if (routes[i].prefix && (!n || uri[len + n]))
+			refuse(srv, req, routes[i].bad_id_code, "%s", routes[i].bad_id);
+		else if (cmd != routes[i].method)
+			refuse(srv, req, 405, "%s", routes[i].wrong_method);
+		else
+			routes[i].fn(srv, req, routes[i].prefix ? id : NULL);
+		return true;
+	}
+	return false;
+}
+
 bool admin_route(struct server *srv, struct evhttp_request *req, const char *uri)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -561,64 +634,8 @@ bool admin_route(struct server *srv, struct evhttp_request *req, const char *uri
 	const char *rest;
 	size_t n;
 
-	if (strcmp(uri, "/") == 0 || strcmp(uri, "/fleet") == 0) {
-		OPERATOR_ONLY();
-		if (cmd != EVHTTP_REQ_GET)
-			refuse(srv, req, 405, "the fleet page is read-only");
-		else
-			do_web_fleet(srv, req, "");
+	if (table_route(srv, req, uri, cmd))
 		return true;
-	}
-	if (strncmp(uri, "/fleet/after/", 13) == 0) {
-		OPERATOR_ONLY();
-		n = take_id(uri + 13, id);
-		if (!n || uri[13 + n])
-			refuse(srv, req, 404, "no such page");
-		else if (cmd != EVHTTP_REQ_GET)
-			refuse(srv, req, 405, "the fleet page is read-only");
-		else
-			do_web_fleet(srv, req, id);
-		return true;
-	}
-	if (strncmp(uri, "/fleet/agents/", 14) == 0) {
-		OPERATOR_ONLY();
-		n = take_id(uri + 14, id);
-		if (!n || uri[14 + n])
-			refuse(srv, req, 404, "no such page");
-		else if (cmd != EVHTTP_REQ_GET)
-			refuse(srv, req, 405, "the fleet page is read-only");
-		else
-			do_web_agent(srv, req, id);
-		return true;
-	}
-	if (strcmp(uri, "/v1/agents") == 0) {
-		OPERATOR_ONLY();
-		if (cmd != EVHTTP_REQ_GET)
-			refuse(srv, req, 405, "GET /v1/agents only");
-		else
-			do_agents(srv, req);
-		return true;
-	}
-	if (strcmp(uri, "/v1/references") == 0) {
-		OPERATOR_ONLY();
-		if (cmd != EVHTTP_REQ_GET)
-			refuse(srv, req, 405, "GET /v1/references only");
-		else
-			do_references(srv, req);
-		return true;
-	}
-	if (strncmp(uri, "/v1/references/", 15) == 0) {
-		OPERATOR_ONLY();
-		n = take_id(uri + 15, id);
-		if (!n || uri[15 + n])
-			refuse(srv, req, 400, "invalid reference name (1-%d of [A-Za-z0-9._-])",
-			       STORE_ID_MAX);
-		else if (cmd != EVHTTP_REQ_PUT)
-			refuse(srv, req, 405, "PUT /v1/references/NAME only");
-		else
-			do_reference_put(srv, req, id);
-		return true;
-	}
 	if (strncmp(uri, "/v1/agents/", 11) != 0)
 		return false;
 	/* /v1/agents/{id} and /v1/agents/{id}/reference are the operators'; the agents'

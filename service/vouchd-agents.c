@@ -187,35 +187,37 @@ static int fail(struct attest_error *e, int code, const char *fmt, ...)
 	return -EPERM;
 }
 
-int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
-		    const struct store_nonce *expect, bool resend, json_object **ret,
-		    struct attest_error *e)
+/* one attestation: what its transaction read, and what it decided and stored */
+struct round {
+	const vouch_ak *ak;
+	const vouch_attest_reference *ref;
+	struct store_nonce n, next;
+	struct store_state old;
+	struct vouch_attest_state vs;
+	struct store_status status;
+	char *verdict, *state_json;
+	uint64_t seq, offset;
+	double t1, t2;
+	bool have_state, new_boot, pull, genuine_tpm;
+};
+
+static void round_clear(struct round *rd)
 {
-	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
-	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
-	const vouch_ak *ak = NULL;
-	_cleanup_free_ char *verdict = NULL, *state_json = NULL;
-	_cleanup_(json_putp) json_object *out = NULL;
+	free(rd->verdict);
+	free(rd->state_json);
+}
+
+/*
+ * In the open transaction: the agent (in the mode the evidence came by), its decoded AK
+ * and reference values, its nonce (taken) and its stored state.  A refusal rolls back.
+ */
+static int round_read(struct server *srv, const char *id, const struct store_nonce *expect,
+		      struct round *rd, struct attest_error *e)
+{
 	struct store *st = srv->store;
 	struct store_agent a = { 0 };
-	struct store_state old = { 0 };
-	struct store_nonce n, next;
-	struct vouch_attest_state vs = { 0 };
-	struct store_status status = { 0 };
-	char reason[STORE_REASON_MAX + 1];
-	const vouch_attest_reference *ref = NULL;
-	bool have_state = false, new_boot = false, pull, genuine_tpm = false;
-	uint64_t seq = 0, offset;
-	double t1 = now_mono(), t2;
-	int r, vr;
+	int r;
 
-	/* without a list vouch_attest_verify() passes on the quote alone and the stored PCR 10
-	 * is never compared: push mode always carries the entries after the offset */
-	if (!ev->ima_list)
-		return fail(e, 400, "the evidence has no IMA measurement list");
-
-	if (store_begin(srv) < 0)
-		return fail(e, 503, "database unavailable");
 	/* PostgreSQL: the reads below in one round trip */
 	if (st->ops->attest_prefetch)
 		(void)st->ops->attest_prefetch(st, id);
@@ -225,23 +227,23 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 		return fail(e, 404, "agent '%s' is not enrolled", id);
 	}
 	/* evidence arrives one way per agent: pushed, or fetched by the poller (@expect) */
-	pull = strcmp(a.mode, "pull") == 0;
-	if (r == 0 && pull != !!expect) {
+	rd->pull = strcmp(a.mode, "pull") == 0;
+	if (r == 0 && rd->pull != !!expect) {
 		store_agent_clear(&a);
 		st->ops->rollback(st);
-		return fail(e, 409, "agent '%s' is in %s mode", id, pull ? "pull" : "push");
+		return fail(e, 409, "agent '%s' is in %s mode", id, rd->pull ? "pull" : "push");
 	}
 	if (r == 0)
 		/* the decoded AK of exactly these stored bytes and fingerprint, decoded once */
-		r = agent_cache_ak(srv->cache, srv->ctx, &a, &ak) < 0 ? -EIO : 0;
+		r = agent_cache_ak(srv->cache, srv->ctx, &a, &rd->ak) < 0 ? -EIO : 0;
 	/* the reference values an operator chose for this agent (vouchd-admin.c) */
 	if (r == 0)
-		r = agent_reference(srv, a.reference, &ref) < 0 ? -EIO : 0;
-	genuine_tpm = a.ek_certified;
+		r = agent_reference(srv, a.reference, &rd->ref) < 0 ? -EIO : 0;
+	rd->genuine_tpm = a.ek_certified;
 	store_agent_clear(&a);
 	if (r == 0) {
-		r = st->ops->nonce_take(st, id, &n);
-		if (r == -ENOENT || (r == 0 && n.deadline < (int64_t)time(NULL))) {
+		r = st->ops->nonce_take(st, id, &rd->n);
+		if (r == -ENOENT || (r == 0 && rd->n.deadline < (int64_t)time(NULL))) {
 			/* nothing changes: the expired nonce stays until a new one replaces it */
 			st->ops->rollback(st);
 			return fail(e, 409, "no valid nonce for agent '%s': %s", id,
@@ -249,16 +251,17 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 		}
 		/* the poller's round: the nonce it sent must still be the agent's one */
 		if (r == 0 && expect &&
-		    (expect->len != n.len || CRYPTO_memcmp(expect->nonce, n.nonce, n.len) != 0)) {
+		    (expect->len != rd->n.len ||
+		     CRYPTO_memcmp(expect->nonce, rd->n.nonce, rd->n.len) != 0)) {
 			st->ops->rollback(st);
 			return fail(e, 409, "agent '%s' has another nonce than the one asked with", id);
 		}
 	}
 	if (r == 0) {
-		r = st->ops->state_get(st, id, &old);
+		r = st->ops->state_get(st, id, &rd->old);
 		if (r == 0) {
-			have_state = true;
-			r = agent_cache_state(srv->cache, srv->ctx, id, old.state_json, &vs) < 0
+			rd->have_state = true;
+			r = agent_cache_state(srv->cache, srv->ctx, id, rd->old.state_json, &rd->vs) < 0
 				    ? -EIO
 				    : 0;
 		} else if (r == -ENOENT) {
@@ -267,20 +270,31 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	}
 	if (r < 0) {
 		st->ops->rollback(st);
-		store_state_clear(&old);
+		store_state_clear(&rd->old);
 		return fail(e, 503, "database unavailable");
 	}
+	return 0;
+}
 
-	o.ak = ak;
+/* the verdict on @ev against the round's inputs; a refusal rolls back */
+static int round_verify(struct server *srv, const char *id, const struct vouch_evidence *ev,
+			bool resend, struct round *rd, struct vouch_attest_result **res,
+			int *ret_vr, struct attest_error *e)
+{
+	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
+	struct store *st = srv->store;
+	int vr;
+
+	o.ak = rd->ak;
 	o.ak_label = id;
-	o.nonce = n.nonce;
-	o.nonce_len = n.len;
+	o.nonce = rd->n.nonce;
+	o.nonce_len = rd->n.len;
 	o.pcrs = &srv->pcrs;
-	o.reference = ref;
+	o.reference = rd->ref;
 	o.trust = srv->trust;
-	o.state = have_state ? &vs : NULL;
+	o.state = rd->have_state ? &rd->vs : NULL;
 	o.state_label = id;
-	vr = vouch_attest_verify(srv->ctx, &o, ev, &res);
+	vr = vouch_attest_verify(srv->ctx, &o, ev, res);
 	/*
 	 * A resend after a transport error (X-Vouch-Retry: 1) of this AK's own quote over a nonce
 	 * that is no longer the agent's: the first send was most likely committed and its answer
@@ -288,11 +302,11 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	 * for a fresh nonce.  Only a quote whose signature verified qualifies, so anything else
 	 * is judged as before; without the header a replay is recorded as today (untrusted).
 	 */
-	if (resend && res && res->quote.parsed &&
-	    res->quote.checks[VOUCH_QUOTE_CHECK_SIGNATURE] == 0 &&
-	    res->quote.checks[VOUCH_QUOTE_CHECK_NONCE] != 0) {
+	if (resend && *res && (*res)->quote.parsed &&
+	    (*res)->quote.checks[VOUCH_QUOTE_CHECK_SIGNATURE] == 0 &&
+	    (*res)->quote.checks[VOUCH_QUOTE_CHECK_NONCE] != 0) {
 		st->ops->rollback(st);
-		store_state_clear(&old);
+		store_state_clear(&rd->old);
 		return fail(e, 409, "agent '%s': the resent quote's nonce was used or replaced; "
 				    "GET a new one", id);
 	}
@@ -302,84 +316,129 @@ int attest_evidence(struct server *srv, const char *id, const struct vouch_evide
 	 * old state does not apply.  The count is believed only when this quote's signature
 	 * and nonce verified; the second run checks everything again.
 	 */
-	if (res && have_state && res->quote.parsed && res->quote.reset_count != old.reset_count &&
-	    res->quote.checks[VOUCH_QUOTE_CHECK_SIGNATURE] == 0 &&
-	    res->quote.checks[VOUCH_QUOTE_CHECK_NONCE] == 0) {
-		vouch_attest_result_free(res);
-		res = NULL;
+	if (*res && rd->have_state && (*res)->quote.parsed &&
+	    (*res)->quote.reset_count != rd->old.reset_count &&
+	    (*res)->quote.checks[VOUCH_QUOTE_CHECK_SIGNATURE] == 0 &&
+	    (*res)->quote.checks[VOUCH_QUOTE_CHECK_NONCE] == 0) {
+		vouch_attest_result_free(*res);
+		*res = NULL;
 		o.state = NULL;
-		new_boot = true;
-		vr = vouch_attest_verify(srv->ctx, &o, ev, &res);
+		rd->new_boot = true;
+		vr = vouch_attest_verify(srv->ctx, &o, ev, res);
 	}
-	t2 = now_mono();
-	observe(srv, PHASE_VERIFY, t2 - t1);
-	if (!res) {
+	rd->t2 = now_mono();
+	observe(srv, PHASE_VERIFY, rd->t2 - rd->t1);
+	if (!*res) {
 		st->ops->rollback(st);
-		store_state_clear(&old);
+		store_state_clear(&rd->old);
 		return fail(e, 500, "cannot verify: %s", vouch_ctx_last_error(srv->ctx));
 	}
-	r = vouch_attest_result_to_json(srv->ctx, res, &verdict);
+	*ret_vr = vr;
+	return 0;
+}
+
+/* the verdict's state, result row, transition and (push) next nonce, committed */
+static int round_store(struct server *srv, const char *id, const struct vouch_attest_result *res,
+		       int vr, struct round *rd, struct attest_error *e)
+{
+	struct store *st = srv->store;
+	char reason[STORE_REASON_MAX + 1];
+	int r;
+
+	r = vouch_attest_result_to_json(srv->ctx, res, &rd->verdict);
 	if (r == 0)
-		r = ear_attach(srv, res, id, genuine_tpm, n.nonce, n.len, &verdict);
-	offset = have_state && !new_boot ? vs.entries : 0;
+		r = ear_attach(srv, res, id, rd->genuine_tpm, rd->n.nonce, rd->n.len, &rd->verdict);
+	rd->offset = rd->have_state && !rd->new_boot ? rd->vs.entries : 0;
 	if (r == 0 && vr == 0 && res->state.valid) {
 		struct store_state ns = { .reset_count = res->quote.reset_count,
 					  .restart_count = res->quote.restart_count };
 
-		r = vouch_attest_state_format(srv->ctx, &res->state, &state_json);
-		ns.state_json = state_json;
+		r = vouch_attest_state_format(srv->ctx, &res->state, &rd->state_json);
+		ns.state_json = rd->state_json;
 		if (r == 0)
 			r = st->ops->state_put(st, id, &ns);
-		offset = res->state.entries;
+		rd->offset = res->state.entries;
 	}
 	if (r == 0) {
 		struct store_result row = { .agent = id, .time = (int64_t)time(NULL),
-					    .verdict = verdict_word(vr), .body = verdict };
+					    .verdict = verdict_word(vr), .body = rd->verdict };
 
-		r = st->ops->result_append(st, &row, &seq);
+		r = st->ops->result_append(st, &row, &rd->seq);
 		status_reason(res, vr, reason, sizeof(reason));
 		/* a verdict moves the state machine; an error (could not check) does not, and
 		 * does not count as an attestation for the deadline either */
 		if (r == 0 && (vr == 0 || vouch_error_is_verdict(vr)))
-			r = agent_transition(srv, id, verdict_word(vr), seq, reason, row.time,
-					     &status);
+			r = agent_transition(srv, id, verdict_word(vr), rd->seq, reason, row.time,
+					     &rd->status);
 	}
 	/* a push agent gets its next nonce in the answer; the poller makes one per round */
-	if (r == 0 && !pull)
-		r = new_nonce(srv, id, &next);
+	if (r == 0 && !rd->pull)
+		r = new_nonce(srv, id, &rd->next);
 	if (r == 0)
 		r = store_commit(srv);
-	store_state_clear(&old);
+	store_state_clear(&rd->old);
 	if (r < 0) {
 		st->ops->rollback(st);
 		return fail(e, 503, "cannot store the result");
 	}
-	if (state_json) /* the next round finds this text in the store (or a miss) */
-		agent_cache_state_put(srv->cache, id, state_json, &res->state);
-	observe(srv, PHASE_STORE, now_mono() - t2);
-	notify_committed(srv);
-	count(srv, vr);
-	if (store_seq_deferred(seq))
-		fprintf(stderr, "vouchd: agent '%s': %s (result at commit, offset %llu%s)\n", id,
-			verdict_word(vr), (unsigned long long)offset, pull ? ", pulled" : "");
-	else
-		fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu%s)\n", id,
-			verdict_word(vr), (unsigned long long)seq, (unsigned long long)offset,
-			pull ? ", pulled" : "");
+	if (rd->state_json) /* the next round finds this text in the store (or a miss) */
+		agent_cache_state_put(srv->cache, id, rd->state_json, &res->state);
+	observe(srv, PHASE_STORE, now_mono() - rd->t2);
+	return 0;
+}
 
-	out = json_tokener_parse(verdict);
+/* the answer: the verdict with the agent, its result, the offset and what comes next */
+static int round_reply(const char *id, const struct round *rd, json_object **ret,
+		       struct attest_error *e)
+{
+	_cleanup_(json_putp) json_object *out = json_tokener_parse(rd->verdict);
+
 	if (!out)
 		return fail(e, 500, "out of memory");
 	json_object_object_add(out, "agent", json_object_new_string(id));
-	json_object_object_add(out, "result", json_object_new_int64((int64_t)seq));
-	json_object_object_add(out, "new_boot", json_object_new_boolean(new_boot));
-	json_object_object_add(out, "offset", json_object_new_int64((int64_t)offset));
-	if (!pull)
-		add_nonce(out, &next);
+	json_object_object_add(out, "result", json_object_new_int64((int64_t)rd->seq));
+	json_object_object_add(out, "new_boot", json_object_new_boolean(rd->new_boot));
+	json_object_object_add(out, "offset", json_object_new_int64((int64_t)rd->offset));
+	if (!rd->pull)
+		add_nonce(out, &rd->next);
 	/* when the next attestation is due (0: this one was not a verdict, nothing moved) */
-	json_object_object_add(out, "next_deadline", json_object_new_int64(status.deadline));
+	json_object_object_add(out, "next_deadline", json_object_new_int64(rd->status.deadline));
 	*ret = TAKE_PTR(out);
 	return 0;
+}
+
+int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
+		    const struct store_nonce *expect, bool resend, json_object **ret,
+		    struct attest_error *e)
+{
+	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
+	_cleanup_(round_clear) struct round rd = { .t1 = now_mono() };
+	int r, vr = 0;
+
+	/* without a list vouch_attest_verify() passes on the quote alone and the stored PCR 10
+	 * is never compared: push mode always carries the entries after the offset */
+	if (!ev->ima_list)
+		return fail(e, 400, "the evidence has no IMA measurement list");
+
+	if (store_begin(srv) < 0)
+		return fail(e, 503, "database unavailable");
+	r = round_read(srv, id, expect, &rd, e);
+	if (r == 0)
+		r = round_verify(srv, id, ev, resend, &rd, &res, &vr, e);
+	if (r == 0)
+		r = round_store(srv, id, res, vr, &rd, e);
+	if (r < 0)
+		return r;
+	notify_committed(srv);
+	count(srv, vr);
+	if (store_seq_deferred(rd.seq))
+		fprintf(stderr, "vouchd: agent '%s': %s (result at commit, offset %llu%s)\n", id,
+			verdict_word(vr), (unsigned long long)rd.offset, rd.pull ? ", pulled" : "");
+	else
+		fprintf(stderr, "vouchd: agent '%s': %s (result %llu, offset %llu%s)\n", id,
+			verdict_word(vr), (unsigned long long)rd.seq, (unsigned long long)rd.offset,
+			rd.pull ? ", pulled" : "");
+	return round_reply(id, &rd, ret, e);
 }
 
 void do_attest(struct server *srv, struct evhttp_request *req, const char *id)

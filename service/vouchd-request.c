@@ -122,6 +122,28 @@ void request_agent_put_clear(struct request_agent_put *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* the request's "ak" member, base64: its bytes, or -EBADMSG with the reason in @err */
+static int ak_b64(json_object *o, uint8_t **ak, size_t *ak_len, char *err, size_t err_size)
+{
+	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), ak, ak_len) < 0) {
+		snprintf(err, err_size, "'ak' is not base64");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* the AK those bytes are, or -EBADMSG with the reason in @err */
+static int ak_load(vouch_ctx *ctx, const uint8_t *ak, size_t ak_len, vouch_ak **key, char *err,
+		   size_t err_size)
+{
+	if (vouch_ak_load_mem(ctx, ak, ak_len, key) < 0) {
+		snprintf(err, err_size, "'ak' is not an attestation key: %s",
+			 vouch_ctx_last_error(ctx));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int request_parse_agent_put(vouch_ctx *ctx, const char *body, size_t len,
 			   struct request_agent_put *ret, char *err, size_t err_size)
 {
@@ -131,14 +153,9 @@ int request_parse_agent_put(vouch_ctx *ctx, const char *body, size_t len,
 
 	if (!o || check_keys(o, keys, err, err_size) < 0)
 		return -EBADMSG;
-	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &r.ak,
-		       &r.ak_len) < 0) {
-		snprintf(err, err_size, "'ak' is not base64");
+	if (ak_b64(o, &r.ak, &r.ak_len, err, err_size) < 0)
 		return -EBADMSG;
-	}
-	if (vouch_ak_load_mem(ctx, r.ak, r.ak_len, &r.key) < 0) {
-		snprintf(err, err_size, "'ak' is not an attestation key: %s",
-			 vouch_ctx_last_error(ctx));
+	if (ak_load(ctx, r.ak, r.ak_len, &r.key, err, err_size) < 0) {
 		request_agent_put_clear(&r);
 		return -EBADMSG;
 	}
@@ -164,20 +181,15 @@ int request_parse_verify(vouch_ctx *ctx, const char *body, size_t len, struct re
 
 	if (!o || check_keys(o, keys, err, err_size) < 0)
 		return -EBADMSG;
-	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &r.ak,
-		       &r.ak_len) < 0) {
-		snprintf(err, err_size, "'ak' is not base64");
+	if (ak_b64(o, &r.ak, &r.ak_len, err, err_size) < 0)
 		return -EBADMSG;
-	}
 	if (hex_decode(json_object_get_string(json_object_object_get(o, "nonce")), r.nonce,
 		       sizeof(r.nonce), &r.nonce_len) < 0) {
 		snprintf(err, err_size, "'nonce' is not 1 to %d bytes of hex", REQUEST_NONCE_MAX);
 		request_verify_clear(&r);
 		return -EBADMSG;
 	}
-	if (vouch_ak_load_mem(ctx, r.ak, r.ak_len, &r.key) < 0) {
-		snprintf(err, err_size, "'ak' is not an attestation key: %s",
-			 vouch_ctx_last_error(ctx));
+	if (ak_load(ctx, r.ak, r.ak_len, &r.key, err, err_size) < 0) {
 		request_verify_clear(&r);
 		return -EBADMSG;
 	}
@@ -247,15 +259,10 @@ int request_parse_enroll(vouch_ctx *ctx, const char *body, size_t len, struct re
 			goto fail;
 		}
 	}
-	if (b64_decode(json_object_get_string(json_object_object_get(o, "ak")), &r.ak,
-		       &r.ak_len) < 0) {
-		snprintf(err, err_size, "'ak' is not base64");
+	if (ak_b64(o, &r.ak, &r.ak_len, err, err_size) < 0)
 		goto fail;
-	}
-	if (vouch_ak_load_mem(ctx, r.ak, r.ak_len, &r.key) < 0) {
-		snprintf(err, err_size, "'ak' is not an attestation key: %s", vouch_ctx_last_error(ctx));
+	if (ak_load(ctx, r.ak, r.ak_len, &r.key, err, err_size) < 0)
 		goto fail;
-	}
 	vouch_ak_get_info(r.key, &info);
 	if (!info.has_public_area || info.name_len == 0) {
 		snprintf(err, err_size, "'ak' must be a TPM2B_PUBLIC (its name is bound)");

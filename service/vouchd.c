@@ -485,13 +485,109 @@ static const struct option opts[] = {
 	{ 0 },
 };
 
+/* the options that name a file, a URL or a secret: kept as given */
+static const struct {
+	int opt;
+	size_t offset; /* of a const char * in struct config */
+} string_opts[] = {
+	{ 'd', offsetof(struct config, db) },
+	{ 'c', offsetof(struct config, tls_cert) },
+	{ 'k', offsetof(struct config, tls_key) },
+	{ 'a', offsetof(struct config, client_ca) },
+	{ 'O', offsetof(struct config, operator_ca) },
+	{ 't', offsetof(struct config, trust) },
+	{ 'r', offsetof(struct config, reference) },
+	{ 'e', offsetof(struct config, ear_key) },
+	{ 'C', offsetof(struct config, config) },
+	{ 'E', offsetof(struct config, ek_ca) },
+	{ 'A', offsetof(struct config, agent_ca_cert) },
+	{ 'K', offsetof(struct config, agent_ca_key) },
+	{ OPT_PULL_CERT, offsetof(struct config, pull_cert) },
+	{ OPT_PULL_KEY, offsetof(struct config, pull_key) },
+	{ OPT_PULL_CA, offsetof(struct config, pull_ca) },
+	{ 'W', offsetof(struct config, webhook_secret) },
+};
+
+/* the options that take a number: its range, and the words for one out of it */
+static const struct {
+	int opt;
+	size_t offset; /* of a uint32_t in struct config */
+	uint32_t min, max;
+	const char *why;
+} number_opts[] = {
+	{ 'n', offsetof(struct config, nonce_ttl), 1, 86400, "1 to 86400 seconds" },
+	{ 'T', offsetof(struct config, enroll_ttl), 1, 3600, "1 to 3600 seconds" },
+	{ 'i', offsetof(struct config, interval), 1, 86400, "1 to 86400 seconds" },
+	{ 'g', offsetof(struct config, grace), 0, 7 * 86400, "0 to 604800 seconds" },
+	{ OPT_MAX_CONNECTIONS, offsetof(struct config, max_connections), 1, 1000000,
+	  "1 to 1000000" },
+	{ OPT_HANDSHAKE_TIMEOUT, offsetof(struct config, handshake_timeout), 1, 3600,
+	  "1 to 3600 seconds" },
+	{ OPT_AGENT_RATE, offsetof(struct config, agent_rate), 0, 1000000,
+	  "0 (off) to 1000000 a second" },
+	{ OPT_MAX_RATE, offsetof(struct config, max_rate), 0, 1000000,
+	  "0 (off) to 1000000 a second" },
+	{ OPT_CACHE_AGENTS, offsetof(struct config, cache_agents), 4, 16777216,
+	  "4 to 16777216 agents" },
+	{ OPT_DB_CONNECTIONS, offsetof(struct config, db_connections), 1, 8, "1 to 8 connections" },
+	{ OPT_PULL_TIMEOUT, offsetof(struct config, pull_timeout), 1, 300, "1 to 300 seconds" },
+	{ OPT_RETENTION_DAYS, offsetof(struct config, retention_days), 0, 100000,
+	  "0 (keep everything) to 100000 days" },
+};
+
+/* a string or number option from the tables into @c; -ENOENT: not one of theirs */
+static int set_table_option(struct config *c, int opt, const char *arg, const char **why)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(string_opts); i++)
+		if (string_opts[i].opt == opt) {
+			*(const char **)((char *)c + string_opts[i].offset) = arg;
+			return 0;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(number_opts); i++)
+		if (number_opts[i].opt == opt) {
+			uint32_t *v = (uint32_t *)((char *)c + number_opts[i].offset);
+
+			if (parse_u32(arg, number_opts[i].max, v) < 0 || *v < number_opts[i].min) {
+				*why = number_opts[i].why;
+				return -EINVAL;
+			}
+			if (opt == 'g')
+				c->grace_set = true;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* --webhook: repeatable, up to MAX_WEBHOOKS different https:// URLs */
+static int add_webhook(struct config *c, const char *arg, const char **why)
+{
+	if (c->n_webhooks == MAX_WEBHOOKS) {
+		*why = "at most 8 webhooks";
+		return -EINVAL;
+	}
+	if (webhook_url_check(arg) < 0) {
+		*why = "an https:// URL (http:// only to 127.0.0.1)";
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->n_webhooks; i++)
+		if (strcmp(c->webhooks[i], arg) == 0) {
+			*why = "a webhook given twice";
+			return -EINVAL;
+		}
+	c->webhooks[c->n_webhooks++] = arg;
+	return 0;
+}
+
 /* one option's value into @c, from the command line or the configuration file */
 static int set_option(struct config *c, int opt, const char *arg, const char **why)
 {
 	struct vouch_pcrs sel;
 	const char *colon;
 	uint32_t port;
+	int r = set_table_option(c, opt, arg, why);
 
+	if (r != -ENOENT)
+		return r;
 	switch (opt) {
 	case 'l':
 		colon = strrchr(arg, ':');
@@ -502,13 +598,6 @@ static int set_option(struct config *c, int opt, const char *arg, const char **w
 		}
 		c->listen = arg;
 		break;
-	case 'd': c->db = arg; break;
-	case 'c': c->tls_cert = arg; break;
-	case 'k': c->tls_key = arg; break;
-	case 'a': c->client_ca = arg; break;
-	case 'O': c->operator_ca = arg; break;
-	case 't': c->trust = arg; break;
-	case 'r': c->reference = arg; break;
 	case 'p':
 		if (vouch_pcrs_parse_selection(arg, &sel) < 0) {
 			*why = "a PCR selection such as sha256:0-10";
@@ -516,28 +605,8 @@ static int set_option(struct config *c, int opt, const char *arg, const char **w
 		}
 		c->pcrs = arg;
 		break;
-	case 'e': c->ear_key = arg; break;
-	case 'C': c->config = arg; break;
-	case 'n':
-		if (parse_u32(arg, 86400, &c->nonce_ttl) < 0 || c->nonce_ttl == 0) {
-			*why = "1 to 86400 seconds";
-			return -EINVAL;
-		}
-		break;
 	case 'V': c->verify_chain = true; break;
-	case 'E': c->ek_ca = arg; break;
-	case 'A': c->agent_ca_cert = arg; break;
-	case 'K': c->agent_ca_key = arg; break;
 	case 'P': c->allow_ek_public = true; break;
-	case 'T':
-		if (parse_u32(arg, 3600, &c->enroll_ttl) < 0 || c->enroll_ttl == 0) {
-			*why = "1 to 3600 seconds";
-			return -EINVAL;
-		}
-		break;
-	case OPT_PULL_CERT: c->pull_cert = arg; break;
-	case OPT_PULL_KEY: c->pull_key = arg; break;
-	case OPT_PULL_CA: c->pull_ca = arg; break;
 	case OPT_PULL_ALLOW: {
 		/* repeatable, and each value may list several networks, comma-separated */
 		char **a = reallocarray(c->pull_allow, c->n_pull_allow + 1, sizeof(*a));
@@ -550,90 +619,14 @@ static int set_option(struct config *c, int opt, const char *arg, const char **w
 		a[c->n_pull_allow++] = (char *)arg;
 		break;
 	}
-	case 'i':
-		if (parse_u32(arg, 86400, &c->interval) < 0 || c->interval == 0) {
-			*why = "1 to 86400 seconds";
-			return -EINVAL;
-		}
-		break;
-	case 'g':
-		if (parse_u32(arg, 7 * 86400, &c->grace) < 0) {
-			*why = "0 to 604800 seconds";
-			return -EINVAL;
-		}
-		c->grace_set = true;
-		break;
 	case 'w':
-		if (c->n_webhooks == MAX_WEBHOOKS) {
-			*why = "at most 8 webhooks";
-			return -EINVAL;
-		}
-		if (webhook_url_check(arg) < 0) {
-			*why = "an https:// URL (http:// only to 127.0.0.1)";
-			return -EINVAL;
-		}
-		for (size_t i = 0; i < c->n_webhooks; i++)
-			if (strcmp(c->webhooks[i], arg) == 0) {
-				*why = "a webhook given twice";
-				return -EINVAL;
-			}
-		c->webhooks[c->n_webhooks++] = arg;
-		break;
-	case 'W': c->webhook_secret = arg; break;
-	case OPT_MAX_CONNECTIONS:
-		if (parse_u32(arg, 1000000, &c->max_connections) < 0 || !c->max_connections) {
-			*why = "1 to 1000000";
-			return -EINVAL;
-		}
-		break;
-	case OPT_HANDSHAKE_TIMEOUT:
-		if (parse_u32(arg, 3600, &c->handshake_timeout) < 0 || !c->handshake_timeout) {
-			*why = "1 to 3600 seconds";
-			return -EINVAL;
-		}
-		break;
-	case OPT_AGENT_RATE:
-		if (parse_u32(arg, 1000000, &c->agent_rate) < 0) {
-			*why = "0 (off) to 1000000 a second";
-			return -EINVAL;
-		}
-		break;
-	case OPT_MAX_RATE:
-		if (parse_u32(arg, 1000000, &c->max_rate) < 0) {
-			*why = "0 (off) to 1000000 a second";
-			return -EINVAL;
-		}
-		break;
-	case OPT_CACHE_AGENTS:
-		if (parse_u32(arg, 16777216, &c->cache_agents) < 0 || c->cache_agents < 4) {
-			*why = "4 to 16777216 agents";
-			return -EINVAL;
-		}
-		break;
-	case OPT_DB_CONNECTIONS:
-		if (parse_u32(arg, 8, &c->db_connections) < 0 || c->db_connections == 0) {
-			*why = "1 to 8 connections";
-			return -EINVAL;
-		}
-		break;
-	case OPT_PULL_TIMEOUT:
-		if (parse_u32(arg, 300, &c->pull_timeout) < 0 || c->pull_timeout == 0) {
-			*why = "1 to 300 seconds";
-			return -EINVAL;
-		}
-		break;
+		return add_webhook(c, arg, why);
 	case OPT_NODE_ID:
 		if (!valid_node_id(arg)) {
 			*why = "1 to 64 of [A-Za-z0-9._:-]";
 			return -EINVAL;
 		}
 		c->node_id = arg;
-		break;
-	case OPT_RETENTION_DAYS:
-		if (parse_u32(arg, 100000, &c->retention_days) < 0) {
-			*why = "0 (keep everything) to 100000 days";
-			return -EINVAL;
-		}
 		break;
 	case OPT_CHECK_CONFIG: c->check_config = true; break;
 	default:

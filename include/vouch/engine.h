@@ -113,7 +113,10 @@ typedef void (*vouch_engine_audit_fn)(void *userdata, const struct vouch_engine_
  * @state_dir: directory for the measurement list, the software PCRs and the enforcement
  *             latches (created 0700 if missing); NULL keeps everything in memory
  * @hash_algo: enum vouch_hash_algo used to measure files (ima_hash=); 0 selects sha256
- * @template_name: default template ("ima-ng", "ima-sig", "ima-buf", "ima"); NULL: "ima-sig"
+ * @template_name: default template: a built-in name ("ima-ng", "ima-sig", "ima-buf", ...) or
+ *                 a field format whose fields are among d-ng, d-ngv2, n-ng, sig, buf,
+ *                 d-modsig, modsig, evmsig (not "ima": its d and n are not written);
+ *                 NULL: "ima-sig"
  * @xattr_name: the appraisal xattr; NULL: "security.ima"
  * @audit_fn: audit callback from the start (recovery events of the state), or NULL
  * @audit_userdata: passed to @audit_fn
@@ -168,8 +171,9 @@ void vouch_engine_free(vouch_engine *engine);
  * @policy: the policy; the engine takes ownership (also on failure)
  *
  * Every rule must be one the engine can decide: a rule with a condition it cannot evaluate
- * (fsname=, fsuuid=, obj_* and subj_* LSM labels) is refused, naming its line, and the
- * previous policy stays.  Every other keyword is enforced: appraise_type=imasig (a
+ * (fsname=, fsuuid=, obj_* and subj_* LSM labels), the hash action or func=SETXATTR_CHECK
+ * (it sees no file close and no setxattr()) is refused, naming its line, and the previous
+ * policy stays.  Every other keyword is enforced: appraise_type=imasig (a
  * signature), imasig|modsig (or an appended one), digest_type=verity appraise_type=sigv3
  * (only a v3 signature over the fs-verity digest; without it a v3 signature is refused),
  * appraise_flag=check_blacklist (vouch_engine_set_blacklist()), appraise_algos=.

@@ -462,8 +462,14 @@ enum vouch_log_sig_verdict {
 	VOUCH_LOG_SIG_VERIFIED = 1,    /* a trusted key verifies it over the listed digest */
 	VOUCH_LOG_SIG_BAD = 2,	       /* the key is trusted but the signature does not verify */
 	VOUCH_LOG_SIG_UNKNOWN_KEY = 3, /* no trusted key has its key id / issuer+serial */
-	VOUCH_LOG_SIG_UNSUPPORTED = 4, /* EVM portable signature, legacy v1, unknown algorithm */
+	VOUCH_LOG_SIG_UNSUPPORTED = 4, /* legacy v1, unknown algorithm */
 	VOUCH_LOG_SIG_MALFORMED = 5,   /* the signature bytes are not a valid container */
+	/*
+	 * an EVM portable signature (type 0x05): the kernel puts security.evm in the sig field
+	 * when security.ima holds a digest; it signs the EVM data (xattrs, owner, mode), not
+	 * the file digest, so it cannot be checked from the list
+	 */
+	VOUCH_LOG_SIG_EVM_PORTABLE = 6,
 	_VOUCH_LOG_SIG_MAX,
 };
 

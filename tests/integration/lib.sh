@@ -54,6 +54,11 @@ require_peer() {
 	if [ "${CI:-}" = true ]; then not_ok "peer $1 (package $2) is missing in CI"; done_testing; fi
 	echo "1..0 # SKIP $1 not installed (run scripts/setup.sh; package $2)"; exit 0
 }
+# require_peers CMD[:PACKAGE]...: require_peer for each (PACKAGE defaults to CMD)
+require_peers() {
+	local a
+	for a in "$@"; do require_peer "${a%%:*}" "${a#*:}"; done
+}
 done_testing() { echo "1..$_n"; exit $_fail; }
 
 # private copies of the shared test keys (the shared tree is read-only, keys must be 0600)

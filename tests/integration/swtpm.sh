@@ -6,6 +6,12 @@
 #   swtpm_start DIR   -> sets SWTPM_PID, SWTPM_PORT, SWTPM_TCTI (and TPM2TOOLS_TCTI); returns
 #                        1 when swtpm is missing or does not come up
 #   swtpm_stop        -> kills exactly $SWTPM_PID (never by name) and waits for it
+#   swtpm_manufacture NAME [SWTPM_SETUP-ARGS...]
+#                     -> $T/NAME/tpm: a TPM manufactured by swtpm_setup --create-ek-cert, its
+#                        EK certificates issued by an EK CA of its own ($T/NAME/ca)
+#   tools_key OUT ALG ATTRIBUTES
+#                     -> a key made by tpm2-tools under a fresh owner primary (no resource
+#                        manager): OUT (public) and OUT.priv
 SWTPM_PID=
 SWTPM_PORT=
 SWTPM_TCTI=
@@ -49,4 +55,34 @@ swtpm_stop() {
 		wait "$SWTPM_PID" 2>/dev/null
 		SWTPM_PID=
 	fi
+}
+
+swtpm_manufacture() {
+	local n=$1 d=$T/$1
+	shift
+	mkdir -p "$d/ca" "$d/tpm/state"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca/signkey.pem" \
+		-out "$d/ca/issuercert.pem" -days 30 -subj "/CN=vouch test EK CA $n" \
+		-addext basicConstraints=critical,CA:true \
+		-addext keyUsage=critical,keyCertSign,cRLSign >"$d/openssl.log" 2>&1 || return 1
+	echo 1 >"$d/ca/certserial"
+	printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' \
+		"$d/ca" "$d/ca/signkey.pem" "$d/ca/issuercert.pem" "$d/ca/certserial" \
+		>"$d/localca.conf"
+	printf -- '--platform-manufacturer vouch\n--platform-version 2.1\n--platform-model swtpm\n' \
+		>"$d/localca.options"
+	printf 'create_certs_tool = %s\ncreate_certs_tool_config = %s\ncreate_certs_tool_options = %s\n' \
+		"$(command -v swtpm_localca)" "$d/localca.conf" "$d/localca.options" >"$d/setup.conf"
+	swtpm_setup --tpm2 --tpmstate "$d/tpm/state" --create-ek-cert "$@" \
+		--config "$d/setup.conf" --overwrite >"$d/setup.log" 2>&1
+}
+
+tools_key() {
+	tpm2_flushcontext -t >/dev/null 2>&1
+	tpm2_createprimary -Q -C o -c "$T/prim.ctx" >"$T/create.log" 2>&1 &&
+	tpm2_create -Q -C "$T/prim.ctx" -G "$2" -a "$3" -u "$1" -r "$1.priv" >>"$T/create.log" 2>&1
+	local rc=$?
+	tpm2_flushcontext -t >/dev/null 2>&1
+	[ $rc = 0 ] || sed 's/^/# /' "$T/create.log"
+	return $rc
 }

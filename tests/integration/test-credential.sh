@@ -19,23 +19,7 @@ require_peer openssl openssl
 trap 'swtpm_stop; rm -rf "$T"' EXIT
 
 # manufacture TPM NAME: an EK CA of its own, the EKs and their certificates in NV
-manufacture() {
-	local n=$1 d=$T/$1
-	mkdir -p "$d/ca" "$d/tpm/state"
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca/signkey.pem" \
-		-out "$d/ca/issuercert.pem" -days 30 -subj "/CN=vouch test EK CA $n" \
-		-addext basicConstraints=critical,CA:true \
-		-addext keyUsage=critical,keyCertSign,cRLSign >"$d/openssl.log" 2>&1 || return 1
-	echo 1 >"$d/ca/certserial"
-	printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' \
-		"$d/ca" "$d/ca/signkey.pem" "$d/ca/issuercert.pem" "$d/ca/certserial" \
-		>"$d/localca.conf"
-	: >"$d/localca.options"
-	printf 'create_certs_tool = %s\ncreate_certs_tool_config = %s\ncreate_certs_tool_options = %s\n' \
-		"$(command -v swtpm_localca)" "$d/localca.conf" "$d/localca.options" >"$d/setup.conf"
-	swtpm_setup --tpm2 --tpmstate "$d/tpm/state" --create-ek-cert --config "$d/setup.conf" \
-		--overwrite >"$d/setup.log" 2>&1
-}
+manufacture() { swtpm_manufacture "$1"; }
 
 check "manufacture TPM A with an EK certificate from CA A" manufacture A
 check "manufacture TPM B with an EK certificate from CA B" manufacture B
@@ -197,15 +181,6 @@ expect_rc 1 "a self-signed EK certificate is rejected" "$VOUCH" tpm credential m
 	--secret "$T/secret" --out "$T/x9"
 
 # AK attributes: a decrypting key and an unrestricted signing key made with tpm2-tools
-tools_key() { # OUT ALG ATTRIBUTES: a key under a fresh owner primary (no resource manager)
-	tpm2_flushcontext -t >/dev/null 2>&1
-	tpm2_createprimary -Q -C o -c "$T/prim.ctx" >"$T/create.log" 2>&1 &&
-	tpm2_create -Q -C "$T/prim.ctx" -G "$2" -a "$3" -u "$1" -r "$1.priv" >>"$T/create.log" 2>&1
-	local rc=$?
-	tpm2_flushcontext -t >/dev/null 2>&1
-	[ $rc = 0 ] || sed 's/^/# /' "$T/create.log"
-	return $rc
-}
 check "tpm2_create makes a signing key that can also decrypt" tools_key "$T/akdec.pub" rsa2048 \
 	'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign|decrypt'
 check "tpm2_create makes an unrestricted signing key" tools_key "$T/akunr.pub" \

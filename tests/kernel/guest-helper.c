@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +33,10 @@ static const char *errname(int e)
 	case EBUSY: return "EBUSY";
 	case ENODATA: return "ENODATA";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EKEYREVOKED: return "EKEYREVOKED";
+	case ENOEXEC: return "ENOEXEC";
+	case EFBIG: return "EFBIG";
+	case ENOMEM: return "ENOMEM";
 	default: return "E?";
 	}
 }
@@ -88,14 +93,14 @@ static int do_exec(const char *name, const char *path)
 	return 0;
 }
 
-static int do_finit(const char *name, const char *path)
+static int do_finit(const char *name, const char *path, const char *params)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	/* "open": refused before the kernel saw the module (by vouch guard, say) */
 	if (fd < 0)
 		return report_err(name, "open", path, errno);
-	if (syscall(SYS_finit_module, fd, "", 0) < 0) {
+	if (syscall(SYS_finit_module, fd, params, 0) < 0) {
 		int e = errno;
 
 		close(fd);
@@ -115,6 +120,55 @@ static int do_open(const char *name, const char *path)
 		return report_err(name, "open", path, errno);
 	close(fd);
 	printf("%s | open %s -> OK\n", name, path);
+	return 0;
+}
+
+/*
+ * kexec_file_load(2) of KERNEL and INITRD with CMDLINE: the kernel reads both files for
+ * KEXEC_KERNEL_CHECK / KEXEC_INITRAMFS_CHECK and, once both passed, measures the command line
+ * (KEXEC_CMDLINE).  Nothing is executed: the loaded image is unloaded again.
+ */
+static int do_kexec(const char *name, const char *kernel, const char *initrd, const char *cmdline)
+{
+	int kfd = open(kernel, O_RDONLY | O_CLOEXEC), ifd, e;
+	long r;
+
+	if (kfd < 0)
+		return report_err(name, "open", kernel, errno);
+	ifd = open(initrd, O_RDONLY | O_CLOEXEC);
+	if (ifd < 0) {
+		e = errno;
+		close(kfd);
+		return report_err(name, "open", initrd, e);
+	}
+	r = syscall(SYS_kexec_file_load, kfd, ifd, strlen(cmdline) + 1, cmdline, 0UL);
+	e = errno;
+	close(kfd);
+	close(ifd);
+	if (r < 0)
+		return report_err(name, "kexec_file_load", kernel, e);
+	/* KEXEC_FILE_UNLOAD: fds and command line are ignored */
+	syscall(SYS_kexec_file_load, -1, -1, 0UL, NULL, 1UL);
+	printf("%s | kexec_file_load %s -> OK loaded\n", name, kernel);
+	return 0;
+}
+
+/* setxattr(PATH, NAME, the bytes of VALUEFILE) */
+static int do_setxattr(const char *name, const char *path, const char *attr, const char *valfile)
+{
+	static unsigned char buf[4096];
+	int fd = open(valfile, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return report_err(name, "setxattr", valfile, errno);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return report_err(name, "setxattr", valfile, n < 0 ? errno : ENODATA);
+	if (setxattr(path, attr, buf, (size_t)n, 0) < 0)
+		return report_err(name, "setxattr", path, errno);
+	printf("%s | setxattr %s %s -> OK\n", name, path, attr);
 	return 0;
 }
 
@@ -205,14 +259,19 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "exec"))
 		return do_exec(argv[2], argv[3]);
-	if (argc == 4 && !strcmp(argv[1], "finit"))
-		return do_finit(argv[2], argv[3]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "finit"))
+		return do_finit(argv[2], argv[3], argc == 5 ? argv[4] : "");
 	if (argc == 4 && !strcmp(argv[1], "open"))
 		return do_open(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "keyload"))
 		return do_keyload(argv[2], argv[3], argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "write"))
 		return do_write(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: gh exec|finit|open NAME PATH | keyload NAME KEYRING DER | write NAME DST SRC\n");
+	if (argc == 6 && !strcmp(argv[1], "kexec"))
+		return do_kexec(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 6 && !strcmp(argv[1], "setxattr"))
+		return do_setxattr(argv[2], argv[3], argv[4], argv[5]);
+	fprintf(stderr, "usage: gh exec|open NAME PATH | finit NAME PATH [PARAMS] | keyload NAME KEYRING DER | write NAME DST SRC\n"
+			"       gh kexec NAME KERNEL INITRD CMDLINE | setxattr NAME PATH XATTR VALUEFILE\n");
 	return 2;
 }

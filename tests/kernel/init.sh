@@ -8,6 +8,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t securityfs securityfs /sys/kernel/security
 echo "RIG-BEGIN"
+# every refusal is an audit line in the kernel's log (the host compares them with vouch policy
+# simulate): no printk rate limit
+echo 0 > /proc/sys/kernel/printk_ratelimit
 for m in $(cat /etc/modules.order); do
 	insmod "/lib/modules/$m.ko" || echo "insmod-$m | insmod $m -> ERR"
 done
@@ -27,6 +30,35 @@ rmmod labmod 2>/dev/null
 gh finit mod-badpkcs7 /mnt/test/mod/labmod-badpkcs7.ko
 rmmod labmod 2>/dev/null
 
+# firmware (FIRMWARE_CHECK): the test module requests one file and fails to load when the
+# loader refuses it (ENOENT: the loader treats IMA's EACCES as a miss and tries the next
+# firmware directory)
+for n in signed unsigned tampered wrongkey; do
+	gh finit "fw-$n" /lib/modules/fwtest.ko "name=vouch-fw-$n.bin"
+	rmmod fwtest 2>/dev/null
+done
+# the initramfs gap: the signed file from the initramfs has lost its security.ima ...
+gh finit fw-initrd /lib/modules/fwtest.ko name=vouch-fw-initrd.bin
+rmmod fwtest 2>/dev/null
+# ... until the guest puts the same signature back
+gh setxattr fw-initrd-setxattr /lib/firmware/vouch-fw-initrd.bin security.ima /keys/fw-initrd.sig
+gh finit fw-initrd-xattr /lib/modules/fwtest.ko name=vouch-fw-initrd.bin
+rmmod fwtest 2>/dev/null
+
+# kexec_file_load (KEXEC_KERNEL_CHECK, KEXEC_INITRAMFS_CHECK, KEXEC_CMDLINE)
+K=/mnt/test/kexec
+gh kexec kexec-signed $K/vmlinuz-signed $K/initrd-signed "vouch-rig kexec=signed"
+gh kexec kexec-unsigned-kernel $K/vmlinuz-unsigned $K/initrd-signed "vouch-rig kexec=unsigned-kernel"
+gh kexec kexec-unsigned-initrd $K/vmlinuz-signed $K/initrd-unsigned "vouch-rig kexec=unsigned-initrd"
+
+# EVM last: once it is on, every appraised file without security.evm fails
+gh keyload keyload-evm _evm /keys/ima-rsa.der
+if echo 2 > /sys/kernel/security/evm; then echo "evm-enable | echo 2 > evm -> OK $(cat /sys/kernel/security/evm)"; else
+	echo "evm-enable | echo 2 > evm -> ERR"; fi
+for n in evm mode owner ima noevm; do
+	gh exec "evm-hello-$n" /mnt/test/evm/hello-$n
+done
+
 # PCRs of every bank first, with nothing measured in between (reading a changed file for
 # MAY_READ would add an entry); the list is read after, so it may run ahead of the PCRs and
 # the host verifies that a prefix of it replays to them.
@@ -38,8 +70,10 @@ done
 cat /sys/kernel/security/ima/binary_runtime_measurements > /tmp/binary_runtime_measurements
 cat /sys/kernel/security/ima/ascii_runtime_measurements > /tmp/ascii_runtime_measurements
 dump() { echo "RIG-FILE $1"; base64 "/tmp/$1"; echo "RIG-END"; }
+dmesg > /tmp/dmesg.txt
 dump binary_runtime_measurements
 dump ascii_runtime_measurements
+dump dmesg.txt
 for alg in sha1 sha256 sha384 sha512; do
 	[ -f "/tmp/pcrs-$alg.txt" ] && dump "pcrs-$alg.txt"
 done

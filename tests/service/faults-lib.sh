@@ -9,9 +9,7 @@
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 LOAD=${SERVICE_LOAD:?SERVICE_LOAD must point at the service-load generator}
 PROXY=${FAULT_PROXY:?FAULT_PROXY must point at tests/fault-proxy}
-require_peer curl curl
-require_peer openssl openssl
-require_peer sqlite3 sqlite3
+require_peers curl openssl sqlite3
 PIDS=()
 # stop what the test started (only those: swtpm and others are the test's own cleanup)
 faults_exit() {
@@ -26,32 +24,20 @@ trap faults_exit EXIT
 faults_cleanup() { :; }
 LONG=${FAULTS_LONG:-0}
 
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-issue() { # NAME CN SAN CA
-	ecgen "$P/$1.key"
-	openssl req -new -key "$P/$1.key" -subj "/CN=$2" -out "$P/$1.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\nsubjectAltName=%s\n' "$3" >"$P/$1.ext"
-	openssl x509 -req -in "$P/$1.csr" -CA "$P/$4.crt" -CAkey "$P/$4.key" -CAcreateserial \
-		-days 1 -extfile "$P/$1.ext" -out "$P/$1.crt" 2>/dev/null
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # faults_pki AGENTS: a CA, the server, one client certificate naming agent0..agentN-1, the
 # operator who provisions the generator's software AKs
 faults_pki() {
-	for ca in ca opca; do
-		ecgen "$P/$ca.key"
-		openssl req -x509 -new -key "$P/$ca.key" -subj "/CN=$ca" -days 1 -out "$P/$ca.crt" 2>/dev/null
-	done
-	issue server localhost "IP:127.0.0.1,DNS:localhost" ca
-	issue client fault-agents "$(seq -f 'URI:agent%g' 0 $(($1 - 1)) | paste -sd,)" ca
-	issue op operator "URI:operator" opca
+	make_ca ca ca
+	make_ca opca opca
+	issue ca server localhost "IP:127.0.0.1,DNS:localhost"
+	issue ca client fault-agents "$(seq -f 'URI:agent%g' 0 $(($1 - 1)) | paste -sd,)"
+	issue opca op operator "URI:operator"
 	export SERVICE_LOAD_OPERATOR_CERT=$P/op.crt SERVICE_LOAD_OPERATOR_KEY=$P/op.key
 	[ -s "$P/op.crt" ] && [ -s "$P/client.crt" ] && ok "test PKI for $1 agents" ||
 		{ not_ok "test PKI"; done_testing; }
 }
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() { for _ in $(seq 200); do port_free "$1" || return 0; sleep 0.05; done; return 1; }
 now() { date +%s.%N; }
 
@@ -196,6 +182,19 @@ recovered_after() {
 	expect_rc 0 "the result chain verifies" "$VOUCHD" --db "$db" --verify-chain
 }
 
+# proxy_stop_check: the proxy stopped, its counts shown, and it both dropped answers and cut
+# requests
+proxy_stop_check() {
+	local dropped cut
+	kill "$PROXY_PID"
+	wait "$PROXY_PID" 2>/dev/null
+	sed 's/^/# /' "$T/proxy.log" | tail -1
+	dropped=$(sed -n 's/.* \([0-9]*\) answers dropped.*/\1/p' "$T/proxy.log")
+	cut=$(sed -n 's/.* \([0-9]*\) requests cut.*/\1/p' "$T/proxy.log")
+	check "the proxy dropped answers (${dropped:-0}) and cut requests (${cut:-0})" \
+		test "${dropped:-0}" -gt 0 -a "${cut:-0}" -gt 0
+}
+
 # --- PostgreSQL and two nodes ------------------------------------------------------------------
 # pg_start: a throwaway cluster in $T/pg (scripts/pg-cluster.sh), $DSN; skips the whole test
 # (with the reason) when PostgreSQL, the script or vouchd's libpq backend is missing
@@ -242,6 +241,44 @@ nodes_start() {
 }
 # judged NODE: how many attestations NODE judged (its log lines), for "agents on both nodes"
 judged() { grep -c "agent '.*': \(trusted\|untrusted\) (result" "$T/$1.log"; }
+# nodes_judged: both nodes running, each judged attestations; nodes_stop: front and the nodes
+nodes_judged() {
+	local n c
+	for n in node-a node-b; do
+		check "$n is running" kill -0 "${NPID[$n]}"
+		c=$(judged "$n")
+		check "$n judged attestations ($c)" test "$c" -gt 0
+	done
+}
+nodes_stop() {
+	kill "$FRONT_PID" "${NPID[node-a]}" "${NPID[node-b]}"
+	wait "${NPID[node-a]}" "${NPID[node-b]}" 2>/dev/null
+}
+
+# --- the two generators of every load test ------------------------------------------------------
+# loads_start PORT SECS: the paced agents (the last $BAD of them bad) and the flood on PORT for
+# SECS seconds ($LPIDS); then waits until every agent was answered once
+loads_start() {
+	load_start "$1" "$AGENTS" "$THREADS" "$2" "$INTERVAL" "$BAD" 0 paced
+	LPIDS=("$LPID")
+	load_start "$1" "$FLOOD" 2 "$2" 0 0 "$AGENTS" flood
+	LPIDS+=("$LPID")
+	wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+}
+# loads_wait: the generators' end ($rc: the last failure); loads_report: their answers merged,
+# their summaries, and the check that they saw no wrong verdict
+loads_wait() {
+	local p
+	rc=0
+	for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
+}
+loads_report() {
+	local g
+	acks_merge
+	for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
+	eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
+	[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
+}
 
 # the end of every fault test: no sanitizer report in any log it kept (vouchd, the nodes,
 # the generators, the proxies, the agent), then the plan

@@ -6,10 +6,7 @@
 # agents on swtpm, one machine tampered with), and says so; a vouch without vouchd beside
 # it skips that part with the reason.
 . "$(dirname "$0")/../integration/lib.sh"
-require_peer swtpm swtpm
-require_peer swtpm_setup swtpm-tools
-require_peer openssl openssl
-require_peer python3 python3
+require_peers swtpm swtpm_setup:swtpm-tools openssl python3
 trap 'rm -rf "$T"' EXIT
 expect_rc 0 "vouch demo" "$VOUCH" demo --dir "$T/demo"
 cp "$T/.out" "$T/demo.out"

@@ -14,16 +14,10 @@
 # list with an entry removed or two swapped, a rebooted TPM claiming continuation.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 VOUCH_AGENT=${VOUCH_AGENT:?VOUCH_AGENT must point at the vouch-agent binary}
-require_peer swtpm swtpm
-require_peer swtpm_setup swtpm-tools
-require_peer swtpm_localca swtpm-tools
-require_peer curl curl
-require_peer jq jq
-require_peer sqlite3 sqlite3
-require_peer openssl openssl
-require_peer python3 python3
+require_peers swtpm swtpm_setup:swtpm-tools swtpm_localca:swtpm-tools curl jq sqlite3 openssl python3
 # Debian's python3-jwt lives in the system python's dist-packages (not in a pyenv's, say)
 PYJWT=
 for py in /usr/bin/python3 python3; do
@@ -34,8 +28,7 @@ START=$(date +%s.%N)
 PIDS=()
 declare -A TPID TCTI
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	stop_pids "${PIDS[@]}"
 	for p in "${TPID[@]}"; do SWTPM_PID=$p; swtpm_stop; done
 	[ -n "${KEEP:-}" ] && cp -r "$T" "$KEEP"
 	rm -rf "$T"
@@ -48,24 +41,7 @@ wait_for() { local n=$(($1 * 20)); shift; while [ "$n" -gt 0 ]; do "$@" && retur
 # --- five TPMs manufactured with EK certificates --------------------------------------------
 # A, B, C run the fleet, D is the fresh agent of the must-fails: their EK CAs are the ones
 # vouchd trusts; E's CA is unknown to vouchd.  Each its own CA (swtpm_localca keeps a serial).
-manufacture() { # NAME
-	local n=$1 d=$T/$1
-	mkdir -p "$d/ca" "$d/tpm/state"
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca/signkey.pem" \
-		-out "$d/ca/issuercert.pem" -days 30 -subj "/CN=vouch test EK CA $n" \
-		-addext basicConstraints=critical,CA:true \
-		-addext keyUsage=critical,keyCertSign,cRLSign >"$d/openssl.log" 2>&1 || return 1
-	echo 1 >"$d/ca/certserial"
-	printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' \
-		"$d/ca" "$d/ca/signkey.pem" "$d/ca/issuercert.pem" "$d/ca/certserial" \
-		>"$d/localca.conf"
-	printf -- '--platform-manufacturer vouch\n--platform-version 2.1\n--platform-model swtpm\n' \
-		>"$d/localca.options"
-	printf 'create_certs_tool = %s\ncreate_certs_tool_config = %s\ncreate_certs_tool_options = %s\n' \
-		"$(command -v swtpm_localca)" "$d/localca.conf" "$d/localca.options" >"$d/setup.conf"
-	swtpm_setup --tpm2 --tpmstate "$d/tpm/state" --create-ek-cert \
-		--config "$d/setup.conf" --overwrite >"$d/setup.log" 2>&1
-}
+manufacture() { swtpm_manufacture "$1"; }
 t0=$(date +%s.%N)
 for n in A B C D E; do manufacture $n & done
 for n in A B C D E; do wait -n || not_ok "manufacture a TPM"; done
@@ -83,21 +59,9 @@ cat "$T"/[ABCD]/ca/issuercert.pem >"$T/ek-ca.pem"
 ekfpr() { openssl x509 -inform der -in "$T/ek$1.crt" -pubkey -noout | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1; }
 
 # --- PKI: the agents' CA (vouchd issues from it), the operators' -----------------------------
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-issue() { # CA NAME SUBJECT-CN [SAN]
-	ecgen "$P/$2.key"
-	openssl req -new -key "$P/$2.key" -subj "/CN=$3" -out "$P/$2.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\n%s\n' "${4:+subjectAltName=$4}" >"$P/$2.ext"
-	openssl x509 -req -in "$P/$2.csr" -CA "$P/$1.crt" -CAkey "$P/$1.key" -CAcreateserial \
-		-days 2 -extfile "$P/$2.ext" -out "$P/$2.crt" 2>/dev/null
-}
 for ca in ca op-ca; do
-	ecgen "$P/$ca.key"
-	openssl req -x509 -new -key "$P/$ca.key" -subj "/CN=vouch-e2e-$ca" -days 2 \
-		-addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign \
-		-out "$P/$ca.crt" 2>/dev/null
+	make_ca "$ca" "vouch-e2e-$ca" -addext basicConstraints=critical,CA:true \
+		-addext keyUsage=critical,keyCertSign,cRLSign
 done
 issue ca server localhost "IP:127.0.0.1,DNS:localhost"
 issue ca verifier vouchd-verifier "DNS:vouchd-verifier"
@@ -168,52 +132,19 @@ wait_for 5 test -s "$T/rport" && ok "webhook receiver on 127.0.0.1:$(cat "$T/rpo
 
 # --- vouchd --------------------------------------------------------------------------------------
 DB=$T/vouchd.db
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-start_vouchd() {
-	local try
-	for try in 1 2 3 4 5 6; do
-		PORT=$((20001 + (RANDOM % 20000) * 2))
-		port_free "$PORT" || continue
-		VOUCHD_ARGS=(--listen "127.0.0.1:$PORT" --db "$DB" --tls-cert "$P/server.crt"
-			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --operator-ca "$P/op-ca.crt"
-			--pcrs sha256:0-10 --reference "$T/ref.json"
-			--ek-ca "$T/ek-ca.pem" --agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key"
-			--interval 1 --grace 2
-			--webhook "http://127.0.0.1:$(cat "$T/rport")/hook" --webhook-secret "$SECRET"
-			--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt"
-			--pull-allow 127.0.0.0/8 --pull-timeout 3)
-		"$VOUCHD" "${VOUCHD_ARGS[@]}" 2>>"$T/vouchd.log" &
-		VPID=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$VPID" 2>/dev/null || break
-			if ! port_free "$PORT"; then URL=https://127.0.0.1:$PORT; PIDS+=("$VPID"); return 0; fi
-			sleep 0.05
-		done
-		kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null
-	done
-	return 1
-}
+VOUCHD_ARGS=(--db "$DB" --tls-cert "$P/server.crt"
+	--tls-key "$P/server.key" --client-ca "$P/ca.crt" --operator-ca "$P/op-ca.crt"
+	--pcrs sha256:0-10 --reference "$T/ref.json"
+	--ek-ca "$T/ek-ca.pem" --agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key"
+	--interval 1 --grace 2
+	--webhook "http://127.0.0.1:$(cat "$T/rport")/hook" --webhook-secret "$SECRET"
+	--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt"
+	--pull-allow 127.0.0.0/8 --pull-timeout 3)
+start_vouchd() { vouchd_up "$T/vouchd.log" "${VOUCHD_ARGS[@]}" && PIDS+=("$VPID"); }
 start_vouchd && ok "vouchd on 127.0.0.1:$PORT (SQLite, --ek-ca, --reference, --webhook, --pull-*)" ||
 	{ not_ok "vouchd starts"; sed 's/^/#   /' "$T/vouchd.log"; done_testing; }
 check "vouchd runs without --allow-ek-public" test -z "$(printf '%s\n' "${VOUCHD_ARGS[@]}" | grep -x -- --allow-ek-public)"
 
-# req WHO METHOD PATH [BODYFILE] -> HTTP code on stdout, body in $T/.out; WHO: none or a NAME
-# with $P/NAME.crt and $P/NAME.key
-req() {
-	local who=$1 method=$2 path=$3 body=${4:-} a=()
-	[ "$who" != none ] && a=(--cert "$P/$who.crt" --key "$P/$who.key")
-	[ -n "$body" ] && a+=(-H "Content-Type: application/json" --data-binary "@$body")
-	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$method" -o "$T/.out" \
-		-w '%{http_code}' "$URL$path" 2>"$T/.curl"
-}
-code() {
-	local want=$1 d=$2 got; shift 2
-	got=$(req "$@")
-	eq "$d (HTTP $got)" "$got" "$want"
-	[ "$got" = "$want" ] || diag "$(head -c 300 "$T/.out")"
-}
-js() { jq -r "$1" "$T/.out"; }
-sql() { sqlite3 "$DB" "$1"; }
 state() { sql "SELECT reset_count || ' ' || state FROM states WHERE agent = '$1'"; }
 entries() { sql "SELECT json_extract(state, '$.entries') FROM states WHERE agent = '$1'"; }
 rows() { sql "SELECT count(*) FROM results WHERE agent = '$1' AND verdict = '$2'"; }
@@ -232,23 +163,11 @@ push_agent() { # NAME ID
 push_agent A push1
 push_agent B push2
 start_pull() {
-	local try
-	for try in 1 2 3 4 5 6; do
-		APORT=$((20001 + (RANDOM % 20000) * 2))
-		port_free "$APORT" || continue
-		"$VOUCH_AGENT" --mode pull --listen "127.0.0.1:$APORT" --verifier-name vouchd-verifier \
-			--cert "$T/agents/pull1.crt" --key "$T/agents/pull1.key" --cacert "$P/ca.crt" \
-			--tpm "${TCTI[C]}" --ima-list "$T/C/st/measurements" --server "$URL" --id pull1 \
-			2>>"$T/pull1.log" &
-		APID=$!
-		for _ in $(seq 1 200); do
-			kill -0 "$APID" 2>/dev/null || break
-			if ! port_free "$APORT"; then PIDS+=("$APID"); return 0; fi
-			sleep 0.05
-		done
-		kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null
-	done
-	return 1
+	listen_up "$T/pull1.log" "$VOUCH_AGENT" --mode pull --verifier-name vouchd-verifier \
+		--cert "$T/agents/pull1.crt" --key "$T/agents/pull1.key" --cacert "$P/ca.crt" \
+		--tpm "${TCTI[C]}" --ima-list "$T/C/st/measurements" --server "$URL" --id pull1 || return 1
+	APORT=$UP_PORT APID=$UP_PID
+	PIDS+=("$APID")
 }
 start_pull && ok "the pull agent enrolls and listens on 127.0.0.1:$APORT" ||
 	{ not_ok "the pull agent starts"; sed 's/^/#   /' "$T/pull1.log"; done_testing; }

@@ -11,39 +11,15 @@
 # by tpm2_activatecredential.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
-require_peer swtpm swtpm
-require_peer swtpm_setup swtpm-tools
-require_peer swtpm_localca swtpm-tools
-require_peer tpm2_activatecredential tpm2-tools
-require_peer curl curl
-require_peer jq jq
-require_peer sqlite3 sqlite3
-require_peer openssl openssl
-require_peer python3 python3
+require_peers swtpm swtpm_setup:swtpm-tools swtpm_localca:swtpm-tools tpm2_activatecredential:tpm2-tools curl jq sqlite3 openssl python3
 VPID=
-stop_vouchd() { if [ -n "$VPID" ]; then kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; fi; }
 trap 'stop_vouchd; swtpm_stop; rm -rf "$T"' EXIT
 
 # --- three TPMs ------------------------------------------------------------------------------
-manufacture() { # NAME: an EK CA of its own, the EKs and their certificates in NV
-	local n=$1 d=$T/$1
-	mkdir -p "$d/ca" "$d/tpm/state"
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca/signkey.pem" \
-		-out "$d/ca/issuercert.pem" -days 30 -subj "/CN=vouch test EK CA $n" \
-		-addext basicConstraints=critical,CA:true \
-		-addext keyUsage=critical,keyCertSign,cRLSign >"$d/openssl.log" 2>&1 || return 1
-	echo 1 >"$d/ca/certserial"
-	printf 'statedir = %s\nsigningkey = %s\nissuercert = %s\ncertserial = %s\n' \
-		"$d/ca" "$d/ca/signkey.pem" "$d/ca/issuercert.pem" "$d/ca/certserial" \
-		>"$d/localca.conf"
-	printf -- '--platform-manufacturer vouch\n--platform-version 2.1\n--platform-model swtpm\n' \
-		>"$d/localca.options"
-	printf 'create_certs_tool = %s\ncreate_certs_tool_config = %s\ncreate_certs_tool_options = %s\n' \
-		"$(command -v swtpm_localca)" "$d/localca.conf" "$d/localca.options" >"$d/setup.conf"
-	swtpm_setup --tpm2 --tpmstate "$d/tpm/state" --create-ek-cert --create-platform-cert \
-		--config "$d/setup.conf" --overwrite >"$d/setup.log" 2>&1
-}
+# manufacture NAME: an EK CA of its own, the EKs, their certificates and a platform one in NV
+manufacture() { swtpm_manufacture "$1" --create-platform-cert; }
 for n in A B C; do check "manufacture TPM $n with an EK certificate from CA $n" manufacture $n; done
 cat "$T/A/ca/issuercert.pem" "$T/C/ca/issuercert.pem" >"$T/ek-ca.pem"
 
@@ -63,24 +39,12 @@ tpm_up C
 check "TPM C: EK certificate and an AK" tpm_keys C 0x81010020
 tpm_up A
 check "TPM A: EK certificate and an AK" tpm_keys A 0x81010020
-tools_key() { # OUT ALG ATTRIBUTES: a key under a fresh owner primary (no resource manager)
-	tpm2_flushcontext -t >/dev/null 2>&1
-	tpm2_createprimary -Q -C o -c "$T/prim.ctx" >"$T/create.log" 2>&1 &&
-	tpm2_create -Q -C "$T/prim.ctx" -G "$2" -a "$3" -u "$1" -r "$1.priv" >>"$T/create.log" 2>&1
-	local rc=$?
-	tpm2_flushcontext -t >/dev/null 2>&1
-	[ $rc = 0 ] || sed 's/^/# /' "$T/create.log"
-	return $rc
-}
 check "tpm2_create: an unrestricted signing key" tools_key "$T/akunr.pub" \
 	rsa2048:rsassa-sha256 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign'
 check "tpm2_create: a restricted signing key that may leave the TPM (not fixedTPM)" tools_key \
 	"$T/akdup.pub" rsa2048:rsassa-sha256:null 'restricted|sensitivedataorigin|userwithauth|sign'
 
 # --- TLS: one CA for the server and the agents' certificates vouchd issues -------------------
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
 ecgen "$P/ca.key"
 openssl req -x509 -new -key "$P/ca.key" -subj /CN=vouch-agents-ca -days 30 \
 	-addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign \
@@ -93,25 +57,10 @@ openssl x509 -req -in "$P/server.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcrea
 [ -s "$P/server.crt" ] && ok "TLS PKI" || { not_ok "TLS PKI"; done_testing; }
 
 DB=$T/vouchd.db
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_vouchd() { # [EXTRA OPTIONS]
-	local try
-	for try in 1 2 3 4 5 6; do
-		PORT=$((20001 + (RANDOM % 20000) * 2))
-		port_free "$PORT" || continue
-		"$VOUCHD" --listen "127.0.0.1:$PORT" --db "$DB" --tls-cert "$P/server.crt" \
-			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
-			--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --ek-ca "$T/ek-ca.pem" \
-			"$@" 2>>"$T/vouchd.log" &
-		VPID=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$VPID" 2>/dev/null || break
-			if ! port_free "$PORT"; then URL=https://127.0.0.1:$PORT; return 0; fi
-			sleep 0.05
-		done
-		stop_vouchd
-	done
-	return 1
+	vouchd_up "$T/vouchd.log" --db "$DB" --tls-cert "$P/server.crt" \
+		--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
+		--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --ek-ca "$T/ek-ca.pem" "$@"
 }
 expect_rc 2 "--ek-ca without the agent CA is a usage error" "$VOUCHD" --listen 127.0.0.1:1 \
 	--db "$DB" --tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt" \
@@ -126,15 +75,6 @@ expect_rc 3 "an agent CA that is not the key's is refused" "$VOUCHD" --listen 12
 start_vouchd && ok "vouchd starts with enrollment on 127.0.0.1:$PORT" ||
 	{ not_ok "vouchd starts"; sed 's/^/#   /' "$T/vouchd.log"; done_testing; }
 
-# req WHO METHOD PATH [BODYFILE] -> HTTP code on stdout, body in $T/.out; WHO: none or a
-# NAME with $NAME.crt and $NAME.key in $P
-req() {
-	local who=$1 method=$2 path=$3 body=${4:-} a=()
-	[ "$who" != none ] && a=(--cert "$P/$who.crt" --key "$P/$who.key")
-	[ -n "$body" ] && a+=(-H "Content-Type: application/json" --data-binary "@$body")
-	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$method" -o "$T/.out" \
-		-w '%{http_code}' "$URL$path" 2>"$T/.curl"
-}
 code() {
 	local want=$1 d=$2 got; shift 2
 	got=$(req "$@")
@@ -144,8 +84,6 @@ code() {
 	# the last enroll answer, for activate()
 	case $3 in */enroll) cp "$T/.out" "$T/enrolled.json" ;; esac
 }
-js() { jq -r "$1" "$T/.out"; }
-sql() { sqlite3 "$DB" "$1"; }
 b64() { base64 -w0 "$1"; }
 # a TLS key and its CSR: csr NAME [CN]
 csr() { ecgen "$P/$1.key" && openssl req -new -key "$P/$1.key" -subj "/CN=${2:-$1}" -out "$P/$1.csr" 2>/dev/null; }

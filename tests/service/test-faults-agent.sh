@@ -63,13 +63,7 @@ check "the agent kept running through the faults" kill -0 "$APID"
 sleep 1.5
 kill "$APID"
 wait "$APID" 2>/dev/null
-kill "$PROXY_PID"
-wait "$PROXY_PID" 2>/dev/null
-sed 's/^/# /' "$T/proxy.log" | tail -1
-dropped=$(sed -n 's/.* \([0-9]*\) answers dropped.*/\1/p' "$T/proxy.log")
-cut=$(sed -n 's/.* \([0-9]*\) requests cut.*/\1/p' "$T/proxy.log")
-check "the proxy dropped answers (${dropped:-0}) and cut requests (${cut:-0})" \
-	test "${dropped:-0}" -gt 0 -a "${cut:-0}" -gt 0
+proxy_stop_check
 resent=$(grep -c 'resent push.s nonce was used' "$T/agent.log")
 gave_up=$(grep -c 'no answer after .* resends' "$T/agent.log")
 answers=$(grep -c '"verdict"' "$T/agent.out")

@@ -33,11 +33,7 @@ PORT=$(pick_port) && vouchd_start "$PORT" "$DB" && ok "vouchd runs on 127.0.0.1:
 	{ not_ok "vouchd starts"; tail -5 "$T/vouchd.log"; done_testing; }
 
 SECS=$((ROUNDS * (FULL_FOR + 6) + 4))
-load_start "$PORT" "$AGENTS" "$THREADS" "$SECS" "$INTERVAL" "$BAD" 0 paced
-LPIDS=("$LPID")
-load_start "$PORT" "$FLOOD" 2 "$SECS" 0 0 "$AGENTS" flood
-LPIDS+=("$LPID")
-wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+loads_start "$PORT" "$SECS"
 sleep 2
 FREES=() alive=1 full=1
 for r in $(seq "$ROUNDS"); do
@@ -53,12 +49,8 @@ for r in $(seq "$ROUNDS"); do
 done
 eq "the disk was full $ROUNDS time(s)" "$full" 1
 eq "vouchd kept running while its disk was full" "$alive" 1
-rc=0
-for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
-acks_merge
-for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
-eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
-[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
+loads_wait
+loads_report
 errors=$(load_field '5xx')
 check "vouchd answered errors while the disk was full (5xx: $errors)" test "$errors" -gt 0
 check "vouchd logged why" grep -qi 'full\|disk\|database' "$T/vouchd.log"

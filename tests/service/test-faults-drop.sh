@@ -42,13 +42,7 @@ sed 's/^/# /' "$T/load.out"
 eq "the generator saw no wrong verdict and every agent recovered" "$rc" 0
 [ "$rc" = 0 ] || sed 's/^/#   /' "$T/load.err" | head -10
 check "vouchd is still running" kill -0 "$VPID"
-kill "$PROXY_PID"
-wait "$PROXY_PID" 2>/dev/null
-sed 's/^/# /' "$T/proxy.log" | tail -1
-dropped=$(sed -n 's/.* \([0-9]*\) answers dropped.*/\1/p' "$T/proxy.log")
-cut=$(sed -n 's/.* \([0-9]*\) requests cut.*/\1/p' "$T/proxy.log")
-check "the proxy dropped answers (${dropped:-0}) and cut requests (${cut:-0})" \
-	test "${dropped:-0}" -gt 0 -a "${cut:-0}" -gt 0
+proxy_stop_check
 lost=$(load_field '409 to a resend')
 check "a push was stored with its answer lost and recovered by a resend (409: ${lost:-0})" \
 	test "${lost:-0}" -gt 0

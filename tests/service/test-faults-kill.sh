@@ -22,11 +22,7 @@ PORT=$(pick_port) && vouchd_start "$PORT" "$DB" && ok "vouchd runs on 127.0.0.1:
 	{ not_ok "vouchd starts"; tail -5 "$T/vouchd.log"; done_testing; }
 
 SECS=$((KILLS * (GAP + 1) + 4))
-load_start "$PORT" "$AGENTS" "$THREADS" "$SECS" "$INTERVAL" "$BAD" 0 paced
-LPIDS=("$LPID")
-load_start "$PORT" "$FLOOD" 2 "$SECS" 0 0 "$AGENTS" flood
-LPIDS+=("$LPID")
-wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+loads_start "$PORT" "$SECS"
 sleep 2
 UPS=() started=0
 for k in $(seq "$KILLS"); do
@@ -44,12 +40,8 @@ for k in $(seq "$KILLS"); do
 	sleep "$GAP"
 done
 eq "vouchd killed with SIGKILL and started again on the same database $KILLS times" "$started" "$KILLS"
-rc=0
-for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
-acks_merge
-for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
-eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
-[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
+loads_wait
+loads_report
 check "vouchd is still running" kill -0 "$VPID"
 kill "$VPID"
 wait "$VPID" 2>/dev/null

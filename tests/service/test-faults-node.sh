@@ -21,11 +21,7 @@ nodes_start "$DSN" && ok "two vouchd nodes on PostgreSQL (127.0.0.1:$PORT_A, :$P
 	{ not_ok "two nodes start"; tail -5 "$T"/node-*.log; done_testing; }
 
 SECS=$((KILLS * (2 * GAP + 1) + 4))
-load_start "$FRONT_PORT" "$AGENTS" "$THREADS" "$SECS" "$INTERVAL" "$BAD" 0 paced
-LPIDS=("$LPID")
-load_start "$FRONT_PORT" "$FLOOD" 2 "$SECS" 0 0 "$AGENTS" flood
-LPIDS+=("$LPID")
-wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+loads_start "$FRONT_PORT" "$SECS"
 sleep 2
 KILLED=() started=0
 for k in $(seq "$KILLS"); do
@@ -41,19 +37,10 @@ for k in $(seq "$KILLS"); do
 	sleep "$GAP"
 done
 eq "a node killed with SIGKILL and started again $KILLS times" "$started" "$KILLS"
-rc=0
-for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
-acks_merge
-for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
-eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
-[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
-for n in node-a node-b; do
-	check "$n is running" kill -0 "${NPID[$n]}"
-	c=$(judged "$n")
-	check "$n judged attestations ($c)" test "$c" -gt 0
-done
-kill "$FRONT_PID" "${NPID[node-a]}" "${NPID[node-b]}"
-wait "${NPID[node-a]}" "${NPID[node-b]}" 2>/dev/null
+loads_wait
+loads_report
+nodes_judged
+nodes_stop
 
 results_check "$DSN" "$BAD" pg_sql
 recovered_after "after every kill" "$DSN" "${KILLED[@]}"

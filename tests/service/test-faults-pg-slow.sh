@@ -24,11 +24,7 @@ nodes_start "$SLOW" && ok "two vouchd nodes on PostgreSQL through fault-proxy :$
 	{ not_ok "two nodes start"; tail -5 "$T"/node-*.log; done_testing; }
 
 SECS=$((4 * PHASE))
-load_start "$FRONT_PORT" "$AGENTS" "$THREADS" "$SECS" "$INTERVAL" "$BAD" 0 paced
-LPIDS=("$LPID")
-load_start "$FRONT_PORT" "$FLOOD" 2 "$SECS" 0 0 "$AGENTS" flood
-LPIDS+=("$LPID")
-wait_acks $((AGENTS + FLOOD)) 60 || diag "the agents did not enroll and attest in 60 s"
+loads_start "$FRONT_PORT" "$SECS"
 T0=$(now)
 sleep "$PHASE"
 T1=$(now)
@@ -39,25 +35,16 @@ faults "$DB_PID" "$T/db.ctl" "delay-ms $DELAY2"
 sleep "$PHASE"
 T3=$(now)
 faults "$DB_PID" "$T/db.ctl" "delay-ms 0"
-rc=0
-for p in "${LPIDS[@]}"; do wait "$p" || rc=$?; done
+loads_wait
 T4=$(now)
-acks_merge
-for g in paced flood; do sed "s/^/# $g: /" "$T/$g.out"; done
-eq "the generators saw no wrong verdict and every agent recovered" "$rc" 0
-[ "$rc" = 0 ] || cat "$T"/*.err | sed 's/^/#   /' | head -10
+loads_report
 # answers per second in [A, B)
 rate() { awk -v a="$1" -v b="$2" '$4 >= a && $4 < b { n++ } END { printf "%.0f", n / (b - a) }' "$T/acks"; }
 R0=$(rate "$T0" "$T1") R1=$(rate "$T1" "$T2") R2=$(rate "$T2" "$T3") R3=$(rate "$T3" "$T4")
 diag "answers/s: no delay $R0, ${DELAY1} ms per chunk $R1, ${DELAY2} ms per chunk $R2, after $R3"
 check "the delay slowed the service down ($R0/s -> $R2/s)" test "$R2" -lt "$R0"
-for n in node-a node-b; do
-	check "$n is running" kill -0 "${NPID[$n]}"
-	c=$(judged "$n")
-	check "$n judged attestations ($c)" test "$c" -gt 0
-done
-kill "$FRONT_PID" "${NPID[node-a]}" "${NPID[node-b]}"
-wait "${NPID[node-a]}" "${NPID[node-b]}" 2>/dev/null
+nodes_judged
+nodes_stop
 
 results_check "$DSN" "$BAD" pg_sql
 PERIOD=$(agent_period)

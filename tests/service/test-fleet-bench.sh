@@ -11,9 +11,7 @@
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 FLEET=${FLEET:?FLEET must point at the fleet generator}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-require_peer openssl openssl
-require_peer curl curl
-require_peer bc bc
+require_peers openssl curl bc
 export VOUCHD FLEET
 K=$T/keys
 

@@ -10,19 +10,13 @@
 # must reach the page escaped), then under complete ones (trusted).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 VOUCH_FLEET=${VOUCH_FLEET:?VOUCH_FLEET must point at the vouch-fleet binary}
 ARTIFACTS=${FLEET_ARTIFACTS:-$T/artifacts}
-require_peer swtpm swtpm
-require_peer curl curl
-require_peer jq jq
-require_peer sqlite3 sqlite3
-require_peer python3 python3
-require_peer openssl openssl
-require_peer chromium chromium
+require_peers swtpm curl jq sqlite3 python3 openssl chromium
 swtpm_start "$T/tpm" || { not_ok "swtpm starts"; done_testing; }
 VPID= PPID_= SPID=
-stop_vouchd() { if [ -n "$VPID" ]; then kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; fi; }
 stop_helpers() {
 	local p
 	for p in $PPID_ $SPID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -34,19 +28,8 @@ export VOUCH_TCTI=$SWTPM_TCTI
 try() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 
 # --- certificates: the agents' CA and the operators' --------------------------------------------
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-mkca() { ecgen "$P/$1.key"; openssl req -x509 -new -key "$P/$1.key" -subj "/CN=$1" -days 2 -out "$P/$1.crt" 2>/dev/null; }
-issue() { # CA NAME SUBJECT-CN [SAN]
-	ecgen "$P/$2.key"
-	openssl req -new -key "$P/$2.key" -subj "/CN=$3" -out "$P/$2.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\n%s\n' "${4:+subjectAltName=$4}" >"$P/$2.ext"
-	openssl x509 -req -in "$P/$2.csr" -CA "$P/$1.crt" -CAkey "$P/$1.key" -CAcreateserial \
-		-days 2 -extfile "$P/$2.ext" -out "$P/$2.crt" 2>/dev/null
-}
-mkca ca
-mkca opca
+make_ca ca ca
+make_ca opca opca
 issue ca server localhost "IP:127.0.0.1,DNS:localhost"
 issue ca agent1 agent1
 issue ca agent2 agent2
@@ -56,8 +39,6 @@ issue opca op alice
 
 # --- vouchd --------------------------------------------------------------------------------------
 DB=$T/vouchd.db
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { local p; while :; do p=$((20001 + (RANDOM % 20000) * 2)); port_free "$p" && { echo "$p"; return; }; done; }
 wait_port() { for _ in $(seq 1 100); do port_free "$1" || return 0; sleep 0.05; done; return 1; }
 start_vouchd() {
 	local try
@@ -84,9 +65,6 @@ req() {
 	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$method" -o "$T/.out" -D "$T/.hdr" \
 		-w '%{http_code}' "$URL$path" 2>"$T/.curl"
 }
-code() { local want=$1 d=$2 got; shift 2; got=$(req "$@"); eq "$d (HTTP $got)" "$got" "$want"; }
-js() { jq -r "$1" "$T/.out"; }
-sql() { sqlite3 "$DB" "$1"; }
 fleet() { "$VOUCH_FLEET" --server "$URL" --cert "$P/op.crt" --key "$P/op.key" --cacert "$P/ca.crt" "$@"; }
 snapshot() { sql "SELECT id, reference FROM agents; SELECT * FROM states; SELECT hex(nonce) FROM nonces;
 	SELECT * FROM reference_names; SELECT count(*) FROM reference_docs; SELECT count(*) FROM results"; }
@@ -129,17 +107,7 @@ round() {
 	got=$(req "$1" POST "/v1/agents/$1/attest" "$T/ev.json") && [ "$got" = 200 ]
 }
 # a tampered list: entry 2 removed
-python3 - "$ST/measurements" "$T/cut.list" 2 <<'PY'
-import struct, sys
-b = open(sys.argv[1], "rb").read(); out = b""; i = 0; n = 0
-while i < len(b):
-    s = i; i += 4 + 20
-    nl = struct.unpack_from("<I", b, i)[0]; i += 4 + nl
-    dl = struct.unpack_from("<I", b, i)[0]; i += 4 + dl
-    n += 1
-    if n != int(sys.argv[3]): out += b[s:i]
-open(sys.argv[2], "wb").write(out)
-PY
+list_without "$ST/measurements" "$T/cut.list" 2
 try "agent1: a round on its real list" round agent1 0x81010010
 eq "agent1 trusted" "$(js .verdict)" trusted
 try "agent2: a round on a tampered list" round agent2 0x81010011 "$T/cut.list"

@@ -21,10 +21,7 @@ fi
 . "$(dirname "$0")/../integration/swtpm.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 VOUCH_AGENT=${VOUCH_AGENT:?VOUCH_AGENT must point at the vouch-agent binary}
-require_peer swtpm swtpm
-require_peer openssl openssl
-require_peer sqlite3 sqlite3
-require_peer jq jq
+require_peers swtpm openssl sqlite3 jq
 keys_copy
 K=$T/keys
 M=$T/m

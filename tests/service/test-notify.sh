@@ -8,16 +8,11 @@
 # attestations and deliveries: nothing lost, nothing twice, every event delivered.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
-require_peer swtpm swtpm
-require_peer curl curl
-require_peer jq jq
-require_peer sqlite3 sqlite3
-require_peer python3 python3
-require_peer openssl openssl
+require_peers swtpm curl jq sqlite3 python3 openssl
 swtpm_start "$T/tpm" || { not_ok "swtpm starts"; done_testing; }
 VPID= RPID= SPID=
-stop_vouchd() { if [ -n "$VPID" ]; then kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; fi; }
 cleanup() {
 	stop_vouchd
 	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null
@@ -28,20 +23,8 @@ trap cleanup EXIT
 export VOUCH_TCTI=$SWTPM_TCTI
 
 # --- certificates: agents' CA, operators' CA ----------------------------------------------
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-issue() { # CA NAME SUBJECT-CN [SAN]
-	ecgen "$P/$2.key"
-	openssl req -new -key "$P/$2.key" -subj "/CN=$3" -out "$P/$2.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\n%s\n' "${4:+subjectAltName=$4}" >"$P/$2.ext"
-	openssl x509 -req -in "$P/$2.csr" -CA "$P/$1.crt" -CAkey "$P/$1.key" -CAcreateserial \
-		-days 2 -extfile "$P/$2.ext" -out "$P/$2.crt" 2>/dev/null
-}
-for ca in ca op-ca; do
-	ecgen "$P/$ca.key"
-	openssl req -x509 -new -key "$P/$ca.key" -subj "/CN=vouch-test-$ca" -days 2 -out "$P/$ca.crt" 2>/dev/null
-done
+make_ca ca
+make_ca op-ca
 issue ca server localhost "IP:127.0.0.1,DNS:localhost"
 issue ca agent1 agent1
 issue op-ca op operator
@@ -105,29 +88,13 @@ receiver_fail() { curl -sS -o /dev/null "http://127.0.0.1:$RPORT/fail/$1"; }
 
 # --- vouchd ----------------------------------------------------------------------------------
 DB=$T/vouchd.db
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 INTERVAL=2 GRACE=2
 start_vouchd() {
-	local try
-	for try in 1 2 3 4 5 6; do
-		if [ -n "${FIXED_PORT:-}" ]; then PORT=$FIXED_PORT; else
-			PORT=$((20001 + (RANDOM % 20000) * 2))
-			port_free "$PORT" || continue
-		fi
-		"$VOUCHD" --listen "127.0.0.1:$PORT" --db "$DB" --tls-cert "$P/server.crt" \
-			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --operator-ca "$P/op-ca.crt" \
-			--pcrs sha256:0-10 --interval "$INTERVAL" --grace "$GRACE" \
-			--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
-			--webhook "$HOOK" --webhook-secret "$SECRET" 2>>"$T/vouchd.log" &
-		VPID=$!
-		for _ in $(seq 1 200); do
-			kill -0 "$VPID" 2>/dev/null || break
-			if ! port_free "$PORT"; then URL=https://127.0.0.1:$PORT; return 0; fi
-			sleep 0.02
-		done
-		stop_vouchd
-	done
-	return 1
+	vouchd_up "$T/vouchd.log" --db "$DB" --tls-cert "$P/server.crt" \
+		--tls-key "$P/server.key" --client-ca "$P/ca.crt" --operator-ca "$P/op-ca.crt" \
+		--pcrs sha256:0-10 --interval "$INTERVAL" --grace "$GRACE" \
+		--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
+		--webhook "$HOOK" --webhook-secret "$SECRET"
 }
 expect_rc 2 "plain http to another host is refused" "$VOUCHD" --listen 127.0.0.1:1 --db "$DB" \
 	--tls-cert "$P/server.crt" --tls-key "$P/server.key" --client-ca "$P/ca.crt" \
@@ -152,9 +119,6 @@ req() {
 	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$method" -o "$T/.out" \
 		-w '%{http_code}' "$URL$path" 2>"$T/.curl"
 }
-code() { local want=$1 d=$2 got; shift 2; got=$(req "$@"); eq "$d (HTTP $got)" "$got" "$want"; }
-js() { jq -r "$1" "$T/.out"; }
-sql() { sqlite3 "$DB" "$1"; }
 events_of() { sql "SELECT count(*) FROM outbox WHERE agent='agent1' AND type='$1'"; }
 # wait_for SECONDS CMD...: poll until CMD succeeds
 wait_for() { local n=$(($1 * 20)); shift; while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.05; n=$((n - 1)); done; return 1; }
@@ -205,17 +169,7 @@ good() {
 }
 # a cut list (an entry removed): untrusted, ima_list
 tampered() {
-	python3 - "$ST/measurements" "$T/cut.list" <<'PY'
-import struct, sys
-b = open(sys.argv[1], "rb").read(); out = b""; i = 0; n = 0
-while i < len(b):
-    s = i; i += 4 + 20
-    nl = struct.unpack_from("<I", b, i)[0]; i += 4 + nl
-    dl = struct.unpack_from("<I", b, i)[0]; i += 4 + dl
-    n += 1
-    if n != 2: out += b[s:i]
-open(sys.argv[2], "wb").write(out)
-PY
+	list_without "$ST/measurements" "$T/cut.list" 2
 	nonce && jq '.offset = 0' "$T/n.json" >"$T/n0.json" && mv "$T/n0.json" "$T/n.json" &&
 		quote "$T/bad.ev" "$T/cut.list" && req agent1 POST /v1/agents/agent1/attest "$T/bad.ev"
 	cp "$T/.out" "$T/resp"

@@ -10,19 +10,14 @@
 # old evidence or answering garbage, a URL outside --pull-allow.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 VOUCH_AGENT=${VOUCH_AGENT:?VOUCH_AGENT must point at the vouch-agent binary}
-require_peer swtpm swtpm
-require_peer curl curl
-require_peer jq jq
-require_peer sqlite3 sqlite3
-require_peer python3 python3
-require_peer openssl openssl
+require_peers swtpm curl jq sqlite3 python3 openssl
 PIDS=()
 TPMS=()
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	stop_pids "${PIDS[@]}"
 	for p in "${TPMS[@]}"; do SWTPM_PID=$p; swtpm_stop; done
 	rm -rf "$T"
 }
@@ -34,23 +29,12 @@ TPMS+=("$SWTPM_PID"); TCTI2=$SWTPM_TCTI
 ok "two swtpm instances"
 
 # --- certificates ----------------------------------------------------------------------
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-ecgen "$P/ca.key"
-openssl req -x509 -new -key "$P/ca.key" -subj /CN=vouch-test-ca -days 2 -out "$P/ca.crt" 2>/dev/null
-issue() { # NAME SUBJECT-CN [SAN]
-	ecgen "$P/$1.key"
-	openssl req -new -key "$P/$1.key" -subj "/CN=$2" -out "$P/$1.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\n%s\n' "${3:+subjectAltName=$3}" >"$P/$1.ext"
-	openssl x509 -req -in "$P/$1.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial \
-		-days 2 -extfile "$P/$1.ext" -out "$P/$1.crt" 2>/dev/null
-}
-issue server localhost "IP:127.0.0.1,DNS:localhost"
-issue verifier vouchd-verifier "DNS:vouchd-verifier"
-issue agent1 agent1
-issue pull1 pull1 "DNS:pull1,IP:127.0.0.1"
-issue fake fake "DNS:fake,IP:127.0.0.1"
+make_ca ca
+issue ca server localhost "IP:127.0.0.1,DNS:localhost"
+issue ca verifier vouchd-verifier "DNS:vouchd-verifier"
+issue ca agent1 agent1
+issue ca pull1 pull1 "DNS:pull1,IP:127.0.0.1"
+issue ca fake fake "DNS:fake,IP:127.0.0.1"
 [ -s "$P/fake.crt" ] && ok "test PKI" || { not_ok "test PKI"; done_testing; }
 
 # --- options -----------------------------------------------------------------------------------
@@ -71,35 +55,21 @@ expect_rc 2 "vouch-agent: --listen in push mode" "$VOUCH_AGENT" --server https:/
 	--cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$TCTI2" --once --listen 127.0.0.1:1
 expect_rc 2 "vouch-agent: an unknown --mode" "$VOUCH_AGENT" --mode poll --listen 127.0.0.1:1
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # wait_for SECONDS CMD...: CMD succeeds within SECONDS
 wait_for() { local end=$((SECONDS + $1)); shift; until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.2; done; }
 
 # --- vouchd, polling every second -------------------------------------------------------------
 DB=$T/vouchd.db
 start_vouchd() {
-	local try
-	for try in 1 2 3 4 5 6; do
-		PORT=$((20001 + (RANDOM % 20000) * 2))
-		port_free "$PORT" || continue
-		"$VOUCHD" --listen "127.0.0.1:$PORT" --db "$DB" --tls-cert "$P/server.crt" \
-			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
-			--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
-			--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt" \
-			--pull-allow 127.0.0.0/8 --pull-allow ::1 --interval 1 --pull-timeout 3 2>>"$T/vouchd.log" &
-		VPID=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$VPID" 2>/dev/null || break
-			if ! port_free "$PORT"; then URL=https://127.0.0.1:$PORT; PIDS+=("$VPID"); return 0; fi
-			sleep 0.05
-		done
-		kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null
-	done
-	return 1
+	vouchd_up "$T/vouchd.log" --db "$DB" --tls-cert "$P/server.crt" \
+		--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
+		--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
+		--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt" \
+		--pull-allow 127.0.0.0/8 --pull-allow ::1 --interval 1 --pull-timeout 3 &&
+		PIDS+=("$VPID")
 }
 start_vouchd && ok "vouchd starts with --pull-allow 127.0.0.0/8 --interval 1" ||
 	{ not_ok "vouchd starts"; sed 's/^/#   /' "$T/vouchd.log"; done_testing; }
-sql() { sqlite3 "$DB" "$1"; }
 entries() { sql "SELECT json_extract(state, '$.entries') FROM states WHERE agent = '$1'"; }
 rows() { sql "SELECT count(*) FROM results WHERE agent = '$1' AND verdict = '$2'"; }
 # req WHO METHOD URL [BODYFILE] -> HTTP code on stdout, body in $T/.out
@@ -113,7 +83,6 @@ req() {
 	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$method" -o "$T/.out" \
 		-w '%{http_code}' "$url" 2>"$T/.curl"
 }
-code() { local want=$1 d=$2 got; shift 2; got=$(req "$@"); eq "$d (HTTP $got)" "$got" "$want"; }
 
 # --- the engines: one list per TPM; the agents read copies, replaced atomically ----------------
 POL=$T/engine.pol
@@ -143,22 +112,11 @@ ln -s "$T/st2/measurements" "$T/pull.list"
 	>"$T/push.out" 2>"$T/push.log" &
 PIDS+=("$!")
 start_pull() {
-	local try
-	for try in 1 2 3 4 5 6; do
-		APORT=$((20001 + (RANDOM % 20000) * 2))
-		port_free "$APORT" || continue
-		"$VOUCH_AGENT" --mode pull --listen "127.0.0.1:$APORT" --verifier-name vouchd-verifier \
-			--cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$TCTI2" \
-			--ima-list "$T/pull.list" --server "$URL" --id pull1 --enroll 2>>"$T/pull.log" &
-		APID=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$APID" 2>/dev/null || break
-			if ! port_free "$APORT"; then AURL=https://127.0.0.1:$APORT; PIDS+=("$APID"); return 0; fi
-			sleep 0.05
-		done
-		kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null
-	done
-	return 1
+	listen_up "$T/pull.log" "$VOUCH_AGENT" --mode pull --verifier-name vouchd-verifier \
+		--cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$TCTI2" \
+		--ima-list "$T/pull.list" --server "$URL" --id pull1 --enroll || return 1
+	APORT=$UP_PORT APID=$UP_PID AURL=https://127.0.0.1:$UP_PORT
+	PIDS+=("$APID")
 }
 start_pull && ok "the pull agent registers and listens on 127.0.0.1:$APORT" ||
 	{ not_ok "the pull agent starts"; sed 's/^/#   /' "$T/pull.log"; done_testing; }

@@ -38,26 +38,20 @@ static void raw(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
-/* the management API's operations: list, history, named reference values, delete */
-static void fleet(struct store *s, const struct store_agent *a1)
+/* the management API: the agent list, its pages and the agents' states (a second agent a2,
+ * with a result, a nonce and a state, put first) */
+static void fleet_list(struct store *s, struct store_agent *a2)
 {
 	const struct store_ops *ops = s->ops;
-	struct store_agent a2 = *a1, g = { 0 };
 	struct store_agent_info *v = NULL;
-	struct store_result_row *h = NULL;
-	struct store_reference ref = { 0 }, *refs = NULL;
 	struct store_result row = { .agent = "a2", .time = 50, .verdict = "untrusted",
 				    .body = "{\"verdict\":\"untrusted\"}" };
 	struct store_nonce n = { .len = 1, .deadline = 1 };
 	struct store_state st = { .state_json = (char *)"{}" };
-	const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
-	const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
 	size_t nv = 0;
-	uint64_t seq = 0, count = 0;
+	uint64_t seq = 0;
 
-	snprintf(a2.id, sizeof(a2.id), "a2");
-	a2.registered = 40;
-	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->result_append(s, &row, &seq) ||
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, a2) || ops->result_append(s, &row, &seq) ||
 		 ops->nonce_put(s, "a2", &n) || ops->state_put(s, "a2", &st) || ops->commit(s)),
 	       "a second agent with a result, a nonce and a state");
 	ok_ret(ops->agent_list(s, "", 100, &v, &nv), "agent list");
@@ -94,8 +88,8 @@ static void fleet(struct store *s, const struct store_agent *a1)
 		ok(by[STORE_AGENT_TRUSTED] == 1 && by[STORE_AGENT_UNTRUSTED] == 1 &&
 			   by[STORE_AGENT_REGISTERED] == 1,
 		   "a1 trusted, a2 untrusted, p1 registered");
-		a2.registered = 60;
-		ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)),
+		a2->registered = 60;
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, a2) || ops->commit(s)),
 		       "a2 registered again, after its results");
 		ok_ret(ops->agent_states(s, by), "agent states");
 		ok(by[STORE_AGENT_TRUSTED] == 1 && by[STORE_AGENT_UNTRUSTED] == 0 &&
@@ -104,10 +98,18 @@ static void fleet(struct store *s, const struct store_agent *a1)
 		   (unsigned long long)by[STORE_AGENT_TRUSTED],
 		   (unsigned long long)by[STORE_AGENT_UNTRUSTED],
 		   (unsigned long long)by[STORE_AGENT_REGISTERED]);
-		a2.registered = 40;
-		ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)),
+		a2->registered = 40;
+		ok_ret(-(ops->begin(s) || ops->agent_put(s, a2) || ops->commit(s)),
 		       "a2 as it was");
 	}
+}
+
+/* an agent's history, newest first */
+static void fleet_history(struct store *s)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_result_row *h = NULL;
+	size_t nv = 0;
 
 	ok_ret(ops->results_for_agent(s, "a1", 3, &h, &nv), "a1's history");
 	ok(nv == 3 && h[0].seq == 5 && h[1].seq == 4 && h[2].seq == 3 &&
@@ -118,6 +120,16 @@ static void fleet(struct store *s, const struct store_agent *a1)
 	ok(nv == 0, "is empty");
 	store_result_rows_free(h, nv);
 	ok_err(ops->results_for_agent(s, "a1", 0, &h, &nv), -EINVAL, "a zero limit is refused");
+}
+
+/* named reference values: documents stored once by hash, names moved between them */
+static void fleet_references(struct store *s)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_reference ref = { 0 }, *refs = NULL;
+	const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
+	size_t nv = 0;
 
 	ok_err(ops->reference_get(s, "web", &ref), -ENOENT, "an unknown reference name: -ENOENT");
 	ok_ret(-(ops->begin(s) || ops->reference_put(s, "web", h1, "{\"a\":1}", 10) ||
@@ -140,6 +152,18 @@ static void fleet(struct store *s, const struct store_agent *a1)
 	ok_ret(ops->reference_get(s, "x", &ref), "the name points at the first document");
 	ok(strcmp(ref.body, "{\"a\":1}") == 0, "whose content is unchanged");
 	store_reference_clear(&ref);
+}
+
+/* an agent's reference set, then the agent deleted with its state and nonce */
+static void fleet_delete(struct store *s, struct store_agent *a2)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_agent g = { 0 };
+	struct store_result_row *h = NULL;
+	struct store_nonce n = { 0 };
+	struct store_state st = { 0 };
+	size_t nv = 0;
+	uint64_t count = 0;
 
 	ok_ret(-(ops->begin(s) || ops->agent_set_reference(s, "a2", "web") || ops->commit(s)),
 	       "agent set reference");
@@ -156,12 +180,25 @@ static void fleet(struct store *s, const struct store_agent *a1)
 	ok_err(ops->agent_delete(s, "a2"), -ENOENT, "deleting it again: -ENOENT");
 	ok_ret(ops->agent_count(s, &count), "agent count");
 	ok(count == 2, "a1 and p1 left");
-	a2.registered = 60;
-	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a2) || ops->commit(s)), "a2 registers again");
+	a2->registered = 60;
+	ok_ret(-(ops->begin(s) || ops->agent_put(s, a2) || ops->commit(s)), "a2 registers again");
 	ok_ret(ops->results_for_agent(s, "a2", 10, &h, &nv), "its history");
 	ok(nv == 0, "starts empty: the old registration's results are not its");
 	store_result_rows_free(h, nv);
 	ok_ret(-(ops->begin(s) || ops->agent_delete(s, "a2") || ops->commit(s)), "delete it again");
+}
+
+/* the management API's operations: list, history, named reference values, delete */
+static void fleet(struct store *s, const struct store_agent *a1)
+{
+	struct store_agent a2 = *a1;
+
+	snprintf(a2.id, sizeof(a2.id), "a2");
+	a2.registered = 40;
+	fleet_list(s, &a2);
+	fleet_history(s);
+	fleet_references(s);
+	fleet_delete(s, &a2);
 }
 
 static int count_one(void *userdata, const char *id, const char *url)
@@ -206,34 +243,25 @@ static void unlink_db(const char *path)
 	unlink(p);
 }
 
-/* two nodes (two connections) over one file: pull leases and duties */
-static void nodes(const char *dir)
+/* Node a puts four pull agents p0..p3 and a push agent (p, left as the push agent); then
+ * nodes a and b claim, renew, lose and take over the pull agents' leases. */
+static void lease_cases(struct store *a, struct store *b, struct store_agent *p)
 {
-	const struct store_ops *ops = &store_sqlite_ops;
-	struct store *a = NULL, *b = NULL;
-	struct store_agent p = { .ak_len = 1, .registered = 1 };
-	uint8_t ak[1] = { 1 };
-	char path[96];
+	const struct store_ops *ops = a->ops;
 
-	snprintf(path, sizeof(path), "%s/nodes", dir);
-	ok_ret(ops->open(path, 0, &a), "node A opens");
-	ok_ret(ops->open(path, 0, &b), "node B opens the same file");
-	if (!a || !b)
-		return;
-	p.ak = ak;
-	snprintf(p.ak_fpr, sizeof(p.ak_fpr), "f");
-	snprintf(p.reference, sizeof(p.reference), "default");
-	snprintf(p.mode, sizeof(p.mode), "pull");
-	snprintf(p.url, sizeof(p.url), "https://127.0.0.1:1");
+	snprintf(p->ak_fpr, sizeof(p->ak_fpr), "f");
+	snprintf(p->reference, sizeof(p->reference), "default");
+	snprintf(p->mode, sizeof(p->mode), "pull");
+	snprintf(p->url, sizeof(p->url), "https://127.0.0.1:1");
 	ok_ret(ops->begin(a), "begin");
 	for (int i = 0; i < 4; i++) {
-		snprintf(p.id, sizeof(p.id), "p%d", i);
-		ok_ret(ops->agent_put(a, &p), "pull agent p%d", i);
+		snprintf(p->id, sizeof(p->id), "p%d", i);
+		ok_ret(ops->agent_put(a, p), "pull agent p%d", i);
 	}
-	snprintf(p.id, sizeof(p.id), "push1");
-	snprintf(p.mode, sizeof(p.mode), "push");
-	p.url[0] = '\0';
-	ok_ret(ops->agent_put(a, &p), "a push agent");
+	snprintf(p->id, sizeof(p->id), "push1");
+	snprintf(p->mode, sizeof(p->mode), "push");
+	p->url[0] = '\0';
+	ok_ret(ops->agent_put(a, p), "a push agent");
 	ok_ret(ops->commit(a), "commit");
 
 	ok(claim(a, "A", 100, 10, 3) == 3, "A claims at most 3 of the 4 pull agents");
@@ -249,9 +277,12 @@ static void nodes(const char *dir)
 	ok(claim(b, "B", 118, 10, 2) == 4, "a lower max never drops a lease B holds");
 	ok_ret(ops->lease_release(b, "B"), "B releases its leases (clean shutdown)");
 	ok(claim(a, "A", 119, 10, 10) == 4, "A takes them over at once");
-	ok(scalar(path, "SELECT count(*) FROM agents WHERE lease_node IS NOT NULL AND "
-			"mode = 'push'") == 0,
-	   "a push agent is never leased");
+}
+
+/* nodes a and b take, renew and lose a duty lease */
+static void duty_cases(struct store *a, struct store *b)
+{
+	const struct store_ops *ops = a->ops;
 
 	ok_ret(ops->duty_claim(a, "outbox", "A", 200, 3), "A takes the outbox duty");
 	ok_err(ops->duty_claim(b, "outbox", "B", 201, 3), -EBUSY, "B cannot while A's is live");
@@ -263,6 +294,29 @@ static void nodes(const char *dir)
 	ok_err(ops->duty_claim(a, "", "A", 206, 3), -EINVAL, "an empty duty is refused");
 	ok_ret(ops->lease_release(b, "B"), "B releases");
 	ok_ret(ops->duty_claim(a, "outbox", "A", 207, 3), "the duty is free at once");
+}
+
+/* two nodes (two connections) over one file: pull leases and duties */
+static void nodes(const char *dir)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *a = NULL, *b = NULL;
+	struct store_agent p = { .ak_len = 1, .registered = 1 };
+	uint8_t ak[1] = { 1 };
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/nodes", dir);
+	ok_ret(ops->open(path, 0, &a), "node A opens");
+	ok_ret(ops->open(path, 0, &b), "node B opens the same file");
+	if (!a || !b)
+		return;
+	p.ak = ak;
+	lease_cases(a, b, &p);
+	ok(scalar(path, "SELECT count(*) FROM agents WHERE lease_node IS NOT NULL AND "
+			"mode = 'push'") == 0,
+	   "a push agent is never leased");
+
+	duty_cases(a, b);
 	ops->close(a);
 	ops->close(b);
 	unlink_db(path);
@@ -668,33 +722,7 @@ static void pg_leases(void)
 	if (!a || !b)
 		return;
 	p.ak = ak;
-	snprintf(p.ak_fpr, sizeof(p.ak_fpr), "f");
-	snprintf(p.reference, sizeof(p.reference), "default");
-	snprintf(p.mode, sizeof(p.mode), "pull");
-	snprintf(p.url, sizeof(p.url), "https://127.0.0.1:1");
-	ok_ret(ops->begin(a), "begin");
-	for (int i = 0; i < 4; i++) {
-		snprintf(p.id, sizeof(p.id), "p%d", i);
-		ok_ret(ops->agent_put(a, &p), "pull agent p%d", i);
-	}
-	snprintf(p.id, sizeof(p.id), "push1");
-	snprintf(p.mode, sizeof(p.mode), "push");
-	p.url[0] = '\0';
-	ok_ret(ops->agent_put(a, &p), "a push agent");
-	ok_ret(ops->commit(a), "commit");
-
-	ok(claim(a, "A", 100, 10, 3) == 3, "A claims at most 3 of the 4 pull agents");
-	ok(claim(b, "B", 100, 10, 10) == 1, "B gets the one left; A's live leases are skipped");
-	ok(claim(a, "A", 105, 10, 3) == 3, "A renews its 3");
-	ok(claim(b, "B", 105, 10, 10) == 1, "B renews its 1, takes none of A's");
-	ok(claim(a, "", 105, 10, 3) == (size_t)-1, "an empty node name is refused");
-	ok(claim(a, "A", 105, 0, 3) == (size_t)-1, "a ttl of 0 is refused");
-	ok(claim(b, "B", 114, 10, 10) == 1, "a second before the expiry A's leases still hold");
-	ok(claim(b, "B", 115, 10, 10) == 4, "at it B takes all four over");
-	ok(claim(a, "A", 117, 10, 10) == 0, "A, back, gets nothing while B's leases live");
-	ok(claim(b, "B", 118, 10, 2) == 4, "a lower max never drops a lease B holds");
-	ok_ret(ops->lease_release(b, "B"), "B releases its leases (clean shutdown)");
-	ok(claim(a, "A", 119, 10, 10) == 4, "A takes them over at once");
+	lease_cases(a, b, &p);
 	ok(pg_scalar("SELECT count(*) FROM agents WHERE lease_node IS NOT NULL AND "
 		     "mode = 'push'") == 0,
 	   "a push agent is never leased");
@@ -770,16 +798,7 @@ static void pg_leases(void)
 		ok(sum == 200, "one more round, node after node: all 200 held (%zu)", sum);
 	}
 
-	ok_ret(ops->duty_claim(a, "outbox", "A", 200, 3), "A takes the outbox duty");
-	ok_err(ops->duty_claim(b, "outbox", "B", 201, 3), -EBUSY, "B cannot while A's is live");
-	ok_ret(ops->duty_claim(b, "other", "B", 201, 3), "another duty is another lease");
-	ok_ret(ops->duty_claim(a, "outbox", "A", 202, 3), "A renews");
-	ok_err(ops->duty_claim(b, "outbox", "B", 204, 3), -EBUSY, "until 205 it is A's");
-	ok_ret(ops->duty_claim(b, "outbox", "B", 205, 3), "B takes it when A's lease runs out");
-	ok_err(ops->duty_claim(a, "outbox", "A", 206, 3), -EBUSY, "A has lost it");
-	ok_err(ops->duty_claim(a, "", "A", 206, 3), -EINVAL, "an empty duty is refused");
-	ok_ret(ops->lease_release(b, "B"), "B releases");
-	ok_ret(ops->duty_claim(a, "outbox", "A", 207, 3), "the duty is free at once");
+	duty_cases(a, b);
 	ops->close(a);
 	ops->close(b);
 }
@@ -1283,42 +1302,13 @@ static int64_t other_count(const char *path, const char *sql)
 	return scalar(path, sql);
 }
 
-int main(void)
+static void test_agents(struct store *s, const struct store_agent *agent, const uint8_t *ak)
 {
-	char dir[] = "/tmp/vouch-store.XXXXXX", path[64], cmd[96];
-	const struct store_ops *ops = &store_sqlite_ops;
-	struct store *s = NULL;
-	struct store_agent a = { .ak_len = 3, .registered = 1 }, g = { 0 };
-	struct store_state st = { .reset_count = 7, .restart_count = 1 }, gs = { 0 };
-	struct store_nonce n = { .len = 4, .deadline = 99 }, gn = { 0 };
-	struct store_result row = { .agent = "a1", .time = 5, .verdict = "trusted" };
-	struct store_enrollment e = { .ak_len = 3, .deadline = 42 }, ge = { 0 };
-	uint8_t ak[3] = { 1, 2, 3 };
-	uint64_t rows = 0, bad = 0, count = 0, seq = 0;
+	const struct store_ops *ops = s->ops;
+	struct store_agent a = *agent;
+	struct store_agent g = { 0 };
+	uint64_t count = 0;
 
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(path, sizeof(path), "%s/db", dir);
-	/* the same cases on PostgreSQL (test-store-pg.sh), each from an empty database */
-	pg_dsn = getenv("VOUCH_TEST_PG_DSN");
-	if (pg_dsn && *pg_dsn) {
-		if (!store_pg_ops) {
-			tap_skip("VOUCH_TEST_PG_DSN is set but this build has no libpq");
-			rmdir(dir);
-			return tap_done();
-		}
-		ops = store_pg_ops;
-		pg_reset();
-	} else {
-		pg_dsn = NULL;
-	}
-	ok_ret(ops->open(pg_dsn ? pg_dsn : path, 0, &s), "open and migrate a new database");
-	snprintf(a.id, sizeof(a.id), "a1");
-	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "%064d", 0);
-	snprintf(a.reference, sizeof(a.reference), "default");
-	snprintf(a.ek_fpr, sizeof(a.ek_fpr), "%064d", 1);
-	a.ek_certified = true;
-	a.ak = ak;
 	ok_err(ops->agent_get(s, "a1", &g), -ENOENT, "unknown agent: -ENOENT");
 
 	ok_ret(ops->begin(s), "begin");
@@ -1358,9 +1348,16 @@ int main(void)
 		ok_ret(ops->pull_list(s, list_one, list), "pull list");
 		ok(list[0] == '\0', "no pull agent left");
 	}
+}
 
-	/* group commit: savepoints in one transaction; a rolled-back one leaves the others,
-	 * and nothing is stored before batch_commit() */
+/* group commit: savepoints in one transaction; a rolled-back one leaves the others,
+ * and nothing is stored before batch_commit() */
+static void test_batch(struct store *s, const struct store_agent *agent, const char *path)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_agent a = *agent;
+	struct store_agent g = { 0 };
+
 	ok_ret(ops->batch_begin(s), "batch begin");
 	snprintf(a.id, sizeof(a.id), "b1");
 	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)), "b1 in the batch");
@@ -1381,6 +1378,14 @@ int main(void)
 	/* b1 served its purpose: the counts below are of a1, a2 and p1 */
 	ok_ret(-(ops->begin(s) || ops->agent_delete(s, "b1") || ops->commit(s)), "b1 removed");
 	snprintf(a.id, sizeof(a.id), "a1");
+}
+
+/* agent state and nonces */
+static void test_state_nonce(struct store *s)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_state st = { .reset_count = 7, .restart_count = 1 }, gs = { 0 };
+	struct store_nonce n = { .len = 4, .deadline = 99 }, gn = { 0 };
 
 	st.state_json = (char *)"{\"entries\":3}";
 	ok_ret(-(ops->begin(s) || ops->state_put(s, "a1", &st) || ops->commit(s)), "state put");
@@ -1399,42 +1404,49 @@ int main(void)
 	ops->rollback(s);
 	ok_ret(-(ops->begin(s) || ops->nonce_take(s, "a1", &gn) || ops->commit(s)),
 	       "a rolled-back take left the nonce");
+}
 
-	/* pending enrollments: single use, replaced by a newer one, gone after a rollback */
-	snprintf(e.id, sizeof(e.id), "new1");
-	snprintf(e.ak_fpr, sizeof(e.ak_fpr), "%064d", 2);
-	snprintf(e.ek_fpr, sizeof(e.ek_fpr), "%064d", 3);
-	e.ek_certified = true;
-	memset(e.secret_hash, 0xa5, sizeof(e.secret_hash));
-	e.ak = ak;
-	e.csr = (char *)"-----BEGIN CERTIFICATE REQUEST-----\n";
+/* pending enrollments: single use, replaced by a newer one, gone after a rollback */
+static void test_enrollments(struct store *s, struct store_enrollment *e, uint8_t *ak)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_enrollment ge = { 0 };
+	uint64_t count = 0;
+
+	snprintf(e->id, sizeof(e->id), "new1");
+	snprintf(e->ak_fpr, sizeof(e->ak_fpr), "%064d", 2);
+	snprintf(e->ek_fpr, sizeof(e->ek_fpr), "%064d", 3);
+	e->ek_certified = true;
+	memset(e->secret_hash, 0xa5, sizeof(e->secret_hash));
+	e->ak = ak;
+	e->csr = (char *)"-----BEGIN CERTIFICATE REQUEST-----\n";
 	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "no pending enrollment: -ENOENT");
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)),
 	       "enrollment put (an agent that is not registered)");
 	ok_ret(ops->begin(s), "begin");
 	ok_ret(ops->enrollment_take(s, "new1", &ge), "enrollment taken");
-	ok(ge.ak_len == 3 && memcmp(ge.ak, ak, 3) == 0 && strcmp(ge.ak_fpr, e.ak_fpr) == 0 &&
-		   strcmp(ge.ek_fpr, e.ek_fpr) == 0 && ge.ek_certified &&
-		   memcmp(ge.secret_hash, e.secret_hash, STORE_HASH_SIZE) == 0 &&
-		   strcmp(ge.csr, e.csr) == 0 && ge.deadline == 42 && strcmp(ge.id, "new1") == 0,
+	ok(ge.ak_len == 3 && memcmp(ge.ak, ak, 3) == 0 && strcmp(ge.ak_fpr, e->ak_fpr) == 0 &&
+		   strcmp(ge.ek_fpr, e->ek_fpr) == 0 && ge.ek_certified &&
+		   memcmp(ge.secret_hash, e->secret_hash, STORE_HASH_SIZE) == 0 &&
+		   strcmp(ge.csr, e->csr) == 0 && ge.deadline == 42 && strcmp(ge.id, "new1") == 0,
 	   "the enrollment round-trips");
 	store_enrollment_clear(&ge);
 	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "an enrollment is taken once");
 	ops->rollback(s);
-	e.deadline = 43;
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	e->deadline = 43;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)),
 	       "a second enrollment replaces the first");
 	ok_ret(-(ops->begin(s) || ops->enrollment_take(s, "new1", &ge) || ops->commit(s)),
 	       "taken and committed");
 	ok(ge.deadline == 43, "the newer one was kept");
 	store_enrollment_clear(&ge);
 	ok_err(ops->enrollment_take(s, "new1", &ge), -ENOENT, "a committed take is final");
-	snprintf(e.id, sizeof(e.id), "old1");
-	e.deadline = 10;
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)), "an old one");
-	snprintf(e.id, sizeof(e.id), "new1");
-	e.deadline = 20;
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)), "a newer one");
+	snprintf(e->id, sizeof(e->id), "old1");
+	e->deadline = 10;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)), "an old one");
+	snprintf(e->id, sizeof(e->id), "new1");
+	e->deadline = 20;
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)), "a newer one");
 	ok_ret(-(ops->begin(s) || ops->enrollment_purge(s, 15, &count) || ops->commit(s)),
 	       "purge the expired");
 	ok(count == 1, "one left");
@@ -1442,6 +1454,15 @@ int main(void)
 	ok_ret(-(ops->begin(s) || ops->enrollment_take(s, "new1", &ge) || ops->commit(s)),
 	       "the other one stays");
 	store_enrollment_clear(&ge);
+}
+
+/* the results chain; agent states by their newest result */
+static void test_results(struct store *s, const struct store_agent *agent)
+{
+	const struct store_ops *ops = s->ops;
+	struct store_agent a = *agent;
+	struct store_result row = { .agent = "a1", .time = 5, .verdict = "trusted" };
+	uint64_t seq = 0;
 
 	for (int i = 0; i < 5; i++) {
 		row.body = i % 2 ? "{\"verdict\":\"untrusted\"}" : "{\"verdict\":\"trusted\"}";
@@ -1471,85 +1492,88 @@ int main(void)
 		row.agent = "a1";
 		row.verdict = "trusted";
 	}
+}
 
-	/* states, the outbox and the webhooks' cursors */
-	{
-		struct store_status ss = { .state = "trusted", .deadline = 100, .since = 5 }, gss;
-		struct store_event ev = { .time = 7, .type = "trusted", .agent = "a1",
-					 .from = "enrolled", .to = "trusted", .result = 3,
-					 .reason = "first trusted attestation" },
-				   got[4];
-		struct store_webhook w;
-		char due[4][STORE_ID_MAX + 1];
-		size_t nd = 9, ne = 9;
-		uint64_t last = 9;
+/* states, the outbox and the webhooks' cursors */
+static void test_outbox(struct store *s)
+{
+	const struct store_ops *ops = s->ops;
+	uint64_t count = 0;
+	struct store_status ss = { .state = "trusted", .deadline = 100, .since = 5 }, gss;
+	struct store_event ev = { .time = 7, .type = "trusted", .agent = "a1",
+				 .from = "enrolled", .to = "trusted", .result = 3,
+				 .reason = "first trusted attestation" },
+			   got[4];
+	struct store_webhook w;
+	char due[4][STORE_ID_MAX + 1];
+	size_t nd = 9, ne = 9;
+	uint64_t last = 9;
 
-		ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "no status yet: -ENOENT");
-		ok_ret(ops->outbox_last(s, &last), "outbox_last on an empty outbox");
-		ok(last == 0, "is 0");
-		ok_ret(ops->begin(s), "begin");
-		ok_ret(ops->status_put(s, "a1", &ss), "status put");
-		ok_ret(ops->outbox_append(s, &ev), "event appended");
-		ops->rollback(s);
-		ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "a rolled-back status is gone");
-		ok_ret(-(ops->outbox_pending(s, 0, 4, got, &ne) || ne != 0),
-		       "and so is its event");
-		ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) ||
-			 ops->outbox_append(s, &ev) || ops->commit(s)),
-		       "status and event in one transaction");
-		ok(store_seq(s, ev.seq) == 1, "the first event is id 1");
-		ok_ret(ops->status_get(s, "a1", &gss), "status get");
-		ok(strcmp(gss.state, "trusted") == 0 && gss.deadline == 100 && gss.since == 5,
-		   "the status round-trips");
-		ev.result = 0;
-		snprintf(ev.type, sizeof(ev.type), "overdue");
-		ok_ret(-(ops->begin(s) || ops->outbox_append(s, &ev) || ops->commit(s)),
-		       "a second event");
-		ok(store_seq(s, ev.seq) == 2, "id 2");
-		ok_ret(ops->outbox_pending(s, 0, 4, got, &ne), "pending after 0");
-		ok(ne == 2 && got[0].seq == 1 && got[1].seq == 2 && got[0].result == 3 &&
-			   got[1].result == 0 && strcmp(got[0].reason, ev.reason) == 0 &&
-			   strcmp(got[1].type, "overdue") == 0 &&
-			   strcmp(got[0].from, "enrolled") == 0,
-		   "both events, in order, round-trip (result NULL reads 0)");
-		ok_ret(-(ops->outbox_pending(s, 1, 1, got, &ne) || ne != 1 || got[0].seq != 2),
-		       "pending after 1, limit 1: event 2");
-		ok_ret(-(ops->outbox_pending(s, 2, 4, got, &ne) || ne != 0), "nothing after 2");
+	ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "no status yet: -ENOENT");
+	ok_ret(ops->outbox_last(s, &last), "outbox_last on an empty outbox");
+	ok(last == 0, "is 0");
+	ok_ret(ops->begin(s), "begin");
+	ok_ret(ops->status_put(s, "a1", &ss), "status put");
+	ok_ret(ops->outbox_append(s, &ev), "event appended");
+	ops->rollback(s);
+	ok_err(ops->status_get(s, "a1", &gss), -ENOENT, "a rolled-back status is gone");
+	ok_ret(-(ops->outbox_pending(s, 0, 4, got, &ne) || ne != 0),
+	       "and so is its event");
+	ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) ||
+		 ops->outbox_append(s, &ev) || ops->commit(s)),
+	       "status and event in one transaction");
+	ok(store_seq(s, ev.seq) == 1, "the first event is id 1");
+	ok_ret(ops->status_get(s, "a1", &gss), "status get");
+	ok(strcmp(gss.state, "trusted") == 0 && gss.deadline == 100 && gss.since == 5,
+	   "the status round-trips");
+	ev.result = 0;
+	snprintf(ev.type, sizeof(ev.type), "overdue");
+	ok_ret(-(ops->begin(s) || ops->outbox_append(s, &ev) || ops->commit(s)),
+	       "a second event");
+	ok(store_seq(s, ev.seq) == 2, "id 2");
+	ok_ret(ops->outbox_pending(s, 0, 4, got, &ne), "pending after 0");
+	ok(ne == 2 && got[0].seq == 1 && got[1].seq == 2 && got[0].result == 3 &&
+		   got[1].result == 0 && strcmp(got[0].reason, ev.reason) == 0 &&
+		   strcmp(got[1].type, "overdue") == 0 &&
+		   strcmp(got[0].from, "enrolled") == 0,
+	   "both events, in order, round-trip (result NULL reads 0)");
+	ok_ret(-(ops->outbox_pending(s, 1, 1, got, &ne) || ne != 1 || got[0].seq != 2),
+	       "pending after 1, limit 1: event 2");
+	ok_ret(-(ops->outbox_pending(s, 2, 4, got, &ne) || ne != 0), "nothing after 2");
 
-		ok_ret(ops->status_due(s, 100, due, 4, &nd), "due at 100");
-		ok(nd == 0, "the deadline is not passed at 100");
-		ok_ret(ops->status_due(s, 101, due, 4, &nd), "due at 101");
-		ok(nd == 1 && strcmp(due[0], "a1") == 0, "a1 is past its deadline at 101");
-		snprintf(ss.state, sizeof(ss.state), "overdue");
-		ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) || ops->commit(s)),
-		       "a1 overdue");
-		ok_ret(-(ops->status_due(s, 101, due, 4, &nd) || nd != 0),
-		       "an overdue agent is not due again");
-		ok_ret(-(ops->status_count(s, "overdue", &count) || count != 1), "one overdue");
+	ok_ret(ops->status_due(s, 100, due, 4, &nd), "due at 100");
+	ok(nd == 0, "the deadline is not passed at 100");
+	ok_ret(ops->status_due(s, 101, due, 4, &nd), "due at 101");
+	ok(nd == 1 && strcmp(due[0], "a1") == 0, "a1 is past its deadline at 101");
+	snprintf(ss.state, sizeof(ss.state), "overdue");
+	ok_ret(-(ops->begin(s) || ops->status_put(s, "a1", &ss) || ops->commit(s)),
+	       "a1 overdue");
+	ok_ret(-(ops->status_due(s, 101, due, 4, &nd) || nd != 0),
+	       "an overdue agent is not due again");
+	ok_ret(-(ops->status_count(s, "overdue", &count) || count != 1), "one overdue");
 
-		ok_ret(ops->webhook_get(s, "https://h/x", &w), "an unknown webhook");
-		ok(w.delivered == 0 && w.attempts == 0 && w.next_attempt == 0, "starts at 0");
-		ok_ret(-(ops->begin(s) || ops->outbox_mark_failed(s, "https://h/x", 2, 55) ||
-			 ops->commit(s)),
-		       "a failed attempt");
-		ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
-		ok(w.delivered == 0 && w.attempts == 2 && w.next_attempt == 55, "backoff persisted");
-		ok_ret(-(ops->begin(s) || ops->outbox_mark_delivered(s, 2, "https://h/x") ||
-			 ops->outbox_mark_delivered(s, 1, "https://h/x") || ops->commit(s)),
-		       "delivered 2, then a late 1");
-		ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
-		ok(w.delivered == 2 && w.attempts == 0 && w.next_attempt == 0,
-		   "the cursor never moves back; attempts reset");
-	}
-	ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
-	ok(rows == 6, "over 6 rows");
-	fleet(s, &a);
-	ops->close(s);
-	s = NULL;
-	if (pg_dsn) {
-		rmdir(dir);
-		return pg_more();
-	}
+	ok_ret(ops->webhook_get(s, "https://h/x", &w), "an unknown webhook");
+	ok(w.delivered == 0 && w.attempts == 0 && w.next_attempt == 0, "starts at 0");
+	ok_ret(-(ops->begin(s) || ops->outbox_mark_failed(s, "https://h/x", 2, 55) ||
+		 ops->commit(s)),
+	       "a failed attempt");
+	ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
+	ok(w.delivered == 0 && w.attempts == 2 && w.next_attempt == 55, "backoff persisted");
+	ok_ret(-(ops->begin(s) || ops->outbox_mark_delivered(s, 2, "https://h/x") ||
+		 ops->outbox_mark_delivered(s, 1, "https://h/x") || ops->commit(s)),
+	       "delivered 2, then a late 1");
+	ok_ret(ops->webhook_get(s, "https://h/x", &w), "webhook get");
+	ok(w.delivered == 2 && w.attempts == 0 && w.next_attempt == 0,
+	   "the cursor never moves back; attempts reset");
+}
+
+/* SQLite: the triggers and the hash chain against edits through SQL */
+static void test_sqlite_tamper(const char *path)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+	uint64_t rows = 0, bad = 0, seq = 0;
 
 	raw(path, "UPDATE results SET verdict = 'x' WHERE seq = 2");
 	ok_ret(ops->open(path, 0, &s), "reopen");
@@ -1569,8 +1593,16 @@ int main(void)
 	store_agent_clear(&g);
 	ok_ret(-(ops->outbox_last(s, &seq) || seq != 2), "the events survived the reopen");
 	ops->close(s);
+}
 
-	/* a version 4 database (before states and events) is migrated in place */
+/* a version 4 database (before states and events) is migrated in place */
+static bool test_migrate_v4(const char *path)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+	uint64_t seq = 0;
+
 	raw(path, downgrade[7]);
 	raw(path, "DROP TABLE agent_status; DROP TABLE outbox; DROP TABLE webhooks; "
 		  "ALTER TABLE agents DROP COLUMN ek_certified; "
@@ -1579,13 +1611,22 @@ int main(void)
 	s = NULL;
 	ok_ret(ops->open(path, 0, &s), "a version 4 database opens");
 	if (!s)
-		return tap_done();
+		return false;
 	ok_ret(-(ops->outbox_last(s, &seq) || seq != 0), "with an empty outbox");
 	ok_ret(ops->agent_get(s, "a1", &g), "and its agents");
 	store_agent_clear(&g);
 	ops->close(s);
+	return true;
+}
 
-	/* a version 1 database (before enrollment) is migrated, its agents kept */
+/* a version 1 database (before enrollment) is migrated, its agents kept */
+static bool test_migrate_v1(const char *dir, const struct store_enrollment *e)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+	char cmd[96];
+
 	snprintf(cmd, sizeof(cmd), "%s/v1", dir);
 	raw(cmd, "CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
 		 " registered INTEGER NOT NULL, reference TEXT NOT NULL);"
@@ -1601,21 +1642,25 @@ int main(void)
 	s = NULL;
 	ok_ret(ops->open(cmd, 0, &s), "a version 1 database opens");
 	if (!s)
-		return tap_done();
+		return false;
 	ok_ret(ops->agent_get(s, "old", &g), "its agent is still there");
 	ok(g.ak_len == 3 && g.registered == 7 && g.ek_fpr[0] == '\0',
 	   "with an empty EK fingerprint");
 	store_agent_clear(&g);
-	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, &e) || ops->commit(s)),
+	ok_ret(-(ops->begin(s) || ops->enrollment_put(s, e) || ops->commit(s)),
 	       "the migrated database takes enrollments");
 	ops->close(s);
 	ok_ret(ops->open(cmd, 0, &s), "and reopens at the current version");
 	ops->close(s);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/v1-shm", dir);
-	unlink(cmd);
+	unlink_db(cmd);
+	return true;
+}
+
+/* a schema version newer than this build */
+static void test_unknown_version(const char *path)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
 
 	raw(path, "PRAGMA user_version = 99");
 	ok_err(ops->open(path, 0, &s), -EPROTO, "an unknown schema version is refused");
@@ -1628,8 +1673,15 @@ int main(void)
 		ok(v == 99 && latest == 7, "99, newer than this build's 7");
 		ops->close(s);
 	}
+}
 
-	/* a version 2 database (enrollment, before pull mode): its agents become push agents */
+/* a version 2 database (enrollment, before pull mode): its agents become push agents */
+static bool test_migrate_v2(const char *path)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+
 	raw(path, "PRAGMA user_version = 7");
 	raw(path, downgrade[7]);
 	raw(path, "ALTER TABLE agents DROP COLUMN url; ALTER TABLE agents DROP COLUMN mode; "
@@ -1641,13 +1693,24 @@ int main(void)
 	s = NULL;
 	ok_ret(ops->open(path, 0, &s), "a version 2 database is migrated");
 	if (!s)
-		return tap_done();
+		return false;
 	ok_ret(ops->agent_get(s, "a1", &g), "its agent survived");
 	ok(strcmp(g.mode, "push") == 0 && g.url[0] == '\0', "as a push agent");
 	store_agent_clear(&g);
 	ops->close(s);
-	/* a version 1 database (before named reference values) migrates in place */
+	return true;
+}
+
+/* a version 1 database (before named reference values) migrates in place */
+static void test_migrate_v1_references(const char *dir)
+{
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent g = { 0 };
+	char path[64];
+	
 	snprintf(path, sizeof(path), "%s/v1", dir);
+
 	raw(path, "CREATE TABLE agents (id TEXT PRIMARY KEY, ak BLOB NOT NULL, ak_fpr TEXT NOT NULL,"
 		  " registered INTEGER NOT NULL, reference TEXT NOT NULL);"
 		  "CREATE TABLE states (agent TEXT PRIMARY KEY REFERENCES agents(id), state TEXT NOT NULL,"
@@ -1667,24 +1730,72 @@ int main(void)
 	s = NULL;
 	ok_ret(ops->open(path, 0, &s), "reopened at version 2");
 	ops->close(s);
-	snprintf(cmd, sizeof(cmd), "%s/v1", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/v1-wal", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/v1-shm", dir);
-	unlink(cmd);
+	unlink_db(path);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/vouch-store.XXXXXX", path[64];
+	const struct store_ops *ops = &store_sqlite_ops;
+	struct store *s = NULL;
+	struct store_agent a = { .ak_len = 3, .registered = 1 };
+	struct store_enrollment e = { .ak_len = 3, .deadline = 42 };
+	uint8_t ak[3] = { 1, 2, 3 };
+	uint64_t rows = 0, bad = 0;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/db", dir);
+	/* the same cases on PostgreSQL (test-store-pg.sh), each from an empty database */
+	pg_dsn = getenv("VOUCH_TEST_PG_DSN");
+	if (pg_dsn && *pg_dsn) {
+		if (!store_pg_ops) {
+			tap_skip("VOUCH_TEST_PG_DSN is set but this build has no libpq");
+			rmdir(dir);
+			return tap_done();
+		}
+		ops = store_pg_ops;
+		pg_reset();
+	} else {
+		pg_dsn = NULL;
+	}
+	ok_ret(ops->open(pg_dsn ? pg_dsn : path, 0, &s), "open and migrate a new database");
+	snprintf(a.id, sizeof(a.id), "a1");
+	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "%064d", 0);
+	snprintf(a.reference, sizeof(a.reference), "default");
+	snprintf(a.ek_fpr, sizeof(a.ek_fpr), "%064d", 1);
+	a.ek_certified = true;
+	a.ak = ak;
+	test_agents(s, &a, ak);
+	test_batch(s, &a, path);
+	test_state_nonce(s);
+	test_enrollments(s, &e, ak);
+	test_results(s, &a);
+	test_outbox(s);
+	ok_ret(ops->chain_verify(s, &rows, &bad), "the chain verifies");
+	ok(rows == 6, "over 6 rows");
+	fleet(s, &a);
+	ops->close(s);
+	s = NULL;
+	if (pg_dsn) {
+		rmdir(dir);
+		return pg_more();
+	}
+
+	test_sqlite_tamper(path);
+	if (!test_migrate_v4(path) || !test_migrate_v1(dir, &e))
+		return tap_done();
+	test_unknown_version(path);
+	if (!test_migrate_v2(path))
+		return tap_done();
+	test_migrate_v1_references(dir);
 
 	nodes(dir);
 	retention(dir);
 	backup_live(dir);
 	migrations(dir);
 
-	snprintf(cmd, sizeof(cmd), "%s/db", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/db-wal", dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/db-shm", dir);
-	unlink(cmd);
+	unlink_db(path);
 	rmdir(dir);
 	return tap_done();
 }

@@ -11,9 +11,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 LOAD=${SERVICE_LOAD:?SERVICE_LOAD must point at the service-load generator}
-require_peer curl curl
-require_peer python3 python3
-require_peer openssl openssl
+require_peers curl python3 openssl
 VPID= HPID=
 trap '[ -n "$HPID" ] && kill "$HPID" 2>/dev/null; [ -n "$VPID" ] && kill "$VPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 

@@ -8,14 +8,9 @@
 # a NOTIFY_SOCKET of our own.  vouchd starts from a --config file here.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
-require_peer swtpm swtpm
-require_peer curl curl
-require_peer jq jq
-require_peer sqlite3 sqlite3
-require_peer python3 python3
-require_peer openssl openssl
-require_peer promtool prometheus
+require_peers swtpm curl jq sqlite3 python3 openssl promtool:prometheus
 # Debian's python3-jwt lives in the system python's dist-packages (not in a pyenv's, say)
 PYJWT=
 for py in /usr/bin/python3 python3; do
@@ -24,25 +19,13 @@ done
 [ -n "$PYJWT" ] || require_peer python3-jwt-is-missing python3-jwt
 swtpm_start "$T/tpm" || { not_ok "swtpm starts"; done_testing; }
 VPID= LPID=
-stop_vouchd() { if [ -n "$VPID" ]; then kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; fi; }
 trap 'stop_vouchd; [ -n "$LPID" ] && kill $LPID 2>/dev/null; swtpm_stop; rm -rf "$T"' EXIT
 export VOUCH_TCTI=$SWTPM_TCTI
 
 # --- PKI, the EAR key ----------------------------------------------------------------------
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-ecgen "$P/ca.key"
-openssl req -x509 -new -key "$P/ca.key" -subj /CN=vouch-test-ca -days 2 -out "$P/ca.crt" 2>/dev/null
-issue() { # NAME SUBJECT-CN [SAN]
-	ecgen "$P/$1.key"
-	openssl req -new -key "$P/$1.key" -subj "/CN=$2" -out "$P/$1.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\n%s\n' "${3:+subjectAltName=$3}" >"$P/$1.ext"
-	openssl x509 -req -in "$P/$1.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial \
-		-days 2 -extfile "$P/$1.ext" -out "$P/$1.crt" 2>/dev/null
-}
-issue server localhost "IP:127.0.0.1,DNS:localhost"
-issue agent1 agent1
+make_ca ca
+issue ca server localhost "IP:127.0.0.1,DNS:localhost"
+issue ca agent1 agent1
 ecgen "$P/ear.key"
 [ -s "$P/agent1.crt" ] && ok "test PKI and EAR key" || { not_ok "test PKI"; done_testing; }
 
@@ -87,7 +70,6 @@ notified() { # PATTERN [LOG]: within 10 s
 
 # --- vouchd from a configuration file, under NOTIFY_SOCKET and a 1 s watchdog ----------------
 DB=$T/vouchd.db
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_vouchd() { # extra options
 	local try
 	for try in 1 2 3 4 5 6; do
@@ -136,7 +118,6 @@ req() { # METHOD PATH [BODYFILE] -> HTTP code, body in $T/.out
 	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$1" -o "$T/.out" -w '%{http_code}' \
 		"$URL$2" 2>"$T/.curl"
 }
-code() { local want=$1 d=$2 got; shift 2; got=$(req "$@"); eq "$d (HTTP $got)" "$got" "$want"; }
 
 # --- the EAR key ----------------------------------------------------------------------------
 code 200 "GET /v1/ear/key" GET /v1/ear/key

@@ -9,6 +9,7 @@
 # page and a page deep into the fleet.  Its resident memory (process_resident_memory_bytes)
 # after that must be within MEM_GROWTH_MAX of the small fleet's and under MEM_MAX.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
 VOUCH_FLEET=${VOUCH_FLEET:?VOUCH_FLEET must point at the vouch-fleet binary}
 STORE_FILL=${STORE_FILL:?STORE_FILL must point at the store-fill binary}
@@ -16,31 +17,16 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BIG=${MEM_AGENTS:-100000}
 MEM_GROWTH_MAX=$((16 * 1024 * 1024))
 MEM_MAX=$((64 * 1024 * 1024))
-require_peer curl curl
-require_peer openssl openssl
+require_peers curl openssl
 VPID=
-stop_vouchd() { if [ -n "$VPID" ]; then kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; fi; }
 trap 'stop_vouchd; rm -rf "$T"' EXIT
 
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-mkca() { ecgen "$P/$1.key"; openssl req -x509 -new -key "$P/$1.key" -subj "/CN=$1" -days 2 -out "$P/$1.crt" 2>/dev/null; }
-issue() { # CA NAME SUBJECT-CN [SAN]
-	ecgen "$P/$2.key"
-	openssl req -new -key "$P/$2.key" -subj "/CN=$3" -out "$P/$2.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\n%s\n' "${4:+subjectAltName=$4}" >"$P/$2.ext"
-	openssl x509 -req -in "$P/$2.csr" -CA "$P/$1.crt" -CAkey "$P/$1.key" -CAcreateserial \
-		-days 2 -extfile "$P/$2.ext" -out "$P/$2.crt" 2>/dev/null
-}
-mkca ca
-mkca opca
+make_ca ca ca
+make_ca opca opca
 issue ca server localhost "IP:127.0.0.1,DNS:localhost"
 issue opca op alice
 [ -s "$P/op.crt" ] && ok "test PKI" || { not_ok "test PKI"; done_testing; }
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { local p; while :; do p=$((20001 + (RANDOM % 20000) * 2)); port_free "$p" && { echo "$p"; return; }; done; }
 wait_port() { for _ in $(seq 1 100); do port_free "$1" || return 0; sleep 0.05; done; return 1; }
 start_vouchd() { # DB
 	local try
@@ -85,8 +71,7 @@ walk() { # N
 	stop_vouchd
 }
 
-require_peer jq jq
-require_peer bc bc
+require_peers jq bc
 walk 1000
 walk "$BIG"
 small=$RSS_1000

@@ -13,16 +13,12 @@
 # live database and a prune both leave a chain that verifies; SIGTERM releases the leases.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
-require_peer curl curl
-require_peer jq jq
-require_peer sqlite3 sqlite3
-require_peer python3 python3
-require_peer openssl openssl
+require_peers curl jq sqlite3 python3 openssl
 PIDS=()
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	stop_pids "${PIDS[@]}"
 	swtpm_stop
 	[ -n "${KEEP:-}" ] && cp -r "$T" "$KEEP"
 	rm -rf "$T"
@@ -34,20 +30,8 @@ wait_for() { local end=$((SECONDS + $1)); shift; until "$@"; do [ $SECONDS -ge $
 now_ms() { date +%s%3N; }
 
 # --- certificates -----------------------------------------------------------------------------
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-issue() { # CA NAME SUBJECT-CN [SAN]
-	ecgen "$P/$2.key"
-	openssl req -new -key "$P/$2.key" -subj "/CN=$3" -out "$P/$2.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\n%s\n' "${4:+subjectAltName=$4}" >"$P/$2.ext"
-	openssl x509 -req -in "$P/$2.csr" -CA "$P/$1.crt" -CAkey "$P/$1.key" -CAcreateserial \
-		-days 2 -extfile "$P/$2.ext" -out "$P/$2.crt" 2>/dev/null
-}
-for ca in ca op-ca; do
-	ecgen "$P/$ca.key"
-	openssl req -x509 -new -key "$P/$ca.key" -subj "/CN=vouch-test-$ca" -days 2 -out "$P/$ca.crt" 2>/dev/null
-done
+make_ca ca
+make_ca op-ca
 issue ca server localhost "IP:127.0.0.1,DNS:localhost"
 issue ca verifier vouchd-verifier "DNS:vouchd-verifier"
 issue ca other other
@@ -212,7 +196,6 @@ fi
 # --- two nodes over one SQLite file --------------------------------------------------------------
 DB=$T/vouchd.db
 INTERVAL=2
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 declare -A PID URL
 start_node() { # NAME
 	local try port
@@ -265,22 +248,11 @@ wait_for 2 stream_has && ok "the event stream on node B carries the 3 events nod
 NPULL=3
 if [ -n "$REAL" ]; then
 	start_pull() {
-		local try
-		for try in 1 2 3 4 5 6; do
-			APORT=$((20001 + (RANDOM % 20000) * 2))
-			port_free "$APORT" || continue
-			"$VOUCH_AGENT" --mode pull --listen "127.0.0.1:$APORT" --verifier-name vouchd-verifier \
-				--cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" \
-				--ima-list "$T/st/measurements" --server "${URL[A]}" --id pull1 --enroll 2>>"$T/pull.log" &
-			APID=$!
-			for _ in $(seq 1 100); do
-				kill -0 "$APID" 2>/dev/null || break
-				if ! port_free "$APORT"; then PIDS+=("$APID"); return 0; fi
-				sleep 0.05
-			done
-			kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null
-		done
-		return 1
+		listen_up "$T/pull.log" "$VOUCH_AGENT" --mode pull --verifier-name vouchd-verifier \
+			--cert "$P/pull1.crt" --key "$P/pull1.key" --cacert "$P/ca.crt" --tpm "$SWTPM_TCTI" \
+			--ima-list "$T/st/measurements" --server "${URL[A]}" --id pull1 --enroll || return 1
+		APORT=$UP_PORT APID=$UP_PID
+		PIDS+=("$APID")
 	}
 	start_pull && ok "a real pull agent enrolls through node A" || not_ok "the real pull agent starts"
 	NPULL=4

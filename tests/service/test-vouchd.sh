@@ -8,35 +8,19 @@
 # 'vouch attest quote' (push mode, only new entries).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
+. "$(dirname "$0")/lib.sh"
 VOUCHD=${VOUCHD:?VOUCHD must point at the vouchd binary}
-require_peer swtpm swtpm
-require_peer curl curl
-require_peer jq jq
-require_peer sqlite3 sqlite3
-require_peer python3 python3
-require_peer openssl openssl
+require_peers swtpm curl jq sqlite3 python3 openssl
 swtpm_start "$T/tpm" || { not_ok "swtpm starts"; done_testing; }
 VPID=
-stop_vouchd() { if [ -n "$VPID" ]; then kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; VPID=; fi; }
 trap 'stop_vouchd; swtpm_stop; rm -rf "$T"' EXIT
 export VOUCH_TCTI=$SWTPM_TCTI
 
 # --- certificates ----------------------------------------------------------------------
-P=$T/pki
-mkdir -p "$P"
-ecgen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null && chmod 600 "$1"; }
-ecgen "$P/ca.key"
-openssl req -x509 -new -key "$P/ca.key" -subj /CN=vouch-test-ca -days 2 -out "$P/ca.crt" 2>/dev/null
-issue() { # NAME SUBJECT-CN [SAN]
-	ecgen "$P/$1.key"
-	openssl req -new -key "$P/$1.key" -subj "/CN=$2" -out "$P/$1.csr" 2>/dev/null
-	printf 'basicConstraints=CA:FALSE\n%s\n' "${3:+subjectAltName=$3}" >"$P/$1.ext"
-	openssl x509 -req -in "$P/$1.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial \
-		-days 2 -extfile "$P/$1.ext" -out "$P/$1.crt" 2>/dev/null
-}
-issue server localhost "IP:127.0.0.1,DNS:localhost"
-issue agent1 agent1
-issue agent2 other "URI:agent2"
+make_ca ca
+issue ca server localhost "IP:127.0.0.1,DNS:localhost"
+issue ca agent1 agent1
+issue ca agent2 other "URI:agent2"
 # an agent certificate from another CA
 ecgen "$P/rogue-ca.key"
 openssl req -x509 -new -key "$P/rogue-ca.key" -subj /CN=rogue -days 2 -out "$P/rogue-ca.crt" 2>/dev/null
@@ -45,25 +29,11 @@ openssl req -x509 -new -key "$P/agent1.key" -subj /CN=agent1 -days 2 -out "$P/ro
 
 # --- vouchd ----------------------------------------------------------------------------
 DB=$T/vouchd.db
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_vouchd() {
-	local try
-	for try in 1 2 3 4 5 6; do
-		PORT=$((20001 + (RANDOM % 20000) * 2))
-		port_free "$PORT" || continue
-		"$VOUCHD" --listen "127.0.0.1:$PORT" --db "$DB" --tls-cert "$P/server.crt" \
-			--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
-			--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
-			"${VOUCHD_EXTRA[@]}" 2>>"$T/vouchd.log" &
-		VPID=$!
-		for _ in $(seq 1 100); do
-			kill -0 "$VPID" 2>/dev/null || break
-			if ! port_free "$PORT"; then URL=https://127.0.0.1:$PORT; return 0; fi
-			sleep 0.05
-		done
-		stop_vouchd
-	done
-	return 1
+	vouchd_up "$T/vouchd.log" --db "$DB" --tls-cert "$P/server.crt" \
+		--tls-key "$P/server.key" --client-ca "$P/ca.crt" --pcrs sha256:0-10 \
+		--agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
+		"${VOUCHD_EXTRA[@]}"
 }
 VOUCHD_EXTRA=()
 start_vouchd && ok "vouchd starts on 127.0.0.1:$PORT" || { not_ok "vouchd starts"; sed 's/^/#   /' "$T/vouchd.log"; done_testing; }
@@ -80,9 +50,6 @@ req() {
 	curl -sS --tlsv1.3 --cacert "$P/ca.crt" "${a[@]}" -X "$method" -o "$T/.out" \
 		-w '%{http_code}' "$URL$path" 2>"$T/.curl"
 }
-code() { local want=$1 d=$2 got; shift 2; got=$(req "$@"); eq "$d (HTTP $got)" "$got" "$want"; }
-js() { jq -r "$1" "$T/.out"; }
-sql() { sqlite3 "$DB" "$1"; }
 entries() { sql "SELECT json_extract(state, '$.entries') FROM states WHERE agent = 'agent1'"; }
 res_check() { jq -r --arg c "$1" '.checks[] | select(.check==$c) | .result' "$T/.out"; }
 
@@ -182,17 +149,7 @@ eq "nothing stored for agent2" "$(sql "SELECT count(*) FROM results WHERE agent=
 
 # --- a list with an entry removed ----------------------------------------------------------
 load "$T/bin/d" "$T/bin/e"
-python3 - "$ST/measurements" "$T/cut.list" 5 <<'PY'
-import struct, sys
-b = open(sys.argv[1], "rb").read(); out = b""; i = 0; n = 0
-while i < len(b):
-    s = i; i += 4 + 20
-    nl = struct.unpack_from("<I", b, i)[0]; i += 4 + nl
-    dl = struct.unpack_from("<I", b, i)[0]; i += 4 + dl
-    n += 1
-    if n != int(sys.argv[3]): out += b[s:i]
-open(sys.argv[2], "wb").write(out)
-PY
+list_without "$ST/measurements" "$T/cut.list" 5
 code 200 "nonce" agent1 GET /v1/agents/agent1/nonce
 cp "$T/.out" "$T/n.json"
 check "quote with entry 5 removed from the list" quote "$T/cut.ev" "$T/cut.list"

@@ -73,28 +73,45 @@ static inline int tap_done(void)
 	return tap_failed ? 1 : 0;
 }
 
+/* DIR/NAME in one of 16 buffers used in turn: valid until 15 more calls */
+static inline const char *tap_path(const char *dir, const char *name)
+{
+	static char buf[16][4096];
+	static int i;
+
+	i = (i + 1) % 16;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
 /* Path of a file in tests/vectors (VOUCH_VECTORS set by meson). */
 static inline const char *vec(const char *rel)
 {
-	static char buf[8][4096];
-	static int i;
 	const char *base = getenv("VOUCH_VECTORS");
 
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", base ? base : "tests/vectors", rel);
-	return buf[i];
+	return tap_path(base ? base : "tests/vectors", rel);
 }
 
 /* Path of a file in tests/vectors (VOUCH_TEST_VECTORS set by meson). */
 static inline const char *tvec(const char *rel)
 {
-	static char buf[8][4096];
-	static int i;
 	const char *base = getenv("VOUCH_TEST_VECTORS");
 
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", base ? base : "tests/vectors", rel);
-	return buf[i];
+	return tap_path(base ? base : "tests/vectors", rel);
 }
+
+#ifdef VOUCH_LIB_INTERNAL_H
+/* The file at @path (at most @max bytes), or NULL after a '#' line that says why. */
+static inline uint8_t *tap_slurp(vouch_ctx *ctx, const char *path, size_t max, size_t *len)
+{
+	uint8_t *buf = NULL;
+
+	if (read_file_all(ctx, path, max, &buf, len) < 0) {
+		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
+		return NULL;
+	}
+	return buf;
+}
+#endif
 
 #endif /* VOUCH_TESTS_TAP_H */

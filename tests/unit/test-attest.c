@@ -244,24 +244,13 @@ static vouch_attest_reference *ref_of(const char *json)
 #define KEYCTL "\"/bin/keyctl\":\"SHA256:33833AE8FF4C4E374D918676928E280AF17DFB1AAEEDF2D93B5CF08F003A8849\","
 #define LABTOOL "\"/bin/labtool\":[\"sha256:0000000000000000000000000000000000000000000000000000000000000000\",\"sha256:fdb5ad7f6c48906a66b6be1216dded4ea6c470701c3f59c375042f3a455d053d\"]"
 
-static void test_list(void)
+/* pass: the list replays to PCR 10 at entry 26, boot_aggregate, templates, reference */
+static void list_pass(vouch_attest_reference *ref, struct vouch_attest_state *ret_st)
 {
-	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL, *other = NULL;
-	vouch_attest_reference *ref = ref_of(REF_HEAD BUSYBOX KEYCTL LABTOOL "}}");
-	vouch_attest_reference *noref = ref_of(REF_HEAD KEYCTL LABTOOL "}}");
-	vouch_attest_reference *badref = ref_of(REF_HEAD BUSYBOX KEYCTL
-						"\"/bin/labtool\":\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"}}");
 	struct vouch_attest_result *res = NULL;
-	struct vouch_attest_state st;
-	struct vouch_pcrs p = debian;
-	_cleanup_free_ uint8_t *bad = NULL;
-	char path[] = "/tmp/vouch-attest-XXXXXX";
 	struct run_opts ro = { .pcrs = &debian, .ima = list, .ima_len = list_len, .ref = ref };
-	size_t off;
 	int r;
 
-	ok(ref && noref && badref, "reference values parse");
-	/* pass: the list replays to PCR 10 at entry 26, boot_aggregate, templates, reference */
 	r = verify(&ro, &res);
 	ok(r == -EKEYREJECTED && res && status(res, "pcr_digest") < 0 &&
 		   status(res, "signature") == 0 && status(res, "nonce") == 0,
@@ -279,8 +268,19 @@ static void test_list(void)
 	for (size_t i = 0; res && i < res->n_checks; i++)
 		if (res->checks[i].status < 0 && strncmp(res->checks[i].name, "pcr_", 4))
 			dump(res);
-	st = res ? res->state : (struct vouch_attest_state){ 0 };
+	*ret_st = res ? res->state : (struct vouch_attest_state){ 0 };
 	vouch_attest_result_free(res);
+}
+
+/* must-fails of the list: PCR 10, boot_aggregate, a template digest, reference values */
+static void list_must_fail(vouch_attest_reference *ref, vouch_attest_reference *noref,
+			   vouch_attest_reference *badref)
+{
+	struct vouch_attest_result *res = NULL;
+	struct vouch_pcrs p = debian;
+	_cleanup_free_ uint8_t *bad = NULL;
+	struct run_opts ro = { .pcrs = &debian, .ima = list, .ima_len = list_len, .ref = ref };
+	size_t off;
 
 	/* ima_list must-fail: a PCR 10 the list does not reach */
 	p.banks[0].values[10][0] ^= 1;
@@ -324,8 +324,16 @@ static void test_list(void)
 	   "labtool's digest not allowed (entry 10)");
 	vouch_attest_result_free(res);
 	ro.ref = NULL;
+}
 
-	/* signatures: entries 1-10 verify with rsa2048; the whole list has bad ones */
+/* signatures: entries 1-10 verify with rsa2048; the whole list has bad ones */
+static void list_signatures(const struct vouch_attest_state *st)
+{
+	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL, *other = NULL;
+	struct vouch_attest_result *res = NULL;
+	struct vouch_pcrs p = debian;
+	struct run_opts ro = { .pcrs = &debian, .ima = list, .ima_len = list_len };
+
 	ok_ret(vouch_trust_new(ctx, &trust), "trust");
 	ok_ret(vouch_trust_add_path(trust, vec("keys/rsa2048.crt"), NULL), "rsa2048 trusted");
 	ro.trust = trust;
@@ -337,7 +345,7 @@ static void test_list(void)
 	{
 		struct vouch_attest_state s13 = { .valid = true, .entries = 13 };
 
-		memcpy(s13.ak, st.ak, sizeof(s13.ak));
+		memcpy(s13.ak, st->ak, sizeof(s13.ak));
 		vouch_pcrs_parse_selection("sha256:10", &s13.pcrs);
 		pcr10_after(13, s13.pcrs.banks[0].values[10]);
 		p = debian;
@@ -371,13 +379,21 @@ static void test_list(void)
 	}
 	ro.trust = NULL;
 	ro.pcrs = &debian;
+}
 
-	/* incremental state: round 2 carries the entries after 26 (none yet) */
+/* incremental state: round 2 carries the entries after 26 (none yet) */
+static void list_rounds(struct vouch_attest_state *st)
+{
+	struct vouch_attest_result *res = NULL;
+	struct run_opts ro = { .pcrs = &debian, .ima = list, .ima_len = list_len };
+	size_t off;
+	int r;
+
 	off = entry_offset(27);
 	ro.ima = list + off;
 	ro.ima_len = list_len - off;
 	ro.from = 26;
-	ro.state = &st;
+	ro.state = st;
 	verify(&ro, &res);
 	ok(res && status(res, "ima_list") == 0 && res->covered_last == 26 && res->uncovered == 0 &&
 		   status(res, "boot_aggregate") == 1,
@@ -397,7 +413,7 @@ static void test_list(void)
 	   "an empty tail without the state fails");
 	vouch_attest_result_free(res);
 	{
-		struct vouch_attest_state moved = st;
+		struct vouch_attest_state moved = *st;
 
 		ro.state = &moved;
 		moved.pcrs.banks[0].values[10][0] ^= 1;
@@ -413,36 +429,54 @@ static void test_list(void)
 	verify(&ro, &res);
 	ok(res && status(res, "ima_list") == -EPERM, "round 2 without the state fails");
 	vouch_attest_result_free(res);
-	ro.state = &st;
+	ro.state = st;
 	ro.from = 25;
 	verify(&ro, &res);
 	ok(res && status(res, "ima_list") == -EPERM, "a state of another entry count fails");
 	vouch_attest_result_free(res);
 	ro.from = 26;
-	st.ak[0] = st.ak[0] == '0' ? '1' : '0';
+	st->ak[0] = st->ak[0] == '0' ? '1' : '0';
 	verify(&ro, &res);
 	ok(res && status(res, "state") == -EPERM && status(res, "ima_list") == -EPERM,
 	   "a state of another AK fails");
 	vouch_attest_result_free(res);
-	st.ak[0] = st.ak[0] == '0' ? '1' : '0';
+	st->ak[0] = st->ak[0] == '0' ? '1' : '0';
+}
 
-	/* the state survives a save and a load */
-	{
-		struct vouch_attest_state back;
-		int fd = mkstemp(path);
+/* the state survives a save and a load */
+static void list_state_file(const struct vouch_attest_state *st)
+{
+	char path[] = "/tmp/vouch-attest-XXXXXX";
+	struct vouch_attest_state back;
+	int fd = mkstemp(path);
 
-		if (fd >= 0)
-			close(fd);
-		ok_ret(vouch_attest_state_save(ctx, path, &st), "state saved");
-		ok_ret(vouch_attest_state_load(ctx, path, &back), "state loaded");
-		ok(back.valid && back.entries == 26 && !strcmp(back.ak, st.ak) &&
-			   back.pcrs.n_banks == st.pcrs.n_banks &&
-			   !memcmp(back.pcrs.banks[0].values[10], st.pcrs.banks[0].values[10], 32),
-		   "the same state back");
-		unlink(path);
-		ok_ret(vouch_attest_state_load(ctx, path, &back), "a missing state: first round");
-		ok(!back.valid, "not valid");
-	}
+	if (fd >= 0)
+		close(fd);
+	ok_ret(vouch_attest_state_save(ctx, path, st), "state saved");
+	ok_ret(vouch_attest_state_load(ctx, path, &back), "state loaded");
+	ok(back.valid && back.entries == 26 && !strcmp(back.ak, st->ak) &&
+		   back.pcrs.n_banks == st->pcrs.n_banks &&
+		   !memcmp(back.pcrs.banks[0].values[10], st->pcrs.banks[0].values[10], 32),
+	   "the same state back");
+	unlink(path);
+	ok_ret(vouch_attest_state_load(ctx, path, &back), "a missing state: first round");
+	ok(!back.valid, "not valid");
+}
+
+static void test_list(void)
+{
+	vouch_attest_reference *ref = ref_of(REF_HEAD BUSYBOX KEYCTL LABTOOL "}}");
+	vouch_attest_reference *noref = ref_of(REF_HEAD KEYCTL LABTOOL "}}");
+	vouch_attest_reference *badref = ref_of(REF_HEAD BUSYBOX KEYCTL
+						"\"/bin/labtool\":\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"}}");
+	struct vouch_attest_state st;
+
+	ok(ref && noref && badref, "reference values parse");
+	list_pass(ref, &st);
+	list_must_fail(ref, noref, badref);
+	list_signatures(&st);
+	list_rounds(&st);
+	list_state_file(&st);
 	vouch_attest_reference_free(ref);
 	vouch_attest_reference_free(noref);
 	vouch_attest_reference_free(badref);

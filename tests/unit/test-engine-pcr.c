@@ -14,7 +14,7 @@
 
 #include "tap.h"
 
-#include "engine-pcr-internal.h"
+#include "engine-internal.h"
 #include "internal.h"
 
 static vouch_ctx *ctx;
@@ -22,12 +22,7 @@ static char dir[256];
 
 static const char *path(const char *name)
 {
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
+	return tap_path(dir, name);
 }
 
 static void put(const char *name, const char *text)

@@ -53,12 +53,7 @@ static void on_event(void *ud, const struct vouch_engine_event *ev)
 
 static const char *path(const char *name)
 {
-	static char buf[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
+	return tap_path(dir, name);
 }
 
 static void write_file(const char *name, const char *content)
@@ -858,6 +853,49 @@ static void test_crash_rules(void)
 	free(list);
 }
 
+/*
+ * security.ima goes through the library's parser (vouch_xattr_parse()), not the engine's
+ * own decoding: a 21-byte digest form with a zero tail is md5 (as the kernel reads it), which
+ * is a verdict (md5 is not allowed) where the engine once took it for sha1 and failed the
+ * call; a legacy v1 signature could not be checked; a security.evm type is malformed.
+ */
+static void test_xattr_forms(void)
+{
+	static const char policy[] = "appraise func=FILE_CHECK\n";
+	struct vouch_engine_result res;
+	struct vouch_digest d;
+	vouch_engine *e = engine(NULL, policy, NULL);
+	uint8_t v[21] = { 0x01 };
+	int r;
+
+	write_file("xf-md5", "md5 padded\n");
+	vouch_digest_file(ctx, path("xf-md5"), (int[]){ VOUCH_HASH_MD5 }, 1, &d);
+	memcpy(v + 1, d.bytes, 16);
+	setxattr(path("xf-md5"), XATTR, v, sizeof(v), 0);
+	r = load(e, VOUCH_FUNC_FILE_CHECK, -1, "xf-md5", &res);
+	ok(r == -EACCES && res.appraisal == -EPERM,
+	   "0x01 md5 padded to 21 bytes: md5, not allowed (rc %d, %d, %s)", r, res.appraisal,
+	   res.reason);
+
+	write_file("xf-v1", "legacy v1\n");
+	memset(v, 0, sizeof(v));
+	v[0] = 0x03;
+	v[1] = 1;
+	setxattr(path("xf-v1"), XATTR, v, sizeof(v), 0);
+	r = load(e, VOUCH_FUNC_FILE_CHECK, -1, "xf-v1", &res);
+	ok(r == -EACCES && res.appraisal == -EOPNOTSUPP && !strcmp(res.reason, "could not check"),
+	   "legacy v1 signature: could not check (%d, %s)", res.appraisal, res.reason);
+
+	write_file("xf-evm", "evm type\n");
+	v[0] = 0x05;
+	v[1] = 2;
+	setxattr(path("xf-evm"), XATTR, v, sizeof(v), 0);
+	r = load(e, VOUCH_FUNC_FILE_CHECK, -1, "xf-evm", &res);
+	ok(r == -EACCES && res.appraisal == -EBADMSG && !strcmp(res.reason, "malformed signature"),
+	   "security.evm type 0x05: malformed (%d, %s)", res.appraisal, res.reason);
+	vouch_engine_free(e);
+}
+
 static void test_args(void)
 {
 	struct vouch_engine_options o = VOUCH_ENGINE_OPTIONS_INIT;
@@ -914,6 +952,7 @@ int main(void)
 	test_policy_keywords();
 	test_torn_append();
 	test_latch_pins();
+	test_xattr_forms();
 	vouch_key_free(key);
 	vouch_cert_free(cert);
 	vouch_ctx_free(ctx);

@@ -20,13 +20,10 @@ static vouch_ctx *ctx;
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	uint8_t *buf = NULL;
+	uint8_t *buf = tap_slurp(ctx, path, 1 << 24, len);
 
-	if (read_file_all(ctx, path, 1 << 24, &buf, len) < 0) {
-		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
+	if (!buf)
 		*len = 0;
-		return NULL;
-	}
 	return buf;
 }
 

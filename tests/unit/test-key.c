@@ -11,15 +11,14 @@
 #include "tap.h"
 
 static char dir[] = "/tmp/vouch-test-key-XXXXXX";
+static vouch_ctx *ctx;
+/* the rsa2048 key and certificate; the generated RSA certificate (gen.crt) */
+static vouch_key *key;
+static vouch_cert *cert, *cert2;
 
 static const char *tmp(const char *name)
 {
-	static char buf[4][4096];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
+	return tap_path(dir, name);
 }
 
 static int copy_file(const char *src, const char *dst, mode_t mode, size_t truncate_to)
@@ -69,22 +68,11 @@ static int pass_fn(void *userdata, char *buf, size_t size)
 	return (int)n;
 }
 
-int main(void)
+/* the shared vectors: IMA key ids from the SKID tail */
+static void test_cert_vectors(void)
 {
-	vouch_ctx *ctx = NULL;
-	vouch_key *key = NULL, *key2 = NULL;
-	vouch_cert *cert = NULL, *cert2 = NULL;
-	vouch_trust *trust = NULL;
-	const vouch_cert *found;
-	const char *ring;
 	struct vouch_cert_info info;
-	struct stat st;
 
-	if (!mkdtemp(dir))
-		return 1;
-	ok_ret(vouch_ctx_new(&ctx), "context");
-
-	/* the shared vectors: IMA key ids from the SKID tail */
 	ok_ret(vouch_cert_load(ctx, vec("keys/rsa2048.crt"), &cert), "load PEM certificate");
 	vouch_cert_get_info(cert, &info);
 	ok(info.has_ima_keyid && info.ima_keyid == 0xc35519ed, "rsa2048 IMA key id c35519ed");
@@ -99,8 +87,13 @@ int main(void)
 	   "ecdsa-p256 is P-256");
 	vouch_cert_free(cert);
 	cert = NULL;
+}
 
-	/* private keys: mode checks, formats */
+/* private keys: mode checks, formats */
+static void test_private_keys(void)
+{
+	vouch_key *key2 = NULL;
+
 	ok_ret(copy_file(vec("keys/rsa2048.key"), tmp("rsa.key"), 0600, 0), "copy rsa key");
 	ok_ret(vouch_key_load(ctx, tmp("rsa.key"), NULL, NULL, &key), "load PKCS#8 RSA key");
 	ok(vouch_key_type(key) == VOUCH_KEY_RSA && vouch_key_bits(key) == 2048, "RSA 2048");
@@ -125,8 +118,13 @@ int main(void)
 	ok_ret(write_str(tmp("text.key"), "hello\n", 0600), "text file");
 	ok_err(vouch_key_load(ctx, tmp("text.key"), NULL, NULL, &key2), -EBADMSG,
 	       "non-key refused");
+}
 
-	/* an encrypted PKCS#8 key, and DER forms written through OpenSSL */
+/* an encrypted PKCS#8 key, and DER forms written through OpenSSL */
+static void test_encrypted_keys(void)
+{
+	vouch_key *key2 = NULL;
+
 	{
 		BIO *b = BIO_new_file(tmp("enc.key"), "w");
 
@@ -186,11 +184,17 @@ int main(void)
 		ok_err(vouch_key_load_mem(ctx, der, n, NULL, NULL, &key2), -EBADMSG,
 		       "a DER certificate is not a private key");
 	}
-	/*
-	 * The decoders are built once per context and reused: a passphrase, a key or an error
-	 * of one load must never carry into the next.  Legacy PEM encryption (DEK-Info), a
-	 * certificate before the key, and EC PARAMETERS before an EC key, as openssl writes them.
-	 */
+}
+
+/*
+ * The decoders are built once per context and reused: a passphrase, a key or an error
+ * of one load must never carry into the next.  Legacy PEM encryption (DEK-Info), a
+ * certificate before the key, and EC PARAMETERS before an EC key, as openssl writes them.
+ */
+static void test_decoder_reuse(void)
+{
+	vouch_key *key2 = NULL;
+
 	{
 		_cleanup_free_ uint8_t *crt = NULL, *k = NULL;
 		size_t ncrt = 0, nk = 0;
@@ -247,64 +251,78 @@ int main(void)
 	}
 	vouch_key_free(key);
 	key = NULL;
+}
 
-	/* certificates: garbage and truncated DER */
+/* certificates: garbage and truncated DER */
+static void test_bad_certs(void)
+{
 	ok_ret(copy_file(vec("keys/rsa2048.der"), tmp("trunc.der"), 0644, 100), "truncated DER");
 	ok_err(vouch_cert_load(ctx, tmp("trunc.der"), &cert2), -EBADMSG, "truncated DER refused");
 	ok_err(vouch_cert_load(ctx, tmp("garbage.key"), &cert2), -EBADMSG, "garbage PEM cert");
 	ok_err(vouch_cert_load(ctx, tmp("nothing.crt"), &cert2), -ENOENT, "missing cert");
+}
 
-	/* generation round trip */
-	{
-		struct vouch_keygen_options o = VOUCH_KEYGEN_OPTIONS_INIT;
+/* generation round trip */
+static void test_generation(void)
+{
+	struct vouch_cert_info info;
+	struct stat st;
+	struct vouch_keygen_options o = VOUCH_KEYGEN_OPTIONS_INIT;
 
-		o.subject = "/CN=unit test/O=vouch";
-		o.serial = 0x1234;
-		ok_ret(vouch_key_generate(ctx, &o, &key, &cert2), "generate RSA");
-		ok_ret(vouch_key_save(ctx, key, tmp("gen.key")), "save key");
-		ok(stat(tmp("gen.key"), &st) == 0 && (st.st_mode & 0777) == 0600, "key is 0600");
-		ok_err(vouch_key_save(ctx, key, tmp("gen.key")), -EEXIST, "never overwrites");
-		ok_ret(vouch_cert_save(ctx, cert2, tmp("gen.crt")), "save cert");
-		vouch_key_free(key);
-		key = NULL;
-		ok_ret(vouch_key_load(ctx, tmp("gen.key"), NULL, NULL, &key), "reload key");
-		vouch_cert_free(cert2);
-		ok_ret(vouch_cert_load(ctx, tmp("gen.crt"), &cert2), "reload cert");
-		ok(vouch_key_matches_cert(key, cert2), "round trip keeps the pair");
-		vouch_cert_get_info(cert2, &info);
-		ok(info.serial_len == 2 && info.serial[0] == 0x12 && info.serial[1] == 0x34,
-		   "serial 0x1234");
-		ok(info.code_signing && !info.is_ca && info.skid_len == 20, "SKID, codeSigning, CA:FALSE");
-		ok(strstr(info.subject, "CN=unit test") != NULL, "subject kept");
-		ok(info.has_ima_keyid && info.ima_keyid == get_be32(info.skid + 16),
-		   "IMA key id is the SKID tail");
-		vouch_key_free(key);
-		key = NULL;
+	o.subject = "/CN=unit test/O=vouch";
+	o.serial = 0x1234;
+	ok_ret(vouch_key_generate(ctx, &o, &key, &cert2), "generate RSA");
+	ok_ret(vouch_key_save(ctx, key, tmp("gen.key")), "save key");
+	ok(stat(tmp("gen.key"), &st) == 0 && (st.st_mode & 0777) == 0600, "key is 0600");
+	ok_err(vouch_key_save(ctx, key, tmp("gen.key")), -EEXIST, "never overwrites");
+	ok_ret(vouch_cert_save(ctx, cert2, tmp("gen.crt")), "save cert");
+	vouch_key_free(key);
+	key = NULL;
+	ok_ret(vouch_key_load(ctx, tmp("gen.key"), NULL, NULL, &key), "reload key");
+	vouch_cert_free(cert2);
+	ok_ret(vouch_cert_load(ctx, tmp("gen.crt"), &cert2), "reload cert");
+	ok(vouch_key_matches_cert(key, cert2), "round trip keeps the pair");
+	vouch_cert_get_info(cert2, &info);
+	ok(info.serial_len == 2 && info.serial[0] == 0x12 && info.serial[1] == 0x34,
+	   "serial 0x1234");
+	ok(info.code_signing && !info.is_ca && info.skid_len == 20, "SKID, codeSigning, CA:FALSE");
+	ok(strstr(info.subject, "CN=unit test") != NULL, "subject kept");
+	ok(info.has_ima_keyid && info.ima_keyid == get_be32(info.skid + 16),
+	   "IMA key id is the SKID tail");
+	vouch_key_free(key);
+	key = NULL;
 
-		vouch_cert_free(cert);
-		cert = NULL;
-		o.type = VOUCH_KEY_EC;
-		o.curve = "P-384";
-		o.serial = 0;
-		ok_ret(vouch_key_generate(ctx, &o, &key, &cert), "generate EC P-384");
-		vouch_cert_get_info(cert, &info);
-		ok(info.key_type == VOUCH_KEY_EC && info.curve && !strcmp(info.curve, "P-384"),
-		   "P-384 certificate");
-		vouch_key_free(key);
-		key = NULL;
-		vouch_cert_free(cert);
-		cert = NULL;
-		o.curve = "brainpoolP999";
-		ok_err(vouch_key_generate(ctx, &o, &key, &cert), -EINVAL, "unknown curve refused");
-		o.curve = NULL;
-		o.reserved[0] = 1;
-		ok_err(vouch_key_generate(ctx, &o, &key, &cert), -EINVAL, "reserved must be zero");
-		o.reserved[0] = 0;
-		o.version = 2;
-		ok_err(vouch_key_generate(ctx, &o, &key, &cert), -EINVAL, "unknown version");
-	}
+	vouch_cert_free(cert);
+	cert = NULL;
+	o.type = VOUCH_KEY_EC;
+	o.curve = "P-384";
+	o.serial = 0;
+	ok_ret(vouch_key_generate(ctx, &o, &key, &cert), "generate EC P-384");
+	vouch_cert_get_info(cert, &info);
+	ok(info.key_type == VOUCH_KEY_EC && info.curve && !strcmp(info.curve, "P-384"),
+	   "P-384 certificate");
+	vouch_key_free(key);
+	key = NULL;
+	vouch_cert_free(cert);
+	cert = NULL;
+	o.curve = "brainpoolP999";
+	ok_err(vouch_key_generate(ctx, &o, &key, &cert), -EINVAL, "unknown curve refused");
+	o.curve = NULL;
+	o.reserved[0] = 1;
+	ok_err(vouch_key_generate(ctx, &o, &key, &cert), -EINVAL, "reserved must be zero");
+	o.reserved[0] = 0;
+	o.version = 2;
+	ok_err(vouch_key_generate(ctx, &o, &key, &cert), -EINVAL, "unknown version");
+}
 
-	/* trust stores: file, bundle, directory; lookups by keyid, SKID, issuer+serial */
+/* trust stores: file, bundle, directory; lookups by keyid, SKID, issuer+serial */
+static void test_trust_stores(void)
+{
+	vouch_trust *trust = NULL;
+	const vouch_cert *found;
+	const char *ring;
+	struct vouch_cert_info info;
+
 	ok_ret(vouch_trust_new(ctx, &trust), "trust store");
 	ok_ret(vouch_trust_add_path(trust, vec("keys/rsa2048.crt"), "builtin"), "add rsa");
 	ok_ret(vouch_trust_add_path(trust, tmp("gen.crt"), "secondary"), "add generated");
@@ -368,33 +386,48 @@ int main(void)
 	ok_ret(vouch_trust_new(ctx, &trust), "trust store 5");
 	ok_err(vouch_trust_add_path(trust, tmp("empty"), NULL), -ENOENT, "empty directory refused");
 	vouch_trust_free(trust);
+}
 
-	/* allocation failures anywhere in load paths fail cleanly */
-	{
-		int fails = 0, n;
+/* allocation failures anywhere in load paths fail cleanly */
+static void test_alloc_failures(void)
+{
+	int fails = 0, n;
 
-		for (n = 1; n < 400; n++) {
-			vouch_trust *t = NULL;
-			vouch_key *k = NULL;
-			int r1, r2 = 0;
+	for (n = 1; n < 400; n++) {
+		vouch_trust *t = NULL;
+		vouch_key *k = NULL;
+		int r1, r2 = 0;
 
-			mem_fail_at(n);
-			r1 = vouch_key_load(ctx, tmp("rsa.key"), NULL, NULL, &k);
-			if (vouch_trust_new(ctx, &t) == 0)
-				r2 = vouch_trust_add_path(t, tmp("bundle.pem"), "x");
-			else
-				r2 = -ENOMEM;
-			mem_fail_at(0);
-			if ((r1 < 0 && r1 != -ENOMEM) || (r2 < 0 && r2 != -ENOMEM))
-				fails++;
-			vouch_key_free(k);
-			vouch_trust_free(t);
-			if (r1 == 0 && r2 == 0)
-				break;
-		}
-		ok(fails == 0, "every injected allocation failure returns -ENOMEM (%d points)", n);
+		mem_fail_at(n);
+		r1 = vouch_key_load(ctx, tmp("rsa.key"), NULL, NULL, &k);
+		if (vouch_trust_new(ctx, &t) == 0)
+			r2 = vouch_trust_add_path(t, tmp("bundle.pem"), "x");
+		else
+			r2 = -ENOMEM;
+		mem_fail_at(0);
+		if ((r1 < 0 && r1 != -ENOMEM) || (r2 < 0 && r2 != -ENOMEM))
+			fails++;
+		vouch_key_free(k);
+		vouch_trust_free(t);
+		if (r1 == 0 && r2 == 0)
+			break;
 	}
+	ok(fails == 0, "every injected allocation failure returns -ENOMEM (%d points)", n);
+}
 
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	ok_ret(vouch_ctx_new(&ctx), "context");
+	test_cert_vectors();
+	test_private_keys();
+	test_encrypted_keys();
+	test_decoder_reuse();
+	test_bad_certs();
+	test_generation();
+	test_trust_stores();
+	test_alloc_failures();
 	vouch_cert_free(cert);
 	vouch_cert_free(cert2);
 	vouch_ctx_free(ctx);

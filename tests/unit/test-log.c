@@ -7,20 +7,14 @@
 
 #include "internal.h"
 #include "pick-list.h"
-#include "sigv2-internal.h"
+#include "log-internal.h"
 #include "tap.h"
 
 static vouch_ctx *ctx;
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	uint8_t *buf = NULL;
-
-	if (read_file_all(ctx, path, 1 << 26, &buf, len) < 0) {
-		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
-		return NULL;
-	}
-	return buf;
+	return tap_slurp(ctx, path, 1 << 26, len);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)
@@ -392,24 +386,24 @@ static void test_sig_order(void)
 	value[2] = VOUCH_HASH_MD5;
 	put_be32(value + 3, info.ima_keyid ^ 1);
 	ctx_err(ctx, -EIO, "earlier");
-	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
-				   false, &v),
+	ok_ret(log_sig_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
+				     false, &v),
 	       "md5, unknown key");
 	ok(v == VOUCH_LOG_SIG_UNKNOWN_KEY, "must fail: an unknown key outranks a refused algorithm");
 	ok_streq(vouch_ctx_last_error(ctx), "earlier", "the caller's message survives");
 	put_be32(value + 3, info.ima_keyid);
-	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
-				   false, &v),
+	ok_ret(log_sig_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_MD5, md, 16,
+				     false, &v),
 	       "md5, trusted key");
 	ok(v == VOUCH_LOG_SIG_UNSUPPORTED, "must fail: md5 is not on the allow-list");
 	value[2] = VOUCH_HASH_SHA256;
-	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_SHA256, md, 32,
-				   false, &v),
+	ok_ret(log_sig_verify_digest(ctx, t, NULL, value, sizeof(value), VOUCH_HASH_SHA256, md, 32,
+				     false, &v),
 	       "sha256, zero signature");
 	ok(v == VOUCH_LOG_SIG_BAD, "must fail: the signature does not verify");
 	put_be16(value + 7, 255);
-	ok_ret(sigv2_verify_digest(ctx, t, NULL, value, sizeof(value) - 1, VOUCH_HASH_SHA256, md,
-				   32, false, &v),
+	ok_ret(log_sig_verify_digest(ctx, t, NULL, value, sizeof(value) - 1, VOUCH_HASH_SHA256, md,
+				     32, false, &v),
 	       "sha256, 255 bytes");
 	ok(v == VOUCH_LOG_SIG_MALFORMED, "must fail: an RSA signature shorter than the modulus");
 	ok_streq(vouch_ctx_last_error(ctx), "earlier", "the caller's message survives");
@@ -454,7 +448,8 @@ static void test_sigs(void)
 			sig[0] = 0x05;
 			f->len = 50;
 			ok_ret(vouch_log_entry_verify_sig(ctx, t, cache, &copy, &v), "evm");
-			ok(v == VOUCH_LOG_SIG_UNSUPPORTED, "an EVM portable signature is reported");
+			ok(v == VOUCH_LOG_SIG_EVM_PORTABLE, "an EVM portable signature is named so");
+			ok(!strcmp(vouch_log_sig_verdict_name(v), "evm-portable"), "as evm-portable");
 			free(sig);
 		}
 	}
@@ -652,6 +647,154 @@ static void test_modsig(void)
 	free(blob);
 }
 
+/* the field values of every template (test_round_trips) */
+struct rt_values {
+	uint8_t sha1[20], sha256[32], sig[300], u32le[4], u16[2];
+	uint8_t dng[40], dngv2[44], verity[47], xlen[8];
+};
+
+static void rt_values_init(struct rt_values *b)
+{
+	static const uint8_t u32le[4] = { 0xe8, 3, 0, 0 }, u16[2] = { 0xed, 0x81 };
+	static const uint8_t xlen[8] = { 9, 0, 0, 0, 5, 0, 0, 0 };
+
+	memcpy(b->u32le, u32le, sizeof(u32le));
+	memcpy(b->u16, u16, sizeof(u16));
+	memcpy(b->xlen, xlen, sizeof(xlen));
+	for (size_t i = 0; i < sizeof(b->sha1); i++)
+		b->sha1[i] = (uint8_t)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(b->sha256); i++)
+		b->sha256[i] = (uint8_t)(i * 13 + 5);
+	for (size_t i = 0; i < sizeof(b->sig); i++)
+		b->sig[i] = (uint8_t)(i ^ 0x5a);
+	memcpy(b->dng, "sha256:", 8);
+	memcpy(b->dng + 8, b->sha256, 32);
+	memcpy(b->dngv2, "ima:sha256:", 12);
+	memcpy(b->dngv2 + 12, b->sha256, 32);
+	memcpy(b->verity, "verity:sha256:", 15);
+	memcpy(b->verity + 15, b->sha256, 32);
+}
+
+/* the fields of template number @t (@fmt) of test_round_trips, into @f; their count */
+static size_t rt_fields(const struct rt_values *b, size_t t, const char *fmt,
+			struct vouch_log_field *f)
+{
+	char ids[128];
+	size_t n = 0;
+
+	/* field ids of the template, from the library's own table */
+	if (!strcmp(fmt, "ima"))
+		snprintf(ids, sizeof(ids), "d|n");
+	else if (strchr(fmt, '|'))
+		snprintf(ids, sizeof(ids), "%s", fmt);
+	else if (!strcmp(fmt, "ima-ng"))
+		snprintf(ids, sizeof(ids), "d-ng|n-ng");
+	else if (!strcmp(fmt, "ima-ngv2"))
+		snprintf(ids, sizeof(ids), "d-ngv2|n-ng");
+	else if (!strcmp(fmt, "ima-sig"))
+		snprintf(ids, sizeof(ids), "d-ng|n-ng|sig");
+	else if (!strcmp(fmt, "ima-sigv2"))
+		snprintf(ids, sizeof(ids), "d-ngv2|n-ng|sig");
+	else if (!strcmp(fmt, "ima-buf"))
+		snprintf(ids, sizeof(ids), "d-ng|n-ng|buf");
+	else if (!strcmp(fmt, "ima-modsig"))
+		snprintf(ids, sizeof(ids), "d-ng|n-ng|sig|d-modsig|modsig");
+	else
+		snprintf(ids, sizeof(ids), "d-ng|n-ng|evmsig|xattrnames|xattrlengths|"
+					   "xattrvalues|iuid|igid|imode");
+	for (char *s = ids, *tok; (tok = strsep(&s, "|"));) {
+		int id = vouch_log_field_by_name(tok);
+
+		f[n].id = id;
+		switch (id) {
+		case VOUCH_LOG_FIELD_D:
+			f[n].data = b->sha1, f[n].len = 20;
+			break;
+		case VOUCH_LOG_FIELD_N:
+			f[n].data = (const uint8_t *)"/usr/bin/legacy", f[n].len = 15;
+			if (strcmp(fmt, "ima"))
+				f[n].len = 16;
+			break;
+		case VOUCH_LOG_FIELD_D_NG:
+		case VOUCH_LOG_FIELD_D_MODSIG:
+			f[n].data = b->dng, f[n].len = sizeof(b->dng);
+			break;
+		case VOUCH_LOG_FIELD_D_NGV2:
+			f[n].data = t == 2 ? b->dngv2 : b->verity;
+			f[n].len = t == 2 ? sizeof(b->dngv2) : sizeof(b->verity);
+			break;
+		case VOUCH_LOG_FIELD_N_NG:
+			f[n].data = (const uint8_t *)"/usr/lib/x_(deleted)", f[n].len = 21;
+			break;
+		case VOUCH_LOG_FIELD_XATTRNAMES:
+			f[n].data = (const uint8_t *)"security.ima|security.evm", f[n].len = 26;
+			break;
+		case VOUCH_LOG_FIELD_XATTRLENGTHS:
+			f[n].data = b->xlen, f[n].len = 8;
+			break;
+		case VOUCH_LOG_FIELD_IUID:
+		case VOUCH_LOG_FIELD_IGID:
+			f[n].data = b->u32le, f[n].len = 4;
+			break;
+		case VOUCH_LOG_FIELD_IMODE:
+			f[n].data = b->u16, f[n].len = 2;
+			break;
+		case VOUCH_LOG_FIELD_SIG:
+			/* an empty last field: the ascii trailing-space quirk */
+			f[n].data = b->sig, f[n].len = strcmp(fmt, "ima-sigv2") ? 265 : 0;
+			break;
+		default:
+			f[n].data = b->sig, f[n].len = 14 + t;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* binary -> ascii -> binary and LE -> BE -> LE of the list @out */
+static void rt_conversions(const uint8_t *out, size_t olen)
+{
+	uint8_t *ascii = NULL, *bin = NULL, *be = NULL, *le = NULL, *be2 = NULL;
+	size_t alen = 0, blen = 0, belen = 0, lelen = 0, be2len = 0;
+	int algos[1] = { VOUCH_HASH_SHA256 };
+	vouch_log_reader *r = NULL;
+	vouch_log_replay *rp = NULL;
+	struct vouch_log_entry e;
+	int fmt = 0, order = 0, k, bad = 0;
+
+	ok_ret(convert(out, olen, VOUCH_LOG_FORMAT_ASCII, 0, &ascii, &alen), "binary -> ascii");
+	ok_ret(convert(ascii, alen, VOUCH_LOG_FORMAT_BINARY, 0, &bin, &blen), "ascii -> binary");
+	ok(bin && blen == olen && !memcmp(bin, out, olen),
+	   "binary -> ascii -> binary is lossless for every template");
+	ok(ascii && memmem(ascii, alen, " 9 ", 3) && memmem(ascii, alen, "ima:sha256:", 11) &&
+		   memmem(ascii, alen, "verity:sha256:", 14) && memmem(ascii, alen, " 1000 ", 6) &&
+		   memmem(ascii, alen, " 33261\n", 7),
+	   "ascii: %%2d PCR, d-ngv2 prefixes, iuid/imode as decimal");
+	ok_ret(convert(out, olen, VOUCH_LOG_FORMAT_BINARY, VOUCH_LOG_ORDER_BE, &be, &belen),
+	       "binary -> big endian");
+	ok(be && belen == olen && memcmp(be, out, olen), "big endian list differs");
+	vouch_log_reader_new(ctx, be, belen, NULL, &r);
+	vouch_log_replay_new(ctx, algos, NULL, 1, &rp);
+	while ((k = vouch_log_next(r, &e)) > 0)
+		bad |= vouch_log_replay_add(rp, &e) < 0;
+	vouch_log_reader_format(r, &fmt, &order);
+	ok(k == 0 && !bad && order == VOUCH_LOG_ORDER_BE,
+	   "big endian detected, its template digests recomputed for its byte order");
+	vouch_log_replay_free(rp);
+	vouch_log_reader_free(r);
+	ok_ret(convert(be, belen, VOUCH_LOG_FORMAT_BINARY, VOUCH_LOG_ORDER_LE, &le, &lelen),
+	       "big endian -> canonical");
+	ok(le && lelen == olen && !memcmp(le, out, olen),
+	   "binary -> big endian -> canonical is lossless");
+	ok_err(convert(be, belen, VOUCH_LOG_FORMAT_KEXEC, VOUCH_LOG_ORDER_BE, &be2, &be2len),
+	       -EINVAL, "the 'ima' entry cannot go into a kexec buffer");
+	free(ascii);
+	free(bin);
+	free(be);
+	free(le);
+	free(be2);
+}
+
 /* Every template: build, write binary, then binary -> ascii -> binary and LE -> BE -> LE. */
 static void test_round_trips(void)
 {
@@ -659,100 +802,20 @@ static void test_round_trips(void)
 		"ima", "ima-ng", "ima-ngv2", "ima-sig", "ima-sigv2", "ima-buf", "ima-modsig",
 		"evm-sig", "d-ng|n-ng|iuid|igid|imode|d|n|buf",
 	};
-	uint8_t sha1[20], sha256[32], sig[300], u32le[4] = { 0xe8, 3, 0, 0 }, u16[2] = { 0xed, 0x81 };
-	uint8_t dng[40], dngv2[44], verity[47], xlen[8] = { 9, 0, 0, 0, 5, 0, 0, 0 };
 	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
 	vouch_log_writer *w = NULL;
+	struct rt_values b;
 	const uint8_t *out;
 	size_t olen;
 
-	for (size_t i = 0; i < sizeof(sha1); i++)
-		sha1[i] = (uint8_t)(i * 7 + 1);
-	for (size_t i = 0; i < sizeof(sha256); i++)
-		sha256[i] = (uint8_t)(i * 13 + 5);
-	for (size_t i = 0; i < sizeof(sig); i++)
-		sig[i] = (uint8_t)(i ^ 0x5a);
-	memcpy(dng, "sha256:", 8);
-	memcpy(dng + 8, sha256, 32);
-	memcpy(dngv2, "ima:sha256:", 12);
-	memcpy(dngv2 + 12, sha256, 32);
-	memcpy(verity, "verity:sha256:", 15);
-	memcpy(verity + 15, sha256, 32);
-
+	rt_values_init(&b);
 	ok_ret(vouch_log_writer_new(ctx, &wo, &w), "writer");
 	for (size_t t = 0; t < ARRAY_SIZE(templates); t++) {
 		struct vouch_log_field f[VOUCH_LOG_MAX_FIELDS];
-		size_t n = 0;
 		const char *fmt = templates[t];
-		char ids[128];
+		size_t n = rt_fields(&b, t, fmt, f);
 		struct vouch_log_entry e;
 
-		/* field ids of the template, from the library's own table */
-		if (!strcmp(fmt, "ima"))
-			snprintf(ids, sizeof(ids), "d|n");
-		else if (strchr(fmt, '|'))
-			snprintf(ids, sizeof(ids), "%s", fmt);
-		else if (!strcmp(fmt, "ima-ng"))
-			snprintf(ids, sizeof(ids), "d-ng|n-ng");
-		else if (!strcmp(fmt, "ima-ngv2"))
-			snprintf(ids, sizeof(ids), "d-ngv2|n-ng");
-		else if (!strcmp(fmt, "ima-sig"))
-			snprintf(ids, sizeof(ids), "d-ng|n-ng|sig");
-		else if (!strcmp(fmt, "ima-sigv2"))
-			snprintf(ids, sizeof(ids), "d-ngv2|n-ng|sig");
-		else if (!strcmp(fmt, "ima-buf"))
-			snprintf(ids, sizeof(ids), "d-ng|n-ng|buf");
-		else if (!strcmp(fmt, "ima-modsig"))
-			snprintf(ids, sizeof(ids), "d-ng|n-ng|sig|d-modsig|modsig");
-		else
-			snprintf(ids, sizeof(ids), "d-ng|n-ng|evmsig|xattrnames|xattrlengths|"
-						   "xattrvalues|iuid|igid|imode");
-		for (char *s = ids, *tok; (tok = strsep(&s, "|"));) {
-			int id = vouch_log_field_by_name(tok);
-
-			f[n].id = id;
-			switch (id) {
-			case VOUCH_LOG_FIELD_D:
-				f[n].data = sha1, f[n].len = 20;
-				break;
-			case VOUCH_LOG_FIELD_N:
-				f[n].data = (const uint8_t *)"/usr/bin/legacy", f[n].len = 15;
-				if (strcmp(fmt, "ima"))
-					f[n].len = 16;
-				break;
-			case VOUCH_LOG_FIELD_D_NG:
-			case VOUCH_LOG_FIELD_D_MODSIG:
-				f[n].data = dng, f[n].len = sizeof(dng);
-				break;
-			case VOUCH_LOG_FIELD_D_NGV2:
-				f[n].data = t == 2 ? dngv2 : verity;
-				f[n].len = t == 2 ? sizeof(dngv2) : sizeof(verity);
-				break;
-			case VOUCH_LOG_FIELD_N_NG:
-				f[n].data = (const uint8_t *)"/usr/lib/x_(deleted)", f[n].len = 21;
-				break;
-			case VOUCH_LOG_FIELD_XATTRNAMES:
-				f[n].data = (const uint8_t *)"security.ima|security.evm", f[n].len = 26;
-				break;
-			case VOUCH_LOG_FIELD_XATTRLENGTHS:
-				f[n].data = xlen, f[n].len = 8;
-				break;
-			case VOUCH_LOG_FIELD_IUID:
-			case VOUCH_LOG_FIELD_IGID:
-				f[n].data = u32le, f[n].len = 4;
-				break;
-			case VOUCH_LOG_FIELD_IMODE:
-				f[n].data = u16, f[n].len = 2;
-				break;
-			case VOUCH_LOG_FIELD_SIG:
-				/* an empty last field: the ascii trailing-space quirk */
-				f[n].data = sig, f[n].len = strcmp(fmt, "ima-sigv2") ? 265 : 0;
-				break;
-			default:
-				f[n].data = sig, f[n].len = 14 + t;
-			}
-			n++;
-		}
 		ok_ret(vouch_log_writer_append(w, (uint32_t)(t % 3 ? 10 : 9), fmt, f, n, false, &e),
 		       "append a %s entry", fmt);
 		ok(!strcmp(e.template_name, fmt) && e.n_fields == n, "%s entry returned", fmt);
@@ -760,7 +823,7 @@ static void test_round_trips(void)
 			ok_ret(vouch_log_writer_append(w, 10, fmt, f, n, true, NULL), "violation");
 	}
 	{
-		struct vouch_log_field bad[2] = { { VOUCH_LOG_FIELD_D_NG, dng, 39 },
+		struct vouch_log_field bad[2] = { { VOUCH_LOG_FIELD_D_NG, b.dng, 39 },
 						  { VOUCH_LOG_FIELD_N_NG, (const uint8_t *)"x", 2 } };
 
 		ok_err(vouch_log_writer_append(w, 10, "ima-ng", bad, 2, false, NULL), -EBADMSG,
@@ -774,47 +837,7 @@ static void test_round_trips(void)
 	ok_ret(vouch_log_writer_get(w, &out, &olen), "written");
 	ok(count_entries(out, olen, VOUCH_LOG_FORMAT_BINARY) == (int)ARRAY_SIZE(templates) + 1,
 	   "every entry reads back");
-	{
-		uint8_t *ascii = NULL, *bin = NULL, *be = NULL, *le = NULL, *be2 = NULL;
-		size_t alen = 0, blen = 0, belen = 0, lelen = 0, be2len = 0;
-		int algos[1] = { VOUCH_HASH_SHA256 };
-		vouch_log_reader *r = NULL;
-		vouch_log_replay *rp = NULL;
-		struct vouch_log_entry e;
-		int fmt = 0, order = 0, k, bad = 0;
-
-		ok_ret(convert(out, olen, VOUCH_LOG_FORMAT_ASCII, 0, &ascii, &alen), "binary -> ascii");
-		ok_ret(convert(ascii, alen, VOUCH_LOG_FORMAT_BINARY, 0, &bin, &blen), "ascii -> binary");
-		ok(bin && blen == olen && !memcmp(bin, out, olen),
-		   "binary -> ascii -> binary is lossless for every template");
-		ok(ascii && memmem(ascii, alen, " 9 ", 3) && memmem(ascii, alen, "ima:sha256:", 11) &&
-			   memmem(ascii, alen, "verity:sha256:", 14) && memmem(ascii, alen, " 1000 ", 6) &&
-			   memmem(ascii, alen, " 33261\n", 7),
-		   "ascii: %%2d PCR, d-ngv2 prefixes, iuid/imode as decimal");
-		ok_ret(convert(out, olen, VOUCH_LOG_FORMAT_BINARY, VOUCH_LOG_ORDER_BE, &be, &belen),
-		       "binary -> big endian");
-		ok(be && belen == olen && memcmp(be, out, olen), "big endian list differs");
-		vouch_log_reader_new(ctx, be, belen, NULL, &r);
-		vouch_log_replay_new(ctx, algos, NULL, 1, &rp);
-		while ((k = vouch_log_next(r, &e)) > 0)
-			bad |= vouch_log_replay_add(rp, &e) < 0;
-		vouch_log_reader_format(r, &fmt, &order);
-		ok(k == 0 && !bad && order == VOUCH_LOG_ORDER_BE,
-		   "big endian detected, its template digests recomputed for its byte order");
-		vouch_log_replay_free(rp);
-		vouch_log_reader_free(r);
-		ok_ret(convert(be, belen, VOUCH_LOG_FORMAT_BINARY, VOUCH_LOG_ORDER_LE, &le, &lelen),
-		       "big endian -> canonical");
-		ok(le && lelen == olen && !memcmp(le, out, olen),
-		   "binary -> big endian -> canonical is lossless");
-		ok_err(convert(be, belen, VOUCH_LOG_FORMAT_KEXEC, VOUCH_LOG_ORDER_BE, &be2, &be2len),
-		       -EINVAL, "the 'ima' entry cannot go into a kexec buffer");
-		free(ascii);
-		free(bin);
-		free(be);
-		free(le);
-		free(be2);
-	}
+	rt_conversions(out, olen);
 	vouch_log_writer_free(w);
 }
 

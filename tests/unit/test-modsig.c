@@ -10,15 +10,17 @@
 
 static vouch_ctx *ctx;
 
+/* The keys, certificates, sign-file vectors and signers every test uses. */
+static vouch_key *rsa_key, *ec_key;
+static vouch_cert *rsa_crt, *ec_crt, *other_crt;
+static vouch_trust *trust;
+static vouch_modsig_signer *signer, *skid_signer, *ec_signer;
+static uint8_t *blob, *good, *good_skid, *p7;
+static size_t blob_len, good_len, good_skid_len, p7_len;
+
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	uint8_t *buf = NULL;
-
-	if (read_file_all(ctx, path, 1 << 24, &buf, len) < 0) {
-		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
-		return NULL;
-	}
-	return buf;
+	return tap_slurp(ctx, path, 1 << 24, len);
 }
 
 static vouch_key *load_key(const char *path)
@@ -40,7 +42,7 @@ static vouch_cert *load_cert(const char *path)
 	return c;
 }
 
-static int verify_path(const vouch_trust *trust, const char *path,
+static int verify_path(const vouch_trust *t, const char *path,
 		       const struct vouch_modsig_verify_options *opts, struct vouch_modsig_result *res)
 {
 	size_t len;
@@ -48,7 +50,7 @@ static int verify_path(const vouch_trust *trust, const char *path,
 
 	if (!buf)
 		return -EIO;
-	return vouch_modsig_verify(ctx, trust, buf, len, opts, res);
+	return vouch_modsig_verify(ctx, t, buf, len, opts, res);
 }
 
 /* Every must-fail vector of tests/vectors/modsig with the rule it breaks. */
@@ -111,24 +113,8 @@ static int long_rsa_sig(vouch_modsig_signer *s, const uint8_t *payload, size_t l
 	return 0;
 }
 
-int main(void)
+static bool load_fixtures(void)
 {
-	struct vouch_modsig_sign_options so = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
-	struct vouch_modsig_verify_options vo = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
-	struct vouch_modsig_result res;
-	struct vouch_modsig_info info;
-	vouch_key *rsa_key, *ec_key;
-	vouch_cert *rsa_crt, *ec_crt, *other_crt;
-	vouch_trust *trust, *trust2;
-	vouch_modsig_signer *signer = NULL, *skid_signer = NULL, *ec_signer = NULL;
-	uint8_t *blob, *good, *good_skid, *p7;
-	size_t blob_len, good_len, good_skid_len, p7_len;
-	uint8_t *out = NULL;
-	size_t out_len = 0, plen, slen;
-	int r;
-
-	if (vouch_ctx_new(&ctx) < 0)
-		return 1;
 	rsa_key = load_key(vec("keys/rsa2048.key"));
 	ec_key = load_key(vec("keys/ecdsa-p256.key"));
 	rsa_crt = load_cert(vec("keys/rsa2048.crt"));
@@ -141,12 +127,20 @@ int main(void)
 	if (!ok(rsa_key && ec_key && rsa_crt && ec_crt && other_crt && blob && good && good_skid &&
 			p7,
 		"load keys, certificates and sign-file vectors"))
-		return tap_done();
+		return false;
 	vouch_trust_new(ctx, &trust);
 	vouch_trust_add_cert(trust, ec_crt, "platform");
 	vouch_trust_add_cert(trust, rsa_crt, "secondary");
+	return true;
+}
 
-	/* --- signing: byte-identical with sign-file ------------------------------------ */
+/* --- signing: byte-identical with sign-file ------------------------------------ */
+static void test_sign_like_sign_file(void)
+{
+	struct vouch_modsig_sign_options so = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+
 	ok_ret(vouch_modsig_signer_new(ctx, rsa_key, rsa_crt, &so, &signer), "RSA signer");
 	so.signer_id = VOUCH_MODSIG_SKID;
 	ok_ret(vouch_modsig_signer_new(ctx, rsa_key, rsa_crt, &so, &skid_signer), "SKID signer");
@@ -165,40 +159,47 @@ int main(void)
 	ok(blob_len + out_len == good_skid_len && !memcmp(out, good_skid + blob_len, out_len),
 	   "blob.ko + trailer == sign-file -k's blob.rsa2048-skid.ko");
 	free(out);
+}
 
-	/* batch: one signer, many payloads, each verifies and is bound to its payload */
-	{
-		int good_n = 0, bad_n = 0;
+/* batch: one signer, many payloads, each verifies and is bound to its payload */
+static void test_sign_batch(void)
+{
+	struct vouch_modsig_result res;
+	int good_n = 0, bad_n = 0;
 
-		for (int i = 0; i < 16; i++) {
-			uint8_t payload[257], *tr = NULL, *file;
-			size_t tl;
+	for (int i = 0; i < 16; i++) {
+		uint8_t payload[257], *tr = NULL, *file;
+		size_t tl;
 
-			for (size_t k = 0; k < sizeof(payload); k++)
-				payload[k] = (uint8_t)(k * 31 + i);
-			if (vouch_modsig_sign_trailer(i % 2 ? ec_signer : signer, payload,
-						      sizeof(payload), &tr, &tl) < 0)
-				continue;
-			file = malloc(sizeof(payload) + tl);
-			memcpy(file, payload, sizeof(payload));
-			memcpy(file + sizeof(payload), tr, tl);
-			if (vouch_modsig_verify(ctx, trust, file, sizeof(payload) + tl, NULL, &res) == 0 &&
-			    !strcmp(res.keyring, i % 2 ? "platform" : "secondary"))
-				good_n++;
-			file[i] ^= 0x80;
-			if (vouch_modsig_verify(ctx, trust, file, sizeof(payload) + tl, NULL, &res) ==
-				    -EKEYREJECTED &&
-			    res.status == VOUCH_MODSIG_BAD_SIGNATURE)
-				bad_n++;
-			free(file);
-			free(tr);
-		}
-		ok(good_n == 16, "batch: 16 payloads signed with reused RSA/ECDSA signers verify (%d)",
-		   good_n);
-		ok(bad_n == 16, "batch: each with one flipped payload bit fails (%d)", bad_n);
+		for (size_t k = 0; k < sizeof(payload); k++)
+			payload[k] = (uint8_t)(k * 31 + i);
+		if (vouch_modsig_sign_trailer(i % 2 ? ec_signer : signer, payload,
+					      sizeof(payload), &tr, &tl) < 0)
+			continue;
+		file = malloc(sizeof(payload) + tl);
+		memcpy(file, payload, sizeof(payload));
+		memcpy(file + sizeof(payload), tr, tl);
+		if (vouch_modsig_verify(ctx, trust, file, sizeof(payload) + tl, NULL, &res) == 0 &&
+		    !strcmp(res.keyring, i % 2 ? "platform" : "secondary"))
+			good_n++;
+		file[i] ^= 0x80;
+		if (vouch_modsig_verify(ctx, trust, file, sizeof(payload) + tl, NULL, &res) ==
+			    -EKEYREJECTED &&
+		    res.status == VOUCH_MODSIG_BAD_SIGNATURE)
+			bad_n++;
+		free(file);
+		free(tr);
 	}
+	ok(good_n == 16, "batch: 16 payloads signed with reused RSA/ECDSA signers verify (%d)",
+	   good_n);
+	ok(bad_n == 16, "batch: each with one flipped payload bit fails (%d)", bad_n);
+}
 
-	/* --- verification of sign-file and Debian outputs -------------------------------- */
+/* --- verification of sign-file and Debian outputs -------------------------------- */
+static void test_verify_known(void)
+{
+	struct vouch_modsig_result res;
+
 	ok_ret(vouch_modsig_verify(ctx, trust, good, good_len, NULL, &res), "blob.rsa2048.ko verifies");
 	ok(res.status == VOUCH_MODSIG_OK && res.failed == 0 && res.signer == rsa_crt,
 	   "status OK, the rsa2048 certificate vouched");
@@ -226,8 +227,15 @@ int main(void)
 	ok_err(verify_path(trust, vec("debian-6.1/mod/crc-itu-t.ko"), NULL, &res), -ENOKEY,
 	       "Debian-signed crc-itu-t.ko: unknown signer");
 	ok(res.status == VOUCH_MODSIG_UNKNOWN_SIGNER && !res.signer, "  status unknown signer");
+}
 
-	/* --- must-fail vectors, each its own rule ------------------------------------------ */
+/* --- must-fail vectors, each its own rule ------------------------------------------ */
+static void test_must_fail(void)
+{
+	struct vouch_modsig_verify_options vo = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
+	struct vouch_modsig_result res;
+	int r;
+
 	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++) {
 		char rel[256];
 
@@ -250,132 +258,148 @@ int main(void)
 	ok(res.failed & (1U << VOUCH_MODSIG_BAD_SIGNATURE) &&
 		   res.failed & (1U << VOUCH_MODSIG_BAD_PKCS7),
 	   "every check runs: signed-attrs.ko also records the failed signature check");
+}
 
-	/* RSA signature length != modulus length */
-	{
-		_cleanup_free_ uint8_t *lp7 = NULL;
-		size_t lp7_len = 0;
+/* RSA signature length != modulus length */
+static void test_rsa_sig_length(void)
+{
+	struct vouch_modsig_result res;
+	_cleanup_free_ uint8_t *lp7 = NULL;
+	size_t lp7_len = 0;
 
-		ok(long_rsa_sig(signer, blob, blob_len, &lp7, &lp7_len) == 0, "build a 257-byte RSA signature");
-		ok_err(vouch_modsig_verify_detached(ctx, trust, blob, blob_len, lp7, lp7_len, NULL, &res),
-		       -EKEYREJECTED, "RSA signature longer than the modulus is refused");
-		ok(res.status == VOUCH_MODSIG_BAD_SIGNATURE &&
-			   strstr(vouch_ctx_last_error(ctx), "257 bytes"),
-		   "  with its reason: %s", vouch_ctx_last_error(ctx));
-	}
+	ok(long_rsa_sig(signer, blob, blob_len, &lp7, &lp7_len) == 0, "build a 257-byte RSA signature");
+	ok_err(vouch_modsig_verify_detached(ctx, trust, blob, blob_len, lp7, lp7_len, NULL, &res),
+	       -EKEYREJECTED, "RSA signature longer than the modulus is refused");
+	ok(res.status == VOUCH_MODSIG_BAD_SIGNATURE &&
+		   strstr(vouch_ctx_last_error(ctx), "257 bytes"),
+	   "  with its reason: %s", vouch_ctx_last_error(ctx));
+}
 
-	/* ECDSA on a curve the 6.1 kernel cannot verify (P-521) */
-	{
-		struct vouch_keygen_options ko = VOUCH_KEYGEN_OPTIONS_INIT;
-		vouch_key *k521 = NULL;
-		vouch_cert *c521 = NULL;
-		vouch_modsig_signer *s521 = NULL;
-		vouch_trust *t521 = NULL;
-		_cleanup_free_ uint8_t *sig521 = NULL;
-		size_t sig521_len = 0;
+/* ECDSA on a curve the 6.1 kernel cannot verify (P-521) */
+static void test_p521(void)
+{
+	struct vouch_modsig_result res;
+	struct vouch_keygen_options ko = VOUCH_KEYGEN_OPTIONS_INIT;
+	vouch_key *k521 = NULL;
+	vouch_cert *c521 = NULL;
+	vouch_modsig_signer *s521 = NULL;
+	vouch_trust *t521 = NULL;
+	_cleanup_free_ uint8_t *sig521 = NULL;
+	size_t sig521_len = 0;
 
-		ko.type = VOUCH_KEY_EC;
-		ko.curve = "P-521";
-		ok_ret(vouch_key_generate(ctx, &ko, &k521, &c521), "generate a P-521 key");
-		ok_ret(vouch_modsig_signer_new(ctx, k521, c521, NULL, &s521), "P-521 signer");
-		ok_ret(vouch_modsig_sign_pkcs7(s521, blob, blob_len, &sig521, &sig521_len),
-		       "P-521 signature");
-		vouch_trust_new(ctx, &t521);
-		vouch_trust_add_cert(t521, c521, NULL);
-		ok_err(vouch_modsig_verify_detached(ctx, t521, blob, blob_len, sig521, sig521_len,
-						    NULL, &res),
-		       -EPERM, "P-521: algorithm not allowed (the kernel has P-192/256/384)");
-		ok(res.status == VOUCH_MODSIG_ALGO_NOT_ALLOWED &&
-			   !(res.failed & (1U << VOUCH_MODSIG_BAD_SIGNATURE)),
-		   "  while the signature itself verifies");
-		vouch_trust_free(t521);
-		vouch_modsig_signer_free(s521);
-		vouch_cert_free(c521);
-		vouch_key_free(k521);
-	}
+	ko.type = VOUCH_KEY_EC;
+	ko.curve = "P-521";
+	ok_ret(vouch_key_generate(ctx, &ko, &k521, &c521), "generate a P-521 key");
+	ok_ret(vouch_modsig_signer_new(ctx, k521, c521, NULL, &s521), "P-521 signer");
+	ok_ret(vouch_modsig_sign_pkcs7(s521, blob, blob_len, &sig521, &sig521_len),
+	       "P-521 signature");
+	vouch_trust_new(ctx, &t521);
+	vouch_trust_add_cert(t521, c521, NULL);
+	ok_err(vouch_modsig_verify_detached(ctx, t521, blob, blob_len, sig521, sig521_len,
+					    NULL, &res),
+	       -EPERM, "P-521: algorithm not allowed (the kernel has P-192/256/384)");
+	ok(res.status == VOUCH_MODSIG_ALGO_NOT_ALLOWED &&
+		   !(res.failed & (1U << VOUCH_MODSIG_BAD_SIGNATURE)),
+	   "  while the signature itself verifies");
+	vouch_trust_free(t521);
+	vouch_modsig_signer_free(s521);
+	vouch_cert_free(c521);
+	vouch_key_free(k521);
+}
 
-	/* --- blacklist ---------------------------------------------------------------------- */
-	{
-		struct vouch_digest bl[2];
+/* --- blacklist ---------------------------------------------------------------------- */
+static void test_blacklist(void)
+{
+	struct vouch_modsig_verify_options vo = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
+	struct vouch_modsig_result res;
+	struct vouch_digest bl[2];
 
-		vouch_digest_buf(ctx, VOUCH_HASH_SHA256, good, good_len, &bl[0]);
-		vo.blacklist = bl;
-		vo.n_blacklist = 1;
-		ok_err(vouch_modsig_verify(ctx, trust, good, good_len, &vo, &res), -EPERM,
-		       "whole-file sha256 on the blacklist (Debian module rule)");
-		ok(res.status == VOUCH_MODSIG_BLACKLISTED, "  status blacklisted");
-		vouch_digest_buf(ctx, VOUCH_HASH_SHA256, blob, blob_len, &bl[0]);
-		ok_err(vouch_modsig_verify(ctx, trust, good, good_len, &vo, &res), -EPERM,
-		       "payload digest on the blacklist (IMA check_blacklist)");
-		memset(&bl[0], 0, sizeof(bl[0]));
-		bl[0].len = 32;
-		ok_ret(vouch_modsig_verify(ctx, trust, good, good_len, &vo, &res),
-		       "an unrelated blacklist entry does not matter");
-		vo.blacklist = NULL;
-		vo.n_blacklist = 0;
-	}
+	vouch_digest_buf(ctx, VOUCH_HASH_SHA256, good, good_len, &bl[0]);
+	vo.blacklist = bl;
+	vo.n_blacklist = 1;
+	ok_err(vouch_modsig_verify(ctx, trust, good, good_len, &vo, &res), -EPERM,
+	       "whole-file sha256 on the blacklist (Debian module rule)");
+	ok(res.status == VOUCH_MODSIG_BLACKLISTED, "  status blacklisted");
+	vouch_digest_buf(ctx, VOUCH_HASH_SHA256, blob, blob_len, &bl[0]);
+	ok_err(vouch_modsig_verify(ctx, trust, good, good_len, &vo, &res), -EPERM,
+	       "payload digest on the blacklist (IMA check_blacklist)");
+	memset(&bl[0], 0, sizeof(bl[0]));
+	bl[0].len = 32;
+	ok_ret(vouch_modsig_verify(ctx, trust, good, good_len, &vo, &res),
+	       "an unrelated blacklist entry does not matter");
+	vo.blacklist = NULL;
+	vo.n_blacklist = 0;
+}
 
-	/*
-	 * --- a revoked signer: "tbs:" names the signer certificate's TBSCertificate hash ------
-	 * The attacker holds a module signed by a certificate that is still in the trust store
-	 * but revoked by a tbs: entry (certs/blacklist.c); vector made with openssl + sign-file.
-	 */
-	{
-		_cleanup_free_ uint8_t *rk = NULL, *bltxt = NULL;
-		size_t rk_len = 0, bl_len = 0, n = 0;
-		vouch_cert *rcrt = load_cert(tvec("modsig/revoked.crt"));
-		vouch_trust *rtrust = NULL;
-		struct vouch_digest tbs = { .algo = -1 }, bin;
-		const char *line;
+/*
+ * --- a revoked signer: "tbs:" names the signer certificate's TBSCertificate hash ------
+ * The attacker holds a module signed by a certificate that is still in the trust store
+ * but revoked by a tbs: entry (certs/blacklist.c); vector made with openssl + sign-file.
+ */
+static void test_revoked_signer(void)
+{
+	struct vouch_modsig_verify_options vo = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
+	struct vouch_modsig_result res;
+	_cleanup_free_ uint8_t *rk = NULL, *bltxt = NULL;
+	size_t rk_len = 0, bl_len = 0, n = 0;
+	vouch_cert *rcrt = load_cert(tvec("modsig/revoked.crt"));
+	vouch_trust *rtrust = NULL;
+	struct vouch_digest tbs = { .algo = -1 }, bin;
+	const char *line;
 
-		rk = slurp(tvec("modsig/revoked-signer.ko"), &rk_len);
-		bltxt = slurp(tvec("modsig/revoked.blacklist"), &bl_len);
-		line = bltxt ? strstr((const char *)bltxt, "\ntbs:") : NULL;
-		ok(rcrt && rk && line && hex_decode(line + 5, 64, tbs.bytes, sizeof(tbs.bytes), &n) == 0 &&
-			   n == 32,
-		   "load the revoked signer vector and its tbs: blacklist");
-		tbs.len = n;
-		vouch_trust_new(ctx, &rtrust);
-		vouch_trust_add_cert(rtrust, rcrt, NULL);
-		vouch_trust_add_cert(rtrust, rsa_crt, NULL);
-		ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, NULL, &res),
-		       "revoked-signer.ko verifies without the blacklist");
-		vo.blacklist_tbs = &tbs;
-		vo.n_blacklist_tbs = 1;
-		ok_err(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res), -EPERM,
-		       "tbs: entry of the signer certificate refuses the module");
-		ok(res.status == VOUCH_MODSIG_BLACKLISTED && res.signer == rcrt &&
-			   !(res.failed & (1U << VOUCH_MODSIG_BAD_SIGNATURE)),
-		   "  status blacklisted, the signature itself verifies");
-		ok(strstr(vouch_ctx_last_error(ctx), "certificate") != NULL,
-		   "  the reason names the signer certificate: %s", vouch_ctx_last_error(ctx));
-		ok_err(vouch_modsig_verify_detached(ctx, rtrust, blob, blob_len, rk + blob_len,
-						    rk_len - blob_len - 40, &vo, &res),
-		       -EPERM, "  detached too");
-		ok_ret(vouch_modsig_verify(ctx, rtrust, good, good_len, &vo, &res),
-		       "  another signer is not affected");
-		/* the same bytes as a bin: entry do not revoke a certificate */
-		vo.blacklist_tbs = NULL;
-		vo.n_blacklist_tbs = 0;
-		vo.blacklist = &tbs;
-		vo.n_blacklist = 1;
-		ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res),
-		       "  the TBS hash as a bin: entry does not refuse the module");
-		/* and a file hash as a tbs: entry does not refuse the file */
-		vouch_digest_buf(ctx, VOUCH_HASH_SHA256, rk, rk_len, &bin);
-		vo.blacklist = NULL;
-		vo.n_blacklist = 0;
-		vo.blacklist_tbs = &bin;
-		vo.n_blacklist_tbs = 1;
-		ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res),
-		       "  the file hash as a tbs: entry does not refuse it");
-		vo.blacklist_tbs = NULL;
-		vo.n_blacklist_tbs = 0;
-		vouch_trust_free(rtrust);
-		vouch_cert_free(rcrt);
-	}
+	rk = slurp(tvec("modsig/revoked-signer.ko"), &rk_len);
+	bltxt = slurp(tvec("modsig/revoked.blacklist"), &bl_len);
+	line = bltxt ? strstr((const char *)bltxt, "\ntbs:") : NULL;
+	ok(rcrt && rk && line && hex_decode(line + 5, 64, tbs.bytes, sizeof(tbs.bytes), &n) == 0 &&
+		   n == 32,
+	   "load the revoked signer vector and its tbs: blacklist");
+	tbs.len = n;
+	vouch_trust_new(ctx, &rtrust);
+	vouch_trust_add_cert(rtrust, rcrt, NULL);
+	vouch_trust_add_cert(rtrust, rsa_crt, NULL);
+	ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, NULL, &res),
+	       "revoked-signer.ko verifies without the blacklist");
+	vo.blacklist_tbs = &tbs;
+	vo.n_blacklist_tbs = 1;
+	ok_err(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res), -EPERM,
+	       "tbs: entry of the signer certificate refuses the module");
+	ok(res.status == VOUCH_MODSIG_BLACKLISTED && res.signer == rcrt &&
+		   !(res.failed & (1U << VOUCH_MODSIG_BAD_SIGNATURE)),
+	   "  status blacklisted, the signature itself verifies");
+	ok(strstr(vouch_ctx_last_error(ctx), "certificate") != NULL,
+	   "  the reason names the signer certificate: %s", vouch_ctx_last_error(ctx));
+	ok_err(vouch_modsig_verify_detached(ctx, rtrust, blob, blob_len, rk + blob_len,
+					    rk_len - blob_len - 40, &vo, &res),
+	       -EPERM, "  detached too");
+	ok_ret(vouch_modsig_verify(ctx, rtrust, good, good_len, &vo, &res),
+	       "  another signer is not affected");
+	/* the same bytes as a bin: entry do not revoke a certificate */
+	vo.blacklist_tbs = NULL;
+	vo.n_blacklist_tbs = 0;
+	vo.blacklist = &tbs;
+	vo.n_blacklist = 1;
+	ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res),
+	       "  the TBS hash as a bin: entry does not refuse the module");
+	/* and a file hash as a tbs: entry does not refuse the file */
+	vouch_digest_buf(ctx, VOUCH_HASH_SHA256, rk, rk_len, &bin);
+	vo.blacklist = NULL;
+	vo.n_blacklist = 0;
+	vo.blacklist_tbs = &bin;
+	vo.n_blacklist_tbs = 1;
+	ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res),
+	       "  the file hash as a tbs: entry does not refuse it");
+	vo.blacklist_tbs = NULL;
+	vo.n_blacklist_tbs = 0;
+	vouch_trust_free(rtrust);
+	vouch_cert_free(rcrt);
+}
 
-	/* --- detached ----------------------------------------------------------------------- */
+/* --- detached ----------------------------------------------------------------------- */
+static void test_detached(void)
+{
+	struct vouch_modsig_result res;
+	vouch_trust *trust2 = NULL;
+
 	ok_ret(vouch_modsig_verify_detached(ctx, trust, blob, blob_len, p7, p7_len, NULL, &res),
 	       "detached PKCS#7 verifies against blob.ko");
 	ok(res.sig_offset == 0 && res.payload_len == blob_len, "  detached offsets");
@@ -387,8 +411,18 @@ int main(void)
 	vouch_trust_add_cert(trust2, other_crt, NULL);
 	ok_err(vouch_modsig_verify(ctx, trust2, good, good_len, NULL, &res), -ENOKEY,
 	       "trust store without the signer: unknown signer");
+	vouch_trust_free(trust2);
+}
 
-	/* --- trailer and info --------------------------------------------------------------- */
+/* --- trailer and info --------------------------------------------------------------- */
+static void test_trailer_info(void)
+{
+	struct vouch_modsig_result res;
+	struct vouch_modsig_info info;
+	uint8_t *out = NULL;
+	size_t out_len = 0, plen, slen;
+	int r;
+
 	ok_ret(vouch_modsig_find(ctx, good, good_len, &plen, &slen), "find the trailer");
 	ok(plen == blob_len && slen == p7_len, "  payload %zu, PKCS#7 %zu", plen, slen);
 	ok_err(vouch_modsig_find(ctx, blob, blob_len, &plen, &slen), -ENODATA, "unsigned: -ENODATA");
@@ -420,59 +454,68 @@ int main(void)
 	ok(out_len == p7_len + 40 && !memcmp(out, good + blob_len, out_len),
 	   "  equals sign-file's trailer");
 	free(out);
+}
 
-	/* --- argument checks ---------------------------------------------------------------- */
-	{
-		struct vouch_modsig_sign_options bad = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
-		vouch_modsig_signer *s = NULL;
+/* --- argument checks ---------------------------------------------------------------- */
+static void test_arguments(void)
+{
+	struct vouch_modsig_verify_options vo = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
+	struct vouch_modsig_result res;
+	struct vouch_modsig_sign_options bad = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
+	vouch_modsig_signer *s = NULL;
 
-		bad.version = 2;
-		ok_err(vouch_modsig_signer_new(ctx, rsa_key, rsa_crt, &bad, &s), -EINVAL,
-		       "options version 2 refused");
-		bad.version = 1;
-		bad.reserved[3] = 1;
-		ok_err(vouch_modsig_signer_new(ctx, rsa_key, rsa_crt, &bad, &s), -EINVAL,
-		       "non-zero reserved options refused");
-		bad.reserved[3] = 0;
-		bad.hash_algo = VOUCH_HASH_MD5;
-		ok_err(vouch_modsig_signer_new(ctx, rsa_key, rsa_crt, &bad, &s), -EINVAL,
-		       "md5 signing refused");
-		ok_err(vouch_modsig_signer_new(ctx, rsa_key, ec_crt, NULL, &s), -EKEYREJECTED,
-		       "key that does not match the certificate refused");
-		vo.reserved[0] = 1;
-		ok_err(vouch_modsig_verify(ctx, trust, good, good_len, &vo, &res), -EINVAL,
-		       "non-zero reserved verify options refused");
-		vo.reserved[0] = 0;
-		ok_err(vouch_modsig_verify(ctx, NULL, good, good_len, NULL, &res), -EINVAL,
-		       "NULL trust refused");
-		ok_streq(vouch_modsig_status_name(99), "unknown", "status name out of range");
-	}
+	bad.version = 2;
+	ok_err(vouch_modsig_signer_new(ctx, rsa_key, rsa_crt, &bad, &s), -EINVAL,
+	       "options version 2 refused");
+	bad.version = 1;
+	bad.reserved[3] = 1;
+	ok_err(vouch_modsig_signer_new(ctx, rsa_key, rsa_crt, &bad, &s), -EINVAL,
+	       "non-zero reserved options refused");
+	bad.reserved[3] = 0;
+	bad.hash_algo = VOUCH_HASH_MD5;
+	ok_err(vouch_modsig_signer_new(ctx, rsa_key, rsa_crt, &bad, &s), -EINVAL,
+	       "md5 signing refused");
+	ok_err(vouch_modsig_signer_new(ctx, rsa_key, ec_crt, NULL, &s), -EKEYREJECTED,
+	       "key that does not match the certificate refused");
+	vo.reserved[0] = 1;
+	ok_err(vouch_modsig_verify(ctx, trust, good, good_len, &vo, &res), -EINVAL,
+	       "non-zero reserved verify options refused");
+	vo.reserved[0] = 0;
+	ok_err(vouch_modsig_verify(ctx, NULL, good, good_len, NULL, &res), -EINVAL,
+	       "NULL trust refused");
+	ok_streq(vouch_modsig_status_name(99), "unknown", "status name out of range");
+}
 
-	/* --- allocation failures: every one is reported, none crashes or leaks ----------- */
-	{
-		bool all_enomem = true;
-		long n;
+/* --- allocation failures: every one is reported, none crashes or leaks ----------- */
+static void test_alloc_failures(void)
+{
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	int r;
+	bool all_enomem = true;
+	long n;
 
-		for (n = 1; n < 200; n++) {
-			mem_fail_at(n);
-			r = vouch_modsig_sign_trailer(signer, blob, blob_len, &out, &out_len);
-			mem_fail_at(0);
-			if (r == 0) {
-				free(out);
-				break;
-			}
-			if (r != -ENOMEM)
-				all_enomem = false;
+	for (n = 1; n < 200; n++) {
+		mem_fail_at(n);
+		r = vouch_modsig_sign_trailer(signer, blob, blob_len, &out, &out_len);
+		mem_fail_at(0);
+		if (r == 0) {
+			free(out);
+			break;
 		}
-		ok(all_enomem && n < 200, "sign: allocation failures 1..%ld give -ENOMEM", n - 1);
+		if (r != -ENOMEM)
+			all_enomem = false;
 	}
+	ok(all_enomem && n < 200, "sign: allocation failures 1..%ld give -ENOMEM", n - 1);
+}
 
+static void free_fixtures(void)
+{
 	vouch_modsig_signer_free(signer);
 	vouch_modsig_signer_free(skid_signer);
 	vouch_modsig_signer_free(ec_signer);
 	vouch_modsig_signer_free(NULL);
 	vouch_trust_free(trust);
-	vouch_trust_free(trust2);
 	vouch_key_free(rsa_key);
 	vouch_key_free(ec_key);
 	vouch_cert_free(rsa_crt);
@@ -482,6 +525,27 @@ int main(void)
 	free(good);
 	free(good_skid);
 	free(p7);
+}
+
+int main(void)
+{
+	if (vouch_ctx_new(&ctx) < 0)
+		return 1;
+	if (!load_fixtures())
+		return tap_done();
+	test_sign_like_sign_file();
+	test_sign_batch();
+	test_verify_known();
+	test_must_fail();
+	test_rsa_sig_length();
+	test_p521();
+	test_blacklist();
+	test_revoked_signer();
+	test_detached();
+	test_trailer_info();
+	test_arguments();
+	test_alloc_failures();
+	free_fixtures();
 	vouch_ctx_free(ctx);
 	return tap_done();
 }

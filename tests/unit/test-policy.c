@@ -347,12 +347,12 @@ static struct vouch_policy_decision decide(const vouch_policy *p, struct vouch_p
 	return d;
 }
 
-static void test_match(void)
+/* mask=MAY_READ is exact; ^MAY_READ is any bit */
+static void match_mask(void)
 {
 	vouch_policy *p;
 	struct vouch_policy_decision d;
 
-	/* mask=MAY_READ is exact; ^MAY_READ is any bit */
 	p = parse("measure func=FILE_CHECK mask=MAY_READ\n", 0);
 	d = decide(p, (struct vouch_policy_request){ .func = VOUCH_FUNC_FILE_CHECK,
 						     .mask = VOUCH_MAY_READ });
@@ -371,8 +371,14 @@ static void test_match(void)
 	d = decide(p, (struct vouch_policy_request){ .func = VOUCH_FUNC_POST_SETATTR });
 	ok(d.actions == VOUCH_ACT_MEASURE, "a rule with func and mask also matches POST_SETATTR");
 	vouch_policy_free(p);
+}
 
-	/* first match per action class, not first match overall */
+/* first match per action class, not first match overall */
+static void match_first_per_class(void)
+{
+	vouch_policy *p;
+	struct vouch_policy_decision d;
+
 	p = parse("dont_measure fsmagic=0x1021994\n"
 		  "appraise func=BPRM_CHECK appraise_type=imasig\n"
 		  "measure func=BPRM_CHECK template=ima-sig pcr=11\n"
@@ -399,8 +405,14 @@ static void test_match(void)
 	   "a request asks only about the classes it names");
 	ok(vouch_policy_warning_count(p) == 1, "the dont_appraise after appraise is reported shadowed");
 	vouch_policy_free(p);
+}
 
-	/* uid vs euid with and without CAP_SETUID */
+/* uid vs euid with and without CAP_SETUID */
+static void match_ids(void)
+{
+	vouch_policy *p;
+	struct vouch_policy_decision d;
+
 	p = parse("measure euid=0\n", 0);
 	d = decide(p, (struct vouch_policy_request){ .func = 1, .uid = 0, .euid = 1000 });
 	ok(d.actions == 0, "euid=0 does not match euid 1000 without CAP_SETUID");
@@ -414,8 +426,14 @@ static void test_match(void)
 	d = decide(p, (struct vouch_policy_request){ .func = 1, .uid = 1000, .fowner = 0 });
 	ok(d.actions == 0, "uid<1000 misses 1000, fowner>0 misses 0");
 	vouch_policy_free(p);
+}
 
-	/* KEY_CHECK: keyrings list and uid only; gid ignored; a rule without func misses it */
+/* KEY_CHECK: keyrings list and uid only; gid ignored; a rule without func misses it */
+static void match_key_check(void)
+{
+	vouch_policy *p;
+	struct vouch_policy_decision d;
+
 	p = parse("measure\nmeasure func=KEY_CHECK keyrings=.ima|.evm gid=7 uid=0\n", 0);
 	d = decide(p, (struct vouch_policy_request){ .func = VOUCH_FUNC_KEY_CHECK, .keyring = ".evm",
 						     .gid = 1 });
@@ -426,8 +444,13 @@ static void test_match(void)
 	ok(d.actions == 0, "KEY_CHECK: keyring not in the list");
 	ok(vouch_policy_warning_count(p) == 1, "gid on KEY_CHECK is warned about");
 	vouch_policy_free(p);
+}
 
-	/* fs conditions and LSM labels as plain strings */
+/* fs conditions and LSM labels as plain strings */
+static void match_fs_labels(void)
+{
+	vouch_policy *p;
+
 	p = parse("measure fsname=ext4 fsuuid=00112233-4455-6677-8899-aabbccddeeff obj_type=bin_t\n",
 		  0);
 	{
@@ -444,8 +467,14 @@ static void test_match(void)
 		ok(decide(p, q).actions == 0, "other fsuuid misses");
 	}
 	vouch_policy_free(p);
+}
 
-	/* fail_securely and appraise flags */
+/* fail_securely and appraise flags */
+static void match_flags(void)
+{
+	vouch_policy *p;
+	struct vouch_policy_decision d;
+
 	{
 		vouch_policy *b = NULL;
 
@@ -475,7 +504,16 @@ static void test_match(void)
 		q.reserved[0] = 1;
 		ok_err(vouch_policy_match(p, &q, &d), -EINVAL, "reserved request field must be zero");
 	}
-	vouch_policy_free(p);
+}
+
+static void test_match(void)
+{
+	match_mask();
+	match_first_per_class();
+	match_ids();
+	match_key_check();
+	match_fs_labels();
+	match_flags();
 }
 
 static bool has_warning(const vouch_policy *p, const char *code, unsigned rule)

@@ -19,13 +19,7 @@ static vouch_ctx *ctx;
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	uint8_t *buf = NULL;
-
-	if (read_file_all(ctx, path, 1 << 20, &buf, len) < 0) {
-		printf("# cannot read %s: %s\n", path, vouch_ctx_last_error(ctx));
-		return NULL;
-	}
-	return buf;
+	return tap_slurp(ctx, path, 1 << 20, len);
 }
 
 static size_t hexfile(const char *path, uint8_t *out, size_t size)

@@ -394,7 +394,7 @@ static json_object *eventlog_json(vouch_ctx *ctx, const struct vouch_evidence *e
 		return json_object_new_null();
 	ej.arr = json_object_new_array();
 	for (uint32_t b = 0; trusted && b < res->pcrs.n_banks; b++)
-		ej.attested_pcrs |= res->pcrs.banks[b].mask & 0x3ffU;
+		ej.attested_pcrs |= res->pcrs.banks[b].present & 0x3ffU;
 	if (vouch_eventlog_foreach(ctx, ev->eventlog, ev->eventlog_len, event_json, &ej) < 0) {
 		json_object_put(ej.arr);
 		return json_object_new_null(); /* the "eventlog" check says why */

@@ -35,7 +35,7 @@ int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret)
 	return r;
 }
 
-static void print_bank_text(const struct vouch_pcrs_bank *b)
+static void print_bank_text(const struct vouch_pcr_bank *b)
 {
 	const struct vouch_hash_info *hi = vouch_hash_info(b->algo);
 
@@ -43,10 +43,10 @@ static void print_bank_text(const struct vouch_pcrs_bank *b)
 	for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
 		char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
 
-		if (!(b->mask & (1U << i)))
+		if (!(b->present & (1U << i)))
 			continue;
 		for (size_t k = 0; k < hi->size; k++)
-			snprintf(hex + 2 * k, 3, "%02x", b->values[i][k]);
+			snprintf(hex + 2 * k, 3, "%02x", b->pcr[i][k]);
 		printf("  %2u : %s\n", i, hex);
 	}
 }
@@ -62,10 +62,10 @@ json_object *cli_pcrs_json(const struct vouch_pcrs *p)
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
 			char key[4];
 
-			if (!(p->banks[b].mask & (1U << i)))
+			if (!(p->banks[b].present & (1U << i)))
 				continue;
 			snprintf(key, sizeof(key), "%u", i);
-			json_object_object_add(bank, key, cli_json_hex(p->banks[b].values[i], hi->size));
+			json_object_object_add(bank, key, cli_json_hex(p->banks[b].pcr[i], hi->size));
 		}
 		json_object_object_add(o, hi->name, bank);
 	}
@@ -86,7 +86,7 @@ static int all_banks(vouch_ctx *ctx, vouch_tpm *tpm, struct vouch_pcrs *p)
 	p->n_banks = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
 		p->banks[i].algo = algos[i];
-		p->banks[i].mask = (1U << VOUCH_PCR_COUNT) - 1;
+		p->banks[i].present = (1U << VOUCH_PCR_COUNT) - 1;
 	}
 	return 0;
 }

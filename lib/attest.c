@@ -789,9 +789,8 @@ VOUCH_EXPORT int vouch_attest_verify(vouch_ctx *ctx, const struct vouch_attest_v
 			   VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA)) ||
 	    ((o->flags & VOUCH_ATTEST_REQUIRE_SIGS) && !o->trust))
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(o->reserved); i++)
-		if (o->reserved[i])
-			return -EINVAL;
+	if (!mem_is_zero(o->reserved, sizeof(o->reserved)))
+		return -EINVAL;
 	res = mem_zalloc(sizeof(*res));
 	if (!res)
 		return ctx_err(ctx, -ENOMEM, "out of memory");

@@ -287,9 +287,9 @@ static int check_options(vouch_ctx *ctx, const struct vouch_quote_verify_options
 	if (opts->version != 1 || !opts->pcrs || opts->pcrs->n_banks > VOUCH_PCR_MAX_BANKS ||
 	    !opts->nonce || !opts->nonce_len || opts->nonce_len > VOUCH_HASH_MAX_SIZE + 2)
 		return ctx_err(ctx, -EINVAL, "invalid quote verification options");
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved option fields must be zero");
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved option fields must be zero") < 0)
+		return -EINVAL;
 	for (uint32_t i = 0; i < opts->pcrs->n_banks; i++)
 		if (!pcr_bank_size(opts->pcrs->banks[i].algo) ||
 		    opts->pcrs->banks[i].present >= (1U << VOUCH_PCR_COUNT))

@@ -311,9 +311,9 @@ VOUCH_EXPORT int vouch_tpm_ak_create(vouch_tpm *tpm, const struct vouch_tpm_ak_o
 	if (!tpm || !opts || opts->version != 1 || !persistent_handle(opts->handle))
 		return tpm ? ctx_err(tpm->ctx, -EINVAL, "invalid AK options (handle 0x81xxxxxx)")
 			   : -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(tpm->ctx, -EINVAL, "reserved option fields must be zero");
+	if (check_reserved(tpm->ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved option fields must be zero") < 0)
+		return -EINVAL;
 	hi = vouch_hash_info(opts->hash);
 	if (!hi || (opts->hash != VOUCH_HASH_SHA256 && opts->hash != VOUCH_HASH_SHA384 &&
 		    opts->hash != VOUCH_HASH_SHA512))

@@ -3,7 +3,8 @@
 # The library's layers (docs/ARCHITECTURE.md): a module of lib/ includes only the internal
 # headers of its own layer and of the layers below it, and no two modules include each
 # other's.  A module is a file name up to its first '-' (log-sig.c, log-internal.h: log).
-# Also: no file in lib/ over 900 lines, no prototype inside a .c file of lib/.
+# Also: no file in lib/ over 900 lines, no prototype inside a .c file of lib/, no function
+# over 120 lines in lib/, programs/, service/ or guard/.
 SRC=${VOUCH_SRCDIR:-$(dirname "$0")/..}
 . "$(dirname "$0")/integration/lib.sh"
 
@@ -56,5 +57,10 @@ protos=$(grep -nE '^[a-z][a-z0-9_ *]*[ *][a-z_][a-z0-9_]*\(.*\);$' "$SRC"/lib/*.
 	grep -vE ':(return|if|while|for)\b' | sed "s|$SRC/||")
 [ -z "$protos" ] && ok "no prototype of another file's function inside a lib/ .c file" ||
 	not_ok "prototypes inside lib/ .c files: $protos"
+# no function over 120 lines: from a line starting with '{' to the next starting with '}'
+long=$(awk '/^\{/ { s = FNR } /^\}/ { if (s && FNR - s + 1 > 120) printf " %s:%d(%d)", FILENAME, s, FNR - s + 1; s = 0 }' \
+	"$SRC"/lib/*.c "$SRC"/programs/*.c "$SRC"/service/*.c "$SRC"/guard/*.c | sed "s|$SRC/||g")
+[ -z "$long" ] && ok "no function in lib/, programs/, service/ or guard/ is over 120 lines" ||
+	not_ok "functions over 120 lines:$long"
 [ $unknown = 0 ] && ok "every lib/ module has a layer" || true
 done_testing

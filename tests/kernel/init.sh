@@ -22,6 +22,8 @@ if mount -t ext4 /dev/vda /mnt/test; then echo "mount | mount /dev/vda -> OK"; e
 
 gh keyload keyload-rsa _ima /keys/ima-rsa.der
 gh keyload keyload-ecdsa _ima /keys/ima-ec.der
+gh keyload keyload-keys _ima /keys/keys.der
+gh keyload keyload-keys-bad _ima /keys/keys-bad.der
 gh write policy-load /sys/kernel/security/ima/policy /etc/ima-policy
 gh write policy-again /sys/kernel/security/ima/policy /etc/ima-policy
 

@@ -12,9 +12,20 @@
 # kernel did, vouch attest verify on the guest's evidence.  The policy is tests/kernel/ima-policy.
 # TAP output.
 #
-# RIG_CORRUPT=1 gives every file that must be accepted (the binary on both disks, the firmware,
-# the kexec kernel, the EVM signature) a deliberately wrong signature: the rig must then fail
-# exactly there (tests/kernel/test-rig-can-fail.sh checks that it does).
+# RIG_CORRUPT=1 puts a deliberately wrong signature into each scenario: on every file that must
+# be accepted (the binary on both disks, the firmware, the kexec initramfs, the EVM signature),
+# on the keys scenario's certificate (its self-signature: the kernel refuses it into _ima), on
+# the guest's first quote (the AK's signature, as the host receives it) and on vouchd's server
+# certificate (the guest's vouch-agent must refuse to talk to it).  The rig must then fail
+# exactly there, and the simulation must still equal what the kernel did
+# (tests/kernel/test-rig-can-fail.sh checks both).
+#
+# Not shown here: a signed IMA policy file.  On Debian's 6.1 (IMA_WRITE_POLICY off, no
+# appraise_tcb policy rule) it needs a boot with ima_policy=secure_boot, whose builtin rules also
+# want signed modules and firmware before the certificate is loaded: a second boot with its own
+# initramfs.  One boot here takes 80-110 s under TCG and the suite runs this rig twice (normal
+# and RIG_CORRUPT); a second boot in each would take the suite past its 4 minutes on the 2
+# shared cores.
 . "$(dirname "$0")/../integration/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 require_peer qemu-system-x86_64 qemu-system-x86
@@ -66,6 +77,16 @@ flip_last() { # flip the last byte of a file
 	printf "\\x$(printf %02x $(( (b ^ 0xff) & 0xff )))" | dd of="$f" bs=1 seek=$((n-1)) conv=notrunc status=none
 }
 flip_last "$T/sig/hello-badsig"
+# the keys scenario's own certificate (nothing is signed with it): loaded into _ima after the
+# RSA one; its must-fail twin, the same certificate with the last byte of its self-signature
+# flipped, which the kernel refuses (x509_check_for_self_signed(), crypto/asymmetric_keys).
+# With RIG_CORRUPT the guest loads the flipped one in its place; the host still expects the good one
+"$VOUCH" key generate --type rsa --subject "/CN=vouch rig keys" --out "$T/keys" >/dev/null 2>&1
+openssl x509 -in "$T/keys.crt" -outform DER -out "$T/keys.der"
+cp "$T/keys.der" "$T/keys-bad.der"; flip_last "$T/keys-bad.der"
+cp "$T/keys.der" "$T/keys-load.der"
+[ "${RIG_CORRUPT:-}" = 1 ] && flip_last "$T/keys-load.der"
+check "vouch generated the keys scenario's certificate" test -s "$T/keys.der" -a -s "$T/keys-bad.der"
 [ "${RIG_CORRUPT:-}" = 1 ] && flip_last "$T/sig/hello-signed"
 check "vouch signed six binaries and hashed one" test -s "$T/sig/hello-signed" -a -s "$T/sig/hello-tampered" \
 	-a -s "$T/sig/hello-wrongkey" -a -s "$T/sig/hello-badsig" -a -s "$T/sig/hello-ecdsa" -a -s "$T/sig/hello-hashonly"
@@ -117,7 +138,9 @@ printf '%s\n' "dir /bin 0755 0 0" "file /init $HERE/init2.sh 0755 0 0" "file /bi
 cp "$disk/kexec/initrd-signed" "$disk/kexec/initrd-unsigned"
 fwsign "$T/ima-rsa" "$disk/kexec/vmlinuz-signed"
 fwsign "$T/ima-rsa" "$disk/kexec/initrd-signed"
-[ "${RIG_CORRUPT:-}" = 1 ] && flip_last "$T/fwsig/vmlinuz-signed"
+# (RIG_CORRUPT: the initramfs, not the kernel: the kernel is read first, and a refused kernel
+# would leave both initramfs files unread, which no simulation of the policy can predict)
+[ "${RIG_CORRUPT:-}" = 1 ] && flip_last "$T/fwsig/initrd-signed"
 for n in vmlinuz initrd; do xset "$disk/kexec/$n-signed" "$T/fwsig/$n-signed"; done
 check "vouch signed the kexec kernel and initramfs" test -s "$T/fwsig/vmlinuz-signed" -a -s "$T/fwsig/initrd-signed"
 
@@ -206,8 +229,7 @@ fi
 # host's 127.0.0.1): a CA for vouchd's server certificate and the agents' client certificates
 VOUCHD=${VOUCHD:-${VOUCH_BUILDDIR:-}/service/vouchd}
 AGENT=${VOUCH_AGENT:-${VOUCH_BUILDDIR:-}/service/vouch-agent}
-# (not with RIG_CORRUPT: no signature is judged there, and the rig that must fail stays short)
-[ -x "$VOUCHD" ] && [ -x "$AGENT" ] && [ "${RIG_CORRUPT:-}" != 1 ] || { VOUCHD=; AGENT=; }
+[ -x "$VOUCHD" ] && [ -x "$AGENT" ] || { VOUCHD=; AGENT=; }
 if [ -n "$AGENT" ]; then
 	P=$T/pki; mkdir -p "$P"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.crt" -days 2 \
@@ -218,6 +240,12 @@ if [ -n "$AGENT" ]; then
 	openssl x509 -req -in "$P/server.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 2 \
 		-extfile <(printf 'subjectAltName=IP:10.0.2.2,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') \
 		-out "$P/server.crt" >/dev/null 2>&1
+	# RIG_CORRUPT: vouchd's certificate with the last byte of the CA's signature flipped (vouchd
+	# serves it all the same: a server does not check its own certificate's signature)
+	if [ "${RIG_CORRUPT:-}" = 1 ]; then
+		openssl x509 -in "$P/server.crt" -outform DER -out "$P/server.der" && flip_last "$P/server.der" &&
+			openssl x509 -inform DER -in "$P/server.der" -out "$P/server.crt"
+	fi
 	for _ in 1 2 3 4 5 6 7 8; do
 		PORT=$((20001 + RANDOM % 20000))
 		! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
@@ -242,6 +270,8 @@ cp "$HERE/ima-policy" "$T/ima-policy"
 	echo "file /etc/ima-policy $T/ima-policy 0644 0 0"
 	echo "file /keys/ima-rsa.der $T/ima-rsa.der 0644 0 0"
 	echo "file /keys/ima-ec.der $T/ima-ec.der 0644 0 0"
+	echo "file /keys/keys.der $T/keys-load.der 0644 0 0"
+	echo "file /keys/keys-bad.der $T/keys-bad.der 0644 0 0"
 	echo "file /keys/fw-initrd.sig $T/fwsig/vouch-fw-initrd.bin 0644 0 0"
 	echo "file /etc/nonce1 $T/nonce1 0644 0 0"
 	echo "file /etc/nonce2 $T/nonce2 0644 0 0"
@@ -312,7 +342,7 @@ mkref() { # OUT [--keyring ...]: reference values of the guest's files, plus the
 		"$VOUCH" reference import --keylime --out "$out" "$out.kl2"
 }
 openssl x509 -in "$T/other.crt" -outform DER -out "$T/other.der"
-mkref "$T/ref.json" --keyring "_ima=$T/ima-rsa.der"
+mkref "$T/ref.json" --keyring "_ima=$T/ima-rsa.der" --keyring "_ima=$T/keys.der"
 mkref "$T/ref-nokey.json"
 mkref "$T/ref-otherkey.json" --keyring "_ima=$T/other.der"
 
@@ -358,6 +388,11 @@ expect() { # NAME PATTERN DESCRIPTION
 expect mount '-> OK' "ext4 and virtio are modules, loaded from the vouch initramfs; the disk mounts"
 expect keyload-rsa '-> OK' "the vouch RSA certificate loads into _ima"
 expect keyload-ecdsa '-> ERR' "the EC certificate cannot load: this kernel has no ECDSA"
+expect keyload-keys '-> OK' "keys: the keys scenario's certificate (CN=vouch rig keys) loads into _ima"
+# (EINVAL: the flipped signature no longer decrypts to a padded block, and rsa-pkcs1pad's verify
+# (crypto/rsa-pkcs1pad.c) answers -EINVAL before it looks for the 0x01 marker; the certificate
+# differs from the one accepted above only in that last byte)
+expect keyload-keys-bad '-> ERR (EKEYREJECTED|EBADMSG|EINVAL)' "keys, must fail: the same certificate with a wrong self-signature is refused"
 expect policy-load '-> OK' "the appraisal policy loads"
 expect policy-again '-> ERR' "the policy can be written once per boot"
 expect exec-hello-signed '-> OK exit=0' "a binary signed by vouch runs"
@@ -490,15 +525,19 @@ eq "kexec: one kexec-cmdline (ima-buf) entry, the signed load's command line, de
 "$VOUCH" log show "$T/binary_runtime_measurements" > "$T/show.txt" 2>"$T/.err"
 check "kexec: vouch log show prints that command line" grep -q ' kexec-cmdline cmdline "vouch-rig kexec=signed"$' "$T/show.txt"
 
-# keys (KEY_CHECK keyrings=_ima template=ima-buf): the certificate the kernel took is listed,
-# the one it refused (EC: no ECDSA in this kernel) is not
-eq "keys: one _ima entry (ima-buf) whose buffer is the RSA certificate, byte for byte" \
-	"$(jq -r '.[] | select(.name == "_ima") | "\(.template) \(.fields.buf)"' "$T/show.json")" "ima-buf $(xxd -p "$T/ima-rsa.der" | tr -d '\n')"
-rsa_subject=$(openssl x509 -in "$T/ima-rsa.crt" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
-check "keys: vouch log show names the certificate (\"$rsa_subject\")" \
-	grep -q " _ima certificate \"$rsa_subject\" key id [0-9a-f]\{8\}$" "$T/show.txt"
-eq "keys: the refused EC certificate is not in the list" \
-	"$(jq -r '[.[] | select(.certificate.subject? // "" | test("vouch rig EC"))] | length' "$T/show.json")" 0
+# keys (KEY_CHECK keyrings=_ima template=ima-buf): the certificates the kernel took are listed,
+# those it refused (EC: no ECDSA in this kernel; the wrong self-signature) are not
+imabufs() { jq -r '.[] | select(.name == "_ima") | "\(.template) \(.fields.buf)"' "$T/show.json"; }
+for k in ima-rsa keys; do
+	what="the RSA certificate"; [ $k = keys ] && what="the keys scenario's certificate"
+	eq "keys: an _ima entry (ima-buf) whose buffer is $what, byte for byte" \
+		"$(imabufs | grep -cx "ima-buf $(xxd -p "$T/$k.der" | tr -d '\n')")" 1
+	subject=$(openssl x509 -inform DER -in "$T/$k.der" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+	check "keys: vouch log show names $what (\"$subject\")" \
+		grep -q " _ima certificate \"$subject\" key id [0-9a-f]\{8\}$" "$T/show.txt"
+done
+eq "keys, must fail: no other _ima entry (the refused EC certificate and wrongly signed copy are not listed)" \
+	"$(imabufs | grep -cvxE "ima-buf ($(xxd -p "$T/ima-rsa.der" | tr -d '\n')|$(xxd -p "$T/keys.der" | tr -d '\n'))")" 0
 
 # --- simulation equals reality: vouch policy simulate over the files of the rig's disk image
 # (copied out with debugfs rdump, their security.ima and security.evm with ea_get) with the
@@ -507,6 +546,11 @@ eq "keys: the refused EC certificate is not in the list" \
 # disk of that UUID: the fsuuid= condition is dropped for the simulation (the rule is otherwise
 # the same).  EVM is not simulated: the evm/ files, appraised only once EVM is on, are left out
 # (their decisions are asserted above).
+# The simulation has no signature of its own: it reads the same security.ima values the kernel
+# appraises, from the same image.  With RIG_CORRUPT the signed binary, firmware and kexec
+# initramfs carry wrong signatures: the kernel refuses them, and the simulation, judging the
+# same bytes with the same key, must predict exactly those refusals; so the comparison must
+# still hold (test-rig-can-fail.sh checks that it does, with three more refusals).
 sim=$T/simroot; rm -rf "$sim"; mkdir -p "$sim"
 debugfs -R "rdump / $sim" "$T/disk.img" >/dev/null 2>&1
 (cd "$disk" && find . -type f | sed 's|^\./||') | sort > "$T/disk.files"
@@ -542,6 +586,9 @@ else
 	diff "$T/predicted" "$T/real" | sed 's/^</predicted:/; s/^>/kernel:   /' | grep -v '^---\|^[0-9]' | sed 's/^/#   /'
 	sed 's/^/#   simulate: /' "$T/sim.err"
 fi
+want=false; [ "${RIG_CORRUPT:-}" = 1 ] && want=true
+eq "simulation: the signed binary, firmware and kexec initramfs predicted refused=$want, as the kernel did" \
+	"$(grep -hE '^(bin/hello-signed|fw/vouch-fw-signed.bin|kexec/initrd-signed) ' "$T/predicted" "$T/real" | grep -c "refused=$want$")" 6
 if [ -s "$T/predicted-other" ] && ! cmp -s "$T/predicted-other" "$T/real"; then
 	ok "simulation equals reality, must fail: simulated with another key it predicts refusals the kernel did not make"
 else not_ok "simulation equals reality, must fail: simulated with another key it predicts refusals the kernel did not make"; fi
@@ -554,6 +601,12 @@ expect attest-ak '-> OK' "attest: vouch in the guest creates an AK on /dev/tpmrm
 expect attest-quote1 '-> OK' "attest: vouch in the guest quotes PCRs 0-10 with its list and event log"
 expect attest-quote2 '-> OK' "attest: and quotes again after a file on the disk changed"
 extract ak.pub; extract ev1; extract ev2
+# RIG_CORRUPT: the first quote's signature (the AK's, a TPMT_SIGNATURE) with its last byte
+# changed on its way to the host: the verdict must turn not trusted there, and only there
+if [ "${RIG_CORRUPT:-}" = 1 ]; then
+	jq '.quote.signature |= (.[:-2] + (if .[-2:] == "00" then "01" else "00" end))' "$T/ev1" > "$T/ev1.bad" &&
+		mv "$T/ev1.bad" "$T/ev1"
+fi
 # no -t: the list holds the files the kernel refused, with their bad signatures, by design;
 # the reference values judge every entry
 attest() { # REF EVIDENCE NONCE-FILE -> exit code; the JSON in $T/attest.json
@@ -604,7 +657,8 @@ else
 		"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" --previous "$T/list1" "$T/list2"
 fi
 
-# vouchd's verdicts, as vouch-agent --once reports them (exit 0 trusted, 1 not)
+# vouchd's verdicts, as vouch-agent --once reports them (exit 0 trusted, 1 not; with RIG_CORRUPT
+# the agent refuses vouchd's certificate, whose signature is wrong, and exits 3: no verdict)
 if [ -n "$AGENT" ]; then
 	expect net-up '-> OK' "agent: the guest's network is up (virtio_net, QEMU's user network)"
 	expect agent-round1 '-> OK exit=0' "agent: vouch-agent in the guest enrolls with vouchd on the host (EK, AK, credential activation) and vouchd trusts it"
@@ -615,7 +669,7 @@ if [ -n "$AGENT" ]; then
 	check "agent: vouchd's second result names the changed file" grep -qE '\\?/mnt\\?/test\\?/etc\\?/motd' \
 		<(sqlite3 "$T/vouchd.db" "SELECT body FROM results WHERE agent = 'rig-guest' ORDER BY seq DESC LIMIT 1" 2>&1)
 else
-	skip "vouchd and vouch-agent: not built (VOUCH_BUILDDIR/service), or RIG_CORRUPT"
+	skip "vouchd and vouch-agent: not built (VOUCH_BUILDDIR/service)"
 fi
 
 # EVM in the list: the digest-only file's sig field holds its security.evm (type 0x05)

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The rig can fail: with RIG_CORRUPT=1 every file that must be accepted carries a deliberately
-# wrong signature (the binary that must run, the firmware that must load, the kexec kernel,
-# the EVM portable signature), so the kernel refuses each and the rig must report exactly
-# those steps as failed; vouch guard, given the same signature in the same guest, must fail
-# its step as well.
+# The rig can fail: with RIG_CORRUPT=1 each scenario carries a deliberately wrong signature: every
+# file that must be accepted (the binary that must run, the firmware that must load, the kexec
+# initramfs, the EVM portable signature), the keys scenario's certificate (its self-signature),
+# the guest's first quote (the AK's signature) and vouchd's server certificate (for the guest's
+# vouch-agent).  The kernel, vouch or the agent refuses each, and the rig must report exactly
+# those steps as failed; vouch guard, given the same signature in the same guest, must fail its
+# step as well.  The simulation has no signature of its own: it must still equal reality.
 . "$(dirname "$0")/../integration/lib.sh"
 out=$(RIG_CORRUPT=1 bash "$(dirname "$0")/rig.sh" 2>&1); rc=$?
 if [ "$rc" != 0 ]; then ok "the rig fails when a signature is corrupted (exit $rc)"; else
@@ -19,30 +21,50 @@ must_fail 'a binary signed by vouch runs' "the failing step is the corrupted bin
 must_fail 'guard, enforce: a signed binary runs' "vouch guard in the guest refuses the corrupted binary too"
 must_fail 'firmware signed by vouch loads \(FIRMWARE_CHECK, imasig\)' "firmware: the corrupted firmware does not load"
 must_fail 'firmware: the list has the signed firmware, verified' "firmware: vouch finds its signature bad in the list"
-must_fail 'kexec: the kernel and initramfs signed by vouch load' "kexec: the corrupted kernel does not load"
-must_fail 'kexec: the list has the signed kernel, verified' "kexec: vouch finds its signature bad in the list"
+must_fail 'kexec: the kernel and initramfs signed by vouch load' "kexec: the corrupted initramfs does not load"
+must_fail 'kexec: and the signed initramfs, verified' "kexec: vouch finds its signature bad in the list"
 must_fail 'EVM: a file with a digest and a vouch portable signature runs' "EVM: the corrupted portable signature is refused"
+must_fail 'keys: the keys scenario.s certificate \(CN=vouch rig keys\) loads into _ima' \
+	"keys: the kernel refuses the certificate with the corrupted self-signature"
+must_fail 'keys: an _ima entry \(ima-buf\) whose buffer is the keys scenario.s certificate, byte for byte' \
+	"keys: so the list has no entry for it"
+must_fail 'attest: the host trusts the guest.s first quote \(vouch attest verify, exit 1\)' \
+	"attest: the quote with the corrupted signature is not trusted (exit 1)"
+must_fail 'agent: vouch-agent in the guest enrolls .*' "agent: vouch-agent refuses vouchd's corrupted certificate"
+# the simulation, judging the same corrupted signatures, still predicts what the kernel did: the
+# 11 refusals of the normal run and these three
+if grep -qE '^ok [0-9]+ - simulation equals reality: 17 files, 14 refused, ' <<<"$out"; then
+	ok "simulation: still equals reality, with the three corrupted files refused"
+else not_ok "simulation: still equals reality, with the three corrupted files refused"
+	grep -E '^(not )?ok [0-9]+ - simulation' <<<"$out" | sed 's/^/#   got: /'; fi
 # and only those, with what follows from them (the list's verdicts, the kexec command line
-# measured only after a successful load, the final kexec -e of that kernel, and the
-# simulation: with the signed kexec kernel refused, the kernel never reads the initramfs
-# files the simulation expects it to judge):
-# every refusal and everything else still passes
+# measured only after a successful load, the final kexec -e of that pair, vouch log show's name
+# for the refused certificate, and the agent's second round and vouchd's stored results, which
+# its refused connection never made): every refusal and everything else still passes
 expected='a binary signed by vouch runs
 firmware signed by vouch loads (FIRMWARE_CHECK, imasig)
 kexec: the kernel and initramfs signed by vouch load
 EVM: a file with a digest and a vouch portable signature runs
+keys: the keys scenario'"'"'s certificate (CN=vouch rig keys) loads into _ima
 guard, enforce: a signed binary runs
 --verify-sigs: the signed binary verified, as the kernel ran it
 firmware: the list has the signed firmware, verified
-kexec: the list has the signed kernel, verified
+kexec: and the signed initramfs, verified
 kexec: one kexec-cmdline (ima-buf) entry, the signed load'"'"'s command line, decoded by vouch
 kexec: vouch log show prints that command line
-simulation equals reality: what vouch policy simulate predicted is what the kernel did
+keys: an _ima entry (ima-buf) whose buffer is the keys scenario'"'"'s certificate, byte for byte
+keys: vouch log show names the keys scenario'"'"'s certificate ("CN=vouch rig keys")
+attest: the host trusts the guest'"'"'s first quote (vouch attest verify, exit 1)
 kexec -e: the signed kernel with the second initramfs loads
-kexec -e: the second kernel booted and dumped its list (the list checks after kexec -e not run)'
+kexec -e: the second kernel booted and dumped its list (the list checks after kexec -e not run)
+agent: vouch-agent in the guest enrolls with vouchd on the host (EK, AK, credential activation) and vouchd trusts it
+agent, must fail: after /mnt/test/etc/motd changed, vouchd does not trust the guest
+agent: vouchd stored the two verdicts
+agent: vouchd'"'"'s second result names the changed file'
+n=$(wc -l <<<"$expected")
 failed=$(sed -n 's/^not ok [0-9]* - //p' <<<"$out")
-if [ "$(sort <<<"$failed")" = "$(sort <<<"$expected")" ]; then ok "exactly the thirteen expected steps failed"; else
-	not_ok "exactly the thirteen expected steps failed"
+if [ "$(sort <<<"$failed")" = "$(sort <<<"$expected")" ]; then ok "exactly the $n expected steps failed"; else
+	not_ok "exactly the $n expected steps failed"
 	diff <(sort <<<"$expected") <(sort <<<"$failed") | sed 's/^/#   /'; fi
 if grep -q '^ok .* - hello-badsig is denied' <<<"$out"; then ok "the other checks still ran"; else
 	not_ok "the other checks still ran"; fi

@@ -54,8 +54,9 @@ int spki_decode(vouch_ctx *ctx, const uint8_t *der, size_t len, struct evp_pkey_
  * Record a failure: formats the message into ctx->errmsg, drains OpenSSL's error queue into
  * it (when @with_ssl) and returns @err, so call sites read "return ctx_err(ctx, -EBADMSG, ...)".
  */
-int ctx_err(vouch_ctx *ctx, int err, const char *fmt, ...) PRINTF_FMT(3, 4);
-int ctx_err_ssl(vouch_ctx *ctx, int err, const char *fmt, ...) PRINTF_FMT(3, 4);
+int ctx_err_full(vouch_ctx *ctx, int err, bool with_ssl, const char *fmt, ...) PRINTF_FMT(4, 5);
+#define ctx_err(ctx, err, ...) ctx_err_full(ctx, err, false, __VA_ARGS__)
+#define ctx_err_ssl(ctx, err, ...) ctx_err_full(ctx, err, true, __VA_ARGS__)
 void ctx_log(vouch_ctx *ctx, int level, const char *fmt, ...) PRINTF_FMT(3, 4);
 /* Drop OpenSSL's error queue (after an expected failure that is not reported). */
 void ssl_clear_errors(void);

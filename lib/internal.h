@@ -68,6 +68,12 @@ void *mem_realloc(void *p, size_t n);
 void *mem_reallocarray(void *p, size_t nmemb, size_t size);
 char *mem_strdup(const char *s);
 void *mem_dup(const void *p, size_t n);
+/*
+ * Room for @need elements of @size bytes in the array *@pp whose capacity is *@cap: the capacity
+ * goes to @initial, then doubles, until it holds @need. 0, or -ENOMEM with *@pp and *@cap as
+ * they were.
+ */
+int mem_grow(void *pp, size_t *cap, size_t need, size_t size, size_t initial);
 /* true when VOUCH_TEST_FAIL_ALLOC says this allocation must fail */
 bool mem_fail_injected(void);
 /* Tests: fail the Nth allocation from now on (0 turns injection off). */

@@ -156,6 +156,22 @@ static inline int check_reserved(vouch_ctx *ctx, const void *reserved, size_t si
 	return mem_is_zero(reserved, size) ? 0 : ctx_err(ctx, -EINVAL, "%s", msg);
 }
 
+/*
+ * A versioned options struct @o (version 1, then reserved fields): 0, or -EINVAL with "unsupported
+ * @what options version N" or "reserved @what option fields must be zero" as the error.
+ */
+#define check_options_v1(ctx, o, what)                                                             \
+	check_options_v1_((ctx), (o)->version, (o)->reserved, sizeof((o)->reserved), (what))
+static inline int check_options_v1_(vouch_ctx *ctx, uint32_t version, const void *reserved,
+				    size_t size, const char *what)
+{
+	if (version != 1)
+		return ctx_err(ctx, -EINVAL, "unsupported %s options version %u", what, version);
+	if (!mem_is_zero(reserved, size))
+		return ctx_err(ctx, -EINVAL, "reserved %s option fields must be zero", what);
+	return 0;
+}
+
 /* Hex (lib/hex.c). */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 int hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *ret_len);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Hex and number parsing.
+ * Hex, number and name-table parsing.
  *
  * Copyright (C) 2026 The vouch authors
  */
 #include <limits.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -85,6 +86,17 @@ int parse_u32(const char *s, uint32_t *ret)
 		return -ERANGE;
 	*ret = (uint32_t)v;
 	return 0;
+}
+
+int name_lookup(const struct name_value *t, size_t n, const char *name, bool fold_case,
+		int *ret_value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fold_case ? !strcasecmp(name, t[i].name) : !strcmp(name, t[i].name)) {
+			*ret_value = t[i].value;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 VOUCH_EXPORT int vouch_hex_decode(const char *s, size_t n, uint8_t *out, size_t size,

@@ -180,6 +180,19 @@ int hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, siz
 int parse_u64(const char *s, uint64_t *ret);
 int parse_u32(const char *s, uint32_t *ret);
 
+/* One row of a name table (alias → number), for name_lookup(). */
+struct name_value {
+	const char *name;
+	int value;
+};
+
+/*
+ * The value of @name in table @t of @n rows, compared exactly or, with @fold_case, ignoring ASCII
+ * case; the first match wins. 0 and *@ret_value set, or -ENOENT.
+ */
+int name_lookup(const struct name_value *t, size_t n, const char *name, bool fold_case,
+		int *ret_value);
+
 /* OpenSSL digest handle for an algorithm, cached in the context. */
 const struct evp_md_st *ctx_md(vouch_ctx *ctx, int algo);
 

@@ -88,6 +88,20 @@ int parse_u32(const char *s, uint32_t *ret)
 	return 0;
 }
 
+int parse_u32_digits(const char *s, size_t n, size_t max_digits, uint32_t *ret)
+{
+	char tmp[16];
+
+	if (n == 0 || n > max_digits || n >= sizeof(tmp))
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -EBADMSG;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return parse_u32(tmp, ret) < 0 ? -EBADMSG : 0;
+}
+
 int name_lookup(const struct name_value *t, size_t n, const char *name, bool fold_case,
 		int *ret_value)
 {

@@ -179,6 +179,8 @@ int hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, siz
 /* Numbers. */
 int parse_u64(const char *s, uint64_t *ret);
 int parse_u32(const char *s, uint32_t *ret);
+/* The @n bytes at @s as a u32: 1 to @max_digits (< 16) decimal digits, nothing else; -EBADMSG. */
+int parse_u32_digits(const char *s, size_t n, size_t max_digits, uint32_t *ret);
 
 /* One row of a name table (alias → number), for name_lookup(). */
 struct name_value {

@@ -306,18 +306,12 @@ int log_field_ascii(struct strbuf *sb, int id, const uint8_t *data, size_t len, 
 
 static int put_uint(const char *tok, size_t len, size_t width, int order, struct strbuf *out)
 {
-	char tmp[16];
 	uint32_t v;
 	uint8_t b[4];
 
-	if (len == 0 || len >= sizeof(tmp) || (tok[0] == '0' && len != 1))
+	if (len && tok[0] == '0' && len != 1)
 		return -EBADMSG;
-	for (size_t i = 0; i < len; i++)
-		if (tok[i] < '0' || tok[i] > '9')
-			return -EBADMSG;
-	memcpy(tmp, tok, len);
-	tmp[len] = '\0';
-	if (parse_u32(tmp, &v) < 0 || (width == 2 && v > 0xffff))
+	if (parse_u32_digits(tok, len, 15, &v) < 0 || (width == 2 && v > 0xffff))
 		return -EBADMSG;
 	if (width == 4) {
 		log_put32(b, v, order);

@@ -172,6 +172,12 @@ static inline int check_options_v1_(vouch_ctx *ctx, uint32_t version, const void
 	return 0;
 }
 
+/* @names[@i] of a table of the @n names of an enum (designated initialisers), or @unknown. */
+static inline const char *enum_name(const char *const *names, size_t n, int i, const char *unknown)
+{
+	return i >= 0 && (size_t)i < n ? names[i] : unknown;
+}
+
 /* Hex (lib/hex.c). */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 int hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *ret_len);

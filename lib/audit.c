@@ -30,8 +30,6 @@
 #include "audit-internal.h"
 #include "config.h"
 
-extern char **environ;
-
 static uint64_t now_msec(void)
 {
 	struct timespec ts;

@@ -75,7 +75,7 @@ static bool next_line(struct lines *l, const char **ret_line, size_t *ret_n)
 }
 
 /*
- * The integrity engine's own PCR file (STATE/pcrs, lib/engine.c): "vouch-pcrs 1", then
+ * The integrity engine's own PCR file (STATE/pcrs, lib/engine-state.c): "vouch-pcrs 1", then
  * "entries N", then "ALGO PCR-NN: HEX" lines of every bank; the lines of @b's bank are taken.
  */
 static int pcr_parse_engine(vouch_ctx *ctx, const char *path, const char *buf, size_t len,

@@ -39,32 +39,13 @@
 #include "cleanup.h"
 #include "conf.h"
 #include "config.h"
+#include "curl-client.h"
 #include "notify.h"
 
 #define MAX_RESPONSE (1U << 20)
 #define RESENDS 3 /* a push sent again after a transport error, 1, 2 and 4 s later */
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(json_object *, json_putp, json_object_put)
-
-struct buf {
-	char *data;
-	size_t len;
-};
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	size_t add = size * n;
-	char *nb;
-
-	if (b->len + add > MAX_RESPONSE || !(nb = realloc(b->data, b->len + add + 1)))
-		return 0;
-	memcpy(nb + b->len, p, add);
-	b->len += add;
-	nb[b->len] = '\0';
-	b->data = nb;
-	return add;
-}
 
 /* a request body handed to libcurl piece by piece, so that it cannot be sent twice unseen */
 struct body {
@@ -106,7 +87,7 @@ static int http(struct agent *ag, const char *method, const char *action, const 
 	_cleanup_free_ char *url = NULL;
 	struct curl_slist *hdr = NULL;
 	struct body in = { .data = body, .len = body ? strlen(body) : 0 };
-	struct buf b = { 0 };
+	struct buf b = { .max = MAX_RESPONSE };
 	CURLcode rc;
 
 	if (asprintf(&url, "%s/v1/agents/%s/%s", ag->server, ag->id, action) < 0)
@@ -155,15 +136,6 @@ static int http(struct agent *ag, const char *method, const char *action, const 
 		return -EIO;
 	}
 	return 0;
-}
-
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
 }
 
 static int take_nonce(struct agent *ag, json_object *o)

@@ -36,6 +36,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "curl-client.h"
 
 #define MAX_RESPONSE (8U << 20)
 #define MAX_REFERENCE (8U << 20)
@@ -54,26 +55,6 @@ struct fleet {
 	double idle; /* events without --follow: stop after this long without data */
 	CURL *curl;
 };
-
-struct buf {
-	char *data;
-	size_t len;
-};
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	size_t add = size * n;
-	char *nb;
-
-	if (b->len + add > MAX_RESPONSE || !(nb = realloc(b->data, b->len + add + 1)))
-		return 0;
-	memcpy(nb + b->len, p, add);
-	b->len += add;
-	nb[b->len] = '\0';
-	b->data = nb;
-	return add;
-}
 
 /* what the server (or an agent through it) wrote, safe for a terminal: control characters
  * become '?' (a file name must not move the cursor or retitle the window) */
@@ -113,7 +94,7 @@ static int http(struct fleet *fl, const char *method, const char *path, const ch
 {
 	_cleanup_free_ char *url = NULL;
 	struct curl_slist *hdr = NULL;
-	struct buf b = { 0 };
+	struct buf b = { .max = MAX_RESPONSE };
 	json_object *o, *err;
 	long code = 0;
 	CURLcode rc;
@@ -165,15 +146,6 @@ static int http(struct fleet *fl, const char *method, const char *path, const ch
 	}
 	*ret = o;
 	return 0;
-}
-
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
 }
 
 static void print_time(json_object *o, const char *k, char *s, size_t size)
@@ -625,7 +597,7 @@ static size_t on_sse(char *p, size_t size, size_t n, void *arg)
 		if (c == '\n' || c == '\r') {
 			sse_line(s, s->line.data ? s->line.data : (char *)"");
 			free(s->line.data);
-			s->line = (struct buf){ 0 };
+			s->line = (struct buf){ .max = MAX_RESPONSE };
 		} else if (s->line.len + 2 > MAX_EVENT || on_data(&c, 1, 1, &s->line) != 1) {
 			s->too_long = true;
 		}
@@ -644,7 +616,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 
 static int cmd_events(struct fleet *fl)
 {
-	struct sse s = { .fl = fl };
+	struct sse s = { .fl = fl, .line.max = MAX_RESPONSE };
 	_cleanup_free_ char *url = NULL;
 	int r = 0;
 
@@ -674,7 +646,7 @@ static int cmd_events(struct fleet *fl)
 		rc = curl_easy_perform(fl->curl);
 		curl_slist_free_all(hdr);
 		free(s.line.data);
-		s.line = (struct buf){ 0 };
+		s.line = (struct buf){ .max = MAX_RESPONSE };
 		free(s.data.data);
 		s.data = (struct buf){ 0 };
 		s.id[0] = '\0';

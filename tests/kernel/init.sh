@@ -14,6 +14,10 @@ echo 0 > /proc/sys/kernel/printk_ratelimit
 for m in $(cat /etc/modules.order); do
 	insmod "/lib/modules/$m.ko" || echo "insmod-$m | insmod $m -> ERR"
 done
+if [ -f /etc/vouchd-url ]; then
+	if ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2; then
+		echo "net-up | eth0 10.0.2.15 -> OK"; else echo "net-up | eth0 10.0.2.15 -> ERR"; fi
+fi
 if mount -t ext4 /dev/vda /mnt/test; then echo "mount | mount /dev/vda -> OK"; else echo "mount | mount /dev/vda -> ERR"; fi
 
 gh keyload keyload-rsa _ima /keys/ima-rsa.der
@@ -51,6 +55,31 @@ gh kexec kexec-signed $K/vmlinuz-signed $K/initrd-signed "vouch-rig kexec=signed
 gh kexec kexec-unsigned-kernel $K/vmlinuz-unsigned $K/initrd-signed "vouch-rig kexec=unsigned-kernel"
 gh kexec kexec-unsigned-initrd $K/vmlinuz-signed $K/initrd-unsigned "vouch-rig kexec=unsigned-initrd"
 
+# a guest that attests itself: vouch, with the guest's TPM, creates an AK and quotes twice,
+# before and after a file on the disk changed.  The evidence goes to a ramfs, which the
+# policy does not measure (dont_measure fsmagic=0x858458f6): writing and dumping it adds
+# nothing to the list between the quotes.
+mkdir -p /out && mount -t ramfs ramfs /out
+TCTI=device:/dev/tpmrm0
+cat /mnt/test/etc/motd > /dev/null
+if vouch tpm ak create --tcti $TCTI --out /out/ak > /out/ak.log 2>&1; then echo "attest-ak | vouch tpm ak create -> OK"; else
+	echo "attest-ak | vouch tpm ak create -> ERR $(tail -1 /out/ak.log)"; fi
+quote() {
+	if vouch attest quote --tcti $TCTI --nonce "$(cat "/etc/nonce$1")" --pcrs sha256:0-10 --out "/out/ev$1" > /out/q.log 2>&1; then
+		echo "attest-quote$1 | vouch attest quote -> OK"; else echo "attest-quote$1 | vouch attest quote -> ERR $(tail -1 /out/q.log)"; fi
+}
+# vouch-agent --once: enrolls with vouchd on the host first (no certificate yet), then one
+# round; its exit status is vouchd's verdict (0 trusted, 1 not).  Before EVM is on: EVM
+# refuses the chmod of the new key file on a file system without xattrs (ramfs)
+agent() {
+	[ -f /etc/vouchd-url ] || return 0
+	vouch-agent --server "$(cat /etc/vouchd-url)" --id rig-guest --cert /out/agent.crt --key /out/agent.key \
+		--cacert /keys/vouchd-ca.pem --tpm $TCTI --once 2> /out/agent.log
+	echo "agent-round$1 | vouch-agent --once -> OK exit=$?"
+	sed 's/^/AGENT: /' /out/agent.log
+}
+quote 1
+agent 1
 # EVM last: once it is on, every appraised file without security.evm fails
 gh keyload keyload-evm _evm /keys/ima-rsa.der
 if echo 2 > /sys/kernel/security/evm; then echo "evm-enable | echo 2 > evm -> OK $(cat /sys/kernel/security/evm)"; else
@@ -58,6 +87,12 @@ if echo 2 > /sys/kernel/security/evm; then echo "evm-enable | echo 2 > evm -> OK
 for n in evm mode owner ima noevm; do
 	gh exec "evm-hello-$n" /mnt/test/evm/hello-$n
 done
+
+# after EVM: the file changes, the second quote and round
+echo changed >> /mnt/test/etc/motd
+cat /mnt/test/etc/motd > /dev/null
+quote 2
+agent 2
 
 # PCRs of every bank first, with nothing measured in between (reading a changed file for
 # MAY_READ would add an entry); the list is read after, so it may run ahead of the PCRs and
@@ -70,24 +105,6 @@ done
 cat /sys/kernel/security/ima/binary_runtime_measurements > /tmp/binary_runtime_measurements
 cat /sys/kernel/security/ima/ascii_runtime_measurements > /tmp/ascii_runtime_measurements
 dump() { echo "RIG-FILE $1"; base64 "/tmp/$1"; echo "RIG-END"; }
-# a guest that attests itself: vouch, with the guest's TPM, creates an AK and quotes twice,
-# before and after a file on the disk changed.  The evidence goes to a ramfs, which the
-# policy does not measure (dont_measure fsmagic=0x858458f6): writing and dumping it adds
-# nothing to the list between the quotes.
-mkdir -p /out && mount -t ramfs ramfs /out
-TCTI=device:/dev/tpmrm0
-cat /mnt/test/etc/motd > /dev/null
-if vouch tpm ak create --tcti $TCTI --out /out/ak > /out/ak.log 2>&1; then echo "attest-ak | vouch tpm ak create -> OK"; else
-	echo "attest-ak | vouch tpm ak create -> ERR $(tail -1 /out/ak.log)"; fi
-quote() {
-	if vouch attest quote --tcti $TCTI --nonce "$(cat /etc/nonce$1)" --pcrs sha256:0-10 --out /out/ev$1 > /out/q.log 2>&1; then
-		echo "attest-quote$1 | vouch attest quote -> OK"; else echo "attest-quote$1 | vouch attest quote -> ERR $(tail -1 /out/q.log)"; fi
-}
-quote 1
-echo changed >> /mnt/test/etc/motd
-cat /mnt/test/etc/motd > /dev/null
-quote 2
-
 dmesg > /tmp/dmesg.txt
 dump binary_runtime_measurements
 dump ascii_runtime_measurements

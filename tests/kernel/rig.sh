@@ -2,11 +2,19 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The kernel rig: boot Debian's own 6.1 kernel under QEMU (TCG) with a swtpm TPM 2.0, on a
 # test disk signed by vouch and an initramfs built by vouch, and check vouch against what the
-# kernel decided, in both directions.  In the same boot, vouch guard (with its libraries in
-# the initramfs) guards a second disk that the kernel does not appraise.  TAP output.
+# kernel decided, in both directions.  One boot, in this order (tests/kernel/init.sh):
+# executables and modules; firmware (a test module built against Debian's linux-headers,
+# FIRMWARE_CHECK) and the initramfs gap; kexec_file_load; EVM portable signatures; the guest
+# attesting itself with vouch on its TPM (AK, two quotes); vouch guard (with its libraries in
+# the initramfs) on a second disk that the kernel does not appraise; last, kexec -e into the
+# signed kernel, whose fresh list (tests/kernel/init2.sh) chains to the old one.  On the host:
+# the list (keys, kexec command line, signatures), vouch policy simulate against what the
+# kernel did, vouch attest verify on the guest's evidence.  The policy is tests/kernel/ima-policy.
+# TAP output.
 #
-# RIG_CORRUPT=1 gives the must-run binary (on both disks) a deliberately wrong signature: the
-# rig must then fail (tests/kernel/test-rig-can-fail.sh checks that it does).
+# RIG_CORRUPT=1 gives every file that must be accepted (the binary on both disks, the firmware,
+# the kexec kernel, the EVM signature) a deliberately wrong signature: the rig must then fail
+# exactly there (tests/kernel/test-rig-can-fail.sh checks that it does).
 . "$(dirname "$0")/../integration/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 require_peer qemu-system-x86_64 qemu-system-x86
@@ -15,6 +23,8 @@ require_peer mke2fs e2fsprogs
 require_peer debugfs e2fsprogs
 require_peer /bin/busybox busybox-static
 require_peer gcc gcc
+require_peer sqlite3 sqlite3
+require_peer setfattr attr
 CACHE=${VOUCH_CACHE:-/var/cache/vouch}/kernel
 UUID=6c61622d-696d-4161-2d74-657374646b31
 
@@ -192,11 +202,34 @@ else
 	not_ok "the firmware test module builds against linux-headers-$kver"; tail -5 "$T/fwtest.log" | sed 's/^/#   /'
 fi
 
+# --- vouchd on the host, vouch-agent in the guest over QEMU's user network (10.0.2.2 is the
+# host's 127.0.0.1): a CA for vouchd's server certificate and the agents' client certificates
+VOUCHD=${VOUCHD:-${VOUCH_BUILDDIR:-}/service/vouchd}
+AGENT=${VOUCH_AGENT:-${VOUCH_BUILDDIR:-}/service/vouch-agent}
+# (not with RIG_CORRUPT: no signature is judged there, and the rig that must fail stays short)
+[ -x "$VOUCHD" ] && [ -x "$AGENT" ] && [ "${RIG_CORRUPT:-}" != 1 ] || { VOUCHD=; AGENT=; }
+if [ -n "$AGENT" ]; then
+	P=$T/pki; mkdir -p "$P"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.crt" -days 2 \
+		-subj "/CN=vouch rig CA" -addext basicConstraints=critical,CA:true \
+		-addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
+	chmod 600 "$P/ca.key"
+	openssl req -newkey rsa:2048 -nodes -keyout "$P/server.key" -out "$P/server.csr" -subj "/CN=vouchd" >/dev/null 2>&1
+	openssl x509 -req -in "$P/server.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 2 \
+		-extfile <(printf 'subjectAltName=IP:10.0.2.2,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') \
+		-out "$P/server.crt" >/dev/null 2>&1
+	for _ in 1 2 3 4 5 6 7 8; do
+		PORT=$((20001 + RANDOM % 20000))
+		! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+	done
+	echo "https://10.0.2.2:$PORT" > "$T/vouchd-url"
+fi
+
 # --- the initramfs: built by vouch ----------------------------------------------------
 gcc -static -O2 -o "$T/gh" "$HERE/guest-helper.c"
 for i in 1 2; do openssl rand -hex 20 > "$T/nonce$i"; done
 rm -f "$T/dirs" "$T/libs"
-order="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4"
+order="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 failover net_failover virtio_net"
 printf '%s\n' $order > "$T/modules.order"
 cp "$HERE/ima-policy" "$T/ima-policy"
 {
@@ -212,6 +245,7 @@ cp "$HERE/ima-policy" "$T/ima-policy"
 	echo "file /keys/fw-initrd.sig $T/fwsig/vouch-fw-initrd.bin 0644 0 0"
 	echo "file /etc/nonce1 $T/nonce1 0644 0 0"
 	echo "file /etc/nonce2 $T/nonce2 0644 0 0"
+	[ -n "$AGENT" ] && echo "file /etc/vouchd-url $T/vouchd-url 0644 0 0" && echo "file /keys/vouchd-ca.pem $P/ca.crt 0644 0 0"
 	[ -s "$T/fwtest/fwtest.ko" ] && echo "file /lib/modules/fwtest.ko $T/fwtest/fwtest.ko 0644 0 0"
 	for m in $order; do
 		f=$(find "$mods/kernel" -name "$m.ko" | head -1)
@@ -232,9 +266,10 @@ check "vouch initramfs create builds the guest initramfs" "$VOUCH" initramfs cre
 	echo "file /usr/lib/rig/insmod $T/gh 0755 0 0"
 	echo "file /keys/ima-rsa.pem $T/ima-rsa.crt 0644 0 0"
 	echo "file /bin/vouch $VOUCH 0755 0 0"
+	[ -n "$AGENT" ] && echo "file /bin/vouch-agent $AGENT 0755 0 0"
 	# and tss2's device TCTI, which libtss2-tctildr loads at run time (ldd does not list it)
 	tcti=$(ldconfig -p | awk '/libtss2-tcti-device\.so\.0 .*x86-64/ { print $NF; exit }')
-	for lib in $({ ldd "$VOUCH"; [ -n "$tcti" ] && { echo "$tcti"; ldd "$tcti"; }; } |
+	for lib in $({ ldd "$VOUCH"; [ -n "$AGENT" ] && ldd "$AGENT"; [ -n "$tcti" ] && { echo "$tcti"; ldd "$tcti"; }; } |
 		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
 		case $lib in
 		/lib/* | /lib64/* | /usr/lib/*) dst=$lib ;;
@@ -242,6 +277,8 @@ check "vouch initramfs create builds the guest initramfs" "$VOUCH" initramfs cre
 		esac
 		d=${dst%/*}
 		while [ -n "$d" ] && ! grep -qx "$d" "$T/dirs" 2>/dev/null; do echo "$d" >>"$T/dirs"; d=${d%/*}; done
+		# vouch and vouch-agent may reach one library by two paths (build/lib, build/service/../lib)
+		grep -q "^file $dst " "$T/libs" 2>/dev/null && continue
 		echo "file $dst $(readlink -f "$lib") 0755 0 0" >>"$T/libs"
 	done
 	sort "$T/dirs" | grep -vxE '/lib|/usr|/usr/lib' | sed 's/.*/dir & 0755 0 0/'
@@ -259,14 +296,44 @@ expect_rc 1 "initramfs gap, before boot: and refuses it against another key" \
 	"$VOUCH" initramfs verify -t "$T/other.crt" "$T/initrd-fw"
 cat "$T/initrd-guard" "$T/initrd-fw" "$T/initrd" > "$T/initrd-all"
 
+# --- reference values of what the guest boots: the initramfs as vouch extracts it and the
+# disk at /mnt/test (for the host's vouch attest verify and for vouchd)
+ref=$T/refroot; rm -rf "$ref"; mkdir -p "$ref/mnt/test"
+"$VOUCH" initramfs extract "$T/initrd-all" "$ref" >/dev/null 2>"$T/.err"
+cp -a "$disk/." "$ref/mnt/test/"
+cmdline_digest=$(printf '%s' "vouch-rig kexec=signed" | sha256sum | cut -c1-64)
+# reference create has no option for a buffer: the command line goes in through a Keylime
+# runtime policy's "ima-buf" map, out of vouch and back (the document's id stays right)
+mkref() { # OUT [--keyring ...]: reference values of the guest's files, plus the kexec command line
+	local out=$1; shift
+	"$VOUCH" reference create --quiet --root "$ref" --out "$out.base" "$@" >/dev/null 2>"$T/.err" &&
+		"$VOUCH" reference export --keylime --out "$out.kl" "$out.base" &&
+		jq --arg d "$cmdline_digest" '.["ima-buf"] = {"kexec-cmdline": [$d]}' "$out.kl" > "$out.kl2" &&
+		"$VOUCH" reference import --keylime --out "$out" "$out.kl2"
+}
+openssl x509 -in "$T/other.crt" -outform DER -out "$T/other.der"
+mkref "$T/ref.json" --keyring "_ima=$T/ima-rsa.der"
+mkref "$T/ref-nokey.json"
+mkref "$T/ref-otherkey.json" --keyring "_ima=$T/other.der"
+
 # --- boot ------------------------------------------------------------------------------
 mkdir -p "$T/tpm"
 swtpm socket --tpm2 --tpmstate dir="$T/tpm" --ctrl type=unixio,path="$T/swtpm.sock" \
 	--flags startup-clear --daemon --pid file="$T/swtpm.pid" --log file="$T/swtpm.log"
 check "swtpm started" test -s "$T/swtpm.pid"
+VPID=
+if [ -n "$VOUCHD" ]; then
+	"$VOUCHD" --listen "127.0.0.1:$PORT" --db "$T/vouchd.db" --tls-cert "$P/server.crt" --tls-key "$P/server.key" \
+		--client-ca "$P/ca.crt" --agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key" --allow-ek-public \
+		--pcrs sha256:0-10 --reference "$T/ref.json" 2>"$T/vouchd.log" &
+	VPID=$!
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
+	if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then ok "vouchd listens for the guest on 127.0.0.1:$PORT"; else
+		not_ok "vouchd listens for the guest on 127.0.0.1:$PORT"; sed 's/^/#   /' "$T/vouchd.log"; fi
+fi
 start=$(date +%s)
 # TCG: this machine's /dev/kvm (nested) runs no guest: the serial port stays silent
-timeout 300 qemu-system-x86_64 -M pc -accel tcg -m 1024 -smp 1 -display none -no-reboot -monitor none -nic none \
+timeout 300 qemu-system-x86_64 -M pc -accel tcg -m 1024 -smp 1 -display none -no-reboot -monitor none -nic user,model=virtio-net-pci \
 	-serial file:"$T/console.log" \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$T/initrd-all" \
 	-append "console=ttyS0 panic=-1 ima_hash=sha256 ima_template=ima-sig firmware_class.path=/mnt/test/fw" \
@@ -275,6 +342,7 @@ timeout 300 qemu-system-x86_64 -M pc -accel tcg -m 1024 -smp 1 -display none -no
 	-chardev socket,id=chrtpm,path="$T/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
 	-device tpm-tis,tpmdev=tpm0 >/dev/null 2>&1
 [ -f "$T/swtpm.pid" ] && kill "$(cat "$T/swtpm.pid")" 2>/dev/null
+[ -n "$VPID" ] && { kill "$VPID" 2>/dev/null; wait "$VPID" 2>/dev/null; }
 diag "guest ran $(( $(date +%s) - start )) s"
 tr -d '\r' < "$T/console.log" > "$T/console.txt"
 [ -n "${RIG_KEEP:-}" ] && cp "$T/console.txt" "$RIG_KEEP"
@@ -486,23 +554,6 @@ expect attest-ak '-> OK' "attest: vouch in the guest creates an AK on /dev/tpmrm
 expect attest-quote1 '-> OK' "attest: vouch in the guest quotes PCRs 0-10 with its list and event log"
 expect attest-quote2 '-> OK' "attest: and quotes again after a file on the disk changed"
 extract ak.pub; extract ev1; extract ev2
-ref=$T/refroot; rm -rf "$ref"; mkdir -p "$ref/mnt/test"
-"$VOUCH" initramfs extract "$T/initrd-all" "$ref" >/dev/null 2>"$T/.err"
-cp -a "$disk/." "$ref/mnt/test/"
-cmdline_digest=$(printf '%s' "vouch-rig kexec=signed" | sha256sum | cut -c1-64)
-# reference create has no option for a buffer: the command line goes in through a Keylime
-# runtime policy's "ima-buf" map, out of vouch and back (the document's id stays right)
-mkref() { # OUT [--keyring ...]: reference values of the guest's files, plus the kexec command line
-	local out=$1; shift
-	"$VOUCH" reference create --quiet --root "$ref" --out "$out.base" "$@" >/dev/null 2>"$T/.err" &&
-		"$VOUCH" reference export --keylime --out "$out.kl" "$out.base" &&
-		jq --arg d "$cmdline_digest" '.["ima-buf"] = {"kexec-cmdline": [$d]}' "$out.kl" > "$out.kl2" &&
-		"$VOUCH" reference import --keylime --out "$out" "$out.kl2"
-}
-openssl x509 -in "$T/other.crt" -outform DER -out "$T/other.der"
-mkref "$T/ref.json" --keyring "_ima=$T/ima-rsa.der"
-mkref "$T/ref-nokey.json"
-mkref "$T/ref-otherkey.json" --keyring "_ima=$T/other.der"
 # no -t: the list holds the files the kernel refused, with their bad signatures, by design;
 # the reference values judge every entry
 attest() { # REF EVIDENCE NONCE-FILE -> exit code; the JSON in $T/attest.json
@@ -551,6 +602,20 @@ else
 		"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" "$T/list2"
 	check "kexec -e: vouch log verify --previous chains the old list and the new one: they replay to PCR 10" \
 		"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" --previous "$T/list1" "$T/list2"
+fi
+
+# vouchd's verdicts, as vouch-agent --once reports them (exit 0 trusted, 1 not)
+if [ -n "$AGENT" ]; then
+	expect net-up '-> OK' "agent: the guest's network is up (virtio_net, QEMU's user network)"
+	expect agent-round1 '-> OK exit=0' "agent: vouch-agent in the guest enrolls with vouchd on the host (EK, AK, credential activation) and vouchd trusts it"
+	expect agent-round2 '-> OK exit=1' "agent, must fail: after /mnt/test/etc/motd changed, vouchd does not trust the guest"
+	eq "agent: vouchd stored the two verdicts" \
+		"$(sqlite3 "$T/vouchd.db" "SELECT verdict FROM results WHERE agent = 'rig-guest' ORDER BY seq" 2>&1 | tr '\n' ' ')" "trusted untrusted "
+	# (json-c writes / as \/)
+	check "agent: vouchd's second result names the changed file" grep -qE '\\?/mnt\\?/test\\?/etc\\?/motd' \
+		<(sqlite3 "$T/vouchd.db" "SELECT body FROM results WHERE agent = 'rig-guest' ORDER BY seq DESC LIMIT 1" 2>&1)
+else
+	skip "vouchd and vouch-agent: not built (VOUCH_BUILDDIR/service), or RIG_CORRUPT"
 fi
 
 # EVM in the list: the digest-only file's sig field holds its security.evm (type 0x05)

@@ -1155,6 +1155,11 @@ static void pg_reconnect(void)
 	const char *kill = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
 			   "WHERE datname = current_database() AND pid <> pg_backend_pid()";
 
+	/* the stores closed by the tests before may still be leaving pg_stat_activity: wait (5 s
+	 * at most) until none is listed, so that the count below is this store's session alone */
+	for (int i = 0; i < 100 && pg_scalar("SELECT count(*) FROM pg_stat_activity "
+					     "WHERE application_name = 'vouchd'") > 0; i++)
+		usleep(50 * 1000);
 	s = pg_open();
 	if (!s)
 		return;

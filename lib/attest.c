@@ -30,8 +30,6 @@
 #include "vouch/eventlog.h"
 #include "vouch/log.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, attest_reader_freep, vouch_log_reader_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, attest_cache_freep, vouch_sig_cache_free)
 
 struct vouch_attest_reference {
 	json_object *root;
@@ -514,7 +512,7 @@ static int ima_start(struct vouch_attest_result *res, const struct vouch_pcrs *q
 static int ima_bound(vouch_ctx *ctx, const struct vouch_evidence *ev, const struct vouch_pcrs *q,
 		     uint32_t named, struct run *run, struct ima_walk *w)
 {
-	_cleanup_(attest_reader_freep) vouch_log_reader *reader = NULL;
+	_cleanup_(log_reader_freep) vouch_log_reader *reader = NULL;
 	struct vouch_log_entry e;
 	int r;
 
@@ -539,7 +537,7 @@ static int ima_replay(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 		      vouch_sig_cache *cache, struct run *run, struct judge *j, struct ima_walk *w,
 		      struct vouch_attest_result *res)
 {
-	_cleanup_(attest_reader_freep) vouch_log_reader *reader = NULL;
+	_cleanup_(log_reader_freep) vouch_log_reader *reader = NULL;
 	struct vouch_log_entry e;
 	int r;
 
@@ -679,7 +677,7 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 		      const struct vouch_evidence *ev, const struct vouch_pcrs *q,
 		      const struct vouch_attest_state *state_in, struct vouch_attest_result *res)
 {
-	_cleanup_(attest_cache_freep) vouch_sig_cache *cache = NULL;
+	_cleanup_(sig_cache_freep) vouch_sig_cache *cache = NULL;
 	_cleanup_free_ struct run *run = NULL;
 	_cleanup_free_ struct judge *j = NULL;
 	_cleanup_free_ struct ima_walk *w = NULL;

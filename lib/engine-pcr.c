@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "engine-internal.h"
+#include "log-internal.h"
 #include <vouch/tpm.h>
 
 struct engine_tpm {
@@ -31,7 +32,6 @@ struct engine_tpm {
 	size_t n_pend, n_staged, cap;
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, log_reader_freep, vouch_log_reader_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct engine_tpm *, engine_tpm_freep, engine_tpm_free)
 
 void engine_tpm_free(struct engine_tpm *t)

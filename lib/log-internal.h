@@ -13,6 +13,10 @@
 #include "internal.h"
 #include <vouch/log.h>
 
+/* _cleanup_() helpers for the list's handles, for the modules above (engine, attest) */
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, log_reader_freep, vouch_log_reader_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, sig_cache_freep, vouch_sig_cache_free)
+
 /* Hard caps on untrusted lists (FORMATS.md §5.1: <= 15 fields, ids <= 16 chars). */
 #define LOG_MAX_NAME_LEN 255		      /* template name / custom format string */
 #define LOG_MAX_ENTRY_DATA (16u << 20)	      /* template data of one entry */

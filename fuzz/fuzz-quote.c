@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > size - 2)
 			n = size - 2;
 		vouch_pcrs_parse_selection("sha256:0-10+sha1:10", &pcrs);
-		memset(pcrs.banks[0].values, 0, sizeof(pcrs.banks[0].values));
+		memset(pcrs.banks[0].pcr, 0, sizeof(pcrs.banks[0].pcr));
 		o.nonce = (const uint8_t *)"\xd8\x6c\x98\x18";
 		o.nonce_len = 4;
 		o.pcrs = &pcrs;

@@ -69,6 +69,28 @@ void *mem_reallocarray(void *p, size_t nmemb, size_t size)
 	return mem_realloc(p, nmemb * size);
 }
 
+int mem_grow(void *pp, size_t *cap, size_t need, size_t size, size_t initial)
+{
+	void **p = pp;
+	size_t n;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	n = *cap ? *cap : initial;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return -ENOMEM;
+		n *= 2;
+	}
+	q = mem_reallocarray(*p, n, size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
 char *mem_strdup(const char *s)
 {
 	return mem_dup(s, strlen(s) + 1);

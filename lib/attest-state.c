@@ -67,7 +67,7 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 	json_object_object_foreach(pcrs, bank, vals)
 	{
 		int algo = vouch_hash_by_name(bank);
-		struct vouch_pcrs_bank *b;
+		struct vouch_pcr_bank *b;
 
 		if (algo < 0 || st->pcrs.n_banks == VOUCH_PCR_MAX_BANKS ||
 		    !json_object_is_type(vals, json_type_object))
@@ -86,11 +86,11 @@ VOUCH_EXPORT int vouch_attest_state_parse(vouch_ctx *ctx, const char *json, size
 				return ctx_err(ctx, -EBADMSG, "bad PCR index '%.32s'", key);
 			if (!json_is_string(hex) ||
 			    (size_t)json_object_get_string_len(hex) != 2 * sz ||
-			    hex_decode(json_object_get_string(hex), 2 * sz, b->values[pcr],
-				       sizeof(b->values[pcr]), &got) < 0 ||
+			    hex_decode(json_object_get_string(hex), 2 * sz, b->pcr[pcr],
+				       sizeof(b->pcr[pcr]), &got) < 0 ||
 			    got != sz)
 				return ctx_err(ctx, -EBADMSG, "bad PCR value");
-			b->mask |= 1U << pcr;
+			b->present |= 1U << pcr;
 		}
 	}
 	st->valid = true;
@@ -137,10 +137,10 @@ static json_object *pcrs_json(const struct vouch_pcrs *p)
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
 			char key[4], hex[2 * VOUCH_HASH_MAX_SIZE + 1];
 
-			if (!(p->banks[b].mask & (1U << i)))
+			if (!(p->banks[b].present & (1U << i)))
 				continue;
 			snprintf(key, sizeof(key), "%u", i);
-			hex_encode(p->banks[b].values[i], hi->size, hex);
+			hex_encode(p->banks[b].pcr[i], hi->size, hex);
 			json_object_object_add(bank, key, json_object_new_string(hex));
 		}
 		json_object_object_add(o, hi->name, bank);

@@ -180,16 +180,16 @@ static void fill_values(const struct vouch_evidence *ev, struct vouch_pcrs *req,
 	int n_missing = 0;
 
 	for (uint32_t b = 0; b < req->n_banks; b++) {
-		const struct vouch_pcrs_bank *src = NULL;
+		const struct vouch_pcr_bank *src = NULL;
 
 		for (uint32_t k = 0; k < ev->pcrs.n_banks; k++)
 			if (ev->pcrs.banks[k].algo == req->banks[b].algo)
 				src = &ev->pcrs.banks[k];
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
-			if (!(req->banks[b].mask & (1U << i)))
+			if (!(req->banks[b].present & (1U << i)))
 				continue;
-			if (src && (src->mask & (1U << i)))
-				memcpy(req->banks[b].values[i], src->values[i], VOUCH_HASH_MAX_SIZE);
+			if (src && (src->present & (1U << i)))
+				memcpy(req->banks[b].pcr[i], src->pcr[i], VOUCH_HASH_MAX_SIZE);
 			else if (n_missing++ == 0)
 				snprintf(missing, sizeof(missing), "%s:%u",
 					 vouch_hash_info(req->banks[b].algo)->name, i);
@@ -230,10 +230,10 @@ static void check_eventlog(vouch_ctx *ctx, const struct vouch_evidence *ev,
 		size_t sz = vouch_hash_info(quoted->banks[b].algo)->size;
 
 		for (unsigned i = 0; i <= 9; i++) {
-			if (!(quoted->banks[b].mask & (1U << i)))
+			if (!(quoted->banks[b].present & (1U << i)))
 				continue;
 			covered |= 1U << i;
-			if (CRYPTO_memcmp(rp->banks[b].values[i], quoted->banks[b].values[i], sz)) {
+			if (CRYPTO_memcmp(rp->banks[b].pcr[i], quoted->banks[b].pcr[i], sz)) {
 				add_check(res, "eventlog", -EKEYREJECTED,
 					  "the firmware event log (%u events) does not replay to "
 					  "quoted %s PCR %u",
@@ -264,7 +264,7 @@ struct run {
 	uint32_t watch[VOUCH_PCR_MAX_BANKS]; /* per bank: PCRs compared with the quote */
 };
 
-static int extend(vouch_ctx *ctx, struct vouch_pcrs_bank *b, uint32_t pcr, const uint8_t *dig)
+static int extend(vouch_ctx *ctx, struct vouch_pcr_bank *b, uint32_t pcr, const uint8_t *dig)
 {
 	size_t sz = vouch_hash_info(b->algo)->size;
 	uint8_t buf[2 * VOUCH_HASH_MAX_SIZE];
@@ -273,13 +273,13 @@ static int extend(vouch_ctx *ctx, struct vouch_pcrs_bank *b, uint32_t pcr, const
 
 	if (pcr >= VOUCH_PCR_COUNT)
 		return ctx_err(ctx, -EBADMSG, "PCR %u out of range", pcr);
-	memcpy(buf, b->values[pcr], sz);
+	memcpy(buf, b->pcr[pcr], sz);
 	memcpy(buf + sz, dig, sz);
 	r = vouch_digest_buf(ctx, b->algo, buf, 2 * sz, &d);
 	if (r < 0)
 		return r;
-	memcpy(b->values[pcr], d.bytes, sz);
-	b->mask |= 1U << pcr;
+	memcpy(b->pcr[pcr], d.bytes, sz);
+	b->present |= 1U << pcr;
 	return 0;
 }
 
@@ -304,8 +304,8 @@ static int boot_aggregate(vouch_ctx *ctx, const struct vouch_pcrs *q,
 
 		for (uint32_t b = 0; b < q->n_banks; b++)
 			if (q->banks[b].algo == d.algo) {
-				pb.present = q->banks[b].mask;
-				memcpy(pb.pcr, q->banks[b].values, sizeof(pb.pcr));
+				pb.present = q->banks[b].present;
+				memcpy(pb.pcr, q->banks[b].pcr, sizeof(pb.pcr));
 			}
 		if (vouch_log_boot_aggregate(ctx, &pb, &want) == 0)
 			boot = want.len == d.len && !CRYPTO_memcmp(want.bytes, d.bytes, d.len)
@@ -346,7 +346,7 @@ static bool run_matches(struct run *run, const struct vouch_pcrs *q, int *modes)
 
 			for (unsigned p = 0; p < VOUCH_PCR_COUNT; p++)
 				if ((run->watch[b] >> p & 1) &&
-				    CRYPTO_memcmp(run->pcrs[m].banks[b].values[p], q->banks[b].values[p],
+				    CRYPTO_memcmp(run->pcrs[m].banks[b].pcr[p], q->banks[b].pcr[p],
 						  sz))
 					all = false;
 			if (all) {
@@ -488,7 +488,7 @@ static int ima_start(struct vouch_attest_result *res, const struct vouch_pcrs *q
 		return -EPERM;
 	}
 	for (uint32_t b = 0; b < q->n_banks; b++) {
-		const struct vouch_pcrs_bank *sb = NULL;
+		const struct vouch_pcr_bank *sb = NULL;
 
 		for (uint32_t k = 0; k < state_in->pcrs.n_banks; k++)
 			if (state_in->pcrs.banks[k].algo == q->banks[b].algo)
@@ -500,7 +500,7 @@ static int ima_start(struct vouch_attest_result *res, const struct vouch_pcrs *q
 		}
 		for (int m = 0; m < MODES; m++)
 			run->pcrs[m].banks[b] = *sb;
-		*named |= sb->mask;
+		*named |= sb->present;
 	}
 	return 0;
 }
@@ -526,9 +526,9 @@ static int ima_bound(vouch_ctx *ctx, const struct vouch_evidence *ev, const stru
 	if (r < 0)
 		return r;
 	for (uint32_t b = 0; b < q->n_banks; b++) {
-		run->watch[b] = q->banks[b].mask & (named | ~0x3FFU);
+		run->watch[b] = q->banks[b].present & (named | ~0x3FFU);
 		w->attested |= run->watch[b];
-		w->unexplained |= q->banks[b].mask & ~named & ~0x7FFU;
+		w->unexplained |= q->banks[b].present & ~named & ~0x7FFU;
 	}
 	return 0;
 }
@@ -704,7 +704,7 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 	w->base = ev->ima_from_entry;
 	w->boot = 1;
 	for (uint32_t b = 0; b < q->n_banks; b++)
-		has10 |= (q->banks[b].mask >> 10) & 1;
+		has10 |= (q->banks[b].present >> 10) & 1;
 	if (!has10) {
 		add_check(res, "ima_list", -EPERM,
 			  "PCR 10 is not in the quoted selection: the list is not attested");
@@ -789,9 +789,8 @@ VOUCH_EXPORT int vouch_attest_verify(vouch_ctx *ctx, const struct vouch_attest_v
 			   VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA)) ||
 	    ((o->flags & VOUCH_ATTEST_REQUIRE_SIGS) && !o->trust))
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(o->reserved); i++)
-		if (o->reserved[i])
-			return -EINVAL;
+	if (!mem_is_zero(o->reserved, sizeof(o->reserved)))
+		return -EINVAL;
 	res = mem_zalloc(sizeof(*res));
 	if (!res)
 		return ctx_err(ctx, -ENOMEM, "out of memory");

@@ -30,8 +30,6 @@
 #include "audit-internal.h"
 #include "config.h"
 
-extern char **environ;
-
 static uint64_t now_msec(void)
 {
 	struct timespec ts;
@@ -504,9 +502,9 @@ VOUCH_EXPORT int vouch_audit_run(vouch_ctx *ctx, const char *tree,
 		return -EINVAL;
 	if (o->version != VOUCH_AUDIT_OPTIONS_VERSION || o->reserved0)
 		return ctx_err(ctx, -EINVAL, "unsupported audit options version %u", o->version);
-	for (size_t i = 0; i < ARRAY_SIZE(o->reserved); i++)
-		if (o->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved audit option fields must be zero");
+	if (check_reserved(ctx, o->reserved, sizeof(o->reserved),
+			   "reserved audit option fields must be zero") < 0)
+		return -EINVAL;
 	if (stat(tree, &st) < 0)
 		return ctx_err(ctx, -errno, "cannot open kernel tree '%s': %m", tree);
 	if (!S_ISDIR(st.st_mode))

@@ -206,15 +206,8 @@ static struct link_rec *link_find(struct extract *ex, const struct vouch_cpio_en
 
 static int link_add(struct extract *ex, const struct vouch_cpio_entry *e, const struct stat *st)
 {
-	if (ex->n_links == ex->cap_links) {
-		size_t cap = ex->cap_links ? ex->cap_links * 2 : 16;
-		struct link_rec *l = mem_reallocarray(ex->links, cap, sizeof(*l));
-
-		if (!l)
-			return -ENOMEM;
-		ex->links = l;
-		ex->cap_links = cap;
-	}
+	if (mem_grow(&ex->links, &ex->cap_links, ex->n_links + 1, sizeof(*ex->links), 16) < 0)
+		return -ENOMEM;
 	ex->links[ex->n_links] = (struct link_rec){ e->devmajor, e->devminor, e->ino,
 						    e->mode & S_IFMT, mem_strdup(e->name),
 						    st->st_dev, st->st_ino };
@@ -370,15 +363,8 @@ static int extract_dir(struct extract *ex, const struct vouch_cpio_entry *e, int
 	if (k < 0)
 		return k;
 	/* mode, owner and time last, so a read-only directory can still be filled */
-	if (ex->n_dirs == ex->cap_dirs) {
-		size_t cap = ex->cap_dirs ? ex->cap_dirs * 2 : 16;
-
-		d = mem_reallocarray(ex->dirs, cap, sizeof(*d));
-		if (!d)
-			return -ENOMEM;
-		ex->dirs = d;
-		ex->cap_dirs = cap;
-	}
+	if (mem_grow(&ex->dirs, &ex->cap_dirs, ex->n_dirs + 1, sizeof(*ex->dirs), 16) < 0)
+		return -ENOMEM;
 	d = &ex->dirs[ex->n_dirs];
 	*d = (struct dir_rec){ mem_strdup(e->name), e->mode, e->uid, e->gid, e->mtime };
 	if (!d->name)

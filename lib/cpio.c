@@ -367,15 +367,8 @@ static int hex_field(vouch_cpio_reader *r, struct cursor *c, unsigned width, con
 
 static int xattr_push(vouch_cpio_reader *r, const char *name, const uint8_t *value, size_t len)
 {
-	if (r->n_xattrs == r->xattrs_cap) {
-		size_t cap = r->xattrs_cap ? r->xattrs_cap * 2 : 8;
-		struct vouch_cpio_xattr *x = mem_reallocarray(r->xattrs, cap, sizeof(*x));
-
-		if (!x)
-			return -ENOMEM;
-		r->xattrs = x;
-		r->xattrs_cap = cap;
-	}
+	if (mem_grow(&r->xattrs, &r->xattrs_cap, r->n_xattrs + 1, sizeof(*r->xattrs), 8) < 0)
+		return -ENOMEM;
 	r->xattrs[r->n_xattrs++] = (struct vouch_cpio_xattr){ name, value, len };
 	return 0;
 }

@@ -175,28 +175,17 @@ static void PRINTF_FMT(3, 0) ctx_vset(vouch_ctx *ctx, bool with_ssl, const char 
 		ctx->log_fn(ctx->log_userdata, VOUCH_LOG_DEBUG, ctx->errmsg);
 }
 
-int ctx_err(vouch_ctx *ctx, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!ctx)
-		return err;
-	va_start(ap, fmt);
-	ctx_vset(ctx, false, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-int ctx_err_ssl(vouch_ctx *ctx, int err, const char *fmt, ...)
+int ctx_err_full(vouch_ctx *ctx, int err, bool with_ssl, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!ctx) {
-		ERR_clear_error();
+		if (with_ssl)
+			ERR_clear_error();
 		return err;
 	}
 	va_start(ap, fmt);
-	ctx_vset(ctx, true, fmt, ap);
+	ctx_vset(ctx, with_ssl, fmt, ap);
 	va_end(ap);
 	return err;
 }

@@ -10,6 +10,7 @@
 #define VOUCH_LIB_CURSOR_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -72,81 +73,47 @@ static inline int cur_sub(struct cursor *c, size_t n, struct cursor *ret)
 	return 0;
 }
 
-static inline int cur_u8(struct cursor *c, uint8_t *v)
+/*
+ * The @n-byte unsigned integer at the cursor (big-endian when @be), advancing past it; -EBADMSG
+ * and nothing consumed or stored when fewer than @n bytes are left. The fixed-width readers below
+ * are this with constant arguments, which the compiler folds into the plain loads.
+ */
+static inline int cur_uint(struct cursor *c, size_t n, bool be, uint64_t *v)
 {
-	if (c->left < 1)
+	uint64_t x = 0;
+
+	if (c->left < n)
 		return -EBADMSG;
-	*v = c->p[0];
-	c->p++;
-	c->left--;
+	/* unrolled, the shifts of constant bytes fold into one load (and a byte swap) */
+#ifdef __clang__
+#pragma clang loop unroll(full)
+#else
+#pragma GCC unroll 8
+#endif
+	for (size_t i = 0; i < n; i++)
+		x |= (uint64_t)c->p[i] << (8 * (be ? n - 1 - i : i));
+	c->p += n;
+	c->left -= n;
+	*v = x;
 	return 0;
 }
 
-static inline int cur_u16be(struct cursor *c, uint16_t *v)
-{
-	if (c->left < 2)
-		return -EBADMSG;
-	*v = (uint16_t)(c->p[0] << 8 | c->p[1]);
-	c->p += 2;
-	c->left -= 2;
-	return 0;
-}
+/* Defines name(struct cursor *, type *): cur_uint() of sizeof(type) bytes. */
+#define CUR_DEFINE_READER(name, type, be)                                                          \
+	static inline int name(struct cursor *c, type *v)                                          \
+	{                                                                                          \
+		uint64_t x;                                                                        \
+		int r = cur_uint(c, sizeof(type), be, &x);                                         \
+		if (r < 0)                                                                         \
+			return r;                                                                  \
+		*v = (type)x;                                                                      \
+		return 0;                                                                          \
+	}
 
-static inline int cur_u16le(struct cursor *c, uint16_t *v)
-{
-	if (c->left < 2)
-		return -EBADMSG;
-	*v = (uint16_t)(c->p[1] << 8 | c->p[0]);
-	c->p += 2;
-	c->left -= 2;
-	return 0;
-}
-
-static inline int cur_u32be(struct cursor *c, uint32_t *v)
-{
-	if (c->left < 4)
-		return -EBADMSG;
-	*v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 | (uint32_t)c->p[2] << 8 |
-	     (uint32_t)c->p[3];
-	c->p += 4;
-	c->left -= 4;
-	return 0;
-}
-
-static inline int cur_u32le(struct cursor *c, uint32_t *v)
-{
-	if (c->left < 4)
-		return -EBADMSG;
-	*v = (uint32_t)c->p[3] << 24 | (uint32_t)c->p[2] << 16 | (uint32_t)c->p[1] << 8 |
-	     (uint32_t)c->p[0];
-	c->p += 4;
-	c->left -= 4;
-	return 0;
-}
-
-static inline int cur_u64be(struct cursor *c, uint64_t *v)
-{
-	uint32_t hi, lo;
-
-	if (c->left < 8)
-		return -EBADMSG;
-	cur_u32be(c, &hi);
-	cur_u32be(c, &lo);
-	*v = (uint64_t)hi << 32 | lo;
-	return 0;
-}
-
-static inline int cur_u64le(struct cursor *c, uint64_t *v)
-{
-	uint32_t hi, lo;
-
-	if (c->left < 8)
-		return -EBADMSG;
-	cur_u32le(c, &lo);
-	cur_u32le(c, &hi);
-	*v = (uint64_t)hi << 32 | lo;
-	return 0;
-}
+CUR_DEFINE_READER(cur_u8, uint8_t, true)
+CUR_DEFINE_READER(cur_u16be, uint16_t, true) CUR_DEFINE_READER(cur_u16le, uint16_t, false)
+CUR_DEFINE_READER(cur_u32be, uint32_t, true) CUR_DEFINE_READER(cur_u32le, uint32_t, false)
+CUR_DEFINE_READER(cur_u64be, uint64_t, true) CUR_DEFINE_READER(cur_u64le, uint64_t, false)
 
 /* A u16 big-endian length followed by that many bytes (TPM2B). */
 static inline int cur_tpm2b(struct cursor *c, const uint8_t **ret, size_t *ret_len)

@@ -136,14 +136,14 @@ static bool same_pcrs(const struct vouch_pcrs *a, const struct vouch_pcrs *b)
 		size_t sz = vouch_hash_info(a->banks[k].algo)->size;
 
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++)
-			if ((a->banks[k].mask >> i & 1) &&
-			    memcmp(a->banks[k].values[i], b->banks[k].values[i], sz) != 0)
+			if ((a->banks[k].present >> i & 1) &&
+			    memcmp(a->banks[k].pcr[i], b->banks[k].pcr[i], sz) != 0)
 				return false;
 	}
 	return true;
 }
 
-static int pcr_extend_value(vouch_ctx *ctx, struct vouch_pcrs_bank *bank, uint32_t pcr,
+static int pcr_extend_value(vouch_ctx *ctx, struct vouch_pcr_bank *bank, uint32_t pcr,
 			    const struct vouch_digest *d)
 {
 	size_t sz = vouch_hash_info(bank->algo)->size;
@@ -151,12 +151,12 @@ static int pcr_extend_value(vouch_ctx *ctx, struct vouch_pcrs_bank *bank, uint32
 	struct vouch_digest nd;
 	int r;
 
-	memcpy(buf, bank->values[pcr], sz);
+	memcpy(buf, bank->pcr[pcr], sz);
 	memcpy(buf + sz, d->bytes, sz);
 	r = vouch_digest_buf(ctx, bank->algo, buf, 2 * sz, &nd);
 	if (r < 0)
 		return r;
-	memcpy(bank->values[pcr], nd.bytes, sz);
+	memcpy(bank->pcr[pcr], nd.bytes, sz);
 	return 0;
 }
 
@@ -193,7 +193,7 @@ static int replay(struct engine_tpm *t, const uint8_t *list, size_t len, uint64_
 	tp->n_banks = rp->n_banks = (uint32_t)t->n_banks;
 	for (size_t b = 0; b < t->n_banks; b++) {
 		tp->banks[b].algo = rp->banks[b].algo = t->algo[b];
-		tp->banks[b].mask = rp->banks[b].mask = mask;
+		tp->banks[b].present = rp->banks[b].present = mask;
 	}
 	r = vouch_tpm_pcr_read(t->tpm, tp);
 	if (r < 0)
@@ -201,7 +201,7 @@ static int replay(struct engine_tpm *t, const uint8_t *list, size_t len, uint64_
 	*ret_reset = true;
 	for (size_t b = 0; b < t->n_banks; b++)
 		for (size_t i = 0; i < vouch_hash_info(t->algo[b])->size; i++)
-			*ret_reset &= tp->banks[b].values[10][i] == 0;
+			*ret_reset &= tp->banks[b].pcr[10][i] == 0;
 	/* pass 2: replay, comparing after every entry */
 	if (same_pcrs(tp, rp))
 		prefix = 0;
@@ -423,7 +423,7 @@ int engine_tpm_boot_bank(struct engine_tpm *t, int hash_algo, struct vouch_pcr_b
 			       t->tcti);
 	p->n_banks = 1;
 	p->banks[0].algo = algo;
-	p->banks[0].mask = 0x3ff;
+	p->banks[0].present = 0x3ff;
 	r = vouch_tpm_pcr_read(t->tpm, p);
 	if (r < 0)
 		return tpm_fail(t->ctx, r, "read PCRs 0-9 (boot_aggregate)", t->tcti);
@@ -431,6 +431,6 @@ int engine_tpm_boot_bank(struct engine_tpm *t, int hash_algo, struct vouch_pcr_b
 	ret->algo = algo;
 	ret->present = 0x3ff;
 	for (unsigned i = 0; i <= 9; i++)
-		memcpy(ret->pcr[i], p->banks[0].values[i], VOUCH_HASH_MAX_SIZE);
+		memcpy(ret->pcr[i], p->banks[0].pcr[i], VOUCH_HASH_MAX_SIZE);
 	return 0;
 }

@@ -78,9 +78,9 @@ VOUCH_EXPORT int vouch_engine_new(vouch_ctx *ctx, const struct vouch_engine_opti
 		opts = &def;
 	if (opts->version != 1 || (opts->flags & ~VOUCH_ENGINE_NO_CACHE))
 		return ctx_err(ctx, -EINVAL, "unsupported engine options");
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved engine option set");
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved engine option set") < 0)
+		return -EINVAL;
 	if (opts->hash_algo && !vouch_hash_available(ctx, opts->hash_algo))
 		return ctx_err(ctx, -EINVAL, "hash algorithm %d not available", opts->hash_algo);
 	if (opts->template_name && !engine_template_supported(opts->template_name))

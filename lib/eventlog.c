@@ -233,18 +233,18 @@ static bool is_padding(const struct cursor *c)
 	return c->left && (p[0] == 0 || p[0] == 0xff);
 }
 
-static int extend(vouch_ctx *ctx, struct vouch_pcrs_bank *b, uint32_t pcr, const uint8_t *digest)
+static int extend(vouch_ctx *ctx, struct vouch_pcr_bank *b, uint32_t pcr, const uint8_t *digest)
 {
 	const EVP_MD *md = ssl_md(ctx, b->algo);
 	size_t sz = vouch_hash_info(b->algo)->size;
 	uint8_t buf[2 * VOUCH_HASH_MAX_SIZE];
 	unsigned out_len;
 
-	memcpy(buf, b->values[pcr], sz);
+	memcpy(buf, b->pcr[pcr], sz);
 	memcpy(buf + sz, digest, sz);
-	if (!md || !EVP_Digest(buf, 2 * sz, b->values[pcr], &out_len, md, NULL))
+	if (!md || !EVP_Digest(buf, 2 * sz, b->pcr[pcr], &out_len, md, NULL))
 		return -EIO;
-	b->mask |= 1U << pcr;
+	b->present |= 1U << pcr;
 	return 0;
 }
 
@@ -256,13 +256,13 @@ static void startup_locality(struct vouch_pcrs *pcrs, const uint8_t *ev, size_t 
 		return;
 	/* only meaningful before PCR 0 is first extended; a later one cannot reset it */
 	for (uint32_t b = 0; b < pcrs->n_banks; b++)
-		if (pcrs->banks[b].mask & 1U)
+		if (pcrs->banks[b].present & 1U)
 			return;
 	info->startup_locality = ev[sizeof(STARTUP_LOCALITY)];
 	for (uint32_t b = 0; b < pcrs->n_banks; b++) {
 		size_t sz = vouch_hash_info(pcrs->banks[b].algo)->size;
 
-		pcrs->banks[b].values[0][sz - 1] = info->startup_locality;
+		pcrs->banks[b].pcr[0][sz - 1] = info->startup_locality;
 	}
 }
 
@@ -476,7 +476,7 @@ static int walk(vouch_ctx *ctx, const uint8_t *log, size_t len, struct vouch_pcr
 	}
 	if (out && info.startup_locality)
 		for (uint32_t b = 0; b < out->n_banks; b++)
-			out->banks[b].mask |= 1U;
+			out->banks[b].present |= 1U;
 	if (ret_info)
 		*ret_info = info;
 	return 0;
@@ -505,7 +505,7 @@ VOUCH_EXPORT int vouch_eventlog_replay(vouch_ctx *ctx, const uint8_t *log, size_
 				       vouch_hash_info(algo)->name);
 		out->banks[b].algo = algo;
 		for (unsigned i = 17; i <= 22; i++)
-			memset(out->banks[b].values[i], 0xff, vouch_hash_info(algo)->size);
+			memset(out->banks[b].pcr[i], 0xff, vouch_hash_info(algo)->size);
 	}
 	r = walk(ctx, log, len, out, &info, NULL, NULL);
 	if (r < 0)

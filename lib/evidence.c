@@ -86,7 +86,7 @@ static int parse_pcrs(json_object *arr, struct vouch_pcrs *p)
 	p->n_banks = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
 		json_object *b = json_object_array_get_idx(arr, i), *name, *vals;
-		struct vouch_pcrs_bank *bank = &p->banks[i];
+		struct vouch_pcr_bank *bank = &p->banks[i];
 		const struct vouch_hash_info *hi;
 
 		if (!json_object_is_type(b, json_type_object) ||
@@ -110,10 +110,10 @@ static int parse_pcrs(json_object *arr, struct vouch_pcrs *p)
 			if (parse_u32(key, &pcr) < 0 || pcr >= VOUCH_PCR_COUNT ||
 			    (key[0] == '0' && key[1]) || !json_object_is_type(val, json_type_string) ||
 			    (size_t)json_object_get_string_len(val) != 2 * hi->size ||
-			    hex_decode(json_object_get_string(val), 2 * hi->size, bank->values[pcr],
+			    hex_decode(json_object_get_string(val), 2 * hi->size, bank->pcr[pcr],
 				       VOUCH_HASH_MAX_SIZE, &len) < 0)
 				return -EBADMSG;
-			bank->mask |= 1U << pcr;
+			bank->present |= 1U << pcr;
 		}
 	}
 	return 0;
@@ -284,7 +284,7 @@ VOUCH_EXPORT int vouch_evidence_format(vouch_ctx *ctx, const struct vouch_eviden
 	json_object_object_add(root, "quote", q);
 	q = NULL;
 	for (uint32_t b = 0; b < ev->pcrs.n_banks; b++) {
-		const struct vouch_pcrs_bank *bank = &ev->pcrs.banks[b];
+		const struct vouch_pcr_bank *bank = &ev->pcrs.banks[b];
 		json_object *o = json_object_new_object(), *vals = json_object_new_object();
 
 		if (!o || !vals || !vouch_hash_info(bank->algo)) {
@@ -296,11 +296,11 @@ VOUCH_EXPORT int vouch_evidence_format(vouch_ctx *ctx, const struct vouch_eviden
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
 			char key[4];
 
-			if (!(bank->mask & (1U << i)))
+			if (!(bank->present & (1U << i)))
 				continue;
 			snprintf(key, sizeof(key), "%u", i);
 			json_object_object_add(vals, key,
-					       hex_obj(bank->values[i], vouch_hash_info(bank->algo)->size));
+					       hex_obj(bank->pcr[i], vouch_hash_info(bank->algo)->size));
 		}
 		json_object_object_add(o, "values", vals);
 		json_object_array_add(arr, o);

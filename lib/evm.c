@@ -177,34 +177,16 @@ VOUCH_EXPORT int vouch_evm_sign(vouch_ctx *ctx, const vouch_key *key,
 }
 
 /* Gather the HMAC input in one buffer (xattr values are at most 64 KiB each). */
-struct gather {
-	uint8_t *p;
-	size_t n, cap;
-};
-
 static int gather_cb(void *u, const void *p, size_t n)
 {
-	struct gather *g = u;
-
-	if (g->n + n > g->cap) {
-		size_t cap = (g->n + n) * 2;
-		uint8_t *np = mem_realloc(g->p, cap);
-
-		if (!np)
-			return -ENOMEM;
-		g->p = np;
-		g->cap = cap;
-	}
-	memcpy(g->p + g->n, p, n);
-	g->n += n;
-	return 0;
+	return sb_add(u, p, n);
 }
 
 static int evm_hmac_raw(vouch_ctx *ctx, const uint8_t *key, size_t key_len,
 			const struct vouch_evm_inputs *in, uint8_t out[20])
 {
 	uint8_t k128[EVM_HMAC_KEY_SIZE] = { 0 };
-	struct gather g = { 0 };
+	struct strbuf g = { 0 };
 	size_t outlen = 0;
 	int r;
 
@@ -215,17 +197,17 @@ static int evm_hmac_raw(vouch_ctx *ctx, const uint8_t *key, size_t key_len,
 		return r;
 	r = evm_feed(ctx, in, false, true, gather_cb, &g);
 	if (r < 0) {
-		free(g.p);
+		sb_free(&g);
 		return r == -ENOMEM ? ctx_err(ctx, r, "out of memory") : r;
 	}
 	/* the kernel always sets a 128-byte key: pad before HMAC hashes it down (§4.4) */
 	memcpy(k128, key, key_len);
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, k128, sizeof(k128), g.p ? g.p : k128,
-		       g.n, out, 20, &outlen) ||
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, k128, sizeof(k128),
+		       g.s ? (const void *)g.s : k128, g.len, out, 20, &outlen) ||
 	    outlen != 20)
 		r = ctx_err_ssl(ctx, -EIO, "HMAC-SHA1 failed");
 	OPENSSL_cleanse(k128, sizeof(k128));
-	free(g.p);
+	sb_free(&g);
 	return r;
 }
 

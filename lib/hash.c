@@ -55,10 +55,7 @@ VOUCH_EXPORT const struct vouch_hash_info *vouch_hash_info(int algo)
 
 VOUCH_EXPORT int vouch_hash_by_name(const char *name)
 {
-	static const struct {
-		const char *alias;
-		int algo;
-	} aliases[] = {
+	static const struct name_value aliases[] = {
 		{ "sha-1", VOUCH_HASH_SHA1 },	    { "sha-224", VOUCH_HASH_SHA224 },
 		{ "sha2-224", VOUCH_HASH_SHA224 },  { "sha-256", VOUCH_HASH_SHA256 },
 		{ "sha2-256", VOUCH_HASH_SHA256 },  { "sha-384", VOUCH_HASH_SHA384 },
@@ -66,16 +63,16 @@ VOUCH_EXPORT int vouch_hash_by_name(const char *name)
 		{ "sha2-512", VOUCH_HASH_SHA512 },  { "ripemd160", VOUCH_HASH_RMD160 },
 		{ "sm3_256", VOUCH_HASH_SM3 },	    { "whirlpool", VOUCH_HASH_WP512 },
 	};
+	int algo;
 
 	if (!name)
 		return -ENOENT;
 	for (int i = 0; i < _VOUCH_HASH_MAX; i++)
 		if (strcasecmp(name, algos[i].info.name) == 0)
 			return i;
-	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
-		if (strcasecmp(name, aliases[i].alias) == 0)
-			return aliases[i].algo;
-	return -ENOENT;
+	if (name_lookup(aliases, ARRAY_SIZE(aliases), name, true, &algo) < 0)
+		return -ENOENT;
+	return algo;
 }
 
 VOUCH_EXPORT int vouch_hash_by_tpm_alg(uint16_t tpm_alg)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Hex and number parsing.
+ * Hex, number and name-table parsing.
  *
  * Copyright (C) 2026 The vouch authors
  */
 #include <limits.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -85,6 +86,31 @@ int parse_u32(const char *s, uint32_t *ret)
 		return -ERANGE;
 	*ret = (uint32_t)v;
 	return 0;
+}
+
+int parse_u32_digits(const char *s, size_t n, size_t max_digits, uint32_t *ret)
+{
+	char tmp[16];
+
+	if (n == 0 || n > max_digits || n >= sizeof(tmp))
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -EBADMSG;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return parse_u32(tmp, ret) < 0 ? -EBADMSG : 0;
+}
+
+int name_lookup(const struct name_value *t, size_t n, const char *name, bool fold_case,
+		int *ret_value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fold_case ? !strcasecmp(name, t[i].name) : !strcmp(name, t[i].name)) {
+			*ret_value = t[i].value;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 VOUCH_EXPORT int vouch_hex_decode(const char *s, size_t n, uint8_t *out, size_t size,

@@ -245,15 +245,8 @@ VOUCH_EXPORT int vouch_ima_fsverity_digest_fd(vouch_ctx *ctx, int fd, int algo,
 		for (size_t off = 0; off < got; off += VERITY_BLOCK) {
 			size_t k = got - off < VERITY_BLOCK ? got - off : VERITY_BLOCK;
 
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 64;
-				uint8_t *nl = mem_reallocarray(level, ncap, ds);
-
-				if (!nl)
-					return ctx_err(ctx, -ENOMEM, "out of memory");
-				level = nl;
-				cap = ncap;
-			}
+			if (mem_grow(&level, &cap, n + 1, ds, 64) < 0)
+				return ctx_err(ctx, -ENOMEM, "out of memory");
 			if (k < VERITY_BLOCK)
 				memset(buf + off + k, 0, VERITY_BLOCK - k);
 			if (!EVP_Digest(buf + off, VERITY_BLOCK, level + n * ds, NULL, md, NULL))
@@ -388,10 +381,7 @@ static int sign_opts_check(vouch_ctx *ctx, const struct vouch_ima_sign_options *
 {
 	const struct vouch_hash_info *hi;
 
-	if (opts->version != 1)
-		return ctx_err(ctx, -EINVAL, "unsupported sign options version %u", opts->version);
-	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
-			   "reserved sign option fields must be zero") < 0)
+	if (check_options_v1(ctx, opts, "sign") < 0)
 		return -EINVAL;
 	if (opts->flags & ~VOUCH_IMA_SIGN_V3)
 		return ctx_err(ctx, -EINVAL, "unknown sign flags 0x%x", opts->flags);
@@ -498,11 +488,7 @@ VOUCH_EXPORT int vouch_ima_sign_fd(vouch_ctx *ctx, const vouch_key *key,
 static int verify_opts(vouch_ctx *ctx, const struct vouch_ima_verify_options *opts,
 		       uint64_t *ret_allowed)
 {
-	if (opts->version != 1)
-		return ctx_err(ctx, -EINVAL, "unsupported verify options version %u",
-			       opts->version);
-	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
-			   "reserved verify option fields must be zero") < 0)
+	if (check_options_v1(ctx, opts, "verify") < 0)
 		return -EINVAL;
 	if (opts->flags & ~VOUCH_IMA_VERIFY_ALLOW_DIGEST)
 		return ctx_err(ctx, -EINVAL, "unknown verify flags 0x%x", opts->flags);

@@ -54,8 +54,9 @@ int spki_decode(vouch_ctx *ctx, const uint8_t *der, size_t len, struct evp_pkey_
  * Record a failure: formats the message into ctx->errmsg, drains OpenSSL's error queue into
  * it (when @with_ssl) and returns @err, so call sites read "return ctx_err(ctx, -EBADMSG, ...)".
  */
-int ctx_err(vouch_ctx *ctx, int err, const char *fmt, ...) PRINTF_FMT(3, 4);
-int ctx_err_ssl(vouch_ctx *ctx, int err, const char *fmt, ...) PRINTF_FMT(3, 4);
+int ctx_err_full(vouch_ctx *ctx, int err, bool with_ssl, const char *fmt, ...) PRINTF_FMT(4, 5);
+#define ctx_err(ctx, err, ...) ctx_err_full(ctx, err, false, __VA_ARGS__)
+#define ctx_err_ssl(ctx, err, ...) ctx_err_full(ctx, err, true, __VA_ARGS__)
 void ctx_log(vouch_ctx *ctx, int level, const char *fmt, ...) PRINTF_FMT(3, 4);
 /* Drop OpenSSL's error queue (after an expected failure that is not reported). */
 void ssl_clear_errors(void);
@@ -67,6 +68,12 @@ void *mem_realloc(void *p, size_t n);
 void *mem_reallocarray(void *p, size_t nmemb, size_t size);
 char *mem_strdup(const char *s);
 void *mem_dup(const void *p, size_t n);
+/*
+ * Room for @need elements of @size bytes in the array *@pp whose capacity is *@cap: the capacity
+ * goes to @initial, then doubles, until it holds @need. 0, or -ENOMEM with *@pp and *@cap as
+ * they were.
+ */
+int mem_grow(void *pp, size_t *cap, size_t need, size_t size, size_t initial);
 /* true when VOUCH_TEST_FAIL_ALLOC says this allocation must fail */
 bool mem_fail_injected(void);
 /* Tests: fail the Nth allocation from now on (0 turns injection off). */
@@ -149,6 +156,28 @@ static inline int check_reserved(vouch_ctx *ctx, const void *reserved, size_t si
 	return mem_is_zero(reserved, size) ? 0 : ctx_err(ctx, -EINVAL, "%s", msg);
 }
 
+/*
+ * A versioned options struct @o (version 1, then reserved fields): 0, or -EINVAL with "unsupported
+ * @what options version N" or "reserved @what option fields must be zero" as the error.
+ */
+#define check_options_v1(ctx, o, what)                                                             \
+	check_options_v1_((ctx), (o)->version, (o)->reserved, sizeof((o)->reserved), (what))
+static inline int check_options_v1_(vouch_ctx *ctx, uint32_t version, const void *reserved,
+				    size_t size, const char *what)
+{
+	if (version != 1)
+		return ctx_err(ctx, -EINVAL, "unsupported %s options version %u", what, version);
+	if (!mem_is_zero(reserved, size))
+		return ctx_err(ctx, -EINVAL, "reserved %s option fields must be zero", what);
+	return 0;
+}
+
+/* @names[@i] of a table of the @n names of an enum (designated initialisers), or @unknown. */
+static inline const char *enum_name(const char *const *names, size_t n, int i, const char *unknown)
+{
+	return i >= 0 && (size_t)i < n ? names[i] : unknown;
+}
+
 /* Hex (lib/hex.c). */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 int hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, size_t *ret_len);
@@ -156,6 +185,21 @@ int hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_size, siz
 /* Numbers. */
 int parse_u64(const char *s, uint64_t *ret);
 int parse_u32(const char *s, uint32_t *ret);
+/* The @n bytes at @s as a u32: 1 to @max_digits (< 16) decimal digits, nothing else; -EBADMSG. */
+int parse_u32_digits(const char *s, size_t n, size_t max_digits, uint32_t *ret);
+
+/* One row of a name table (alias → number), for name_lookup(). */
+struct name_value {
+	const char *name;
+	int value;
+};
+
+/*
+ * The value of @name in table @t of @n rows, compared exactly or, with @fold_case, ignoring ASCII
+ * case; the first match wins. 0 and *@ret_value set, or -ENOENT.
+ */
+int name_lookup(const struct name_value *t, size_t n, const char *name, bool fold_case,
+		int *ret_value);
 
 /* OpenSSL digest handle for an algorithm, cached in the context. */
 const struct evp_md_st *ctx_md(vouch_ctx *ctx, int algo);

@@ -452,9 +452,9 @@ VOUCH_EXPORT int vouch_key_generate(vouch_ctx *ctx, const struct vouch_keygen_op
 	if (opts->version != 1)
 		return ctx_err(ctx, -EINVAL, "unsupported keygen options version %u",
 			       opts->version);
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved keygen option fields must be zero");
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved keygen option fields must be zero") < 0)
+		return -EINVAL;
 	if (opts->type == VOUCH_KEY_RSA) {
 		unsigned bits = opts->bits ? opts->bits : 2048;
 

@@ -12,10 +12,7 @@
 
 VOUCH_EXPORT int vouch_keyring_find(vouch_ctx *ctx, const char *spec, int32_t *ret_serial)
 {
-	static const struct {
-		const char *name;
-		key_serial_t id;
-	} specials[] = {
+	static const struct name_value specials[] = {
 		{ "@u", KEY_SPEC_USER_KEYRING },	 { "@s", KEY_SPEC_SESSION_KEYRING },
 		{ "@us", KEY_SPEC_USER_SESSION_KEYRING }, { "@t", KEY_SPEC_THREAD_KEYRING },
 		{ "@p", KEY_SPEC_PROCESS_KEYRING },
@@ -30,10 +27,10 @@ VOUCH_EXPORT int vouch_keyring_find(vouch_ctx *ctx, const char *spec, int32_t *r
 			return ctx_err(ctx, -EINVAL, "invalid keyring serial '%s'", spec);
 		id = (key_serial_t)num;
 	} else {
-		id = 0;
-		for (size_t i = 0; i < ARRAY_SIZE(specials); i++)
-			if (strcmp(spec, specials[i].name) == 0)
-				id = specials[i].id;
+		int special = 0;
+
+		name_lookup(specials, ARRAY_SIZE(specials), spec, false, &special);
+		id = special;
 	}
 	if (id != 0) {
 		/* resolve specials and check that the serial names a keyring we can use */

@@ -47,16 +47,7 @@ static size_t trim(const char **s, size_t n)
 
 static int pcr_index(const char *s, size_t n, uint32_t *ret)
 {
-	char tmp[8];
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -EBADMSG;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return -EBADMSG;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	return parse_u32(tmp, ret) < 0 ? -EBADMSG : 0;
+	return parse_u32_digits(s, n, 7, ret);
 }
 
 /* The lines of a text file, trimmed, each with its "'PATH' line N" for messages. */
@@ -84,7 +75,7 @@ static bool next_line(struct lines *l, const char **ret_line, size_t *ret_n)
 }
 
 /*
- * The integrity engine's own PCR file (STATE/pcrs, lib/engine.c): "vouch-pcrs 1", then
+ * The integrity engine's own PCR file (STATE/pcrs, lib/engine-state.c): "vouch-pcrs 1", then
  * "entries N", then "ALGO PCR-NN: HEX" lines of every bank; the lines of @b's bank are taken.
  */
 static int pcr_parse_engine(vouch_ctx *ctx, const char *path, const char *buf, size_t len,

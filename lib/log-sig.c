@@ -187,24 +187,17 @@ VOUCH_EXPORT int vouch_log_entry_verify_sig(vouch_ctx *ctx, const vouch_trust *t
 	return 0;
 }
 
+static const char *const verdict_names[_VOUCH_LOG_SIG_MAX] = {
+	[VOUCH_LOG_SIG_NONE] = "none",
+	[VOUCH_LOG_SIG_VERIFIED] = "verified",
+	[VOUCH_LOG_SIG_BAD] = "bad",
+	[VOUCH_LOG_SIG_UNKNOWN_KEY] = "unknown-key",
+	[VOUCH_LOG_SIG_UNSUPPORTED] = "unsupported",
+	[VOUCH_LOG_SIG_MALFORMED] = "malformed",
+	[VOUCH_LOG_SIG_EVM_PORTABLE] = "evm-portable",
+};
+
 VOUCH_EXPORT const char *vouch_log_sig_verdict_name(int v)
 {
-	switch (v) {
-	case VOUCH_LOG_SIG_NONE:
-		return "none";
-	case VOUCH_LOG_SIG_VERIFIED:
-		return "verified";
-	case VOUCH_LOG_SIG_BAD:
-		return "bad";
-	case VOUCH_LOG_SIG_UNKNOWN_KEY:
-		return "unknown-key";
-	case VOUCH_LOG_SIG_UNSUPPORTED:
-		return "unsupported";
-	case VOUCH_LOG_SIG_MALFORMED:
-		return "malformed";
-	case VOUCH_LOG_SIG_EVM_PORTABLE:
-		return "evm-portable";
-	default:
-		return "?";
-	}
+	return enum_name(verdict_names, ARRAY_SIZE(verdict_names), v, "?");
 }

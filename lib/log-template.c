@@ -306,18 +306,12 @@ int log_field_ascii(struct strbuf *sb, int id, const uint8_t *data, size_t len, 
 
 static int put_uint(const char *tok, size_t len, size_t width, int order, struct strbuf *out)
 {
-	char tmp[16];
 	uint32_t v;
 	uint8_t b[4];
 
-	if (len == 0 || len >= sizeof(tmp) || (tok[0] == '0' && len != 1))
+	if (len && tok[0] == '0' && len != 1)
 		return -EBADMSG;
-	for (size_t i = 0; i < len; i++)
-		if (tok[i] < '0' || tok[i] > '9')
-			return -EBADMSG;
-	memcpy(tmp, tok, len);
-	tmp[len] = '\0';
-	if (parse_u32(tmp, &v) < 0 || (width == 2 && v > 0xffff))
+	if (parse_u32_digits(tok, len, 15, &v) < 0 || (width == 2 && v > 0xffff))
 		return -EBADMSG;
 	if (width == 4) {
 		log_put32(b, v, order);
@@ -543,50 +537,29 @@ void fast_md_done(struct fast_md *f)
 int fast_md_digest(struct fast_md *f, const void *a, size_t alen, const void *b, size_t blen,
 		   const void *c, size_t clen, uint8_t *out)
 {
+/* init, the pieces that are there, final: one case of the switch below */
+#define FAST_SHA(CTX, INIT, UPDATE, FINAL)                                                         \
+	do {                                                                                       \
+		CTX s;                                                                             \
+		INIT(&s);                                                                          \
+		UPDATE(&s, a, alen);                                                               \
+		if (blen)                                                                          \
+			UPDATE(&s, b, blen);                                                       \
+		if (clen)                                                                          \
+			UPDATE(&s, c, clen);                                                       \
+		FINAL(out, &s);                                                                    \
+		return 0;                                                                          \
+	} while (0)
+
 	switch (f->algo) {
-	case VOUCH_HASH_SHA1: {
-		SHA_CTX s;
-
-		SHA1_Init(&s);
-		SHA1_Update(&s, a, alen);
-		if (blen)
-			SHA1_Update(&s, b, blen);
-		if (clen)
-			SHA1_Update(&s, c, clen);
-		SHA1_Final(out, &s);
-		return 0;
-	}
-	case VOUCH_HASH_SHA256: {
-		SHA256_CTX s;
-
-		SHA256_Init(&s);
-		SHA256_Update(&s, a, alen);
-		if (blen)
-			SHA256_Update(&s, b, blen);
-		if (clen)
-			SHA256_Update(&s, c, clen);
-		SHA256_Final(out, &s);
-		return 0;
-	}
+	case VOUCH_HASH_SHA1:
+		FAST_SHA(SHA_CTX, SHA1_Init, SHA1_Update, SHA1_Final);
+	case VOUCH_HASH_SHA256:
+		FAST_SHA(SHA256_CTX, SHA256_Init, SHA256_Update, SHA256_Final);
 	case VOUCH_HASH_SHA384:
-	case VOUCH_HASH_SHA512: {
-		SHA512_CTX s;
-
-		if (f->algo == VOUCH_HASH_SHA384)
-			SHA384_Init(&s);
-		else
-			SHA512_Init(&s);
-		SHA512_Update(&s, a, alen);
-		if (blen)
-			SHA512_Update(&s, b, blen);
-		if (clen)
-			SHA512_Update(&s, c, clen);
-		if (f->algo == VOUCH_HASH_SHA384)
-			SHA384_Final(out, &s);
-		else
-			SHA512_Final(out, &s);
-		return 0;
-	}
+		FAST_SHA(SHA512_CTX, SHA384_Init, SHA384_Update, SHA384_Final);
+	case VOUCH_HASH_SHA512:
+		FAST_SHA(SHA512_CTX, SHA512_Init, SHA512_Update, SHA512_Final);
 	default: {
 		unsigned int len = 0;
 
@@ -598,4 +571,5 @@ int fast_md_digest(struct fast_md *f, const void *a, size_t alen, const void *b,
 		return 0;
 	}
 	}
+#undef FAST_SHA
 }

@@ -127,11 +127,7 @@ VOUCH_EXPORT int vouch_modsig_signer_new(vouch_ctx *ctx, const vouch_key *key,
 		return -EINVAL;
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != 1)
-		return ctx_err(ctx, -EINVAL, "unsupported modsig sign options version %u",
-			       opts->version);
-	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
-			   "reserved modsig sign option fields must be zero") < 0)
+	if (check_options_v1(ctx, opts, "modsig sign") < 0)
 		return -EINVAL;
 	switch (opts->hash_algo) {
 	case VOUCH_HASH_SHA1:

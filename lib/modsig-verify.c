@@ -45,11 +45,7 @@ PRINTF_FMT(3, 4) static void fail(struct verdict *v, int status, const char *fmt
 
 static int check_opts(vouch_ctx *ctx, const struct vouch_modsig_verify_options *opts)
 {
-	if (opts->version != 1)
-		return ctx_err(ctx, -EINVAL, "unsupported modsig verify options version %u",
-			       opts->version);
-	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
-			   "reserved modsig verify option fields must be zero") < 0)
+	if (check_options_v1(ctx, opts, "modsig verify") < 0)
 		return -EINVAL;
 	if ((opts->n_blacklist && !opts->blacklist) ||
 	    (opts->n_blacklist_tbs && !opts->blacklist_tbs))

@@ -56,9 +56,7 @@ int modsig_status_errno(int status)
 
 VOUCH_EXPORT const char *vouch_modsig_status_name(int status)
 {
-	if (status < 0 || status >= _VOUCH_MODSIG_STATUS_MAX)
-		return "unknown";
-	return status_names[status];
+	return enum_name(status_names, ARRAY_SIZE(status_names), status, "unknown");
 }
 
 /* --- OIDs (DER content bytes) -------------------------------------------------------- */

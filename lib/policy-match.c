@@ -123,9 +123,8 @@ VOUCH_EXPORT int vouch_policy_match(const vouch_policy *p, const struct vouch_po
 	if (!p || !q || !ret || q->version != 1 || q->func < 0 || q->func >= _VOUCH_FUNC_MAX ||
 	    (q->actions & ~VOUCH_ACT_CLASSES))
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(q->reserved); i++)
-		if (q->reserved[i])
-			return -EINVAL;
+	if (!mem_is_zero(q->reserved, sizeof(q->reserved)))
+		return -EINVAL;
 	open = q->actions ? q->actions : VOUCH_ACT_CLASSES;
 	for (size_t i = 0; i < p->n_rules && open; i++) {
 		const struct policy_rule *r = &p->rules[i];

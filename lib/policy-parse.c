@@ -690,9 +690,9 @@ VOUCH_EXPORT int vouch_policy_parse(vouch_ctx *ctx, const char *text, size_t len
 	if (opts->version != 1)
 		return ctx_err(ctx, -EINVAL, "unsupported policy parse options version %u",
 			       opts->version);
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved policy parse option set");
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved policy parse option set") < 0)
+		return -EINVAL;
 	if (opts->flags & ~(VOUCH_POLICY_PARSE_BUILTIN | VOUCH_POLICY_PARSE_NO_MODSIG))
 		return ctx_err(ctx, -EINVAL, "unknown policy parse flags 0x%x", opts->flags);
 	if (len > POLICY_MAX_TEXT)

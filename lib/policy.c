@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The IMA policy language of Linux 6.1: its names (funcs, actions, masks, LSM conditions),
- * the rules and their lifetime, the string builder the policy and the engine write text
- * with, and the built-in policies (ima_init_policy).  The parser is in policy-parse.c, the
- * printer in policy-print.c, matching in policy-match.c, the warnings in policy-analyse.c.
+ * the rules and their lifetime, and the built-in policies (ima_init_policy).  The parser
+ * is in policy-parse.c, the printer in policy-print.c, matching in policy-match.c, the
+ * warnings in policy-analyse.c.
  *
  * Copyright (C) 2026 The vouch authors
  */

@@ -37,7 +37,7 @@ VOUCH_EXPORT int vouch_pcrs_parse_selection(const char *spec, struct vouch_pcrs 
 		const char *colon = strchr(s, ':');
 		const char *end = strchr(s, '+');
 		char name[32];
-		struct vouch_pcrs_bank *b;
+		struct vouch_pcr_bank *b;
 		int algo;
 
 		if (!end)
@@ -60,7 +60,7 @@ VOUCH_EXPORT int vouch_pcrs_parse_selection(const char *spec, struct vouch_pcrs 
 		b->algo = algo;
 		s = colon + 1;
 		if ((size_t)(end - s) == 3 && !strncmp(s, "all", 3)) {
-			b->mask = (1U << VOUCH_PCR_COUNT) - 1;
+			b->present = (1U << VOUCH_PCR_COUNT) - 1;
 			s = end;
 		}
 		while (s < end) {
@@ -88,14 +88,14 @@ VOUCH_EXPORT int vouch_pcrs_parse_selection(const char *spec, struct vouch_pcrs 
 			if (lo > hi || hi >= VOUCH_PCR_COUNT)
 				goto out;
 			for (uint32_t i = lo; i <= hi; i++)
-				b->mask |= 1U << i;
+				b->present |= 1U << i;
 			if (s < end) {
 				if (*s != ',' || s + 1 == end)
 					goto out;
 				s++;
 			}
 		}
-		if (!b->mask)
+		if (!b->present)
 			goto out;
 		s = end;
 		if (*s == '+') {
@@ -162,7 +162,7 @@ static int set_values_serialized(struct vouch_pcrs *pcrs, const uint8_t *buf, si
 			if (sel[j])
 				return -EBADMSG;
 		if (size > 4 || sel[3] ||
-		    vouch_hash_by_tpm_alg(alg) != pcrs->banks[k].algo || mask != pcrs->banks[k].mask)
+		    vouch_hash_by_tpm_alg(alg) != pcrs->banks[k].algo || mask != pcrs->banks[k].present)
 			return -EBADMSG; /* not the requested selection */
 	}
 	if (cur_u32o(&c, &n_lists, be) < 0 || cur_left(&c) != (size_t)n_lists * SER_TPML_SIZE)
@@ -182,18 +182,18 @@ static int set_values_serialized(struct vouch_pcrs *pcrs, const uint8_t *buf, si
 				continue;
 			/* the next selected PCR in selection order */
 			while (b < pcrs->n_banks && (i >= VOUCH_PCR_COUNT ||
-						     !(pcrs->banks[b].mask >> i & 1))) {
+						     !(pcrs->banks[b].present >> i & 1))) {
 				if (++i >= VOUCH_PCR_COUNT && ++b < pcrs->n_banks)
 					i = 0;
 			}
 			if (b >= pcrs->n_banks || size != pcr_bank_size(pcrs->banks[b].algo))
 				return -EBADMSG;
-			memcpy(pcrs->banks[b].values[i], val, size);
+			memcpy(pcrs->banks[b].pcr[i], val, size);
 			i++;
 		}
 	}
 	/* every selected PCR got its value */
-	while (b < pcrs->n_banks && (i >= VOUCH_PCR_COUNT || !(pcrs->banks[b].mask >> i & 1))) {
+	while (b < pcrs->n_banks && (i >= VOUCH_PCR_COUNT || !(pcrs->banks[b].present >> i & 1))) {
 		if (++i >= VOUCH_PCR_COUNT && ++b < pcrs->n_banks)
 			i = 0;
 	}
@@ -212,7 +212,7 @@ VOUCH_EXPORT int vouch_pcrs_set_values(struct vouch_pcrs *pcrs, const uint8_t *b
 
 		if (!sz)
 			return -EINVAL;
-		want += sz * (size_t)__builtin_popcount(pcrs->banks[b].mask);
+		want += sz * (size_t)__builtin_popcount(pcrs->banks[b].present);
 	}
 	if (len != want) {
 		/* tpm2_quote's default serialized form, either byte order; never half-filled */
@@ -228,11 +228,11 @@ VOUCH_EXPORT int vouch_pcrs_set_values(struct vouch_pcrs *pcrs, const uint8_t *b
 	}
 	cur_init(&c, buf, len);
 	for (uint32_t b = 0; b < pcrs->n_banks; b++) {
-		struct vouch_pcrs_bank *bank = &pcrs->banks[b];
+		struct vouch_pcr_bank *bank = &pcrs->banks[b];
 		size_t sz = pcr_bank_size(bank->algo);
 
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++)
-			if ((bank->mask & (1U << i)) && cur_copy(&c, bank->values[i], sz) < 0)
+			if ((bank->present & (1U << i)) && cur_copy(&c, bank->pcr[i], sz) < 0)
 				return -EBADMSG;
 	}
 	return cur_left(&c) ? -EBADMSG : 0;
@@ -245,7 +245,7 @@ int pcrs_concat(const struct vouch_pcrs *pcrs, uint8_t **ret, size_t *ret_len)
 
 	for (uint32_t b = 0; b < pcrs->n_banks; b++)
 		n += pcr_bank_size(pcrs->banks[b].algo) *
-		     (size_t)__builtin_popcount(pcrs->banks[b].mask & ((1U << VOUCH_PCR_COUNT) - 1));
+		     (size_t)__builtin_popcount(pcrs->banks[b].present & ((1U << VOUCH_PCR_COUNT) - 1));
 	buf = mem_alloc(n ? n : 1);
 	if (!buf)
 		return -ENOMEM;
@@ -253,8 +253,8 @@ int pcrs_concat(const struct vouch_pcrs *pcrs, uint8_t **ret, size_t *ret_len)
 		size_t sz = pcr_bank_size(pcrs->banks[b].algo);
 
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++)
-			if (pcrs->banks[b].mask & (1U << i)) {
-				memcpy(buf + off, pcrs->banks[b].values[i], sz);
+			if (pcrs->banks[b].present & (1U << i)) {
+				memcpy(buf + off, pcrs->banks[b].pcr[i], sz);
 				off += sz;
 			}
 	}
@@ -271,7 +271,7 @@ int tpml_pcr_selection_parse(struct cursor *c, struct vouch_pcrs *ret)
 	if (cur_u32be(c, &count) < 0 || count > VOUCH_PCR_MAX_BANKS)
 		return -EBADMSG;
 	for (uint32_t i = 0; i < count; i++) {
-		struct vouch_pcrs_bank *b = &ret->banks[i];
+		struct vouch_pcr_bank *b = &ret->banks[i];
 		const uint8_t *sel;
 		uint16_t alg;
 		uint8_t n;
@@ -290,7 +290,7 @@ int tpml_pcr_selection_parse(struct cursor *c, struct vouch_pcrs *ret)
 			if (k == 3 && sel[k])
 				return -EBADMSG; /* PCR 24 and up do not exist */
 			if (k < 3)
-				b->mask |= (uint32_t)sel[k] << (8 * k);
+				b->present |= (uint32_t)sel[k] << (8 * k);
 		}
 	}
 	ret->n_banks = count;
@@ -309,9 +309,9 @@ size_t tpml_pcr_selection_put(const struct vouch_pcrs *sel, uint8_t *out, size_t
 
 		put_be16(p, vouch_hash_info(sel->banks[i].algo)->tpm_alg);
 		p[2] = 3;
-		p[3] = (uint8_t)sel->banks[i].mask;
-		p[4] = (uint8_t)(sel->banks[i].mask >> 8);
-		p[5] = (uint8_t)(sel->banks[i].mask >> 16);
+		p[3] = (uint8_t)sel->banks[i].present;
+		p[4] = (uint8_t)(sel->banks[i].present >> 8);
+		p[5] = (uint8_t)(sel->banks[i].present >> 16);
 	}
 	return need;
 }

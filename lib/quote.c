@@ -260,7 +260,7 @@ static bool selection_equal(const struct vouch_pcrs *a, const struct vouch_pcrs 
 	if (a->n_banks != b->n_banks)
 		return false;
 	for (uint32_t i = 0; i < a->n_banks; i++)
-		if (a->banks[i].algo != b->banks[i].algo || a->banks[i].mask != b->banks[i].mask)
+		if (a->banks[i].algo != b->banks[i].algo || a->banks[i].present != b->banks[i].present)
 			return false;
 	return true;
 }
@@ -272,7 +272,7 @@ static void selection_str(const struct vouch_pcrs *p, char *buf, size_t size)
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < p->n_banks && off < size; i++) {
 		int n = snprintf(buf + off, size - off, "%s%s:0x%06x", i ? "+" : "",
-				 hash_name(p->banks[i].algo), p->banks[i].mask);
+				 hash_name(p->banks[i].algo), p->banks[i].present);
 
 		if (n < 0)
 			return;
@@ -287,12 +287,12 @@ static int check_options(vouch_ctx *ctx, const struct vouch_quote_verify_options
 	if (opts->version != 1 || !opts->pcrs || opts->pcrs->n_banks > VOUCH_PCR_MAX_BANKS ||
 	    !opts->nonce || !opts->nonce_len || opts->nonce_len > VOUCH_HASH_MAX_SIZE + 2)
 		return ctx_err(ctx, -EINVAL, "invalid quote verification options");
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(ctx, -EINVAL, "reserved option fields must be zero");
+	if (check_reserved(ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved option fields must be zero") < 0)
+		return -EINVAL;
 	for (uint32_t i = 0; i < opts->pcrs->n_banks; i++)
 		if (!pcr_bank_size(opts->pcrs->banks[i].algo) ||
-		    opts->pcrs->banks[i].mask >= (1U << VOUCH_PCR_COUNT))
+		    opts->pcrs->banks[i].present >= (1U << VOUCH_PCR_COUNT))
 			return ctx_err(ctx, -EINVAL, "invalid requested PCR selection");
 	return 0;
 }

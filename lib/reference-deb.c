@@ -629,9 +629,8 @@ VOUCH_EXPORT int vouch_deb_read(vouch_ctx *ctx, const char *path,
 	    (opts->flags & ~VOUCH_DEB_FOLLOW_SYMLINKS) ||
 	    (opts->n_algos && !opts->algos) || opts->n_algos > DEB_MAX_ALGOS)
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return -EINVAL;
+	if (!mem_is_zero(opts->reserved, sizeof(opts->reserved)))
+		return -EINVAL;
 	deb = mem_zalloc(sizeof(*deb));
 	if (!deb)
 		return ctx_err(ctx, -ENOMEM, "out of memory");

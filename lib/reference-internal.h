@@ -62,15 +62,6 @@ struct vouch_reference {
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_reference *, ref_freep, vouch_reference_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_hasher *, ref_hasher_freep, vouch_hasher_free)
 
-/* A growing NUL-terminated string; @oom once a growth failed (later puts do nothing). */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-/* Append @n bytes of @s to @b. */
-void ref_sb_put(struct sbuf *b, const char *s, size_t n);
 
 /*
  * Check that @root is a vouch-reference document, version 1 or 2 (or without a version: 1),

@@ -20,53 +20,30 @@
 
 /* --- canonical JSON ------------------------------------------------------------------- */
 
-void ref_sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = mem_realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s, size_t n)
+static void canon_str(struct strbuf *b, const char *s, size_t n)
 {
 	size_t start = 0;
 
-	ref_sb_put(b, "\"", 1);
+	sb_add(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[8];
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		ref_sb_put(b, s + start, i - start);
+		sb_add(b, s + start, i - start);
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			ref_sb_put(b, esc, 2);
+			sb_add(b, esc, 2);
 		} else {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			ref_sb_put(b, esc, 6);
+			sb_add(b, esc, 6);
 		}
 		start = i + 1;
 	}
-	ref_sb_put(b, s + start, n - start);
-	ref_sb_put(b, "\"", 1);
+	sb_add(b, s + start, n - start);
+	sb_add(b, "\"", 1);
 }
 
 int ref_cmp_str(const void *a, const void *b)
@@ -92,7 +69,7 @@ const char **ref_sorted_keys(json_object *o, size_t *ret_n)
 	return keys;
 }
 
-static bool canon(struct sbuf *b, json_object *o, bool skip_id, int depth)
+static bool canon(struct strbuf *b, json_object *o, bool skip_id, int depth)
 {
 	char num[32];
 
@@ -100,30 +77,30 @@ static bool canon(struct sbuf *b, json_object *o, bool skip_id, int depth)
 		return false;
 	switch (json_object_get_type(o)) {
 	case json_type_null:
-		ref_sb_put(b, "null", 4);
+		sb_add(b, "null", 4);
 		return true;
 	case json_type_boolean:
 		if (json_object_get_boolean(o))
-			ref_sb_put(b, "true", 4);
+			sb_add(b, "true", 4);
 		else
-			ref_sb_put(b, "false", 5);
+			sb_add(b, "false", 5);
 		return true;
 	case json_type_int:
 		snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(o));
-		ref_sb_put(b, num, strlen(num));
+		sb_add(b, num, strlen(num));
 		return true;
 	case json_type_string:
-		sb_str(b, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+		canon_str(b, json_object_get_string(o), (size_t)json_object_get_string_len(o));
 		return true;
 	case json_type_array:
-		ref_sb_put(b, "[", 1);
+		sb_add(b, "[", 1);
 		for (size_t i = 0; i < json_object_array_length(o); i++) {
 			if (i)
-				ref_sb_put(b, ",", 1);
+				sb_add(b, ",", 1);
 			if (!canon(b, json_object_array_get_idx(o, i), false, depth + 1))
 				return false;
 		}
-		ref_sb_put(b, "]", 1);
+		sb_add(b, "]", 1);
 		return true;
 	case json_type_object: {
 		_cleanup_free_ const char **keys = NULL;
@@ -135,22 +112,22 @@ static bool canon(struct sbuf *b, json_object *o, bool skip_id, int depth)
 			b->oom = true;
 			return false;
 		}
-		ref_sb_put(b, "{", 1);
+		sb_add(b, "{", 1);
 		for (size_t i = 0; i < n; i++) {
 			json_object *v = NULL;
 
 			if (skip_id && !strcmp(keys[i], "id"))
 				continue;
 			if (!first)
-				ref_sb_put(b, ",", 1);
+				sb_add(b, ",", 1);
 			first = false;
-			sb_str(b, keys[i], strlen(keys[i]));
-			ref_sb_put(b, ":", 1);
+			canon_str(b, keys[i], strlen(keys[i]));
+			sb_add(b, ":", 1);
 			json_object_object_get_ex(o, keys[i], &v);
 			if (!canon(b, v, false, depth + 1))
 				return false;
 		}
-		ref_sb_put(b, "}", 1);
+		sb_add(b, "}", 1);
 		return true;
 	}
 	default: /* doubles have no canonical form here */
@@ -160,16 +137,16 @@ static bool canon(struct sbuf *b, json_object *o, bool skip_id, int depth)
 
 char *reference_canonical(json_object *o, bool skip_id, size_t *ret_len)
 {
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
 
 	if (!canon(&b, o, skip_id, 0) || b.oom) {
-		free(b.p);
+		free(b.s);
 		return NULL;
 	}
-	if (!b.p)
+	if (!b.s)
 		return NULL;
 	*ret_len = b.len;
-	return b.p;
+	return b.s;
 }
 
 /* the canonical JSON of @o as a text file (a newline after it): a new buffer in @ret_json */

@@ -246,35 +246,35 @@ VOUCH_EXPORT int vouch_reference_import_keylime(vouch_ctx *ctx, const char *json
 }
 
 /* a vouch exclude as a Python regular expression matched with re.match */
-static int exclude_regex(const char *glob, struct sbuf *b)
+static int exclude_regex(const char *glob, struct strbuf *b)
 {
 	size_t n = strlen(glob);
 
-	ref_sb_put(b, "^", 1);
+	sb_add(b, "^", 1);
 	for (size_t i = 0; i < n; i++) {
 		char c = glob[i];
 
 		if (c == '*')
-			ref_sb_put(b, ".*", 2);
+			sb_add(b, ".*", 2);
 		else if (c == '?')
-			ref_sb_put(b, ".", 1);
+			sb_add(b, ".", 1);
 		else if (c == '[' || c == ']')
 			return -EOPNOTSUPP; /* bracket expressions differ between the two */
 		else if (c == '\\' && i + 1 < n) {
 			char e[2] = { '\\', glob[++i] };
 
-			ref_sb_put(b, e, 2);
+			sb_add(b, e, 2);
 		} else if (strchr(".^$+(){}|\\", c)) {
 			char e[2] = { '\\', c };
 
-			ref_sb_put(b, e, 2);
+			sb_add(b, e, 2);
 		} else {
-			ref_sb_put(b, &c, 1);
+			sb_add(b, &c, 1);
 		}
 	}
 	/* a trailing '/' is a prefix (re.match needs no more); anything else is whole */
 	if (!n || glob[n - 1] != '/')
-		ref_sb_put(b, "$", 1);
+		sb_add(b, "$", 1);
 	return b->oom ? -ENOMEM : 0;
 }
 
@@ -342,12 +342,12 @@ VOUCH_EXPORT int vouch_reference_export_keylime(vouch_reference *ref, int64_t no
 	if (json_object_object_get_ex(ref->root, "exclude", &v))
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			const char *g = json_object_get_string(json_object_array_get_idx(v, i));
-			struct sbuf b = { 0 };
+			struct strbuf b = { 0 };
 			int r = exclude_regex(g, &b);
 
-			if (r == 0 && b.p && ref_add_unique(excludes, json_object_new_string(b.p)) < 0)
+			if (r == 0 && b.s && ref_add_unique(excludes, json_object_new_string(b.s)) < 0)
 				r = -ENOMEM;
-			free(b.p);
+			free(b.s);
 			if (r == -EOPNOTSUPP)
 				return ctx_err(ref->ctx, r,
 					       "exclude '%.200s': a bracket expression has no exact "

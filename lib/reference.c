@@ -492,7 +492,7 @@ VOUCH_EXPORT int vouch_reference_get_stats(const vouch_reference *ref,
 static char *digest_set(json_object *list)
 {
 	_cleanup_free_ const char **all = NULL;
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
 	size_t n = 0, cap = 0;
 
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -513,17 +513,17 @@ static char *digest_set(json_object *list)
 		}
 	}
 	qsort(all, n, sizeof(*all), ref_cmp_str);
-	ref_sb_put(&b, "", 0);
+	sb_add(&b, "", 0);
 	for (size_t i = 0; i < n; i++)
 		if (!i || strcasecmp(all[i], all[i - 1])) {
-			ref_sb_put(&b, all[i], strlen(all[i]));
-			ref_sb_put(&b, " ", 1);
+			sb_add(&b, all[i], strlen(all[i]));
+			sb_add(&b, " ", 1);
 		}
 	if (b.oom) {
-		free(b.p);
+		free(b.s);
 		return NULL;
 	}
-	return b.p;
+	return b.s;
 }
 
 VOUCH_EXPORT int vouch_reference_diff(const vouch_reference *a, const vouch_reference *b,

@@ -12,26 +12,11 @@
 
 int sb_reserve(struct strbuf *sb, size_t more)
 {
-	size_t need, cap;
-	char *p;
-
-	if (more > SIZE_MAX / 2 - sb->len) {
+	if (more > SIZE_MAX / 2 - sb->len ||
+	    mem_grow(&sb->s, &sb->cap, sb->len + more + 1, 1, 256) < 0) {
 		sb->oom = true;
 		return -ENOMEM;
 	}
-	need = sb->len + more + 1;
-	if (need <= sb->cap)
-		return 0;
-	cap = sb->cap ? sb->cap : 256;
-	while (cap < need)
-		cap *= 2;
-	p = mem_realloc(sb->s, cap);
-	if (!p) {
-		sb->oom = true;
-		return -ENOMEM;
-	}
-	sb->s = p;
-	sb->cap = cap;
 	return 0;
 }
 

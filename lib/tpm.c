@@ -167,9 +167,9 @@ static void to_tpml(const struct vouch_pcrs *p, TPML_PCR_SELECTION *sel)
 	for (uint32_t i = 0; i < p->n_banks; i++) {
 		sel->pcrSelections[i].hash = vouch_hash_info(p->banks[i].algo)->tpm_alg;
 		sel->pcrSelections[i].sizeofSelect = 3;
-		sel->pcrSelections[i].pcrSelect[0] = (uint8_t)p->banks[i].mask;
-		sel->pcrSelections[i].pcrSelect[1] = (uint8_t)(p->banks[i].mask >> 8);
-		sel->pcrSelections[i].pcrSelect[2] = (uint8_t)(p->banks[i].mask >> 16);
+		sel->pcrSelections[i].pcrSelect[0] = (uint8_t)p->banks[i].present;
+		sel->pcrSelections[i].pcrSelect[1] = (uint8_t)(p->banks[i].present >> 8);
+		sel->pcrSelections[i].pcrSelect[2] = (uint8_t)(p->banks[i].present >> 16);
 	}
 }
 
@@ -179,7 +179,7 @@ static int check_selection(vouch_ctx *ctx, const struct vouch_pcrs *p)
 		return ctx_err(ctx, -EINVAL, "invalid PCR selection");
 	for (uint32_t i = 0; i < p->n_banks; i++)
 		if (!vouch_hash_info(p->banks[i].algo) || !vouch_hash_info(p->banks[i].algo)->tpm_alg ||
-		    !p->banks[i].mask || p->banks[i].mask >> VOUCH_PCR_COUNT)
+		    !p->banks[i].present || p->banks[i].present >> VOUCH_PCR_COUNT)
 			return ctx_err(ctx, -EINVAL, "invalid PCR selection");
 	return 0;
 }
@@ -195,7 +195,7 @@ VOUCH_EXPORT int vouch_tpm_pcr_read(vouch_tpm *tpm, struct vouch_pcrs *pcrs)
 	if (r < 0)
 		return r;
 	for (uint32_t b = 0; b < pcrs->n_banks; b++)
-		left[b] = pcrs->banks[b].mask;
+		left[b] = pcrs->banks[b].present;
 	/* TPM2_PCR_Read returns at most 8 digests: ask again for what is left */
 	for (int round = 0; round < 3 * VOUCH_PCR_COUNT; round++) {
 		struct vouch_pcrs want = *pcrs;
@@ -205,7 +205,7 @@ VOUCH_EXPORT int vouch_tpm_pcr_read(vouch_tpm *tpm, struct vouch_pcrs *pcrs)
 		TSS2_RC rc;
 
 		for (uint32_t b = 0; b < pcrs->n_banks; b++) {
-			want.banks[b].mask = left[b];
+			want.banks[b].present = left[b];
 			n_left += left[b] != 0;
 		}
 		if (!n_left)
@@ -232,7 +232,7 @@ VOUCH_EXPORT int vouch_tpm_pcr_read(vouch_tpm *tpm, struct vouch_pcrs *pcrs)
 					Esys_Free(vals);
 					return ctx_err(tpm->ctx, -EIO, "TPM: unexpected PCR_Read answer");
 				}
-				memcpy(pcrs->banks[b].values[pcr], vals->digests[k].buffer,
+				memcpy(pcrs->banks[b].pcr[pcr], vals->digests[k].buffer,
 				       vals->digests[k].size);
 				left[b] &= ~(1U << pcr);
 				k++;
@@ -311,9 +311,9 @@ VOUCH_EXPORT int vouch_tpm_ak_create(vouch_tpm *tpm, const struct vouch_tpm_ak_o
 	if (!tpm || !opts || opts->version != 1 || !persistent_handle(opts->handle))
 		return tpm ? ctx_err(tpm->ctx, -EINVAL, "invalid AK options (handle 0x81xxxxxx)")
 			   : -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(opts->reserved); i++)
-		if (opts->reserved[i])
-			return ctx_err(tpm->ctx, -EINVAL, "reserved option fields must be zero");
+	if (check_reserved(tpm->ctx, opts->reserved, sizeof(opts->reserved),
+			   "reserved option fields must be zero") < 0)
+		return -EINVAL;
 	hi = vouch_hash_info(opts->hash);
 	if (!hi || (opts->hash != VOUCH_HASH_SHA256 && opts->hash != VOUCH_HASH_SHA384 &&
 		    opts->hash != VOUCH_HASH_SHA512))

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -23,8 +22,12 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct vouch_evidence *, vouch_evidence_freep, vouch_evidence_free)
 
-static int parse_nonce(const char *cmd, const char *arg, uint8_t *buf, size_t *len)
+/* --nonce HEX, once: 0 or EXIT_USAGE */
+static int parse_nonce(const char *cmd, const char *arg, bool *given, uint8_t *buf, size_t *len)
 {
+	if (*given)
+		return cli_given_twice(cmd, "--nonce");
+	*given = true;
 	if (cli_parse_hex(arg, buf, 64, len) < 0)
 		return cli_usage_error(cmd, "invalid --nonce '%s' (1 to 64 bytes of hex)", arg);
 	return 0;
@@ -145,172 +148,196 @@ static bool readable(const char *path)
 	return access(path, R_OK) == 0;
 }
 
+static const struct option quote_longopts[] = {
+	{ "tcti", required_argument, NULL, 'T' },
+	{ "handle", required_argument, NULL, 'h' },
+	{ "nonce", required_argument, NULL, 'n' },
+	{ "pcrs", required_argument, NULL, 'p' },
+	{ "ima", required_argument, NULL, 'i' },
+	{ "no-ima", no_argument, NULL, 'I' },
+	{ "from-entry", required_argument, NULL, 'F' },
+	{ "eventlog", required_argument, NULL, 'e' },
+	{ "no-eventlog", no_argument, NULL, 'E' },
+	{ "out", required_argument, NULL, 'o' },
+	{ 0 },
+};
+
+/* attest quote's options */
+struct quote_args {
+	const char *tcti, *sel, *ima_path, *log_path, *out;
+	bool no_ima, no_log, have_nonce;
+	uint32_t handle;
+	uint64_t from;
+	uint8_t nonce[64];
+	size_t nonce_len;
+};
+
+/* One option of attest quote: 0, or EXIT_USAGE. */
+static int quote_option(const char *cmd, struct quote_args *a, int c, const char *arg)
+{
+	const struct cli_slot slots[] = {
+		CLI_STR('T', &a->tcti), CLI_STR('p', &a->sel), CLI_STR('o', &a->out),
+		CLI_HANDLE('h', &a->handle), CLI_SLOTS_END,
+	};
+	int r = cli_slot_option(cmd, quote_longopts, slots, c, arg);
+
+	if (r >= 0)
+		return r;
+	switch (c) {
+	case 'n':
+		return parse_nonce(cmd, arg, &a->have_nonce, a->nonce, &a->nonce_len);
+	case 'i':
+	case 'I':
+		if (c == 'i' ? a->no_ima : a->ima_path != NULL)
+			return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
+		a->no_ima = c == 'I';
+		return c == 'i' ? cli_opt_once(cmd, &a->ima_path, arg, "ima") : 0;
+	case 'F':
+		if (cli_parse_u64(arg, &a->from) < 0)
+			return cli_usage_error(cmd, "invalid --from-entry '%s'", arg);
+		return 0;
+	case 'e':
+	case 'E':
+		if (c == 'e' ? a->no_log : a->log_path != NULL)
+			return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
+		a->no_log = c == 'E';
+		return c == 'e' ? cli_opt_once(cmd, &a->log_path, arg, "eventlog") : 0;
+	default:
+		return cli_usage_error(cmd, "invalid option");
+	}
+}
+
+/* @path below the context's root ("/": as it is) when readable, else NULL. */
+static char *default_path(vouch_ctx *ctx, const char *path)
+{
+	const char *root = vouch_ctx_get_root(ctx);
+	char *p = NULL;
+
+	if (asprintf(&p, "%s%s", strcmp(root, "/") ? root : "", path) < 0)
+		return NULL;
+	if (!readable(p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Before the quote: the IMA list locked (read after the quote: entries measured in between
+ * are an uncovered tail, never a PCR value without its entry, and an appending engine
+ * honours the lock), the firmware event log read.  0, or the exit code.
+ */
+static int quote_prepare(vouch_ctx *ctx, struct quote_args *a, struct vouch_evidence *ev,
+			 char **ima_default, char **log_default, int *ima_lock, uint8_t **elog)
+{
+	if (!a->no_ima) {
+		if (!a->ima_path && (*ima_default = default_path(ctx, IMA_LIST)))
+			a->ima_path = *ima_default;
+		if (a->ima_path && (*ima_lock = lock_list(a->ima_path)) == -2)
+			return EXIT_ERROR;
+	}
+	if (!a->no_log) {
+		if (!a->log_path && (*log_default = default_path(ctx, BIOS_LOG)))
+			a->log_path = *log_default;
+		if (a->log_path && read_all(a->log_path, elog, &ev->eventlog_len) < 0)
+			return EXIT_ERROR;
+		ev->eventlog = *elog;
+	}
+	return 0;
+}
+
+/* The quote by the AK and the IMA list after it, into @ev: 0, or the exit code. */
+static int quote_take(vouch_ctx *ctx, const struct quote_args *a, vouch_tpm *tpm, vouch_ak **ak,
+		      struct vouch_evidence *ev, uint8_t **attest, uint8_t **sig, uint8_t **ima)
+{
+	struct vouch_ak_info info;
+	int r = vouch_tpm_ak_load(tpm, a->handle, ak);
+
+	if (r == 0)
+		r = vouch_tpm_quote(tpm, a->handle, a->nonce, a->nonce_len, &ev->pcrs, attest,
+				    &ev->attest_len, sig, &ev->sig_len);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	if (a->ima_path) {
+		if (read_all(a->ima_path, ima, &ev->ima_list_len) < 0)
+			return EXIT_ERROR;
+		if (a->from && list_from(ctx, *ima, ev->ima_list_len, a->from, ima,
+					 &ev->ima_list_len) < 0)
+			return EXIT_ERROR;
+		ev->ima_list = *ima;
+	}
+	ev->attest = *attest;
+	ev->sig = *sig;
+	vouch_ak_get_info(*ak, &info);
+	ev->ak_name = info.name;
+	ev->ak_name_len = info.name_len;
+	ev->ima_from_entry = a->from;
+	return 0;
+}
+
+/* The evidence document, newline-terminated, written atomically (0600). */
+static int quote_write(vouch_ctx *ctx, const char *out, const struct vouch_evidence *ev)
+{
+	_cleanup_free_ char *json = NULL, *text = NULL;
+	int r = vouch_evidence_format(ctx, ev, &json);
+
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	if (asprintf(&text, "%s\n", json) < 0)
+		return EXIT_ERROR;
+	r = cli_write_atomic_at(AT_FDCWD, out, text, strlen(text), 0600);
+	if (r < 0) {
+		errno = -r;
+		cli_error("cannot write '%s': %m", out);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
 static int attest_quote(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tcti", required_argument, NULL, 'T' },
-		{ "handle", required_argument, NULL, 'h' },
-		{ "nonce", required_argument, NULL, 'n' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "ima", required_argument, NULL, 'i' },
-		{ "no-ima", no_argument, NULL, 'I' },
-		{ "from-entry", required_argument, NULL, 'F' },
-		{ "eventlog", required_argument, NULL, 'e' },
-		{ "no-eventlog", no_argument, NULL, 'E' },
-		{ "out", required_argument, NULL, 'o' },
-		{ 0 },
-	};
 	const char *cmd = "attest quote";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
 	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
 	_cleanup_free_ struct vouch_evidence *ev = NULL; /* its buffers are the variables below */
-	_cleanup_free_ char *json = NULL, *ima_default = NULL, *log_default = NULL;
+	_cleanup_free_ char *ima_default = NULL, *log_default = NULL;
 	_cleanup_free_ uint8_t *attest = NULL, *sig = NULL, *ima = NULL, *elog = NULL;
-	const char *tcti = NULL, *sel = NULL, *ima_path = NULL, *log_path = NULL, *out = NULL;
-	bool no_ima = false, no_log = false, have_nonce = false;
 	_cleanup_close_ int ima_lock = -1;
-	uint32_t handle = 0;
-	uint64_t from = 0;
-	uint8_t nonce[64];
-	size_t nonce_len = 0;
-	struct vouch_ak_info info;
+	struct quote_args a = { 0 };
 	int c, r;
 
 	if (vouch_evidence_new(&ev) < 0)
 		return EXIT_ERROR;
-	while ((c = getopt_long(argc, argv, "T:n:p:o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			if (cli_opt_once(cmd, &tcti, optarg, "tcti"))
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			if (handle)
-				return cli_usage_error(cmd, "--handle given twice, refusing");
-			if (cli_parse_handle(cmd, optarg, &handle))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			if (have_nonce)
-				return cli_usage_error(cmd, "--nonce given twice, refusing");
-			if (parse_nonce(cmd, optarg, nonce, &nonce_len))
-				return EXIT_USAGE;
-			have_nonce = true;
-			break;
-		case 'p':
-			if (cli_opt_once(cmd, &sel, optarg, "pcrs"))
-				return EXIT_USAGE;
-			break;
-		case 'i':
-			if (no_ima)
-				return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
-			if (cli_opt_once(cmd, &ima_path, optarg, "ima"))
-				return EXIT_USAGE;
-			break;
-		case 'I':
-			if (ima_path)
-				return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
-			no_ima = true;
-			break;
-		case 'F':
-			if (cli_parse_u64(optarg, &from) < 0)
-				return cli_usage_error(cmd, "invalid --from-entry '%s'", optarg);
-			break;
-		case 'e':
-			if (no_log)
-				return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
-			if (cli_opt_once(cmd, &log_path, optarg, "eventlog"))
-				return EXIT_USAGE;
-			break;
-		case 'E':
-			if (log_path)
-				return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
-			no_log = true;
-			break;
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-	}
+	while ((c = getopt_long(argc, argv, "T:n:p:o:", quote_longopts, NULL)) != -1)
+		if (quote_option(cmd, &a, c, optarg))
+			return EXIT_USAGE;
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!have_nonce || !sel || !out)
+	if (!a.have_nonce || !a.sel || !a.out)
 		return cli_usage_error(cmd, "--nonce HEX, --pcrs SELECTION and --out FILE are required");
-	if (vouch_pcrs_parse_selection(sel, &ev->pcrs) < 0)
-		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
-	if (!handle)
-		handle = CLI_AK_DEFAULT_HANDLE;
+	if (vouch_pcrs_parse_selection(a.sel, &ev->pcrs) < 0)
+		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", a.sel);
+	if (!a.handle)
+		a.handle = CLI_AK_DEFAULT_HANDLE;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	/* the IMA list is read after the quote (entries measured in between are an uncovered
-	 * tail, never a PCR value without its entry), under a lock an appending engine honours */
-	if (!no_ima) {
-		if (!ima_path && asprintf(&ima_default, "%s%s", strcmp(vouch_ctx_get_root(ctx), "/") ?
-								     vouch_ctx_get_root(ctx) : "",
-					  IMA_LIST) >= 0 && readable(ima_default))
-			ima_path = ima_default;
-		if (ima_path && (ima_lock = lock_list(ima_path)) == -2)
-			return EXIT_ERROR;
-	}
-	if (!no_log) {
-		if (!log_path && asprintf(&log_default, "%s%s", strcmp(vouch_ctx_get_root(ctx), "/") ?
-								     vouch_ctx_get_root(ctx) : "",
-					  BIOS_LOG) >= 0 && readable(log_default))
-			log_path = log_default;
-		if (log_path && read_all(log_path, &elog, &ev->eventlog_len) < 0)
-			return EXIT_ERROR;
-		ev->eventlog = elog;
-	}
-	if (cli_tpm_open(ctx, tcti, &tpm) < 0)
+	r = quote_prepare(ctx, &a, ev, &ima_default, &log_default, &ima_lock, &elog);
+	if (r)
+		return r;
+	if (cli_tpm_open(ctx, a.tcti, &tpm) < 0)
 		return EXIT_ERROR;
-	r = vouch_tpm_ak_load(tpm, handle, &ak);
+	r = quote_take(ctx, &a, tpm, &ak, ev, &attest, &sig, &ima);
 	if (r == 0)
-		r = vouch_tpm_quote(tpm, handle, nonce, nonce_len, &ev->pcrs, &attest, &ev->attest_len,
-				    &sig, &ev->sig_len);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		return EXIT_ERROR;
-	}
-	if (ima_path) {
-		if (read_all(ima_path, &ima, &ev->ima_list_len) < 0)
-			return EXIT_ERROR;
-		if (from && list_from(ctx, ima, ev->ima_list_len, from, &ima, &ev->ima_list_len) < 0)
-			return EXIT_ERROR;
-		ev->ima_list = ima;
-	}
-	ev->attest = attest;
-	ev->sig = sig;
-	vouch_ak_get_info(ak, &info);
-	ev->ak_name = info.name;
-	ev->ak_name_len = info.name_len;
-	ev->ima_from_entry = from;
-	r = vouch_evidence_format(ctx, ev, &json);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		return EXIT_ERROR;
-	}
-	{
-		size_t n = strlen(json);
-		_cleanup_free_ char *tmp = NULL;
-		_cleanup_close_ int fd = -1;
-
-		if (asprintf(&tmp, "%s.tmp.XXXXXX", out) < 0)
-			return EXIT_ERROR;
-		fd = mkostemp(tmp, O_CLOEXEC);
-		if (fd < 0 || write(fd, json, n) != (ssize_t)n || write(fd, "\n", 1) != 1 ||
-		    fsync(fd) < 0 || rename(tmp, out) < 0) {
-			cli_error("cannot write '%s': %m", out);
-			if (fd >= 0)
-				unlink(tmp);
-			return EXIT_ERROR;
-		}
-	}
-	fprintf(stderr, "%s: quoted %s with AK 0x%08x into '%s'%s%s\n", program_name, sel, handle,
-		out, ev->ima_list ? ", with the IMA list" : "",
+		r = quote_write(ctx, a.out, ev);
+	if (r)
+		return r;
+	fprintf(stderr, "%s: quoted %s with AK 0x%08x into '%s'%s%s\n", program_name, a.sel,
+		a.handle, a.out, ev->ima_list ? ", with the IMA list" : "",
 		ev->eventlog ? ", with the firmware event log" : "");
 	return EXIT_OK;
 }
@@ -367,7 +394,7 @@ static json_object *eventlog_json(vouch_ctx *ctx, const struct vouch_evidence *e
 		return json_object_new_null();
 	ej.arr = json_object_new_array();
 	for (uint32_t b = 0; trusted && b < res->pcrs.n_banks; b++)
-		ej.attested_pcrs |= res->pcrs.banks[b].mask & 0x3ffU;
+		ej.attested_pcrs |= res->pcrs.banks[b].present & 0x3ffU;
 	if (vouch_eventlog_foreach(ctx, ev->eventlog, ev->eventlog_len, event_json, &ej) < 0) {
 		json_object_put(ej.arr);
 		return json_object_new_null(); /* the "eventlog" check says why */
@@ -380,25 +407,206 @@ static const char *status_word(int s)
 	return s == 0 ? "ok" : s > 0 ? "n/a" : "FAIL";
 }
 
+struct verify_args {
+	const char *akp, *sel, *ref, *trust, *state, *msgp, *sigp, *valp, *evp;
+	uint32_t allowed;
+	bool json, have_nonce, require_sigs, require_tpm_ak;
+	uint8_t nonce[64];
+	size_t nonce_len;
+};
+
+static const struct option verify_longopts[] = {
+	{ "ak", required_argument, NULL, 'k' },
+	{ "nonce", required_argument, NULL, 'n' },
+	{ "pcrs", required_argument, NULL, 'p' },
+	{ "reference", required_argument, NULL, 'r' },
+	{ "trust", required_argument, NULL, 't' },
+	{ "state", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "message", required_argument, NULL, 'm' },
+	{ "signature", required_argument, NULL, 'S' },
+	{ "pcr-values", required_argument, NULL, 'f' },
+	{ "allow-hash", required_argument, NULL, 'a' },
+	{ "require-sigs", no_argument, NULL, 'Q' },
+	{ "require-tpm-ak", no_argument, NULL, 'K' },
+	{ 0 },
+};
+
+/* One option of attest verify; 0 or EXIT_USAGE. */
+static int verify_option(const char *cmd, struct verify_args *a, int c, const char *arg)
+{
+	const char **slot = c == 'k' ? &a->akp : c == 'p' ? &a->sel : c == 'r' ? &a->ref :
+			    c == 't' ? &a->trust : c == 's' ? &a->state : c == 'm' ? &a->msgp :
+			    c == 'S' ? &a->sigp : c == 'f' ? &a->valp : NULL;
+	int h;
+
+	if (slot)
+		return cli_opt_once(cmd, slot, arg, cli_opt_name(verify_longopts, c));
+	switch (c) {
+	case 'n':
+		return parse_nonce(cmd, arg, &a->have_nonce, a->nonce, &a->nonce_len);
+	case 'j':
+		a->json = true;
+		return 0;
+	case 'Q':
+		a->require_sigs = true;
+		return 0;
+	case 'K':
+		a->require_tpm_ak = true;
+		return 0;
+	case 'a':
+		h = vouch_hash_by_name(arg);
+		if (h < 0)
+			return cli_usage_error(cmd, "unknown hash '%s'", arg);
+		a->allowed |= 1U << h;
+		return 0;
+	default:
+		return cli_usage_error(cmd, "invalid option");
+	}
+}
+
+static int verify_options(const char *cmd, int argc, char **argv, struct verify_args *a,
+			  struct vouch_pcrs *req)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "k:n:p:r:t:s:jm:S:f:", verify_longopts, NULL)) != -1)
+		if (verify_option(cmd, a, c, optarg))
+			return EXIT_USAGE;
+	if (optind < argc)
+		a->evp = argv[optind++];
+	if (optind != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!a->akp || !a->have_nonce)
+		return cli_usage_error(cmd, "--ak FILE and --nonce HEX are required");
+	if (!!a->evp == !!(a->msgp || a->sigp || a->valp) ||
+	    (!a->evp && !(a->msgp && a->sigp && a->valp && a->sel)))
+		return cli_usage_error(cmd, "give EVIDENCE, or --message, --signature, --pcr-values "
+					    "and --pcrs (tpm2_quote's files)");
+	if (a->require_sigs && !a->trust)
+		return cli_usage_error(cmd, "--require-sigs needs --trust");
+	if (vouch_pcrs_parse_selection(a->sel ? a->sel : "sha256:0-10", req) < 0)
+		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", a->sel);
+	return 0;
+}
+
+/*
+ * The evidence file, or tpm2_quote's three files (then @a->evp names the message, and a
+ * --pcr-values file of the wrong size becomes the failed check @pre).  0 or an exit code.
+ */
+static int verify_evidence(vouch_ctx *ctx, struct verify_args *a, struct vouch_pcrs *req,
+			   struct vouch_evidence **ret, struct vouch_attest_check *pre,
+			   uint32_t *flags)
+{
+	_cleanup_free_ uint8_t *vals = NULL;
+	struct vouch_evidence *ev;
+	size_t vals_len;
+	int r;
+
+	if (a->evp) {
+		r = vouch_evidence_load(ctx, a->evp, ret);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return cli_exit_for(r);
+		}
+		return 0;
+	}
+	(void)vouch_evidence_new(ret);
+	ev = *ret;
+	if (!ev || read_all(a->msgp, &ev->attest, &ev->attest_len) < 0 ||
+	    read_all(a->sigp, &ev->sig, &ev->sig_len) < 0 || read_all(a->valp, &vals, &vals_len) < 0)
+		return EXIT_ERROR;
+	if (vouch_pcrs_set_values(req, vals, vals_len) < 0) {
+		pre->name = "pcr_values";
+		pre->status = -EBADMSG;
+		snprintf(pre->detail, sizeof(pre->detail), "'%s' holds %zu bytes, not the values of %s",
+			 a->valp, vals_len, a->sel);
+	}
+	*flags |= VOUCH_ATTEST_PCRS_HAVE_VALUES;
+	a->evp = a->msgp;
+	return 0;
+}
+
+/* What the evidence is checked against: --reference, --trust, --state.  0 or EXIT_ERROR. */
+static int verify_against(vouch_ctx *ctx, const struct verify_args *a,
+			  vouch_attest_reference **refv, vouch_trust **trustv,
+			  struct vouch_attest_state *st_in)
+{
+	int r = 0;
+
+	if (a->ref)
+		r = vouch_attest_reference_load(ctx, a->ref, refv);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	if (a->trust && cli_load_trust(ctx, &a->trust, 1, NULL, trustv))
+		return EXIT_ERROR;
+	if (a->state)
+		r = vouch_attest_state_load(ctx, a->state, st_in);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * The report: the CLI's own input check first (@pre, when named), then the library's
+ * checks; text or the library's verdict document with the evidence path and the events.
+ */
+static int verify_report(vouch_ctx *ctx, const struct verify_args *a,
+			 const struct vouch_evidence *ev, const struct vouch_attest_result *res,
+			 const struct vouch_attest_check *pre, int verdict)
+{
+	_cleanup_free_ struct vouch_attest_check *chk = calloc(res->n_checks + 1, sizeof(*chk));
+	size_t n = 0;
+
+	if (!chk)
+		return -1;
+	if (pre->name)
+		chk[n++] = *pre;
+	memcpy(chk + n, res->checks, res->n_checks * sizeof(*chk));
+	n += res->n_checks;
+	if (a->json) {
+		_cleanup_free_ struct vouch_attest_result *all = malloc(sizeof(*all));
+		_cleanup_free_ char *text = NULL;
+		_cleanup_(json_object_putp) json_object *o2 = NULL;
+		int r;
+
+		if (!all || n > VOUCH_ATTEST_MAX_CHECKS) {
+			cli_error("'%s': %s", a->evp, all ? "too many checks to report" : "out of memory");
+			return -1;
+		}
+		*all = *res;
+		memcpy(all->checks, chk, n * sizeof(*chk));
+		all->n_checks = n;
+		r = vouch_attest_result_to_json(ctx, all, &text);
+		if (r < 0 || !(o2 = json_tokener_parse(text))) {
+			cli_lib_error(ctx, r < 0 ? r : -ENOMEM, a->evp);
+			return -1;
+		}
+		json_object_object_add(o2, "evidence", json_object_new_string(a->evp));
+		json_object_object_add(o2, "eventlog_events",
+				       eventlog_json(ctx, ev, res, verdict == EXIT_OK));
+		cli_json_print(o2);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%-5s %-14s %s\n", status_word(chk[i].status), chk[i].name,
+			       chk[i].detail);
+		printf("%s: %s\n", a->evp, verdict == EXIT_OK ? "trusted" :
+			verdict == EXIT_UNTRUSTED ? "NOT trusted" : "could not check");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (chk[i].status < 0) {
+			cli_error("'%s': %s: %s", a->evp, chk[i].name, chk[i].detail);
+			break;
+		}
+	return 0;
+}
+
 static int attest_verify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "ak", required_argument, NULL, 'k' },
-		{ "nonce", required_argument, NULL, 'n' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "reference", required_argument, NULL, 'r' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "state", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "message", required_argument, NULL, 'm' },
-		{ "signature", required_argument, NULL, 'S' },
-		{ "pcr-values", required_argument, NULL, 'f' },
-		{ "allow-hash", required_argument, NULL, 'a' },
-		{ "repeat", required_argument, NULL, 'R' },
-		{ "require-sigs", no_argument, NULL, 'Q' },
-		{ "require-tpm-ak", no_argument, NULL, 'K' },
-		{ 0 },
-	};
 	const char *cmd = "attest verify";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
@@ -410,250 +618,64 @@ static int attest_verify(int argc, char **argv)
 	_cleanup_free_ struct vouch_attest_state *st_in = calloc(1, sizeof(*st_in));
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
 	struct vouch_attest_check pre = { 0 }; /* a --pcr-values file of the wrong size */
-	const char *akp = NULL, *sel = NULL, *ref = NULL, *trust = NULL, *state = NULL;
-	const char *msgp = NULL, *sigp = NULL, *valp = NULL, *evp = NULL;
-	uint32_t repeat = 1, allowed = 0;
-	bool json = false, have_nonce = false, require_sigs = false, require_tpm_ak = false;
-	uint8_t nonce[64];
-	size_t nonce_len = 0;
-	int c, r, worst = 0;
+	struct verify_args a = { 0 };
+	int r, verdict;
 
 	if (!req || !st_in)
 		return EXIT_ERROR;
-	while ((c = getopt_long(argc, argv, "k:n:p:r:t:s:jm:S:f:", longopts, NULL)) != -1) {
-		const char **slot = NULL;
-
-		switch (c) {
-		case 'k':
-			slot = &akp;
-			break;
-		case 'p':
-			slot = &sel;
-			break;
-		case 'r':
-			slot = &ref;
-			break;
-		case 't':
-			slot = &trust;
-			break;
-		case 's':
-			slot = &state;
-			break;
-		case 'm':
-			slot = &msgp;
-			break;
-		case 'S':
-			slot = &sigp;
-			break;
-		case 'f':
-			slot = &valp;
-			break;
-		case 'n':
-			if (have_nonce)
-				return cli_usage_error(cmd, "--nonce given twice, refusing");
-			if (parse_nonce(cmd, optarg, nonce, &nonce_len))
-				return EXIT_USAGE;
-			have_nonce = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'Q':
-			require_sigs = true;
-			break;
-		case 'K':
-			require_tpm_ak = true;
-			break;
-		case 'a': {
-			int a = vouch_hash_by_name(optarg);
-
-			if (a < 0)
-				return cli_usage_error(cmd, "unknown hash '%s'", optarg);
-			allowed |= 1U << a;
-			break;
-		}
-		case 'R':
-			if (cli_parse_u32(optarg, &repeat) < 0 || repeat == 0)
-				return cli_usage_error(cmd, "invalid --repeat '%s'", optarg);
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-		if (slot) {
-			const char *name = "option";
-
-			for (size_t k = 0; longopts[k].name; k++)
-				if (longopts[k].val == c)
-					name = longopts[k].name;
-			if (cli_opt_once(cmd, slot, optarg, name))
-				return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		evp = argv[optind++];
-	if (optind != argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!akp || !have_nonce)
-		return cli_usage_error(cmd, "--ak FILE and --nonce HEX are required");
-	if (!!evp == !!(msgp || sigp || valp) || (!evp && !(msgp && sigp && valp && sel)))
-		return cli_usage_error(cmd, "give EVIDENCE, or --message, --signature, --pcr-values "
-					    "and --pcrs (tpm2_quote's files)");
-	if (require_sigs && !trust)
-		return cli_usage_error(cmd, "--require-sigs needs --trust");
-	if (vouch_pcrs_parse_selection(sel ? sel : "sha256:0-10", req) < 0)
-		return cli_usage_error(cmd, "invalid PCR selection '%s' (e.g. sha256:0-10)", sel);
+	r = verify_options(cmd, argc, argv, &a, req);
+	if (r)
+		return r;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	r = vouch_ak_load(ctx, akp, &ak);
+	r = vouch_ak_load(ctx, a.akp, &ak);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		return EXIT_ERROR;
 	}
-	if (evp) {
-		r = vouch_evidence_load(ctx, evp, &ev);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return cli_exit_for(r);
-		}
-	} else {
-		_cleanup_free_ uint8_t *vals = NULL;
-		size_t vals_len;
-
-		(void)vouch_evidence_new(&ev);
-		if (!ev || read_all(msgp, &ev->attest, &ev->attest_len) < 0 ||
-		    read_all(sigp, &ev->sig, &ev->sig_len) < 0 || read_all(valp, &vals, &vals_len) < 0)
-			return EXIT_ERROR;
-		if (vouch_pcrs_set_values(req, vals, vals_len) < 0) {
-			pre.name = "pcr_values";
-			pre.status = -EBADMSG;
-			snprintf(pre.detail, sizeof(pre.detail),
-				 "'%s' holds %zu bytes, not the values of %s", valp, vals_len, sel);
-		}
-		o.flags |= VOUCH_ATTEST_PCRS_HAVE_VALUES;
-		evp = msgp;
-	}
-	if (ref) {
-		r = vouch_attest_reference_load(ctx, ref, &refv);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
-	if (trust) {
-		r = vouch_trust_new(ctx, &trustv);
-		if (r == 0)
-			r = vouch_trust_add_path(trustv, trust, NULL);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
-	if (state) {
-		r = vouch_attest_state_load(ctx, state, st_in);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
-	if (require_sigs)
+	r = verify_evidence(ctx, &a, req, &ev, &pre, &o.flags);
+	if (r == 0)
+		r = verify_against(ctx, &a, &refv, &trustv, st_in);
+	if (r)
+		return r;
+	if (a.require_sigs)
 		o.flags |= VOUCH_ATTEST_REQUIRE_SIGS;
-	if (require_tpm_ak)
+	if (a.require_tpm_ak)
 		o.flags |= VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA;
 	o.ak = ak;
-	o.ak_label = akp;
-	o.nonce = nonce;
-	o.nonce_len = nonce_len;
+	o.ak_label = a.akp;
+	o.nonce = a.nonce;
+	o.nonce_len = a.nonce_len;
 	o.pcrs = req;
-	o.allowed_hashes = allowed;
+	o.allowed_hashes = a.allowed;
 	o.reference = refv;
 	o.trust = trustv;
-	o.state = state ? st_in : NULL;
-	o.state_label = state;
-	{
-		struct timespec t0, t1;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		for (uint32_t i = 0; i < repeat; i++) {
-			vouch_attest_result_free(res);
-			res = NULL;
-			r = vouch_attest_verify(ctx, &o, ev, &res);
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (repeat > 1) {
-			double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-
-			fprintf(stderr, "%s: %u quote verifications in %.3f s: %.0f/s\n",
-				program_name, repeat, s, repeat / s);
-		}
-	}
+	o.state = a.state ? st_in : NULL;
+	o.state_label = a.state;
+	r = vouch_attest_verify(ctx, &o, ev, &res);
 	if (!res) {
-		cli_lib_error(ctx, r, evp);
+		cli_lib_error(ctx, r, a.evp);
 		return EXIT_ERROR;
 	}
-	/* the report: the CLI's own input check first, then the library's checks */
-	_cleanup_free_ struct vouch_attest_check *chk = calloc(res->n_checks + 1, sizeof(*chk));
-	size_t n = 0;
-
-	if (!chk)
+	/* the library's verdict; the CLI's own failed input check (a verdict) comes on top */
+	verdict = cli_exit_for(r);
+	if (pre.name && verdict == EXIT_OK)
+		verdict = EXIT_UNTRUSTED;
+	if (verify_report(ctx, &a, ev, res, &pre, verdict) < 0)
 		return EXIT_ERROR;
-	if (pre.name)
-		chk[n++] = pre;
-	memcpy(chk + n, res->checks, res->n_checks * sizeof(*chk));
-	n += res->n_checks;
-	for (size_t i = 0; i < n; i++) {
-		int s = chk[i].status;
-
-		if (s < 0 && !vouch_error_is_verdict(s))
-			worst = EXIT_ERROR;
-		else if (s < 0 && worst == 0)
-			worst = EXIT_UNTRUSTED;
-	}
-	if (json) {
-		/* the verdict document is the library's (vouchd answers with the same one); the
-		 * CLI's own input check goes first, the evidence path and the events are added */
-		_cleanup_free_ struct vouch_attest_result *all = malloc(sizeof(*all));
-		_cleanup_free_ char *text = NULL;
-		_cleanup_(json_object_putp) json_object *o2 = NULL;
-
-		if (!all || n > VOUCH_ATTEST_MAX_CHECKS) {
-			cli_error("'%s': %s", evp, all ? "too many checks to report" : "out of memory");
-			return EXIT_ERROR;
-		}
-		*all = *res;
-		memcpy(all->checks, chk, n * sizeof(*chk));
-		all->n_checks = n;
-		r = vouch_attest_result_to_json(ctx, all, &text);
-		if (r < 0 || !(o2 = json_tokener_parse(text))) {
-			cli_lib_error(ctx, r < 0 ? r : -ENOMEM, evp);
-			return EXIT_ERROR;
-		}
-		json_object_object_add(o2, "evidence", json_object_new_string(evp));
-		json_object_object_add(o2, "eventlog_events", eventlog_json(ctx, ev, res, worst == 0));
-		cli_json_print(o2);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			printf("%-5s %-14s %s\n", status_word(chk[i].status), chk[i].name,
-			       chk[i].detail);
-		printf("%s: %s\n", evp, worst == 0 ? "trusted" : worst == 1 ? "NOT trusted" : "could not check");
-	}
-	for (size_t i = 0; i < n; i++)
-		if (chk[i].status < 0) {
-			cli_error("'%s': %s: %s", evp, chk[i].name, chk[i].detail);
-			break;
-		}
 	/* remember what is now verified: the next evidence only carries new entries */
-	if (state && worst == 0 && res->state.valid) {
-		r = vouch_attest_state_save(ctx, state, &res->state);
+	if (a.state && verdict == EXIT_OK && res->state.valid) {
+		r = vouch_attest_state_save(ctx, a.state, &res->state);
 		if (r < 0) {
-			cli_lib_error(ctx, r, state);
-			worst = EXIT_ERROR;
+			cli_lib_error(ctx, r, a.state);
+			verdict = EXIT_ERROR;
 		}
 	}
-	return worst;
+	return verdict;
 }
 
 static const struct command attest_commands[] = {
-	{ "quote", attest_quote, CMD_NEEDS_TPM,
+	{ "quote", attest_quote, 0,
 	  "Quote PCRs with the AK and write one evidence file with the quote, the PCR values, the "
 	  "IMA list and the firmware event log",
 	  "attest quote [--tcti T] [--handle H] --nonce HEX --pcrs sha256:0-10 [--ima FILE|--no-ima] "
@@ -663,7 +685,6 @@ static const struct command attest_commands[] = {
 	  "1 not trusted, 3 could not check",
 	  "attest verify --ak AK --nonce HEX [--pcrs SEL] [--reference REF.json] [-t TRUST] "
 	  "[--require-sigs] [--require-tpm-ak] [--state FILE] [--json] [--allow-hash ALGO]... "
-	  "[--repeat N] "
 	  "EVIDENCE | --message MSG --signature SIG --pcr-values FILE --pcrs SEL" },
 };
 

@@ -216,26 +216,23 @@ int cmd_audit_kernel(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			if (json)
-				return cli_usage_error("audit-kernel", "--json given twice, refusing");
-			json = true;
+			if (cli_flag_once("audit-kernel", &json, "json"))
+				return EXIT_USAGE;
 			break;
 		case 'J':
 			if (jobs_set)
-				return cli_usage_error("audit-kernel", "--jobs given twice, refusing");
+				return cli_given_twice("audit-kernel", "--jobs");
 			if (cli_parse_u32(optarg, &o.jobs) < 0 || o.jobs == 0 || o.jobs > 256)
 				return cli_usage_error("audit-kernel", "invalid --jobs '%s'", optarg);
 			jobs_set = true;
 			break;
 		case 'd':
-			if (data_dir)
-				return cli_usage_error("audit-kernel", "--data-dir given twice, refusing");
-			data_dir = optarg;
+			if (cli_opt_once("audit-kernel", &data_dir, optarg, "data-dir"))
+				return EXIT_USAGE;
 			break;
 		case 's':
-			if (o.spatch)
-				return cli_usage_error("audit-kernel", "--spatch given twice, refusing");
-			o.spatch = optarg;
+			if (cli_opt_once("audit-kernel", &o.spatch, optarg, "spatch"))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			printf("Usage: vouch audit-kernel [--json] [--jobs N] [--data-dir DIR] "

@@ -28,7 +28,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_engine *, vouch_engine_freep, vouch_engin
 static const char *mode_names[] = { "off", "log", "fix", "enforce" };
 
 /* --func names: the policy func names and the kernel's read-id strings */
-static const struct {
+static const struct func_arg {
 	const char *name;
 	int func;
 	int id; /* read/load id, -1 for file hooks */
@@ -107,65 +107,6 @@ struct engine_args {
 	const char *blacklist;
 };
 
-/*
- * A blacklist for appraise_flag=check_blacklist: one hex digest per line, optionally
- * prefixed "bin:" or "ALGO:" (the kernel's .blacklist descriptions); '#' starts a comment.
- * Untrusted text: every line must be a whole even-length hex digest.
- */
-static int load_blacklist(const char *path, struct vouch_digest **ret, size_t *ret_n)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	_cleanup_free_ struct vouch_digest *list = NULL;
-	size_t n = 0, cap = 0, lineno = 0, sz = 0;
-	ssize_t len;
-
-	if (!f) {
-		cli_error("cannot open blacklist '%s': %m", path);
-		return -errno;
-	}
-	while ((len = getline(&line, &sz, f)) >= 0) {
-		char *s, *colon, *end;
-		size_t hl;
-
-		lineno++;
-		s = cli_text_line(line, len);
-		if (!s)
-			continue;
-		colon = strchr(s, ':');
-		if (colon)
-			s = colon + 1;
-		for (end = s; isxdigit((unsigned char)*end); end++)
-			;
-		hl = (size_t)(end - s);
-		if (*end || hl < 32 || hl > 2 * VOUCH_HASH_MAX_SIZE || hl % 2) {
-			cli_error("blacklist '%s' line %zu: not a hex digest", path, lineno);
-			return -EBADMSG;
-		}
-		if (n == cap) {
-			struct vouch_digest *nl;
-
-			cap = cap ? cap * 2 : 16;
-			nl = reallocarray(list, cap, sizeof(*nl));
-			if (!nl)
-				return -ENOMEM;
-			list = nl;
-		}
-		memset(&list[n], 0, sizeof(list[n]));
-		list[n].algo = -1; /* like "bin:": compared by length and bytes */
-		list[n].len = hl / 2;
-		for (size_t i = 0; i < hl / 2; i++) {
-			char b[3] = { s[2 * i], s[2 * i + 1], 0 };
-
-			list[n].bytes[i] = (uint8_t)strtoul(b, NULL, 16);
-		}
-		n++;
-	}
-	*ret = TAKE_PTR(list);
-	*ret_n = n;
-	return 0;
-}
-
 /* Open the engine with the state directory, policy and trust; prints; returns exit code. */
 static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, bool *audit_flag,
 		       vouch_engine **ret)
@@ -213,12 +154,11 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 	    cli_engine_trust(ctx, e, VOUCH_KEYRING_KERNEL, a->ktrust, a->n_ktrust, ktrust_path) < 0)
 		return EXIT_ERROR;
 	if (a->blacklist || (bl_path && stat(bl_path, &st) == 0)) {
-		_cleanup_free_ struct vouch_digest *bl = NULL;
-		size_t n_bl = 0;
+		_cleanup_(cli_blacklist_done) struct cli_blacklist bl = { .n = { 0, 0 } };
 
-		if (load_blacklist(a->blacklist ? a->blacklist : bl_path, &bl, &n_bl) < 0)
+		if (cli_load_blacklist(ctx, a->blacklist ? a->blacklist : bl_path, false, &bl) < 0)
 			return EXIT_ERROR;
-		r = vouch_engine_set_blacklist(e, bl, n_bl);
+		r = vouch_engine_set_blacklist(e, bl.e[0], bl.n[0]);
 		if (r < 0) {
 			cli_lib_error(ctx, r, cmd);
 			return EXIT_ERROR;
@@ -240,14 +180,12 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 {
 	switch (c) {
 	case 'S':
-		if (a->state_dir)
-			return -cli_usage_error(cmd, "--state-dir given twice, refusing");
-		a->state_dir = arg;
+		if (cli_opt_once(cmd, &a->state_dir, arg, "state-dir"))
+			return -EXIT_USAGE;
 		return 1;
 	case 'p':
-		if (a->policy)
-			return -cli_usage_error(cmd, "--policy given twice, refusing");
-		a->policy = arg;
+		if (cli_opt_once(cmd, &a->policy, arg, "policy"))
+			return -EXIT_USAGE;
 		return 1;
 	case 't':
 		if (a->n_trust >= MAX_TRUST)
@@ -261,7 +199,7 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 		return 1;
 	case 'm':
 		if (a->mode >= 0)
-			return -cli_usage_error(cmd, "--mode given twice, refusing");
+			return -cli_given_twice(cmd, "--mode");
 		a->mode = parse_mode(arg);
 		if (a->mode < 0)
 			return -cli_usage_error(cmd, "unknown mode '%s' (off, log, fix, enforce)", arg);
@@ -270,14 +208,12 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 		a->audit = true;
 		return 1;
 	case 'B':
-		if (a->blacklist)
-			return -cli_usage_error(cmd, "--blacklist given twice, refusing");
-		a->blacklist = arg;
+		if (cli_opt_once(cmd, &a->blacklist, arg, "blacklist"))
+			return -EXIT_USAGE;
 		return 1;
 	case 'X':
-		if (a->xattr)
-			return -cli_usage_error(cmd, "--xattr given twice, refusing");
-		a->xattr = arg;
+		if (cli_opt_once(cmd, &a->xattr, arg, "xattr"))
+			return -EXIT_USAGE;
 		return 1;
 	case 'T':
 	case 'P':
@@ -320,141 +256,184 @@ static json_object *result_json(const char *file, const char *func,
 	return o;
 }
 
-static int cmd_load_impl(int argc, char **argv)
+/* The getopt loop of an engine command: its common options, then @other's (NULL: none). */
+static int engine_options(const char *cmd, int argc, char **argv, const struct option *longopts,
+			  struct engine_args *a, cli_other_fn other, void *userdata)
 {
-	static const struct option longopts[] = {
-		ENGINE_LONGOPTS,
-		{ "func", required_argument, NULL, 'f' },
-		{ "buffer", no_argument, NULL, 'b' },
-		{ "desc", required_argument, NULL, 'd' },
-		{ "sig-enforce", no_argument, NULL, 'E' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	struct engine_args a = { .mode = -1 };
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
-	_cleanup_(json_object_putp) json_object *arr = NULL;
-	const char *func_s = NULL, *desc = NULL;
-	bool buffer = false, json = false, sig_enforce = false;
-	int c, r, fi, rc = EXIT_OK;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		r = engine_option("load", &a, c, optarg);
+		r = engine_option(cmd, a, c, optarg);
 		if (r < 0)
 			return -r;
 		if (r)
 			continue;
-		switch (c) {
-		case 'f':
-			if (func_s)
-				return cli_usage_error("load", "--func given twice, refusing");
-			func_s = optarg;
-			break;
-		case 'b':
-			buffer = true;
-			break;
-		case 'd':
-			if (desc)
-				return cli_usage_error("load", "--desc given twice, refusing");
-			desc = optarg;
-			break;
-		case 'E':
-			sig_enforce = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			return cli_usage_error("load", "invalid option");
-		}
+		r = other ? other(userdata, c, optarg) : cli_usage_error(cmd, "invalid option");
+		if (r)
+			return r;
 	}
-	if (!func_s)
+	return 0;
+}
+
+/* engine status --json */
+static int status_other(void *userdata, int c, const char *arg)
+{
+	if (c != 'j')
+		return cli_usage_error("engine status", "invalid option");
+	*(bool *)userdata = true;
+	return 0;
+}
+
+/* vouch load's own options (beside the engine's) */
+struct load_args {
+	const char *func_s, *desc;
+	bool buffer, json, sig_enforce;
+	int fi; /* into func_args */
+};
+
+static const struct option load_longopts[] = {
+	ENGINE_LONGOPTS,
+	{ "func", required_argument, NULL, 'f' },
+	{ "buffer", no_argument, NULL, 'b' },
+	{ "desc", required_argument, NULL, 'd' },
+	{ "sig-enforce", no_argument, NULL, 'E' },
+	{ "json", no_argument, NULL, 'j' },
+	{ 0 },
+};
+
+/* vouch load's own options */
+static int load_other(void *userdata, int c, const char *arg)
+{
+	struct load_args *l = userdata;
+	const struct cli_slot slots[] = {
+		CLI_STR('f', &l->func_s), CLI_STR('d', &l->desc), CLI_SET('b', &l->buffer),
+		CLI_SET('E', &l->sig_enforce), CLI_SET('j', &l->json), CLI_SLOTS_END,
+	};
+	int r = cli_slot_option("load", load_longopts, slots, c, arg);
+
+	return r >= 0 ? r : cli_usage_error("load", "invalid option");
+}
+
+static int load_options(int argc, char **argv, struct engine_args *a, struct load_args *l)
+{
+	int r = engine_options("load", argc, argv, load_longopts, a, load_other, l);
+
+	if (r)
+		return r;
+	if (!l->func_s)
 		return cli_usage_error("load", "--func FUNC is required");
-	fi = find_func_arg(func_s);
-	if (fi < 0)
-		return cli_usage_error("load", "unknown func '%s'", func_s);
-	if (buffer && func_args[fi].id < 0)
+	l->fi = find_func_arg(l->func_s);
+	if (l->fi < 0)
+		return cli_usage_error("load", "unknown func '%s'", l->func_s);
+	if (l->buffer && func_args[l->fi].id < 0)
 		return cli_usage_error("load", "--buffer needs a load id (firmware, kernel-module, "
 					       "kexec-image, security-policy, bpf, seccomp, "
 					       "kexec-cmdline)");
-	if (!buffer && func_args[fi].id >= VOUCH_LOADING_BPF)
-		return cli_usage_error("load", "'%s' is a buffer load: use --buffer", func_s);
-	if (desc && !buffer)
+	if (!l->buffer && func_args[l->fi].id >= VOUCH_LOADING_BPF)
+		return cli_usage_error("load", "'%s' is a buffer load: use --buffer", l->func_s);
+	if (l->desc && !l->buffer)
 		return cli_usage_error("load", "--desc is for --buffer loads");
-	if (buffer && !desc)
+	if (l->buffer && !l->desc)
 		return cli_usage_error("load", "--buffer needs --desc NAME");
 	if (optind >= argc)
 		return cli_usage_error("load", "no FILE given");
-	if (buffer && optind + 1 != argc)
+	if (l->buffer && optind + 1 != argc)
 		return cli_usage_error("load", "--buffer takes one FILE");
+	return 0;
+}
+
+/* One load of @fd through the engine's hooks, as its consumer would: 0, -EACCES, -errno. */
+static int load_through(vouch_engine *e, const struct load_args *l, int fd, const char *file,
+			struct vouch_engine_result *res)
+{
+	const struct func_arg *f = &func_args[l->fi];
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (l->buffer) {
+		r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
+		if (r == 0)
+			r = vouch_engine_load_data(e, f->id, true, res);
+		if (r == 0)
+			r = vouch_engine_post_load_data(e, f->id, buf, len, l->desc, res);
+		return r;
+	}
+	if (f->id < 0)
+		return vouch_engine_file_check(e, f->func, fd, file,
+					       f->func == VOUCH_FUNC_FILE_CHECK ? VOUCH_MAY_READ :
+										   VOUCH_MAY_EXEC,
+					       res);
+	/* kernel_read_file(): the consumer reads the whole file once, then the post hook sees
+	 * exactly those bytes */
+	r = vouch_engine_read_file(e, f->id, fd, file, true, res);
+	if (r == 0)
+		r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
+	if (r == 0)
+		r = vouch_engine_post_read_file(e, f->id, fd, file, buf, len, res);
+	return r;
+}
+
+/* One FILE of vouch load, reported: EXIT_OK, EXIT_UNTRUSTED (denied) or EXIT_ERROR. */
+static int load_one(vouch_ctx *ctx, vouch_engine *e, const struct load_args *l,
+		    const char *file, json_object *arr)
+{
+	struct vouch_engine_result res = { 0 };
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int r;
+
+	if (fd < 0) {
+		cli_error("cannot open '%s': %m", file);
+		return EXIT_ERROR;
+	}
+	r = load_through(e, l, fd, file, &res);
+	if (r < 0 && r != -EACCES) {
+		cli_lib_error(ctx, r, file);
+		return EXIT_ERROR;
+	}
+	if (arr)
+		json_object_array_add(arr, result_json(file, l->func_s, &res, r));
+	else if (r == -EACCES)
+		fprintf(stderr, "%s: denied: %s\n", file, res.reason[0] ? res.reason : "refused");
+	else
+		printf("%s: allowed%s%s%s%s\n", file, res.measured ? ", measured" : "",
+		       res.cached ? ", cached" : "", res.appraised ? ", appraisal: " : "",
+		       res.appraised ? res.reason : "");
+	return r == -EACCES ? EXIT_UNTRUSTED : EXIT_OK;
+}
+
+static int cmd_load_impl(int argc, char **argv)
+{
+	struct engine_args a = { .mode = -1 };
+	struct load_args l = { 0 };
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
+	_cleanup_(json_object_putp) json_object *arr = NULL;
+	int r, rc = EXIT_OK;
+
+	r = load_options(argc, argv, &a, &l);
+	if (r)
+		return r;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	r = engine_open(ctx, "load", &a, &a.audit, &e);
 	if (r)
 		return r;
-	if (sig_enforce) {
-		r = vouch_engine_set_sig_enforce(e, func_args[fi].func, true);
+	if (l.sig_enforce) {
+		r = vouch_engine_set_sig_enforce(e, func_args[l.fi].func, true);
 		if (r < 0) {
 			cli_lib_error(ctx, r, "load");
 			return EXIT_ERROR;
 		}
 	}
-	if (json)
+	if (l.json)
 		arr = json_object_new_array();
 	for (int i = optind; i < argc; i++) {
-		struct vouch_engine_result res = { 0 };
-		const char *file = argv[i];
-		_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		_cleanup_free_ char *buf = NULL;
-		size_t len = 0;
-		int id = func_args[fi].id;
-
-		if (fd < 0) {
-			cli_error("cannot open '%s': %m", file);
-			rc = EXIT_ERROR;
-			continue;
-		}
-		if (buffer) {
-			r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
-			if (r == 0)
-				r = vouch_engine_load_data(e, id, true, &res);
-			if (r == 0)
-				r = vouch_engine_post_load_data(e, id, buf, len, desc, &res);
-		} else if (id < 0) {
-			r = vouch_engine_file_check(e, func_args[fi].func, fd, file,
-						    func_args[fi].func == VOUCH_FUNC_FILE_CHECK
-							    ? VOUCH_MAY_READ
-							    : VOUCH_MAY_EXEC,
-						    &res);
-		} else {
-			/* kernel_read_file(): the consumer reads the whole file once, then the
-			 * post hook sees exactly those bytes */
-			r = vouch_engine_read_file(e, id, fd, file, true, &res);
-			if (r == 0)
-				r = cli_read_fd_all(fd, LOAD_FILE_MAX, &buf, &len);
-			if (r == 0)
-				r = vouch_engine_post_read_file(e, id, fd, file, buf, len, &res);
-		}
-		if (r < 0 && r != -EACCES) {
-			cli_lib_error(ctx, r, file);
-			rc = EXIT_ERROR;
-			continue;
-		}
-		if (json) {
-			json_object_array_add(arr, result_json(file, func_s, &res, r));
-		} else if (r == -EACCES) {
-			fprintf(stderr, "%s: denied: %s\n", file,
-				res.reason[0] ? res.reason : "refused");
-		} else {
-			printf("%s: allowed%s%s%s%s\n", file, res.measured ? ", measured" : "",
-			       res.cached ? ", cached" : "", res.appraised ? ", appraisal: " : "",
-			       res.appraised ? res.reason : "");
-		}
-		if (r == -EACCES && rc == EXIT_OK)
-			rc = EXIT_UNTRUSTED;
+		r = load_one(ctx, e, &l, argv[i], arr);
+		if (r == EXIT_ERROR || (r == EXIT_UNTRUSTED && rc == EXIT_OK))
+			rc = r;
 	}
-	if (json)
+	if (l.json)
 		cli_json_print(arr);
 	return rc;
 }
@@ -474,19 +453,11 @@ static int engine_status(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
 	bool json = false;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		r = engine_option("engine status", &a, c, optarg);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (c == 'j')
-			json = true;
-		else
-			return cli_usage_error("engine status", "invalid option");
-	}
+	r = engine_options("engine status", argc, argv, longopts, &a, status_other, &json);
+	if (r)
+		return r;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	r = engine_open(ctx, "engine status", &a, &a.audit, &e);
@@ -565,15 +536,14 @@ static int engine_enforce(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
-			if (a.state_dir)
-				return cli_usage_error("engine enforce", "--state-dir given twice, refusing");
-			a.state_dir = optarg;
+			if (cli_opt_once("engine enforce", &a.state_dir, optarg, "state-dir"))
+				return EXIT_USAGE;
 			break;
 		case 'f': {
 			int fi = find_func_arg(optarg);
 
 			if (func >= 0)
-				return cli_usage_error("engine enforce", "--func given twice, refusing");
+				return cli_given_twice("engine enforce", "--func");
 			if (fi < 0)
 				return cli_usage_error("engine enforce", "unknown func '%s'", optarg);
 			func = func_args[fi].func;
@@ -622,15 +592,11 @@ static int engine_list(int argc, char **argv)
 	_cleanup_(vouch_engine_freep) vouch_engine *e = NULL;
 	const uint8_t *buf;
 	size_t len, off = 0;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		r = engine_option("engine list", &a, c, optarg);
-		if (r < 0)
-			return -r;
-		if (!r)
-			return cli_usage_error("engine list", "invalid option");
-	}
+	r = engine_options("engine list", argc, argv, longopts, &a, NULL, NULL);
+	if (r)
+		return r;
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	r = engine_open(ctx, "engine list", &a, &a.audit, &e);
@@ -669,54 +635,6 @@ static int engine_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Write @len bytes to @path: temp file beside it, fsync, rename (never half a file). */
-static int write_atomic(const char *path, const char *buf, size_t len)
-{
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t off = 0;
-
-	if (asprintf(&tmp, "%s.vouch-XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int r = n < 0 ? -errno : -EIO;
-
-			unlink(tmp);
-			return r;
-		}
-		off += (size_t)n;
-	}
-	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
-		int r = -errno;
-
-		unlink(tmp);
-		return r;
-	}
-	/* the rename is durable only once the directory is: sync it */
-	{
-		_cleanup_free_ char *dir = strdup(path);
-		char *slash = dir ? strrchr(dir, '/') : NULL;
-		_cleanup_close_ int dfd = -1;
-
-		if (!dir)
-			return -ENOMEM;
-		if (slash)
-			*(slash == dir ? slash + 1 : slash) = '\0';
-		dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || fsync(dfd) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 /* Copy @src into the state as @name after it was validated. */
 static int install_file(const char *state, const char *name, const char *src)
 {
@@ -731,7 +649,7 @@ static int install_file(const char *state, const char *name, const char *src)
 	}
 	if (asprintf(&dst, "%s/%s", state, name) < 0)
 		return EXIT_ERROR;
-	r = write_atomic(dst, buf, len);
+	r = cli_write_atomic_at(AT_FDCWD, dst, buf, len, 0600);
 	if (r < 0) {
 		cli_error("cannot write '%s': %s", dst, strerror(-r));
 		return EXIT_ERROR;
@@ -947,9 +865,8 @@ int cmd_policy_simulate(int argc, char **argv)
 				return -r;
 			break;
 		case 'r':
-			if (root)
-				return cli_usage_error("policy simulate", "--root given twice, refusing");
-			root = optarg;
+			if (cli_opt_once("policy simulate", &root, optarg, "root"))
+				return EXIT_USAGE;
 			break;
 		case 'M': {
 			char *eq = strrchr(optarg, '=');

@@ -236,142 +236,153 @@ static int parse_uuid(const char *s, uint8_t out[16])
 	return n == 16 ? 0 : -1;
 }
 
+static const struct option evm_longopts[] = {
+	{ "portable", no_argument, NULL, 'o' },
+	{ "hmac", required_argument, NULL, 'H' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "cert", required_argument, NULL, 'c' },
+	{ "algo", required_argument, NULL, 'a' },
+	{ "trust", required_argument, NULL, 't' },
+	{ "recursive", no_argument, NULL, 'r' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "xattr", required_argument, NULL, 'X' },
+	{ "uuid", required_argument, NULL, 'U' },
+	{ "m32", no_argument, NULL, 'M' },
+	{ "pass-fd", required_argument, NULL, 'F' },
+	{ "pass-file", required_argument, NULL, 'P' },
+	{ 0 },
+};
+
+/* evm sign's and evm verify's options */
+struct evm_args {
+	const char *cmd;
+	bool sign;
+	struct cli_pass pass;
+	const char *keypath, *certpath, *hmacpath, *uuid, *xattr;
+	const char *tpaths[16];
+	size_t nt;
+	bool portable, m32, json, rec;
+	int algo;
+};
+
+/* One option: 0, or the exit code. */
+static int evm_option(vouch_ctx *ctx, struct evm_args *a, int c, const char *arg)
+{
+	const struct cli_slot slots[] = {
+		CLI_FLAG('o', &a->portable), CLI_STR('H', &a->hmacpath),
+		CLI_STR_AS('k', &a->keypath, "-k"), CLI_STR_AS('c', &a->certpath, "-c"),
+		CLI_FLAG_AS('r', &a->rec, "-r"), CLI_FLAG('j', &a->json), CLI_STR('X', &a->xattr),
+		CLI_STR('U', &a->uuid), CLI_FLAG('M', &a->m32), CLI_SLOTS_END,
+	};
+	const char *cmd = a->cmd;
+	int r;
+
+	if (c == 'o' && !a->sign)
+		return cli_usage_error(cmd, "--portable is for signing");
+	if (c == 'j' && a->sign)
+		return cli_usage_error(cmd, "--json is for verify");
+	r = cli_slot_option(cmd, evm_longopts, slots, c, arg);
+	if (r >= 0)
+		return r;
+	switch (c) {
+	case 'a':
+		if (a->algo >= 0)
+			return cli_given_twice(cmd, "-a");
+		a->algo = cli_parse_hash(ctx, cmd, arg);
+		return a->algo < 0 ? EXIT_USAGE : 0;
+	case 't':
+		if (a->sign || a->nt == ARRAY_SIZE(a->tpaths))
+			return cli_usage_error(cmd, "invalid -t");
+		a->tpaths[a->nt++] = arg;
+		return 0;
+	case 'F':
+	case 'P':
+		return cli_pass_option(cmd, &a->pass, c, arg);
+	default:
+		return cli_usage_error(cmd, "invalid option");
+	}
+}
+
+/* The options and what they may be combined with: 0, or the exit code. */
+static int evm_options(vouch_ctx *ctx, int argc, char **argv, struct evm_args *a)
+{
+	const char *cmd = a->cmd;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, a->sign ? "k:c:a:r" : "t:r", evm_longopts, NULL)) != -1)
+		if ((r = evm_option(ctx, a, c, optarg)))
+			return r;
+	if (optind >= argc)
+		return cli_usage_error(cmd, "no file given");
+	if (a->sign && a->portable == !!a->hmacpath)
+		return cli_usage_error(cmd, "give exactly one of --portable (with -k KEY) and "
+					    "--hmac KEYFILE");
+	if (a->sign && a->portable && !a->keypath)
+		return cli_usage_error(cmd, "-k KEY is required with --portable");
+	if (a->sign && a->hmacpath && (a->keypath || a->certpath || a->algo >= 0))
+		return cli_usage_error(cmd, "-k, -c and -a are for --portable; HMACs are SHA-1");
+	if (!a->sign && a->nt == 0 && !a->hmacpath)
+		return cli_usage_error(cmd, "-t TRUST or --hmac KEYFILE is required");
+	return 0;
+}
+
+/* The job the options describe: UUID, HMAC key, signing key, trust. 0, or the exit code. */
+static int evm_setup(vouch_ctx *ctx, struct evm_args *a, struct evm_job *job, uint8_t *hkey,
+		     uint8_t *ubytes, vouch_key **key, vouch_trust **trust)
+{
+	int r;
+
+	if (a->uuid) {
+		if (parse_uuid(a->uuid, ubytes) < 0)
+			return cli_usage_error(a->cmd, "invalid --uuid '%s' (32 hex digits)", a->uuid);
+		job->uuid = ubytes;
+	}
+	job->xattr = a->xattr ? a->xattr : EVM_XATTR;
+	job->flags = a->m32 ? VOUCH_EVM_M32 : 0;
+	job->json = a->json;
+	if (a->hmacpath) {
+		if ((r = read_hmac_key(a->hmacpath, hkey, &job->hmac_key_len)))
+			return r;
+		job->hmac_key = hkey;
+	}
+	if (a->sign && a->portable) {
+		job->sopts.algo = a->algo >= 0 ? a->algo : VOUCH_HASH_SHA256;
+		r = cli_load_signer(ctx, a->keypath, a->certpath, &a->pass, key, &job->sopts.keyid);
+		if (r)
+			return r;
+		job->key = *key;
+	}
+	if (a->nt) {
+		if ((r = cli_load_trust(ctx, a->tpaths, a->nt, NULL, trust)))
+			return r;
+		job->trust = *trust;
+	}
+	return 0;
+}
+
 static int evm_main(int argc, char **argv, bool sign)
 {
-	static const struct option longopts[] = {
-		{ "portable", no_argument, NULL, 'o' },
-		{ "hmac", required_argument, NULL, 'H' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "algo", required_argument, NULL, 'a' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "recursive", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "xattr", required_argument, NULL, 'X' },
-		{ "uuid", required_argument, NULL, 'U' },
-		{ "m32", no_argument, NULL, 'M' },
-		{ "pass-fd", required_argument, NULL, 'F' },
-		{ "pass-file", required_argument, NULL, 'P' },
-		{ 0 },
-	};
 	const char *cmd = sign ? "evm sign" : "evm verify";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
 	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
-	struct cli_pass pass = CLI_PASS_INIT;
+	struct evm_args a = { .cmd = cmd, .sign = sign, .pass = CLI_PASS_INIT, .algo = -1 };
 	struct evm_job job = { .sopts = VOUCH_IMA_SIGN_OPTIONS_INIT };
 	struct walk_options wo = { .cmd = cmd, .done_verb = sign ? "signed" : "verified" };
-	const char *keypath = NULL, *certpath = NULL, *hmacpath = NULL, *uuid = NULL;
 	uint8_t hkey[129], ubytes[16];
-	char *tpaths[16];
-	size_t nt = 0;
-	bool portable = false, m32 = false, json = false, rec = false;
-	int algo = -1, c, r;
+	int r;
 
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	while ((c = getopt_long(argc, argv, sign ? "k:c:a:r" : "t:r", longopts, NULL)) != -1) {
-#define ONCE(var, val, name)                                                                       \
-	do {                                                                                       \
-		if (var)                                                                           \
-			return cli_usage_error(cmd, name " given twice, refusing");                \
-		var = val;                                                                         \
-	} while (0)
-		switch (c) {
-		case 'o':
-			if (!sign)
-				return cli_usage_error(cmd, "--portable is for signing");
-			ONCE(portable, true, "--portable");
-			break;
-		case 'H':
-			ONCE(hmacpath, optarg, "--hmac");
-			break;
-		case 'k':
-			ONCE(keypath, optarg, "-k");
-			break;
-		case 'c':
-			ONCE(certpath, optarg, "-c");
-			break;
-		case 'a':
-			if (algo >= 0)
-				return cli_usage_error(cmd, "-a given twice, refusing");
-			algo = cli_parse_hash(ctx, cmd, optarg);
-			if (algo < 0)
-				return EXIT_USAGE;
-			break;
-		case 't':
-			if (sign || nt == ARRAY_SIZE(tpaths))
-				return cli_usage_error(cmd, "invalid -t");
-			tpaths[nt++] = optarg;
-			break;
-		case 'r':
-			ONCE(rec, true, "-r");
-			break;
-		case 'j':
-			if (sign)
-				return cli_usage_error(cmd, "--json is for verify");
-			ONCE(json, true, "--json");
-			break;
-		case 'X':
-			ONCE(job.xattr, optarg, "--xattr");
-			break;
-		case 'U':
-			ONCE(uuid, optarg, "--uuid");
-			break;
-		case 'M':
-			ONCE(m32, true, "--m32");
-			break;
-		case 'F':
-		case 'P':
-			if ((r = cli_pass_option(cmd, &pass, c, optarg)))
-				return r;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-#undef ONCE
+	r = evm_options(ctx, argc, argv, &a);
+	if (r == 0)
+		r = evm_setup(ctx, &a, &job, hkey, ubytes, &key, &trust);
+	if (r == 0) {
+		wo.recursive = a.rec;
+		wo.json = a.json;
+		r = walk_run(&wo, argv + optind, (size_t)(argc - optind),
+			     sign ? evm_sign_one : evm_verify_one, &job);
 	}
-	if (optind >= argc)
-		return cli_usage_error(cmd, "no file given");
-	if (sign && portable == !!hmacpath)
-		return cli_usage_error(cmd, "give exactly one of --portable (with -k KEY) and "
-					    "--hmac KEYFILE");
-	if (sign && portable && !keypath)
-		return cli_usage_error(cmd, "-k KEY is required with --portable");
-	if (sign && hmacpath && (keypath || certpath || algo >= 0))
-		return cli_usage_error(cmd, "-k, -c and -a are for --portable; HMACs are SHA-1");
-	if (!sign && nt == 0 && !hmacpath)
-		return cli_usage_error(cmd, "-t TRUST or --hmac KEYFILE is required");
-	if (uuid) {
-		if (parse_uuid(uuid, ubytes) < 0)
-			return cli_usage_error(cmd, "invalid --uuid '%s' (32 hex digits)", uuid);
-		job.uuid = ubytes;
-	}
-	if (!job.xattr)
-		job.xattr = EVM_XATTR;
-	job.flags = m32 ? VOUCH_EVM_M32 : 0;
-	job.json = json;
-	if (hmacpath) {
-		if ((r = read_hmac_key(hmacpath, hkey, &job.hmac_key_len)))
-			return r;
-		job.hmac_key = hkey;
-	}
-	if (sign && portable) {
-		job.sopts.algo = algo >= 0 ? algo : VOUCH_HASH_SHA256;
-		r = ima_load_signer(ctx, cmd, keypath, certpath, &pass, &key, &job.sopts.keyid);
-		if (r)
-			return r;
-		job.key = key;
-	}
-	if (nt) {
-		if ((r = ima_load_trust(ctx, cmd, tpaths, nt, &trust)))
-			return r;
-		job.trust = trust;
-	}
-	wo.recursive = rec;
-	wo.json = json;
-	r = walk_run(&wo, argv + optind, (size_t)(argc - optind), sign ? evm_sign_one : evm_verify_one,
-		     &job);
 	explicit_bzero(hkey, sizeof(hkey));
 	return r;
 }

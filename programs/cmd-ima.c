@@ -131,7 +131,7 @@ int ima_write_value(const struct walk_file *wf, const char *xattr, bool sigfile,
 
 	if (sigfile) {
 		_cleanup_free_ char *sp = walk_fmt("%s.sig", wf->name);
-		int r = sp ? write_file_atomic_at(wf->dirfd, sp, value, len) : -ENOMEM;
+		int r = sp ? cli_write_atomic_at(wf->dirfd, sp, value, len, -1) : -ENOMEM;
 
 		if (r == -ELOOP)
 			snprintf(why, why_size,
@@ -210,17 +210,16 @@ static int common_opt(const char *cmd, struct common_opts *o, int c, const char 
 	switch (c) {
 	case 'r':
 		if (o->recursive)
-			return cli_usage_error(cmd, "-r given twice, refusing");
+			return cli_given_twice(cmd, "-r");
 		o->recursive = true;
 		return 0;
 	case 'S':
-		if (o->sigfile)
-			return cli_usage_error(cmd, "--sigfile given twice, refusing");
-		o->sigfile = true;
+		if (cli_flag_once(cmd, &o->sigfile, "sigfile"))
+			return EXIT_USAGE;
 		return 0;
 	case 'X':
 		if (o->xattr)
-			return cli_usage_error(cmd, "--xattr given twice, refusing");
+			return cli_given_twice(cmd, "--xattr");
 		if (strncmp(arg, "security.", 9) && strncmp(arg, "user.", 5) &&
 		    strncmp(arg, "trusted.", 8))
 			return cli_usage_error(cmd, "--xattr '%s': not a security., user. or "
@@ -228,9 +227,8 @@ static int common_opt(const char *cmd, struct common_opts *o, int c, const char 
 		o->xattr = arg;
 		return 0;
 	case 'j':
-		if (o->json)
-			return cli_usage_error(cmd, "--json given twice, refusing");
-		o->json = true;
+		if (cli_flag_once(cmd, &o->json, "json"))
+			return EXIT_USAGE;
 		return 0;
 	}
 	return cli_usage_error(cmd, "invalid option");
@@ -247,10 +245,20 @@ static int common_check(const char *cmd, struct common_opts *o, int argc)
 	return 0;
 }
 
+/* Walk the PATH arguments with the common options: -r, --json, NAME.sig files skipped. */
+static int common_walk(const struct common_opts *co, struct walk_options *wo, int argc,
+		       char **argv, walk_fn fn, void *job)
+{
+	wo->recursive = co->recursive;
+	wo->json = co->json;
+	wo->skip_suffix = co->sigfile ? ".sig" : NULL;
+	return walk_run(wo, argv + optind, (size_t)(argc - optind), fn, job);
+}
+
 static int parse_algo_opt(vouch_ctx *ctx, const char *cmd, int *algo, const char *arg)
 {
 	if (*algo >= 0)
-		return cli_usage_error(cmd, "-a given twice, refusing");
+		return cli_given_twice(cmd, "-a");
 	*algo = cli_parse_hash(ctx, cmd, arg);
 	return *algo < 0 ? EXIT_USAGE : 0;
 }
@@ -285,9 +293,7 @@ static int ima_hash(int argc, char **argv)
 		job.algo = VOUCH_HASH_SHA256;
 	job.xattr = co.xattr;
 	job.sigfile = co.sigfile;
-	wo.recursive = co.recursive;
-	wo.skip_suffix = co.sigfile ? ".sig" : NULL;
-	return walk_run(&wo, argv + optind, (size_t)(argc - optind), hash_one, &job);
+	return common_walk(&co, &wo, argc, argv, hash_one, &job);
 }
 
 /* --- ima sign ---------------------------------------------------------------------------- */
@@ -317,32 +323,6 @@ static void sign_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 	}
 	if (ima_write_value(wf, job->xattr, job->sigfile, val, n, why, sizeof(why)) < 0)
 		walk_fail(res, EXIT_ERROR, path, why);
-}
-
-int ima_load_signer(vouch_ctx *ctx, const char *cmd, const char *keypath, const char *certpath,
-		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid)
-{
-	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	vouch_key *key = NULL;
-	int r;
-
-	if (certpath) {
-		r = vouch_cert_load(ctx, certpath, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
-	if (cli_load_key(ctx, keypath, pass, &key) < 0)
-		return EXIT_ERROR;
-	r = vouch_ima_keyid(ctx, key, cert, ret_keyid);
-	if (r < 0) {
-		cli_lib_error(ctx, r, certpath);
-		vouch_key_free(key);
-		return EXIT_ERROR;
-	}
-	*ret_key = key;
-	return 0;
 }
 
 static int ima_sign(int argc, char **argv)
@@ -376,12 +356,12 @@ static int ima_sign(int argc, char **argv)
 		switch (c) {
 		case 'k':
 			if (keypath)
-				return cli_usage_error("ima sign", "-k given twice, refusing");
+				return cli_given_twice("ima sign", "-k");
 			keypath = optarg;
 			break;
 		case 'c':
 			if (certpath)
-				return cli_usage_error("ima sign", "-c given twice, refusing");
+				return cli_given_twice("ima sign", "-c");
 			certpath = optarg;
 			break;
 		case 'a':
@@ -389,9 +369,8 @@ static int ima_sign(int argc, char **argv)
 				return r;
 			break;
 		case '3':
-			if (v3)
-				return cli_usage_error("ima sign", "--v3 given twice, refusing");
-			v3 = true;
+			if (cli_flag_once("ima sign", &v3, "v3"))
+				return EXIT_USAGE;
 			break;
 		case 'F':
 		case 'P':
@@ -416,15 +395,13 @@ static int ima_sign(int argc, char **argv)
 						   "not %s", hi->name);
 	if (v3)
 		job.opts.flags |= VOUCH_IMA_SIGN_V3;
-	r = ima_load_signer(ctx, "ima sign", keypath, certpath, &pass, &key, &job.opts.keyid);
+	r = cli_load_signer(ctx, keypath, certpath, &pass, &key, &job.opts.keyid);
 	if (r)
 		return r;
 	job.key = key;
 	job.xattr = co.xattr;
 	job.sigfile = co.sigfile;
-	wo.recursive = co.recursive;
-	wo.skip_suffix = co.sigfile ? ".sig" : NULL;
-	return walk_run(&wo, argv + optind, (size_t)(argc - optind), sign_one, &job);
+	return common_walk(&co, &wo, argc, argv, sign_one, &job);
 }
 
 /* --- ima verify / show ------------------------------------------------------------------- */
@@ -520,22 +497,6 @@ static void verify_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 	}
 }
 
-int ima_load_trust(vouch_ctx *ctx, const char *cmd, char **paths, size_t n, vouch_trust **ret)
-{
-	vouch_trust *t = NULL;
-	int r = vouch_trust_new(ctx, &t);
-
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = vouch_trust_add_path(t, paths[i], NULL);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		vouch_trust_free(t);
-		return EXIT_ERROR;
-	}
-	*ret = t;
-	return 0;
-}
-
 static int ima_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -551,7 +512,7 @@ static int ima_verify(int argc, char **argv)
 	struct common_opts co = { 0 };
 	struct verify_job job = { 0 };
 	struct walk_options wo = { .cmd = "ima verify", .done_verb = "verified" };
-	char *tpaths[16];
+	const char *tpaths[16];
 	size_t nt = 0;
 	int c, r;
 
@@ -571,16 +532,13 @@ static int ima_verify(int argc, char **argv)
 	if (nt == 0)
 		return cli_usage_error("ima verify", "-t TRUST is required (certificate, bundle or "
 						     "directory)");
-	if ((r = ima_load_trust(ctx, "ima verify", tpaths, nt, &trust)))
+	if ((r = cli_load_trust(ctx, tpaths, nt, NULL, &trust)))
 		return r;
 	job.trust = trust;
 	job.xattr = co.xattr;
 	job.sigfile = co.sigfile;
 	job.json = co.json;
-	wo.recursive = co.recursive;
-	wo.json = co.json;
-	wo.skip_suffix = co.sigfile ? ".sig" : NULL;
-	return walk_run(&wo, argv + optind, (size_t)(argc - optind), verify_one, &job);
+	return common_walk(&co, &wo, argc, argv, verify_one, &job);
 }
 
 static void show_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
@@ -637,10 +595,7 @@ static int ima_show(int argc, char **argv)
 	job.xattr = co.xattr;
 	job.sigfile = co.sigfile;
 	job.json = co.json;
-	wo.recursive = co.recursive;
-	wo.json = co.json;
-	wo.skip_suffix = co.sigfile ? ".sig" : NULL;
-	return walk_run(&wo, argv + optind, (size_t)(argc - optind), show_one, &job);
+	return common_walk(&co, &wo, argc, argv, show_one, &job);
 }
 
 static const struct command ima_commands[] = {

@@ -401,263 +401,185 @@ static char *expand_env(const char *in)
 	return out;
 }
 
-static int parse_mode(const char *s, uint32_t *ret)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 8);
-	if (errno || *end || v > 07777)
-		return -1;
-	*ret = (uint32_t)v;
-	return 0;
-}
-
+/* --owner's UID or GID: decimal digits only, at most UINT32_MAX */
 static int parse_id(const char *s, uint32_t *ret)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v = 0;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (!*s)
 		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -1;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9' || (v = v * 10 + (uint64_t)(*s - '0')) > UINT32_MAX)
+			return -1;
 	*ret = (uint32_t)v;
 	return 0;
 }
 
-static char *strip_slash(const char *s)
+/* A spec list's "xattr" line: pending until its next object. */
+static int spec_xattr(struct create *c, const struct vouch_cpio_spec_line *l)
 {
-	while (*s == '/')
-		s++;
-	return strdup(s);
+	struct xattr_buf *x = reallocarray(c->pend, c->n_pend + 1, sizeof(*x));
+
+	if (!x)
+		return -1;
+	c->pend = x;
+	x = &c->pend[c->n_pend];
+	x->name = strdup(l->name);
+	x->value = malloc(l->value_len + 1);
+	if (!x->name || !x->value) {
+		free(x->name);
+		free(x->value);
+		return -1;
+	}
+	memcpy(x->value, l->value, l->value_len);
+	x->len = l->value_len;
+	c->n_pend++;
+	return 0;
 }
 
-static int spec_line(struct create *c, const char *spec, unsigned lineno, char **tok, size_t nt)
+/*
+ * The location of a "file" line, ${VAR} expanded and relative to -C, opened: the location
+ * itself is never followed (here and when its data is read): a symlink is refused, list
+ * its target.  Directories on the way are the list author's and are followed.
+ */
+static int spec_open(struct create *c, const char *spec, unsigned lineno, const char *location,
+		     char **ret_loc, struct stat *st)
 {
-	const char *type = tok[0];
+	_cleanup_free_ char *loc = expand_env(location);
+	int fd;
+
+	if (!loc)
+		return -1;
+	if (c->base && loc[0] != '/') {
+		char *abs = NULL;
+
+		if (asprintf(&abs, "%s/%s", c->base, loc) < 0)
+			return -1;
+		free(loc);
+		loc = abs;
+	}
+	fd = open(loc, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		int e = errno;
+
+		cli_error("'%s' line %u: cannot read '%s': %s", spec, lineno, loc,
+			  fd < 0 && e == ELOOP ? "a symbolic link (not followed; give its target)" :
+			  fd < 0 ? strerror(e) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*ret_loc = TAKE_PTR(loc);
+	return fd;
+}
+
+/* A spec list's "file" line: the file and its hard links, the last one carrying the data. */
+static int spec_file(struct create *c, const char *spec, unsigned lineno,
+		     const struct vouch_cpio_spec_line *l)
+{
+	_cleanup_free_ char *loc = NULL;
+	_cleanup_close_ int fd = -1;
+	struct item *it = NULL;
+	struct stat st;
+
+	fd = spec_open(c, spec, lineno, l->location, &loc, &st);
+	if (fd < 0)
+		return -1;
+	if (!(st.st_mode & S_IROTH))
+		c->private_src = true;
+	c->groups++;
+	for (size_t k = 0; k <= l->n_links; k++) {
+		it = item_new(c);
+		if (!it)
+			return -1;
+		it->name = strdup(k == 0 ? l->name : l->links[k - 1]);
+		it->mode = l->mode;
+		it->uid = l->uid;
+		it->gid = l->gid;
+		it->nlink = (uint32_t)(l->n_links + 1);
+		it->mtime = st.st_mtime > UINT32_MAX ? UINT32_MAX : st.st_mtime;
+		it->group = l->n_links ? c->groups : -1;
+		if (k == l->n_links) {
+			it->src = strdup(loc);
+			it->size = (uint64_t)st.st_size;
+			it->carries_data = true;
+			it->sdev = st.st_dev;
+			it->sino = st.st_ino;
+		}
+		if (!it->name || (it->carries_data && !it->src))
+			return -1;
+	}
+	/* xattrs go with the link that carries the data (§11.6) */
+	if (apply_pending_xattrs(c, it) < 0)
+		return -1;
+	if (!c->no_xattrs && read_xattrs(it, fd) < 0) {
+		cli_error("cannot read xattrs of '%s': %m", loc);
+		return -1;
+	}
+	return 0;
+}
+
+/* One parsed line of a spec list into the archive's items. */
+static int spec_line(struct create *c, const char *spec, unsigned lineno,
+		     const struct vouch_cpio_spec_line *l)
+{
 	struct item *it;
-	uint32_t mode, uid, gid;
 
-#define SPEC_ERR(...)                                                                              \
-	do {                                                                                       \
-		cli_error("'%s' line %u: " __VA_ARGS__);                                           \
-		return -1;                                                                         \
-	} while (0)
-
-	if (!strcmp(type, "xattr")) {
-		const char *eq = nt == 2 ? strchr(tok[1], '=') : NULL;
-		struct xattr_buf *x;
-		size_t hl, n = 0;
-
-		if (!eq || eq == tok[1] || strncmp(eq + 1, "0x", 2) != 0)
-			SPEC_ERR("%s", spec, lineno, "expected 'xattr NAME=0xHEX'");
-		hl = strlen(eq + 3);
-		x = reallocarray(c->pend, c->n_pend + 1, sizeof(*x));
-		if (!x)
-			return -1;
-		c->pend = x;
-		x = &c->pend[c->n_pend];
-		x->name = strndup(tok[1], (size_t)(eq - tok[1]));
-		x->value = malloc(hl / 2 + 1);
-		if (!x->name || !x->value || hl % 2) {
-			free(x->name);
-			free(x->value);
-			SPEC_ERR("%s", spec, lineno, "invalid xattr value (hex digits, even count)");
-		}
-		for (size_t i = 0; i < hl; i += 2) {
-			char h[3] = { eq[3 + i], eq[4 + i], 0 };
-			char *end;
-			unsigned long b = strtoul(h, &end, 16);
-
-			if (*end || !isxdigit((unsigned char)h[0])) {
-				free(x->name);
-				free(x->value);
-				SPEC_ERR("%s", spec, lineno, "invalid xattr value (hex digits, even count)");
-			}
-			x->value[n++] = (uint8_t)b;
-		}
-		x->len = n;
-		c->n_pend++;
+	switch (l->type) {
+	case VOUCH_CPIO_SPEC_NONE:
 		return 0;
+	case VOUCH_CPIO_SPEC_XATTR:
+		return spec_xattr(c, l);
+	case VOUCH_CPIO_SPEC_FILE:
+		return spec_file(c, spec, lineno, l);
+	default:
+		break;
 	}
-	if (!strcmp(type, "file")) {
-		_cleanup_free_ char *loc = NULL;
-		struct stat st;
-		size_t first = c->n;
-		int fd;
-
-		if (nt < 6)
-			SPEC_ERR("%s", spec, lineno, "expected 'file NAME LOCATION MODE UID GID [LINKS...]'");
-		if (parse_mode(tok[3], &mode) < 0 || parse_id(tok[4], &uid) < 0 || parse_id(tok[5], &gid) < 0)
-			SPEC_ERR("%s", spec, lineno, "invalid mode, uid or gid");
-		loc = expand_env(tok[2]);
-		if (!loc)
-			return -1;
-		if (c->base && loc[0] != '/') {
-			char *abs = NULL;
-
-			if (asprintf(&abs, "%s/%s", c->base, loc) < 0)
-				return -1;
-			free(loc);
-			loc = abs;
-		}
-		/*
-		 * The location itself is never followed (here and when its data is read): a
-		 * symlink is refused, list its target.  Directories on the way are the list
-		 * author's and are followed.
-		 */
-		fd = open(loc, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			int e = errno;
-
-			cli_error("'%s' line %u: cannot read '%s': %s", spec, lineno, loc,
-				  fd < 0 && e == ELOOP ? "a symbolic link (not followed; give its target)" :
-				  fd < 0 ? strerror(e) : "not a regular file");
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		if (!(st.st_mode & S_IROTH))
-			c->private_src = true;
-		c->groups++;
-		for (size_t k = 1; k == 1 || k + 5 <= nt; k++) {
-			const char *name = k == 1 ? tok[1] : tok[k + 4];
-
-			it = item_new(c);
-			if (!it)
-				return -1;
-			it->name = strip_slash(name);
-			it->mode = S_IFREG | mode;
-			it->uid = uid;
-			it->gid = gid;
-			it->nlink = (uint32_t)(nt - 5);
-			it->mtime = st.st_mtime > UINT32_MAX ? UINT32_MAX : st.st_mtime;
-			it->group = nt > 6 ? c->groups : -1;
-			if (k + 5 == nt || nt == 6) {
-				it->src = strdup(loc);
-				it->size = (uint64_t)st.st_size;
-				it->carries_data = true;
-				it->sdev = st.st_dev;
-				it->sino = st.st_ino;
-			}
-			if (!it->name || (it->carries_data && !it->src)) {
-				close(fd);
-				return -1;
-			}
-			if (nt == 6)
-				break;
-		}
-		/* xattrs go with the link that carries the data (§11.6) */
-		it = &c->items[c->n - 1];
-		(void)first;
-		if (apply_pending_xattrs(c, it) < 0) {
-			close(fd);
-			return -1;
-		}
-		if (!c->no_xattrs && read_xattrs(it, fd) < 0) {
-			cli_error("cannot read xattrs of '%s': %m", loc);
-			close(fd);
-			return -1;
-		}
-		close(fd);
-		return 0;
-	}
-	it = NULL;
-	if (!strcmp(type, "dir") || !strcmp(type, "pipe") || !strcmp(type, "sock")) {
-		if (nt != 5)
-			SPEC_ERR("%s %s", spec, lineno, "expected", "'TYPE NAME MODE UID GID'");
-		if (parse_mode(tok[2], &mode) < 0 || parse_id(tok[3], &uid) < 0 || parse_id(tok[4], &gid) < 0)
-			SPEC_ERR("%s", spec, lineno, "invalid mode, uid or gid");
-		it = item_new(c);
-		if (!it)
-			return -1;
-		it->mode = mode | (type[0] == 'd' ? S_IFDIR : type[0] == 'p' ? S_IFIFO : S_IFSOCK);
-		it->nlink = 2;
-	} else if (!strcmp(type, "nod")) {
-		uint32_t maj, min;
-
-		if (nt != 8 || strlen(tok[5]) != 1 || (tok[5][0] != 'b' && tok[5][0] != 'c'))
-			SPEC_ERR("%s", spec, lineno, "expected 'nod NAME MODE UID GID b|c MAJ MIN'");
-		if (parse_mode(tok[2], &mode) < 0 || parse_id(tok[3], &uid) < 0 ||
-		    parse_id(tok[4], &gid) < 0 || parse_id(tok[6], &maj) < 0 || parse_id(tok[7], &min) < 0)
-			SPEC_ERR("%s", spec, lineno, "invalid mode, uid, gid or device number");
-		it = item_new(c);
-		if (!it)
-			return -1;
-		it->mode = mode | (tok[5][0] == 'b' ? S_IFBLK : S_IFCHR);
-		it->nlink = 1;
-		it->rmaj = maj;
-		it->rmin = min;
-	} else if (!strcmp(type, "slink")) {
-		if (nt != 6)
-			SPEC_ERR("%s", spec, lineno, "expected 'slink NAME TARGET MODE UID GID'");
-		if (parse_mode(tok[3], &mode) < 0 || parse_id(tok[4], &uid) < 0 || parse_id(tok[5], &gid) < 0)
-			SPEC_ERR("%s", spec, lineno, "invalid mode, uid or gid");
-		if (strlen(tok[2]) + 1 > VOUCH_CPIO_NAME_MAX)
-			SPEC_ERR("%s", spec, lineno, "symlink target too long");
-		it = item_new(c);
-		if (!it)
-			return -1;
-		it->mode = mode | S_IFLNK;
-		it->nlink = 1;
-		it->target = strdup(tok[2]);
+	it = item_new(c);
+	if (!it)
+		return -1;
+	it->mode = l->mode;
+	/* as gen_init_cpio: 2 for dir, pipe and sock, 1 for nod and slink */
+	it->nlink = l->type == VOUCH_CPIO_SPEC_NOD || l->type == VOUCH_CPIO_SPEC_SLINK ? 1 : 2;
+	it->rmaj = l->rmaj;
+	it->rmin = l->rmin;
+	if (l->type == VOUCH_CPIO_SPEC_SLINK) {
+		it->target = strdup(l->location);
 		if (!it->target)
 			return -1;
-		it->size = strlen(tok[2]) + 1; /* gen_init_cpio stores the NUL too */
-	} else {
-		cli_error("'%s' line %u: unknown type '%s'", spec, lineno, type);
-		return -1;
+		it->size = strlen(l->location) + 1; /* gen_init_cpio stores the NUL too */
 	}
-	it->name = strip_slash(tok[1]);
+	it->name = strdup(l->name);
 	if (!it->name)
 		return -1;
-	it->uid = uid;
-	it->gid = gid;
+	it->uid = l->uid;
+	it->gid = l->gid;
 	it->mtime_fixed = true;
 	return apply_pending_xattrs(c, it);
-#undef SPEC_ERR
 }
 
-static int add_spec(struct create *c, const char *spec)
+/* A gen_init_cpio spec list ("-": stdin), each line parsed by the library. */
+static int add_spec(struct create *c, vouch_ctx *ctx, const char *spec)
 {
 	_cleanup_fclose_ FILE *f = strcmp(spec, "-") ? fopen(spec, "re") : NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
-	ssize_t n;
 	FILE *in = f ? f : stdin;
 
 	if (!f && strcmp(spec, "-")) {
 		cli_error("cannot open spec list '%s': %m", spec);
 		return -1;
 	}
-	while ((n = getline(&line, &cap, in)) >= 0) {
-		char *tok[64], *save = NULL, *p;
-		size_t nt = 0;
+	while (getline(&line, &cap, in) >= 0) {
+		struct vouch_cpio_spec_line l;
 
 		lineno++;
-		if (line[0] == '#')
-			continue;
-		for (p = strtok_r(line, " \t\r\n", &save); p; p = strtok_r(NULL, " \t\r\n", &save)) {
-			if (nt == ARRAY_SIZE(tok)) {
-				cli_error("'%s' line %u: too many fields", spec, lineno);
-				return -1;
-			}
-			tok[nt++] = p;
-		}
-		if (!nt)
-			continue;
-		if (nt < 2) {
-			cli_error("'%s' line %u: incomplete line", spec, lineno);
+		if (vouch_cpio_spec_parse_line(ctx, line, &l) < 0) {
+			cli_error("'%s' line %u: %s", spec, lineno, vouch_ctx_last_error(ctx));
 			return -1;
 		}
-		if (spec_line(c, spec, lineno, tok, nt) < 0)
+		if (spec_line(c, spec, lineno, &l) < 0)
 			return -1;
 	}
 	if (ferror(in)) {
@@ -846,167 +768,177 @@ static int parse_compress(const char *s)
 	return -1;
 }
 
+static const struct option create_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'H' },
+	{ "compress", required_argument, NULL, 'z' },
+	{ "list", required_argument, NULL, 'l' },
+	{ "mtime", required_argument, NULL, 'm' },
+	{ "owner", required_argument, NULL, 'O' },
+	{ "no-xattrs", no_argument, NULL, 'X' },
+	{ "directory", required_argument, NULL, 'C' },
+	{ 0 },
+};
+
+/* initramfs create's options that are not inputs */
+struct create_args {
+	const char *out, *fmt, *comp, *mt, *owner;
+	size_t n_inputs;
+};
+
+/* The options; DIR and --list SPEC inputs are read in command-line order.  0 or exit code. */
+static int create_options(vouch_ctx *ctx, int argc, char **argv, struct create *c,
+			  struct create_args *a)
+{
+	const struct cli_slot slots[] = {
+		CLI_STR('o', &a->out), CLI_STR('H', &a->fmt), CLI_STR('z', &a->comp),
+		CLI_STR('m', &a->mt), CLI_STR('O', &a->owner), CLI_STR('C', &c->base),
+		CLI_SLOTS_END,
+	};
+	int ch, r;
+
+	/* "-": inputs come back in command-line order as option 1 */
+	while ((ch = getopt_long(argc, argv, "-o:H:z:l:m:O:XC:", create_longopts, NULL)) != -1) {
+		if (ch == 1 || ch == 'l') {
+			a->n_inputs++;
+			if ((ch == 1 ? add_dir(c, optarg) : add_spec(c, ctx, optarg)) < 0)
+				return EXIT_ERROR;
+			continue;
+		}
+		if (ch == 'X') {
+			c->no_xattrs = true;
+			continue;
+		}
+		r = cli_slot_option("initramfs create", create_longopts, slots, ch, optarg);
+		if (r)
+			return r > 0 ? r : cli_usage_error("initramfs create", "invalid option");
+	}
+	if (!a->out)
+		return cli_usage_error("initramfs create", "-o OUT is required");
+	if (!a->n_inputs)
+		return cli_usage_error("initramfs create", "no input: give DIR or --list SPEC");
+	return 0;
+}
+
+/* --format, --compress, --mtime (or SOURCE_DATE_EPOCH), --owner: 0 or the exit code. */
+static int create_settings(const struct create_args *a, struct create *c,
+			   struct vouch_cpio_writer_options *wo)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+
+	wo->format = a->fmt ? parse_format(a->fmt) : VOUCH_CPIO_NEWC;
+	wo->compress = a->comp ? parse_compress(a->comp) : VOUCH_CPIO_COMPRESS_NONE;
+	if (wo->format < 0)
+		return cli_usage_error("initramfs create",
+				       "unknown format '%s' (newc, crc, newcx, metadata)", a->fmt);
+	if (wo->compress < 0)
+		return cli_usage_error("initramfs create",
+				       "unknown compression '%s' (none, gzip, zstd, xz)", a->comp);
+	if (a->mt || (sde && *sde)) {
+		uint64_t v;
+
+		if (cli_parse_u64(a->mt ? a->mt : sde, &v) < 0 || v > (uint64_t)INT64_MAX ||
+		    (wo->format != VOUCH_CPIO_NEWCX && v > UINT32_MAX))
+			return cli_usage_error("initramfs create", "invalid %s '%s'",
+					       a->mt ? "--mtime" : "SOURCE_DATE_EPOCH", a->mt ? a->mt : sde);
+		c->have_mtime = true;
+		c->mtime = (int64_t)v;
+	}
+	if (a->owner) {
+		_cleanup_free_ char *u = strdup(a->owner);
+		char *colon = u ? strchr(u, ':') : NULL;
+
+		if (!colon || (*colon = 0, parse_id(u, &c->uid) < 0) || parse_id(colon + 1, &c->gid) < 0)
+			return cli_usage_error("initramfs create", "invalid --owner '%s' (UID:GID)", a->owner);
+		c->have_owner = true;
+	}
+	return 0;
+}
+
+/* The archive into @fd: 0, or -1 after printing. */
+static int create_write(vouch_ctx *ctx, struct create *c,
+			const struct vouch_cpio_writer_options *wo, int fd, const char *out)
+{
+	vouch_cpio_writer *w = NULL;
+	struct out o = { .fd = fd };
+	struct stat st;
+	int r;
+
+	o.is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	r = vouch_cpio_writer_new(ctx, wo, write_fd_cb, &o, &w);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return -1;
+	}
+	if (emit_items(c, ctx, w) < 0) {
+		vouch_cpio_writer_free(w);
+		return -1;
+	}
+	r = vouch_cpio_writer_finish(w);
+	vouch_cpio_writer_free(w);
+	if (r < 0) {
+		cli_lib_error(ctx, r, out);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Into @tmp beside @out, then renamed over it.  Images carry keys: the umask is honoured,
+ * and a source that others may not read makes the image 0600 whatever the umask (dracut's
+ * CVE-2012-4453).
+ */
+static int create_file(vouch_ctx *ctx, struct create *c,
+		       const struct vouch_cpio_writer_options *wo, const char *out)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	mode_t um, mode;
+
+	if (asprintf(&tmp, "%s.tmpXXXXXX", out) < 0)
+		return EXIT_ERROR;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		cli_error("cannot create '%s': %m", tmp);
+		return EXIT_ERROR;
+	}
+	if (create_write(ctx, c, wo, fd, out) < 0) {
+		unlink(tmp);
+		return EXIT_ERROR;
+	}
+	um = umask(0);
+	umask(um);
+	mode = (c->private_src ? 0600 : 0666) & ~um;
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || rename(tmp, out) < 0) {
+		cli_error("cannot write '%s': %m", out);
+		unlink(tmp);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
 static int initramfs_create(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'H' },
-		{ "compress", required_argument, NULL, 'z' },
-		{ "list", required_argument, NULL, 'l' },
-		{ "mtime", required_argument, NULL, 'm' },
-		{ "owner", required_argument, NULL, 'O' },
-		{ "no-xattrs", no_argument, NULL, 'X' },
-		{ "directory", required_argument, NULL, 'C' },
-		{ 0 },
-	};
 	struct vouch_cpio_writer_options wo = VOUCH_CPIO_WRITER_OPTIONS_INIT;
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	vouch_cpio_writer *w = NULL;
 	struct create c = { 0 };
-	const char *out = NULL, *fmt = NULL, *comp = NULL, *mt = NULL, *owner = NULL;
-	_cleanup_free_ char *tmp = NULL;
-	struct out o = { .fd = -1 };
-	const char *sde;
-	size_t n_inputs = 0;
-	int fd = -1, r, ret = EXIT_ERROR, ch;
+	struct create_args a = { 0 };
+	int ret;
 
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	/* "-": inputs come back in command-line order as option 1 */
-	while ((ch = getopt_long(argc, argv, "-o:H:z:l:m:O:XC:", longopts, NULL)) != -1) {
-		const char **slot = NULL;
-
-		switch (ch) {
-		case 1:
-		case 'l':
-			n_inputs++;
-			if ((ch == 1 ? add_dir(&c, optarg) : add_spec(&c, optarg)) < 0)
-				goto out;
-			continue;
-		case 'o': slot = &out; break;
-		case 'H': slot = &fmt; break;
-		case 'z': slot = &comp; break;
-		case 'm': slot = &mt; break;
-		case 'O': slot = &owner; break;
-		case 'X':
-			c.no_xattrs = true;
-			continue;
-		case 'C':
-			if (c.base) {
-				ret = cli_usage_error("initramfs create", "--directory given twice, refusing");
-				goto out;
-			}
-			c.base = optarg;
-			continue;
-		default:
-			ret = cli_usage_error("initramfs create", "invalid option");
-			goto out;
-		}
-		if (*slot) {
-			ret = cli_usage_error("initramfs create", "--%s given twice, refusing",
-					      longopts[ch == 'o' ? 0 : ch == 'H' ? 1 : ch == 'z' ? 2 :
-						       ch == 'm' ? 4 : 5].name);
-			goto out;
-		}
-		*slot = optarg;
+	ret = create_options(ctx, argc, argv, &c, &a);
+	if (ret == 0)
+		ret = create_settings(&a, &c, &wo);
+	if (ret == 0 && check_duplicates(&c) < 0)
+		ret = EXIT_ERROR;
+	if (ret == 0) {
+		walk_test_pause();
+		if (!strcmp(a.out, "-"))
+			ret = create_write(ctx, &c, &wo, STDOUT_FILENO, a.out) < 0 ? EXIT_ERROR : EXIT_OK;
+		else
+			ret = create_file(ctx, &c, &wo, a.out);
 	}
-	if (!out) {
-		ret = cli_usage_error("initramfs create", "-o OUT is required");
-		goto out;
-	}
-	if (!n_inputs) {
-		ret = cli_usage_error("initramfs create", "no input: give DIR or --list SPEC");
-		goto out;
-	}
-	wo.format = fmt ? parse_format(fmt) : VOUCH_CPIO_NEWC;
-	wo.compress = comp ? parse_compress(comp) : VOUCH_CPIO_COMPRESS_NONE;
-	if (wo.format < 0) {
-		ret = cli_usage_error("initramfs create", "unknown format '%s' (newc, crc, newcx, metadata)", fmt);
-		goto out;
-	}
-	if (wo.compress < 0) {
-		ret = cli_usage_error("initramfs create", "unknown compression '%s' (none, gzip, zstd, xz)", comp);
-		goto out;
-	}
-	sde = getenv("SOURCE_DATE_EPOCH");
-	if (mt || (sde && *sde)) {
-		uint64_t v;
-
-		if (cli_parse_u64(mt ? mt : sde, &v) < 0 || v > (uint64_t)INT64_MAX ||
-		    (wo.format != VOUCH_CPIO_NEWCX && v > UINT32_MAX)) {
-			ret = cli_usage_error("initramfs create", "invalid %s '%s'",
-					      mt ? "--mtime" : "SOURCE_DATE_EPOCH", mt ? mt : sde);
-			goto out;
-		}
-		c.have_mtime = true;
-		c.mtime = (int64_t)v;
-	}
-	if (owner) {
-		_cleanup_free_ char *u = strdup(owner);
-		char *colon = u ? strchr(u, ':') : NULL;
-
-		if (!colon || (*colon = 0, parse_id(u, &c.uid) < 0) || parse_id(colon + 1, &c.gid) < 0) {
-			ret = cli_usage_error("initramfs create", "invalid --owner '%s' (UID:GID)", owner);
-			goto out;
-		}
-		c.have_owner = true;
-	}
-	if (check_duplicates(&c) < 0)
-		goto out;
-	walk_test_pause();
-
-	if (!strcmp(out, "-")) {
-		fd = STDOUT_FILENO;
-	} else {
-		if (asprintf(&tmp, "%s.tmpXXXXXX", out) < 0)
-			goto out;
-		fd = mkostemp(tmp, O_CLOEXEC);
-		if (fd < 0) {
-			cli_error("cannot create '%s': %m", tmp);
-			goto out;
-		}
-	}
-	{
-		struct stat st;
-
-		o.fd = fd;
-		o.is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	}
-	r = vouch_cpio_writer_new(ctx, &wo, write_fd_cb, &o, &w);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
-		goto out;
-	}
-	if (emit_items(&c, ctx, w) < 0)
-		goto out;
-	r = vouch_cpio_writer_finish(w);
-	if (r < 0) {
-		cli_lib_error(ctx, r, out);
-		goto out;
-	}
-	if (fd != STDOUT_FILENO) {
-		/*
-		 * Images carry keys: the umask is honoured, and a source that others may not
-		 * read makes the image 0600 whatever the umask (dracut's CVE-2012-4453).
-		 */
-		mode_t um = umask(0), mode;
-
-		umask(um);
-		mode = (c.private_src ? 0600 : 0666) & ~um;
-		if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || rename(tmp, out) < 0) {
-			cli_error("cannot write '%s': %m", out);
-			goto out;
-		}
-		free(tmp);
-		tmp = NULL;
-	}
-	ret = EXIT_OK;
-out:
-	vouch_cpio_writer_free(w);
-	if (fd >= 0 && fd != STDOUT_FILENO)
-		close(fd);
-	if (tmp)
-		unlink(tmp);
 	create_free(&c);
 	return ret;
 }
@@ -1370,9 +1302,8 @@ static int initramfs_verify(int argc, char **argv)
 			flags |= VOUCH_CPIO_APPRAISE_ALLOW_DIGEST;
 			break;
 		case 'j':
-			if (ui.json)
-				return cli_usage_error("initramfs verify", "--json given twice, refusing");
-			ui.json = true;
+			if (cli_flag_once("initramfs verify", &ui.json, "json"))
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_usage_error("initramfs verify", "invalid option");

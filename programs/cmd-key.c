@@ -49,9 +49,8 @@ static int key_generate(int argc, char **argv)
 
 		switch (c) {
 		case 't':
-			if (type)
-				return cli_usage_error("key generate", "--type given twice, refusing");
-			type = optarg;
+			if (cli_opt_once("key generate", &type, optarg, "type"))
+				return EXIT_USAGE;
 			break;
 		case 'b':
 			if (cli_parse_u32(optarg, &v) < 0 || v == 0)
@@ -62,9 +61,8 @@ static int key_generate(int argc, char **argv)
 			opts.curve = optarg;
 			break;
 		case 'o':
-			if (out)
-				return cli_usage_error("key generate", "--out given twice, refusing");
-			out = optarg;
+			if (cli_opt_once("key generate", &out, optarg, "out"))
+				return EXIT_USAGE;
 			break;
 		case 's':
 			opts.subject = optarg;
@@ -191,48 +189,27 @@ static void cert_print(const char *path, const struct vouch_cert_info *i)
 	       i->code_signing ? ", code signing" : ", NOT code signing");
 }
 
+static int show_one(vouch_ctx *ctx, const char *path, json_object *arr)
+{
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	struct vouch_cert_info info;
+	int r = vouch_cert_load(ctx, path, &cert);
+
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	vouch_cert_get_info(cert, &info);
+	if (arr)
+		json_object_array_add(arr, cert_json(path, &info));
+	else
+		cert_print(path, &info);
+	return EXIT_OK;
+}
+
 static int key_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(json_object_putp) json_object *arr = NULL;
-	bool json = false;
-	int c, ret = EXIT_OK;
-
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else
-			return cli_usage_error("key show", "invalid option");
-	}
-	if (optind >= argc)
-		return cli_usage_error("key show", "no certificate given");
-	if (cli_ctx_new(&ctx) < 0)
-		return EXIT_ERROR;
-	if (json)
-		arr = json_object_new_array();
-	for (int i = optind; i < argc; i++) {
-		_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-		struct vouch_cert_info info;
-		int r = vouch_cert_load(ctx, argv[i], &cert);
-
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			ret = EXIT_ERROR;
-			continue;
-		}
-		vouch_cert_get_info(cert, &info);
-		if (json)
-			json_object_array_add(arr, cert_json(argv[i], &info));
-		else
-			cert_print(argv[i], &info);
-	}
-	if (json)
-		cli_json_print(arr);
-	return ret;
+	return cli_show_files("key show", argc, argv, "no certificate given", false, show_one);
 }
 
 static int key_check(int argc, char **argv)
@@ -246,27 +223,14 @@ static int key_check(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
 	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	struct cli_pass pass = CLI_PASS_INIT;
+	struct cli_pass pass = { .fd = -1, .cmd = "key check" };
 	const char *certpath = NULL;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('c', &certpath), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (certpath)
-				return cli_usage_error("key check", "--cert given twice, refusing");
-			certpath = optarg;
-			break;
-		case 'F':
-		case 'P':
-			r = cli_pass_option("key check", &pass, c, optarg);
-			if (r)
-				return r;
-			break;
-		default:
-			return cli_usage_error("key check", "invalid option");
-		}
-	}
+	r = cli_parse("key check", argc, argv, "c:", longopts, slots, cli_pass_other, &pass);
+	if (r)
+		return r;
 	if (optind + 1 != argc)
 		return cli_usage_error("key check", "exactly one private key expected");
 	if (cli_ctx_new(&ctx) < 0)
@@ -305,15 +269,12 @@ static int key_import(int argc, char **argv)
 	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
 	const char *ring = NULL;
 	int32_t serial = 0;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('K', &ring), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'K')
-			return cli_usage_error("key import", "invalid option");
-		if (ring)
-			return cli_usage_error("key import", "--keyring given twice, refusing");
-		ring = optarg;
-	}
+	r = cli_parse("key import", argc, argv, "", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (optind + 1 != argc)
 		return cli_usage_error("key import", "give exactly one certificate");
 	if (cli_ctx_new(&ctx) < 0)

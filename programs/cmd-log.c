@@ -34,14 +34,14 @@ static int common_option(struct log_common *lc, int c, const char *arg)
 	switch (c) {
 	case 'R':
 		if (lc->root)
-			return cli_usage_error(lc->cmd, "--root given twice, refusing");
+			return cli_given_twice(lc->cmd, "--root");
 		if (arg[0] != '/')
 			return cli_usage_error(lc->cmd, "--root must be an absolute path");
 		lc->root = arg;
 		return 0;
 	case 'I':
 		if (lc->format)
-			return cli_usage_error(lc->cmd, "--input-format given twice, refusing");
+			return cli_given_twice(lc->cmd, "--input-format");
 		if (!strcmp(arg, "binary"))
 			lc->format = VOUCH_LOG_FORMAT_BINARY;
 		else if (!strcmp(arg, "ascii"))
@@ -190,46 +190,12 @@ static json_object *entry_json(vouch_ctx *ctx, const struct vouch_log_entry *e)
 	return o;
 }
 
-/* Never a half-written file: a temporary beside @path, fsync, rename. */
-static int write_atomic(const char *path, const uint8_t *buf, size_t len)
-{
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t done = 0;
-
-	if (asprintf(&tmp, "%s.vouch-XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		done += (size_t)n;
-	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(TAKE_FD(fd)) < 0 ||
-	    rename(tmp, path) < 0)
-		goto fail;
-	return 0;
-fail:
-	{
-		int err = -errno;
-
-		unlink(tmp);
-		return err;
-	}
-}
-
 static int write_out(vouch_ctx *ctx, const char *out, const uint8_t *buf, size_t len)
 {
 	int r;
 
 	if (out && strcmp(out, "-")) {
-		r = write_atomic(out, buf, len);
+		r = cli_write_atomic_at(AT_FDCWD, out, buf, len, 0644);
 		if (r < 0) {
 			errno = -r;
 			cli_error("cannot write '%s': %m", out);
@@ -393,9 +359,8 @@ static int log_replay(int argc, char **argv)
 			if (r)
 				return r;
 		} else if (c == 'j') {
-			if (json)
-				return cli_usage_error(lc.cmd, "--json given twice, refusing");
-			json = true;
+			if (cli_flag_once(lc.cmd, &json, "json"))
+				return EXIT_USAGE;
 		} else if ((r = common_option(&lc, c, optarg)) != 0) {
 			return r;
 		}
@@ -543,6 +508,226 @@ static int parse_pcrs(vouch_ctx *ctx, const char *cmd, const char *arg,
 	return 0;
 }
 
+static const struct option verify_longopts[] = {
+	{ "pcrs", required_argument, NULL, 'P' },
+	{ "pcr", required_argument, NULL, 'n' },
+	{ "verify-sigs", no_argument, NULL, 's' },
+	{ "trust", required_argument, NULL, 't' },
+	{ "require-sigs", no_argument, NULL, 'r' },
+	{ "no-boot-aggregate", no_argument, NULL, 'B' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "previous", required_argument, NULL, 'p' },
+	COMMON_LONGOPTS,
+	{ 0 },
+};
+
+/* log verify's options */
+struct verify_args {
+	struct log_common lc;
+	struct vouch_pcr_bank *banks;
+	size_t n_banks, n_trust;
+	const char *trust_paths[16];
+	char *prev[8]; /* --previous: the lists of earlier kernels, in boot order */
+	size_t n_prev;
+	bool sigs, require, noboot, json;
+	uint32_t mask;
+};
+
+/* One option of log verify: 0, or the exit code. */
+static int verify_option(vouch_ctx *ctx, struct verify_args *a, int c, const char *arg)
+{
+	const char *cmd = a->lc.cmd;
+	uint32_t pcr;
+	bool *flag;
+
+	switch (c) {
+	case 'P':
+		return parse_pcrs(ctx, cmd, arg, a->banks, &a->n_banks);
+	case 'n':
+		if (cli_parse_u32(arg, &pcr) < 0 || pcr >= VOUCH_PCR_COUNT)
+			return cli_usage_error(cmd, "invalid --pcr '%s' (0..23)", arg);
+		if (a->mask >> pcr & 1)
+			return cli_usage_error(cmd, "--pcr %u given twice, refusing", pcr);
+		a->mask |= 1u << pcr;
+		return 0;
+	case 's':
+	case 'r':
+	case 'B':
+	case 'j':
+		flag = c == 's' ? &a->sigs : c == 'r' ? &a->require : c == 'B' ? &a->noboot : &a->json;
+		if (*flag)
+			return cli_given_twice(cmd, "option");
+		*flag = true;
+		return 0;
+	case 't':
+		if (a->n_trust == ARRAY_SIZE(a->trust_paths))
+			return cli_usage_error(cmd, "too many --trust options");
+		a->trust_paths[a->n_trust++] = arg;
+		return 0;
+	case 'p':
+		if (a->n_prev == ARRAY_SIZE(a->prev))
+			return cli_usage_error(cmd, "too many --previous lists");
+		a->prev[a->n_prev++] = (char *)arg;
+		return 0;
+	default:
+		return common_option(&a->lc, c, arg);
+	}
+}
+
+static int verify_options(vouch_ctx *ctx, int argc, char **argv, struct verify_args *a)
+{
+	const char *cmd = a->lc.cmd;
+	int c, r;
+
+	/* --root first: sysfs PCR paths depend on it */
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--root=", 7) || (!strcmp(argv[i], "--root") && i + 1 < argc)) {
+			const char *dir = argv[i][6] == '=' ? argv[i] + 7 : argv[i + 1];
+
+			if (vouch_ctx_set_root(ctx, dir) < 0)
+				return cli_usage_error(cmd, "invalid --root '%s'", dir);
+			break;
+		}
+	while ((c = getopt_long(argc, argv, "t:", verify_longopts, NULL)) != -1)
+		if ((r = verify_option(ctx, a, c, optarg)) != 0)
+			return r;
+	if ((r = list_argument(&a->lc, argc, argv)) != 0)
+		return r;
+	if (a->n_prev && (!a->lc.list || !strcmp(a->lc.list, "-")))
+		return cli_usage_error(cmd, "--previous needs the new kernel's LIST as a file");
+	if (a->n_prev && a->lc.format == VOUCH_LOG_FORMAT_KEXEC)
+		return cli_usage_error(cmd, "--previous chains binary or ascii lists, not kexec buffers");
+	if (a->n_banks == 0)
+		return cli_usage_error(cmd, "--pcrs ALGO=FILE is required");
+	if (a->require && !a->sigs)
+		return cli_usage_error(cmd, "--require-sigs needs --verify-sigs");
+	if (a->sigs != (a->n_trust > 0))
+		return cli_usage_error(cmd, "--verify-sigs and --trust go together");
+	return 0;
+}
+
+/* --verify-sigs: the trust store of --trust and a signature cache. */
+static int verify_trust(vouch_ctx *ctx, const struct verify_args *a, vouch_trust **trust,
+			vouch_sig_cache **cache)
+{
+	int r = cli_load_trust(ctx, a->trust_paths, a->n_trust, ".ima", trust);
+
+	if (r == 0 && (r = vouch_sig_cache_new(ctx, 0, cache)) < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	return r;
+}
+
+/* Where each bank's replay matched the PCR values: a line each, or members of @root. */
+static void print_banks(const struct vouch_log_verify_result *res, json_object *root)
+{
+	for (size_t i = 0; i < res->n_banks; i++) {
+		const struct vouch_log_bank_result *b = &res->banks[i];
+		const char *name = vouch_hash_info(b->algo)->name;
+		char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
+
+		vouch_digest_to_hex(&b->replayed, hex, sizeof(hex));
+		if (root) {
+			json_object *jb = json_object_new_object();
+
+			json_object_object_add(jb, "matched_at",
+					       b->matched_at == UINT64_MAX ?
+						       NULL :
+						       json_object_new_int64((int64_t)b->matched_at));
+			json_object_object_add(jb, "mode",
+					       json_object_new_string(b->mode == VOUCH_LOG_BANK_PADDED ?
+									      "padded-sha1" :
+									      "hashed"));
+			json_object_object_add(jb, "replayed", json_object_new_string(hex));
+			json_object_object_add(root, name, jb);
+		} else if (b->matched_at == UINT64_MAX) {
+			printf("%s: no prefix of the list matches the PCR values (list replays to "
+			       "%s)\n", name, hex);
+		} else {
+			printf("%s: matches after entry %llu of %llu%s\n", name,
+			       (unsigned long long)b->matched_at, (unsigned long long)res->entries,
+			       b->mode == VOUCH_LOG_BANK_PADDED ?
+				       " (zero-padded SHA-1: the kernel could not use this hash)" :
+				       "");
+		}
+	}
+}
+
+static void add_count(json_object *root, const char *name, uint64_t v)
+{
+	json_object_object_add(root, name, json_object_new_int64((int64_t)v));
+}
+
+/* The verdict document of log verify --json (the banks are already in @root). */
+static void print_verify_json(json_object *root, const struct vouch_log_verify_result *res,
+			      bool sigs, int v)
+{
+	json_object *s = json_object_new_object();
+
+	add_count(root, "entries", res->entries);
+	add_count(root, "violations", res->violations);
+	add_count(root, "covered", res->covered);
+	json_object_object_add(root, "failed_entry",
+			       res->failed_entry ? json_object_new_int64((int64_t)res->failed_entry) :
+						   NULL);
+	json_object_object_add(root, "boot_aggregate",
+			       json_object_new_string(res->boot_aggregate == 0 ? "ok" :
+						      res->boot_aggregate == 1 ? "skipped" :
+						      res->boot_aggregate == -ENODATA ? "unchecked" :
+											"mismatch"));
+	for (int i = VOUCH_LOG_SIG_VERIFIED; i < _VOUCH_LOG_SIG_MAX && sigs; i++)
+		add_count(s, vouch_log_sig_verdict_name(i), res->sigs[i]);
+	json_object_object_add(root, "signature_counts", s);
+	add_count(root, "unverified", res->unverified);
+	if (sigs) {
+		add_count(root, "buffer_events", res->buffers);
+		add_count(root, "unacceptable", res->unacceptable);
+	}
+	json_object_object_add(root, "verified", json_object_new_boolean(v == 0));
+	cli_json_print(root);
+}
+
+/* The summary lines of log verify. */
+static void print_verify_text(const struct vouch_log_verify_result *res, bool sigs)
+{
+	int ba = res->boot_aggregate_algo;
+
+	if (ba >= 0 || res->boot_aggregate != 1)
+		printf("boot_aggregate: %s%s%s%s\n",
+		       res->boot_aggregate == 0 ? "ok" :
+		       res->boot_aggregate == 1 ? "not checked" :
+		       res->boot_aggregate == -ENODATA ? "cannot check" :
+							   "MISMATCH",
+		       ba >= 0 ? " (" : "", ba >= 0 ? vouch_hash_info(ba)->name : "",
+		       ba >= 0 ? ")" : "");
+	if (res->failed_bank < 0)
+		printf("entries: %llu, violations: %llu, attested: %llu, measured after the "
+		       "PCRs were read: %llu\n",
+		       (unsigned long long)res->entries, (unsigned long long)res->violations,
+		       (unsigned long long)res->covered,
+		       (unsigned long long)(res->entries - res->covered));
+	else
+		printf("entries: %llu, violations: %llu, attested: none from entry %llu on\n",
+		       (unsigned long long)res->entries, (unsigned long long)res->violations,
+		       (unsigned long long)res->failed_entry);
+	if (res->unverified)
+		printf("unverified: %llu entries extended into PCRs without a given value\n",
+		       (unsigned long long)res->unverified);
+	if (!sigs)
+		return;
+	printf("buffer events: %llu (no signature); unacceptable templates: %llu\n",
+	       (unsigned long long)res->buffers, (unsigned long long)res->unacceptable);
+	printf("signatures: %llu verified, %llu bad, %llu unknown key, %llu unsupported, %llu "
+	       "malformed, %llu EVM portable (not checkable)\n",
+	       (unsigned long long)res->sigs[VOUCH_LOG_SIG_VERIFIED],
+	       (unsigned long long)res->sigs[VOUCH_LOG_SIG_BAD],
+	       (unsigned long long)res->sigs[VOUCH_LOG_SIG_UNKNOWN_KEY],
+	       (unsigned long long)res->sigs[VOUCH_LOG_SIG_UNSUPPORTED],
+	       (unsigned long long)res->sigs[VOUCH_LOG_SIG_MALFORMED],
+	       (unsigned long long)res->sigs[VOUCH_LOG_SIG_EVM_PORTABLE]);
+}
+
 /*
  * The lists of earlier kernels, in boot order, then @lc->list, as one list held in *@ret_buf:
  * after kexec -e a kernel without IMA_KEXEC starts a fresh list while the PCRs keep the old
@@ -604,239 +789,60 @@ static int open_chained(vouch_ctx *ctx, struct log_common *lc, char **prev, size
 
 static int log_verify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "pcrs", required_argument, NULL, 'P' },
-		{ "pcr", required_argument, NULL, 'n' },
-		{ "verify-sigs", no_argument, NULL, 's' },
-		{ "trust", required_argument, NULL, 't' },
-		{ "require-sigs", no_argument, NULL, 'r' },
-		{ "no-boot-aggregate", no_argument, NULL, 'B' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "previous", required_argument, NULL, 'p' },
-		COMMON_LONGOPTS,
-		{ 0 },
-	};
-	struct log_common lc = { .cmd = "log verify" };
-	_cleanup_free_ uint8_t *chained = NULL;
-	char *prev[8];
-	size_t n_prev = 0;
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_log_reader_freep) vouch_log_reader *rd = NULL;
 	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
 	_cleanup_(vouch_sig_cache_freep) vouch_sig_cache *cache = NULL;
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_free_ struct vouch_pcr_bank *banks = NULL;
+	_cleanup_free_ uint8_t *chained = NULL;
 	struct vouch_log_verify_options o = VOUCH_LOG_VERIFY_OPTIONS_INIT;
 	struct vouch_log_verify_result res;
 	struct verify_state st = { 0 };
-	const char *trust_paths[16];
-	size_t n_banks = 0, n_trust = 0;
-	bool sigs = false, require = false, noboot = false;
-	uint32_t mask = 0;
-	int c, r, v;
+	struct verify_args a = { .lc = { .cmd = "log verify" } };
+	int r, v;
 
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	banks = calloc(4, sizeof(*banks));
+	banks = a.banks = calloc(4, sizeof(*banks));
 	if (!banks)
 		return EXIT_ERROR;
-	/* --root first: sysfs PCR paths depend on it */
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], "--root=", 7) || (!strcmp(argv[i], "--root") && i + 1 < argc)) {
-			const char *dir = argv[i][6] == '=' ? argv[i] + 7 : argv[i + 1];
-
-			if (vouch_ctx_set_root(ctx, dir) < 0)
-				return cli_usage_error(lc.cmd, "invalid --root '%s'", dir);
-			break;
-		}
-	while ((c = getopt_long(argc, argv, "t:", longopts, NULL)) != -1) {
-		uint32_t pcr;
-
-		switch (c) {
-		case 'P':
-			if ((r = parse_pcrs(ctx, lc.cmd, optarg, banks, &n_banks)) != 0)
-				return r;
-			break;
-		case 'n':
-			if (cli_parse_u32(optarg, &pcr) < 0 || pcr >= VOUCH_PCR_COUNT)
-				return cli_usage_error(lc.cmd, "invalid --pcr '%s' (0..23)", optarg);
-			if (mask >> pcr & 1)
-				return cli_usage_error(lc.cmd, "--pcr %u given twice, refusing", pcr);
-			mask |= 1u << pcr;
-			break;
-		case 's':
-		case 'r':
-		case 'B':
-		case 'j': {
-			bool *flag = c == 's' ? &sigs : c == 'r' ? &require : c == 'B' ? &noboot : &st.json;
-
-			if (*flag)
-				return cli_usage_error(lc.cmd, "option given twice, refusing");
-			*flag = true;
-			break;
-		}
-		case 't':
-			if (n_trust == ARRAY_SIZE(trust_paths))
-				return cli_usage_error(lc.cmd, "too many --trust options");
-			trust_paths[n_trust++] = optarg;
-			break;
-		case 'p':
-			if (n_prev == ARRAY_SIZE(prev))
-				return cli_usage_error(lc.cmd, "too many --previous lists");
-			prev[n_prev++] = optarg;
-			break;
-		default:
-			if ((r = common_option(&lc, c, optarg)) != 0)
-				return r;
-		}
-	}
-	if ((r = list_argument(&lc, argc, argv)) != 0)
+	if ((r = verify_options(ctx, argc, argv, &a)) != 0)
 		return r;
-	if (n_prev && (!lc.list || !strcmp(lc.list, "-")))
-		return cli_usage_error(lc.cmd, "--previous needs the new kernel's LIST as a file");
-	if (n_prev && lc.format == VOUCH_LOG_FORMAT_KEXEC)
-		return cli_usage_error(lc.cmd, "--previous chains binary or ascii lists, not kexec buffers");
-	if (n_banks == 0)
-		return cli_usage_error(lc.cmd, "--pcrs ALGO=FILE is required");
-	if (require && !sigs)
-		return cli_usage_error(lc.cmd, "--require-sigs needs --verify-sigs");
-	if (sigs != (n_trust > 0))
-		return cli_usage_error(lc.cmd, "--verify-sigs and --trust go together");
-	if (sigs) {
-		if ((r = vouch_trust_new(ctx, &trust)) < 0 ||
-		    (r = vouch_sig_cache_new(ctx, 0, &cache)) < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-		for (size_t i = 0; i < n_trust; i++)
-			if ((r = vouch_trust_add_path(trust, trust_paths[i], ".ima")) < 0) {
-				cli_lib_error(ctx, r, NULL);
-				return EXIT_ERROR;
-			}
-	}
-	if ((r = n_prev ? open_chained(ctx, &lc, prev, n_prev, &chained, &rd) : open_list(ctx, &lc, &rd)) != 0)
+	if (a.sigs && (r = verify_trust(ctx, &a, &trust, &cache)) != 0)
 		return r;
-	st.sigs = sigs;
+	r = a.n_prev ? open_chained(ctx, &a.lc, a.prev, a.n_prev, &chained, &rd)
+		     : open_list(ctx, &a.lc, &rd);
+	if (r != 0)
+		return r;
+	st.sigs = a.sigs;
+	st.json = a.json;
 	if (st.json) {
 		root = json_object_new_object();
 		st.entries = json_object_new_array();
 		json_object_object_add(root, "signatures", st.entries);
 	}
-	o.pcr_mask = mask;
+	o.pcr_mask = a.mask;
 	o.banks = banks;
-	o.n_banks = n_banks;
+	o.n_banks = a.n_banks;
 	o.trust = trust;
 	o.cache = cache;
-	o.flags = (require ? VOUCH_LOG_VERIFY_REQUIRE_SIGS : 0) |
-		  (noboot ? VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE : 0);
+	o.flags = (a.require ? VOUCH_LOG_VERIFY_REQUIRE_SIGS : 0) |
+		  (a.noboot ? VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE : 0);
 	o.on_entry = on_entry;
 	o.userdata = &st;
 	memset(&res, 0, sizeof(res));
 	v = vouch_log_verify(ctx, rd, &o, &res);
 	if (v < 0 && v != -EKEYREJECTED && v != -ENODATA)
-		return list_error(ctx, &lc, v);
-	for (size_t i = 0; i < res.n_banks; i++) {
-		const struct vouch_log_bank_result *b = &res.banks[i];
-		const char *name = vouch_hash_info(b->algo)->name;
-		char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
-
-		vouch_digest_to_hex(&b->replayed, hex, sizeof(hex));
-		if (st.json) {
-			json_object *jb = json_object_new_object();
-
-			json_object_object_add(jb, "matched_at",
-					       b->matched_at == UINT64_MAX ?
-						       NULL :
-						       json_object_new_int64((int64_t)b->matched_at));
-			json_object_object_add(jb, "mode",
-					       json_object_new_string(b->mode == VOUCH_LOG_BANK_PADDED ?
-									      "padded-sha1" :
-									      "hashed"));
-			json_object_object_add(jb, "replayed", json_object_new_string(hex));
-			json_object_object_add(root, name, jb);
-		} else if (b->matched_at == UINT64_MAX) {
-			printf("%s: no prefix of the list matches the PCR values (list replays to "
-			       "%s)\n", name, hex);
-		} else {
-			printf("%s: matches after entry %llu of %llu%s\n", name,
-			       (unsigned long long)b->matched_at, (unsigned long long)res.entries,
-			       b->mode == VOUCH_LOG_BANK_PADDED ?
-				       " (zero-padded SHA-1: the kernel could not use this hash)" :
-				       "");
-		}
-	}
-	if (st.json) {
-		json_object *s = json_object_new_object();
-
-		json_object_object_add(root, "entries", json_object_new_int64((int64_t)res.entries));
-		json_object_object_add(root, "violations",
-				       json_object_new_int64((int64_t)res.violations));
-		json_object_object_add(root, "covered", json_object_new_int64((int64_t)res.covered));
-		json_object_object_add(root, "failed_entry",
-				       res.failed_entry ?
-					       json_object_new_int64((int64_t)res.failed_entry) :
-					       NULL);
-		json_object_object_add(root, "boot_aggregate",
-				       json_object_new_string(res.boot_aggregate == 0 ? "ok" :
-							      res.boot_aggregate == 1 ? "skipped" :
-							      res.boot_aggregate == -ENODATA ?
-											"unchecked" :
-											"mismatch"));
-		for (int i = VOUCH_LOG_SIG_VERIFIED; i < _VOUCH_LOG_SIG_MAX && sigs; i++)
-			json_object_object_add(s, vouch_log_sig_verdict_name(i),
-					       json_object_new_int64((int64_t)res.sigs[i]));
-		json_object_object_add(root, "signature_counts", s);
-		json_object_object_add(root, "unverified",
-				       json_object_new_int64((int64_t)res.unverified));
-		if (sigs) {
-			json_object_object_add(root, "buffer_events",
-					       json_object_new_int64((int64_t)res.buffers));
-			json_object_object_add(root, "unacceptable",
-					       json_object_new_int64((int64_t)res.unacceptable));
-		}
-		json_object_object_add(root, "verified", json_object_new_boolean(v == 0));
-		cli_json_print(root);
-	} else {
-		if (res.boot_aggregate_algo >= 0 || res.boot_aggregate != 1)
-			printf("boot_aggregate: %s%s%s%s\n",
-			       res.boot_aggregate == 0 ? "ok" :
-			       res.boot_aggregate == 1 ? "not checked" :
-			       res.boot_aggregate == -ENODATA ? "cannot check" :
-								"MISMATCH",
-			       res.boot_aggregate_algo >= 0 ? " (" : "",
-			       res.boot_aggregate_algo >= 0 ?
-				       vouch_hash_info(res.boot_aggregate_algo)->name :
-				       "",
-			       res.boot_aggregate_algo >= 0 ? ")" : "");
-		if (res.failed_bank < 0)
-			printf("entries: %llu, violations: %llu, attested: %llu, measured after the "
-			       "PCRs were read: %llu\n",
-			       (unsigned long long)res.entries, (unsigned long long)res.violations,
-			       (unsigned long long)res.covered,
-			       (unsigned long long)(res.entries - res.covered));
-		else
-			printf("entries: %llu, violations: %llu, attested: none from entry %llu on\n",
-			       (unsigned long long)res.entries, (unsigned long long)res.violations,
-			       (unsigned long long)res.failed_entry);
-		if (res.unverified)
-			printf("unverified: %llu entries extended into PCRs without a given value\n",
-			       (unsigned long long)res.unverified);
-		if (sigs)
-			printf("buffer events: %llu (no signature); unacceptable templates: %llu\n",
-			       (unsigned long long)res.buffers, (unsigned long long)res.unacceptable);
-		if (sigs)
-			printf("signatures: %llu verified, %llu bad, %llu unknown key, %llu "
-			       "unsupported, %llu malformed, %llu EVM portable (not checkable)\n",
-			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_VERIFIED],
-			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_BAD],
-			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_UNKNOWN_KEY],
-			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_UNSUPPORTED],
-			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_MALFORMED],
-			       (unsigned long long)res.sigs[VOUCH_LOG_SIG_EVM_PORTABLE]);
-	}
+		return list_error(ctx, &a.lc, v);
+	print_banks(&res, root);
+	if (st.json)
+		print_verify_json(root, &res, a.sigs, v);
+	else
+		print_verify_text(&res, a.sigs);
 	fflush(stdout);
 	if (v < 0)
-		return list_error(ctx, &lc, v);
+		return list_error(ctx, &a.lc, v);
 	return EXIT_OK;
 }
 
@@ -884,9 +890,8 @@ static int log_export(int argc, char **argv)
 			order = c == 'E' ? VOUCH_LOG_ORDER_BE : VOUCH_LOG_ORDER_LE;
 			break;
 		case 'o':
-			if (out)
-				return cli_usage_error(lc.cmd, "--output given twice, refusing");
-			out = optarg;
+			if (cli_opt_once(lc.cmd, &out, optarg, "output"))
+				return EXIT_USAGE;
 			break;
 		default:
 			if ((r = common_option(&lc, c, optarg)) != 0)

@@ -110,142 +110,114 @@ static int sign_all(struct sign_batch *b, unsigned jobs)
 	return 0;
 }
 
-int cmd_sign(int argc, char **argv)
-{
-	enum { OPT_SIGNER_ID = 256, OPT_REPLACE, OPT_DETACHED };
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "hash", required_argument, NULL, 'a' },
-		{ "signer-id", required_argument, NULL, OPT_SIGNER_ID },
-		{ "out", required_argument, NULL, 'o' },
-		{ "replace", no_argument, NULL, OPT_REPLACE },
-		{ "detached", no_argument, NULL, OPT_DETACHED },
-		{ "pass-fd", required_argument, NULL, 'F' },
-		{ "pass-file", required_argument, NULL, 'P' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ 0 },
-	};
-	struct vouch_modsig_sign_options opts = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
-	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
-	struct cli_pass pass = CLI_PASS_INIT;
-	const char *keypath = NULL, *certpath = NULL, *hash = NULL, *sid = NULL, *out = NULL;
-	bool replace = false, detached = false;
-	uint32_t flags = 0, jobs = 0;
-	struct sign_batch batch = { 0 };
-	int c, r, ret = EXIT_OK;
+enum { OPT_SIGNER_ID = 256, OPT_REPLACE, OPT_DETACHED, OPT_BLACKLIST, OPT_ALLOW_HASH, OPT_JSON };
 
-	while ((c = getopt_long(argc, argv, "k:c:a:o:j:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if (keypath)
-				return cli_usage_error("sign", "--key given twice, refusing");
-			keypath = optarg;
-			break;
-		case 'c':
-			if (certpath)
-				return cli_usage_error("sign", "--cert given twice, refusing");
-			certpath = optarg;
-			break;
-		case 'a':
-			if (hash)
-				return cli_usage_error("sign", "--hash given twice, refusing");
-			hash = optarg;
-			break;
-		case OPT_SIGNER_ID:
-			if (sid)
-				return cli_usage_error("sign", "--signer-id given twice, refusing");
-			sid = optarg;
-			break;
-		case 'o':
-			if (out)
-				return cli_usage_error("sign", "--out given twice, refusing");
-			out = optarg;
-			break;
-		case OPT_REPLACE:
-			if (replace)
-				return cli_usage_error("sign", "--replace given twice, refusing");
-			replace = true;
-			break;
-		case OPT_DETACHED:
-			if (detached)
-				return cli_usage_error("sign", "--detached given twice, refusing");
-			detached = true;
-			break;
-		case 'j':
-			if (jobs)
-				return cli_usage_error("sign", "--jobs given twice, refusing");
-			if (cli_parse_u32(optarg, &jobs) < 0 || jobs == 0 || jobs > 16)
-				return cli_usage_error("sign", "invalid --jobs '%s' (1 to 16)", optarg);
-			break;
-		case 'F':
-		case 'P':
-			r = cli_pass_option("sign", &pass, c, optarg);
+static const struct option sign_longopts[] = {
+	{ "key", required_argument, NULL, 'k' },
+	{ "cert", required_argument, NULL, 'c' },
+	{ "hash", required_argument, NULL, 'a' },
+	{ "signer-id", required_argument, NULL, OPT_SIGNER_ID },
+	{ "out", required_argument, NULL, 'o' },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "detached", no_argument, NULL, OPT_DETACHED },
+	{ "pass-fd", required_argument, NULL, 'F' },
+	{ "pass-file", required_argument, NULL, 'P' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ 0 },
+};
+
+/* vouch sign's options */
+struct sign_args {
+	struct cli_pass pass;
+	const char *keypath, *certpath, *hash, *sid, *out;
+	bool replace, detached;
+	uint32_t jobs;
+};
+
+/* The options of vouch sign and the signer id they name: 0, or the exit code. */
+static int sign_options(int argc, char **argv, struct sign_args *a,
+			struct vouch_modsig_sign_options *opts)
+{
+	const struct cli_slot slots[] = {
+		CLI_STR('k', &a->keypath), CLI_STR('c', &a->certpath), CLI_STR('a', &a->hash),
+		CLI_STR(OPT_SIGNER_ID, &a->sid), CLI_STR('o', &a->out),
+		CLI_FLAG(OPT_REPLACE, &a->replace), CLI_FLAG(OPT_DETACHED, &a->detached),
+		CLI_SLOTS_END,
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "k:c:a:o:j:", sign_longopts, NULL)) != -1) {
+		r = cli_slot_option("sign", sign_longopts, slots, c, optarg);
+		if (r >= 0) {
 			if (r)
 				return r;
-			break;
-		default:
+		} else if (c == 'j') {
+			if (a->jobs)
+				return cli_given_twice("sign", "--jobs");
+			if (cli_parse_u32(optarg, &a->jobs) < 0 || a->jobs == 0 || a->jobs > 16)
+				return cli_usage_error("sign", "invalid --jobs '%s' (1 to 16)", optarg);
+		} else if (c == 'F' || c == 'P') {
+			r = cli_pass_option("sign", &a->pass, c, optarg);
+			if (r)
+				return r;
+		} else {
 			return cli_usage_error("sign", "invalid option");
 		}
 	}
-	if (!keypath || !certpath)
+	if (!a->keypath || !a->certpath)
 		return cli_usage_error("sign", "--key KEY and --cert CERT are required");
 	if (optind >= argc)
 		return cli_usage_error("sign", "no file to sign");
-	if (out && argc - optind != 1)
+	if (a->out && argc - optind != 1)
 		return cli_usage_error("sign", "--out takes one input file, %d given",
 				       argc - optind);
-	if (replace && detached)
+	if (a->replace && a->detached)
 		return cli_usage_error("sign", "--replace is for appended signatures, not with "
 					       "--detached");
-	if (!sid || !strcmp(sid, "issuer-serial"))
-		opts.signer_id = VOUCH_MODSIG_ISSUER_SERIAL;
-	else if (!strcmp(sid, "skid"))
-		opts.signer_id = VOUCH_MODSIG_SKID;
+	if (!a->sid || !strcmp(a->sid, "issuer-serial"))
+		opts->signer_id = VOUCH_MODSIG_ISSUER_SERIAL;
+	else if (!strcmp(a->sid, "skid"))
+		opts->signer_id = VOUCH_MODSIG_SKID;
 	else
 		return cli_usage_error("sign", "unknown --signer-id '%s' (issuer-serial or skid)",
-				       sid);
-	if (cli_ctx_new(&ctx) < 0)
-		return EXIT_ERROR;
-	if (hash) {
-		opts.hash_algo = cli_parse_hash(ctx, "sign", hash);
-		if (opts.hash_algo < 0)
+				       a->sid);
+	return 0;
+}
+
+/* The key, the certificate and the signer over them: 0, or the exit code. */
+static int sign_setup(vouch_ctx *ctx, struct sign_args *a, struct vouch_modsig_sign_options *opts,
+		      vouch_key **key, vouch_cert **cert, vouch_modsig_signer **signer)
+{
+	int r;
+
+	if (a->hash) {
+		opts->hash_algo = cli_parse_hash(ctx, "sign", a->hash);
+		if (opts->hash_algo < 0)
 			return EXIT_USAGE;
 	}
-	if (cli_load_key(ctx, keypath, &pass, &key) < 0)
+	if (cli_load_key(ctx, a->keypath, &a->pass, key) < 0)
 		return EXIT_ERROR;
-	r = vouch_cert_load(ctx, certpath, &cert);
+	r = vouch_cert_load(ctx, a->certpath, cert);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		return EXIT_ERROR;
 	}
-	r = vouch_modsig_signer_new(ctx, key, cert, &opts, &signer);
+	r = vouch_modsig_signer_new(ctx, *key, *cert, opts, signer);
 	if (r < 0) {
 		cli_lib_error(ctx, r, "sign");
 		return r == -EINVAL ? EXIT_USAGE : EXIT_ERROR;
 	}
-	if (replace)
-		flags |= VOUCH_MODSIG_REPLACE;
-	if (detached)
-		flags |= VOUCH_MODSIG_DETACHED;
-	if (!jobs) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return 0;
+}
 
-		jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (uint32_t)cpus;
-	}
-	batch = (struct sign_batch){ .files = argv + optind, .n = argc - optind, .out = out,
-				     .flags = flags, .key = key, .cert = cert, .opts = &opts,
-				     .ctx = ctx, .signer = signer };
-	if (sign_all(&batch, jobs) < 0) {
-		cli_error("out of memory");
-		return EXIT_ERROR;
-	}
-	for (int i = 0; i < batch.n; i++) {
-		const struct sign_result *res = &batch.results[i];
-		const char *f = batch.files[i];
+/* A line per file signed, an error per file not: 0, or EXIT_ERROR when one failed. */
+static int sign_report(const struct sign_batch *batch, const struct sign_args *a, int hash_algo)
+{
+	int ret = EXIT_OK;
+
+	for (int i = 0; i < batch->n; i++) {
+		const struct sign_result *res = &batch->results[i];
+		const char *f = batch->files[i];
 
 		if (res->r < 0) {
 			/* library messages about the file already name it */
@@ -254,17 +226,56 @@ int cmd_sign(int argc, char **argv)
 			else
 				cli_error("%s: %s", f, res->msg);
 			ret = EXIT_ERROR;
-		} else if (detached) {
+		} else if (a->detached) {
 			printf("%s: signed, detached PKCS#7 (%zu bytes, %s) in %s%s\n", f,
-			       res->sig_len, hash_name(opts.hash_algo), out ? out : f,
-			       out ? "" : ".p7s");
+			       res->sig_len, hash_name(hash_algo), a->out ? a->out : f,
+			       a->out ? "" : ".p7s");
 		} else {
 			printf("%s: signed, appended PKCS#7 (%zu bytes, %s)%s%s\n", f, res->sig_len,
-			       hash_name(opts.hash_algo), out ? " to " : "", out ? out : "");
+			       hash_name(hash_algo), a->out ? " to " : "", a->out ? a->out : "");
 		}
 	}
-	free(batch.results);
 	return ret;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+	struct vouch_modsig_sign_options opts = VOUCH_MODSIG_SIGN_OPTIONS_INIT;
+	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
+	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
+	struct sign_args a = { .pass = CLI_PASS_INIT };
+	struct sign_batch batch = { 0 };
+	uint32_t jobs;
+	int r;
+
+	r = sign_options(argc, argv, &a, &opts);
+	if (r)
+		return r;
+	if (cli_ctx_new(&ctx) < 0)
+		return EXIT_ERROR;
+	r = sign_setup(ctx, &a, &opts, &key, &cert, &signer);
+	if (r)
+		return r;
+	jobs = a.jobs;
+	if (!jobs) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (uint32_t)cpus;
+	}
+	batch = (struct sign_batch){ .files = argv + optind, .n = argc - optind, .out = a.out,
+				     .flags = (a.replace ? VOUCH_MODSIG_REPLACE : 0) |
+					      (a.detached ? VOUCH_MODSIG_DETACHED : 0),
+				     .key = key, .cert = cert, .opts = &opts, .ctx = ctx,
+				     .signer = signer };
+	if (sign_all(&batch, jobs) < 0) {
+		cli_error("out of memory");
+		return EXIT_ERROR;
+	}
+	r = sign_report(&batch, &a, opts.hash_algo);
+	free(batch.results);
+	return r;
 }
 
 /* --- vouch verify --------------------------------------------------------------------- */
@@ -294,90 +305,6 @@ static int add_trust(vouch_ctx *ctx, vouch_trust *trust, const char *arg)
 	if (r < 0)
 		cli_lib_error(ctx, r, NULL);
 	return r;
-}
-
-/*
- * --blacklist FILE: one entry per line in the kernel's blacklist key descriptions
- * (certs/blacklist.c): "tbs:HEX" revokes the certificate whose TBSCertificate has that
- * hash, "bin:HEX" refuses a file with that hash; a bare HEX or "ALGO:HEX" is a "bin:" entry
- * as before.  '#' starts a comment.  Any other prefix is refused: an entry read with the
- * wrong meaning would silently revoke nothing.
- */
-struct blacklist {
-	struct vouch_digest *e[2]; /* [0] bin:, [1] tbs: */
-	size_t n[2], cap[2];
-};
-
-static void blacklist_done(struct blacklist *b)
-{
-	free(b->e[0]);
-	free(b->e[1]);
-}
-
-static int load_blacklist(vouch_ctx *ctx, const char *path, struct blacklist *b)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t lineno = 0, sz = 0;
-	ssize_t len;
-
-	if (!f) {
-		cli_error("cannot open blacklist '%s': %m", path);
-		return -errno;
-	}
-	while ((len = getline(&line, &sz, f)) >= 0) {
-		char *s, *colon, *end;
-		struct vouch_digest *d;
-		size_t hl;
-		int kind = 0;
-
-		lineno++;
-		s = cli_text_line(line, len);
-		if (!s)
-			continue;
-		colon = strchr(s, ':');
-		if (colon) {
-			*colon = '\0';
-			if (!strcmp(s, "tbs")) {
-				kind = 1;
-			} else if (strcmp(s, "bin") != 0 && vouch_hash_by_name(s) < 0) {
-				cli_error("blacklist '%s' line %zu: unknown prefix '%s:' (tbs:, bin: or "
-					  "a hash algorithm)",
-					  path, lineno, s);
-				return -EBADMSG;
-			}
-			s = colon + 1;
-		}
-		for (end = s; isxdigit((unsigned char)*end); end++)
-			;
-		hl = (size_t)(end - s);
-		if (*end || hl < 32 || hl > 2 * VOUCH_HASH_MAX_SIZE || hl % 2) {
-			cli_error("blacklist '%s' line %zu: not a hex digest", path, lineno);
-			return -EBADMSG;
-		}
-		if (b->n[kind] == b->cap[kind]) {
-			struct vouch_digest *nl;
-			size_t cap = b->cap[kind] ? b->cap[kind] * 2 : 16;
-
-			nl = reallocarray(b->e[kind], cap, sizeof(*nl));
-			if (!nl) {
-				cli_lib_error(ctx, -ENOMEM, path);
-				return -ENOMEM;
-			}
-			b->e[kind] = nl;
-			b->cap[kind] = cap;
-		}
-		d = &b->e[kind][b->n[kind]++];
-		memset(d, 0, sizeof(*d));
-		d->algo = -1;
-		d->len = hl / 2;
-		for (size_t i = 0; i < hl / 2; i++) {
-			char x[3] = { s[2 * i], s[2 * i + 1], 0 };
-
-			d->bytes[i] = (uint8_t)strtoul(x, NULL, 16);
-		}
-	}
-	return 0;
 }
 
 static json_object *result_json(const char *file, int r, const struct vouch_modsig_result *res,
@@ -420,14 +347,59 @@ static json_object *result_json(const char *file, int r, const struct vouch_mods
 	return o;
 }
 
+/* One file of vouch verify: a line (or a JSON element), an error line when it fails. */
+static void verify_one(vouch_ctx *ctx, const vouch_trust *trust, const char *path,
+		       const char *detached, const struct vouch_modsig_verify_options *opts,
+		       json_object *arr, bool *any_fail, bool *any_error)
+{
+	struct vouch_modsig_result res = { 0 };
+	const char *rule;
+	char reason[512];
+	int r;
+
+	r = vouch_modsig_verify_file(ctx, trust, path, detached, opts, &res);
+	snprintf(reason, sizeof(reason), "%s",
+		 r ? (*vouch_ctx_last_error(ctx) ? vouch_ctx_last_error(ctx) : vouch_strerror(r))
+		   : "");
+	if (r < 0 && res.status == VOUCH_MODSIG_OK) {
+		/* not a verdict: the check could not run */
+		*any_error = true;
+		cli_error("%s: could not check: %s", path, reason);
+		if (arr)
+			json_object_array_add(arr, result_json(path, r, &res, reason));
+		else
+			printf("%s: ERROR (could not check)\n", path);
+		return;
+	}
+	if (arr) {
+		json_object_array_add(arr, result_json(path, r, &res, reason));
+	} else if (r == 0) {
+		struct vouch_cert_info info;
+
+		vouch_cert_get_info(res.signer, &info);
+		printf("%s: OK signed by \"%s\" (keyring %s, %s, %s)\n", path, info.subject,
+		       res.keyring, hash_name(res.hash_algo), signer_id_name(res.signer_id));
+	} else {
+		printf("%s: FAILED (%s)\n", path, vouch_modsig_status_name(res.status));
+	}
+	if (r == 0)
+		return;
+	rule = vouch_modsig_status_name(res.status);
+	*any_fail = true;
+	/* the library's message may already start with the rule's name */
+	if (!strncmp(reason, rule, strlen(rule)))
+		cli_error("%s: %s", path, reason);
+	else
+		cli_error("%s: %s: %s", path, rule, reason);
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	enum { OPT_DETACHED = 256, OPT_BLACKLIST, OPT_ALLOW, OPT_JSON };
 	static const struct option longopts[] = {
 		{ "trust", required_argument, NULL, 't' },
 		{ "detached", required_argument, NULL, OPT_DETACHED },
 		{ "blacklist", required_argument, NULL, OPT_BLACKLIST },
-		{ "allow-hash", required_argument, NULL, OPT_ALLOW },
+		{ "allow-hash", required_argument, NULL, OPT_ALLOW_HASH },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ 0 },
 	};
@@ -435,12 +407,16 @@ int cmd_verify(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_trust_freep) vouch_trust *trust = NULL;
 	_cleanup_(json_object_putp) json_object *arr = NULL;
-	_cleanup_(blacklist_done) struct blacklist bl = { .n = { 0, 0 } };
+	_cleanup_(cli_blacklist_done) struct cli_blacklist bl = { .n = { 0, 0 } };
 	_cleanup_free_ const char **trusts = NULL;
 	const char *detached = NULL, *blacklist = NULL;
 	size_t n_trusts = 0;
 	bool json = false, any_fail = false, any_error = false;
-	int c, r;
+	const struct cli_slot slots[] = {
+		CLI_STR(OPT_DETACHED, &detached), CLI_STR(OPT_BLACKLIST, &blacklist),
+		CLI_FLAG(OPT_JSON, &json), CLI_SLOTS_END,
+	};
+	int c, r, a;
 
 	trusts = calloc((size_t)argc, sizeof(*trusts));
 	if (!trusts)
@@ -448,37 +424,22 @@ int cmd_verify(int argc, char **argv)
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "t:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
+		r = cli_slot_option("verify", longopts, slots, c, optarg);
+		if (r > 0)
+			return r;
+		if (r == 0)
+			continue;
+		if (c == 't') {
 			trusts[n_trusts++] = optarg;
-			break;
-		case OPT_DETACHED:
-			if (detached)
-				return cli_usage_error("verify", "--detached given twice, refusing");
-			detached = optarg;
-			break;
-		case OPT_BLACKLIST:
-			if (blacklist)
-				return cli_usage_error("verify", "--blacklist given twice, refusing");
-			blacklist = optarg;
-			break;
-		case OPT_ALLOW: {
-			int a = cli_parse_hash(ctx, "verify", optarg);
-
+		} else if (c == OPT_ALLOW_HASH) {
+			a = cli_parse_hash(ctx, "verify", optarg);
 			if (a < 0)
 				return EXIT_USAGE;
 			if (opts.allowed_hashes & (1U << a))
 				return cli_usage_error("verify", "--allow-hash %s given twice, refusing",
 						       optarg);
 			opts.allowed_hashes |= 1U << a;
-			break;
-		}
-		case OPT_JSON:
-			if (json)
-				return cli_usage_error("verify", "--json given twice, refusing");
-			json = true;
-			break;
-		default:
+		} else {
 			return cli_usage_error("verify", "invalid option");
 		}
 	}
@@ -494,7 +455,7 @@ int cmd_verify(int argc, char **argv)
 		if (add_trust(ctx, trust, trusts[i]) < 0)
 			return EXIT_ERROR;
 	if (blacklist) {
-		if (load_blacklist(ctx, blacklist, &bl) < 0)
+		if (cli_load_blacklist(ctx, blacklist, true, &bl) < 0)
 			return EXIT_ERROR;
 		opts.blacklist = bl.e[0];
 		opts.n_blacklist = bl.n[0];
@@ -503,48 +464,8 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (json)
 		arr = json_object_new_array();
-	for (int i = optind; i < argc; i++) {
-		struct vouch_modsig_result res = { 0 };
-		char reason[512];
-
-		r = vouch_modsig_verify_file(ctx, trust, argv[i], detached, &opts, &res);
-		snprintf(reason, sizeof(reason), "%s",
-			 r ? (*vouch_ctx_last_error(ctx) ? vouch_ctx_last_error(ctx)
-							 : vouch_strerror(r))
-			   : "");
-		if (r < 0 && res.status == VOUCH_MODSIG_OK) {
-			/* not a verdict: the check could not run */
-			any_error = true;
-			cli_error("%s: could not check: %s", argv[i], reason);
-			if (json)
-				json_object_array_add(arr, result_json(argv[i], r, &res, reason));
-			else
-				printf("%s: ERROR (could not check)\n", argv[i]);
-			continue;
-		}
-		if (json) {
-			json_object_array_add(arr, result_json(argv[i], r, &res, reason));
-		} else if (r == 0) {
-			struct vouch_cert_info info;
-
-			vouch_cert_get_info(res.signer, &info);
-			printf("%s: OK signed by \"%s\" (keyring %s, %s, %s)\n", argv[i],
-			       info.subject, res.keyring, hash_name(res.hash_algo),
-			       signer_id_name(res.signer_id));
-		} else {
-			printf("%s: FAILED (%s)\n", argv[i], vouch_modsig_status_name(res.status));
-		}
-		if (r < 0) {
-			const char *rule = vouch_modsig_status_name(res.status);
-
-			any_fail = true;
-			/* the library's message may already start with the rule's name */
-			if (!strncmp(reason, rule, strlen(rule)))
-				cli_error("%s: %s", argv[i], reason);
-			else
-				cli_error("%s: %s: %s", argv[i], rule, reason);
-		}
-	}
+	for (int i = optind; i < argc; i++)
+		verify_one(ctx, trust, argv[i], detached, &opts, arr, &any_fail, &any_error);
 	if (json)
 		cli_json_print(arr);
 	/* "not trusted" is definite for some file: it wins over "could not check" */
@@ -566,9 +487,8 @@ int cmd_strip(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		if (c != 'o')
 			return cli_usage_error("strip", "invalid option");
-		if (out)
-			return cli_usage_error("strip", "--out given twice, refusing");
-		out = optarg;
+		if (cli_opt_once("strip", &out, optarg, "out"))
+			return EXIT_USAGE;
 	}
 	if (optind >= argc)
 		return cli_usage_error("strip", "no file given");
@@ -643,110 +563,97 @@ static char *colon_hex(const uint8_t *b, size_t n)
 	return s;
 }
 
+/* modinfo's key id: the SKID, or the serial without a DER INTEGER's sign byte */
+static const uint8_t *sig_key(const struct vouch_modsig_info *info, size_t *len)
+{
+	const uint8_t *kb = info->serial;
+
+	if (info->signer_id == VOUCH_MODSIG_SKID) {
+		*len = info->skid_len;
+		return info->skid;
+	}
+	*len = info->serial_len;
+	if (*len > 1 && kb[0] == 0) {
+		(*len)--;
+		kb++;
+	}
+	return kb;
+}
+
+static json_object *show_json(const char *path, const struct vouch_modsig_info *info,
+			      const char *key, const char *sig)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "file", json_object_new_string(path));
+	json_object_object_add(o, "sig_id", json_object_new_string("PKCS#7"));
+	json_object_object_add(o, "signer", json_object_new_string(info->signer));
+	json_object_object_add(o, "issuer", json_object_new_string(info->issuer));
+	json_object_object_add(o, "sig_key", json_object_new_string(key));
+	json_object_object_add(o, "sig_hashalgo", json_object_new_string(hash_name(info->hash_algo)));
+	json_object_object_add(o, "signature", json_object_new_string(sig));
+	json_object_object_add(o, "signer_id",
+			       json_object_new_string(signer_id_name(info->signer_id)));
+	json_object_object_add(o, "payload_len", json_object_new_int64((int64_t)info->payload_len));
+	json_object_object_add(o, "sig_offset", json_object_new_int64((int64_t)info->sig_offset));
+	json_object_object_add(o, "sig_len", json_object_new_int64((int64_t)info->sig_len));
+	json_object_object_add(o, "signers", json_object_new_int((int)info->n_signers));
+	return o;
+}
+
+static void show_print(const char *path, const struct vouch_modsig_info *info, const char *key,
+		       const char *sig)
+{
+	printf("%s:\n", path);
+	printf("  sig_id:        PKCS#7\n");
+	printf("  signer:        %s\n", info->signer);
+	printf("  sig_key:       %s\n", key);
+	printf("  sig_hashalgo:  %s\n", hash_name(info->hash_algo));
+	printf("  signature:     %s\n", sig);
+	printf("  signer_id:     %s\n", signer_id_name(info->signer_id));
+	if (info->issuer[0])
+		printf("  issuer:        %s\n", info->issuer);
+	printf("  sig_offset:    %zu\n", info->sig_offset);
+	printf("  sig_len:       %zu\n", info->sig_len);
+	printf("  payload_len:   %zu\n", info->payload_len);
+}
+
+static int show_one(vouch_ctx *ctx, const char *path, json_object *arr)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_free_ char *key = NULL, *sig = NULL;
+	struct vouch_modsig_info info;
+	const uint8_t *kb;
+	size_t len = 0, kn, nl = strlen(path);
+	bool p7s = nl > 4 && !strcmp(path + nl - 4, ".p7s");
+	int r = read_whole(path, &buf, &len);
+
+	if (r < 0) {
+		errno = -r;
+		cli_error("cannot read '%s': %m", path);
+		return EXIT_ERROR;
+	}
+	r = vouch_modsig_parse(ctx, buf, len, &info);
+	if (r == -ENODATA && p7s)
+		r = vouch_modsig_parse_pkcs7(ctx, buf, len, &info);
+	if (r < 0) {
+		cli_error("%s: %s: %s", path, r == -ENODATA ? "no signature" : "malformed signature",
+			  vouch_ctx_last_error(ctx));
+		return vouch_error_is_verdict(r) || r == -ENODATA ? EXIT_UNTRUSTED : EXIT_ERROR;
+	}
+	kb = sig_key(&info, &kn);
+	key = colon_hex(kb, kn);
+	sig = colon_hex(info.signature, info.signature_len);
+	if (!key || !sig)
+		return EXIT_ERROR;
+	if (arr)
+		json_object_array_add(arr, show_json(path, &info, key, sig));
+	else
+		show_print(path, &info, key, sig);
+	return EXIT_OK;
+}
+
 int cmd_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 },
-	};
-	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(json_object_putp) json_object *arr = NULL;
-	bool json = false;
-	int c, ret = EXIT_OK;
-
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'j')
-			return cli_usage_error("show", "invalid option");
-		if (json)
-			return cli_usage_error("show", "--json given twice, refusing");
-		json = true;
-	}
-	if (optind >= argc)
-		return cli_usage_error("show", "no file given");
-	if (cli_ctx_new(&ctx) < 0)
-		return EXIT_ERROR;
-	if (json)
-		arr = json_object_new_array();
-	for (int i = optind; i < argc; i++) {
-		_cleanup_free_ uint8_t *buf = NULL;
-		_cleanup_free_ char *key = NULL, *sig = NULL;
-		struct vouch_modsig_info info;
-		const uint8_t *kb;
-		size_t len = 0, kn, nl = strlen(argv[i]);
-		bool p7s = nl > 4 && !strcmp(argv[i] + nl - 4, ".p7s");
-		int r = read_whole(argv[i], &buf, &len);
-
-		if (r < 0) {
-			errno = -r;
-			cli_error("cannot read '%s': %m", argv[i]);
-			ret = EXIT_ERROR;
-			continue;
-		}
-		r = vouch_modsig_parse(ctx, buf, len, &info);
-		if (r == -ENODATA && p7s)
-			r = vouch_modsig_parse_pkcs7(ctx, buf, len, &info);
-		if (r < 0) {
-			cli_error("%s: %s: %s", argv[i],
-				  r == -ENODATA ? "no signature" : "malformed signature",
-				  vouch_ctx_last_error(ctx));
-			if (ret == EXIT_OK)
-				ret = vouch_error_is_verdict(r) || r == -ENODATA ? EXIT_UNTRUSTED
-										 : EXIT_ERROR;
-			continue;
-		}
-		if (info.signer_id == VOUCH_MODSIG_SKID) {
-			kb = info.skid;
-			kn = info.skid_len;
-		} else {
-			kb = info.serial;
-			kn = info.serial_len;
-			/* a DER INTEGER's sign byte is not part of the serial modinfo shows */
-			if (kn > 1 && kb[0] == 0) {
-				kb++;
-				kn--;
-			}
-		}
-		key = colon_hex(kb, kn);
-		sig = colon_hex(info.signature, info.signature_len);
-		if (!key || !sig)
-			return EXIT_ERROR;
-		if (json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "file", json_object_new_string(argv[i]));
-			json_object_object_add(o, "sig_id", json_object_new_string("PKCS#7"));
-			json_object_object_add(o, "signer", json_object_new_string(info.signer));
-			json_object_object_add(o, "issuer", json_object_new_string(info.issuer));
-			json_object_object_add(o, "sig_key", json_object_new_string(key));
-			json_object_object_add(o, "sig_hashalgo",
-					       json_object_new_string(hash_name(info.hash_algo)));
-			json_object_object_add(o, "signature", json_object_new_string(sig));
-			json_object_object_add(o, "signer_id", json_object_new_string(
-								       signer_id_name(info.signer_id)));
-			json_object_object_add(o, "payload_len",
-					       json_object_new_int64((int64_t)info.payload_len));
-			json_object_object_add(o, "sig_offset",
-					       json_object_new_int64((int64_t)info.sig_offset));
-			json_object_object_add(o, "sig_len",
-					       json_object_new_int64((int64_t)info.sig_len));
-			json_object_object_add(o, "signers", json_object_new_int((int)info.n_signers));
-			json_object_array_add(arr, o);
-			continue;
-		}
-		printf("%s:\n", argv[i]);
-		printf("  sig_id:        PKCS#7\n");
-		printf("  signer:        %s\n", info.signer);
-		printf("  sig_key:       %s\n", key);
-		printf("  sig_hashalgo:  %s\n", hash_name(info.hash_algo));
-		printf("  signature:     %s\n", sig);
-		printf("  signer_id:     %s\n", signer_id_name(info.signer_id));
-		if (info.issuer[0])
-			printf("  issuer:        %s\n", info.issuer);
-		printf("  sig_offset:    %zu\n", info.sig_offset);
-		printf("  sig_len:       %zu\n", info.sig_len);
-		printf("  payload_len:   %zu\n", info.payload_len);
-	}
-	if (json)
-		cli_json_print(arr);
-	return ret;
+	return cli_show_files("show", argc, argv, "no file given", true, show_one);
 }

@@ -133,27 +133,17 @@ static int policy_check(int argc, char **argv)
 		{ 0 },
 	};
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	bool json = false, strict = false;
-	uint32_t flags = 0;
-	int c, rc = EXIT_OK;
+	bool json = false, strict = false, no_modsig = false;
+	const struct cli_slot slots[] = {
+		CLI_FLAG('j', &json), CLI_SET('M', &no_modsig), CLI_SET('s', &strict), CLI_SLOTS_END,
+	};
+	uint32_t flags;
+	int rc = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			if (json)
-				return cli_usage_error("policy check", "--json given twice, refusing");
-			json = true;
-			break;
-		case 'M':
-			flags |= VOUCH_POLICY_PARSE_NO_MODSIG;
-			break;
-		case 's':
-			strict = true;
-			break;
-		default:
-			return cli_usage_error("policy check", "invalid option");
-		}
-	}
+	rc = cli_parse("policy check", argc, argv, "", longopts, slots, NULL, NULL);
+	if (rc)
+		return rc;
+	flags = no_modsig ? VOUCH_POLICY_PARSE_NO_MODSIG : 0;
 	if (optind >= argc)
 		return cli_usage_error("policy check", "no policy file given");
 	if (cli_ctx_new(&ctx) < 0)
@@ -244,19 +234,12 @@ static int policy_show(int argc, char **argv)
 	_cleanup_(vouch_policy_freep) vouch_policy *p = NULL;
 	_cleanup_free_ char *out = NULL;
 	const char *builtin = NULL;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('b', &builtin), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (builtin)
-				return cli_usage_error("policy show", "--builtin given twice, refusing");
-			builtin = optarg;
-			break;
-		default:
-			return cli_usage_error("policy show", "invalid option");
-		}
-	}
+	r = cli_parse("policy show", argc, argv, "", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (builtin && optind != argc)
 		return cli_usage_error("policy show", "--builtin and a FILE are exclusive");
 	if (!builtin && optind + 1 != argc)

@@ -62,6 +62,14 @@ static void strv_free(struct strv *s)
 	free(s->v);
 }
 
+/* cli_parse()'s other options of reference verify: -t PATH, any number of them */
+static int strv_other(void *userdata, int c, const char *arg)
+{
+	if (c != 't')
+		return cli_usage_error("reference verify", "invalid option");
+	return strv_add(userdata, arg) < 0 ? EXIT_ERROR : 0;
+}
+
 static int cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -355,290 +363,336 @@ static int read_text(vouch_ctx *ctx, const char *path, char **ret, size_t *ret_l
 	return 0;
 }
 
+enum {
+	OPT_DEB = 256, OPT_DEB_DIR, OPT_ROOT, OPT_ALGO, OPT_JOBS, OPT_DPKG, OPT_ADMINDIR,
+	OPT_EXCLUDE, OPT_MAX_MEMBER, OPT_ALLOW_MISSING, OPT_QUIET, OPT_FOLLOW, OPT_KEYRING,
+	OPT_FROM, OPT_WINDOW, OPT_NOW,
+};
+
+static const struct option create_opts[] = {
+	{ "out", required_argument, NULL, 'o' },
+	{ "deb", required_argument, NULL, OPT_DEB },
+	{ "deb-dir", required_argument, NULL, OPT_DEB_DIR },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "algo", required_argument, NULL, OPT_ALGO },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "dpkg", no_argument, NULL, OPT_DPKG },
+	{ "admindir", required_argument, NULL, OPT_ADMINDIR },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "max-member", required_argument, NULL, OPT_MAX_MEMBER },
+	{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
+	{ "keyring", required_argument, NULL, OPT_KEYRING },
+	{ 0 },
+};
+
+static const struct option update_opts[] = {
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "out", required_argument, NULL, 'o' },
+	{ "deb", required_argument, NULL, OPT_DEB },
+	{ "deb-dir", required_argument, NULL, OPT_DEB_DIR },
+	{ "algo", required_argument, NULL, OPT_ALGO },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "now", required_argument, NULL, OPT_NOW },
+	{ 0 },
+};
+
+/* reference create's and update's options, then what they found */
+struct create_args {
+	struct strv debs, dirs, excludes, want, keyrings;
+	const char *out, *root, *algo, *jobs_arg, *admindir, *max_arg, *from, *window_arg, *now_arg;
+	struct vouch_deb_options dopts;
+	int algos[MAX_ALGOS];
+	size_t n_algos;
+	bool dpkg, allow_missing, quiet;
+	uint64_t max_member;
+	uint32_t jobs;
+	size_t symlinks, files, missing;
+	uint64_t bytes;
+};
+
+#define CREATE_ARGS_INIT { .dopts = VOUCH_DEB_OPTIONS_INIT, .algos = { VOUCH_HASH_SHA256 }, .n_algos = 1 }
+
+static void create_args_free(struct create_args *a)
+{
+	strv_free(&a->debs);
+	strv_free(&a->dirs);
+	strv_free(&a->excludes);
+	strv_free(&a->want);
+	strv_free(&a->keyrings);
+}
+
+/* One option of reference create: 0, or the exit code. */
+static int create_option(const char *cmd, struct create_args *a, int c, const char *arg)
+{
+	const char **slot = c == 'o' ? &a->out : c == OPT_ROOT ? &a->root : c == OPT_ALGO ? &a->algo :
+			    c == OPT_JOBS ? &a->jobs_arg : c == OPT_ADMINDIR ? &a->admindir :
+			    c == OPT_MAX_MEMBER ? &a->max_arg : c == OPT_FROM ? &a->from :
+			    c == OPT_WINDOW ? &a->window_arg : c == OPT_NOW ? &a->now_arg : NULL;
+	struct strv *list = c == OPT_DEB ? &a->debs : c == OPT_DEB_DIR ? &a->dirs :
+			    c == OPT_EXCLUDE ? &a->excludes : c == OPT_KEYRING ? &a->keyrings : NULL;
+
+	if (slot)
+		return cli_opt_once(cmd, slot, arg,
+				    cli_opt_name(c == OPT_FROM || c == OPT_WINDOW || c == OPT_NOW ?
+							 update_opts : create_opts, c));
+	if (c == OPT_KEYRING && (!strchr(arg, '=') || arg[0] == '='))
+		return cli_usage_error(cmd, "--keyring takes NAME=CERT.der");
+	if (list)
+		return strv_add(list, arg) < 0 ? EXIT_ERROR : 0;
+	switch (c) {
+	case OPT_DPKG:
+		return cli_flag_once(cmd, &a->dpkg, "dpkg");
+	case OPT_ALLOW_MISSING:
+		a->allow_missing = true;
+		return 0;
+	case OPT_QUIET:
+		a->quiet = true;
+		return 0;
+	case OPT_FOLLOW:
+		a->dopts.flags |= VOUCH_DEB_FOLLOW_SYMLINKS;
+		return 0;
+	default:
+		return cli_usage_error(cmd, "invalid option");
+	}
+}
+
+/* The options and what they may be combined with: 0, or the exit code. */
+static int create_options(const char *cmd, int argc, char **argv, struct create_args *a)
+{
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "o:", create_opts, NULL)) != -1)
+		if ((r = create_option(cmd, a, c, optarg)))
+			return r;
+	/* "--deb A.deb B.deb ...": the remaining arguments are packages too */
+	for (int i = optind; i < argc; i++)
+		if (strv_add(&a->debs, argv[i]) < 0)
+			return EXIT_ERROR;
+	if (!a->out)
+		return cli_usage_error(cmd, "--out FILE is required");
+	if (a->jobs_arg &&
+	    (cli_parse_u32(a->jobs_arg, &a->jobs) < 0 || a->jobs == 0 || a->jobs > 1024))
+		return cli_usage_error(cmd, "--jobs must be a number from 1 to 1024");
+	if (a->max_arg && (cli_parse_u64(a->max_arg, &a->max_member) < 0 || a->max_member == 0))
+		return cli_usage_error(cmd, "--max-member must be a positive number of bytes");
+	if (a->allow_missing && !a->dpkg)
+		return cli_usage_error(cmd, "--allow-missing is for --dpkg");
+	if (a->admindir && !a->dpkg)
+		return cli_usage_error(cmd, "--admindir is for --dpkg");
+	if (a->dpkg && a->debs.n)
+		return cli_usage_error(cmd, "--dpkg takes its packages from the status file, not "
+					    "--deb; use --deb-dir to say where they are");
+	if (!a->debs.n && !a->dirs.n && !a->root && !a->dpkg)
+		return cli_usage_error(cmd, "nothing to read: give --deb, --deb-dir, --root or --dpkg");
+	return 0;
+}
+
+/* --dpkg: the installed packages' .debs from the status file, the diversions. */
+static int create_dpkg(vouch_ctx *ctx, vouch_reference *ref, struct create_args *a)
+{
+	_cleanup_free_ char *status = NULL, *div = NULL;
+	struct dpkg_find f = { .dirs = &a->dirs, .debs = &a->debs, .want = &a->want };
+	const char *admindir = a->admindir ? a->admindir : "/var/lib/dpkg";
+	char path[PATH_MAX];
+	size_t len;
+	int r;
+
+	if (!a->dirs.n && strv_add(&a->dirs, "/var/cache/apt/archives") < 0)
+		return EXIT_ERROR;
+	snprintf(path, sizeof(path), "%s/diversions", admindir);
+	if (read_text(ctx, path, &div, &len, true) < 0)
+		return EXIT_ERROR;
+	r = div ? vouch_reference_set_diversions(ref, div, len) : 0;
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/status", admindir);
+		if (read_text(ctx, path, &status, &len, false) < 0)
+			return EXIT_ERROR;
+		r = vouch_dpkg_status_parse(ctx, status, len, dpkg_one, &f);
+	}
+	if (r < 0) {
+		cli_lib_error(ctx, r, path);
+		return cli_exit_for(r);
+	}
+	a->missing = f.missing;
+	if (a->missing && !a->allow_missing) {
+		cli_error("%zu of %zu installed packages have no .deb: nothing written "
+			  "(--allow-missing writes the reference without them)",
+			  a->missing, f.installed);
+		return EXIT_UNTRUSTED;
+	}
+	return 0;
+}
+
+/* --keyring NAME=CERT and --exclude: into the reference. */
+static int create_keyrings(vouch_ctx *ctx, vouch_reference *ref, struct create_args *a)
+{
+	int r;
+
+	for (size_t i = 0; i < a->keyrings.n; i++) {
+		char *eq = strchr(a->keyrings.v[i], '=');
+		struct vouch_digest d[MAX_ALGOS];
+
+		*eq = '\0';
+		/* the kernel measures the key as loaded: the certificate's bytes */
+		r = vouch_digest_file(ctx, eq + 1, a->algos, a->n_algos, d);
+		if (r < 0) {
+			cli_error("cannot read '%s': %s", eq + 1, strerror(-r));
+			return EXIT_ERROR;
+		}
+		r = vouch_reference_add_keyring(ref, a->keyrings.v[i], d, a->n_algos);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+	}
+	for (size_t i = 0; i < a->excludes.n; i++) {
+		r = vouch_reference_add_exclude(ref, a->excludes.v[i]);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+	}
+	return 0;
+}
+
+/* The packages, read in parallel, into the reference (with --dpkg: the versions installed). */
+static int create_debs(vouch_ctx *ctx, vouch_reference *ref, struct create_args *a)
+{
+	vouch_deb **read = NULL;
+	int r, ret = read_debs(a->debs.v, a->debs.n, &a->dopts, a->jobs, &read);
+
+	for (size_t i = 0; ret == EXIT_OK && i < a->debs.n; i++) {
+		struct vouch_deb_info info;
+		char got[512];
+
+		vouch_deb_get_info(read[i], &info);
+		snprintf(got, sizeof(got), "%s %s %s", info.package, info.version, info.architecture);
+		if (a->dpkg && strcmp(got, a->want.v[i])) {
+			cli_error("'%s' is %s, but dpkg has %s installed: refusing", a->debs.v[i], got,
+				  a->want.v[i]);
+			ret = EXIT_UNTRUSTED;
+			break;
+		}
+		r = vouch_reference_add_deb(ref, read[i]);
+		if (r < 0) {
+			cli_lib_error(ctx, r, a->debs.v[i]);
+			ret = EXIT_ERROR;
+			break;
+		}
+		a->symlinks += info.symlinks;
+		a->files += info.files;
+		a->bytes += info.bytes;
+	}
+	for (size_t i = 0; read && i < a->debs.n; i++)
+		vouch_deb_free(read[i]);
+	free(read);
+	return ret;
+}
+
+/* --root: every regular file of a tree. */
+static int create_tree(vouch_ctx *ctx, vouch_reference *ref, struct create_args *a)
+{
+	tree.ctx = ctx;
+	tree.ref = ref;
+	tree.root = a->root;
+	tree.root_len = strlen(a->root);
+	tree.algos = a->algos;
+	tree.n_algos = a->n_algos;
+	if (nftw(a->root, tree_visit, 64, FTW_PHYS) != 0) {
+		if (!tree.err)
+			cli_error("cannot walk '%s': %m", a->root);
+		return EXIT_ERROR;
+	}
+	a->files += tree.files;
+	a->symlinks += tree.symlinks;
+	return 0;
+}
+
+/* Everything the options name into @ref: 0, or the exit code. */
+static int create_fill(vouch_ctx *ctx, vouch_reference *ref, struct create_args *a)
+{
+	int r = 0;
+
+	if (a->dpkg) {
+		r = create_dpkg(ctx, ref, a);
+	} else {
+		for (size_t i = 0; r == 0 && i < a->dirs.n; i++)
+			if (add_deb_dir(&a->debs, a->dirs.v[i]) < 0)
+				r = EXIT_ERROR;
+	}
+	if (r == 0)
+		r = create_keyrings(ctx, ref, a);
+	if (r == 0)
+		r = create_debs(ctx, ref, a);
+	if (r == 0 && a->root)
+		r = create_tree(ctx, ref, a);
+	return r;
+}
+
+/* --algo and the default --jobs, once there is a context: 0, or the exit code. */
+static int create_prepare(vouch_ctx *ctx, struct create_args *a)
+{
+	if (a->algo && parse_algos(ctx, a->algo, a->algos, &a->n_algos) < 0)
+		return EXIT_USAGE;
+	if (!a->jobs) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		a->jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : (uint32_t)cpus;
+	}
+	a->dopts.algos = a->algos;
+	a->dopts.n_algos = a->n_algos;
+	return 0;
+}
+
 static int reference_create(int argc, char **argv)
 {
-	enum { OPT_DEB = 256, OPT_DEB_DIR, OPT_ROOT, OPT_ALGO, OPT_JOBS, OPT_DPKG, OPT_ADMINDIR,
-	       OPT_EXCLUDE, OPT_MAX_MEMBER, OPT_ALLOW_MISSING, OPT_QUIET, OPT_FOLLOW,
-	       OPT_KEYRING };
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "deb", required_argument, NULL, OPT_DEB },
-		{ "deb-dir", required_argument, NULL, OPT_DEB_DIR },
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "algo", required_argument, NULL, OPT_ALGO },
-		{ "jobs", required_argument, NULL, OPT_JOBS },
-		{ "dpkg", no_argument, NULL, OPT_DPKG },
-		{ "admindir", required_argument, NULL, OPT_ADMINDIR },
-		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
-		{ "max-member", required_argument, NULL, OPT_MAX_MEMBER },
-		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
-		{ "keyring", required_argument, NULL, OPT_KEYRING },
-		{ 0 },
-	};
 	static const char *cmd = "reference create";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
-	struct strv debs = { 0 }, dirs = { 0 }, excludes = { 0 }, want = { 0 }, keyrings = { 0 };
-	const char *out = NULL, *root = NULL, *algo = NULL, *jobs_arg = NULL, *admindir = NULL,
-		   *max_arg = NULL;
-	struct vouch_deb_options dopts = VOUCH_DEB_OPTIONS_INIT;
+	struct create_args a = CREATE_ARGS_INIT;
 	struct vouch_reference_stats st;
-	int algos[MAX_ALGOS] = { VOUCH_HASH_SHA256 }, c, r, ret = EXIT_ERROR;
-	bool dpkg = false, allow_missing = false, quiet = false;
-	size_t n_algos = 1, symlinks = 0, files = 0, missing = 0;
-	uint64_t bytes = 0, max_member = 0;
-	vouch_deb **read = NULL;
-	uint32_t jobs = 0;
+	int r, ret;
 	char id[80];
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "--out") < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_DEB:
-			if (strv_add(&debs, optarg) < 0)
-				return EXIT_ERROR;
-			break;
-		case OPT_DEB_DIR:
-			if (strv_add(&dirs, optarg) < 0)
-				return EXIT_ERROR;
-			break;
-		case OPT_ROOT:
-			if (cli_opt_once(cmd, &root, optarg, "--root") < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_ALGO:
-			if (cli_opt_once(cmd, &algo, optarg, "--algo") < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_JOBS:
-			if (cli_opt_once(cmd, &jobs_arg, optarg, "--jobs") < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_ADMINDIR:
-			if (cli_opt_once(cmd, &admindir, optarg, "--admindir") < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_MAX_MEMBER:
-			if (cli_opt_once(cmd, &max_arg, optarg, "--max-member") < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_DPKG:
-			if (dpkg)
-				return cli_usage_error(cmd, "--dpkg given twice, refusing");
-			dpkg = true;
-			break;
-		case OPT_ALLOW_MISSING:
-			allow_missing = true;
-			break;
-		case OPT_QUIET:
-			quiet = true;
-			break;
-		case OPT_FOLLOW:
-			dopts.flags |= VOUCH_DEB_FOLLOW_SYMLINKS;
-			break;
-		case OPT_KEYRING:
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return cli_usage_error(cmd, "--keyring takes NAME=CERT.der");
-			if (strv_add(&keyrings, optarg) < 0)
-				return EXIT_ERROR;
-			break;
-		case OPT_EXCLUDE:
-			if (strv_add(&excludes, optarg) < 0)
-				return EXIT_ERROR;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-	}
-	/* "--deb A.deb B.deb ...": the remaining arguments are packages too */
-	for (int i = optind; i < argc; i++)
-		if (strv_add(&debs, argv[i]) < 0)
-			return EXIT_ERROR;
-	if (!out) {
-		ret = cli_usage_error(cmd, "--out FILE is required");
+	ret = create_options(cmd, argc, argv, &a);
+	if (ret)
 		goto done;
-	}
-	if (jobs_arg && (cli_parse_u32(jobs_arg, &jobs) < 0 || jobs == 0 || jobs > 1024)) {
-		ret = cli_usage_error(cmd, "--jobs must be a number from 1 to 1024");
-		goto done;
-	}
-	if (max_arg && (cli_parse_u64(max_arg, &max_member) < 0 || max_member == 0)) {
-		ret = cli_usage_error(cmd, "--max-member must be a positive number of bytes");
-		goto done;
-	}
-	if (allow_missing && !dpkg) {
-		ret = cli_usage_error(cmd, "--allow-missing is for --dpkg");
-		goto done;
-	}
-	if (admindir && !dpkg) {
-		ret = cli_usage_error(cmd, "--admindir is for --dpkg");
-		goto done;
-	}
-	if (dpkg && debs.n) {
-		ret = cli_usage_error(cmd, "--dpkg takes its packages from the status file, not "
-					   "--deb; use --deb-dir to say where they are");
-		goto done;
-	}
-	if (!debs.n && !dirs.n && !root && !dpkg) {
-		ret = cli_usage_error(cmd, "nothing to read: give --deb, --deb-dir, --root or --dpkg");
-		goto done;
-	}
+	ret = EXIT_ERROR;
 	if (cli_ctx_new(&ctx) < 0)
 		goto done;
-	if (algo && parse_algos(ctx, algo, algos, &n_algos) < 0) {
-		ret = EXIT_USAGE;
+	ret = create_prepare(ctx, &a);
+	if (ret)
 		goto done;
-	}
-	if (!jobs) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-		jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : (uint32_t)cpus;
-	}
-	dopts.algos = algos;
-	dopts.n_algos = n_algos;
-	dopts.max_member = max_member;
+	ret = EXIT_ERROR;
+	a.dopts.max_member = a.max_member;
 	r = vouch_reference_new(ctx, &ref);
 	if (r < 0) {
 		cli_lib_error(ctx, r, NULL);
 		goto done;
 	}
-	if (dpkg) {
-		_cleanup_free_ char *status = NULL, *div = NULL;
-		char path[PATH_MAX];
-		size_t len;
-		struct dpkg_find f = { .dirs = &dirs, .debs = &debs, .want = &want };
-
-		if (!admindir)
-			admindir = "/var/lib/dpkg";
-		if (!dirs.n && strv_add(&dirs, "/var/cache/apt/archives") < 0)
-			goto done;
-		snprintf(path, sizeof(path), "%s/diversions", admindir);
-		if (read_text(ctx, path, &div, &len, true) < 0)
-			goto done;
-		if (div && (r = vouch_reference_set_diversions(ref, div, len)) < 0) {
-			cli_lib_error(ctx, r, path);
-			ret = cli_exit_for(r);
-			goto done;
-		}
-		snprintf(path, sizeof(path), "%s/status", admindir);
-		if (read_text(ctx, path, &status, &len, false) < 0)
-			goto done;
-		r = vouch_dpkg_status_parse(ctx, status, len, dpkg_one, &f);
-		if (r < 0) {
-			cli_lib_error(ctx, r, path);
-			ret = cli_exit_for(r);
-			goto done;
-		}
-		missing = f.missing;
-		if (missing && !allow_missing) {
-			cli_error("%zu of %zu installed packages have no .deb: nothing written "
-				  "(--allow-missing writes the reference without them)",
-				  missing, f.installed);
-			ret = EXIT_UNTRUSTED;
-			goto done;
-		}
-	} else {
-		for (size_t i = 0; i < dirs.n; i++)
-			if (add_deb_dir(&debs, dirs.v[i]) < 0)
-				goto done;
-	}
-	for (size_t i = 0; i < keyrings.n; i++) {
-		char *eq = strchr(keyrings.v[i], '=');
-		struct vouch_digest d[MAX_ALGOS];
-
-		*eq = '\0';
-		/* the kernel measures the key as loaded: the certificate's bytes */
-		r = vouch_digest_file(ctx, eq + 1, algos, n_algos, d);
-		if (r < 0) {
-			cli_error("cannot read '%s': %s", eq + 1, strerror(-r));
-			goto done;
-		}
-		r = vouch_reference_add_keyring(ref, keyrings.v[i], d, n_algos);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			goto done;
-		}
-	}
-	for (size_t i = 0; i < excludes.n; i++) {
-		r = vouch_reference_add_exclude(ref, excludes.v[i]);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			goto done;
-		}
-	}
-	ret = read_debs(debs.v, debs.n, &dopts, jobs, &read);
-	if (ret != EXIT_OK)
+	ret = create_fill(ctx, ref, &a);
+	if (ret)
 		goto done;
 	ret = EXIT_ERROR;
-	for (size_t i = 0; i < debs.n; i++) {
-		struct vouch_deb_info info;
-
-		vouch_deb_get_info(read[i], &info);
-		if (dpkg) {
-			char got[512];
-
-			snprintf(got, sizeof(got), "%s %s %s", info.package, info.version,
-				 info.architecture);
-			if (strcmp(got, want.v[i])) {
-				cli_error("'%s' is %s, but dpkg has %s installed: refusing", debs.v[i],
-					  got, want.v[i]);
-				ret = EXIT_UNTRUSTED;
-				goto free_read;
-			}
-		}
-		r = vouch_reference_add_deb(ref, read[i]);
-		if (r < 0) {
-			cli_lib_error(ctx, r, debs.v[i]);
-			goto free_read;
-		}
-		symlinks += info.symlinks;
-		files += info.files;
-		bytes += info.bytes;
-	}
-	if (root) {
-		tree.ctx = ctx;
-		tree.ref = ref;
-		tree.root = root;
-		tree.root_len = strlen(root);
-		tree.algos = algos;
-		tree.n_algos = n_algos;
-		if (nftw(root, tree_visit, 64, FTW_PHYS) != 0) {
-			if (!tree.err)
-				cli_error("cannot walk '%s': %m", root);
-			goto free_read;
-		}
-		files += tree.files;
-		symlinks += tree.symlinks;
-	}
-	r = vouch_reference_save(ref, out);
+	r = vouch_reference_save(ref, a.out);
 	if (r < 0) {
-		cli_lib_error(ctx, r, out);
-		goto free_read;
+		cli_lib_error(ctx, r, a.out);
+		goto done;
 	}
 	vouch_reference_id(ref, id, sizeof(id));
 	vouch_reference_get_stats(ref, &st);
-	if (!quiet)
+	if (!a.quiet)
 		printf("%s: %zu packages, %zu files (%llu bytes) hashed, %zu paths, %zu shared by "
 		       "several origins, %zu conffiles, %zu symlinks skipped%s; id %s\n",
-		       out, debs.n, files, (unsigned long long)bytes, st.paths, st.shared,
-		       st.conffiles, symlinks, missing ? " (installed packages without .deb left out)" : "",
-		       id);
+		       a.out, a.debs.n, a.files, (unsigned long long)a.bytes, st.paths, st.shared,
+		       st.conffiles, a.symlinks,
+		       a.missing ? " (installed packages without .deb left out)" : "", id);
 	ret = EXIT_OK;
-free_read:
-	for (size_t i = 0; read && i < debs.n; i++)
-		vouch_deb_free(read[i]);
-	free(read);
 done:
-	strv_free(&debs);
-	strv_free(&dirs);
-	strv_free(&excludes);
-	strv_free(&want);
-	strv_free(&keyrings);
+	create_args_free(&a);
 	return ret;
 }
 
@@ -660,14 +714,12 @@ static int reference_show(int argc, char **argv)
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
 	struct vouch_reference_stats st;
 	bool json = false;
+	const struct cli_slot slots[] = { CLI_SET('j', &json), CLI_SLOTS_END };
 	char id[80];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return cli_usage_error("reference show", "invalid option");
-		json = true;
-	}
+	if ((r = cli_parse("reference show", argc, argv, "", opts, slots, NULL, NULL)))
+		return r;
 	if (argc - optind != 1)
 		return cli_usage_error("reference show", "one reference file expected");
 	if (cli_ctx_new(&ctx) < 0)
@@ -739,14 +791,11 @@ static int reference_merge(int argc, char **argv)
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
 	const char *out = NULL;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('o', &out), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c != 'o')
-			return cli_usage_error("reference merge", "invalid option");
-		if (cli_opt_once("reference merge", &out, optarg, "--out") < 0)
-			return EXIT_USAGE;
-	}
+	if ((r = cli_parse("reference merge", argc, argv, "o:", opts, slots, NULL, NULL)))
+		return r;
 	if (!out)
 		return cli_usage_error("reference merge", "--out FILE is required");
 	if (argc - optind < 1)
@@ -779,13 +828,11 @@ static int reference_merge(int argc, char **argv)
 
 static int reference_sign(int argc, char **argv)
 {
-	enum { OPT_PASS_FD = 256, OPT_PASS_FILE };
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },
-		{ "pass-fd", required_argument, NULL, OPT_PASS_FD },
-		{ "pass-file", required_argument, NULL, OPT_PASS_FILE },
+		CLI_PASS_LONGOPTS,
 		{ 0 },
 	};
 	static const char *cmd = "reference sign";
@@ -796,32 +843,15 @@ static int reference_sign(int argc, char **argv)
 	_cleanup_(ref_signer_freep) vouch_modsig_signer *signer = NULL;
 	struct cli_pass pass = CLI_PASS_INIT;
 	const char *keypath = NULL, *certpath = NULL, *out = NULL;
+	const struct cli_slot slots[] = {
+		CLI_STR('k', &keypath), CLI_STR('c', &certpath), CLI_STR('o', &out), CLI_SLOTS_END,
+	};
 	char sigpath[PATH_MAX];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "k:c:o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if (cli_opt_once(cmd, &keypath, optarg, "--key") < 0)
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (cli_opt_once(cmd, &certpath, optarg, "--cert") < 0)
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "--out") < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_PASS_FD:
-		case OPT_PASS_FILE:
-			if (cli_pass_option(cmd, &pass, c == OPT_PASS_FD ? 'F' : 'f', optarg))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-	}
+	pass.cmd = cmd;
+	if ((r = cli_parse(cmd, argc, argv, "k:c:o:", opts, slots, cli_pass_other, &pass)))
+		return r;
 	if (!keypath || !certpath)
 		return cli_usage_error(cmd, "--key KEY and --cert CERT are required");
 	if (argc - optind != 1)
@@ -860,23 +890,13 @@ static int reference_verify(int argc, char **argv)
 	struct vouch_modsig_result res;
 	const char *sig = NULL;
 	struct strv trusts = { 0 };
+	const struct cli_slot slots[] = { CLI_STR('s', &sig), CLI_SLOTS_END };
 	char sigpath[PATH_MAX], id[80];
-	int c, r, ret = EXIT_ERROR;
+	int r, ret = EXIT_ERROR;
 
-	while ((c = getopt_long(argc, argv, "t:s:", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (strv_add(&trusts, optarg) < 0)
-				return EXIT_ERROR;
-			break;
-		case 's':
-			if (cli_opt_once(cmd, &sig, optarg, "--sig") < 0)
-				return EXIT_USAGE;
-			break;
-		default:
-			strv_free(&trusts);
-			return cli_usage_error(cmd, "invalid option");
-		}
+	if ((r = cli_parse(cmd, argc, argv, "t:s:", opts, slots, strv_other, &trusts))) {
+		strv_free(&trusts);
+		return r;
 	}
 	if (!trusts.n || argc - optind != 1) {
 		strv_free(&trusts);
@@ -888,13 +908,8 @@ static int reference_verify(int argc, char **argv)
 	}
 	if (cli_ctx_new(&ctx) < 0)
 		goto out;
-	r = vouch_trust_new(ctx, &trust);
-	for (size_t i = 0; r == 0 && i < trusts.n; i++)
-		r = vouch_trust_add_path(trust, trusts.v[i], "reference");
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
+	if (cli_load_trust(ctx, (const char *const *)trusts.v, trusts.n, "reference", &trust))
 		goto out;
-	}
 	r = vouch_modsig_verify_file(ctx, trust, argv[optind], sig ? sig : sigpath, NULL, &res);
 	if (r < 0) {
 		cli_lib_error(ctx, r, argv[optind]);
@@ -917,126 +932,89 @@ out:
 
 /* --- update, check ----------------------------------------------------------------------- */
 
+/* reference update's options: 0, or the exit code. */
+static int update_options(const char *cmd, int argc, char **argv, struct create_args *a,
+			  uint64_t *window, uint64_t *now)
+{
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "o:", update_opts, NULL)) != -1)
+		if ((r = create_option(cmd, a, c, optarg)))
+			return r;
+	for (int i = optind; i < argc; i++)
+		if (strv_add(&a->debs, argv[i]) < 0)
+			return EXIT_ERROR;
+	if (!a->from || !a->out || !a->window_arg)
+		return cli_usage_error(cmd, "--from OLD, --out NEW and --window DAYS are required");
+	if (cli_parse_u64(a->window_arg, window) < 0 || *window > 36500)
+		return cli_usage_error(cmd, "--window must be a number of days from 0 to 36500");
+	if (a->now_arg && (cli_parse_u64(a->now_arg, now) < 0 || *now > (uint64_t)INT64_MAX / 2))
+		return cli_usage_error(cmd, "--now must be seconds since the epoch");
+	if (a->jobs_arg &&
+	    (cli_parse_u32(a->jobs_arg, &a->jobs) < 0 || a->jobs == 0 || a->jobs > 1024))
+		return cli_usage_error(cmd, "--jobs must be a number from 1 to 1024");
+	return 0;
+}
+
+/* Prune, add the packages read, save: 0, or the exit code. */
+static int update_apply(vouch_ctx *ctx, vouch_reference *ref, struct create_args *a,
+			uint64_t now, uint64_t window, size_t *removed)
+{
+	vouch_deb **read = NULL;
+	int r, ret = read_debs(a->debs.v, a->debs.n, &a->dopts, a->jobs, &read);
+
+	if (ret != EXIT_OK)
+		return ret;
+	r = vouch_reference_prune(ref, (int64_t)now, removed);
+	if (r == 0)
+		r = vouch_reference_update(ref, (const vouch_deb *const *)read, a->debs.n,
+					   (int64_t)now, (int64_t)(now + window * 86400));
+	if (r == 0)
+		r = vouch_reference_save(ref, a->out);
+	if (r < 0)
+		cli_lib_error(ctx, r, a->out);
+	for (size_t i = 0; read && i < a->debs.n; i++)
+		vouch_deb_free(read[i]);
+	free(read);
+	return r < 0 ? EXIT_ERROR : EXIT_OK;
+}
+
 static int reference_update(int argc, char **argv)
 {
-	enum { OPT_FROM = 256, OPT_DEB, OPT_DEB_DIR, OPT_ALGO, OPT_JOBS, OPT_WINDOW, OPT_NOW };
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "out", required_argument, NULL, 'o' },
-		{ "deb", required_argument, NULL, OPT_DEB },
-		{ "deb-dir", required_argument, NULL, OPT_DEB_DIR },
-		{ "algo", required_argument, NULL, OPT_ALGO },
-		{ "jobs", required_argument, NULL, OPT_JOBS },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ "now", required_argument, NULL, OPT_NOW },
-		{ 0 },
-	};
 	static const char *cmd = "reference update";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
-	struct strv debs = { 0 }, dirs = { 0 };
-	const char *from = NULL, *out = NULL, *algo = NULL, *jobs_arg = NULL, *window_arg = NULL,
-		   *now_arg = NULL;
-	struct vouch_deb_options dopts = VOUCH_DEB_OPTIONS_INIT;
-	int algos[MAX_ALGOS] = { VOUCH_HASH_SHA256 }, c, r, ret = EXIT_ERROR;
+	struct create_args a = CREATE_ARGS_INIT;
 	uint64_t window = 0, now = (uint64_t)time(NULL);
-	size_t n_algos = 1, removed = 0;
-	vouch_deb **read = NULL;
-	uint32_t jobs = 0;
+	size_t removed = 0;
+	int r, ret;
 	char id[80];
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		const char **slot = NULL, *name = NULL;
-
-		switch (c) {
-		case OPT_FROM: slot = &from; name = "--from"; break;
-		case 'o': slot = &out; name = "--out"; break;
-		case OPT_ALGO: slot = &algo; name = "--algo"; break;
-		case OPT_JOBS: slot = &jobs_arg; name = "--jobs"; break;
-		case OPT_WINDOW: slot = &window_arg; name = "--window"; break;
-		case OPT_NOW: slot = &now_arg; name = "--now"; break;
-		case OPT_DEB:
-			if (strv_add(&debs, optarg) < 0)
-				goto done;
-			continue;
-		case OPT_DEB_DIR:
-			if (strv_add(&dirs, optarg) < 0)
-				goto done;
-			continue;
-		default:
-			ret = cli_usage_error(cmd, "invalid option");
-			goto done;
-		}
-		if (cli_opt_once(cmd, slot, optarg, name) < 0) {
-			ret = EXIT_USAGE;
-			goto done;
-		}
-	}
-	for (int i = optind; i < argc; i++)
-		if (strv_add(&debs, argv[i]) < 0)
-			goto done;
-	if (!from || !out || !window_arg) {
-		ret = cli_usage_error(cmd, "--from OLD, --out NEW and --window DAYS are required");
+	ret = update_options(cmd, argc, argv, &a, &window, &now);
+	if (ret)
 		goto done;
-	}
-	if (cli_parse_u64(window_arg, &window) < 0 || window > 36500) {
-		ret = cli_usage_error(cmd, "--window must be a number of days from 0 to 36500");
-		goto done;
-	}
-	if (now_arg && (cli_parse_u64(now_arg, &now) < 0 || now > (uint64_t)INT64_MAX / 2)) {
-		ret = cli_usage_error(cmd, "--now must be seconds since the epoch");
-		goto done;
-	}
-	if (jobs_arg && (cli_parse_u32(jobs_arg, &jobs) < 0 || jobs == 0 || jobs > 1024)) {
-		ret = cli_usage_error(cmd, "--jobs must be a number from 1 to 1024");
-		goto done;
-	}
+	ret = EXIT_ERROR;
 	if (cli_ctx_new(&ctx) < 0)
 		goto done;
-	if (algo && parse_algos(ctx, algo, algos, &n_algos) < 0) {
-		ret = EXIT_USAGE;
+	ret = create_prepare(ctx, &a);
+	for (size_t i = 0; ret == 0 && i < a.dirs.n; i++)
+		if (add_deb_dir(&a.debs, a.dirs.v[i]) < 0)
+			ret = EXIT_ERROR;
+	if (ret)
 		goto done;
-	}
-	if (!jobs) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-		jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : (uint32_t)cpus;
-	}
-	for (size_t i = 0; i < dirs.n; i++)
-		if (add_deb_dir(&debs, dirs.v[i]) < 0)
-			goto done;
-	if ((r = load_ref(ctx, from, &ref)) < 0) {
+	if ((r = load_ref(ctx, a.from, &ref)) < 0) {
 		ret = cli_exit_for(r);
 		goto done;
 	}
-	dopts.algos = algos;
-	dopts.n_algos = n_algos;
-	ret = read_debs(debs.v, debs.n, &dopts, jobs, &read);
-	if (ret != EXIT_OK)
+	ret = update_apply(ctx, ref, &a, now, window, &removed);
+	if (ret)
 		goto done;
-	ret = EXIT_ERROR;
-	r = vouch_reference_prune(ref, (int64_t)now, &removed);
-	if (r == 0)
-		r = vouch_reference_update(ref, (const vouch_deb *const *)read, debs.n, (int64_t)now,
-					   (int64_t)(now + window * 86400));
-	if (r == 0)
-		r = vouch_reference_save(ref, out);
-	if (r < 0) {
-		cli_lib_error(ctx, r, out);
-		goto free_read;
-	}
 	vouch_reference_id(ref, id, sizeof(id));
 	printf("%s: %zu packages added, older versions kept for %llu days, %zu expired entries "
 	       "removed; id %s\n",
-	       out, debs.n, (unsigned long long)window, removed, id);
-	ret = EXIT_OK;
-free_read:
-	for (size_t i = 0; read && i < debs.n; i++)
-		vouch_deb_free(read[i]);
-	free(read);
+	       a.out, a.debs.n, (unsigned long long)window, removed, id);
 done:
-	strv_free(&debs);
-	strv_free(&dirs);
+	create_args_free(&a);
 	return ret;
 }
 
@@ -1070,14 +1048,11 @@ static int reference_check(int argc, char **argv)
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
 	const char *now_arg = NULL;
 	uint64_t now = (uint64_t)time(NULL);
-	int c, r, ret = EXIT_OK;
+	const struct cli_slot slots[] = { CLI_STR('n', &now_arg), CLI_SLOTS_END };
+	int r, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'n')
-			return cli_usage_error(cmd, "invalid option");
-		if (cli_opt_once(cmd, &now_arg, optarg, "--now") < 0)
-			return EXIT_USAGE;
-	}
+	if ((r = cli_parse(cmd, argc, argv, "", opts, slots, NULL, NULL)))
+		return r;
 	if (now_arg && (cli_parse_u64(now_arg, &now) < 0 || now > (uint64_t)INT64_MAX))
 		return cli_usage_error(cmd, "--now must be seconds since the epoch");
 	if (argc - optind < 3 || (argc - optind) % 2 != 1)
@@ -1124,18 +1099,12 @@ static int reference_import(int argc, char **argv)
 	_cleanup_free_ char *text = NULL;
 	const char *out = NULL;
 	bool keylime = false;
+	const struct cli_slot slots[] = { CLI_SET('k', &keylime), CLI_STR('o', &out), CLI_SLOTS_END };
 	size_t len;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c == 'k')
-			keylime = true;
-		else if (c == 'o') {
-			if (cli_opt_once(cmd, &out, optarg, "--out") < 0)
-				return EXIT_USAGE;
-		} else
-			return cli_usage_error(cmd, "invalid option");
-	}
+	if ((r = cli_parse(cmd, argc, argv, "o:", opts, slots, NULL, NULL)))
+		return r;
 	if (!keylime || !out || argc - optind != 1)
 		return cli_usage_error(cmd, "--keylime, --out REF.json and one policy file expected");
 	if (cli_ctx_new(&ctx) < 0)
@@ -1167,21 +1136,14 @@ static int reference_export(int argc, char **argv)
 	const char *out = NULL, *now_arg = NULL;
 	uint64_t now = (uint64_t)time(NULL);
 	bool keylime = false;
+	const struct cli_slot slots[] = {
+		CLI_SET('k', &keylime), CLI_STR('o', &out), CLI_STR('n', &now_arg), CLI_SLOTS_END,
+	};
 	size_t len;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c == 'k')
-			keylime = true;
-		else if (c == 'o') {
-			if (cli_opt_once(cmd, &out, optarg, "--out") < 0)
-				return EXIT_USAGE;
-		} else if (c == 'n') {
-			if (cli_opt_once(cmd, &now_arg, optarg, "--now") < 0)
-				return EXIT_USAGE;
-		} else
-			return cli_usage_error(cmd, "invalid option");
-	}
+	if ((r = cli_parse(cmd, argc, argv, "o:", opts, slots, NULL, NULL)))
+		return r;
 	if (!keylime || !out || argc - optind != 1)
 		return cli_usage_error(cmd, "--keylime, --out POLICY.json and one reference file expected");
 	if (now_arg && (cli_parse_u64(now_arg, &now) < 0 || now > (uint64_t)INT64_MAX))
@@ -1195,7 +1157,7 @@ static int reference_export(int argc, char **argv)
 		cli_lib_error(ctx, r, argv[optind]);
 		return r == -EOPNOTSUPP ? EXIT_UNTRUSTED : cli_exit_for(r);
 	}
-	r = write_file_atomic_at(AT_FDCWD, out, json, len);
+	r = cli_write_atomic_at(AT_FDCWD, out, json, len, -1);
 	if (r < 0) {
 		cli_error("cannot write '%s': %s", out, strerror(-r));
 		return EXIT_ERROR;

@@ -35,23 +35,7 @@ int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret)
 	return r;
 }
 
-int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name)
-{
-	if (*slot)
-		return cli_usage_error(cmd, "--%s given twice, refusing", name);
-	*slot = arg;
-	return 0;
-}
-
-int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret)
-{
-	if (cli_parse_u32(arg, ret) < 0 || *ret < 0x81000000U || *ret > 0x81ffffffU)
-		return cli_usage_error(cmd, "invalid persistent handle '%s' (0x81000000-0x81ffffff)",
-				       arg);
-	return 0;
-}
-
-static void print_bank_text(const struct vouch_pcrs_bank *b)
+static void print_bank_text(const struct vouch_pcr_bank *b)
 {
 	const struct vouch_hash_info *hi = vouch_hash_info(b->algo);
 
@@ -59,10 +43,10 @@ static void print_bank_text(const struct vouch_pcrs_bank *b)
 	for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
 		char hex[2 * VOUCH_HASH_MAX_SIZE + 1];
 
-		if (!(b->mask & (1U << i)))
+		if (!(b->present & (1U << i)))
 			continue;
 		for (size_t k = 0; k < hi->size; k++)
-			snprintf(hex + 2 * k, 3, "%02x", b->values[i][k]);
+			snprintf(hex + 2 * k, 3, "%02x", b->pcr[i][k]);
 		printf("  %2u : %s\n", i, hex);
 	}
 }
@@ -78,10 +62,10 @@ json_object *cli_pcrs_json(const struct vouch_pcrs *p)
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++) {
 			char key[4];
 
-			if (!(p->banks[b].mask & (1U << i)))
+			if (!(p->banks[b].present & (1U << i)))
 				continue;
 			snprintf(key, sizeof(key), "%u", i);
-			json_object_object_add(bank, key, cli_json_hex(p->banks[b].values[i], hi->size));
+			json_object_object_add(bank, key, cli_json_hex(p->banks[b].pcr[i], hi->size));
 		}
 		json_object_object_add(o, hi->name, bank);
 	}
@@ -102,7 +86,7 @@ static int all_banks(vouch_ctx *ctx, vouch_tpm *tpm, struct vouch_pcrs *p)
 	p->n_banks = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
 		p->banks[i].algo = algos[i];
-		p->banks[i].mask = (1U << VOUCH_PCR_COUNT) - 1;
+		p->banks[i].present = (1U << VOUCH_PCR_COUNT) - 1;
 	}
 	return 0;
 }
@@ -119,19 +103,12 @@ static int tpm_pcrread(int argc, char **argv)
 	_cleanup_free_ struct vouch_pcrs *p = calloc(1, sizeof(*p));
 	const char *tcti = NULL;
 	bool json = false;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('T', &tcti), CLI_SET('j', &json), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
-		if (c == 'T') {
-			if (tcti)
-				return cli_usage_error("tpm pcrread", "--tcti given twice, refusing");
-			tcti = optarg;
-		} else if (c == 'j') {
-			json = true;
-		} else {
-			return cli_usage_error("tpm pcrread", "invalid option");
-		}
-	}
+	r = cli_parse("tpm pcrread", argc, argv, "T:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (argc - optind > 1)
 		return cli_usage_error("tpm pcrread", "unexpected argument '%s'", argv[optind + 1]);
 	if (!p)
@@ -178,9 +155,8 @@ static int tpm_extend(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
-			if (tcti)
-				return cli_usage_error("tpm extend", "--tcti given twice, refusing");
-			tcti = optarg;
+			if (cli_opt_once("tpm extend", &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
 			break;
 		case 'd':
 		case 'f':
@@ -376,9 +352,8 @@ static int ak_create(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "T:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
-			if (tcti)
-				return cli_usage_error("tpm ak create", "--tcti given twice, refusing");
-			tcti = optarg;
+			if (cli_opt_once("tpm ak create", &tcti, optarg, "tcti"))
+				return EXIT_USAGE;
 			break;
 		case 'H':
 			if (!strcmp(optarg, "owner") || !strcmp(optarg, "o"))
@@ -410,9 +385,8 @@ static int ak_create(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 'o':
-			if (out)
-				return cli_usage_error("tpm ak create", "--out given twice, refusing");
-			out = optarg;
+			if (cli_opt_once("tpm ak create", &out, optarg, "out"))
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_usage_error("tpm ak create", "invalid option");
@@ -467,27 +441,15 @@ static int ak_show(int argc, char **argv)
 	const char *tcti = NULL;
 	uint32_t handle = 0;
 	bool json = false;
+	const struct cli_slot slots[] = {
+		CLI_STR('T', &tcti), CLI_HANDLE('h', &handle), CLI_SET('j', &json), CLI_SLOTS_END,
+	};
 	char what[64];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			tcti = optarg;
-			break;
-		case 'h':
-			if (handle)
-				return cli_usage_error("tpm ak show", "--handle given twice, refusing");
-			if (cli_parse_handle("tpm ak show", optarg, &handle))
-				return EXIT_USAGE;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			return cli_usage_error("tpm ak show", "invalid option");
-		}
-	}
+	r = cli_parse("tpm ak show", argc, argv, "T:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (argc - optind > 1 || (optind < argc && (handle || tcti)))
 		return cli_usage_error("tpm ak show", "give a key FILE or a TPM --handle, not both");
 	if (cli_ctx_new(&ctx) < 0)
@@ -524,23 +486,12 @@ static int ak_evict(int argc, char **argv)
 	_cleanup_(vouch_tpm_closep) vouch_tpm *tpm = NULL;
 	const char *tcti = NULL;
 	uint32_t handle = 0;
-	int c, r;
+	const struct cli_slot slots[] = { CLI_STR('T', &tcti), CLI_HANDLE('h', &handle), CLI_SLOTS_END };
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			tcti = optarg;
-			break;
-		case 'h':
-			if (handle)
-				return cli_usage_error("tpm ak evict", "--handle given twice, refusing");
-			if (cli_parse_handle("tpm ak evict", optarg, &handle))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error("tpm ak evict", "invalid option");
-		}
-	}
+	r = cli_parse("tpm ak evict", argc, argv, "T:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (optind < argc)
 		return cli_usage_error("tpm ak evict", "unexpected argument '%s'", argv[optind]);
 	if (!handle)
@@ -557,14 +508,14 @@ static int ak_evict(int argc, char **argv)
 }
 
 static const struct command ak_commands[] = {
-	{ "create", ak_create, CMD_NEEDS_TPM,
+	{ "create", ak_create, 0,
 	  "Create a restricted signing key in the owner or endorsement hierarchy, persist it, "
 	  "write PREFIX.pem, PREFIX.pub (TPM2B_PUBLIC) and PREFIX.name",
 	  "tpm ak create [--tcti T] [--hierarchy owner|endorsement] [--scheme rsassa|rsapss|ecdsa] "
 	  "[--hash ALGO] [--handle 0x81010010] --out PREFIX" },
 	{ "show", ak_show, 0, "Show an attestation key from the TPM or from a PEM/TPM2B_PUBLIC file",
 	  "tpm ak show [--tcti T] [--handle H] [--json] [FILE]" },
-	{ "evict", ak_evict, CMD_NEEDS_TPM,
+	{ "evict", ak_evict, 0,
 	  "Remove one of vouch's attestation keys from the TPM (never the EK, the SRK or another "
 	  "tool's key)",
 	  "tpm ak evict [--tcti T] [--handle 0x81010010]" },
@@ -604,36 +555,16 @@ static int tpm_ek(int argc, char **argv)
 	size_t pub_len, der_len = 0;
 	uint32_t handle = 0;
 	bool json = false;
+	const struct cli_slot slots[] = {
+		CLI_STR('T', &tcti), CLI_HANDLE('h', &handle), CLI_STR('p', &out_pub),
+		CLI_STR('c', &out_cert), CLI_SET('j', &json), CLI_SLOTS_END,
+	};
 	char what[64];
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			if (cli_opt_once("tpm ek", &tcti, optarg, "tcti"))
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			if (handle)
-				return cli_usage_error("tpm ek", "--handle given twice, refusing");
-			if (cli_parse_handle("tpm ek", optarg, &handle))
-				return EXIT_USAGE;
-			break;
-		case 'p':
-			if (cli_opt_once("tpm ek", &out_pub, optarg, "public"))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (cli_opt_once("tpm ek", &out_cert, optarg, "cert"))
-				return EXIT_USAGE;
-			break;
-		case 'j':
-			json = true;
-			break;
-		default:
-			return cli_usage_error("tpm ek", "invalid option");
-		}
-	}
+	r = cli_parse("tpm ek", argc, argv, "T:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (optind < argc)
 		return cli_usage_error("tpm ek", "unexpected argument '%s'", argv[optind]);
 	if (cli_ctx_new(&ctx) < 0 || cli_tpm_open(ctx, tcti, &tpm) < 0)
@@ -657,6 +588,52 @@ static int tpm_ek(int argc, char **argv)
 	return print_ak(ctx, ek, what, json);
 }
 
+/*
+ * Enrollment checks before anything is made: the EK certificate against --ek-ca (when
+ * given), then the AK's attributes, whose name it returns.  0, or the exit code.
+ */
+static int credential_checks(vouch_ctx *ctx, const char *cert_path, const char *const *ca_paths,
+			     size_t n_ca, const uint8_t *ek, size_t ek_len, const char *ak_path,
+			     uint8_t *name, size_t *name_len)
+{
+	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
+	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
+	_cleanup_(vouch_trust_freep) vouch_trust *cas = NULL;
+	struct vouch_ak_info info;
+	int r;
+
+	if (cert_path) {
+		if (cli_load_trust(ctx, ca_paths, n_ca, NULL, &cas))
+			return EXIT_ERROR;
+		r = vouch_cert_load(ctx, cert_path, &cert);
+		if (r < 0) {
+			cli_lib_error(ctx, r, NULL);
+			return EXIT_ERROR;
+		}
+		r = vouch_credential_check_ek_cert(ctx, cert, cas, ek, ek_len);
+		if (r < 0) {
+			cli_lib_error(ctx, r, cert_path);
+			return cli_exit_for(r);
+		}
+	}
+	if (!ak_path)
+		return 0;
+	r = vouch_ak_load(ctx, ak_path, &ak);
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	r = vouch_credential_check_ak(ctx, ak);
+	if (r < 0) {
+		cli_lib_error(ctx, r, ak_path);
+		return cli_exit_for(r);
+	}
+	vouch_ak_get_info(ak, &info);
+	memcpy(name, info.name, info.name_len);
+	*name_len = info.name_len;
+	return 0;
+}
+
 static int credential_make(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -671,13 +648,15 @@ static int credential_make(int argc, char **argv)
 	};
 	static const char *cmd = "tpm credential make";
 	_cleanup_(vouch_ctx_freep) vouch_ctx *ctx = NULL;
-	_cleanup_(vouch_ak_freep) vouch_ak *ak = NULL;
-	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	_cleanup_(vouch_trust_freep) vouch_trust *cas = NULL;
 	_cleanup_free_ uint8_t *ek = NULL, *secret = NULL, *blob = NULL, *enc = NULL, *file = NULL;
 	_cleanup_free_ const char **ca_paths = calloc((size_t)argc + 1, sizeof(char *));
 	const char *ek_path = NULL, *ak_path = NULL, *name_hex = NULL, *secret_path = NULL;
 	const char *cert_path = NULL, *out = NULL;
+	const struct cli_slot slots[] = {
+		CLI_STR('e', &ek_path), CLI_STR('a', &ak_path), CLI_STR('n', &name_hex),
+		CLI_STR('s', &secret_path), CLI_STR('c', &cert_path), CLI_STR('o', &out),
+		CLI_SLOTS_END,
+	};
 	uint8_t name[2 + VOUCH_HASH_MAX_SIZE];
 	size_t ek_len, secret_len = 0, blob_len, enc_len, file_len, name_len = 0, n_ca = 0;
 	int c, r;
@@ -685,37 +664,11 @@ static int credential_make(int argc, char **argv)
 	if (!ca_paths)
 		return EXIT_ERROR;
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'e':
-			if (cli_opt_once(cmd, &ek_path, optarg, "ek"))
-				return EXIT_USAGE;
-			break;
-		case 'a':
-			if (cli_opt_once(cmd, &ak_path, optarg, "ak"))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			if (cli_opt_once(cmd, &name_hex, optarg, "ak-name"))
-				return EXIT_USAGE;
-			break;
-		case 's':
-			if (cli_opt_once(cmd, &secret_path, optarg, "secret"))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (cli_opt_once(cmd, &cert_path, optarg, "ek-cert"))
-				return EXIT_USAGE;
-			break;
-		case 'C':
+		r = cli_slot_option(cmd, longopts, slots, c, optarg);
+		if (r < 0 && c == 'C')
 			ca_paths[n_ca++] = optarg;
-			break;
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
+		else if (r)
+			return r > 0 ? r : cli_usage_error(cmd, "invalid option");
 	}
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -733,40 +686,9 @@ static int credential_make(int argc, char **argv)
 	if (read_input(ek_path, &ek, &ek_len) < 0 ||
 	    read_input(secret_path, &secret, &secret_len) < 0)
 		return EXIT_ERROR;
-	/* enrollment: the EK certificate, then the AK's attributes, before anything is made */
-	if (cert_path) {
-		r = vouch_trust_new(ctx, &cas);
-		for (size_t i = 0; i < n_ca && r == 0; i++)
-			r = vouch_trust_add_path(cas, ca_paths[i], NULL);
-		if (r == 0)
-			r = vouch_cert_load(ctx, cert_path, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-		r = vouch_credential_check_ek_cert(ctx, cert, cas, ek, ek_len);
-		if (r < 0) {
-			cli_lib_error(ctx, r, cert_path);
-			return cli_exit_for(r);
-		}
-	}
-	if (ak_path) {
-		struct vouch_ak_info info;
-
-		r = vouch_ak_load(ctx, ak_path, &ak);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-		r = vouch_credential_check_ak(ctx, ak);
-		if (r < 0) {
-			cli_lib_error(ctx, r, ak_path);
-			return cli_exit_for(r);
-		}
-		vouch_ak_get_info(ak, &info);
-		memcpy(name, info.name, info.name_len);
-		name_len = info.name_len;
-	}
+	r = credential_checks(ctx, cert_path, ca_paths, n_ca, ek, ek_len, ak_path, name, &name_len);
+	if (r)
+		return r;
 	r = vouch_credential_make(ctx, ek, ek_len, name, name_len, secret, secret_len, &blob,
 				  &blob_len, &enc, &enc_len);
 	if (r == 0)
@@ -798,30 +720,15 @@ static int credential_activate(int argc, char **argv)
 	const uint8_t *blob, *enc;
 	size_t file_len, blob_len, enc_len, secret_len = 0;
 	uint32_t ak_handle = 0, ek_handle = 0;
-	int c, r;
+	const struct cli_slot slots[] = {
+		CLI_STR('T', &tcti), CLI_HANDLE('a', &ak_handle), CLI_HANDLE('e', &ek_handle),
+		CLI_STR('o', &out), CLI_SLOTS_END,
+	};
+	int r;
 
-	while ((c = getopt_long(argc, argv, "T:o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			if (cli_opt_once(cmd, &tcti, optarg, "tcti"))
-				return EXIT_USAGE;
-			break;
-		case 'a':
-		case 'e':
-			if (c == 'a' ? ak_handle : ek_handle)
-				return cli_usage_error(cmd, "--%s given twice, refusing",
-						       c == 'a' ? "ak-handle" : "ek-handle");
-			if (cli_parse_handle(cmd, optarg, c == 'a' ? &ak_handle : &ek_handle))
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			if (cli_opt_once(cmd, &out, optarg, "out"))
-				return EXIT_USAGE;
-			break;
-		default:
-			return cli_usage_error(cmd, "invalid option");
-		}
-	}
+	r = cli_parse(cmd, argc, argv, "T:o:", longopts, slots, NULL, NULL);
+	if (r)
+		return r;
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "one credential FILE is required");
 	if (!out)
@@ -857,7 +764,7 @@ static const struct command credential_commands[] = {
 	  "to the EK for the AK's name (tpm2_makecredential's file format)",
 	  "tpm credential make --ek EKPUB (--ak AKPUB | --ak-name HEX) --secret FILE "
 	  "[--ek-cert CERT --ek-ca CA...] --out FILE" },
-	{ "activate", credential_activate, CMD_NEEDS_TPM,
+	{ "activate", credential_activate, 0,
 	  "Agent side: TPM2_ActivateCredential with the AK and the EK; write the secret",
 	  "tpm credential activate [--tcti T] [--ak-handle 0x81010010] [--ek-handle H] "
 	  "--out SECRET FILE" },
@@ -870,18 +777,18 @@ static int tpm_credential(int argc, char **argv)
 }
 
 static const struct command tpm_commands[] = {
-	{ "pcrread", tpm_pcrread, CMD_NEEDS_TPM, "Read PCRs (default: every active bank, 0-23)",
+	{ "pcrread", tpm_pcrread, 0, "Read PCRs (default: every active bank, 0-23)",
 	  "tpm pcrread [--tcti T] [--json] [SELECTION]" },
-	{ "extend", tpm_extend, CMD_NEEDS_TPM,
+	{ "extend", tpm_extend, 0,
 	  "Extend a PCR in every active bank with the digest of --data/--file, or with given "
 	  "digests",
 	  "tpm extend [--tcti T] PCR --data STRING|--file FILE|ALGO:HEX..." },
-	{ "ak", tpm_ak, CMD_NEEDS_TPM, "Attestation keys", "tpm ak create|show ..." },
-	{ "ek", tpm_ek, CMD_NEEDS_TPM,
+	{ "ak", tpm_ak, CMD_FAMILY, "Attestation keys", "tpm ak create|show ..." },
+	{ "ek", tpm_ek, 0,
 	  "Show the endorsement key (TCG RSA 2048 template, or a persistent --handle); write its "
 	  "TPM2B_PUBLIC and its NV certificate",
 	  "tpm ek [--tcti T] [--handle H] [--public FILE] [--cert FILE] [--json]" },
-	{ "credential", tpm_credential, 0, "Credential activation for enrollment",
+	{ "credential", tpm_credential, CMD_FAMILY, "Credential activation for enrollment",
 	  "tpm credential make|activate ..." },
 };
 

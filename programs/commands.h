@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The subcommands of vouch: one cmd-<family>.c each.
+ * The commands of vouch's top-level table (vouch.c), each the entry point of a
+ * cmd-<family>.c (sign, verify, strip and show: cmd-modsig.c; load and policy simulate:
+ * cmd-engine.c; guard: guard/guard.h), and the TPM helpers cmd-tpm.c shares with
+ * cmd-attest.c.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -24,16 +27,6 @@ int cmd_audit_kernel(int argc, char **argv);
 int cmd_tpm(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 
-/* TPM helpers shared by cmd-tpm.c and cmd-attest.c */
-const char *cli_tcti(const char *opt);
-int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret);
-int cli_parse_handle(const char *cmd, const char *arg, uint32_t *ret);
-json_object *cli_pcrs_json(const struct vouch_pcrs *p);
-/* Store an option's argument once; a second one is a usage error ("--NAME given twice"). */
-int cli_opt_once(const char *cmd, const char **slot, const char *arg, const char *name);
-#define CLI_AK_DEFAULT_HANDLE 0x81010010U
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_tpm *, vouch_tpm_closep, vouch_tpm_close)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ak *, vouch_ak_freep, vouch_ak_free)
 int cmd_policy(int argc, char **argv);
 int cmd_policy_simulate(int argc, char **argv);
 int cmd_load(int argc, char **argv);
@@ -41,8 +34,12 @@ int cmd_engine(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_reference(int argc, char **argv);
 
-/* Dispatch "vouch FAMILY SUB ..." over a sub-table; used by command families. */
-int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
-		 char **argv);
+/* TPM helpers, defined in cmd-tpm.c, shared with cmd-attest.c */
+const char *cli_tcti(const char *opt);
+int cli_tpm_open(vouch_ctx *ctx, const char *tcti, vouch_tpm **ret);
+json_object *cli_pcrs_json(const struct vouch_pcrs *p);
+#define CLI_AK_DEFAULT_HANDLE 0x81010010U
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_tpm *, vouch_tpm_closep, vouch_tpm_close)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ak *, vouch_ak_freep, vouch_ak_free)
 
 #endif /* VOUCH_PROGRAMS_COMMANDS_H */

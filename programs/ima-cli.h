@@ -27,11 +27,6 @@ int ima_read_value(const struct walk_file *wf, const char *xattr, bool sigfile, 
 /* Write the value to the xattr @xattr of the file, or atomically to NAME.sig in its directory. */
 int ima_write_value(const struct walk_file *wf, const char *xattr, bool sigfile,
 		    const uint8_t *value, size_t len, char *why, size_t why_size);
-/* Load -k KEY (and -c CERT) and derive the key id; prints on failure and returns EXIT_*. */
-int ima_load_signer(vouch_ctx *ctx, const char *cmd, const char *keypath, const char *certpath,
-		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid);
-/* Load every -t path into one trust store; prints on failure and returns EXIT_*. */
-int ima_load_trust(vouch_ctx *ctx, const char *cmd, char **paths, size_t n, vouch_trust **ret);
 json_object *ima_value_json(const struct vouch_xattr_value *v);
 char *ima_value_text(const struct vouch_xattr_value *v);
 

@@ -16,11 +16,11 @@
 static const struct command commands[] = {
 	{ "digest", cmd_digest, 0, "Compute file digests with the kernel's algorithm names",
 	  "digest [-a ALGO]... [--json] FILE..." },
-	{ "key", cmd_key, 0, "Generate, check and inspect signing keys; load certificates into keyrings",
+	{ "key", cmd_key, CMD_FAMILY, "Generate, check and inspect signing keys; load certificates into keyrings",
 	  "key generate|show|check|import ..." },
-	{ "log", cmd_log, 0, "Show, replay, verify and export IMA measurement lists",
+	{ "log", cmd_log, CMD_FAMILY, "Show, replay, verify and export IMA measurement lists",
 	  "log show|replay|verify|export ..." },
-	{ "initramfs", cmd_initramfs, 0, "Create, list, extract and verify initramfs images with xattrs",
+	{ "initramfs", cmd_initramfs, CMD_FAMILY, "Create, list, extract and verify initramfs images with xattrs",
 	  "initramfs create|list|extract|verify ..." },
 	{ "demo", cmd_demo, 0, "Run every capability end to end on a scratch directory",
 	  "demo [--dir DIR] [--keep]" },
@@ -37,32 +37,32 @@ static const struct command commands[] = {
 	{ "show", cmd_show, 0,
 	  "Show what modinfo shows (signer, sig_key, sig_hashalgo) plus signature size and offset",
 	  "show [--json] FILE..." },
-	{ "ima", cmd_ima, 0, "security.ima digests and signatures (v2, v3/fs-verity), whole trees",
+	{ "ima", cmd_ima, CMD_FAMILY, "security.ima digests and signatures (v2, v3/fs-verity), whole trees",
 	  "ima hash|sign|verify|show ..." },
-	{ "evm", cmd_evm, 0, "security.evm portable signatures and HMACs",
+	{ "evm", cmd_evm, CMD_FAMILY, "security.evm portable signatures and HMACs",
 	  "evm sign|verify ..." },
 	{ "audit-kernel", cmd_audit_kernel, 0,
 	  "List where a kernel tree loads user data and which integrity hook checks it",
 	  "audit-kernel [--json] [--jobs N] [--data-dir DIR] KERNEL_TREE" },
-	{ "tpm", cmd_tpm, 0, "TPM 2.0: read and extend PCRs, create and show attestation keys",
+	{ "tpm", cmd_tpm, CMD_FAMILY, "TPM 2.0: read and extend PCRs, create and show attestation keys",
 	  "tpm pcrread|extend|ak ..." },
-	{ "attest", cmd_attest, 0, "Quote PCRs into an evidence file; verify evidence",
+	{ "attest", cmd_attest, CMD_FAMILY, "Quote PCRs into an evidence file; verify evidence",
 	  "attest quote|verify ..." },
-	{ "policy", cmd_policy, 0, "Check, print and simulate IMA policies",
+	{ "policy", cmd_policy, CMD_FAMILY, "Check, print and simulate IMA policies",
 	  "policy check|show|simulate ..." },
 	{ "load", cmd_load, 0, "Run one load through the integrity engine (exit 0 allowed, 1 denied)",
 	  "load [--state-dir DIR] [--policy P] [--trust T]... [--mode M] [--tcti T] [--tpm] [--json] "
 	  "--func FUNC FILE..., or load --buffer --func ID --desc NAME FILE" },
-	{ "engine", cmd_engine, 0, "Inspect the engine state, print its list, latch enforcement",
+	{ "engine", cmd_engine, CMD_FAMILY, "Inspect the engine state, print its list, latch enforcement",
 	  "engine status|list|init|enforce ..." },
-	{ "reference", cmd_reference, 0,
+	{ "reference", cmd_reference, CMD_FAMILY,
 	  "Reference values from Debian packages: create, show, diff, merge, sign, verify",
 	  "reference create|show|diff|merge|sign|verify ..." },
 	{ "guard", cmd_guard, CMD_NEEDS_ROOT,
 	  "Enforce the engine's policy on every exec, library and open of a mount (fanotify)",
 	  "guard [--config FILE] [--policy P] [--trust CERT]... [--mode [FUNC=]MODE]... "
 	  "[--mount PATH]... [--deadline MS] [--log-json FILE] [--stats FILE]" },
-	{ "fleet", cmd_fleet, 0, "Operate vouchd: agents, reference values, events (runs vouch-fleet)",
+	{ "fleet", cmd_fleet, CMD_FAMILY, "Operate vouchd: agents, reference values, events (runs vouch-fleet)",
 	  "fleet status|show|add-reference|set-reference|remove|events ..." },
 };
 
@@ -75,50 +75,6 @@ static void usage(FILE *f)
 		   "Exit status: 0 ok, 1 not trusted / does not verify, 2 usage error,\n"
 		   "3 could not check (I/O, crypto, TPM).\n",
 		program_name, program_name);
-}
-
-int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
-		 char **argv)
-{
-	if (cli_completing && argc < 2) {
-		for (size_t i = 0; i < n; i++)
-			printf("%s\n", cmds[i].name);
-		printf("--help\n");
-		return EXIT_OK;
-	}
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		FILE *f = argc < 2 ? stderr : stdout;
-
-		fprintf(f, "Usage: %s %s SUBCOMMAND [ARGS...]\n\n", program_name, family);
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, "  %s %s\n      %s\n", program_name, cmds[i].usage,
-				cmds[i].summary);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(argv[1], cmds[i].name) != 0)
-			continue;
-		if (cli_wants_help(argc - 1, argv + 1) && !cli_is_family(&cmds[i])) {
-			cli_print_help(&cmds[i]);
-			return EXIT_OK;
-		}
-		if ((cmds[i].flags & CMD_NEEDS_ROOT) && geteuid() != 0 && !cli_completing) {
-			cli_error("'%s %s' needs root", family, cmds[i].name);
-			return EXIT_ERROR;
-		}
-		return cmds[i].fn(argc - 1, argv + 1);
-	}
-	fprintf(stderr, "%s %s: unknown subcommand '%s'\nTry '%s %s --help'.\n", program_name,
-		family, argv[1], program_name, family);
-	return EXIT_USAGE;
-}
-
-static const struct command *find_command(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(name, commands[i].name))
-			return &commands[i];
-	return NULL;
 }
 
 /*
@@ -144,7 +100,7 @@ static int complete(int argc, char **argv)
 		printf("help\n--help\n--version\n");
 		return EXIT_OK;
 	}
-	c = find_command(argv[0]);
+	c = cli_find_command(commands, ARRAY_SIZE(commands), argv[0]);
 	if (!c)
 		return EXIT_USAGE;
 	if (!freopen("/dev/null", "w", stderr))
@@ -157,23 +113,7 @@ static int complete(int argc, char **argv)
 
 static int run(int argc, char **argv)
 {
-	const struct command *c = find_command(argv[1]);
-
-	if (!c) {
-		fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", program_name,
-			argv[1], program_name);
-		return EXIT_USAGE;
-	}
-	/* families print their own sub-table for --help */
-	if (cli_wants_help(argc - 1, argv + 1) && !cli_is_family(c)) {
-		cli_print_help(c);
-		return EXIT_OK;
-	}
-	if ((c->flags & CMD_NEEDS_ROOT) && geteuid() != 0) {
-		cli_error("'%s' needs root", c->name);
-		return EXIT_ERROR;
-	}
-	return c->fn(argc - 1, argv + 1);
+	return cli_dispatch(NULL, commands, ARRAY_SIZE(commands), argc, argv);
 }
 
 int main(int argc, char **argv)

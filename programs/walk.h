@@ -74,9 +74,6 @@ char *walk_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Record a failure with one stderr line "PATH: MESSAGE". */
 void walk_fail(struct walk_result *res, int exit_code, const char *path, const char *msg);
 
-/* Write @len bytes to @name in @dirfd via a temp file there, fsync and rename (mode 0644). */
-int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len);
-
 /*
  * Open @rel below the directory @dfd with @flags, never through a symlink nor out of @dfd
  * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, else one O_NOFOLLOW component at a time).

@@ -12,7 +12,8 @@ command -v abidw >/dev/null || { echo "abi-baseline: abidw not found (apt-get in
 for lib in libvouch libvouch-audit; do
 	so=$build/lib/$lib.so
 	[ -e "$so" ] || { echo "abi-baseline: $so not built (ninja -C $build)" >&2; exit 1; }
-	readelf -S "$so" | grep -q '\.debug_info' ||
+	sections=$(readelf -S "$so")
+	grep -q '\.debug_info' <<<"$sections" ||
 		{ echo "abi-baseline: $so has no debug info: build with -g (buildtype debugoptimized)" >&2; exit 1; }
 	# only the types of the public headers; no paths or line numbers, so that the file
 	# changes only when the ABI does

@@ -55,11 +55,11 @@ struct packed_head {
 	uint32_t n_banks;
 };
 
-static size_t bank_values_size(const struct vouch_pcrs_bank *b)
+static size_t bank_values_size(const struct vouch_pcr_bank *b)
 {
 	const struct vouch_hash_info *hi = vouch_hash_info(b->algo);
 
-	return hi ? (size_t)__builtin_popcount(b->mask) * hi->size : 0;
+	return hi ? (size_t)__builtin_popcount(b->present) * hi->size : 0;
 }
 
 static uint8_t *pack_state(const struct vouch_attest_state *st)
@@ -80,16 +80,16 @@ static uint8_t *pack_state(const struct vouch_attest_state *st)
 	memcpy(buf, &h, sizeof(h));
 	p = buf + sizeof(h);
 	for (uint32_t i = 0; i < h.n_banks; i++) {
-		const struct vouch_pcrs_bank *b = &st->pcrs.banks[i];
+		const struct vouch_pcr_bank *b = &st->pcrs.banks[i];
 		const struct vouch_hash_info *hi = vouch_hash_info(b->algo);
 
 		memcpy(p, &b->algo, sizeof(int));
 		p += sizeof(int);
-		memcpy(p, &b->mask, sizeof(uint32_t));
+		memcpy(p, &b->present, sizeof(uint32_t));
 		p += sizeof(uint32_t);
 		for (unsigned pcr = 0; hi && pcr < VOUCH_PCR_COUNT; pcr++)
-			if (b->mask & (1u << pcr)) {
-				memcpy(p, b->values[pcr], hi->size);
+			if (b->present & (1u << pcr)) {
+				memcpy(p, b->pcr[pcr], hi->size);
 				p += hi->size;
 			}
 	}
@@ -108,17 +108,17 @@ static void unpack_state(const uint8_t *buf, struct vouch_attest_state *st)
 	memcpy(st->ak, h.ak, sizeof(st->ak));
 	st->pcrs.n_banks = h.n_banks;
 	for (uint32_t i = 0; i < h.n_banks; i++) {
-		struct vouch_pcrs_bank *b = &st->pcrs.banks[i];
+		struct vouch_pcr_bank *b = &st->pcrs.banks[i];
 		const struct vouch_hash_info *hi;
 
 		memcpy(&b->algo, p, sizeof(int));
 		p += sizeof(int);
-		memcpy(&b->mask, p, sizeof(uint32_t));
+		memcpy(&b->present, p, sizeof(uint32_t));
 		p += sizeof(uint32_t);
 		hi = vouch_hash_info(b->algo);
 		for (unsigned pcr = 0; hi && pcr < VOUCH_PCR_COUNT; pcr++)
-			if (b->mask & (1u << pcr)) {
-				memcpy(b->values[pcr], p, hi->size);
+			if (b->present & (1u << pcr)) {
+				memcpy(b->pcr[pcr], p, hi->size);
 				p += hi->size;
 			}
 	}

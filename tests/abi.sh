@@ -19,7 +19,8 @@ for so in "$@"; do
 	if [ ! -f "$base" ]; then
 		echo "not ok $n - $lib: no baseline $base (make it with scripts/abi-baseline.sh)"; fail=1; continue
 	fi
-	if ! readelf -S "$so" 2>/dev/null | grep -q '\.debug_info'; then
+	sections=$(readelf -S "$so" 2>/dev/null)
+	if ! grep -q '\.debug_info' <<<"$sections"; then
 		echo "ok $n # SKIP $lib: $so has no debug info to compare (build with -g)"; continue
 	fi
 	report=$(abidiff --headers-dir2 "$src/include/vouch" --drop-private-types --fail-no-debug-info \

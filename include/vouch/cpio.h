@@ -374,6 +374,63 @@ typedef void (*vouch_cpio_appraise_fn)(void *userdata, const struct vouch_cpio_a
 int vouch_cpio_appraise(vouch_cpio_reader *r, const vouch_trust *trust, uint32_t flags,
 			vouch_cpio_appraise_fn fn, void *userdata);
 
+/**
+ * enum vouch_cpio_spec_type - what a line of a gen_init_cpio spec list describes
+ */
+enum vouch_cpio_spec_type {
+	VOUCH_CPIO_SPEC_NONE = 0, /* a blank line or a '#' comment: nothing */
+	VOUCH_CPIO_SPEC_FILE = 1, /* file NAME LOCATION MODE UID GID [LINKS...] */
+	VOUCH_CPIO_SPEC_DIR = 2,  /* dir NAME MODE UID GID */
+	VOUCH_CPIO_SPEC_PIPE = 3, /* pipe NAME MODE UID GID */
+	VOUCH_CPIO_SPEC_SOCK = 4, /* sock NAME MODE UID GID */
+	VOUCH_CPIO_SPEC_NOD = 5,  /* nod NAME MODE UID GID b|c MAJ MIN */
+	VOUCH_CPIO_SPEC_SLINK = 6, /* slink NAME TARGET MODE UID GID */
+	VOUCH_CPIO_SPEC_XATTR = 7, /* xattr NAME=0xHEX: for the next object (FORMATS.md §11.6) */
+};
+
+/** VOUCH_CPIO_SPEC_FIELDS_MAX - most fields on one spec line */
+#define VOUCH_CPIO_SPEC_FIELDS_MAX 64
+
+/**
+ * struct vouch_cpio_spec_line - one parsed line of a spec list; every pointer is into the line
+ * @type: VOUCH_CPIO_SPEC_*
+ * @name: the member's name without its leading '/'; XATTR: the attribute's name
+ * @location: FILE: LOCATION as written (${VAR} not expanded); SLINK: the target
+ * @mode: file type bits (S_IF*) and permission bits (at most 07777)
+ * @uid: owner
+ * @gid: group
+ * @rmaj: NOD: major device number
+ * @rmin: NOD: minor device number
+ * @links: FILE: further names of the same file (hard links), without their leading '/'
+ * @n_links: how many
+ * @value: XATTR: the decoded value
+ * @value_len: its length in bytes
+ */
+struct vouch_cpio_spec_line {
+	int type;
+	const char *name;
+	const char *location;
+	uint32_t mode, uid, gid, rmaj, rmin;
+	const char *links[VOUCH_CPIO_SPEC_FIELDS_MAX];
+	size_t n_links;
+	const uint8_t *value;
+	size_t value_len;
+};
+
+/**
+ * vouch_cpio_spec_parse_line() - parse one line of a gen_init_cpio spec list
+ * @ctx: library context (error messages)
+ * @line: the line, NUL-terminated; split and decoded in place
+ * @ret: the result, pointing into @line
+ *
+ * Checks the fields of the kernel's usr/gen_init_cpio.c format and vouch's "xattr" lines;
+ * opens nothing and expands nothing.
+ * Return: 0 (@ret->type VOUCH_CPIO_SPEC_NONE for a blank or comment line); -EBADMSG for a
+ * malformed line, its reason in the context's last error; -EINVAL.
+ * Since: 0.1
+ */
+int vouch_cpio_spec_parse_line(vouch_ctx *ctx, char *line, struct vouch_cpio_spec_line *ret);
+
 #ifdef __cplusplus
 }
 #endif

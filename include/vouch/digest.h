@@ -50,6 +50,22 @@ enum vouch_hash_algo {
 /** VOUCH_HASH_MAX_SIZE - the largest digest, in bytes (HASH_MAX_DIGESTSIZE) */
 #define VOUCH_HASH_MAX_SIZE 64
 
+/** VOUCH_PCR_COUNT - PCRs per bank of a PC Client TPM 2.0 (and that lists may name) */
+#define VOUCH_PCR_COUNT 24
+
+/**
+ * struct vouch_pcr_bank - PCR values of one bank: of a measurement list's replay, of a
+ * quote's selection (struct vouch_pcrs), of an attestation state
+ * @algo: enum vouch_hash_algo
+ * @present: bit n set when @pcr[n] holds a value (in a selection: PCR n is selected)
+ * @pcr: the values, each of the algorithm's size
+ */
+struct vouch_pcr_bank {
+	int algo;
+	uint32_t present;
+	uint8_t pcr[VOUCH_PCR_COUNT][VOUCH_HASH_MAX_SIZE];
+};
+
 /**
  * struct vouch_digest - one digest value
  * @algo: an enum vouch_hash_algo

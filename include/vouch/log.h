@@ -22,8 +22,6 @@ extern "C" {
 
 /** VOUCH_LOG_MAX_FIELDS - fields per template (the kernel's IMA_TEMPLATE_NUM_FIELDS_MAX) */
 #define VOUCH_LOG_MAX_FIELDS 15
-/** VOUCH_PCR_COUNT - PCRs per bank that lists may name (PC Client TPM 2.0) */
-#define VOUCH_PCR_COUNT 24
 /** VOUCH_LOG_DEFAULT_PATH - the kernel's list, below the context root */
 #define VOUCH_LOG_DEFAULT_PATH "/sys/kernel/security/ima/binary_runtime_measurements"
 
@@ -339,18 +337,6 @@ enum vouch_log_bank_mode {
  */
 int vouch_log_extend_digest(vouch_ctx *ctx, const struct vouch_log_entry *entry, int algo,
 			    int mode, struct vouch_digest *ret_digest);
-
-/**
- * struct vouch_pcr_bank - PCR values of one bank
- * @algo: enum vouch_hash_algo
- * @present: bit n set when @pcr[n] holds a value
- * @pcr: the values, each of the algorithm's size
- */
-struct vouch_pcr_bank {
-	int algo;
-	uint32_t present;
-	uint8_t pcr[VOUCH_PCR_COUNT][VOUCH_HASH_MAX_SIZE];
-};
 
 /**
  * vouch_pcr_bank_read() - read PCR values of one bank

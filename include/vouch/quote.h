@@ -18,24 +18,8 @@
 extern "C" {
 #endif
 
-#ifndef VOUCH_PCR_COUNT
-/** VOUCH_PCR_COUNT - PCRs per bank of a PC Client TPM (also in log.h) */
-#define VOUCH_PCR_COUNT 24
-#endif
 /** VOUCH_PCR_MAX_BANKS - banks in one selection */
 #define VOUCH_PCR_MAX_BANKS 8
-
-/**
- * struct vouch_pcrs_bank - the selected PCRs of one bank of a selection, with their values
- * @algo: enum vouch_hash_algo of the bank
- * @mask: bit i set = PCR i selected
- * @values: values[i] holds PCR i (the first digest-size bytes) when bit i of @mask is set
- */
-struct vouch_pcrs_bank {
-	int algo;
-	uint32_t mask;
-	uint8_t values[VOUCH_PCR_COUNT][VOUCH_HASH_MAX_SIZE];
-};
 
 /**
  * struct vouch_pcrs - a PCR selection (banks in TPML_PCR_SELECTION order) and its values
@@ -44,7 +28,7 @@ struct vouch_pcrs_bank {
  */
 struct vouch_pcrs {
 	uint32_t n_banks;
-	struct vouch_pcrs_bank banks[VOUCH_PCR_MAX_BANKS];
+	struct vouch_pcr_bank banks[VOUCH_PCR_MAX_BANKS];
 };
 
 /**

@@ -178,6 +178,10 @@ expect_rc 2 "--out is required" "$VOUCH" reference create --deb "$A"
 expect_rc 2 "--jobs 0 is a usage error" "$VOUCH" reference create --out "$T/x.json" --jobs 0 --deb "$A"
 expect_rc 2 "--algo with an unknown algorithm" "$VOUCH" reference create --out "$T/x.json" --algo sha256,nope --deb "$A"
 expect_rc 3 "a missing package file cannot be checked" "$VOUCH" reference create --out "$T/x.json" --deb "$T/nonexistent.deb"
+# an option given twice is refused (it once printed the error and went on with the first)
+expect_rc 2 "create: --out given twice" "$VOUCH" reference create --out "$T/x.json" --out "$T/y.json" --deb "$A"
+expect_rc 2 "update: --from given twice" "$VOUCH" reference update --from "$T/a.json" --from "$T/a.json" --out "$T/x.json" --window 1
+expect_rc 2 "merge: --out given twice" "$VOUCH" reference merge --out "$T/x.json" --out "$T/y.json" "$T/a.json"
 
 # --- --root: a tree, symlinks skipped, security.ima noted ------------------------------------
 mkdir -p "$T/root/usr/bin" "$T/root/etc"

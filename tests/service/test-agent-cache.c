@@ -50,7 +50,7 @@ static char *state_doc(vouch_ctx *ctx, const char *fpr, const char *banks, uint6
 		return NULL;
 	for (uint32_t b = 0; b < st->pcrs.n_banks; b++)
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++)
-			memset(st->pcrs.banks[b].values[i], (int)(b * 31 + i + entries), VOUCH_HASH_MAX_SIZE);
+			memset(st->pcrs.banks[b].pcr[i], (int)(b * 31 + i + entries), VOUCH_HASH_MAX_SIZE);
 	if (vouch_attest_state_format(ctx, st, &json) < 0)
 		return NULL;
 	return json;
@@ -62,13 +62,13 @@ static bool same_state(const struct vouch_attest_state *a, const struct vouch_at
 	    a->pcrs.n_banks != b->pcrs.n_banks)
 		return false;
 	for (uint32_t i = 0; i < a->pcrs.n_banks; i++) {
-		const struct vouch_pcrs_bank *x = &a->pcrs.banks[i], *y = &b->pcrs.banks[i];
+		const struct vouch_pcr_bank *x = &a->pcrs.banks[i], *y = &b->pcrs.banks[i];
 		const struct vouch_hash_info *hi = vouch_hash_info(x->algo);
 
-		if (x->algo != y->algo || x->mask != y->mask || !hi)
+		if (x->algo != y->algo || x->present != y->present || !hi)
 			return false;
 		for (unsigned p = 0; p < VOUCH_PCR_COUNT; p++)
-			if ((x->mask & (1u << p)) && memcmp(x->values[p], y->values[p], hi->size) != 0)
+			if ((x->present & (1u << p)) && memcmp(x->pcr[p], y->pcr[p], hi->size) != 0)
 				return false;
 	}
 	return true;
@@ -124,7 +124,7 @@ static void packed_states(vouch_ctx *ctx, const struct store_agent *a)
 	memset(&got, 0xa5, sizeof(got));
 	ok_ret(agent_cache_state(c, ctx, a->id, json, &got), "from the cache");
 	ok(same_state(&st, &got), "the unpacked state is the state, all four banks");
-	got.pcrs.banks[3].values[5][63] ^= 1;
+	got.pcrs.banks[3].pcr[5][63] ^= 1;
 	ok(!same_state(&st, &got), "(the comparison sees a changed PCR value)");
 	vouch_free(json);
 	agent_cache_free(c);

@@ -83,7 +83,7 @@ static void load_debian_pcrs(void)
 
 		snprintf(key, sizeof(key), "PCR-%02u: ", i);
 		p = strstr((const char *)txt, key);
-		if (!p || hex_decode(p + 8, 64, debian.banks[0].values[i], 32, &got) < 0 || got != 32)
+		if (!p || hex_decode(p + 8, 64, debian.banks[0].pcr[i], 32, &got) < 0 || got != 32)
 			ok(0, "PCR %u in pcrs-sha256.txt", i);
 	}
 }
@@ -209,7 +209,7 @@ static void test_quote_only(void)
 	/* pcr_values must-fail: evidence that lacks a requested PCR */
 	o.flags = 0;
 	ev->pcrs = pcrs;
-	ev->pcrs.banks[0].mask &= ~(1U << 10);
+	ev->pcrs.banks[0].present &= ~(1U << 10);
 	r = vouch_attest_verify(ctx, &o, ev, &res);
 	ok(r < 0 && res && status(res, "pcr_values") == -EBADMSG, "missing PCR 10 value fails");
 	vouch_attest_result_free(res);
@@ -263,7 +263,7 @@ static void list_pass(vouch_attest_reference *ref, struct vouch_attest_state *re
 		   res->uncovered == 0 && res->first_bad_entry == 0,
 	   "covered 1-26, no uncovered entry");
 	ok(res && res->state.valid && res->state.entries == 26 &&
-		   !memcmp(res->state.pcrs.banks[0].values[10], debian.banks[0].values[10], 32),
+		   !memcmp(res->state.pcrs.banks[0].pcr[10], debian.banks[0].pcr[10], 32),
 	   "the new state: 26 entries at the quoted PCR 10");
 	for (size_t i = 0; res && i < res->n_checks; i++)
 		if (res->checks[i].status < 0 && strncmp(res->checks[i].name, "pcr_", 4))
@@ -283,7 +283,7 @@ static void list_must_fail(vouch_attest_reference *ref, vouch_attest_reference *
 	size_t off;
 
 	/* ima_list must-fail: a PCR 10 the list does not reach */
-	p.banks[0].values[10][0] ^= 1;
+	p.banks[0].pcr[10][0] ^= 1;
 	ro.pcrs = &p;
 	verify(&ro, &res);
 	ok(res && status(res, "ima_list") == -EKEYREJECTED && !res->ima_covered && !res->state.valid,
@@ -292,7 +292,7 @@ static void list_must_fail(vouch_attest_reference *ref, vouch_attest_reference *
 
 	/* boot_aggregate must-fail: PCR 0 differs */
 	p = debian;
-	p.banks[0].values[0][5] ^= 1;
+	p.banks[0].pcr[0][5] ^= 1;
 	verify(&ro, &res);
 	ok(res && status(res, "boot_aggregate") == -EKEYREJECTED && status(res, "ima_list") == 0,
 	   "boot_aggregate against another PCR 0 fails, the list still replays");
@@ -347,9 +347,9 @@ static void list_signatures(const struct vouch_attest_state *st)
 
 		memcpy(s13.ak, st->ak, sizeof(s13.ak));
 		vouch_pcrs_parse_selection("sha256:10", &s13.pcrs);
-		pcr10_after(13, s13.pcrs.banks[0].values[10]);
+		pcr10_after(13, s13.pcrs.banks[0].pcr[10]);
 		p = debian;
-		pcr10_after(14, p.banks[0].values[10]);
+		pcr10_after(14, p.banks[0].pcr[10]);
 		ro.pcrs = &p;
 		ro.ima = list + entry_offset(14);
 		ro.ima_len = list_len - entry_offset(14);
@@ -416,7 +416,7 @@ static void list_rounds(struct vouch_attest_state *st)
 		struct vouch_attest_state moved = *st;
 
 		ro.state = &moved;
-		moved.pcrs.banks[0].values[10][0] ^= 1;
+		moved.pcrs.banks[0].pcr[10][0] ^= 1;
 		r = verify(&ro, &res);
 		ok(r == -EKEYREJECTED && res && status(res, "ima_list") == -EKEYREJECTED &&
 			   !res->state.valid,
@@ -456,7 +456,7 @@ static void list_state_file(const struct vouch_attest_state *st)
 	ok_ret(vouch_attest_state_load(ctx, path, &back), "state loaded");
 	ok(back.valid && back.entries == 26 && !strcmp(back.ak, st->ak) &&
 		   back.pcrs.n_banks == st->pcrs.n_banks &&
-		   !memcmp(back.pcrs.banks[0].values[10], st->pcrs.banks[0].values[10], 32),
+		   !memcmp(back.pcrs.banks[0].pcr[10], st->pcrs.banks[0].pcr[10], 32),
 	   "the same state back");
 	unlink(path);
 	ok_ret(vouch_attest_state_load(ctx, path, &back), "a missing state: first round");
@@ -489,12 +489,12 @@ static void pick_pcrs(struct vouch_pcrs *p, const char *sel, const uint8_t *l, s
 	vouch_pcrs_parse_selection(sel, p);
 	for (uint32_t b = 0; b < p->n_banks; b++)
 		for (uint32_t i = 0; i < VOUCH_PCR_COUNT; i++) {
-			if (!(p->banks[b].mask >> i & 1))
+			if (!(p->banks[b].present >> i & 1))
 				continue;
 			if (i < 10 && p->banks[b].algo == VOUCH_HASH_SHA256)
-				memcpy(p->banks[b].values[i], debian.banks[0].values[i], 32);
+				memcpy(p->banks[b].pcr[i], debian.banks[0].pcr[i], 32);
 			else if (i >= 10 && l)
-				pick_replay(ctx, l, len, p->banks[b].algo, i, p->banks[b].values[i]);
+				pick_replay(ctx, l, len, p->banks[b].algo, i, p->banks[b].pcr[i]);
 		}
 }
 
@@ -670,7 +670,7 @@ static void test_state_banks(void)
 	pick_replay(ctx, l, n, VOUCH_HASH_SHA256, 10, want);
 	ok(res && status(res, "ima_list") == 0 && res->state.valid &&
 		   res->state.pcrs.banks[0].algo == VOUCH_HASH_SHA256 &&
-		   !memcmp(res->state.pcrs.banks[0].values[10], want, 32),
+		   !memcmp(res->state.pcrs.banks[0].pcr[10], want, 32),
 	   "attack: sha256 bank first, sha1 last: the state holds the sha256 replay");
 	if (res)
 		st = res->state;
@@ -750,8 +750,8 @@ static void test_parsers(void)
 		ok_err(vouch_attest_state_parse(ctx, bad_state[i], strlen(bad_state[i]), &st),
 		       -EBADMSG, "malformed state %zu rejected", i);
 	ok_ret(vouch_attest_state_parse(ctx, good, strlen(good), &st), "a state parses");
-	ok(st.valid && st.entries == 3 && st.pcrs.banks[0].values[10][0] == 1 &&
-		   st.pcrs.banks[0].mask == 1U << 10,
+	ok(st.valid && st.entries == 3 && st.pcrs.banks[0].pcr[10][0] == 1 &&
+		   st.pcrs.banks[0].present == 1U << 10,
 	   "its values");
 }
 
@@ -797,6 +797,24 @@ static void test_strict_json(void)
 		"a PCR index with a leading zero");
 }
 
+/* vouch_evidence_new() is the one constructor: empty evidence, released with its buffers */
+static void test_evidence_new(void)
+{
+	struct vouch_evidence *ev = NULL;
+
+	ok_err(vouch_evidence_new(NULL), -EINVAL, "vouch_evidence_new(NULL)");
+	ok_ret(vouch_evidence_new(&ev), "vouch_evidence_new");
+	ok(ev && !ev->attest && !ev->sig && !ev->ima_list && !ev->eventlog && !ev->ak_name &&
+	       !ev->attest_len && !ev->ima_from_entry && !ev->pcrs.n_banks,
+	   "the new evidence is empty");
+	if (ev) {
+		ev->attest = malloc(4);
+		ev->attest_len = ev->attest ? 4 : 0;
+	}
+	vouch_evidence_free(ev); /* frees what it points to: valgrind and ASan see a leak otherwise */
+	vouch_evidence_free(NULL);
+}
+
 int main(void)
 {
 	_cleanup_free_ uint8_t *hex = NULL;
@@ -824,6 +842,7 @@ int main(void)
 	}
 	test_parsers();
 	test_strict_json();
+	test_evidence_new();
 	free(list);
 	vouch_ak_free(ak);
 	vouch_ctx_free(ctx);

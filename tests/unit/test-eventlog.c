@@ -44,13 +44,13 @@ static int expected(struct vouch_pcrs *exp)
 			 pcr < VOUCH_PCR_COUNT) {
 			size_t n;
 
-			if (hex_decode(hex, strlen(hex), exp->banks[bank].values[pcr],
+			if (hex_decode(hex, strlen(hex), exp->banks[bank].pcr[pcr],
 				       VOUCH_HASH_MAX_SIZE, &n) < 0)
 				return -EBADMSG;
-			exp->banks[bank].mask |= 1U << pcr;
+			exp->banks[bank].present |= 1U << pcr;
 		}
 	}
-	return exp->banks[0].mask && exp->banks[1].mask ? 0 : -ENODATA;
+	return exp->banks[0].present && exp->banks[1].present ? 0 : -ENODATA;
 }
 
 static bool same(const struct vouch_pcrs *a, const struct vouch_pcrs *b, uint32_t *diff)
@@ -60,12 +60,12 @@ static bool same(const struct vouch_pcrs *a, const struct vouch_pcrs *b, uint32_
 		size_t sz = vouch_hash_info(a->banks[k].algo)->size;
 
 		for (unsigned i = 0; i < VOUCH_PCR_COUNT; i++)
-			if ((b->banks[k].mask & (1U << i)) &&
-			    ((a->banks[k].mask & (1U << i)) == 0 ||
-			     memcmp(a->banks[k].values[i], b->banks[k].values[i], sz)))
+			if ((b->banks[k].present & (1U << i)) &&
+			    ((a->banks[k].present & (1U << i)) == 0 ||
+			     memcmp(a->banks[k].pcr[i], b->banks[k].pcr[i], sz)))
 				*diff |= 1U << i;
-		if (a->banks[k].mask != b->banks[k].mask)
-			*diff |= a->banks[k].mask ^ b->banks[k].mask;
+		if (a->banks[k].present != b->banks[k].present)
+			*diff |= a->banks[k].present ^ b->banks[k].present;
 	}
 	return *diff == 0;
 }
@@ -124,12 +124,12 @@ static int seabios_pcrs(struct vouch_pcrs *exp)
 		exp->banks[b].algo = algos[b];
 		while (fgets(line, sizeof(line), f))
 			if (sscanf(line, "PCR-%u: %199[0-9A-Fa-f]", &pcr, hex) == 2 && pcr <= 7) {
-				if (hex_decode(hex, strlen(hex), exp->banks[b].values[pcr],
+				if (hex_decode(hex, strlen(hex), exp->banks[b].pcr[pcr],
 					       VOUCH_HASH_MAX_SIZE, NULL) < 0)
 					return -EBADMSG;
-				exp->banks[b].mask |= 1U << pcr;
+				exp->banks[b].present |= 1U << pcr;
 			}
-		if (exp->banks[b].mask != 0xff)
+		if (exp->banks[b].present != 0xff)
 			return -ENODATA;
 	}
 	return 0;
@@ -179,9 +179,9 @@ static void seabios(void)
 		for (unsigned b = 0; b < 4; b++) {
 			size_t sz = vouch_hash_info(exp.banks[b].algo)->size;
 
-			same8 &= (got.banks[b].mask & 0xff) == 0xff;
+			same8 &= (got.banks[b].present & 0xff) == 0xff;
 			for (unsigned i = 0; i <= 7; i++)
-				same8 &= !memcmp(got.banks[b].values[i], exp.banks[b].values[i], sz);
+				same8 &= !memcmp(got.banks[b].pcr[i], exp.banks[b].pcr[i], sz);
 		}
 		ok(same8, "PCRs 0-7 of every bank equal the guest's sysfs values");
 	}
@@ -379,7 +379,7 @@ static void test_agile(const uint8_t *log, size_t len, const struct vouch_pcrs *
 		two_banks(&got);
 		ok_ret(vouch_eventlog_replay(ctx, loc, loc_len, &got, &info), "replay with locality");
 		ok(info.startup_locality == 3 && info.n_events == 20, "locality 3, 20 events");
-		ok(!memcmp(got.banks[1].values[0], want, 32), "sha256 PCR 0 starts from locality 3");
+		ok(!memcmp(got.banks[1].pcr[0], want, 32), "sha256 PCR 0 starts from locality 3");
 		same(&got, exp, &diff);
 		ok(diff == 1U, "PCRs 1-23 equal tpm2_eventlog's (diff 0x%06x)", diff);
 	}
@@ -478,8 +478,8 @@ static void test_tpm12(void)
 	ok_ret(vouch_eventlog_replay(ctx, l12, sizeof(l12), &got, &info), "SHA-1 log");
 	memset(in + 20, 0x11, 20);
 	vouch_digest_buf(ctx, VOUCH_HASH_SHA1, in, 40, &d);
-	ok(!info.crypto_agile && got.banks[0].mask == 1U << 8 &&
-		   !memcmp(got.banks[0].values[8], d.bytes, 20),
+	ok(!info.crypto_agile && got.banks[0].present == 1U << 8 &&
+		   !memcmp(got.banks[0].pcr[8], d.bytes, 20),
 	   "PCR 8 = sha1(0 || digest)");
 }
 

@@ -323,8 +323,26 @@ static void test_must_fail(void)
 	ok(res.failed_bank == VOUCH_HASH_SHA1 && res.failed_entry == 1 && res.covered == 0,
 	   "names the bank and entry 1");
 	vouch_log_reader_free(r);
+	free(buf);
+	free(b);
+}
 
-	/* boot_aggregate checks: all-zero PCRs 0-9 give the §13.9 value */
+/* boot_aggregate checks: all-zero PCRs 0-9 give the §13.9 value */
+static void test_boot_aggregate(void)
+{
+	struct vouch_pcr_bank *b = calloc(2, sizeof(*b));
+	struct vouch_log_verify_options o = VOUCH_LOG_VERIFY_OPTIONS_INIT;
+	struct vouch_log_verify_result res;
+	vouch_log_reader *r = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+
+	ok_ret(vouch_pcr_bank_read(ctx, tvec("log/pcrs-s13.9-sha1.txt"), VOUCH_HASH_SHA1, &b[0]),
+	       "sha1 PCR file");
+	ok_ret(vouch_pcr_bank_read(ctx, tvec("log/pcrs-s13.9-sha256.txt"), VOUCH_HASH_SHA256, &b[1]),
+	       "sha256 PCR file");
+	o.banks = b;
+	o.n_banks = 2;
 	{
 		struct vouch_pcr_bank *z = calloc(1, sizeof(*z));
 		struct vouch_digest d;
@@ -1062,6 +1080,7 @@ int main(void)
 	test_s13_10();
 	test_s13_11();
 	test_must_fail();
+	test_boot_aggregate();
 	test_sig_order();
 	test_sigs();
 	test_modsig();

@@ -138,11 +138,11 @@ static void test_selection(void)
 	struct vouch_pcrs p;
 
 	ok_ret(vouch_pcrs_parse_selection("sha256:0-10+sha1:10,16", &p), "parse two banks");
-	ok(p.n_banks == 2 && p.banks[0].algo == VOUCH_HASH_SHA256 && p.banks[0].mask == 0x7ff &&
-		   p.banks[1].algo == VOUCH_HASH_SHA1 && p.banks[1].mask == ((1U << 10) | (1U << 16)),
+	ok(p.n_banks == 2 && p.banks[0].algo == VOUCH_HASH_SHA256 && p.banks[0].present == 0x7ff &&
+		   p.banks[1].algo == VOUCH_HASH_SHA1 && p.banks[1].present == ((1U << 10) | (1U << 16)),
 	   "banks and masks");
 	ok_ret(vouch_pcrs_parse_selection("sha384:all", &p), "all");
-	ok(p.banks[0].mask == 0xffffff, "all = 24 PCRs");
+	ok(p.banks[0].present == 0xffffff, "all = 24 PCRs");
 	ok_err(vouch_pcrs_parse_selection("sha256:24", &p), -EINVAL, "PCR 24 refused");
 	ok_err(vouch_pcrs_parse_selection("sha256:3-1", &p), -EINVAL, "reversed range");
 	ok_err(vouch_pcrs_parse_selection("sha256:1+sha256:2", &p), -EINVAL, "duplicate bank");
@@ -167,7 +167,7 @@ static void test_parsers(void)
 		return;
 	ok_ret(tpms_attest_parse(msg, len, &a), "shared quote parses");
 	ok(a.magic == TPM_GENERATED_VALUE && a.type == TPM_ST_ATTEST_QUOTE && a.extra_len == 20 &&
-		   a.sel.n_banks == 1 && a.sel.banks[0].mask == 1U << 10 && a.pcr_digest_len == 32,
+		   a.sel.n_banks == 1 && a.sel.banks[0].present == 1U << 10 && a.pcr_digest_len == 32,
 	   "fields");
 	/* every truncation is malformed, never a crash */
 	for (size_t n = 0; n < len; n++)
@@ -305,7 +305,7 @@ static void test_evidence(void)
 	if (ok_ret(vouch_evidence_parse(ctx, (const char *)buf, len, &ev), "parse evidence") < 0)
 		return;
 	ok(ev->attest_len == 121 + 12 && ev->sig_len == 262 && ev->pcrs.n_banks == 1 &&
-		   ev->pcrs.banks[0].mask == 1U << 10 && ev->ima_from_entry == 3 &&
+		   ev->pcrs.banks[0].present == 1U << 10 && ev->ima_from_entry == 3 &&
 		   ev->ima_list_len == 9 && ev->eventlog_len == 3 && ev->ak_name_len == 34,
 	   "fields (attest %zu, ima %zu, eventlog %zu)", ev->attest_len, ev->ima_list_len,
 	   ev->eventlog_len);

@@ -176,8 +176,8 @@ umount $G
 # last, kexec -e into the signed kernel (its initramfs runs init2.sh): the list as it stands
 # once the kernel is loaded (nothing is measured after: /out is not measured, the programs
 # ran before) goes out first
-gh kexec-keep kexec-final $K/vmlinuz-signed $K/initrd-signed \
-	"console=ttyS0 panic=-1 ima_hash=sha256 ima_template=ima-sig ima_policy=tcb"
+gh kexec-keep kexec-final $K/vmlinuz-signed /mnt/test/final/initrd \
+	"console=ttyS0 panic=-1 ima_hash=sha256 ima_template=ima-sig ima_policy=tcb|secure_boot"
 cat /sys/kernel/security/ima/binary_runtime_measurements > /out/list1
 echo "RIG-FILE list1"; base64 /out/list1; echo "RIG-END"
 echo "RIG-DONE"

@@ -7,7 +7,8 @@
 # FIRMWARE_CHECK) and the initramfs gap; kexec_file_load; EVM portable signatures; the guest
 # attesting itself with vouch on its TPM (AK, two quotes); vouch guard (with its libraries in
 # the initramfs) on a second disk that the kernel does not appraise; last, kexec -e into the
-# signed kernel, whose fresh list (tests/kernel/init2.sh) chains to the old one.  On the host:
+# signed kernel (booted with ima_policy=tcb|secure_boot), which loads a policy file signed by
+# vouch and whose fresh list (tests/kernel/init2.sh) chains to the old one.  On the host:
 # the list (keys, kexec command line, signatures), vouch policy simulate against what the
 # kernel did, vouch attest verify on the guest's evidence.  The policy is tests/kernel/ima-policy.
 # TAP output.
@@ -15,17 +16,11 @@
 # RIG_CORRUPT=1 puts a deliberately wrong signature into each scenario: on every file that must
 # be accepted (the binary on both disks, the firmware, the kexec initramfs, the EVM signature),
 # on the keys scenario's certificate (its self-signature: the kernel refuses it into _ima), on
+# the last kernel's policy file, on
 # the guest's first quote (the AK's signature, as the host receives it) and on vouchd's server
 # certificate (the guest's vouch-agent must refuse to talk to it).  The rig must then fail
 # exactly there, and the simulation must still equal what the kernel did
 # (tests/kernel/test-rig-can-fail.sh checks both).
-#
-# Not shown here: a signed IMA policy file.  On Debian's 6.1 (IMA_WRITE_POLICY off, no
-# appraise_tcb policy rule) it needs a boot with ima_policy=secure_boot, whose builtin rules also
-# want signed modules and firmware before the certificate is loaded: a second boot with its own
-# initramfs.  One boot here takes 80-110 s under TCG and the suite runs this rig twice (normal
-# and RIG_CORRUPT); a second boot in each would take the suite past its 4 minutes on the 2
-# shared cores.
 . "$(dirname "$0")/../integration/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 require_peer qemu-system-x86_64 qemu-system-x86
@@ -130,12 +125,47 @@ check "vouch signed three firmware files and one for the initramfs" test -s "$T/
 	-a -s "$T/fwsig/vouch-fw-tampered.bin" -a -s "$T/fwsig/vouch-fw-wrongkey.bin" -a -s "$T/fwsig/vouch-fw-initrd.bin"
 
 # --- kexec: Debian's kernel and a small initramfs, signed by vouch or not
-mkdir -p "$disk/kexec"
+gcc -static -O2 -o "$T/gh" "$HERE/guest-helper.c"
+mkdir -p "$disk/kexec" "$disk/final" "$T/policy2"
 for n in signed unsigned; do cp "$kroot/boot/vmlinuz-$kver" "$disk/kexec/vmlinuz-$n"; done
-# the initramfs of the kernel the guest finally boots with kexec -e: busybox and init2.sh
-printf '%s\n' "dir /bin 0755 0 0" "file /init $HERE/init2.sh 0755 0 0" "file /bin/busybox /bin/busybox 0755 0 0" > "$T/kexec.list"
+# the signed policy file, shown in the kernel the guest boots last with kexec -e, booted with
+# ima_policy=tcb|secure_boot (Debian's 6.1 has IMA_WRITE_POLICY off and no appraise_tcb rule
+# for POLICY_CHECK: secure_boot's builtin rules appraise it, imasig).  Its one rule in force
+# shows: it measures a file owned by 4242, which the builtin rules do not.  Its must-fail twin,
+# the same rules with the last byte of their signature flipped; with RIG_CORRUPT both are wrong
+printf '%s\n' 'measure func=POLICY_CHECK' 'measure func=FILE_CHECK mask=MAY_READ fowner=4242' > "$T/policy2/ima-policy-signed"
+cp "$T/policy2/ima-policy-signed" "$T/policy2/ima-policy-bad"
+echo "read under the signed policy only" > "$T/policy2/marker"
+for n in signed bad; do
+	"$VOUCH" ima sign -k "$T/ima-rsa.key" -c "$T/ima-rsa.crt" -a sha256 --sigfile "$T/policy2/ima-policy-$n" >/dev/null
+	printf '%s' "/etc/ima-policy-$n" > "$T/policy2/path-$n"
+done
+flip_last "$T/policy2/ima-policy-bad.sig"
+[ "${RIG_CORRUPT:-}" = 1 ] && flip_last "$T/policy2/ima-policy-signed.sig"
+check "vouch signed the policy file for the last kernel" test -s "$T/policy2/ima-policy-signed.sig"
+# the initramfs of the kernel the guest finally boots with kexec -e: busybox, init2.sh, the
+# helper, the certificate, the policy files and their signatures (cpio drops xattrs: the
+# guest sets them)
+{
+	printf '%s\n' "dir /bin 0755 0 0" "dir /etc 0755 0 0" "dir /keys 0755 0 0" "file /init $HERE/init2.sh 0755 0 0" \
+		"file /bin/busybox /bin/busybox 0755 0 0" "file /bin/gh $T/gh 0755 0 0" "file /keys/ima-rsa.der $T/ima-rsa.der 0644 0 0" \
+		"file /etc/policy-marker $T/policy2/marker 0644 4242 0"
+	for n in signed bad; do
+		printf '%s\n' "file /etc/ima-policy-$n $T/policy2/ima-policy-$n 0644 0 0" \
+			"file /keys/ima-policy-$n.sig $T/policy2/ima-policy-$n.sig 0644 0 0" "file /etc/policy-path-$n $T/policy2/path-$n 0644 0 0"
+	done
+} > "$T/kexec.list"
 "$VOUCH" initramfs create --compress gzip -o "$disk/kexec/initrd-signed" --list "$T/kexec.list" >/dev/null
 cp "$disk/kexec/initrd-signed" "$disk/kexec/initrd-unsigned"
+# the same initramfs for the final kexec -e, signed apart: RIG_CORRUPT reaches the kexec
+# scenario's initrd-signed, not the last kernel, whose signed policy file has its own.  EVM is
+# on when the guest loads it (missing-HMAC otherwise): an EVM portable signature over its
+# security.ima as well
+cp "$disk/kexec/initrd-signed" "$disk/final/initrd"
+"$VOUCH" ima sign -k "$T/ima-rsa.key" -c "$T/ima-rsa.crt" -a sha256 "$disk/final/initrd" >/dev/null
+"$VOUCH" evm sign --portable -k "$T/ima-rsa.key" -c "$T/ima-rsa.crt" -a sha256 "$disk/final/initrd" >/dev/null
+check "vouch signed the last kernel's initramfs, security.ima and a portable security.evm" \
+	test "$(xget "$disk/final/initrd" security.ima | cut -c1-2)$(xget "$disk/final/initrd" security.evm | cut -c1-2)" = 0305
 fwsign "$T/ima-rsa" "$disk/kexec/vmlinuz-signed"
 fwsign "$T/ima-rsa" "$disk/kexec/initrd-signed"
 # (RIG_CORRUPT: the initramfs, not the kernel: the kernel is read first, and a refused kernel
@@ -245,6 +275,8 @@ if [ -n "$AGENT" ]; then
 	if [ "${RIG_CORRUPT:-}" = 1 ]; then
 		openssl x509 -in "$P/server.crt" -outform DER -out "$P/server.der" && flip_last "$P/server.der" &&
 			openssl x509 -inform DER -in "$P/server.der" -out "$P/server.crt"
+		check "RIG_CORRUPT: openssl verify finds vouchd's certificate signature bad" \
+			grep -q 'certificate signature failure' <(openssl verify -CAfile "$P/ca.crt" "$P/server.crt" 2>&1)
 	fi
 	for _ in 1 2 3 4 5 6 7 8; do
 		PORT=$((20001 + RANDOM % 20000))
@@ -254,7 +286,6 @@ if [ -n "$AGENT" ]; then
 fi
 
 # --- the initramfs: built by vouch ----------------------------------------------------
-gcc -static -O2 -o "$T/gh" "$HERE/guest-helper.c"
 for i in 1 2; do openssl rand -hex 20 > "$T/nonce$i"; done
 rm -f "$T/dirs" "$T/libs"
 order="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 failover net_failover virtio_net"
@@ -655,6 +686,18 @@ else
 		"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" "$T/list2"
 	check "kexec -e: vouch log verify --previous chains the old list and the new one: they replay to PCR 10" \
 		"$VOUCH" log verify --pcrs "sha256=$T/pcrs2-sha256.txt" --previous "$T/list1" "$T/list2"
+	# the signed policy file, in the last kernel (tests/kernel/init2.sh)
+	expect policy2-keyload '-> OK' "signed policy: the last kernel (ima_policy=tcb|secure_boot) takes the vouch certificate into _ima"
+	expect policy2-bad 'ERR EACCES' "signed policy, must fail: the policy file with a wrong signature is refused (EACCES)"
+	expect policy2-signed '-> OK' "signed policy: then the policy file signed by vouch loads (the refused write did not use up the one write)"
+	# (the kernel's read of the policy files is not in the new list, whose builtin rules measured
+	# none of the initramfs' files: vouch judges the same signature files the guest set)
+	check "signed policy: vouch ima verify verifies the policy file's signature, as the kernel did" \
+		"$VOUCH" ima verify -t "$T/ima-rsa.crt" --sigfile "$T/policy2/ima-policy-signed"
+	expect_rc 1 "signed policy, must fail: and refuses the one the kernel refused" \
+		"$VOUCH" ima verify -t "$T/ima-rsa.crt" --sigfile "$T/policy2/ima-policy-bad"
+	eq "signed policy: its rule is in force: the file it names (fowner=4242) is measured" \
+		"$("$VOUCH" log show --json "$T/list2" 2>/dev/null | jq -r '[.[] | select(.name == "/etc/policy-marker")] | length')" 1
 fi
 
 # vouchd's verdicts, as vouch-agent --once reports them (exit 0 trusted, 1 not; with RIG_CORRUPT
@@ -663,6 +706,7 @@ if [ -n "$AGENT" ]; then
 	expect net-up '-> OK' "agent: the guest's network is up (virtio_net, QEMU's user network)"
 	expect agent-round1 '-> OK exit=0' "agent: vouch-agent in the guest enrolls with vouchd on the host (EK, AK, credential activation) and vouchd trusts it"
 	expect agent-round2 '-> OK exit=1' "agent, must fail: after /mnt/test/etc/motd changed, vouchd does not trust the guest"
+	grep -q '^agent-round1 | .* exit=0$' "$T/console.txt" || grep -a '^AGENT: ' "$T/console.txt" | head -4 | sed 's/^/#   /'
 	eq "agent: vouchd stored the two verdicts" \
 		"$(sqlite3 "$T/vouchd.db" "SELECT verdict FROM results WHERE agent = 'rig-guest' ORDER BY seq" 2>&1 | tr '\n' ' ')" "trusted untrusted "
 	# (json-c writes / as \/)

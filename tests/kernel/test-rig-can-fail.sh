@@ -3,10 +3,11 @@
 # The rig can fail: with RIG_CORRUPT=1 each scenario carries a deliberately wrong signature: every
 # file that must be accepted (the binary that must run, the firmware that must load, the kexec
 # initramfs, the EVM portable signature), the keys scenario's certificate (its self-signature),
-# the guest's first quote (the AK's signature) and vouchd's server certificate (for the guest's
-# vouch-agent).  The kernel, vouch or the agent refuses each, and the rig must report exactly
+# the guest's first quote (the AK's signature), vouchd's server certificate (for the guest's
+# vouch-agent) and the policy file the last kernel loads.  The kernel, vouch or the agent refuses each, and the rig must report exactly
 # those steps as failed; vouch guard, given the same signature in the same guest, must fail its
-# step as well.  The simulation has no signature of its own: it must still equal reality.
+# step as well; the last kernel (after kexec -e) refuses its policy file.  The simulation has no
+# signature of its own: it must still equal reality.
 . "$(dirname "$0")/../integration/lib.sh"
 out=$(RIG_CORRUPT=1 bash "$(dirname "$0")/rig.sh" 2>&1); rc=$?
 if [ "$rc" != 0 ]; then ok "the rig fails when a signature is corrupted (exit $rc)"; else
@@ -31,6 +32,13 @@ must_fail 'keys: an _ima entry \(ima-buf\) whose buffer is the keys scenario.s c
 must_fail 'attest: the host trusts the guest.s first quote \(vouch attest verify, exit 1\)' \
 	"attest: the quote with the corrupted signature is not trusted (exit 1)"
 must_fail 'agent: vouch-agent in the guest enrolls .*' "agent: vouch-agent refuses vouchd's corrupted certificate"
+# (curl says no more than "SSL connect error"; the rig's own openssl verify says why)
+if grep -qE '^# .*AGENT: .*/enroll: SSL connect error' <<<"$out" &&
+	grep -qE '^ok [0-9]+ - RIG_CORRUPT: openssl verify finds vouchd.s certificate signature bad' <<<"$out"; then
+	ok "agent: it failed at TLS, on the certificate whose signature openssl finds bad"; else
+	not_ok "agent: it failed at TLS, on the certificate whose signature openssl finds bad"; grep '^# .*AGENT: ' <<<"$out"; fi
+must_fail 'signed policy: then the policy file signed by vouch loads .*' "signed policy: the last kernel refuses the corrupted policy file"
+must_fail 'signed policy: its rule is in force: .*' "signed policy: so its rule is not in force"
 # the simulation, judging the same corrupted signatures, still predicts what the kernel did: the
 # 11 refusals of the normal run and these three
 if grep -qE '^ok [0-9]+ - simulation equals reality: 17 files, 14 refused, ' <<<"$out"; then
@@ -38,7 +46,7 @@ if grep -qE '^ok [0-9]+ - simulation equals reality: 17 files, 14 refused, ' <<<
 else not_ok "simulation: still equals reality, with the three corrupted files refused"
 	grep -E '^(not )?ok [0-9]+ - simulation' <<<"$out" | sed 's/^/#   got: /'; fi
 # and only those, with what follows from them (the list's verdicts, the kexec command line
-# measured only after a successful load, the final kexec -e of that pair, vouch log show's name
+# measured only after a successful load, vouch log show's name
 # for the refused certificate, and the agent's second round and vouchd's stored results, which
 # its refused connection never made): every refusal and everything else still passes
 expected='a binary signed by vouch runs
@@ -55,8 +63,9 @@ kexec: vouch log show prints that command line
 keys: an _ima entry (ima-buf) whose buffer is the keys scenario'"'"'s certificate, byte for byte
 keys: vouch log show names the keys scenario'"'"'s certificate ("CN=vouch rig keys")
 attest: the host trusts the guest'"'"'s first quote (vouch attest verify, exit 1)
-kexec -e: the signed kernel with the second initramfs loads
-kexec -e: the second kernel booted and dumped its list (the list checks after kexec -e not run)
+signed policy: then the policy file signed by vouch loads (the refused write did not use up the one write)
+signed policy: vouch ima verify verifies the policy file'"'"'s signature, as the kernel did
+signed policy: its rule is in force: the file it names (fowner=4242) is measured
 agent: vouch-agent in the guest enrolls with vouchd on the host (EK, AK, credential activation) and vouchd trusts it
 agent, must fail: after /mnt/test/etc/motd changed, vouchd does not trust the guest
 agent: vouchd stored the two verdicts

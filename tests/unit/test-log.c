@@ -484,17 +484,8 @@ static void test_sigs(void)
 /* ima-sigv2 with a d-ngv2 "verity:" digest and the §13.5 sigv3 signature */
 static void test_sigv3(void)
 {
-	static const char sig_hex[] =
-		"060304" "3d0b8968" "0100"
-		"121e574e9642356d844196e4d9722559dbc644c941164012d275d3c38d4dc50dac727e0f6ae5c2e4"
-		"6554ff6798932c79f3313e3844da42bbf8a53ec81b83f5286cb5c4e0490e7a7fc3945e895bd8cb0b"
-		"75d6d1235468f6b87cd82e9c69abd46fb16855ffb657942a86dd1b006d5537bc5744890c380bbf3d"
-		"9b2defc51308b4926caee266c14fe16cd09dac5fc1b9d9284dc85e0b831ffc490f3378d1eaa074db"
-		"f9a2d8bf3f77198a8e46750da23123a74cd87203237edbbd062db599d1ebe7431ca01d06f024b3a5"
-		"99e369c1eaaae573959f1f7708eb62727da494ca0c79ee157e1f3c566a18857d28e3bd779d4ac4a4"
-		"3edbc0635db8e3137466c9eff5257209";
-	static const char verity_hex[] =
-		"5701372e3bf270c88bc63396adac4cd7e21dec8e8d5e42500006d23bb0bdfb5e";
+	static const char sig_hex[] = IMA_FILE_SIGV3_HEX;
+	static const char verity_hex[] = IMA_FILE_VERITY_HEX;
 	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
 	uint8_t sig[265], dv[15 + 32];
 	vouch_trust *t = NULL;

@@ -114,6 +114,19 @@ static inline const char *tvec(const char *rel)
 	"3edbc0635db8e3137466c9eff5257209"
 
 #ifdef VOUCH_LIB_INTERNAL_H
+/* A test's main() on one library context: *ctx made, the @n @tests run in order, *ctx freed;
+ * the plan and exit code of tap_done(), or 1 without a context. */
+static inline int tap_run_ctx(vouch_ctx **ctx, void (*const tests[])(void), size_t n)
+{
+	if (vouch_ctx_new(ctx) < 0)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		tests[i]();
+	vouch_ctx_free(*ctx);
+	*ctx = NULL;
+	return tap_done();
+}
+
 /* The file at @path (at most @max bytes), or NULL after a '#' line that says why. */
 static inline uint8_t *tap_slurp(vouch_ctx *ctx, const char *path, size_t max, size_t *len)
 {

@@ -503,15 +503,10 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
-	if (vouch_ctx_new(&ctx) < 0)
-		return 1;
-	test_digest_forms();
-	test_fsverity();
-	test_sign_known();
-	test_peer_rows();
-	test_must_fail();
-	test_evm();
-	test_alloc_failures();
-	vouch_ctx_free(ctx);
-	return tap_done();
+	static void (*const tests[])(void) = {
+		test_digest_forms, test_fsverity, test_sign_known, test_peer_rows, test_must_fail,
+		test_evm, test_alloc_failures
+	};
+
+	return tap_run_ctx(&ctx, tests, ARRAY_SIZE(tests));
 }

@@ -492,18 +492,19 @@ static void test_evidence_strict(void)
 	vouch_evidence_free(ev);
 }
 
-int main(void)
+/* each quote of cases[] checked as it says */
+static void test_cases(void)
 {
-	if (vouch_ctx_new(&ctx) < 0)
-		return 1;
-	test_selection();
-	test_parsers();
-	test_ak();
-	test_evidence();
-	test_serialized_pcrs();
-	test_evidence_strict();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run(&cases[i]);
-	vouch_ctx_free(ctx);
-	return tap_done();
+}
+
+int main(void)
+{
+	static void (*const tests[])(void) = {
+		test_selection, test_parsers, test_ak, test_evidence, test_serialized_pcrs,
+		test_evidence_strict, test_cases
+	};
+
+	return tap_run_ctx(&ctx, tests, ARRAY_SIZE(tests));
 }

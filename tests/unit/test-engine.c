@@ -865,6 +865,18 @@ static void test_crash_rules(void)
 static void test_xattr_forms(void)
 {
 	static const char policy[] = "appraise func=FILE_CHECK\n";
+	/* a type and version byte and 19 zeroes: the verdict each gets */
+	static const struct {
+		const char *name, *content;
+		uint8_t type, version;
+		int appraisal;
+		const char *reason, *what;
+	} forms[] = {
+		{ "xf-v1", "legacy v1\n", 0x03, 1, -EOPNOTSUPP, "could not check",
+		  "legacy v1 signature: could not check" },
+		{ "xf-evm", "evm type\n", 0x05, 2, -EBADMSG, "malformed signature",
+		  "security.evm type 0x05: malformed" },
+	};
 	struct vouch_engine_result res;
 	struct vouch_digest d;
 	vouch_engine *e = engine(NULL, policy, NULL);
@@ -880,22 +892,17 @@ static void test_xattr_forms(void)
 	   "0x01 md5 padded to 21 bytes: md5, not allowed (rc %d, %d, %s)", r, res.appraisal,
 	   res.reason);
 
-	write_file("xf-v1", "legacy v1\n");
-	memset(v, 0, sizeof(v));
-	v[0] = 0x03;
-	v[1] = 1;
-	setxattr(path("xf-v1"), XATTR, v, sizeof(v), 0);
-	r = load(e, VOUCH_FUNC_FILE_CHECK, -1, "xf-v1", &res);
-	ok(r == -EACCES && res.appraisal == -EOPNOTSUPP && !strcmp(res.reason, "could not check"),
-	   "legacy v1 signature: could not check (%d, %s)", res.appraisal, res.reason);
-
-	write_file("xf-evm", "evm type\n");
-	v[0] = 0x05;
-	v[1] = 2;
-	setxattr(path("xf-evm"), XATTR, v, sizeof(v), 0);
-	r = load(e, VOUCH_FUNC_FILE_CHECK, -1, "xf-evm", &res);
-	ok(r == -EACCES && res.appraisal == -EBADMSG && !strcmp(res.reason, "malformed signature"),
-	   "security.evm type 0x05: malformed (%d, %s)", res.appraisal, res.reason);
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		write_file(forms[i].name, forms[i].content);
+		memset(v, 0, sizeof(v));
+		v[0] = forms[i].type;
+		v[1] = forms[i].version;
+		setxattr(path(forms[i].name), XATTR, v, sizeof(v), 0);
+		r = load(e, VOUCH_FUNC_FILE_CHECK, -1, forms[i].name, &res);
+		ok(r == -EACCES && res.appraisal == forms[i].appraisal &&
+			   !strcmp(res.reason, forms[i].reason),
+		   "%s (%d, %s)", forms[i].what, res.appraisal, res.reason);
+	}
 	vouch_engine_free(e);
 }
 

@@ -22,6 +22,13 @@ static void hex(const uint8_t *b, size_t n, char *out)
 	hex_encode(b, n, out);
 }
 
+/* A vector file, what it must give (an error code, a verdict) and what it is */
+struct vec_case {
+	const char *file;
+	int want;
+	const char *what;
+};
+
 /* Read every entry of a list; returns the count or the first error. */
 static int count_entries(const uint8_t *buf, size_t len, int format)
 {
@@ -236,11 +243,7 @@ static void test_s13_11(void)
 /* Must-fail vectors, one test each, with their codes. */
 static void test_must_fail(void)
 {
-	static const struct {
-		const char *file;
-		int err;
-		const char *what;
-	} parse_fail[] = {
+	static const struct vec_case parse_fail[] = {
 		{ "log/bad-truncated.bin", -EBADMSG, "a truncated last entry" },
 		{ "log/bad-length-past-end.bin", -EBADMSG, "template data length past the end" },
 		{ "log/bad-length-huge.bin", -EBADMSG, "template data length over the cap" },
@@ -257,7 +260,7 @@ static void test_must_fail(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(parse_fail); i++) {
 		buf = slurp(tvec(parse_fail[i].file), &len);
-		ok_err(count_entries(buf, len, VOUCH_LOG_FORMAT_AUTO), parse_fail[i].err,
+		ok_err(count_entries(buf, len, VOUCH_LOG_FORMAT_AUTO), parse_fail[i].want,
 		       "must fail: %s", parse_fail[i].what);
 		free(buf);
 	}
@@ -589,11 +592,7 @@ static void test_modsig_same_rules(void)
 /* ima-modsig: the appended PKCS#7 of sign-file over d-modsig (issuer+serial and SKID ids) */
 static void test_modsig(void)
 {
-	static const struct {
-		const char *p7;
-		int want;
-		const char *what;
-	} cases[] = {
+	static const struct vec_case cases[] = {
 		{ "peer/blob.rsa2048.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "RSA, issuer and serial" },
 		{ "peer/blob.rsa2048-skid.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "RSA, SKID" },
 		{ "peer/blob.ecdsa-p256.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "ECDSA P-256" },
@@ -619,7 +618,7 @@ static void test_modsig(void)
 	vouch_log_writer_new(ctx, &wo, &w);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		size_t plen = 0;
-		uint8_t *p7 = slurp(vec(cases[i].p7), &plen);
+		uint8_t *p7 = slurp(vec(cases[i].file), &plen);
 		struct vouch_log_field f[5] = {
 			{ VOUCH_LOG_FIELD_D_NG, dng, 40 },
 			{ VOUCH_LOG_FIELD_N_NG, (const uint8_t *)"/lib/modules/blob.ko", 21 },

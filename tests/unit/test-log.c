@@ -22,6 +22,21 @@ static void hex(const uint8_t *b, size_t n, char *out)
 	hex_encode(b, n, out);
 }
 
+/* PCR 10 of @rp is @sha1 (check @what1) in the sha1 bank and @sha256 (@what256) in sha256 */
+static void pcr10_is(vouch_log_replay *rp, const char *sha1, const char *what1, const char *sha256,
+		     const char *what256)
+{
+	struct vouch_digest d;
+	char h[129];
+
+	vouch_log_replay_get(rp, VOUCH_HASH_SHA1, 10, &d);
+	hex(d.bytes, d.len, h);
+	ok_streq(h, sha1, "%s", what1);
+	vouch_log_replay_get(rp, VOUCH_HASH_SHA256, 10, &d);
+	hex(d.bytes, d.len, h);
+	ok_streq(h, sha256, "%s", what256);
+}
+
 /* A vector file, what it must give (an error code, a verdict) and what it is */
 struct vec_case {
 	const char *file;
@@ -120,12 +135,8 @@ static void test_s13_9(void)
 	ok(k == 0 && n == 5, "five entries, clean end");
 	vouch_log_reader_format(r, &fmt, &order);
 	ok(fmt == VOUCH_LOG_FORMAT_BINARY && order == VOUCH_LOG_ORDER_LE, "binary LE detected");
-	vouch_log_replay_get(rp, VOUCH_HASH_SHA1, 10, &d);
-	hex(d.bytes, d.len, h);
-	ok_streq(h, "907be86361f3eabd2a1e26cf50a37757dcb36e30", "§13.9 sha1 PCR 10");
-	vouch_log_replay_get(rp, VOUCH_HASH_SHA256, 10, &d);
-	hex(d.bytes, d.len, h);
-	ok_streq(h, "8996b926daa141138fecd43093a11ff156c1c5956cdc04f9b1bd22bdd96f0981",
+	pcr10_is(rp, "907be86361f3eabd2a1e26cf50a37757dcb36e30", "§13.9 sha1 PCR 10",
+		 "8996b926daa141138fecd43093a11ff156c1c5956cdc04f9b1bd22bdd96f0981",
 		 "§13.9 sha256 PCR 10 (violation extended as all-ones)");
 	vouch_log_replay_free(rp);
 	vouch_log_reader_free(r);
@@ -172,12 +183,8 @@ static void test_s13_10(void)
 		 "§13.10 sha256 bank digest (name zero-padded to 256)");
 	ok_ret(vouch_log_replay_new(ctx, algos, NULL, 2, &rp), "replay");
 	ok_ret(vouch_log_replay_add(rp, &e), "replays");
-	vouch_log_replay_get(rp, VOUCH_HASH_SHA1, 10, &d);
-	hex(d.bytes, d.len, h);
-	ok_streq(h, "d124ee49983b556906c3d0ea8d5a3d48edeaa518", "§13.10 sha1 PCR 10");
-	vouch_log_replay_get(rp, VOUCH_HASH_SHA256, 10, &d);
-	hex(d.bytes, d.len, h);
-	ok_streq(h, "75b38d47e88d709eb5232afca2b8ee539e92b2a955102d053ff033e674b51585",
+	pcr10_is(rp, "d124ee49983b556906c3d0ea8d5a3d48edeaa518", "§13.10 sha1 PCR 10",
+		 "75b38d47e88d709eb5232afca2b8ee539e92b2a955102d053ff033e674b51585",
 		 "§13.10 sha256 PCR 10");
 	ok(vouch_log_next(r, &e) == 0, "one entry");
 	vouch_log_replay_free(rp);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What vouch-agent's and vouch-fleet's libcurl clients share: an answer collected in memory
- * up to a limit, and a JSON answer's string members.
+ * What the libcurl clients (vouch-agent, vouch-fleet, vouchd's pull mode) share: an answer
+ * collected in memory up to a limit, and a JSON answer's string members.
  *
  * Copyright (C) 2026 The vouch authors
  */

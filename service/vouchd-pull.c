@@ -26,6 +26,7 @@
 
 #include <curl/curl.h>
 
+#include "curl-client.h"
 #include "vouchd.h"
 
 struct cidr {
@@ -41,8 +42,7 @@ struct fetch {
 	char id[STORE_ID_MAX + 1];
 	struct store_nonce nonce;
 	uint64_t offset;
-	char *body;
-	size_t len;
+	struct buf body; /* the answer: more than a push body may be fails the transfer */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -276,7 +276,7 @@ static void judge(struct server *srv, struct fetch *f)
 	double t0 = now_mono();
 	char reason[600];
 
-	if (vouch_evidence_parse(srv->ctx, f->body, f->len, &ev) < 0) {
+	if (vouch_evidence_parse(srv->ctx, f->body.data, f->body.len, &ev) < 0) {
 		snprintf(reason, sizeof(reason), "not an evidence document: %s",
 			 vouch_ctx_last_error(srv->ctx));
 		for (char *c = reason; *c; c++)
@@ -299,7 +299,7 @@ static void fetch_free(struct fetch *f)
 		curl_multi_remove_handle(f->p->multi, f->easy);
 		curl_easy_cleanup(f->easy);
 	}
-	free(f->body);
+	free(f->body.data);
 	free(f);
 }
 
@@ -322,7 +322,7 @@ static void finish(struct pull *p, struct fetch *f, CURLcode rc)
 		record_error(srv, f->id, reason);
 	} else if (code == 204) {
 		nothing_new(srv, f);
-	} else if (code != 200 || !f->body) {
+	} else if (code != 200 || !f->body.data) {
 		snprintf(reason, sizeof(reason), "the agent answered HTTP %ld", code);
 		record_error(srv, f->id, reason);
 	} else {
@@ -408,22 +408,6 @@ static int on_timer(CURLM *multi, long ms, void *userp)
 
 /* --- one round per agent ------------------------------------------------------------------------ */
 
-static size_t on_data(char *data, size_t size, size_t n, void *arg)
-{
-	struct fetch *f = arg;
-	size_t add = size * n;
-	char *nb;
-
-	/* more than a push body may be: the transfer fails (CURLE_WRITE_ERROR) */
-	if (f->len + add > MAX_BODY || !(nb = realloc(f->body, f->len + add + 1)))
-		return 0;
-	memcpy(nb + f->len, data, add);
-	f->len += add;
-	nb[f->len] = '\0';
-	f->body = nb;
-	return add;
-}
-
 /* a fresh nonce and the agent's offset, committed before the request leaves */
 static int prepare(struct server *srv, struct fetch *f)
 {
@@ -506,6 +490,7 @@ static int start_fetch(struct pull *p, const char *id, const char *stored_url)
 	if (!f)
 		return -ENOMEM;
 	f->p = p;
+	f->body.max = MAX_BODY;
 	snprintf(f->id, sizeof(f->id), "%s", id);
 	r = prepare(srv, f);
 	if (r < 0) {
@@ -539,7 +524,7 @@ static int start_fetch(struct pull *p, const char *id, const char *stored_url)
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_ERRORBUFFER, f->errbuf);
 	curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, &f->body);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
 	if (curl_multi_add_handle(p->multi, f->easy) != CURLM_OK) {
 		fetch_free(f);

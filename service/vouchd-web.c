@@ -117,6 +117,16 @@ static int csp_nonce(char hex[33])
 	return 0;
 }
 
+/* one failed check: "<b>CHECK</b>: <code>DETAIL</code>", escaped */
+static void failure_html(struct evbuffer *b, json_object *f)
+{
+	evbuffer_add_printf(b, "<b>");
+	esc(b, str(f, "check"));
+	evbuffer_add_printf(b, "</b>: <code>");
+	esc(b, str(f, "detail"));
+	evbuffer_add_printf(b, "</code>");
+}
+
 /* the failed checks of a result, each with its detail (which names the failing entry) */
 static void failures_html(struct evbuffer *b, json_object *failures)
 {
@@ -128,11 +138,9 @@ static void failures_html(struct evbuffer *b, json_object *failures)
 	for (size_t i = 0; i < n; i++) {
 		json_object *f = json_object_array_get_idx(failures, i);
 
-		evbuffer_add_printf(b, "<li><b>");
-		esc(b, str(f, "check"));
-		evbuffer_add_printf(b, "</b>: <code>");
-		esc(b, str(f, "detail"));
-		evbuffer_add_printf(b, "</code></li>");
+		evbuffer_add_printf(b, "<li>");
+		failure_html(b, f);
+		evbuffer_add_printf(b, "</li>");
 	}
 	evbuffer_add_printf(b, "</ul>");
 }
@@ -309,11 +317,7 @@ void do_web_agent(struct server *srv, struct evhttp_request *req, const char *id
 		time_text(b, r, "time");
 		evbuffer_add_printf(b, "</td><td class=\"%s\">%s</td><td>", v, v);
 		if (ff && json_object_is_type(ff, json_type_object)) {
-			evbuffer_add_printf(b, "<b>");
-			esc(b, str(ff, "check"));
-			evbuffer_add_printf(b, "</b>: <code>");
-			esc(b, str(ff, "detail"));
-			evbuffer_add_printf(b, "</code>");
+			failure_html(b, ff);
 		}
 		evbuffer_add_printf(b, "</td></tr>\n");
 	}

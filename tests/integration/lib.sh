@@ -36,6 +36,17 @@ guard_mount() {
 	fi
 	rm -f "$1/probe"
 }
+# guard_up PID TRIES: 0 once vouch guard (PID, stderr in $T/guard.err) says it is guarding;
+# 1 when it exited first or said nothing in TRIES times 50 ms
+guard_up() {
+	local i
+	for i in $(seq "$2"); do
+		grep -q '^vouch guard: guarding' "$T/guard.err" && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
 # stderr names the subject, among other lines (warnings, a summary, a usage hint)
 err_has() {
 	if grep -q -- "$2" "$T/.err" && ! grep -qi 'AddressSanitizer\|runtime error' "$T/.err"; then

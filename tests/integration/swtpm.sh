@@ -12,6 +12,9 @@
 #   tools_key OUT ALG ATTRIBUTES
 #                     -> a key made by tpm2-tools under a fresh owner primary (no resource
 #                        manager): OUT (public) and OUT.priv
+#   swtpm_debian_pcr10 WHAT
+#                     -> the swtpm's sha256 PCR 10 extended with $VEC/debian-6.1's measurement
+#                        list; checked (WHAT names it) against that machine's PCR 10
 SWTPM_PID=
 SWTPM_PORT=
 SWTPM_TCTI=
@@ -85,4 +88,17 @@ tools_key() {
 	tpm2_flushcontext -t >/dev/null 2>&1
 	[ $rc = 0 ] || sed 's/^/# /' "$T/create.log"
 	return $rc
+}
+
+swtpm_debian_pcr10() {
+	python3 - "$VEC/debian-6.1/binary_runtime_measurements" <<'PY' |
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read(); o = 0
+while o < len(b):
+    o += 4 + 20; n, = struct.unpack_from("<I", b, o); o += 4 + n
+    n, = struct.unpack_from("<I", b, o); print("sha256:" + hashlib.sha256(b[o + 4:o + 4 + n]).hexdigest()); o += 4 + n
+PY
+		while read -r d; do "$VOUCH" tpm extend 10 "$d" >/dev/null || not_ok "extend"; done
+	eq "swtpm PCR 10 = $1" "$("$VOUCH" tpm pcrread --json sha256:10 | jq -r '.sha256["10"]')" \
+		"$(awk '/PCR-10/ {print tolower($2)}' "$VEC/debian-6.1/pcrs-sha256.txt")"
 }

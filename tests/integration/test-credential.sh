@@ -56,12 +56,13 @@ check "AK 2 created" "$VOUCH" tpm ak create --handle 0x81010011 --out "$T/ak2"
 check "vouch makes a credential for AK 1 after checking the EK certificate and the AK" \
 	env -u VOUCH_TCTI "$VOUCH" tpm credential make --ek "$T/ekA.pub" --ak "$T/ak1.pub" \
 	--ek-cert "$T/ekA.crt" --ek-ca "$CA_A" --secret "$T/secret" --out "$T/cred-a"
-tools_activate() { # CRED OUT [AK]
+tools_activate() { # CRED OUT [AK [EK]]: tpm2-tools activate; without EK, an RSA EK made here
+	local ek=${4:-$T/ek.ctx}
 	tpm2_flushcontext -t >/dev/null 2>&1
-	tpm2_createek -Q -c "$T/ek.ctx" -G rsa &&
+	{ [ -n "${4:-}" ] || tpm2_createek -Q -c "$T/ek.ctx" -G rsa; } &&
 	tpm2_startauthsession -Q --policy-session -S "$T/s.ctx" &&
 	tpm2_policysecret -Q -S "$T/s.ctx" -c e &&
-	tpm2_activatecredential -Q -c "${3:-0x81010010}" -C "$T/ek.ctx" -i "$1" -o "$2" \
+	tpm2_activatecredential -Q -c "${3:-0x81010010}" -C "$ek" -i "$1" -o "$2" \
 		-P "session:$T/s.ctx"
 	local rc=$?
 	tpm2_flushcontext -t >/dev/null 2>&1; tpm2_flushcontext -s >/dev/null 2>&1
@@ -104,17 +105,8 @@ check "(d) vouch makes a credential to the ECC EK" "$VOUCH" tpm credential make 
 check "(d) vouch activates it with the ECC EK" "$VOUCH" tpm credential activate \
 	--ek-handle 0x81010002 "$T/cred-ecc" --out "$T/secret-ecc"
 check "(d) and gets the secret back" cmp "$T/secret" "$T/secret-ecc"
-tools_activate_ecc() { # CRED OUT
-	tpm2_startauthsession -Q --policy-session -S "$T/s.ctx" &&
-	tpm2_policysecret -Q -S "$T/s.ctx" -c e &&
-	tpm2_activatecredential -Q -c 0x81010010 -C 0x81010002 -i "$1" -o "$2" \
-		-P "session:$T/s.ctx"
-	local rc=$?
-	tpm2_flushcontext -t >/dev/null 2>&1; tpm2_flushcontext -s >/dev/null 2>&1
-	return $rc
-}
 check "(d) tpm2_activatecredential activates vouch's ECC credential" \
-	tools_activate_ecc "$T/cred-ecc" "$T/secret-ecc2"
+	tools_activate "$T/cred-ecc" "$T/secret-ecc2" 0x81010010 0x81010002
 check "(d) and gets the secret back" cmp "$T/secret" "$T/secret-ecc2"
 check "(d) tpm2_makecredential -T none makes one to the ECC EK" tpm2_makecredential -T none \
 	-u "$T/ekA-ecc.pub" -s "$T/secret" -n "$(od -An -tx1 "$T/ak1.name" | tr -d ' \n')" \

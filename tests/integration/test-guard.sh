@@ -73,16 +73,12 @@ EOF
 
 # start_guard STATE ARGS...: the daemon in the background, ready once it says so
 start_guard() {
-	local state=$1 i; shift
+	local state=$1; shift
 	: >"$T/guard.err"
 	$VOUCH guard --policy "$T/policy" --trust "$K/rsa2048.crt" --state-dir "$state" \
 		--mount "$M" --stats "$T/stats" --log-json "$T/log.json" "$@" 2>"$T/guard.err" &
 	G=$!
-	for i in $(seq 100); do
-		grep -q '^vouch guard: guarding' "$T/guard.err" && return 0
-		kill -0 "$G" 2>/dev/null || break
-		sleep 0.05
-	done
+	guard_up "$G" 100 && return 0
 	if grep -q 'fanotify permission events unavailable' "$T/guard.err"; then
 		echo "1..0 # SKIP $(grep -m1 fanotify "$T/guard.err")"; G=; exit 0
 	fi

@@ -25,15 +25,7 @@ DEB=$VEC/debian-6.1/binary_runtime_measurements
 swtpm_start "$T/tpm" || { not_ok "swtpm starts"; done_testing; }
 trap 'swtpm_stop; rm -rf "$T"' EXIT
 export VOUCH_TCTI=$SWTPM_TCTI
-python3 - "$DEB" <<'PY' | while read -r d; do "$VOUCH" tpm extend 10 "$d" >/dev/null || not_ok "extend"; done
-import hashlib, struct, sys
-b = open(sys.argv[1], "rb").read(); o = 0
-while o < len(b):
-    o += 4 + 20; n, = struct.unpack_from("<I", b, o); o += 4 + n
-    n, = struct.unpack_from("<I", b, o); print("sha256:" + hashlib.sha256(b[o + 4:o + 4 + n]).hexdigest()); o += 4 + n
-PY
-eq "swtpm PCR 10 = the Debian guest's" "$("$VOUCH" tpm pcrread --json sha256:10 | jq -r '.sha256["10"]')" \
-	"$(awk '/PCR-10/ {print tolower($2)}' "$VEC/debian-6.1/pcrs-sha256.txt")"
+swtpm_debian_pcr10 "the Debian guest's"
 check "AK" "$VOUCH" tpm ak create --out "$T/ak"
 check "quote PCR 10 with the guest's list" "$VOUCH" attest quote --nonce 07 --pcrs sha256:10 \
 	--ima "$DEB" --no-eventlog --out "$T/ev"

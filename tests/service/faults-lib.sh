@@ -225,6 +225,25 @@ pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 declare -A NPID
 NODE_ID=false
 "$VOUCHD" --help 2>&1 | grep -q -- --node-id && NODE_ID=true
+# fleet_defaults: the load of the paced fault tests: AGENTS paced agents, the last BAD of them
+# bad (BAD_FROM..BAD_TO-1), FLOOD flooding ones, THREADS, INTERVAL (from the environment if set)
+fleet_defaults() {
+	AGENTS=${AGENTS:-24} THREADS=${THREADS:-3} INTERVAL=${INTERVAL:-0.12} BAD=2 FLOOD=${FLOOD:-4}
+	BAD_FROM=$((AGENTS - BAD)) BAD_TO=$AGENTS
+}
+# vouchd_runs DB [WHAT]: vouchd on a free port ($PORT) with DB, checked; the test ends if it
+# does not start.  WHAT is added to the check's name.
+vouchd_runs() {
+	PORT=$(pick_port) && vouchd_start "$PORT" "$1" && ok "vouchd runs on 127.0.0.1:$PORT${2:-}" ||
+		{ not_ok "vouchd starts"; tail -5 "$T/vouchd.log"; done_testing; }
+}
+# two_nodes_run DSN: the fleet's PKI, then nodes_start DSN, checked; the test ends if they do
+# not start
+two_nodes_run() {
+	faults_pki $((AGENTS + FLOOD))
+	nodes_start "$1" && ok "two vouchd nodes on PostgreSQL (127.0.0.1:$PORT_A, :$PORT_B) behind fault-proxy on :$FRONT_PORT" ||
+		{ not_ok "two nodes start"; tail -5 "$T"/node-*.log; done_testing; }
+}
 node_start() {
 	local id=()
 	$NODE_ID && id=(--node-id "$1")

@@ -10,7 +10,8 @@
 #   issue CA NAME CN [SAN]   a leaf certificate $P/NAME.{key,csr,crt} from $P/CA
 #   port_free PORT           nothing listens on 127.0.0.1:PORT
 #   stop_pids PID...         kill and reap exactly these processes
-#   free_port, stop_vouchd ($VPID), listen_up, vouchd_up, req, code, js, sql ($DB), list_without:
+#   free_port, stop_vouchd ($VPID), listen_up, vouchd_up, req, code, js, sql ($DB), list_without,
+#   webhook_secret, webhook_receiver, receiver_fail:
 #                            below
 P=$T/pki
 mkdir -p "$P"
@@ -110,3 +111,63 @@ while i < len(b):
 open(sys.argv[2], "wb").write(out)
 PY
 }
+
+# webhook_secret FILE: 32 random bytes in base64, mode 0600
+webhook_secret() { head -c 32 /dev/urandom | base64 >"$1" && chmod 600 "$1"; }
+
+# webhook_receiver SECRET LOG: a python3 receiver on 127.0.0.1 that appends one line per POST
+# to LOG (emptied first): "CODE KEY ok|bad TYPE AGENT", ok = the HMAC with SECRET verifies, the
+# body is JSON (Content-Type too) and its id is the Idempotency-Key.  GET /fail/N: the next N
+# posts are answered 500.  Sets RPID, RPORT and HOOK (its URL); 1 if it did not come up in 5 s.
+webhook_receiver() {
+	: >"$2"
+	cat >"$T/receiver.py" <<'PY'
+import hashlib, hmac, http.server, json, os, sys
+secret = open(sys.argv[1], "rb").read().rstrip(b"\r\n")
+log = open(sys.argv[2], "a", buffering=1)
+fail = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def reply(self, code):
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def do_GET(self):
+        if self.path.startswith("/fail/"):
+            fail[0] = int(self.path[6:])
+        self.reply(200)
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        key = self.headers.get("Idempotency-Key", "-")
+        want = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+        good = hmac.compare_digest(self.headers.get("X-Vouch-Signature", ""), want)
+        try:
+            ev = json.loads(body)
+            good = good and str(ev["id"]) == key and self.headers.get("Content-Type") == "application/json"
+            what = "%s %s" % (ev["type"], ev["agent"])
+        except Exception:
+            good, what = False, "- -"
+        if fail[0] > 0:
+            fail[0] -= 1
+            log.write("500 %s %s %s\n" % (key, "ok" if good else "bad", what))
+            return self.reply(500)
+        log.write("200 %s %s %s\n" % (key, "ok" if good else "bad", what))
+        self.reply(200)
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+s.daemon_threads = True
+open(sys.argv[3] + ".tmp", "w").write(str(s.server_address[1]))
+os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+s.serve_forever()
+PY
+	rm -f "$T/rport"
+	python3 "$T/receiver.py" "$1" "$2" "$T/rport" &
+	RPID=$!
+	for _ in $(seq 1 100); do [ -s "$T/rport" ] && break; sleep 0.05; done
+	RPORT=$(cat "$T/rport" 2>/dev/null)
+	HOOK=http://127.0.0.1:$RPORT/hook
+	[ -n "$RPORT" ]
+}
+# receiver_fail N: the receiver answers its next N posts with 500
+receiver_fail() { curl -sS -o /dev/null "http://127.0.0.1:$RPORT/fail/$1"; }

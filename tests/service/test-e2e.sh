@@ -92,42 +92,9 @@ done
 # --- the webhook receiver: one line per POST, "CODE KEY ok|bad TYPE AGENT" ----------------------
 # ok: the HMAC verifies and the body's id is the Idempotency-Key
 SECRET=$T/webhook.secret
-head -c 32 /dev/urandom | base64 >"$SECRET"
-chmod 600 "$SECRET"
+webhook_secret "$SECRET"
 HOOKLOG=$T/hook.log
-: >"$HOOKLOG"
-cat >"$T/receiver.py" <<'PY'
-import hashlib, hmac, http.server, json, os, sys
-secret = open(sys.argv[1], "rb").read().rstrip(b"\r\n")
-log = open(sys.argv[2], "a", buffering=1)
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a):
-        pass
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        key = self.headers.get("Idempotency-Key", "-")
-        want = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        good = hmac.compare_digest(self.headers.get("X-Vouch-Signature", ""), want)
-        try:
-            ev = json.loads(body)
-            good = good and str(ev["id"]) == key
-            what = "%s %s" % (ev["type"], ev["agent"])
-        except Exception:
-            good, what = False, "- -"
-        log.write("200 %s %s %s\n" % (key, "ok" if good else "bad", what))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-s.daemon_threads = True
-open(sys.argv[3] + ".tmp", "w").write(str(s.server_address[1]))
-os.rename(sys.argv[3] + ".tmp", sys.argv[3])
-s.serve_forever()
-PY
-python3 "$T/receiver.py" "$SECRET" "$HOOKLOG" "$T/rport" &
-PIDS+=("$!")
-wait_for 5 test -s "$T/rport" && ok "webhook receiver on 127.0.0.1:$(cat "$T/rport")" ||
+webhook_receiver "$SECRET" "$HOOKLOG" && PIDS+=("$RPID") && ok "webhook receiver on 127.0.0.1:$RPORT" ||
 	{ not_ok "webhook receiver"; done_testing; }
 
 # --- vouchd --------------------------------------------------------------------------------------
@@ -137,7 +104,7 @@ VOUCHD_ARGS=(--db "$DB" --tls-cert "$P/server.crt"
 	--pcrs sha256:0-10 --reference "$T/ref.json"
 	--ek-ca "$T/ek-ca.pem" --agent-ca-cert "$P/ca.crt" --agent-ca-key "$P/ca.key"
 	--interval 1 --grace 2
-	--webhook "http://127.0.0.1:$(cat "$T/rport")/hook" --webhook-secret "$SECRET"
+	--webhook "$HOOK" --webhook-secret "$SECRET"
 	--pull-cert "$P/verifier.crt" --pull-key "$P/verifier.key" --pull-ca "$P/ca.crt"
 	--pull-allow 127.0.0.0/8 --pull-timeout 3)
 start_vouchd() { vouchd_up "$T/vouchd.log" "${VOUCHD_ARGS[@]}" && PIDS+=("$VPID"); }

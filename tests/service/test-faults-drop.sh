@@ -19,8 +19,7 @@ PHASE=5 # seconds per fault phase
 [ "$LONG" = 1 ] && PHASE=60
 faults_pki "$AGENTS"
 DB=$T/vouchd.db
-PORT=$(pick_port) && vouchd_start "$PORT" "$DB" && ok "vouchd runs on 127.0.0.1:$PORT" ||
-	{ not_ok "vouchd starts"; tail -5 "$T/vouchd.log"; done_testing; }
+vouchd_runs "$DB"
 proxy_start proxy "$T/proxy.ctl" "127.0.0.1:$PORT" && ok "fault-proxy in front on $PROXY_PORT" ||
 	{ not_ok "fault-proxy starts"; cat "$T/proxy.log"; done_testing; }
 

@@ -12,14 +12,12 @@
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/faults-lib.sh"
 
-AGENTS=${AGENTS:-24} THREADS=${THREADS:-3} INTERVAL=${INTERVAL:-0.12} BAD=2 FLOOD=${FLOOD:-4}
-BAD_FROM=$((AGENTS - BAD)) BAD_TO=$AGENTS
+fleet_defaults
 KILLS=3 GAP=5 # seconds between a restart and the next kill
 [ "$LONG" = 1 ] && KILLS=30 GAP=8
 faults_pki $((AGENTS + FLOOD))
 DB=$T/vouchd.db
-PORT=$(pick_port) && vouchd_start "$PORT" "$DB" && ok "vouchd runs on 127.0.0.1:$PORT" ||
-	{ not_ok "vouchd starts"; tail -5 "$T/vouchd.log"; done_testing; }
+vouchd_runs "$DB"
 
 SECS=$((KILLS * (GAP + 1) + 4))
 loads_start "$PORT" "$SECS"

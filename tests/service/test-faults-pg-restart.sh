@@ -11,14 +11,11 @@
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/faults-lib.sh"
 
-AGENTS=${AGENTS:-24} THREADS=${THREADS:-3} INTERVAL=${INTERVAL:-0.12} BAD=2 FLOOD=${FLOOD:-4}
-BAD_FROM=$((AGENTS - BAD)) BAD_TO=$AGENTS
+fleet_defaults
 ROUNDS=2 GAP=6
 [ "$LONG" = 1 ] && ROUNDS=15 GAP=10
 pg_start
-faults_pki $((AGENTS + FLOOD))
-nodes_start "$DSN" && ok "two vouchd nodes on PostgreSQL (127.0.0.1:$PORT_A, :$PORT_B) behind fault-proxy on :$FRONT_PORT" ||
-	{ not_ok "two nodes start"; tail -5 "$T"/node-*.log; done_testing; }
+two_nodes_run "$DSN"
 
 SECS=$((ROUNDS * (GAP + 2) + 4))
 loads_start "$FRONT_PORT" "$SECS"

@@ -11,8 +11,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/faults-lib.sh"
 
-AGENTS=${AGENTS:-24} THREADS=${THREADS:-3} INTERVAL=${INTERVAL:-0.12} BAD=2 FLOOD=${FLOOD:-4}
-BAD_FROM=$((AGENTS - BAD)) BAD_TO=$AGENTS
+fleet_defaults
 PHASE=5 DELAY1=5 DELAY2=25
 [ "$LONG" = 1 ] && PHASE=60
 pg_start

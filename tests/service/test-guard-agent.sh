@@ -93,11 +93,7 @@ start_guard() {
 	$VOUCH guard --policy "$T/policy" --trust "$K/rsa2048.crt" --state-dir "$S" \
 		--tcti "$SWTPM_TCTI" --mount "$M" --mode log --log-json "$T/log.json" 2>"$T/guard.err" &
 	G=$!
-	for _ in $(seq 200); do
-		grep -q '^vouch guard: guarding' "$T/guard.err" && return 0
-		kill -0 "$G" 2>/dev/null || break
-		sleep 0.05
-	done
+	guard_up "$G" 200 && return 0
 	sed 's/^/#   /' "$T/guard.err"
 	return 1
 }

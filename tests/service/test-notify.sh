@@ -34,57 +34,10 @@ issue op-ca op operator
 # one line per POST: "CODE KEY ok|bad TYPE AGENT"; ok = the HMAC verifies and the body's id is
 # the Idempotency-Key.  GET /fail/N: answer the next N posts with 500.
 SECRET=$T/webhook.secret
-head -c 32 /dev/urandom | base64 >"$SECRET"
-chmod 600 "$SECRET"
+webhook_secret "$SECRET"
 HOOKLOG=$T/hook.log
-: >"$HOOKLOG"
-cat >"$T/receiver.py" <<'PY'
-import hashlib, hmac, http.server, json, sys
-secret = open(sys.argv[1], "rb").read().rstrip(b"\r\n")
-log = open(sys.argv[2], "a", buffering=1)
-fail = [0]
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a):
-        pass
-    def reply(self, code):
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def do_GET(self):
-        if self.path.startswith("/fail/"):
-            fail[0] = int(self.path[6:])
-        self.reply(200)
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        key = self.headers.get("Idempotency-Key", "-")
-        want = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        good = hmac.compare_digest(self.headers.get("X-Vouch-Signature", ""), want)
-        try:
-            ev = json.loads(body)
-            good = good and str(ev["id"]) == key and self.headers.get("Content-Type") == "application/json"
-            what = "%s %s" % (ev["type"], ev["agent"])
-        except Exception:
-            good, what = False, "- -"
-        if fail[0] > 0:
-            fail[0] -= 1
-            log.write("500 %s %s %s\n" % (key, "ok" if good else "bad", what))
-            return self.reply(500)
-        log.write("200 %s %s %s\n" % (key, "ok" if good else "bad", what))
-        self.reply(200)
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-s.daemon_threads = True
-open(sys.argv[3] + ".tmp", "w").write(str(s.server_address[1]))
-import os; os.rename(sys.argv[3] + ".tmp", sys.argv[3])
-s.serve_forever()
-PY
-python3 "$T/receiver.py" "$SECRET" "$HOOKLOG" "$T/rport" &
-RPID=$!
-for _ in $(seq 1 100); do [ -s "$T/rport" ] && break; sleep 0.05; done
-RPORT=$(cat "$T/rport" 2>/dev/null)
-[ -n "$RPORT" ] && ok "webhook receiver on 127.0.0.1:$RPORT" || { not_ok "webhook receiver"; done_testing; }
-HOOK=http://127.0.0.1:$RPORT/hook
-receiver_fail() { curl -sS -o /dev/null "http://127.0.0.1:$RPORT/fail/$1"; }
+webhook_receiver "$SECRET" "$HOOKLOG" && ok "webhook receiver on 127.0.0.1:$RPORT" ||
+	{ not_ok "webhook receiver"; done_testing; }
 
 # --- vouchd ----------------------------------------------------------------------------------
 DB=$T/vouchd.db

@@ -38,6 +38,14 @@ static void raw(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* an agent's id and AK fingerprint, on the reference "default" */
+static void agent_names(struct store_agent *a, const char *id, const char *ak_fpr)
+{
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	snprintf(a->ak_fpr, sizeof(a->ak_fpr), "%s", ak_fpr);
+	snprintf(a->reference, sizeof(a->reference), "default");
+}
+
 /* the management API: the agent list, its pages and the agents' states (a second agent a2,
  * with a result, a nonce and a state, put first) */
 static void fleet_list(struct store *s, struct store_agent *a2)
@@ -504,9 +512,7 @@ static void migrations(const char *dir)
 	char path[96];
 
 	a.ak = ak;
-	snprintf(a.id, sizeof(a.id), "old");
-	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "f");
-	snprintf(a.reference, sizeof(a.reference), "default");
+	agent_names(&a, "old", "f");
 	snprintf(path, sizeof(path), "%s/mig", dir);
 	for (int from = 1; from <= 6; from++) {
 		struct store *s = NULL;
@@ -914,9 +920,7 @@ static void pg_prefetch(void)
 		return;
 	ok(ops->attest_prefetch != NULL, "PostgreSQL prefetches an attestation's reads");
 	a.ak = ak;
-	snprintf(a.id, sizeof(a.id), "q");
-	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "fq");
-	snprintf(a.reference, sizeof(a.reference), "default");
+	agent_names(&a, "q", "fq");
 	snprintf(a.mode, sizeof(a.mode), "push");
 	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->nonce_put(s, "q", &n) ||
 		 ops->state_put(s, "q", &st) || ops->status_put(s, "q", &ss) || ops->commit(s)),
@@ -970,9 +974,7 @@ static void pg_pool(void)
 	ok(ops->commit_start && ops->commit_poll && ops->commit_seq && ops->commit_free,
 	   "PostgreSQL commits asynchronously");
 	a.ak = ak;
-	snprintf(a.id, sizeof(a.id), "p");
-	snprintf(a.ak_fpr, sizeof(a.ak_fpr), "f");
-	snprintf(a.reference, sizeof(a.reference), "default");
+	agent_names(&a, "p", "f");
 	ok_ret(-(ops->begin(s) || ops->agent_put(s, &a) || ops->commit(s)), "agent p");
 	for (int k = 0; k < 3; k++) {
 		ok_ret(-(ops->batch_begin(s) || ops->begin(s) ||
@@ -1044,9 +1046,7 @@ static void pg_concurrency(void)
 	if (!a)
 		return;
 	p.ak = ak;
-	snprintf(p.id, sizeof(p.id), "a1");
-	snprintf(p.ak_fpr, sizeof(p.ak_fpr), "f");
-	snprintf(p.reference, sizeof(p.reference), "default");
+	agent_names(&p, "a1", "f");
 	ok_ret(-(ops->begin(a) || ops->agent_put(a, &p) || ops->nonce_put(a, "a1", &n) ||
 		 ops->commit(a)),
 	       "an agent with a nonce");
@@ -1164,9 +1164,7 @@ static void pg_reconnect(void)
 	if (!s)
 		return;
 	p.ak = ak;
-	snprintf(p.id, sizeof(p.id), "r1");
-	snprintf(p.ak_fpr, sizeof(p.ak_fpr), "f");
-	snprintf(p.reference, sizeof(p.reference), "default");
+	agent_names(&p, "r1", "f");
 	ok(pg_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'vouchd'") ==
 		   1,
 	   "the store's session is named 'vouchd'");

@@ -40,8 +40,7 @@ issue op-ca op operator
 openssl pkey -in "$P/other.key" -pubout -out "$P/ak.pem" 2>/dev/null
 [ -s "$P/op.crt" ] && [ -s "$P/ak.pem" ] && ok "test PKI" || { not_ok "test PKI"; done_testing; }
 SECRET=$T/webhook.secret
-head -c 32 /dev/urandom | base64 >"$SECRET"
-chmod 600 "$SECRET"
+webhook_secret "$SECRET"
 
 # --- vouchd --check-config ----------------------------------------------------------------------
 conf() { # FILE ["KEY = VALUE"...]: the base configuration, each KEY replaced or added
@@ -146,34 +145,8 @@ check "  says so" grep -q "pg_dump" "$T/last.err"
 
 # --- the webhook receiver -----------------------------------------------------------------------
 HOOKLOG=$T/hook.log
-: >"$HOOKLOG"
-cat >"$T/receiver.py" <<'PY'
-import hashlib, hmac, http.server, json, os, sys
-secret = open(sys.argv[1], "rb").read().rstrip(b"\r\n")
-log = open(sys.argv[2], "a", buffering=1)
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a):
-        pass
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        want = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        good = hmac.compare_digest(self.headers.get("X-Vouch-Signature", ""), want)
-        ev = json.loads(body)
-        log.write("%s %s %s %s\n" % (ev["id"], "ok" if good else "bad", ev["type"], ev["agent"]))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-s.daemon_threads = True
-open(sys.argv[3] + ".tmp", "w").write(str(s.server_address[1]))
-os.rename(sys.argv[3] + ".tmp", sys.argv[3])
-s.serve_forever()
-PY
-python3 "$T/receiver.py" "$SECRET" "$HOOKLOG" "$T/rport" &
-PIDS+=("$!")
-wait_for 5 test -s "$T/rport" && ok "webhook receiver" || { not_ok "webhook receiver"; done_testing; }
-HOOK=http://127.0.0.1:$(cat "$T/rport")/hook
+webhook_receiver "$SECRET" "$HOOKLOG" && PIDS+=("$RPID") && ok "webhook receiver" ||
+	{ not_ok "webhook receiver"; done_testing; }
 
 # --- a real pull agent's TPM (swtpm) and measurement list, when they can be had ------------------
 REAL=
@@ -285,11 +258,11 @@ eq "one overdue event per agent, though two watchdogs run" \
 
 all_delivered_so_far() {
 	local s
-	for s in $(sql "SELECT seq FROM outbox"); do grep -q "^$s ok " "$HOOKLOG" || return 1; done
+	for s in $(sql "SELECT seq FROM outbox"); do grep -q "^200 $s ok " "$HOOKLOG" || return 1; done
 }
 # --- kill -9 the node holding the pull agents ----------------------------------------------------
 wait_for 5 all_delivered_so_far || not_ok "the events before the kill are delivered"
-eq "one node delivers: no event twice before the kill" "$(cut -d' ' -f1 "$HOOKLOG" | sort | uniq -d | wc -l)" 0
+eq "one node delivers: no event twice before the kill" "$(cut -d' ' -f2 "$HOOKLOG" | sort | uniq -d | wc -l)" 0
 LAST=$(sql "SELECT coalesce(max(seq), 0) FROM results")
 HELD=$(sql "SELECT group_concat(id, ' ') FROM agents WHERE lease_node = '$H'")
 diag "killing node $H (pull leases: $HELD; outbox duty: node $DUTY)"
@@ -318,15 +291,15 @@ if [ -n "$REAL" ]; then
 fi
 eq "node $S provisions n1 after the kill" "$(op PUT "$S" /v1/agents/n1 "$T/put.json")" 201
 NEWSEQ=$(sql "SELECT max(seq) FROM outbox WHERE agent = 'n1'")
-delivered() { grep -q "^$NEWSEQ ok enrolled n1$" "$HOOKLOG"; }
+delivered() { grep -q "^200 $NEWSEQ ok enrolled n1$" "$HOOKLOG"; }
 wait_for 6 delivered && ok "its event is delivered by the survivor" || not_ok "event $NEWSEQ delivered after the kill"
 eq "the survivor holds the outbox duty" "$(sql "SELECT node FROM duties WHERE name = 'outbox'")" "$S"
 all_delivered() {
 	local s
-	for s in $(sql "SELECT seq FROM outbox"); do grep -q "^$s ok " "$HOOKLOG" || return 1; done
+	for s in $(sql "SELECT seq FROM outbox"); do grep -q "^200 $s ok " "$HOOKLOG" || return 1; done
 }
 wait_for 10 all_delivered && ok "every event ($(sql "SELECT count(*) FROM outbox")) delivered at least once, signed" ||
-	not_ok "events not delivered: $(for s in $(sql "SELECT seq FROM outbox"); do grep -q "^$s ok " "$HOOKLOG" || printf '%s ' "$s"; done)"
+	not_ok "events not delivered: $(for s in $(sql "SELECT seq FROM outbox"); do grep -q "^200 $s ok " "$HOOKLOG" || printf '%s ' "$s"; done)"
 diag "deliveries: $(wc -l <"$HOOKLOG") for $(sql "SELECT count(*) FROM outbox") events"
 ! grep -q " bad " "$HOOKLOG" && ok "no delivery with a bad signature" || not_ok "a delivery with a bad signature"
 

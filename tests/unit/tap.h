@@ -100,7 +100,33 @@ static inline const char *tvec(const char *rel)
 	return tap_path(base ? base : "tests/vectors", rel);
 }
 
+/* Known values of tests/vectors/ima/file.txt: its fs-verity sha256 digest, and its §13.5 sigv3
+ * (over the fs-verity file id) by ima/fmt-rsa.key, key id 3d0b8968, as hex. */
+#define IMA_FILE_VERITY_HEX "5701372e3bf270c88bc63396adac4cd7e21dec8e8d5e42500006d23bb0bdfb5e"
+#define IMA_FILE_SIGV3_HEX                                                                         \
+	"060304" "3d0b8968" "0100"                                                                 \
+	"121e574e9642356d844196e4d9722559dbc644c941164012d275d3c38d4dc50dac727e0f6ae5c2e4"         \
+	"6554ff6798932c79f3313e3844da42bbf8a53ec81b83f5286cb5c4e0490e7a7fc3945e895bd8cb0b"         \
+	"75d6d1235468f6b87cd82e9c69abd46fb16855ffb657942a86dd1b006d5537bc5744890c380bbf3d"         \
+	"9b2defc51308b4926caee266c14fe16cd09dac5fc1b9d9284dc85e0b831ffc490f3378d1eaa074db"         \
+	"f9a2d8bf3f77198a8e46750da23123a74cd87203237edbbd062db599d1ebe7431ca01d06f024b3a5"         \
+	"99e369c1eaaae573959f1f7708eb62727da494ca0c79ee157e1f3c566a18857d28e3bd779d4ac4a4"         \
+	"3edbc0635db8e3137466c9eff5257209"
+
 #ifdef VOUCH_LIB_INTERNAL_H
+/* A test's main() on one library context: *ctx made, the @n @tests run in order, *ctx freed;
+ * the plan and exit code of tap_done(), or 1 without a context. */
+static inline int tap_run_ctx(vouch_ctx **ctx, void (*const tests[])(void), size_t n)
+{
+	if (vouch_ctx_new(ctx) < 0)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		tests[i]();
+	vouch_ctx_free(*ctx);
+	*ctx = NULL;
+	return tap_done();
+}
+
 /* The file at @path (at most @max bytes), or NULL after a '#' line that says why. */
 static inline uint8_t *tap_slurp(vouch_ctx *ctx, const char *path, size_t max, size_t *len)
 {

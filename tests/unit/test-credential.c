@@ -247,11 +247,7 @@ static void test_check_ak(void)
 
 int main(void)
 {
-	if (vouch_ctx_new(&ctx) < 0)
-		return 1;
-	test_kdfa();
-	test_make();
-	test_check_ak();
-	vouch_ctx_free(ctx);
-	return tap_done();
+	static void (*const tests[])(void) = { test_kdfa, test_make, test_check_ak };
+
+	return tap_run_ctx(&ctx, tests, ARRAY_SIZE(tests));
 }

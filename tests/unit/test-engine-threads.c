@@ -27,7 +27,8 @@
 #include "internal.h"
 #include "openssl-internal.h"
 
-#define XATTR "user.vouch-test-ima"
+#include "engine-fixture.h"
+
 #define N_THREADS 8
 #define PER_THREAD 30
 #define SHARED 12
@@ -37,11 +38,6 @@
 static int per_thread = PER_THREAD, crash_rounds = CRASH_ROUNDS;
 #define MAX_ACKED 20000
 
-static vouch_ctx *ctx;
-static char dir[256];
-static vouch_key *key;
-static vouch_cert *cert;
-static uint32_t keyid;
 
 static const char *path(const char *name)
 {
@@ -607,38 +603,18 @@ static void test_crash(void)
 
 int main(void)
 {
-	struct vouch_cert_info info;
-	char tmpl[] = "/tmp/vouch-test-engine-threads.XXXXXX";
-	char cmd[600];
+	int r = fixture_setup("vouch-test-engine-threads");
 
-	if (vouch_ctx_new(&ctx) < 0 || !mkdtemp(tmpl))
-		return 1;
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	if (getenv("VOUCH_TEST_VALGRIND")) {
 		per_thread = SHARED; /* every worker loads the shared files in its first SHARED */
 		crash_rounds = 2;
 		printf("# under valgrind: %d loads a thread, %d crash rounds\n", per_thread,
 		       crash_rounds);
 	}
-	snprintf(dir, sizeof(dir), "%s", tmpl);
-	snprintf(cmd, sizeof(cmd), "cp %s %s/k.key && chmod 600 %s/k.key", vec("keys/rsa2048.key"),
-		 dir, dir);
-	if (system(cmd) != 0 || vouch_key_load(ctx, path("k.key"), NULL, NULL, &key) < 0 ||
-	    vouch_cert_load(ctx, vec("keys/rsa2048.crt"), &cert) < 0)
-		return 1;
-	vouch_cert_get_info(cert, &info);
-	keyid = info.ima_keyid;
-	if (setxattr(dir, XATTR, "x", 1, 0) < 0) {
-		printf("1..0 # SKIP no user xattrs on /tmp\n");
-		return 0;
-	}
 	test_threads();
 	test_failed_groups();
 	test_crash();
-	vouch_key_free(key);
-	vouch_cert_free(cert);
-	vouch_ctx_free(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 1;
-	return tap_done();
+	return fixture_done();
 }

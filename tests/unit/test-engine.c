@@ -19,13 +19,9 @@
 #include "internal.h"
 #include "openssl-internal.h"
 
-#define XATTR "user.vouch-test-ima"
+#include "engine-fixture.h"
 
-static vouch_ctx *ctx;
-static char dir[256];
-static vouch_key *key;
-static vouch_cert *cert;
-static uint32_t keyid;
+
 
 struct events {
 	int n_measure, n_appraise, n_audit, n_deny, n_recover;
@@ -758,6 +754,23 @@ static int file_append(const char *name, const void *p, size_t n)
 	return r;
 }
 
+/* The engine reopened on "crash" after a simulated crash: @entries entries and a state that
+ * verifies (@what), PCR 10 as @want (@same) */
+static void recovered(struct events *ev, uint64_t entries, const struct vouch_digest *want,
+		      const char *what, const char *same)
+{
+	vouch_engine *e = engine("crash", NULL, ev);
+	struct vouch_digest d;
+
+	ok(e && vouch_engine_entry_count(e) == entries && vouch_engine_verify_state(e) == 0, "%s",
+	   what);
+	if (e) {
+		vouch_engine_get_pcr(e, VOUCH_HASH_SHA256, 10, &d);
+		ok(!memcmp(want->bytes, d.bytes, 32), "%s", same);
+	}
+	vouch_engine_free(e);
+}
+
 static void test_crash_rules(void)
 {
 	struct vouch_engine_result res;
@@ -765,7 +778,7 @@ static void test_crash_rules(void)
 	vouch_engine *e;
 	uint8_t *pcrs = NULL, *list = NULL;
 	size_t pcrs_len = 0, list_len = 0;
-	struct vouch_digest d1, d2;
+	struct vouch_digest d1;
 
 	write_file("crash-a", "a\n");
 	write_file("crash-b", "b\n");
@@ -780,14 +793,9 @@ static void test_crash_rules(void)
 	vouch_engine_free(e);
 	/* crash after the list entry was durable, before the PCR file moved */
 	write_file_atomic(ctx, path("crash/pcrs"), pcrs, pcrs_len, 0600);
-	e = engine("crash", NULL, &ev);
-	ok(e && vouch_engine_entry_count(e) == 3 && vouch_engine_verify_state(e) == 0,
-	   "durable tail entry without its extend: recovered by completing the extend");
-	if (e) {
-		vouch_engine_get_pcr(e, VOUCH_HASH_SHA256, 10, &d2);
-		ok(!memcmp(d1.bytes, d2.bytes, 32), "recovered PCR equals the uninterrupted one");
-	}
-	vouch_engine_free(e);
+	recovered(&ev, 3, &d1,
+		  "durable tail entry without its extend: recovered by completing the extend",
+		  "recovered PCR equals the uninterrupted one");
 	/* a torn record at the end: cut off */
 	file_append("crash/measurements", "\x0a\0\0\0\x11\x22", 6);
 	e = engine("crash", NULL, NULL);
@@ -813,14 +821,9 @@ static void test_crash_rules(void)
 		vouch_engine_get_pcr(e, VOUCH_HASH_SHA256, 10, &d1);
 		vouch_engine_free(e);
 		write_file_atomic(ctx, path("crash/pcrs"), pcrs, pcrs_len, 0600);
-		e = engine("crash", NULL, NULL);
-		ok(e && vouch_engine_entry_count(e) == 4 && vouch_engine_verify_state(e) == 0,
-		   "PCRs two entries behind the list (a group's tail): both extends completed");
-		if (e) {
-			vouch_engine_get_pcr(e, VOUCH_HASH_SHA256, 10, &d2);
-			ok(!memcmp(d1.bytes, d2.bytes, 32), "in list order: the uninterrupted PCR");
-		}
-		vouch_engine_free(e);
+		recovered(NULL, 4, &d1,
+			  "PCRs two entries behind the list (a group's tail): both extends completed",
+			  "in list order: the uninterrupted PCR");
 		/* VOUCH_ENGINE_TAIL_MAX + 1 entries behind: more than a crash can leave, refused */
 		e = engine("crash", "measure func=FILE_CHECK\n", NULL);
 		for (n = 0; e && n < VOUCH_ENGINE_TAIL_MAX; n++) {
@@ -862,6 +865,18 @@ static void test_crash_rules(void)
 static void test_xattr_forms(void)
 {
 	static const char policy[] = "appraise func=FILE_CHECK\n";
+	/* a type and version byte and 19 zeroes: the verdict each gets */
+	static const struct {
+		const char *name, *content;
+		uint8_t type, version;
+		int appraisal;
+		const char *reason, *what;
+	} forms[] = {
+		{ "xf-v1", "legacy v1\n", 0x03, 1, -EOPNOTSUPP, "could not check",
+		  "legacy v1 signature: could not check" },
+		{ "xf-evm", "evm type\n", 0x05, 2, -EBADMSG, "malformed signature",
+		  "security.evm type 0x05: malformed" },
+	};
 	struct vouch_engine_result res;
 	struct vouch_digest d;
 	vouch_engine *e = engine(NULL, policy, NULL);
@@ -877,22 +892,17 @@ static void test_xattr_forms(void)
 	   "0x01 md5 padded to 21 bytes: md5, not allowed (rc %d, %d, %s)", r, res.appraisal,
 	   res.reason);
 
-	write_file("xf-v1", "legacy v1\n");
-	memset(v, 0, sizeof(v));
-	v[0] = 0x03;
-	v[1] = 1;
-	setxattr(path("xf-v1"), XATTR, v, sizeof(v), 0);
-	r = load(e, VOUCH_FUNC_FILE_CHECK, -1, "xf-v1", &res);
-	ok(r == -EACCES && res.appraisal == -EOPNOTSUPP && !strcmp(res.reason, "could not check"),
-	   "legacy v1 signature: could not check (%d, %s)", res.appraisal, res.reason);
-
-	write_file("xf-evm", "evm type\n");
-	v[0] = 0x05;
-	v[1] = 2;
-	setxattr(path("xf-evm"), XATTR, v, sizeof(v), 0);
-	r = load(e, VOUCH_FUNC_FILE_CHECK, -1, "xf-evm", &res);
-	ok(r == -EACCES && res.appraisal == -EBADMSG && !strcmp(res.reason, "malformed signature"),
-	   "security.evm type 0x05: malformed (%d, %s)", res.appraisal, res.reason);
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		write_file(forms[i].name, forms[i].content);
+		memset(v, 0, sizeof(v));
+		v[0] = forms[i].type;
+		v[1] = forms[i].version;
+		setxattr(path(forms[i].name), XATTR, v, sizeof(v), 0);
+		r = load(e, VOUCH_FUNC_FILE_CHECK, -1, forms[i].name, &res);
+		ok(r == -EACCES && res.appraisal == forms[i].appraisal &&
+			   !strcmp(res.reason, forms[i].reason),
+		   "%s (%d, %s)", forms[i].what, res.appraisal, res.reason);
+	}
 	vouch_engine_free(e);
 }
 
@@ -922,24 +932,10 @@ static void test_args(void)
 
 int main(void)
 {
-	struct vouch_cert_info info;
-	char tmpl[] = "/tmp/vouch-test-engine.XXXXXX";
-	char cmd[600];
+	int r = fixture_setup("vouch-test-engine");
 
-	if (vouch_ctx_new(&ctx) < 0 || !mkdtemp(tmpl))
-		return 1;
-	snprintf(dir, sizeof(dir), "%s", tmpl);
-	snprintf(cmd, sizeof(cmd), "cp %s %s/k.key && chmod 600 %s/k.key", vec("keys/rsa2048.key"),
-		 dir, dir);
-	if (system(cmd) != 0 || vouch_key_load(ctx, path("k.key"), NULL, NULL, &key) < 0 ||
-	    vouch_cert_load(ctx, vec("keys/rsa2048.crt"), &cert) < 0)
-		return 1;
-	vouch_cert_get_info(cert, &info);
-	keyid = info.ima_keyid;
-	if (setxattr(dir, XATTR, "x", 1, 0) < 0) {
-		printf("1..0 # SKIP no user xattrs on /tmp\n");
-		return 0;
-	}
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	test_args();
 	test_consumers_modes();
 	test_buffers();
@@ -953,11 +949,5 @@ int main(void)
 	test_torn_append();
 	test_latch_pins();
 	test_xattr_forms();
-	vouch_key_free(key);
-	vouch_cert_free(cert);
-	vouch_ctx_free(ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 1;
-	return tap_done();
+	return fixture_done();
 }

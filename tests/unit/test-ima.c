@@ -118,8 +118,7 @@ static void test_fsverity(void)
 	_cleanup_close_ int fd = open_ro(tvec("ima/file.txt"));
 
 	ok_ret(vouch_ima_fsverity_digest_fd(ctx, fd, VOUCH_HASH_SHA256, &d), "fs-verity sha256");
-	ok(eq_hex(d.bytes, d.len,
-		  "5701372e3bf270c88bc63396adac4cd7e21dec8e8d5e42500006d23bb0bdfb5e"),
+	ok(eq_hex(d.bytes, d.len, IMA_FILE_VERITY_HEX),
 	   "§13.5 fs-verity digest of file.txt");
 	ok_err(vouch_ima_fsverity_digest_fd(ctx, fd, VOUCH_HASH_SHA1, &d), -EOPNOTSUPP,
 	       "fs-verity has no sha1");
@@ -163,15 +162,7 @@ static void test_sign_known(void)
 
 	o.flags = VOUCH_IMA_SIGN_V3;
 	ok_ret(vouch_ima_sign_fd(ctx, key, &o, fd, &val, &n), "sign v3");
-	ok(eq_hex(val, n,
-		  "060304" "3d0b8968" "0100"
-		  "121e574e9642356d844196e4d9722559dbc644c941164012d275d3c38d4dc50dac727e0f6ae5c2e4"
-		  "6554ff6798932c79f3313e3844da42bbf8a53ec81b83f5286cb5c4e0490e7a7fc3945e895bd8cb0b"
-		  "75d6d1235468f6b87cd82e9c69abd46fb16855ffb657942a86dd1b006d5537bc5744890c380bbf3d"
-		  "9b2defc51308b4926caee266c14fe16cd09dac5fc1b9d9284dc85e0b831ffc490f3378d1eaa074db"
-		  "f9a2d8bf3f77198a8e46750da23123a74cd87203237edbbd062db599d1ebe7431ca01d06f024b3a5"
-		  "99e369c1eaaae573959f1f7708eb62727da494ca0c79ee157e1f3c566a18857d28e3bd779d4ac4a4"
-		  "3edbc0635db8e3137466c9eff5257209"),
+	ok(eq_hex(val, n, IMA_FILE_SIGV3_HEX),
 	   "§13.5 sigv3 over the fs-verity file id byte for byte");
 	ok_ret(vouch_ima_verify_fd(ctx, trust, NULL, val, n, fd, NULL), "verify v3");
 	{
@@ -512,15 +503,10 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
-	if (vouch_ctx_new(&ctx) < 0)
-		return 1;
-	test_digest_forms();
-	test_fsverity();
-	test_sign_known();
-	test_peer_rows();
-	test_must_fail();
-	test_evm();
-	test_alloc_failures();
-	vouch_ctx_free(ctx);
-	return tap_done();
+	static void (*const tests[])(void) = {
+		test_digest_forms, test_fsverity, test_sign_known, test_peer_rows, test_must_fail,
+		test_evm, test_alloc_failures
+	};
+
+	return tap_run_ctx(&ctx, tests, ARRAY_SIZE(tests));
 }

@@ -22,6 +22,28 @@ static void hex(const uint8_t *b, size_t n, char *out)
 	hex_encode(b, n, out);
 }
 
+/* PCR 10 of @rp is @sha1 (check @what1) in the sha1 bank and @sha256 (@what256) in sha256 */
+static void pcr10_is(vouch_log_replay *rp, const char *sha1, const char *what1, const char *sha256,
+		     const char *what256)
+{
+	struct vouch_digest d;
+	char h[129];
+
+	vouch_log_replay_get(rp, VOUCH_HASH_SHA1, 10, &d);
+	hex(d.bytes, d.len, h);
+	ok_streq(h, sha1, "%s", what1);
+	vouch_log_replay_get(rp, VOUCH_HASH_SHA256, 10, &d);
+	hex(d.bytes, d.len, h);
+	ok_streq(h, sha256, "%s", what256);
+}
+
+/* A vector file, what it must give (an error code, a verdict) and what it is */
+struct vec_case {
+	const char *file;
+	int want;
+	const char *what;
+};
+
 /* Read every entry of a list; returns the count or the first error. */
 static int count_entries(const uint8_t *buf, size_t len, int format)
 {
@@ -113,12 +135,8 @@ static void test_s13_9(void)
 	ok(k == 0 && n == 5, "five entries, clean end");
 	vouch_log_reader_format(r, &fmt, &order);
 	ok(fmt == VOUCH_LOG_FORMAT_BINARY && order == VOUCH_LOG_ORDER_LE, "binary LE detected");
-	vouch_log_replay_get(rp, VOUCH_HASH_SHA1, 10, &d);
-	hex(d.bytes, d.len, h);
-	ok_streq(h, "907be86361f3eabd2a1e26cf50a37757dcb36e30", "§13.9 sha1 PCR 10");
-	vouch_log_replay_get(rp, VOUCH_HASH_SHA256, 10, &d);
-	hex(d.bytes, d.len, h);
-	ok_streq(h, "8996b926daa141138fecd43093a11ff156c1c5956cdc04f9b1bd22bdd96f0981",
+	pcr10_is(rp, "907be86361f3eabd2a1e26cf50a37757dcb36e30", "§13.9 sha1 PCR 10",
+		 "8996b926daa141138fecd43093a11ff156c1c5956cdc04f9b1bd22bdd96f0981",
 		 "§13.9 sha256 PCR 10 (violation extended as all-ones)");
 	vouch_log_replay_free(rp);
 	vouch_log_reader_free(r);
@@ -165,12 +183,8 @@ static void test_s13_10(void)
 		 "§13.10 sha256 bank digest (name zero-padded to 256)");
 	ok_ret(vouch_log_replay_new(ctx, algos, NULL, 2, &rp), "replay");
 	ok_ret(vouch_log_replay_add(rp, &e), "replays");
-	vouch_log_replay_get(rp, VOUCH_HASH_SHA1, 10, &d);
-	hex(d.bytes, d.len, h);
-	ok_streq(h, "d124ee49983b556906c3d0ea8d5a3d48edeaa518", "§13.10 sha1 PCR 10");
-	vouch_log_replay_get(rp, VOUCH_HASH_SHA256, 10, &d);
-	hex(d.bytes, d.len, h);
-	ok_streq(h, "75b38d47e88d709eb5232afca2b8ee539e92b2a955102d053ff033e674b51585",
+	pcr10_is(rp, "d124ee49983b556906c3d0ea8d5a3d48edeaa518", "§13.10 sha1 PCR 10",
+		 "75b38d47e88d709eb5232afca2b8ee539e92b2a955102d053ff033e674b51585",
 		 "§13.10 sha256 PCR 10");
 	ok(vouch_log_next(r, &e) == 0, "one entry");
 	vouch_log_replay_free(rp);
@@ -236,11 +250,7 @@ static void test_s13_11(void)
 /* Must-fail vectors, one test each, with their codes. */
 static void test_must_fail(void)
 {
-	static const struct {
-		const char *file;
-		int err;
-		const char *what;
-	} parse_fail[] = {
+	static const struct vec_case parse_fail[] = {
 		{ "log/bad-truncated.bin", -EBADMSG, "a truncated last entry" },
 		{ "log/bad-length-past-end.bin", -EBADMSG, "template data length past the end" },
 		{ "log/bad-length-huge.bin", -EBADMSG, "template data length over the cap" },
@@ -257,7 +267,7 @@ static void test_must_fail(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(parse_fail); i++) {
 		buf = slurp(tvec(parse_fail[i].file), &len);
-		ok_err(count_entries(buf, len, VOUCH_LOG_FORMAT_AUTO), parse_fail[i].err,
+		ok_err(count_entries(buf, len, VOUCH_LOG_FORMAT_AUTO), parse_fail[i].want,
 		       "must fail: %s", parse_fail[i].what);
 		free(buf);
 	}
@@ -484,17 +494,8 @@ static void test_sigs(void)
 /* ima-sigv2 with a d-ngv2 "verity:" digest and the §13.5 sigv3 signature */
 static void test_sigv3(void)
 {
-	static const char sig_hex[] =
-		"060304" "3d0b8968" "0100"
-		"121e574e9642356d844196e4d9722559dbc644c941164012d275d3c38d4dc50dac727e0f6ae5c2e4"
-		"6554ff6798932c79f3313e3844da42bbf8a53ec81b83f5286cb5c4e0490e7a7fc3945e895bd8cb0b"
-		"75d6d1235468f6b87cd82e9c69abd46fb16855ffb657942a86dd1b006d5537bc5744890c380bbf3d"
-		"9b2defc51308b4926caee266c14fe16cd09dac5fc1b9d9284dc85e0b831ffc490f3378d1eaa074db"
-		"f9a2d8bf3f77198a8e46750da23123a74cd87203237edbbd062db599d1ebe7431ca01d06f024b3a5"
-		"99e369c1eaaae573959f1f7708eb62727da494ca0c79ee157e1f3c566a18857d28e3bd779d4ac4a4"
-		"3edbc0635db8e3137466c9eff5257209";
-	static const char verity_hex[] =
-		"5701372e3bf270c88bc63396adac4cd7e21dec8e8d5e42500006d23bb0bdfb5e";
+	static const char sig_hex[] = IMA_FILE_SIGV3_HEX;
+	static const char verity_hex[] = IMA_FILE_VERITY_HEX;
 	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
 	uint8_t sig[265], dv[15 + 32];
 	vouch_trust *t = NULL;
@@ -598,11 +599,7 @@ static void test_modsig_same_rules(void)
 /* ima-modsig: the appended PKCS#7 of sign-file over d-modsig (issuer+serial and SKID ids) */
 static void test_modsig(void)
 {
-	static const struct {
-		const char *p7;
-		int want;
-		const char *what;
-	} cases[] = {
+	static const struct vec_case cases[] = {
 		{ "peer/blob.rsa2048.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "RSA, issuer and serial" },
 		{ "peer/blob.rsa2048-skid.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "RSA, SKID" },
 		{ "peer/blob.ecdsa-p256.pkcs7.der", VOUCH_LOG_SIG_VERIFIED, "ECDSA P-256" },
@@ -628,7 +625,7 @@ static void test_modsig(void)
 	vouch_log_writer_new(ctx, &wo, &w);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		size_t plen = 0;
-		uint8_t *p7 = slurp(vec(cases[i].p7), &plen);
+		uint8_t *p7 = slurp(vec(cases[i].file), &plen);
 		struct vouch_log_field f[5] = {
 			{ VOUCH_LOG_FIELD_D_NG, dng, 40 },
 			{ VOUCH_LOG_FIELD_N_NG, (const uint8_t *)"/lib/modules/blob.ko", 21 },

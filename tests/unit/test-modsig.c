@@ -308,6 +308,16 @@ static void test_p521(void)
 }
 
 /* --- blacklist ---------------------------------------------------------------------- */
+/* @vo refuses the one "bin:" hash @bin and the one "tbs:" hash @tbs; NULL: none */
+static void blacklists(struct vouch_modsig_verify_options *vo, const struct vouch_digest *bin,
+		       const struct vouch_digest *tbs)
+{
+	vo->blacklist = bin;
+	vo->n_blacklist = bin ? 1 : 0;
+	vo->blacklist_tbs = tbs;
+	vo->n_blacklist_tbs = tbs ? 1 : 0;
+}
+
 static void test_blacklist(void)
 {
 	struct vouch_modsig_verify_options vo = VOUCH_MODSIG_VERIFY_OPTIONS_INIT;
@@ -359,8 +369,7 @@ static void test_revoked_signer(void)
 	vouch_trust_add_cert(rtrust, rsa_crt, NULL);
 	ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, NULL, &res),
 	       "revoked-signer.ko verifies without the blacklist");
-	vo.blacklist_tbs = &tbs;
-	vo.n_blacklist_tbs = 1;
+	blacklists(&vo, NULL, &tbs);
 	ok_err(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res), -EPERM,
 	       "tbs: entry of the signer certificate refuses the module");
 	ok(res.status == VOUCH_MODSIG_BLACKLISTED && res.signer == rcrt &&
@@ -374,22 +383,15 @@ static void test_revoked_signer(void)
 	ok_ret(vouch_modsig_verify(ctx, rtrust, good, good_len, &vo, &res),
 	       "  another signer is not affected");
 	/* the same bytes as a bin: entry do not revoke a certificate */
-	vo.blacklist_tbs = NULL;
-	vo.n_blacklist_tbs = 0;
-	vo.blacklist = &tbs;
-	vo.n_blacklist = 1;
+	blacklists(&vo, &tbs, NULL);
 	ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res),
 	       "  the TBS hash as a bin: entry does not refuse the module");
 	/* and a file hash as a tbs: entry does not refuse the file */
 	vouch_digest_buf(ctx, VOUCH_HASH_SHA256, rk, rk_len, &bin);
-	vo.blacklist = NULL;
-	vo.n_blacklist = 0;
-	vo.blacklist_tbs = &bin;
-	vo.n_blacklist_tbs = 1;
+	blacklists(&vo, NULL, &bin);
 	ok_ret(vouch_modsig_verify(ctx, rtrust, rk, rk_len, &vo, &res),
 	       "  the file hash as a tbs: entry does not refuse it");
-	vo.blacklist_tbs = NULL;
-	vo.n_blacklist_tbs = 0;
+	blacklists(&vo, NULL, NULL);
 	vouch_trust_free(rtrust);
 	vouch_cert_free(rcrt);
 }

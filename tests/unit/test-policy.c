@@ -5,10 +5,9 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
-#include "tap.h"
-
 #include "internal.h"
 #include "policy-internal.h"
+#include "tap.h"
 
 static vouch_ctx *ctx;
 
@@ -641,18 +640,18 @@ static void test_alloc_failures(void)
 	ok(fails == 0, "every injected allocation failure returns -ENOMEM (%d points)", n);
 }
 
+/* freeing nothing is a no-op */
+static void test_free_null(void)
+{
+	vouch_policy_free(NULL);
+}
+
 int main(void)
 {
-	if (vouch_ctx_new(&ctx) < 0)
-		return 1;
-	test_forms();
-	test_bad();
-	test_builtins();
-	test_match();
-	test_warnings();
-	test_line_limit();
-	test_alloc_failures();
-	vouch_policy_free(NULL);
-	vouch_ctx_free(ctx);
-	return tap_done();
+	static void (*const tests[])(void) = {
+		test_forms, test_bad, test_builtins, test_match, test_warnings, test_line_limit,
+		test_alloc_failures, test_free_null
+	};
+
+	return tap_run_ctx(&ctx, tests, ARRAY_SIZE(tests));
 }

@@ -392,6 +392,20 @@ static void test_serialized_pcrs(void)
 #define EV "{\"format\":\"vouch-evidence\",\"version\":1,\"quote\":{\"attest\":\"00\"," \
 	   "\"signature\":\"00\"},\"pcrs\":[{\"bank\":\"sha256\",\"values\":{}}]"
 
+/* EV with a member "x" of @depth nested empty lists, in @buf (of @size); its length */
+static size_t nested(char *buf, size_t size, int depth)
+{
+	size_t n = (size_t)snprintf(buf, size, EV ",\"x\":");
+
+	for (int i = 0; i < depth; i++)
+		buf[n++] = '[';
+	for (int i = 0; i < depth; i++)
+		buf[n++] = ']';
+	buf[n++] = '}';
+	buf[n] = 0;
+	return n;
+}
+
 static void evidence_refused(const char *doc, const char *why, const char *name)
 {
 	struct vouch_evidence *ev = NULL;
@@ -464,22 +478,10 @@ static void test_evidence_strict(void)
 	evidence_refused(EV ",\"eventlog\":\"QU\tFB\"}", "control character",
 			 "a raw control character in a string");
 	evidence_refused(EV "} trailing", "after the object", "data after the object");
-	n = (size_t)snprintf(deep, sizeof(deep), EV ",\"x\":");
-	for (int i = 0; i < 20; i++)
-		deep[n++] = '[';
-	for (int i = 0; i < 20; i++)
-		deep[n++] = ']';
-	deep[n++] = '}';
-	deep[n] = 0;
+	n = nested(deep, sizeof(deep), 20);
 	evidence_refused(deep, "nest", "over-deep nesting");
 	/* the root and 15 lists: 16 levels, the most evidence may have */
-	n = (size_t)snprintf(deep, sizeof(deep), EV ",\"x\":");
-	for (int i = 0; i < 15; i++)
-		deep[n++] = '[';
-	for (int i = 0; i < 15; i++)
-		deep[n++] = ']';
-	deep[n++] = '}';
-	deep[n] = 0;
+	n = nested(deep, sizeof(deep), 15);
 	ok_ret(vouch_evidence_parse(ctx, deep, n, &ev), "16 levels of nesting parse");
 	vouch_evidence_free(ev);
 	ev = NULL;
@@ -492,18 +494,19 @@ static void test_evidence_strict(void)
 	vouch_evidence_free(ev);
 }
 
-int main(void)
+/* each quote of cases[] checked as it says */
+static void test_cases(void)
 {
-	if (vouch_ctx_new(&ctx) < 0)
-		return 1;
-	test_selection();
-	test_parsers();
-	test_ak();
-	test_evidence();
-	test_serialized_pcrs();
-	test_evidence_strict();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run(&cases[i]);
-	vouch_ctx_free(ctx);
-	return tap_done();
+}
+
+int main(void)
+{
+	static void (*const tests[])(void) = {
+		test_selection, test_parsers, test_ak, test_evidence, test_serialized_pcrs,
+		test_evidence_strict, test_cases
+	};
+
+	return tap_run_ctx(&ctx, tests, ARRAY_SIZE(tests));
 }

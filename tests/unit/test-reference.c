@@ -252,18 +252,20 @@ static void test_alloc_failures(void)
 	ok(n < 500, "the walk reached a successful run (%d allocations)", n);
 }
 
-int main(void)
+/* NULL arguments; freeing nothing is a no-op */
+static void test_null_args(void)
 {
-	if (vouch_ctx_new(&ctx) < 0)
-		return 1;
-	test_roundtrip();
-	test_v2_rules();
-	test_v1();
-	test_dpkg();
-	test_alloc_failures();
 	ok(vouch_reference_new(NULL, NULL) == -EINVAL, "NULL arguments");
 	vouch_reference_free(NULL);
 	vouch_deb_free(NULL);
-	vouch_ctx_free(ctx);
-	return tap_done();
+}
+
+int main(void)
+{
+	static void (*const tests[])(void) = {
+		test_roundtrip, test_v2_rules, test_v1, test_dpkg, test_alloc_failures,
+		test_null_args
+	};
+
+	return tap_run_ctx(&ctx, tests, ARRAY_SIZE(tests));
 }

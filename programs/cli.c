@@ -319,18 +319,42 @@ int cli_flag_once(const char *cmd, bool *flag, const char *name)
 
 /* --- passphrases, keys, trust stores ----------------------------------------------- */
 
+ssize_t cli_read_retry(int fd, void *buf, size_t len)
+{
+	ssize_t k;
+
+	do
+		k = read(fd, buf, len);
+	while (k < 0 && errno == EINTR);
+	return k < 0 ? -errno : k;
+}
+
+int cli_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t k = write(fd, p, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
 static int read_pass_fd(int fd, char *buf, size_t size)
 {
 	size_t n = 0;
 
 	while (n < size) {
-		ssize_t k = read(fd, buf + n, size - n);
+		ssize_t k = cli_read_retry(fd, buf + n, size - n);
 
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (k < 0)
+			return (int)k;
 		if (k == 0)
 			break;
 		n += (size_t)k;
@@ -552,7 +576,6 @@ int cli_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	_cleanup_free_ char *tmp = NULL;
-	const uint8_t *p = buf;
 	struct stat st;
 	bool exists = false;
 	int fd = -1, r = 0;
@@ -587,18 +610,7 @@ int cli_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len
 	}
 	if (fd < 0)
 		return -EEXIST;
-	while (len > 0) {
-		ssize_t k = write(fd, p, len);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		p += k;
-		len -= (size_t)k;
-	}
+	r = cli_write_all(fd, buf, len);
 	if (r == 0 && exists && fchown(fd, st.st_uid, st.st_gid) < 0)
 		r = -errno;
 	if (r == 0 && fchmod(fd, mode >= 0 ? (mode_t)mode : exists ? st.st_mode & 07777 : 0644) < 0)

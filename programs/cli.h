@@ -58,6 +58,10 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the library's last error (prefixed with @what when non-NULL). */
 void cli_lib_error(vouch_ctx *ctx, int r, const char *what);
+/* read(2) retried on EINTR: the count read, 0 at the end, -errno */
+ssize_t cli_read_retry(int fd, void *buf, size_t len);
+/* write all of @buf, retried on EINTR; 0 or -errno */
+int cli_write_all(int fd, const void *buf, size_t len);
 /* Exit code for a library error: verdicts map to 1, the rest to 3. */
 int cli_exit_for(int r);
 

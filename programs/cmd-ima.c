@@ -85,10 +85,8 @@ int ima_read_value(const struct walk_file *wf, const char *xattr, bool sigfile, 
 			return e == ENOENT ? -ENODATA : -e;
 		}
 		for (;;) {
-			ssize_t k = read(sfd, buf + got, VOUCH_XATTR_MAX_SIZE - got);
+			ssize_t k = cli_read_retry(sfd, buf + got, VOUCH_XATTR_MAX_SIZE - got);
 
-			if (k < 0 && errno == EINTR)
-				continue;
 			if (k < 0) {
 				snprintf(why, why_size, "cannot read '%s.sig': %m", path);
 				free(buf);

@@ -639,17 +639,7 @@ static int write_fd_cb(void *userdata, const uint8_t *buf, size_t len)
 		o->flushed = o->written - len;
 	}
 
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return cli_write_all(fd, buf, len);
 }
 
 static int emit_items(struct create *c, vouch_ctx *ctx, vouch_cpio_writer *w)

@@ -534,12 +534,10 @@ static int read_whole(const char *path, uint8_t **ret, size_t *ret_len)
 	if (!buf)
 		return -ENOMEM;
 	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		ssize_t n = cli_read_retry(fd, buf + len, (size_t)st.st_size - len);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			break;
 		len += (size_t)n;

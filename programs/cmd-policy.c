@@ -39,12 +39,9 @@ int cli_read_fd_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
 				return -ENOMEM;
 			buf = p;
 		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		n = cli_read_retry(fd, buf + len, cap - len);
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		len += (size_t)n;

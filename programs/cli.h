@@ -98,6 +98,12 @@ void cli_print_help(const struct command *cmd);
  */
 int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
 		 char **argv);
+/* Define the entry point @fn of a family, which runs cli_dispatch() over its table @cmds. */
+#define CLI_FAMILY(fn, family, cmds)                                               \
+	int fn(int argc, char **argv)                                                \
+	{                                                                            \
+		return cli_dispatch(family, cmds, ARRAY_SIZE(cmds), argc, argv);     \
+	}
 const struct command *cli_find_command(const struct command *cmds, size_t n, const char *name);
 
 /*

@@ -688,7 +688,4 @@ static const struct command attest_commands[] = {
 	  "EVIDENCE | --message MSG --signature SIG --pcr-values FILE --pcrs SEL" },
 };
 
-int cmd_attest(int argc, char **argv)
-{
-	return cli_dispatch("attest", attest_commands, ARRAY_SIZE(attest_commands), argc, argv);
-}
+CLI_FAMILY(cmd_attest, "attest", attest_commands)

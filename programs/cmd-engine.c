@@ -718,10 +718,7 @@ static const struct command engine_cmds[] = {
 	  "--func FUNC | --all" },
 };
 
-int cmd_engine(int argc, char **argv)
-{
-	return cli_dispatch("engine", engine_cmds, ARRAY_SIZE(engine_cmds), argc, argv);
-}
+CLI_FAMILY(cmd_engine, "engine", engine_cmds)
 
 /* --- vouch policy simulate ----------------------------------------------------------- */
 

@@ -409,7 +409,4 @@ static const struct command evm_commands[] = {
 	  "[--xattr NAME] PATH..." },
 };
 
-int cmd_evm(int argc, char **argv)
-{
-	return cli_dispatch("evm", evm_commands, ARRAY_SIZE(evm_commands), argc, argv);
-}
+CLI_FAMILY(cmd_evm, "evm", evm_commands)

@@ -157,7 +157,4 @@ static const struct command fleet_commands[] = {
 	  "fleet events " CONNECTION " [--follow] [--last-event-id ID] [--count N] [--idle S]" },
 };
 
-int cmd_fleet(int argc, char **argv)
-{
-	return cli_dispatch("fleet", fleet_commands, ARRAY_SIZE(fleet_commands), argc, argv);
-}
+CLI_FAMILY(cmd_fleet, "fleet", fleet_commands)

@@ -615,7 +615,4 @@ static const struct command ima_commands[] = {
 	  "ima show [--json] [-r] [--sigfile | --xattr NAME] PATH..." },
 };
 
-int cmd_ima(int argc, char **argv)
-{
-	return cli_dispatch("ima", ima_commands, ARRAY_SIZE(ima_commands), argc, argv);
-}
+CLI_FAMILY(cmd_ima, "ima", ima_commands)

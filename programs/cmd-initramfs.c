@@ -1348,8 +1348,4 @@ static const struct command initramfs_commands[] = {
 	  "initramfs verify -t TRUST... [--allow-digest] [--json] FILE" },
 };
 
-int cmd_initramfs(int argc, char **argv)
-{
-	return cli_dispatch("initramfs", initramfs_commands, ARRAY_SIZE(initramfs_commands), argc,
-			    argv);
-}
+CLI_FAMILY(cmd_initramfs, "initramfs", initramfs_commands)

@@ -312,7 +312,4 @@ static const struct command key_commands[] = {
 	  "key import CERT [--keyring _ima|_evm|.ima|@u|SERIAL]" },
 };
 
-int cmd_key(int argc, char **argv)
-{
-	return cli_dispatch("key", key_commands, ARRAY_SIZE(key_commands), argc, argv);
-}
+CLI_FAMILY(cmd_key, "key", key_commands)

@@ -942,7 +942,4 @@ static const struct command log_cmds[] = {
 	  "log export --kexec|--binary|--ascii [--big-endian|--canonical] [-o FILE] [LIST]" },
 };
 
-int cmd_log(int argc, char **argv)
-{
-	return cli_dispatch("log", log_cmds, ARRAY_SIZE(log_cmds), argc, argv);
-}
+CLI_FAMILY(cmd_log, "log", log_cmds)

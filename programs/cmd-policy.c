@@ -279,7 +279,4 @@ static const struct command policy_cmds[] = {
 	  "[--map GLOB=FUNC]... [--json]" },
 };
 
-int cmd_policy(int argc, char **argv)
-{
-	return cli_dispatch("policy", policy_cmds, ARRAY_SIZE(policy_cmds), argc, argv);
-}
+CLI_FAMILY(cmd_policy, "policy", policy_cmds)

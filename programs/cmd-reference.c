@@ -1196,8 +1196,4 @@ static const struct command reference_commands[] = {
 	  "reference verify --trust CERT... [--sig SIG] REF.json" },
 };
 
-int cmd_reference(int argc, char **argv)
-{
-	return cli_dispatch("reference", reference_commands, ARRAY_SIZE(reference_commands), argc,
-			    argv);
-}
+CLI_FAMILY(cmd_reference, "reference", reference_commands)

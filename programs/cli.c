@@ -448,6 +448,17 @@ int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_
 	return r;
 }
 
+int cli_load_cert(vouch_ctx *ctx, const char *path, vouch_cert **ret)
+{
+	int r = vouch_cert_load(ctx, path, ret);
+
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
 int cli_load_signer(vouch_ctx *ctx, const char *keypath, const char *certpath,
 		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid)
 {
@@ -455,13 +466,8 @@ int cli_load_signer(vouch_ctx *ctx, const char *keypath, const char *certpath,
 	vouch_key *key = NULL;
 	int r;
 
-	if (certpath) {
-		r = vouch_cert_load(ctx, certpath, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
+	if (certpath && cli_load_cert(ctx, certpath, &cert))
+		return EXIT_ERROR;
 	if (cli_load_key(ctx, keypath, pass, &key) < 0)
 		return EXIT_ERROR;
 	r = vouch_ima_keyid(ctx, key, cert, ret_keyid);

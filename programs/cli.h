@@ -174,6 +174,8 @@ int cli_pass_other(void *userdata, int c, const char *arg);
 
 /* Load a private key with the passphrase policy above; prints on failure. */
 int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_key **ret);
+/* Load a certificate; prints on failure, 0 or EXIT_ERROR. */
+int cli_load_cert(vouch_ctx *ctx, const char *path, vouch_cert **ret);
 /* Load KEY (and CERT, when given) and derive the IMA key id; prints on failure, EXIT_*. */
 int cli_load_signer(vouch_ctx *ctx, const char *keypath, const char *certpath,
 		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid);

@@ -197,11 +197,8 @@ static int sign_setup(vouch_ctx *ctx, struct sign_args *a, struct vouch_modsig_s
 	}
 	if (cli_load_key(ctx, a->keypath, &a->pass, key) < 0)
 		return EXIT_ERROR;
-	r = vouch_cert_load(ctx, a->certpath, cert);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
+	if (cli_load_cert(ctx, a->certpath, cert))
 		return EXIT_ERROR;
-	}
 	r = vouch_modsig_signer_new(ctx, *key, *cert, opts, signer);
 	if (r < 0) {
 		cli_lib_error(ctx, r, "sign");

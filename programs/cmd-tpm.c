@@ -602,11 +602,8 @@ static int credential_checks(vouch_ctx *ctx, const char *cert_path, const char *
 	if (cert_path) {
 		if (cli_load_trust(ctx, ca_paths, n_ca, NULL, &cas))
 			return EXIT_ERROR;
-		r = vouch_cert_load(ctx, cert_path, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
+		if (cli_load_cert(ctx, cert_path, &cert))
 			return EXIT_ERROR;
-		}
 		r = vouch_credential_check_ek_cert(ctx, cert, cas, ek, ek_len);
 		if (r < 0) {
 			cli_lib_error(ctx, r, cert_path);

@@ -172,6 +172,16 @@ struct quote_args {
 	size_t nonce_len;
 };
 
+/* --NAME PATH or (@is_no) --no-NAME, which conflict: 0, or EXIT_USAGE. */
+static int path_or_no(const char *cmd, const char *name, bool is_no, const char **path, bool *no,
+		      const char *arg)
+{
+	if (is_no ? *path != NULL : *no)
+		return cli_usage_error(cmd, "--%s and --no-%s conflict, refusing", name, name);
+	*no = is_no;
+	return is_no ? 0 : cli_opt_once(cmd, path, arg, name);
+}
+
 /* One option of attest quote: 0, or EXIT_USAGE. */
 static int quote_option(const char *cmd, struct quote_args *a, int c, const char *arg)
 {
@@ -188,20 +198,14 @@ static int quote_option(const char *cmd, struct quote_args *a, int c, const char
 		return parse_nonce(cmd, arg, &a->have_nonce, a->nonce, &a->nonce_len);
 	case 'i':
 	case 'I':
-		if (c == 'i' ? a->no_ima : a->ima_path != NULL)
-			return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
-		a->no_ima = c == 'I';
-		return c == 'i' ? cli_opt_once(cmd, &a->ima_path, arg, "ima") : 0;
+		return path_or_no(cmd, "ima", c == 'I', &a->ima_path, &a->no_ima, arg);
 	case 'F':
 		if (cli_parse_u64(arg, &a->from) < 0)
 			return cli_usage_error(cmd, "invalid --from-entry '%s'", arg);
 		return 0;
 	case 'e':
 	case 'E':
-		if (c == 'e' ? a->no_log : a->log_path != NULL)
-			return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
-		a->no_log = c == 'E';
-		return c == 'e' ? cli_opt_once(cmd, &a->log_path, arg, "eventlog") : 0;
+		return path_or_no(cmd, "eventlog", c == 'E', &a->log_path, &a->no_log, arg);
 	default:
 		return cli_usage_error(cmd, "invalid option");
 	}

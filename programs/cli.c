@@ -561,6 +561,54 @@ json_object *cli_json_hex(const uint8_t *buf, size_t len)
 
 /* --- files --------------------------------------------------------------------------- */
 
+int cli_read_fd_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *p;
+
+			if (cap >= max + 1)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max + 1)
+				cap = max + 1;
+			p = realloc(buf, cap + 1);
+			if (!p)
+				return -ENOMEM;
+			buf = p;
+		}
+		n = cli_read_retry(fd, buf + len, cap - len);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max)
+			return -EFBIG;
+	}
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
+	buf[len] = '\0';
+	*ret_buf = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+int cli_read_small_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : dup(0);
+	if (fd < 0)
+		return -errno;
+	return cli_read_fd_all(fd, max, ret_buf, ret_len);
+}
+
 /* The rename of @name beneath @dirfd is durable only once its directory is: sync that. */
 static int sync_parent(int dirfd, const char *name)
 {

@@ -62,6 +62,10 @@ void cli_lib_error(vouch_ctx *ctx, int r, const char *what);
 ssize_t cli_read_retry(int fd, void *buf, size_t len);
 /* write all of @buf, retried on EINTR; 0 or -errno */
 int cli_write_all(int fd, const void *buf, size_t len);
+/* Read a whole (small) file, NUL-terminated; "-" is stdin.  Returns 0 or -errno. */
+int cli_read_small_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+/* The same from an open descriptor, from its current offset. */
+int cli_read_fd_all(int fd, size_t max, char **ret_buf, size_t *ret_len);
 /* Exit code for a library error: verdicts map to 1, the rest to 3. */
 int cli_exit_for(int r);
 

@@ -5,6 +5,7 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -35,40 +36,25 @@ static int parse_nonce(const char *cmd, const char *arg, bool *given, uint8_t *b
 
 static int read_all(const char *path, uint8_t **ret, size_t *ret_len)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	int r;
 
-	if (!f) {
+	if (fd < 0) {
 		cli_error("cannot open '%s': %m", path);
 		return -1;
 	}
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			uint8_t *nb;
-
-			cap = cap ? 2 * cap : 65536;
-			if (cap > ((size_t)1 << 31) || !(nb = realloc(buf, cap))) {
-				free(buf);
-				cli_error("'%s' is too large", path);
-				return -1;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
+	r = cli_read_fd_all(fd, ((size_t)1 << 31) - 1, &buf, ret_len);
+	if (r == -EFBIG || r == -ENOMEM) {
+		cli_error("'%s' is too large", path);
+		return -1;
 	}
-	if (ferror(f)) {
-		free(buf);
+	if (r < 0) {
+		errno = -r;
 		cli_error("cannot read '%s': %m", path);
 		return -1;
 	}
-	*ret = buf;
-	*ret_len = len;
+	*ret = (uint8_t *)buf;
 	return 0;
 }
 

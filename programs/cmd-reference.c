@@ -320,11 +320,10 @@ static int parse_algos(vouch_ctx *ctx, const char *arg, int *algos, size_t *n)
 
 static int read_text(vouch_ctx *ctx, const char *path, char **ret, size_t *ret_len, bool optional)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r;
 
-	if (!f) {
+	if (fd < 0) {
 		if (optional && errno == ENOENT) {
 			*ret = NULL;
 			*ret_len = 0;
@@ -334,32 +333,16 @@ static int read_text(vouch_ctx *ctx, const char *path, char **ret, size_t *ret_l
 		return -errno;
 	}
 	(void)ctx;
-	for (;;) {
-		if (len + 65536 > cap) {
-			char *p = realloc(buf, cap = len + 65536 + cap);
-
-			if (!p) {
-				free(buf);
-				fclose(f);
-				cli_error("out of memory");
-				return -ENOMEM;
-			}
-			buf = p;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
+	r = cli_read_fd_all(fd, SIZE_MAX / 2, ret, ret_len);
+	if (r == -ENOMEM) {
+		cli_error("out of memory");
+		return r;
 	}
-	if (ferror(f)) {
+	if (r < 0) {
+		errno = -r;
 		cli_error("cannot read '%s': %m", path);
-		free(buf);
-		fclose(f);
 		return -EIO;
 	}
-	fclose(f);
-	*ret = buf;
-	*ret_len = len;
 	return 0;
 }
 

@@ -58,9 +58,6 @@ static int read_all(const char *path, uint8_t **ret, size_t *ret_len)
 	return 0;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, vouch_log_reader_freep, vouch_log_reader_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, vouch_log_writer_freep, vouch_log_writer_free)
-
 /* Keep the entries after the first @from (the verifier has those): re-serialised, binary. */
 static int list_from(vouch_ctx *ctx, uint8_t *buf, size_t len, uint64_t from, uint8_t **ret,
 		     size_t *ret_len)

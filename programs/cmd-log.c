@@ -16,11 +16,6 @@
 
 #include "commands.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, vouch_log_reader_freep, vouch_log_reader_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, vouch_log_writer_freep, vouch_log_writer_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_replay *, vouch_log_replay_freep, vouch_log_replay_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, vouch_sig_cache_freep, vouch_sig_cache_free)
-
 /* Options every log subcommand shares. */
 struct log_common {
 	const char *cmd;

@@ -17,9 +17,6 @@
 
 #include "commands.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_modsig_signer *, vouch_modsig_signer_freep,
-				 vouch_modsig_signer_free)
-
 static const char *signer_id_name(int id)
 {
 	return id == VOUCH_MODSIG_SKID ? "skid" : id == VOUCH_MODSIG_ISSUER_SERIAL ? "issuer-serial"

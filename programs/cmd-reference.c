@@ -27,7 +27,6 @@
 #include "walk.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_reference *, vouch_reference_freep, vouch_reference_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_modsig_signer *, ref_signer_freep, vouch_modsig_signer_free)
 
 #define MAX_ALGOS 8
 
@@ -823,7 +822,7 @@ static int reference_sign(int argc, char **argv)
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
 	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
 	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	_cleanup_(ref_signer_freep) vouch_modsig_signer *signer = NULL;
+	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
 	struct cli_pass pass = CLI_PASS_INIT;
 	const char *keypath = NULL, *certpath = NULL, *out = NULL;
 	const struct cli_slot slots[] = {

@@ -42,4 +42,12 @@ json_object *cli_pcrs_json(const struct vouch_pcrs *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_tpm *, vouch_tpm_closep, vouch_tpm_close)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_ak *, vouch_ak_freep, vouch_ak_free)
 
+/* cleanups for the library's objects that several commands hold */
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, vouch_log_reader_freep, vouch_log_reader_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, vouch_log_writer_freep, vouch_log_writer_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_replay *, vouch_log_replay_freep, vouch_log_replay_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, vouch_sig_cache_freep, vouch_sig_cache_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_modsig_signer *, vouch_modsig_signer_freep,
+				 vouch_modsig_signer_free)
+
 #endif /* VOUCH_PROGRAMS_COMMANDS_H */

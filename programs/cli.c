@@ -542,6 +542,11 @@ void cli_json_print(json_object *obj)
 							 JSON_C_TO_STRING_SPACED));
 }
 
+void cli_json_add_str(json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, json_object_new_string(val));
+}
+
 json_object *cli_json_hex(const uint8_t *buf, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";

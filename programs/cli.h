@@ -201,6 +201,8 @@ int cli_show_files(const char *cmd, int argc, char **argv, const char *none, boo
 /* Print a JSON document on stdout, pretty and newline-terminated. */
 void cli_json_print(json_object *obj);
 json_object *cli_json_hex(const uint8_t *buf, size_t len);
+/* @o[@key] = the string @val */
+void cli_json_add_str(json_object *o, const char *key, const char *val);
 
 /* The engine's trust store of @keyring (VOUCH_KEYRING_*) from certificate @paths, or from
  * @fallback when none is given and it exists (NULL: none); nothing when neither.  Prints on

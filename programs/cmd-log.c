@@ -16,6 +16,9 @@
 
 #include "commands.h"
 
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_replay *, vouch_log_replay_freep, vouch_log_replay_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, vouch_sig_cache_freep, vouch_sig_cache_free)
+
 /* Options every log subcommand shares. */
 struct log_common {
 	const char *cmd;

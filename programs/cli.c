@@ -319,18 +319,42 @@ int cli_flag_once(const char *cmd, bool *flag, const char *name)
 
 /* --- passphrases, keys, trust stores ----------------------------------------------- */
 
+ssize_t cli_read_retry(int fd, void *buf, size_t len)
+{
+	ssize_t k;
+
+	do
+		k = read(fd, buf, len);
+	while (k < 0 && errno == EINTR);
+	return k < 0 ? -errno : k;
+}
+
+int cli_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t k = write(fd, p, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
 static int read_pass_fd(int fd, char *buf, size_t size)
 {
 	size_t n = 0;
 
 	while (n < size) {
-		ssize_t k = read(fd, buf + n, size - n);
+		ssize_t k = cli_read_retry(fd, buf + n, size - n);
 
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (k < 0)
+			return (int)k;
 		if (k == 0)
 			break;
 		n += (size_t)k;
@@ -424,6 +448,17 @@ int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_
 	return r;
 }
 
+int cli_load_cert(vouch_ctx *ctx, const char *path, vouch_cert **ret)
+{
+	int r = vouch_cert_load(ctx, path, ret);
+
+	if (r < 0) {
+		cli_lib_error(ctx, r, NULL);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
 int cli_load_signer(vouch_ctx *ctx, const char *keypath, const char *certpath,
 		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid)
 {
@@ -431,13 +466,8 @@ int cli_load_signer(vouch_ctx *ctx, const char *keypath, const char *certpath,
 	vouch_key *key = NULL;
 	int r;
 
-	if (certpath) {
-		r = vouch_cert_load(ctx, certpath, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
+	if (certpath && cli_load_cert(ctx, certpath, &cert))
+		return EXIT_ERROR;
 	if (cli_load_key(ctx, keypath, pass, &key) < 0)
 		return EXIT_ERROR;
 	r = vouch_ima_keyid(ctx, key, cert, ret_keyid);
@@ -512,6 +542,11 @@ void cli_json_print(json_object *obj)
 							 JSON_C_TO_STRING_SPACED));
 }
 
+void cli_json_add_str(json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, json_object_new_string(val));
+}
+
 json_object *cli_json_hex(const uint8_t *buf, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -530,6 +565,54 @@ json_object *cli_json_hex(const uint8_t *buf, size_t len)
 }
 
 /* --- files --------------------------------------------------------------------------- */
+
+int cli_read_fd_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *p;
+
+			if (cap >= max + 1)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max + 1)
+				cap = max + 1;
+			p = realloc(buf, cap + 1);
+			if (!p)
+				return -ENOMEM;
+			buf = p;
+		}
+		n = cli_read_retry(fd, buf + len, cap - len);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max)
+			return -EFBIG;
+	}
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
+	buf[len] = '\0';
+	*ret_buf = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+int cli_read_small_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : dup(0);
+	if (fd < 0)
+		return -errno;
+	return cli_read_fd_all(fd, max, ret_buf, ret_len);
+}
 
 /* The rename of @name beneath @dirfd is durable only once its directory is: sync that. */
 static int sync_parent(int dirfd, const char *name)
@@ -552,7 +635,6 @@ int cli_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	_cleanup_free_ char *tmp = NULL;
-	const uint8_t *p = buf;
 	struct stat st;
 	bool exists = false;
 	int fd = -1, r = 0;
@@ -587,18 +669,7 @@ int cli_write_atomic_at(int dirfd, const char *name, const void *buf, size_t len
 	}
 	if (fd < 0)
 		return -EEXIST;
-	while (len > 0) {
-		ssize_t k = write(fd, p, len);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		p += k;
-		len -= (size_t)k;
-	}
+	r = cli_write_all(fd, buf, len);
 	if (r == 0 && exists && fchown(fd, st.st_uid, st.st_gid) < 0)
 		r = -errno;
 	/* no chmod when the new file already has its mode (0600 from openat): with EVM on, the

@@ -58,6 +58,14 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the library's last error (prefixed with @what when non-NULL). */
 void cli_lib_error(vouch_ctx *ctx, int r, const char *what);
+/* read(2) retried on EINTR: the count read, 0 at the end, -errno */
+ssize_t cli_read_retry(int fd, void *buf, size_t len);
+/* write all of @buf, retried on EINTR; 0 or -errno */
+int cli_write_all(int fd, const void *buf, size_t len);
+/* Read a whole (small) file, NUL-terminated; "-" is stdin.  Returns 0 or -errno. */
+int cli_read_small_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+/* The same from an open descriptor, from its current offset. */
+int cli_read_fd_all(int fd, size_t max, char **ret_buf, size_t *ret_len);
 /* Exit code for a library error: verdicts map to 1, the rest to 3. */
 int cli_exit_for(int r);
 
@@ -94,6 +102,12 @@ void cli_print_help(const struct command *cmd);
  */
 int cli_dispatch(const char *family, const struct command *cmds, size_t n, int argc,
 		 char **argv);
+/* Define the entry point @fn of a family, which runs cli_dispatch() over its table @cmds. */
+#define CLI_FAMILY(fn, family, cmds)                                               \
+	int fn(int argc, char **argv)                                                \
+	{                                                                            \
+		return cli_dispatch(family, cmds, ARRAY_SIZE(cmds), argc, argv);     \
+	}
 const struct command *cli_find_command(const struct command *cmds, size_t n, const char *name);
 
 /*
@@ -164,6 +178,8 @@ int cli_pass_other(void *userdata, int c, const char *arg);
 
 /* Load a private key with the passphrase policy above; prints on failure. */
 int cli_load_key(vouch_ctx *ctx, const char *path, struct cli_pass *pass, vouch_key **ret);
+/* Load a certificate; prints on failure, 0 or EXIT_ERROR. */
+int cli_load_cert(vouch_ctx *ctx, const char *path, vouch_cert **ret);
 /* Load KEY (and CERT, when given) and derive the IMA key id; prints on failure, EXIT_*. */
 int cli_load_signer(vouch_ctx *ctx, const char *keypath, const char *certpath,
 		    struct cli_pass *pass, vouch_key **ret_key, uint32_t *ret_keyid);
@@ -185,6 +201,8 @@ int cli_show_files(const char *cmd, int argc, char **argv, const char *none, boo
 /* Print a JSON document on stdout, pretty and newline-terminated. */
 void cli_json_print(json_object *obj);
 json_object *cli_json_hex(const uint8_t *buf, size_t len);
+/* @o[@key] = the string @val */
+void cli_json_add_str(json_object *o, const char *key, const char *val);
 
 /* The engine's trust store of @keyring (VOUCH_KEYRING_*) from certificate @paths, or from
  * @fallback when none is given and it exists (NULL: none); nothing when neither.  Prints on

@@ -5,6 +5,7 @@
  *
  * Copyright (C) 2026 The vouch authors
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -35,45 +36,27 @@ static int parse_nonce(const char *cmd, const char *arg, bool *given, uint8_t *b
 
 static int read_all(const char *path, uint8_t **ret, size_t *ret_len)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	int r;
 
-	if (!f) {
+	if (fd < 0) {
 		cli_error("cannot open '%s': %m", path);
 		return -1;
 	}
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			uint8_t *nb;
-
-			cap = cap ? 2 * cap : 65536;
-			if (cap > ((size_t)1 << 31) || !(nb = realloc(buf, cap))) {
-				free(buf);
-				cli_error("'%s' is too large", path);
-				return -1;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
+	r = cli_read_fd_all(fd, ((size_t)1 << 31) - 1, &buf, ret_len);
+	if (r == -EFBIG || r == -ENOMEM) {
+		cli_error("'%s' is too large", path);
+		return -1;
 	}
-	if (ferror(f)) {
-		free(buf);
+	if (r < 0) {
+		errno = -r;
 		cli_error("cannot read '%s': %m", path);
 		return -1;
 	}
-	*ret = buf;
-	*ret_len = len;
+	*ret = (uint8_t *)buf;
 	return 0;
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, vouch_log_reader_freep, vouch_log_reader_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, vouch_log_writer_freep, vouch_log_writer_free)
 
 /* Keep the entries after the first @from (the verifier has those): re-serialised, binary. */
 static int list_from(vouch_ctx *ctx, uint8_t *buf, size_t len, uint64_t from, uint8_t **ret,
@@ -172,6 +155,16 @@ struct quote_args {
 	size_t nonce_len;
 };
 
+/* --NAME PATH or (@is_no) --no-NAME, which conflict: 0, or EXIT_USAGE. */
+static int path_or_no(const char *cmd, const char *name, bool is_no, const char **path, bool *no,
+		      const char *arg)
+{
+	if (is_no ? *path != NULL : *no)
+		return cli_usage_error(cmd, "--%s and --no-%s conflict, refusing", name, name);
+	*no = is_no;
+	return is_no ? 0 : cli_opt_once(cmd, path, arg, name);
+}
+
 /* One option of attest quote: 0, or EXIT_USAGE. */
 static int quote_option(const char *cmd, struct quote_args *a, int c, const char *arg)
 {
@@ -188,20 +181,14 @@ static int quote_option(const char *cmd, struct quote_args *a, int c, const char
 		return parse_nonce(cmd, arg, &a->have_nonce, a->nonce, &a->nonce_len);
 	case 'i':
 	case 'I':
-		if (c == 'i' ? a->no_ima : a->ima_path != NULL)
-			return cli_usage_error(cmd, "--ima and --no-ima conflict, refusing");
-		a->no_ima = c == 'I';
-		return c == 'i' ? cli_opt_once(cmd, &a->ima_path, arg, "ima") : 0;
+		return path_or_no(cmd, "ima", c == 'I', &a->ima_path, &a->no_ima, arg);
 	case 'F':
 		if (cli_parse_u64(arg, &a->from) < 0)
 			return cli_usage_error(cmd, "invalid --from-entry '%s'", arg);
 		return 0;
 	case 'e':
 	case 'E':
-		if (c == 'e' ? a->no_log : a->log_path != NULL)
-			return cli_usage_error(cmd, "--eventlog and --no-eventlog conflict, refusing");
-		a->no_log = c == 'E';
-		return c == 'e' ? cli_opt_once(cmd, &a->log_path, arg, "eventlog") : 0;
+		return path_or_no(cmd, "eventlog", c == 'E', &a->log_path, &a->no_log, arg);
 	default:
 		return cli_usage_error(cmd, "invalid option");
 	}
@@ -688,7 +675,4 @@ static const struct command attest_commands[] = {
 	  "EVIDENCE | --message MSG --signature SIG --pcr-values FILE --pcrs SEL" },
 };
 
-int cmd_attest(int argc, char **argv)
-{
-	return cli_dispatch("attest", attest_commands, ARRAY_SIZE(attest_commands), argc, argv);
-}
+CLI_FAMILY(cmd_attest, "attest", attest_commands)

@@ -74,7 +74,7 @@ static void print_json(const vouch_audit *a, const char *tree)
 	json_object *stats = json_object_new_object();
 	const struct vouch_audit_stats *st = vouch_audit_get_stats(a);
 
-	json_object_object_add(root, "tree", json_object_new_string(tree));
+	cli_json_add_str(root, "tree", tree);
 	json_object_object_add(stats, "files_scanned", json_object_new_int64((int64_t)st->files_scanned));
 	json_object_object_add(stats, "candidates", json_object_new_int64((int64_t)st->candidates));
 	json_object_object_add(stats, "spatch_runs", json_object_new_int64((int64_t)st->spatch_runs));
@@ -87,8 +87,8 @@ static void print_json(const vouch_audit *a, const char *tree)
 		const struct vouch_audit_rule_stat *r = vouch_audit_rule_get(a, i);
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "name", json_object_new_string(r->name));
-		json_object_object_add(o, "summary", json_object_new_string(r->summary));
+		cli_json_add_str(o, "name", r->name);
+		cli_json_add_str(o, "summary", r->summary);
 		json_object_object_add(o, "files", json_object_new_int64(r->files));
 		json_object_object_add(o, "matches", json_object_new_int64(r->matches));
 		json_object_object_add(o, "seconds", json_object_new_double((double)r->wall_msec / 1000));
@@ -103,13 +103,13 @@ static void print_json(const vouch_audit *a, const char *tree)
 		char buf[256];
 		const char *p = c->hooks;
 
-		json_object_object_add(o, "file", json_object_new_string(c->file));
+		cli_json_add_str(o, "file", c->file);
 		json_object_object_add(o, "line", json_object_new_int64(c->line));
-		json_object_object_add(o, "function", json_object_new_string(c->function));
-		json_object_object_add(o, "callee", json_object_new_string(c->callee));
-		json_object_object_add(o, "rule", json_object_new_string(c->rule));
-		json_object_object_add(o, "entry", json_object_new_string(c->entry));
-		json_object_object_add(o, "takes", json_object_new_string(c->takes));
+		cli_json_add_str(o, "function", c->function);
+		cli_json_add_str(o, "callee", c->callee);
+		cli_json_add_str(o, "rule", c->rule);
+		cli_json_add_str(o, "entry", c->entry);
+		cli_json_add_str(o, "takes", c->takes);
 		while (*p) {
 			size_t n = strcspn(p, " ");
 
@@ -122,11 +122,9 @@ static void print_json(const vouch_audit *a, const char *tree)
 			p += strspn(p, " ");
 		}
 		json_object_object_add(o, "hooks", hooks);
-		json_object_object_add(o, "id", json_object_new_string(c->id));
-		json_object_object_add(o, "verdict",
-				       json_object_new_string(vouch_audit_verdict_name(c->verdict)));
-		json_object_object_add(o, "verdict_text",
-				       json_object_new_string(verdict_text(c->verdict)));
+		cli_json_add_str(o, "id", c->id);
+		cli_json_add_str(o, "verdict", vouch_audit_verdict_name(c->verdict));
+		cli_json_add_str(o, "verdict_text", verdict_text(c->verdict));
 		json_object_array_add(cons, o);
 	}
 	json_object_object_add(root, "consumers", cons);
@@ -134,8 +132,8 @@ static void print_json(const vouch_audit *a, const char *tree)
 		const struct vouch_audit_skipped *sk = vouch_audit_skipped_get(a, i);
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "path", json_object_new_string(sk->path));
-		json_object_object_add(o, "reason", json_object_new_string(sk->reason));
+		cli_json_add_str(o, "path", sk->path);
+		cli_json_add_str(o, "reason", sk->reason);
 		json_object_array_add(skipped, o);
 	}
 	json_object_object_add(root, "skipped", skipped);

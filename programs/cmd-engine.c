@@ -175,18 +175,27 @@ static int engine_open(vouch_ctx *ctx, const char *cmd, struct engine_args *a, b
 	return 0;
 }
 
+#define ENGINE_LONGOPTS                                                                            \
+	{ "state-dir", required_argument, NULL, 'S' }, { "policy", required_argument, NULL, 'p' }, \
+		{ "trust", required_argument, NULL, 't' },                                         \
+		{ "kernel-trust", required_argument, NULL, 'k' },                                  \
+		{ "mode", required_argument, NULL, 'm' }, { "audit", no_argument, NULL, 'A' },     \
+		{ "xattr", required_argument, NULL, 'X' }, { "tcti", required_argument, NULL, 'T' }, \
+		{ "tpm", no_argument, NULL, 'P' }, { "blacklist", required_argument, NULL, 'B' }
+static const struct option engine_longopts[] = { ENGINE_LONGOPTS, { 0 } };
+
 /* Common options of load/engine/simulate; returns 1 when handled, <0 exit code on error. */
 static int engine_option(const char *cmd, struct engine_args *a, int c, const char *arg)
 {
+	const struct cli_slot slots[] = {
+		CLI_STR('S', &a->state_dir), CLI_STR('p', &a->policy), CLI_STR('B', &a->blacklist),
+		CLI_STR('X', &a->xattr), CLI_SET('A', &a->audit), CLI_SLOTS_END,
+	};
+	int r = cli_slot_option(cmd, engine_longopts, slots, c, arg);
+
+	if (r >= 0)
+		return r ? -r : 1;
 	switch (c) {
-	case 'S':
-		if (cli_opt_once(cmd, &a->state_dir, arg, "state-dir"))
-			return -EXIT_USAGE;
-		return 1;
-	case 'p':
-		if (cli_opt_once(cmd, &a->policy, arg, "policy"))
-			return -EXIT_USAGE;
-		return 1;
 	case 't':
 		if (a->n_trust >= MAX_TRUST)
 			return -cli_usage_error(cmd, "too many --trust");
@@ -204,17 +213,6 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 		if (a->mode < 0)
 			return -cli_usage_error(cmd, "unknown mode '%s' (off, log, fix, enforce)", arg);
 		return 1;
-	case 'A':
-		a->audit = true;
-		return 1;
-	case 'B':
-		if (cli_opt_once(cmd, &a->blacklist, arg, "blacklist"))
-			return -EXIT_USAGE;
-		return 1;
-	case 'X':
-		if (cli_opt_once(cmd, &a->xattr, arg, "xattr"))
-			return -EXIT_USAGE;
-		return 1;
 	case 'T':
 	case 'P':
 		if (a->tcti)
@@ -225,14 +223,6 @@ static int engine_option(const char *cmd, struct engine_args *a, int c, const ch
 		return 0;
 	}
 }
-
-#define ENGINE_LONGOPTS                                                                            \
-	{ "state-dir", required_argument, NULL, 'S' }, { "policy", required_argument, NULL, 'p' }, \
-		{ "trust", required_argument, NULL, 't' },                                         \
-		{ "kernel-trust", required_argument, NULL, 'k' },                                  \
-		{ "mode", required_argument, NULL, 'm' }, { "audit", no_argument, NULL, 'A' },     \
-		{ "xattr", required_argument, NULL, 'X' }, { "tcti", required_argument, NULL, 'T' }, \
-		{ "tpm", no_argument, NULL, 'P' }, { "blacklist", required_argument, NULL, 'B' }
 
 static json_object *result_json(const char *file, const char *func,
 				const struct vouch_engine_result *res, int r)
@@ -718,10 +708,7 @@ static const struct command engine_cmds[] = {
 	  "--func FUNC | --all" },
 };
 
-int cmd_engine(int argc, char **argv)
-{
-	return cli_dispatch("engine", engine_cmds, ARRAY_SIZE(engine_cmds), argc, argv);
-}
+CLI_FAMILY(cmd_engine, "engine", engine_cmds)
 
 /* --- vouch policy simulate ----------------------------------------------------------- */
 

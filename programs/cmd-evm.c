@@ -104,7 +104,6 @@ static void evm_sign_one(void *shared, vouch_ctx *ctx, const struct walk_file *w
 			 struct walk_result *res)
 {
 	const char *path = wf->path;
-	int fd = wf->fd;
 	const struct evm_job *job = shared;
 	struct evm_file f;
 	_cleanup_free_ uint8_t *val = NULL;
@@ -112,7 +111,7 @@ static void evm_sign_one(void *shared, vouch_ctx *ctx, const struct walk_file *w
 	size_t n = 0;
 	int r;
 
-	r = evm_file_read(job, fd, &f, why, sizeof(why));
+	r = evm_file_read(job, wf->fd, &f, why, sizeof(why));
 	if (r < 0) {
 		walk_fail(res, EXIT_ERROR, path, why);
 		evm_file_free(&f);
@@ -135,7 +134,6 @@ static void evm_verify_one(void *shared, vouch_ctx *ctx, const struct walk_file 
 			   struct walk_result *res)
 {
 	const char *path = wf->path;
-	int fd = wf->fd;
 	const struct evm_job *job = shared;
 	struct vouch_evm_verify_options vo = VOUCH_EVM_VERIFY_OPTIONS_INIT;
 	struct vouch_ima_verify_result vr = { .signer = NULL };
@@ -152,7 +150,7 @@ static void evm_verify_one(void *shared, vouch_ctx *ctx, const struct walk_file 
 		reason = why;
 		walk_fail(res, r == -ENODATA ? EXIT_UNTRUSTED : EXIT_ERROR, path, why);
 	} else {
-		r = evm_file_read(job, fd, &f, why, sizeof(why));
+		r = evm_file_read(job, wf->fd, &f, why, sizeof(why));
 		if (r < 0) {
 			reason = why;
 			walk_fail(res, EXIT_ERROR, path, why);
@@ -409,7 +407,4 @@ static const struct command evm_commands[] = {
 	  "[--xattr NAME] PATH..." },
 };
 
-int cmd_evm(int argc, char **argv)
-{
-	return cli_dispatch("evm", evm_commands, ARRAY_SIZE(evm_commands), argc, argv);
-}
+CLI_FAMILY(cmd_evm, "evm", evm_commands)

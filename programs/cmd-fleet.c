@@ -99,40 +99,19 @@ static int fleet_sub(int argc, char **argv, bool events, int nargs)
 	return run_fleet(argc, argv);
 }
 
-static int fleet_status(int argc, char **argv)
-{
-	return fleet_sub(argc, argv, false, 0);
-}
-
-static int fleet_show(int argc, char **argv)
-{
-	return fleet_sub(argc, argv, false, 1);
-}
-
-static int fleet_add_reference(int argc, char **argv)
-{
-	return fleet_sub(argc, argv, false, 2);
-}
-
-static int fleet_set_reference(int argc, char **argv)
-{
-	return fleet_sub(argc, argv, false, 2);
-}
-
-static int fleet_add_agent(int argc, char **argv)
-{
-	return fleet_sub(argc, argv, false, 2);
-}
-
-static int fleet_remove(int argc, char **argv)
-{
-	return fleet_sub(argc, argv, false, 1);
-}
-
-static int fleet_events(int argc, char **argv)
-{
-	return fleet_sub(argc, argv, true, 0);
-}
+/* a subcommand: whether it takes the event options, how many arguments */
+#define FLEET_SUB(fn, events, nargs)                                                          \
+	static int fn(int argc, char **argv)                                                   \
+	{                                                                                      \
+		return fleet_sub(argc, argv, events, nargs);                                   \
+	}
+FLEET_SUB(fleet_status, false, 0)
+FLEET_SUB(fleet_show, false, 1)
+FLEET_SUB(fleet_add_reference, false, 2)
+FLEET_SUB(fleet_set_reference, false, 2)
+FLEET_SUB(fleet_add_agent, false, 2)
+FLEET_SUB(fleet_remove, false, 1)
+FLEET_SUB(fleet_events, true, 0)
 
 static const struct command fleet_commands[] = {
 	{ "status", fleet_status, 0,
@@ -157,7 +136,4 @@ static const struct command fleet_commands[] = {
 	  "fleet events " CONNECTION " [--follow] [--last-event-id ID] [--count N] [--idle S]" },
 };
 
-int cmd_fleet(int argc, char **argv)
-{
-	return cli_dispatch("fleet", fleet_commands, ARRAY_SIZE(fleet_commands), argc, argv);
-}
+CLI_FAMILY(cmd_fleet, "fleet", fleet_commands)

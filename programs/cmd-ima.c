@@ -62,7 +62,6 @@ int ima_read_value(const struct walk_file *wf, const char *xattr, bool sigfile, 
 		   size_t *ret_len, char *why, size_t why_size)
 {
 	const char *path = wf->path;
-	int fd = wf->fd;
 	uint8_t *buf = malloc(VOUCH_XATTR_MAX_SIZE);
 	ssize_t n;
 
@@ -85,10 +84,8 @@ int ima_read_value(const struct walk_file *wf, const char *xattr, bool sigfile, 
 			return e == ENOENT ? -ENODATA : -e;
 		}
 		for (;;) {
-			ssize_t k = read(sfd, buf + got, VOUCH_XATTR_MAX_SIZE - got);
+			ssize_t k = cli_read_retry(sfd, buf + got, VOUCH_XATTR_MAX_SIZE - got);
 
-			if (k < 0 && errno == EINTR)
-				continue;
 			if (k < 0) {
 				snprintf(why, why_size, "cannot read '%s.sig': %m", path);
 				free(buf);
@@ -107,7 +104,7 @@ int ima_read_value(const struct walk_file *wf, const char *xattr, bool sigfile, 
 		*ret_len = got;
 		return 0;
 	}
-	n = fgetxattr(fd, xattr, buf, VOUCH_XATTR_MAX_SIZE);
+	n = fgetxattr(wf->fd, xattr, buf, VOUCH_XATTR_MAX_SIZE);
 	if (n < 0) {
 		int e = errno;
 
@@ -127,7 +124,6 @@ int ima_write_value(const struct walk_file *wf, const char *xattr, bool sigfile,
 		    const uint8_t *value, size_t len, char *why, size_t why_size)
 {
 	const char *path = wf->path;
-	int fd = wf->fd;
 
 	if (sigfile) {
 		_cleanup_free_ char *sp = walk_fmt("%s.sig", wf->name);
@@ -146,7 +142,7 @@ int ima_write_value(const struct walk_file *wf, const char *xattr, bool sigfile,
 			snprintf(why, why_size, "cannot write '%s.sig': %s", path, strerror(-r));
 		return r;
 	}
-	if (fsetxattr(fd, xattr, value, len, 0) < 0) {
+	if (fsetxattr(wf->fd, xattr, value, len, 0) < 0) {
 		int e = errno;
 
 		snprintf(why, why_size, "cannot set %s: %s%s", xattr, strerror(e),
@@ -175,7 +171,6 @@ static void hash_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		     struct walk_result *res)
 {
 	const char *path = wf->path;
-	int fd = wf->fd;
 	const struct hash_job *job = shared;
 	struct vouch_digest d;
 	_cleanup_free_ uint8_t *val = NULL;
@@ -184,7 +179,7 @@ static void hash_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 	size_t n;
 	int r;
 
-	r = vouch_digest_fd(ctx, fd, &job->algo, 1, &d);
+	r = vouch_digest_fd(ctx, wf->fd, &job->algo, 1, &d);
 	if (r == 0)
 		r = vouch_ima_digest_value(ctx, &d, &val, &n);
 	if (r < 0) {
@@ -309,14 +304,13 @@ static void sign_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		     struct walk_result *res)
 {
 	const char *path = wf->path;
-	int fd = wf->fd;
 	const struct sign_job *job = shared;
 	_cleanup_free_ uint8_t *val = NULL;
 	char why[512];
 	size_t n;
 	int r;
 
-	r = vouch_ima_sign_fd(ctx, job->key, &job->opts, fd, &val, &n);
+	r = vouch_ima_sign_fd(ctx, job->key, &job->opts, wf->fd, &val, &n);
 	if (r < 0) {
 		walk_fail(res, EXIT_ERROR, path, ima_lib_reason(ctx, r));
 		return;
@@ -451,7 +445,6 @@ static void verify_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		       struct walk_result *res)
 {
 	const char *path = wf->path;
-	int fd = wf->fd;
 	const struct verify_job *job = shared;
 	struct vouch_ima_verify_result vr = { .signer = NULL };
 	struct vouch_cert_info info = { 0 };
@@ -468,7 +461,7 @@ static void verify_one(void *shared, vouch_ctx *ctx, const struct walk_file *wf,
 		reason = why;
 		walk_fail(res, r == -ENODATA ? EXIT_UNTRUSTED : EXIT_ERROR, path, why);
 	} else {
-		r = vouch_ima_verify_fd(ctx, job->trust, NULL, val, n, fd, &vr);
+		r = vouch_ima_verify_fd(ctx, job->trust, NULL, val, n, wf->fd, &vr);
 		if (r < 0) {
 			reason = ima_lib_reason(ctx, r);
 			walk_fail(res, cli_exit_for(r), path, reason);
@@ -617,7 +610,4 @@ static const struct command ima_commands[] = {
 	  "ima show [--json] [-r] [--sigfile | --xattr NAME] PATH..." },
 };
 
-int cmd_ima(int argc, char **argv)
-{
-	return cli_dispatch("ima", ima_commands, ARRAY_SIZE(ima_commands), argc, argv);
-}
+CLI_FAMILY(cmd_ima, "ima", ima_commands)

@@ -639,17 +639,7 @@ static int write_fd_cb(void *userdata, const uint8_t *buf, size_t len)
 		o->flushed = o->written - len;
 	}
 
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return cli_write_all(fd, buf, len);
 }
 
 static int emit_items(struct create *c, vouch_ctx *ctx, vouch_cpio_writer *w)
@@ -748,21 +738,13 @@ static int emit_items(struct create *c, vouch_ctx *ctx, vouch_cpio_writer *w)
 	return ret;
 }
 
-static int parse_format(const char *s)
+static const char *const format_names[] = { "newc", "crc", "newcx", "metadata" };
+static const char *const compress_names[] = { "none", "gzip", "zstd", "xz" };
+
+/* the index of @s in @names (the enum's value), or -1 */
+static int name_index(const char *s, const char *const *names, size_t n)
 {
-	static const char *const names[] = { "newc", "crc", "newcx", "metadata" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(s, names[i]))
-			return (int)i;
-	return -1;
-}
-
-static int parse_compress(const char *s)
-{
-	static const char *const names[] = { "none", "gzip", "zstd", "xz" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+	for (size_t i = 0; i < n; i++)
 		if (!strcmp(s, names[i]))
 			return (int)i;
 	return -1;
@@ -826,8 +808,10 @@ static int create_settings(const struct create_args *a, struct create *c,
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 
-	wo->format = a->fmt ? parse_format(a->fmt) : VOUCH_CPIO_NEWC;
-	wo->compress = a->comp ? parse_compress(a->comp) : VOUCH_CPIO_COMPRESS_NONE;
+	wo->format = a->fmt ? name_index(a->fmt, format_names, ARRAY_SIZE(format_names))
+			    : VOUCH_CPIO_NEWC;
+	wo->compress = a->comp ? name_index(a->comp, compress_names, ARRAY_SIZE(compress_names))
+			       : VOUCH_CPIO_COMPRESS_NONE;
 	if (wo->format < 0)
 		return cli_usage_error("initramfs create",
 				       "unknown format '%s' (newc, crc, newcx, metadata)", a->fmt);
@@ -1358,8 +1342,4 @@ static const struct command initramfs_commands[] = {
 	  "initramfs verify -t TRUST... [--allow-digest] [--json] FILE" },
 };
 
-int cmd_initramfs(int argc, char **argv)
-{
-	return cli_dispatch("initramfs", initramfs_commands, ARRAY_SIZE(initramfs_commands), argc,
-			    argv);
-}
+CLI_FAMILY(cmd_initramfs, "initramfs", initramfs_commands)

@@ -193,12 +193,9 @@ static int show_one(vouch_ctx *ctx, const char *path, json_object *arr)
 {
 	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
 	struct vouch_cert_info info;
-	int r = vouch_cert_load(ctx, path, &cert);
 
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
+	if (cli_load_cert(ctx, path, &cert))
 		return EXIT_ERROR;
-	}
 	vouch_cert_get_info(cert, &info);
 	if (arr)
 		json_object_array_add(arr, cert_json(path, &info));
@@ -237,13 +234,8 @@ static int key_check(int argc, char **argv)
 		return EXIT_ERROR;
 	if (cli_load_key(ctx, argv[optind], &pass, &key) < 0)
 		return EXIT_ERROR;
-	if (certpath) {
-		r = vouch_cert_load(ctx, certpath, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
-			return EXIT_ERROR;
-		}
-	}
+	if (certpath && cli_load_cert(ctx, certpath, &cert))
+		return EXIT_ERROR;
 	printf("%s: %s %u", argv[optind], key_type_name(vouch_key_type(key)), vouch_key_bits(key));
 	if (cert) {
 		bool match = vouch_key_matches_cert(key, cert);
@@ -279,11 +271,8 @@ static int key_import(int argc, char **argv)
 		return cli_usage_error("key import", "give exactly one certificate");
 	if (cli_ctx_new(&ctx) < 0)
 		return EXIT_ERROR;
-	r = vouch_cert_load(ctx, argv[optind], &cert);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
+	if (cli_load_cert(ctx, argv[optind], &cert))
 		return EXIT_ERROR;
-	}
 	r = vouch_keyring_import(ctx, cert, ring ? ring : "_ima", &serial);
 	if (r < 0) {
 		cli_lib_error(ctx, r, argv[optind]);
@@ -312,7 +301,4 @@ static const struct command key_commands[] = {
 	  "key import CERT [--keyring _ima|_evm|.ima|@u|SERIAL]" },
 };
 
-int cmd_key(int argc, char **argv)
-{
-	return cli_dispatch("key", key_commands, ARRAY_SIZE(key_commands), argc, argv);
-}
+CLI_FAMILY(cmd_key, "key", key_commands)

@@ -16,8 +16,6 @@
 
 #include "commands.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, vouch_log_reader_freep, vouch_log_reader_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, vouch_log_writer_freep, vouch_log_writer_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_replay *, vouch_log_replay_freep, vouch_log_replay_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_sig_cache *, vouch_sig_cache_freep, vouch_sig_cache_free)
 
@@ -942,7 +940,4 @@ static const struct command log_cmds[] = {
 	  "log export --kexec|--binary|--ascii [--big-endian|--canonical] [-o FILE] [LIST]" },
 };
 
-int cmd_log(int argc, char **argv)
-{
-	return cli_dispatch("log", log_cmds, ARRAY_SIZE(log_cmds), argc, argv);
-}
+CLI_FAMILY(cmd_log, "log", log_cmds)

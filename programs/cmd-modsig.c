@@ -17,9 +17,6 @@
 
 #include "commands.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_modsig_signer *, vouch_modsig_signer_freep,
-				 vouch_modsig_signer_free)
-
 static const char *signer_id_name(int id)
 {
 	return id == VOUCH_MODSIG_SKID ? "skid" : id == VOUCH_MODSIG_ISSUER_SERIAL ? "issuer-serial"
@@ -197,11 +194,8 @@ static int sign_setup(vouch_ctx *ctx, struct sign_args *a, struct vouch_modsig_s
 	}
 	if (cli_load_key(ctx, a->keypath, &a->pass, key) < 0)
 		return EXIT_ERROR;
-	r = vouch_cert_load(ctx, a->certpath, cert);
-	if (r < 0) {
-		cli_lib_error(ctx, r, NULL);
+	if (cli_load_cert(ctx, a->certpath, cert))
 		return EXIT_ERROR;
-	}
 	r = vouch_modsig_signer_new(ctx, *key, *cert, opts, signer);
 	if (r < 0) {
 		cli_lib_error(ctx, r, "sign");
@@ -534,12 +528,10 @@ static int read_whole(const char *path, uint8_t **ret, size_t *ret_len)
 	if (!buf)
 		return -ENOMEM;
 	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		ssize_t n = cli_read_retry(fd, buf + len, (size_t)st.st_size - len);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			break;
 		len += (size_t)n;

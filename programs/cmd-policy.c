@@ -18,57 +18,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_policy *, vouch_policy_freep, vouch_polic
 
 #define POLICY_FILE_MAX ((size_t)16 << 20)
 
-int cli_read_fd_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *p;
-
-			if (cap >= max + 1)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 4096;
-			if (cap > max + 1)
-				cap = max + 1;
-			p = realloc(buf, cap + 1);
-			if (!p)
-				return -ENOMEM;
-			buf = p;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max)
-			return -EFBIG;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = '\0';
-	*ret_buf = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
-int cli_read_small_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
-{
-	_cleanup_close_ int fd = -1;
-
-	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : dup(0);
-	if (fd < 0)
-		return -errno;
-	return cli_read_fd_all(fd, max, ret_buf, ret_len);
-}
-
 /*
  * Load a policy for a command: FILE, or "builtin:NAMES".  Prints the error (with line and
  * column) and returns the exit code, or 0.
@@ -282,7 +231,4 @@ static const struct command policy_cmds[] = {
 	  "[--map GLOB=FUNC]... [--json]" },
 };
 
-int cmd_policy(int argc, char **argv)
-{
-	return cli_dispatch("policy", policy_cmds, ARRAY_SIZE(policy_cmds), argc, argv);
-}
+CLI_FAMILY(cmd_policy, "policy", policy_cmds)

@@ -27,7 +27,6 @@
 #include "walk.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_reference *, vouch_reference_freep, vouch_reference_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_modsig_signer *, ref_signer_freep, vouch_modsig_signer_free)
 
 #define MAX_ALGOS 8
 
@@ -320,11 +319,10 @@ static int parse_algos(vouch_ctx *ctx, const char *arg, int *algos, size_t *n)
 
 static int read_text(vouch_ctx *ctx, const char *path, char **ret, size_t *ret_len, bool optional)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r;
 
-	if (!f) {
+	if (fd < 0) {
 		if (optional && errno == ENOENT) {
 			*ret = NULL;
 			*ret_len = 0;
@@ -334,32 +332,16 @@ static int read_text(vouch_ctx *ctx, const char *path, char **ret, size_t *ret_l
 		return -errno;
 	}
 	(void)ctx;
-	for (;;) {
-		if (len + 65536 > cap) {
-			char *p = realloc(buf, cap = len + 65536 + cap);
-
-			if (!p) {
-				free(buf);
-				fclose(f);
-				cli_error("out of memory");
-				return -ENOMEM;
-			}
-			buf = p;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
+	r = cli_read_fd_all(fd, SIZE_MAX / 2, ret, ret_len);
+	if (r == -ENOMEM) {
+		cli_error("out of memory");
+		return r;
 	}
-	if (ferror(f)) {
+	if (r < 0) {
+		errno = -r;
 		cli_error("cannot read '%s': %m", path);
-		free(buf);
-		fclose(f);
 		return -EIO;
 	}
-	fclose(f);
-	*ret = buf;
-	*ret_len = len;
 	return 0;
 }
 
@@ -840,7 +822,7 @@ static int reference_sign(int argc, char **argv)
 	_cleanup_(vouch_reference_freep) vouch_reference *ref = NULL;
 	_cleanup_(vouch_key_freep) vouch_key *key = NULL;
 	_cleanup_(vouch_cert_freep) vouch_cert *cert = NULL;
-	_cleanup_(ref_signer_freep) vouch_modsig_signer *signer = NULL;
+	_cleanup_(vouch_modsig_signer_freep) vouch_modsig_signer *signer = NULL;
 	struct cli_pass pass = CLI_PASS_INIT;
 	const char *keypath = NULL, *certpath = NULL, *out = NULL;
 	const struct cli_slot slots[] = {
@@ -1196,8 +1178,4 @@ static const struct command reference_commands[] = {
 	  "reference verify --trust CERT... [--sig SIG] REF.json" },
 };
 
-int cmd_reference(int argc, char **argv)
-{
-	return cli_dispatch("reference", reference_commands, ARRAY_SIZE(reference_commands), argc,
-			    argv);
-}
+CLI_FAMILY(cmd_reference, "reference", reference_commands)

@@ -521,10 +521,7 @@ static const struct command ak_commands[] = {
 	  "tpm ak evict [--tcti T] [--handle 0x81010010]" },
 };
 
-static int tpm_ak(int argc, char **argv)
-{
-	return cli_dispatch("tpm ak", ak_commands, ARRAY_SIZE(ak_commands), argc, argv);
-}
+static CLI_FAMILY(tpm_ak, "tpm ak", ak_commands)
 
 #define CREDENTIAL_INPUT_MAX ((size_t)64 << 10)
 
@@ -605,11 +602,8 @@ static int credential_checks(vouch_ctx *ctx, const char *cert_path, const char *
 	if (cert_path) {
 		if (cli_load_trust(ctx, ca_paths, n_ca, NULL, &cas))
 			return EXIT_ERROR;
-		r = vouch_cert_load(ctx, cert_path, &cert);
-		if (r < 0) {
-			cli_lib_error(ctx, r, NULL);
+		if (cli_load_cert(ctx, cert_path, &cert))
 			return EXIT_ERROR;
-		}
 		r = vouch_credential_check_ek_cert(ctx, cert, cas, ek, ek_len);
 		if (r < 0) {
 			cli_lib_error(ctx, r, cert_path);
@@ -770,11 +764,7 @@ static const struct command credential_commands[] = {
 	  "--out SECRET FILE" },
 };
 
-static int tpm_credential(int argc, char **argv)
-{
-	return cli_dispatch("tpm credential", credential_commands, ARRAY_SIZE(credential_commands),
-			    argc, argv);
-}
+static CLI_FAMILY(tpm_credential, "tpm credential", credential_commands)
 
 static const struct command tpm_commands[] = {
 	{ "pcrread", tpm_pcrread, 0, "Read PCRs (default: every active bank, 0-23)",
@@ -792,7 +782,4 @@ static const struct command tpm_commands[] = {
 	  "tpm credential make|activate ..." },
 };
 
-int cmd_tpm(int argc, char **argv)
-{
-	return cli_dispatch("tpm", tpm_commands, ARRAY_SIZE(tpm_commands), argc, argv);
-}
+CLI_FAMILY(cmd_tpm, "tpm", tpm_commands)

@@ -2,8 +2,8 @@
 /*
  * The commands of vouch's top-level table (vouch.c), each the entry point of a
  * cmd-<family>.c (sign, verify, strip and show: cmd-modsig.c; load and policy simulate:
- * cmd-engine.c; guard: guard/guard.h), and the TPM helpers cmd-tpm.c shares with
- * cmd-attest.c.
+ * cmd-engine.c; guard: guard/guard.h), the TPM helpers cmd-tpm.c shares with
+ * cmd-attest.c, and the cleanup functions several commands share.
  *
  * Copyright (C) 2026 The vouch authors
  */
@@ -11,6 +11,12 @@
 #define VOUCH_PROGRAMS_COMMANDS_H
 
 #include "cli.h"
+
+/* cleanups for the library's objects that several commands hold */
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, vouch_log_reader_freep, vouch_log_reader_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, vouch_log_writer_freep, vouch_log_writer_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_modsig_signer *, vouch_modsig_signer_freep,
+				 vouch_modsig_signer_free)
 
 int cmd_digest(int argc, char **argv);
 int cmd_key(int argc, char **argv);

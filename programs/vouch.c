@@ -111,10 +111,7 @@ static int complete(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int run(int argc, char **argv)
-{
-	return cli_dispatch(NULL, commands, ARRAY_SIZE(commands), argc, argv);
-}
+static CLI_FAMILY(run, NULL, commands)
 
 int main(int argc, char **argv)
 {

@@ -441,18 +441,29 @@ static int create_option(const char *cmd, struct create_args *a, int c, const ch
 	}
 }
 
-/* The options and what they may be combined with: 0, or the exit code. */
-static int create_options(const char *cmd, int argc, char **argv, struct create_args *a)
+/* create's and update's options (@opts), then the remaining arguments, which are packages
+ * too ("--deb A.deb B.deb ..."): 0, or the exit code. */
+static int create_getopt(const char *cmd, int argc, char **argv, const struct option *opts,
+			 struct create_args *a)
 {
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "o:", create_opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1)
 		if ((r = create_option(cmd, a, c, optarg)))
 			return r;
-	/* "--deb A.deb B.deb ...": the remaining arguments are packages too */
 	for (int i = optind; i < argc; i++)
 		if (strv_add(&a->debs, argv[i]) < 0)
 			return EXIT_ERROR;
+	return 0;
+}
+
+/* The options and what they may be combined with: 0, or the exit code. */
+static int create_options(const char *cmd, int argc, char **argv, struct create_args *a)
+{
+	int r = create_getopt(cmd, argc, argv, create_opts, a);
+
+	if (r)
+		return r;
 	if (!a->out)
 		return cli_usage_error(cmd, "--out FILE is required");
 	if (a->jobs_arg &&
@@ -918,14 +929,10 @@ out:
 static int update_options(const char *cmd, int argc, char **argv, struct create_args *a,
 			  uint64_t *window, uint64_t *now)
 {
-	int c, r;
+	int r = create_getopt(cmd, argc, argv, update_opts, a);
 
-	while ((c = getopt_long(argc, argv, "o:", update_opts, NULL)) != -1)
-		if ((r = create_option(cmd, a, c, optarg)))
-			return r;
-	for (int i = optind; i < argc; i++)
-		if (strv_add(&a->debs, argv[i]) < 0)
-			return EXIT_ERROR;
+	if (r)
+		return r;
 	if (!a->from || !a->out || !a->window_arg)
 		return cli_usage_error(cmd, "--from OLD, --out NEW and --window DAYS are required");
 	if (cli_parse_u64(a->window_arg, window) < 0 || *window > 36500)

@@ -247,6 +247,17 @@ static void test_s13_11(void)
 	free(buf);
 }
 
+/* The §13.9 list's sha1 and sha256 PCR files into @b[0..1], as @o's banks. */
+static void s139_banks(struct vouch_pcr_bank *b, struct vouch_log_verify_options *o)
+{
+	ok_ret(vouch_pcr_bank_read(ctx, tvec("log/pcrs-s13.9-sha1.txt"), VOUCH_HASH_SHA1, &b[0]),
+	       "sha1 PCR file");
+	ok_ret(vouch_pcr_bank_read(ctx, tvec("log/pcrs-s13.9-sha256.txt"), VOUCH_HASH_SHA256, &b[1]),
+	       "sha256 PCR file");
+	o->banks = b;
+	o->n_banks = 2;
+}
+
 /* Must-fail vectors, one test each, with their codes. */
 static void test_must_fail(void)
 {
@@ -271,12 +282,7 @@ static void test_must_fail(void)
 		       "must fail: %s", parse_fail[i].what);
 		free(buf);
 	}
-	ok_ret(vouch_pcr_bank_read(ctx, tvec("log/pcrs-s13.9-sha1.txt"), VOUCH_HASH_SHA1, &b[0]),
-	       "sha1 PCR file");
-	ok_ret(vouch_pcr_bank_read(ctx, tvec("log/pcrs-s13.9-sha256.txt"), VOUCH_HASH_SHA256, &b[1]),
-	       "sha256 PCR file");
-	o.banks = b;
-	o.n_banks = 2;
+	s139_banks(b, &o);
 	o.flags = VOUCH_LOG_VERIFY_NO_BOOT_AGGREGATE;
 
 	buf = slurp(tvec("log/s13.9.bin"), &len);
@@ -347,12 +353,7 @@ static void test_boot_aggregate(void)
 	uint8_t *buf = NULL;
 	size_t len;
 
-	ok_ret(vouch_pcr_bank_read(ctx, tvec("log/pcrs-s13.9-sha1.txt"), VOUCH_HASH_SHA1, &b[0]),
-	       "sha1 PCR file");
-	ok_ret(vouch_pcr_bank_read(ctx, tvec("log/pcrs-s13.9-sha256.txt"), VOUCH_HASH_SHA256, &b[1]),
-	       "sha256 PCR file");
-	o.banks = b;
-	o.n_banks = 2;
+	s139_banks(b, &o);
 	{
 		struct vouch_pcr_bank *z = calloc(1, sizeof(*z));
 		struct vouch_digest d;

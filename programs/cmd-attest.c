@@ -233,11 +233,14 @@ static int quote_prepare(vouch_ctx *ctx, struct quote_args *a, struct vouch_evid
 	return 0;
 }
 
-/* The quote by the AK and the IMA list after it, into @ev: 0, or the exit code. */
+/*
+ * The quote by the AK and the IMA list after it, into @ev: 0, or the exit code.  @ev's
+ * ak_name points into @info, which the caller keeps as long as @ev.
+ */
 static int quote_take(vouch_ctx *ctx, const struct quote_args *a, vouch_tpm *tpm, vouch_ak **ak,
-		      struct vouch_evidence *ev, uint8_t **attest, uint8_t **sig, uint8_t **ima)
+		      struct vouch_ak_info *info, struct vouch_evidence *ev, uint8_t **attest,
+		      uint8_t **sig, uint8_t **ima)
 {
-	struct vouch_ak_info info;
 	int r = vouch_tpm_ak_load(tpm, a->handle, ak);
 
 	if (r == 0)
@@ -257,9 +260,9 @@ static int quote_take(vouch_ctx *ctx, const struct quote_args *a, vouch_tpm *tpm
 	}
 	ev->attest = *attest;
 	ev->sig = *sig;
-	vouch_ak_get_info(*ak, &info);
-	ev->ak_name = info.name;
-	ev->ak_name_len = info.name_len;
+	vouch_ak_get_info(*ak, info);
+	ev->ak_name = info->name;
+	ev->ak_name_len = info->name_len;
 	ev->ima_from_entry = a->from;
 	return 0;
 }
@@ -295,6 +298,7 @@ static int attest_quote(int argc, char **argv)
 	_cleanup_free_ char *ima_default = NULL, *log_default = NULL;
 	_cleanup_free_ uint8_t *attest = NULL, *sig = NULL, *ima = NULL, *elog = NULL;
 	_cleanup_close_ int ima_lock = -1;
+	struct vouch_ak_info info; /* the evidence's ak_name points into it */
 	struct quote_args a = { 0 };
 	int c, r;
 
@@ -318,7 +322,7 @@ static int attest_quote(int argc, char **argv)
 		return r;
 	if (cli_tpm_open(ctx, a.tcti, &tpm) < 0)
 		return EXIT_ERROR;
-	r = quote_take(ctx, &a, tpm, &ak, ev, &attest, &sig, &ima);
+	r = quote_take(ctx, &a, tpm, &ak, &info, ev, &attest, &sig, &ima);
 	if (r == 0)
 		r = quote_write(ctx, a.out, ev);
 	if (r)

@@ -503,6 +503,7 @@ static void match_flags(void)
 		q.reserved[0] = 1;
 		ok_err(vouch_policy_match(p, &q, &d), -EINVAL, "reserved request field must be zero");
 	}
+	vouch_policy_free(p);
 }
 
 static void test_match(void)

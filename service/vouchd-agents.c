@@ -305,6 +305,8 @@ static int round_verify(struct server *srv, const char *id, const struct vouch_e
 	o.trust = srv->trust;
 	o.state = rd->have_state ? &rd->vs : NULL;
 	o.state_label = id;
+	if (rd->restart && rd->have_state)
+		o.flags |= VOUCH_ATTEST_LIST_RESTARTED;
 	vr = vouch_attest_verify(srv->ctx, &o, ev, res);
 	/*
 	 * A resend after a transport error (X-Vouch-Retry: 1) of this AK's own quote over a nonce
@@ -331,9 +333,12 @@ static int round_verify(struct server *srv, const char *id, const struct vouch_e
 	    (*res)->quote.reset_count != rd->old.reset_count &&
 	    (*res)->quote.checks[VOUCH_QUOTE_CHECK_SIGNATURE] == 0 &&
 	    (*res)->quote.checks[VOUCH_QUOTE_CHECK_NONCE] == 0) {
+		uint32_t reset = (*res)->quote.reset_count;
+
 		vouch_attest_result_free(*res);
 		*res = NULL;
 		o.state = NULL;
+		o.flags &= ~VOUCH_ATTEST_LIST_RESTARTED;
 		rd->new_boot = true;
 		if (rd->restart) {
 			/* PCR 10 was reset with the TPM: the restarted list alone, from entry 1 */
@@ -343,7 +348,7 @@ static int round_verify(struct server *srv, const char *id, const struct vouch_e
 			snprintf(rd->restart_why, sizeof(rd->restart_why),
 				 "the list restarted and the TPM was reset (resetCount %u, was %u): "
 				 "a new boot, not chained, replayed from entry 1",
-				 (*res)->quote.reset_count, rd->old.reset_count);
+				 reset, rd->old.reset_count);
 		}
 		vr = vouch_attest_verify(srv->ctx, &o, ev, res);
 	} else if (rd->restart && rd->have_state && *res) {

@@ -360,7 +360,8 @@ restart_quote() { # OUT LIST FROM: the agent's restart evidence: all of LIST, af
 "$VOUCH" load --state-dir "$T/E/kx" --policy "$POL" --mode log --func BPRM_CHECK \
 	--tcti "${TCTI[E]}" "$T/bin/b" >/dev/null 2>"$T/load.err" ||
 	{ not_ok "(g) the kexec'd kernel's engine measures b"; sed "s/^/#   /" "$T/load.err"; }
-python3 - "$T/E/kx/measurements" >"$T/kx.digests" <<'PY'
+kx_digests() { # LIST: per entry "sha1:HEX sha256:HEX", what each bank is extended with
+	python3 - "$1" >"$T/kx.digests" <<'PY'
 import hashlib, struct, sys
 b = open(sys.argv[1], "rb").read(); i = 0
 while i < len(b):
@@ -370,6 +371,8 @@ while i < len(b):
     assert tdig != bytes(20)
     print("sha1:" + tdig.hex(), "sha256:" + hashlib.sha256(data).hexdigest())
 PY
+}
+kx_digests "$T/E/kx/measurements"
 kx_extend() { # the digests of $T/kx.digests into TPM D's PCR 10, in the banks it has
 	local s1 s256
 	while read -r s1 s256; do
@@ -422,6 +425,33 @@ eq "(g) reset: not trusted, a new boot, not chained" \
 	"untrusted true true"
 diag "(g) reset: $(js .ima_restart); $(js '.first_failure.check + ": " + .first_failure.detail')"
 eq "(g) reset: state unchanged" "$(snapshot)" "$before"
+
+# (h) vouch-agent itself: after a reboot its list is shorter than the offset (a new boot, from
+# entry 1), then after a kexec it flags the restart and vouchd chains the new list
+agent_once() { # LIST
+	"$VOUCH_AGENT" --server "$URL" --id d --cert "$P/d.crt" --key "$P/d.key" --cacert "$P/ca.crt" \
+		--tpm "${TCTI[D]}" --ima-list "$1" --once >"$T/d-once.out" 2>"$T/d-once.log" ||
+		{ sed 's/^/#   /' "$T/d-once.log"; return 1; }
+}
+"$VOUCH" load --state-dir "$T/D/st4" --policy "$POL" --mode log --func BPRM_CHECK \
+	--tcti "${TCTI[D]}" "$T/bin/a" "$T/bin/b" >/dev/null 2>"$T/load.err" ||
+	{ not_ok "(h) the rebooted TPM's engine measures a and b"; sed "s/^/#   /" "$T/load.err"; }
+check "(h) vouch-agent after the reboot (3 entries, offset 4)" agent_once "$T/D/st4/measurements"
+reset_now=$(state d | cut -d' ' -f1)
+eq "(h) trusted as a new boot at 3 entries" "$(newest d) $(entries d) $([ "$reset_now" != "$new_reset" ] && echo moved)" "trusted 3 moved"
+SWTPM_PID=${TPID[E]}; swtpm_stop
+tpm_up E || { not_ok "(h) TPM E restarts"; done_testing; }
+"$VOUCH" load --state-dir "$T/E/kx2" --policy "$POL" --mode log --func BPRM_CHECK \
+	--tcti "${TCTI[E]}" "$T/bin/c" >/dev/null 2>"$T/load.err" ||
+	{ not_ok "(h) the kexec'd kernel's engine measures c"; sed "s/^/#   /" "$T/load.err"; }
+kx_digests "$T/E/kx2/measurements"
+check "(h) the kexec: the new list's entries extended into TPM D's kept PCR 10" kx_extend
+check "(h) vouch-agent after the kexec (2 entries, offset 3)" agent_once "$T/E/kx2/measurements"
+eq "(h) trusted, chained: 5 entries, the same resetCount" "$(newest d) $(entries d) $(state d | cut -d' ' -f1)" \
+	"trusted 5 $reset_now"
+check "(h) the agent's evidence was flagged a restart, and the verdict says it was chained" test \
+	"$(sql "SELECT json_extract(body, '$.ima_restart') FROM results WHERE agent = 'd' ORDER BY seq DESC LIMIT 1" | grep -c 'chained on the 3 verified')" = 1
+diag "(h) agent: $(tail -n 3 "$T/d-once.log" | tr '\n' ' ')"
 
 diag "must-fails (a)-(f) took $(elapsed "$t_mf") s"
 

@@ -457,6 +457,7 @@ struct ima_walk {
 	uint64_t entries, violations, bad_tmpl, first_tmpl;
 	uint32_t attested, unexplained;
 	int boot;
+	bool restart; /* VOUCH_ATTEST_LIST_RESTARTED: the list's entry 1 follows entry base */
 	char boot_why[300];
 };
 
@@ -582,7 +583,8 @@ static int ima_replay(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 			continue; /* the uncovered tail: not attested, not judged */
 		if (e.violation)
 			continue;
-		if (w->base + w->entries == 1 && log_entry_is_boot_aggregate(&e) &&
+		if ((w->base + w->entries == 1 || (w->restart && w->entries == 1)) &&
+		    log_entry_is_boot_aggregate(&e) &&
 		    (w->attested >> e.pcr & 1))
 			w->boot = boot_aggregate(ctx, q, &e, w->boot_why, sizeof(w->boot_why));
 		else
@@ -649,7 +651,7 @@ static void ima_report_entries(const struct vouch_attest_verify_options *o, cons
 	} else {
 		add_check(res, "ima_templates", 0, "every template digest matches its data");
 	}
-	if (w->base)
+	if (w->base && !w->restart)
 		add_check(res, "boot_aggregate", 1, "checked in the round that verified entry 1");
 	else if (w->boot == 1)
 		add_check(res, "boot_aggregate", -EKEYREJECTED,
@@ -700,6 +702,7 @@ static void check_ima(vouch_ctx *ctx, const struct vouch_attest_verify_options *
 		return;
 	}
 	w->base = ev->ima_from_entry;
+	w->restart = (o->flags & VOUCH_ATTEST_LIST_RESTARTED) != 0;
 	w->boot = 1;
 	for (uint32_t b = 0; b < q->n_banks; b++)
 		has10 |= (q->banks[b].present >> 10) & 1;
@@ -784,7 +787,7 @@ VOUCH_EXPORT int vouch_attest_verify(vouch_ctx *ctx, const struct vouch_attest_v
 
 	if (!ctx || !o || !ev || !ret || o->version != 1 || !o->ak || !o->nonce || !o->pcrs ||
 	    (o->flags & ~(VOUCH_ATTEST_PCRS_HAVE_VALUES | VOUCH_ATTEST_REQUIRE_SIGS |
-			   VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA)) ||
+			   VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA | VOUCH_ATTEST_LIST_RESTARTED)) ||
 	    ((o->flags & VOUCH_ATTEST_REQUIRE_SIGS) && !o->trust))
 		return -EINVAL;
 	if (!mem_is_zero(o->reserved, sizeof(o->reserved)))

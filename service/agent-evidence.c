@@ -13,6 +13,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include <vouch/evidence.h>
 #include <vouch/log.h>
 #include <vouch/quote.h>
@@ -25,10 +27,18 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_reader *, reader_freep, vouch_log_reader_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(vouch_log_writer *, writer_freep, vouch_log_writer_free)
 
-/* the list entries after @from, re-serialised; the whole list when it has fewer (a new boot) */
+/*
+ * The list entries after @from (absolute: the verifier counts the entries of every list it
+ * chained), re-serialised.  @base is how many verified entries came before this list's
+ * first one (0 until a kexec).  A list with fewer entries than @from - @base restarted: a
+ * kexec (fresh list, PCRs kept) or a new boot.  Then all of it goes, flagged as a restart
+ * after @from; the verifier chains it on its state only when the TPM was not reset.
+ */
 static int list_after(vouch_ctx *ctx, const uint8_t *buf, size_t len, uint64_t *from,
-		      uint8_t **ret, size_t *ret_len, uint64_t *ret_sent)
+		      uint64_t *base, bool *restart, uint8_t **ret, size_t *ret_len,
+		      uint64_t *ret_sent)
 {
+	uint64_t skip = *from >= *base ? *from - *base : UINT64_MAX;
 	struct vouch_log_writer_options wo = VOUCH_LOG_WRITER_OPTIONS_INIT;
 	_cleanup_(reader_freep) vouch_log_reader *rd = NULL;
 	_cleanup_(writer_freep) vouch_log_writer *w = NULL;
@@ -42,11 +52,11 @@ static int list_after(vouch_ctx *ctx, const uint8_t *buf, size_t len, uint64_t *
 	if (r == 0)
 		r = vouch_log_writer_new(ctx, &wo, &w);
 	while (r == 0 && (r = vouch_log_next(rd, &e)) > 0)
-		r = ++n > *from ? vouch_log_writer_add(w, &e) : 0;
-	if (r == 0 && n < *from) {
-		/* fewer entries than the server verified: the machine rebooted, send them all */
-		*from = 0;
-		return list_after(ctx, buf, len, from, ret, ret_len, ret_sent);
+		r = ++n > skip ? vouch_log_writer_add(w, &e) : 0;
+	if (r == 0 && n < skip) {
+		/* fewer entries than the server verified: the list restarted, send them all */
+		*base = *from;
+		return list_after(ctx, buf, len, from, base, restart, ret, ret_len, ret_sent);
 	}
 	if (r == 0)
 		r = vouch_log_writer_get(w, &out, &out_len);
@@ -56,7 +66,32 @@ static int list_after(vouch_ctx *ctx, const uint8_t *buf, size_t len, uint64_t *
 		return r;
 	memcpy(*ret, out, out_len);
 	*ret_len = out_len;
-	*ret_sent = n - *from;
+	*ret_sent = n - skip;
+	/* the whole list after verified entries: say so, the verifier decides how it chains */
+	*restart = skip == 0 && *from > 0;
+	return 0;
+}
+
+/* the optional "ima": { "restart": true } member (older verifiers ignore it) */
+static int mark_restart(char **json)
+{
+	json_object *root = json_tokener_parse(*json), *ima;
+	const char *s;
+	char *out;
+
+	if (!root || !json_object_object_get_ex(root, "ima", &ima)) {
+		json_object_put(root);
+		return -EBADMSG;
+	}
+	json_object_object_add(ima, "restart", json_object_new_boolean(1));
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	out = s ? strdup(s) : NULL;
+	json_object_put(root);
+	if (!out)
+		return -ENOMEM;
+	vouch_free(*json);
+	*json = out;
 	return 0;
 }
 
@@ -96,7 +131,7 @@ static int read_fd(int fd, uint8_t **ret, size_t *ret_len)
 
 int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, const char *ima,
 			 const char *pcrs, const uint8_t *nonce, size_t nonce_len, uint64_t *from,
-			 char **ret_json, uint64_t *ret_sent)
+			 uint64_t *base, char **ret_json, uint64_t *ret_sent)
 {
 	_cleanup_free_ uint8_t *attest = NULL, *sig = NULL, *list = NULL, *tail = NULL;
 	_cleanup_close_ int fd = -1;
@@ -106,6 +141,7 @@ int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, cons
 	vouch_ak *ak = NULL;
 	size_t list_len = 0;
 	uint64_t sent = 0;
+	bool restart = false;
 	int r;
 
 	*ret_json = NULL;
@@ -134,7 +170,8 @@ int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, cons
 	if (r == 0)
 		r = read_fd(fd, &list, &list_len);
 	if (r == 0)
-		r = list_after(ctx, list, list_len, from, &tail, &ev.ima_list_len, &sent);
+		r = list_after(ctx, list, list_len, from, base, &restart, &tail, &ev.ima_list_len,
+			       &sent);
 	if (r == 0 && ev.ima_list_len == 0 && *from == 0) {
 		/* no list at all (not even a boot_aggregate): nothing a verifier could replay */
 		vouch_ak_free(ak);
@@ -154,6 +191,8 @@ int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, cons
 		ev.ak_name = info.name;
 		ev.ak_name_len = info.name_len;
 		r = vouch_evidence_format(ctx, &ev, ret_json);
+		if (r == 0 && restart)
+			r = mark_restart(ret_json);
 	}
 	vouch_ak_free(ak);
 	if (r < 0) {

@@ -166,7 +166,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 					      : "'pcrs' is not a PCR selection");
 	}
 	r = agent_build_evidence(ag->ctx, ag->tcti, ag->handle, ag->ima, pcrs ? pcrs : ag->pcrs,
-				 nonce, nonce_len, &from, &json, &sent);
+				 nonce, nonce_len, &from, &ag->list_base, &json, &sent);
 	evhttp_clear_headers(&q);
 	if (r < 0)
 		return refuse(req, 500, "cannot build the evidence");

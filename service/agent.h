@@ -40,6 +40,7 @@ struct agent {
 	/* what the server said last */
 	char nonce[2 * 64 + 1];
 	uint64_t offset;
+	uint64_t list_base; /* verified entries before this list (a kexec restarted it) */
 	int64_t deadline;
 };
 
@@ -55,7 +56,7 @@ struct agent {
  */
 int agent_build_evidence(vouch_ctx *ctx, const char *tcti, uint32_t handle, const char *ima,
 			 const char *pcrs, const uint8_t *nonce, size_t nonce_len, uint64_t *from,
-			 char **ret_json, uint64_t *ret_sent);
+			 uint64_t *base, char **ret_json, uint64_t *ret_sent);
 
 /* pull mode (agent-serve.c): serve GET /v1/quote on ag->listen until SIGTERM/SIGINT; @ready
  * (may be NULL) runs once the socket listens, before the first request is served: the

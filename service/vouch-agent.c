@@ -151,6 +151,10 @@ static int take_nonce(struct agent *ag, json_object *o)
 	}
 	snprintf(ag->nonce, sizeof(ag->nonce), "%s", n);
 	ag->offset = (uint64_t)json_object_get_int64(off);
+	/* a new boot (or a state the server dropped) numbers this list from its entry 1 again */
+	if ((json_object_object_get_ex(o, "new_boot", &dl) && json_object_get_boolean(dl)) ||
+	    ag->offset < ag->list_base)
+		ag->list_base = 0;
 	ag->deadline = json_object_get_int64(dl);
 	return 0;
 }
@@ -494,7 +498,7 @@ static int round_once(struct agent *ag)
 		nonce[i] = (uint8_t)v;
 	}
 	r = agent_build_evidence(ag->ctx, ag->tcti, ag->handle, ag->ima, ag->pcrs, nonce, nonce_len,
-				 &from, &json, &sent);
+				 &from, &ag->list_base, &json, &sent);
 	if (r < 0)
 		return r;
 	if (!json) {

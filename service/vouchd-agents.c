@@ -199,6 +199,8 @@ struct round {
 	uint64_t seq, offset;
 	double t1, t2;
 	bool have_state, new_boot, pull, genuine_tpm;
+	bool restart; /* the evidence says its list restarted after ima.from_entry (kexec) */
+	char restart_why[256];
 };
 
 static void round_clear(struct round *rd)
@@ -283,8 +285,17 @@ static int round_verify(struct server *srv, const char *id, const struct vouch_e
 {
 	struct vouch_attest_verify_options o = VOUCH_ATTEST_VERIFY_OPTIONS_INIT;
 	struct store *st = srv->store;
+	struct vouch_evidence e0;
 	int vr;
 
+	/* a restart with no state to chain on: the list alone, from its entry 1 */
+	if (rd->restart && !rd->have_state) {
+		e0 = *ev;
+		e0.ima_from_entry = 0;
+		ev = &e0;
+		snprintf(rd->restart_why, sizeof(rd->restart_why),
+			 "the list restarted but nothing was verified before: replayed from entry 1");
+	}
 	o.ak = rd->ak;
 	o.ak_label = id;
 	o.nonce = rd->n.nonce;
@@ -294,6 +305,8 @@ static int round_verify(struct server *srv, const char *id, const struct vouch_e
 	o.trust = srv->trust;
 	o.state = rd->have_state ? &rd->vs : NULL;
 	o.state_label = id;
+	if (rd->restart && rd->have_state)
+		o.flags |= VOUCH_ATTEST_LIST_RESTARTED;
 	vr = vouch_attest_verify(srv->ctx, &o, ev, res);
 	/*
 	 * A resend after a transport error (X-Vouch-Retry: 1) of this AK's own quote over a nonce
@@ -320,11 +333,35 @@ static int round_verify(struct server *srv, const char *id, const struct vouch_e
 	    (*res)->quote.reset_count != rd->old.reset_count &&
 	    (*res)->quote.checks[VOUCH_QUOTE_CHECK_SIGNATURE] == 0 &&
 	    (*res)->quote.checks[VOUCH_QUOTE_CHECK_NONCE] == 0) {
+		uint32_t reset = (*res)->quote.reset_count;
+
 		vouch_attest_result_free(*res);
 		*res = NULL;
 		o.state = NULL;
+		o.flags &= ~VOUCH_ATTEST_LIST_RESTARTED;
 		rd->new_boot = true;
+		if (rd->restart) {
+			/* PCR 10 was reset with the TPM: the restarted list alone, from entry 1 */
+			e0 = *ev;
+			e0.ima_from_entry = 0;
+			ev = &e0;
+			snprintf(rd->restart_why, sizeof(rd->restart_why),
+				 "the list restarted and the TPM was reset (resetCount %u, was %u): "
+				 "a new boot, not chained, replayed from entry 1",
+				 reset, rd->old.reset_count);
+		}
 		vr = vouch_attest_verify(srv->ctx, &o, ev, res);
+	} else if (rd->restart && rd->have_state && *res) {
+		/*
+		 * A kexec: the new kernel starts a fresh list while PCR 10 keeps its value (no
+		 * IMA_KEXEC).  The new list is replayed on the PCRs verified up to from_entry,
+		 * never from zero, so the quote explains old and new entries together.
+		 */
+		snprintf(rd->restart_why, sizeof(rd->restart_why),
+			 "the list restarted after entry %llu (kexec) with the TPM not reset "
+			 "(resetCount %u): the new list is chained on the %llu verified entries",
+			 (unsigned long long)ev->ima_from_entry, rd->old.reset_count,
+			 (unsigned long long)rd->vs.entries);
 	}
 	rd->t2 = now_mono();
 	observe(srv, PHASE_VERIFY, rd->t2 - rd->t1);
@@ -337,6 +374,26 @@ static int round_verify(struct server *srv, const char *id, const struct vouch_e
 	return 0;
 }
 
+/* one more member in a verdict's JSON text */
+static int verdict_note(char **verdict, const char *key, const char *value)
+{
+	json_object *root = json_tokener_parse(*verdict);
+	const char *s;
+	char *out;
+
+	if (!root)
+		return -ENOMEM;
+	json_object_object_add(root, key, json_object_new_string(value));
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	out = s ? strdup(s) : NULL;
+	json_object_put(root);
+	if (!out)
+		return -ENOMEM;
+	free(*verdict);
+	*verdict = out;
+	return 0;
+}
+
 /* the verdict's state, result row, transition and (push) next nonce, committed */
 static int round_store(struct server *srv, const char *id, const struct vouch_attest_result *res,
 		       int vr, struct round *rd, struct attest_error *e)
@@ -346,6 +403,8 @@ static int round_store(struct server *srv, const char *id, const struct vouch_at
 	int r;
 
 	r = vouch_attest_result_to_json(srv->ctx, res, &rd->verdict);
+	if (r == 0 && rd->restart_why[0])
+		r = verdict_note(&rd->verdict, "ima_restart", rd->restart_why);
 	if (r == 0)
 		r = ear_attach(srv, res, id, rd->genuine_tpm, rd->n.nonce, rd->n.len, &rd->verdict);
 	rd->offset = rd->have_state && !rd->new_boot ? rd->vs.entries : 0;
@@ -398,6 +457,8 @@ static int round_reply(const char *id, const struct round *rd, json_object **ret
 	json_object_object_add(out, "agent", json_object_new_string(id));
 	json_object_object_add(out, "result", json_object_new_int64((int64_t)rd->seq));
 	json_object_object_add(out, "new_boot", json_object_new_boolean(rd->new_boot));
+	if (rd->restart_why[0])
+		json_object_object_add(out, "ima_restart", json_object_new_string(rd->restart_why));
 	json_object_object_add(out, "offset", json_object_new_int64((int64_t)rd->offset));
 	if (!rd->pull)
 		add_nonce(out, &rd->next);
@@ -407,12 +468,30 @@ static int round_reply(const char *id, const struct round *rd, json_object **ret
 	return 0;
 }
 
+/* the optional "ima": { "restart": true } of an evidence document (vouch-agent after a kexec) */
+bool evidence_restart(const char *body, size_t len)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *root = NULL, *ima, *v;
+	bool ret = false;
+
+	if (tok && len <= INT_MAX)
+		root = json_tokener_parse_ex(tok, body, (int)len);
+	if (root && json_object_object_get_ex(root, "ima", &ima) &&
+	    json_object_object_get_ex(ima, "restart", &v) && json_object_is_type(v, json_type_boolean))
+		ret = json_object_get_boolean(v);
+	json_object_put(root);
+	if (tok)
+		json_tokener_free(tok);
+	return ret;
+}
+
 int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
-		    const struct store_nonce *expect, bool resend, json_object **ret,
+		    const struct store_nonce *expect, bool resend, bool restart, json_object **ret,
 		    struct attest_error *e)
 {
 	_cleanup_(result_freep) struct vouch_attest_result *res = NULL;
-	_cleanup_(round_clear) struct round rd = { .t1 = now_mono() };
+	_cleanup_(round_clear) struct round rd = { .t1 = now_mono(), .restart = restart };
 	int r, vr = 0;
 
 	/* without a list vouch_attest_verify() passes on the quote alone and the stored PCR 10
@@ -463,7 +542,8 @@ void do_attest(struct server *srv, struct evhttp_request *req, const char *id)
 		return refuse(srv, req, 400, "not an evidence document: %s",
 			      vouch_ctx_last_error(srv->ctx));
 	observe(srv, PHASE_PARSE, now_mono() - t0);
-	if (attest_evidence(srv, id, ev, NULL, retry && strcmp(retry, "1") == 0, &out, &e) < 0)
+	if (attest_evidence(srv, id, ev, NULL, retry && strcmp(retry, "1") == 0,
+			    evidence_restart(body, len), &out, &e) < 0)
 		return refuse(srv, req, e.code, "%s", e.msg);
 	reply_json(srv, req, 200, out);
 }

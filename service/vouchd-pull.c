@@ -285,7 +285,8 @@ static void judge(struct server *srv, struct fetch *f)
 		return record_error(srv, f->id, reason);
 	}
 	observe(srv, PHASE_PARSE, now_mono() - t0);
-	if (attest_evidence(srv, f->id, ev, &f->nonce, false, &out, &e) < 0) {
+	if (attest_evidence(srv, f->id, ev, &f->nonce, false,
+			    evidence_restart(f->body.data, f->body.len), &out, &e) < 0) {
 		snprintf(reason, sizeof(reason), "refused (%d): %s", e.code, e.msg);
 		return record_error(srv, f->id, reason);
 	}

@@ -229,12 +229,17 @@ struct attest_error {
  * for a push agent, its next nonce.  @expect is NULL for pushed evidence; the poller passes
  * the nonce it asked with, which must still be the agent's.  @resend: the agent sent this
  * again after a transport error (X-Vouch-Retry: 1); its own quote over a nonce already used
- * is then refused (409) instead of recorded as a replay.  0 with *@ret the verdict
- * document (trusted or not), or -EPERM with @e filled and nothing changed.
+ * is then refused (409) instead of recorded as a replay.  @restart: the evidence says its
+ * list restarted after ima.from_entry (a kexec); it is chained on the stored state only when
+ * the quote's resetCount is the stored one, and replayed from entry 1 after a new boot.
+ * 0 with *@ret the verdict document (trusted or not), or -EPERM with @e filled and nothing
+ * changed.
  */
 int attest_evidence(struct server *srv, const char *id, const struct vouch_evidence *ev,
-		    const struct store_nonce *expect, bool resend, json_object **ret,
+		    const struct store_nonce *expect, bool resend, bool restart, json_object **ret,
 		    struct attest_error *e);
+/* the evidence document's optional "ima": { "restart": true } */
+bool evidence_restart(const char *body, size_t len);
 
 /* vouchd-pull.c: pull mode */
 /* a registration's "mode" and "url" members: checked, copied into @a and removed from @o;

@@ -144,6 +144,11 @@ int vouch_attest_state_format(vouch_ctx *ctx, const struct vouch_attest_state *s
 /* fail when the AK's TPM public area is unknown (a PEM/DER key): its restricted, sign and
  * decrypt attributes and its scheme cannot be checked */
 #define VOUCH_ATTEST_REQUIRE_AK_PUBLIC_AREA (1U << 2)
+/* the evidence's list restarted after ima_from_entry while the TPM kept its PCRs (a kexec
+ * without IMA_KEXEC): its first entry is the new kernel's boot_aggregate, checked against the
+ * quoted PCRs like entry 1's, and the list is replayed on @state (which must be at
+ * ima_from_entry).  Only for a quote of the same TPM boot (resetCount) as @state. */
+#define VOUCH_ATTEST_LIST_RESTARTED (1U << 3)
 
 /**
  * struct vouch_attest_verify_options - what to verify evidence against

@@ -11,7 +11,10 @@
 # values: untrusted within two intervals, one signed webhook event, a contraindicated EAR;
 # the others stay trusted.  Then the must-fails on a fourth, fresh agent: an AK of another
 # TPM, an EK certificate of an unknown CA, a replayed evidence, evidence for another id, a
-# list with an entry removed or two swapped, a rebooted TPM claiming continuation.
+# list with an entry removed or two swapped, a rebooted TPM claiming continuation; then a
+# kexec (issue 19: a fresh list, PCR 10 kept): chained on the verified state when flagged a
+# restart under the same resetCount, by hand and by vouch-agent; the new list alone, a
+# restart with an entry cut and a restart across a TPM reset are not trusted.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/swtpm.sh"
 . "$(dirname "$0")/lib.sh"
@@ -347,6 +350,102 @@ code 200 "(f) the new boot's whole list, from entry 0" d POST /v1/agents/d/attes
 eq "(f) trusted as a new boot: the state starts over at 2 entries of resetCount $new_reset" \
 	"$(js '.verdict + " " + (.new_boot | tostring)') $(state d | cut -d' ' -f1) $(entries d)" \
 	"trusted true $new_reset 2"
+
+# (g) issue 19: a kexec.  The new kernel starts a fresh list (no IMA_KEXEC) while the TPM keeps
+# PCR 10 and its resetCount.  vouch-agent then sends all of the new list after the old offset
+# with "ima": { "restart": true }; vouchd chains it on the verified PCRs of the same boot only.
+restart_quote() { # OUT LIST FROM: the agent's restart evidence: all of LIST, after entry FROM
+	quote "$1.raw" "$2" 0 && jq --argjson f "$3" '.ima.restart = true | .ima.from_entry = $f' "$1.raw" >"$1"
+}
+# The kexec'd kernel's fresh list: made by an engine on the spare TPM E (whose PCR 10 starts
+# at zero), then every entry extended into TPM D's PCR 10 too (each bank: the hash of the
+# entry's template data), as the new kernel does on the TPM that kept the old boot's PCRs.
+"$VOUCH" load --state-dir "$T/E/kx" --policy "$POL" --mode log --func BPRM_CHECK \
+	--tcti "${TCTI[E]}" "$T/bin/b" >/dev/null 2>"$T/load.err" ||
+	{ not_ok "(g) the kexec'd kernel's engine measures b"; sed "s/^/#   /" "$T/load.err"; }
+kx_digests() { # LIST: per entry "sha1:HEX sha256:HEX START", what each bank is extended with
+	python3 - "$1" >"$T/kx.digests" <<'PY'
+import hashlib, struct, sys
+b = open(sys.argv[1], "rb").read(); i = 0
+while i < len(b):
+    start = i; i += 4; tdig = b[i:i + 20]; i += 20
+    nl = struct.unpack_from("<I", b, i)[0]; i += 4 + nl
+    dl = struct.unpack_from("<I", b, i)[0]; data = b[i + 4:i + 4 + dl]; i += 4 + dl
+    assert tdig != bytes(20)
+    print("sha1:" + tdig.hex(), "sha256:" + hashlib.sha256(data).hexdigest(), start)
+PY
+}
+kx_digests "$T/E/kx/measurements"
+kx_extend() { # the digests of $T/kx.digests into TPM D's PCR 10, in the banks it has
+	local s1 s256 start
+	while read -r s1 s256 start; do
+		"$VOUCH" tpm extend --tcti "${TCTI[D]}" 10 "$s1" "$s256" 2>/dev/null ||
+			"$VOUCH" tpm extend --tcti "${TCTI[D]}" 10 "$s256" || return 1
+	done <"$T/kx.digests"
+}
+check "(g) the kexec: $(wc -l <"$T/kx.digests") new entries extended into TPM D's kept PCR 10" kx_extend
+before=$(snapshot)
+nonce && quote "$T/kx-alone.ev" "$T/E/kx/measurements" 0 || not_ok "(g) quote the new list alone"
+code 200 "(g) the kexec'd list alone, from entry 0" d POST /v1/agents/d/attest "$T/kx-alone.ev"
+eq "(g) the new list alone is not trusted (PCR 10 was not reset)" \
+	"$(js '.verdict + " " + .first_failure.check + " " + (.new_boot | tostring)')" "untrusted ima_list false"
+diag "(g) alone: $(js '.first_failure.detail')"
+eq "(g) alone: state unchanged" "$(snapshot)" "$before"
+# the new list without its last entry (b): up to where that entry starts
+head -c "$(tail -n 1 "$T/kx.digests" | cut -d' ' -f3)" "$T/E/kx/measurements" >"$T/kx-cut.list"
+nonce && restart_quote "$T/kx-cut.ev" "$T/kx-cut.list" 2 || not_ok "(g) quote the restart with b removed"
+code 200 "(g) a restart with the new list's last entry removed" d POST /v1/agents/d/attest "$T/kx-cut.ev"
+eq "(g) cut: not trusted, ima_list, and the verdict names the chaining" \
+	"$(js '.verdict + " " + .first_failure.check + " " + (.ima_restart | test("chained") | tostring)')" \
+	"untrusted ima_list true"
+diag "(g) cut: $(js '.first_failure.detail')"
+eq "(g) cut: state unchanged" "$(snapshot)" "$before"
+nonce && restart_quote "$T/kx.ev" "$T/E/kx/measurements" 2 || not_ok "(g) quote the restart"
+code 200 "(g) the restart: the whole new list after entry 2" d POST /v1/agents/d/attest "$T/kx.ev"
+eq "(g) trusted, chained: 2 old + 2 new entries, same resetCount" \
+	"$(js '.verdict + " " + (.new_boot | tostring) + " " + (.offset | tostring)') $(state d | cut -d' ' -f1) $(entries d)" \
+	"trusted false 4 $new_reset 4"
+diag "(g) ima_restart: $(js .ima_restart); $(js '.first_failure.check + ": " + .first_failure.detail')"
+check "(g) the stored verdict names the restart" test "$(sql "SELECT json_extract(body, '$.ima_restart') FROM results WHERE agent = 'd' ORDER BY seq DESC LIMIT 1" | grep -c 'chained on the 2 verified')" = 1
+# a restart claimed across a TPM reset is a new boot: not chained, the list replayed from entry 1
+SWTPM_PID=${TPID[D]}; swtpm_stop
+tpm_up D || { not_ok "(g) TPM D restarts"; done_testing; }
+export VOUCH_TCTI=${TCTI[D]}
+before=$(snapshot)
+nonce && restart_quote "$T/kx-reset.ev" "$T/E/kx/measurements" 4 || not_ok "(g) quote the restart after a reset"
+code 200 "(g) a restart claimed with another resetCount" d POST /v1/agents/d/attest "$T/kx-reset.ev"
+eq "(g) reset: not trusted, a new boot, not chained" \
+	"$(js '.verdict + " " + (.new_boot | tostring) + " " + (.ima_restart | test("TPM was reset") | tostring)')" \
+	"untrusted true true"
+diag "(g) reset: $(js .ima_restart); $(js '.first_failure.check + ": " + .first_failure.detail')"
+eq "(g) reset: state unchanged" "$(snapshot)" "$before"
+
+# (h) vouch-agent itself: after a reboot its list is shorter than the offset (a new boot, from
+# entry 1), then after a kexec it flags the restart and vouchd chains the new list
+agent_once() { # LIST
+	"$VOUCH_AGENT" --server "$URL" --id d --cert "$P/d.crt" --key "$P/d.key" --cacert "$P/ca.crt" \
+		--tpm "${TCTI[D]}" --ima-list "$1" --once >"$T/d-once.out" 2>"$T/d-once.log" ||
+		{ sed 's/^/#   /' "$T/d-once.log"; return 1; }
+}
+"$VOUCH" load --state-dir "$T/D/st4" --policy "$POL" --mode log --func BPRM_CHECK \
+	--tcti "${TCTI[D]}" "$T/bin/a" "$T/bin/b" >/dev/null 2>"$T/load.err" ||
+	{ not_ok "(h) the rebooted TPM's engine measures a and b"; sed "s/^/#   /" "$T/load.err"; }
+check "(h) vouch-agent after the reboot (3 entries, offset 4)" agent_once "$T/D/st4/measurements"
+reset_now=$(state d | cut -d' ' -f1)
+eq "(h) trusted as a new boot at 3 entries" "$(newest d) $(entries d) $([ "$reset_now" != "$new_reset" ] && echo moved)" "trusted 3 moved"
+SWTPM_PID=${TPID[E]}; swtpm_stop
+tpm_up E || { not_ok "(h) TPM E restarts"; done_testing; }
+"$VOUCH" load --state-dir "$T/E/kx2" --policy "$POL" --mode log --func BPRM_CHECK \
+	--tcti "${TCTI[E]}" "$T/bin/c" >/dev/null 2>"$T/load.err" ||
+	{ not_ok "(h) the kexec'd kernel's engine measures c"; sed "s/^/#   /" "$T/load.err"; }
+kx_digests "$T/E/kx2/measurements"
+check "(h) the kexec: the new list's entries extended into TPM D's kept PCR 10" kx_extend
+check "(h) vouch-agent after the kexec (2 entries, offset 3)" agent_once "$T/E/kx2/measurements"
+eq "(h) trusted, chained: 5 entries, the same resetCount" "$(newest d) $(entries d) $(state d | cut -d' ' -f1)" \
+	"trusted 5 $reset_now"
+check "(h) the agent's evidence was flagged a restart, and the verdict says it was chained" test \
+	"$(sql "SELECT json_extract(body, '$.ima_restart') FROM results WHERE agent = 'd' ORDER BY seq DESC LIMIT 1" | grep -c 'chained on the 3 verified')" = 1
+diag "(h) agent: $(tail -n 3 "$T/d-once.log" | tr '\n' ' ')"
 
 diag "must-fails (a)-(f) took $(elapsed "$t_mf") s"
 

@@ -463,6 +463,51 @@ static void list_state_file(const struct vouch_attest_state *st)
 	ok(!back.valid, "not valid");
 }
 
+/*
+ * Issue 19: a kexec restarts the list while the TPM keeps PCR 10.  The whole list, as the
+ * fresh list of a kernel kexec'd after entry 7 of a list that left PCR 10 at zero (a state
+ * made for the test), replays on that state; with VOUCH_ATTEST_LIST_RESTARTED its entry 1
+ * is checked as the new kernel's boot_aggregate, without it is judged as a file.
+ */
+static void list_restart(const struct vouch_attest_state *st, const vouch_attest_reference *ref)
+{
+	struct vouch_attest_state kept = *st;
+	struct vouch_attest_result *res = NULL;
+	struct run_opts ro = { .pcrs = &debian, .ima = list, .ima_len = list_len, .from = 7,
+			       .ref = ref, .state = &kept, .flags = VOUCH_ATTEST_LIST_RESTARTED };
+	size_t off;
+	int r;
+
+	kept.entries = 7;
+	for (uint32_t b = 0; b < kept.pcrs.n_banks; b++)
+		for (uint32_t i = 10; i < VOUCH_PCR_COUNT; i++)
+			memset(kept.pcrs.banks[b].pcr[i], 0, sizeof(kept.pcrs.banks[b].pcr[i]));
+	/* the quote vectors are of another selection: the list's own checks are what count */
+	verify(&ro, &res);
+	ok(res && status(res, "ima_list") == 0 && status(res, "boot_aggregate") == 0 &&
+		   status(res, "reference") == 0 && res->covered_first == 8 &&
+		   res->state.entries == 7 + 26,
+	   "a restarted list chains on the state: its boot_aggregate checked, entries 8-33");
+	vouch_attest_result_free(res);
+	ro.flags = 0;
+	r = verify(&ro, &res);
+	ok(r == -EKEYREJECTED && res && status(res, "boot_aggregate") == 1 &&
+		   status(res, "reference") == -EKEYREJECTED,
+	   "without the flag the new kernel's boot_aggregate is judged as a file");
+	vouch_attest_result_free(res);
+	/* must-fail: a "restart" whose first entry is no boot_aggregate */
+	off = entry_offset(27);
+	ro.ima = list + off;
+	ro.ima_len = list_len - off;
+	ro.from = 26;
+	ro.state = st;
+	ro.flags = VOUCH_ATTEST_LIST_RESTARTED;
+	r = verify(&ro, &res);
+	ok(r == -EKEYREJECTED && res && status(res, "boot_aggregate") == -EKEYREJECTED,
+	   "a restart that does not start with a boot_aggregate fails");
+	vouch_attest_result_free(res);
+}
+
 static void test_list(void)
 {
 	vouch_attest_reference *ref = ref_of(REF_HEAD BUSYBOX KEYCTL LABTOOL "}}");
@@ -476,6 +521,7 @@ static void test_list(void)
 	list_must_fail(ref, noref, badref);
 	list_signatures(&st);
 	list_rounds(&st);
+	list_restart(&st, ref);
 	list_state_file(&st);
 	vouch_attest_reference_free(ref);
 	vouch_attest_reference_free(noref);

@@ -735,44 +735,32 @@ static int open_chained(vouch_ctx *ctx, struct log_common *lc, char **prev, size
 			uint8_t **ret_buf, vouch_log_reader **ret)
 {
 	struct vouch_log_reader_options o = VOUCH_LOG_READER_OPTIONS_INIT;
+	const size_t max = (size_t)4 << 30;
 	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	int r;
 
 	for (size_t i = 0; i <= n_prev; i++) {
 		const char *path = i < n_prev ? prev[i] : lc->list;
-		FILE *f = fopen(path, "re");
+		_cleanup_free_ char *part = NULL;
 		size_t n;
+		uint8_t *nb;
 
-		if (!f) {
-			r = -errno;
-			free(buf);
-			cli_lib_error(ctx, r, path);
-			return cli_exit_for(r);
-		}
-		do {
-			if (cap - len < 65536) {
-				uint8_t *nb = cap > ((size_t)4 << 30) ? NULL : realloc(buf, cap * 2 + 65536);
-
-				if (!nb) {
-					fclose(f);
-					free(buf);
-					fprintf(stderr, "vouch: %s: the lists are too large\n", lc->cmd);
-					return EXIT_ERROR;
-				}
-				buf = nb;
-				cap = cap * 2 + 65536;
-			}
-			n = fread(buf + len, 1, cap - len, f);
-			len += n;
-		} while (n > 0);
-		r = ferror(f) ? -EIO : 0;
-		fclose(f);
+		r = cli_read_small_file(path, max, &part, &n);
 		if (r < 0) {
 			free(buf);
 			cli_lib_error(ctx, r, path);
 			return cli_exit_for(r);
 		}
+		nb = n > max - len ? NULL : realloc(buf, len + n + 1);
+		if (!nb) {
+			free(buf);
+			fprintf(stderr, "vouch: %s: the lists are too large\n", lc->cmd);
+			return EXIT_ERROR;
+		}
+		buf = nb;
+		memcpy(buf + len, part, n);
+		len += n;
 	}
 	o.format = lc->format;
 	r = vouch_log_reader_new(ctx, buf, len, &o, ret);
